@@ -1,0 +1,23 @@
+/** Where the CLI writes: results to stdout, diagnostics to stderr (DESIGN.md §7, "Output"). */
+export interface Output {
+  /** One line of result (stdout). */
+  out(line: string): void;
+  /** One line of diagnostics or progress (stderr). */
+  err(line: string): void;
+}
+
+/** The process's stdout and stderr. */
+export const processOutput: Output = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Exit codes of every command (issue #2): a contract for scripts. */
+export const ExitCode = {
+  /** The pipeline did what it was designed to do: contained, no rule matched, already handled, dry run. */
+  Ok: 0,
+  /** A playbook failed, a read-back check failed, or a drill expectation failed. */
+  Failed: 1,
+  /** Invalid input: one line on stderr, no AWS call made. */
+  InvalidInput: 2,
+} as const;

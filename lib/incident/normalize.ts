@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { InvalidInput } from '../errors';
+import { matchCatalogEntry } from '../catalog/catalog';
+import { GuardDutyEvent, GuardDutyEventSchema, StartEnvelopeSchema } from './schema';
+import { Incident } from './incident';
+
+/** GuardDuty's placeholder IDs in sample findings ("Generating sample findings", GuardDuty User Guide). */
+export const SAMPLE_PLACEHOLDER_IDS: readonly string[] = ['i-99999999', 'GeneratedFindingAccessKeyId'];
+
+/**
+ * Tells whether a GuardDuty finding is a sample (from `CreateSampleFindings`): either
+ * `service.additionalInfo.sample === true`, or `additionalInfo.value` (a JSON string) holding
+ * `"sample": true`, or a placeholder resource ID. DESIGN.md §2.
+ */
+export function isSampleFinding(event: GuardDutyEvent): boolean {
+  const info = event.detail.service.additionalInfo;
+  if (info?.sample === true) return true;
+  if (typeof info?.value === 'string') {
+    try {
+      const value = JSON.parse(info.value) as unknown;
+      if (value && typeof value === 'object' && (value as { sample?: unknown }).sample === true) return true;
+    } catch {
+      if (/"sample"\s*:\s*true/.test(info.value)) return true;
+    }
+  }
+  const instanceId = event.detail.resource.instanceDetails?.instanceId;
+  return instanceId !== undefined && SAMPLE_PLACEHOLDER_IDS.includes(instanceId);
+}
+
+/** The output of {@link normalizeEvent}: the state every later step starts from. */
+export interface NormalizedState {
+  readonly incident: Incident;
+  /** The original EventBridge event, kept as evidence. */
+  readonly event: GuardDutyEvent;
+  readonly run: { readonly executionName: string; readonly startTime: string };
+}
+
+/**
+ * Parses an EventBridge GuardDuty finding event, or a `{ firebreak, event }` start envelope,
+ * into an {@link Incident}.
+ *
+ * @param input - `{ input, executionName, executionStartTime }`, where `input` is the state
+ *   machine's input.
+ * @returns `{ incident, event, run }`.
+ * @throws {InvalidInput} when the event is not a GuardDuty finding about an EC2 instance, or a field
+ *   the playbook needs is missing or malformed. The message names the field.
+ */
+export function normalizeEvent(input: { input: unknown; executionName: string; executionStartTime: string }): NormalizedState {
+  let raw = input.input;
+  let options: z.infer<typeof StartEnvelopeSchema>['firebreak'] | undefined;
+  if (raw && typeof raw === 'object' && 'firebreak' in raw) {
+    const envelope = parseOrThrow(StartEnvelopeSchema, raw, 'start envelope');
+    options = envelope.firebreak;
+    raw = envelope.event;
+  }
+  const event = parseOrThrow(GuardDutyEventSchema, raw, 'GuardDuty finding event');
+  const detail = event.detail;
+  if (detail.resource.resourceType !== 'Instance' || !detail.resource.instanceDetails) {
+    throw new InvalidInput(`detail.resource.resourceType is ${detail.resource.resourceType}; ec2-compromise needs an Instance finding with instanceDetails`);
+  }
+  const sample = isSampleFinding(event);
+  const entry = matchCatalogEntry({
+    source: event.source,
+    detailType: event['detail-type'],
+    findingType: detail.type,
+    resourceType: detail.resource.resourceType,
+    resourceRole: detail.service.resourceRole,
+    severity: detail.severity,
+  });
+  const incident: Incident = {
+    playbook: 'ec2-compromise',
+    account: detail.accountId,
+    region: detail.region,
+    partition: detail.partition,
+    resource: { type: 'Instance', id: detail.resource.instanceDetails.instanceId },
+    finding: {
+      id: detail.id,
+      type: detail.type,
+      severity: detail.severity,
+      count: detail.service.count,
+      resourceRole: detail.service.resourceRole,
+      eventLastSeen: detail.service.eventLastSeen,
+      title: detail.title,
+    },
+    trigger: options?.trigger ?? 'auto',
+    dryRun: sample || (options?.dryRun ?? false),
+    sample,
+    catalogEntryId: entry?.id,
+    mode: entry?.mode ?? 'none',
+    eventId: event.id,
+    eventTime: event.time,
+    reason: options?.reason,
+    operator: options?.operator,
+  };
+  return { incident, event, run: { executionName: input.executionName, startTime: input.executionStartTime } };
+}
+
+/**
+ * Validates `value` against `schema`.
+ * @throws {InvalidInput} naming the first bad field.
+ */
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path.length ? issue.path.join('.') : '(root)';
+    throw new InvalidInput(`Invalid ${what}: ${path}: ${issue.message}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}

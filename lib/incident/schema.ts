@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/**
+ * Schemas of the events Firebreak accepts, following the documented formats:
+ * - "Amazon EventBridge event structure" (EventBridge User Guide) for the envelope;
+ * - "GuardDuty finding format" (GuardDuty User Guide) for `detail`.
+ * Unknown fields are kept (`passthrough`): GuardDuty adds fields over time.
+ */
+
+const NetworkInterfaceSchema = z
+  .object({
+    networkInterfaceId: z.string().min(1),
+    subnetId: z.string().min(1).optional(),
+    vpcId: z.string().min(1).optional(),
+    privateIpAddress: z.string().optional(),
+    ipv6Addresses: z.array(z.string()).default([]),
+    publicIp: z.string().optional(),
+    securityGroups: z.array(z.object({ groupId: z.string(), groupName: z.string().optional() }).passthrough()).default([]),
+  })
+  .passthrough();
+
+export const InstanceDetailsSchema = z
+  .object({
+    instanceId: z.string().min(1),
+    instanceType: z.string().optional(),
+    availabilityZone: z.string().optional(),
+    iamInstanceProfile: z.object({ arn: z.string().optional(), id: z.string().optional() }).passthrough().nullish(),
+    networkInterfaces: z.array(NetworkInterfaceSchema).default([]),
+    tags: z.array(z.object({ key: z.string(), value: z.string() }).passthrough()).nullish(),
+    instanceState: z.string().optional(),
+    imageId: z.string().optional(),
+  })
+  .passthrough();
+
+export const GuardDutyFindingDetailSchema = z
+  .object({
+    schemaVersion: z.string().optional(),
+    accountId: z.string().regex(/^\d{12}$/, 'detail.accountId must be a 12-digit account ID'),
+    region: z.string().min(1),
+    partition: z.string().default('aws'),
+    id: z.string().min(1),
+    arn: z.string().optional(),
+    type: z.string().min(1),
+    resource: z
+      .object({
+        resourceType: z.string().min(1),
+        instanceDetails: InstanceDetailsSchema.optional(),
+      })
+      .passthrough(),
+    service: z
+      .object({
+        resourceRole: z.string().optional(),
+        count: z.number().int().nonnegative().optional(),
+        eventFirstSeen: z.string().optional(),
+        eventLastSeen: z.string().optional(),
+        archived: z.boolean().optional(),
+        additionalInfo: z
+          .object({ value: z.string().optional(), type: z.string().optional(), sample: z.boolean().optional() })
+          .passthrough()
+          .nullish(),
+      })
+      .passthrough(),
+    severity: z.number().min(0).max(10),
+    title: z.string().optional(),
+    updatedAt: z.string().optional(),
+  })
+  .passthrough();
+
+export const GuardDutyEventSchema = z
+  .object({
+    version: z.string().optional(),
+    id: z.string().min(1),
+    'detail-type': z.literal('GuardDuty Finding'),
+    source: z.literal('aws.guardduty'),
+    account: z.string().regex(/^\d{12}$/),
+    time: z.string().min(1),
+    region: z.string().min(1),
+    resources: z.array(z.string()).default([]),
+    detail: GuardDutyFindingDetailSchema,
+  })
+  .passthrough();
+
+/** A GuardDuty finding event as EventBridge delivers it. */
+export type GuardDutyEvent = z.infer<typeof GuardDutyEventSchema>;
+
+/** Options a manual or game-day start wraps around the event. */
+export const StartOptionsSchema = z
+  .object({
+    dryRun: z.boolean().default(false),
+    trigger: z.enum(['auto', 'manual', 'gameday']).default('manual'),
+    reason: z.string().max(1024).optional(),
+    operator: z.string().max(2048).optional(),
+  })
+  .strict();
+
+/** `{ firebreak: StartOptions, event }`: how the CLI starts a playbook on an event by hand. */
+export const StartEnvelopeSchema = z.object({ firebreak: StartOptionsSchema, event: z.unknown() }).strict();

@@ -1,0 +1,25 @@
+import { Aws } from 'aws-cdk-lib';
+import { FirebreakConfig } from '../config/config';
+
+/** Alias of the member account key that snapshots are re-encrypted under before they are shared. */
+export const EVIDENCE_TRANSIT_KEY_ALIAS = 'alias/firebreak-evidence-transit';
+
+/**
+ * The security account: the configured one, or (single-account mode) the deploying account.
+ * @param config - the deployment configuration.
+ * @returns a 12-digit account ID, or the `AWS::AccountId` token in single-account mode.
+ */
+export function securityAccountOf(config: FirebreakConfig): string {
+  return config.securityAccountId ?? Aws.ACCOUNT_ID;
+}
+
+/**
+ * The accounts the responder may act in.
+ * @param config - the deployment configuration.
+ * @returns the configured member accounts; `['*']` (any account) when a security account is set and
+ *   no member accounts are listed; the deploying account (token) in single-account mode.
+ */
+export function memberAccountsOf(config: FirebreakConfig): string[] {
+  if (config.securityAccountId === undefined) return [Aws.ACCOUNT_ID];
+  return config.memberAccountIds.length > 0 ? [...config.memberAccountIds] : ['*'];
+}

@@ -1,0 +1,135 @@
+import { Aws, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { ConfigError } from '../errors';
+import { acknowledge, acknowledgeGrantWildcard, NAG_PACK } from './nag';
+
+/** Properties of {@link EvidenceVault}. */
+export interface EvidenceVaultProps {
+  /**
+   * Default Object Lock retention of every evidence object.
+   * @default Duration.days(90)
+   */
+  readonly retention?: Duration;
+  /**
+   * Object Lock mode of the default retention. `COMPLIANCE` cannot be shortened or removed by anyone,
+   * the root user included, until it expires.
+   * @default 'GOVERNANCE'
+   */
+  readonly objectLockMode?: 'GOVERNANCE' | 'COMPLIANCE';
+  /**
+   * The customer-managed KMS key that encrypts the evidence objects.
+   * @default - a new key with automatic rotation
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * The evidence bucket: S3 Object Lock with a default retention, versioning, SSE-KMS under a
+ * customer-managed key, TLS-only access, all public access blocked, and server access logs written to
+ * a separate log bucket (itself SSE-S3, TLS-only, versioned, public access blocked; S3 server access
+ * logging does not support SSE-KMS targets).
+ *
+ * AWS sources: "Locking objects with Object Lock" and "Logging requests with server access logging",
+ * Amazon S3 User Guide.
+ */
+export class EvidenceVault extends Construct {
+  /** The Object Lock bucket that holds the evidence. */
+  public readonly bucket: s3.Bucket;
+  /** The key that encrypts the evidence objects. */
+  public readonly key: kms.IKey;
+  /** The bucket that receives the evidence bucket's server access logs. */
+  public readonly accessLogsBucket: s3.Bucket;
+
+  /**
+   * @param scope - the parent construct.
+   * @param id - the construct ID.
+   * @param props - see {@link EvidenceVaultProps}.
+   * @throws {ConfigError} when the retention is shorter than one day.
+   */
+  constructor(scope: Construct, id: string, props: EvidenceVaultProps = {}) {
+    super(scope, id);
+    const retention = props.retention ?? Duration.days(90);
+    if (retention.toDays({ integral: false }) < 1) {
+      throw new ConfigError(`${this.node.path}: the Object Lock retention must be at least 1 day`);
+    }
+
+    this.key =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        description: 'Firebreak evidence: S3 evidence objects and the security account copies of EBS snapshots',
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(
+      this.accessLogsBucket,
+      `${NAG_PACK}-S1`,
+      'This bucket is the server access log target of the evidence bucket; logging its own access would log into itself.',
+    );
+
+    const days = Math.ceil(retention.toDays({ integral: false }));
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      objectLockEnabled: true,
+      objectLockDefaultRetention:
+        (props.objectLockMode ?? 'GOVERNANCE') === 'COMPLIANCE'
+          ? s3.ObjectLockRetention.compliance(Duration.days(days))
+          : s3.ObjectLockRetention.governance(Duration.days(days)),
+      versioned: true,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'evidence/',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    Tags.of(this).add('firebreak:component', 'evidence');
+  }
+
+  /**
+   * Lets a principal write evidence objects and read them back (to reuse an artifact on re-run):
+   * `s3:PutObject` and `s3:GetObject` on the bucket's objects, `s3:ListBucket` on the bucket (so a
+   * missing object reads as 404, not 403), and `kms:GenerateDataKey`, `kms:Encrypt`, `kms:Decrypt` on
+   * the evidence key through S3 only.
+   * @param grantee - the principal.
+   * @returns the grant of the S3 object actions.
+   */
+  public grantWriteEvidence(grantee: iam.IGrantable): iam.Grant {
+    const objects = this.bucket.arnForObjects('*');
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:PutObject', 's3:GetObject'],
+      resourceArns: [objects],
+    });
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt'],
+        resources: [this.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } },
+      }),
+    );
+    acknowledgeGrantWildcard(
+      grantee,
+      objects,
+      'Evidence object keys are per case and only known at run time; the grant is limited to PutObject and GetObject on the evidence bucket, whose Object Lock retention prevents overwriting or deleting a locked version.',
+    );
+    return grant;
+  }
+}

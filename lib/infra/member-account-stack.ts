@@ -1,0 +1,272 @@
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { FirebreakConfig } from '../config/config';
+import { TAG } from '../ec2/tags';
+import { EVIDENCE_TRANSIT_KEY_ALIAS, securityAccountOf } from './accounts';
+import { JustifiedPolicy, JustifiedStatement } from './nag';
+import { MEMBER_ACTING_STEPS, StepName, stepRoleName } from './steps';
+
+/** Values of the `firebreak:role` tag that Firebreak puts on the security groups it creates (lib/ec2/tags.ts). */
+export const FIREBREAK_SECURITY_GROUP_ROLES: readonly string[] = ['isolation', 'untrack'];
+/** Value of the `firebreak:stage` tag on the member account copies that may be shared (lib/ec2/tags.ts). */
+export const TRANSIT_SNAPSHOT_STAGE = 'transit';
+
+/** Properties of {@link MemberAccountStack}. */
+export interface MemberAccountStackProps extends StackProps {
+  /** The validated deployment configuration. */
+  readonly config: FirebreakConfig;
+}
+
+/**
+ * The member account's stack (DESIGN.md §1), ready for StackSets: the responder role that the security
+ * account's member-acting step roles assume, with a least-privilege policy for preserve, isolate,
+ * verify, evidence and artifacts; and the evidence transit key (`alias/firebreak-evidence-transit`)
+ * that snapshots are re-encrypted under before they are shared with the security account (snapshots
+ * under the default `aws/ebs` key cannot be shared: "Share an Amazon EBS snapshot", Amazon EBS User
+ * Guide).
+ */
+export class MemberAccountStack extends Stack {
+  /** The responder role (`FirebreakResponder` by default). */
+  public readonly responderRole: iam.Role;
+  /** The evidence transit key. */
+  public readonly transitKey: kms.Key;
+  /** The ARNs of the security account roles the responder role trusts, by step. */
+  public readonly trustedRoleArns: Readonly<Partial<Record<StepName, string>>>;
+
+  /**
+   * @param scope - the app.
+   * @param id - the stack ID.
+   * @param props - see {@link MemberAccountStackProps}.
+   */
+  constructor(scope: Construct, id: string, props: MemberAccountStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const securityAccount = securityAccountOf(config);
+    const trusted: Partial<Record<StepName, string>> = {};
+    for (const step of MEMBER_ACTING_STEPS) trusted[step] = `arn:${Aws.PARTITION}:iam::${securityAccount}:role/${stepRoleName(step)}`;
+    this.trustedRoleArns = trusted;
+
+    this.responderRole = new iam.Role(this, 'Responder', {
+      roleName: config.responderRoleName,
+      description: 'Firebreak responder: assumed by the security account playbook steps that act in this account',
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new iam.AccountPrincipal(securityAccount).withConditions({
+        ArnEquals: { 'aws:PrincipalArn': Object.values(trusted) },
+      }),
+    });
+
+    this.transitKey = new kms.Key(this, 'TransitKey', {
+      alias: EVIDENCE_TRANSIT_KEY_ALIAS,
+      description: 'Firebreak evidence transit: EBS snapshot copies shared with the security account',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const ec2Service = `ec2.${Aws.REGION}.amazonaws.com`;
+    // The security account copies the shared snapshot under its own key ("Copy an Amazon EBS snapshot",
+    // Amazon EBS User Guide): it needs to decrypt the source and let EC2 create a grant.
+    this.transitKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SecurityAccountCopiesSharedSnapshots',
+        principals: [new iam.AccountPrincipal(securityAccount)],
+        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:ReEncryptFrom'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+      }),
+    );
+    this.transitKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SecurityAccountGrantsForEc2',
+        principals: [new iam.AccountPrincipal(securityAccount)],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+    );
+
+    new JustifiedPolicy(this.responderRole, 'Policy', {
+      roles: [this.responderRole],
+      statements: this.responderStatements(securityAccount),
+    });
+
+    Tags.of(this.responderRole).add('firebreak:component', 'responder');
+    Tags.of(this.transitKey).add('firebreak:component', 'evidence');
+    new CfnOutput(this, 'ResponderRoleArn', { value: this.responderRole.roleArn });
+    new CfnOutput(this, 'TransitKeyArn', { value: this.transitKey.keyArn });
+  }
+
+  private responderStatements(securityAccount: string): JustifiedStatement[] {
+    const p = Aws.PARTITION;
+    const r = Aws.REGION;
+    const a = Aws.ACCOUNT_ID;
+    const ec2 = (type: string) => `arn:${p}:ec2:${r}:${a}:${type}/*`;
+    const snapshots = `arn:${p}:ec2:${r}::snapshot/*`;
+    const instances = ec2('instance');
+    const runtimeIds = 'Resource IDs come from the finding at run time; the action is limited to this account and region.';
+    const firebreakGroups = { StringEquals: { [`aws:ResourceTag/${TAG.role}`]: [...FIREBREAK_SECURITY_GROUP_ROLES] } };
+    const ec2Service = `ec2.${r}.amazonaws.com`;
+    const s = (props: iam.PolicyStatementProps) => new iam.PolicyStatement(props);
+    const sourceKeys = `arn:${p}:kms:${r}:${a}:key/*`;
+    const sourceKeysReason =
+      'The source volumes may be encrypted with any customer-managed key of this account, and CopySnapshot must decrypt them; use is limited to EC2 in this region (kms:ViaService), and CreateGrant to grants for AWS resources.';
+
+    return [
+      {
+        statement: s({
+          actions: [
+            'ec2:DescribeInstances',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSecurityGroups',
+            'ec2:DescribeAddresses',
+            'ec2:DescribeIamInstanceProfileAssociations',
+            'ec2:DescribeSnapshots',
+            'ec2:DescribeVolumes',
+            'autoscaling:DescribeAutoScalingInstances',
+            'elasticloadbalancing:DescribeTargetGroups',
+            'elasticloadbalancing:DescribeTargetHealth',
+          ],
+          resources: ['*'],
+        }),
+        reason: 'These EC2, Auto Scaling and ELB Describe actions support no resource-level permissions (Service Authorization Reference); they read only.',
+      },
+      {
+        statement: s({ actions: ['ec2:DescribeInstanceAttribute', 'ec2:GetConsoleOutput'], resources: [instances] }),
+        reason: `${runtimeIds} Read-only: the instance's attributes and console output are evidence.`,
+      },
+      {
+        // Preserve: termination protection, shutdown behaviour, DeleteOnTermination=false.
+        statement: s({ actions: ['ec2:ModifyInstanceAttribute'], resources: [instances, ec2('volume')] }),
+        reason: `${runtimeIds} Preserve sets termination protection, stop-on-shutdown and DeleteOnTermination=false on the affected instance.`,
+      },
+      {
+        statement: s({
+          actions: ['autoscaling:DetachInstances'],
+          resources: [`arn:${p}:autoscaling:${r}:${a}:autoScalingGroup:*:autoScalingGroupName/*`],
+        }),
+        reason: `${runtimeIds} Preserve detaches the instance from whichever Auto Scaling group holds it.`,
+      },
+      {
+        statement: s({
+          actions: ['elasticloadbalancing:DeregisterTargets'],
+          resources: [`arn:${p}:elasticloadbalancing:${r}:${a}:targetgroup/*/*`],
+        }),
+        reason: `${runtimeIds} Preserve deregisters the instance from whichever target groups hold it.`,
+      },
+      {
+        statement: s({
+          actions: ['ec2:CreateSecurityGroup'],
+          resources: [ec2('security-group')],
+          conditions: { StringEquals: { [`aws:RequestTag/${TAG.role}`]: [...FIREBREAK_SECURITY_GROUP_ROLES] } },
+        }),
+        reason: `New security groups have no ID yet; creation is allowed only with the ${TAG.role} tag (isolation or untrack) on the request.`,
+      },
+      {
+        statement: s({ actions: ['ec2:CreateSecurityGroup'], resources: [ec2('vpc')] }),
+        reason: `${runtimeIds} The isolation groups are created in the affected instance's VPC.`,
+      },
+      {
+        statement: s({
+          actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
+          resources: [ec2('security-group')],
+          conditions: firebreakGroups,
+        }),
+        reason: `Rules can be changed only on the security groups Firebreak created, identified by their ${TAG.role} tag.`,
+      },
+      {
+        statement: s({
+          actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress'],
+          resources: [ec2('security-group-rule')],
+        }),
+        reason: 'New security group rules have no ID yet; the group they are added to must carry the Firebreak tag (statement above).',
+      },
+      {
+        statement: s({
+          actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+          resources: [ec2('network-interface'), instances, ec2('subnet')],
+        }),
+        reason: `${runtimeIds} Isolation moves every ENI of the affected instance.`,
+      },
+      {
+        statement: s({ actions: ['ec2:ModifyNetworkInterfaceAttribute'], resources: [ec2('security-group')], conditions: firebreakGroups }),
+        reason: `ENIs can be moved only into the security groups Firebreak created, identified by their ${TAG.role} tag.`,
+      },
+      {
+        statement: s({ actions: ['ec2:DisassociateAddress'], resources: [ec2('elastic-ip'), ec2('network-interface')] }),
+        reason: `${runtimeIds} Isolation disassociates the instance's Elastic IPs.`,
+      },
+      {
+        statement: s({ actions: ['ec2:DisassociateIamInstanceProfile'], resources: [instances] }),
+        reason: `${runtimeIds} Isolation removes the instance profile of the affected instance.`,
+      },
+      {
+        statement: s({ actions: ['ec2:CreateSnapshots'], resources: [instances, ec2('volume'), snapshots] }),
+        reason: `${runtimeIds} New snapshots have no ID yet.`,
+      },
+      {
+        statement: s({ actions: ['ec2:CopySnapshot'], resources: [snapshots] }),
+        reason: 'Snapshot IDs (the source and the new transit copy) are only known at run time; the action is limited to EBS snapshots in this region.',
+      },
+      {
+        statement: s({
+          actions: ['ec2:ModifySnapshotAttribute'],
+          resources: [snapshots],
+          conditions: {
+            StringEquals: { 'ec2:Add/userId': securityAccount, [`aws:ResourceTag/${TAG.stage}`]: TRANSIT_SNAPSHOT_STAGE },
+            Null: { 'ec2:Add/group': 'true' },
+          },
+        }),
+        reason: `Snapshot IDs are only known at run time; sharing is allowed only with the security account, never publicly, and only for the transit copies (${TAG.stage}=${TRANSIT_SNAPSHOT_STAGE}).`,
+      },
+      {
+        statement: s({
+          actions: ['ec2:CreateTags'],
+          resources: [ec2('security-group'), snapshots],
+          conditions: { StringEquals: { 'ec2:CreateAction': ['CreateSecurityGroup', 'CreateSnapshots', 'CopySnapshot'] } },
+        }),
+        reason: 'Tag-on-create of the resources Firebreak creates (isolation groups, snapshots, copies), which have no ID before the call; only as part of those create actions (ec2:CreateAction).',
+      },
+      {
+        statement: s({
+          actions: ['ec2:CreateTags'],
+          resources: [instances, ec2('volume'), ec2('security-group'), snapshots],
+          conditions: {
+            'ForAllValues:StringLike': { 'aws:TagKeys': ['firebreak:*'] },
+            Null: { 'aws:TagKeys': 'false' },
+          },
+        }),
+        reason: `${runtimeIds} Only Firebreak's own tag keys (firebreak:*) can be written; no other tag can be added or changed.`,
+      },
+      {
+        statement: s({
+          actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
+          resources: [this.transitKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+        }),
+      },
+      {
+        statement: s({
+          actions: ['kms:CreateGrant'],
+          resources: [this.transitKey.keyArn],
+          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        }),
+      },
+      {
+        statement: s({
+          actions: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:DescribeKey'],
+          resources: [sourceKeys],
+          conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+        }),
+        reason: sourceKeysReason,
+      },
+      {
+        statement: s({
+          actions: ['kms:CreateGrant'],
+          resources: [sourceKeys],
+          conditions: { StringEquals: { 'kms:ViaService': ec2Service }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        }),
+        reason: sourceKeysReason,
+      },
+    ];
+  }
+}

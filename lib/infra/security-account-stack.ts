@@ -1,0 +1,338 @@
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { CATALOG, CatalogEntry } from '../catalog/catalog';
+import { catalogRules, EventPattern } from '../catalog/patterns';
+import { FirebreakConfig } from '../config/config';
+import { ConfigError } from '../errors';
+import { CaseLedger } from './case-ledger';
+import { Ec2CompromisePlaybook } from './ec2-compromise-playbook';
+import { EvidenceVault } from './evidence-vault';
+import { EVIDENCE_TRANSIT_KEY_ALIAS, memberAccountsOf, securityAccountOf } from './accounts';
+import { acknowledge, JustifiedStatement, NAG_PACK } from './nag';
+import { ResponderFunction } from './responder-function';
+import { STEP_ACCESS, STEP_NAMES, StepName } from './steps';
+
+/** Name of the custom event bus for CloudTrail forwarding, manual and game-day events. */
+export const FIREBREAK_EVENT_BUS_NAME = 'firebreak';
+/** Name of the notification topic. */
+export const NOTIFICATION_TOPIC_NAME = 'firebreak-notifications';
+
+/** Properties of {@link SecurityAccountStack}. */
+export interface SecurityAccountStackProps extends StackProps {
+  /** The validated deployment configuration. */
+  readonly config: FirebreakConfig;
+  /**
+   * The folder that holds one folder per Lambda step.
+   * @default - `lambdas/` at the repository root
+   */
+  readonly lambdasDir?: string;
+  /**
+   * How many times EventBridge retries starting a playbook before the event goes to the rule's DLQ.
+   * @default 20
+   */
+  readonly targetRetryAttempts?: number;
+  /**
+   * How long EventBridge keeps retrying an event before it goes to the rule's DLQ.
+   * @default Duration.hours(2)
+   */
+  readonly targetMaxEventAge?: Duration;
+}
+
+/**
+ * Converts a pattern in CloudFormation's form (as the catalog generates it) to the L2 form, which
+ * renders back to the same JSON.
+ */
+function toRulePattern(pattern: EventPattern): events.EventPattern {
+  const { 'detail-type': detailType, ...rest } = pattern;
+  return { ...(rest as events.EventPattern), ...(detailType === undefined ? {} : { detailType: detailType as string[] }) };
+}
+
+function pascal(id: string): string {
+  return id.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
+}
+
+/**
+ * The security (central) account's stack (DESIGN.md §1): KMS keys, the evidence vault, the case
+ * ledger, the notification topic, the `firebreak` event bus, one Lambda per playbook step, the
+ * `ec2-compromise` playbook, and one EventBridge rule per catalog entry on the default bus (where
+ * GuardDuty findings, the delegated administrator's included, arrive), each with a DLQ and an alarm.
+ */
+export class SecurityAccountStack extends Stack {
+  /** The evidence vault. */
+  public readonly evidence: EvidenceVault;
+  /** The case ledger. */
+  public readonly ledger: CaseLedger;
+  /** The notification topic. */
+  public readonly topic: sns.Topic;
+  /** The key that encrypts the topic. */
+  public readonly notificationKey: kms.Key;
+  /** The custom event bus `firebreak`. */
+  public readonly bus: events.EventBus;
+  /** The step functions, by step. */
+  public readonly functions: Readonly<Record<StepName, ResponderFunction>>;
+  /** The `ec2-compromise` playbook. */
+  public readonly ec2Compromise: Ec2CompromisePlaybook;
+  /** The catalog rules, by catalog entry ID. */
+  public readonly rules: ReadonlyMap<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>;
+
+  /**
+   * @param scope - the app.
+   * @param id - the stack ID.
+   * @param props - see {@link SecurityAccountStackProps}.
+   * @throws {ConfigError} when a catalog entry names a playbook this stack does not build.
+   */
+  constructor(scope: Construct, id: string, props: SecurityAccountStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const securityAccount = securityAccountOf(config);
+
+    this.evidence = new EvidenceVault(this, 'Evidence', {
+      retention: Duration.days(config.evidenceRetentionDays),
+      objectLockMode: config.objectLockMode,
+    });
+    this.ledger = new CaseLedger(this, 'Ledger');
+
+    this.notificationKey = new kms.Key(this, 'NotificationKey', {
+      description: 'Firebreak notifications (SNS topic)',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch alarms publish to the encrypted topic ("Encryption at rest", Amazon SNS Developer Guide).
+    this.notificationKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', {
+      topicName: NOTIFICATION_TOPIC_NAME,
+      displayName: 'Firebreak incident response',
+      masterKey: this.notificationKey,
+      enforceSSL: true,
+    });
+    if (config.notificationEmail) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(config.notificationEmail));
+    }
+    Tags.of(this.topic).add('firebreak:component', 'notifications');
+    Tags.of(this.notificationKey).add('firebreak:component', 'notifications');
+
+    this.bus = new events.EventBus(this, 'Bus', { eventBusName: FIREBREAK_EVENT_BUS_NAME });
+    Tags.of(this.bus).add('firebreak:component', 'routing');
+
+    const environment: Record<string, string> = {
+      FIREBREAK_LEDGER_TABLE: this.ledger.table.tableName,
+      FIREBREAK_EVIDENCE_BUCKET: this.evidence.bucket.bucketName,
+      FIREBREAK_EVIDENCE_KEY_ARN: this.evidence.key.keyArn,
+      FIREBREAK_TRANSIT_KEY_ALIAS: EVIDENCE_TRANSIT_KEY_ALIAS,
+      FIREBREAK_TOPIC_ARN: this.topic.topicArn,
+      FIREBREAK_RESPONDER_ROLE_NAME: config.responderRoleName,
+      FIREBREAK_SECURITY_ACCOUNT_ID: securityAccount,
+      FIREBREAK_CLAIM_LEASE_SECONDS: String(config.claimLeaseSeconds),
+      FIREBREAK_EVIDENCE_DEADLINE_SECONDS: String(config.evidenceDeadlineSeconds),
+    };
+
+    const functions = {} as Record<StepName, ResponderFunction>;
+    for (const step of STEP_NAMES) {
+      const access = STEP_ACCESS[step];
+      const fn = new ResponderFunction(this, pascal(step), {
+        step,
+        environment,
+        lambdasDir: props.lambdasDir,
+        timeout: access.timeoutSeconds === undefined ? undefined : Duration.seconds(access.timeoutSeconds),
+      });
+      this.grantStepAccess(fn, config);
+      functions[step] = fn;
+    }
+    this.functions = functions;
+
+    this.ec2Compromise = new Ec2CompromisePlaybook(this, 'Ec2Compromise', { functions });
+    const playbooks: Record<CatalogEntry['playbook'], sfn.IStateMachine> = {
+      'ec2-compromise': this.ec2Compromise.stateMachine,
+    };
+    this.rules = this.addCatalogRules(playbooks, props);
+    this.addPlaybookAlarms();
+
+    new CfnOutput(this, 'Ec2CompromiseStateMachineArn', { value: this.ec2Compromise.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'EvidenceBucketName', { value: this.evidence.bucket.bucketName });
+    new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
+    new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
+    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
+  }
+
+  /** Grants one step exactly what {@link STEP_ACCESS} says it needs. */
+  private grantStepAccess(fn: ResponderFunction, config: FirebreakConfig): void {
+    const access = STEP_ACCESS[fn.step];
+    const ec2Service = `ec2.${Aws.REGION}.amazonaws.com`;
+    const snapshots = `arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`;
+    const statements: JustifiedStatement[] = [];
+
+    if (access.actsInMember) {
+      const accounts = memberAccountsOf(config);
+      statements.push({
+        statement: new iam.PolicyStatement({
+          actions: ['sts:AssumeRole'],
+          resources: accounts.map((a) => `arn:${Aws.PARTITION}:iam::${a}:role/${config.responderRoleName}`),
+        }),
+        reason: accounts.includes('*')
+          ? `No memberAccountIds are configured, so the responder may act in any member account; it can only assume roles named ${config.responderRoleName}, which trust this role by ARN.`
+          : undefined,
+      });
+    }
+    if (access.ledger) this.ledger.grantCaseReadWrite(fn);
+    if (access.evidenceBucket) this.evidence.grantWriteEvidence(fn);
+    if (access.notifications) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [this.notificationKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `sns.${Aws.REGION}.amazonaws.com` } },
+        }),
+      );
+    }
+    if (access.describeSecuritySnapshots) {
+      statements.push({
+        statement: new iam.PolicyStatement({ actions: ['ec2:DescribeSnapshots'], resources: ['*'] }),
+        reason: 'ec2:DescribeSnapshots supports no resource-level permissions; the step reads the progress of the security account copies.',
+      });
+    }
+    if (access.copyIntoSecurityAccount) {
+      const snapshotIds = 'Snapshot IDs (the shared source and the new copy) are only known at run time; the action is limited to EBS snapshots in this region.';
+      statements.push(
+        { statement: new iam.PolicyStatement({ actions: ['ec2:CopySnapshot'], resources: [snapshots] }), reason: snapshotIds },
+        {
+          statement: new iam.PolicyStatement({
+            actions: ['ec2:CreateTags'],
+            resources: [snapshots],
+            conditions: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
+          }),
+          reason: `${snapshotIds} Tagging is allowed only as part of CopySnapshot (ec2:CreateAction).`,
+        },
+        {
+          // The destination key of the security account copy.
+          statement: new iam.PolicyStatement({
+            actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
+            resources: [this.evidence.key.keyArn],
+            conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+          }),
+        },
+        {
+          statement: new iam.PolicyStatement({
+            actions: ['kms:CreateGrant'],
+            resources: [this.evidence.key.keyArn],
+            conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+          }),
+        },
+      );
+      // The source key: the member account's transit key, whose ID only the member account knows.
+      const transitKeys = memberAccountsOf(config).map((a) => `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${a}:key/*`);
+      const why = `The member account's transit key (${EVIDENCE_TRANSIT_KEY_ALIAS}) is created by the member stack and its key ID is not known here; use is limited to EC2 in this region (kms:ViaService), and the key policy in the member account admits only this use.`;
+      statements.push(
+        {
+          statement: new iam.PolicyStatement({
+            actions: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:DescribeKey'],
+            resources: transitKeys,
+            conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+          }),
+          reason: why,
+        },
+        {
+          statement: new iam.PolicyStatement({
+            actions: ['kms:CreateGrant'],
+            resources: transitKeys,
+            conditions: { StringEquals: { 'kms:ViaService': ec2Service }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+          }),
+          reason: why,
+        },
+      );
+    }
+    if (statements.length > 0) fn.addJustifiedPolicy('StepAccess', statements);
+  }
+
+  private addCatalogRules(
+    playbooks: Record<CatalogEntry['playbook'], sfn.IStateMachine>,
+    props: SecurityAccountStackProps,
+  ): Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }> {
+    const rules = new Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>();
+    for (const { entry, ruleName, pattern } of catalogRules(CATALOG)) {
+      const stateMachine = playbooks[entry.playbook];
+      if (!stateMachine) throw new ConfigError(`Catalog entry ${entry.id} names playbook ${entry.playbook}, which this stack does not build`);
+      const id = pascal(entry.id);
+      const deadLetterQueue = new sqs.Queue(this, `${id}Dlq`, {
+        queueName: `${ruleName}-dlq`,
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      acknowledge(
+        deadLetterQueue,
+        `${NAG_PACK}-SQS3`,
+        `This queue is itself the dead-letter queue of EventBridge rule ${ruleName}'s target; its depth raises an alarm to the notification topic.`,
+      );
+      const rule = new events.Rule(this, `${id}Rule`, {
+        ruleName,
+        description: entry.description,
+        eventPattern: toRulePattern(pattern),
+        targets: [
+          new targets.SfnStateMachine(stateMachine, {
+            deadLetterQueue,
+            retryAttempts: props.targetRetryAttempts ?? 20,
+            maxEventAge: props.targetMaxEventAge ?? Duration.hours(2),
+          }),
+        ],
+      });
+      const alarm = new cloudwatch.Alarm(this, `${id}DlqAlarm`, {
+        alarmDescription: `Firebreak: a ${entry.id} finding could not start the ${entry.playbook} playbook; see queue ${ruleName}-dlq`,
+        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new cwActions.SnsAction(this.topic));
+      for (const c of [rule, deadLetterQueue, alarm]) {
+        Tags.of(c).add('firebreak:component', 'routing');
+        Tags.of(c).add('firebreak:catalog-entry', entry.id);
+      }
+      rules.set(entry.id, { rule, deadLetterQueue });
+    }
+    return rules;
+  }
+
+  private addPlaybookAlarms(): void {
+    const sm = this.ec2Compromise.stateMachine;
+    const alarms = [
+      new cloudwatch.Alarm(this, 'Ec2CompromiseFailedAlarm', {
+        alarmDescription: 'Firebreak: an ec2-compromise execution failed; see its case timeline',
+        metric: sm.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'Ec2CompromiseTimedOutAlarm', {
+        alarmDescription: 'Firebreak: an ec2-compromise execution hit its 6 h timeout without recording an outcome',
+        metric: sm.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+    for (const alarm of alarms) {
+      alarm.addAlarmAction(new cwActions.SnsAction(this.topic));
+      Tags.of(alarm).add('firebreak:component', 'playbook');
+    }
+  }
+}

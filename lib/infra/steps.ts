@@ -1,0 +1,94 @@
+/**
+ * The Lambda steps of the `ec2-compromise` playbook and what each one may touch
+ * (docs/ARCHITECTURE.md, "Lambda steps of ec2-compromise"). The stacks derive every step's
+ * permissions, and the member account's trust policy, from this one table.
+ */
+
+/** Every step, by its folder name under `lambdas/`. */
+export const STEP_NAMES = [
+  'normalize-finding',
+  'claim-case',
+  'decide-response',
+  'plan-containment',
+  'preserve-instance',
+  'isolate-instance',
+  'verify-isolation',
+  'snapshot-volumes',
+  'check-snapshots',
+  'copy-snapshots',
+  'share-snapshots',
+  'collect-artifacts',
+  'write-manifest',
+  'notify',
+  'close-case',
+  'record-failure',
+] as const;
+
+/** A step's folder name under `lambdas/`, also its `FIREBREAK_STEP` value. */
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** What a step needs, beyond logs and tracing. */
+export interface StepAccess {
+  /** Assumes the responder role in member accounts. */
+  readonly actsInMember: boolean;
+  /** Reads and writes the case ledger (claim, timeline, prior state, evidence records). */
+  readonly ledger: boolean;
+  /** Writes artifacts or the manifest to the evidence bucket. */
+  readonly evidenceBucket: boolean;
+  /** Publishes to the notification topic. */
+  readonly notifications: boolean;
+  /** Describes snapshots in the security account. */
+  readonly describeSecuritySnapshots: boolean;
+  /** Copies shared snapshots into the security account under the evidence key. */
+  readonly copyIntoSecurityAccount: boolean;
+  /**
+   * Lambda timeout in seconds.
+   * @default 60
+   */
+  readonly timeoutSeconds?: number;
+}
+
+const none: StepAccess = {
+  actsInMember: false,
+  ledger: false,
+  evidenceBucket: false,
+  notifications: false,
+  describeSecuritySnapshots: false,
+  copyIntoSecurityAccount: false,
+};
+
+/**
+ * Per-step access. Every step except `normalize-finding`, `decide-response` and `plan-containment`
+ * appends to the case timeline, so it gets the ledger grant.
+ */
+export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
+  'normalize-finding': { ...none },
+  'claim-case': { ...none, ledger: true },
+  'decide-response': { ...none },
+  'plan-containment': { ...none, actsInMember: true },
+  'preserve-instance': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
+  'isolate-instance': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
+  'verify-isolation': { ...none, actsInMember: true, ledger: true },
+  'snapshot-volumes': { ...none, actsInMember: true, ledger: true },
+  'check-snapshots': { ...none, actsInMember: true, ledger: true, describeSecuritySnapshots: true },
+  'copy-snapshots': { ...none, actsInMember: true, ledger: true },
+  'share-snapshots': { ...none, actsInMember: true, ledger: true, describeSecuritySnapshots: true, copyIntoSecurityAccount: true },
+  'collect-artifacts': { ...none, actsInMember: true, ledger: true, evidenceBucket: true, timeoutSeconds: 180 },
+  'write-manifest': { ...none, ledger: true, evidenceBucket: true },
+  notify: { ...none, ledger: true, notifications: true },
+  'close-case': { ...none, ledger: true },
+  'record-failure': { ...none, ledger: true, notifications: true },
+};
+
+/** The steps that assume the responder role in member accounts, in table order. */
+export const MEMBER_ACTING_STEPS: readonly StepName[] = STEP_NAMES.filter((s) => STEP_ACCESS[s].actsInMember);
+
+/**
+ * The deterministic name of a step's IAM role (and of its Lambda function) in the security account.
+ * The member account's trust policy names these roles, so they are part of the deployment contract.
+ * @param step - the step.
+ * @returns `firebreak-<step>`, at most 64 characters.
+ */
+export function stepRoleName(step: StepName): string {
+  return `firebreak-${step}`;
+}

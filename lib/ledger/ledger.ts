@@ -1,0 +1,339 @@
+import { randomBytes } from 'node:crypto';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ClaimLost } from '../errors';
+import { hasAwsCode } from '../runtime/aws-errors';
+import type { Incident } from '../incident/incident';
+
+/**
+ * The DynamoDB case ledger: claims, cases, prior state, evidence records and the case timeline.
+ *
+ * Single-table layout (partition key `pk`, sort key `sk`, both strings):
+ * - claim:    `pk = CLAIM#<playbook>#<account>#<region>#<resourceId>`, `sk = CLAIM`
+ * - case:     `pk = CASE#<caseId>`, `sk = CASE`
+ * - timeline: `pk = CASE#<caseId>`, `sk = TL#<ISO-8601 UTC>#<random>`
+ *
+ * Every write is conditional or uses `if_not_exists`, so repeating any of them is safe
+ * ("Condition expressions", DynamoDB Developer Guide).
+ */
+
+/** Case states. `IN_PROGRESS` and `FAILED` can be resumed; the others are final. */
+export type CaseStatus = 'IN_PROGRESS' | 'CONTAINED' | 'NOTIFIED' | 'FAILED' | 'RESOURCE_GONE';
+
+/** A case as stored. */
+export interface CaseRecord {
+  readonly caseId: string;
+  readonly playbook: string;
+  readonly account: string;
+  readonly region: string;
+  readonly resourceId: string;
+  readonly status: CaseStatus;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly incident: Incident;
+  /** Every finding ID seen for the case (a DynamoDB string set). */
+  readonly findingIds: Set<string>;
+  readonly priorState: Record<string, unknown>;
+  readonly evidence: Record<string, unknown>;
+  readonly notifications: Record<string, string>;
+}
+
+/** One timeline entry. Times are ISO-8601 UTC. */
+export interface TimelineEntry {
+  readonly at: string;
+  readonly step: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'INFO';
+  readonly executionName?: string;
+  readonly trigger?: string;
+  readonly durationMs?: number;
+  /** Calls made by the step, by `Service.Operation`. */
+  readonly apiCalls?: Record<string, number>;
+  readonly details?: Record<string, unknown>;
+  readonly error?: { name: string; message: string };
+}
+
+/** The result of {@link CaseLedger.claim}. */
+export interface ClaimResult {
+  readonly caseId: string;
+  /**
+   * `CLAIMED`: a new case. `RESUMED`: this execution takes over an unfinished case (crash, failure,
+   * expired lease, or escalation of a notify-only case). `ALREADY_HANDLED`: another execution owns
+   * the case or it is finished; do nothing.
+   */
+  readonly status: 'CLAIMED' | 'RESUMED' | 'ALREADY_HANDLED';
+  readonly previousStatus?: CaseStatus;
+}
+
+/** Dependencies of {@link CaseLedger}. */
+export interface CaseLedgerDeps {
+  readonly ddb: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Current time; injectable for tests. @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+interface ClaimItem {
+  pk: string;
+  sk: string;
+  caseId: string;
+  status: CaseStatus;
+  owner: string;
+  leaseExpiresAt: string;
+  version: number;
+}
+
+/** The key that makes a case unique: one open case per (playbook, account, region, resource). */
+export function claimKey(incident: { playbook: string; account: string; region: string; resource: { id: string } }): string {
+  return `CLAIM#${incident.playbook}#${incident.account}#${incident.region}#${incident.resource.id}`;
+}
+
+/** A new case ID: `fb-<yyyymmdd>-<10 hex>` (UTC date). */
+export function newCaseId(now: Date): string {
+  const day = now.toISOString().slice(0, 10).replace(/-/g, '');
+  return `fb-${day}-${randomBytes(5).toString('hex')}`;
+}
+
+/** Reads and writes the case ledger. */
+export class CaseLedger {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: CaseLedgerDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * Claims the case for an incident with DynamoDB conditional writes (DESIGN.md §3, Claim).
+   *
+   * - no claim yet → a new case (`CLAIMED`), claim and case written in one transaction;
+   * - the claim belongs to this execution → `RESUMED` (a retry of Claim);
+   * - `IN_PROGRESS` under another execution whose lease has not expired → `ALREADY_HANDLED`;
+   * - `IN_PROGRESS` with an expired lease, or `FAILED` → taken over, `RESUMED`;
+   * - `NOTIFIED` and the incident now calls for automatic containment → escalated, `RESUMED`;
+   * - otherwise (`CONTAINED`, `NOTIFIED`, `RESOURCE_GONE`) → `ALREADY_HANDLED`.
+   * Every outcome but `CLAIMED` appends a timeline entry to the existing case.
+   * @param incident - the normalized incident.
+   * @param executionName - the Step Functions execution name (the claim's owner).
+   * @param leaseSeconds - how long an in-progress claim blocks other executions.
+   * @throws {Error} the SDK's error when DynamoDB fails (mapped to Throttled/TransientAwsError upstream).
+   */
+  async claim(incident: Incident, executionName: string, leaseSeconds: number): Promise<ClaimResult> {
+    const pk = claimKey(incident);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = this.now();
+      const lease = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
+      const existing = (await this.deps.ddb.send(new GetCommand({ TableName: this.deps.tableName, Key: { pk, sk: 'CLAIM' }, ConsistentRead: true }))).Item as ClaimItem | undefined;
+      if (!existing) {
+        const caseId = newCaseId(now);
+        try {
+          await this.deps.ddb.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  Put: {
+                    TableName: this.deps.tableName,
+                    Item: { pk, sk: 'CLAIM', caseId, status: 'IN_PROGRESS', owner: executionName, leaseExpiresAt: lease, version: 1 } satisfies ClaimItem,
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                  },
+                },
+                {
+                  Put: {
+                    TableName: this.deps.tableName,
+                    Item: {
+                      pk: `CASE#${caseId}`, sk: 'CASE', caseId, playbook: incident.playbook, account: incident.account,
+                      region: incident.region, resourceId: incident.resource.id, status: 'IN_PROGRESS',
+                      createdAt: now.toISOString(), updatedAt: now.toISOString(), incident,
+                      findingIds: new Set([incident.finding.id]), priorState: {}, evidence: {}, notifications: {},
+                    },
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                  },
+                },
+              ],
+            }),
+          );
+          return { caseId, status: 'CLAIMED' };
+        } catch (err) {
+          if (hasAwsCode(err, 'TransactionCanceledException', 'ConditionalCheckFailedException')) continue;
+          throw err;
+        }
+      }
+      const takeOver = this.takeOverReason(existing, incident, executionName, now);
+      if (takeOver === 'own') {
+        // A retry of this execution's own Claim: extend its lease.
+        await this.deps.ddb.send(new UpdateCommand({
+          TableName: this.deps.tableName, Key: { pk, sk: 'CLAIM' },
+          UpdateExpression: 'SET leaseExpiresAt = :l', ConditionExpression: '#o = :o',
+          ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':l': lease, ':o': executionName },
+        }));
+        return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status };
+      }
+      if (takeOver === undefined) {
+        await this.appendTimeline(existing.caseId, {
+          at: now.toISOString(), step: 'Claim', status: 'INFO', executionName, trigger: incident.trigger,
+          details: { outcome: 'ALREADY_HANDLED', caseStatus: existing.status, owner: existing.owner, findingId: incident.finding.id, findingCount: incident.finding.count },
+        });
+        return { caseId: existing.caseId, status: 'ALREADY_HANDLED', previousStatus: existing.status };
+      }
+      try {
+        await this.deps.ddb.send(
+          new UpdateCommand({
+            TableName: this.deps.tableName,
+            Key: { pk, sk: 'CLAIM' },
+            UpdateExpression: 'SET #s = :s, #o = :o, leaseExpiresAt = :l, version = version + :one',
+            ConditionExpression: 'version = :v',
+            ExpressionAttributeNames: { '#s': 'status', '#o': 'owner' },
+            ExpressionAttributeValues: { ':s': 'IN_PROGRESS', ':o': executionName, ':l': lease, ':v': existing.version, ':one': 1 },
+          }),
+        );
+      } catch (err) {
+        if (hasAwsCode(err, 'ConditionalCheckFailedException')) continue;
+        throw err;
+      }
+      await this.setCaseStatus(existing.caseId, 'IN_PROGRESS', incident.finding.id);
+      await this.appendTimeline(existing.caseId, {
+        at: now.toISOString(), step: 'Claim', status: 'INFO', executionName, trigger: incident.trigger,
+        details: { outcome: 'RESUMED', reason: takeOver, previousStatus: existing.status, previousOwner: existing.owner },
+      });
+      return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status };
+    }
+    // Three lost races in a row: someone else is actively claiming; let them.
+    const item = (await this.deps.ddb.send(new GetCommand({ TableName: this.deps.tableName, Key: { pk, sk: 'CLAIM' }, ConsistentRead: true }))).Item as ClaimItem;
+    return { caseId: item.caseId, status: 'ALREADY_HANDLED', previousStatus: item.status };
+  }
+
+  private takeOverReason(claim: ClaimItem, incident: Incident, executionName: string, now: Date): 'own' | 'failed' | 'lease-expired' | 'escalation' | undefined {
+    if (claim.status === 'IN_PROGRESS' && claim.owner === executionName) return 'own';
+    if (claim.status === 'FAILED') return 'failed';
+    if (claim.status === 'IN_PROGRESS' && claim.leaseExpiresAt <= now.toISOString()) return 'lease-expired';
+    if (claim.status === 'NOTIFIED' && incident.mode === 'auto' && !incident.dryRun) return 'escalation';
+    return undefined;
+  }
+
+  /**
+   * Sets the final status of a case and of its claim. The claim stays, so a later finding for the
+   * same resource is `ALREADY_HANDLED` until a release lifts it (`FAILED` claims can be resumed).
+   * @param executionName - when given, the claim must still belong to this execution: an execution
+   *   whose claim was taken over (lease expired) cannot overwrite the new owner's outcome.
+   * @throws {ClaimLost} when the claim belongs to another execution now.
+   */
+  async finish(caseId: string, status: Exclude<CaseStatus, 'IN_PROGRESS'>, details?: Record<string, unknown>, executionName?: string): Promise<void> {
+    const record = await this.getCase(caseId);
+    if (!record) return;
+    const names: Record<string, string> = { '#s': 'status' };
+    const values: Record<string, unknown> = { ':s': status, ':c': caseId, ':one': 1 };
+    let condition = 'caseId = :c';
+    if (executionName) {
+      condition += ' AND #o = :o';
+      names['#o'] = 'owner';
+      values[':o'] = executionName;
+    }
+    try {
+      await this.deps.ddb.send(
+        new UpdateCommand({
+          TableName: this.deps.tableName,
+          Key: { pk: claimKey({ playbook: record.playbook, account: record.account, region: record.region, resource: { id: record.resourceId } }), sk: 'CLAIM' },
+          UpdateExpression: 'SET #s = :s, version = version + :one',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (err) {
+      if (hasAwsCode(err, 'ConditionalCheckFailedException')) {
+        throw new ClaimLost(`Case ${caseId} is no longer claimed by ${executionName ?? 'this case'}; not setting ${status}`, { cause: err });
+      }
+      throw err;
+    }
+    await this.setCaseStatus(caseId, status, undefined, details);
+  }
+
+  private async setCaseStatus(caseId: string, status: CaseStatus, findingId?: string, details?: Record<string, unknown>): Promise<void> {
+    const names: Record<string, string> = { '#s': 'status' };
+    const values: Record<string, unknown> = { ':s': status, ':u': this.now().toISOString() };
+    let expr = 'SET #s = :s, updatedAt = :u';
+    if (findingId) {
+      expr += ' ADD findingIds :f';
+      values[':f'] = new Set([findingId]);
+    }
+    if (details) {
+      expr += ', outcomeDetails = :d';
+      values[':d'] = details;
+    }
+    await this.deps.ddb.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: expr, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    );
+  }
+
+  /**
+   * Records prior state under `priorState.<key>` unless already recorded: the first observation,
+   * made before anything was changed, always wins, so a re-run after a crash never records
+   * Firebreak's own changes as the prior state.
+   * @returns the value stored (the earlier one when it existed).
+   */
+  async recordPriorState<T>(caseId: string, key: string, value: T): Promise<T> {
+    return this.setOnce(caseId, 'priorState', key, value);
+  }
+
+  /** Records an evidence item under `evidence.<key>` unless already recorded; returns the stored value. */
+  async recordEvidence<T>(caseId: string, key: string, value: T): Promise<T> {
+    return this.setOnce(caseId, 'evidence', key, value);
+  }
+
+  /** Marks a notification as sent (ISO time); returns false when it had already been sent. */
+  async markNotified(caseId: string, kind: string): Promise<boolean> {
+    const at = this.now().toISOString();
+    const stored = await this.setOnce(caseId, 'notifications', kind, at);
+    return stored === at;
+  }
+
+  private async setOnce<T>(caseId: string, map: string, key: string, value: T): Promise<T> {
+    const out = await this.deps.ddb.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: 'SET #m.#k = if_not_exists(#m.#k, :v), updatedAt = :u',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#m': map, '#k': key },
+        ExpressionAttributeValues: { ':v': value, ':u': this.now().toISOString() },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return (out.Attributes?.[map] as Record<string, T>)[key];
+  }
+
+  /** Reads a case (strongly consistent); `undefined` when it does not exist. */
+  async getCase(caseId: string): Promise<CaseRecord | undefined> {
+    const out = await this.deps.ddb.send(new GetCommand({ TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ConsistentRead: true }));
+    return out.Item as CaseRecord | undefined;
+  }
+
+  /** Appends one entry to a case's timeline. */
+  async appendTimeline(caseId: string, entry: TimelineEntry): Promise<void> {
+    await this.deps.ddb.send(
+      new PutCommand({
+        TableName: this.deps.tableName,
+        Item: { pk: `CASE#${caseId}`, sk: `TL#${entry.at}#${randomBytes(4).toString('hex')}`, caseId, ...entry },
+      }),
+    );
+  }
+
+  /** Reads a case's timeline, oldest first. */
+  async timeline(caseId: string): Promise<TimelineEntry[]> {
+    const items: TimelineEntry[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.deps.ddb.send(
+        new QueryCommand({
+          TableName: this.deps.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)',
+          ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':tl': 'TL#' },
+          ExclusiveStartKey: start, ConsistentRead: true,
+        }),
+      );
+      items.push(...((out.Items ?? []) as TimelineEntry[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}

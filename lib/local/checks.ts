@@ -1,0 +1,203 @@
+import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeIamInstanceProfileAssociationsCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand,
+  DescribeSnapshotsCommand, DescribeAddressesCommand, Snapshot,
+} from '@aws-sdk/client-ec2';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { sha256Hex } from '../evidence/vault';
+import type { EvidenceManifest } from '../evidence/manifest';
+import { isolationGroupName, TAG } from '../ec2/tags';
+import type { LocalEnvironment } from './seed';
+import type { TwinWorld } from './twin';
+
+/** A verification made by reading the emulator's state back (never the playbook's own claims). */
+export interface Check {
+  readonly name: string;
+  readonly passed: boolean;
+  readonly details: string;
+}
+
+const check = (name: string, passed: boolean, details: string): Check => ({ name, passed, details });
+
+/** Evidence found by reading back: final snapshots and the manifest recorded in the ledger. */
+export interface EvidenceReadBack {
+  readonly snapshots: { sourceVolumeId: string; snapshotId: string; ownerAccount: string; kmsKeyId: string }[];
+  readonly manifest?: { bucket: string; key: string; sha256: string };
+}
+
+async function evidenceSnapshots(env: LocalEnvironment, caseId: string): Promise<Snapshot[]> {
+  const out = await env.security.ec2.send(new DescribeSnapshotsCommand({
+    OwnerIds: ['self'], Filters: [{ Name: `tag:${TAG.caseId}`, Values: [caseId] }, { Name: `tag:${TAG.stage}`, Values: ['evidence'] }],
+  }));
+  return out.Snapshots ?? [];
+}
+
+/**
+ * Verifies, from the emulator's state, that an instance is contained with its evidence in the
+ * security account (issue #2 "Both ec2 fixtures are contained"):
+ * every ENI only on the isolation SG, that SG without rules (IPv4 and IPv6); termination protection
+ * on; shutdown behaviour `stop`; every volume `DeleteOnTermination=false`; the profile removed; EIPs
+ * disassociated; out of its ASG and target group; one completed snapshot per volume owned by the
+ * security account, under its key, tagged with the case; a manifest whose SHA-256, recomputed here,
+ * matches the ledger, and whose artifacts' hashes match; Object Lock retention on it; a timeline.
+ * @returns the checks and the evidence read back.
+ */
+export async function verifyContainment(env: LocalEnvironment, twin: TwinWorld, caseId: string): Promise<{ checks: Check[]; evidence: EvidenceReadBack }> {
+  const ec2 = env.member.ec2;
+  const checks: Check[] = [];
+  const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [twin.instanceId] }))).Reservations?.[0]?.Instances?.[0];
+  if (!instance) return { checks: [check('instance-exists', false, `${twin.instanceId} not found`)], evidence: { snapshots: [] } };
+  const iso = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [isolationGroupName(twin.vpcId)] }, { Name: 'vpc-id', Values: [twin.vpcId] }] }))).SecurityGroups ?? [];
+  checks.push(check('isolation-group-unique', iso.length === 1, `${iso.length} isolation group(s) in ${twin.vpcId}`));
+  const isoGroup = iso[0];
+  for (const eni of instance.NetworkInterfaces ?? []) {
+    const ids = (eni.Groups ?? []).map((g) => g.GroupId);
+    checks.push(check(`eni-only-isolation-group:${eni.NetworkInterfaceId}`, !!isoGroup && ids.length === 1 && ids[0] === isoGroup.GroupId, `groups=${ids.join(',')}`));
+  }
+  checks.push(check('eni-count', (instance.NetworkInterfaces ?? []).length === twin.networkInterfaceIds.length, `${(instance.NetworkInterfaces ?? []).length} ENI(s), twin has ${twin.networkInterfaceIds.length}`));
+  const v4 = [...(isoGroup?.IpPermissions ?? []), ...(isoGroup?.IpPermissionsEgress ?? [])].flatMap((p) => p.IpRanges ?? []);
+  const v6 = [...(isoGroup?.IpPermissions ?? []), ...(isoGroup?.IpPermissionsEgress ?? [])].flatMap((p) => p.Ipv6Ranges ?? []);
+  checks.push(check('isolation-group-no-rules', !!isoGroup && (isoGroup.IpPermissions ?? []).length === 0 && (isoGroup.IpPermissionsEgress ?? []).length === 0,
+    `ingress=${isoGroup?.IpPermissions?.length ?? '?'} egress=${isoGroup?.IpPermissionsEgress?.length ?? '?'} ipv4Ranges=${v4.length} ipv6Ranges=${v6.length}`));
+  const [term, shutdown] = await Promise.all([
+    ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twin.instanceId, Attribute: 'disableApiTermination' })),
+    ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twin.instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
+  ]);
+  checks.push(check('termination-protection', term.DisableApiTermination?.Value === true, `DisableApiTermination=${term.DisableApiTermination?.Value}`));
+  checks.push(check('shutdown-behavior-stop', shutdown.InstanceInitiatedShutdownBehavior?.Value === 'stop', `InstanceInitiatedShutdownBehavior=${shutdown.InstanceInitiatedShutdownBehavior?.Value}`));
+  const bdms = instance.BlockDeviceMappings ?? [];
+  checks.push(check('volumes-kept-on-termination', bdms.length >= 2 && bdms.every((b) => b.Ebs?.DeleteOnTermination === false),
+    bdms.map((b) => `${b.DeviceName}:${b.Ebs?.DeleteOnTermination}`).join(' ')));
+  const profiles = (await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] }))).IamInstanceProfileAssociations ?? [];
+  const active = profiles.filter((p) => p.State === 'associated' || p.State === 'associating');
+  checks.push(check('instance-profile-removed', active.length === 0, active.length ? active.map((p) => p.IamInstanceProfile?.Arn).join(',') : 'no association'));
+  const eips = ((await ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] }))).Addresses ?? []).filter((a) => a.AssociationId);
+  checks.push(check('elastic-ips-disassociated', eips.length === 0, eips.length ? eips.map((a) => a.PublicIp).join(',') : 'none associated'));
+  if (twin.autoScalingGroupName) {
+    const asg = await env.member.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [twin.instanceId] }));
+    const member = (asg.AutoScalingInstances ?? []).filter((i) => !/^Detach/.test(i.LifecycleState ?? ''));
+    checks.push(check('detached-from-auto-scaling', member.length === 0, member.length ? `still in ${member[0].AutoScalingGroupName}` : `not in ${twin.autoScalingGroupName}`));
+  }
+  if (twin.targetGroupArn) {
+    const health = await env.member.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: twin.targetGroupArn }));
+    const still = (health.TargetHealthDescriptions ?? []).filter((d) => d.Target?.Id === twin.instanceId && d.TargetHealth?.State !== 'draining');
+    checks.push(check('deregistered-from-target-groups', still.length === 0, still.length ? `state ${still[0].TargetHealth?.State}` : 'not registered'));
+  }
+
+  const snaps = await evidenceSnapshots(env, caseId);
+  const byVolume = new Map<string, Snapshot[]>();
+  for (const s of snaps) {
+    const v = s.Tags?.find((t) => t.Key === TAG.sourceVolumeId)?.Value ?? '?';
+    byVolume.set(v, [...(byVolume.get(v) ?? []), s]);
+  }
+  const perVolumeOk = twin.volumeIds.every((v) => byVolume.get(v)?.length === 1);
+  checks.push(check('one-evidence-snapshot-per-volume', perVolumeOk && snaps.length === twin.volumeIds.length, `${snaps.length} snapshot(s) for ${twin.volumeIds.length} volume(s)`));
+  checks.push(check('evidence-snapshots-completed', snaps.length > 0 && snaps.every((s) => s.State === 'completed'), snaps.map((s) => `${s.SnapshotId}:${s.State}`).join(' ')));
+  checks.push(check('evidence-snapshots-owned-by-security-account', snaps.length > 0 && snaps.every((s) => s.OwnerId === env.securityAccount), snaps.map((s) => s.OwnerId).join(' ')));
+  checks.push(check('evidence-snapshots-under-security-key', snaps.length > 0 && snaps.every((s) => s.Encrypted && s.KmsKeyId === env.evidenceKeyArn), snaps.map((s) => s.KmsKeyId).join(' ')));
+  checks.push(check('evidence-snapshots-tagged-with-case', snaps.length > 0 && snaps.every((s) => s.Tags?.some((t) => t.Key === TAG.caseId && t.Value === caseId)), caseId));
+
+  const record = (await env.security.ddb.send(new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ConsistentRead: true }))).Item;
+  const manifestRef = (record?.evidence as { manifest?: { bucket: string; key: string; sha256: string } } | undefined)?.manifest;
+  let manifestOk = false;
+  let artifactsOk = false;
+  let details = 'no manifest recorded in the ledger';
+  let artifactDetails = 'no manifest';
+  if (manifestRef) {
+    const body = await readBody(env, manifestRef.bucket, manifestRef.key);
+    const recomputed = sha256Hex(body);
+    manifestOk = recomputed === manifestRef.sha256;
+    details = `ledger=${manifestRef.sha256} recomputed=${recomputed}`;
+    const manifest = JSON.parse(body.toString('utf8')) as EvidenceManifest;
+    const results = await Promise.all(manifest.artifacts.map(async (a) => sha256Hex(await readBody(env, manifestRef.bucket, a.key)) === a.sha256));
+    artifactsOk = results.length >= 5 && results.every(Boolean);
+    artifactDetails = `${results.filter(Boolean).length}/${results.length} artifact hashes match`;
+    // moto serves no GetObjectRetention; HeadObject carries the same x-amz-object-lock-* headers (S3 API reference, HeadObject).
+    const head = await env.security.s3.send(new HeadObjectCommand({ Bucket: manifestRef.bucket, Key: manifestRef.key }));
+    const until = head.ObjectLockRetainUntilDate;
+    checks.push(check('manifest-under-object-lock', !!head.ObjectLockMode && !!until && until.getTime() > Date.now(),
+      `mode=${head.ObjectLockMode ?? 'none'} until=${until?.toISOString() ?? '-'} sse=${head.ServerSideEncryption}/${head.SSEKMSKeyId ?? '-'}`));
+    checks.push(check('manifest-encrypted-with-evidence-key', head.ServerSideEncryption === 'aws:kms' && head.SSEKMSKeyId === env.evidenceKeyArn, `${head.ServerSideEncryption} ${head.SSEKMSKeyId}`));
+  }
+  checks.push(check('manifest-sha256-matches-ledger', manifestOk, details));
+  checks.push(check('artifact-sha256-match-manifest', artifactsOk, artifactDetails));
+  const timeline = (await env.security.ddb.send(new QueryCommand({
+    TableName: env.ledgerTable, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)', ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':tl': 'TL#' },
+  }))).Items ?? [];
+  const steps = new Set(timeline.map((t) => t.step as string));
+  const needed = ['Claim', 'Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase'];
+  const missing = needed.filter((s) => !steps.has(s));
+  checks.push(check('case-timeline', missing.length === 0, missing.length ? `missing ${missing.join(', ')}` : `${timeline.length} entries`));
+  checks.push(check('case-status-contained', record?.status === 'CONTAINED', `status=${record?.status}`));
+
+  return {
+    checks,
+    evidence: {
+      snapshots: snaps.map((s) => ({
+        sourceVolumeId: s.Tags?.find((t) => t.Key === TAG.sourceVolumeId)?.Value ?? '', snapshotId: s.SnapshotId!, ownerAccount: s.OwnerId!, kmsKeyId: s.KmsKeyId ?? '',
+      })),
+      manifest: manifestRef,
+    },
+  };
+}
+
+/**
+ * Verifies that an instance was left exactly as built (nothing contained): its ENIs keep their
+ * original groups, termination protection is off, no snapshot is tagged for a case, and the ledger
+ * holds no claim for it.
+ */
+export async function verifyUntouched(env: LocalEnvironment, twin: TwinWorld): Promise<Check[]> {
+  const ec2 = env.member.ec2;
+  const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [twin.instanceId] }))).Reservations?.[0]?.Instances?.[0];
+  const checks: Check[] = [];
+  const same = (instance?.NetworkInterfaces ?? []).every((e) => {
+    const want = twin.originalGroupsByEni[e.NetworkInterfaceId!] ?? [];
+    const have = (e.Groups ?? []).map((g) => g.GroupId!);
+    return want.length === have.length && want.every((g) => have.includes(g));
+  });
+  checks.push(check('security-groups-unchanged', !!instance && same, (instance?.NetworkInterfaces ?? []).map((e) => `${e.NetworkInterfaceId}:${(e.Groups ?? []).map((g) => g.GroupId).join('+')}`).join(' ')));
+  const term = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twin.instanceId, Attribute: 'disableApiTermination' }));
+  checks.push(check('termination-protection-unchanged', term.DisableApiTermination?.Value === false, `DisableApiTermination=${term.DisableApiTermination?.Value}`));
+  const snaps = (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag-key', Values: [TAG.caseId] }] }))).Snapshots ?? [];
+  const mine = snaps.filter((s) => twin.volumeIds.includes(s.VolumeId ?? ''));
+  checks.push(check('no-evidence-snapshots', mine.length === 0, `${mine.length} snapshot(s) of its volumes`));
+  const profiles = (await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] }))).IamInstanceProfileAssociations ?? [];
+  checks.push(check('instance-profile-kept', profiles.some((p) => p.State === 'associated'), `${profiles.length} association(s)`));
+  return checks;
+}
+
+/** Counts what containment creates, to prove a re-run created nothing. */
+export async function countCreatedResources(env: LocalEnvironment): Promise<Record<string, number>> {
+  const [sgs, memberSnaps, securitySnaps, objects] = await Promise.all([
+    env.member.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: `tag-key`, Values: [TAG.role] }] })),
+    env.member.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag-key', Values: [TAG.caseId] }] })),
+    env.security.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag-key', Values: [TAG.caseId] }] })),
+    countObjectVersions(env),
+  ]);
+  return {
+    securityGroups: sgs.SecurityGroups?.length ?? 0,
+    memberSnapshots: memberSnaps.Snapshots?.length ?? 0,
+    securitySnapshots: securitySnaps.Snapshots?.length ?? 0,
+    evidenceObjectVersions: objects,
+  };
+}
+
+async function countObjectVersions(env: LocalEnvironment): Promise<number> {
+  let n = 0;
+  let keyMarker: string | undefined;
+  let versionMarker: string | undefined;
+  do {
+    const out = await env.security.s3.send(new ListObjectVersionsCommand({ Bucket: env.evidenceBucket, KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
+    n += out.Versions?.length ?? 0;
+    keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
+    versionMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
+  } while (keyMarker);
+  return n;
+}
+
+async function readBody(env: LocalEnvironment, bucket: string, key: string): Promise<Buffer> {
+  const out = await env.security.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await out.Body!.transformToByteArray());
+}

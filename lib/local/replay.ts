@@ -1,0 +1,172 @@
+import * as fs from 'node:fs';
+import { z } from 'zod';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { InvalidInput } from '../errors';
+import { GuardDutyEvent, GuardDutyEventSchema } from '../incident/schema';
+import { isSampleFinding, parseOrThrow } from '../incident/normalize';
+import { ReplayReport, ReportExecution, sequentialCallsUntil, summarizeCalls } from '../report/report';
+import type { ApiCallRecord } from '../runtime/telemetry';
+import { Check, countCreatedResources, EvidenceReadBack, verifyContainment, verifyUntouched } from './checks';
+import type { ExecuteOptions, LocalExecutionResult } from './runner';
+import type { LocalSession } from './session';
+import { buildTwinWorld, remapEvent, TwinExtras, TwinWorld } from './twin';
+
+/** The EventBridge envelope every replayed event must have ("Amazon EventBridge events", EventBridge User Guide). */
+export const EventEnvelopeSchema = z
+  .object({
+    id: z.string().min(1),
+    source: z.string().min(1),
+    'detail-type': z.string().min(1),
+    account: z.string().regex(/^\d{12}$/),
+    region: z.string().min(1),
+    time: z.string().min(1),
+    resources: z.array(z.string()).default([]),
+    detail: z.record(z.string(), z.unknown()),
+  })
+  .passthrough();
+/** A validated EventBridge event. */
+export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
+
+/**
+ * Reads and validates an event file, before any AWS call.
+ * @param file - path to a JSON file holding one EventBridge event.
+ * @returns the event; GuardDuty findings are validated against the finding format too.
+ * @throws {InvalidInput} when the file is missing, not JSON, or not a valid event (the message
+ *   names the file and the first bad field).
+ */
+export function readEventFile(file: string): EventEnvelope {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InvalidInput(`cannot read event file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInput(`${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  return validateEvent(json, file);
+}
+
+/**
+ * Validates an event: the EventBridge envelope, and for `aws.guardduty` the finding format.
+ * @throws {InvalidInput} naming the first bad field.
+ */
+export function validateEvent(json: unknown, what = 'event'): EventEnvelope {
+  const envelope = parseOrThrow(EventEnvelopeSchema, json, what);
+  if (envelope.source === 'aws.guardduty') parseOrThrow(GuardDutyEventSchema, json, `GuardDuty finding in ${what}`);
+  return envelope;
+}
+
+/** Options of {@link replayEvent}. */
+export interface ReplayOptions {
+  /** Extra resources around the twin instance (drills). */
+  readonly extras?: TwinExtras;
+  /** Options of every local execution (crash injection, execution name). */
+  readonly execute?: ExecuteOptions;
+  /** Reuse an existing twin instead of building one (a repeat of the same finding). */
+  readonly twin?: TwinWorld;
+  /** Reads of the emulator before the run, to check that a repeat created nothing. */
+  readonly countBefore?: boolean;
+}
+
+/** The result of {@link replayEvent}: the report, the twin and the raw executions. */
+export interface ReplayResult {
+  readonly report: ReplayReport;
+  readonly twin?: TwinWorld;
+  /** The event as injected (IDs remapped to the twin). */
+  readonly injected: EventEnvelope;
+  readonly executions: LocalExecutionResult[];
+}
+
+function eventSummary(event: EventEnvelope, gd: GuardDutyEvent | undefined): ReplayReport['event'] {
+  return {
+    source: event.source, detailType: event['detail-type'],
+    findingId: gd?.detail.id, findingType: gd?.detail.type, severity: gd?.detail.severity, sample: gd ? isSampleFinding(gd) : false,
+  };
+}
+
+/**
+ * Replays a recorded event on the local emulator (issue #2, `firebreak replay`): builds a twin of
+ * its resources, remaps the IDs, routes the event through the synthesized rule patterns with the
+ * emulator's matcher, runs every matched playbook (synthesized state machine, real handlers), and
+ * verifies the outcome by reading the emulator back.
+ * @param session - an open local session.
+ * @param event - a validated event ({@link validateEvent}).
+ * @returns the report (the JSON contract) and what was built.
+ */
+export async function replayEvent(session: LocalSession, event: EventEnvelope, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const started = Date.now();
+  const gd = event.source === 'aws.guardduty' ? GuardDutyEventSchema.parse(event) : undefined;
+  const sample = gd ? isSampleFinding(gd) : false;
+  let twin = options.twin;
+  if (!twin && gd && gd.detail.resource.instanceDetails && !sample) {
+    // Sample findings carry placeholder IDs (i-99999999): there is nothing real to twin, and they must stay placeholders.
+    twin = await buildTwinWorld(gd, session.env.member, options.extras);
+  }
+  const injected = twin ? remapEvent(event, twin.idMap) : event;
+  const before = options.countBefore ? await countCreatedResources(session.env) : undefined;
+  const routing = await session.router.route(injected);
+  const executions: LocalExecutionResult[] = [];
+  for (const id of routing.stateMachines) executions.push(await session.runner.execute(id, injected, options.execute));
+
+  const calls: ApiCallRecord[] = executions.flatMap((x) => x.calls);
+  const checks: Check[] = [];
+  let evidence: EvidenceReadBack = { snapshots: [] };
+  if (routing.matched.length === 0) {
+    checks.push({ name: 'no-rule-matched', passed: true, details: 'no catalog rule matches this event' });
+    if (twin) checks.push(...(await verifyUntouched(session.env, twin)));
+  }
+  for (const x of executions) {
+    if (x.outcome === 'CONTAINED' && twin && x.caseId) {
+      const v = await verifyContainment(session.env, twin, x.caseId);
+      checks.push(...v.checks);
+      evidence = v.evidence;
+    } else if (x.status === 'DRY_RUN') {
+      const mutating = x.calls.filter((c) => c.mutating);
+      checks.push({ name: 'dry-run-zero-mutating-calls', passed: mutating.length === 0, details: `${mutating.length} mutating of ${x.calls.length} call(s)${mutating.length ? `: ${mutating.map((c) => c.operation).join(', ')}` : ''}` });
+      if (twin) checks.push(...(await verifyUntouched(session.env, twin)));
+    } else if (x.status === 'ALREADY_HANDLED' && before) {
+      const after = await countCreatedResources(session.env);
+      const diff = Object.keys(after).filter((k) => after[k] !== before[k]);
+      checks.push({ name: 'repeat-created-nothing', passed: diff.length === 0, details: diff.length ? diff.map((k) => `${k} ${before[k]}→${after[k]}`).join(', ') : JSON.stringify(after) });
+      const memberMutations = x.calls.filter((c) => c.mutating && !c.operation.startsWith('DynamoDB.'));
+      checks.push({ name: 'repeat-no-containment-calls', passed: memberMutations.length === 0, details: `${memberMutations.length} mutating call(s) outside the ledger` });
+    } else if (x.outcome === 'NOTIFIED' && twin) {
+      checks.push(...(await verifyUntouched(session.env, twin)));
+    } else if (x.outcome === 'RESOURCE_GONE' && x.caseId) {
+      const record = (await session.env.security.ddb.send(new GetCommand({ TableName: session.env.ledgerTable, Key: { pk: `CASE#${x.caseId}`, sk: 'CASE' } }))).Item;
+      checks.push({ name: 'case-status-resource-gone', passed: record?.status === 'RESOURCE_GONE', details: `status=${record?.status}` });
+    }
+  }
+
+  const reportExecutions: ReportExecution[] = executions.map((x) => ({
+    playbook: x.playbook, caseId: x.caseId,
+    status: x.status === 'CRASHED' ? 'FAILED' : x.status,
+    outcome: x.outcome ?? (x.status === 'CRASHED' ? 'CRASHED' : 'FAILED'),
+    durationMs: x.durationMs,
+    steps: x.steps.map((s) => ({ name: s.name, status: s.status, durationMs: s.durationMs, apiCalls: s.apiCalls, error: s.error })),
+    error: x.error,
+    plan: x.status === 'DRY_RUN' ? x.output?.plan : undefined,
+  }));
+  const firstStart = calls.length ? Math.min(...calls.map((c) => c.startedAt)) : 0;
+  const isolationCalls = calls.filter((c) => c.operation === 'EC2.ModifyNetworkInterfaceAttribute');
+  const lastIsolation = isolationCalls.length ? Math.max(...isolationCalls.map((c) => c.endedAt)) : undefined;
+  const report: ReplayReport = {
+    event: eventSummary(event, gd),
+    routing: { matched: routing.matched, playbooks: [...new Set(executions.map((x) => x.playbook))] },
+    idMap: twin?.idMap ?? {},
+    executions: reportExecutions,
+    apiCalls: summarizeCalls(calls),
+    evidence,
+    checks,
+    metrics: {
+      wallTimeMs: Date.now() - started,
+      sequentialCallsToIsolation: sequentialCallsUntil(calls, (c) => c.operation === 'EC2.ModifyNetworkInterfaceAttribute'),
+      timeToIsolateMs: lastIsolation !== undefined && executions[0] ? lastIsolation - firstStart : undefined,
+    },
+  };
+  return { report, twin, injected, executions };
+}

@@ -1,0 +1,76 @@
+import { PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { createHash } from 'node:crypto';
+import type { HarnessClients } from './harness-clients';
+import type { LocalRule } from './template';
+
+/** The result of routing one event. */
+export interface RoutingResult {
+  /** Names of the rules whose pattern matched. */
+  readonly matched: string[];
+  /** Logical IDs of the state machines those rules target. */
+  readonly stateMachines: string[];
+}
+
+/**
+ * Routes events through the synthesized EventBridge rule patterns using the emulator's own
+ * matcher (moto does not implement `TestEventPattern`): each rule is put on the emulator's bus with
+ * one SQS queue as its target; an event is sent with `PutEvents`, and the queues that received it
+ * tell which rules matched. DESIGN.md §5.
+ */
+export class EmulatorRouter {
+  private installed?: Promise<Map<string, { rule: LocalRule; queueUrl: string }>>;
+
+  constructor(private readonly security: HarnessClients, private readonly rules: LocalRule[]) {}
+
+  private install(): Promise<Map<string, { rule: LocalRule; queueUrl: string }>> {
+    this.installed ??= (async () => {
+      const out = new Map<string, { rule: LocalRule; queueUrl: string }>();
+      for (const rule of this.rules) {
+        const suffix = createHash('sha256').update(rule.name).digest('hex').slice(0, 10);
+        const queue = await this.security.sqs.send(new CreateQueueCommand({ QueueName: `firebreak-route-${suffix}` }));
+        const arn = (await this.security.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+        const bus = rule.eventBusName === 'default' ? undefined : rule.eventBusName;
+        await this.security.events.send(new PutRuleCommand({ Name: rule.name, EventPattern: JSON.stringify(rule.pattern), EventBusName: bus, State: 'ENABLED' }));
+        await this.security.events.send(new PutTargetsCommand({ Rule: rule.name, EventBusName: bus, Targets: [{ Id: 'route-probe', Arn: arn }] }));
+        out.set(rule.name, { rule, queueUrl: queue.QueueUrl! });
+      }
+      return out;
+    })();
+    return this.installed;
+  }
+
+  /**
+   * Sends one event through the rules.
+   * @param event - an EventBridge event (`source`, `detail-type`, `detail`, ...).
+   * @param busName - the bus the event arrives on. @default 'default'
+   * @returns the matched rules and their target state machines.
+   */
+  async route(event: { source: string; 'detail-type': string; detail: unknown; resources?: string[]; time?: string }, busName = 'default'): Promise<RoutingResult> {
+    const installed = await this.install();
+    const relevant = [...installed.values()].filter((r) => r.rule.eventBusName === busName);
+    const put = await this.security.events.send(new PutEventsCommand({
+      Entries: [{
+        Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail), Resources: event.resources,
+        Time: event.time ? new Date(event.time) : undefined, EventBusName: busName === 'default' ? undefined : busName,
+      }],
+    }));
+    const eventId = put.Entries?.[0]?.EventId;
+    if (!eventId) throw new Error(`The emulator refused the event: ${JSON.stringify(put.Entries)}`);
+    const matched: string[] = [];
+    const stateMachines: string[] = [];
+    for (const { rule, queueUrl } of relevant) {
+      const got = await this.security.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      let hit = false;
+      for (const m of got.Messages ?? []) {
+        if ((JSON.parse(m.Body ?? '{}') as { id?: string }).id === eventId) hit = true;
+        await this.security.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      }
+      if (hit) {
+        matched.push(rule.name);
+        stateMachines.push(...rule.targetStateMachines);
+      }
+    }
+    return { matched: matched.sort(), stateMachines: [...new Set(stateMachines)] };
+  }
+}

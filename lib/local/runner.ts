@@ -1,0 +1,270 @@
+import './polyfills';
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { Context } from 'aws-lambda';
+import { ApiCallRecord, countByOperation, subscribeApiCalls, withCallContext } from '../runtime/telemetry';
+import type { LocalEnvironment } from './seed';
+import { CfnTemplate, LocalPlaybook, LocalRule, RefResolver, synthesizeSecurityTemplate, templateFunctions, templatePlaybooks, templateRules } from './template';
+
+/** One state of a local execution, aggregated over its invocations (retries, Wait-loop polls). */
+export interface LocalStepRecord {
+  readonly name: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  /** Summed over invocations, in milliseconds. */
+  readonly durationMs: number;
+  readonly invocations: number;
+  /** Epoch milliseconds of the first start and the last end. */
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly apiCalls: Record<string, number>;
+  readonly error?: string;
+}
+
+/** The end of one local execution. */
+export interface LocalExecutionResult {
+  readonly playbook: string;
+  readonly executionName: string;
+  /** As in the JSON report, plus `CRASHED` for a simulated crash. */
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ALREADY_HANDLED' | 'DRY_RUN' | 'CRASHED';
+  /** The playbook's own outcome (`$.outcome`): CONTAINED, NOTIFIED, RESOURCE_GONE, ... */
+  readonly outcome?: string;
+  readonly caseId?: string;
+  readonly output?: Record<string, unknown>;
+  readonly error?: { name: string; message: string };
+  readonly durationMs: number;
+  readonly steps: LocalStepRecord[];
+  /** Every AWS call the playbook's handlers made, in completion order. */
+  readonly calls: ApiCallRecord[];
+}
+
+/** Options of {@link LocalRunner.execute}. */
+export interface ExecuteOptions {
+  /** @default a new UUID */
+  readonly executionName?: string;
+  /** Simulates a crash: the execution is aborted right after this state's handler returns. */
+  readonly crashAfter?: string;
+  /** Milliseconds each Wait state waits locally. @default 50 */
+  readonly waitMs?: number;
+}
+
+/** Options of {@link LocalRunner.create}. */
+export interface LocalRunnerOptions {
+  /** A template to use instead of synthesizing one. */
+  readonly template?: CfnTemplate;
+  /** Overrides of the Lambdas' environment (after template resolution), e.g. a short claim lease. */
+  readonly environment?: Record<string, string>;
+  /** Project root (where `lambdas/` is). @default the repository root */
+  readonly projectRoot?: string;
+}
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/**
+ * Runs Firebreak's playbooks locally, faithfully to the deployed shape (DESIGN.md §5):
+ * - the state machine definitions come from the synthesized CDK template, intrinsics resolved to
+ *   emulator ARNs, executed with aws-local-stepfunctions;
+ * - each Lambda task runs the real handler module (`lambdas/<step>/index.ts`, found through the
+ *   function's `FIREBREAK_STEP` variable) in process, with the function's environment from the
+ *   template, pointed at the emulator;
+ * - rules are the template's rules (see {@link EmulatorRouter}).
+ */
+export class LocalRunner {
+  private constructor(
+    readonly env: LocalEnvironment,
+    readonly playbooks: LocalPlaybook[],
+    readonly rules: LocalRule[],
+    private readonly handlersByArn: Map<string, { step: string; handler: Handler }>,
+  ) {}
+
+  /**
+   * Prepares a runner: synthesizes (or takes) the template, resolves it against the seeded
+   * environment, loads the handlers and sets the process environment the handlers read.
+   * @throws {Error} when the template references something the local environment lacks, or two
+   *   functions disagree on an environment variable.
+   */
+  static create(env: LocalEnvironment, options: LocalRunnerOptions = {}): LocalRunner {
+    const template = options.template ?? synthesizeSecurityTemplate();
+    const region = env.region;
+    const pseudo = { 'AWS::AccountId': env.securityAccount, 'AWS::Region': region, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'FirebreakSecurity' };
+    const ref: RefResolver = (id, type, attr) => {
+      switch (type) {
+        case 'AWS::Lambda::Function': return `arn:aws:lambda:${region}:${env.securityAccount}:function:${id}`;
+        case 'AWS::DynamoDB::Table': return attr ? `arn:aws:dynamodb:${region}:${env.securityAccount}:table/${env.ledgerTable}` : env.ledgerTable;
+        case 'AWS::S3::Bucket': return attr ? `arn:aws:s3:::${env.evidenceBucket}` : env.evidenceBucket;
+        case 'AWS::KMS::Key': return env.evidenceKeyArn;
+        case 'AWS::SNS::Topic': return env.topicArn;
+        case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${region}:${env.securityAccount}:stateMachine:${id}`;
+        default: return `arn:aws:local:${region}:${env.securityAccount}:${type}/${id}`;
+      }
+    };
+    const functions = templateFunctions(template, ref, pseudo);
+    const root = options.projectRoot ?? path.resolve(__dirname, '..', '..');
+    const environment: Record<string, string> = {};
+    for (const fn of functions.values()) {
+      for (const [k, v] of Object.entries(fn.environment)) {
+        if (k === 'FIREBREAK_STEP') continue;
+        if (environment[k] !== undefined && environment[k] !== v) throw new Error(`Functions disagree on ${k}: ${environment[k]} vs ${v}`);
+        environment[k] = v;
+      }
+    }
+    // The handlers read their environment when they load (logger level) and when they run.
+    Object.assign(process.env, environment, {
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: env.responderCredentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: env.responderCredentials.secretAccessKey,
+      FIREBREAK_AWS_ENDPOINT: env.endpoint,
+      POWERTOOLS_LOG_LEVEL: process.env.FIREBREAK_LOG_LEVEL ?? 'SILENT',
+      AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+    }, options.environment ?? {});
+    const handlersByArn = new Map<string, { step: string; handler: Handler }>();
+    for (const [logicalId, fn] of functions) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(path.join(root, 'lambdas', fn.step, 'index.ts')) as { handler: Handler };
+      handlersByArn.set(ref(logicalId, 'AWS::Lambda::Function'), { step: fn.step, handler: mod.handler });
+    }
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    return new LocalRunner(env, templatePlaybooks(template, ref, pseudo), templateRules(template), handlersByArn);
+  }
+
+  /** Finds a playbook by logical ID or by its `ec2-compromise`-style name. */
+  playbook(idOrName: string): LocalPlaybook {
+    const p = this.playbooks.find((x) => x.logicalId === idOrName || x.name === idOrName || x.name.endsWith(idOrName) || x.logicalId.toLowerCase().includes(idOrName.replace(/-/g, '').toLowerCase()));
+    if (!p) throw new Error(`No playbook ${idOrName} in the template (have: ${this.playbooks.map((x) => x.name).join(', ')})`);
+    return p;
+  }
+
+  /**
+   * Executes a playbook locally to its end.
+   * @param playbookId - logical ID or name.
+   * @param input - the state machine input (an EventBridge event, or a start envelope).
+   * @returns status, outcome, per-step records and every AWS call made. Never throws for a failed
+   *   execution: the failure is in the result.
+   */
+  async execute(playbookId: string, input: unknown, options: ExecuteOptions = {}): Promise<LocalExecutionResult> {
+    const playbook = this.playbook(playbookId);
+    const executionName = options.executionName ?? randomUUID();
+    const executionId = randomUUID();
+    const calls: ApiCallRecord[] = [];
+    const unsubscribe = subscribeApiCalls((r) => {
+      if (r.context.executionId === executionId) calls.push(r);
+    });
+    const invocations: { name: string; status: 'SUCCEEDED' | 'FAILED'; startedAt: number; endedAt: number; invocationId: string; error?: string }[] = [];
+    const states = (playbook.definition.States ?? {}) as Record<string, { Type: string; Resource?: string }>;
+    const localHandlers: Record<string, (i: unknown) => Promise<never>> = {};
+    const waits: Record<string, number> = {};
+    const retries: Record<string, number> = {};
+    let crashed = false;
+    let claimedCaseId: string | undefined;
+    let abort: () => void = () => undefined;
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Wait') waits[name] = options.waitMs ?? 50;
+      if (state.Type !== 'Task') continue;
+      retries[name] = 10;
+      const target = this.handlersByArn.get(state.Resource ?? '');
+      if (!target) throw new Error(`State ${name} targets ${state.Resource}, which is not a Lambda function of the template`);
+      localHandlers[name] = async (event: unknown) => {
+        const invocationId = randomUUID();
+        const startedAt = Date.now();
+        try {
+          const result = await withCallContext({ executionId, invocationId }, () => target.handler(event, lambdaContext(target.step, executionName)));
+          invocations.push({ name, status: 'SUCCEEDED', startedAt, endedAt: Date.now(), invocationId });
+          if (target.step === 'claim-case') claimedCaseId = (result as { caseId?: string }).caseId;
+          if (options.crashAfter === name && !crashed) {
+            crashed = true;
+            abort();
+          }
+          return result as never;
+        } catch (err) {
+          const e = err as Error;
+          invocations.push({ name, status: 'FAILED', startedAt, endedAt: Date.now(), invocationId, error: `${e.name}: ${e.message}` });
+          throw err;
+        }
+      };
+    }
+    const machine = new StateMachine(playbook.definition as never, { validationOptions: { checkArn: false } });
+    const started = Date.now();
+    const startTime = new Date(started).toISOString();
+    const execution = machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: localHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },
+      noThrowOnAbort: true,
+      context: {
+        Execution: { Id: `arn:aws:states:${this.env.region}:${this.env.securityAccount}:execution:${playbook.name}:${executionName}`, Name: executionName, StartTime: startTime, Input: input },
+        StateMachine: { Id: `arn:aws:states:${this.env.region}:${this.env.securityAccount}:stateMachine:${playbook.name}`, Name: playbook.name },
+      } as never,
+    });
+    abort = execution.abort;
+    let output: Record<string, unknown> | undefined;
+    let error: { name: string; message: string } | undefined;
+    try {
+      output = (await execution.result) as Record<string, unknown> | undefined;
+    } catch (err) {
+      const e = err as Error & { cause?: { name?: string; message?: string } };
+      error = { name: e.cause?.name ?? e.name, message: e.cause?.message ?? e.message };
+    }
+    const durationMs = Date.now() - started;
+    unsubscribe();
+    const executionFailed = error !== undefined;
+    const caught = [...invocations].reverse().find((i) => i.status === 'FAILED');
+    if (caught && (error || output?.outcome === 'RESOURCE_GONE')) {
+      error = { name: error?.name ?? 'ResourceGone', message: `${caught.name} failed: ${caught.error}` };
+    }
+    const outcome = output?.outcome as string | undefined;
+    const status: LocalExecutionResult['status'] = crashed
+      ? 'CRASHED'
+      : executionFailed
+        ? 'FAILED'
+        : outcome === 'ALREADY_HANDLED' ? 'ALREADY_HANDLED' : outcome === 'DRY_RUN' ? 'DRY_RUN' : 'SUCCEEDED';
+    const caseRef = (output?.case ?? undefined) as { caseId?: string } | undefined;
+    return {
+      playbook: playbookName(playbook), executionName, status, outcome, caseId: caseRef?.caseId ?? claimedCaseId, output, error,
+      durationMs, steps: aggregateSteps(invocations, calls), calls,
+    };
+  }
+}
+
+/** The playbook's public name (`ec2-compromise`) from its state machine name or logical ID. */
+export function playbookName(p: LocalPlaybook): string {
+  return /ec2compromise/i.test(p.logicalId.replace(/-/g, '')) || /ec2-compromise/.test(p.name) ? 'ec2-compromise' : p.name;
+}
+
+function aggregateSteps(
+  invocations: { name: string; status: 'SUCCEEDED' | 'FAILED'; startedAt: number; endedAt: number; invocationId: string; error?: string }[],
+  calls: ApiCallRecord[],
+): LocalStepRecord[] {
+  const byName = new Map<string, LocalStepRecord>();
+  for (const inv of invocations.sort((a, b) => a.startedAt - b.startedAt)) {
+    const mine = calls.filter((c) => c.context.invocationId === inv.invocationId);
+    const prev = byName.get(inv.name);
+    const apiCalls = countByOperation(mine);
+    if (!prev) {
+      byName.set(inv.name, { name: inv.name, status: inv.status, durationMs: inv.endedAt - inv.startedAt, invocations: 1, startedAt: inv.startedAt, endedAt: inv.endedAt, apiCalls, error: inv.error });
+    } else {
+      const merged: Record<string, number> = { ...prev.apiCalls };
+      for (const [k, v] of Object.entries(apiCalls)) merged[k] = (merged[k] ?? 0) + v;
+      byName.set(inv.name, {
+        name: inv.name, status: inv.status, durationMs: prev.durationMs + (inv.endedAt - inv.startedAt), invocations: prev.invocations + 1,
+        startedAt: prev.startedAt, endedAt: inv.endedAt, apiCalls: merged, error: inv.error ?? prev.error,
+      });
+    }
+  }
+  return [...byName.values()];
+}
+
+function lambdaContext(step: string, executionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `firebreak-${step}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:firebreak-${step}`,
+    memoryLimitInMB: '256',
+    awsRequestId: `${executionName}-${randomUUID()}`,
+    logGroupName: `/aws/lambda/firebreak-${step}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

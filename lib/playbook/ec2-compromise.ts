@@ -1,0 +1,309 @@
+import { DescribeInstancesCommand, DescribeNetworkInterfacesCommand, DescribeSecurityGroupsCommand, GetConsoleOutputCommand } from '@aws-sdk/client-ec2';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { InvalidInput } from '../errors';
+import { ensureInstancePreserved, PreservePriorState } from '../ec2/preserve';
+import { ensureInstanceIsolated, IsolatePriorState } from '../ec2/isolate';
+import { verifyInstanceIsolated } from '../ec2/verify';
+import { checkSnapshotBatch, ensureSnapshotCopies, ensureSnapshotsShared, ensureVolumeSnapshots, SnapshotBatch } from '../ec2/evidence';
+import { PlannedAction } from '../ec2/instance';
+import { putArtifactOnce, StoredArtifact } from '../evidence/vault';
+import { buildManifest, caseEvidencePrefix, SnapshotEvidence } from '../evidence/manifest';
+import { normalizeEvent, NormalizedState } from '../incident/normalize';
+import type { Incident } from '../incident/incident';
+import type { CaseStatus } from '../ledger/ledger';
+import { StepDeps } from './deps';
+import { runStep, StepRecordTarget } from './run-step';
+import { CheckSnapshotsInputSchema, CloseInputSchema, FailureInputSchema, NotifyInputSchema, PlaybookState, PreClaimState } from './state';
+
+/**
+ * The steps of the `ec2-compromise` playbook (DESIGN.md §3). Each is a plain async function
+ * `(input, deps)`; `lambdas/<step>/index.ts` wraps it in a middy handler. Every step that acts
+ * records a timeline entry on the case through {@link runStep}.
+ */
+
+const RUNBOOK = 'runbooks/ec2-compromise/runbook.md';
+
+function target(state: Pick<PlaybookState, 'case' | 'incident' | 'run'>, deps: StepDeps): StepRecordTarget | undefined {
+  if (state.incident.dryRun || state.case.status === 'DRY_RUN') return undefined;
+  return { ledger: deps.ledger, caseId: state.case.caseId, executionName: state.run.executionName, trigger: state.incident.trigger };
+}
+
+const labelsOf = (state: PlaybookState) => ({ caseId: state.case.caseId, findingId: state.incident.finding.id });
+
+/** Normalize: event → `{ incident, event, run }`. @throws {InvalidInput} on a malformed event. */
+export async function normalizeFinding(input: { input: unknown; executionName: string; executionStartTime: string }): Promise<NormalizedState> {
+  return normalizeEvent(input);
+}
+
+/**
+ * Claim: one case per (playbook, account, region, instance), by DynamoDB conditional write. A dry
+ * run claims nothing and writes nothing.
+ * @returns `{ caseId, status }` for `$.case`.
+ */
+export async function claimCase(state: PreClaimState, deps: StepDeps): Promise<{ caseId: string; status: 'CLAIMED' | 'RESUMED' | 'ALREADY_HANDLED' | 'DRY_RUN' }> {
+  if (state.incident.dryRun) return { caseId: `dry-run-${state.incident.finding.id}`, status: 'DRY_RUN' };
+  const claim = await deps.ledger.claim(state.incident, state.run.executionName, deps.config.claimLeaseSeconds);
+  if (claim.status !== 'ALREADY_HANDLED') {
+    await deps.ledger.appendTimeline(claim.caseId, {
+      at: deps.now().toISOString(), step: 'Claim', status: 'SUCCEEDED', executionName: state.run.executionName, trigger: state.incident.trigger,
+      details: { outcome: claim.status, findingId: state.incident.finding.id, findingType: state.incident.finding.type, severity: state.incident.finding.severity, eventId: state.incident.eventId },
+    });
+  }
+  return { caseId: claim.caseId, status: claim.status };
+}
+
+/** The decision Decide makes. */
+export interface Decision {
+  readonly action: 'contain' | 'notify' | 'dryRun';
+  readonly reason: string;
+  readonly entryId?: string;
+}
+
+/**
+ * Decide: dry run (sample findings and `dryRun: true`), automatic containment (catalog mode
+ * `auto`, or an engineer's manual start), or notify-only (catalog mode `notify`, or no entry).
+ */
+export async function decideResponse(state: PlaybookState): Promise<Decision> {
+  const i = state.incident;
+  if (i.dryRun) return { action: 'dryRun', reason: i.sample ? 'sample finding (CreateSampleFindings): dry run' : 'dry run requested', entryId: i.catalogEntryId };
+  if (i.trigger === 'manual') return { action: 'contain', reason: `started by hand${i.operator ? ` by ${i.operator}` : ''}${i.reason ? `: ${i.reason}` : ''}`, entryId: i.catalogEntryId };
+  if (i.mode === 'auto') return { action: 'contain', reason: `catalog entry ${i.catalogEntryId}: automatic containment at severity ${i.finding.severity}`, entryId: i.catalogEntryId };
+  if (i.mode === 'notify') return { action: 'notify', reason: `catalog entry ${i.catalogEntryId}: notify only at severity ${i.finding.severity}`, entryId: i.catalogEntryId };
+  return { action: 'notify', reason: `no catalog entry covers ${i.finding.type} (role ${i.finding.resourceRole}, severity ${i.finding.severity})` };
+}
+
+/** PlanDryRun: what containment would do, from Describe calls only (zero mutating calls). */
+export async function planContainment(state: PlaybookState, deps: StepDeps): Promise<{ sample: boolean; actions: PlannedAction[] }> {
+  const member = deps.clients.member(state.incident.account);
+  const instanceId = state.incident.resource.id;
+  const actions: PlannedAction[] = [];
+  if (state.incident.sample) {
+    // Sample findings carry placeholder IDs (i-99999999): never send them to AWS at all.
+    actions.push(
+      { operation: 'EC2.ModifyInstanceAttribute', target: instanceId, change: 'termination protection, shutdown=stop, DeleteOnTermination=false' },
+      { operation: 'EC2.ModifyNetworkInterfaceAttribute', target: instanceId, change: 'every ENI → untrack group → isolation group' },
+      { operation: 'EC2.CreateSnapshots', target: instanceId, change: 'snapshot every volume, copy into the security account' },
+    );
+    return { sample: true, actions };
+  }
+  const preserve = await ensureInstancePreserved({ instanceId, mode: 'plan' }, member);
+  const isolate = await ensureInstanceIsolated({ instanceId, caseId: state.case.caseId, mode: 'plan' }, { ec2: member.ec2 });
+  const snaps = await ensureVolumeSnapshots(
+    { instanceId, labels: labelsOf(state), ownerAccount: member.accountId, deadlineSeconds: deps.config.evidenceDeadlineSeconds, now: deps.now(), mode: 'plan' },
+    { ec2: member.ec2 },
+  );
+  actions.push(...preserve.actions, ...isolate.actions, ...snaps.actions);
+  actions.push({ operation: 'EC2.CopySnapshot', target: member.accountId, change: `copy each snapshot under the transit key, share with ${deps.config.securityAccountId}, copy under the evidence key` });
+  actions.push({ operation: 'S3.PutObject', target: deps.config.evidenceBucket, change: 'instance metadata, ENIs, SGs, console output, finding, manifest' });
+  return { sample: false, actions };
+}
+
+/** Preserve: termination protection, shutdown=stop, volumes kept, ASG detach, target groups. */
+export async function preserveInstance(state: PlaybookState, deps: StepDeps) {
+  const member = deps.clients.member(state.incident.account);
+  return runStep('Preserve', target(state, deps), () =>
+    ensureInstancePreserved(
+      { instanceId: state.incident.resource.id, mode: 'apply' },
+      { ...member, recordPriorState: (v: PreservePriorState) => deps.ledger.recordPriorState(state.case.caseId, 'preserve', v) },
+    ),
+  );
+}
+
+/** Isolate: every ENI through the untrack group to the isolation group; EIPs, profile, tags. */
+export async function isolateInstance(state: PlaybookState, deps: StepDeps) {
+  const member = deps.clients.member(state.incident.account);
+  return runStep('Isolate', target(state, deps), () =>
+    ensureInstanceIsolated(
+      { instanceId: state.incident.resource.id, caseId: state.case.caseId, mode: 'apply' },
+      { ec2: member.ec2, recordPriorState: (v: IsolatePriorState) => deps.ledger.recordPriorState(state.case.caseId, 'isolate', v) },
+    ),
+  );
+}
+
+/** VerifyIsolation: read back; fails loudly with VerificationFailed. */
+export async function verifyIsolation(state: PlaybookState, deps: StepDeps) {
+  const member = deps.clients.member(state.incident.account);
+  return runStep('VerifyIsolation', target(state, deps), () => verifyInstanceIsolated({ instanceId: state.incident.resource.id }, { ec2: member.ec2 }));
+}
+
+/** SnapshotVolumes: CreateSnapshots of every volume (reused by case tag on re-run). @returns the batch. */
+export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
+  const member = deps.clients.member(state.incident.account);
+  const out = await runStep('SnapshotVolumes', target(state, deps), () =>
+    ensureVolumeSnapshots(
+      { instanceId: state.incident.resource.id, labels: labelsOf(state), ownerAccount: member.accountId, deadlineSeconds: deps.config.evidenceDeadlineSeconds, now: deps.now(), mode: 'apply' },
+      { ec2: member.ec2 },
+    ),
+  );
+  return out.batch;
+}
+
+/** One poll of a Wait-loop (CheckSnapshots, CheckMemberCopies, CheckSecurityCopies). */
+export async function checkSnapshots(input: z.infer<typeof CheckSnapshotsInputSchema>, deps: StepDeps) {
+  const ec2 = input.owner === 'security' ? deps.clients.security().ec2 : deps.clients.member(input.incident.account).ec2;
+  // Polls are not put on the timeline one by one: the loop's result is, by the step after it.
+  return checkSnapshotBatch({ batch: input.batch, now: deps.now() }, { ec2 });
+}
+
+function requireBatch(batch: SnapshotBatch | undefined, name: string): SnapshotBatch {
+  if (!batch) throw new InvalidInput(`${name} is missing from the playbook state`);
+  return batch;
+}
+
+/** CopySnapshots: re-encrypt each member snapshot under the member's transit key (shareable). */
+export async function copySnapshots(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
+  const member = deps.clients.member(state.incident.account);
+  const source = requireBatch(state.snapshots, 'snapshots');
+  const i = state.incident;
+  const out = await runStep('CopySnapshots', target(state, deps), () =>
+    ensureSnapshotCopies(
+      {
+        source, labels: labelsOf(state), stage: 'transit', region: i.region, ownerAccount: member.accountId,
+        kmsKeyId: `arn:${i.partition}:kms:${i.region}:${i.account}:${deps.config.transitKeyAlias}`,
+        deadlineSeconds: deps.config.evidenceDeadlineSeconds, now: deps.now(), mode: 'apply',
+      },
+      { ec2: member.ec2 },
+    ),
+  );
+  return out.batch;
+}
+
+/** ShareAndCopySnapshots: share the transit copies with the security account, copy them there under its key. */
+export async function shareSnapshots(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
+  const member = deps.clients.member(state.incident.account);
+  const security = deps.clients.security();
+  const transit = requireBatch(state.memberCopies, 'memberCopies');
+  const out = await runStep('ShareAndCopySnapshots', target(state, deps), async () => {
+    const shared = await ensureSnapshotsShared({ batch: transit, accountId: security.accountId, mode: 'apply' }, { ec2: member.ec2 });
+    const copies = await ensureSnapshotCopies(
+      {
+        source: transit, labels: labelsOf(state), stage: 'evidence', region: state.incident.region, ownerAccount: security.accountId,
+        kmsKeyId: deps.config.evidenceKeyArn, deadlineSeconds: deps.config.evidenceDeadlineSeconds, now: deps.now(), mode: 'apply',
+      },
+      { ec2: security.ec2 },
+    );
+    return { batch: copies.batch, actions: [...shared, ...copies.actions] };
+  });
+  return out.batch;
+}
+
+/** CollectArtifacts: finding, instance metadata, ENIs, original SGs, console output, prior state → evidence bucket. */
+export async function collectArtifacts(state: PlaybookState, deps: StepDeps): Promise<{ artifacts: StoredArtifact[] }> {
+  const member = deps.clients.member(state.incident.account);
+  const { s3 } = deps.clients.security();
+  const i = state.incident;
+  return runStep('CollectArtifacts', target(state, deps), async () => {
+    const record = await deps.ledger.getCase(state.case.caseId);
+    const prior = (record?.priorState ?? {}) as { isolate?: IsolatePriorState; preserve?: PreservePriorState };
+    const priorGroups = [...new Set(Object.values(prior.isolate?.securityGroupsByEni ?? {}).flat())];
+    const [instances, enis, sgs, console] = await Promise.all([
+      member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [i.resource.id] })),
+      member.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [i.resource.id] }] })),
+      priorGroups.length ? member.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: priorGroups })) : Promise.resolve({ SecurityGroups: [] }),
+      member.ec2.send(new GetConsoleOutputCommand({ InstanceId: i.resource.id })),
+    ]);
+    const prefix = `${caseEvidencePrefix(i.account, state.case.caseId)}artifacts/`;
+    const docs: Record<string, unknown> = {
+      'finding.json': state.event,
+      'instance.json': instances.Reservations?.[0]?.Instances?.[0] ?? null,
+      'network-interfaces.json': enis.NetworkInterfaces ?? [],
+      'security-groups-before-isolation.json': sgs.SecurityGroups ?? [],
+      'console-output.json': {
+        instanceId: i.resource.id, timestamp: console.Timestamp,
+        output: console.Output ? Buffer.from(console.Output, 'base64').toString('utf8') : null,
+      },
+      'prior-state.json': prior,
+    };
+    const artifacts = await Promise.all(
+      Object.entries(docs).map(([name, doc]) =>
+        putArtifactOnce({ bucket: deps.config.evidenceBucket, key: prefix + name, name, body: `${JSON.stringify(doc, null, 2)}\n`, kmsKeyId: deps.config.evidenceKeyArn }, { s3 }),
+      ),
+    );
+    return { artifacts };
+  });
+}
+
+/** WriteManifest: SHA-256 of every artifact and the snapshot chain → manifest.json, recorded in the ledger. */
+export async function writeManifest(state: PlaybookState, deps: StepDeps): Promise<{ bucket: string; key: string; sha256: string; versionId?: string }> {
+  const { s3 } = deps.clients.security();
+  const i = state.incident;
+  const artifacts = (state.artifacts as { artifacts?: StoredArtifact[] } | undefined)?.artifacts;
+  if (!artifacts) throw new InvalidInput('artifacts are missing from the playbook state');
+  const source = requireBatch(state.snapshots, 'snapshots');
+  const transit = requireBatch(state.memberCopies, 'memberCopies');
+  const final = requireBatch(state.securityCopies, 'securityCopies');
+  return runStep('WriteManifest', target(state, deps), async () => {
+    const snapshots: SnapshotEvidence[] = final.snapshotIds.map((snapshotId, n) => ({
+      sourceVolumeId: source.sourceVolumeIds[n], memberSnapshotId: source.snapshotIds[n], transitSnapshotId: transit.snapshotIds[n],
+      snapshotId, ownerAccount: final.ownerAccount, kmsKeyId: deps.config.evidenceKeyArn,
+    }));
+    const { text } = buildManifest({
+      caseId: state.case.caseId, playbook: i.playbook, account: i.account, region: i.region, resourceId: i.resource.id,
+      finding: { id: i.finding.id, type: i.finding.type, severity: i.finding.severity }, createdAt: deps.now().toISOString(), artifacts, snapshots,
+    });
+    const key = `${caseEvidencePrefix(i.account, state.case.caseId)}manifest.json`;
+    const stored = await putArtifactOnce({ bucket: deps.config.evidenceBucket, key, name: 'manifest.json', body: text, kmsKeyId: deps.config.evidenceKeyArn }, { s3 });
+    await deps.ledger.recordEvidence(state.case.caseId, 'snapshots', snapshots);
+    return deps.ledger.recordEvidence(state.case.caseId, 'manifest', { bucket: stored.bucket, key: stored.key, sha256: stored.sha256, versionId: stored.versionId });
+  });
+}
+
+/** Notify: publish the case summary to SNS once per case and kind (at least once, deduplicated by the ledger). */
+export async function notify(input: z.infer<typeof NotifyInputSchema>, deps: StepDeps): Promise<{ published: boolean; messageId?: string }> {
+  const state = input.state;
+  return runStep('Notify', target(state, deps), async () => {
+    const record = await deps.ledger.getCase(state.case.caseId);
+    if (record?.notifications?.[input.kind]) return { published: false };
+    const out = await deps.clients.security().sns.send(new PublishCommand({
+      TopicArn: deps.config.topicArn,
+      Subject: subject(input.kind, state.incident, state.case.caseId),
+      Message: JSON.stringify({
+        kind: input.kind, caseId: state.case.caseId, incident: state.incident, runbook: RUNBOOK,
+        evidence: record?.evidence ?? {}, priorState: record?.priorState ?? {},
+      }, null, 2),
+      MessageAttributes: { caseId: { DataType: 'String', StringValue: state.case.caseId }, kind: { DataType: 'String', StringValue: input.kind } },
+    }));
+    await deps.ledger.markNotified(state.case.caseId, input.kind);
+    return { published: true, messageId: out.MessageId };
+  });
+}
+
+function subject(kind: string, i: Incident, caseId: string): string {
+  const what = { contained: 'contained', 'notify-only': 'needs review', failed: 'containment FAILED', 'resource-gone': 'resource gone' }[kind] ?? kind;
+  return `[Firebreak] ${i.resource.id} ${what} (${i.finding.type}, sev ${i.finding.severity}) case ${caseId}`.slice(0, 99);
+}
+
+/** CloseCase / CloseNotified: sets the final case status. */
+export async function closeCase(input: z.infer<typeof CloseInputSchema>, deps: StepDeps): Promise<{ caseId: string; status: CaseStatus }> {
+  const state = input.state;
+  return runStep('CloseCase', target(state, deps), async () => {
+    await deps.ledger.finish(state.case.caseId, input.outcome, undefined, state.run.executionName);
+    return { caseId: state.case.caseId, status: input.outcome };
+  });
+}
+
+/**
+ * RecordFailure / RecordResourceGone: marks the case `FAILED` (resumable by a later execution) or
+ * `RESOURCE_GONE` (final), puts the error on the timeline and notifies. A dry run records nothing.
+ */
+export async function recordFailure(input: z.infer<typeof FailureInputSchema>, deps: StepDeps): Promise<{ caseId?: string; status: string; notified: boolean }> {
+  const { state, outcome } = input;
+  const caseId = state.case && state.case.status !== 'DRY_RUN' && state.case.status !== 'ALREADY_HANDLED' ? state.case.caseId : undefined;
+  const error = { name: state.error.Error, message: (state.error.Cause ?? '').slice(0, 4000) };
+  if (state.incident?.dryRun) return { caseId, status: outcome, notified: false };
+  if (caseId) {
+    await deps.ledger.appendTimeline(caseId, {
+      at: deps.now().toISOString(), step: outcome === 'RESOURCE_GONE' ? 'RecordResourceGone' : 'RecordFailure', status: 'FAILED',
+      executionName: state.run?.executionName, trigger: state.incident?.trigger, error,
+    });
+    await deps.ledger.finish(caseId, outcome, { error }, state.run?.executionName);
+  }
+  const kind = outcome === 'RESOURCE_GONE' ? 'resource-gone' : 'failed';
+  await deps.clients.security().sns.send(new PublishCommand({
+    TopicArn: deps.config.topicArn,
+    Subject: state.incident ? subject(kind, state.incident, caseId ?? '(none)') : '[Firebreak] playbook failed before a case was opened',
+    Message: JSON.stringify({ kind, caseId, incident: state.incident, error, runbook: RUNBOOK }, null, 2),
+  }));
+  return { caseId, status: outcome, notified: true };
+}

@@ -1,0 +1,101 @@
+import type { ApiCallRecord } from '../runtime/telemetry';
+import { countByOperation } from '../runtime/telemetry';
+import type { Check, EvidenceReadBack } from '../local/checks';
+
+/** One step of an execution in the report. Durations in milliseconds. */
+export interface ReportStep {
+  readonly name: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly durationMs: number;
+  readonly apiCalls: Record<string, number>;
+  /** `Name: message` of the step's last error, when it failed at least once. */
+  readonly error?: string;
+}
+
+/** One playbook execution in the report. */
+export interface ReportExecution {
+  readonly playbook: string;
+  readonly caseId?: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ALREADY_HANDLED' | 'DRY_RUN';
+  /** The playbook's outcome: CONTAINED, NOTIFIED, RESOURCE_GONE, DRY_RUN, ALREADY_HANDLED, or FAILED. */
+  readonly outcome: string;
+  readonly durationMs: number;
+  readonly steps: ReportStep[];
+  readonly error?: { name: string; message: string };
+  /** The dry run's plan (DRY_RUN only). */
+  readonly plan?: unknown;
+}
+
+/**
+ * The JSON report of `firebreak replay` and of each game-day drill (issue #2, "The JSON report"):
+ * a contract that scripts rely on. `checks` come from reading the emulator back.
+ */
+export interface ReplayReport {
+  readonly event: { source: string; detailType: string; findingId?: string; findingType?: string; severity?: number; sample: boolean };
+  readonly routing: { matched: string[]; playbooks: string[] };
+  readonly idMap: Record<string, string>;
+  readonly executions: ReportExecution[];
+  readonly apiCalls: { total: number; mutating: number; byOperation: Record<string, number> };
+  readonly evidence: EvidenceReadBack;
+  readonly checks: Check[];
+  /** Extra measurements (not part of the contract's required fields). */
+  readonly metrics: {
+    /** Wall time of the whole replay, in milliseconds (emulator start excluded when it was running). */
+    readonly wallTimeMs: number;
+    /** Length of the longest chain of dependent AWS calls from the playbook's start to the last ENI isolation call. */
+    readonly sequentialCallsToIsolation?: number;
+    /** Milliseconds from the playbook's start to the last ENI isolation call. */
+    readonly timeToIsolateMs?: number;
+  };
+}
+
+/** Totals of a list of calls. */
+export function summarizeCalls(calls: readonly ApiCallRecord[]): ReplayReport['apiCalls'] {
+  return { total: calls.length, mutating: calls.filter((c) => c.mutating).length, byOperation: countByOperation(calls) };
+}
+
+/**
+ * The number of AWS calls on the longest chain of calls that each started after the previous one
+ * ended, ending with the last call matching `until` — the sequential calls on the critical path.
+ * Calls made in parallel count once.
+ * @returns undefined when no call matches `until`.
+ */
+export function sequentialCallsUntil(calls: readonly ApiCallRecord[], until: (c: ApiCallRecord) => boolean): number | undefined {
+  const sorted = [...calls].sort((a, b) => a.startedAt - b.startedAt);
+  const lastIndex = sorted.map(until).lastIndexOf(true);
+  if (lastIndex < 0) return undefined;
+  const depth: number[] = [];
+  for (let i = 0; i <= lastIndex; i++) {
+    let best = 0;
+    for (let j = 0; j < i; j++) if (sorted[j].endedAt <= sorted[i].startedAt) best = Math.max(best, depth[j]);
+    depth[i] = best + 1;
+  }
+  return depth[lastIndex];
+}
+
+/** Renders a report for a human, one line per fact. */
+export function renderReport(r: ReplayReport, title = 'Firebreak replay'): string[] {
+  const lines: string[] = [];
+  const e = r.event;
+  lines.push(`${title}`);
+  lines.push(`  event     ${e.source} / ${e.detailType}${e.findingType ? ` — ${e.findingType} (severity ${e.severity})` : ''}${e.sample ? ' [SAMPLE]' : ''}`);
+  lines.push(`  routing   ${r.routing.matched.length ? r.routing.matched.join(', ') : 'no rule matched'}`);
+  for (const [from, to] of Object.entries(r.idMap)) lines.push(`  twin      ${from} → ${to}`);
+  for (const x of r.executions) {
+    lines.push(`  playbook  ${x.playbook}: ${x.status} (${x.outcome}) in ${x.durationMs} ms${x.caseId ? `, case ${x.caseId}` : ''}`);
+    if (x.error) lines.push(`            error ${x.error.name}: ${x.error.message}`);
+    for (const s of x.steps) {
+      const calls = Object.entries(s.apiCalls).map(([k, v]) => `${k}×${v}`).join(' ');
+      lines.push(`    ${s.status === 'SUCCEEDED' ? '✓' : '✗'} ${s.name.padEnd(22)} ${String(s.durationMs).padStart(6)} ms  ${calls}`);
+    }
+  }
+  lines.push(`  api calls ${r.apiCalls.total} total, ${r.apiCalls.mutating} mutating`);
+  if (r.metrics.sequentialCallsToIsolation !== undefined) lines.push(`  isolation ${r.metrics.sequentialCallsToIsolation} sequential calls, ${r.metrics.timeToIsolateMs} ms after start`);
+  for (const s of r.evidence.snapshots) lines.push(`  evidence  ${s.sourceVolumeId} → ${s.snapshotId} (owner ${s.ownerAccount})`);
+  if (r.evidence.manifest) lines.push(`  manifest  s3://${r.evidence.manifest.bucket}/${r.evidence.manifest.key} sha256 ${r.evidence.manifest.sha256}`);
+  const passed = r.checks.filter((c) => c.passed).length;
+  lines.push(`  checks    ${passed}/${r.checks.length} passed`);
+  for (const c of r.checks) lines.push(`    ${c.passed ? 'PASS' : 'FAIL'} ${c.name}: ${c.details}`);
+  lines.push(`  wall time ${r.metrics.wallTimeMs} ms`);
+  return lines;
+}

@@ -1,0 +1,166 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { emitApiCall, currentCallContext, isMutatingOperation } from './telemetry';
+import { activeInterceptors } from './sdk-hooks';
+import { mapAwsError } from './aws-errors';
+
+/** Options of {@link ClientFactory}. */
+export interface ClientFactoryOptions {
+  /** Region of every client. */
+  readonly region: string;
+  /** The security account (where the responder runs). */
+  readonly securityAccountId: string;
+  /** Role assumed in member accounts. @default 'FirebreakResponder' */
+  readonly responderRoleName?: string;
+  /** Endpoint override (the local emulator). @default the AWS endpoint */
+  readonly endpoint?: string;
+  /** Credentials of the security account. @default the SDK's default chain */
+  readonly credentials?: AwsCredentialIdentityProvider;
+  /** Session name used when assuming the responder role. @default 'firebreak-responder' */
+  readonly roleSessionName?: string;
+  /** SDK attempts per call (adaptive retry mode). @default 5 */
+  readonly maxAttempts?: number;
+}
+
+/** Clients that act in a member account (through the responder role). */
+export interface MemberClients {
+  readonly accountId: string;
+  readonly ec2: EC2Client;
+  readonly autoScaling: AutoScalingClient;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+}
+
+/** Clients that act in the security account. */
+export interface SecurityClients {
+  readonly accountId: string;
+  readonly ec2: EC2Client;
+  readonly s3: S3Client;
+  readonly ddb: DynamoDBDocumentClient;
+  readonly sns: SNSClient;
+}
+
+type AnyClient = { middlewareStack: { add: (...args: never[]) => void } };
+
+/**
+ * Builds AWS SDK v3 clients for the security account and, by assuming the responder role, for
+ * member accounts. Credentials are cached per account by the SDK's temporary-credentials provider
+ * (STS AssumeRole, refreshed before expiry). Every client uses the adaptive retry mode and reports
+ * each logical call to the telemetry (lib/runtime/telemetry.ts) and through the registered SDK
+ * interceptors (lib/runtime/sdk-hooks.ts). DESIGN.md §4.
+ *
+ * When the member account is the security account (single-account mode), no role is assumed.
+ */
+export class ClientFactory {
+  private readonly members = new Map<string, MemberClients>();
+  private securityClients?: SecurityClients;
+
+  constructor(private readonly options: ClientFactoryOptions) {}
+
+  /** Clients for the security account (cached). */
+  security(): SecurityClients {
+    if (!this.securityClients) {
+      const accountId = this.options.securityAccountId;
+      const cfg = this.baseConfig(this.options.credentials);
+      const ddb = this.instrument(new DynamoDBClient(cfg), 'DynamoDB', accountId);
+      this.securityClients = {
+        accountId,
+        ec2: this.instrument(new EC2Client(cfg), 'EC2', accountId),
+        s3: this.instrument(new S3Client({ ...cfg, forcePathStyle: this.options.endpoint !== undefined }), 'S3', accountId),
+        ddb: DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } }),
+        sns: this.instrument(new SNSClient(cfg), 'SNS', accountId),
+      };
+    }
+    return this.securityClients;
+  }
+
+  /**
+   * Clients acting in a member account through `arn:aws:iam::<accountId>:role/<responderRoleName>`.
+   * The role is assumed lazily, on the first call, with STS AssumeRole.
+   * @param accountId - 12-digit member account ID.
+   */
+  member(accountId: string): MemberClients {
+    let clients = this.members.get(accountId);
+    if (!clients) {
+      const credentials =
+        accountId === this.options.securityAccountId
+          ? this.options.credentials
+          : fromTemporaryCredentials({
+              params: {
+                RoleArn: `arn:aws:iam::${accountId}:role/${this.options.responderRoleName ?? 'FirebreakResponder'}`,
+                RoleSessionName: this.options.roleSessionName ?? 'firebreak-responder',
+                DurationSeconds: 900,
+              },
+              masterCredentials: this.options.credentials,
+              clientConfig: { region: this.options.region, endpoint: this.options.endpoint },
+            });
+      const cfg = this.baseConfig(credentials);
+      clients = {
+        accountId,
+        ec2: this.instrument(new EC2Client(cfg), 'EC2', accountId),
+        autoScaling: this.instrument(new AutoScalingClient(cfg), 'AutoScaling', accountId),
+        elbv2: this.instrument(new ElasticLoadBalancingV2Client(cfg), 'ElasticLoadBalancingV2', accountId),
+      };
+      this.members.set(accountId, clients);
+    }
+    return clients;
+  }
+
+  private baseConfig(credentials?: AwsCredentialIdentityProvider) {
+    return {
+      region: this.options.region,
+      endpoint: this.options.endpoint,
+      credentials,
+      retryMode: 'adaptive' as const,
+      maxAttempts: this.options.maxAttempts ?? 5,
+    };
+  }
+
+  private instrument<C extends AnyClient>(client: C, service: string, accountId: string): C {
+    instrumentClient(client, service, accountId);
+    return client;
+  }
+}
+
+/**
+ * Adds Firebreak's telemetry and interceptor middleware to an SDK v3 client. Exported for the
+ * local harness, which builds its own clients for seeding and verification.
+ * @param client - any SDK v3 client.
+ * @param service - service name used in `Service.Operation`.
+ * @param accountId - the account the client acts in.
+ */
+export function instrumentClient(client: AnyClient, service: string, accountId: string): void {
+  const middleware =
+    (next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>, context: { commandName?: string }) =>
+    async (args: { input: Record<string, unknown> }) => {
+      const operation = `${service}.${(context.commandName ?? 'Unknown').replace(/Command$/, '')}`;
+      const call = { operation, input: args.input, accountId };
+      const startedAt = Date.now();
+      const ctx = currentCallContext();
+      try {
+        for (const i of activeInterceptors()) await i.before?.(call);
+        const result = await next(args);
+        for (const i of activeInterceptors()) {
+          const replaced = await i.after?.(call, result.output);
+          if (replaced) result.output = replaced;
+        }
+        emitApiCall({ operation, mutating: isMutatingOperation(operation), startedAt, endedAt: Date.now(), context: ctx });
+        return result;
+      } catch (err) {
+        const name = err instanceof Error ? err.name : 'Error';
+        emitApiCall({ operation, mutating: isMutatingOperation(operation), startedAt, endedAt: Date.now(), error: name, context: ctx });
+        throw mapAwsError(err, operation);
+      }
+    };
+  (client.middlewareStack.add as unknown as (mw: unknown, opts: unknown) => void)(middleware, {
+    step: 'initialize',
+    name: 'firebreakTelemetry',
+    override: true,
+  });
+}

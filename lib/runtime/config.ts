@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { ConfigError } from '../errors';
+
+/** An empty variable counts as unset (so its default applies), never as 0. */
+const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
+
+/**
+ * Runtime configuration of the playbook Lambdas, read from their environment (set by the CDK
+ * stacks, or by the local runner from the synthesized template). See docs/ARCHITECTURE.md.
+ */
+export const RuntimeConfigSchema = z.object({
+  FIREBREAK_LEDGER_TABLE: z.string().min(1),
+  FIREBREAK_EVIDENCE_BUCKET: z.string().min(1),
+  FIREBREAK_EVIDENCE_KEY_ARN: z.string().startsWith('arn:'),
+  FIREBREAK_TRANSIT_KEY_ALIAS: z.string().startsWith('alias/').default('alias/firebreak-evidence-transit'),
+  FIREBREAK_TOPIC_ARN: z.string().startsWith('arn:'),
+  FIREBREAK_RESPONDER_ROLE_NAME: z.string().min(1).default('FirebreakResponder'),
+  FIREBREAK_SECURITY_ACCOUNT_ID: z.string().regex(/^\d{12}$/),
+  FIREBREAK_CLAIM_LEASE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(900)),
+  FIREBREAK_EVIDENCE_DEADLINE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(7200)),
+  FIREBREAK_AWS_ENDPOINT: z.string().url().optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+});
+
+/** Validated runtime configuration. */
+export interface RuntimeConfig {
+  /** DynamoDB case ledger table name. */
+  readonly ledgerTable: string;
+  /** Evidence bucket name (security account). */
+  readonly evidenceBucket: string;
+  /** ARN of the security account's evidence CMK. */
+  readonly evidenceKeyArn: string;
+  /** Alias (`alias/...`) of the member account's transit CMK. */
+  readonly transitKeyAlias: string;
+  /** SNS topic ARN for notifications. */
+  readonly topicArn: string;
+  /** Name of the role assumed in member accounts. */
+  readonly responderRoleName: string;
+  /** The security account ID (12 digits). */
+  readonly securityAccountId: string;
+  /** How long an in-progress claim blocks other executions, in seconds. */
+  readonly claimLeaseSeconds: number;
+  /** Deadline for snapshot and copy completion, in seconds from the step that starts them. */
+  readonly evidenceDeadlineSeconds: number;
+  /** Emulator endpoint (local runs only). */
+  readonly endpoint?: string;
+  /** The Lambda's own region. */
+  readonly region: string;
+}
+
+/**
+ * Reads and validates the runtime configuration.
+ * @param env - the environment, default `process.env`.
+ * @returns the validated configuration.
+ * @throws {ConfigError} when a variable is missing or malformed; the message names it.
+ */
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const parsed = RuntimeConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`Invalid runtime configuration: ${issue.path.join('.')}: ${issue.message}`, { cause: parsed.error });
+  }
+  const e = parsed.data;
+  return {
+    ledgerTable: e.FIREBREAK_LEDGER_TABLE,
+    evidenceBucket: e.FIREBREAK_EVIDENCE_BUCKET,
+    evidenceKeyArn: e.FIREBREAK_EVIDENCE_KEY_ARN,
+    transitKeyAlias: e.FIREBREAK_TRANSIT_KEY_ALIAS,
+    topicArn: e.FIREBREAK_TOPIC_ARN,
+    responderRoleName: e.FIREBREAK_RESPONDER_ROLE_NAME,
+    securityAccountId: e.FIREBREAK_SECURITY_ACCOUNT_ID,
+    claimLeaseSeconds: e.FIREBREAK_CLAIM_LEASE_SECONDS,
+    evidenceDeadlineSeconds: e.FIREBREAK_EVIDENCE_DEADLINE_SECONDS,
+    endpoint: e.FIREBREAK_AWS_ENDPOINT,
+    region: e.AWS_REGION,
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Interceptors at the SDK boundary, used to inject faults (throttling, 5xx, denials, a snapshot
+ * that stays `pending`) into otherwise real calls to the emulator. Production code never registers
+ * one; tests and game-day drills do. DESIGN.md §5, TOOLCHAIN.md ("inject the pending state at the
+ * SDK boundary").
+ */
+
+/** The call an interceptor sees. */
+export interface InterceptedCall {
+  /** `Service.Operation`, e.g. `EC2.DescribeSnapshots`. */
+  readonly operation: string;
+  /** The command input (read-only by convention). */
+  readonly input: Record<string, unknown>;
+  /** The account the client acts in. */
+  readonly accountId: string;
+}
+
+/** A fault or rewrite applied around real SDK calls. */
+export interface SdkInterceptor {
+  /** Runs before the call; throwing here fails the call without sending it. */
+  before?(call: InterceptedCall): void | Promise<void>;
+  /** Runs after a successful call; a returned object replaces the output. */
+  after?(call: InterceptedCall, output: Record<string, unknown>): Record<string, unknown> | void | Promise<Record<string, unknown> | void>;
+}
+
+const interceptors = new Set<SdkInterceptor>();
+
+/**
+ * Registers an interceptor for every client built by the client factory in this process.
+ * @returns a function that removes it.
+ */
+export function registerSdkInterceptor(interceptor: SdkInterceptor): () => void {
+  interceptors.add(interceptor);
+  return () => interceptors.delete(interceptor);
+}
+
+/** The registered interceptors, in registration order. */
+export function activeInterceptors(): readonly SdkInterceptor[] {
+  return [...interceptors];
+}

@@ -1,0 +1,119 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY, loadConfig, parseConfig } from '../../lib/config/config';
+import { ConfigError } from '../../lib/errors';
+import { buildApp } from '../../lib/infra/app';
+import { SKIP_BUNDLING } from './support';
+
+const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('applies the defaults: single-account mode in us-east-1', () => {
+    expect(parseConfig({})).toEqual({
+      memberAccountIds: [],
+      region: 'us-east-1',
+      evidenceRetentionDays: 90,
+      objectLockMode: 'GOVERNANCE',
+      claimLeaseSeconds: 900,
+      evidenceDeadlineSeconds: 7200,
+      responderRoleName: 'FirebreakResponder',
+    });
+  });
+
+  it('accepts a complete multi-account configuration', () => {
+    const cfg = parseConfig({
+      securityAccountId: '222222222222',
+      memberAccountIds: ['111111111111'],
+      region: 'eu-west-1',
+      evidenceRetentionDays: 365,
+      objectLockMode: 'COMPLIANCE',
+      notificationEmail: 'soc@example.com',
+      claimLeaseSeconds: 600,
+      evidenceDeadlineSeconds: 3600,
+      responderRoleName: 'IrResponder',
+    });
+    expect(cfg.securityAccountId).toBe('222222222222');
+    expect(cfg.objectLockMode).toBe('COMPLIANCE');
+  });
+
+  it.each([
+    [{ securityAccountId: '12345' }, 'securityAccountId'],
+    [{ securityAccountId: '222222222222', memberAccountIds: ['111111111111', 'abc'] }, 'memberAccountIds.1'],
+    [{ region: 'Mars' }, 'region'],
+    [{ evidenceRetentionDays: 0 }, 'evidenceRetentionDays'],
+    [{ evidenceRetentionDays: 1.5 }, 'evidenceRetentionDays'],
+    [{ objectLockMode: 'LEGAL_HOLD' }, 'objectLockMode'],
+    [{ notificationEmail: 'not-an-address' }, 'notificationEmail'],
+    [{ claimLeaseSeconds: '900' }, 'claimLeaseSeconds'],
+    [{ evidenceDeadlineSeconds: 6 * 3600 }, 'evidenceDeadlineSeconds'],
+    [{ responderRoleName: 'has spaces' }, 'responderRoleName'],
+    [{ memberAccountIds: ['111111111111'] }, 'memberAccountIds'],
+    [{ securityAccountId: '222222222222', memberAccountIds: ['222222222222'] }, 'memberAccountIds'],
+  ])('names the bad key in the ConfigError for %j', (raw, key) => {
+    const err = configError(() => parseConfig(raw));
+    expect(err.message).toContain(`${key}:`);
+    expect(err.code).toBe('ConfigError');
+  });
+
+  it('rejects unknown keys and names them', () => {
+    const err = configError(() => parseConfig({ region: 'us-east-1', securityAcountId: '222222222222' }));
+    expect(err.message).toContain('unknown key "securityAcountId"');
+  });
+});
+
+describe('loadConfig', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-config-'));
+    fs.writeFileSync(path.join(dir, 'prod.json'), JSON.stringify({ securityAccountId: '222222222222', evidenceRetentionDays: 30 }));
+    fs.writeFileSync(path.join(dir, 'prod.yaml'), 'securityAccountId: "222222222222"\nobjectLockMode: COMPLIANCE\n');
+    fs.writeFileSync(path.join(dir, 'bad.yml'), 'evidenceRetentionDays: -1\n');
+    fs.writeFileSync(path.join(dir, 'broken.json'), '{ "region": ');
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('returns the defaults when the context has no configuration', () => {
+    expect(loadConfig(context({}))).toEqual(parseConfig({}));
+  });
+
+  it('reads the firebreak context key, also as a JSON string from -c', () => {
+    expect(loadConfig(context({ [CONFIG_CONTEXT_KEY]: { region: 'eu-west-1' } })).region).toBe('eu-west-1');
+    expect(loadConfig(context({ [CONFIG_CONTEXT_KEY]: '{"region":"eu-west-2"}' })).region).toBe('eu-west-2');
+  });
+
+  it('reads a JSON or YAML file named by firebreakConfigFile, relative to cwd, in place of the context key', () => {
+    const fromJson = loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: 'prod.json', [CONFIG_CONTEXT_KEY]: { region: 'eu-west-1' } }), { cwd: dir });
+    expect(fromJson).toMatchObject({ securityAccountId: '222222222222', evidenceRetentionDays: 30, region: 'us-east-1' });
+    const fromYaml = loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: path.join(dir, 'prod.yaml') }));
+    expect(fromYaml).toMatchObject({ securityAccountId: '222222222222', objectLockMode: 'COMPLIANCE' });
+  });
+
+  it('names the file and the bad key when the file is invalid', () => {
+    const err = configError(() => loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: 'bad.yml' }), { cwd: dir }));
+    expect(err.message).toContain('bad.yml');
+    expect(err.message).toContain('evidenceRetentionDays:');
+  });
+
+  it('throws a ConfigError for a missing or unparseable file', () => {
+    expect(configError(() => loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: 'missing.json' }), { cwd: dir })).message).toContain('missing.json');
+    expect(configError(() => loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: 'broken.json' }), { cwd: dir })).message).toContain('not valid JSON');
+  });
+});
+
+describe('buildApp configuration', () => {
+  it('fails synthesis with a ConfigError that names the bad key', () => {
+    const err = configError(() => buildApp({ context: { ...SKIP_BUNDLING, firebreak: { objectLockMode: 'NONE' } } }));
+    expect(err.message).toContain('objectLockMode:');
+  });
+});

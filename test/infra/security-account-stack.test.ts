@@ -1,0 +1,395 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CATALOG } from '../../lib/catalog/catalog';
+import { eventPatternFor, ruleNameFor } from '../../lib/catalog/patterns';
+import { EC2_COMPROMISE_TASKS, FAILURE_RECORDING_TASKS } from '../../lib/infra/ec2-compromise-playbook';
+import { MEMBER_ACTING_STEPS, STEP_ACCESS, STEP_NAMES, stepRoleName } from '../../lib/infra/steps';
+import {
+  allowedActions,
+  buildTestApp,
+  flat,
+  functionLogicalIdOf,
+  list,
+  roleLogicalIdOf,
+  roleStatements,
+  stateMachineDefinition,
+  templateOf,
+} from './support';
+
+const RUNTIME_VARIABLES = [
+  'FIREBREAK_LEDGER_TABLE',
+  'FIREBREAK_EVIDENCE_BUCKET',
+  'FIREBREAK_EVIDENCE_KEY_ARN',
+  'FIREBREAK_TRANSIT_KEY_ALIAS',
+  'FIREBREAK_TOPIC_ARN',
+  'FIREBREAK_RESPONDER_ROLE_NAME',
+  'FIREBREAK_SECURITY_ACCOUNT_ID',
+  'FIREBREAK_CLAIM_LEASE_SECONDS',
+  'FIREBREAK_EVIDENCE_DEADLINE_SECONDS',
+];
+
+const STATE_NAMES = [
+  'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
+  'NotifyOnly', 'CloseNotified', 'Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CheckSnapshots',
+  'SnapshotsDone', 'WaitForSnapshots', 'CopySnapshots', 'CheckMemberCopies', 'MemberCopiesDone', 'WaitForMemberCopies',
+  'ShareAndCopySnapshots', 'CheckSecurityCopies', 'SecurityCopiesDone', 'WaitForSecurityCopies', 'CollectArtifacts',
+  'WriteManifest', 'Notify', 'CloseCase', 'Contained', 'RecordResourceGone', 'ResourceGoneDone', 'RecordFailure',
+  'PlaybookFailed', 'Done',
+];
+
+const RETRY = [
+  {
+    ErrorEquals: ['Throttled', 'TransientAwsError', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
+    IntervalSeconds: 2,
+    MaxAttempts: 4,
+    BackoffRate: 2,
+    JitterStrategy: 'FULL',
+  },
+];
+const CATCH = [
+  { ErrorEquals: ['ResourceGone'], ResultPath: '$.error', Next: 'RecordResourceGone' },
+  { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' },
+];
+
+describe('SecurityAccountStack', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = templateOf(buildTestApp().security);
+  });
+
+  describe('evidence vault', () => {
+    const bucketWithObjectLock = () => {
+      const buckets = template.findResources('AWS::S3::Bucket', { Properties: { ObjectLockEnabled: true } });
+      expect(Object.keys(buckets)).toHaveLength(1);
+      const [id, bucket] = Object.entries(buckets)[0];
+      return { id, props: bucket.Properties };
+    };
+
+    it('is an Object Lock bucket with versioning and the configured default retention', () => {
+      const { props } = bucketWithObjectLock();
+      expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(props.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Days: 90, Mode: 'GOVERNANCE' } } });
+    });
+
+    it('encrypts with a customer-managed KMS key that rotates', () => {
+      const { props } = bucketWithObjectLock();
+      const sse = props.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault;
+      expect(sse.SSEAlgorithm).toBe('aws:kms');
+      const keyId = sse.KMSMasterKeyID['Fn::GetAtt'][0];
+      expect(template.toJSON().Resources[keyId]).toMatchObject({ Type: 'AWS::KMS::Key', Properties: { EnableKeyRotation: true } });
+    });
+
+    it('blocks all public access and allows TLS only', () => {
+      const { id, props } = bucketWithObjectLock();
+      expect(props.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: id },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    });
+
+    it('writes server access logs to a separate encrypted, versioned, TLS-only, private bucket', () => {
+      const { props } = bucketWithObjectLock();
+      const logBucketId = props.LoggingConfiguration.DestinationBucketName.Ref;
+      const logBucket = template.toJSON().Resources[logBucketId];
+      expect(logBucket.Properties).toMatchObject({
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      });
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: logBucketId },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' }),
+          ]),
+        },
+      });
+    });
+
+    it('takes the retention and mode from the configuration', () => {
+      const t = templateOf(buildTestApp({ evidenceRetentionDays: 365, objectLockMode: 'COMPLIANCE' }).security);
+      t.hasResourceProperties('AWS::S3::Bucket', {
+        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Days: 365, Mode: 'COMPLIANCE' } } },
+      });
+    });
+  });
+
+  describe('case ledger', () => {
+    it('is an on-demand table keyed pk/sk with PITR, a rotating CMK and deletion protection', () => {
+      const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
+      expect(tables).toHaveLength(1);
+      const [table] = tables;
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.Properties).toMatchObject({
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      });
+      const keyId = table.Properties.SSESpecification.KMSMasterKeyId['Fn::GetAtt'][0];
+      expect(template.toJSON().Resources[keyId].Properties.EnableKeyRotation).toBe(true);
+    });
+  });
+
+  describe('notification topic', () => {
+    it('is encrypted with a rotating CMK and accepts TLS only', () => {
+      const [topicId, topic] = Object.entries(template.findResources('AWS::SNS::Topic'))[0];
+      const keyId = topic.Properties.KmsMasterKeyId['Fn::GetAtt'][0];
+      expect(template.toJSON().Resources[keyId].Properties.EnableKeyRotation).toBe(true);
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: topicId }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
+    });
+
+    it('subscribes the notification e-mail only when one is configured', () => {
+      template.resourceCountIs('AWS::SNS::Subscription', 0);
+      const t = templateOf(buildTestApp({ notificationEmail: 'soc@example.com' }).security);
+      t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'soc@example.com' });
+    });
+  });
+
+  describe('routing', () => {
+    it('creates the custom event bus "firebreak"', () => {
+      template.hasResourceProperties('AWS::Events::EventBus', { Name: 'firebreak' });
+    });
+
+    it('creates one rule per catalog entry on the default bus, with the catalog pattern', () => {
+      const rules = Object.values(template.findResources('AWS::Events::Rule'));
+      expect(rules).toHaveLength(CATALOG.length);
+      for (const entry of CATALOG) {
+        const rule = rules.find((r) => r.Properties.Name === ruleNameFor(entry));
+        expect(rule).toBeDefined();
+        expect(rule!.Properties.EventBusName).toBeUndefined();
+        expect(rule!.Properties.EventPattern).toEqual(eventPatternFor(entry));
+        expect(rule!.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'firebreak:component', Value: 'routing' }]));
+      }
+    });
+
+    it('targets the state machine with its own encrypted, TLS-only DLQ, retries and a maximum event age', () => {
+      const resources = template.toJSON().Resources;
+      const machineId = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+      const dlqs = new Set<string>();
+      for (const rule of Object.values(template.findResources('AWS::Events::Rule'))) {
+        expect(rule.Properties.Targets).toHaveLength(1);
+        const [target] = rule.Properties.Targets;
+        expect(target.Arn).toEqual({ Ref: machineId });
+        expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: expect.any(Number) });
+        const queueId = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
+        expect(resources[queueId].Type).toBe('AWS::SQS::Queue');
+        expect(resources[queueId].Properties.SqsManagedSseEnabled).toBe(true);
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [{ Ref: queueId }],
+          PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+        });
+        dlqs.add(queueId);
+      }
+      expect(dlqs.size).toBe(CATALOG.length);
+    });
+
+    it('raises an alarm to the topic when a DLQ receives an event', () => {
+      const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/SQS' } }));
+      expect(alarms).toHaveLength(CATALOG.length);
+      for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    });
+  });
+
+  describe('Lambda functions', () => {
+    it('has one function per step, each nodejs22.x on arm64 with FIREBREAK_STEP and the runtime variables', () => {
+      const fns = Object.values(template.findResources('AWS::Lambda::Function'));
+      expect(fns.map((f) => f.Properties.Environment.Variables.FIREBREAK_STEP).sort()).toEqual([...STEP_NAMES].sort());
+      for (const fn of fns) {
+        expect(fn.Properties).toMatchObject({
+          Runtime: 'nodejs22.x',
+          Architectures: ['arm64'],
+          MemorySize: 256,
+          TracingConfig: { Mode: 'Active' },
+          Handler: 'index.handler',
+        });
+        expect(fn.Properties.Timeout).toBeGreaterThanOrEqual(60);
+        expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining(RUNTIME_VARIABLES));
+      }
+    });
+
+    it('gives every function its own log group with a retention and its own deterministically named role', () => {
+      const resources = template.toJSON().Resources;
+      for (const step of STEP_NAMES) {
+        const fnId = functionLogicalIdOf(template, step);
+        const fn = resources[fnId];
+        const logGroup = resources[fn.Properties.LoggingConfig.LogGroup.Ref];
+        expect(logGroup.Properties.RetentionInDays).toBeGreaterThan(0);
+        const role = resources[roleLogicalIdOf(template, fnId)];
+        expect(role.Properties.RoleName).toBe(stepRoleName(step));
+        expect(role.Properties.RoleName.length).toBeLessThanOrEqual(64);
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+        const logs = roleStatements(template, roleLogicalIdOf(template, fnId)).find((s) => list(s.Action).includes('logs:PutLogEvents'));
+        expect(logs?.Resource).toEqual({ 'Fn::GetAtt': [fn.Properties.LoggingConfig.LogGroup.Ref, 'Arn'] });
+      }
+      const roleNames = STEP_NAMES.map((s) => resources[roleLogicalIdOf(template, functionLogicalIdOf(template, s))].Properties.RoleName);
+      expect(new Set(roleNames).size).toBe(STEP_NAMES.length);
+    });
+
+    it('grants each step only the access its table entry names', () => {
+      for (const step of STEP_NAMES) {
+        const access = STEP_ACCESS[step];
+        const actions = allowedActions(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
+        const has = (a: string) => actions.has(a);
+        expect([step, has('sts:AssumeRole')]).toEqual([step, access.actsInMember]);
+        expect([step, has('dynamodb:PutItem')]).toEqual([step, access.ledger]);
+        expect([step, has('s3:PutObject')]).toEqual([step, access.evidenceBucket]);
+        expect([step, has('sns:Publish')]).toEqual([step, access.notifications]);
+        expect([step, has('ec2:DescribeSnapshots')]).toEqual([step, access.describeSecuritySnapshots]);
+        expect([step, has('ec2:CopySnapshot')]).toEqual([step, access.copyIntoSecurityAccount]);
+        for (const a of actions) expect(a).not.toMatch(/^(iam|ec2:Modify|ec2:Create(?!Tags)|ec2:Delete|ec2:Terminate)/);
+      }
+    });
+
+    it('lets member-acting steps assume only the responder role', () => {
+      for (const step of MEMBER_ACTING_STEPS) {
+        const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
+        const assume = statements.filter((s) => list(s.Action).includes('sts:AssumeRole'));
+        expect(assume.flatMap((s) => list(s.Resource).map(flat))).toEqual(['arn:<AWS::Partition>:iam::<AWS::AccountId>:role/FirebreakResponder']);
+      }
+    });
+
+    it('names the configured member accounts and responder role in the AssumeRole resources', () => {
+      const t = templateOf(buildTestApp({ securityAccountId: '222222222222', memberAccountIds: ['111111111111', '333333333333'], responderRoleName: 'IrResponder' }).security);
+      const statements = roleStatements(t, roleLogicalIdOf(t, functionLogicalIdOf(t, 'isolate-instance')));
+      const resources = statements.filter((s) => list(s.Action).includes('sts:AssumeRole')).flatMap((s) => list(s.Resource).map(flat));
+      expect(resources.sort()).toEqual([
+        'arn:<AWS::Partition>:iam::111111111111:role/IrResponder',
+        'arn:<AWS::Partition>:iam::333333333333:role/IrResponder',
+      ]);
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ FIREBREAK_RESPONDER_ROLE_NAME: 'IrResponder', FIREBREAK_SECURITY_ACCOUNT_ID: '222222222222' }) },
+      });
+    });
+  });
+
+  describe('ec2-compromise state machine', () => {
+    let definition: ReturnType<typeof stateMachineDefinition>;
+    beforeAll(() => {
+      definition = stateMachineDefinition(template);
+    });
+
+    it('is a Standard machine with logging at level ALL, tracing and a 6 h timeout', () => {
+      const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+      expect(machine.Properties).toMatchObject({
+        StateMachineType: 'STANDARD',
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }] },
+        TracingConfiguration: { Enabled: true },
+      });
+      expect(machine.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'firebreak:component', Value: 'playbook' }]));
+      expect(definition.TimeoutSeconds).toBe(6 * 3600);
+      expect(definition.StartAt).toBe('Normalize');
+      expect((definition as Record<string, unknown>).QueryLanguage).toBeUndefined();
+    });
+
+    it('has exactly the contract state names', () => {
+      expect(Object.keys(definition.States).sort()).toEqual([...STATE_NAMES, 'Notified', 'UnknownDecision'].sort());
+    });
+
+    it('invokes each Task state\'s step function by ARN (payloadResponseOnly)', () => {
+      for (const [name, step] of Object.entries(EC2_COMPROMISE_TASKS)) {
+        const state = definition.States[name];
+        expect(state.Type).toBe('Task');
+        expect(state.Resource).toBe(`<${functionLogicalIdOf(template, step)}.Arn>`);
+      }
+      const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+      expect(tasks.sort()).toEqual(Object.keys(EC2_COMPROMISE_TASKS).sort());
+    });
+
+    it('gives every Task the Retry, and every Task but the failure recorders the Catch', () => {
+      for (const name of Object.keys(EC2_COMPROMISE_TASKS)) {
+        const state = definition.States[name];
+        expect([name, state.Retry]).toEqual([name, RETRY]);
+        expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
+      }
+    });
+
+    it('passes the documented Parameters and ResultPaths', () => {
+      const s = definition.States;
+      expect(s.Normalize.Parameters).toEqual({ 'input.$': '$', 'executionName.$': '$$.Execution.Name', 'executionStartTime.$': '$$.Execution.StartTime' });
+      // The result replaces the state: ResultPath "$", left implicit (the ASL default) because the local
+      // runner's aws-local-stepfunctions reads an explicit "$" as a key named "$".
+      expect(s.Normalize.ResultPath).toBeUndefined();
+      const expected: Record<string, [string, unknown]> = {
+        Claim: ['$.case', undefined],
+        Decide: ['$.decision', undefined],
+        PlanDryRun: ['$.plan', undefined],
+        NotifyOnly: ['$.notification', { 'state.$': '$', kind: 'notify-only' }],
+        CloseNotified: ['$.closed', { 'state.$': '$', outcome: 'NOTIFIED' }],
+        Preserve: ['$.preserve', undefined],
+        Isolate: ['$.isolate', undefined],
+        VerifyIsolation: ['$.verify', undefined],
+        SnapshotVolumes: ['$.snapshots', undefined],
+        CheckSnapshots: ['$.snapshotsCheck', { 'incident.$': '$.incident', 'case.$': '$.case', 'batch.$': '$.snapshots', owner: 'member' }],
+        CopySnapshots: ['$.memberCopies', undefined],
+        CheckMemberCopies: ['$.memberCopiesCheck', { 'incident.$': '$.incident', 'case.$': '$.case', 'batch.$': '$.memberCopies', owner: 'member' }],
+        ShareAndCopySnapshots: ['$.securityCopies', undefined],
+        CheckSecurityCopies: ['$.securityCopiesCheck', { 'incident.$': '$.incident', 'case.$': '$.case', 'batch.$': '$.securityCopies', owner: 'security' }],
+        CollectArtifacts: ['$.artifacts', undefined],
+        WriteManifest: ['$.manifest', undefined],
+        Notify: ['$.notification', { 'state.$': '$', kind: 'contained' }],
+        CloseCase: ['$.closed', { 'state.$': '$', outcome: 'CONTAINED' }],
+        RecordResourceGone: ['$.failure', { 'state.$': '$', outcome: 'RESOURCE_GONE' }],
+        RecordFailure: ['$.failure', { 'state.$': '$', outcome: 'FAILED' }],
+      };
+      for (const [name, [resultPath, parameters]] of Object.entries(expected)) {
+        expect([name, s[name].ResultPath, s[name].Parameters]).toEqual([name, resultPath, parameters]);
+      }
+    });
+
+    it('wires the containment path, the poll loops and the terminal states', () => {
+      const s = definition.States;
+      const next = (name: string) => s[name].Next;
+      expect(['Normalize', 'Claim'].map(next)).toEqual(['Claim', 'ClaimOutcome']);
+      expect(s.ClaimOutcome.Choices).toEqual([{ Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' }]);
+      expect(s.ClaimOutcome.Default).toBe('Decide');
+      expect(s.AlreadyHandled).toEqual({ Type: 'Pass', Result: 'ALREADY_HANDLED', ResultPath: '$.outcome', Next: 'Done' });
+      expect(s.DecideOutcome.Choices).toEqual([
+        { Variable: '$.decision.action', StringEquals: 'dryRun', Next: 'PlanDryRun' },
+        { Variable: '$.decision.action', StringEquals: 'notify', Next: 'NotifyOnly' },
+        { Variable: '$.decision.action', StringEquals: 'contain', Next: 'Preserve' },
+      ]);
+      expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
+      expect(['Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes'].map(next)).toEqual(['Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CheckSnapshots']);
+      for (const [check, choice, wait, then, path] of [
+        ['CheckSnapshots', 'SnapshotsDone', 'WaitForSnapshots', 'CopySnapshots', '$.snapshotsCheck.status'],
+        ['CheckMemberCopies', 'MemberCopiesDone', 'WaitForMemberCopies', 'ShareAndCopySnapshots', '$.memberCopiesCheck.status'],
+        ['CheckSecurityCopies', 'SecurityCopiesDone', 'WaitForSecurityCopies', 'CollectArtifacts', '$.securityCopiesCheck.status'],
+      ]) {
+        expect(next(check)).toBe(choice);
+        expect(s[choice].Choices).toEqual([{ Variable: path, StringEquals: 'completed', Next: then }]);
+        expect(s[choice].Default).toBe(wait);
+        expect(s[wait]).toEqual({ Type: 'Wait', Seconds: 15, Next: check });
+      }
+      expect(['CopySnapshots', 'ShareAndCopySnapshots'].map(next)).toEqual(['CheckMemberCopies', 'CheckSecurityCopies']);
+      expect(['CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase'].map(next)).toEqual(['WriteManifest', 'Notify', 'CloseCase', 'Contained']);
+      for (const [pass, outcome] of [['DryRunDone', 'DRY_RUN'], ['Notified', 'NOTIFIED'], ['Contained', 'CONTAINED'], ['ResourceGoneDone', 'RESOURCE_GONE']]) {
+        expect(s[pass]).toEqual({ Type: 'Pass', Result: outcome, ResultPath: '$.outcome', Next: 'Done' });
+      }
+      expect(next('RecordResourceGone')).toBe('ResourceGoneDone');
+      expect(next('RecordFailure')).toBe('PlaybookFailed');
+      expect(s.PlaybookFailed).toEqual({ Type: 'Fail', Error: 'PlaybookFailed', Cause: 'A playbook step failed; see the case timeline' });
+      expect(s.Done).toEqual({ Type: 'Succeed' });
+    });
+
+    it('lets its role invoke exactly the step functions, by unqualified ARN', () => {
+      const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+      const roleId = machine.Properties.RoleArn['Fn::GetAtt'][0];
+      const invoke = roleStatements(template, roleId).filter((st) => list(st.Action).includes('lambda:InvokeFunction'));
+      const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
+      const expected = [...new Set(Object.values(EC2_COMPROMISE_TASKS))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
+      expect(resources).toEqual(expected);
+    });
+  });
+});

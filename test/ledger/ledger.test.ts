@@ -1,0 +1,279 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+
+import type { Incident } from '../../lib/incident/incident';
+import { normalizeEvent } from '../../lib/incident/normalize';
+import { CaseLedger, claimKey } from '../../lib/ledger/ledger';
+import { LOCAL_SECURITY_ACCOUNT } from '../../lib/local/accounts';
+import { harnessClients, HarnessClients } from '../../lib/local/harness-clients';
+import { useEmulator } from '../support/emulator';
+
+const TABLE = 'firebreak-ledger';
+const FIXTURE = path.resolve(__dirname, '..', '..', 'fixtures', 'events', 'guardduty-ec2-bitcoin-dns.json');
+const T0 = new Date('2026-11-20T10:15:00.000Z');
+
+let counter = 0;
+
+/**
+ * An incident normalized from the bitcoin fixture (mode auto, severity 8), about an instance ID
+ * of its own so that tests never share a claim.
+ */
+function incident(overrides: Partial<Incident> = {}): Incident {
+  const event = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as { detail: { resource: { instanceDetails: { instanceId: string } } } };
+  event.detail.resource.instanceDetails.instanceId = `i-0ledger${String(++counter).padStart(9, '0')}`;
+  const { incident: normalized } = normalizeEvent({ input: event, executionName: 'normalize', executionStartTime: T0.toISOString() });
+  return { ...normalized, ...overrides };
+}
+
+describe('CaseLedger', () => {
+  const emulator = useEmulator();
+  let security: HarnessClients;
+
+  beforeAll(async () => {
+    security = harnessClients(emulator.endpoint, LOCAL_SECURITY_ACCOUNT);
+    await security.ddb.send(new CreateTableCommand({
+      TableName: TABLE,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }) as never);
+  });
+
+  /** A ledger whose clock reads `at` (default: the real clock). */
+  function ledger(at?: Date): CaseLedger {
+    return new CaseLedger({ ddb: security.ddb, tableName: TABLE, now: at ? () => at : undefined });
+  }
+
+  async function getItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+    return (await security.ddb.send(new GetCommand({ TableName: TABLE, Key: { pk, sk }, ConsistentRead: true }))).Item;
+  }
+
+  async function scanAll(): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await security.ddb.send(new ScanCommand({ TableName: TABLE, ExclusiveStartKey: start, ConsistentRead: true }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** Timeline items of a case, read from the table. */
+  async function timelineItems(caseId: string): Promise<Record<string, unknown>[]> {
+    return (await scanAll()).filter((i) => i.pk === `CASE#${caseId}` && String(i.sk).startsWith('TL#'));
+  }
+
+  describe('claim', () => {
+    it('writes one claim item and one case item for a new incident', async () => {
+      const inc = incident();
+
+      const result = await ledger(T0).claim(inc, 'exec-a', 900);
+
+      expect(result.status).toBe('CLAIMED');
+      const claim = await getItem(claimKey(inc), 'CLAIM');
+      expect(claim).toMatchObject({ caseId: result.caseId, status: 'IN_PROGRESS', owner: 'exec-a', leaseExpiresAt: '2026-11-20T10:30:00.000Z' });
+      const record = await getItem(`CASE#${result.caseId}`, 'CASE');
+      expect(record).toMatchObject({
+        caseId: result.caseId, playbook: 'ec2-compromise', account: '111111111111', region: 'us-east-1',
+        resourceId: inc.resource.id, status: 'IN_PROGRESS', findingIds: new Set([inc.finding.id]), priorState: {}, evidence: {},
+      });
+      expect(result.caseId).toMatch(/^fb-20261120-[0-9a-f]{10}$/);
+      const forResource = (await scanAll()).filter((i) => i.resourceId === inc.resource.id || i.pk === claimKey(inc));
+      expect(forResource).toHaveLength(2);
+    });
+
+    it('resumes its own claim when the same execution claims again (a retry of Claim)', async () => {
+      const inc = incident();
+      const first = await ledger(T0).claim(inc, 'exec-a', 900);
+
+      const again = await ledger(T0).claim(inc, 'exec-a', 900);
+
+      expect(again).toMatchObject({ caseId: first.caseId, status: 'RESUMED' });
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-a', status: 'IN_PROGRESS' });
+    });
+
+    it('answers ALREADY_HANDLED to another execution while the case is in progress under a valid lease, and records it on the timeline', async () => {
+      const inc = incident();
+      const first = await ledger(T0).claim(inc, 'exec-a', 900);
+
+      const second = await ledger(new Date(T0.getTime() + 60_000)).claim({ ...inc, finding: { ...inc.finding, count: 4 } }, 'exec-b', 900);
+
+      expect(second).toEqual({ caseId: first.caseId, status: 'ALREADY_HANDLED', previousStatus: 'IN_PROGRESS' });
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-a', status: 'IN_PROGRESS' });
+      const entries = await timelineItems(first.caseId);
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ step: 'Claim', status: 'INFO', executionName: 'exec-b', details: { outcome: 'ALREADY_HANDLED', owner: 'exec-a', findingCount: 4 } });
+    });
+
+    it('gives the case to exactly one of ten concurrent executions and creates one case', async () => {
+      const inc = incident();
+
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger().claim(inc, `exec-${i}`, 900)));
+
+      const claimed = results.filter((r) => r.status === 'CLAIMED');
+      expect(claimed).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'ALREADY_HANDLED')).toHaveLength(9);
+      expect(new Set(results.map((r) => r.caseId))).toEqual(new Set([claimed[0].caseId]));
+      const items = await scanAll();
+      const cases = items.filter((i) => String(i.pk).startsWith('CASE#') && i.sk === 'CASE' && i.resourceId === inc.resource.id);
+      expect(cases).toHaveLength(1);
+      expect(cases[0].caseId).toBe(claimed[0].caseId);
+      expect(items.filter((i) => i.pk === claimKey(inc))).toHaveLength(1);
+      expect(await timelineItems(claimed[0].caseId)).toHaveLength(9);
+    });
+
+    it('lets a new execution resume an in-progress case once its lease has expired', async () => {
+      const inc = incident();
+      const first = await ledger(T0).claim(inc, 'exec-a', 900);
+
+      const before = await ledger(new Date(T0.getTime() + 899_000)).claim(inc, 'exec-b', 900);
+      const after = await ledger(new Date(T0.getTime() + 901_000)).claim(inc, 'exec-c', 900);
+
+      expect(before.status).toBe('ALREADY_HANDLED');
+      expect(after).toEqual({ caseId: first.caseId, status: 'RESUMED', previousStatus: 'IN_PROGRESS' });
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-c', status: 'IN_PROGRESS', leaseExpiresAt: '2026-11-20T10:45:01.000Z' });
+      const resumed = (await timelineItems(first.caseId)).filter((e) => (e.details as { outcome?: string }).outcome === 'RESUMED');
+      expect(resumed).toHaveLength(1);
+      expect(resumed[0]).toMatchObject({ executionName: 'exec-c', details: { reason: 'lease-expired', previousOwner: 'exec-a' } });
+    });
+
+    it('lets a new execution resume at once when the lease is zero seconds', async () => {
+      const inc = incident();
+      const first = await ledger(T0).claim(inc, 'exec-a', 0);
+
+      const second = await ledger(T0).claim(inc, 'exec-b', 0);
+
+      expect(second).toEqual({ caseId: first.caseId, status: 'RESUMED', previousStatus: 'IN_PROGRESS' });
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-b' });
+    });
+
+    it('resumes a FAILED case and sets it back in progress', async () => {
+      const inc = incident();
+      const first = await ledger(T0).claim(inc, 'exec-a', 900);
+      await ledger(T0).finish(first.caseId, 'FAILED');
+      expect(await getItem(`CASE#${first.caseId}`, 'CASE')).toMatchObject({ status: 'FAILED' });
+
+      const second = await ledger(T0).claim(inc, 'exec-b', 900);
+
+      expect(second).toEqual({ caseId: first.caseId, status: 'RESUMED', previousStatus: 'FAILED' });
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-b', status: 'IN_PROGRESS' });
+      expect(await getItem(`CASE#${first.caseId}`, 'CASE')).toMatchObject({ status: 'IN_PROGRESS' });
+    });
+
+    it('answers ALREADY_HANDLED for a CONTAINED case and leaves it contained', async () => {
+      const inc = incident();
+      const first = await ledger(T0).claim(inc, 'exec-a', 900);
+      await ledger(T0).finish(first.caseId, 'CONTAINED');
+
+      const second = await ledger(new Date(T0.getTime() + 86_400_000)).claim(inc, 'exec-b', 900);
+
+      expect(second).toEqual({ caseId: first.caseId, status: 'ALREADY_HANDLED', previousStatus: 'CONTAINED' });
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-a', status: 'CONTAINED' });
+      expect(await getItem(`CASE#${first.caseId}`, 'CASE')).toMatchObject({ status: 'CONTAINED' });
+    });
+
+    it('escalates a NOTIFIED case when an incident calls for automatic containment', async () => {
+      const inc = incident({ mode: 'notify' });
+      const first = await ledger(T0).claim(inc, 'exec-a', 900);
+      await ledger(T0).finish(first.caseId, 'NOTIFIED');
+
+      const escalated = { ...inc, mode: 'auto' as const, finding: { ...inc.finding, severity: 8 } };
+      const second = await ledger(T0).claim(escalated, 'exec-b', 900);
+
+      expect(second).toEqual({ caseId: first.caseId, status: 'RESUMED', previousStatus: 'NOTIFIED' });
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-b', status: 'IN_PROGRESS' });
+      const resumed = (await timelineItems(first.caseId)).find((e) => (e.details as { outcome?: string }).outcome === 'RESUMED');
+      expect(resumed).toMatchObject({ details: { reason: 'escalation' } });
+    });
+
+    it('answers ALREADY_HANDLED for a NOTIFIED case when the incident is notify-only again', async () => {
+      const inc = incident({ mode: 'notify' });
+      const first = await ledger(T0).claim(inc, 'exec-a', 900);
+      await ledger(T0).finish(first.caseId, 'NOTIFIED');
+
+      const second = await ledger(T0).claim(inc, 'exec-b', 900);
+
+      expect(second.status).toBe('ALREADY_HANDLED');
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-a', status: 'NOTIFIED' });
+    });
+
+    it('does not escalate a NOTIFIED case for a dry run', async () => {
+      const inc = incident({ mode: 'notify' });
+      const first = await ledger(T0).claim(inc, 'exec-a', 900);
+      await ledger(T0).finish(first.caseId, 'NOTIFIED');
+
+      const second = await ledger(T0).claim({ ...inc, mode: 'auto', dryRun: true }, 'exec-b', 900);
+
+      expect(second.status).toBe('ALREADY_HANDLED');
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ status: 'NOTIFIED' });
+    });
+
+    it('keeps claims of different resources apart', async () => {
+      const a = incident();
+      const b = incident();
+
+      const [ra, rb] = await Promise.all([ledger(T0).claim(a, 'exec-a', 900), ledger(T0).claim(b, 'exec-b', 900)]);
+
+      expect(ra.status).toBe('CLAIMED');
+      expect(rb.status).toBe('CLAIMED');
+      expect(ra.caseId).not.toBe(rb.caseId);
+    });
+  });
+
+  describe('recordPriorState', () => {
+    it('keeps the first value recorded under a key and returns it to later callers', async () => {
+      const inc = incident();
+      const { caseId } = await ledger(T0).claim(inc, 'exec-a', 900);
+      const original = { 'eni-1': ['sg-web'], 'eni-2': ['sg-db', 'sg-ops'] };
+
+      const first = await ledger(T0).recordPriorState(caseId, 'securityGroups', original);
+      const second = await ledger(T0).recordPriorState(caseId, 'securityGroups', { 'eni-1': ['sg-isolation'], 'eni-2': ['sg-isolation'] });
+
+      expect(first).toEqual(original);
+      expect(second).toEqual(original);
+      const record = await getItem(`CASE#${caseId}`, 'CASE');
+      expect((record?.priorState as Record<string, unknown>).securityGroups).toEqual(original);
+    });
+
+    it('records different keys side by side', async () => {
+      const { caseId } = await ledger(T0).claim(incident(), 'exec-a', 900);
+
+      await ledger(T0).recordPriorState(caseId, 'instanceProfile', 'arn:aws:iam::111111111111:instance-profile/web-app');
+      await ledger(T0).recordPriorState(caseId, 'terminationProtection', false);
+
+      const record = await getItem(`CASE#${caseId}`, 'CASE');
+      expect(record?.priorState).toEqual({ instanceProfile: 'arn:aws:iam::111111111111:instance-profile/web-app', terminationProtection: false });
+    });
+  });
+
+  describe('timeline', () => {
+    it('returns the entries of a case oldest first, whatever order they were written in', async () => {
+      const { caseId } = await ledger(T0).claim(incident(), 'exec-a', 900);
+      const at = (s: number) => new Date(T0.getTime() + s * 1000).toISOString();
+      for (const [s, step] of [[30, 'Isolate'], [10, 'Preserve'], [50, 'Notify'], [20, 'Preserve2'], [40, 'SnapshotVolumes']] as [number, string][]) {
+        await ledger(T0).appendTimeline(caseId, { at: at(s), step, status: 'SUCCEEDED' });
+      }
+
+      const entries = await ledger(T0).timeline(caseId);
+
+      expect(entries.map((e) => e.step)).toEqual(['Preserve', 'Preserve2', 'Isolate', 'SnapshotVolumes', 'Notify']);
+      expect(await timelineItems(caseId)).toHaveLength(5);
+    });
+
+    it('returns only the case\'s own entries', async () => {
+      const a = await ledger(T0).claim(incident(), 'exec-a', 900);
+      const b = await ledger(T0).claim(incident(), 'exec-b', 900);
+      await ledger(T0).appendTimeline(a.caseId, { at: T0.toISOString(), step: 'Preserve', status: 'SUCCEEDED' });
+      await ledger(T0).appendTimeline(b.caseId, { at: T0.toISOString(), step: 'Isolate', status: 'FAILED', error: { name: 'AccessDenied', message: 'no' } });
+
+      expect((await ledger(T0).timeline(a.caseId)).map((e) => e.step)).toEqual(['Preserve']);
+      expect(await ledger(T0).timeline(b.caseId)).toEqual([
+        expect.objectContaining({ step: 'Isolate', status: 'FAILED', error: { name: 'AccessDenied', message: 'no' } }),
+      ]);
+    });
+  });
+});

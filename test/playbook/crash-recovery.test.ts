@@ -1,0 +1,70 @@
+import { readEventFile, replayEvent } from '../../lib/local/replay';
+import type { LocalSession } from '../../lib/local/session';
+import { useLocalSession } from '../support/local';
+import { caseSnapshots, evidenceVersions, objectSha256, readCase, readContainment } from '../support/read-back';
+
+const EVENT = 'fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json';
+
+/** The end state of one contained instance, read from the emulator, in a form two runs can be compared by. */
+async function endState(session: LocalSession, caseId: string, instanceId: string, vpcId: string) {
+  const { env } = session;
+  const c = await readContainment(env, instanceId, vpcId);
+  const snaps = await caseSnapshots(env, caseId);
+  const { item, timeline } = await readCase(env, caseId);
+  const manifest = item?.evidence?.manifest as { bucket: string; key: string; sha256: string } | undefined;
+  return {
+    enisOnlyIsolation: c.enis.every((e) => e.groups.length === 1 && e.groups[0] === c.isolation[0]?.GroupId),
+    isolationRules: (c.isolation[0]?.IpPermissions?.length ?? -1) + (c.isolation[0]?.IpPermissionsEgress?.length ?? -1),
+    firebreakGroups: c.firebreakGroups.length,
+    terminationProtection: c.terminationProtection,
+    shutdownBehavior: c.shutdownBehavior,
+    deleteOnTermination: c.deleteOnTermination,
+    activeProfiles: c.activeProfiles.length,
+    memberSnapshots: snaps.member.length,
+    securitySnapshots: snaps.security.length,
+    securitySnapshotsCompleted: snaps.security.every((s) => s.State === 'completed' && s.OwnerId === env.securityAccount),
+    evidenceObjectVersions: (await evidenceVersions(env, caseId)).length,
+    manifestMatches: manifest ? (await objectSha256(env, manifest.bucket, manifest.key)) === manifest.sha256 : false,
+    caseStatus: item?.status,
+    notificationsSent: Object.keys(item?.notifications ?? {}).sort(),
+    priorGroups: Object.keys(item?.priorState?.isolate?.securityGroupsByEni ?? {}).length,
+    timelineHasEveryStep: ['Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase']
+      .every((s) => timeline.some((t) => t.step === s && t.status === 'SUCCEEDED')),
+  };
+}
+
+describe('ec2-compromise crash recovery', () => {
+  // A zero lease lets the re-run take over the crashed execution's claim at once (in AWS the
+  // lease is FIREBREAK_CLAIM_LEASE_SECONDS, 900 s by default; a failed execution is taken over at once).
+  const local = useLocalSession({ environment: { FIREBREAK_CLAIM_LEASE_SECONDS: '0' } });
+  let reference: Awaited<ReturnType<typeof endState>>;
+  let mutatingSteps: string[] = [];
+
+  beforeAll(async () => {
+    const { report, twin } = await replayEvent(local.session, readEventFile(EVENT));
+    const x = report.executions[0];
+    expect(x.outcome).toBe('CONTAINED');
+    reference = await endState(local.session, x.caseId!, twin!.instanceId, twin!.vpcId);
+    mutatingSteps = x.steps
+      .filter((s) => Object.keys(s.apiCalls).some((op) => !/\.(Describe|Get|List|Head|Query)/.test(op)))
+      .map((s) => s.name);
+  }, 120_000);
+
+  it('finds the mutating steps of an uninterrupted run', () => {
+    expect(mutatingSteps).toEqual(expect.arrayContaining(['Claim', 'Preserve', 'Isolate', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase']));
+    expect(reference).toMatchObject({ enisOnlyIsolation: true, isolationRules: 0, firebreakGroups: 2, caseStatus: 'CONTAINED', manifestMatches: true });
+  });
+
+  it.each([
+    'Claim', 'Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase',
+  ])('ends in the same state as an uninterrupted run after a crash right after %s', async (step) => {
+    const crashed = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: step } });
+    const first = crashed.executions[0];
+    expect(first.status).toBe('CRASHED');
+    const rerun = await local.session.runner.execute('ec2-compromise', crashed.injected);
+    expect(rerun.status).toBe(step === 'CloseCase' ? 'ALREADY_HANDLED' : 'SUCCEEDED');
+    expect(rerun.caseId).toBe(first.caseId);
+    const state = await endState(local.session, first.caseId!, crashed.twin!.instanceId, crashed.twin!.vpcId);
+    expect(state).toEqual(reference);
+  });
+});

@@ -1,0 +1,146 @@
+import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { readEventFile, replayEvent } from '../../lib/local/replay';
+import { useLocalSession } from '../support/local';
+import { caseSnapshots, casesForResource, evidenceVersions, objectSha256, readCase, readContainment } from '../support/read-back';
+
+const BITCOIN = 'fixtures/events/guardduty-ec2-bitcoin-dns.json';
+const BACKDOOR = 'fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json';
+
+describe('ec2-compromise playbook (synthesized state machine, real handlers, emulator)', () => {
+  const local = useLocalSession();
+
+  it.each([BITCOIN, BACKDOOR])('contains %s and lands its evidence in the security account', async (file) => {
+    const { env } = local.session;
+    const { report, twin } = await replayEvent(local.session, readEventFile(file), { extras: { autoScalingGroup: true, targetGroup: true } });
+    expect(report.executions).toHaveLength(1);
+    const x = report.executions[0];
+    expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    const caseId = x.caseId!;
+
+    const state = await readContainment(env, twin!.instanceId, twin!.vpcId);
+    expect(state.isolation).toHaveLength(1);
+    const iso = state.isolation[0];
+    expect(iso.IpPermissions).toEqual([]);
+    expect(iso.IpPermissionsEgress).toEqual([]);
+    expect(state.enis).toHaveLength(twin!.networkInterfaceIds.length);
+    for (const eni of state.enis) expect(eni.groups).toEqual([iso.GroupId]);
+    expect(state.terminationProtection).toBe(true);
+    expect(state.shutdownBehavior).toBe('stop');
+    expect(state.deleteOnTermination).toEqual([false, false]);
+    expect(state.activeProfiles).toEqual([]);
+
+    const snaps = await caseSnapshots(env, caseId);
+    expect(snaps.security).toHaveLength(twin!.volumeIds.length);
+    for (const s of snaps.security) {
+      expect(s.OwnerId).toBe(env.securityAccount);
+      expect(s.State).toBe('completed');
+      expect(s.Encrypted).toBe(true);
+      expect(s.KmsKeyId).toBe(env.evidenceKeyArn);
+    }
+    expect(new Set(snaps.security.map((s) => s.Tags?.find((t) => t.Key === 'firebreak:source-volume-id')?.Value))).toEqual(new Set(twin!.volumeIds));
+
+    const { item, timeline } = await readCase(env, caseId);
+    expect(item?.status).toBe('CONTAINED');
+    const manifest = item?.evidence?.manifest as { bucket: string; key: string; sha256: string };
+    expect(await objectSha256(env, manifest.bucket, manifest.key)).toBe(manifest.sha256);
+    expect(timeline.map((t) => t.step)).toEqual(expect.arrayContaining(['Claim', 'Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'WriteManifest', 'Notify', 'CloseCase']));
+    // The prior state needed for release is recorded.
+    expect(item?.priorState?.isolate?.securityGroupsByEni).toEqual(twin!.originalGroupsByEni);
+    expect(item?.priorState?.preserve?.disableApiTermination).toBe(false);
+    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+  });
+
+  it('treats a second replay and a repeat of the finding as already handled, creating nothing', async () => {
+    const { env } = local.session;
+    const event = readEventFile(BITCOIN);
+    const first = await replayEvent(local.session, event);
+    const caseId = first.report.executions[0].caseId!;
+    const snapsBefore = await caseSnapshots(env, caseId);
+    const versionsBefore = await evidenceVersions(env, caseId);
+    const groupsBefore = (await readContainment(env, first.twin!.instanceId, first.twin!.vpcId)).firebreakGroups.length;
+
+    const again = await replayEvent(local.session, event, { twin: first.twin });
+    const repeat = JSON.parse(JSON.stringify(event));
+    repeat.detail.service.count += 1;
+    const repeated = await replayEvent(local.session, repeat, { twin: first.twin });
+
+    for (const r of [again, repeated]) {
+      expect(r.report.executions[0]).toMatchObject({ status: 'ALREADY_HANDLED', caseId });
+      expect(r.report.executions[0].steps.map((s) => s.name)).toEqual(['Normalize', 'Claim']);
+    }
+    const snapsAfter = await caseSnapshots(env, caseId);
+    expect(snapsAfter.member).toHaveLength(snapsBefore.member.length);
+    expect(snapsAfter.security).toHaveLength(snapsBefore.security.length);
+    expect(await evidenceVersions(env, caseId)).toHaveLength(versionsBefore.length);
+    expect((await readContainment(env, first.twin!.instanceId, first.twin!.vpcId)).firebreakGroups).toHaveLength(groupsBefore);
+    expect(await casesForResource(env, first.twin!.instanceId)).toHaveLength(1);
+    const { timeline } = await readCase(env, caseId);
+    expect(timeline.filter((t) => t.details?.outcome === 'ALREADY_HANDLED')).toHaveLength(2);
+  });
+
+  it('produces one case when two executions start at once for the same instance', async () => {
+    const { env, runner } = local.session;
+    const base = await replayEvent(local.session, readEventFile(BACKDOOR), { execute: { crashAfter: 'Normalize' } });
+    // The first replay only built the twin (crashed before Claim); now race two executions.
+    const event = base.injected;
+    const id = runner.playbook('ec2-compromise').logicalId;
+    const [a, b] = await Promise.all([runner.execute(id, event), runner.execute(id, event)]);
+    expect([a.status, b.status].sort()).toEqual(['ALREADY_HANDLED', 'SUCCEEDED']);
+    expect(a.caseId).toBe(b.caseId);
+    expect(await casesForResource(env, base.twin!.instanceId)).toHaveLength(1);
+    const state = await readContainment(env, base.twin!.instanceId, base.twin!.vpcId);
+    expect(state.firebreakGroups).toHaveLength(2);
+    const snaps = await caseSnapshots(env, a.caseId!);
+    expect(snaps.security).toHaveLength(2);
+    expect(snaps.member).toHaveLength(4);
+  });
+
+  it('ends cleanly with ResourceGone when the instance was terminated before the run', async () => {
+    const { env } = local.session;
+    const event = readEventFile(BITCOIN);
+    const built = await replayEvent(local.session, event, { execute: { crashAfter: 'Normalize' } });
+    await env.member.ec2.send(new TerminateInstancesCommand({ InstanceIds: [built.twin!.instanceId] }));
+    const { report } = await replayEvent(local.session, event, { twin: built.twin });
+    const x = report.executions[0];
+    expect(x.outcome).toBe('RESOURCE_GONE');
+    expect(x.status).toBe('SUCCEEDED');
+    const preserve = x.steps.find((s) => s.name === 'Preserve')!;
+    expect(preserve.status).toBe('FAILED');
+    // ResourceGone is not retried: one DescribeInstances, no change attempted.
+    expect(preserve.apiCalls['EC2.DescribeInstances']).toBe(1);
+    expect(report.apiCalls.byOperation['EC2.ModifyInstanceAttribute']).toBeUndefined();
+    const { item, timeline } = await readCase(env, x.caseId!);
+    expect(item?.status).toBe('RESOURCE_GONE');
+    expect(timeline.some((t) => t.step === 'RecordResourceGone')).toBe(true);
+  });
+
+  it('runs a sample finding as a dry run with zero mutating calls and touches nothing', async () => {
+    const { env } = local.session;
+    const { report } = await replayEvent(local.session, readEventFile('fixtures/events/guardduty-sample-ec2.json'));
+    expect(report.event.sample).toBe(true);
+    expect(report.executions[0]).toMatchObject({ status: 'DRY_RUN', outcome: 'DRY_RUN' });
+    expect(report.apiCalls.mutating).toBe(0);
+    expect(await casesForResource(env, 'i-99999999')).toEqual([]);
+  });
+
+  it('dry-runs a real instance on request: returns the plan, changes nothing', async () => {
+    const { env, runner } = local.session;
+    const built = await replayEvent(local.session, readEventFile(BACKDOOR), { execute: { crashAfter: 'Normalize' } });
+    const x = await runner.execute('ec2-compromise', { firebreak: { dryRun: true, trigger: 'manual', reason: 'test' }, event: built.injected });
+    expect(x.status).toBe('DRY_RUN');
+    expect(x.calls.filter((c) => c.mutating)).toEqual([]);
+    const plan = (x.output?.plan as { actions: { operation: string }[] }).actions.map((a) => a.operation);
+    expect(plan).toEqual(expect.arrayContaining(['EC2.ModifyInstanceAttribute', 'EC2.ModifyNetworkInterfaceAttribute', 'EC2.CreateSecurityGroup', 'EC2.CreateSnapshots']));
+    const state = await readContainment(env, built.twin!.instanceId, built.twin!.vpcId);
+    expect(state.firebreakGroups).toEqual([]);
+    expect(state.terminationProtection).toBe(false);
+    expect(state.enis.map((e) => e.groups)).toEqual(Object.values(built.twin!.originalGroupsByEni));
+  });
+
+  it('routes the SSH brute-force victim finding to no playbook', async () => {
+    const { report } = await replayEvent(local.session, readEventFile('fixtures/events/guardduty-ec2-ssh-bruteforce-victim.json'));
+    expect(report.routing.matched).toEqual([]);
+    expect(report.executions).toEqual([]);
+    expect(report.checks.every((c) => c.passed)).toBe(true);
+  });
+});

@@ -1,0 +1,272 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { DescribeTableCommand, DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+
+import { AccessDenied, ConfigError, FirebreakError, InvalidInput, ResourceGone, Throttled, TransientAwsError } from '../../../lib/errors';
+import { mapAwsError } from '../../../lib/runtime/aws-errors';
+import { loadRuntimeConfig } from '../../../lib/runtime/config';
+
+const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+/**
+ * A stub AWS endpoint that answers every request with the next canned response, so the SDK's own
+ * deserializers build the exceptions (real shapes, not hand-made objects).
+ */
+function useStubEndpoint(): { readonly endpoint: string; respond(status: number, body: string, contentType: string): void } {
+  let server: http.Server | undefined;
+  let next = { status: 500, body: '', contentType: 'text/plain' };
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      req.resume();
+      req.once('end', () => {
+        res.writeHead(next.status, { 'content-type': next.contentType, 'x-amzn-requestid': 'stub' });
+        res.end(next.body);
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+  });
+  return {
+    get endpoint() {
+      return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+    },
+    respond(status, body, contentType) {
+      next = { status, body, contentType };
+    },
+  };
+}
+
+/** Runs `p` and returns what it rejected with; fails the test when it resolves. */
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection, but the call succeeded');
+}
+
+function ec2ErrorXml(code: string, message: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>stub</RequestID></Response>`;
+}
+
+function ddbErrorJson(code: string, message: string): string {
+  return JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${code}`, message });
+}
+
+describe('mapAwsError', () => {
+  describe('SDK exceptions from an AWS endpoint', () => {
+    const stub = useStubEndpoint();
+    const ec2 = () => new EC2Client({ region: 'us-east-1', endpoint: stub.endpoint, credentials, maxAttempts: 1 });
+    const ddb = () => new DynamoDBClient({ region: 'us-east-1', endpoint: stub.endpoint, credentials, maxAttempts: 1 });
+
+    it.each([
+      ['RequestLimitExceeded', 503],
+      ['Throttling', 400],
+    ])('maps the EC2 throttling code %s to Throttled', async (code, status) => {
+      stub.respond(status, ec2ErrorXml(code, 'Request limit exceeded.'), 'text/xml');
+      const err = await rejection(ec2().send(new DescribeInstancesCommand({})));
+
+      const mapped = mapAwsError(err, 'EC2.DescribeInstances');
+
+      expect(mapped).toBeInstanceOf(Throttled);
+      expect((mapped as Error).name).toBe('Throttled');
+      expect((mapped as Error).message).toContain('EC2.DescribeInstances');
+      expect((mapped as Error).cause).toBe(err);
+    });
+
+    it.each(['ThrottlingException', 'ProvisionedThroughputExceededException'])('maps the DynamoDB throttling code %s to Throttled', async (code) => {
+      stub.respond(400, ddbErrorJson(code, 'Rate exceeded'), 'application/x-amz-json-1.0');
+      const err = await rejection(ddb().send(new DescribeTableCommand({ TableName: 't' })));
+
+      expect(mapAwsError(err)).toBeInstanceOf(Throttled);
+    });
+
+    it.each([
+      ['UnauthorizedOperation', 403],
+      ['AuthFailure', 401],
+    ])('maps the EC2 code %s to AccessDenied', async (code, status) => {
+      stub.respond(status, ec2ErrorXml(code, 'You are not authorized to perform this operation.'), 'text/xml');
+      const err = await rejection(ec2().send(new DescribeInstancesCommand({})));
+
+      const mapped = mapAwsError(err, 'EC2.DescribeInstances');
+
+      expect(mapped).toBeInstanceOf(AccessDenied);
+      expect((mapped as Error).name).toBe('AccessDenied');
+      expect((mapped as Error).cause).toBe(err);
+    });
+
+    it('maps the DynamoDB code AccessDeniedException to AccessDenied', async () => {
+      stub.respond(400, ddbErrorJson('AccessDeniedException', 'not authorized'), 'application/x-amz-json-1.0');
+      const err = await rejection(ddb().send(new DescribeTableCommand({ TableName: 't' })));
+
+      expect(mapAwsError(err)).toBeInstanceOf(AccessDenied);
+    });
+
+    it.each([
+      ['InternalServerError', 500],
+      ['ServiceUnavailable', 503],
+      ['SomethingNew', 502],
+    ])('maps the 5xx DynamoDB error %s to TransientAwsError', async (code, status) => {
+      stub.respond(status, ddbErrorJson(code, 'try again'), 'application/x-amz-json-1.0');
+      const err = await rejection(ddb().send(new DescribeTableCommand({ TableName: 't' })));
+
+      const mapped = mapAwsError(err, 'DynamoDB.DescribeTable');
+
+      expect(mapped).toBeInstanceOf(TransientAwsError);
+      expect((mapped as Error).name).toBe('TransientAwsError');
+      expect((mapped as Error).cause).toBe(err);
+    });
+
+    it('maps an EC2 500 Unavailable to TransientAwsError', async () => {
+      stub.respond(500, ec2ErrorXml('Unavailable', 'The server is overloaded.'), 'text/xml');
+      const err = await rejection(ec2().send(new DescribeInstancesCommand({})));
+
+      expect(mapAwsError(err)).toBeInstanceOf(TransientAwsError);
+    });
+
+    it.each([
+      ['InvalidInstanceID.NotFound', 400],
+      ['InvalidParameterValue', 400],
+    ])('returns the 4xx EC2 error %s unchanged', async (code, status) => {
+      stub.respond(status, ec2ErrorXml(code, 'no'), 'text/xml');
+      const err = await rejection(ec2().send(new DescribeInstancesCommand({})));
+
+      expect(mapAwsError(err)).toBe(err);
+    });
+
+    it('returns a DynamoDB ResourceNotFoundException unchanged', async () => {
+      stub.respond(400, ddbErrorJson('ResourceNotFoundException', 'Requested resource not found'), 'application/x-amz-json-1.0');
+      const err = await rejection(ddb().send(new DescribeTableCommand({ TableName: 't' })));
+
+      expect(mapAwsError(err)).toBe(err);
+    });
+  });
+
+  describe('network failures', () => {
+    it('maps a refused connection from the SDK to TransientAwsError', async () => {
+      const client = new DynamoDBClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials, maxAttempts: 1 });
+      const err = await rejection(client.send(new DescribeTableCommand({ TableName: 't' })));
+
+      expect(mapAwsError(err, 'DynamoDB.DescribeTable')).toBeInstanceOf(TransientAwsError);
+    });
+
+    it('maps a reset connection (Node error code ECONNRESET) to TransientAwsError', () => {
+      const err = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+      expect(mapAwsError(err)).toBeInstanceOf(TransientAwsError);
+    });
+
+    it('maps the SDK\'s TimeoutError to TransientAwsError', () => {
+      const err = Object.assign(new Error('Connection timed out after 1000 ms'), { name: 'TimeoutError' });
+
+      expect(mapAwsError(err)).toBeInstanceOf(TransientAwsError);
+    });
+  });
+
+  describe('errors that are not AWS errors', () => {
+    it.each([
+      ['InvalidInput', new InvalidInput('bad event')],
+      ['ResourceGone', new ResourceGone('i-1 is terminated')],
+      ['Throttled', new Throttled('already mapped')],
+    ])('passes a FirebreakError (%s) through as the same object', (_name, err) => {
+      expect(mapAwsError(err)).toBe(err);
+      expect(mapAwsError(err, 'EC2.DescribeInstances')).toBe(err);
+    });
+
+    it('passes a FirebreakError through even when its name looks like an AWS code', () => {
+      class ThrottlingException extends FirebreakError {}
+      const err = new ThrottlingException('not from AWS');
+      expect(mapAwsError(err)).toBe(err);
+    });
+
+    it.each([
+      ['a TypeError', new TypeError('x is undefined')],
+      ['a plain Error', new Error('boom')],
+      ['a string', 'boom'],
+      ['undefined', undefined],
+    ])('returns %s unchanged', (_label, err) => {
+      expect(mapAwsError(err)).toBe(err);
+    });
+
+    it('uses an exception class from the SDK by its name, like the deserialized ones', () => {
+      const err = new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
+      expect(mapAwsError(err)).toBeInstanceOf(Throttled);
+    });
+  });
+});
+
+describe('loadRuntimeConfig', () => {
+  const VALID: NodeJS.ProcessEnv = {
+    FIREBREAK_LEDGER_TABLE: 'firebreak-ledger',
+    FIREBREAK_EVIDENCE_BUCKET: 'firebreak-evidence-222222222222-us-east-1',
+    FIREBREAK_EVIDENCE_KEY_ARN: 'arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    FIREBREAK_TOPIC_ARN: 'arn:aws:sns:us-east-1:222222222222:firebreak-notifications',
+    FIREBREAK_SECURITY_ACCOUNT_ID: '222222222222',
+  };
+
+  function configError(env: NodeJS.ProcessEnv): Error {
+    try {
+      loadRuntimeConfig(env);
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error('expected loadRuntimeConfig to throw');
+  }
+
+  it('reads a complete environment and fills the documented defaults', () => {
+    expect(loadRuntimeConfig(VALID)).toEqual({
+      ledgerTable: 'firebreak-ledger',
+      evidenceBucket: 'firebreak-evidence-222222222222-us-east-1',
+      evidenceKeyArn: VALID.FIREBREAK_EVIDENCE_KEY_ARN,
+      transitKeyAlias: 'alias/firebreak-evidence-transit',
+      topicArn: VALID.FIREBREAK_TOPIC_ARN,
+      responderRoleName: 'FirebreakResponder',
+      securityAccountId: '222222222222',
+      claimLeaseSeconds: 900,
+      evidenceDeadlineSeconds: 7200,
+      endpoint: undefined,
+      region: 'us-east-1',
+    });
+  });
+
+  it('reads numbers from their string form', () => {
+    const config = loadRuntimeConfig({ ...VALID, FIREBREAK_CLAIM_LEASE_SECONDS: '30', FIREBREAK_EVIDENCE_DEADLINE_SECONDS: '600' });
+    expect(config.claimLeaseSeconds).toBe(30);
+    expect(config.evidenceDeadlineSeconds).toBe(600);
+  });
+
+  it.each(['FIREBREAK_LEDGER_TABLE', 'FIREBREAK_EVIDENCE_BUCKET', 'FIREBREAK_EVIDENCE_KEY_ARN', 'FIREBREAK_TOPIC_ARN', 'FIREBREAK_SECURITY_ACCOUNT_ID'])(
+    'throws ConfigError naming %s when it is missing',
+    (name) => {
+      const env = { ...VALID };
+      delete env[name];
+
+      const err = configError(env);
+
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err.name).toBe('ConfigError');
+      expect(err.message).toContain(name);
+    },
+  );
+
+  it.each([
+    ['FIREBREAK_SECURITY_ACCOUNT_ID', '2222'],
+    ['FIREBREAK_EVIDENCE_KEY_ARN', 'alias/firebreak-evidence'],
+    ['FIREBREAK_TRANSIT_KEY_ALIAS', 'firebreak-evidence-transit'],
+    ['FIREBREAK_CLAIM_LEASE_SECONDS', 'soon'],
+    ['FIREBREAK_CLAIM_LEASE_SECONDS', '-1'],
+    ['FIREBREAK_EVIDENCE_DEADLINE_SECONDS', '0'],
+    ['FIREBREAK_AWS_ENDPOINT', 'not a url'],
+    ['FIREBREAK_LEDGER_TABLE', ''],
+  ])('throws ConfigError naming %s when it is %j', (name, value) => {
+    const err = configError({ ...VALID, [name]: value });
+
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toContain(name);
+  });
+});
