@@ -107,7 +107,7 @@ export class CaseLedger {
    * - the claim belongs to this execution → `RESUMED` (a retry of Claim);
    * - `IN_PROGRESS` under another execution whose lease has not expired → `ALREADY_HANDLED`;
    * - `IN_PROGRESS` with an expired lease, or `FAILED` → taken over, `RESUMED`;
-   * - `NOTIFIED` and the incident now calls for automatic containment → escalated, `RESUMED`;
+   * - `NOTIFIED` and the incident now calls for containment (catalog mode `auto`, or a manual start) → escalated, `RESUMED`;
    * - otherwise (`CONTAINED`, `NOTIFIED`, `RESOURCE_GONE`) → `ALREADY_HANDLED`.
    * Every outcome but `CLAIMED` appends a timeline entry to the existing case.
    * @param incident - the normalized incident.
@@ -203,7 +203,8 @@ export class CaseLedger {
     if (claim.status === 'IN_PROGRESS' && claim.owner === executionName) return 'own';
     if (claim.status === 'FAILED') return 'failed';
     if (claim.status === 'IN_PROGRESS' && claim.leaseExpiresAt <= now.toISOString()) return 'lease-expired';
-    if (claim.status === 'NOTIFIED' && incident.mode === 'auto' && !incident.dryRun) return 'escalation';
+    // A notify-only case is escalated when the finding now calls for containment, or an engineer starts it by hand.
+    if (claim.status === 'NOTIFIED' && (incident.mode === 'auto' || incident.trigger === 'manual') && !incident.dryRun) return 'escalation';
     return undefined;
   }
 

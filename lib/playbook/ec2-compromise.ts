@@ -197,7 +197,7 @@ export async function collectArtifacts(state: PlaybookState, deps: StepDeps): Pr
     const record = await deps.ledger.getCase(state.case.caseId);
     const prior = (record?.priorState ?? {}) as { isolate?: IsolatePriorState; preserve?: PreservePriorState };
     const priorGroups = [...new Set(Object.values(prior.isolate?.securityGroupsByEni ?? {}).flat())];
-    const [instances, enis, sgs, console] = await Promise.all([
+    const [instances, enis, sgs, consoleOutput] = await Promise.all([
       member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [i.resource.id] })),
       member.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [i.resource.id] }] })),
       priorGroups.length ? member.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: priorGroups })) : Promise.resolve({ SecurityGroups: [] }),
@@ -210,8 +210,8 @@ export async function collectArtifacts(state: PlaybookState, deps: StepDeps): Pr
       'network-interfaces.json': enis.NetworkInterfaces ?? [],
       'security-groups-before-isolation.json': sgs.SecurityGroups ?? [],
       'console-output.json': {
-        instanceId: i.resource.id, timestamp: console.Timestamp,
-        output: console.Output ? Buffer.from(console.Output, 'base64').toString('utf8') : null,
+        instanceId: i.resource.id, timestamp: consoleOutput.Timestamp,
+        output: consoleOutput.Output ? Buffer.from(consoleOutput.Output, "base64").toString("utf8") : null,
       },
       'prior-state.json': prior,
     };

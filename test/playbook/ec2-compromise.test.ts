@@ -137,6 +137,30 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
     expect(state.enis.map((e) => e.groups)).toEqual(Object.values(built.twin!.originalGroupsByEni));
   });
 
+  it('opens a notify-only case for a Medium finding, changes nothing, and escalates when the finding turns High', async () => {
+    const { env } = local.session;
+    const medium = JSON.parse(JSON.stringify(readEventFile(BITCOIN)));
+    medium.detail.severity = 5;
+    const first = await replayEvent(local.session, medium);
+    expect(first.report.routing.matched).toEqual(['firebreak-ec2-compromise-medium']);
+    expect(first.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED' });
+    const caseId = first.report.executions[0].caseId!;
+    expect((await readCase(env, caseId)).item?.status).toBe('NOTIFIED');
+    const before = await readContainment(env, first.twin!.instanceId, first.twin!.vpcId);
+    expect(before.firebreakGroups).toEqual([]);
+    expect(before.terminationProtection).toBe(false);
+    expect(first.report.apiCalls.byOperation['SNS.Publish']).toBe(1);
+
+    const high = JSON.parse(JSON.stringify(medium));
+    high.detail.severity = 8;
+    high.detail.service.count += 1;
+    const second = await replayEvent(local.session, high, { twin: first.twin });
+    expect(second.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED', caseId });
+    const after = await readContainment(env, first.twin!.instanceId, first.twin!.vpcId);
+    expect(after.enis.every((e) => e.groups.length === 1 && e.groups[0] === after.isolation[0].GroupId)).toBe(true);
+    expect((await readCase(env, caseId)).item?.status).toBe('CONTAINED');
+  });
+
   it('routes the SSH brute-force victim finding to no playbook', async () => {
     const { report } = await replayEvent(local.session, readEventFile('fixtures/events/guardduty-ec2-ssh-bruteforce-victim.json'));
     expect(report.routing.matched).toEqual([]);

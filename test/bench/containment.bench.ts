@@ -1,0 +1,44 @@
+/**
+ * Benchmark (`npm run bench`): contains the two-ENI IPv6 fixture N times on one local session and
+ * reports time-to-isolate, time-to-contain and AWS calls. Timing lives here, never in the tests.
+ * Usage: npm run bench -- [runs=5]
+ */
+import '../../lib/local/polyfills';
+import { readEventFile, replayEvent } from '../../lib/local/replay';
+import { openLocalSession } from '../../lib/local/session';
+
+const runs = Number(process.argv[2] ?? 5);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const session = await openLocalSession();
+  try {
+    const event = readEventFile('fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json');
+    const rows: { contain: number; isolate: number; sequential: number; total: number; mutating: number }[] = [];
+    for (let i = 0; i < runs; i++) {
+      const { report } = await replayEvent(session, event);
+      const x = report.executions[0];
+      if (x.outcome !== 'CONTAINED') throw new Error(`run ${i}: ${x.status} ${x.outcome} ${x.error?.message ?? ''}`);
+      rows.push({
+        contain: x.durationMs, isolate: report.metrics.timeToIsolateMs ?? NaN, sequential: report.metrics.sequentialCallsToIsolation ?? NaN,
+        total: report.apiCalls.total, mutating: report.apiCalls.mutating,
+      });
+    }
+    process.stdout.write(`${JSON.stringify({
+      runs,
+      medianTimeToContainMs: median(rows.map((r) => r.contain)),
+      medianTimeToIsolateMs: median(rows.map((r) => r.isolate)),
+      sequentialCallsToIsolation: median(rows.map((r) => r.sequential)),
+      apiCalls: median(rows.map((r) => r.total)),
+      mutatingApiCalls: median(rows.map((r) => r.mutating)),
+      rows,
+    }, null, 2)}\n`);
+  } finally {
+    await session.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});
