@@ -60,7 +60,8 @@ export async function ensureInstanceIsolated(
 
   const [groupResults, addresses, profiles] = await Promise.all([
     Promise.all(vpcIds.map((vpcId) => ensureIsolationGroups({ vpcId, caseId: input.caseId, mode }, ec2))),
-    ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] })),
+    // By ENI, not instance-id: an EIP on a secondary ENI must be found too.
+    ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'network-interface-id', Values: enis.map((n) => n.NetworkInterfaceId!) }] })),
     ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] })),
   ]);
   const groups: Record<string, IsolationGroups> = {};

@@ -26,7 +26,7 @@ export async function verifyInstanceIsolated(input: { instanceId: string }, deps
   const [sgs, profiles, addresses] = await Promise.all([
     ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: vpcIds }, { Name: 'group-name', Values: vpcIds.map(isolationGroupName) }] })),
     ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [input.instanceId] }] })),
-    ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [input.instanceId] }] })),
+    ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'network-interface-id', Values: enis.map((e) => e.NetworkInterfaceId!) }] })),
   ]);
   const isolationByVpc = new Map((sgs.SecurityGroups ?? []).map((g) => [g.VpcId!, g]));
   const checks: VerifyResult['checks'] = [];

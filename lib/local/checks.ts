@@ -73,8 +73,11 @@ export async function verifyContainment(env: LocalEnvironment, twin: TwinWorld, 
   const profiles = (await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] }))).IamInstanceProfileAssociations ?? [];
   const active = profiles.filter((p) => p.State === 'associated' || p.State === 'associating');
   checks.push(check('instance-profile-removed', active.length === 0, active.length ? active.map((p) => p.IamInstanceProfile?.Arn).join(',') : 'no association'));
-  const eips = ((await ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] }))).Addresses ?? []).filter((a) => a.AssociationId);
-  checks.push(check('elastic-ips-disassociated', eips.length === 0, eips.length ? eips.map((a) => a.PublicIp).join(',') : 'none associated'));
+  const twinEips = Object.entries(twin.idMap).filter(([from]) => /^\d+\.\d+\.\d+\.\d+$/.test(from)).map(([, to]) => to);
+  const eips = twinEips.length
+    ? ((await ec2.send(new DescribeAddressesCommand({ PublicIps: twinEips }))).Addresses ?? []).filter((a) => a.AssociationId)
+    : [];
+  checks.push(check('elastic-ips-disassociated', eips.length === 0, eips.length ? `still associated: ${eips.map((a) => a.PublicIp).join(',')}` : `${twinEips.length} twin EIP(s), none associated`));
   if (twin.autoScalingGroupName) {
     const asg = await env.member.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [twin.instanceId] }));
     const member = (asg.AutoScalingInstances ?? []).filter((i) => !/^Detach/.test(i.LifecycleState ?? ''));

@@ -1,4 +1,4 @@
-import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeAddressesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { readEventFile, replayEvent } from '../../lib/local/replay';
 import { useLocalSession } from '../support/local';
 import { caseSnapshots, casesForResource, evidenceVersions, objectSha256, readCase, readContainment } from '../support/read-back';
@@ -28,6 +28,12 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
     expect(state.shutdownBehavior).toBe('stop');
     expect(state.deleteOnTermination).toEqual([false, false]);
     expect(state.activeProfiles).toEqual([]);
+    // The fixture's ENI has a public IP: its twin Elastic IP is disassociated.
+    const eips = Object.entries(twin!.idMap).filter(([from]) => /^\d+\.\d+\.\d+\.\d+$/.test(from)).map(([, to]) => to);
+    expect(eips).toHaveLength(1);
+    const addresses = (await env.member.ec2.send(new DescribeAddressesCommand({ PublicIps: eips }))).Addresses ?? [];
+    expect(addresses).toHaveLength(1);
+    expect(addresses[0].AssociationId).toBeUndefined();
 
     const snaps = await caseSnapshots(env, caseId);
     expect(snaps.security).toHaveLength(twin!.volumeIds.length);
@@ -47,6 +53,8 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
     // The prior state needed for release is recorded.
     expect(item?.priorState?.isolate?.securityGroupsByEni).toEqual(twin!.originalGroupsByEni);
     expect(item?.priorState?.preserve?.disableApiTermination).toBe(false);
+    expect(item?.priorState?.isolate?.elasticIps).toHaveLength(1);
+    expect(item?.priorState?.isolate?.instanceProfileArn).toBe(twin!.instanceProfileArn);
     expect(report.checks.filter((c) => !c.passed)).toEqual([]);
   });
 
