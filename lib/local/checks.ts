@@ -1,4 +1,4 @@
-import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeIamInstanceProfileAssociationsCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand,
   DescribeSnapshotsCommand, DescribeAddressesCommand, Snapshot,
@@ -82,6 +82,9 @@ export async function verifyContainment(env: LocalEnvironment, twin: TwinWorld, 
     const asg = await env.member.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [twin.instanceId] }));
     const member = (asg.AutoScalingInstances ?? []).filter((i) => !/^Detach/.test(i.LifecycleState ?? ''));
     checks.push(check('detached-from-auto-scaling', member.length === 0, member.length ? `still in ${member[0].AutoScalingGroupName}` : `not in ${twin.autoScalingGroupName}`));
+    // Detached without decrementing: the group keeps the capacity the instance held (the twin's group had exactly it).
+    const group = (await env.member.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [twin.autoScalingGroupName] }))).AutoScalingGroups?.[0];
+    checks.push(check('auto-scaling-capacity-kept', group?.DesiredCapacity === 1, `DesiredCapacity=${group?.DesiredCapacity}`));
   }
   if (twin.targetGroupArn) {
     const health = await env.member.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: twin.targetGroupArn }));
