@@ -43,6 +43,9 @@ export class VerificationFailed extends FirebreakError {}
 /** Evidence (snapshot, copy) did not complete before its deadline, or ended in the `error` state. */
 export class EvidenceIncomplete extends FirebreakError {}
 
+/** A change made moments ago does not read back yet (IAM is eventually consistent). The state machine retries it. */
+export class NotYetConsistent extends FirebreakError {}
+
 /** The case's claim was taken over by another execution (its lease expired); this one must stop. */
 export class ClaimLost extends FirebreakError {}
 

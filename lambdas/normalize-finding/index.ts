@@ -3,6 +3,12 @@ import { z } from 'zod';
 import { stepHandler } from '../../lib/playbook/handler';
 import { normalizeFinding } from '../../lib/playbook/ec2-compromise';
 
-const NormalizeInputSchema = z.object({ input: z.unknown(), executionName: z.string().min(1), executionStartTime: z.string().min(1) });
+const NormalizeInputSchema = z.object({
+  input: z.unknown(),
+  executionName: z.string().min(1),
+  executionStartTime: z.string().min(1),
+  /** Set by each playbook's state machine; ec2-compromise omits it. */
+  playbook: z.enum(['ec2-compromise', 'credential-compromise']).optional(),
+});
 
 export const handler = stepHandler('normalize-finding', NormalizeInputSchema, (input) => normalizeFinding(input));

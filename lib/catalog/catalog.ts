@@ -20,14 +20,14 @@ export const CatalogEntrySchema = z.object({
   /** Stable identifier, `[a-z0-9-]+`. */
   id: z.string().regex(/^[a-z0-9-]+$/),
   /** The playbook (state machine) that handles the finding, and the runbook folder's name. */
-  playbook: z.enum(['ec2-compromise']),
+  playbook: z.enum(['ec2-compromise', 'credential-compromise']),
   description: z.string().min(1),
   /** EventBridge `source`. */
   source: z.literal('aws.guardduty'),
   /** EventBridge `detail-type`. */
   detailType: z.literal('GuardDuty Finding'),
   /** `detail.resource.resourceType`; never route on the finding-type prefix alone. */
-  resourceType: z.enum(['Instance']),
+  resourceType: z.enum(['Instance', 'AccessKey']),
   /** Finding-type prefixes, e.g. `Backdoor:EC2/`. */
   findingTypePrefixes: z.array(z.string().min(1)).min(1),
   /** `detail.service.resourceRole` required; `ACTOR` keeps victims (TARGET) out. */
@@ -48,6 +48,24 @@ export const EC2_COMPROMISE_FINDING_PREFIXES: readonly string[] = [
   'Trojan:EC2/',
   'Impact:EC2/',
   'UnauthorizedAccess:EC2/',
+];
+
+/**
+ * GuardDuty finding-type prefixes whose resource is an access key (IAM user, assumed role or root
+ * credentials): "GuardDuty IAM finding types", GuardDuty User Guide.
+ */
+export const CREDENTIAL_COMPROMISE_FINDING_PREFIXES: readonly string[] = [
+  'CredentialAccess:IAMUser/',
+  'DefenseEvasion:IAMUser/',
+  'Discovery:IAMUser/',
+  'Exfiltration:IAMUser/',
+  'Impact:IAMUser/',
+  'InitialAccess:IAMUser/',
+  'Persistence:IAMUser/',
+  'Policy:IAMUser/',
+  'PrivilegeEscalation:IAMUser/',
+  'Stealth:IAMUser/',
+  'UnauthorizedAccess:IAMUser/',
 ];
 
 /** High severity, per GuardDuty: 7.0 and above (Critical, 9.0–10.0, included). */
@@ -76,6 +94,31 @@ const ENTRIES: CatalogEntry[] = [
     detailType: 'GuardDuty Finding',
     resourceType: 'Instance',
     findingTypePrefixes: [...EC2_COMPROMISE_FINDING_PREFIXES],
+    resourceRole: 'ACTOR',
+    minSeverity: MEDIUM_SEVERITY,
+    maxSeverityExclusive: HIGH_SEVERITY,
+    mode: 'notify',
+  },
+  {
+    id: 'credential-compromise-high',
+    playbook: 'credential-compromise',
+    description: 'A High or Critical GuardDuty finding on an access key: revoke exactly what leaked (the key, or the role\'s sessions).',
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceType: 'AccessKey',
+    findingTypePrefixes: [...CREDENTIAL_COMPROMISE_FINDING_PREFIXES],
+    resourceRole: 'ACTOR',
+    minSeverity: HIGH_SEVERITY,
+    mode: 'auto',
+  },
+  {
+    id: 'credential-compromise-medium',
+    playbook: 'credential-compromise',
+    description: 'A Medium GuardDuty finding on an access key: open a case and notify, revoke nothing.',
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceType: 'AccessKey',
+    findingTypePrefixes: [...CREDENTIAL_COMPROMISE_FINDING_PREFIXES],
     resourceRole: 'ACTOR',
     minSeverity: MEDIUM_SEVERITY,
     maxSeverityExclusive: HIGH_SEVERITY,

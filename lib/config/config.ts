@@ -44,6 +44,8 @@ export const FirebreakConfigSchema = z
     claimLeaseSeconds: z.number().int().min(60).max(PLAYBOOK_TIMEOUT_SECONDS).default(900),
     /** Deadline for snapshot and copy completion, in seconds; it must end before the playbook's 6 h timeout. */
     evidenceDeadlineSeconds: z.number().int().min(60).max(PLAYBOOK_TIMEOUT_SECONDS - 600).default(7200),
+    /** credential-compromise: also delete an IAM user's console password (the deny-all policy already blocks the console). */
+    removeLoginProfile: z.boolean().default(false),
     /** Name of the role the responder assumes in member accounts. */
     responderRoleName: z
       .string()

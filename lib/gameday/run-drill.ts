@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { LocalSession } from '../local/session';
 import { readEventFile, replayEvent, EventEnvelope } from '../local/replay';
 import type { TwinWorld } from '../local/twin';
+import type { CredentialTwin } from '../local/credential-twin';
 import type { ReplayReport } from '../report/report';
 import type { Drill } from './drill';
 
@@ -39,13 +40,18 @@ function mutate(event: EventEnvelope, m: Drill['injections'][number]['mutate']):
 export async function runDrill(session: LocalSession, drill: Drill, dir: string): Promise<DrillScorecard> {
   const started = Date.now();
   let previousTwin: TwinWorld | undefined;
+  let previousCredentialTwin: CredentialTwin | undefined;
   const injections: DrillScorecard['injections'] = [];
   for (const injection of drill.injections) {
     const event = mutate(readEventFile(path.resolve(dir, injection.event)), injection.mutate);
-    const { report, twin } = await replayEvent(session, event, {
-      extras: drill.world, twin: injection.sameWorld ? previousTwin : undefined, countBefore: true,
+    const { report, twin, credentialTwin } = await replayEvent(session, event, {
+      extras: drill.world, twin: injection.sameWorld ? previousTwin : undefined,
+      credentialTwin: injection.sameWorld ? previousCredentialTwin : undefined, countBefore: true,
     });
-    if (!injection.sameWorld) previousTwin = twin;
+    if (!injection.sameWorld) {
+      previousTwin = twin;
+      previousCredentialTwin = credentialTwin;
+    }
     const verdicts: Verdict[] = [];
     const x = report.executions[0];
     const exp = injection.expect;

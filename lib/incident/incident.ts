@@ -11,18 +11,45 @@ export const FindingSummarySchema = z.object({
   title: z.string().optional(),
 });
 
+/** An EC2 instance (ec2-compromise). `id` is the instance ID. */
+export const InstanceResourceSchema = z.object({ type: z.literal('Instance'), id: z.string().min(1) });
+
+/**
+ * Credentials (credential-compromise), from GuardDuty's `accessKeyDetails`. `id` is what the case
+ * is about, and so what Claim keys on: the access key for an IAM user, `role/<name>/finding/<findingId>` for an assumed
+ * role (revocation acts on the whole role), `root` for the root user.
+ */
+export const CredentialResourceSchema = z.object({
+  type: z.literal('AccessKey'),
+  id: z.string().min(1),
+  accessKeyId: z.string().min(1),
+  /** `IAMUser`, `AssumedRole`, `Root`, `FederatedUser`, ... (GuardDuty `accessKeyDetails.userType`). */
+  userType: z.string().min(1),
+  /** The IAM user name, or the role name for an assumed role. */
+  userName: z.string().optional(),
+  principalId: z.string().optional(),
+  /** For an assumed role: the session name (for instance credentials, the instance ID). */
+  sessionName: z.string().optional(),
+  /** The instance whose credentials were exfiltrated (InstanceCredentialExfiltration findings). */
+  instanceId: z.string().optional(),
+});
+
+/** What an incident is about. */
+export const ResourceSchema = z.discriminatedUnion('type', [InstanceResourceSchema, CredentialResourceSchema]);
+export type IncidentResource = z.infer<typeof ResourceSchema>;
+
 /**
  * An incident: the normalized form of an event that a playbook works on. Built by Normalize
  * (DESIGN.md §3) and passed to every later step.
  */
 export const IncidentSchema = z.object({
   /** The playbook (state machine) name. */
-  playbook: z.literal('ec2-compromise'),
+  playbook: z.enum(['ec2-compromise', 'credential-compromise']),
   /** The member account that owns the resource (`detail.accountId`, not the envelope's `account`). */
   account: z.string().regex(/^\d{12}$/),
   region: z.string().min(1),
   partition: z.string().default('aws'),
-  resource: z.object({ type: z.literal('Instance'), id: z.string().min(1) }),
+  resource: ResourceSchema,
   finding: FindingSummarySchema,
   /** Who started the response. */
   trigger: z.enum(['auto', 'manual', 'gameday']),

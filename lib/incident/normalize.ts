@@ -23,8 +23,8 @@ export function isSampleFinding(event: GuardDutyEvent): boolean {
       if (/"sample"\s*:\s*true/.test(info.value)) return true;
     }
   }
-  const instanceId = event.detail.resource.instanceDetails?.instanceId;
-  return instanceId !== undefined && SAMPLE_PLACEHOLDER_IDS.includes(instanceId);
+  const ids = [event.detail.resource.instanceDetails?.instanceId, event.detail.resource.accessKeyDetails?.accessKeyId];
+  return ids.some((id) => id !== undefined && SAMPLE_PLACEHOLDER_IDS.includes(id));
 }
 
 /** The output of {@link normalizeEvent}: the state every later step starts from. */
@@ -45,7 +45,7 @@ export interface NormalizedState {
  * @throws {InvalidInput} when the event is not a GuardDuty finding about an EC2 instance, or a field
  *   the playbook needs is missing or malformed. The message names the field.
  */
-export function normalizeEvent(input: { input: unknown; executionName: string; executionStartTime: string }): NormalizedState {
+export function normalizeEvent(input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] }): NormalizedState {
   let raw = input.input;
   let options: z.infer<typeof StartEnvelopeSchema>['firebreak'] | undefined;
   if (raw && typeof raw === 'object' && 'firebreak' in raw) {
@@ -55,9 +55,8 @@ export function normalizeEvent(input: { input: unknown; executionName: string; e
   }
   const event = parseOrThrow(GuardDutyEventSchema, raw, 'GuardDuty finding event');
   const detail = event.detail;
-  if (detail.resource.resourceType !== 'Instance' || !detail.resource.instanceDetails) {
-    throw new InvalidInput(`detail.resource.resourceType is ${detail.resource.resourceType}; ec2-compromise needs an Instance finding with instanceDetails`);
-  }
+  const playbook = input.playbook ?? 'ec2-compromise';
+  const resource = playbook === 'ec2-compromise' ? instanceResource(event) : credentialResource(event);
   const sample = isSampleFinding(event);
   const entry = matchCatalogEntry({
     source: event.source,
@@ -68,11 +67,11 @@ export function normalizeEvent(input: { input: unknown; executionName: string; e
     severity: detail.severity,
   });
   const incident: Incident = {
-    playbook: 'ec2-compromise',
+    playbook,
     account: detail.accountId,
     region: detail.region,
     partition: detail.partition,
-    resource: { type: 'Instance', id: detail.resource.instanceDetails.instanceId },
+    resource,
     finding: {
       id: detail.id,
       type: detail.type,
@@ -93,6 +92,35 @@ export function normalizeEvent(input: { input: unknown; executionName: string; e
     operator: options?.operator,
   };
   return { incident, event, run: { executionName: input.executionName, startTime: input.executionStartTime } };
+}
+
+function instanceResource(event: GuardDutyEvent): Incident['resource'] {
+  const r = event.detail.resource;
+  if (r.resourceType !== 'Instance' || !r.instanceDetails) {
+    throw new InvalidInput(`detail.resource.resourceType is ${r.resourceType}; ec2-compromise needs an Instance finding with instanceDetails`);
+  }
+  return { type: 'Instance', id: r.instanceDetails.instanceId };
+}
+
+/** Role session ARNs and principal IDs (`AROA...:session`) carry the session name after the colon. */
+function credentialResource(event: GuardDutyEvent): Incident['resource'] {
+  const r = event.detail.resource;
+  if (r.resourceType !== 'AccessKey' || !r.accessKeyDetails) {
+    throw new InvalidInput(`detail.resource.resourceType is ${r.resourceType}; credential-compromise needs an AccessKey finding with accessKeyDetails`);
+  }
+  const k = r.accessKeyDetails;
+  const sessionName = k.userType === 'AssumedRole' && k.principalId?.includes(':') ? k.principalId.split(':').slice(1).join(':') : undefined;
+  const instanceFinding = /InstanceCredentialExfiltration/.test(event.detail.type);
+  const instanceId = instanceFinding && sessionName && /^i-[0-9a-f]{8,17}$/.test(sessionName) ? sessionName : undefined;
+  if ((k.userType === 'IAMUser' || k.userType === 'AssumedRole') && !k.userName) {
+    throw new InvalidInput(`detail.resource.accessKeyDetails.userName is required for userType ${k.userType}`);
+  }
+  // A role's case is per finding: revoking sessions is a point in time, so a new finding on the same
+  // role (credentials stolen again later) must revoke again, while repeats of one finding must not.
+  const id = k.userType === 'IAMUser' ? k.accessKeyId
+    : k.userType === 'AssumedRole' ? `role/${k.userName}/finding/${event.detail.id}`
+      : k.userType === 'Root' ? 'root' : `${k.userType}/${k.userName ?? k.accessKeyId}`;
+  return { type: 'AccessKey', id, accessKeyId: k.accessKeyId, userType: k.userType, userName: k.userName, principalId: k.principalId, sessionName, instanceId };
 }
 
 /**

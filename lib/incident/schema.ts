@@ -32,6 +32,16 @@ export const InstanceDetailsSchema = z
   })
   .passthrough();
 
+/** `resource.accessKeyDetails` of IAM findings. */
+export const AccessKeyDetailsSchema = z
+  .object({
+    accessKeyId: z.string().min(1),
+    principalId: z.string().optional(),
+    userName: z.string().optional(),
+    userType: z.string().min(1),
+  })
+  .passthrough();
+
 export const GuardDutyFindingDetailSchema = z
   .object({
     schemaVersion: z.string().optional(),
@@ -45,6 +55,7 @@ export const GuardDutyFindingDetailSchema = z
       .object({
         resourceType: z.string().min(1),
         instanceDetails: InstanceDetailsSchema.optional(),
+        accessKeyDetails: AccessKeyDetailsSchema.optional(),
       })
       .passthrough(),
     service: z

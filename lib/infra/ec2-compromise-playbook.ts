@@ -1,12 +1,9 @@
-import { Aws, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ConfigError } from '../errors';
-import { policiesOf } from './dependencies';
-import { JustifiedPolicy } from './nag';
+import { buildPlaybookStateMachine, FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY, PlaybookStates } from './playbook-states';
 import { ResponderFunction } from './responder-function';
 import { StepName } from './steps';
 
@@ -41,28 +38,8 @@ export const EC2_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   RecordFailure: 'record-failure',
 };
 
-/** The Task states that record a failure; they retry but catch nothing. */
-export const FAILURE_RECORDING_TASKS: readonly string[] = ['RecordResourceGone', 'RecordFailure'];
-
-/**
- * The Retry of every Lambda Task: the errors Firebreak's handlers raise for throttling and transient
- * AWS failures, and the Lambda service errors that AWS recommends retrying ("Handle transient Lambda
- * service exceptions", Step Functions Developer Guide).
- */
-export const LAMBDA_TASK_RETRY: sfn.RetryProps = {
-  errors: [
-    'Throttled',
-    'TransientAwsError',
-    'Lambda.ServiceException',
-    'Lambda.AWSLambdaException',
-    'Lambda.SdkClientException',
-    'Lambda.TooManyRequestsException',
-  ],
-  interval: Duration.seconds(2),
-  maxAttempts: 4,
-  backoffRate: 2,
-  jitterStrategy: sfn.JitterType.FULL,
-};
+// Shared by every playbook (playbook-states.ts); re-exported for the callers that import them from here.
+export { FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY };
 
 /** How often the evidence poll loops re-check snapshot and copy progress. */
 export const EVIDENCE_POLL_INTERVAL = Duration.seconds(15);
@@ -115,46 +92,13 @@ export class Ec2CompromisePlaybook extends Construct {
    */
   constructor(scope: Construct, id: string, props: Ec2CompromisePlaybookProps) {
     super(scope, id);
-    const stateMachineName = props.stateMachineName ?? EC2_COMPROMISE_STATE_MACHINE_NAME;
-    const fn = (step: StepName): ResponderFunction => {
-      const f = props.functions[step];
-      if (!f) throw new ConfigError(`${this.node.path}: no function for step ${step}`);
-      return f;
-    };
-    const invoked = [...new Set(Object.values(EC2_COMPROMISE_TASKS))].map(fn);
-
-    const lambdaTask = (stateName: string, parameters: Record<string, unknown> | undefined, resultPath: string) => {
-      const step = EC2_COMPROMISE_TASKS[stateName];
-      if (!step) throw new ConfigError(`${this.node.path}: ${stateName} is not a Task state of ec2-compromise`);
-      return new tasks.LambdaInvoke(this, stateName, {
-        lambdaFunction: fn(step).function,
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: false,
-        payload: parameters ? sfn.TaskInput.fromObject(parameters) : undefined,
-        // An omitted ResultPath means "$" in ASL. aws-local-stepfunctions (the local runner) takes an
-        // explicit "$" as a key named "$", so the replace-the-state case is left implicit.
-        resultPath: resultPath === '$' ? undefined : resultPath,
-      }).addRetry(LAMBDA_TASK_RETRY);
-    };
-    const wholeState = sfn.JsonPath.entirePayload;
-
-    // Terminal paths.
-    const done = new sfn.Succeed(this, 'Done');
-    const outcome = (stateName: string, value: string) =>
-      new sfn.Pass(this, stateName, { result: sfn.Result.fromString(value), resultPath: '$.outcome' });
-
-    const recordResourceGone = lambdaTask('RecordResourceGone', { state: wholeState, outcome: 'RESOURCE_GONE' }, '$.failure');
-    recordResourceGone.next(outcome('ResourceGoneDone', 'RESOURCE_GONE')).next(done);
-    const recordFailure = lambdaTask('RecordFailure', { state: wholeState, outcome: 'FAILED' }, '$.failure');
-    recordFailure.next(
-      new sfn.Fail(this, 'PlaybookFailed', { error: 'PlaybookFailed', cause: 'A playbook step failed; see the case timeline' }),
-    );
-
+    const states = new PlaybookStates(this, { playbook: 'ec2-compromise', tasks: EC2_COMPROMISE_TASKS, functions: props.functions });
+    const wholeState = PlaybookStates.WHOLE_STATE;
+    const done = states.done;
+    const outcome = (stateName: string, value: string) => states.outcome(stateName, value);
     /** A Lambda Task with the playbook's Retry and Catch. */
     const step = (stateName: string, resultPath: string, parameters?: Record<string, unknown>) =>
-      lambdaTask(stateName, parameters, resultPath)
-        .addCatch(recordResourceGone, { errors: ['ResourceGone'], resultPath: '$.error' })
-        .addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+      states.step(stateName, resultPath, { parameters });
 
     /** A Wait-state poll loop: check → Choice(completed? next : Wait → check). */
     const pollUntilCompleted = (check: sfn.TaskStateBase, checkResultPath: string, choiceName: string, waitName: string, next: sfn.IChainable) => {
@@ -209,105 +153,27 @@ export class Ec2CompromisePlaybook extends Construct {
       .next(step('SnapshotVolumes', '$.snapshots'))
       .next(snapshots);
 
-    // Dry run and notify-only paths.
-    const dryRun = step('PlanDryRun', '$.plan');
-    dryRun.next(outcome('DryRunDone', 'DRY_RUN')).next(done);
-    const notifyOnly = step('NotifyOnly', '$.notification', { state: wholeState, kind: 'notify-only' });
-    notifyOnly
-      .next(step('CloseNotified', '$.closed', { state: wholeState, outcome: 'NOTIFIED' }))
-      .next(outcome('Notified', 'NOTIFIED'))
-      .next(done);
-    const unknownDecision = new sfn.Pass(this, 'UnknownDecision', {
-      result: sfn.Result.fromObject({ Error: 'UnknownDecision', Cause: 'Decide returned an action this playbook does not handle' }),
-      resultPath: '$.error',
-    });
-    unknownDecision.next(recordFailure);
-
-    const decide = step('Decide', '$.decision');
-    decide.next(
-      new sfn.Choice(this, 'DecideOutcome')
-        .when(sfn.Condition.stringEquals('$.decision.action', 'dryRun'), dryRun)
-        .when(sfn.Condition.stringEquals('$.decision.action', 'notify'), notifyOnly)
-        .when(sfn.Condition.stringEquals('$.decision.action', 'contain'), contain)
-        .otherwise(unknownDecision),
+    // Normalize → Claim → Decide, the dry-run and notify-only paths. The normalizer defaults the
+    // playbook to ec2-compromise, so Normalize names none.
+    const normalize = states.triage(
+      {
+        input: wholeState,
+        executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        executionStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+      },
+      contain,
     );
 
-    const alreadyHandled = outcome('AlreadyHandled', 'ALREADY_HANDLED');
-    alreadyHandled.next(done);
-    const normalize = step('Normalize', '$', {
-      input: wholeState,
-      executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
-      executionStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-    });
-    normalize
-      .next(step('Claim', '$.case'))
-      .next(
-        new sfn.Choice(this, 'ClaimOutcome')
-          .when(sfn.Condition.stringEquals('$.case.status', 'ALREADY_HANDLED'), alreadyHandled)
-          .otherwise(decide),
-      );
-
-    // Execution role: exact function ARNs only (LambdaInvoke's own grant would add `<arn>:*`), and
-    // the log delivery and X-Ray actions, which support no resource-level permissions.
-    this.role = new iam.Role(this, 'Role', {
-      description: `Firebreak playbook ${stateMachineName}`,
-      assumedBy: new iam.ServicePrincipal('states.amazonaws.com').withConditions({
-        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-      }),
-    });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: invoked.map((f) => f.functionArn) }),
-    );
-    new JustifiedPolicy(this.role, 'Delivery', {
-      roles: [this.role],
-      statements: [
-        {
-          statement: new iam.PolicyStatement({
-            actions: [
-              'logs:CreateLogDelivery',
-              'logs:GetLogDelivery',
-              'logs:UpdateLogDelivery',
-              'logs:DeleteLogDelivery',
-              'logs:ListLogDeliveries',
-              'logs:PutResourcePolicy',
-              'logs:DescribeResourcePolicies',
-              'logs:DescribeLogGroups',
-            ],
-            resources: ['*'],
-          }),
-          reason:
-            'Step Functions execution logging to CloudWatch Logs uses the log delivery actions, which support no resource-level permissions ("Using CloudWatch Logs to log execution history", Step Functions Developer Guide).',
-        },
-        {
-          statement: new iam.PolicyStatement({
-            actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
-            resources: ['*'],
-          }),
-          reason: 'Step Functions X-Ray tracing: these X-Ray actions support no resource-level permissions.',
-        },
-      ],
-    });
-
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      // The /aws/vendedlogs/ prefix keeps CloudWatch Logs resource policies small.
-      logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(normalize),
-      role: this.role.withoutPolicyUpdates(),
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: true,
+    const built = buildPlaybookStateMachine(this, {
+      playbook: 'ec2-compromise',
+      stateMachineName: props.stateMachineName ?? EC2_COMPROMISE_STATE_MACHINE_NAME,
+      definition: normalize,
+      invoked: states.invoked,
       timeout: props.timeout ?? Duration.hours(6),
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
     });
-    this.stateMachine.node.addDependency(policiesOf(this.role));
-    // StateMachine adds a DependsOn on the role, which its `RoleArn: GetAtt` already implies (cfn-lint W3005).
-    this.stateMachine.node.defaultChild!.node.removeDependency(this.stateMachine.role);
-    Tags.of(this).add('firebreak:component', 'playbook');
-    Tags.of(this).add('firebreak:playbook', 'ec2-compromise');
+    this.stateMachine = built.stateMachine;
+    this.role = built.role;
+    this.logGroup = built.logGroup;
   }
 }

@@ -13,6 +13,77 @@ export const FIREBREAK_SECURITY_GROUP_ROLES: readonly string[] = ['isolation', '
 /** Value of the `firebreak:stage` tag on the member account copies that may be shared (lib/ec2/tags.ts). */
 export const TRANSIT_SNAPSHOT_STAGE = 'transit';
 
+/**
+ * Roles the responder must never write to, whatever a finding names (besides its own role): service-linked
+ * roles (`/aws-service-role/` path), Firebreak's own roles (the `firebreak-<step>` step roles, which
+ * live in this account in single-account mode) and the releaser roles (separation of duties: the
+ * responder must not be able to change who may undo containment).
+ */
+export const PROTECTED_ROLE_PATTERNS: readonly string[] = ['aws-service-role/*', 'firebreak-*', 'FirebreakReleaser*', 'FirebreakSecurity-*', 'FirebreakMember-*'];
+
+/** The IAM write actions the responder is explicitly denied on the protected roles. */
+export const PROTECTED_ROLE_DENIED_ACTIONS: readonly string[] = ['iam:Put*', 'iam:Update*', 'iam:Delete*'];
+
+/**
+ * The responder's permissions for credential-compromise: read the principal a finding names, and
+ * revoke what leaked (deactivate the key, deny-all inline policy and console access for a user; an
+ * inline session-revocation policy for a role), scoped to IAM users and roles of this account. Plus the
+ * explicit denies that keep it off service-linked roles, itself and Firebreak's own roles.
+ * @param responderRoleName - the responder role's name (it denies itself every IAM write).
+ * @returns the statements and their justifications.
+ */
+export function credentialStatements(responderRoleName: string): JustifiedStatement[] {
+  const iamArn = (resource: string) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resource}`;
+  const users = iamArn('user/*');
+  const roles = iamArn('role/*');
+  const s = (props: iam.PolicyStatementProps) => new iam.PolicyStatement(props);
+  const fromFinding =
+    'The IAM user or role is the one the GuardDuty finding names (detail.resource.accessKeyDetails), known only at run time; the action is limited to this account.';
+  // IAM defines no condition key for the name of an inline policy: PutUserPolicy supports only
+  // iam:PermissionsBoundary, PutRolePolicy only iam:PermissionsBoundary and iam:RoleTemplateARN
+  // ("Actions, resources, and condition keys for AWS Identity and Access Management", Service
+  // Authorization Reference). The Put statements therefore cannot be limited to Firebreak's policy
+  // names (lib/iam/policies.ts); the explicit denies below keep them off the roles that matter most.
+  const noPolicyNameKey =
+    'IAM has no condition key for the inline policy name, so writes cannot be limited to the Firebreak policy names; explicit denies exclude service-linked roles, the responder itself and the Firebreak roles.';
+  return [
+    {
+      statement: s({
+        actions: ['iam:GetUser', 'iam:ListAccessKeys', 'iam:GetUserPolicy', 'iam:ListUserPolicies', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile'],
+        resources: [users],
+      }),
+      reason: `${fromFinding} Read-only: the user's keys, policies and console access are the prior state and the verification.`,
+    },
+    {
+      statement: s({ actions: ['iam:UpdateAccessKey', 'iam:DeleteLoginProfile'], resources: [users] }),
+      reason: `${fromFinding} Revocation deactivates the finding's access key and removes console access when configured.`,
+    },
+    {
+      statement: s({ actions: ['iam:PutUserPolicy'], resources: [users] }),
+      reason: `${fromFinding} Revocation attaches the Firebreak deny-all inline policy to the user. ${noPolicyNameKey}`,
+    },
+    {
+      statement: s({
+        actions: ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies'],
+        resources: [roles],
+      }),
+      reason: `${fromFinding} Read-only: the role's policies are the prior state and the verification.`,
+    },
+    {
+      statement: s({ actions: ['iam:PutRolePolicy'], resources: [roles] }),
+      reason: `${fromFinding} Revocation attaches the Firebreak session-revocation inline policy to the role. ${noPolicyNameKey}`,
+    },
+    {
+      statement: s({
+        sid: 'DenyWritesToProtectedRoles',
+        effect: iam.Effect.DENY,
+        actions: [...PROTECTED_ROLE_DENIED_ACTIONS],
+        resources: [iamArn(`role/${responderRoleName}`), ...PROTECTED_ROLE_PATTERNS.map((p) => iamArn(`role/${p}`))],
+      }),
+    },
+  ];
+}
+
 /** Properties of {@link MemberAccountStack}. */
 export interface MemberAccountStackProps extends StackProps {
   /** The validated deployment configuration. */
@@ -22,7 +93,8 @@ export interface MemberAccountStackProps extends StackProps {
 /**
  * The member account's stack (DESIGN.md §1), ready for StackSets: the responder role that the security
  * account's member-acting step roles assume, with a least-privilege policy for preserve, isolate,
- * verify, evidence and artifacts; and the evidence transit key (`alias/firebreak-evidence-transit`)
+ * verify, evidence and artifacts (ec2-compromise) and for revoking and verifying credentials
+ * (credential-compromise); and the evidence transit key (`alias/firebreak-evidence-transit`)
  * that snapshots are re-encrypted under before they are shared with the security account (snapshots
  * under the default `aws/ebs` key cannot be shared: "Share an Amazon EBS snapshot", Amazon EBS User
  * Guide).
@@ -87,7 +159,7 @@ export class MemberAccountStack extends Stack {
 
     new JustifiedPolicy(this.responderRole, 'Policy', {
       roles: [this.responderRole],
-      statements: this.responderStatements(securityAccount),
+      statements: [...this.responderStatements(securityAccount), ...credentialStatements(config.responderRoleName)],
     });
 
     Tags.of(this.responderRole).add('firebreak:component', 'responder');

@@ -15,6 +15,7 @@ import { catalogRules, EventPattern } from '../catalog/patterns';
 import { FirebreakConfig } from '../config/config';
 import { ConfigError } from '../errors';
 import { CaseLedger } from './case-ledger';
+import { CredentialCompromisePlaybook } from './credential-compromise-playbook';
 import { Ec2CompromisePlaybook } from './ec2-compromise-playbook';
 import { EvidenceVault } from './evidence-vault';
 import { EVIDENCE_TRANSIT_KEY_ALIAS, memberAccountsOf, securityAccountOf } from './accounts';
@@ -64,7 +65,8 @@ function pascal(id: string): string {
 /**
  * The security (central) account's stack (DESIGN.md §1): KMS keys, the evidence vault, the case
  * ledger, the notification topic, the `firebreak` event bus, one Lambda per playbook step, the
- * `ec2-compromise` playbook, and one EventBridge rule per catalog entry on the default bus (where
+ * `ec2-compromise` and `credential-compromise` playbooks, and one EventBridge rule per catalog entry
+ * on the default bus (where
  * GuardDuty findings, the delegated administrator's included, arrive), each with a DLQ and an alarm.
  */
 export class SecurityAccountStack extends Stack {
@@ -82,6 +84,8 @@ export class SecurityAccountStack extends Stack {
   public readonly functions: Readonly<Record<StepName, ResponderFunction>>;
   /** The `ec2-compromise` playbook. */
   public readonly ec2Compromise: Ec2CompromisePlaybook;
+  /** The `credential-compromise` playbook. */
+  public readonly credentialCompromise: CredentialCompromisePlaybook;
   /** The catalog rules, by catalog entry ID. */
   public readonly rules: ReadonlyMap<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>;
 
@@ -140,6 +144,7 @@ export class SecurityAccountStack extends Stack {
       FIREBREAK_SECURITY_ACCOUNT_ID: securityAccount,
       FIREBREAK_CLAIM_LEASE_SECONDS: String(config.claimLeaseSeconds),
       FIREBREAK_EVIDENCE_DEADLINE_SECONDS: String(config.evidenceDeadlineSeconds),
+      FIREBREAK_REMOVE_LOGIN_PROFILE: String(config.removeLoginProfile),
     };
 
     const functions = {} as Record<StepName, ResponderFunction>;
@@ -157,13 +162,16 @@ export class SecurityAccountStack extends Stack {
     this.functions = functions;
 
     this.ec2Compromise = new Ec2CompromisePlaybook(this, 'Ec2Compromise', { functions });
+    this.credentialCompromise = new CredentialCompromisePlaybook(this, 'CredentialCompromise', { functions });
     const playbooks: Record<CatalogEntry['playbook'], sfn.IStateMachine> = {
       'ec2-compromise': this.ec2Compromise.stateMachine,
+      'credential-compromise': this.credentialCompromise.stateMachine,
     };
     this.rules = this.addCatalogRules(playbooks, props);
     this.addPlaybookAlarms();
 
     new CfnOutput(this, 'Ec2CompromiseStateMachineArn', { value: this.ec2Compromise.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'CredentialCompromiseStateMachineArn', { value: this.credentialCompromise.stateMachine.stateMachineArn });
     new CfnOutput(this, 'EvidenceBucketName', { value: this.evidence.bucket.bucketName });
     new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
@@ -310,26 +318,30 @@ export class SecurityAccountStack extends Stack {
     return rules;
   }
 
+  /** A Failed and a TimedOut alarm per playbook, to the notification topic. */
   private addPlaybookAlarms(): void {
-    const sm = this.ec2Compromise.stateMachine;
-    const alarms = [
-      new cloudwatch.Alarm(this, 'Ec2CompromiseFailedAlarm', {
-        alarmDescription: 'Firebreak: an ec2-compromise execution failed; see its case timeline',
+    const playbooks: { id: string; name: string; timeout: string; stateMachine: sfn.StateMachine }[] = [
+      { id: 'Ec2Compromise', name: 'ec2-compromise', timeout: '6 h', stateMachine: this.ec2Compromise.stateMachine },
+      { id: 'CredentialCompromise', name: 'credential-compromise', timeout: '1 h', stateMachine: this.credentialCompromise.stateMachine },
+    ];
+    const alarms = playbooks.flatMap(({ id, name, timeout, stateMachine: sm }) => [
+      new cloudwatch.Alarm(this, `${id}FailedAlarm`, {
+        alarmDescription: `Firebreak: an ${name} execution failed; see its case timeline`,
         metric: sm.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
-      new cloudwatch.Alarm(this, 'Ec2CompromiseTimedOutAlarm', {
-        alarmDescription: 'Firebreak: an ec2-compromise execution hit its 6 h timeout without recording an outcome',
+      new cloudwatch.Alarm(this, `${id}TimedOutAlarm`, {
+        alarmDescription: `Firebreak: an ${name} execution hit its ${timeout} timeout without recording an outcome`,
         metric: sm.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
-    ];
+    ]);
     for (const alarm of alarms) {
       alarm.addAlarmAction(new cwActions.SnsAction(this.topic));
       Tags.of(alarm).add('firebreak:component', 'playbook');

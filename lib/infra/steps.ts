@@ -1,7 +1,9 @@
 /**
- * The Lambda steps of the `ec2-compromise` playbook and what each one may touch
- * (docs/ARCHITECTURE.md, "Lambda steps of ec2-compromise"). The stacks derive every step's
- * permissions, and the member account's trust policy, from this one table.
+ * The Lambda steps of the playbooks and what each one may touch (docs/ARCHITECTURE.md, "Lambda steps
+ * of ec2-compromise" and "The credential-compromise playbook"). The stacks derive every step's
+ * permissions, and the member account's trust policy, from this one table. normalize-finding,
+ * claim-case, decide-response, plan-containment, notify, close-case and record-failure are shared by
+ * both playbooks (one function each).
  */
 
 /** Every step, by its folder name under `lambdas/`. */
@@ -22,6 +24,9 @@ export const STEP_NAMES = [
   'notify',
   'close-case',
   'record-failure',
+  // credential-compromise
+  'revoke-credentials',
+  'verify-revocation',
 ] as const;
 
 /** A step's folder name under `lambdas/`, also its `FIREBREAK_STEP` value. */
@@ -78,6 +83,8 @@ export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   notify: { ...none, ledger: true, notifications: true },
   'close-case': { ...none, ledger: true },
   'record-failure': { ...none, ledger: true, notifications: true },
+  'revoke-credentials': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
+  'verify-revocation': { ...none, actsInMember: true, ledger: true },
 };
 
 /** The steps that assume the responder role in member accounts, in table order. */

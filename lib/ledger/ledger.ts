@@ -35,6 +35,8 @@ export interface CaseRecord {
   readonly priorState: Record<string, unknown>;
   readonly evidence: Record<string, unknown>;
   readonly notifications: Record<string, string>;
+  /** Decisions fixed once per case (e.g. `revocationCutoff`). */
+  readonly decisions: Record<string, unknown>;
 }
 
 /** One timeline entry. Times are ISO-8601 UTC. */
@@ -141,7 +143,7 @@ export class CaseLedger {
                       pk: `CASE#${caseId}`, sk: 'CASE', caseId, playbook: incident.playbook, account: incident.account,
                       region: incident.region, resourceId: incident.resource.id, status: 'IN_PROGRESS',
                       createdAt: now.toISOString(), updatedAt: now.toISOString(), incident,
-                      findingIds: new Set([incident.finding.id]), priorState: {}, evidence: {}, notifications: {},
+                      findingIds: new Set([incident.finding.id]), priorState: {}, evidence: {}, notifications: {}, decisions: {},
                     },
                     ConditionExpression: 'attribute_not_exists(pk)',
                   },
@@ -280,6 +282,15 @@ export class CaseLedger {
   /** Records an evidence item under `evidence.<key>` unless already recorded; returns the stored value. */
   async recordEvidence<T>(caseId: string, key: string, value: T): Promise<T> {
     return this.setOnce(caseId, 'evidence', key, value);
+  }
+
+  /**
+   * Records a decision under `decisions.<key>` unless already recorded (e.g. a session-revocation
+   * cutoff, so a re-run after a crash writes the same policy).
+   * @returns the stored value (the earlier one when it existed).
+   */
+  async recordDecision<T>(caseId: string, key: string, value: T): Promise<T> {
+    return this.setOnce(caseId, 'decisions', key, value);
   }
 
   /** Marks a notification as sent (ISO time); returns false when it had already been sent. */

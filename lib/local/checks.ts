@@ -11,6 +11,9 @@ import type { EvidenceManifest } from '../evidence/manifest';
 import { isolationGroupName, TAG } from '../ec2/tags';
 import type { LocalEnvironment } from './seed';
 import type { TwinWorld } from './twin';
+import type { CredentialTwin } from './credential-twin';
+import { GetRolePolicyCommand, GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy } from '../iam/policies';
 
 /** A verification made by reading the emulator's state back (never the playbook's own claims). */
 export interface Check {
@@ -206,4 +209,37 @@ async function countObjectVersions(env: LocalEnvironment): Promise<number> {
 async function readBody(env: LocalEnvironment, bucket: string, key: string): Promise<Buffer> {
   const out = await env.security.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await out.Body!.transformToByteArray());
+}
+
+/**
+ * Verifies credential revocation from the emulator's state (issue #3): for an IAM user, the
+ * finding's key Inactive, the user's other key still Active, and the deny-all policy on the user;
+ * for a role, the session-revocation policy with a cutoff within `maxSkewSeconds` of `runStartedAt`.
+ */
+export async function verifyRevocationState(
+  env: LocalEnvironment,
+  twin: CredentialTwin,
+  runStartedAt: number,
+  maxSkewSeconds = 30,
+): Promise<Check[]> {
+  const iam = env.member.iam;
+  const checks: Check[] = [];
+  if (twin.userName) {
+    const keys = (await iam.send(new ListAccessKeysCommand({ UserName: twin.userName }))).AccessKeyMetadata ?? [];
+    const status = (id?: string) => keys.find((k) => k.AccessKeyId === id)?.Status;
+    checks.push(check('finding-key-inactive', status(twin.accessKeyId) === 'Inactive', `${twin.accessKeyId}: ${status(twin.accessKeyId)}`));
+    checks.push(check('other-key-still-active', status(twin.otherAccessKeyId) === 'Active', `${twin.otherAccessKeyId}: ${status(twin.otherAccessKeyId)}`));
+    const policy = await iam.send(new GetUserPolicyCommand({ UserName: twin.userName, PolicyName: USER_DENY_ALL_POLICY_NAME })).catch(() => undefined);
+    const doc = policy?.PolicyDocument ? JSON.stringify(parsePolicyDocument(policy.PolicyDocument)) : undefined;
+    checks.push(check('deny-all-policy-on-user', doc === policyText(userDenyAllPolicy()), doc ?? 'absent'));
+  }
+  if (twin.roleName) {
+    const policy = await iam.send(new GetRolePolicyCommand({ RoleName: twin.roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME })).catch(() => undefined);
+    const doc = policy?.PolicyDocument ? (parsePolicyDocument(policy.PolicyDocument) as { Statement?: { Effect?: string; Condition?: { DateLessThan?: Record<string, string> } }[] }) : undefined;
+    const cutoff = doc?.Statement?.[0]?.Condition?.DateLessThan?.['aws:TokenIssueTime'];
+    const skew = cutoff ? Math.abs(Date.parse(cutoff) - runStartedAt) / 1000 : Infinity;
+    checks.push(check('session-revocation-policy-on-role', doc?.Statement?.[0]?.Effect === 'Deny' && !!cutoff, cutoff ? `cutoff ${cutoff}` : 'absent'));
+    checks.push(check('session-cutoff-is-time-of-action', skew <= maxSkewSeconds, `cutoff ${cutoff ?? '-'} is ${Number.isFinite(skew) ? skew.toFixed(1) : '∞'} s from the run`));
+  }
+  return checks;
 }

@@ -10,6 +10,9 @@ import { Check, countCreatedResources, EvidenceReadBack, verifyContainment, veri
 import type { ExecuteOptions, LocalExecutionResult } from './runner';
 import type { LocalSession } from './session';
 import { buildTwinWorld, remapEvent, TwinExtras, TwinWorld } from './twin';
+import { buildCredentialTwin, CredentialTwin } from './credential-twin';
+import { Check as CheckType, verifyRevocationState } from './checks';
+import { GetRolePolicyCommand, ListAccessKeysCommand, ListRolePoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
 
 /** The EventBridge envelope every replayed event must have ("Amazon EventBridge events", EventBridge User Guide). */
 export const EventEnvelopeSchema = z
@@ -68,6 +71,8 @@ export interface ReplayOptions {
   readonly execute?: ExecuteOptions;
   /** Reuse an existing twin instead of building one (a repeat of the same finding). */
   readonly twin?: TwinWorld;
+  /** Reuse an existing credential twin (a repeat of the same credential finding). */
+  readonly credentialTwin?: CredentialTwin;
   /** Reads of the emulator before the run, to check that a repeat created nothing. */
   readonly countBefore?: boolean;
 }
@@ -76,6 +81,7 @@ export interface ReplayOptions {
 export interface ReplayResult {
   readonly report: ReplayReport;
   readonly twin?: TwinWorld;
+  readonly credentialTwin?: CredentialTwin;
   /** The event as injected (IDs remapped to the twin). */
   readonly injected: EventEnvelope;
   readonly executions: LocalExecutionResult[];
@@ -106,8 +112,14 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     // Sample findings carry placeholder IDs (i-99999999): there is nothing real to twin, and they must stay placeholders.
     twin = await buildTwinWorld(gd, session.env.member, options.extras);
   }
-  const injected = twin ? remapEvent(event, twin.idMap) : event;
+  let credentialTwin = options.credentialTwin;
+  if (!credentialTwin && gd && gd.detail.resource.accessKeyDetails && !sample) {
+    credentialTwin = await buildCredentialTwin(gd, session.env.member);
+  }
+  const idMap = { ...(twin?.idMap ?? {}), ...(credentialTwin?.idMap ?? {}) };
+  const injected = Object.keys(idMap).length ? remapEvent(event, idMap) : event;
   const before = options.countBefore ? await countCreatedResources(session.env) : undefined;
+  const principalBefore = credentialTwin ? await principalState(session, credentialTwin) : undefined;
   const routing = await session.router.route(injected);
   const executions: LocalExecutionResult[] = [];
   for (const id of routing.stateMachines) executions.push(await session.runner.execute(id, injected, options.execute));
@@ -120,6 +132,10 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     if (twin) checks.push(...(await verifyUntouched(session.env, twin)));
   }
   for (const x of executions) {
+    if (x.playbook === 'credential-compromise' && credentialTwin) {
+      checks.push(...(await credentialChecks(session, x, credentialTwin, principalBefore!, started)));
+      continue;
+    }
     if (x.outcome === 'CONTAINED' && twin && x.caseId) {
       const v = await verifyContainment(session.env, twin, x.caseId);
       checks.push(...v.checks);
@@ -150,6 +166,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     steps: x.steps.map((s) => ({ name: s.name, status: s.status, durationMs: s.durationMs, apiCalls: s.apiCalls, error: s.error })),
     error: x.error,
     plan: x.status === 'DRY_RUN' ? x.output?.plan : undefined,
+    revocation: x.output?.revocation,
   }));
   const firstStart = calls.length ? Math.min(...calls.map((c) => c.startedAt)) : 0;
   const isolationCalls = calls.filter((c) => c.operation === 'EC2.ModifyNetworkInterfaceAttribute');
@@ -157,7 +174,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   const report: ReplayReport = {
     event: eventSummary(event, gd),
     routing: { matched: routing.matched, playbooks: [...new Set(executions.map((x) => x.playbook))] },
-    idMap: twin?.idMap ?? {},
+    idMap,
     executions: reportExecutions,
     apiCalls: summarizeCalls(calls),
     evidence,
@@ -166,7 +183,48 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
       wallTimeMs: Date.now() - started,
       sequentialCallsToIsolation: sequentialCallsUntil(calls, (c) => c.operation === 'EC2.ModifyNetworkInterfaceAttribute'),
       timeToIsolateMs: lastIsolation !== undefined && executions[0] ? lastIsolation - firstStart : undefined,
+      sequentialCallsToRevocation: sequentialCallsUntil(calls, (c) => REVOKING.has(c.operation)),
     },
   };
-  return { report, twin, injected, executions };
+  return { report, twin, credentialTwin, injected, executions };
+}
+
+/** The calls after which a leaked credential is unusable. */
+const REVOKING = new Set(['IAM.UpdateAccessKey', 'IAM.PutUserPolicy', 'IAM.PutRolePolicy']);
+
+/** Key statuses and inline policies of a credential twin, to tell whether a run changed anything. */
+async function principalState(session: LocalSession, t: CredentialTwin): Promise<string> {
+  const iam = session.env.member.iam;
+  if (t.userName) {
+    const [keys, policies] = await Promise.all([
+      iam.send(new ListAccessKeysCommand({ UserName: t.userName })),
+      iam.send(new ListUserPoliciesCommand({ UserName: t.userName })),
+    ]);
+    return JSON.stringify({ keys: (keys.AccessKeyMetadata ?? []).map((k) => `${k.AccessKeyId}:${k.Status}`).sort(), policies: (policies.PolicyNames ?? []).sort() });
+  }
+  if (t.roleName) {
+    const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: t.roleName }))).PolicyNames ?? [];
+    const docs = await Promise.all(names.map((n) => iam.send(new GetRolePolicyCommand({ RoleName: t.roleName, PolicyName: n })).then((p) => `${n}:${p.PolicyDocument}`)));
+    return JSON.stringify(docs.sort());
+  }
+  return '';
+}
+
+async function credentialChecks(session: LocalSession, x: LocalExecutionResult, t: CredentialTwin, before: string, started: number): Promise<CheckType[]> {
+  const after = await principalState(session, t);
+  const memberMutations = x.calls.filter((c) => c.mutating && c.operation.startsWith('IAM.'));
+  if (x.outcome === 'CONTAINED') {
+    const checks = await verifyRevocationState(session.env, t, started);
+    const revocation = (x.output?.revocation ?? {}) as { affected?: string; instanceId?: string; recommendation?: string };
+    if (t.roleName) checks.push({ name: 'report-says-all-sessions-affected', passed: /every session of role/.test(revocation.affected ?? ''), details: revocation.affected ?? '-' });
+    if (t.instanceId) checks.push({ name: 'report-names-the-instance', passed: revocation.instanceId === t.instanceId && /ec2-compromise/.test(revocation.recommendation ?? ''), details: `${revocation.instanceId ?? '-'}: ${revocation.recommendation ?? '-'}` });
+    return checks;
+  }
+  if (x.status === 'ALREADY_HANDLED' || x.outcome === 'NOTIFIED' || x.status === 'DRY_RUN') {
+    return [
+      { name: 'principal-unchanged', passed: after === before, details: after === before ? 'no key status or policy changed' : `before ${before} after ${after}` },
+      { name: 'no-iam-mutations', passed: memberMutations.length === 0, details: `${memberMutations.length} mutating IAM call(s)` },
+    ];
+  }
+  return [];
 }

@@ -130,7 +130,7 @@ export class LocalRunner {
 
   /** Finds a playbook by logical ID or by its `ec2-compromise`-style name. */
   playbook(idOrName: string): LocalPlaybook {
-    const p = this.playbooks.find((x) => x.logicalId === idOrName || x.name === idOrName || x.name.endsWith(idOrName) || x.logicalId.toLowerCase().includes(idOrName.replace(/-/g, '').toLowerCase()));
+    const p = this.playbooks.find((x) => x.logicalId === idOrName || x.name === idOrName || playbookName(x) === idOrName);
     if (!p) throw new Error(`No playbook ${idOrName} in the template (have: ${this.playbooks.map((x) => x.name).join(', ')})`);
     return p;
   }
@@ -226,7 +226,7 @@ export class LocalRunner {
 
 /** The playbook's public name (`ec2-compromise`) from its state machine name or logical ID. */
 export function playbookName(p: LocalPlaybook): string {
-  return /ec2compromise/i.test(p.logicalId.replace(/-/g, '')) || /ec2-compromise/.test(p.name) ? 'ec2-compromise' : p.name;
+  return p.name.replace(/^firebreak-/, '');
 }
 
 function aggregateSteps(

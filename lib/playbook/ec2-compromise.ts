@@ -13,6 +13,8 @@ import { normalizeEvent, NormalizedState } from '../incident/normalize';
 import type { Incident } from '../incident/incident';
 import type { CaseStatus } from '../ledger/ledger';
 import { StepDeps } from './deps';
+import { planRevocation, REVOCABLE_USER_TYPES } from './credential-compromise';
+import { protectedRoleReason } from '../iam/revoke';
 import { runStep, StepRecordTarget } from './run-step';
 import { CheckSnapshotsInputSchema, CloseInputSchema, FailureInputSchema, NotifyInputSchema, PlaybookState, PreClaimState } from './state';
 
@@ -22,7 +24,7 @@ import { CheckSnapshotsInputSchema, CloseInputSchema, FailureInputSchema, Notify
  * records a timeline entry on the case through {@link runStep}.
  */
 
-const RUNBOOK = 'runbooks/ec2-compromise/runbook.md';
+const runbookOf = (i: Pick<Incident, 'playbook'>) => `runbooks/${i.playbook}/runbook.md`;
 
 function target(state: Pick<PlaybookState, 'case' | 'incident' | 'run'>, deps: StepDeps): StepRecordTarget | undefined {
   if (state.incident.dryRun || state.case.status === 'DRY_RUN') return undefined;
@@ -32,7 +34,7 @@ function target(state: Pick<PlaybookState, 'case' | 'incident' | 'run'>, deps: S
 const labelsOf = (state: PlaybookState) => ({ caseId: state.case.caseId, findingId: state.incident.finding.id });
 
 /** Normalize: event → `{ incident, event, run }`. @throws {InvalidInput} on a malformed event. */
-export async function normalizeFinding(input: { input: unknown; executionName: string; executionStartTime: string }): Promise<NormalizedState> {
+export async function normalizeFinding(input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] }): Promise<NormalizedState> {
   return normalizeEvent(input);
 }
 
@@ -67,6 +69,13 @@ export interface Decision {
 export async function decideResponse(state: PlaybookState): Promise<Decision> {
   const i = state.incident;
   if (i.dryRun) return { action: 'dryRun', reason: i.sample ? 'sample finding (CreateSampleFindings): dry run' : 'dry run requested', entryId: i.catalogEntryId };
+  if (i.resource.type === 'AccessKey' && !REVOCABLE_USER_TYPES.includes(i.resource.userType)) {
+    return { action: 'notify', reason: `${i.resource.userType} credentials cannot be revoked automatically: notify-only case, see runbooks/credential-compromise/runbook.md`, entryId: i.catalogEntryId };
+  }
+  if (i.resource.type === 'AccessKey' && i.resource.userType === 'AssumedRole') {
+    const reason = protectedRoleReason(i.resource.userName ?? '');
+    if (reason) return { action: 'notify', reason: `${reason}: Firebreak never touches it; notify-only case`, entryId: i.catalogEntryId };
+  }
   if (i.trigger === 'manual') return { action: 'contain', reason: `started by hand${i.operator ? ` by ${i.operator}` : ''}${i.reason ? `: ${i.reason}` : ''}`, entryId: i.catalogEntryId };
   if (i.mode === 'auto') return { action: 'contain', reason: `catalog entry ${i.catalogEntryId}: automatic containment at severity ${i.finding.severity}`, entryId: i.catalogEntryId };
   if (i.mode === 'notify') return { action: 'notify', reason: `catalog entry ${i.catalogEntryId}: notify only at severity ${i.finding.severity}`, entryId: i.catalogEntryId };
@@ -74,7 +83,8 @@ export async function decideResponse(state: PlaybookState): Promise<Decision> {
 }
 
 /** PlanDryRun: what containment would do, from Describe calls only (zero mutating calls). */
-export async function planContainment(state: PlaybookState, deps: StepDeps): Promise<{ sample: boolean; actions: PlannedAction[] }> {
+export async function planContainment(state: PlaybookState, deps: StepDeps): Promise<{ sample: boolean; actions: PlannedAction[]; affected?: string }> {
+  if (state.incident.playbook === 'credential-compromise') return planRevocation(state, deps);
   const member = deps.clients.member(state.incident.account);
   const instanceId = state.incident.resource.id;
   const actions: PlannedAction[] = [];
@@ -259,7 +269,7 @@ export async function notify(input: z.infer<typeof NotifyInputSchema>, deps: Ste
       TopicArn: deps.config.topicArn,
       Subject: subject(input.kind, state.incident, state.case.caseId),
       Message: JSON.stringify({
-        kind: input.kind, caseId: state.case.caseId, incident: state.incident, runbook: RUNBOOK,
+        kind: input.kind, caseId: state.case.caseId, incident: state.incident, runbook: runbookOf(state.incident), revocation: state.revocation,
         evidence: record?.evidence ?? {}, priorState: record?.priorState ?? {},
       }, null, 2),
       MessageAttributes: { caseId: { DataType: 'String', StringValue: state.case.caseId }, kind: { DataType: 'String', StringValue: input.kind } },
@@ -303,7 +313,7 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
   await deps.clients.security().sns.send(new PublishCommand({
     TopicArn: deps.config.topicArn,
     Subject: state.incident ? subject(kind, state.incident, caseId ?? '(none)') : '[Firebreak] playbook failed before a case was opened',
-    Message: JSON.stringify({ kind, caseId, incident: state.incident, error, runbook: RUNBOOK }, null, 2),
+    Message: JSON.stringify({ kind, caseId, incident: state.incident, error, runbook: state.incident ? runbookOf(state.incident) : undefined }, null, 2),
   }));
   return { caseId, status: outcome, notified: true };
 }

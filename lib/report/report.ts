@@ -24,6 +24,8 @@ export interface ReportExecution {
   readonly error?: { name: string; message: string };
   /** The dry run's plan (DRY_RUN only). */
   readonly plan?: unknown;
+  /** What credential-compromise revoked and who else is affected. */
+  readonly revocation?: unknown;
 }
 
 /**
@@ -46,6 +48,8 @@ export interface ReplayReport {
     readonly sequentialCallsToIsolation?: number;
     /** Milliseconds from the playbook's start to the last ENI isolation call. */
     readonly timeToIsolateMs?: number;
+    /** Longest chain of dependent AWS calls until the last call that made a credential unusable. */
+    readonly sequentialCallsToRevocation?: number;
   };
 }
 
@@ -90,6 +94,12 @@ export function renderReport(r: ReplayReport, title = 'Firebreak replay'): strin
     }
   }
   lines.push(`  api calls ${r.apiCalls.total} total, ${r.apiCalls.mutating} mutating`);
+  if (r.metrics.sequentialCallsToRevocation !== undefined) lines.push(`  revocation ${r.metrics.sequentialCallsToRevocation} sequential calls until the credential is unusable`);
+  for (const x of r.executions) {
+    const rev = (x as { revocation?: { affected?: string; recommendation?: string } }).revocation;
+    if (rev?.affected) lines.push(`  affected  ${rev.affected}`);
+    if (rev?.recommendation) lines.push(`  next      ${rev.recommendation}`);
+  }
   if (r.metrics.sequentialCallsToIsolation !== undefined) lines.push(`  isolation ${r.metrics.sequentialCallsToIsolation} sequential calls, ${r.metrics.timeToIsolateMs} ms after start`);
   for (const s of r.evidence.snapshots) lines.push(`  evidence  ${s.sourceVolumeId} → ${s.snapshotId} (owner ${s.ownerAccount})`);
   if (r.evidence.manifest) lines.push(`  manifest  s3://${r.evidence.manifest.bucket}/${r.evidence.manifest.key} sha256 ${r.evidence.manifest.sha256}`);

@@ -2,6 +2,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
@@ -35,6 +36,8 @@ export interface MemberClients {
   readonly ec2: EC2Client;
   readonly autoScaling: AutoScalingClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
+  /** IAM (a global service; requests go to its global endpoint, or to the emulator). */
+  readonly iam: IAMClient;
 }
 
 /** Clients that act in the security account. */
@@ -106,6 +109,7 @@ export class ClientFactory {
         ec2: this.instrument(new EC2Client(cfg), 'EC2', accountId),
         autoScaling: this.instrument(new AutoScalingClient(cfg), 'AutoScaling', accountId),
         elbv2: this.instrument(new ElasticLoadBalancingV2Client(cfg), 'ElasticLoadBalancingV2', accountId),
+        iam: this.instrument(new IAMClient(cfg), 'IAM', accountId),
       };
       this.members.set(accountId, clients);
     }

@@ -18,6 +18,7 @@ export const RuntimeConfigSchema = z.object({
   FIREBREAK_SECURITY_ACCOUNT_ID: z.string().regex(/^\d{12}$/),
   FIREBREAK_CLAIM_LEASE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(900)),
   FIREBREAK_EVIDENCE_DEADLINE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(7200)),
+  FIREBREAK_REMOVE_LOGIN_PROFILE: z.enum(['true', 'false']).default('false'),
   FIREBREAK_AWS_ENDPOINT: z.string().url().optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
 });
@@ -42,6 +43,8 @@ export interface RuntimeConfig {
   readonly claimLeaseSeconds: number;
   /** Deadline for snapshot and copy completion, in seconds from the step that starts them. */
   readonly evidenceDeadlineSeconds: number;
+  /** credential-compromise: delete an IAM user's console password too. */
+  readonly removeLoginProfile: boolean;
   /** Emulator endpoint (local runs only). */
   readonly endpoint?: string;
   /** The Lambda's own region. */
@@ -71,6 +74,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     securityAccountId: e.FIREBREAK_SECURITY_ACCOUNT_ID,
     claimLeaseSeconds: e.FIREBREAK_CLAIM_LEASE_SECONDS,
     evidenceDeadlineSeconds: e.FIREBREAK_EVIDENCE_DEADLINE_SECONDS,
+    removeLoginProfile: e.FIREBREAK_REMOVE_LOGIN_PROFILE === 'true',
     endpoint: e.FIREBREAK_AWS_ENDPOINT,
     region: e.AWS_REGION,
   };

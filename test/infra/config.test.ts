@@ -27,6 +27,7 @@ describe('parseConfig', () => {
       objectLockMode: 'GOVERNANCE',
       claimLeaseSeconds: 900,
       evidenceDeadlineSeconds: 7200,
+      removeLoginProfile: false,
       responderRoleName: 'FirebreakResponder',
     });
   });

@@ -53,7 +53,7 @@ describe('MemberAccountStack', () => {
       }
       expect(MEMBER_ACTING_STEPS).toEqual([
         'plan-containment', 'preserve-instance', 'isolate-instance', 'verify-isolation', 'snapshot-volumes',
-        'check-snapshots', 'copy-snapshots', 'share-snapshots', 'collect-artifacts',
+        'check-snapshots', 'copy-snapshots', 'share-snapshots', 'collect-artifacts', 'revoke-credentials', 'verify-revocation',
       ]);
     });
 
@@ -114,8 +114,32 @@ describe('MemberAccountStack', () => {
           'autoscaling:DetachInstances', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth',
           'elasticloadbalancing:DeregisterTargets', 'kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt',
           'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo',
+          // credential-compromise
+          'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:GetUser', 'iam:GetUserPolicy', 'iam:PutUserPolicy',
+          'iam:ListUserPolicies', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile', 'iam:DeleteLoginProfile',
+          'iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies',
         ].sort(),
       );
+    });
+
+    it('scopes every IAM action to the users or the roles of this account', () => {
+      for (const s of statements.filter((st) => st.Effect === 'Allow' && list(st.Action).some((a) => a.startsWith('iam:')))) {
+        const actions = list(s.Action);
+        const resources = list(s.Resource).map(flat);
+        expect(actions.every((a) => a.startsWith('iam:'))).toBe(true);
+        const kind = actions.every((a) => /User|AccessKey|LoginProfile/.test(a)) ? 'user' : 'role';
+        expect([actions, resources]).toEqual([actions, [`arn:<AWS::Partition>:iam::<AWS::AccountId>:${kind}/*`]]);
+      }
+    });
+
+    it('explicitly denies IAM writes on service-linked roles, itself and Firebreak\'s own roles', () => {
+      const denies = statements.filter((st) => st.Effect === 'Deny');
+      expect(denies).toHaveLength(1);
+      expect(list(denies[0].Action).sort()).toEqual(['iam:Delete*', 'iam:Put*', 'iam:Update*']);
+      expect(list(denies[0].Resource).map(flat).sort()).toEqual(
+        ['aws-service-role/*', 'FirebreakResponder', 'firebreak-*', 'FirebreakReleaser*', 'FirebreakSecurity-*', 'FirebreakMember-*'].map((r) => `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/${r}`).sort(),
+      );
+      expect(denies[0].Condition).toBeUndefined();
     });
 
     it('scopes Resource "*" to read-only Describe actions', () => {
@@ -169,6 +193,46 @@ describe('MemberAccountStack', () => {
         expect(await decide('ec2:CreateTags', instance, { 'aws:TagKeys': ['firebreak:case-id', 'firebreak:status'] })).toBe('Allowed');
         expect(await decide('ec2:CreateTags', instance, { 'aws:TagKeys': ['firebreak:status', 'Owner'] })).not.toBe('Allowed');
         expect(await decide('ec2:CreateTags', sg, { 'ec2:CreateAction': 'CreateSecurityGroup', 'aws:TagKeys': ['Name', 'firebreak:role'] })).toBe('Allowed');
+      });
+
+      describe('credential revocation', () => {
+        const user = (name: string) => `arn:aws:iam::${MEMBER}:user/${name}`;
+        const role = (name: string) => `arn:aws:iam::${MEMBER}:role/${name}`;
+
+        it('may deactivate a user\'s key, write its inline policy and remove its console access', async () => {
+          expect(await decide('iam:UpdateAccessKey', user('alice'))).toBe('Allowed');
+          expect(await decide('iam:UpdateAccessKey', user('ops/alice'))).toBe('Allowed');
+          expect(await decide('iam:PutUserPolicy', user('alice'))).toBe('Allowed');
+          expect(await decide('iam:DeleteLoginProfile', user('alice'))).toBe('Allowed');
+          expect(await decide('iam:ListAccessKeys', user('alice'))).toBe('Allowed');
+        });
+
+        it('may write an inline policy on an ordinary role', async () => {
+          expect(await decide('iam:PutRolePolicy', role('web-app-role'))).toBe('Allowed');
+          expect(await decide('iam:GetRolePolicy', role('web-app-role'))).toBe('Allowed');
+        });
+
+        it('may not write to service-linked roles, itself or Firebreak\'s own roles', async () => {
+          for (const protectedRole of [
+            'aws-service-role/x.amazonaws.com/AWSServiceRoleForX',
+            'FirebreakResponder',
+            'firebreak-revoke-credentials',
+            'FirebreakReleaser',
+          ]) {
+            for (const action of ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:UpdateAssumeRolePolicy']) {
+              expect([protectedRole, action, await decide(action, role(protectedRole))]).toEqual([protectedRole, action, 'ExplicitlyDenied']);
+            }
+          }
+          // Reading them stays allowed (the verification reads policies back).
+          expect(await decide('iam:GetRole', role('FirebreakResponder'))).toBe('Allowed');
+        });
+
+        it('may not create credentials, attach managed policies or touch another account', async () => {
+          expect(await decide('iam:CreateAccessKey', user('alice'))).not.toBe('Allowed');
+          expect(await decide('iam:AttachRolePolicy', role('web-app-role'))).not.toBe('Allowed');
+          expect(await decide('iam:DeleteUser', user('alice'))).not.toBe('Allowed');
+          expect(await decide('iam:PutRolePolicy', 'arn:aws:iam::999999999999:role/web-app-role')).not.toBe('Allowed');
+        });
       });
 
       it('uses the transit key only through EC2', async () => {

@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CATALOG } from '../../lib/catalog/catalog';
 import { eventPatternFor, ruleNameFor } from '../../lib/catalog/patterns';
+import { CREDENTIAL_COMPROMISE_TASKS } from '../../lib/infra/credential-compromise-playbook';
 import { EC2_COMPROMISE_TASKS, FAILURE_RECORDING_TASKS } from '../../lib/infra/ec2-compromise-playbook';
 import { MEMBER_ACTING_STEPS, STEP_ACCESS, STEP_NAMES, stepRoleName } from '../../lib/infra/steps';
 import {
@@ -12,8 +13,14 @@ import {
   roleLogicalIdOf,
   roleStatements,
   stateMachineDefinition,
+  stateMachineLogicalIdOf,
   templateOf,
 } from './support';
+
+const MACHINE_NAMES: Record<string, string> = {
+  'ec2-compromise': 'firebreak-ec2-compromise',
+  'credential-compromise': 'firebreak-credential-compromise',
+};
 
 const RUNTIME_VARIABLES = [
   'FIREBREAK_LEDGER_TABLE',
@@ -173,14 +180,15 @@ describe('SecurityAccountStack', () => {
       }
     });
 
-    it('targets the state machine with its own encrypted, TLS-only DLQ, retries and a maximum event age', () => {
+    it('targets its playbook\'s state machine with its own encrypted, TLS-only DLQ, retries and a maximum event age', () => {
       const resources = template.toJSON().Resources;
-      const machineId = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
       const dlqs = new Set<string>();
-      for (const rule of Object.values(template.findResources('AWS::Events::Rule'))) {
+      const rules = Object.values(template.findResources('AWS::Events::Rule'));
+      for (const rule of rules) {
+        const entry = CATALOG.find((e) => ruleNameFor(e) === rule.Properties.Name)!;
         expect(rule.Properties.Targets).toHaveLength(1);
         const [target] = rule.Properties.Targets;
-        expect(target.Arn).toEqual({ Ref: machineId });
+        expect([entry.id, target.Arn]).toEqual([entry.id, { Ref: stateMachineLogicalIdOf(template, MACHINE_NAMES[entry.playbook]) }]);
         expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: expect.any(Number) });
         const queueId = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
         expect(resources[queueId].Type).toBe('AWS::SQS::Queue');
@@ -192,6 +200,22 @@ describe('SecurityAccountStack', () => {
         dlqs.add(queueId);
       }
       expect(dlqs.size).toBe(CATALOG.length);
+    });
+
+    it('routes credential-compromise-high and -medium to the credential-compromise state machine, each with a DLQ', () => {
+      const machineId = stateMachineLogicalIdOf(template, 'firebreak-credential-compromise');
+      const rules = Object.values(template.findResources('AWS::Events::Rule'));
+      for (const id of ['credential-compromise-high', 'credential-compromise-medium']) {
+        const entry = CATALOG.find((e) => e.id === id)!;
+        expect(entry.playbook).toBe('credential-compromise');
+        const rule = rules.find((r) => r.Properties.Name === ruleNameFor(entry))!;
+        expect(rule.Properties.EventPattern.detail.resource).toEqual({ resourceType: ['AccessKey'] });
+        const [target] = rule.Properties.Targets;
+        expect(target.Arn).toEqual({ Ref: machineId });
+        const queueId = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
+        expect(template.toJSON().Resources[queueId].Type).toBe('AWS::SQS::Queue');
+        expect(template.toJSON().Resources[queueId].Properties.QueueName).toBe(`${ruleNameFor(entry)}-dlq`);
+      }
     });
 
     it('raises an alarm to the topic when a DLQ receives an event', () => {
@@ -277,11 +301,11 @@ describe('SecurityAccountStack', () => {
   describe('ec2-compromise state machine', () => {
     let definition: ReturnType<typeof stateMachineDefinition>;
     beforeAll(() => {
-      definition = stateMachineDefinition(template);
+      definition = stateMachineDefinition(template, 'firebreak-ec2-compromise');
     });
 
     it('is a Standard machine with logging at level ALL, tracing and a 6 h timeout', () => {
-      const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+      const machine = template.toJSON().Resources[stateMachineLogicalIdOf(template, 'firebreak-ec2-compromise')];
       expect(machine.Properties).toMatchObject({
         StateMachineType: 'STANDARD',
         LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }] },
@@ -384,12 +408,149 @@ describe('SecurityAccountStack', () => {
     });
 
     it('lets its role invoke exactly the step functions, by unqualified ARN', () => {
-      const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+      const machine = template.toJSON().Resources[stateMachineLogicalIdOf(template, 'firebreak-ec2-compromise')];
       const roleId = machine.Properties.RoleArn['Fn::GetAtt'][0];
       const invoke = roleStatements(template, roleId).filter((st) => list(st.Action).includes('lambda:InvokeFunction'));
       const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
       const expected = [...new Set(Object.values(EC2_COMPROMISE_TASKS))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
       expect(resources).toEqual(expected);
+    });
+  });
+
+  describe('credential-compromise state machine', () => {
+    const NAME = 'firebreak-credential-compromise';
+    let definition: ReturnType<typeof stateMachineDefinition>;
+    beforeAll(() => {
+      definition = stateMachineDefinition(template, NAME);
+    });
+
+    it('is a Standard machine with logging at level ALL, tracing and a 1 h timeout', () => {
+      const machine = template.toJSON().Resources[stateMachineLogicalIdOf(template, NAME)];
+      expect(machine.Properties).toMatchObject({
+        StateMachineType: 'STANDARD',
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }] },
+        TracingConfiguration: { Enabled: true },
+      });
+      expect(machine.Properties.Tags).toEqual(
+        expect.arrayContaining([{ Key: 'firebreak:component', Value: 'playbook' }, { Key: 'firebreak:playbook', Value: 'credential-compromise' }]),
+      );
+      const logGroupId = machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+      expect(template.toJSON().Resources[logGroupId].Properties.LogGroupName).toBe(`/aws/vendedlogs/states/${NAME}`);
+      expect(definition.TimeoutSeconds).toBe(3600);
+      expect(definition.StartAt).toBe('Normalize');
+      expect((definition as Record<string, unknown>).QueryLanguage).toBeUndefined();
+    });
+
+    it('has exactly the contract state names', () => {
+      expect(Object.keys(definition.States).sort()).toEqual(
+        [
+          'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
+          'NotifyOnly', 'CloseNotified', 'Notified', 'RevokeCredentials', 'VerifyRevocation', 'Notify', 'CloseCase', 'Contained',
+          'UnknownDecision', 'RecordResourceGone', 'ResourceGoneDone', 'RecordFailure', 'PlaybookFailed', 'Done',
+        ].sort(),
+      );
+    });
+
+    it('invokes each Task state\'s step function by ARN, sharing the common steps with ec2-compromise', () => {
+      for (const [name, step] of Object.entries(CREDENTIAL_COMPROMISE_TASKS)) {
+        const state = definition.States[name];
+        expect([name, state.Type]).toEqual([name, 'Task']);
+        expect([name, state.Resource]).toEqual([name, `<${functionLogicalIdOf(template, step)}.Arn>`]);
+      }
+      const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+      expect(tasks.sort()).toEqual(Object.keys(CREDENTIAL_COMPROMISE_TASKS).sort());
+      // One function per step: the shared steps are the very functions ec2-compromise invokes.
+      const ec2 = stateMachineDefinition(template, 'firebreak-ec2-compromise').States;
+      for (const shared of ['Normalize', 'Claim', 'Decide', 'PlanDryRun', 'NotifyOnly', 'CloseNotified', 'Notify', 'CloseCase', 'RecordFailure']) {
+        expect([shared, definition.States[shared].Resource]).toEqual([shared, ec2[shared].Resource]);
+      }
+    });
+
+    it('gives every Task the Retry (VerifyRevocation waits out NotYetConsistent first), and every Task but the failure recorders the Catch', () => {
+      const notYetConsistent = { ErrorEquals: ['NotYetConsistent'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 1.5 };
+      for (const name of Object.keys(CREDENTIAL_COMPROMISE_TASKS)) {
+        const state = definition.States[name];
+        expect([name, state.Retry]).toEqual([name, name === 'VerifyRevocation' ? [notYetConsistent, ...RETRY] : RETRY]);
+        expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
+      }
+    });
+
+    it('passes the documented Parameters and ResultPaths', () => {
+      const s = definition.States;
+      expect(s.Normalize.Parameters).toEqual({
+        'input.$': '$',
+        'executionName.$': '$$.Execution.Name',
+        'executionStartTime.$': '$$.Execution.StartTime',
+        playbook: 'credential-compromise',
+      });
+      // Replaces the state, with ResultPath left implicit (the local runner reads an explicit "$" as a key).
+      expect(s.Normalize.ResultPath).toBeUndefined();
+      const expected: Record<string, [string, unknown]> = {
+        Claim: ['$.case', undefined],
+        Decide: ['$.decision', undefined],
+        PlanDryRun: ['$.plan', undefined],
+        NotifyOnly: ['$.notification', { 'state.$': '$', kind: 'notify-only' }],
+        CloseNotified: ['$.closed', { 'state.$': '$', outcome: 'NOTIFIED' }],
+        RevokeCredentials: ['$.revocation', undefined],
+        VerifyRevocation: ['$.verify', undefined],
+        Notify: ['$.notification', { 'state.$': '$', kind: 'contained' }],
+        CloseCase: ['$.closed', { 'state.$': '$', outcome: 'CONTAINED' }],
+        RecordResourceGone: ['$.failure', { 'state.$': '$', outcome: 'RESOURCE_GONE' }],
+        RecordFailure: ['$.failure', { 'state.$': '$', outcome: 'FAILED' }],
+      };
+      for (const [name, [resultPath, parameters]] of Object.entries(expected)) {
+        expect([name, s[name].ResultPath, s[name].Parameters]).toEqual([name, resultPath, parameters]);
+      }
+    });
+
+    it('wires triage, the revocation path and the terminal states', () => {
+      const s = definition.States;
+      const next = (name: string) => s[name].Next;
+      expect(['Normalize', 'Claim'].map(next)).toEqual(['Claim', 'ClaimOutcome']);
+      expect(s.ClaimOutcome.Choices).toEqual([{ Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' }]);
+      expect(s.ClaimOutcome.Default).toBe('Decide');
+      expect(s.AlreadyHandled).toEqual({ Type: 'Pass', Result: 'ALREADY_HANDLED', ResultPath: '$.outcome', Next: 'Done' });
+      expect(next('Decide')).toBe('DecideOutcome');
+      expect(s.DecideOutcome.Choices).toEqual([
+        { Variable: '$.decision.action', StringEquals: 'dryRun', Next: 'PlanDryRun' },
+        { Variable: '$.decision.action', StringEquals: 'notify', Next: 'NotifyOnly' },
+        { Variable: '$.decision.action', StringEquals: 'contain', Next: 'RevokeCredentials' },
+      ]);
+      expect(s.DecideOutcome.Default).toBe('UnknownDecision');
+      expect(s.UnknownDecision).toEqual({
+        Type: 'Pass',
+        Result: { Error: 'UnknownDecision', Cause: 'Decide returned an action this playbook does not handle' },
+        ResultPath: '$.error',
+        Next: 'RecordFailure',
+      });
+      expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
+      expect(['RevokeCredentials', 'VerifyRevocation', 'Notify', 'CloseCase'].map(next)).toEqual(['VerifyRevocation', 'Notify', 'CloseCase', 'Contained']);
+      for (const [pass, outcome] of [['DryRunDone', 'DRY_RUN'], ['Notified', 'NOTIFIED'], ['Contained', 'CONTAINED'], ['ResourceGoneDone', 'RESOURCE_GONE']]) {
+        expect(s[pass]).toEqual({ Type: 'Pass', Result: outcome, ResultPath: '$.outcome', Next: 'Done' });
+      }
+      expect(next('RecordResourceGone')).toBe('ResourceGoneDone');
+      expect(next('RecordFailure')).toBe('PlaybookFailed');
+      expect(s.PlaybookFailed).toEqual({ Type: 'Fail', Error: 'PlaybookFailed', Cause: 'A playbook step failed; see the case timeline' });
+      expect(s.Done).toEqual({ Type: 'Succeed' });
+    });
+
+    it('lets its role invoke exactly the step functions it uses, by unqualified ARN', () => {
+      const machine = template.toJSON().Resources[stateMachineLogicalIdOf(template, NAME)];
+      const roleId = machine.Properties.RoleArn['Fn::GetAtt'][0];
+      const invoke = roleStatements(template, roleId).filter((st) => list(st.Action).includes('lambda:InvokeFunction'));
+      const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
+      const expected = [...new Set(Object.values(CREDENTIAL_COMPROMISE_TASKS))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
+      expect(resources).toEqual(expected);
+      expect(resources).toHaveLength(9);
+    });
+
+    it('raises Failed and TimedOut alarms to the topic', () => {
+      const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
+      const machineId = stateMachineLogicalIdOf(template, NAME);
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } }))
+        .filter((a) => JSON.stringify(a.Properties.Dimensions).includes(machineId));
+      expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+      for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
   });
 });

@@ -87,9 +87,21 @@ export interface AslState {
   [key: string]: unknown;
 }
 
-/** The state machine definition of a template's only state machine, intrinsics flattened to strings. */
-export function stateMachineDefinition(template: Template): { StartAt: string; TimeoutSeconds?: number; States: Record<string, AslState> } {
-  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+/** The logical ID of the state machine named `name`. */
+export function stateMachineLogicalIdOf(template: Template, name: string): string {
+  const ids = Object.keys(template.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: name } }));
+  if (ids.length !== 1) throw new Error(`expected one state machine named ${name}, found ${ids.length}`);
+  return ids[0];
+}
+
+/**
+ * The definition of the state machine named `name` (or of the template's only state machine),
+ * intrinsics flattened to strings.
+ */
+export function stateMachineDefinition(template: Template, name?: string): { StartAt: string; TimeoutSeconds?: number; States: Record<string, AslState> } {
+  const machines = name === undefined
+    ? Object.values(template.findResources('AWS::StepFunctions::StateMachine'))
+    : [template.toJSON().Resources[stateMachineLogicalIdOf(template, name)]];
   if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
   const body = machines[0].Properties.DefinitionString;
   const text = typeof body === 'string' ? body : (body['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : flat(p))).join('');

@@ -165,9 +165,17 @@ describe('catalog', () => {
       expect(matchingRuleNames(f)).toEqual(id ? [`firebreak-${id}`] : []);
     });
 
-    it('never routes a victim (TARGET) or a non-Instance resource', () => {
-      const routed = GRID.filter((f) => (f.role === 'TARGET' || f.resourceType !== 'Instance') && (matchingRuleNames(f).length > 0 || matchCatalogEntry(matchInputOf(f))));
+    it('never routes a victim (TARGET) finding', () => {
+      const routed = GRID.filter((f) => f.role === 'TARGET' && (matchingRuleNames(f).length > 0 || matchCatalogEntry(matchInputOf(f))));
       expect(routed).toEqual([]);
+    });
+
+    it('routes EC2 finding types only for Instance resources and IAMUser finding types only for AccessKey resources', () => {
+      for (const f of GRID) {
+        const entry = matchCatalogEntry(matchInputOf(f));
+        if (entry?.playbook === 'ec2-compromise') expect(f.resourceType).toBe('Instance');
+        if (entry?.playbook === 'credential-compromise') expect(f.resourceType).toBe('AccessKey');
+      }
     });
   });
 
@@ -213,8 +221,8 @@ describe('catalog', () => {
       ['guardduty-ec2-backdoor-two-enis-ipv6.json', ['firebreak-ec2-compromise-high']],
       ['guardduty-sample-ec2.json', ['firebreak-ec2-compromise-high']],
       ['guardduty-ec2-ssh-bruteforce-victim.json', []],
-      ['guardduty-iamuser-anomalous.json', []],
-      ['guardduty-instance-credential-exfiltration.json', []],
+      ['guardduty-iamuser-anomalous.json', ['firebreak-credential-compromise-medium']],
+      ['guardduty-instance-credential-exfiltration.json', ['firebreak-credential-compromise-high']],
       ['cloudtrail-stoplogging.json', []],
       ['signin-root-console-login.json', []],
     ])('routes the fixture %s to %j', async (file, expected) => {

@@ -229,6 +229,7 @@ describe('loadRuntimeConfig', () => {
       securityAccountId: '222222222222',
       claimLeaseSeconds: 900,
       evidenceDeadlineSeconds: 7200,
+      removeLoginProfile: false,
       endpoint: undefined,
       region: 'us-east-1',
     });

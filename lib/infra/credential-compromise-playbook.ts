@@ -1,0 +1,134 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { buildPlaybookStateMachine, PlaybookStates } from './playbook-states';
+import { ResponderFunction } from './responder-function';
+import { StepName } from './steps';
+
+/** The name of the `credential-compromise` state machine. */
+export const CREDENTIAL_COMPROMISE_STATE_MACHINE_NAME = 'firebreak-credential-compromise';
+
+/**
+ * The Lambda Task states of `credential-compromise` and the step each one invokes. State names are a
+ * contract: the local runner and the tests use them.
+ */
+export const CREDENTIAL_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
+  Normalize: 'normalize-finding',
+  Claim: 'claim-case',
+  Decide: 'decide-response',
+  PlanDryRun: 'plan-containment',
+  NotifyOnly: 'notify',
+  CloseNotified: 'close-case',
+  RevokeCredentials: 'revoke-credentials',
+  VerifyRevocation: 'verify-revocation',
+  Notify: 'notify',
+  CloseCase: 'close-case',
+  RecordResourceGone: 'record-failure',
+  RecordFailure: 'record-failure',
+};
+
+/**
+ * The error verify-revocation raises while IAM has not yet caught up with the revocation (IAM is
+ * eventually consistent: "Changes that I make are not always immediately visible", IAM User Guide).
+ */
+export const NOT_YET_CONSISTENT_ERROR = 'NotYetConsistent';
+
+/**
+ * The bounded wait for IAM to become consistent, evaluated before the standard retrier: 2 s, 3 s,
+ * 4.5 s, 6.75 s, 10.1 s (about 26 s in all), then the error is caught as a failure.
+ */
+export const NOT_YET_CONSISTENT_RETRY: sfn.RetryProps = {
+  errors: [NOT_YET_CONSISTENT_ERROR],
+  interval: Duration.seconds(2),
+  maxAttempts: 5,
+  backoffRate: 1.5,
+};
+
+/** Properties of {@link CredentialCompromisePlaybook}. */
+export interface CredentialCompromisePlaybookProps {
+  /** The step functions, by step. Every step the playbook invokes must be present. */
+  readonly functions: Readonly<Partial<Record<StepName, ResponderFunction>>>;
+  /**
+   * Name of the state machine.
+   * @default CREDENTIAL_COMPROMISE_STATE_MACHINE_NAME
+   */
+  readonly stateMachineName?: string;
+  /**
+   * The overall execution timeout.
+   * @default Duration.hours(1)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Retention of the execution log group.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The `credential-compromise` playbook (DESIGN.md §3): a Standard, JSONPath state machine of Lambda
+ * Tasks (`payloadResponseOnly`), logging at level ALL, X-Ray tracing, and a 1 h overall timeout.
+ *
+ * Normalize (naming the playbook) → Claim → Decide, then dry run, notify-only, or contain:
+ * RevokeCredentials → VerifyRevocation (which also retries `NotYetConsistent`, a bounded wait for IAM)
+ * → Notify → CloseCase. Retry and Catch as in `ec2-compromise`: every Task retries transient errors;
+ * `ResourceGone` goes to RecordResourceGone (the case ends RESOURCE_GONE) and any other error to
+ * RecordFailure (the execution fails).
+ */
+export class CredentialCompromisePlaybook extends Construct {
+  /** The state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** The state machine's execution role. */
+  public readonly role: iam.Role;
+  /** The execution log group. */
+  public readonly logGroup: logs.LogGroup;
+
+  /**
+   * @param scope - the parent construct.
+   * @param id - the construct ID.
+   * @param props - see {@link CredentialCompromisePlaybookProps}.
+   * @throws {ConfigError} when a step function the playbook needs is missing.
+   */
+  constructor(scope: Construct, id: string, props: CredentialCompromisePlaybookProps) {
+    super(scope, id);
+    const states = new PlaybookStates(this, {
+      playbook: 'credential-compromise',
+      tasks: CREDENTIAL_COMPROMISE_TASKS,
+      functions: props.functions,
+    });
+    const wholeState = PlaybookStates.WHOLE_STATE;
+
+    // Containment path, built from its end.
+    const closeCase = states.step('CloseCase', '$.closed', { parameters: { state: wholeState, outcome: 'CONTAINED' } });
+    closeCase.next(states.outcome('Contained', 'CONTAINED')).next(states.done);
+    const contain = states.step('RevokeCredentials', '$.revocation');
+    contain
+      .next(states.step('VerifyRevocation', '$.verify', { retries: [NOT_YET_CONSISTENT_RETRY] }))
+      .next(states.step('Notify', '$.notification', { parameters: { state: wholeState, kind: 'contained' } }))
+      .next(closeCase);
+
+    const normalize = states.triage(
+      {
+        input: wholeState,
+        executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        executionStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        playbook: 'credential-compromise',
+      },
+      contain,
+    );
+
+    const built = buildPlaybookStateMachine(this, {
+      playbook: 'credential-compromise',
+      stateMachineName: props.stateMachineName ?? CREDENTIAL_COMPROMISE_STATE_MACHINE_NAME,
+      definition: normalize,
+      invoked: states.invoked,
+      timeout: props.timeout ?? Duration.hours(1),
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    });
+    this.stateMachine = built.stateMachine;
+    this.role = built.role;
+    this.logGroup = built.logGroup;
+  }
+}

@@ -1,0 +1,298 @@
+import { Aws, Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { ConfigError } from '../errors';
+import { policiesOf } from './dependencies';
+import { JustifiedPolicy } from './nag';
+import { ResponderFunction } from './responder-function';
+import { StepName } from './steps';
+
+/**
+ * The building blocks every Firebreak playbook shares: Lambda Tasks with the common Retry and Catch,
+ * the terminal states (Done, the outcome Pass states, RecordResourceGone, RecordFailure), the triage
+ * front (Normalize → Claim → Decide and the dry-run and notify-only paths), and the state machine with
+ * its role and log group. The playbook constructs pass themselves as the scope, so construct paths
+ * (and logical IDs) are the playbook's own.
+ */
+
+/** The Task states that record a failure; they retry but catch nothing. */
+export const FAILURE_RECORDING_TASKS: readonly string[] = ['RecordResourceGone', 'RecordFailure'];
+
+/**
+ * The Retry of every Lambda Task: the errors Firebreak's handlers raise for throttling and transient
+ * AWS failures, and the Lambda service errors that AWS recommends retrying ("Handle transient Lambda
+ * service exceptions", Step Functions Developer Guide).
+ */
+export const LAMBDA_TASK_RETRY: sfn.RetryProps = {
+  errors: [
+    'Throttled',
+    'TransientAwsError',
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+  ],
+  interval: Duration.seconds(2),
+  maxAttempts: 4,
+  backoffRate: 2,
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+/** Options of one Lambda Task. */
+export interface StepOptions {
+  /** The Task's Parameters; omitted means the whole state is the input. */
+  readonly parameters?: Record<string, unknown>;
+  /**
+   * Retriers evaluated before {@link LAMBDA_TASK_RETRY} (e.g. a step-specific consistency wait).
+   * @default - none
+   */
+  readonly retries?: readonly sfn.RetryProps[];
+}
+
+/** Properties of {@link PlaybookStates}. */
+export interface PlaybookStatesProps {
+  /** The playbook's name, e.g. `ec2-compromise` (error messages). */
+  readonly playbook: string;
+  /** The playbook's Task states and the step each one invokes. */
+  readonly tasks: Readonly<Record<string, StepName>>;
+  /** The step functions, by step. Every step the playbook invokes must be present. */
+  readonly functions: Readonly<Partial<Record<StepName, ResponderFunction>>>;
+}
+
+/**
+ * The shared states of one playbook, created in the playbook construct's scope. Creating it creates
+ * `Done`, `RecordResourceGone` → `ResourceGoneDone` → `Done` and `RecordFailure` → `PlaybookFailed`.
+ */
+export class PlaybookStates {
+  /** The entire state (`$`), for Parameters. */
+  public static readonly WHOLE_STATE = sfn.JsonPath.entirePayload;
+
+  /** The functions the playbook invokes, one per distinct step. */
+  public readonly invoked: readonly ResponderFunction[];
+  /** The Succeed state every successful path ends in. */
+  public readonly done: sfn.Succeed;
+  /** Records a `ResourceGone` error; the case ends RESOURCE_GONE. */
+  public readonly recordResourceGone: sfn.TaskStateBase;
+  /** Records any other error; the execution fails. */
+  public readonly recordFailure: sfn.TaskStateBase;
+
+  /**
+   * @param scope - the playbook construct.
+   * @param props - see {@link PlaybookStatesProps}.
+   * @throws {ConfigError} when a step function the playbook needs is missing.
+   */
+  constructor(private readonly scope: Construct, private readonly props: PlaybookStatesProps) {
+    this.invoked = [...new Set(Object.values(props.tasks))].map((s) => this.fn(s));
+
+    this.done = new sfn.Succeed(scope, 'Done');
+    const wholeState = PlaybookStates.WHOLE_STATE;
+    this.recordResourceGone = this.lambdaTask('RecordResourceGone', '$.failure', { parameters: { state: wholeState, outcome: 'RESOURCE_GONE' } });
+    this.recordResourceGone.next(this.outcome('ResourceGoneDone', 'RESOURCE_GONE')).next(this.done);
+    this.recordFailure = this.lambdaTask('RecordFailure', '$.failure', { parameters: { state: wholeState, outcome: 'FAILED' } });
+    this.recordFailure.next(
+      new sfn.Fail(scope, 'PlaybookFailed', { error: 'PlaybookFailed', cause: 'A playbook step failed; see the case timeline' }),
+    );
+  }
+
+  /**
+   * A Lambda Task (`payloadResponseOnly`) with the playbook's Retry and no Catch.
+   * @param stateName - a Task state of the playbook.
+   * @param resultPath - where the result goes; `$` replaces the state.
+   * @param options - Parameters and extra retriers.
+   * @returns the Task.
+   * @throws {ConfigError} when `stateName` is not a Task state of the playbook.
+   */
+  public lambdaTask(stateName: string, resultPath: string, options: StepOptions = {}): sfn.TaskStateBase {
+    const step = this.props.tasks[stateName];
+    if (!step) throw new ConfigError(`${this.scope.node.path}: ${stateName} is not a Task state of ${this.props.playbook}`);
+    const task = new tasks.LambdaInvoke(this.scope, stateName, {
+      lambdaFunction: this.fn(step).function,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      payload: options.parameters ? sfn.TaskInput.fromObject(options.parameters) : undefined,
+      // An omitted ResultPath means "$" in ASL. aws-local-stepfunctions (the local runner) takes an
+      // explicit "$" as a key named "$", so the replace-the-state case is left implicit.
+      resultPath: resultPath === '$' ? undefined : resultPath,
+    });
+    for (const retry of options.retries ?? []) task.addRetry(retry);
+    return task.addRetry(LAMBDA_TASK_RETRY);
+  }
+
+  /**
+   * A Lambda Task with the playbook's Retry and Catch: `ResourceGone` → RecordResourceGone, any other
+   * error → RecordFailure, the error at `$.error`.
+   * @param stateName - a Task state of the playbook.
+   * @param resultPath - where the result goes; `$` replaces the state.
+   * @param options - Parameters and extra retriers.
+   * @returns the Task.
+   */
+  public step(stateName: string, resultPath: string, options: StepOptions = {}): sfn.TaskStateBase {
+    return this.lambdaTask(stateName, resultPath, options)
+      .addCatch(this.recordResourceGone, { errors: ['ResourceGone'], resultPath: '$.error' })
+      .addCatch(this.recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+  }
+
+  /**
+   * A Pass state that sets `$.outcome`.
+   * @param stateName - the state's name.
+   * @param value - the outcome.
+   * @returns the Pass state.
+   */
+  public outcome(stateName: string, value: string): sfn.Pass {
+    return new sfn.Pass(this.scope, stateName, { result: sfn.Result.fromString(value), resultPath: '$.outcome' });
+  }
+
+  /**
+   * The triage front every playbook starts with, given the playbook's containment path:
+   * Normalize → Claim → ClaimOutcome (ALREADY_HANDLED → AlreadyHandled) → Decide → DecideOutcome:
+   * `dryRun` → PlanDryRun → DryRunDone; `notify` → NotifyOnly → CloseNotified → Notified; `contain` →
+   * the containment path; anything else → UnknownDecision → RecordFailure.
+   * @param normalizeParameters - the Parameters of Normalize (its result replaces the state).
+   * @param contain - the first state of the containment path.
+   * @returns Normalize, the start state.
+   */
+  public triage(normalizeParameters: Record<string, unknown>, contain: sfn.IChainable): sfn.IChainable {
+    const wholeState = PlaybookStates.WHOLE_STATE;
+    const dryRun = this.step('PlanDryRun', '$.plan');
+    dryRun.next(this.outcome('DryRunDone', 'DRY_RUN')).next(this.done);
+    const notifyOnly = this.step('NotifyOnly', '$.notification', { parameters: { state: wholeState, kind: 'notify-only' } });
+    notifyOnly
+      .next(this.step('CloseNotified', '$.closed', { parameters: { state: wholeState, outcome: 'NOTIFIED' } }))
+      .next(this.outcome('Notified', 'NOTIFIED'))
+      .next(this.done);
+    const unknownDecision = new sfn.Pass(this.scope, 'UnknownDecision', {
+      result: sfn.Result.fromObject({ Error: 'UnknownDecision', Cause: 'Decide returned an action this playbook does not handle' }),
+      resultPath: '$.error',
+    });
+    unknownDecision.next(this.recordFailure);
+
+    const decide = this.step('Decide', '$.decision');
+    decide.next(
+      new sfn.Choice(this.scope, 'DecideOutcome')
+        .when(sfn.Condition.stringEquals('$.decision.action', 'dryRun'), dryRun)
+        .when(sfn.Condition.stringEquals('$.decision.action', 'notify'), notifyOnly)
+        .when(sfn.Condition.stringEquals('$.decision.action', 'contain'), contain)
+        .otherwise(unknownDecision),
+    );
+
+    const alreadyHandled = this.outcome('AlreadyHandled', 'ALREADY_HANDLED');
+    alreadyHandled.next(this.done);
+    const normalize = this.step('Normalize', '$', { parameters: normalizeParameters });
+    normalize
+      .next(this.step('Claim', '$.case'))
+      .next(
+        new sfn.Choice(this.scope, 'ClaimOutcome')
+          .when(sfn.Condition.stringEquals('$.case.status', 'ALREADY_HANDLED'), alreadyHandled)
+          .otherwise(decide),
+      );
+    return normalize;
+  }
+
+  private fn(step: StepName): ResponderFunction {
+    const f = this.props.functions[step];
+    if (!f) throw new ConfigError(`${this.scope.node.path}: no function for step ${step}`);
+    return f;
+  }
+}
+
+/** Properties of {@link buildPlaybookStateMachine}. */
+export interface PlaybookStateMachineProps {
+  /** The playbook's name, e.g. `ec2-compromise` (the `firebreak:playbook` tag). */
+  readonly playbook: string;
+  /** Name of the state machine. */
+  readonly stateMachineName: string;
+  /** The start state. */
+  readonly definition: sfn.IChainable;
+  /** The functions the state machine invokes; its role may invoke exactly these. */
+  readonly invoked: readonly ResponderFunction[];
+  /** The overall execution timeout. */
+  readonly timeout: Duration;
+  /** Retention of the execution log group. */
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** What {@link buildPlaybookStateMachine} creates. */
+export interface PlaybookStateMachine {
+  readonly stateMachine: sfn.StateMachine;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+}
+
+/**
+ * Creates, in the playbook construct's scope, a Standard, JSONPath state machine with logging at
+ * level ALL (to `/aws/vendedlogs/states/<name>`), X-Ray tracing and the given timeout; and its
+ * execution role, which may invoke exactly the given functions (by unqualified ARN), deliver logs and
+ * write traces. Tags the scope `firebreak:component=playbook`, `firebreak:playbook=<playbook>`.
+ * @param scope - the playbook construct.
+ * @param props - see {@link PlaybookStateMachineProps}.
+ * @returns the state machine, its role and its log group.
+ */
+export function buildPlaybookStateMachine(scope: Construct, props: PlaybookStateMachineProps): PlaybookStateMachine {
+  const { stateMachineName } = props;
+  // Execution role: exact function ARNs only (LambdaInvoke's own grant would add `<arn>:*`), and
+  // the log delivery and X-Ray actions, which support no resource-level permissions.
+  const role = new iam.Role(scope, 'Role', {
+    description: `Firebreak playbook ${stateMachineName}`,
+    assumedBy: new iam.ServicePrincipal('states.amazonaws.com').withConditions({
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+    }),
+  });
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: props.invoked.map((f) => f.functionArn) }),
+  );
+  new JustifiedPolicy(role, 'Delivery', {
+    roles: [role],
+    statements: [
+      {
+        statement: new iam.PolicyStatement({
+          actions: [
+            'logs:CreateLogDelivery',
+            'logs:GetLogDelivery',
+            'logs:UpdateLogDelivery',
+            'logs:DeleteLogDelivery',
+            'logs:ListLogDeliveries',
+            'logs:PutResourcePolicy',
+            'logs:DescribeResourcePolicies',
+            'logs:DescribeLogGroups',
+          ],
+          resources: ['*'],
+        }),
+        reason:
+          'Step Functions execution logging to CloudWatch Logs uses the log delivery actions, which support no resource-level permissions ("Using CloudWatch Logs to log execution history", Step Functions Developer Guide).',
+      },
+      {
+        statement: new iam.PolicyStatement({
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+          resources: ['*'],
+        }),
+        reason: 'Step Functions X-Ray tracing: these X-Ray actions support no resource-level permissions.',
+      },
+    ],
+  });
+
+  const logGroup = new logs.LogGroup(scope, 'Logs', {
+    // The /aws/vendedlogs/ prefix keeps CloudWatch Logs resource policies small.
+    logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
+    retention: props.logRetention,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+
+  const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
+    stateMachineName,
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    definitionBody: sfn.DefinitionBody.fromChainable(props.definition),
+    role: role.withoutPolicyUpdates(),
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    tracingEnabled: true,
+    timeout: props.timeout,
+  });
+  stateMachine.node.addDependency(policiesOf(role));
+  // StateMachine adds a DependsOn on the role, which its `RoleArn: GetAtt` already implies (cfn-lint W3005).
+  stateMachine.node.defaultChild!.node.removeDependency(stateMachine.role);
+  Tags.of(scope).add('firebreak:component', 'playbook');
+  Tags.of(scope).add('firebreak:playbook', props.playbook);
+  return { stateMachine, role, logGroup };
+}
