@@ -1,5 +1,6 @@
 /** Lambda `normalize-finding`: the `Normalize` state. Logic: lib/incident/normalize.ts. */
 import { z } from 'zod';
+import { PlaybookSchema } from '../../lib/catalog/catalog';
 import { stepHandler } from '../../lib/playbook/handler';
 import { normalizeFinding } from '../../lib/playbook/ec2-compromise';
 
@@ -8,7 +9,7 @@ const NormalizeInputSchema = z.object({
   executionName: z.string().min(1),
   executionStartTime: z.string().min(1),
   /** Set by each playbook's state machine; ec2-compromise omits it. */
-  playbook: z.enum(['ec2-compromise', 'credential-compromise']).optional(),
+  playbook: PlaybookSchema.optional(),
 });
 
 export const handler = stepHandler('normalize-finding', NormalizeInputSchema, (input) => normalizeFinding(input));

@@ -15,12 +15,19 @@ export const ResponseModeSchema = z.enum(['auto', 'notify']);
 /** `auto` contains without a human; `notify` opens a case and notifies only. */
 export type ResponseMode = z.infer<typeof ResponseModeSchema>;
 
-/** One catalog entry. Its `id` becomes part of the EventBridge rule's name, so keep it stable. */
-export const CatalogEntrySchema = z.object({
+/** Every playbook (state machine) Firebreak has; each has a runbook folder of the same name. */
+export const PLAYBOOKS = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 'root-activity'] as const;
+export const PlaybookSchema = z.enum(PLAYBOOKS);
+/** A playbook name. */
+export type Playbook = z.infer<typeof PlaybookSchema>;
+
+/** A GuardDuty finding entry. Its `id` becomes part of the EventBridge rule's name, so keep it stable. */
+export const GuardDutyEntrySchema = z.object({
+  kind: z.literal('guardduty-finding'),
   /** Stable identifier, `[a-z0-9-]+`. */
   id: z.string().regex(/^[a-z0-9-]+$/),
   /** The playbook (state machine) that handles the finding, and the runbook folder's name. */
-  playbook: z.enum(['ec2-compromise', 'credential-compromise']),
+  playbook: PlaybookSchema,
   description: z.string().min(1),
   /** EventBridge `source`. */
   source: z.literal('aws.guardduty'),
@@ -37,7 +44,44 @@ export const CatalogEntrySchema = z.object({
   /** Exclusive upper bound of `detail.severity`; omitted means no upper bound. */
   maxSeverityExclusive: z.number().min(0).max(10.1).optional(),
   mode: ResponseModeSchema,
+  /** GuardDuty findings (member findings included, via the delegated administrator) arrive on the default bus. */
+  eventBus: z.literal('default').default('default'),
 });
+/** A validated GuardDuty finding entry. */
+export type GuardDutyEntry = z.infer<typeof GuardDutyEntrySchema>;
+
+/**
+ * An API-call entry: an AWS API call or console sign-in recorded by CloudTrail and delivered to
+ * EventBridge ("Events from AWS services delivered via CloudTrail", EventBridge User Guide). Only
+ * successful calls match (the pattern requires `errorCode` to be absent).
+ */
+export const ApiCallEntrySchema = z.object({
+  kind: z.literal('api-call'),
+  id: z.string().regex(/^[a-z0-9-]+$/),
+  playbook: PlaybookSchema,
+  description: z.string().min(1),
+  /** EventBridge `source`s (the service's, e.g. `aws.cloudtrail`, `aws.iam`, `aws.signin`). */
+  sources: z.array(z.string().startsWith('aws.')).min(1),
+  detailType: z.enum(['AWS API Call via CloudTrail', 'AWS Console Sign In via CloudTrail']),
+  /** `detail.eventSource`, e.g. `cloudtrail.amazonaws.com`. */
+  eventSources: z.array(z.string().min(1)).min(1),
+  /** `detail.eventName`, e.g. `StopLogging`. */
+  eventNames: z.array(z.string().min(1)).min(1),
+  /** `detail.userIdentity.type` required, e.g. `Root`; omitted means any caller. */
+  userIdentityTypes: z.array(z.string().min(1)).optional(),
+  mode: ResponseModeSchema,
+  /**
+   * The bus the rule listens on: member accounts forward their CloudTrail events to the security
+   * account's `firebreak` bus (MemberAccountStack). IAM, STS and sign-in events are recorded in
+   * us-east-1 only, so their forwarding rules must live there.
+   */
+  eventBus: z.enum(['default', 'firebreak']).default('firebreak'),
+});
+/** A validated API-call entry. */
+export type ApiCallEntry = z.infer<typeof ApiCallEntrySchema>;
+
+/** One catalog entry. */
+export const CatalogEntrySchema = z.discriminatedUnion('kind', [GuardDutyEntrySchema, ApiCallEntrySchema]);
 /** A validated catalog entry. */
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
 
@@ -73,8 +117,9 @@ export const HIGH_SEVERITY = 7;
 /** Medium severity, per GuardDuty: 4.0 to 6.9. */
 export const MEDIUM_SEVERITY = 4;
 
-const ENTRIES: CatalogEntry[] = [
+const ENTRIES: z.input<typeof CatalogEntrySchema>[] = [
   {
+    kind: 'guardduty-finding',
     id: 'ec2-compromise-high',
     playbook: 'ec2-compromise',
     description: 'A High or Critical GuardDuty finding names an EC2 instance as the actor: contain it and preserve evidence.',
@@ -87,6 +132,7 @@ const ENTRIES: CatalogEntry[] = [
     mode: 'auto',
   },
   {
+    kind: 'guardduty-finding',
     id: 'ec2-compromise-medium',
     playbook: 'ec2-compromise',
     description: 'A Medium GuardDuty finding names an EC2 instance as the actor: open a case and notify, contain nothing.',
@@ -100,6 +146,7 @@ const ENTRIES: CatalogEntry[] = [
     mode: 'notify',
   },
   {
+    kind: 'guardduty-finding',
     id: 'credential-compromise-high',
     playbook: 'credential-compromise',
     description: 'A High or Critical GuardDuty finding on an access key: revoke exactly what leaked (the key, or the role\'s sessions).',
@@ -112,6 +159,7 @@ const ENTRIES: CatalogEntry[] = [
     mode: 'auto',
   },
   {
+    kind: 'guardduty-finding',
     id: 'credential-compromise-medium',
     playbook: 'credential-compromise',
     description: 'A Medium GuardDuty finding on an access key: open a case and notify, revoke nothing.',
@@ -122,6 +170,52 @@ const ENTRIES: CatalogEntry[] = [
     resourceRole: 'ACTOR',
     minSeverity: MEDIUM_SEVERITY,
     maxSeverityExclusive: HIGH_SEVERITY,
+    mode: 'notify',
+  },
+  {
+    kind: 'api-call',
+    id: 'cloudtrail-tamper-trail',
+    playbook: 'cloudtrail-tamper',
+    description: 'Someone stopped, deleted or changed a CloudTrail trail: restart logging where possible, record what changed, revoke the actor.',
+    sources: ['aws.cloudtrail'],
+    detailType: 'AWS API Call via CloudTrail',
+    eventSources: ['cloudtrail.amazonaws.com'],
+    eventNames: ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors'],
+    mode: 'auto',
+  },
+  {
+    kind: 'api-call',
+    id: 'cloudtrail-tamper-guardduty',
+    playbook: 'cloudtrail-tamper',
+    description: 'Someone deleted a GuardDuty detector or left the GuardDuty administrator: notify, record, revoke the actor.',
+    sources: ['aws.guardduty'],
+    detailType: 'AWS API Call via CloudTrail',
+    eventSources: ['guardduty.amazonaws.com'],
+    eventNames: ['DeleteDetector', 'DisassociateFromAdministratorAccount', 'DisassociateFromMasterAccount'],
+    mode: 'auto',
+  },
+  {
+    kind: 'api-call',
+    id: 'root-activity-console',
+    playbook: 'root-activity',
+    description: 'The root user signed in to the console: a notify-only case with the runbook.',
+    sources: ['aws.signin'],
+    detailType: 'AWS Console Sign In via CloudTrail',
+    eventSources: ['signin.amazonaws.com'],
+    eventNames: ['ConsoleLogin'],
+    userIdentityTypes: ['Root'],
+    mode: 'notify',
+  },
+  {
+    kind: 'api-call',
+    id: 'root-activity-access-key',
+    playbook: 'root-activity',
+    description: 'The root user created an access key: a notify-only case with the runbook.',
+    sources: ['aws.iam'],
+    detailType: 'AWS API Call via CloudTrail',
+    eventSources: ['iam.amazonaws.com'],
+    eventNames: ['CreateAccessKey'],
+    userIdentityTypes: ['Root'],
     mode: 'notify',
   },
 ];
@@ -158,9 +252,10 @@ export interface CatalogMatchInput {
 export function matchCatalogEntry(
   finding: CatalogMatchInput,
   catalog: readonly CatalogEntry[] = CATALOG,
-): CatalogEntry | undefined {
+): GuardDutyEntry | undefined {
   return catalog.find(
-    (e) =>
+    (e): e is GuardDutyEntry =>
+      e.kind === 'guardduty-finding' &&
       e.source === finding.source &&
       e.detailType === finding.detailType &&
       e.resourceType === finding.resourceType &&
@@ -168,5 +263,33 @@ export function matchCatalogEntry(
       e.findingTypePrefixes.some((p) => finding.findingType.startsWith(p)) &&
       finding.severity >= e.minSeverity &&
       (e.maxSeverityExclusive === undefined || finding.severity < e.maxSeverityExclusive),
+  );
+}
+
+/** The subset of a CloudTrail-delivered event the catalog matches on. */
+export interface ApiCallMatchInput {
+  readonly source: string;
+  readonly detailType: string;
+  readonly eventSource: string;
+  readonly eventName: string;
+  readonly userIdentityType?: string;
+  readonly errorCode?: string;
+}
+
+/**
+ * Finds the API-call entry that covers an event, with the semantics of the generated patterns
+ * (exact matches, `errorCode` absent).
+ * @returns the first matching entry, or `undefined`.
+ */
+export function matchApiCallEntry(event: ApiCallMatchInput, catalog: readonly CatalogEntry[] = CATALOG): ApiCallEntry | undefined {
+  if (event.errorCode !== undefined) return undefined;
+  return catalog.find(
+    (e): e is ApiCallEntry =>
+      e.kind === 'api-call' &&
+      e.sources.includes(event.source) &&
+      e.detailType === event.detailType &&
+      e.eventSources.includes(event.eventSource) &&
+      e.eventNames.includes(event.eventName) &&
+      (!e.userIdentityTypes || (event.userIdentityType !== undefined && e.userIdentityTypes.includes(event.userIdentityType))),
   );
 }

@@ -12,6 +12,19 @@ export type EventPattern = Record<string, unknown>;
  * @returns the pattern object; it matches exactly the findings {@link matchCatalogEntry} accepts.
  */
 export function eventPatternFor(entry: CatalogEntry): EventPattern {
+  if (entry.kind === 'api-call') {
+    return {
+      source: [...entry.sources],
+      'detail-type': [entry.detailType],
+      detail: {
+        eventSource: [...entry.eventSources],
+        eventName: [...entry.eventNames],
+        // Failed calls (AccessDenied, ...) changed nothing and must not trigger a response.
+        errorCode: [{ exists: false }],
+        ...(entry.userIdentityTypes ? { userIdentity: { type: [...entry.userIdentityTypes] } } : {}),
+      },
+    };
+  }
   const severity: (string | number)[] = ['>=', entry.minSeverity];
   if (entry.maxSeverityExclusive !== undefined) severity.push('<', entry.maxSeverityExclusive);
   return {
@@ -32,6 +45,6 @@ export function ruleNameFor(entry: CatalogEntry): string {
 }
 
 /** Every catalog entry's rule name and pattern. */
-export function catalogRules(catalog: readonly CatalogEntry[] = CATALOG): { entry: CatalogEntry; ruleName: string; pattern: EventPattern }[] {
-  return catalog.map((entry) => ({ entry, ruleName: ruleNameFor(entry), pattern: eventPatternFor(entry) }));
+export function catalogRules(catalog: readonly CatalogEntry[] = CATALOG): { entry: CatalogEntry; ruleName: string; pattern: EventPattern; eventBus: 'default' | 'firebreak' }[] {
+  return catalog.map((entry) => ({ entry, ruleName: ruleNameFor(entry), pattern: eventPatternFor(entry), eventBus: entry.eventBus }));
 }

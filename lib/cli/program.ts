@@ -48,6 +48,10 @@ export async function runCli(argv: string[], output: Output): Promise<number> {
     .action(async (file: string, opts: { endpoint?: string; json?: boolean }) => {
       code = await gamedayCommand(file, opts, output);
     });
+  if (argv.length === 0) {
+    output.err('firebreak: error: missing command (replay or gameday); see firebreak --help');
+    return ExitCode.InvalidInput;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
@@ -61,7 +65,7 @@ export async function runCli(argv: string[], output: Output): Promise<number> {
       return ExitCode.InvalidInput;
     }
     const e = err as Error;
-    output.err(`firebreak: ${err instanceof FirebreakError ? e.name : 'unexpected error'}: ${e.message}`);
+    output.err(`firebreak: ${err instanceof FirebreakError ? e.name : 'unexpected error'}: ${String(e.message).split('\n')[0]}`);
     return ExitCode.Failed;
   }
 }

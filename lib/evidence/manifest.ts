@@ -21,7 +21,7 @@ export interface EvidenceManifest {
   readonly account: string;
   readonly region: string;
   readonly resourceId: string;
-  readonly finding: { id: string; type: string; severity: number };
+  readonly finding: { id: string; type: string; severity?: number };
   /** ISO-8601 UTC. */
   readonly createdAt: string;
   /** Every stored artifact with its SHA-256 (hex), computed by Firebreak over the exact bytes stored. */

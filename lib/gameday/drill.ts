@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InvalidInput } from '../errors';
 import { parseOrThrow } from '../incident/normalize';
+import { catalogPlaybooks } from '../catalog/catalog';
 
 /** What a drill expects of one injected event. */
 export const ExpectationSchema = z
@@ -75,5 +76,8 @@ export function readDrill(file: string): { drill: Drill; dir: string } {
     if (!fs.existsSync(path.resolve(dir, i.event))) throw new InvalidInput(`drill ${file}: injection "${i.name}" names ${i.event}, which does not exist`);
   }
   if (drill.injections[0].sameWorld) throw new InvalidInput(`drill ${file}: the first injection cannot use sameWorld`);
+  if (!catalogPlaybooks().includes(drill.runbook)) {
+    throw new InvalidInput(`drill ${file}: runbook "${drill.runbook}" is not a playbook of the catalog (${catalogPlaybooks().join(', ')})`);
+  }
   return { drill, dir };
 }

@@ -48,7 +48,7 @@ export interface UserPriorState {
 /**
  * Ensures an IAM user's leaked key is unusable (credential-compromise, IAMUser):
  * 1. the finding's key set to `Inactive` (UpdateAccessKey with `UserName`, required when the caller
- *    is a role: IAM API reference); the user's other keys are left alone;
+ *    is a role: IAM API reference), when it is a long-term key of the user; the user's other keys are left alone;
  * 2. the Firebreak deny-all inline policy on the user (fixed name, overwritten on re-run);
  * 3. the console password removed, only when `removeLoginProfile` is set (the deny-all policy already
  *    blocks the console).
@@ -56,7 +56,7 @@ export interface UserPriorState {
  * @throws {ResourceGone} when the user or the key no longer exists.
  */
 export async function ensureUserKeyRevoked(
-  input: { userName: string; accessKeyId: string; removeLoginProfile: boolean; mode: StepMode },
+  input: { userName: string; accessKeyId?: string; removeLoginProfile: boolean; mode: StepMode },
   deps: { iam: IAMClient; recordPriorState?: (v: UserPriorState) => Promise<UserPriorState> },
 ): Promise<{ prior: UserPriorState; actions: PlannedAction[]; otherKeys: string[] }> {
   const { iam } = deps;
@@ -68,8 +68,9 @@ export async function ensureUserKeyRevoked(
     if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw new ResourceGone(`IAM user ${userName} no longer exists`, { cause: err });
     throw err;
   }
-  const key = keys.find((k) => k.AccessKeyId === accessKeyId);
-  if (!key) throw new ResourceGone(`Access key ${accessKeyId} of ${userName} no longer exists`);
+  // Without a long-term key (e.g. a session key from GetSessionToken), the deny-all policy alone cuts the user off.
+  const key = accessKeyId ? keys.find((k) => k.AccessKeyId === accessKeyId) : undefined;
+  if (accessKeyId && !key) throw new ResourceGone(`Access key ${accessKeyId} of ${userName} no longer exists`);
   const [inline, attached, login, policyState] = await Promise.all([
     iam.send(new ListUserPoliciesCommand({ UserName: userName })),
     iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName })),
@@ -89,7 +90,7 @@ export async function ensureUserKeyRevoked(
   const apply = input.mode === 'apply';
   const prior = apply && deps.recordPriorState ? await deps.recordPriorState(observed) : observed;
   const actions: PlannedAction[] = [];
-  if (key.Status !== 'Inactive') {
+  if (key && accessKeyId && key.Status !== 'Inactive') {
     actions.push({ operation: 'IAM.UpdateAccessKey', target: accessKeyId, change: `${userName}: Active → Inactive` });
     if (apply) await iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: 'Inactive' }));
   }

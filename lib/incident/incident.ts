@@ -1,10 +1,14 @@
 import { z } from 'zod';
+import { PlaybookSchema } from '../catalog/catalog';
 
 /** The finding fields every playbook step can rely on. */
 export const FindingSummarySchema = z.object({
+  /** GuardDuty finding ID, or the CloudTrail event ID. */
   id: z.string(),
+  /** GuardDuty finding type, or `<eventSource>:<eventName>` for an API call. */
   type: z.string(),
-  severity: z.number(),
+  /** GuardDuty severity; API calls have none. */
+  severity: z.number().optional(),
   count: z.number().int().optional(),
   resourceRole: z.string().optional(),
   eventLastSeen: z.string().optional(),
@@ -34,8 +38,40 @@ export const CredentialResourceSchema = z.object({
   instanceId: z.string().optional(),
 });
 
+/** The caller of an API call, from CloudTrail's `userIdentity`. */
+export const ActorSchema = z.object({
+  /** `IAMUser`, `AssumedRole`, `Root`, `FederatedUser`, `AWSService`, ... */
+  type: z.string().min(1),
+  arn: z.string().optional(),
+  accountId: z.string().optional(),
+  principalId: z.string().optional(),
+  accessKeyId: z.string().optional(),
+  /** IAM user name (IAMUser). */
+  userName: z.string().optional(),
+  /** The role behind an assumed-role session (`sessionContext.sessionIssuer.userName`). */
+  roleName: z.string().optional(),
+});
+export type Actor = z.infer<typeof ActorSchema>;
+
+/**
+ * An API call recorded by CloudTrail (cloudtrail-tamper, root-activity). `id` is `event/<eventID>`:
+ * every CloudTrail event is its own case, so a replay of the same event is already handled.
+ */
+export const ApiCallResourceSchema = z.object({
+  type: z.literal('ApiCall'),
+  id: z.string().min(1),
+  eventId: z.string().min(1),
+  eventName: z.string().min(1),
+  eventSource: z.string().min(1),
+  /** What the call acted on: the trail (name or ARN) or the GuardDuty detector ID. */
+  target: z.string().optional(),
+  actor: ActorSchema,
+  requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
+  errorCode: z.string().optional(),
+});
+
 /** What an incident is about. */
-export const ResourceSchema = z.discriminatedUnion('type', [InstanceResourceSchema, CredentialResourceSchema]);
+export const ResourceSchema = z.discriminatedUnion('type', [InstanceResourceSchema, CredentialResourceSchema, ApiCallResourceSchema]);
 export type IncidentResource = z.infer<typeof ResourceSchema>;
 
 /**
@@ -44,7 +80,7 @@ export type IncidentResource = z.infer<typeof ResourceSchema>;
  */
 export const IncidentSchema = z.object({
   /** The playbook (state machine) name. */
-  playbook: z.enum(['ec2-compromise', 'credential-compromise']),
+  playbook: PlaybookSchema,
   /** The member account that owns the resource (`detail.accountId`, not the envelope's `account`). */
   account: z.string().regex(/^\d{12}$/),
   region: z.string().min(1),

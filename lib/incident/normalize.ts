@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidInput } from '../errors';
-import { matchCatalogEntry } from '../catalog/catalog';
-import { GuardDutyEvent, GuardDutyEventSchema, StartEnvelopeSchema } from './schema';
+import { matchApiCallEntry, matchCatalogEntry } from '../catalog/catalog';
+import { ApiCallEventSchema, GuardDutyEvent, GuardDutyEventSchema, StartEnvelopeSchema } from './schema';
 import { Incident } from './incident';
 
 /** GuardDuty's placeholder IDs in sample findings ("Generating sample findings", GuardDuty User Guide). */
@@ -31,7 +31,7 @@ export function isSampleFinding(event: GuardDutyEvent): boolean {
 export interface NormalizedState {
   readonly incident: Incident;
   /** The original EventBridge event, kept as evidence. */
-  readonly event: GuardDutyEvent;
+  readonly event: GuardDutyEvent | z.infer<typeof ApiCallEventSchema>;
   readonly run: { readonly executionName: string; readonly startTime: string };
 }
 
@@ -53,9 +53,10 @@ export function normalizeEvent(input: { input: unknown; executionName: string; e
     options = envelope.firebreak;
     raw = envelope.event;
   }
+  const playbook = input.playbook ?? 'ec2-compromise';
+  if (playbook === 'cloudtrail-tamper' || playbook === 'root-activity') return normalizeApiCall(raw, playbook, options, input);
   const event = parseOrThrow(GuardDutyEventSchema, raw, 'GuardDuty finding event');
   const detail = event.detail;
-  const playbook = input.playbook ?? 'ec2-compromise';
   const resource = playbook === 'ec2-compromise' ? instanceResource(event) : credentialResource(event);
   const sample = isSampleFinding(event);
   const entry = matchCatalogEntry({
@@ -121,6 +122,56 @@ function credentialResource(event: GuardDutyEvent): Incident['resource'] {
     : k.userType === 'AssumedRole' ? `role/${k.userName}/finding/${event.detail.id}`
       : k.userType === 'Root' ? 'root' : `${k.userType}/${k.userName ?? k.accessKeyId}`;
   return { type: 'AccessKey', id, accessKeyId: k.accessKeyId, userType: k.userType, userName: k.userName, principalId: k.principalId, sessionName, instanceId };
+}
+
+/**
+ * Normalizes a CloudTrail-delivered API call (cloudtrail-tamper, root-activity): the account is the
+ * one that recorded the call (`recipientAccountId`), the region is `awsRegion`, the actor comes from
+ * `userIdentity` (for an assumed role, the role is `sessionContext.sessionIssuer.userName`).
+ * @throws {InvalidInput} when the event is not a valid API-call event.
+ */
+function normalizeApiCall(
+  raw: unknown,
+  playbook: 'cloudtrail-tamper' | 'root-activity',
+  options: z.infer<typeof StartEnvelopeSchema>['firebreak'] | undefined,
+  input: { executionName: string; executionStartTime: string },
+): NormalizedState {
+  const event = parseOrThrow(ApiCallEventSchema, raw, 'CloudTrail API call event');
+  const d = event.detail;
+  const u = d.userIdentity;
+  const params = (d.requestParameters ?? undefined) as Record<string, unknown> | undefined;
+  const target = typeof params?.name === 'string' ? params.name : typeof params?.trailName === 'string' ? params.trailName : typeof params?.detectorId === 'string' ? params.detectorId : undefined;
+  const entry = matchApiCallEntry({
+    source: event.source, detailType: event['detail-type'], eventSource: d.eventSource, eventName: d.eventName, userIdentityType: u.type, errorCode: d.errorCode,
+  });
+  const account = d.recipientAccountId ?? u.accountId ?? event.account;
+  const incident: Incident = {
+    playbook,
+    account,
+    region: d.awsRegion,
+    partition: 'aws',
+    resource: {
+      type: 'ApiCall', id: `event/${d.eventID}`, eventId: d.eventID, eventName: d.eventName, eventSource: d.eventSource, target,
+      actor: {
+        type: u.type, arn: u.arn, accountId: u.accountId, principalId: u.principalId, accessKeyId: u.accessKeyId,
+        userName: u.type === 'IAMUser' ? u.userName : undefined,
+        roleName: u.type === 'AssumedRole' ? u.sessionContext?.sessionIssuer?.userName : undefined,
+      },
+      requestParameters: params ?? null,
+      errorCode: d.errorCode,
+    },
+    finding: { id: d.eventID, type: `${d.eventSource}:${d.eventName}` },
+    trigger: options?.trigger ?? 'auto',
+    dryRun: options?.dryRun ?? false,
+    sample: false,
+    catalogEntryId: entry?.id,
+    mode: entry?.mode ?? 'none',
+    eventId: event.id,
+    eventTime: event.time,
+    reason: options?.reason,
+    operator: options?.operator,
+  };
+  return { incident, event: event as never, run: { executionName: input.executionName, startTime: input.executionStartTime } };
 }
 
 /**

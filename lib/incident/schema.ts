@@ -106,3 +106,45 @@ export const StartOptionsSchema = z
 
 /** `{ firebreak: StartOptions, event }`: how the CLI starts a playbook on an event by hand. */
 export const StartEnvelopeSchema = z.object({ firebreak: StartOptionsSchema, event: z.unknown() }).strict();
+
+/** CloudTrail's `userIdentity` ("CloudTrail userIdentity element", CloudTrail User Guide). */
+export const UserIdentitySchema = z
+  .object({
+    type: z.string().min(1),
+    principalId: z.string().optional(),
+    arn: z.string().optional(),
+    accountId: z.string().optional(),
+    accessKeyId: z.string().optional(),
+    userName: z.string().optional(),
+    sessionContext: z
+      .object({ sessionIssuer: z.object({ type: z.string().optional(), userName: z.string().optional(), arn: z.string().optional() }).passthrough().optional() })
+      .passthrough()
+      .optional(),
+  })
+  .passthrough();
+
+/** An AWS API call or console sign-in delivered by EventBridge via CloudTrail. */
+export const ApiCallEventSchema = z
+  .object({
+    id: z.string().min(1),
+    'detail-type': z.enum(['AWS API Call via CloudTrail', 'AWS Console Sign In via CloudTrail']),
+    source: z.string().startsWith('aws.'),
+    account: z.string().regex(/^\d{12}$/),
+    time: z.string().min(1),
+    region: z.string().min(1),
+    detail: z
+      .object({
+        eventID: z.string().min(1),
+        eventName: z.string().min(1),
+        eventSource: z.string().min(1),
+        awsRegion: z.string().min(1),
+        recipientAccountId: z.string().regex(/^\d{12}$/).optional(),
+        userIdentity: UserIdentitySchema,
+        requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
+        errorCode: z.string().optional(),
+      })
+      .passthrough(),
+  })
+  .passthrough();
+/** A validated API-call event. */
+export type ApiCallEvent = z.infer<typeof ApiCallEventSchema>;

@@ -1,6 +1,12 @@
 import { Aws } from 'aws-cdk-lib';
 import { FirebreakConfig } from '../config/config';
 
+/**
+ * Name of the security account's custom event bus: member accounts forward CloudTrail-delivered API
+ * calls to it; manual and game-day events go to it too.
+ */
+export const FIREBREAK_EVENT_BUS_NAME = 'firebreak';
+
 /** Alias of the member account key that snapshots are re-encrypted under before they are shared. */
 export const EVIDENCE_TRANSIT_KEY_ALIAS = 'alias/firebreak-evidence-transit';
 

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { buildPlaybookStateMachine, PlaybookStates } from './playbook-states';
+import { buildPlaybookStateMachine, NOT_YET_CONSISTENT_ERROR, NOT_YET_CONSISTENT_RETRY, PlaybookStates } from './playbook-states';
 import { ResponderFunction } from './responder-function';
 import { StepName } from './steps';
 
@@ -29,22 +29,8 @@ export const CREDENTIAL_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   RecordFailure: 'record-failure',
 };
 
-/**
- * The error verify-revocation raises while IAM has not yet caught up with the revocation (IAM is
- * eventually consistent: "Changes that I make are not always immediately visible", IAM User Guide).
- */
-export const NOT_YET_CONSISTENT_ERROR = 'NotYetConsistent';
-
-/**
- * The bounded wait for IAM to become consistent, evaluated before the standard retrier: 2 s, 3 s,
- * 4.5 s, 6.75 s, 10.1 s (about 26 s in all), then the error is caught as a failure.
- */
-export const NOT_YET_CONSISTENT_RETRY: sfn.RetryProps = {
-  errors: [NOT_YET_CONSISTENT_ERROR],
-  interval: Duration.seconds(2),
-  maxAttempts: 5,
-  backoffRate: 1.5,
-};
+// Shared with cloudtrail-tamper (playbook-states.ts); re-exported for the callers that import them from here.
+export { NOT_YET_CONSISTENT_ERROR, NOT_YET_CONSISTENT_RETRY };
 
 /** Properties of {@link CredentialCompromisePlaybook}. */
 export interface CredentialCompromisePlaybookProps {

@@ -1,11 +1,16 @@
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ApiCallEntry, CATALOG, CatalogEntry } from '../catalog/catalog';
+import { eventPatternFor } from '../catalog/patterns';
 import { FirebreakConfig } from '../config/config';
 import { TAG } from '../ec2/tags';
-import { EVIDENCE_TRANSIT_KEY_ALIAS, securityAccountOf } from './accounts';
-import { JustifiedPolicy, JustifiedStatement } from './nag';
+import { EVIDENCE_TRANSIT_KEY_ALIAS, FIREBREAK_EVENT_BUS_NAME, securityAccountOf } from './accounts';
+import { acknowledge, JustifiedPolicy, JustifiedStatement, NAG_PACK } from './nag';
 import { MEMBER_ACTING_STEPS, StepName, stepRoleName } from './steps';
 
 /** Values of the `firebreak:role` tag that Firebreak puts on the security groups it creates (lib/ec2/tags.ts). */
@@ -84,6 +89,50 @@ export function credentialStatements(responderRoleName: string): JustifiedStatem
   ];
 }
 
+/**
+ * The responder's permissions for cloudtrail-tamper: read a trail's status, configuration and event
+ * selectors (the prior state, what changed, the verification) and restart logging after StopLogging,
+ * on the trails of this account in any region (the trail an event names may be a multi-region trail
+ * whose home region is not this stack's). The actor is revoked with the credential-compromise
+ * permissions ({@link credentialStatements}). Nothing here can stop, delete or reconfigure a trail.
+ * @returns the statements and their justifications.
+ */
+export function cloudTrailStatements(): JustifiedStatement[] {
+  const trails = `arn:${Aws.PARTITION}:cloudtrail:*:${Aws.ACCOUNT_ID}:trail/*`;
+  return [
+    {
+      statement: new iam.PolicyStatement({
+        actions: ['cloudtrail:GetTrailStatus', 'cloudtrail:GetTrail', 'cloudtrail:GetEventSelectors', 'cloudtrail:StartLogging'],
+        resources: [trails],
+      }),
+      reason:
+        'The trail is the one the tampering event names (in its requestParameters), known only at run time, in any region of this account (a multi-region trail has one home region). Reads record the prior state; StartLogging only restarts logging, it cannot stop, delete or change a trail.',
+    },
+    {
+      statement: new iam.PolicyStatement({ actions: ['cloudtrail:DescribeTrails'], resources: ['*'] }),
+      reason:
+        'cloudtrail:DescribeTrails supports no resource-level permissions (Service Authorization Reference, AWS CloudTrail); read-only, it resolves the trail a tampering event names to its ARN and home region.',
+    },
+  ];
+}
+
+/** Prefix of the member account rules that forward API-call events to the security account. */
+export const FORWARDING_RULE_PREFIX = 'firebreak-forward-';
+
+/**
+ * The catalog entries whose events the member account forwards: the API-call entries whose rule in
+ * the security account listens on the `firebreak` bus.
+ * @param catalog - defaults to {@link CATALOG}.
+ * @returns the entries, in catalog order.
+ */
+export function forwardedEntries(catalog: readonly CatalogEntry[] = CATALOG): ApiCallEntry[] {
+  return catalog.filter((e): e is ApiCallEntry => e.kind === 'api-call' && e.eventBus === 'firebreak');
+}
+
+function pascal(id: string): string {
+  return id.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
+}
+
 /** Properties of {@link MemberAccountStack}. */
 export interface MemberAccountStackProps extends StackProps {
   /** The validated deployment configuration. */
@@ -93,11 +142,18 @@ export interface MemberAccountStackProps extends StackProps {
 /**
  * The member account's stack (DESIGN.md §1), ready for StackSets: the responder role that the security
  * account's member-acting step roles assume, with a least-privilege policy for preserve, isolate,
- * verify, evidence and artifacts (ec2-compromise) and for revoking and verifying credentials
- * (credential-compromise); and the evidence transit key (`alias/firebreak-evidence-transit`)
- * that snapshots are re-encrypted under before they are shared with the security account (snapshots
- * under the default `aws/ebs` key cannot be shared: "Share an Amazon EBS snapshot", Amazon EBS User
- * Guide).
+ * verify, evidence and artifacts (ec2-compromise), for revoking and verifying credentials
+ * (credential-compromise) and for restarting a trail's logging (cloudtrail-tamper); the evidence
+ * transit key (`alias/firebreak-evidence-transit`) that snapshots are re-encrypted under before they
+ * are shared with the security account (snapshots under the default `aws/ebs` key cannot be shared:
+ * "Share an Amazon EBS snapshot", Amazon EBS User Guide); and one forwarding rule per API-call catalog
+ * entry, which sends the matching CloudTrail-delivered events of this account's default bus to the
+ * security account's `firebreak` bus.
+ *
+ * IAM, STS (global endpoint) and console sign-in events are global service events: CloudTrail records
+ * them, and EventBridge delivers them, in us-east-1 only. The forwarding rules for `aws.iam` and
+ * `aws.signin` (root-activity) therefore only ever match in a member stack deployed in us-east-1; a
+ * deployment whose region is not us-east-1 must also run the forwarding rules there.
  */
 export class MemberAccountStack extends Stack {
   /** The responder role (`FirebreakResponder` by default). */
@@ -106,6 +162,12 @@ export class MemberAccountStack extends Stack {
   public readonly transitKey: kms.Key;
   /** The ARNs of the security account roles the responder role trusts, by step. */
   public readonly trustedRoleArns: Readonly<Partial<Record<StepName, string>>>;
+  /** The rules that forward API-call events to the security account's `firebreak` bus, by catalog entry ID. */
+  public readonly forwardingRules: ReadonlyMap<string, events.Rule>;
+  /** The role EventBridge uses to put forwarded events on the security account's bus. */
+  public readonly forwardingRole: iam.Role;
+  /** The dead-letter queue of the forwarding rules' targets. */
+  public readonly forwardingDeadLetterQueue: sqs.Queue;
 
   /**
    * @param scope - the app.
@@ -159,13 +221,71 @@ export class MemberAccountStack extends Stack {
 
     new JustifiedPolicy(this.responderRole, 'Policy', {
       roles: [this.responderRole],
-      statements: [...this.responderStatements(securityAccount), ...credentialStatements(config.responderRoleName)],
+      statements: [...this.responderStatements(securityAccount), ...credentialStatements(config.responderRoleName), ...cloudTrailStatements()],
     });
+
+    const forwarding = this.addForwardingRules(config, securityAccount);
+    this.forwardingRules = forwarding.rules;
+    this.forwardingRole = forwarding.role;
+    this.forwardingDeadLetterQueue = forwarding.deadLetterQueue;
 
     Tags.of(this.responderRole).add('firebreak:component', 'responder');
     Tags.of(this.transitKey).add('firebreak:component', 'evidence');
     new CfnOutput(this, 'ResponderRoleArn', { value: this.responderRole.roleArn });
     new CfnOutput(this, 'TransitKeyArn', { value: this.transitKey.keyArn });
+  }
+
+  /**
+   * One rule per forwarded catalog entry on this account's default bus, with the entry's own pattern
+   * (so failed calls, `errorCode` present, are not forwarded), targeting the security account's
+   * `firebreak` bus in the configured region (in single-account mode, this account's). EventBridge puts
+   * the events with a role that may only `events:PutEvents` on that bus and that only EventBridge, for
+   * this account's forwarding rules, can assume.
+   */
+  private addForwardingRules(
+    config: FirebreakConfig,
+    securityAccount: string,
+  ): { rules: Map<string, events.Rule>; role: iam.Role; deadLetterQueue: sqs.Queue } {
+    // The security stack's region (config.region), not this stack's: a member stack deployed in
+    // us-east-1 for the global service events forwards across regions.
+    const busArn = `arn:${Aws.PARTITION}:events:${config.region}:${securityAccount}:event-bus/${FIREBREAK_EVENT_BUS_NAME}`;
+    const bus = events.EventBus.fromEventBusArn(this, 'SecurityBus', busArn);
+    const role = new iam.Role(this, 'ForwardingRole', {
+      description: 'Firebreak: EventBridge forwards API-call events to the security account firebreak bus',
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/${FORWARDING_RULE_PREFIX}*` },
+      }),
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [busArn] }));
+    const deadLetterQueue = new sqs.Queue(this, 'ForwardingDlq', {
+      queueName: `${FORWARDING_RULE_PREFIX}dlq`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      deadLetterQueue,
+      `${NAG_PACK}-SQS3`,
+      'This queue is itself the dead-letter queue of the forwarding rules\' targets (events the security account bus refused or could not take).',
+    );
+    const rules = new Map<string, events.Rule>();
+    for (const entry of forwardedEntries()) {
+      const pattern = eventPatternFor(entry);
+      const { 'detail-type': detailType, ...rest } = pattern;
+      const rule = new events.Rule(this, `Forward${pascal(entry.id)}`, {
+        ruleName: `${FORWARDING_RULE_PREFIX}${entry.id}`,
+        description: `Forward to the security account: ${entry.description}`.slice(0, 512),
+        eventPattern: { ...(rest as events.EventPattern), detailType: detailType as string[] },
+        // The policy above is the role's only permission; the target must not add its own.
+        targets: [new targets.EventBus(bus, { role: role.withoutPolicyUpdates(), deadLetterQueue })],
+      });
+      Tags.of(rule).add('firebreak:component', 'routing');
+      Tags.of(rule).add('firebreak:catalog-entry', entry.id);
+      rules.set(entry.id, rule);
+    }
+    for (const c of [role, deadLetterQueue]) Tags.of(c).add('firebreak:component', 'routing');
+    return { rules, role, deadLetterQueue };
   }
 
   private responderStatements(securityAccount: string): JustifiedStatement[] {

@@ -41,6 +41,24 @@ export const LAMBDA_TASK_RETRY: sfn.RetryProps = {
   jitterStrategy: sfn.JitterType.FULL,
 };
 
+/**
+ * The error a verify step raises while the service it checks has not yet caught up with the change
+ * (IAM is eventually consistent: "Changes that I make are not always immediately visible", IAM User
+ * Guide; CloudTrail's trail status may lag a StartLogging call too).
+ */
+export const NOT_YET_CONSISTENT_ERROR = 'NotYetConsistent';
+
+/**
+ * The bounded wait for a verify step's service to become consistent, evaluated before the standard
+ * retrier: 2 s, 3 s, 4.5 s, 6.75 s, 10.1 s (about 26 s in all), then the error is caught as a failure.
+ */
+export const NOT_YET_CONSISTENT_RETRY: sfn.RetryProps = {
+  errors: [NOT_YET_CONSISTENT_ERROR],
+  interval: Duration.seconds(2),
+  maxAttempts: 5,
+  backoffRate: 1.5,
+};
+
 /** Options of one Lambda Task. */
 export interface StepOptions {
   /** The Task's Parameters; omitted means the whole state is the input. */
@@ -151,10 +169,12 @@ export class PlaybookStates {
    * `dryRun` → PlanDryRun → DryRunDone; `notify` → NotifyOnly → CloseNotified → Notified; `contain` →
    * the containment path; anything else → UnknownDecision → RecordFailure.
    * @param normalizeParameters - the Parameters of Normalize (its result replaces the state).
-   * @param contain - the first state of the containment path.
+   * @param contain - the first state of the containment path; omitted for a playbook that never
+   *   contains automatically (root-activity): DecideOutcome then has no `contain` choice, and a
+   *   `contain` decision goes to UnknownDecision like any other action the playbook does not handle.
    * @returns Normalize, the start state.
    */
-  public triage(normalizeParameters: Record<string, unknown>, contain: sfn.IChainable): sfn.IChainable {
+  public triage(normalizeParameters: Record<string, unknown>, contain?: sfn.IChainable): sfn.IChainable {
     const wholeState = PlaybookStates.WHOLE_STATE;
     const dryRun = this.step('PlanDryRun', '$.plan');
     dryRun.next(this.outcome('DryRunDone', 'DRY_RUN')).next(this.done);
@@ -170,13 +190,11 @@ export class PlaybookStates {
     unknownDecision.next(this.recordFailure);
 
     const decide = this.step('Decide', '$.decision');
-    decide.next(
-      new sfn.Choice(this.scope, 'DecideOutcome')
-        .when(sfn.Condition.stringEquals('$.decision.action', 'dryRun'), dryRun)
-        .when(sfn.Condition.stringEquals('$.decision.action', 'notify'), notifyOnly)
-        .when(sfn.Condition.stringEquals('$.decision.action', 'contain'), contain)
-        .otherwise(unknownDecision),
-    );
+    const decideOutcome = new sfn.Choice(this.scope, 'DecideOutcome')
+      .when(sfn.Condition.stringEquals('$.decision.action', 'dryRun'), dryRun)
+      .when(sfn.Condition.stringEquals('$.decision.action', 'notify'), notifyOnly);
+    if (contain) decideOutcome.when(sfn.Condition.stringEquals('$.decision.action', 'contain'), contain);
+    decide.next(decideOutcome.otherwise(unknownDecision));
 
     const alreadyHandled = this.outcome('AlreadyHandled', 'ALREADY_HANDLED');
     alreadyHandled.next(this.done);

@@ -15,16 +15,18 @@ import { catalogRules, EventPattern } from '../catalog/patterns';
 import { FirebreakConfig } from '../config/config';
 import { ConfigError } from '../errors';
 import { CaseLedger } from './case-ledger';
+import { CloudTrailTamperPlaybook } from './cloudtrail-tamper-playbook';
 import { CredentialCompromisePlaybook } from './credential-compromise-playbook';
 import { Ec2CompromisePlaybook } from './ec2-compromise-playbook';
 import { EvidenceVault } from './evidence-vault';
-import { EVIDENCE_TRANSIT_KEY_ALIAS, memberAccountsOf, securityAccountOf } from './accounts';
+import { EVIDENCE_TRANSIT_KEY_ALIAS, FIREBREAK_EVENT_BUS_NAME, memberAccountsOf, securityAccountOf } from './accounts';
 import { acknowledge, JustifiedStatement, NAG_PACK } from './nag';
 import { ResponderFunction } from './responder-function';
+import { RootActivityPlaybook } from './root-activity-playbook';
 import { STEP_ACCESS, STEP_NAMES, StepName } from './steps';
 
-/** Name of the custom event bus for CloudTrail forwarding, manual and game-day events. */
-export const FIREBREAK_EVENT_BUS_NAME = 'firebreak';
+// Name of the custom event bus for CloudTrail forwarding, manual and game-day events (accounts.ts).
+export { FIREBREAK_EVENT_BUS_NAME };
 /** Name of the notification topic. */
 export const NOTIFICATION_TOPIC_NAME = 'firebreak-notifications';
 
@@ -58,6 +60,11 @@ function toRulePattern(pattern: EventPattern): events.EventPattern {
   return { ...(rest as events.EventPattern), ...(detailType === undefined ? {} : { detailType: detailType as string[] }) };
 }
 
+/** The indefinite article of a playbook name ("an ec2-compromise", "a root-activity"). */
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? 'an' : 'a';
+}
+
 function pascal(id: string): string {
   return id.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
 }
@@ -65,9 +72,12 @@ function pascal(id: string): string {
 /**
  * The security (central) account's stack (DESIGN.md §1): KMS keys, the evidence vault, the case
  * ledger, the notification topic, the `firebreak` event bus, one Lambda per playbook step, the
- * `ec2-compromise` and `credential-compromise` playbooks, and one EventBridge rule per catalog entry
- * on the default bus (where
- * GuardDuty findings, the delegated administrator's included, arrive), each with a DLQ and an alarm.
+ * `ec2-compromise`, `credential-compromise`, `cloudtrail-tamper` and `root-activity` playbooks, and one
+ * EventBridge rule per catalog entry, each with a DLQ and an alarm. A rule listens on the bus its
+ * catalog entry names: GuardDuty findings (the delegated administrator's included) arrive on the
+ * default bus; CloudTrail-delivered API calls of the member accounts arrive on the `firebreak` bus,
+ * forwarded by each member stack's rules (MemberAccountStack), which the bus's resource policy admits
+ * from the configured member accounts only.
  */
 export class SecurityAccountStack extends Stack {
   /** The evidence vault. */
@@ -86,6 +96,10 @@ export class SecurityAccountStack extends Stack {
   public readonly ec2Compromise: Ec2CompromisePlaybook;
   /** The `credential-compromise` playbook. */
   public readonly credentialCompromise: CredentialCompromisePlaybook;
+  /** The `cloudtrail-tamper` playbook. */
+  public readonly cloudTrailTamper: CloudTrailTamperPlaybook;
+  /** The `root-activity` playbook. */
+  public readonly rootActivity: RootActivityPlaybook;
   /** The catalog rules, by catalog entry ID. */
   public readonly rules: ReadonlyMap<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>;
 
@@ -133,6 +147,7 @@ export class SecurityAccountStack extends Stack {
 
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: FIREBREAK_EVENT_BUS_NAME });
     Tags.of(this.bus).add('firebreak:component', 'routing');
+    this.admitMemberAccounts(config);
 
     const environment: Record<string, string> = {
       FIREBREAK_LEDGER_TABLE: this.ledger.table.tableName,
@@ -163,19 +178,45 @@ export class SecurityAccountStack extends Stack {
 
     this.ec2Compromise = new Ec2CompromisePlaybook(this, 'Ec2Compromise', { functions });
     this.credentialCompromise = new CredentialCompromisePlaybook(this, 'CredentialCompromise', { functions });
+    this.cloudTrailTamper = new CloudTrailTamperPlaybook(this, 'CloudTrailTamper', { functions });
+    this.rootActivity = new RootActivityPlaybook(this, 'RootActivity', { functions });
     const playbooks: Record<CatalogEntry['playbook'], sfn.IStateMachine> = {
       'ec2-compromise': this.ec2Compromise.stateMachine,
       'credential-compromise': this.credentialCompromise.stateMachine,
+      'cloudtrail-tamper': this.cloudTrailTamper.stateMachine,
+      'root-activity': this.rootActivity.stateMachine,
     };
     this.rules = this.addCatalogRules(playbooks, props);
     this.addPlaybookAlarms();
 
     new CfnOutput(this, 'Ec2CompromiseStateMachineArn', { value: this.ec2Compromise.stateMachine.stateMachineArn });
     new CfnOutput(this, 'CredentialCompromiseStateMachineArn', { value: this.credentialCompromise.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'CloudTrailTamperStateMachineArn', { value: this.cloudTrailTamper.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'RootActivityStateMachineArn', { value: this.rootActivity.stateMachine.stateMachineArn });
     new CfnOutput(this, 'EvidenceBucketName', { value: this.evidence.bucket.bucketName });
     new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
+  }
+
+  /**
+   * Lets the configured member accounts put events on the `firebreak` bus: their MemberAccountStack
+   * forwards CloudTrail-delivered API calls to it (a rule whose target is an event bus in another
+   * account: "Sending and receiving events between AWS accounts in Amazon EventBridge", EventBridge
+   * User Guide). In single-account mode the forwarding rule is in this very account, which needs no
+   * resource policy; with a security account and no member accounts listed, no account is admitted
+   * (an Allow for every account would make the bus writable by anyone).
+   */
+  private admitMemberAccounts(config: FirebreakConfig): void {
+    if (config.securityAccountId === undefined || config.memberAccountIds.length === 0) return;
+    this.bus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'MemberAccountsForwardEvents',
+        principals: config.memberAccountIds.map((a) => new iam.AccountPrincipal(a)),
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+      }),
+    );
   }
 
   /** Grants one step exactly what {@link STEP_ACCESS} says it needs. */
@@ -273,7 +314,7 @@ export class SecurityAccountStack extends Stack {
     props: SecurityAccountStackProps,
   ): Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }> {
     const rules = new Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>();
-    for (const { entry, ruleName, pattern } of catalogRules(CATALOG)) {
+    for (const { entry, ruleName, pattern, eventBus } of catalogRules(CATALOG)) {
       const stateMachine = playbooks[entry.playbook];
       if (!stateMachine) throw new ConfigError(`Catalog entry ${entry.id} names playbook ${entry.playbook}, which this stack does not build`);
       const id = pascal(entry.id);
@@ -291,6 +332,8 @@ export class SecurityAccountStack extends Stack {
       const rule = new events.Rule(this, `${id}Rule`, {
         ruleName,
         description: entry.description,
+        // `default`: the account's default bus (EventBusName omitted); `firebreak`: the custom bus.
+        eventBus: eventBus === 'firebreak' ? this.bus : undefined,
         eventPattern: toRulePattern(pattern),
         targets: [
           new targets.SfnStateMachine(stateMachine, {
@@ -301,7 +344,7 @@ export class SecurityAccountStack extends Stack {
         ],
       });
       const alarm = new cloudwatch.Alarm(this, `${id}DlqAlarm`, {
-        alarmDescription: `Firebreak: a ${entry.id} finding could not start the ${entry.playbook} playbook; see queue ${ruleName}-dlq`,
+        alarmDescription: `Firebreak: a ${entry.id} ${entry.kind === 'api-call' ? 'event' : 'finding'} could not start the ${entry.playbook} playbook; see queue ${ruleName}-dlq`,
         metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -323,10 +366,12 @@ export class SecurityAccountStack extends Stack {
     const playbooks: { id: string; name: string; timeout: string; stateMachine: sfn.StateMachine }[] = [
       { id: 'Ec2Compromise', name: 'ec2-compromise', timeout: '6 h', stateMachine: this.ec2Compromise.stateMachine },
       { id: 'CredentialCompromise', name: 'credential-compromise', timeout: '1 h', stateMachine: this.credentialCompromise.stateMachine },
+      { id: 'CloudTrailTamper', name: 'cloudtrail-tamper', timeout: '1 h', stateMachine: this.cloudTrailTamper.stateMachine },
+      { id: 'RootActivity', name: 'root-activity', timeout: '15 min', stateMachine: this.rootActivity.stateMachine },
     ];
     const alarms = playbooks.flatMap(({ id, name, timeout, stateMachine: sm }) => [
       new cloudwatch.Alarm(this, `${id}FailedAlarm`, {
-        alarmDescription: `Firebreak: an ${name} execution failed; see its case timeline`,
+        alarmDescription: `Firebreak: ${article(name)} ${name} execution failed; see its case timeline`,
         metric: sm.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -334,7 +379,7 @@ export class SecurityAccountStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, `${id}TimedOutAlarm`, {
-        alarmDescription: `Firebreak: an ${name} execution hit its ${timeout} timeout without recording an outcome`,
+        alarmDescription: `Firebreak: ${article(name)} ${name} execution hit its ${timeout} timeout without recording an outcome`,
         metric: sm.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

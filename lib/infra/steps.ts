@@ -1,9 +1,9 @@
 /**
  * The Lambda steps of the playbooks and what each one may touch (docs/ARCHITECTURE.md, "Lambda steps
- * of ec2-compromise" and "The credential-compromise playbook"). The stacks derive every step's
- * permissions, and the member account's trust policy, from this one table. normalize-finding,
- * claim-case, decide-response, plan-containment, notify, close-case and record-failure are shared by
- * both playbooks (one function each).
+ * of ec2-compromise", "The credential-compromise playbook", "The cloudtrail-tamper playbook" and "The
+ * root-activity playbook"). The stacks derive every step's permissions, and the member account's trust
+ * policy, from this one table. normalize-finding, claim-case, decide-response, plan-containment,
+ * notify, close-case and record-failure are shared by every playbook (one function each).
  */
 
 /** Every step, by its folder name under `lambdas/`. */
@@ -27,6 +27,10 @@ export const STEP_NAMES = [
   // credential-compromise
   'revoke-credentials',
   'verify-revocation',
+  // cloudtrail-tamper
+  'restore-logging',
+  'revoke-actor',
+  'verify-tamper-response',
 ] as const;
 
 /** A step's folder name under `lambdas/`, also its `FIREBREAK_STEP` value. */
@@ -85,6 +89,9 @@ export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   'record-failure': { ...none, ledger: true, notifications: true },
   'revoke-credentials': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
   'verify-revocation': { ...none, actsInMember: true, ledger: true },
+  'restore-logging': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
+  'revoke-actor': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
+  'verify-tamper-response': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
 };
 
 /** The steps that assume the responder role in member accounts, in table order. */

@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -28,6 +29,7 @@ export interface HarnessClients {
   readonly events: EventBridgeClient;
   readonly autoScaling: AutoScalingClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly cloudtrail: CloudTrailClient;
 }
 
 /**
@@ -59,5 +61,6 @@ export function harnessClients(endpoint: string, accountId: string): HarnessClie
     events: withAccount(new EventBridgeClient(cfg)),
     autoScaling: withAccount(new AutoScalingClient(cfg)),
     elbv2: withAccount(new ElasticLoadBalancingV2Client(cfg)),
+    cloudtrail: withAccount(new CloudTrailClient(cfg)),
   };
 }

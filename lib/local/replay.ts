@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { InvalidInput } from '../errors';
 import { GuardDutyEvent, GuardDutyEventSchema } from '../incident/schema';
 import { isSampleFinding, parseOrThrow } from '../incident/normalize';
@@ -11,6 +12,9 @@ import type { ExecuteOptions, LocalExecutionResult } from './runner';
 import type { LocalSession } from './session';
 import { buildTwinWorld, remapEvent, TwinExtras, TwinWorld } from './twin';
 import { buildCredentialTwin, CredentialTwin } from './credential-twin';
+import { ApiCallTwin, buildApiCallTwin } from './api-call-twin';
+import { ApiCallEventSchema } from '../incident/schema';
+import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { Check as CheckType, verifyRevocationState } from './checks';
 import { GetRolePolicyCommand, ListAccessKeysCommand, ListRolePoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
 
@@ -58,10 +62,26 @@ export function readEventFile(file: string): EventEnvelope {
  * @throws {InvalidInput} naming the first bad field.
  */
 export function validateEvent(json: unknown, what = 'event'): EventEnvelope {
+  const bytes = Buffer.byteLength(JSON.stringify(json) ?? '', 'utf8');
+  if (bytes > MAX_EVENT_BYTES) throw new InvalidInput(`${what} is ${bytes} bytes; EventBridge events are at most ${MAX_EVENT_BYTES} bytes (256 KB)`);
   const envelope = parseOrThrow(EventEnvelopeSchema, json, what);
-  if (envelope.source === 'aws.guardduty') parseOrThrow(GuardDutyEventSchema, json, `GuardDuty finding in ${what}`);
+  if (envelope.source === 'aws.guardduty' && envelope['detail-type'] === 'GuardDuty Finding') {
+    const gd = parseOrThrow(GuardDutyEventSchema, json, `GuardDuty finding in ${what}`);
+    const r = gd.detail.resource;
+    if (r.resourceType === 'Instance' && !r.instanceDetails) throw new InvalidInput(`Invalid GuardDuty finding in ${what}: detail.resource.instanceDetails is required for an Instance finding`);
+    if (r.resourceType === 'Instance' && r.instanceDetails && r.instanceDetails.networkInterfaces.length === 0 && !isSampleFinding(gd)) {
+      throw new InvalidInput(`Invalid GuardDuty finding in ${what}: detail.resource.instanceDetails.networkInterfaces is empty (an instance in a VPC has at least one)`);
+    }
+    if (r.resourceType === 'AccessKey' && !r.accessKeyDetails) throw new InvalidInput(`Invalid GuardDuty finding in ${what}: detail.resource.accessKeyDetails is required for an AccessKey finding`);
+  }
+  if (API_CALL_DETAIL_TYPES.includes(envelope['detail-type'])) parseOrThrow(ApiCallEventSchema, json, `CloudTrail event in ${what}`);
   return envelope;
 }
+
+const API_CALL_DETAIL_TYPES = ['AWS API Call via CloudTrail', 'AWS Console Sign In via CloudTrail'];
+
+/** EventBridge's maximum event size ("Amazon EventBridge quotas": 256 KB). */
+export const MAX_EVENT_BYTES = 256 * 1024;
 
 /** Options of {@link replayEvent}. */
 export interface ReplayOptions {
@@ -112,15 +132,30 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     // Sample findings carry placeholder IDs (i-99999999): there is nothing real to twin, and they must stay placeholders.
     twin = await buildTwinWorld(gd, session.env.member, options.extras);
   }
+  const apiCall = API_CALL_DETAIL_TYPES.includes(event['detail-type']) ? ApiCallEventSchema.parse(event) : undefined;
   let credentialTwin = options.credentialTwin;
   if (!credentialTwin && gd && gd.detail.resource.accessKeyDetails && !sample) {
     credentialTwin = await buildCredentialTwin(gd, session.env.member);
   }
-  const idMap = { ...(twin?.idMap ?? {}), ...(credentialTwin?.idMap ?? {}) };
+  if (!credentialTwin && apiCall) credentialTwin = await buildApiCallTwin(apiCall, session.env.member);
+  const idMap: Record<string, string> = { ...(twin?.idMap ?? {}), ...(credentialTwin?.idMap ?? {}) };
+  // The twin lives in the emulator's member account and region: a recorded finding from any other
+  // account or region is remapped onto them like every other ID.
+  if (gd && !sample) {
+    if (gd.detail.accountId !== session.env.memberAccount) idMap[gd.detail.accountId] = session.env.memberAccount;
+    if (gd.detail.region !== session.env.region) idMap[gd.detail.region] = session.env.region;
+  }
+  if (apiCall) {
+    const account = apiCall.detail.recipientAccountId ?? apiCall.account;
+    if (account !== session.env.memberAccount) idMap[account] = session.env.memberAccount;
+    if (apiCall.detail.awsRegion !== session.env.region) idMap[apiCall.detail.awsRegion] = session.env.region;
+  }
   const injected = Object.keys(idMap).length ? remapEvent(event, idMap) : event;
   const before = options.countBefore ? await countCreatedResources(session.env) : undefined;
   const principalBefore = credentialTwin ? await principalState(session, credentialTwin) : undefined;
-  const routing = await session.router.route(injected);
+  // GuardDuty findings arrive on the default bus; CloudTrail-delivered calls are forwarded by the
+  // member stack to the security account's firebreak bus.
+  const routing = await session.router.route(injected, apiCall ? 'firebreak' : 'default');
   const executions: LocalExecutionResult[] = [];
   for (const id of routing.stateMachines) executions.push(await session.runner.execute(id, injected, options.execute));
 
@@ -132,7 +167,20 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     if (twin) checks.push(...(await verifyUntouched(session.env, twin)));
   }
   for (const x of executions) {
-    if (x.playbook === 'credential-compromise' && credentialTwin) {
+    if (x.playbook === 'root-activity' || (x.playbook === 'cloudtrail-tamper' && x.outcome !== 'CONTAINED')) {
+      const member = x.calls.filter((c) => c.mutating && c.account === session.env.memberAccount);
+      checks.push({ name: 'no-member-mutations', passed: member.length === 0, details: `${member.length} mutating call(s) in the member account${member.length ? `: ${member.map((c) => c.operation).join(', ')}` : ''}` });
+    }
+    if (x.playbook === 'cloudtrail-tamper' && x.outcome === 'CONTAINED' && credentialTwin) {
+      checks.push(...(await verifyRevocationState(session.env, credentialTwin, started)));
+      const trail = (credentialTwin as ApiCallTwin).trailName;
+      if (trail && apiCall?.detail.eventName === 'StopLogging') {
+        const status = await session.env.member.cloudtrail.send(new GetTrailStatusCommand({ Name: trail }));
+        checks.push({ name: 'trail-logging-again', passed: status.IsLogging === true, details: `${trail}: IsLogging=${status.IsLogging}` });
+      }
+      continue;
+    }
+    if ((x.playbook === 'credential-compromise' || x.playbook === 'cloudtrail-tamper') && credentialTwin) {
       checks.push(...(await credentialChecks(session, x, credentialTwin, principalBefore!, started)));
       continue;
     }
@@ -155,6 +203,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     } else if (x.outcome === 'RESOURCE_GONE' && x.caseId) {
       const record = (await session.env.security.ddb.send(new GetCommand({ TableName: session.env.ledgerTable, Key: { pk: `CASE#${x.caseId}`, sk: 'CASE' } }))).Item;
       checks.push({ name: 'case-status-resource-gone', passed: record?.status === 'RESOURCE_GONE', details: `status=${record?.status}` });
+      if (twin) checks.push(await instanceReallyGone(session, twin.instanceId));
     }
   }
 
@@ -187,6 +236,13 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     },
   };
   return { report, twin, credentialTwin, injected, executions };
+}
+
+/** Reads the instance back: ResourceGone is only right when it is terminated or unknown. */
+async function instanceReallyGone(session: LocalSession, instanceId: string): Promise<CheckType> {
+  const out = await session.env.member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })).catch(() => undefined);
+  const state = out?.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+  return { name: 'instance-really-gone', passed: !state || state === 'terminated' || state === 'shutting-down', details: `state=${state ?? 'not found'}` };
 }
 
 /** The calls after which a leaked credential is unusable. */

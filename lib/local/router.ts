@@ -1,4 +1,5 @@
-import { PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateEventBusCommand, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { hasAwsCode } from '../runtime/aws-errors';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import type { HarnessClients } from './harness-clients';
@@ -26,6 +27,11 @@ export class EmulatorRouter {
   private install(): Promise<Map<string, { rule: LocalRule; queueUrl: string }>> {
     this.installed ??= (async () => {
       const out = new Map<string, { rule: LocalRule; queueUrl: string }>();
+      for (const bus of new Set(this.rules.map((r) => r.eventBusName).filter((b) => b !== 'default'))) {
+        await this.security.events.send(new CreateEventBusCommand({ Name: bus })).catch((err) => {
+          if (!hasAwsCode(err, 'ResourceAlreadyExistsException')) throw err;
+        });
+      }
       for (const rule of this.rules) {
         const suffix = createHash('sha256').update(rule.name).digest('hex').slice(0, 10);
         const queue = await this.security.sqs.send(new CreateQueueCommand({ QueueName: `firebreak-route-${suffix}` }));

@@ -2,7 +2,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, DeleteAccessKeyCommand, ListAccessKeysCommand, PutUserPolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import {
-  CreateBucketCommand, PutBucketEncryptionCommand, PutBucketVersioningCommand, PutObjectLockConfigurationCommand, PutPublicAccessBlockCommand,
+  CreateBucketCommand, GetObjectLockConfigurationCommand, PutBucketEncryptionCommand, PutBucketVersioningCommand, PutObjectLockConfigurationCommand, PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -90,7 +90,10 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
 
   await ignore(['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'], security.s3.send(new CreateBucketCommand({ Bucket: evidenceBucket, ObjectLockEnabledForBucket: true })));
   await security.s3.send(new PutBucketVersioningCommand({ Bucket: evidenceBucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  await security.s3.send(new PutObjectLockConfigurationCommand({
+  // Object Lock configuration can only be set on an empty bucket (the emulator, like S3, refuses once
+  // it holds evidence): against an emulator that already holds a previous run's state, leave it.
+  const lock = await security.s3.send(new GetObjectLockConfigurationCommand({ Bucket: evidenceBucket })).catch(() => undefined);
+  if (!lock?.ObjectLockConfiguration?.Rule?.DefaultRetention) await security.s3.send(new PutObjectLockConfigurationCommand({
     Bucket: evidenceBucket,
     ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: options.retentionDays ?? 1 } } },
   }));

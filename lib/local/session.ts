@@ -1,3 +1,4 @@
+import { InvalidInput } from '../errors';
 import { startEmulator, Emulator } from './emulator';
 import { seedLocalAccounts, LocalEnvironment } from './seed';
 import { LocalRunner, LocalRunnerOptions } from './runner';
@@ -27,10 +28,11 @@ export interface LocalSessionOptions extends Omit<LocalRunnerOptions, 'template'
  * @throws {EmulatorUnavailable} when the emulator cannot be installed or started.
  */
 export async function openLocalSession(options: LocalSessionOptions = {}): Promise<LocalSession> {
+  if (options.endpoint) await assertEmulatorAnswers(options.endpoint);
   let emulator: Emulator | undefined;
   const endpoint = options.endpoint ?? (emulator = await startEmulator({ log: options.log })).endpoint;
   try {
-    options.log?.(`emulator at ${endpoint}`);
+    if (options.endpoint) options.log?.(`using the emulator at ${endpoint}`);
     const env = await seedLocalAccounts(endpoint);
     const runner = LocalRunner.create(env, { ...options, template: loadSecurityTemplate() });
     const router = new EmulatorRouter(env.security, runner.rules);
@@ -39,4 +41,25 @@ export async function openLocalSession(options: LocalSessionOptions = {}): Promi
     await emulator?.stop();
     throw err;
   }
+}
+
+/**
+ * Checks that an emulator answers at a URL given by the user (`--endpoint`), before any AWS call.
+ * @throws {InvalidInput} when the URL is malformed, nothing answers, or what answers is not moto.
+ */
+export async function assertEmulatorAnswers(endpoint: string): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new InvalidInput(`--endpoint ${endpoint} is not a URL (expected e.g. http://127.0.0.1:5000)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidInput(`--endpoint ${endpoint} must be an http(s) URL`);
+  let res: Response;
+  try {
+    res = await fetch(new URL('/moto-api/data.json', url), { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    throw new InvalidInput(`no emulator answers at ${endpoint} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); start one with: .firebreak/venv/bin/python emulator/server.py --port PORT`, { cause: err });
+  }
+  if (!res.ok) throw new InvalidInput(`${endpoint} answered HTTP ${res.status} to /moto-api/data.json: it is not the Firebreak emulator (moto)`);
 }

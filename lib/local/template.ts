@@ -125,14 +125,26 @@ export function templateRules(template: CfnTemplate): LocalRule[] {
     const targetStateMachines = targets
       .map((t) => (t.Arn as { Ref?: string } | undefined)?.Ref)
       .filter((id): id is string => !!id && template.Resources[id]?.Type === 'AWS::StepFunctions::StateMachine');
-    const bus = p.EventBusName;
+    const bus = busName(template, p.EventBusName);
     rules.push({
       logicalId,
       name: typeof p.Name === 'string' ? p.Name : logicalId,
-      eventBusName: typeof bus === 'string' ? bus : 'default',
+      eventBusName: bus,
       pattern: p.EventPattern as Record<string, unknown>,
       targetStateMachines,
     });
   }
   return rules;
+}
+
+/** The name of the bus a rule's `EventBusName` designates: a literal, a `Ref` to a bus of the template, or the default bus. */
+function busName(template: CfnTemplate, value: unknown): string {
+  if (typeof value === 'string') return value.split('/').pop() ?? value;
+  const ref = (value as { Ref?: string } | undefined)?.Ref ?? (value as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0];
+  if (ref) {
+    const res = template.Resources[ref];
+    if (res?.Type === 'AWS::Events::EventBus' && typeof res.Properties?.Name === 'string') return res.Properties.Name;
+    throw new Error(`Rule bus ${JSON.stringify(value)} is not a named event bus of the template`);
+  }
+  return 'default';
 }

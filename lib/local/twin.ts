@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { hasAwsCode } from '../runtime/aws-errors';
 import type { GuardDutyEvent } from '../incident/schema';
 import type { HarnessClients } from './harness-clients';
+import { LOCAL_REGION } from './accounts';
 
 /** Extra resources a drill can ask the twin world to have around the instance. */
 export interface TwinExtras {
@@ -51,7 +52,8 @@ export async function buildTwinWorld(event: GuardDutyEvent, member: HarnessClien
   if (enis.length === 0) throw new Error('the event has no network interfaces to twin');
   const idMap: Record<string, string> = {};
   const ipv6 = enis.some((e) => e.ipv6Addresses.length > 0);
-  const az = details.availabilityZone ?? 'us-east-1a';
+  // The twin lives in the emulator's region: keep the event's zone only when it is in that region.
+  const az = details.availabilityZone?.startsWith(LOCAL_REGION) ? details.availabilityZone : `${LOCAL_REGION}a`;
 
   const vpc = (await member.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16', AmazonProvidedIpv6CidrBlock: ipv6 }))).Vpc!;
   const vpcId = vpc.VpcId!;

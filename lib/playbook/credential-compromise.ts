@@ -54,7 +54,7 @@ export interface RevocationResult {
 
 async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMode): Promise<RevocationResult> {
   const r = credential(state);
-  const { iam } = deps.clients.member(state.incident.account);
+  const { iam } = deps.clients.member(state.incident.account, state.incident.region);
   if (r.userType === 'IAMUser') {
     const out = await ensureUserKeyRevoked(
       { userName: r.userName!, accessKeyId: r.accessKeyId, removeLoginProfile: deps.config.removeLoginProfile, mode },
@@ -108,7 +108,7 @@ export async function planRevocation(state: PlaybookState, deps: StepDeps): Prom
  */
 export async function verifyRevocation(state: PlaybookState & { revocation?: RevocationResult }, deps: StepDeps) {
   const r = credential(state);
-  const { iam } = deps.clients.member(state.incident.account);
+  const { iam } = deps.clients.member(state.incident.account, state.incident.region);
   return runStep('VerifyRevocation', target(state, deps), async () => {
     const rev = state.revocation;
     if (rev?.protectedReason) return { verified: false, skipped: rev.protectedReason };

@@ -14,6 +14,7 @@ import type { Incident } from '../incident/incident';
 import type { CaseStatus } from '../ledger/ledger';
 import { StepDeps } from './deps';
 import { planRevocation, REVOCABLE_USER_TYPES } from './credential-compromise';
+import { planTamperResponse } from './cloudtrail-tamper';
 import { protectedRoleReason } from '../iam/revoke';
 import { runStep, StepRecordTarget } from './run-step';
 import { CheckSnapshotsInputSchema, CloseInputSchema, FailureInputSchema, NotifyInputSchema, PlaybookState, PreClaimState } from './state';
@@ -69,6 +70,12 @@ export interface Decision {
 export async function decideResponse(state: PlaybookState): Promise<Decision> {
   const i = state.incident;
   if (i.dryRun) return { action: 'dryRun', reason: i.sample ? 'sample finding (CreateSampleFindings): dry run' : 'dry run requested', entryId: i.catalogEntryId };
+  if (i.playbook === 'root-activity') {
+    return { action: 'notify', reason: 'root activity: nothing can be revoked automatically; notify-only case, see runbooks/root-activity/runbook.md', entryId: i.catalogEntryId };
+  }
+  if (i.resource.type === 'ApiCall' && i.resource.errorCode) {
+    return { action: 'notify', reason: `the call failed (${i.resource.errorCode}): it changed nothing, so nothing is contained`, entryId: i.catalogEntryId };
+  }
   if (i.resource.type === 'AccessKey' && !REVOCABLE_USER_TYPES.includes(i.resource.userType)) {
     return { action: 'notify', reason: `${i.resource.userType} credentials cannot be revoked automatically: notify-only case, see runbooks/credential-compromise/runbook.md`, entryId: i.catalogEntryId };
   }
@@ -85,7 +92,9 @@ export async function decideResponse(state: PlaybookState): Promise<Decision> {
 /** PlanDryRun: what containment would do, from Describe calls only (zero mutating calls). */
 export async function planContainment(state: PlaybookState, deps: StepDeps): Promise<{ sample: boolean; actions: PlannedAction[]; affected?: string }> {
   if (state.incident.playbook === 'credential-compromise') return planRevocation(state, deps);
-  const member = deps.clients.member(state.incident.account);
+  if (state.incident.playbook === 'cloudtrail-tamper') return planTamperResponse(state, deps);
+  if (state.incident.playbook === 'root-activity') return { sample: false, actions: [] };
+  const member = deps.clients.member(state.incident.account, state.incident.region);
   const instanceId = state.incident.resource.id;
   const actions: PlannedAction[] = [];
   if (state.incident.sample) {
@@ -111,7 +120,7 @@ export async function planContainment(state: PlaybookState, deps: StepDeps): Pro
 
 /** Preserve: termination protection, shutdown=stop, volumes kept, ASG detach, target groups. */
 export async function preserveInstance(state: PlaybookState, deps: StepDeps) {
-  const member = deps.clients.member(state.incident.account);
+  const member = deps.clients.member(state.incident.account, state.incident.region);
   return runStep('Preserve', target(state, deps), () =>
     ensureInstancePreserved(
       { instanceId: state.incident.resource.id, mode: 'apply' },
@@ -122,7 +131,7 @@ export async function preserveInstance(state: PlaybookState, deps: StepDeps) {
 
 /** Isolate: every ENI through the untrack group to the isolation group; EIPs, profile, tags. */
 export async function isolateInstance(state: PlaybookState, deps: StepDeps) {
-  const member = deps.clients.member(state.incident.account);
+  const member = deps.clients.member(state.incident.account, state.incident.region);
   return runStep('Isolate', target(state, deps), () =>
     ensureInstanceIsolated(
       { instanceId: state.incident.resource.id, caseId: state.case.caseId, mode: 'apply' },
@@ -133,13 +142,13 @@ export async function isolateInstance(state: PlaybookState, deps: StepDeps) {
 
 /** VerifyIsolation: read back; fails loudly with VerificationFailed. */
 export async function verifyIsolation(state: PlaybookState, deps: StepDeps) {
-  const member = deps.clients.member(state.incident.account);
+  const member = deps.clients.member(state.incident.account, state.incident.region);
   return runStep('VerifyIsolation', target(state, deps), () => verifyInstanceIsolated({ instanceId: state.incident.resource.id }, { ec2: member.ec2 }));
 }
 
 /** SnapshotVolumes: CreateSnapshots of every volume (reused by case tag on re-run). @returns the batch. */
 export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
-  const member = deps.clients.member(state.incident.account);
+  const member = deps.clients.member(state.incident.account, state.incident.region);
   const out = await runStep('SnapshotVolumes', target(state, deps), () =>
     ensureVolumeSnapshots(
       { instanceId: state.incident.resource.id, labels: labelsOf(state), ownerAccount: member.accountId, deadlineSeconds: deps.config.evidenceDeadlineSeconds, now: deps.now(), mode: 'apply' },
@@ -151,7 +160,7 @@ export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Pro
 
 /** One poll of a Wait-loop (CheckSnapshots, CheckMemberCopies, CheckSecurityCopies). */
 export async function checkSnapshots(input: z.infer<typeof CheckSnapshotsInputSchema>, deps: StepDeps) {
-  const ec2 = input.owner === 'security' ? deps.clients.security().ec2 : deps.clients.member(input.incident.account).ec2;
+  const ec2 = input.owner === 'security' ? deps.clients.security().ec2 : deps.clients.member(input.incident.account, input.incident.region).ec2;
   // Polls are not put on the timeline one by one: the loop's result is, by the step after it.
   return checkSnapshotBatch({ batch: input.batch, now: deps.now() }, { ec2 });
 }
@@ -163,7 +172,7 @@ function requireBatch(batch: SnapshotBatch | undefined, name: string): SnapshotB
 
 /** CopySnapshots: re-encrypt each member snapshot under the member's transit key (shareable). */
 export async function copySnapshots(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
-  const member = deps.clients.member(state.incident.account);
+  const member = deps.clients.member(state.incident.account, state.incident.region);
   const source = requireBatch(state.snapshots, 'snapshots');
   const i = state.incident;
   const out = await runStep('CopySnapshots', target(state, deps), () =>
@@ -181,7 +190,7 @@ export async function copySnapshots(state: PlaybookState, deps: StepDeps): Promi
 
 /** ShareAndCopySnapshots: share the transit copies with the security account, copy them there under its key. */
 export async function shareSnapshots(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
-  const member = deps.clients.member(state.incident.account);
+  const member = deps.clients.member(state.incident.account, state.incident.region);
   const security = deps.clients.security();
   const transit = requireBatch(state.memberCopies, 'memberCopies');
   const out = await runStep('ShareAndCopySnapshots', target(state, deps), async () => {
@@ -200,7 +209,7 @@ export async function shareSnapshots(state: PlaybookState, deps: StepDeps): Prom
 
 /** CollectArtifacts: finding, instance metadata, ENIs, original SGs, console output, prior state → evidence bucket. */
 export async function collectArtifacts(state: PlaybookState, deps: StepDeps): Promise<{ artifacts: StoredArtifact[] }> {
-  const member = deps.clients.member(state.incident.account);
+  const member = deps.clients.member(state.incident.account, state.incident.region);
   const { s3 } = deps.clients.security();
   const i = state.incident;
   return runStep('CollectArtifacts', target(state, deps), async () => {

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
@@ -38,6 +39,7 @@ export interface MemberClients {
   readonly elbv2: ElasticLoadBalancingV2Client;
   /** IAM (a global service; requests go to its global endpoint, or to the emulator). */
   readonly iam: IAMClient;
+  readonly cloudtrail: CloudTrailClient;
 }
 
 /** Clients that act in the security account. */
@@ -87,9 +89,11 @@ export class ClientFactory {
    * Clients acting in a member account through `arn:aws:iam::<accountId>:role/<responderRoleName>`.
    * The role is assumed lazily, on the first call, with STS AssumeRole.
    * @param accountId - 12-digit member account ID.
+   * @param region - the region of the resource (a finding's `detail.region`). @default the factory's region
    */
-  member(accountId: string): MemberClients {
-    let clients = this.members.get(accountId);
+  member(accountId: string, region: string = this.options.region): MemberClients {
+    const cacheKey = `${accountId}/${region}`;
+    let clients = this.members.get(cacheKey);
     if (!clients) {
       const credentials =
         accountId === this.options.securityAccountId
@@ -103,15 +107,16 @@ export class ClientFactory {
               masterCredentials: this.options.credentials,
               clientConfig: { region: this.options.region, endpoint: this.options.endpoint },
             });
-      const cfg = this.baseConfig(credentials);
+      const cfg = { ...this.baseConfig(credentials), region };
       clients = {
         accountId,
         ec2: this.instrument(new EC2Client(cfg), 'EC2', accountId),
         autoScaling: this.instrument(new AutoScalingClient(cfg), 'AutoScaling', accountId),
         elbv2: this.instrument(new ElasticLoadBalancingV2Client(cfg), 'ElasticLoadBalancingV2', accountId),
         iam: this.instrument(new IAMClient(cfg), 'IAM', accountId),
+        cloudtrail: this.instrument(new CloudTrailClient(cfg), 'CloudTrail', accountId),
       };
-      this.members.set(accountId, clients);
+      this.members.set(cacheKey, clients);
     }
     return clients;
   }
@@ -154,11 +159,11 @@ export function instrumentClient(client: AnyClient, service: string, accountId: 
           const replaced = await i.after?.(call, result.output);
           if (replaced) result.output = replaced;
         }
-        emitApiCall({ operation, mutating: isMutatingOperation(operation), startedAt, endedAt: Date.now(), context: ctx });
+        emitApiCall({ operation, mutating: isMutatingOperation(operation), startedAt, endedAt: Date.now(), context: ctx, account: accountId });
         return result;
       } catch (err) {
         const name = err instanceof Error ? err.name : 'Error';
-        emitApiCall({ operation, mutating: isMutatingOperation(operation), startedAt, endedAt: Date.now(), error: name, context: ctx });
+        emitApiCall({ operation, mutating: isMutatingOperation(operation), startedAt, endedAt: Date.now(), error: name, context: ctx, account: accountId });
         throw mapAwsError(err, operation);
       }
     };

@@ -16,6 +16,8 @@ export interface ApiCallRecord {
   readonly endedAt: number;
   /** Error name when the call failed. */
   readonly error?: string;
+  /** The account the call acted in. */
+  readonly account?: string;
   /** Attribution from the enclosing {@link withCallContext} scopes. */
   readonly context: Readonly<CallContext>;
 }

@@ -1,5 +1,8 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { Template } from 'aws-cdk-lib/assertions';
+import { CATALOG } from '../../lib/catalog/catalog';
+import { eventPatternFor } from '../../lib/catalog/patterns';
+import { forwardedEntries } from '../../lib/infra/member-account-stack';
 import { MEMBER_ACTING_STEPS, STEP_NAMES, stepRoleName } from '../../lib/infra/steps';
 import { buildTestApp, flat, list, roleStatements, Statement, templateOf } from './support';
 
@@ -54,6 +57,7 @@ describe('MemberAccountStack', () => {
       expect(MEMBER_ACTING_STEPS).toEqual([
         'plan-containment', 'preserve-instance', 'isolate-instance', 'verify-isolation', 'snapshot-volumes',
         'check-snapshots', 'copy-snapshots', 'share-snapshots', 'collect-artifacts', 'revoke-credentials', 'verify-revocation',
+        'restore-logging', 'revoke-actor', 'verify-tamper-response',
       ]);
     });
 
@@ -118,6 +122,9 @@ describe('MemberAccountStack', () => {
           'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:GetUser', 'iam:GetUserPolicy', 'iam:PutUserPolicy',
           'iam:ListUserPolicies', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile', 'iam:DeleteLoginProfile',
           'iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies',
+          // cloudtrail-tamper
+          'cloudtrail:GetTrailStatus', 'cloudtrail:GetTrail', 'cloudtrail:GetEventSelectors', 'cloudtrail:StartLogging',
+          'cloudtrail:DescribeTrails',
         ].sort(),
       );
     });
@@ -140,6 +147,41 @@ describe('MemberAccountStack', () => {
         ['aws-service-role/*', 'FirebreakResponder', 'firebreak-*', 'FirebreakReleaser*', 'FirebreakSecurity-*', 'FirebreakMember-*'].map((r) => `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/${r}`).sort(),
       );
       expect(denies[0].Condition).toBeUndefined();
+    });
+
+    it('scopes the CloudTrail actions to the trails of this account, DescribeTrails aside', () => {
+      // Policy minimization may merge DescribeTrails into the other Describe "*" statement: compare per action.
+      const resourcesOf = new Map<string, string[]>();
+      for (const st of statements.filter((x) => x.Effect === 'Allow')) {
+        for (const action of list(st.Action).filter((a) => a.startsWith('cloudtrail:'))) {
+          expect([action, st.Condition]).toEqual([action, undefined]);
+          resourcesOf.set(action, [...(resourcesOf.get(action) ?? []), ...list(st.Resource).map(flat)]);
+        }
+      }
+      const trails = ['arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:trail/*'];
+      expect(Object.fromEntries(resourcesOf)).toEqual({
+        'cloudtrail:GetTrailStatus': trails,
+        'cloudtrail:GetTrail': trails,
+        'cloudtrail:GetEventSelectors': trails,
+        'cloudtrail:StartLogging': trails,
+        'cloudtrail:DescribeTrails': ['*'],
+      });
+    });
+
+    it('stays well under IAM\'s 10,240-character limit for a role\'s inline policies, in the longest partition and region', () => {
+      // IAM does not count white space ("IAM and AWS STS quotas", IAM User Guide); measure the policy as
+      // IAM stores it, with intrinsics resolved to long values.
+      const long = (v: unknown): unknown =>
+        JSON.parse(
+          JSON.stringify(concrete(v))
+            .replace(/arn:aws:/g, 'arn:aws-us-gov:')
+            .replace(/us-east-1/g, 'ap-southeast-2'),
+        );
+      const inline = Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => list(p.Properties.Roles).some((r: unknown) => (r as { Ref?: string }).Ref === responderId))
+        .map((p) => JSON.stringify(long(p.Properties.PolicyDocument)).length);
+      const total = inline.reduce((a, b) => a + b, 0);
+      expect(total).toBeLessThan(10_240 * 0.7);
     });
 
     it('scopes Resource "*" to read-only Describe actions', () => {
@@ -235,11 +277,120 @@ describe('MemberAccountStack', () => {
         });
       });
 
+      describe('trail logging', () => {
+        const trail = (account: string, region = 'us-east-1', name = 'org-audit') => `arn:aws:cloudtrail:${region}:${account}:trail/${name}`;
+
+        it('may restart logging and read a trail of its own account, in any region', async () => {
+          expect(await decide('cloudtrail:StartLogging', trail(MEMBER))).toBe('Allowed');
+          expect(await decide('cloudtrail:StartLogging', trail(MEMBER, 'eu-west-1'))).toBe('Allowed');
+          for (const action of ['cloudtrail:GetTrailStatus', 'cloudtrail:GetTrail', 'cloudtrail:GetEventSelectors']) {
+            expect([action, await decide(action, trail(MEMBER))]).toEqual([action, 'Allowed']);
+          }
+          expect(await decide('cloudtrail:DescribeTrails', '*')).toBe('Allowed');
+        });
+
+        it('may not restart logging on another account\'s trail', async () => {
+          expect(await decide('cloudtrail:StartLogging', trail('999999999999'))).not.toBe('Allowed');
+          expect(await decide('cloudtrail:StartLogging', trail(SECURITY))).not.toBe('Allowed');
+        });
+
+        it('may not stop, delete or reconfigure a trail', async () => {
+          for (const action of ['cloudtrail:StopLogging', 'cloudtrail:DeleteTrail', 'cloudtrail:UpdateTrail', 'cloudtrail:PutEventSelectors', 'cloudtrail:CreateTrail']) {
+            expect([action, await decide(action, trail(MEMBER))]).toEqual([action, expect.not.stringMatching(/^Allowed$/)]);
+          }
+        });
+      });
+
       it('uses the transit key only through EC2', async () => {
         expect(await decide('kms:ReEncryptTo', TRANSIT_KEY_ARN, { 'kms:ViaService': 'ec2.us-east-1.amazonaws.com' })).toBe('Allowed');
         expect(await decide('kms:Decrypt', TRANSIT_KEY_ARN, {})).not.toBe('Allowed');
         expect(await decide('kms:CreateGrant', TRANSIT_KEY_ARN, { 'kms:GrantIsForAWSResource': 'false' })).not.toBe('Allowed');
       });
+    });
+  });
+
+  describe('forwarding of API-call events', () => {
+    const securityBus = `arn:<AWS::Partition>:events:us-east-1:${SECURITY}:event-bus/firebreak`;
+    const forwardingRules = (t: Template) =>
+      Object.values(t.findResources('AWS::Events::Rule')).filter((r) => String(r.Properties.Name).startsWith('firebreak-forward-'));
+    const forwardingRoleId = (t: Template) => {
+      const ids = new Set(forwardingRules(t).map((r) => r.Properties.Targets[0].RoleArn['Fn::GetAtt'][0] as string));
+      expect(ids.size).toBe(1);
+      return [...ids][0];
+    };
+
+    it('forwards every API-call entry of the catalog that the security account hears on its firebreak bus', () => {
+      const apiCalls = CATALOG.filter((e) => e.kind === 'api-call');
+      expect(apiCalls.length).toBeGreaterThan(0);
+      expect(forwardedEntries().map((e) => e.id)).toEqual(apiCalls.map((e) => e.id));
+    });
+
+    it('has one rule per forwarded entry on the default bus, with the entry\'s own pattern (failed calls excluded)', () => {
+      const rules = forwardingRules(template);
+      expect(rules.map((r) => r.Properties.Name).sort()).toEqual(forwardedEntries().map((e) => `firebreak-forward-${e.id}`).sort());
+      for (const entry of forwardedEntries()) {
+        const rule = rules.find((r) => r.Properties.Name === `firebreak-forward-${entry.id}`)!;
+        expect([entry.id, rule.Properties.EventBusName]).toEqual([entry.id, undefined]);
+        expect([entry.id, rule.Properties.State]).toEqual([entry.id, 'ENABLED']);
+        expect([entry.id, rule.Properties.EventPattern]).toEqual([entry.id, eventPatternFor(entry)]);
+        expect(rule.Properties.EventPattern.detail.errorCode).toEqual([{ exists: false }]);
+      }
+    });
+
+    it('targets the security account\'s firebreak bus with the forwarding role and a dead-letter queue', () => {
+      const resources = template.toJSON().Resources;
+      const roleId = forwardingRoleId(template);
+      for (const rule of forwardingRules(template)) {
+        expect(rule.Properties.Targets).toHaveLength(1);
+        const [target] = rule.Properties.Targets;
+        expect(flat(target.Arn)).toBe(securityBus);
+        expect(target.RoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+        const queueId = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
+        expect(resources[queueId].Type).toBe('AWS::SQS::Queue');
+        expect(resources[queueId].Properties.SqsManagedSseEnabled).toBe(true);
+      }
+    });
+
+    it('targets the bus of its own account in single-account mode', () => {
+      const t = templateOf(buildTestApp().member);
+      const rules = forwardingRules(t);
+      expect(rules).toHaveLength(forwardedEntries().length);
+      for (const rule of rules) expect(flat(rule.Properties.Targets[0].Arn)).toBe('arn:<AWS::Partition>:events:us-east-1:<AWS::AccountId>:event-bus/firebreak');
+    });
+
+    it('gives the forwarding role only events:PutEvents on that bus, assumable only by EventBridge for this account\'s forwarding rules', () => {
+      const roleId = forwardingRoleId(template);
+      const role = template.toJSON().Resources[roleId];
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties.Policies).toBeUndefined();
+      const [trust, ...more] = role.Properties.AssumeRolePolicyDocument.Statement as Statement[];
+      expect(more).toEqual([]);
+      expect(trust).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'events.amazonaws.com' } });
+      expect(flat(trust.Condition!.StringEquals['aws:SourceAccount'])).toBe('<AWS::AccountId>');
+      expect(flat(trust.Condition!.ArnLike['aws:SourceArn'])).toBe('arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/firebreak-forward-*');
+      const statements = roleStatements(template, roleId);
+      expect(statements.map((st) => [st.Effect, st.Action, list(st.Resource).map(flat)])).toEqual([['Allow', 'events:PutEvents', [securityBus]]]);
+    });
+
+    it('lets the forwarding role put events on the security account\'s bus and on no other (iam-simulate)', async () => {
+      const statements = concrete(roleStatements(template, forwardingRoleId(template))) as Statement[];
+      const put = async (resource: string, action = 'events:PutEvents') =>
+        (
+          (await runSimulation(
+            {
+              request: { principal: `arn:aws:iam::${MEMBER}:role/forwarding`, action, resource: { resource, accountId: resource.split(':')[4] }, contextVariables: {} },
+              identityPolicies: [{ name: 'forwarding', policy: { Version: '2012-10-17', Statement: statements } }],
+              // The security account's bus policy admits the member account (SecurityAccountStack).
+              resourcePolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MEMBER}:root` }, Action: 'events:PutEvents', Resource: resource }] },
+              serviceControlPolicies: [],
+              resourceControlPolicies: [],
+            } as never,
+            {},
+          )) as { overallResult?: string }
+        ).overallResult;
+      expect(await put(`arn:aws:events:us-east-1:${SECURITY}:event-bus/firebreak`)).toBe('Allowed');
+      expect(await put(`arn:aws:events:us-east-1:${SECURITY}:event-bus/default`)).not.toBe('Allowed');
+      expect(await put(`arn:aws:events:us-east-1:999999999999:event-bus/firebreak`)).not.toBe('Allowed');
     });
   });
 

@@ -1,8 +1,11 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CATALOG } from '../../lib/catalog/catalog';
-import { eventPatternFor, ruleNameFor } from '../../lib/catalog/patterns';
+import { catalogRules, eventPatternFor, ruleNameFor } from '../../lib/catalog/patterns';
+import { CLOUDTRAIL_TAMPER_TASKS } from '../../lib/infra/cloudtrail-tamper-playbook';
 import { CREDENTIAL_COMPROMISE_TASKS } from '../../lib/infra/credential-compromise-playbook';
 import { EC2_COMPROMISE_TASKS, FAILURE_RECORDING_TASKS } from '../../lib/infra/ec2-compromise-playbook';
+import { ROOT_ACTIVITY_TASKS } from '../../lib/infra/root-activity-playbook';
 import { MEMBER_ACTING_STEPS, STEP_ACCESS, STEP_NAMES, stepRoleName } from '../../lib/infra/steps';
 import {
   allowedActions,
@@ -12,6 +15,7 @@ import {
   list,
   roleLogicalIdOf,
   roleStatements,
+  Statement,
   stateMachineDefinition,
   stateMachineLogicalIdOf,
   templateOf,
@@ -20,6 +24,8 @@ import {
 const MACHINE_NAMES: Record<string, string> = {
   'ec2-compromise': 'firebreak-ec2-compromise',
   'credential-compromise': 'firebreak-credential-compromise',
+  'cloudtrail-tamper': 'firebreak-cloudtrail-tamper',
+  'root-activity': 'firebreak-root-activity',
 };
 
 const RUNTIME_VARIABLES = [
@@ -56,6 +62,15 @@ const CATCH = [
   { ErrorEquals: ['ResourceGone'], ResultPath: '$.error', Next: 'RecordResourceGone' },
   { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' },
 ];
+const NOT_YET_CONSISTENT = { ErrorEquals: ['NotYetConsistent'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 1.5 };
+const UNKNOWN_DECISION = {
+  Type: 'Pass',
+  Result: { Error: 'UnknownDecision', Cause: 'Decide returned an action this playbook does not handle' },
+  ResultPath: '$.error',
+  Next: 'RecordFailure',
+};
+const MEMBERS = ['111111111111', '333333333333'];
+const SECURITY = '222222222222';
 
 describe('SecurityAccountStack', () => {
   let template: Template;
@@ -168,13 +183,15 @@ describe('SecurityAccountStack', () => {
       template.hasResourceProperties('AWS::Events::EventBus', { Name: 'firebreak' });
     });
 
-    it('creates one rule per catalog entry on the default bus, with the catalog pattern', () => {
+    it('creates one rule per catalog entry on the bus the entry names, with the catalog pattern', () => {
       const rules = Object.values(template.findResources('AWS::Events::Rule'));
       expect(rules).toHaveLength(CATALOG.length);
-      for (const entry of CATALOG) {
+      const busId = Object.keys(template.findResources('AWS::Events::EventBus', { Properties: { Name: 'firebreak' } }))[0];
+      for (const { entry, eventBus } of catalogRules(CATALOG)) {
         const rule = rules.find((r) => r.Properties.Name === ruleNameFor(entry));
         expect(rule).toBeDefined();
-        expect(rule!.Properties.EventBusName).toBeUndefined();
+        // `default`: EventBusName omitted (the account's default bus); `firebreak`: the custom bus.
+        expect([entry.id, rule!.Properties.EventBusName]).toEqual([entry.id, eventBus === 'firebreak' ? { Ref: busId } : undefined]);
         expect(rule!.Properties.EventPattern).toEqual(eventPatternFor(entry));
         expect(rule!.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'firebreak:component', Value: 'routing' }]));
       }
@@ -216,6 +233,94 @@ describe('SecurityAccountStack', () => {
         expect(template.toJSON().Resources[queueId].Type).toBe('AWS::SQS::Queue');
         expect(template.toJSON().Resources[queueId].Properties.QueueName).toBe(`${ruleNameFor(entry)}-dlq`);
       }
+    });
+
+    it('listens for GuardDuty findings on the default bus and for API calls on the firebreak bus', () => {
+      // The catalog today: findings on `default`, forwarded API calls on `firebreak`.
+      const buses = Object.fromEntries(catalogRules(CATALOG).map(({ entry, eventBus }) => [entry.id, eventBus]));
+      expect(buses).toEqual({
+        'ec2-compromise-high': 'default',
+        'ec2-compromise-medium': 'default',
+        'credential-compromise-high': 'default',
+        'credential-compromise-medium': 'default',
+        'cloudtrail-tamper-trail': 'firebreak',
+        'cloudtrail-tamper-guardduty': 'firebreak',
+        'root-activity-console': 'firebreak',
+        'root-activity-access-key': 'firebreak',
+      });
+    });
+
+    it('routes cloudtrail-tamper and root-activity API calls from the firebreak bus to their state machines, each with a DLQ', () => {
+      const busId = Object.keys(template.findResources('AWS::Events::EventBus', { Properties: { Name: 'firebreak' } }))[0];
+      const rules = Object.values(template.findResources('AWS::Events::Rule'));
+      for (const [id, playbook] of [
+        ['cloudtrail-tamper-trail', 'cloudtrail-tamper'],
+        ['cloudtrail-tamper-guardduty', 'cloudtrail-tamper'],
+        ['root-activity-console', 'root-activity'],
+        ['root-activity-access-key', 'root-activity'],
+      ]) {
+        const entry = CATALOG.find((e) => e.id === id)!;
+        expect([id, entry.playbook]).toEqual([id, playbook]);
+        const rule = rules.find((r) => r.Properties.Name === ruleNameFor(entry))!;
+        expect([id, rule.Properties.EventBusName]).toEqual([id, { Ref: busId }]);
+        // Failed calls changed nothing: the pattern requires errorCode to be absent.
+        expect([id, rule.Properties.EventPattern.detail.errorCode]).toEqual([id, [{ exists: false }]]);
+        const [target] = rule.Properties.Targets;
+        expect([id, target.Arn]).toEqual([id, { Ref: stateMachineLogicalIdOf(template, MACHINE_NAMES[playbook]) }]);
+        const queueId = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
+        expect([id, template.toJSON().Resources[queueId].Properties.QueueName]).toEqual([id, `${ruleNameFor(entry)}-dlq`]);
+      }
+    });
+
+    describe('firebreak bus resource policy', () => {
+      const busPolicies = (t: Template) => Object.values(t.findResources('AWS::Events::EventBusPolicy'));
+
+      it('lets exactly the configured member accounts put events on the firebreak bus', () => {
+        const t = templateOf(buildTestApp({ securityAccountId: SECURITY, memberAccountIds: MEMBERS }).security);
+        const busId = Object.keys(t.findResources('AWS::Events::EventBus', { Properties: { Name: 'firebreak' } }))[0];
+        const policies = busPolicies(t);
+        expect(policies).toHaveLength(1);
+        const [policy] = policies;
+        expect(policy.Properties.EventBusName).toEqual({ Ref: busId });
+        const statement = policy.Properties.Statement as Statement;
+        expect(statement.Effect).toBe('Allow');
+        expect(statement.Action).toBe('events:PutEvents');
+        expect(statement.Resource).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
+        expect(list((statement.Principal as { AWS: string | string[] }).AWS).sort()).toEqual(MEMBERS.map((a) => `arn:aws:iam::${a}:root`));
+        expect(statement.Condition).toBeUndefined();
+      });
+
+      it('admits no account in single-account mode (the forwarding rule is in the same account) nor when no member is listed', () => {
+        expect(busPolicies(template)).toEqual([]);
+        expect(busPolicies(templateOf(buildTestApp({ securityAccountId: SECURITY }).security))).toEqual([]);
+      });
+
+      it('admits a member account\'s forwarding role and refuses any other account (iam-simulate)', async () => {
+        const t = templateOf(buildTestApp({ securityAccountId: SECURITY, memberAccountIds: MEMBERS }).security);
+        const busArn = `arn:aws:events:us-east-1:${SECURITY}:event-bus/firebreak`;
+        const statement = { ...(busPolicies(t)[0].Properties.Statement as Statement), Resource: busArn };
+        const putEvents = async (account: string) =>
+          (
+            (await runSimulation(
+              {
+                request: {
+                  principal: `arn:aws:iam::${account}:role/FirebreakMember-ForwardingRole`,
+                  action: 'events:PutEvents',
+                  resource: { resource: busArn, accountId: SECURITY },
+                  contextVariables: {},
+                },
+                identityPolicies: [{ name: 'forwarding', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn }] } }],
+                resourcePolicy: { Version: '2012-10-17', Statement: [statement] },
+                serviceControlPolicies: [],
+                resourceControlPolicies: [],
+              } as never,
+              {},
+            )) as { overallResult?: string }
+          ).overallResult;
+        expect(await putEvents(MEMBERS[0])).toBe('Allowed');
+        expect(await putEvents(MEMBERS[1])).toBe('Allowed');
+        expect(await putEvents('999999999999')).not.toBe('Allowed');
+      });
     });
 
     it('raises an alarm to the topic when a DLQ receives an event', () => {
@@ -551,6 +656,217 @@ describe('SecurityAccountStack', () => {
         .filter((a) => JSON.stringify(a.Properties.Dimensions).includes(machineId));
       expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    });
+  });
+
+  /** The checks every playbook state machine shares: type, logging, tracing, timeout, tags, role, alarms. */
+  const machineBasics = (name: string, playbook: string, timeoutSeconds: number, tasks: Readonly<Record<string, string>>) => {
+    it(`is a Standard machine with logging at level ALL, tracing and a ${timeoutSeconds} s timeout`, () => {
+      const machine = template.toJSON().Resources[stateMachineLogicalIdOf(template, name)];
+      expect(machine.Properties).toMatchObject({
+        StateMachineType: 'STANDARD',
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }] },
+        TracingConfiguration: { Enabled: true },
+      });
+      expect(machine.Properties.Tags).toEqual(
+        expect.arrayContaining([{ Key: 'firebreak:component', Value: 'playbook' }, { Key: 'firebreak:playbook', Value: playbook }]),
+      );
+      const logGroupId = machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+      expect(template.toJSON().Resources[logGroupId].Properties.LogGroupName).toBe(`/aws/vendedlogs/states/${name}`);
+      const definition = stateMachineDefinition(template, name);
+      expect(definition.TimeoutSeconds).toBe(timeoutSeconds);
+      expect(definition.StartAt).toBe('Normalize');
+      expect((definition as Record<string, unknown>).QueryLanguage).toBeUndefined();
+    });
+
+    it('invokes each Task state\'s step function by ARN, sharing the common steps with ec2-compromise', () => {
+      const definition = stateMachineDefinition(template, name);
+      for (const [state, step] of Object.entries(tasks)) {
+        expect([state, definition.States[state].Type]).toEqual([state, 'Task']);
+        expect([state, definition.States[state].Resource]).toEqual([state, `<${functionLogicalIdOf(template, step)}.Arn>`]);
+      }
+      const taskStates = Object.entries(definition.States).filter(([, st]) => st.Type === 'Task').map(([n]) => n);
+      expect(taskStates.sort()).toEqual(Object.keys(tasks).sort());
+      const ec2 = stateMachineDefinition(template, 'firebreak-ec2-compromise').States;
+      for (const shared of ['Normalize', 'Claim', 'Decide', 'PlanDryRun', 'NotifyOnly', 'CloseNotified', 'RecordFailure']) {
+        expect([shared, definition.States[shared].Resource]).toEqual([shared, ec2[shared].Resource]);
+      }
+    });
+
+    it('lets its role invoke exactly the step functions it uses, by unqualified ARN', () => {
+      const machine = template.toJSON().Resources[stateMachineLogicalIdOf(template, name)];
+      const roleId = machine.Properties.RoleArn['Fn::GetAtt'][0];
+      const invoke = roleStatements(template, roleId).filter((st) => list(st.Action).includes('lambda:InvokeFunction'));
+      const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
+      const expected = [...new Set(Object.values(tasks))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
+      expect(resources).toEqual(expected);
+    });
+
+    it('raises Failed and TimedOut alarms to the topic', () => {
+      const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
+      const machineId = stateMachineLogicalIdOf(template, name);
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } }))
+        .filter((a) => JSON.stringify(a.Properties.Dimensions).includes(`"${machineId}"`));
+      expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+      for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    });
+  };
+
+  /** The triage front's wiring, shared by the playbooks built on playbook-states.ts. */
+  const expectTriage = (s: Record<string, { Next?: string; [k: string]: unknown }>, contain: string | undefined) => {
+    const next = (name: string) => s[name].Next;
+    expect(['Normalize', 'Claim'].map(next)).toEqual(['Claim', 'ClaimOutcome']);
+    expect(s.ClaimOutcome.Choices).toEqual([{ Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' }]);
+    expect(s.ClaimOutcome.Default).toBe('Decide');
+    expect(s.AlreadyHandled).toEqual({ Type: 'Pass', Result: 'ALREADY_HANDLED', ResultPath: '$.outcome', Next: 'Done' });
+    expect(next('Decide')).toBe('DecideOutcome');
+    expect(s.DecideOutcome.Choices).toEqual([
+      { Variable: '$.decision.action', StringEquals: 'dryRun', Next: 'PlanDryRun' },
+      { Variable: '$.decision.action', StringEquals: 'notify', Next: 'NotifyOnly' },
+      ...(contain ? [{ Variable: '$.decision.action', StringEquals: 'contain', Next: contain }] : []),
+    ]);
+    expect(s.DecideOutcome.Default).toBe('UnknownDecision');
+    expect(s.UnknownDecision).toEqual(UNKNOWN_DECISION);
+    expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
+    for (const [pass, outcome] of [['DryRunDone', 'DRY_RUN'], ['Notified', 'NOTIFIED'], ['ResourceGoneDone', 'RESOURCE_GONE']]) {
+      expect(s[pass]).toEqual({ Type: 'Pass', Result: outcome, ResultPath: '$.outcome', Next: 'Done' });
+    }
+    expect(next('RecordResourceGone')).toBe('ResourceGoneDone');
+    expect(next('RecordFailure')).toBe('PlaybookFailed');
+    expect(s.PlaybookFailed).toEqual({ Type: 'Fail', Error: 'PlaybookFailed', Cause: 'A playbook step failed; see the case timeline' });
+    expect(s.Done).toEqual({ Type: 'Succeed' });
+  };
+
+  describe('cloudtrail-tamper state machine', () => {
+    const NAME = 'firebreak-cloudtrail-tamper';
+    let definition: ReturnType<typeof stateMachineDefinition>;
+    beforeAll(() => {
+      definition = stateMachineDefinition(template, NAME);
+    });
+
+    machineBasics(NAME, 'cloudtrail-tamper', 3600, CLOUDTRAIL_TAMPER_TASKS);
+
+    it('has exactly the contract state names', () => {
+      expect(Object.keys(definition.States).sort()).toEqual(
+        [
+          'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
+          'NotifyOnly', 'CloseNotified', 'Notified', 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse', 'Notify',
+          'CloseCase', 'Contained', 'UnknownDecision', 'RecordResourceGone', 'ResourceGoneDone', 'RecordFailure',
+          'PlaybookFailed', 'Done',
+        ].sort(),
+      );
+    });
+
+    it('gives every Task the Retry (VerifyTamperResponse waits out NotYetConsistent first), and every Task but the failure recorders the Catch', () => {
+      for (const name of Object.keys(CLOUDTRAIL_TAMPER_TASKS)) {
+        const state = definition.States[name];
+        expect([name, state.Retry]).toEqual([name, name === 'VerifyTamperResponse' ? [NOT_YET_CONSISTENT, ...RETRY] : RETRY]);
+        expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
+      }
+    });
+
+    it('passes the documented Parameters and ResultPaths', () => {
+      const s = definition.States;
+      expect(s.Normalize.Parameters).toEqual({
+        'input.$': '$',
+        'executionName.$': '$$.Execution.Name',
+        'executionStartTime.$': '$$.Execution.StartTime',
+        playbook: 'cloudtrail-tamper',
+      });
+      expect(s.Normalize.ResultPath).toBeUndefined();
+      const expected: Record<string, [string, unknown]> = {
+        Claim: ['$.case', undefined],
+        Decide: ['$.decision', undefined],
+        PlanDryRun: ['$.plan', undefined],
+        NotifyOnly: ['$.notification', { 'state.$': '$', kind: 'notify-only' }],
+        CloseNotified: ['$.closed', { 'state.$': '$', outcome: 'NOTIFIED' }],
+        RestoreLogging: ['$.restore', undefined],
+        RevokeActor: ['$.revocation', undefined],
+        VerifyTamperResponse: ['$.verify', undefined],
+        Notify: ['$.notification', { 'state.$': '$', kind: 'contained' }],
+        CloseCase: ['$.closed', { 'state.$': '$', outcome: 'CONTAINED' }],
+        RecordResourceGone: ['$.failure', { 'state.$': '$', outcome: 'RESOURCE_GONE' }],
+        RecordFailure: ['$.failure', { 'state.$': '$', outcome: 'FAILED' }],
+      };
+      for (const [name, [resultPath, parameters]] of Object.entries(expected)) {
+        expect([name, s[name].ResultPath, s[name].Parameters]).toEqual([name, resultPath, parameters]);
+      }
+    });
+
+    it('wires triage, the tamper-response path and the terminal states', () => {
+      const s = definition.States;
+      expectTriage(s, 'RestoreLogging');
+      expect(['RestoreLogging', 'RevokeActor', 'VerifyTamperResponse', 'Notify', 'CloseCase'].map((n) => s[n].Next)).toEqual([
+        'RevokeActor', 'VerifyTamperResponse', 'Notify', 'CloseCase', 'Contained',
+      ]);
+      expect(s.Contained).toEqual({ Type: 'Pass', Result: 'CONTAINED', ResultPath: '$.outcome', Next: 'Done' });
+    });
+
+    it('uses the three cloudtrail-tamper steps, which act in member accounts and write the ledger', () => {
+      for (const step of ['restore-logging', 'revoke-actor', 'verify-tamper-response'] as const) {
+        expect([step, STEP_ACCESS[step]]).toEqual([step, expect.objectContaining({ actsInMember: true, ledger: true, timeoutSeconds: 60 })]);
+        expect(template.toJSON().Resources[functionLogicalIdOf(template, step)].Properties.Timeout).toBe(60);
+      }
+    });
+  });
+
+  describe('root-activity state machine', () => {
+    const NAME = 'firebreak-root-activity';
+    let definition: ReturnType<typeof stateMachineDefinition>;
+    beforeAll(() => {
+      definition = stateMachineDefinition(template, NAME);
+    });
+
+    machineBasics(NAME, 'root-activity', 15 * 60, ROOT_ACTIVITY_TASKS);
+
+    it('has exactly the contract state names: no containment path', () => {
+      expect(Object.keys(definition.States).sort()).toEqual(
+        [
+          'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
+          'NotifyOnly', 'CloseNotified', 'Notified', 'UnknownDecision', 'RecordResourceGone', 'ResourceGoneDone',
+          'RecordFailure', 'PlaybookFailed', 'Done',
+        ].sort(),
+      );
+    });
+
+    it('gives every Task the Retry, and every Task but the failure recorders the Catch', () => {
+      for (const name of Object.keys(ROOT_ACTIVITY_TASKS)) {
+        const state = definition.States[name];
+        expect([name, state.Retry]).toEqual([name, RETRY]);
+        expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
+      }
+    });
+
+    it('passes the documented Parameters and ResultPaths', () => {
+      const s = definition.States;
+      expect(s.Normalize.Parameters).toEqual({
+        'input.$': '$',
+        'executionName.$': '$$.Execution.Name',
+        'executionStartTime.$': '$$.Execution.StartTime',
+        playbook: 'root-activity',
+      });
+      expect(s.Normalize.ResultPath).toBeUndefined();
+      const expected: Record<string, [string, unknown]> = {
+        Claim: ['$.case', undefined],
+        Decide: ['$.decision', undefined],
+        PlanDryRun: ['$.plan', undefined],
+        NotifyOnly: ['$.notification', { 'state.$': '$', kind: 'notify-only' }],
+        CloseNotified: ['$.closed', { 'state.$': '$', outcome: 'NOTIFIED' }],
+        RecordResourceGone: ['$.failure', { 'state.$': '$', outcome: 'RESOURCE_GONE' }],
+        RecordFailure: ['$.failure', { 'state.$': '$', outcome: 'FAILED' }],
+      };
+      for (const [name, [resultPath, parameters]] of Object.entries(expected)) {
+        expect([name, s[name].ResultPath, s[name].Parameters]).toEqual([name, resultPath, parameters]);
+      }
+    });
+
+    it('wires triage without a contain choice: any other decision goes to UnknownDecision', () => {
+      expectTriage(definition.States, undefined);
+    });
+
+    it('acts in member accounts only through the dry run\'s read-only plan', () => {
+      const acting = Object.values(ROOT_ACTIVITY_TASKS).filter((step) => MEMBER_ACTING_STEPS.includes(step));
+      expect(acting).toEqual(['plan-containment']);
     });
   });
 });

@@ -1,4 +1,4 @@
-import { CreateRoleCommand, DeleteAccessKeyCommand, DeleteUserPolicyCommand, DeleteUserCommand, GetRolePolicyCommand, GetUserPolicyCommand, ListAccessKeysCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, DeleteRoleCommand, RemoveRoleFromInstanceProfileCommand, DeleteAccessKeyCommand, DeleteUserPolicyCommand, DeleteUserCommand, GetRolePolicyCommand, GetUserPolicyCommand, ListAccessKeysCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { readEventFile, replayEvent, EventEnvelope } from '../../lib/local/replay';
 import type { LocalSession } from '../../lib/local/session';
 import type { CredentialTwin } from '../../lib/local/credential-twin';
@@ -130,6 +130,18 @@ describe('credential-compromise playbook (synthesized state machine, real handle
     expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'RESOURCE_GONE' });
     expect(x.steps.find((s) => s.name === 'RevokeCredentials')?.invocations).toBe(1);
     expect((await readCase(local.session.env, x.caseId!)).item?.status).toBe('RESOURCE_GONE');
+  });
+
+  it('ends with ResourceGone when the role no longer exists', async () => {
+    const built = await replayEvent(local.session, readEventFile(INSTANCE_CREDS), { execute: { crashAfter: 'Normalize' } });
+    const t = built.credentialTwin!;
+    const iam = local.session.env.member.iam;
+    await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: `${t.roleName}-profile`, RoleName: t.roleName }));
+    await iam.send(new DeleteRoleCommand({ RoleName: t.roleName }));
+    const x = await local.session.runner.execute('credential-compromise', built.injected);
+    expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'RESOURCE_GONE' });
+    expect(x.steps.find((s) => s.name === 'RevokeCredentials')?.invocations).toBe(1);
+    expect(x.calls.filter((c) => c.operation === 'IAM.PutRolePolicy')).toEqual([]);
   });
 
   it('never touches a service-linked role, and says so', async () => {
