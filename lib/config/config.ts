@@ -46,6 +46,12 @@ export const FirebreakConfigSchema = z
     evidenceDeadlineSeconds: z.number().int().min(60).max(PLAYBOOK_TIMEOUT_SECONDS - 600).default(7200),
     /** credential-compromise: also delete an IAM user's console password (the deny-all policy already blocks the console). */
     removeLoginProfile: z.boolean().default(false),
+    /**
+     * credential-compromise, instance credentials used elsewhere: `revoke-sessions` (every session of
+     * the role issued before the action) or `restrict-to-vpc` (the scoped alternative: deny the role's
+     * credentials outside the instance's VPC, so the workload keeps working).
+     */
+    instanceCredentialResponse: z.enum(['revoke-sessions', 'restrict-to-vpc']).default('revoke-sessions'),
     /** Name of the role the responder assumes in member accounts. */
     responderRoleName: z
       .string()

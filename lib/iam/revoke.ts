@@ -7,7 +7,7 @@ import { hasAwsCode } from '../runtime/aws-errors';
 import type { PlannedAction, StepMode } from '../ec2/instance';
 import {
   parsePolicyDocument, PolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, roleSessionRevocationPolicy,
-  USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy,
+  ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy,
 } from './policies';
 
 /**
@@ -155,4 +155,35 @@ export async function ensureRoleSessionsRevoked(
     if (apply) await iam.send(new PutRolePolicyCommand({ RoleName: input.roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME, PolicyDocument: policyText(wanted) }));
   }
   return { prior, actions, cutoff };
+}
+
+/**
+ * The scoped alternative for instance credentials: ensures the role carries the Firebreak policy that
+ * denies its credentials outside the VPC of the instance they were issued to
+ * ({@link roleVpcRestrictionPolicy}); sessions used from the instance keep working.
+ * @throws {ResourceGone} when the role no longer exists.
+ * @returns `protectedReason` instead of acting when the role must never be touched.
+ */
+export async function ensureRoleRestrictedToVpc(
+  input: { roleName: string; mode: StepMode; protectedRoleNames?: readonly string[] },
+  deps: { iam: IAMClient },
+): Promise<{ actions: PlannedAction[]; protectedReason?: string }> {
+  const { iam } = deps;
+  let role;
+  try {
+    role = (await iam.send(new GetRoleCommand({ RoleName: input.roleName }))).Role;
+  } catch (err) {
+    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw new ResourceGone(`IAM role ${input.roleName} no longer exists`, { cause: err });
+    throw err;
+  }
+  const reason = protectedRoleReason(input.roleName, role?.Path, input.protectedRoleNames);
+  if (reason) return { actions: [], protectedReason: reason };
+  const wanted = roleVpcRestrictionPolicy();
+  const state = await samePolicy(() => iam.send(new GetRolePolicyCommand({ RoleName: input.roleName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME })), wanted);
+  const actions: PlannedAction[] = [];
+  if (state !== 'same') {
+    actions.push({ operation: 'IAM.PutRolePolicy', target: input.roleName, change: `inline ${ROLE_VPC_RESTRICTION_POLICY_NAME}: deny the role's credentials outside the instance's VPC` });
+    if (input.mode === 'apply') await iam.send(new PutRolePolicyCommand({ RoleName: input.roleName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME, PolicyDocument: policyText(wanted) }));
+  }
+  return { actions };
 }

@@ -160,6 +160,7 @@ export class SecurityAccountStack extends Stack {
       FIREBREAK_CLAIM_LEASE_SECONDS: String(config.claimLeaseSeconds),
       FIREBREAK_EVIDENCE_DEADLINE_SECONDS: String(config.evidenceDeadlineSeconds),
       FIREBREAK_REMOVE_LOGIN_PROFILE: String(config.removeLoginProfile),
+      FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: config.instanceCredentialResponse,
     };
 
     const functions = {} as Record<StepName, ResponderFunction>;

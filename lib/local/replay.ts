@@ -14,6 +14,7 @@ import { buildTwinWorld, remapEvent, TwinExtras, TwinWorld } from './twin';
 import { buildCredentialTwin, CredentialTwin } from './credential-twin';
 import { ApiCallTwin, buildApiCallTwin } from './api-call-twin';
 import { ApiCallEventSchema } from '../incident/schema';
+import { parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy } from '../iam/policies';
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { Check as CheckType, verifyRevocationState } from './checks';
 import { GetRolePolicyCommand, ListAccessKeysCommand, ListRolePoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
@@ -245,6 +246,17 @@ async function instanceReallyGone(session: LocalSession, instanceId: string): Pr
   return { name: 'instance-really-gone', passed: !state || state === 'terminated' || state === 'shutting-down', details: `state=${state ?? 'not found'}` };
 }
 
+/** Reads the role back: the scoped alternative's policy is there, exactly as Firebreak writes it, and no session revocation. */
+async function vpcRestrictionCheck(session: LocalSession, roleName: string): Promise<CheckType> {
+  const iam = session.env.member.iam;
+  const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
+  const doc = names.includes(ROLE_VPC_RESTRICTION_POLICY_NAME)
+    ? JSON.stringify(parsePolicyDocument((await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME }))).PolicyDocument!))
+    : undefined;
+  const passed = doc === policyText(roleVpcRestrictionPolicy()) && !names.includes(ROLE_SESSION_REVOCATION_POLICY_NAME);
+  return { name: 'role-restricted-to-instance-vpc', passed, details: `inline policies: ${names.join(', ') || 'none'}` };
+}
+
 /** The calls after which a leaked credential is unusable. */
 const REVOKING = new Set(['IAM.UpdateAccessKey', 'IAM.PutUserPolicy', 'IAM.PutRolePolicy']);
 
@@ -270,8 +282,10 @@ async function credentialChecks(session: LocalSession, x: LocalExecutionResult, 
   const after = await principalState(session, t);
   const memberMutations = x.calls.filter((c) => c.mutating && c.operation.startsWith('IAM.'));
   if (x.outcome === 'CONTAINED') {
-    const checks = await verifyRevocationState(session.env, t, started);
-    const revocation = (x.output?.revocation ?? {}) as { affected?: string; instanceId?: string; recommendation?: string };
+    const revocation = (x.output?.revocation ?? {}) as { affected?: string; instanceId?: string; recommendation?: string; scope?: string };
+    const checks = revocation.scope === 'restrict-to-vpc' && t.roleName
+      ? [await vpcRestrictionCheck(session, t.roleName)]
+      : await verifyRevocationState(session.env, t, started);
     if (t.roleName) checks.push({ name: 'report-says-all-sessions-affected', passed: /every session of role/.test(revocation.affected ?? ''), details: revocation.affected ?? '-' });
     if (t.instanceId) checks.push({ name: 'report-names-the-instance', passed: revocation.instanceId === t.instanceId && /ec2-compromise/.test(revocation.recommendation ?? ''), details: `${revocation.instanceId ?? '-'}: ${revocation.recommendation ?? '-'}` });
     return checks;

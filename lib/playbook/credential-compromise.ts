@@ -1,8 +1,8 @@
 import { GetRolePolicyCommand, GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { InvalidInput, NotYetConsistent } from '../errors';
 import type { PlannedAction, StepMode } from '../ec2/instance';
-import { ensureRoleSessionsRevoked, ensureUserKeyRevoked, RolePriorState, UserPriorState } from '../iam/revoke';
-import { parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, roleSessionRevocationPolicy, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy } from '../iam/policies';
+import { ensureRoleRestrictedToVpc, ensureRoleSessionsRevoked, ensureUserKeyRevoked, RolePriorState, UserPriorState } from '../iam/revoke';
+import { parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, roleSessionRevocationPolicy, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy } from '../iam/policies';
 import type { Incident } from '../incident/incident';
 import { hasAwsCode } from '../runtime/aws-errors';
 import { StepDeps } from './deps';
@@ -49,6 +49,8 @@ export interface RevocationResult {
   readonly recommendation?: string;
   /** Set when the principal is protected (service-linked or Firebreak's own) and nothing was done. */
   readonly protectedReason?: string;
+  /** For instance credentials: `restrict-to-vpc` when the scoped alternative was applied instead of revoking sessions. */
+  readonly scope?: 'restrict-to-vpc';
   readonly prior?: UserPriorState | RolePriorState;
 }
 
@@ -64,6 +66,16 @@ async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMode): Pro
       principal: 'IAMUser', actions: out.actions, userName: r.userName, accessKeyId: r.accessKeyId, otherKeysLeftActive: out.otherKeys,
       affected: `access key ${r.accessKeyId} of IAM user ${r.userName} is deactivated; the deny-all policy blocks every other key and console session of ${r.userName}; its ${out.otherKeys.length} other key(s) stay Active`,
       prior: out.prior,
+    };
+  }
+  if (r.userType === 'AssumedRole' && r.instanceId && deps.config.instanceCredentialResponse === 'restrict-to-vpc') {
+    const out = await ensureRoleRestrictedToVpc({ roleName: r.userName!, mode, protectedRoleNames: [deps.config.responderRoleName] }, { iam });
+    return {
+      principal: 'AssumedRole', actions: out.actions, roleName: r.userName, instanceId: r.instanceId, protectedReason: out.protectedReason, scope: 'restrict-to-vpc',
+      affected: out.protectedReason
+        ? `nothing: ${out.protectedReason}, which Firebreak never touches`
+        : `credentials of role ${r.userName} are denied outside the VPC of the instance they were issued to, for every session of the role; sessions used from inside the VPC keep working`,
+      recommendation: `contain instance ${r.instanceId} with the ec2-compromise playbook`,
     };
   }
   if (r.userType === 'AssumedRole') {
@@ -124,6 +136,12 @@ export async function verifyRevocation(state: PlaybookState & { revocation?: Rev
         throw new NotYetConsistent(`${r.userName}: key ${r.accessKeyId} is ${key?.Status ?? 'missing'}, deny-all policy ${denyAll ? 'present' : 'missing'}`);
       }
       return { verified: true, keyStatus: key.Status, denyAllPolicy: USER_DENY_ALL_POLICY_NAME };
+    }
+    if (rev?.scope === 'restrict-to-vpc') {
+      const p = await iam.send(new GetRolePolicyCommand({ RoleName: r.userName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME })).catch(() => undefined);
+      const ok = p?.PolicyDocument ? JSON.stringify(parsePolicyDocument(p.PolicyDocument)) === policyText(roleVpcRestrictionPolicy()) : false;
+      if (!ok) throw new NotYetConsistent(`${r.userName}: ${ROLE_VPC_RESTRICTION_POLICY_NAME} does not read back`);
+      return { verified: true, roleName: r.userName, scope: rev.scope };
     }
     const cutoff = rev?.cutoff;
     if (!cutoff) throw new InvalidInput('revocation.cutoff is missing from the playbook state');

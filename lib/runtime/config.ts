@@ -19,6 +19,7 @@ export const RuntimeConfigSchema = z.object({
   FIREBREAK_CLAIM_LEASE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(900)),
   FIREBREAK_EVIDENCE_DEADLINE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(7200)),
   FIREBREAK_REMOVE_LOGIN_PROFILE: z.enum(['true', 'false']).default('false'),
+  FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: z.enum(['revoke-sessions', 'restrict-to-vpc']).default('revoke-sessions'),
   FIREBREAK_AWS_ENDPOINT: z.string().url().optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
 });
@@ -45,6 +46,8 @@ export interface RuntimeConfig {
   readonly evidenceDeadlineSeconds: number;
   /** credential-compromise: delete an IAM user's console password too. */
   readonly removeLoginProfile: boolean;
+  /** credential-compromise, instance credentials: revoke the role's sessions, or deny its credentials outside the instance's VPC. */
+  readonly instanceCredentialResponse: 'revoke-sessions' | 'restrict-to-vpc';
   /** Emulator endpoint (local runs only). */
   readonly endpoint?: string;
   /** The Lambda's own region. */
@@ -75,6 +78,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     claimLeaseSeconds: e.FIREBREAK_CLAIM_LEASE_SECONDS,
     evidenceDeadlineSeconds: e.FIREBREAK_EVIDENCE_DEADLINE_SECONDS,
     removeLoginProfile: e.FIREBREAK_REMOVE_LOGIN_PROFILE === 'true',
+    instanceCredentialResponse: e.FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE,
     endpoint: e.FIREBREAK_AWS_ENDPOINT,
     region: e.AWS_REGION,
   };

@@ -28,6 +28,7 @@ describe('parseConfig', () => {
       claimLeaseSeconds: 900,
       evidenceDeadlineSeconds: 7200,
       removeLoginProfile: false,
+      instanceCredentialResponse: 'revoke-sessions',
       responderRoleName: 'FirebreakResponder',
     });
   });

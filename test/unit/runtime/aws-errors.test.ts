@@ -230,6 +230,7 @@ describe('loadRuntimeConfig', () => {
       claimLeaseSeconds: 900,
       evidenceDeadlineSeconds: 7200,
       removeLoginProfile: false,
+      instanceCredentialResponse: 'revoke-sessions',
       endpoint: undefined,
       region: 'us-east-1',
     });
