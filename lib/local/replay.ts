@@ -226,7 +226,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     routing: { matched: routing.matched, playbooks: [...new Set(executions.map((x) => x.playbook))] },
     idMap,
     executions: reportExecutions,
-    apiCalls: summarizeCalls(calls),
+    apiCalls: summarizeCalls(calls, session.env.memberAccount),
     evidence,
     checks,
     metrics: {

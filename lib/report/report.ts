@@ -37,7 +37,12 @@ export interface ReplayReport {
   readonly routing: { matched: string[]; playbooks: string[] };
   readonly idMap: Record<string, string>;
   readonly executions: ReportExecution[];
-  readonly apiCalls: { total: number; mutating: number; byOperation: Record<string, number> };
+  /**
+   * `mutating` counts every state-changing call, the security account's ledger and notifications
+   * included; `mutatingInMemberAccount` counts only changes made in the member account (what a
+   * notify-only case must keep at 0).
+   */
+  readonly apiCalls: { total: number; mutating: number; mutatingInMemberAccount?: number; byOperation: Record<string, number> };
   readonly evidence: EvidenceReadBack;
   readonly checks: Check[];
   /** Extra measurements (not part of the contract's required fields). */
@@ -54,8 +59,13 @@ export interface ReplayReport {
 }
 
 /** Totals of a list of calls. */
-export function summarizeCalls(calls: readonly ApiCallRecord[]): ReplayReport['apiCalls'] {
-  return { total: calls.length, mutating: calls.filter((c) => c.mutating).length, byOperation: countByOperation(calls) };
+export function summarizeCalls(calls: readonly ApiCallRecord[], memberAccount?: string): ReplayReport['apiCalls'] {
+  return {
+    total: calls.length,
+    mutating: calls.filter((c) => c.mutating).length,
+    mutatingInMemberAccount: memberAccount === undefined ? undefined : calls.filter((c) => c.mutating && c.account === memberAccount).length,
+    byOperation: countByOperation(calls),
+  };
 }
 
 /**
@@ -93,7 +103,7 @@ export function renderReport(r: ReplayReport, title = 'Firebreak replay'): strin
       lines.push(`    ${s.status === 'SUCCEEDED' ? '✓' : '✗'} ${s.name.padEnd(22)} ${String(s.durationMs).padStart(6)} ms  ${calls}`);
     }
   }
-  lines.push(`  api calls ${r.apiCalls.total} total, ${r.apiCalls.mutating} mutating`);
+  lines.push(`  api calls ${r.apiCalls.total} total, ${r.apiCalls.mutating} mutating${r.apiCalls.mutatingInMemberAccount !== undefined ? ` (${r.apiCalls.mutatingInMemberAccount} in the member account)` : ''}`);
   if (r.metrics.sequentialCallsToRevocation !== undefined) lines.push(`  revocation ${r.metrics.sequentialCallsToRevocation} sequential calls until the credential is unusable`);
   for (const x of r.executions) {
     const rev = (x as { revocation?: { affected?: string; recommendation?: string } }).revocation;

@@ -108,6 +108,7 @@ describe('root-activity playbook', () => {
     expect(x).toMatchObject({ playbook: 'root-activity', status: 'SUCCEEDED', outcome: 'NOTIFIED' });
     const memberMutations = report.checks.find((c) => c.name === 'no-member-mutations');
     expect(memberMutations?.passed).toBe(true);
+    expect(report.apiCalls.mutatingInMemberAccount).toBe(0);
     expect(report.apiCalls.byOperation['SNS.Publish']).toBe(1);
     expect((await readCase(local.session.env, x.caseId!)).item?.status).toBe('NOTIFIED');
     const again = await replayEvent(local.session, readEventFile(ROOT_SIGNIN));
