@@ -1,5 +1,5 @@
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
-import { GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { DeleteAccessKeyCommand, DeleteUserCommand, GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { readEventFile, replayEvent, EventEnvelope } from '../../lib/local/replay';
 import type { LocalSession } from '../../lib/local/session';
@@ -82,6 +82,19 @@ describe('cloudtrail-tamper playbook', () => {
     expect(x.steps.find((s) => s.name === 'RestoreLogging')?.status).toBe('SUCCEEDED');
     expect(await actorState(local.session, credentialTwin as ApiCallTwin)).toEqual({ eventKey: 'Inactive', otherKey: 'Active', denyAll: true });
     expect(report.apiCalls.byOperation['CloudTrail.StartLogging'] ?? 0).toBe(0);
+  });
+
+  it('ends with ResourceGone when the actor no longer exists, after restarting the trail', async () => {
+    const built = await replayEvent(local.session, variant(STOP_LOGGING), { execute: { crashAfter: 'Normalize' } });
+    const t = built.credentialTwin as ApiCallTwin;
+    const iam = local.session.env.member.iam;
+    for (const k of [t.accessKeyId, t.otherAccessKeyId]) await iam.send(new DeleteAccessKeyCommand({ UserName: t.userName, AccessKeyId: k }));
+    await iam.send(new DeleteUserCommand({ UserName: t.userName }));
+    const x = await local.session.runner.execute('cloudtrail-tamper', built.injected);
+    expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'RESOURCE_GONE' });
+    expect(x.steps.find((s) => s.name === 'RevokeActor')?.invocations).toBe(1);
+    expect(await logging(local.session, t.trailName!)).toBe(true);
+    expect((await readCase(local.session.env, x.caseId!)).item?.status).toBe('RESOURCE_GONE');
   });
 
   it.each(['Claim', 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse', 'Notify', 'CloseCase'])('ends as an uninterrupted run after a crash right after %s', async (step) => {

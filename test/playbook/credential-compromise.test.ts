@@ -119,6 +119,28 @@ describe('credential-compromise playbook (synthesized state machine, real handle
     });
   });
 
+  it.each(['NotifyOnly', 'CloseNotified'])('ends a Medium case as an uninterrupted run after a crash right after %s', async (step) => {
+    const crashed = await replayEvent(local.session, readEventFile(USER), { execute: { crashAfter: step } });
+    expect(crashed.executions[0].status).toBe('CRASHED');
+    const rerun = await local.session.runner.execute('credential-compromise', crashed.injected);
+    expect(rerun.status).toBe(step === 'CloseNotified' ? 'ALREADY_HANDLED' : 'SUCCEEDED');
+    const { item, timeline } = await readCase(local.session.env, crashed.executions[0].caseId!);
+    expect(item?.status).toBe('NOTIFIED');
+    expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
+    expect(await userState(local.session, crashed.credentialTwin!)).toEqual({ findingKey: 'Active', otherKey: 'Active', denyAll: undefined });
+  });
+
+  it('ends with ResourceGone when the finding\'s access key no longer exists', async () => {
+    const built = await replayEvent(local.session, withSeverity(USER, 8), { execute: { crashAfter: 'Normalize' } });
+    const t = built.credentialTwin!;
+    await local.session.env.member.iam.send(new DeleteAccessKeyCommand({ UserName: t.userName, AccessKeyId: t.accessKeyId }));
+    const x = await local.session.runner.execute('credential-compromise', built.injected);
+    expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'RESOURCE_GONE' });
+    expect(x.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating)).toEqual([]);
+    const state = await userState(local.session, t);
+    expect(state).toEqual({ findingKey: undefined, otherKey: 'Active', denyAll: undefined });
+  });
+
   it('ends with ResourceGone when the user no longer exists', async () => {
     const built = await replayEvent(local.session, withSeverity(USER, 8), { execute: { crashAfter: 'Normalize' } });
     const t = built.credentialTwin!;
