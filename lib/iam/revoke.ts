@@ -24,7 +24,10 @@ export function protectedRoleReason(roleName: string, path = '/', protectedRoleN
   return undefined;
 }
 
-async function samePolicy(get: () => Promise<{ PolicyDocument?: string }>, wanted: PolicyDocument): Promise<'same' | 'different' | 'absent'> {
+/** Whether an inline policy is exactly the one Firebreak writes, different, or absent. */
+export type PolicyState = 'same' | 'different' | 'absent';
+
+async function samePolicy(get: () => Promise<{ PolicyDocument?: string }>, wanted: PolicyDocument): Promise<PolicyState> {
   try {
     const out = await get();
     if (!out.PolicyDocument) return 'absent';
@@ -33,6 +36,39 @@ async function samePolicy(get: () => Promise<{ PolicyDocument?: string }>, wante
     if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return 'absent';
     throw err;
   }
+}
+
+/** Reads a user's inline policy and compares it with `wanted` (GetUserPolicy). */
+export function userPolicyState(iam: IAMClient, userName: string, policyName: string, wanted: PolicyDocument): Promise<PolicyState> {
+  return samePolicy(() => iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: policyName })), wanted);
+}
+
+/** Reads a role's inline policy and compares it with `wanted` (GetRolePolicy). */
+export function rolePolicyState(iam: IAMClient, roleName: string, policyName: string, wanted: PolicyDocument): Promise<PolicyState> {
+  return samePolicy(() => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })), wanted);
+}
+
+/**
+ * Reads an IAM user back after {@link ensureUserKeyRevoked}.
+ * @returns what does not read back yet (key not Inactive, deny-all policy missing), or undefined.
+ */
+export async function userRevocationProblem(iam: IAMClient, userName: string, accessKeyId?: string): Promise<string | undefined> {
+  const [keys, policy] = await Promise.all([
+    accessKeyId ? iam.send(new ListAccessKeysCommand({ UserName: userName })).then((o) => o.AccessKeyMetadata ?? []) : Promise.resolve([]),
+    userPolicyState(iam, userName, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy()),
+  ]);
+  const status = accessKeyId ? keys.find((k) => k.AccessKeyId === accessKeyId)?.Status ?? 'missing' : undefined;
+  if ((status === undefined || status === 'Inactive') && policy === 'same') return undefined;
+  return `${userName}: ${accessKeyId ? `key ${accessKeyId} is ${status}, ` : ''}deny-all policy ${policy}`;
+}
+
+/**
+ * Reads a role back after {@link ensureRoleSessionsRevoked}.
+ * @returns what does not read back yet, or undefined.
+ */
+export async function roleRevocationProblem(iam: IAMClient, roleName: string, cutoff: string): Promise<string | undefined> {
+  const state = await rolePolicyState(iam, roleName, ROLE_SESSION_REVOCATION_POLICY_NAME, roleSessionRevocationPolicy(new Date(cutoff)));
+  return state === 'same' ? undefined : `${roleName}: session-revocation policy with cutoff ${cutoff} is ${state}`;
 }
 
 /** State of an IAM user recorded before Firebreak changes it (what release restores). */
@@ -78,7 +114,7 @@ export async function ensureUserKeyRevoked(
       if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return false;
       throw err;
     }),
-    samePolicy(() => iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: USER_DENY_ALL_POLICY_NAME })), userDenyAllPolicy()),
+    userPolicyState(iam, userName, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy()),
   ]);
   const observed: UserPriorState = {
     userName,
@@ -179,7 +215,7 @@ export async function ensureRoleRestrictedToVpc(
   const reason = protectedRoleReason(input.roleName, role?.Path, input.protectedRoleNames);
   if (reason) return { actions: [], protectedReason: reason };
   const wanted = roleVpcRestrictionPolicy();
-  const state = await samePolicy(() => iam.send(new GetRolePolicyCommand({ RoleName: input.roleName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME })), wanted);
+  const state = await rolePolicyState(iam, input.roleName, ROLE_VPC_RESTRICTION_POLICY_NAME, wanted);
   const actions: PlannedAction[] = [];
   if (state !== 'same') {
     actions.push({ operation: 'IAM.PutRolePolicy', target: input.roleName, change: `inline ${ROLE_VPC_RESTRICTION_POLICY_NAME}: deny the role's credentials outside the instance's VPC` });

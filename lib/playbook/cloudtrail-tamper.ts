@@ -1,13 +1,12 @@
 import { GetEventSelectorsCommand, GetTrailCommand, GetTrailStatusCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
-import { GetRolePolicyCommand, GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { InvalidInput, NotYetConsistent } from '../errors';
 import type { PlannedAction, StepMode } from '../ec2/instance';
-import { ensureRoleSessionsRevoked, ensureUserKeyRevoked, protectedRoleReason } from '../iam/revoke';
-import { parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, roleSessionRevocationPolicy, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy } from '../iam/policies';
+import { protectedRoleReason, roleRevocationProblem, userRevocationProblem } from '../iam/revoke';
 import type { Incident } from '../incident/incident';
 import { hasAwsCode } from '../runtime/aws-errors';
 import { StepDeps } from './deps';
-import { runStep, StepRecordTarget } from './run-step';
+import { caseTarget, runStep } from './run-step';
+import { revokeRoleSessionsForCase, revokeUserForCase } from './revocation';
 import type { PlaybookState } from './state';
 
 /**
@@ -23,11 +22,6 @@ function apiCall(state: PlaybookState): ApiCall {
   const r = state.incident.resource;
   if (r.type !== 'ApiCall') throw new InvalidInput(`cloudtrail-tamper needs an ApiCall incident, got ${r.type}`);
   return r;
-}
-
-function target(state: PlaybookState, deps: StepDeps): StepRecordTarget | undefined {
-  if (state.incident.dryRun || state.case.status === 'DRY_RUN') return undefined;
-  return { ledger: deps.ledger, caseId: state.case.caseId, executionName: state.run.executionName, trigger: state.incident.trigger };
 }
 
 /** What RestoreLogging did and found. */
@@ -73,7 +67,7 @@ async function restore(state: PlaybookState, deps: StepDeps, mode: StepMode): Pr
 
 /** RestoreLogging: StartLogging after StopLogging; record the trail after DeleteTrail/UpdateTrail/PutEventSelectors. */
 export async function restoreLogging(state: PlaybookState, deps: StepDeps): Promise<RestoreResult> {
-  return runStep('RestoreLogging', target(state, deps), async () => {
+  return runStep('RestoreLogging', caseTarget(state, deps.ledger), async () => {
     const out = await restore(state, deps, 'apply');
     await deps.ledger.recordEvidence(state.case.caseId, 'tamper', out.record);
     return out;
@@ -94,13 +88,9 @@ export interface ActorRevocation {
 
 async function revokeActorCredentials(state: PlaybookState, deps: StepDeps, mode: StepMode): Promise<ActorRevocation> {
   const { actor } = apiCall(state);
-  const { iam } = deps.clients.member(state.incident.account, state.incident.region);
   if (actor.type === 'IAMUser' && actor.userName) {
     const longTerm = actor.accessKeyId?.startsWith('AKIA') ? actor.accessKeyId : undefined;
-    const out = await ensureUserKeyRevoked(
-      { userName: actor.userName, accessKeyId: longTerm, removeLoginProfile: deps.config.removeLoginProfile, mode },
-      { iam, recordPriorState: mode === 'apply' ? (v) => deps.ledger.recordPriorState(state.case.caseId, 'user', v) : undefined },
-    );
+    const out = await revokeUserForCase(state, deps, { userName: actor.userName, accessKeyId: longTerm }, mode);
     return {
       actorType: actor.type, actions: out.actions, userName: actor.userName, accessKeyId: longTerm,
       affected: `${longTerm ? `access key ${longTerm} of ` : ''}IAM user ${actor.userName}${longTerm ? ' is deactivated; ' : ': '}the deny-all policy blocks every key and session of the user; its other key(s) stay Active`,
@@ -109,12 +99,7 @@ async function revokeActorCredentials(state: PlaybookState, deps: StepDeps, mode
   if (actor.type === 'AssumedRole' && actor.roleName) {
     const reason = protectedRoleReason(actor.roleName, '/', [deps.config.responderRoleName]);
     if (reason) return { actorType: actor.type, actions: [], roleName: actor.roleName, protectedReason: reason, affected: `nothing: ${reason}, which Firebreak never touches` };
-    const now = new Date(Math.ceil(deps.now().getTime() / 1000) * 1000).toISOString();
-    const cutoff = mode === 'apply' ? await deps.ledger.recordDecision(state.case.caseId, 'revocationCutoff', now) : now;
-    const out = await ensureRoleSessionsRevoked(
-      { roleName: actor.roleName, cutoff: new Date(cutoff), mode, protectedRoleNames: [deps.config.responderRoleName] },
-      { iam, recordPriorState: mode === 'apply' ? (v) => deps.ledger.recordPriorState(state.case.caseId, 'role', v) : undefined },
-    );
+    const out = await revokeRoleSessionsForCase(state, deps, actor.roleName, mode);
     return {
       actorType: actor.type, actions: out.actions, roleName: actor.roleName, cutoff: out.cutoff, protectedReason: out.protectedReason,
       affected: out.protectedReason ? `nothing: ${out.protectedReason}` : `every session of role ${actor.roleName} issued before ${out.cutoff} is revoked`,
@@ -125,7 +110,7 @@ async function revokeActorCredentials(state: PlaybookState, deps: StepDeps, mode
 
 /** RevokeActor: contain whoever made the call, as credential-compromise would. */
 export async function revokeActor(state: PlaybookState, deps: StepDeps): Promise<ActorRevocation> {
-  return runStep('RevokeActor', target(state, deps), () => revokeActorCredentials(state, deps, 'apply'));
+  return runStep('RevokeActor', caseTarget(state, deps.ledger), () => revokeActorCredentials(state, deps, 'apply'));
 }
 
 /** The dry-run plan of cloudtrail-tamper (read calls only). */
@@ -141,7 +126,7 @@ export async function planTamperResponse(state: PlaybookState, deps: StepDeps): 
 export async function verifyTamperResponse(state: PlaybookState & { restore?: RestoreResult; revocation?: ActorRevocation }, deps: StepDeps) {
   const r = apiCall(state);
   const { iam, cloudtrail } = deps.clients.member(state.incident.account, state.incident.region);
-  return runStep('VerifyTamperResponse', target(state, deps), async () => {
+  return runStep('VerifyTamperResponse', caseTarget(state, deps.ledger), async () => {
     const out: Record<string, unknown> = {};
     if (state.restore?.trailState === 'logging' && r.target) {
       const status = await cloudtrail.send(new GetTrailStatusCommand({ Name: r.target }));
@@ -149,19 +134,11 @@ export async function verifyTamperResponse(state: PlaybookState & { restore?: Re
       out.trailLogging = true;
     }
     const rev = state.revocation;
-    if (rev?.userName) {
-      const keys = (await iam.send(new ListAccessKeysCommand({ UserName: rev.userName }))).AccessKeyMetadata ?? [];
-      if (rev.accessKeyId && keys.find((k) => k.AccessKeyId === rev.accessKeyId)?.Status !== 'Inactive') throw new NotYetConsistent(`key ${rev.accessKeyId} is not Inactive yet`);
-      const p = await iam.send(new GetUserPolicyCommand({ UserName: rev.userName, PolicyName: USER_DENY_ALL_POLICY_NAME })).catch(() => undefined);
-      if (!p?.PolicyDocument || JSON.stringify(parsePolicyDocument(p.PolicyDocument)) !== policyText(userDenyAllPolicy())) throw new NotYetConsistent(`deny-all policy on ${rev.userName} does not read back yet`);
-      out.actorRevoked = true;
-    } else if (rev?.roleName && rev.cutoff && !rev.protectedReason) {
-      const p = await iam.send(new GetRolePolicyCommand({ RoleName: rev.roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME })).catch(() => undefined);
-      if (!p?.PolicyDocument || JSON.stringify(parsePolicyDocument(p.PolicyDocument)) !== policyText(roleSessionRevocationPolicy(new Date(rev.cutoff)))) {
-        throw new NotYetConsistent(`session-revocation policy on ${rev.roleName} does not read back yet`);
-      }
-      out.actorRevoked = true;
-    }
+    const problem = rev?.userName
+      ? await userRevocationProblem(iam, rev.userName, rev.accessKeyId)
+      : rev?.roleName && rev.cutoff && !rev.protectedReason ? await roleRevocationProblem(iam, rev.roleName, rev.cutoff) : undefined;
+    if (problem) throw new NotYetConsistent(problem);
+    if (rev?.userName || (rev?.roleName && rev.cutoff && !rev.protectedReason)) out.actorRevoked = true;
     return out;
   });
 }

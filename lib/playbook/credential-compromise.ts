@@ -1,12 +1,13 @@
-import { GetRolePolicyCommand, GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { InvalidInput, NotYetConsistent } from '../errors';
 import type { PlannedAction, StepMode } from '../ec2/instance';
-import { ensureRoleRestrictedToVpc, ensureRoleSessionsRevoked, ensureUserKeyRevoked, RolePriorState, UserPriorState } from '../iam/revoke';
-import { parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, roleSessionRevocationPolicy, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy } from '../iam/policies';
+import {
+  ensureRoleRestrictedToVpc, RolePriorState, rolePolicyState, roleRevocationProblem, UserPriorState, userRevocationProblem,
+} from '../iam/revoke';
+import { ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy, USER_DENY_ALL_POLICY_NAME } from '../iam/policies';
 import type { Incident } from '../incident/incident';
-import { hasAwsCode } from '../runtime/aws-errors';
 import { StepDeps } from './deps';
-import { runStep, StepRecordTarget } from './run-step';
+import { caseTarget, runStep } from './run-step';
+import { revokeRoleSessionsForCase, revokeUserForCase } from './revocation';
 import type { PlaybookState } from './state';
 
 /**
@@ -24,11 +25,6 @@ function credential(state: PlaybookState): CredentialResource {
   const r = state.incident.resource;
   if (r.type !== 'AccessKey') throw new InvalidInput(`credential-compromise needs an AccessKey incident, got ${r.type}`);
   return r;
-}
-
-function target(state: PlaybookState, deps: StepDeps): StepRecordTarget | undefined {
-  if (state.incident.dryRun || state.case.status === 'DRY_RUN') return undefined;
-  return { ledger: deps.ledger, caseId: state.case.caseId, executionName: state.run.executionName, trigger: state.incident.trigger };
 }
 
 /** What RevokeCredentials did, for the report and the notification. */
@@ -58,10 +54,7 @@ async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMode): Pro
   const r = credential(state);
   const { iam } = deps.clients.member(state.incident.account, state.incident.region);
   if (r.userType === 'IAMUser') {
-    const out = await ensureUserKeyRevoked(
-      { userName: r.userName!, accessKeyId: r.accessKeyId, removeLoginProfile: deps.config.removeLoginProfile, mode },
-      { iam, recordPriorState: mode === 'apply' ? (v) => deps.ledger.recordPriorState(state.case.caseId, 'user', v) : undefined },
-    );
+    const out = await revokeUserForCase(state, deps, { userName: r.userName!, accessKeyId: r.accessKeyId }, mode);
     return {
       principal: 'IAMUser', actions: out.actions, userName: r.userName, accessKeyId: r.accessKeyId, otherKeysLeftActive: out.otherKeys,
       affected: `access key ${r.accessKeyId} of IAM user ${r.userName} is deactivated; the deny-all policy blocks every other key and console session of ${r.userName}; its ${out.otherKeys.length} other key(s) stay Active`,
@@ -79,13 +72,7 @@ async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMode): Pro
     };
   }
   if (r.userType === 'AssumedRole') {
-    // Rounded up to the next whole second (the policy's resolution), so a session issued earlier in the same second is revoked too.
-    const now = new Date(Math.ceil(deps.now().getTime() / 1000) * 1000).toISOString();
-    const cutoff = mode === 'apply' ? await deps.ledger.recordDecision(state.case.caseId, 'revocationCutoff', now) : now;
-    const out = await ensureRoleSessionsRevoked(
-      { roleName: r.userName!, cutoff: new Date(cutoff), mode, protectedRoleNames: [deps.config.responderRoleName] },
-      { iam, recordPriorState: mode === 'apply' ? (v) => deps.ledger.recordPriorState(state.case.caseId, 'role', v) : undefined },
-    );
+    const out = await revokeRoleSessionsForCase(state, deps, r.userName!, mode);
     return {
       principal: 'AssumedRole', actions: out.actions, roleName: r.userName, cutoff: out.cutoff, instanceId: r.instanceId,
       protectedReason: out.protectedReason,
@@ -101,7 +88,7 @@ async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMode): Pro
 
 /** RevokeCredentials: deactivate the leaked key and deny the user, or revoke the role's sessions. */
 export async function revokeCredentials(state: PlaybookState, deps: StepDeps): Promise<RevocationResult> {
-  return runStep('RevokeCredentials', target(state, deps), () => revoke(state, deps, 'apply'));
+  return runStep('RevokeCredentials', caseTarget(state, deps.ledger), () => revoke(state, deps, 'apply'));
 }
 
 /** The dry-run plan of credential-compromise (Describe/Get/List calls only). */
@@ -121,36 +108,23 @@ export async function planRevocation(state: PlaybookState, deps: StepDeps): Prom
 export async function verifyRevocation(state: PlaybookState & { revocation?: RevocationResult }, deps: StepDeps) {
   const r = credential(state);
   const { iam } = deps.clients.member(state.incident.account, state.incident.region);
-  return runStep('VerifyRevocation', target(state, deps), async () => {
+  return runStep('VerifyRevocation', caseTarget(state, deps.ledger), async () => {
     const rev = state.revocation;
     if (rev?.protectedReason) return { verified: false, skipped: rev.protectedReason };
     if (r.userType === 'IAMUser') {
-      const keys = (await iam.send(new ListAccessKeysCommand({ UserName: r.userName }))).AccessKeyMetadata ?? [];
-      const key = keys.find((k) => k.AccessKeyId === r.accessKeyId);
-      const policy = await iam.send(new GetUserPolicyCommand({ UserName: r.userName, PolicyName: USER_DENY_ALL_POLICY_NAME })).catch((err) => {
-        if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return undefined;
-        throw err;
-      });
-      const denyAll = policy?.PolicyDocument ? JSON.stringify(parsePolicyDocument(policy.PolicyDocument)) === policyText(userDenyAllPolicy()) : false;
-      if (key?.Status !== 'Inactive' || !denyAll) {
-        throw new NotYetConsistent(`${r.userName}: key ${r.accessKeyId} is ${key?.Status ?? 'missing'}, deny-all policy ${denyAll ? 'present' : 'missing'}`);
-      }
-      return { verified: true, keyStatus: key.Status, denyAllPolicy: USER_DENY_ALL_POLICY_NAME };
+      const problem = await userRevocationProblem(iam, r.userName!, r.accessKeyId);
+      if (problem) throw new NotYetConsistent(problem);
+      return { verified: true, keyStatus: 'Inactive', denyAllPolicy: USER_DENY_ALL_POLICY_NAME };
     }
     if (rev?.scope === 'restrict-to-vpc') {
-      const p = await iam.send(new GetRolePolicyCommand({ RoleName: r.userName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME })).catch(() => undefined);
-      const ok = p?.PolicyDocument ? JSON.stringify(parsePolicyDocument(p.PolicyDocument)) === policyText(roleVpcRestrictionPolicy()) : false;
-      if (!ok) throw new NotYetConsistent(`${r.userName}: ${ROLE_VPC_RESTRICTION_POLICY_NAME} does not read back`);
+      const state = await rolePolicyState(iam, r.userName!, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy());
+      if (state !== 'same') throw new NotYetConsistent(`${r.userName}: ${ROLE_VPC_RESTRICTION_POLICY_NAME} is ${state}`);
       return { verified: true, roleName: r.userName, scope: rev.scope };
     }
     const cutoff = rev?.cutoff;
     if (!cutoff) throw new InvalidInput('revocation.cutoff is missing from the playbook state');
-    const policy = await iam.send(new GetRolePolicyCommand({ RoleName: r.userName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME })).catch((err) => {
-      if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return undefined;
-      throw err;
-    });
-    const same = policy?.PolicyDocument ? JSON.stringify(parsePolicyDocument(policy.PolicyDocument)) === policyText(roleSessionRevocationPolicy(new Date(cutoff))) : false;
-    if (!same) throw new NotYetConsistent(`${r.userName}: session-revocation policy with cutoff ${cutoff} does not read back`);
+    const problem = await roleRevocationProblem(iam, r.userName!, cutoff);
+    if (problem) throw new NotYetConsistent(problem);
     return { verified: true, roleName: r.userName, cutoff };
   });
 }

@@ -16,7 +16,7 @@ import { StepDeps } from './deps';
 import { planRevocation, REVOCABLE_USER_TYPES } from './credential-compromise';
 import { planTamperResponse } from './cloudtrail-tamper';
 import { protectedRoleReason } from '../iam/revoke';
-import { runStep, StepRecordTarget } from './run-step';
+import { caseTarget, runStep } from './run-step';
 import { CheckSnapshotsInputSchema, CloseInputSchema, FailureInputSchema, NotifyInputSchema, PlaybookState, PreClaimState } from './state';
 
 /**
@@ -26,11 +26,6 @@ import { CheckSnapshotsInputSchema, CloseInputSchema, FailureInputSchema, Notify
  */
 
 const runbookOf = (i: Pick<Incident, 'playbook'>) => `runbooks/${i.playbook}/runbook.md`;
-
-function target(state: Pick<PlaybookState, 'case' | 'incident' | 'run'>, deps: StepDeps): StepRecordTarget | undefined {
-  if (state.incident.dryRun || state.case.status === 'DRY_RUN') return undefined;
-  return { ledger: deps.ledger, caseId: state.case.caseId, executionName: state.run.executionName, trigger: state.incident.trigger };
-}
 
 const labelsOf = (state: PlaybookState) => ({ caseId: state.case.caseId, findingId: state.incident.finding.id });
 
@@ -121,7 +116,7 @@ export async function planContainment(state: PlaybookState, deps: StepDeps): Pro
 /** Preserve: termination protection, shutdown=stop, volumes kept, ASG detach, target groups. */
 export async function preserveInstance(state: PlaybookState, deps: StepDeps) {
   const member = deps.clients.member(state.incident.account, state.incident.region);
-  return runStep('Preserve', target(state, deps), () =>
+  return runStep('Preserve', caseTarget(state, deps.ledger), () =>
     ensureInstancePreserved(
       { instanceId: state.incident.resource.id, mode: 'apply' },
       { ...member, recordPriorState: (v: PreservePriorState) => deps.ledger.recordPriorState(state.case.caseId, 'preserve', v) },
@@ -132,7 +127,7 @@ export async function preserveInstance(state: PlaybookState, deps: StepDeps) {
 /** Isolate: every ENI through the untrack group to the isolation group; EIPs, profile, tags. */
 export async function isolateInstance(state: PlaybookState, deps: StepDeps) {
   const member = deps.clients.member(state.incident.account, state.incident.region);
-  return runStep('Isolate', target(state, deps), () =>
+  return runStep('Isolate', caseTarget(state, deps.ledger), () =>
     ensureInstanceIsolated(
       { instanceId: state.incident.resource.id, caseId: state.case.caseId, mode: 'apply' },
       { ec2: member.ec2, recordPriorState: (v: IsolatePriorState) => deps.ledger.recordPriorState(state.case.caseId, 'isolate', v) },
@@ -143,13 +138,13 @@ export async function isolateInstance(state: PlaybookState, deps: StepDeps) {
 /** VerifyIsolation: read back; fails loudly with VerificationFailed. */
 export async function verifyIsolation(state: PlaybookState, deps: StepDeps) {
   const member = deps.clients.member(state.incident.account, state.incident.region);
-  return runStep('VerifyIsolation', target(state, deps), () => verifyInstanceIsolated({ instanceId: state.incident.resource.id }, { ec2: member.ec2 }));
+  return runStep('VerifyIsolation', caseTarget(state, deps.ledger), () => verifyInstanceIsolated({ instanceId: state.incident.resource.id }, { ec2: member.ec2 }));
 }
 
 /** SnapshotVolumes: CreateSnapshots of every volume (reused by case tag on re-run). @returns the batch. */
 export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
   const member = deps.clients.member(state.incident.account, state.incident.region);
-  const out = await runStep('SnapshotVolumes', target(state, deps), () =>
+  const out = await runStep('SnapshotVolumes', caseTarget(state, deps.ledger), () =>
     ensureVolumeSnapshots(
       { instanceId: state.incident.resource.id, labels: labelsOf(state), ownerAccount: member.accountId, deadlineSeconds: deps.config.evidenceDeadlineSeconds, now: deps.now(), mode: 'apply' },
       { ec2: member.ec2 },
@@ -175,7 +170,7 @@ export async function copySnapshots(state: PlaybookState, deps: StepDeps): Promi
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const source = requireBatch(state.snapshots, 'snapshots');
   const i = state.incident;
-  const out = await runStep('CopySnapshots', target(state, deps), () =>
+  const out = await runStep('CopySnapshots', caseTarget(state, deps.ledger), () =>
     ensureSnapshotCopies(
       {
         source, labels: labelsOf(state), stage: 'transit', region: i.region, ownerAccount: member.accountId,
@@ -193,7 +188,7 @@ export async function shareSnapshots(state: PlaybookState, deps: StepDeps): Prom
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const security = deps.clients.security();
   const transit = requireBatch(state.memberCopies, 'memberCopies');
-  const out = await runStep('ShareAndCopySnapshots', target(state, deps), async () => {
+  const out = await runStep('ShareAndCopySnapshots', caseTarget(state, deps.ledger), async () => {
     const shared = await ensureSnapshotsShared({ batch: transit, accountId: security.accountId, mode: 'apply' }, { ec2: member.ec2 });
     const copies = await ensureSnapshotCopies(
       {
@@ -212,7 +207,7 @@ export async function collectArtifacts(state: PlaybookState, deps: StepDeps): Pr
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const { s3 } = deps.clients.security();
   const i = state.incident;
-  return runStep('CollectArtifacts', target(state, deps), async () => {
+  return runStep('CollectArtifacts', caseTarget(state, deps.ledger), async () => {
     const record = await deps.ledger.getCase(state.case.caseId);
     const prior = (record?.priorState ?? {}) as { isolate?: IsolatePriorState; preserve?: PreservePriorState };
     const priorGroups = [...new Set(Object.values(prior.isolate?.securityGroupsByEni ?? {}).flat())];
@@ -252,7 +247,7 @@ export async function writeManifest(state: PlaybookState, deps: StepDeps): Promi
   const source = requireBatch(state.snapshots, 'snapshots');
   const transit = requireBatch(state.memberCopies, 'memberCopies');
   const final = requireBatch(state.securityCopies, 'securityCopies');
-  return runStep('WriteManifest', target(state, deps), async () => {
+  return runStep('WriteManifest', caseTarget(state, deps.ledger), async () => {
     const snapshots: SnapshotEvidence[] = final.snapshotIds.map((snapshotId, n) => ({
       sourceVolumeId: source.sourceVolumeIds[n], memberSnapshotId: source.snapshotIds[n], transitSnapshotId: transit.snapshotIds[n],
       snapshotId, ownerAccount: final.ownerAccount, kmsKeyId: deps.config.evidenceKeyArn,
@@ -271,7 +266,7 @@ export async function writeManifest(state: PlaybookState, deps: StepDeps): Promi
 /** Notify: publish the case summary to SNS once per case and kind (at least once, deduplicated by the ledger). */
 export async function notify(input: z.infer<typeof NotifyInputSchema>, deps: StepDeps): Promise<{ published: boolean; messageId?: string }> {
   const state = input.state;
-  return runStep('Notify', target(state, deps), async () => {
+  return runStep('Notify', caseTarget(state, deps.ledger), async () => {
     const record = await deps.ledger.getCase(state.case.caseId);
     if (record?.notifications?.[input.kind]) return { published: false };
     const out = await deps.clients.security().sns.send(new PublishCommand({
@@ -296,7 +291,7 @@ function subject(kind: string, i: Incident, caseId: string): string {
 /** CloseCase / CloseNotified: sets the final case status. */
 export async function closeCase(input: z.infer<typeof CloseInputSchema>, deps: StepDeps): Promise<{ caseId: string; status: CaseStatus }> {
   const state = input.state;
-  return runStep('CloseCase', target(state, deps), async () => {
+  return runStep('CloseCase', caseTarget(state, deps.ledger), async () => {
     await deps.ledger.finish(state.case.caseId, input.outcome, undefined, state.run.executionName);
     return { caseId: state.case.caseId, status: input.outcome };
   });

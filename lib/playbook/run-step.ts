@@ -11,6 +11,18 @@ export interface StepRecordTarget {
 }
 
 /**
+ * The case a step records on: none for a dry run (which writes nothing), else the claimed case.
+ * @param state - the playbook state after Claim.
+ */
+export function caseTarget(
+  state: { incident: { dryRun: boolean; trigger?: string }; case: { caseId: string; status: string }; run: { executionName: string } },
+  ledger: CaseLedger,
+): StepRecordTarget | undefined {
+  if (state.incident.dryRun || state.case.status === 'DRY_RUN') return undefined;
+  return { ledger, caseId: state.case.caseId, executionName: state.run.executionName, trigger: state.incident.trigger };
+}
+
+/**
  * Runs one playbook step: attributes its AWS calls to it, and appends a timeline entry (what,
  * when, how long, API calls by operation, details) to the case, on success and on failure.
  * The timeline write itself is not counted among the step's calls.
