@@ -57,9 +57,11 @@ export async function assertEmulatorAnswers(endpoint: string): Promise<void> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidInput(`--endpoint ${endpoint} must be an http(s) URL`);
   let res: Response;
   try {
-    res = await fetch(new URL('/moto-api/data.json', url), { signal: AbortSignal.timeout(5000) });
+    // The dashboard page, as the harness probes it: cheap (data.json would serialize the emulator's whole state).
+    res = await fetch(new URL('/moto-api/', url), { signal: AbortSignal.timeout(15_000) });
   } catch (err) {
     throw new InvalidInput(`no emulator answers at ${endpoint} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); start one with: .firebreak/venv/bin/python emulator/server.py --port PORT`, { cause: err });
   }
-  if (!res.ok) throw new InvalidInput(`${endpoint} answered HTTP ${res.status} to /moto-api/data.json: it is not the Firebreak emulator (moto)`);
+  await res.body?.cancel();
+  if (!res.ok) throw new InvalidInput(`${endpoint} answered HTTP ${res.status} to /moto-api/: it is not the Firebreak emulator (moto)`);
 }
