@@ -12,4 +12,4 @@ const NormalizeInputSchema = z.object({
   playbook: PlaybookSchema.optional(),
 });
 
-export const handler = stepHandler('normalize-finding', NormalizeInputSchema, (input) => normalizeFinding(input));
+export const handler = stepHandler('normalize-finding', NormalizeInputSchema, (input, deps) => normalizeFinding(input, deps));

@@ -44,6 +44,14 @@ export const GuardDutyEntrySchema = z.object({
   /** Exclusive upper bound of `detail.severity`; omitted means no upper bound. */
   maxSeverityExclusive: z.number().min(0).max(10.1).optional(),
   mode: ResponseModeSchema,
+  /**
+   * credential-compromise only: when the finding names the instance whose credentials leaked
+   * (`InstanceCredentialExfiltration.*`), also start ec2-compromise on that instance once the
+   * credentials are revoked. Off by default: isolating a production host is a bigger step than
+   * revoking its role's sessions.
+   * @default false
+   */
+  chainInstanceContainment: z.boolean().default(false),
   /** GuardDuty findings (member findings included, via the delegated administrator) arrive on the default bus. */
   eventBus: z.literal('default').default('default'),
 });
@@ -225,6 +233,41 @@ const ENTRIES: z.input<typeof CatalogEntrySchema>[] = [
  * @throws {z.ZodError} when an entry is malformed (a programming error, caught by the unit tests).
  */
 export const CATALOG: readonly CatalogEntry[] = Object.freeze(z.array(CatalogEntrySchema).parse(ENTRIES));
+
+/** What a deployment may change in a catalog entry (`catalogOverrides` in the deployment config). */
+export const CatalogOverrideSchema = z.object({
+  mode: ResponseModeSchema.optional(),
+  chainInstanceContainment: z.boolean().optional(),
+}).strict();
+/** Entry ID → override. */
+export const CatalogOverridesSchema = z.record(z.string(), CatalogOverrideSchema);
+/** Per-entry overrides of the catalog. */
+export type CatalogOverrides = z.infer<typeof CatalogOverridesSchema>;
+
+/**
+ * Applies a deployment's overrides to the catalog (issue #3: "each entry can override this").
+ * Overrides change the response (`mode`, chaining), never the routing: the rule patterns stay those
+ * of the built-in catalog.
+ * @param overrides - entry ID → fields to replace.
+ * @param catalog - defaults to {@link CATALOG}.
+ * @returns a new catalog; the input is not changed.
+ * @throws {Error} naming the entry when an override names an entry that does not exist, or sets
+ *   `chainInstanceContainment` on an entry that is not a credential-compromise GuardDuty entry.
+ */
+export function applyCatalogOverrides(overrides: CatalogOverrides, catalog: readonly CatalogEntry[] = CATALOG): readonly CatalogEntry[] {
+  for (const [id, o] of Object.entries(overrides)) {
+    const entry = catalog.find((e) => e.id === id);
+    if (!entry) throw new Error(`catalogOverrides.${id}: no catalog entry has this ID (have: ${catalog.map((e) => e.id).join(', ')})`);
+    if (o.chainInstanceContainment !== undefined && (entry.kind !== 'guardduty-finding' || entry.playbook !== 'credential-compromise')) {
+      throw new Error(`catalogOverrides.${id}.chainInstanceContainment: only credential-compromise finding entries can chain into ec2-compromise`);
+    }
+  }
+  return Object.freeze(catalog.map((e) => {
+    const o = overrides[e.id];
+    if (!o) return e;
+    return e.kind === 'guardduty-finding' ? { ...e, ...o } : { ...e, ...(o.mode ? { mode: o.mode } : {}) };
+  }));
+}
 
 /** The playbooks named by the catalog, without duplicates, in catalog order. */
 export function catalogPlaybooks(catalog: readonly CatalogEntry[] = CATALOG): string[] {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { applyCatalogOverrides, CatalogOverridesSchema } from '../catalog/catalog';
 import { ConfigError } from '../errors';
 
 /**
@@ -52,6 +53,12 @@ export const FirebreakConfigSchema = z
      * credentials outside the instance's VPC, so the workload keeps working).
      */
     instanceCredentialResponse: z.enum(['revoke-sessions', 'restrict-to-vpc']).default('revoke-sessions'),
+    /**
+     * Per-entry changes to the finding catalog, by entry ID: `mode` (`auto` | `notify`) and, for
+     * credential-compromise entries, `chainInstanceContainment` (also contain the instance whose
+     * credentials leaked). Routing is not changed. @default {}
+     */
+    catalogOverrides: CatalogOverridesSchema.default({}),
     /** Name of the role the responder assumes in member accounts. */
     responderRoleName: z
       .string()
@@ -59,6 +66,11 @@ export const FirebreakConfigSchema = z
       .default('FirebreakResponder'),
   })
   .superRefine((cfg, ctx) => {
+    try {
+      applyCatalogOverrides(cfg.catalogOverrides);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['catalogOverrides'], message: (err as Error).message });
+    }
     if (cfg.securityAccountId === undefined && cfg.memberAccountIds.length > 0) {
       ctx.addIssue({
         code: 'custom',

@@ -26,7 +26,8 @@ export const InstanceResourceSchema = z.object({ type: z.literal('Instance'), id
 export const CredentialResourceSchema = z.object({
   type: z.literal('AccessKey'),
   id: z.string().min(1),
-  accessKeyId: z.string().min(1),
+  /** The leaked key; absent for a role named by hand (`firebreak run --role`). */
+  accessKeyId: z.string().min(1).optional(),
   /** `IAMUser`, `AssumedRole`, `Root`, `FederatedUser`, ... (GuardDuty `accessKeyDetails.userType`). */
   userType: z.string().min(1),
   /** The IAM user name, or the role name for an assumed role. */
@@ -103,6 +104,8 @@ export const IncidentSchema = z.object({
   eventTime: z.string(),
   reason: z.string().optional(),
   operator: z.string().optional(),
+  /** The case whose playbook started this one (e.g. credential-compromise chaining into ec2-compromise). */
+  chainedFrom: z.string().optional(),
 });
 
 /** A normalized incident. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidInput } from '../errors';
-import { matchApiCallEntry, matchCatalogEntry } from '../catalog/catalog';
-import { ApiCallEventSchema, GuardDutyEvent, GuardDutyEventSchema, StartEnvelopeSchema } from './schema';
+import { CATALOG, CatalogEntry, matchApiCallEntry, matchCatalogEntry } from '../catalog/catalog';
+import { ApiCallEventSchema, GuardDutyEvent, GuardDutyEventSchema, ManualTarget, StartEnvelopeSchema } from './schema';
 import { Incident } from './incident';
 
 /** GuardDuty's placeholder IDs in sample findings ("Generating sample findings", GuardDuty User Guide). */
@@ -31,21 +31,26 @@ export function isSampleFinding(event: GuardDutyEvent): boolean {
 export interface NormalizedState {
   readonly incident: Incident;
   /** The original EventBridge event, kept as evidence. */
-  readonly event: GuardDutyEvent | z.infer<typeof ApiCallEventSchema>;
+  readonly event: GuardDutyEvent | z.infer<typeof ApiCallEventSchema> | { readonly target: ManualTarget };
   readonly run: { readonly executionName: string; readonly startTime: string };
 }
 
 /**
- * Parses an EventBridge GuardDuty finding event, or a `{ firebreak, event }` start envelope,
- * into an {@link Incident}.
+ * Parses an EventBridge GuardDuty finding event, a `{ firebreak, event }` start envelope, or a
+ * `{ firebreak: { target } }` start on a named resource, into an {@link Incident}.
  *
- * @param input - `{ input, executionName, executionStartTime }`, where `input` is the state
+ * @param input - `{ input, executionName, executionStartTime, playbook }`, where `input` is the state
  *   machine's input.
+ * @param catalog - the effective catalog (deployment overrides applied); default {@link CATALOG}.
  * @returns `{ incident, event, run }`.
- * @throws {InvalidInput} when the event is not a GuardDuty finding about an EC2 instance, or a field
- *   the playbook needs is missing or malformed. The message names the field.
+ * @throws {InvalidInput} when the event is not one the playbook handles, a target is of the wrong
+ *   kind for the playbook, or a field the playbook needs is missing or malformed. The message names
+ *   the field.
  */
-export function normalizeEvent(input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] }): NormalizedState {
+export function normalizeEvent(
+  input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] },
+  catalog: readonly CatalogEntry[] = CATALOG,
+): NormalizedState {
   let raw = input.input;
   let options: z.infer<typeof StartEnvelopeSchema>['firebreak'] | undefined;
   if (raw && typeof raw === 'object' && 'firebreak' in raw) {
@@ -54,7 +59,8 @@ export function normalizeEvent(input: { input: unknown; executionName: string; e
     raw = envelope.event;
   }
   const playbook = input.playbook ?? 'ec2-compromise';
-  if (playbook === 'cloudtrail-tamper' || playbook === 'root-activity') return normalizeApiCall(raw, playbook, options, input);
+  if (options?.target) return normalizeTarget(options.target, playbook, options, input);
+  if (playbook === 'cloudtrail-tamper' || playbook === 'root-activity') return normalizeApiCall(raw, playbook, options, input, catalog);
   const event = parseOrThrow(GuardDutyEventSchema, raw, 'GuardDuty finding event');
   const detail = event.detail;
   const resource = playbook === 'ec2-compromise' ? instanceResource(event) : credentialResource(event);
@@ -66,7 +72,7 @@ export function normalizeEvent(input: { input: unknown; executionName: string; e
     resourceType: detail.resource.resourceType,
     resourceRole: detail.service.resourceRole,
     severity: detail.severity,
-  });
+  }, catalog);
   const incident: Incident = {
     playbook,
     account: detail.accountId,
@@ -135,6 +141,7 @@ function normalizeApiCall(
   playbook: 'cloudtrail-tamper' | 'root-activity',
   options: z.infer<typeof StartEnvelopeSchema>['firebreak'] | undefined,
   input: { executionName: string; executionStartTime: string },
+  catalog: readonly CatalogEntry[],
 ): NormalizedState {
   const event = parseOrThrow(ApiCallEventSchema, raw, 'CloudTrail API call event');
   const d = event.detail;
@@ -143,7 +150,7 @@ function normalizeApiCall(
   const target = typeof params?.name === 'string' ? params.name : typeof params?.trailName === 'string' ? params.trailName : typeof params?.detectorId === 'string' ? params.detectorId : undefined;
   const entry = matchApiCallEntry({
     source: event.source, detailType: event['detail-type'], eventSource: d.eventSource, eventName: d.eventName, userIdentityType: u.type, errorCode: d.errorCode,
-  });
+  }, catalog);
   const account = d.recipientAccountId ?? u.accountId ?? event.account;
   const incident: Incident = {
     playbook,
@@ -172,6 +179,51 @@ function normalizeApiCall(
     operator: options?.operator,
   };
   return { incident, event: event as never, run: { executionName: input.executionName, startTime: input.executionStartTime } };
+}
+
+/**
+ * Builds the incident of a start on a named resource (`firebreak run`, or a playbook chaining into
+ * another). The case key is the resource's, exactly as a finding about it would give, so a manual
+ * run on a resource that a finding already contained is `ALREADY_HANDLED`, and a second manual run
+ * attaches to the first one's case. There is no finding: `finding.id` is `manual/<execution name>`.
+ * @throws {InvalidInput} when the target kind does not fit the playbook.
+ */
+function normalizeTarget(
+  target: ManualTarget,
+  playbook: Incident['playbook'],
+  options: z.infer<typeof StartEnvelopeSchema>['firebreak'],
+  input: { executionName: string; executionStartTime: string },
+): NormalizedState {
+  const fits = playbook === 'ec2-compromise' ? target.kind === 'instance' : playbook === 'credential-compromise' ? target.kind !== 'instance' : false;
+  if (!fits) {
+    const wants = playbook === 'ec2-compromise' ? '--instance' : playbook === 'credential-compromise' ? '--access-key with --user, or --role' : 'a finding or CloudTrail event (no manual target)';
+    throw new InvalidInput(`firebreak.target: ${playbook} cannot act on a ${target.kind} target; it takes ${wants}`);
+  }
+  const resource: Incident['resource'] = target.kind === 'instance'
+    ? { type: 'Instance', id: target.instanceId }
+    : target.kind === 'access-key'
+      ? { type: 'AccessKey', id: target.accessKeyId, accessKeyId: target.accessKeyId, userType: 'IAMUser', userName: target.userName }
+      // A manual role revocation is its own case, one at a time: a second run attaches to it.
+      : { type: 'AccessKey', id: `role/${target.roleName}/manual`, userType: 'AssumedRole', userName: target.roleName };
+  const kindName = target.kind === 'instance' ? 'Instance' : target.kind === 'access-key' ? 'AccessKey' : 'Role';
+  const incident: Incident = {
+    playbook,
+    account: target.account,
+    region: target.region,
+    partition: 'aws',
+    resource,
+    finding: { id: `manual/${input.executionName}`, type: `Firebreak:Manual/${kindName}` },
+    trigger: options.trigger,
+    dryRun: options.dryRun,
+    sample: false,
+    mode: 'none',
+    eventId: input.executionName,
+    eventTime: input.executionStartTime,
+    reason: options.reason,
+    operator: options.operator,
+    chainedFrom: options.chainedFrom,
+  };
+  return { incident, event: { target }, run: { executionName: input.executionName, startTime: input.executionStartTime } };
 }
 
 /**

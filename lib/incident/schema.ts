@@ -94,18 +94,49 @@ export const GuardDutyEventSchema = z
 /** A GuardDuty finding event as EventBridge delivers it. */
 export type GuardDutyEvent = z.infer<typeof GuardDutyEventSchema>;
 
-/** Options a manual or game-day start wraps around the event. */
+const AccountSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit account ID');
+const RegionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region such as us-east-1');
+
+/**
+ * A resource named by hand (`firebreak run --instance | --access-key --user | --role`), or by a
+ * playbook that chains into another, instead of a finding event.
+ */
+export const ManualTargetSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('instance'), instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/, 'must be an instance ID (i-...)'), account: AccountSchema, region: RegionSchema }).strict(),
+  z.object({
+    kind: z.literal('access-key'),
+    accessKeyId: z.string().regex(/^(AKIA|ASIA)[A-Z0-9]{12,124}$/, 'must be an access key ID (AKIA... or ASIA...)'),
+    userName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name'),
+    account: AccountSchema,
+    region: RegionSchema,
+  }).strict(),
+  z.object({ kind: z.literal('role'), roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name'), account: AccountSchema, region: RegionSchema }).strict(),
+]);
+/** A manual target. */
+export type ManualTarget = z.infer<typeof ManualTargetSchema>;
+
+/** Options a manual, chained or game-day start wraps around the event (or puts instead of it). */
 export const StartOptionsSchema = z
   .object({
     dryRun: z.boolean().default(false),
     trigger: z.enum(['auto', 'manual', 'gameday']).default('manual'),
     reason: z.string().max(1024).optional(),
     operator: z.string().max(2048).optional(),
+    /** The resource to act on, when there is no finding event. */
+    target: ManualTargetSchema.optional(),
+    /** The case that started this one (a playbook chaining into another). */
+    chainedFrom: z.string().max(128).optional(),
   })
   .strict();
 
-/** `{ firebreak: StartOptions, event }`: how the CLI starts a playbook on an event by hand. */
-export const StartEnvelopeSchema = z.object({ firebreak: StartOptionsSchema, event: z.unknown() }).strict();
+/**
+ * `{ firebreak: StartOptions, event }`: how the CLI starts a playbook on an event by hand, or
+ * `{ firebreak: { target, ... } }` on a resource it names.
+ */
+export const StartEnvelopeSchema = z
+  .object({ firebreak: StartOptionsSchema, event: z.unknown().optional() })
+  .strict()
+  .refine((e) => (e.event === undefined) !== (e.firebreak.target === undefined), { message: 'a start envelope carries either an event or firebreak.target, not both and not neither' });
 
 /** CloudTrail's `userIdentity` ("CloudTrail userIdentity element", CloudTrail User Guide). */
 export const UserIdentitySchema = z

@@ -23,6 +23,7 @@ export const CREDENTIAL_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   CloseNotified: 'close-case',
   RevokeCredentials: 'revoke-credentials',
   VerifyRevocation: 'verify-revocation',
+  ChainInstanceContainment: 'chain-instance-containment',
   Notify: 'notify',
   CloseCase: 'close-case',
   RecordResourceGone: 'record-failure',
@@ -59,7 +60,8 @@ export interface CredentialCompromisePlaybookProps {
  *
  * Normalize (naming the playbook) → Claim → Decide, then dry run, notify-only, or contain:
  * RevokeCredentials → VerifyRevocation (which also retries `NotYetConsistent`, a bounded wait for IAM)
- * → Notify → CloseCase. Retry and Catch as in `ec2-compromise`: every Task retries transient errors;
+ * → [ChainInstanceContainment, when Decide set `decision.chain`: start ec2-compromise on the instance
+ * whose credentials leaked] → Notify → CloseCase. Retry and Catch as in `ec2-compromise`: every Task retries transient errors;
  * `ResourceGone` goes to RecordResourceGone (the case ends RESOURCE_GONE) and any other error to
  * RecordFailure (the execution fails).
  */
@@ -89,11 +91,15 @@ export class CredentialCompromisePlaybook extends Construct {
     // Containment path, built from its end.
     const closeCase = states.step('CloseCase', '$.closed', { parameters: { state: wholeState, outcome: 'CONTAINED' } });
     closeCase.next(states.outcome('Contained', 'CONTAINED')).next(states.done);
+    const notify = states.step('Notify', '$.notification', { parameters: { state: wholeState, kind: 'contained' } });
+    notify.next(closeCase);
+    const chain = new sfn.Choice(this, 'ChainOutcome')
+      .when(sfn.Condition.isPresent('$.decision.chain'), states.step('ChainInstanceContainment', '$.chained').next(notify))
+      .otherwise(notify);
     const contain = states.step('RevokeCredentials', '$.revocation');
     contain
       .next(states.step('VerifyRevocation', '$.verify', { retries: [NOT_YET_CONSISTENT_RETRY] }))
-      .next(states.step('Notify', '$.notification', { parameters: { state: wholeState, kind: 'contained' } }))
-      .next(closeCase);
+      .next(chain);
 
     const normalize = states.triage(
       {

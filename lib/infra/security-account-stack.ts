@@ -161,6 +161,7 @@ export class SecurityAccountStack extends Stack {
       FIREBREAK_EVIDENCE_DEADLINE_SECONDS: String(config.evidenceDeadlineSeconds),
       FIREBREAK_REMOVE_LOGIN_PROFILE: String(config.removeLoginProfile),
       FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: config.instanceCredentialResponse,
+      FIREBREAK_CATALOG_OVERRIDES: JSON.stringify(config.catalogOverrides),
     };
 
     const functions = {} as Record<StepName, ResponderFunction>;
@@ -178,6 +179,10 @@ export class SecurityAccountStack extends Stack {
     this.functions = functions;
 
     this.ec2Compromise = new Ec2CompromisePlaybook(this, 'Ec2Compromise', { functions });
+    for (const fn of Object.values(functions).filter((f) => STEP_ACCESS[f.step].startsEc2Playbook)) {
+      this.ec2Compromise.stateMachine.grantStartExecution(fn);
+      fn.function.addEnvironment('FIREBREAK_EC2_PLAYBOOK_ARN', this.ec2Compromise.stateMachine.stateMachineArn);
+    }
     this.credentialCompromise = new CredentialCompromisePlaybook(this, 'CredentialCompromise', { functions });
     this.cloudTrailTamper = new CloudTrailTamperPlaybook(this, 'CloudTrailTamper', { functions });
     this.rootActivity = new RootActivityPlaybook(this, 'RootActivity', { functions });

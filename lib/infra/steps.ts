@@ -27,6 +27,7 @@ export const STEP_NAMES = [
   // credential-compromise
   'revoke-credentials',
   'verify-revocation',
+  'chain-instance-containment',
   // cloudtrail-tamper
   'restore-logging',
   'revoke-actor',
@@ -50,6 +51,8 @@ export interface StepAccess {
   readonly describeSecuritySnapshots: boolean;
   /** Copies shared snapshots into the security account under the evidence key. */
   readonly copyIntoSecurityAccount: boolean;
+  /** Starts executions of the ec2-compromise playbook (chaining). */
+  readonly startsEc2Playbook: boolean;
   /**
    * Lambda timeout in seconds.
    * @default 60
@@ -64,6 +67,7 @@ const none: StepAccess = {
   notifications: false,
   describeSecuritySnapshots: false,
   copyIntoSecurityAccount: false,
+  startsEc2Playbook: false,
 };
 
 /**
@@ -89,6 +93,7 @@ export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   'record-failure': { ...none, ledger: true, notifications: true },
   'revoke-credentials': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
   'verify-revocation': { ...none, actsInMember: true, ledger: true },
+  'chain-instance-containment': { ...none, ledger: true, startsEc2Playbook: true },
   'restore-logging': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
   'revoke-actor': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
   'verify-tamper-response': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },

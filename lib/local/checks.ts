@@ -157,6 +157,21 @@ export async function verifyContainment(env: LocalEnvironment, twin: TwinWorld, 
  * original groups, termination protection is off, no snapshot is tagged for a case, and the ledger
  * holds no claim for it.
  */
+/**
+ * Reads an instance back and checks that every ENI is on its VPC's isolation group only (for an
+ * instance contained by a chained run, which has no twin world of its own).
+ */
+export async function instanceIsolatedCheck(env: LocalEnvironment, instanceId: string): Promise<Check> {
+  const ec2 = env.member.ec2;
+  const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]?.Instances?.[0];
+  if (!instance?.VpcId) return check(`chained-instance-isolated:${instanceId}`, false, 'instance not found');
+  const iso = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [isolationGroupName(instance.VpcId)] }, { Name: 'vpc-id', Values: [instance.VpcId] }] }))).SecurityGroups ?? [];
+  const enis = instance.NetworkInterfaces ?? [];
+  const groups = enis.map((e) => (e.Groups ?? []).map((g) => g.GroupId));
+  const passed = iso.length === 1 && enis.length > 0 && groups.every((g) => g.length === 1 && g[0] === iso[0].GroupId);
+  return check(`chained-instance-isolated:${instanceId}`, passed, enis.map((e, i) => `${e.NetworkInterfaceId}=${groups[i].join(',')}`).join(' ') || 'no ENI');
+}
+
 export async function verifyUntouched(env: LocalEnvironment, twin: TwinWorld): Promise<Check[]> {
   const ec2 = env.member.ec2;
   const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [twin.instanceId] }))).Reservations?.[0]?.Instances?.[0];

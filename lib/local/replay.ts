@@ -7,7 +7,7 @@ import { GuardDutyEvent, GuardDutyEventSchema } from '../incident/schema';
 import { isSampleFinding, parseOrThrow } from '../incident/normalize';
 import { ReplayReport, ReportExecution, sequentialCallsUntil, summarizeCalls } from '../report/report';
 import type { ApiCallRecord } from '../runtime/telemetry';
-import { Check, countCreatedResources, EvidenceReadBack, verifyContainment, verifyUntouched } from './checks';
+import { Check, countCreatedResources, EvidenceReadBack, instanceIsolatedCheck, verifyContainment, verifyUntouched } from './checks';
 import type { ExecuteOptions, LocalExecutionResult } from './runner';
 import type { LocalSession } from './session';
 import { buildTwinWorld, remapEvent, TwinExtras, TwinWorld } from './twin';
@@ -159,6 +159,14 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   const routing = await session.router.route(injected, apiCall ? 'firebreak' : 'default');
   const executions: LocalExecutionResult[] = [];
   for (const id of routing.stateMachines) executions.push(await session.runner.execute(id, injected, options.execute));
+  // Executions a playbook started through Step Functions (credential-compromise chaining into
+  // ec2-compromise) belong to this replay too.
+  const chainedArns = executions.map((x) => (x.output?.chained as { executionArn?: string } | undefined)?.executionArn).filter((a): a is string => !!a);
+  await session.sfn.settle();
+  for (const arn of chainedArns) {
+    const chained = session.sfn.list().find((x) => x.executionArn === arn);
+    if (chained?.result) executions.push(chained.result);
+  }
 
   const calls: ApiCallRecord[] = executions.flatMap((x) => x.calls);
   const checks: Check[] = [];
@@ -183,8 +191,15 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     }
     if ((x.playbook === 'credential-compromise' || x.playbook === 'cloudtrail-tamper') && credentialTwin) {
       checks.push(...(await credentialChecks(session, x, credentialTwin, principalBefore!, started)));
+      const chained = x.output?.chained as { executionArn: string; instanceId: string } | undefined;
+      if (chained) {
+        const run = executions.find((c) => chained.executionArn.endsWith(`:${c.executionName}`));
+        checks.push({ name: 'chained-ec2-compromise-ran', passed: run?.status === 'SUCCEEDED' || run?.status === 'ALREADY_HANDLED', details: `${chained.executionArn}: ${run ? `${run.status} ${run.outcome ?? ''}` : 'not found'}` });
+        checks.push(await instanceIsolatedCheck(session.env, chained.instanceId));
+      }
       continue;
     }
+    if (x.playbook === 'ec2-compromise' && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom) continue;
     if (x.outcome === 'CONTAINED' && twin && x.caseId) {
       const v = await verifyContainment(session.env, twin, x.caseId);
       checks.push(...v.checks);

@@ -46,7 +46,15 @@ export interface ExecuteOptions {
   readonly crashAfter?: string;
   /** Milliseconds each Wait state waits locally. @default 50 */
   readonly waitMs?: number;
+  /**
+   * Receives the execution's events as they happen (state entered/exited/failed/retried/caught,
+   * execution started/succeeded/failed), e.g. to serve `GetExecutionHistory` (lib/local/sfn-service.ts).
+   */
+  readonly onEvent?: (event: ExecutionEvent) => void;
 }
+
+/** One event of a local execution, as aws-local-stepfunctions logs it. */
+export type ExecutionEvent = { readonly type: string; readonly timestamp: number; readonly state?: { readonly name: string; readonly type: string; readonly input?: unknown; readonly output?: unknown }; readonly Error?: string; readonly Cause?: unknown; readonly input?: unknown; readonly output?: unknown };
 
 /** Options of {@link LocalRunner.create}. */
 export interface LocalRunnerOptions {
@@ -87,6 +95,9 @@ export class LocalRunner {
     const template = options.template ?? synthesizeSecurityTemplate();
     const region = env.region;
     const pseudo = { 'AWS::AccountId': env.securityAccount, 'AWS::Region': region, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'FirebreakSecurity' };
+    const stateMachineNames = new Map(Object.entries(template.Resources ?? {})
+      .filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && typeof r.Properties?.StateMachineName === 'string')
+      .map(([id, r]) => [id, r.Properties!.StateMachineName as string]));
     const ref: RefResolver = (id, type, attr) => {
       switch (type) {
         case 'AWS::Lambda::Function': return `arn:aws:lambda:${region}:${env.securityAccount}:function:${id}`;
@@ -94,7 +105,7 @@ export class LocalRunner {
         case 'AWS::S3::Bucket': return attr ? `arn:aws:s3:::${env.evidenceBucket}` : env.evidenceBucket;
         case 'AWS::KMS::Key': return env.evidenceKeyArn;
         case 'AWS::SNS::Topic': return env.topicArn;
-        case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${region}:${env.securityAccount}:stateMachine:${id}`;
+        case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${region}:${env.securityAccount}:stateMachine:${stateMachineNames.get(id) ?? id}`;
         default: return `arn:aws:local:${region}:${env.securityAccount}:${type}/${id}`;
       }
     };
@@ -195,6 +206,12 @@ export class LocalRunner {
       } as never,
     });
     abort = execution.abort;
+    const onEvent = options.onEvent;
+    const drained = onEvent
+      ? (async () => {
+        for await (const e of execution.eventLogs) onEvent(e as ExecutionEvent);
+      })()
+      : Promise.resolve();
     let output: Record<string, unknown> | undefined;
     let error: { name: string; message: string } | undefined;
     try {
@@ -205,6 +222,8 @@ export class LocalRunner {
     }
     const durationMs = Date.now() - started;
     unsubscribe();
+    // The logger closes on success, failure or abort; never wait long for it.
+    await Promise.race([drained, new Promise((r) => setTimeout(r, 1000).unref())]);
     const executionFailed = error !== undefined;
     const caught = [...invocations].reverse().find((i) => i.status === 'FAILED');
     if (caught && (error || output?.outcome === 'RESOURCE_GONE')) {

@@ -4,12 +4,18 @@ import { seedLocalAccounts, LocalEnvironment } from './seed';
 import { LocalRunner, LocalRunnerOptions } from './runner';
 import { EmulatorRouter } from './router';
 import { loadSecurityTemplate } from './template-cache';
+import { LocalStepFunctions } from './sfn-service';
 
 /** A ready local world: emulator (started or reused), seeded accounts, runner and router. */
 export interface LocalSession {
   readonly env: LocalEnvironment;
   readonly runner: LocalRunner;
   readonly router: EmulatorRouter;
+  /**
+   * The local Step Functions service: what the handlers (chaining) and the CLI talk to for Step
+   * Functions. The handlers find it through `FIREBREAK_SFN_ENDPOINT`.
+   */
+  readonly sfn: LocalStepFunctions;
   /** Stops the emulator if this session started it; leaves a given endpoint running. */
   close(): Promise<void>;
 }
@@ -24,7 +30,8 @@ export interface LocalSessionOptions extends Omit<LocalRunnerOptions, 'template'
 
 /**
  * Opens a local session: starts the embedded emulator (or uses `endpoint`), seeds the two
- * accounts, and loads the synthesized template into a runner and a router.
+ * accounts, loads the synthesized template into a runner and a router, and starts the local Step
+ * Functions service over the runner.
  * @throws {EmulatorUnavailable} when the emulator cannot be installed or started.
  */
 export async function openLocalSession(options: LocalSessionOptions = {}): Promise<LocalSession> {
@@ -36,7 +43,15 @@ export async function openLocalSession(options: LocalSessionOptions = {}): Promi
     const env = await seedLocalAccounts(endpoint);
     const runner = LocalRunner.create(env, { ...options, template: loadSecurityTemplate() });
     const router = new EmulatorRouter(env.security, runner.rules);
-    return { env, runner, router, close: async () => { await emulator?.stop(); } };
+    const sfn = await LocalStepFunctions.start(runner);
+    process.env.FIREBREAK_SFN_ENDPOINT = sfn.endpoint;
+    return {
+      env, runner, router, sfn,
+      close: async () => {
+        await sfn.close();
+        await emulator?.stop();
+      },
+    };
   } catch (err) {
     await emulator?.stop();
     throw err;

@@ -78,7 +78,7 @@ async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMode): Pro
       protectedReason: out.protectedReason,
       affected: out.protectedReason
         ? `nothing: ${out.protectedReason}, which Firebreak never touches`
-        : `every session of role ${r.userName} issued before ${out.cutoff} is revoked, not only the leaked one (${r.sessionName ?? r.accessKeyId}); workloads using the role must get new sessions`,
+        : `every session of role ${r.userName} issued before ${out.cutoff} is revoked, not only ${r.sessionName ?? r.accessKeyId ? `the leaked one (${r.sessionName ?? r.accessKeyId})` : 'one session'}; workloads using the role must get new sessions`,
       recommendation: r.instanceId ? `contain instance ${r.instanceId} with the ec2-compromise playbook` : undefined,
       prior: out.prior,
     };
@@ -94,7 +94,7 @@ export async function revokeCredentials(state: PlaybookState, deps: StepDeps): P
 /** The dry-run plan of credential-compromise (Describe/Get/List calls only). */
 export async function planRevocation(state: PlaybookState, deps: StepDeps): Promise<{ sample: boolean; actions: PlannedAction[]; affected?: string }> {
   if (state.incident.sample) {
-    return { sample: true, actions: [{ operation: 'IAM.UpdateAccessKey', target: credential(state).accessKeyId, change: 'sample finding: placeholder key, nothing is looked up' }] };
+    return { sample: true, actions: [{ operation: 'IAM.UpdateAccessKey', target: credential(state).accessKeyId ?? credential(state).id, change: 'sample finding: placeholder key, nothing is looked up' }] };
   }
   const out = await revoke(state, deps, 'plan');
   return { sample: false, actions: out.actions, affected: out.affected };

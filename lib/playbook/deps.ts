@@ -21,6 +21,7 @@ export function buildStepDeps(config: RuntimeConfig): StepDeps {
     securityAccountId: config.securityAccountId,
     responderRoleName: config.responderRoleName,
     endpoint: config.endpoint,
+    sfnEndpoint: config.sfnEndpoint,
   });
   const now = () => new Date();
   return { config, clients, ledger: new CaseLedger({ ddb: clients.security().ddb, tableName: config.ledgerTable, now }), now };

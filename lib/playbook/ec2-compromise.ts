@@ -12,6 +12,8 @@ import { buildManifest, caseEvidencePrefix, SnapshotEvidence } from '../evidence
 import { normalizeEvent, NormalizedState } from '../incident/normalize';
 import type { Incident } from '../incident/incident';
 import type { CaseStatus } from '../ledger/ledger';
+import { CATALOG } from '../catalog/catalog';
+import type { ChainRequest } from './chain';
 import { StepDeps } from './deps';
 import { planRevocation, REVOCABLE_USER_TYPES } from './credential-compromise';
 import { planTamperResponse } from './cloudtrail-tamper';
@@ -30,8 +32,11 @@ const runbookOf = (i: Pick<Incident, 'playbook'>) => `runbooks/${i.playbook}/run
 const labelsOf = (state: PlaybookState) => ({ caseId: state.case.caseId, findingId: state.incident.finding.id });
 
 /** Normalize: event → `{ incident, event, run }`. @throws {InvalidInput} on a malformed event. */
-export async function normalizeFinding(input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] }): Promise<NormalizedState> {
-  return normalizeEvent(input);
+export async function normalizeFinding(
+  input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] },
+  deps?: Pick<StepDeps, 'config'>,
+): Promise<NormalizedState> {
+  return normalizeEvent(input, deps?.config.catalog);
 }
 
 /**
@@ -56,13 +61,24 @@ export interface Decision {
   readonly action: 'contain' | 'notify' | 'dryRun';
   readonly reason: string;
   readonly entryId?: string;
+  /** Set with `contain` when the catalog entry chains into ec2-compromise (credential-compromise). */
+  readonly chain?: ChainRequest;
 }
 
 /**
  * Decide: dry run (sample findings and `dryRun: true`), automatic containment (catalog mode
  * `auto`, or an engineer's manual start), or notify-only (catalog mode `notify`, or no entry).
  */
-export async function decideResponse(state: PlaybookState): Promise<Decision> {
+export async function decideResponse(state: PlaybookState, deps?: Pick<StepDeps, 'config'>): Promise<Decision> {
+  const decision = decide(state);
+  const i = state.incident;
+  if (decision.action !== 'contain' || i.resource.type !== 'AccessKey' || !i.resource.instanceId) return decision;
+  const entry = (deps?.config.catalog ?? CATALOG).find((e) => e.id === i.catalogEntryId);
+  if (entry?.kind !== 'guardduty-finding' || !entry.chainInstanceContainment) return decision;
+  return { ...decision, chain: { playbook: 'ec2-compromise', instanceId: i.resource.instanceId } };
+}
+
+function decide(state: PlaybookState): Decision {
   const i = state.incident;
   if (i.dryRun) return { action: 'dryRun', reason: i.sample ? 'sample finding (CreateSampleFindings): dry run' : 'dry run requested', entryId: i.catalogEntryId };
   if (i.playbook === 'root-activity') {
@@ -78,6 +94,7 @@ export async function decideResponse(state: PlaybookState): Promise<Decision> {
     const reason = protectedRoleReason(i.resource.userName ?? '');
     if (reason) return { action: 'notify', reason: `${reason}: Firebreak never touches it; notify-only case`, entryId: i.catalogEntryId };
   }
+  if (i.chainedFrom) return { action: 'contain', reason: `chained from case ${i.chainedFrom}: its catalog entry sets chainInstanceContainment`, entryId: i.catalogEntryId };
   if (i.trigger === 'manual') return { action: 'contain', reason: `started by hand${i.operator ? ` by ${i.operator}` : ''}${i.reason ? `: ${i.reason}` : ''}`, entryId: i.catalogEntryId };
   if (i.mode === 'auto') return { action: 'contain', reason: `catalog entry ${i.catalogEntryId}: automatic containment at severity ${i.finding.severity}`, entryId: i.catalogEntryId };
   if (i.mode === 'notify') return { action: 'notify', reason: `catalog entry ${i.catalogEntryId}: notify only at severity ${i.finding.severity}`, entryId: i.catalogEntryId };

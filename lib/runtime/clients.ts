@@ -5,6 +5,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { IAMClient } from '@aws-sdk/client-iam';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -23,6 +24,8 @@ export interface ClientFactoryOptions {
   readonly responderRoleName?: string;
   /** Endpoint override (the local emulator). @default the AWS endpoint */
   readonly endpoint?: string;
+  /** Step Functions endpoint, when it differs from `endpoint` (the local runner's). @default `endpoint` */
+  readonly sfnEndpoint?: string;
   /** Credentials of the security account. @default the SDK's default chain */
   readonly credentials?: AwsCredentialIdentityProvider;
   /** Session name used when assuming the responder role. @default 'firebreak-responder' */
@@ -49,6 +52,8 @@ export interface SecurityClients {
   readonly s3: S3Client;
   readonly ddb: DynamoDBDocumentClient;
   readonly sns: SNSClient;
+  /** Step Functions (starting a chained playbook). */
+  readonly sfn: SFNClient;
 }
 
 type AnyClient = { middlewareStack: { add: (...args: never[]) => void } };
@@ -80,6 +85,7 @@ export class ClientFactory {
         s3: this.instrument(new S3Client({ ...cfg, forcePathStyle: this.options.endpoint !== undefined }), 'S3', accountId),
         ddb: DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } }),
         sns: this.instrument(new SNSClient(cfg), 'SNS', accountId),
+        sfn: this.instrument(new SFNClient({ ...cfg, endpoint: this.options.sfnEndpoint ?? this.options.endpoint }), 'SFN', accountId),
       };
     }
     return this.securityClients;

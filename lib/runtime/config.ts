@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { applyCatalogOverrides, CatalogEntry, CatalogOverridesSchema } from '../catalog/catalog';
 import { ConfigError } from '../errors';
 
 /** An empty variable counts as unset (so its default applies), never as 0. */
@@ -20,7 +21,13 @@ export const RuntimeConfigSchema = z.object({
   FIREBREAK_EVIDENCE_DEADLINE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(7200)),
   FIREBREAK_REMOVE_LOGIN_PROFILE: z.enum(['true', 'false']).default('false'),
   FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: z.enum(['revoke-sessions', 'restrict-to-vpc']).default('revoke-sessions'),
+  /** JSON of the deployment's `catalogOverrides` (entry ID → `{ mode, chainInstanceContainment }`). */
+  FIREBREAK_CATALOG_OVERRIDES: z.preprocess(unsetIfEmpty, z.string().default('{}')),
+  /** ARN of the ec2-compromise state machine, for credential-compromise's chaining step. */
+  FIREBREAK_EC2_PLAYBOOK_ARN: z.preprocess(unsetIfEmpty, z.string().startsWith('arn:').optional()),
   FIREBREAK_AWS_ENDPOINT: z.string().url().optional(),
+  /** Step Functions endpoint, when it differs from FIREBREAK_AWS_ENDPOINT (local runs only). */
+  FIREBREAK_SFN_ENDPOINT: z.preprocess(unsetIfEmpty, z.string().url().optional()),
   AWS_REGION: z.string().min(1).default('us-east-1'),
 });
 
@@ -48,8 +55,14 @@ export interface RuntimeConfig {
   readonly removeLoginProfile: boolean;
   /** credential-compromise, instance credentials: revoke the role's sessions, or deny its credentials outside the instance's VPC. */
   readonly instanceCredentialResponse: 'revoke-sessions' | 'restrict-to-vpc';
+  /** The catalog with the deployment's overrides applied. */
+  readonly catalog: readonly CatalogEntry[];
+  /** ARN of the ec2-compromise state machine (chaining); absent when the stack did not set it. */
+  readonly ec2PlaybookArn?: string;
   /** Emulator endpoint (local runs only). */
   readonly endpoint?: string;
+  /** Step Functions endpoint override (local runs only). */
+  readonly sfnEndpoint?: string;
   /** The Lambda's own region. */
   readonly region: string;
 }
@@ -67,6 +80,12 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     throw new ConfigError(`Invalid runtime configuration: ${issue.path.join('.')}: ${issue.message}`, { cause: parsed.error });
   }
   const e = parsed.data;
+  let catalog: readonly CatalogEntry[];
+  try {
+    catalog = applyCatalogOverrides(CatalogOverridesSchema.parse(JSON.parse(e.FIREBREAK_CATALOG_OVERRIDES)));
+  } catch (err) {
+    throw new ConfigError(`Invalid runtime configuration: FIREBREAK_CATALOG_OVERRIDES: ${(err as Error).message}`, { cause: err });
+  }
   return {
     ledgerTable: e.FIREBREAK_LEDGER_TABLE,
     evidenceBucket: e.FIREBREAK_EVIDENCE_BUCKET,
@@ -79,7 +98,10 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     evidenceDeadlineSeconds: e.FIREBREAK_EVIDENCE_DEADLINE_SECONDS,
     removeLoginProfile: e.FIREBREAK_REMOVE_LOGIN_PROFILE === 'true',
     instanceCredentialResponse: e.FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE,
+    catalog,
+    ec2PlaybookArn: e.FIREBREAK_EC2_PLAYBOOK_ARN,
     endpoint: e.FIREBREAK_AWS_ENDPOINT,
+    sfnEndpoint: e.FIREBREAK_SFN_ENDPOINT,
     region: e.AWS_REGION,
   };
 }

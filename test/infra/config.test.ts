@@ -29,6 +29,7 @@ describe('parseConfig', () => {
       evidenceDeadlineSeconds: 7200,
       removeLoginProfile: false,
       instanceCredentialResponse: 'revoke-sessions',
+      catalogOverrides: {},
       responderRoleName: 'FirebreakResponder',
     });
   });

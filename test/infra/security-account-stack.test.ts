@@ -550,8 +550,8 @@ describe('SecurityAccountStack', () => {
       expect(Object.keys(definition.States).sort()).toEqual(
         [
           'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
-          'NotifyOnly', 'CloseNotified', 'Notified', 'RevokeCredentials', 'VerifyRevocation', 'Notify', 'CloseCase', 'Contained',
-          'UnknownDecision', 'RecordResourceGone', 'ResourceGoneDone', 'RecordFailure', 'PlaybookFailed', 'Done',
+          'NotifyOnly', 'CloseNotified', 'Notified', 'RevokeCredentials', 'VerifyRevocation', 'ChainOutcome', 'ChainInstanceContainment',
+          'Notify', 'CloseCase', 'Contained', 'UnknownDecision', 'RecordResourceGone', 'ResourceGoneDone', 'RecordFailure', 'PlaybookFailed', 'Done',
         ].sort(),
       );
     });
@@ -629,7 +629,12 @@ describe('SecurityAccountStack', () => {
         Next: 'RecordFailure',
       });
       expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
-      expect(['RevokeCredentials', 'VerifyRevocation', 'Notify', 'CloseCase'].map(next)).toEqual(['VerifyRevocation', 'Notify', 'CloseCase', 'Contained']);
+      expect(['RevokeCredentials', 'VerifyRevocation', 'ChainInstanceContainment', 'Notify', 'CloseCase'].map(next))
+        .toEqual(['VerifyRevocation', 'ChainOutcome', 'Notify', 'CloseCase', 'Contained']);
+      // Chaining into ec2-compromise only when Decide asked for it (catalog chainInstanceContainment).
+      expect(s.ChainOutcome.Choices).toEqual([{ Variable: '$.decision.chain', IsPresent: true, Next: 'ChainInstanceContainment' }]);
+      expect(s.ChainOutcome.Default).toBe('Notify');
+      expect(s.ChainInstanceContainment.ResultPath).toBe('$.chained');
       for (const [pass, outcome] of [['DryRunDone', 'DRY_RUN'], ['Notified', 'NOTIFIED'], ['Contained', 'CONTAINED'], ['ResourceGoneDone', 'RESOURCE_GONE']]) {
         expect(s[pass]).toEqual({ Type: 'Pass', Result: outcome, ResultPath: '$.outcome', Next: 'Done' });
       }
@@ -646,7 +651,21 @@ describe('SecurityAccountStack', () => {
       const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
       const expected = [...new Set(Object.values(CREDENTIAL_COMPROMISE_TASKS))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
       expect(resources).toEqual(expected);
-      expect(resources).toHaveLength(9);
+      expect(resources).toHaveLength(10);
+    });
+
+    it('lets only the chaining step start ec2-compromise, and tells it which state machine', () => {
+      const ec2Machine = stateMachineLogicalIdOf(template, 'firebreak-ec2-compromise');
+      // Besides the EventBridge rules' roles (one per playbook), which start their own playbook.
+      const starters = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id, p]) => !/StateMachineEventsRole/.test(id) &&
+        (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((st) => list(st.Action).includes('states:StartExecution')));
+      expect(starters).toHaveLength(1);
+      const [, policy] = starters[0];
+      const st = (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).find((x) => list(x.Action).includes('states:StartExecution'))!;
+      expect(list(st.Action)).toEqual(['states:StartExecution']);
+      expect(flat(st.Resource)).toBe(`<${ec2Machine}>`);
+      const fn = template.toJSON().Resources[functionLogicalIdOf(template, 'chain-instance-containment')];
+      expect(flat(fn.Properties.Environment.Variables.FIREBREAK_EC2_PLAYBOOK_ARN)).toBe(`<${ec2Machine}>`);
     });
 
     it('raises Failed and TimedOut alarms to the topic', () => {

@@ -74,7 +74,7 @@ describe('normalizeEvent', () => {
       expect(incident.mode).toBe('auto');
       expect(incident.catalogEntryId).toBe('ec2-compromise-high');
       expect(IncidentSchema.safeParse(incident).success).toBe(true);
-      expect(kept.id).toBe(event.id);
+      expect((kept as { id: string }).id).toBe(event.id);
       expect(run).toEqual({ executionName: 'exec-1', startTime: '2026-11-20T10:11:00.000Z' });
     });
 
@@ -199,7 +199,7 @@ describe('normalizeEvent', () => {
       expect(incident.reason).toBe('quarterly drill');
       expect(incident.operator).toBe('arn:aws:iam::222222222222:user/alice');
       expect(incident.resource.id).toBe('i-0a1b2c3d4e5f60718');
-      expect(kept.id).toBe(event.id);
+      expect((kept as { id: string }).id).toBe(event.id);
     });
 
     it('defaults to a manual, real run when the envelope gives no options', () => {

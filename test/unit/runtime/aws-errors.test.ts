@@ -1,3 +1,4 @@
+import { CATALOG } from '../../../lib/catalog/catalog';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -231,7 +232,10 @@ describe('loadRuntimeConfig', () => {
       evidenceDeadlineSeconds: 7200,
       removeLoginProfile: false,
       instanceCredentialResponse: 'revoke-sessions',
+      catalog: CATALOG,
+      ec2PlaybookArn: undefined,
       endpoint: undefined,
+      sfnEndpoint: undefined,
       region: 'us-east-1',
     });
   });

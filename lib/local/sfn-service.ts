@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ExecutionEvent, LocalExecutionResult, LocalRunner } from './runner';
+
+/**
+ * A local stand-in for the Step Functions API, so that everything that would talk to Step Functions
+ * in AWS (the CLI's `run`/`status`, a playbook chaining into another) does so locally through the
+ * real `@aws-sdk/client-sfn`, with only an endpoint override.
+ *
+ * It speaks the service's JSON protocol (`awsJson1_0`, `X-Amz-Target: AWSStepFunctions.<Operation>`)
+ * for the operations Firebreak uses, and runs each execution with the {@link LocalRunner} (the
+ * synthesized state machine, the real handlers, against the emulator). moto's own Step Functions
+ * cannot run Lambda tasks without Docker, which this machine lacks.
+ *
+ * Semantics follow the Step Functions API Reference:
+ * - `StartExecution` is idempotent for a running execution of the same name and input, and throws
+ *   `ExecutionAlreadyExists` for a name in use with another input or by an ended execution;
+ * - `DescribeExecution` / `GetExecutionHistory` / `ListExecutions` / `StopExecution`;
+ * - errors are `{ "__type": "<ErrorName>", "message": ... }` with HTTP 400.
+ *
+ * Executions live as long as the service's process.
+ */
+export class LocalStepFunctions {
+  private readonly executions = new Map<string, LocalExecution>();
+
+  private constructor(
+    private readonly runner: LocalRunner,
+    private readonly server: http.Server,
+    /** The service's URL, e.g. `http://127.0.0.1:54321`. */
+    readonly endpoint: string,
+  ) {}
+
+  /**
+   * Starts the service on 127.0.0.1.
+   * @param runner - runs the executions.
+   * @param options.port - @default a free port
+   * @returns the listening service.
+   */
+  static async start(runner: LocalRunner, options: { port?: number } = {}): Promise<LocalStepFunctions> {
+    const ready: { service?: LocalStepFunctions } = {};
+    const server = http.createServer((req, res) => void ready.service!.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    ready.service = new LocalStepFunctions(runner, server, `http://127.0.0.1:${port}`);
+    return ready.service;
+  }
+
+  /** Every execution started so far, oldest first. */
+  list(): readonly LocalExecution[] {
+    return [...this.executions.values()];
+  }
+
+  /** Waits until no execution is running (including executions started while waiting). */
+  async settle(): Promise<void> {
+    for (;;) {
+      const running = this.list().filter((x) => x.status === 'RUNNING');
+      if (running.length === 0) return;
+      await Promise.all(running.map((x) => x.done));
+    }
+  }
+
+  /** Waits for running executions, then stops listening. */
+  async close(): Promise<void> {
+    await this.settle();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const op = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : '';
+      const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> : {};
+      reply(200, this.operate(op, body));
+    } catch (err) {
+      const e = err as ServiceError;
+      reply(e.status ?? 400, { __type: e.type ?? 'InternalFailure', message: e.message });
+    }
+  }
+
+  private operate(op: string, body: Record<string, unknown>): unknown {
+    switch (op) {
+      case 'StartExecution': return this.startExecution(body);
+      case 'DescribeExecution': return describe(this.execution(body.executionArn));
+      case 'GetExecutionHistory': return this.history(body);
+      case 'ListExecutions': return this.listExecutions(body);
+      case 'StopExecution': return this.stopExecution(body);
+      case 'ListStateMachines': return {
+        stateMachines: this.runner.playbooks.map((p) => ({ stateMachineArn: this.stateMachineArn(p.name), name: p.name, type: 'STANDARD', creationDate: 0 })),
+      };
+      default: throw fail('UnknownOperationException', `The local Step Functions service does not implement ${op || '(no X-Amz-Target)'}`);
+    }
+  }
+
+  private stateMachineArn(name: string): string {
+    return `arn:aws:states:${this.runner.env.region}:${this.runner.env.securityAccount}:stateMachine:${name}`;
+  }
+
+  private startExecution(body: Record<string, unknown>): unknown {
+    const stateMachineArn = String(body.stateMachineArn ?? '');
+    const machineName = stateMachineArn.split(':stateMachine:')[1];
+    const playbook = this.runner.playbooks.find((p) => p.name === machineName);
+    if (!playbook) throw fail('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    const name = typeof body.name === 'string' ? body.name : randomUUID();
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw fail('InvalidName', `Invalid Name: '${name}'`);
+    const input = typeof body.input === 'string' ? body.input : '{}';
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(input);
+    } catch {
+      throw fail('InvalidExecutionInput', 'Invalid State Machine Execution Input: not JSON');
+    }
+    const arn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    const existing = this.executions.get(arn);
+    if (existing) {
+      if (existing.status === 'RUNNING' && existing.input === input) return { executionArn: arn, startDate: existing.startDate / 1000 };
+      throw fail('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
+    }
+    const x: LocalExecution = {
+      executionArn: arn, stateMachineArn, name, input, status: 'RUNNING', startDate: Date.now(), history: [], done: Promise.resolve(undefined as never),
+    };
+    const push = (type: string, details: Record<string, unknown> = {}, at = Date.now()) => {
+      const id = x.history.length + 1;
+      x.history.push({ timestamp: at / 1000, type, id, previousEventId: id - 1, ...details });
+    };
+    push('ExecutionStarted', { executionStartedEventDetails: { input, roleArn: `arn:aws:iam::${this.runner.env.securityAccount}:role/local` } }, x.startDate);
+    x.done = this.runner.execute(playbook.name, parsed, { executionName: name, onEvent: (e) => recordEvent(push, e) }).then((result) => {
+      x.result = result;
+      x.stopDate = Date.now();
+      if (x.status === 'ABORTED') return result;
+      if (result.error || result.status === 'FAILED' || result.status === 'CRASHED') {
+        x.status = 'FAILED';
+        x.error = result.error?.name ?? 'States.TaskFailed';
+        x.cause = result.error?.message;
+        push('ExecutionFailed', { executionFailedEventDetails: { error: x.error, cause: x.cause } });
+      } else {
+        x.status = 'SUCCEEDED';
+        x.output = JSON.stringify(result.output ?? {});
+        push('ExecutionSucceeded', { executionSucceededEventDetails: { output: x.output } });
+      }
+      return result;
+    }, (err: Error) => {
+      x.status = 'FAILED';
+      x.stopDate = Date.now();
+      x.error = err.name;
+      x.cause = err.message;
+      push('ExecutionFailed', { executionFailedEventDetails: { error: x.error, cause: x.cause } });
+      return undefined as never;
+    });
+    this.executions.set(arn, x);
+    return { executionArn: arn, startDate: x.startDate / 1000 };
+  }
+
+  private execution(arn: unknown): LocalExecution {
+    const x = typeof arn === 'string' ? this.executions.get(arn) : undefined;
+    if (!x) throw fail('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(arn)}'`);
+    return x;
+  }
+
+  private history(body: Record<string, unknown>): unknown {
+    const x = this.execution(body.executionArn);
+    const events = body.reverseOrder === true ? [...x.history].reverse() : x.history;
+    const start = typeof body.nextToken === 'string' ? Number(body.nextToken) : 0;
+    const max = typeof body.maxResults === 'number' && body.maxResults > 0 ? body.maxResults : 1000;
+    const page = events.slice(start, start + max);
+    return { events: page, nextToken: start + max < events.length ? String(start + max) : undefined };
+  }
+
+  private listExecutions(body: Record<string, unknown>): unknown {
+    const filter = typeof body.statusFilter === 'string' ? body.statusFilter : undefined;
+    const executions = this.list()
+      .filter((x) => (body.stateMachineArn === undefined || x.stateMachineArn === body.stateMachineArn) && (!filter || x.status === filter))
+      .reverse()
+      .map((x) => ({ executionArn: x.executionArn, stateMachineArn: x.stateMachineArn, name: x.name, status: x.status, startDate: x.startDate / 1000, stopDate: x.stopDate === undefined ? undefined : x.stopDate / 1000 }));
+    return { executions };
+  }
+
+  private stopExecution(body: Record<string, unknown>): unknown {
+    const x = this.execution(body.executionArn);
+    if (x.status === 'RUNNING') {
+      x.status = 'ABORTED';
+      x.stopDate = Date.now();
+      x.history.push({ timestamp: x.stopDate / 1000, type: 'ExecutionAborted', id: x.history.length + 1, previousEventId: x.history.length, executionAbortedEventDetails: { error: body.error, cause: body.cause } });
+    }
+    return { stopDate: (x.stopDate ?? Date.now()) / 1000 };
+  }
+}
+
+/** One execution of the local service. */
+export interface LocalExecution {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  /** The input, as the JSON text it was given. */
+  readonly input: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  /** Epoch milliseconds. */
+  readonly startDate: number;
+  stopDate?: number;
+  output?: string;
+  error?: string;
+  cause?: string;
+  /** Step Functions history events (timestamps in epoch seconds, as the JSON protocol carries them). */
+  readonly history: Record<string, unknown>[];
+  /** Settles when the execution ends, with the runner's result. */
+  done: Promise<LocalExecutionResult>;
+  result?: LocalExecutionResult;
+}
+
+interface ServiceError extends Error { type?: string; status?: number }
+
+function fail(type: string, message: string): ServiceError {
+  return Object.assign(new Error(message), { type, status: 400 });
+}
+
+function describe(x: LocalExecution): unknown {
+  return {
+    executionArn: x.executionArn, stateMachineArn: x.stateMachineArn, name: x.name, status: x.status,
+    startDate: x.startDate / 1000, stopDate: x.stopDate === undefined ? undefined : x.stopDate / 1000,
+    input: x.input, output: x.output, error: x.error, cause: x.cause,
+  };
+}
+
+const STATE_TYPES: Record<string, string> = { Task: 'Task', Choice: 'Choice', Pass: 'Pass', Wait: 'Wait', Succeed: 'Succeed', Fail: 'Fail', Map: 'Map', Parallel: 'Parallel' };
+
+/** Maps an aws-local-stepfunctions event to the Step Functions history event(s) it stands for. */
+function recordEvent(push: (type: string, details?: Record<string, unknown>, at?: number) => void, e: ExecutionEvent): void {
+  const kind = e.state ? STATE_TYPES[e.state.type] ?? e.state.type : undefined;
+  const json = (v: unknown) => (v === undefined ? undefined : JSON.stringify(v));
+  switch (e.type) {
+    case 'StateEntered':
+      push(`${kind}StateEntered`, { stateEnteredEventDetails: { name: e.state!.name, input: json(e.state!.input) } }, e.timestamp);
+      break;
+    case 'StateExited':
+      push(`${kind}StateExited`, { stateExitedEventDetails: { name: e.state!.name, output: json(e.state!.output) } }, e.timestamp);
+      break;
+    case 'StateFailed':
+      push(kind === 'Task' ? 'TaskFailed' : `${kind}StateFailed`, { taskFailedEventDetails: { resourceType: 'lambda', resource: e.state!.name, error: e.Error, cause: typeof e.Cause === 'string' ? e.Cause : json(e.Cause) } }, e.timestamp);
+      break;
+    case 'StateRetried':
+    case 'StateCaught':
+      // Not Step Functions history types; the failure before them is already recorded.
+      break;
+    default:
+      // Execution-level events are recorded by the service itself, from the runner's result.
+      break;
+  }
+}
