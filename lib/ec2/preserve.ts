@@ -81,7 +81,8 @@ export async function ensureInstancePreserved(input: { instanceId: string; mode:
   }
   if (observed.shutdownBehavior !== 'stop') {
     actions.push({ operation: 'EC2.ModifyInstanceAttribute', target: instanceId, change: 'InstanceInitiatedShutdownBehavior=stop' });
-    work.push(() => deps.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, InstanceInitiatedShutdownBehavior: { Value: 'stop' } })));
+    // The Attribute/Value form (equally documented): the emulator ignores the InstanceInitiatedShutdownBehavior structure.
+    work.push(() => deps.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior', Value: 'stop' })));
   }
   const devices = Object.entries(deleteOnTermination).filter(([, v]) => v).map(([d]) => d);
   if (devices.length) {

@@ -102,6 +102,8 @@ export async function buildTwinWorld(event: GuardDutyEvent, member: HarnessClien
     SecurityGroupIds: first.securityGroups.map((g) => idMap[g.groupId]),
     Ipv6AddressCount: first.ipv6Addresses.length || undefined,
     IamInstanceProfile: { Arn: profileArn },
+    // Not the default (stop): Preserve must change it, and the checks see that it did.
+    InstanceInitiatedShutdownBehavior: 'terminate',
     BlockDeviceMappings: [
       { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, DeleteOnTermination: true, VolumeType: 'gp3' } },
       { DeviceName: '/dev/sdf', Ebs: { VolumeSize: 20, DeleteOnTermination: true, VolumeType: 'gp3' } },
