@@ -4,8 +4,19 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
+/**
+ * The ledger table's name. Fixed, like the state machines' names, so that the CLI finds a deployment's
+ * ledger from the account and region alone (`firebreak cases`, `status`, `run`).
+ */
+export const LEDGER_TABLE_NAME = 'firebreak-ledger';
+
 /** Properties of {@link CaseLedger}. */
 export interface CaseLedgerProps {
+  /**
+   * The table's name.
+   * @default LEDGER_TABLE_NAME
+   */
+  readonly tableName?: string;
   /**
    * The customer-managed KMS key that encrypts the table.
    * @default - a new key with automatic rotation
@@ -51,6 +62,7 @@ export class CaseLedger extends Construct {
         removalPolicy: RemovalPolicy.RETAIN,
       });
     this.table = new dynamodb.Table(this, 'Table', {
+      tableName: props.tableName ?? LEDGER_TABLE_NAME,
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,

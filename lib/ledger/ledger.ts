@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ClaimLost } from '../errors';
 import { hasAwsCode } from '../runtime/aws-errors';
 import type { Incident } from '../incident/incident';
@@ -16,8 +16,15 @@ import type { Incident } from '../incident/incident';
  * ("Condition expressions", DynamoDB Developer Guide).
  */
 
-/** Case states. `IN_PROGRESS` and `FAILED` can be resumed; the others are final. */
-export type CaseStatus = 'IN_PROGRESS' | 'CONTAINED' | 'NOTIFIED' | 'FAILED' | 'RESOURCE_GONE';
+/**
+ * Case states. `IN_PROGRESS` and `FAILED` can be resumed; `RELEASED` (containment undone by the
+ * release playbook) frees the resource, so the next finding about it opens a new case; the others
+ * are final.
+ */
+export type CaseStatus = 'IN_PROGRESS' | 'CONTAINED' | 'NOTIFIED' | 'FAILED' | 'RESOURCE_GONE' | 'RELEASED';
+
+/** The states of an open case (one that still holds its resource's claim and is not released). */
+export const OPEN_CASE_STATUSES: readonly CaseStatus[] = ['IN_PROGRESS', 'CONTAINED', 'NOTIFIED', 'FAILED'];
 
 /** A case as stored. */
 export interface CaseRecord {
@@ -63,6 +70,8 @@ export interface ClaimResult {
    */
   readonly status: 'CLAIMED' | 'RESUMED' | 'ALREADY_HANDLED';
   readonly previousStatus?: CaseStatus;
+  /** For a new case on a resource whose last case was released: that case. */
+  readonly previousCaseId?: string;
 }
 
 /** Dependencies of {@link CaseLedger}. */
@@ -73,13 +82,16 @@ export interface CaseLedgerDeps {
   readonly now?: () => Date;
 }
 
-interface ClaimItem {
+/** The claim on a resource, as stored. */
+export interface ClaimItem {
   pk: string;
   sk: string;
   caseId: string;
   status: CaseStatus;
+  /** The execution that holds (or last held) the claim. */
   owner: string;
   leaseExpiresAt: string;
+  /** Incremented by every change of the claim; a new case after a release keeps counting. */
   version: number;
 }
 
@@ -123,8 +135,10 @@ export class CaseLedger {
       const now = this.now();
       const lease = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
       const existing = (await this.deps.ddb.send(new GetCommand({ TableName: this.deps.tableName, Key: { pk, sk: 'CLAIM' }, ConsistentRead: true }))).Item as ClaimItem | undefined;
-      if (!existing) {
+      if (!existing || existing.status === 'RELEASED') {
+        // No claim, or the last case on the resource was released: a new case.
         const caseId = newCaseId(now);
+        const version = (existing?.version ?? 0) + 1;
         try {
           await this.deps.ddb.send(
             new TransactWriteCommand({
@@ -132,8 +146,10 @@ export class CaseLedger {
                 {
                   Put: {
                     TableName: this.deps.tableName,
-                    Item: { pk, sk: 'CLAIM', caseId, status: 'IN_PROGRESS', owner: executionName, leaseExpiresAt: lease, version: 1 } satisfies ClaimItem,
-                    ConditionExpression: 'attribute_not_exists(pk)',
+                    Item: { pk, sk: 'CLAIM', caseId, status: 'IN_PROGRESS', owner: executionName, leaseExpiresAt: lease, version } satisfies ClaimItem,
+                    ...(existing
+                      ? { ConditionExpression: '#s = :released AND version = :v', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':released': 'RELEASED', ':v': existing.version } }
+                      : { ConditionExpression: 'attribute_not_exists(pk)' }),
                   },
                 },
                 {
@@ -151,7 +167,7 @@ export class CaseLedger {
               ],
             }),
           );
-          return { caseId, status: 'CLAIMED' };
+          return { caseId, status: 'CLAIMED', previousCaseId: existing?.caseId };
         } catch (err) {
           if (hasAwsCode(err, 'TransactionCanceledException', 'ConditionalCheckFailedException')) continue;
           throw err;
@@ -312,6 +328,84 @@ export class CaseLedger {
       }),
     );
     return (out.Attributes?.[map] as Record<string, T>)[key];
+  }
+
+  /**
+   * Marks a case released (the release playbook undid its containment) and lifts its claim, so the
+   * next finding or manual run on the resource opens a new case. Idempotent: releasing a released
+   * case changes nothing.
+   * @param caseId - the case.
+   * @param details - what was restored, kept on the case as `releaseDetails`.
+   * @returns `false` when the case was already released.
+   * @throws {ClaimLost} when the resource's claim now belongs to another case (released earlier,
+   *   then claimed anew): this case can no longer be released.
+   * @throws {Error} `Case ... does not exist` (as {@link ClaimLost}) when there is no such case.
+   */
+  async release(caseId: string, details: Record<string, unknown>): Promise<boolean> {
+    const record = await this.getCase(caseId);
+    if (!record) throw new ClaimLost(`Case ${caseId} does not exist`);
+    if (record.status === 'RELEASED') return false;
+    const pk = claimKey({ playbook: record.playbook, account: record.account, region: record.region, resource: { id: record.resourceId } });
+    const now = this.now().toISOString();
+    try {
+      await this.deps.ddb.send(new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.deps.tableName, Key: { pk, sk: 'CLAIM' },
+              UpdateExpression: 'SET #s = :s, version = version + :one',
+              ConditionExpression: 'caseId = :c',
+              ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'RELEASED', ':c': caseId, ':one': 1 },
+            },
+          },
+          {
+            Update: {
+              TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+              UpdateExpression: 'SET #s = :s, updatedAt = :u, releasedAt = :u, releaseDetails = :d',
+              ConditionExpression: 'attribute_exists(pk) AND #s <> :s',
+              ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'RELEASED', ':u': now, ':d': details },
+            },
+          },
+        ],
+      }));
+    } catch (err) {
+      if (!hasAwsCode(err, 'TransactionCanceledException', 'ConditionalCheckFailedException')) throw err;
+      const again = await this.getCase(caseId);
+      if (again?.status === 'RELEASED') return false;
+      throw new ClaimLost(`Case ${caseId} no longer holds the claim on ${record.resourceId}; it cannot be released`, { cause: err });
+    }
+    return true;
+  }
+
+  /**
+   * Reads the claim on a resource (strongly consistent), e.g. for `firebreak run` to attach to an
+   * open case instead of starting a second one.
+   * @returns the claim, or `undefined` when no case was ever opened on the resource.
+   */
+  async findClaim(key: { playbook: string; account: string; region: string; resource: { id: string } }): Promise<ClaimItem | undefined> {
+    const out = await this.deps.ddb.send(new GetCommand({ TableName: this.deps.tableName, Key: { pk: claimKey(key), sk: 'CLAIM' }, ConsistentRead: true }));
+    return out.Item as ClaimItem | undefined;
+  }
+
+  /**
+   * Lists cases, newest first. The ledger has no secondary index, so this scans the table for case
+   * items: fine for the CLI at the volumes a ledger holds (thousands of cases), not for a hot path.
+   * @param filter.open - only cases in {@link OPEN_CASE_STATUSES}.
+   * @param filter.account - only cases in this member account.
+   */
+  async listCases(filter: { open?: boolean; account?: string } = {}): Promise<CaseRecord[]> {
+    const items: CaseRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.deps.ddb.send(new ScanCommand({
+        TableName: this.deps.tableName, FilterExpression: 'sk = :case', ExpressionAttributeValues: { ':case': 'CASE' }, ExclusiveStartKey: start,
+      }));
+      items.push(...((out.Items ?? []) as CaseRecord[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items
+      .filter((c) => (!filter.open || OPEN_CASE_STATUSES.includes(c.status)) && (!filter.account || c.account === filter.account))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   /** Reads a case (strongly consistent); `undefined` when it does not exist. */

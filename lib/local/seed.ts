@@ -29,6 +29,8 @@ export interface LocalEnvironment {
   readonly responderRoleName: string;
   /** Access key of the security account's responder identity (what the Lambdas' role would have). */
   readonly responderCredentials: { accessKeyId: string; secretAccessKey: string };
+  /** Access key of a security-account IAM user that stands for a security engineer using the CLI. */
+  readonly operatorCredentials: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** Options of {@link seedLocalAccounts}. */
@@ -135,14 +137,27 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
     UserName: user, PolicyName: 'local-stand-in',
     PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole', 'ec2:*', 's3:*', 'dynamodb:*', 'sns:*', 'kms:*'], Resource: '*' }] }),
   }));
-  const keys = await security.iam.send(new ListAccessKeysCommand({ UserName: user }));
-  for (const k of keys.AccessKeyMetadata ?? []) await security.iam.send(new DeleteAccessKeyCommand({ UserName: user, AccessKeyId: k.AccessKeyId }));
-  const key = await security.iam.send(new CreateAccessKeyCommand({ UserName: user }));
+  const key = await freshKey(security, user);
+  const operator = LOCAL_OPERATOR_USER;
+  await ignore(['EntityAlreadyExists'], security.iam.send(new CreateUserCommand({ UserName: operator })));
+  const operatorKey = await freshKey(security, operator);
 
   return {
     endpoint, region: LOCAL_REGION, memberAccount, securityAccount, member, security,
     ledgerTable: LEDGER_TABLE, evidenceBucket, evidenceKeyArn, transitKeyArn, transitKeyAlias: TRANSIT_ALIAS,
     topicArn: topic.TopicArn!, notificationQueueUrl: queue.QueueUrl!, responderRoleName: RESPONDER_ROLE,
-    responderCredentials: { accessKeyId: key.AccessKey!.AccessKeyId!, secretAccessKey: key.AccessKey!.SecretAccessKey! },
+    responderCredentials: key,
+    operatorCredentials: operatorKey,
   };
+}
+
+/** The IAM user (security account) that stands for the engineer using the CLI locally. */
+export const LOCAL_OPERATOR_USER = 'firebreak-local-operator';
+
+/** Replaces a user's access keys with one new key. */
+async function freshKey(c: HarnessClients, userName: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const keys = await c.iam.send(new ListAccessKeysCommand({ UserName: userName }));
+  for (const k of keys.AccessKeyMetadata ?? []) await c.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: k.AccessKeyId }));
+  const key = (await c.iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey!;
+  return { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
 }

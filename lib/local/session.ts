@@ -43,7 +43,13 @@ export async function openLocalSession(options: LocalSessionOptions = {}): Promi
     const env = await seedLocalAccounts(endpoint);
     const runner = LocalRunner.create(env, { ...options, template: loadSecurityTemplate() });
     const router = new EmulatorRouter(env.security, runner.rules);
-    const sfn = await LocalStepFunctions.start(runner);
+    const sfn = await LocalStepFunctions.start(runner, {
+      proxyTo: endpoint,
+      descriptor: {
+        securityAccount: env.securityAccount, memberAccount: env.memberAccount, region: env.region, ledgerTable: env.ledgerTable,
+        operatorCredentials: env.operatorCredentials,
+      },
+    });
     process.env.FIREBREAK_SFN_ENDPOINT = sfn.endpoint;
     return {
       env, runner, router, sfn,

@@ -29,15 +29,16 @@ export class LocalStepFunctions {
     private readonly server: http.Server,
     /** The service's URL, e.g. `http://127.0.0.1:54321`. */
     readonly endpoint: string,
+    private readonly options: LocalStepFunctionsOptions,
   ) {}
 
   /**
    * Starts the service on 127.0.0.1.
    * @param runner - runs the executions.
-   * @param options.port - @default a free port
+   * @param options - see {@link LocalStepFunctionsOptions}.
    * @returns the listening service.
    */
-  static async start(runner: LocalRunner, options: { port?: number } = {}): Promise<LocalStepFunctions> {
+  static async start(runner: LocalRunner, options: LocalStepFunctionsOptions = {}): Promise<LocalStepFunctions> {
     const ready: { service?: LocalStepFunctions } = {};
     const server = http.createServer((req, res) => void ready.service!.handle(req, res));
     await new Promise<void>((resolve, reject) => {
@@ -45,7 +46,7 @@ export class LocalStepFunctions {
       server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    ready.service = new LocalStepFunctions(runner, server, `http://127.0.0.1:${port}`);
+    ready.service = new LocalStepFunctions(runner, server, `http://127.0.0.1:${port}`, options);
     return ready.service;
   }
 
@@ -70,6 +71,16 @@ export class LocalStepFunctions {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    if (req.url === LOCAL_STACK_PATH && req.method === 'GET') {
+      res.writeHead(this.options.descriptor ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(this.options.descriptor ?? { message: 'no descriptor' }));
+      return;
+    }
+    if (!target.startsWith('AWSStepFunctions.') && this.options.proxyTo) {
+      this.proxy(req, res, this.options.proxyTo);
+      return;
+    }
     const reply = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() });
       res.end(JSON.stringify(body));
@@ -77,7 +88,6 @@ export class LocalStepFunctions {
     try {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
-      const target = String(req.headers['x-amz-target'] ?? '');
       const op = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : '';
       const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> : {};
       reply(200, this.operate(op, body));
@@ -85,6 +95,20 @@ export class LocalStepFunctions {
       const e = err as ServiceError;
       reply(e.status ?? 400, { __type: e.type ?? 'InternalFailure', message: e.message });
     }
+  }
+
+  /** Passes a request that is not for Step Functions to the emulator, unchanged. */
+  private proxy(req: http.IncomingMessage, res: http.ServerResponse, to: string): void {
+    const upstream = new URL(to);
+    const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on('error', (err) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`emulator unreachable: ${err.message}`);
+    });
+    req.pipe(out);
   }
 
   private operate(op: string, body: Record<string, unknown>): unknown {
@@ -193,6 +217,37 @@ export class LocalStepFunctions {
     }
     return { stopDate: (x.stopDate ?? Date.now()) / 1000 };
   }
+}
+
+/** The path where a local stack describes itself (GET, JSON {@link LocalStackDescriptor}). */
+export const LOCAL_STACK_PATH = '/firebreak/local-stack';
+
+/**
+ * What a client needs to use a local stack as it would a deployment: the accounts, the region, the
+ * ledger table, and the credentials of a seeded operator user (an IAM user of the security account,
+ * so STS `GetCallerIdentity` names a real principal on the case timeline).
+ */
+export interface LocalStackDescriptor {
+  readonly securityAccount: string;
+  readonly memberAccount: string;
+  readonly region: string;
+  readonly ledgerTable: string;
+  readonly operatorCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Resources of the demo world, if the stack built one (e.g. `instanceId`). */
+  readonly world?: Record<string, unknown>;
+}
+
+/** Options of {@link LocalStepFunctions.start}. */
+export interface LocalStepFunctionsOptions {
+  /** @default a free port */
+  readonly port?: number;
+  /**
+   * The emulator's URL. Requests that are not for Step Functions are passed to it, so the service is
+   * the one endpoint of a local stack (what `--endpoint` names). @default none: only Step Functions
+   */
+  readonly proxyTo?: string;
+  /** Served at {@link LOCAL_STACK_PATH}. */
+  descriptor?: LocalStackDescriptor;
 }
 
 /** One execution of the local service. */

@@ -276,4 +276,44 @@ describe('CaseLedger', () => {
       ]);
     });
   });
+
+  describe('release', () => {
+    it('releases a contained case once, lifts the claim, and lets the next finding open a new case', async () => {
+      const l = ledger();
+      const inc = incident();
+      const first = await l.claim(inc, 'exec-1', 900);
+      await l.finish(first.caseId, 'CONTAINED', undefined, 'exec-1');
+      expect((await l.findClaim(inc))?.status).toBe('CONTAINED');
+      expect((await l.listCases({ open: true })).map((c) => c.caseId)).toContain(first.caseId);
+
+      expect(await l.release(first.caseId, { restored: ['eni'] })).toBe(true);
+      expect(await l.release(first.caseId, { restored: ['eni'] })).toBe(false);
+      const released = await getItem(`CASE#${first.caseId}`, 'CASE');
+      expect(released).toMatchObject({ status: 'RELEASED', releaseDetails: { restored: ['eni'] } });
+      expect((await getItem(claimKey(inc), 'CLAIM'))?.status).toBe('RELEASED');
+      expect((await l.listCases({ open: true })).map((c) => c.caseId)).not.toContain(first.caseId);
+
+      const second = await l.claim(inc, 'exec-2', 900);
+      expect(second).toMatchObject({ status: 'CLAIMED', previousCaseId: first.caseId });
+      expect(second.caseId).not.toBe(first.caseId);
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ caseId: second.caseId, status: 'IN_PROGRESS', owner: 'exec-2' });
+      // The old case stays released and cannot be released again into the new case's claim.
+      expect(await l.release(first.caseId, {})).toBe(false);
+    });
+
+    it('gives one new case when two executions claim a released resource together', async () => {
+      const l = ledger();
+      const inc = incident();
+      const first = await l.claim(inc, 'exec-a', 900);
+      await l.finish(first.caseId, 'CONTAINED', undefined, 'exec-a');
+      await l.release(first.caseId, {});
+      const [x, y] = await Promise.all([l.claim(inc, 'exec-b', 900), l.claim(inc, 'exec-c', 900)]);
+      expect([x.status, y.status].sort()).toEqual(['ALREADY_HANDLED', 'CLAIMED']);
+      expect(x.caseId).toBe(y.caseId);
+    });
+
+    it('refuses to release a case that does not exist', async () => {
+      await expect(ledger().release('fb-20260101-0000000000', {})).rejects.toThrow(/does not exist/);
+    });
+  });
 });
