@@ -4,12 +4,18 @@ export interface Output {
   out(line: string): void;
   /** One line of diagnostics or progress (stderr). */
   err(line: string): void;
+  /** Whether results may use ANSI colour. @default false */
+  readonly color?: boolean;
 }
 
-/** The process's stdout and stderr. */
+/**
+ * The process's stdout and stderr. Colour only on a terminal, and never when `NO_COLOR` is set
+ * (https://no-color.org) or `TERM=dumb`.
+ */
 export const processOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
+  color: !!process.stdout.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
 };
 
 /** Exit codes of every command (issue #2): a contract for scripts. */

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { FirebreakError, InvalidInput } from '../errors';
+import { casesListCommand, casesShowCommand, statusCommand } from './commands/cases';
 import { gamedayCommand } from './commands/gameday';
 import { replayCommand } from './commands/replay';
+import { runCommand } from './commands/run';
 import { ExitCode, Output } from './output';
 
 const EXIT_CODES_HELP = `
@@ -9,6 +11,22 @@ Exit codes:
   0  the pipeline did what it was designed to do (contained, no rule matched, already handled, dry run)
   1  a playbook failed, a read-back check failed, or a drill expectation failed
   2  invalid input (one line on stderr, no AWS call made)`;
+
+const CONNECTION_HELP = `
+Where it acts:
+  by default, the Firebreak deployment in AWS that the profile's credentials reach
+  (the security account: state machines firebreak-<playbook>, ledger table firebreak-ledger);
+  --local or --endpoint URL: a local stack started with \`firebreak local up\` (the emulator).`;
+
+type WithConnection = Command;
+function connectionOptions(c: Command): WithConnection {
+  return c
+    .option('--profile <name>', 'AWS: named profile of the shared config files')
+    .option('--region <region>', 'AWS: region of the deployment and of the target (default: AWS_REGION, then us-east-1)')
+    .option('--local', 'use the local stack started by `firebreak local up`')
+    .option('--endpoint <url>', 'use the local stack at this URL')
+    .option('--json', 'print JSON on stdout, for scripts');
+}
 
 /**
  * Runs the `firebreak` CLI.
@@ -19,7 +37,7 @@ Exit codes:
 export async function runCli(argv: string[], output: Output): Promise<number> {
   let code: number = ExitCode.Ok;
   const program = new Command('firebreak')
-    .description('Event-driven incident response for AWS: replay findings and run game days on the embedded emulator.')
+    .description('Event-driven incident response for AWS: replay findings and run game days on the embedded emulator; start, watch and release containment by hand.')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => output.out(s.trimEnd()),
@@ -48,8 +66,55 @@ export async function runCli(argv: string[], output: Output): Promise<number> {
     .action(async (file: string, opts: { endpoint?: string; json?: boolean }) => {
       code = await gamedayCommand(file, opts, output);
     });
+  connectionOptions(
+    program
+      .command('run')
+      .description('Start a playbook by hand on a named target. A second run on the same target attaches to its open case instead of starting another containment.')
+      .argument('<playbook>', 'ec2-compromise (with --instance) or credential-compromise (with --access-key and --user, or --role)')
+      .option('--instance <id>', 'the EC2 instance to contain (i-...)')
+      .option('--access-key <id>', 'the access key to revoke (AKIA...); needs --user')
+      .option('--user <name>', 'the IAM user the key belongs to')
+      .option('--role <name>', 'the IAM role whose sessions to revoke')
+      .option('--account <id>', 'the member account of the target (default: the deployment\'s own account; locally, the member account)')
+      .option('--reason <text>', 'why (required; goes on the case timeline with your identity)')
+      .option('--dry-run', 'print the plan; make no mutating call')
+      .option('--wait', 'follow the execution state by state until it ends'),
+  )
+    .addHelpText('after', `${CONNECTION_HELP}\n${EXIT_CODES_HELP.replace('a read-back check failed, or a drill expectation failed', 'with --wait: the execution failed (the failing step and its error are printed)')}`)
+    .action(async (playbook: string, opts: Parameters<typeof runCommand>[1]) => {
+      code = await runCommand(playbook, opts, output);
+    });
+  const cases = program.command('cases').description('Read cases from the ledger.').addHelpText('after', `${CONNECTION_HELP}\n${EXIT_CODES_HELP}`);
+  connectionOptions(
+    cases.command('list')
+      .description('List cases, newest first.')
+      .option('--open', 'only open cases (in progress, contained, notified, failed)')
+      .option('--account <id>', 'only cases in this member account'),
+  )
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (opts: Parameters<typeof casesListCommand>[0]) => {
+      code = await casesListCommand(opts, output);
+    });
+  connectionOptions(
+    cases.command('show')
+      .description('Show a case: the resource, the finding, prior state and evidence recorded, and the timeline (each step, when, triggered by whom or what, its API calls).')
+      .argument('<caseId>', 'fb-<yyyymmdd>-<10 hex digits>'),
+  )
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (caseId: string, opts: Parameters<typeof casesShowCommand>[1]) => {
+      code = await casesShowCommand(caseId, opts, output);
+    });
+  connectionOptions(
+    program.command('status')
+      .description('Show the status of a case (and its latest execution) or of an execution.')
+      .argument('<caseId|executionArn>', 'a case ID or a Step Functions execution ARN'),
+  )
+    .addHelpText('after', `${CONNECTION_HELP}\n${EXIT_CODES_HELP.replace('a read-back check failed, or a drill expectation failed', 'the execution failed, timed out or was aborted')}`)
+    .action(async (ref: string, opts: Parameters<typeof statusCommand>[1]) => {
+      code = await statusCommand(ref, opts, output);
+    });
   if (argv.length === 0) {
-    output.err('firebreak: error: missing command (replay or gameday); see firebreak --help');
+    output.err('firebreak: error: missing command; see firebreak --help');
     return ExitCode.InvalidInput;
   }
   try {

@@ -161,7 +161,8 @@ export class LocalStepFunctions {
       x.result = result;
       x.stopDate = Date.now();
       if (x.status === 'ABORTED') return result;
-      if (result.error || result.status === 'FAILED' || result.status === 'CRASHED') {
+      // The runner puts the caught error on a RESOURCE_GONE result too; that execution succeeded.
+      if (result.status === 'FAILED' || result.status === 'CRASHED') {
         x.status = 'FAILED';
         x.error = result.error?.name ?? 'States.TaskFailed';
         x.cause = result.error?.message;
@@ -299,7 +300,14 @@ function recordEvent(push: (type: string, details?: Record<string, unknown>, at?
       push(`${kind}StateExited`, { stateExitedEventDetails: { name: e.state!.name, output: json(e.state!.output) } }, e.timestamp);
       break;
     case 'StateFailed':
-      push(kind === 'Task' ? 'TaskFailed' : `${kind}StateFailed`, { taskFailedEventDetails: { resourceType: 'lambda', resource: e.state!.name, error: e.Error, cause: typeof e.Cause === 'string' ? e.Cause : json(e.Cause) } }, e.timestamp);
+      // As Lambda reports a function error to Step Functions: `{ errorType, errorMessage }` as the cause.
+      // (aws-local-stepfunctions gives the error's own `cause` when it has one: an SDK error behind ours.)
+      push(kind === 'Task' ? 'TaskFailed' : `${kind}StateFailed`, {
+        taskFailedEventDetails: {
+          resourceType: 'lambda', resource: e.state!.name, error: e.Error,
+          cause: JSON.stringify({ errorType: e.Error, errorMessage: typeof e.Cause === 'string' ? e.Cause : (e.Cause as { message?: string } | undefined)?.message ?? json(e.Cause) }),
+        },
+      }, e.timestamp);
       break;
     case 'StateRetried':
     case 'StateCaught':

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { parseOrThrow } from '../../incident/normalize';
+import { assertCaseId, caseStatus, listCases, showCase } from '../../operator/cases';
+import { connect, ConnectOptions } from '../../operator/connection';
+import { ExitCode, Output } from '../output';
+import { renderCase, renderCaseList, renderStatus } from '../render';
+
+/** Options of `firebreak cases list`. */
+export interface CasesListOptions extends ConnectOptions {
+  readonly open?: boolean;
+  readonly account?: string;
+  readonly json?: boolean;
+}
+
+/**
+ * `firebreak cases list [--open] [--account ID]`: the ledger's cases, newest first.
+ * @returns 0.
+ * @throws {InvalidInput} for a malformed `--account` (before any AWS call).
+ */
+export async function casesListCommand(o: CasesListOptions, output: Output): Promise<number> {
+  if (o.account !== undefined) parseOrThrow(z.object({ account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account ID') }), { account: o.account }, '--account');
+  const conn = await connect(o);
+  const cases = await listCases(conn, { open: o.open, account: o.account });
+  if (o.json) output.out(JSON.stringify(cases, null, 2));
+  else for (const line of renderCaseList(cases)) output.out(line);
+  return ExitCode.Ok;
+}
+
+/**
+ * `firebreak cases show <caseId>`: the case, its recorded prior state and evidence, and its timeline.
+ * @throws {InvalidInput} for a malformed case ID (before any AWS call) or an unknown case.
+ */
+export async function casesShowCommand(caseId: string, o: ConnectOptions & { json?: boolean }, output: Output): Promise<number> {
+  assertCaseId(caseId);
+  const conn = await connect(o);
+  const detail = await showCase(conn, caseId);
+  if (o.json) output.out(JSON.stringify(detail, null, 2));
+  else for (const line of renderCase(detail)) output.out(line);
+  return ExitCode.Ok;
+}
+
+/**
+ * `firebreak status <caseId | executionArn>`.
+ * @returns 0, or 1 when the execution failed, timed out or was aborted.
+ * @throws {InvalidInput} when the reference is neither a case ID nor an execution ARN (before any AWS call), or names nothing.
+ */
+export async function statusCommand(ref: string, o: ConnectOptions & { json?: boolean }, output: Output): Promise<number> {
+  if (!ref.startsWith('arn:')) assertCaseId(ref);
+  const conn = await connect(o);
+  const view = await caseStatus(conn, ref);
+  if (o.json) output.out(JSON.stringify(view, null, 2));
+  else for (const line of renderStatus(view)) output.out(line);
+  return ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(view.execution?.status ?? '') ? ExitCode.Failed : ExitCode.Ok;
+}

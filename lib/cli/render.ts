@@ -1,0 +1,109 @@
+import type { TimelineEntry } from '../ledger/ledger';
+import type { CaseDetail, CaseSummary, StatusView } from '../operator/cases';
+import type { ExecutionEnd, StepProgress } from '../operator/follow';
+import type { Output } from './output';
+
+/** Text styles; plain text when the output has no colour (not a TTY, or `NO_COLOR` set). */
+export interface Style {
+  ok(s: string): string;
+  bad(s: string): string;
+  bold(s: string): string;
+  dim(s: string): string;
+}
+
+/** The styles for an output: ANSI only when `output.color` is true (https://no-color.org). */
+export function style(output: Output): Style {
+  const wrap = (code: number, reset: number) => (s: string) => (output.color ? `\u001b[${code}m${s}\u001b[${reset}m` : s);
+  return { ok: wrap(32, 39), bad: wrap(31, 39), bold: wrap(1, 22), dim: wrap(2, 22) };
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** One line of `--wait` progress: a Task state that ended. Readable without colour. */
+export function renderStep(step: StepProgress, s: Style): string {
+  const mark = step.status === 'SUCCEEDED' ? s.ok('ok  ') : s.bad('FAIL');
+  const line = `  ${mark} ${step.name.padEnd(26)} ${secs(step.endedAt - step.startedAt).padStart(8)}`;
+  return step.status === 'FAILED' ? `${line}  ${step.error ?? ''}${step.cause ? `: ${firstLine(step.cause)}` : ''}` : line;
+}
+
+/** The closing lines of `--wait`: status, outcome, case, and for a failure the failing step and its error. */
+export function renderEnd(end: ExecutionEnd, s: Style): string[] {
+  const out = end.output ?? {};
+  const caseId = (out.case as { caseId?: string } | undefined)?.caseId;
+  const status = end.status === 'SUCCEEDED' ? s.ok(end.status) : s.bad(end.status);
+  const lines = [`${status}  outcome ${String(out.outcome ?? '-')}  case ${caseId ?? '-'}  (${secs(end.durationMs)})`];
+  if (end.status !== 'SUCCEEDED') {
+    if (end.failedStep) lines.push(`  failed step: ${end.failedStep.name}: ${end.failedStep.error ?? end.error ?? '?'}${end.failedStep.cause ? `: ${firstLine(end.failedStep.cause)}` : ''}`);
+    else lines.push(`  error: ${end.error ?? '?'}${end.cause ? `: ${firstLine(end.cause)}` : ''}`);
+  }
+  if (caseId) lines.push(`  timeline: firebreak cases show ${caseId}`);
+  return lines;
+}
+
+function firstLine(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { errorMessage?: string };
+    if (parsed.errorMessage) return parsed.errorMessage.split('\n')[0];
+  } catch {
+    // not JSON
+  }
+  return text.split('\n')[0];
+}
+
+/** `firebreak cases list` as a table. */
+export function renderCaseList(cases: CaseSummary[]): string[] {
+  if (cases.length === 0) return ['no cases'];
+  const rows = cases.map((c) => [c.caseId, c.status, c.playbook, c.account, c.resourceId, c.trigger ?? '-', c.createdAt]);
+  const head = ['CASE', 'STATUS', 'PLAYBOOK', 'ACCOUNT', 'RESOURCE', 'TRIGGER', 'OPENED (UTC)'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) => r.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  return [fmt(head), ...rows.map(fmt)];
+}
+
+/** `firebreak cases show` as text: the case, its prior state and evidence, then the timeline. */
+export function renderCase(d: CaseDetail): string[] {
+  const c = d.case;
+  const lines = [
+    `case ${c.caseId}  ${c.status}`,
+    `  playbook  ${c.playbook}`,
+    `  resource  ${c.resourceId} in ${c.account}/${c.region}`,
+    `  finding   ${c.findingType ?? '-'}${c.severity !== undefined ? ` severity ${c.severity}` : ''} (${c.findingIds.join(', ')})`,
+    `  opened    ${c.createdAt} (${c.trigger ?? '-'}${c.operator ? ` by ${c.operator}` : ''})${c.reason ? `: ${c.reason}` : ''}`,
+    `  updated   ${c.updatedAt}`,
+    `  prior state recorded: ${Object.keys(c.priorState).join(', ') || 'none'}`,
+    `  evidence: ${Object.keys(c.evidence).join(', ') || 'none'}`,
+  ];
+  for (const [k, v] of Object.entries(c.evidence)) lines.push(`    ${k}: ${evidenceIds(v)}`);
+  lines.push('timeline:');
+  for (const t of d.timeline) lines.push(...renderTimelineEntry(t));
+  return lines;
+}
+
+function evidenceIds(v: unknown): string {
+  const text = JSON.stringify(v);
+  const ids = text.match(/\b(snap-[0-9a-f]+|[\w/-]+\.json)\b/g) ?? [];
+  return ids.length ? [...new Set(ids)].join(' ') : text.slice(0, 120);
+}
+
+function renderTimelineEntry(t: TimelineEntry): string[] {
+  const calls = t.apiCalls ? Object.entries(t.apiCalls).map(([k, n]) => `${k}×${n}`).join(' ') : '';
+  const by = [t.trigger, t.executionName].filter(Boolean).join(' ');
+  const lines = [`  ${t.at}  ${t.status.padEnd(9)} ${t.step.padEnd(24)} ${by}`];
+  if (calls) lines.push(`      calls: ${calls}`);
+  if (t.error) lines.push(`      error: ${t.error.name}: ${t.error.message.split('\n')[0]}`);
+  const details = t.details ? JSON.stringify(t.details) : '';
+  if (details && details !== '{}') lines.push(`      ${details.length > 240 ? `${details.slice(0, 237)}...` : details}`);
+  return lines;
+}
+
+/** `firebreak status` as text. */
+export function renderStatus(v: StatusView): string[] {
+  const lines: string[] = [];
+  if (v.case) lines.push(`case ${v.case.caseId}  ${v.case.status}  ${v.case.playbook} on ${v.case.resourceId} (${v.case.account}/${v.case.region})`);
+  if (v.execution) {
+    lines.push(`execution ${v.execution.executionArn}  ${v.execution.status ?? 'unknown'}${v.execution.startDate ? `  started ${v.execution.startDate}` : ''}${v.execution.stopDate ? `  stopped ${v.execution.stopDate}` : ''}`);
+    if (v.execution.error) lines.push(`  error: ${v.execution.error}${v.execution.cause ? `: ${v.execution.cause.split('\n')[0]}` : ''}`);
+  }
+  if (v.lastStep) lines.push(`last step: ${v.lastStep.step} ${v.lastStep.status} at ${v.lastStep.at}`);
+  return lines;
+}

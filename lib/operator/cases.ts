@@ -1,0 +1,127 @@
+import { DescribeExecutionCommand, DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { InvalidInput } from '../errors';
+import type { CaseRecord, TimelineEntry } from '../ledger/ledger';
+import { Connection, executionArn } from './connection';
+
+/** A case as `firebreak cases list` shows it. */
+export interface CaseSummary {
+  readonly caseId: string;
+  readonly playbook: string;
+  readonly account: string;
+  readonly region: string;
+  readonly resourceId: string;
+  readonly status: string;
+  /** ISO-8601 UTC. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly trigger?: string;
+  readonly findingType?: string;
+  readonly severity?: number;
+}
+
+/** Summarizes a case record. */
+export function summarizeCase(c: CaseRecord): CaseSummary {
+  return {
+    caseId: c.caseId, playbook: c.playbook, account: c.account, region: c.region, resourceId: c.resourceId, status: c.status,
+    createdAt: c.createdAt, updatedAt: c.updatedAt, trigger: c.incident?.trigger, findingType: c.incident?.finding?.type, severity: c.incident?.finding?.severity,
+  };
+}
+
+/**
+ * The ledger's cases, newest first (`firebreak cases list`).
+ * @param filter.open - only open cases (in progress, contained, notified, failed).
+ * @param filter.account - only this member account's.
+ */
+export async function listCases(conn: Pick<Connection, 'ledger'>, filter: { open?: boolean; account?: string } = {}): Promise<CaseSummary[]> {
+  return (await conn.ledger.listCases(filter)).map(summarizeCase);
+}
+
+/** A case with its timeline (`firebreak cases show`). */
+export interface CaseDetail {
+  readonly case: CaseSummary & {
+    readonly findingIds: string[];
+    readonly priorState: Record<string, unknown>;
+    readonly evidence: Record<string, unknown>;
+    readonly decisions: Record<string, unknown>;
+    readonly notifications: Record<string, string>;
+    readonly operator?: string;
+    readonly reason?: string;
+  };
+  /** Oldest first: each step, when, by which execution and trigger, its API calls, details and error. */
+  readonly timeline: TimelineEntry[];
+}
+
+/**
+ * Reads one case and its timeline from the ledger.
+ * @throws {InvalidInput} when there is no such case (`fb-<yyyymmdd>-<10 hex>`).
+ */
+export async function showCase(conn: Pick<Connection, 'ledger'>, caseId: string): Promise<CaseDetail> {
+  assertCaseId(caseId);
+  const c = await conn.ledger.getCase(caseId);
+  if (!c) throw new InvalidInput(`no case ${caseId} in the ledger`);
+  return {
+    case: {
+      ...summarizeCase(c), findingIds: [...(c.findingIds ?? [])].sort(), priorState: c.priorState ?? {}, evidence: c.evidence ?? {},
+      decisions: c.decisions ?? {}, notifications: c.notifications ?? {}, operator: c.incident?.operator, reason: c.incident?.reason,
+    },
+    timeline: await conn.ledger.timeline(caseId),
+  };
+}
+
+/** @throws {InvalidInput} when `caseId` is not a case ID. */
+export function assertCaseId(caseId: string): void {
+  if (!/^fb-\d{8}-[0-9a-f]{10}$/.test(caseId)) throw new InvalidInput(`${caseId} is not a case ID (expected fb-<yyyymmdd>-<10 hex digits>)`);
+}
+
+/** What `firebreak status` shows. */
+export interface StatusView {
+  readonly case?: CaseSummary;
+  /** The case's latest execution (or the one named), as Step Functions describes it. */
+  readonly execution?: { readonly executionArn: string; readonly status?: string; readonly startDate?: string; readonly stopDate?: string; readonly error?: string; readonly cause?: string };
+  /** The last timeline entry. */
+  readonly lastStep?: TimelineEntry;
+}
+
+/**
+ * The status of a case (ledger, plus its latest execution) or of an execution (Step Functions,
+ * plus its case when the output names one).
+ * @param ref - a case ID or an execution ARN.
+ * @throws {InvalidInput} when `ref` is neither, or names no case.
+ */
+export async function caseStatus(conn: Connection, ref: string): Promise<StatusView> {
+  if (ref.startsWith('arn:')) {
+    if (!/^arn:[\w-]+:states:[\w-]+:\d{12}:execution:[\w-]+:[\w-]+$/.test(ref)) throw new InvalidInput(`${ref} is not a Step Functions execution ARN`);
+    const d = await conn.sfn.send(new DescribeExecutionCommand({ executionArn: ref }));
+    const caseId = caseIdOf(d);
+    const record = caseId ? await conn.ledger.getCase(caseId) : undefined;
+    const timeline = record ? await conn.ledger.timeline(record.caseId) : [];
+    return { case: record ? summarizeCase(record) : undefined, execution: view(d), lastStep: timeline.at(-1) };
+  }
+  assertCaseId(ref);
+  const record = await conn.ledger.getCase(ref);
+  if (!record) throw new InvalidInput(`no case ${ref} in the ledger`);
+  const timeline = await conn.ledger.timeline(ref);
+  const last = [...timeline].reverse().find((t) => t.executionName);
+  let execution: StatusView['execution'];
+  if (last?.executionName) {
+    const playbook = last.step.startsWith('Release') || last.step === 'LoadCase' || last.step === 'CloseRelease' ? 'release' : record.playbook;
+    const arn = executionArn(conn, playbook, last.executionName);
+    execution = await conn.sfn.send(new DescribeExecutionCommand({ executionArn: arn })).then(view, () => ({ executionArn: arn }));
+  }
+  return { case: summarizeCase(record), execution, lastStep: timeline.at(-1) };
+}
+
+function caseIdOf(d: DescribeExecutionCommandOutput): string | undefined {
+  try {
+    const out = d.output ? JSON.parse(d.output) as { case?: { caseId?: string } } : undefined;
+    if (out?.case?.caseId) return out.case.caseId;
+    const input = d.input ? JSON.parse(d.input) as { release?: { caseId?: string } } : undefined;
+    return input?.release?.caseId;
+  } catch {
+    return undefined;
+  }
+}
+
+function view(d: DescribeExecutionCommandOutput): NonNullable<StatusView['execution']> {
+  return { executionArn: d.executionArn!, status: d.status, startDate: d.startDate?.toISOString(), stopDate: d.stopDate?.toISOString(), error: d.error, cause: d.cause };
+}

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import type { z } from 'zod';
+import type { Playbook } from '../catalog/catalog';
+import type { Incident } from '../incident/incident';
+import { normalizeEvent } from '../incident/normalize';
+import type { ManualTarget, StartEnvelopeSchema } from '../incident/schema';
+import { claimKey, ClaimItem } from '../ledger/ledger';
+import { Connection, executionArn, stateMachineArn } from './connection';
+
+/** What `firebreak run` asks for. */
+export interface RunRequest {
+  readonly playbook: Playbook;
+  readonly target: ManualTarget;
+  readonly reason: string;
+  readonly dryRun: boolean;
+}
+
+/** What {@link startRun} did. */
+export interface RunStart {
+  /** `started`: a new execution; `attached`: the target already has an open case (or this very run is under way), nothing was started. */
+  readonly action: 'started' | 'attached';
+  readonly executionArn: string;
+  readonly executionName: string;
+  /** The operator, as STS GetCallerIdentity names them (on the case timeline as `operator`). */
+  readonly operator: string;
+  /** The open case the run attached to. */
+  readonly caseId?: string;
+  readonly caseStatus?: string;
+  readonly incident: Incident;
+}
+
+/**
+ * Validates a manual run before any AWS call: the target must fit the playbook (the same check the
+ * Normalize step makes).
+ * @returns the incident the playbook would build.
+ * @throws {InvalidInput} naming the bad field.
+ */
+export function planRun(request: RunRequest, now = new Date()): Incident {
+  return normalizeEvent({ input: envelope(request, 'cli'), executionName: 'cli', executionStartTime: now.toISOString(), playbook: request.playbook }).incident;
+}
+
+function envelope(request: RunRequest, operator: string): z.input<typeof StartEnvelopeSchema> {
+  return { firebreak: { trigger: 'manual', dryRun: request.dryRun, reason: request.reason, operator, target: request.target } };
+}
+
+/**
+ * The execution name of a manual run, derived from the case key and the claim's version: every
+ * `run` on a target with no open case names the same execution, so two engineers starting it at
+ * once get one execution (Step Functions refuses a second execution of a name). After the case is
+ * released or has failed, the claim's version has moved on, so a new run gets a new name.
+ */
+export function manualExecutionName(incident: Pick<Incident, 'playbook' | 'account' | 'region' | 'resource'>, claim?: Pick<ClaimItem, 'version'>): string {
+  return `run-${createHash('sha256').update(claimKey(incident)).digest('hex').slice(0, 24)}-v${claim?.version ?? 0}`;
+}
+
+/** Claim states in which a manual run attaches to the case instead of starting: someone is on it, or it is done. */
+const ATTACH_STATUSES = new Set(['IN_PROGRESS', 'CONTAINED', 'RESOURCE_GONE']);
+
+/**
+ * Starts a playbook by hand on a named target (`firebreak run`), with StartExecution:
+ * - the operator is STS GetCallerIdentity's ARN;
+ * - a dry run always starts (it claims nothing and makes no mutating call);
+ * - otherwise, when the ledger holds an open case on the target (in progress, contained, or resource
+ *   gone), the run attaches to it: nothing is started. A notify-only or failed case is taken further
+ *   by a new execution (its Claim escalates or resumes it);
+ * - the execution name is {@link manualExecutionName}; `ExecutionAlreadyExists` means another run of
+ *   the same case started it first, and this one attaches to it.
+ * @throws {InvalidInput} when the target does not fit the playbook (before any AWS call).
+ * @throws the SDK's errors (AccessDenied, StateMachineDoesNotExist, ...) otherwise.
+ */
+export async function startRun(conn: Connection, request: RunRequest): Promise<RunStart> {
+  const incident = planRun(request);
+  const operator = (await conn.sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown';
+  const input = JSON.stringify(envelope(request, operator));
+  if (request.dryRun) {
+    const name = `dry-${createHash('sha256').update(claimKey(incident)).digest('hex').slice(0, 16)}-${Date.now().toString(36)}`;
+    const out = await conn.sfn.send(new StartExecutionCommand({ stateMachineArn: stateMachineArn(conn, request.playbook), name, input }));
+    return { action: 'started', executionArn: out.executionArn!, executionName: name, operator, incident };
+  }
+  const claim = await conn.ledger.findClaim(incident);
+  if (claim && ATTACH_STATUSES.has(claim.status)) {
+    return { action: 'attached', executionArn: executionArn(conn, request.playbook, claim.owner), executionName: claim.owner, operator, caseId: claim.caseId, caseStatus: claim.status, incident };
+  }
+  const name = manualExecutionName(incident, claim);
+  try {
+    const out = await conn.sfn.send(new StartExecutionCommand({ stateMachineArn: stateMachineArn(conn, request.playbook), name, input }));
+    return { action: 'started', executionArn: out.executionArn!, executionName: name, operator, incident };
+  } catch (err) {
+    if (!(err instanceof ExecutionAlreadyExists)) throw err;
+    const arn = executionArn(conn, request.playbook, name);
+    const existing = await conn.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    return { action: 'attached', executionArn: arn, executionName: name, operator, caseStatus: existing.status, incident };
+  }
+}

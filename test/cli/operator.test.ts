@@ -1,0 +1,170 @@
+import { readEventFile } from '../../lib/local/replay';
+import { buildTwinWorld, TwinWorld } from '../../lib/local/twin';
+import type { GuardDutyEvent } from '../../lib/incident/schema';
+import { runCli } from '../../lib/cli/program';
+import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
+import { casesForResource, readCase, readContainment } from '../support/read-back';
+import { useLocalSession } from '../support/local';
+
+async function cli(argv: string[]) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await runCli(argv, { out: (l) => stdout.push(l), err: (l) => stderr.push(l) });
+  return { code, stdout, stderr: stderr.flatMap((l) => l.split('\n')).filter(Boolean) };
+}
+
+const TWO_ENIS = 'fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json';
+
+describe('operator commands (run, status, cases) against a local stack', () => {
+  const local = useLocalSession();
+  let twin: TwinWorld;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    endpoint = local.session.sfn.endpoint;
+    twin = await buildTwinWorld(readEventFile(TWO_ENIS) as unknown as GuardDutyEvent, local.session.env.member);
+  }, 120_000);
+
+  it('dry-runs a manual containment: the plan, and nothing changes', async () => {
+    const before = await readContainment(local.session.env, twin.instanceId, twin.vpcId);
+    const r = await cli(['run', 'ec2-compromise', '--instance', twin.instanceId, '--reason', 'suspected beaconing', '--dry-run', '--wait', '--json', '--endpoint', endpoint]);
+    expect(r.stderr).toEqual([]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout.join('\n'));
+    expect(out).toMatchObject({ action: 'started', end: { status: 'SUCCEEDED', output: { outcome: 'DRY_RUN' } } });
+    expect(out.end.output.plan.actions.map((a: { operation: string }) => a.operation)).toContain('EC2.ModifyNetworkInterfaceAttribute');
+    const after = await readContainment(local.session.env, twin.instanceId, twin.vpcId);
+    expect(after).toEqual(before);
+    expect(await casesForResource(local.session.env, twin.instanceId)).toEqual([]);
+  });
+
+  let caseId: string;
+  let executionArn: string;
+
+  it('contains the instance, following it state by state, with the operator on the timeline', async () => {
+    const r = await cli(['run', 'ec2-compromise', '--instance', twin.instanceId, '--reason', 'confirmed C2 traffic', '--wait', '--endpoint', endpoint]);
+    expect(r.stderr).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.stdout[0]).toMatch(/^Started ec2-compromise on instance i-\w+ \(111111111111\/us-east-1\) as arn:aws:iam::222222222222:user\/firebreak-local-operator$/);
+    for (const step of ['Normalize', 'Claim', 'Decide', 'Preserve', 'Isolate', 'VerifyIsolation', 'WriteManifest', 'CloseCase']) {
+      expect(r.stdout).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^  ok   ${step}\\s+\\d+\\.\\d s$`))]));
+    }
+    const last = r.stdout.find((l) => l.startsWith('SUCCEEDED'))!;
+    expect(last).toMatch(/outcome CONTAINED {2}case fb-\d{8}-[0-9a-f]{10}/);
+    caseId = /case (fb-\S+)/.exec(last)![1];
+    executionArn = /execution (\S+)/.exec(r.stdout.join('\n'))![1];
+
+    // Read back from the emulator: every ENI on the isolation group only.
+    const state = await readContainment(local.session.env, twin.instanceId, twin.vpcId);
+    expect(state.enis.length).toBe(2);
+    for (const eni of state.enis) expect(eni.groups).toEqual([state.isolation[0].GroupId]);
+    const { item, timeline } = await readCase(local.session.env, caseId);
+    expect(item).toMatchObject({ status: 'CONTAINED', incident: { trigger: 'manual', reason: 'confirmed C2 traffic', operator: 'arn:aws:iam::222222222222:user/firebreak-local-operator' } });
+    expect(timeline.find((t) => t.step === 'Claim')).toMatchObject({ trigger: 'manual' });
+  });
+
+  it('attaches a second run on the same target to the open case instead of containing again', async () => {
+    const executions = local.session.sfn.list().length;
+    const r = await cli(['run', 'ec2-compromise', '--instance', twin.instanceId, '--reason', 'again', '--endpoint', endpoint]);
+    expect(r.code).toBe(0);
+    expect(r.stdout[0]).toBe(`Attached to open case ${caseId} (CONTAINED): ec2-compromise on instance ${twin.instanceId} (111111111111/us-east-1); nothing new was started.`);
+    expect(local.session.sfn.list()).toHaveLength(executions);
+    expect((await casesForResource(local.session.env, twin.instanceId)).map((c) => c.caseId)).toEqual([caseId]);
+  });
+
+  it('shows the status of the case and of its execution', async () => {
+    const byCase = await cli(['status', caseId, '--endpoint', endpoint, '--json']);
+    expect(byCase.code).toBe(0);
+    expect(JSON.parse(byCase.stdout.join('\n'))).toMatchObject({ case: { caseId, status: 'CONTAINED' }, execution: { executionArn, status: 'SUCCEEDED' }, lastStep: { step: 'CloseCase' } });
+    const byArn = await cli(['status', executionArn, '--endpoint', endpoint]);
+    expect(byArn.code).toBe(0);
+    expect(byArn.stdout[0]).toBe(`case ${caseId}  CONTAINED  ec2-compromise on ${twin.instanceId} (111111111111/us-east-1)`);
+    expect(byArn.stdout[1]).toMatch(new RegExp(`^execution ${executionArn.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  SUCCEEDED`));
+  });
+
+  it('lists open cases and shows a case with its timeline, prior state and evidence', async () => {
+    const list = await cli(['cases', 'list', '--open', '--json', '--endpoint', endpoint]);
+    expect(JSON.parse(list.stdout.join('\n'))).toEqual(expect.arrayContaining([expect.objectContaining({ caseId, status: 'CONTAINED', resourceId: twin.instanceId, trigger: 'manual' })]));
+    const other = await cli(['cases', 'list', '--account', '333333333333', '--json', '--endpoint', endpoint]);
+    expect(JSON.parse(other.stdout.join('\n'))).toEqual([]);
+    const text = await cli(['cases', 'list', '--endpoint', endpoint]);
+    expect(text.stdout[0]).toMatch(/^CASE\s+STATUS\s+PLAYBOOK/);
+
+    const show = await cli(['cases', 'show', caseId, '--json', '--endpoint', endpoint]);
+    const detail = JSON.parse(show.stdout.join('\n'));
+    expect(Object.keys(detail.case.priorState).sort()).toEqual(['isolate', 'preserve']);
+    expect(Object.keys(detail.case.evidence)).toEqual(expect.arrayContaining(['manifest']));
+    const isolate = detail.timeline.find((t: { step: string }) => t.step === 'Isolate');
+    expect(isolate).toMatchObject({ status: 'SUCCEEDED', trigger: 'manual' });
+    expect(isolate.apiCalls['EC2.ModifyNetworkInterfaceAttribute']).toBeGreaterThanOrEqual(4);
+    const human = await cli(['cases', 'show', caseId, '--endpoint', endpoint]);
+    expect(human.stdout[0]).toBe(`case ${caseId}  CONTAINED`);
+    expect(human.stdout.some((l) => /SUCCEEDED\s+Isolate\s+manual run-/.test(l))).toBe(true);
+    expect(human.stdout.some((l) => /calls: .*EC2\.ModifyNetworkInterfaceAttribute×\d/.test(l))).toBe(true);
+  });
+
+  it('ends a run on a role that does not exist RESOURCE_GONE (exit 0), naming the step that found it gone', async () => {
+    const r = await cli(['run', 'credential-compromise', '--role', 'no-such-role', '--reason', 'test', '--wait', '--endpoint', endpoint]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^ {2}FAIL RevokeCredentials\s+\d+\.\d s {2}ResourceGone: .*no-such-role/),
+      expect.stringMatching(/^SUCCEEDED {2}outcome RESOURCE_GONE {2}case fb-/),
+    ]));
+  });
+
+  it('reports a failed execution with exit 1, the failing step and its error', async () => {
+    const world = await buildTwinWorld(readEventFile(TWO_ENIS) as unknown as GuardDutyEvent, local.session.env.member);
+    // Fault injection (the emulator grants everything): the member role is denied isolating ENIs.
+    const remove = registerSdkInterceptor({
+      before: (call) => {
+        if (call.operation === 'EC2.ModifyNetworkInterfaceAttribute') throw Object.assign(new Error('User is not authorized to perform: ec2:ModifyNetworkInterfaceAttribute'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } });
+      },
+    });
+    try {
+      const r = await cli(['run', 'ec2-compromise', '--instance', world.instanceId, '--reason', 'denied drill', '--wait', '--endpoint', endpoint]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toEqual(expect.arrayContaining([
+        expect.stringMatching(/^ {2}FAIL Isolate\s+\d+\.\d s {2}AccessDenied: .*ModifyNetworkInterfaceAttribute/),
+        expect.stringMatching(/^FAILED {2}outcome - /),
+        expect.stringMatching(/^ {2}failed step: Isolate: AccessDenied: .*not authorized/),
+      ]));
+    } finally {
+      remove();
+    }
+  });
+
+  it.each([
+    [['run', 'ec2-compromise', '--reason', 'x y z'], /a target is required/],
+    [['run', 'ec2-compromise', '--instance', 'i-0123456789abcdef0'], /--reason TEXT is required/],
+    [['run', 'ec2-compromise', '--instance', 'web-1', '--reason', 'bad id'], /instanceId: must be an instance ID/],
+    [['run', 'credential-compromise', '--instance', 'i-0123456789abcdef0', '--reason', 'wrong kind'], /cannot act on a instance target/],
+    [['run', 'credential-compromise', '--access-key', 'AKIAEXAMPLE123456789', '--reason', 'no user'], /--access-key needs --user/],
+    [['run', 'ec2-compromise', '--instance', 'i-0123456789abcdef0', '--role', 'r', '--reason', 'two'], /one target only/],
+    [['run', 'root-activity', '--role', 'r', '--reason', 'nope'], /only ec2-compromise and credential-compromise/],
+    [['run', 'ec2-compromise', '--instance', 'i-0123456789abcdef0', '--account', '12', '--reason', 'bad account'], /account: must be a 12-digit account ID/],
+    [['status', 'case-1'], /is not a case ID/],
+    [['cases', 'show', 'nope'], /is not a case ID/],
+    [['cases', 'list', '--account', 'x'], /must be a 12-digit account ID/],
+  ])('rejects %j with one line and exit 2, before connecting anywhere', async (argv, message) => {
+    // The endpoint has nothing listening: reaching it would fail with "no local stack answers".
+    const r = await cli([...argv, '--endpoint', 'http://127.0.0.1:9']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toEqual([]);
+    expect(r.stderr).toEqual([expect.stringMatching(message)]);
+    expect(r.stderr[0]).toMatch(/^firebreak: error: /);
+  });
+
+  it('rejects an endpoint that is not a local stack with one line and exit 2', async () => {
+    const r = await cli(['cases', 'list', '--endpoint', local.session.env.endpoint]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toEqual([expect.stringMatching(/is not a Firebreak local stack/)]);
+  });
+
+  it.each([['run'], ['status'], ['cases', 'list'], ['cases', 'show']])('documents arguments and exit codes in %j --help', async (...cmd) => {
+    const r = await cli([...cmd, '--help']);
+    expect(r.code).toBe(0);
+    const help = r.stdout.join('\n');
+    expect(help).toMatch(/Usage: firebreak /);
+    expect(help).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 /);
+  });
+});
