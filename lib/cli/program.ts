@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { FirebreakError, InvalidInput } from '../errors';
 import { casesListCommand, casesShowCommand, statusCommand } from './commands/cases';
 import { gamedayCommand } from './commands/gameday';
+import { localUpCommand } from './commands/local';
 import { replayCommand } from './commands/replay';
 import { runCommand } from './commands/run';
 import { ExitCode, Output } from './output';
@@ -17,6 +18,15 @@ Where it acts:
   by default, the Firebreak deployment in AWS that the profile's credentials reach
   (the security account: state machines firebreak-<playbook>, ledger table firebreak-ledger);
   --local or --endpoint URL: a local stack started with \`firebreak local up\` (the emulator).`;
+
+/** The exit-code help of a command whose 0 and 1 mean something of their own. */
+function exitCodes(ok: string, failed: string): string {
+  return `
+Exit codes:
+  0  ${ok}
+  1  ${failed}
+  2  invalid input (one line on stderr, no AWS call made)`;
+}
 
 type WithConnection = Command;
 function connectionOptions(c: Command): WithConnection {
@@ -80,18 +90,19 @@ export async function runCli(argv: string[], output: Output): Promise<number> {
       .option('--dry-run', 'print the plan; make no mutating call')
       .option('--wait', 'follow the execution state by state until it ends'),
   )
-    .addHelpText('after', `${CONNECTION_HELP}\n${EXIT_CODES_HELP.replace('a read-back check failed, or a drill expectation failed', 'with --wait: the execution failed (the failing step and its error are printed)')}`)
+    .addHelpText('after', `${CONNECTION_HELP}\n${exitCodes('started, or attached to the open case; with --wait: the execution succeeded (contained, notified, resource gone, dry run)', 'with --wait: the execution failed; the failing step and its error are printed')}`)
     .action(async (playbook: string, opts: Parameters<typeof runCommand>[1]) => {
       code = await runCommand(playbook, opts, output);
     });
-  const cases = program.command('cases').description('Read cases from the ledger.').addHelpText('after', `${CONNECTION_HELP}\n${EXIT_CODES_HELP}`);
+  const casesExit = exitCodes('the cases were read', 'an AWS call failed');
+  const cases = program.command('cases').description('Read cases from the ledger.').addHelpText('after', `${CONNECTION_HELP}\n${casesExit}`);
   connectionOptions(
     cases.command('list')
       .description('List cases, newest first.')
       .option('--open', 'only open cases (in progress, contained, notified, failed)')
       .option('--account <id>', 'only cases in this member account'),
   )
-    .addHelpText('after', EXIT_CODES_HELP)
+    .addHelpText('after', casesExit)
     .action(async (opts: Parameters<typeof casesListCommand>[0]) => {
       code = await casesListCommand(opts, output);
     });
@@ -100,7 +111,7 @@ export async function runCli(argv: string[], output: Output): Promise<number> {
       .description('Show a case: the resource, the finding, prior state and evidence recorded, and the timeline (each step, when, triggered by whom or what, its API calls).')
       .argument('<caseId>', 'fb-<yyyymmdd>-<10 hex digits>'),
   )
-    .addHelpText('after', EXIT_CODES_HELP)
+    .addHelpText('after', casesExit)
     .action(async (caseId: string, opts: Parameters<typeof casesShowCommand>[1]) => {
       code = await casesShowCommand(caseId, opts, output);
     });
@@ -109,9 +120,20 @@ export async function runCli(argv: string[], output: Output): Promise<number> {
       .description('Show the status of a case (and its latest execution) or of an execution.')
       .argument('<caseId|executionArn>', 'a case ID or a Step Functions execution ARN'),
   )
-    .addHelpText('after', `${CONNECTION_HELP}\n${EXIT_CODES_HELP.replace('a read-back check failed, or a drill expectation failed', 'the execution failed, timed out or was aborted')}`)
+    .addHelpText('after', `${CONNECTION_HELP}\n${exitCodes('the status was read, and the execution (if any) has not failed', 'the execution failed, timed out or was aborted')}`)
     .action(async (ref: string, opts: Parameters<typeof statusCommand>[1]) => {
       code = await statusCommand(ref, opts, output);
+    });
+  program
+    .command('local')
+    .description('A local stack: the emulator with the playbooks behind a local Step Functions endpoint, for the operator commands (--local).')
+    .command('up')
+    .description('Start a local stack with a demo world (an instance, an IAM user with two keys) and serve until Ctrl-C.')
+    .option('--port <port>', 'the stack\'s port', '4599')
+    .option('--endpoint <url>', 'use an emulator already running at this URL')
+    .addHelpText('after', exitCodes('stopped cleanly (Ctrl-C)', 'the stack could not start'))
+    .action(async (opts: Parameters<typeof localUpCommand>[0]) => {
+      code = await localUpCommand(opts, output);
     });
   if (argv.length === 0) {
     output.err('firebreak: error: missing command; see firebreak --help');

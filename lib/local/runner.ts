@@ -5,6 +5,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { Context } from 'aws-lambda';
 import { ApiCallRecord, countByOperation, subscribeApiCalls, withCallContext } from '../runtime/telemetry';
 import type { LocalEnvironment } from './seed';
+import { TaskTokens } from './task-tokens';
 import { CfnTemplate, LocalPlaybook, LocalRule, RefResolver, synthesizeSecurityTemplate, templateFunctions, templatePlaybooks, templateRules } from './template';
 
 /** One state of a local execution, aggregated over its invocations (retries, Wait-loop polls). */
@@ -64,7 +65,15 @@ export interface LocalRunnerOptions {
   readonly environment?: Record<string, string>;
   /** Project root (where `lambdas/` is). @default the repository root */
   readonly projectRoot?: string;
+  /**
+   * How long a `.waitForTaskToken` task (an approval) waits locally before `States.Timeout`, in
+   * milliseconds. @default the state's `TimeoutSeconds`
+   */
+  readonly taskTokenTimeoutMs?: number;
 }
+
+/** The Lambda service integration that waits for a task token (`arn:aws:states:::lambda:invoke.waitForTaskToken`). */
+const WAIT_FOR_TASK_TOKEN = /^arn:[\w-]+:states:::lambda:invoke\.waitForTaskToken$/;
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -78,11 +87,15 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
  * - rules are the template's rules (see {@link EmulatorRouter}).
  */
 export class LocalRunner {
+  /** Tasks waiting for a token (approvals); `SendTaskSuccess` / `SendTaskFailure` settle them. */
+  readonly taskTokens = new TaskTokens();
+
   private constructor(
     readonly env: LocalEnvironment,
     readonly playbooks: LocalPlaybook[],
     readonly rules: LocalRule[],
     private readonly handlersByArn: Map<string, { step: string; handler: Handler }>,
+    private readonly taskTokenTimeoutMs?: number,
   ) {}
 
   /**
@@ -136,7 +149,7 @@ export class LocalRunner {
     }
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
-    return new LocalRunner(env, templatePlaybooks(template, ref, pseudo), templateRules(template), handlersByArn);
+    return new LocalRunner(env, templatePlaybooks(template, ref, pseudo), templateRules(template), handlersByArn, options.taskTokenTimeoutMs);
   }
 
   /** Finds a playbook by logical ID or by its `ec2-compromise`-style name. */
@@ -162,7 +175,8 @@ export class LocalRunner {
       if (r.context.executionId === executionId) calls.push(r);
     });
     const invocations: { name: string; status: 'SUCCEEDED' | 'FAILED'; startedAt: number; endedAt: number; invocationId: string; error?: string }[] = [];
-    const states = (playbook.definition.States ?? {}) as Record<string, { Type: string; Resource?: string }>;
+    const states = (playbook.definition.States ?? {}) as Record<string, { Type: string; Resource?: string; Parameters?: { FunctionName?: string }; TimeoutSeconds?: number }>;
+    const taskToken = TaskTokens.newToken();
     const localHandlers: Record<string, (i: unknown) => Promise<never>> = {};
     const waits: Record<string, number> = {};
     const retries: Record<string, number> = {};
@@ -173,13 +187,24 @@ export class LocalRunner {
       if (state.Type === 'Wait') waits[name] = options.waitMs ?? 50;
       if (state.Type !== 'Task') continue;
       retries[name] = 10;
-      const target = this.handlersByArn.get(state.Resource ?? '');
-      if (!target) throw new Error(`State ${name} targets ${state.Resource}, which is not a Lambda function of the template`);
+      const waitsForToken = WAIT_FOR_TASK_TOKEN.test(state.Resource ?? '');
+      const target = this.handlersByArn.get(waitsForToken ? state.Parameters?.FunctionName ?? '' : state.Resource ?? '');
+      if (!target) throw new Error(`State ${name} targets ${state.Resource}${waitsForToken ? ` (${state.Parameters?.FunctionName})` : ''}, which is not a Lambda function of the template`);
+      const timeoutMs = this.taskTokenTimeoutMs ?? (state.TimeoutSeconds ?? 99_999_999) * 1000;
       localHandlers[name] = async (event: unknown) => {
         const invocationId = randomUUID();
         const startedAt = Date.now();
         try {
-          const result = await withCallContext({ executionId, invocationId }, () => target.handler(event, lambdaContext(target.step, executionName)));
+          const result = waitsForToken
+            // The integration invokes the function with `Payload` (asynchronously in AWS), then waits
+            // for SendTaskSuccess / SendTaskFailure on the token, or TimeoutSeconds.
+            ? await withCallContext({ executionId, invocationId }, async () => {
+              const waiting = this.taskTokens.wait(taskToken, timeoutMs);
+              waiting.catch(() => undefined);
+              await target.handler((event as { Payload?: unknown }).Payload, lambdaContext(target.step, executionName));
+              return waiting;
+            })
+            : await withCallContext({ executionId, invocationId }, () => target.handler(event, lambdaContext(target.step, executionName)));
           invocations.push({ name, status: 'SUCCEEDED', startedAt, endedAt: Date.now(), invocationId });
           if (target.step === 'claim-case') claimedCaseId = (result as { caseId?: string }).caseId;
           if (options.crashAfter === name && !crashed) {
@@ -203,6 +228,8 @@ export class LocalRunner {
       context: {
         Execution: { Id: `arn:aws:states:${this.env.region}:${this.env.securityAccount}:execution:${playbook.name}:${executionName}`, Name: executionName, StartTime: startTime, Input: input },
         StateMachine: { Id: `arn:aws:states:${this.env.region}:${this.env.securityAccount}:stateMachine:${playbook.name}`, Name: playbook.name },
+        // One token per execution: each playbook has at most one task that waits for a token.
+        Task: { Token: taskToken },
       } as never,
     });
     abort = execution.abort;

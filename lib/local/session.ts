@@ -26,6 +26,8 @@ export interface LocalSessionOptions extends Omit<LocalRunnerOptions, 'template'
   readonly endpoint?: string;
   /** Progress lines (to stderr in the CLI). */
   readonly log?: (line: string) => void;
+  /** Port of the local Step Functions service (the local stack's endpoint). @default a free port */
+  readonly port?: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function openLocalSession(options: LocalSessionOptions = {}): Promi
     const runner = LocalRunner.create(env, { ...options, template: loadSecurityTemplate() });
     const router = new EmulatorRouter(env.security, runner.rules);
     const sfn = await LocalStepFunctions.start(runner, {
+      port: options.port,
       proxyTo: endpoint,
       descriptor: {
         securityAccount: env.securityAccount, memberAccount: env.memberAccount, region: env.region, ledgerTable: env.ledgerTable,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionEvent, LocalExecutionResult, LocalRunner } from './runner';
+import { TaskTokenError } from './task-tokens';
 
 /**
  * A local stand-in for the Step Functions API, so that everything that would talk to Step Functions
@@ -17,6 +18,8 @@ import type { ExecutionEvent, LocalExecutionResult, LocalRunner } from './runner
  * - `StartExecution` is idempotent for a running execution of the same name and input, and throws
  *   `ExecutionAlreadyExists` for a name in use with another input or by an ended execution;
  * - `DescribeExecution` / `GetExecutionHistory` / `ListExecutions` / `StopExecution`;
+ * - `SendTaskSuccess` / `SendTaskFailure` / `SendTaskHeartbeat` for tasks that wait for a token
+ *   (approvals), with `TaskDoesNotExist` / `TaskTimedOut` for unknown or ended tokens;
  * - errors are `{ "__type": "<ErrorName>", "message": ... }` with HTTP 400.
  *
  * Executions live as long as the service's process.
@@ -29,7 +32,7 @@ export class LocalStepFunctions {
     private readonly server: http.Server,
     /** The service's URL, e.g. `http://127.0.0.1:54321`. */
     readonly endpoint: string,
-    private readonly options: LocalStepFunctionsOptions,
+    private readonly options: { -readonly [K in keyof LocalStepFunctionsOptions]: LocalStepFunctionsOptions[K] },
   ) {}
 
   /**
@@ -46,8 +49,13 @@ export class LocalStepFunctions {
       server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    ready.service = new LocalStepFunctions(runner, server, `http://127.0.0.1:${port}`, options);
+    ready.service = new LocalStepFunctions(runner, server, `http://127.0.0.1:${port}`, { ...options });
     return ready.service;
+  }
+
+  /** Adds the resources of a demo world to the local stack's descriptor. */
+  describeWorld(world: Record<string, unknown>): void {
+    if (this.options.descriptor) this.options.descriptor = { ...this.options.descriptor, world };
   }
 
   /** Every execution started so far, oldest first. */
@@ -118,11 +126,36 @@ export class LocalStepFunctions {
       case 'GetExecutionHistory': return this.history(body);
       case 'ListExecutions': return this.listExecutions(body);
       case 'StopExecution': return this.stopExecution(body);
+      case 'SendTaskSuccess': return this.sendTask(body, (t) => {
+        let output: unknown;
+        try {
+          output = JSON.parse(String(body.output ?? ''));
+        } catch {
+          throw fail('InvalidOutput', 'Invalid Output: not JSON');
+        }
+        this.runner.taskTokens.succeed(t, output);
+      });
+      case 'SendTaskFailure': return this.sendTask(body, (t) => this.runner.taskTokens.fail(t, String(body.error ?? ''), typeof body.cause === 'string' ? body.cause : undefined));
+      case 'SendTaskHeartbeat': return this.sendTask(body, (t) => {
+        if (!this.runner.taskTokens.isWaiting(t)) throw fail('TaskTimedOut', `Task Timed Out: '${t}'`);
+      });
       case 'ListStateMachines': return {
         stateMachines: this.runner.playbooks.map((p) => ({ stateMachineArn: this.stateMachineArn(p.name), name: p.name, type: 'STANDARD', creationDate: 0 })),
       };
       default: throw fail('UnknownOperationException', `The local Step Functions service does not implement ${op || '(no X-Amz-Target)'}`);
     }
+  }
+
+  private sendTask(body: Record<string, unknown>, send: (token: string) => void): unknown {
+    const token = typeof body.taskToken === 'string' ? body.taskToken : '';
+    if (!token) throw fail('InvalidToken', 'Invalid Token: taskToken is required');
+    try {
+      send(token);
+    } catch (err) {
+      if (err instanceof TaskTokenError) throw fail(err.type, err.message);
+      throw err;
+    }
+    return {};
   }
 
   private stateMachineArn(name: string): string {
@@ -248,7 +281,7 @@ export interface LocalStepFunctionsOptions {
    */
   readonly proxyTo?: string;
   /** Served at {@link LOCAL_STACK_PATH}. */
-  descriptor?: LocalStackDescriptor;
+  readonly descriptor?: LocalStackDescriptor;
 }
 
 /** One execution of the local service. */

@@ -9,12 +9,11 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { InvalidInput } from '../errors';
 import { CaseLedger } from '../ledger/ledger';
 import { LOCAL_STACK_PATH, LocalStackDescriptor } from '../local/sfn-service';
+import { LOCAL_STACK_FILE } from '../local/stack-file';
 
 /** The ledger table of a deployment (lib/infra/case-ledger.ts `LEDGER_TABLE_NAME`). */
 const LEDGER_TABLE_NAME = 'firebreak-ledger';
 
-/** Where `firebreak local up` records its endpoint, for `--local`. */
-export const LOCAL_STACK_FILE = path.join('.firebreak', 'local-stack.json');
 
 /**
  * What the operator commands (`run`, `status`, `cases`, `release`, `approve`, `deny`) work through:
