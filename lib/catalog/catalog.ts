@@ -21,6 +21,15 @@ export const PlaybookSchema = z.enum(PLAYBOOKS);
 /** A playbook name. */
 export type Playbook = z.infer<typeof PlaybookSchema>;
 
+/**
+ * Playbooks that an operator starts by hand only, never a rule: no catalog entry routes to them, and
+ * they act on a case rather than on an event (`release`: `firebreak release <caseId>`). Each has a
+ * runbook folder of the same name (its drill format does not exist yet: drills inject events).
+ */
+export const OPERATOR_PLAYBOOKS = ['release'] as const;
+/** An operator-started playbook name. */
+export type OperatorPlaybook = (typeof OPERATOR_PLAYBOOKS)[number];
+
 /** A GuardDuty finding entry. Its `id` becomes part of the EventBridge rule's name, so keep it stable. */
 export const GuardDutyEntrySchema = z.object({
   kind: z.literal('guardduty-finding'),

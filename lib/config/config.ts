@@ -64,12 +64,27 @@ export const FirebreakConfigSchema = z
       .string()
       .regex(/^[\w+=,.@-]{1,64}$/, 'must be a valid IAM role name (1-64 characters of [A-Za-z0-9+=,.@_-])')
       .default('FirebreakResponder'),
+    /**
+     * Name of the role the release playbook assumes in member accounts. It is a separate role from the
+     * responder's (separation of duties: the role that contains cannot release, and the other way round).
+     */
+    releaserRoleName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, 'must be a valid IAM role name (1-64 characters of [A-Za-z0-9+=,.@_-])')
+      .default('FirebreakReleaser'),
   })
   .superRefine((cfg, ctx) => {
     try {
       applyCatalogOverrides(cfg.catalogOverrides);
     } catch (err) {
       ctx.addIssue({ code: 'custom', path: ['catalogOverrides'], message: (err as Error).message });
+    }
+    if (cfg.releaserRoleName === cfg.responderRoleName) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['releaserRoleName'],
+        message: 'must differ from responderRoleName (release is a separate permission from containment)',
+      });
     }
     if (cfg.securityAccountId === undefined && cfg.memberAccountIds.length > 0) {
       ctx.addIssue({

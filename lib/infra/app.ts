@@ -80,7 +80,7 @@ export function buildApp(props: BuildAppProps = {}): FirebreakApp {
     lambdasDir: props.lambdasDir,
   });
   const member = new MemberAccountStack(app, MEMBER_STACK_ID, {
-    description: 'Firebreak member account: the FirebreakResponder role and the evidence transit key',
+    description: 'Firebreak member account: the FirebreakResponder and FirebreakReleaser roles and the evidence transit key',
     // Account-agnostic, so the same template deploys to every member account (StackSets).
     env: { region: config.region },
     config,

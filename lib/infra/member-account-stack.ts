@@ -11,7 +11,7 @@ import { FirebreakConfig } from '../config/config';
 import { TAG } from '../ec2/tags';
 import { EVIDENCE_TRANSIT_KEY_ALIAS, FIREBREAK_EVENT_BUS_NAME, securityAccountOf } from './accounts';
 import { acknowledge, JustifiedPolicy, JustifiedStatement, NAG_PACK } from './nag';
-import { MEMBER_ACTING_STEPS, StepName, stepRoleName } from './steps';
+import { MEMBER_ACTING_STEPS, RELEASING_STEPS, StepName, stepRoleName } from './steps';
 
 /** Values of the `firebreak:role` tag that Firebreak puts on the security groups it creates (lib/ec2/tags.ts). */
 export const FIREBREAK_SECURITY_GROUP_ROLES: readonly string[] = ['isolation', 'untrack'];
@@ -30,14 +30,38 @@ export const PROTECTED_ROLE_PATTERNS: readonly string[] = ['aws-service-role/*',
 export const PROTECTED_ROLE_DENIED_ACTIONS: readonly string[] = ['iam:Put*', 'iam:Update*', 'iam:Delete*'];
 
 /**
+ * The explicit Deny that keeps a member role off the roles that matter most, whatever a case names:
+ * the responder and the releaser roles (separation of duties: neither may change the other, nor
+ * itself), service-linked roles and Firebreak's own roles.
+ * @param sid - the statement's Sid.
+ * @param roleNames - the configured responder and releaser role names.
+ * @param actions - the denied actions.
+ * @returns the statement.
+ */
+function protectedRolesDeny(sid: string, roleNames: readonly string[], actions: readonly string[]): JustifiedStatement {
+  const iamArn = (resource: string) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resource}`;
+  const names = [...new Set(roleNames)];
+  return {
+    statement: new iam.PolicyStatement({
+      sid,
+      effect: iam.Effect.DENY,
+      actions: [...actions],
+      resources: [...names.map((n) => iamArn(`role/${n}`)), ...PROTECTED_ROLE_PATTERNS.map((p) => iamArn(`role/${p}`))],
+    }),
+  };
+}
+
+/**
  * The responder's permissions for credential-compromise: read the principal a finding names, and
  * revoke what leaked (deactivate the key, deny-all inline policy and console access for a user; an
  * inline session-revocation policy for a role), scoped to IAM users and roles of this account. Plus the
- * explicit denies that keep it off service-linked roles, itself and Firebreak's own roles.
+ * explicit denies that keep it off service-linked roles, itself, the releaser and Firebreak's own roles.
+ * It cannot delete an inline policy: undoing a revocation is the releaser's job ({@link releaserStatements}).
  * @param responderRoleName - the responder role's name (it denies itself every IAM write).
+ * @param releaserRoleName - the releaser role's name (denied too). @default 'FirebreakReleaser'
  * @returns the statements and their justifications.
  */
-export function credentialStatements(responderRoleName: string): JustifiedStatement[] {
+export function credentialStatements(responderRoleName: string, releaserRoleName = 'FirebreakReleaser'): JustifiedStatement[] {
   const iamArn = (resource: string) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resource}`;
   const users = iamArn('user/*');
   const roles = iamArn('role/*');
@@ -54,7 +78,7 @@ export function credentialStatements(responderRoleName: string): JustifiedStatem
   return [
     {
       statement: s({
-        actions: ['iam:GetUser', 'iam:ListAccessKeys', 'iam:GetUserPolicy', 'iam:ListUserPolicies', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile'],
+        actions: ['iam:ListAccessKeys', 'iam:GetUserPolicy', 'iam:ListUserPolicies', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile'],
         resources: [users],
       }),
       reason: `${fromFinding} Read-only: the user's keys, policies and console access are the prior state and the verification.`,
@@ -68,24 +92,14 @@ export function credentialStatements(responderRoleName: string): JustifiedStatem
       reason: `${fromFinding} Revocation attaches the Firebreak deny-all inline policy to the user. ${noPolicyNameKey}`,
     },
     {
-      statement: s({
-        actions: ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies'],
-        resources: [roles],
-      }),
+      statement: s({ actions: ['iam:GetRole', 'iam:GetRolePolicy'], resources: [roles] }),
       reason: `${fromFinding} Read-only: the role's policies are the prior state and the verification.`,
     },
     {
       statement: s({ actions: ['iam:PutRolePolicy'], resources: [roles] }),
       reason: `${fromFinding} Revocation attaches the Firebreak session-revocation inline policy to the role. ${noPolicyNameKey}`,
     },
-    {
-      statement: s({
-        sid: 'DenyWritesToProtectedRoles',
-        effect: iam.Effect.DENY,
-        actions: [...PROTECTED_ROLE_DENIED_ACTIONS],
-        resources: [iamArn(`role/${responderRoleName}`), ...PROTECTED_ROLE_PATTERNS.map((p) => iamArn(`role/${p}`))],
-      }),
-    },
+    protectedRolesDeny('DenyWritesToProtectedRoles', [responderRoleName, releaserRoleName], PROTECTED_ROLE_DENIED_ACTIONS),
   ];
 }
 
@@ -93,8 +107,9 @@ export function credentialStatements(responderRoleName: string): JustifiedStatem
  * The responder's permissions for cloudtrail-tamper: read a trail's status, configuration and event
  * selectors (the prior state, what changed, the verification) and restart logging after StopLogging,
  * on the trails of this account in any region (the trail an event names may be a multi-region trail
- * whose home region is not this stack's). The actor is revoked with the credential-compromise
- * permissions ({@link credentialStatements}). Nothing here can stop, delete or reconfigure a trail.
+ * whose home region is not this stack's; GetTrail and GetTrailStatus take its ARN). The actor is
+ * revoked with the credential-compromise permissions ({@link credentialStatements}). Nothing here can
+ * stop, delete or reconfigure a trail.
  * @returns the statements and their justifications.
  */
 export function cloudTrailStatements(): JustifiedStatement[] {
@@ -108,11 +123,130 @@ export function cloudTrailStatements(): JustifiedStatement[] {
       reason:
         'The trail is the one the tampering event names (in its requestParameters), known only at run time, in any region of this account (a multi-region trail has one home region). Reads record the prior state; StartLogging only restarts logging, it cannot stop, delete or change a trail.',
     },
+  ];
+}
+
+/** The tag key release removes from the instance (`firebreak:status`, value `isolated`); no other. */
+export const RELEASE_DELETABLE_TAG_KEYS: readonly string[] = [TAG.status];
+
+/**
+ * The releaser's permissions (DESIGN.md §3 "release"): exactly what `lib/release` calls to put back a
+ * case's recorded prior state, and the reads it compares against. Instance: each ENI's security groups,
+ * the instance profile (with `iam:PassRole` to EC2 only), Elastic IPs, termination protection, shutdown
+ * behaviour and DeleteOnTermination, the `firebreak:status` tag (and no other tag), target groups and
+ * the Auto Scaling group. Credentials: the finding's key status, Firebreak's deny-all on a user, and
+ * Firebreak's session-revocation and VPC-restriction policies on a role (deleted, or put back to the
+ * document an earlier case left).
+ *
+ * It has none of containment's actions: it cannot create or change security groups, snapshot, copy or
+ * share anything, detach, deregister, disassociate, write a user policy or remove console access; and
+ * an explicit Deny keeps it off the responder role, itself, service-linked and Firebreak's own roles.
+ * @param responderRoleName - the responder role's name.
+ * @param releaserRoleName - the releaser role's own name.
+ * @returns the statements and their justifications.
+ */
+export function releaserStatements(responderRoleName: string, releaserRoleName: string): JustifiedStatement[] {
+  const p = Aws.PARTITION;
+  const r = Aws.REGION;
+  const a = Aws.ACCOUNT_ID;
+  const ec2 = (type: string) => `arn:${p}:ec2:${r}:${a}:${type}/*`;
+  const iamArn = (resource: string) => `arn:${p}:iam::${a}:${resource}`;
+  const instances = ec2('instance');
+  const s = (props: iam.PolicyStatementProps) => new iam.PolicyStatement(props);
+  const fromCase = 'The resources are the ones the case recorded at containment (its priorState), known only at run time; the action is limited to this account and region.';
+  const fromCaseIam = 'The IAM user or role is the one the case revoked (its priorState), known only at run time; the action is limited to this account.';
+  const noPolicyNameKey =
+    'IAM has no condition key for the inline policy name, so the action cannot be limited to the Firebreak policy names (release only ever deletes or restores those, lib/release); an explicit deny excludes the responder, the releaser itself, service-linked roles and the Firebreak roles.';
+  return [
     {
-      statement: new iam.PolicyStatement({ actions: ['cloudtrail:DescribeTrails'], resources: ['*'] }),
-      reason:
-        'cloudtrail:DescribeTrails supports no resource-level permissions (Service Authorization Reference, AWS CloudTrail); read-only, it resolves the trail a tampering event names to its ARN and home region.',
+      statement: s({
+        actions: [
+          'ec2:DescribeInstances',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeAddresses',
+          'ec2:DescribeIamInstanceProfileAssociations',
+          'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeAutoScalingGroups',
+          'elasticloadbalancing:DescribeTargetHealth',
+        ],
+        resources: ['*'],
+      }),
+      reason: 'These EC2, Auto Scaling and ELB Describe actions support no resource-level permissions (Service Authorization Reference); release reads the current state before it changes anything.',
     },
+    {
+      statement: s({ actions: ['ec2:DescribeInstanceAttribute'], resources: [instances] }),
+      reason: `${fromCase} Read-only: termination protection and shutdown behaviour as they are now.`,
+    },
+    {
+      statement: s({
+        actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+        resources: [ec2('network-interface'), instances, ec2('subnet'), ec2('security-group')],
+      }),
+      reason: `${fromCase} Release puts each ENI back on exactly the security groups recorded for it at containment, which are the account's own groups.`,
+    },
+    {
+      statement: s({ actions: ['ec2:ModifyInstanceAttribute'], resources: [instances, ec2('volume')] }),
+      reason: `${fromCase} Release puts back termination protection, shutdown behaviour and DeleteOnTermination as recorded.`,
+    },
+    {
+      statement: s({ actions: ['ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation'], resources: [instances] }),
+      reason: `${fromCase} Release re-associates the instance profile recorded at containment.`,
+    },
+    {
+      statement: s({
+        actions: ['iam:PassRole'],
+        resources: [iamArn('role/*')],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+      reason: `${fromCaseIam} Associating an instance profile passes its role, to EC2 only (iam:PassedToService).`,
+    },
+    {
+      statement: s({ actions: ['iam:GetInstanceProfile'], resources: [iamArn('instance-profile/*')] }),
+      reason: `${fromCaseIam} Read-only: checks that the recorded instance profile still exists before it is associated.`,
+    },
+    {
+      statement: s({ actions: ['ec2:AssociateAddress'], resources: [ec2('elastic-ip'), ec2('network-interface'), instances] }),
+      reason: `${fromCase} Release re-associates the Elastic IPs recorded at containment with their ENI and private IP (never reassociating an address in use).`,
+    },
+    {
+      statement: s({
+        actions: ['ec2:DeleteTags'],
+        resources: [instances],
+        conditions: {
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [...RELEASE_DELETABLE_TAG_KEYS] },
+          Null: { 'aws:TagKeys': 'false' },
+        },
+      }),
+      reason: `${fromCase} Only the ${TAG.status} tag can be removed (aws:TagKeys); a request that names no key, which would remove every tag, is refused.`,
+    },
+    {
+      statement: s({
+        actions: ['autoscaling:AttachInstances'],
+        resources: [`arn:${p}:autoscaling:${r}:${a}:autoScalingGroup:*:autoScalingGroupName/*`],
+      }),
+      reason: `${fromCase} Release attaches the instance back to the Auto Scaling group it was detached from.`,
+    },
+    {
+      statement: s({ actions: ['elasticloadbalancing:RegisterTargets'], resources: [`arn:${p}:elasticloadbalancing:${r}:${a}:targetgroup/*/*`] }),
+      reason: `${fromCase} Release registers the instance back in the target groups it was deregistered from, on the recorded port.`,
+    },
+    {
+      statement: s({ actions: ['iam:ListAccessKeys', 'iam:GetUserPolicy', 'iam:GetLoginProfile'], resources: [iamArn('user/*')] }),
+      reason: `${fromCaseIam} Read-only: the key's status, Firebreak's deny-all policy and console access as they are now.`,
+    },
+    {
+      statement: s({ actions: ['iam:UpdateAccessKey', 'iam:DeleteUserPolicy'], resources: [iamArn('user/*')] }),
+      reason: `${fromCaseIam} Release sets the finding's key back to its recorded status and deletes the Firebreak deny-all inline policy. ${noPolicyNameKey}`,
+    },
+    {
+      statement: s({ actions: ['iam:GetRole', 'iam:GetRolePolicy'], resources: [iamArn('role/*')] }),
+      reason: `${fromCaseIam} Read-only: the role's Firebreak policies as they are now.`,
+    },
+    {
+      statement: s({ actions: ['iam:DeleteRolePolicy', 'iam:PutRolePolicy'], resources: [iamArn('role/*')] }),
+      reason: `${fromCaseIam} Release deletes Firebreak's session-revocation and VPC-restriction inline policies, or puts back the revocation document an earlier case had left. ${noPolicyNameKey}`,
+    },
+    protectedRolesDeny('DenyWritesToProtectedRoles', [responderRoleName, releaserRoleName], [...PROTECTED_ROLE_DENIED_ACTIONS, 'iam:PassRole']),
   ];
 }
 
@@ -143,7 +277,9 @@ export interface MemberAccountStackProps extends StackProps {
  * The member account's stack (DESIGN.md §1), ready for StackSets: the responder role that the security
  * account's member-acting step roles assume, with a least-privilege policy for preserve, isolate,
  * verify, evidence and artifacts (ec2-compromise), for revoking and verifying credentials
- * (credential-compromise) and for restarting a trail's logging (cloudtrail-tamper); the evidence
+ * (credential-compromise) and for restarting a trail's logging (cloudtrail-tamper); the releaser role
+ * that only the release playbook's step roles assume, with exactly what release needs to put back a
+ * case's recorded prior state and none of containment's actions (separation of duties); the evidence
  * transit key (`alias/firebreak-evidence-transit`) that snapshots are re-encrypted under before they
  * are shared with the security account (snapshots under the default `aws/ebs` key cannot be shared:
  * "Share an Amazon EBS snapshot", Amazon EBS User Guide); and one forwarding rule per API-call catalog
@@ -158,10 +294,14 @@ export interface MemberAccountStackProps extends StackProps {
 export class MemberAccountStack extends Stack {
   /** The responder role (`FirebreakResponder` by default). */
   public readonly responderRole: iam.Role;
+  /** The releaser role (`FirebreakReleaser` by default): release only. */
+  public readonly releaserRole: iam.Role;
   /** The evidence transit key. */
   public readonly transitKey: kms.Key;
   /** The ARNs of the security account roles the responder role trusts, by step. */
   public readonly trustedRoleArns: Readonly<Partial<Record<StepName, string>>>;
+  /** The ARNs of the security account roles the releaser role trusts (the release steps'), by step. */
+  public readonly trustedReleaseRoleArns: Readonly<Partial<Record<StepName, string>>>;
   /** The rules that forward API-call events to the security account's `firebreak` bus, by catalog entry ID. */
   public readonly forwardingRules: ReadonlyMap<string, events.Rule>;
   /** The role EventBridge uses to put forwarded events on the security account's bus. */
@@ -189,6 +329,22 @@ export class MemberAccountStack extends Stack {
       assumedBy: new iam.AccountPrincipal(securityAccount).withConditions({
         ArnEquals: { 'aws:PrincipalArn': Object.values(trusted) },
       }),
+    });
+
+    const releasers: Partial<Record<StepName, string>> = {};
+    for (const step of RELEASING_STEPS) releasers[step] = `arn:${Aws.PARTITION}:iam::${securityAccount}:role/${stepRoleName(step)}`;
+    this.trustedReleaseRoleArns = releasers;
+    this.releaserRole = new iam.Role(this, 'Releaser', {
+      roleName: config.releaserRoleName,
+      description: 'Firebreak releaser: assumed only by the security account release playbook steps, to undo a case\'s containment',
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new iam.AccountPrincipal(securityAccount).withConditions({
+        ArnEquals: { 'aws:PrincipalArn': Object.values(releasers) },
+      }),
+    });
+    new JustifiedPolicy(this.releaserRole, 'Policy', {
+      roles: [this.releaserRole],
+      statements: releaserStatements(config.responderRoleName, config.releaserRoleName),
     });
 
     this.transitKey = new kms.Key(this, 'TransitKey', {
@@ -221,7 +377,11 @@ export class MemberAccountStack extends Stack {
 
     new JustifiedPolicy(this.responderRole, 'Policy', {
       roles: [this.responderRole],
-      statements: [...this.responderStatements(securityAccount), ...credentialStatements(config.responderRoleName), ...cloudTrailStatements()],
+      statements: [
+        ...this.responderStatements(securityAccount),
+        ...credentialStatements(config.responderRoleName, config.releaserRoleName),
+        ...cloudTrailStatements(),
+      ],
     });
 
     const forwarding = this.addForwardingRules(config, securityAccount);
@@ -230,8 +390,10 @@ export class MemberAccountStack extends Stack {
     this.forwardingDeadLetterQueue = forwarding.deadLetterQueue;
 
     Tags.of(this.responderRole).add('firebreak:component', 'responder');
+    Tags.of(this.releaserRole).add('firebreak:component', 'releaser');
     Tags.of(this.transitKey).add('firebreak:component', 'evidence');
     new CfnOutput(this, 'ResponderRoleArn', { value: this.responderRole.roleArn });
+    new CfnOutput(this, 'ReleaserRoleArn', { value: this.releaserRole.roleArn });
     new CfnOutput(this, 'TransitKeyArn', { value: this.transitKey.keyArn });
   }
 
@@ -313,7 +475,6 @@ export class MemberAccountStack extends Stack {
             'ec2:DescribeAddresses',
             'ec2:DescribeIamInstanceProfileAssociations',
             'ec2:DescribeSnapshots',
-            'ec2:DescribeVolumes',
             'autoscaling:DescribeAutoScalingInstances',
             'elasticloadbalancing:DescribeTargetGroups',
             'elasticloadbalancing:DescribeTargetHealth',
@@ -398,6 +559,10 @@ export class MemberAccountStack extends Stack {
       {
         statement: s({ actions: ['ec2:CopySnapshot'], resources: [snapshots] }),
         reason: 'Snapshot IDs (the source and the new transit copy) are only known at run time; the action is limited to EBS snapshots in this region.',
+      },
+      {
+        statement: s({ actions: ['ec2:DescribeSnapshotAttribute'], resources: [snapshots] }),
+        reason: 'Snapshot IDs are only known at run time; read-only: who a transit copy is already shared with, before sharing it.',
       },
       {
         statement: s({

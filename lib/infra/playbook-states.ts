@@ -78,6 +78,12 @@ export interface PlaybookStatesProps {
   readonly tasks: Readonly<Record<string, StepName>>;
   /** The step functions, by step. Every step the playbook invokes must be present. */
   readonly functions: Readonly<Partial<Record<StepName, ResponderFunction>>>;
+  /**
+   * Parameters added to those of RecordFailure and RecordResourceGone (`state.$`, `outcome`), e.g. the
+   * execution's name for a playbook whose state may not hold it yet when its first step fails (release).
+   * @default - none
+   */
+  readonly failureParameters?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -107,9 +113,10 @@ export class PlaybookStates {
 
     this.done = new sfn.Succeed(scope, 'Done');
     const wholeState = PlaybookStates.WHOLE_STATE;
-    this.recordResourceGone = this.lambdaTask('RecordResourceGone', '$.failure', { parameters: { state: wholeState, outcome: 'RESOURCE_GONE' } });
+    const extra = props.failureParameters ?? {};
+    this.recordResourceGone = this.lambdaTask('RecordResourceGone', '$.failure', { parameters: { state: wholeState, outcome: 'RESOURCE_GONE', ...extra } });
     this.recordResourceGone.next(this.outcome('ResourceGoneDone', 'RESOURCE_GONE')).next(this.done);
-    this.recordFailure = this.lambdaTask('RecordFailure', '$.failure', { parameters: { state: wholeState, outcome: 'FAILED' } });
+    this.recordFailure = this.lambdaTask('RecordFailure', '$.failure', { parameters: { state: wholeState, outcome: 'FAILED', ...extra } });
     this.recordFailure.next(
       new sfn.Fail(scope, 'PlaybookFailed', { error: 'PlaybookFailed', cause: 'A playbook step failed; see the case timeline' }),
     );

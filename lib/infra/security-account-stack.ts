@@ -22,6 +22,7 @@ import { EvidenceVault } from './evidence-vault';
 import { EVIDENCE_TRANSIT_KEY_ALIAS, FIREBREAK_EVENT_BUS_NAME, memberAccountsOf, securityAccountOf } from './accounts';
 import { acknowledge, JustifiedStatement, NAG_PACK } from './nag';
 import { ResponderFunction } from './responder-function';
+import { ReleasePlaybook } from './release-playbook';
 import { RootActivityPlaybook } from './root-activity-playbook';
 import { STEP_ACCESS, STEP_NAMES, StepName } from './steps';
 
@@ -72,12 +73,15 @@ function pascal(id: string): string {
 /**
  * The security (central) account's stack (DESIGN.md §1): KMS keys, the evidence vault, the case
  * ledger, the notification topic, the `firebreak` event bus, one Lambda per playbook step, the
- * `ec2-compromise`, `credential-compromise`, `cloudtrail-tamper` and `root-activity` playbooks, and one
+ * `ec2-compromise`, `credential-compromise`, `cloudtrail-tamper`, `root-activity` and `release` playbooks, and one
  * EventBridge rule per catalog entry, each with a DLQ and an alarm. A rule listens on the bus its
  * catalog entry names: GuardDuty findings (the delegated administrator's included) arrive on the
  * default bus; CloudTrail-delivered API calls of the member accounts arrive on the `firebreak` bus,
  * forwarded by each member stack's rules (MemberAccountStack), which the bus's resource policy admits
- * from the configured member accounts only.
+ * from the configured member accounts only. The `release` playbook has no rule: it is started by hand.
+ *
+ * Separation of duties: the containment steps may assume only the responder role in member accounts,
+ * the release steps only the releaser role ({@link STEP_ACCESS}).
  */
 export class SecurityAccountStack extends Stack {
   /** The evidence vault. */
@@ -100,6 +104,8 @@ export class SecurityAccountStack extends Stack {
   public readonly cloudTrailTamper: CloudTrailTamperPlaybook;
   /** The `root-activity` playbook. */
   public readonly rootActivity: RootActivityPlaybook;
+  /** The `release` playbook (started by hand, never by a rule). */
+  public readonly release: ReleasePlaybook;
   /** The catalog rules, by catalog entry ID. */
   public readonly rules: ReadonlyMap<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>;
 
@@ -156,6 +162,7 @@ export class SecurityAccountStack extends Stack {
       FIREBREAK_TRANSIT_KEY_ALIAS: EVIDENCE_TRANSIT_KEY_ALIAS,
       FIREBREAK_TOPIC_ARN: this.topic.topicArn,
       FIREBREAK_RESPONDER_ROLE_NAME: config.responderRoleName,
+      FIREBREAK_RELEASER_ROLE_NAME: config.releaserRoleName,
       FIREBREAK_SECURITY_ACCOUNT_ID: securityAccount,
       FIREBREAK_CLAIM_LEASE_SECONDS: String(config.claimLeaseSeconds),
       FIREBREAK_EVIDENCE_DEADLINE_SECONDS: String(config.evidenceDeadlineSeconds),
@@ -186,6 +193,7 @@ export class SecurityAccountStack extends Stack {
     this.credentialCompromise = new CredentialCompromisePlaybook(this, 'CredentialCompromise', { functions });
     this.cloudTrailTamper = new CloudTrailTamperPlaybook(this, 'CloudTrailTamper', { functions });
     this.rootActivity = new RootActivityPlaybook(this, 'RootActivity', { functions });
+    this.release = new ReleasePlaybook(this, 'Release', { functions });
     const playbooks: Record<CatalogEntry['playbook'], sfn.IStateMachine> = {
       'ec2-compromise': this.ec2Compromise.stateMachine,
       'credential-compromise': this.credentialCompromise.stateMachine,
@@ -199,6 +207,7 @@ export class SecurityAccountStack extends Stack {
     new CfnOutput(this, 'CredentialCompromiseStateMachineArn', { value: this.credentialCompromise.stateMachine.stateMachineArn });
     new CfnOutput(this, 'CloudTrailTamperStateMachineArn', { value: this.cloudTrailTamper.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RootActivityStateMachineArn', { value: this.rootActivity.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ReleaseStateMachineArn', { value: this.release.stateMachine.stateMachineArn });
     new CfnOutput(this, 'EvidenceBucketName', { value: this.evidence.bucket.bucketName });
     new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
@@ -232,15 +241,18 @@ export class SecurityAccountStack extends Stack {
     const snapshots = `arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`;
     const statements: JustifiedStatement[] = [];
 
-    if (access.actsInMember) {
+    // Separation of duties: a containment step assumes only the responder role, a release step only
+    // the releaser role (STEP_ACCESS never gives a step both).
+    const memberRole = access.actsInMember ? config.responderRoleName : access.releasesInMember ? config.releaserRoleName : undefined;
+    if (memberRole) {
       const accounts = memberAccountsOf(config);
       statements.push({
         statement: new iam.PolicyStatement({
           actions: ['sts:AssumeRole'],
-          resources: accounts.map((a) => `arn:${Aws.PARTITION}:iam::${a}:role/${config.responderRoleName}`),
+          resources: accounts.map((a) => `arn:${Aws.PARTITION}:iam::${a}:role/${memberRole}`),
         }),
         reason: accounts.includes('*')
-          ? `No memberAccountIds are configured, so the responder may act in any member account; it can only assume roles named ${config.responderRoleName}, which trust this role by ARN.`
+          ? `No memberAccountIds are configured, so this step may act in any member account; it can only assume roles named ${memberRole}, which trust this role by ARN.`
           : undefined,
       });
     }
@@ -374,6 +386,7 @@ export class SecurityAccountStack extends Stack {
       { id: 'CredentialCompromise', name: 'credential-compromise', timeout: '1 h', stateMachine: this.credentialCompromise.stateMachine },
       { id: 'CloudTrailTamper', name: 'cloudtrail-tamper', timeout: '1 h', stateMachine: this.cloudTrailTamper.stateMachine },
       { id: 'RootActivity', name: 'root-activity', timeout: '15 min', stateMachine: this.rootActivity.stateMachine },
+      { id: 'Release', name: 'release', timeout: '1 h', stateMachine: this.release.stateMachine },
     ];
     const alarms = playbooks.flatMap(({ id, name, timeout, stateMachine: sm }) => [
       new cloudwatch.Alarm(this, `${id}FailedAlarm`, {

@@ -1,9 +1,10 @@
 /**
  * The Lambda steps of the playbooks and what each one may touch (docs/ARCHITECTURE.md, "Lambda steps
- * of ec2-compromise", "The credential-compromise playbook", "The cloudtrail-tamper playbook" and "The
- * root-activity playbook"). The stacks derive every step's permissions, and the member account's trust
- * policy, from this one table. normalize-finding, claim-case, decide-response, plan-containment,
- * notify, close-case and record-failure are shared by every playbook (one function each).
+ * of ec2-compromise", "The credential-compromise playbook", "The cloudtrail-tamper playbook", "The
+ * root-activity playbook" and "The release playbook"). The stacks derive every step's permissions, and
+ * the member account's trust policies (responder and releaser), from this one table. normalize-finding,
+ * claim-case, decide-response, plan-containment, notify, close-case and record-failure are shared by
+ * the containment playbooks (one function each); record-failure is shared by release too.
  */
 
 /** Every step, by its folder name under `lambdas/`. */
@@ -32,6 +33,13 @@ export const STEP_NAMES = [
   'restore-logging',
   'revoke-actor',
   'verify-tamper-response',
+  // release (started by hand; acts in member accounts through the releaser role only)
+  'load-case',
+  'release-instance',
+  'release-credentials',
+  'verify-release',
+  'close-release',
+  'notify-release',
 ] as const;
 
 /** A step's folder name under `lambdas/`, also its `FIREBREAK_STEP` value. */
@@ -39,8 +47,13 @@ export type StepName = (typeof STEP_NAMES)[number];
 
 /** What a step needs, beyond logs and tracing. */
 export interface StepAccess {
-  /** Assumes the responder role in member accounts. */
+  /** Assumes the responder role in member accounts (containment). */
   readonly actsInMember: boolean;
+  /**
+   * Assumes the releaser role in member accounts (release). Never together with `actsInMember`: a
+   * step that contains cannot release, and a step that releases cannot contain.
+   */
+  readonly releasesInMember: boolean;
   /** Reads and writes the case ledger (claim, timeline, prior state, evidence records). */
   readonly ledger: boolean;
   /** Writes artifacts or the manifest to the evidence bucket. */
@@ -62,6 +75,7 @@ export interface StepAccess {
 
 const none: StepAccess = {
   actsInMember: false,
+  releasesInMember: false,
   ledger: false,
   evidenceBucket: false,
   notifications: false,
@@ -72,7 +86,7 @@ const none: StepAccess = {
 
 /**
  * Per-step access. Every step except `normalize-finding`, `decide-response` and `plan-containment`
- * appends to the case timeline, so it gets the ledger grant.
+ * appends to the case timeline, so it gets the ledger grant. No step both contains and releases.
  */
 export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   'normalize-finding': { ...none },
@@ -97,10 +111,19 @@ export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   'restore-logging': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
   'revoke-actor': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
   'verify-tamper-response': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
+  'load-case': { ...none, ledger: true },
+  'release-instance': { ...none, releasesInMember: true, ledger: true, timeoutSeconds: 120 },
+  'release-credentials': { ...none, releasesInMember: true, ledger: true, timeoutSeconds: 60 },
+  'verify-release': { ...none, releasesInMember: true, ledger: true },
+  'close-release': { ...none, ledger: true },
+  'notify-release': { ...none, ledger: true, notifications: true },
 };
 
 /** The steps that assume the responder role in member accounts, in table order. */
 export const MEMBER_ACTING_STEPS: readonly StepName[] = STEP_NAMES.filter((s) => STEP_ACCESS[s].actsInMember);
+
+/** The steps that assume the releaser role in member accounts, in table order (the release playbook's). */
+export const RELEASING_STEPS: readonly StepName[] = STEP_NAMES.filter((s) => STEP_ACCESS[s].releasesInMember);
 
 /**
  * The deterministic name of a step's IAM role (and of its Lambda function) in the security account.

@@ -53,6 +53,8 @@ export interface TimelineEntry {
   readonly status: 'SUCCEEDED' | 'FAILED' | 'INFO';
   readonly executionName?: string;
   readonly trigger?: string;
+  /** Who started the execution by hand (e.g. the release playbook's `operator`), when known. */
+  readonly operator?: string;
   readonly durationMs?: number;
   /** Calls made by the step, by `Service.Operation`. */
   readonly apiCalls?: Record<string, number>;

@@ -27,6 +27,8 @@ export interface LocalEnvironment {
   /** SQS queue subscribed to the topic, so checks can read the notifications sent. */
   readonly notificationQueueUrl: string;
   readonly responderRoleName: string;
+  /** The stand-in of the member stack's releaser role (the release steps assume it). */
+  readonly releaserRoleName: string;
   /** Access key of the security account's responder identity (what the Lambdas' role would have). */
   readonly responderCredentials: { accessKeyId: string; secretAccessKey: string };
   /** Access key of a security-account IAM user that stands for a security engineer using the CLI. */
@@ -46,6 +48,7 @@ const TOPIC = 'firebreak-notifications';
 const TRANSIT_ALIAS = 'alias/firebreak-evidence-transit';
 const EVIDENCE_ALIAS = 'alias/firebreak-evidence';
 const RESPONDER_ROLE = 'FirebreakResponder';
+const RELEASER_ROLE = 'FirebreakReleaser';
 
 async function ignore(codes: string[], p: Promise<unknown>): Promise<void> {
   try {
@@ -73,8 +76,8 @@ async function ensureKey(c: HarnessClients, alias: string, description: string):
  * - security account: evidence CMK, Object Lock evidence bucket (versioned, SSE-KMS, public
  *   access blocked, default GOVERNANCE retention), DynamoDB ledger (`pk`/`sk`), SNS topic with an
  *   SQS subscription, and an IAM user whose key stands in for the Lambdas' execution role;
- * - member account: the FirebreakResponder role trusting the security account, and the transit CMK
- *   with its alias.
+ * - member account: the FirebreakResponder and FirebreakReleaser roles trusting the security account,
+ *   and the transit CMK with its alias.
  * @param endpoint - emulator URL.
  * @returns the names and ARNs the runtime configuration needs.
  */
@@ -131,6 +134,19 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
     RoleName: RESPONDER_ROLE, PolicyName: 'local-stand-in',
     PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ec2:*', 'autoscaling:*', 'elasticloadbalancing:*', 'kms:*'], Resource: '*' }] }),
   }));
+  // The releaser: a separate role, as in MemberAccountStack. The emulator does not enforce IAM, so its
+  // policy only stands in; iam-simulate tests hold the real policies (test/infra/separation-of-duties.test.ts).
+  await ignore(['EntityAlreadyExists'], member.iam.send(new CreateRoleCommand({
+    RoleName: RELEASER_ROLE,
+    AssumeRolePolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${securityAccount}:root` }, Action: 'sts:AssumeRole' }],
+    }),
+  })));
+  await member.iam.send(new PutRolePolicyCommand({
+    RoleName: RELEASER_ROLE, PolicyName: 'local-stand-in',
+    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ec2:*', 'autoscaling:*', 'elasticloadbalancing:*', 'iam:*'], Resource: '*' }] }),
+  }));
   const user = 'firebreak-local-responder';
   await ignore(['EntityAlreadyExists'], security.iam.send(new CreateUserCommand({ UserName: user })));
   await security.iam.send(new PutUserPolicyCommand({
@@ -145,7 +161,7 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
   return {
     endpoint, region: LOCAL_REGION, memberAccount, securityAccount, member, security,
     ledgerTable: LEDGER_TABLE, evidenceBucket, evidenceKeyArn, transitKeyArn, transitKeyAlias: TRANSIT_ALIAS,
-    topicArn: topic.TopicArn!, notificationQueueUrl: queue.QueueUrl!, responderRoleName: RESPONDER_ROLE,
+    topicArn: topic.TopicArn!, notificationQueueUrl: queue.QueueUrl!, responderRoleName: RESPONDER_ROLE, releaserRoleName: RELEASER_ROLE,
     responderCredentials: key,
     operatorCredentials: operatorKey,
   };

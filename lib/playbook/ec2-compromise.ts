@@ -18,6 +18,7 @@ import { StepDeps } from './deps';
 import { planRevocation, REVOCABLE_USER_TYPES } from './credential-compromise';
 import { planTamperResponse } from './cloudtrail-tamper';
 import { protectedRoleReason } from '../iam/revoke';
+import { recordReleaseFailure } from './release';
 import { caseTarget, runStep } from './run-step';
 import { CheckSnapshotsInputSchema, CloseInputSchema, FailureInputSchema, NotifyInputSchema, PlaybookState, PreClaimState } from './state';
 
@@ -317,8 +318,11 @@ export async function closeCase(input: z.infer<typeof CloseInputSchema>, deps: S
 /**
  * RecordFailure / RecordResourceGone: marks the case `FAILED` (resumable by a later execution) or
  * `RESOURCE_GONE` (final), puts the error on the timeline and notifies. A dry run records nothing.
+ * A release execution's failure is recorded by {@link recordReleaseFailure} instead.
  */
 export async function recordFailure(input: z.infer<typeof FailureInputSchema>, deps: StepDeps): Promise<{ caseId?: string; status: string; notified: boolean }> {
+  // The release playbook shares this step; its state carries the release request.
+  if (input.state.release) return recordReleaseFailure(input, deps);
   const { state, outcome } = input;
   const caseId = state.case && state.case.status !== 'DRY_RUN' && state.case.status !== 'ALREADY_HANDLED' ? state.case.caseId : undefined;
   const error = { name: state.error.Error, message: (state.error.Cause ?? '').slice(0, 4000) };

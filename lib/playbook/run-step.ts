@@ -8,6 +8,8 @@ export interface StepRecordTarget {
   readonly caseId: string;
   readonly executionName?: string;
   readonly trigger?: string;
+  /** Who started the execution by hand, when known (put on every entry). */
+  readonly operator?: string;
 }
 
 /**
@@ -50,7 +52,7 @@ export async function runStep<T>(
     unsubscribe();
     if (target) {
       await target.ledger.appendTimeline(target.caseId, {
-        at: startedAt.toISOString(), step, status: 'SUCCEEDED', executionName: target.executionName, trigger: target.trigger,
+        at: startedAt.toISOString(), step, status: 'SUCCEEDED', executionName: target.executionName, trigger: target.trigger, operator: target.operator,
         durationMs: Date.now() - startedAt.getTime(), apiCalls: countByOperation(calls), details: details(result),
       });
     }
@@ -61,7 +63,7 @@ export async function runStep<T>(
       const e = err instanceof Error ? err : new Error(String(err));
       await target.ledger
         .appendTimeline(target.caseId, {
-          at: startedAt.toISOString(), step, status: 'FAILED', executionName: target.executionName, trigger: target.trigger,
+          at: startedAt.toISOString(), step, status: 'FAILED', executionName: target.executionName, trigger: target.trigger, operator: target.operator,
           durationMs: Date.now() - startedAt.getTime(), apiCalls: countByOperation(calls), error: { name: e.name, message: e.message },
         })
         .catch(() => undefined); // the original error matters more than a failed timeline write

@@ -1,4 +1,4 @@
-import { FirebreakError } from '../errors';
+import { FirebreakError, InvalidInput } from '../errors';
 
 /**
  * Release cannot proceed safely: the recorded prior state cannot be put back as it was (a recorded
@@ -21,5 +21,28 @@ export class ReleaseBlocked extends FirebreakError {
   constructor(message: string, blockers: readonly string[], options?: { cause?: unknown }) {
     super(message, options);
     this.blockers = blockers;
+  }
+}
+
+/**
+ * The case cannot be released: there is no such case, or its status says containment changed nothing
+ * that release could undo (`NOTIFIED`, `RESOURCE_GONE`, a `FAILED` case with no recorded prior state),
+ * or that containment is still running (`IN_PROGRESS`). Raised by the release playbook's LoadCase
+ * before any AWS call in the member account, so nothing was changed. Not retried.
+ *
+ * An {@link InvalidInput}: the request names a case that release does not apply to. `code` and `name`
+ * are `NotReleasable` (Step Functions Catch matches on the name).
+ */
+export class NotReleasable extends InvalidInput {
+  /** The case's status when it exists. */
+  public readonly caseStatus?: string;
+
+  /**
+   * @param message - one line for a human, naming the case and why.
+   * @param caseStatus - the case's status, when the case exists.
+   */
+  constructor(message: string, caseStatus?: string) {
+    super(message);
+    this.caseStatus = caseStatus;
   }
 }

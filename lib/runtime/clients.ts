@@ -34,9 +34,21 @@ export interface ClientFactoryOptions {
   readonly maxAttempts?: number;
 }
 
-/** Clients that act in a member account (through the responder role). */
+/** Options of {@link ClientFactory.member}. */
+export interface MemberClientOptions {
+  /**
+   * The role to assume in the member account, e.g. the releaser role for the release steps
+   * (separation of duties: release never acts through the responder role).
+   * @default the factory's `responderRoleName`
+   */
+  readonly roleName?: string;
+}
+
+/** Clients that act in a member account (through the responder role, or the role given). */
 export interface MemberClients {
   readonly accountId: string;
+  /** The role the clients act through; absent when no role is assumed (the security account itself). */
+  readonly roleName?: string;
   readonly ec2: EC2Client;
   readonly autoScaling: AutoScalingClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
@@ -59,8 +71,9 @@ export interface SecurityClients {
 type AnyClient = { middlewareStack: { add: (...args: never[]) => void } };
 
 /**
- * Builds AWS SDK v3 clients for the security account and, by assuming the responder role, for
- * member accounts. Credentials are cached per account by the SDK's temporary-credentials provider
+ * Builds AWS SDK v3 clients for the security account and, by assuming the responder role (or, for
+ * the release steps, the releaser role), for member accounts. Credentials are cached per account
+ * and role by the SDK's temporary-credentials provider
  * (STS AssumeRole, refreshed before expiry). Every client uses the adaptive retry mode and reports
  * each logical call to the telemetry (lib/runtime/telemetry.ts) and through the registered SDK
  * interceptors (lib/runtime/sdk-hooks.ts). DESIGN.md §4.
@@ -92,35 +105,45 @@ export class ClientFactory {
   }
 
   /**
-   * Clients acting in a member account through `arn:aws:iam::<accountId>:role/<responderRoleName>`.
-   * The role is assumed lazily, on the first call, with STS AssumeRole.
+   * Clients acting in a member account through `arn:aws:iam::<accountId>:role/<roleName>` (the
+   * responder role unless `options.roleName` names another). The role is assumed lazily, on the
+   * first call, with STS AssumeRole; the session name is `firebreak-responder` for the responder
+   * role (or the factory's `roleSessionName`) and `firebreak-<roleName>` for any other.
    * @param accountId - 12-digit member account ID.
    * @param region - the region of the resource (a finding's `detail.region`). @default the factory's region
+   * @param options - see {@link MemberClientOptions}.
+   * @returns clients cached per account, region and role.
    */
-  member(accountId: string, region: string = this.options.region): MemberClients {
-    const cacheKey = `${accountId}/${region}`;
+  member(accountId: string, region: string = this.options.region, options: MemberClientOptions = {}): MemberClients {
+    const responderRoleName = this.options.responderRoleName ?? 'FirebreakResponder';
+    const roleName = options.roleName ?? responderRoleName;
+    const cacheKey = `${accountId}/${region}/${roleName}`;
     let clients = this.members.get(cacheKey);
     if (!clients) {
+      const sameAccount = accountId === this.options.securityAccountId;
+      const sessionName = roleName === responderRoleName ? (this.options.roleSessionName ?? 'firebreak-responder') : `firebreak-${roleName}`.slice(0, 64);
       const credentials =
-        accountId === this.options.securityAccountId
+        sameAccount
           ? this.options.credentials
           : fromTemporaryCredentials({
               params: {
-                RoleArn: `arn:aws:iam::${accountId}:role/${this.options.responderRoleName ?? 'FirebreakResponder'}`,
-                RoleSessionName: this.options.roleSessionName ?? 'firebreak-responder',
+                RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
+                RoleSessionName: sessionName,
                 DurationSeconds: 900,
               },
               masterCredentials: this.options.credentials,
               clientConfig: { region: this.options.region, endpoint: this.options.endpoint },
             });
       const cfg = { ...this.baseConfig(credentials), region };
+      const role = sameAccount ? undefined : roleName;
       clients = {
         accountId,
-        ec2: this.instrument(new EC2Client(cfg), 'EC2', accountId),
-        autoScaling: this.instrument(new AutoScalingClient(cfg), 'AutoScaling', accountId),
-        elbv2: this.instrument(new ElasticLoadBalancingV2Client(cfg), 'ElasticLoadBalancingV2', accountId),
-        iam: this.instrument(new IAMClient(cfg), 'IAM', accountId),
-        cloudtrail: this.instrument(new CloudTrailClient(cfg), 'CloudTrail', accountId),
+        roleName: role,
+        ec2: this.instrument(new EC2Client(cfg), 'EC2', accountId, role),
+        autoScaling: this.instrument(new AutoScalingClient(cfg), 'AutoScaling', accountId, role),
+        elbv2: this.instrument(new ElasticLoadBalancingV2Client(cfg), 'ElasticLoadBalancingV2', accountId, role),
+        iam: this.instrument(new IAMClient(cfg), 'IAM', accountId, role),
+        cloudtrail: this.instrument(new CloudTrailClient(cfg), 'CloudTrail', accountId, role),
       };
       this.members.set(cacheKey, clients);
     }
@@ -137,8 +160,8 @@ export class ClientFactory {
     };
   }
 
-  private instrument<C extends AnyClient>(client: C, service: string, accountId: string): C {
-    instrumentClient(client, service, accountId);
+  private instrument<C extends AnyClient>(client: C, service: string, accountId: string, role?: string): C {
+    instrumentClient(client, service, accountId, role);
     return client;
   }
 }
@@ -149,8 +172,9 @@ export class ClientFactory {
  * @param client - any SDK v3 client.
  * @param service - service name used in `Service.Operation`.
  * @param accountId - the account the client acts in.
+ * @param role - the role the client acts through in that account, when it assumed one.
  */
-export function instrumentClient(client: AnyClient, service: string, accountId: string): void {
+export function instrumentClient(client: AnyClient, service: string, accountId: string, role?: string): void {
   const middleware =
     (next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>, context: { commandName?: string }) =>
     async (args: { input: Record<string, unknown> }) => {
@@ -165,11 +189,11 @@ export function instrumentClient(client: AnyClient, service: string, accountId: 
           const replaced = await i.after?.(call, result.output);
           if (replaced) result.output = replaced;
         }
-        emitApiCall({ operation, mutating: isMutatingOperation(operation), startedAt, endedAt: Date.now(), context: ctx, account: accountId });
+        emitApiCall({ operation, mutating: isMutatingOperation(operation), startedAt, endedAt: Date.now(), context: ctx, account: accountId, role });
         return result;
       } catch (err) {
         const name = err instanceof Error ? err.name : 'Error';
-        emitApiCall({ operation, mutating: isMutatingOperation(operation), startedAt, endedAt: Date.now(), error: name, context: ctx, account: accountId });
+        emitApiCall({ operation, mutating: isMutatingOperation(operation), startedAt, endedAt: Date.now(), error: name, context: ctx, account: accountId, role });
         throw mapAwsError(err, operation);
       }
     };

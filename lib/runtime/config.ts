@@ -16,6 +16,8 @@ export const RuntimeConfigSchema = z.object({
   FIREBREAK_TRANSIT_KEY_ALIAS: z.string().startsWith('alias/').default('alias/firebreak-evidence-transit'),
   FIREBREAK_TOPIC_ARN: z.string().startsWith('arn:'),
   FIREBREAK_RESPONDER_ROLE_NAME: z.string().min(1).default('FirebreakResponder'),
+  /** The role the release steps assume in member accounts (separation of duties from the responder). */
+  FIREBREAK_RELEASER_ROLE_NAME: z.preprocess(unsetIfEmpty, z.string().min(1).default('FirebreakReleaser')),
   FIREBREAK_SECURITY_ACCOUNT_ID: z.string().regex(/^\d{12}$/),
   FIREBREAK_CLAIM_LEASE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(900)),
   FIREBREAK_EVIDENCE_DEADLINE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(7200)),
@@ -43,8 +45,10 @@ export interface RuntimeConfig {
   readonly transitKeyAlias: string;
   /** SNS topic ARN for notifications. */
   readonly topicArn: string;
-  /** Name of the role assumed in member accounts. */
+  /** Name of the role the containment steps assume in member accounts. */
   readonly responderRoleName: string;
+  /** Name of the role the release steps assume in member accounts (never the responder's). */
+  readonly releaserRoleName: string;
   /** The security account ID (12 digits). */
   readonly securityAccountId: string;
   /** How long an in-progress claim blocks other executions, in seconds. */
@@ -93,6 +97,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     transitKeyAlias: e.FIREBREAK_TRANSIT_KEY_ALIAS,
     topicArn: e.FIREBREAK_TOPIC_ARN,
     responderRoleName: e.FIREBREAK_RESPONDER_ROLE_NAME,
+    releaserRoleName: e.FIREBREAK_RELEASER_ROLE_NAME,
     securityAccountId: e.FIREBREAK_SECURITY_ACCOUNT_ID,
     claimLeaseSeconds: e.FIREBREAK_CLAIM_LEASE_SECONDS,
     evidenceDeadlineSeconds: e.FIREBREAK_EVIDENCE_DEADLINE_SECONDS,

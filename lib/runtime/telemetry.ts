@@ -18,6 +18,11 @@ export interface ApiCallRecord {
   readonly error?: string;
   /** The account the call acted in. */
   readonly account?: string;
+  /**
+   * The role the client acts through in that account (`FirebreakResponder`, `FirebreakReleaser`);
+   * absent for the security account's own clients and when no role is assumed.
+   */
+  readonly role?: string;
   /** Attribution from the enclosing {@link withCallContext} scopes. */
   readonly context: Readonly<CallContext>;
 }

@@ -31,6 +31,7 @@ describe('parseConfig', () => {
       instanceCredentialResponse: 'revoke-sessions',
       catalogOverrides: {},
       responderRoleName: 'FirebreakResponder',
+      releaserRoleName: 'FirebreakReleaser',
     });
   });
 
@@ -45,8 +46,10 @@ describe('parseConfig', () => {
       claimLeaseSeconds: 600,
       evidenceDeadlineSeconds: 3600,
       responderRoleName: 'IrResponder',
+      releaserRoleName: 'IrReleaser',
     });
     expect(cfg.securityAccountId).toBe('222222222222');
+    expect(cfg.releaserRoleName).toBe('IrReleaser');
     expect(cfg.objectLockMode).toBe('COMPLIANCE');
   });
 
@@ -61,6 +64,10 @@ describe('parseConfig', () => {
     [{ claimLeaseSeconds: '900' }, 'claimLeaseSeconds'],
     [{ evidenceDeadlineSeconds: 6 * 3600 }, 'evidenceDeadlineSeconds'],
     [{ responderRoleName: 'has spaces' }, 'responderRoleName'],
+    [{ releaserRoleName: 'has spaces' }, 'releaserRoleName'],
+    // Separation of duties: release is a separate permission from containment.
+    [{ releaserRoleName: 'FirebreakResponder' }, 'releaserRoleName'],
+    [{ responderRoleName: 'IrRole', releaserRoleName: 'IrRole' }, 'releaserRoleName'],
     [{ memberAccountIds: ['111111111111'] }, 'memberAccountIds'],
     [{ securityAccountId: '222222222222', memberAccountIds: ['222222222222'] }, 'memberAccountIds'],
   ])('names the bad key in the ConfigError for %j', (raw, key) => {

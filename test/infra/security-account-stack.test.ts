@@ -5,8 +5,9 @@ import { catalogRules, eventPatternFor, ruleNameFor } from '../../lib/catalog/pa
 import { CLOUDTRAIL_TAMPER_TASKS } from '../../lib/infra/cloudtrail-tamper-playbook';
 import { CREDENTIAL_COMPROMISE_TASKS } from '../../lib/infra/credential-compromise-playbook';
 import { EC2_COMPROMISE_TASKS, FAILURE_RECORDING_TASKS } from '../../lib/infra/ec2-compromise-playbook';
+import { NOTHING_TO_RESTORE, RELEASE_TASKS } from '../../lib/infra/release-playbook';
 import { ROOT_ACTIVITY_TASKS } from '../../lib/infra/root-activity-playbook';
-import { MEMBER_ACTING_STEPS, STEP_ACCESS, STEP_NAMES, stepRoleName } from '../../lib/infra/steps';
+import { MEMBER_ACTING_STEPS, RELEASING_STEPS, STEP_ACCESS, STEP_NAMES, stepRoleName } from '../../lib/infra/steps';
 import {
   allowedActions,
   buildTestApp,
@@ -35,6 +36,7 @@ const RUNTIME_VARIABLES = [
   'FIREBREAK_TRANSIT_KEY_ALIAS',
   'FIREBREAK_TOPIC_ARN',
   'FIREBREAK_RESPONDER_ROLE_NAME',
+  'FIREBREAK_RELEASER_ROLE_NAME',
   'FIREBREAK_SECURITY_ACCOUNT_ID',
   'FIREBREAK_CLAIM_LEASE_SECONDS',
   'FIREBREAK_EVIDENCE_DEADLINE_SECONDS',
@@ -371,7 +373,8 @@ describe('SecurityAccountStack', () => {
         const access = STEP_ACCESS[step];
         const actions = allowedActions(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
         const has = (a: string) => actions.has(a);
-        expect([step, has('sts:AssumeRole')]).toEqual([step, access.actsInMember]);
+        expect([step, has('sts:AssumeRole')]).toEqual([step, access.actsInMember || access.releasesInMember]);
+        expect([step, access.actsInMember && access.releasesInMember]).toEqual([step, false]);
         expect([step, has('dynamodb:PutItem')]).toEqual([step, access.ledger]);
         expect([step, has('s3:PutObject')]).toEqual([step, access.evidenceBucket]);
         expect([step, has('sns:Publish')]).toEqual([step, access.notifications]);
@@ -387,6 +390,30 @@ describe('SecurityAccountStack', () => {
         const assume = statements.filter((s) => list(s.Action).includes('sts:AssumeRole'));
         expect(assume.flatMap((s) => list(s.Resource).map(flat))).toEqual(['arn:<AWS::Partition>:iam::<AWS::AccountId>:role/FirebreakResponder']);
       }
+    });
+
+    it('lets the release steps assume only the releaser role, and no other step assume it', () => {
+      expect(RELEASING_STEPS).toEqual(['release-instance', 'release-credentials', 'verify-release']);
+      for (const step of STEP_NAMES) {
+        const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
+        const assumed = statements.filter((s) => list(s.Action).includes('sts:AssumeRole')).flatMap((s) => list(s.Resource).map(flat));
+        const expected = RELEASING_STEPS.includes(step)
+          ? ['arn:<AWS::Partition>:iam::<AWS::AccountId>:role/FirebreakReleaser']
+          : MEMBER_ACTING_STEPS.includes(step) ? ['arn:<AWS::Partition>:iam::<AWS::AccountId>:role/FirebreakResponder'] : [];
+        expect([step, assumed]).toEqual([step, expected]);
+      }
+    });
+
+    it('names the configured member accounts and releaser role in the release steps\' AssumeRole resources', () => {
+      const t = templateOf(buildTestApp({ securityAccountId: SECURITY, memberAccountIds: MEMBERS, releaserRoleName: 'IrReleaser' }).security);
+      for (const step of RELEASING_STEPS) {
+        const statements = roleStatements(t, roleLogicalIdOf(t, functionLogicalIdOf(t, step)));
+        const resources = statements.filter((s) => list(s.Action).includes('sts:AssumeRole')).flatMap((s) => list(s.Resource).map(flat));
+        expect([step, resources.sort()]).toEqual([step, MEMBERS.map((a) => `arn:<AWS::Partition>:iam::${a}:role/IrReleaser`)]);
+      }
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ FIREBREAK_RELEASER_ROLE_NAME: 'IrReleaser', FIREBREAK_RESPONDER_ROLE_NAME: 'FirebreakResponder' }) },
+      });
     });
 
     it('names the configured member accounts and responder role in the AssumeRole resources', () => {
@@ -886,6 +913,137 @@ describe('SecurityAccountStack', () => {
     it('acts in member accounts only through the dry run\'s read-only plan', () => {
       const acting = Object.values(ROOT_ACTIVITY_TASKS).filter((step) => MEMBER_ACTING_STEPS.includes(step));
       expect(acting).toEqual(['plan-containment']);
+    });
+  });
+
+  describe('release state machine', () => {
+    const NAME = 'firebreak-release';
+    let definition: ReturnType<typeof stateMachineDefinition>;
+    beforeAll(() => {
+      definition = stateMachineDefinition(template, NAME);
+    });
+
+    it('is a Standard machine with logging at level ALL, tracing and a 1 h timeout, started by no rule', () => {
+      const machineId = stateMachineLogicalIdOf(template, NAME);
+      const machine = template.toJSON().Resources[machineId];
+      expect(machine.Properties).toMatchObject({
+        StateMachineType: 'STANDARD',
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+        TracingConfiguration: { Enabled: true },
+      });
+      expect(machine.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'firebreak:playbook', Value: 'release' }]));
+      const logGroupId = machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+      expect(template.toJSON().Resources[logGroupId].Properties.LogGroupName).toBe(`/aws/vendedlogs/states/${NAME}`);
+      expect(definition.TimeoutSeconds).toBe(3600);
+      expect(definition.StartAt).toBe('LoadCase');
+      expect((definition as Record<string, unknown>).QueryLanguage).toBeUndefined();
+      const targets = Object.values(template.findResources('AWS::Events::Rule')).flatMap((r) => r.Properties.Targets);
+      expect(targets.filter((x) => JSON.stringify(x.Arn).includes(machineId))).toEqual([]);
+      const outputs = template.toJSON().Outputs;
+      expect(outputs.ReleaseStateMachineArn.Value).toEqual({ Ref: machineId });
+    });
+
+    it('has exactly the contract state names', () => {
+      expect(Object.keys(definition.States).sort()).toEqual(
+        [
+          'LoadCase', 'LoadOutcome', 'AlreadyReleased', 'ReleaseTarget', 'ReleaseInstance', 'ReleaseCredentials', 'NothingToRestore',
+          'UnknownReleaseTarget', 'VerifyRelease', 'CloseRelease', 'NotifyRelease', 'Released', 'RecordResourceGone', 'ResourceGoneDone',
+          'RecordFailure', 'PlaybookFailed', 'Done',
+        ].sort(),
+      );
+    });
+
+    it('invokes each Task state\'s step function by ARN; RecordFailure is the step every playbook shares', () => {
+      for (const [state, step] of Object.entries(RELEASE_TASKS)) {
+        expect([state, definition.States[state].Type]).toEqual([state, 'Task']);
+        expect([state, definition.States[state].Resource]).toEqual([state, `<${functionLogicalIdOf(template, step)}.Arn>`]);
+      }
+      const tasks = Object.entries(definition.States).filter(([, st]) => st.Type === 'Task').map(([n]) => n);
+      expect(tasks.sort()).toEqual(Object.keys(RELEASE_TASKS).sort());
+      const ec2 = stateMachineDefinition(template, 'firebreak-ec2-compromise').States;
+      expect(definition.States.RecordFailure.Resource).toBe(ec2.RecordFailure.Resource);
+    });
+
+    it('gives every Task the Retry (VerifyRelease waits out NotYetConsistent first), and every Task but the failure recorders the Catch', () => {
+      for (const name of Object.keys(RELEASE_TASKS)) {
+        const state = definition.States[name];
+        expect([name, state.Retry]).toEqual([name, name === 'VerifyRelease' ? [NOT_YET_CONSISTENT, ...RETRY] : RETRY]);
+        expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
+      }
+    });
+
+    it('passes the documented Parameters and ResultPaths', () => {
+      const s = definition.States;
+      expect(s.LoadCase.Parameters).toEqual({ 'input.$': '$', 'executionName.$': '$$.Execution.Name', 'executionStartTime.$': '$$.Execution.StartTime' });
+      expect(s.LoadCase.ResultPath).toBeUndefined();
+      const expected: Record<string, [string, unknown]> = {
+        ReleaseInstance: ['$.restore', undefined],
+        ReleaseCredentials: ['$.restore', undefined],
+        VerifyRelease: ['$.verify', undefined],
+        CloseRelease: ['$.closed', undefined],
+        NotifyRelease: ['$.notification', undefined],
+        // The execution's name: when LoadCase fails, the state has no `run` yet.
+        RecordResourceGone: ['$.failure', { 'state.$': '$', outcome: 'RESOURCE_GONE', 'executionName.$': '$$.Execution.Name' }],
+        RecordFailure: ['$.failure', { 'state.$': '$', outcome: 'FAILED', 'executionName.$': '$$.Execution.Name' }],
+      };
+      for (const [name, [resultPath, parameters]] of Object.entries(expected)) {
+        expect([name, s[name].ResultPath, s[name].Parameters]).toEqual([name, resultPath, parameters]);
+      }
+    });
+
+    it('wires LoadCase, the choice on the case\'s playbook, the release path and the terminal states', () => {
+      const s = definition.States;
+      const next = (name: string) => s[name].Next;
+      expect(next('LoadCase')).toBe('LoadOutcome');
+      expect(s.LoadOutcome.Choices).toEqual([{ Variable: '$.case.status', StringEquals: 'ALREADY_RELEASED', Next: 'AlreadyReleased' }]);
+      expect(s.LoadOutcome.Default).toBe('ReleaseTarget');
+      expect(s.AlreadyReleased).toEqual({ Type: 'Pass', Result: 'ALREADY_RELEASED', ResultPath: '$.outcome', Next: 'Done' });
+      expect(s.ReleaseTarget.Choices).toEqual([
+        { Variable: '$.case.playbook', StringEquals: 'ec2-compromise', Next: 'ReleaseInstance' },
+        { Variable: '$.case.playbook', StringEquals: 'credential-compromise', Next: 'ReleaseCredentials' },
+        {
+          And: [{ Variable: '$.case.playbook', StringEquals: 'cloudtrail-tamper' }, { Variable: '$.case.actorRevoked', BooleanEquals: true }],
+          Next: 'ReleaseCredentials',
+        },
+        { Variable: '$.case.playbook', StringEquals: 'cloudtrail-tamper', Next: 'NothingToRestore' },
+      ]);
+      expect(s.ReleaseTarget.Default).toBe('UnknownReleaseTarget');
+      expect(s.UnknownReleaseTarget).toMatchObject({ Type: 'Pass', ResultPath: '$.error', Next: 'RecordFailure' });
+      expect(s.NothingToRestore).toEqual({ Type: 'Pass', Result: NOTHING_TO_RESTORE, ResultPath: '$.restore', Next: 'CloseRelease' });
+      expect(['ReleaseInstance', 'ReleaseCredentials', 'VerifyRelease', 'CloseRelease', 'NotifyRelease'].map(next))
+        .toEqual(['VerifyRelease', 'VerifyRelease', 'CloseRelease', 'NotifyRelease', 'Released']);
+      expect(s.Released).toEqual({ Type: 'Pass', Result: 'RELEASED', ResultPath: '$.outcome', Next: 'Done' });
+      expect(s.ResourceGoneDone).toEqual({ Type: 'Pass', Result: 'RESOURCE_GONE', ResultPath: '$.outcome', Next: 'Done' });
+      expect(next('RecordResourceGone')).toBe('ResourceGoneDone');
+      expect(next('RecordFailure')).toBe('PlaybookFailed');
+      expect(s.PlaybookFailed).toEqual({ Type: 'Fail', Error: 'PlaybookFailed', Cause: 'A playbook step failed; see the case timeline' });
+      expect(s.Done).toEqual({ Type: 'Succeed' });
+    });
+
+    it('lets its role invoke exactly the step functions it uses, by unqualified ARN', () => {
+      const machine = template.toJSON().Resources[stateMachineLogicalIdOf(template, NAME)];
+      const roleId = machine.Properties.RoleArn['Fn::GetAtt'][0];
+      const invoke = roleStatements(template, roleId).filter((st) => list(st.Action).includes('lambda:InvokeFunction'));
+      const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
+      const expected = [...new Set(Object.values(RELEASE_TASKS))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
+      expect(resources).toEqual(expected);
+      expect(resources).toHaveLength(7);
+    });
+
+    it('raises Failed and TimedOut alarms to the topic', () => {
+      const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
+      const machineId = stateMachineLogicalIdOf(template, NAME);
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } }))
+        .filter((a) => JSON.stringify(a.Properties.Dimensions).includes(`"${machineId}"`));
+      expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+      for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    });
+
+    it('uses steps of its own that never assume the responder role', () => {
+      for (const step of new Set(Object.values(RELEASE_TASKS))) {
+        expect([step, STEP_ACCESS[step].actsInMember]).toEqual([step, false]);
+      }
+      expect(Object.values(RELEASE_TASKS).filter((step) => STEP_ACCESS[step].releasesInMember).sort()).toEqual([...RELEASING_STEPS].sort());
     });
   });
 });

@@ -2,13 +2,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { PLAYBOOKS, Playbook, catalogPlaybooks } from '../../../lib/catalog/catalog';
+import { OPERATOR_PLAYBOOKS, OperatorPlaybook, PLAYBOOKS, Playbook, catalogPlaybooks } from '../../../lib/catalog/catalog';
 import { readDrill } from '../../../lib/gameday/drill';
 
 /**
  * Catalog and runbooks agree (DESIGN.md §2, issue 3): every playbook has `runbooks/<playbook>/runbook.md`
  * and `drill.yaml`; every folder under `runbooks/` is a playbook; every drill is valid and names its
  * own folder; every runbook names the states the engineer on call will meet in the case timeline.
+ * Operator playbooks (`release`, started by hand on a case, never by a rule) have a runbook and no
+ * drill: drills inject events.
  */
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -22,15 +24,19 @@ const COMMON_STATES = ['Normalize', 'Claim', 'Decide'] as const;
  * The states each runbook must name. Typed by {@link Playbook}, so adding a playbook to `PLAYBOOKS`
  * does not compile until its key states are listed here.
  */
-const KEY_STATES: Record<Playbook, readonly string[]> = {
+const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
   'ec2-compromise': [...COMMON_STATES, 'Preserve', 'Isolate', 'VerifyIsolation', 'WriteManifest'],
   'credential-compromise': [...COMMON_STATES, 'RevokeCredentials', 'VerifyRevocation'],
   'cloudtrail-tamper': [...COMMON_STATES, 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse'],
   'root-activity': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
+  // No Normalize/Claim/Decide: release starts from a case, not an event.
+  release: ['LoadCase', 'ReleaseInstance', 'ReleaseCredentials', 'VerifyRelease', 'CloseRelease', 'NotifyRelease', 'RecordFailure'],
 };
 
-/** Every playbook that needs a runbook: the declared ones and the ones the catalog routes to. */
-const ALL_PLAYBOOKS: readonly string[] = [...new Set<string>([...PLAYBOOKS, ...catalogPlaybooks()])];
+/** Every playbook that needs a runbook: the declared ones, the ones the catalog routes to, and the operator playbooks. */
+const ALL_PLAYBOOKS: readonly string[] = [...new Set<string>([...PLAYBOOKS, ...catalogPlaybooks(), ...OPERATOR_PLAYBOOKS])];
+/** The playbooks that have no drill (started by hand on a case; drills inject events). */
+const WITHOUT_DRILL: readonly string[] = OPERATOR_PLAYBOOKS;
 
 /** The sub-folders of a runbooks folder (files such as README.md and hidden entries are not runbooks). */
 function runbookFolders(runbooksDir: string): string[] {
@@ -43,13 +49,14 @@ function runbookFolders(runbooksDir: string): string[] {
 
 /**
  * Compares a runbooks folder with a list of playbooks.
+ * @param withoutDrill - playbooks that need only `runbook.md`.
  * @returns one line per problem: a playbook without a non-empty `runbook.md` or `drill.yaml`, or a folder
  * that names no playbook. Empty when they agree.
  */
-function coverageProblems(runbooksDir: string, playbooks: readonly string[]): string[] {
+function coverageProblems(runbooksDir: string, playbooks: readonly string[], withoutDrill: readonly string[] = []): string[] {
   const problems: string[] = [];
   for (const playbook of playbooks) {
-    for (const file of REQUIRED_FILES) {
+    for (const file of REQUIRED_FILES.filter((f) => f !== 'drill.yaml' || !withoutDrill.includes(playbook))) {
       const p = path.join(runbooksDir, playbook, file);
       if (!fs.existsSync(p) || !fs.statSync(p).isFile() || fs.statSync(p).size === 0) {
         problems.push(`playbook ${playbook} has no runbooks/${playbook}/${file}`);
@@ -96,25 +103,36 @@ describe('runbook coverage', () => {
       ]);
     });
 
+    it('needs only runbook.md of a playbook without a drill', () => {
+      expect(coverageProblems(dir, ['complete', 'no-drill', 'empty-runbook', 'retired-playbook'], ['no-drill', 'retired-playbook'])).toEqual([
+        'playbook empty-runbook has no runbooks/empty-runbook/runbook.md',
+      ]);
+    });
+
     it('ignores files such as README.md', () => {
       expect(coverageProblems(dir, ['complete', 'no-drill', 'empty-runbook', 'retired-playbook']).join('\n')).not.toMatch(/README/);
     });
   });
 
-  it('every catalog playbook has runbook.md and drill.yaml, and every runbooks/ folder is a playbook of PLAYBOOKS', () => {
-    expect(coverageProblems(RUNBOOKS, ALL_PLAYBOOKS)).toEqual([]);
-    expect(coverageProblems(RUNBOOKS, PLAYBOOKS)).toEqual([]);
+  it('every catalog playbook has runbook.md and drill.yaml, every operator playbook runbook.md, and every runbooks/ folder is one of them', () => {
+    expect(coverageProblems(RUNBOOKS, ALL_PLAYBOOKS, WITHOUT_DRILL)).toEqual([]);
+    expect(coverageProblems(RUNBOOKS, [...PLAYBOOKS, ...OPERATOR_PLAYBOOKS], WITHOUT_DRILL)).toEqual([]);
   });
 
-  it('the catalog routes to every playbook of PLAYBOOKS', () => {
+  it('the catalog routes to every playbook of PLAYBOOKS, and to no operator playbook', () => {
     expect([...catalogPlaybooks()].sort()).toEqual([...PLAYBOOKS].sort());
+    for (const p of OPERATOR_PLAYBOOKS) {
+      expect([p, catalogPlaybooks().includes(p), (PLAYBOOKS as readonly string[]).includes(p)]).toEqual([p, false, false]);
+    }
   });
 
   describe.each(runbookFolders(RUNBOOKS))('runbooks/%s', (folder) => {
-    it('has a drill.yaml that readDrill accepts, for the runbook of its own folder', () => {
-      const { drill } = readDrill(path.join(RUNBOOKS, folder, 'drill.yaml'));
-      expect(drill.runbook).toBe(folder);
-    });
+    if (!WITHOUT_DRILL.includes(folder)) {
+      it('has a drill.yaml that readDrill accepts, for the runbook of its own folder', () => {
+        const { drill } = readDrill(path.join(RUNBOOKS, folder, 'drill.yaml'));
+        expect(drill.runbook).toBe(folder);
+      });
+    }
 
     it('has a runbook.md titled with its playbook that names its key states', () => {
       const file = path.join(RUNBOOKS, folder, 'runbook.md');

@@ -227,6 +227,7 @@ describe('loadRuntimeConfig', () => {
       transitKeyAlias: 'alias/firebreak-evidence-transit',
       topicArn: VALID.FIREBREAK_TOPIC_ARN,
       responderRoleName: 'FirebreakResponder',
+      releaserRoleName: 'FirebreakReleaser',
       securityAccountId: '222222222222',
       claimLeaseSeconds: 900,
       evidenceDeadlineSeconds: 7200,
@@ -238,6 +239,11 @@ describe('loadRuntimeConfig', () => {
       sfnEndpoint: undefined,
       region: 'us-east-1',
     });
+  });
+
+  it('reads the releaser role name, an empty value meaning the default', () => {
+    expect(loadRuntimeConfig({ ...VALID, FIREBREAK_RELEASER_ROLE_NAME: 'IrReleaser' }).releaserRoleName).toBe('IrReleaser');
+    expect(loadRuntimeConfig({ ...VALID, FIREBREAK_RELEASER_ROLE_NAME: '' }).releaserRoleName).toBe('FirebreakReleaser');
   });
 
   it('reads numbers from their string form', () => {

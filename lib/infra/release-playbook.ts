@@ -1,0 +1,152 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { buildPlaybookStateMachine, NOT_YET_CONSISTENT_RETRY, PlaybookStates } from './playbook-states';
+import { ResponderFunction } from './responder-function';
+import { StepName } from './steps';
+
+/** The name of the `release` state machine. */
+export const RELEASE_STATE_MACHINE_NAME = 'firebreak-release';
+
+/**
+ * The Lambda Task states of `release` and the step each one invokes. State names are a contract: the
+ * local runner, the CLI (`firebreak status`) and the tests use them.
+ */
+export const RELEASE_TASKS: Readonly<Record<string, StepName>> = {
+  LoadCase: 'load-case',
+  ReleaseInstance: 'release-instance',
+  ReleaseCredentials: 'release-credentials',
+  VerifyRelease: 'verify-release',
+  CloseRelease: 'close-release',
+  NotifyRelease: 'notify-release',
+  RecordResourceGone: 'record-failure',
+  RecordFailure: 'record-failure',
+};
+
+/** What `NothingToRestore` puts at `$.restore` (a cloudtrail-tamper case that revoked no actor). */
+export const NOTHING_TO_RESTORE = {
+  actions: [],
+  unchanged: [],
+  notRestored: [],
+  nothing: 'the case revoked no credentials and isolated no instance: there is nothing to restore in the member account',
+};
+
+/** Properties of {@link ReleasePlaybook}. */
+export interface ReleasePlaybookProps {
+  /** The step functions, by step. Every step the playbook invokes must be present. */
+  readonly functions: Readonly<Partial<Record<StepName, ResponderFunction>>>;
+  /**
+   * Name of the state machine.
+   * @default RELEASE_STATE_MACHINE_NAME
+   */
+  readonly stateMachineName?: string;
+  /**
+   * The overall execution timeout.
+   * @default Duration.hours(1)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Retention of the execution log group.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The `release` playbook (DESIGN.md §3 "release", issue 4): undoes a case's containment from the prior
+ * state recorded on the case. It is started by hand only (`firebreak release <caseId> --reason TEXT`),
+ * never by a rule, with the input `{ release: { caseId, reason, operator } }`.
+ *
+ * LoadCase → LoadOutcome (`$.case.status == ALREADY_RELEASED` → AlreadyReleased → Done) → ReleaseTarget,
+ * a Choice on the case's playbook: `ec2-compromise` → ReleaseInstance; `credential-compromise`, and
+ * `cloudtrail-tamper` when it revoked an actor (`$.case.actorRevoked`) → ReleaseCredentials; a
+ * `cloudtrail-tamper` case that revoked no actor → NothingToRestore; anything else → UnknownReleaseTarget
+ * → RecordFailure. Then VerifyRelease (which first waits out `NotYetConsistent`, as VerifyRevocation does)
+ * → CloseRelease → NotifyRelease → Released → Done.
+ *
+ * The member-account steps assume the releaser role, never the responder role. A Standard, JSONPath
+ * state machine of Lambda Tasks (`payloadResponseOnly`), logging at level ALL, X-Ray tracing, a 1 h
+ * overall timeout; Retry and Catch as in the other playbooks (RecordFailure is the shared step).
+ */
+export class ReleasePlaybook extends Construct {
+  /** The state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** The state machine's execution role. */
+  public readonly role: iam.Role;
+  /** The execution log group. */
+  public readonly logGroup: logs.LogGroup;
+
+  /**
+   * @param scope - the parent construct.
+   * @param id - the construct ID.
+   * @param props - see {@link ReleasePlaybookProps}.
+   * @throws {ConfigError} when a step function the playbook needs is missing.
+   */
+  constructor(scope: Construct, id: string, props: ReleasePlaybookProps) {
+    super(scope, id);
+    const states = new PlaybookStates(this, {
+      playbook: 'release',
+      tasks: RELEASE_TASKS,
+      functions: props.functions,
+      // When LoadCase fails, the state is still the raw input, without `run`: the recorder gets the
+      // execution's name from the context object, so its timeline entry names the execution.
+      failureParameters: { executionName: sfn.JsonPath.stringAt('$$.Execution.Name') },
+    });
+
+    // Built from its end.
+    const notifyRelease = states.step('NotifyRelease', '$.notification');
+    notifyRelease.next(states.outcome('Released', 'RELEASED')).next(states.done);
+    const closeRelease = states.step('CloseRelease', '$.closed');
+    closeRelease.next(notifyRelease);
+    const verify = states.step('VerifyRelease', '$.verify', { retries: [NOT_YET_CONSISTENT_RETRY] });
+    verify.next(closeRelease);
+    const releaseInstance = states.step('ReleaseInstance', '$.restore');
+    releaseInstance.next(verify);
+    const releaseCredentials = states.step('ReleaseCredentials', '$.restore');
+    releaseCredentials.next(verify);
+    const nothing = new sfn.Pass(this, 'NothingToRestore', { result: sfn.Result.fromObject(NOTHING_TO_RESTORE), resultPath: '$.restore' });
+    nothing.next(closeRelease);
+    const unknown = new sfn.Pass(this, 'UnknownReleaseTarget', {
+      result: sfn.Result.fromObject({ Error: 'UnknownReleaseTarget', Cause: 'LoadCase accepted a case whose playbook release does not handle' }),
+      resultPath: '$.error',
+    });
+    unknown.next(states.recordFailure);
+
+    const playbookIs = (p: string) => sfn.Condition.stringEquals('$.case.playbook', p);
+    const target = new sfn.Choice(this, 'ReleaseTarget')
+      .when(playbookIs('ec2-compromise'), releaseInstance)
+      .when(playbookIs('credential-compromise'), releaseCredentials)
+      .when(sfn.Condition.and(playbookIs('cloudtrail-tamper'), sfn.Condition.booleanEquals('$.case.actorRevoked', true)), releaseCredentials)
+      .when(playbookIs('cloudtrail-tamper'), nothing)
+      .otherwise(unknown);
+
+    const alreadyReleased = states.outcome('AlreadyReleased', 'ALREADY_RELEASED');
+    alreadyReleased.next(states.done);
+    const loadCase = states.step('LoadCase', '$', {
+      parameters: {
+        input: PlaybookStates.WHOLE_STATE,
+        executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        executionStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+      },
+    });
+    loadCase.next(
+      new sfn.Choice(this, 'LoadOutcome')
+        .when(sfn.Condition.stringEquals('$.case.status', 'ALREADY_RELEASED'), alreadyReleased)
+        .otherwise(target),
+    );
+
+    const built = buildPlaybookStateMachine(this, {
+      playbook: 'release',
+      stateMachineName: props.stateMachineName ?? RELEASE_STATE_MACHINE_NAME,
+      definition: loadCase,
+      invoked: states.invoked,
+      timeout: props.timeout ?? Duration.hours(1),
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    });
+    this.stateMachine = built.stateMachine;
+    this.role = built.role;
+    this.logGroup = built.logGroup;
+  }
+}

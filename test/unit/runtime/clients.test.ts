@@ -1,0 +1,69 @@
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { LOCAL_CREDENTIALS } from '../../../lib/local/accounts';
+import { harnessClients } from '../../../lib/local/harness-clients';
+import { ClientFactory } from '../../../lib/runtime/clients';
+import { ApiCallRecord, subscribeApiCalls } from '../../../lib/runtime/telemetry';
+import { useEmulator } from '../../support/emulator';
+
+const MEMBER = '111111111111';
+const SECURITY = '222222222222';
+
+describe('ClientFactory.member', () => {
+  const emulator = useEmulator();
+  let factory: ClientFactory;
+
+  beforeAll(async () => {
+    const iam = harnessClients(emulator.endpoint, MEMBER).iam;
+    for (const RoleName of ['FirebreakResponder', 'FirebreakReleaser']) {
+      await iam.send(new CreateRoleCommand({
+        RoleName,
+        AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${SECURITY}:root` }, Action: 'sts:AssumeRole' }] }),
+      }));
+    }
+    factory = new ClientFactory({
+      region: 'us-east-1', securityAccountId: SECURITY, endpoint: emulator.endpoint, responderRoleName: 'FirebreakResponder',
+      credentials: async () => ({ ...LOCAL_CREDENTIALS }),
+    });
+  });
+
+  /** Who the member clients act as, from STS GetCallerIdentity with their credentials. */
+  async function callerOf(clients: ReturnType<ClientFactory['member']>): Promise<string | undefined> {
+    const credentials = await clients.ec2.config.credentials();
+    const sts = new STSClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials });
+    return (await sts.send(new GetCallerIdentityCommand({}))).Arn;
+  }
+
+  it('assumes the responder role by default, and the role given in the options instead', async () => {
+    const responder = factory.member(MEMBER);
+    const releaser = factory.member(MEMBER, 'us-east-1', { roleName: 'FirebreakReleaser' });
+    expect(responder.roleName).toBe('FirebreakResponder');
+    expect(releaser.roleName).toBe('FirebreakReleaser');
+    expect(await callerOf(responder)).toBe(`arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder/firebreak-responder`);
+    expect(await callerOf(releaser)).toBe(`arn:aws:sts::${MEMBER}:assumed-role/FirebreakReleaser/firebreak-FirebreakReleaser`);
+  });
+
+  it('caches clients per account, region and role', () => {
+    const responder = factory.member(MEMBER);
+    expect(factory.member(MEMBER, 'us-east-1')).toBe(responder);
+    expect(factory.member(MEMBER, 'us-east-1', { roleName: 'FirebreakResponder' })).toBe(responder);
+    expect(factory.member(MEMBER, 'us-east-1', { roleName: 'FirebreakReleaser' })).not.toBe(responder);
+    expect(factory.member(MEMBER, 'eu-west-1')).not.toBe(responder);
+  });
+
+  it('reports the role each call acted through', async () => {
+    const records: ApiCallRecord[] = [];
+    const unsubscribe = subscribeApiCalls((r) => records.push(r));
+    try {
+      await factory.member(MEMBER, 'us-east-1', { roleName: 'FirebreakReleaser' }).ec2.send(new DescribeInstancesCommand({}));
+      await factory.member(MEMBER).ec2.send(new DescribeInstancesCommand({}));
+    } finally {
+      unsubscribe();
+    }
+    expect(records.map((r) => [r.operation, r.account, r.role])).toEqual([
+      ['EC2.DescribeInstances', MEMBER, 'FirebreakReleaser'],
+      ['EC2.DescribeInstances', MEMBER, 'FirebreakResponder'],
+    ]);
+  });
+});
