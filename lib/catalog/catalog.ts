@@ -11,9 +11,16 @@ import { z } from 'zod';
  */
 
 /** What the playbook does with a matching finding. */
-export const ResponseModeSchema = z.enum(['auto', 'notify']);
-/** `auto` contains without a human; `notify` opens a case and notifies only. */
+export const ResponseModeSchema = z.enum(['auto', 'approval', 'notify']);
+/**
+ * `auto` contains without a human; `approval` opens a case, notifies, and waits for
+ * `firebreak approve` / `deny` (or the timeout, then {@link ApprovalTimeoutActionSchema}); `notify`
+ * opens a case and notifies only.
+ */
 export type ResponseMode = z.infer<typeof ResponseModeSchema>;
+
+/** What an approval-mode entry does when nobody answers in time. */
+export const ApprovalTimeoutActionSchema = z.enum(['notify', 'contain']);
 
 /** Every playbook (state machine) Firebreak has; each has a runbook folder of the same name. */
 export const PLAYBOOKS = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 'root-activity'] as const;
@@ -54,6 +61,11 @@ export const GuardDutyEntrySchema = z.object({
   maxSeverityExclusive: z.number().min(0).max(10.1).optional(),
   mode: ResponseModeSchema,
   /**
+   * `approval` mode: what happens when nobody answers before the deployment's `approvalTimeoutSeconds`.
+   * @default 'notify'
+   */
+  approvalTimeoutAction: ApprovalTimeoutActionSchema.default('notify'),
+  /**
    * credential-compromise only: when the finding names the instance whose credentials leaked
    * (`InstanceCredentialExfiltration.*`), also start ec2-compromise on that instance once the
    * credentials are revoked. Off by default: isolating a production host is a bigger step than
@@ -87,6 +99,11 @@ export const ApiCallEntrySchema = z.object({
   /** `detail.userIdentity.type` required, e.g. `Root`; omitted means any caller. */
   userIdentityTypes: z.array(z.string().min(1)).optional(),
   mode: ResponseModeSchema,
+  /**
+   * `approval` mode: what happens when nobody answers before the deployment's `approvalTimeoutSeconds`.
+   * @default 'notify'
+   */
+  approvalTimeoutAction: ApprovalTimeoutActionSchema.default('notify'),
   /**
    * The bus the rule listens on: member accounts forward their CloudTrail events to the security
    * account's `firebreak` bus (MemberAccountStack). IAM, STS and sign-in events are recorded in
@@ -246,6 +263,7 @@ export const CATALOG: readonly CatalogEntry[] = Object.freeze(z.array(CatalogEnt
 /** What a deployment may change in a catalog entry (`catalogOverrides` in the deployment config). */
 export const CatalogOverrideSchema = z.object({
   mode: ResponseModeSchema.optional(),
+  approvalTimeoutAction: ApprovalTimeoutActionSchema.optional(),
   chainInstanceContainment: z.boolean().optional(),
 }).strict();
 /** Entry ID → override. */
@@ -267,6 +285,9 @@ export function applyCatalogOverrides(overrides: CatalogOverrides, catalog: read
   for (const [id, o] of Object.entries(overrides)) {
     const entry = catalog.find((e) => e.id === id);
     if (!entry) throw new Error(`catalogOverrides.${id}: no catalog entry has this ID (have: ${catalog.map((e) => e.id).join(', ')})`);
+    if (o.mode === 'approval' && entry.playbook === 'root-activity') {
+      throw new Error(`catalogOverrides.${id}.mode: root-activity never contains, so it has nothing to approve`);
+    }
     if (o.chainInstanceContainment !== undefined && (entry.kind !== 'guardduty-finding' || entry.playbook !== 'credential-compromise')) {
       throw new Error(`catalogOverrides.${id}.chainInstanceContainment: only credential-compromise finding entries can chain into ec2-compromise`);
     }
@@ -274,7 +295,8 @@ export function applyCatalogOverrides(overrides: CatalogOverrides, catalog: read
   return Object.freeze(catalog.map((e) => {
     const o = overrides[e.id];
     if (!o) return e;
-    return e.kind === 'guardduty-finding' ? { ...e, ...o } : { ...e, ...(o.mode ? { mode: o.mode } : {}) };
+    const { chainInstanceContainment, ...common } = o;
+    return e.kind === 'guardduty-finding' ? { ...e, ...common, ...(chainInstanceContainment === undefined ? {} : { chainInstanceContainment }) } : { ...e, ...common };
   }));
 }
 

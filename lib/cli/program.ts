@@ -3,6 +3,8 @@ import { FirebreakError, InvalidInput } from '../errors';
 import { casesListCommand, casesShowCommand, statusCommand } from './commands/cases';
 import { gamedayCommand } from './commands/gameday';
 import { localUpCommand } from './commands/local';
+import { releaseCommand } from './commands/release';
+import { approveCommand } from './commands/approve';
 import { replayCommand } from './commands/replay';
 import { runCommand } from './commands/run';
 import { ExitCode, Output } from './output';
@@ -124,6 +126,32 @@ export async function runCli(argv: string[], output: Output): Promise<number> {
     .action(async (ref: string, opts: Parameters<typeof statusCommand>[1]) => {
       code = await statusCommand(ref, opts, output);
     });
+  connectionOptions(
+    program.command('release')
+      .description('Undo a case\'s containment from its recorded prior state (security groups per ENI, instance profile, Auto Scaling and target group membership, termination and shutdown attributes; key status and Firebreak\'s deny policies). Evidence is never deleted. Runs the release playbook under the FirebreakReleaser role.')
+      .argument('<caseId>', 'fb-<yyyymmdd>-<10 hex digits>')
+      .option('--reason <text>', 'why (required; goes on the case timeline with your identity)')
+      .option('--wait', 'follow the release state by state until it ends'),
+  )
+    .addHelpText('after', `${CONNECTION_HELP}\n${exitCodes('started, or already released; with --wait: the release succeeded', 'with --wait: the release failed; the failing step and its error are printed')}`)
+    .action(async (caseId: string, opts: Parameters<typeof releaseCommand>[1]) => {
+      code = await releaseCommand(caseId, opts, output);
+    });
+  for (const decision of ['approve', 'deny'] as const) {
+    connectionOptions(
+      program.command(decision)
+        .description(decision === 'approve'
+          ? 'Approve the containment a case waits for (catalog entries in approval mode): the playbook goes on and contains.'
+          : 'Deny the containment a case waits for: the playbook contains nothing and the case stays notify-only.')
+        .argument('<caseId>', 'fb-<yyyymmdd>-<10 hex digits>')
+        .option('--reason <text>', decision === 'approve' ? 'why (goes on the case timeline with your identity)' : 'why (required; goes on the case timeline with your identity)')
+        .option('--wait', 'follow the execution until it ends'),
+    )
+      .addHelpText('after', `${CONNECTION_HELP}\n${exitCodes('the answer was sent; with --wait: the execution succeeded', 'with --wait: the execution failed')}`)
+      .action(async (caseId: string, opts: Parameters<typeof approveCommand>[2]) => {
+        code = await approveCommand(decision, caseId, opts, output);
+      });
+  }
   program
     .command('local')
     .description('A local stack: the emulator with the playbooks behind a local Step Functions endpoint, for the operator commands (--local).')

@@ -43,6 +43,11 @@ export const FirebreakConfigSchema = z
     notificationEmail: z.email('must be an e-mail address').optional(),
     /** How long an in-progress claim blocks another execution, in seconds. */
     claimLeaseSeconds: z.number().int().min(60).max(PLAYBOOK_TIMEOUT_SECONDS).default(900),
+    /**
+     * How long a playbook waits for \`firebreak approve\` / \`deny\` on an approval-mode finding before the
+     * entry's \`approvalTimeoutAction\` applies, in seconds; it must end well before the playbook's 6 h limit.
+     */
+    approvalTimeoutSeconds: z.number().int().min(60).max(PLAYBOOK_TIMEOUT_SECONDS - 3600).default(3600),
     /** Deadline for snapshot and copy completion, in seconds; it must end before the playbook's 6 h timeout. */
     evidenceDeadlineSeconds: z.number().int().min(60).max(PLAYBOOK_TIMEOUT_SECONDS - 600).default(7200),
     /** credential-compromise: also delete an IAM user's console password (the deny-all policy already blocks the console). */

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { buildPlaybookStateMachine, NOT_YET_CONSISTENT_RETRY, PlaybookStates } from './playbook-states';
+import { APPROVAL_TASKS, buildPlaybookStateMachine, NOT_YET_CONSISTENT_RETRY, PlaybookStates } from './playbook-states';
 import { ResponderFunction } from './responder-function';
 import { StepName } from './steps';
 
@@ -16,6 +16,7 @@ export const CLOUDTRAIL_TAMPER_STATE_MACHINE_NAME = 'firebreak-cloudtrail-tamper
  */
 export const CLOUDTRAIL_TAMPER_TASKS: Readonly<Record<string, StepName>> = {
   Normalize: 'normalize-finding',
+  ...APPROVAL_TASKS,
   Claim: 'claim-case',
   Decide: 'decide-response',
   PlanDryRun: 'plan-containment',
@@ -34,6 +35,11 @@ export const CLOUDTRAIL_TAMPER_TASKS: Readonly<Record<string, StepName>> = {
 export interface CloudTrailTamperPlaybookProps {
   /** The step functions, by step. Every step the playbook invokes must be present. */
   readonly functions: Readonly<Partial<Record<StepName, ResponderFunction>>>;
+  /**
+   * How long an approval-mode finding waits for `firebreak approve` / `deny`.
+   * @default Duration.hours(1)
+   */
+  readonly approvalTimeout?: Duration;
   /**
    * Name of the state machine.
    * @default CLOUDTRAIL_TAMPER_STATE_MACHINE_NAME
@@ -82,6 +88,7 @@ export class CloudTrailTamperPlaybook extends Construct {
       playbook: 'cloudtrail-tamper',
       tasks: CLOUDTRAIL_TAMPER_TASKS,
       functions: props.functions,
+      approvalTimeout: props.approvalTimeout ?? Duration.hours(1),
     });
     const wholeState = PlaybookStates.WHOLE_STATE;
 

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { buildPlaybookStateMachine, NOT_YET_CONSISTENT_ERROR, NOT_YET_CONSISTENT_RETRY, PlaybookStates } from './playbook-states';
+import { APPROVAL_TASKS, buildPlaybookStateMachine, NOT_YET_CONSISTENT_ERROR, NOT_YET_CONSISTENT_RETRY, PlaybookStates } from './playbook-states';
 import { ResponderFunction } from './responder-function';
 import { StepName } from './steps';
 
@@ -16,6 +16,7 @@ export const CREDENTIAL_COMPROMISE_STATE_MACHINE_NAME = 'firebreak-credential-co
  */
 export const CREDENTIAL_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   Normalize: 'normalize-finding',
+  ...APPROVAL_TASKS,
   Claim: 'claim-case',
   Decide: 'decide-response',
   PlanDryRun: 'plan-containment',
@@ -37,6 +38,11 @@ export { NOT_YET_CONSISTENT_ERROR, NOT_YET_CONSISTENT_RETRY };
 export interface CredentialCompromisePlaybookProps {
   /** The step functions, by step. Every step the playbook invokes must be present. */
   readonly functions: Readonly<Partial<Record<StepName, ResponderFunction>>>;
+  /**
+   * How long an approval-mode finding waits for `firebreak approve` / `deny`.
+   * @default Duration.hours(1)
+   */
+  readonly approvalTimeout?: Duration;
   /**
    * Name of the state machine.
    * @default CREDENTIAL_COMPROMISE_STATE_MACHINE_NAME
@@ -85,6 +91,7 @@ export class CredentialCompromisePlaybook extends Construct {
       playbook: 'credential-compromise',
       tasks: CREDENTIAL_COMPROMISE_TASKS,
       functions: props.functions,
+      approvalTimeout: props.approvalTimeout ?? Duration.hours(1),
     });
     const wholeState = PlaybookStates.WHOLE_STATE;
 

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { buildPlaybookStateMachine, FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY, PlaybookStates } from './playbook-states';
+import { APPROVAL_TASKS, buildPlaybookStateMachine, FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY, PlaybookStates } from './playbook-states';
 import { ResponderFunction } from './responder-function';
 import { StepName } from './steps';
 
@@ -16,6 +16,7 @@ export const EC2_COMPROMISE_STATE_MACHINE_NAME = 'firebreak-ec2-compromise';
  */
 export const EC2_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   Normalize: 'normalize-finding',
+  ...APPROVAL_TASKS,
   Claim: 'claim-case',
   Decide: 'decide-response',
   PlanDryRun: 'plan-containment',
@@ -48,6 +49,11 @@ export const EVIDENCE_POLL_INTERVAL = Duration.seconds(15);
 export interface Ec2CompromisePlaybookProps {
   /** The step functions, by step. Every step the playbook invokes must be present. */
   readonly functions: Readonly<Partial<Record<StepName, ResponderFunction>>>;
+  /**
+   * How long an approval-mode finding waits for `firebreak approve` / `deny`.
+   * @default Duration.hours(1)
+   */
+  readonly approvalTimeout?: Duration;
   /**
    * Name of the state machine.
    * @default EC2_COMPROMISE_STATE_MACHINE_NAME
@@ -92,7 +98,7 @@ export class Ec2CompromisePlaybook extends Construct {
    */
   constructor(scope: Construct, id: string, props: Ec2CompromisePlaybookProps) {
     super(scope, id);
-    const states = new PlaybookStates(this, { playbook: 'ec2-compromise', tasks: EC2_COMPROMISE_TASKS, functions: props.functions });
+    const states = new PlaybookStates(this, { playbook: 'ec2-compromise', tasks: EC2_COMPROMISE_TASKS, functions: props.functions, approvalTimeout: props.approvalTimeout ?? Duration.hours(1) });
     const wholeState = PlaybookStates.WHOLE_STATE;
     const done = states.done;
     const outcome = (stateName: string, value: string) => states.outcome(stateName, value);

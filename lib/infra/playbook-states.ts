@@ -84,7 +84,19 @@ export interface PlaybookStatesProps {
    * @default - none
    */
   readonly failureParameters?: Readonly<Record<string, unknown>>;
+  /**
+   * How long RequestApproval waits for `firebreak approve` / `deny` (the task's TimeoutSeconds).
+   * Required when the playbook has the approval tasks (RequestApproval, RecordApproval).
+   * @default - no approval path
+   */
+  readonly approvalTimeout?: Duration;
 }
+
+/** The Task states of the approval path, and their steps: add them to a playbook's tasks to give it one. */
+export const APPROVAL_TASKS: Readonly<Record<string, StepName>> = {
+  RequestApproval: 'request-approval',
+  RecordApproval: 'record-approval',
+};
 
 /**
  * The shared states of one playbook, created in the playbook construct's scope. Creating it creates
@@ -102,6 +114,7 @@ export class PlaybookStates {
   public readonly recordResourceGone: sfn.TaskStateBase;
   /** Records any other error; the execution fails. */
   public readonly recordFailure: sfn.TaskStateBase;
+  private notifyOnlyState?: sfn.TaskStateBase;
 
   /**
    * @param scope - the playbook construct.
@@ -174,7 +187,8 @@ export class PlaybookStates {
    * The triage front every playbook starts with, given the playbook's containment path:
    * Normalize → Claim → ClaimOutcome (ALREADY_HANDLED → AlreadyHandled) → Decide → DecideOutcome:
    * `dryRun` → PlanDryRun → DryRunDone; `notify` → NotifyOnly → CloseNotified → Notified; `contain` →
-   * the containment path; anything else → UnknownDecision → RecordFailure.
+   * the containment path; `approval` (playbooks with the {@link APPROVAL_TASKS}) → the approval path;
+   * anything else → UnknownDecision → RecordFailure.
    * @param normalizeParameters - the Parameters of Normalize (its result replaces the state).
    * @param contain - the first state of the containment path; omitted for a playbook that never
    *   contains automatically (root-activity): DecideOutcome then has no `contain` choice, and a
@@ -186,6 +200,8 @@ export class PlaybookStates {
     const dryRun = this.step('PlanDryRun', '$.plan');
     dryRun.next(this.outcome('DryRunDone', 'DRY_RUN')).next(this.done);
     const notifyOnly = this.step('NotifyOnly', '$.notification', { parameters: { state: wholeState, kind: 'notify-only' } });
+    this.notifyOnlyState = notifyOnly;
+    const approval = contain && this.props.tasks.RequestApproval ? this.approvalPath(contain) : undefined;
     notifyOnly
       .next(this.step('CloseNotified', '$.closed', { parameters: { state: wholeState, outcome: 'NOTIFIED' } }))
       .next(this.outcome('Notified', 'NOTIFIED'))
@@ -201,6 +217,7 @@ export class PlaybookStates {
       .when(sfn.Condition.stringEquals('$.decision.action', 'dryRun'), dryRun)
       .when(sfn.Condition.stringEquals('$.decision.action', 'notify'), notifyOnly);
     if (contain) decideOutcome.when(sfn.Condition.stringEquals('$.decision.action', 'contain'), contain);
+    if (approval) decideOutcome.when(sfn.Condition.stringEquals('$.decision.action', 'approval'), approval);
     decide.next(decideOutcome.otherwise(unknownDecision));
 
     const alreadyHandled = this.outcome('AlreadyHandled', 'ALREADY_HANDLED');
@@ -214,6 +231,40 @@ export class PlaybookStates {
           .otherwise(decide),
       );
     return normalize;
+  }
+
+  /**
+   * The approval path (catalog `approval` mode): RequestApproval, a Lambda task with the
+   * `.waitForTaskToken` integration ("Wait for a Callback with Task Token", Step Functions Developer
+   * Guide) whose result (`$.approval`) is what `firebreak approve` / `deny` send with SendTaskSuccess;
+   * its TimeoutSeconds is the deployment's approval timeout, and `States.Timeout` is caught into
+   * ApprovalTimedOut (`$.approval = { decision: timeout }`). RecordApproval records who decided and
+   * chooses: ApprovalOutcome → the containment path, or NotifyOnly.
+   * @throws {ConfigError} when the playbook has no approval timeout.
+   */
+  private approvalPath(contain: sfn.IChainable): sfn.IChainable {
+    const timeout = this.props.approvalTimeout;
+    if (!timeout) throw new ConfigError(`${this.scope.node.path}: ${this.props.playbook} has approval tasks but no approvalTimeout`);
+    const request = new tasks.LambdaInvoke(this.scope, 'RequestApproval', {
+      lambdaFunction: this.fn(this.props.tasks.RequestApproval).function,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({ state: PlaybookStates.WHOLE_STATE, taskToken: sfn.JsonPath.taskToken }),
+      taskTimeout: sfn.Timeout.duration(timeout),
+      retryOnServiceExceptions: false,
+      resultPath: '$.approval',
+    }).addRetry(LAMBDA_TASK_RETRY);
+    const timedOut = new sfn.Pass(this.scope, 'ApprovalTimedOut', { result: sfn.Result.fromObject({ decision: 'timeout' }), resultPath: '$.approval' });
+    const record = this.step('RecordApproval', '$.approvalOutcome');
+    request.addCatch(timedOut, { errors: ['States.Timeout'], resultPath: '$.approvalError' });
+    request.addCatch(this.recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    timedOut.next(record);
+    request.next(record);
+    record.next(
+      new sfn.Choice(this.scope, 'ApprovalOutcome')
+        .when(sfn.Condition.stringEquals('$.approvalOutcome.action', 'contain'), contain)
+        .otherwise(this.notifyOnlyState!),
+    );
+    return request;
   }
 
   private fn(step: StepName): ResponderFunction {

@@ -169,6 +169,7 @@ export class SecurityAccountStack extends Stack {
       FIREBREAK_REMOVE_LOGIN_PROFILE: String(config.removeLoginProfile),
       FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: config.instanceCredentialResponse,
       FIREBREAK_CATALOG_OVERRIDES: JSON.stringify(config.catalogOverrides),
+      FIREBREAK_APPROVAL_TIMEOUT_SECONDS: String(config.approvalTimeoutSeconds),
     };
 
     const functions = {} as Record<StepName, ResponderFunction>;
@@ -185,13 +186,14 @@ export class SecurityAccountStack extends Stack {
     }
     this.functions = functions;
 
-    this.ec2Compromise = new Ec2CompromisePlaybook(this, 'Ec2Compromise', { functions });
+    const approvalTimeout = Duration.seconds(config.approvalTimeoutSeconds);
+    this.ec2Compromise = new Ec2CompromisePlaybook(this, 'Ec2Compromise', { functions, approvalTimeout });
     for (const fn of Object.values(functions).filter((f) => STEP_ACCESS[f.step].startsEc2Playbook)) {
       this.ec2Compromise.stateMachine.grantStartExecution(fn);
       fn.function.addEnvironment('FIREBREAK_EC2_PLAYBOOK_ARN', this.ec2Compromise.stateMachine.stateMachineArn);
     }
-    this.credentialCompromise = new CredentialCompromisePlaybook(this, 'CredentialCompromise', { functions });
-    this.cloudTrailTamper = new CloudTrailTamperPlaybook(this, 'CloudTrailTamper', { functions });
+    this.credentialCompromise = new CredentialCompromisePlaybook(this, 'CredentialCompromise', { functions, approvalTimeout });
+    this.cloudTrailTamper = new CloudTrailTamperPlaybook(this, 'CloudTrailTamper', { functions, approvalTimeout });
     this.rootActivity = new RootActivityPlaybook(this, 'RootActivity', { functions });
     this.release = new ReleasePlaybook(this, 'Release', { functions });
     const playbooks: Record<CatalogEntry['playbook'], sfn.IStateMachine> = {

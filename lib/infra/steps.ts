@@ -29,6 +29,9 @@ export const STEP_NAMES = [
   'revoke-credentials',
   'verify-revocation',
   'chain-instance-containment',
+  // approvals (ec2-compromise, credential-compromise, cloudtrail-tamper)
+  'request-approval',
+  'record-approval',
   // cloudtrail-tamper
   'restore-logging',
   'revoke-actor',
@@ -108,6 +111,8 @@ export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   'revoke-credentials': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
   'verify-revocation': { ...none, actsInMember: true, ledger: true },
   'chain-instance-containment': { ...none, ledger: true, startsEc2Playbook: true },
+  'request-approval': { ...none, ledger: true, notifications: true },
+  'record-approval': { ...none, ledger: true },
   'restore-logging': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
   'revoke-actor': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
   'verify-tamper-response': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },

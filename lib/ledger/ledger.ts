@@ -44,6 +44,32 @@ export interface CaseRecord {
   readonly notifications: Record<string, string>;
   /** Decisions fixed once per case (e.g. `revocationCutoff`). */
   readonly decisions: Record<string, unknown>;
+  /** The pending or answered approval (catalog `approval` mode), if the case needed one. */
+  readonly approval?: ApprovalRecord;
+}
+
+/** How an approval was answered. Times are ISO-8601 UTC. */
+export interface ApprovalAnswer {
+  readonly decision: 'approve' | 'deny' | 'timeout';
+  /** The approver's ARN, or `timeout`. */
+  readonly by: string;
+  readonly reason?: string;
+  readonly at: string;
+  /** What the playbook did with it. */
+  readonly action: 'contain' | 'notify';
+}
+
+/** An approval request on a case (RequestApproval) and, once answered, its answer (RecordApproval). */
+export interface ApprovalRecord {
+  /** The Step Functions task token that `firebreak approve` / `deny` answer with SendTaskSuccess. */
+  readonly taskToken: string;
+  /** The execution that waits. */
+  readonly executionName: string;
+  readonly requestedAt: string;
+  readonly expiresAt: string;
+  /** What applies when nobody answers. */
+  readonly onTimeout: 'contain' | 'notify';
+  readonly answer?: ApprovalAnswer;
 }
 
 /** One timeline entry. Times are ISO-8601 UTC. */
@@ -408,6 +434,34 @@ export class CaseLedger {
     return items
       .filter((c) => (!filter.open || OPEN_CASE_STATUSES.includes(c.status)) && (!filter.account || c.account === filter.account))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /**
+   * Records a pending approval on a case, replacing an earlier request: an execution that takes over
+   * the case after a crash waits on its own task token, and only that one can be answered.
+   */
+  async putApprovalRequest(caseId: string, request: Omit<ApprovalRecord, 'answer'>): Promise<void> {
+    await this.deps.ddb.send(new UpdateCommand({
+      TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+      UpdateExpression: 'SET approval = :a, updatedAt = :u', ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':a': request, ':u': this.now().toISOString() },
+    }));
+  }
+
+  /**
+   * Records the answer to a case's approval once (the first answer wins: a re-run of RecordApproval
+   * keeps it).
+   * @returns the stored answer.
+   */
+  async answerApproval(caseId: string, answer: ApprovalAnswer): Promise<ApprovalAnswer> {
+    const out = await this.deps.ddb.send(new UpdateCommand({
+      TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+      UpdateExpression: 'SET approval.answer = if_not_exists(approval.answer, :a), updatedAt = :u',
+      ConditionExpression: 'attribute_exists(approval)',
+      ExpressionAttributeValues: { ':a': answer, ':u': this.now().toISOString() },
+      ReturnValues: 'ALL_NEW',
+    }));
+    return (out.Attributes?.approval as ApprovalRecord).answer!;
   }
 
   /** Reads a case (strongly consistent); `undefined` when it does not exist. */

@@ -59,7 +59,7 @@ export async function claimCase(state: PreClaimState, deps: StepDeps): Promise<{
 
 /** The decision Decide makes. */
 export interface Decision {
-  readonly action: 'contain' | 'notify' | 'dryRun';
+  readonly action: 'contain' | 'approval' | 'notify' | 'dryRun';
   readonly reason: string;
   readonly entryId?: string;
   /** Set with `contain` when the catalog entry chains into ec2-compromise (credential-compromise). */
@@ -98,6 +98,7 @@ function decide(state: PlaybookState): Decision {
   if (i.chainedFrom) return { action: 'contain', reason: `chained from case ${i.chainedFrom}: its catalog entry sets chainInstanceContainment`, entryId: i.catalogEntryId };
   if (i.trigger === 'manual') return { action: 'contain', reason: `started by hand${i.operator ? ` by ${i.operator}` : ''}${i.reason ? `: ${i.reason}` : ''}`, entryId: i.catalogEntryId };
   if (i.mode === 'auto') return { action: 'contain', reason: `catalog entry ${i.catalogEntryId}: automatic containment at severity ${i.finding.severity}`, entryId: i.catalogEntryId };
+  if (i.mode === 'approval') return { action: 'approval', reason: `catalog entry ${i.catalogEntryId}: containment waits for approval at severity ${i.finding.severity}`, entryId: i.catalogEntryId };
   if (i.mode === 'notify') return { action: 'notify', reason: `catalog entry ${i.catalogEntryId}: notify only at severity ${i.finding.severity}`, entryId: i.catalogEntryId };
   return { action: 'notify', reason: `no catalog entry covers ${i.finding.type} (role ${i.finding.resourceRole}, severity ${i.finding.severity})` };
 }

@@ -27,6 +27,8 @@ export const RuntimeConfigSchema = z.object({
   FIREBREAK_CATALOG_OVERRIDES: z.preprocess(unsetIfEmpty, z.string().default('{}')),
   /** ARN of the ec2-compromise state machine, for credential-compromise's chaining step. */
   FIREBREAK_EC2_PLAYBOOK_ARN: z.preprocess(unsetIfEmpty, z.string().startsWith('arn:').optional()),
+  /** How long an approval waits before its entry's timeout action applies, in seconds. */
+  FIREBREAK_APPROVAL_TIMEOUT_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(3600)),
   FIREBREAK_AWS_ENDPOINT: z.string().url().optional(),
   /** Step Functions endpoint, when it differs from FIREBREAK_AWS_ENDPOINT (local runs only). */
   FIREBREAK_SFN_ENDPOINT: z.preprocess(unsetIfEmpty, z.string().url().optional()),
@@ -59,6 +61,8 @@ export interface RuntimeConfig {
   readonly removeLoginProfile: boolean;
   /** credential-compromise, instance credentials: revoke the role's sessions, or deny its credentials outside the instance's VPC. */
   readonly instanceCredentialResponse: 'revoke-sessions' | 'restrict-to-vpc';
+  /** How long an approval waits before its entry's timeout action applies, in seconds. */
+  readonly approvalTimeoutSeconds: number;
   /** The catalog with the deployment's overrides applied. */
   readonly catalog: readonly CatalogEntry[];
   /** ARN of the ec2-compromise state machine (chaining); absent when the stack did not set it. */
@@ -103,6 +107,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     evidenceDeadlineSeconds: e.FIREBREAK_EVIDENCE_DEADLINE_SECONDS,
     removeLoginProfile: e.FIREBREAK_REMOVE_LOGIN_PROFILE === 'true',
     instanceCredentialResponse: e.FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE,
+    approvalTimeoutSeconds: e.FIREBREAK_APPROVAL_TIMEOUT_SECONDS,
     catalog,
     ec2PlaybookArn: e.FIREBREAK_EC2_PLAYBOOK_ARN,
     endpoint: e.FIREBREAK_AWS_ENDPOINT,

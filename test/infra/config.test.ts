@@ -26,6 +26,7 @@ describe('parseConfig', () => {
       evidenceRetentionDays: 90,
       objectLockMode: 'GOVERNANCE',
       claimLeaseSeconds: 900,
+      approvalTimeoutSeconds: 3600,
       evidenceDeadlineSeconds: 7200,
       removeLoginProfile: false,
       instanceCredentialResponse: 'revoke-sessions',

@@ -42,6 +42,14 @@ const RUNTIME_VARIABLES = [
   'FIREBREAK_EVIDENCE_DEADLINE_SECONDS',
 ];
 
+/** The states of the approval path (lib/infra/playbook-states.ts), in every playbook that contains. */
+const APPROVAL_STATES = ['RequestApproval', 'ApprovalTimedOut', 'RecordApproval', 'ApprovalOutcome'];
+
+/** A playbook's Lambda Tasks invoked by ARN: all but RequestApproval, which waits for a task token. */
+function lambdaTasks<T extends Record<string, unknown>>(tasks: T): T {
+  return Object.fromEntries(Object.entries(tasks).filter(([n]) => n !== 'RequestApproval')) as T;
+}
+
 const STATE_NAMES = [
   'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
   'NotifyOnly', 'CloseNotified', 'Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CheckSnapshots',
@@ -450,11 +458,11 @@ describe('SecurityAccountStack', () => {
     });
 
     it('has exactly the contract state names', () => {
-      expect(Object.keys(definition.States).sort()).toEqual([...STATE_NAMES, 'Notified', 'UnknownDecision'].sort());
+      expect(Object.keys(definition.States).sort()).toEqual([...STATE_NAMES, ...APPROVAL_STATES, 'Notified', 'UnknownDecision'].sort());
     });
 
     it('invokes each Task state\'s step function by ARN (payloadResponseOnly)', () => {
-      for (const [name, step] of Object.entries(EC2_COMPROMISE_TASKS)) {
+      for (const [name, step] of Object.entries(lambdaTasks(EC2_COMPROMISE_TASKS))) {
         const state = definition.States[name];
         expect(state.Type).toBe('Task');
         expect(state.Resource).toBe(`<${functionLogicalIdOf(template, step)}.Arn>`);
@@ -464,7 +472,7 @@ describe('SecurityAccountStack', () => {
     });
 
     it('gives every Task the Retry, and every Task but the failure recorders the Catch', () => {
-      for (const name of Object.keys(EC2_COMPROMISE_TASKS)) {
+      for (const name of Object.keys(lambdaTasks(EC2_COMPROMISE_TASKS))) {
         const state = definition.States[name];
         expect([name, state.Retry]).toEqual([name, RETRY]);
         expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
@@ -515,6 +523,7 @@ describe('SecurityAccountStack', () => {
         { Variable: '$.decision.action', StringEquals: 'dryRun', Next: 'PlanDryRun' },
         { Variable: '$.decision.action', StringEquals: 'notify', Next: 'NotifyOnly' },
         { Variable: '$.decision.action', StringEquals: 'contain', Next: 'Preserve' },
+        { Variable: '$.decision.action', StringEquals: 'approval', Next: 'RequestApproval' },
       ]);
       expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
       expect(['Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes'].map(next)).toEqual(['Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CheckSnapshots']);
@@ -579,12 +588,13 @@ describe('SecurityAccountStack', () => {
           'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
           'NotifyOnly', 'CloseNotified', 'Notified', 'RevokeCredentials', 'VerifyRevocation', 'ChainOutcome', 'ChainInstanceContainment',
           'Notify', 'CloseCase', 'Contained', 'UnknownDecision', 'RecordResourceGone', 'ResourceGoneDone', 'RecordFailure', 'PlaybookFailed', 'Done',
+          ...APPROVAL_STATES,
         ].sort(),
       );
     });
 
     it('invokes each Task state\'s step function by ARN, sharing the common steps with ec2-compromise', () => {
-      for (const [name, step] of Object.entries(CREDENTIAL_COMPROMISE_TASKS)) {
+      for (const [name, step] of Object.entries(lambdaTasks(CREDENTIAL_COMPROMISE_TASKS))) {
         const state = definition.States[name];
         expect([name, state.Type]).toEqual([name, 'Task']);
         expect([name, state.Resource]).toEqual([name, `<${functionLogicalIdOf(template, step)}.Arn>`]);
@@ -600,7 +610,7 @@ describe('SecurityAccountStack', () => {
 
     it('gives every Task the Retry (VerifyRevocation waits out NotYetConsistent first), and every Task but the failure recorders the Catch', () => {
       const notYetConsistent = { ErrorEquals: ['NotYetConsistent'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 1.5 };
-      for (const name of Object.keys(CREDENTIAL_COMPROMISE_TASKS)) {
+      for (const name of Object.keys(lambdaTasks(CREDENTIAL_COMPROMISE_TASKS))) {
         const state = definition.States[name];
         expect([name, state.Retry]).toEqual([name, name === 'VerifyRevocation' ? [notYetConsistent, ...RETRY] : RETRY]);
         expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
@@ -647,6 +657,7 @@ describe('SecurityAccountStack', () => {
         { Variable: '$.decision.action', StringEquals: 'dryRun', Next: 'PlanDryRun' },
         { Variable: '$.decision.action', StringEquals: 'notify', Next: 'NotifyOnly' },
         { Variable: '$.decision.action', StringEquals: 'contain', Next: 'RevokeCredentials' },
+        { Variable: '$.decision.action', StringEquals: 'approval', Next: 'RequestApproval' },
       ]);
       expect(s.DecideOutcome.Default).toBe('UnknownDecision');
       expect(s.UnknownDecision).toEqual({
@@ -678,7 +689,7 @@ describe('SecurityAccountStack', () => {
       const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
       const expected = [...new Set(Object.values(CREDENTIAL_COMPROMISE_TASKS))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
       expect(resources).toEqual(expected);
-      expect(resources).toHaveLength(10);
+      expect(resources).toHaveLength(12);
     });
 
     it('lets only the chaining step start ec2-compromise, and tells it which state machine', () => {
@@ -727,7 +738,7 @@ describe('SecurityAccountStack', () => {
 
     it('invokes each Task state\'s step function by ARN, sharing the common steps with ec2-compromise', () => {
       const definition = stateMachineDefinition(template, name);
-      for (const [state, step] of Object.entries(tasks)) {
+      for (const [state, step] of Object.entries(lambdaTasks(tasks))) {
         expect([state, definition.States[state].Type]).toEqual([state, 'Task']);
         expect([state, definition.States[state].Resource]).toEqual([state, `<${functionLogicalIdOf(template, step)}.Arn>`]);
       }
@@ -770,6 +781,7 @@ describe('SecurityAccountStack', () => {
       { Variable: '$.decision.action', StringEquals: 'dryRun', Next: 'PlanDryRun' },
       { Variable: '$.decision.action', StringEquals: 'notify', Next: 'NotifyOnly' },
       ...(contain ? [{ Variable: '$.decision.action', StringEquals: 'contain', Next: contain }] : []),
+      ...(contain ? [{ Variable: '$.decision.action', StringEquals: 'approval', Next: 'RequestApproval' }] : []),
     ]);
     expect(s.DecideOutcome.Default).toBe('UnknownDecision');
     expect(s.UnknownDecision).toEqual(UNKNOWN_DECISION);
@@ -798,13 +810,13 @@ describe('SecurityAccountStack', () => {
           'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
           'NotifyOnly', 'CloseNotified', 'Notified', 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse', 'Notify',
           'CloseCase', 'Contained', 'UnknownDecision', 'RecordResourceGone', 'ResourceGoneDone', 'RecordFailure',
-          'PlaybookFailed', 'Done',
+          'PlaybookFailed', 'Done', ...APPROVAL_STATES,
         ].sort(),
       );
     });
 
     it('gives every Task the Retry (VerifyTamperResponse waits out NotYetConsistent first), and every Task but the failure recorders the Catch', () => {
-      for (const name of Object.keys(CLOUDTRAIL_TAMPER_TASKS)) {
+      for (const name of Object.keys(lambdaTasks(CLOUDTRAIL_TAMPER_TASKS))) {
         const state = definition.States[name];
         expect([name, state.Retry]).toEqual([name, name === 'VerifyTamperResponse' ? [NOT_YET_CONSISTENT, ...RETRY] : RETRY]);
         expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
@@ -1045,5 +1057,42 @@ describe('SecurityAccountStack', () => {
       }
       expect(Object.values(RELEASE_TASKS).filter((step) => STEP_ACCESS[step].releasesInMember).sort()).toEqual([...RELEASING_STEPS].sort());
     });
+  });
+
+  describe.each([
+    ['firebreak-ec2-compromise', 'Preserve'],
+    ['firebreak-credential-compromise', 'RevokeCredentials'],
+    ['firebreak-cloudtrail-tamper', 'RestoreLogging'],
+  ])('%s approval path', (name, firstContainState) => {
+    it('waits for a task token with the approval timeout, catches the timeout, records the decision, then contains or notifies', () => {
+      const s = stateMachineDefinition(template, name).States;
+      expect(s.RequestApproval).toMatchObject({
+        Type: 'Task',
+        Resource: 'arn:<AWS::Partition>:states:::lambda:invoke.waitForTaskToken',
+        Parameters: { FunctionName: `<${functionLogicalIdOf(template, 'request-approval')}.Arn>`, Payload: { 'state.$': '$', 'taskToken.$': '$$.Task.Token' } },
+        TimeoutSeconds: 3600,
+        ResultPath: '$.approval',
+        Next: 'RecordApproval',
+        Retry: RETRY,
+      });
+      expect(s.RequestApproval.Catch).toEqual([
+        { ErrorEquals: ['States.Timeout'], ResultPath: '$.approvalError', Next: 'ApprovalTimedOut' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' },
+      ]);
+      expect(s.ApprovalTimedOut).toEqual({ Type: 'Pass', Result: { decision: 'timeout' }, ResultPath: '$.approval', Next: 'RecordApproval' });
+      expect(s.RecordApproval).toMatchObject({ Resource: `<${functionLogicalIdOf(template, 'record-approval')}.Arn>`, ResultPath: '$.approvalOutcome', Next: 'ApprovalOutcome', Catch: CATCH });
+      expect(s.ApprovalOutcome).toEqual({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.approvalOutcome.action', StringEquals: 'contain', Next: firstContainState }],
+        Default: 'NotifyOnly',
+      });
+    });
+  });
+
+  it('gives the approval timeout to the Lambdas and lets only RequestApproval publish among the approval steps', () => {
+    const fn = template.toJSON().Resources[functionLogicalIdOf(template, 'record-approval')];
+    expect(fn.Properties.Environment.Variables.FIREBREAK_APPROVAL_TIMEOUT_SECONDS).toBe('3600');
+    expect(STEP_ACCESS['request-approval']).toMatchObject({ notifications: true, ledger: true, actsInMember: false });
+    expect(STEP_ACCESS['record-approval']).toMatchObject({ notifications: false, ledger: true, actsInMember: false });
   });
 });

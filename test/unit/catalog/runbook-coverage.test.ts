@@ -143,6 +143,20 @@ describe('runbook coverage', () => {
     });
   });
 
+  describe.each(runbookFolders(RUNBOOKS))('runbooks/%s acting by hand', (folder) => {
+    it('gives the exact CLI commands, each one a command the CLI has', async () => {
+      const text = fs.readFileSync(path.join(RUNBOOKS, folder, 'runbook.md'), 'utf8');
+      const commands = [...text.matchAll(/(?:\.\/)?firebreak ([a-z]+(?: (?:list|show))?)\b/g)].map((m) => m[1]);
+      expect(commands).toEqual(expect.arrayContaining(['cases show', 'status']));
+      const { runCli } = await import('../../../lib/cli/program');
+      for (const command of new Set(commands)) {
+        const out: string[] = [];
+        const code = await runCli([...command.split(' '), '--help'], { out: (l) => out.push(l), err: (l) => out.push(l) });
+        expect([command, code, out.join('\n')]).toEqual([command, 0, expect.stringMatching(/^Usage: firebreak /)]);
+      }
+    });
+  });
+
   it('runbooks/README.md links every runbook', () => {
     const readme = fs.readFileSync(path.join(RUNBOOKS, 'README.md'), 'utf8');
     expect(ALL_PLAYBOOKS.filter((p) => !readme.includes(`(${p}/runbook.md)`))).toEqual([]);

@@ -233,6 +233,7 @@ describe('loadRuntimeConfig', () => {
       evidenceDeadlineSeconds: 7200,
       removeLoginProfile: false,
       instanceCredentialResponse: 'revoke-sessions',
+      approvalTimeoutSeconds: 3600,
       catalog: CATALOG,
       ec2PlaybookArn: undefined,
       endpoint: undefined,

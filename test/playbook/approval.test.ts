@@ -1,0 +1,119 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { runCli } from '../../lib/cli/program';
+import { readEventFile, replayEvent } from '../../lib/local/replay';
+import type { LocalSession } from '../../lib/local/session';
+import { readCase, readContainment } from '../support/read-back';
+import { useLocalSession } from '../support/local';
+
+async function cli(argv: string[]) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await runCli(argv, { out: (l) => stdout.push(l), err: (l) => stderr.push(l) });
+  return { code, stdout, stderr };
+}
+
+/** A Medium finding (the approval-mode entry here), on a new twin each time. */
+function mediumFinding() {
+  const e = JSON.parse(JSON.stringify(readEventFile('fixtures/events/guardduty-ec2-bitcoin-dns.json')));
+  e.detail.severity = 5;
+  e.detail.id = `approval-${Math.random().toString(16).slice(2)}`;
+  return e;
+}
+
+/** Waits until a case has a pending (unanswered) approval request; returns it. */
+async function pendingApproval(session: LocalSession, seen: Set<string>): Promise<{ caseId: string; resourceId: string }> {
+  for (let i = 0; i < 200; i++) {
+    const items = (await session.env.security.ddb.send(new ScanCommand({ TableName: session.env.ledgerTable, FilterExpression: 'sk = :c AND attribute_exists(approval)', ExpressionAttributeValues: { ':c': 'CASE' } }))).Items ?? [];
+    const found = items.find((c) => !seen.has(c.caseId) && !c.approval.answer);
+    if (found) {
+      seen.add(found.caseId);
+      return { caseId: found.caseId, resourceId: found.resourceId };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no approval request appeared');
+}
+
+const OPERATOR = 'arn:aws:iam::222222222222:user/firebreak-local-operator';
+
+describe('approval mode (waitForTaskToken): approve, deny, timeout', () => {
+  const local = useLocalSession({
+    environment: { FIREBREAK_CATALOG_OVERRIDES: JSON.stringify({ 'ec2-compromise-medium': { mode: 'approval' } }) },
+    // Locally an approval waits 8 s instead of the deployment's approvalTimeoutSeconds (1 h by default).
+    taskTokenTimeoutMs: 8000,
+  });
+  const seen = new Set<string>();
+
+  it('pauses and contains nothing until approve; then contains, with the approver on the timeline', async () => {
+    const running = replayEvent(local.session, mediumFinding());
+    const { caseId, resourceId } = await pendingApproval(local.session, seen);
+    // Paused: nothing contained yet, as read back from the emulator.
+    const instance = (await readCase(local.session.env, caseId)).item!;
+    expect(instance.status).toBe('IN_PROGRESS');
+    const paused = await readContainment(local.session.env, resourceId, await vpcOf(local.session, resourceId));
+    expect(paused.firebreakGroups).toEqual([]);
+    expect(paused.terminationProtection).toBe(false);
+
+    const r = await cli(['approve', caseId, '--reason', 'confirmed by the SOC', '--endpoint', local.session.sfn.endpoint]);
+    expect(r.stderr).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.stdout[0]).toBe(`Approved case ${caseId} as ${OPERATOR}: containment goes ahead`);
+    const { report } = await running;
+    expect(report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED', caseId });
+    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+    const { item, timeline } = await readCase(local.session.env, caseId);
+    expect(item?.approval?.answer).toMatchObject({ decision: 'approve', by: OPERATOR, reason: 'confirmed by the SOC', action: 'contain' });
+    expect(timeline.find((t) => t.step === 'RequestApproval')).toMatchObject({ status: 'SUCCEEDED' });
+    expect(timeline.find((t) => t.step === 'RecordApproval')).toMatchObject({ status: 'SUCCEEDED', trigger: 'manual', operator: OPERATOR, details: { decision: 'approve', by: OPERATOR, action: 'contain' } });
+
+    // Answered once: a second answer is refused with one line and exit 2.
+    const again = await cli(['deny', caseId, '--reason', 'too late', '--endpoint', local.session.sfn.endpoint]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toEqual([expect.stringMatching(/already answered: approve by arn:aws:iam::222222222222:user\/firebreak-local-operator/)]);
+  });
+
+  it('ends with no containment after deny, with the denier and the reason on the timeline', async () => {
+    const running = replayEvent(local.session, mediumFinding());
+    const { caseId, resourceId } = await pendingApproval(local.session, seen);
+    const r = await cli(['deny', caseId, '--reason', 'known scanner, false positive', '--endpoint', local.session.sfn.endpoint]);
+    expect(r.code).toBe(0);
+    const { report } = await running;
+    expect(report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED', caseId });
+    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+    const state = await readContainment(local.session.env, resourceId, await vpcOf(local.session, resourceId));
+    expect(state.firebreakGroups).toEqual([]);
+    expect(state.terminationProtection).toBe(false);
+    const { item, timeline } = await readCase(local.session.env, caseId);
+    expect(item?.status).toBe('NOTIFIED');
+    expect(timeline.find((t) => t.step === 'RecordApproval')).toMatchObject({ trigger: 'manual', operator: OPERATOR, details: { decision: 'deny', reason: 'known scanner, false positive', action: 'notify' } });
+  });
+
+  it('takes the configured default (notify-only) when nobody answers in time, and says so on the timeline', async () => {
+    const { report } = await replayEvent(local.session, mediumFinding());
+    const x = report.executions[0];
+    expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED' });
+    const { item, timeline } = await readCase(local.session.env, x.caseId!);
+    seen.add(x.caseId!);
+    expect(item?.approval?.answer).toMatchObject({ decision: 'timeout', by: 'timeout', action: 'notify' });
+    expect(timeline.find((t) => t.step === 'RecordApproval')).toMatchObject({ trigger: 'auto', details: { decision: 'timeout', by: 'timeout', action: 'notify' } });
+    // The request is closed: answering it now is refused.
+    const late = await cli(['approve', x.caseId!, '--endpoint', local.session.sfn.endpoint]);
+    expect(late.code).toBe(2);
+  }, 60_000);
+
+  it('refuses to approve a case that is not waiting for approval', async () => {
+    const high = JSON.parse(JSON.stringify(readEventFile('fixtures/events/guardduty-ec2-bitcoin-dns.json')));
+    const { report } = await replayEvent(local.session, high);
+    const r = await cli(['approve', report.executions[0].caseId!, '--endpoint', local.session.sfn.endpoint]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toEqual([expect.stringMatching(/is not waiting for an approval \(status CONTAINED\)/)]);
+    const deny = await cli(['deny', report.executions[0].caseId!, '--endpoint', 'http://127.0.0.1:9']);
+    expect(deny.stderr).toEqual([expect.stringMatching(/deny needs --reason/)]);
+  });
+});
+
+async function vpcOf(session: LocalSession, instanceId: string): Promise<string> {
+  const { DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
+  const out = await session.env.member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return out.Reservations![0].Instances![0].VpcId!;
+}
