@@ -15,8 +15,16 @@ export interface Output {
 export const processOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
-  color: !!process.stdout.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
+  color: colorAllowed(process.stdout, process.env),
 };
+
+/**
+ * Whether output to a stream may use ANSI colour: only on a terminal, never when `NO_COLOR` is set to
+ * anything non-empty (https://no-color.org), never with `TERM=dumb`.
+ */
+export function colorAllowed(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  return !!stream.isTTY && !env.NO_COLOR && env.TERM !== 'dumb';
+}
 
 /** Exit codes of every command (issue #2): a contract for scripts. */
 export const ExitCode = {

@@ -103,6 +103,36 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     expect(human.stdout.some((l) => /calls: .*EC2\.ModifyNetworkInterfaceAttribute×\d/.test(l))).toBe(true);
   });
 
+  it('releases the case: each ENI back on exactly its original groups; a second release starts nothing; a new run opens a new case', async () => {
+    const r = await cli(['release', caseId, '--reason', 'false positive: sanctioned pentest', '--wait', '--endpoint', endpoint]);
+    expect(r.stderr).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.stdout[0]).toBe(`Started release of case ${caseId} as arn:aws:iam::222222222222:user/firebreak-local-operator`);
+    expect(r.stdout).toEqual(expect.arrayContaining([expect.stringMatching(/^ {2}ok {3}ReleaseInstance\s/), expect.stringMatching(/^SUCCEEDED {2}outcome RELEASED/)]));
+    const state = await readContainment(local.session.env, twin.instanceId, twin.vpcId);
+    for (const eni of state.enis) expect([eni.id, [...eni.groups].sort()]).toEqual([eni.id, [...twin.originalGroupsByEni[eni.id]].sort()]);
+    expect(state.terminationProtection).toBe(false);
+    expect((await readCase(local.session.env, caseId)).item).toMatchObject({ status: 'RELEASED' });
+
+    const again = await cli(['release', caseId, '--reason', 'again please', '--endpoint', endpoint]);
+    expect(again.code).toBe(0);
+    expect(again.stdout[0]).toMatch(new RegExp(`^Case ${caseId} was already released at .*; nothing was started\\.$`));
+
+    const rerun = await cli(['run', 'ec2-compromise', '--instance', twin.instanceId, '--reason', 'it came back', '--wait', '--json', '--endpoint', endpoint]);
+    expect(rerun.code).toBe(0);
+    const out = JSON.parse(rerun.stdout.join('\n'));
+    expect(out).toMatchObject({ action: 'started', end: { status: 'SUCCEEDED', output: { outcome: 'CONTAINED' } } });
+    expect(out.executionName).toMatch(/-v[1-9]\d*$/);
+    const cases = await casesForResource(local.session.env, twin.instanceId);
+    expect(cases.map((c) => c.status).sort()).toEqual(['CONTAINED', 'RELEASED']);
+  });
+
+  it('refuses to release a case with nothing to release, in one line with exit 2', async () => {
+    const r = await cli(['release', 'fb-20200101-0000000000', '--reason', 'no such case', '--endpoint', endpoint]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toEqual([expect.stringMatching(/no case fb-20200101-0000000000 in the ledger/)]);
+  });
+
   it('ends a run on a role that does not exist RESOURCE_GONE (exit 0), naming the step that found it gone', async () => {
     const r = await cli(['run', 'credential-compromise', '--role', 'no-such-role', '--reason', 'test', '--wait', '--endpoint', endpoint]);
     expect(r.code).toBe(0);
@@ -145,6 +175,10 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     [['status', 'case-1'], /is not a case ID/],
     [['cases', 'show', 'nope'], /is not a case ID/],
     [['cases', 'list', '--account', 'x'], /must be a 12-digit account ID/],
+    [['release', 'fb-20261129-0123456789'], /--reason TEXT is required/],
+    [['release', 'nope', '--reason', 'why not'], /is not a case ID/],
+    [['approve', 'nope'], /is not a case ID/],
+    [['deny', 'fb-20261129-0123456789'], /deny needs --reason/],
   ])('rejects %j with one line and exit 2, before connecting anywhere', async (argv, message) => {
     // The endpoint has nothing listening: reaching it would fail with "no local stack answers".
     const r = await cli([...argv, '--endpoint', 'http://127.0.0.1:9']);
@@ -160,7 +194,7 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     expect(r.stderr).toEqual([expect.stringMatching(/is not a Firebreak local stack/)]);
   });
 
-  it.each([['run'], ['status'], ['cases', 'list'], ['cases', 'show']])('documents arguments and exit codes in %j --help', async (...cmd) => {
+  it.each([['run'], ['status'], ['cases', 'list'], ['cases', 'show'], ['release'], ['approve'], ['deny'], ['local', 'up']])('documents arguments and exit codes in %j --help', async (...cmd) => {
     const r = await cli([...cmd, '--help']);
     expect(r.code).toBe(0);
     const help = r.stdout.join('\n');
