@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { FirebreakError, InvalidInput } from '../errors';
 import { casesListCommand, casesShowCommand, statusCommand } from './commands/cases';
-import { gamedayCommand } from './commands/gameday';
+import { gamedayCommand, gamedayReportCommand } from './commands/gameday';
 import { localUpCommand } from './commands/local';
 import { releaseCommand } from './commands/release';
 import { approveCommand } from './commands/approve';
@@ -68,15 +68,30 @@ export async function runCli(argv: string[], output: Output): Promise<number> {
     .action(async (file: string, opts: { endpoint?: string; json?: boolean }) => {
       code = await replayCommand(file, opts, output);
     });
-  program
+  const gameday = program
     .command('gameday')
-    .description('Run a runbook\'s game-day drill on the local emulator and print its scorecard.')
-    .argument('[drill.yaml]', 'the drill', 'runbooks/ec2-compromise/drill.yaml')
+    .description('Game days: run drills on the local emulator and keep their scorecards.')
+    .addHelpText('after', `\nWithout a subcommand, runs drills: firebreak gameday [drill.yaml...] [--all] (see firebreak gameday run --help).\n${EXIT_CODES_HELP}`);
+  gameday
+    .command('run', { isDefault: true })
+    .description('Run drills (default: the ec2-compromise drill; --all: every drill under runbooks/), print each scorecard, and write reports/<run-id>/scorecard.{json,md,html} and reports/history.jsonl.')
+    .argument('[drill.yaml...]', 'drill files')
+    .option('--all', 'run every drill under runbooks/')
+    .option('--out <dir>', 'where the reports go', 'reports')
     .option('--endpoint <url>', 'use an emulator already running at this URL and leave its state there')
     .option('--json', 'print only the JSON scorecard on stdout')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (file: string, opts: { endpoint?: string; json?: boolean }) => {
-      code = await gamedayCommand(file, opts, output);
+    .action(async (files: string[], opts: Parameters<typeof gamedayCommand>[1]) => {
+      code = await gamedayCommand(files, opts, output);
+    });
+  gameday
+    .command('report')
+    .description('Time to contain and pass rate per drill across the game days in reports/history.jsonl; charts in reports/report.html.')
+    .option('--out <dir>', 'where the reports are', 'reports')
+    .option('--json', 'print JSON on stdout')
+    .addHelpText('after', exitCodes('the report was written', 'unexpected error'))
+    .action(async (opts: Parameters<typeof gamedayReportCommand>[0]) => {
+      code = await gamedayReportCommand(opts, output);
     });
   connectionOptions(
     program

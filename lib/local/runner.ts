@@ -34,6 +34,8 @@ export interface LocalExecutionResult {
   readonly output?: Record<string, unknown>;
   readonly error?: { name: string; message: string };
   readonly durationMs: number;
+  /** Epoch milliseconds when the execution started. */
+  readonly startedAt: number;
   readonly steps: LocalStepRecord[];
   /** Every AWS call the playbook's handlers made, in completion order. */
   readonly calls: ApiCallRecord[];
@@ -265,7 +267,7 @@ export class LocalRunner {
     const caseRef = (output?.case ?? undefined) as { caseId?: string } | undefined;
     return {
       playbook: playbookName(playbook), executionName, status, outcome, caseId: caseRef?.caseId ?? claimedCaseId, output, error,
-      durationMs, steps: aggregateSteps(invocations, calls), calls,
+      durationMs, startedAt: started, steps: aggregateSteps(invocations, calls), calls,
     };
   }
 }

@@ -104,7 +104,8 @@ export async function caseStatus(conn: Connection, ref: string): Promise<StatusV
   const last = [...timeline].reverse().find((t) => t.executionName);
   let execution: StatusView['execution'];
   if (last?.executionName) {
-    const playbook = last.step.startsWith('Release') || last.step === 'LoadCase' || last.step === 'CloseRelease' ? 'release' : record.playbook;
+    // Release executions are named release-<caseId>-... (lib/operator/release.ts); every other entry is the case's own playbook.
+    const playbook = last.executionName.startsWith('release-') ? 'release' : record.playbook;
     const arn = executionArn(conn, playbook, last.executionName);
     execution = await conn.sfn.send(new DescribeExecutionCommand({ executionArn: arn })).then(view, () => ({ executionArn: arn }));
   }

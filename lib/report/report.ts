@@ -7,6 +7,9 @@ export interface ReportStep {
   readonly name: string;
   readonly status: 'SUCCEEDED' | 'FAILED';
   readonly durationMs: number;
+  /** Epoch milliseconds of the step's first start and last end (for timelines). */
+  readonly startedAt?: number;
+  readonly endedAt?: number;
   readonly apiCalls: Record<string, number>;
   /** `Name: message` of the step's last error, when it failed at least once. */
   readonly error?: string;
@@ -20,6 +23,8 @@ export interface ReportExecution {
   /** The playbook's outcome: CONTAINED, NOTIFIED, RESOURCE_GONE, DRY_RUN, ALREADY_HANDLED, or FAILED. */
   readonly outcome: string;
   readonly durationMs: number;
+  /** Epoch milliseconds when the execution started. */
+  readonly startedAt?: number;
   readonly steps: ReportStep[];
   readonly error?: { name: string; message: string };
   /** The dry run's plan (DRY_RUN only). */

@@ -113,6 +113,8 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     for (const eni of state.enis) expect([eni.id, [...eni.groups].sort()]).toEqual([eni.id, [...twin.originalGroupsByEni[eni.id]].sort()]);
     expect(state.terminationProtection).toBe(false);
     expect((await readCase(local.session.env, caseId)).item).toMatchObject({ status: 'RELEASED' });
+    const status = JSON.parse((await cli(['status', caseId, '--json', '--endpoint', endpoint])).stdout.join('\n'));
+    expect(status).toMatchObject({ case: { status: 'RELEASED' }, execution: { executionArn: expect.stringContaining(':execution:firebreak-release:release-'), status: 'SUCCEEDED' } });
 
     const again = await cli(['release', caseId, '--reason', 'again please', '--endpoint', endpoint]);
     expect(again.code).toBe(0);
