@@ -44,7 +44,29 @@ export function ruleNameFor(entry: CatalogEntry): string {
   return `firebreak-${entry.id}`;
 }
 
-/** Every catalog entry's rule name and pattern. */
+/** The `source` of game-day events (`firebreak gameday --target aws`): `aws.*` sources cannot be forged with PutEvents. */
+export const GAMEDAY_SOURCE = 'firebreak.gameday';
+
+/**
+ * The game-day twin of a GuardDuty entry's pattern: the same finding shape, from {@link GAMEDAY_SOURCE}
+ * on the `firebreak` bus, carrying `detail.firebreakGameDay.runId`. Decide then acts only on a
+ * resource tagged `firebreak:gameday=<runId>` (DESIGN.md §2: "A game-day event may only act on
+ * resources tagged as game-day targets").
+ */
+export function gameDayPatternFor(entry: CatalogEntry & { kind: 'guardduty-finding' }): EventPattern {
+  const base = eventPatternFor(entry) as { detail: Record<string, unknown> };
+  return { ...base, source: [GAMEDAY_SOURCE], detail: { ...base.detail, firebreakGameDay: { runId: [{ exists: true }] } } };
+}
+
+/**
+ * Every rule the catalog generates: one per entry, on its bus, and for each GuardDuty entry a
+ * game-day rule (`firebreak-gameday-<id>`) on the `firebreak` bus.
+ */
 export function catalogRules(catalog: readonly CatalogEntry[] = CATALOG): { entry: CatalogEntry; ruleName: string; pattern: EventPattern; eventBus: 'default' | 'firebreak' }[] {
-  return catalog.map((entry) => ({ entry, ruleName: ruleNameFor(entry), pattern: eventPatternFor(entry), eventBus: entry.eventBus }));
+  return catalog.flatMap((entry) => [
+    { entry, ruleName: ruleNameFor(entry), pattern: eventPatternFor(entry), eventBus: entry.eventBus },
+    ...(entry.kind === 'guardduty-finding'
+      ? [{ entry, ruleName: `firebreak-gameday-${entry.id}`, pattern: gameDayPatternFor(entry), eventBus: 'firebreak' as const }]
+      : []),
+  ]);
 }

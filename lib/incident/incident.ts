@@ -104,6 +104,8 @@ export const IncidentSchema = z.object({
   eventTime: z.string(),
   reason: z.string().optional(),
   operator: z.string().optional(),
+  /** For a game-day event: its run ID; the target must be tagged `firebreak:gameday=<runId>`. */
+  gameDayRunId: z.string().optional(),
   /** The case whose playbook started this one (e.g. credential-compromise chaining into ec2-compromise). */
   chainedFrom: z.string().optional(),
 });

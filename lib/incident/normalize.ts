@@ -65,8 +65,10 @@ export function normalizeEvent(
   const detail = event.detail;
   const resource = playbook === 'ec2-compromise' ? instanceResource(event) : credentialResource(event);
   const sample = isSampleFinding(event);
+  const gameDay = event.source === 'firebreak.gameday' ? event.detail.firebreakGameDay?.runId : undefined;
   const entry = matchCatalogEntry({
-    source: event.source,
+    // A game-day event is the twin of a GuardDuty finding (lib/catalog/patterns.ts gameDayPatternFor).
+    source: gameDay ? 'aws.guardduty' : event.source,
     detailType: event['detail-type'],
     findingType: detail.type,
     resourceType: detail.resource.resourceType,
@@ -88,7 +90,8 @@ export function normalizeEvent(
       eventLastSeen: detail.service.eventLastSeen,
       title: detail.title,
     },
-    trigger: options?.trigger ?? 'auto',
+    trigger: gameDay ? 'gameday' : options?.trigger ?? 'auto',
+    gameDayRunId: gameDay,
     dryRun: sample || (options?.dryRun ?? false),
     sample,
     catalogEntryId: entry?.id,

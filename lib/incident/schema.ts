@@ -82,14 +82,22 @@ export const GuardDutyEventSchema = z
     version: z.string().optional(),
     id: z.string().min(1),
     'detail-type': z.literal('GuardDuty Finding'),
-    source: z.literal('aws.guardduty'),
+    /** `aws.guardduty`, or `firebreak.gameday` for a game-day event (which must carry `detail.firebreakGameDay`). */
+    source: z.enum(['aws.guardduty', 'firebreak.gameday']),
     account: z.string().regex(/^\d{12}$/),
     time: z.string().min(1),
     region: z.string().min(1),
     resources: z.array(z.string()).default([]),
-    detail: GuardDutyFindingDetailSchema,
+    detail: GuardDutyFindingDetailSchema.and(z.object({
+      /** Game-day events only: the game day that injected it; the target must carry the same `firebreak:gameday` tag. */
+      firebreakGameDay: z.object({ runId: z.string().regex(/^[\w-]{1,64}$/, 'must be a game-day run ID') }).optional(),
+    })),
   })
-  .passthrough();
+  .passthrough()
+  .refine((e) => (e.source === 'firebreak.gameday') === (e.detail.firebreakGameDay !== undefined), {
+    message: 'a firebreak.gameday event carries detail.firebreakGameDay.runId, and only such an event does',
+    path: ['detail', 'firebreakGameDay'],
+  });
 
 /** A GuardDuty finding event as EventBridge delivers it. */
 export type GuardDutyEvent = z.infer<typeof GuardDutyEventSchema>;

@@ -78,10 +78,10 @@ export function credentialStatements(responderRoleName: string, releaserRoleName
   return [
     {
       statement: s({
-        actions: ['iam:ListAccessKeys', 'iam:GetUserPolicy', 'iam:ListUserPolicies', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile'],
+        actions: ['iam:ListAccessKeys', 'iam:GetUserPolicy', 'iam:ListUserPolicies', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile', 'iam:ListUserTags'],
         resources: [users],
       }),
-      reason: `${fromFinding} Read-only: the user's keys, policies and console access are the prior state and the verification.`,
+      reason: `${fromFinding} Read-only: the user's keys, policies and console access are the prior state and the verification; its tags tell a game-day canary.`,
     },
     {
       statement: s({ actions: ['iam:UpdateAccessKey', 'iam:DeleteLoginProfile'], resources: [users] }),
@@ -92,8 +92,8 @@ export function credentialStatements(responderRoleName: string, releaserRoleName
       reason: `${fromFinding} Revocation attaches the Firebreak deny-all inline policy to the user. ${noPolicyNameKey}`,
     },
     {
-      statement: s({ actions: ['iam:GetRole', 'iam:GetRolePolicy'], resources: [roles] }),
-      reason: `${fromFinding} Read-only: the role's policies are the prior state and the verification.`,
+      statement: s({ actions: ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRoleTags'], resources: [roles] }),
+      reason: `${fromFinding} Read-only: the role's policies are the prior state and the verification; its tags tell a game-day canary.`,
     },
     {
       statement: s({ actions: ['iam:PutRolePolicy'], resources: [roles] }),

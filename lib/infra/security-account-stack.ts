@@ -11,7 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CATALOG, CatalogEntry } from '../catalog/catalog';
-import { catalogRules, EventPattern } from '../catalog/patterns';
+import { catalogRules, EventPattern, ruleNameFor } from '../catalog/patterns';
 import { FirebreakConfig } from '../config/config';
 import { ConfigError } from '../errors';
 import { CaseLedger } from './case-ledger';
@@ -337,7 +337,7 @@ export class SecurityAccountStack extends Stack {
     for (const { entry, ruleName, pattern, eventBus } of catalogRules(CATALOG)) {
       const stateMachine = playbooks[entry.playbook];
       if (!stateMachine) throw new ConfigError(`Catalog entry ${entry.id} names playbook ${entry.playbook}, which this stack does not build`);
-      const id = pascal(entry.id);
+      const id = pascal(ruleName.replace(/^firebreak-/, ''));
       const deadLetterQueue = new sqs.Queue(this, `${id}Dlq`, {
         queueName: `${ruleName}-dlq`,
         encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -376,7 +376,7 @@ export class SecurityAccountStack extends Stack {
         Tags.of(c).add('firebreak:component', 'routing');
         Tags.of(c).add('firebreak:catalog-entry', entry.id);
       }
-      rules.set(entry.id, { rule, deadLetterQueue });
+      rules.set(ruleName === ruleNameFor(entry) ? entry.id : ruleName.replace(/^firebreak-/, ''), { rule, deadLetterQueue });
     }
     return rules;
   }

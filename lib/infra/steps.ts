@@ -94,7 +94,8 @@ const none: StepAccess = {
 export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   'normalize-finding': { ...none },
   'claim-case': { ...none, ledger: true },
-  'decide-response': { ...none },
+  // Reads the target's tags for game-day events (firebreak:gameday), through the responder role.
+  'decide-response': { ...none, actsInMember: true },
   'plan-containment': { ...none, actsInMember: true },
   'preserve-instance': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'isolate-instance': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },

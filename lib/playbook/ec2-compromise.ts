@@ -14,6 +14,7 @@ import type { Incident } from '../incident/incident';
 import type { CaseStatus } from '../ledger/ledger';
 import { CATALOG } from '../catalog/catalog';
 import type { ChainRequest } from './chain';
+import { gameDayRefusal } from './gameday-guard';
 import { StepDeps } from './deps';
 import { planRevocation, REVOCABLE_USER_TYPES } from './credential-compromise';
 import { planTamperResponse } from './cloudtrail-tamper';
@@ -70,9 +71,14 @@ export interface Decision {
  * Decide: dry run (sample findings and `dryRun: true`), automatic containment (catalog mode
  * `auto`, or an engineer's manual start), or notify-only (catalog mode `notify`, or no entry).
  */
-export async function decideResponse(state: PlaybookState, deps?: Pick<StepDeps, 'config'>): Promise<Decision> {
-  const decision = decide(state);
+export async function decideResponse(state: PlaybookState, deps?: Pick<StepDeps, 'config' | 'clients'>): Promise<Decision> {
   const i = state.incident;
+  if (i.trigger === 'gameday' && !i.dryRun) {
+    if (!deps) throw new InvalidInput('a game-day event needs the member account to check its target\'s game-day tag');
+    const refusal = await gameDayRefusal(i, deps);
+    if (refusal) return { action: 'notify', reason: `refused: ${refusal}; nothing is contained`, entryId: i.catalogEntryId };
+  }
+  const decision = decide(state);
   if (decision.action !== 'contain' || i.resource.type !== 'AccessKey' || !i.resource.instanceId) return decision;
   const entry = (deps?.config.catalog ?? CATALOG).find((e) => e.id === i.catalogEntryId);
   if (entry?.kind !== 'guardduty-finding' || !entry.chainInstanceContainment) return decision;

@@ -55,7 +55,7 @@ describe('MemberAccountStack', () => {
         expect(text).not.toContain(`role/${stepRoleName(step)}"`);
       }
       expect(MEMBER_ACTING_STEPS).toEqual([
-        'plan-containment', 'preserve-instance', 'isolate-instance', 'verify-isolation', 'snapshot-volumes',
+        'decide-response', 'plan-containment', 'preserve-instance', 'isolate-instance', 'verify-isolation', 'snapshot-volumes',
         'check-snapshots', 'copy-snapshots', 'share-snapshots', 'collect-artifacts', 'revoke-credentials', 'verify-revocation',
         'restore-logging', 'revoke-actor', 'verify-tamper-response',
       ]);
@@ -120,8 +120,8 @@ describe('MemberAccountStack', () => {
           'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo',
           // credential-compromise
           'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:GetUserPolicy', 'iam:PutUserPolicy',
-          'iam:ListUserPolicies', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile', 'iam:DeleteLoginProfile',
-          'iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy',
+          'iam:ListUserPolicies', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile', 'iam:DeleteLoginProfile', 'iam:ListUserTags',
+          'iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:ListRoleTags',
           // cloudtrail-tamper
           'cloudtrail:GetTrailStatus', 'cloudtrail:GetTrail', 'cloudtrail:GetEventSelectors', 'cloudtrail:StartLogging',
         ].sort(),

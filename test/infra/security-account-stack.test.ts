@@ -193,16 +193,19 @@ describe('SecurityAccountStack', () => {
       template.hasResourceProperties('AWS::Events::EventBus', { Name: 'firebreak' });
     });
 
-    it('creates one rule per catalog entry on the bus the entry names, with the catalog pattern', () => {
+    it('creates one rule per catalog entry on the bus the entry names, and a game-day rule per GuardDuty entry, with the catalog patterns', () => {
       const rules = Object.values(template.findResources('AWS::Events::Rule'));
-      expect(rules).toHaveLength(CATALOG.length);
+      expect(rules).toHaveLength(CATALOG.length + CATALOG.filter((e) => e.kind === 'guardduty-finding').length);
+      expect(rules).toHaveLength(catalogRules(CATALOG).length);
       const busId = Object.keys(template.findResources('AWS::Events::EventBus', { Properties: { Name: 'firebreak' } }))[0];
-      for (const { entry, eventBus } of catalogRules(CATALOG)) {
-        const rule = rules.find((r) => r.Properties.Name === ruleNameFor(entry));
+      for (const { entry, eventBus, ruleName, pattern } of catalogRules(CATALOG)) {
+        const rule = rules.find((r) => r.Properties.Name === ruleName);
         expect(rule).toBeDefined();
         // `default`: EventBusName omitted (the account's default bus); `firebreak`: the custom bus.
-        expect([entry.id, rule!.Properties.EventBusName]).toEqual([entry.id, eventBus === 'firebreak' ? { Ref: busId } : undefined]);
-        expect(rule!.Properties.EventPattern).toEqual(eventPatternFor(entry));
+        expect([ruleName, rule!.Properties.EventBusName]).toEqual([ruleName, eventBus === 'firebreak' ? { Ref: busId } : undefined]);
+        expect(rule!.Properties.EventPattern).toEqual(pattern);
+        if (ruleName === ruleNameFor(entry)) expect(pattern).toEqual(eventPatternFor(entry));
+        else expect(pattern).toMatchObject({ source: ['firebreak.gameday'], detail: { firebreakGameDay: { runId: [{ exists: true }] } } });
         expect(rule!.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'firebreak:component', Value: 'routing' }]));
       }
     });
@@ -212,7 +215,7 @@ describe('SecurityAccountStack', () => {
       const dlqs = new Set<string>();
       const rules = Object.values(template.findResources('AWS::Events::Rule'));
       for (const rule of rules) {
-        const entry = CATALOG.find((e) => ruleNameFor(e) === rule.Properties.Name)!;
+        const entry = catalogRules(CATALOG).find((r) => r.ruleName === rule.Properties.Name)!.entry;
         expect(rule.Properties.Targets).toHaveLength(1);
         const [target] = rule.Properties.Targets;
         expect([entry.id, target.Arn]).toEqual([entry.id, { Ref: stateMachineLogicalIdOf(template, MACHINE_NAMES[entry.playbook]) }]);
@@ -226,7 +229,7 @@ describe('SecurityAccountStack', () => {
         });
         dlqs.add(queueId);
       }
-      expect(dlqs.size).toBe(CATALOG.length);
+      expect(dlqs.size).toBe(catalogRules(CATALOG).length);
     });
 
     it('routes credential-compromise-high and -medium to the credential-compromise state machine, each with a DLQ', () => {
@@ -247,12 +250,17 @@ describe('SecurityAccountStack', () => {
 
     it('listens for GuardDuty findings on the default bus and for API calls on the firebreak bus', () => {
       // The catalog today: findings on `default`, forwarded API calls on `firebreak`.
-      const buses = Object.fromEntries(catalogRules(CATALOG).map(({ entry, eventBus }) => [entry.id, eventBus]));
+      const buses = Object.fromEntries(catalogRules(CATALOG).map(({ ruleName, eventBus }) => [ruleName.replace(/^firebreak-/, ''), eventBus]));
       expect(buses).toEqual({
         'ec2-compromise-high': 'default',
         'ec2-compromise-medium': 'default',
         'credential-compromise-high': 'default',
         'credential-compromise-medium': 'default',
+        // Game-day events (firebreak.gameday) come on the firebreak bus: aws.* sources cannot be forged.
+        'gameday-ec2-compromise-high': 'firebreak',
+        'gameday-ec2-compromise-medium': 'firebreak',
+        'gameday-credential-compromise-high': 'firebreak',
+        'gameday-credential-compromise-medium': 'firebreak',
         'cloudtrail-tamper-trail': 'firebreak',
         'cloudtrail-tamper-guardduty': 'firebreak',
         'root-activity-console': 'firebreak',
@@ -336,7 +344,7 @@ describe('SecurityAccountStack', () => {
     it('raises an alarm to the topic when a DLQ receives an event', () => {
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/SQS' } }));
-      expect(alarms).toHaveLength(CATALOG.length);
+      expect(alarms).toHaveLength(catalogRules(CATALOG).length);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
   });
@@ -922,9 +930,9 @@ describe('SecurityAccountStack', () => {
       expectTriage(definition.States, undefined);
     });
 
-    it('acts in member accounts only through the dry run\'s read-only plan', () => {
+    it('acts in member accounts only through read-only steps: Decide (game-day tags) and the dry run\'s plan', () => {
       const acting = Object.values(ROOT_ACTIVITY_TASKS).filter((step) => MEMBER_ACTING_STEPS.includes(step));
-      expect(acting).toEqual(['plan-containment']);
+      expect(acting.sort()).toEqual(['decide-response', 'plan-containment']);
     });
   });
 

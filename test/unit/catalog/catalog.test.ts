@@ -124,7 +124,8 @@ describe('catalog', () => {
   it('has at least one entry, each with a unique id and rule name', () => {
     expect(CATALOG.length).toBeGreaterThan(0);
     expect(new Set(CATALOG.map((e) => e.id)).size).toBe(CATALOG.length);
-    expect(new Set(catalogRules().map((r) => r.ruleName)).size).toBe(CATALOG.length);
+    expect(new Set(catalogRules().map((r) => r.ruleName)).size).toBe(catalogRules().length);
+    expect(catalogRules().length).toBe(CATALOG.length + CATALOG.filter((e) => e.kind === 'guardduty-finding').length);
   });
 
   it('gives each finding at most one entry: the severity bands of entries with the same types and role do not overlap', () => {
