@@ -15,6 +15,13 @@ function gameDayEvent(twin: TwinWorld, runId: string): Record<string, unknown> {
   return { ...e, source: 'firebreak.gameday', id: `gd-${runId}`, detail: { ...e.detail, id: `gd-finding-${runId}`, firebreakGameDay: { runId } } };
 }
 
+/** The event's detail without `firebreakGameDay`. */
+function withoutRunId(e: Record<string, unknown>): Record<string, unknown> {
+  const detail = { ...(e.detail as Record<string, unknown>) };
+  delete detail.firebreakGameDay;
+  return detail;
+}
+
 describe('game-day events act only on resources tagged firebreak:gameday=<run ID>', () => {
   const local = useLocalSession();
 
@@ -61,15 +68,13 @@ describe('game-day events act only on resources tagged firebreak:gameday=<run ID
     const twin = await buildTwinWorld(readEventFile(FIXTURE) as unknown as GuardDutyEvent, local.session.env.member);
     const e = gameDayEvent(twin, 'gd-x');
     expect((await local.session.router.route(e as never, 'default')).matched).toEqual([]);
-    const { firebreakGameDay: _drop, ...detail } = e.detail as Record<string, unknown>;
-    expect((await local.session.router.route({ ...e, source: 'aws.guardduty', detail } as never, 'firebreak')).matched).toEqual([]);
+    expect((await local.session.router.route({ ...e, source: 'aws.guardduty', detail: withoutRunId(e) } as never, 'firebreak')).matched).toEqual([]);
   });
 
   it('rejects a game-day event without a run ID at Normalize, touching nothing', async () => {
     const twin = await buildTwinWorld(readEventFile(FIXTURE) as unknown as GuardDutyEvent, local.session.env.member);
     const e = gameDayEvent(twin, 'gd-y');
-    const { firebreakGameDay: _drop, ...detail } = e.detail as Record<string, unknown>;
-    const x = await local.session.runner.execute('ec2-compromise', { ...e, detail });
+    const x = await local.session.runner.execute('ec2-compromise', { ...e, detail: withoutRunId(e) });
     expect(x.status).toBe('FAILED');
     expect(x.error?.message).toMatch(/firebreakGameDay/);
     expect(x.calls.filter((c) => c.mutating && c.account === local.session.env.memberAccount)).toEqual([]);

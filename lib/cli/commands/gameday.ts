@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readDrill } from '../../gameday/drill';
+import { listDrills, readDrill } from '../../gameday/drill';
 import { drillTrends, readHistory } from '../../gameday/history';
 import { REPORTS_DIR, writeReports } from '../../gameday/reports';
 import { renderScorecard, runDrill } from '../../gameday/run-drill';
@@ -23,15 +23,6 @@ export interface GamedayCommandOptions {
   readonly out?: string;
 }
 
-/** Every drill file: `runbooks/<runbook>/drill*.yaml`, sorted. */
-export function allDrillFiles(runbooksDir = 'runbooks'): string[] {
-  if (!fs.existsSync(runbooksDir)) return [];
-  return fs.readdirSync(runbooksDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .flatMap((d) => fs.readdirSync(path.join(runbooksDir, d.name)).filter((f) => /^drill.*\.ya?ml$/.test(f)).map((f) => path.join(runbooksDir, d.name, f)))
-    .sort();
-}
-
 /**
  * `firebreak gameday [DRILL...] [--all]`: validates every drill (before any AWS call), runs them on one
  * local session, prints each drill's scorecard, and writes the game day's scorecard
@@ -41,7 +32,7 @@ export function allDrillFiles(runbooksDir = 'runbooks'): string[] {
  */
 export async function gamedayCommand(drillFiles: string[], options: GamedayCommandOptions, output: Output): Promise<number> {
   if (options.all && drillFiles.length) throw new InvalidInput('name drills or use --all, not both');
-  const files = options.all ? allDrillFiles() : drillFiles.length ? drillFiles : [DEFAULT_DRILL];
+  const files = options.all ? listDrills() : drillFiles.length ? drillFiles : [DEFAULT_DRILL];
   if (files.length === 0) throw new InvalidInput('no drill files found under runbooks/');
   const drills = files.map((f) => ({ file: f, ...readDrill(f) }));
   const started = new Date();

@@ -1,0 +1,177 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AccessDenied, InvalidInput, Throttled, TransientAwsError } from '../../lib/errors';
+import { listDrills, readDrill, validateDrill } from '../../lib/gameday/drill';
+import { faultError, seededRandom } from '../../lib/gameday/faults';
+import { mapAwsError } from '../../lib/runtime/aws-errors';
+
+/**
+ * The drill format (runbooks/README.md "Drill format", lib/gameday/drill.ts): every drill file is
+ * valid, and a bad fault, repeat or expectation is refused with InvalidInput naming the field,
+ * before any AWS call. No emulator here.
+ */
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const RUNBOOKS = path.join(ROOT, 'runbooks');
+const FILE = path.join(RUNBOOKS, 'ec2-compromise', 'drill-test.yaml');
+
+/** A valid one-injection drill, with `injection` merged into its injection. */
+function drill(injection: Record<string, unknown> = {}, top: Record<string, unknown> = {}) {
+  return {
+    name: 'schema-test', description: 'schema test', runbook: 'ec2-compromise', budget: { containSeconds: 60 },
+    injections: [{ name: 'one', event: '../../fixtures/events/guardduty-ec2-bitcoin-dns.json', expect: { status: 'SUCCEEDED', outcome: 'CONTAINED' }, ...injection }],
+    ...top,
+  };
+}
+
+function refusal(doc: unknown): string {
+  try {
+    validateDrill(doc, FILE);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidInput);
+    return (err as Error).message;
+  }
+  throw new Error('the drill was accepted');
+}
+
+const recover = { status: 'SUCCEEDED', outcome: 'CONTAINED', behaviour: 'recover' };
+
+describe('drill files', () => {
+  it('lists every runbooks/*/drill*.yaml, sorted, with the unexpected-event drills', () => {
+    const files = listDrills(RUNBOOKS);
+    expect(files).toEqual([...files].sort());
+    expect(files.map((f) => path.relative(RUNBOOKS, f))).toEqual([
+      'cloudtrail-tamper/drill-unexpected.yaml', 'cloudtrail-tamper/drill.yaml',
+      'credential-compromise/drill-unexpected.yaml', 'credential-compromise/drill.yaml',
+      'ec2-compromise/drill-unexpected.yaml', 'ec2-compromise/drill.yaml',
+      'root-activity/drill-unexpected.yaml', 'root-activity/drill.yaml',
+    ]);
+  });
+
+  it('defaults to ./runbooks, with paths relative to it', () => {
+    const cwd = process.cwd();
+    process.chdir(ROOT);
+    try {
+      expect(listDrills()).toContain(path.join('runbooks', 'ec2-compromise', 'drill.yaml'));
+      expect(listDrills().every((f) => !path.isAbsolute(f))).toBe(true);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it.each(listDrills(RUNBOOKS).map((f) => [path.relative(ROOT, f)]))('%s is valid, names its folder, and states a behaviour for every fault and repeat', (file) => {
+    const { drill: d } = readDrill(path.join(ROOT, file));
+    expect(d.runbook).toBe(path.basename(path.dirname(file)));
+    for (const i of d.injections) if (i.faults || i.repeat) expect(i.expect.behaviour).toMatch(/^(recover|fail-loudly)$/);
+  });
+
+  it('the unexpected-event drills cover repeats, concurrency, a sample, a terminated instance, throttling, a denial and a deletion half way', () => {
+    const { drill: ec2 } = readDrill(path.join(RUNBOOKS, 'ec2-compromise', 'drill-unexpected.yaml'));
+    const faults = ec2.injections.flatMap((i) => i.faults ?? []);
+    expect(ec2.injections.some((i) => i.repeat?.times === 3 && !i.repeat.concurrent && i.expect.containments === 1)).toBe(true);
+    expect(ec2.injections.some((i) => i.repeat?.times === 2 && i.repeat.concurrent && i.expect.containments === 1)).toBe(true);
+    expect(ec2.injections.some((i) => i.expect.status === 'DRY_RUN' && i.expect.maxMutatingCalls === 0)).toBe(true);
+    expect(faults).toEqual(expect.arrayContaining([
+      expect.objectContaining({ kind: 'throttle', operation: 'EC2.ModifyNetworkInterfaceAttribute' }),
+      expect.objectContaining({ kind: 'throttle', operation: 'EC2.CopySnapshot' }),
+      expect.objectContaining({ kind: 'deny', operation: 'EC2.ModifyNetworkInterfaceAttribute' }),
+      { kind: 'delete-resource', resource: 'instance' },
+      { kind: 'delete-resource', resource: 'instance', after: 'Preserve' },
+    ]));
+    const denied = ec2.injections.find((i) => i.faults?.some((f) => f.kind === 'deny'))!;
+    expect(denied.expect).toMatchObject({ behaviour: 'fail-loudly', status: 'FAILED' });
+    const { drill: cred } = readDrill(path.join(RUNBOOKS, 'credential-compromise', 'drill-unexpected.yaml'));
+    expect(cred.injections.find((i) => i.faults?.some((f) => f.kind === 'deny' && f.operation === 'IAM.PutUserPolicy'))!.expect.behaviour).toBe('fail-loudly');
+    expect(typeof cred.injections.find((i) => i.expect.status === 'DRY_RUN')!.event).toBe('object');
+  });
+});
+
+describe('drill schema', () => {
+  it('accepts the new fields: inline events, faults, repeat, behaviour, step budgets, seed', () => {
+    const inline = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures/events/guardduty-ec2-bitcoin-dns.json'), 'utf8')) as Record<string, unknown>;
+    const d = validateDrill(drill({
+      event: { inline },
+      faults: [
+        { kind: 'throttle', operation: 'EC2.ModifyNetworkInterfaceAttribute', rate: 0.5, times: 3 },
+        { kind: 'server-error', operation: 'EC2.CopySnapshot', rate: 0.25 },
+        { kind: 'deny', operation: 'IAM.PutUserPolicy', times: 1 },
+        { kind: 'delete-resource', resource: 'instance', after: 'Preserve' },
+      ],
+      budget: { stepSeconds: { Isolate: 5 } },
+      expect: recover,
+    }, { seed: 7, budget: { containSeconds: 60, stepSeconds: { Preserve: 5 } } }), FILE);
+    expect(d.injections[0].faults).toHaveLength(4);
+    expect(d.injections[0].faults![1]).toEqual({ kind: 'server-error', operation: 'EC2.CopySnapshot', rate: 0.25 });
+    const repeated = validateDrill(drill({ repeat: { times: 3 }, expect: { behaviour: 'recover', containments: 1, others: 'ALREADY_HANDLED' } }), FILE);
+    expect(repeated.injections[0].repeat).toEqual({ times: 3, concurrent: false });
+    // `{ file }` is the same as a plain path.
+    expect(validateDrill(drill({ event: { file: '../../fixtures/events/guardduty-ec2-bitcoin-dns.json' } }), FILE).injections).toHaveLength(1);
+  });
+
+  it('defaults a rate fault to every call (rate 1)', () => {
+    const d = validateDrill(drill({ faults: [{ kind: 'throttle', operation: 'EC2.CopySnapshot', times: 2 }], expect: recover }), FILE);
+    expect(d.injections[0].faults![0]).toEqual({ kind: 'throttle', operation: 'EC2.CopySnapshot', rate: 1, times: 2 });
+  });
+
+  it.each([
+    ['a rate above 1', { faults: [{ kind: 'throttle', operation: 'EC2.CopySnapshot', rate: 1.5 }], expect: recover }, /injections\.0\.faults\.0\.rate: must be between 0 and 1/],
+    ['a negative rate', { faults: [{ kind: 'server-error', operation: 'EC2.CopySnapshot', rate: -0.1 }], expect: recover }, /injections\.0\.faults\.0\.rate: must be between 0 and 1/],
+    ['times 0', { faults: [{ kind: 'deny', operation: 'EC2.CopySnapshot', times: 0 }], expect: recover }, /injections\.0\.faults\.0\.times: must be at least 1/],
+    ['an unknown kind', { faults: [{ kind: 'latency', operation: 'EC2.CopySnapshot' }], expect: recover }, /injections\.0\.faults\.0\.kind: kind must be one of: throttle, server-error, deny, delete-resource/],
+    ['an operation without its service', { faults: [{ kind: 'throttle', operation: 'ModifyNetworkInterfaceAttribute' }], expect: recover }, /injections\.0\.faults\.0\.operation: must be Service\.Operation .*e\.g\. EC2\.ModifyNetworkInterfaceAttribute/],
+    ['a service Firebreak does not call', { faults: [{ kind: 'throttle', operation: 'Lambda.Invoke' }], expect: recover }, /injections\.0\.faults\.0\.operation: must be Service\.Operation/],
+    ['a rate on a denial', { faults: [{ kind: 'deny', operation: 'IAM.PutUserPolicy', rate: 0.5 }], expect: recover }, /injections\.0\.faults\.0: Unrecognized key.*rate/],
+    ['an unknown resource to delete', { faults: [{ kind: 'delete-resource', resource: 'bucket' }], expect: recover }, /injections\.0\.faults\.0\.resource: must be one of: instance/],
+    ['two deletions', { faults: [{ kind: 'delete-resource', resource: 'instance' }, { kind: 'delete-resource', resource: 'instance', after: 'Isolate' }], expect: recover }, /injections\.0\.faults: at most one delete-resource/],
+    ['an empty fault list', { faults: [], expect: recover }, /injections\.0\.faults: /],
+    ['faults without a behaviour', { faults: [{ kind: 'throttle', operation: 'EC2.CopySnapshot' }] }, /injections\.0\.expect\.behaviour: is required with faults or repeat/],
+    ['an unknown behaviour', { expect: { status: 'SUCCEEDED', behaviour: 'retry' } }, /injections\.0\.expect\.behaviour: must be one of: recover, fail-loudly/],
+    ['fail-loudly that expects SUCCEEDED', { expect: { status: 'SUCCEEDED', behaviour: 'fail-loudly' } }, /injections\.0\.expect\.status: must be FAILED when behaviour is fail-loudly/],
+    ['recover that expects FAILED', { expect: { status: 'FAILED', behaviour: 'recover' } }, /injections\.0\.expect\.status: cannot be FAILED when behaviour is recover/],
+    ['no status without repeat', { expect: { outcome: 'CONTAINED' } }, /injections\.0\.expect\.status: is required/],
+    ['containments without repeat', { expect: { status: 'SUCCEEDED', containments: 1 } }, /injections\.0\.expect\.containments: is only for an injection with repeat/],
+    ['a repeat of one', { repeat: { times: 1 }, expect: { behaviour: 'recover', containments: 1 } }, /injections\.0\.repeat\.times: must be at least 2/],
+    ['a repeat with nothing to judge the set by', { repeat: { times: 2 }, expect: { behaviour: 'recover' } }, /injections\.0\.expect: an injection with repeat needs expect\.containments/],
+    ['outcomes that do not add up', { repeat: { times: 3 }, expect: { behaviour: 'recover', outcomes: { CONTAINED: 1, ALREADY_HANDLED: 1 } } }, /injections\.0\.expect\.outcomes: must add up to repeat\.times \(3\), not 2/],
+    ['an event that is neither a path nor inline', { event: { url: 'https://example.com/e.json' } }, /injections\.0\.event: must be a file path, \{ file: PATH \} or \{ inline: EVENT \}/],
+    ['a step budget that is not a state name', { budget: { stepSeconds: { 'the isolate step': 5 } } }, /injections\.0\.budget\.stepSeconds.*must be a state name/],
+  ])('refuses %s, naming the field', (_what, injection, message) => {
+    expect(refusal(drill(injection))).toMatch(message);
+  });
+
+  it('refuses an inline event that is not a valid event, naming the injection and the field', () => {
+    expect(refusal(drill({ event: { inline: { source: 'aws.guardduty', 'detail-type': 'GuardDuty Finding' } } }))).toMatch(/inline event of injection "one".*: id: /);
+  });
+
+  it('still refuses an event file that does not exist, and sameWorld on the first injection', () => {
+    expect(refusal(drill({ event: 'nope.json' }))).toMatch(/injection "one" names nope\.json, which does not exist/);
+    expect(refusal(drill({ sameWorld: true }))).toMatch(/the first injection cannot use sameWorld/);
+  });
+});
+
+describe('faults', () => {
+  it('draws the same sequence for the same seed, another for another seed', () => {
+    const a = seededRandom('drill/injection#0');
+    const b = seededRandom('drill/injection#0');
+    const c = seededRandom('drill/injection#1');
+    const first = Array.from({ length: 20 }, () => a());
+    expect(Array.from({ length: 20 }, () => b())).toEqual(first);
+    expect(Array.from({ length: 20 }, () => c())).not.toEqual(first);
+    expect(first.every((n) => n >= 0 && n < 1)).toBe(true);
+  });
+
+  it.each([
+    ['throttle', 'EC2.ModifyNetworkInterfaceAttribute', Throttled, /RequestLimitExceeded/],
+    ['throttle', 'IAM.UpdateAccessKey', Throttled, /Throttling/],
+    ['throttle', 'S3.PutObject', Throttled, /SlowDown/],
+    ['server-error', 'EC2.CopySnapshot', TransientAwsError, /InternalError/],
+    ['server-error', 'IAM.PutUserPolicy', TransientAwsError, /ServiceFailure/],
+    ['deny', 'EC2.ModifyNetworkInterfaceAttribute', AccessDenied, /UnauthorizedOperation/],
+    ['deny', 'IAM.PutUserPolicy', AccessDenied, /AccessDenied/],
+    ['deny', 'DynamoDB.PutItem', AccessDenied, /AccessDeniedException/],
+  ] as const)('a %s on %s maps, through the project\'s own error mapping, to %p', (kind, operation, type, code) => {
+    const mapped = mapAwsError(faultError(kind, operation), operation);
+    expect(mapped).toBeInstanceOf(type);
+    expect((mapped as Error).message).toMatch(code);
+  });
+});

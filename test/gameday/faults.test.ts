@@ -1,0 +1,108 @@
+import { InvalidInput } from '../../lib/errors';
+import { validateDrill } from '../../lib/gameday/drill';
+import { runDrill } from '../../lib/gameday/run-drill';
+import { activeInterceptors } from '../../lib/runtime/sdk-hooks';
+import { useLocalSession } from '../support/local';
+import { readCase } from '../support/read-back';
+
+/**
+ * Fault injection in drills, on small drills written here: the faults really fire (counted), the
+ * retry they claim is read back from the case timeline, and a drill whose expectation is wrong, or
+ * whose fault never fires, fails its verdict.
+ */
+
+const FILE = 'runbooks/ec2-compromise/drill-test.yaml';
+const BITCOIN = '../../fixtures/events/guardduty-ec2-bitcoin-dns.json';
+const SAMPLE = '../../fixtures/events/guardduty-sample-ec2.json';
+
+function drill(injections: Record<string, unknown>[], extra: Record<string, unknown> = {}) {
+  return validateDrill({ name: 'faults-test', description: 'fault injection test', runbook: 'ec2-compromise', budget: { containSeconds: 60 }, injections, ...extra }, FILE);
+}
+
+describe('drill faults', () => {
+  const local = useLocalSession();
+  const dir = `${process.cwd()}/runbooks/ec2-compromise`;
+
+  afterEach(() => expect(activeInterceptors()).toEqual([]));
+
+  it('counts each injected throttle; the state machine retries the step, as the case timeline shows', async () => {
+    const s = await runDrill(local.session, drill([{
+      name: 'throttled isolation', event: BITCOIN,
+      faults: [{ kind: 'throttle', operation: 'EC2.ModifyNetworkInterfaceAttribute', rate: 1, times: 2 }],
+      expect: { behaviour: 'recover', status: 'SUCCEEDED', outcome: 'CONTAINED', checks: 'all' },
+    }]), dir);
+    const i = s.injections[0];
+    expect(i.verdicts.filter((v) => !v.passed)).toEqual([]);
+    expect(i.faults).toEqual([expect.objectContaining({ kind: 'throttle', operation: 'EC2.ModifyNetworkInterfaceAttribute', injected: 2, bySteps: { Isolate: 2 } })]);
+    expect(i.verdicts.find((v) => v.name === 'faults injected')).toMatchObject({ passed: true, details: expect.stringMatching(/2 injected of \d+ matching call\(s\) in Isolate×2/) });
+    // Read back: Isolate is on the timeline twice FAILED (Throttled), then SUCCEEDED.
+    const { timeline } = await readCase(local.session.env, i.report.executions[0].caseId!);
+    const isolate = timeline.filter((t) => t.step === 'Isolate').sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+    expect(isolate.map((t) => t.status)).toEqual(['FAILED', 'FAILED', 'SUCCEEDED']);
+    expect(isolate[0].error.name).toBe('Throttled');
+  });
+
+  it('deletes the instance after the named step, once', async () => {
+    const s = await runDrill(local.session, drill([{
+      name: 'deleted after Isolate', event: BITCOIN,
+      faults: [{ kind: 'delete-resource', resource: 'instance', after: 'Isolate' }],
+      expect: { behaviour: 'recover', status: 'SUCCEEDED', outcome: 'RESOURCE_GONE', checks: 'all' },
+    }]), dir);
+    const i = s.injections[0];
+    expect(i.faults![0]).toMatchObject({ injected: 1, bySteps: { VerifyIsolation: 1 } });
+    expect(i.report.executions[0].steps.find((st) => st.name === 'Isolate')?.status).toBe('SUCCEEDED');
+    expect(i.passed).toBe(true);
+  });
+
+  it('fails the verdicts of wrong expectations: a recovery stated as fail-loudly, a fault that never fires, a wrong containment count', async () => {
+    const s = await runDrill(local.session, drill([
+      {
+        name: 'says fail-loudly, but the throttle is retried', event: BITCOIN,
+        faults: [{ kind: 'throttle', operation: 'EC2.CopySnapshot', rate: 1, times: 1 }],
+        expect: { behaviour: 'fail-loudly', status: 'FAILED', checks: 'all' },
+      },
+      {
+        name: 'a dry run never copies a snapshot', event: SAMPLE,
+        faults: [{ kind: 'throttle', operation: 'EC2.CopySnapshot', rate: 1 }],
+        expect: { behaviour: 'recover', status: 'DRY_RUN', checks: ['dry-run-zero-mutating-calls'] },
+      },
+      {
+        name: 'expects two containments of one finding', event: BITCOIN, repeat: { times: 2 },
+        expect: { behaviour: 'recover', containments: 2, checks: 'all' },
+      },
+    ]), dir);
+    expect(s.passed).toBe(false);
+    const failed = (n: number) => s.injections[n].verdicts.filter((v) => !v.passed).map((v) => v.name);
+    expect(failed(0)).toEqual(expect.arrayContaining(['status', 'behaviour fail-loudly', 'checks']));
+    expect(s.injections[0].report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    expect(failed(1)).toEqual(['faults injected']);
+    expect(s.injections[1].faults![0]).toMatchObject({ injected: 0, matchingCalls: 0 });
+    expect(s.injections[1].verdicts.find((v) => v.name === 'faults injected')?.details).toMatch(/never fired: throttle EC2\.CopySnapshot/);
+    expect(failed(2)).toEqual(['containments']);
+    expect(s.injections[2].runs!.map((r) => r.status)).toEqual(['SUCCEEDED', 'ALREADY_HANDLED']);
+  });
+
+  it('removes the faults even when the injection throws', async () => {
+    // The sample finding names no instance: the deletion cannot happen, and runDrill says why.
+    await expect(runDrill(local.session, drill([{
+      name: 'nothing to delete', event: SAMPLE,
+      faults: [{ kind: 'delete-resource', resource: 'instance' }, { kind: 'throttle', operation: 'EC2.DescribeInstances' }],
+      expect: { behaviour: 'recover', status: 'DRY_RUN' },
+    }]), dir)).rejects.toThrow(/delete-resource instance: the injection's world has no instance/);
+    expect(activeInterceptors()).toEqual([]);
+  });
+
+  it('refuses a step budget or a deletion point that is not a state of the runbook, before injecting anything', async () => {
+    for (const [extra, injection, message] of [
+      [{ budget: { containSeconds: 60, stepSeconds: { Isolat: 5 } } }, {}, /budget\.stepSeconds names Isolat, which is not a state of the ec2-compromise state machine \(states: .*Isolate/],
+      [{}, { faults: [{ kind: 'delete-resource', resource: 'instance', after: 'Preserved' }] }, /injections\.0\.faults\.0\.after names Preserved, which is not a state/],
+    ] as const) {
+      const d = drill([{ name: 'x', event: BITCOIN, expect: { behaviour: 'recover', status: 'SUCCEEDED' }, ...injection }], extra);
+      const started = Date.now();
+      const err = await runDrill(local.session, d, dir).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidInput);
+      expect((err as Error).message).toMatch(message);
+      expect(Date.now() - started).toBeLessThan(1000);
+    }
+  });
+});
