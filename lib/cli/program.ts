@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { FirebreakError, InvalidInput } from '../errors';
 import { casesListCommand, casesShowCommand, statusCommand } from './commands/cases';
-import { gamedayCommand, gamedayReportCommand } from './commands/gameday';
+import { gamedayCleanupCommand, gamedayCommand, gamedayReportCommand, gamedaySandboxCommand } from './commands/gameday';
 import { localUpCommand } from './commands/local';
 import { releaseCommand } from './commands/release';
 import { approveCommand } from './commands/approve';
@@ -78,11 +78,27 @@ export async function runCli(argv: string[], output: Output): Promise<number> {
     .argument('[drill.yaml...]', 'drill files')
     .option('--all', 'run every drill under runbooks/')
     .option('--out <dir>', 'where the reports go', 'reports')
-    .option('--endpoint <url>', 'use an emulator already running at this URL and leave its state there')
+    .option('--endpoint <url>', 'local: use an emulator already running at this URL; --target aws: a local stack standing in for the account')
     .option('--json', 'print only the JSON scorecard on stdout')
-    .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (files: string[], opts: Parameters<typeof gamedayCommand>[1]) => {
-      code = await gamedayCommand(files, opts, output);
+    .option('--target <target>', 'local (the embedded emulator) or aws (a sandbox account with the deployed stack: tagged canaries, a game-day event, verify, clean up)', 'local')
+    .option('--profile <name>', '--target aws: named profile of the sandbox account')
+    .option('--region <region>', '--target aws: region of the deployment')
+    .option('--timeout <seconds>', '--target aws: how long to wait for each case', '300')
+    .addHelpText('after', `${EXIT_CODES_HELP}\n  130  --target aws: interrupted (Ctrl-C); the canaries were cleaned up, or \`gameday cleanup\` finishes it`)
+    .action(async (files: string[], opts: Parameters<typeof gamedayCommand>[1] & Parameters<typeof gamedaySandboxCommand>[1] & { target: string }) => {
+      if (opts.target !== 'local' && opts.target !== 'aws') throw new InvalidInput(`--target ${opts.target}: expected local or aws`);
+      code = opts.target === 'aws' ? await gamedaySandboxCommand(files, opts, output) : await gamedayCommand(files, opts, output);
+    });
+  gameday
+    .command('cleanup')
+    .description('Finish the cleanup of interrupted sandbox game days (.firebreak/gameday/<run-id>.json): canaries, their volumes and evidence snapshots, Firebreak\'s groups in the canary VPC, the canary user.')
+    .option('--run-id <id>', 'only this game day')
+    .option('--profile <name>', 'named profile of the sandbox account')
+    .option('--region <region>', 'region of the deployment')
+    .option('--endpoint <url>', 'a local stack standing in for the account')
+    .addHelpText('after', exitCodes('nothing is left of the game days', 'something is left (e.g. an instance still shutting down): run it again'))
+    .action(async (opts: Parameters<typeof gamedayCleanupCommand>[0]) => {
+      code = await gamedayCleanupCommand(opts, output);
     });
   gameday
     .command('report')

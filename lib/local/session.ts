@@ -48,6 +48,7 @@ export async function openLocalSession(options: LocalSessionOptions = {}): Promi
     const sfn = await LocalStepFunctions.start(runner, {
       port: options.port,
       proxyTo: endpoint,
+      router,
       descriptor: {
         securityAccount: env.securityAccount, memberAccount: env.memberAccount, region: env.region, ledgerTable: env.ledgerTable,
         operatorCredentials: env.operatorCredentials,

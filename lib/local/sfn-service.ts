@@ -85,6 +85,10 @@ export class LocalStepFunctions {
       res.end(JSON.stringify(this.options.descriptor ?? { message: 'no descriptor' }));
       return;
     }
+    if (target === 'AWSEvents.PutEvents' && this.options.router) {
+      await this.putEvents(req, res, this.options.router);
+      return;
+    }
     if (!target.startsWith('AWSStepFunctions.') && this.options.proxyTo) {
       this.proxy(req, res, this.options.proxyTo);
       return;
@@ -102,6 +106,42 @@ export class LocalStepFunctions {
     } catch (err) {
       const e = err as ServiceError;
       reply(e.status ?? 400, { __type: e.type ?? 'InternalFailure', message: e.message });
+    }
+  }
+
+  /**
+   * EventBridge PutEvents, as the deployed stack would see it: each entry becomes the event EventBridge
+   * delivers (id, account, time, region added), is matched against the synthesized rules on the
+   * emulator's own matcher (lib/local/router.ts), and every matched playbook is started, as a rule's
+   * Step Functions target would.
+   */
+  private async putEvents(req: http.IncomingMessage, res: http.ServerResponse, router: EventRouter): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries?: { Source?: string; DetailType?: string; Detail?: string; Resources?: string[]; EventBusName?: string; Time?: number }[] };
+      const entries = [];
+      for (const e of body.Entries ?? []) {
+        const event = {
+          version: '0', id: randomUUID(), 'detail-type': e.DetailType ?? '', source: e.Source ?? '', account: this.runner.env.securityAccount,
+          time: new Date(e.Time ? e.Time * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'), region: this.runner.env.region,
+          resources: e.Resources ?? [], detail: JSON.parse(e.Detail ?? '{}') as unknown,
+        };
+        const bus = (e.EventBusName ?? 'default').split('/').pop()!;
+        const routed = await router.route(event, bus);
+        for (const logicalId of routed.stateMachines) {
+          const name = this.runner.playbook(logicalId).name;
+          this.startExecution({ stateMachineArn: this.stateMachineArn(name), input: JSON.stringify(event) });
+        }
+        entries.push({ EventId: event.id });
+      }
+      reply(200, { FailedEntryCount: 0, Entries: entries });
+    } catch (err) {
+      reply(400, { __type: 'ValidationException', message: (err as Error).message });
     }
   }
 
@@ -282,6 +322,16 @@ export interface LocalStepFunctionsOptions {
   readonly proxyTo?: string;
   /** Served at {@link LOCAL_STACK_PATH}. */
   readonly descriptor?: LocalStackDescriptor;
+  /**
+   * Routes `PutEvents` through the synthesized rules and starts the matched playbooks, as EventBridge
+   * would in the deployed stack. @default none: PutEvents goes to the emulator only
+   */
+  readonly router?: EventRouter;
+}
+
+/** What routes an event to the playbooks (lib/local/router.ts EmulatorRouter). */
+export interface EventRouter {
+  route(event: { source: string; 'detail-type': string; detail: unknown; resources?: string[]; time?: string }, busName: string): Promise<{ stateMachines: string[] }>;
 }
 
 /** One execution of the local service. */

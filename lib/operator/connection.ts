@@ -33,6 +33,8 @@ export interface Connection {
   readonly ledger: CaseLedger;
   /** Resources of a local stack's demo world, for the hints the CLI prints. */
   readonly world?: Record<string, unknown>;
+  /** The configuration the connection's clients use, for building more (EC2, IAM, EventBridge...). */
+  readonly clientConfig: { readonly region: string; readonly endpoint?: string; readonly credentials: AwsCredentialIdentityProvider | { accessKeyId: string; secretAccessKey: string }; readonly maxAttempts: number };
 }
 
 /**
@@ -78,7 +80,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   const partition = identity.Arn?.split(':')[1] ?? 'aws';
   return {
     kind: 'aws', securityAccount: identity.Account!, region, partition, defaultAccount: identity.Account!,
-    sfn: new SFNClient(cfg), sts,
+    sfn: new SFNClient(cfg), sts, clientConfig: cfg,
     ledger: new CaseLedger({ ddb: DynamoDBDocumentClient.from(new DynamoDBClient(cfg), { marshallOptions: { removeUndefinedValues: true } }), tableName: LEDGER_TABLE_NAME }),
   };
 }
@@ -117,7 +119,7 @@ export async function connectLocal(endpoint: string): Promise<Connection> {
   const cfg = { region: d.region, endpoint: url.origin, credentials: d.operatorCredentials, maxAttempts: 3 };
   return {
     kind: 'local', securityAccount: d.securityAccount, region: d.region, partition: 'aws', defaultAccount: d.memberAccount,
-    sfn: new SFNClient(cfg), sts: new STSClient(cfg),
+    sfn: new SFNClient(cfg), sts: new STSClient(cfg), clientConfig: cfg,
     ledger: new CaseLedger({ ddb: DynamoDBDocumentClient.from(new DynamoDBClient(cfg), { marshallOptions: { removeUndefinedValues: true } }), tableName: d.ledgerTable }),
     world: d.world,
   };

@@ -96,3 +96,79 @@ export async function gamedayReportCommand(options: { out?: string; json?: boole
 function fmt(ms?: number): string {
   return ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`;
 }
+
+/** Options of `firebreak gameday --target aws`. */
+export interface SandboxCommandOptions {
+  readonly profile?: string;
+  readonly region?: string;
+  /** A local stack standing in for the sandbox account (tests, rehearsal). */
+  readonly endpoint?: string;
+  readonly json?: boolean;
+  /** Seconds to wait for each case. @default 300 */
+  readonly timeout?: string;
+}
+
+/**
+ * `firebreak gameday --target aws [--profile P] [--region R] [DRILL...]`: a game day against the
+ * deployed stack in a sandbox account (lib/sandbox/run.ts). The drills choose the canaries: an
+ * ec2-compromise drill an instance, a credential-compromise drill an IAM user's key; none, both.
+ * Ctrl-C stops waiting and cleans up before exiting.
+ * @returns 0 when every check passed (zero leftovers included), 1 otherwise, 130 when interrupted.
+ * @throws {InvalidInput} for a drill of another runbook, or a bad --timeout (before any AWS call).
+ */
+export async function gamedaySandboxCommand(drillFiles: string[], o: SandboxCommandOptions, output: Output): Promise<number> {
+  const { connect } = await import('../../operator/connection');
+  const { sandboxClients } = await import('../../sandbox/gameday');
+  const { runSandboxGameDay } = await import('../../sandbox/run');
+  const kinds = drillFiles.length
+    ? [...new Set(drillFiles.map((f) => {
+      const { drill } = readDrill(f);
+      if (drill.runbook === 'ec2-compromise') return 'instance' as const;
+      if (drill.runbook === 'credential-compromise') return 'access-key' as const;
+      throw new InvalidInput(`${f}: sandbox game days contain canaries of ec2-compromise and credential-compromise; ${drill.runbook} has none`);
+    }))]
+    : (['instance', 'access-key'] as const);
+  const timeout = o.timeout === undefined ? 300 : Number(o.timeout);
+  if (!Number.isInteger(timeout) || timeout < 1) throw new InvalidInput(`--timeout ${o.timeout} is not a number of seconds`);
+  const c = sandboxClients(await connect({ profile: o.profile, region: o.region, endpoint: o.endpoint }));
+  const abort = new AbortController();
+  const stop = () => abort.abort(new Error('interrupted (Ctrl-C): cleaning up'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const result = await runSandboxGameDay(c, { kinds, timeoutSeconds: timeout, signal: abort.signal, log: o.json ? undefined : output.err });
+    if (o.json) output.out(JSON.stringify(result, null, 2));
+    else {
+      output.out(`Sandbox game day ${result.runId} in ${c.account}/${c.region}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.wallTimeMs} ms)`);
+      for (const x of result.cases) output.out(`  ${x.kind}: case ${x.caseId ?? '-'} ${x.status ?? 'not handled'}${x.timeToContainMs !== undefined ? `, contained ${x.timeToContainMs} ms after injection` : ''}`);
+      for (const x of result.checks) output.out(`  ${x.passed ? 'PASS' : 'FAIL'} ${x.name}: ${x.details}`);
+    }
+    if (abort.signal.aborted) return 130;
+    return result.passed ? ExitCode.Ok : ExitCode.Failed;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+/**
+ * `firebreak gameday cleanup [--run-id ID]`: finishes the cleanup of interrupted sandbox game days, from
+ * their cleanup ledgers (`.firebreak/gameday/<run-id>.json`) and their tags.
+ * @returns 0 when nothing is left of them, 1 otherwise.
+ * @throws {InvalidInput} when there is no unfinished game day (with that run ID).
+ */
+export async function gamedayCleanupCommand(o: SandboxCommandOptions & { runId?: string }, output: Output): Promise<number> {
+  const { connect } = await import('../../operator/connection');
+  const { cleanupGameDay, sandboxClients, unfinishedGameDays } = await import('../../sandbox/gameday');
+  const pending = unfinishedGameDays().filter((l) => !o.runId || l.runId === o.runId);
+  if (pending.length === 0) throw new InvalidInput(o.runId ? `no unfinished game day ${o.runId} in .firebreak/gameday/` : 'no unfinished game day in .firebreak/gameday/');
+  const c = sandboxClients(await connect({ profile: o.profile, region: o.region, endpoint: o.endpoint }));
+  let clean = true;
+  for (const l of pending) {
+    const left = await cleanupGameDay(c, l.runId);
+    const rest = Object.entries(left).filter(([, n]) => n > 0);
+    clean &&= rest.length === 0;
+    output.out(`${l.runId}: ${rest.length ? `left: ${rest.map(([k, n]) => `${n} ${k}`).join(', ')} (run cleanup again once instances have terminated)` : 'cleaned up, nothing left'}`);
+  }
+  return clean ? ExitCode.Ok : ExitCode.Failed;
+}
