@@ -176,7 +176,9 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     if (twin) checks.push(...(await verifyUntouched(session.env, twin)));
   }
   for (const x of executions) {
-    if (x.playbook === 'root-activity' || (x.playbook === 'cloudtrail-tamper' && x.outcome !== 'CONTAINED')) {
+    // A response that changes nothing (notify-only, already handled, dry run) makes no member mutation. A
+    // failed one may have (logging restarted before a denied revocation): its checks are the failure's.
+    if (x.playbook === 'root-activity' || (x.playbook === 'cloudtrail-tamper' && x.outcome !== 'CONTAINED' && x.status !== 'FAILED' && x.status !== 'CRASHED')) {
       const member = x.calls.filter((c) => c.mutating && c.account === session.env.memberAccount);
       checks.push({ name: 'no-member-mutations', passed: member.length === 0, details: `${member.length} mutating call(s) in the member account${member.length ? `: ${member.map((c) => c.operation).join(', ')}` : ''}` });
     }
