@@ -47,7 +47,7 @@ export interface MemberClientOptions {
 /** Clients that act in a member account (through the responder role, or the role given). */
 export interface MemberClients {
   readonly accountId: string;
-  /** The role the clients act through; absent when no role is assumed (the security account itself). */
+  /** The role the clients act through (assumed in every account, the security account included). */
   readonly roleName?: string;
   readonly ec2: EC2Client;
   readonly autoScaling: AutoScalingClient;
@@ -78,7 +78,7 @@ type AnyClient = { middlewareStack: { add: (...args: never[]) => void } };
  * each logical call to the telemetry (lib/runtime/telemetry.ts) and through the registered SDK
  * interceptors (lib/runtime/sdk-hooks.ts). DESIGN.md §4.
  *
- * When the member account is the security account (single-account mode), no role is assumed.
+ * The role is assumed in the security account too, when it is also the member (single-account mode).
  */
 export class ClientFactory {
   private readonly members = new Map<string, MemberClients>();
@@ -120,22 +120,21 @@ export class ClientFactory {
     const cacheKey = `${accountId}/${region}/${roleName}`;
     let clients = this.members.get(cacheKey);
     if (!clients) {
-      const sameAccount = accountId === this.options.securityAccountId;
       const sessionName = roleName === responderRoleName ? (this.options.roleSessionName ?? 'firebreak-responder') : `firebreak-${roleName}`.slice(0, 64);
-      const credentials =
-        sameAccount
-          ? this.options.credentials
-          : fromTemporaryCredentials({
-              params: {
-                RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
-                RoleSessionName: sessionName,
-                DurationSeconds: 900,
-              },
-              masterCredentials: this.options.credentials,
-              clientConfig: { region: this.options.region, endpoint: this.options.endpoint },
-            });
+      // The role is assumed in the security account too (single-account mode): the step functions' own
+      // roles hold nothing but sts:AssumeRole on it, so containment and release keep their separate
+      // permissions wherever they act.
+      const credentials = fromTemporaryCredentials({
+        params: {
+          RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
+          RoleSessionName: sessionName,
+          DurationSeconds: 900,
+        },
+        masterCredentials: this.options.credentials,
+        clientConfig: { region: this.options.region, endpoint: this.options.endpoint },
+      });
       const cfg = { ...this.baseConfig(credentials), region };
-      const role = sameAccount ? undefined : roleName;
+      const role = roleName;
       clients = {
         accountId,
         roleName: role,

@@ -44,6 +44,12 @@ describe('ClientFactory.member', () => {
     expect(await callerOf(releaser)).toBe(`arn:aws:sts::${MEMBER}:assumed-role/FirebreakReleaser/firebreak-FirebreakReleaser`);
   });
 
+  it('assumes the role in the security account too (single-account mode): the step roles hold nothing else', async () => {
+    const same = factory.member(SECURITY, 'us-east-1');
+    expect(same.roleName).toBe('FirebreakResponder');
+    expect(await callerOf(same)).toBe(`arn:aws:sts::${SECURITY}:assumed-role/FirebreakResponder/firebreak-responder`);
+  });
+
   it('caches clients per account, region and role', () => {
     const responder = factory.member(MEMBER);
     expect(factory.member(MEMBER, 'us-east-1')).toBe(responder);
