@@ -4,11 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
-/**
- * The ledger table's name. Fixed, like the state machines' names, so that the CLI finds a deployment's
- * ledger from the account and region alone (`firebreak cases`, `status`, `run`).
- */
-export const LEDGER_TABLE_NAME = 'firebreak-ledger';
+import { LEDGER_TABLE_NAME } from '../ledger/ledger';
+
+export { LEDGER_TABLE_NAME };
 
 /** Properties of {@link CaseLedger}. */
 export interface CaseLedgerProps {

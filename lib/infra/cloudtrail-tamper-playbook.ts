@@ -1,10 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { APPROVAL_TASKS, buildPlaybookStateMachine, NOT_YET_CONSISTENT_RETRY, PlaybookStates } from './playbook-states';
-import { ResponderFunction } from './responder-function';
+import { APPROVAL_TASKS, NOT_YET_CONSISTENT_RETRY, PlaybookStates, ContainmentPlaybookProps, PlaybookConstruct } from './playbook-states';
 import { StepName } from './steps';
 
 /** The name of the `cloudtrail-tamper` state machine. */
@@ -31,31 +28,8 @@ export const CLOUDTRAIL_TAMPER_TASKS: Readonly<Record<string, StepName>> = {
   RecordFailure: 'record-failure',
 };
 
-/** Properties of {@link CloudTrailTamperPlaybook}. */
-export interface CloudTrailTamperPlaybookProps {
-  /** The step functions, by step. Every step the playbook invokes must be present. */
-  readonly functions: Readonly<Partial<Record<StepName, ResponderFunction>>>;
-  /**
-   * How long an approval-mode finding waits for `firebreak approve` / `deny`.
-   * @default Duration.hours(1)
-   */
-  readonly approvalTimeout?: Duration;
-  /**
-   * Name of the state machine.
-   * @default CLOUDTRAIL_TAMPER_STATE_MACHINE_NAME
-   */
-  readonly stateMachineName?: string;
-  /**
-   * The overall execution timeout.
-   * @default Duration.hours(1)
-   */
-  readonly timeout?: Duration;
-  /**
-   * Retention of the execution log group.
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
-}
+/** Properties of {@link CloudTrailTamperPlaybook}; its `timeout` defaults to `Duration.hours(1)`. */
+export type CloudTrailTamperPlaybookProps = ContainmentPlaybookProps;
 
 /**
  * The `cloudtrail-tamper` playbook (issue 3): started by CloudTrail-delivered API calls that stop,
@@ -68,14 +42,7 @@ export interface CloudTrailTamperPlaybookProps {
  * VerifyTamperResponse (which also retries `NotYetConsistent`) → Notify → CloseCase. Retry and Catch as
  * in the other playbooks.
  */
-export class CloudTrailTamperPlaybook extends Construct {
-  /** The state machine. */
-  public readonly stateMachine: sfn.StateMachine;
-  /** The state machine's execution role. */
-  public readonly role: iam.Role;
-  /** The execution log group. */
-  public readonly logGroup: logs.LogGroup;
-
+export class CloudTrailTamperPlaybook extends PlaybookConstruct {
   /**
    * @param scope - the parent construct.
    * @param id - the construct ID.
@@ -88,7 +55,7 @@ export class CloudTrailTamperPlaybook extends Construct {
       playbook: 'cloudtrail-tamper',
       tasks: CLOUDTRAIL_TAMPER_TASKS,
       functions: props.functions,
-      approvalTimeout: props.approvalTimeout ?? Duration.hours(1),
+      approvalTimeout: props.approvalTimeout,
     });
     const wholeState = PlaybookStates.WHOLE_STATE;
 
@@ -112,16 +79,6 @@ export class CloudTrailTamperPlaybook extends Construct {
       contain,
     );
 
-    const built = buildPlaybookStateMachine(this, {
-      playbook: 'cloudtrail-tamper',
-      stateMachineName: props.stateMachineName ?? CLOUDTRAIL_TAMPER_STATE_MACHINE_NAME,
-      definition: normalize,
-      invoked: states.invoked,
-      timeout: props.timeout ?? Duration.hours(1),
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    });
-    this.stateMachine = built.stateMachine;
-    this.role = built.role;
-    this.logGroup = built.logGroup;
+    this.buildStateMachine(states, normalize, props, { playbook: 'cloudtrail-tamper', stateMachineName: CLOUDTRAIL_TAMPER_STATE_MACHINE_NAME, timeout: Duration.hours(1) });
   }
 }

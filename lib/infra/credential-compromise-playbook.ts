@@ -1,10 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { APPROVAL_TASKS, buildPlaybookStateMachine, NOT_YET_CONSISTENT_ERROR, NOT_YET_CONSISTENT_RETRY, PlaybookStates } from './playbook-states';
-import { ResponderFunction } from './responder-function';
+import { APPROVAL_TASKS, NOT_YET_CONSISTENT_ERROR, NOT_YET_CONSISTENT_RETRY, PlaybookStates, ContainmentPlaybookProps, PlaybookConstruct } from './playbook-states';
 import { StepName } from './steps';
 
 /** The name of the `credential-compromise` state machine. */
@@ -34,31 +31,8 @@ export const CREDENTIAL_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
 // Shared with cloudtrail-tamper (playbook-states.ts); re-exported for the callers that import them from here.
 export { NOT_YET_CONSISTENT_ERROR, NOT_YET_CONSISTENT_RETRY };
 
-/** Properties of {@link CredentialCompromisePlaybook}. */
-export interface CredentialCompromisePlaybookProps {
-  /** The step functions, by step. Every step the playbook invokes must be present. */
-  readonly functions: Readonly<Partial<Record<StepName, ResponderFunction>>>;
-  /**
-   * How long an approval-mode finding waits for `firebreak approve` / `deny`.
-   * @default Duration.hours(1)
-   */
-  readonly approvalTimeout?: Duration;
-  /**
-   * Name of the state machine.
-   * @default CREDENTIAL_COMPROMISE_STATE_MACHINE_NAME
-   */
-  readonly stateMachineName?: string;
-  /**
-   * The overall execution timeout.
-   * @default Duration.hours(1)
-   */
-  readonly timeout?: Duration;
-  /**
-   * Retention of the execution log group.
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
-}
+/** Properties of {@link CredentialCompromisePlaybook}; its `timeout` defaults to `Duration.hours(1)`. */
+export type CredentialCompromisePlaybookProps = ContainmentPlaybookProps;
 
 /**
  * The `credential-compromise` playbook (DESIGN.md §3): a Standard, JSONPath state machine of Lambda
@@ -71,14 +45,7 @@ export interface CredentialCompromisePlaybookProps {
  * `ResourceGone` goes to RecordResourceGone (the case ends RESOURCE_GONE) and any other error to
  * RecordFailure (the execution fails).
  */
-export class CredentialCompromisePlaybook extends Construct {
-  /** The state machine. */
-  public readonly stateMachine: sfn.StateMachine;
-  /** The state machine's execution role. */
-  public readonly role: iam.Role;
-  /** The execution log group. */
-  public readonly logGroup: logs.LogGroup;
-
+export class CredentialCompromisePlaybook extends PlaybookConstruct {
   /**
    * @param scope - the parent construct.
    * @param id - the construct ID.
@@ -91,7 +58,7 @@ export class CredentialCompromisePlaybook extends Construct {
       playbook: 'credential-compromise',
       tasks: CREDENTIAL_COMPROMISE_TASKS,
       functions: props.functions,
-      approvalTimeout: props.approvalTimeout ?? Duration.hours(1),
+      approvalTimeout: props.approvalTimeout,
     });
     const wholeState = PlaybookStates.WHOLE_STATE;
 
@@ -118,16 +85,6 @@ export class CredentialCompromisePlaybook extends Construct {
       contain,
     );
 
-    const built = buildPlaybookStateMachine(this, {
-      playbook: 'credential-compromise',
-      stateMachineName: props.stateMachineName ?? CREDENTIAL_COMPROMISE_STATE_MACHINE_NAME,
-      definition: normalize,
-      invoked: states.invoked,
-      timeout: props.timeout ?? Duration.hours(1),
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    });
-    this.stateMachine = built.stateMachine;
-    this.role = built.role;
-    this.logGroup = built.logGroup;
+    this.buildStateMachine(states, normalize, props, { playbook: 'credential-compromise', stateMachineName: CREDENTIAL_COMPROMISE_STATE_MACHINE_NAME, timeout: Duration.hours(1) });
   }
 }

@@ -1,10 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { APPROVAL_TASKS, buildPlaybookStateMachine, FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY, PlaybookStates } from './playbook-states';
-import { ResponderFunction } from './responder-function';
+import { APPROVAL_TASKS, FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY, PlaybookStates, ContainmentPlaybookProps, PlaybookConstruct } from './playbook-states';
 import { StepName } from './steps';
 
 /** The name of the `ec2-compromise` state machine. */
@@ -45,31 +42,8 @@ export { FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY };
 /** How often the evidence poll loops re-check snapshot and copy progress. */
 export const EVIDENCE_POLL_INTERVAL = Duration.seconds(15);
 
-/** Properties of {@link Ec2CompromisePlaybook}. */
-export interface Ec2CompromisePlaybookProps {
-  /** The step functions, by step. Every step the playbook invokes must be present. */
-  readonly functions: Readonly<Partial<Record<StepName, ResponderFunction>>>;
-  /**
-   * How long an approval-mode finding waits for `firebreak approve` / `deny`.
-   * @default Duration.hours(1)
-   */
-  readonly approvalTimeout?: Duration;
-  /**
-   * Name of the state machine.
-   * @default EC2_COMPROMISE_STATE_MACHINE_NAME
-   */
-  readonly stateMachineName?: string;
-  /**
-   * The overall execution timeout.
-   * @default Duration.hours(6)
-   */
-  readonly timeout?: Duration;
-  /**
-   * Retention of the execution log group.
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
-}
+/** Properties of {@link Ec2CompromisePlaybook}; its `timeout` defaults to `Duration.hours(6)`. */
+export type Ec2CompromisePlaybookProps = ContainmentPlaybookProps;
 
 /**
  * The `ec2-compromise` playbook (DESIGN.md §3): a Standard, JSONPath state machine of Lambda Tasks
@@ -82,14 +56,7 @@ export interface Ec2CompromisePlaybookProps {
  * `ResourceGone` goes to RecordResourceGone (the case ends RESOURCE_GONE) and any other error to
  * RecordFailure (the execution fails).
  */
-export class Ec2CompromisePlaybook extends Construct {
-  /** The state machine. */
-  public readonly stateMachine: sfn.StateMachine;
-  /** The state machine's execution role. */
-  public readonly role: iam.Role;
-  /** The execution log group. */
-  public readonly logGroup: logs.LogGroup;
-
+export class Ec2CompromisePlaybook extends PlaybookConstruct {
   /**
    * @param scope - the parent construct.
    * @param id - the construct ID.
@@ -98,7 +65,7 @@ export class Ec2CompromisePlaybook extends Construct {
    */
   constructor(scope: Construct, id: string, props: Ec2CompromisePlaybookProps) {
     super(scope, id);
-    const states = new PlaybookStates(this, { playbook: 'ec2-compromise', tasks: EC2_COMPROMISE_TASKS, functions: props.functions, approvalTimeout: props.approvalTimeout ?? Duration.hours(1) });
+    const states = new PlaybookStates(this, { playbook: 'ec2-compromise', tasks: EC2_COMPROMISE_TASKS, functions: props.functions, approvalTimeout: props.approvalTimeout });
     const wholeState = PlaybookStates.WHOLE_STATE;
     const done = states.done;
     const outcome = (stateName: string, value: string) => states.outcome(stateName, value);
@@ -170,16 +137,6 @@ export class Ec2CompromisePlaybook extends Construct {
       contain,
     );
 
-    const built = buildPlaybookStateMachine(this, {
-      playbook: 'ec2-compromise',
-      stateMachineName: props.stateMachineName ?? EC2_COMPROMISE_STATE_MACHINE_NAME,
-      definition: normalize,
-      invoked: states.invoked,
-      timeout: props.timeout ?? Duration.hours(6),
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    });
-    this.stateMachine = built.stateMachine;
-    this.role = built.role;
-    this.logGroup = built.logGroup;
+    this.buildStateMachine(states, normalize, props, { playbook: 'ec2-compromise', stateMachineName: EC2_COMPROMISE_STATE_MACHINE_NAME, timeout: Duration.hours(6) });
   }
 }

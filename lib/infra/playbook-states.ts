@@ -85,12 +85,15 @@ export interface PlaybookStatesProps {
    */
   readonly failureParameters?: Readonly<Record<string, unknown>>;
   /**
-   * How long RequestApproval waits for `firebreak approve` / `deny` (the task's TimeoutSeconds).
-   * Required when the playbook has the approval tasks (RequestApproval, RecordApproval).
-   * @default - no approval path
+   * How long RequestApproval waits for `firebreak approve` / `deny` (the task's TimeoutSeconds), when
+   * the playbook has the approval tasks (RequestApproval, RecordApproval).
+   * @default DEFAULT_APPROVAL_TIMEOUT
    */
   readonly approvalTimeout?: Duration;
 }
+
+/** How long an approval waits when the deployment does not say: 1 h (the config's `approvalTimeoutSeconds` default). */
+export const DEFAULT_APPROVAL_TIMEOUT = Duration.hours(1);
 
 /** The Task states of the approval path, and their steps: add them to a playbook's tasks to give it one. */
 export const APPROVAL_TASKS: Readonly<Record<string, StepName>> = {
@@ -240,11 +243,9 @@ export class PlaybookStates {
    * its TimeoutSeconds is the deployment's approval timeout, and `States.Timeout` is caught into
    * ApprovalTimedOut (`$.approval = { decision: timeout }`). RecordApproval records who decided and
    * chooses: ApprovalOutcome → the containment path, or NotifyOnly.
-   * @throws {ConfigError} when the playbook has no approval timeout.
    */
   private approvalPath(contain: sfn.IChainable): sfn.IChainable {
-    const timeout = this.props.approvalTimeout;
-    if (!timeout) throw new ConfigError(`${this.scope.node.path}: ${this.props.playbook} has approval tasks but no approvalTimeout`);
+    const timeout = this.props.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT;
     const request = new tasks.LambdaInvoke(this.scope, 'RequestApproval', {
       lambdaFunction: this.fn(this.props.tasks.RequestApproval).function,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
@@ -271,6 +272,86 @@ export class PlaybookStates {
     const f = this.props.functions[step];
     if (!f) throw new ConfigError(`${this.scope.node.path}: no function for step ${step}`);
     return f;
+  }
+}
+
+/** Properties every playbook construct takes. */
+export interface PlaybookProps {
+  /** The step functions, by step. Every step the playbook invokes must be present. */
+  readonly functions: Readonly<Partial<Record<StepName, ResponderFunction>>>;
+  /**
+   * Name of the state machine.
+   * @default `firebreak-<playbook>` (each playbook's `*_STATE_MACHINE_NAME`)
+   */
+  readonly stateMachineName?: string;
+  /**
+   * The overall execution timeout.
+   * @default the playbook's own (given with its props type)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Retention of the execution log group.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Properties of a playbook that can contain, and so can wait for an approval. */
+export interface ContainmentPlaybookProps extends PlaybookProps {
+  /**
+   * How long an approval-mode finding waits for `firebreak approve` / `deny`.
+   * @default DEFAULT_APPROVAL_TIMEOUT
+   */
+  readonly approvalTimeout?: Duration;
+}
+
+/**
+ * The base of the playbook constructs: each builds its states in its own constructor, then calls
+ * {@link PlaybookConstruct.buildStateMachine} once, which creates the state machine, its role and its
+ * log group (see {@link buildPlaybookStateMachine}).
+ */
+export abstract class PlaybookConstruct extends Construct {
+  private built?: PlaybookStateMachine;
+
+  /** The state machine. */
+  public get stateMachine(): sfn.StateMachine {
+    return this.result().stateMachine;
+  }
+
+  /** The state machine's execution role. */
+  public get role(): iam.Role {
+    return this.result().role;
+  }
+
+  /** The execution log group. */
+  public get logGroup(): logs.LogGroup {
+    return this.result().logGroup;
+  }
+
+  /**
+   * Creates the state machine from the playbook's start state, with the props' overrides of the
+   * playbook's defaults.
+   * @param defaults - the playbook's name, default state machine name and default timeout.
+   */
+  protected buildStateMachine(
+    states: PlaybookStates,
+    definition: sfn.IChainable,
+    props: PlaybookProps,
+    defaults: { readonly playbook: string; readonly stateMachineName: string; readonly timeout: Duration },
+  ): void {
+    this.built = buildPlaybookStateMachine(this, {
+      playbook: defaults.playbook,
+      stateMachineName: props.stateMachineName ?? defaults.stateMachineName,
+      definition,
+      invoked: states.invoked,
+      timeout: props.timeout ?? defaults.timeout,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    });
+  }
+
+  private result(): PlaybookStateMachine {
+    if (!this.built) throw new ConfigError(`${this.node.path}: the playbook built no state machine`);
+    return this.built;
   }
 }
 

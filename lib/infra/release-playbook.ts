@@ -1,10 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { buildPlaybookStateMachine, NOT_YET_CONSISTENT_RETRY, PlaybookStates } from './playbook-states';
-import { ResponderFunction } from './responder-function';
+import { NOT_YET_CONSISTENT_RETRY, PlaybookStates, PlaybookProps, PlaybookConstruct } from './playbook-states';
 import { StepName } from './steps';
 
 /** The name of the `release` state machine. */
@@ -33,26 +30,8 @@ export const NOTHING_TO_RESTORE = {
   nothing: 'the case revoked no credentials and isolated no instance: there is nothing to restore in the member account',
 };
 
-/** Properties of {@link ReleasePlaybook}. */
-export interface ReleasePlaybookProps {
-  /** The step functions, by step. Every step the playbook invokes must be present. */
-  readonly functions: Readonly<Partial<Record<StepName, ResponderFunction>>>;
-  /**
-   * Name of the state machine.
-   * @default RELEASE_STATE_MACHINE_NAME
-   */
-  readonly stateMachineName?: string;
-  /**
-   * The overall execution timeout.
-   * @default Duration.hours(1)
-   */
-  readonly timeout?: Duration;
-  /**
-   * Retention of the execution log group.
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
-}
+/** Properties of {@link ReleasePlaybook}; its `timeout` defaults to `Duration.hours(1)`. */
+export type ReleasePlaybookProps = PlaybookProps;
 
 /**
  * The `release` playbook (DESIGN.md §3 "release", issue 4): undoes a case's containment from the prior
@@ -70,14 +49,7 @@ export interface ReleasePlaybookProps {
  * state machine of Lambda Tasks (`payloadResponseOnly`), logging at level ALL, X-Ray tracing, a 1 h
  * overall timeout; Retry and Catch as in the other playbooks (RecordFailure is the shared step).
  */
-export class ReleasePlaybook extends Construct {
-  /** The state machine. */
-  public readonly stateMachine: sfn.StateMachine;
-  /** The state machine's execution role. */
-  public readonly role: iam.Role;
-  /** The execution log group. */
-  public readonly logGroup: logs.LogGroup;
-
+export class ReleasePlaybook extends PlaybookConstruct {
   /**
    * @param scope - the parent construct.
    * @param id - the construct ID.
@@ -137,16 +109,6 @@ export class ReleasePlaybook extends Construct {
         .otherwise(target),
     );
 
-    const built = buildPlaybookStateMachine(this, {
-      playbook: 'release',
-      stateMachineName: props.stateMachineName ?? RELEASE_STATE_MACHINE_NAME,
-      definition: loadCase,
-      invoked: states.invoked,
-      timeout: props.timeout ?? Duration.hours(1),
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    });
-    this.stateMachine = built.stateMachine;
-    this.role = built.role;
-    this.logGroup = built.logGroup;
+    this.buildStateMachine(states, loadCase, props, { playbook: 'release', stateMachineName: RELEASE_STATE_MACHINE_NAME, timeout: Duration.hours(1) });
   }
 }

@@ -1,10 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { buildPlaybookStateMachine, PlaybookStates } from './playbook-states';
-import { ResponderFunction } from './responder-function';
+import { PlaybookStates, PlaybookProps, PlaybookConstruct } from './playbook-states';
 import { StepName } from './steps';
 
 /** The name of the `root-activity` state machine. */
@@ -25,26 +22,8 @@ export const ROOT_ACTIVITY_TASKS: Readonly<Record<string, StepName>> = {
   RecordFailure: 'record-failure',
 };
 
-/** Properties of {@link RootActivityPlaybook}. */
-export interface RootActivityPlaybookProps {
-  /** The step functions, by step. Every step the playbook invokes must be present. */
-  readonly functions: Readonly<Partial<Record<StepName, ResponderFunction>>>;
-  /**
-   * Name of the state machine.
-   * @default ROOT_ACTIVITY_STATE_MACHINE_NAME
-   */
-  readonly stateMachineName?: string;
-  /**
-   * The overall execution timeout.
-   * @default Duration.minutes(15)
-   */
-  readonly timeout?: Duration;
-  /**
-   * Retention of the execution log group.
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
-}
+/** Properties of {@link RootActivityPlaybook}; its `timeout` defaults to `Duration.minutes(15)`. */
+export type RootActivityPlaybookProps = PlaybookProps;
 
 /**
  * The `root-activity` playbook (issue 3): root console sign-in and root access key creation. There is
@@ -56,14 +35,7 @@ export interface RootActivityPlaybookProps {
  * RecordFailure. A Standard, JSONPath state machine, logging at level ALL, X-Ray tracing, and a 15 min
  * overall timeout. Retry and Catch as in the other playbooks.
  */
-export class RootActivityPlaybook extends Construct {
-  /** The state machine. */
-  public readonly stateMachine: sfn.StateMachine;
-  /** The state machine's execution role. */
-  public readonly role: iam.Role;
-  /** The execution log group. */
-  public readonly logGroup: logs.LogGroup;
-
+export class RootActivityPlaybook extends PlaybookConstruct {
   /**
    * @param scope - the parent construct.
    * @param id - the construct ID.
@@ -86,16 +58,6 @@ export class RootActivityPlaybook extends Construct {
       playbook: 'root-activity',
     });
 
-    const built = buildPlaybookStateMachine(this, {
-      playbook: 'root-activity',
-      stateMachineName: props.stateMachineName ?? ROOT_ACTIVITY_STATE_MACHINE_NAME,
-      definition: normalize,
-      invoked: states.invoked,
-      timeout: props.timeout ?? Duration.minutes(15),
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    });
-    this.stateMachine = built.stateMachine;
-    this.role = built.role;
-    this.logGroup = built.logGroup;
+    this.buildStateMachine(states, normalize, props, { playbook: 'root-activity', stateMachineName: ROOT_ACTIVITY_STATE_MACHINE_NAME, timeout: Duration.minutes(15) });
   }
 }

@@ -134,6 +134,12 @@ export function newCaseId(now: Date): string {
   return `fb-${day}-${randomBytes(5).toString('hex')}`;
 }
 
+/**
+ * The ledger table's name. Fixed, like the state machines' names, so that the CLI finds a deployment's
+ * ledger from the account and region alone (`firebreak cases`, `status`, `run`).
+ */
+export const LEDGER_TABLE_NAME = 'firebreak-ledger';
+
 /** Reads and writes the case ledger. */
 export class CaseLedger {
   private readonly now: () => Date;

@@ -1,7 +1,7 @@
 import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeIamInstanceProfileAssociationsCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand,
-  DescribeSnapshotsCommand, DescribeAddressesCommand, Snapshot,
+  DescribeSnapshotsCommand, DescribeAddressesCommand, EC2Client, Snapshot,
 } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
@@ -158,18 +158,18 @@ export async function verifyContainment(env: LocalEnvironment, twin: TwinWorld, 
  * holds no claim for it.
  */
 /**
- * Reads an instance back and checks that every ENI is on its VPC's isolation group only (for an
- * instance contained by a chained run, which has no twin world of its own).
+ * Reads an instance back and checks that every ENI is on its VPC's isolation group only (an instance
+ * without a twin world: one contained by a chained run, or a sandbox game day's canary).
+ * @param name - the check's name. @default `chained-instance-isolated:<instance ID>`
  */
-export async function instanceIsolatedCheck(env: LocalEnvironment, instanceId: string): Promise<Check> {
-  const ec2 = env.member.ec2;
+export async function instanceIsolatedCheck(ec2: EC2Client, instanceId: string, name = `chained-instance-isolated:${instanceId}`): Promise<Check> {
   const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]?.Instances?.[0];
-  if (!instance?.VpcId) return check(`chained-instance-isolated:${instanceId}`, false, 'instance not found');
+  if (!instance?.VpcId) return check(name, false, 'instance not found');
   const iso = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [isolationGroupName(instance.VpcId)] }, { Name: 'vpc-id', Values: [instance.VpcId] }] }))).SecurityGroups ?? [];
   const enis = instance.NetworkInterfaces ?? [];
   const groups = enis.map((e) => (e.Groups ?? []).map((g) => g.GroupId));
   const passed = iso.length === 1 && enis.length > 0 && groups.every((g) => g.length === 1 && g[0] === iso[0].GroupId);
-  return check(`chained-instance-isolated:${instanceId}`, passed, enis.map((e, i) => `${e.NetworkInterfaceId}=${groups[i].join(',')}`).join(' ') || 'no ENI');
+  return check(name, passed, enis.map((e, i) => `${e.NetworkInterfaceId}=${groups[i].join(',')}`).join(' ') || 'no ENI');
 }
 
 export async function verifyUntouched(env: LocalEnvironment, twin: TwinWorld): Promise<Check[]> {

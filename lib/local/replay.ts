@@ -197,7 +197,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
       if (chained) {
         const run = executions.find((c) => chained.executionArn.endsWith(`:${c.executionName}`));
         checks.push({ name: 'chained-ec2-compromise-ran', passed: run?.status === 'SUCCEEDED' || run?.status === 'ALREADY_HANDLED', details: `${chained.executionArn}: ${run ? `${run.status} ${run.outcome ?? ''}` : 'not found'}` });
-        checks.push(await instanceIsolatedCheck(session.env, chained.instanceId));
+        checks.push(await instanceIsolatedCheck(session.env.member.ec2, chained.instanceId));
       }
       continue;
     }

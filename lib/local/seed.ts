@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { LEDGER_TABLE_NAME } from '../ledger/ledger';
 import { hasAwsCode } from '../runtime/aws-errors';
 import { LOCAL_MEMBER_ACCOUNT, LOCAL_REGION, LOCAL_SECURITY_ACCOUNT } from './accounts';
 import { harnessClients, HarnessClients } from './harness-clients';
@@ -43,7 +44,7 @@ export interface SeedOptions {
   readonly retentionDays?: number;
 }
 
-const LEDGER_TABLE = 'firebreak-ledger';
+const LEDGER_TABLE = LEDGER_TABLE_NAME;
 const TOPIC = 'firebreak-notifications';
 const TRANSIT_ALIAS = 'alias/firebreak-evidence-transit';
 const EVIDENCE_ALIAS = 'alias/firebreak-evidence';

@@ -7,12 +7,10 @@ import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { InvalidInput } from '../errors';
-import { CaseLedger } from '../ledger/ledger';
+import { CaseLedger, LEDGER_TABLE_NAME } from '../ledger/ledger';
 import { LOCAL_STACK_PATH, LocalStackDescriptor } from '../local/sfn-service';
 import { LOCAL_STACK_FILE } from '../local/stack-file';
 
-/** The ledger table of a deployment (lib/infra/case-ledger.ts `LEDGER_TABLE_NAME`). */
-const LEDGER_TABLE_NAME = 'firebreak-ledger';
 
 
 /**

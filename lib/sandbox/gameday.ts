@@ -7,13 +7,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
-  CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, DeleteLoginProfileCommand, DeleteUserCommand, DeleteUserPolicyCommand, GetUserPolicyCommand, IAMClient,
+  CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, DeleteLoginProfileCommand, DeleteUserCommand, DeleteUserPolicyCommand, IAMClient,
   ListAccessKeysCommand, ListUserPoliciesCommand, ListUsersCommand,
 } from '@aws-sdk/client-iam';
 import { GAMEDAY_SOURCE } from '../catalog/patterns';
 import { InvalidInput } from '../errors';
-import type { CaseRecord, ClaimItem } from '../ledger/ledger';
+import type { ClaimItem } from '../ledger/ledger';
 import { Connection } from '../operator/connection';
+import { GAMEDAY_TAG } from '../playbook/gameday-guard';
 import { hasAwsCode } from '../runtime/aws-errors';
 
 /**
@@ -26,8 +27,7 @@ import { hasAwsCode } from '../runtime/aws-errors';
  * The sandbox is a single-account deployment: the canaries live in the account that runs Firebreak.
  */
 
-/** The tag every canary carries; game-day events may act only on resources with it (lib/playbook/gameday-guard.ts). */
-export const GAMEDAY_TAG = 'firebreak:gameday';
+export { GAMEDAY_TAG };
 /** IAM path of canary users, so cleanup finds them even without the cleanup ledger. */
 export const CANARY_USER_PATH = '/firebreak-gameday/';
 /** Where cleanup ledgers live. */
@@ -72,11 +72,16 @@ function ledgerFile(dir: string, runId: string): string {
   return path.join(dir, `${runId}.json`);
 }
 
+/** Writes the cleanup ledger. */
+function save(dir: string, ledger: CleanupLedger): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(ledgerFile(dir, ledger.runId), `${JSON.stringify(ledger, null, 2)}\n`);
+}
+
 /** Records a created resource at once, before anything else happens. */
 function record(dir: string, ledger: CleanupLedger, item: CleanupItem): void {
   ledger.items.push(item);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(ledgerFile(dir, ledger.runId), `${JSON.stringify(ledger, null, 2)}\n`);
+  save(dir, ledger);
 }
 
 /** The canaries of one game day. */
@@ -102,8 +107,7 @@ const tagSpecs = (runId: string, types: string[]) => types.map((ResourceType) =>
  */
 export async function createCanaries(c: SandboxClients, runId: string, dir = CLEANUP_DIR): Promise<{ canaries: Canaries; ledger: CleanupLedger }> {
   const ledger: CleanupLedger = { runId, account: c.account, region: c.region, startedAt: new Date().toISOString(), items: [] };
-  record(dir, ledger, { type: 'vpc', id: 'pending' }); // the ledger file exists before the first create
-  ledger.items.pop();
+  save(dir, ledger); // the ledger exists before the first create
   const vpc = (await c.ec2.send(new CreateVpcCommand({ CidrBlock: '10.250.0.0/24', TagSpecifications: tagSpecs(runId, ['vpc']) }))).Vpc!.VpcId!;
   record(dir, ledger, { type: 'vpc', id: vpc });
   const subnet = (await c.ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: '10.250.0.0/25', TagSpecifications: tagSpecs(runId, ['subnet']) }))).Subnet!.SubnetId!;
@@ -182,7 +186,7 @@ export async function injectGameDayEvent(c: SandboxClients, event: { DetailType:
  * longer in progress.
  * @param key - the case key (playbook, account, region, resource ID).
  * @param timeoutSeconds - the drill's budget.
- * @returns the case, or `undefined` when none reached an end in time.
+ * @returns the case's claim (its case ID and final status), or none when no case reached an end in time.
  */
 export async function waitForCase(
   c: SandboxClients,
@@ -190,12 +194,12 @@ export async function waitForCase(
   timeoutSeconds: number,
   pollMs = 500,
   signal?: AbortSignal,
-): Promise<{ claim?: ClaimItem; record?: CaseRecord; waitedMs: number }> {
+): Promise<{ claim?: ClaimItem; waitedMs: number }> {
   const started = Date.now();
   while (Date.now() - started < timeoutSeconds * 1000) {
     signal?.throwIfAborted();
     const claim = await c.conn.ledger.findClaim(key);
-    if (claim && claim.status !== 'IN_PROGRESS') return { claim, record: await c.conn.ledger.getCase(claim.caseId), waitedMs: Date.now() - started };
+    if (claim && claim.status !== 'IN_PROGRESS') return { claim, waitedMs: Date.now() - started };
     await new Promise((r) => setTimeout(r, pollMs));
   }
   return { waitedMs: Date.now() - started };
@@ -303,7 +307,6 @@ export async function cleanupGameDay(c: SandboxClients, runId: string, caseIds: 
     if (!keys) continue;
     for (const k of keys.AccessKeyMetadata ?? []) await ignoreGone(c.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: k.AccessKeyId })));
     for (const p of (await c.iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []) {
-      await c.iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: p }));
       await ignoreGone(c.iam.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: p })));
     }
     await ignoreGone(c.iam.send(new DeleteLoginProfileCommand({ UserName: userName })));
@@ -312,7 +315,7 @@ export async function cleanupGameDay(c: SandboxClients, runId: string, caseIds: 
   const left = await countLeftovers(c, runId, caseIds);
   if (ledger && Object.values(left).every((n) => n === 0)) {
     ledger.cleanedAt = new Date().toISOString();
-    fs.writeFileSync(file, `${JSON.stringify(ledger, null, 2)}\n`);
+    save(dir, ledger);
   }
   return left;
 }

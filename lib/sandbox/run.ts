@@ -1,4 +1,5 @@
-import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstanceAttributeCommand } from '@aws-sdk/client-ec2';
+import { instanceIsolatedCheck } from '../local/checks';
 import { GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { hasAwsCode } from '../runtime/aws-errors';
 import { newRunId } from '../gameday/scorecard';
@@ -97,10 +98,7 @@ export async function runSandboxGameDay(c: SandboxClients, options: SandboxOptio
 async function readBack(c: SandboxClients, canaries: Canaries, kinds: readonly string[]): Promise<SandboxCheck[]> {
   const checks: SandboxCheck[] = [];
   if (kinds.includes('instance')) {
-    const i = (await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [canaries.instanceId] }))).Reservations?.[0]?.Instances?.[0];
-    const iso = (await c.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [canaries.vpcId] }, { Name: 'group-name', Values: [`firebreak-isolation-${canaries.vpcId}`] }] }))).SecurityGroups ?? [];
-    const groups = (i?.NetworkInterfaces ?? []).map((e) => (e.Groups ?? []).map((g) => g.GroupId));
-    checks.push({ name: 'canary-isolated', passed: iso.length === 1 && groups.length > 0 && groups.every((g) => g.length === 1 && g[0] === iso[0].GroupId), details: groups.map((g) => g.join(',')).join(' ') || 'no ENI' });
+    checks.push(await instanceIsolatedCheck(c.ec2, canaries.instanceId, 'canary-isolated'));
     const term = await c.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: canaries.instanceId, Attribute: 'disableApiTermination' }));
     checks.push({ name: 'canary-termination-protected', passed: term.DisableApiTermination?.Value === true, details: `DisableApiTermination=${term.DisableApiTermination?.Value}` });
   }

@@ -1,17 +1,10 @@
 import { readEventFile } from '../../lib/local/replay';
 import { buildTwinWorld, TwinWorld } from '../../lib/local/twin';
 import type { GuardDutyEvent } from '../../lib/incident/schema';
-import { runCli } from '../../lib/cli/program';
+import { cli } from '../support/cli';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { casesForResource, readCase, readContainment } from '../support/read-back';
 import { useLocalSession } from '../support/local';
-
-async function cli(argv: string[]) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const code = await runCli(argv, { out: (l) => stdout.push(l), err: (l) => stderr.push(l) });
-  return { code, stdout, stderr: stderr.flatMap((l) => l.split('\n')).filter(Boolean) };
-}
 
 const TWO_ENIS = 'fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json';
 

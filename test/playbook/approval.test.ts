@@ -1,16 +1,9 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { runCli } from '../../lib/cli/program';
+import { cli } from '../support/cli';
 import { readEventFile, replayEvent } from '../../lib/local/replay';
 import type { LocalSession } from '../../lib/local/session';
 import { readCase, readContainment } from '../support/read-back';
 import { useLocalSession } from '../support/local';
-
-async function cli(argv: string[]) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const code = await runCli(argv, { out: (l) => stdout.push(l), err: (l) => stderr.push(l) });
-  return { code, stdout, stderr };
-}
 
 /** A Medium finding (the approval-mode entry here), on a new twin each time. */
 function mediumFinding() {

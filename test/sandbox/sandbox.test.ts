@@ -6,7 +6,7 @@ import { connectLocal } from '../../lib/operator/connection';
 import { cleanupGameDay, countLeftovers, createCanaries, sandboxClients, SandboxClients, unfinishedGameDays } from '../../lib/sandbox/gameday';
 import { runSandboxGameDay } from '../../lib/sandbox/run';
 import { useLocalSession } from '../support/local';
-import { runCli } from '../../lib/cli/program';
+import { cli } from '../support/cli';
 
 /**
  * Sandbox mode against the emulator "as if it were the account": the local stack stands in for the
@@ -57,12 +57,6 @@ describe('game day in a sandbox account (gameday --target aws), against the loca
   }, 300_000);
 
   describe('through the CLI', () => {
-    async function cli(argv: string[]) {
-      const stdout: string[] = [];
-      const stderr: string[] = [];
-      const code = await runCli(argv, { out: (l) => stdout.push(l), err: (l) => stderr.push(l) });
-      return { code, stdout, stderr };
-    }
 
     it('runs gameday --target aws for an ec2-compromise drill: one canary instance, contained, cleaned up', async () => {
       const r = await cli(['gameday', 'runbooks/ec2-compromise/drill.yaml', '--target', 'aws', '--endpoint', local.session.sfn.endpoint, '--timeout', '120', '--json']);

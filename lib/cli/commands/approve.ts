@@ -1,9 +1,9 @@
 import { answerApproval } from '../../operator/approval';
 import { assertCaseId } from '../../operator/cases';
 import { connect, ConnectOptions } from '../../operator/connection';
-import { followExecution } from '../../operator/follow';
-import { ExitCode, Output } from '../output';
-import { renderEnd, renderStep, style } from '../render';
+import { Output } from '../output';
+import { style } from '../render';
+import { finishStarted } from './started';
 import { InvalidInput } from '../../errors';
 
 /** Options of `firebreak approve` and `deny`. */
@@ -29,12 +29,5 @@ export async function approveCommand(decision: 'approve' | 'deny', caseId: strin
     output.out(`${s.bold(decision === 'approve' ? 'Approved' : 'Denied')} case ${caseId} as ${sent.by}: ${decision === 'approve' ? 'containment goes ahead' : 'nothing is contained; the case stays notify-only'}`);
     output.out(`  execution ${sent.executionArn}`);
   }
-  if (!o.wait) {
-    if (o.json) output.out(JSON.stringify(sent, null, 2));
-    return ExitCode.Ok;
-  }
-  const end = await followExecution(conn, sent.executionArn, { pollMs: conn.kind === 'local' ? 200 : 1000, onStep: o.json ? undefined : (step) => output.out(renderStep(step, s)) });
-  if (o.json) output.out(JSON.stringify({ ...sent, end }, null, 2));
-  else for (const line of renderEnd(end, s)) output.out(line);
-  return end.status === 'SUCCEEDED' ? ExitCode.Ok : ExitCode.Failed;
+  return finishStarted(conn, sent.executionArn, sent, o, output);
 }

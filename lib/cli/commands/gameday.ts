@@ -7,6 +7,9 @@ import { renderScorecard, runDrill } from '../../gameday/run-drill';
 import { buildScorecard, DrillScore, GameDayScorecard, newRunId, scoreDrill } from '../../gameday/scorecard';
 import { renderHtml } from '../../gameday/scorecard-html';
 import { openLocalSession } from '../../local/session';
+import { connect } from '../../operator/connection';
+import { cleanupGameDay, sandboxClients, unfinishedGameDays } from '../../sandbox/gameday';
+import { runSandboxGameDay } from '../../sandbox/run';
 import { InvalidInput } from '../../errors';
 import { ExitCode, Output } from '../output';
 
@@ -117,9 +120,6 @@ export interface SandboxCommandOptions {
  * @throws {InvalidInput} for a drill of another runbook, or a bad --timeout (before any AWS call).
  */
 export async function gamedaySandboxCommand(drillFiles: string[], o: SandboxCommandOptions, output: Output): Promise<number> {
-  const { connect } = await import('../../operator/connection');
-  const { sandboxClients } = await import('../../sandbox/gameday');
-  const { runSandboxGameDay } = await import('../../sandbox/run');
   const kinds = drillFiles.length
     ? [...new Set(drillFiles.map((f) => {
       const { drill } = readDrill(f);
@@ -158,8 +158,6 @@ export async function gamedaySandboxCommand(drillFiles: string[], o: SandboxComm
  * @throws {InvalidInput} when there is no unfinished game day (with that run ID).
  */
 export async function gamedayCleanupCommand(o: SandboxCommandOptions & { runId?: string }, output: Output): Promise<number> {
-  const { connect } = await import('../../operator/connection');
-  const { cleanupGameDay, sandboxClients, unfinishedGameDays } = await import('../../sandbox/gameday');
   const pending = unfinishedGameDays().filter((l) => !o.runId || l.runId === o.runId);
   if (pending.length === 0) throw new InvalidInput(o.runId ? `no unfinished game day ${o.runId} in .firebreak/gameday/` : 'no unfinished game day in .firebreak/gameday/');
   const c = sandboxClients(await connect({ profile: o.profile, region: o.region, endpoint: o.endpoint }));

@@ -1,3 +1,4 @@
+import { InvalidInput } from '../../errors';
 import { startLocalStack, LocalStack } from '../../local/stack';
 import { ExitCode, Output } from '../output';
 
@@ -17,7 +18,6 @@ export interface LocalUpOptions {
 export async function localUpCommand(o: LocalUpOptions, output: Output, until: (stack: LocalStack) => Promise<void> = untilSignal): Promise<number> {
   const port = o.port === undefined ? 4599 : Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    const { InvalidInput } = await import('../../errors');
     throw new InvalidInput(`--port ${o.port} is not a port number`);
   }
   const stack = await startLocalStack({ port, endpoint: o.endpoint, log: output.err });

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { parseOrThrow } from '../../incident/normalize';
 import { assertCaseId } from '../../operator/cases';
 import { connect, ConnectOptions } from '../../operator/connection';
-import { followExecution } from '../../operator/follow';
 import { startRelease } from '../../operator/release';
 import { ExitCode, Output } from '../output';
-import { renderEnd, renderStep, style } from '../render';
+import { style } from '../render';
+import { finishStarted, ReasonSchema } from './started';
 
 /** Options of `firebreak release`. */
 export interface ReleaseCommandOptions extends ConnectOptions {
@@ -14,7 +14,6 @@ export interface ReleaseCommandOptions extends ConnectOptions {
   readonly json?: boolean;
 }
 
-const ReasonSchema = z.object({ reason: z.string({ message: '--reason TEXT is required: it goes on the case timeline' }).trim().min(3, '--reason must say why (at least 3 characters)').max(1024) });
 
 /**
  * `firebreak release <caseId> --reason TEXT [--wait]`: starts the release playbook on the case
@@ -24,7 +23,7 @@ const ReasonSchema = z.object({ reason: z.string({ message: '--reason TEXT is re
  */
 export async function releaseCommand(caseId: string, o: ReleaseCommandOptions, output: Output): Promise<number> {
   assertCaseId(caseId);
-  const { reason } = parseOrThrow(ReasonSchema, { reason: o.reason }, 'options');
+  const { reason } = parseOrThrow(z.object({ reason: ReasonSchema }), { reason: o.reason }, 'options');
   const conn = await connect(o);
   const started = await startRelease(conn, caseId, reason);
   const s = style(output);
@@ -37,12 +36,5 @@ export async function releaseCommand(caseId: string, o: ReleaseCommandOptions, o
     output.out(`${s.bold('Started')} release of case ${caseId} as ${started.operator}`);
     output.out(`  execution ${started.executionArn}`);
   }
-  if (!o.wait) {
-    if (o.json) output.out(JSON.stringify(started, null, 2));
-    return ExitCode.Ok;
-  }
-  const end = await followExecution(conn, started.executionArn!, { pollMs: conn.kind === 'local' ? 200 : 1000, onStep: o.json ? undefined : (step) => output.out(renderStep(step, s)) });
-  if (o.json) output.out(JSON.stringify({ ...started, end }, null, 2));
-  else for (const line of renderEnd(end, s)) output.out(line);
-  return end.status === 'SUCCEEDED' ? ExitCode.Ok : ExitCode.Failed;
+  return finishStarted(conn, started.executionArn!, started, o, output);
 }

@@ -4,10 +4,10 @@ import { InvalidInput } from '../../errors';
 import type { ManualTarget } from '../../incident/schema';
 import { parseOrThrow } from '../../incident/normalize';
 import { connect, ConnectOptions } from '../../operator/connection';
-import { followExecution } from '../../operator/follow';
 import { planRun, RunRequest, startRun } from '../../operator/run';
-import { ExitCode, Output } from '../output';
-import { renderEnd, renderStep, style } from '../render';
+import { Output } from '../output';
+import { style } from '../render';
+import { finishStarted, ReasonSchema } from './started';
 
 /** Options of `firebreak run`, as commander gives them. */
 export interface RunCommandOptions extends ConnectOptions {
@@ -27,7 +27,7 @@ export const MANUAL_PLAYBOOKS = ['ec2-compromise', 'credential-compromise'] as c
 
 const RunOptionsSchema = z.object({
   playbook: z.enum(PLAYBOOKS).refine((p) => (MANUAL_PLAYBOOKS as readonly string[]).includes(p), { message: `only ${MANUAL_PLAYBOOKS.join(' and ')} run on a named target` }),
-  reason: z.string({ message: '--reason TEXT is required: it goes on the case timeline' }).trim().min(3, '--reason must say why (at least 3 characters)').max(1024),
+  reason: ReasonSchema,
 });
 
 /**
@@ -73,17 +73,7 @@ export async function runCommand(playbook: string, o: RunCommandOptions, output:
     }
     output.out(`  execution ${started.executionArn}`);
   }
-  if (!o.wait) {
-    if (o.json) output.out(JSON.stringify(started, null, 2));
-    return ExitCode.Ok;
-  }
-  const end = await followExecution(conn, started.executionArn, {
-    pollMs: conn.kind === 'local' ? 200 : 1000,
-    onStep: o.json ? undefined : (step) => output.out(renderStep(step, s)),
-  });
-  if (o.json) output.out(JSON.stringify({ ...started, end }, null, 2));
-  else for (const line of renderEnd(end, s)) output.out(line);
-  return end.status === 'SUCCEEDED' ? ExitCode.Ok : ExitCode.Failed;
+  return finishStarted(conn, started.executionArn, started, o, output);
 }
 
 function describeTarget(t: ManualTarget): string {
