@@ -5,6 +5,7 @@ import { LocalRunner, LocalRunnerOptions } from './runner';
 import { EmulatorRouter } from './router';
 import { loadSecurityTemplate } from './template-cache';
 import { LocalStepFunctions } from './sfn-service';
+import { probeEndpoint } from './probe';
 
 /** A ready local world: emulator (started or reused), seeded accounts, runner and router. */
 export interface LocalSession {
@@ -73,20 +74,8 @@ export async function openLocalSession(options: LocalSessionOptions = {}): Promi
  * @throws {InvalidInput} when the URL is malformed, nothing answers, or what answers is not moto.
  */
 export async function assertEmulatorAnswers(endpoint: string): Promise<void> {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new InvalidInput(`--endpoint ${endpoint} is not a URL (expected e.g. http://127.0.0.1:5000)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidInput(`--endpoint ${endpoint} must be an http(s) URL`);
-  let res: Response;
-  try {
-    // The dashboard page, as the harness probes it: cheap (data.json would serialize the emulator's whole state).
-    res = await fetch(new URL('/moto-api/', url), { signal: AbortSignal.timeout(15_000) });
-  } catch (err) {
-    throw new InvalidInput(`no emulator answers at ${endpoint} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); start one with: .firebreak/venv/bin/python emulator/server.py --port PORT`, { cause: err });
-  }
+  // The dashboard page, as the harness probes it: cheap (data.json would serialize the emulator's whole state).
+  const res = await probeEndpoint(endpoint, '/moto-api/', { what: 'emulator', example: 'http://127.0.0.1:5000', start: '.firebreak/venv/bin/python emulator/server.py --port PORT' });
   await res.body?.cancel();
   if (!res.ok) throw new InvalidInput(`${endpoint} answered HTTP ${res.status} to /moto-api/: it is not the Firebreak emulator (moto)`);
 }

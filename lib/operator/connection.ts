@@ -10,6 +10,7 @@ import { InvalidInput } from '../errors';
 import { CaseLedger, LEDGER_TABLE_NAME } from '../ledger/ledger';
 import { LOCAL_STACK_PATH, LocalStackDescriptor } from '../local/sfn-service';
 import { LOCAL_STACK_FILE } from '../local/stack-file';
+import { probeEndpoint } from '../local/probe';
 
 
 
@@ -97,18 +98,8 @@ export function localStackEndpoint(cwd = process.cwd()): string {
  * @throws {InvalidInput} when nothing answers at the URL, or it is not a Firebreak local stack.
  */
 export async function connectLocal(endpoint: string): Promise<Connection> {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new InvalidInput(`--endpoint ${endpoint} is not a URL (expected e.g. http://127.0.0.1:4599)`);
-  }
-  let res: Response;
-  try {
-    res = await fetch(new URL(LOCAL_STACK_PATH, url), { signal: AbortSignal.timeout(15_000) });
-  } catch (err) {
-    throw new InvalidInput(`no local stack answers at ${endpoint} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); start one with: firebreak local up`, { cause: err });
-  }
+  const res = await probeEndpoint(endpoint, LOCAL_STACK_PATH, { what: 'local stack', example: 'http://127.0.0.1:4599', start: 'firebreak local up' });
+  const url = new URL(endpoint);
   if (!res.ok) {
     await res.body?.cancel();
     throw new InvalidInput(`${endpoint} is not a Firebreak local stack (HTTP ${res.status} for ${LOCAL_STACK_PATH}); start one with: firebreak local up`);
