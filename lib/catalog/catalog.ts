@@ -1,10 +1,14 @@
 import { z } from 'zod';
 
 /**
- * The finding catalog: one typed table that maps finding types to playbooks.
+ * The finding catalog: the routing table from events to playbooks.
  *
- * It generates the EventBridge rule patterns (see `patterns.ts`), it drives the Decide step, and the
- * runbook coverage test reads it. DESIGN.md §2.
+ * GuardDuty findings route on the resource they name and their severity: Instance findings to
+ * ec2-compromise, AccessKey findings to credential-compromise, every other resource to finding-triage
+ * (a case, nothing contained), and findings below the deployment's severity floor to a counter only.
+ * Which findings are contained is the finding-type table's say (`finding-types.ts`, `triage.ts`).
+ * CloudTrail-delivered API calls route on the call. The catalog generates the EventBridge rule patterns
+ * (see `patterns.ts`), it drives the Decide step, and the runbook coverage test reads it. DESIGN.md §2.
  *
  * Severity bands follow GuardDuty's documented scale: Low 1.0–3.9, Medium 4.0–6.9, High 7.0–8.9,
  * Critical 9.0–10.0 ("Severity levels of GuardDuty findings", GuardDuty User Guide).
@@ -23,7 +27,7 @@ export type ResponseMode = z.infer<typeof ResponseModeSchema>;
 export const ApprovalTimeoutActionSchema = z.enum(['notify', 'contain']);
 
 /** Every playbook (state machine) Firebreak has; each has a runbook folder of the same name. */
-export const PLAYBOOKS = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 'root-activity'] as const;
+export const PLAYBOOKS = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 'root-activity', 'finding-triage'] as const;
 export const PlaybookSchema = z.enum(PLAYBOOKS);
 /** A playbook name. */
 export type Playbook = z.infer<typeof PlaybookSchema>;
@@ -37,7 +41,35 @@ export const OPERATOR_PLAYBOOKS = ['release'] as const;
 /** An operator-started playbook name. */
 export type OperatorPlaybook = (typeof OPERATOR_PLAYBOOKS)[number];
 
-/** A GuardDuty finding entry. Its `id` becomes part of the EventBridge rule's name, so keep it stable. */
+/**
+ * Which `detail.resource.resourceType` values an entry routes: `anyOf` those, or `noneOf` those (every
+ * value no other GuardDuty entry routes, for the triage entry; an EventBridge `anything-but`).
+ */
+export const ResourceTypeFilterSchema = z.union([
+  z.object({ anyOf: z.array(z.string().min(1)).min(1) }).strict(),
+  z.object({ noneOf: z.array(z.string().min(1)).min(1) }).strict(),
+]);
+/** A validated resource-type filter. */
+export type ResourceTypeFilter = z.infer<typeof ResourceTypeFilterSchema>;
+
+/**
+ * The severity band of a GuardDuty entry, resolved against the deployment's severity floor
+ * (`severityFloor`, default {@link DEFAULT_SEVERITY_FLOOR}): `high` is 7.0 and above, `medium` the floor
+ * up to 7.0, `floor` the floor and above.
+ */
+export const SeverityBandSchema = z.enum(['high', 'medium', 'floor']);
+/** A severity band. */
+export type SeverityBand = z.infer<typeof SeverityBandSchema>;
+
+/**
+ * A GuardDuty finding entry. Its `id` becomes part of the EventBridge rule's name, so keep it stable.
+ *
+ * Entries route on the resource GuardDuty names (`detail.resource.resourceType`) and the severity, never
+ * on the finding type or `service.resourceRole`: every finding at or above the floor reaches the playbook
+ * of its resource, and the playbook decides from the finding-type table (`finding-types.ts`,
+ * `triage.ts`) whether the finding shows the resource compromised (contain) or not (a case, nothing
+ * contained). A type AWS adds later still opens a case.
+ */
 export const GuardDutyEntrySchema = z.object({
   kind: z.literal('guardduty-finding'),
   /** Stable identifier, `[a-z0-9-]+`. */
@@ -49,13 +81,10 @@ export const GuardDutyEntrySchema = z.object({
   source: z.literal('aws.guardduty'),
   /** EventBridge `detail-type`. */
   detailType: z.literal('GuardDuty Finding'),
-  /** `detail.resource.resourceType`; never route on the finding-type prefix alone. */
-  resourceType: z.enum(['Instance', 'AccessKey']),
-  /** Finding-type prefixes, e.g. `Backdoor:EC2/`. */
-  findingTypePrefixes: z.array(z.string().min(1)).min(1),
-  /** `detail.service.resourceRole` required; `ACTOR` keeps victims (TARGET) out. */
-  resourceRole: z.enum(['ACTOR', 'TARGET']),
-  /** Inclusive lower bound of `detail.severity`. */
+  /** The `detail.resource.resourceType` values routed to the playbook. */
+  resourceTypes: ResourceTypeFilterSchema,
+  band: SeverityBandSchema,
+  /** Inclusive lower bound of `detail.severity` (the band resolved against the floor). */
   minSeverity: z.number().min(0).max(10),
   /** Exclusive upper bound of `detail.severity`; omitted means no upper bound. */
   maxSeverityExclusive: z.number().min(0).max(10.1).optional(),
@@ -119,64 +148,44 @@ export const CatalogEntrySchema = z.discriminatedUnion('kind', [GuardDutyEntrySc
 /** A validated catalog entry. */
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
 
-/** GuardDuty finding-type prefixes whose ACTOR resource is a compromised EC2 instance. */
-export const EC2_COMPROMISE_FINDING_PREFIXES: readonly string[] = [
-  'Backdoor:EC2/',
-  'CryptoCurrency:EC2/',
-  'Trojan:EC2/',
-  'Impact:EC2/',
-  'UnauthorizedAccess:EC2/',
-];
-
-/**
- * GuardDuty finding-type prefixes whose resource is an access key (IAM user, assumed role or root
- * credentials): "GuardDuty IAM finding types", GuardDuty User Guide.
- */
-export const CREDENTIAL_COMPROMISE_FINDING_PREFIXES: readonly string[] = [
-  'CredentialAccess:IAMUser/',
-  'DefenseEvasion:IAMUser/',
-  'Discovery:IAMUser/',
-  'Exfiltration:IAMUser/',
-  'Impact:IAMUser/',
-  'InitialAccess:IAMUser/',
-  'Persistence:IAMUser/',
-  'Policy:IAMUser/',
-  'PrivilegeEscalation:IAMUser/',
-  'Stealth:IAMUser/',
-  'UnauthorizedAccess:IAMUser/',
-];
-
 /** High severity, per GuardDuty: 7.0 and above (Critical, 9.0–10.0, included). */
 export const HIGH_SEVERITY = 7;
 /** Medium severity, per GuardDuty: 4.0 to 6.9. */
 export const MEDIUM_SEVERITY = 4;
+/**
+ * The default severity floor: findings at or above it open a case (or are contained); findings below
+ * it are only counted. Medium, as the security pillar's "every finding a person sees" asks of findings
+ * that matter; Low findings (1.0–3.9) are counted in the `FindingsBelowFloor` metric.
+ */
+export const DEFAULT_SEVERITY_FLOOR = MEDIUM_SEVERITY;
 
-const ENTRIES: z.input<typeof CatalogEntrySchema>[] = [
+/** The triage playbook: a case for every finding at or above the floor that no containment takes. */
+export const TRIAGE_PLAYBOOK = 'finding-triage' as const;
+
+/** An entry as written in the table below: the severity bounds come from its band and the floor. */
+type EntryInput = z.input<typeof ApiCallEntrySchema> | (Omit<z.input<typeof GuardDutyEntrySchema>, 'minSeverity' | 'maxSeverityExclusive' | 'resourceTypes'> & { resourceTypes: ResourceTypeFilter | 'others' });
+
+const ENTRIES: EntryInput[] = [
   {
     kind: 'guardduty-finding',
     id: 'ec2-compromise-high',
     playbook: 'ec2-compromise',
-    description: 'A High or Critical GuardDuty finding names an EC2 instance as the actor: contain it and preserve evidence.',
+    description: 'A High or Critical GuardDuty finding on an EC2 instance: contain it and preserve evidence when the finding type shows it compromised, else a case.',
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
-    resourceType: 'Instance',
-    findingTypePrefixes: [...EC2_COMPROMISE_FINDING_PREFIXES],
-    resourceRole: 'ACTOR',
-    minSeverity: HIGH_SEVERITY,
+    resourceTypes: { anyOf: ['Instance'] },
+    band: 'high',
     mode: 'auto',
   },
   {
     kind: 'guardduty-finding',
     id: 'ec2-compromise-medium',
     playbook: 'ec2-compromise',
-    description: 'A Medium GuardDuty finding names an EC2 instance as the actor: open a case and notify, contain nothing.',
+    description: 'A GuardDuty finding on an EC2 instance from the severity floor up to Medium: open a case and notify, contain nothing.',
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
-    resourceType: 'Instance',
-    findingTypePrefixes: [...EC2_COMPROMISE_FINDING_PREFIXES],
-    resourceRole: 'ACTOR',
-    minSeverity: MEDIUM_SEVERITY,
-    maxSeverityExclusive: HIGH_SEVERITY,
+    resourceTypes: { anyOf: ['Instance'] },
+    band: 'medium',
     mode: 'notify',
   },
   {
@@ -186,24 +195,30 @@ const ENTRIES: z.input<typeof CatalogEntrySchema>[] = [
     description: 'A High or Critical GuardDuty finding on an access key: revoke exactly what leaked (the key, or the role\'s sessions).',
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
-    resourceType: 'AccessKey',
-    findingTypePrefixes: [...CREDENTIAL_COMPROMISE_FINDING_PREFIXES],
-    resourceRole: 'ACTOR',
-    minSeverity: HIGH_SEVERITY,
+    resourceTypes: { anyOf: ['AccessKey'] },
+    band: 'high',
     mode: 'auto',
   },
   {
     kind: 'guardduty-finding',
     id: 'credential-compromise-medium',
     playbook: 'credential-compromise',
-    description: 'A Medium GuardDuty finding on an access key: open a case and notify, revoke nothing.',
+    description: 'A GuardDuty finding on an access key from the severity floor up to Medium: open a case and notify, revoke nothing.',
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
-    resourceType: 'AccessKey',
-    findingTypePrefixes: [...CREDENTIAL_COMPROMISE_FINDING_PREFIXES],
-    resourceRole: 'ACTOR',
-    minSeverity: MEDIUM_SEVERITY,
-    maxSeverityExclusive: HIGH_SEVERITY,
+    resourceTypes: { anyOf: ['AccessKey'] },
+    band: 'medium',
+    mode: 'notify',
+  },
+  {
+    kind: 'guardduty-finding',
+    id: 'finding-triage',
+    playbook: TRIAGE_PLAYBOOK,
+    description: 'A GuardDuty finding at or above the severity floor on a resource no containment playbook acts on (S3, EKS, ECS, RDS, Lambda, malware scans, attack sequences, ...): open a case and notify with the runbook entry and the triage commands.',
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceTypes: 'others',
+    band: 'floor',
     mode: 'notify',
   },
   {
@@ -254,11 +269,42 @@ const ENTRIES: z.input<typeof CatalogEntrySchema>[] = [
   },
 ];
 
+/** The severity bounds of a band, or `undefined` when the floor leaves it empty (a floor of 7 empties `medium`). */
+export function bandBounds(band: SeverityBand, floor: number): { minSeverity: number; maxSeverityExclusive?: number } | undefined {
+  if (band === 'high') return { minSeverity: Math.max(HIGH_SEVERITY, floor) };
+  if (band === 'floor') return { minSeverity: floor };
+  return floor < HIGH_SEVERITY ? { minSeverity: floor, maxSeverityExclusive: HIGH_SEVERITY } : undefined;
+}
+
 /**
- * The validated catalog. Validation runs at import: a malformed entry fails synth and every test.
+ * Builds the catalog for a severity floor: each GuardDuty entry's band resolved to numbers (an entry
+ * whose band is empty is left out), the triage entry's `others` resolved to every resource type the
+ * other GuardDuty entries route.
+ * @param floor - the severity floor, 0 to {@link HIGH_SEVERITY}. @default DEFAULT_SEVERITY_FLOOR
+ * @returns the validated, frozen catalog.
+ * @throws {Error} when the floor is out of range.
  * @throws {z.ZodError} when an entry is malformed (a programming error, caught by the unit tests).
  */
-export const CATALOG: readonly CatalogEntry[] = Object.freeze(z.array(CatalogEntrySchema).parse(ENTRIES));
+export function buildCatalog(floor: number = DEFAULT_SEVERITY_FLOOR): readonly CatalogEntry[] {
+  if (!(floor >= 0 && floor <= HIGH_SEVERITY)) throw new Error(`severity floor ${floor} is outside 0 to ${HIGH_SEVERITY} (a floor above High would hide High findings)`);
+  const routed = [...new Set(ENTRIES.flatMap((e) => (e.kind === 'guardduty-finding' && e.resourceTypes !== 'others' && 'anyOf' in e.resourceTypes ? e.resourceTypes.anyOf : [])))];
+  const resolved = ENTRIES.flatMap((e): unknown[] => {
+    if (e.kind !== 'guardduty-finding') return [e];
+    const bounds = bandBounds(e.band, floor);
+    if (!bounds) return [];
+    return [{ ...e, ...bounds, resourceTypes: e.resourceTypes === 'others' ? { noneOf: routed } : e.resourceTypes }];
+  });
+  return Object.freeze(z.array(CatalogEntrySchema).parse(resolved));
+}
+
+/**
+ * The validated catalog at the default severity floor. Validation runs at import: a malformed entry
+ * fails synth and every test.
+ */
+export const CATALOG: readonly CatalogEntry[] = buildCatalog();
+
+/** The IDs of every entry, whatever the floor (overrides may name an entry a high floor leaves out). */
+export const CATALOG_ENTRY_IDS: readonly string[] = ENTRIES.map((e) => e.id);
 
 /** What a deployment may change in a catalog entry (`catalogOverrides` in the deployment config). */
 export const CatalogOverrideSchema = z.object({
@@ -277,16 +323,18 @@ export type CatalogOverrides = z.infer<typeof CatalogOverridesSchema>;
  * of the built-in catalog.
  * @param overrides - entry ID → fields to replace.
  * @param catalog - defaults to {@link CATALOG}.
- * @returns a new catalog; the input is not changed.
- * @throws {Error} naming the entry when an override names an entry that does not exist, or sets
- *   `chainInstanceContainment` on an entry that is not a credential-compromise GuardDuty entry.
+ * @returns a new catalog; the input is not changed. An override of an entry the severity floor left
+ *   out of `catalog` is accepted and has no effect.
+ * @throws {Error} naming the entry when an override names an entry that does not exist, asks an entry
+ *   whose playbook never contains (root-activity, finding-triage) to contain or to wait for approval, or
+ *   sets `chainInstanceContainment` on an entry that is not a credential-compromise GuardDuty entry.
  */
 export function applyCatalogOverrides(overrides: CatalogOverrides, catalog: readonly CatalogEntry[] = CATALOG): readonly CatalogEntry[] {
   for (const [id, o] of Object.entries(overrides)) {
-    const entry = catalog.find((e) => e.id === id);
-    if (!entry) throw new Error(`catalogOverrides.${id}: no catalog entry has this ID (have: ${catalog.map((e) => e.id).join(', ')})`);
-    if (o.mode === 'approval' && entry.playbook === 'root-activity') {
-      throw new Error(`catalogOverrides.${id}.mode: root-activity never contains, so it has nothing to approve`);
+    if (!CATALOG_ENTRY_IDS.includes(id)) throw new Error(`catalogOverrides.${id}: no catalog entry has this ID (have: ${CATALOG_ENTRY_IDS.join(', ')})`);
+    const entry = ENTRIES.find((e) => e.id === id)!;
+    if ((o.mode === 'approval' || o.mode === 'auto') && NOTIFY_ONLY_PLAYBOOKS.includes(entry.playbook)) {
+      throw new Error(`catalogOverrides.${id}.mode: ${entry.playbook} never contains, so it has nothing to ${o.mode === 'approval' ? 'approve' : 'run automatically'}`);
     }
     if (o.chainInstanceContainment !== undefined && (entry.kind !== 'guardduty-finding' || entry.playbook !== 'credential-compromise')) {
       throw new Error(`catalogOverrides.${id}.chainInstanceContainment: only credential-compromise finding entries can chain into ec2-compromise`);
@@ -300,6 +348,27 @@ export function applyCatalogOverrides(overrides: CatalogOverrides, catalog: read
   }));
 }
 
+/** Playbooks that only open a case and notify: no catalog override can make them contain. */
+export const NOTIFY_ONLY_PLAYBOOKS: readonly string[] = ['root-activity', TRIAGE_PLAYBOOK];
+
+/**
+ * The catalog a deployment runs with: {@link buildCatalog} at its severity floor, then its overrides.
+ * @throws {Error} as {@link buildCatalog} and {@link applyCatalogOverrides} do.
+ */
+export function effectiveCatalog(overrides: CatalogOverrides = {}, floor: number = DEFAULT_SEVERITY_FLOOR): readonly CatalogEntry[] {
+  return applyCatalogOverrides(overrides, buildCatalog(floor));
+}
+
+/** The lowest severity any GuardDuty entry of a catalog routes: the catalog's severity floor. */
+export function severityFloorOf(catalog: readonly CatalogEntry[] = CATALOG): number {
+  return Math.min(...catalog.filter((e): e is GuardDutyEntry => e.kind === 'guardduty-finding').map((e) => e.minSeverity));
+}
+
+/** Whether an entry's resource-type filter admits a `detail.resource.resourceType` value. */
+export function admitsResourceType(filter: ResourceTypeFilter, resourceType: string): boolean {
+  return 'anyOf' in filter ? filter.anyOf.includes(resourceType) : !filter.noneOf.includes(resourceType);
+}
+
 /** The playbooks named by the catalog, without duplicates, in catalog order. */
 export function catalogPlaybooks(catalog: readonly CatalogEntry[] = CATALOG): string[] {
   return [...new Set(catalog.map((e) => e.playbook))];
@@ -309,19 +378,17 @@ export function catalogPlaybooks(catalog: readonly CatalogEntry[] = CATALOG): st
 export interface CatalogMatchInput {
   readonly source: string;
   readonly detailType: string;
-  readonly findingType: string;
   readonly resourceType: string;
-  readonly resourceRole?: string;
   readonly severity: number;
 }
 
 /**
  * Finds the catalog entry that covers a finding, with the same semantics as the generated
- * EventBridge patterns (prefix match on type, exact match on resource type and role, numeric
- * severity band).
+ * EventBridge patterns (exact match, or `anything-but`, on the resource type; numeric severity band).
+ * The finding type and the resource role do not route: the playbook judges them (`triage.ts`).
  * @param finding - the normalized fields of the finding.
  * @param catalog - defaults to {@link CATALOG}.
- * @returns the first matching entry, or `undefined` when no entry covers the finding.
+ * @returns the first matching entry, or `undefined` when no entry covers the finding (below the floor).
  */
 export function matchCatalogEntry(
   finding: CatalogMatchInput,
@@ -332,9 +399,7 @@ export function matchCatalogEntry(
       e.kind === 'guardduty-finding' &&
       e.source === finding.source &&
       e.detailType === finding.detailType &&
-      e.resourceType === finding.resourceType &&
-      e.resourceRole === finding.resourceRole &&
-      e.findingTypePrefixes.some((p) => finding.findingType.startsWith(p)) &&
+      admitsResourceType(e.resourceTypes, finding.resourceType) &&
       finding.severity >= e.minSeverity &&
       (e.maxSeverityExclusive === undefined || finding.severity < e.maxSeverityExclusive),
   );

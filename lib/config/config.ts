@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { applyCatalogOverrides, CatalogOverridesSchema } from '../catalog/catalog';
+import { applyCatalogOverrides, CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, HIGH_SEVERITY } from '../catalog/catalog';
 import { ConfigError } from '../errors';
 
 /**
@@ -64,6 +64,12 @@ export const FirebreakConfigSchema = z
      * credentials leaked). Routing is not changed. @default {}
      */
     catalogOverrides: CatalogOverridesSchema.default({}),
+    /**
+     * The severity floor (GuardDuty severity, 0 to 7): every GuardDuty finding at or above it opens a case or
+     * is contained; findings below it are only counted (metric \`Firebreak/FindingsBelowFloor\`). It cannot
+     * be above High (7.0): High findings are never hidden. @default 4 (Medium)
+     */
+    severityFloor: z.number().min(0).max(HIGH_SEVERITY, `must be at most ${HIGH_SEVERITY} (High findings are never below the floor)`).default(DEFAULT_SEVERITY_FLOOR),
     /** Name of the role the responder assumes in member accounts. */
     responderRoleName: z
       .string()

@@ -9,7 +9,7 @@ import type { Check } from '../local/checks';
 import { summarizeCalls, ReplayReport } from '../report/report';
 import { injectionEvent, Drill, Injection } from './drill';
 import { FaultHit, FaultReport, installFaults } from './faults';
-import { readNotifications } from './notifications';
+import { readNotifications } from '../local/notifications';
 import { buildInjectionWorld, deleteWorldResource, InjectionWorld } from './world';
 
 /** One expectation's verdict. */
@@ -182,7 +182,7 @@ function mergeReports(session: LocalSession, results: ReplayResult[], started: n
   const first = results[0].report;
   const containing = results.find((r) => r.report.executions.some((x) => x.outcome === 'CONTAINED'))?.report ?? first;
   return {
-    event: first.event, routing: first.routing, idMap: first.idMap,
+    event: first.event, routing: first.routing, idMap: first.idMap, response: results.map((r) => r.report.response).join(' | '),
     executions: orderedExecutions(results).map((e) => e.report),
     apiCalls: summarizeCalls(results.flatMap((r) => r.executions.flatMap((x) => x.calls)), session.env.memberAccount),
     evidence: containing.evidence,
@@ -428,7 +428,8 @@ export function renderScorecard(s: DrillScorecard): string[] {
     if (i.runs) {
       lines.push(`  ${i.passed ? 'PASS' : 'FAIL'} ${i.name}${behaviour} — ${i.runs.length} ${i.repeat} runs: ${i.runs.map((r) => `${r.status}${r.outcome && r.outcome !== r.status ? `/${r.outcome}` : ''}`).join(', ')}; ${i.report.apiCalls.total} calls (${i.report.apiCalls.mutating} mutating)`);
     } else {
-      lines.push(`  ${i.passed ? 'PASS' : 'FAIL'} ${i.name}${behaviour}${x ? ` — ${x.status}/${x.outcome} in ${x.durationMs} ms, ${i.report.apiCalls.total} calls (${i.report.apiCalls.mutating} mutating)` : ' — no rule matched'}`);
+      lines.push(`  ${i.passed ? 'PASS' : 'FAIL'} ${i.name}${behaviour}${x ? ` — ${x.status}/${x.outcome} in ${x.durationMs} ms, ${i.report.apiCalls.total} calls (${i.report.apiCalls.mutating} mutating)` : ''}`);
+      lines.push(`      response: ${i.report.response}`);
     }
     for (const f of i.faults ?? []) lines.push(`      fault ${f.declared}: ${f.injected} injected`);
     for (const v of i.verdicts) lines.push(`      ${v.passed ? '✓' : '✗'} ${v.name}: ${v.details}`);

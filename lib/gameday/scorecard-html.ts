@@ -139,6 +139,7 @@ export function renderHtml(scorecard: GameDayScorecard, trends: readonly DrillTr
       var title = el('div', {}); title.appendChild(verdict(i.passed)); title.appendChild(document.createTextNode(' ' + i.name));
       head.appendChild(title);
       head.appendChild(el('div', { class: 'muted' }, i.status + (i.outcome ? ' / ' + i.outcome : '') + ' · ' + i.apiCalls.total + ' API calls (' + i.apiCalls.mutating + ' mutating)'));
+      if (i.response) head.appendChild(el('div', { class: 'muted response' }, i.response));
       box.appendChild(head);
       if (i.timeToContainMs !== undefined && i.timeToContainMs !== null) {
         var line = el('div', {}, 'time to contain ' + secs(i.timeToContainMs) + (i.budgetMs ? ' of ' + secs(i.budgetMs) + ' budget ' : ' '));

@@ -23,6 +23,8 @@ export interface InjectionScore {
   /** Execution status (or NO_MATCH) and outcome of the first execution. */
   readonly status: string;
   readonly outcome?: string;
+  /** What Firebreak did, in one line (the replay report's `response`): contained, case opened and nothing contained, NO_MATCH (below the floor), ... */
+  readonly response: string;
   /** Milliseconds from the execution's start to its end, for a CONTAINED outcome. */
   readonly timeToContainMs?: number;
   /** The drill's containment budget, in milliseconds. */
@@ -82,7 +84,7 @@ export function scoreDrill(s: DrillScorecard, file: string, budgetSeconds?: numb
           startMs: st.startedAt! - origin, endMs: st.endedAt! - origin, calls: Object.values(st.apiCalls).reduce((a, b) => a + b, 0),
         })));
       return {
-        name: i.name, passed: i.passed, status: x?.status ?? 'NO_MATCH', outcome: x?.outcome,
+        name: i.name, passed: i.passed, status: x?.status ?? 'NO_MATCH', outcome: x?.outcome, response: i.report.response,
         timeToContainMs: x?.outcome === 'CONTAINED' ? x.durationMs : undefined,
         budgetMs: budgetSeconds === undefined ? undefined : budgetSeconds * 1000,
         apiCalls: { total: i.report.apiCalls.total, mutating: i.report.apiCalls.mutating, byOperation: i.report.apiCalls.byOperation },
@@ -120,12 +122,12 @@ export function renderMarkdown(s: GameDayScorecard): string {
     '',
     `Started ${s.startedAt}, ${secs(s.wallTimeMs)} in all. ${t.drills} drills, ${t.passedInjections}/${t.injections} injections passed, ${t.passedChecks}/${t.checks} read-back checks passed, ${t.apiCalls} API calls.`,
     '',
-    '| drill | injection | result | status / outcome | time to contain (budget) | API calls (mutating) | checks |',
-    '|---|---|---|---|---|---|---|',
+    '| drill | injection | result | status / outcome | response | time to contain (budget) | API calls (mutating) | checks |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const d of s.drills) {
     for (const i of d.injections) {
-      lines.push(`| ${cell(d.drill)} | ${cell(i.name)} | ${i.passed ? 'pass' : '**FAIL**'} | ${i.status}${i.outcome ? ` / ${i.outcome}` : ''} | ${secs(i.timeToContainMs)}${i.budgetMs !== undefined && i.timeToContainMs !== undefined ? ` (${secs(i.budgetMs)})` : ''} | ${i.apiCalls.total} (${i.apiCalls.mutating}) | ${i.checks.filter((c) => c.passed).length}/${i.checks.length} |`);
+      lines.push(`| ${cell(d.drill)} | ${cell(i.name)} | ${i.passed ? 'pass' : '**FAIL**'} | ${i.status}${i.outcome ? ` / ${i.outcome}` : ''} | ${cell(i.response)} | ${secs(i.timeToContainMs)}${i.budgetMs !== undefined && i.timeToContainMs !== undefined ? ` (${secs(i.budgetMs)})` : ''} | ${i.apiCalls.total} (${i.apiCalls.mutating}) | ${i.checks.filter((c) => c.passed).length}/${i.checks.length} |`);
     }
   }
   const failed = s.drills.flatMap((d) => d.injections.filter((i) => !i.passed).map((i) => ({ d, i })));

@@ -13,6 +13,10 @@ export const FindingSummarySchema = z.object({
   resourceRole: z.string().optional(),
   eventLastSeen: z.string().optional(),
   title: z.string().optional(),
+  /** GuardDuty `detail.resource.resourceType`. */
+  resourceType: z.string().optional(),
+  /** GuardDuty `detail.service.detectorId` (of the account that generated the finding), for `aws guardduty get-findings`. */
+  detectorId: z.string().optional(),
 });
 
 /** An EC2 instance (ec2-compromise). `id` is the instance ID. */
@@ -71,8 +75,36 @@ export const ApiCallResourceSchema = z.object({
   errorCode: z.string().optional(),
 });
 
+/**
+ * A resource GuardDuty names that no containment playbook acts on (finding-triage): an S3 bucket or
+ * object, an EKS or ECS cluster, a container, an RDS database, a Lambda function, a malware scan's
+ * snapshot, image or recovery point, an attack sequence. `id` is `<resourceType>/<name>/finding/<findingId>`:
+ * one case per finding (repeats of it are already handled; a new finding on the same resource is a new
+ * case that a person sees).
+ */
+export const FindingResourceSchema = z.object({
+  type: z.literal('GuardDutyResource'),
+  id: z.string().min(1),
+  /** GuardDuty `detail.resource.resourceType`. */
+  resourceType: z.string().min(1),
+  /** The resource's name or identifier (bucket, cluster, function, DB instance, ...), control characters removed; absent when GuardDuty gives none. */
+  name: z.string().optional(),
+  /** Its ARN, when GuardDuty gives one. */
+  arn: z.string().optional(),
+});
+
+/** The assessment of a GuardDuty finding against the finding-type table (`FindingAssessment`). */
+export const TriageSchema = z.object({
+  family: z.string(),
+  playbook: z.string(),
+  containable: z.boolean(),
+  victim: z.boolean(),
+  why: z.string(),
+  runbook: z.string(),
+});
+
 /** What an incident is about. */
-export const ResourceSchema = z.discriminatedUnion('type', [InstanceResourceSchema, CredentialResourceSchema, ApiCallResourceSchema]);
+export const ResourceSchema = z.discriminatedUnion('type', [InstanceResourceSchema, CredentialResourceSchema, ApiCallResourceSchema, FindingResourceSchema]);
 export type IncidentResource = z.infer<typeof ResourceSchema>;
 
 /**
@@ -108,6 +140,8 @@ export const IncidentSchema = z.object({
   gameDayRunId: z.string().optional(),
   /** The case whose playbook started this one (e.g. credential-compromise chaining into ec2-compromise). */
   chainedFrom: z.string().optional(),
+  /** GuardDuty findings: what the finding-type table makes of the finding (lib/catalog/triage.ts). */
+  triage: TriageSchema.optional(),
 });
 
 /** A normalized incident. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidInput } from '../errors';
-import { CATALOG, CatalogEntry, matchApiCallEntry, matchCatalogEntry } from '../catalog/catalog';
+import { CATALOG, CatalogEntry, matchApiCallEntry, matchCatalogEntry, TRIAGE_PLAYBOOK } from '../catalog/catalog';
+import { assessFinding } from '../catalog/triage';
 import { ApiCallEventSchema, GuardDutyEvent, GuardDutyEventSchema, ManualTarget, StartEnvelopeSchema } from './schema';
 import { Incident } from './incident';
 
@@ -63,18 +64,20 @@ export function normalizeEvent(
   if (playbook === 'cloudtrail-tamper' || playbook === 'root-activity') return normalizeApiCall(raw, playbook, options, input, catalog);
   const event = parseOrThrow(GuardDutyEventSchema, raw, 'GuardDuty finding event');
   const detail = event.detail;
-  const resource = playbook === 'ec2-compromise' ? instanceResource(event) : credentialResource(event);
+  const resource = playbook === 'ec2-compromise' ? instanceResource(event) : playbook === TRIAGE_PLAYBOOK ? findingResource(event) : credentialResource(event);
   const sample = isSampleFinding(event);
   const gameDay = event.source === 'firebreak.gameday' ? event.detail.firebreakGameDay?.runId : undefined;
   const entry = matchCatalogEntry({
     // A game-day event is the twin of a GuardDuty finding (lib/catalog/patterns.ts gameDayPatternFor).
     source: gameDay ? 'aws.guardduty' : event.source,
     detailType: event['detail-type'],
-    findingType: detail.type,
     resourceType: detail.resource.resourceType,
-    resourceRole: detail.service.resourceRole,
     severity: detail.severity,
   }, catalog);
+  const triage = assessFinding({ type: detail.type, resourceType: detail.resource.resourceType, resourceRole: detail.service.resourceRole });
+  // The band's mode applies only to a finding that shows its resource compromised: a victim, an
+  // exposure, a resource no playbook contains, or a type the table does not know is a case.
+  const mode = entry?.mode ?? 'none';
   const incident: Incident = {
     playbook,
     account: detail.accountId,
@@ -89,13 +92,16 @@ export function normalizeEvent(
       resourceRole: detail.service.resourceRole,
       eventLastSeen: detail.service.eventLastSeen,
       title: detail.title,
+      resourceType: detail.resource.resourceType,
+      detectorId: typeof detail.service.detectorId === 'string' ? detail.service.detectorId : undefined,
     },
     trigger: gameDay ? 'gameday' : options?.trigger ?? 'auto',
     gameDayRunId: gameDay,
     dryRun: sample || (options?.dryRun ?? false),
     sample,
     catalogEntryId: entry?.id,
-    mode: entry?.mode ?? 'none',
+    mode: (mode === 'auto' || mode === 'approval') && !triage.containable ? 'notify' : mode,
+    triage,
     eventId: event.id,
     eventTime: event.time,
     reason: options?.reason,
@@ -110,6 +116,58 @@ function instanceResource(event: GuardDutyEvent): Incident['resource'] {
     throw new InvalidInput(`detail.resource.resourceType is ${r.resourceType}; ec2-compromise needs an Instance finding with instanceDetails`);
   }
   return { type: 'Instance', id: r.instanceDetails.instanceId };
+}
+
+/**
+ * The resource of a finding-triage case: GuardDuty's `detail.resource.resourceType` and whatever names
+ * the resource in its details object ("Finding details", GuardDuty User Guide: `s3BucketDetails`,
+ * `eksClusterDetails`, `ecsClusterDetails`, `containerDetails`, `rdsDbInstanceDetails`,
+ * `rdsLimitlessDbDetails`, `lambdaDetails`, `ebsSnapshotDetails`, `ec2ImageDetails`,
+ * `recoveryPointDetails`). One case per finding: `<resourceType>/<name>/finding/<findingId>`.
+ */
+function findingResource(event: GuardDutyEvent): Incident['resource'] {
+  const r = event.detail.resource as Record<string, unknown> & { resourceType: string };
+  const { name, arn } = resourceIdentity(r);
+  return {
+    type: 'GuardDutyResource',
+    id: `${r.resourceType}/${name ?? '-'}/finding/${event.detail.id}`,
+    resourceType: r.resourceType,
+    ...(name ? { name } : {}),
+    ...(arn ? { arn } : {}),
+  };
+}
+
+/** Where each resource type's details name it: `[details key, name fields, ARN fields]`. */
+const RESOURCE_IDENTITY: readonly (readonly [string, readonly string[], readonly string[]])[] = [
+  ['s3BucketDetails', ['name'], ['arn']],
+  ['eksClusterDetails', ['name'], ['arn']],
+  ['ecsClusterDetails', ['name'], ['arn']],
+  ['containerDetails', ['name', 'id'], []],
+  ['rdsDbInstanceDetails', ['dbInstanceIdentifier', 'dbClusterIdentifier'], ['dbInstanceArn']],
+  ['rdsLimitlessDbDetails', ['dbShardGroupIdentifier', 'dbClusterIdentifier'], ['dbShardGroupArn']],
+  ['lambdaDetails', ['functionName'], ['functionArn']],
+  ['ebsSnapshotDetails', ['snapshotArn'], ['snapshotArn']],
+  ['ec2ImageDetails', ['imageArn'], ['imageArn']],
+  ['recoveryPointDetails', ['recoveryPointArn'], ['recoveryPointArn']],
+];
+
+function resourceIdentity(r: Record<string, unknown>): { name?: string; arn?: string } {
+  for (const [key, names, arns] of RESOURCE_IDENTITY) {
+    const raw = r[key];
+    const details = (Array.isArray(raw) ? raw[0] : raw) as Record<string, unknown> | undefined;
+    if (!details || typeof details !== 'object') continue;
+    const pick = (fields: readonly string[]) => fields.map((f) => details[f]).find((v): v is string => typeof v === 'string' && v.length > 0);
+    const name = pick(names);
+    const arn = pick(arns);
+    if (name || arn) return { name: name ? printable(name) : undefined, arn: arn ? printable(arn) : undefined };
+  }
+  return {};
+}
+
+/** The string without control characters, at most 256 of them: names a member account chose reach the operator. */
+function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 256);
 }
 
 /** Role session ARNs and principal IDs (`AROA...:session`) carry the session name after the colon. */

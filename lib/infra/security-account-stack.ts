@@ -1,17 +1,18 @@
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { CATALOG, CatalogEntry } from '../catalog/catalog';
-import { catalogRules, EventPattern, ruleNameFor } from '../catalog/patterns';
+import { buildCatalog, CatalogEntry } from '../catalog/catalog';
+import { belowFloorRule, catalogRules, EventPattern, ruleNameFor } from '../catalog/patterns';
 import { FirebreakConfig } from '../config/config';
 import { ConfigError } from '../errors';
 import { CaseLedger } from './case-ledger';
@@ -22,6 +23,7 @@ import { EvidenceVault } from './evidence-vault';
 import { EVIDENCE_TRANSIT_KEY_ALIAS, FIREBREAK_EVENT_BUS_NAME, memberAccountsOf, securityAccountOf } from './accounts';
 import { acknowledge, JustifiedStatement, NAG_PACK } from './nag';
 import { ResponderFunction } from './responder-function';
+import { FindingTriagePlaybook } from './finding-triage-playbook';
 import { ReleasePlaybook } from './release-playbook';
 import { RootActivityPlaybook } from './root-activity-playbook';
 import { STEP_ACCESS, STEP_NAMES, StepName } from './steps';
@@ -73,8 +75,10 @@ function pascal(id: string): string {
 /**
  * The security (central) account's stack (DESIGN.md §1): KMS keys, the evidence vault, the case
  * ledger, the notification topic, the `firebreak` event bus, one Lambda per playbook step, the
- * `ec2-compromise`, `credential-compromise`, `cloudtrail-tamper`, `root-activity` and `release` playbooks, and one
- * EventBridge rule per catalog entry, each with a DLQ and an alarm. A rule listens on the bus its
+ * `ec2-compromise`, `credential-compromise`, `cloudtrail-tamper`, `root-activity`, `finding-triage` and `release`
+ * playbooks, one EventBridge rule per catalog entry, each with a DLQ and an alarm, and the rule that counts
+ * GuardDuty findings below the severity floor (a log group and the metric `Firebreak/FindingsBelowFloor`,
+ * by finding type: never a case). A rule listens on the bus its
  * catalog entry names: GuardDuty findings (the delegated administrator's included) arrive on the
  * default bus; CloudTrail-delivered API calls of the member accounts arrive on the `firebreak` bus,
  * forwarded by each member stack's rules (MemberAccountStack), which the bus's resource policy admits
@@ -104,8 +108,12 @@ export class SecurityAccountStack extends Stack {
   public readonly cloudTrailTamper: CloudTrailTamperPlaybook;
   /** The `root-activity` playbook. */
   public readonly rootActivity: RootActivityPlaybook;
+  /** The `finding-triage` playbook: a case for every finding above the floor that no containment takes. */
+  public readonly findingTriage: FindingTriagePlaybook;
   /** The `release` playbook (started by hand, never by a rule). */
   public readonly release: ReleasePlaybook;
+  /** The log group that keeps GuardDuty findings below the severity floor; its metric filter counts them. */
+  public readonly belowFloorLog: logs.LogGroup;
   /** The catalog rules, by catalog entry ID. */
   public readonly rules: ReadonlyMap<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>;
 
@@ -170,6 +178,7 @@ export class SecurityAccountStack extends Stack {
       FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: config.instanceCredentialResponse,
       FIREBREAK_CATALOG_OVERRIDES: JSON.stringify(config.catalogOverrides),
       FIREBREAK_APPROVAL_TIMEOUT_SECONDS: String(config.approvalTimeoutSeconds),
+      FIREBREAK_SEVERITY_FLOOR: String(config.severityFloor),
     };
 
     const functions = {} as Record<StepName, ResponderFunction>;
@@ -195,20 +204,24 @@ export class SecurityAccountStack extends Stack {
     this.credentialCompromise = new CredentialCompromisePlaybook(this, 'CredentialCompromise', { functions, approvalTimeout });
     this.cloudTrailTamper = new CloudTrailTamperPlaybook(this, 'CloudTrailTamper', { functions, approvalTimeout });
     this.rootActivity = new RootActivityPlaybook(this, 'RootActivity', { functions });
+    this.findingTriage = new FindingTriagePlaybook(this, 'FindingTriage', { functions });
     this.release = new ReleasePlaybook(this, 'Release', { functions });
     const playbooks: Record<CatalogEntry['playbook'], sfn.IStateMachine> = {
       'ec2-compromise': this.ec2Compromise.stateMachine,
       'credential-compromise': this.credentialCompromise.stateMachine,
       'cloudtrail-tamper': this.cloudTrailTamper.stateMachine,
       'root-activity': this.rootActivity.stateMachine,
+      'finding-triage': this.findingTriage.stateMachine,
     };
     this.rules = this.addCatalogRules(playbooks, props);
+    this.belowFloorLog = this.addBelowFloorRule(config);
     this.addPlaybookAlarms();
 
     new CfnOutput(this, 'Ec2CompromiseStateMachineArn', { value: this.ec2Compromise.stateMachine.stateMachineArn });
     new CfnOutput(this, 'CredentialCompromiseStateMachineArn', { value: this.credentialCompromise.stateMachine.stateMachineArn });
     new CfnOutput(this, 'CloudTrailTamperStateMachineArn', { value: this.cloudTrailTamper.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RootActivityStateMachineArn', { value: this.rootActivity.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'FindingTriageStateMachineArn', { value: this.findingTriage.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ReleaseStateMachineArn', { value: this.release.stateMachine.stateMachineArn });
     new CfnOutput(this, 'EvidenceBucketName', { value: this.evidence.bucket.bucketName });
     new CfnOutput(this, 'LedgerTableName', { value: this.ledger.table.tableName });
@@ -334,7 +347,7 @@ export class SecurityAccountStack extends Stack {
     props: SecurityAccountStackProps,
   ): Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }> {
     const rules = new Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>();
-    for (const { entry, ruleName, pattern, eventBus } of catalogRules(CATALOG)) {
+    for (const { entry, ruleName, pattern, eventBus } of catalogRules(buildCatalog(props.config.severityFloor))) {
       const stateMachine = playbooks[entry.playbook];
       if (!stateMachine) throw new ConfigError(`Catalog entry ${entry.id} names playbook ${entry.playbook}, which this stack does not build`);
       const id = pascal(ruleName.replace(/^firebreak-/, ''));
@@ -381,6 +394,49 @@ export class SecurityAccountStack extends Stack {
     return rules;
   }
 
+  /**
+   * GuardDuty findings below the severity floor: never a case, always counted. The rule's target is a
+   * log group (kept a year, so a finding below the floor can still be looked up), whose metric filter
+   * counts them as `Firebreak/FindingsBelowFloor` by `FindingType`. EventBridge writes to the log group
+   * under a CloudWatch Logs resource policy for `events.amazonaws.com` ("Amazon CloudWatch Logs" target,
+   * EventBridge User Guide); it is an `AWS::Logs::ResourcePolicy` here rather than the custom resource
+   * `targets.CloudWatchLogGroup` would add (a Lambda function of its own).
+   */
+  private addBelowFloorRule(config: FirebreakConfig): logs.LogGroup {
+    const { ruleName, pattern } = belowFloorRule(config.severityFloor);
+    const logGroup = new logs.LogGroup(this, 'BelowFloorLog', {
+      logGroupName: '/aws/events/firebreak-below-floor',
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    new logs.ResourcePolicy(this, 'BelowFloorLogPolicy', {
+      resourcePolicyName: 'firebreak-below-floor-events',
+      policyStatements: [
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [logGroup.logGroupArn],
+        }),
+      ],
+    });
+    const rule = new events.Rule(this, 'BelowFloorRule', {
+      ruleName,
+      description: `GuardDuty findings below the severity floor (${config.severityFloor}): counted (Firebreak/FindingsBelowFloor), never a case.`,
+      eventPattern: toRulePattern(pattern),
+    });
+    rule.addTarget({ bind: () => ({ arn: this.formatArn({ service: 'logs', resource: 'log-group', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: logGroup.logGroupName }) }) });
+    new logs.MetricFilter(this, 'BelowFloorMetric', {
+      logGroup,
+      filterPattern: logs.FilterPattern.exists('$.detail.type'),
+      metricNamespace: 'Firebreak',
+      metricName: 'FindingsBelowFloor',
+      metricValue: '1',
+      dimensions: { FindingType: '$.detail.type' },
+    });
+    for (const c of [logGroup, rule]) Tags.of(c).add('firebreak:component', 'routing');
+    return logGroup;
+  }
+
   /** A Failed and a TimedOut alarm per playbook, to the notification topic. */
   private addPlaybookAlarms(): void {
     const playbooks: { id: string; name: string; timeout: string; stateMachine: sfn.StateMachine }[] = [
@@ -388,6 +444,7 @@ export class SecurityAccountStack extends Stack {
       { id: 'CredentialCompromise', name: 'credential-compromise', timeout: '1 h', stateMachine: this.credentialCompromise.stateMachine },
       { id: 'CloudTrailTamper', name: 'cloudtrail-tamper', timeout: '1 h', stateMachine: this.cloudTrailTamper.stateMachine },
       { id: 'RootActivity', name: 'root-activity', timeout: '15 min', stateMachine: this.rootActivity.stateMachine },
+      { id: 'FindingTriage', name: 'finding-triage', timeout: '15 min', stateMachine: this.findingTriage.stateMachine },
       { id: 'Release', name: 'release', timeout: '1 h', stateMachine: this.release.stateMachine },
     ];
     const alarms = playbooks.flatMap(({ id, name, timeout, stateMachine: sm }) => [

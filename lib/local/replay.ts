@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { NOTIFY_ONLY_PLAYBOOKS } from '../catalog/catalog';
+import { BELOW_FLOOR_RULE_NAME } from '../catalog/patterns';
+import { readNotifications } from './notifications';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { InvalidInput } from '../errors';
 import { GuardDutyEvent, GuardDutyEventSchema } from '../incident/schema';
 import { isSampleFinding, parseOrThrow } from '../incident/normalize';
-import { ReplayReport, ReportExecution, sequentialCallsUntil, summarizeCalls } from '../report/report';
+import { ReplayReport, ReportExecution, responseSummary, sequentialCallsUntil, summarizeCalls } from '../report/report';
 import type { ApiCallRecord } from '../runtime/telemetry';
 import { Check, countCreatedResources, EvidenceReadBack, instanceIsolatedCheck, verifyContainment, verifyUntouched } from './checks';
 import type { ExecuteOptions, LocalExecutionResult } from './runner';
@@ -171,17 +174,21 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   const calls: ApiCallRecord[] = executions.flatMap((x) => x.calls);
   const checks: Check[] = [];
   let evidence: EvidenceReadBack = { snapshots: [] };
-  if (routing.matched.length === 0) {
-    checks.push({ name: 'no-rule-matched', passed: true, details: 'no catalog rule matches this event' });
+  if (routing.stateMachines.length === 0) {
+    const belowFloor = routing.matched.includes(BELOW_FLOOR_RULE_NAME);
+    checks.push(belowFloor
+      ? { name: 'below-floor-counted', passed: true, details: `severity ${gd?.detail.severity} is below the severity floor: counted by ${BELOW_FLOOR_RULE_NAME} (Firebreak/FindingsBelowFloor), no case` }
+      : { name: 'no-rule-matched', passed: !gd, details: gd ? 'a GuardDuty finding at or above the floor matched no rule: it would be silent' : 'no catalog rule matches this event' });
     if (twin) checks.push(...(await verifyUntouched(session.env, twin)));
   }
   for (const x of executions) {
     // A response that changes nothing (notify-only, already handled, dry run) makes no member mutation. A
     // failed one may have (logging restarted before a denied revocation): its checks are the failure's.
-    if (x.playbook === 'root-activity' || (x.playbook === 'cloudtrail-tamper' && x.outcome !== 'CONTAINED' && x.status !== 'FAILED' && x.status !== 'CRASHED')) {
+    if (NOTIFY_ONLY_PLAYBOOKS.includes(x.playbook) || (x.outcome === 'NOTIFIED' && !twin && !credentialTwin) || (x.playbook === 'cloudtrail-tamper' && x.outcome !== 'CONTAINED' && x.status !== 'FAILED' && x.status !== 'CRASHED')) {
       const member = x.calls.filter((c) => c.mutating && c.account === session.env.memberAccount);
       checks.push({ name: 'no-member-mutations', passed: member.length === 0, details: `${member.length} mutating call(s) in the member account${member.length ? `: ${member.map((c) => c.operation).join(', ')}` : ''}` });
     }
+    if (x.outcome === 'NOTIFIED' && x.caseId) checks.push(...(await caseNotifiedChecks(session, x.caseId)));
     if (x.playbook === 'cloudtrail-tamper' && x.outcome === 'CONTAINED' && credentialTwin) {
       checks.push(...(await verifyRevocationState(session.env, credentialTwin, started)));
       const trail = (credentialTwin as ApiCallTwin).trailName;
@@ -235,6 +242,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     error: x.error,
     plan: x.status === 'DRY_RUN' ? x.output?.plan : undefined,
     revocation: x.output?.revocation,
+    decision: (x.output?.decision as { reason?: string } | undefined)?.reason,
   }));
   const firstStart = calls.length ? Math.min(...calls.map((c) => c.startedAt)) : 0;
   const isolationCalls = calls.filter((c) => c.operation === 'EC2.ModifyNetworkInterfaceAttribute');
@@ -242,6 +250,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   const report: ReplayReport = {
     event: eventSummary(event, gd),
     routing: { matched: routing.matched, playbooks: [...new Set(executions.map((x) => x.playbook))] },
+    response: responseSummary(reportExecutions, routing.matched.includes(BELOW_FLOOR_RULE_NAME)),
     idMap,
     executions: reportExecutions,
     apiCalls: summarizeCalls(calls, session.env.memberAccount),
@@ -255,6 +264,28 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     },
   };
   return { report, twin, credentialTwin, injected, executions };
+}
+
+/**
+ * A notify-only case is a case a person sees: read back from the ledger (status NOTIFIED, a Notify entry
+ * on its timeline) and from the notification queue (a `notify-only` message for the case that names the
+ * runbook entry and the triage commands).
+ */
+async function caseNotifiedChecks(session: LocalSession, caseId: string): Promise<CheckType[]> {
+  const { ddb } = session.env.security;
+  const item = (await ddb.send(new GetCommand({ TableName: session.env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item;
+  const timeline = (await ddb.send(new QueryCommand({
+    TableName: session.env.ledgerTable, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)', ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':t': 'TL#' },
+  }))).Items ?? [];
+  const notes = (await readNotifications(session.env)).filter((n) => n.caseId === caseId && n.kind === 'notify-only');
+  const body = notes[0] ? (JSON.parse(notes[0].body) as { runbookEntry?: string; triage?: string[]; summary?: string }) : undefined;
+  return [
+    { name: 'case-opened', passed: item?.status === 'NOTIFIED' && timeline.some((t) => t.step === 'Notify' && t.status === 'SUCCEEDED'), details: `case ${caseId}: status=${item?.status ?? 'missing'}, ${timeline.length} timeline entries` },
+    {
+      name: 'case-notified', passed: notes.length === 1 && !!body?.summary && (body.triage ?? []).some((c) => c.startsWith(`firebreak cases show ${caseId}`)),
+      details: notes.length ? `${notes.length} notify-only message(s); runbook entry ${body?.runbookEntry ?? '-'}; ${body?.triage?.length ?? 0} triage command(s)` : 'no notify-only message for the case',
+    },
+  ];
 }
 
 /** Reads the instance back: ResourceGone is only right when it is terminated or unknown. */

@@ -11,8 +11,9 @@ import { putArtifactOnce, StoredArtifact } from '../evidence/vault';
 import { buildManifest, caseEvidencePrefix, SnapshotEvidence } from '../evidence/manifest';
 import { normalizeEvent, NormalizedState } from '../incident/normalize';
 import type { Incident } from '../incident/incident';
+import { describeResource, triageCommands } from '../incident/describe';
 import type { CaseStatus } from '../ledger/ledger';
-import { CATALOG } from '../catalog/catalog';
+import { CATALOG, TRIAGE_PLAYBOOK } from '../catalog/catalog';
 import type { ChainRequest } from './chain';
 import { gameDayRefusal } from './gameday-guard';
 import { StepDeps } from './deps';
@@ -91,6 +92,9 @@ function decide(state: PlaybookState): Decision {
   if (i.playbook === 'root-activity') {
     return { action: 'notify', reason: 'root activity: nothing can be revoked automatically; notify-only case, see runbooks/root-activity/runbook.md', entryId: i.catalogEntryId };
   }
+  if (i.playbook === TRIAGE_PLAYBOOK) {
+    return { action: 'notify', reason: i.triage?.why ?? 'no containment exists for this resource: notify-only case', entryId: i.catalogEntryId };
+  }
   if (i.resource.type === 'ApiCall' && i.resource.errorCode) {
     return { action: 'notify', reason: `the call failed (${i.resource.errorCode}): it changed nothing, so nothing is contained`, entryId: i.catalogEntryId };
   }
@@ -105,8 +109,12 @@ function decide(state: PlaybookState): Decision {
   if (i.trigger === 'manual') return { action: 'contain', reason: `started by hand${i.operator ? ` by ${i.operator}` : ''}${i.reason ? `: ${i.reason}` : ''}`, entryId: i.catalogEntryId };
   if (i.mode === 'auto') return { action: 'contain', reason: `catalog entry ${i.catalogEntryId}: automatic containment at severity ${i.finding.severity}`, entryId: i.catalogEntryId };
   if (i.mode === 'approval') return { action: 'approval', reason: `catalog entry ${i.catalogEntryId}: containment waits for approval at severity ${i.finding.severity}`, entryId: i.catalogEntryId };
-  if (i.mode === 'notify') return { action: 'notify', reason: `catalog entry ${i.catalogEntryId}: notify only at severity ${i.finding.severity}`, entryId: i.catalogEntryId };
-  return { action: 'notify', reason: `no catalog entry covers ${i.finding.type} (role ${i.finding.resourceRole}, severity ${i.finding.severity})` };
+  if (i.mode === 'notify') {
+    // The finding-type table says the resource is not compromised (a victim, an exposure, an unknown type), or the band is notify-only.
+    const reason = i.triage && !i.triage.containable ? i.triage.why : `catalog entry ${i.catalogEntryId}: notify only at severity ${i.finding.severity}`;
+    return { action: 'notify', reason, entryId: i.catalogEntryId };
+  }
+  return { action: 'notify', reason: `no catalog entry covers ${i.finding.type} (resource ${i.finding.resourceType ?? '?'}, severity ${i.finding.severity}): below the severity floor; notify-only case` };
 }
 
 /** PlanDryRun: what containment would do, from Describe calls only (zero mutating calls). */
@@ -298,7 +306,12 @@ export async function notify(input: z.infer<typeof NotifyInputSchema>, deps: Ste
       TopicArn: deps.config.topicArn,
       Subject: subject(input.kind, state.incident, state.case.caseId),
       Message: JSON.stringify({
-        kind: input.kind, caseId: state.case.caseId, incident: state.incident, runbook: runbookOf(state.incident), revocation: state.revocation,
+        kind: input.kind, caseId: state.case.caseId,
+        summary: summaryOf(state.incident, input.kind, (state.decision as { reason?: string } | undefined)?.reason),
+        resource: describeResource(state.incident),
+        runbook: runbookOf(state.incident), runbookEntry: state.incident.triage?.runbook,
+        triage: triageCommands(state.incident, state.case.caseId),
+        incident: state.incident, revocation: state.revocation,
         evidence: record?.evidence ?? {}, priorState: record?.priorState ?? {},
       }, null, 2),
       MessageAttributes: { caseId: { DataType: 'String', StringValue: state.case.caseId }, kind: { DataType: 'String', StringValue: input.kind } },
@@ -310,7 +323,15 @@ export async function notify(input: z.infer<typeof NotifyInputSchema>, deps: Ste
 
 function subject(kind: string, i: Incident, caseId: string): string {
   const what = { contained: 'contained', 'notify-only': 'needs review', failed: 'containment FAILED', 'resource-gone': 'resource gone' }[kind] ?? kind;
-  return `[Firebreak] ${i.resource.id} ${what} (${i.finding.type}, sev ${i.finding.severity}) case ${caseId}`.slice(0, 99);
+  // SNS subjects are ASCII without control characters, at most 100 characters ("Publish", Amazon SNS API Reference).
+  return `[Firebreak] ${describeResource(i)} ${what} (${i.finding.type}, sev ${i.finding.severity}) case ${caseId}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 99);
+}
+
+/** The notification's first line: what was found, on what, and what Firebreak did. */
+function summaryOf(i: Incident, kind: string, reason?: string): string {
+  const found = `${i.finding.title ?? i.finding.type} (${i.finding.type}, severity ${i.finding.severity ?? '-'}) on ${describeResource(i)} in ${i.account}/${i.region}`;
+  const done = kind === 'contained' ? 'contained' : `case opened, nothing contained${reason ? `: ${reason}` : ''}`;
+  return `${found}: ${done}`;
 }
 
 /** CloseCase / CloseNotified: sets the final case status. */

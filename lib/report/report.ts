@@ -31,6 +31,8 @@ export interface ReportExecution {
   readonly plan?: unknown;
   /** What credential-compromise revoked and who else is affected. */
   readonly revocation?: unknown;
+  /** Decide's reason: why the playbook contained, or opened a case and contained nothing. */
+  readonly decision?: string;
 }
 
 /**
@@ -40,6 +42,12 @@ export interface ReportExecution {
 export interface ReplayReport {
   readonly event: { source: string; detailType: string; findingId?: string; findingType?: string; severity?: number; sample: boolean };
   readonly routing: { matched: string[]; playbooks: string[] };
+  /**
+   * What Firebreak did, in one line: `contained by <playbook> (case …)`, `case opened, nothing contained
+   * (<playbook>, case …): <why>`, `already handled`, `dry run`, `FAILED`, or `NO_MATCH: …`, which is
+   * only for a finding below the severity floor (counted) or an event that is not one Firebreak takes.
+   */
+  readonly response: string;
   readonly idMap: Record<string, string>;
   readonly executions: ReportExecution[];
   /**
@@ -61,6 +69,23 @@ export interface ReplayReport {
     /** Longest chain of dependent AWS calls until the last call that made a credential unusable. */
     readonly sequentialCallsToRevocation?: number;
   };
+}
+
+/**
+ * The one-line response of a replay (see {@link ReplayReport.response}).
+ * @param belowFloor - the event matched only the below-floor counting rule.
+ */
+export function responseSummary(executions: readonly ReportExecution[], belowFloor: boolean): string {
+  if (executions.length === 0) return belowFloor ? 'NO_MATCH: below the severity floor; counted (Firebreak/FindingsBelowFloor), no case' : 'NO_MATCH: no rule takes this event';
+  return executions.map((x) => {
+    const onCase = x.caseId ? `, case ${x.caseId}` : '';
+    if (x.outcome === 'CONTAINED') return `contained by ${x.playbook}${onCase ? ` (${onCase.slice(2)})` : ''}`;
+    if (x.outcome === 'NOTIFIED') return `case opened, nothing contained (${x.playbook}${onCase})${x.decision ? `: ${x.decision}` : ''}`;
+    if (x.status === 'ALREADY_HANDLED') return `already handled (${x.playbook}${onCase})`;
+    if (x.status === 'DRY_RUN') return `dry run, nothing changed (${x.playbook})`;
+    if (x.outcome === 'RESOURCE_GONE') return `resource gone (${x.playbook}${onCase})`;
+    return `${x.status} ${x.outcome} (${x.playbook}${onCase})${x.error ? `: ${x.error.name}` : ''}`;
+  }).join('; ');
 }
 
 /** Totals of a list of calls. */
@@ -99,6 +124,7 @@ export function renderReport(r: ReplayReport, title = 'Firebreak replay'): strin
   lines.push(`${title}`);
   lines.push(`  event     ${e.source} / ${e.detailType}${e.findingType ? ` — ${e.findingType} (severity ${e.severity})` : ''}${e.sample ? ' [SAMPLE]' : ''}`);
   lines.push(`  routing   ${r.routing.matched.length ? r.routing.matched.join(', ') : 'no rule matched'}`);
+  lines.push(`  response  ${r.response}`);
   for (const [from, to] of Object.entries(r.idMap)) lines.push(`  twin      ${from} → ${to}`);
   for (const x of r.executions) {
     lines.push(`  playbook  ${x.playbook}: ${x.status} (${x.outcome}) in ${x.durationMs} ms${x.caseId ? `, case ${x.caseId}` : ''}`);

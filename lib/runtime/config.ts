@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { applyCatalogOverrides, CatalogEntry, CatalogOverridesSchema } from '../catalog/catalog';
+import { CatalogEntry, CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, effectiveCatalog, HIGH_SEVERITY } from '../catalog/catalog';
 import { ConfigError } from '../errors';
 
 /** An empty variable counts as unset (so its default applies), never as 0. */
@@ -25,6 +25,8 @@ export const RuntimeConfigSchema = z.object({
   FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: z.enum(['revoke-sessions', 'restrict-to-vpc']).default('revoke-sessions'),
   /** JSON of the deployment's `catalogOverrides` (entry ID → `{ mode, chainInstanceContainment }`). */
   FIREBREAK_CATALOG_OVERRIDES: z.preprocess(unsetIfEmpty, z.string().default('{}')),
+  /** The severity floor: GuardDuty findings below it are only counted. */
+  FIREBREAK_SEVERITY_FLOOR: z.preprocess(unsetIfEmpty, z.coerce.number().min(0).max(HIGH_SEVERITY).default(DEFAULT_SEVERITY_FLOOR)),
   /** ARN of the ec2-compromise state machine, for credential-compromise's chaining step. */
   FIREBREAK_EC2_PLAYBOOK_ARN: z.preprocess(unsetIfEmpty, z.string().startsWith('arn:').optional()),
   /** How long an approval waits before its entry's timeout action applies, in seconds. */
@@ -63,7 +65,7 @@ export interface RuntimeConfig {
   readonly instanceCredentialResponse: 'revoke-sessions' | 'restrict-to-vpc';
   /** How long an approval waits before its entry's timeout action applies, in seconds. */
   readonly approvalTimeoutSeconds: number;
-  /** The catalog with the deployment's overrides applied. */
+  /** The catalog at the deployment's severity floor, with its overrides applied. */
   readonly catalog: readonly CatalogEntry[];
   /** ARN of the ec2-compromise state machine (chaining); absent when the stack did not set it. */
   readonly ec2PlaybookArn?: string;
@@ -90,7 +92,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
   const e = parsed.data;
   let catalog: readonly CatalogEntry[];
   try {
-    catalog = applyCatalogOverrides(CatalogOverridesSchema.parse(JSON.parse(e.FIREBREAK_CATALOG_OVERRIDES)));
+    catalog = effectiveCatalog(CatalogOverridesSchema.parse(JSON.parse(e.FIREBREAK_CATALOG_OVERRIDES)), e.FIREBREAK_SEVERITY_FLOOR);
   } catch (err) {
     throw new ConfigError(`Invalid runtime configuration: FIREBREAK_CATALOG_OVERRIDES: ${(err as Error).message}`, { cause: err });
   }

@@ -160,7 +160,8 @@ export function gameDayFinding(
     : {
       ...common, type: 'UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom', title: `Game day ${runId}: canary key used from a known-bad IP`, description: 'Firebreak game day',
       resource: { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId: canaries.accessKeyId, principalId: canaries.accessKeyId, userName: canaries.userName, userType: 'IAMUser' } },
-      service: { serviceName: 'guardduty', resourceRole: 'ACTOR', action: { actionType: 'AWS_API_CALL' }, count: 1, eventFirstSeen: now, eventLastSeen: now, archived: false, additionalInfo: {} },
+      // AWS sends TARGET on every AccessKey finding ("Finding details", GuardDuty User Guide).
+      service: { serviceName: 'guardduty', resourceRole: 'TARGET', action: { actionType: 'AWS_API_CALL' }, count: 1, eventFirstSeen: now, eventLastSeen: now, archived: false, additionalInfo: {} },
     };
   return { DetailType: 'GuardDuty Finding', Detail: JSON.stringify(detail) };
 }

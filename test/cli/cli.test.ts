@@ -184,7 +184,7 @@ describe('runCli', () => {
       return ((await member.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag-key', Values: [TAG.role] }] }))).SecurityGroups ?? []).length;
     }
 
-    it('replays a finding where the instance is the victim: one JSON report, nothing routed, nothing touched', async () => {
+    it('replays a finding where the instance is the victim (Low): one JSON report, only counted below the floor, nothing touched', async () => {
       const fixture = path.join(FIXTURES, 'guardduty-ec2-ssh-bruteforce-victim.json');
       const event = JSON.parse(fs.readFileSync(fixture, 'utf8'));
       const originalInstanceId: string = event.detail.resource.instanceDetails.instanceId;
@@ -197,8 +197,9 @@ describe('runCli', () => {
       expect(stderr).toEqual([]);
       expect(code).toBe(0);
       const report = JSON.parse(stdout.join('\n'));
-      expect(report.routing.matched).toEqual([]);
+      expect(report.routing.matched).toEqual(['firebreak-below-floor']);
       expect(report.executions).toEqual([]);
+      expect(report.response).toMatch(/^NO_MATCH: below the severity floor/);
 
       // Read the emulator back: the twin exists in the member account and was left as it was.
       const twinId: string = report.idMap[originalInstanceId];

@@ -43,7 +43,8 @@ describe('drill files', () => {
     expect(files.map((f) => path.relative(RUNBOOKS, f))).toEqual([
       'cloudtrail-tamper/drill-unexpected.yaml', 'cloudtrail-tamper/drill.yaml',
       'credential-compromise/drill-unexpected.yaml', 'credential-compromise/drill.yaml',
-      'ec2-compromise/drill-unexpected.yaml', 'ec2-compromise/drill.yaml',
+      'ec2-compromise/drill-finding-types.yaml', 'ec2-compromise/drill-unexpected.yaml', 'ec2-compromise/drill.yaml',
+      'finding-triage/drill.yaml',
       'root-activity/drill-unexpected.yaml', 'root-activity/drill.yaml',
     ]);
   });

@@ -31,6 +31,7 @@ describe('parseConfig', () => {
       removeLoginProfile: false,
       instanceCredentialResponse: 'revoke-sessions',
       catalogOverrides: {},
+      severityFloor: 4,
       responderRoleName: 'FirebreakResponder',
       releaserRoleName: 'FirebreakReleaser',
     });

@@ -1,12 +1,13 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CATALOG } from '../../lib/catalog/catalog';
-import { catalogRules, eventPatternFor, ruleNameFor } from '../../lib/catalog/patterns';
+import { BELOW_FLOOR_RULE_NAME, belowFloorRule, catalogRules, eventPatternFor, ruleNameFor } from '../../lib/catalog/patterns';
 import { CLOUDTRAIL_TAMPER_TASKS } from '../../lib/infra/cloudtrail-tamper-playbook';
 import { CREDENTIAL_COMPROMISE_TASKS } from '../../lib/infra/credential-compromise-playbook';
 import { EC2_COMPROMISE_TASKS, FAILURE_RECORDING_TASKS } from '../../lib/infra/ec2-compromise-playbook';
 import { NOTHING_TO_RESTORE, RELEASE_TASKS } from '../../lib/infra/release-playbook';
 import { ROOT_ACTIVITY_TASKS } from '../../lib/infra/root-activity-playbook';
+import { FINDING_TRIAGE_TASKS } from '../../lib/infra/finding-triage-playbook';
 import { MEMBER_ACTING_STEPS, RELEASING_STEPS, STEP_ACCESS, STEP_NAMES, stepRoleName } from '../../lib/infra/steps';
 import {
   allowedActions,
@@ -27,6 +28,7 @@ const MACHINE_NAMES: Record<string, string> = {
   'credential-compromise': 'firebreak-credential-compromise',
   'cloudtrail-tamper': 'firebreak-cloudtrail-tamper',
   'root-activity': 'firebreak-root-activity',
+  'finding-triage': 'firebreak-finding-triage',
 };
 
 const RUNTIME_VARIABLES = [
@@ -193,9 +195,8 @@ describe('SecurityAccountStack', () => {
       template.hasResourceProperties('AWS::Events::EventBus', { Name: 'firebreak' });
     });
 
-    it('creates one rule per catalog entry on the bus the entry names, and a game-day rule per GuardDuty entry, with the catalog patterns', () => {
-      const rules = Object.values(template.findResources('AWS::Events::Rule'));
-      expect(rules).toHaveLength(CATALOG.length + CATALOG.filter((e) => e.kind === 'guardduty-finding').length);
+    it('creates one rule per catalog entry on the bus the entry names, a game-day rule per containing GuardDuty entry, and the below-floor rule, with the catalog patterns', () => {
+      const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) => r.Properties.Name !== BELOW_FLOOR_RULE_NAME);
       expect(rules).toHaveLength(catalogRules(CATALOG).length);
       const busId = Object.keys(template.findResources('AWS::Events::EventBus', { Properties: { Name: 'firebreak' } }))[0];
       for (const { entry, eventBus, ruleName, pattern } of catalogRules(CATALOG)) {
@@ -213,7 +214,7 @@ describe('SecurityAccountStack', () => {
     it('targets its playbook\'s state machine with its own encrypted, TLS-only DLQ, retries and a maximum event age', () => {
       const resources = template.toJSON().Resources;
       const dlqs = new Set<string>();
-      const rules = Object.values(template.findResources('AWS::Events::Rule'));
+      const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) => r.Properties.Name !== BELOW_FLOOR_RULE_NAME);
       for (const rule of rules) {
         const entry = catalogRules(CATALOG).find((r) => r.ruleName === rule.Properties.Name)!.entry;
         expect(rule.Properties.Targets).toHaveLength(1);
@@ -256,6 +257,7 @@ describe('SecurityAccountStack', () => {
         'ec2-compromise-medium': 'default',
         'credential-compromise-high': 'default',
         'credential-compromise-medium': 'default',
+        'finding-triage': 'default',
         // Game-day events (firebreak.gameday) come on the firebreak bus: aws.* sources cannot be forged.
         'gameday-ec2-compromise-high': 'firebreak',
         'gameday-ec2-compromise-medium': 'firebreak',
@@ -266,6 +268,34 @@ describe('SecurityAccountStack', () => {
         'root-activity-console': 'firebreak',
         'root-activity-access-key': 'firebreak',
       });
+    });
+
+    it('counts GuardDuty findings below the severity floor: a rule to a log group (events.amazonaws.com may write to it) and a metric filter by finding type; no state machine', () => {
+      const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.Name === BELOW_FLOOR_RULE_NAME)!;
+      expect(rule.Properties.EventPattern).toEqual(belowFloorRule(4).pattern);
+      expect(rule.Properties.EventBusName).toBeUndefined();
+      const [logGroupId] = Object.keys(template.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: '/aws/events/firebreak-below-floor' } }));
+      expect(logGroupId).toBeDefined();
+      expect(rule.Properties.Targets).toHaveLength(1);
+      expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::Join': ['', ['arn:aws:logs:us-east-1:', { Ref: 'AWS::AccountId' }, ':log-group:', { Ref: logGroupId }]] });
+      const policies = Object.values(template.findResources('AWS::Logs::ResourcePolicy'));
+      const doc = JSON.parse(JSON.stringify(policies.map((p) => p.Properties.PolicyDocument)));
+      expect(JSON.stringify(doc)).toContain('events.amazonaws.com');
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: { Ref: logGroupId },
+        MetricTransformations: [Match.objectLike({ MetricNamespace: 'Firebreak', MetricName: 'FindingsBelowFloor', Dimensions: [{ Key: 'FindingType', Value: '$.detail.type' }] })],
+      });
+    });
+
+    it('takes the severity floor from the configuration: the medium and triage rules start at it, the counting rule ends at it', () => {
+      const t = templateOf(buildTestApp({ severityFloor: 2 }).security);
+      const rules = Object.values(t.findResources('AWS::Events::Rule'));
+      const pattern = (name: string) => rules.find((r) => r.Properties.Name === name)!.Properties.EventPattern.detail.severity;
+      expect(pattern('firebreak-ec2-compromise-medium')).toEqual([{ numeric: ['>=', 2, '<', 7] }]);
+      expect(pattern('firebreak-finding-triage')).toEqual([{ numeric: ['>=', 2] }]);
+      expect(pattern(BELOW_FLOOR_RULE_NAME)).toEqual([{ numeric: ['<', 2] }]);
+      const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.FIREBREAK_STEP === 'normalize-finding')!;
+      expect(fn.Properties.Environment.Variables.FIREBREAK_SEVERITY_FLOOR).toBe('2');
     });
 
     it('routes cloudtrail-tamper and root-activity API calls from the firebreak bus to their state machines, each with a DLQ', () => {
@@ -932,6 +962,66 @@ describe('SecurityAccountStack', () => {
 
     it('acts in member accounts only through read-only steps: Decide (game-day tags) and the dry run\'s plan', () => {
       const acting = Object.values(ROOT_ACTIVITY_TASKS).filter((step) => MEMBER_ACTING_STEPS.includes(step));
+      expect(acting.sort()).toEqual(['decide-response', 'plan-containment']);
+    });
+  });
+
+  describe('finding-triage state machine (root-activity\'s shape, its own name)', () => {
+    const NAME = 'firebreak-finding-triage';
+    let definition: ReturnType<typeof stateMachineDefinition>;
+    beforeAll(() => {
+      definition = stateMachineDefinition(template, NAME);
+    });
+
+    machineBasics(NAME, 'finding-triage', 15 * 60, FINDING_TRIAGE_TASKS);
+
+    it('has exactly the contract state names: no containment path', () => {
+      expect(Object.keys(definition.States).sort()).toEqual(
+        [
+          'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
+          'NotifyOnly', 'CloseNotified', 'Notified', 'UnknownDecision', 'RecordResourceGone', 'ResourceGoneDone',
+          'RecordFailure', 'PlaybookFailed', 'Done',
+        ].sort(),
+      );
+    });
+
+    it('gives every Task the Retry, and every Task but the failure recorders the Catch', () => {
+      for (const name of Object.keys(FINDING_TRIAGE_TASKS)) {
+        const state = definition.States[name];
+        expect([name, state.Retry]).toEqual([name, RETRY]);
+        expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
+      }
+    });
+
+    it('passes the documented Parameters and ResultPaths', () => {
+      const s = definition.States;
+      expect(s.Normalize.Parameters).toEqual({
+        'input.$': '$',
+        'executionName.$': '$$.Execution.Name',
+        'executionStartTime.$': '$$.Execution.StartTime',
+        playbook: 'finding-triage',
+      });
+      expect(s.Normalize.ResultPath).toBeUndefined();
+      const expected: Record<string, [string, unknown]> = {
+        Claim: ['$.case', undefined],
+        Decide: ['$.decision', undefined],
+        PlanDryRun: ['$.plan', undefined],
+        NotifyOnly: ['$.notification', { 'state.$': '$', kind: 'notify-only' }],
+        CloseNotified: ['$.closed', { 'state.$': '$', outcome: 'NOTIFIED' }],
+        RecordResourceGone: ['$.failure', { 'state.$': '$', outcome: 'RESOURCE_GONE' }],
+        RecordFailure: ['$.failure', { 'state.$': '$', outcome: 'FAILED' }],
+      };
+      for (const [name, [resultPath, parameters]] of Object.entries(expected)) {
+        expect([name, s[name].ResultPath, s[name].Parameters]).toEqual([name, resultPath, parameters]);
+      }
+    });
+
+    it('wires triage without a contain choice: any other decision goes to UnknownDecision', () => {
+      expectTriage(definition.States, undefined);
+    });
+
+    it('acts in member accounts only through read-only steps: Decide (game-day tags) and the dry run\'s plan', () => {
+      const acting = Object.values(FINDING_TRIAGE_TASKS).filter((step) => MEMBER_ACTING_STEPS.includes(step));
       expect(acting.sort()).toEqual(['decide-response', 'plan-containment']);
     });
   });

@@ -36,8 +36,10 @@ async function rolePolicies(session: LocalSession, roleName: string) {
 describe('credential-compromise playbook (synthesized state machine, real handlers, emulator)', () => {
   const local = useLocalSession({ environment: { FIREBREAK_CLAIM_LEASE_SECONDS: '0' } });
 
-  it('deactivates only the finding\'s key of an IAM user at High severity and denies the user', async () => {
-    const { report, credentialTwin } = await replayEvent(local.session, withSeverity(USER, 8));
+  it('deactivates only the finding\'s key of an IAM user at High severity and denies the user (resourceRole TARGET, as AWS sends it)', async () => {
+    const event = withSeverity(USER, 8);
+    expect((event.detail as { service: { resourceRole?: string } }).service.resourceRole).toBe('TARGET');
+    const { report, credentialTwin } = await replayEvent(local.session, event);
     expect(report.routing.matched).toEqual(['firebreak-credential-compromise-high']);
     expect(report.executions[0]).toMatchObject({ playbook: 'credential-compromise', status: 'SUCCEEDED', outcome: 'CONTAINED' });
     const state = await userState(local.session, credentialTwin!);
@@ -58,9 +60,11 @@ describe('credential-compromise playbook (synthesized state machine, real handle
     expect(report.apiCalls.byOperation['SNS.Publish']).toBe(1);
   });
 
-  it('revokes every session of the role with a cutoff at the time of the action and names the instance', async () => {
+  it('revokes every session of the role with a cutoff at the time of the action and names the instance (High, resourceRole TARGET)', async () => {
+    const event = readEventFile(INSTANCE_CREDS) as EventEnvelope & { detail: { severity: number; service: { resourceRole?: string } } };
+    expect([event.detail.severity, event.detail.service.resourceRole]).toEqual([8, 'TARGET']);
     const before = Date.now();
-    const { report, credentialTwin } = await replayEvent(local.session, readEventFile(INSTANCE_CREDS));
+    const { report, credentialTwin } = await replayEvent(local.session, event);
     const after = Date.now();
     const x = report.executions[0];
     expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });

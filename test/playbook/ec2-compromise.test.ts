@@ -1,5 +1,5 @@
 import { DescribeAddressesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { readEventFile, replayEvent } from '../../lib/local/replay';
+import { EventEnvelope, readEventFile, replayEvent } from '../../lib/local/replay';
 import { useLocalSession } from '../support/local';
 import { caseSnapshots, casesForResource, evidenceVersions, objectSha256, readCase, readContainment } from '../support/read-back';
 
@@ -169,10 +169,47 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
     expect((await readCase(env, caseId)).item?.status).toBe('CONTAINED');
   });
 
-  it('routes the SSH brute-force victim finding to no playbook', async () => {
+  it('counts the SSH brute-force victim finding (Low) below the severity floor: no playbook, nothing touched', async () => {
     const { report } = await replayEvent(local.session, readEventFile('fixtures/events/guardduty-ec2-ssh-bruteforce-victim.json'));
-    expect(report.routing.matched).toEqual([]);
+    expect(report.routing.matched).toEqual(['firebreak-below-floor']);
     expect(report.executions).toEqual([]);
+    expect(report.response).toMatch(/^NO_MATCH: below the severity floor/);
+    expect(report.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['below-floor-counted', 'security-groups-unchanged', 'no-evidence-snapshots']));
+    expect(report.checks.every((c) => c.passed)).toBe(true);
+  });
+
+  it.each([
+    ['a Runtime Monitoring reverse shell (no resourceRole)', 'fixtures/events/guardduty-runtime-ec2-reverse-shell.json', undefined],
+    ['a High Tor client GuardDuty marks TARGET', 'fixtures/events/guardduty-ec2-torclient-target.json', 'TARGET'],
+  ])('contains %s, with every read-back check of ec2-compromise', async (_what, file, role) => {
+    const { env } = local.session;
+    const event = readEventFile(file) as EventEnvelope & { detail: { severity: number; service: { resourceRole?: string } } };
+    expect([event.detail.severity, event.detail.service.resourceRole]).toEqual([8, role]);
+    const { report, twin } = await replayEvent(local.session, event);
+    expect(report.routing.matched).toEqual(['firebreak-ec2-compromise-high']);
+    expect(report.executions.map((x) => [x.playbook, x.status, x.outcome])).toEqual([['ec2-compromise', 'SUCCEEDED', 'CONTAINED']]);
+    const state = await readContainment(env, twin!.instanceId, twin!.vpcId);
+    expect(state.isolation).toHaveLength(1);
+    for (const eni of state.enis) expect(eni.groups).toEqual([state.isolation[0].GroupId]);
+    expect(state.terminationProtection).toBe(true);
+    expect(state.activeProfiles).toEqual([]);
+    expect((await caseSnapshots(env, report.executions[0].caseId!)).security.length).toBeGreaterThan(0);
+    expect(report.checks.length).toBeGreaterThan(10);
+    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+  });
+
+  it('does not contain the victim of SSH brute force (TARGET) even at High: a notified case, the instance untouched', async () => {
+    const event = readEventFile('fixtures/events/guardduty-ec2-ssh-bruteforce-victim.json') as EventEnvelope & { detail: { severity: number; id: string } };
+    const high = { ...event, detail: { ...event.detail, severity: 8, id: 'f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0' } };
+    const { env } = local.session;
+    const { report, twin } = await replayEvent(local.session, high);
+    expect(report.executions.map((x) => [x.playbook, x.status, x.outcome])).toEqual([['ec2-compromise', 'SUCCEEDED', 'NOTIFIED']]);
+    expect(report.executions[0].decision).toMatch(/SSHBruteForce with resourceRole TARGET: the instance is the target/);
+    expect(report.apiCalls.mutatingInMemberAccount).toBe(0);
+    // Read back independently: the instance keeps its groups and its termination setting; no snapshot.
+    const after = await readContainment(env, twin!.instanceId, twin!.vpcId);
+    expect(after.isolation).toEqual([]);
+    expect(after.enis.flatMap((e) => e.groups)).toEqual(Object.values(twin!.idMap).filter((id) => id.startsWith('sg-')));
     expect(report.checks.every((c) => c.passed)).toBe(true);
   });
 });

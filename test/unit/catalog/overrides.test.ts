@@ -1,4 +1,4 @@
-import { applyCatalogOverrides, CATALOG } from '../../../lib/catalog/catalog';
+import { applyCatalogOverrides, CATALOG, effectiveCatalog, severityFloorOf } from '../../../lib/catalog/catalog';
 import { loadRuntimeConfig } from '../../../lib/runtime/config';
 import { ConfigError } from '../../../lib/errors';
 import { parseConfig } from '../../../lib/config/config';
@@ -38,5 +38,25 @@ describe('applyCatalogOverrides', () => {
     expect(parseConfig({ catalogOverrides: { 'credential-compromise-high': { chainInstanceContainment: true } } }).catalogOverrides)
       .toEqual({ 'credential-compromise-high': { chainInstanceContainment: true } });
     expect(() => parseConfig({ catalogOverrides: { 'typo-entry': { mode: 'auto' } } })).toThrow(/catalogOverrides/);
+  });
+
+  it('never lets a notify-only playbook contain, and accepts an override of an entry the floor leaves out', () => {
+    expect(() => applyCatalogOverrides({ 'finding-triage': { mode: 'auto' } })).toThrow(/finding-triage never contains/);
+    expect(() => applyCatalogOverrides({ 'finding-triage': { mode: 'approval' } })).toThrow(/finding-triage never contains/);
+    expect(() => applyCatalogOverrides({ 'root-activity-console': { mode: 'approval' } })).toThrow(/root-activity never contains/);
+    const atSeven = effectiveCatalog({ 'ec2-compromise-medium': { mode: 'auto' } }, 7);
+    expect(atSeven.map((e) => e.id)).not.toContain('ec2-compromise-medium');
+  });
+
+  it('builds the catalog at the floor the Lambda environment names, and refuses one above High', () => {
+    const env = {
+      FIREBREAK_LEDGER_TABLE: 't', FIREBREAK_EVIDENCE_BUCKET: 'b', FIREBREAK_EVIDENCE_KEY_ARN: 'arn:aws:kms:us-east-1:222222222222:key/k',
+      FIREBREAK_TOPIC_ARN: 'arn:aws:sns:us-east-1:222222222222:t', FIREBREAK_SECURITY_ACCOUNT_ID: '222222222222',
+    };
+    expect(severityFloorOf(loadRuntimeConfig({ ...env, FIREBREAK_SEVERITY_FLOOR: '2' }).catalog)).toBe(2);
+    expect(severityFloorOf(loadRuntimeConfig(env).catalog)).toBe(4);
+    expect(() => loadRuntimeConfig({ ...env, FIREBREAK_SEVERITY_FLOOR: '8' })).toThrow(/FIREBREAK_SEVERITY_FLOOR/);
+    expect(parseConfig({ severityFloor: 5.5 }).severityFloor).toBe(5.5);
+    expect(() => parseConfig({ severityFloor: 7.5 })).toThrow(/severityFloor: must be at most 7/);
   });
 });

@@ -29,6 +29,7 @@ const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
   'credential-compromise': [...COMMON_STATES, 'RevokeCredentials', 'VerifyRevocation'],
   'cloudtrail-tamper': [...COMMON_STATES, 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse'],
   'root-activity': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
+  'finding-triage': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
   // No Normalize/Claim/Decide: release starts from a case, not an event.
   release: ['LoadCase', 'ReleaseInstance', 'ReleaseCredentials', 'VerifyRelease', 'CloseRelease', 'NotifyRelease', 'RecordFailure'],
 };
@@ -38,11 +39,14 @@ const ALL_PLAYBOOKS: readonly string[] = [...new Set<string>([...PLAYBOOKS, ...c
 /** The playbooks that have no drill (started by hand on a case; drills inject events). */
 const WITHOUT_DRILL: readonly string[] = OPERATOR_PLAYBOOKS;
 
-/** The sub-folders of a runbooks folder (files such as README.md and hidden entries are not runbooks). */
+/** The folder of the finding-type runbooks (one file per family, test/unit/catalog/finding-types.test.ts): not a playbook. */
+const FINDINGS_FOLDER = 'findings';
+
+/** The sub-folders of a runbooks folder (files such as README.md, hidden entries and `findings/` are not playbook runbooks). */
 function runbookFolders(runbooksDir: string): string[] {
   return fs
     .readdirSync(runbooksDir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== FINDINGS_FOLDER)
     .map((e) => e.name)
     .sort();
 }

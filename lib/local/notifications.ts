@@ -1,5 +1,5 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { LocalEnvironment } from '../local/seed';
+import type { LocalEnvironment } from './seed';
 
 /** One notification Firebreak published to its topic, as the subscribed queue received it. */
 export interface ReceivedNotification {

@@ -1,0 +1,126 @@
+import { TRIAGE_PLAYBOOK } from './catalog';
+import { FINDING_FAMILIES, FINDING_TYPES_RETRIEVED, FindingFamily, findingTypeEntry, runbookEntry } from './finding-types';
+
+/**
+ * What Firebreak makes of a GuardDuty finding: which playbook hosts it (by the resource GuardDuty names),
+ * and whether the finding shows that resource compromised, so that the playbook may contain it. The
+ * finding-type table (`finding-types.ts`) decides; `service.resourceRole` counts only for the types
+ * whose AWS page gives it a meaning (brute force: the instance is the attacker when ACTOR, the victim
+ * when TARGET). Severity and the deployment's mode decide the rest (the catalog's bands).
+ */
+
+/**
+ * The containment playbook of each `detail.resource.resourceType`; a finding on any other resource
+ * goes to {@link TRIAGE_PLAYBOOK}, which opens a case and contains nothing.
+ */
+export const CONTAINMENT_PLAYBOOKS: Readonly<Record<string, 'ec2-compromise' | 'credential-compromise'>> = {
+  Instance: 'ec2-compromise',
+  AccessKey: 'credential-compromise',
+};
+
+/** The playbook a finding on a resource type goes to. */
+export function hostPlaybook(resourceType: string): 'ec2-compromise' | 'credential-compromise' | typeof TRIAGE_PLAYBOOK {
+  return CONTAINMENT_PLAYBOOKS[resourceType] ?? TRIAGE_PLAYBOOK;
+}
+
+/** The fields of a finding the assessment reads. */
+export interface AssessmentInput {
+  /** `detail.type`. */
+  readonly type: string;
+  /** `detail.resource.resourceType`. */
+  readonly resourceType: string;
+  /** `detail.service.resourceRole`; absent on Runtime Monitoring and Malware Protection for S3 findings. */
+  readonly resourceRole?: string;
+}
+
+/** The assessment of a finding (it travels on the incident as `triage`). */
+export interface FindingAssessment {
+  /** The type's family in the table, or `unknown` for a type that was not on AWS's list when the table was taken. */
+  readonly family: FindingFamily | 'unknown';
+  /** The playbook that hosts the finding (by its resource). */
+  readonly playbook: 'ec2-compromise' | 'credential-compromise' | typeof TRIAGE_PLAYBOOK;
+  /** The finding shows its resource compromised and a playbook can contain that resource. */
+  readonly containable: boolean;
+  /** The resource is the victim or merely exposed (never contained, whatever the severity). */
+  readonly victim: boolean;
+  /** Why, in one sentence for the case and the notification. */
+  readonly why: string;
+  /** The runbook entry: `runbooks/findings/<family>.md#<anchor>`. */
+  readonly runbook: string;
+}
+
+const RESOURCE_WORDS: Readonly<Record<string, string>> = {
+  Instance: 'instance',
+  AccessKey: 'credential',
+};
+
+/**
+ * Assesses a finding against the table.
+ * @param finding - type, resource type and resource role.
+ * @returns the assessment; never throws (an unknown type or resource type is a case, not an error).
+ */
+export function assessFinding(finding: AssessmentInput): FindingAssessment {
+  const { type, resourceType, resourceRole } = finding;
+  const playbook = hostPlaybook(resourceType);
+  const entry = findingTypeEntry(type);
+  const runbook = runbookEntry(type);
+  if (!entry) {
+    return {
+      family: 'unknown', playbook, containable: false, victim: false, runbook,
+      why: `${type} is not in Firebreak's table of GuardDuty finding types (AWS's list as of ${FINDING_TYPES_RETRIEVED}): a case is opened and nothing is contained until the table knows the type`,
+    };
+  }
+  const base = { family: entry.family, playbook, runbook };
+  if (!entry.resourceTypes.includes(resourceType)) {
+    return {
+      ...base, containable: false, victim: false,
+      why: `${type} came on a ${resourceType} resource; ${FINDING_FAMILIES[entry.family].title} lists it on ${entry.resourceTypes.join(', ')} only: a case is opened and nothing is contained`,
+    };
+  }
+  const word = RESOURCE_WORDS[resourceType] ?? resourceType;
+  if (entry.subject === 'suspicious') {
+    return { ...base, containable: false, victim: false, why: `${type}: AWS asks a person to judge whether this is expected (a potentially unwanted or dual-use program), so Firebreak contains nothing automatically; a case is opened` };
+  }
+  if (entry.subject === 'unknown-resource') {
+    return { ...base, containable: false, victim: false, why: `${type}: AWS's page does not say which resource this finding names, so Firebreak contains nothing automatically; a case is opened` };
+  }
+  if (entry.subject === 'target') {
+    return { ...base, containable: false, victim: true, why: `${type}: the ${word} is the target of the activity or exposed by its configuration, not its source; nothing is contained` };
+  }
+  if (entry.subject === 'compromised-when-actor' && resourceRole !== 'ACTOR') {
+    return {
+      ...base, containable: false, victim: true,
+      why: `${type} with resourceRole ${resourceRole ?? '(none)'}: the ${word} is the target of the attack, not the attacker (ACTOR); nothing is contained`,
+    };
+  }
+  if (playbook === TRIAGE_PLAYBOOK) {
+    return { ...base, containable: false, victim: false, why: `${type}: Firebreak has no containment for ${resourceType} resources yet; a case is opened and nothing is contained` };
+  }
+  return {
+    ...base, containable: true, victim: false,
+    why: `${type}${entry.subject === 'compromised-when-actor' ? ' with resourceRole ACTOR' : ''}: the ${word} itself shows signs of compromise`,
+  };
+}
+
+/**
+ * What Firebreak does with a finding type, in one line: the line each section of the family runbooks
+ * carries after `**Firebreak:**` (a test keeps the two in step). Severity words are GuardDuty's: High
+ * is 7.0 and above; the floor is the deployment's (`severityFloor`, Medium by default).
+ */
+export function describeResponse(type: string): string {
+  const entry = findingTypeEntry(type);
+  if (!entry) return 'not in the table: a case at or above the floor, nothing contained.';
+  const parts = entry.resourceTypes.map((resourceType) => {
+    const playbook = hostPlaybook(resourceType);
+    const on = entry.resourceTypes.length > 1 ? `on ${resourceType}: ` : '';
+    if (playbook === TRIAGE_PLAYBOOK) return `${on}finding-triage opens a case, nothing contained`;
+    const word = RESOURCE_WORDS[resourceType] ?? resourceType;
+    if (entry.subject === 'target') return `${on}${playbook} opens a case, nothing contained (a target or an exposure, not a sign the ${word} is compromised)`;
+    if (entry.subject === 'suspicious') return `${on}${playbook} opens a case, nothing contained (a person judges whether the program is expected)`;
+    if (entry.subject === 'unknown-resource') return `${on}${playbook} opens a case, nothing contained (AWS does not document the finding's resource)`;
+    const verb = playbook === 'ec2-compromise' ? 'contains the instance' : 'revokes the credential';
+    if (entry.subject === 'compromised-when-actor') return `${on}${playbook} ${verb} at High when resourceRole is ACTOR; otherwise, or below High, a case (the ${word} is the victim when TARGET)`;
+    return `${on}${playbook} ${verb} at High, whatever resourceRole says; below High, a case`;
+  });
+  return `${parts.join('; ')}; below the severity floor, counted only.`;
+}

@@ -1,0 +1,40 @@
+import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
+import { normalizeEvent } from '../../../lib/incident/normalize';
+import { describeResource, shellQuote, triageCommands } from '../../../lib/incident/describe';
+import { findingOf } from '../../support/findings';
+
+/** What the person on call reads: the resource in words and the exact commands, safe to paste whatever the event held. */
+describe('describe', () => {
+  it('shellQuote: any string comes back out of a POSIX shell unchanged (names come from the member account)', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 40 }).filter((s) => !s.includes('\u0000')), (s) => {
+      const echoed = execFileSync('/bin/sh', ['-c', `printf '%s' ${shellQuote(s)}`], { encoding: 'utf8' });
+      return echoed === s;
+    }), { numRuns: 60 });
+  });
+
+  it('names a finding-triage resource from its details, without control characters, and keys one case per finding', () => {
+    const event = findingOf('Discovery:S3/TorIPCaller', 'S3Bucket', 5, 'TARGET', 1);
+    (event.detail.resource as unknown as { s3BucketDetails: { name: string }[] }).s3BucketDetails[0].name = 'bucket\u001b[31m-evil\u0007';
+    const { incident } = normalizeEvent({ input: event, executionName: 'x', executionStartTime: '2026-12-02T00:00:00Z', playbook: 'finding-triage' });
+    expect(incident.resource).toMatchObject({ type: 'GuardDutyResource', resourceType: 'S3Bucket', name: 'bucket[31m-evil' });
+    expect(incident.resource.id).toBe(`S3Bucket/bucket[31m-evil/finding/${event.detail.id}`);
+    expect(describeResource(incident)).toBe('S3Bucket bucket[31m-evil');
+    expect(incident.mode).toBe('notify');
+    expect(incident.triage).toMatchObject({ family: 's3', playbook: 'finding-triage', containable: false });
+  });
+
+  it('gives the case, the finding, the resource and (where a playbook can contain) the command that contains it by hand', () => {
+    const i = normalizeEvent({ input: findingOf('Backdoor:EC2/C&CActivity.B', 'Instance', 5, 'ACTOR', 2), executionName: 'x', executionStartTime: 'y', playbook: 'ec2-compromise' }).incident;
+    const commands = triageCommands(i, 'fb-20261202-0123456789');
+    expect(commands[0]).toBe('firebreak cases show fb-20261202-0123456789');
+    expect(commands[1]).toMatch(/^aws guardduty get-findings --detector-id [0-9a-f]+ --finding-ids [0-9a-f]+ --region us-east-1$/);
+    expect(commands.at(-1)).toMatch(/^firebreak run ec2-compromise --instance i-[0-9a-f]+ --account 111111111111 --region us-east-1 --reason '.+' --wait$/);
+    const s3 = normalizeEvent({ input: findingOf('Discovery:S3/TorIPCaller', 'S3Bucket', 5, 'TARGET', 3), executionName: 'x', executionStartTime: 'y', playbook: 'finding-triage' }).incident;
+    expect(triageCommands(s3, 'fb-20261202-0123456789')).toEqual([
+      'firebreak cases show fb-20261202-0123456789',
+      expect.stringMatching(/^aws guardduty get-findings /),
+      expect.stringMatching(/^aws s3api get-bucket-policy-status --bucket \S+ --region us-east-1$/),
+    ]);
+  });
+});
