@@ -28,8 +28,9 @@ export async function buildInjectionWorld(session: LocalSession, event: EventEnv
   if (event.source === 'aws.guardduty') {
     const gd = GuardDutyEventSchema.parse(event);
     if (isSampleFinding(gd)) return {};
-    if (gd.detail.resource.instanceDetails) return { twin: await buildTwinWorld(gd, member, extras) };
-    if (gd.detail.resource.accessKeyDetails) return { credentialTwin: await buildCredentialTwin(gd, member) };
+    const r = gd.detail.resource;
+    if (r.resourceType === 'Instance' && r.instanceDetails) return { twin: await buildTwinWorld(gd, member, extras) };
+    if (r.resourceType === 'AccessKey' && r.accessKeyDetails) return { credentialTwin: await buildCredentialTwin(gd, member) };
     return {};
   }
   if (API_CALL_DETAIL_TYPES.includes(event['detail-type'])) return { credentialTwin: await buildApiCallTwin(ApiCallEventSchema.parse(event), member) };

@@ -75,9 +75,7 @@ export function normalizeEvent(
     severity: detail.severity,
   }, catalog);
   const triage = assessFinding({ type: detail.type, resourceType: detail.resource.resourceType, resourceRole: detail.service.resourceRole });
-  // The band's mode applies only to a finding that shows its resource compromised: a victim, an
-  // exposure, a resource no playbook contains, or a type the table does not know is a case.
-  const mode = entry?.mode ?? 'none';
+  const bandMode = entry?.mode ?? 'none';
   const incident: Incident = {
     playbook,
     account: detail.accountId,
@@ -100,7 +98,9 @@ export function normalizeEvent(
     dryRun: sample || (options?.dryRun ?? false),
     sample,
     catalogEntryId: entry?.id,
-    mode: (mode === 'auto' || mode === 'approval') && !triage.containable ? 'notify' : mode,
+    // The band's mode applies only to a finding that shows its resource compromised: a victim, an
+    // exposure, a resource no playbook contains, or a type the table does not know is a case.
+    mode: (bandMode === 'auto' || bandMode === 'approval') && !triage.containable ? 'notify' : bandMode,
     triage,
     eventId: event.id,
     eventTime: event.time,

@@ -132,13 +132,15 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   const gd = event.source === 'aws.guardduty' ? GuardDutyEventSchema.parse(event) : undefined;
   const sample = gd ? isSampleFinding(gd) : false;
   let twin = options.twin;
-  if (!twin && gd && gd.detail.resource.instanceDetails && !sample) {
+  // Twins are built for the resources a playbook acts on: an Instance finding's instance, an AccessKey
+  // finding's principal (other findings, e.g. S3 or EKS ones, may name an instance or a key too; finding-triage touches neither).
+  if (!twin && gd && gd.detail.resource.resourceType === 'Instance' && gd.detail.resource.instanceDetails && !sample) {
     // Sample findings carry placeholder IDs (i-99999999): there is nothing real to twin, and they must stay placeholders.
     twin = await buildTwinWorld(gd, session.env.member, options.extras);
   }
   const apiCall = API_CALL_DETAIL_TYPES.includes(event['detail-type']) ? ApiCallEventSchema.parse(event) : undefined;
   let credentialTwin = options.credentialTwin;
-  if (!credentialTwin && gd && gd.detail.resource.accessKeyDetails && !sample) {
+  if (!credentialTwin && gd && gd.detail.resource.resourceType === 'AccessKey' && gd.detail.resource.accessKeyDetails && !sample) {
     credentialTwin = await buildCredentialTwin(gd, session.env.member);
   }
   if (!credentialTwin && apiCall) credentialTwin = await buildApiCallTwin(apiCall, session.env.member);

@@ -13,7 +13,7 @@ import { normalizeEvent, NormalizedState } from '../incident/normalize';
 import type { Incident } from '../incident/incident';
 import { describeResource, triageCommands } from '../incident/describe';
 import type { CaseStatus } from '../ledger/ledger';
-import { CATALOG, TRIAGE_PLAYBOOK } from '../catalog/catalog';
+import { CATALOG, NOTIFY_ONLY_PLAYBOOKS, TRIAGE_PLAYBOOK } from '../catalog/catalog';
 import type { ChainRequest } from './chain';
 import { gameDayRefusal } from './gameday-guard';
 import { StepDeps } from './deps';
@@ -121,7 +121,8 @@ function decide(state: PlaybookState): Decision {
 export async function planContainment(state: PlaybookState, deps: StepDeps): Promise<{ sample: boolean; actions: PlannedAction[]; affected?: string }> {
   if (state.incident.playbook === 'credential-compromise') return planRevocation(state, deps);
   if (state.incident.playbook === 'cloudtrail-tamper') return planTamperResponse(state, deps);
-  if (state.incident.playbook === 'root-activity') return { sample: false, actions: [] };
+  // Notify-only playbooks would change nothing: their plan is empty.
+  if (NOTIFY_ONLY_PLAYBOOKS.includes(state.incident.playbook)) return { sample: state.incident.sample, actions: [] };
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const instanceId = state.incident.resource.id;
   const actions: PlannedAction[] = [];

@@ -906,14 +906,18 @@ describe('SecurityAccountStack', () => {
     });
   });
 
-  describe('root-activity state machine', () => {
-    const NAME = 'firebreak-root-activity';
+  // The two notify-only playbooks share their shape: root-activity and finding-triage.
+  describe.each([
+    ['root-activity', ROOT_ACTIVITY_TASKS],
+    ['finding-triage', FINDING_TRIAGE_TASKS],
+  ] as const)('%s state machine (notify-only)', (playbook, TASKS) => {
+    const NAME = `firebreak-${playbook}`;
     let definition: ReturnType<typeof stateMachineDefinition>;
     beforeAll(() => {
       definition = stateMachineDefinition(template, NAME);
     });
 
-    machineBasics(NAME, 'root-activity', 15 * 60, ROOT_ACTIVITY_TASKS);
+    machineBasics(NAME, playbook, 15 * 60, TASKS);
 
     it('has exactly the contract state names: no containment path', () => {
       expect(Object.keys(definition.States).sort()).toEqual(
@@ -926,7 +930,7 @@ describe('SecurityAccountStack', () => {
     });
 
     it('gives every Task the Retry, and every Task but the failure recorders the Catch', () => {
-      for (const name of Object.keys(ROOT_ACTIVITY_TASKS)) {
+      for (const name of Object.keys(TASKS)) {
         const state = definition.States[name];
         expect([name, state.Retry]).toEqual([name, RETRY]);
         expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
@@ -939,7 +943,7 @@ describe('SecurityAccountStack', () => {
         'input.$': '$',
         'executionName.$': '$$.Execution.Name',
         'executionStartTime.$': '$$.Execution.StartTime',
-        playbook: 'root-activity',
+        playbook,
       });
       expect(s.Normalize.ResultPath).toBeUndefined();
       const expected: Record<string, [string, unknown]> = {
@@ -961,67 +965,7 @@ describe('SecurityAccountStack', () => {
     });
 
     it('acts in member accounts only through read-only steps: Decide (game-day tags) and the dry run\'s plan', () => {
-      const acting = Object.values(ROOT_ACTIVITY_TASKS).filter((step) => MEMBER_ACTING_STEPS.includes(step));
-      expect(acting.sort()).toEqual(['decide-response', 'plan-containment']);
-    });
-  });
-
-  describe('finding-triage state machine (root-activity\'s shape, its own name)', () => {
-    const NAME = 'firebreak-finding-triage';
-    let definition: ReturnType<typeof stateMachineDefinition>;
-    beforeAll(() => {
-      definition = stateMachineDefinition(template, NAME);
-    });
-
-    machineBasics(NAME, 'finding-triage', 15 * 60, FINDING_TRIAGE_TASKS);
-
-    it('has exactly the contract state names: no containment path', () => {
-      expect(Object.keys(definition.States).sort()).toEqual(
-        [
-          'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
-          'NotifyOnly', 'CloseNotified', 'Notified', 'UnknownDecision', 'RecordResourceGone', 'ResourceGoneDone',
-          'RecordFailure', 'PlaybookFailed', 'Done',
-        ].sort(),
-      );
-    });
-
-    it('gives every Task the Retry, and every Task but the failure recorders the Catch', () => {
-      for (const name of Object.keys(FINDING_TRIAGE_TASKS)) {
-        const state = definition.States[name];
-        expect([name, state.Retry]).toEqual([name, RETRY]);
-        expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
-      }
-    });
-
-    it('passes the documented Parameters and ResultPaths', () => {
-      const s = definition.States;
-      expect(s.Normalize.Parameters).toEqual({
-        'input.$': '$',
-        'executionName.$': '$$.Execution.Name',
-        'executionStartTime.$': '$$.Execution.StartTime',
-        playbook: 'finding-triage',
-      });
-      expect(s.Normalize.ResultPath).toBeUndefined();
-      const expected: Record<string, [string, unknown]> = {
-        Claim: ['$.case', undefined],
-        Decide: ['$.decision', undefined],
-        PlanDryRun: ['$.plan', undefined],
-        NotifyOnly: ['$.notification', { 'state.$': '$', kind: 'notify-only' }],
-        CloseNotified: ['$.closed', { 'state.$': '$', outcome: 'NOTIFIED' }],
-        RecordResourceGone: ['$.failure', { 'state.$': '$', outcome: 'RESOURCE_GONE' }],
-        RecordFailure: ['$.failure', { 'state.$': '$', outcome: 'FAILED' }],
-      };
-      for (const [name, [resultPath, parameters]] of Object.entries(expected)) {
-        expect([name, s[name].ResultPath, s[name].Parameters]).toEqual([name, resultPath, parameters]);
-      }
-    });
-
-    it('wires triage without a contain choice: any other decision goes to UnknownDecision', () => {
-      expectTriage(definition.States, undefined);
-    });
-
-    it('acts in member accounts only through read-only steps: Decide (game-day tags) and the dry run\'s plan', () => {
-      const acting = Object.values(FINDING_TRIAGE_TASKS).filter((step) => MEMBER_ACTING_STEPS.includes(step));
+      const acting = Object.values(TASKS).filter((step) => MEMBER_ACTING_STEPS.includes(step));
       expect(acting.sort()).toEqual(['decide-response', 'plan-containment']);
     });
   });
