@@ -398,9 +398,12 @@ export class SecurityAccountStack extends Stack {
    * GuardDuty findings below the severity floor: never a case, always counted. The rule's target is a
    * log group (kept a year, so a finding below the floor can still be looked up), whose metric filter
    * counts them as `Firebreak/FindingsBelowFloor` by `FindingType`. EventBridge writes to the log group
-   * under a CloudWatch Logs resource policy for `events.amazonaws.com` ("Amazon CloudWatch Logs" target,
-   * EventBridge User Guide); it is an `AWS::Logs::ResourcePolicy` here rather than the custom resource
-   * `targets.CloudWatchLogGroup` would add (a Lambda function of its own).
+   * under a CloudWatch Logs resource policy that lets `events.amazonaws.com` CreateLogStream and
+   * PutLogEvents on it, and the group's name starts with `/aws/events` ("How can I add a CloudWatch log
+   * group as a target to an EventBridge rule?", AWS Knowledge Center,
+   * https://repost.aws/knowledge-center/cloudwatch-log-group-eventbridge); the policy is an
+   * `AWS::Logs::ResourcePolicy` here rather than the custom resource `targets.CloudWatchLogGroup` would add
+   * (a Lambda function of its own).
    */
   private addBelowFloorRule(config: FirebreakConfig): logs.LogGroup {
     const { ruleName, pattern } = belowFloorRule(config.severityFloor);
