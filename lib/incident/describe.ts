@@ -30,24 +30,34 @@ export function describeResource(i: Incident): string {
   return `${r.eventSource.replace(/\.amazonaws\.com$/, '')} ${r.eventName}${r.target ? ` on ${r.target}` : ''}`;
 }
 
+/**
+ * An option with its value as one word, `--name=value`: a value that starts with `-` can then never be
+ * read as an option of its own (names come from the member account; the AWS CLI reads its global options,
+ * such as `--endpoint-url`, anywhere on the line).
+ */
+function opt(name: string, value: string): string {
+  return `${name}=${shellQuote(value)}`;
+}
+
 /** A read-only AWS CLI command that shows the resource of a finding-triage case, per resource type. */
 function describeCommand(i: Incident): string | undefined {
   const r = i.resource;
   if (r.type !== 'GuardDutyResource' || !r.name) return undefined;
-  const at = `--region ${shellQuote(i.region)}`;
-  const name = shellQuote(r.name);
+  const at = opt('--region', i.region);
   switch (r.resourceType) {
     case 'S3Bucket':
     case 'S3Object':
-      return `aws s3api get-bucket-policy-status --bucket ${name} ${at}`;
+      return `aws s3api get-bucket-policy-status ${opt('--bucket', r.name)} ${at}`;
     case 'EKSCluster':
-      return `aws eks describe-cluster --name ${name} ${at}`;
+      return `aws eks describe-cluster ${opt('--name', r.name)} ${at}`;
     case 'ECSCluster':
-      return `aws ecs describe-clusters --clusters ${name} ${at}`;
+      return `aws ecs describe-clusters ${opt('--clusters', r.name)} ${at}`;
     case 'Lambda':
-      return `aws lambda get-function --function-name ${name} ${at}`;
+      return `aws lambda get-function ${opt('--function-name', r.name)} ${at}`;
     case 'RDSDBInstance':
-      return `aws rds describe-db-instances --db-instance-identifier ${name} ${at}`;
+      return r.arn?.includes(':cluster:')
+        ? `aws rds describe-db-clusters ${opt('--db-cluster-identifier', r.name)} ${at}`
+        : `aws rds describe-db-instances ${opt('--db-instance-identifier', r.name)} ${at}`;
     default:
       return undefined;
   }
@@ -55,30 +65,31 @@ function describeCommand(i: Incident): string | undefined {
 
 /**
  * The exact commands to triage a case, in the order a person runs them: the case's timeline, the
- * finding itself (GuardDuty `get-findings`, in the account whose detector generated it, or the
- * delegated administrator), the resource, and, where Firebreak can contain the resource but did not
- * (a Medium finding, a victim), the command that contains it by hand.
+ * finding itself (GuardDuty `get-findings`, in the member account whose detector generated it), the
+ * resource, and, where Firebreak can contain the resource but did not (a Medium finding, a victim), the
+ * command that contains it by hand. Commands to run in the member account end with a comment naming it;
+ * every value is an `--option=value` word, shell-quoted.
  * @param i - the incident.
  * @param caseId - the case.
  * @returns shell commands; values from the event are quoted.
  */
 export function triageCommands(i: Incident, caseId: string): string[] {
+  const inMember = `  # in the member account ${i.account}`;
   const out = [`firebreak cases show ${shellQuote(caseId)}`];
-  const region = shellQuote(i.region);
   if (i.finding.detectorId && !i.finding.id.startsWith('manual/')) {
-    out.push(`aws guardduty get-findings --detector-id ${shellQuote(i.finding.detectorId)} --finding-ids ${shellQuote(i.finding.id)} --region ${region}`);
+    out.push(`aws guardduty get-findings ${opt('--detector-id', i.finding.detectorId)} ${opt('--finding-ids', i.finding.id)} ${opt('--region', i.region)}${inMember}`);
   }
   const show = describeCommand(i);
-  if (show) out.push(show);
+  if (show) out.push(`${show}${inMember}`);
   const r = i.resource;
-  const where = `--account ${shellQuote(i.account)} --region ${region}`;
+  const where = `${opt('--account', i.account)} ${opt('--region', i.region)}`;
   if (r.type === 'Instance') {
-    out.push(`aws ec2 describe-instances --instance-ids ${shellQuote(r.id)} --region ${region}`);
-    out.push(`firebreak run ec2-compromise --instance ${shellQuote(r.id)} ${where} --reason ${shellQuote(`contain after review of ${i.finding.type}`)} --wait`);
+    out.push(`aws ec2 describe-instances ${opt('--instance-ids', r.id)} ${opt('--region', i.region)}${inMember}`);
+    out.push(`firebreak run ec2-compromise ${opt('--instance', r.id)} ${where} ${opt('--reason', `contain after review of ${i.finding.type}`)} --wait`);
   } else if (r.type === 'AccessKey' && r.userType === 'IAMUser' && r.accessKeyId && r.userName) {
-    out.push(`firebreak run credential-compromise --access-key ${shellQuote(r.accessKeyId)} --user ${shellQuote(r.userName)} ${where} --reason ${shellQuote(`revoke after review of ${i.finding.type}`)} --wait`);
+    out.push(`firebreak run credential-compromise ${opt('--access-key', r.accessKeyId)} ${opt('--user', r.userName)} ${where} ${opt('--reason', `revoke after review of ${i.finding.type}`)} --wait`);
   } else if (r.type === 'AccessKey' && r.userType === 'AssumedRole' && r.userName) {
-    out.push(`firebreak run credential-compromise --role ${shellQuote(r.userName)} ${where} --reason ${shellQuote(`revoke sessions after review of ${i.finding.type}`)} --wait`);
+    out.push(`firebreak run credential-compromise ${opt('--role', r.userName)} ${where} ${opt('--reason', `revoke sessions after review of ${i.finding.type}`)} --wait`);
   }
   return out;
 }

@@ -130,8 +130,8 @@ function findingResource(event: GuardDutyEvent): Incident['resource'] {
   const { name, arn } = resourceIdentity(r);
   return {
     type: 'GuardDutyResource',
-    id: `${r.resourceType}/${name ?? '-'}/finding/${event.detail.id}`,
-    resourceType: r.resourceType,
+    id: `${printable(r.resourceType, 64)}/${name ?? '-'}/finding/${event.detail.id}`,
+    resourceType: printable(r.resourceType, 64),
     ...(name ? { name } : {}),
     ...(arn ? { arn } : {}),
   };
@@ -164,10 +164,12 @@ function resourceIdentity(r: Record<string, unknown>): { name?: string; arn?: st
   return {};
 }
 
-/** The string without control characters, at most 256 of them: names a member account chose reach the operator. */
-function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 256);
+/**
+ * The string without control, format (bidi, zero-width) or unpaired surrogate characters, at most `max`
+ * code points: names a member account chose reach the operator and the ledger's keys.
+ */
+function printable(s: string, max = 256): string {
+  return Array.from(s.replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, '')).slice(0, max).join('');
 }
 
 /** Role session ARNs and principal IDs (`AROA...:session`) carry the session name after the colon. */

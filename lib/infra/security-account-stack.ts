@@ -214,7 +214,7 @@ export class SecurityAccountStack extends Stack {
       'finding-triage': this.findingTriage.stateMachine,
     };
     this.rules = this.addCatalogRules(playbooks, props);
-    this.belowFloorLog = this.addBelowFloorRule(config);
+    this.belowFloorLog = this.addBelowFloorRule(config, props);
     this.addPlaybookAlarms();
 
     new CfnOutput(this, 'Ec2CompromiseStateMachineArn', { value: this.ec2Compromise.stateMachine.stateMachineArn });
@@ -405,13 +405,34 @@ export class SecurityAccountStack extends Stack {
    * `AWS::Logs::ResourcePolicy` here rather than the custom resource `targets.CloudWatchLogGroup` would add
    * (a Lambda function of its own).
    */
-  private addBelowFloorRule(config: FirebreakConfig): logs.LogGroup {
+  private addBelowFloorRule(config: FirebreakConfig, props: SecurityAccountStackProps): logs.LogGroup {
     const { ruleName, pattern } = belowFloorRule(config.severityFloor);
+    // A counter, not evidence: deleted with the stack, so that a new deployment can create it again.
     const logGroup = new logs.LogGroup(this, 'BelowFloorLog', {
       logGroupName: '/aws/events/firebreak-below-floor',
       retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
+    const deadLetterQueue = new sqs.Queue(this, 'BelowFloorDlq', {
+      queueName: `${ruleName}-dlq`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(deadLetterQueue, `${NAG_PACK}-SQS3`, `This queue is itself the dead-letter queue of EventBridge rule ${ruleName}'s target; its depth raises an alarm to the notification topic.`);
+    const rule = new events.Rule(this, 'BelowFloorRule', {
+      ruleName,
+      description: `GuardDuty findings below the severity floor (${config.severityFloor}): counted (Firebreak/FindingsBelowFloor), never a case.`,
+      eventPattern: toRulePattern(pattern),
+    });
+    rule.addTarget({
+      bind: () => ({
+        arn: this.formatArn({ service: 'logs', resource: 'log-group', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: logGroup.logGroupName }),
+        deadLetterConfig: { arn: deadLetterQueue.queueArn },
+        retryPolicy: { maximumRetryAttempts: props.targetRetryAttempts ?? 20, maximumEventAgeInSeconds: (props.targetMaxEventAge ?? Duration.hours(2)).toSeconds() },
+      }),
+    });
+    // EventBridge may write to the log group for this rule only (aws:SourceArn: no other rule of any account can use the grant).
     new logs.ResourcePolicy(this, 'BelowFloorLogPolicy', {
       resourcePolicyName: 'firebreak-below-floor-events',
       policyStatements: [
@@ -419,15 +440,17 @@ export class SecurityAccountStack extends Stack {
           principals: [new iam.ServicePrincipal('events.amazonaws.com')],
           actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           resources: [logGroup.logGroupArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
         }),
       ],
     });
-    const rule = new events.Rule(this, 'BelowFloorRule', {
-      ruleName,
-      description: `GuardDuty findings below the severity floor (${config.severityFloor}): counted (Firebreak/FindingsBelowFloor), never a case.`,
-      eventPattern: toRulePattern(pattern),
-    });
-    rule.addTarget({ bind: () => ({ arn: this.formatArn({ service: 'logs', resource: 'log-group', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: logGroup.logGroupName }) }) });
+    // EventBridge sends to the DLQ by its service principal, for this rule only.
+    deadLetterQueue.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['sqs:SendMessage'],
+      resources: [deadLetterQueue.queueArn],
+      conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+    }));
     new logs.MetricFilter(this, 'BelowFloorMetric', {
       logGroup,
       filterPattern: logs.FilterPattern.exists('$.detail.type'),
@@ -436,7 +459,16 @@ export class SecurityAccountStack extends Stack {
       metricValue: '1',
       dimensions: { FindingType: '$.detail.type' },
     });
-    for (const c of [logGroup, rule]) Tags.of(c).add('firebreak:component', 'routing');
+    const alarm = new cloudwatch.Alarm(this, 'BelowFloorDlqAlarm', {
+      alarmDescription: `Firebreak: a finding below the severity floor could not be counted; see queue ${ruleName}-dlq`,
+      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cwActions.SnsAction(this.topic));
+    for (const c of [logGroup, rule, deadLetterQueue, alarm]) Tags.of(c).add('firebreak:component', 'routing');
     return logGroup;
   }
 

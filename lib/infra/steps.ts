@@ -93,7 +93,8 @@ const none: StepAccess = {
  */
 export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   'normalize-finding': { ...none },
-  'claim-case': { ...none, ledger: true },
+  // Tells a person about a finding that attaches to an open case without running the playbook again.
+  'claim-case': { ...none, ledger: true, notifications: true },
   // Reads the target's tags for game-day events (firebreak:gameday), through the responder role.
   'decide-response': { ...none, actsInMember: true },
   'plan-containment': { ...none, actsInMember: true },

@@ -98,6 +98,12 @@ export interface ClaimResult {
    */
   readonly status: 'CLAIMED' | 'RESUMED' | 'ALREADY_HANDLED';
   readonly previousStatus?: CaseStatus;
+  /**
+   * `ALREADY_HANDLED` only: the finding was not on the case yet (a different finding about the same
+   * resource, not a repeat of one it holds). It is added to the case's `findingIds` by this call, so that
+   * exactly one of several concurrent deliveries of it sees `true` (DynamoDB `ADD`, old item returned).
+   */
+  readonly newFinding?: boolean;
   /** For a new case on a resource whose last case was released: that case. */
   readonly previousCaseId?: string;
 }
@@ -155,8 +161,9 @@ export class CaseLedger {
    * - the claim belongs to this execution → `RESUMED` (a retry of Claim);
    * - `IN_PROGRESS` under another execution whose lease has not expired → `ALREADY_HANDLED`;
    * - `IN_PROGRESS` with an expired lease, or `FAILED` → taken over, `RESUMED`;
-   * - `NOTIFIED` and the incident now calls for containment (catalog mode `auto`, or a manual start) → escalated, `RESUMED`;
-   * - otherwise (`CONTAINED`, `NOTIFIED`, `RESOURCE_GONE`) → `ALREADY_HANDLED`.
+   * - `NOTIFIED` and the incident now calls for containment (catalog mode `auto` or `approval`, or a manual start) → escalated, `RESUMED`;
+   * - otherwise (`CONTAINED`, `NOTIFIED`, `RESOURCE_GONE`) → `ALREADY_HANDLED`, the finding added to the case's
+   *   `findingIds` (`newFinding` says whether this call added it).
    * Every outcome but `CLAIMED` appends a timeline entry to the existing case.
    * @param incident - the normalized incident.
    * @param executionName - the Step Functions execution name (the claim's owner).
@@ -218,11 +225,15 @@ export class CaseLedger {
         return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status };
       }
       if (takeOver === undefined) {
+        const newFinding = await this.addFinding(existing.caseId, incident.finding.id);
         await this.appendTimeline(existing.caseId, {
           at: now.toISOString(), step: 'Claim', status: 'INFO', executionName, trigger: incident.trigger,
-          details: { outcome: 'ALREADY_HANDLED', caseStatus: existing.status, owner: existing.owner, findingId: incident.finding.id, findingCount: incident.finding.count },
+          details: {
+            outcome: 'ALREADY_HANDLED', caseStatus: existing.status, owner: existing.owner, findingId: incident.finding.id, findingCount: incident.finding.count,
+            newFinding, ...(newFinding ? { findingType: incident.finding.type, severity: incident.finding.severity } : {}),
+          },
         });
-        return { caseId: existing.caseId, status: 'ALREADY_HANDLED', previousStatus: existing.status };
+        return { caseId: existing.caseId, status: 'ALREADY_HANDLED', previousStatus: existing.status, newFinding };
       }
       try {
         await this.deps.ddb.send(
@@ -255,8 +266,9 @@ export class CaseLedger {
     if (claim.status === 'IN_PROGRESS' && claim.owner === executionName) return 'own';
     if (claim.status === 'FAILED') return 'failed';
     if (claim.status === 'IN_PROGRESS' && claim.leaseExpiresAt <= now.toISOString()) return 'lease-expired';
-    // A notify-only case is escalated when the finding now calls for containment, or an engineer starts it by hand.
-    if (claim.status === 'NOTIFIED' && (incident.mode === 'auto' || incident.trigger === 'manual') && !incident.dryRun) return 'escalation';
+    // A notify-only case is escalated when the finding now calls for containment (automatic, or after an
+    // approval), or an engineer starts it by hand.
+    if (claim.status === 'NOTIFIED' && (incident.mode === 'auto' || incident.mode === 'approval' || incident.trigger === 'manual') && !incident.dryRun) return 'escalation';
     return undefined;
   }
 
@@ -296,6 +308,21 @@ export class CaseLedger {
       throw err;
     }
     await this.setCaseStatus(caseId, status, undefined, details);
+  }
+
+  /**
+   * Adds a finding to a case's `findingIds`.
+   * @returns true when the case did not hold it yet (only one of concurrent callers sees true).
+   */
+  private async addFinding(caseId: string, findingId: string): Promise<boolean> {
+    const out = await this.deps.ddb.send(new UpdateCommand({
+      TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+      UpdateExpression: 'ADD findingIds :f', ConditionExpression: 'attribute_exists(pk)',
+      // ALL_OLD, not UPDATED_OLD: an ADD that changes nothing (a repeat) need not count as an update.
+      ExpressionAttributeValues: { ':f': new Set([findingId]) }, ReturnValues: 'ALL_OLD',
+    }));
+    const before = out.Attributes?.findingIds as Set<string> | undefined;
+    return !before?.has(findingId);
   }
 
   private async setCaseStatus(caseId: string, status: CaseStatus, findingId?: string, details?: Record<string, unknown>): Promise<void> {

@@ -190,7 +190,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
       const member = x.calls.filter((c) => c.mutating && c.account === session.env.memberAccount);
       checks.push({ name: 'no-member-mutations', passed: member.length === 0, details: `${member.length} mutating call(s) in the member account${member.length ? `: ${member.map((c) => c.operation).join(', ')}` : ''}` });
     }
-    if (x.outcome === 'NOTIFIED' && x.caseId) checks.push(...(await caseNotifiedChecks(session, x.caseId)));
+    if (x.outcome === 'NOTIFIED' && x.caseId) checks.push(...(await caseNotifiedChecks(session, x.caseId, (x.output?.incident as { finding?: { id?: string } } | undefined)?.finding?.id)));
     if (x.playbook === 'cloudtrail-tamper' && x.outcome === 'CONTAINED' && credentialTwin) {
       checks.push(...(await verifyRevocationState(session.env, credentialTwin, started)));
       const trail = (credentialTwin as ApiCallTwin).trailName;
@@ -223,8 +223,9 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
       const after = await countCreatedResources(session.env);
       const diff = Object.keys(after).filter((k) => after[k] !== before[k]);
       checks.push({ name: 'repeat-created-nothing', passed: diff.length === 0, details: diff.length ? diff.map((k) => `${k} ${before[k]}→${after[k]}`).join(', ') : JSON.stringify(after) });
-      const memberMutations = x.calls.filter((c) => c.mutating && !c.operation.startsWith('DynamoDB.'));
-      checks.push({ name: 'repeat-no-containment-calls', passed: memberMutations.length === 0, details: `${memberMutations.length} mutating call(s) outside the ledger` });
+      // The ledger's timeline and a notification of a different finding attaching to the case are not containment.
+      const memberMutations = x.calls.filter((c) => c.mutating && !c.operation.startsWith('DynamoDB.') && c.operation !== 'SNS.Publish');
+      checks.push({ name: 'repeat-no-containment-calls', passed: memberMutations.length === 0, details: `${memberMutations.length} mutating call(s) outside the ledger and the notifications` });
     } else if (x.outcome === 'NOTIFIED' && twin) {
       checks.push(...(await verifyUntouched(session.env, twin)));
     } else if (x.outcome === 'RESOURCE_GONE' && x.caseId) {
@@ -273,19 +274,22 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
  * on its timeline) and from the notification queue (a `notify-only` message for the case that names the
  * runbook entry and the triage commands).
  */
-async function caseNotifiedChecks(session: LocalSession, caseId: string): Promise<CheckType[]> {
+async function caseNotifiedChecks(session: LocalSession, caseId: string, findingId?: string): Promise<CheckType[]> {
   const { ddb } = session.env.security;
   const item = (await ddb.send(new GetCommand({ TableName: session.env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item;
   const timeline = (await ddb.send(new QueryCommand({
     TableName: session.env.ledgerTable, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)', ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':t': 'TL#' },
   }))).Items ?? [];
-  const notes = (await readNotifications(session.env)).filter((n) => n.caseId === caseId && n.kind === 'notify-only');
+  // One notify-only message per finding of the case (a later finding that escalates the case and still is not contained is told too).
+  const notes = (await readNotifications(session.env))
+    .filter((n) => n.caseId === caseId && n.kind === 'notify-only')
+    .filter((n) => findingId === undefined || (JSON.parse(n.body) as { incident?: { finding?: { id?: string } } }).incident?.finding?.id === findingId);
   const body = notes[0] ? (JSON.parse(notes[0].body) as { runbookEntry?: string; triage?: string[]; summary?: string }) : undefined;
   return [
     { name: 'case-opened', passed: item?.status === 'NOTIFIED' && timeline.some((t) => t.step === 'Notify' && t.status === 'SUCCEEDED'), details: `case ${caseId}: status=${item?.status ?? 'missing'}, ${timeline.length} timeline entries` },
     {
       name: 'case-notified', passed: notes.length === 1 && !!body?.summary && (body.triage ?? []).some((c) => c.startsWith(`firebreak cases show ${caseId}`)),
-      details: notes.length ? `${notes.length} notify-only message(s); runbook entry ${body?.runbookEntry ?? '-'}; ${body?.triage?.length ?? 0} triage command(s)` : 'no notify-only message for the case',
+      details: notes.length ? `${notes.length} notify-only message(s) for finding ${findingId ?? '?'}; runbook entry ${body?.runbookEntry ?? '-'}; ${body?.triage?.length ?? 0} triage command(s)` : 'no notify-only message for the case',
     },
   ];
 }

@@ -55,8 +55,44 @@ export async function claimCase(state: PreClaimState, deps: StepDeps): Promise<{
       at: deps.now().toISOString(), step: 'Claim', status: 'SUCCEEDED', executionName: state.run.executionName, trigger: state.incident.trigger,
       details: { outcome: claim.status, findingId: state.incident.finding.id, findingType: state.incident.finding.type, severity: state.incident.finding.severity, eventId: state.incident.eventId },
     });
+  } else {
+    await notifyAttachedFinding(state, claim.caseId, deps);
   }
   return { caseId: claim.caseId, status: claim.status };
+}
+
+/** The ledger key that records that a finding of a case was told to a person (by any notification). */
+const findingNoticeKey = (findingId: string) => `finding#${findingId}`;
+
+/**
+ * Never silent: a finding that attaches to an open case without running the playbook again (a different
+ * finding about the same resource: a Medium finding on an instance whose case is notify-only, a second
+ * finding while the first is contained or in progress) is told to a person once, as an `attached`
+ * notification on the case. Repeats of a finding the case already told about (GuardDuty raising
+ * `service.count`), starts by hand and chained starts publish nothing. At least once: published, then
+ * recorded in the ledger; a retry after a crash in between publishes again.
+ */
+async function notifyAttachedFinding(state: PreClaimState, caseId: string, deps: StepDeps): Promise<void> {
+  const i = state.incident;
+  if (i.finding.id.startsWith('manual/')) return;
+  const record = await deps.ledger.getCase(caseId);
+  if (!record || record.incident.finding.id === i.finding.id || record.notifications?.[findingNoticeKey(i.finding.id)]) return;
+  const summary = `${i.finding.title ?? i.finding.type} (${i.finding.type}, severity ${i.finding.severity ?? '-'}) on ${describeResource(i)} in ${i.account}/${i.region}: `
+    + `attached to open case ${caseId} (${record.status}); the playbook did not run again for it. ${i.triage && !i.triage.containable ? i.triage.why : 'Review it with the case.'}`;
+  await deps.clients.security().sns.send(new PublishCommand({
+    TopicArn: deps.config.topicArn,
+    Subject: subject('attached', i, caseId),
+    Message: JSON.stringify({
+      kind: 'attached', caseId, caseStatus: record.status, summary, resource: describeResource(i),
+      runbook: runbookOf(i), runbookEntry: i.triage?.runbook, triage: triageCommands(i, caseId), incident: i,
+    }, null, 2),
+    MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: 'attached' } },
+  }));
+  await deps.ledger.markNotified(caseId, findingNoticeKey(i.finding.id));
+  await deps.ledger.appendTimeline(caseId, {
+    at: deps.now().toISOString(), step: 'Claim', status: 'INFO', executionName: state.run.executionName, trigger: i.trigger,
+    details: { notified: 'attached', findingId: i.finding.id, findingType: i.finding.type, severity: i.finding.severity },
+  });
 }
 
 /** The decision Decide makes. */
@@ -302,7 +338,10 @@ export async function notify(input: z.infer<typeof NotifyInputSchema>, deps: Ste
   const state = input.state;
   return runStep('Notify', caseTarget(state, deps.ledger), async () => {
     const record = await deps.ledger.getCase(state.case.caseId);
-    if (record?.notifications?.[input.kind]) return { published: false };
+    // `contained` is told once per case; `notify-only` once per finding (a later finding that escalates a
+    // notify-only case and still cannot be contained, e.g. root credentials at High, is told too).
+    const key = input.kind === 'notify-only' ? `${input.kind}#${state.incident.finding.id}` : input.kind;
+    if (record?.notifications?.[key]) return { published: false };
     const out = await deps.clients.security().sns.send(new PublishCommand({
       TopicArn: deps.config.topicArn,
       Subject: subject(input.kind, state.incident, state.case.caseId),
@@ -317,15 +356,17 @@ export async function notify(input: z.infer<typeof NotifyInputSchema>, deps: Ste
       }, null, 2),
       MessageAttributes: { caseId: { DataType: 'String', StringValue: state.case.caseId }, kind: { DataType: 'String', StringValue: input.kind } },
     }));
-    await deps.ledger.markNotified(state.case.caseId, input.kind);
+    await deps.ledger.markNotified(state.case.caseId, key);
+    await deps.ledger.markNotified(state.case.caseId, findingNoticeKey(state.incident.finding.id));
     return { published: true, messageId: out.MessageId };
   });
 }
 
 function subject(kind: string, i: Incident, caseId: string): string {
-  const what = { contained: 'contained', 'notify-only': 'needs review', failed: 'containment FAILED', 'resource-gone': 'resource gone' }[kind] ?? kind;
-  // SNS subjects are ASCII without control characters, at most 100 characters ("Publish", Amazon SNS API Reference).
-  return `[Firebreak] ${describeResource(i)} ${what} (${i.finding.type}, sev ${i.finding.severity}) case ${caseId}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 99);
+  const what = { contained: 'contained', 'notify-only': 'needs review', failed: 'containment FAILED', 'resource-gone': 'resource gone', attached: 'new finding' }[kind] ?? kind;
+  // SNS subjects are ASCII without control characters, at most 100 characters ("Publish", Amazon SNS API
+  // Reference): the case ID first, so that it survives the cut.
+  return `[Firebreak] ${caseId} ${what}: ${describeResource(i)} (${i.finding.type}, sev ${i.finding.severity})`.replace(/[^\x20-\x7e]/g, '?').slice(0, 99);
 }
 
 /** The notification's first line: what was found, on what, and what Firebreak did. */
@@ -342,6 +383,23 @@ export async function closeCase(input: z.infer<typeof CloseInputSchema>, deps: S
     await deps.ledger.finish(state.case.caseId, input.outcome, undefined, state.run.executionName);
     return { caseId: state.case.caseId, status: input.outcome };
   });
+}
+
+/**
+ * What identifies an event that Normalize refused (the state is still the execution's input, or a start
+ * envelope around it): the EventBridge ID and source, and for a GuardDuty finding its ID, type, account,
+ * region, severity and resource type. Strings are cut to 256 characters; nothing is trusted or acted on.
+ */
+function rawEventIdentity(state: Record<string, unknown>): Record<string, string | number | undefined> {
+  const envelope = (state.firebreak && typeof state.event === 'object' ? state.event : state) as Record<string, unknown> | undefined;
+  const detail = (envelope?.detail ?? {}) as Record<string, unknown>;
+  const resource = (detail.resource ?? {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 256) : undefined);
+  return {
+    eventId: str(envelope?.id), source: str(envelope?.source), detailType: str(envelope?.['detail-type']),
+    findingId: str(detail.id), type: str(detail.type) ?? str(detail.eventName), account: str(detail.accountId) ?? str(detail.recipientAccountId) ?? str(envelope?.account),
+    region: str(detail.region) ?? str(detail.awsRegion), severity: typeof detail.severity === 'number' ? detail.severity : undefined, resourceType: str(resource.resourceType),
+  };
 }
 
 /**
@@ -364,10 +422,14 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
     await deps.ledger.finish(caseId, outcome, { error }, state.run?.executionName);
   }
   const kind = outcome === 'RESOURCE_GONE' ? 'resource-gone' : 'failed';
+  // Before Normalize succeeded there is no incident: name the event as it came, so a person can find it.
+  const raw = state.incident ? undefined : rawEventIdentity(state);
   await deps.clients.security().sns.send(new PublishCommand({
     TopicArn: deps.config.topicArn,
-    Subject: state.incident ? subject(kind, state.incident, caseId ?? '(none)') : '[Firebreak] playbook failed before a case was opened',
-    Message: JSON.stringify({ kind, caseId, incident: state.incident, error, runbook: state.incident ? runbookOf(state.incident) : undefined }, null, 2),
+    Subject: state.incident
+      ? subject(kind, state.incident, caseId ?? '(none)')
+      : `[Firebreak] playbook failed before a case was opened: ${raw?.type ?? 'unreadable event'}${raw?.account ? ` in ${raw.account}` : ''}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 99),
+    Message: JSON.stringify({ kind, caseId, incident: state.incident, event: raw, error, runbook: state.incident ? runbookOf(state.incident) : undefined }, null, 2),
   }));
   return { caseId, status: outcome, notified: true };
 }

@@ -278,9 +278,17 @@ describe('SecurityAccountStack', () => {
       expect(logGroupId).toBeDefined();
       expect(rule.Properties.Targets).toHaveLength(1);
       expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::Join': ['', ['arn:aws:logs:us-east-1:', { Ref: 'AWS::AccountId' }, ':log-group:', { Ref: logGroupId }]] });
+      const [ruleId] = Object.entries(template.findResources('AWS::Events::Rule')).find(([, r]) => r.Properties.Name === BELOW_FLOOR_RULE_NAME)!;
       const policies = Object.values(template.findResources('AWS::Logs::ResourcePolicy'));
-      const doc = JSON.parse(JSON.stringify(policies.map((p) => p.Properties.PolicyDocument)));
+      expect(policies).toHaveLength(1);
+      const doc = JSON.parse(policies[0].Properties.PolicyDocument['Fn::Join'] ? JSON.stringify(policies[0].Properties.PolicyDocument) : policies[0].Properties.PolicyDocument);
+      // Only EventBridge, only these two actions, only this log group, only for the below-floor rule.
       expect(JSON.stringify(doc)).toContain('events.amazonaws.com');
+      expect(JSON.stringify(doc)).toContain('logs:CreateLogStream');
+      expect(JSON.stringify(doc)).toContain('logs:PutLogEvents');
+      expect(JSON.stringify(doc)).toContain(`"Fn::GetAtt":["${ruleId}","Arn"]`);
+      expect(JSON.stringify(doc)).not.toMatch(/"logs:\*"|"\*"/);
+      expect(rule.Properties.Targets[0].DeadLetterConfig.Arn['Fn::GetAtt'][1]).toBe('Arn');
       template.hasResourceProperties('AWS::Logs::MetricFilter', {
         LogGroupName: { Ref: logGroupId },
         MetricTransformations: [Match.objectLike({ MetricNamespace: 'Firebreak', MetricName: 'FindingsBelowFloor', Dimensions: [{ Key: 'FindingType', Value: '$.detail.type' }] })],
@@ -371,10 +379,10 @@ describe('SecurityAccountStack', () => {
       });
     });
 
-    it('raises an alarm to the topic when a DLQ receives an event', () => {
+    it('raises an alarm to the topic when a DLQ receives an event (the below-floor rule\'s too)', () => {
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/SQS' } }));
-      expect(alarms).toHaveLength(catalogRules(CATALOG).length);
+      expect(alarms).toHaveLength(catalogRules(CATALOG).length + 1);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
   });

@@ -102,7 +102,7 @@ describe('CaseLedger', () => {
 
       const second = await ledger(new Date(T0.getTime() + 60_000)).claim({ ...inc, finding: { ...inc.finding, count: 4 } }, 'exec-b', 900);
 
-      expect(second).toEqual({ caseId: first.caseId, status: 'ALREADY_HANDLED', previousStatus: 'IN_PROGRESS' });
+      expect(second).toEqual({ caseId: first.caseId, status: 'ALREADY_HANDLED', previousStatus: 'IN_PROGRESS', newFinding: false });
       expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-a', status: 'IN_PROGRESS' });
       const entries = await timelineItems(first.caseId);
       expect(entries).toHaveLength(1);
@@ -171,7 +171,7 @@ describe('CaseLedger', () => {
 
       const second = await ledger(new Date(T0.getTime() + 86_400_000)).claim(inc, 'exec-b', 900);
 
-      expect(second).toEqual({ caseId: first.caseId, status: 'ALREADY_HANDLED', previousStatus: 'CONTAINED' });
+      expect(second).toEqual({ caseId: first.caseId, status: 'ALREADY_HANDLED', previousStatus: 'CONTAINED', newFinding: false });
       expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-a', status: 'CONTAINED' });
       expect(await getItem(`CASE#${first.caseId}`, 'CASE')).toMatchObject({ status: 'CONTAINED' });
     });
@@ -199,6 +199,27 @@ describe('CaseLedger', () => {
 
       expect(second.status).toBe('ALREADY_HANDLED');
       expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-a', status: 'NOTIFIED' });
+    });
+
+    it('escalates a NOTIFIED case for an incident in approval mode too (it then waits for the approval)', async () => {
+      const inc = incident({ mode: 'notify' });
+      const first = await ledger(T0).claim(inc, 'exec-a', 900);
+      await ledger(T0).finish(first.caseId, 'NOTIFIED');
+      const second = await ledger(T0).claim({ ...inc, mode: 'approval' }, 'exec-b', 900);
+      expect(second).toMatchObject({ caseId: first.caseId, status: 'RESUMED', previousStatus: 'NOTIFIED' });
+    });
+
+    it('adds a different finding to an already-handled case: exactly one of concurrent deliveries sees it as new, a repeat never does', async () => {
+      const inc = incident({ mode: 'notify' });
+      const first = await ledger(T0).claim(inc, 'exec-a', 900);
+      await ledger(T0).finish(first.caseId, 'NOTIFIED');
+      expect((await ledger(T0).claim(inc, 'exec-repeat', 900)).newFinding).toBe(false);
+      const other = { ...inc, finding: { ...inc.finding, id: 'another-finding-0001', type: 'Recon:EC2/Portscan' } };
+      const results = await Promise.all(Array.from({ length: 5 }, (_, n) => ledger(T0).claim(other, `exec-${n}`, 900)));
+      expect(results.map((r) => r.status)).toEqual(Array(5).fill('ALREADY_HANDLED'));
+      expect(results.filter((r) => r.newFinding).length).toBe(1);
+      const item = await getItem(`CASE#${first.caseId}`, 'CASE');
+      expect([...(item!.findingIds as Set<string>)].sort()).toEqual([inc.finding.id, 'another-finding-0001'].sort());
     });
 
     it('does not escalate a NOTIFIED case for a dry run', async () => {

@@ -105,7 +105,8 @@ describe('credential-compromise playbook (synthesized state machine, real handle
       const t = crashed.credentialTwin!;
       const { item, timeline } = await readCase(local.session.env, crashed.executions[0].caseId!);
       expect(item?.status).toBe('CONTAINED');
-      expect(Object.keys(item?.notifications ?? {})).toEqual(['contained']);
+      // The case's notification, and the record that its finding was told (`finding#<id>`).
+      expect(Object.keys(item?.notifications ?? {}).sort()).toEqual(['contained', `finding#${item!.incident.finding.id}`]);
       // One notification published, however often Notify ran.
       expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
       if (t.userName) {

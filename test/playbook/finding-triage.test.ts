@@ -71,7 +71,7 @@ describe('finding-triage playbook (synthesized state machine, real handlers, emu
     expect(body.summary).toContain('case opened, nothing contained');
     expect(body.runbookEntry).toBe(runbookEntry);
     expect(body.triage[0]).toBe(`firebreak cases show ${caseId}`);
-    expect(body.triage[1]).toContain(`--finding-ids ${event.detail.id}`);
+    expect(body.triage[1]).toContain(`--finding-ids=${event.detail.id}`);
 
     // The member account: nothing created, changed or removed.
     expect(await memberCensus(env)).toBe(before);

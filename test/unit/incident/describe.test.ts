@@ -28,13 +28,24 @@ describe('describe', () => {
     const i = normalizeEvent({ input: findingOf('Backdoor:EC2/C&CActivity.B', 'Instance', 5, 'ACTOR', 2), executionName: 'x', executionStartTime: 'y', playbook: 'ec2-compromise' }).incident;
     const commands = triageCommands(i, 'fb-20261202-0123456789');
     expect(commands[0]).toBe('firebreak cases show fb-20261202-0123456789');
-    expect(commands[1]).toMatch(/^aws guardduty get-findings --detector-id [0-9a-f]+ --finding-ids [0-9a-f]+ --region us-east-1$/);
-    expect(commands.at(-1)).toMatch(/^firebreak run ec2-compromise --instance i-[0-9a-f]+ --account 111111111111 --region us-east-1 --reason '.+' --wait$/);
+    expect(commands[1]).toMatch(/^aws guardduty get-findings --detector-id=[0-9a-f]+ --finding-ids=[0-9a-f]+ --region=us-east-1 {2}# in the member account 111111111111$/);
+    expect(commands.at(-1)).toMatch(/^firebreak run ec2-compromise --instance=i-[0-9a-f]+ --account=111111111111 --region=us-east-1 --reason='.+' --wait$/);
     const s3 = normalizeEvent({ input: findingOf('Discovery:S3/TorIPCaller', 'S3Bucket', 5, 'TARGET', 3), executionName: 'x', executionStartTime: 'y', playbook: 'finding-triage' }).incident;
     expect(triageCommands(s3, 'fb-20261202-0123456789')).toEqual([
       'firebreak cases show fb-20261202-0123456789',
       expect.stringMatching(/^aws guardduty get-findings /),
-      expect.stringMatching(/^aws s3api get-bucket-policy-status --bucket \S+ --region us-east-1$/),
+      expect.stringMatching(/^aws s3api get-bucket-policy-status --bucket=\S+ --region=us-east-1 {2}# in the member account 111111111111$/),
     ]);
+  });
+
+  it('never lets a name be read as an option of its own, and runs as exactly one command whatever the name', () => {
+    const event = findingOf('Trojan:Lambda/DropPoint', 'Lambda', 5, 'TARGET', 4);
+    (event.detail.resource as unknown as { lambdaDetails: { functionName: string } }).lambdaDetails.functionName = '--endpoint-url=http://127.0.0.1:9 $(touch /tmp/pwned) ;`id`';
+    const i = normalizeEvent({ input: event, executionName: 'x', executionStartTime: 'y', playbook: 'finding-triage' }).incident;
+    const show = triageCommands(i, 'fb-20261202-0123456789').find((c) => c.startsWith('aws lambda'))!;
+    expect(show).toMatch(/^aws lambda get-function --function-name='--endpoint-url=http:\/\/127\.0\.0\.1:9 \$\(touch \/tmp\/pwned\) ;`id`' --region=us-east-1 /);
+    // The shell sees one argument: the whole name after --function-name=.
+    const args = execFileSync('/bin/sh', ['-c', `printf '%s\\n' ${show.replace(/^aws lambda get-function /, '').replace(/ {2}#.*$/, '')}`], { encoding: 'utf8' }).trimEnd().split('\n');
+    expect(args).toEqual([`--function-name=${(event.detail.resource as unknown as { lambdaDetails: { functionName: string } }).lambdaDetails.functionName}`, '--region=us-east-1']);
   });
 });
