@@ -351,16 +351,8 @@ export class SecurityAccountStack extends Stack {
       const stateMachine = playbooks[entry.playbook];
       if (!stateMachine) throw new ConfigError(`Catalog entry ${entry.id} names playbook ${entry.playbook}, which this stack does not build`);
       const id = pascal(ruleName.replace(/^firebreak-/, ''));
-      const deadLetterQueue = new sqs.Queue(this, `${id}Dlq`, {
-        queueName: `${ruleName}-dlq`,
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
-      });
-      acknowledge(
-        deadLetterQueue,
-        `${NAG_PACK}-SQS3`,
-        `This queue is itself the dead-letter queue of EventBridge rule ${ruleName}'s target; its depth raises an alarm to the notification topic.`,
+      const { queue: deadLetterQueue, alarm } = this.ruleDeadLetterQueue(
+        id, ruleName, `Firebreak: a ${entry.id} ${entry.kind === 'api-call' ? 'event' : 'finding'} could not start the ${entry.playbook} playbook; see queue ${ruleName}-dlq`,
       );
       const rule = new events.Rule(this, `${id}Rule`, {
         ruleName,
@@ -376,15 +368,6 @@ export class SecurityAccountStack extends Stack {
           }),
         ],
       });
-      const alarm = new cloudwatch.Alarm(this, `${id}DlqAlarm`, {
-        alarmDescription: `Firebreak: a ${entry.id} ${entry.kind === 'api-call' ? 'event' : 'finding'} could not start the ${entry.playbook} playbook; see queue ${ruleName}-dlq`,
-        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(new cwActions.SnsAction(this.topic));
       for (const c of [rule, deadLetterQueue, alarm]) {
         Tags.of(c).add('firebreak:component', 'routing');
         Tags.of(c).add('firebreak:catalog-entry', entry.id);
@@ -413,13 +396,7 @@ export class SecurityAccountStack extends Stack {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const deadLetterQueue = new sqs.Queue(this, 'BelowFloorDlq', {
-      queueName: `${ruleName}-dlq`,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledge(deadLetterQueue, `${NAG_PACK}-SQS3`, `This queue is itself the dead-letter queue of EventBridge rule ${ruleName}'s target; its depth raises an alarm to the notification topic.`);
+    const { queue: deadLetterQueue, alarm } = this.ruleDeadLetterQueue('BelowFloor', ruleName, `Firebreak: a finding below the severity floor could not be counted; see queue ${ruleName}-dlq`);
     const rule = new events.Rule(this, 'BelowFloorRule', {
       ruleName,
       description: `GuardDuty findings below the severity floor (${config.severityFloor}): counted (Firebreak/FindingsBelowFloor), never a case.`,
@@ -459,17 +436,33 @@ export class SecurityAccountStack extends Stack {
       metricValue: '1',
       dimensions: { FindingType: '$.detail.type' },
     });
-    const alarm = new cloudwatch.Alarm(this, 'BelowFloorDlqAlarm', {
-      alarmDescription: `Firebreak: a finding below the severity floor could not be counted; see queue ${ruleName}-dlq`,
-      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+    for (const c of [logGroup, rule, deadLetterQueue, alarm]) Tags.of(c).add('firebreak:component', 'routing');
+    return logGroup;
+  }
+
+  /**
+   * The dead-letter queue of a rule's target (SQS-managed encryption, TLS only, 14 days) and the alarm its
+   * depth raises to the notification topic.
+   * @param id - the rule's construct ID prefix (`<id>Dlq`, `<id>DlqAlarm`).
+   */
+  private ruleDeadLetterQueue(id: string, ruleName: string, alarmDescription: string): { queue: sqs.Queue; alarm: cloudwatch.Alarm } {
+    const queue = new sqs.Queue(this, `${id}Dlq`, {
+      queueName: `${ruleName}-dlq`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(queue, `${NAG_PACK}-SQS3`, `This queue is itself the dead-letter queue of EventBridge rule ${ruleName}'s target; its depth raises an alarm to the notification topic.`);
+    const alarm = new cloudwatch.Alarm(this, `${id}DlqAlarm`, {
+      alarmDescription,
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(new cwActions.SnsAction(this.topic));
-    for (const c of [logGroup, rule, deadLetterQueue, alarm]) Tags.of(c).add('firebreak:component', 'routing');
-    return logGroup;
+    return { queue, alarm };
   }
 
   /** A Failed and a TimedOut alarm per playbook, to the notification topic. */
