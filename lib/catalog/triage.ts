@@ -1,4 +1,4 @@
-import { TRIAGE_PLAYBOOK } from './catalog';
+import { admitsResourceType, CATALOG, Playbook, TRIAGE_PLAYBOOK } from './catalog';
 import { FINDING_FAMILIES, FINDING_TYPES_RETRIEVED, FindingFamily, findingTypeEntry, runbookEntry } from './finding-types';
 
 /**
@@ -10,17 +10,13 @@ import { FINDING_FAMILIES, FINDING_TYPES_RETRIEVED, FindingFamily, findingTypeEn
  */
 
 /**
- * The containment playbook of each `detail.resource.resourceType`; a finding on any other resource
- * goes to {@link TRIAGE_PLAYBOOK}, which opens a case and contains nothing.
+ * The playbook a finding on a resource type goes to: the catalog's GuardDuty entry that routes the
+ * `detail.resource.resourceType` (Instance → ec2-compromise, AccessKey → credential-compromise), else
+ * {@link TRIAGE_PLAYBOOK}, which opens a case and contains nothing.
  */
-export const CONTAINMENT_PLAYBOOKS: Readonly<Record<string, 'ec2-compromise' | 'credential-compromise'>> = {
-  Instance: 'ec2-compromise',
-  AccessKey: 'credential-compromise',
-};
-
-/** The playbook a finding on a resource type goes to. */
-export function hostPlaybook(resourceType: string): 'ec2-compromise' | 'credential-compromise' | typeof TRIAGE_PLAYBOOK {
-  return CONTAINMENT_PLAYBOOKS[resourceType] ?? TRIAGE_PLAYBOOK;
+export function hostPlaybook(resourceType: string): Playbook {
+  const entry = CATALOG.find((e) => e.kind === 'guardduty-finding' && e.playbook !== TRIAGE_PLAYBOOK && admitsResourceType(e.resourceTypes, resourceType));
+  return entry?.playbook ?? TRIAGE_PLAYBOOK;
 }
 
 /** The fields of a finding the assessment reads. */
@@ -38,7 +34,7 @@ export interface FindingAssessment {
   /** The type's family in the table, or `unknown` for a type that was not on AWS's list when the table was taken. */
   readonly family: FindingFamily | 'unknown';
   /** The playbook that hosts the finding (by its resource). */
-  readonly playbook: 'ec2-compromise' | 'credential-compromise' | typeof TRIAGE_PLAYBOOK;
+  readonly playbook: Playbook;
   /** The finding shows its resource compromised and a playbook can contain that resource. */
   readonly containable: boolean;
   /** The resource is the victim or merely exposed (never contained, whatever the severity). */

@@ -201,7 +201,9 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
       continue;
     }
     if ((x.playbook === 'credential-compromise' || x.playbook === 'cloudtrail-tamper') && credentialTwin) {
-      checks.push(...(await credentialChecks(session, x, credentialTwin, principalBefore!, started)));
+      // A run started together with others (a concurrent repeat: countBefore is off) cannot compare the principal
+      // before and after itself: the run that revokes changes it meanwhile. Its own calls still show it changed nothing.
+      checks.push(...(await credentialChecks(session, x, credentialTwin, options.countBefore === false ? undefined : principalBefore!, started)));
       const chained = x.output?.chained as { executionArn: string; instanceId: string } | undefined;
       if (chained) {
         const run = executions.find((c) => chained.executionArn.endsWith(`:${c.executionName}`));
@@ -333,7 +335,7 @@ async function principalState(session: LocalSession, t: CredentialTwin): Promise
   return '';
 }
 
-async function credentialChecks(session: LocalSession, x: LocalExecutionResult, t: CredentialTwin, before: string, started: number): Promise<CheckType[]> {
+async function credentialChecks(session: LocalSession, x: LocalExecutionResult, t: CredentialTwin, before: string | undefined, started: number): Promise<CheckType[]> {
   const after = await principalState(session, t);
   const memberMutations = x.calls.filter((c) => c.mutating && c.operation.startsWith('IAM.'));
   if (x.outcome === 'CONTAINED') {
@@ -347,7 +349,7 @@ async function credentialChecks(session: LocalSession, x: LocalExecutionResult, 
   }
   if (x.status === 'ALREADY_HANDLED' || x.outcome === 'NOTIFIED' || x.status === 'DRY_RUN') {
     return [
-      { name: 'principal-unchanged', passed: after === before, details: after === before ? 'no key status or policy changed' : `before ${before} after ${after}` },
+      ...(before === undefined ? [] : [{ name: 'principal-unchanged', passed: after === before, details: after === before ? 'no key status or policy changed' : `before ${before} after ${after}` }]),
       { name: 'no-iam-mutations', passed: memberMutations.length === 0, details: `${memberMutations.length} mutating IAM call(s)` },
     ];
   }

@@ -77,8 +77,8 @@ async function notifyAttachedFinding(state: PreClaimState, caseId: string, deps:
   if (i.finding.id.startsWith('manual/')) return;
   const record = await deps.ledger.getCase(caseId);
   if (!record || record.incident.finding.id === i.finding.id || record.notifications?.[findingNoticeKey(i.finding.id)]) return;
-  const summary = `${i.finding.title ?? i.finding.type} (${i.finding.type}, severity ${i.finding.severity ?? '-'}) on ${describeResource(i)} in ${i.account}/${i.region}: `
-    + `attached to open case ${caseId} (${record.status}); the playbook did not run again for it. ${i.triage && !i.triage.containable ? i.triage.why : 'Review it with the case.'}`;
+  const summary = `${foundLine(i)}: attached to open case ${caseId} (${record.status}); the playbook did not run again for it. `
+    + `${i.triage && !i.triage.containable ? i.triage.why : 'Review it with the case.'}`;
   await deps.clients.security().sns.send(new PublishCommand({
     TopicArn: deps.config.topicArn,
     Subject: subject('attached', i, caseId),
@@ -369,11 +369,14 @@ function subject(kind: string, i: Incident, caseId: string): string {
   return `[Firebreak] ${caseId} ${what}: ${describeResource(i)} (${i.finding.type}, sev ${i.finding.severity})`.replace(/[^\x20-\x7e]/g, '?').slice(0, 99);
 }
 
+/** What was found, on what, where. */
+function foundLine(i: Incident): string {
+  return `${i.finding.title ?? i.finding.type} (${i.finding.type}, severity ${i.finding.severity ?? '-'}) on ${describeResource(i)} in ${i.account}/${i.region}`;
+}
+
 /** The notification's first line: what was found, on what, and what Firebreak did. */
 function summaryOf(i: Incident, kind: string, reason?: string): string {
-  const found = `${i.finding.title ?? i.finding.type} (${i.finding.type}, severity ${i.finding.severity ?? '-'}) on ${describeResource(i)} in ${i.account}/${i.region}`;
-  const done = kind === 'contained' ? 'contained' : `case opened, nothing contained${reason ? `: ${reason}` : ''}`;
-  return `${found}: ${done}`;
+  return `${foundLine(i)}: ${kind === 'contained' ? 'contained' : `case opened, nothing contained${reason ? `: ${reason}` : ''}`}`;
 }
 
 /** CloseCase / CloseNotified: sets the final case status. */
