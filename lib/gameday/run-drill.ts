@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput } from '../errors';
 import type { LocalSession } from '../local/session';
 import type { EmulatorRouter } from '../local/router';
 import { replayEvent, EventEnvelope, ReplayResult } from '../local/replay';
 import { playbookName, LocalExecutionResult } from '../local/runner';
-import type { Check } from '../local/checks';
+import { Check, readCaseRecord } from '../local/checks';
 import { summarizeCalls, ReplayReport } from '../report/report';
 import { injectionEvent, Drill, Injection } from './drill';
 import { FaultHit, FaultReport, installFaults } from './faults';
@@ -191,17 +191,6 @@ function mergeReports(session: LocalSession, results: ReplayResult[], started: n
   };
 }
 
-/** The case item and the timeline of a case, read from the ledger. */
-async function readCase(session: LocalSession, caseId: string) {
-  const { ddb } = session.env.security;
-  const table = session.env.ledgerTable;
-  const item = (await ddb.send(new GetCommand({ TableName: table, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item;
-  const timeline = (await ddb.send(new QueryCommand({
-    TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)', ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':t': 'TL#' },
-  }))).Items ?? [];
-  return { item, timeline };
-}
-
 /**
  * Fail-loudly read-back for one execution: the case is FAILED, its timeline has this execution's
  * FAILED RecordFailure entry, and a `failed` notification for the case reached the topic's queue.
@@ -210,7 +199,7 @@ async function failLoudlyChecks(session: LocalSession, x: LocalExecutionResult):
   if (!x.caseId) {
     return [{ name: 'case-status-failed', passed: false, details: `no case was opened (${x.status}${x.error ? `: ${x.error.name}` : ''}): nothing to record the failure on` }];
   }
-  const { item, timeline } = await readCase(session, x.caseId);
+  const { item, timeline } = await readCaseRecord(session.env, x.caseId);
   const entry = timeline.find((t) => t.step === 'RecordFailure' && t.status === 'FAILED' && t.executionName === x.executionName);
   const notes = (await readNotifications(session.env)).filter((n) => n.caseId === x.caseId);
   const failed = notes.filter((n) => n.kind === 'failed');
@@ -235,7 +224,7 @@ async function repeatChecks(session: LocalSession, execs: LocalExecutionResult[]
   const caseIds = [...new Set(execs.map((x) => x.caseId).filter((c): c is string => !!c))];
   const checks: Check[] = [{ name: 'runs-share-one-case', passed: caseIds.length === 1, details: `case(s): ${caseIds.join(', ') || 'none'}` }];
   if (caseIds.length !== 1) return checks;
-  const { item } = await readCase(session, caseIds[0]);
+  const { item } = await readCaseRecord(session.env, caseIds[0]);
   if (!item) return [...checks, { name: 'one-case-for-resource', passed: false, details: `case ${caseIds[0]} is not in the ledger` }];
   const all: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;

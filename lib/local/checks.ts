@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, NativeAttributeValue, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { sha256Hex } from '../evidence/vault';
 import type { EvidenceManifest } from '../evidence/manifest';
 import { isolationGroupName, TAG } from '../ec2/tags';
@@ -257,4 +257,17 @@ export async function verifyRevocationState(
     checks.push(check('session-cutoff-is-time-of-action', skew <= maxSkewSeconds, `cutoff ${cutoff ?? '-'} is ${Number.isFinite(skew) ? skew.toFixed(1) : '∞'} s from the run`));
   }
   return checks;
+}
+
+/**
+ * A case item and its timeline, read straight from the ledger table (the read-back of drills and replays).
+ * @returns `item` undefined when the case does not exist; `timeline` in key order (oldest first).
+ */
+export async function readCaseRecord(env: LocalEnvironment, caseId: string): Promise<{ item?: Record<string, NativeAttributeValue>; timeline: Record<string, NativeAttributeValue>[] }> {
+  const { ddb } = env.security;
+  const item = (await ddb.send(new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item;
+  const timeline = (await ddb.send(new QueryCommand({
+    TableName: env.ledgerTable, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)', ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':t': 'TL#' },
+  }))).Items ?? [];
+  return { item, timeline };
 }

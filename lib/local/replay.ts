@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { NOTIFY_ONLY_PLAYBOOKS } from '../catalog/catalog';
 import { BELOW_FLOOR_RULE_NAME } from '../catalog/patterns';
 import { readNotifications } from './notifications';
@@ -10,7 +10,7 @@ import { GuardDutyEvent, GuardDutyEventSchema } from '../incident/schema';
 import { isSampleFinding, parseOrThrow } from '../incident/normalize';
 import { ReplayReport, ReportExecution, responseSummary, sequentialCallsUntil, summarizeCalls } from '../report/report';
 import type { ApiCallRecord } from '../runtime/telemetry';
-import { Check, countCreatedResources, EvidenceReadBack, instanceIsolatedCheck, verifyContainment, verifyUntouched } from './checks';
+import { Check, countCreatedResources, EvidenceReadBack, instanceIsolatedCheck, readCaseRecord, verifyContainment, verifyUntouched } from './checks';
 import type { ExecuteOptions, LocalExecutionResult } from './runner';
 import type { LocalSession } from './session';
 import { buildTwinWorld, remapEvent, TwinExtras, TwinWorld } from './twin';
@@ -277,11 +277,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
  * runbook entry and the triage commands).
  */
 async function caseNotifiedChecks(session: LocalSession, caseId: string, findingId?: string): Promise<CheckType[]> {
-  const { ddb } = session.env.security;
-  const item = (await ddb.send(new GetCommand({ TableName: session.env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item;
-  const timeline = (await ddb.send(new QueryCommand({
-    TableName: session.env.ledgerTable, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)', ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':t': 'TL#' },
-  }))).Items ?? [];
+  const { item, timeline } = await readCaseRecord(session.env, caseId);
   // One notify-only message per finding of the case (a later finding that escalates the case and still is not contained is told too).
   const notes = (await readNotifications(session.env))
     .filter((n) => n.caseId === caseId && n.kind === 'notify-only')
