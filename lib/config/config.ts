@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from '../ec2/instance';
 import { applyCatalogOverrides, CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, HIGH_SEVERITY } from '../catalog/catalog';
 import { ConfigError } from '../errors';
 
@@ -70,6 +71,12 @@ export const FirebreakConfigSchema = z
      * be above High (7.0): High findings are never hidden. @default 4 (Medium)
      */
     severityFloor: z.number().min(0).max(HIGH_SEVERITY, `must be at most ${HIGH_SEVERITY} (High findings are never below the floor)`).default(DEFAULT_SEVERITY_FLOOR),
+    /**
+     * How long, in seconds, an instance EC2 answers "not found" for is looked for again (with backoff)
+     * before its case ends RESOURCE_GONE: EC2 is eventually consistent. A terminated instance is gone at
+     * once. @default 30
+     */
+    notFoundGraceSeconds: z.number().int().min(0).max(600).default(DEFAULT_NOT_FOUND_GRACE_SECONDS),
     /** Name of the role the responder assumes in member accounts. */
     responderRoleName: z
       .string()

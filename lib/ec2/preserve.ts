@@ -50,9 +50,9 @@ export interface PreserveResult {
  * @param input - `instanceId`, and `mode` (`plan` makes no mutating call).
  * @throws {ResourceGone} when the instance is gone.
  */
-export async function ensureInstancePreserved(input: { instanceId: string; mode: StepMode }, deps: PreserveDeps): Promise<PreserveResult> {
+export async function ensureInstancePreserved(input: { instanceId: string; mode: StepMode; notFoundGraceSeconds?: number }, deps: PreserveDeps): Promise<PreserveResult> {
   const { instanceId } = input;
-  const instance = await describeTargetInstance(deps.ec2, instanceId);
+  const instance = await describeTargetInstance(deps.ec2, instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
   const [termination, shutdown, asg, targetGroups] = await Promise.all([
     deps.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' })),
     deps.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),

@@ -150,7 +150,12 @@ export const DrillSchema = z
     name: z.string().min(1),
     description: z.string().min(1),
     runbook: z.string().min(1),
-    world: z.object({ autoScalingGroup: z.boolean().default(false), targetGroup: z.boolean().default(false) }).strict().default({ autoScalingGroup: false, targetGroup: false }),
+    world: z.object({
+      autoScalingGroup: z.boolean().default(false),
+      targetGroup: z.boolean().default(false),
+      /** ENIs attached to the instance beyond those the event names. */
+      extraNetworkInterfaces: z.number().int().min(0).max(14).default(0),
+    }).strict().default({ autoScalingGroup: false, targetGroup: false, extraNetworkInterfaces: 0 }),
     /** Time budget of each containment (execution wall time), and optionally of named steps, in seconds. */
     budget: BudgetSchema,
     /** Seed of the faults' `rate` draws. @default the drill's name */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { registerSdkInterceptor, InterceptedCall } from '../runtime/sdk-hooks';
+import { isInvocationCrashed, markInvocationCrashed, registerSdkInterceptor, InterceptedCall } from '../runtime/sdk-hooks';
 import { currentCallContext } from '../runtime/telemetry';
 
 /**
@@ -29,6 +29,8 @@ const OperationSchema = z
   );
 const RateSchema = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const TimesSchema = z.number().int('must be a whole number').positive('must be at least 1');
+/** How many matching calls go through untouched before the fault starts (e.g. 1: the first move of an ENI succeeds, the second fails). */
+const SkipSchema = z.number().int('must be a whole number').min(0, 'must be at least 0').optional();
 
 /** The resources a `delete-resource` fault can delete. */
 export const DELETABLE_RESOURCES = ['instance'] as const;
@@ -40,9 +42,14 @@ export const DELETABLE_RESOURCES = ['instance'] as const;
 export const FaultSchema = z.discriminatedUnion(
   'kind',
   [
-    z.object({ kind: z.literal('throttle'), operation: OperationSchema, rate: RateSchema.default(1), times: TimesSchema.optional() }).strict(),
-    z.object({ kind: z.literal('server-error'), operation: OperationSchema, rate: RateSchema.default(1), times: TimesSchema.optional() }).strict(),
-    z.object({ kind: z.literal('deny'), operation: OperationSchema, times: TimesSchema.optional() }).strict(),
+    z.object({ kind: z.literal('throttle'), operation: OperationSchema, rate: RateSchema.default(1), times: TimesSchema.optional(), skip: SkipSchema }).strict(),
+    z.object({ kind: z.literal('server-error'), operation: OperationSchema, rate: RateSchema.default(1), times: TimesSchema.optional(), skip: SkipSchema }).strict(),
+    z.object({ kind: z.literal('deny'), operation: OperationSchema, times: TimesSchema.optional(), skip: SkipSchema }).strict(),
+    z.object({
+      kind: z.literal('crash'), operation: OperationSchema,
+      /** The Lambda invocation that makes the `after`-th matching call (counted over the injection) crashes right after that call took effect. */
+      after: z.number().int('must be a whole number').positive('must be at least 1').default(1),
+    }).strict(),
     z.object({
       kind: z.literal('delete-resource'),
       resource: z.enum(DELETABLE_RESOURCES, { error: `must be one of: ${DELETABLE_RESOURCES.join(', ')}` }),
@@ -50,7 +57,7 @@ export const FaultSchema = z.discriminatedUnion(
       after: z.string().min(1).optional(),
     }).strict(),
   ],
-  { error: 'kind must be one of: throttle, server-error, deny, delete-resource' },
+  { error: 'kind must be one of: throttle, server-error, deny, crash, delete-resource' },
 );
 /** A validated fault. */
 export type Fault = z.infer<typeof FaultSchema>;
@@ -77,9 +84,11 @@ export function describeFault(f: Fault): string {
   switch (f.kind) {
     case 'throttle':
     case 'server-error':
-      return `${f.kind} ${f.operation} (rate ${f.rate}${f.times !== undefined ? `, at most ${f.times}` : ''})`;
+      return `${f.kind} ${f.operation} (rate ${f.rate}${f.times !== undefined ? `, at most ${f.times}` : ''}${f.skip ? `, after ${f.skip} call(s) let through` : ''})`;
     case 'deny':
-      return `deny ${f.operation}${f.times !== undefined ? ` (at most ${f.times})` : ''}`;
+      return `deny ${f.operation}${f.times !== undefined ? ` (at most ${f.times})` : ''}${f.skip ? ` after ${f.skip} call(s) let through` : ''}`;
+    case 'crash':
+      return `crash the function right after call ${f.after} of ${f.operation}`;
     case 'delete-resource':
       return `delete-resource ${f.resource} ${f.after ? `after ${f.after}` : 'before the event is injected'}`;
   }
@@ -123,6 +132,11 @@ export function faultError(kind: 'throttle' | 'server-error' | 'deny', operation
   return Object.assign(new Error(message), {
     name, Code: name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, attempts: 1 }, firebreakGameDayFault: true,
   });
+}
+
+/** The error every call of a crashed invocation sees (the runner replaces the invocation's error with `Sandbox.Timedout`). */
+function crashError(): Error {
+  return Object.assign(new Error('The function crashed (game-day fault): no call after this one is made'), { name: 'FirebreakGameDayCrash', firebreakGameDayFault: true });
 }
 
 /** What the drill runner gives {@link installFaults}. */
@@ -214,13 +228,34 @@ export function installFaults(faults: readonly Fault[], ctx: FaultContext): Inst
       }));
       return;
     }
+    if (fault.kind === 'crash') {
+      // A crash: the call takes effect, then the function is gone. Every later call of that invocation
+      // fails, and the local runner fails the invocation as Lambda does (lib/local/runner.ts).
+      removers.push(registerSdkInterceptor({
+        before: () => {
+          if (isInvocationCrashed(currentCallContext().invocationId)) throw crashError();
+        },
+        after: (call: InterceptedCall) => {
+          if (call.operation !== fault.operation) return;
+          counter.matching += 1;
+          if (counter.matching !== fault.after) return;
+          const invocationId = currentCallContext().invocationId;
+          if (invocationId) markInvocationCrashed(invocationId);
+          hit(counter, index, call.operation);
+          throw crashError();
+        },
+      }));
+      return;
+    }
     const random = seededRandom(`${ctx.seed}#${index}`);
     const rate = fault.kind === 'deny' ? 1 : fault.rate;
+    const skip = fault.skip ?? 0;
     removers.push(registerSdkInterceptor({
       before: (call: InterceptedCall) => {
         if (call.operation !== fault.operation) return;
         counter.matching += 1;
-        // Draw for every matching call, so the sequence does not depend on `times`.
+        if (counter.matching <= skip) return;
+        // Draw for every matching call after the skipped ones, so the sequence does not depend on `times`.
         const draw = random();
         if (fault.times !== undefined && counter.injected >= fault.times) return;
         if (draw >= rate) return;

@@ -5,7 +5,7 @@ import type { LocalSession } from '../local/session';
 import type { EmulatorRouter } from '../local/router';
 import { replayEvent, EventEnvelope, ReplayResult } from '../local/replay';
 import { playbookName, LocalExecutionResult } from '../local/runner';
-import { Check, readCaseRecord } from '../local/checks';
+import { Check, networkNotWiderChecks, readCaseRecord } from '../local/checks';
 import { summarizeCalls, ReplayReport } from '../report/report';
 import { injectionEvent, Drill, Injection } from './drill';
 import { FaultHit, FaultReport, installFaults } from './faults';
@@ -332,6 +332,9 @@ export async function runDrill(session: LocalSession, drill: Drill, dir: string)
       extraChecks.push(...(await repeatChecks(session, runs.filter((x): x is LocalExecutionResult => !!x), exp.containments ?? 0)));
     }
 
+    // Whatever happened, no ENI of the instance is more open than before the run (issue 10): a failed
+    // containment above all must not leave one on the allow-all untrack group.
+    if (exp.behaviour && run.world.twin) extraChecks.push(...(await networkNotWiderChecks(session.env.member.ec2, run.world.twin)));
     if (exp.behaviour === 'fail-loudly') {
       const judged = runs.filter((x): x is LocalExecutionResult => !!x);
       for (const x of judged) extraChecks.push(...(await failLoudlyChecks(session, x)));

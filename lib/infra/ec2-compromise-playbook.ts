@@ -22,6 +22,7 @@ export const EC2_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   Preserve: 'preserve-instance',
   Isolate: 'isolate-instance',
   VerifyIsolation: 'verify-isolation',
+  ResealIsolation: 'reseal-isolation',
   SnapshotVolumes: 'snapshot-volumes',
   CheckSnapshots: 'check-snapshots',
   CopySnapshots: 'copy-snapshots',
@@ -42,6 +43,19 @@ export { FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY };
 /** How often the evidence poll loops re-check snapshot and copy progress. */
 export const EVIDENCE_POLL_INTERVAL = Duration.seconds(15);
 
+/**
+ * The Retry of ResealIsolation, evaluated before the standard one: an ENI may be on the allow-all untrack
+ * group while it fails, so it tries longer than any other step: 2 s, 4 s, 8 s, 16 s, 32 s, 64 s (about
+ * two minutes, with full jitter), then the failure is recorded with the ENIs still open named.
+ */
+export const RESEAL_RETRY: sfn.RetryProps = {
+  errors: ['Throttled', 'TransientAwsError', 'Sandbox.Timedout', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
+  interval: Duration.seconds(2),
+  maxAttempts: 6,
+  backoffRate: 2,
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
 /** Properties of {@link Ec2CompromisePlaybook}; its `timeout` defaults to `Duration.hours(6)`. */
 export type Ec2CompromisePlaybookProps = ContainmentPlaybookProps;
 
@@ -54,7 +68,8 @@ export type Ec2CompromisePlaybookProps = ContainmentPlaybookProps;
  * VerifyIsolation → snapshots (poll loop) → member copies (poll loop) → security account copies (poll
  * loop) → CollectArtifacts → WriteManifest → Notify → CloseCase. Every Task retries transient errors;
  * `ResourceGone` goes to RecordResourceGone (the case ends RESOURCE_GONE) and any other error to
- * RecordFailure (the execution fails).
+ * RecordFailure (the execution fails). An error of Isolate or VerifyIsolation goes through
+ * ResealIsolation first, which moves any ENI left on the allow-all untrack group onto the isolation group.
  */
 export class Ec2CompromisePlaybook extends PlaybookConstruct {
   /**
@@ -119,10 +134,21 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
       checkBatch('CheckSnapshots', '$.snapshots', 'member', '$.snapshotsCheck'),
       '$.snapshotsCheck', 'SnapshotsDone', 'WaitForSnapshots', copy,
     );
+    // The failure path of the steps that move ENIs: ResealIsolation moves any ENI left on the allow-all
+    // untrack group onto the isolation group, then the failure is recorded (ResourceGone or any other).
+    const afterReseal = new sfn.Choice(this, 'ResealOutcome')
+      .when(sfn.Condition.stringEquals('$.error.Error', 'ResourceGone'), states.recordResourceGone)
+      .otherwise(states.recordFailure);
+    const reseal = states.lambdaTask('ResealIsolation', '$.reseal', { retries: [RESEAL_RETRY] });
+    reseal.addCatch(afterReseal, { errors: ['States.ALL'], resultPath: '$.resealError' });
+    reseal.next(afterReseal);
+    const networkStep = (stateName: string, resultPath: string) =>
+      states.lambdaTask(stateName, resultPath).addCatch(reseal, { errors: ['States.ALL'], resultPath: '$.error' });
+
     const contain = step('Preserve', '$.preserve');
     contain
-      .next(step('Isolate', '$.isolate'))
-      .next(step('VerifyIsolation', '$.verify'))
+      .next(networkStep('Isolate', '$.isolate'))
+      .next(networkStep('VerifyIsolation', '$.verify'))
       .next(step('SnapshotVolumes', '$.snapshots'))
       .next(snapshots);
 

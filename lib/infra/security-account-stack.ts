@@ -179,6 +179,7 @@ export class SecurityAccountStack extends Stack {
       FIREBREAK_CATALOG_OVERRIDES: JSON.stringify(config.catalogOverrides),
       FIREBREAK_APPROVAL_TIMEOUT_SECONDS: String(config.approvalTimeoutSeconds),
       FIREBREAK_SEVERITY_FLOOR: String(config.severityFloor),
+      FIREBREAK_NOT_FOUND_GRACE_SECONDS: String(config.notFoundGraceSeconds),
     };
 
     const functions = {} as Record<StepName, ResponderFunction>;

@@ -160,9 +160,10 @@ export class CaseLedger {
    * - no claim yet → a new case (`CLAIMED`), claim and case written in one transaction;
    * - the claim belongs to this execution → `RESUMED` (a retry of Claim);
    * - `IN_PROGRESS` under another execution whose lease has not expired → `ALREADY_HANDLED`;
-   * - `IN_PROGRESS` with an expired lease, or `FAILED` → taken over, `RESUMED`;
+   * - `IN_PROGRESS` with an expired lease, `FAILED`, or `RESOURCE_GONE` (the resource is looked at again: it may
+   *   have been missing only from an eventually consistent read) → taken over, `RESUMED`;
    * - `NOTIFIED` and the incident now calls for containment (catalog mode `auto` or `approval`, or a manual start) → escalated, `RESUMED`;
-   * - otherwise (`CONTAINED`, `NOTIFIED`, `RESOURCE_GONE`) → `ALREADY_HANDLED`, the finding added to the case's
+   * - otherwise (`CONTAINED`, `NOTIFIED`) → `ALREADY_HANDLED`, the finding added to the case's
    *   `findingIds` (`newFinding` says whether this call added it).
    * Every outcome but `CLAIMED` appends a timeline entry to the existing case.
    * @param incident - the normalized incident.
@@ -262,9 +263,12 @@ export class CaseLedger {
     return { caseId: item.caseId, status: 'ALREADY_HANDLED', previousStatus: item.status };
   }
 
-  private takeOverReason(claim: ClaimItem, incident: Incident, executionName: string, now: Date): 'own' | 'failed' | 'lease-expired' | 'escalation' | undefined {
+  private takeOverReason(claim: ClaimItem, incident: Incident, executionName: string, now: Date): 'own' | 'failed' | 'recheck-gone' | 'lease-expired' | 'escalation' | undefined {
     if (claim.status === 'IN_PROGRESS' && claim.owner === executionName) return 'own';
     if (claim.status === 'FAILED') return 'failed';
+    // A resource taken to be gone is looked at again by the next finding or manual run about it: EC2 is
+    // eventually consistent, and a case must not write off a live instance for good (issue 10).
+    if (claim.status === 'RESOURCE_GONE' && !incident.dryRun) return 'recheck-gone';
     if (claim.status === 'IN_PROGRESS' && claim.leaseExpiresAt <= now.toISOString()) return 'lease-expired';
     // A notify-only case is escalated when the finding now calls for containment (automatic, or after an
     // approval), or an engineer starts it by hand.

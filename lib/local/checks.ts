@@ -1,14 +1,15 @@
 import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeIamInstanceProfileAssociationsCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand,
-  DescribeSnapshotsCommand, DescribeAddressesCommand, EC2Client, Snapshot,
+  DescribeSnapshotsCommand, DescribeAddressesCommand, DescribeNetworkInterfacesCommand, EC2Client, Instance, SecurityGroup, Snapshot,
 } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { GetCommand, NativeAttributeValue, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { sha256Hex } from '../evidence/vault';
 import type { EvidenceManifest } from '../evidence/manifest';
-import { isolationGroupName, TAG } from '../ec2/tags';
+import { TAG } from '../ec2/tags';
+import { ruleTuples } from '../ec2/isolation-groups';
 import type { LocalEnvironment } from './seed';
 import type { TwinWorld } from './twin';
 import type { CredentialTwin } from './credential-twin';
@@ -38,6 +39,17 @@ async function evidenceSnapshots(env: LocalEnvironment, caseId: string): Promise
 }
 
 /**
+ * The security groups the instance's ENIs are on that carry Firebreak's isolation tag (`firebreak:role=isolation`),
+ * in the instance's VPC, read back by ID: whichever name Isolate gave them.
+ */
+async function isolationGroupsOf(ec2: EC2Client, instance: Instance): Promise<SecurityGroup[]> {
+  const ids = [...new Set((instance.NetworkInterfaces ?? []).flatMap((e) => (e.Groups ?? []).map((g) => g.GroupId!)))];
+  if (!ids.length) return [];
+  const groups = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: ids }] }))).SecurityGroups ?? [];
+  return groups.filter((g) => g.VpcId === instance.VpcId && (g.Tags ?? []).some((t) => t.Key === TAG.role && t.Value === 'isolation'));
+}
+
+/**
  * Verifies, from the emulator's state, that an instance is contained with its evidence in the
  * security account (issue #2 "Both ec2 fixtures are contained"):
  * every ENI only on the isolation SG, that SG without rules (IPv4 and IPv6); termination protection
@@ -52,8 +64,8 @@ export async function verifyContainment(env: LocalEnvironment, twin: TwinWorld, 
   const checks: Check[] = [];
   const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [twin.instanceId] }))).Reservations?.[0]?.Instances?.[0];
   if (!instance) return { checks: [check('instance-exists', false, `${twin.instanceId} not found`)], evidence: { snapshots: [] } };
-  const iso = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [isolationGroupName(twin.vpcId)] }, { Name: 'vpc-id', Values: [twin.vpcId] }] }))).SecurityGroups ?? [];
-  checks.push(check('isolation-group-unique', iso.length === 1, `${iso.length} isolation group(s) in ${twin.vpcId}`));
+  const iso = await isolationGroupsOf(ec2, instance);
+  checks.push(check('isolation-group-unique', iso.length === 1, `${iso.length} isolation group(s) on the instance's ENIs in ${twin.vpcId}`));
   const isoGroup = iso[0];
   for (const eni of instance.NetworkInterfaces ?? []) {
     const ids = (eni.Groups ?? []).map((g) => g.GroupId);
@@ -165,11 +177,34 @@ export async function verifyContainment(env: LocalEnvironment, twin: TwinWorld, 
 export async function instanceIsolatedCheck(ec2: EC2Client, instanceId: string, name = `chained-instance-isolated:${instanceId}`): Promise<Check> {
   const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]?.Instances?.[0];
   if (!instance?.VpcId) return check(name, false, 'instance not found');
-  const iso = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [isolationGroupName(instance.VpcId)] }, { Name: 'vpc-id', Values: [instance.VpcId] }] }))).SecurityGroups ?? [];
+  const iso = await isolationGroupsOf(ec2, instance);
   const enis = instance.NetworkInterfaces ?? [];
   const groups = enis.map((e) => (e.Groups ?? []).map((g) => g.GroupId));
-  const passed = iso.length === 1 && enis.length > 0 && groups.every((g) => g.length === 1 && g[0] === iso[0].GroupId);
+  const empty = iso.length === 1 && (iso[0].IpPermissions ?? []).length === 0 && (iso[0].IpPermissionsEgress ?? []).length === 0;
+  const passed = empty && enis.length > 0 && groups.every((g) => g.length === 1 && g[0] === iso[0].GroupId);
   return check(name, passed, enis.map((e, i) => `${e.NetworkInterfaceId}=${groups[i].join(',')}`).join(' ') || 'no ENI');
+}
+
+/**
+ * No ENI is more open than before the run (issue 10): for every ENI of the twin, the rules of the groups
+ * it is on now grant nothing that the rules of its original groups did not (each (direction, protocol,
+ * ports, source) tuple, {@link ruleTuples}). An ENI on the isolation group passes (it grants nothing), on
+ * its own groups passes, on the allow-all untrack group fails. Read back from the emulator.
+ */
+export async function networkNotWiderChecks(ec2: EC2Client, twin: Pick<TwinWorld, 'networkInterfaceIds' | 'originalGroupsByEni'>): Promise<Check[]> {
+  const enis = (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: twin.networkInterfaceIds }] }))).NetworkInterfaces ?? [];
+  const groupIds = [...new Set([...enis.flatMap((e) => (e.Groups ?? []).map((g) => g.GroupId!)), ...Object.values(twin.originalGroupsByEni).flat()])];
+  const groups = groupIds.length ? (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: groupIds }] }))).SecurityGroups ?? [] : [];
+  const tuples = new Map(groups.map((g) => [g.GroupId!, ruleTuples(g)]));
+  const granted = (ids: string[]) => new Set(ids.flatMap((id) => tuples.get(id) ?? [`(group ${id} not found)`]));
+  return twin.networkInterfaceIds.map((id) => {
+    const eni = enis.find((e) => e.NetworkInterfaceId === id);
+    if (!eni) return check(`eni-not-wider:${id}`, true, 'ENI no longer exists');
+    const now = (eni.Groups ?? []).map((g) => g.GroupId!);
+    const before = granted(twin.originalGroupsByEni[id] ?? []);
+    const wider = [...granted(now)].filter((t) => !before.has(t));
+    return check(`eni-not-wider:${id}`, wider.length === 0, `on ${now.join(',') || '(no group)'}${wider.length ? `; grants what its own groups did not: ${wider.slice(0, 4).join(' ')}` : ''}`);
+  });
 }
 
 export async function verifyUntouched(env: LocalEnvironment, twin: TwinWorld): Promise<Check[]> {

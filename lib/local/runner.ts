@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { Context } from 'aws-lambda';
 import { ApiCallRecord, countByOperation, subscribeApiCalls, withCallContext } from '../runtime/telemetry';
+import { isInvocationCrashed } from '../runtime/sdk-hooks';
 import type { LocalEnvironment } from './seed';
 import { TaskTokens } from './task-tokens';
 import { CfnTemplate, LocalPlaybook, LocalRule, RefResolver, synthesizeSecurityTemplate, templateFunctions, templatePlaybooks, templateRules } from './template';
@@ -207,6 +208,8 @@ export class LocalRunner {
               return waiting;
             })
             : await withCallContext({ executionId, invocationId }, () => target.handler(event, lambdaContext(target.step, executionName)));
+          // A function that crashed part-way (a game-day `crash` fault) fails as Lambda reports it, whatever it returned.
+          if (isInvocationCrashed(invocationId)) throw lambdaCrash(name);
           invocations.push({ name, status: 'SUCCEEDED', startedAt, endedAt: Date.now(), invocationId });
           if (target.step === 'claim-case') claimedCaseId = (result as { caseId?: string }).caseId;
           if (options.crashAfter === name && !crashed) {
@@ -214,7 +217,8 @@ export class LocalRunner {
             abort();
           }
           return result as never;
-        } catch (err) {
+        } catch (caught) {
+          const err = isInvocationCrashed(invocationId) ? lambdaCrash(name) : caught;
           const e = err as Error;
           invocations.push({ name, status: 'FAILED', startedAt, endedAt: Date.now(), invocationId, error: `${e.name}: ${e.message}` });
           throw err;
@@ -298,6 +302,15 @@ function aggregateSteps(
     }
   }
   return [...byName.values()];
+}
+
+/**
+ * The error Step Functions sees when a Lambda function is stopped part-way: `Sandbox.Timedout` ("Task
+ * timed out"), the error of a function that outlived its timeout ("Handling errors in Step Functions
+ * workflows", Step Functions Developer Guide).
+ */
+function lambdaCrash(state: string): Error {
+  return Object.assign(new Error(`${state}: Task timed out (the function stopped part-way: game-day crash fault)`), { name: 'Sandbox.Timedout' });
 }
 
 function lambdaContext(step: string, executionName: string): Context {

@@ -18,6 +18,12 @@ export interface TwinExtras {
   readonly autoScalingGroup?: boolean;
   /** Register the instance in an ELB target group. @default false */
   readonly targetGroup?: boolean;
+  /**
+   * ENIs attached to the instance beyond those the event names (a world fact, not a field of the
+   * event): each in the first ENI's subnet with its security groups, at the next device indexes.
+   * @default 0
+   */
+  readonly extraNetworkInterfaces?: number;
 }
 
 /** The twin of an event's resources, built in the emulator's member account. */
@@ -128,6 +134,17 @@ export async function buildTwinWorld(event: GuardDutyEvent, member: HarnessClien
     idMap[e.networkInterfaceId] = eniId;
     networkInterfaceIds.push(eniId);
     originalGroupsByEni[eniId] = e.securityGroups.map((g) => idMap[g.groupId]);
+  }
+
+    for (let n = 0; n < (extras.extraNetworkInterfaces ?? 0); n++) {
+    const groupsOfFirst = first.securityGroups.map((g) => idMap[g.groupId]);
+    const eni = await member.ec2.send(new CreateNetworkInterfaceCommand({
+      SubnetId: idMap[first.subnetId ?? 'subnet-default'], Groups: groupsOfFirst, Description: `extra ENI ${n + 1} of the twin (not in the event)`,
+    }));
+    const eniId = eni.NetworkInterface!.NetworkInterfaceId!;
+    await member.ec2.send(new AttachNetworkInterfaceCommand({ InstanceId: instanceId, NetworkInterfaceId: eniId, DeviceIndex: enis.length + n }));
+    networkInterfaceIds.push(eniId);
+    originalGroupsByEni[eniId] = groupsOfFirst;
   }
 
   for (const [n, e] of enis.entries()) {

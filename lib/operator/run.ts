@@ -55,8 +55,12 @@ export function manualExecutionName(incident: Pick<Incident, 'playbook' | 'accou
   return `run-${createHash('sha256').update(claimKey(incident)).digest('hex').slice(0, 24)}-v${claim?.version ?? 0}`;
 }
 
-/** Claim states in which a manual run attaches to the case instead of starting: someone is on it, or it is done. */
-const ATTACH_STATUSES = new Set(['IN_PROGRESS', 'CONTAINED', 'RESOURCE_GONE']);
+/**
+ * Claim states in which a manual run attaches to the case instead of starting: someone is on it, or it is
+ * done. A RESOURCE_GONE case is not among them: a run looks at the resource again and reopens the case
+ * when it exists after all.
+ */
+const ATTACH_STATUSES = new Set(['IN_PROGRESS', 'CONTAINED']);
 
 /**
  * Starts a playbook by hand on a named target (`firebreak run`), with StartExecution:

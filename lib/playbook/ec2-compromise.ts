@@ -3,7 +3,9 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { InvalidInput } from '../errors';
 import { ensureInstancePreserved, PreservePriorState } from '../ec2/preserve';
-import { ensureInstanceIsolated, IsolatePriorState } from '../ec2/isolate';
+import { ensureInstanceIsolated, IsolatePriorState, IsolateResult, resealUntrackedEnis } from '../ec2/isolate';
+import type { IsolationGroups } from '../ec2/isolation-groups';
+import { findingNetworkInterfaceIds } from '../ec2/network-interfaces';
 import { verifyInstanceIsolated } from '../ec2/verify';
 import { checkSnapshotBatch, ensureSnapshotCopies, ensureSnapshotsShared, ensureVolumeSnapshots, SnapshotBatch } from '../ec2/evidence';
 import { PlannedAction } from '../ec2/instance';
@@ -188,27 +190,71 @@ export async function preserveInstance(state: PlaybookState, deps: StepDeps) {
   const member = deps.clients.member(state.incident.account, state.incident.region);
   return runStep('Preserve', caseTarget(state, deps.ledger), () =>
     ensureInstancePreserved(
-      { instanceId: state.incident.resource.id, mode: 'apply' },
+      { instanceId: state.incident.resource.id, mode: 'apply', notFoundGraceSeconds: deps.config.notFoundGraceSeconds },
       { ...member, recordPriorState: (v: PreservePriorState) => deps.ledger.recordPriorState(state.case.caseId, 'preserve', v) },
     ),
   );
 }
 
-/** Isolate: every ENI through the untrack group to the isolation group; EIPs, profile, tags. */
+/** The ledger key (under `decisions`) of an untrack group Isolate moved ENIs through, with its VPC's isolation group. */
+const UNTRACK_GROUP_KEY = 'untrack-group#';
+
+/**
+ * Isolate: every ENI (the instance's, those attached to it, those the finding names) through the untrack
+ * group to the isolation group; EIPs, profile, tags. The groups are recorded on the case before any move.
+ */
 export async function isolateInstance(state: PlaybookState, deps: StepDeps) {
   const member = deps.clients.member(state.incident.account, state.incident.region);
+  const caseId = state.case.caseId;
   return runStep('Isolate', caseTarget(state, deps.ledger), () =>
     ensureInstanceIsolated(
-      { instanceId: state.incident.resource.id, caseId: state.case.caseId, mode: 'apply' },
-      { ec2: member.ec2, recordPriorState: (v: IsolatePriorState) => deps.ledger.recordPriorState(state.case.caseId, 'isolate', v) },
+      { instanceId: state.incident.resource.id, caseId, mode: 'apply', findingEniIds: findingNetworkInterfaceIds(state.event), notFoundGraceSeconds: deps.config.notFoundGraceSeconds },
+      {
+        ec2: member.ec2,
+        recordPriorState: (v: IsolatePriorState) => deps.ledger.recordPriorState(caseId, 'isolate', v),
+        recordGroups: async (groups) => {
+          await Promise.all(groups.map((g) => deps.ledger.recordDecision(caseId, `${UNTRACK_GROUP_KEY}${g.untrackGroupId}`, g)));
+        },
+      },
     ),
   );
 }
 
-/** VerifyIsolation: read back; fails loudly with VerificationFailed. */
+/** VerifyIsolation: read back from two sides against the groups Isolate used; fails loudly with VerificationFailed. */
 export async function verifyIsolation(state: PlaybookState, deps: StepDeps) {
   const member = deps.clients.member(state.incident.account, state.incident.region);
-  return runStep('VerifyIsolation', caseTarget(state, deps.ledger), () => verifyInstanceIsolated({ instanceId: state.incident.resource.id }, { ec2: member.ec2 }));
+  const isolate = state.isolate as Pick<IsolateResult, 'groups'> | undefined;
+  if (!isolate?.groups) throw new InvalidInput('isolate is missing from the playbook state');
+  return runStep('VerifyIsolation', caseTarget(state, deps.ledger), () =>
+    verifyInstanceIsolated(
+      { instanceId: state.incident.resource.id, groups: isolate.groups, findingEniIds: findingNetworkInterfaceIds(state.event), notFoundGraceSeconds: deps.config.notFoundGraceSeconds },
+      { ec2: member.ec2 },
+    ),
+  );
+}
+
+/**
+ * ResealIsolation, on the failure path of Isolate and VerifyIsolation: every ENI left on an untrack group
+ * the case recorded goes onto its VPC's isolation group before the failure is recorded, so that no exit
+ * leaves an ENI on the allow-all group ({@link resealUntrackedEnis}). A dry run, or a case that recorded
+ * no group, touches nothing.
+ */
+export async function resealIsolation(state: PlaybookState, deps: StepDeps) {
+  if (state.incident.dryRun || !state.case || state.case.status === 'DRY_RUN' || state.case.status === 'ALREADY_HANDLED') {
+    return { moved: [], stillOpen: [], checked: 0 };
+  }
+  const record = await deps.ledger.getCase(state.case.caseId);
+  const recorded = Object.entries(record?.decisions ?? {})
+    .filter(([k]) => k.startsWith(UNTRACK_GROUP_KEY))
+    .map(([, v]) => v as IsolationGroups);
+  const prior = (record?.priorState as { isolate?: IsolatePriorState } | undefined)?.isolate;
+  const member = deps.clients.member(state.incident.account, state.incident.region);
+  return runStep('ResealIsolation', caseTarget(state, deps.ledger), () =>
+    resealUntrackedEnis(
+      { instanceId: state.incident.resource.id, recorded, knownEniIds: [...Object.keys(prior?.securityGroupsByEni ?? {}), ...findingNetworkInterfaceIds(state.event)] },
+      { ec2: member.ec2 },
+    ),
+  );
 }
 
 /** SnapshotVolumes: CreateSnapshots of every volume (reused by case tag on re-run). @returns the batch. */
@@ -405,6 +451,21 @@ function rawEventIdentity(state: Record<string, unknown>): Record<string, string
   };
 }
 
+/** ResealIsolation's result on a failed state, with a warning a person cannot miss when an ENI is still open. */
+function networkAfterFailure(state: Record<string, unknown>): Record<string, unknown> | undefined {
+  const reseal = state.reseal as { moved?: string[]; stillOpen?: { networkInterfaceId: string; error: string }[] } | undefined;
+  const resealError = state.resealError as { Error?: string; Cause?: string } | undefined;
+  if (!reseal && !resealError) return undefined;
+  const open = reseal?.stillOpen ?? [];
+  return {
+    ...reseal,
+    ...(resealError ? { resealError: { name: resealError.Error, message: (resealError.Cause ?? '').slice(0, 2000) } } : {}),
+    ...(open.length || resealError
+      ? { warning: `ENIs may still be on Firebreak's allow-all untrack group${open.length ? ` (${open.map((o) => o.networkInterfaceId).join(', ')})` : ''}: move each onto the isolation group by hand now (runbooks/ec2-compromise/runbook.md)` }
+      : {}),
+  };
+}
+
 /**
  * RecordFailure / RecordResourceGone: marks the case `FAILED` (resumable by a later execution) or
  * `RESOURCE_GONE` (final), puts the error on the timeline and notifies. A dry run records nothing.
@@ -425,6 +486,8 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
     await deps.ledger.finish(caseId, outcome, { error }, state.run?.executionName);
   }
   const kind = outcome === 'RESOURCE_GONE' ? 'resource-gone' : 'failed';
+  // A case reopened by a later finding whose resource is still gone was told so already: once is enough.
+  if (caseId && kind === 'resource-gone' && (await deps.ledger.getCase(caseId))?.notifications?.['resource-gone']) return { caseId, status: outcome, notified: false };
   // Before Normalize succeeded there is no incident: name the event as it came, so a person can find it.
   const raw = state.incident ? undefined : rawEventIdentity(state);
   await deps.clients.security().sns.send(new PublishCommand({
@@ -432,7 +495,12 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
     Subject: state.incident
       ? subject(kind, state.incident, caseId ?? '(none)')
       : `[Firebreak] playbook failed before a case was opened: ${raw?.type ?? 'unreadable event'}${raw?.account ? ` in ${raw.account}` : ''}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 99),
-    Message: JSON.stringify({ kind, caseId, incident: state.incident, event: raw, error, runbook: state.incident ? runbookOf(state.incident) : undefined }, null, 2),
+    Message: JSON.stringify({
+      kind, caseId, incident: state.incident, event: raw, error, runbook: state.incident ? runbookOf(state.incident) : undefined,
+      // What the failure path did to the network (ResealIsolation): ENIs moved off the allow-all group, and any still on it.
+      network: networkAfterFailure(state),
+    }, null, 2),
   }));
+  if (caseId && kind === 'resource-gone') await deps.ledger.markNotified(caseId, 'resource-gone');
   return { caseId, status: outcome, notified: true };
 }

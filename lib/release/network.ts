@@ -18,7 +18,7 @@ import { emptyAssessment, ReleaseAssessment, sameSet } from './plan';
  * Blockers (the release must not start):
  * - a recorded group no longer exists (DescribeSecurityGroups with a `group-id` filter, so that a
  *   missing group is seen by its absence, not as an error);
- * - an attached ENI is on a Firebreak group (`firebreak-isolation-<vpc>` / `firebreak-untrack-<vpc>`)
+ * - an attached ENI is on a Firebreak group (`firebreak-isolation-<vpc>[-<suffix>]` / `firebreak-untrack-<vpc>[-<suffix>]`)
  *   and has no recorded groups: Isolate records `{}` when its first look already found Firebreak's
  *   groups, so there is nothing to return to.
  *
@@ -39,8 +39,9 @@ export async function assessSecurityGroups(instance: Instance, isolate: IsolateP
   for (const eni of enis) {
     const eniId = eni.NetworkInterfaceId!;
     const current = (eni.Groups ?? []).map((g) => g.GroupId!);
-    const firebreakNames = new Set([isolationGroupName(eni.VpcId ?? ''), untrackGroupName(eni.VpcId ?? '')]);
-    const onFirebreakGroup = (eni.Groups ?? []).some((g) => firebreakNames.has(g.GroupName ?? ''));
+    // Isolate creates `firebreak-isolation-<vpc>` or, when that name is taken by a group that is not Firebreak's, the same with a suffix.
+    const firebreakPrefixes = [isolationGroupName(eni.VpcId ?? ''), untrackGroupName(eni.VpcId ?? '')];
+    const onFirebreakGroup = (eni.Groups ?? []).some((g) => firebreakPrefixes.some((p) => (g.GroupName ?? '').startsWith(p)));
     const wanted = recorded[eniId];
     if (!wanted) {
       if (onFirebreakGroup) out.blockers.push(`${eniId}: on Firebreak's isolation group and no security groups were recorded for it at containment`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from '../ec2/instance';
 import { CatalogEntry, CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, effectiveCatalog, HIGH_SEVERITY } from '../catalog/catalog';
 import { ConfigError } from '../errors';
 
@@ -26,6 +27,7 @@ export const RuntimeConfigSchema = z.object({
   /** JSON of the deployment's `catalogOverrides` (entry ID → `{ mode, chainInstanceContainment }`). */
   FIREBREAK_CATALOG_OVERRIDES: z.preprocess(unsetIfEmpty, z.string().default('{}')),
   /** The severity floor: GuardDuty findings below it are only counted. */
+  FIREBREAK_NOT_FOUND_GRACE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(600).default(DEFAULT_NOT_FOUND_GRACE_SECONDS)),
   FIREBREAK_SEVERITY_FLOOR: z.preprocess(unsetIfEmpty, z.coerce.number().min(0).max(HIGH_SEVERITY).default(DEFAULT_SEVERITY_FLOOR)),
   /** ARN of the ec2-compromise state machine, for credential-compromise's chaining step. */
   FIREBREAK_EC2_PLAYBOOK_ARN: z.preprocess(unsetIfEmpty, z.string().startsWith('arn:').optional()),
@@ -65,6 +67,8 @@ export interface RuntimeConfig {
   readonly instanceCredentialResponse: 'revoke-sessions' | 'restrict-to-vpc';
   /** How long an approval waits before its entry's timeout action applies, in seconds. */
   readonly approvalTimeoutSeconds: number;
+  /** How long an instance that EC2 says is not found is looked for again before its case ends RESOURCE_GONE, in seconds. */
+  readonly notFoundGraceSeconds: number;
   /** The catalog at the deployment's severity floor, with its overrides applied. */
   readonly catalog: readonly CatalogEntry[];
   /** ARN of the ec2-compromise state machine (chaining); absent when the stack did not set it. */
@@ -110,6 +114,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     removeLoginProfile: e.FIREBREAK_REMOVE_LOGIN_PROFILE === 'true',
     instanceCredentialResponse: e.FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE,
     approvalTimeoutSeconds: e.FIREBREAK_APPROVAL_TIMEOUT_SECONDS,
+    notFoundGraceSeconds: e.FIREBREAK_NOT_FOUND_GRACE_SECONDS,
     catalog,
     ec2PlaybookArn: e.FIREBREAK_EC2_PLAYBOOK_ARN,
     endpoint: e.FIREBREAK_AWS_ENDPOINT,

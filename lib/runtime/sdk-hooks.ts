@@ -38,3 +38,19 @@ export function registerSdkInterceptor(interceptor: SdkInterceptor): () => void 
 export function activeInterceptors(): readonly SdkInterceptor[] {
   return [...interceptors];
 }
+
+const crashed = new Set<string>();
+
+/**
+ * Marks a Lambda invocation (the `invocationId` of its call context) as crashed: a fault said the
+ * function stopped right after a call took effect. The local runner fails the invocation the way
+ * Lambda reports a function killed part-way (`Sandbox.Timedout`), whatever the handler did after.
+ */
+export function markInvocationCrashed(invocationId: string): void {
+  crashed.add(invocationId);
+}
+
+/** Whether {@link markInvocationCrashed} was called for the invocation. */
+export function isInvocationCrashed(invocationId: string | undefined): boolean {
+  return invocationId !== undefined && crashed.has(invocationId);
+}

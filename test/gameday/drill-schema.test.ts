@@ -118,7 +118,7 @@ describe('drill schema', () => {
     ['a rate above 1', { faults: [{ kind: 'throttle', operation: 'EC2.CopySnapshot', rate: 1.5 }], expect: recover }, /injections\.0\.faults\.0\.rate: must be between 0 and 1/],
     ['a negative rate', { faults: [{ kind: 'server-error', operation: 'EC2.CopySnapshot', rate: -0.1 }], expect: recover }, /injections\.0\.faults\.0\.rate: must be between 0 and 1/],
     ['times 0', { faults: [{ kind: 'deny', operation: 'EC2.CopySnapshot', times: 0 }], expect: recover }, /injections\.0\.faults\.0\.times: must be at least 1/],
-    ['an unknown kind', { faults: [{ kind: 'latency', operation: 'EC2.CopySnapshot' }], expect: recover }, /injections\.0\.faults\.0\.kind: kind must be one of: throttle, server-error, deny, delete-resource/],
+    ['an unknown kind', { faults: [{ kind: 'latency', operation: 'EC2.CopySnapshot' }], expect: recover }, /injections\.0\.faults\.0\.kind: kind must be one of: throttle, server-error, deny, crash, delete-resource/],
     ['an operation without its service', { faults: [{ kind: 'throttle', operation: 'ModifyNetworkInterfaceAttribute' }], expect: recover }, /injections\.0\.faults\.0\.operation: must be Service\.Operation .*e\.g\. EC2\.ModifyNetworkInterfaceAttribute/],
     ['a service Firebreak does not call', { faults: [{ kind: 'throttle', operation: 'Lambda.Invoke' }], expect: recover }, /injections\.0\.faults\.0\.operation: must be Service\.Operation/],
     ['a rate on a denial', { faults: [{ kind: 'deny', operation: 'IAM.PutUserPolicy', rate: 0.5 }], expect: recover }, /injections\.0\.faults\.0: Unrecognized key.*rate/],

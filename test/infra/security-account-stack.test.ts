@@ -54,7 +54,7 @@ function lambdaTasks<T extends Record<string, unknown>>(tasks: T): T {
 
 const STATE_NAMES = [
   'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
-  'NotifyOnly', 'CloseNotified', 'Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CheckSnapshots',
+  'NotifyOnly', 'CloseNotified', 'Preserve', 'Isolate', 'VerifyIsolation', 'ResealIsolation', 'ResealOutcome', 'SnapshotVolumes', 'CheckSnapshots',
   'SnapshotsDone', 'WaitForSnapshots', 'CopySnapshots', 'CheckMemberCopies', 'MemberCopiesDone', 'WaitForMemberCopies',
   'ShareAndCopySnapshots', 'CheckSecurityCopies', 'SecurityCopiesDone', 'WaitForSecurityCopies', 'CollectArtifacts',
   'WriteManifest', 'Notify', 'CloseCase', 'Contained', 'RecordResourceGone', 'ResourceGoneDone', 'RecordFailure',
@@ -520,9 +520,19 @@ describe('SecurityAccountStack', () => {
     it('gives every Task the Retry, and every Task but the failure recorders the Catch', () => {
       for (const name of Object.keys(lambdaTasks(EC2_COMPROMISE_TASKS))) {
         const state = definition.States[name];
-        expect([name, state.Retry]).toEqual([name, RETRY]);
-        expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
+        const reseal = { ErrorEquals: ['Throttled', 'TransientAwsError', 'Sandbox.Timedout', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: 'FULL' };
+        expect([name, state.Retry]).toEqual([name, name === 'ResealIsolation' ? [reseal, ...RETRY] : RETRY]);
+        // The steps that move ENIs fail through ResealIsolation, which then records the failure whatever happens to it.
+        const catches = FAILURE_RECORDING_TASKS.includes(name) ? undefined
+          : ['Isolate', 'VerifyIsolation'].includes(name) ? [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ResealIsolation' }]
+            : name === 'ResealIsolation' ? [{ ErrorEquals: ['States.ALL'], ResultPath: '$.resealError', Next: 'ResealOutcome' }]
+              : CATCH;
+        expect([name, state.Catch]).toEqual([name, catches]);
       }
+      expect(definition.States.ResealIsolation.Next).toBe('ResealOutcome');
+      expect(definition.States.ResealOutcome).toEqual({
+        Type: 'Choice', Choices: [{ Variable: '$.error.Error', StringEquals: 'ResourceGone', Next: 'RecordResourceGone' }], Default: 'RecordFailure',
+      });
     });
 
     it('passes the documented Parameters and ResultPaths', () => {
@@ -540,6 +550,7 @@ describe('SecurityAccountStack', () => {
         Preserve: ['$.preserve', undefined],
         Isolate: ['$.isolate', undefined],
         VerifyIsolation: ['$.verify', undefined],
+        ResealIsolation: ['$.reseal', undefined],
         SnapshotVolumes: ['$.snapshots', undefined],
         CheckSnapshots: ['$.snapshotsCheck', { 'incident.$': '$.incident', 'case.$': '$.case', 'batch.$': '$.snapshots', owner: 'member' }],
         CopySnapshots: ['$.memberCopies', undefined],

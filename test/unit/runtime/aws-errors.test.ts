@@ -234,6 +234,7 @@ describe('loadRuntimeConfig', () => {
       removeLoginProfile: false,
       instanceCredentialResponse: 'revoke-sessions',
       approvalTimeoutSeconds: 3600,
+      notFoundGraceSeconds: 30,
       catalog: CATALOG,
       ec2PlaybookArn: undefined,
       endpoint: undefined,
