@@ -310,6 +310,14 @@ async function vpcRestrictionCheck(session: LocalSession, roleName: string): Pro
   return { name: 'role-restricted-to-instance-vpc', passed, details: `inline policies: ${names.join(', ') || 'none'}` };
 }
 
+/** Reads the user's keys back: the revocation must list exactly the keys the user has (IDs and statuses), e.g. a key an attacker created. */
+async function userKeysListedCheck(session: LocalSession, userName: string, listed: { accessKeyId: string; status: string }[] | undefined): Promise<CheckType> {
+  const keys = (await session.env.member.iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
+  const actual = keys.map((k) => `${k.AccessKeyId}:${k.Status}`).sort().join(',');
+  const reported = (listed ?? []).map((k) => `${k.accessKeyId}:${k.status}`).sort().join(',');
+  return { name: 'revocation-lists-user-keys', passed: listed !== undefined && actual === reported, details: `listed ${reported || 'none'}; IAM has ${actual || 'none'}` };
+}
+
 /** The calls after which a leaked credential is unusable. */
 const REVOKING = new Set(['IAM.UpdateAccessKey', 'IAM.PutUserPolicy', 'IAM.PutRolePolicy']);
 
@@ -339,6 +347,7 @@ async function credentialChecks(session: LocalSession, x: LocalExecutionResult, 
     const checks = revocation.scope === 'restrict-to-vpc' && t.roleName
       ? [await vpcRestrictionCheck(session, t.roleName)]
       : await verifyRevocationState(session.env, t, started);
+    if (x.playbook === 'credential-compromise' && t.userName) checks.push(await userKeysListedCheck(session, t.userName, (x.output?.revocation as { userKeys?: { accessKeyId: string; status: string }[] } | undefined)?.userKeys));
     if (t.roleName) checks.push({ name: 'report-says-all-sessions-affected', passed: /every session of role/.test(revocation.affected ?? ''), details: revocation.affected ?? '-' });
     if (t.instanceId) checks.push({ name: 'report-names-the-instance', passed: revocation.instanceId === t.instanceId && /ec2-compromise/.test(revocation.recommendation ?? ''), details: `${revocation.instanceId ?? '-'}: ${revocation.recommendation ?? '-'}` });
     return checks;
