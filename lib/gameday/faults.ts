@@ -30,8 +30,12 @@ const OperationSchema = z
 const RateSchema = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const TimesSchema = z.number().int('must be a whole number').positive('must be at least 1');
 
-/** The resources a `delete-resource` fault can delete. */
-export const DELETABLE_RESOURCES = ['instance'] as const;
+/**
+ * The resources a `delete-resource` fault can delete: the twin instance (`instance`), the finding's
+ * access key of the twin IAM user (`access-key`: an attacker who made another key and deleted the
+ * leaked one), or the twin IAM user itself (`iam-user`).
+ */
+export const DELETABLE_RESOURCES = ['instance', 'access-key', 'iam-user'] as const;
 
 /**
  * One fault. `rate` is the probability that a matching call fails (seeded, so a drill is repeatable);
