@@ -32,8 +32,12 @@ const TimesSchema = z.number().int('must be a whole number').positive('must be a
 /** How many matching calls go through untouched before the fault starts (e.g. 1: the first move of an ENI succeeds, the second fails). */
 const SkipSchema = z.number().int('must be a whole number').min(0, 'must be at least 0').optional();
 
-/** The resources a `delete-resource` fault can delete. */
-export const DELETABLE_RESOURCES = ['instance'] as const;
+/**
+ * The resources a `delete-resource` fault can delete: the twin instance (`instance`), the finding's
+ * access key of the twin IAM user (`access-key`: an attacker who made another key and deleted the
+ * leaked one), or the twin IAM user itself (`iam-user`).
+ */
+export const DELETABLE_RESOURCES = ['instance', 'access-key', 'iam-user'] as const;
 
 /**
  * One fault. `rate` is the probability that a matching call fails (seeded, so a drill is repeatable);

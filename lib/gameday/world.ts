@@ -1,5 +1,10 @@
 import { DescribeInstancesCommand, ModifyInstanceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DeleteAccessKeyCommand, DeleteLoginProfileCommand, DeleteUserCommand, DeleteUserPolicyCommand, DetachUserPolicyCommand, ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand, ListUserPoliciesCommand,
+} from '@aws-sdk/client-iam';
 import { InvalidInput } from '../errors';
+import { hasAwsCode } from '../runtime/aws-errors';
 import { ApiCallEventSchema, GuardDutyEventSchema } from '../incident/schema';
 import { isSampleFinding } from '../incident/normalize';
 import type { EventEnvelope } from '../local/replay';
@@ -39,12 +44,16 @@ export async function buildInjectionWorld(session: LocalSession, event: EventEnv
 
 /**
  * Deletes a resource of the injection's world (a `delete-resource` fault), as someone outside
- * Firebreak would: the instance's termination protection is lifted (Preserve may have set it), then
- * it is terminated. Uses the harness clients, which no fault touches.
- * @returns what was deleted, e.g. `instance i-0abc (terminated)`.
+ * Firebreak would, with the harness clients, which no fault touches:
+ * - `instance`: its termination protection lifted (Preserve may have set it), then terminated;
+ * - `access-key`: the finding's key of the twin IAM user (DeleteAccessKey), the user's other key left;
+ * - `iam-user`: the twin IAM user, after what IAM requires to be gone first (DeleteUser, IAM API
+ *   reference): its access keys, inline policies, attached managed policies and console password.
+ * @returns what was deleted, e.g. `instance i-0abc (terminated)`, `access key AKIA… of ci-deployer-1a2b3c (deleted)`.
  * @throws {InvalidInput} when the world has no such resource.
  */
 export async function deleteWorldResource(session: LocalSession, world: InjectionWorld, fault: Fault & { kind: 'delete-resource' }): Promise<string> {
+  if (fault.resource === 'access-key' || fault.resource === 'iam-user') return deleteWorldPrincipal(session, world, fault.resource);
   const instanceId = world.twin?.instanceId ?? world.credentialTwin?.instanceId;
   if (!instanceId) throw new InvalidInput(`delete-resource ${fault.resource}: the injection's world has no instance (the event names none)`);
   const ec2 = session.env.member.ec2;
@@ -52,4 +61,30 @@ export async function deleteWorldResource(session: LocalSession, world: Injectio
   await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
   const state = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name;
   return `instance ${instanceId} (${state ?? 'gone'})`;
+}
+
+async function deleteWorldPrincipal(session: LocalSession, world: InjectionWorld, resource: 'access-key' | 'iam-user'): Promise<string> {
+  const t = world.credentialTwin;
+  const userName = t?.userName;
+  if (!userName) throw new InvalidInput(`delete-resource ${resource}: the injection's world has no IAM user (the event names none)`);
+  const iam = session.env.member.iam;
+  if (resource === 'access-key') {
+    if (!t.accessKeyId) throw new InvalidInput(`delete-resource access-key: the injection's IAM user ${userName} has no twin of the finding's key`);
+    await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: t.accessKeyId }));
+    return `access key ${t.accessKeyId} of ${userName} (deleted)`;
+  }
+  for (const k of (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? []) {
+    await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: k.AccessKeyId }));
+  }
+  for (const name of (await iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []) {
+    await iam.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: name }));
+  }
+  for (const p of (await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }))).AttachedPolicies ?? []) {
+    await iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: p.PolicyArn }));
+  }
+  await iam.send(new DeleteLoginProfileCommand({ UserName: userName })).catch((err: unknown) => {
+    if (!hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw err;
+  });
+  await iam.send(new DeleteUserCommand({ UserName: userName }));
+  return `IAM user ${userName} (deleted)`;
 }

@@ -48,18 +48,92 @@ export function rolePolicyState(iam: IAMClient, roleName: string, policyName: st
   return samePolicy(() => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })), wanted);
 }
 
+/** One access key of an IAM user, as ListAccessKeys returns it (`AccessKeyMetadata`, IAM API reference). */
+export interface UserAccessKey {
+  readonly accessKeyId: string;
+  /** `Active` (valid for API calls) or `Inactive`. */
+  readonly status: string;
+  /** ISO-8601 UTC, when the key was created. */
+  readonly createDate?: string;
+}
+
 /**
- * Reads an IAM user back after {@link ensureUserKeyRevoked}.
- * @returns what does not read back yet (key not Inactive, deny-all policy missing), or undefined.
+ * What became of the finding's key:
+ * - `deactivated`: set Inactive by this call (planned, in plan mode);
+ * - `already-inactive`: it was Inactive already (a re-run, or someone before Firebreak);
+ * - `absent`: a long-term key (`AKIA…`) the user no longer has (deleted, e.g. by an attacker who made another);
+ * - `temporary`: an STS key (`ASIA…`), which ListAccessKeys never lists and UpdateAccessKey cannot deactivate;
+ * - `none`: no key was named.
  */
-export async function userRevocationProblem(iam: IAMClient, userName: string, accessKeyId?: string): Promise<string | undefined> {
-  const [keys, policy] = await Promise.all([
-    accessKeyId ? iam.send(new ListAccessKeysCommand({ UserName: userName })).then((o) => o.AccessKeyMetadata ?? []) : Promise.resolve([]),
+export type LeakedKeyState = 'deactivated' | 'already-inactive' | 'absent' | 'temporary' | 'none';
+
+/**
+ * Whether an access key ID is a temporary (STS) one: "Access key IDs beginning with AKIA are long-term
+ * credentials for an IAM user or the AWS account root user. Access key IDs beginning with ASIA are
+ * temporary credentials that are created using AWS STS operations" (GetAccessKeyInfo, AWS STS API reference).
+ */
+export function isTemporaryAccessKey(accessKeyId: string): boolean {
+  return accessKeyId.startsWith('ASIA');
+}
+
+const toUserKey = (k: { AccessKeyId?: string; Status?: string; CreateDate?: Date }): UserAccessKey => ({
+  accessKeyId: k.AccessKeyId!, status: k.Status!, ...(k.CreateDate ? { createDate: new Date(k.CreateDate).toISOString().replace(/\.\d{3}Z$/, 'Z') } : {}),
+});
+
+/**
+ * Lists an IAM user's access keys (ListAccessKeys with `UserName`, IAM API reference; a user has at
+ * most two, so one page).
+ * @returns the keys, with status and creation date.
+ * @throws {ResourceGone} when the user no longer exists (NoSuchEntity).
+ */
+export async function listUserAccessKeys(iam: IAMClient, userName: string): Promise<UserAccessKey[]> {
+  try {
+    return ((await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? []).map(toUserKey);
+  } catch (err) {
+    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw new ResourceGone(`IAM user ${userName} no longer exists`, { cause: err });
+    throw err;
+  }
+}
+
+/** What {@link readUserRevocation} read back. */
+export interface UserRevocationReadBack {
+  /** What does not read back yet (the finding's key still usable, the deny-all policy missing or different), or undefined. */
+  readonly problem?: string;
+  /** The finding's key: `Inactive`, `absent` (no longer a key of the user), `temporary` (ASIA), `none` (no key named), or its other status. */
+  readonly leakedKey: string;
+  /** The deny-all policy as read back. */
+  readonly denyAll: PolicyState;
+  /** Every access key the user has now. */
+  readonly keys: UserAccessKey[];
+}
+
+/**
+ * Reads an IAM user back after {@link ensureUserKeyRevoked}: ListAccessKeys and GetUserPolicy,
+ * always both, so that a key that is gone (or an ASIA key, never listed) does not make the check
+ * pass without reading the user's deny-all policy. The finding's key must be Inactive or absent (a
+ * deleted key cannot sign a request); the deny-all policy must be exactly Firebreak's.
+ * @throws {ResourceGone} when the user no longer exists.
+ */
+export async function readUserRevocation(iam: IAMClient, userName: string, accessKeyId?: string): Promise<UserRevocationReadBack> {
+  const [keys, denyAll] = await Promise.all([
+    listUserAccessKeys(iam, userName),
     userPolicyState(iam, userName, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy()),
   ]);
-  const status = accessKeyId ? keys.find((k) => k.AccessKeyId === accessKeyId)?.Status ?? 'missing' : undefined;
-  if ((status === undefined || status === 'Inactive') && policy === 'same') return undefined;
-  return `${userName}: ${accessKeyId ? `key ${accessKeyId} is ${status}, ` : ''}deny-all policy ${policy}`;
+  const leakedKey = !accessKeyId ? 'none'
+    : isTemporaryAccessKey(accessKeyId) ? 'temporary'
+      : keys.find((k) => k.accessKeyId === accessKeyId)?.status ?? 'absent';
+  const keyOk = leakedKey === 'none' || leakedKey === 'temporary' || leakedKey === 'absent' || leakedKey === 'Inactive';
+  const problem = keyOk && denyAll === 'same' ? undefined : `${userName}: ${accessKeyId ? `key ${accessKeyId} is ${leakedKey}, ` : ''}deny-all policy ${denyAll}`;
+  return { problem, leakedKey, denyAll, keys };
+}
+
+/**
+ * Reads an IAM user back after {@link ensureUserKeyRevoked} ({@link readUserRevocation}).
+ * @returns what does not read back yet (key not Inactive, deny-all policy missing), or undefined.
+ * @throws {ResourceGone} when the user no longer exists.
+ */
+export async function userRevocationProblem(iam: IAMClient, userName: string, accessKeyId?: string): Promise<string | undefined> {
+  return (await readUserRevocation(iam, userName, accessKeyId)).problem;
 }
 
 /**
@@ -82,31 +156,48 @@ export interface UserPriorState {
 }
 
 /**
- * Ensures an IAM user's leaked key is unusable (credential-compromise, IAMUser):
+ * Ensures an IAM user whose key leaked can no longer act (credential-compromise, IAMUser; cloudtrail-tamper's
+ * actor). Containment is about the principal, not only the key: the key GuardDuty named may be gone
+ * (an attacker who made a second key and deleted the first) or a temporary `ASIA…` key, and the user
+ * is denied all the same.
  * 1. the finding's key set to `Inactive` (UpdateAccessKey with `UserName`, required when the caller
- *    is a role: IAM API reference), when it is a long-term key of the user; the user's other keys are left alone;
+ *    is a role: IAM API reference), when it is a long-term key the user still has. A key that is
+ *    gone, or an ASIA key (ListAccessKeys lists long-term keys only), has nothing to deactivate;
  * 2. the Firebreak deny-all inline policy on the user (fixed name, overwritten on re-run);
  * 3. the console password removed, only when `removeLoginProfile` is set (the deny-all policy already
  *    blocks the console).
- * Reads first and changes only what differs; records the prior state before the first change.
- * @throws {ResourceGone} when the user or the key no longer exists.
+ *
+ * The user's other keys are listed (`keys`), never deactivated. The deny-all is an explicit
+ * `Deny *` in an identity-based policy of the user, and an explicit deny in any applicable policy
+ * overrides every allow ("Policy evaluation logic", IAM User Guide): every request the user makes is
+ * denied, whichever of its access keys signs it, so a key the attacker created is blocked as the
+ * leaked one is. The same holds for the user's temporary credentials (GetSessionToken,
+ * GetFederationToken): their permissions are evaluated on every request and come from the user's
+ * policies ("Disabling permissions for temporary security credentials", IAM User Guide), which is why
+ * the user's deny-all carries no `aws:TokenIssueTime` condition (as the role revocation must, to
+ * spare the role's future sessions): such a condition would only narrow the deny. Deactivating the
+ * other keys too would add nothing to the containment, would cut a legitimate key in rotation, and
+ * would be more state for release to restore; a person decides about them (runbook §4, "Rotate").
+ *
+ * Reads first and changes only what differs; records the prior state (every key and its status)
+ * before the first change, so release restores exactly what was there.
+ * Calls: IAM ListAccessKeys, ListUserPolicies, ListAttachedUserPolicies, GetLoginProfile,
+ * GetUserPolicy; in apply mode UpdateAccessKey, PutUserPolicy, DeleteLoginProfile as needed.
+ * @param input - the user, the finding's key (absent for a caller that used no long-term key), whether
+ *   to remove the console password, and the mode (`plan` makes no mutating call).
+ * @param deps - `iam` in the user's account; `recordPriorState` stores the observation (first wins) and returns the stored one.
+ * @returns the prior state, the actions taken or planned, the user's other keys, every key of the
+ *   user as this call leaves it (`keys`) and what became of the finding's key (`leakedKey`).
+ * @throws {ResourceGone} when the user no longer exists (no mutating call made).
  */
 export async function ensureUserKeyRevoked(
   input: { userName: string; accessKeyId?: string; removeLoginProfile: boolean; mode: StepMode },
   deps: { iam: IAMClient; recordPriorState?: (v: UserPriorState) => Promise<UserPriorState> },
-): Promise<{ prior: UserPriorState; actions: PlannedAction[]; otherKeys: string[] }> {
+): Promise<{ prior: UserPriorState; actions: PlannedAction[]; otherKeys: string[]; keys: UserAccessKey[]; leakedKey: LeakedKeyState }> {
   const { iam } = deps;
   const { userName, accessKeyId } = input;
-  let keys;
-  try {
-    keys = (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
-  } catch (err) {
-    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw new ResourceGone(`IAM user ${userName} no longer exists`, { cause: err });
-    throw err;
-  }
-  // Without a long-term key (e.g. a session key from GetSessionToken), the deny-all policy alone cuts the user off.
-  const key = accessKeyId ? keys.find((k) => k.AccessKeyId === accessKeyId) : undefined;
-  if (accessKeyId && !key) throw new ResourceGone(`Access key ${accessKeyId} of ${userName} no longer exists`);
+  const keys = await listUserAccessKeys(iam, userName);
+  const key = accessKeyId ? keys.find((k) => k.accessKeyId === accessKeyId) : undefined;
   const [inline, attached, login, policyState] = await Promise.all([
     iam.send(new ListUserPoliciesCommand({ UserName: userName })),
     iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName })),
@@ -118,7 +209,7 @@ export async function ensureUserKeyRevoked(
   ]);
   const observed: UserPriorState = {
     userName,
-    keyStatus: Object.fromEntries(keys.map((k) => [k.AccessKeyId!, k.Status!])),
+    keyStatus: Object.fromEntries(keys.map((k) => [k.accessKeyId, k.status])),
     inlinePolicies: (inline.PolicyNames ?? []).filter((n) => n !== USER_DENY_ALL_POLICY_NAME),
     attachedPolicies: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!),
     hadLoginProfile: login,
@@ -126,9 +217,12 @@ export async function ensureUserKeyRevoked(
   const apply = input.mode === 'apply';
   const prior = apply && deps.recordPriorState ? await deps.recordPriorState(observed) : observed;
   const actions: PlannedAction[] = [];
-  if (key && accessKeyId && key.Status !== 'Inactive') {
-    actions.push({ operation: 'IAM.UpdateAccessKey', target: accessKeyId, change: `${userName}: Active → Inactive` });
-    if (apply) await iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: 'Inactive' }));
+  const leakedKey: LeakedKeyState = !accessKeyId ? 'none'
+    : isTemporaryAccessKey(accessKeyId) ? 'temporary'
+      : !key ? 'absent' : key.status === 'Inactive' ? 'already-inactive' : 'deactivated';
+  if (key && leakedKey === 'deactivated') {
+    actions.push({ operation: 'IAM.UpdateAccessKey', target: key.accessKeyId, change: `${userName}: ${key.status} → Inactive` });
+    if (apply) await iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: key.accessKeyId, Status: 'Inactive' }));
   }
   if (policyState !== 'same') {
     actions.push({ operation: 'IAM.PutUserPolicy', target: userName, change: `inline ${USER_DENY_ALL_POLICY_NAME} (Deny *)` });
@@ -142,7 +236,8 @@ export async function ensureUserKeyRevoked(
       });
     }
   }
-  return { prior, actions, otherKeys: keys.filter((k) => k.AccessKeyId !== accessKeyId).map((k) => k.AccessKeyId!) };
+  const after = keys.map((k) => (k === key && leakedKey === 'deactivated' && apply ? { ...k, status: 'Inactive' } : k));
+  return { prior, actions, otherKeys: keys.filter((k) => k.accessKeyId !== accessKeyId).map((k) => k.accessKeyId), keys: after, leakedKey };
 }
 
 /** State of a role recorded before Firebreak changes it. */

@@ -263,7 +263,8 @@ async function readBody(env: LocalEnvironment, bucket: string, key: string): Pro
 
 /**
  * Verifies credential revocation from the emulator's state (issue #3): for an IAM user, the
- * finding's key Inactive, the user's other key still Active, and the deny-all policy on the user;
+ * finding's key Inactive (or deleted before containment), the user's other key still Active, and the
+ * deny-all policy on the user;
  * for a role, the session-revocation policy with a cutoff within `maxSkewSeconds` of `runStartedAt`.
  */
 export async function verifyRevocationState(
@@ -277,7 +278,10 @@ export async function verifyRevocationState(
   if (twin.userName) {
     const keys = (await iam.send(new ListAccessKeysCommand({ UserName: twin.userName }))).AccessKeyMetadata ?? [];
     const status = (id?: string) => keys.find((k) => k.AccessKeyId === id)?.Status;
-    checks.push(check('finding-key-inactive', status(twin.accessKeyId) === 'Inactive', `${twin.accessKeyId}: ${status(twin.accessKeyId)}`));
+    // A finding's key deleted before containment (a drill's delete-resource access-key) cannot be deactivated:
+    // what counts is that it is gone and that the deny-all policy (below) holds the user.
+    if (status(twin.accessKeyId) === undefined) checks.push(check('finding-key-deleted', true, `${twin.accessKeyId}: no longer a key of ${twin.userName}`));
+    else checks.push(check('finding-key-inactive', status(twin.accessKeyId) === 'Inactive', `${twin.accessKeyId}: ${status(twin.accessKeyId)}`));
     checks.push(check('other-key-still-active', status(twin.otherAccessKeyId) === 'Active', `${twin.otherAccessKeyId}: ${status(twin.otherAccessKeyId)}`));
     const policy = await iam.send(new GetUserPolicyCommand({ UserName: twin.userName, PolicyName: USER_DENY_ALL_POLICY_NAME })).catch(() => undefined);
     const doc = policy?.PolicyDocument ? JSON.stringify(parsePolicyDocument(policy.PolicyDocument)) : undefined;

@@ -20,7 +20,8 @@ import { ApiCallEventSchema } from '../incident/schema';
 import { parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy } from '../iam/policies';
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { Check as CheckType, verifyRevocationState } from './checks';
-import { GetRolePolicyCommand, ListAccessKeysCommand, ListRolePoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
+import { GetRolePolicyCommand, GetUserCommand, ListAccessKeysCommand, ListRolePoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
+import { hasAwsCode } from '../runtime/aws-errors';
 
 /** The EventBridge envelope every replayed event must have ("Amazon EventBridge events", EventBridge User Guide). */
 export const EventEnvelopeSchema = z
@@ -204,6 +205,10 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
       // A run started together with others (a concurrent repeat: countBefore is off) cannot compare the principal
       // before and after itself: the run that revokes changes it meanwhile. Its own calls still show it changed nothing.
       checks.push(...(await credentialChecks(session, x, credentialTwin, options.countBefore === false ? undefined : principalBefore!, started)));
+      if (x.outcome === 'RESOURCE_GONE' && x.caseId) {
+        checks.push(await caseResourceGone(session, x.caseId));
+        if (x.playbook === 'credential-compromise' && credentialTwin.userName) checks.push(await userReallyGone(session, credentialTwin.userName));
+      }
       const chained = x.output?.chained as { executionArn: string; instanceId: string } | undefined;
       if (chained) {
         const run = executions.find((c) => chained.executionArn.endsWith(`:${c.executionName}`));
@@ -231,8 +236,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     } else if (x.outcome === 'NOTIFIED' && twin) {
       checks.push(...(await verifyUntouched(session.env, twin)));
     } else if (x.outcome === 'RESOURCE_GONE' && x.caseId) {
-      const record = (await session.env.security.ddb.send(new GetCommand({ TableName: session.env.ledgerTable, Key: { pk: `CASE#${x.caseId}`, sk: 'CASE' } }))).Item;
-      checks.push({ name: 'case-status-resource-gone', passed: record?.status === 'RESOURCE_GONE', details: `status=${record?.status}` });
+      checks.push(await caseResourceGone(session, x.caseId));
       if (twin) checks.push(await instanceReallyGone(session, twin.instanceId));
     }
   }
@@ -299,6 +303,21 @@ async function instanceReallyGone(session: LocalSession, instanceId: string): Pr
   return { name: 'instance-really-gone', passed: !state || state === 'terminated' || state === 'shutting-down', details: `state=${state ?? 'not found'}` };
 }
 
+/** Reads the case back from the ledger: its status is RESOURCE_GONE. */
+async function caseResourceGone(session: LocalSession, caseId: string): Promise<CheckType> {
+  const record = (await session.env.security.ddb.send(new GetCommand({ TableName: session.env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item;
+  return { name: 'case-status-resource-gone', passed: record?.status === 'RESOURCE_GONE', details: `status=${record?.status}` };
+}
+
+/** Reads the IAM user back: for an IAM user's credential, ResourceGone is only right when the user itself is gone (a deleted key is not enough). */
+async function userReallyGone(session: LocalSession, userName: string): Promise<CheckType> {
+  const state = await session.env.member.iam.send(new GetUserCommand({ UserName: userName })).then(() => 'exists', (err: unknown) => {
+    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return 'not found';
+    throw err;
+  });
+  return { name: 'user-really-gone', passed: state === 'not found', details: `IAM user ${userName}: ${state}` };
+}
+
 /** Reads the role back: the scoped alternative's policy is there, exactly as Firebreak writes it, and no session revocation. */
 async function vpcRestrictionCheck(session: LocalSession, roleName: string): Promise<CheckType> {
   const iam = session.env.member.iam;
@@ -310,6 +329,14 @@ async function vpcRestrictionCheck(session: LocalSession, roleName: string): Pro
   return { name: 'role-restricted-to-instance-vpc', passed, details: `inline policies: ${names.join(', ') || 'none'}` };
 }
 
+/** Reads the user's keys back: the revocation must list exactly the keys the user has (IDs and statuses), e.g. a key an attacker created. */
+async function userKeysListedCheck(session: LocalSession, userName: string, listed: { accessKeyId: string; status: string }[] | undefined): Promise<CheckType> {
+  const keys = (await session.env.member.iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
+  const actual = keys.map((k) => `${k.AccessKeyId}:${k.Status}`).sort().join(',');
+  const reported = (listed ?? []).map((k) => `${k.accessKeyId}:${k.status}`).sort().join(',');
+  return { name: 'revocation-lists-user-keys', passed: listed !== undefined && actual === reported, details: `listed ${reported || 'none'}; IAM has ${actual || 'none'}` };
+}
+
 /** The calls after which a leaked credential is unusable. */
 const REVOKING = new Set(['IAM.UpdateAccessKey', 'IAM.PutUserPolicy', 'IAM.PutRolePolicy']);
 
@@ -317,10 +344,16 @@ const REVOKING = new Set(['IAM.UpdateAccessKey', 'IAM.PutUserPolicy', 'IAM.PutRo
 async function principalState(session: LocalSession, t: CredentialTwin): Promise<string> {
   const iam = session.env.member.iam;
   if (t.userName) {
+    const gone = (err: unknown) => {
+      if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return undefined;
+      throw err;
+    };
     const [keys, policies] = await Promise.all([
-      iam.send(new ListAccessKeysCommand({ UserName: t.userName })),
-      iam.send(new ListUserPoliciesCommand({ UserName: t.userName })),
+      iam.send(new ListAccessKeysCommand({ UserName: t.userName })).catch(gone),
+      iam.send(new ListUserPoliciesCommand({ UserName: t.userName })).catch(gone),
     ]);
+    // A user deleted before the run (a drill's delete-resource iam-user) has no state to compare.
+    if (!keys || !policies) return JSON.stringify({ user: 'not found' });
     return JSON.stringify({ keys: (keys.AccessKeyMetadata ?? []).map((k) => `${k.AccessKeyId}:${k.Status}`).sort(), policies: (policies.PolicyNames ?? []).sort() });
   }
   if (t.roleName) {
@@ -339,6 +372,7 @@ async function credentialChecks(session: LocalSession, x: LocalExecutionResult, 
     const checks = revocation.scope === 'restrict-to-vpc' && t.roleName
       ? [await vpcRestrictionCheck(session, t.roleName)]
       : await verifyRevocationState(session.env, t, started);
+    if (x.playbook === 'credential-compromise' && t.userName) checks.push(await userKeysListedCheck(session, t.userName, (x.output?.revocation as { userKeys?: { accessKeyId: string; status: string }[] } | undefined)?.userKeys));
     if (t.roleName) checks.push({ name: 'report-says-all-sessions-affected', passed: /every session of role/.test(revocation.affected ?? ''), details: revocation.affected ?? '-' });
     if (t.instanceId) checks.push({ name: 'report-names-the-instance', passed: revocation.instanceId === t.instanceId && /ec2-compromise/.test(revocation.recommendation ?? ''), details: `${revocation.instanceId ?? '-'}: ${revocation.recommendation ?? '-'}` });
     return checks;

@@ -93,7 +93,7 @@ async function revokeActorCredentials(state: PlaybookState, deps: StepDeps, mode
     const out = await revokeUserForCase(state, deps, { userName: actor.userName, accessKeyId: longTerm }, mode);
     return {
       actorType: actor.type, actions: out.actions, userName: actor.userName, accessKeyId: longTerm,
-      affected: `${longTerm ? `access key ${longTerm} of ` : ''}IAM user ${actor.userName}${longTerm ? ' is deactivated; ' : ': '}the deny-all policy blocks every key and session of the user; its other key(s) stay Active`,
+      affected: `${longTerm ? `access key ${longTerm} of ` : ''}IAM user ${actor.userName}${!longTerm ? ': ' : out.leakedKey === 'absent' ? ' no longer exists; ' : ' is deactivated; '}the deny-all policy blocks every key and session of the user; its other key(s) stay Active`,
     };
   }
   if (actor.type === 'AssumedRole' && actor.roleName) {

@@ -1,7 +1,7 @@
 import { InvalidInput, NotYetConsistent } from '../errors';
 import type { PlannedAction, StepMode } from '../ec2/instance';
 import {
-  ensureRoleRestrictedToVpc, RolePriorState, rolePolicyState, roleRevocationProblem, UserPriorState, userRevocationProblem,
+  ensureRoleRestrictedToVpc, LeakedKeyState, readUserRevocation, RolePriorState, rolePolicyState, roleRevocationProblem, UserAccessKey, UserPriorState,
 } from '../iam/revoke';
 import { ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy, USER_DENY_ALL_POLICY_NAME } from '../iam/policies';
 import type { Incident } from '../incident/incident';
@@ -35,8 +35,12 @@ export interface RevocationResult {
   readonly affected: string;
   readonly userName?: string;
   readonly accessKeyId?: string;
-  /** Other keys of the user, left Active on purpose. */
+  /** Other keys of the user that are Active, left Active on purpose (the deny-all policy blocks them). */
   readonly otherKeysLeftActive?: string[];
+  /** What became of the finding's key (IAMUser): deactivated, already-inactive, absent (deleted before containment), temporary (ASIA). */
+  readonly leakedKey?: LeakedKeyState;
+  /** Every access key the user has now (ListAccessKeys: ID, status, creation date), e.g. the key an attacker created. */
+  readonly userKeys?: UserAccessKey[];
   readonly roleName?: string;
   /** ISO-8601 UTC session cutoff (AssumedRole). */
   readonly cutoff?: string;
@@ -50,15 +54,34 @@ export interface RevocationResult {
   readonly prior?: UserPriorState | RolePriorState;
 }
 
+/** `AKIA… Active (created 2026-11-20T09:58:02Z)`, one key of the user in words. */
+function keyInWords(k: UserAccessKey): string {
+  return `${k.accessKeyId} ${k.status}${k.createDate ? ` (created ${k.createDate})` : ''}`;
+}
+
+/** Who the user's revocation affects, in words: what became of the finding's key, and every key the user has now. */
+function userAffected(userName: string, accessKeyId: string | undefined, leakedKey: LeakedKeyState, keys: readonly UserAccessKey[]): string {
+  const key = {
+    'deactivated': `access key ${accessKeyId} of IAM user ${userName} is deactivated`,
+    'already-inactive': `access key ${accessKeyId} of IAM user ${userName} is Inactive`,
+    'absent': `access key ${accessKeyId} no longer exists on IAM user ${userName} (deleted before containment: look for a key created since)`,
+    'temporary': `${accessKeyId} is a temporary (STS) key of IAM user ${userName}, which cannot be deactivated`,
+    'none': `IAM user ${userName}`,
+  }[leakedKey];
+  const now = keys.length ? `its access keys now: ${keys.map(keyInWords).join(', ')}` : 'it has no access key now';
+  const active = keys.filter((k) => k.accessKeyId !== accessKeyId && k.status === 'Active').length;
+  return `${key}; the deny-all policy blocks every key, session and console sign-in of ${userName}; ${now}${active ? ` (${active} other key(s) stay Active, blocked by the policy)` : ''}`;
+}
+
 async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMode): Promise<RevocationResult> {
   const r = credential(state);
   const { iam } = deps.clients.member(state.incident.account, state.incident.region);
   if (r.userType === 'IAMUser') {
     const out = await revokeUserForCase(state, deps, { userName: r.userName!, accessKeyId: r.accessKeyId }, mode);
+    const otherActive = out.keys.filter((k) => k.accessKeyId !== r.accessKeyId && k.status === 'Active').map((k) => k.accessKeyId);
     return {
-      principal: 'IAMUser', actions: out.actions, userName: r.userName, accessKeyId: r.accessKeyId, otherKeysLeftActive: out.otherKeys,
-      affected: `access key ${r.accessKeyId} of IAM user ${r.userName} is deactivated; the deny-all policy blocks every other key and console session of ${r.userName}; its ${out.otherKeys.length} other key(s) stay Active`,
-      prior: out.prior,
+      principal: 'IAMUser', actions: out.actions, userName: r.userName, accessKeyId: r.accessKeyId, otherKeysLeftActive: otherActive,
+      leakedKey: out.leakedKey, userKeys: out.keys, affected: userAffected(r.userName!, r.accessKeyId, out.leakedKey, out.keys), prior: out.prior,
     };
   }
   if (r.userType === 'AssumedRole' && r.instanceId && deps.config.instanceCredentialResponse === 'restrict-to-vpc') {
@@ -86,7 +109,11 @@ async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMode): Pro
   throw new InvalidInput(`credential-compromise cannot revoke ${r.userType} credentials automatically`);
 }
 
-/** RevokeCredentials: deactivate the leaked key and deny the user, or revoke the role's sessions. */
+/**
+ * RevokeCredentials: deny the IAM user (deactivating the leaked key when the user still has it, and
+ * listing every key the user has now), or revoke the role's sessions.
+ * @throws {ResourceGone} when the user or the role no longer exists.
+ */
 export async function revokeCredentials(state: PlaybookState, deps: StepDeps): Promise<RevocationResult> {
   return runStep('RevokeCredentials', caseTarget(state, deps.ledger), () => revoke(state, deps, 'apply'));
 }
@@ -101,9 +128,11 @@ export async function planRevocation(state: PlaybookState, deps: StepDeps): Prom
 }
 
 /**
- * VerifyRevocation: reads the principal back. IAM is eventually consistent, so a change that does
- * not read back yet raises {@link NotYetConsistent}, which the state machine retries with a bounded
- * backoff before it fails the execution.
+ * VerifyRevocation: reads the principal back. For an IAM user, the user's keys and its deny-all
+ * policy (ListAccessKeys, GetUserPolicy), whether the finding's key is still there or not. IAM is
+ * eventually consistent, so a change that does not read back yet raises {@link NotYetConsistent},
+ * which the state machine retries with a bounded backoff before it fails the execution.
+ * @throws {ResourceGone} when the user no longer exists.
  */
 export async function verifyRevocation(state: PlaybookState & { revocation?: RevocationResult }, deps: StepDeps) {
   const r = credential(state);
@@ -112,9 +141,10 @@ export async function verifyRevocation(state: PlaybookState & { revocation?: Rev
     const rev = state.revocation;
     if (rev?.protectedReason) return { verified: false, skipped: rev.protectedReason };
     if (r.userType === 'IAMUser') {
-      const problem = await userRevocationProblem(iam, r.userName!, r.accessKeyId);
-      if (problem) throw new NotYetConsistent(problem);
-      return { verified: true, keyStatus: 'Inactive', denyAllPolicy: USER_DENY_ALL_POLICY_NAME };
+      // Always both reads (keys and the deny-all policy): a key that is gone, or an ASIA key, must not make this pass unread.
+      const back = await readUserRevocation(iam, r.userName!, r.accessKeyId);
+      if (back.problem) throw new NotYetConsistent(back.problem);
+      return { verified: true, leakedKey: back.leakedKey, denyAllPolicy: USER_DENY_ALL_POLICY_NAME, userKeys: back.keys };
     }
     if (rev?.scope === 'restrict-to-vpc') {
       const state = await rolePolicyState(iam, r.userName!, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy());

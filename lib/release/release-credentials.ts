@@ -96,7 +96,11 @@ async function assessUser(userName: string, input: ReleaseInputs, iam: IAMClient
   if (keyId) {
     const key = keys.find((k) => k.AccessKeyId === keyId);
     const recorded = input.user?.keyStatus?.[keyId];
-    if (!key) {
+    if (!key && input.user && !recorded) {
+      // Not a key of the user at containment either (deleted before it, or a temporary ASIA key, which
+      // ListAccessKeys never lists): containment changed nothing about it, so there is nothing to restore.
+      out.unchanged.push({ item: 'access-key', target: keyId, detail: `${target}: not a key of the user at containment, nor now` });
+    } else if (!key) {
       out.notRestored.push({ item: 'access-key', target: keyId, detail: `${target}: the key no longer exists` });
     } else if (!recorded) {
       out.notRestored.push({ item: 'access-key', target: keyId, detail: `${target}: no status recorded for the key at containment; left ${key.Status}` });
@@ -217,7 +221,8 @@ async function assessCredentialsRelease(input: ReleaseInputs, iam: IAMClient): P
  * Releases credentials revoked by credential-compromise (or cloudtrail-tamper), from the recorded
  * prior state, reading first and changing only what differs:
  * - **user:** the finding's access key back to its recorded status (`UpdateAccessKey` with
- *   `UserName`); the user's other keys are never touched, whatever their status now. Firebreak's
+ *   `UserName`); the user's other keys are never touched, whatever their status now. A finding's key
+ *   the user did not have at containment (deleted before it, or an ASIA key) is left alone, as unchanged. Firebreak's
  *   `FirebreakDenyAll` inline policy is deleted (`DeleteUserPolicy`) only when its document is exactly
  *   the one Firebreak writes; a policy of that name with another document, or one the prior state says
  *   the user already had, is left and reported. A console password removed at containment cannot be

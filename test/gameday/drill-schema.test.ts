@@ -122,7 +122,7 @@ describe('drill schema', () => {
     ['an operation without its service', { faults: [{ kind: 'throttle', operation: 'ModifyNetworkInterfaceAttribute' }], expect: recover }, /injections\.0\.faults\.0\.operation: must be Service\.Operation .*e\.g\. EC2\.ModifyNetworkInterfaceAttribute/],
     ['a service Firebreak does not call', { faults: [{ kind: 'throttle', operation: 'Lambda.Invoke' }], expect: recover }, /injections\.0\.faults\.0\.operation: must be Service\.Operation/],
     ['a rate on a denial', { faults: [{ kind: 'deny', operation: 'IAM.PutUserPolicy', rate: 0.5 }], expect: recover }, /injections\.0\.faults\.0: Unrecognized key.*rate/],
-    ['an unknown resource to delete', { faults: [{ kind: 'delete-resource', resource: 'bucket' }], expect: recover }, /injections\.0\.faults\.0\.resource: must be one of: instance/],
+    ['an unknown resource to delete', { faults: [{ kind: 'delete-resource', resource: 'bucket' }], expect: recover }, /injections\.0\.faults\.0\.resource: must be one of: instance, access-key, iam-user/],
     ['two deletions', { faults: [{ kind: 'delete-resource', resource: 'instance' }, { kind: 'delete-resource', resource: 'instance', after: 'Isolate' }], expect: recover }, /injections\.0\.faults: at most one delete-resource/],
     ['an empty fault list', { faults: [], expect: recover }, /injections\.0\.faults: /],
     ['faults without a behaviour', { faults: [{ kind: 'throttle', operation: 'EC2.CopySnapshot' }] }, /injections\.0\.expect\.behaviour: is required with faults or repeat/],

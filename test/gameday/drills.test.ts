@@ -127,6 +127,20 @@ describe('every drill under runbooks/', () => {
       expect(halfWay.steps.find((s) => s.name === 'Isolate')).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/ResourceGone/) });
     });
 
+    it('a leaked key deleted before the event still denies the user (CONTAINED); a deleted user ends RESOURCE_GONE', () => {
+      const key = injection('credential-compromise/drill-unexpected.yaml', /leaked key deleted before the event/);
+      expect(key.faults![0]).toMatchObject({ kind: 'delete-resource', injected: 1, deleted: expect.stringMatching(/^access key AKIA\w+ of \S+ \(deleted\)$/) });
+      expect(key.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+      for (const check of ['finding-key-deleted', 'other-key-still-active', 'deny-all-policy-on-user', 'revocation-lists-user-keys']) {
+        expect({ check, passed: key.report.checks.find((c) => c.name === check)?.passed }).toEqual({ check, passed: true });
+      }
+      const user = injection('credential-compromise/drill-unexpected.yaml', /IAM user deleted before the event/);
+      expect(user.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'RESOURCE_GONE' });
+      for (const check of ['case-status-resource-gone', 'user-really-gone', 'resource-gone-notified']) {
+        expect({ check, passed: user.report.checks.find((c) => c.name === check)?.passed }).toEqual({ check, passed: true });
+      }
+    });
+
     it('a sample finding is a dry run with zero mutating calls', () => {
       for (const file of ['ec2-compromise/drill-unexpected.yaml', 'credential-compromise/drill-unexpected.yaml']) {
         const i = injection(file, /sample finding/);

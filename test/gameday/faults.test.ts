@@ -1,3 +1,4 @@
+import { GetUserCommand, ListAccessKeysCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
 import { InvalidInput } from '../../lib/errors';
 import { validateDrill } from '../../lib/gameday/drill';
 import { runDrill } from '../../lib/gameday/run-drill';
@@ -52,6 +53,49 @@ describe('drill faults', () => {
     expect(i.faults![0]).toMatchObject({ injected: 1, bySteps: { VerifyIsolation: 1 } });
     expect(i.report.executions[0].steps.find((st) => st.name === 'Isolate')?.status).toBe('SUCCEEDED');
     expect(i.passed).toBe(true);
+  });
+
+  describe('on an IAM user (credential-compromise)', () => {
+    const USER = '../../fixtures/events/guardduty-iamuser-anomalous.json';
+    const credentialDrill = (resource: 'access-key' | 'iam-user', outcome: string) => validateDrill({
+      name: 'faults-test-credentials', description: 'principal deletion test', runbook: 'credential-compromise', budget: { containSeconds: 60 },
+      injections: [{ name: `${resource} deleted before the event`, event: USER, mutate: { severity: 8 }, faults: [{ kind: 'delete-resource', resource }], expect: { behaviour: 'recover', status: 'SUCCEEDED', outcome, checks: 'all' } }],
+    }, 'runbooks/credential-compromise/drill-test.yaml');
+    const credentialDir = `${process.cwd()}/runbooks/credential-compromise`;
+
+    it('deletes the finding\'s access key before the event: the user is still denied and the case CONTAINED', async () => {
+      const s = await runDrill(local.session, credentialDrill('access-key', 'CONTAINED'), credentialDir);
+      const i = s.injections[0];
+      expect(i.verdicts.filter((v) => !v.passed)).toEqual([]);
+      expect(i.faults![0]).toMatchObject({ kind: 'delete-resource', injected: 1, deleted: expect.stringMatching(/^access key AKIA\w+ of ci-deployer-\w+ \(deleted\)$/) });
+      const [, keyId, userName] = /^access key (\S+) of (\S+)/.exec(i.faults![0].deleted!)!;
+      // Read back: the key is gone, the user's other key is there and Active, the deny-all policy is on the user.
+      const iam = local.session.env.member.iam;
+      const keys = (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
+      expect(keys.map((k) => k.AccessKeyId)).not.toContain(keyId);
+      expect(keys.map((k) => k.Status)).toEqual(['Active']);
+      expect(((await iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []).sort()).toEqual(['FirebreakDenyAll', 'deploy']);
+      expect((await readCase(local.session.env, i.report.executions[0].caseId!)).item?.status).toBe('CONTAINED');
+      expect(i.report.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['finding-key-deleted', 'deny-all-policy-on-user', 'revocation-lists-user-keys']));
+    });
+
+    it('deletes the IAM user before the event: RESOURCE_GONE, and the checks read the user back as gone', async () => {
+      const s = await runDrill(local.session, credentialDrill('iam-user', 'RESOURCE_GONE'), credentialDir);
+      const i = s.injections[0];
+      expect(i.verdicts.filter((v) => !v.passed)).toEqual([]);
+      const [, userName] = /^IAM user (\S+) \(deleted\)$/.exec(i.faults![0].deleted!)!;
+      await expect(local.session.env.member.iam.send(new GetUserCommand({ UserName: userName }))).rejects.toMatchObject({ name: expect.stringMatching(/^NoSuchEntity/) });
+      expect((await readCase(local.session.env, i.report.executions[0].caseId!)).item?.status).toBe('RESOURCE_GONE');
+      expect(i.report.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['case-status-resource-gone', 'user-really-gone', 'resource-gone-notified']));
+    });
+
+    it('says why when the world has no IAM user to delete', async () => {
+      await expect(runDrill(local.session, drill([{
+        name: 'no user', event: BITCOIN, faults: [{ kind: 'delete-resource', resource: 'access-key' }],
+        expect: { behaviour: 'recover', status: 'SUCCEEDED' },
+      }]), dir)).rejects.toThrow(/delete-resource access-key: the injection's world has no IAM user/);
+      expect(activeInterceptors()).toEqual([]);
+    });
   });
 
   it('fails the verdicts of wrong expectations: a recovery stated as fail-loudly, a fault that never fires, a wrong containment count', async () => {

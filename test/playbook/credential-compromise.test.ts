@@ -1,4 +1,8 @@
-import { CreateRoleCommand, DeleteRoleCommand, RemoveRoleFromInstanceProfileCommand, DeleteAccessKeyCommand, DeleteUserPolicyCommand, DeleteUserCommand, GetRolePolicyCommand, GetUserPolicyCommand, ListAccessKeysCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  CreateAccessKeyCommand, CreateRoleCommand, DeleteRoleCommand, RemoveRoleFromInstanceProfileCommand, DeleteAccessKeyCommand, DeleteUserPolicyCommand,
+  DeleteUserCommand, GetRolePolicyCommand, GetUserPolicyCommand, ListAccessKeysCommand, ListRolePoliciesCommand, ListUserPoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { readNotifications } from '../../lib/local/notifications';
 import { readEventFile, replayEvent, EventEnvelope } from '../../lib/local/replay';
 import type { LocalSession } from '../../lib/local/session';
 import type { CredentialTwin } from '../../lib/local/credential-twin';
@@ -33,8 +37,20 @@ async function rolePolicies(session: LocalSession, roleName: string) {
   return docs;
 }
 
+/** An IAM user read back from the emulator: its keys and statuses, its inline policies, Firebreak's deny-all document. */
+async function principalOf(session: LocalSession, userName: string) {
+  const iam = session.env.member.iam;
+  const keys = (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
+  const policies = ((await iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []).sort();
+  const denyAll = policies.includes('FirebreakDenyAll')
+    ? JSON.parse(decodeURIComponent((await iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: 'FirebreakDenyAll' }))).PolicyDocument!))
+    : undefined;
+  return { keys: Object.fromEntries(keys.map((k) => [k.AccessKeyId!, k.Status!])), policies, denyAll };
+}
+
 describe('credential-compromise playbook (synthesized state machine, real handlers, emulator)', () => {
   const local = useLocalSession({ environment: { FIREBREAK_CLAIM_LEASE_SECONDS: '0' } });
+  const principal = (userName: string) => principalOf(local.session, userName);
 
   it('deactivates only the finding\'s key of an IAM user at High severity and denies the user (resourceRole TARGET, as AWS sends it)', async () => {
     const event = withSeverity(USER, 8);
@@ -135,18 +151,119 @@ describe('credential-compromise playbook (synthesized state machine, real handle
     expect(await userState(local.session, crashed.credentialTwin!)).toEqual({ findingKey: 'Active', otherKey: 'Active', denyAll: undefined });
   });
 
-  it('ends with ResourceGone when the finding\'s access key no longer exists', async () => {
-    const built = await replayEvent(local.session, withSeverity(USER, 8), { execute: { crashAfter: 'Normalize' } });
-    const t = built.credentialTwin!;
-    await local.session.env.member.iam.send(new DeleteAccessKeyCommand({ UserName: t.userName, AccessKeyId: t.accessKeyId }));
-    const x = await local.session.runner.execute('credential-compromise', built.injected);
-    expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'RESOURCE_GONE' });
-    expect(x.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating)).toEqual([]);
-    const state = await userState(local.session, t);
-    expect(state).toEqual({ findingKey: undefined, otherKey: 'Active', denyAll: undefined });
+  describe('when the leaked key was deleted before the run (the attacker made another)', () => {
+    const DENY_ALL = { Version: '2012-10-17', Statement: [{ Sid: 'FirebreakDenyAll', Effect: 'Deny', Action: '*', Resource: '*' }] };
+
+    /**
+     * The twin user with its two keys; the finding's key deleted and a new key created, as an attacker
+     * who keeps access would; the event (remapped to the twin) not yet run.
+     */
+    async function userWithLeakedKeyReplaced() {
+      const built = await replayEvent(local.session, withSeverity(USER, 8), { execute: { crashAfter: 'Normalize' } });
+      const t = built.credentialTwin!;
+      const iam = local.session.env.member.iam;
+      await iam.send(new DeleteAccessKeyCommand({ UserName: t.userName, AccessKeyId: t.accessKeyId }));
+      const created = (await iam.send(new CreateAccessKeyCommand({ UserName: t.userName }))).AccessKey!;
+      return { built, t, newKey: { accessKeyId: created.AccessKeyId!, secretAccessKey: created.SecretAccessKey! } };
+    }
+
+    it('Leaked key deleted before the run: deny-all on the user, outcome CONTAINED, the remaining keys listed in the case', async () => {
+      const { built, t, newKey } = await userWithLeakedKeyReplaced();
+      const x = await local.session.runner.execute('credential-compromise', built.injected);
+      expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+      // Nothing to deactivate: the only change is the deny-all policy.
+      expect(x.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating).map((c) => c.operation)).toEqual(['IAM.PutUserPolicy']);
+
+      // IAM, read back: the deny-all policy on the user, its keys as they were.
+      const s = await principal(t.userName!);
+      expect(s.policies).toEqual(['FirebreakDenyAll', 'deploy']);
+      expect(s.denyAll).toEqual(DENY_ALL);
+      expect(s.keys).toEqual({ [t.otherAccessKeyId!]: 'Active', [newKey.accessKeyId]: 'Active' });
+
+      // The ledger: CONTAINED; the prior state and the RevokeCredentials entry list the keys the user has now.
+      const { item, timeline } = await readCase(local.session.env, x.caseId!);
+      expect(item?.status).toBe('CONTAINED');
+      expect(item?.priorState?.user?.keyStatus).toEqual({ [t.otherAccessKeyId!]: 'Active', [newKey.accessKeyId]: 'Active' });
+      const revoke = timeline.find((e) => e.step === 'RevokeCredentials' && e.status === 'SUCCEEDED');
+      expect(revoke?.details?.leakedKey).toBe('absent');
+      const listed = revoke?.details?.userKeys as { accessKeyId: string; status: string; createDate: string }[];
+      expect(listed.map((k) => k.accessKeyId).sort()).toEqual([t.otherAccessKeyId, newKey.accessKeyId].sort());
+      expect(listed.every((k) => k.status === 'Active' && !Number.isNaN(Date.parse(k.createDate)))).toBe(true);
+      // VerifyRevocation read the deny-all policy back (not passed because the key is gone).
+      const verify = timeline.find((e) => e.step === 'VerifyRevocation' && e.status === 'SUCCEEDED');
+      expect(verify?.details).toMatchObject({ verified: true, leakedKey: 'absent', denyAllPolicy: 'FirebreakDenyAll' });
+      expect(verify?.apiCalls).toMatchObject({ 'IAM.GetUserPolicy': 1, 'IAM.ListAccessKeys': 1 });
+
+      // The notification names the attacker's new key.
+      const notes = (await readNotifications(local.session.env)).filter((n) => n.caseId === x.caseId && n.kind === 'contained');
+      expect(notes).toHaveLength(1);
+      const body = JSON.parse(notes[0].body) as { revocation: { leakedKey: string; affected: string; userKeys: { accessKeyId: string }[]; otherKeysLeftActive: string[] } };
+      expect(body.revocation.leakedKey).toBe('absent');
+      expect(body.revocation.userKeys.map((k) => k.accessKeyId)).toContain(newKey.accessKeyId);
+      expect(body.revocation.otherKeysLeftActive.sort()).toEqual([t.otherAccessKeyId, newKey.accessKeyId].sort());
+      expect(body.revocation.affected).toContain(`${newKey.accessKeyId} Active (created `);
+      expect(body.revocation.affected).toMatch(/no longer exists/);
+    });
+
+    it('converges when run again: the re-run after a crash and a second run change nothing more', async () => {
+      const { built, t, newKey } = await userWithLeakedKeyReplaced();
+      const crashed = await local.session.runner.execute('credential-compromise', built.injected, { crashAfter: 'RevokeCredentials' });
+      expect(crashed.status).toBe('CRASHED');
+      const after = await principal(t.userName!);
+      const rerun = await local.session.runner.execute('credential-compromise', built.injected);
+      expect(rerun).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED', caseId: crashed.caseId });
+      expect(rerun.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating)).toEqual([]);
+      const again = await local.session.runner.execute('credential-compromise', built.injected);
+      expect(again.status).toBe('ALREADY_HANDLED');
+      expect(again.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating)).toEqual([]);
+      expect(await principal(t.userName!)).toEqual(after);
+      expect(after.policies).toEqual(['FirebreakDenyAll', 'deploy']);
+      expect(after.keys).toEqual({ [t.otherAccessKeyId!]: 'Active', [newKey.accessKeyId]: 'Active' });
+      const { item, timeline } = await readCase(local.session.env, crashed.caseId!);
+      expect(item?.status).toBe('CONTAINED');
+      // One PutUserPolicy in all, on the first run's RevokeCredentials entry; the prior state is the first observation.
+      expect(timeline.reduce((n, e) => n + ((e.apiCalls as Record<string, number> | undefined)?.['IAM.PutUserPolicy'] ?? 0), 0)).toBe(1);
+      expect(item?.priorState?.user?.inlinePolicies).toEqual(['deploy']);
+      expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
+    });
+
+    it('release restores the prior state: no deny policy left, the keys as they were', async () => {
+      const { built, t, newKey } = await userWithLeakedKeyReplaced();
+      const before = await principal(t.userName!);
+      const x = await local.session.runner.execute('credential-compromise', built.injected);
+      expect(x.outcome).toBe('CONTAINED');
+      const released = await local.session.runner.execute('release', {
+        release: { caseId: x.caseId, reason: 'false positive: the owner rotated the key', operator: 'arn:aws:iam::222222222222:user/firebreak-local-operator' },
+      });
+      expect(released).toMatchObject({ status: 'SUCCEEDED', outcome: 'RELEASED' });
+      expect(released.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating).map((c) => c.operation)).toEqual(['IAM.DeleteUserPolicy']);
+      expect(await principal(t.userName!)).toEqual(before);
+      expect(before).toEqual({ keys: { [t.otherAccessKeyId!]: 'Active', [newKey.accessKeyId]: 'Active' }, policies: ['deploy'], denyAll: undefined });
+      const { item } = await readCase(local.session.env, x.caseId!);
+      expect(item?.status).toBe('RELEASED');
+      // The deleted key is not a thing release failed to restore: containment never changed it.
+      expect((item?.releaseDetails as { notRestored: unknown[] }).notRestored).toEqual([]);
+    });
+
+    it('denies the user of a temporary (ASIA) key the same way, with nothing to deactivate', async () => {
+      const { built, t, newKey } = await userWithLeakedKeyReplaced();
+      // An ASIA key ID as a GuardDuty finding carries it (the recorded one of the instance-credential fixture; the
+      // emulator's GetSessionToken answers with a fixed AKIA… ID, so it cannot give one). No IAM user lists it.
+      const asia = (readEventFile(INSTANCE_CREDS) as EventEnvelope & { detail: { resource: { accessKeyDetails: { accessKeyId: string } } } }).detail.resource.accessKeyDetails.accessKeyId;
+      expect(asia).toMatch(/^ASIA/);
+      const event = JSON.parse(JSON.stringify(built.injected));
+      event.detail.resource.accessKeyDetails.accessKeyId = asia;
+      const x = await local.session.runner.execute('credential-compromise', event);
+      expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+      expect(x.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating).map((c) => c.operation)).toEqual(['IAM.PutUserPolicy']);
+      const s = await principal(t.userName!);
+      expect(s.denyAll).toEqual(DENY_ALL);
+      expect(s.keys).toEqual({ [t.otherAccessKeyId!]: 'Active', [newKey.accessKeyId]: 'Active' });
+      expect((x.output?.revocation as { leakedKey: string }).leakedKey).toBe('temporary');
+    });
   });
 
-  it('ends with ResourceGone when the user no longer exists', async () => {
+  it('ends with ResourceGone when the leaked key and the user are both gone', async () => {
     const built = await replayEvent(local.session, withSeverity(USER, 8), { execute: { crashAfter: 'Normalize' } });
     const t = built.credentialTwin!;
     const iam = local.session.env.member.iam;
@@ -156,7 +273,10 @@ describe('credential-compromise playbook (synthesized state machine, real handle
     const x = await local.session.runner.execute('credential-compromise', built.injected);
     expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'RESOURCE_GONE' });
     expect(x.steps.find((s) => s.name === 'RevokeCredentials')?.invocations).toBe(1);
+    expect(x.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating)).toEqual([]);
     expect((await readCase(local.session.env, x.caseId!)).item?.status).toBe('RESOURCE_GONE');
+    const notes = (await readNotifications(local.session.env)).filter((n) => n.caseId === x.caseId);
+    expect(notes.map((n) => n.kind)).toEqual(['resource-gone']);
   });
 
   it('ends with ResourceGone when the role no longer exists', async () => {

@@ -142,6 +142,30 @@ describe('ensureCredentialsReleased', () => {
       expect(await userPolicies(u.userName)).toEqual(['team-policy']);
     });
 
+    it('contains a user whose leaked key was deleted (deny-all only, keys listed), and releasing it leaves the missing key as unchanged', async () => {
+      const u = await user();
+      await h.iam.send(new DeleteAccessKeyCommand({ UserName: u.userName, AccessKeyId: u.leaked }));
+      const planned = await ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'plan' }, { iam: deps.iam });
+      expect(planned.actions.map((a) => a.operation)).toEqual(['IAM.PutUserPolicy']);
+
+      const revoked = await recordCalls(() => ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam: deps.iam }));
+      expect(mutating(revoked.calls)).toEqual(['IAM.PutUserPolicy']);
+      expect(revoked.result).toMatchObject({ leakedKey: 'absent', keys: [{ accessKeyId: u.other, status: 'Active', createDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) }] });
+      expect(revoked.result!.prior.keyStatus).toEqual({ [u.other]: 'Active' });
+      expect(await keyStatus(u.userName)).toEqual({ [u.other]: 'Active' });
+      expect(await userPolicies(u.userName)).toEqual([USER_DENY_ALL_POLICY_NAME, 'team-policy']);
+      // Run again: nothing left to change.
+      const again = await recordCalls(() => ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam: deps.iam }));
+      expect(mutating(again.calls)).toEqual([]);
+
+      const released = await ensureCredentialsReleased({ user: revoked.result!.prior, accessKeyId: u.leaked, mode: 'apply' }, deps);
+      expect(released.actions.map((a) => a.operation)).toEqual(['IAM.DeleteUserPolicy']);
+      expect(released.notRestored).toEqual([]);
+      expect(released.unchanged).toEqual(expect.arrayContaining([expect.objectContaining({ item: 'access-key', target: u.leaked })]));
+      expect(await keyStatus(u.userName)).toEqual({ [u.other]: 'Active' });
+      expect(await userPolicies(u.userName)).toEqual(['team-policy']);
+    });
+
     it('throws ResourceGone with no mutating call when the user no longer exists', async () => {
       const u = await containedUser();
       const { error, calls } = await recordCalls(() =>
