@@ -7,6 +7,7 @@ import { ApiCallRecord, countByOperation, subscribeApiCalls, withCallContext } f
 import type { LocalEnvironment } from './seed';
 import { TaskTokens } from './task-tokens';
 import { CfnTemplate, LocalPlaybook, LocalRule, RefResolver, synthesizeSecurityTemplate, templateFunctions, templatePlaybooks, templateRules } from './template';
+import { ExecutionStatusChangeEvent, executionStatusChangeEvent } from './status-events';
 
 /** One state of a local execution, aggregated over its invocations (retries, Wait-loop polls). */
 export interface LocalStepRecord {
@@ -26,8 +27,12 @@ export interface LocalStepRecord {
 export interface LocalExecutionResult {
   readonly playbook: string;
   readonly executionName: string;
-  /** As in the JSON report, plus `CRASHED` for a simulated crash. */
-  readonly status: 'SUCCEEDED' | 'FAILED' | 'ALREADY_HANDLED' | 'DRY_RUN' | 'CRASHED';
+  /**
+   * As in the JSON report, plus `CRASHED` for a simulated crash, `TIMED_OUT` for an execution that hit its
+   * TimeoutSeconds ({@link ExecuteOptions.timeoutSeconds}) and `ABORTED` for one stopped
+   * ({@link ExecuteOptions.abortSignal}).
+   */
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ALREADY_HANDLED' | 'DRY_RUN' | 'CRASHED' | 'TIMED_OUT' | 'ABORTED';
   /** The playbook's own outcome (`$.outcome`): CONTAINED, NOTIFIED, RESOURCE_GONE, ... */
   readonly outcome?: string;
   readonly caseId?: string;
@@ -39,6 +44,21 @@ export interface LocalExecutionResult {
   readonly steps: LocalStepRecord[];
   /** Every AWS call the playbook's handlers made, in completion order. */
   readonly calls: ApiCallRecord[];
+  /**
+   * For an execution that ended FAILED, TIMED_OUT or ABORTED: what became of the "Step Functions Execution
+   * Status Change" event the runner sent (see {@link LocalRunner.deliverStatusChanges}).
+   */
+  readonly statusChange?: StatusChangeDelivery;
+}
+
+/** What became of an execution status change event: the rules it matched and the functions they invoked. */
+export interface StatusChangeDelivery {
+  readonly event: ExecutionStatusChangeEvent;
+  readonly matched: readonly string[];
+  /** Logical IDs of the functions invoked, with what each returned. */
+  readonly invoked: readonly { readonly logicalId: string; readonly result?: unknown; readonly error?: string }[];
+  /** Routing itself failed. */
+  readonly error?: string;
 }
 
 /** Options of {@link LocalRunner.execute}. */
@@ -47,6 +67,21 @@ export interface ExecuteOptions {
   readonly executionName?: string;
   /** Simulates a crash: the execution is aborted right after this state's handler returns. */
   readonly crashAfter?: string;
+  /**
+   * The execution's TimeoutSeconds, instead of the state machine's (whole seconds, at least 1): when it
+   * passes, the execution ends `TIMED_OUT` as in AWS (aws-local-stepfunctions' own execution timeout; the
+   * Lambda then running is not stopped, as in AWS).
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Simulates a step outliving its Lambda timeout: for each state named, that many of its invocations run
+   * the handler to its end (its calls happen, as a Lambda's do until it is stopped), then fail with the
+   * error type `Sandbox.Timedout` and Lambda's message ("Task timed out after N.00 seconds"), its result
+   * lost. E.g. `{ Isolate: 1 }`: the first Isolate times out, the retry runs normally.
+   */
+  readonly lambdaTimeouts?: Readonly<Record<string, number>>;
+  /** Aborts the execution (StopExecution): it ends `ABORTED`. */
+  readonly abortSignal?: AbortSignal;
   /** Milliseconds each Wait state waits locally. @default 50 */
   readonly waitMs?: number;
   /**
@@ -92,13 +127,39 @@ export class LocalRunner {
   /** Tasks waiting for a token (approvals); `SendTaskSuccess` / `SendTaskFailure` settle them. */
   readonly taskTokens = new TaskTokens();
 
+  private statusChangeSink?: (event: ExecutionStatusChangeEvent) => Promise<Omit<StatusChangeDelivery, 'event'>>;
+
   private constructor(
     readonly env: LocalEnvironment,
     readonly playbooks: LocalPlaybook[],
     readonly rules: LocalRule[],
     private readonly handlersByArn: Map<string, { step: string; handler: Handler }>,
+    private readonly functionArn: (logicalId: string) => string,
     private readonly taskTokenTimeoutMs?: number,
   ) {}
+
+  /**
+   * Sends every execution that ends FAILED, TIMED_OUT or ABORTED on as Step Functions does, a "Step Functions
+   * Execution Status Change" event on the default bus ({@link executionStatusChangeEvent}); `execute`
+   * awaits the delivery before it returns, and puts what became of it on its result. A simulated crash
+   * (`crashAfter`) sends nothing: it stands for a re-run, not for an execution's end.
+   * @param sink - routes the event (lib/local/session.ts: the template's rules, then the functions they target).
+   */
+  deliverStatusChanges(sink: (event: ExecutionStatusChangeEvent) => Promise<Omit<StatusChangeDelivery, 'event'>>): void {
+    this.statusChangeSink = sink;
+  }
+
+  /**
+   * Invokes a function of the template by logical ID with an event, as a rule's Lambda target would
+   * (outside any execution).
+   * @returns what the handler returned.
+   * @throws whatever the handler throws; {@link Error} when the template has no such function.
+   */
+  async invokeFunction(logicalId: string, event: unknown): Promise<unknown> {
+    const target = this.handlersByArn.get(this.functionArn(logicalId));
+    if (!target) throw new Error(`No function ${logicalId} in the template`);
+    return withCallContext({ executionId: `event-${randomUUID()}`, invocationId: randomUUID() }, () => target.handler(event, lambdaContext(target.step, 'event')));
+  }
 
   /**
    * Prepares a runner: synthesizes (or takes) the template, resolves it against the seeded
@@ -151,7 +212,8 @@ export class LocalRunner {
     }
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
-    return new LocalRunner(env, templatePlaybooks(template, ref, pseudo), templateRules(template), handlersByArn, options.taskTokenTimeoutMs);
+    const functionArn = (logicalId: string) => ref(logicalId, 'AWS::Lambda::Function');
+    return new LocalRunner(env, templatePlaybooks(template, ref, pseudo), templateRules(template, ref, pseudo), handlersByArn, functionArn, options.taskTokenTimeoutMs);
   }
 
   /** Finds a playbook by logical ID or by its `ec2-compromise`-style name. */
@@ -182,6 +244,7 @@ export class LocalRunner {
     const localHandlers: Record<string, (i: unknown) => Promise<never>> = {};
     const waits: Record<string, number> = {};
     const retries: Record<string, number> = {};
+    const timeoutsLeft: Record<string, number> = { ...(options.lambdaTimeouts ?? {}) };
     let crashed = false;
     let claimedCaseId: string | undefined;
     let abort: () => void = () => undefined;
@@ -207,6 +270,10 @@ export class LocalRunner {
               return waiting;
             })
             : await withCallContext({ executionId, invocationId }, () => target.handler(event, lambdaContext(target.step, executionName)));
+          if ((timeoutsLeft[name] ?? 0) > 0) {
+            timeoutsLeft[name] -= 1;
+            throw lambdaTimedOut(invocationId, state.TimeoutSeconds);
+          }
           invocations.push({ name, status: 'SUCCEEDED', startedAt, endedAt: Date.now(), invocationId });
           if (target.step === 'claim-case') claimedCaseId = (result as { caseId?: string }).caseId;
           if (options.crashAfter === name && !crashed) {
@@ -221,7 +288,8 @@ export class LocalRunner {
         }
       };
     }
-    const machine = new StateMachine(playbook.definition as never, { validationOptions: { checkArn: false } });
+    const definition = options.timeoutSeconds === undefined ? playbook.definition : { ...playbook.definition, TimeoutSeconds: options.timeoutSeconds };
+    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
     const started = Date.now();
     const startTime = new Date(started).toISOString();
     const execution = machine.run(input as never, {
@@ -235,6 +303,13 @@ export class LocalRunner {
       } as never,
     });
     abort = execution.abort;
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      execution.abort();
+    };
+    if (options.abortSignal?.aborted) onAbort();
+    options.abortSignal?.addEventListener('abort', onAbort, { once: true });
     const onEvent = options.onEvent;
     const drained = onEvent
       ? (async () => {
@@ -243,11 +318,20 @@ export class LocalRunner {
       : Promise.resolve();
     let output: Record<string, unknown> | undefined;
     let error: { name: string; message: string } | undefined;
+    let timedOut = false;
     try {
       output = (await execution.result) as Record<string, unknown> | undefined;
     } catch (err) {
       const e = err as Error & { cause?: { name?: string; message?: string } };
-      error = { name: e.cause?.name ?? e.name, message: e.cause?.message ?? e.message };
+      timedOut = e.name === 'ExecutionTimeoutError';
+      error = timedOut
+        ? { name: 'States.Timeout', message: `Execution timed out after ${definition.TimeoutSeconds} s` }
+        : { name: e.cause?.name ?? e.name, message: e.cause?.message ?? e.message };
+    }
+    options.abortSignal?.removeEventListener('abort', onAbort);
+    if (aborted && !crashed) {
+      output = undefined;
+      error = { name: 'ExecutionAborted', message: 'Execution stopped (StopExecution)' };
     }
     const durationMs = Date.now() - started;
     unsubscribe();
@@ -255,19 +339,32 @@ export class LocalRunner {
     await Promise.race([drained, new Promise((r) => setTimeout(r, 1000).unref())]);
     const executionFailed = error !== undefined;
     const caught = [...invocations].reverse().find((i) => i.status === 'FAILED');
-    if (caught && (error || output?.outcome === 'RESOURCE_GONE')) {
+    if (caught && !timedOut && !aborted && (error || output?.outcome === 'RESOURCE_GONE')) {
       error = { name: error?.name ?? 'ResourceGone', message: `${caught.name} failed: ${caught.error}` };
     }
     const outcome = output?.outcome as string | undefined;
     const status: LocalExecutionResult['status'] = crashed
       ? 'CRASHED'
-      : executionFailed
-        ? 'FAILED'
-        : outcome === 'ALREADY_HANDLED' ? 'ALREADY_HANDLED' : outcome === 'DRY_RUN' ? 'DRY_RUN' : 'SUCCEEDED';
+      : timedOut ? 'TIMED_OUT' : aborted ? 'ABORTED'
+        : executionFailed
+          ? 'FAILED'
+          : outcome === 'ALREADY_HANDLED' ? 'ALREADY_HANDLED' : outcome === 'DRY_RUN' ? 'DRY_RUN' : 'SUCCEEDED';
     const caseRef = (output?.case ?? undefined) as { caseId?: string } | undefined;
+    let statusChange: StatusChangeDelivery | undefined;
+    if ((status === 'FAILED' || status === 'TIMED_OUT' || status === 'ABORTED') && this.statusChangeSink) {
+      const event = executionStatusChangeEvent({
+        region: this.env.region, account: this.env.securityAccount, stateMachineName: playbook.name, executionName, status,
+        startDate: started, stopDate: started + durationMs, input,
+      });
+      try {
+        statusChange = { event, ...(await this.statusChangeSink(event)) };
+      } catch (err) {
+        statusChange = { event, matched: [], invoked: [], error: (err as Error).message };
+      }
+    }
     return {
       playbook: playbookName(playbook), executionName, status, outcome, caseId: caseRef?.caseId ?? claimedCaseId, output, error,
-      durationMs, startedAt: started, steps: aggregateSteps(invocations, calls), calls,
+      durationMs, startedAt: started, steps: aggregateSteps(invocations, calls), calls, statusChange,
     };
   }
 }
@@ -298,6 +395,18 @@ function aggregateSteps(
     }
   }
   return [...byName.values()];
+}
+
+/**
+ * The error a Lambda Task reports when its function outlived its timeout: error type `Sandbox.Timedout`,
+ * Lambda's message (see LAMBDA_TIMEOUT_ERRORS in lib/infra/playbook-states.ts).
+ */
+function lambdaTimedOut(requestId: string, taskTimeoutSeconds?: number): Error {
+  // The Task waits 30 s longer than its function (TASK_TIMEOUT_MARGIN): the function's own timeout.
+  const seconds = Math.max(1, (taskTimeoutSeconds ?? 90) - 30);
+  const err = new Error(`RequestId: ${requestId} Error: Task timed out after ${seconds.toFixed(2)} seconds`);
+  err.name = 'Sandbox.Timedout';
+  return err;
 }
 
 function lambdaContext(step: string, executionName: string): Context {
