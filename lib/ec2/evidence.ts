@@ -14,7 +14,11 @@ export interface SnapshotBatch {
   readonly sourceVolumeIds: string[];
   /** The account that owns the snapshots. */
   readonly ownerAccount: string;
-  /** When the batch must be `completed` by. */
+  /**
+   * When the batch must be `completed` by: one absolute deadline for all the evidence of an execution
+   * (the source snapshots, the member copies and the security account copies), set once by the first
+   * stage and inherited by the copies, so the three waits together never exceed it.
+   */
   readonly deadline: string;
 }
 
@@ -49,12 +53,13 @@ const tagOf = (s: Snapshot, key: string) => s.Tags?.find((t) => t.Key === key)?.
  * Ensures there is one snapshot of every EBS volume of the instance, tagged with the case
  * (DESIGN.md §3, Evidence). Uses `CreateSnapshots` (multi-volume, crash-consistent) for the volumes
  * that have none yet; snapshots are found again by their case tag, so a re-run creates nothing.
- * @param input - instance, labels, `deadlineSeconds` for completion, `ownerAccount`, `mode`.
- * @returns the batch to poll (`mode: plan` returns the volumes with empty snapshot IDs for new ones).
+ * @param input - instance, labels, `deadline` (ISO-8601 UTC: when every stage of the evidence must be
+ *   completed by, see {@link SnapshotBatch.deadline}), `ownerAccount`, `mode`.
+ * @returns the batch to poll, carrying `deadline` (`mode: plan` returns the volumes with empty snapshot IDs for new ones).
  * @throws {ResourceGone} when the instance is gone.
  */
 export async function ensureVolumeSnapshots(
-  input: { instanceId: string; labels: EvidenceLabels; ownerAccount: string; deadlineSeconds: number; now: Date; mode: StepMode },
+  input: { instanceId: string; labels: EvidenceLabels; ownerAccount: string; deadline: string; mode: StepMode },
   deps: { ec2: EC2Client },
 ): Promise<{ batch: SnapshotBatch; actions: PlannedAction[] }> {
   const instance = await describeTargetInstance(deps.ec2, input.instanceId);
@@ -81,10 +86,20 @@ export async function ensureVolumeSnapshots(
       snapshotIds: volumeIds.map((v) => byVolume.get(v) ?? ''),
       sourceVolumeIds: volumeIds,
       ownerAccount: input.ownerAccount,
-      deadline: new Date(input.now.getTime() + input.deadlineSeconds * 1000).toISOString(),
+      deadline: input.deadline,
     },
     actions,
   };
+}
+
+/**
+ * The absolute evidence deadline of an execution: `deadlineSeconds` after `start`.
+ * @param start - when evidence collection started (the first stage).
+ * @param deadlineSeconds - the deployment's `evidenceDeadlineSeconds`.
+ * @returns ISO-8601 UTC.
+ */
+export function evidenceDeadline(start: Date, deadlineSeconds: number): string {
+  return new Date(start.getTime() + deadlineSeconds * 1000).toISOString();
 }
 
 /**
@@ -120,12 +135,13 @@ export async function checkSnapshotBatch(input: { batch: SnapshotBatch; now: Dat
  * `aws/ebs` key cannot be shared), and in the security account, to copy the shared snapshot under
  * the security account's own key ("Copy an Amazon EBS snapshot", "Share an Amazon EBS snapshot",
  * Amazon EBS User Guide).
- * @returns the copies as a new batch owned by `ownerAccount`.
+ * @returns the copies as a new batch owned by `ownerAccount`, with the source batch's deadline (one
+ *   deadline for every stage: a copy gets no time of its own).
  */
 export async function ensureSnapshotCopies(
   input: {
     source: SnapshotBatch; labels: EvidenceLabels; stage: 'transit' | 'evidence'; kmsKeyId: string; region: string;
-    ownerAccount: string; deadlineSeconds: number; now: Date; mode: StepMode;
+    ownerAccount: string; mode: StepMode;
   },
   deps: { ec2: EC2Client },
 ): Promise<{ batch: SnapshotBatch; actions: PlannedAction[] }> {
@@ -156,7 +172,7 @@ export async function ensureSnapshotCopies(
       snapshotIds: copies,
       sourceVolumeIds: input.source.sourceVolumeIds,
       ownerAccount: input.ownerAccount,
-      deadline: new Date(input.now.getTime() + input.deadlineSeconds * 1000).toISOString(),
+      deadline: input.source.deadline,
     },
     actions,
   };

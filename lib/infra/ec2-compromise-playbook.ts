@@ -49,7 +49,7 @@ export const EVIDENCE_POLL_INTERVAL = Duration.seconds(15);
  * two minutes, with full jitter), then the failure is recorded with the ENIs still open named.
  */
 export const RESEAL_RETRY: sfn.RetryProps = {
-  errors: ['Throttled', 'TransientAwsError', 'Sandbox.Timedout', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
+  errors: LAMBDA_TASK_RETRY.errors,
   interval: Duration.seconds(2),
   maxAttempts: 6,
   backoffRate: 2,

@@ -22,9 +22,27 @@ import { StepName } from './steps';
 export const FAILURE_RECORDING_TASKS: readonly string[] = ['RecordResourceGone', 'RecordFailure'];
 
 /**
+ * The error names under which a Lambda Task reports that its function ran out of time, all retried
+ * (every step is idempotent: DESIGN.md §4, and the crash-recovery tests):
+ * - `Sandbox.Timedout`: the error type a function reports when it outlives its Lambda timeout
+ *   (`{"errorType": "Sandbox.Timedout", "errorMessage": "RequestId: … Error: Task timed out after N.00
+ *   seconds"}`, as AWS's Lambda runtime interface emulator, aws/aws-lambda-runtime-interface-emulator,
+ *   writes it; no AWS guide page names it), which a Task that invokes the function by ARN reports as its error;
+ * - `Lambda.Unknown`: how Step Functions reports an unhandled Lambda error, "out-of-memory errors and function
+ *   timeouts" included ("Handle Lambda service exceptions", Step Functions Developer Guide,
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html);
+ * - `States.Timeout`: the Task's own TimeoutSeconds passed ("Error names", Step Functions Developer
+ *   Guide, https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html); every
+ *   Lambda Task has one, a little longer than its function's timeout ({@link TASK_TIMEOUT_MARGIN}).
+ */
+export const LAMBDA_TIMEOUT_ERRORS: readonly string[] = ['Sandbox.Timedout', 'Lambda.Unknown', 'States.Timeout'];
+
+/**
  * The Retry of every Lambda Task: the errors Firebreak's handlers raise for throttling and transient
- * AWS failures, and the Lambda service errors that AWS recommends retrying ("Handle transient Lambda
- * service exceptions", Step Functions Developer Guide).
+ * AWS failures (the SDK's `TimeoutError` among them, mapped to `TransientAwsError` by
+ * lib/runtime/aws-errors.ts), the Lambda service errors that AWS recommends retrying ("Handle
+ * transient Lambda service exceptions", Step Functions Developer Guide), and a step that outlived its
+ * timeout ({@link LAMBDA_TIMEOUT_ERRORS}).
  */
 export const LAMBDA_TASK_RETRY: sfn.RetryProps = {
   errors: [
@@ -34,12 +52,30 @@ export const LAMBDA_TASK_RETRY: sfn.RetryProps = {
     'Lambda.AWSLambdaException',
     'Lambda.SdkClientException',
     'Lambda.TooManyRequestsException',
+    ...LAMBDA_TIMEOUT_ERRORS,
   ],
   interval: Duration.seconds(2),
   maxAttempts: 4,
   backoffRate: 2,
   jitterStrategy: sfn.JitterType.FULL,
 };
+
+/**
+ * The Retry of the approval task (RequestApproval, `.waitForTaskToken`): that of every Lambda Task but
+ * `States.Timeout`, which there means the approval timeout passed and is caught into ApprovalTimedOut.
+ */
+export const APPROVAL_TASK_RETRY: sfn.RetryProps = {
+  ...LAMBDA_TASK_RETRY,
+  errors: LAMBDA_TASK_RETRY.errors!.filter((e) => e !== 'States.Timeout'),
+};
+
+/**
+ * How much longer than its function's Lambda timeout a Lambda Task waits (its TimeoutSeconds) before
+ * `States.Timeout`: the function has ended by then (Lambda stops it at its timeout), so this only
+ * bounds an invocation whose answer never arrives. (A Task without TimeoutSeconds waits 99999999 s in
+ * AWS; aws-local-stepfunctions, the local runner, defaults to 60 s, shorter than some steps' timeout.)
+ */
+export const TASK_TIMEOUT_MARGIN = Duration.seconds(30);
 
 /**
  * The error a verify step raises while the service it checks has not yet caught up with the change
@@ -139,7 +175,8 @@ export class PlaybookStates {
   }
 
   /**
-   * A Lambda Task (`payloadResponseOnly`) with the playbook's Retry and no Catch.
+   * A Lambda Task (`payloadResponseOnly`) with the playbook's Retry and no Catch, and a TimeoutSeconds of
+   * its function's timeout plus {@link TASK_TIMEOUT_MARGIN}.
    * @param stateName - a Task state of the playbook.
    * @param resultPath - where the result goes; `$` replaces the state.
    * @param options - Parameters and extra retriers.
@@ -157,6 +194,7 @@ export class PlaybookStates {
       // An omitted ResultPath means "$" in ASL. aws-local-stepfunctions (the local runner) takes an
       // explicit "$" as a key named "$", so the replace-the-state case is left implicit.
       resultPath: resultPath === '$' ? undefined : resultPath,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds((this.fn(step).function.timeout ?? Duration.seconds(3)).toSeconds() + TASK_TIMEOUT_MARGIN.toSeconds())),
     });
     for (const retry of options.retries ?? []) task.addRetry(retry);
     return task.addRetry(LAMBDA_TASK_RETRY);
@@ -240,8 +278,8 @@ export class PlaybookStates {
    * The approval path (catalog `approval` mode): RequestApproval, a Lambda task with the
    * `.waitForTaskToken` integration ("Wait for a Callback with Task Token", Step Functions Developer
    * Guide) whose result (`$.approval`) is what `firebreak approve` / `deny` send with SendTaskSuccess;
-   * its TimeoutSeconds is the deployment's approval timeout, and `States.Timeout` is caught into
-   * ApprovalTimedOut (`$.approval = { decision: timeout }`). RecordApproval records who decided and
+   * its TimeoutSeconds is the deployment's approval timeout, and `States.Timeout` is never retried
+   * ({@link APPROVAL_TASK_RETRY}) but caught into ApprovalTimedOut (`$.approval = { decision: timeout }`). RecordApproval records who decided and
    * chooses: ApprovalOutcome → the containment path, or NotifyOnly.
    */
   private approvalPath(contain: sfn.IChainable): sfn.IChainable {
@@ -253,7 +291,7 @@ export class PlaybookStates {
       taskTimeout: sfn.Timeout.duration(timeout),
       retryOnServiceExceptions: false,
       resultPath: '$.approval',
-    }).addRetry(LAMBDA_TASK_RETRY);
+    }).addRetry(APPROVAL_TASK_RETRY);
     const timedOut = new sfn.Pass(this.scope, 'ApprovalTimedOut', { result: sfn.Result.fromObject({ decision: 'timeout' }), resultPath: '$.approval' });
     const record = this.step('RecordApproval', '$.approvalOutcome');
     request.addCatch(timedOut, { errors: ['States.Timeout'], resultPath: '$.approvalError' });

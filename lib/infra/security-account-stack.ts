@@ -33,6 +33,12 @@ export { FIREBREAK_EVENT_BUS_NAME };
 /** Name of the notification topic. */
 export const NOTIFICATION_TOPIC_NAME = 'firebreak-notifications';
 
+/** Name of the rule that sends the end of a playbook execution without an outcome to `close-orphaned-case`. */
+export const EXECUTION_ENDED_RULE_NAME = 'firebreak-playbook-execution-ended';
+
+/** The execution statuses {@link EXECUTION_ENDED_RULE_NAME} matches: the ends a playbook may not have recorded. */
+export const EXECUTION_ENDED_STATUSES: readonly string[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
+
 /** Properties of {@link SecurityAccountStack}. */
 export interface SecurityAccountStackProps extends StackProps {
   /** The validated deployment configuration. */
@@ -116,6 +122,8 @@ export class SecurityAccountStack extends Stack {
   public readonly belowFloorLog: logs.LogGroup;
   /** The catalog rules, by catalog entry ID. */
   public readonly rules: ReadonlyMap<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>;
+  /** The rule that closes the case of a playbook execution that ended without an outcome ({@link EXECUTION_ENDED_RULE_NAME}). */
+  public readonly executionEndedRule: { rule: events.Rule; deadLetterQueue: sqs.Queue };
 
   /**
    * @param scope - the app.
@@ -216,6 +224,7 @@ export class SecurityAccountStack extends Stack {
     };
     this.rules = this.addCatalogRules(playbooks, props);
     this.belowFloorLog = this.addBelowFloorRule(config, props);
+    this.executionEndedRule = this.addExecutionEndedRule(Object.values(playbooks), props);
     this.addPlaybookAlarms();
 
     new CfnOutput(this, 'Ec2CompromiseStateMachineArn', { value: this.ec2Compromise.stateMachine.stateMachineArn });
@@ -439,6 +448,42 @@ export class SecurityAccountStack extends Stack {
     });
     for (const c of [logGroup, rule, deadLetterQueue, alarm]) Tags.of(c).add('firebreak:component', 'routing');
     return logGroup;
+  }
+
+  /**
+   * A playbook execution that times out, is stopped, or fails outside its own error handling runs no
+   * RecordFailure: its case would stay IN_PROGRESS under a dead owner, and nobody would be told. Step
+   * Functions sends every status change of a Standard execution to the default bus ("EventBridge
+   * (CloudWatch Events) for Step Functions execution status changes", Step Functions Developer Guide,
+   * https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html); this rule matches the ends
+   * FAILED, TIMED_OUT and ABORTED of the playbooks that claim cases (every one but release, which holds no
+   * claim) and invokes `close-orphaned-case` (lib/playbook/orphaned-case.ts), with a DLQ and its alarm
+   * like every rule. A FAILED execution that ran RecordFailure has nothing left to do there.
+   * @param stateMachines - the claiming playbooks' state machines.
+   */
+  private addExecutionEndedRule(stateMachines: sfn.IStateMachine[], props: SecurityAccountStackProps): { rule: events.Rule; deadLetterQueue: sqs.Queue } {
+    const ruleName = EXECUTION_ENDED_RULE_NAME;
+    const { queue: deadLetterQueue, alarm } = this.ruleDeadLetterQueue(
+      'ExecutionEnded', ruleName, `Firebreak: the end of a playbook execution could not be recorded on its case; see queue ${ruleName}-dlq`,
+    );
+    const rule = new events.Rule(this, 'ExecutionEndedRule', {
+      ruleName,
+      description: 'A Firebreak playbook execution that failed, timed out or was aborted: close its case FAILED if it is still in progress, and tell.',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: [...EXECUTION_ENDED_STATUSES], stateMachineArn: stateMachines.map((m) => m.stateMachineArn) },
+      },
+      targets: [
+        new targets.LambdaFunction(this.functions['close-orphaned-case'].function, {
+          deadLetterQueue,
+          retryAttempts: props.targetRetryAttempts ?? 20,
+          maxEventAge: props.targetMaxEventAge ?? Duration.hours(2),
+        }),
+      ],
+    });
+    for (const c of [rule, deadLetterQueue, alarm]) Tags.of(c).add('firebreak:component', 'routing');
+    return { rule, deadLetterQueue };
   }
 
   /**

@@ -5,6 +5,7 @@
  * the member account's trust policies (responder and releaser), from this one table. normalize-finding,
  * claim-case, decide-response, plan-containment, notify, close-case and record-failure are shared by
  * the containment playbooks (one function each); record-failure is shared by release too.
+ * close-orphaned-case is no playbook's: the rule `firebreak-playbook-execution-ended` invokes it.
  */
 
 /** Every step, by its folder name under `lambdas/`. */
@@ -44,6 +45,8 @@ export const STEP_NAMES = [
   'verify-release',
   'close-release',
   'notify-release',
+  // started by a rule, not a playbook: a playbook execution that ended (timed out, aborted, failed) with its case in progress
+  'close-orphaned-case',
 ] as const;
 
 /** A step's folder name under `lambdas/`, also its `FIREBREAK_STEP` value. */
@@ -126,6 +129,9 @@ export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   'verify-release': { ...none, releasesInMember: true, ledger: true },
   'close-release': { ...none, ledger: true },
   'notify-release': { ...none, ledger: true, notifications: true },
+  // Closes FAILED, and tells, a case whose execution ended without recording an outcome (rule
+  // firebreak-playbook-execution-ended); reads the claim and the case, writes the timeline and the status.
+  'close-orphaned-case': { ...none, ledger: true, notifications: true },
 };
 
 /** The steps that assume the responder role in member accounts, in table order. */

@@ -243,8 +243,8 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
 
   const reportExecutions: ReportExecution[] = executions.map((x) => ({
     playbook: x.playbook, caseId: x.caseId,
-    status: x.status === 'CRASHED' ? 'FAILED' : x.status,
-    outcome: x.outcome ?? (x.status === 'CRASHED' ? 'CRASHED' : 'FAILED'),
+    status: x.status === 'CRASHED' || x.status === 'TIMED_OUT' || x.status === 'ABORTED' ? 'FAILED' : x.status,
+    outcome: x.outcome ?? (x.status === 'CRASHED' || x.status === 'TIMED_OUT' || x.status === 'ABORTED' ? x.status : 'FAILED'),
     durationMs: x.durationMs,
     startedAt: x.startedAt,
     steps: x.steps.map((s) => ({ name: s.name, status: s.status, durationMs: s.durationMs, startedAt: s.startedAt, endedAt: s.endedAt, apiCalls: s.apiCalls, error: s.error })),

@@ -11,6 +11,8 @@ export interface RoutingResult {
   readonly matched: string[];
   /** Logical IDs of the state machines those rules target. */
   readonly stateMachines: string[];
+  /** Logical IDs of the Lambda functions those rules target. */
+  readonly functions: string[];
 }
 
 /**
@@ -50,7 +52,7 @@ export class EmulatorRouter {
    * Sends one event through the rules.
    * @param event - an EventBridge event (`source`, `detail-type`, `detail`, ...).
    * @param busName - the bus the event arrives on. @default 'default'
-   * @returns the matched rules and their target state machines.
+   * @returns the matched rules and their target state machines and functions.
    */
   async route(event: { source: string; 'detail-type': string; detail: unknown; resources?: string[]; time?: string }, busName = 'default'): Promise<RoutingResult> {
     const installed = await this.install();
@@ -65,6 +67,7 @@ export class EmulatorRouter {
     if (!eventId) throw new Error(`The emulator refused the event: ${JSON.stringify(put.Entries)}`);
     const matched: string[] = [];
     const stateMachines: string[] = [];
+    const functions: string[] = [];
     for (const { rule, queueUrl } of relevant) {
       const got = await this.security.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
       let hit = false;
@@ -75,8 +78,9 @@ export class EmulatorRouter {
       if (hit) {
         matched.push(rule.name);
         stateMachines.push(...rule.targetStateMachines);
+        functions.push(...rule.targetFunctions);
       }
     }
-    return { matched: matched.sort(), stateMachines: [...new Set(stateMachines)] };
+    return { matched: matched.sort(), stateMachines: [...new Set(stateMachines)], functions: [...new Set(functions)] };
   }
 }

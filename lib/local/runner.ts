@@ -8,6 +8,7 @@ import { isInvocationCrashed } from '../runtime/sdk-hooks';
 import type { LocalEnvironment } from './seed';
 import { TaskTokens } from './task-tokens';
 import { CfnTemplate, LocalPlaybook, LocalRule, RefResolver, synthesizeSecurityTemplate, templateFunctions, templatePlaybooks, templateRules } from './template';
+import { ExecutionStatusChangeEvent, executionStatusChangeEvent } from './status-events';
 
 /** One state of a local execution, aggregated over its invocations (retries, Wait-loop polls). */
 export interface LocalStepRecord {
@@ -27,8 +28,12 @@ export interface LocalStepRecord {
 export interface LocalExecutionResult {
   readonly playbook: string;
   readonly executionName: string;
-  /** As in the JSON report, plus `CRASHED` for a simulated crash. */
-  readonly status: 'SUCCEEDED' | 'FAILED' | 'ALREADY_HANDLED' | 'DRY_RUN' | 'CRASHED';
+  /**
+   * As in the JSON report, plus `CRASHED` for a simulated crash, `TIMED_OUT` for an execution that hit its
+   * TimeoutSeconds ({@link ExecuteOptions.timeoutSeconds}) and `ABORTED` for one stopped
+   * ({@link ExecuteOptions.abortSignal}).
+   */
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ALREADY_HANDLED' | 'DRY_RUN' | 'CRASHED' | 'TIMED_OUT' | 'ABORTED';
   /** The playbook's own outcome (`$.outcome`): CONTAINED, NOTIFIED, RESOURCE_GONE, ... */
   readonly outcome?: string;
   readonly caseId?: string;
@@ -40,6 +45,21 @@ export interface LocalExecutionResult {
   readonly steps: LocalStepRecord[];
   /** Every AWS call the playbook's handlers made, in completion order. */
   readonly calls: ApiCallRecord[];
+  /**
+   * For an execution that ended FAILED, TIMED_OUT or ABORTED: what became of the "Step Functions Execution
+   * Status Change" event the runner sent (see {@link LocalRunner.deliverStatusChanges}).
+   */
+  readonly statusChange?: StatusChangeDelivery;
+}
+
+/** What became of an execution status change event: the rules it matched and the functions they invoked. */
+export interface StatusChangeDelivery {
+  readonly event: ExecutionStatusChangeEvent;
+  readonly matched: readonly string[];
+  /** Logical IDs of the functions invoked, with what each returned. */
+  readonly invoked: readonly { readonly logicalId: string; readonly result?: unknown; readonly error?: string }[];
+  /** Routing itself failed. */
+  readonly error?: string;
 }
 
 /** Options of {@link LocalRunner.execute}. */
@@ -48,6 +68,21 @@ export interface ExecuteOptions {
   readonly executionName?: string;
   /** Simulates a crash: the execution is aborted right after this state's handler returns. */
   readonly crashAfter?: string;
+  /**
+   * The execution's TimeoutSeconds, instead of the state machine's (whole seconds, at least 1): when it
+   * passes, the execution ends `TIMED_OUT` as in AWS (aws-local-stepfunctions' own execution timeout; the
+   * Lambda then running is not stopped, as in AWS).
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Simulates a step outliving its Lambda timeout: for each state named, that many of its invocations run
+   * the handler to its end (its calls happen, as a Lambda's do until it is stopped), then fail with the
+   * error type `Sandbox.Timedout` and Lambda's message ("Task timed out after N.00 seconds"), its result
+   * lost. E.g. `{ Isolate: 1 }`: the first Isolate times out, the retry runs normally.
+   */
+  readonly lambdaTimeouts?: Readonly<Record<string, number>>;
+  /** Aborts the execution (StopExecution): it ends `ABORTED`. */
+  readonly abortSignal?: AbortSignal;
   /** Milliseconds each Wait state waits locally. @default 50 */
   readonly waitMs?: number;
   /**
@@ -93,13 +128,39 @@ export class LocalRunner {
   /** Tasks waiting for a token (approvals); `SendTaskSuccess` / `SendTaskFailure` settle them. */
   readonly taskTokens = new TaskTokens();
 
+  private statusChangeSink?: (event: ExecutionStatusChangeEvent) => Promise<Omit<StatusChangeDelivery, 'event'>>;
+
   private constructor(
     readonly env: LocalEnvironment,
     readonly playbooks: LocalPlaybook[],
     readonly rules: LocalRule[],
     private readonly handlersByArn: Map<string, { step: string; handler: Handler }>,
+    private readonly functionArn: (logicalId: string) => string,
     private readonly taskTokenTimeoutMs?: number,
   ) {}
+
+  /**
+   * Sends every execution that ends FAILED, TIMED_OUT or ABORTED on as Step Functions does, a "Step Functions
+   * Execution Status Change" event on the default bus ({@link executionStatusChangeEvent}); `execute`
+   * awaits the delivery before it returns, and puts what became of it on its result. A simulated crash
+   * (`crashAfter`) sends nothing: it stands for a re-run, not for an execution's end.
+   * @param sink - routes the event (lib/local/session.ts: the template's rules, then the functions they target).
+   */
+  deliverStatusChanges(sink: (event: ExecutionStatusChangeEvent) => Promise<Omit<StatusChangeDelivery, 'event'>>): void {
+    this.statusChangeSink = sink;
+  }
+
+  /**
+   * Invokes a function of the template by logical ID with an event, as a rule's Lambda target would
+   * (outside any execution).
+   * @returns what the handler returned.
+   * @throws whatever the handler throws; {@link Error} when the template has no such function.
+   */
+  async invokeFunction(logicalId: string, event: unknown): Promise<unknown> {
+    const target = this.handlersByArn.get(this.functionArn(logicalId));
+    if (!target) throw new Error(`No function ${logicalId} in the template`);
+    return withCallContext({ executionId: `event-${randomUUID()}`, invocationId: randomUUID() }, () => target.handler(event, lambdaContext(target.step, 'event')));
+  }
 
   /**
    * Prepares a runner: synthesizes (or takes) the template, resolves it against the seeded
@@ -152,7 +213,8 @@ export class LocalRunner {
     }
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
-    return new LocalRunner(env, templatePlaybooks(template, ref, pseudo), templateRules(template), handlersByArn, options.taskTokenTimeoutMs);
+    const functionArn = (logicalId: string) => ref(logicalId, 'AWS::Lambda::Function');
+    return new LocalRunner(env, templatePlaybooks(template, ref, pseudo), templateRules(template, ref, pseudo), handlersByArn, functionArn, options.taskTokenTimeoutMs);
   }
 
   /** Finds a playbook by logical ID or by its `ec2-compromise`-style name. */
@@ -183,6 +245,7 @@ export class LocalRunner {
     const localHandlers: Record<string, (i: unknown) => Promise<never>> = {};
     const waits: Record<string, number> = {};
     const retries: Record<string, number> = {};
+    const timeoutsLeft: Record<string, number> = { ...(options.lambdaTimeouts ?? {}) };
     let crashed = false;
     let claimedCaseId: string | undefined;
     let abort: () => void = () => undefined;
@@ -208,8 +271,13 @@ export class LocalRunner {
               return waiting;
             })
             : await withCallContext({ executionId, invocationId }, () => target.handler(event, lambdaContext(target.step, executionName)));
-          // A function that crashed part-way (a game-day `crash` fault) fails as Lambda reports it, whatever it returned.
-          if (isInvocationCrashed(invocationId)) throw lambdaCrash(name);
+          // A function that crashed part-way (a game-day `crash` fault) fails as Lambda reports a function it
+          // stopped, whatever it returned.
+          if (isInvocationCrashed(invocationId)) throw lambdaTimedOut(invocationId, state.TimeoutSeconds);
+          if ((timeoutsLeft[name] ?? 0) > 0) {
+            timeoutsLeft[name] -= 1;
+            throw lambdaTimedOut(invocationId, state.TimeoutSeconds);
+          }
           invocations.push({ name, status: 'SUCCEEDED', startedAt, endedAt: Date.now(), invocationId });
           if (target.step === 'claim-case') claimedCaseId = (result as { caseId?: string }).caseId;
           if (options.crashAfter === name && !crashed) {
@@ -218,14 +286,15 @@ export class LocalRunner {
           }
           return result as never;
         } catch (caught) {
-          const err = isInvocationCrashed(invocationId) ? lambdaCrash(name) : caught;
+          const err = isInvocationCrashed(invocationId) ? lambdaTimedOut(invocationId, state.TimeoutSeconds) : caught;
           const e = err as Error;
           invocations.push({ name, status: 'FAILED', startedAt, endedAt: Date.now(), invocationId, error: `${e.name}: ${e.message}` });
           throw err;
         }
       };
     }
-    const machine = new StateMachine(playbook.definition as never, { validationOptions: { checkArn: false } });
+    const definition = options.timeoutSeconds === undefined ? playbook.definition : { ...playbook.definition, TimeoutSeconds: options.timeoutSeconds };
+    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
     const started = Date.now();
     const startTime = new Date(started).toISOString();
     const execution = machine.run(input as never, {
@@ -239,6 +308,13 @@ export class LocalRunner {
       } as never,
     });
     abort = execution.abort;
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      execution.abort();
+    };
+    if (options.abortSignal?.aborted) onAbort();
+    options.abortSignal?.addEventListener('abort', onAbort, { once: true });
     const onEvent = options.onEvent;
     const drained = onEvent
       ? (async () => {
@@ -247,11 +323,20 @@ export class LocalRunner {
       : Promise.resolve();
     let output: Record<string, unknown> | undefined;
     let error: { name: string; message: string } | undefined;
+    let timedOut = false;
     try {
       output = (await execution.result) as Record<string, unknown> | undefined;
     } catch (err) {
       const e = err as Error & { cause?: { name?: string; message?: string } };
-      error = { name: e.cause?.name ?? e.name, message: e.cause?.message ?? e.message };
+      timedOut = e.name === 'ExecutionTimeoutError';
+      error = timedOut
+        ? { name: 'States.Timeout', message: `Execution timed out after ${definition.TimeoutSeconds} s` }
+        : { name: e.cause?.name ?? e.name, message: e.cause?.message ?? e.message };
+    }
+    options.abortSignal?.removeEventListener('abort', onAbort);
+    if (aborted && !crashed) {
+      output = undefined;
+      error = { name: 'ExecutionAborted', message: 'Execution stopped (StopExecution)' };
     }
     const durationMs = Date.now() - started;
     unsubscribe();
@@ -259,19 +344,32 @@ export class LocalRunner {
     await Promise.race([drained, new Promise((r) => setTimeout(r, 1000).unref())]);
     const executionFailed = error !== undefined;
     const caught = [...invocations].reverse().find((i) => i.status === 'FAILED');
-    if (caught && (error || output?.outcome === 'RESOURCE_GONE')) {
+    if (caught && !timedOut && !aborted && (error || output?.outcome === 'RESOURCE_GONE')) {
       error = { name: error?.name ?? 'ResourceGone', message: `${caught.name} failed: ${caught.error}` };
     }
     const outcome = output?.outcome as string | undefined;
     const status: LocalExecutionResult['status'] = crashed
       ? 'CRASHED'
-      : executionFailed
-        ? 'FAILED'
-        : outcome === 'ALREADY_HANDLED' ? 'ALREADY_HANDLED' : outcome === 'DRY_RUN' ? 'DRY_RUN' : 'SUCCEEDED';
+      : timedOut ? 'TIMED_OUT' : aborted ? 'ABORTED'
+        : executionFailed
+          ? 'FAILED'
+          : outcome === 'ALREADY_HANDLED' ? 'ALREADY_HANDLED' : outcome === 'DRY_RUN' ? 'DRY_RUN' : 'SUCCEEDED';
     const caseRef = (output?.case ?? undefined) as { caseId?: string } | undefined;
+    let statusChange: StatusChangeDelivery | undefined;
+    if ((status === 'FAILED' || status === 'TIMED_OUT' || status === 'ABORTED') && this.statusChangeSink) {
+      const event = executionStatusChangeEvent({
+        region: this.env.region, account: this.env.securityAccount, stateMachineName: playbook.name, executionName, status,
+        startDate: started, stopDate: started + durationMs, input,
+      });
+      try {
+        statusChange = { event, ...(await this.statusChangeSink(event)) };
+      } catch (err) {
+        statusChange = { event, matched: [], invoked: [], error: (err as Error).message };
+      }
+    }
     return {
       playbook: playbookName(playbook), executionName, status, outcome, caseId: caseRef?.caseId ?? claimedCaseId, output, error,
-      durationMs, startedAt: started, steps: aggregateSteps(invocations, calls), calls,
+      durationMs, startedAt: started, steps: aggregateSteps(invocations, calls), calls, statusChange,
     };
   }
 }
@@ -305,12 +403,15 @@ function aggregateSteps(
 }
 
 /**
- * The error Step Functions sees when a Lambda function is stopped part-way: `Sandbox.Timedout` ("Task
- * timed out"), the error of a function that outlived its timeout ("Handling errors in Step Functions
- * workflows", Step Functions Developer Guide).
+ * The error a Lambda Task reports when its function outlived its timeout: error type `Sandbox.Timedout`,
+ * Lambda's message (see LAMBDA_TIMEOUT_ERRORS in lib/infra/playbook-states.ts).
  */
-function lambdaCrash(state: string): Error {
-  return Object.assign(new Error(`${state}: Task timed out (the function stopped part-way: game-day crash fault)`), { name: 'Sandbox.Timedout' });
+function lambdaTimedOut(requestId: string, taskTimeoutSeconds?: number): Error {
+  // The Task waits 30 s longer than its function (TASK_TIMEOUT_MARGIN): the function's own timeout.
+  const seconds = Math.max(1, (taskTimeoutSeconds ?? 90) - 30);
+  const err = new Error(`RequestId: ${requestId} Error: Task timed out after ${seconds.toFixed(2)} seconds`);
+  err.name = 'Sandbox.Timedout';
+  return err;
 }
 
 function lambdaContext(step: string, executionName: string): Context {

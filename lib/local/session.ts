@@ -46,6 +46,20 @@ export async function openLocalSession(options: LocalSessionOptions = {}): Promi
     const env = await seedLocalAccounts(endpoint);
     const runner = LocalRunner.create(env, { ...options, template: loadSecurityTemplate() });
     const router = new EmulatorRouter(env.security, runner.rules);
+    // Step Functions sends an execution's end to the default bus; the rules that match it (the execution-ended
+    // rule) invoke their functions, as EventBridge would, before the runner reports the execution.
+    runner.deliverStatusChanges(async (event) => {
+      const routed = await router.route(event, 'default');
+      const invoked = [];
+      for (const logicalId of routed.functions) {
+        try {
+          invoked.push({ logicalId, result: await runner.invokeFunction(logicalId, event) });
+        } catch (err) {
+          invoked.push({ logicalId, error: `${(err as Error).name}: ${(err as Error).message}` });
+        }
+      }
+      return { matched: routed.matched, invoked };
+    });
     const sfn = await LocalStepFunctions.start(runner, {
       port: options.port,
       proxyTo: endpoint,

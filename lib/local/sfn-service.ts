@@ -17,7 +17,8 @@ import { TaskTokenError } from './task-tokens';
  * Semantics follow the Step Functions API Reference:
  * - `StartExecution` is idempotent for a running execution of the same name and input, and throws
  *   `ExecutionAlreadyExists` for a name in use with another input or by an ended execution;
- * - `DescribeExecution` / `GetExecutionHistory` / `ListExecutions` / `StopExecution`;
+ * - `DescribeExecution` / `GetExecutionHistory` / `ListExecutions` / `StopExecution` (which stops the
+ *   runner's execution: it ends ABORTED); an execution that hits its TimeoutSeconds ends TIMED_OUT;
  * - `SendTaskSuccess` / `SendTaskFailure` / `SendTaskHeartbeat` for tasks that wait for a token
  *   (approvals), with `TaskDoesNotExist` / `TaskTimedOut` for unknown or ended tokens;
  * - errors are `{ "__type": "<ErrorName>", "message": ... }` with HTTP 400.
@@ -222,18 +223,26 @@ export class LocalStepFunctions {
       if (existing.status === 'RUNNING' && existing.input === input) return { executionArn: arn, startDate: existing.startDate / 1000 };
       throw fail('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
+    const stop = new AbortController();
     const x: LocalExecution = {
-      executionArn: arn, stateMachineArn, name, input, status: 'RUNNING', startDate: Date.now(), history: [], done: Promise.resolve(undefined as never),
+      executionArn: arn, stateMachineArn, name, input, status: 'RUNNING', startDate: Date.now(), history: [], done: Promise.resolve(undefined as never), stop,
     };
     const push = (type: string, details: Record<string, unknown> = {}, at = Date.now()) => {
       const id = x.history.length + 1;
       x.history.push({ timestamp: at / 1000, type, id, previousEventId: id - 1, ...details });
     };
     push('ExecutionStarted', { executionStartedEventDetails: { input, roleArn: `arn:aws:iam::${this.runner.env.securityAccount}:role/local` } }, x.startDate);
-    x.done = this.runner.execute(playbook.name, parsed, { executionName: name, onEvent: (e) => recordEvent(push, e) }).then((result) => {
+    x.done = this.runner.execute(playbook.name, parsed, { executionName: name, onEvent: (e) => recordEvent(push, e), abortSignal: stop.signal }).then((result) => {
       x.result = result;
-      x.stopDate = Date.now();
       if (x.status === 'ABORTED') return result;
+      x.stopDate = Date.now();
+      if (result.status === 'TIMED_OUT') {
+        x.status = 'TIMED_OUT';
+        x.error = 'States.Timeout';
+        x.cause = result.error?.message;
+        push('ExecutionTimedOut', { executionTimedOutEventDetails: { error: x.error, cause: x.cause } });
+        return result;
+      }
       // The runner puts the caught error on a RESOURCE_GONE result too; that execution succeeded.
       if (result.status === 'FAILED' || result.status === 'CRASHED') {
         x.status = 'FAILED';
@@ -288,6 +297,8 @@ export class LocalStepFunctions {
       x.status = 'ABORTED';
       x.stopDate = Date.now();
       x.history.push({ timestamp: x.stopDate / 1000, type: 'ExecutionAborted', id: x.history.length + 1, previousEventId: x.history.length, executionAbortedEventDetails: { error: body.error, cause: body.cause } });
+      // The runner stops the execution; its end (ABORTED) goes to the rules like every end.
+      x.stop.abort();
     }
     return { stopDate: (x.stopDate ?? Date.now()) / 1000 };
   }
@@ -341,7 +352,7 @@ export interface LocalExecution {
   readonly name: string;
   /** The input, as the JSON text it was given. */
   readonly input: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
   /** Epoch milliseconds. */
   readonly startDate: number;
   stopDate?: number;
@@ -352,6 +363,8 @@ export interface LocalExecution {
   readonly history: Record<string, unknown>[];
   /** Settles when the execution ends, with the runner's result. */
   done: Promise<LocalExecutionResult>;
+  /** Stops the runner's execution (StopExecution). */
+  readonly stop: AbortController;
   result?: LocalExecutionResult;
 }
 

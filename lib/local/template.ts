@@ -25,6 +25,8 @@ export interface LocalRule {
   readonly pattern: Record<string, unknown>;
   /** Logical IDs of the state machines it targets. */
   readonly targetStateMachines: string[];
+  /** Logical IDs of the Lambda functions it targets. */
+  readonly targetFunctions: string[];
 }
 
 /**
@@ -115,8 +117,12 @@ export function templateFunctions(template: CfnTemplate, ref: RefResolver, pseud
   return out;
 }
 
-/** The EventBridge rules of a template that target state machines. */
-export function templateRules(template: CfnTemplate): LocalRule[] {
+/**
+ * The EventBridge rules of a template, with what they target.
+ * @param ref - resolves the intrinsics of a pattern (e.g. state machine ARNs); without it patterns are
+ *   taken as they are.
+ */
+export function templateRules(template: CfnTemplate, ref?: RefResolver, pseudo: Record<string, string> = {}): LocalRule[] {
   const rules: LocalRule[] = [];
   for (const [logicalId, r] of Object.entries(template.Resources)) {
     if (r.Type !== 'AWS::Events::Rule') continue;
@@ -125,13 +131,17 @@ export function templateRules(template: CfnTemplate): LocalRule[] {
     const targetStateMachines = targets
       .map((t) => (t.Arn as { Ref?: string } | undefined)?.Ref)
       .filter((id): id is string => !!id && template.Resources[id]?.Type === 'AWS::StepFunctions::StateMachine');
+    const targetFunctions = targets
+      .map((t) => (t.Arn as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0])
+      .filter((id): id is string => !!id && template.Resources[id]?.Type === 'AWS::Lambda::Function');
     const bus = busName(template, p.EventBusName);
     rules.push({
       logicalId,
       name: typeof p.Name === 'string' ? p.Name : logicalId,
       eventBusName: bus,
-      pattern: p.EventPattern as Record<string, unknown>,
+      pattern: (ref ? resolveIntrinsics(p.EventPattern, template, ref, pseudo) : p.EventPattern) as Record<string, unknown>,
       targetStateMachines,
+      targetFunctions,
     });
   }
   return rules;

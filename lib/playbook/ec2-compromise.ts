@@ -7,7 +7,7 @@ import { ensureInstanceIsolated, IsolatePriorState, IsolateResult, resealUntrack
 import type { IsolationGroups } from '../ec2/isolation-groups';
 import { findingNetworkInterfaceIds } from '../ec2/network-interfaces';
 import { verifyInstanceIsolated } from '../ec2/verify';
-import { checkSnapshotBatch, ensureSnapshotCopies, ensureSnapshotsShared, ensureVolumeSnapshots, SnapshotBatch } from '../ec2/evidence';
+import { checkSnapshotBatch, ensureSnapshotCopies, ensureSnapshotsShared, ensureVolumeSnapshots, evidenceDeadline, SnapshotBatch } from '../ec2/evidence';
 import { PlannedAction } from '../ec2/instance';
 import { putArtifactOnce, StoredArtifact } from '../evidence/vault';
 import { buildManifest, caseEvidencePrefix, SnapshotEvidence } from '../evidence/manifest';
@@ -32,7 +32,8 @@ import { CheckSnapshotsInputSchema, CloseInputSchema, FailureInputSchema, Notify
  * records a timeline entry on the case through {@link runStep}.
  */
 
-const runbookOf = (i: Pick<Incident, 'playbook'>) => `runbooks/${i.playbook}/runbook.md`;
+/** The runbook of an incident's playbook. */
+export const runbookOf = (i: Pick<Incident, 'playbook'>) => `runbooks/${i.playbook}/runbook.md`;
 
 const labelsOf = (state: PlaybookState) => ({ caseId: state.case.caseId, findingId: state.incident.finding.id });
 
@@ -176,7 +177,7 @@ export async function planContainment(state: PlaybookState, deps: StepDeps): Pro
   const preserve = await ensureInstancePreserved({ instanceId, mode: 'plan' }, member);
   const isolate = await ensureInstanceIsolated({ instanceId, caseId: state.case.caseId, mode: 'plan' }, { ec2: member.ec2 });
   const snaps = await ensureVolumeSnapshots(
-    { instanceId, labels: labelsOf(state), ownerAccount: member.accountId, deadlineSeconds: deps.config.evidenceDeadlineSeconds, now: deps.now(), mode: 'plan' },
+    { instanceId, labels: labelsOf(state), ownerAccount: member.accountId, deadline: evidenceDeadline(deps.now(), deps.config.evidenceDeadlineSeconds), mode: 'plan' },
     { ec2: member.ec2 },
   );
   actions.push(...preserve.actions, ...isolate.actions, ...snaps.actions);
@@ -257,15 +258,29 @@ export async function resealIsolation(state: PlaybookState, deps: StepDeps) {
   );
 }
 
-/** SnapshotVolumes: CreateSnapshots of every volume (reused by case tag on re-run). @returns the batch. */
+/** The case decision that holds an execution's evidence deadline (`decisions.<key>`). */
+export const evidenceDeadlineKey = (executionName: string) => `evidenceDeadline#${executionName}`;
+
+/**
+ * SnapshotVolumes: CreateSnapshots of every volume (reused by case tag on re-run). It sets the execution's
+ * one evidence deadline: `evidenceDeadlineSeconds` after the first SnapshotVolumes of the execution, recorded
+ * on the case once (`decisions.evidenceDeadline#<execution>`, so a retry of this step keeps it) and carried
+ * in the batch; CopySnapshots and ShareAndCopySnapshots inherit it, so the three Wait-loops together end by
+ * it (issue 10: three stage deadlines of 2 h each would reach the 6 h execution timeout). A later execution
+ * that resumes the case (crash, failure) starts its own.
+ * @returns the batch.
+ */
 export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
   const member = deps.clients.member(state.incident.account, state.incident.region);
-  const out = await runStep('SnapshotVolumes', caseTarget(state, deps.ledger), () =>
-    ensureVolumeSnapshots(
-      { instanceId: state.incident.resource.id, labels: labelsOf(state), ownerAccount: member.accountId, deadlineSeconds: deps.config.evidenceDeadlineSeconds, now: deps.now(), mode: 'apply' },
+  const out = await runStep('SnapshotVolumes', caseTarget(state, deps.ledger), async () => {
+    const deadline = await deps.ledger.recordDecision(
+      state.case.caseId, evidenceDeadlineKey(state.run.executionName), evidenceDeadline(deps.now(), deps.config.evidenceDeadlineSeconds),
+    );
+    return ensureVolumeSnapshots(
+      { instanceId: state.incident.resource.id, labels: labelsOf(state), ownerAccount: member.accountId, deadline, mode: 'apply' },
       { ec2: member.ec2 },
-    ),
-  );
+    );
+  });
   return out.batch;
 }
 
@@ -281,7 +296,7 @@ function requireBatch(batch: SnapshotBatch | undefined, name: string): SnapshotB
   return batch;
 }
 
-/** CopySnapshots: re-encrypt each member snapshot under the member's transit key (shareable). */
+/** CopySnapshots: re-encrypt each member snapshot under the member's transit key (shareable); the copies keep the snapshots' deadline. */
 export async function copySnapshots(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const source = requireBatch(state.snapshots, 'snapshots');
@@ -291,7 +306,7 @@ export async function copySnapshots(state: PlaybookState, deps: StepDeps): Promi
       {
         source, labels: labelsOf(state), stage: 'transit', region: i.region, ownerAccount: member.accountId,
         kmsKeyId: `arn:${i.partition}:kms:${i.region}:${i.account}:${deps.config.transitKeyAlias}`,
-        deadlineSeconds: deps.config.evidenceDeadlineSeconds, now: deps.now(), mode: 'apply',
+        mode: 'apply',
       },
       { ec2: member.ec2 },
     ),
@@ -299,7 +314,7 @@ export async function copySnapshots(state: PlaybookState, deps: StepDeps): Promi
   return out.batch;
 }
 
-/** ShareAndCopySnapshots: share the transit copies with the security account, copy them there under its key. */
+/** ShareAndCopySnapshots: share the transit copies with the security account, copy them there under its key; the copies keep the same deadline. */
 export async function shareSnapshots(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const security = deps.clients.security();
@@ -309,7 +324,7 @@ export async function shareSnapshots(state: PlaybookState, deps: StepDeps): Prom
     const copies = await ensureSnapshotCopies(
       {
         source: transit, labels: labelsOf(state), stage: 'evidence', region: state.incident.region, ownerAccount: security.accountId,
-        kmsKeyId: deps.config.evidenceKeyArn, deadlineSeconds: deps.config.evidenceDeadlineSeconds, now: deps.now(), mode: 'apply',
+        kmsKeyId: deps.config.evidenceKeyArn, mode: 'apply',
       },
       { ec2: security.ec2 },
     );
@@ -408,7 +423,8 @@ export async function notify(input: z.infer<typeof NotifyInputSchema>, deps: Ste
   });
 }
 
-function subject(kind: string, i: Incident, caseId: string): string {
+/** The SNS subject of a notification about a case: the case ID first, printable ASCII, under 100 characters. */
+export function subject(kind: string, i: Incident, caseId: string): string {
   const what = { contained: 'contained', 'notify-only': 'needs review', failed: 'containment FAILED', 'resource-gone': 'resource gone', attached: 'new finding' }[kind] ?? kind;
   // SNS subjects are ASCII without control characters, at most 100 characters ("Publish", Amazon SNS API
   // Reference): the case ID first, so that it survives the cut.
@@ -466,16 +482,29 @@ function networkAfterFailure(state: Record<string, unknown>): Record<string, unk
   };
 }
 
+/** The ledger key that records that a person was told an execution failed (RecordFailure or {@link closeOrphanedCase}). */
+export const failedNoticeKey = (executionName: string) => `failed#${executionName}`;
+
 /**
- * RecordFailure / RecordResourceGone: marks the case `FAILED` (resumable by a later execution) or
- * `RESOURCE_GONE` (final), puts the error on the timeline and notifies. A dry run records nothing.
- * A release execution's failure is recorded by {@link recordReleaseFailure} instead.
+ * RecordFailure / RecordResourceGone: marks the case `FAILED` (resumable at once by a later execution: the
+ * claim stops blocking) or `RESOURCE_GONE` (final), puts the error on the timeline and notifies. A dry run
+ * records nothing. A release execution's failure is recorded by {@link recordReleaseFailure} instead.
+ *
+ * The case is the one on the state, or, when the state has none (Claim wrote the claim, then failed or
+ * timed out before returning it), the case whose claim this execution holds `IN_PROGRESS`: it is finished
+ * too, so that the next finding about the resource claims and contains at once instead of being
+ * `ALREADY_HANDLED` for the rest of a dead execution's lease (issue 10).
  */
 export async function recordFailure(input: z.infer<typeof FailureInputSchema>, deps: StepDeps): Promise<{ caseId?: string; status: string; notified: boolean }> {
   // The release playbook shares this step; its state carries the release request.
   if (input.state.release) return recordReleaseFailure(input, deps);
   const { state, outcome } = input;
-  const caseId = state.case && state.case.status !== 'DRY_RUN' && state.case.status !== 'ALREADY_HANDLED' ? state.case.caseId : undefined;
+  let caseId = state.case && state.case.status !== 'DRY_RUN' && state.case.status !== 'ALREADY_HANDLED' ? state.case.caseId : undefined;
+  const executionName = state.run?.executionName;
+  if (!caseId && !state.case && state.incident && !state.incident.dryRun && executionName) {
+    const claim = await deps.ledger.findClaim(state.incident);
+    if (claim?.status === 'IN_PROGRESS' && claim.owner === executionName) caseId = claim.caseId;
+  }
   const error = { name: state.error.Error, message: (state.error.Cause ?? '').slice(0, 4000) };
   if (state.incident?.dryRun) return { caseId, status: outcome, notified: false };
   if (caseId) {
@@ -502,5 +531,7 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
     }, null, 2),
   }));
   if (caseId && kind === 'resource-gone') await deps.ledger.markNotified(caseId, 'resource-gone');
+  // Told: the status-change step (closeOrphanedCase) does not tell it again for this execution.
+  if (caseId && executionName && outcome === 'FAILED') await deps.ledger.markNotified(caseId, failedNoticeKey(executionName));
   return { caseId, status: outcome, notified: true };
 }

@@ -59,7 +59,10 @@ export interface RuntimeConfig {
   readonly securityAccountId: string;
   /** How long an in-progress claim blocks other executions, in seconds. */
   readonly claimLeaseSeconds: number;
-  /** Deadline for snapshot and copy completion, in seconds from the step that starts them. */
+  /**
+   * One deadline for the snapshots and both copies of an execution's evidence, in seconds from its first
+   * SnapshotVolumes (the copies inherit it: lib/playbook/ec2-compromise.ts `snapshotVolumes`).
+   */
   readonly evidenceDeadlineSeconds: number;
   /** credential-compromise: delete an IAM user's console password too. */
   readonly removeLoginProfile: boolean;

@@ -9,6 +9,7 @@ import { NOTHING_TO_RESTORE, RELEASE_TASKS } from '../../lib/infra/release-playb
 import { ROOT_ACTIVITY_TASKS } from '../../lib/infra/root-activity-playbook';
 import { FINDING_TRIAGE_TASKS } from '../../lib/infra/finding-triage-playbook';
 import { MEMBER_ACTING_STEPS, RELEASING_STEPS, STEP_ACCESS, STEP_NAMES, stepRoleName } from '../../lib/infra/steps';
+import { EXECUTION_ENDED_RULE_NAME } from '../../lib/infra/security-account-stack';
 import {
   allowedActions,
   buildTestApp,
@@ -63,13 +64,18 @@ const STATE_NAMES = [
 
 const RETRY = [
   {
-    ErrorEquals: ['Throttled', 'TransientAwsError', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
+    ErrorEquals: [
+      'Throttled', 'TransientAwsError', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException',
+      'Sandbox.Timedout', 'Lambda.Unknown', 'States.Timeout',
+    ],
     IntervalSeconds: 2,
     MaxAttempts: 4,
     BackoffRate: 2,
     JitterStrategy: 'FULL',
   },
 ];
+/** RequestApproval's: its States.Timeout is the approval timeout, caught, never retried. */
+const APPROVAL_RETRY = [{ ...RETRY[0], ErrorEquals: RETRY[0].ErrorEquals.filter((e) => e !== 'States.Timeout') }];
 const CATCH = [
   { ErrorEquals: ['ResourceGone'], ResultPath: '$.error', Next: 'RecordResourceGone' },
   { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' },
@@ -196,7 +202,7 @@ describe('SecurityAccountStack', () => {
     });
 
     it('creates one rule per catalog entry on the bus the entry names, a game-day rule per containing GuardDuty entry, and the below-floor rule, with the catalog patterns', () => {
-      const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) => r.Properties.Name !== BELOW_FLOOR_RULE_NAME);
+      const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) => ![BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME].includes(r.Properties.Name));
       expect(rules).toHaveLength(catalogRules(CATALOG).length);
       const busId = Object.keys(template.findResources('AWS::Events::EventBus', { Properties: { Name: 'firebreak' } }))[0];
       for (const { entry, eventBus, ruleName, pattern } of catalogRules(CATALOG)) {
@@ -214,7 +220,7 @@ describe('SecurityAccountStack', () => {
     it('targets its playbook\'s state machine with its own encrypted, TLS-only DLQ, retries and a maximum event age', () => {
       const resources = template.toJSON().Resources;
       const dlqs = new Set<string>();
-      const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) => r.Properties.Name !== BELOW_FLOOR_RULE_NAME);
+      const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) => ![BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME].includes(r.Properties.Name));
       for (const rule of rules) {
         const entry = catalogRules(CATALOG).find((r) => r.ruleName === rule.Properties.Name)!.entry;
         expect(rule.Properties.Targets).toHaveLength(1);
@@ -379,10 +385,39 @@ describe('SecurityAccountStack', () => {
       });
     });
 
+    it('sends the ends FAILED, TIMED_OUT and ABORTED of the claiming playbooks (not release) to close-orphaned-case, with a DLQ', () => {
+      const resources = template.toJSON().Resources;
+      const [ruleId, rule] = Object.entries(template.findResources('AWS::Events::Rule')).find(([, r]) => r.Properties.Name === EXECUTION_ENDED_RULE_NAME)!;
+      expect(rule.Properties.EventBusName).toBeUndefined();
+      expect(rule.Properties.EventPattern).toEqual({
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: Object.values(MACHINE_NAMES).map((name) => ({ Ref: stateMachineLogicalIdOf(template, name) })),
+        },
+      });
+      expect(rule.Properties.Targets).toHaveLength(1);
+      const [target] = rule.Properties.Targets;
+      const fnId = functionLogicalIdOf(template, 'close-orphaned-case');
+      expect(target.Arn).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: expect.any(Number) });
+      const queueId = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
+      expect(resources[queueId].Properties).toMatchObject({ QueueName: `${EXECUTION_ENDED_RULE_NAME}-dlq`, SqsManagedSseEnabled: true });
+      // EventBridge may invoke the function for this rule only.
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction', FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] }, Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+      });
+      // No playbook invokes it.
+      for (const name of [...Object.values(MACHINE_NAMES), 'firebreak-release']) {
+        expect([name, JSON.stringify(stateMachineDefinition(template, name)).includes(fnId)]).toEqual([name, false]);
+      }
+    });
+
     it('raises an alarm to the topic when a DLQ receives an event (the below-floor rule\'s too)', () => {
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/SQS' } }));
-      expect(alarms).toHaveLength(catalogRules(CATALOG).length + 1);
+      expect(alarms).toHaveLength(catalogRules(CATALOG).length + 2);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
   });
@@ -517,10 +552,18 @@ describe('SecurityAccountStack', () => {
       expect(tasks.sort()).toEqual(Object.keys(EC2_COMPROMISE_TASKS).sort());
     });
 
+    it('gives every Lambda Task a TimeoutSeconds 30 s longer than its function\'s timeout', () => {
+      const resources = template.toJSON().Resources;
+      for (const [name, step] of Object.entries(lambdaTasks(EC2_COMPROMISE_TASKS))) {
+        const timeout = resources[functionLogicalIdOf(template, step)].Properties.Timeout;
+        expect([name, definition.States[name].TimeoutSeconds]).toEqual([name, timeout + 30]);
+      }
+    });
+
     it('gives every Task the Retry, and every Task but the failure recorders the Catch', () => {
       for (const name of Object.keys(lambdaTasks(EC2_COMPROMISE_TASKS))) {
         const state = definition.States[name];
-        const reseal = { ErrorEquals: ['Throttled', 'TransientAwsError', 'Sandbox.Timedout', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: 'FULL' };
+        const reseal = { ...RETRY[0], MaxAttempts: 6 };
         expect([name, state.Retry]).toEqual([name, name === 'ResealIsolation' ? [reseal, ...RETRY] : RETRY]);
         // The steps that move ENIs fail through ResealIsolation, which then records the failure whatever happens to it.
         const catches = FAILURE_RECORDING_TASKS.includes(name) ? undefined
@@ -1134,7 +1177,7 @@ describe('SecurityAccountStack', () => {
         TimeoutSeconds: 3600,
         ResultPath: '$.approval',
         Next: 'RecordApproval',
-        Retry: RETRY,
+        Retry: APPROVAL_RETRY,
       });
       expect(s.RequestApproval.Catch).toEqual([
         { ErrorEquals: ['States.Timeout'], ResultPath: '$.approvalError', Next: 'ApprovalTimedOut' },

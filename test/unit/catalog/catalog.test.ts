@@ -6,6 +6,7 @@ import {
   severityFloorOf,
 } from '../../../lib/catalog/catalog';
 import { BELOW_FLOOR_RULE_NAME, belowFloorRule, catalogRules, EventPattern, eventPatternFor, ruleNameFor } from '../../../lib/catalog/patterns';
+import { EXECUTION_ENDED_RULE_NAME } from '../../../lib/infra/security-account-stack';
 import { useLocalSession } from '../../support/local';
 
 const GUARDDUTY_ENTRIES = CATALOG.filter((e) => e.kind === 'guardduty-finding');
@@ -214,9 +215,9 @@ describe('catalog', () => {
   describe('the emulator\'s EventBridge matcher', () => {
     const local = useLocalSession();
 
-    it('holds exactly one rule per catalog entry and game-day twin, and the counting rule, on the bus each names', async () => {
+    it('holds exactly one rule per catalog entry and game-day twin, the counting rule and the execution-ended rule, on the bus each names', async () => {
       for (const bus of ['default', 'firebreak'] as const) {
-        const ruleNames = [...catalogRules().filter((r) => r.eventBus === bus).map((r) => r.ruleName), ...(bus === 'default' ? [BELOW_FLOOR_RULE_NAME] : [])].sort();
+        const ruleNames = [...catalogRules().filter((r) => r.eventBus === bus).map((r) => r.ruleName), ...(bus === 'default' ? [BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME] : [])].sort();
         expect(local.session.runner.rules.filter((r) => r.eventBusName === bus).map((r) => r.name).sort()).toEqual(ruleNames);
       }
     });

@@ -1,0 +1,134 @@
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { ClaimLost, InvalidInput } from '../errors';
+import { describeResource, triageCommands } from '../incident/describe';
+import type { Incident } from '../incident/incident';
+import { normalizeEvent } from '../incident/normalize';
+import { StepDeps } from './deps';
+import { failedNoticeKey, runbookOf, subject } from './ec2-compromise';
+
+/**
+ * The EventBridge event Step Functions sends when a Standard execution's status changes, as AWS
+ * documents it ("EventBridge (CloudWatch Events) for Step Functions execution status changes", Step
+ * Functions Developer Guide, https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html; the
+ * example in `fixtures/events/states-execution-timed-out.json`). `detail` holds what DescribeExecution
+ * returns; `startDate` and `stopDate` are epoch milliseconds; `input` is the execution's input as JSON
+ * text, or null when EventBridge's size quota left it out. Unknown fields are kept.
+ */
+export const ExecutionStatusChangeEventSchema = z
+  .object({
+    source: z.literal('aws.states'),
+    'detail-type': z.literal('Step Functions Execution Status Change'),
+    detail: z
+      .object({
+        executionArn: z.string().startsWith('arn:'),
+        stateMachineArn: z.string().startsWith('arn:'),
+        name: z.string().min(1),
+        status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
+        startDate: z.number(),
+        stopDate: z.number().nullable().optional(),
+        input: z.string().nullable().optional(),
+      })
+      .passthrough(),
+  })
+  .passthrough();
+/** A validated execution status change event. */
+export type ExecutionStatusChangeEvent = z.infer<typeof ExecutionStatusChangeEventSchema>;
+
+/** The statuses of an execution that ended without its playbook recording an outcome, maybe. */
+export const ENDED_WITHOUT_OUTCOME: readonly string[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
+
+/** What {@link closeOrphanedCase} did. */
+export interface OrphanedCaseResult {
+  /**
+   * `closed`: the case was still IN_PROGRESS under the execution and is now FAILED; `already-closed`:
+   * the execution had recorded its outcome; `not-owner`: another execution holds the case (or none was
+   * claimed: a dry run, an already-handled finding, an event Normalize refused); `ignored`: a status
+   * that is not an end without outcome.
+   */
+  readonly action: 'closed' | 'already-closed' | 'not-owner' | 'ignored';
+  readonly caseId?: string;
+  /** A `failed` notification was published by this call. */
+  readonly notified: boolean;
+}
+
+/** The error put on the case for an execution that ended while the case was in progress. */
+function endError(detail: ExecutionStatusChangeEvent['detail']): { name: string; message: string } {
+  const name = { TIMED_OUT: 'ExecutionTimedOut', ABORTED: 'ExecutionAborted' }[detail.status as string] ?? 'ExecutionFailed';
+  const at = detail.stopDate ? new Date(detail.stopDate).toISOString() : 'an unknown time';
+  return { name, message: `Execution ${detail.executionArn} ended ${detail.status} at ${at} while its case was in progress` };
+}
+
+/**
+ * CloseOrphanedCase (step `close-orphaned-case`, started by the rule `firebreak-playbook-execution-ended`
+ * on "Step Functions Execution Status Change" events of Firebreak's claiming playbooks, status FAILED,
+ * TIMED_OUT or ABORTED). An execution that times out or is stopped runs no RecordFailure, so its case
+ * would stay IN_PROGRESS under a dead owner with nobody told (issue 10). This finds the case the
+ * execution owned: the execution's input is normalized as Normalize did (the playbook from the state
+ * machine's name `firebreak-<playbook>`), which names the claim; the claim must still be held by this
+ * execution (`owner` = the execution's name). Then:
+ * - claim IN_PROGRESS → a timeline entry (step `CloseOrphanedCase`, the error `ExecutionTimedOut`,
+ *   `ExecutionAborted` or `ExecutionFailed`) and the case FAILED, only if the claim is still this
+ *   execution's (a later execution may take a FAILED case over at once);
+ * - claim FAILED under this execution and no `failed#<execution>` notification recorded on the case
+ *   (RecordFailure records it) → publish `kind: failed` once and record it.
+ * At least once: published, then recorded; a repeat of the event after the record publishes nothing.
+ * @param event - the status change event.
+ * @param deps - ledger, SNS (security account), config (topic, catalog), clock.
+ * @returns what was done.
+ * @throws {Error} the SDK's errors (mapped to Throttled / TransientAwsError by the handler); the rule's
+ *   target retries, then the event goes to the rule's DLQ.
+ */
+export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps: StepDeps): Promise<OrphanedCaseResult> {
+  const d = event.detail;
+  if (!ENDED_WITHOUT_OUTCOME.includes(d.status)) return { action: 'ignored', notified: false };
+  const playbook = d.stateMachineArn.split(':stateMachine:')[1]?.replace(/^firebreak-/, '') as Incident['playbook'];
+  let incident: Incident;
+  try {
+    const input = d.input ? (JSON.parse(d.input) as unknown) : undefined;
+    if (input === undefined) return { action: 'not-owner', notified: false };
+    incident = normalizeEvent({ input, executionName: d.name, executionStartTime: new Date(d.startDate).toISOString(), playbook }, deps.config.catalog).incident;
+  } catch (err) {
+    // Normalize refused the input: no case was opened (RecordFailure told of the event as it came).
+    if (err instanceof InvalidInput || err instanceof SyntaxError) return { action: 'not-owner', notified: false };
+    throw err;
+  }
+  if (incident.dryRun) return { action: 'not-owner', notified: false };
+  const claim = await deps.ledger.findClaim(incident);
+  if (!claim || claim.owner !== d.name) return { action: 'not-owner', caseId: claim?.caseId, notified: false };
+  const caseId = claim.caseId;
+  const error = endError(d);
+  let action: OrphanedCaseResult['action'] = 'already-closed';
+  if (claim.status === 'IN_PROGRESS') {
+    await deps.ledger.appendTimeline(caseId, {
+      at: deps.now().toISOString(), step: 'CloseOrphanedCase', status: 'FAILED', executionName: d.name, trigger: incident.trigger, error,
+      details: { executionArn: d.executionArn, executionStatus: d.status },
+    });
+    try {
+      await deps.ledger.finish(caseId, 'FAILED', { error }, d.name);
+    } catch (err) {
+      if (err instanceof ClaimLost) return { action: 'not-owner', caseId, notified: false };
+      throw err;
+    }
+    action = 'closed';
+  } else if (claim.status !== 'FAILED') {
+    return { action, caseId, notified: false };
+  }
+  const record = await deps.ledger.getCase(caseId);
+  if (record?.notifications?.[failedNoticeKey(d.name)]) return { action, caseId, notified: false };
+  const i = record?.incident ?? incident;
+  await deps.clients.security().sns.send(new PublishCommand({
+    TopicArn: deps.config.topicArn,
+    Subject: subject('failed', i, caseId),
+    Message: JSON.stringify({
+      kind: 'failed', caseId,
+      summary: `The ${playbook} execution ${d.name} ended ${d.status} before it recorded an outcome; the case is FAILED and `
+        + `nothing more will be done for it until the next finding about ${describeResource(i)} or a manual run.`,
+      resource: describeResource(i), runbook: runbookOf(i), triage: triageCommands(i, caseId),
+      incident: i, execution: { arn: d.executionArn, status: d.status }, error,
+    }, null, 2),
+    MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: 'failed' } },
+  }));
+  await deps.ledger.markNotified(caseId, failedNoticeKey(d.name));
+  return { action, caseId, notified: true };
+}
