@@ -432,6 +432,7 @@ export function renderScorecard(s: DrillScorecard): string[] {
     const checks = i.report.checks;
     if (checks.length) lines.push(`      read-back checks: ${checks.filter((c) => c.passed).length}/${checks.length} passed${checks.some((c) => !c.passed) ? ` (failed: ${checks.filter((c) => !c.passed).map((c) => c.name).join(', ')})` : ''}`);
     if (i.report.metrics.sequentialCallsToIsolation !== undefined) lines.push(`      isolation: ${i.report.metrics.sequentialCallsToIsolation} sequential calls, ${i.report.metrics.timeToIsolateMs} ms after start`);
+    if (i.report.metrics.longestUntrackedMs !== undefined) lines.push(`      longest time an ENI was on the allow-all untrack group: ${i.report.metrics.longestUntrackedMs} ms`);
   }
   const passed = s.injections.filter((i) => i.passed).length;
   lines.push(`  ${s.passed ? 'PASSED' : 'FAILED'}: ${passed}/${s.injections.length} injections, wall time ${s.wallTimeMs} ms`);

@@ -119,6 +119,12 @@ function eventSummary(event: EventEnvelope, gd: GuardDutyEvent | undefined): Rep
   };
 }
 
+/** The longest time, in milliseconds, any ENI spent on the allow-all untrack group in a run that reached Isolate's end. */
+function longestUntracked(executions: readonly LocalExecutionResult[]): number | undefined {
+  const windows = executions.flatMap((x) => ((x.output?.isolate as { untrackWindows?: { untrackedMs: number }[] } | undefined)?.untrackWindows ?? []));
+  return windows.length ? Math.max(...windows.map((w) => w.untrackedMs)) : undefined;
+}
+
 /**
  * Replays a recorded event on the local emulator (issue #2, `firebreak replay`): builds a twin of
  * its resources, remaps the IDs, routes the event through the synthesized rule patterns with the
@@ -270,6 +276,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
       sequentialCallsToIsolation: sequentialCallsUntil(calls, (c) => c.operation === 'EC2.ModifyNetworkInterfaceAttribute'),
       timeToIsolateMs: lastIsolation !== undefined && executions[0] ? lastIsolation - firstStart : undefined,
       sequentialCallsToRevocation: sequentialCallsUntil(calls, (c) => REVOKING.has(c.operation)),
+      longestUntrackedMs: longestUntracked(executions),
     },
   };
   return { report, twin, credentialTwin, injected, executions };

@@ -66,6 +66,8 @@ export interface ReplayReport {
     readonly sequentialCallsToIsolation?: number;
     /** Milliseconds from the playbook's start to the last ENI isolation call. */
     readonly timeToIsolateMs?: number;
+    /** The longest time an ENI spent on the allow-all untrack group between Isolate's two moves, in milliseconds (Isolate's own measure). */
+    readonly longestUntrackedMs?: number;
     /** Longest chain of dependent AWS calls until the last call that made a credential unusable. */
     readonly sequentialCallsToRevocation?: number;
   };
@@ -142,6 +144,7 @@ export function renderReport(r: ReplayReport, title = 'Firebreak replay'): strin
     if (rev?.recommendation) lines.push(`  next      ${rev.recommendation}`);
   }
   if (r.metrics.sequentialCallsToIsolation !== undefined) lines.push(`  isolation ${r.metrics.sequentialCallsToIsolation} sequential calls, ${r.metrics.timeToIsolateMs} ms after start`);
+  if (r.metrics.longestUntrackedMs !== undefined) lines.push(`  longest time an ENI was on the allow-all untrack group: ${r.metrics.longestUntrackedMs} ms`);
   for (const s of r.evidence.snapshots) lines.push(`  evidence  ${s.sourceVolumeId} → ${s.snapshotId} (owner ${s.ownerAccount})`);
   if (r.evidence.manifest) lines.push(`  manifest  s3://${r.evidence.manifest.bucket}/${r.evidence.manifest.key} sha256 ${r.evidence.manifest.sha256}`);
   const passed = r.checks.filter((c) => c.passed).length;

@@ -1,6 +1,6 @@
 /**
  * Benchmark (`npm run bench`): contains the two-ENI IPv6 fixture N times on one local session and
- * reports time-to-isolate, time-to-contain and AWS calls. Timing lives here, never in the tests.
+ * reports time-to-isolate, time-to-contain, the longest time an ENI spent on the allow-all untrack group and AWS calls. Timing lives here, never in the tests.
  * Usage: npm run bench -- [runs=5]
  */
 import '../../lib/local/polyfills';
@@ -14,13 +14,13 @@ async function main(): Promise<void> {
   const session = await openLocalSession();
   try {
     const event = readEventFile('fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json');
-    const rows: { contain: number; isolate: number; sequential: number; total: number; mutating: number }[] = [];
+    const rows: { contain: number; isolate: number; untracked: number; sequential: number; total: number; mutating: number }[] = [];
     for (let i = 0; i < runs; i++) {
       const { report } = await replayEvent(session, event);
       const x = report.executions[0];
       if (x.outcome !== 'CONTAINED') throw new Error(`run ${i}: ${x.status} ${x.outcome} ${x.error?.message ?? ''}`);
       rows.push({
-        contain: x.durationMs, isolate: report.metrics.timeToIsolateMs ?? NaN, sequential: report.metrics.sequentialCallsToIsolation ?? NaN,
+        contain: x.durationMs, isolate: report.metrics.timeToIsolateMs ?? NaN, untracked: report.metrics.longestUntrackedMs ?? NaN, sequential: report.metrics.sequentialCallsToIsolation ?? NaN,
         total: report.apiCalls.total, mutating: report.apiCalls.mutating,
       });
     }
@@ -28,6 +28,8 @@ async function main(): Promise<void> {
       runs,
       medianTimeToContainMs: median(rows.map((r) => r.contain)),
       medianTimeToIsolateMs: median(rows.map((r) => r.isolate)),
+      medianLongestUntrackedMs: median(rows.map((r) => r.untracked)),
+      maxLongestUntrackedMs: Math.max(...rows.map((r) => r.untracked)),
       sequentialCallsToIsolation: median(rows.map((r) => r.sequential)),
       apiCalls: median(rows.map((r) => r.total)),
       mutatingApiCalls: median(rows.map((r) => r.mutating)),

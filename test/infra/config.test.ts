@@ -32,6 +32,7 @@ describe('parseConfig', () => {
       instanceCredentialResponse: 'revoke-sessions',
       catalogOverrides: {},
       severityFloor: 4,
+      notFoundGraceSeconds: 30,
       responderRoleName: 'FirebreakResponder',
       releaserRoleName: 'FirebreakReleaser',
     });
@@ -65,6 +66,8 @@ describe('parseConfig', () => {
     [{ notificationEmail: 'not-an-address' }, 'notificationEmail'],
     [{ claimLeaseSeconds: '900' }, 'claimLeaseSeconds'],
     [{ evidenceDeadlineSeconds: 6 * 3600 }, 'evidenceDeadlineSeconds'],
+    [{ notFoundGraceSeconds: 601 }, 'notFoundGraceSeconds'],
+    [{ notFoundGraceSeconds: -1 }, 'notFoundGraceSeconds'],
     [{ responderRoleName: 'has spaces' }, 'responderRoleName'],
     [{ releaserRoleName: 'has spaces' }, 'releaserRoleName'],
     // Separation of duties: release is a separate permission from containment.

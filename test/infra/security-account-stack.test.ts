@@ -312,6 +312,12 @@ describe('SecurityAccountStack', () => {
       expect(fn.Properties.Environment.Variables.FIREBREAK_SEVERITY_FLOOR).toBe('2');
     });
 
+    it('passes the NotFound grace period to the Lambdas that describe the instance', () => {
+      const t = templateOf(buildTestApp({ notFoundGraceSeconds: 45 }).security);
+      const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.FIREBREAK_STEP === 'preserve-instance')!;
+      expect(fn.Properties.Environment.Variables.FIREBREAK_NOT_FOUND_GRACE_SECONDS).toBe('45');
+    });
+
     it('routes cloudtrail-tamper and root-activity API calls from the firebreak bus to their state machines, each with a DLQ', () => {
       const busId = Object.keys(template.findResources('AWS::Events::EventBus', { Properties: { Name: 'firebreak' } }))[0];
       const rules = Object.values(template.findResources('AWS::Events::Rule'));
