@@ -168,10 +168,11 @@ export async function ensureInstanceIsolated(
   };
   // Only a first observation that shows none of Firebreak's groups is a true prior state; the ledger keeps the first.
   const untouched = Object.values(observed.securityGroupsByEni).every((sgs) => !sgs.some((g) => firebreakGroups.has(g)));
-  const prior = apply && deps.recordPriorState
-    ? await deps.recordPriorState(untouched ? observed : { ...observed, securityGroupsByEni: {} })
-    : observed;
-  if (apply && deps.recordGroups) await deps.recordGroups(Object.values(groups));
+  // Both records are written before any ENI moves; they do not depend on each other.
+  const [prior] = await Promise.all([
+    apply && deps.recordPriorState ? deps.recordPriorState(untouched ? observed : { ...observed, securityGroupsByEni: {} }) : observed,
+    apply && deps.recordGroups ? deps.recordGroups(Object.values(groups)) : undefined,
+  ]);
 
   const isolationGroupByEni: Record<string, string> = {};
   const untrackWindows: UntrackWindow[] = [];
