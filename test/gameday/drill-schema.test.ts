@@ -85,6 +85,33 @@ describe('drill files', () => {
     expect(cred.injections.find((i) => i.faults?.some((f) => f.kind === 'deny' && f.operation === 'IAM.PutUserPolicy'))!.expect.behaviour).toBe('fail-loudly');
     expect(typeof cred.injections.find((i) => i.expect.status === 'DRY_RUN')!.event).toBe('object');
   });
+
+  it('the ec2-compromise unexpected-event drill has an injection for each fault of issue 10, with its expectation', () => {
+    const { drill: ec2 } = readDrill(path.join(RUNBOOKS, 'ec2-compromise', 'drill-unexpected.yaml'));
+    const MOVE = 'EC2.ModifyNetworkInterfaceAttribute';
+    const find = (what: string, p: (i: (typeof ec2.injections)[number]) => boolean) => {
+      const found = ec2.injections.filter(p);
+      expect([what, found.length > 0]).toEqual([what, true]);
+      return found;
+    };
+    const has = (i: (typeof ec2.injections)[number], f: Record<string, unknown>) => (i.faults ?? []).some((x) => Object.entries(f).every(([k, v]) => (x as Record<string, unknown>)[k] === v));
+    find('deny of every move', (i) => has(i, { kind: 'deny', operation: MOVE, skip: undefined }) && i.expect.behaviour === 'fail-loudly' && i.expect.networkInterfaces === 'unchanged');
+    find('deny between the moves', (i) => has(i, { kind: 'deny', operation: MOVE, skip: 2, times: 1 }) && i.expect.behaviour === 'fail-loudly' && i.expect.networkInterfaces === 'isolated');
+    find('sustained throttle', (i) => has(i, { kind: 'throttle', operation: MOVE, rate: 1, times: undefined }) && i.expect.behaviour === 'fail-loudly' && i.expect.networkInterfaces === 'unchanged');
+    find('crash after the first move', (i) => has(i, { kind: 'crash', operation: MOVE, after: 1 }) && i.expect.outcome === 'CONTAINED');
+    const five = find('crash on five ENIs', (i) => i.world?.extraNetworkInterfaces === 4 && has(i, { kind: 'crash', operation: MOVE }) && i.expect.outcome === 'CONTAINED');
+    expect(five.flatMap((i) => i.faults!.map((f) => (f as { after: number }).after))).toEqual([2, 4, 6, 8, 10]);
+    find('squatting groups', (i) => i.world?.squatFirebreakGroupNames === true && i.expect.outcome === 'CONTAINED');
+    find('NotFound twice', (i) => has(i, { kind: 'not-found', operation: 'EC2.DescribeInstances', times: 2 }) && i.expect.outcome === 'CONTAINED');
+    const gone = ec2.injections.findIndex((i) => has(i, { kind: 'not-found', times: undefined }) && i.expect.outcome === 'RESOURCE_GONE' && i.environment?.FIREBREAK_NOT_FOUND_GRACE_SECONDS !== undefined);
+    expect(ec2.injections[gone + 1]).toMatchObject({ sameWorld: true, expect: { outcome: 'CONTAINED', sameCase: true } });
+    find('no ENI listed', (i) => has(i, { kind: 'omit-network-interfaces' }) && i.expect.behaviour === 'fail-loudly');
+    find('Lambda timeout once', (i) => has(i, { kind: 'lambda-timeout', state: 'Isolate', times: 1 }) && i.expect.outcome === 'CONTAINED');
+    find('execution timeout', (i) => has(i, { kind: 'execution-timeout' }) && has(i, { kind: 'snapshots-pending' }) && i.expect.behaviour === 'fail-loudly');
+    find('evidence deadline', (i) => has(i, { kind: 'snapshots-pending' }) && i.environment?.FIREBREAK_EVIDENCE_DEADLINE_SECONDS !== undefined && i.expect.behaviour === 'fail-loudly');
+    const claim = ec2.injections.findIndex((i) => has(i, { kind: 'lambda-timeout', state: 'Claim' }) && i.expect.behaviour === 'fail-loudly');
+    expect(ec2.injections[claim + 1]).toMatchObject({ sameWorld: true, expect: { outcome: 'CONTAINED', sameCase: true } });
+  });
 });
 
 describe('drill schema', () => {
