@@ -6,6 +6,7 @@ import { InvalidInput } from '../errors';
 import { parseOrThrow } from '../incident/normalize';
 import { catalogPlaybooks } from '../catalog/catalog';
 import { validateEvent, EventEnvelope } from '../local/replay';
+import { RuntimeConfigSchema } from '../runtime/config';
 import { FaultSchema } from './faults';
 
 export { FaultSchema } from './faults';
@@ -64,8 +65,65 @@ export const ExpectationSchema = z
         }
       })
       .optional(),
+    /**
+     * With `sameWorld`: the run ends on the previous injection's case (e.g. a RESOURCE_GONE or FAILED case
+     * reopened by the next finding), read back from the ledger with its status (check `same-case`).
+     */
+    sameCase: z.boolean().optional(),
+    /**
+     * Where every ENI of the twin instance must end, read back: `isolated` (on Firebreak's isolation group alone,
+     * checks `eni-isolated:<eni>`) or `unchanged` (on its own groups, `eni-unchanged:<eni>`). An EC2 finding only.
+     */
+    networkInterfaces: z.enum(['isolated', 'unchanged'], { error: 'must be isolated or unchanged' }).optional(),
   })
   .strict();
+
+/**
+ * The Lambdas' environment variables an injection may set for its own run (`environment`): the timing
+ * knobs of the runtime configuration (lib/runtime/config.ts), so a drill can rehearse a deadline or a grace
+ * period in seconds instead of their production minutes. Nothing else: the wiring variables stay the session's.
+ */
+export const DRILL_ENVIRONMENT = ['FIREBREAK_NOT_FOUND_GRACE_SECONDS', 'FIREBREAK_EVIDENCE_DEADLINE_SECONDS', 'FIREBREAK_CLAIM_LEASE_SECONDS'] as const;
+
+/** An injection's `environment`: names of {@link DRILL_ENVIRONMENT}, values as the runtime configuration accepts them. */
+export const DrillEnvironmentSchema = z
+  .record(z.string(), z.union([z.string(), z.number()], { error: 'must be a number or a string' }))
+  .superRefine((vars, ctx) => {
+    for (const [name, value] of Object.entries(vars)) {
+      if (!(DRILL_ENVIRONMENT as readonly string[]).includes(name)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `is not a variable a drill may set (one of: ${DRILL_ENVIRONMENT.join(', ')})` });
+        continue;
+      }
+      const parsed = RuntimeConfigSchema.shape[name as (typeof DRILL_ENVIRONMENT)[number]].safeParse(String(value));
+      if (!parsed.success || String(value) === '') ctx.addIssue({ code: 'custom', path: [name], message: `${JSON.stringify(value)} is not a valid value: ${parsed.error?.issues[0]?.message ?? 'empty'}` });
+    }
+  });
+
+/** The world around the twin instance, each field optional (an injection's `world` overrides the drill's field by field). */
+const WorldFieldsSchema = z.object({
+  /** Put the instance in an Auto Scaling group. */
+  autoScalingGroup: z.boolean().optional(),
+  /** Register the instance in a target group. */
+  targetGroup: z.boolean().optional(),
+  /** ENIs attached to the instance beyond those the event names. */
+  extraNetworkInterfaces: z.number().int().min(0).max(14).optional(),
+  /**
+   * Before the event, untagged security groups named as Firebreak names its groups, `firebreak-isolation-<vpc>`
+   * (with an ingress rule) and `firebreak-untrack-<vpc>` (empty), in the twin VPC: someone else's groups that
+   * Isolate must neither use nor change (read back by `squatter-untouched:<group>`).
+   */
+  squatFirebreakGroupNames: z.boolean().optional(),
+}).strict();
+
+/** A drill's `world`, with its defaults. */
+export const WorldSchema = WorldFieldsSchema.transform((w) => ({
+  autoScalingGroup: w.autoScalingGroup ?? false,
+  targetGroup: w.targetGroup ?? false,
+  extraNetworkInterfaces: w.extraNetworkInterfaces ?? 0,
+  squatFirebreakGroupNames: w.squatFirebreakGroupNames ?? false,
+}));
+/** A drill's world (defaults applied). */
+export type DrillWorld = z.output<typeof WorldSchema>;
 
 /** An event given in the drill: a file (relative to the drill), or inline. */
 export const EventSourceSchema = z.union(
@@ -111,6 +169,10 @@ export const InjectionSchema = z
     faults: z.array(FaultSchema).min(1).optional(),
     /** Overrides the drill's budget for this injection (e.g. a fault that costs retries). */
     budget: BudgetSchema.partial().strict().optional(),
+    /** Overrides fields of the drill's `world` for this injection's twin world (not with `sameWorld`). */
+    world: WorldFieldsSchema.optional(),
+    /** The Lambdas' environment while this injection runs (a short grace or deadline, {@link DRILL_ENVIRONMENT}), restored after it. */
+    environment: DrillEnvironmentSchema.optional(),
     expect: ExpectationSchema,
   })
   .strict()
@@ -139,6 +201,10 @@ export const InjectionSchema = z
     }
     const deletes = (i.faults ?? []).filter((f) => f.kind === 'delete-resource');
     if (deletes.length > 1) issue(['faults'], 'at most one delete-resource fault per injection');
+    if (i.sameWorld && i.world) issue(['world'], 'cannot be given with sameWorld (the world is the previous injection\'s)');
+    if (e.sameCase && !i.sameWorld) issue(['expect', 'sameCase'], 'is only for an injection with sameWorld (the previous injection\'s case)');
+    if (e.sameCase && i.repeat) issue(['expect', 'sameCase'], 'is not for an injection with repeat (runs-share-one-case checks that)');
+    if ((i.faults ?? []).filter((f) => f.kind === 'execution-timeout').length > 1) issue(['faults'], 'at most one execution-timeout fault per injection');
   });
 
 /**
@@ -150,12 +216,8 @@ export const DrillSchema = z
     name: z.string().min(1),
     description: z.string().min(1),
     runbook: z.string().min(1),
-    world: z.object({
-      autoScalingGroup: z.boolean().default(false),
-      targetGroup: z.boolean().default(false),
-      /** ENIs attached to the instance beyond those the event names. */
-      extraNetworkInterfaces: z.number().int().min(0).max(14).default(0),
-    }).strict().default({ autoScalingGroup: false, targetGroup: false, extraNetworkInterfaces: 0 }),
+    /** The world around the twin instance (each injection may override fields of it). */
+    world: WorldSchema.default({ autoScalingGroup: false, targetGroup: false, extraNetworkInterfaces: 0, squatFirebreakGroupNames: false }),
     /** Time budget of each containment (execution wall time), and optionally of named steps, in seconds. */
     budget: BudgetSchema,
     /** Seed of the faults' `rate` draws. @default the drill's name */
@@ -167,6 +229,12 @@ export const DrillSchema = z
 export type Drill = z.infer<typeof DrillSchema>;
 /** A validated injection. */
 export type Injection = Drill['injections'][number];
+
+/** The world of an injection: the drill's, with the injection's `world` fields over it. */
+export function injectionWorld(drill: Drill, injection: Injection): DrillWorld {
+  const own = Object.fromEntries(Object.entries(injection.world ?? {}).filter(([, v]) => v !== undefined));
+  return { ...drill.world, ...own };
+}
 
 /**
  * The event of an injection, validated (the EventBridge envelope, and the finding format for a

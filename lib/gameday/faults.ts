@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isInvocationCrashed, markInvocationCrashed, registerSdkInterceptor, InterceptedCall } from '../runtime/sdk-hooks';
 import { currentCallContext } from '../runtime/telemetry';
+import type { ExecuteOptions, LocalExecutionResult } from '../local/runner';
 
 /**
  * Faults a game-day drill injects for the unexpected (issue 5): throttling and 5xx errors on named
@@ -40,6 +41,32 @@ const SkipSchema = z.number().int('must be a whole number').min(0, 'must be at l
 export const DELETABLE_RESOURCES = ['instance', 'access-key', 'iam-user'] as const;
 
 /**
+ * The operations a `not-found` fault can fail, with the error code AWS answers for a resource it does not
+ * know ("Error codes for the Amazon EC2 API", Amazon EC2 API Reference; IAM's `NoSuchEntity`).
+ */
+export const NOT_FOUND_CODES = {
+  'EC2.DescribeInstances': 'InvalidInstanceID.NotFound',
+  'EC2.DescribeNetworkInterfaces': 'InvalidNetworkInterfaceID.NotFound',
+  'EC2.DescribeVolumes': 'InvalidVolume.NotFound',
+  'EC2.DescribeSnapshots': 'InvalidSnapshot.NotFound',
+  'IAM.GetUser': 'NoSuchEntity',
+  'IAM.ListAccessKeys': 'NoSuchEntity',
+} as const;
+/** An operation a `not-found` fault can fail. */
+export type NotFoundOperation = keyof typeof NOT_FOUND_CODES;
+const NOT_FOUND_OPERATIONS = Object.keys(NOT_FOUND_CODES) as [NotFoundOperation, ...NotFoundOperation[]];
+
+/** The operation whose answer an `omit-network-interfaces` fault rewrites. */
+const DESCRIBE_INSTANCES = 'EC2.DescribeInstances';
+/** The operation whose answer a `snapshots-pending` fault rewrites (calls that name snapshot IDs: the evidence polls). */
+const DESCRIBE_SNAPSHOTS = 'EC2.DescribeSnapshots';
+
+/** Every fault kind a drill can declare. */
+export const FAULT_KINDS = [
+  'throttle', 'server-error', 'deny', 'not-found', 'crash', 'omit-network-interfaces', 'snapshots-pending', 'lambda-timeout', 'execution-timeout', 'delete-resource',
+] as const;
+
+/**
  * One fault. `rate` is the probability that a matching call fails (seeded, so a drill is repeatable);
  * `times` caps how many calls fail in all (absent: no cap).
  */
@@ -55,13 +82,34 @@ export const FaultSchema = z.discriminatedUnion(
       after: z.number().int('must be a whole number').positive('must be at least 1').default(1),
     }).strict(),
     z.object({
+      kind: z.literal('not-found'),
+      operation: z.enum(NOT_FOUND_OPERATIONS, { error: `must be one of: ${NOT_FOUND_OPERATIONS.join(', ')}` }),
+      times: TimesSchema.optional(), skip: SkipSchema,
+    }).strict(),
+    /** DescribeInstances answers the instance without its ENIs (`NetworkInterfaces: []`) while they are attached. */
+    z.object({ kind: z.literal('omit-network-interfaces'), times: TimesSchema.optional() }).strict(),
+    /** DescribeSnapshots by ID answers every snapshot `pending` (42%): the first `times` polls, or every poll. */
+    z.object({ kind: z.literal('snapshots-pending'), times: TimesSchema.optional() }).strict(),
+    z.object({
+      kind: z.literal('lambda-timeout'),
+      /** A Task state of the runbook's state machine, e.g. Isolate (checked before the first injection). */
+      state: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be a state name, e.g. Isolate'),
+      /** The first `times` invocations of the state, in each execution, outlive their Lambda timeout. */
+      times: TimesSchema.default(1),
+    }).strict(),
+    z.object({
+      kind: z.literal('execution-timeout'),
+      /** The executions' TimeoutSeconds, instead of the state machine's. */
+      seconds: z.number().int('must be a whole number').min(1, 'must be at least 1').max(300, 'must be at most 300 (a drill is local)'),
+    }).strict(),
+    z.object({
       kind: z.literal('delete-resource'),
       resource: z.enum(DELETABLE_RESOURCES, { error: `must be one of: ${DELETABLE_RESOURCES.join(', ')}` }),
       /** A state whose handler records its calls (Preserve, Isolate, ...): the resource is deleted once it has run, before the next step's first call. Absent: before the event is injected. */
       after: z.string().min(1).optional(),
     }).strict(),
   ],
-  { error: 'kind must be one of: throttle, server-error, deny, crash, delete-resource' },
+  { error: `kind must be one of: ${FAULT_KINDS.join(', ')}` },
 );
 /** A validated fault. */
 export type Fault = z.infer<typeof FaultSchema>;
@@ -73,7 +121,9 @@ export interface FaultReport {
   readonly declared: string;
   readonly operation?: string;
   readonly resource?: string;
-  /** How many times it was injected (calls failed, or resources deleted). */
+  /** The state a `lambda-timeout` fault times out. */
+  readonly state?: string;
+  /** How many times it was injected (calls failed or rewritten, invocations timed out, executions timed out, resources deleted). */
   readonly injected: number;
   /** How many matching calls it saw (injected or let through). */
   readonly matchingCalls: number;
@@ -91,8 +141,18 @@ export function describeFault(f: Fault): string {
       return `${f.kind} ${f.operation} (rate ${f.rate}${f.times !== undefined ? `, at most ${f.times}` : ''}${f.skip ? `, after ${f.skip} call(s) let through` : ''})`;
     case 'deny':
       return `deny ${f.operation}${f.times !== undefined ? ` (at most ${f.times})` : ''}${f.skip ? ` after ${f.skip} call(s) let through` : ''}`;
+    case 'not-found':
+      return `not-found ${f.operation} (${NOT_FOUND_CODES[f.operation]}${f.times !== undefined ? `, at most ${f.times}` : ''}${f.skip ? `, after ${f.skip} call(s) let through` : ''})`;
     case 'crash':
       return `crash the function right after call ${f.after} of ${f.operation}`;
+    case 'omit-network-interfaces':
+      return `omit-network-interfaces: ${DESCRIBE_INSTANCES} lists no ENI${f.times !== undefined ? ` (at most ${f.times} answers)` : ''}`;
+    case 'snapshots-pending':
+      return `snapshots-pending: ${DESCRIBE_SNAPSHOTS} answers pending${f.times !== undefined ? ` (at most ${f.times} polls)` : ' (every poll)'}`;
+    case 'lambda-timeout':
+      return `lambda-timeout ${f.state} (its first ${f.times} invocation(s) of each execution)`;
+    case 'execution-timeout':
+      return `execution-timeout after ${f.seconds} s`;
     case 'delete-resource':
       return `delete-resource ${f.resource} ${f.after ? `after ${f.after}` : 'before the event is injected'}`;
   }
@@ -126,13 +186,14 @@ const DENIED_CODE: Record<string, string> = { EC2: 'UnauthorizedOperation', Dyna
  * (lib/runtime/aws-errors.ts) decides what it becomes: throttling codes → `Throttled`, 5xx →
  * `TransientAwsError`, denials → `AccessDenied`.
  */
-export function faultError(kind: 'throttle' | 'server-error' | 'deny', operation: string): Error {
+export function faultError(kind: 'throttle' | 'server-error' | 'deny' | 'not-found', operation: string): Error {
   const [service, op] = operation.split('.');
   const action = `${service.toLowerCase()}:${op}`;
   const [name, status, message] =
     kind === 'throttle' ? [THROTTLE_CODE[service] ?? 'ThrottlingException', service === 'S3' ? 503 : 400, 'Rate exceeded']
       : kind === 'server-error' ? [SERVER_ERROR_CODE[service] ?? 'InternalFailure', 500, 'We encountered an internal error. Please try again.']
-        : [DENIED_CODE[service] ?? 'AccessDenied', 403, `User: arn:aws:sts::000000000000:assumed-role/FirebreakResponder/firebreak-responder is not authorized to perform: ${action} (game-day fault)`];
+        : kind === 'not-found' ? [NOT_FOUND_CODES[operation as NotFoundOperation] ?? 'NotFound', service === 'IAM' ? 404 : 400, `The resource named in ${operation} does not exist (game-day fault)`]
+          : [DENIED_CODE[service] ?? 'AccessDenied', 403, `User: arn:aws:sts::000000000000:assumed-role/FirebreakResponder/firebreak-responder is not authorized to perform: ${action} (game-day fault)`];
   return Object.assign(new Error(message), {
     name, Code: name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, attempts: 1 }, firebreakGameDayFault: true,
   });
@@ -171,6 +232,14 @@ export interface InstalledFaults {
   hits(): FaultHit[];
   /** Runs the faults due before the event is injected (a resource deleted beforehand). */
   beforeInjection(): Promise<void>;
+  /**
+   * The local runner's options the execution faults need (`lambda-timeout` → `lambdaTimeouts`,
+   * `execution-timeout` → `timeoutSeconds`); empty when the injection has none. Give them to every
+   * execution of the injection (`replayEvent`'s `execute`).
+   */
+  readonly execute: ExecuteOptions;
+  /** Counts what the execution faults did to the injection's executions (an execution that ended TIMED_OUT). */
+  observe(executions: readonly LocalExecutionResult[]): void;
   /** What each declared fault did so far, in declaration order. */
   reports(): FaultReport[];
   /** Removes every interceptor (idempotent). Call it in a `finally`. */
@@ -193,6 +262,11 @@ interface Counter {
  *   step has been seen, the first call of any other step first waits for the resource to be deleted.
  *   (The step context comes from the playbook's step runner, lib/playbook/run-step.ts.)
  * - delete-resource without `after`: done by {@link InstalledFaults.beforeInjection}.
+ * - not-found: as deny, with the operation's NotFound code ({@link NOT_FOUND_CODES}).
+ * - omit-network-interfaces / snapshots-pending: `after` the call, its answer is rewritten (no ENI on the
+ *   instance; every snapshot `pending`), as EC2's eventually consistent reads can answer.
+ * - lambda-timeout / execution-timeout: not interceptors but options of the local runner
+ *   ({@link InstalledFaults.execute}), counted from its callback and from the executions' ends.
  * @returns the handle; always call `remove()` (in a `finally`).
  */
 export function installFaults(faults: readonly Fault[], ctx: FaultContext): InstalledFaults {
@@ -251,8 +325,24 @@ export function installFaults(faults: readonly Fault[], ctx: FaultContext): Inst
       }));
       return;
     }
+    if (fault.kind === 'omit-network-interfaces' || fault.kind === 'snapshots-pending') {
+      const operation = fault.kind === 'omit-network-interfaces' ? DESCRIBE_INSTANCES : DESCRIBE_SNAPSHOTS;
+      removers.push(registerSdkInterceptor({
+        after: (call: InterceptedCall, output: Record<string, unknown>) => {
+          if (call.operation !== operation || (fault.kind === 'snapshots-pending' && !call.input.SnapshotIds)) return;
+          counter.matching += 1;
+          if (fault.times !== undefined && counter.injected >= fault.times) return;
+          const rewritten = fault.kind === 'omit-network-interfaces' ? withoutNetworkInterfaces(output) : snapshotsPending(output);
+          if (!rewritten) return;
+          hit(counter, index, call.operation);
+          return rewritten;
+        },
+      }));
+      return;
+    }
+    if (fault.kind === 'lambda-timeout' || fault.kind === 'execution-timeout') return;
     const random = seededRandom(`${ctx.seed}#${index}`);
-    const rate = fault.kind === 'deny' ? 1 : fault.rate;
+    const rate = fault.kind === 'deny' || fault.kind === 'not-found' ? 1 : fault.rate;
     const skip = fault.skip ?? 0;
     removers.push(registerSdkInterceptor({
       before: (call: InterceptedCall) => {
@@ -268,8 +358,43 @@ export function installFaults(faults: readonly Fault[], ctx: FaultContext): Inst
       },
     }));
   });
+  const lambdaTimeouts: Record<string, number> = {};
+  let timeoutSeconds: number | undefined;
+  faults.forEach((f) => {
+    if (f.kind === 'lambda-timeout') lambdaTimeouts[f.state] = (lambdaTimeouts[f.state] ?? 0) + f.times;
+    if (f.kind === 'execution-timeout') timeoutSeconds = Math.min(timeoutSeconds ?? f.seconds, f.seconds);
+  });
+  const execute: ExecuteOptions = {
+    ...(Object.keys(lambdaTimeouts).length ? {
+      lambdaTimeouts,
+      onLambdaTimeout: (t: { state: string; executionId: string; invocationId: string }) => {
+        // Several faults on one state share its count: the first that still has some takes the hit.
+        const index = faults.findIndex((f, i) => f.kind === 'lambda-timeout' && f.state === t.state && counters[i].injected < f.times);
+        if (index < 0) return;
+        const c = counters[index];
+        c.matching += 1;
+        c.injected += 1;
+        c.bySteps[t.state] = (c.bySteps[t.state] ?? 0) + 1;
+        hits.push({ fault: index, executionId: t.executionId, invocationId: t.invocationId, step: t.state, at: Date.now() });
+      },
+    } : {}),
+    ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+  };
   let removed = false;
   return {
+    execute,
+    observe(executions) {
+      faults.forEach((f, index) => {
+        if (f.kind !== 'execution-timeout') return;
+        for (const x of executions) {
+          counters[index].matching += 1;
+          if (x.status !== 'TIMED_OUT') continue;
+          counters[index].injected += 1;
+          counters[index].bySteps['(execution)'] = (counters[index].bySteps['(execution)'] ?? 0) + 1;
+          hits.push({ fault: index, executionId: x.calls[0]?.context.executionId, at: x.startedAt + x.durationMs });
+        }
+      });
+    },
     async beforeInjection() {
       for (const [index, fault] of faults.entries()) {
         if (fault.kind !== 'delete-resource' || fault.after) continue;
@@ -284,7 +409,8 @@ export function installFaults(faults: readonly Fault[], ctx: FaultContext): Inst
     hits: () => [...hits],
     reports: () => faults.map((f, i) => ({
       kind: f.kind, declared: describeFault(f),
-      operation: 'operation' in f ? f.operation : undefined, resource: 'resource' in f ? f.resource : undefined,
+      operation: 'operation' in f ? f.operation : f.kind === 'omit-network-interfaces' ? DESCRIBE_INSTANCES : f.kind === 'snapshots-pending' ? DESCRIBE_SNAPSHOTS : undefined,
+      resource: 'resource' in f ? f.resource : undefined, state: 'state' in f ? f.state : undefined,
       injected: counters[i].injected, matchingCalls: counters[i].matching, bySteps: { ...counters[i].bySteps }, deleted: counters[i].deleted,
     })),
     remove() {
@@ -293,4 +419,18 @@ export function installFaults(faults: readonly Fault[], ctx: FaultContext): Inst
       for (const r of removers) r();
     },
   };
+}
+
+/** A DescribeInstances answer with every instance's ENI list emptied, or undefined when no instance listed one. */
+function withoutNetworkInterfaces(output: Record<string, unknown>): Record<string, unknown> | undefined {
+  const o = output as { Reservations?: { Instances?: { NetworkInterfaces?: unknown[] }[] }[] };
+  if (!(o.Reservations ?? []).some((r) => (r.Instances ?? []).some((i) => (i.NetworkInterfaces ?? []).length > 0))) return undefined;
+  return { ...output, Reservations: o.Reservations!.map((r) => ({ ...r, Instances: r.Instances?.map((i) => ({ ...i, NetworkInterfaces: [] })) })) };
+}
+
+/** A DescribeSnapshots answer with every snapshot `pending` at 42%, or undefined when it lists none. */
+function snapshotsPending(output: Record<string, unknown>): Record<string, unknown> | undefined {
+  const snaps = (output.Snapshots as { State?: string; Progress?: string }[] | undefined) ?? [];
+  if (!snaps.length) return undefined;
+  return { ...output, Snapshots: snaps.map((s) => ({ ...s, State: 'pending', Progress: '42%' })) };
 }

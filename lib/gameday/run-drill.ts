@@ -5,12 +5,12 @@ import type { LocalSession } from '../local/session';
 import type { EmulatorRouter } from '../local/router';
 import { replayEvent, EventEnvelope, ReplayResult } from '../local/replay';
 import { playbookName, LocalExecutionResult } from '../local/runner';
-import { Check, networkNotWiderChecks, readCaseRecord } from '../local/checks';
+import { Check, eniPlacementChecks, networkNotWiderChecks, readCaseRecord } from '../local/checks';
 import { summarizeCalls, ReplayReport } from '../report/report';
-import { injectionEvent, Drill, Injection } from './drill';
+import { injectionEvent, injectionWorld, Drill, Injection } from './drill';
 import { FaultHit, FaultReport, installFaults } from './faults';
 import { readNotifications } from '../local/notifications';
-import { buildInjectionWorld, deleteWorldResource, InjectionWorld } from './world';
+import { buildInjectionWorld, deleteWorldResource, InjectionWorld, squatterChecks } from './world';
 
 /** One expectation's verdict. */
 export interface Verdict {
@@ -99,6 +99,7 @@ function checkStateNames(session: LocalSession, drill: Drill): void {
     for (const step of Object.keys(i.budget?.stepSeconds ?? {})) check(step, `injections.${n}.budget.stepSeconds`);
     (i.faults ?? []).forEach((f, k) => {
       if (f.kind === 'delete-resource' && f.after) check(f.after, `injections.${n}.faults.${k}.after`);
+      if (f.kind === 'lambda-timeout') check(f.state, `injections.${n}.faults.${k}.state`);
     });
   });
 }
@@ -142,7 +143,9 @@ async function inject(session: LocalSession, drill: Drill, injection: Injection,
     deleteResource: (f) => deleteWorldResource(session, current ?? {}, f),
   });
   const results: ReplayResult[] = [];
-  const options = (w: InjectionWorld | undefined, countBefore: boolean) => ({ extras: drill.world, twin: w?.twin, credentialTwin: w?.credentialTwin, countBefore });
+  const execute = Object.keys(installed.execute).length ? installed.execute : undefined;
+  const options = (w: InjectionWorld | undefined, countBefore: boolean) => ({ extras: injectionWorld(drill, injection), twin: w?.twin, credentialTwin: w?.credentialTwin, countBefore, execute });
+  const restoreEnvironment = setEnvironment(injection.environment);
   try {
     await installed.beforeInjection();
     const repeat = injection.repeat;
@@ -161,7 +164,9 @@ async function inject(session: LocalSession, drill: Drill, injection: Injection,
     }
   } finally {
     installed.remove();
+    restoreEnvironment();
   }
+  installed.observe(results.flatMap((r) => r.executions));
   return {
     results,
     world: current ?? { twin: results[0]?.twin, credentialTwin: results[0]?.credentialTwin },
@@ -169,6 +174,28 @@ async function inject(session: LocalSession, drill: Drill, injection: Injection,
     hits: installed.hits(),
   };
 }
+
+/**
+ * Sets the Lambdas' environment variables an injection gives (the handlers read their configuration from
+ * `process.env` at each invocation, lib/playbook/deps.ts).
+ * @returns a function that puts back what was there.
+ */
+function setEnvironment(vars: Injection['environment']): () => void {
+  const saved = Object.entries(vars ?? {}).map(([name, value]) => {
+    const before = process.env[name];
+    process.env[name] = String(value);
+    return [name, before] as const;
+  });
+  return () => {
+    for (const [name, before] of saved) {
+      if (before === undefined) delete process.env[name];
+      else process.env[name] = before;
+    }
+  };
+}
+
+/** The local statuses of an execution that ended without an outcome (the report shows them as FAILED). */
+const ENDED_FAILED = new Set<LocalExecutionResult['status']>(['FAILED', 'CRASHED', 'TIMED_OUT', 'ABORTED']);
 
 /** The executions of a set of runs: the run that contained first, then the others in run order. */
 function orderedExecutions(results: ReplayResult[]): { report: ReplayReport['executions'][number]; local: LocalExecutionResult }[] {
@@ -196,21 +223,51 @@ function mergeReports(session: LocalSession, results: ReplayResult[], started: n
  * FAILED RecordFailure entry, and a `failed` notification for the case reached the topic's queue.
  */
 async function failLoudlyChecks(session: LocalSession, x: LocalExecutionResult): Promise<Check[]> {
-  if (!x.caseId) {
+  const caseId = executionCaseId(x);
+  if (!caseId) {
     return [{ name: 'case-status-failed', passed: false, details: `no case was opened (${x.status}${x.error ? `: ${x.error.name}` : ''}): nothing to record the failure on` }];
   }
-  const { item, timeline } = await readCaseRecord(session.env, x.caseId);
-  const entry = timeline.find((t) => t.step === 'RecordFailure' && t.status === 'FAILED' && t.executionName === x.executionName);
-  const notes = (await readNotifications(session.env)).filter((n) => n.caseId === x.caseId);
+  const { item, timeline } = await readCaseRecord(session.env, caseId);
+  // An execution that failed records it itself (RecordFailure); one that timed out or was stopped cannot, and the
+  // execution-ended rule's CloseOrphanedCase records it.
+  const step = x.status === 'FAILED' ? 'RecordFailure' : 'CloseOrphanedCase';
+  const entry = timeline.find((t) => t.step === step && t.status === 'FAILED' && t.executionName === x.executionName);
+  const notes = (await readNotifications(session.env)).filter((n) => n.caseId === caseId);
   const failed = notes.filter((n) => n.kind === 'failed');
   return [
-    { name: 'case-status-failed', passed: item?.status === 'FAILED', details: `case ${x.caseId}: status=${item?.status ?? 'missing'}` },
+    { name: 'case-status-failed', passed: item?.status === 'FAILED', details: `case ${caseId}: status=${item?.status ?? 'missing'}` },
     {
       name: 'timeline-failed-entry', passed: !!entry,
-      details: entry ? `RecordFailure FAILED at ${entry.at}: ${entry.error?.name ?? '?'}: ${String(entry.error?.message ?? '').slice(0, 160)}` : `no FAILED RecordFailure entry for execution ${x.executionName} among ${timeline.length} entries`,
+      details: entry ? `${step} FAILED at ${entry.at}: ${entry.error?.name ?? '?'}: ${String(entry.error?.message ?? '').slice(0, 160)}` : `no FAILED ${step} entry for execution ${x.executionName} (${x.status}) among ${timeline.length} entries`,
     },
-    { name: 'failure-notified', passed: failed.length > 0, details: `${failed.length} "failed" notification(s) for ${x.caseId} (${notes.length} in all: ${notes.map((n) => n.kind).join(', ') || 'none'})` },
+    { name: 'failure-notified', passed: failed.length > 0, details: `${failed.length} "failed" notification(s) for ${caseId} (${notes.length} in all: ${notes.map((n) => n.kind).join(', ') || 'none'})` },
   ];
+}
+
+/**
+ * The case of an execution: from its output or its Claim, else from what the execution-ended rule's
+ * function answered (an execution whose Claim wrote the claim but never returned).
+ */
+function executionCaseId(x: LocalExecutionResult | undefined): string | undefined {
+  if (!x) return undefined;
+  if (x.caseId) return x.caseId;
+  for (const i of x.statusChange?.invoked ?? []) {
+    const caseId = (i.result as { caseId?: unknown } | undefined)?.caseId;
+    if (typeof caseId === 'string') return caseId;
+  }
+  return undefined;
+}
+
+/** The run ends on the previous injection's case (`expect.sameCase`), read back from the ledger. */
+async function sameCaseCheck(session: LocalSession, x: LocalExecutionResult | undefined, previous: string | undefined, outcome: string | undefined): Promise<Check> {
+  const caseId = executionCaseId(x);
+  const item = caseId ? (await readCaseRecord(session.env, caseId)).item : undefined;
+  const status = item?.status as string | undefined;
+  const wanted = outcome ?? x?.outcome;
+  return {
+    name: 'same-case', passed: !!caseId && caseId === previous && (!wanted || status === wanted),
+    details: `case ${caseId ?? '(none)'}, the previous injection's ${previous ?? '(none)'}; ledger status=${status ?? 'missing'}${wanted ? ` (expected ${wanted})` : ''}`,
+  };
 }
 
 /** RESOURCE_GONE is recovered from loudly enough: a `resource-gone` notification names the case. */
@@ -283,16 +340,20 @@ export async function runDrill(session: LocalSession, drill: Drill, dir: string)
   const started = Date.now();
   checkStateNames(session, drill);
   let previousWorld: InjectionWorld | undefined;
+  let previousCaseId: string | undefined;
   const injections: InjectionScorecard[] = [];
   for (const injection of drill.injections) {
     const injectionStarted = Date.now();
     const event = mutate(injectionEvent(injection, dir), injection.mutate);
     const faults = injection.faults ?? [];
-    const prebuild = injection.repeat?.concurrent || faults.some((f) => f.kind === 'delete-resource');
+    const extras = injectionWorld(drill, injection);
+    const prebuild = injection.repeat?.concurrent || faults.some((f) => f.kind === 'delete-resource') || extras.squatFirebreakGroupNames;
     const given = injection.sameWorld ? previousWorld : undefined;
-    const world = given ?? (prebuild ? await buildInjectionWorld(session, event, drill.world) : undefined);
+    const world = given ?? (prebuild ? await buildInjectionWorld(session, event, extras) : undefined);
     const run = await inject(session, drill, injection, event, world);
     if (!injection.sameWorld) previousWorld = run.world;
+    const caseBefore = previousCaseId;
+    previousCaseId = executionCaseId(orderedExecutions(run.results)[0]?.local) ?? previousCaseId;
 
     const exp = injection.expect;
     const verdicts: Verdict[] = [];
@@ -335,18 +396,26 @@ export async function runDrill(session: LocalSession, drill: Drill, dir: string)
     // Whatever happened, no ENI of the instance is more open than before the run (issue 10): a failed
     // containment above all must not leave one on the allow-all untrack group.
     if (exp.behaviour && run.world.twin) extraChecks.push(...(await networkNotWiderChecks(session.env.member.ec2, run.world.twin)));
+    // Someone else's groups on Firebreak's names are neither used nor changed, whatever the run did.
+    if (run.world.squatters?.length) extraChecks.push(...(await squatterChecks(session, run.world.squatters)));
+    if (exp.networkInterfaces) {
+      extraChecks.push(...(run.world.twin
+        ? await eniPlacementChecks(session.env.member.ec2, run.world.twin, exp.networkInterfaces)
+        : [{ name: `eni-${exp.networkInterfaces}`, passed: false, details: 'the injection has no twin instance (not an EC2 finding)' }]));
+    }
+    if (exp.sameCase) extraChecks.push(await sameCaseCheck(session, runs[0], caseBefore, exp.outcome));
     if (exp.behaviour === 'fail-loudly') {
       const judged = runs.filter((x): x is LocalExecutionResult => !!x);
       for (const x of judged) extraChecks.push(...(await failLoudlyChecks(session, x)));
-      const succeeded = runs.filter((x) => x?.status !== 'FAILED');
+      const succeeded = runs.filter((x) => !x || !ENDED_FAILED.has(x.status));
       verdicts.push({
         name: 'behaviour fail-loudly', passed: judged.length > 0 && succeeded.length === 0,
         details: succeeded.length || !judged.length
           ? `expected every run to end FAILED, got ${runs.map((x) => x?.status ?? 'NO_MATCH').join(', ')}`
-          : `FAILED${judged[0].error ? ` (${judged[0].error.name}: ${judged[0].error.message.slice(0, 160)})` : ''}; notified and on the timeline: see checks case-status-failed, timeline-failed-entry, failure-notified`,
+          : `${judged[0].status === 'FAILED' ? 'FAILED' : `${judged[0].status} (reported FAILED)`}${judged[0].error ? ` (${judged[0].error.name}: ${judged[0].error.message.slice(0, 160)})` : ''}; notified and on the timeline: see checks case-status-failed, timeline-failed-entry, failure-notified`,
       });
     } else if (exp.behaviour === 'recover') {
-      const failed = execs.filter((x) => x.status === 'FAILED' || x.status === 'CRASHED');
+      const failed = execs.filter((x) => ENDED_FAILED.has(x.status));
       const gone = runs.filter((x): x is LocalExecutionResult => x?.outcome === 'RESOURCE_GONE');
       for (const x of gone) extraChecks.push(await resourceGoneNotified(session, x));
       const retried: string[] = [];

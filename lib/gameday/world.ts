@@ -1,4 +1,7 @@
-import { DescribeInstancesCommand, ModifyInstanceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeInstancesCommand, DescribeNetworkInterfacesCommand, DescribeSecurityGroupsCommand,
+  ModifyInstanceAttributeCommand, SecurityGroup, TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import {
   DeleteAccessKeyCommand, DeleteLoginProfileCommand, DeleteUserCommand, DeleteUserPolicyCommand, DetachUserPolicyCommand, ListAccessKeysCommand,
   ListAttachedUserPoliciesCommand, ListUserPoliciesCommand,
@@ -13,11 +16,21 @@ import { buildTwinWorld, TwinExtras, TwinWorld } from '../local/twin';
 import { buildCredentialTwin, CredentialTwin } from '../local/credential-twin';
 import { buildApiCallTwin } from '../local/api-call-twin';
 import type { Fault } from './faults';
+import type { Check } from '../local/checks';
+import { isolationGroupName, untrackGroupName } from '../ec2/tags';
 
 /** The twin world one injection acts on (what `replayEvent` takes as `twin` / `credentialTwin`). */
 export interface InjectionWorld {
   readonly twin?: TwinWorld;
   readonly credentialTwin?: CredentialTwin;
+  /** Groups squatting on Firebreak's group names (`world.squatFirebreakGroupNames`), as they were before the event. */
+  readonly squatters?: SecurityGroup[];
+}
+
+/** What a drill's world adds to the twin's extras. */
+export interface InjectionExtras extends TwinExtras {
+  /** Create untagged groups with Firebreak's isolation and untrack group names in the twin VPC first ({@link squatFirebreakGroupNames}). */
+  readonly squatFirebreakGroupNames?: boolean;
 }
 
 const API_CALL_DETAIL_TYPES = ['AWS API Call via CloudTrail', 'AWS Console Sign In via CloudTrail'];
@@ -28,18 +41,59 @@ const API_CALL_DETAIL_TYPES = ['AWS API Call via CloudTrail', 'AWS Console Sign 
  * actor. Drills build it first when several runs must share it (concurrent repeats) or when a fault
  * changes it before the event arrives (a resource deleted beforehand).
  */
-export async function buildInjectionWorld(session: LocalSession, event: EventEnvelope, extras: TwinExtras): Promise<InjectionWorld> {
+export async function buildInjectionWorld(session: LocalSession, event: EventEnvelope, extras: InjectionExtras): Promise<InjectionWorld> {
   const member = session.env.member;
   if (event.source === 'aws.guardduty') {
     const gd = GuardDutyEventSchema.parse(event);
     if (isSampleFinding(gd)) return {};
     const r = gd.detail.resource;
-    if (r.resourceType === 'Instance' && r.instanceDetails) return { twin: await buildTwinWorld(gd, member, extras) };
+    if (r.resourceType === 'Instance' && r.instanceDetails) {
+      const twin = await buildTwinWorld(gd, member, extras);
+      return { twin, ...(extras.squatFirebreakGroupNames ? { squatters: await squatFirebreakGroupNames(session, twin.vpcId) } : {}) };
+    }
     if (r.resourceType === 'AccessKey' && r.accessKeyDetails) return { credentialTwin: await buildCredentialTwin(gd, member) };
     return {};
   }
   if (API_CALL_DETAIL_TYPES.includes(event['detail-type'])) return { credentialTwin: await buildApiCallTwin(ApiCallEventSchema.parse(event), member) };
   return {};
+}
+
+/**
+ * Someone else's groups on Firebreak's names: untagged groups named `firebreak-isolation-<vpc>` (with an SSH
+ * ingress rule from a documentation range, 203.0.113.0/24) and `firebreak-untrack-<vpc>` (empty) in the VPC,
+ * made with the harness clients. Isolate must create its own tagged groups and leave these as they are.
+ * @returns the two groups as they are now (for {@link squatterChecks}).
+ */
+export async function squatFirebreakGroupNames(session: LocalSession, vpcId: string): Promise<SecurityGroup[]> {
+  const ec2 = session.env.member.ec2;
+  const ids: string[] = [];
+  for (const [name, rule] of [[isolationGroupName(vpcId), true], [untrackGroupName(vpcId), false]] as const) {
+    const id = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, VpcId: vpcId, Description: 'not Firebreak\'s (game-day squatter)' }))).GroupId!;
+    if (rule) await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '203.0.113.0/24' }] }] }));
+    ids.push(id);
+  }
+  return (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ids }))).SecurityGroups ?? [];
+}
+
+/**
+ * Reads the squatting groups back (`squatter-untouched:<group>`): the same ingress and egress rules and
+ * tags as before the event, and no ENI on them.
+ */
+export async function squatterChecks(session: LocalSession, squatters: readonly SecurityGroup[]): Promise<Check[]> {
+  const ec2 = session.env.member.ec2;
+  const ids = squatters.map((g) => g.GroupId!);
+  const now = ids.length ? (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ids }))).SecurityGroups ?? [] : [];
+  const enis = ids.length ? (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'group-id', Values: ids }] }))).NetworkInterfaces ?? [] : [];
+  const shape = (g: SecurityGroup | undefined) => JSON.stringify([g?.GroupName, g?.IpPermissions ?? [], g?.IpPermissionsEgress ?? [], (g?.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).sort()]);
+  return squatters.map((before) => {
+    const after = now.find((g) => g.GroupId === before.GroupId);
+    const on = enis.filter((e) => (e.Groups ?? []).some((g) => g.GroupId === before.GroupId)).map((e) => e.NetworkInterfaceId);
+    const same = shape(after) === shape(before);
+    return {
+      name: `squatter-untouched:${before.GroupId}`, passed: !!after && same && on.length === 0,
+      details: `${before.GroupName}: ${after ? (same ? 'rules and tags unchanged' : `changed: ${shape(after)} (was ${shape(before)})`) : 'deleted'}; ${on.length ? `ENI(s) on it: ${on.join(', ')}` : 'no ENI on it'}`,
+    };
+  });
 }
 
 /**

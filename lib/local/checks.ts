@@ -9,7 +9,7 @@ import { GetCommand, NativeAttributeValue, QueryCommand } from '@aws-sdk/lib-dyn
 import { sha256Hex } from '../evidence/vault';
 import type { EvidenceManifest } from '../evidence/manifest';
 import { TAG } from '../ec2/tags';
-import { ruleTuples } from '../ec2/isolation-groups';
+import { isFirebreakGroup, ruleTuples } from '../ec2/isolation-groups';
 import type { LocalEnvironment } from './seed';
 import type { TwinWorld } from './twin';
 import type { CredentialTwin } from './credential-twin';
@@ -204,6 +204,27 @@ export async function networkNotWiderChecks(ec2: EC2Client, twin: Pick<TwinWorld
     const before = granted(twin.originalGroupsByEni[id] ?? []);
     const wider = [...granted(now)].filter((t) => !before.has(t));
     return check(`eni-not-wider:${id}`, wider.length === 0, `on ${now.join(',') || '(no group)'}${wider.length ? `; grants what its own groups did not: ${wider.slice(0, 4).join(' ')}` : ''}`);
+  });
+}
+
+/**
+ * Where each ENI of the twin ended, read back (`eni-isolated:<eni>` or `eni-unchanged:<eni>`): `isolated` is on
+ * one group alone, one of Firebreak's isolation groups of its VPC (tagged, no rules); `unchanged` is on exactly the
+ * groups it had before the run. A drill states which a failure must leave (e.g. a denial between the two moves:
+ * isolated by the failure path; a denial of every move: unchanged).
+ */
+export async function eniPlacementChecks(ec2: EC2Client, twin: Pick<TwinWorld, 'networkInterfaceIds' | 'originalGroupsByEni' | 'vpcId'>, want: 'isolated' | 'unchanged'): Promise<Check[]> {
+  const enis = (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: twin.networkInterfaceIds }] }))).NetworkInterfaces ?? [];
+  const ids = [...new Set(enis.flatMap((e) => (e.Groups ?? []).map((g) => g.GroupId!)))];
+  const groups = ids.length ? (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: ids }] }))).SecurityGroups ?? [] : [];
+  return twin.networkInterfaceIds.map((id) => {
+    const eni = enis.find((e) => e.NetworkInterfaceId === id);
+    const now = (eni?.Groups ?? []).map((g) => g.GroupId!);
+    const original = twin.originalGroupsByEni[id] ?? [];
+    const passed = !!eni && (want === 'unchanged'
+      ? now.length === original.length && now.every((g) => original.includes(g))
+      : now.length === 1 && groups.some((g) => g.GroupId === now[0] && isFirebreakGroup(g, 'isolation', twin.vpcId)));
+    return check(`eni-${want}:${id}`, passed, eni ? `on ${now.join(',') || '(no group)'}; its own groups: ${original.join(',')}` : 'ENI no longer exists');
   });
 }
 

@@ -81,6 +81,8 @@ export interface ExecuteOptions {
    * lost. E.g. `{ Isolate: 1 }`: the first Isolate times out, the retry runs normally.
    */
   readonly lambdaTimeouts?: Readonly<Record<string, number>>;
+  /** Told of each invocation {@link ExecuteOptions.lambdaTimeouts} failed (a drill counts its faults with it). */
+  readonly onLambdaTimeout?: (timeout: { readonly state: string; readonly executionId: string; readonly invocationId: string }) => void;
   /** Aborts the execution (StopExecution): it ends `ABORTED`. */
   readonly abortSignal?: AbortSignal;
   /** Milliseconds each Wait state waits locally. @default 50 */
@@ -276,6 +278,7 @@ export class LocalRunner {
           if (isInvocationCrashed(invocationId)) throw lambdaTimedOut(invocationId, state.TimeoutSeconds);
           if ((timeoutsLeft[name] ?? 0) > 0) {
             timeoutsLeft[name] -= 1;
+            options.onLambdaTimeout?.({ state: name, executionId, invocationId });
             throw lambdaTimedOut(invocationId, state.TimeoutSeconds);
           }
           invocations.push({ name, status: 'SUCCEEDED', startedAt, endedAt: Date.now(), invocationId });

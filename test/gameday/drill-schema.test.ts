@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AccessDenied, InvalidInput, Throttled, TransientAwsError } from '../../lib/errors';
-import { listDrills, readDrill, validateDrill } from '../../lib/gameday/drill';
-import { faultError, seededRandom } from '../../lib/gameday/faults';
-import { mapAwsError } from '../../lib/runtime/aws-errors';
+import { injectionWorld, listDrills, readDrill, validateDrill } from '../../lib/gameday/drill';
+import { describeFault, faultError, FaultSchema, seededRandom } from '../../lib/gameday/faults';
+import { hasAwsCode, mapAwsError } from '../../lib/runtime/aws-errors';
 
 /**
  * The drill format (runbooks/README.md "Drill format", lib/gameday/drill.ts): every drill file is
@@ -85,6 +85,33 @@ describe('drill files', () => {
     expect(cred.injections.find((i) => i.faults?.some((f) => f.kind === 'deny' && f.operation === 'IAM.PutUserPolicy'))!.expect.behaviour).toBe('fail-loudly');
     expect(typeof cred.injections.find((i) => i.expect.status === 'DRY_RUN')!.event).toBe('object');
   });
+
+  it('the ec2-compromise unexpected-event drill has an injection for each fault of issue 10, with its expectation', () => {
+    const { drill: ec2 } = readDrill(path.join(RUNBOOKS, 'ec2-compromise', 'drill-unexpected.yaml'));
+    const MOVE = 'EC2.ModifyNetworkInterfaceAttribute';
+    const find = (what: string, p: (i: (typeof ec2.injections)[number]) => boolean) => {
+      const found = ec2.injections.filter(p);
+      expect([what, found.length > 0]).toEqual([what, true]);
+      return found;
+    };
+    const has = (i: (typeof ec2.injections)[number], f: Record<string, unknown>) => (i.faults ?? []).some((x) => Object.entries(f).every(([k, v]) => (x as Record<string, unknown>)[k] === v));
+    find('deny of every move', (i) => has(i, { kind: 'deny', operation: MOVE, skip: undefined }) && i.expect.behaviour === 'fail-loudly' && i.expect.networkInterfaces === 'unchanged');
+    find('deny between the moves', (i) => has(i, { kind: 'deny', operation: MOVE, skip: 2, times: 1 }) && i.expect.behaviour === 'fail-loudly' && i.expect.networkInterfaces === 'isolated');
+    find('sustained throttle', (i) => has(i, { kind: 'throttle', operation: MOVE, rate: 1, times: undefined }) && i.expect.behaviour === 'fail-loudly' && i.expect.networkInterfaces === 'unchanged');
+    find('crash after the first move', (i) => has(i, { kind: 'crash', operation: MOVE, after: 1 }) && i.expect.outcome === 'CONTAINED');
+    const five = find('crash on five ENIs', (i) => i.world?.extraNetworkInterfaces === 4 && has(i, { kind: 'crash', operation: MOVE }) && i.expect.outcome === 'CONTAINED');
+    expect(five.flatMap((i) => i.faults!.map((f) => (f as { after: number }).after))).toEqual([2, 4, 6, 8, 10]);
+    find('squatting groups', (i) => i.world?.squatFirebreakGroupNames === true && i.expect.outcome === 'CONTAINED');
+    find('NotFound twice', (i) => has(i, { kind: 'not-found', operation: 'EC2.DescribeInstances', times: 2 }) && i.expect.outcome === 'CONTAINED');
+    const gone = ec2.injections.findIndex((i) => has(i, { kind: 'not-found', times: undefined }) && i.expect.outcome === 'RESOURCE_GONE' && i.environment?.FIREBREAK_NOT_FOUND_GRACE_SECONDS !== undefined);
+    expect(ec2.injections[gone + 1]).toMatchObject({ sameWorld: true, expect: { outcome: 'CONTAINED', sameCase: true } });
+    find('no ENI listed', (i) => has(i, { kind: 'omit-network-interfaces' }) && i.expect.behaviour === 'fail-loudly');
+    find('Lambda timeout once', (i) => has(i, { kind: 'lambda-timeout', state: 'Isolate', times: 1 }) && i.expect.outcome === 'CONTAINED');
+    find('execution timeout', (i) => has(i, { kind: 'execution-timeout' }) && has(i, { kind: 'snapshots-pending' }) && i.expect.behaviour === 'fail-loudly');
+    find('evidence deadline', (i) => has(i, { kind: 'snapshots-pending' }) && i.environment?.FIREBREAK_EVIDENCE_DEADLINE_SECONDS !== undefined && i.expect.behaviour === 'fail-loudly');
+    const claim = ec2.injections.findIndex((i) => has(i, { kind: 'lambda-timeout', state: 'Claim' }) && i.expect.behaviour === 'fail-loudly');
+    expect(ec2.injections[claim + 1]).toMatchObject({ sameWorld: true, expect: { outcome: 'CONTAINED', sameCase: true } });
+  });
 });
 
 describe('drill schema', () => {
@@ -109,6 +136,48 @@ describe('drill schema', () => {
     expect(validateDrill(drill({ event: { file: '../../fixtures/events/guardduty-ec2-bitcoin-dns.json' } }), FILE).injections).toHaveLength(1);
   });
 
+  it('accepts the issue 10 fields: the new fault kinds, an injection\'s world and environment, sameCase and ENI placements', () => {
+    const d = validateDrill(drill({
+      world: { extraNetworkInterfaces: 4, squatFirebreakGroupNames: true },
+      environment: { FIREBREAK_NOT_FOUND_GRACE_SECONDS: 3, FIREBREAK_EVIDENCE_DEADLINE_SECONDS: '2' },
+      faults: [
+        { kind: 'not-found', operation: 'EC2.DescribeInstances', times: 2 },
+        { kind: 'omit-network-interfaces' },
+        { kind: 'snapshots-pending', times: 3 },
+        { kind: 'lambda-timeout', state: 'Isolate' },
+        { kind: 'execution-timeout', seconds: 3 },
+        { kind: 'crash', operation: 'EC2.ModifyNetworkInterfaceAttribute', after: 4 },
+      ],
+      expect: { ...recover, networkInterfaces: 'isolated' },
+    }, { world: { targetGroup: true } }), FILE);
+    const i = d.injections[0];
+    expect(i.faults![3]).toEqual({ kind: 'lambda-timeout', state: 'Isolate', times: 1 });
+    expect(i.world).toEqual({ extraNetworkInterfaces: 4, squatFirebreakGroupNames: true });
+    expect(injectionWorld(d, i)).toEqual({ autoScalingGroup: false, targetGroup: true, extraNetworkInterfaces: 4, squatFirebreakGroupNames: true });
+    expect(d.world).toEqual({ autoScalingGroup: false, targetGroup: true, extraNetworkInterfaces: 0, squatFirebreakGroupNames: false });
+    // The second injection reuses the first's world and names its case.
+    const two = validateDrill({ ...drill(), injections: [...drill().injections, { name: 'again', event: '../../fixtures/events/guardduty-ec2-bitcoin-dns.json', sameWorld: true, expect: { status: 'SUCCEEDED', sameCase: true } }] }, FILE);
+    expect(two.injections[1].expect.sameCase).toBe(true);
+    expect(refusal({ ...drill(), injections: [...drill().injections, { name: 'again', event: '../../fixtures/events/guardduty-ec2-bitcoin-dns.json', sameWorld: true, world: { extraNetworkInterfaces: 1 }, expect: { status: 'SUCCEEDED' } }] }))
+      .toMatch(/injections\.1\.world: cannot be given with sameWorld/);
+  });
+
+  it('describes each new fault in one line', () => {
+    expect([
+      { kind: 'not-found', operation: 'EC2.DescribeInstances', times: 2 },
+      { kind: 'omit-network-interfaces' },
+      { kind: 'snapshots-pending' },
+      { kind: 'lambda-timeout', state: 'Claim', times: 10 },
+      { kind: 'execution-timeout', seconds: 3 },
+    ].map((f) => describeFault(FaultSchema.parse(f)))).toEqual([
+      'not-found EC2.DescribeInstances (InvalidInstanceID.NotFound, at most 2)',
+      'omit-network-interfaces: EC2.DescribeInstances lists no ENI',
+      'snapshots-pending: EC2.DescribeSnapshots answers pending (every poll)',
+      'lambda-timeout Claim (its first 10 invocation(s) of each execution)',
+      'execution-timeout after 3 s',
+    ]);
+  });
+
   it('defaults a rate fault to every call (rate 1)', () => {
     const d = validateDrill(drill({ faults: [{ kind: 'throttle', operation: 'EC2.CopySnapshot', times: 2 }], expect: recover }), FILE);
     expect(d.injections[0].faults![0]).toEqual({ kind: 'throttle', operation: 'EC2.CopySnapshot', rate: 1, times: 2 });
@@ -118,7 +187,20 @@ describe('drill schema', () => {
     ['a rate above 1', { faults: [{ kind: 'throttle', operation: 'EC2.CopySnapshot', rate: 1.5 }], expect: recover }, /injections\.0\.faults\.0\.rate: must be between 0 and 1/],
     ['a negative rate', { faults: [{ kind: 'server-error', operation: 'EC2.CopySnapshot', rate: -0.1 }], expect: recover }, /injections\.0\.faults\.0\.rate: must be between 0 and 1/],
     ['times 0', { faults: [{ kind: 'deny', operation: 'EC2.CopySnapshot', times: 0 }], expect: recover }, /injections\.0\.faults\.0\.times: must be at least 1/],
-    ['an unknown kind', { faults: [{ kind: 'latency', operation: 'EC2.CopySnapshot' }], expect: recover }, /injections\.0\.faults\.0\.kind: kind must be one of: throttle, server-error, deny, crash, delete-resource/],
+    ['an unknown kind', { faults: [{ kind: 'latency', operation: 'EC2.CopySnapshot' }], expect: recover }, /injections\.0\.faults\.0\.kind: kind must be one of: throttle, server-error, deny, not-found, crash, omit-network-interfaces, snapshots-pending, lambda-timeout, execution-timeout, delete-resource/],
+    ['not-found on an operation without a NotFound code', { faults: [{ kind: 'not-found', operation: 'EC2.CopySnapshot' }], expect: recover }, /injections\.0\.faults\.0\.operation: must be one of: EC2\.DescribeInstances, /],
+    ['an operation on omit-network-interfaces', { faults: [{ kind: 'omit-network-interfaces', operation: 'EC2.DescribeInstances' }], expect: recover }, /injections\.0\.faults\.0: Unrecognized key.*operation/],
+    ['snapshots-pending for 0 polls', { faults: [{ kind: 'snapshots-pending', times: 0 }], expect: recover }, /injections\.0\.faults\.0\.times: must be at least 1/],
+    ['a lambda-timeout without its state', { faults: [{ kind: 'lambda-timeout' }], expect: recover }, /injections\.0\.faults\.0\.state: /],
+    ['a lambda-timeout on something that is not a state name', { faults: [{ kind: 'lambda-timeout', state: 'the isolate step' }], expect: recover }, /injections\.0\.faults\.0\.state: must be a state name, e\.g\. Isolate/],
+    ['an execution timeout of 0 s', { faults: [{ kind: 'execution-timeout', seconds: 0 }], expect: recover }, /injections\.0\.faults\.0\.seconds: must be at least 1/],
+    ['two execution timeouts', { faults: [{ kind: 'execution-timeout', seconds: 3 }, { kind: 'execution-timeout', seconds: 5 }], expect: recover }, /injections\.0\.faults: at most one execution-timeout/],
+    ['an environment variable a drill may not set', { environment: { FIREBREAK_LEDGER_TABLE: 'other' } }, /injections\.0\.environment\.FIREBREAK_LEDGER_TABLE: is not a variable a drill may set \(one of: FIREBREAK_NOT_FOUND_GRACE_SECONDS, /],
+    ['an environment value the runtime configuration refuses', { environment: { FIREBREAK_EVIDENCE_DEADLINE_SECONDS: 0 } }, /injections\.0\.environment\.FIREBREAK_EVIDENCE_DEADLINE_SECONDS: 0 is not a valid value/],
+    ['an unknown world field on an injection', { world: { extraEnis: 4 } }, /injections\.0\.world: Unrecognized key.*extraEnis/],
+    ['too many extra ENIs on an injection', { world: { extraNetworkInterfaces: 15 } }, /injections\.0\.world\.extraNetworkInterfaces: /],
+    ['sameCase without sameWorld', { expect: { status: 'SUCCEEDED', sameCase: true } }, /injections\.0\.expect\.sameCase: is only for an injection with sameWorld/],
+    ['an unknown ENI placement', { expect: { status: 'SUCCEEDED', networkInterfaces: 'quarantined' } }, /injections\.0\.expect\.networkInterfaces: must be isolated or unchanged/],
     ['an operation without its service', { faults: [{ kind: 'throttle', operation: 'ModifyNetworkInterfaceAttribute' }], expect: recover }, /injections\.0\.faults\.0\.operation: must be Service\.Operation .*e\.g\. EC2\.ModifyNetworkInterfaceAttribute/],
     ['a service Firebreak does not call', { faults: [{ kind: 'throttle', operation: 'Lambda.Invoke' }], expect: recover }, /injections\.0\.faults\.0\.operation: must be Service\.Operation/],
     ['a rate on a denial', { faults: [{ kind: 'deny', operation: 'IAM.PutUserPolicy', rate: 0.5 }], expect: recover }, /injections\.0\.faults\.0: Unrecognized key.*rate/],
@@ -174,5 +256,14 @@ describe('faults', () => {
     const mapped = mapAwsError(faultError(kind, operation), operation);
     expect(mapped).toBeInstanceOf(type);
     expect((mapped as Error).message).toMatch(code);
+  });
+
+  it.each([
+    ['EC2.DescribeInstances', 'InvalidInstanceID.NotFound', 400],
+    ['IAM.GetUser', 'NoSuchEntity', 404],
+  ] as const)('a not-found on %s is shaped as AWS answers it (%s, HTTP %i), what describeTargetInstance and the IAM steps test for', (operation, code, status) => {
+    const err = faultError('not-found', operation) as Error & { Code: string; $metadata: { httpStatusCode: number }; $fault: string };
+    expect([err.name, err.Code, err.$metadata.httpStatusCode, err.$fault]).toEqual([code, code, status, 'client']);
+    expect(hasAwsCode(mapAwsError(err, operation), code)).toBe(true);
   });
 });

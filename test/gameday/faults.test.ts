@@ -126,6 +126,38 @@ describe('drill faults', () => {
     expect(s.injections[2].runs!.map((r) => r.status)).toEqual(['SUCCEEDED', 'ALREADY_HANDLED']);
   });
 
+  it('fails the verdict of issue 10 faults that never fire, and puts the environment an injection set back', async () => {
+    // A sample finding is a dry run: no DescribeInstances with ENIs, no snapshot poll, no Isolate, no execution long enough to time out.
+    const before = process.env.FIREBREAK_NOT_FOUND_GRACE_SECONDS;
+    const s = await runDrill(local.session, drill([{
+      name: 'nothing to fault', event: SAMPLE, environment: { FIREBREAK_NOT_FOUND_GRACE_SECONDS: 3 },
+      faults: [{ kind: 'omit-network-interfaces' }, { kind: 'snapshots-pending' }, { kind: 'lambda-timeout', state: 'Isolate' }, { kind: 'execution-timeout', seconds: 60 }, { kind: 'not-found', operation: 'EC2.DescribeInstances' }],
+      expect: { behaviour: 'recover', status: 'DRY_RUN', checks: ['dry-run-zero-mutating-calls'] },
+    }]), dir);
+    const i = s.injections[0];
+    expect(i.verdicts.filter((v) => !v.passed).map((v) => v.name)).toEqual(['faults injected']);
+    expect(i.faults!.map((f) => [f.kind, f.injected])).toEqual([
+      ['omit-network-interfaces', 0], ['snapshots-pending', 0], ['lambda-timeout', 0], ['execution-timeout', 0], ['not-found', 0],
+    ]);
+    expect(i.verdicts.find((v) => v.name === 'faults injected')?.details).toMatch(/never fired: omit-network-interfaces.*; snapshots-pending.*; lambda-timeout Isolate.*; execution-timeout after 60 s; not-found EC2\.DescribeInstances/);
+    expect(process.env.FIREBREAK_NOT_FOUND_GRACE_SECONDS).toBe(before);
+  });
+
+  it('reads where the ENIs ended: a denial of every move leaves them unchanged, so expecting them isolated fails the checks', async () => {
+    const s = await runDrill(local.session, drill([{
+      name: 'denied, said isolated', event: BITCOIN,
+      faults: [{ kind: 'deny', operation: 'EC2.ModifyNetworkInterfaceAttribute' }],
+      expect: { behaviour: 'fail-loudly', status: 'FAILED', networkInterfaces: 'isolated', checks: 'all' },
+    }]), dir);
+    const i = s.injections[0];
+    expect(i.verdicts.filter((v) => !v.passed).map((v) => v.name)).toEqual(['checks']);
+    const failed = i.report.checks.filter((c) => !c.passed);
+    expect(failed.map((c) => c.name)).toEqual([expect.stringMatching(/^eni-isolated:eni-/)]);
+    // Read back independently: the ENI is on exactly its own groups, and the not-wider check passed.
+    expect(i.report.checks.find((c) => c.name.startsWith('eni-not-wider:'))?.passed).toBe(true);
+    expect(failed[0].details).toMatch(/^on (sg-\w+); its own groups: \1$/);
+  });
+
   it('removes the faults even when the injection throws', async () => {
     // The sample finding names no instance: the deletion cannot happen, and runDrill says why.
     await expect(runDrill(local.session, drill([{
@@ -140,6 +172,7 @@ describe('drill faults', () => {
     for (const [extra, injection, message] of [
       [{ budget: { containSeconds: 60, stepSeconds: { Isolat: 5 } } }, {}, /budget\.stepSeconds names Isolat, which is not a state of the ec2-compromise state machine \(states: .*Isolate/],
       [{}, { faults: [{ kind: 'delete-resource', resource: 'instance', after: 'Preserved' }] }, /injections\.0\.faults\.0\.after names Preserved, which is not a state/],
+      [{}, { faults: [{ kind: 'lambda-timeout', state: 'Isolat' }] }, /injections\.0\.faults\.0\.state names Isolat, which is not a state of the ec2-compromise state machine/],
     ] as const) {
       const d = drill([{ name: 'x', event: BITCOIN, expect: { behaviour: 'recover', status: 'SUCCEEDED' }, ...injection }], extra);
       const started = Date.now();
