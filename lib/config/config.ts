@@ -74,9 +74,10 @@ export const FirebreakConfigSchema = z
     /**
      * How long, in seconds, an instance EC2 answers "not found" for is looked for again (with backoff)
      * before its case ends RESOURCE_GONE: EC2 is eventually consistent. A terminated instance is gone at
-     * once. @default 30
+     * once. At most 60, so that the steps that describe the instance (120 s Lambda timeouts) still end
+     * RESOURCE_GONE rather than time out. @default 30
      */
-    notFoundGraceSeconds: z.number().int().min(0).max(600).default(DEFAULT_NOT_FOUND_GRACE_SECONDS),
+    notFoundGraceSeconds: z.number().int().min(0).max(60).default(DEFAULT_NOT_FOUND_GRACE_SECONDS),
     /** Name of the role the responder assumes in member accounts. */
     responderRoleName: z
       .string()

@@ -54,15 +54,16 @@ const tagOf = (s: Snapshot, key: string) => s.Tags?.find((t) => t.Key === key)?.
  * (DESIGN.md §3, Evidence). Uses `CreateSnapshots` (multi-volume, crash-consistent) for the volumes
  * that have none yet; snapshots are found again by their case tag, so a re-run creates nothing.
  * @param input - instance, labels, `deadline` (ISO-8601 UTC: when every stage of the evidence must be
- *   completed by, see {@link SnapshotBatch.deadline}), `ownerAccount`, `mode`.
+ *   completed by, see {@link SnapshotBatch.deadline}), `ownerAccount`, `mode`, `notFoundGraceSeconds`
+ *   ({@link describeTargetInstance}).
  * @returns the batch to poll, carrying `deadline` (`mode: plan` returns the volumes with empty snapshot IDs for new ones).
  * @throws {ResourceGone} when the instance is gone.
  */
 export async function ensureVolumeSnapshots(
-  input: { instanceId: string; labels: EvidenceLabels; ownerAccount: string; deadline: string; mode: StepMode },
+  input: { instanceId: string; labels: EvidenceLabels; ownerAccount: string; deadline: string; mode: StepMode; notFoundGraceSeconds?: number },
   deps: { ec2: EC2Client },
 ): Promise<{ batch: SnapshotBatch; actions: PlannedAction[] }> {
-  const instance = await describeTargetInstance(deps.ec2, input.instanceId);
+  const instance = await describeTargetInstance(deps.ec2, input.instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
   const volumeIds = (instance.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId).filter((v): v is string => !!v);
   const existing = await snapshotsByTags(deps.ec2, { [TAG.caseId]: input.labels.caseId, [TAG.stage]: 'source' });
   const byVolume = new Map(existing.map((s) => [s.VolumeId!, s.SnapshotId!]));

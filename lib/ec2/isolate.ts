@@ -1,13 +1,13 @@
 import {
-  CreateTagsCommand, DescribeAddressesCommand, DescribeIamInstanceProfileAssociationsCommand, DescribeNetworkInterfacesCommand,
+  CreateTagsCommand, DescribeAddressesCommand, DescribeIamInstanceProfileAssociationsCommand,
   DisassociateAddressCommand, DisassociateIamInstanceProfileCommand, EC2Client, ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccessDenied, Throttled, TransientAwsError, VerificationFailed } from '../errors';
 import { hasAwsCode, mapAwsError } from '../runtime/aws-errors';
-import { ensureIsolationGroups, IsolationGroups } from './isolation-groups';
+import { ensureIsolationGroups, IsolationGroups, whileGroupNotVisible } from './isolation-groups';
 import { describeTargetInstance, PlannedAction, StepMode } from './instance';
-import { surveyEnis } from './network-interfaces';
+import { describeEnis, surveyEnis } from './network-interfaces';
 import { TAG } from './tags';
 
 /** Network state recorded before Isolate changes anything (what release restores). */
@@ -39,6 +39,8 @@ export interface IsolateDeps {
    * ({@link resealUntrackedEnis}) can find an ENI left on the untrack group by a crash. Absent in a dry run.
    */
   readonly recordGroups?: (groups: readonly IsolationGroups[]) => Promise<void>;
+  /** IDs of Firebreak groups recorded for the case by earlier runs (never taken for an ENI's own groups). */
+  readonly knownFirebreakGroupIds?: readonly string[];
   /**
    * The waits between attempts of the move from the untrack group to the isolation group when AWS
    * answers with a throttle or a transient error, in milliseconds.
@@ -63,7 +65,9 @@ export interface IsolateResult {
   readonly untrackWindows: UntrackWindow[];
 }
 
+/** Throttles, transient errors, and a group EC2 does not show yet (eventual consistency: {@link whileGroupNotVisible}). */
 const retryable = (err: unknown) => {
+  if (hasAwsCode(err, 'InvalidGroup.NotFound')) return true;
   const mapped = mapAwsError(err);
   return mapped instanceof Throttled || mapped instanceof TransientAwsError;
 };
@@ -93,7 +97,7 @@ async function moveEni(ec2: EC2Client, eniId: string, groups: string[], backoffM
  */
 async function assertMayMove(ec2: EC2Client, eniId: string, groupId: string): Promise<void> {
   try {
-    await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [groupId], DryRun: true }));
+    await whileGroupNotVisible(() => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [groupId], DryRun: true })));
   } catch (err) {
     if (hasAwsCode(err, 'DryRunOperation')) return;
     const mapped = mapAwsError(err, 'EC2.ModifyNetworkInterfaceAttribute (DryRun)');
@@ -166,11 +170,16 @@ export async function ensureInstanceIsolated(
       allocationId: a.AllocationId, publicIp: a.PublicIp, networkInterfaceId: a.NetworkInterfaceId, privateIpAddress: a.PrivateIpAddress,
     })),
   };
-  // Only a first observation that shows none of Firebreak's groups is a true prior state; the ledger keeps the first.
-  const untouched = Object.values(observed.securityGroupsByEni).every((sgs) => !sgs.some((g) => firebreakGroups.has(g)));
+  // An ENI already on one of Firebreak's groups (this run's, or any the case recorded before) has no true prior
+  // groups to record: it is left out, and release treats it as having none. The ledger keeps the first observation.
+  for (const id of deps.knownFirebreakGroupIds ?? []) firebreakGroups.add(id);
+  const recordable: IsolatePriorState = {
+    ...observed,
+    securityGroupsByEni: Object.fromEntries(Object.entries(observed.securityGroupsByEni).filter(([, sgs]) => !sgs.some((g) => firebreakGroups.has(g)))),
+  };
   // Both records are written before any ENI moves; they do not depend on each other.
   const [prior] = await Promise.all([
-    apply && deps.recordPriorState ? deps.recordPriorState(untouched ? observed : { ...observed, securityGroupsByEni: {} }) : observed,
+    apply && deps.recordPriorState ? deps.recordPriorState(recordable) : observed,
     apply && deps.recordGroups ? deps.recordGroups(Object.values(groups)) : undefined,
   ]);
 
@@ -194,7 +203,7 @@ export async function ensureInstanceIsolated(
         if (!alreadyUntracked) {
           await assertMayMove(ec2, eniId, g.isolationGroupId);
           // The first move is not retried here: until it succeeds the ENI is on its own groups.
-          await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [g.untrackGroupId] }));
+          await whileGroupNotVisible(() => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [g.untrackGroupId] })));
         }
         const onUntrack = Date.now();
         await moveEni(ec2, eniId, [g.isolationGroupId], backoff);
@@ -262,8 +271,8 @@ export async function resealUntrackedEnis(
   const isolationByUntrack = new Map(input.recorded.map((g) => [g.untrackGroupId, g.isolationGroupId]));
   const filters = [{ Name: 'attachment.instance-id', Values: [input.instanceId] }];
   if (input.knownEniIds.length) filters.push({ Name: 'network-interface-id', Values: [...input.knownEniIds] });
-  const lists = await Promise.all(filters.map((f) => deps.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [f] }))));
-  const enis = new Map(lists.flatMap((l) => l.NetworkInterfaces ?? []).map((n) => [n.NetworkInterfaceId!, n]));
+  const lists = await Promise.all(filters.map((f) => describeEnis(deps.ec2, f)));
+  const enis = new Map(lists.flat().map((n) => [n.NetworkInterfaceId!, n]));
   const moved: string[] = [];
   const stillOpen: ResealResult['stillOpen'] = [];
   await Promise.all([...enis.values()].map(async (eni) => {

@@ -4,6 +4,7 @@ import {
   RevokeSecurityGroupIngressCommand, SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hasAwsCode } from '../runtime/aws-errors';
 import { PlannedAction, StepMode } from './instance';
 import { isolationGroupName, TAG, tagSpec, untrackGroupName } from './tags';
@@ -15,6 +16,40 @@ export interface IsolationGroups {
   readonly isolationGroupId: string;
   /** All traffic in and out, 0.0.0.0/0 and ::/0: moving an ENI here makes its flows untracked. */
   readonly untrackGroupId: string;
+}
+
+/** Waits, in milliseconds, before retrying a call that names a security group EC2 does not show yet: 0.25 s to 4 s, 7.75 s in all. */
+export const NEW_GROUP_BACKOFF_MS: readonly number[] = [250, 500, 1000, 2000, 4000];
+
+/**
+ * Runs a call that names a security group created moments ago, retrying `InvalidGroup.NotFound`: EC2 is
+ * eventually consistent, and AWS names this very case ("Eventual consistency in the Amazon EC2 API",
+ * Amazon EC2 Developer Guide, https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html:
+ * a call that uses a security group just created may fail with `InvalidGroup.NotFound`).
+ * @throws the last error when the group is still not visible after {@link NEW_GROUP_BACKOFF_MS}, or any other error at once.
+ */
+export async function whileGroupNotVisible<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (attempt >= NEW_GROUP_BACKOFF_MS.length || !hasAwsCode(err, 'InvalidGroup.NotFound')) throw err;
+      await sleep(NEW_GROUP_BACKOFF_MS[attempt]);
+    }
+  }
+}
+
+const DECISION_PREFIX = 'untrack-group#';
+
+/**
+ * The case decision (`decisions.<key>`) under which Isolate records, before moving any ENI, the groups of
+ * a VPC it moves ENIs through: `untrack-group#<untrack group ID>` = {@link IsolationGroups}.
+ */
+export const isolationGroupsDecisionKey = (g: IsolationGroups): string => `${DECISION_PREFIX}${g.untrackGroupId}`;
+
+/** The groups recorded on a case with {@link isolationGroupsDecisionKey}, from its `decisions`. */
+export function recordedIsolationGroups(decisions: Readonly<Record<string, unknown>> | undefined): IsolationGroups[] {
+  return Object.entries(decisions ?? {}).filter(([k]) => k.startsWith(DECISION_PREFIX)).map(([, v]) => v as IsolationGroups);
 }
 
 /** The roles of Firebreak's security groups, the value of their `firebreak:role` tag. */
@@ -39,12 +74,16 @@ export const EXPECTED_RULES: Readonly<Record<GroupRole, { ingress: IpPermission[
  * new group is created under a name nobody holds (the base name when free, else the base name with a
  * random suffix), tagged at creation, and only that group's rules are reconciled: the default egress
  * rules of a new group are revoked (isolation), all-traffic rules are added (untrack). Among several
- * adoptable groups the lowest group ID is used, so concurrent runs agree.
+ * adoptable groups the lowest group ID is used, so runs that find the same groups agree; two runs that
+ * create at the same moment may each create one (the other's is not adoptable until its rules are set),
+ * which costs a security group of the VPC's quota and nothing else.
  *
  * Why two groups: changing security groups does not cut tracked connections; moving an ENI first to
  * a group that allows all traffic both ways makes its flows untracked, and the move to the isolation
  * group then stops them ("Security group connection tracking", Amazon EC2 User Guide,
- * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html).
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html). The same
+ * page lists connections that are always tracked (through a NAT gateway, a load balancer, a transit
+ * gateway, among others): the swap does not cut those; a network ACL does (runbooks/ec2-compromise/runbook.md).
  * Why adoption is this strict: the responder may move ENIs only into groups carrying the
  * `firebreak:role` tag (member-account-stack.ts), so an untagged group adopted by name would leave ENIs
  * on the allow-all group when the second move is denied (issue 10).
@@ -139,7 +178,7 @@ async function ensureGroup(ec2: EC2Client, spec: GroupSpec, actions: PlannedActi
     }
     if (!groupId) throw new Error(`CreateSecurityGroup ${name} returned no group ID`);
     // The group is ours by its ID: only now are its rules changed.
-    const created = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups?.[0];
+    const created = (await whileGroupNotVisible(() => ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })))).SecurityGroups?.[0];
     await Promise.all([
       reconcileRules(ec2, groupId, 'ingress', created?.IpPermissions ?? [], rules.ingress, actions),
       reconcileRules(ec2, groupId, 'egress', created?.IpPermissionsEgress ?? [], rules.egress, actions),
@@ -201,8 +240,8 @@ async function reconcileRules(
     actions.push({ operation: `EC2.RevokeSecurityGroup${suffix}`, target: groupId, change: `revoke ${actual.flatMap(ruleKey).join(', ')}` });
     const IpPermissions = actual.map(revocable);
     try {
-      if (direction === 'ingress') await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions }));
-      else await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions }));
+      if (direction === 'ingress') await whileGroupNotVisible(() => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions })));
+      else await whileGroupNotVisible(() => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions })));
     } catch (err) {
       if (!hasAwsCode(err, 'InvalidPermission.NotFound')) throw err;
     }
@@ -210,8 +249,8 @@ async function reconcileRules(
   if (desired.length) {
     actions.push({ operation: `EC2.AuthorizeSecurityGroup${suffix}`, target: groupId, change: `authorize ${desired.flatMap(ruleKey).join(', ')}` });
     try {
-      if (direction === 'ingress') await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: desired }));
-      else await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: desired }));
+      if (direction === 'ingress') await whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: desired })));
+      else await whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: desired })));
     } catch (err) {
       if (!hasAwsCode(err, 'InvalidPermission.Duplicate')) throw err;
     }

@@ -20,7 +20,8 @@ export interface EniSurvey {
   readonly fromFinding: string[];
 }
 
-async function describeEnis(ec2: EC2Client, filter: { Name: string; Values: string[] }): Promise<NetworkInterface[]> {
+/** DescribeNetworkInterfaces with one filter, every page. */
+export async function describeEnis(ec2: EC2Client, filter: { Name: string; Values: string[] }): Promise<NetworkInterface[]> {
   const out: NetworkInterface[] = [];
   let NextToken: string | undefined;
   do {

@@ -44,9 +44,10 @@ export { FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY };
 export const EVIDENCE_POLL_INTERVAL = Duration.seconds(15);
 
 /**
- * The Retry of ResealIsolation, evaluated before the standard one: an ENI may be on the allow-all untrack
- * group while it fails, so it tries longer than any other step: 2 s, 4 s, 8 s, 16 s, 32 s, 64 s (about
- * two minutes, with full jitter), then the failure is recorded with the ENIs still open named.
+ * The Retry of ResealIsolation (the same errors as {@link LAMBDA_TASK_RETRY}, which it replaces: the first
+ * retrier that matches is the one used): an ENI may be on the allow-all untrack group while it fails, so it
+ * tries longer than any other step: 2 s, 4 s, 8 s, 16 s, 32 s, 64 s (about two minutes, with full jitter),
+ * then the failure is recorded with the ENIs still open named.
  */
 export const RESEAL_RETRY: sfn.RetryProps = {
   errors: LAMBDA_TASK_RETRY.errors,

@@ -586,7 +586,9 @@ export class MemberAccountStack extends Stack {
       {
         statement: s({
           actions: ['ec2:CreateTags'],
-          resources: [instances, ec2('volume'), ec2('security-group'), snapshots],
+          // Not security groups: their firebreak:role tag is what lets the responder change rules and move ENIs,
+          // so the responder must never be able to put it on a group it did not create (issue 10).
+          resources: [instances, ec2('volume'), snapshots],
           conditions: {
             'ForAllValues:StringLike': { 'aws:TagKeys': ['firebreak:*'] },
             Null: { 'aws:TagKeys': 'false' },

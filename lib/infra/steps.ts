@@ -104,9 +104,10 @@ export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   'plan-containment': { ...none, actsInMember: true },
   'preserve-instance': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'isolate-instance': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
-  'verify-isolation': { ...none, actsInMember: true, ledger: true },
+  // Steps that describe the instance get room for the NotFound grace (at most 60 s, lib/config/config.ts).
+  'verify-isolation': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'reseal-isolation': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
-  'snapshot-volumes': { ...none, actsInMember: true, ledger: true },
+  'snapshot-volumes': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'check-snapshots': { ...none, actsInMember: true, ledger: true, describeSecuritySnapshots: true },
   'copy-snapshots': { ...none, actsInMember: true, ledger: true },
   'share-snapshots': { ...none, actsInMember: true, ledger: true, describeSecuritySnapshots: true, copyIntoSecurityAccount: true },
@@ -131,7 +132,9 @@ export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   'notify-release': { ...none, ledger: true, notifications: true },
   // Closes FAILED, and tells, a case whose execution ended without recording an outcome (rule
   // firebreak-playbook-execution-ended); reads the claim and the case, writes the timeline and the status.
-  'close-orphaned-case': { ...none, ledger: true, notifications: true },
+  // For an ec2-compromise case it also moves any ENI left on an untrack group onto the isolation group
+  // (an execution stopped or timed out between Isolate's two moves runs no ResealIsolation).
+  'close-orphaned-case': { ...none, actsInMember: true, ledger: true, notifications: true, timeoutSeconds: 120 },
 };
 
 /** The steps that assume the responder role in member accounts, in table order. */

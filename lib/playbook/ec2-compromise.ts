@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { InvalidInput } from '../errors';
 import { ensureInstancePreserved, PreservePriorState } from '../ec2/preserve';
 import { ensureInstanceIsolated, IsolatePriorState, IsolateResult, resealUntrackedEnis } from '../ec2/isolate';
-import type { IsolationGroups } from '../ec2/isolation-groups';
+import { isolationGroupsDecisionKey, recordedIsolationGroups } from '../ec2/isolation-groups';
 import { findingNetworkInterfaceIds } from '../ec2/network-interfaces';
 import { verifyInstanceIsolated } from '../ec2/verify';
 import { checkSnapshotBatch, ensureSnapshotCopies, ensureSnapshotsShared, ensureVolumeSnapshots, evidenceDeadline, SnapshotBatch } from '../ec2/evidence';
@@ -14,7 +14,7 @@ import { buildManifest, caseEvidencePrefix, SnapshotEvidence } from '../evidence
 import { normalizeEvent, NormalizedState } from '../incident/normalize';
 import type { Incident } from '../incident/incident';
 import { describeResource, triageCommands } from '../incident/describe';
-import type { CaseStatus } from '../ledger/ledger';
+import type { CaseRecord, CaseStatus } from '../ledger/ledger';
 import { CATALOG, NOTIFY_ONLY_PLAYBOOKS, TRIAGE_PLAYBOOK } from '../catalog/catalog';
 import type { ChainRequest } from './chain';
 import { gameDayRefusal } from './gameday-guard';
@@ -197,8 +197,6 @@ export async function preserveInstance(state: PlaybookState, deps: StepDeps) {
   );
 }
 
-/** The ledger key (under `decisions`) of an untrack group Isolate moved ENIs through, with its VPC's isolation group. */
-const UNTRACK_GROUP_KEY = 'untrack-group#';
 
 /**
  * Isolate: every ENI (the instance's, those attached to it, those the finding names) through the untrack
@@ -207,14 +205,16 @@ const UNTRACK_GROUP_KEY = 'untrack-group#';
 export async function isolateInstance(state: PlaybookState, deps: StepDeps) {
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const caseId = state.case.caseId;
+  const known = recordedIsolationGroups((await deps.ledger.getCase(caseId))?.decisions).flatMap((g) => [g.isolationGroupId, g.untrackGroupId]);
   return runStep('Isolate', caseTarget(state, deps.ledger), () =>
     ensureInstanceIsolated(
       { instanceId: state.incident.resource.id, caseId, mode: 'apply', findingEniIds: findingNetworkInterfaceIds(state.event), notFoundGraceSeconds: deps.config.notFoundGraceSeconds },
       {
         ec2: member.ec2,
+        knownFirebreakGroupIds: known,
         recordPriorState: (v: IsolatePriorState) => deps.ledger.recordPriorState(caseId, 'isolate', v),
         recordGroups: async (groups) => {
-          await Promise.all(groups.map((g) => deps.ledger.recordDecision(caseId, `${UNTRACK_GROUP_KEY}${g.untrackGroupId}`, g)));
+          await Promise.all(groups.map((g) => deps.ledger.recordDecision(caseId, isolationGroupsDecisionKey(g), g)));
         },
       },
     ),
@@ -235,9 +235,26 @@ export async function verifyIsolation(state: PlaybookState, deps: StepDeps) {
 }
 
 /**
+ * Moves every ENI of a case's instance that is on one of the case's recorded untrack groups onto its VPC's
+ * isolation group ({@link resealUntrackedEnis}); the ENIs looked at are those attached to the instance, those
+ * recorded in the prior state, and those the finding names. A case that recorded no group touches nothing.
+ * @returns what was moved and what is still open.
+ */
+export async function resealCaseNetwork(record: CaseRecord | undefined, incident: Incident, findingEniIds: readonly string[], deps: StepDeps) {
+  const recorded = recordedIsolationGroups(record?.decisions);
+  if (!recorded.length) return { moved: [], stillOpen: [], checked: 0 };
+  const prior = (record?.priorState as { isolate?: IsolatePriorState } | undefined)?.isolate;
+  const member = deps.clients.member(incident.account, incident.region);
+  return resealUntrackedEnis(
+    { instanceId: incident.resource.id, recorded, knownEniIds: [...Object.keys(prior?.securityGroupsByEni ?? {}), ...findingEniIds] },
+    { ec2: member.ec2 },
+  );
+}
+
+/**
  * ResealIsolation, on the failure path of Isolate and VerifyIsolation: every ENI left on an untrack group
  * the case recorded goes onto its VPC's isolation group before the failure is recorded, so that no exit
- * leaves an ENI on the allow-all group ({@link resealUntrackedEnis}). A dry run, or a case that recorded
+ * leaves an ENI on the allow-all group ({@link resealCaseNetwork}). A dry run, or a case that recorded
  * no group, touches nothing.
  */
 export async function resealIsolation(state: PlaybookState, deps: StepDeps) {
@@ -245,17 +262,8 @@ export async function resealIsolation(state: PlaybookState, deps: StepDeps) {
     return { moved: [], stillOpen: [], checked: 0 };
   }
   const record = await deps.ledger.getCase(state.case.caseId);
-  const recorded = Object.entries(record?.decisions ?? {})
-    .filter(([k]) => k.startsWith(UNTRACK_GROUP_KEY))
-    .map(([, v]) => v as IsolationGroups);
-  const prior = (record?.priorState as { isolate?: IsolatePriorState } | undefined)?.isolate;
-  const member = deps.clients.member(state.incident.account, state.incident.region);
   return runStep('ResealIsolation', caseTarget(state, deps.ledger), () =>
-    resealUntrackedEnis(
-      { instanceId: state.incident.resource.id, recorded, knownEniIds: [...Object.keys(prior?.securityGroupsByEni ?? {}), ...findingNetworkInterfaceIds(state.event)] },
-      { ec2: member.ec2 },
-    ),
-  );
+    resealCaseNetwork(record, state.incident, findingNetworkInterfaceIds(state.event), deps));
 }
 
 /** The case decision that holds an execution's evidence deadline (`decisions.<key>`). */
@@ -277,7 +285,7 @@ export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Pro
       state.case.caseId, evidenceDeadlineKey(state.run.executionName), evidenceDeadline(deps.now(), deps.config.evidenceDeadlineSeconds),
     );
     return ensureVolumeSnapshots(
-      { instanceId: state.incident.resource.id, labels: labelsOf(state), ownerAccount: member.accountId, deadline, mode: 'apply' },
+      { instanceId: state.incident.resource.id, labels: labelsOf(state), ownerAccount: member.accountId, deadline, mode: 'apply', notFoundGraceSeconds: deps.config.notFoundGraceSeconds },
       { ec2: member.ec2 },
     );
   });
@@ -468,7 +476,7 @@ function rawEventIdentity(state: Record<string, unknown>): Record<string, string
 }
 
 /** ResealIsolation's result on a failed state, with a warning a person cannot miss when an ENI is still open. */
-function networkAfterFailure(state: Record<string, unknown>): Record<string, unknown> | undefined {
+export function networkAfterFailure(state: Record<string, unknown>): Record<string, unknown> | undefined {
   const reseal = state.reseal as { moved?: string[]; stillOpen?: { networkInterfaceId: string; error: string }[] } | undefined;
   const resealError = state.resealError as { Error?: string; Cause?: string } | undefined;
   if (!reseal && !resealError) return undefined;
@@ -516,7 +524,10 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
   }
   const kind = outcome === 'RESOURCE_GONE' ? 'resource-gone' : 'failed';
   // A case reopened by a later finding whose resource is still gone was told so already: once is enough.
-  if (caseId && kind === 'resource-gone' && (await deps.ledger.getCase(caseId))?.notifications?.['resource-gone']) return { caseId, status: outcome, notified: false };
+  // Never when an ENI may still be on the allow-all group: that warning is always told.
+  if (caseId && kind === 'resource-gone' && !networkAfterFailure(state)?.warning && (await deps.ledger.getCase(caseId))?.notifications?.['resource-gone']) {
+    return { caseId, status: outcome, notified: false };
+  }
   // Before Normalize succeeded there is no incident: name the event as it came, so a person can find it.
   const raw = state.incident ? undefined : rawEventIdentity(state);
   await deps.clients.security().sns.send(new PublishCommand({

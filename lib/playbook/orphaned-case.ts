@@ -5,7 +5,10 @@ import { describeResource, triageCommands } from '../incident/describe';
 import type { Incident } from '../incident/incident';
 import { normalizeEvent } from '../incident/normalize';
 import { StepDeps } from './deps';
-import { failedNoticeKey, runbookOf, subject } from './ec2-compromise';
+import { failedNoticeKey, networkAfterFailure, resealCaseNetwork, runbookOf, subject } from './ec2-compromise';
+import { findingNetworkInterfaceIds } from '../ec2/network-interfaces';
+import type { CaseRecord } from '../ledger/ledger';
+import { mapAwsError } from '../runtime/aws-errors';
 
 /**
  * The EventBridge event Step Functions sends when a Standard execution's status changes, as AWS
@@ -52,6 +55,18 @@ export interface OrphanedCaseResult {
   readonly notified: boolean;
 }
 
+/** {@link resealCaseNetwork} for a case whose execution ended without its failure path; an error becomes part of the warning. */
+async function resealOrphan(record: CaseRecord, incident: Incident, input: unknown, deps: StepDeps): Promise<Record<string, unknown> | undefined> {
+  const event = (input as { firebreak?: unknown; event?: unknown } | undefined)?.firebreak ? (input as { event?: unknown }).event : input;
+  try {
+    const reseal = await resealCaseNetwork(record, incident, findingNetworkInterfaceIds(event), deps);
+    return networkAfterFailure({ reseal });
+  } catch (err) {
+    const e = mapAwsError(err) as Error;
+    return networkAfterFailure({ resealError: { Error: e.name, Cause: e.message } });
+  }
+}
+
 /** The error put on the case for an execution that ended while the case was in progress. */
 function endError(detail: ExecutionStatusChangeEvent['detail']): { name: string; message: string } {
   const name = { TIMED_OUT: 'ExecutionTimedOut', ABORTED: 'ExecutionAborted' }[detail.status as string] ?? 'ExecutionFailed';
@@ -84,8 +99,9 @@ export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps:
   if (!ENDED_WITHOUT_OUTCOME.includes(d.status)) return { action: 'ignored', notified: false };
   const playbook = d.stateMachineArn.split(':stateMachine:')[1]?.replace(/^firebreak-/, '') as Incident['playbook'];
   let incident: Incident;
+  let input: unknown;
   try {
-    const input = d.input ? (JSON.parse(d.input) as unknown) : undefined;
+    input = d.input ? (JSON.parse(d.input) as unknown) : undefined;
     if (input === undefined) return { action: 'not-owner', notified: false };
     incident = normalizeEvent({ input, executionName: d.name, executionStartTime: new Date(d.startDate).toISOString(), playbook }, deps.config.catalog).incident;
   } catch (err) {
@@ -115,7 +131,9 @@ export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps:
     return { action, caseId, notified: false };
   }
   const record = await deps.ledger.getCase(caseId);
-  if (record?.notifications?.[failedNoticeKey(d.name)]) return { action, caseId, notified: false };
+  // An execution stopped between Isolate's two moves ran no ResealIsolation: do it here, whatever else happens.
+  const network = record?.playbook === 'ec2-compromise' && incident.resource.type === 'Instance' ? await resealOrphan(record, incident, input, deps) : undefined;
+  if (record?.notifications?.[failedNoticeKey(d.name)] && !network?.warning) return { action, caseId, notified: false };
   const i = record?.incident ?? incident;
   await deps.clients.security().sns.send(new PublishCommand({
     TopicArn: deps.config.topicArn,
@@ -125,7 +143,7 @@ export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps:
       summary: `The ${playbook} execution ${d.name} ended ${d.status} before it recorded an outcome; the case is FAILED and `
         + `nothing more will be done for it until the next finding about ${describeResource(i)} or a manual run.`,
       resource: describeResource(i), runbook: runbookOf(i), triage: triageCommands(i, caseId),
-      incident: i, execution: { arn: d.executionArn, status: d.status }, error,
+      incident: i, execution: { arn: d.executionArn, status: d.status }, error, network,
     }, null, 2),
     MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: 'failed' } },
   }));

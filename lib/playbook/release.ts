@@ -1,3 +1,4 @@
+import { recordedIsolationGroups } from '../ec2/isolation-groups';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { ClaimLost, NotYetConsistent } from '../errors';
@@ -159,9 +160,11 @@ function credentialsInput(record: CaseRecord, deps: StepDeps): Omit<CredentialsR
 export async function releaseInstance(state: ReleaseState, deps: StepDeps): Promise<InstanceReleaseResult> {
   const member = releaserClients(state, deps);
   return runStep('ReleaseInstance', releaseTarget(state, deps), async () => {
-    const prior = priorOf(await caseRecord(state, deps));
+    const record = await caseRecord(state, deps);
+    const prior = priorOf(record);
+    const firebreakGroupIds = recordedIsolationGroups(record?.decisions).flatMap((g) => [g.isolationGroupId, g.untrackGroupId]);
     return ensureInstanceReleased(
-      { instanceId: state.case.resourceId, preserve: prior.preserve, isolate: prior.isolate, mode: 'apply' },
+      { instanceId: state.case.resourceId, preserve: prior.preserve, isolate: prior.isolate, firebreakGroupIds, mode: 'apply' },
       { ec2: member.ec2, autoScaling: member.autoScaling, elbv2: member.elbv2, iam: member.iam },
     );
   });

@@ -18,8 +18,8 @@ import { emptyAssessment, ReleaseAssessment, sameSet } from './plan';
  * Blockers (the release must not start):
  * - a recorded group no longer exists (DescribeSecurityGroups with a `group-id` filter, so that a
  *   missing group is seen by its absence, not as an error);
- * - an attached ENI is on a Firebreak group (`firebreak-isolation-<vpc>[-<suffix>]` / `firebreak-untrack-<vpc>[-<suffix>]`)
- *   and has no recorded groups: Isolate records `{}` when its first look already found Firebreak's
+ * - an attached ENI is on a Firebreak group (one of `firebreakGroupIds`, the groups the case recorded; without
+ *   them, a group named exactly `firebreak-isolation-<vpc>` / `firebreak-untrack-<vpc>`) and has no recorded groups: Isolate records `{}` when its first look already found Firebreak's
  *   groups, so there is nothing to return to.
  *
  * A recorded ENI that is no longer attached to the instance is reported as not restored (it is left
@@ -27,9 +27,10 @@ import { emptyAssessment, ReleaseAssessment, sameSet } from './plan';
  * @param instance - the instance as DescribeInstances returned it.
  * @param isolate - the prior state recorded by Isolate.
  * @param ec2 - EC2 client in the member account.
+ * @param firebreakGroupIds - the IDs of the groups Isolate recorded on the case.
  * @returns the assessment (changes in phase 1).
  */
-export async function assessSecurityGroups(instance: Instance, isolate: IsolatePriorState, ec2: EC2Client): Promise<ReleaseAssessment> {
+export async function assessSecurityGroups(instance: Instance, isolate: IsolatePriorState, ec2: EC2Client, firebreakGroupIds?: readonly string[]): Promise<ReleaseAssessment> {
   const out = emptyAssessment();
   const recorded = isolate.securityGroupsByEni ?? {};
   const enis = (instance.NetworkInterfaces ?? []).filter((n) => n.NetworkInterfaceId);
@@ -39,9 +40,9 @@ export async function assessSecurityGroups(instance: Instance, isolate: IsolateP
   for (const eni of enis) {
     const eniId = eni.NetworkInterfaceId!;
     const current = (eni.Groups ?? []).map((g) => g.GroupId!);
-    // Isolate creates `firebreak-isolation-<vpc>` or, when that name is taken by a group that is not Firebreak's, the same with a suffix.
-    const firebreakPrefixes = [isolationGroupName(eni.VpcId ?? ''), untrackGroupName(eni.VpcId ?? '')];
-    const onFirebreakGroup = (eni.Groups ?? []).some((g) => firebreakPrefixes.some((p) => (g.GroupName ?? '').startsWith(p)));
+    // Firebreak's groups are those the case recorded (by ID); a name can be anyone's.
+    const baseNames = new Set([isolationGroupName(eni.VpcId ?? ''), untrackGroupName(eni.VpcId ?? '')]);
+    const onFirebreakGroup = (eni.Groups ?? []).some((g) => (firebreakGroupIds ? firebreakGroupIds.includes(g.GroupId ?? '') : baseNames.has(g.GroupName ?? '')));
     const wanted = recorded[eniId];
     if (!wanted) {
       if (onFirebreakGroup) out.blockers.push(`${eniId}: on Firebreak's isolation group and no security groups were recorded for it at containment`);

@@ -25,6 +25,12 @@ export interface InstanceReleaseInput {
    * release.
    */
   readonly isolate?: IsolatePriorState;
+  /**
+   * The IDs of the groups Isolate moved ENIs through (the case's `decisions.untrack-group#<id>`: isolation
+   * and untrack groups), which identify Firebreak's groups on the ENIs; names are not trusted.
+   * @default none: Firebreak's groups are recognised by their exact base names only
+   */
+  readonly firebreakGroupIds?: readonly string[];
   /** `plan` makes no mutating call and returns what `apply` would do. */
   readonly mode: StepMode;
 }
@@ -55,7 +61,7 @@ async function assessInstanceRelease(input: Omit<InstanceReleaseInput, 'mode'>, 
   const isolate = input.isolate ?? NO_ISOLATION;
   const preserve = input.preserve;
   const parts = await Promise.all([
-    assessSecurityGroups(instance, isolate, deps.ec2),
+    assessSecurityGroups(instance, isolate, deps.ec2, input.firebreakGroupIds),
     assessInstanceProfile(instance, isolate, deps),
     assessElasticIps(instance, isolate, deps.ec2),
     preserve ? assessInstanceAttributes(instance, preserve, deps.ec2) : emptyAssessment(),

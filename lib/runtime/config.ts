@@ -27,7 +27,7 @@ export const RuntimeConfigSchema = z.object({
   /** JSON of the deployment's `catalogOverrides` (entry ID → `{ mode, chainInstanceContainment }`). */
   FIREBREAK_CATALOG_OVERRIDES: z.preprocess(unsetIfEmpty, z.string().default('{}')),
   /** The severity floor: GuardDuty findings below it are only counted. */
-  FIREBREAK_NOT_FOUND_GRACE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(600).default(DEFAULT_NOT_FOUND_GRACE_SECONDS)),
+  FIREBREAK_NOT_FOUND_GRACE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(60).default(DEFAULT_NOT_FOUND_GRACE_SECONDS)),
   FIREBREAK_SEVERITY_FLOOR: z.preprocess(unsetIfEmpty, z.coerce.number().min(0).max(HIGH_SEVERITY).default(DEFAULT_SEVERITY_FLOOR)),
   /** ARN of the ec2-compromise state machine, for credential-compromise's chaining step. */
   FIREBREAK_EC2_PLAYBOOK_ARN: z.preprocess(unsetIfEmpty, z.string().startsWith('arn:').optional()),

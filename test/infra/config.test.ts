@@ -66,7 +66,7 @@ describe('parseConfig', () => {
     [{ notificationEmail: 'not-an-address' }, 'notificationEmail'],
     [{ claimLeaseSeconds: '900' }, 'claimLeaseSeconds'],
     [{ evidenceDeadlineSeconds: 6 * 3600 }, 'evidenceDeadlineSeconds'],
-    [{ notFoundGraceSeconds: 601 }, 'notFoundGraceSeconds'],
+    [{ notFoundGraceSeconds: 61 }, 'notFoundGraceSeconds'],
     [{ notFoundGraceSeconds: -1 }, 'notFoundGraceSeconds'],
     [{ responderRoleName: 'has spaces' }, 'responderRoleName'],
     [{ releaserRoleName: 'has spaces' }, 'releaserRoleName'],

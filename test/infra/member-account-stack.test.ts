@@ -57,7 +57,7 @@ describe('MemberAccountStack', () => {
       expect(MEMBER_ACTING_STEPS).toEqual([
         'decide-response', 'plan-containment', 'preserve-instance', 'isolate-instance', 'verify-isolation', 'reseal-isolation', 'snapshot-volumes',
         'check-snapshots', 'copy-snapshots', 'share-snapshots', 'collect-artifacts', 'revoke-credentials', 'verify-revocation',
-        'restore-logging', 'revoke-actor', 'verify-tamper-response',
+        'restore-logging', 'revoke-actor', 'verify-tamper-response', 'close-orphaned-case',
       ]);
     });
 
@@ -233,6 +233,8 @@ describe('MemberAccountStack', () => {
         expect(await decide('ec2:CreateTags', instance, { 'aws:TagKeys': ['firebreak:case-id', 'firebreak:status'] })).toBe('Allowed');
         expect(await decide('ec2:CreateTags', instance, { 'aws:TagKeys': ['firebreak:status', 'Owner'] })).not.toBe('Allowed');
         expect(await decide('ec2:CreateTags', sg, { 'ec2:CreateAction': 'CreateSecurityGroup', 'aws:TagKeys': ['Name', 'firebreak:role'] })).toBe('Allowed');
+        // A group it did not create can never be made one of Firebreak's by tagging it.
+        expect(await decide('ec2:CreateTags', sg, { 'aws:TagKeys': ['firebreak:role'] })).not.toBe('Allowed');
       });
 
       describe('credential revocation', () => {

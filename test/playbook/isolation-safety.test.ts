@@ -119,6 +119,33 @@ describe('ec2-compromise isolation under faults', () => {
     expect(Object.values(await enisOf(twin))).toEqual(['isolation', 'isolation', 'isolation', 'isolation', 'isolation']);
   }, 180_000);
 
+  it('an execution that times out between the two moves: the case is FAILED, told, and the ENI is moved off the untrack group', async () => {
+    let moves = 0;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    // The first move that takes effect (onto the untrack group) never returns while the execution is alive.
+    const remove = registerSdkInterceptor({
+      after: async (call) => {
+        if (call.operation === MOVE && ++moves === 1) await held;
+      },
+    });
+    let r: ReplayResult;
+    try {
+      r = await replayEvent(local.session, readEventFile(BITCOIN), { execute: { timeoutSeconds: 3 } });
+      const x = r.report.executions[0];
+      expect(x.outcome).toBe('TIMED_OUT');
+      // Read back while the stuck invocation is still held: the ENI is on the isolation group, not on the untrack one.
+      expect(Object.values(await enisOf(r.twin!))).toEqual(['isolation']);
+      expect(await wider(r.twin!)).toEqual([]);
+      expect((await readCase(local.session.env, x.caseId!)).item?.status).toBe('FAILED');
+      const [failed] = await notificationsOf(x.caseId, 'failed');
+      expect(JSON.parse(failed.body).network.moved).toEqual(r.twin!.networkInterfaceIds);
+    } finally {
+      remove();
+      release();
+    }
+  }, 120_000);
+
   describe('groups that are not Firebreak\'s', () => {
     it.each([
       ['empty', false],
