@@ -180,6 +180,36 @@ describe('ec2-compromise isolation under faults', () => {
     }, 240_000);
   });
 
+  it('a security group EC2 does not show yet right after CreateSecurityGroup is waited for, and the instance is contained', async () => {
+    // "Eventual consistency in the Amazon EC2 API": a call naming a group just created may answer InvalidGroup.NotFound.
+    const created = new Set<string>();
+    const answered = new Set<string>();
+    const remove = registerSdkInterceptor({
+      before: (call) => {
+        const input = call.input as { GroupIds?: string[]; GroupId?: string; Groups?: string[] };
+        const named = [...(input.GroupIds ?? []), ...(input.GroupId ? [input.GroupId] : []), ...(input.Groups ?? [])];
+        const fresh = named.find((g) => created.has(g) && !answered.has(`${call.operation}:${g}`));
+        if (!fresh) return;
+        answered.add(`${call.operation}:${fresh}`);
+        throw Object.assign(new Error(`The security group '${fresh}' does not exist`), { name: 'InvalidGroup.NotFound', $metadata: { httpStatusCode: 400 } });
+      },
+      after: (call, output) => {
+        if (call.operation === 'EC2.CreateSecurityGroup') created.add((output as { GroupId?: string }).GroupId!);
+      },
+    });
+    let r: ReplayResult;
+    try {
+      r = await run([]);
+    } finally {
+      remove();
+    }
+    expect(created.size).toBe(2);
+    // The read-back, the rule changes and the moves each met a group EC2 did not show yet, once.
+    expect([...answered].map((a) => a.split(':')[0]).sort()).toEqual(expect.arrayContaining(['EC2.DescribeSecurityGroups', 'EC2.ModifyNetworkInterfaceAttribute', 'EC2.RevokeSecurityGroupEgress']));
+    expect(r.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    expect(Object.values(await enisOf(r.twin!))).toEqual(['isolation']);
+  }, 120_000);
+
   describe('the instance as EC2 answers for it', () => {
     it('NotFound on the first two DescribeInstances, then found: contained', async () => {
       let notFound = 2;
