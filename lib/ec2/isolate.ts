@@ -275,6 +275,7 @@ export async function resealUntrackedEnis(
   const enis = new Map(lists.flat().map((n) => [n.NetworkInterfaceId!, n]));
   const moved: string[] = [];
   const stillOpen: ResealResult['stillOpen'] = [];
+  let worthRetrying = false;
   await Promise.all([...enis.values()].map(async (eni) => {
     const untrack = (eni.Groups ?? []).map((g) => g.GroupId!).find((id) => isolationByUntrack.has(id));
     if (!untrack) return;
@@ -282,12 +283,13 @@ export async function resealUntrackedEnis(
       await moveEni(deps.ec2, eni.NetworkInterfaceId!, [isolationByUntrack.get(untrack)!], deps.secondMoveBackoffMs ?? SECOND_MOVE_BACKOFF_MS);
       moved.push(eni.NetworkInterfaceId!);
     } catch (err) {
+      worthRetrying ||= retryable(err);
       const mapped = mapAwsError(err, 'EC2.ModifyNetworkInterfaceAttribute');
       stillOpen.push({ networkInterfaceId: eni.NetworkInterfaceId!, error: mapped instanceof Error ? `${mapped.name}: ${mapped.message}` : String(mapped) });
     }
   }));
   // A retryable failure is thrown, so that the state machine tries again; the rest is reported.
-  if (stillOpen.length && stillOpen.some((s) => /^(Throttled|TransientAwsError):/.test(s.error))) {
+  if (worthRetrying) {
     throw new TransientAwsError(`ENI(s) still on the allow-all untrack group: ${stillOpen.map((s) => `${s.networkInterfaceId} (${s.error})`).join('; ')}`);
   }
   return { moved: moved.sort(), stillOpen, checked: enis.size };

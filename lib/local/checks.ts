@@ -185,6 +185,14 @@ export async function instanceIsolatedCheck(ec2: EC2Client, instanceId: string, 
   return check(name, passed, enis.map((e, i) => `${e.NetworkInterfaceId}=${groups[i].join(',')}`).join(' ') || 'no ENI');
 }
 
+/** The twin's ENIs as they are now, and the security groups they are on and had (filters: nothing missing is an error). */
+async function readTwinNetwork(ec2: EC2Client, twin: Pick<TwinWorld, 'networkInterfaceIds' | 'originalGroupsByEni'>) {
+  const enis = (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: twin.networkInterfaceIds }] }))).NetworkInterfaces ?? [];
+  const groupIds = [...new Set([...enis.flatMap((e) => (e.Groups ?? []).map((g) => g.GroupId!)), ...Object.values(twin.originalGroupsByEni).flat()])];
+  const groups = groupIds.length ? (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: groupIds }] }))).SecurityGroups ?? [] : [];
+  return { enis, groups };
+}
+
 /**
  * No ENI is more open than before the run (issue 10): for every ENI of the twin, the rules of the groups
  * it is on now grant nothing that the rules of its original groups did not (each (direction, protocol,
@@ -192,9 +200,7 @@ export async function instanceIsolatedCheck(ec2: EC2Client, instanceId: string, 
  * its own groups passes, on the allow-all untrack group fails. Read back from the emulator.
  */
 export async function networkNotWiderChecks(ec2: EC2Client, twin: Pick<TwinWorld, 'networkInterfaceIds' | 'originalGroupsByEni'>): Promise<Check[]> {
-  const enis = (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: twin.networkInterfaceIds }] }))).NetworkInterfaces ?? [];
-  const groupIds = [...new Set([...enis.flatMap((e) => (e.Groups ?? []).map((g) => g.GroupId!)), ...Object.values(twin.originalGroupsByEni).flat()])];
-  const groups = groupIds.length ? (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: groupIds }] }))).SecurityGroups ?? [] : [];
+  const { enis, groups } = await readTwinNetwork(ec2, twin);
   const tuples = new Map(groups.map((g) => [g.GroupId!, ruleTuples(g)]));
   const granted = (ids: string[]) => new Set(ids.flatMap((id) => tuples.get(id) ?? [`(group ${id} not found)`]));
   return twin.networkInterfaceIds.map((id) => {
@@ -214,9 +220,7 @@ export async function networkNotWiderChecks(ec2: EC2Client, twin: Pick<TwinWorld
  * isolated by the failure path; a denial of every move: unchanged).
  */
 export async function eniPlacementChecks(ec2: EC2Client, twin: Pick<TwinWorld, 'networkInterfaceIds' | 'originalGroupsByEni' | 'vpcId'>, want: 'isolated' | 'unchanged'): Promise<Check[]> {
-  const enis = (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: twin.networkInterfaceIds }] }))).NetworkInterfaces ?? [];
-  const ids = [...new Set(enis.flatMap((e) => (e.Groups ?? []).map((g) => g.GroupId!)))];
-  const groups = ids.length ? (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: ids }] }))).SecurityGroups ?? [] : [];
+  const { enis, groups } = await readTwinNetwork(ec2, twin);
   return twin.networkInterfaceIds.map((id) => {
     const eni = enis.find((e) => e.NetworkInterfaceId === id);
     const now = (eni?.Groups ?? []).map((g) => g.GroupId!);
