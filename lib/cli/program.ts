@@ -7,7 +7,7 @@ import { releaseCommand } from './commands/release';
 import { approveCommand } from './commands/approve';
 import { replayCommand } from './commands/replay';
 import { runCommand } from './commands/run';
-import { ExitCode, Output } from './output';
+import { ExitCode, Output, safeOutput } from './output';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -46,7 +46,9 @@ function connectionOptions(c: Command): WithConnection {
  * @param output - where to write.
  * @returns the exit code (only `bin/firebreak.ts` sets the process's exit code).
  */
-export async function runCli(argv: string[], output: Output): Promise<number> {
+export async function runCli(argv: string[], rawOutput: Output): Promise<number> {
+  // Nothing reaches the terminal unescaped: case fields, finding types and errors may carry what a member account wrote.
+  const output = safeOutput(rawOutput);
   let code: number = ExitCode.Ok;
   const program = new Command('firebreak')
     .description('Event-driven incident response for AWS: replay findings and run game days on the embedded emulator; start, watch and release containment by hand.')

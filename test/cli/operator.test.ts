@@ -1,6 +1,7 @@
 import { readEventFile } from '../../lib/local/replay';
 import { buildTwinWorld, TwinWorld } from '../../lib/local/twin';
 import type { GuardDutyEvent } from '../../lib/incident/schema';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { cli } from '../support/cli';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { casesForResource, readCase, readContainment } from '../support/read-back';
@@ -181,6 +182,34 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     expect(r.stdout).toEqual([]);
     expect(r.stderr).toEqual([expect.stringMatching(message)]);
     expect(r.stderr[0]).toMatch(/^firebreak: error: /);
+  });
+
+  it('prints what a member account could have written escaped: no control or bidirectional character reaches the terminal', async () => {
+    // A case whose resource ID and finding type carry ANSI sequences, a carriage return and a right-to-left override
+    // (a forged event, or a tampered item), written straight into the ledger.
+    const hostile = 'i-0abc\u001b[2J\u001b[31mOWNED\r\u202eexe.txt';
+    const caseId = 'fb-20261202-00000000aa';
+    const now = new Date().toISOString();
+    await local.session.env.security.ddb.send(new PutCommand({
+      TableName: local.session.env.ledgerTable,
+      Item: {
+        pk: `CASE#${caseId}`, sk: 'CASE', caseId, playbook: 'ec2-compromise', account: '111111111111', region: 'us-east-1', resourceId: hostile,
+        status: 'FAILED', createdAt: now, updatedAt: now, findingIds: new Set(['f-1']), priorState: {}, evidence: {}, notifications: {}, decisions: {},
+        incident: { trigger: 'auto', finding: { id: 'f-1', type: `Backdoor:EC2/C&CActivity.B\u001b]0;title\u0007`, severity: 8 } },
+      },
+    }));
+    // eslint-disable-next-line no-control-regex
+    const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+    const list = await cli(['cases', 'list', '--endpoint', endpoint]);
+    const row = list.stdout.find((l) => l.startsWith(caseId))!;
+    expect(row).toContain('i-0abc\\u001b[2J\\u001b[31mOWNED\\u000d\\u202eexe.txt');
+    for (const out of [list, await cli(['cases', 'show', caseId, '--endpoint', endpoint]), await cli(['status', caseId, '--endpoint', endpoint])]) {
+      expect(out.stdout.filter((l) => raw.test(l))).toEqual([]);
+    }
+    // --json stays valid JSON and gives back exactly what the ledger holds.
+    const json = await cli(['cases', 'list', '--json', '--endpoint', endpoint]);
+    expect(json.stdout.some((l) => raw.test(l))).toBe(false);
+    expect(JSON.parse(json.stdout.join('\n')).find((c: { caseId: string }) => c.caseId === caseId).resourceId).toBe(hostile);
   });
 
   it('rejects an endpoint that is not a local stack with one line and exit 2', async () => {
