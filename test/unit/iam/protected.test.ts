@@ -22,6 +22,21 @@ describe('protectedRoleReason', () => {
     },
   );
 
+  // IAM names are not distinguished by case (CreateRole, IAM API Reference): neither is the check.
+  it.each([
+    ['firebreakresponder', '/', 'one of Firebreak\'s own roles'],
+    ['FIREBREAKRELEASER', '/', 'one of Firebreak\'s own roles'],
+    ['Firebreak-Claim-Case', '/', 'one of Firebreak\'s own roles'],
+    ['awsserviceroleforsupport', '/', 'a service-linked role'],
+    ['SomeRole', '/AWS-Service-Role/x.amazonaws.com/', 'a service-linked role'],
+  ])('protects %s (path %s) whatever its case', (name, path, why) => {
+    expect(protectedRoleReason(name, path)).toBe(`${name} is ${why}`);
+  });
+
+  it('matches the deployment\'s own role names whatever their case', () => {
+    expect(protectedRoleReason('ir-responder', '/', ['IR-Responder'])).toBe('ir-responder is one of Firebreak\'s own roles');
+  });
+
   it.each([
     ['web-app-role', '/'],
     ['web-app-role', '/app/'],
