@@ -212,44 +212,18 @@ describe('ec2-compromise isolation under faults', () => {
 
   describe('the instance as EC2 answers for it', () => {
     it('NotFound on the first two DescribeInstances, then found: contained', async () => {
-      let notFound = 2;
-      const remove = registerSdkInterceptor({
-        before: (call) => {
-          if (call.operation !== 'EC2.DescribeInstances' || notFound <= 0) return;
-          notFound -= 1;
-          throw Object.assign(new Error('The instance ID does not exist'), { name: 'InvalidInstanceID.NotFound', $metadata: { httpStatusCode: 400 } });
-        },
-      });
-      let r: ReplayResult;
-      try {
-        r = await run([]);
-      } finally {
-        remove();
-      }
-      expect(notFound).toBe(0);
+      const r = await run([{ kind: 'not-found', operation: 'EC2.DescribeInstances', times: 2 }]);
+      expect(r.faultHits).toBe(2);
       expect(r.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
       expect(Object.values(await enisOf(r.twin!))).toEqual(['isolation']);
     }, 120_000);
 
     it('a RESOURCE_GONE case whose instance reappears is reopened by the next finding and contained', async () => {
-      let hidden = true;
-      const remove = registerSdkInterceptor({
-        before: (call) => {
-          if (call.operation === 'EC2.DescribeInstances' && hidden) {
-            throw Object.assign(new Error('The instance ID does not exist'), { name: 'InvalidInstanceID.NotFound', $metadata: { httpStatusCode: 400 } });
-          }
-        },
-      });
-      let first: ReplayResult;
-      try {
-        first = await run([]);
-      } finally {
-        remove();
-      }
+      // EC2 answers NotFound for the instance for longer than the grace, then finds it again.
+      const first = await run([{ kind: 'not-found', operation: 'EC2.DescribeInstances' }]);
       const caseId = first.report.executions[0].caseId!;
       expect(first.report.executions[0].outcome).toBe('RESOURCE_GONE');
       expect((await readCase(local.session.env, caseId)).item?.status).toBe('RESOURCE_GONE');
-      hidden = false;
       const again = await run([], { twin: first.twin });
       expect(again.report.executions[0]).toMatchObject({ outcome: 'CONTAINED', caseId });
       expect((await readCase(local.session.env, caseId)).item?.status).toBe('CONTAINED');
@@ -257,19 +231,7 @@ describe('ec2-compromise isolation under faults', () => {
     }, 180_000);
 
     it('an instance whose DescribeInstances lists no ENI while one is attached: FAILED, notified, never CONTAINED', async () => {
-      const remove = registerSdkInterceptor({
-        after: (call, output) => {
-          if (call.operation !== 'EC2.DescribeInstances') return;
-          const o = output as { Reservations?: { Instances?: { NetworkInterfaces?: unknown[] }[] }[] };
-          return { ...o, Reservations: o.Reservations?.map((res) => ({ ...res, Instances: res.Instances?.map((i) => ({ ...i, NetworkInterfaces: [] })) })) };
-        },
-      });
-      let r: ReplayResult;
-      try {
-        r = await run([]);
-      } finally {
-        remove();
-      }
+      const r = await run([{ kind: 'omit-network-interfaces' }]);
       const x = r.report.executions[0];
       expect(x.status).toBe('FAILED');
       expect((await readCase(local.session.env, x.caseId!)).item?.status).toBe('FAILED');
