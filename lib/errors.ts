@@ -54,3 +54,10 @@ export class ConfigError extends FirebreakError {}
 
 /** The local emulator could not be installed or started. */
 export class EmulatorUnavailable extends FirebreakError {}
+
+/**
+ * An AWS quota stops a containment step: e.g. an IAM user already has the most managed policies IAM
+ * allows ("IAM and AWS STS quotas", IAM User Guide), so AWSDenyAll cannot be attached. Not retried:
+ * the case fails loudly and a person acts (the runbook says how).
+ */
+export class QuotaExceeded extends FirebreakError {}

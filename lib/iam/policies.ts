@@ -1,8 +1,8 @@
 /**
- * The IAM policies Firebreak writes into member accounts to revoke credentials. Their names are
- * fixed, so writing one again overwrites it (PutUserPolicy / PutRolePolicy replace an inline policy
- * of the same name: IAM API reference). These are the only policies in Firebreak allowed to use
- * `Action: "*"`, and only with `Effect: "Deny"`.
+ * The IAM policies Firebreak puts into member accounts to revoke credentials: inline policies on
+ * roles (session revocation needs a document with the cutoff; their names are fixed, so writing one
+ * again overwrites it: PutRolePolicy, IAM API reference) and, on users, AWS's managed `AWSDenyAll`.
+ * These are the only policies in Firebreak allowed to use `Action: "*"`, and only with `Effect: "Deny"`.
  */
 
 /** An IAM policy document. */
@@ -17,22 +17,41 @@ export interface PolicyDocument {
   }[];
 }
 
-/** Inline policy that denies everything to a user. */
-export const USER_DENY_ALL_POLICY_NAME = 'FirebreakDenyAll';
 /** Inline policy that revokes a role's sessions issued before a cutoff. */
 export const ROLE_SESSION_REVOCATION_POLICY_NAME = 'FirebreakRevokeOlderSessions';
 /** Inline policy that denies a role's credentials outside the instance's VPC. */
 export const ROLE_VPC_RESTRICTION_POLICY_NAME = 'FirebreakDenyOutsideInstanceVpc';
 
 /**
- * Deny-all for an IAM user. An explicit deny wins over every allow, so this blocks the API and the
- * console for every key and session of the user ("Policy evaluation logic", IAM User Guide). AWS's
- * `AWSCompromisedKeyQuarantine*` managed policies are not deny-all, which is why Firebreak writes its
- * own.
+ * AWS's managed deny-all policy, which Firebreak attaches to contain an IAM user: one statement,
+ * `Deny *` on `*` ("AWSDenyAll", AWS Managed Policy Reference). An explicit deny wins over every
+ * allow, so it blocks the API and the console for every key and session of the user ("Policy
+ * evaluation logic", IAM User Guide). A managed policy, not an inline one, because attaching it can
+ * be allowed for this one ARN only (`iam:PolicyARN`, "IAM: Limits managed policies that can be
+ * applied to an IAM user, group, or role", IAM User Guide), whereas IAM has no condition key for an
+ * inline policy's name or document: the responder cannot write any other policy on a user.
  */
-export function userDenyAllPolicy(): PolicyDocument {
-  return { Version: '2012-10-17', Statement: [{ Sid: 'FirebreakDenyAll', Effect: 'Deny', Action: '*', Resource: '*' }] };
+export const AWS_DENY_ALL_POLICY_NAME = 'AWSDenyAll';
+
+/**
+ * The ARN of {@link AWS_DENY_ALL_POLICY_NAME} in a partition (AWS managed policies live under the
+ * account `aws`: `arn:aws:iam::aws:policy/AWSDenyAll`).
+ * @param partition - `aws`, `aws-cn`, `aws-us-gov`, … @default 'aws'
+ */
+export function awsDenyAllPolicyArn(partition = 'aws'): string {
+  return `arn:${partition}:iam::aws:policy/${AWS_DENY_ALL_POLICY_NAME}`;
 }
+
+/** Whether an ARN is {@link awsDenyAllPolicyArn} in any partition. */
+export function isAwsDenyAllPolicyArn(arn: string): boolean {
+  return /^arn:aws(-[a-z]+)*:iam::aws:policy\/AWSDenyAll$/.test(arn);
+}
+
+/** AWSDenyAll's document (version v2) as AWS publishes it ("AWSDenyAll", AWS Managed Policy Reference); for simulations. */
+export const AWS_DENY_ALL_DOCUMENT = {
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'DenyAll', Effect: 'Deny', Action: ['*'], Resource: '*' }],
+} as const;
 
 /**
  * Revokes every session of a role issued before `cutoff`: Deny `*` when `aws:TokenIssueTime` is

@@ -1,13 +1,13 @@
 import {
-  GetRoleCommand, GetRolePolicyCommand, GetUserPolicyCommand, IAMClient, ListAccessKeysCommand, ListAttachedUserPoliciesCommand,
-  ListUserPoliciesCommand, PutRolePolicyCommand, PutUserPolicyCommand, UpdateAccessKeyCommand, GetLoginProfileCommand, DeleteLoginProfileCommand,
+  AttachUserPolicyCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAccessKeysCommand, ListAttachedUserPoliciesCommand,
+  ListUserPoliciesCommand, PutRolePolicyCommand, UpdateAccessKeyCommand, GetLoginProfileCommand, DeleteLoginProfileCommand,
 } from '@aws-sdk/client-iam';
-import { ResourceGone } from '../errors';
+import { QuotaExceeded, ResourceGone } from '../errors';
 import { hasAwsCode } from '../runtime/aws-errors';
 import type { PlannedAction, StepMode } from '../ec2/instance';
 import {
-  parsePolicyDocument, PolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, roleSessionRevocationPolicy,
-  ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy,
+  awsDenyAllPolicyArn, isAwsDenyAllPolicyArn, parsePolicyDocument, PolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME,
+  roleSessionRevocationPolicy, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy,
 } from './policies';
 
 /**
@@ -41,9 +41,25 @@ async function samePolicy(get: () => Promise<{ PolicyDocument?: string }>, wante
   }
 }
 
-/** Reads a user's inline policy and compares it with `wanted` (GetUserPolicy). */
-export function userPolicyState(iam: IAMClient, userName: string, policyName: string, wanted: PolicyDocument): Promise<PolicyState> {
-  return samePolicy(() => iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: policyName })), wanted);
+/**
+ * The managed policies attached to an IAM user (ListAttachedUserPolicies, every page; IAM API reference).
+ * @returns their ARNs.
+ * @throws {ResourceGone} when the user no longer exists (NoSuchEntity).
+ */
+export async function listAttachedUserPolicyArns(iam: IAMClient, userName: string): Promise<string[]> {
+  const arns: string[] = [];
+  let marker: string | undefined;
+  try {
+    do {
+      const page = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName, Marker: marker }));
+      arns.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!));
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
+  } catch (err) {
+    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw new ResourceGone(`IAM user ${userName} no longer exists`, { cause: err });
+    throw err;
+  }
+  return arns;
 }
 
 /** Reads a role's inline policy and compares it with `wanted` (GetRolePolicy). */
@@ -100,39 +116,38 @@ export async function listUserAccessKeys(iam: IAMClient, userName: string): Prom
 
 /** What {@link readUserRevocation} read back. */
 export interface UserRevocationReadBack {
-  /** What does not read back yet (the finding's key still usable, the deny-all policy missing or different), or undefined. */
+  /** What does not read back yet (the finding's key still usable, AWSDenyAll not attached), or undefined. */
   readonly problem?: string;
   /** The finding's key: `Inactive`, `absent` (no longer a key of the user), `temporary` (ASIA), `none` (no key named), or its other status. */
   readonly leakedKey: string;
-  /** The deny-all policy as read back. */
+  /** AWSDenyAll as read back: `same` when attached, `absent` when not. */
   readonly denyAll: PolicyState;
   /** Every access key the user has now. */
   readonly keys: UserAccessKey[];
 }
 
 /**
- * Reads an IAM user back after {@link ensureUserKeyRevoked}: ListAccessKeys and GetUserPolicy,
- * always both, so that a key that is gone (or an ASIA key, never listed) does not make the check
- * pass without reading the user's deny-all policy. The finding's key must be Inactive or absent (a
- * deleted key cannot sign a request); the deny-all policy must be exactly Firebreak's.
+ * Reads an IAM user back after {@link ensureUserKeyRevoked}: ListAccessKeys and
+ * ListAttachedUserPolicies, always both, so that a key that is gone (or an ASIA key, never listed)
+ * does not make the check pass without reading the user's policies. The finding's key must be
+ * Inactive or absent (a deleted key cannot sign a request); AWS's managed `AWSDenyAll` must be
+ * attached to the user.
  * @throws {ResourceGone} when the user no longer exists.
  */
 export async function readUserRevocation(iam: IAMClient, userName: string, accessKeyId?: string): Promise<UserRevocationReadBack> {
-  const [keys, denyAll] = await Promise.all([
-    listUserAccessKeys(iam, userName),
-    userPolicyState(iam, userName, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy()),
-  ]);
+  const [keys, attached] = await Promise.all([listUserAccessKeys(iam, userName), listAttachedUserPolicyArns(iam, userName)]);
+  const denyAll: PolicyState = attached.some(isAwsDenyAllPolicyArn) ? 'same' : 'absent';
   const leakedKey = !accessKeyId ? 'none'
     : isTemporaryAccessKey(accessKeyId) ? 'temporary'
       : keys.find((k) => k.accessKeyId === accessKeyId)?.status ?? 'absent';
   const keyOk = leakedKey === 'none' || leakedKey === 'temporary' || leakedKey === 'absent' || leakedKey === 'Inactive';
-  const problem = keyOk && denyAll === 'same' ? undefined : `${userName}: ${accessKeyId ? `key ${accessKeyId} is ${leakedKey}, ` : ''}deny-all policy ${denyAll}`;
+  const problem = keyOk && denyAll === 'same' ? undefined : `${userName}: ${accessKeyId ? `key ${accessKeyId} is ${leakedKey}, ` : ''}AWSDenyAll ${denyAll === 'same' ? 'attached' : 'not attached'}`;
   return { problem, leakedKey, denyAll, keys };
 }
 
 /**
  * Reads an IAM user back after {@link ensureUserKeyRevoked} ({@link readUserRevocation}).
- * @returns what does not read back yet (key not Inactive, deny-all policy missing), or undefined.
+ * @returns what does not read back yet (key not Inactive, AWSDenyAll not attached), or undefined.
  * @throws {ResourceGone} when the user no longer exists.
  */
 export async function userRevocationProblem(iam: IAMClient, userName: string, accessKeyId?: string): Promise<string | undefined> {
@@ -153,7 +168,9 @@ export interface UserPriorState {
   readonly userName: string;
   /** Access key ID → status, for every key of the user. */
   readonly keyStatus: Record<string, string>;
+  /** Names of the user's inline policies. */
   readonly inlinePolicies: string[];
+  /** ARNs of the managed policies attached to the user, AWSDenyAll included when it was there before containment (release then leaves it). */
   readonly attachedPolicies: string[];
   readonly hadLoginProfile: boolean;
 }
@@ -166,8 +183,10 @@ export interface UserPriorState {
  * 1. the finding's key set to `Inactive` (UpdateAccessKey with `UserName`, required when the caller
  *    is a role: IAM API reference), when it is a long-term key the user still has. A key that is
  *    gone, or an ASIA key (ListAccessKeys lists long-term keys only), has nothing to deactivate;
- * 2. the Firebreak deny-all inline policy on the user (fixed name, overwritten on re-run);
- * 3. the console password removed, only when `removeLoginProfile` is set (the deny-all policy already
+ * 2. AWS's managed `AWSDenyAll` attached to the user ({@link AWS_DENY_ALL_POLICY_NAME}; AttachUserPolicy,
+ *    the only IAM write on a user the responder may make besides the key's status and the console
+ *    password: its policy allows AttachUserPolicy for this one ARN, `iam:PolicyARN`);
+ * 3. the console password removed, only when `removeLoginProfile` is set (AWSDenyAll already
  *    blocks the console).
  *
  * The user's other keys are listed (`keys`), never deactivated. The deny-all is an explicit
@@ -182,39 +201,42 @@ export interface UserPriorState {
  * other keys too would add nothing to the containment, would cut a legitimate key in rotation, and
  * would be more state for release to restore; a person decides about them (runbook §4, "Rotate").
  *
- * Reads first and changes only what differs; records the prior state (every key and its status)
- * before the first change, so release restores exactly what was there.
- * Calls: IAM ListAccessKeys, ListUserPolicies, ListAttachedUserPolicies, GetLoginProfile,
- * GetUserPolicy; in apply mode UpdateAccessKey, PutUserPolicy, DeleteLoginProfile as needed.
+ * Reads first and changes only what differs; records the prior state (every key and its status, the
+ * policies attached, AWSDenyAll included when someone attached it before) before the first change, so
+ * release restores exactly what was there.
+ * Calls: IAM ListAccessKeys, ListUserPolicies, ListAttachedUserPolicies, GetLoginProfile; in apply
+ * mode UpdateAccessKey, AttachUserPolicy, DeleteLoginProfile as needed.
  * @param input - the user, the finding's key (absent for a caller that used no long-term key), whether
- *   to remove the console password, and the mode (`plan` makes no mutating call).
+ *   to remove the console password, the mode (`plan` makes no mutating call) and the partition of
+ *   the user's account (for AWSDenyAll's ARN; default `aws`).
  * @param deps - `iam` in the user's account; `recordPriorState` stores the observation (first wins) and returns the stored one.
  * @returns the prior state, the actions taken or planned, the user's other keys, every key of the
  *   user as this call leaves it (`keys`) and what became of the finding's key (`leakedKey`).
  * @throws {ResourceGone} when the user no longer exists (no mutating call made).
+ * @throws {QuotaExceeded} when the user already has as many managed policies as IAM allows
+ *   (AttachUserPolicy `LimitExceeded`); the finding's key is Inactive by then.
  */
 export async function ensureUserKeyRevoked(
-  input: { userName: string; accessKeyId?: string; removeLoginProfile: boolean; mode: StepMode },
+  input: { userName: string; accessKeyId?: string; removeLoginProfile: boolean; mode: StepMode; partition?: string },
   deps: { iam: IAMClient; recordPriorState?: (v: UserPriorState) => Promise<UserPriorState> },
 ): Promise<{ prior: UserPriorState; actions: PlannedAction[]; otherKeys: string[]; keys: UserAccessKey[]; leakedKey: LeakedKeyState }> {
   const { iam } = deps;
   const { userName, accessKeyId } = input;
   const keys = await listUserAccessKeys(iam, userName);
   const key = accessKeyId ? keys.find((k) => k.accessKeyId === accessKeyId) : undefined;
-  const [inline, attached, login, policyState] = await Promise.all([
+  const [inline, attached, login] = await Promise.all([
     iam.send(new ListUserPoliciesCommand({ UserName: userName })),
-    iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName })),
+    listAttachedUserPolicyArns(iam, userName),
     iam.send(new GetLoginProfileCommand({ UserName: userName })).then(() => true, (err) => {
       if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return false;
       throw err;
     }),
-    userPolicyState(iam, userName, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy()),
   ]);
   const observed: UserPriorState = {
     userName,
     keyStatus: Object.fromEntries(keys.map((k) => [k.accessKeyId, k.status])),
-    inlinePolicies: (inline.PolicyNames ?? []).filter((n) => n !== USER_DENY_ALL_POLICY_NAME),
-    attachedPolicies: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!),
+    inlinePolicies: inline.PolicyNames ?? [],
+    attachedPolicies: attached,
     hadLoginProfile: login,
   };
   const apply = input.mode === 'apply';
@@ -227,9 +249,20 @@ export async function ensureUserKeyRevoked(
     actions.push({ operation: 'IAM.UpdateAccessKey', target: key.accessKeyId, change: `${userName}: ${key.status} → Inactive` });
     if (apply) await iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: key.accessKeyId, Status: 'Inactive' }));
   }
-  if (policyState !== 'same') {
-    actions.push({ operation: 'IAM.PutUserPolicy', target: userName, change: `inline ${USER_DENY_ALL_POLICY_NAME} (Deny *)` });
-    if (apply) await iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: USER_DENY_ALL_POLICY_NAME, PolicyDocument: policyText(userDenyAllPolicy()) }));
+  if (!attached.some(isAwsDenyAllPolicyArn)) {
+    const policyArn = awsDenyAllPolicyArn(input.partition);
+    actions.push({ operation: 'IAM.AttachUserPolicy', target: userName, change: `attach ${policyArn} (Deny *)` });
+    if (apply) {
+      await iam.send(new AttachUserPolicyCommand({ UserName: userName, PolicyArn: policyArn })).catch(async (err) => {
+        // NoSuchEntity names the user or the policy: a user deleted since the reads is ResourceGone (listed again to tell).
+        if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) await listUserAccessKeys(iam, userName);
+        // "Managed policies attached to an IAM user: 10" by default, 20 at most ("IAM and AWS STS quotas", IAM User Guide).
+        if (hasAwsCode(err, 'LimitExceeded', 'LimitExceededException')) {
+          throw new QuotaExceeded(`IAM user ${userName} already has ${attached.length} managed policies attached, the most IAM allows: AWSDenyAll cannot be attached; detach one by hand and run the case again`, { cause: err });
+        }
+        throw err;
+      });
+    }
   }
   if (input.removeLoginProfile && login) {
     actions.push({ operation: 'IAM.DeleteLoginProfile', target: userName, change: 'remove console password' });

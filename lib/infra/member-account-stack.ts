@@ -9,6 +9,7 @@ import { ApiCallEntry, CATALOG, CatalogEntry } from '../catalog/catalog';
 import { eventPatternFor } from '../catalog/patterns';
 import { FirebreakConfig } from '../config/config';
 import { TAG } from '../ec2/tags';
+import { AWS_DENY_ALL_POLICY_NAME } from '../iam/policies';
 import { EVIDENCE_TRANSIT_KEY_ALIAS, FIREBREAK_EVENT_BUS_NAME, securityAccountOf } from './accounts';
 import { acknowledge, JustifiedPolicy, JustifiedStatement, NAG_PACK } from './nag';
 import { MEMBER_ACTING_STEPS, RELEASING_STEPS, StepName, stepRoleName } from './steps';
@@ -53,8 +54,8 @@ function protectedRolesDeny(sid: string, roleNames: readonly string[], actions: 
 
 /**
  * The responder's permissions for credential-compromise: read the principal a finding names, and
- * revoke what leaked (deactivate the key, deny-all inline policy and console access for a user; an
- * inline session-revocation policy for a role), scoped to IAM users and roles of this account. Plus the
+ * revoke what leaked (deactivate the key, attach AWS's managed AWSDenyAll and remove console access for
+ * a user; an inline session-revocation policy for a role), scoped to IAM users and roles of this account. Plus the
  * explicit denies that keep it off service-linked roles, itself, the releaser and Firebreak's own roles.
  * It cannot delete an inline policy: undoing a revocation is the releaser's job ({@link releaserStatements}).
  * @param responderRoleName - the responder role's name (it denies itself every IAM write).
@@ -71,14 +72,18 @@ export function credentialStatements(responderRoleName: string, releaserRoleName
   // IAM defines no condition key for the name of an inline policy: PutUserPolicy supports only
   // iam:PermissionsBoundary, PutRolePolicy only iam:PermissionsBoundary and iam:RoleTemplateARN
   // ("Actions, resources, and condition keys for AWS Identity and Access Management", Service
-  // Authorization Reference). The Put statements therefore cannot be limited to Firebreak's policy
-  // names (lib/iam/policies.ts); the explicit denies below keep them off the roles that matter most.
+  // Authorization Reference). So a user is contained with AWS's managed AWSDenyAll, whose attachment
+  // iam:PolicyARN limits to that one ARN ("IAM: Limits managed policies that can be applied to an IAM
+  // user, group, or role", IAM User Guide), and the responder cannot write an inline policy on a user.
+  // Only role session revocation needs an inline policy (its document carries the cutoff); the
+  // PutRolePolicy statement cannot be limited to Firebreak's policy names (lib/iam/policies.ts), and
+  // the explicit denies below keep it off the roles that matter most.
   const noPolicyNameKey =
     'IAM has no condition key for the inline policy name, so writes cannot be limited to the Firebreak policy names; explicit denies exclude service-linked roles, the responder itself and the Firebreak roles.';
   return [
     {
       statement: s({
-        actions: ['iam:ListAccessKeys', 'iam:GetUserPolicy', 'iam:ListUserPolicies', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile', 'iam:ListUserTags'],
+        actions: ['iam:ListAccessKeys', 'iam:ListUserPolicies', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile', 'iam:ListUserTags'],
         resources: [users],
       }),
       reason: `${fromFinding} Read-only: the user's keys, policies and console access are the prior state and the verification; its tags tell a game-day canary.`,
@@ -88,8 +93,8 @@ export function credentialStatements(responderRoleName: string, releaserRoleName
       reason: `${fromFinding} Revocation deactivates the finding's access key and removes console access when configured.`,
     },
     {
-      statement: s({ actions: ['iam:PutUserPolicy'], resources: [users] }),
-      reason: `${fromFinding} Revocation attaches the Firebreak deny-all inline policy to the user. ${noPolicyNameKey}`,
+      statement: s({ actions: ['iam:AttachUserPolicy'], resources: [users], conditions: awsDenyAllOnly() }),
+      reason: `${fromFinding} Revocation attaches AWS's managed AWSDenyAll to the user, and no other policy (iam:PolicyARN).`,
     },
     {
       statement: s({ actions: ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRoleTags'], resources: [roles] }),
@@ -124,6 +129,15 @@ export function cloudTrailStatements(): JustifiedStatement[] {
         'The trail is the one the tampering event names (in its requestParameters), known only at run time, in any region of this account (a multi-region trail has one home region). Reads record the prior state; StartLogging only restarts logging, it cannot stop, delete or change a trail.',
     },
   ];
+}
+
+/**
+ * The condition that limits attaching or detaching a managed policy to AWS's `AWSDenyAll` in this
+ * stack's partition (`iam:PolicyARN`, "IAM: Limits managed policies that can be applied to an IAM user,
+ * group, or role", IAM User Guide; lib/iam/policies.ts).
+ */
+function awsDenyAllOnly(): Record<string, Record<string, string>> {
+  return { ArnEquals: { 'iam:PolicyARN': `arn:${Aws.PARTITION}:iam::aws:policy/${AWS_DENY_ALL_POLICY_NAME}` } };
 }
 
 /** The tag key release removes from the instance (`firebreak:status`, value `isolated`); no other. */
@@ -231,12 +245,16 @@ export function releaserStatements(responderRoleName: string, releaserRoleName: 
       reason: `${fromCase} Release registers the instance back in the target groups it was deregistered from, on the recorded port.`,
     },
     {
-      statement: s({ actions: ['iam:ListAccessKeys', 'iam:GetUserPolicy', 'iam:GetLoginProfile'], resources: [iamArn('user/*')] }),
-      reason: `${fromCaseIam} Read-only: the key's status, Firebreak's deny-all policy and console access as they are now.`,
+      statement: s({ actions: ['iam:ListAccessKeys', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile'], resources: [iamArn('user/*')] }),
+      reason: `${fromCaseIam} Read-only: the key's status, the managed policies attached (AWSDenyAll) and console access as they are now.`,
     },
     {
-      statement: s({ actions: ['iam:UpdateAccessKey', 'iam:DeleteUserPolicy'], resources: [iamArn('user/*')] }),
-      reason: `${fromCaseIam} Release sets the finding's key back to its recorded status and deletes the Firebreak deny-all inline policy. ${noPolicyNameKey}`,
+      statement: s({ actions: ['iam:UpdateAccessKey'], resources: [iamArn('user/*')] }),
+      reason: `${fromCaseIam} Release sets the finding's key back to its recorded status.`,
+    },
+    {
+      statement: s({ actions: ['iam:DetachUserPolicy'], resources: [iamArn('user/*')], conditions: awsDenyAllOnly() }),
+      reason: `${fromCaseIam} Release detaches AWS's managed AWSDenyAll when containment attached it, and no other policy (iam:PolicyARN).`,
     },
     {
       statement: s({ actions: ['iam:GetRole', 'iam:GetRolePolicy'], resources: [iamArn('role/*')] }),

@@ -13,8 +13,8 @@ import { isFirebreakGroup, ruleTuples } from '../ec2/isolation-groups';
 import type { LocalEnvironment } from './seed';
 import type { TwinWorld } from './twin';
 import type { CredentialTwin } from './credential-twin';
-import { GetRolePolicyCommand, GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
-import { parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy } from '../iam/policies';
+import { GetRolePolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand } from '@aws-sdk/client-iam';
+import { isAwsDenyAllPolicyArn, parsePolicyDocument, ROLE_SESSION_REVOCATION_POLICY_NAME } from '../iam/policies';
 
 /** A verification made by reading the emulator's state back (never the playbook's own claims). */
 export interface Check {
@@ -308,9 +308,8 @@ export async function verifyRevocationState(
     if (status(twin.accessKeyId) === undefined) checks.push(check('finding-key-deleted', true, `${twin.accessKeyId}: no longer a key of ${twin.userName}`));
     else checks.push(check('finding-key-inactive', status(twin.accessKeyId) === 'Inactive', `${twin.accessKeyId}: ${status(twin.accessKeyId)}`));
     checks.push(check('other-key-still-active', status(twin.otherAccessKeyId) === 'Active', `${twin.otherAccessKeyId}: ${status(twin.otherAccessKeyId)}`));
-    const policy = await iam.send(new GetUserPolicyCommand({ UserName: twin.userName, PolicyName: USER_DENY_ALL_POLICY_NAME })).catch(() => undefined);
-    const doc = policy?.PolicyDocument ? JSON.stringify(parsePolicyDocument(policy.PolicyDocument)) : undefined;
-    checks.push(check('deny-all-policy-on-user', doc === policyText(userDenyAllPolicy()), doc ?? 'absent'));
+    const attached = ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: twin.userName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn!);
+    checks.push(check('deny-all-policy-on-user', attached.some(isAwsDenyAllPolicyArn), `attached: ${attached.join(', ') || 'none'}`));
   }
   if (twin.roleName) {
     const policy = await iam.send(new GetRolePolicyCommand({ RoleName: twin.roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME })).catch(() => undefined);

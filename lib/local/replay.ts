@@ -20,7 +20,7 @@ import { ApiCallEventSchema } from '../incident/schema';
 import { parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy } from '../iam/policies';
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { Check as CheckType, verifyRevocationState } from './checks';
-import { GetRolePolicyCommand, GetUserCommand, ListAccessKeysCommand, ListRolePoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
+import { GetRolePolicyCommand, GetUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListRolePoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
 import { hasAwsCode } from '../runtime/aws-errors';
 
 /** The EventBridge envelope every replayed event must have ("Amazon EventBridge events", EventBridge User Guide). */
@@ -345,7 +345,7 @@ async function userKeysListedCheck(session: LocalSession, userName: string, list
 }
 
 /** The calls after which a leaked credential is unusable. */
-const REVOKING = new Set(['IAM.UpdateAccessKey', 'IAM.PutUserPolicy', 'IAM.PutRolePolicy']);
+const REVOKING = new Set(['IAM.UpdateAccessKey', 'IAM.AttachUserPolicy', 'IAM.PutRolePolicy']);
 
 /** Key statuses and inline policies of a credential twin, to tell whether a run changed anything. */
 async function principalState(session: LocalSession, t: CredentialTwin): Promise<string> {
@@ -355,13 +355,18 @@ async function principalState(session: LocalSession, t: CredentialTwin): Promise
       if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return undefined;
       throw err;
     };
-    const [keys, policies] = await Promise.all([
+    const [keys, policies, attached] = await Promise.all([
       iam.send(new ListAccessKeysCommand({ UserName: t.userName })).catch(gone),
       iam.send(new ListUserPoliciesCommand({ UserName: t.userName })).catch(gone),
+      iam.send(new ListAttachedUserPoliciesCommand({ UserName: t.userName })).catch(gone),
     ]);
     // A user deleted before the run (a drill's delete-resource iam-user) has no state to compare.
-    if (!keys || !policies) return JSON.stringify({ user: 'not found' });
-    return JSON.stringify({ keys: (keys.AccessKeyMetadata ?? []).map((k) => `${k.AccessKeyId}:${k.Status}`).sort(), policies: (policies.PolicyNames ?? []).sort() });
+    if (!keys || !policies || !attached) return JSON.stringify({ user: 'not found' });
+    return JSON.stringify({
+      keys: (keys.AccessKeyMetadata ?? []).map((k) => `${k.AccessKeyId}:${k.Status}`).sort(),
+      policies: (policies.PolicyNames ?? []).sort(),
+      attached: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).sort(),
+    });
   }
   if (t.roleName) {
     const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: t.roleName }))).PolicyNames ?? [];

@@ -3,7 +3,7 @@ import type { PlannedAction, StepMode } from '../ec2/instance';
 import {
   ensureRoleRestrictedToVpc, LeakedKeyState, readUserRevocation, RolePriorState, rolePolicyState, roleRevocationProblem, UserAccessKey, UserPriorState,
 } from '../iam/revoke';
-import { ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy, USER_DENY_ALL_POLICY_NAME } from '../iam/policies';
+import { AWS_DENY_ALL_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy } from '../iam/policies';
 import type { Incident } from '../incident/incident';
 import { StepDeps } from './deps';
 import { caseTarget, runStep } from './run-step';
@@ -129,7 +129,7 @@ export async function planRevocation(state: PlaybookState, deps: StepDeps): Prom
 
 /**
  * VerifyRevocation: reads the principal back. For an IAM user, the user's keys and its deny-all
- * policy (ListAccessKeys, GetUserPolicy), whether the finding's key is still there or not. IAM is
+ * policy (ListAccessKeys, ListAttachedUserPolicies: AWSDenyAll), whether the finding's key is still there or not. IAM is
  * eventually consistent, so a change that does not read back yet raises {@link NotYetConsistent},
  * which the state machine retries with a bounded backoff before it fails the execution.
  * @throws {ResourceGone} when the user no longer exists.
@@ -144,7 +144,7 @@ export async function verifyRevocation(state: PlaybookState & { revocation?: Rev
       // Always both reads (keys and the deny-all policy): a key that is gone, or an ASIA key, must not make this pass unread.
       const back = await readUserRevocation(iam, r.userName!, r.accessKeyId);
       if (back.problem) throw new NotYetConsistent(back.problem);
-      return { verified: true, leakedKey: back.leakedKey, denyAllPolicy: USER_DENY_ALL_POLICY_NAME, userKeys: back.keys };
+      return { verified: true, leakedKey: back.leakedKey, denyAllPolicy: AWS_DENY_ALL_POLICY_NAME, userKeys: back.keys };
     }
     if (rev?.scope === 'restrict-to-vpc') {
       const state = await rolePolicyState(iam, r.userName!, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy());

@@ -10,13 +10,13 @@ import type { PlaybookState } from './state';
  */
 
 /**
- * Deactivates a user's key (when given) and puts the deny-all policy on the user
+ * Deactivates a user's key (when given) and attaches AWS's managed AWSDenyAll to the user
  * ({@link ensureUserKeyRevoked}), recording the prior state on the case under `priorState.user`.
  */
 export function revokeUserForCase(state: PlaybookState, deps: StepDeps, user: { userName: string; accessKeyId?: string }, mode: StepMode) {
   const { iam } = deps.clients.member(state.incident.account, state.incident.region);
   return ensureUserKeyRevoked(
-    { ...user, removeLoginProfile: deps.config.removeLoginProfile, mode },
+    { ...user, removeLoginProfile: deps.config.removeLoginProfile, mode, partition: state.incident.partition },
     { iam, recordPriorState: mode === 'apply' ? (v) => deps.ledger.recordPriorState(state.case.caseId, 'user', v) : undefined },
   );
 }

@@ -11,7 +11,7 @@ import type { PlannedAction, StepMode } from '../ec2/instance';
 export type ReleaseItemKind =
   | 'security-groups' | 'instance-profile' | 'elastic-ip' | 'auto-scaling-group' | 'target-group'
   | 'termination-protection' | 'shutdown-behavior' | 'delete-on-termination' | 'tags'
-  | 'access-key' | 'inline-policy' | 'login-profile';
+  | 'access-key' | 'inline-policy' | 'managed-policy' | 'login-profile';
 
 /** One item of a release that needs no change, or cannot be restored. */
 export interface ReleaseItem {

@@ -1,14 +1,14 @@
 import {
-  DeleteRolePolicyCommand, DeleteUserPolicyCommand, GetLoginProfileCommand, GetRoleCommand, GetRolePolicyCommand, GetUserPolicyCommand,
+  DeleteRolePolicyCommand, DetachUserPolicyCommand, GetLoginProfileCommand, GetRoleCommand, GetRolePolicyCommand,
   IAMClient, ListAccessKeysCommand, PutRolePolicyCommand, UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import type { StepMode } from '../ec2/instance';
 import { InvalidInput, ResourceGone } from '../errors';
 import {
-  parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleSessionRevocationPolicy,
-  roleVpcRestrictionPolicy, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy,
+  isAwsDenyAllPolicyArn, parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME,
+  roleSessionRevocationPolicy, roleVpcRestrictionPolicy,
 } from '../iam/policies';
-import { protectedRoleReason, RolePriorState, UserPriorState } from '../iam/revoke';
+import { listAttachedUserPolicyArns, protectedRoleReason, RolePriorState, UserPriorState } from '../iam/revoke';
 import { hasAwsCode } from '../runtime/aws-errors';
 import { emptyAssessment, mergeAssessments, pendingProblem, ReleaseAssessment, ReleaseResult, runChanges } from './plan';
 
@@ -82,8 +82,8 @@ async function assessUser(userName: string, input: ReleaseInputs, iam: IAMClient
     if (isNoSuchEntity(err)) throw new ResourceGone(`IAM user ${userName} no longer exists`, { cause: err });
     throw err;
   }
-  const [policy, hasLogin] = await Promise.all([
-    readPolicy(() => iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: USER_DENY_ALL_POLICY_NAME }))),
+  const [attached, hasLogin] = await Promise.all([
+    listAttachedUserPolicyArns(iam, userName),
     input.user?.hadLoginProfile
       ? iam.send(new GetLoginProfileCommand({ UserName: userName })).then(() => true, (err) => {
         if (isNoSuchEntity(err)) return false;
@@ -117,19 +117,19 @@ async function assessUser(userName: string, input: ReleaseInputs, iam: IAMClient
     }
   }
 
-  const name = USER_DENY_ALL_POLICY_NAME;
-  if (policy === undefined) {
-    out.unchanged.push({ item: 'inline-policy', target: `${target}/${name}`, detail: 'absent' });
-  } else if (input.user?.inlinePolicies?.includes(name)) {
-    out.notRestored.push({ item: 'inline-policy', target: `${target}/${name}`, detail: 'the user had a policy of this name before containment and its document was not recorded; left as it is' });
-  } else if (policy === policyText(userDenyAllPolicy())) {
+  const denyAll = attached.find(isAwsDenyAllPolicyArn);
+  if (denyAll === undefined) {
+    out.unchanged.push({ item: 'managed-policy', target: `${target}/AWSDenyAll`, detail: 'not attached' });
+  } else if (!input.user) {
+    out.notRestored.push({ item: 'managed-policy', target: `${target}/AWSDenyAll`, detail: 'no prior state recorded: whether it was attached before containment is not known; left attached' });
+  } else if (input.user.attachedPolicies.some(isAwsDenyAllPolicyArn)) {
+    out.unchanged.push({ item: 'managed-policy', target: `${target}/AWSDenyAll`, detail: 'attached before containment (recorded): left attached' });
+  } else {
     out.changes.push({
       phase: 1,
-      action: { operation: 'IAM.DeleteUserPolicy', target: userName, change: `delete inline ${name}` },
-      run: () => deleteIgnoringGone(iam.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: name }))),
+      action: { operation: 'IAM.DetachUserPolicy', target: userName, change: `detach ${denyAll}` },
+      run: () => deleteIgnoringGone(iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: denyAll }))),
     });
-  } else {
-    out.notRestored.push({ item: 'inline-policy', target: `${target}/${name}`, detail: "its document is not Firebreak's deny-all; left as it is" });
   }
 
   if (input.user?.hadLoginProfile) {
@@ -222,11 +222,11 @@ async function assessCredentialsRelease(input: ReleaseInputs, iam: IAMClient): P
  * prior state, reading first and changing only what differs:
  * - **user:** the finding's access key back to its recorded status (`UpdateAccessKey` with
  *   `UserName`); the user's other keys are never touched, whatever their status now. A finding's key
- *   the user did not have at containment (deleted before it, or an ASIA key) is left alone, as unchanged. Firebreak's
- *   `FirebreakDenyAll` inline policy is deleted (`DeleteUserPolicy`) only when its document is exactly
- *   the one Firebreak writes; a policy of that name with another document, or one the prior state says
- *   the user already had, is left and reported. A console password removed at containment cannot be
- *   restored (the password is not known): reported as not restored.
+ *   the user did not have at containment (deleted before it, or an ASIA key) is left alone, as unchanged. AWS's
+ *   managed `AWSDenyAll` is detached (`DetachUserPolicy`) only when the recorded prior state shows it
+ *   was not attached before containment; without a prior state it is left attached and reported (a
+ *   release never opens more than containment closed). A console password removed at containment
+ *   cannot be restored (the password is not known): reported as not restored.
  * - **role:** `FirebreakRevokeOlderSessions` is deleted when it is a Firebreak session-revocation
  *   document (`DeleteRolePolicy`), or, when the prior state shows the role already had one before this
  *   case, put back to that document (`PutRolePolicy`); `FirebreakDenyOutsideInstanceVpc` is deleted
@@ -237,7 +237,7 @@ async function assessCredentialsRelease(input: ReleaseInputs, iam: IAMClient): P
  * without one for the role, a pre-existing revocation policy cannot be told apart, so a Firebreak
  * revocation document is deleted. Running it again after it succeeded makes no mutating call.
  *
- * Reads: IAM ListAccessKeys, GetUserPolicy, GetLoginProfile, GetRole, GetRolePolicy.
+ * Reads: IAM ListAccessKeys, ListAttachedUserPolicies, GetLoginProfile, GetRole, GetRolePolicy.
  * @param input - the prior states, the finding's key, the principals' names, and the mode.
  * @param deps - `iam`, an IAM client in the principal's account.
  * @returns the actions taken (apply) or planned (plan), what already matched, what was not restored.

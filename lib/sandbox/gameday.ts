@@ -7,8 +7,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
-  CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, DeleteLoginProfileCommand, DeleteUserCommand, DeleteUserPolicyCommand, IAMClient,
-  ListAccessKeysCommand, ListUserPoliciesCommand, ListUsersCommand,
+  CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, DeleteLoginProfileCommand, DeleteUserCommand, DeleteUserPolicyCommand, DetachUserPolicyCommand, IAMClient,
+  ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserPoliciesCommand, ListUsersCommand,
 } from '@aws-sdk/client-iam';
 import { GAMEDAY_SOURCE } from '../catalog/patterns';
 import { InvalidInput } from '../errors';
@@ -309,6 +309,10 @@ export async function cleanupGameDay(c: SandboxClients, runId: string, caseIds: 
     for (const k of keys.AccessKeyMetadata ?? []) await ignoreGone(c.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: k.AccessKeyId })));
     for (const p of (await c.iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []) {
       await ignoreGone(c.iam.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: p })));
+    }
+    // DeleteUser refuses a user with managed policies attached (DeleteConflict): containment attached AWSDenyAll.
+    for (const p of (await c.iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }))).AttachedPolicies ?? []) {
+      await ignoreGone(c.iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: p.PolicyArn })));
     }
     await ignoreGone(c.iam.send(new DeleteLoginProfileCommand({ UserName: userName })));
     await ignoreGone(c.iam.send(new DeleteUserCommand({ UserName: userName })));

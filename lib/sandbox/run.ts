@@ -1,7 +1,7 @@
 import { DescribeInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { instanceIsolatedCheck } from '../local/checks';
-import { GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
-import { hasAwsCode } from '../runtime/aws-errors';
+import { ListAccessKeysCommand, ListAttachedUserPoliciesCommand } from '@aws-sdk/client-iam';
+import { isAwsDenyAllPolicyArn } from '../iam/policies';
 import { newRunId } from '../gameday/scorecard';
 import {
   canaryInterfaces, Canaries, cleanupGameDay, CLEANUP_DIR, createCanaries, gameDayFinding, injectGameDayEvent, Leftovers, SandboxClients, waitForCase,
@@ -106,8 +106,9 @@ async function readBack(c: SandboxClients, canaries: Canaries, kinds: readonly s
     const keys = (await c.iam.send(new ListAccessKeysCommand({ UserName: canaries.userName }))).AccessKeyMetadata ?? [];
     const key = keys.find((k) => k.AccessKeyId === canaries.accessKeyId);
     checks.push({ name: 'canary-key-inactive', passed: key?.Status === 'Inactive', details: `${canaries.accessKeyId}: ${key?.Status ?? 'missing'}` });
-    const policy = await c.iam.send(new GetUserPolicyCommand({ UserName: canaries.userName, PolicyName: 'FirebreakDenyAll' })).catch((err) => (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException') ? undefined : Promise.reject(err)));
-    checks.push({ name: 'canary-user-denied', passed: !!policy, details: policy ? 'FirebreakDenyAll on the user' : 'no FirebreakDenyAll' });
+    const attached = ((await c.iam.send(new ListAttachedUserPoliciesCommand({ UserName: canaries.userName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn!);
+    const denied = attached.some(isAwsDenyAllPolicyArn);
+    checks.push({ name: 'canary-user-denied', passed: denied, details: denied ? 'AWSDenyAll attached to the user' : `AWSDenyAll not attached (attached: ${attached.join(', ') || 'none'})` });
   }
   return checks;
 }

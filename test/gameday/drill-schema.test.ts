@@ -82,7 +82,7 @@ describe('drill files', () => {
     const denied = ec2.injections.find((i) => i.faults?.some((f) => f.kind === 'deny'))!;
     expect(denied.expect).toMatchObject({ behaviour: 'fail-loudly', status: 'FAILED' });
     const { drill: cred } = readDrill(path.join(RUNBOOKS, 'credential-compromise', 'drill-unexpected.yaml'));
-    expect(cred.injections.find((i) => i.faults?.some((f) => f.kind === 'deny' && f.operation === 'IAM.PutUserPolicy'))!.expect.behaviour).toBe('fail-loudly');
+    expect(cred.injections.find((i) => i.faults?.some((f) => f.kind === 'deny' && f.operation === 'IAM.AttachUserPolicy'))!.expect.behaviour).toBe('fail-loudly');
     expect(typeof cred.injections.find((i) => i.expect.status === 'DRY_RUN')!.event).toBe('object');
   });
 
@@ -122,7 +122,7 @@ describe('drill schema', () => {
       faults: [
         { kind: 'throttle', operation: 'EC2.ModifyNetworkInterfaceAttribute', rate: 0.5, times: 3 },
         { kind: 'server-error', operation: 'EC2.CopySnapshot', rate: 0.25 },
-        { kind: 'deny', operation: 'IAM.PutUserPolicy', times: 1 },
+        { kind: 'deny', operation: 'IAM.AttachUserPolicy', times: 1 },
         { kind: 'delete-resource', resource: 'instance', after: 'Preserve' },
       ],
       budget: { stepSeconds: { Isolate: 5 } },
@@ -203,7 +203,7 @@ describe('drill schema', () => {
     ['an unknown ENI placement', { expect: { status: 'SUCCEEDED', networkInterfaces: 'quarantined' } }, /injections\.0\.expect\.networkInterfaces: must be isolated or unchanged/],
     ['an operation without its service', { faults: [{ kind: 'throttle', operation: 'ModifyNetworkInterfaceAttribute' }], expect: recover }, /injections\.0\.faults\.0\.operation: must be Service\.Operation .*e\.g\. EC2\.ModifyNetworkInterfaceAttribute/],
     ['a service Firebreak does not call', { faults: [{ kind: 'throttle', operation: 'Lambda.Invoke' }], expect: recover }, /injections\.0\.faults\.0\.operation: must be Service\.Operation/],
-    ['a rate on a denial', { faults: [{ kind: 'deny', operation: 'IAM.PutUserPolicy', rate: 0.5 }], expect: recover }, /injections\.0\.faults\.0: Unrecognized key.*rate/],
+    ['a rate on a denial', { faults: [{ kind: 'deny', operation: 'IAM.AttachUserPolicy', rate: 0.5 }], expect: recover }, /injections\.0\.faults\.0: Unrecognized key.*rate/],
     ['an unknown resource to delete', { faults: [{ kind: 'delete-resource', resource: 'bucket' }], expect: recover }, /injections\.0\.faults\.0\.resource: must be one of: instance, access-key, iam-user/],
     ['two deletions', { faults: [{ kind: 'delete-resource', resource: 'instance' }, { kind: 'delete-resource', resource: 'instance', after: 'Isolate' }], expect: recover }, /injections\.0\.faults: at most one delete-resource/],
     ['an empty fault list', { faults: [], expect: recover }, /injections\.0\.faults: /],
@@ -248,9 +248,9 @@ describe('faults', () => {
     ['throttle', 'IAM.UpdateAccessKey', Throttled, /Throttling/],
     ['throttle', 'S3.PutObject', Throttled, /SlowDown/],
     ['server-error', 'EC2.CopySnapshot', TransientAwsError, /InternalError/],
-    ['server-error', 'IAM.PutUserPolicy', TransientAwsError, /ServiceFailure/],
+    ['server-error', 'IAM.AttachUserPolicy', TransientAwsError, /ServiceFailure/],
     ['deny', 'EC2.ModifyNetworkInterfaceAttribute', AccessDenied, /UnauthorizedOperation/],
-    ['deny', 'IAM.PutUserPolicy', AccessDenied, /AccessDenied/],
+    ['deny', 'IAM.AttachUserPolicy', AccessDenied, /AccessDenied/],
     ['deny', 'DynamoDB.PutItem', AccessDenied, /AccessDeniedException/],
   ] as const)('a %s on %s maps, through the project\'s own error mapping, to %p', (kind, operation, type, code) => {
     const mapped = mapAwsError(faultError(kind, operation), operation);

@@ -71,7 +71,7 @@ describe('every drill under runbooks/', () => {
         ['ec2-compromise/drill-unexpected.yaml', /throttled snapshot copies/, 'EC2.CopySnapshot'],
         ['ec2-compromise/drill-unexpected.yaml', /5xx errors/, 'EC2.ModifyInstanceAttribute'],
         ['credential-compromise/drill-unexpected.yaml', /throttled key deactivation/, 'IAM.UpdateAccessKey'],
-        ['credential-compromise/drill-unexpected.yaml', /5xx error on the deny-all/, 'IAM.PutUserPolicy'],
+        ['credential-compromise/drill-unexpected.yaml', /5xx error on attaching AWSDenyAll/, 'IAM.AttachUserPolicy'],
       ] as const) {
         const i = injection(file, name);
         const x = i.report.executions[0];
@@ -99,7 +99,7 @@ describe('every drill under runbooks/', () => {
     it('unrecoverable faults end FAILED, never SUCCEEDED, with a notification and a timeline entry', () => {
       for (const [file, name] of [
         ['ec2-compromise/drill-unexpected.yaml', /denied ENI isolation/],
-        ['credential-compromise/drill-unexpected.yaml', /denied PutUserPolicy/],
+        ['credential-compromise/drill-unexpected.yaml', /denied AttachUserPolicy/],
         ['credential-compromise/drill-unexpected.yaml', /never stops/],
         ['cloudtrail-tamper/drill-unexpected.yaml', /denied deactivation/],
       ] as const) {

@@ -1,4 +1,4 @@
-import { GetUserCommand, ListAccessKeysCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
+import { GetUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
 import { InvalidInput } from '../../lib/errors';
 import { validateDrill } from '../../lib/gameday/drill';
 import { runDrill } from '../../lib/gameday/run-drill';
@@ -74,7 +74,8 @@ describe('drill faults', () => {
       const keys = (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
       expect(keys.map((k) => k.AccessKeyId)).not.toContain(keyId);
       expect(keys.map((k) => k.Status)).toEqual(['Active']);
-      expect(((await iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []).sort()).toEqual(['FirebreakDenyAll', 'deploy']);
+      expect(((await iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []).sort()).toEqual(['deploy']);
+      expect(((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn)).toEqual(['arn:aws:iam::aws:policy/AWSDenyAll']);
       expect((await readCase(local.session.env, i.report.executions[0].caseId!)).item?.status).toBe('CONTAINED');
       expect(i.report.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['finding-key-deleted', 'deny-all-policy-on-user', 'revocation-lists-user-keys']));
     });

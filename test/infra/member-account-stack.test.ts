@@ -119,7 +119,7 @@ describe('MemberAccountStack', () => {
           'elasticloadbalancing:DeregisterTargets', 'kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt',
           'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo',
           // credential-compromise
-          'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:GetUserPolicy', 'iam:PutUserPolicy',
+          'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:AttachUserPolicy',
           'iam:ListUserPolicies', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile', 'iam:DeleteLoginProfile', 'iam:ListUserTags',
           'iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:ListRoleTags',
           // cloudtrail-tamper
@@ -241,10 +241,10 @@ describe('MemberAccountStack', () => {
         const user = (name: string) => `arn:aws:iam::${MEMBER}:user/${name}`;
         const role = (name: string) => `arn:aws:iam::${MEMBER}:role/${name}`;
 
-        it('may deactivate a user\'s key, write its inline policy and remove its console access', async () => {
+        it('may deactivate a user\'s key, attach AWSDenyAll and remove its console access', async () => {
           expect(await decide('iam:UpdateAccessKey', user('alice'))).toBe('Allowed');
           expect(await decide('iam:UpdateAccessKey', user('ops/alice'))).toBe('Allowed');
-          expect(await decide('iam:PutUserPolicy', user('alice'))).toBe('Allowed');
+          expect(await decide('iam:AttachUserPolicy', user('alice'), { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AWSDenyAll' })).toBe('Allowed');
           expect(await decide('iam:DeleteLoginProfile', user('alice'))).toBe('Allowed');
           expect(await decide('iam:ListAccessKeys', user('alice'))).toBe('Allowed');
         });
@@ -267,6 +267,21 @@ describe('MemberAccountStack', () => {
           }
           // Reading them stays allowed (the verification reads policies back).
           expect(await decide('iam:GetRole', role('FirebreakResponder'))).toBe('Allowed');
+        });
+
+        it('may attach no policy to a user but AWSDenyAll, and write no inline policy on a user', async () => {
+          for (const arn of [
+            'arn:aws:iam::aws:policy/AdministratorAccess',
+            `arn:aws:iam::${MEMBER}:policy/AWSDenyAll`,
+            'arn:aws:iam::aws:policy/job-function/AWSDenyAll',
+            'arn:aws:iam::aws:policy/AWSDenyAllX',
+          ]) {
+            expect([arn, await decide('iam:AttachUserPolicy', user('alice'), { 'iam:PolicyARN': arn })]).toEqual([arn, 'ImplicitlyDenied']);
+          }
+          expect(await decide('iam:AttachUserPolicy', user('alice'))).not.toBe('Allowed');
+          for (const action of ['iam:PutUserPolicy', 'iam:DeleteUserPolicy', 'iam:DetachUserPolicy', 'iam:PutUserPermissionsBoundary', 'iam:DeleteUserPermissionsBoundary']) {
+            expect([action, await decide(action, user('alice'))]).toEqual([action, 'ImplicitlyDenied']);
+          }
         });
 
         it('may not create credentials, attach managed policies or touch another account', async () => {

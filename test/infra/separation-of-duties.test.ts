@@ -38,7 +38,7 @@ type Case = readonly [action: string, resource: string, context?: Context];
  * denial of the responder is the policy's doing, not a missing condition key).
  */
 const RELEASE_ONLY: readonly Case[] = [
-  ['iam:DeleteUserPolicy', user('alice')],
+  ['iam:DetachUserPolicy', user('alice'), { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AWSDenyAll' }],
   ['iam:DeleteRolePolicy', role('web-app-role')],
   ['autoscaling:AttachInstances', ASG],
   ['elasticloadbalancing:RegisterTargets', TARGET_GROUP],
@@ -69,7 +69,7 @@ const CONTAINMENT_ONLY: readonly Case[] = [
   ['autoscaling:DetachInstances', ASG],
   ['elasticloadbalancing:DeregisterTargets', TARGET_GROUP],
   ['elasticloadbalancing:DescribeTargetGroups', '*'],
-  ['iam:PutUserPolicy', user('alice')],
+  ['iam:AttachUserPolicy', user('alice'), { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AWSDenyAll' }],
   ['iam:DeleteLoginProfile', user('alice')],
   ['iam:ListUserPolicies', user('alice')],
   ['cloudtrail:StartLogging', TRAIL],
@@ -196,7 +196,10 @@ describe('separation of duties between the responder and the releaser roles', ()
     });
 
     it('may not act on another account, create credentials or delete anything beyond Firebreak\'s policies', async () => {
-      expect(await decide('releaser', ['iam:DeleteUserPolicy', 'arn:aws:iam::999999999999:user/alice'])).not.toBe('Allowed');
+      expect(await decide('releaser', ['iam:DetachUserPolicy', 'arn:aws:iam::999999999999:user/alice', { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AWSDenyAll' }])).not.toBe('Allowed');
+      // It detaches AWSDenyAll and nothing else (iam:PolicyARN), and deletes no user inline policy.
+      expect(await decide('releaser', ['iam:DetachUserPolicy', user('alice'), { 'iam:PolicyARN': 'arn:aws:iam::111111111111:policy/team-guardrail' }])).not.toBe('Allowed');
+      expect(await decide('releaser', ['iam:DeleteUserPolicy', user('alice')])).not.toBe('Allowed');
       expect(await decide('releaser', ['autoscaling:AttachInstances', ASG.replace(MEMBER, '999999999999')])).not.toBe('Allowed');
       for (const c of [
         ['iam:CreateAccessKey', user('alice')], ['iam:CreateLoginProfile', user('alice')], ['iam:DeleteUser', user('alice')],
@@ -229,8 +232,9 @@ describe('separation of duties between the responder and the releaser roles', ()
       new Set(roles[who].statements.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action)));
 
     it('gives the releaser exactly the calls of lib/release, plus iam:PassRole (implied by associating an instance profile)', () => {
+      // ListAttachedUserPolicies: release reads a user's managed policies with lib/iam/revoke.ts's listAttachedUserPolicyArns.
       const called = actionsCalledIn([...sourceFiles('lib/release'), 'lib/ec2/instance.ts']);
-      expect([...allowed('releaser')].sort()).toEqual([...called, 'iam:PassRole'].sort());
+      expect([...allowed('releaser')].sort()).toEqual([...called, 'iam:PassRole', 'iam:ListAttachedUserPolicies'].sort());
     });
 
     it('gives the responder exactly the calls of containment (lib/ec2, lib/iam, lib/playbook but release), plus the KMS use of its snapshot copies', () => {
@@ -241,12 +245,12 @@ describe('separation of duties between the responder and the releaser roles', ()
     it('gives the releaser none of the release-only actions to the responder, and none of the containment-only to the releaser', () => {
       const responder = allowed('responder');
       const releaser = allowed('releaser');
-      for (const a of ['iam:DeleteUserPolicy', 'iam:DeleteRolePolicy', 'autoscaling:AttachInstances', 'elasticloadbalancing:RegisterTargets',
+      for (const a of ['iam:DetachUserPolicy', 'iam:DeleteRolePolicy', 'autoscaling:AttachInstances', 'elasticloadbalancing:RegisterTargets',
         'ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation', 'ec2:AssociateAddress', 'ec2:DeleteTags', 'iam:PassRole']) {
         expect([a, responder.has(a)]).toEqual([a, false]);
       }
       for (const a of ['ec2:CreateSecurityGroup', 'ec2:CreateSnapshots', 'ec2:CopySnapshot', 'ec2:DisassociateIamInstanceProfile',
-        'ec2:DisassociateAddress', 'autoscaling:DetachInstances', 'elasticloadbalancing:DeregisterTargets', 'iam:PutUserPolicy',
+        'ec2:DisassociateAddress', 'autoscaling:DetachInstances', 'elasticloadbalancing:DeregisterTargets', 'iam:AttachUserPolicy',
         'iam:DeleteLoginProfile', 'ec2:CreateTags', 'ec2:ModifySnapshotAttribute', 'cloudtrail:StartLogging', 'kms:CreateGrant']) {
         expect([a, releaser.has(a)]).toEqual([a, false]);
       }

@@ -1,5 +1,6 @@
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
-import { DeleteAccessKeyCommand, DeleteUserCommand, GetUserPolicyCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { DeleteAccessKeyCommand, DeleteUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand } from '@aws-sdk/client-iam';
+import { awsDenyAllPolicyArn } from '../../lib/iam/policies';
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { readEventFile, replayEvent, EventEnvelope } from '../../lib/local/replay';
 import type { LocalSession } from '../../lib/local/session';
@@ -22,11 +23,11 @@ function variant(file: string, change: (e: Record<string, unknown> & { detail: R
 async function actorState(session: LocalSession, t: ApiCallTwin) {
   const iam = session.env.member.iam;
   const keys = (await iam.send(new ListAccessKeysCommand({ UserName: t.userName }))).AccessKeyMetadata ?? [];
-  const policy = await iam.send(new GetUserPolicyCommand({ UserName: t.userName, PolicyName: 'FirebreakDenyAll' })).catch(() => undefined);
+  const attached = ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: t.userName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn!);
   return {
     eventKey: keys.find((k) => k.AccessKeyId === t.accessKeyId)?.Status,
     otherKey: keys.find((k) => k.AccessKeyId === t.otherAccessKeyId)?.Status,
-    denyAll: !!policy?.PolicyDocument,
+    denyAll: attached.includes(awsDenyAllPolicyArn()),
   };
 }
 

@@ -1,7 +1,8 @@
 import {
   CreateAccessKeyCommand, CreateRoleCommand, DeleteRoleCommand, RemoveRoleFromInstanceProfileCommand, DeleteAccessKeyCommand, DeleteUserPolicyCommand,
-  DeleteUserCommand, GetRolePolicyCommand, GetUserPolicyCommand, ListAccessKeysCommand, ListRolePoliciesCommand, ListUserPoliciesCommand,
+  DeleteUserCommand, GetRolePolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListRolePoliciesCommand, ListUserPoliciesCommand,
 } from '@aws-sdk/client-iam';
+import { awsDenyAllPolicyArn } from '../../lib/iam/policies';
 import { readNotifications } from '../../lib/local/notifications';
 import { readEventFile, replayEvent, EventEnvelope } from '../../lib/local/replay';
 import type { LocalSession } from '../../lib/local/session';
@@ -12,6 +13,9 @@ import { readCase } from '../support/read-back';
 const USER = 'fixtures/events/guardduty-iamuser-anomalous.json';
 const INSTANCE_CREDS = 'fixtures/events/guardduty-instance-credential-exfiltration.json';
 
+/** AWS's managed deny-all, which containment attaches to an IAM user. */
+const DENY_ALL_ARN = awsDenyAllPolicyArn();
+
 function withSeverity(file: string, severity: number): EventEnvelope {
   const e = JSON.parse(JSON.stringify(readEventFile(file)));
   e.detail.severity = severity;
@@ -21,11 +25,11 @@ function withSeverity(file: string, severity: number): EventEnvelope {
 async function userState(session: LocalSession, t: CredentialTwin) {
   const iam = session.env.member.iam;
   const keys = (await iam.send(new ListAccessKeysCommand({ UserName: t.userName }))).AccessKeyMetadata ?? [];
-  const policy = await iam.send(new GetUserPolicyCommand({ UserName: t.userName, PolicyName: 'FirebreakDenyAll' })).catch(() => undefined);
+  const attached = ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: t.userName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn!);
   return {
     findingKey: keys.find((k) => k.AccessKeyId === t.accessKeyId)?.Status,
     otherKey: keys.find((k) => k.AccessKeyId === t.otherAccessKeyId)?.Status,
-    denyAll: policy?.PolicyDocument ? JSON.parse(decodeURIComponent(policy.PolicyDocument)) : undefined,
+    denyAll: attached.find((a) => a === DENY_ALL_ARN),
   };
 }
 
@@ -37,15 +41,13 @@ async function rolePolicies(session: LocalSession, roleName: string) {
   return docs;
 }
 
-/** An IAM user read back from the emulator: its keys and statuses, its inline policies, Firebreak's deny-all document. */
+/** An IAM user read back from the emulator: its keys and statuses, its inline policies, AWSDenyAll's ARN when attached. */
 async function principalOf(session: LocalSession, userName: string) {
   const iam = session.env.member.iam;
   const keys = (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
   const policies = ((await iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []).sort();
-  const denyAll = policies.includes('FirebreakDenyAll')
-    ? JSON.parse(decodeURIComponent((await iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: 'FirebreakDenyAll' }))).PolicyDocument!))
-    : undefined;
-  return { keys: Object.fromEntries(keys.map((k) => [k.AccessKeyId!, k.Status!])), policies, denyAll };
+  const attached = ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn!);
+  return { keys: Object.fromEntries(keys.map((k) => [k.AccessKeyId!, k.Status!])), policies, denyAll: attached.find((a) => a === DENY_ALL_ARN) };
 }
 
 describe('credential-compromise playbook (synthesized state machine, real handlers, emulator)', () => {
@@ -61,7 +63,7 @@ describe('credential-compromise playbook (synthesized state machine, real handle
     const state = await userState(local.session, credentialTwin!);
     expect(state.findingKey).toBe('Inactive');
     expect(state.otherKey).toBe('Active');
-    expect(state.denyAll).toEqual({ Version: '2012-10-17', Statement: [{ Sid: 'FirebreakDenyAll', Effect: 'Deny', Action: '*', Resource: '*' }] });
+    expect(state.denyAll).toEqual(DENY_ALL_ARN);
     const { item } = await readCase(local.session.env, report.executions[0].caseId!);
     expect(item?.status).toBe('CONTAINED');
     expect(item?.priorState?.user?.keyStatus).toEqual({ [credentialTwin!.accessKeyId!]: 'Active', [credentialTwin!.otherAccessKeyId!]: 'Active' });
@@ -106,7 +108,7 @@ describe('credential-compromise playbook (synthesized state machine, real handle
       const before = await snapshot();
       const second = await replayEvent(local.session, event(), { credentialTwin: t });
       expect(second.report.executions[0].status).toBe('ALREADY_HANDLED');
-      expect(second.report.apiCalls.byOperation['IAM.PutUserPolicy'] ?? 0).toBe(0);
+      expect(second.report.apiCalls.byOperation['IAM.AttachUserPolicy'] ?? 0).toBe(0);
       expect(second.report.apiCalls.byOperation['IAM.PutRolePolicy'] ?? 0).toBe(0);
       expect(await snapshot()).toEqual(before);
     },
@@ -128,7 +130,7 @@ describe('credential-compromise playbook (synthesized state machine, real handle
       if (t.userName) {
         expect(await userState(local.session, t)).toEqual({
           findingKey: 'Inactive', otherKey: 'Active',
-          denyAll: { Version: '2012-10-17', Statement: [{ Sid: 'FirebreakDenyAll', Effect: 'Deny', Action: '*', Resource: '*' }] },
+          denyAll: DENY_ALL_ARN,
         });
       } else {
         const docs = await rolePolicies(local.session, t.roleName!);
@@ -152,7 +154,7 @@ describe('credential-compromise playbook (synthesized state machine, real handle
   });
 
   describe('when the leaked key was deleted before the run (the attacker made another)', () => {
-    const DENY_ALL = { Version: '2012-10-17', Statement: [{ Sid: 'FirebreakDenyAll', Effect: 'Deny', Action: '*', Resource: '*' }] };
+    const DENY_ALL = DENY_ALL_ARN;
 
     /**
      * The twin user with its two keys; the finding's key deleted and a new key created, as an attacker
@@ -172,11 +174,11 @@ describe('credential-compromise playbook (synthesized state machine, real handle
       const x = await local.session.runner.execute('credential-compromise', built.injected);
       expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
       // Nothing to deactivate: the only change is the deny-all policy.
-      expect(x.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating).map((c) => c.operation)).toEqual(['IAM.PutUserPolicy']);
+      expect(x.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating).map((c) => c.operation)).toEqual(['IAM.AttachUserPolicy']);
 
       // IAM, read back: the deny-all policy on the user, its keys as they were.
       const s = await principal(t.userName!);
-      expect(s.policies).toEqual(['FirebreakDenyAll', 'deploy']);
+      expect(s.policies).toEqual(['deploy']);
       expect(s.denyAll).toEqual(DENY_ALL);
       expect(s.keys).toEqual({ [t.otherAccessKeyId!]: 'Active', [newKey.accessKeyId]: 'Active' });
 
@@ -191,8 +193,8 @@ describe('credential-compromise playbook (synthesized state machine, real handle
       expect(listed.every((k) => k.status === 'Active' && !Number.isNaN(Date.parse(k.createDate)))).toBe(true);
       // VerifyRevocation read the deny-all policy back (not passed because the key is gone).
       const verify = timeline.find((e) => e.step === 'VerifyRevocation' && e.status === 'SUCCEEDED');
-      expect(verify?.details).toMatchObject({ verified: true, leakedKey: 'absent', denyAllPolicy: 'FirebreakDenyAll' });
-      expect(verify?.apiCalls).toMatchObject({ 'IAM.GetUserPolicy': 1, 'IAM.ListAccessKeys': 1 });
+      expect(verify?.details).toMatchObject({ verified: true, leakedKey: 'absent', denyAllPolicy: 'AWSDenyAll' });
+      expect(verify?.apiCalls).toMatchObject({ 'IAM.ListAttachedUserPolicies': 1, 'IAM.ListAccessKeys': 1 });
 
       // The notification names the attacker's new key.
       const notes = (await readNotifications(local.session.env)).filter((n) => n.caseId === x.caseId && n.kind === 'contained');
@@ -217,12 +219,12 @@ describe('credential-compromise playbook (synthesized state machine, real handle
       expect(again.status).toBe('ALREADY_HANDLED');
       expect(again.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating)).toEqual([]);
       expect(await principal(t.userName!)).toEqual(after);
-      expect(after.policies).toEqual(['FirebreakDenyAll', 'deploy']);
+      expect(after.policies).toEqual(['deploy']);
       expect(after.keys).toEqual({ [t.otherAccessKeyId!]: 'Active', [newKey.accessKeyId]: 'Active' });
       const { item, timeline } = await readCase(local.session.env, crashed.caseId!);
       expect(item?.status).toBe('CONTAINED');
-      // One PutUserPolicy in all, on the first run's RevokeCredentials entry; the prior state is the first observation.
-      expect(timeline.reduce((n, e) => n + ((e.apiCalls as Record<string, number> | undefined)?.['IAM.PutUserPolicy'] ?? 0), 0)).toBe(1);
+      // One AttachUserPolicy in all, on the first run's RevokeCredentials entry; the prior state is the first observation.
+      expect(timeline.reduce((n, e) => n + ((e.apiCalls as Record<string, number> | undefined)?.['IAM.AttachUserPolicy'] ?? 0), 0)).toBe(1);
       expect(item?.priorState?.user?.inlinePolicies).toEqual(['deploy']);
       expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
     });
@@ -236,7 +238,7 @@ describe('credential-compromise playbook (synthesized state machine, real handle
         release: { caseId: x.caseId, reason: 'false positive: the owner rotated the key', operator: 'arn:aws:iam::222222222222:user/firebreak-local-operator' },
       });
       expect(released).toMatchObject({ status: 'SUCCEEDED', outcome: 'RELEASED' });
-      expect(released.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating).map((c) => c.operation)).toEqual(['IAM.DeleteUserPolicy']);
+      expect(released.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating).map((c) => c.operation)).toEqual(['IAM.DetachUserPolicy']);
       expect(await principal(t.userName!)).toEqual(before);
       expect(before).toEqual({ keys: { [t.otherAccessKeyId!]: 'Active', [newKey.accessKeyId]: 'Active' }, policies: ['deploy'], denyAll: undefined });
       const { item } = await readCase(local.session.env, x.caseId!);
@@ -255,7 +257,7 @@ describe('credential-compromise playbook (synthesized state machine, real handle
       event.detail.resource.accessKeyDetails.accessKeyId = asia;
       const x = await local.session.runner.execute('credential-compromise', event);
       expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
-      expect(x.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating).map((c) => c.operation)).toEqual(['IAM.PutUserPolicy']);
+      expect(x.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating).map((c) => c.operation)).toEqual(['IAM.AttachUserPolicy']);
       const s = await principal(t.userName!);
       expect(s.denyAll).toEqual(DENY_ALL);
       expect(s.keys).toEqual({ [t.otherAccessKeyId!]: 'Active', [newKey.accessKeyId]: 'Active' });

@@ -2,7 +2,8 @@ import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scalin
 import { DeleteSecurityGroupCommand, DescribeAddressesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
-import { GetUserPolicyCommand, ListAccessKeysCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { IAMClient, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { awsDenyAllPolicyArn } from '../../lib/iam/policies';
 import type { ApiCallTwin } from '../../lib/local/api-call-twin';
 import { readEventFile, replayEvent, EventEnvelope } from '../../lib/local/replay';
 import type { LocalExecutionResult } from '../../lib/local/runner';
@@ -56,6 +57,11 @@ async function readInstance(session: LocalSession, twin: TwinWorld) {
 }
 
 const sortedGroups = (byEni: Record<string, string[]>) => Object.fromEntries(Object.entries(byEni).map(([k, v]) => [k, [...v].sort()]));
+
+/** The managed policies attached to an IAM user, read back from IAM. */
+async function attachedPolicies(iam: IAMClient, userName: string): Promise<string[]> {
+  return ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn!);
+}
 
 describe('release playbook (synthesized state machine, real handlers, emulator)', () => {
   const local = useLocalSession();
@@ -156,6 +162,7 @@ describe('release playbook (synthesized state machine, real handlers, emulator)'
     expect(report.executions[0]).toMatchObject({ playbook: 'credential-compromise', outcome: 'CONTAINED' });
     const caseId = report.executions[0].caseId!;
     const iam = env.member.iam;
+    expect(await attachedPolicies(iam, t!.userName!)).toEqual([awsDenyAllPolicyArn()]);
     // Since containment, someone deactivated the user's other key: release must leave it as it is now.
     await iam.send(new UpdateAccessKeyCommand({ UserName: t!.userName, AccessKeyId: t!.otherAccessKeyId, Status: 'Inactive' }));
 
@@ -164,11 +171,11 @@ describe('release playbook (synthesized state machine, real handlers, emulator)'
     expect(x.steps.map((s) => s.name)).toEqual(['LoadCase', 'ReleaseCredentials', 'VerifyRelease', 'CloseRelease', 'NotifyRelease']);
     const calls = memberCalls(local.session, x);
     expect([...new Set(calls.all.map((c) => c.role))]).toEqual(['FirebreakReleaser']);
-    expect(calls.mutating.map((c) => c.operation).sort()).toEqual(['IAM.DeleteUserPolicy', 'IAM.UpdateAccessKey']);
+    expect(calls.mutating.map((c) => c.operation).sort()).toEqual(['IAM.DetachUserPolicy', 'IAM.UpdateAccessKey']);
 
     const keys = (await iam.send(new ListAccessKeysCommand({ UserName: t!.userName }))).AccessKeyMetadata ?? [];
     expect(Object.fromEntries(keys.map((k) => [k.AccessKeyId, k.Status]))).toEqual({ [t!.accessKeyId!]: 'Active', [t!.otherAccessKeyId!]: 'Inactive' });
-    await expect(iam.send(new GetUserPolicyCommand({ UserName: t!.userName, PolicyName: 'FirebreakDenyAll' }))).rejects.toMatchObject({ name: expect.stringMatching(/^NoSuchEntity/) });
+    expect(await attachedPolicies(iam, t!.userName!)).toEqual([]);
     expect((await readCase(env, caseId)).item!.status).toBe('RELEASED');
   });
 
@@ -178,6 +185,7 @@ describe('release playbook (synthesized state machine, real handlers, emulator)'
     const t = credentialTwin as ApiCallTwin;
     expect(report.executions[0]).toMatchObject({ playbook: 'cloudtrail-tamper', outcome: 'CONTAINED' });
     const caseId = report.executions[0].caseId!;
+    expect(await attachedPolicies(env.member.iam, t.userName!)).toEqual([awsDenyAllPolicyArn()]);
 
     const x = await release(caseId, 'false positive: a change window stopped the trail');
     expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'RELEASED', caseId });
@@ -185,7 +193,7 @@ describe('release playbook (synthesized state machine, real handlers, emulator)'
     expect([...new Set(memberCalls(local.session, x).all.map((c) => c.role))]).toEqual(['FirebreakReleaser']);
     const keys = (await env.member.iam.send(new ListAccessKeysCommand({ UserName: t.userName }))).AccessKeyMetadata ?? [];
     expect(keys.find((k) => k.AccessKeyId === t.accessKeyId)?.Status).toBe('Active');
-    await expect(env.member.iam.send(new GetUserPolicyCommand({ UserName: t.userName, PolicyName: 'FirebreakDenyAll' }))).rejects.toMatchObject({ name: expect.stringMatching(/^NoSuchEntity/) });
+    expect(await attachedPolicies(env.member.iam, t.userName!)).toEqual([]);
     // StartLogging restored what the attacker changed: release never stops a trail.
     expect((await env.member.cloudtrail.send(new GetTrailStatusCommand({ Name: t.trailName! }))).IsLogging).toBe(true);
     expect((await readCase(env, caseId)).item!.status).toBe('RELEASED');

@@ -1,12 +1,12 @@
 import {
-  CreateAccessKeyCommand, CreateLoginProfileCommand, CreateRoleCommand, CreateUserCommand, DeleteAccessKeyCommand, GetRolePolicyCommand, GetUserPolicyCommand,
-  ListAccessKeysCommand, ListRolePoliciesCommand, ListUserPoliciesCommand, PutRolePolicyCommand, PutUserPolicyCommand, UpdateAccessKeyCommand,
+  AttachUserPolicyCommand, CreateAccessKeyCommand, CreateLoginProfileCommand, CreateRoleCommand, CreateUserCommand, DeleteAccessKeyCommand,
+  GetRolePolicyCommand, IAMClient, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListRolePoliciesCommand, ListUserPoliciesCommand,
+  PutRolePolicyCommand, PutUserPolicyCommand, UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { randomBytes } from 'node:crypto';
-import { InvalidInput, ResourceGone } from '../../lib/errors';
+import { InvalidInput, QuotaExceeded, ResourceGone } from '../../lib/errors';
 import {
-  parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleSessionRevocationPolicy,
-  USER_DENY_ALL_POLICY_NAME,
+  awsDenyAllPolicyArn, parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleSessionRevocationPolicy,
 } from '../../lib/iam/policies';
 import { ensureRoleRestrictedToVpc, ensureRoleSessionsRevoked, ensureUserKeyRevoked } from '../../lib/iam/revoke';
 import { LOCAL_MEMBER_ACCOUNT } from '../../lib/local/accounts';
@@ -16,6 +16,7 @@ import { useEmulator } from '../support/emulator';
 import { instrumentedMember, MemberDeps, mutating, recordCalls } from './world';
 
 const TEAM_POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
+const DENY_ALL = awsDenyAllPolicyArn();
 const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
 
 describe('ensureCredentialsReleased', () => {
@@ -45,7 +46,11 @@ describe('ensureCredentialsReleased', () => {
     const keys = (await h.iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
     return Object.fromEntries(keys.map((k) => [k.AccessKeyId!, k.Status!]));
   }
-  const userPolicies = async (userName: string) => ((await h.iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []).sort();
+  /** The user's inline policy names, then `attached:<ARN>` for each managed policy attached, sorted: read back from IAM. */
+  const userPolicies = async (userName: string) => [
+    ...((await h.iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []),
+    ...((await h.iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }))).AttachedPolicies ?? []).map((p) => `attached:${p.PolicyArn}`),
+  ].sort();
   const rolePolicies = async (roleName: string) => ((await h.iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? []).sort();
   const rolePolicyText = async (roleName: string, policyName: string) =>
     JSON.stringify(parsePolicyDocument((await h.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))).PolicyDocument!));
@@ -55,7 +60,7 @@ describe('ensureCredentialsReleased', () => {
     const u = await user();
     const revoked = await ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: true, mode: 'apply' }, { iam: deps.iam });
     expect(await keyStatus(u.userName)).toEqual({ [u.leaked]: 'Inactive', [u.other]: 'Active' });
-    expect(await userPolicies(u.userName)).toEqual([USER_DENY_ALL_POLICY_NAME, 'team-policy']);
+    expect(await userPolicies(u.userName)).toEqual([`attached:${DENY_ALL}`, 'team-policy']);
     return { ...u, prior: revoked.prior };
   }
 
@@ -67,7 +72,7 @@ describe('ensureCredentialsReleased', () => {
   }
 
   describe('for an IAM user', () => {
-    it('reactivates only the finding\'s key, deletes the deny-all policy, and reports the console password', async () => {
+    it('reactivates only the finding\'s key, detaches AWSDenyAll, and reports the console password', async () => {
       const u = await containedUser();
       // After containment, the owner deactivated the other key on purpose: release must leave it so.
       await h.iam.send(new UpdateAccessKeyCommand({ UserName: u.userName, AccessKeyId: u.other, Status: 'Inactive' }));
@@ -77,7 +82,7 @@ describe('ensureCredentialsReleased', () => {
       expect(error).toBeUndefined();
       expect(await keyStatus(u.userName)).toEqual({ [u.leaked]: 'Active', [u.other]: 'Inactive' });
       expect(await userPolicies(u.userName)).toEqual(['team-policy']);
-      expect(mutating(calls).sort()).toEqual(['IAM.DeleteUserPolicy', 'IAM.UpdateAccessKey']);
+      expect(mutating(calls).sort()).toEqual(['IAM.DetachUserPolicy', 'IAM.UpdateAccessKey']);
       expect(result!.notRestored).toEqual([expect.objectContaining({ item: 'login-profile', target: `user/${u.userName}` })]);
       expect(await verifyCredentialsReleased({ user: u.prior, accessKeyId: u.leaked }, deps)).toEqual([]);
     });
@@ -100,9 +105,9 @@ describe('ensureCredentialsReleased', () => {
       const { result, calls } = await recordCalls(() => ensureCredentialsReleased({ user: u.prior, accessKeyId: u.leaked, mode: 'plan' }, deps));
 
       expect(mutating(calls)).toEqual([]);
-      expect(result!.actions.map((a) => a.operation).sort()).toEqual(['IAM.DeleteUserPolicy', 'IAM.UpdateAccessKey']);
+      expect(result!.actions.map((a) => a.operation).sort()).toEqual(['IAM.DetachUserPolicy', 'IAM.UpdateAccessKey']);
       expect(await keyStatus(u.userName)).toEqual({ [u.leaked]: 'Inactive', [u.other]: 'Active' });
-      expect(await userPolicies(u.userName)).toEqual([USER_DENY_ALL_POLICY_NAME, 'team-policy']);
+      expect(await userPolicies(u.userName)).toEqual([`attached:${DENY_ALL}`, 'team-policy']);
       expect(await verifyCredentialsReleased({ user: u.prior, accessKeyId: u.leaked }, deps)).toHaveLength(2);
     });
 
@@ -113,26 +118,45 @@ describe('ensureCredentialsReleased', () => {
 
       const result = await ensureCredentialsReleased({ user: prior, accessKeyId: u.leaked, mode: 'apply' }, deps);
 
-      expect(result.actions.map((a) => a.operation)).toEqual(['IAM.DeleteUserPolicy']);
+      expect(result.actions.map((a) => a.operation)).toEqual(['IAM.DetachUserPolicy']);
       expect(await keyStatus(u.userName)).toEqual({ [u.leaked]: 'Inactive', [u.other]: 'Active' });
       // The console password was never removed: nothing to report.
       expect(result.unchanged).toEqual(expect.arrayContaining([expect.objectContaining({ item: 'login-profile' })]));
       expect(result.notRestored).toEqual([]);
     });
 
-    it('leaves a policy of Firebreak\'s name whose document is not Firebreak\'s', async () => {
-      const u = await containedUser();
-      await h.iam.send(new PutUserPolicyCommand({ UserName: u.userName, PolicyName: USER_DENY_ALL_POLICY_NAME, PolicyDocument: TEAM_POLICY }));
+    it('leaves AWSDenyAll attached when it was attached before containment (recorded in the prior state)', async () => {
+      const u = await user();
+      await h.iam.send(new AttachUserPolicyCommand({ UserName: u.userName, PolicyArn: DENY_ALL }));
+      const revoked = await recordCalls(() => ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam: deps.iam }));
+      expect(mutating(revoked.calls)).toEqual(['IAM.UpdateAccessKey']);
+      expect(revoked.result!.prior.attachedPolicies).toEqual([DENY_ALL]);
 
-      const { result, calls } = await recordCalls(() => ensureCredentialsReleased({ user: u.prior, accessKeyId: u.leaked, mode: 'apply' }, deps));
+      const { result, calls } = await recordCalls(() => ensureCredentialsReleased({ user: revoked.result!.prior, accessKeyId: u.leaked, mode: 'apply' }, deps));
 
       expect(mutating(calls)).toEqual(['IAM.UpdateAccessKey']);
-      expect(result!.notRestored).toEqual(expect.arrayContaining([expect.objectContaining({ item: 'inline-policy', target: `user/${u.userName}/${USER_DENY_ALL_POLICY_NAME}` })]));
-      const doc = (await h.iam.send(new GetUserPolicyCommand({ UserName: u.userName, PolicyName: USER_DENY_ALL_POLICY_NAME }))).PolicyDocument!;
-      expect(JSON.stringify(parsePolicyDocument(doc))).toBe(TEAM_POLICY);
+      expect(result!.unchanged).toEqual(expect.arrayContaining([expect.objectContaining({ item: 'managed-policy', target: `user/${u.userName}/AWSDenyAll` })]));
+      expect(await userPolicies(u.userName)).toEqual([`attached:${DENY_ALL}`, 'team-policy']);
     });
 
-    it('reports a key deleted since containment as not restored and still deletes the deny-all policy', async () => {
+    it('attaches AWSDenyAll and nothing else: a user at the managed-policy quota fails with QuotaExceeded, no inline policy written', async () => {
+      const u = await user();
+      // moto does not enforce the quota on managed policies per user ("IAM and AWS STS quotas": 10 by
+      // default); inject IAM's answer, LimitExceeded (AttachUserPolicy, IAM API reference, Errors).
+      const iam: IAMClient = harnessClients(emulator.endpoint, LOCAL_MEMBER_ACCOUNT).iam;
+      iam.middlewareStack.add((next, context) => async (args) => {
+        if (context.commandName === 'AttachUserPolicyCommand') {
+          throw Object.assign(new Error('Cannot exceed quota for PoliciesPerUser: 10'), { name: 'LimitExceeded', $metadata: { httpStatusCode: 409 } });
+        }
+        return next(args);
+      }, { step: 'initialize', name: 'limitExceeded' });
+      const calls = await recordCalls(() => ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam }));
+      expect(calls.error).toBeInstanceOf(QuotaExceeded);
+      expect(await keyStatus(u.userName)).toEqual({ [u.leaked]: 'Inactive', [u.other]: 'Active' });
+      expect(await userPolicies(u.userName)).toEqual(['team-policy']);
+    });
+
+    it('reports a key deleted since containment as not restored and still detaches AWSDenyAll', async () => {
       const u = await containedUser();
       await h.iam.send(new DeleteAccessKeyCommand({ UserName: u.userName, AccessKeyId: u.leaked }));
 
@@ -146,20 +170,20 @@ describe('ensureCredentialsReleased', () => {
       const u = await user();
       await h.iam.send(new DeleteAccessKeyCommand({ UserName: u.userName, AccessKeyId: u.leaked }));
       const planned = await ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'plan' }, { iam: deps.iam });
-      expect(planned.actions.map((a) => a.operation)).toEqual(['IAM.PutUserPolicy']);
+      expect(planned.actions.map((a) => a.operation)).toEqual(['IAM.AttachUserPolicy']);
 
       const revoked = await recordCalls(() => ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam: deps.iam }));
-      expect(mutating(revoked.calls)).toEqual(['IAM.PutUserPolicy']);
+      expect(mutating(revoked.calls)).toEqual(['IAM.AttachUserPolicy']);
       expect(revoked.result).toMatchObject({ leakedKey: 'absent', keys: [{ accessKeyId: u.other, status: 'Active', createDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) }] });
       expect(revoked.result!.prior.keyStatus).toEqual({ [u.other]: 'Active' });
       expect(await keyStatus(u.userName)).toEqual({ [u.other]: 'Active' });
-      expect(await userPolicies(u.userName)).toEqual([USER_DENY_ALL_POLICY_NAME, 'team-policy']);
+      expect(await userPolicies(u.userName)).toEqual([`attached:${DENY_ALL}`, 'team-policy']);
       // Run again: nothing left to change.
       const again = await recordCalls(() => ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam: deps.iam }));
       expect(mutating(again.calls)).toEqual([]);
 
       const released = await ensureCredentialsReleased({ user: revoked.result!.prior, accessKeyId: u.leaked, mode: 'apply' }, deps);
-      expect(released.actions.map((a) => a.operation)).toEqual(['IAM.DeleteUserPolicy']);
+      expect(released.actions.map((a) => a.operation)).toEqual(['IAM.DetachUserPolicy']);
       expect(released.notRestored).toEqual([]);
       expect(released.unchanged).toEqual(expect.arrayContaining([expect.objectContaining({ item: 'access-key', target: u.leaked })]));
       expect(await keyStatus(u.userName)).toEqual({ [u.other]: 'Active' });

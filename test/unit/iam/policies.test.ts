@@ -1,8 +1,8 @@
 import { runSimulation, type EvaluationResult } from '@cloud-copilot/iam-simulate';
 
 import {
-  policyText, PolicyDocument, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleSessionRevocationPolicy,
-  roleVpcRestrictionPolicy, USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy,
+  AWS_DENY_ALL_DOCUMENT, AWS_DENY_ALL_POLICY_NAME, awsDenyAllPolicyArn, isAwsDenyAllPolicyArn, policyText, PolicyDocument,
+  ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleSessionRevocationPolicy, roleVpcRestrictionPolicy,
 } from '../../../lib/iam/policies';
 
 /*
@@ -39,10 +39,10 @@ async function simulate(req: {
   action: string;
   resource: string;
   context?: Record<string, string>;
-  firebreak?: { name: string; doc: PolicyDocument };
+  firebreak?: { name: string; doc: PolicyDocument | typeof AWS_DENY_ALL_DOCUMENT };
 }): Promise<Decision> {
   const identityPolicies = [{ name: 'AdministratorAccess', policy: ALLOW_ALL as unknown }];
-  if (req.firebreak) identityPolicies.push({ name: req.firebreak.name, policy: JSON.parse(policyText(req.firebreak.doc)) as unknown });
+  if (req.firebreak) identityPolicies.push({ name: req.firebreak.name, policy: JSON.parse(JSON.stringify(req.firebreak.doc)) as unknown });
   const out = await runSimulation(
     {
       request: {
@@ -68,8 +68,16 @@ function tokenTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
 }
 
-describe('userDenyAllPolicy (FirebreakDenyAll on an IAM user)', () => {
-  const firebreak = { name: USER_DENY_ALL_POLICY_NAME, doc: userDenyAllPolicy() };
+describe('AWSDenyAll (AWS managed, attached to an IAM user)', () => {
+  const firebreak = { name: AWS_DENY_ALL_POLICY_NAME, doc: AWS_DENY_ALL_DOCUMENT };
+
+  it('is the ARN AWS publishes, in every partition, and nothing else matches it', () => {
+    expect(awsDenyAllPolicyArn()).toBe('arn:aws:iam::aws:policy/AWSDenyAll');
+    for (const p of ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso-b']) expect(isAwsDenyAllPolicyArn(awsDenyAllPolicyArn(p))).toBe(true);
+    for (const arn of ['arn:aws:iam::111111111111:policy/AWSDenyAll', 'arn:aws:iam::aws:policy/AWSDenyAllX', 'arn:aws:iam::aws:policy/job-function/AWSDenyAll', 'arn:aws:iam::aws:policy/AdministratorAccess']) {
+      expect(isAwsDenyAllPolicyArn(arn)).toBe(false);
+    }
+  });
 
   it.each([
     ['s3:GetObject', OBJECT_ARN],
@@ -80,7 +88,7 @@ describe('userDenyAllPolicy (FirebreakDenyAll on an IAM user)', () => {
     expect((await simulate({ principal: USER_ARN, action, resource })).result).toBe('Allowed');
     expect(await simulate({ principal: USER_ARN, action, resource, firebreak })).toEqual({
       result: 'ExplicitlyDenied',
-      denySids: ['FirebreakDenyAll'],
+      denySids: ['DenyAll'],
     });
   });
 
@@ -196,7 +204,6 @@ describe('roleVpcRestrictionPolicy (FirebreakDenyOutsideInstanceVpc, the scoped 
 
 describe('every revocation policy', () => {
   it.each([
-    [USER_DENY_ALL_POLICY_NAME, userDenyAllPolicy()],
     [ROLE_SESSION_REVOCATION_POLICY_NAME, roleSessionRevocationPolicy(new Date('2025-06-01T03:07:42.512Z'))],
     [ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy()],
   ])('%s only ever denies (the one place Action "*" is allowed)', (_name, doc) => {
