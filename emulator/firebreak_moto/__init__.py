@@ -3,7 +3,8 @@
 ``apply_patches()`` installs every patch; ``configure_default_account()`` makes ``MOTO_ACCOUNT_ID``
 the default account without disabling the per-request account selection. ``emulator/server.py``
 calls both and then runs moto's server. Each behaviour is documented, with the AWS page it follows,
-in the submodule that adds it (``ebs_snapshots``, ``network_interfaces``, ``dynamodb``, ``accounts``).
+in the submodule that adds it (``ebs_snapshots``, ``network_interfaces``, ``dynamodb``, ``events``,
+``accounts``).
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from .accounts import configure_default_account
 from .ebs_snapshots import PATCHES as EBS_SNAPSHOT_PATCHES
 from .network_interfaces import PATCHES as NETWORK_INTERFACE_PATCHES
 from .dynamodb import PATCHES as DYNAMODB_PATCHES
+from .events import PATCHES as EVENTS_PATCHES
 
 __all__ = ["apply_patches", "configure_default_account", "PATCHES"]
 
-PATCHES = EBS_SNAPSHOT_PATCHES + NETWORK_INTERFACE_PATCHES + DYNAMODB_PATCHES
+PATCHES = EBS_SNAPSHOT_PATCHES + NETWORK_INTERFACE_PATCHES + DYNAMODB_PATCHES + EVENTS_PATCHES
 
 
 def apply_patches() -> None:
     """Install all of Firebreak's moto patches. Idempotent."""
-    from . import dynamodb, ebs_snapshots, network_interfaces
+    from . import dynamodb, ebs_snapshots, events, network_interfaces
 
     ebs_snapshots.apply()
     network_interfaces.apply()
     dynamodb.apply()
+    events.apply()
