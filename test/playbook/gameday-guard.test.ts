@@ -1,6 +1,8 @@
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { GuardDutyEvent } from '../../lib/incident/schema';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/accounts';
 import { readNotifications } from '../../lib/local/notifications';
 import { readEventFile } from '../../lib/local/replay';
 import type { LocalEnvironment } from '../../lib/local/seed';
@@ -130,6 +132,30 @@ describe('game-day events act only on resources tagged firebreak:gameday=<run ID
       expect(told[0].reason).toMatch(new RegExp(`sent by account ${env.memberAccount}, not by the security account ${env.securityAccount}`));
       // The same event from the security account matches its rule.
       expect((await local.session.router.route(gameDayEvent(twin, 'gd-member-1') as never, 'firebreak')).matched).toEqual(['firebreak-gameday-ec2-compromise-high']);
+    });
+
+    it('starts no playbook for a member account\'s PutEvents through the local stack, and one for the security account\'s', async () => {
+      const { env, sfn } = local.session;
+      const twin = await buildTwinWorld(readEventFile(FIXTURE) as unknown as GuardDutyEvent, env.member);
+      const e = gameDayEvent(twin, 'gd-stack-1');
+      const put = async (account?: string) => {
+        const client = new EventBridgeClient({ region: LOCAL_REGION, endpoint: sfn.endpoint, credentials: LOCAL_CREDENTIALS });
+        if (account) {
+          client.middlewareStack.add((next) => (args) => {
+            (args.request as { headers: Record<string, string> }).headers['x-moto-account-id'] = account;
+            return next(args);
+          }, { step: 'finalizeRequest', name: 'motoAccount' });
+        }
+        await client.send(new PutEventsCommand({ Entries: [{ Source: 'firebreak.gameday', DetailType: 'GuardDuty Finding', Detail: JSON.stringify(e.detail), EventBusName: 'firebreak' }] }));
+        await sfn.settle();
+        return sfn.list().filter((x) => (JSON.parse(x.input) as { detail?: { firebreakGameDay?: { runId?: string } } }).detail?.firebreakGameDay?.runId === 'gd-stack-1');
+      };
+      expect(await put(env.memberAccount)).toEqual([]);
+      const started = await put();
+      expect(started).toHaveLength(1);
+      expect(JSON.parse(started[0].input)).toMatchObject({ account: env.securityAccount });
+      expect(started[0].result).toMatchObject({ outcome: 'GAMEDAY_REFUSED' });
+      expect(await claimOf(env, twin.instanceId)).toBeUndefined();
     });
 
     it('contains a real finding that follows a flood of 12 forged game-day events naming the same instance (read back)', async () => {
