@@ -3,7 +3,8 @@
 ``apply_patches()`` installs every patch; ``configure_default_account()`` makes ``MOTO_ACCOUNT_ID``
 the default account without disabling the per-request account selection. ``emulator/server.py``
 calls both and then runs moto's server. Each behaviour is documented, with the AWS page it follows,
-in the submodule that adds it (``ebs_snapshots``, ``network_interfaces``, ``dynamodb``, ``iam_managed_policies``, ``accounts``).
+in the submodule that adds it (``ebs_snapshots``, ``network_interfaces``, ``dynamodb``, ``events``,
+``iam_managed_policies``, ``accounts``).
 """
 
 from __future__ import annotations
@@ -12,18 +13,26 @@ from .accounts import configure_default_account
 from .ebs_snapshots import PATCHES as EBS_SNAPSHOT_PATCHES
 from .network_interfaces import PATCHES as NETWORK_INTERFACE_PATCHES
 from .dynamodb import PATCHES as DYNAMODB_PATCHES
+from .events import PATCHES as EVENTS_PATCHES
 from .iam_managed_policies import PATCHES as IAM_MANAGED_POLICY_PATCHES
 
 __all__ = ["apply_patches", "configure_default_account", "PATCHES"]
 
-PATCHES = EBS_SNAPSHOT_PATCHES + NETWORK_INTERFACE_PATCHES + DYNAMODB_PATCHES + IAM_MANAGED_POLICY_PATCHES
+PATCHES = (
+    EBS_SNAPSHOT_PATCHES
+    + NETWORK_INTERFACE_PATCHES
+    + DYNAMODB_PATCHES
+    + EVENTS_PATCHES
+    + IAM_MANAGED_POLICY_PATCHES
+)
 
 
 def apply_patches() -> None:
     """Install all of Firebreak's moto patches. Idempotent."""
-    from . import dynamodb, ebs_snapshots, iam_managed_policies, network_interfaces
+    from . import dynamodb, ebs_snapshots, events, iam_managed_policies, network_interfaces
 
     ebs_snapshots.apply()
     network_interfaces.apply()
     dynamodb.apply()
+    events.apply()
     iam_managed_policies.apply()

@@ -62,27 +62,46 @@ export function ruleNameFor(entry: CatalogEntry): string {
 /** The `source` of game-day events (`firebreak gameday --target aws`): `aws.*` sources cannot be forged with PutEvents. */
 export const GAMEDAY_SOURCE = 'firebreak.gameday';
 
+/** The security account in rule listings that name no deployment: 12 digits, never a real account's. */
+export const SECURITY_ACCOUNT_PLACEHOLDER = '000000000000';
+
 /**
  * The game-day twin of a GuardDuty entry's pattern: the same finding shape, from {@link GAMEDAY_SOURCE}
- * on the `firebreak` bus, carrying `detail.firebreakGameDay.runId`. Decide then acts only on a
- * resource tagged `firebreak:gameday=<runId>` (DESIGN.md §2: "A game-day event may only act on
- * resources tagged as game-day targets").
+ * on the `firebreak` bus, carrying `detail.firebreakGameDay.runId`, and sent by the security account
+ * (`account`). Decide then acts only on a resource tagged `firebreak:gameday=<runId>` (DESIGN.md §2:
+ * "A game-day event may only act on resources tagged as game-day targets").
+ *
+ * The `account` of an event put with PutEvents is the account that called PutEvents, and "rules with
+ * an account field do not match any events sent from other accounts" (EventBridge API Reference,
+ * PutPermission, `Principal`: https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutPermission.html);
+ * an event a rule forwards to another account's bus keeps the `account` of the account it came from
+ * ("Sending and receiving events between AWS accounts in Amazon EventBridge", EventBridge User Guide:
+ * the receiver's rules match "events from the sender account",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html). So a member account
+ * that puts or forwards a game-day event onto the `firebreak` bus matches no game-day rule.
+ * @param entry - a GuardDuty catalog entry.
+ * @param securityAccount - the security account's ID (in single-account mode, the deployment's own
+ *   account; a CDK token is fine).
  */
-export function gameDayPatternFor(entry: CatalogEntry & { kind: 'guardduty-finding' }): EventPattern {
+export function gameDayPatternFor(entry: CatalogEntry & { kind: 'guardduty-finding' }, securityAccount: string): EventPattern {
   const base = eventPatternFor(entry) as { detail: Record<string, unknown> };
-  return { ...base, source: [GAMEDAY_SOURCE], detail: { ...base.detail, firebreakGameDay: { runId: [{ exists: true }] } } };
+  return { ...base, source: [GAMEDAY_SOURCE], account: [securityAccount], detail: { ...base.detail, firebreakGameDay: { runId: [{ exists: true }] } } };
 }
 
 /**
  * Every rule the catalog generates: one per entry, on its bus, and for each GuardDuty entry of a
  * playbook that contains a game-day rule (`firebreak-gameday-<id>`) on the `firebreak` bus (game days
- * exercise containment; finding-triage only opens cases).
+ * exercise containment; finding-triage only opens cases), which only the security account's events match.
+ * @param catalog - the effective catalog. @default CATALOG
+ * @param securityAccount - the security account's ID, the only sender a game-day rule accepts
+ *   ({@link gameDayPatternFor}). @default the placeholder {@link SECURITY_ACCOUNT_PLACEHOLDER}
+ *   (for listings of the rules; a stack passes its security account)
  */
-export function catalogRules(catalog: readonly CatalogEntry[] = CATALOG): { entry: CatalogEntry; ruleName: string; pattern: EventPattern; eventBus: 'default' | 'firebreak' }[] {
+export function catalogRules(catalog: readonly CatalogEntry[] = CATALOG, securityAccount: string = SECURITY_ACCOUNT_PLACEHOLDER): { entry: CatalogEntry; ruleName: string; pattern: EventPattern; eventBus: 'default' | 'firebreak' }[] {
   return catalog.flatMap((entry) => [
     { entry, ruleName: ruleNameFor(entry), pattern: eventPatternFor(entry), eventBus: entry.eventBus },
     ...(entry.kind === 'guardduty-finding' && !NOTIFY_ONLY_PLAYBOOKS.includes(entry.playbook)
-      ? [{ entry, ruleName: `firebreak-gameday-${entry.id}`, pattern: gameDayPatternFor(entry), eventBus: 'firebreak' as const }]
+      ? [{ entry, ruleName: `firebreak-gameday-${entry.id}`, pattern: gameDayPatternFor(entry, securityAccount), eventBus: 'firebreak' as const }]
       : []),
   ]);
 }

@@ -138,6 +138,11 @@ export const IncidentSchema = z.object({
   operator: z.string().optional(),
   /** For a game-day event: its run ID; the target must be tagged `firebreak:gameday=<runId>`. */
   gameDayRunId: z.string().optional(),
+  /**
+   * For a game-day event: the account that sent it (the event's top-level `account`); only the security
+   * account's game-day events may act (lib/playbook/gameday-guard.ts).
+   */
+  gameDaySender: z.string().regex(/^\d{12}$/).optional(),
   /** The case whose playbook started this one (e.g. credential-compromise chaining into ec2-compromise). */
   chainedFrom: z.string().optional(),
   /** GuardDuty findings: what the finding-type table makes of the finding (lib/catalog/triage.ts). */

@@ -3,6 +3,7 @@ import { InvalidInput } from '../errors';
 import { CATALOG, CatalogEntry, matchApiCallEntry, matchCatalogEntry, TRIAGE_PLAYBOOK } from '../catalog/catalog';
 import { assessFinding } from '../catalog/triage';
 import { ApiCallEventSchema, GuardDutyEvent, GuardDutyEventSchema, ManualTarget, StartEnvelopeSchema } from './schema';
+import { gameDaySenderOf } from './gameday';
 import { Incident } from './incident';
 
 /** GuardDuty's placeholder IDs in sample findings ("Generating sample findings", GuardDuty User Guide). */
@@ -95,6 +96,7 @@ export function normalizeEvent(
     },
     trigger: gameDay ? 'gameday' : options?.trigger ?? 'auto',
     gameDayRunId: gameDay,
+    gameDaySender: gameDay ? gameDaySenderOf(event) : undefined,
     dryRun: sample || (options?.dryRun ?? false),
     sample,
     catalogEntryId: entry?.id,

@@ -13,6 +13,7 @@ export const CREDENTIAL_COMPROMISE_STATE_MACHINE_NAME = 'firebreak-credential-co
  */
 export const CREDENTIAL_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   Normalize: 'normalize-finding',
+  GameDayGuard: 'guard-gameday',
   ...APPROVAL_TASKS,
   Claim: 'claim-case',
   Decide: 'decide-response',

@@ -13,6 +13,7 @@ export const EC2_COMPROMISE_STATE_MACHINE_NAME = 'firebreak-ec2-compromise';
  */
 export const EC2_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   Normalize: 'normalize-finding',
+  GameDayGuard: 'guard-gameday',
   ...APPROVAL_TASKS,
   Claim: 'claim-case',
   Decide: 'decide-response',

@@ -226,7 +226,7 @@ export class PlaybookStates {
 
   /**
    * The triage front every playbook starts with, given the playbook's containment path:
-   * Normalize → Claim → ClaimOutcome (ALREADY_HANDLED → AlreadyHandled) → Decide → DecideOutcome:
+   * Normalize → [the game-day guard, for a playbook whose tasks name `GameDayGuard`] → Claim → ClaimOutcome (ALREADY_HANDLED → AlreadyHandled) → Decide → DecideOutcome:
    * `dryRun` → PlanDryRun → DryRunDone; `notify` → NotifyOnly → CloseNotified → Notified; `contain` →
    * the containment path; `approval` (playbooks with the {@link APPROVAL_TASKS}) → the approval path;
    * anything else → UnknownDecision → RecordFailure.
@@ -264,14 +264,35 @@ export class PlaybookStates {
     const alreadyHandled = this.outcome('AlreadyHandled', 'ALREADY_HANDLED');
     alreadyHandled.next(this.done);
     const normalize = this.step('Normalize', '$', { parameters: normalizeParameters });
-    normalize
-      .next(this.step('Claim', '$.case'))
-      .next(
-        new sfn.Choice(this.scope, 'ClaimOutcome')
-          .when(sfn.Condition.stringEquals('$.case.status', 'ALREADY_HANDLED'), alreadyHandled)
-          .otherwise(decide),
-      );
+    const claim = this.step('Claim', '$.case');
+    claim.next(
+      new sfn.Choice(this.scope, 'ClaimOutcome')
+        .when(sfn.Condition.stringEquals('$.case.status', 'ALREADY_HANDLED'), alreadyHandled)
+        .otherwise(decide),
+    );
+    normalize.next(this.props.tasks.GameDayGuard ? this.gameDayGuard(claim) : claim);
     return normalize;
+  }
+
+  /**
+   * The game-day guard, between Normalize and Claim of a playbook with game-day rules (its tasks name
+   * `GameDayGuard`): GameDayCheck (Choice: `$.incident.trigger == gameday` → GameDayGuard, otherwise
+   * Claim) → GameDayGuard (`guard-gameday`, result `$.gameDay`) → GameDayOutcome (Choice:
+   * `$.gameDay.refused == true` → GameDayRefused, `$.outcome = GAMEDAY_REFUSED` → Done; otherwise
+   * Claim). A refused game-day event claims nothing (lib/playbook/gameday-guard.ts `guardGameDay`).
+   */
+  private gameDayGuard(claim: sfn.IChainable): sfn.IChainable {
+    const refused = this.outcome('GameDayRefused', 'GAMEDAY_REFUSED');
+    refused.next(this.done);
+    const guard = this.step('GameDayGuard', '$.gameDay');
+    guard.next(
+      new sfn.Choice(this.scope, 'GameDayOutcome')
+        .when(sfn.Condition.booleanEquals('$.gameDay.refused', true), refused)
+        .otherwise(claim),
+    );
+    return new sfn.Choice(this.scope, 'GameDayCheck')
+      .when(sfn.Condition.stringEquals('$.incident.trigger', 'gameday'), guard)
+      .otherwise(claim);
   }
 
   /**

@@ -12,7 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { buildCatalog, CatalogEntry } from '../catalog/catalog';
-import { belowFloorRule, catalogRules, EventPattern, ruleNameFor } from '../catalog/patterns';
+import { belowFloorRule, catalogRules, EventPattern, GAMEDAY_SOURCE, ruleNameFor } from '../catalog/patterns';
 import { FirebreakConfig } from '../config/config';
 import { ConfigError } from '../errors';
 import { CaseLedger } from './case-ledger';
@@ -24,6 +24,7 @@ import { EVIDENCE_TRANSIT_KEY_ALIAS, FIREBREAK_EVENT_BUS_NAME, memberAccountsOf,
 import { acknowledge, JustifiedStatement, NAG_PACK } from './nag';
 import { ResponderFunction } from './responder-function';
 import { FindingTriagePlaybook } from './finding-triage-playbook';
+import { forwardedEntries } from './member-account-stack';
 import { ReleasePlaybook } from './release-playbook';
 import { RootActivityPlaybook } from './root-activity-playbook';
 import { STEP_ACCESS, STEP_NAMES, StepName } from './steps';
@@ -246,15 +247,45 @@ export class SecurityAccountStack extends Stack {
    * User Guide). In single-account mode the forwarding rule is in this very account, which needs no
    * resource policy; with a security account and no member accounts listed, no account is admitted
    * (an Allow for every account would make the bus writable by anyone).
+   *
+   * Nothing a member account can write is trusted, so members may put only what their forwarding rules
+   * forward (`forwardedEntries`: `aws.*` sources, which PutEvents refuses to anyone but AWS, and the
+   * CloudTrail detail types), through the PutEvents condition keys `events:source` and
+   * `events:detail-type`, multi-valued (one value per entry) hence `ForAllValues:` ("Using IAM policy
+   * conditions in Amazon EventBridge", EventBridge User Guide,
+   * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html; the example "Send
+   * events to a custom bus in a different account", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-cross-account-custom-bus-source.html).
+   * And an explicit Deny keeps game-day events ({@link GAMEDAY_SOURCE}) to the security account, whatever
+   * other statement is added later: a game-day event from a member would otherwise take a case's claim.
    */
   private admitMemberAccounts(config: FirebreakConfig): void {
     if (config.securityAccountId === undefined || config.memberAccountIds.length === 0) return;
+    const forwarded = forwardedEntries();
     this.bus.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'MemberAccountsForwardEvents',
         principals: config.memberAccountIds.map((a) => new iam.AccountPrincipal(a)),
         actions: ['events:PutEvents'],
         resources: [this.bus.eventBusArn],
+        conditions: {
+          'ForAllValues:StringEquals': {
+            'events:source': [...new Set(forwarded.flatMap((e) => e.sources))].sort(),
+            'events:detail-type': [...new Set(forwarded.map((e) => e.detailType))].sort(),
+          },
+        },
+      }),
+    );
+    this.bus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'GameDayEventsOnlyFromSecurityAccount',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: {
+          'ForAnyValue:StringEquals': { 'events:source': [GAMEDAY_SOURCE] },
+          StringNotEquals: { 'aws:PrincipalAccount': config.securityAccountId },
+        },
       }),
     );
   }
@@ -357,7 +388,7 @@ export class SecurityAccountStack extends Stack {
     props: SecurityAccountStackProps,
   ): Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }> {
     const rules = new Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>();
-    for (const { entry, ruleName, pattern, eventBus } of catalogRules(buildCatalog(props.config.severityFloor))) {
+    for (const { entry, ruleName, pattern, eventBus } of catalogRules(buildCatalog(props.config.severityFloor), securityAccountOf(props.config))) {
       const stateMachine = playbooks[entry.playbook];
       if (!stateMachine) throw new ConfigError(`Catalog entry ${entry.id} names playbook ${entry.playbook}, which this stack does not build`);
       const id = pascal(ruleName.replace(/^firebreak-/, ''));

@@ -11,6 +11,8 @@
 /** Every step, by its folder name under `lambdas/`. */
 export const STEP_NAMES = [
   'normalize-finding',
+  // before Claim in the playbooks with game-day rules (ec2-compromise, credential-compromise)
+  'guard-gameday',
   'claim-case',
   'decide-response',
   'plan-containment',
@@ -92,11 +94,14 @@ const none: StepAccess = {
 };
 
 /**
- * Per-step access. Every step except `normalize-finding`, `decide-response` and `plan-containment`
- * appends to the case timeline, so it gets the ledger grant. No step both contains and releases.
+ * Per-step access. Every step except `normalize-finding`, `guard-gameday`, `decide-response` and
+ * `plan-containment` appends to the case timeline, so it gets the ledger grant. No step both contains and releases.
  */
 export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   'normalize-finding': { ...none },
+  // Refuses a game-day event before Claim: reads the target's tags (firebreak:gameday) through the responder
+  // role, and tells a person of a refusal; never touches the ledger (a refused event claims and writes nothing).
+  'guard-gameday': { ...none, actsInMember: true, notifications: true },
   // Tells a person about a finding that attaches to an open case without running the playbook again.
   'claim-case': { ...none, ledger: true, notifications: true },
   // Reads the target's tags for game-day events (firebreak:gameday), through the responder role.

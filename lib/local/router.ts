@@ -2,6 +2,7 @@ import { CreateEventBusCommand, PutEventsCommand, PutRuleCommand, PutTargetsComm
 import { hasAwsCode } from '../runtime/aws-errors';
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
+import { LOCAL_REGION } from './accounts';
 import type { HarnessClients } from './harness-clients';
 import type { LocalRule } from './template';
 
@@ -13,6 +14,22 @@ export interface RoutingResult {
   readonly stateMachines: string[];
   /** Logical IDs of the Lambda functions those rules target. */
   readonly functions: string[];
+  /**
+   * The event as the emulator delivered it to the first matched rule's target (what EventBridge gives a
+   * target: `id`, `account` — the sender's —, `time`, `region` filled in); absent when no rule matched.
+   */
+  readonly delivered?: Record<string, unknown>;
+}
+
+/** Options of {@link EmulatorRouter.route}. */
+export interface RouteOptions {
+  /**
+   * The account that sends the event with PutEvents: EventBridge puts the caller's account in the
+   * event's `account`, which rules can match on (the game-day rules accept only the security account).
+   * Another account than the security account's puts it on the security account's bus by ARN, as a
+   * member account's PutEvents (or a forwarding rule) does. @default the security account
+   */
+  readonly sender?: HarnessClients;
 }
 
 /**
@@ -51,16 +68,22 @@ export class EmulatorRouter {
   /**
    * Sends one event through the rules.
    * @param event - an EventBridge event (`source`, `detail-type`, `detail`, ...).
-   * @param busName - the bus the event arrives on. @default 'default'
-   * @returns the matched rules and their target state machines and functions.
+   * @param busName - the bus of the security account the event arrives on. @default 'default'
+   * @param options - who sends it ({@link RouteOptions}).
+   * @returns the matched rules, their target state machines and functions, and the event as delivered.
    */
-  async route(event: { source: string; 'detail-type': string; detail: unknown; resources?: string[]; time?: string }, busName = 'default'): Promise<RoutingResult> {
+  async route(event: { source: string; 'detail-type': string; detail: unknown; resources?: string[]; time?: string }, busName = 'default', options: RouteOptions = {}): Promise<RoutingResult> {
     const installed = await this.install();
     const relevant = [...installed.values()].filter((r) => r.rule.eventBusName === busName);
-    const put = await this.security.events.send(new PutEventsCommand({
+    const sender = options.sender ?? this.security;
+    // Another account reaches the security account's bus by its ARN (moto: emulator/firebreak_moto/events.py).
+    const bus = sender.accountId !== this.security.accountId
+      ? `arn:aws:events:${LOCAL_REGION}:${this.security.accountId}:event-bus/${busName}`
+      : busName === 'default' ? undefined : busName;
+    const put = await sender.events.send(new PutEventsCommand({
       Entries: [{
         Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail), Resources: event.resources,
-        Time: event.time ? new Date(event.time) : undefined, EventBusName: busName === 'default' ? undefined : busName,
+        Time: event.time ? new Date(event.time) : undefined, EventBusName: bus,
       }],
     }));
     const eventId = put.Entries?.[0]?.EventId;
@@ -68,11 +91,16 @@ export class EmulatorRouter {
     const matched: string[] = [];
     const stateMachines: string[] = [];
     const functions: string[] = [];
+    let delivered: Record<string, unknown> | undefined;
     for (const { rule, queueUrl } of relevant) {
       const got = await this.security.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
       let hit = false;
       for (const m of got.Messages ?? []) {
-        if ((JSON.parse(m.Body ?? '{}') as { id?: string }).id === eventId) hit = true;
+        const body = JSON.parse(m.Body ?? '{}') as Record<string, unknown>;
+        if (body.id === eventId) {
+          hit = true;
+          delivered ??= body;
+        }
         await this.security.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
       }
       if (hit) {
@@ -81,6 +109,6 @@ export class EmulatorRouter {
         functions.push(...rule.targetFunctions);
       }
     }
-    return { matched: matched.sort(), stateMachines: [...new Set(stateMachines)], functions: [...new Set(functions)] };
+    return { matched: matched.sort(), stateMachines: [...new Set(stateMachines)], functions: [...new Set(functions)], ...(delivered ? { delivered } : {}) };
   }
 }

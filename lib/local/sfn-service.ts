@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { harnessClients } from './harness-clients';
+import type { RouteOptions } from './router';
 import type { ExecutionEvent, LocalExecutionResult, LocalRunner } from './runner';
 import { TaskTokenError } from './task-tokens';
 
@@ -112,7 +114,7 @@ export class LocalStepFunctions {
 
   /**
    * EventBridge PutEvents, as the deployed stack would see it: each entry becomes the event EventBridge
-   * delivers (id, account, time, region added), is matched against the synthesized rules on the
+   * delivers (id, account — the caller's —, time, region added), sent by the caller's account, is matched against the synthesized rules on the
    * emulator's own matcher (lib/local/router.ts), and every matched playbook is started, as a rule's
    * Step Functions target would.
    */
@@ -125,15 +127,20 @@ export class LocalStepFunctions {
     };
     try {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries?: { Source?: string; DetailType?: string; Detail?: string; Resources?: string[]; EventBusName?: string; Time?: number }[] };
+      // The caller's account, as EventBridge puts it in `account`: the local harness names it with moto's
+      // `x-moto-account-id` header; otherwise the caller is the local stack's security account (the operator).
+      const named = req.headers['x-moto-account-id'];
+      const env = this.runner.env;
+      const sender = typeof named === 'string' && /^\d{12}$/.test(named) && named !== env.securityAccount ? harnessClients(env.endpoint, named) : env.security;
       const entries = [];
       for (const e of body.Entries ?? []) {
         const event = {
-          version: '0', id: randomUUID(), 'detail-type': e.DetailType ?? '', source: e.Source ?? '', account: this.runner.env.securityAccount,
+          version: '0', id: randomUUID(), 'detail-type': e.DetailType ?? '', source: e.Source ?? '', account: sender.accountId,
           time: new Date(e.Time ? e.Time * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'), region: this.runner.env.region,
           resources: e.Resources ?? [], detail: JSON.parse(e.Detail ?? '{}') as unknown,
         };
         const bus = (e.EventBusName ?? 'default').split('/').pop()!;
-        const routed = await router.route(event, bus);
+        const routed = await router.route(event, bus, { sender });
         for (const logicalId of routed.stateMachines) {
           const name = this.runner.playbook(logicalId).name;
           this.startExecution({ stateMachineArn: this.stateMachineArn(name), input: JSON.stringify(event) });
@@ -342,7 +349,7 @@ export interface LocalStepFunctionsOptions {
 
 /** What routes an event to the playbooks (lib/local/router.ts EmulatorRouter). */
 export interface EventRouter {
-  route(event: { source: string; 'detail-type': string; detail: unknown; resources?: string[]; time?: string }, busName: string): Promise<{ stateMachines: string[] }>;
+  route(event: { source: string; 'detail-type': string; detail: unknown; resources?: string[]; time?: string }, busName: string, options?: RouteOptions): Promise<{ stateMachines: string[] }>;
 }
 
 /** One execution of the local service. */

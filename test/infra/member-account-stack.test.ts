@@ -55,7 +55,7 @@ describe('MemberAccountStack', () => {
         expect(text).not.toContain(`role/${stepRoleName(step)}"`);
       }
       expect(MEMBER_ACTING_STEPS).toEqual([
-        'decide-response', 'plan-containment', 'preserve-instance', 'isolate-instance', 'verify-isolation', 'reseal-isolation', 'snapshot-volumes',
+        'guard-gameday', 'decide-response', 'plan-containment', 'preserve-instance', 'isolate-instance', 'verify-isolation', 'reseal-isolation', 'snapshot-volumes',
         'check-snapshots', 'copy-snapshots', 'share-snapshots', 'collect-artifacts', 'revoke-credentials', 'verify-revocation',
         'restore-logging', 'revoke-actor', 'verify-tamper-response', 'close-orphaned-case',
       ]);

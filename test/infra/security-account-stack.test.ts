@@ -1,7 +1,8 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CATALOG } from '../../lib/catalog/catalog';
-import { BELOW_FLOOR_RULE_NAME, belowFloorRule, catalogRules, eventPatternFor, ruleNameFor } from '../../lib/catalog/patterns';
+import { BELOW_FLOOR_RULE_NAME, belowFloorRule, catalogRules, eventPatternFor, gameDayPatternFor, ruleNameFor } from '../../lib/catalog/patterns';
+import { forwardedEntries } from '../../lib/infra/member-account-stack';
 import { CLOUDTRAIL_TAMPER_TASKS } from '../../lib/infra/cloudtrail-tamper-playbook';
 import { CREDENTIAL_COMPROMISE_TASKS } from '../../lib/infra/credential-compromise-playbook';
 import { EC2_COMPROMISE_TASKS, FAILURE_RECORDING_TASKS } from '../../lib/infra/ec2-compromise-playbook';
@@ -47,6 +48,22 @@ const RUNTIME_VARIABLES = [
 
 /** The states of the approval path (lib/infra/playbook-states.ts), in every playbook that contains. */
 const APPROVAL_STATES = ['RequestApproval', 'ApprovalTimedOut', 'RecordApproval', 'ApprovalOutcome'];
+/** The game-day guard between Normalize and Claim (playbooks with game-day rules). */
+const GAMEDAY_STATES = ['GameDayCheck', 'GameDayGuard', 'GameDayOutcome', 'GameDayRefused'];
+
+/**
+ * Normalize → GameDayCheck (a game-day event → GameDayGuard, anything else → Claim) → GameDayGuard
+ * (`$.gameDay`, the shared Retry and Catch) → GameDayOutcome (refused → GameDayRefused → Done, else Claim):
+ * a refused game-day event never reaches Claim.
+ */
+function expectGameDayGuardBeforeClaim(s: Record<string, { Next?: string; [k: string]: unknown }>, retry: unknown, catches: unknown): void {
+  expect(s.Normalize.Next).toBe('GameDayCheck');
+  expect(s.GameDayCheck).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.incident.trigger', StringEquals: 'gameday', Next: 'GameDayGuard' }], Default: 'Claim' });
+  expect(s.GameDayGuard).toMatchObject({ Type: 'Task', ResultPath: '$.gameDay', Next: 'GameDayOutcome', Retry: retry, Catch: catches });
+  expect(s.GameDayOutcome).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.gameDay.refused', BooleanEquals: true, Next: 'GameDayRefused' }], Default: 'Claim' });
+  expect(s.GameDayRefused).toEqual({ Type: 'Pass', Result: 'GAMEDAY_REFUSED', ResultPath: '$.outcome', Next: 'Done' });
+  expect(s.Claim.Next).toBe('ClaimOutcome');
+}
 
 /** A playbook's Lambda Tasks invoked by ARN: all but RequestApproval, which waits for a task token. */
 function lambdaTasks<T extends Record<string, unknown>>(tasks: T): T {
@@ -210,10 +227,26 @@ describe('SecurityAccountStack', () => {
         expect(rule).toBeDefined();
         // `default`: EventBusName omitted (the account's default bus); `firebreak`: the custom bus.
         expect([ruleName, rule!.Properties.EventBusName]).toEqual([ruleName, eventBus === 'firebreak' ? { Ref: busId } : undefined]);
-        expect(rule!.Properties.EventPattern).toEqual(pattern);
-        if (ruleName === ruleNameFor(entry)) expect(pattern).toEqual(eventPatternFor(entry));
-        else expect(pattern).toMatchObject({ source: ['firebreak.gameday'], detail: { firebreakGameDay: { runId: [{ exists: true }] } } });
+        if (ruleName === ruleNameFor(entry)) {
+          expect(rule!.Properties.EventPattern).toEqual(pattern);
+          expect(pattern).toEqual(eventPatternFor(entry));
+        } else {
+          // Single-account mode: only the deployment's own account may send game-day events.
+          expect(rule!.Properties.EventPattern).toEqual({ ...pattern, account: [{ Ref: 'AWS::AccountId' }] });
+          expect(pattern).toMatchObject({ source: ['firebreak.gameday'], detail: { firebreakGameDay: { runId: [{ exists: true }] } } });
+        }
         expect(rule!.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'firebreak:component', Value: 'routing' }]));
+      }
+    });
+
+    it('matches, in every game-day rule, only events whose account is the security account', () => {
+      const t = templateOf(buildTestApp({ securityAccountId: SECURITY, memberAccountIds: MEMBERS }).security);
+      const gameDay = Object.values(t.findResources('AWS::Events::Rule')).filter((r) => String(r.Properties.Name).startsWith('firebreak-gameday-'));
+      expect(gameDay.length).toBe(catalogRules(CATALOG).filter((r) => r.ruleName.startsWith('firebreak-gameday-')).length);
+      for (const rule of gameDay) {
+        const { entry } = catalogRules(CATALOG).find((r) => r.ruleName === rule.Properties.Name)!;
+        expect([rule.Properties.Name, rule.Properties.EventPattern.account]).toEqual([rule.Properties.Name, [SECURITY]]);
+        expect(rule.Properties.EventPattern).toEqual(gameDayPatternFor(entry as never, SECURITY));
       }
     });
 
@@ -343,19 +376,41 @@ describe('SecurityAccountStack', () => {
     describe('firebreak bus resource policy', () => {
       const busPolicies = (t: Template) => Object.values(t.findResources('AWS::Events::EventBusPolicy'));
 
-      it('lets exactly the configured member accounts put events on the firebreak bus', () => {
+      /** The bus policy's statements, by Sid (CDK prefixes `cdk-`), each with the bus ARN as its resource. */
+      const statementsOf = (t: Template, busArn?: string) => Object.fromEntries(busPolicies(t).map((p) => {
+        const st = p.Properties.Statement as Statement & { Sid: string };
+        return [st.Sid.replace(/^cdk-/, ''), busArn ? { ...st, Resource: busArn } : st];
+      })) as Record<string, Statement & { Sid: string }>;
+
+      it('lets exactly the configured member accounts put, on the firebreak bus, only what their forwarding rules forward', () => {
         const t = templateOf(buildTestApp({ securityAccountId: SECURITY, memberAccountIds: MEMBERS }).security);
         const busId = Object.keys(t.findResources('AWS::Events::EventBus', { Properties: { Name: 'firebreak' } }))[0];
         const policies = busPolicies(t);
-        expect(policies).toHaveLength(1);
-        const [policy] = policies;
-        expect(policy.Properties.EventBusName).toEqual({ Ref: busId });
-        const statement = policy.Properties.Statement as Statement;
+        expect(policies).toHaveLength(2);
+        for (const policy of policies) expect(policy.Properties.EventBusName).toEqual({ Ref: busId });
+        const { MemberAccountsForwardEvents: statement } = statementsOf(t);
         expect(statement.Effect).toBe('Allow');
         expect(statement.Action).toBe('events:PutEvents');
         expect(statement.Resource).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
         expect(list((statement.Principal as { AWS: string | string[] }).AWS).sort()).toEqual(MEMBERS.map((a) => `arn:aws:iam::${a}:root`));
-        expect(statement.Condition).toBeUndefined();
+        // What the member stack's forwarding rules forward (forwardedEntries), and nothing else: no firebreak.gameday.
+        const forwarded = forwardedEntries();
+        expect(statement.Condition).toEqual({
+          'ForAllValues:StringEquals': {
+            'events:source': [...new Set(forwarded.flatMap((e) => e.sources))].sort(),
+            'events:detail-type': [...new Set(forwarded.map((e) => e.detailType))].sort(),
+          },
+        });
+        expect(JSON.stringify(statement.Condition)).not.toContain('firebreak.gameday');
+      });
+
+      it('denies game-day events to every account but the security account', () => {
+        const t = templateOf(buildTestApp({ securityAccountId: SECURITY, memberAccountIds: MEMBERS }).security);
+        const { GameDayEventsOnlyFromSecurityAccount: deny } = statementsOf(t);
+        expect(deny).toMatchObject({
+          Effect: 'Deny', Action: 'events:PutEvents', Principal: { AWS: '*' },
+          Condition: { 'ForAnyValue:StringEquals': { 'events:source': ['firebreak.gameday'] }, StringNotEquals: { 'aws:PrincipalAccount': SECURITY } },
+        });
       });
 
       it('admits no account in single-account mode (the forwarding rule is in the same account) nor when no member is listed', () => {
@@ -363,11 +418,10 @@ describe('SecurityAccountStack', () => {
         expect(busPolicies(templateOf(buildTestApp({ securityAccountId: SECURITY }).security))).toEqual([]);
       });
 
-      it('admits a member account\'s forwarding role and refuses any other account (iam-simulate)', async () => {
+      it('admits a member account\'s forwarded CloudTrail events, refuses its game-day events and any other account, and admits the security account\'s game-day events (iam-simulate)', async () => {
         const t = templateOf(buildTestApp({ securityAccountId: SECURITY, memberAccountIds: MEMBERS }).security);
         const busArn = `arn:aws:events:us-east-1:${SECURITY}:event-bus/firebreak`;
-        const statement = { ...(busPolicies(t)[0].Properties.Statement as Statement), Resource: busArn };
-        const putEvents = async (account: string) =>
+        const putEvents = async (account: string, source: string[], detailType: string[]) =>
           (
             (await runSimulation(
               {
@@ -375,19 +429,30 @@ describe('SecurityAccountStack', () => {
                   principal: `arn:aws:iam::${account}:role/FirebreakMember-ForwardingRole`,
                   action: 'events:PutEvents',
                   resource: { resource: busArn, accountId: SECURITY },
-                  contextVariables: {},
+                  // iam-simulate does not derive aws:PrincipalAccount from the principal: given here as AWS would set it.
+                  contextVariables: { 'aws:PrincipalAccount': account, 'events:source': source, 'events:detail-type': detailType },
                 },
                 identityPolicies: [{ name: 'forwarding', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn }] } }],
-                resourcePolicy: { Version: '2012-10-17', Statement: [statement] },
+                resourcePolicy: { Version: '2012-10-17', Statement: Object.values(statementsOf(t, busArn)) },
                 serviceControlPolicies: [],
                 resourceControlPolicies: [],
               } as never,
               {},
-            )) as { overallResult?: string }
-          ).overallResult;
-        expect(await putEvents(MEMBERS[0])).toBe('Allowed');
-        expect(await putEvents(MEMBERS[1])).toBe('Allowed');
-        expect(await putEvents('999999999999')).not.toBe('Allowed');
+            )) as { overallResult?: string; ignoredContextKeys?: string[]; errors?: unknown }
+          );
+        const api = 'AWS API Call via CloudTrail';
+        const allowed = await putEvents(MEMBERS[0], ['aws.cloudtrail'], [api]);
+        expect(allowed.overallResult).toBe('Allowed');
+        expect((await putEvents(MEMBERS[1], ['aws.signin', 'aws.iam'], ['AWS Console Sign In via CloudTrail', api])).overallResult).toBe('Allowed');
+        expect((await putEvents('999999999999', ['aws.cloudtrail'], [api])).overallResult).not.toBe('Allowed');
+        // A member's game-day event: not admitted, alone or among forwarded events.
+        expect((await putEvents(MEMBERS[0], ['firebreak.gameday'], ['GuardDuty Finding'])).overallResult).not.toBe('Allowed');
+        expect((await putEvents(MEMBERS[0], ['aws.cloudtrail', 'firebreak.gameday'], [api])).overallResult).not.toBe('Allowed');
+        // Any other source or detail type is not admitted either (so the condition keys are evaluated, not ignored).
+        expect((await putEvents(MEMBERS[0], ['aws.cloudtrail'], ['GuardDuty Finding'])).overallResult).not.toBe('Allowed');
+        expect((await putEvents(MEMBERS[0], ['com.example'], [api])).overallResult).not.toBe('Allowed');
+        // The security account's own game-day events are not denied (same account: its identity policy suffices).
+        expect((await putEvents(SECURITY, ['firebreak.gameday'], ['GuardDuty Finding'])).overallResult).toBe('Allowed');
       });
     });
 
@@ -545,7 +610,7 @@ describe('SecurityAccountStack', () => {
     });
 
     it('has exactly the contract state names', () => {
-      expect(Object.keys(definition.States).sort()).toEqual([...STATE_NAMES, ...APPROVAL_STATES, 'Notified', 'UnknownDecision'].sort());
+      expect(Object.keys(definition.States).sort()).toEqual([...STATE_NAMES, ...APPROVAL_STATES, ...GAMEDAY_STATES, 'Notified', 'UnknownDecision'].sort());
     });
 
     it('invokes each Task state\'s step function by ARN (payloadResponseOnly)', () => {
@@ -621,7 +686,8 @@ describe('SecurityAccountStack', () => {
     it('wires the containment path, the poll loops and the terminal states', () => {
       const s = definition.States;
       const next = (name: string) => s[name].Next;
-      expect(['Normalize', 'Claim'].map(next)).toEqual(['Claim', 'ClaimOutcome']);
+      expectGameDayGuardBeforeClaim(s, RETRY, CATCH);
+      expect(next('Claim')).toBe('ClaimOutcome');
       expect(s.ClaimOutcome.Choices).toEqual([{ Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' }]);
       expect(s.ClaimOutcome.Default).toBe('Decide');
       expect(s.AlreadyHandled).toEqual({ Type: 'Pass', Result: 'ALREADY_HANDLED', ResultPath: '$.outcome', Next: 'Done' });
@@ -694,7 +760,7 @@ describe('SecurityAccountStack', () => {
           'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
           'NotifyOnly', 'CloseNotified', 'Notified', 'RevokeCredentials', 'VerifyRevocation', 'ChainOutcome', 'ChainInstanceContainment',
           'Notify', 'CloseCase', 'Contained', 'UnknownDecision', 'RecordResourceGone', 'ResourceGoneDone', 'RecordFailure', 'PlaybookFailed', 'Done',
-          ...APPROVAL_STATES,
+          ...APPROVAL_STATES, ...GAMEDAY_STATES,
         ].sort(),
       );
     });
@@ -754,7 +820,8 @@ describe('SecurityAccountStack', () => {
     it('wires triage, the revocation path and the terminal states', () => {
       const s = definition.States;
       const next = (name: string) => s[name].Next;
-      expect(['Normalize', 'Claim'].map(next)).toEqual(['Claim', 'ClaimOutcome']);
+      expectGameDayGuardBeforeClaim(s, RETRY, CATCH);
+      expect(next('Claim')).toBe('ClaimOutcome');
       expect(s.ClaimOutcome.Choices).toEqual([{ Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' }]);
       expect(s.ClaimOutcome.Default).toBe('Decide');
       expect(s.AlreadyHandled).toEqual({ Type: 'Pass', Result: 'ALREADY_HANDLED', ResultPath: '$.outcome', Next: 'Done' });
@@ -795,7 +862,7 @@ describe('SecurityAccountStack', () => {
       const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
       const expected = [...new Set(Object.values(CREDENTIAL_COMPROMISE_TASKS))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
       expect(resources).toEqual(expected);
-      expect(resources).toHaveLength(12);
+      expect(resources).toHaveLength(13);
     });
 
     it('lets only the chaining step start ec2-compromise, and tells it which state machine', () => {

@@ -340,3 +340,12 @@ describe('normalizeEvent', () => {
     );
   });
 });
+
+describe('game-day events: the sender (issue 11)', () => {
+  it('records the event\'s account as the game-day sender, and no sender for a GuardDuty finding', () => {
+    const finding = fixture('guardduty-ec2-backdoor-two-enis-ipv6');
+    const gameDay = { ...finding, source: 'firebreak.gameday', account: '333333333333', detail: { ...detailOf(finding), firebreakGameDay: { runId: 'gd-1' } } };
+    expect(normalize(gameDay).incident).toMatchObject({ trigger: 'gameday', gameDayRunId: 'gd-1', gameDaySender: '333333333333' });
+    expect(normalize(finding).incident.gameDaySender).toBeUndefined();
+  });
+});
