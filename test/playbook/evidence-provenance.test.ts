@@ -1,5 +1,5 @@
 import {
-  CopySnapshotCommand, CreateSnapshotCommand, CreateTagsCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, Snapshot, Tag,
+  CopySnapshotCommand, CreateSnapshotCommand, DeleteSnapshotCommand, CreateTagsCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, Snapshot, Tag,
 } from '@aws-sdk/client-ec2';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -7,6 +7,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Fault, FaultSchema, installFaults } from '../../lib/gameday/faults';
 import { GuardDutyEventSchema } from '../../lib/incident/schema';
 import { verifyContainment } from '../../lib/local/checks';
+import { readNotifications } from '../../lib/local/notifications';
 import { readEventFile, replayEvent } from '../../lib/local/replay';
 import type { LocalEnvironment } from '../../lib/local/seed';
 import { buildTwinWorld, TwinWorld } from '../../lib/local/twin';
@@ -284,5 +285,51 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     expect(r.security.map((s) => s.SnapshotId).sort()).toEqual(r.recorded.filter((x) => x.stage === 'evidence').map((x) => x.snapshotId).sort());
     expect(r.security).toHaveLength(twin.volumeIds.length);
     expect(r.rejected).toEqual([]);
+  }, 120_000);
+
+  it('replaces a recorded snapshot the attacker deleted between steps, and records the deleted one as rejected', async () => {
+    const { env } = local.session;
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'SnapshotVolumes' } });
+    const caseId = first.executions[0].caseId!;
+    const twin = first.twin!;
+    const before = await evidenceReadBack(env, caseId);
+    const gone = before.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[0])!.snapshotId;
+    await env.member.ec2.send(new DeleteSnapshotCommand({ SnapshotId: gone }));
+    const rerun = await local.session.runner.execute('ec2-compromise', first.injected);
+    expect(rerun.status).toBe('SUCCEEDED');
+    const r = await expectOnlyFirebreakEvidence(env, twin, caseId, [gone]);
+    expect(r.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[0])).toMatchObject({ how: 'created', snapshotId: expect.not.stringMatching(gone) });
+    expect(r.rejected.find((x) => x.snapshotId === gone)).toMatchObject({ kind: 'recorded', reasons: [expect.stringMatching(/not found/)] });
+    // The other volume's recorded snapshot was kept.
+    expect(r.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])?.snapshotId)
+      .toBe(before.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])!.snapshotId);
+  }, 120_000);
+
+  it('fails CheckSnapshots with EvidenceProvenance, FAILED and notified, when a recorded snapshot reads back as another volume\'s', async () => {
+    const { env } = local.session;
+    const az = `${env.region}a`;
+    const stranger = (await env.member.ec2.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: 8 }))).VolumeId!;
+    // Fault injection at the SDK boundary (moto cannot change a snapshot's volume): CheckSnapshots' read by ID answers
+    // the first snapshot as one of another volume, as a swapped snapshot would read.
+    const remove = registerSdkInterceptor({
+      after: (call, output) => {
+        if (call.operation !== 'EC2.DescribeSnapshots' || !call.input.SnapshotIds || call.accountId !== env.memberAccount) return;
+        const snaps = (output.Snapshots as Snapshot[] | undefined) ?? [];
+        return { ...output, Snapshots: snaps.map((x, i) => (i === 0 ? { ...x, VolumeId: stranger } : x)) };
+      },
+    });
+    let result: Awaited<ReturnType<typeof replayEvent>> | undefined;
+    try {
+      result = await replayEvent(local.session, readEventFile(EVENT));
+    } finally {
+      remove();
+    }
+    const caseId = result!.executions[0].caseId!;
+    const { item, timeline } = await readCase(env, caseId);
+    expect(item?.status).toBe('FAILED');
+    expect(timeline.find((t) => t.step === 'RecordFailure')?.error).toMatchObject({ name: 'EvidenceProvenance', message: expect.stringContaining(`volume ${stranger}`) });
+    expect(await readNotifications(env)).toEqual(expect.arrayContaining([expect.objectContaining({ caseId, kind: 'failed' })]));
+    // Nothing went further than the member snapshots: no copy was made from a snapshot that failed its check.
+    expect((await evidenceReadBack(env, caseId)).recorded.map((x) => x.stage)).toEqual(['source', 'source']);
   }, 120_000);
 });
