@@ -43,6 +43,12 @@ export class VerificationFailed extends FirebreakError {}
 /** Evidence (snapshot, copy) did not complete before its deadline, or ended in the `error` state. */
 export class EvidenceIncomplete extends FirebreakError {}
 
+/**
+ * A snapshot offered as evidence is not one the case recorded, or does not match its record (owner, source
+ * volume, key, start time, size): evidence must be Firebreak's own (issue 11). Never retried.
+ */
+export class EvidenceProvenance extends FirebreakError {}
+
 /** A change made moments ago does not read back yet (IAM is eventually consistent). The state machine retries it. */
 export class NotYetConsistent extends FirebreakError {}
 

@@ -1,3 +1,5 @@
+import { EvidenceIncomplete, EvidenceProvenance } from '../errors';
+import type { RecordedSnapshot } from './provenance';
 import type { StoredArtifact } from './vault';
 
 /** One snapshot in the evidence chain, from the member's volume to the security account's copy. */
@@ -51,3 +53,30 @@ export function buildManifest(m: Omit<EvidenceManifest, 'schema' | 'artifacts'> 
 
 /** Key prefix of a case's evidence in the bucket. */
 export const caseEvidencePrefix = (account: string, caseId: string): string => `cases/${account}/${caseId}/`;
+
+/**
+ * The evidence chain of each volume as the case recorded it (issue 11: the ledger, not tags, names the
+ * evidence): the member snapshot, its transit copy and the security account's copy, each linked to the one
+ * before by the source ID recorded with it.
+ * @param recorded - the case's recorded snapshots (`evidence["snapshot#…"]`).
+ * @param volumeIds - the volumes, in the order of the manifest.
+ * @throws {EvidenceIncomplete} when a stage of a volume is not recorded.
+ * @throws {EvidenceProvenance} when a copy's recorded source is not the stage before's recorded snapshot.
+ */
+export function snapshotChain(recorded: readonly RecordedSnapshot[], volumeIds: readonly string[], caseId: string): SnapshotEvidence[] {
+  return volumeIds.map((volumeId) => {
+    const of = (stage: RecordedSnapshot['stage']) => {
+      const r = recorded.find((x) => x.stage === stage && x.volumeId === volumeId);
+      if (!r) throw new EvidenceIncomplete(`Case ${caseId} recorded no ${stage} snapshot of ${volumeId}`);
+      return r;
+    };
+    const [source, transit, final] = [of('source'), of('transit'), of('evidence')];
+    if (transit.sourceSnapshotId !== source.snapshotId || final.sourceSnapshotId !== transit.snapshotId) {
+      throw new EvidenceProvenance(`Case ${caseId}: the recorded chain of ${volumeId} is broken (${source.snapshotId} → ${transit.sourceSnapshotId}/${transit.snapshotId} → ${final.sourceSnapshotId}/${final.snapshotId})`);
+    }
+    return {
+      sourceVolumeId: volumeId, memberSnapshotId: source.snapshotId, transitSnapshotId: transit.snapshotId,
+      snapshotId: final.snapshotId, ownerAccount: final.ownerAccount, kmsKeyId: final.kmsKeyId ?? '',
+    };
+  });
+}

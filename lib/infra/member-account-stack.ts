@@ -493,6 +493,7 @@ export class MemberAccountStack extends Stack {
             'ec2:DescribeAddresses',
             'ec2:DescribeIamInstanceProfileAssociations',
             'ec2:DescribeSnapshots',
+            'ec2:DescribeVolumes',
             'autoscaling:DescribeAutoScalingInstances',
             'elasticloadbalancing:DescribeTargetGroups',
             'elasticloadbalancing:DescribeTargetHealth',
@@ -627,6 +628,10 @@ export class MemberAccountStack extends Stack {
           resources: [this.transitKey.keyArn],
           conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
         }),
+      },
+      {
+        // CopySnapshots resolves the transit alias to its key ARN (read-only key metadata), the KmsKeyId a transit copy must carry (issue 11).
+        statement: s({ actions: ['kms:DescribeKey'], resources: [this.transitKey.keyArn] }),
       },
       {
         statement: s({

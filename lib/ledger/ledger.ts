@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanComma
 import { ClaimLost } from '../errors';
 import { hasAwsCode } from '../runtime/aws-errors';
 import type { Incident } from '../incident/incident';
+import { recordedSnapshotKey, RecordedSnapshot, rejectedSnapshotKey, RejectedSnapshot } from '../evidence/provenance';
 
 /**
  * The DynamoDB case ledger: claims, cases, prior state, evidence records and the case timeline.
@@ -363,6 +364,64 @@ export class CaseLedger {
   /** Records an evidence item under `evidence.<key>` unless already recorded; returns the stored value. */
   async recordEvidence<T>(caseId: string, key: string, value: T): Promise<T> {
     return this.setOnce(caseId, 'evidence', key, value);
+  }
+
+  /**
+   * Records an evidence snapshot under `evidence["snapshot#<stage>#<volumeId>"]` unless one is recorded for that
+   * stage and volume already: the first record wins, so two runs that each created a snapshot (concurrently,
+   * or a retry) converge on one. Called with the ID the create call returned, before anything uses it.
+   * @returns the stored record (another run's when it was first; the caller then holds a duplicate).
+   */
+  async recordSnapshot(caseId: string, snapshot: RecordedSnapshot): Promise<RecordedSnapshot> {
+    return this.setOnce(caseId, 'evidence', recordedSnapshotKey(snapshot.stage, snapshot.volumeId), snapshot);
+  }
+
+  /**
+   * Replaces a recorded evidence snapshot that no longer holds (deleted, or failing provenance on a re-read),
+   * only while the record still names `previousSnapshotId` (conditional write), so concurrent runs replace it once.
+   * @returns the stored record afterwards (the other run's replacement when it was first).
+   */
+  async replaceSnapshot(caseId: string, previousSnapshotId: string, snapshot: RecordedSnapshot): Promise<RecordedSnapshot> {
+    const key = recordedSnapshotKey(snapshot.stage, snapshot.volumeId);
+    try {
+      await this.deps.ddb.send(new UpdateCommand({
+        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: 'SET evidence.#k = :v, updatedAt = :u',
+        ConditionExpression: 'evidence.#k.snapshotId = :old',
+        ExpressionAttributeNames: { '#k': key },
+        ExpressionAttributeValues: { ':v': snapshot, ':old': previousSnapshotId, ':u': this.now().toISOString() },
+      }));
+      return snapshot;
+    } catch (err) {
+      if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
+      return (await this.getCase(caseId))?.evidence?.[key] as RecordedSnapshot;
+    }
+  }
+
+  /**
+   * Records decisions under `decisions.<key>` for every key in one write, each unless already recorded (the
+   * snapshot intents of a create call: one atomic write, so that of two concurrent runs one holds every key).
+   * @returns the stored value of each key.
+   */
+  async recordDecisions<T>(caseId: string, keys: readonly string[], value: T): Promise<T[]> {
+    if (!keys.length) return [];
+    const names: Record<string, string> = { '#m': 'decisions' };
+    keys.forEach((k, i) => { names[`#k${i}`] = k; });
+    const out = await this.deps.ddb.send(new UpdateCommand({
+      TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+      UpdateExpression: `SET ${keys.map((_, i) => `#m.#k${i} = if_not_exists(#m.#k${i}, :v)`).join(', ')}, updatedAt = :u`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':v': value, ':u': this.now().toISOString() },
+      ReturnValues: 'ALL_NEW',
+    }));
+    const decisions = out.Attributes?.decisions as Record<string, T>;
+    return keys.map((k) => decisions[k]);
+  }
+
+  /** Records a snapshot refused as evidence, with why, under `evidence["rejected#<snapshotId>"]` (first record wins). */
+  async rejectSnapshot(caseId: string, rejected: RejectedSnapshot): Promise<RejectedSnapshot> {
+    return this.setOnce(caseId, 'evidence', rejectedSnapshotKey(rejected.snapshotId), rejected);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeIamInstanceProfileAssociationsCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand,
-  DescribeSnapshotsCommand, DescribeAddressesCommand, DescribeNetworkInterfacesCommand, EC2Client, Instance, SecurityGroup, Snapshot,
+  DescribeSnapshotsCommand, DescribeVolumesCommand, DescribeAddressesCommand, DescribeNetworkInterfacesCommand, EC2Client, Instance, SecurityGroup, Snapshot,
 } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
@@ -121,6 +121,7 @@ export async function verifyContainment(env: LocalEnvironment, twin: TwinWorld, 
   checks.push(check('evidence-snapshots-tagged-with-case', snaps.length > 0 && snaps.every((s) => s.Tags?.some((t) => t.Key === TAG.caseId && t.Value === caseId)), caseId));
 
   const record = (await env.security.ddb.send(new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ConsistentRead: true }))).Item;
+  checks.push(await evidenceProvenanceCheck(env, twin.volumeIds, record));
   const manifestRef = (record?.evidence as { manifest?: { bucket: string; key: string; sha256: string } } | undefined)?.manifest;
   let manifestOk = false;
   let artifactsOk = false;
@@ -162,6 +163,67 @@ export async function verifyContainment(env: LocalEnvironment, twin: TwinWorld, 
       manifest: manifestRef,
     },
   };
+}
+
+/** One recorded snapshot of the case's ledger, as the read-back sees it (`evidence["snapshot#<stage>#<volume>"]`). */
+interface LedgerSnapshot { stage: string; volumeId: string; snapshotId: string; sourceSnapshotId?: string }
+
+/**
+ * `evidence-snapshots-provenance` (issue 11): the case's evidence is what Firebreak created, read from EC2 by the IDs
+ * the ledger recorded, never found by tags. For every volume of the twin, the ledger names a member snapshot, its
+ * transit copy and the security account's copy, linked by their recorded sources; read back by ID: the member
+ * snapshot is of that volume, owned by the member account, encrypted as the volume is (DescribeVolumes); the transit
+ * copy is owned by the member account under the transit key; the final copy is owned by the security account under
+ * the evidence key; each started after the case opened (to the second: EC2 reports StartTime in seconds). The
+ * manifest's snapshot chain and the security account's snapshots tagged with the case and stage `evidence` must be
+ * exactly those IDs, so a swapped or extra evidence snapshot fails the check.
+ */
+export async function evidenceProvenanceCheck(env: LocalEnvironment, volumeIds: readonly string[], record: Record<string, NativeAttributeValue> | undefined): Promise<Check> {
+  const name = 'evidence-snapshots-provenance';
+  if (!record) return check(name, false, 'no case in the ledger');
+  const evidence = (record.evidence ?? {}) as Record<string, unknown>;
+  const recorded = Object.entries(evidence).filter(([k]) => k.startsWith('snapshot#')).map(([, v]) => v as LedgerSnapshot);
+  const opened = Math.floor(Date.parse(record.createdAt as string) / 1000) * 1000;
+  const byId = async (ec2: EC2Client, ids: string[]) => (ids.length ? (await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'snapshot-id', Values: ids }] }))).Snapshots ?? [] : []);
+  const of = (stage: string) => volumeIds.map((v) => recorded.find((r) => r.stage === stage && r.volumeId === v));
+  const [source, transit, final] = [of('source'), of('transit'), of('evidence')];
+  const problems: string[] = [];
+  const ids = (rs: (LedgerSnapshot | undefined)[]) => rs.filter((r): r is LedgerSnapshot => !!r).map((r) => r.snapshotId);
+  const [memberSnaps, securitySnaps, volumes, tagged] = await Promise.all([
+    byId(env.member.ec2, [...ids(source), ...ids(transit)]),
+    byId(env.security.ec2, ids(final)),
+    volumeIds.length ? env.member.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: [...volumeIds] }] })).then((o) => o.Volumes ?? []) : Promise.resolve([]),
+    evidenceSnapshots(env, record.caseId as string),
+  ]);
+  const started = (s: Snapshot) => (s.StartTime ? new Date(s.StartTime).getTime() : NaN);
+  volumeIds.forEach((volumeId, i) => {
+    const [src, tr, fin] = [source[i], transit[i], final[i]];
+    if (!src || !tr || !fin) {
+      problems.push(`${volumeId}: the ledger records ${[src && 'source', tr && 'transit', fin && 'evidence'].filter(Boolean).join('+') || 'nothing'}`);
+      return;
+    }
+    if (tr.sourceSnapshotId !== src.snapshotId || fin.sourceSnapshotId !== tr.snapshotId) problems.push(`${volumeId}: the recorded chain is not linked`);
+    const s = memberSnaps.find((x) => x.SnapshotId === src.snapshotId);
+    const t = memberSnaps.find((x) => x.SnapshotId === tr.snapshotId);
+    const f = securitySnaps.find((x) => x.SnapshotId === fin.snapshotId);
+    const vol = volumes.find((v) => v.VolumeId === volumeId);
+    if (!s || s.VolumeId !== volumeId || s.OwnerId !== env.memberAccount || !!s.Encrypted !== !!vol?.Encrypted || (vol?.Encrypted && s.KmsKeyId !== vol.KmsKeyId) || !(started(s) >= opened)) {
+      problems.push(`${volumeId}: member snapshot ${src.snapshotId} ${s ? `is of ${s.VolumeId}, owner ${s.OwnerId}, encrypted ${s.Encrypted}, started ${s.StartTime?.toISOString()}` : 'not found'}`);
+    }
+    if (!t || t.OwnerId !== env.memberAccount || !t.Encrypted || t.KmsKeyId !== env.transitKeyArn || !(started(t) >= opened)) {
+      problems.push(`${volumeId}: transit copy ${tr.snapshotId} ${t ? `owner ${t.OwnerId}, key ${t.KmsKeyId}, started ${t.StartTime?.toISOString()}` : 'not found'}`);
+    }
+    if (!f || f.OwnerId !== env.securityAccount || !f.Encrypted || f.KmsKeyId !== env.evidenceKeyArn || !(started(f) >= opened)) {
+      problems.push(`${volumeId}: final copy ${fin.snapshotId} ${f ? `owner ${f.OwnerId}, key ${f.KmsKeyId}, started ${f.StartTime?.toISOString()}` : 'not found'}`);
+    }
+  });
+  const manifestChain = ((evidence.snapshots ?? []) as { sourceVolumeId: string; memberSnapshotId: string; transitSnapshotId: string; snapshotId: string }[])
+    .map((m) => `${m.sourceVolumeId}:${m.memberSnapshotId}>${m.transitSnapshotId}>${m.snapshotId}`).sort();
+  const ledgerChain = volumeIds.map((v, i) => `${v}:${source[i]?.snapshotId}>${transit[i]?.snapshotId}>${final[i]?.snapshotId}`).sort();
+  if (JSON.stringify(manifestChain) !== JSON.stringify(ledgerChain)) problems.push(`the case's manifest chain ${manifestChain.join(' ')} is not the recorded ${ledgerChain.join(' ')}`);
+  const taggedIds = tagged.map((s) => s.SnapshotId!).sort();
+  if (JSON.stringify(taggedIds) !== JSON.stringify(ids(final).sort())) problems.push(`security-account snapshots tagged with the case: ${taggedIds.join(',')}, recorded: ${ids(final).join(',')}`);
+  return check(name, problems.length === 0, problems.length ? problems.join('; ') : `${volumeIds.length} volume(s): ${ledgerChain.join(' ')}`);
 }
 
 /**

@@ -78,7 +78,7 @@ async function ensureKey(c: HarnessClients, alias: string, description: string):
  *   access blocked, default GOVERNANCE retention), DynamoDB ledger (`pk`/`sk`), SNS topic with an
  *   SQS subscription, and an IAM user whose key stands in for the Lambdas' execution role;
  * - member account: the FirebreakResponder and FirebreakReleaser roles trusting the security account,
- *   and the transit CMK with its alias.
+ *   and the transit CMK with its alias (also in the security account, where a sandbox game day acts).
  * @param endpoint - emulator URL.
  * @returns the names and ARNs the runtime configuration needs.
  */
@@ -92,6 +92,9 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
   const [evidenceKeyArn, transitKeyArn] = await Promise.all([
     ensureKey(security, EVIDENCE_ALIAS, 'Firebreak evidence (security account)'),
     ensureKey(member, TRANSIT_ALIAS, 'Firebreak evidence transit (member account)'),
+    // The member stack deployed in the security account too (single-account mode; sandbox game days act there): its
+    // transit key. CopySnapshots resolves the alias with KMS DescribeKey, which fails for an alias that does not exist.
+    ensureKey(security, TRANSIT_ALIAS, 'Firebreak evidence transit (member stack in the security account)'),
   ]);
 
   await ignore(['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'], security.s3.send(new CreateBucketCommand({ Bucket: evidenceBucket, ObjectLockEnabledForBucket: true })));

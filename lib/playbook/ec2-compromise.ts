@@ -1,16 +1,19 @@
 import { DescribeInstancesCommand, DescribeNetworkInterfacesCommand, DescribeSecurityGroupsCommand, GetConsoleOutputCommand } from '@aws-sdk/client-ec2';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { z } from 'zod';
-import { InvalidInput } from '../errors';
+import { EvidenceIncomplete, InvalidInput } from '../errors';
 import { ensureInstancePreserved, PreservePriorState } from '../ec2/preserve';
 import { ensureInstanceIsolated, IsolatePriorState, IsolateResult, resealUntrackedEnis } from '../ec2/isolate';
 import { isolationGroupsDecisionKey, recordedIsolationGroups } from '../ec2/isolation-groups';
 import { findingNetworkInterfaceIds } from '../ec2/network-interfaces';
 import { verifyInstanceIsolated } from '../ec2/verify';
 import { checkSnapshotBatch, ensureSnapshotCopies, ensureSnapshotsShared, ensureVolumeSnapshots, evidenceDeadline, SnapshotBatch } from '../ec2/evidence';
+import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { recordedSnapshots } from '../evidence/provenance';
+import { evidenceLedgerOf } from './evidence-ledger';
 import { PlannedAction } from '../ec2/instance';
 import { putArtifactOnce, StoredArtifact } from '../evidence/vault';
-import { buildManifest, caseEvidencePrefix, SnapshotEvidence } from '../evidence/manifest';
+import { buildManifest, caseEvidencePrefix, SnapshotEvidence, snapshotChain } from '../evidence/manifest';
 import { normalizeEvent, NormalizedState } from '../incident/normalize';
 import type { Incident } from '../incident/incident';
 import { describeResource, triageCommands } from '../incident/describe';
@@ -270,7 +273,9 @@ export async function resealIsolation(state: PlaybookState, deps: StepDeps) {
 export const evidenceDeadlineKey = (executionName: string) => `evidenceDeadline#${executionName}`;
 
 /**
- * SnapshotVolumes: CreateSnapshots of every volume (reused by case tag on re-run). It sets the execution's
+ * SnapshotVolumes: CreateSnapshots of every volume the case recorded, each snapshot recorded on the case by the
+ * ID the call returned, provenance-checked on a re-run (issue 11: never found by tags alone;
+ * {@link ensureVolumeSnapshots}). It sets the execution's
  * one evidence deadline: `evidenceDeadlineSeconds` after the first SnapshotVolumes of the execution, recorded
  * on the case once (`decisions.evidenceDeadline#<execution>`, so a retry of this step keeps it) and carried
  * in the batch; CopySnapshots and ShareAndCopySnapshots inherit it, so the three Wait-loops together end by
@@ -286,7 +291,7 @@ export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Pro
     );
     return ensureVolumeSnapshots(
       { instanceId: state.incident.resource.id, labels: labelsOf(state), ownerAccount: member.accountId, deadline, mode: 'apply', notFoundGraceSeconds: deps.config.notFoundGraceSeconds },
-      { ec2: member.ec2 },
+      { ec2: member.ec2, ledger: await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps), now: deps.now },
     );
   });
   return out.batch;
@@ -295,8 +300,11 @@ export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Pro
 /** One poll of a Wait-loop (CheckSnapshots, CheckMemberCopies, CheckSecurityCopies). */
 export async function checkSnapshots(input: z.infer<typeof CheckSnapshotsInputSchema>, deps: StepDeps) {
   const ec2 = input.owner === 'security' ? deps.clients.security().ec2 : deps.clients.member(input.incident.account, input.incident.region).ec2;
-  // Polls are not put on the timeline one by one: the loop's result is, by the step after it.
-  return checkSnapshotBatch({ batch: input.batch, now: deps.now() }, { ec2 });
+  // Polls are not put on the timeline one by one: the loop's result is, by the step after it. Every poll
+  // checks the batch against the case's records (issue 11).
+  const record = await deps.ledger.getCase(input.case.caseId);
+  if (!record) throw new InvalidInput(`Case ${input.case.caseId} does not exist`);
+  return checkSnapshotBatch({ batch: input.batch, now: deps.now(), recorded: recordedSnapshots(record.evidence), caseCreatedAt: record.createdAt }, { ec2 });
 }
 
 function requireBatch(batch: SnapshotBatch | undefined, name: string): SnapshotBatch {
@@ -304,39 +312,56 @@ function requireBatch(batch: SnapshotBatch | undefined, name: string): SnapshotB
   return batch;
 }
 
-/** CopySnapshots: re-encrypt each member snapshot under the member's transit key (shareable); the copies keep the snapshots' deadline. */
+/**
+ * CopySnapshots: re-encrypt each recorded member snapshot under the member's transit key (shareable); the copies
+ * keep the snapshots' deadline. The transit alias is resolved to its key ARN first (KMS DescribeKey: "KeyId"
+ * accepts an alias ARN, AWS KMS API reference), and the copy is made under that ARN, which is what
+ * DescribeSnapshots reports as its `KmsKeyId` and what its provenance is checked against.
+ */
 export async function copySnapshots(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const source = requireBatch(state.snapshots, 'snapshots');
   const i = state.incident;
-  const out = await runStep('CopySnapshots', caseTarget(state, deps.ledger), () =>
-    ensureSnapshotCopies(
-      {
-        source, labels: labelsOf(state), stage: 'transit', region: i.region, ownerAccount: member.accountId,
-        kmsKeyId: `arn:${i.partition}:kms:${i.region}:${i.account}:${deps.config.transitKeyAlias}`,
-        mode: 'apply',
-      },
-      { ec2: member.ec2 },
-    ),
-  );
+  const out = await runStep('CopySnapshots', caseTarget(state, deps.ledger), async () => {
+    const alias = `arn:${i.partition}:kms:${i.region}:${i.account}:${deps.config.transitKeyAlias}`;
+    const key = (await member.kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata?.Arn;
+    if (!key) throw new EvidenceIncomplete(`The transit key ${alias} has no ARN`);
+    return ensureSnapshotCopies(
+      { source, labels: labelsOf(state), stage: 'transit', region: i.region, ownerAccount: member.accountId, kmsKeyId: key, mode: 'apply' },
+      { ec2: member.ec2, ledger: await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps), now: deps.now },
+    );
+  });
   return out.batch;
 }
 
-/** ShareAndCopySnapshots: share the transit copies with the security account, copy them there under its key; the copies keep the same deadline. */
+/**
+ * ShareAndCopySnapshots: share the recorded transit copies with the security account, copy them there under its
+ * key; the copies keep the same deadline.
+ */
 export async function shareSnapshots(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const security = deps.clients.security();
-  const transit = requireBatch(state.memberCopies, 'memberCopies');
+  const carried = requireBatch(state.memberCopies, 'memberCopies');
   const out = await runStep('ShareAndCopySnapshots', caseTarget(state, deps.ledger), async () => {
+    const ledger = await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps);
+    // What is shared is what the case recorded for the transit stage, not what the state carried.
+    const transit: SnapshotBatch = {
+      ...carried,
+      snapshotIds: carried.sourceVolumeIds.map((v) => {
+        const r = ledger.recorded.find((x) => x.stage === 'transit' && x.volumeId === v);
+        if (!r) throw new EvidenceIncomplete(`Case ${state.case.caseId} recorded no transit copy of ${v}`);
+        return r.snapshotId;
+      }),
+    };
     const shared = await ensureSnapshotsShared({ batch: transit, accountId: security.accountId, mode: 'apply' }, { ec2: member.ec2 });
     const copies = await ensureSnapshotCopies(
       {
         source: transit, labels: labelsOf(state), stage: 'evidence', region: state.incident.region, ownerAccount: security.accountId,
         kmsKeyId: deps.config.evidenceKeyArn, mode: 'apply',
       },
-      { ec2: security.ec2 },
+      { ec2: security.ec2, ledger, now: deps.now },
     );
-    return { batch: copies.batch, actions: [...shared, ...copies.actions] };
+    return { ...copies, actions: [...shared, ...copies.actions] };
   });
   return out.batch;
 }
@@ -383,14 +408,12 @@ export async function writeManifest(state: PlaybookState, deps: StepDeps): Promi
   const i = state.incident;
   const artifacts = (state.artifacts as { artifacts?: StoredArtifact[] } | undefined)?.artifacts;
   if (!artifacts) throw new InvalidInput('artifacts are missing from the playbook state');
-  const source = requireBatch(state.snapshots, 'snapshots');
-  const transit = requireBatch(state.memberCopies, 'memberCopies');
   const final = requireBatch(state.securityCopies, 'securityCopies');
   return runStep('WriteManifest', caseTarget(state, deps.ledger), async () => {
-    const snapshots: SnapshotEvidence[] = final.snapshotIds.map((snapshotId, n) => ({
-      sourceVolumeId: source.sourceVolumeIds[n], memberSnapshotId: source.snapshotIds[n], transitSnapshotId: transit.snapshotIds[n],
-      snapshotId, ownerAccount: final.ownerAccount, kmsKeyId: deps.config.evidenceKeyArn,
-    }));
+    // The snapshot chain is the case's record (issue 11), never the tags on snapshots.
+    const record = await deps.ledger.getCase(state.case.caseId);
+    if (!record) throw new InvalidInput(`Case ${state.case.caseId} does not exist`);
+    const snapshots: SnapshotEvidence[] = snapshotChain(recordedSnapshots(record.evidence), final.sourceVolumeIds, state.case.caseId);
     const { text } = buildManifest({
       caseId: state.case.caseId, playbook: i.playbook, account: i.account, region: i.region, resourceId: i.resource.id,
       finding: { id: i.finding.id, type: i.finding.type, severity: i.finding.severity }, createdAt: deps.now().toISOString(), artifacts, snapshots,

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -55,6 +56,8 @@ export interface MemberClients {
   /** IAM (a global service; requests go to its global endpoint, or to the emulator). */
   readonly iam: IAMClient;
   readonly cloudtrail: CloudTrailClient;
+  /** KMS (DescribeKey of the transit key: the key ARN a transit copy must carry). */
+  readonly kms: KMSClient;
 }
 
 /** Clients that act in the security account. */
@@ -143,6 +146,7 @@ export class ClientFactory {
         elbv2: this.instrument(new ElasticLoadBalancingV2Client(cfg), 'ElasticLoadBalancingV2', accountId, role),
         iam: this.instrument(new IAMClient(cfg), 'IAM', accountId, role),
         cloudtrail: this.instrument(new CloudTrailClient(cfg), 'CloudTrail', accountId, role),
+        kms: this.instrument(new KMSClient(cfg), 'KMS', accountId, role),
       };
       this.members.set(cacheKey, clients);
     }

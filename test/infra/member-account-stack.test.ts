@@ -110,7 +110,7 @@ describe('MemberAccountStack', () => {
       expect([...actions].sort()).toEqual(
         [
           'ec2:DescribeInstances', 'ec2:DescribeInstanceAttribute', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups',
-          'ec2:DescribeAddresses', 'ec2:DescribeIamInstanceProfileAssociations', 'ec2:DescribeSnapshots', 'ec2:DescribeSnapshotAttribute',
+          'ec2:DescribeAddresses', 'ec2:DescribeIamInstanceProfileAssociations', 'ec2:DescribeSnapshots', 'ec2:DescribeSnapshotAttribute', 'ec2:DescribeVolumes',
           'ec2:GetConsoleOutput', 'ec2:ModifyInstanceAttribute', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:CreateSecurityGroup',
           'ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupEgress',
           'ec2:RevokeSecurityGroupIngress', 'ec2:DisassociateAddress', 'ec2:DisassociateIamInstanceProfile', 'ec2:CreateTags',

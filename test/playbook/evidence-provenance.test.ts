@@ -1,0 +1,335 @@
+import {
+  CopySnapshotCommand, CreateSnapshotCommand, DeleteSnapshotCommand, CreateTagsCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, Snapshot, Tag,
+} from '@aws-sdk/client-ec2';
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { Fault, FaultSchema, installFaults } from '../../lib/gameday/faults';
+import { GuardDutyEventSchema } from '../../lib/incident/schema';
+import { verifyContainment } from '../../lib/local/checks';
+import { readNotifications } from '../../lib/local/notifications';
+import { readEventFile, replayEvent } from '../../lib/local/replay';
+import type { LocalEnvironment } from '../../lib/local/seed';
+import { buildTwinWorld, TwinWorld } from '../../lib/local/twin';
+import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
+import { copySnapshots, shareSnapshots, snapshotVolumes } from '../../lib/playbook/ec2-compromise';
+import { stepDepsFromEnv } from '../../lib/playbook/deps';
+import type { PlaybookState } from '../../lib/playbook/state';
+import { useLocalSession } from '../support/local';
+import { readCase } from '../support/read-back';
+
+/**
+ * Issue 11: a member-account principal with EC2 rights can tag snapshots like Firebreak's (the case ID is on the
+ * instance's `firebreak:*` tags from Isolate on). Decoys planted before a re-run, between steps and inside the
+ * window between a create call and its ledger write are never taken as evidence: the ledger records only the
+ * snapshots Firebreak created (by the IDs the API returned), each provenance-checked, and names every decoy it
+ * looked at as rejected, with why. Every assertion reads the ledger, the evidence bucket and both accounts' EC2
+ * back with the harness clients (no interceptor touches them).
+ */
+const EVENT = 'fixtures/events/guardduty-ec2-bitcoin-dns.json';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The tags Firebreak puts on its snapshots, plus the volume's own tags (CreateSnapshots CopyTagsFromSource=volume). */
+async function firebreakTags(env: LocalEnvironment, caseId: string, findingId: string, stage: string, volumeId: string, extra: Record<string, string> = {}): Promise<Tag[]> {
+  const volume = (await env.member.ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes?.[0];
+  const tags: Record<string, string> = {
+    ...Object.fromEntries((volume?.Tags ?? []).map((t) => [t.Key!, t.Value!])),
+    'firebreak:case-id': caseId, 'firebreak:finding-id': findingId, 'firebreak:stage': stage, ...extra,
+  };
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+/** A member-account snapshot of a volume, as an attacker takes it (untagged, or with the given tags). */
+async function snapshotOf(env: LocalEnvironment, volumeId: string, tags?: Tag[]): Promise<string> {
+  const out = await env.member.ec2.send(new CreateSnapshotCommand({
+    VolumeId: volumeId, Description: 'Firebreak evidence, case (decoy)', TagSpecifications: tags ? [{ ResourceType: 'snapshot', Tags: tags }] : undefined,
+  }));
+  return out.SnapshotId!;
+}
+
+async function tagSnapshot(env: LocalEnvironment, snapshotId: string, tags: Tag[]): Promise<void> {
+  await env.member.ec2.send(new CreateTagsCommand({ Resources: [snapshotId], Tags: tags }));
+}
+
+/** Everything the case and the security account say the evidence is, read back independently. */
+async function evidenceReadBack(env: LocalEnvironment, caseId: string) {
+  const { item } = await readCase(env, caseId);
+  const evidence = (item?.evidence ?? {}) as Record<string, Record<string, unknown>>;
+  const recorded = Object.entries(evidence).filter(([k]) => k.startsWith('snapshot#')).map(([, v]) => v as { stage: string; volumeId: string; snapshotId: string; sourceSnapshotId?: string; how: string });
+  const rejected = Object.entries(evidence).filter(([k]) => k.startsWith('rejected#')).map(([, v]) => v as { snapshotId: string; stage: string; kind: string; reasons: string[] });
+  const manifestRef = evidence.manifest as { bucket: string; key: string } | undefined;
+  const manifestText = manifestRef
+    ? Buffer.from(await (await env.security.s3.send(new GetObjectCommand({ Bucket: manifestRef.bucket, Key: manifestRef.key }))).Body!.transformToByteArray()).toString('utf8')
+    : '';
+  const manifest = manifestText ? (JSON.parse(manifestText) as { snapshots: { sourceVolumeId: string; memberSnapshotId: string; transitSnapshotId: string; snapshotId: string }[] }) : undefined;
+  const security = (await env.security.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:firebreak:case-id', Values: [caseId] }] }))).Snapshots ?? [];
+  const member = (await env.member.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:firebreak:case-id', Values: [caseId] }] }))).Snapshots ?? [];
+  return { item, recorded, rejected, manifest, manifestText, security, member };
+}
+
+/** The member-account snapshot, read by ID. */
+async function memberSnapshot(env: LocalEnvironment, id: string): Promise<Snapshot | undefined> {
+  return (await env.member.ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'snapshot-id', Values: [id] }] }))).Snapshots?.[0];
+}
+
+/**
+ * What must hold whatever decoys were planted: the case is CONTAINED; the ledger records one chain per volume of the
+ * twin, none of it a decoy; the member snapshots are of the twin's volumes and started after the case opened; the
+ * manifest in the bucket names exactly the recorded chain; the security account holds exactly the recorded final
+ * copies; and the drill read-back's provenance check passes.
+ */
+async function expectOnlyFirebreakEvidence(env: LocalEnvironment, twin: TwinWorld, caseId: string, decoys: string[]) {
+  const r = await evidenceReadBack(env, caseId);
+  expect(r.item?.status).toBe('CONTAINED');
+  for (const stage of ['source', 'transit', 'evidence']) {
+    expect([stage, r.recorded.filter((x) => x.stage === stage).map((x) => x.volumeId).sort()]).toEqual([stage, [...twin.volumeIds].sort()]);
+  }
+  const recordedIds = r.recorded.map((x) => x.snapshotId);
+  for (const d of decoys) {
+    expect([d, recordedIds.includes(d)]).toEqual([d, false]);
+    expect([d, r.manifestText.includes(d)]).toEqual([d, false]);
+  }
+  for (const s of r.recorded.filter((x) => x.stage === 'source')) {
+    const snap = await memberSnapshot(env, s.snapshotId);
+    expect(snap?.VolumeId).toBe(s.volumeId);
+    expect(snap?.OwnerId).toBe(env.memberAccount);
+    expect(new Date(snap!.StartTime!).getTime()).toBeGreaterThanOrEqual(Math.floor(Date.parse(r.item!.createdAt) / 1000) * 1000);
+  }
+  for (const s of r.recorded.filter((x) => x.stage === 'transit')) {
+    const snap = await memberSnapshot(env, s.snapshotId);
+    expect([snap?.OwnerId, snap?.Encrypted, snap?.KmsKeyId]).toEqual([env.memberAccount, true, env.transitKeyArn]);
+    expect(s.sourceSnapshotId).toBe(r.recorded.find((x) => x.stage === 'source' && x.volumeId === s.volumeId)?.snapshotId);
+  }
+  const finals = r.recorded.filter((x) => x.stage === 'evidence');
+  expect(r.security.map((s) => s.SnapshotId).sort()).toEqual(finals.map((x) => x.snapshotId).sort());
+  for (const s of r.security) expect([s.OwnerId, s.Encrypted, s.KmsKeyId]).toEqual([env.securityAccount, true, env.evidenceKeyArn]);
+  const chain = (v: string) => ['source', 'transit', 'evidence'].map((stage) => r.recorded.find((x) => x.stage === stage && x.volumeId === v)?.snapshotId);
+  expect(r.manifest?.snapshots.map((m) => [m.sourceVolumeId, m.memberSnapshotId, m.transitSnapshotId, m.snapshotId]).sort())
+    .toEqual(twin.volumeIds.map((v) => [v, ...chain(v)]).sort());
+  const { checks } = await verifyContainment(env, twin, caseId);
+  expect(checks.find((c) => c.name === 'evidence-snapshots-provenance')).toMatchObject({ passed: true });
+  return r;
+}
+
+describe('ec2-compromise evidence provenance (issue 11)', () => {
+  const local = useLocalSession({ environment: { FIREBREAK_CLAIM_LEASE_SECONDS: '0' } });
+
+  it('refuses decoys planted before a re-run and between steps: another volume, the right volume before the case opened, an unencrypted copy, a copy under another key, a look-alike no create call explains', async () => {
+    const { env } = local.session;
+    const event = readEventFile(EVENT);
+    const twin = await buildTwinWorld(GuardDutyEventSchema.parse(event), env.member);
+    // Taken before the case opens (tagged later, once the case ID is on the instance), then a second passes so that
+    // its StartTime (EC2 reports whole seconds) is before the case's.
+    const early = await snapshotOf(env, twin.volumeIds[0]);
+    await sleep(1500);
+
+    // The first run stops after Isolate: the case is open and its ID is on the instance's tags.
+    const first = await replayEvent(local.session, event, { twin, execute: { crashAfter: 'Isolate' } });
+    expect(first.executions[0].status).toBe('CRASHED');
+    const caseId = first.executions[0].caseId!;
+    const findingId = (await readCase(env, caseId)).item!.incident.finding.id as string;
+    await tagSnapshot(env, early, await firebreakTags(env, caseId, findingId, 'source', twin.volumeIds[0]));
+    const az = (await env.member.ec2.send(new DescribeVolumesCommand({ VolumeIds: [twin.volumeIds[0]] }))).Volumes![0].AvailabilityZone!;
+    const stranger = (await env.member.ec2.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: 8 }))).VolumeId!;
+    const otherVolume = await snapshotOf(env, stranger, await firebreakTags(env, caseId, findingId, 'source', twin.volumeIds[0]));
+
+    // The re-run stops after SnapshotVolumes; then copies that look like Firebreak's transit copies are planted.
+    const second = await local.session.runner.execute('ec2-compromise', first.injected, { crashAfter: 'SnapshotVolumes' });
+    expect(second.status).toBe('CRASHED');
+    const afterSnapshots = await evidenceReadBack(env, caseId);
+    const source0 = afterSnapshots.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[0])!.snapshotId;
+    const source1 = afterSnapshots.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])!.snapshotId;
+    const transitTags = (i: number, src: string) => firebreakTags(env, caseId, findingId, 'transit', twin.volumeIds[i], { 'firebreak:source-snapshot-id': src, 'firebreak:source-volume-id': twin.volumeIds[i] });
+    const copy = async (src: string, tags: Tag[], key?: string) => (await env.member.ec2.send(new CopySnapshotCommand({
+      SourceSnapshotId: src, SourceRegion: env.region, Encrypted: key ? true : undefined, KmsKeyId: key, Description: `Firebreak transit copy of ${src}, case ${caseId}`,
+      TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
+    }))).SnapshotId!;
+    const unencrypted = await copy(source0, await transitTags(0, source0));
+    const attackerKey = (await env.member.kms.send(new CreateKeyCommand({ Description: 'not the transit key' }))).KeyMetadata!.Arn!;
+    const otherKey = await copy(source1, await transitTags(1, source1), attackerKey);
+    // Perfect in every property Firebreak can read (owner, transit key, size, time, tags): but no transit copy was ever requested.
+    const lookAlike = await copy(source1, await transitTags(1, source1), env.transitKeyArn);
+    // And one more member snapshot of the right volume, after the case opened, while its source is recorded.
+    const lateSource = await snapshotOf(env, twin.volumeIds[1], await firebreakTags(env, caseId, findingId, 'source', twin.volumeIds[1]));
+
+    const third = await local.session.runner.execute('ec2-compromise', first.injected);
+    expect(third.status).toBe('SUCCEEDED');
+    const r = await expectOnlyFirebreakEvidence(env, twin, caseId, [early, otherVolume, unencrypted, otherKey, lookAlike, lateSource]);
+    // The decoys it looked at are on the case as rejected, each with why.
+    const why = (id: string) => r.rejected.find((x) => x.snapshotId === id)?.reasons.join('; ');
+    expect(why(early)).toMatch(/before the case opened/);
+    expect(why(otherVolume)).toMatch(new RegExp(`volume ${stranger}.*not one of the instance's volumes`));
+    expect(why(unencrypted)).toMatch(/not encrypted/);
+    expect(why(otherKey)).toMatch(new RegExp(`key ${attackerKey}, not ${env.transitKeyArn}`));
+    expect(why(lookAlike)).toMatch(/was ever requested by the case/);
+    // The source was recorded when the late decoy came: nothing looked for it, and it is nothing to the case.
+    expect(why(lateSource)).toBeUndefined();
+    expect(r.recorded.every((x) => x.how === 'created')).toBe(true);
+  }, 240_000);
+
+  it('after a crash between CreateSnapshots and the ledger write, recovers by tag only a snapshot that passes provenance, and refuses a decoy planted in that window', async () => {
+    const { env } = local.session;
+    const planted: { sameVolume?: string; otherVolume?: string; volume0?: string } = {};
+    let orphans: string[] = [];
+    // What Firebreak's first CreateSnapshots made (its answer, before the crash loses it).
+    const recordOrphans = registerSdkInterceptor({
+      after: (call, output) => {
+        if (call.operation === 'EC2.CreateSnapshots' && !orphans.length) orphans = (output.Snapshots as { SnapshotId: string }[]).map((s) => s.SnapshotId);
+      },
+    });
+    // In the crash window (the call took effect, nothing recorded yet) the attacker plants a perfect snapshot of
+    // volume 0 and a snapshot of another volume, both with every Firebreak tag (read from Firebreak's own request).
+    // Registered before the crash fault, so it runs first on the same call.
+    const removePlanter = registerSdkInterceptor({
+      after: async (call, output) => {
+        if (call.operation !== 'EC2.CreateSnapshots' || planted.sameVolume) return;
+        const made = output.Snapshots as { VolumeId: string; SnapshotId: string }[];
+        const tags = (call.input.TagSpecifications as { Tags: Tag[] }[])[0].Tags;
+        const caseId = tags.find((t) => t.Key === 'firebreak:case-id')!.Value!;
+        const findingId = tags.find((t) => t.Key === 'firebreak:finding-id')!.Value!;
+        planted.volume0 = made[0].VolumeId;
+        planted.sameVolume = await snapshotOf(env, made[0].VolumeId, await firebreakTags(env, caseId, findingId, 'source', made[0].VolumeId));
+        const az = (await env.member.ec2.send(new DescribeVolumesCommand({ VolumeIds: [made[0].VolumeId] }))).Volumes![0].AvailabilityZone!;
+        const stranger = (await env.member.ec2.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: 8 }))).VolumeId!;
+        planted.otherVolume = await snapshotOf(env, stranger, await firebreakTags(env, caseId, findingId, 'source', made[0].VolumeId));
+      },
+    });
+    const installed = installFaults([FaultSchema.parse({ kind: 'crash', operation: 'EC2.CreateSnapshots', after: 1 }) as Fault], {
+      seed: 'evidence-provenance', deleteResource: async () => { throw new Error('no resource is deleted in this test'); },
+    });
+    let result: Awaited<ReturnType<typeof replayEvent>> | undefined;
+    try {
+      result = await replayEvent(local.session, readEventFile(EVENT));
+      expect(installed.reports()[0].injected).toBe(1);
+    } finally {
+      installed.remove();
+      removePlanter();
+      recordOrphans();
+    }
+    const twin = result!.twin!;
+    const caseId = result!.executions[0].caseId!;
+    // The step is retried by the state machine (Sandbox.Timedout), or the next run resumes the case.
+    if ((await readCase(env, caseId)).item?.status !== 'CONTAINED') await local.session.runner.execute('ec2-compromise', result!.injected);
+
+    expect(orphans).toHaveLength(2);
+    const r = await expectOnlyFirebreakEvidence(env, twin, caseId, [planted.sameVolume!, planted.otherVolume!]);
+    const source = (v: string) => r.recorded.find((x) => x.stage === 'source' && x.volumeId === v)!;
+    const volume1 = twin.volumeIds.find((v) => v !== planted.volume0)!;
+    const orphanOf = async (v: string) => {
+      for (const id of orphans) if ((await memberSnapshot(env, id))?.VolumeId === v) return id;
+      return undefined;
+    };
+    // Volume 1: Firebreak's own orphan, the only snapshot that passes, is recovered.
+    expect(source(volume1)).toMatchObject({ snapshotId: await orphanOf(volume1), how: 'recovered' });
+    // Volume 0: the orphan and the decoy both pass; neither can be told to be Firebreak's, so both are refused and a new one is made.
+    const orphan0 = await orphanOf(planted.volume0!);
+    expect(source(planted.volume0!).how).toBe('created');
+    expect([orphan0, planted.sameVolume].includes(source(planted.volume0!).snapshotId)).toBe(false);
+    const why = (id: string) => r.rejected.find((x) => x.snapshotId === id)?.reasons.join('; ');
+    expect(why(orphan0!)).toMatch(/2 snapshots tagged .* pass provenance/);
+    expect(why(planted.sameVolume!)).toMatch(/2 snapshots tagged .* pass provenance/);
+    expect(why(planted.otherVolume!)).toMatch(/not one of the instance's volumes/);
+    // The intent was recorded before the call: that is what let the orphan be recovered at all.
+    expect(r.item?.decisions?.[`snapshotIntent#source#${volume1}`]).toEqual(expect.objectContaining({ at: expect.any(String) }));
+  }, 240_000);
+
+  it('fails the drill read-back check evidence-snapshots-provenance when the case\'s evidence is swapped for a decoy', async () => {
+    const { env } = local.session;
+    const { report, twin } = await replayEvent(local.session, readEventFile(EVENT));
+    const caseId = report.executions[0].caseId!;
+    expect(report.checks.find((c) => c.name === 'evidence-snapshots-provenance')).toMatchObject({ passed: true });
+    const { item } = await readCase(env, caseId);
+    const findingId = item!.incident.finding.id as string;
+    // What issue 11's attack achieved before: the case naming a snapshot of the attacker's choosing (another volume), written here straight into the ledger.
+    const az = (await env.member.ec2.send(new DescribeVolumesCommand({ VolumeIds: [twin!.volumeIds[0]] }))).Volumes![0].AvailabilityZone!;
+    const stranger = (await env.member.ec2.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: 8 }))).VolumeId!;
+    const decoy = await snapshotOf(env, stranger, await firebreakTags(env, caseId, findingId, 'source', twin!.volumeIds[0]));
+    const key = `snapshot#source#${twin!.volumeIds[0]}`;
+    await env.security.ddb.send(new UpdateCommand({
+      TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+      UpdateExpression: 'SET evidence.#k.snapshotId = :d', ExpressionAttributeNames: { '#k': key }, ExpressionAttributeValues: { ':d': decoy },
+    }));
+    const swapped = (await verifyContainment(env, twin!, caseId)).checks.find((c) => c.name === 'evidence-snapshots-provenance')!;
+    expect(swapped.passed).toBe(false);
+    expect(swapped.details).toMatch(new RegExp(`member snapshot ${decoy} is of ${stranger}`));
+  }, 120_000);
+
+  it('converges on one snapshot per volume and stage when two runs take the evidence steps at the same time', async () => {
+    const { env } = local.session;
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'VerifyIsolation' } });
+    const caseId = first.executions[0].caseId!;
+    const twin = first.twin!;
+    // The runner set the functions' environment in this process: the steps run here as two concurrent invocations would.
+    const deps = stepDepsFromEnv();
+    const { item } = await readCase(env, caseId);
+    const state = (name: string) => ({
+      incident: item!.incident, event: first.injected as unknown as Record<string, unknown>,
+      run: { executionName: name, startTime: new Date().toISOString() }, case: { caseId, status: 'RESUMED' as const },
+    }) as PlaybookState;
+    const [a, b] = [state('concurrent-a'), state('concurrent-b')];
+    const [sa, sb] = await Promise.all([snapshotVolumes(a, deps), snapshotVolumes(b, deps)]);
+    expect(sb.snapshotIds).toEqual(sa.snapshotIds);
+    const [ta, tb] = await Promise.all([copySnapshots({ ...a, snapshots: sa }, deps), copySnapshots({ ...b, snapshots: sb }, deps)]);
+    expect(tb.snapshotIds).toEqual(ta.snapshotIds);
+    const [fa, fb] = await Promise.all([shareSnapshots({ ...a, memberCopies: ta }, deps), shareSnapshots({ ...b, memberCopies: tb }, deps)]);
+    expect(fb.snapshotIds).toEqual(fa.snapshotIds);
+
+    const r = await evidenceReadBack(env, caseId);
+    const stageOf = (s: Snapshot) => s.Tags?.find((t) => t.Key === 'firebreak:stage')?.Value;
+    // One snapshot per volume at each stage exists at all (no duplicate was created), and it is the recorded one.
+    for (const stage of ['source', 'transit']) {
+      const made = r.member.filter((s) => stageOf(s) === stage).map((s) => s.SnapshotId).sort();
+      expect([stage, made]).toEqual([stage, r.recorded.filter((x) => x.stage === stage).map((x) => x.snapshotId).sort()]);
+      expect(made).toHaveLength(twin.volumeIds.length);
+    }
+    expect(r.security.map((s) => s.SnapshotId).sort()).toEqual(r.recorded.filter((x) => x.stage === 'evidence').map((x) => x.snapshotId).sort());
+    expect(r.security).toHaveLength(twin.volumeIds.length);
+    expect(r.rejected).toEqual([]);
+  }, 120_000);
+
+  it('replaces a recorded snapshot the attacker deleted between steps, and records the deleted one as rejected', async () => {
+    const { env } = local.session;
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'SnapshotVolumes' } });
+    const caseId = first.executions[0].caseId!;
+    const twin = first.twin!;
+    const before = await evidenceReadBack(env, caseId);
+    const gone = before.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[0])!.snapshotId;
+    await env.member.ec2.send(new DeleteSnapshotCommand({ SnapshotId: gone }));
+    const rerun = await local.session.runner.execute('ec2-compromise', first.injected);
+    expect(rerun.status).toBe('SUCCEEDED');
+    const r = await expectOnlyFirebreakEvidence(env, twin, caseId, [gone]);
+    expect(r.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[0])).toMatchObject({ how: 'created', snapshotId: expect.not.stringMatching(gone) });
+    expect(r.rejected.find((x) => x.snapshotId === gone)).toMatchObject({ kind: 'recorded', reasons: [expect.stringMatching(/not found/)] });
+    // The other volume's recorded snapshot was kept.
+    expect(r.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])?.snapshotId)
+      .toBe(before.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])!.snapshotId);
+  }, 120_000);
+
+  it('fails CheckSnapshots with EvidenceProvenance, FAILED and notified, when a recorded snapshot reads back as another volume\'s', async () => {
+    const { env } = local.session;
+    const az = `${env.region}a`;
+    const stranger = (await env.member.ec2.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: 8 }))).VolumeId!;
+    // Fault injection at the SDK boundary (moto cannot change a snapshot's volume): CheckSnapshots' read by ID answers
+    // the first snapshot as one of another volume, as a swapped snapshot would read.
+    const remove = registerSdkInterceptor({
+      after: (call, output) => {
+        if (call.operation !== 'EC2.DescribeSnapshots' || !call.input.SnapshotIds || call.accountId !== env.memberAccount) return;
+        const snaps = (output.Snapshots as Snapshot[] | undefined) ?? [];
+        return { ...output, Snapshots: snaps.map((x, i) => (i === 0 ? { ...x, VolumeId: stranger } : x)) };
+      },
+    });
+    let result: Awaited<ReturnType<typeof replayEvent>> | undefined;
+    try {
+      result = await replayEvent(local.session, readEventFile(EVENT));
+    } finally {
+      remove();
+    }
+    const caseId = result!.executions[0].caseId!;
+    const { item, timeline } = await readCase(env, caseId);
+    expect(item?.status).toBe('FAILED');
+    expect(timeline.find((t) => t.step === 'RecordFailure')?.error).toMatchObject({ name: 'EvidenceProvenance', message: expect.stringContaining(`volume ${stranger}`) });
+    expect(await readNotifications(env)).toEqual(expect.arrayContaining([expect.objectContaining({ caseId, kind: 'failed' })]));
+    // Nothing went further than the member snapshots: no copy was made from a snapshot that failed its check.
+    expect((await evidenceReadBack(env, caseId)).recorded.map((x) => x.stage)).toEqual(['source', 'source']);
+  }, 120_000);
+});
