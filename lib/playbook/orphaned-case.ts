@@ -88,7 +88,7 @@ function endError(detail: ExecutionStatusChangeEvent['detail'], noCase = false):
  *   execution's (a later execution may take a FAILED case over at once);
  * - claim FAILED under this execution and no `failed#<execution>` notification recorded on the case
  *   (RecordFailure records it) → publish `kind: failed` once and record it;
- * - no claim on the resource (or a RELEASED one): the execution ended before any case held its finding
+ * - no claim on the resource (or a RELEASED one another execution held): the execution ended before any case held its finding
  *   (Claim failed, and RecordFailure, which opens a case then, failed too: issue 11) → a case opened FAILED
  *   ({@link CaseLedger.failedCaseFor}, never IN_PROGRESS, so it blocks no one), a timeline entry, and the
  *   `failed` notification. This path has EventBridge's retries (the rule's target: 20 attempts over 2 h) and then
@@ -118,7 +118,8 @@ export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps:
   if (incident.dryRun) return { action: 'not-owner', notified: false };
   let claim = await deps.ledger.findClaim(incident);
   let action: OrphanedCaseResult['action'] = 'already-closed';
-  if (!claim || claim.status === 'RELEASED') {
+  // No claim, or a RELEASED one that was not this execution's (its own released case was recorded and undone).
+  if (!claim || (claim.status === 'RELEASED' && claim.owner !== d.name)) {
     const noCaseError = endError(d, true);
     const found = await deps.ledger.failedCaseFor(incident, d.name, { error: noCaseError });
     claim = await deps.ledger.findClaim(incident);
