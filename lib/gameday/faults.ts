@@ -17,6 +17,14 @@ import type { ExecuteOptions, LocalExecutionResult } from '../local/runner';
  * 4 retries) or `Catch` → RecordFailure. So a drill that says "recovers" exercises the playbook's own
  * retry, not the SDK's. Only the Lambdas' clients are instrumented: the harness that builds the twin
  * world and reads the emulator back is never faulted.
+ *
+ * The exception is `transient` ("every operation at rate r"): it is injected BENEATH the SDK's retry
+ * middleware, per HTTP attempt (the interceptors' `attempt` hook, run by the client factory's
+ * `deserialize`-step middleware), the way AWS's own transient failures arrive: each attempt of each call
+ * fails with probability `rate`, unsent, with an error AWS answers (throttling, 5xx, RequestTimeout), and
+ * the SDK's retry strategy (adaptive, 5 attempts, its own classifiers, retry quota and rate limiter)
+ * retries it; only a call whose every attempt failed reaches the step, mapped as any SDK error. STS
+ * AssumeRole (the credential provider's own client) is not instrumented, so never faulted.
  */
 
 /** The services of the client factory, as they prefix an operation (`EC2.CopySnapshot`). */
@@ -64,7 +72,11 @@ const DESCRIBE_SNAPSHOTS = 'EC2.DescribeSnapshots';
 /** Every fault kind a drill can declare. */
 export const FAULT_KINDS = [
   'throttle', 'server-error', 'deny', 'not-found', 'crash', 'omit-network-interfaces', 'snapshots-pending', 'lambda-timeout', 'execution-timeout', 'delete-resource',
+  'transient',
 ] as const;
+
+/** `operations: '*'`: every operation of every Lambda client. */
+export const EVERY_OPERATION = '*';
 
 /**
  * One fault. `rate` is the probability that a matching call fails (seeded, so a drill is repeatable);
@@ -101,6 +113,14 @@ export const FaultSchema = z.discriminatedUnion(
       kind: z.literal('execution-timeout'),
       /** The executions' TimeoutSeconds, instead of the state machine's. */
       seconds: z.number().int('must be a whole number').min(1, 'must be at least 1').max(300, 'must be at most 300 (a drill is local)'),
+    }).strict(),
+    z.object({
+      kind: z.literal('transient'),
+      /** `'*'` (every operation of every Lambda client), or a list of `Service.Operation`. */
+      operations: z.union([z.literal(EVERY_OPERATION), z.array(OperationSchema).min(1)], { error: `must be '${EVERY_OPERATION}' or a list of Service.Operation` }),
+      /** The probability that one HTTP attempt fails (each attempt drawn on its own; the SDK retries). */
+      rate: RateSchema,
+      times: TimesSchema.optional(),
     }).strict(),
     z.object({
       kind: z.literal('delete-resource'),
@@ -155,6 +175,8 @@ export function describeFault(f: Fault): string {
       return `execution-timeout after ${f.seconds} s`;
     case 'delete-resource':
       return `delete-resource ${f.resource} ${f.after ? `after ${f.after}` : 'before the event is injected'}`;
+    case 'transient':
+      return `transient ${f.operations === EVERY_OPERATION ? 'every operation' : f.operations.join(', ')} (each HTTP attempt at rate ${f.rate}, beneath the SDK's retry${f.times !== undefined ? `, at most ${f.times}` : ''})`;
   }
 }
 
@@ -196,6 +218,45 @@ export function faultError(kind: 'throttle' | 'server-error' | 'deny' | 'not-fou
           : [DENIED_CODE[service] ?? 'AccessDenied', 403, `User: arn:aws:sts::000000000000:assumed-role/FirebreakResponder/firebreak-responder is not authorized to perform: ${action} (game-day fault)`];
   return Object.assign(new Error(message), {
     name, Code: name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, attempts: 1 }, firebreakGameDayFault: true,
+  });
+}
+
+/**
+ * What AWS answers, per service, when a request fails for a transient reason, as `[code, HTTP status]`:
+ * the service's throttling code, its 5xx codes, and RequestTimeout where the service has one. From:
+ * "Error codes for the Amazon EC2 API" (RequestLimitExceeded, InternalError 500, Unavailable 503,
+ * ServiceUnavailable 503); the Common Errors of the query and JSON APIs (ThrottlingException / Throttling
+ * 400, InternalFailure 500, ServiceUnavailable 503: IAM, Auto Scaling, ELBv2, CloudTrail, Step Functions);
+ * IAM's ServiceFailure 500; "Error handling with DynamoDB" (ThrottlingException, ProvisionedThroughputExceededException,
+ * RequestLimitExceeded 400, InternalServerError 500, ServiceUnavailable 503); Amazon SNS's Publish errors
+ * (ThrottledException 400, InternalError 500); "Error responses", Amazon S3 API Reference (SlowDown 503,
+ * InternalError 500, ServiceUnavailable 503, RequestTimeout 400). Codes of services Firebreak does not call
+ * (Lambda's EC2ThrottledException, Route 53's PriorRequestNotComplete) are not drawn; the SDK classifies those
+ * too (lib/runtime/aws-errors.ts, and its tests).
+ */
+export const TRANSIENT_ANSWERS: Readonly<Record<(typeof FAULT_SERVICES)[number], readonly (readonly [string, number])[]>> = {
+  EC2: [['RequestLimitExceeded', 503], ['InternalError', 500], ['Unavailable', 503], ['ServiceUnavailable', 503]],
+  AutoScaling: [['Throttling', 400], ['InternalFailure', 500], ['ServiceUnavailable', 503]],
+  ElasticLoadBalancingV2: [['Throttling', 400], ['InternalFailure', 500], ['ServiceUnavailable', 503]],
+  IAM: [['Throttling', 400], ['ServiceFailure', 500], ['ServiceUnavailable', 503]],
+  CloudTrail: [['ThrottlingException', 400], ['InternalFailure', 500], ['ServiceUnavailable', 503]],
+  S3: [['SlowDown', 503], ['InternalError', 500], ['ServiceUnavailable', 503], ['RequestTimeout', 400]],
+  DynamoDB: [['ThrottlingException', 400], ['ProvisionedThroughputExceededException', 400], ['RequestLimitExceeded', 400], ['InternalServerError', 500], ['ServiceUnavailable', 503]],
+  SNS: [['ThrottledException', 400], ['InternalError', 500]],
+  SFN: [['ThrottlingException', 400], ['InternalFailure', 500], ['ServiceUnavailable', 503]],
+};
+
+/**
+ * The exception the SDK's deserializer builds for a transient answer (`name` the code, `$fault`,
+ * `$metadata.httpStatusCode`), so that the SDK's retry strategy classifies it as AWS's own.
+ * @param draw - a number in [0, 1) choosing among the service's answers ({@link TRANSIENT_ANSWERS}).
+ */
+export function transientFaultError(operation: string, draw: number): Error {
+  const service = operation.split('.')[0] as keyof typeof TRANSIENT_ANSWERS;
+  const answers = TRANSIENT_ANSWERS[service] ?? [['InternalFailure', 500]];
+  const [name, status] = answers[Math.min(answers.length - 1, Math.floor(draw * answers.length))];
+  return Object.assign(new Error(`${name} (game-day fault: transient, injected beneath the SDK's retry)`), {
+    name, Code: name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, firebreakGameDayFault: true,
   });
 }
 
@@ -265,6 +326,9 @@ interface Counter {
  * - not-found: as deny, with the operation's NotFound code ({@link NOT_FOUND_CODES}).
  * - omit-network-interfaces / snapshots-pending: `after` the call, its answer is rewritten (no ENI on the
  *   instance; every snapshot `pending`), as EC2's eventually consistent reads can answer.
+ * - transient: `attempt` (beneath the SDK's retry) on every HTTP attempt of the operations (or of every
+ *   operation), draw; below `rate` the attempt fails unsent with {@link transientFaultError} and the SDK
+ *   retries it. `matchingCalls` counts attempts, `injected` the attempts failed.
  * - lambda-timeout / execution-timeout: not interceptors but options of the local runner
  *   ({@link InstalledFaults.execute}), counted from its callback and from the executions' ends.
  * @returns the handle; always call `remove()` (in a `finally`).
@@ -341,6 +405,23 @@ export function installFaults(faults: readonly Fault[], ctx: FaultContext): Inst
       return;
     }
     if (fault.kind === 'lambda-timeout' || fault.kind === 'execution-timeout') return;
+    if (fault.kind === 'transient') {
+      const random = seededRandom(`${ctx.seed}#${index}`);
+      const operations = fault.operations === EVERY_OPERATION ? undefined : new Set(fault.operations);
+      removers.push(registerSdkInterceptor({
+        attempt: (call: InterceptedCall) => {
+          if (operations && !operations.has(call.operation)) return;
+          counter.matching += 1;
+          const draw = random();
+          const which = random();
+          if (fault.times !== undefined && counter.injected >= fault.times) return;
+          if (draw >= fault.rate) return;
+          hit(counter, index, call.operation);
+          throw transientFaultError(call.operation, which);
+        },
+      }));
+      return;
+    }
     const random = seededRandom(`${ctx.seed}#${index}`);
     const rate = fault.kind === 'deny' || fault.kind === 'not-found' ? 1 : fault.rate;
     const skip = fault.skip ?? 0;
@@ -409,7 +490,7 @@ export function installFaults(faults: readonly Fault[], ctx: FaultContext): Inst
     hits: () => [...hits],
     reports: () => faults.map((f, i) => ({
       kind: f.kind, declared: describeFault(f),
-      operation: 'operation' in f ? f.operation : f.kind === 'omit-network-interfaces' ? DESCRIBE_INSTANCES : f.kind === 'snapshots-pending' ? DESCRIBE_SNAPSHOTS : undefined,
+      operation: 'operation' in f ? f.operation : f.kind === 'transient' ? (f.operations === EVERY_OPERATION ? EVERY_OPERATION : f.operations.join(',')) : f.kind === 'omit-network-interfaces' ? DESCRIBE_INSTANCES : f.kind === 'snapshots-pending' ? DESCRIBE_SNAPSHOTS : undefined,
       resource: 'resource' in f ? f.resource : undefined, state: 'state' in f ? f.state : undefined,
       injected: counters[i].injected, matchingCalls: counters[i].matching, bySteps: { ...counters[i].bySteps }, deleted: counters[i].deleted,
     })),

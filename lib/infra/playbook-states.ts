@@ -18,7 +18,7 @@ import { StepName } from './steps';
  * (and logical IDs) are the playbook's own.
  */
 
-/** The Task states that record a failure; they retry but catch nothing. */
+/** The Task states that record a failure; they retry ({@link RECORD_FAILURE_RETRY}) but catch nothing: when they fail, the execution fails. */
 export const FAILURE_RECORDING_TASKS: readonly string[] = ['RecordResourceGone', 'RecordFailure'];
 
 /**
@@ -57,6 +57,25 @@ export const LAMBDA_TASK_RETRY: sfn.RetryProps = {
   interval: Duration.seconds(2),
   maxAttempts: 4,
   backoffRate: 2,
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+/**
+ * The Retry of the failure recorders (RecordFailure, RecordResourceGone): the errors of
+ * {@link LAMBDA_TASK_RETRY}, with more attempts and a longer reach, because nothing runs after them that
+ * could tell a person instead (issue 11: under 20 % transient faults, a RecordFailure whose publish failed
+ * left no case and no notification). 10 retries (`MaxAttempts`) from 2 s, ×2, each wait capped at 60 s (`MaxDelaySeconds`),
+ * full jitter: up to about 6 min in all ("Handling errors in Step Functions workflows", Retry fields
+ * `MaxAttempts`, `BackoffRate`, `MaxDelaySeconds`, `JitterStrategy`, Step Functions Developer Guide,
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). When they are spent the
+ * execution ends FAILED, which the playbook's Failed alarm (metric `ExecutionsFailed`) tells the topic.
+ */
+export const RECORD_FAILURE_RETRY: sfn.RetryProps = {
+  errors: LAMBDA_TASK_RETRY.errors,
+  interval: Duration.seconds(2),
+  maxAttempts: 10,
+  backoffRate: 2,
+  maxDelay: Duration.seconds(60),
   jitterStrategy: sfn.JitterType.FULL,
 };
 
@@ -104,6 +123,11 @@ export interface StepOptions {
    * @default - none
    */
   readonly retries?: readonly sfn.RetryProps[];
+  /**
+   * The standard retrier, replaced (the failure recorders' {@link RECORD_FAILURE_RETRY}).
+   * @default LAMBDA_TASK_RETRY
+   */
+  readonly retry?: sfn.RetryProps;
 }
 
 /** Properties of {@link PlaybookStates}. */
@@ -166,9 +190,9 @@ export class PlaybookStates {
     this.done = new sfn.Succeed(scope, 'Done');
     const wholeState = PlaybookStates.WHOLE_STATE;
     const extra = props.failureParameters ?? {};
-    this.recordResourceGone = this.lambdaTask('RecordResourceGone', '$.failure', { parameters: { state: wholeState, outcome: 'RESOURCE_GONE', ...extra } });
+    this.recordResourceGone = this.lambdaTask('RecordResourceGone', '$.failure', { parameters: { state: wholeState, outcome: 'RESOURCE_GONE', ...extra }, retry: RECORD_FAILURE_RETRY });
     this.recordResourceGone.next(this.outcome('ResourceGoneDone', 'RESOURCE_GONE')).next(this.done);
-    this.recordFailure = this.lambdaTask('RecordFailure', '$.failure', { parameters: { state: wholeState, outcome: 'FAILED', ...extra } });
+    this.recordFailure = this.lambdaTask('RecordFailure', '$.failure', { parameters: { state: wholeState, outcome: 'FAILED', ...extra }, retry: RECORD_FAILURE_RETRY });
     this.recordFailure.next(
       new sfn.Fail(scope, 'PlaybookFailed', { error: 'PlaybookFailed', cause: 'A playbook step failed; see the case timeline' }),
     );
@@ -197,7 +221,7 @@ export class PlaybookStates {
       taskTimeout: sfn.Timeout.duration(Duration.seconds((this.fn(step).function.timeout ?? Duration.seconds(3)).toSeconds() + TASK_TIMEOUT_MARGIN.toSeconds())),
     });
     for (const retry of options.retries ?? []) task.addRetry(retry);
-    return task.addRetry(LAMBDA_TASK_RETRY);
+    return task.addRetry(options.retry ?? LAMBDA_TASK_RETRY);
   }
 
   /**

@@ -554,7 +554,8 @@ export class SecurityAccountStack extends Stack {
     ];
     const alarms = playbooks.flatMap(({ id, name, timeout, stateMachine: sm }) => [
       new cloudwatch.Alarm(this, `${id}FailedAlarm`, {
-        alarmDescription: `Firebreak: ${article(name)} ${name} execution failed; see its case timeline`,
+        // Also the notice of last resort when RecordFailure itself could not record or tell (issue 11): the execution fails.
+        alarmDescription: `Firebreak: ${article(name)} ${name} execution failed; see its case timeline, or the execution's history when no case or notification names it`,
         metric: sm.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

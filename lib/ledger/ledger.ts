@@ -512,6 +512,71 @@ export class CaseLedger {
   }
 
   /**
+   * The case a failed execution records its failure on when Claim never returned one (issue 11: Claim
+   * failed, and the failure must still reach a case a person is told of). Never takes a claim from anyone
+   * and never holds one IN_PROGRESS, so it cannot keep another execution from containing:
+   * - no claim on the resource, or a RELEASED one → a new case and its claim, both written `FAILED` in one
+   *   transaction (conditional, as {@link claim} writes a new case), owned by this execution: `opened`.
+   *   A FAILED claim is taken over at once by the next finding or run ({@link claim}).
+   * - the claim is this execution's, IN_PROGRESS (Claim wrote it, then failed) or FAILED (a retry of the
+   *   recorder after it opened or finished the case) → `own`: finish it (again: idempotent).
+   * - any other claim → `other`: another execution's or a finished case; the caller leaves it alone.
+   * @param incident - the normalized incident.
+   * @param executionName - the failed execution.
+   * @param details - stored as the new case's `outcomeDetails` (e.g. `{ error }`).
+   * @returns the case and how this execution relates to it.
+   * @throws {Error} the SDK's error when DynamoDB fails (mapped upstream; the recorder's Retry runs it again).
+   */
+  async failedCaseFor(incident: Incident, executionName: string, details?: Record<string, unknown>): Promise<{ caseId: string; relation: 'opened' | 'own' | 'other'; claimStatus: CaseStatus }> {
+    const pk = claimKey(incident);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await this.findClaim(incident);
+      if (existing && existing.status !== 'RELEASED') {
+        const own = existing.owner === executionName && (existing.status === 'IN_PROGRESS' || existing.status === 'FAILED');
+        return { caseId: existing.caseId, relation: own ? 'own' : 'other', claimStatus: existing.status };
+      }
+      const now = this.now();
+      const caseId = newCaseId(now);
+      try {
+        await this.deps.ddb.send(new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.deps.tableName,
+                Item: { pk, sk: 'CLAIM', caseId, status: 'FAILED', owner: executionName, leaseExpiresAt: now.toISOString(), version: (existing?.version ?? 0) + 1 } satisfies ClaimItem,
+                ...(existing
+                  ? { ConditionExpression: '#s = :released AND version = :v', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':released': 'RELEASED', ':v': existing.version } }
+                  : { ConditionExpression: 'attribute_not_exists(pk)' }),
+              },
+            },
+            {
+              Put: {
+                TableName: this.deps.tableName,
+                Item: {
+                  pk: `CASE#${caseId}`, sk: 'CASE', caseId, playbook: incident.playbook, account: incident.account,
+                  region: incident.region, resourceId: incident.resource.id, status: 'FAILED',
+                  createdAt: now.toISOString(), updatedAt: now.toISOString(), incident,
+                  findingIds: new Set([incident.finding.id]), priorState: {}, evidence: {}, notifications: {}, decisions: {},
+                  ...(details ? { outcomeDetails: details } : {}),
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }));
+        return { caseId, relation: 'opened', claimStatus: 'FAILED' };
+      } catch (err) {
+        if (hasAwsCode(err, 'TransactionCanceledException', 'ConditionalCheckFailedException')) continue;
+        throw err;
+      }
+    }
+    // Lost three races: someone is claiming the resource right now; their case is theirs.
+    const item = await this.findClaim(incident);
+    if (!item) throw new ClaimLost(`No claim on ${incident.resource.id} after three attempts to record a failed case`);
+    return { caseId: item.caseId, relation: item.owner === executionName && (item.status === 'IN_PROGRESS' || item.status === 'FAILED') ? 'own' : 'other', claimStatus: item.status };
+  }
+
+  /**
    * Lists cases, newest first. The ledger has no secondary index, so this scans the table for case
    * items: fine for the CLI at the volumes a ledger holds (thousands of cases), not for a hot path.
    * @param filter.open - only cases in {@link OPEN_CASE_STATUSES}.

@@ -44,12 +44,13 @@ export const ENDED_WITHOUT_OUTCOME: readonly string[] = ['FAILED', 'TIMED_OUT', 
 /** What {@link closeOrphanedCase} did. */
 export interface OrphanedCaseResult {
   /**
-   * `closed`: the case was still IN_PROGRESS under the execution and is now FAILED; `already-closed`:
+   * `closed`: the case was still IN_PROGRESS under the execution and is now FAILED; `opened`: the resource had
+   * no claim (Claim and RecordFailure both failed, issue 11) and a case was opened FAILED; `already-closed`:
    * the execution had recorded its outcome; `not-owner`: another execution holds the case (or none was
    * claimed: a dry run, an already-handled finding, an event Normalize refused); `ignored`: a status
    * that is not an end without outcome.
    */
-  readonly action: 'closed' | 'already-closed' | 'not-owner' | 'ignored';
+  readonly action: 'closed' | 'opened' | 'already-closed' | 'not-owner' | 'ignored';
   readonly caseId?: string;
   /** A `failed` notification was published by this call. */
   readonly notified: boolean;
@@ -67,11 +68,11 @@ async function resealOrphan(record: CaseRecord, incident: Incident, input: unkno
   }
 }
 
-/** The error put on the case for an execution that ended while the case was in progress. */
-function endError(detail: ExecutionStatusChangeEvent['detail']): { name: string; message: string } {
+/** The error put on the case for an execution that ended while the case was in progress (or before it had one). */
+function endError(detail: ExecutionStatusChangeEvent['detail'], noCase = false): { name: string; message: string } {
   const name = { TIMED_OUT: 'ExecutionTimedOut', ABORTED: 'ExecutionAborted' }[detail.status as string] ?? 'ExecutionFailed';
   const at = detail.stopDate ? new Date(detail.stopDate).toISOString() : 'an unknown time';
-  return { name, message: `Execution ${detail.executionArn} ended ${detail.status} at ${at} while its case was in progress` };
+  return { name, message: `Execution ${detail.executionArn} ended ${detail.status} at ${at} ${noCase ? 'before a case was opened for it' : 'while its case was in progress'}` };
 }
 
 /**
@@ -86,7 +87,12 @@ function endError(detail: ExecutionStatusChangeEvent['detail']): { name: string;
  *   `ExecutionAborted` or `ExecutionFailed`) and the case FAILED, only if the claim is still this
  *   execution's (a later execution may take a FAILED case over at once);
  * - claim FAILED under this execution and no `failed#<execution>` notification recorded on the case
- *   (RecordFailure records it) → publish `kind: failed` once and record it.
+ *   (RecordFailure records it) → publish `kind: failed` once and record it;
+ * - no claim on the resource (or a RELEASED one another execution held): the execution ended before any case held its finding
+ *   (Claim failed, and RecordFailure, which opens a case then, failed too: issue 11) → a case opened FAILED
+ *   ({@link CaseLedger.failedCaseFor}, never IN_PROGRESS, so it blocks no one), a timeline entry, and the
+ *   `failed` notification. This path has EventBridge's retries (the rule's target: 20 attempts over 2 h) and then
+ *   the rule's DLQ alarm behind it, on top of the playbook's ExecutionsFailed alarm.
  * At least once: published, then recorded; a repeat of the event after the record publishes nothing.
  * @param event - the status change event.
  * @param deps - ledger, SNS (security account), config (topic, catalog), clock.
@@ -110,11 +116,24 @@ export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps:
     throw err;
   }
   if (incident.dryRun) return { action: 'not-owner', notified: false };
-  const claim = await deps.ledger.findClaim(incident);
+  let claim = await deps.ledger.findClaim(incident);
+  let action: OrphanedCaseResult['action'] = 'already-closed';
+  // No claim, or a RELEASED one that was not this execution's (its own released case was recorded and undone).
+  if (!claim || (claim.status === 'RELEASED' && claim.owner !== d.name)) {
+    const noCaseError = endError(d, true);
+    const found = await deps.ledger.failedCaseFor(incident, d.name, { error: noCaseError });
+    claim = await deps.ledger.findClaim(incident);
+    if (found.relation === 'opened') {
+      action = 'opened';
+      await deps.ledger.appendTimeline(found.caseId, {
+        at: deps.now().toISOString(), step: 'CloseOrphanedCase', status: 'FAILED', executionName: d.name, trigger: incident.trigger, error: noCaseError,
+        details: { executionArn: d.executionArn, executionStatus: d.status, openedBy: 'CloseOrphanedCase' },
+      });
+    }
+  }
   if (!claim || claim.owner !== d.name) return { action: 'not-owner', caseId: claim?.caseId, notified: false };
   const caseId = claim.caseId;
-  const error = endError(d);
-  let action: OrphanedCaseResult['action'] = 'already-closed';
+  const error = endError(d, action === 'opened');
   if (claim.status === 'IN_PROGRESS') {
     await deps.ledger.appendTimeline(caseId, {
       at: deps.now().toISOString(), step: 'CloseOrphanedCase', status: 'FAILED', executionName: d.name, trigger: incident.trigger, error,
@@ -140,7 +159,7 @@ export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps:
     Subject: subject('failed', i, caseId),
     Message: JSON.stringify({
       kind: 'failed', caseId,
-      summary: `The ${playbook} execution ${d.name} ended ${d.status} before it recorded an outcome; the case is FAILED and `
+      summary: `The ${playbook} execution ${d.name} ended ${d.status} before it recorded ${action === 'opened' ? 'a case (this one was opened for it)' : 'an outcome'}; the case is FAILED and `
         + `nothing more will be done for it until the next finding about ${describeResource(i)} or a manual run.`,
       resource: describeResource(i), runbook: runbookOf(i), triage: triageCommands(i, caseId),
       incident: i, execution: { arn: d.executionArn, status: d.status }, error, network,

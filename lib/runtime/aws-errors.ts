@@ -1,10 +1,18 @@
+import { isClockSkewError, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import type { SdkError } from '@smithy/types';
 import { AccessDenied, FirebreakError, Throttled, TransientAwsError } from '../errors';
 
-const THROTTLE_CODES = new Set([
-  'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException',
-  'ProvisionedThroughputExceededException', 'RequestThrottled', 'SlowDown', 'RequestThrottledException',
-]);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
+/**
+ * Node's errno codes of a failed connection. The SDK's classifier (`isTransientError`) reads them from an
+ * error's `code`; this list is only for the case it cannot see: across realms (a test VM) the SDK wraps
+ * such an error and only its message keeps the code.
+ */
+const NETWORK_CODES = ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH'];
+/**
+ * Denials and bad credentials: Firebreak's own table, checked before the SDK's classifiers (whose clock-skew
+ * list also holds `AccessDeniedException` and `AuthFailure`, which the SDK retries only after it corrected
+ * its clock; once its attempts are spent they are denials).
+ */
 const DENIED_CODES = new Set([
   'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthFailure',
   'InvalidClientTokenId', 'ExpiredToken', 'ExpiredTokenException', 'UnrecognizedClientException',
@@ -21,13 +29,27 @@ export function awsErrorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** The error as the SDK's classifiers read it: `name` is the error code, the rest as it came. */
+function asSdkError(err: unknown, code: string | undefined): SdkError {
+  const e = (err && typeof err === 'object' ? err : {}) as SdkError;
+  if (code === undefined || e.name === code) return e;
+  // A query-protocol error whose `Code` differs from its `name`: the classifiers match on `name`.
+  return Object.assign(Object.create(Object.getPrototypeOf(e) as object) as SdkError, e, { name: code, message: e.message });
+}
+
 /**
  * Maps an SDK exception onto Firebreak's named errors, which the state machine's Retry and Catch
- * match on. Firebreak errors pass through unchanged.
+ * match on. Firebreak errors pass through unchanged. What is throttling and what is transient is the
+ * SDK's own decision, the classifiers its retry strategies use (`@smithy/core/retry`, formerly
+ * `@smithy/service-error-classification`; "Retry behavior", AWS SDKs and Tools Reference Guide), so an
+ * error the SDK would have retried is retried by the state machine too once the SDK's attempts are spent:
  *
- * - throttling codes ("Error retries and exponential backoff in AWS", AWS SDKs and Tools Reference) → {@link Throttled}
- * - 5xx responses, timeouts and network errors → {@link TransientAwsError}
- * - denials and bad credentials → {@link AccessDenied}
+ * - denials and bad credentials (Firebreak's table, first) → {@link AccessDenied}
+ * - `isThrottlingError` (HTTP 429, `Throttling`, `RequestLimitExceeded`, `SlowDown`, `EC2ThrottledException`,
+ *   `PriorRequestNotComplete`, `TransactionInProgressException`, …, or the `throttling` retry trait) → {@link Throttled}
+ * - `isTransientError` (`TimeoutError`, `RequestTimeout`, HTTP 500/502/503/504, Node's connection errnos, the
+ *   retryable trait, …), `isServerError` (any other 5xx) and `isClockSkewError` (`RequestTimeTooSkewed`,
+ *   `RequestExpired`, …) → {@link TransientAwsError}; and a network errno only the message names (another realm)
  * - anything else is returned as it is (a programming error or an unexpected AWS answer).
  * @param err - the caught error.
  * @param operation - `Service.Operation`, for the message.
@@ -38,19 +60,15 @@ export function mapAwsError(err: unknown, operation?: string): unknown {
   const code = awsErrorCode(err);
   const where = operation ? `${operation}: ` : '';
   const message = err instanceof Error ? err.message : String(err);
-  if (code && THROTTLE_CODES.has(code)) return new Throttled(`${where}${code}: ${message}`, { cause: err });
   if (code && DENIED_CODES.has(code)) return new AccessDenied(`${where}${code}: ${message}`, { cause: err });
-  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  // Network errors from Node carry the errno in `code` and a generic `name` ('Error').
-  const errno = (err as { code?: unknown } | undefined)?.code;
-  // Across realms (e.g. a test VM) the SDK wraps such an error and only its message keeps the code.
-  const network = (typeof errno === 'string' && NETWORK_CODES.has(errno)) ||
-    (code === 'Error' && [...NETWORK_CODES].some((c) => message.includes(c)));
-  const transient =
-    network || (status !== undefined && status >= 500) ||
-    code === 'TimeoutError' || code === 'ECONNRESET' || code === 'ECONNREFUSED' ||
-    code === 'InternalError' || code === 'InternalFailure' || code === 'ServiceUnavailable';
-  if (transient) return new TransientAwsError(`${where}${code ?? status}: ${message}`, { cause: err });
+  if (!err || typeof err !== 'object') return err;
+  const sdkError = asSdkError(err, code);
+  const status = sdkError.$metadata?.httpStatusCode;
+  if (isThrottlingError(sdkError)) return new Throttled(`${where}${code ?? status}: ${message}`, { cause: err });
+  const network = code === 'Error' && NETWORK_CODES.some((c) => message.includes(c));
+  if (isTransientError(sdkError) || isServerError(sdkError) || isClockSkewError(sdkError) || network) {
+    return new TransientAwsError(`${where}${code ?? status}: ${message}`, { cause: err });
+  }
   return err;
 }
 

@@ -205,4 +205,29 @@ export function instrumentClient(client: AnyClient, service: string, accountId: 
     name: 'firebreakTelemetry',
     override: true,
   });
+  // Per HTTP attempt: the `deserialize` step runs inside the SDK's retry middleware (step `finalizeRequest`),
+  // so an interceptor's `attempt` hook that throws fails one attempt, unsent, and the SDK's retry strategy
+  // handles the error as one AWS answered ("Middleware stack", AWS SDK for JavaScript v3 Developer Guide:
+  // initialize → serialize → build → finalizeRequest → deserialize).
+  const perAttempt =
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+    async (args: { input: Record<string, unknown> }) => {
+      const hooks = activeInterceptors().filter((i) => i.attempt);
+      if (hooks.length) {
+        const operation = `${service}.${(context.commandName ?? 'Unknown').replace(/Command$/, '')}`;
+        const attempt = (attempts.get(args.input) ?? 0) + 1;
+        attempts.set(args.input, attempt);
+        for (const i of hooks) await i.attempt!({ operation, input: args.input, accountId }, attempt);
+      }
+      return next(args);
+    };
+  (client.middlewareStack.add as unknown as (mw: unknown, opts: unknown) => void)(perAttempt, {
+    step: 'deserialize',
+    name: 'firebreakAttemptHooks',
+    priority: 'high',
+    override: true,
+  });
 }
+
+/** Attempts made so far per command input (one input object per logical call; the SDK's retries reuse it). */
+const attempts = new WeakMap<object, number>();

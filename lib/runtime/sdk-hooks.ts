@@ -17,8 +17,19 @@ export interface InterceptedCall {
 
 /** A fault or rewrite applied around real SDK calls. */
 export interface SdkInterceptor {
-  /** Runs before the call; throwing here fails the call without sending it. */
+  /**
+   * Runs before the call, ABOVE the SDK's retry middleware (once per logical call); throwing here fails
+   * the call without sending it, and the SDK does not retry it.
+   */
   before?(call: InterceptedCall): void | Promise<void>;
+  /**
+   * Runs before each HTTP attempt of the call, BENEATH the SDK's retry middleware (the client factory's
+   * `deserialize`-step middleware, lib/runtime/clients.ts); throwing here fails that attempt without
+   * sending it, and the SDK's retry strategy (its classifiers, backoff, retry quota, adaptive rate
+   * limiter) decides whether to try again, as for an error AWS answered.
+   * @param attempt - 1 for the first attempt of the call, 2 for the SDK's first retry, ...
+   */
+  attempt?(call: InterceptedCall, attempt: number): void | Promise<void>;
   /** Runs after a successful call; a returned object replaces the output. */
   after?(call: InterceptedCall, output: Record<string, unknown>): Record<string, unknown> | void | Promise<Record<string, unknown> | void>;
 }

@@ -91,6 +91,10 @@ const RETRY = [
     JitterStrategy: 'FULL',
   },
 ];
+/** The failure recorders': the same errors, 10 retries, each wait capped at 60 s (issue 11). */
+const RECORD_RETRY = [{ ...RETRY[0], MaxAttempts: 10, MaxDelaySeconds: 60 }];
+/** The Retry a Task state has: the recorders', or `own` (the standard one unless given). */
+const retryOf = (name: string, own: unknown = RETRY) => (FAILURE_RECORDING_TASKS.includes(name) ? RECORD_RETRY : own);
 /** RequestApproval's: its States.Timeout is the approval timeout, caught, never retried. */
 const APPROVAL_RETRY = [{ ...RETRY[0], ErrorEquals: RETRY[0].ErrorEquals.filter((e) => e !== 'States.Timeout') }];
 const CATCH = [
@@ -635,7 +639,7 @@ describe('SecurityAccountStack', () => {
       for (const name of Object.keys(lambdaTasks(EC2_COMPROMISE_TASKS))) {
         const state = definition.States[name];
         const reseal = { ...RETRY[0], MaxAttempts: 6 };
-        expect([name, state.Retry]).toEqual([name, name === 'ResealIsolation' ? [reseal, ...RETRY] : RETRY]);
+        expect([name, state.Retry]).toEqual([name, name === 'ResealIsolation' ? [reseal, ...RETRY] : retryOf(name)]);
         // The steps that move ENIs fail through ResealIsolation, which then records the failure whatever happens to it.
         const catches = FAILURE_RECORDING_TASKS.includes(name) ? undefined
           : ['Isolate', 'VerifyIsolation'].includes(name) ? [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ResealIsolation' }]
@@ -784,7 +788,7 @@ describe('SecurityAccountStack', () => {
       const notYetConsistent = { ErrorEquals: ['NotYetConsistent'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 1.5 };
       for (const name of Object.keys(lambdaTasks(CREDENTIAL_COMPROMISE_TASKS))) {
         const state = definition.States[name];
-        expect([name, state.Retry]).toEqual([name, name === 'VerifyRevocation' ? [notYetConsistent, ...RETRY] : RETRY]);
+        expect([name, state.Retry]).toEqual([name, name === 'VerifyRevocation' ? [notYetConsistent, ...RETRY] : retryOf(name)]);
         expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
       }
     });
@@ -886,6 +890,30 @@ describe('SecurityAccountStack', () => {
         .filter((a) => JSON.stringify(a.Properties.Dimensions).includes(machineId));
       expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    });
+  });
+
+  describe('a failure that cannot be recorded or told still raises an alarm (issue 11)', () => {
+    it.each([
+      'firebreak-ec2-compromise', 'firebreak-credential-compromise', 'firebreak-cloudtrail-tamper', 'firebreak-root-activity', 'firebreak-finding-triage', 'firebreak-release',
+    ])('%s: RecordFailure retries 10 times, then the execution fails, and ExecutionsFailed alarms the topic', (name) => {
+      const s = stateMachineDefinition(template, name).States;
+      for (const recorder of FAILURE_RECORDING_TASKS) {
+        expect([recorder, s[recorder].Retry, s[recorder].Catch]).toEqual([recorder, RECORD_RETRY, undefined]);
+      }
+      // Nothing after RecordFailure but the Fail state: a RecordFailure that fails for good fails the execution.
+      expect(s.RecordFailure.Next).toBe('PlaybookFailed');
+      expect(s.PlaybookFailed.Type).toBe('Fail');
+      const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
+      const machineId = stateMachineLogicalIdOf(template, name);
+      const failed = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States', MetricName: 'ExecutionsFailed' } }))
+        .filter((a) => JSON.stringify(a.Properties.Dimensions).includes(machineId));
+      expect(failed).toHaveLength(1);
+      // Any failed execution in 5 minutes ("Step Functions metrics", ExecutionsFailed: Sum), to the operators' topic.
+      expect(failed[0].Properties).toMatchObject({
+        Statistic: 'Sum', Period: 300, EvaluationPeriods: 1, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machineId } }], AlarmActions: [{ Ref: topicId }],
+      });
     });
   });
 
@@ -991,7 +1019,7 @@ describe('SecurityAccountStack', () => {
     it('gives every Task the Retry (VerifyTamperResponse waits out NotYetConsistent first), and every Task but the failure recorders the Catch', () => {
       for (const name of Object.keys(lambdaTasks(CLOUDTRAIL_TAMPER_TASKS))) {
         const state = definition.States[name];
-        expect([name, state.Retry]).toEqual([name, name === 'VerifyTamperResponse' ? [NOT_YET_CONSISTENT, ...RETRY] : RETRY]);
+        expect([name, state.Retry]).toEqual([name, name === 'VerifyTamperResponse' ? [NOT_YET_CONSISTENT, ...RETRY] : retryOf(name)]);
         expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
       }
     });
@@ -1067,7 +1095,7 @@ describe('SecurityAccountStack', () => {
     it('gives every Task the Retry, and every Task but the failure recorders the Catch', () => {
       for (const name of Object.keys(TASKS)) {
         const state = definition.States[name];
-        expect([name, state.Retry]).toEqual([name, RETRY]);
+        expect([name, state.Retry]).toEqual([name, retryOf(name)]);
         expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
       }
     });
@@ -1156,7 +1184,7 @@ describe('SecurityAccountStack', () => {
     it('gives every Task the Retry (VerifyRelease waits out NotYetConsistent first), and every Task but the failure recorders the Catch', () => {
       for (const name of Object.keys(RELEASE_TASKS)) {
         const state = definition.States[name];
-        expect([name, state.Retry]).toEqual([name, name === 'VerifyRelease' ? [NOT_YET_CONSISTENT, ...RETRY] : RETRY]);
+        expect([name, state.Retry]).toEqual([name, name === 'VerifyRelease' ? [NOT_YET_CONSISTENT, ...RETRY] : retryOf(name)]);
         expect([name, state.Catch]).toEqual([name, FAILURE_RECORDING_TASKS.includes(name) ? undefined : CATCH]);
       }
     });

@@ -245,6 +245,31 @@ describe('CaseLedger', () => {
     });
   });
 
+  describe('failedCaseFor (a failed execution\'s case when Claim returned none, issue 11)', () => {
+    it('opens a case FAILED with its claim, never IN_PROGRESS, and a second call finds it again', async () => {
+      const inc = incident();
+      const opened = await ledger(T0).failedCaseFor(inc, 'exec-a', { error: { name: 'Throttled', message: 'x' } });
+
+      expect(opened).toMatchObject({ relation: 'opened', claimStatus: 'FAILED' });
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ caseId: opened.caseId, status: 'FAILED', owner: 'exec-a' });
+      expect(await getItem(`CASE#${opened.caseId}`, 'CASE')).toMatchObject({ status: 'FAILED', resourceId: inc.resource.id, outcomeDetails: { error: { name: 'Throttled' } } });
+      // A retry of the recorder: the same case, its own.
+      expect(await ledger(T0).failedCaseFor(inc, 'exec-a')).toEqual({ caseId: opened.caseId, relation: 'own', claimStatus: 'FAILED' });
+      // The FAILED claim blocks no one: the next finding resumes the case.
+      expect(await ledger(T0).claim(inc, 'exec-b', 900)).toMatchObject({ caseId: opened.caseId, status: 'RESUMED' });
+    });
+
+    it('finds its own IN_PROGRESS claim, and leaves another execution\'s claim alone', async () => {
+      const inc = incident();
+      const mine = await ledger(T0).claim(inc, 'exec-a', 900);
+      expect(await ledger(T0).failedCaseFor(inc, 'exec-a')).toEqual({ caseId: mine.caseId, relation: 'own', claimStatus: 'IN_PROGRESS' });
+
+      expect(await ledger(T0).failedCaseFor(inc, 'exec-b')).toEqual({ caseId: mine.caseId, relation: 'other', claimStatus: 'IN_PROGRESS' });
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-a', status: 'IN_PROGRESS' });
+      expect((await scanAll()).filter((i) => i.resourceId === inc.resource.id)).toHaveLength(1);
+    });
+  });
+
   describe('recordPriorState', () => {
     it('keeps the first value recorded under a key and returns it to later callers', async () => {
       const inc = incident();

@@ -3,6 +3,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { DescribeTableCommand, DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { isClockSkewError, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import type { SdkError } from '@smithy/types';
+import fc from 'fast-check';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 
 import { AccessDenied, ConfigError, FirebreakError, InvalidInput, ResourceGone, Throttled, TransientAwsError } from '../../../lib/errors';
@@ -198,6 +201,104 @@ describe('mapAwsError', () => {
       const err = new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
       expect(mapAwsError(err)).toBeInstanceOf(Throttled);
     });
+  });
+});
+
+/**
+ * The codes the SDK's retry classifiers name (`@smithy/core/retry`, the former
+ * `@smithy/service-error-classification`, at the installed version). The library does not export its lists,
+ * so they are written out here as its source and the SDKs' retry documentation give them ("Retry behavior",
+ * AWS SDKs and Tools Reference Guide; boto3's "Retries" guide lists the same throttling and transient codes);
+ * the first test checks the library still classifies each one as written.
+ */
+const SDK_THROTTLING_CODES = [
+  'BandwidthLimitExceeded', 'EC2ThrottledException', 'LimitExceededException', 'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException',
+  'SlowDown', 'ThrottledException', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'TransactionInProgressException',
+];
+const SDK_TRANSIENT_CODES = ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'];
+const SDK_TRANSIENT_STATUSES = [500, 502, 503, 504];
+const SDK_NODE_ERRNOS = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'];
+/** Clock-skew codes that are not in Firebreak's denial table (AccessDeniedException and AuthFailure are denials first). */
+const SDK_CLOCK_SKEW_CODES = ['InvalidSignatureException', 'RequestExpired', 'RequestInTheFuture', 'RequestTimeTooSkewed', 'SignatureDoesNotMatch'];
+const DENIALS = ['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthFailure', 'InvalidClientTokenId', 'ExpiredToken', 'ExpiredTokenException', 'UnrecognizedClientException'];
+
+/** An exception shaped as the SDK deserializes one: `name` is the code, `$fault`, `$metadata.httpStatusCode`. */
+function sdkException(name: string, status: number, message = 'from AWS'): SdkError {
+  return Object.assign(new Error(message), { name, $fault: status >= 500 ? 'server' as const : 'client' as const, $metadata: { httpStatusCode: status, attempts: 5 }, cause: undefined });
+}
+
+describe('mapAwsError follows the SDK\'s own retry classifiers', () => {
+  it('the documented codes are the ones the installed classifiers recognise', () => {
+    for (const code of SDK_THROTTLING_CODES) expect(isThrottlingError(sdkException(code, 400))).toBe(true);
+    for (const code of SDK_TRANSIENT_CODES) expect(isTransientError(sdkException(code, 400))).toBe(true);
+    for (const status of SDK_TRANSIENT_STATUSES) expect(isTransientError(sdkException('Whatever', status))).toBe(true);
+    for (const code of SDK_CLOCK_SKEW_CODES) expect(isClockSkewError(sdkException(code, 400))).toBe(true);
+    expect(isServerError(sdkException('NotImplemented', 501))).toBe(true);
+  });
+
+  it('every throttling code, with any status, message and operation, maps to Throttled', () => {
+    fc.assert(fc.property(
+      fc.constantFrom(...SDK_THROTTLING_CODES), fc.constantFrom(400, 403, 429, 500, 503), fc.string(), fc.constantFrom('EC2.CopySnapshot', 'SNS.Publish', 'DynamoDB.UpdateItem', undefined),
+      (code, status, message, operation) => {
+        const err = sdkException(code, status, message);
+        const mapped = mapAwsError(err, operation);
+        expect(mapped).toBeInstanceOf(Throttled);
+        expect((mapped as Error).cause).toBe(err);
+      },
+    ));
+  });
+
+  it('HTTP 429 with any code that is not a denial maps to Throttled', () => {
+    fc.assert(fc.property(fc.stringMatching(/^[A-Z][A-Za-z]{2,30}$/).filter((c) => !DENIALS.includes(c)), (code) => {
+      expect(mapAwsError(sdkException(code, 429))).toBeInstanceOf(Throttled);
+    }));
+  });
+
+  it('every transient code, every 5xx, and every clock-skew code maps to TransientAwsError (or Throttled when the code throttles)', () => {
+    fc.assert(fc.property(fc.constantFrom(...SDK_TRANSIENT_CODES, ...SDK_CLOCK_SKEW_CODES), fc.constantFrom(400, 408), (code, status) => {
+      expect(mapAwsError(sdkException(code, status), 'S3.PutObject')).toBeInstanceOf(TransientAwsError);
+    }));
+    fc.assert(fc.property(
+      fc.stringMatching(/^[A-Z][A-Za-z]{2,30}$/).filter((c) => !DENIALS.includes(c)), fc.integer({ min: 500, max: 599 }),
+      (code, status) => {
+        const mapped = mapAwsError(sdkException(code, status));
+        expect(mapped).toBeInstanceOf(SDK_THROTTLING_CODES.includes(code) ? Throttled : TransientAwsError);
+      },
+    ));
+  });
+
+  it('every Node errno the SDK retries maps to TransientAwsError', () => {
+    fc.assert(fc.property(fc.constantFrom(...SDK_NODE_ERRNOS), fc.string(), (errno, message) => {
+      expect(mapAwsError(Object.assign(new Error(message), { code: errno }))).toBeInstanceOf(TransientAwsError);
+    }));
+  });
+
+  it('a denial stays a denial whatever the status (Firebreak\'s table comes before the clock-skew list)', () => {
+    fc.assert(fc.property(fc.constantFrom(...DENIALS), fc.constantFrom(400, 401, 403, 500), (code, status) => {
+      expect(mapAwsError(sdkException(code, status))).toBeInstanceOf(AccessDenied);
+    }));
+  });
+
+  it('a 4xx code the SDK does not retry is returned unchanged', () => {
+    fc.assert(fc.property(
+      fc.constantFrom('InvalidInstanceID.NotFound', 'ConditionalCheckFailedException', 'NoSuchEntity', 'InvalidParameterValue', 'ValidationException'),
+      fc.constantFrom(400, 404, 409),
+      (code, status) => {
+        const err = sdkException(code, status);
+        expect(mapAwsError(err)).toBe(err);
+      },
+    ));
+  });
+
+  it('reads a query-protocol error by its Code when its name differs', () => {
+    const err = Object.assign(new Error('slow down'), { name: 'ServiceException', Code: 'PriorRequestNotComplete', $metadata: { httpStatusCode: 400 } });
+    expect(mapAwsError(err)).toBeInstanceOf(Throttled);
+  });
+
+  it('maps EC2ThrottledException (missing from Firebreak\'s old table) to Throttled', () => {
+    const err = sdkException('EC2ThrottledException', 502);
+    expect(mapAwsError(err)).toBeInstanceOf(Throttled);
   });
 });
 
