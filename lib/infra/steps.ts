@@ -65,6 +65,8 @@ export interface StepAccess {
   readonly ledger: boolean;
   /** Writes artifacts or the manifest to the evidence bucket. */
   readonly evidenceBucket: boolean;
+  /** Stores the events that start playbooks in the evidence bucket, under `received-events/` only (Normalize). */
+  readonly storesReceivedEvents: boolean;
   /** Publishes to the notification topic. */
   readonly notifications: boolean;
   /** Describes snapshots in the security account. */
@@ -85,6 +87,7 @@ const none: StepAccess = {
   releasesInMember: false,
   ledger: false,
   evidenceBucket: false,
+  storesReceivedEvents: false,
   notifications: false,
   describeSecuritySnapshots: false,
   copyIntoSecurityAccount: false,
@@ -96,7 +99,8 @@ const none: StepAccess = {
  * appends to the case timeline, so it gets the ledger grant. No step both contains and releases.
  */
 export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
-  'normalize-finding': { ...none },
+  // Stores the event once in the evidence bucket and passes a reference: the state cannot hold a large event.
+  'normalize-finding': { ...none, storesReceivedEvents: true },
   // Tells a person about a finding that attaches to an open case without running the playbook again.
   'claim-case': { ...none, ledger: true, notifications: true },
   // Reads the target's tags for game-day events (firebreak:gameday), through the responder role.

@@ -5,6 +5,8 @@ import type { ApprovalAnswer } from '../ledger/ledger';
 import { StepDeps } from './deps';
 import { caseTarget, runStep } from './run-step';
 import { PlaybookState, PlaybookStateSchema } from './state';
+import { snsSubject } from './sns-subject';
+import { describeResource } from '../incident/describe';
 
 /**
  * Approvals (issue #4): a catalog entry in `approval` mode pauses the playbook at RequestApproval,
@@ -55,7 +57,7 @@ export async function requestApproval(input: z.infer<typeof RequestApprovalInput
       const i = state.incident;
       await deps.clients.security().sns.send(new PublishCommand({
         TopicArn: deps.config.topicArn,
-        Subject: `Firebreak: approval needed for case ${caseId}`.slice(0, 100),
+        Subject: snsSubject(`[Firebreak] ${caseId} approval needed: ${describeResource(i)} (${i.finding.type})`),
         Message: [
           `Case ${caseId} (${i.playbook}) waits for approval before containing ${i.resource.id} in ${i.account}/${i.region}.`,
           `Finding: ${i.finding.type}${i.finding.severity !== undefined ? `, severity ${i.finding.severity}` : ''} (${i.finding.id}).`,
