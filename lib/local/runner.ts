@@ -55,6 +55,8 @@ export interface LocalExecutionResult {
    * while enforcing {@link STATE_PAYLOAD_LIMIT_BYTES}.
    */
   readonly largestPayload?: LargestPayload;
+  /** Per state: the largest of its input, output, task input and task result, in bytes. */
+  readonly payloadBytesByState?: Readonly<Record<string, number>>;
 }
 
 /** What became of an execution status change event: the rules it matched and the functions they invoked. */
@@ -293,10 +295,12 @@ export class LocalRunner {
     let crashed = false;
     let claimedCaseId: string | undefined;
     let largestPayload: LargestPayload | undefined;
+    const payloadBytesByState: Record<string, number> = {};
     /** Enforces Step Functions' payload quota on a state's or task's input or output. @throws {DataLimitExceeded} */
-    const measure = (value: unknown, where: string): void => {
+    const measure = (value: unknown, where: string, stateName: string): void => {
       const bytes = payloadBytes(value);
       if (!largestPayload || bytes > largestPayload.bytes) largestPayload = { bytes, where };
+      payloadBytesByState[stateName] = Math.max(payloadBytesByState[stateName] ?? 0, bytes);
       if (bytes > STATE_PAYLOAD_LIMIT_BYTES) throw new DataLimitExceeded(`The ${where}`, bytes);
     };
     let abort: () => void = () => undefined;
@@ -312,7 +316,7 @@ export class LocalRunner {
         const invocationId = randomUUID();
         const startedAt = Date.now();
         // "After Parameters processing, input of a state larger than payload size quota" (the Lambda's payload).
-        measure(waitsForToken ? (event as { Payload?: unknown }).Payload : event, `input of task ${name} (after Parameters)`);
+        measure(waitsForToken ? (event as { Payload?: unknown }).Payload : event, `input of task ${name} (after Parameters)`, name);
         try {
           const result = waitsForToken
             // The integration invokes the function with `Payload` (asynchronously in AWS), then waits
@@ -332,7 +336,7 @@ export class LocalRunner {
             options.onLambdaTimeout?.({ state: name, executionId, invocationId });
             throw lambdaTimedOut(invocationId, state.TimeoutSeconds);
           }
-          measure(result, `result of task ${name}`);
+          measure(result, `result of task ${name}`, name);
           invocations.push({ name, status: 'SUCCEEDED', startedAt, endedAt: Date.now(), invocationId });
           if (target.step === 'claim-case') claimedCaseId = (result as { caseId?: string }).caseId;
           if (options.crashAfter === name && !crashed) {
@@ -425,7 +429,7 @@ export class LocalRunner {
     }
     return {
       playbook: playbookName(playbook), executionName, status, outcome, caseId: caseRef?.caseId ?? claimedCaseId, output, error,
-      durationMs, startedAt: started, steps: aggregateSteps(invocations, calls), calls, statusChange, largestPayload,
+      durationMs, startedAt: started, steps: aggregateSteps(invocations, calls), calls, statusChange, largestPayload, payloadBytesByState,
     };
   }
 }
@@ -444,7 +448,7 @@ interface StateEventLogger {
  * before the next state starts. Task inputs after Parameters and task results are checked in the task
  * handlers ({@link LocalRunner.execute}).
  */
-function enforcePayloadQuota(machine: StateMachine, measure: (value: unknown, where: string) => void): void {
+function enforcePayloadQuota(machine: StateMachine, measure: (value: unknown, where: string, stateName: string) => void): void {
   type Execute = (input: unknown, options: { eventLogger: StateEventLogger }, cleanup: () => void) => Promise<unknown>;
   const target = machine as unknown as { execute: Execute };
   const execute = target.execute.bind(machine);
@@ -453,11 +457,11 @@ function enforcePayloadQuota(machine: StateMachine, measure: (value: unknown, wh
     const entered = logger.dispatchStateEnteredEvent.bind(logger);
     const exited = logger.dispatchStateExitedEvent.bind(logger);
     logger.dispatchStateEnteredEvent = (stateName, stateType, stateInput) => {
-      measure(stateInput, `input of state ${stateName}`);
+      measure(stateInput, `input of state ${stateName}`, stateName);
       entered(stateName, stateType, stateInput);
     };
     logger.dispatchStateExitedEvent = (stateName, stateType, stateInput, output) => {
-      measure(output, `output of state ${stateName}`);
+      measure(output, `output of state ${stateName}`, stateName);
       exited(stateName, stateType, stateInput, output);
     };
     return execute(input, options, cleanup);

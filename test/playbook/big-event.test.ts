@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { EventEnvelope, readEventFile, replayEvent } from '../../lib/local/replay';
 import { LocalRunner, payloadBytes, STATE_PAYLOAD_LIMIT_BYTES } from '../../lib/local/runner';
 import { bigInstanceFinding } from '../support/big-finding';
@@ -39,8 +40,12 @@ describe('a finding near 256 KB (Normalize stores it; the state carries a refere
     expect({ status: x.status, outcome: x.outcome, error: x.error }).toEqual({ status: 'SUCCEEDED', outcome: 'CONTAINED', error: undefined });
     // Every state and task payload was measured and none was over the quota (the runner would have failed it).
     expect(x.largestPayload!.bytes).toBeLessThanOrEqual(STATE_PAYLOAD_LIMIT_BYTES);
-    // Normalize's input is the event itself; nothing after it carries the event.
+    // Normalize's input is the event itself; nothing after it carries the event: every later state is under half
+    // the quota (57 KB on 2026-12-02, the 57 ENIs' isolation results).
     expect(x.largestPayload!.where).toMatch(/Normalize/);
+    const after = Object.entries(x.payloadBytesByState!).filter(([name]) => name !== 'Normalize');
+    expect(after.length).toBeGreaterThan(10);
+    for (const [name, bytes] of after) expect([name, bytes <= STATE_PAYLOAD_LIMIT_BYTES / 2]).toEqual([name, true]);
 
     // Contained, read back from EC2: every ENI of the twin (one per ENI of the finding) on the isolation group.
     const state = await readContainment(env, twin!.instanceId, twin!.vpcId);
@@ -106,6 +111,15 @@ describe('a finding near 256 KB (Normalize stores it; the state carries a refere
       expect(x.steps.map((s) => s.name)).toEqual([]);
       expect(await receivedEventKeys()).toEqual(before);
     }, 120_000);
+
+    it('refuses a StartExecution whose input is over 262,144 bytes, as the API does (local Step Functions service)', async () => {
+      const { env, sfn } = local.session;
+      const client = new SFNClient({ region: env.region, endpoint: sfn.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const stateMachineArn = `arn:aws:states:${env.region}:${env.securityAccount}:stateMachine:firebreak-ec2-compromise`;
+      const input = JSON.stringify({ padding: 'p'.repeat(STATE_PAYLOAD_LIMIT_BYTES) });
+      await expect(client.send(new StartExecutionCommand({ stateMachineArn, input }))).rejects.toMatchObject({ name: 'ValidationException' });
+      expect(sfn.list().filter((x) => x.input === input)).toEqual([]);
+    });
 
     it('fails an execution whose state output is over the quota', async () => {
       const { env } = local.session;
