@@ -114,10 +114,11 @@ export function boundIncident(incident: Incident): Incident {
  * @param input - `{ input, executionName, executionStartTime, playbook }`, where `input` is the state
  *   machine's input.
  * @param catalog - the effective catalog (deployment overrides applied); default {@link CATALOG}.
- * @returns `{ incident, event, run }`.
+ * @returns `{ incident, event, run }`: the incident bounded ({@link boundIncident}), the event as received
+ *   (not as parsed), and the run.
  * @throws {InvalidInput} when the event is not one the playbook handles, a target is of the wrong
- *   kind for the playbook, or a field the playbook needs is missing or malformed. The message names
- *   the field.
+ *   kind for the playbook, a field the playbook needs is missing or malformed, or an identifier is
+ *   longer than {@link INCIDENT_ID_MAX_CHARS}. The message names the field.
  */
 export function normalizeEvent(
   input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] },
