@@ -68,8 +68,9 @@ export async function surveyEnis(ec2: EC2Client, instance: Instance, findingEniI
 }
 
 /**
- * The ENI IDs a GuardDuty finding names (`detail.resource.instanceDetails.networkInterfaces`), from the
- * raw event in the playbook state; empty for anything else.
+ * The ENI IDs a GuardDuty finding names (`detail.resource.instanceDetails.networkInterfaces`), read by
+ * Normalize from the event (the later steps take them from the incident: `resource.networkInterfaceIds`);
+ * IDs that are not of the form `eni-<hex>` are left out; empty for anything else.
  */
 export function findingNetworkInterfaceIds(event: unknown): string[] {
   const details = (event as { detail?: { resource?: { instanceDetails?: { networkInterfaces?: unknown } } } } | undefined)?.detail?.resource?.instanceDetails;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { VerificationFailed } from '../errors';
 import { hasAwsCode } from '../runtime/aws-errors';
 
 /** One object stored in the evidence bucket. */
@@ -63,4 +64,90 @@ export async function putArtifactOnce(
 export async function readObject(bucket: string, key: string, deps: { s3: S3Client }): Promise<Buffer> {
   const out = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await out.Body!.transformToByteArray());
+}
+
+/**
+ * Where an event that started a playbook is kept (`$.event` of the playbook state): the evidence
+ * bucket and key, the SHA-256 (hex) and size in bytes of the stored text.
+ */
+export interface StoredEventRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+/** Key prefix of the received events in the evidence bucket; Normalize may write under it and nowhere else. */
+export const RECEIVED_EVENTS_PREFIX = 'received-events/';
+
+/**
+ * The key of a received event: `received-events/<account>/<sha256>.json`. Content-addressed, so that a
+ * re-run, a retry or a redelivery of the same event names the same object, and a different event (a
+ * repeat of a finding with a higher `service.count`, a forged event reusing an EventBridge ID) never
+ * lands on another's key.
+ * @param account - the member account the event is about; anything but 12 digits is filed under `unknown`.
+ * @param sha256 - hex SHA-256 of the stored text.
+ */
+export function receivedEventKey(account: string, sha256: string): string {
+  return `${RECEIVED_EVENTS_PREFIX}${/^\d{12}$/.test(account) ? account : 'unknown'}/${sha256}.json`;
+}
+
+/**
+ * Stores an event that started a playbook, once, in the Object Lock evidence bucket (as
+ * {@link putArtifactOnce} does: SSE-KMS under the evidence key, `ChecksumSHA256`, the bucket's default
+ * retention; an object already at the key is left alone), so that the playbook state carries a reference instead of the event: Step Functions
+ * limits every state's input and output to 262,144 bytes ("Step Functions service quotas", Step
+ * Functions Developer Guide), and an EventBridge event may be nearly as large ("Calculating Amazon
+ * EventBridge PutEvents event entry size", EventBridge User Guide: entries under 256 KB, the event
+ * always larger than its entry).
+ * @param input - bucket, evidence key ARN, the member account, and the event as the state machine
+ *   received it (a parsed JSON value, stored as `JSON.stringify` of it: the exact text it was parsed from,
+ *   up to white space and the escaping of characters JSON allows either way).
+ * @returns the reference.
+ * @throws {VerificationFailed} when an object already at the content-addressed key records another SHA-256.
+ */
+export async function storeReceivedEvent(
+  input: { bucket: string; kmsKeyId: string; account: string; event: unknown },
+  deps: { s3: S3Client },
+): Promise<StoredEventRef> {
+  const bytes = Buffer.from(JSON.stringify(input.event) ?? 'null', 'utf8');
+  const sha256 = sha256Hex(bytes);
+  const key = receivedEventKey(input.account, sha256);
+  const ref = { bucket: input.bucket, key, sha256, bytes: bytes.length };
+  try {
+    const head = await deps.s3.send(new HeadObjectCommand({ Bucket: input.bucket, Key: key }));
+    // Stored before (a retry, a re-run, a redelivery): the key is the content's hash, so it is the same event.
+    if (head.Metadata?.sha256 !== sha256) throw new VerificationFailed(`s3://${input.bucket}/${key} holds an object whose recorded SHA-256 is ${head.Metadata?.sha256 ?? 'missing'}, not the ${sha256} its key names`);
+    return ref;
+  } catch (err) {
+    // Normalize may not list the bucket, so a missing key is 403 to it ("HeadObject", Amazon S3 API Reference:
+    // without s3:ListBucket, S3 returns 403 for an object that does not exist); a write it may not make fails below.
+    if (!hasAwsCode(err, 'NotFound', 'NoSuchKey', '404', 'Forbidden', 'AccessDenied', '403')) throw err;
+  }
+  await deps.s3.send(new PutObjectCommand({
+    Bucket: input.bucket,
+    Key: key,
+    Body: bytes,
+    ContentType: 'application/json',
+    ServerSideEncryption: 'aws:kms',
+    SSEKMSKeyId: input.kmsKeyId,
+    ChecksumAlgorithm: 'SHA256',
+    ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'),
+    Metadata: { sha256 },
+  }));
+  return ref;
+}
+
+/**
+ * Reads a stored event back and checks it against its reference.
+ * @returns the stored bytes and the event parsed from them.
+ * @throws {VerificationFailed} when the bytes read differ from the reference's SHA-256 or size.
+ */
+export async function readStoredEvent(ref: StoredEventRef, deps: { s3: S3Client }): Promise<{ bytes: Buffer; event: unknown }> {
+  const bytes = await readObject(ref.bucket, ref.key, deps);
+  const sha256 = sha256Hex(bytes);
+  if (sha256 !== ref.sha256 || bytes.length !== ref.bytes) {
+    throw new VerificationFailed(`s3://${ref.bucket}/${ref.key} reads back ${bytes.length} bytes with SHA-256 ${sha256}; the playbook recorded ${ref.bytes} bytes with ${ref.sha256}`);
+  }
+  return { bytes, event: JSON.parse(bytes.toString('utf8')) as unknown };
 }

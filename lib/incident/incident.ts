@@ -19,8 +19,16 @@ export const FindingSummarySchema = z.object({
   detectorId: z.string().optional(),
 });
 
-/** An EC2 instance (ec2-compromise). `id` is the instance ID. */
-export const InstanceResourceSchema = z.object({ type: z.literal('Instance'), id: z.string().min(1) });
+/**
+ * An EC2 instance (ec2-compromise). `id` is the instance ID; `networkInterfaceIds` the ENIs the finding names
+ * (`instanceDetails.networkInterfaces[].networkInterfaceId`, at most 128), read at Normalize so that no later step
+ * needs the event itself; absent for a start on a named instance.
+ */
+export const InstanceResourceSchema = z.object({
+  type: z.literal('Instance'),
+  id: z.string().min(1),
+  networkInterfaceIds: z.array(z.string().regex(/^eni-[0-9a-f]{1,64}$/)).max(128).optional(),
+});
 
 /**
  * Credentials (credential-compromise), from GuardDuty's `accessKeyDetails`. `id` is what the case

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidInput } from '../errors';
+import { findingNetworkInterfaceIds } from '../ec2/network-interfaces';
 import { CATALOG, CatalogEntry, matchApiCallEntry, matchCatalogEntry, TRIAGE_PLAYBOOK } from '../catalog/catalog';
 import { assessFinding } from '../catalog/triage';
 import { ApiCallEventSchema, GuardDutyEvent, GuardDutyEventSchema, ManualTarget, StartEnvelopeSchema } from './schema';
@@ -29,12 +31,81 @@ export function isSampleFinding(event: GuardDutyEvent): boolean {
   return ids.some((id) => id !== undefined && SAMPLE_PLACEHOLDER_IDS.includes(id));
 }
 
-/** The output of {@link normalizeEvent}: the state every later step starts from. */
+/** The output of {@link normalizeEvent}. */
 export interface NormalizedState {
+  /** The incident, every field bounded ({@link boundIncident}). */
   readonly incident: Incident;
-  /** The original EventBridge event, kept as evidence. */
-  readonly event: GuardDutyEvent | z.infer<typeof ApiCallEventSchema> | { readonly target: ManualTarget };
+  /**
+   * The event exactly as the state machine received it (inside a start envelope: its `event`), not as the
+   * schemas parsed it; `{ target }` for a start on a named resource. Normalize stores it in the evidence
+   * bucket and the playbook state carries only a reference to it (lib/playbook/ec2-compromise.ts `normalizeFinding`).
+   */
+  readonly event: unknown;
   readonly run: { readonly executionName: string; readonly startTime: string };
+}
+
+/**
+ * At most this many bytes of JSON per incident: every string copied from an event is capped
+ * ({@link boundIncident}), so that an incident fits with room to spare in a Step Functions state
+ * (262,144 bytes, "Step Functions service quotas") and in an SNS message (262,144 bytes, "Publish",
+ * Amazon SNS API Reference), whatever the event.
+ */
+export const INCIDENT_MAX_BYTES = 64 * 1024;
+
+/** Identifiers (IDs, names, ARNs, the account, the region) longer than this many characters are refused: AWS's are far shorter, and a cut one would name another resource. */
+export const INCIDENT_ID_MAX_CHARS = 1024;
+
+/** Free text copied from an event (a title, a role, a time) is cut to this many characters. */
+export const INCIDENT_TEXT_MAX_CHARS = 1024;
+
+/** At most this many of a finding's ENI IDs are kept (the largest EC2 instance types take 80 ENIs: DescribeInstanceTypes `MaximumNetworkInterfaces`). */
+export const FINDING_ENI_IDS_MAX = 128;
+
+/** An API call's `requestParameters` larger than this (bytes of JSON) are replaced by their size and SHA-256; the whole event is in the evidence bucket. */
+export const REQUEST_PARAMETERS_MAX_BYTES = 8 * 1024;
+
+/** Incident fields that identify something: over {@link INCIDENT_ID_MAX_CHARS} they are refused, never cut. */
+const ID_FIELDS = new Set([
+  'account', 'region', 'partition', 'eventId', 'gameDayRunId', 'chainedFrom',
+  'resource.id', 'resource.accessKeyId', 'resource.userType', 'resource.userName', 'resource.principalId', 'resource.sessionName', 'resource.instanceId',
+  'resource.eventId', 'resource.eventName', 'resource.eventSource', 'resource.target', 'resource.resourceType', 'resource.name', 'resource.arn',
+  'resource.actor.type', 'resource.actor.arn', 'resource.actor.accountId', 'resource.actor.principalId', 'resource.actor.accessKeyId',
+  'resource.actor.userName', 'resource.actor.roleName', 'finding.id', 'finding.type', 'finding.resourceType', 'finding.detectorId',
+]);
+
+/**
+ * Bounds an incident so that no event, legal or forged, can make it large: every identifier longer than
+ * {@link INCIDENT_ID_MAX_CHARS} is refused; every other string (title, resource role, times, the operator's
+ * reason) is cut to {@link INCIDENT_TEXT_MAX_CHARS} characters; an API call's `requestParameters` over
+ * {@link REQUEST_PARAMETERS_MAX_BYTES} are replaced by `{ firebreakOmitted: { bytes, sha256 } }`; a finding's ENI IDs
+ * are capped at {@link FINDING_ENI_IDS_MAX}. Strings inside `requestParameters` are left as they are (its size is bounded).
+ * @returns the bounded incident, at most {@link INCIDENT_MAX_BYTES} bytes of JSON.
+ * @throws {InvalidInput} naming the field when an identifier is too long (a legal event has none), or when the
+ *   incident is still larger than {@link INCIDENT_MAX_BYTES}.
+ */
+export function boundIncident(incident: Incident): Incident {
+  const walk = (value: unknown, path: string): unknown => {
+    if (typeof value === 'string') {
+      const chars = Array.from(value);
+      if (chars.length <= INCIDENT_TEXT_MAX_CHARS) return value;
+      if (ID_FIELDS.has(path)) throw new InvalidInput(`${path} is ${chars.length} characters; an identifier Firebreak acts on is at most ${INCIDENT_ID_MAX_CHARS}`);
+      return `${chars.slice(0, INCIDENT_TEXT_MAX_CHARS - 1).join('')}…`;
+    }
+    if (path === 'resource.requestParameters' && value && typeof value === 'object') {
+      const text = JSON.stringify(value);
+      const bytes = Buffer.byteLength(text, 'utf8');
+      return bytes <= REQUEST_PARAMETERS_MAX_BYTES ? value : { firebreakOmitted: { bytes, sha256: createHash('sha256').update(text).digest('hex') } };
+    }
+    if (Array.isArray(value)) return value.slice(0, FINDING_ENI_IDS_MAX).map((v) => walk(v, path));
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, path ? `${path}.${k}` : k)]));
+    }
+    return value;
+  };
+  const bounded = walk(incident, '') as Incident;
+  const bytes = Buffer.byteLength(JSON.stringify(bounded), 'utf8');
+  if (bytes > INCIDENT_MAX_BYTES) throw new InvalidInput(`the incident is ${bytes} bytes of JSON, over ${INCIDENT_MAX_BYTES}`);
+  return bounded;
 }
 
 /**
@@ -44,14 +115,23 @@ export interface NormalizedState {
  * @param input - `{ input, executionName, executionStartTime, playbook }`, where `input` is the state
  *   machine's input.
  * @param catalog - the effective catalog (deployment overrides applied); default {@link CATALOG}.
- * @returns `{ incident, event, run }`.
+ * @returns `{ incident, event, run }`: the incident bounded ({@link boundIncident}), the event as received
+ *   (not as parsed), and the run.
  * @throws {InvalidInput} when the event is not one the playbook handles, a target is of the wrong
- *   kind for the playbook, or a field the playbook needs is missing or malformed. The message names
- *   the field.
+ *   kind for the playbook, a field the playbook needs is missing or malformed, or an identifier is
+ *   longer than {@link INCIDENT_ID_MAX_CHARS}. The message names the field.
  */
 export function normalizeEvent(
   input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] },
   catalog: readonly CatalogEntry[] = CATALOG,
+): NormalizedState {
+  const state = normalizeUnbounded(input, catalog);
+  return { ...state, incident: boundIncident(state.incident) };
+}
+
+function normalizeUnbounded(
+  input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] },
+  catalog: readonly CatalogEntry[],
 ): NormalizedState {
   let raw = input.input;
   let options: z.infer<typeof StartEnvelopeSchema>['firebreak'] | undefined;
@@ -109,7 +189,7 @@ export function normalizeEvent(
     reason: options?.reason,
     operator: options?.operator,
   };
-  return { incident, event, run: { executionName: input.executionName, startTime: input.executionStartTime } };
+  return { incident, event: raw, run: { executionName: input.executionName, startTime: input.executionStartTime } };
 }
 
 function instanceResource(event: GuardDutyEvent): Incident['resource'] {
@@ -117,7 +197,8 @@ function instanceResource(event: GuardDutyEvent): Incident['resource'] {
   if (r.resourceType !== 'Instance' || !r.instanceDetails) {
     throw new InvalidInput(`detail.resource.resourceType is ${r.resourceType}; ec2-compromise needs an Instance finding with instanceDetails`);
   }
-  return { type: 'Instance', id: r.instanceDetails.instanceId };
+  // The finding's ENIs, read at Normalize so that no later step needs the event (it is in the evidence bucket).
+  return { type: 'Instance', id: r.instanceDetails.instanceId, networkInterfaceIds: findingNetworkInterfaceIds(event).slice(0, FINDING_ENI_IDS_MAX) };
 }
 
 /**
@@ -243,7 +324,7 @@ function normalizeApiCall(
     reason: options?.reason,
     operator: options?.operator,
   };
-  return { incident, event: event as never, run: { executionName: input.executionName, startTime: input.executionStartTime } };
+  return { incident, event: raw, run: { executionName: input.executionName, startTime: input.executionStartTime } };
 }
 
 /**

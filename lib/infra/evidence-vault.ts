@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ConfigError } from '../errors';
+import { RECEIVED_EVENTS_PREFIX } from '../evidence/vault';
 import { acknowledge, acknowledgeGrantWildcard, NAG_PACK } from './nag';
 
 /** Properties of {@link EvidenceVault}. */
@@ -100,6 +101,33 @@ export class EvidenceVault extends Construct {
     });
 
     Tags.of(this).add('firebreak:component', 'evidence');
+  }
+
+  /**
+   * Lets Normalize store the events that start playbooks (lib/evidence/vault.ts `storeReceivedEvent`) and
+   * nothing else: `s3:PutObject` and `s3:GetObject` (for HeadObject) on `received-events/*` only, and
+   * `kms:GenerateDataKey` on the evidence key through S3 (what an SSE-KMS PutObject needs). No
+   * `s3:ListBucket`: the step may not list the bucket, so S3 answers its HeadObject of a missing key with 403,
+   * which it takes as absent before writing (a write it may not make fails loudly).
+   * @param grantee - the principal.
+   * @returns the grant of the S3 object actions.
+   */
+  public grantStoreReceivedEvents(grantee: iam.IGrantable): iam.Grant {
+    const objects = this.bucket.arnForObjects(`${RECEIVED_EVENTS_PREFIX}*`);
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:GetObject'], resourceArns: [objects] });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey'],
+        resources: [this.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } },
+      }),
+    );
+    acknowledgeGrantWildcard(
+      grantee,
+      objects,
+      `Received events are content-addressed (${RECEIVED_EVENTS_PREFIX}<account>/<sha256>.json), so their keys are only known at run time; the grant is limited to that prefix, and Object Lock prevents overwriting or deleting a locked version.`,
+    );
+    return grant;
   }
 
   /**

@@ -314,6 +314,7 @@ export class SecurityAccountStack extends Stack {
     }
     if (access.ledger) this.ledger.grantCaseReadWrite(fn);
     if (access.evidenceBucket) this.evidence.grantWriteEvidence(fn);
+    if (access.storesReceivedEvents) this.evidence.grantStoreReceivedEvents(fn);
     if (access.notifications) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
       fn.addToRolePolicy(

@@ -67,6 +67,8 @@ export interface StepAccess {
   readonly ledger: boolean;
   /** Writes artifacts or the manifest to the evidence bucket. */
   readonly evidenceBucket: boolean;
+  /** Stores the events that start playbooks in the evidence bucket, under `received-events/` only (Normalize). */
+  readonly storesReceivedEvents: boolean;
   /** Publishes to the notification topic. */
   readonly notifications: boolean;
   /** Describes snapshots in the security account. */
@@ -87,6 +89,7 @@ const none: StepAccess = {
   releasesInMember: false,
   ledger: false,
   evidenceBucket: false,
+  storesReceivedEvents: false,
   notifications: false,
   describeSecuritySnapshots: false,
   copyIntoSecurityAccount: false,
@@ -98,7 +101,8 @@ const none: StepAccess = {
  * `plan-containment` appends to the case timeline, so it gets the ledger grant. No step both contains and releases.
  */
 export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
-  'normalize-finding': { ...none },
+  // Stores the event once in the evidence bucket and passes a reference: the state cannot hold a large event.
+  'normalize-finding': { ...none, storesReceivedEvents: true },
   // Refuses a game-day event before Claim: reads the target's tags (firebreak:gameday) through the responder
   // role, and tells a person of a refusal; never touches the ledger (a refused event claims and writes nothing).
   'guard-gameday': { ...none, actsInMember: true, notifications: true },

@@ -335,7 +335,9 @@ async function countObjectVersions(env: LocalEnvironment): Promise<number> {
   let keyMarker: string | undefined;
   let versionMarker: string | undefined;
   do {
-    const out = await env.security.s3.send(new ListObjectVersionsCommand({ Bucket: env.evidenceBucket, KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
+    // Case evidence only: the events Normalize stores as received (received-events/) are a record of each delivery,
+    // like the ledger's timeline, and a repeat of a finding is a new event (lib/evidence/vault.ts storeReceivedEvent).
+    const out = await env.security.s3.send(new ListObjectVersionsCommand({ Bucket: env.evidenceBucket, Prefix: 'cases/', KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
     n += out.Versions?.length ?? 0;
     keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
     versionMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;

@@ -50,6 +50,13 @@ export interface LocalExecutionResult {
    * Status Change" event the runner sent (see {@link LocalRunner.deliverStatusChanges}).
    */
   readonly statusChange?: StatusChangeDelivery;
+  /**
+   * The largest state input or output, or task input or result, the execution had, as the runner measured it
+   * while enforcing {@link STATE_PAYLOAD_LIMIT_BYTES}.
+   */
+  readonly largestPayload?: LargestPayload;
+  /** Per state: the largest of its input, output, task input and task result, in bytes. */
+  readonly payloadBytesByState?: Readonly<Record<string, number>>;
 }
 
 /** What became of an execution status change event: the rules it matched and the functions they invoked. */
@@ -110,6 +117,43 @@ export interface LocalRunnerOptions {
    * milliseconds. @default the state's `TimeoutSeconds`
    */
   readonly taskTokenTimeoutMs?: number;
+}
+
+/**
+ * Step Functions' payload quota: "Maximum input or output size for a task, state, or execution: 262,144
+ * bytes of data as a UTF-8 encoded string. This quota affects tasks (activity, Lambda function, or
+ * integrated service), state or execution output, and input data when scheduling a task, entering a state,
+ * or starting an execution" ("Step Functions service quotas", Step Functions Developer Guide,
+ * https://docs.aws.amazon.com/step-functions/latest/dg/limits-overview.html).
+ */
+export const STATE_PAYLOAD_LIMIT_BYTES = 262_144;
+
+/** Bytes of a payload as Step Functions counts them: its JSON text, UTF-8 encoded. */
+export function payloadBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? 'null', 'utf8');
+}
+
+/**
+ * `States.DataLimitExceeded`, as Step Functions reports a payload over {@link STATE_PAYLOAD_LIMIT_BYTES}: "a
+ * terminal error that can't be caught by the States.ALL error type" ("Error handling in Step Functions", Step
+ * Functions Developer Guide, https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html),
+ * so neither a Retry nor a Catch of the playbook sees it (aws-local-stepfunctions honours `isRetryable` and
+ * `isCatchable` on a thrown error) and the execution fails.
+ */
+class DataLimitExceeded extends Error {
+  readonly isRetryable = false;
+  readonly isCatchable = false;
+  constructor(what: string, bytes: number) {
+    super(`${what} is ${bytes} bytes, over the ${STATE_PAYLOAD_LIMIT_BYTES}-byte quota of a Step Functions payload`);
+    this.name = 'States.DataLimitExceeded';
+  }
+}
+
+/** The largest payload of an execution, and where. */
+export interface LargestPayload {
+  readonly bytes: number;
+  /** e.g. `output of state Normalize`, `input of task Claim (after Parameters)`. */
+  readonly where: string;
 }
 
 /** The Lambda service integration that waits for a task token (`arn:aws:states:::lambda:invoke.waitForTaskToken`). */
@@ -250,6 +294,15 @@ export class LocalRunner {
     const timeoutsLeft: Record<string, number> = { ...(options.lambdaTimeouts ?? {}) };
     let crashed = false;
     let claimedCaseId: string | undefined;
+    let largestPayload: LargestPayload | undefined;
+    const payloadBytesByState: Record<string, number> = {};
+    /** Enforces Step Functions' payload quota on a state's or task's input or output. @throws {DataLimitExceeded} */
+    const measure = (value: unknown, where: string, stateName: string): void => {
+      const bytes = payloadBytes(value);
+      if (!largestPayload || bytes > largestPayload.bytes) largestPayload = { bytes, where };
+      payloadBytesByState[stateName] = Math.max(payloadBytesByState[stateName] ?? 0, bytes);
+      if (bytes > STATE_PAYLOAD_LIMIT_BYTES) throw new DataLimitExceeded(`The ${where}`, bytes);
+    };
     let abort: () => void = () => undefined;
     for (const [name, state] of Object.entries(states)) {
       if (state.Type === 'Wait') waits[name] = options.waitMs ?? 50;
@@ -262,6 +315,8 @@ export class LocalRunner {
       localHandlers[name] = async (event: unknown) => {
         const invocationId = randomUUID();
         const startedAt = Date.now();
+        // "After Parameters processing, input of a state larger than payload size quota" (the Lambda's payload).
+        measure(waitsForToken ? (event as { Payload?: unknown }).Payload : event, `input of task ${name} (after Parameters)`, name);
         try {
           const result = waitsForToken
             // The integration invokes the function with `Payload` (asynchronously in AWS), then waits
@@ -281,6 +336,7 @@ export class LocalRunner {
             options.onLambdaTimeout?.({ state: name, executionId, invocationId });
             throw lambdaTimedOut(invocationId, state.TimeoutSeconds);
           }
+          measure(result, `result of task ${name}`, name);
           invocations.push({ name, status: 'SUCCEEDED', startedAt, endedAt: Date.now(), invocationId });
           if (target.step === 'claim-case') claimedCaseId = (result as { caseId?: string }).caseId;
           if (options.crashAfter === name && !crashed) {
@@ -298,6 +354,7 @@ export class LocalRunner {
     }
     const definition = options.timeoutSeconds === undefined ? playbook.definition : { ...playbook.definition, TimeoutSeconds: options.timeoutSeconds };
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+    enforcePayloadQuota(machine, measure);
     const started = Date.now();
     const startTime = new Date(started).toISOString();
     const execution = machine.run(input as never, {
@@ -347,7 +404,7 @@ export class LocalRunner {
     await Promise.race([drained, new Promise((r) => setTimeout(r, 1000).unref())]);
     const executionFailed = error !== undefined;
     const caught = [...invocations].reverse().find((i) => i.status === 'FAILED');
-    if (caught && !timedOut && !aborted && (error || output?.outcome === 'RESOURCE_GONE')) {
+    if (caught && !timedOut && !aborted && error?.name !== 'States.DataLimitExceeded' && (error || output?.outcome === 'RESOURCE_GONE')) {
       error = { name: error?.name ?? 'ResourceGone', message: `${caught.name} failed: ${caught.error}` };
     }
     const outcome = output?.outcome as string | undefined;
@@ -372,9 +429,43 @@ export class LocalRunner {
     }
     return {
       playbook: playbookName(playbook), executionName, status, outcome, caseId: caseRef?.caseId ?? claimedCaseId, output, error,
-      durationMs, startedAt: started, steps: aggregateSteps(invocations, calls), calls, statusChange,
+      durationMs, startedAt: started, steps: aggregateSteps(invocations, calls), calls, statusChange, largestPayload, payloadBytesByState,
     };
   }
+}
+
+/** The part of aws-local-stepfunctions' event logger the runner hooks (the library's `EventLogger`). */
+interface StateEventLogger {
+  dispatchStateEnteredEvent(stateName: string, stateType: string, input: unknown): void;
+  dispatchStateExitedEvent(stateName: string, stateType: string, input: unknown, output: unknown): void;
+}
+
+/**
+ * Makes a local state machine enforce Step Functions' payload quota on every state's input (on entering it)
+ * and output (on leaving it), as AWS does: aws-local-stepfunctions (3.0.0, pinned) enforces none. Its
+ * `execute(input, options, cleanup)` reports each transition, synchronously and inside its run loop, to
+ * `options.eventLogger`; a check that throws there fails the execution with `States.DataLimitExceeded`
+ * before the next state starts. Task inputs after Parameters and task results are checked in the task
+ * handlers ({@link LocalRunner.execute}).
+ */
+function enforcePayloadQuota(machine: StateMachine, measure: (value: unknown, where: string, stateName: string) => void): void {
+  type Execute = (input: unknown, options: { eventLogger: StateEventLogger }, cleanup: () => void) => Promise<unknown>;
+  const target = machine as unknown as { execute: Execute };
+  const execute = target.execute.bind(machine);
+  target.execute = (input, options, cleanup) => {
+    const logger = options.eventLogger;
+    const entered = logger.dispatchStateEnteredEvent.bind(logger);
+    const exited = logger.dispatchStateExitedEvent.bind(logger);
+    logger.dispatchStateEnteredEvent = (stateName, stateType, stateInput) => {
+      measure(stateInput, `input of state ${stateName}`, stateName);
+      entered(stateName, stateType, stateInput);
+    };
+    logger.dispatchStateExitedEvent = (stateName, stateType, stateInput, output) => {
+      measure(output, `output of state ${stateName}`, stateName);
+      exited(stateName, stateType, stateInput, output);
+    };
+    return execute(input, options, cleanup);
+  };
 }
 
 /** The playbook's public name (`ec2-compromise`) from its state machine name or logical ID. */

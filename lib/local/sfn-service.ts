@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { harnessClients } from './harness-clients';
 import type { RouteOptions } from './router';
+import { STATE_PAYLOAD_LIMIT_BYTES } from './runner';
 import type { ExecutionEvent, LocalExecutionResult, LocalRunner } from './runner';
 import { TaskTokenError } from './task-tokens';
 
@@ -218,6 +219,12 @@ export class LocalStepFunctions {
     const name = typeof body.name === 'string' ? body.name : randomUUID();
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw fail('InvalidName', `Invalid Name: '${name}'`);
     const input = typeof body.input === 'string' ? body.input : '{}';
+    // StartExecution `input`: "Length constraints apply to the payload size, and are expressed as bytes in UTF-8
+    // encoding", at most 262,144 ("StartExecution", Step Functions API Reference); a request over it is refused.
+    const inputBytes = Buffer.byteLength(input, 'utf8');
+    if (inputBytes > STATE_PAYLOAD_LIMIT_BYTES) {
+      throw fail('ValidationException', `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${STATE_PAYLOAD_LIMIT_BYTES} (it is ${inputBytes} bytes)`);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(input);

@@ -5,6 +5,9 @@ import type { ApprovalAnswer } from '../ledger/ledger';
 import { StepDeps } from './deps';
 import { caseTarget, runStep } from './run-step';
 import { PlaybookState, PlaybookStateSchema } from './state';
+import { snsSubject } from './sns-subject';
+import { describeResource } from '../incident/describe';
+import { terminalSafe } from '../cli/output';
 
 /**
  * Approvals (issue #4): a catalog entry in `approval` mode pauses the playbook at RequestApproval,
@@ -55,15 +58,16 @@ export async function requestApproval(input: z.infer<typeof RequestApprovalInput
       const i = state.incident;
       await deps.clients.security().sns.send(new PublishCommand({
         TopicArn: deps.config.topicArn,
-        Subject: `Firebreak: approval needed for case ${caseId}`.slice(0, 100),
-        Message: [
+        Subject: snsSubject(`[Firebreak] ${caseId} approval needed: ${describeResource(i)} (${i.finding.type})`),
+        // Plain text, not JSON: what the member account shaped (the resource ID, the finding type) is escaped as the CLI does.
+        Message: terminalSafe([
           `Case ${caseId} (${i.playbook}) waits for approval before containing ${i.resource.id} in ${i.account}/${i.region}.`,
           `Finding: ${i.finding.type}${i.finding.severity !== undefined ? `, severity ${i.finding.severity}` : ''} (${i.finding.id}).`,
           `Approve:  firebreak approve ${caseId} --reason "..."`,
           `Deny:     firebreak deny ${caseId} --reason "..."`,
           `Without an answer by ${expiresAt}, the case is ${onTimeout === 'contain' ? 'contained' : 'notify-only'}.`,
           `Runbook: runbooks/${i.playbook}/runbook.md`,
-        ].join('\n'),
+        ].join('\n')),
         MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: 'approval-request' } },
       }));
     }

@@ -5,14 +5,13 @@ import { EvidenceIncomplete, InvalidInput } from '../errors';
 import { ensureInstancePreserved, PreservePriorState } from '../ec2/preserve';
 import { ensureInstanceIsolated, IsolatePriorState, IsolateResult, resealUntrackedEnis } from '../ec2/isolate';
 import { isolationGroupsDecisionKey, recordedIsolationGroups } from '../ec2/isolation-groups';
-import { findingNetworkInterfaceIds } from '../ec2/network-interfaces';
 import { verifyInstanceIsolated } from '../ec2/verify';
 import { checkSnapshotBatch, ensureSnapshotCopies, ensureSnapshotsShared, ensureVolumeSnapshots, evidenceDeadline, SnapshotBatch } from '../ec2/evidence';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { recordedSnapshots } from '../evidence/provenance';
 import { evidenceLedgerOf } from './evidence-ledger';
 import { PlannedAction } from '../ec2/instance';
-import { putArtifactOnce, StoredArtifact } from '../evidence/vault';
+import { putArtifactOnce, readStoredEvent, StoredArtifact, storeReceivedEvent, StoredEventRef } from '../evidence/vault';
 import { buildManifest, caseEvidencePrefix, SnapshotEvidence, snapshotChain } from '../evidence/manifest';
 import { normalizeEvent, NormalizedState } from '../incident/normalize';
 import type { Incident } from '../incident/incident';
@@ -27,6 +26,7 @@ import { planTamperResponse } from './cloudtrail-tamper';
 import { protectedRoleReason } from '../iam/revoke';
 import { recordReleaseFailure } from './release';
 import { caseTarget, runStep } from './run-step';
+import { snsSubject } from './sns-subject';
 import { CheckSnapshotsInputSchema, CloseInputSchema, FailureInputSchema, NotifyInputSchema, PlaybookState, PreClaimState } from './state';
 
 /**
@@ -40,13 +40,48 @@ export const runbookOf = (i: Pick<Incident, 'playbook'>) => `runbooks/${i.playbo
 
 const labelsOf = (state: PlaybookState) => ({ caseId: state.case.caseId, findingId: state.incident.finding.id });
 
-/** Normalize: event → `{ incident, event, run }`. @throws {InvalidInput} on a malformed event. */
+/** Normalize's output: the state every later step starts from. */
+export interface NormalizeOutput {
+  /** The incident, bounded (`boundIncident`: at most 64 KiB of JSON whatever the event). */
+  readonly incident: Incident;
+  /** Where the event is stored (`$.event`), or `null`: see {@link normalizeFinding}. */
+  readonly event: StoredEventRef | null;
+  readonly run: NormalizedState['run'];
+}
+
+/**
+ * Normalize: event → `{ incident, event, run }` ({@link normalizeEvent}), where `event` is a reference to the
+ * event, stored once in the evidence bucket ({@link storeReceivedEvent}: content-addressed under
+ * `received-events/<account>/`, SSE-KMS under the evidence key, Object Lock), never the event itself: an
+ * EventBridge event may be nearly 256 KB ("Calculating Amazon EventBridge PutEvents event entry size",
+ * EventBridge User Guide) and a Step Functions state at most 262,144 bytes ("Step Functions service
+ * quotas"). Steps read it back by the reference (CollectArtifacts) or use what Normalize took from it
+ * (the incident, e.g. the finding's ENI IDs).
+ *
+ * Nothing is stored, and `event` is `null`, for a start on a named resource (there is no event) and for a dry
+ * run (a sample finding or `dryRun: true`): a dry run writes nothing anywhere, not only in the member account.
+ * It opens no case the event would be evidence of, the evidence bucket's Object Lock would keep every sample
+ * GuardDuty generates (one per finding type at a time) undeletable for the retention period, and its plan
+ * needs nothing but the incident.
+ * @throws {InvalidInput} on a malformed event (nothing is stored).
+ */
 export async function normalizeFinding(
   input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] },
-  deps?: Pick<StepDeps, 'config'>,
-): Promise<NormalizedState> {
-  return normalizeEvent(input, deps?.config.catalog);
+  deps: Pick<StepDeps, 'config' | 'clients'>,
+): Promise<NormalizeOutput> {
+  const { incident, event, run } = normalizeEvent(input, deps.config.catalog);
+  const named = !!event && typeof event === 'object' && 'target' in event && !('detail' in event);
+  const stored = incident.dryRun || named
+    ? null
+    : await storeReceivedEvent(
+      { bucket: deps.config.evidenceBucket, kmsKeyId: deps.config.evidenceKeyArn, account: incident.account, event },
+      { s3: deps.clients.security().s3 },
+    );
+  return { incident, event: stored, run };
 }
+
+/** The ENI IDs the finding named, as Normalize read them (empty for a start on a named instance). */
+export const findingEniIds = (i: Incident): string[] => (i.resource.type === 'Instance' ? [...(i.resource.networkInterfaceIds ?? [])] : []);
 
 /**
  * Claim: one case per (playbook, account, region, instance), by DynamoDB conditional write. A dry
@@ -211,7 +246,7 @@ export async function isolateInstance(state: PlaybookState, deps: StepDeps) {
   const known = recordedIsolationGroups((await deps.ledger.getCase(caseId))?.decisions).flatMap((g) => [g.isolationGroupId, g.untrackGroupId]);
   return runStep('Isolate', caseTarget(state, deps.ledger), () =>
     ensureInstanceIsolated(
-      { instanceId: state.incident.resource.id, caseId, mode: 'apply', findingEniIds: findingNetworkInterfaceIds(state.event), notFoundGraceSeconds: deps.config.notFoundGraceSeconds },
+      { instanceId: state.incident.resource.id, caseId, mode: 'apply', findingEniIds: findingEniIds(state.incident), notFoundGraceSeconds: deps.config.notFoundGraceSeconds },
       {
         ec2: member.ec2,
         knownFirebreakGroupIds: known,
@@ -231,7 +266,7 @@ export async function verifyIsolation(state: PlaybookState, deps: StepDeps) {
   if (!isolate?.groups) throw new InvalidInput('isolate is missing from the playbook state');
   return runStep('VerifyIsolation', caseTarget(state, deps.ledger), () =>
     verifyInstanceIsolated(
-      { instanceId: state.incident.resource.id, groups: isolate.groups, findingEniIds: findingNetworkInterfaceIds(state.event), notFoundGraceSeconds: deps.config.notFoundGraceSeconds },
+      { instanceId: state.incident.resource.id, groups: isolate.groups, findingEniIds: findingEniIds(state.incident), notFoundGraceSeconds: deps.config.notFoundGraceSeconds },
       { ec2: member.ec2 },
     ),
   );
@@ -266,7 +301,7 @@ export async function resealIsolation(state: PlaybookState, deps: StepDeps) {
   }
   const record = await deps.ledger.getCase(state.case.caseId);
   return runStep('ResealIsolation', caseTarget(state, deps.ledger), () =>
-    resealCaseNetwork(record, state.incident, findingNetworkInterfaceIds(state.event), deps));
+    resealCaseNetwork(record, state.incident, findingEniIds(state.incident), deps));
 }
 
 /** The case decision that holds an execution's evidence deadline (`decisions.<key>`). */
@@ -382,8 +417,12 @@ export async function collectArtifacts(state: PlaybookState, deps: StepDeps): Pr
       member.ec2.send(new GetConsoleOutputCommand({ InstanceId: i.resource.id })),
     ]);
     const prefix = `${caseEvidencePrefix(i.account, state.case.caseId)}artifacts/`;
+    // The event, byte for byte as Normalize stored it (checked against its SHA-256 on the way); a start on a
+    // named instance had none, and says so.
+    const finding = state.event
+      ? (await readStoredEvent(state.event, { s3 })).bytes.toString('utf8')
+      : `${JSON.stringify({ event: null, why: 'started on a named resource: there is no event', trigger: i.trigger, operator: i.operator, reason: i.reason, resource: i.resource }, null, 2)}\n`;
     const docs: Record<string, unknown> = {
-      'finding.json': state.event,
       'instance.json': instances.Reservations?.[0]?.Instances?.[0] ?? null,
       'network-interfaces.json': enis.NetworkInterfaces ?? [],
       'security-groups-before-isolation.json': sgs.SecurityGroups ?? [],
@@ -393,9 +432,10 @@ export async function collectArtifacts(state: PlaybookState, deps: StepDeps): Pr
       },
       'prior-state.json': prior,
     };
+    const bodies: [string, string][] = [['finding.json', finding], ...Object.entries(docs).map(([name, doc]): [string, string] => [name, `${JSON.stringify(doc, null, 2)}\n`])];
     const artifacts = await Promise.all(
-      Object.entries(docs).map(([name, doc]) =>
-        putArtifactOnce({ bucket: deps.config.evidenceBucket, key: prefix + name, name, body: `${JSON.stringify(doc, null, 2)}\n`, kmsKeyId: deps.config.evidenceKeyArn }, { s3 }),
+      bodies.map(([name, body]) =>
+        putArtifactOnce({ bucket: deps.config.evidenceBucket, key: prefix + name, name, body, kmsKeyId: deps.config.evidenceKeyArn }, { s3 }),
       ),
     );
     return { artifacts };
@@ -454,12 +494,11 @@ export async function notify(input: z.infer<typeof NotifyInputSchema>, deps: Ste
   });
 }
 
-/** The SNS subject of a notification about a case: the case ID first, printable ASCII, under 100 characters. */
+/** The SNS subject of a notification about a case: the case ID first, then {@link snsSubject}'s rule (printable ASCII, under 100 characters). */
 export function subject(kind: string, i: Incident, caseId: string): string {
   const what = { contained: 'contained', 'notify-only': 'needs review', failed: 'containment FAILED', 'resource-gone': 'resource gone', attached: 'new finding' }[kind] ?? kind;
-  // SNS subjects are ASCII without control characters, at most 100 characters ("Publish", Amazon SNS API
-  // Reference): the case ID first, so that it survives the cut.
-  return `[Firebreak] ${caseId} ${what}: ${describeResource(i)} (${i.finding.type}, sev ${i.finding.severity})`.replace(/[^\x20-\x7e]/g, '?').slice(0, 99);
+  // The case ID first, so that it survives the cut (snsSubject: printable ASCII, under 100 characters).
+  return snsSubject(`[Firebreak] ${caseId} ${what}: ${describeResource(i)} (${i.finding.type}, sev ${i.finding.severity})`);
 }
 
 /** What was found, on what, where. */
@@ -582,7 +621,7 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
     TopicArn: deps.config.topicArn,
     Subject: state.incident
       ? subject(kind, state.incident, caseId ?? openCase?.caseId ?? '(none)')
-      : `[Firebreak] playbook failed before a case was opened: ${raw?.type ?? 'unreadable event'}${raw?.account ? ` in ${raw.account}` : ''}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 99),
+      : snsSubject(`[Firebreak] playbook failed before a case was opened: ${raw?.type ?? 'unreadable event'}${raw?.account ? ` in ${raw.account}` : ''}`),
     Message: JSON.stringify({
       kind, caseId, incident: state.incident, event: raw, error, runbook: state.incident ? runbookOf(state.incident) : undefined,
       // The resource's case when it is another execution's (or finished): this execution did not touch it.

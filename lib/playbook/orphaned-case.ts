@@ -5,8 +5,7 @@ import { describeResource, triageCommands } from '../incident/describe';
 import type { Incident } from '../incident/incident';
 import { normalizeEvent } from '../incident/normalize';
 import { StepDeps } from './deps';
-import { failedNoticeKey, networkAfterFailure, resealCaseNetwork, runbookOf, subject } from './ec2-compromise';
-import { findingNetworkInterfaceIds } from '../ec2/network-interfaces';
+import { failedNoticeKey, findingEniIds, networkAfterFailure, resealCaseNetwork, runbookOf, subject } from './ec2-compromise';
 import type { CaseRecord } from '../ledger/ledger';
 import { mapAwsError } from '../runtime/aws-errors';
 
@@ -57,10 +56,10 @@ export interface OrphanedCaseResult {
 }
 
 /** {@link resealCaseNetwork} for a case whose execution ended without its failure path; an error becomes part of the warning. */
-async function resealOrphan(record: CaseRecord, incident: Incident, input: unknown, deps: StepDeps): Promise<Record<string, unknown> | undefined> {
-  const event = (input as { firebreak?: unknown; event?: unknown } | undefined)?.firebreak ? (input as { event?: unknown }).event : input;
+async function resealOrphan(record: CaseRecord, incident: Incident, deps: StepDeps): Promise<Record<string, unknown> | undefined> {
   try {
-    const reseal = await resealCaseNetwork(record, incident, findingNetworkInterfaceIds(event), deps);
+    // The finding's ENIs, as Normalize read them from the execution's input.
+    const reseal = await resealCaseNetwork(record, incident, findingEniIds(incident), deps);
     return networkAfterFailure({ reseal });
   } catch (err) {
     const e = mapAwsError(err) as Error;
@@ -151,7 +150,7 @@ export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps:
   }
   const record = await deps.ledger.getCase(caseId);
   // An execution stopped between Isolate's two moves ran no ResealIsolation: do it here, whatever else happens.
-  const network = record?.playbook === 'ec2-compromise' && incident.resource.type === 'Instance' ? await resealOrphan(record, incident, input, deps) : undefined;
+  const network = record?.playbook === 'ec2-compromise' && incident.resource.type === 'Instance' ? await resealOrphan(record, incident, deps) : undefined;
   if (record?.notifications?.[failedNoticeKey(d.name)] && !network?.warning) return { action, caseId, notified: false };
   const i = record?.incident ?? incident;
   await deps.clients.security().sns.send(new PublishCommand({

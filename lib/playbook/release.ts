@@ -14,6 +14,7 @@ import { isMutatingOperation } from '../runtime/telemetry';
 import type { StepDeps } from './deps';
 import { runStep, StepRecordTarget } from './run-step';
 import { CaseIdSchema, FailureInputSchema, LoadCaseInputSchema, ReleaseState } from './state';
+import { snsSubject } from './sns-subject';
 
 /**
  * The steps of the `release` playbook (DESIGN.md §3 "release", issue 4): undo a case's containment
@@ -237,11 +238,6 @@ export async function closeRelease(state: ReleaseState, deps: StepDeps): Promise
   }));
 }
 
-function subject(text: string): string {
-  // SNS subjects: at most 100 printable ASCII characters.
-  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 99);
-}
-
 /**
  * NotifyRelease: publishes the release to SNS once per case (`notifications.released`): who released
  * what, why, what was restored and what was not (e.g. a console password, an address released since).
@@ -254,7 +250,7 @@ export async function notifyRelease(state: ReleaseState, deps: StepDeps): Promis
     const c = state.case;
     const out = await deps.clients.security().sns.send(new PublishCommand({
       TopicArn: deps.config.topicArn,
-      Subject: subject(`[Firebreak] ${c.resourceId} released (${c.playbook}) case ${c.caseId}`),
+      Subject: snsSubject(`[Firebreak] ${c.caseId} released: ${c.resourceId} (${c.playbook})`),
       Message: JSON.stringify({
         kind: 'released', caseId: c.caseId, playbook: c.playbook, account: c.account, region: c.region, resourceId: c.resourceId,
         operator: state.release.operator, reason: state.release.reason, previousStatus: c.previousStatus,
@@ -324,7 +320,7 @@ export async function recordReleaseFailure(
   const c = state.case as { resourceId?: string; playbook?: string } | undefined;
   await deps.clients.security().sns.send(new PublishCommand({
     TopicArn: deps.config.topicArn,
-    Subject: subject(`[Firebreak] release of ${c?.resourceId ?? requested ?? '(no case)'} FAILED case ${requested ?? '(none)'}`),
+    Subject: snsSubject(`[Firebreak] ${requested ?? '(no case)'} release FAILED: ${c?.resourceId ?? '(no case)'}`),
     Message: JSON.stringify({
       kind: 'release-failed', caseId: record?.caseId ?? requested, operator, reason, error, caseStatus, playbook: c?.playbook, runbook: RELEASE_RUNBOOK,
     }, null, 2),

@@ -9,6 +9,18 @@ export const SnapshotBatchSchema = z.object({
   deadline: z.string(),
 });
 
+/**
+ * `$.event`: where Normalize stored the event that started the execution (the evidence bucket, the key, the
+ * SHA-256 and size of the stored text), or `null` when nothing was stored (a dry run, a start on a named
+ * resource). The event itself never travels in the state: it may be nearly as large as a state may be.
+ */
+export const StoredEventRefSchema = z.object({
+  bucket: z.string().min(1),
+  key: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+});
+
 /** The case reference Claim puts on the state. */
 export const CaseRefSchema = z.object({
   caseId: z.string().min(1),
@@ -23,7 +35,7 @@ export const CaseRefSchema = z.object({
 export const PlaybookStateSchema = z
   .object({
     incident: IncidentSchema,
-    event: z.record(z.string(), z.unknown()),
+    event: StoredEventRefSchema.nullable(),
     run: z.object({ executionName: z.string(), startTime: z.string() }),
     case: CaseRefSchema,
     snapshots: SnapshotBatchSchema.optional(),

@@ -540,12 +540,25 @@ describe('SecurityAccountStack', () => {
         expect([step, has('sts:AssumeRole')]).toEqual([step, access.actsInMember || access.releasesInMember]);
         expect([step, access.actsInMember && access.releasesInMember]).toEqual([step, false]);
         expect([step, has('dynamodb:PutItem')]).toEqual([step, access.ledger]);
-        expect([step, has('s3:PutObject')]).toEqual([step, access.evidenceBucket]);
+        expect([step, has('s3:PutObject')]).toEqual([step, access.evidenceBucket || access.storesReceivedEvents]);
         expect([step, has('sns:Publish')]).toEqual([step, access.notifications]);
         expect([step, has('ec2:DescribeSnapshots')]).toEqual([step, access.describeSecuritySnapshots]);
         expect([step, has('ec2:CopySnapshot')]).toEqual([step, access.copyIntoSecurityAccount]);
         for (const a of actions) expect(a).not.toMatch(/^(iam|ec2:Modify|ec2:Create(?!Tags)|ec2:Delete|ec2:Terminate)/);
       }
+    });
+
+    it('lets Normalize write received events under received-events/ only, without listing or reading the rest of the bucket', () => {
+      expect(STEP_NAMES.filter((step) => STEP_ACCESS[step].storesReceivedEvents)).toEqual(['normalize-finding']);
+      const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, 'normalize-finding')));
+      const s3 = statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('s3:')));
+      expect(s3.flatMap((st) => list(st.Action)).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+      const resources = s3.flatMap((st) => list(st.Resource).map(flat));
+      expect(resources.length).toBeGreaterThan(0);
+      for (const r of resources) expect(r).toMatch(/\/received-events\/\*$/);
+      const kms = statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('kms:')));
+      expect(kms.flatMap((st) => list(st.Action))).toEqual(['kms:GenerateDataKey']);
+      expect(kms.every((st) => JSON.stringify(st.Condition ?? {}).includes('kms:ViaService'))).toBe(true);
     });
 
     it('lets member-acting steps assume only the responder role', () => {

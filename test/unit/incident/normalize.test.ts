@@ -56,10 +56,12 @@ describe('normalizeEvent', () => {
       ['guardduty-ec2-backdoor-two-enis-ipv6', 'i-0b2c3d4e5f6071829', 'Backdoor:EC2/C&CActivity.B', undefined],
     ])('normalizes %s into an ec2-compromise incident', (name, instanceId, findingType, findingId) => {
       const event = fixture(name);
+      const enis = ((instanceDetailsOf(event).networkInterfaces as Json[]) ?? []).map((n) => n.networkInterfaceId);
       const { incident, event: kept, run } = normalize(event);
 
       expect(incident.playbook).toBe('ec2-compromise');
-      expect(incident.resource).toEqual({ type: 'Instance', id: instanceId });
+      expect(enis.length).toBeGreaterThan(0);
+      expect(incident.resource).toEqual({ type: 'Instance', id: instanceId, networkInterfaceIds: enis });
       expect(incident.finding.type).toBe(findingType);
       expect(incident.finding.severity).toBe(8);
       expect(incident.finding.count).toBe(3);
