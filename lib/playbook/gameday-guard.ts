@@ -6,6 +6,7 @@ import type { Incident } from '../incident/incident';
 import { hasAwsCode } from '../runtime/aws-errors';
 import type { StepDeps } from './deps';
 import type { PreClaimState } from './state';
+import { snsSubject } from './sns-subject';
 
 /** The tag that marks a game-day canary: `firebreak:gameday=<run ID>`. */
 export const GAMEDAY_TAG = 'firebreak:gameday';
@@ -102,7 +103,7 @@ export async function guardGameDay(state: PreClaimState, deps: Pick<StepDeps, 'c
   await deps.clients.security().sns.send(new PublishCommand({
     TopicArn: deps.config.topicArn,
     // SNS subjects are ASCII without control characters, at most 100 characters ("Publish", Amazon SNS API Reference).
-    Subject: `[Firebreak] game-day event refused: ${what} (run ${i.gameDayRunId ?? '-'})`.replace(/[^\x20-\x7e]/g, '?').slice(0, 99),
+    Subject: snsSubject(`[Firebreak] game-day event refused: ${what} (run ${i.gameDayRunId ?? '-'})`),
     Message: JSON.stringify({
       kind: GAMEDAY_REFUSED_KIND,
       summary: `A game-day event (run ${i.gameDayRunId ?? '-'}, sent by ${i.gameDaySender ?? 'an unknown account'}) about ${what} in ${i.account}/${i.region} was refused before any claim: ${reason}. Nothing was claimed or contained. If no game day of yours was running, someone is sending game-day events: look for the sender's PutEvents calls in CloudTrail.`,

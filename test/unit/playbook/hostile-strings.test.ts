@@ -56,6 +56,25 @@ describe('SNS subjects (snsSubject: the one rule every Publish in lib/ uses)', (
   });
 });
 
+describe('every SNS Publish in lib/ composes its subject through snsSubject', () => {
+  /** Every `.ts` file under lib/, recursively. */
+  function sources(dir: string): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+      const p = path.join(dir, d.name);
+      return d.isDirectory() ? sources(p) : d.name.endsWith('.ts') ? [p] : [];
+    });
+  }
+
+  it('has no Subject that is not snsSubject(...) or subject(...), which calls it', () => {
+    const lib = path.resolve(__dirname, '..', '..', '..', 'lib');
+    const offenders = sources(lib).flatMap((file) => fs.readFileSync(file, 'utf8').split('\n')
+      .map((line, n) => ({ line, at: `${path.relative(lib, file)}:${n + 1}` }))
+      .filter(({ line }) => /\bSubject:/.test(line) && !/\bSubject:\s*(?:snsSubject|subject)\(/.test(line) && !/\bSubject:\s*state\.incident\s*$/.test(line)))
+      .map(({ at, line }) => `${at}: ${line.trim()}`);
+    expect(offenders).toEqual([]);
+  });
+});
+
 describe('the incident Normalize builds is bounded', () => {
   const normalize = (input: unknown) => normalizeEvent({ input, executionName: 'x', executionStartTime: '2026-12-02T00:00:00Z' }).incident;
 
