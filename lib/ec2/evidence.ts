@@ -3,7 +3,7 @@ import {
   ModifySnapshotAttributeCommand, Snapshot,
 } from '@aws-sdk/client-ec2';
 import { EvidenceIncomplete, EvidenceProvenance, InvalidInput } from '../errors';
-import { provenanceProblems, RecordedSnapshot, RejectedSnapshot, snapshotIntentKey, SnapshotStage } from '../evidence/provenance';
+import { notBeforeOf, provenanceProblems, RecordedSnapshot, RejectedSnapshot, snapshotIntentKey, SnapshotStage } from '../evidence/provenance';
 import { describeTargetInstance, PlannedAction, StepMode } from './instance';
 import { TAG, tagSpec } from './tags';
 
@@ -77,6 +77,14 @@ export const CREATE_WINDOW_MS = 120_000;
 /** How long a step waits for another execution's create call to be recorded before making its own (1 s polls). */
 export const CONCURRENT_CREATE_WAIT_MS = 10_000;
 
+/**
+ * At most this many snapshots found by tag are recorded as rejected candidates per stage and step run. A member
+ * account can plant any number of snapshots tagged with the case ID, and each rejection is a write to the one case
+ * item, which DynamoDB limits to 400 KB ("Item size", Amazon DynamoDB Developer Guide, service quotas): the first
+ * ones show a person that decoys were planted; the rest are counted in the step's result, not written.
+ */
+export const MAX_CANDIDATE_REJECTIONS = 20;
+
 /** What a stage's snapshot of a volume must be: the record Firebreak makes for it, without its ID. */
 type Wanted = Omit<RecordedSnapshot, 'snapshotId' | 'how' | 'recordedAt' | 'executionName'>;
 
@@ -89,6 +97,8 @@ export interface StageOutcome {
   readonly rejected: RejectedSnapshot[];
   /** Snapshots adopted after a crash between their create call and the ledger write. */
   readonly recovered: string[];
+  /** Candidates refused beyond {@link MAX_CANDIDATE_REJECTIONS}: counted, not written to the case. */
+  readonly unrecordedRejections: number;
 }
 
 async function describeSnapshots(ec2: EC2Client, filters: { Name: string; Values: string[] }[], ownerSelf: boolean): Promise<Snapshot[]> {
@@ -119,10 +129,13 @@ const tagOf = (s: Snapshot, key: string): string | undefined => {
  * 1. each snapshot recorded for the stage is read back by ID and checked ({@link provenanceProblems}); one that
  *    fails (deleted, or not what the record says) is recorded as rejected and replaced;
  * 2. for a volume without a valid record, the snapshots tagged with the case and stage are candidates: one that
- *    fails provenance, or that no recorded create call can explain (no `snapshotIntent` for its stage and
- *    volume), is recorded as rejected; exactly one candidate that passes, for a volume whose create call was
- *    recorded as about to be made, is adopted (`how: recovered`); several that pass are all refused (a
- *    decoy cannot be told from the orphan) and a new snapshot is made;
+ *    fails provenance, or that no unanswered create call can explain, is recorded as rejected (at most
+ *    {@link MAX_CANDIDATE_REJECTIONS} per call; the rest counted). A candidate can be the orphan of Firebreak's
+ *    call only for a source or security-account snapshot, of a volume whose create call the case recorded as
+ *    about to be made (`snapshotIntent`) and never recorded as answered (no record, now or replaced), started
+ *    no earlier than that intent; exactly one such candidate is adopted (`how: recovered`); several are all
+ *    refused (a decoy cannot be told from the orphan) and a new snapshot is made. Transit copies are never
+ *    adopted: their source is only a tag;
  * 3. for the volumes still without one, the intent is recorded, `create` is called, and each returned ID is
  *    recorded at once (the first record of a stage and volume wins; a concurrent run's extra is recorded as
  *    a `duplicate` rejection, never evidence).
@@ -140,7 +153,13 @@ async function ensureStage(
   const recovered: string[] = [];
   const actions: PlannedAction[] = [];
   const at = () => deps.now().toISOString();
+  let candidateRejections = 0;
+  let unrecordedRejections = 0;
   const reject = async (r: Omit<RejectedSnapshot, 'at' | 'ownerAccount' | 'stage'>) => {
+    if (r.kind === 'candidate' && ++candidateRejections > MAX_CANDIDATE_REJECTIONS) {
+      unrecordedRejections += 1;
+      return;
+    }
     const full: RejectedSnapshot = { ...r, stage, ownerAccount: input.ownerAccount, at: at() };
     rejected.push(full);
     await ledger?.reject(full);
@@ -149,7 +168,7 @@ async function ensureStage(
   if (!ledger) {
     actions.push(input.describeCreate(wanted.map((w) => w.volumeId)));
     for (const w of wanted) byVolume.set(w.volumeId, '');
-    return { byVolume, actions, rejected, recovered };
+    return { byVolume, actions, rejected, recovered, unrecordedRejections };
   }
 
   // 1. The recorded snapshots, read back by ID.
@@ -181,6 +200,27 @@ async function ensureStage(
     return stored.snapshotId;
   };
 
+  /**
+   * Why a candidate that passes provenance still cannot be the orphan of Firebreak's own create call (empty when
+   * it can): only a create call the case recorded as about to be made (its intent) and never recorded as
+   * answered can have left an orphan, and only after the intent's time. A transit copy is never adopted: the
+   * Snapshot data type has no source field (EC2 API reference, "Snapshot"), so its source is only what its tags
+   * say, and a member principal may copy any snapshot under the transit key; copying again is cheap.
+   */
+  const adoptionProblems = (c: Snapshot, w: Wanted): string[] => {
+    if (stage === 'transit') {
+      return ['a transit copy is never recovered by tag (its source cannot be read back from EC2, only from tags anyone can write): a new copy is made'];
+    }
+    const old = previous.get(w.volumeId);
+    if (old) return [`the case recorded ${old} for ${w.volumeId}, so its create call was answered and left no orphan: a new one is made`];
+    const intent = ledger.decisions[snapshotIntentKey(stage, w.volumeId)] as SnapshotIntent | undefined;
+    if (!intent) return [`no ${stage} snapshot of ${w.volumeId} was ever requested by the case: not Firebreak's`];
+    if (c.StartTime && c.StartTime.getTime() < notBeforeOf(intent.at)) {
+      return [`started ${c.StartTime.toISOString()}, before the case's create call was requested (${intent.at}): not made by it`];
+    }
+    return [];
+  };
+
   // 2. Candidates by tag, for the volumes without a valid record.
   let needed = wanted.filter((w) => !byVolume.has(w.volumeId));
   if (needed.length) {
@@ -206,9 +246,7 @@ async function ensureStage(
         continue;
       }
       const problems = provenanceProblems(c, w, ledger.caseCreatedAt);
-      if (!problems.length && !ledger.decisions[snapshotIntentKey(stage, w.volumeId)]) {
-        problems.push(`no ${stage} snapshot of ${w.volumeId} was ever requested by the case: not Firebreak's`);
-      }
+      if (!problems.length) problems.push(...adoptionProblems(c, w));
       if (problems.length) await reject({ snapshotId: c.SnapshotId!, volumeId: w.volumeId, kind: 'candidate', reasons: problems });
       else passing.set(w.volumeId, [...(passing.get(w.volumeId) ?? []), c.SnapshotId!]);
     }
@@ -256,7 +294,7 @@ async function ensureStage(
       }
     }
   }
-  return { byVolume, actions, rejected, recovered };
+  return { byVolume, actions, rejected, recovered, unrecordedRejections };
 }
 
 /**
@@ -281,7 +319,7 @@ async function ensureStage(
 export async function ensureVolumeSnapshots(
   input: { instanceId: string; labels: EvidenceLabels; ownerAccount: string; deadline: string; mode: StepMode; notFoundGraceSeconds?: number },
   deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date },
-): Promise<{ batch: SnapshotBatch; actions: PlannedAction[]; rejected: RejectedSnapshot[]; recovered: string[] }> {
+): Promise<{ batch: SnapshotBatch; actions: PlannedAction[]; rejected: RejectedSnapshot[]; recovered: string[]; unrecordedRejections: number }> {
   if (input.mode === 'apply' && !deps.ledger) throw new InvalidInput('ensureVolumeSnapshots needs the case ledger to apply');
   const instance = await describeTargetInstance(deps.ec2, input.instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
   const mappings = (instance.BlockDeviceMappings ?? []).filter((b) => b.Ebs?.VolumeId);
@@ -330,6 +368,7 @@ export async function ensureVolumeSnapshots(
     actions: out.actions,
     rejected: out.rejected,
     recovered: out.recovered,
+    unrecordedRejections: out.unrecordedRejections,
   };
 }
 
@@ -405,7 +444,7 @@ export async function ensureSnapshotCopies(
     ownerAccount: string; mode: StepMode;
   },
   deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date },
-): Promise<{ batch: SnapshotBatch; actions: PlannedAction[]; rejected: RejectedSnapshot[]; recovered: string[] }> {
+): Promise<{ batch: SnapshotBatch; actions: PlannedAction[]; rejected: RejectedSnapshot[]; recovered: string[]; unrecordedRejections: number }> {
   if (input.mode === 'apply' && !deps.ledger) throw new InvalidInput('ensureSnapshotCopies needs the case ledger to apply');
   const before: SnapshotStage = input.stage === 'transit' ? 'source' : 'transit';
   const volumeIds = input.source.sourceVolumeIds;
@@ -456,6 +495,7 @@ export async function ensureSnapshotCopies(
     actions: out.actions,
     rejected: out.rejected,
     recovered: out.recovered,
+    unrecordedRejections: out.unrecordedRejections,
   };
 }
 

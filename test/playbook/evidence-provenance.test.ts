@@ -13,6 +13,7 @@ import type { LocalEnvironment } from '../../lib/local/seed';
 import { buildTwinWorld, TwinWorld } from '../../lib/local/twin';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { copySnapshots, shareSnapshots, snapshotVolumes } from '../../lib/playbook/ec2-compromise';
+import { MAX_CANDIDATE_REJECTIONS } from '../../lib/ec2/evidence';
 import { stepDepsFromEnv } from '../../lib/playbook/deps';
 import type { PlaybookState } from '../../lib/playbook/state';
 import { useLocalSession } from '../support/local';
@@ -161,7 +162,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     expect(why(otherVolume)).toMatch(new RegExp(`volume ${stranger}.*not one of the instance's volumes`));
     expect(why(unencrypted)).toMatch(/not encrypted/);
     expect(why(otherKey)).toMatch(new RegExp(`key ${attackerKey}, not ${env.transitKeyArn}`));
-    expect(why(lookAlike)).toMatch(/was ever requested by the case/);
+    expect(why(lookAlike)).toMatch(/transit copy is never recovered by tag/);
     // The source was recorded when the late decoy came: nothing looked for it, and it is nothing to the case.
     expect(why(lateSource)).toBeUndefined();
     expect(r.recorded.every((x) => x.how === 'created')).toBe(true);
@@ -304,6 +305,56 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     expect(r.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])?.snapshotId)
       .toBe(before.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])!.snapshotId);
   }, 120_000);
+
+  it('never takes a look-alike as the replacement of a recorded snapshot the attacker deleted: a snapshot of the same volume, a transit copy of the recorded source under the transit key, each with every Firebreak tag', async () => {
+    const { env } = local.session;
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'CheckMemberCopies' } });
+    const caseId = first.executions[0].caseId!;
+    const twin = first.twin!;
+    const findingId = (await readCase(env, caseId)).item!.incident.finding.id as string;
+    const before = await evidenceReadBack(env, caseId);
+    const recordedId = (stage: string, v: string) => before.recorded.find((x) => x.stage === stage && x.volumeId === v)!.snapshotId;
+    const [v0, v1] = twin.volumeIds;
+    // Volume 0: the attacker deletes the recorded member snapshot and takes one of the same volume (after the case
+    // opened, so it passes every provenance property), tagged as Firebreak tags its own.
+    const source0 = recordedId('source', v0);
+    await env.member.ec2.send(new DeleteSnapshotCommand({ SnapshotId: source0 }));
+    const sourceDecoy = await snapshotOf(env, v0, await firebreakTags(env, caseId, findingId, 'source', v0));
+    // Volume 1: the attacker deletes the recorded transit copy and copies the recorded source under the transit key
+    // (the key policy lets the member account use it), with every tag Firebreak's copy carried.
+    const transit1 = recordedId('transit', v1);
+    const source1 = recordedId('source', v1);
+    await env.member.ec2.send(new DeleteSnapshotCommand({ SnapshotId: transit1 }));
+    const transitDecoy = (await env.member.ec2.send(new CopySnapshotCommand({
+      SourceSnapshotId: source1, SourceRegion: env.region, Encrypted: true, KmsKeyId: env.transitKeyArn, Description: `Firebreak transit copy of ${source1}, case ${caseId}`,
+      TagSpecifications: [{ ResourceType: 'snapshot', Tags: await firebreakTags(env, caseId, findingId, 'transit', v1, { 'firebreak:source-snapshot-id': source1, 'firebreak:source-volume-id': v1 }) }],
+    }))).SnapshotId!;
+
+    const rerun = await local.session.runner.execute('ec2-compromise', first.injected);
+    expect(rerun.status).toBe('SUCCEEDED');
+    const r = await expectOnlyFirebreakEvidence(env, twin, caseId, [source0, sourceDecoy, transit1, transitDecoy]);
+    expect(r.recorded.every((x) => x.how === 'created')).toBe(true);
+    const why = (id: string) => r.rejected.find((x) => x.snapshotId === id)?.reasons.join('; ');
+    expect(why(sourceDecoy)).toMatch(new RegExp(`the case recorded ${source0} for ${v0}`));
+    expect(why(transitDecoy)).toMatch(/transit copy is never recovered by tag/);
+    expect(r.rejected.find((x) => x.snapshotId === transit1)).toMatchObject({ kind: 'recorded', reasons: [expect.stringMatching(/not found/)] });
+  }, 180_000);
+
+  it('records at most MAX_CANDIDATE_REJECTIONS decoys per stage and run on the case, and counts the rest', async () => {
+    const { env } = local.session;
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Isolate' } });
+    const caseId = first.executions[0].caseId!;
+    const twin = first.twin!;
+    const findingId = (await readCase(env, caseId)).item!.incident.finding.id as string;
+    const decoys: string[] = [];
+    for (let n = 0; n < MAX_CANDIDATE_REJECTIONS + 5; n += 1) decoys.push(await snapshotOf(env, twin.volumeIds[0], await firebreakTags(env, caseId, findingId, 'source', twin.volumeIds[0])));
+    const rerun = await local.session.runner.execute('ec2-compromise', first.injected);
+    expect(rerun.status).toBe('SUCCEEDED');
+    const r = await expectOnlyFirebreakEvidence(env, twin, caseId, decoys);
+    const sourceRejections = r.rejected.filter((x) => x.stage === 'source');
+    expect(sourceRejections).toHaveLength(MAX_CANDIDATE_REJECTIONS);
+    for (const x of sourceRejections) expect(x.reasons.join('; ')).toMatch(/was ever requested by the case/);
+  }, 180_000);
 
   it('fails CheckSnapshots with EvidenceProvenance, FAILED and notified, when a recorded snapshot reads back as another volume\'s', async () => {
     const { env } = local.session;
