@@ -81,7 +81,7 @@ export const CONCURRENT_CREATE_WAIT_MS = 10_000;
  * At most this many snapshots found by tag are recorded as rejected candidates per stage and step run. A member
  * account can plant any number of snapshots tagged with the case ID, and each rejection is a write to the one case
  * item, which DynamoDB limits to 400 KB ("Item size", Amazon DynamoDB Developer Guide, service quotas): the first
- * ones show a person that decoys were planted; the rest are counted in the step's result, not written.
+ * ones show a person that decoys were planted; the rest are counted (`unrecordedRejections`, on the step's timeline entry), not written.
  */
 export const MAX_CANDIDATE_REJECTIONS = 20;
 

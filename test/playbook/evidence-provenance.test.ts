@@ -354,6 +354,9 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const sourceRejections = r.rejected.filter((x) => x.stage === 'source');
     expect(sourceRejections).toHaveLength(MAX_CANDIDATE_REJECTIONS);
     for (const x of sourceRejections) expect(x.reasons.join('; ')).toMatch(/was ever requested by the case/);
+    // The rest are counted on the step's timeline entry, not written to the case item.
+    const { timeline } = await readCase(env, caseId);
+    expect(timeline.filter((t) => t.step === 'SnapshotVolumes').map((t) => (t.details as { unrecordedRejections?: number } | undefined)?.unrecordedRejections)).toContain(5);
   }, 180_000);
 
   it('fails CheckSnapshots with EvidenceProvenance, FAILED and notified, when a recorded snapshot reads back as another volume\'s', async () => {
