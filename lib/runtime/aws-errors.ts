@@ -1,6 +1,6 @@
 import { isClockSkewError, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { SdkError } from '@smithy/types';
-import { AccessDenied, FirebreakError, Throttled, TransientAwsError } from '../errors';
+import { AccessDenied, FirebreakError, QuotaExceeded, Throttled, TransientAwsError } from '../errors';
 
 /**
  * Node's errno codes of a failed connection. The SDK's classifier (`isTransientError`) reads them from an
@@ -17,6 +17,17 @@ const DENIED_CODES = new Set([
   'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthFailure',
   'InvalidClientTokenId', 'ExpiredToken', 'ExpiredTokenException', 'UnrecognizedClientException',
 ]);
+
+/**
+ * IAM's quota error: `LimitExceeded` on the wire, HTTP 409 ("Error codes", IAM API Reference, e.g.
+ * AttachUserPolicy, PutRolePolicy), which the SDK raises as `LimitExceededException`. The SDK's throttling list
+ * holds that name (it is Kinesis' throttling error), so without this the state machine would retry a quota that
+ * no retry can lift (10 managed policies per user, 10,240 bytes of inline policy per role) for minutes and report
+ * it as throttling.
+ */
+function isIamQuotaError(code: string | undefined, status: number | undefined, operation: string | undefined): boolean {
+  return (code === 'LimitExceeded' || code === 'LimitExceededException') && (status === 409 || !!operation?.startsWith('IAM.'));
+}
 
 /** The error code of an SDK v3 exception (`name`, or `Code` for some query protocols). */
 export function awsErrorCode(err: unknown): string | undefined {
@@ -45,6 +56,7 @@ function asSdkError(err: unknown, code: string | undefined): SdkError {
  * error the SDK would have retried is retried by the state machine too once the SDK's attempts are spent:
  *
  * - denials and bad credentials (Firebreak's table, first) → {@link AccessDenied}
+ * - IAM's quota error (`LimitExceeded`, HTTP 409 or an `IAM.` operation) → {@link QuotaExceeded}, never retried
  * - `isThrottlingError` (HTTP 429, `Throttling`, `RequestLimitExceeded`, `SlowDown`, `EC2ThrottledException`,
  *   `PriorRequestNotComplete`, `TransactionInProgressException`, …, or the `throttling` retry trait) → {@link Throttled}
  * - `isTransientError` (`TimeoutError`, `RequestTimeout`, HTTP 500/502/503/504, Node's connection errnos, the
@@ -64,6 +76,7 @@ export function mapAwsError(err: unknown, operation?: string): unknown {
   if (!err || typeof err !== 'object') return err;
   const sdkError = asSdkError(err, code);
   const status = sdkError.$metadata?.httpStatusCode;
+  if (isIamQuotaError(code, status, operation)) return new QuotaExceeded(`${where}${code}: ${message}`, { cause: err });
   if (isThrottlingError(sdkError)) return new Throttled(`${where}${code ?? status}: ${message}`, { cause: err });
   const network = code === 'Error' && NETWORK_CODES.some((c) => message.includes(c));
   if (isTransientError(sdkError) || isServerError(sdkError) || isClockSkewError(sdkError) || network) {

@@ -8,7 +8,7 @@ import type { SdkError } from '@smithy/types';
 import fc from 'fast-check';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 
-import { AccessDenied, ConfigError, FirebreakError, InvalidInput, ResourceGone, Throttled, TransientAwsError } from '../../../lib/errors';
+import { AccessDenied, ConfigError, FirebreakError, InvalidInput, QuotaExceeded, ResourceGone, Throttled, TransientAwsError } from '../../../lib/errors';
 import { mapAwsError } from '../../../lib/runtime/aws-errors';
 import { loadRuntimeConfig } from '../../../lib/runtime/config';
 
@@ -247,6 +247,19 @@ describe('mapAwsError follows the SDK\'s own retry classifiers', () => {
         expect((mapped as Error).cause).toBe(err);
       },
     ));
+  });
+
+  it('IAM\'s quota error (LimitExceeded, 409) is QuotaExceeded, not the throttling the SDK\'s list makes of its name', async () => {
+    const { LimitExceededException } = await import('@aws-sdk/client-iam');
+    const err = new LimitExceededException({ message: 'Cannot exceed quota for PoliciesPerUser: 10', $metadata: { httpStatusCode: 409 } });
+    expect(isThrottlingError(err as unknown as SdkError)).toBe(true);
+    for (const operation of ['IAM.AttachUserPolicy', 'IAM.PutRolePolicy', undefined]) {
+      const mapped = mapAwsError(err, operation);
+      expect(mapped).toBeInstanceOf(QuotaExceeded);
+      expect((mapped as Error).cause).toBe(err);
+    }
+    // Kinesis-style throttling under the same name, from another service, stays Throttled.
+    expect(mapAwsError(sdkException('LimitExceededException', 400), 'DynamoDB.UpdateItem')).toBeInstanceOf(Throttled);
   });
 
   it('HTTP 429 with any code that is not a denial maps to Throttled', () => {
