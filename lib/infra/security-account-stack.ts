@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -491,6 +492,11 @@ export class SecurityAccountStack extends Stack {
    * FAILED, TIMED_OUT and ABORTED of the playbooks that claim cases (every one but release, which holds no
    * claim) and invokes `close-orphaned-case` (lib/playbook/orphaned-case.ts), with a DLQ and its alarm
    * like every rule. A FAILED execution that ran RecordFailure has nothing left to do there.
+   *
+   * EventBridge invokes a Lambda target asynchronously, so the rule's retries and DLQ cover only the delivery;
+   * an invocation that fails (the ledger or the topic failing for good) is retried twice by Lambda and then
+   * discarded ("Asynchronous invocation", "Retaining records of asynchronous invocations", Lambda Developer
+   * Guide). Its on-failure destination is the same DLQ, whose alarm tells the topic.
    * @param stateMachines - the claiming playbooks' state machines.
    */
   private addExecutionEndedRule(stateMachines: sfn.IStateMachine[], props: SecurityAccountStackProps): { rule: events.Rule; deadLetterQueue: sqs.Queue } {
@@ -513,6 +519,11 @@ export class SecurityAccountStack extends Stack {
           maxEventAge: props.targetMaxEventAge ?? Duration.hours(2),
         }),
       ],
+    });
+    this.functions['close-orphaned-case'].function.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(deadLetterQueue),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
     });
     for (const c of [rule, deadLetterQueue, alarm]) Tags.of(c).add('firebreak:component', 'routing');
     return { rule, deadLetterQueue };
@@ -543,7 +554,11 @@ export class SecurityAccountStack extends Stack {
     return { queue, alarm };
   }
 
-  /** A Failed and a TimedOut alarm per playbook, to the notification topic. */
+  /**
+   * A Failed, a TimedOut and an Aborted alarm per playbook, to the notification topic ("Step Functions metrics":
+   * ExecutionsFailed, ExecutionsTimedOut, ExecutionsAborted). An aborted execution (stopped by a person or a
+   * deployment) ran no RecordFailure either.
+   */
   private addPlaybookAlarms(): void {
     const playbooks: { id: string; name: string; timeout: string; stateMachine: sfn.StateMachine }[] = [
       { id: 'Ec2Compromise', name: 'ec2-compromise', timeout: '6 h', stateMachine: this.ec2Compromise.stateMachine },
@@ -566,6 +581,14 @@ export class SecurityAccountStack extends Stack {
       new cloudwatch.Alarm(this, `${id}TimedOutAlarm`, {
         alarmDescription: `Firebreak: ${article(name)} ${name} execution hit its ${timeout} timeout without recording an outcome`,
         metric: sm.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, `${id}AbortedAlarm`, {
+        alarmDescription: `Firebreak: ${article(name)} ${name} execution was stopped before it recorded an outcome; see its case timeline`,
+        metric: sm.metricAborted({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,

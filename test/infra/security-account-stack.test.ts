@@ -479,6 +479,11 @@ describe('SecurityAccountStack', () => {
       expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: expect.any(Number) });
       const queueId = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
       expect(resources[queueId].Properties).toMatchObject({ QueueName: `${EXECUTION_ENDED_RULE_NAME}-dlq`, SqsManagedSseEnabled: true });
+      // An invocation that fails for good (Lambda's two async retries spent) lands in the same DLQ, whose alarm tells the topic.
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: fnId }, MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+      });
       // EventBridge may invoke the function for this rule only.
       template.hasResourceProperties('AWS::Lambda::Permission', {
         Action: 'lambda:InvokeFunction', FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] }, Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
@@ -896,12 +901,12 @@ describe('SecurityAccountStack', () => {
       expect(flat(fn.Properties.Environment.Variables.FIREBREAK_EC2_PLAYBOOK_ARN)).toBe(`<${ec2Machine}>`);
     });
 
-    it('raises Failed and TimedOut alarms to the topic', () => {
+    it('raises Failed, TimedOut and Aborted alarms to the topic', () => {
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const machineId = stateMachineLogicalIdOf(template, NAME);
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } }))
         .filter((a) => JSON.stringify(a.Properties.Dimensions).includes(machineId));
-      expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+      expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
   });
@@ -973,12 +978,12 @@ describe('SecurityAccountStack', () => {
       expect(resources).toEqual(expected);
     });
 
-    it('raises Failed and TimedOut alarms to the topic', () => {
+    it('raises Failed, TimedOut and Aborted alarms to the topic', () => {
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const machineId = stateMachineLogicalIdOf(template, name);
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } }))
         .filter((a) => JSON.stringify(a.Properties.Dimensions).includes(`"${machineId}"`));
-      expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+      expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
   };
@@ -1260,12 +1265,12 @@ describe('SecurityAccountStack', () => {
       expect(resources).toHaveLength(7);
     });
 
-    it('raises Failed and TimedOut alarms to the topic', () => {
+    it('raises Failed, TimedOut and Aborted alarms to the topic', () => {
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const machineId = stateMachineLogicalIdOf(template, NAME);
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } }))
         .filter((a) => JSON.stringify(a.Properties.Dimensions).includes(`"${machineId}"`));
-      expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+      expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
 
