@@ -22,7 +22,7 @@ import { CredentialCompromisePlaybook } from './credential-compromise-playbook';
 import { Ec2CompromisePlaybook } from './ec2-compromise-playbook';
 import { EvidenceVault } from './evidence-vault';
 import { EVIDENCE_TRANSIT_KEY_ALIAS, FIREBREAK_EVENT_BUS_NAME, memberAccountsOf, securityAccountOf } from './accounts';
-import { acknowledge, JustifiedStatement, NAG_PACK } from './nag';
+import { acknowledge, acknowledgeGrantWildcard, JustifiedStatement, NAG_PACK } from './nag';
 import { ResponderFunction } from './responder-function';
 import { FindingTriagePlaybook } from './finding-triage-playbook';
 import { forwardedEntries } from './member-account-stack';
@@ -227,6 +227,17 @@ export class SecurityAccountStack extends Stack {
     this.rules = this.addCatalogRules(playbooks, props);
     this.belowFloorLog = this.addBelowFloorRule(config, props);
     this.executionEndedRule = this.addExecutionEndedRule(Object.values(playbooks), props);
+    // close-orphaned-case reads an execution's input when its status-change event left it out (over 248 KB).
+    for (const fn of Object.values(functions).filter((f) => STEP_ACCESS[f.step].describesPlaybookExecutions)) {
+      const claiming = [this.ec2Compromise, this.credentialCompromise, this.cloudTrailTamper, this.rootActivity, this.findingTriage];
+      const executions = claiming.map(({ stateMachine: sm }) => this.formatArn({
+        service: 'states', resource: 'execution', resourceName: `${sm.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }));
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: executions }));
+      for (const arn of executions) {
+        acknowledgeGrantWildcard(fn, arn, 'Execution names are chosen when an execution starts (EventBridge, the CLI); only DescribeExecution, only on the executions of the claiming playbooks.');
+      }
+    }
     this.addPlaybookAlarms();
 
     new CfnOutput(this, 'Ec2CompromiseStateMachineArn', { value: this.ec2Compromise.stateMachine.stateMachineArn });

@@ -77,6 +77,8 @@ export interface StepAccess {
   readonly copyIntoSecurityAccount: boolean;
   /** Starts executions of the ec2-compromise playbook (chaining). */
   readonly startsEc2Playbook: boolean;
+  /** Reads the executions of the claiming playbooks (DescribeExecution: an input the status-change event left out). */
+  readonly describesPlaybookExecutions: boolean;
   /**
    * Lambda timeout in seconds.
    * @default 60
@@ -94,6 +96,7 @@ const none: StepAccess = {
   describeSecuritySnapshots: false,
   copyIntoSecurityAccount: false,
   startsEc2Playbook: false,
+  describesPlaybookExecutions: false,
 };
 
 /**
@@ -143,7 +146,7 @@ export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   // firebreak-playbook-execution-ended); reads the claim and the case, writes the timeline and the status.
   // For an ec2-compromise case it also moves any ENI left on an untrack group onto the isolation group
   // (an execution stopped or timed out between Isolate's two moves runs no ResealIsolation).
-  'close-orphaned-case': { ...none, actsInMember: true, ledger: true, notifications: true, timeoutSeconds: 120 },
+  'close-orphaned-case': { ...none, actsInMember: true, ledger: true, notifications: true, describesPlaybookExecutions: true, timeoutSeconds: 120 },
 };
 
 /** The steps that assume the responder role in member accounts, in table order. */

@@ -175,6 +175,12 @@ export class LocalRunner {
   readonly taskTokens = new TaskTokens();
 
   private statusChangeSink?: (event: ExecutionStatusChangeEvent) => Promise<Omit<StatusChangeDelivery, 'event'>>;
+  /**
+   * Every execution that has ended, by execution ARN, as DescribeExecution reports one (input as JSON text, dates
+   * in epoch milliseconds): the local Step Functions service answers DescribeExecution from it for an execution
+   * it did not start itself (a replay runs the runner directly).
+   */
+  readonly ended = new Map<string, EndedExecution>();
 
   private constructor(
     readonly env: LocalEnvironment,
@@ -416,6 +422,11 @@ export class LocalRunner {
           : outcome === 'ALREADY_HANDLED' ? 'ALREADY_HANDLED' : outcome === 'DRY_RUN' ? 'DRY_RUN' : 'SUCCEEDED';
     const caseRef = (output?.case ?? undefined) as { caseId?: string } | undefined;
     let statusChange: StatusChangeDelivery | undefined;
+    const stateMachineArn = `arn:aws:states:${this.env.region}:${this.env.securityAccount}:stateMachine:${playbook.name}`;
+    this.ended.set(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`, {
+      stateMachineArn, name: executionName, input: JSON.stringify(input ?? {}), startDate: started, stopDate: started + durationMs,
+      status: status === 'CRASHED' ? 'FAILED' : status === 'TIMED_OUT' || status === 'ABORTED' || status === 'FAILED' ? status : 'SUCCEEDED',
+    });
     if ((status === 'FAILED' || status === 'TIMED_OUT' || status === 'ABORTED') && this.statusChangeSink) {
       const event = executionStatusChangeEvent({
         region: this.env.region, account: this.env.securityAccount, stateMachineName: playbook.name, executionName, status,
@@ -432,6 +443,19 @@ export class LocalRunner {
       durationMs, startedAt: started, steps: aggregateSteps(invocations, calls), calls, statusChange, largestPayload, payloadBytesByState,
     };
   }
+}
+
+/** An execution the runner ran to its end, as DescribeExecution describes it (see {@link LocalRunner.ended}). */
+export interface EndedExecution {
+  readonly stateMachineArn: string;
+  readonly name: string;
+  /** The input as JSON text. */
+  readonly input: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  /** Epoch milliseconds. */
+  readonly startDate: number;
+  /** Epoch milliseconds. */
+  readonly stopDate: number;
 }
 
 /** The part of aws-local-stepfunctions' event logger the runner hooks (the library's `EventLogger`). */

@@ -171,7 +171,7 @@ export class LocalStepFunctions {
   private operate(op: string, body: Record<string, unknown>): unknown {
     switch (op) {
       case 'StartExecution': return this.startExecution(body);
-      case 'DescribeExecution': return describe(this.execution(body.executionArn));
+      case 'DescribeExecution': return this.describeExecution(body.executionArn);
       case 'GetExecutionHistory': return this.history(body);
       case 'ListExecutions': return this.listExecutions(body);
       case 'StopExecution': return this.stopExecution(body);
@@ -279,6 +279,18 @@ export class LocalStepFunctions {
     });
     this.executions.set(arn, x);
     return { executionArn: arn, startDate: x.startDate / 1000 };
+  }
+
+  /** DescribeExecution: an execution this service started, else one the runner ran directly (a replay). */
+  private describeExecution(arn: unknown): unknown {
+    const ended = typeof arn === 'string' && !this.executions.has(arn) ? this.runner.ended.get(arn) : undefined;
+    if (ended) {
+      return {
+        executionArn: arn, stateMachineArn: ended.stateMachineArn, name: ended.name, status: ended.status,
+        startDate: ended.startDate / 1000, stopDate: ended.stopDate / 1000, input: ended.input,
+      };
+    }
+    return describe(this.execution(arn));
   }
 
   private execution(arn: unknown): LocalExecution {

@@ -1,3 +1,4 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { ClaimLost, InvalidInput } from '../errors';
@@ -79,7 +80,8 @@ function endError(detail: ExecutionStatusChangeEvent['detail'], noCase = false):
  * on "Step Functions Execution Status Change" events of Firebreak's claiming playbooks, status FAILED,
  * TIMED_OUT or ABORTED). An execution that times out or is stopped runs no RecordFailure, so its case
  * would stay IN_PROGRESS under a dead owner with nobody told (issue 10). This finds the case the
- * execution owned: the execution's input is normalized as Normalize did (the playbook from the state
+ * execution owned: the execution's input (from the event, or from DescribeExecution when the event left it
+ * out for size) is normalized as Normalize did (the playbook from the state
  * machine's name `firebreak-<playbook>`), which names the claim; the claim must still be held by this
  * execution (`owner` = the execution's name). Then:
  * - claim IN_PROGRESS → a timeline entry (step `CloseOrphanedCase`, the error `ExecutionTimedOut`,
@@ -99,14 +101,34 @@ function endError(detail: ExecutionStatusChangeEvent['detail'], noCase = false):
  * @throws {Error} the SDK's errors (mapped to Throttled / TransientAwsError by the handler); the rule's
  *   target retries, then the event goes to the rule's DLQ.
  */
+/**
+ * The input of an execution whose status-change event left it out: "If the combined escaped input and escaped
+ * output sent to EventBridge exceeds 248KB, then the input will be excluded … For Standard Workflows, you can see
+ * the full input and output by using DescribeExecution" ("EventBridge payloads", "EventBridge (CloudWatch Events)
+ * for Step Functions execution status changes", Step Functions Developer Guide). Every Firebreak playbook is
+ * Standard. A 250 KB finding is a legal event (issue 11), so without this its execution's end would close nothing.
+ * @param executionArn - the execution, from the event.
+ * @returns the input as JSON text, or `undefined` when DescribeExecution returns none.
+ * @throws the SDK's errors, mapped (Throttled / TransientAwsError / AccessDenied): the invocation fails and is retried.
+ */
+async function executionInput(executionArn: string, deps: Pick<StepDeps, 'clients'>): Promise<string | undefined> {
+  try {
+    return (await deps.clients.security().sfn.send(new DescribeExecutionCommand({ executionArn }))).input ?? undefined;
+  } catch (err) {
+    throw mapAwsError(err, 'SFN.DescribeExecution');
+  }
+}
+
 export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps: StepDeps): Promise<OrphanedCaseResult> {
   const d = event.detail;
   if (!ENDED_WITHOUT_OUTCOME.includes(d.status)) return { action: 'ignored', notified: false };
   const playbook = d.stateMachineArn.split(':stateMachine:')[1]?.replace(/^firebreak-/, '') as Incident['playbook'];
   let incident: Incident;
   let input: unknown;
+  // Over 248 KB escaped, Step Functions leaves the input out of the event; DescribeExecution has it (Standard).
+  const text = d.input ?? (await executionInput(d.executionArn, deps));
   try {
-    input = d.input ? (JSON.parse(d.input) as unknown) : undefined;
+    input = text ? (JSON.parse(text) as unknown) : undefined;
     if (input === undefined) return { action: 'not-owner', notified: false };
     incident = normalizeEvent({ input, executionName: d.name, executionStartTime: new Date(d.startDate).toISOString(), playbook }, deps.config.catalog).incident;
   } catch (err) {

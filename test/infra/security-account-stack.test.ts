@@ -460,6 +460,19 @@ describe('SecurityAccountStack', () => {
       });
     });
 
+    it('lets only close-orphaned-case describe executions, only of the claiming playbooks (an input the status-change event left out)', () => {
+      const readers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) =>
+        (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((st) => list(st.Action).some((x) => x.startsWith('states:Describe'))));
+      expect(readers).toHaveLength(1);
+      const [, policy] = readers[0];
+      const roleId = roleLogicalIdOf(template, functionLogicalIdOf(template, 'close-orphaned-case'));
+      expect(policy.Properties.Roles).toEqual([{ Ref: roleId }]);
+      const st = (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).find((x) => list(x.Action).includes('states:DescribeExecution'))!;
+      expect(list(st.Action)).toEqual(['states:DescribeExecution']);
+      expect((st.Resource as unknown[]).map(flat).sort()).toEqual(Object.values(MACHINE_NAMES).map((name) =>
+        `arn:aws:states:us-east-1:<AWS::AccountId>:execution:<${stateMachineLogicalIdOf(template, name)}.Name>:*`).sort());
+    });
+
     it('sends the ends FAILED, TIMED_OUT and ABORTED of the claiming playbooks (not release) to close-orphaned-case, with a DLQ', () => {
       const resources = template.toJSON().Resources;
       const [ruleId, rule] = Object.entries(template.findResources('AWS::Events::Rule')).find(([, r]) => r.Properties.Name === EXECUTION_ENDED_RULE_NAME)!;

@@ -4,6 +4,8 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { EventEnvelope, readEventFile, replayEvent } from '../../lib/local/replay';
 import { LocalRunner, payloadBytes, STATE_PAYLOAD_LIMIT_BYTES } from '../../lib/local/runner';
 import { bigInstanceFinding } from '../support/big-finding';
+import { readNotifications } from '../../lib/local/notifications';
+import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { useLocalSession } from '../support/local';
 import { readCase, readContainment } from '../support/read-back';
 
@@ -73,6 +75,39 @@ describe('a finding near 256 KB (Normalize stores it; the state carries a refere
     expect(sha256(stored)).toBe(sha256(sent));
     expect(finding).toMatchObject({ sha256: sha256(sent), bytes: sent.length });
     expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+  }, 300_000);
+
+  it('closes the case FAILED and tells when the execution of a 250 KB finding is stopped: the status-change event leaves the input out, DescribeExecution has it', async () => {
+    const { env } = local.session;
+    const big = await bigInstanceFinding(env.member.ec2);
+    const stop = new AbortController();
+    // moto completes snapshots at once: DescribeSnapshots by ID reports them pending, and the first poll stops the execution.
+    const remove = registerSdkInterceptor({
+      after(call, output) {
+        if (call.operation !== 'EC2.DescribeSnapshots' || !call.input.SnapshotIds) return;
+        stop.abort();
+        const snaps = (output.Snapshots as { State?: string }[] | undefined) ?? [];
+        return { ...output, Snapshots: snaps.map((x) => ({ ...x, State: 'pending', Progress: '42%' })) };
+      },
+    });
+    let replay;
+    try {
+      replay = await replayEvent(local.session, big.event as EventEnvelope, { execute: { abortSignal: stop.signal } });
+    } finally {
+      remove();
+    }
+    const x = replay.executions[0];
+    expect(x.status).toBe('ABORTED');
+    // As Step Functions sends it: over 248 KB escaped, no input in the event.
+    expect(x.statusChange?.event.detail.input).toBeNull();
+    expect(x.statusChange?.matched).toContain('firebreak-playbook-execution-ended');
+    const { item, timeline } = await readCase(env, x.caseId!);
+    expect(item?.status).toBe('FAILED');
+    expect(timeline.filter((t) => t.step === 'CloseOrphanedCase')).toEqual([
+      expect.objectContaining({ status: 'FAILED', executionName: x.executionName, error: expect.objectContaining({ name: 'ExecutionAborted' }) }),
+    ]);
+    const told = (await readNotifications(env)).filter((n) => n.caseId === x.caseId && n.kind === 'failed');
+    expect(told).toHaveLength(1);
   }, 300_000);
 
   it('stores nothing for a sample finding (a dry run writes nothing anywhere)', async () => {

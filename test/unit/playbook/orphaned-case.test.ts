@@ -36,7 +36,19 @@ describe('close-orphaned-case input', () => {
     await expect(closeOrphanedCase(event, untouchable)).resolves.toEqual({ action: 'not-owner', notified: false });
     const running = { ...event, detail: { ...event.detail, status: 'RUNNING' as const } };
     await expect(closeOrphanedCase(running, untouchable)).resolves.toEqual({ action: 'ignored', notified: false });
+  });
+
+  it('reads the input with DescribeExecution when the event left it out (over 248 KB), and does nothing when there is none', async () => {
+    const event = ExecutionStatusChangeEventSchema.parse(JSON.parse(fs.readFileSync(FIXTURE, 'utf8')));
     const noInput = { ...event, detail: { ...event.detail, input: null } };
-    await expect(closeOrphanedCase(noInput, untouchable)).resolves.toEqual({ action: 'not-owner', notified: false });
+    const asked: unknown[] = [];
+    // Only the SFN client: the ledger and SNS stay untouchable, so reaching them fails the test.
+    const withSfn = (input: string | undefined) => ({
+      ...untouchable,
+      clients: { security: () => ({ sfn: { send: async (cmd: { input: unknown }) => { asked.push(cmd.input); return { input }; } } }) },
+    }) as unknown as StepDeps;
+    await expect(closeOrphanedCase(noInput, withSfn(undefined))).resolves.toEqual({ action: 'not-owner', notified: false });
+    await expect(closeOrphanedCase(noInput, withSfn('{}'))).resolves.toEqual({ action: 'not-owner', notified: false });
+    expect(asked).toEqual([{ executionArn: event.detail.executionArn }, { executionArn: event.detail.executionArn }]);
   });
 });
