@@ -566,7 +566,9 @@ export const failedNoticeKey = (executionName: string) => `failed#${executionNam
  * timed out: it is finished too, so the next finding about the resource claims and contains at once instead of
  * being `ALREADY_HANDLED` for the rest of a dead execution's lease, issue 10), or, when the resource has no
  * claim, a new case written FAILED with its claim (never IN_PROGRESS, so it blocks no one). A claim held by
- * another execution or a finished case is left alone and named in the notification (`openCase`).
+ * another execution or a finished case is left alone and named in the notification (`openCase`). A game-day
+ * event never opens a case here (it is not a finding, and it may have failed before GameDayGuard checked its
+ * target): it finds only the claim it holds, and is told without a case otherwise.
  *
  * Safe to run again (the recorder's Retry, {@link RECORD_FAILURE_RETRY} in lib/infra/playbook-states.ts): the
  * case is found again, and the `failed` notification is published once per execution (`failed#<execution>`
@@ -586,7 +588,9 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
   let opened = false;
   let openCase: { caseId: string; status: CaseStatus } | undefined;
   if (!caseId && !state.case && state.incident && executionName) {
-    if (outcome === 'FAILED') {
+    // A game-day event opens a case only through Claim, after GameDayGuard passed it: one that failed before (the
+    // guard itself failing) may name any resource, not a canary, so it finds its own claim at most.
+    if (outcome === 'FAILED' && state.incident.trigger !== 'gameday') {
       const found = await deps.ledger.failedCaseFor(state.incident, executionName, { error });
       if (found.relation === 'other') openCase = { caseId: found.caseId, status: found.claimStatus };
       else caseId = found.caseId;

@@ -140,6 +140,8 @@ export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps:
   let claim = await deps.ledger.findClaim(incident);
   let action: OrphanedCaseResult['action'] = 'already-closed';
   // No claim, or a RELEASED one that was not this execution's (its own released case was recorded and undone).
+  // A game-day event opens no case here (see recordFailure): the playbook's ExecutionsFailed alarm tells of it.
+  if ((!claim || (claim.status === 'RELEASED' && claim.owner !== d.name)) && incident.trigger === 'gameday') return { action: 'not-owner', notified: false };
   if (!claim || (claim.status === 'RELEASED' && claim.owner !== d.name)) {
     const noCaseError = endError(d, true);
     const found = await deps.ledger.failedCaseFor(incident, d.name, { error: noCaseError });

@@ -7,6 +7,7 @@ import { readNotifications } from '../../lib/local/notifications';
 import { readEventFile } from '../../lib/local/replay';
 import type { LocalEnvironment } from '../../lib/local/seed';
 import { buildTwinWorld, remapEvent, TwinWorld } from '../../lib/local/twin';
+import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { casesForResource, readContainment } from '../support/read-back';
 import { useLocalSession } from '../support/local';
 
@@ -109,6 +110,38 @@ describe('game-day events act only on resources tagged firebreak:gameday=<run ID
     expect(x.status).toBe('FAILED');
     expect(x.error?.message).toMatch(/firebreakGameDay/);
     expect(x.calls.filter((c) => c.mutating && c.account === local.session.env.memberAccount)).toEqual([]);
+  });
+
+  it('opens no case when GameDayGuard itself fails (its target unchecked): FAILED, told without a case, nothing claimed', async () => {
+    const { env } = local.session;
+    const twin = await buildTwinWorld(readEventFile(FIXTURE) as unknown as GuardDutyEvent, env.member);
+    // Fault injection: every DescribeInstances in the member account fails for good (AccessDenied is not retried).
+    const remove = registerSdkInterceptor({
+      before: (call) => {
+        if (call.operation === 'EC2.DescribeInstances' && call.accountId === env.memberAccount) throw Object.assign(new Error('injected: denied'), { name: 'UnauthorizedOperation' });
+      },
+    });
+    let executions;
+    try {
+      ({ executions } = await inject(gameDayEvent(twin, 'gd-guard-fails')));
+    } finally {
+      remove();
+    }
+    const x = executions[0];
+    expect(x.status).toBe('FAILED');
+    expect(x.steps.map((st) => st.name)).toEqual(expect.arrayContaining(['GameDayGuard', 'RecordFailure']));
+    expect(x.steps.map((st) => st.name)).not.toContain('Claim');
+    // Read back: no claim and no case on the instance; one failed notification, naming no case.
+    expect(await claimOf(env, twin.instanceId)).toBeUndefined();
+    expect(await casesForResource(env, twin.instanceId)).toEqual([]);
+    const told = (await readNotifications(env)).filter((n) => n.kind === 'failed' && n.body.includes(twin.instanceId));
+    expect(told).toHaveLength(1);
+    expect(JSON.parse(told[0].body)).toMatchObject({ kind: 'failed', error: { name: 'AccessDenied' } });
+    expect(JSON.parse(told[0].body).caseId).toBeUndefined();
+    // The status-change step does not open one either.
+    expect(x.statusChange?.invoked).toHaveLength(1);
+    expect(await local.session.runner.invokeFunction(x.statusChange!.invoked[0].logicalId, x.statusChange!.event)).toEqual({ action: 'not-owner', notified: false });
+    expect(await casesForResource(env, twin.instanceId)).toEqual([]);
   });
 
   describe('game-day events from a member account (issue 11)', () => {
