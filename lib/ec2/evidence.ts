@@ -271,7 +271,9 @@ async function ensureStage(
       const intents = await ledger.intend(stage, needed.map((w) => w.volumeId));
       // Another execution that is creating the same snapshots right now (a concurrent run: its intent was first and is
       // recent) is given a few seconds to record them, so that two runs do not both create (EC2 offers no ClientToken here).
+      // Not a volume whose record is being replaced: that intent's call was answered (recorded), nothing to wait for.
       const busy = needed.filter((w) => {
+        if (previous.has(w.volumeId)) return false;
         const i = intents[w.volumeId];
         return i && i.executionName !== ledger.executionName && Date.parse(i.at) > deps.now().getTime() - CREATE_WINDOW_MS;
       });

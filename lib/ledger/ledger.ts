@@ -399,6 +399,32 @@ export class CaseLedger {
   }
 
   /**
+   * Points the case at a new manifest when the snapshot chain it records changed after the first manifest was
+   * written (a re-run replaced a deleted snapshot): `evidence.manifest` and `evidence.snapshots` become `next`,
+   * and the previous manifest stays on the case as `evidence["superseded#<its key>"]` (the object itself is under
+   * Object Lock). Conditional on the case still pointing at `previous.key`, so concurrent runs supersede it once.
+   * @returns the manifest the case points at afterwards (the other run's when it was first).
+   */
+  async supersedeManifest<M extends { key: string }>(caseId: string, previous: M, next: { manifest: M; snapshots: unknown }): Promise<M> {
+    try {
+      await this.deps.ddb.send(new UpdateCommand({
+        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: 'SET evidence.manifest = :m, evidence.snapshots = :s, evidence.#old = :prev, updatedAt = :u',
+        ConditionExpression: 'evidence.manifest.#key = :oldKey',
+        ExpressionAttributeNames: { '#old': `superseded#${previous.key}`, '#key': 'key' },
+        ExpressionAttributeValues: {
+          ':m': next.manifest, ':s': next.snapshots, ':prev': { ...previous, supersededAt: this.now().toISOString() },
+          ':oldKey': previous.key, ':u': this.now().toISOString(),
+        },
+      }));
+      return next.manifest;
+    } catch (err) {
+      if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
+      return (await this.getCase(caseId))?.evidence?.manifest as M;
+    }
+  }
+
+  /**
    * Records decisions under `decisions.<key>` for every key in one write, each unless already recorded (the
    * snapshot intents of a create call: one atomic write, so that of two concurrent runs one holds every key).
    * @returns the stored value of each key.

@@ -340,6 +340,36 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     expect(r.rejected.find((x) => x.snapshotId === transit1)).toMatchObject({ kind: 'recorded', reasons: [expect.stringMatching(/not found/)] });
   }, 180_000);
 
+  it('writes a new manifest when a re-run replaced the chain after the first manifest, and keeps the first as superseded', async () => {
+    const { env } = local.session;
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'WriteManifest' } });
+    const caseId = first.executions[0].caseId!;
+    const twin = first.twin!;
+    const before = await evidenceReadBack(env, caseId);
+    const firstManifest = before.item!.evidence!.manifest as { key: string };
+    expect(firstManifest.key).toMatch(/manifest\.json$/);
+    const gone = before.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[0])!.snapshotId;
+    expect(before.manifestText).toContain(gone);
+    await env.member.ec2.send(new DeleteSnapshotCommand({ SnapshotId: gone }));
+
+    const rerun = await local.session.runner.execute('ec2-compromise', first.injected);
+    expect(rerun.status).toBe('SUCCEEDED');
+    const r = await evidenceReadBack(env, caseId);
+    expect(r.item?.status).toBe('CONTAINED');
+    // The case points at a new manifest, which names exactly the chain the case records now (read from S3).
+    const manifest = r.item!.evidence!.manifest as { key: string };
+    expect(manifest.key).not.toBe(firstManifest.key);
+    const chain = (v: string) => ['source', 'transit', 'evidence'].map((stage) => r.recorded.find((x) => x.stage === stage && x.volumeId === v)?.snapshotId);
+    expect(r.manifest?.snapshots.map((m) => [m.sourceVolumeId, m.memberSnapshotId, m.transitSnapshotId, m.snapshotId]).sort())
+      .toEqual(twin.volumeIds.map((v) => [v, ...chain(v)]).sort());
+    expect(r.manifestText).not.toContain(gone);
+    expect((r.item!.evidence!.snapshots as { memberSnapshotId: string }[]).map((x) => x.memberSnapshotId)).not.toContain(gone);
+    // The first manifest is still in the bucket, unchanged, and on the case as superseded.
+    expect(r.item!.evidence![`superseded#${firstManifest.key}`]).toMatchObject({ key: firstManifest.key, supersededAt: expect.any(String) });
+    const old = await env.security.s3.send(new GetObjectCommand({ Bucket: env.evidenceBucket, Key: firstManifest.key }));
+    expect(Buffer.from(await old.Body!.transformToByteArray()).toString('utf8')).toBe(before.manifestText);
+  }, 180_000);
+
   it('records at most MAX_CANDIDATE_REJECTIONS decoys per stage and run on the case, and counts the rest', async () => {
     const { env } = local.session;
     const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Isolate' } });
