@@ -77,6 +77,31 @@ export interface StoredEventRef {
   readonly bytes: number;
 }
 
+/**
+ * The case's link to a received event, `evidence["event#<sha256>"]`: Claim records every stored event that
+ * reached the case (the first finding, repeats and other findings that attached to it), so a case resumed on a
+ * named resource, or opened by the failure path, still names the events behind it.
+ */
+export const linkedEventKey = (sha256: string): string => `event#${sha256}`;
+
+/** A received event as linked on a case: where it is, the finding it carried, and when Claim linked it (ISO-8601 UTC). */
+export interface LinkedEvent extends StoredEventRef {
+  readonly findingId: string;
+  readonly linkedAt: string;
+}
+
+/**
+ * The event that opened the case: the earliest linked one about the case's own finding, else the earliest linked.
+ * @param evidence - the case's `evidence` map.
+ * @param findingId - the case's finding ID (`incident.finding.id`).
+ * @returns the reference, or `undefined` when no event is linked (a case opened on a named resource).
+ */
+export function caseEventOf(evidence: Record<string, unknown> | undefined, findingId: string): LinkedEvent | undefined {
+  const linked = Object.entries(evidence ?? {}).filter(([k]) => k.startsWith('event#')).map(([, v]) => v as LinkedEvent)
+    .sort((a, b) => a.linkedAt.localeCompare(b.linkedAt));
+  return linked.find((e) => e.findingId === findingId) ?? linked[0];
+}
+
 /** Key prefix of the received events in the evidence bucket; Normalize may write under it and nowhere else. */
 export const RECEIVED_EVENTS_PREFIX = 'received-events/';
 

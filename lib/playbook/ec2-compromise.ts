@@ -11,7 +11,7 @@ import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { recordedSnapshots } from '../evidence/provenance';
 import { evidenceLedgerOf } from './evidence-ledger';
 import { PlannedAction } from '../ec2/instance';
-import { putArtifactOnce, readStoredEvent, sha256Hex, StoredArtifact, storeReceivedEvent, StoredEventRef } from '../evidence/vault';
+import { caseEventOf, LinkedEvent, linkedEventKey, putArtifactOnce, readStoredEvent, sha256Hex, StoredArtifact, storeReceivedEvent, StoredEventRef } from '../evidence/vault';
 import { buildManifest, caseEvidencePrefix, SnapshotEvidence, snapshotChain } from '../evidence/manifest';
 import { normalizeEvent, NormalizedState } from '../incident/normalize';
 import type { Incident } from '../incident/incident';
@@ -27,7 +27,7 @@ import { protectedRoleReason } from '../iam/revoke';
 import { recordReleaseFailure } from './release';
 import { caseTarget, runStep } from './run-step';
 import { snsSubject } from './sns-subject';
-import { CheckSnapshotsInputSchema, CloseInputSchema, FailureInputSchema, NotifyInputSchema, PlaybookState, PreClaimState } from './state';
+import { CheckSnapshotsInputSchema, CloseInputSchema, FailureInputSchema, NotifyInputSchema, PlaybookState, PreClaimState, StoredEventRefSchema } from './state';
 
 /**
  * The steps of the `ec2-compromise` playbook (DESIGN.md §3). Each is a plain async function
@@ -91,6 +91,11 @@ export const findingEniIds = (i: Incident): string[] => (i.resource.type === 'In
 export async function claimCase(state: PreClaimState, deps: StepDeps): Promise<{ caseId: string; status: 'CLAIMED' | 'RESUMED' | 'ALREADY_HANDLED' | 'DRY_RUN' }> {
   if (state.incident.dryRun) return { caseId: `dry-run-${state.incident.finding.id}`, status: 'DRY_RUN' };
   const claim = await deps.ledger.claim(state.incident, state.run.executionName, deps.config.claimLeaseSeconds);
+  // The stored event is evidence of the case it reached (also when it attaches to an open case).
+  if (state.event) {
+    const link: LinkedEvent = { ...state.event, findingId: state.incident.finding.id, linkedAt: deps.now().toISOString() };
+    await deps.ledger.recordEvidence(claim.caseId, linkedEventKey(state.event.sha256), link);
+  }
   if (claim.status !== 'ALREADY_HANDLED') {
     await deps.ledger.appendTimeline(claim.caseId, {
       at: deps.now().toISOString(), step: 'Claim', status: 'SUCCEEDED', executionName: state.run.executionName, trigger: state.incident.trigger,
@@ -417,10 +422,11 @@ export async function collectArtifacts(state: PlaybookState, deps: StepDeps): Pr
       member.ec2.send(new GetConsoleOutputCommand({ InstanceId: i.resource.id })),
     ]);
     const prefix = `${caseEvidencePrefix(i.account, state.case.caseId)}artifacts/`;
-    // The event, byte for byte as Normalize stored it (checked against its SHA-256 on the way); a start on a
-    // named instance had none, and says so.
-    const finding = state.event
-      ? (await readStoredEvent(state.event, { s3 })).bytes.toString('utf8')
+    // The event, byte for byte as Normalize stored it (checked against its SHA-256 on the way): this execution's,
+    // else the one that opened the case (a start on a named instance resuming it); a case with none says so.
+    const event = state.event ?? caseEventOf(record?.evidence, record?.incident.finding.id ?? i.finding.id);
+    const finding = event
+      ? (await readStoredEvent(event, { s3 })).bytes.toString('utf8')
       : `${JSON.stringify({ event: null, why: 'started on a named resource: there is no event', trigger: i.trigger, operator: i.operator, reason: i.reason, resource: i.resource }, null, 2)}\n`;
     const docs: Record<string, unknown> = {
       'instance.json': instances.Reservations?.[0]?.Instances?.[0] ?? null,
@@ -617,6 +623,12 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
       ...(opened ? { details: { openedBy: 'RecordFailure', why: 'Claim did not return a case; the case was opened FAILED to record the failure' } } : {}),
     });
     if (!opened) await deps.ledger.finish(caseId, outcome, { error }, executionName);
+    // A case the failure path opened had no Claim to link the event it stored: link it here.
+    const stored = StoredEventRefSchema.safeParse((state as { event?: unknown }).event);
+    if (opened && stored.success && state.incident) {
+      const link: LinkedEvent = { ...stored.data, findingId: state.incident.finding.id, linkedAt: deps.now().toISOString() };
+      await deps.ledger.recordEvidence(caseId, linkedEventKey(stored.data.sha256), link);
+    }
   }
   const kind = outcome === 'RESOURCE_GONE' ? 'resource-gone' : 'failed';
   const record = caseId ? await deps.ledger.getCase(caseId) : undefined;

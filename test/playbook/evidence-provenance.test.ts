@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CopySnapshotCommand, CreateSnapshotCommand, DeleteSnapshotCommand, CreateTagsCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, Snapshot, Tag,
 } from '@aws-sdk/client-ec2';
@@ -368,6 +369,29 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     expect(r.item!.evidence![`superseded#${firstManifest.key}`]).toMatchObject({ key: firstManifest.key, supersededAt: expect.any(String) });
     const old = await env.security.s3.send(new GetObjectCommand({ Bucket: env.evidenceBucket, Key: firstManifest.key }));
     expect(Buffer.from(await old.Body!.transformToByteArray()).toString('utf8')).toBe(before.manifestText);
+  }, 180_000);
+
+  it('links the stored event to its case at Claim, and a start on the named instance that resumes the case writes finding.json from it', async () => {
+    const { env } = local.session;
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Isolate' } });
+    const caseId = first.executions[0].caseId!;
+    const twin = first.twin!;
+    const sent = Buffer.from(JSON.stringify(first.injected), 'utf8');
+    const sha = createHash('sha256').update(sent).digest('hex');
+    const linked = (await readCase(env, caseId)).item!.evidence![`event#${sha}`] as { bucket: string; key: string; sha256: string; findingId: string };
+    expect(linked).toMatchObject({ bucket: env.evidenceBucket, key: `received-events/${env.memberAccount}/${sha}.json`, sha256: sha });
+
+    // The operator resumes the case on the instance's name: this execution has no event of its own.
+    const resume = await local.session.runner.execute('ec2-compromise', {
+      firebreak: { target: { kind: 'instance', instanceId: twin.instanceId, account: env.memberAccount, region: env.region }, reason: 'resume after a crash' },
+    });
+    expect([resume.status, resume.caseId]).toEqual(['SUCCEEDED', caseId]);
+    const r = await evidenceReadBack(env, caseId);
+    const manifest = JSON.parse(r.manifestText) as { artifacts: { name: string; key: string; sha256: string }[] };
+    const finding = manifest.artifacts.find((a) => a.name === 'finding.json')!;
+    const body = await env.security.s3.send(new GetObjectCommand({ Bucket: env.evidenceBucket, Key: finding.key }));
+    expect(Buffer.from(await body.Body!.transformToByteArray()).equals(sent)).toBe(true);
+    expect(finding.sha256).toBe(sha);
   }, 180_000);
 
   it('records at most MAX_CANDIDATE_REJECTIONS decoys per stage and run on the case, and counts the rest', async () => {
