@@ -107,7 +107,8 @@ export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   // Stores the event once in the evidence bucket and passes a reference: the state cannot hold a large event.
   'normalize-finding': { ...none, storesReceivedEvents: true },
   // Refuses a game-day event before Claim: reads the target's tags (firebreak:gameday) through the responder
-  // role, and tells a person of a refusal; never touches the ledger (a refused event claims and writes nothing).
+  // role, in a session limited to those reads (GAMEDAY_GUARD_ACTIONS: an AssumeRole session policy), and tells a
+  // person of a refusal; never touches the ledger (a refused event claims and writes nothing).
   'guard-gameday': { ...none, actsInMember: true, notifications: true },
   // Tells a person about a finding that attaches to an open case without running the playbook again.
   'claim-case': { ...none, ledger: true, notifications: true },

@@ -8,6 +8,9 @@ import type { StepDeps } from './deps';
 import type { PreClaimState } from './state';
 import { snsSubject } from './sns-subject';
 
+/** What GameDayGuard may do in the member account: read the target's tags, nothing else (its AssumeRole session policy). */
+export const GAMEDAY_GUARD_ACTIONS = ['ec2:DescribeInstances', 'iam:ListUserTags', 'iam:ListRoleTags'] as const;
+
 /** The tag that marks a game-day canary: `firebreak:gameday=<run ID>`. */
 export const GAMEDAY_TAG = 'firebreak:gameday';
 
@@ -41,7 +44,8 @@ export async function gameDayRefusal(incident: Incident, deps: Pick<StepDeps, 'c
   if (sender) return sender;
   const runId = incident.gameDayRunId;
   if (!runId) return 'game-day event without a run ID';
-  const member = deps.clients.member(incident.account, incident.region);
+  // Through the responder role, but in a session that can only read tags (the guard never writes).
+  const member = deps.clients.member(incident.account, incident.region, { sessionActions: GAMEDAY_GUARD_ACTIONS });
   const r = incident.resource;
   let tags: { Key?: string; Value?: string }[] = [];
   let what: string;

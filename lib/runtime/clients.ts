@@ -43,6 +43,19 @@ export interface MemberClientOptions {
    * @default the factory's `responderRoleName`
    */
   readonly roleName?: string;
+  /**
+   * Limits the session to these actions (e.g. `ec2:DescribeInstances`) with an inline session policy passed to
+   * AssumeRole (`Policy`): the session's permissions are the intersection of the role's identity policy and the
+   * session policy ("Session policies", IAM User Guide, Policies and permissions; STS API Reference, AssumeRole).
+   * For a step that only reads through a role that can also write (the game-day guard and the responder role).
+   * @default the role's own permissions
+   */
+  readonly sessionActions?: readonly string[];
+}
+
+/** The inline session policy that allows exactly `actions` on every resource (the role's policy still applies). */
+export function sessionPolicyFor(actions: readonly string[]): string {
+  return JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: [...actions].sort(), Resource: '*' }] });
 }
 
 /** Clients that act in a member account (through the responder role, or the role given). */
@@ -120,7 +133,8 @@ export class ClientFactory {
   member(accountId: string, region: string = this.options.region, options: MemberClientOptions = {}): MemberClients {
     const responderRoleName = this.options.responderRoleName ?? 'FirebreakResponder';
     const roleName = options.roleName ?? responderRoleName;
-    const cacheKey = `${accountId}/${region}/${roleName}`;
+    const policy = options.sessionActions ? sessionPolicyFor(options.sessionActions) : undefined;
+    const cacheKey = `${accountId}/${region}/${roleName}${policy ? `/${policy}` : ''}`;
     let clients = this.members.get(cacheKey);
     if (!clients) {
       const sessionName = roleName === responderRoleName ? (this.options.roleSessionName ?? 'firebreak-responder') : `firebreak-${roleName}`.slice(0, 64);
@@ -132,6 +146,7 @@ export class ClientFactory {
           RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
           RoleSessionName: sessionName,
           DurationSeconds: 900,
+          ...(policy ? { Policy: policy } : {}),
         },
         masterCredentials: this.options.credentials,
         clientConfig: { region: this.options.region, endpoint: this.options.endpoint },

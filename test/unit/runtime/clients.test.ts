@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -56,6 +58,44 @@ describe('ClientFactory.member', () => {
     expect(factory.member(MEMBER, 'us-east-1', { roleName: 'FirebreakResponder' })).toBe(responder);
     expect(factory.member(MEMBER, 'us-east-1', { roleName: 'FirebreakReleaser' })).not.toBe(responder);
     expect(factory.member(MEMBER, 'eu-west-1')).not.toBe(responder);
+  });
+
+  it('limits a session to the actions given: AssumeRole carries the session policy, and the limited clients are cached apart', async () => {
+    // A recording proxy in front of the emulator (moto accepts the session policy but does not evaluate it; what
+    // a session policy allows is proven with iam-simulate in test/infra/session-policy.test.ts).
+    const assumeRoles: URLSearchParams[] = [];
+    const proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const params = new URLSearchParams(body.toString('utf8'));
+        if (params.get('Action') === 'AssumeRole') assumeRoles.push(params);
+        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length')) as Record<string, string>;
+        fetch(`${emulator.endpoint}${req.url ?? '/'}`, { method: req.method, headers, body: body.length ? body : undefined })
+          .then(async (r) => { res.writeHead(r.status, Object.fromEntries(r.headers.entries())); res.end(Buffer.from(await r.arrayBuffer())); })
+          .catch((err: Error) => { res.writeHead(502); res.end(err.message); });
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const recorded = new ClientFactory({
+        region: 'us-east-1', securityAccountId: SECURITY, endpoint, responderRoleName: 'FirebreakResponder', credentials: async () => ({ ...LOCAL_CREDENTIALS }),
+      });
+      const limited = recorded.member(MEMBER, 'us-east-1', { sessionActions: ['iam:ListUserTags', 'ec2:DescribeInstances'] });
+      expect(limited).not.toBe(recorded.member(MEMBER));
+      expect(recorded.member(MEMBER, 'us-east-1', { sessionActions: ['ec2:DescribeInstances', 'iam:ListUserTags'] })).toBe(limited);
+      await limited.ec2.send(new DescribeInstancesCommand({}));
+      await recorded.member(MEMBER).ec2.send(new DescribeInstancesCommand({}));
+      expect(assumeRoles).toHaveLength(2);
+      expect(JSON.parse(assumeRoles[0].get('Policy')!)).toEqual({
+        Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ec2:DescribeInstances', 'iam:ListUserTags'], Resource: '*' }],
+      });
+      expect(assumeRoles[1].get('Policy')).toBeNull();
+    } finally {
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
   });
 
   it('reports the role each call acted through', async () => {
