@@ -22,6 +22,28 @@ export function sha256Hex(data: Buffer | string): string {
 }
 
 /**
+ * One JSON object into the evidence bucket: SSE-KMS under the evidence key, sent with `ChecksumSHA256` so that
+ * S3 rejects a corrupted upload ("Checking object integrity", Amazon S3 User Guide), its hex SHA-256 kept as
+ * metadata (`sha256`) for the read-back; the bucket's default Object Lock retention applies.
+ */
+async function putEvidenceObject(
+  o: { bucket: string; key: string; bytes: Buffer; sha256: string; kmsKeyId: string },
+  deps: { s3: S3Client },
+): Promise<{ VersionId?: string }> {
+  return deps.s3.send(new PutObjectCommand({
+    Bucket: o.bucket,
+    Key: o.key,
+    Body: o.bytes,
+    ContentType: 'application/json',
+    ServerSideEncryption: 'aws:kms',
+    SSEKMSKeyId: o.kmsKeyId,
+    ChecksumAlgorithm: 'SHA256',
+    ChecksumSHA256: Buffer.from(o.sha256, 'hex').toString('base64'),
+    Metadata: { sha256: o.sha256 },
+  }));
+}
+
+/**
  * Writes an artifact to the Object Lock evidence bucket exactly once: when the key already exists
  * it is left untouched (no new version) and its stored hash is returned. The object is encrypted
  * with the evidence CMK (SSE-KMS) and sent with `ChecksumSHA256`, so S3 rejects a corrupted upload
@@ -46,17 +68,7 @@ export async function putArtifactOnce(
   }
   const bytes = Buffer.from(input.body, 'utf8');
   const sha256 = sha256Hex(bytes);
-  const out = await deps.s3.send(new PutObjectCommand({
-    Bucket: input.bucket,
-    Key: input.key,
-    Body: bytes,
-    ContentType: 'application/json',
-    ServerSideEncryption: 'aws:kms',
-    SSEKMSKeyId: input.kmsKeyId,
-    ChecksumAlgorithm: 'SHA256',
-    ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'),
-    Metadata: { sha256 },
-  }));
+  const out = await putEvidenceObject({ bucket: input.bucket, key: input.key, bytes, sha256, kmsKeyId: input.kmsKeyId }, deps);
   return { name: input.name, bucket: input.bucket, key: input.key, sha256, bytes: bytes.length, versionId: out.VersionId };
 }
 
@@ -149,17 +161,7 @@ export async function storeReceivedEvent(
     // without s3:ListBucket, S3 returns 403 for an object that does not exist); a write it may not make fails below.
     if (!hasAwsCode(err, 'NotFound', 'NoSuchKey', '404', 'Forbidden', 'AccessDenied', '403')) throw err;
   }
-  await deps.s3.send(new PutObjectCommand({
-    Bucket: input.bucket,
-    Key: key,
-    Body: bytes,
-    ContentType: 'application/json',
-    ServerSideEncryption: 'aws:kms',
-    SSEKMSKeyId: input.kmsKeyId,
-    ChecksumAlgorithm: 'SHA256',
-    ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'),
-    Metadata: { sha256 },
-  }));
+  await putEvidenceObject({ bucket: input.bucket, key, bytes, sha256, kmsKeyId: input.kmsKeyId }, deps);
   return ref;
 }
 

@@ -183,33 +183,7 @@ export class CaseLedger {
         const caseId = newCaseId(now);
         const version = (existing?.version ?? 0) + 1;
         try {
-          await this.deps.ddb.send(
-            new TransactWriteCommand({
-              TransactItems: [
-                {
-                  Put: {
-                    TableName: this.deps.tableName,
-                    Item: { pk, sk: 'CLAIM', caseId, status: 'IN_PROGRESS', owner: executionName, leaseExpiresAt: lease, version } satisfies ClaimItem,
-                    ...(existing
-                      ? { ConditionExpression: '#s = :released AND version = :v', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':released': 'RELEASED', ':v': existing.version } }
-                      : { ConditionExpression: 'attribute_not_exists(pk)' }),
-                  },
-                },
-                {
-                  Put: {
-                    TableName: this.deps.tableName,
-                    Item: {
-                      pk: `CASE#${caseId}`, sk: 'CASE', caseId, playbook: incident.playbook, account: incident.account,
-                      region: incident.region, resourceId: incident.resource.id, status: 'IN_PROGRESS',
-                      createdAt: now.toISOString(), updatedAt: now.toISOString(), incident,
-                      findingIds: new Set([incident.finding.id]), priorState: {}, evidence: {}, notifications: {}, decisions: {},
-                    },
-                    ConditionExpression: 'attribute_not_exists(pk)',
-                  },
-                },
-              ],
-            }),
-          );
+          await this.writeNewCase({ pk, caseId, status: 'IN_PROGRESS', executionName, leaseExpiresAt: lease, version, existing, incident, now });
           return { caseId, status: 'CLAIMED', previousCaseId: existing?.caseId };
         } catch (err) {
           if (hasAwsCode(err, 'TransactionCanceledException', 'ConditionalCheckFailedException')) continue;
@@ -538,6 +512,44 @@ export class CaseLedger {
   }
 
   /**
+   * Writes a new case and its claim in one transaction: the claim conditional on there being none, or on the
+   * RELEASED one read (`existing`, by version), the case on its ID being new. Both carry `status`.
+   * @throws {Error} `TransactionCanceledException` when a condition fails (the callers retry), or the SDK's error.
+   */
+  private async writeNewCase(c: {
+    pk: string; caseId: string; status: 'IN_PROGRESS' | 'FAILED'; executionName: string; leaseExpiresAt: string; version: number;
+    existing: ClaimItem | undefined; incident: Incident; now: Date; details?: Record<string, unknown>;
+  }): Promise<void> {
+    const { incident, now } = c;
+    await this.deps.ddb.send(new TransactWriteCommand({
+      TransactItems: [
+        {
+          Put: {
+            TableName: this.deps.tableName,
+            Item: { pk: c.pk, sk: 'CLAIM', caseId: c.caseId, status: c.status, owner: c.executionName, leaseExpiresAt: c.leaseExpiresAt, version: c.version } satisfies ClaimItem,
+            ...(c.existing
+              ? { ConditionExpression: '#s = :released AND version = :v', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':released': 'RELEASED', ':v': c.existing.version } }
+              : { ConditionExpression: 'attribute_not_exists(pk)' }),
+          },
+        },
+        {
+          Put: {
+            TableName: this.deps.tableName,
+            Item: {
+              pk: `CASE#${c.caseId}`, sk: 'CASE', caseId: c.caseId, playbook: incident.playbook, account: incident.account,
+              region: incident.region, resourceId: incident.resource.id, status: c.status,
+              createdAt: now.toISOString(), updatedAt: now.toISOString(), incident,
+              findingIds: new Set([incident.finding.id]), priorState: {}, evidence: {}, notifications: {}, decisions: {},
+              ...(c.details ? { outcomeDetails: c.details } : {}),
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ],
+    }));
+  }
+
+  /**
    * The case a failed execution records its failure on when Claim never returned one (issue 11: Claim
    * failed, and the failure must still reach a case a person is told of). Never takes a claim from anyone
    * and never holds one IN_PROGRESS, so it cannot keep another execution from containing:
@@ -564,32 +576,9 @@ export class CaseLedger {
       const now = this.now();
       const caseId = newCaseId(now);
       try {
-        await this.deps.ddb.send(new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.deps.tableName,
-                Item: { pk, sk: 'CLAIM', caseId, status: 'FAILED', owner: executionName, leaseExpiresAt: now.toISOString(), version: (existing?.version ?? 0) + 1 } satisfies ClaimItem,
-                ...(existing
-                  ? { ConditionExpression: '#s = :released AND version = :v', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':released': 'RELEASED', ':v': existing.version } }
-                  : { ConditionExpression: 'attribute_not_exists(pk)' }),
-              },
-            },
-            {
-              Put: {
-                TableName: this.deps.tableName,
-                Item: {
-                  pk: `CASE#${caseId}`, sk: 'CASE', caseId, playbook: incident.playbook, account: incident.account,
-                  region: incident.region, resourceId: incident.resource.id, status: 'FAILED',
-                  createdAt: now.toISOString(), updatedAt: now.toISOString(), incident,
-                  findingIds: new Set([incident.finding.id]), priorState: {}, evidence: {}, notifications: {}, decisions: {},
-                  ...(details ? { outcomeDetails: details } : {}),
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }));
+        await this.writeNewCase({
+          pk, caseId, status: 'FAILED', executionName, leaseExpiresAt: now.toISOString(), version: (existing?.version ?? 0) + 1, existing, incident, now, details,
+        });
         return { caseId, relation: 'opened', claimStatus: 'FAILED' };
       } catch (err) {
         if (hasAwsCode(err, 'TransactionCanceledException', 'ConditionalCheckFailedException')) continue;
