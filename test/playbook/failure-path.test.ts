@@ -31,23 +31,27 @@ describe('the failure path when Claim failed (issue 11)', () => {
   const local = useLocalSession();
   afterEach(() => expect(activeInterceptors()).toEqual([]));
 
+  /** Replays the fixture with the faults installed (their reports beside the replay's), and removes them whatever happens. */
+  async function replayUnder(faults: Parameters<typeof installFaults>[0], seed: string) {
+    const installed = installFaults(faults, { seed, ...noDelete });
+    try {
+      return { ...(await replayEvent(local.session, readEventFile(EVENT))), faultReports: installed.reports() };
+    } finally {
+      installed.remove();
+    }
+  }
+
   it('RecordFailure retries its own failed publish, opens a FAILED case and tells', async () => {
-    const faults = installFaults([
+    const replay = await replayUnder([
       { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_INVOCATIONS },
       { kind: 'throttle', operation: 'SNS.Publish', rate: 1, times: 3 },
-    ], { seed: 'failure-path', ...noDelete });
-    let replay;
-    try {
-      replay = await replayEvent(local.session, readEventFile(EVENT));
-    } finally {
-      faults.remove();
-    }
+    ], 'failure-path');
     const x = replay.executions[0];
     expect(x.status).toBe('FAILED');
     expect(x.steps.find((s) => s.name === 'Claim')).toMatchObject({ status: 'FAILED', invocations: CLAIM_INVOCATIONS });
     // Three publishes throttled: RecordFailure ran four times, the last one told.
     expect(x.steps.find((s) => s.name === 'RecordFailure')).toMatchObject({ status: 'SUCCEEDED', invocations: 4 });
-    expect(faults.reports().map((r) => r.injected)).toEqual([CLAIM_INVOCATIONS, 3]);
+    expect(replay.faultReports.map((r) => r.injected)).toEqual([CLAIM_INVOCATIONS, 3]);
 
     const { env } = local.session;
     const instanceId = replay.twin!.instanceId;
@@ -75,16 +79,10 @@ describe('the failure path when Claim failed (issue 11)', () => {
   }, 120_000);
 
   it('when every publish fails, RecordFailure exhausts its retries and the execution ends FAILED (the alarm), with the case FAILED in the ledger', async () => {
-    const faults = installFaults([
+    const replay = await replayUnder([
       { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_INVOCATIONS },
       { kind: 'throttle', operation: 'SNS.Publish', rate: 1 },
-    ], { seed: 'failure-path-2', ...noDelete });
-    let replay;
-    try {
-      replay = await replayEvent(local.session, readEventFile(EVENT));
-    } finally {
-      faults.remove();
-    }
+    ], 'failure-path-2');
     const x = replay.executions[0];
     expect(x.status).toBe('FAILED');
     // 1 + RECORD_FAILURE_RETRY's 10 retries (MaxAttempts counts retries).
@@ -99,16 +97,10 @@ describe('the failure path when Claim failed (issue 11)', () => {
     expect(x.statusChange?.invoked[0].error).toMatch(/Throttled/);
   }, 120_000);
   it('when RecordFailure cannot write the ledger either, the execution-ended rule opens the case FAILED and tells (after EventBridge\'s retry)', async () => {
-    const faults = installFaults([
+    const replay = await replayUnder([
       { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_INVOCATIONS },
       { kind: 'throttle', operation: 'DynamoDB.TransactWriteItems', rate: 1 },
-    ], { seed: 'failure-path-3', ...noDelete });
-    let replay;
-    try {
-      replay = await replayEvent(local.session, readEventFile(EVENT));
-    } finally {
-      faults.remove();
-    }
+    ], 'failure-path-3');
     const x = replay.executions[0];
     expect(x.status).toBe('FAILED');
     expect(x.steps.find((s) => s.name === 'RecordFailure')).toMatchObject({ status: 'FAILED', invocations: 11 });
