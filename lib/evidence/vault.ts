@@ -90,28 +90,26 @@ export interface StoredEventRef {
 }
 
 /**
- * The case's link to a received event, `evidence["event#<sha256>"]`: Claim records every stored event that
- * reached the case (the first finding, repeats and other findings that attached to it), so a case resumed on a
- * named resource, or opened by the failure path, still names the events behind it.
+ * A received event as linked to a case (CaseLedger.linkEvent: its own ledger item, `sk=EVENT#<sha256>`): where
+ * it is, the finding it carried, and when it was linked (ISO-8601 UTC). Claim links every stored event that
+ * reaches the case (the first finding, repeats, findings that attach to it); the failure path links the event of
+ * a case it opened or held; so a case resumed on a named resource still names the events behind it.
  */
-export const linkedEventKey = (sha256: string): string => `event#${sha256}`;
-
-/** A received event as linked on a case: where it is, the finding it carried, and when Claim linked it (ISO-8601 UTC). */
 export interface LinkedEvent extends StoredEventRef {
   readonly findingId: string;
   readonly linkedAt: string;
 }
 
 /**
- * The event that opened the case: the earliest linked one about the case's own finding, else the earliest linked.
- * @param evidence - the case's `evidence` map.
- * @param findingId - the case's finding ID (`incident.finding.id`).
- * @returns the reference, or `undefined` when no event is linked (a case opened on a named resource).
+ * The event of the case's own finding: the earliest linked event that carried `findingId` (the case's
+ * `incident.finding.id`). Never another finding's event: a member account can cause findings that attach to
+ * the case, and finding.json is the case's finding.
+ * @param linked - the case's linked events.
+ * @param findingId - the case's finding ID.
+ * @returns the reference, or `undefined` when none carried it (a case opened on a named resource).
  */
-export function caseEventOf(evidence: Record<string, unknown> | undefined, findingId: string): LinkedEvent | undefined {
-  const linked = Object.entries(evidence ?? {}).filter(([k]) => k.startsWith('event#')).map(([, v]) => v as LinkedEvent)
-    .sort((a, b) => a.linkedAt.localeCompare(b.linkedAt));
-  return linked.find((e) => e.findingId === findingId) ?? linked[0];
+export function caseEventOf(linked: readonly LinkedEvent[], findingId: string): LinkedEvent | undefined {
+  return [...linked].filter((e) => e.findingId === findingId).sort((a, b) => a.linkedAt.localeCompare(b.linkedAt))[0];
 }
 
 /** Key prefix of the received events in the evidence bucket; Normalize may write under it and nowhere else. */

@@ -656,6 +656,45 @@ export class CaseLedger {
     );
   }
 
+  /**
+   * Links a received event to a case: an item of its own, `pk=CASE#<caseId>`, `sk=EVENT#<sha256>` (written once;
+   * a repeat of the same event changes nothing). Not on the case item: a contained instance may keep raising
+   * findings for as long as the case stays open, and the case item is limited to 400 KB ("Item size",
+   * Amazon DynamoDB Developer Guide).
+   * @param link - the stored event's reference, the finding it carried, and when (ISO-8601 UTC).
+   */
+  async linkEvent<T extends { readonly sha256: string }>(caseId: string, link: T): Promise<void> {
+    try {
+      await this.deps.ddb.send(new PutCommand({
+        TableName: this.deps.tableName,
+        Item: { ...link, pk: `CASE#${caseId}`, sk: `EVENT#${link.sha256}`, caseId },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }));
+    } catch (err) {
+      if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
+    }
+  }
+
+  /**
+   * The events linked to a case ({@link linkEvent}), in no particular order.
+   * @returns the link items as written (without `pk`/`sk`).
+   */
+  async linkedEvents(caseId: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.deps.ddb.send(new QueryCommand({
+        TableName: this.deps.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
+        ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':e': 'EVENT#' },
+        ExclusiveStartKey: start, ConsistentRead: true,
+      }));
+      items.push(...(out.Items ?? []).map(({ pk: _pk, sk: _sk, ...rest }) => rest));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
   /** Reads a case's timeline, oldest first. */
   async timeline(caseId: string): Promise<TimelineEntry[]> {
     const items: TimelineEntry[] = [];

@@ -11,7 +11,7 @@ import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { recordedSnapshots } from '../evidence/provenance';
 import { evidenceLedgerOf } from './evidence-ledger';
 import { PlannedAction } from '../ec2/instance';
-import { caseEventOf, LinkedEvent, linkedEventKey, putArtifactOnce, readStoredEvent, sha256Hex, StoredArtifact, storeReceivedEvent, StoredEventRef } from '../evidence/vault';
+import { caseEventOf, LinkedEvent, putArtifactOnce, readStoredEvent, sha256Hex, StoredArtifact, storeReceivedEvent, StoredEventRef } from '../evidence/vault';
 import { buildManifest, caseEvidencePrefix, SnapshotEvidence, snapshotChain } from '../evidence/manifest';
 import { normalizeEvent, NormalizedState } from '../incident/normalize';
 import type { Incident } from '../incident/incident';
@@ -94,7 +94,7 @@ export async function claimCase(state: PreClaimState, deps: StepDeps): Promise<{
   // The stored event is evidence of the case it reached (also when it attaches to an open case).
   if (state.event) {
     const link: LinkedEvent = { ...state.event, findingId: state.incident.finding.id, linkedAt: deps.now().toISOString() };
-    await deps.ledger.recordEvidence(claim.caseId, linkedEventKey(state.event.sha256), link);
+    await deps.ledger.linkEvent(claim.caseId, link);
   }
   if (claim.status !== 'ALREADY_HANDLED') {
     await deps.ledger.appendTimeline(claim.caseId, {
@@ -424,7 +424,7 @@ export async function collectArtifacts(state: PlaybookState, deps: StepDeps): Pr
     const prefix = `${caseEvidencePrefix(i.account, state.case.caseId)}artifacts/`;
     // The event, byte for byte as Normalize stored it (checked against its SHA-256 on the way): this execution's,
     // else the one that opened the case (a start on a named instance resuming it); a case with none says so.
-    const event = state.event ?? caseEventOf(record?.evidence, record?.incident.finding.id ?? i.finding.id);
+    const event = state.event ?? caseEventOf((await deps.ledger.linkedEvents(state.case.caseId)) as unknown as LinkedEvent[], record?.incident.finding.id ?? i.finding.id);
     const finding = event
       ? (await readStoredEvent(event, { s3 })).bytes.toString('utf8')
       : `${JSON.stringify({ event: null, why: 'started on a named resource: there is no event', trigger: i.trigger, operator: i.operator, reason: i.reason, resource: i.resource }, null, 2)}\n`;
@@ -623,11 +623,11 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
       ...(opened ? { details: { openedBy: 'RecordFailure', why: 'Claim did not return a case; the case was opened FAILED to record the failure' } } : {}),
     });
     if (!opened) await deps.ledger.finish(caseId, outcome, { error }, executionName);
-    // A case the failure path opened had no Claim to link the event it stored: link it here.
+    // A case the failure path opened or found had no Claim that linked the event (Claim failed): link it here.
     const stored = StoredEventRefSchema.safeParse((state as { event?: unknown }).event);
-    if (opened && stored.success && state.incident) {
+    if (stored.success && state.incident) {
       const link: LinkedEvent = { ...stored.data, findingId: state.incident.finding.id, linkedAt: deps.now().toISOString() };
-      await deps.ledger.recordEvidence(caseId, linkedEventKey(stored.data.sha256), link);
+      await deps.ledger.linkEvent(caseId, link);
     }
   }
   const kind = outcome === 'RESOURCE_GONE' ? 'resource-gone' : 'failed';

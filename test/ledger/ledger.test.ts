@@ -67,6 +67,29 @@ describe('CaseLedger', () => {
     return (await scanAll()).filter((i) => i.pk === `CASE#${caseId}` && String(i.sk).startsWith('TL#'));
   }
 
+  describe('linkEvent', () => {
+    it('keeps every linked event out of the case item: 1,200 links (more than 400 KB on the case item) and the case still takes writes', async () => {
+      const l = ledger();
+      const { caseId } = await l.claim(incident(), 'exec-links', 900);
+      const before = await getItem(`CASE#${caseId}`, 'CASE');
+      const sha = (n: number) => n.toString(16).padStart(64, '0');
+      for (let n = 0; n < 1200; n += 1) {
+        await l.linkEvent(caseId, { bucket: 'evidence', key: `received-events/111111111111/${sha(n)}.json`, sha256: sha(n), bytes: 2048, findingId: `f-${n}`, linkedAt: T0.toISOString() });
+      }
+      // A repeat of an event links nothing new.
+      await l.linkEvent(caseId, { bucket: 'evidence', key: 'x', sha256: sha(0), bytes: 1, findingId: 'other', linkedAt: T0.toISOString() });
+      const linked = await l.linkedEvents(caseId);
+      expect(linked).toHaveLength(1200);
+      expect(linked.find((e) => e.sha256 === sha(0))).toMatchObject({ findingId: 'f-0', caseId });
+      expect(await getItem(`CASE#${caseId}`, `EVENT#${sha(7)}`)).toMatchObject({ findingId: 'f-7' });
+      // The case item is as it was, and takes writes.
+      expect((await getItem(`CASE#${caseId}`, 'CASE'))?.evidence).toEqual(before?.evidence);
+      await l.recordDecision(caseId, 'after-links', true);
+      expect(((await getItem(`CASE#${caseId}`, 'CASE'))?.decisions as Record<string, unknown>)['after-links']).toBe(true);
+      expect(await timelineItems(caseId)).toEqual([]);
+    }, 120_000);
+  });
+
   describe('claim', () => {
     it('writes one claim item and one case item for a new incident', async () => {
       const inc = incident();

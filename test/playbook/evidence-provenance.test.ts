@@ -4,7 +4,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Fault, FaultSchema, installFaults } from '../../lib/gameday/faults';
 import { GuardDutyEventSchema } from '../../lib/incident/schema';
 import { verifyContainment } from '../../lib/local/checks';
@@ -378,8 +378,10 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const twin = first.twin!;
     const sent = Buffer.from(JSON.stringify(first.injected), 'utf8');
     const sha = createHash('sha256').update(sent).digest('hex');
-    const linked = (await readCase(env, caseId)).item!.evidence![`event#${sha}`] as { bucket: string; key: string; sha256: string; findingId: string };
+    // The link is an item of its own beside the case item (pk CASE#<id>, sk EVENT#<sha256>), read straight from the table.
+    const linked = (await env.security.ddb.send(new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: `EVENT#${sha}` }, ConsistentRead: true }))).Item;
     expect(linked).toMatchObject({ bucket: env.evidenceBucket, key: `received-events/${env.memberAccount}/${sha}.json`, sha256: sha });
+    expect(Object.keys((await readCase(env, caseId)).item!.evidence ?? {}).filter((k) => k.startsWith('event#'))).toEqual([]);
 
     // The operator resumes the case on the instance's name: this execution has no event of its own.
     const resume = await local.session.runner.execute('ec2-compromise', {
