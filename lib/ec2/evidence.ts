@@ -101,15 +101,19 @@ export interface StageOutcome {
   readonly unrecordedRejections: number;
 }
 
-async function describeSnapshots(ec2: EC2Client, filters: { Name: string; Values: string[] }[], ownerSelf: boolean): Promise<Snapshot[]> {
+/** How many member-account snapshots tagged with the case are read to name decoys: one DescribeSnapshots page. */
+const MEMBER_CANDIDATE_PAGE = 100;
+
+/** DescribeSnapshots, every page, or only the first `onePage` results. */
+async function describeSnapshots(ec2: EC2Client, filters: { Name: string; Values: string[] }[], ownerSelf: boolean, onePage?: number): Promise<Snapshot[]> {
   const out: Snapshot[] = [];
   let token: string | undefined;
   do {
     // Filters, not SnapshotIds: an ID EC2 does not know (deleted) is absent from the answer instead of failing
     // the whole call with InvalidSnapshot.NotFound (EC2 API reference, DescribeSnapshots).
-    const page = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ownerSelf ? ['self'] : undefined, Filters: filters, NextToken: token }));
+    const page = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ownerSelf ? ['self'] : undefined, Filters: filters, NextToken: token, MaxResults: onePage }));
     out.push(...(page.Snapshots ?? []));
-    token = page.NextToken;
+    token = onePage === undefined ? page.NextToken : undefined;
   } while (token);
   return out;
 }
@@ -130,12 +134,12 @@ const tagOf = (s: Snapshot, key: string): string | undefined => {
  *    fails (deleted, or not what the record says) is recorded as rejected and replaced;
  * 2. for a volume without a valid record, the snapshots tagged with the case and stage are candidates: one that
  *    fails provenance, or that no unanswered create call can explain, is recorded as rejected (at most
- *    {@link MAX_CANDIDATE_REJECTIONS} per call; the rest counted). A candidate can be the orphan of Firebreak's
- *    call only for a source or security-account snapshot, of a volume whose create call the case recorded as
- *    about to be made (`snapshotIntent`) and never recorded as answered (no record, now or replaced), started
- *    no earlier than that intent; exactly one such candidate is adopted (`how: recovered`); several are all
- *    refused (a decoy cannot be told from the orphan) and a new snapshot is made. Transit copies are never
- *    adopted: their source is only a tag;
+ *    {@link MAX_CANDIDATE_REJECTIONS} per call; the rest counted). Nothing in the member account is adopted (a
+ *    member principal can make a snapshot that passes every check). A security-account copy can be the orphan
+ *    of Firebreak's call only for a volume whose create call the case recorded as about to be made
+ *    (`snapshotIntent`) and never recorded as answered (no record, now or replaced), started no earlier than
+ *    that intent; exactly one such candidate is adopted (`how: recovered`); several are all refused and a new
+ *    copy is made;
  * 3. for the volumes still without one, the intent is recorded, `create` is called, and each returned ID is
  *    recorded at once (the first record of a stage and volume wins; a concurrent run's extra is recorded as
  *    a `duplicate` rejection, never evidence).
@@ -202,14 +206,17 @@ async function ensureStage(
 
   /**
    * Why a candidate that passes provenance still cannot be the orphan of Firebreak's own create call (empty when
-   * it can): only a create call the case recorded as about to be made (its intent) and never recorded as
-   * answered can have left an orphan, and only after the intent's time. A transit copy is never adopted: the
-   * Snapshot data type has no source field (EC2 API reference, "Snapshot"), so its source is only what its tags
-   * say, and a member principal may copy any snapshot under the transit key; copying again is cheap.
+   * it can). Only the security account's copies are ever adopted: in the member account any principal with EC2
+   * rights can make a snapshot that passes every check (a snapshot of the instance's own volume, taken after the
+   * case opened; a copy under the transit key, whose source is only a tag: the Snapshot data type has no source
+   * field, EC2 API reference, "Snapshot"), so the case records there only what a create call answered; an
+   * orphan of a crash is refused and a new snapshot made. In the security account, only a create call the case
+   * recorded as about to be made (its intent) and never recorded as answered can have left an orphan, and only
+   * after the intent's time.
    */
   const adoptionProblems = (c: Snapshot, w: Wanted): string[] => {
-    if (stage === 'transit') {
-      return ['a transit copy is never recovered by tag (its source cannot be read back from EC2, only from tags anyone can write): a new copy is made'];
+    if (stage !== 'evidence') {
+      return [`a ${stage} snapshot in the member account is never recovered by tag (anyone with EC2 rights there can make one that passes every check): a new one is made`];
     }
     const old = previous.get(w.volumeId);
     if (old) return [`the case recorded ${old} for ${w.volumeId}, so its create call was answered and left no orphan: a new one is made`];
@@ -225,9 +232,11 @@ async function ensureStage(
   let needed = wanted.filter((w) => !byVolume.has(w.volumeId));
   if (needed.length) {
     const known = new Set([...ledger.recorded.map((r) => r.snapshotId), ...previous.values()]);
+    // In the member account nothing is adopted: one page is read, to name the decoys on the case (a member
+    // principal can tag any number of snapshots with the case ID; reading them all could outlast the step).
     const candidates = (await describeSnapshots(deps.ec2, [
       { Name: `tag:${TAG.caseId}`, Values: [input.caseId] }, { Name: `tag:${TAG.stage}`, Values: [stage] },
-    ], true)).filter((s) => !known.has(s.SnapshotId!));
+    ], true, stage === 'evidence' ? undefined : MEMBER_CANDIDATE_PAGE)).filter((s) => !known.has(s.SnapshotId!));
     const passing = new Map<string, string[]>();
     for (const c of candidates) {
       // The volume it claims: its VolumeId for a member snapshot; for a copy (whose VolumeId means nothing) the source its tag names.
