@@ -29,6 +29,20 @@ function isIamQuotaError(code: string | undefined, status: number | undefined, o
   return (code === 'LimitExceeded' || code === 'LimitExceededException') && (status === 409 || !!operation?.startsWith('IAM.'));
 }
 
+/**
+ * Errors AWS documents as "wait and try again" that the SDK's classifiers do not list, for the calls Firebreak
+ * makes: EC2's per-volume snapshot rate and concurrent-snapshot limits and its in-progress-copies limit ("Error
+ * codes for the Amazon EC2 API", EC2 API Reference: `SnapshotCreationPerVolumeRateExceeded`, "wait at least 15
+ * seconds between concurrent volume snapshots"; `ConcurrentSnapshotLimitExceeded`, wait until the pending
+ * snapshots complete; `ResourceLimitExceeded`, e.g. too many snapshot copies in progress), and IAM's
+ * `ConcurrentModification` ("Error codes", IAM API Reference: "wait a few minutes and submit your request
+ * again"). A member principal can provoke the EC2 ones (CreateSnapshot on the instance's volume in a loop):
+ * retried, not failed at once.
+ */
+const THROTTLING_CODES = new Set(['SnapshotCreationPerVolumeRateExceeded', 'ConcurrentSnapshotLimitExceeded', 'ResourceLimitExceeded', 'ConcurrentModification', 'ConcurrentModificationException']);
+/** DynamoDB's transaction conflict ("TransactWriteItems", DynamoDB API Reference: the transaction may be retried). */
+const TRANSIENT_CODES = new Set(['TransactionConflictException']);
+
 /** The error code of an SDK v3 exception (`name`, or `Code` for some query protocols). */
 export function awsErrorCode(err: unknown): string | undefined {
   if (err && typeof err === 'object') {
@@ -57,7 +71,8 @@ function asSdkError(err: unknown, code: string | undefined): SdkError {
  *
  * - denials and bad credentials (Firebreak's table, first) → {@link AccessDenied}
  * - IAM's quota error (`LimitExceeded`, HTTP 409 or an `IAM.` operation) → {@link QuotaExceeded}, never retried
- * - `isThrottlingError` (HTTP 429, `Throttling`, `RequestLimitExceeded`, `SlowDown`, `EC2ThrottledException`,
+ * - Firebreak's short table of documented wait-and-retry codes the SDK does not list ({@link THROTTLING_CODES}), or
+ *   `isThrottlingError` of the error as coded or as the SDK named it (HTTP 429, `Throttling`, `RequestLimitExceeded`, `SlowDown`, `EC2ThrottledException`,
  *   `PriorRequestNotComplete`, `TransactionInProgressException`, …, or the `throttling` retry trait) → {@link Throttled}
  * - `isTransientError` (`TimeoutError`, `RequestTimeout`, HTTP 500/502/503/504, Node's connection errnos, the
  *   retryable trait, …), `isServerError` (any other 5xx) and `isClockSkewError` (`RequestTimeTooSkewed`,
@@ -77,9 +92,12 @@ export function mapAwsError(err: unknown, operation?: string): unknown {
   const sdkError = asSdkError(err, code);
   const status = sdkError.$metadata?.httpStatusCode;
   if (isIamQuotaError(code, status, operation)) return new QuotaExceeded(`${where}${code}: ${message}`, { cause: err });
-  if (isThrottlingError(sdkError)) return new Throttled(`${where}${code ?? status}: ${message}`, { cause: err });
+  // The classifiers read `name`: for a query-protocol error the wire code (SNS `Throttled`) and the SDK's exception
+  // name (`ThrottledException`, in the SDK's throttling list) can differ, so both are asked.
+  const original = err as SdkError;
+  if (THROTTLING_CODES.has(code ?? '') || isThrottlingError(sdkError) || (original !== sdkError && isThrottlingError(original))) return new Throttled(`${where}${code ?? status}: ${message}`, { cause: err });
   const network = code === 'Error' && NETWORK_CODES.some((c) => message.includes(c));
-  if (isTransientError(sdkError) || isServerError(sdkError) || isClockSkewError(sdkError) || network) {
+  if (TRANSIENT_CODES.has(code ?? '') || isTransientError(sdkError) || isServerError(sdkError) || isClockSkewError(sdkError) || network) {
     return new TransientAwsError(`${where}${code ?? status}: ${message}`, { cause: err });
   }
   return err;

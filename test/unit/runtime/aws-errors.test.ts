@@ -293,6 +293,24 @@ describe('mapAwsError follows the SDK\'s own retry classifiers', () => {
     }));
   });
 
+  it('the documented wait-and-retry codes the SDK does not list are retried: EC2 snapshot limits (a member can provoke them), IAM ConcurrentModification, DynamoDB TransactionConflict', () => {
+    for (const code of ['SnapshotCreationPerVolumeRateExceeded', 'ConcurrentSnapshotLimitExceeded', 'ResourceLimitExceeded', 'ConcurrentModification']) {
+      expect([code, isThrottlingError(sdkException(code, 400))]).toEqual([code, false]);
+      expect([code, mapAwsError(sdkException(code, 400), 'EC2.CreateSnapshots') instanceof Throttled]).toEqual([code, true]);
+    }
+    expect(mapAwsError(sdkException('TransactionConflictException', 400), 'DynamoDB.UpdateItem')).toBeInstanceOf(TransientAwsError);
+  });
+
+  it('SNS throttling is retried: the wire code Throttled, the SDK\'s ThrottledException (in its throttling list)', async () => {
+    const { ThrottledException } = await import('@aws-sdk/client-sns');
+    // As the SDK raises it from a query-protocol answer: the exception's name, and the wire code in `Code`.
+    const err = Object.assign(new ThrottledException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }), { Code: 'Throttled' });
+    expect(isThrottlingError(err as unknown as SdkError)).toBe(true);
+    const mapped = mapAwsError(err, 'SNS.Publish');
+    expect(mapped).toBeInstanceOf(Throttled);
+    expect((mapped as Error).cause).toBe(err);
+  });
+
   it('a 4xx code the SDK does not retry is returned unchanged', () => {
     fc.assert(fc.property(
       fc.constantFrom('InvalidInstanceID.NotFound', 'ConditionalCheckFailedException', 'NoSuchEntity', 'InvalidParameterValue', 'ValidationException'),
