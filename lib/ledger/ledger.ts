@@ -373,6 +373,26 @@ export class CaseLedger {
   }
 
   /**
+   * Records the case's manifest and the snapshot chain it names, in one write, unless a manifest is recorded
+   * already (then that one is returned: {@link supersedeManifest} replaces it).
+   * @returns the manifest the case points at afterwards.
+   */
+  async recordManifest<M>(caseId: string, manifest: M, snapshots: unknown): Promise<M> {
+    try {
+      await this.deps.ddb.send(new UpdateCommand({
+        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: 'SET evidence.manifest = :m, evidence.snapshots = :s, updatedAt = :u',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(evidence.manifest)',
+        ExpressionAttributeValues: { ':m': manifest, ':s': snapshots, ':u': this.now().toISOString() },
+      }));
+      return manifest;
+    } catch (err) {
+      if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
+      return (await this.getCase(caseId))?.evidence?.manifest as M;
+    }
+  }
+
+  /**
    * Points the case at a new manifest when the snapshot chain it records changed after the first manifest was
    * written (a re-run replaced a deleted snapshot): `evidence.manifest` and `evidence.snapshots` become `next`,
    * and the previous manifest stays on the case as `evidence["superseded#<its key>"]` (the object itself is under

@@ -11,7 +11,7 @@ import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { recordedSnapshots } from '../evidence/provenance';
 import { evidenceLedgerOf } from './evidence-ledger';
 import { PlannedAction } from '../ec2/instance';
-import { caseEventOf, LinkedEvent, putArtifactOnce, readStoredEvent, sha256Hex, StoredArtifact, storeReceivedEvent, StoredEventRef } from '../evidence/vault';
+import { caseEventOf, LinkedEvent, putArtifactOnce, readObject, readStoredEvent, sha256Hex, StoredArtifact, storeReceivedEvent, StoredEventRef } from '../evidence/vault';
 import { buildManifest, caseEvidencePrefix, SnapshotEvidence, snapshotChain } from '../evidence/manifest';
 import { normalizeEvent, NormalizedState } from '../incident/normalize';
 import type { Incident } from '../incident/incident';
@@ -464,20 +464,21 @@ export async function writeManifest(state: PlaybookState, deps: StepDeps): Promi
       caseId: state.case.caseId, playbook: i.playbook, account: i.account, region: i.region, resourceId: i.resource.id,
       finding: { id: i.finding.id, type: i.finding.type, severity: i.finding.severity }, createdAt: deps.now().toISOString(), artifacts, snapshots,
     });
-    // A re-run may have replaced a recorded snapshot (deleted, failing provenance) after the first manifest was
-    // written: that manifest names the old chain, so a new one is written beside it (its name says which chain)
-    // and the case points at it; the old one stays, superseded.
-    const previous = record.evidence?.manifest as { bucket: string; key: string; sha256: string; versionId?: string } | undefined;
-    const recordedChain = record.evidence?.snapshots;
+    // A re-run may have replaced a recorded snapshot (deleted, failing provenance) after an earlier run wrote
+    // manifest.json (and maybe crashed before recording it): that manifest names the old chain, so a new one is
+    // written beside it, named by the chain it names, and the case points at it; the old one stays, superseded.
     const chainOf = (list: readonly SnapshotEvidence[]) => list.map((x) => [x.sourceVolumeId, x.memberSnapshotId, x.transitSnapshotId, x.snapshotId].join('/')).join(',');
-    const changed = !!previous && Array.isArray(recordedChain) && chainOf(recordedChain as SnapshotEvidence[]) !== chainOf(snapshots);
-    const name = changed ? `manifest-${sha256Hex(chainOf(snapshots)).slice(0, 16)}.json` : 'manifest.json';
-    const key = `${caseEvidencePrefix(i.account, state.case.caseId)}${name}`;
-    const stored = await putArtifactOnce({ bucket: deps.config.evidenceBucket, key, name, body: text, kmsKeyId: deps.config.evidenceKeyArn }, { s3 });
+    const prefix = caseEvidencePrefix(i.account, state.case.caseId);
+    const put = (name: string) => putArtifactOnce({ bucket: deps.config.evidenceBucket, key: `${prefix}${name}`, name, body: text, kmsKeyId: deps.config.evidenceKeyArn }, { s3 });
+    let stored = await put('manifest.json');
+    if (stored.sha256 !== sha256Hex(text)) {
+      const earlier = JSON.parse((await readObject(stored.bucket, stored.key, { s3 })).toString('utf8')) as { snapshots?: SnapshotEvidence[] };
+      if (chainOf(earlier.snapshots ?? []) !== chainOf(snapshots)) stored = await put(`manifest-${sha256Hex(chainOf(snapshots)).slice(0, 16)}.json`);
+    }
     const manifest = { bucket: stored.bucket, key: stored.key, sha256: stored.sha256, versionId: stored.versionId };
-    if (changed) return deps.ledger.supersedeManifest(state.case.caseId, previous, { manifest, snapshots });
-    await deps.ledger.recordEvidence(state.case.caseId, 'snapshots', snapshots);
-    return deps.ledger.recordEvidence(state.case.caseId, 'manifest', manifest);
+    const previous = record.evidence?.manifest as typeof manifest | undefined;
+    if (previous && previous.key !== manifest.key) return deps.ledger.supersedeManifest(state.case.caseId, previous, { manifest, snapshots });
+    return deps.ledger.recordManifest(state.case.caseId, manifest, snapshots);
   });
 }
 

@@ -402,6 +402,33 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     expect(Buffer.from(await old.Body!.transformToByteArray()).toString('utf8')).toBe(before.manifestText);
   }, 180_000);
 
+  it('writes a new manifest when the first was written but never recorded (a crash) and a re-run replaced the chain', async () => {
+    const { env } = local.session;
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'WriteManifest' } });
+    const caseId = first.executions[0].caseId!;
+    const twin = first.twin!;
+    const before = await evidenceReadBack(env, caseId);
+    // As if WriteManifest had crashed between its PutObject and its ledger write.
+    await env.security.ddb.send(new UpdateCommand({
+      TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, UpdateExpression: 'REMOVE evidence.manifest, evidence.snapshots',
+    }));
+    const gone = before.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])!.snapshotId;
+    await env.member.ec2.send(new DeleteSnapshotCommand({ SnapshotId: gone }));
+
+    const rerun = await local.session.runner.execute('ec2-compromise', first.injected);
+    expect(rerun.status).toBe('SUCCEEDED');
+    const r = await evidenceReadBack(env, caseId);
+    const manifest = r.item!.evidence!.manifest as { key: string };
+    expect(manifest.key).toMatch(/manifest-[0-9a-f]{16}\.json$/);
+    expect(r.manifestText).not.toContain(gone);
+    const chain = (v: string) => ['source', 'transit', 'evidence'].map((stage) => r.recorded.find((x) => x.stage === stage && x.volumeId === v)?.snapshotId);
+    expect(r.manifest?.snapshots.map((m) => [m.sourceVolumeId, m.memberSnapshotId, m.transitSnapshotId, m.snapshotId]).sort())
+      .toEqual(twin.volumeIds.map((v) => [v, ...chain(v)]).sort());
+    // The case's chain and its manifest's agree.
+    expect((r.item!.evidence!.snapshots as { memberSnapshotId: string }[]).map((x) => x.memberSnapshotId).sort())
+      .toEqual(r.manifest!.snapshots.map((m) => m.memberSnapshotId).sort());
+  }, 180_000);
+
   it('links the stored event to its case at Claim, and a start on the named instance that resumes the case writes finding.json from it', async () => {
     const { env } = local.session;
     const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Isolate' } });
