@@ -10,6 +10,7 @@ import { GuardDutyEventSchema } from '../../lib/incident/schema';
 import { verifyContainment } from '../../lib/local/checks';
 import { readNotifications } from '../../lib/local/notifications';
 import { readEventFile, replayEvent } from '../../lib/local/replay';
+import type { LocalSession } from '../../lib/local/session';
 import type { LocalEnvironment } from '../../lib/local/seed';
 import { buildTwinWorld, TwinWorld } from '../../lib/local/twin';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
@@ -113,6 +114,29 @@ async function expectOnlyFirebreakEvidence(env: LocalEnvironment, twin: TwinWorl
   return r;
 }
 
+/**
+ * Replays EVENT with a crash fault on `operation` (the call takes effect, then the invocation dies before the ledger
+ * write), then, if the state machine's retry did not finish the case, resumes it with a second execution as the next
+ * run would. `interceptors` are removed whatever happens. Returns the replay's result and the case ID.
+ */
+async function replayWithCrash(session: LocalSession, operation: string, after: number, seed: string, interceptors: (() => void)[]) {
+  const installed = installFaults([FaultSchema.parse({ kind: 'crash', operation, after }) as Fault], {
+    seed, deleteResource: async () => { throw new Error('no resource is deleted in this test'); },
+  });
+  let result: Awaited<ReturnType<typeof replayEvent>> | undefined;
+  try {
+    result = await replayEvent(session, readEventFile(EVENT));
+    expect(installed.reports()[0].injected).toBe(1);
+  } finally {
+    installed.remove();
+    for (const remove of interceptors) remove();
+  }
+  const caseId = result!.executions[0].caseId!;
+  // The step is retried by the state machine (Sandbox.Timedout), or the next run resumes the case.
+  if ((await readCase(session.env, caseId)).item?.status !== 'CONTAINED') await session.runner.execute('ec2-compromise', result!.injected);
+  return { result: result!, twin: result!.twin!, caseId };
+}
+
 describe('ec2-compromise evidence provenance (issue 11)', () => {
   const local = useLocalSession({ environment: { FIREBREAK_CLAIM_LEASE_SECONDS: '0' } });
 
@@ -196,22 +220,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
         planted.otherVolume = await snapshotOf(env, stranger, await firebreakTags(env, caseId, findingId, 'source', made[0].VolumeId));
       },
     });
-    const installed = installFaults([FaultSchema.parse({ kind: 'crash', operation: 'EC2.CreateSnapshots', after: 1 }) as Fault], {
-      seed: 'evidence-provenance', deleteResource: async () => { throw new Error('no resource is deleted in this test'); },
-    });
-    let result: Awaited<ReturnType<typeof replayEvent>> | undefined;
-    try {
-      result = await replayEvent(local.session, readEventFile(EVENT));
-      expect(installed.reports()[0].injected).toBe(1);
-    } finally {
-      installed.remove();
-      removePlanter();
-      recordOrphans();
-    }
-    const twin = result!.twin!;
-    const caseId = result!.executions[0].caseId!;
-    // The step is retried by the state machine (Sandbox.Timedout), or the next run resumes the case.
-    if ((await readCase(env, caseId)).item?.status !== 'CONTAINED') await local.session.runner.execute('ec2-compromise', result!.injected);
+    const { twin, caseId } = await replayWithCrash(local.session, 'EC2.CreateSnapshots', 1, 'evidence-provenance', [removePlanter, recordOrphans]);
 
     expect(orphans).toHaveLength(2);
     const r = await expectOnlyFirebreakEvidence(env, twin, caseId, [planted.sameVolume!, planted.otherVolume!]);
@@ -246,20 +255,8 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     });
     // Two transit copies in the member account, then the security account's: the invocation that makes the first of
     // those crashes right after it took effect (its ID never reaches the ledger).
-    const installed = installFaults([FaultSchema.parse({ kind: 'crash', operation: 'EC2.CopySnapshot', after: 3 }) as Fault], {
-      seed: 'evidence-security-orphan', deleteResource: async () => { throw new Error('no resource is deleted in this test'); },
-    });
-    let result: Awaited<ReturnType<typeof replayEvent>> | undefined;
-    try {
-      result = await replayEvent(local.session, readEventFile(EVENT));
-      expect(installed.reports()[0].injected).toBe(1);
-    } finally {
-      installed.remove();
-      recordCopies();
-    }
-    const caseId = result!.executions[0].caseId!;
-    if ((await readCase(env, caseId)).item?.status !== 'CONTAINED') await local.session.runner.execute('ec2-compromise', result!.injected);
-    const r = await expectOnlyFirebreakEvidence(env, result!.twin!, caseId, []);
+    const { twin, caseId } = await replayWithCrash(local.session, 'EC2.CopySnapshot', 3, 'evidence-security-orphan', [recordCopies]);
+    const r = await expectOnlyFirebreakEvidence(env, twin, caseId, []);
     // The crashed call's copy is the case's: adopted, not copied again.
     const orphan = securityCopies[0];
     expect(r.recorded.find((x) => x.snapshotId === orphan)).toMatchObject({ stage: 'evidence', how: 'recovered' });
