@@ -3,6 +3,42 @@
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
+/**
+ * The layers of lib/ and what each may import (docs/ARCHITECTURE.md, "Layers"): dependencies point one way,
+ * `cli → harness → (operator | lambdas → runtime) → core` and `infra → core`. Each layer is a directory right
+ * under lib/, so an import that crosses layers climbs to lib/ and names the layer: `../../harness/…` from
+ * lib/runtime/ec2/, `../../lib/runtime/…` from lambdas/<step>/. The rule matches that specifier (ESLint's own
+ * no-restricted-imports, `regex` patterns); test/infra/layers.test.ts proves it fires and that no directory inside
+ * a layer takes a layer's name.
+ */
+const LAYERS = ['core', 'runtime', 'infra', 'operator', 'harness', 'cli'];
+const CDK = ['aws-cdk-lib', 'constructs', 'cdk-nag'];
+/** What a layer must not import: other layers, and packages that belong elsewhere. */
+const FORBIDDEN = {
+  core: { layers: ['runtime', 'infra', 'operator', 'harness', 'cli'], packages: [...CDK, '@aws-sdk', 'aws-local-stepfunctions'] },
+  runtime: { layers: ['infra', 'operator', 'harness', 'cli'], packages: [...CDK, 'aws-local-stepfunctions'] },
+  infra: { layers: ['runtime', 'operator', 'harness', 'cli'], packages: ['aws-local-stepfunctions'] },
+  operator: { layers: ['infra', 'harness', 'cli'], packages: [...CDK, 'aws-local-stepfunctions'] },
+  harness: { layers: ['cli'], packages: [] },
+  lambdas: { layers: ['infra', 'operator', 'harness', 'cli'], packages: [...CDK, 'aws-local-stepfunctions'] },
+};
+const layerPattern = (layer, forbidden) => ({
+  regex: `^(\\.\\./)+(lib/)?(${forbidden.join('|')})(/|$)`,
+  message: `${layer} must not import from ${forbidden.join(', ')} (docs/ARCHITECTURE.md, "Layers").`,
+});
+const packagePattern = (layer, packages) => ({
+  regex: `^(${packages.map((p) => p.replace(/\./g, '\\.')).join('|')})(/|$)`,
+  message: `${layer} must not import ${packages.join(', ')} (docs/ARCHITECTURE.md, "Layers").`,
+});
+const layerRules = Object.entries(FORBIDDEN).map(([layer, { layers, packages }]) => ({
+  files: [layer === 'lambdas' ? 'lambdas/**/*.ts' : `lib/${layer}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [layerPattern(layer, layers), ...(packages.length ? [packagePattern(layer, packages)] : [])],
+    }],
+  },
+}));
+
 module.exports = tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.firebreak/', 'emulator/', 'coverage/', 'reports/', '.scratch/', 'bin/firebreak.js'] },
   js.configs.recommended,
@@ -17,9 +53,13 @@ module.exports = tseslint.config(
     files: ['lib/**/*.ts'],
     rules: { 'no-console': 'error' },
   },
+  ...layerRules,
   {
     files: ['*.js', 'scripts/**/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );
+
+module.exports.LAYERS = LAYERS;
+module.exports.FORBIDDEN = FORBIDDEN;

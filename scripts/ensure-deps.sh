@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the npm dependencies when they are missing or older than package-lock.json.
-# (The Python emulator installs itself into .firebreak/venv on first use: lib/local/emulator.ts.)
+# (The Python emulator installs itself into .firebreak/venv on first use: lib/harness/local/emulator.ts.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v node >/dev/null 2>&1; then

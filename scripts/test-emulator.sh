@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the pytest suite of Firebreak's moto extension (emulator/tests) with the project venv's
-# python. Installs the venv first when needed (lib/local/emulator.ts, ensureEmulatorInstalled).
+# python. Installs the venv first when needed (lib/harness/local/emulator.ts, ensureEmulatorInstalled).
 # Extra arguments go to pytest. Exits non-zero when a test fails.
 set -euo pipefail
 

@@ -1,7 +1,7 @@
 """EventBridge cross-account delivery that moto 5.2.5 gets wrong on Firebreak's path.
 
 Firebreak's game-day rules match only events whose top-level ``account`` is the security account
-(``lib/catalog/patterns.ts`` ``gameDayPatternFor``). Locally that filter means something only if the
+(``lib/core/catalog/patterns.ts`` ``gameDayPatternFor``). Locally that filter means something only if the
 emulator fills ``account`` as AWS does:
 
 - For PutEvents, ``account`` is the account that called PutEvents: the request entry has no field

@@ -5,7 +5,7 @@ In IAM, AWS managed policies exist in every account: ``AttachUserPolicy`` takes
 "AWSDenyAll", AWS Managed Policy Reference: ``Deny * on *``). moto 5.2.5 loads them only when
 ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``, and then all of them (about 1,300) into every account
 backend it creates, which makes each new account slow to appear. Firebreak attaches exactly one,
-``AWSDenyAll``, to contain an IAM user (lib/iam/revoke.ts).
+``AWSDenyAll``, to contain an IAM user (lib/runtime/iam/revoke.ts).
 
 Patch: when moto is not loading every AWS managed policy, ``IAMBackend._init_aws_policies`` loads
 the ones in ``ATTACHED_BY_FIREBREAK`` from moto's own copy of AWS's data (``aws_managed_policies``),

@@ -1,6 +1,6 @@
-/** Lambda `close-release`: the `CloseRelease` state of the release playbook. Logic: lib/playbook/release.ts `closeRelease`. */
-import { stepHandler } from '../../lib/playbook/handler';
-import { closeRelease } from '../../lib/playbook/release';
-import { ReleaseStateSchema } from '../../lib/playbook/state';
+/** Lambda `close-release`: the `CloseRelease` state of the release playbook. Logic: lib/runtime/playbook/release.ts `closeRelease`. */
+import { stepHandler } from '../../lib/runtime/playbook/handler';
+import { closeRelease } from '../../lib/runtime/playbook/release';
+import { ReleaseStateSchema } from '../../lib/core/contracts/state';
 
 export const handler = stepHandler('close-release', ReleaseStateSchema, closeRelease);

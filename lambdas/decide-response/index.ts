@@ -1,6 +1,6 @@
-/** Lambda `decide-response`: the `Decide` state. Logic: lib/playbook/ec2-compromise.ts `decideResponse`. */
-import { stepHandler } from '../../lib/playbook/handler';
-import { decideResponse } from '../../lib/playbook/ec2-compromise';
-import { PlaybookStateSchema } from '../../lib/playbook/state';
+/** Lambda `decide-response`: the `Decide` state. Logic: lib/runtime/playbook/ec2-compromise.ts `decideResponse`. */
+import { stepHandler } from '../../lib/runtime/playbook/handler';
+import { decideResponse } from '../../lib/runtime/playbook/ec2-compromise';
+import { PlaybookStateSchema } from '../../lib/core/contracts/state';
 
 export const handler = stepHandler('decide-response', PlaybookStateSchema, (state, deps) => decideResponse(state, deps));

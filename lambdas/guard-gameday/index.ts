@@ -1,6 +1,6 @@
-/** Lambda `guard-gameday`: the `GameDayGuard` state (before Claim). Logic: lib/playbook/gameday-guard.ts `guardGameDay`. */
-import { stepHandler } from '../../lib/playbook/handler';
-import { guardGameDay } from '../../lib/playbook/gameday-guard';
-import { PreClaimStateSchema } from '../../lib/playbook/state';
+/** Lambda `guard-gameday`: the `GameDayGuard` state (before Claim). Logic: lib/runtime/playbook/gameday-guard.ts `guardGameDay`. */
+import { stepHandler } from '../../lib/runtime/playbook/handler';
+import { guardGameDay } from '../../lib/runtime/playbook/gameday-guard';
+import { PreClaimStateSchema } from '../../lib/core/contracts/state';
 
 export const handler = stepHandler('guard-gameday', PreClaimStateSchema, guardGameDay);

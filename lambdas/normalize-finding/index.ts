@@ -1,8 +1,8 @@
-/** Lambda `normalize-finding`: the `Normalize` state. Logic: lib/incident/normalize.ts. */
+/** Lambda `normalize-finding`: the `Normalize` state. Logic: lib/core/incident/normalize.ts. */
 import { z } from 'zod';
-import { PlaybookSchema } from '../../lib/catalog/catalog';
-import { stepHandler } from '../../lib/playbook/handler';
-import { normalizeFinding } from '../../lib/playbook/ec2-compromise';
+import { PlaybookSchema } from '../../lib/core/catalog/catalog';
+import { stepHandler } from '../../lib/runtime/playbook/handler';
+import { normalizeFinding } from '../../lib/runtime/playbook/ec2-compromise';
 
 const NormalizeInputSchema = z.object({
   input: z.unknown(),

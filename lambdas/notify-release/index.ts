@@ -1,6 +1,6 @@
-/** Lambda `notify-release`: the `NotifyRelease` state of the release playbook. Logic: lib/playbook/release.ts `notifyRelease`. */
-import { stepHandler } from '../../lib/playbook/handler';
-import { notifyRelease } from '../../lib/playbook/release';
-import { ReleaseStateSchema } from '../../lib/playbook/state';
+/** Lambda `notify-release`: the `NotifyRelease` state of the release playbook. Logic: lib/runtime/playbook/release.ts `notifyRelease`. */
+import { stepHandler } from '../../lib/runtime/playbook/handler';
+import { notifyRelease } from '../../lib/runtime/playbook/release';
+import { ReleaseStateSchema } from '../../lib/core/contracts/state';
 
 export const handler = stepHandler('notify-release', ReleaseStateSchema, notifyRelease);

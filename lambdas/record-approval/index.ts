@@ -1,6 +1,6 @@
-/** Lambda `record-approval`: the `RecordApproval` state. Logic: lib/playbook/approval.ts. */
-import { recordApproval } from '../../lib/playbook/approval';
-import { stepHandler } from '../../lib/playbook/handler';
-import { PlaybookStateSchema } from '../../lib/playbook/state';
+/** Lambda `record-approval`: the `RecordApproval` state. Logic: lib/runtime/playbook/approval.ts. */
+import { recordApproval } from '../../lib/runtime/playbook/approval';
+import { stepHandler } from '../../lib/runtime/playbook/handler';
+import { PlaybookStateSchema } from '../../lib/core/contracts/state';
 
 export const handler = stepHandler('record-approval', PlaybookStateSchema, recordApproval);

@@ -1,6 +1,6 @@
-/** Lambda `release-credentials`: the `ReleaseCredentials` state of the release playbook (releaser role). Logic: lib/playbook/release.ts `releaseCredentials`. */
-import { stepHandler } from '../../lib/playbook/handler';
-import { releaseCredentials } from '../../lib/playbook/release';
-import { ReleaseStateSchema } from '../../lib/playbook/state';
+/** Lambda `release-credentials`: the `ReleaseCredentials` state of the release playbook (releaser role). Logic: lib/runtime/playbook/release.ts `releaseCredentials`. */
+import { stepHandler } from '../../lib/runtime/playbook/handler';
+import { releaseCredentials } from '../../lib/runtime/playbook/release';
+import { ReleaseStateSchema } from '../../lib/core/contracts/state';
 
 export const handler = stepHandler('release-credentials', ReleaseStateSchema, releaseCredentials);

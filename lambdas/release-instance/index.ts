@@ -1,6 +1,6 @@
-/** Lambda `release-instance`: the `ReleaseInstance` state of the release playbook (releaser role). Logic: lib/playbook/release.ts `releaseInstance`. */
-import { stepHandler } from '../../lib/playbook/handler';
-import { releaseInstance } from '../../lib/playbook/release';
-import { ReleaseStateSchema } from '../../lib/playbook/state';
+/** Lambda `release-instance`: the `ReleaseInstance` state of the release playbook (releaser role). Logic: lib/runtime/playbook/release.ts `releaseInstance`. */
+import { stepHandler } from '../../lib/runtime/playbook/handler';
+import { releaseInstance } from '../../lib/runtime/playbook/release';
+import { ReleaseStateSchema } from '../../lib/core/contracts/state';
 
 export const handler = stepHandler('release-instance', ReleaseStateSchema, releaseInstance);

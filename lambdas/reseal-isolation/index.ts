@@ -1,6 +1,6 @@
-/** Lambda `reseal-isolation`: the `ResealIsolation` state of the ec2-compromise playbook (failure path). Logic: lib/playbook/ec2-compromise.ts `resealIsolation`. */
-import { stepHandler } from '../../lib/playbook/handler';
-import { resealIsolation } from '../../lib/playbook/ec2-compromise';
-import { PlaybookStateSchema } from '../../lib/playbook/state';
+/** Lambda `reseal-isolation`: the `ResealIsolation` state of the ec2-compromise playbook (failure path). Logic: lib/runtime/playbook/ec2-compromise.ts `resealIsolation`. */
+import { stepHandler } from '../../lib/runtime/playbook/handler';
+import { resealIsolation } from '../../lib/runtime/playbook/ec2-compromise';
+import { PlaybookStateSchema } from '../../lib/core/contracts/state';
 
 export const handler = stepHandler('reseal-isolation', PlaybookStateSchema, resealIsolation);

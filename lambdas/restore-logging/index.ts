@@ -1,6 +1,6 @@
-/** Lambda `restore-logging`: the `RestoreLogging` state of the cloudtrail-tamper playbook. Logic: lib/playbook/cloudtrail-tamper.ts `restoreLogging`. */
-import { stepHandler } from '../../lib/playbook/handler';
-import { restoreLogging } from '../../lib/playbook/cloudtrail-tamper';
-import { PlaybookStateSchema } from '../../lib/playbook/state';
+/** Lambda `restore-logging`: the `RestoreLogging` state of the cloudtrail-tamper playbook. Logic: lib/runtime/playbook/cloudtrail-tamper.ts `restoreLogging`. */
+import { stepHandler } from '../../lib/runtime/playbook/handler';
+import { restoreLogging } from '../../lib/runtime/playbook/cloudtrail-tamper';
+import { PlaybookStateSchema } from '../../lib/core/contracts/state';
 
 export const handler = stepHandler('restore-logging', PlaybookStateSchema, restoreLogging);

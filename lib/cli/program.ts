@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { FirebreakError, InvalidInput } from '../errors';
+import { FirebreakError, InvalidInput } from '../core/errors';
 import { casesListCommand, casesShowCommand, statusCommand } from './commands/cases';
 import { gamedayCleanupCommand, gamedayCommand, gamedayReportCommand, gamedaySandboxCommand } from './commands/gameday';
 import { localUpCommand } from './commands/local';

@@ -1,4 +1,4 @@
-import type { TimelineEntry } from '../ledger/ledger';
+import type { TimelineEntry } from '../runtime/ledger/ledger';
 import type { CaseDetail, CaseSummary, StatusView } from '../operator/cases';
 import type { ExecutionEnd, StepProgress } from '../operator/follow';
 import type { Output } from './output';

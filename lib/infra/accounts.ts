@@ -1,5 +1,5 @@
 import { Aws } from 'aws-cdk-lib';
-import { FirebreakConfig } from '../config/config';
+import { FirebreakConfig } from '../core/config';
 
 /**
  * Name of the security account's custom event bus: member accounts forward CloudTrail-delivered API

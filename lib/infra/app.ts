@@ -1,7 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { FirebreakConfig, loadConfig } from '../config/config';
+import { FirebreakConfig, loadConfig } from '../core/config';
 import { MemberAccountStack } from './member-account-stack';
 import { SecurityAccountStack } from './security-account-stack';
 

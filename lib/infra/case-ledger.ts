@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
-import { LEDGER_TABLE_NAME } from '../ledger/ledger';
+import { LEDGER_TABLE_NAME } from '../core/names';
 
 export { LEDGER_TABLE_NAME };
 

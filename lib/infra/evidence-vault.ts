@@ -3,8 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ConfigError } from '../errors';
-import { RECEIVED_EVENTS_PREFIX } from '../evidence/vault';
+import { ConfigError } from '../core/errors';
+import { RECEIVED_EVENTS_PREFIX } from '../core/names';
 import { acknowledge, acknowledgeGrantWildcard, NAG_PACK } from './nag';
 
 /** Properties of {@link EvidenceVault}. */
@@ -104,7 +104,7 @@ export class EvidenceVault extends Construct {
   }
 
   /**
-   * Lets Normalize store the events that start playbooks (lib/evidence/vault.ts `storeReceivedEvent`) and
+   * Lets Normalize store the events that start playbooks (lib/runtime/evidence/vault.ts `storeReceivedEvent`) and
    * nothing else: `s3:PutObject` and `s3:GetObject` (for HeadObject) on `received-events/*` only, and
    * `kms:GenerateDataKey` on the evidence key through S3 (what an SSE-KMS PutObject needs). No
    * `s3:ListBucket`: the step may not list the bucket, so S3 answers its HeadObject of a missing key with 403,

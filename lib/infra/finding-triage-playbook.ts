@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { TRIAGE_PLAYBOOK } from '../catalog/catalog';
+import { TRIAGE_PLAYBOOK } from '../core/catalog/catalog';
 import { PlaybookStates, PlaybookProps, PlaybookConstruct } from './playbook-states';
 import { ROOT_ACTIVITY_TASKS } from './root-activity-playbook';
 import { StepName } from './steps';

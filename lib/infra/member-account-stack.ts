@@ -5,18 +5,18 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ApiCallEntry, CATALOG, CatalogEntry } from '../catalog/catalog';
-import { eventPatternFor } from '../catalog/patterns';
-import { FirebreakConfig } from '../config/config';
-import { TAG } from '../ec2/tags';
-import { AWS_DENY_ALL_POLICY_NAME } from '../iam/policies';
+import { ApiCallEntry, CATALOG, CatalogEntry } from '../core/catalog/catalog';
+import { eventPatternFor } from '../core/catalog/patterns';
+import { FirebreakConfig } from '../core/config';
+import { TAG } from '../core/tags';
+import { AWS_DENY_ALL_POLICY_NAME } from '../core/names';
 import { EVIDENCE_TRANSIT_KEY_ALIAS, FIREBREAK_EVENT_BUS_NAME, securityAccountOf } from './accounts';
 import { acknowledge, JustifiedPolicy, JustifiedStatement, NAG_PACK } from './nag';
 import { MEMBER_ACTING_STEPS, RELEASING_STEPS, StepName, stepRoleName } from './steps';
 
-/** Values of the `firebreak:role` tag that Firebreak puts on the security groups it creates (lib/ec2/tags.ts). */
+/** Values of the `firebreak:role` tag that Firebreak puts on the security groups it creates (lib/core/tags.ts). */
 export const FIREBREAK_SECURITY_GROUP_ROLES: readonly string[] = ['isolation', 'untrack'];
-/** Value of the `firebreak:stage` tag on the member account copies that may be shared (lib/ec2/tags.ts). */
+/** Value of the `firebreak:stage` tag on the member account copies that may be shared (lib/core/tags.ts). */
 export const TRANSIT_SNAPSHOT_STAGE = 'transit';
 
 /**
@@ -76,7 +76,7 @@ export function credentialStatements(responderRoleName: string, releaserRoleName
   // iam:PolicyARN limits to that one ARN ("IAM: Limits managed policies that can be applied to an IAM
   // user, group, or role", IAM User Guide), and the responder cannot write an inline policy on a user.
   // Only role session revocation needs an inline policy (its document carries the cutoff); the
-  // PutRolePolicy statement cannot be limited to Firebreak's policy names (lib/iam/policies.ts), and
+  // PutRolePolicy statement cannot be limited to Firebreak's policy names (lib/runtime/iam/policies.ts), and
   // the explicit denies below keep it off the roles that matter most.
   const noPolicyNameKey =
     'IAM has no condition key for the inline policy name, so writes cannot be limited to the Firebreak policy names; explicit denies exclude service-linked roles, the responder itself and the Firebreak roles.';
@@ -134,7 +134,7 @@ export function cloudTrailStatements(): JustifiedStatement[] {
 /**
  * The condition that limits attaching or detaching a managed policy to AWS's `AWSDenyAll` in this
  * stack's partition (`iam:PolicyARN`, "IAM: Limits managed policies that can be applied to an IAM user,
- * group, or role", IAM User Guide; lib/iam/policies.ts).
+ * group, or role", IAM User Guide; lib/runtime/iam/policies.ts).
  */
 function awsDenyAllOnly(): Record<string, Record<string, string>> {
   return { ArnEquals: { 'iam:PolicyARN': `arn:${Aws.PARTITION}:iam::aws:policy/${AWS_DENY_ALL_POLICY_NAME}` } };
@@ -144,7 +144,7 @@ function awsDenyAllOnly(): Record<string, Record<string, string>> {
 export const RELEASE_DELETABLE_TAG_KEYS: readonly string[] = [TAG.status];
 
 /**
- * The releaser's permissions (DESIGN.md §3 "release"): exactly what `lib/release` calls to put back a
+ * The releaser's permissions (DESIGN.md §3 "release"): exactly what `lib/runtime/release` calls to put back a
  * case's recorded prior state, and the reads it compares against. Instance: each ENI's security groups,
  * the instance profile (with `iam:PassRole` to EC2 only), Elastic IPs, termination protection, shutdown
  * behaviour and DeleteOnTermination, the `firebreak:status` tag (and no other tag), target groups and
@@ -170,7 +170,7 @@ export function releaserStatements(responderRoleName: string, releaserRoleName: 
   const fromCase = 'The resources are the ones the case recorded at containment (its priorState), known only at run time; the action is limited to this account and region.';
   const fromCaseIam = 'The IAM user or role is the one the case revoked (its priorState), known only at run time; the action is limited to this account.';
   const noPolicyNameKey =
-    'IAM has no condition key for the inline policy name, so the action cannot be limited to the Firebreak policy names (release only ever deletes or restores those, lib/release); an explicit deny excludes the responder, the releaser itself, service-linked roles and the Firebreak roles.';
+    'IAM has no condition key for the inline policy name, so the action cannot be limited to the Firebreak policy names (release only ever deletes or restores those, lib/runtime/release); an explicit deny excludes the responder, the releaser itself, service-linked roles and the Firebreak roles.';
   return [
     {
       statement: s({

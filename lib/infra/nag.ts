@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 // cdk-nag's own flattening, so that computed finding IDs match the ones the rule pack reports.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct, IConstruct } from 'constructs';
-import { FirebreakError } from '../errors';
+import { FirebreakError } from '../core/errors';
 
 /**
  * Helpers that acknowledge cdk-nag (AwsSolutions) findings precisely: by their exact ID (brackets

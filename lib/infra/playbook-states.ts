@@ -4,7 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../core/errors';
 import { policiesOf } from './dependencies';
 import { JustifiedPolicy } from './nag';
 import { ResponderFunction } from './responder-function';
@@ -303,7 +303,7 @@ export class PlaybookStates {
    * `GameDayGuard`): GameDayCheck (Choice: `$.incident.trigger == gameday` → GameDayGuard, otherwise
    * Claim) → GameDayGuard (`guard-gameday`, result `$.gameDay`) → GameDayOutcome (Choice:
    * `$.gameDay.refused == true` → GameDayRefused, `$.outcome = GAMEDAY_REFUSED` → Done; otherwise
-   * Claim). A refused game-day event claims nothing (lib/playbook/gameday-guard.ts `guardGameDay`).
+   * Claim). A refused game-day event claims nothing (lib/runtime/playbook/gameday-guard.ts `guardGameDay`).
    */
   private gameDayGuard(claim: sfn.IChainable): sfn.IChainable {
     const refused = this.outcome('GameDayRefused', 'GAMEDAY_REFUSED');

@@ -5,13 +5,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../core/errors';
 import { policiesOf } from './dependencies';
 import { acknowledge, JustifiedPolicy, JustifiedStatement, NAG_PACK } from './nag';
 import { StepName, stepRoleName } from './steps';
+import { PROJECT_ROOT } from '../core/project-root';
 
-/** The repository root (where `package-lock.json` and `lambdas/` live). */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Properties of {@link ResponderFunction}. */
 export interface ResponderFunctionProps {

@@ -12,10 +12,10 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { buildCatalog, CatalogEntry } from '../catalog/catalog';
-import { belowFloorRule, catalogRules, EventPattern, GAMEDAY_SOURCE, ruleNameFor } from '../catalog/patterns';
-import { FirebreakConfig } from '../config/config';
-import { ConfigError } from '../errors';
+import { buildCatalog, CatalogEntry } from '../core/catalog/catalog';
+import { belowFloorRule, catalogRules, EventPattern, GAMEDAY_SOURCE, ruleNameFor } from '../core/catalog/patterns';
+import { FirebreakConfig } from '../core/config';
+import { ConfigError } from '../core/errors';
 import { CaseLedger } from './case-ledger';
 import { CloudTrailTamperPlaybook } from './cloudtrail-tamper-playbook';
 import { CredentialCompromisePlaybook } from './credential-compromise-playbook';
@@ -501,7 +501,7 @@ export class SecurityAccountStack extends Stack {
    * (CloudWatch Events) for Step Functions execution status changes", Step Functions Developer Guide,
    * https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html); this rule matches the ends
    * FAILED, TIMED_OUT and ABORTED of the playbooks that claim cases (every one but release, which holds no
-   * claim) and invokes `close-orphaned-case` (lib/playbook/orphaned-case.ts), with a DLQ and its alarm
+   * claim) and invokes `close-orphaned-case` (lib/runtime/playbook/orphaned-case.ts), with a DLQ and its alarm
    * like every rule. A FAILED execution that ran RecordFailure has nothing left to do there.
    *
    * EventBridge invokes a Lambda target asynchronously, so the rule's retries and DLQ cover only the delivery;

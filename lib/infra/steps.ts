@@ -117,7 +117,7 @@ export const STEP_ACCESS: Readonly<Record<StepName, StepAccess>> = {
   'plan-containment': { ...none, actsInMember: true },
   'preserve-instance': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'isolate-instance': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
-  // Steps that describe the instance get room for the NotFound grace (at most 60 s, lib/config/config.ts).
+  // Steps that describe the instance get room for the NotFound grace (at most 60 s, lib/core/config.ts).
   'verify-isolation': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'reseal-isolation': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'snapshot-volumes': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },

@@ -1,6 +1,6 @@
 import { DescribeExecutionCommand, DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
-import { InvalidInput } from '../errors';
-import type { CaseRecord, TimelineEntry } from '../ledger/ledger';
+import { InvalidInput } from '../core/errors';
+import type { CaseRecord, TimelineEntry } from '../runtime/ledger/ledger';
 import { Connection, executionArn } from './connection';
 
 /** A case as `firebreak cases list` shows it. */

@@ -6,11 +6,12 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { InvalidInput } from '../errors';
-import { CaseLedger, LEDGER_TABLE_NAME } from '../ledger/ledger';
-import { LOCAL_STACK_PATH, LocalStackDescriptor } from '../local/sfn-service';
-import { LOCAL_STACK_FILE } from '../local/stack-file';
-import { probeEndpoint } from '../local/probe';
+import { InvalidInput } from '../core/errors';
+import { CaseLedger } from '../runtime/ledger/ledger';
+import { LEDGER_TABLE_NAME } from '../core/names';
+import { LOCAL_STACK_PATH, LocalStackDescriptor } from './local-stack';
+import { LOCAL_STACK_FILE } from './local-stack';
+import { probeEndpoint } from './probe';
 
 
 
@@ -94,7 +95,7 @@ export function localStackEndpoint(cwd = process.cwd()): string {
 }
 
 /**
- * Connects to a local stack (lib/local/sfn-service.ts in front of the emulator).
+ * Connects to a local stack (lib/harness/local/sfn-service.ts in front of the emulator).
  * @throws {InvalidInput} when nothing answers at the URL, or it is not a Firebreak local stack.
  */
 export async function connectLocal(endpoint: string): Promise<Connection> {

@@ -1,6 +1,6 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { InvalidInput } from '../errors';
+import { InvalidInput } from '../core/errors';
 import { assertCaseId } from './cases';
 import { Connection, stateMachineArn } from './connection';
 

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { z } from 'zod';
-import type { Playbook } from '../catalog/catalog';
-import type { Incident } from '../incident/incident';
-import { normalizeEvent } from '../incident/normalize';
-import type { ManualTarget, StartEnvelopeSchema } from '../incident/schema';
-import { claimKey, ClaimItem } from '../ledger/ledger';
+import type { Playbook } from '../core/catalog/catalog';
+import type { Incident } from '../core/incident/incident';
+import { normalizeEvent } from '../core/incident/normalize';
+import type { ManualTarget, StartEnvelopeSchema } from '../core/incident/schema';
+import { claimKey, ClaimItem } from '../runtime/ledger/ledger';
 import { Connection, executionArn, stateMachineArn } from './connection';
 
 /** What `firebreak run` asks for. */

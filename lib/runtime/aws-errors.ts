@@ -1,6 +1,6 @@
 import { isClockSkewError, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { SdkError } from '@smithy/types';
-import { AccessDenied, FirebreakError, QuotaExceeded, Throttled, TransientAwsError } from '../errors';
+import { AccessDenied, FirebreakError, QuotaExceeded, Throttled, TransientAwsError } from '../core/errors';
 
 /**
  * Node's errno codes of a failed connection. The SDK's classifier (`isTransientError`) reads them from an

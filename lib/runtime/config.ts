@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from '../ec2/instance';
-import { CatalogEntry, CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, effectiveCatalog, HIGH_SEVERITY } from '../catalog/catalog';
-import { ConfigError } from '../errors';
+import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from '../core/names';
+import { CatalogEntry, CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, effectiveCatalog, HIGH_SEVERITY } from '../core/catalog/catalog';
+import { ConfigError } from '../core/errors';
 
 /** An empty variable counts as unset (so its default applies), never as 0. */
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
@@ -61,7 +61,7 @@ export interface RuntimeConfig {
   readonly claimLeaseSeconds: number;
   /**
    * One deadline for the snapshots and both copies of an execution's evidence, in seconds from its first
-   * SnapshotVolumes (the copies inherit it: lib/playbook/ec2-compromise.ts `snapshotVolumes`).
+   * SnapshotVolumes (the copies inherit it: lib/runtime/playbook/ec2-compromise.ts `snapshotVolumes`).
    */
   readonly evidenceDeadlineSeconds: number;
   /** credential-compromise: delete an IAM user's console password too. */

@@ -3,9 +3,9 @@
  * reports time-to-isolate, time-to-contain, the longest time an ENI spent on the allow-all untrack group and AWS calls. Timing lives here, never in the tests.
  * Usage: npm run bench -- [runs=5]
  */
-import '../../lib/local/polyfills';
-import { readEventFile, replayEvent } from '../../lib/local/replay';
-import { openLocalSession } from '../../lib/local/session';
+import '../../lib/harness/local/polyfills';
+import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
+import { openLocalSession } from '../../lib/harness/local/session';
 
 const runs = Number(process.argv[2] ?? 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -7,9 +7,9 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 
 import { runCli } from '../../lib/cli/program';
 import type { Output } from '../../lib/cli/output';
-import { TAG } from '../../lib/ec2/tags';
-import { LOCAL_MEMBER_ACCOUNT, LOCAL_SECURITY_ACCOUNT } from '../../lib/local/accounts';
-import { harnessClients } from '../../lib/local/harness-clients';
+import { TAG } from '../../lib/core/tags';
+import { LOCAL_MEMBER_ACCOUNT, LOCAL_SECURITY_ACCOUNT } from '../../lib/harness/local/accounts';
+import { harnessClients } from '../../lib/harness/local/harness-clients';
 import { useEmulator } from '../support/emulator';
 
 const ROOT = path.resolve(__dirname, '..', '..');

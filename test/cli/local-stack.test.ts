@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { localStackEndpoint, connectLocal } from '../../lib/operator/connection';
-import { LOCAL_STACK_FILE, startLocalStack } from '../../lib/local/stack';
+import { LOCAL_STACK_FILE, startLocalStack } from '../../lib/harness/local/stack';
 import { localUpCommand } from '../../lib/cli/commands/local';
 import { useEmulator } from '../support/emulator';
 

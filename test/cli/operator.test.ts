@@ -1,6 +1,6 @@
-import { readEventFile } from '../../lib/local/replay';
-import { buildTwinWorld, TwinWorld } from '../../lib/local/twin';
-import type { GuardDutyEvent } from '../../lib/incident/schema';
+import { readEventFile } from '../../lib/harness/local/replay';
+import { buildTwinWorld, TwinWorld } from '../../lib/harness/local/twin';
+import type { GuardDutyEvent } from '../../lib/core/incident/schema';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { cli } from '../support/cli';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';

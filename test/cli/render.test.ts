@@ -1,4 +1,5 @@
-import { colorAllowed, terminalSafe } from '../../lib/cli/output';
+import { colorAllowed } from '../../lib/cli/output';
+import { terminalSafe } from '../../lib/core/text';
 import { renderEnd, renderStep, style } from '../../lib/cli/render';
 
 const ESC = '\u001b[';

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AccessDenied, InvalidInput, Throttled, TransientAwsError } from '../../lib/errors';
-import { injectionWorld, listDrills, readDrill, validateDrill } from '../../lib/gameday/drill';
-import { describeFault, faultError, FaultSchema, seededRandom } from '../../lib/gameday/faults';
+import { AccessDenied, InvalidInput, Throttled, TransientAwsError } from '../../lib/core/errors';
+import { injectionWorld, listDrills, readDrill, validateDrill } from '../../lib/harness/gameday/drill';
+import { describeFault, faultError, FaultSchema, seededRandom } from '../../lib/harness/gameday/faults';
 import { hasAwsCode, mapAwsError } from '../../lib/runtime/aws-errors';
 
 /**
- * The drill format (runbooks/README.md "Drill format", lib/gameday/drill.ts): every drill file is
+ * The drill format (runbooks/README.md "Drill format", lib/harness/gameday/drill.ts): every drill file is
  * valid, and a bad fault, repeat or expectation is refused with InvalidInput naming the field,
  * before any AWS call. No emulator here.
  */

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { listDrills, readDrill } from '../../lib/gameday/drill';
-import { DrillScorecard, renderScorecard, runDrill } from '../../lib/gameday/run-drill';
+import { listDrills, readDrill } from '../../lib/harness/gameday/drill';
+import { DrillScorecard, renderScorecard, runDrill } from '../../lib/harness/gameday/run-drill';
 import { activeInterceptors } from '../../lib/runtime/sdk-hooks';
 import { LAMBDA_TASK_RETRY } from '../../lib/infra/playbook-states';
 import { useLocalSession } from '../support/local';

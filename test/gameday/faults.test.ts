@@ -1,7 +1,7 @@
 import { GetUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
-import { InvalidInput } from '../../lib/errors';
-import { validateDrill } from '../../lib/gameday/drill';
-import { runDrill } from '../../lib/gameday/run-drill';
+import { InvalidInput } from '../../lib/core/errors';
+import { validateDrill } from '../../lib/harness/gameday/drill';
+import { runDrill } from '../../lib/harness/gameday/run-drill';
 import { activeInterceptors } from '../../lib/runtime/sdk-hooks';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';

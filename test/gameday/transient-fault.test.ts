@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { SdkError } from '@smithy/types';
-import { Throttled, TransientAwsError } from '../../lib/errors';
-import { validateDrill } from '../../lib/gameday/drill';
-import { describeFault, FAULT_SERVICES, installFaults, TRANSIENT_ANSWERS, transientFaultError } from '../../lib/gameday/faults';
+import { Throttled, TransientAwsError } from '../../lib/core/errors';
+import { validateDrill } from '../../lib/harness/gameday/drill';
+import { describeFault, FAULT_SERVICES, installFaults, TRANSIENT_ANSWERS, transientFaultError } from '../../lib/harness/gameday/faults';
 import { instrumentClient } from '../../lib/runtime/clients';
 import { mapAwsError } from '../../lib/runtime/aws-errors';
 

@@ -1,7 +1,7 @@
-import { validateDrill } from '../../lib/gameday/drill';
-import { runDrill } from '../../lib/gameday/run-drill';
-import { readEventFile } from '../../lib/local/replay';
-import { runUnderTransientFaults, summarizeFigure } from '../../lib/gameday/fault-figure';
+import { validateDrill } from '../../lib/harness/gameday/drill';
+import { runDrill } from '../../lib/harness/gameday/run-drill';
+import { readEventFile } from '../../lib/harness/local/replay';
+import { runUnderTransientFaults, summarizeFigure } from '../../lib/harness/gameday/fault-figure';
 import { activeInterceptors } from '../../lib/runtime/sdk-hooks';
 import { useLocalSession } from '../support/local';
 
@@ -9,7 +9,7 @@ import { useLocalSession } from '../support/local';
  * Issue 11's figure, in small: incidents under 20 % transient faults on every HTTP attempt of every call of every
  * Lambda client (the drill fault `{ kind: transient, operations: '*', rate: 0.2 }`, beneath the SDK's retry). Every
  * run ends contained or FAILED-and-notified, never silent, and at least 90 % contain; judged from the ledger, the
- * notification queue and the read-back checks (lib/gameday/fault-figure.ts).
+ * notification queue and the read-back checks (lib/harness/gameday/fault-figure.ts).
  *
  * One run takes about 25 s locally (the SDK's backoff and its adaptive rate limiter at work), so CI runs one seed of
  * each incident; the 20-seed figure is `npm run bench:faults` (test/bench/transient-faults.bench.ts).

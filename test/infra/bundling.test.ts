@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { PROJECT_ROOT, ResponderFunction } from '../../lib/infra/responder-function';
+import { ResponderFunction } from '../../lib/infra/responder-function';
+import { PROJECT_ROOT } from '../../lib/core/project-root';
 import { STEP_NAMES } from '../../lib/infra/steps';
 
 describe('ResponderFunction bundling', () => {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildApp } from '../../lib/infra/app';
-import { PROJECT_ROOT } from '../../lib/infra/responder-function';
+import { PROJECT_ROOT } from '../../lib/core/project-root';
 import { SKIP_BUNDLING } from './support';
 
 /** cfn-lint's exit code is a bit mask: 2 = errors, 4 = warnings, 8 = informational (cfn-lint README). */

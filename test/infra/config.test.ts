@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY, loadConfig, parseConfig } from '../../lib/config/config';
-import { ConfigError } from '../../lib/errors';
+import { CONFIG_CONTEXT_KEY, CONFIG_FILE_CONTEXT_KEY, loadConfig, parseConfig } from '../../lib/core/config';
+import { ConfigError } from '../../lib/core/errors';
 import { buildApp } from '../../lib/infra/app';
 import { SKIP_BUNDLING } from './support';
 

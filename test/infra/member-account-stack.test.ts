@@ -1,7 +1,7 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { Template } from 'aws-cdk-lib/assertions';
-import { CATALOG } from '../../lib/catalog/catalog';
-import { eventPatternFor } from '../../lib/catalog/patterns';
+import { CATALOG } from '../../lib/core/catalog/catalog';
+import { eventPatternFor } from '../../lib/core/catalog/patterns';
 import { forwardedEntries } from '../../lib/infra/member-account-stack';
 import { MEMBER_ACTING_STEPS, STEP_NAMES, stepRoleName } from '../../lib/infra/steps';
 import { buildTestApp, flat, list, roleStatements, Statement, templateOf } from './support';

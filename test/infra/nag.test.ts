@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { FirebreakError } from '../../lib/errors';
+import { FirebreakError } from '../../lib/core/errors';
 import { JustifiedPolicy } from '../../lib/infra/nag';
 import { acknowledgementsUnder, allStatements, buildTestApp, list, templateOf } from './support';
 

@@ -1,7 +1,7 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { CATALOG } from '../../lib/catalog/catalog';
-import { BELOW_FLOOR_RULE_NAME, belowFloorRule, catalogRules, eventPatternFor, gameDayPatternFor, ruleNameFor } from '../../lib/catalog/patterns';
+import { CATALOG } from '../../lib/core/catalog/catalog';
+import { BELOW_FLOOR_RULE_NAME, belowFloorRule, catalogRules, eventPatternFor, gameDayPatternFor, ruleNameFor } from '../../lib/core/catalog/patterns';
 import { forwardedEntries } from '../../lib/infra/member-account-stack';
 import { CLOUDTRAIL_TAMPER_TASKS } from '../../lib/infra/cloudtrail-tamper-playbook';
 import { CREDENTIAL_COMPROMISE_TASKS } from '../../lib/infra/credential-compromise-playbook';

@@ -231,14 +231,14 @@ describe('separation of duties between the responder and the releaser roles', ()
     const allowed = (who: 'responder' | 'releaser') =>
       new Set(roles[who].statements.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action)));
 
-    it('gives the releaser exactly the calls of lib/release, plus iam:PassRole (implied by associating an instance profile)', () => {
-      // ListAttachedUserPolicies: release reads a user's managed policies with lib/iam/revoke.ts's listAttachedUserPolicyArns.
-      const called = actionsCalledIn([...sourceFiles('lib/release'), 'lib/ec2/instance.ts']);
+    it('gives the releaser exactly the calls of lib/runtime/release, plus iam:PassRole (implied by associating an instance profile)', () => {
+      // ListAttachedUserPolicies: release reads a user's managed policies with lib/runtime/iam/revoke.ts's listAttachedUserPolicyArns.
+      const called = actionsCalledIn([...sourceFiles('lib/runtime/release'), 'lib/runtime/ec2/instance.ts']);
       expect([...allowed('releaser')].sort()).toEqual([...called, 'iam:PassRole', 'iam:ListAttachedUserPolicies'].sort());
     });
 
-    it('gives the responder exactly the calls of containment (lib/ec2, lib/iam, lib/playbook but release), plus the KMS use of its snapshot copies', () => {
-      const called = actionsCalledIn([...sourceFiles('lib/ec2'), ...sourceFiles('lib/iam'), ...sourceFiles('lib/playbook', ['release.ts'])]);
+    it('gives the responder exactly the calls of containment (lib/runtime/ec2, lib/runtime/iam, lib/runtime/playbook but release), plus the KMS use of its snapshot copies', () => {
+      const called = actionsCalledIn([...sourceFiles('lib/runtime/ec2'), ...sourceFiles('lib/runtime/iam'), ...sourceFiles('lib/runtime/playbook', ['release.ts'])]);
       expect([...allowed('responder')].filter((a) => !a.startsWith('kms:')).sort()).toEqual([...called].sort());
     });
 

@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 
-import type { Incident } from '../../lib/incident/incident';
-import { normalizeEvent } from '../../lib/incident/normalize';
-import { CaseLedger, claimKey } from '../../lib/ledger/ledger';
-import { LOCAL_SECURITY_ACCOUNT } from '../../lib/local/accounts';
-import { harnessClients, HarnessClients } from '../../lib/local/harness-clients';
+import type { Incident } from '../../lib/core/incident/incident';
+import { normalizeEvent } from '../../lib/core/incident/normalize';
+import { CaseLedger, claimKey } from '../../lib/runtime/ledger/ledger';
+import { LOCAL_SECURITY_ACCOUNT } from '../../lib/harness/local/accounts';
+import { harnessClients, HarnessClients } from '../../lib/harness/local/harness-clients';
 import { useEmulator } from '../support/emulator';
 
 const TABLE = 'firebreak-ledger';

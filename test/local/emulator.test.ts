@@ -7,14 +7,14 @@ import * as path from 'node:path';
 import { CreateQueueCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 
-import { EmulatorUnavailable, InvalidInput } from '../../lib/errors';
+import { EmulatorUnavailable, InvalidInput } from '../../lib/core/errors';
 import {
   emulatorPaths,
   ensureEmulatorInstalled,
   PYTHON_REQUIRED_MESSAGE,
   resetEmulator,
   startEmulator,
-} from '../../lib/local/emulator';
+} from '../../lib/harness/local/emulator';
 import { useEmulator } from '../support/emulator';
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };

@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { cli } from '../support/cli';
-import { readEventFile, replayEvent } from '../../lib/local/replay';
-import type { LocalSession } from '../../lib/local/session';
+import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
+import type { LocalSession } from '../../lib/harness/local/session';
 import { readCase, readContainment } from '../support/read-back';
 import { useLocalSession } from '../support/local';
 

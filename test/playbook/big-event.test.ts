@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { EventEnvelope, readEventFile, replayEvent } from '../../lib/local/replay';
-import { LocalRunner, payloadBytes, STATE_PAYLOAD_LIMIT_BYTES } from '../../lib/local/runner';
+import { EventEnvelope, readEventFile, replayEvent } from '../../lib/harness/local/replay';
+import { LocalRunner, payloadBytes, STATE_PAYLOAD_LIMIT_BYTES } from '../../lib/harness/local/runner';
 import { bigInstanceFinding } from '../support/big-finding';
-import { readNotifications } from '../../lib/local/notifications';
+import { readNotifications } from '../../lib/harness/local/notifications';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { useLocalSession } from '../support/local';
 import { readCase, readContainment } from '../support/read-back';

@@ -1,7 +1,7 @@
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { readEventFile, replayEvent } from '../../lib/local/replay';
-import { isolationGroupName } from '../../lib/ec2/tags';
+import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
+import { isolationGroupName } from '../../lib/core/tags';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
 

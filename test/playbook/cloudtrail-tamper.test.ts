@@ -1,10 +1,10 @@
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { DeleteAccessKeyCommand, DeleteUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand } from '@aws-sdk/client-iam';
-import { awsDenyAllPolicyArn } from '../../lib/iam/policies';
+import { awsDenyAllPolicyArn } from '../../lib/runtime/iam/policies';
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { readEventFile, replayEvent, EventEnvelope } from '../../lib/local/replay';
-import type { LocalSession } from '../../lib/local/session';
-import type { ApiCallTwin } from '../../lib/local/api-call-twin';
+import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/local/replay';
+import type { LocalSession } from '../../lib/harness/local/session';
+import type { ApiCallTwin } from '../../lib/harness/local/api-call-twin';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
 

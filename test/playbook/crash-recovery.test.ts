@@ -1,5 +1,5 @@
-import { readEventFile, replayEvent } from '../../lib/local/replay';
-import type { LocalSession } from '../../lib/local/session';
+import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
+import type { LocalSession } from '../../lib/harness/local/session';
 import { useLocalSession } from '../support/local';
 import { caseSnapshots, evidenceVersions, objectSha256, readCase, readContainment } from '../support/read-back';
 

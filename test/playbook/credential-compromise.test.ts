@@ -2,11 +2,11 @@ import {
   CreateAccessKeyCommand, CreateRoleCommand, DeleteRoleCommand, RemoveRoleFromInstanceProfileCommand, DeleteAccessKeyCommand, DeleteUserPolicyCommand,
   DeleteUserCommand, GetRolePolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListRolePoliciesCommand, ListUserPoliciesCommand,
 } from '@aws-sdk/client-iam';
-import { awsDenyAllPolicyArn } from '../../lib/iam/policies';
-import { readNotifications } from '../../lib/local/notifications';
-import { readEventFile, replayEvent, EventEnvelope } from '../../lib/local/replay';
-import type { LocalSession } from '../../lib/local/session';
-import type { CredentialTwin } from '../../lib/local/credential-twin';
+import { awsDenyAllPolicyArn } from '../../lib/runtime/iam/policies';
+import { readNotifications } from '../../lib/harness/local/notifications';
+import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/local/replay';
+import type { LocalSession } from '../../lib/harness/local/session';
+import type { CredentialTwin } from '../../lib/harness/local/credential-twin';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
 

@@ -1,5 +1,5 @@
 import { DescribeAddressesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { EventEnvelope, readEventFile, replayEvent } from '../../lib/local/replay';
+import { EventEnvelope, readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import { useLocalSession } from '../support/local';
 import { caseSnapshots, casesForResource, evidenceVersions, objectSha256, readCase, readContainment } from '../support/read-back';
 

@@ -1,6 +1,6 @@
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
-import { readNotifications } from '../../lib/local/notifications';
-import { readEventFile, replayEvent } from '../../lib/local/replay';
+import { readNotifications } from '../../lib/harness/local/notifications';
+import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import { useLocalSession } from '../support/local';
 import { caseSnapshots, readCase } from '../support/read-back';
 

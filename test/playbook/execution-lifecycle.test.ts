@@ -1,8 +1,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { claimKey } from '../../lib/ledger/ledger';
-import { readNotifications } from '../../lib/local/notifications';
-import { readEventFile, replayEvent } from '../../lib/local/replay';
-import type { LocalEnvironment } from '../../lib/local/seed';
+import { claimKey } from '../../lib/runtime/ledger/ledger';
+import { readNotifications } from '../../lib/harness/local/notifications';
+import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
+import type { LocalEnvironment } from '../../lib/harness/local/seed';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { useLocalSession } from '../support/local';
 import { readCase, readContainment } from '../support/read-back';

@@ -1,9 +1,9 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { installFaults } from '../../lib/gameday/faults';
-import { claimKey } from '../../lib/ledger/ledger';
-import { readNotifications } from '../../lib/local/notifications';
-import { readEventFile, replayEvent } from '../../lib/local/replay';
-import type { LocalEnvironment } from '../../lib/local/seed';
+import { installFaults } from '../../lib/harness/gameday/faults';
+import { claimKey } from '../../lib/runtime/ledger/ledger';
+import { readNotifications } from '../../lib/harness/local/notifications';
+import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
+import type { LocalEnvironment } from '../../lib/harness/local/seed';
 import { activeInterceptors } from '../../lib/runtime/sdk-hooks';
 import { useLocalSession } from '../support/local';
 import { casesForResource, readCase } from '../support/read-back';

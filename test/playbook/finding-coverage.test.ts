@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 
-import { CATALOG, DEFAULT_SEVERITY_FLOOR, HIGH_SEVERITY, matchCatalogEntry } from '../../lib/catalog/catalog';
-import { FINDING_TYPES } from '../../lib/catalog/finding-types';
-import { BELOW_FLOOR_RULE_NAME, ruleNameFor } from '../../lib/catalog/patterns';
-import { assessFinding } from '../../lib/catalog/triage';
-import { normalizeEvent } from '../../lib/incident/normalize';
-import { replayEvent, validateEvent } from '../../lib/local/replay';
-import { decideResponse } from '../../lib/playbook/ec2-compromise';
-import type { PlaybookState } from '../../lib/playbook/state';
+import { CATALOG, DEFAULT_SEVERITY_FLOOR, HIGH_SEVERITY, matchCatalogEntry } from '../../lib/core/catalog/catalog';
+import { FINDING_TYPES } from '../../lib/core/catalog/finding-types';
+import { BELOW_FLOOR_RULE_NAME, ruleNameFor } from '../../lib/core/catalog/patterns';
+import { assessFinding } from '../../lib/core/catalog/triage';
+import { normalizeEvent } from '../../lib/core/incident/normalize';
+import { replayEvent, validateEvent } from '../../lib/harness/local/replay';
+import { decideResponse } from '../../lib/runtime/playbook/ec2-compromise';
+import type { PlaybookState } from '../../lib/core/contracts/state';
 import { findingOf } from '../support/findings';
 import { useLocalSession } from '../support/local';
 

@@ -2,9 +2,9 @@ import { DescribeSecurityGroupsCommand, DescribeSnapshotsCommand } from '@aws-sd
 import { ListRolesCommand, ListUsersCommand } from '@aws-sdk/client-iam';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 
-import { EventEnvelope, readEventFile, replayEvent } from '../../lib/local/replay';
-import type { LocalEnvironment } from '../../lib/local/seed';
-import { readNotifications } from '../../lib/local/notifications';
+import { EventEnvelope, readEventFile, replayEvent } from '../../lib/harness/local/replay';
+import type { LocalEnvironment } from '../../lib/harness/local/seed';
+import { readNotifications } from '../../lib/harness/local/notifications';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
 

@@ -1,12 +1,12 @@
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { GuardDutyEvent } from '../../lib/incident/schema';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/local/accounts';
-import { readNotifications } from '../../lib/local/notifications';
-import { readEventFile } from '../../lib/local/replay';
-import type { LocalEnvironment } from '../../lib/local/seed';
-import { buildTwinWorld, remapEvent, TwinWorld } from '../../lib/local/twin';
+import type { GuardDutyEvent } from '../../lib/core/incident/schema';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/harness/local/accounts';
+import { readNotifications } from '../../lib/harness/local/notifications';
+import { readEventFile } from '../../lib/harness/local/replay';
+import type { LocalEnvironment } from '../../lib/harness/local/seed';
+import { buildTwinWorld, remapEvent, TwinWorld } from '../../lib/harness/local/twin';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { casesForResource, readContainment } from '../support/read-back';
 import { useLocalSession } from '../support/local';

@@ -1,6 +1,6 @@
 import { GetRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
-import { readEventFile, replayEvent } from '../../lib/local/replay';
-import { roleVpcRestrictionPolicy } from '../../lib/iam/policies';
+import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
+import { roleVpcRestrictionPolicy } from '../../lib/runtime/iam/policies';
 import { useLocalSession } from '../support/local';
 
 describe('credential-compromise with instanceCredentialResponse = restrict-to-vpc (the scoped alternative)', () => {

@@ -1,12 +1,12 @@
 import {
   AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeNetworkInterfacesCommand, DescribeSecurityGroupsCommand, EC2Client,
 } from '@aws-sdk/client-ec2';
-import { Fault, FaultSchema, installFaults } from '../../lib/gameday/faults';
-import { buildInjectionWorld } from '../../lib/gameday/world';
-import { networkNotWiderChecks } from '../../lib/local/checks';
-import { readNotifications } from '../../lib/local/notifications';
-import { EventEnvelope, readEventFile, replayEvent, ReplayResult } from '../../lib/local/replay';
-import type { TwinExtras, TwinWorld } from '../../lib/local/twin';
+import { Fault, FaultSchema, installFaults } from '../../lib/harness/gameday/faults';
+import { buildInjectionWorld } from '../../lib/harness/gameday/world';
+import { networkNotWiderChecks } from '../../lib/harness/local/checks';
+import { readNotifications } from '../../lib/harness/local/notifications';
+import { EventEnvelope, readEventFile, replayEvent, ReplayResult } from '../../lib/harness/local/replay';
+import type { TwinExtras, TwinWorld } from '../../lib/harness/local/twin';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';

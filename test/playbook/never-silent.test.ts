@@ -1,6 +1,6 @@
-import { readNotifications } from '../../lib/local/notifications';
-import { replayEvent, validateEvent } from '../../lib/local/replay';
-import type { TwinWorld } from '../../lib/local/twin';
+import { readNotifications } from '../../lib/harness/local/notifications';
+import { replayEvent, validateEvent } from '../../lib/harness/local/replay';
+import type { TwinWorld } from '../../lib/harness/local/twin';
 import { findingOf } from '../support/findings';
 import { useLocalSession } from '../support/local';
 import { readCase, readContainment } from '../support/read-back';

@@ -3,12 +3,12 @@ import { DeleteSecurityGroupCommand, DescribeAddressesCommand, DescribeInstances
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { IAMClient, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
-import { awsDenyAllPolicyArn } from '../../lib/iam/policies';
-import type { ApiCallTwin } from '../../lib/local/api-call-twin';
-import { readEventFile, replayEvent, EventEnvelope } from '../../lib/local/replay';
-import type { LocalExecutionResult } from '../../lib/local/runner';
-import type { LocalSession } from '../../lib/local/session';
-import type { TwinWorld } from '../../lib/local/twin';
+import { awsDenyAllPolicyArn } from '../../lib/runtime/iam/policies';
+import type { ApiCallTwin } from '../../lib/harness/local/api-call-twin';
+import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/local/replay';
+import type { LocalExecutionResult } from '../../lib/harness/local/runner';
+import type { LocalSession } from '../../lib/harness/local/session';
+import type { TwinWorld } from '../../lib/harness/local/twin';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { useLocalSession } from '../support/local';
 import { caseSnapshots, casesForResource, evidenceVersions, objectSha256, readCase, readContainment } from '../support/read-back';

@@ -4,14 +4,14 @@ import {
   PutRolePolicyCommand, PutUserPolicyCommand, UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { randomBytes } from 'node:crypto';
-import { InvalidInput, QuotaExceeded, ResourceGone } from '../../lib/errors';
+import { InvalidInput, QuotaExceeded, ResourceGone } from '../../lib/core/errors';
 import {
   awsDenyAllPolicyArn, parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleSessionRevocationPolicy,
-} from '../../lib/iam/policies';
-import { ensureRoleRestrictedToVpc, ensureRoleSessionsRevoked, ensureUserKeyRevoked } from '../../lib/iam/revoke';
-import { LOCAL_MEMBER_ACCOUNT } from '../../lib/local/accounts';
-import { harnessClients, HarnessClients } from '../../lib/local/harness-clients';
-import { ensureCredentialsReleased, verifyCredentialsReleased } from '../../lib/release/release-credentials';
+} from '../../lib/runtime/iam/policies';
+import { ensureRoleRestrictedToVpc, ensureRoleSessionsRevoked, ensureUserKeyRevoked } from '../../lib/runtime/iam/revoke';
+import { LOCAL_MEMBER_ACCOUNT } from '../../lib/harness/local/accounts';
+import { harnessClients, HarnessClients } from '../../lib/harness/local/harness-clients';
+import { ensureCredentialsReleased, verifyCredentialsReleased } from '../../lib/runtime/release/release-credentials';
 import { useEmulator } from '../support/emulator';
 import { instrumentedMember, MemberDeps, mutating, recordCalls } from './world';
 

@@ -4,11 +4,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DeleteInstanceProfileCommand, RemoveRoleFromInstanceProfileCommand } from '@aws-sdk/client-iam';
 import { UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { ResourceGone } from '../../lib/errors';
-import { LOCAL_MEMBER_ACCOUNT } from '../../lib/local/accounts';
-import { harnessClients, HarnessClients } from '../../lib/local/harness-clients';
-import { ReleaseBlocked } from '../../lib/release/errors';
-import { ensureInstanceReleased, verifyInstanceReleased } from '../../lib/release/release-instance';
+import { ResourceGone } from '../../lib/core/errors';
+import { LOCAL_MEMBER_ACCOUNT } from '../../lib/harness/local/accounts';
+import { harnessClients, HarnessClients } from '../../lib/harness/local/harness-clients';
+import { ReleaseBlocked } from '../../lib/runtime/release/errors';
+import { ensureInstanceReleased, verifyInstanceReleased } from '../../lib/runtime/release/release-instance';
 import { useEmulator } from '../support/emulator';
 import { buildWorld, caseSnapshot, contain, firebreakGroups, instrumentedMember, MemberDeps, mutating, readState, recordCalls, World } from './world';
 

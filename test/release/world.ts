@@ -12,13 +12,13 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { randomBytes } from 'node:crypto';
-import { ensureInstanceIsolated, IsolatePriorState } from '../../lib/ec2/isolate';
-import { ensureInstancePreserved, PreservePriorState } from '../../lib/ec2/preserve';
+import { ensureInstanceIsolated, IsolatePriorState } from '../../lib/runtime/ec2/isolate';
+import { ensureInstancePreserved, PreservePriorState } from '../../lib/runtime/ec2/preserve';
 import type { ApiCallRecord } from '../../lib/runtime/telemetry';
 import { subscribeApiCalls } from '../../lib/runtime/telemetry';
 import { instrumentClient } from '../../lib/runtime/clients';
-import { LOCAL_MEMBER_ACCOUNT } from '../../lib/local/accounts';
-import { harnessClients, HarnessClients } from '../../lib/local/harness-clients';
+import { LOCAL_MEMBER_ACCOUNT } from '../../lib/harness/local/accounts';
+import { harnessClients, HarnessClients } from '../../lib/harness/local/harness-clients';
 
 /**
  * A world for the release tests, built in the emulator's member account with the harness's own

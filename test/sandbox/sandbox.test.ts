@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { connectLocal } from '../../lib/operator/connection';
-import { cleanupGameDay, countLeftovers, createCanaries, sandboxClients, SandboxClients, unfinishedGameDays } from '../../lib/sandbox/gameday';
-import { runSandboxGameDay } from '../../lib/sandbox/run';
+import { cleanupGameDay, countLeftovers, createCanaries, sandboxClients, SandboxClients, unfinishedGameDays } from '../../lib/harness/sandbox/gameday';
+import { runSandboxGameDay } from '../../lib/harness/sandbox/run';
 import { useLocalSession } from '../support/local';
 import { cli } from '../support/cli';
 

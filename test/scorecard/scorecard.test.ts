@@ -4,8 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gamedayCommand, gamedayReportCommand } from '../../lib/cli/commands/gameday';
-import type { GameDayScorecard } from '../../lib/gameday/scorecard';
-import { readHistory } from '../../lib/gameday/history';
+import type { GameDayScorecard } from '../../lib/harness/gameday/scorecard';
+import { readHistory } from '../../lib/harness/gameday/history';
 import { useEmulator } from '../support/emulator';
 
 const run = promisify(execFile);

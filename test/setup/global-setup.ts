@@ -1,4 +1,4 @@
-import { ensureEmulatorInstalled } from '../../lib/local/emulator';
+import { ensureEmulatorInstalled } from '../../lib/harness/local/emulator';
 
 /**
  * jest `globalSetup`: installs the emulator's venv once, before any worker starts, so that test

@@ -1,4 +1,4 @@
-import { resetEmulator, startEmulator, type Emulator, type StartEmulatorOptions } from '../../lib/local/emulator';
+import { resetEmulator, startEmulator, type Emulator, type StartEmulatorOptions } from '../../lib/harness/local/emulator';
 
 /** What {@link useEmulator} gives a test file. */
 export interface EmulatorHandle {

@@ -1,4 +1,4 @@
-import { openLocalSession, LocalSession, LocalSessionOptions } from '../../lib/local/session';
+import { openLocalSession, LocalSession, LocalSessionOptions } from '../../lib/harness/local/session';
 
 /** What {@link useLocalSession} gives a test file. */
 export interface LocalSessionHandle {

@@ -5,11 +5,11 @@ import {
 import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
-import type { LocalEnvironment } from '../../lib/local/seed';
+import type { LocalEnvironment } from '../../lib/harness/local/seed';
 
 /**
  * Independent read-back of an instance's containment state from the emulator, written directly
- * against the SDK so the playbook tests do not rely on lib/local/checks.ts.
+ * against the SDK so the playbook tests do not rely on lib/harness/local/checks.ts.
  */
 export async function readContainment(env: LocalEnvironment, instanceId: string, vpcId: string) {
   const ec2 = env.member.ec2;

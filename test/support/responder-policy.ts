@@ -1,6 +1,6 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { faultError } from '../../lib/gameday/faults';
+import { faultError } from '../../lib/harness/gameday/faults';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { buildTestApp, flat, roleStatements, templateOf } from '../infra/support';
 

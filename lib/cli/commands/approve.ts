@@ -4,7 +4,7 @@ import { connect, ConnectOptions } from '../../operator/connection';
 import { Output } from '../output';
 import { style } from '../render';
 import { finishStarted } from './started';
-import { InvalidInput } from '../../errors';
+import { InvalidInput } from '../../core/errors';
 
 /** Options of `firebreak approve` and `deny`. */
 export interface ApproveCommandOptions extends ConnectOptions {

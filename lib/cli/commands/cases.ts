@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOrThrow } from '../../incident/normalize';
+import { parseOrThrow } from '../../core/incident/normalize';
 import { assertCaseId, caseStatus, listCases, showCase } from '../../operator/cases';
 import { connect, ConnectOptions } from '../../operator/connection';
 import { ExitCode, Output } from '../output';

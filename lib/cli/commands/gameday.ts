@@ -1,16 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { listDrills, readDrill } from '../../gameday/drill';
-import { drillTrends, readHistory } from '../../gameday/history';
-import { REPORTS_DIR, writeReports } from '../../gameday/reports';
-import { renderScorecard, runDrill } from '../../gameday/run-drill';
-import { buildScorecard, DrillScore, GameDayScorecard, newRunId, scoreDrill } from '../../gameday/scorecard';
-import { renderHtml } from '../../gameday/scorecard-html';
-import { openLocalSession } from '../../local/session';
+import { listDrills, readDrill } from '../../harness/gameday/drill';
+import { drillTrends, readHistory } from '../../harness/gameday/history';
+import { REPORTS_DIR, writeReports } from '../../harness/gameday/reports';
+import { renderScorecard, runDrill } from '../../harness/gameday/run-drill';
+import { buildScorecard, DrillScore, GameDayScorecard, newRunId, scoreDrill } from '../../harness/gameday/scorecard';
+import { renderHtml } from '../../harness/gameday/scorecard-html';
+import { openLocalSession } from '../../harness/local/session';
 import { connect } from '../../operator/connection';
-import { cleanupGameDay, sandboxClients, unfinishedGameDays } from '../../sandbox/gameday';
-import { runSandboxGameDay } from '../../sandbox/run';
-import { InvalidInput } from '../../errors';
+import { cleanupGameDay, sandboxClients, unfinishedGameDays } from '../../harness/sandbox/gameday';
+import { runSandboxGameDay } from '../../harness/sandbox/run';
+import { InvalidInput } from '../../core/errors';
 import { ExitCode, Output } from '../output';
 
 /** The drill `firebreak gameday` runs when none is named. */
@@ -113,7 +113,7 @@ export interface SandboxCommandOptions {
 
 /**
  * `firebreak gameday --target aws [--profile P] [--region R] [DRILL...]`: a game day against the
- * deployed stack in a sandbox account (lib/sandbox/run.ts). The drills choose the canaries: an
+ * deployed stack in a sandbox account (lib/harness/sandbox/run.ts). The drills choose the canaries: an
  * ec2-compromise drill an instance, a credential-compromise drill an IAM user's key; none, both.
  * Ctrl-C stops waiting and cleans up before exiting.
  * @returns 0 when every check passed (zero leftovers included), 1 otherwise, 130 when interrupted.

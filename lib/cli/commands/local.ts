@@ -1,5 +1,5 @@
-import { InvalidInput } from '../../errors';
-import { startLocalStack, LocalStack } from '../../local/stack';
+import { InvalidInput } from '../../core/errors';
+import { startLocalStack, LocalStack } from '../../harness/local/stack';
 import { ExitCode, Output } from '../output';
 
 /** Options of `firebreak local up`. */
@@ -9,7 +9,7 @@ export interface LocalUpOptions {
 }
 
 /**
- * `firebreak local up`: starts a local stack (lib/local/stack.ts), prints its endpoint, its demo
+ * `firebreak local up`: starts a local stack (lib/harness/local/stack.ts), prints its endpoint, its demo
  * world and the commands to try, and serves until interrupted (Ctrl-C / SIGTERM).
  * @param until - resolves when the stack should stop. @default the first SIGINT or SIGTERM
  * @returns 0 after a clean stop.

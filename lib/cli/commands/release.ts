@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOrThrow } from '../../incident/normalize';
+import { parseOrThrow } from '../../core/incident/normalize';
 import { assertCaseId } from '../../operator/cases';
 import { connect, ConnectOptions } from '../../operator/connection';
 import { startRelease } from '../../operator/release';

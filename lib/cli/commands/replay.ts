@@ -1,6 +1,6 @@
-import { readEventFile, replayEvent } from '../../local/replay';
-import { openLocalSession } from '../../local/session';
-import { renderReport } from '../../report/report';
+import { readEventFile, replayEvent } from '../../harness/local/replay';
+import { openLocalSession } from '../../harness/local/session';
+import { renderReport } from '../../harness/report';
 import { ExitCode, Output } from '../output';
 
 /** Options of `firebreak replay`. */

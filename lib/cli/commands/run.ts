@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { PLAYBOOKS } from '../../catalog/catalog';
-import { InvalidInput } from '../../errors';
-import type { ManualTarget } from '../../incident/schema';
-import { parseOrThrow } from '../../incident/normalize';
+import { PLAYBOOKS } from '../../core/catalog/catalog';
+import { InvalidInput } from '../../core/errors';
+import type { ManualTarget } from '../../core/incident/schema';
+import { parseOrThrow } from '../../core/incident/normalize';
 import { connect, ConnectOptions } from '../../operator/connection';
 import { planRun, RunRequest, startRun } from '../../operator/run';
 import { Output } from '../output';

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import {
   ApiCallMatchInput, bandBounds, buildCatalog, CATALOG, CatalogEntry, catalogPlaybooks, DEFAULT_SEVERITY_FLOOR, matchApiCallEntry, matchCatalogEntry,
   severityFloorOf,
-} from '../../../lib/catalog/catalog';
-import { BELOW_FLOOR_RULE_NAME, belowFloorRule, catalogRules, EventPattern, eventPatternFor, ruleNameFor } from '../../../lib/catalog/patterns';
+} from '../../../lib/core/catalog/catalog';
+import { BELOW_FLOOR_RULE_NAME, belowFloorRule, catalogRules, EventPattern, eventPatternFor, ruleNameFor } from '../../../lib/core/catalog/patterns';
 import { EXECUTION_ENDED_RULE_NAME } from '../../../lib/infra/security-account-stack';
 import { useLocalSession } from '../../support/local';
 

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { FAMILY_NAMES, familyRunbook, FINDING_FAMILIES, FINDING_TYPES, findingTypeEntry, runbookAnchor, runbookEntry } from '../../../lib/catalog/finding-types';
-import { assessFinding, describeResponse, hostPlaybook } from '../../../lib/catalog/triage';
+import { FAMILY_NAMES, familyRunbook, FINDING_FAMILIES, FINDING_TYPES, findingTypeEntry, runbookAnchor, runbookEntry } from '../../../lib/core/catalog/finding-types';
+import { assessFinding, describeResponse, hostPlaybook } from '../../../lib/core/catalog/triage';
 
 /**
  * The finding-type table against AWS's list, and the family runbooks against the table (issue 9: "a
@@ -10,7 +10,7 @@ import { assessFinding, describeResponse, hostPlaybook } from '../../../lib/cata
  */
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const AWS_LIST = path.join(ROOT, 'lib', 'catalog', 'aws', 'guardduty-active-finding-types.json');
+const AWS_LIST = path.join(ROOT, 'lib', 'core', 'catalog', 'aws', 'guardduty-active-finding-types.json');
 
 interface AwsList {
   readonly source: { readonly page: string; readonly retrieved: string };

@@ -1,7 +1,7 @@
-import { applyCatalogOverrides, CATALOG, effectiveCatalog, severityFloorOf } from '../../../lib/catalog/catalog';
+import { applyCatalogOverrides, CATALOG, effectiveCatalog, severityFloorOf } from '../../../lib/core/catalog/catalog';
 import { loadRuntimeConfig } from '../../../lib/runtime/config';
-import { ConfigError } from '../../../lib/errors';
-import { parseConfig } from '../../../lib/config/config';
+import { ConfigError } from '../../../lib/core/errors';
+import { parseConfig } from '../../../lib/core/config';
 
 describe('applyCatalogOverrides', () => {
   it('changes only the named entry, and never its routing', () => {

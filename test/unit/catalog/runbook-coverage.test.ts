@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { OPERATOR_PLAYBOOKS, OperatorPlaybook, PLAYBOOKS, Playbook, catalogPlaybooks } from '../../../lib/catalog/catalog';
-import { readDrill } from '../../../lib/gameday/drill';
+import { OPERATOR_PLAYBOOKS, OperatorPlaybook, PLAYBOOKS, Playbook, catalogPlaybooks } from '../../../lib/core/catalog/catalog';
+import { readDrill } from '../../../lib/harness/gameday/drill';
 
 /**
  * Catalog and runbooks agree (DESIGN.md §2, issue 3): every playbook has `runbooks/<playbook>/runbook.md`

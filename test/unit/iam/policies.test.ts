@@ -1,9 +1,7 @@
 import { runSimulation, type EvaluationResult } from '@cloud-copilot/iam-simulate';
 
-import {
-  AWS_DENY_ALL_DOCUMENT, AWS_DENY_ALL_POLICY_NAME, awsDenyAllPolicyArn, isAwsDenyAllPolicyArn, policyText, PolicyDocument,
-  ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleSessionRevocationPolicy, roleVpcRestrictionPolicy,
-} from '../../../lib/iam/policies';
+import { AWS_DENY_ALL_DOCUMENT, awsDenyAllPolicyArn, isAwsDenyAllPolicyArn, policyText, PolicyDocument, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleSessionRevocationPolicy, roleVpcRestrictionPolicy } from '../../../lib/runtime/iam/policies';
+import { AWS_DENY_ALL_POLICY_NAME } from '../../../lib/core/names';
 
 /*
  * The revocation policies evaluated by @cloud-copilot/iam-simulate (test-only: AGPL-3.0), exactly as

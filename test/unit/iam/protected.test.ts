@@ -1,6 +1,6 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
 
-import { ensureRoleSessionsRevoked, protectedRoleReason } from '../../../lib/iam/revoke';
+import { ensureRoleSessionsRevoked, protectedRoleReason } from '../../../lib/runtime/iam/revoke';
 
 describe('protectedRoleReason', () => {
   it.each([

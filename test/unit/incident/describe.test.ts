@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { normalizeEvent } from '../../../lib/incident/normalize';
-import { describeResource, shellQuote, triageCommands } from '../../../lib/incident/describe';
+import { normalizeEvent } from '../../../lib/core/incident/normalize';
+import { describeResource, shellQuote, triageCommands } from '../../../lib/core/incident/describe';
 import { findingOf } from '../../support/findings';
 
 /** What the person on call reads: the resource in words and the exact commands, safe to paste whatever the event held. */

@@ -1,6 +1,6 @@
-import { InvalidInput } from '../../../lib/errors';
-import { IncidentSchema } from '../../../lib/incident/incident';
-import { normalizeEvent } from '../../../lib/incident/normalize';
+import { InvalidInput } from '../../../lib/core/errors';
+import { IncidentSchema } from '../../../lib/core/incident/incident';
+import { normalizeEvent } from '../../../lib/core/incident/normalize';
 
 const run = { executionName: 'manual-1', executionStartTime: '2026-11-29T10:00:00.000Z' };
 const where = { account: '111111111111', region: 'us-east-1' };

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { FirebreakError, InvalidInput } from '../../../lib/errors';
-import { IncidentSchema } from '../../../lib/incident/incident';
-import { NormalizedState, isSampleFinding, normalizeEvent } from '../../../lib/incident/normalize';
-import { GuardDutyEventSchema } from '../../../lib/incident/schema';
+import { FirebreakError, InvalidInput } from '../../../lib/core/errors';
+import { IncidentSchema } from '../../../lib/core/incident/incident';
+import { NormalizedState, isSampleFinding, normalizeEvent } from '../../../lib/core/incident/normalize';
+import { GuardDutyEventSchema } from '../../../lib/core/incident/schema';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'events');
 

@@ -1,4 +1,4 @@
-import { gameDaySenderRefusal } from '../../../lib/playbook/gameday-guard';
+import { gameDaySenderRefusal } from '../../../lib/runtime/playbook/gameday-guard';
 
 describe('gameDaySenderRefusal: game-day events only from the security account (issue 11)', () => {
   const SECURITY = '222222222222';

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidInput } from '../../../lib/errors';
-import { IncidentSchema } from '../../../lib/incident/incident';
-import { INCIDENT_MAX_BYTES, normalizeEvent } from '../../../lib/incident/normalize';
-import { subject } from '../../../lib/playbook/ec2-compromise';
-import { SNS_SUBJECT_MAX_CHARS, snsSubject } from '../../../lib/playbook/sns-subject';
+import { InvalidInput } from '../../../lib/core/errors';
+import { IncidentSchema } from '../../../lib/core/incident/incident';
+import { INCIDENT_MAX_BYTES, normalizeEvent } from '../../../lib/core/incident/normalize';
+import { subject } from '../../../lib/runtime/playbook/ec2-compromise';
+import { SNS_SUBJECT_MAX_CHARS, snsSubject } from '../../../lib/runtime/playbook/sns-subject';
 import { findingOf } from '../../support/findings';
 
 /**

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { closeOrphanedCase, ExecutionStatusChangeEventSchema } from '../../../lib/playbook/orphaned-case';
-import type { StepDeps } from '../../../lib/playbook/deps';
-import { executionStatusChangeEvent } from '../../../lib/local/status-events';
+import { closeOrphanedCase, ExecutionStatusChangeEventSchema } from '../../../lib/runtime/playbook/orphaned-case';
+import type { StepDeps } from '../../../lib/runtime/playbook/deps';
+import { executionStatusChangeEvent } from '../../../lib/harness/local/status-events';
 
 const FIXTURE = path.join(__dirname, '..', '..', '..', 'fixtures', 'events', 'states-execution-timed-out.json');
 

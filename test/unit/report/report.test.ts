@@ -1,4 +1,4 @@
-import { sequentialCallsUntil, summarizeCalls } from '../../../lib/report/report';
+import { sequentialCallsUntil, summarizeCalls } from '../../../lib/harness/report';
 import { ApiCallRecord, isMutatingOperation } from '../../../lib/runtime/telemetry';
 
 /** A call record; times are epoch milliseconds chosen by the test, never measured. */

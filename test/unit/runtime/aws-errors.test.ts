@@ -1,4 +1,4 @@
-import { CATALOG } from '../../../lib/catalog/catalog';
+import { CATALOG } from '../../../lib/core/catalog/catalog';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -8,7 +8,7 @@ import type { SdkError } from '@smithy/types';
 import fc from 'fast-check';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 
-import { AccessDenied, ConfigError, FirebreakError, InvalidInput, QuotaExceeded, ResourceGone, Throttled, TransientAwsError } from '../../../lib/errors';
+import { AccessDenied, ConfigError, FirebreakError, InvalidInput, QuotaExceeded, ResourceGone, Throttled, TransientAwsError } from '../../../lib/core/errors';
 import { mapAwsError } from '../../../lib/runtime/aws-errors';
 import { loadRuntimeConfig } from '../../../lib/runtime/config';
 

@@ -1,0 +1,212 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from './names';
+import { applyCatalogOverrides, CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, HIGH_SEVERITY } from './catalog/catalog';
+import { ConfigError } from './errors';
+
+/**
+ * The deployment configuration of Firebreak's CDK app (DESIGN.md §1, "Config is validated with zod at
+ * synth time and comes from `cdk.json` context or a config file. Errors name the bad key.").
+ *
+ * It is read from the `cdk.json` context key {@link CONFIG_CONTEXT_KEY}, or from a JSON or YAML file
+ * named by the context key {@link CONFIG_FILE_CONTEXT_KEY}.
+ */
+
+/** The context key that holds the configuration object. */
+export const CONFIG_CONTEXT_KEY = 'firebreak';
+/** The context key that names a JSON or YAML configuration file; it replaces {@link CONFIG_CONTEXT_KEY}. */
+export const CONFIG_FILE_CONTEXT_KEY = 'firebreakConfigFile';
+
+/** The state machine's overall timeout; evidence deadlines must end before it. */
+export const PLAYBOOK_TIMEOUT_SECONDS = 6 * 60 * 60;
+
+const AccountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account ID');
+
+/** The zod schema of the deployment configuration. Unknown keys are errors. */
+export const FirebreakConfigSchema = z
+  .strictObject({
+    /** The central security account. Absent means single-account mode (the default). */
+    securityAccountId: AccountId.optional(),
+    /** The member accounts the responder may act in. Empty with a security account means any account. */
+    memberAccountIds: z.array(AccountId).default([]),
+    /** The region both stacks deploy to. */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region code such as us-east-1')
+      .default('us-east-1'),
+    /** Default Object Lock retention of the evidence bucket, in days. */
+    evidenceRetentionDays: z.number().int().min(1).max(36500).default(90),
+    /** Object Lock mode of the evidence bucket's default retention. */
+    objectLockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+    /** Optional e-mail address subscribed to the notification topic. */
+    notificationEmail: z.email('must be an e-mail address').optional(),
+    /** How long an in-progress claim blocks another execution, in seconds. */
+    claimLeaseSeconds: z.number().int().min(60).max(PLAYBOOK_TIMEOUT_SECONDS).default(900),
+    /**
+     * How long a playbook waits for \`firebreak approve\` / \`deny\` on an approval-mode finding before the
+     * entry's \`approvalTimeoutAction\` applies, in seconds; it must end well before the playbook's 6 h limit.
+     */
+    approvalTimeoutSeconds: z.number().int().min(60).max(PLAYBOOK_TIMEOUT_SECONDS - 3600).default(3600),
+    /** Deadline for snapshot and copy completion, in seconds; it must end before the playbook's 6 h timeout. */
+    evidenceDeadlineSeconds: z.number().int().min(60).max(PLAYBOOK_TIMEOUT_SECONDS - 600).default(7200),
+    /** credential-compromise: also delete an IAM user's console password (the deny-all policy already blocks the console). */
+    removeLoginProfile: z.boolean().default(false),
+    /**
+     * credential-compromise, instance credentials used elsewhere: `revoke-sessions` (every session of
+     * the role issued before the action) or `restrict-to-vpc` (the scoped alternative: deny the role's
+     * credentials outside the instance's VPC, so the workload keeps working).
+     */
+    instanceCredentialResponse: z.enum(['revoke-sessions', 'restrict-to-vpc']).default('revoke-sessions'),
+    /**
+     * Per-entry changes to the finding catalog, by entry ID: `mode` (`auto` | `notify`) and, for
+     * credential-compromise entries, `chainInstanceContainment` (also contain the instance whose
+     * credentials leaked). Routing is not changed. @default {}
+     */
+    catalogOverrides: CatalogOverridesSchema.default({}),
+    /**
+     * The severity floor (GuardDuty severity, 0 to 7): every GuardDuty finding at or above it opens a case or
+     * is contained; findings below it are only counted (metric \`Firebreak/FindingsBelowFloor\`). It cannot
+     * be above High (7.0): High findings are never hidden. @default 4 (Medium)
+     */
+    severityFloor: z.number().min(0).max(HIGH_SEVERITY, `must be at most ${HIGH_SEVERITY} (High findings are never below the floor)`).default(DEFAULT_SEVERITY_FLOOR),
+    /**
+     * How long, in seconds, an instance EC2 answers "not found" for is looked for again (with backoff)
+     * before its case ends RESOURCE_GONE: EC2 is eventually consistent. A terminated instance is gone at
+     * once. At most 60, so that the steps that describe the instance (120 s Lambda timeouts) still end
+     * RESOURCE_GONE rather than time out. @default 30
+     */
+    notFoundGraceSeconds: z.number().int().min(0).max(60).default(DEFAULT_NOT_FOUND_GRACE_SECONDS),
+    /** Name of the role the responder assumes in member accounts. */
+    responderRoleName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, 'must be a valid IAM role name (1-64 characters of [A-Za-z0-9+=,.@_-])')
+      .default('FirebreakResponder'),
+    /**
+     * Name of the role the release playbook assumes in member accounts. It is a separate role from the
+     * responder's (separation of duties: the role that contains cannot release, and the other way round).
+     */
+    releaserRoleName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, 'must be a valid IAM role name (1-64 characters of [A-Za-z0-9+=,.@_-])')
+      .default('FirebreakReleaser'),
+  })
+  .superRefine((cfg, ctx) => {
+    try {
+      applyCatalogOverrides(cfg.catalogOverrides);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['catalogOverrides'], message: (err as Error).message });
+    }
+    if (cfg.releaserRoleName === cfg.responderRoleName) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['releaserRoleName'],
+        message: 'must differ from responderRoleName (release is a separate permission from containment)',
+      });
+    }
+    if (cfg.securityAccountId === undefined && cfg.memberAccountIds.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memberAccountIds'],
+        message: 'requires securityAccountId (single-account mode acts in its own account only)',
+      });
+    }
+    if (cfg.securityAccountId !== undefined && cfg.memberAccountIds.includes(cfg.securityAccountId)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memberAccountIds'],
+        message: 'must not contain securityAccountId',
+      });
+    }
+  });
+
+/** The validated deployment configuration, defaults applied. */
+export type FirebreakConfig = z.output<typeof FirebreakConfigSchema>;
+/** The configuration as written by a user (every defaulted field optional). */
+export type FirebreakConfigInput = z.input<typeof FirebreakConfigSchema>;
+
+/** Anything that reads CDK context, such as `app.node`. */
+export interface ContextReader {
+  tryGetContext(key: string): unknown;
+}
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /**
+   * Directory that a relative `firebreakConfigFile` is resolved against.
+   * @default process.cwd()
+   */
+  readonly cwd?: string;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (where ? `${where}.${k}` : k));
+    return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  return `${where || '(root)'}: ${issue.message}`;
+}
+
+/**
+ * Validates a raw configuration object and applies the defaults.
+ * @param raw - the object from cdk.json context or from a config file.
+ * @param origin - where it came from, for the error message (e.g. `cdk.json context "firebreak"`).
+ * @returns the validated configuration.
+ * @throws {ConfigError} when a key is malformed or unknown; the message names the key.
+ */
+export function parseConfig(raw: unknown, origin = `context "${CONFIG_CONTEXT_KEY}"`): FirebreakConfig {
+  const parsed = FirebreakConfigSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const details = parsed.error.issues.map(describeIssue).join('; ');
+    throw new ConfigError(`Invalid Firebreak configuration (${origin}): ${details}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+function readConfigFile(file: string, cwd: string): unknown {
+  const fullPath = path.resolve(cwd, file);
+  let text: string;
+  try {
+    text = fs.readFileSync(fullPath, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read the Firebreak config file named by "${CONFIG_FILE_CONTEXT_KEY}": ${fullPath}`, { cause: err });
+  }
+  try {
+    return /\.ya?ml$/i.test(fullPath) ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`The Firebreak config file ${fullPath} is not valid ${/\.ya?ml$/i.test(fullPath) ? 'YAML' : 'JSON'}`, { cause: err });
+  }
+}
+
+function contextValue(value: unknown): unknown {
+  // `cdk synth -c firebreak='{"region":"eu-west-1"}'` passes a string.
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch (err) {
+    throw new ConfigError(`Context "${CONFIG_CONTEXT_KEY}" is a string that is not JSON`, { cause: err });
+  }
+}
+
+/**
+ * Reads the deployment configuration from CDK context.
+ *
+ * When the context key `firebreakConfigFile` names a file (`.json`, `.yaml` or `.yml`), that file is
+ * the whole configuration and the `firebreak` context key is ignored. Otherwise the `firebreak`
+ * context key is used; when it is absent every default applies (single-account mode).
+ * @param context - where context is read from, usually `app.node`.
+ * @param options - see {@link LoadConfigOptions}.
+ * @returns the validated configuration.
+ * @throws {ConfigError} when the file cannot be read or parsed, or a key is malformed or unknown; the
+ *   message names the key.
+ */
+export function loadConfig(context: ContextReader, options: LoadConfigOptions = {}): FirebreakConfig {
+  const file = context.tryGetContext(CONFIG_FILE_CONTEXT_KEY);
+  if (file !== undefined && file !== null && file !== '') {
+    if (typeof file !== 'string') throw new ConfigError(`Context "${CONFIG_FILE_CONTEXT_KEY}" must be a file path`);
+    return parseConfig(readConfigFile(file, options.cwd ?? process.cwd()), `file ${file}`);
+  }
+  return parseConfig(contextValue(context.tryGetContext(CONFIG_CONTEXT_KEY)), `context "${CONFIG_CONTEXT_KEY}"`);
+}

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { PlaybookSchema } from '../catalog/catalog';
+
+/** The finding fields every playbook step can rely on. */
+export const FindingSummarySchema = z.object({
+  /** GuardDuty finding ID, or the CloudTrail event ID. */
+  id: z.string(),
+  /** GuardDuty finding type, or `<eventSource>:<eventName>` for an API call. */
+  type: z.string(),
+  /** GuardDuty severity; API calls have none. */
+  severity: z.number().optional(),
+  count: z.number().int().optional(),
+  resourceRole: z.string().optional(),
+  eventLastSeen: z.string().optional(),
+  title: z.string().optional(),
+  /** GuardDuty `detail.resource.resourceType`. */
+  resourceType: z.string().optional(),
+  /** GuardDuty `detail.service.detectorId` (of the account that generated the finding), for `aws guardduty get-findings`. */
+  detectorId: z.string().optional(),
+});
+
+/**
+ * An EC2 instance (ec2-compromise). `id` is the instance ID; `networkInterfaceIds` the ENIs the finding names
+ * (`instanceDetails.networkInterfaces[].networkInterfaceId`, at most 128), read at Normalize so that no later step
+ * needs the event itself; absent for a start on a named instance.
+ */
+export const InstanceResourceSchema = z.object({
+  type: z.literal('Instance'),
+  id: z.string().min(1),
+  networkInterfaceIds: z.array(z.string().regex(/^eni-[0-9a-f]{1,64}$/)).max(128).optional(),
+});
+
+/**
+ * Credentials (credential-compromise), from GuardDuty's `accessKeyDetails`. `id` is what the case
+ * is about, and so what Claim keys on: the access key for an IAM user, `role/<name>/finding/<findingId>` for an assumed
+ * role (revocation acts on the whole role), `root` for the root user.
+ */
+export const CredentialResourceSchema = z.object({
+  type: z.literal('AccessKey'),
+  id: z.string().min(1),
+  /** The leaked key; absent for a role named by hand (`firebreak run --role`). */
+  accessKeyId: z.string().min(1).optional(),
+  /** `IAMUser`, `AssumedRole`, `Root`, `FederatedUser`, ... (GuardDuty `accessKeyDetails.userType`). */
+  userType: z.string().min(1),
+  /** The IAM user name, or the role name for an assumed role. */
+  userName: z.string().optional(),
+  principalId: z.string().optional(),
+  /** For an assumed role: the session name (for instance credentials, the instance ID). */
+  sessionName: z.string().optional(),
+  /** The instance whose credentials were exfiltrated (InstanceCredentialExfiltration findings). */
+  instanceId: z.string().optional(),
+});
+
+/** The caller of an API call, from CloudTrail's `userIdentity`. */
+export const ActorSchema = z.object({
+  /** `IAMUser`, `AssumedRole`, `Root`, `FederatedUser`, `AWSService`, ... */
+  type: z.string().min(1),
+  arn: z.string().optional(),
+  accountId: z.string().optional(),
+  principalId: z.string().optional(),
+  accessKeyId: z.string().optional(),
+  /** IAM user name (IAMUser). */
+  userName: z.string().optional(),
+  /** The role behind an assumed-role session (`sessionContext.sessionIssuer.userName`). */
+  roleName: z.string().optional(),
+});
+export type Actor = z.infer<typeof ActorSchema>;
+
+/**
+ * An API call recorded by CloudTrail (cloudtrail-tamper, root-activity). `id` is `event/<eventID>`:
+ * every CloudTrail event is its own case, so a replay of the same event is already handled.
+ */
+export const ApiCallResourceSchema = z.object({
+  type: z.literal('ApiCall'),
+  id: z.string().min(1),
+  eventId: z.string().min(1),
+  eventName: z.string().min(1),
+  eventSource: z.string().min(1),
+  /** What the call acted on: the trail (name or ARN) or the GuardDuty detector ID. */
+  target: z.string().optional(),
+  actor: ActorSchema,
+  requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
+  errorCode: z.string().optional(),
+});
+
+/**
+ * A resource GuardDuty names that no containment playbook acts on (finding-triage): an S3 bucket or
+ * object, an EKS or ECS cluster, a container, an RDS database, a Lambda function, a malware scan's
+ * snapshot, image or recovery point, an attack sequence. `id` is `<resourceType>/<name>/finding/<findingId>`:
+ * one case per finding (repeats of it are already handled; a new finding on the same resource is a new
+ * case that a person sees).
+ */
+export const FindingResourceSchema = z.object({
+  type: z.literal('GuardDutyResource'),
+  id: z.string().min(1),
+  /** GuardDuty `detail.resource.resourceType`. */
+  resourceType: z.string().min(1),
+  /** The resource's name or identifier (bucket, cluster, function, DB instance, ...), control characters removed; absent when GuardDuty gives none. */
+  name: z.string().optional(),
+  /** Its ARN, when GuardDuty gives one. */
+  arn: z.string().optional(),
+});
+
+/** The assessment of a GuardDuty finding against the finding-type table (`FindingAssessment`). */
+export const TriageSchema = z.object({
+  family: z.string(),
+  playbook: z.string(),
+  containable: z.boolean(),
+  victim: z.boolean(),
+  why: z.string(),
+  runbook: z.string(),
+});
+
+/** What an incident is about. */
+export const ResourceSchema = z.discriminatedUnion('type', [InstanceResourceSchema, CredentialResourceSchema, ApiCallResourceSchema, FindingResourceSchema]);
+export type IncidentResource = z.infer<typeof ResourceSchema>;
+
+/**
+ * An incident: the normalized form of an event that a playbook works on. Built by Normalize
+ * (DESIGN.md §3) and passed to every later step.
+ */
+export const IncidentSchema = z.object({
+  /** The playbook (state machine) name. */
+  playbook: PlaybookSchema,
+  /** The member account that owns the resource (`detail.accountId`, not the envelope's `account`). */
+  account: z.string().regex(/^\d{12}$/),
+  region: z.string().min(1),
+  partition: z.string().default('aws'),
+  resource: ResourceSchema,
+  finding: FindingSummarySchema,
+  /** Who started the response. */
+  trigger: z.enum(['auto', 'manual', 'gameday']),
+  /** A dry run makes no mutating call and returns the plan. */
+  dryRun: z.boolean(),
+  /** The finding came from GuardDuty `CreateSampleFindings`. */
+  sample: z.boolean(),
+  /** The catalog entry that covers the finding, if any. */
+  catalogEntryId: z.string().optional(),
+  /** The catalog's response mode for the finding; `none` when no entry covers it. */
+  mode: z.enum(['auto', 'approval', 'notify', 'none']),
+  /** EventBridge event ID. */
+  eventId: z.string(),
+  /** ISO-8601 UTC time of the event. */
+  eventTime: z.string(),
+  reason: z.string().optional(),
+  operator: z.string().optional(),
+  /** For a game-day event: its run ID; the target must be tagged `firebreak:gameday=<runId>`. */
+  gameDayRunId: z.string().optional(),
+  /**
+   * For a game-day event: the account that sent it (the event's top-level `account`); only the security
+   * account's game-day events may act (lib/runtime/playbook/gameday-guard.ts).
+   */
+  gameDaySender: z.string().regex(/^\d{12}$/).optional(),
+  /** The case whose playbook started this one (e.g. credential-compromise chaining into ec2-compromise). */
+  chainedFrom: z.string().optional(),
+  /** GuardDuty findings: what the finding-type table makes of the finding (lib/core/catalog/triage.ts). */
+  triage: TriageSchema.optional(),
+});
+
+/** A normalized incident. */
+export type Incident = z.infer<typeof IncidentSchema>;

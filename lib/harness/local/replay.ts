@@ -1,0 +1,401 @@
+import * as fs from 'node:fs';
+import { z } from 'zod';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { NOTIFY_ONLY_PLAYBOOKS } from '../../core/catalog/catalog';
+import { BELOW_FLOOR_RULE_NAME } from '../../core/catalog/patterns';
+import { readNotifications } from './notifications';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { InvalidInput } from '../../core/errors';
+import { GuardDutyEvent, GuardDutyEventSchema } from '../../core/incident/schema';
+import { isSampleFinding, parseOrThrow } from '../../core/incident/normalize';
+import { ReplayReport, ReportExecution, responseSummary, sequentialCallsUntil, summarizeCalls } from '../report';
+import type { ApiCallRecord } from '../../runtime/telemetry';
+import { Check, countCreatedResources, EvidenceReadBack, instanceIsolatedCheck, readCaseRecord, verifyContainment, verifyUntouched } from './checks';
+import type { ExecuteOptions, LocalExecutionResult } from './runner';
+import type { LocalSession } from './session';
+import { buildTwinWorld, remapEvent, TwinExtras, TwinWorld } from './twin';
+import { buildCredentialTwin, CredentialTwin } from './credential-twin';
+import { ApiCallTwin, buildApiCallTwin } from './api-call-twin';
+import { ApiCallEventSchema } from '../../core/incident/schema';
+import { parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy } from '../../runtime/iam/policies';
+import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
+import { Check as CheckType, verifyRevocationState } from './checks';
+import { GetRolePolicyCommand, GetUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListRolePoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
+import { hasAwsCode } from '../../runtime/aws-errors';
+
+/** The EventBridge envelope every replayed event must have ("Amazon EventBridge events", EventBridge User Guide). */
+export const EventEnvelopeSchema = z
+  .object({
+    id: z.string().min(1),
+    source: z.string().min(1),
+    'detail-type': z.string().min(1),
+    account: z.string().regex(/^\d{12}$/),
+    region: z.string().min(1),
+    time: z.string().min(1),
+    resources: z.array(z.string()).default([]),
+    detail: z.record(z.string(), z.unknown()),
+  })
+  .passthrough();
+/** A validated EventBridge event. */
+export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
+
+/**
+ * Reads and validates an event file, before any AWS call.
+ * @param file - path to a JSON file holding one EventBridge event.
+ * @returns the event; GuardDuty findings are validated against the finding format too.
+ * @throws {InvalidInput} when the file is missing, not JSON, or not a valid event (the message
+ *   names the file and the first bad field).
+ */
+export function readEventFile(file: string): EventEnvelope {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InvalidInput(`cannot read event file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInput(`${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  return validateEvent(json, file);
+}
+
+/**
+ * Validates an event: the EventBridge envelope, and for `aws.guardduty` the finding format.
+ * @throws {InvalidInput} naming the first bad field.
+ */
+export function validateEvent(json: unknown, what = 'event'): EventEnvelope {
+  const bytes = Buffer.byteLength(JSON.stringify(json) ?? '', 'utf8');
+  if (bytes > MAX_EVENT_BYTES) throw new InvalidInput(`${what} is ${bytes} bytes; EventBridge events are at most ${MAX_EVENT_BYTES} bytes (256 KB)`);
+  const envelope = parseOrThrow(EventEnvelopeSchema, json, what);
+  if (envelope.source === 'aws.guardduty' && envelope['detail-type'] === 'GuardDuty Finding') {
+    const gd = parseOrThrow(GuardDutyEventSchema, json, `GuardDuty finding in ${what}`);
+    const r = gd.detail.resource;
+    if (r.resourceType === 'Instance' && !r.instanceDetails) throw new InvalidInput(`Invalid GuardDuty finding in ${what}: detail.resource.instanceDetails is required for an Instance finding`);
+    if (r.resourceType === 'Instance' && r.instanceDetails && r.instanceDetails.networkInterfaces.length === 0 && !isSampleFinding(gd)) {
+      throw new InvalidInput(`Invalid GuardDuty finding in ${what}: detail.resource.instanceDetails.networkInterfaces is empty (an instance in a VPC has at least one)`);
+    }
+    if (r.resourceType === 'AccessKey' && !r.accessKeyDetails) throw new InvalidInput(`Invalid GuardDuty finding in ${what}: detail.resource.accessKeyDetails is required for an AccessKey finding`);
+  }
+  if (API_CALL_DETAIL_TYPES.includes(envelope['detail-type'])) parseOrThrow(ApiCallEventSchema, json, `CloudTrail event in ${what}`);
+  return envelope;
+}
+
+const API_CALL_DETAIL_TYPES = ['AWS API Call via CloudTrail', 'AWS Console Sign In via CloudTrail'];
+
+/** EventBridge's maximum event size ("Amazon EventBridge quotas": 256 KB). */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+/** Options of {@link replayEvent}. */
+export interface ReplayOptions {
+  /** Extra resources around the twin instance (drills). */
+  readonly extras?: TwinExtras;
+  /** Options of every local execution (crash injection, execution name). */
+  readonly execute?: ExecuteOptions;
+  /** Reuse an existing twin instead of building one (a repeat of the same finding). */
+  readonly twin?: TwinWorld;
+  /** Reuse an existing credential twin (a repeat of the same credential finding). */
+  readonly credentialTwin?: CredentialTwin;
+  /** Reads of the emulator before the run, to check that a repeat created nothing. */
+  readonly countBefore?: boolean;
+}
+
+/** The result of {@link replayEvent}: the report, the twin and the raw executions. */
+export interface ReplayResult {
+  readonly report: ReplayReport;
+  readonly twin?: TwinWorld;
+  readonly credentialTwin?: CredentialTwin;
+  /** The event as injected (IDs remapped to the twin). */
+  readonly injected: EventEnvelope;
+  readonly executions: LocalExecutionResult[];
+}
+
+function eventSummary(event: EventEnvelope, gd: GuardDutyEvent | undefined): ReplayReport['event'] {
+  return {
+    source: event.source, detailType: event['detail-type'],
+    findingId: gd?.detail.id, findingType: gd?.detail.type, severity: gd?.detail.severity, sample: gd ? isSampleFinding(gd) : false,
+  };
+}
+
+/** The longest time, in milliseconds, any ENI spent on the allow-all untrack group in a run that reached Isolate's end. */
+function longestUntracked(executions: readonly LocalExecutionResult[]): number | undefined {
+  const windows = executions.flatMap((x) => ((x.output?.isolate as { untrackWindows?: { untrackedMs: number }[] } | undefined)?.untrackWindows ?? []));
+  return windows.length ? Math.max(...windows.map((w) => w.untrackedMs)) : undefined;
+}
+
+/**
+ * Replays a recorded event on the local emulator (issue #2, `firebreak replay`): builds a twin of
+ * its resources, remaps the IDs, routes the event through the synthesized rule patterns with the
+ * emulator's matcher, runs every matched playbook (synthesized state machine, real handlers), and
+ * verifies the outcome by reading the emulator back.
+ * @param session - an open local session.
+ * @param event - a validated event ({@link validateEvent}).
+ * @returns the report (the JSON contract) and what was built.
+ */
+export async function replayEvent(session: LocalSession, event: EventEnvelope, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const started = Date.now();
+  const gd = event.source === 'aws.guardduty' ? GuardDutyEventSchema.parse(event) : undefined;
+  const sample = gd ? isSampleFinding(gd) : false;
+  let twin = options.twin;
+  // Twins are built for the resources a playbook acts on: an Instance finding's instance, an AccessKey
+  // finding's principal (other findings, e.g. S3 or EKS ones, may name an instance or a key too; finding-triage touches neither).
+  if (!twin && gd && gd.detail.resource.resourceType === 'Instance' && gd.detail.resource.instanceDetails && !sample) {
+    // Sample findings carry placeholder IDs (i-99999999): there is nothing real to twin, and they must stay placeholders.
+    twin = await buildTwinWorld(gd, session.env.member, options.extras);
+  }
+  const apiCall = API_CALL_DETAIL_TYPES.includes(event['detail-type']) ? ApiCallEventSchema.parse(event) : undefined;
+  let credentialTwin = options.credentialTwin;
+  if (!credentialTwin && gd && gd.detail.resource.resourceType === 'AccessKey' && gd.detail.resource.accessKeyDetails && !sample) {
+    credentialTwin = await buildCredentialTwin(gd, session.env.member);
+  }
+  if (!credentialTwin && apiCall) credentialTwin = await buildApiCallTwin(apiCall, session.env.member);
+  const idMap: Record<string, string> = { ...(twin?.idMap ?? {}), ...(credentialTwin?.idMap ?? {}) };
+  // The twin lives in the emulator's member account and region: a recorded finding from any other
+  // account or region is remapped onto them like every other ID.
+  if (gd && !sample) {
+    if (gd.detail.accountId !== session.env.memberAccount) idMap[gd.detail.accountId] = session.env.memberAccount;
+    if (gd.detail.region !== session.env.region) idMap[gd.detail.region] = session.env.region;
+  }
+  if (apiCall) {
+    const account = apiCall.detail.recipientAccountId ?? apiCall.account;
+    if (account !== session.env.memberAccount) idMap[account] = session.env.memberAccount;
+    if (apiCall.detail.awsRegion !== session.env.region) idMap[apiCall.detail.awsRegion] = session.env.region;
+  }
+  const injected = Object.keys(idMap).length ? remapEvent(event, idMap) : event;
+  const before = options.countBefore ? await countCreatedResources(session.env) : undefined;
+  const principalBefore = credentialTwin ? await principalState(session, credentialTwin) : undefined;
+  // GuardDuty findings arrive on the default bus; CloudTrail-delivered calls are forwarded by the
+  // member stack to the security account's firebreak bus.
+  const routing = await session.router.route(injected, apiCall ? 'firebreak' : 'default');
+  const executions: LocalExecutionResult[] = [];
+  for (const id of routing.stateMachines) executions.push(await session.runner.execute(id, injected, options.execute));
+  // Executions a playbook started through Step Functions (credential-compromise chaining into
+  // ec2-compromise) belong to this replay too.
+  const chainedArns = executions.map((x) => (x.output?.chained as { executionArn?: string } | undefined)?.executionArn).filter((a): a is string => !!a);
+  await session.sfn.settle();
+  for (const arn of chainedArns) {
+    const chained = session.sfn.list().find((x) => x.executionArn === arn);
+    if (chained?.result) executions.push(chained.result);
+  }
+
+  const calls: ApiCallRecord[] = executions.flatMap((x) => x.calls);
+  const checks: Check[] = [];
+  let evidence: EvidenceReadBack = { snapshots: [] };
+  if (routing.stateMachines.length === 0) {
+    const belowFloor = routing.matched.includes(BELOW_FLOOR_RULE_NAME);
+    checks.push(belowFloor
+      ? { name: 'below-floor-counted', passed: true, details: `severity ${gd?.detail.severity} is below the severity floor: counted by ${BELOW_FLOOR_RULE_NAME} (Firebreak/FindingsBelowFloor), no case` }
+      : { name: 'no-rule-matched', passed: !gd, details: gd ? 'a GuardDuty finding at or above the floor matched no rule: it would be silent' : 'no catalog rule matches this event' });
+    if (twin) checks.push(...(await verifyUntouched(session.env, twin)));
+  }
+  for (const x of executions) {
+    // A response that changes nothing (notify-only, already handled, dry run) makes no member mutation. A
+    // failed one may have (logging restarted before a denied revocation): its checks are the failure's.
+    if (NOTIFY_ONLY_PLAYBOOKS.includes(x.playbook) || (x.outcome === 'NOTIFIED' && !twin && !credentialTwin) || (x.playbook === 'cloudtrail-tamper' && x.outcome !== 'CONTAINED' && x.status !== 'FAILED' && x.status !== 'CRASHED')) {
+      const member = x.calls.filter((c) => c.mutating && c.account === session.env.memberAccount);
+      checks.push({ name: 'no-member-mutations', passed: member.length === 0, details: `${member.length} mutating call(s) in the member account${member.length ? `: ${member.map((c) => c.operation).join(', ')}` : ''}` });
+    }
+    if (x.outcome === 'NOTIFIED' && x.caseId) checks.push(...(await caseNotifiedChecks(session, x.caseId, (x.output?.incident as { finding?: { id?: string } } | undefined)?.finding?.id)));
+    if (x.playbook === 'cloudtrail-tamper' && x.outcome === 'CONTAINED' && credentialTwin) {
+      checks.push(...(await verifyRevocationState(session.env, credentialTwin, started)));
+      const trail = (credentialTwin as ApiCallTwin).trailName;
+      if (trail && apiCall?.detail.eventName === 'StopLogging') {
+        const status = await session.env.member.cloudtrail.send(new GetTrailStatusCommand({ Name: trail }));
+        checks.push({ name: 'trail-logging-again', passed: status.IsLogging === true, details: `${trail}: IsLogging=${status.IsLogging}` });
+      }
+      continue;
+    }
+    if ((x.playbook === 'credential-compromise' || x.playbook === 'cloudtrail-tamper') && credentialTwin) {
+      // A run started together with others (a concurrent repeat: countBefore is off) cannot compare the principal
+      // before and after itself: the run that revokes changes it meanwhile. Its own calls still show it changed nothing.
+      checks.push(...(await credentialChecks(session, x, credentialTwin, options.countBefore === false ? undefined : principalBefore!, started)));
+      if (x.outcome === 'RESOURCE_GONE' && x.caseId) {
+        checks.push(await caseResourceGone(session, x.caseId));
+        if (x.playbook === 'credential-compromise' && credentialTwin.userName) checks.push(await userReallyGone(session, credentialTwin.userName));
+      }
+      const chained = x.output?.chained as { executionArn: string; instanceId: string } | undefined;
+      if (chained) {
+        const run = executions.find((c) => chained.executionArn.endsWith(`:${c.executionName}`));
+        checks.push({ name: 'chained-ec2-compromise-ran', passed: run?.status === 'SUCCEEDED' || run?.status === 'ALREADY_HANDLED', details: `${chained.executionArn}: ${run ? `${run.status} ${run.outcome ?? ''}` : 'not found'}` });
+        checks.push(await instanceIsolatedCheck(session.env.member.ec2, chained.instanceId));
+      }
+      continue;
+    }
+    if (x.playbook === 'ec2-compromise' && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom) continue;
+    if (x.outcome === 'CONTAINED' && twin && x.caseId) {
+      const v = await verifyContainment(session.env, twin, x.caseId);
+      checks.push(...v.checks);
+      evidence = v.evidence;
+    } else if (x.status === 'DRY_RUN') {
+      const mutating = x.calls.filter((c) => c.mutating);
+      checks.push({ name: 'dry-run-zero-mutating-calls', passed: mutating.length === 0, details: `${mutating.length} mutating of ${x.calls.length} call(s)${mutating.length ? `: ${mutating.map((c) => c.operation).join(', ')}` : ''}` });
+      if (twin) checks.push(...(await verifyUntouched(session.env, twin)));
+    } else if (x.status === 'ALREADY_HANDLED' && before) {
+      const after = await countCreatedResources(session.env);
+      const diff = Object.keys(after).filter((k) => after[k] !== before[k]);
+      checks.push({ name: 'repeat-created-nothing', passed: diff.length === 0, details: diff.length ? diff.map((k) => `${k} ${before[k]}→${after[k]}`).join(', ') : JSON.stringify(after) });
+      // The ledger's timeline, a notification of a different finding attaching to the case, and Normalize storing the
+      // event it received (S3 in the security account, received-events/) are not containment.
+      const memberMutations = x.calls.filter((c) => c.mutating && !c.operation.startsWith('DynamoDB.') && c.operation !== 'SNS.Publish'
+        && !(c.operation === 'S3.PutObject' && c.account === session.env.securityAccount));
+      checks.push({ name: 'repeat-no-containment-calls', passed: memberMutations.length === 0, details: `${memberMutations.length} mutating call(s) outside the ledger and the notifications` });
+    } else if (x.outcome === 'NOTIFIED' && twin) {
+      checks.push(...(await verifyUntouched(session.env, twin)));
+    } else if (x.outcome === 'RESOURCE_GONE' && x.caseId) {
+      checks.push(await caseResourceGone(session, x.caseId));
+      if (twin) checks.push(await instanceReallyGone(session, twin.instanceId));
+    }
+  }
+
+  const reportExecutions: ReportExecution[] = executions.map((x) => ({
+    playbook: x.playbook, caseId: x.caseId,
+    status: x.status === 'CRASHED' || x.status === 'TIMED_OUT' || x.status === 'ABORTED' ? 'FAILED' : x.status,
+    outcome: x.outcome ?? (x.status === 'CRASHED' || x.status === 'TIMED_OUT' || x.status === 'ABORTED' ? x.status : 'FAILED'),
+    durationMs: x.durationMs,
+    startedAt: x.startedAt,
+    steps: x.steps.map((s) => ({ name: s.name, status: s.status, durationMs: s.durationMs, startedAt: s.startedAt, endedAt: s.endedAt, apiCalls: s.apiCalls, error: s.error })),
+    error: x.error,
+    plan: x.status === 'DRY_RUN' ? x.output?.plan : undefined,
+    revocation: x.output?.revocation,
+    decision: (x.output?.decision as { reason?: string } | undefined)?.reason,
+  }));
+  const firstStart = calls.length ? Math.min(...calls.map((c) => c.startedAt)) : 0;
+  const isolationCalls = calls.filter((c) => c.operation === 'EC2.ModifyNetworkInterfaceAttribute');
+  const lastIsolation = isolationCalls.length ? Math.max(...isolationCalls.map((c) => c.endedAt)) : undefined;
+  const report: ReplayReport = {
+    event: eventSummary(event, gd),
+    routing: { matched: routing.matched, playbooks: [...new Set(executions.map((x) => x.playbook))] },
+    response: responseSummary(reportExecutions, routing.matched.includes(BELOW_FLOOR_RULE_NAME)),
+    idMap,
+    executions: reportExecutions,
+    apiCalls: summarizeCalls(calls, session.env.memberAccount),
+    evidence,
+    checks,
+    metrics: {
+      wallTimeMs: Date.now() - started,
+      sequentialCallsToIsolation: sequentialCallsUntil(calls, (c) => c.operation === 'EC2.ModifyNetworkInterfaceAttribute'),
+      timeToIsolateMs: lastIsolation !== undefined && executions[0] ? lastIsolation - firstStart : undefined,
+      sequentialCallsToRevocation: sequentialCallsUntil(calls, (c) => REVOKING.has(c.operation)),
+      longestUntrackedMs: longestUntracked(executions),
+    },
+  };
+  return { report, twin, credentialTwin, injected, executions };
+}
+
+/**
+ * A notify-only case is a case a person sees: read back from the ledger (status NOTIFIED, a Notify entry
+ * on its timeline) and from the notification queue (a `notify-only` message for the case that names the
+ * runbook entry and the triage commands).
+ */
+async function caseNotifiedChecks(session: LocalSession, caseId: string, findingId?: string): Promise<CheckType[]> {
+  const { item, timeline } = await readCaseRecord(session.env, caseId);
+  // One notify-only message per finding of the case (a later finding that escalates the case and still is not contained is told too).
+  const notes = (await readNotifications(session.env))
+    .filter((n) => n.caseId === caseId && n.kind === 'notify-only')
+    .filter((n) => findingId === undefined || (JSON.parse(n.body) as { incident?: { finding?: { id?: string } } }).incident?.finding?.id === findingId);
+  const body = notes[0] ? (JSON.parse(notes[0].body) as { runbookEntry?: string; triage?: string[]; summary?: string }) : undefined;
+  return [
+    { name: 'case-opened', passed: item?.status === 'NOTIFIED' && timeline.some((t) => t.step === 'Notify' && t.status === 'SUCCEEDED'), details: `case ${caseId}: status=${item?.status ?? 'missing'}, ${timeline.length} timeline entries` },
+    {
+      name: 'case-notified', passed: notes.length === 1 && !!body?.summary && (body.triage ?? []).some((c) => c.startsWith(`firebreak cases show ${caseId}`)),
+      details: notes.length ? `${notes.length} notify-only message(s) for finding ${findingId ?? '?'}; runbook entry ${body?.runbookEntry ?? '-'}; ${body?.triage?.length ?? 0} triage command(s)` : 'no notify-only message for the case',
+    },
+  ];
+}
+
+/** Reads the instance back: ResourceGone is only right when it is terminated or unknown. */
+async function instanceReallyGone(session: LocalSession, instanceId: string): Promise<CheckType> {
+  const out = await session.env.member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })).catch(() => undefined);
+  const state = out?.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+  return { name: 'instance-really-gone', passed: !state || state === 'terminated' || state === 'shutting-down', details: `state=${state ?? 'not found'}` };
+}
+
+/** Reads the case back from the ledger: its status is RESOURCE_GONE. */
+async function caseResourceGone(session: LocalSession, caseId: string): Promise<CheckType> {
+  const record = (await session.env.security.ddb.send(new GetCommand({ TableName: session.env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item;
+  return { name: 'case-status-resource-gone', passed: record?.status === 'RESOURCE_GONE', details: `status=${record?.status}` };
+}
+
+/** Reads the IAM user back: for an IAM user's credential, ResourceGone is only right when the user itself is gone (a deleted key is not enough). */
+async function userReallyGone(session: LocalSession, userName: string): Promise<CheckType> {
+  const state = await session.env.member.iam.send(new GetUserCommand({ UserName: userName })).then(() => 'exists', (err: unknown) => {
+    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return 'not found';
+    throw err;
+  });
+  return { name: 'user-really-gone', passed: state === 'not found', details: `IAM user ${userName}: ${state}` };
+}
+
+/** Reads the role back: the scoped alternative's policy is there, exactly as Firebreak writes it, and no session revocation. */
+async function vpcRestrictionCheck(session: LocalSession, roleName: string): Promise<CheckType> {
+  const iam = session.env.member.iam;
+  const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
+  const doc = names.includes(ROLE_VPC_RESTRICTION_POLICY_NAME)
+    ? JSON.stringify(parsePolicyDocument((await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME }))).PolicyDocument!))
+    : undefined;
+  const passed = doc === policyText(roleVpcRestrictionPolicy()) && !names.includes(ROLE_SESSION_REVOCATION_POLICY_NAME);
+  return { name: 'role-restricted-to-instance-vpc', passed, details: `inline policies: ${names.join(', ') || 'none'}` };
+}
+
+/** Reads the user's keys back: the revocation must list exactly the keys the user has (IDs and statuses), e.g. a key an attacker created. */
+async function userKeysListedCheck(session: LocalSession, userName: string, listed: { accessKeyId: string; status: string }[] | undefined): Promise<CheckType> {
+  const keys = (await session.env.member.iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
+  const actual = keys.map((k) => `${k.AccessKeyId}:${k.Status}`).sort().join(',');
+  const reported = (listed ?? []).map((k) => `${k.accessKeyId}:${k.status}`).sort().join(',');
+  return { name: 'revocation-lists-user-keys', passed: listed !== undefined && actual === reported, details: `listed ${reported || 'none'}; IAM has ${actual || 'none'}` };
+}
+
+/** The calls after which a leaked credential is unusable. */
+const REVOKING = new Set(['IAM.UpdateAccessKey', 'IAM.AttachUserPolicy', 'IAM.PutRolePolicy']);
+
+/** Key statuses and inline policies of a credential twin, to tell whether a run changed anything. */
+async function principalState(session: LocalSession, t: CredentialTwin): Promise<string> {
+  const iam = session.env.member.iam;
+  if (t.userName) {
+    const gone = (err: unknown) => {
+      if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return undefined;
+      throw err;
+    };
+    const [keys, policies, attached] = await Promise.all([
+      iam.send(new ListAccessKeysCommand({ UserName: t.userName })).catch(gone),
+      iam.send(new ListUserPoliciesCommand({ UserName: t.userName })).catch(gone),
+      iam.send(new ListAttachedUserPoliciesCommand({ UserName: t.userName })).catch(gone),
+    ]);
+    // A user deleted before the run (a drill's delete-resource iam-user) has no state to compare.
+    if (!keys || !policies || !attached) return JSON.stringify({ user: 'not found' });
+    return JSON.stringify({
+      keys: (keys.AccessKeyMetadata ?? []).map((k) => `${k.AccessKeyId}:${k.Status}`).sort(),
+      policies: (policies.PolicyNames ?? []).sort(),
+      attached: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).sort(),
+    });
+  }
+  if (t.roleName) {
+    const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: t.roleName }))).PolicyNames ?? [];
+    const docs = await Promise.all(names.map((n) => iam.send(new GetRolePolicyCommand({ RoleName: t.roleName, PolicyName: n })).then((p) => `${n}:${p.PolicyDocument}`)));
+    return JSON.stringify(docs.sort());
+  }
+  return '';
+}
+
+async function credentialChecks(session: LocalSession, x: LocalExecutionResult, t: CredentialTwin, before: string | undefined, started: number): Promise<CheckType[]> {
+  const after = await principalState(session, t);
+  const memberMutations = x.calls.filter((c) => c.mutating && c.operation.startsWith('IAM.'));
+  if (x.outcome === 'CONTAINED') {
+    const revocation = (x.output?.revocation ?? {}) as { affected?: string; instanceId?: string; recommendation?: string; scope?: string };
+    const checks = revocation.scope === 'restrict-to-vpc' && t.roleName
+      ? [await vpcRestrictionCheck(session, t.roleName)]
+      : await verifyRevocationState(session.env, t, started);
+    if (x.playbook === 'credential-compromise' && t.userName) checks.push(await userKeysListedCheck(session, t.userName, (x.output?.revocation as { userKeys?: { accessKeyId: string; status: string }[] } | undefined)?.userKeys));
+    if (t.roleName) checks.push({ name: 'report-says-all-sessions-affected', passed: /every session of role/.test(revocation.affected ?? ''), details: revocation.affected ?? '-' });
+    if (t.instanceId) checks.push({ name: 'report-names-the-instance', passed: revocation.instanceId === t.instanceId && /ec2-compromise/.test(revocation.recommendation ?? ''), details: `${revocation.instanceId ?? '-'}: ${revocation.recommendation ?? '-'}` });
+    return checks;
+  }
+  if (x.status === 'ALREADY_HANDLED' || x.outcome === 'NOTIFIED' || x.status === 'DRY_RUN') {
+    return [
+      ...(before === undefined ? [] : [{ name: 'principal-unchanged', passed: after === before, details: after === before ? 'no key status or policy changed' : `before ${before} after ${after}` }]),
+      { name: 'no-iam-mutations', passed: memberMutations.length === 0, details: `${memberMutations.length} mutating IAM call(s)` },
+    ];
+  }
+  return [];
+}

@@ -1,0 +1,551 @@
+import './polyfills';
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { Context } from 'aws-lambda';
+import { ApiCallRecord, countByOperation, subscribeApiCalls, withCallContext } from '../../runtime/telemetry';
+import { isInvocationCrashed } from '../../runtime/sdk-hooks';
+import type { LocalEnvironment } from './seed';
+import { TaskTokens } from './task-tokens';
+import { CfnTemplate, LocalPlaybook, LocalRule, RefResolver, synthesizeSecurityTemplate, templateFunctions, templatePlaybooks, templateRules } from './template';
+import { ExecutionStatusChangeEvent, executionStatusChangeEvent } from './status-events';
+import { PROJECT_ROOT } from '../../core/project-root';
+
+/** One state of a local execution, aggregated over its invocations (retries, Wait-loop polls). */
+export interface LocalStepRecord {
+  readonly name: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  /** Summed over invocations, in milliseconds. */
+  readonly durationMs: number;
+  readonly invocations: number;
+  /** Epoch milliseconds of the first start and the last end. */
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly apiCalls: Record<string, number>;
+  readonly error?: string;
+}
+
+/** The end of one local execution. */
+export interface LocalExecutionResult {
+  readonly playbook: string;
+  readonly executionName: string;
+  /**
+   * As in the JSON report, plus `CRASHED` for a simulated crash, `TIMED_OUT` for an execution that hit its
+   * TimeoutSeconds ({@link ExecuteOptions.timeoutSeconds}) and `ABORTED` for one stopped
+   * ({@link ExecuteOptions.abortSignal}).
+   */
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ALREADY_HANDLED' | 'DRY_RUN' | 'CRASHED' | 'TIMED_OUT' | 'ABORTED';
+  /** The playbook's own outcome (`$.outcome`): CONTAINED, NOTIFIED, RESOURCE_GONE, ... */
+  readonly outcome?: string;
+  readonly caseId?: string;
+  readonly output?: Record<string, unknown>;
+  readonly error?: { name: string; message: string };
+  readonly durationMs: number;
+  /** Epoch milliseconds when the execution started. */
+  readonly startedAt: number;
+  readonly steps: LocalStepRecord[];
+  /** Every AWS call the playbook's handlers made, in completion order. */
+  readonly calls: ApiCallRecord[];
+  /**
+   * For an execution that ended FAILED, TIMED_OUT or ABORTED: what became of the "Step Functions Execution
+   * Status Change" event the runner sent (see {@link LocalRunner.deliverStatusChanges}).
+   */
+  readonly statusChange?: StatusChangeDelivery;
+  /**
+   * The largest state input or output, or task input or result, the execution had, as the runner measured it
+   * while enforcing {@link STATE_PAYLOAD_LIMIT_BYTES}.
+   */
+  readonly largestPayload?: LargestPayload;
+  /** Per state: the largest of its input, output, task input and task result, in bytes. */
+  readonly payloadBytesByState?: Readonly<Record<string, number>>;
+}
+
+/** What became of an execution status change event: the rules it matched and the functions they invoked. */
+export interface StatusChangeDelivery {
+  readonly event: ExecutionStatusChangeEvent;
+  readonly matched: readonly string[];
+  /** Logical IDs of the functions invoked, with what each returned. */
+  readonly invoked: readonly { readonly logicalId: string; readonly result?: unknown; readonly error?: string }[];
+  /** Routing itself failed. */
+  readonly error?: string;
+}
+
+/** Options of {@link LocalRunner.execute}. */
+export interface ExecuteOptions {
+  /** @default a new UUID */
+  readonly executionName?: string;
+  /** Simulates a crash: the execution is aborted right after this state's handler returns. */
+  readonly crashAfter?: string;
+  /**
+   * The execution's TimeoutSeconds, instead of the state machine's (whole seconds, at least 1): when it
+   * passes, the execution ends `TIMED_OUT` as in AWS (aws-local-stepfunctions' own execution timeout; the
+   * Lambda then running is not stopped, as in AWS).
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Simulates a step outliving its Lambda timeout: for each state named, that many of its invocations run
+   * the handler to its end (its calls happen, as a Lambda's do until it is stopped), then fail with the
+   * error type `Sandbox.Timedout` and Lambda's message ("Task timed out after N.00 seconds"), its result
+   * lost. E.g. `{ Isolate: 1 }`: the first Isolate times out, the retry runs normally.
+   */
+  readonly lambdaTimeouts?: Readonly<Record<string, number>>;
+  /** Told of each invocation {@link ExecuteOptions.lambdaTimeouts} failed (a drill counts its faults with it). */
+  readonly onLambdaTimeout?: (timeout: { readonly state: string; readonly executionId: string; readonly invocationId: string }) => void;
+  /** Aborts the execution (StopExecution): it ends `ABORTED`. */
+  readonly abortSignal?: AbortSignal;
+  /** Milliseconds each Wait state waits locally. @default 50 */
+  readonly waitMs?: number;
+  /**
+   * Receives the execution's events as they happen (state entered/exited/failed/retried/caught,
+   * execution started/succeeded/failed), e.g. to serve `GetExecutionHistory` (lib/harness/local/sfn-service.ts).
+   */
+  readonly onEvent?: (event: ExecutionEvent) => void;
+}
+
+/** One event of a local execution, as aws-local-stepfunctions logs it. */
+export type ExecutionEvent = { readonly type: string; readonly timestamp: number; readonly state?: { readonly name: string; readonly type: string; readonly input?: unknown; readonly output?: unknown }; readonly Error?: string; readonly Cause?: unknown; readonly input?: unknown; readonly output?: unknown };
+
+/** Options of {@link LocalRunner.create}. */
+export interface LocalRunnerOptions {
+  /** A template to use instead of synthesizing one. */
+  readonly template?: CfnTemplate;
+  /** Overrides of the Lambdas' environment (after template resolution), e.g. a short claim lease. */
+  readonly environment?: Record<string, string>;
+  /** Project root (where `lambdas/` is). @default the repository root */
+  readonly projectRoot?: string;
+  /**
+   * How long a `.waitForTaskToken` task (an approval) waits locally before `States.Timeout`, in
+   * milliseconds. @default the state's `TimeoutSeconds`
+   */
+  readonly taskTokenTimeoutMs?: number;
+}
+
+/**
+ * Step Functions' payload quota: "Maximum input or output size for a task, state, or execution: 262,144
+ * bytes of data as a UTF-8 encoded string. This quota affects tasks (activity, Lambda function, or
+ * integrated service), state or execution output, and input data when scheduling a task, entering a state,
+ * or starting an execution" ("Step Functions service quotas", Step Functions Developer Guide,
+ * https://docs.aws.amazon.com/step-functions/latest/dg/limits-overview.html).
+ */
+export const STATE_PAYLOAD_LIMIT_BYTES = 262_144;
+
+/** Bytes of a payload as Step Functions counts them: its JSON text, UTF-8 encoded. */
+export function payloadBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? 'null', 'utf8');
+}
+
+/**
+ * `States.DataLimitExceeded`, as Step Functions reports a payload over {@link STATE_PAYLOAD_LIMIT_BYTES}: "a
+ * terminal error that can't be caught by the States.ALL error type" ("Error handling in Step Functions", Step
+ * Functions Developer Guide, https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html),
+ * so neither a Retry nor a Catch of the playbook sees it (aws-local-stepfunctions honours `isRetryable` and
+ * `isCatchable` on a thrown error) and the execution fails.
+ */
+class DataLimitExceeded extends Error {
+  readonly isRetryable = false;
+  readonly isCatchable = false;
+  constructor(what: string, bytes: number) {
+    super(`${what} is ${bytes} bytes, over the ${STATE_PAYLOAD_LIMIT_BYTES}-byte quota of a Step Functions payload`);
+    this.name = 'States.DataLimitExceeded';
+  }
+}
+
+/** The largest payload of an execution, and where. */
+export interface LargestPayload {
+  readonly bytes: number;
+  /** e.g. `output of state Normalize`, `input of task Claim (after Parameters)`. */
+  readonly where: string;
+}
+
+/** The Lambda service integration that waits for a task token (`arn:aws:states:::lambda:invoke.waitForTaskToken`). */
+const WAIT_FOR_TASK_TOKEN = /^arn:[\w-]+:states:::lambda:invoke\.waitForTaskToken$/;
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/**
+ * Runs Firebreak's playbooks locally, faithfully to the deployed shape (DESIGN.md §5):
+ * - the state machine definitions come from the synthesized CDK template, intrinsics resolved to
+ *   emulator ARNs, executed with aws-local-stepfunctions;
+ * - each Lambda task runs the real handler module (`lambdas/<step>/index.ts`, found through the
+ *   function's `FIREBREAK_STEP` variable) in process, with the function's environment from the
+ *   template, pointed at the emulator;
+ * - rules are the template's rules (see {@link EmulatorRouter}).
+ */
+export class LocalRunner {
+  /** Tasks waiting for a token (approvals); `SendTaskSuccess` / `SendTaskFailure` settle them. */
+  readonly taskTokens = new TaskTokens();
+
+  private statusChangeSink?: (event: ExecutionStatusChangeEvent) => Promise<Omit<StatusChangeDelivery, 'event'>>;
+  /**
+   * Every execution that has ended, by execution ARN, as DescribeExecution reports one (input as JSON text, dates
+   * in epoch milliseconds): the local Step Functions service answers DescribeExecution from it for an execution
+   * it did not start itself (a replay runs the runner directly).
+   */
+  readonly ended = new Map<string, EndedExecution>();
+
+  private constructor(
+    readonly env: LocalEnvironment,
+    readonly playbooks: LocalPlaybook[],
+    readonly rules: LocalRule[],
+    private readonly handlersByArn: Map<string, { step: string; handler: Handler }>,
+    private readonly functionArn: (logicalId: string) => string,
+    private readonly taskTokenTimeoutMs?: number,
+  ) {}
+
+  /**
+   * Sends every execution that ends FAILED, TIMED_OUT or ABORTED on as Step Functions does, a "Step Functions
+   * Execution Status Change" event on the default bus ({@link executionStatusChangeEvent}); `execute`
+   * awaits the delivery before it returns, and puts what became of it on its result. A simulated crash
+   * (`crashAfter`) sends nothing: it stands for a re-run, not for an execution's end.
+   * @param sink - routes the event (lib/harness/local/session.ts: the template's rules, then the functions they target).
+   */
+  deliverStatusChanges(sink: (event: ExecutionStatusChangeEvent) => Promise<Omit<StatusChangeDelivery, 'event'>>): void {
+    this.statusChangeSink = sink;
+  }
+
+  /**
+   * Invokes a function of the template by logical ID with an event, as a rule's Lambda target would
+   * (outside any execution).
+   * @returns what the handler returned.
+   * @throws whatever the handler throws; {@link Error} when the template has no such function.
+   */
+  async invokeFunction(logicalId: string, event: unknown): Promise<unknown> {
+    const target = this.handlersByArn.get(this.functionArn(logicalId));
+    if (!target) throw new Error(`No function ${logicalId} in the template`);
+    return withCallContext({ executionId: `event-${randomUUID()}`, invocationId: randomUUID() }, () => target.handler(event, lambdaContext(target.step, 'event')));
+  }
+
+  /**
+   * Prepares a runner: synthesizes (or takes) the template, resolves it against the seeded
+   * environment, loads the handlers and sets the process environment the handlers read.
+   * @throws {Error} when the template references something the local environment lacks, or two
+   *   functions disagree on an environment variable.
+   */
+  static create(env: LocalEnvironment, options: LocalRunnerOptions = {}): LocalRunner {
+    const template = options.template ?? synthesizeSecurityTemplate();
+    const region = env.region;
+    const pseudo = { 'AWS::AccountId': env.securityAccount, 'AWS::Region': region, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'FirebreakSecurity' };
+    const stateMachineNames = new Map(Object.entries(template.Resources ?? {})
+      .filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && typeof r.Properties?.StateMachineName === 'string')
+      .map(([id, r]) => [id, r.Properties!.StateMachineName as string]));
+    const ref: RefResolver = (id, type, attr) => {
+      switch (type) {
+        case 'AWS::Lambda::Function': return `arn:aws:lambda:${region}:${env.securityAccount}:function:${id}`;
+        case 'AWS::DynamoDB::Table': return attr ? `arn:aws:dynamodb:${region}:${env.securityAccount}:table/${env.ledgerTable}` : env.ledgerTable;
+        case 'AWS::S3::Bucket': return attr ? `arn:aws:s3:::${env.evidenceBucket}` : env.evidenceBucket;
+        case 'AWS::KMS::Key': return env.evidenceKeyArn;
+        case 'AWS::SNS::Topic': return env.topicArn;
+        case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${region}:${env.securityAccount}:stateMachine:${stateMachineNames.get(id) ?? id}`;
+        default: return `arn:aws:local:${region}:${env.securityAccount}:${type}/${id}`;
+      }
+    };
+    const functions = templateFunctions(template, ref, pseudo);
+    const root = options.projectRoot ?? PROJECT_ROOT;
+    const environment: Record<string, string> = {};
+    for (const fn of functions.values()) {
+      for (const [k, v] of Object.entries(fn.environment)) {
+        if (k === 'FIREBREAK_STEP') continue;
+        if (environment[k] !== undefined && environment[k] !== v) throw new Error(`Functions disagree on ${k}: ${environment[k]} vs ${v}`);
+        environment[k] = v;
+      }
+    }
+    // The handlers read their environment when they load (logger level) and when they run.
+    Object.assign(process.env, environment, {
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: env.responderCredentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: env.responderCredentials.secretAccessKey,
+      FIREBREAK_AWS_ENDPOINT: env.endpoint,
+      POWERTOOLS_LOG_LEVEL: process.env.FIREBREAK_LOG_LEVEL ?? 'SILENT',
+      AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+    }, options.environment ?? {});
+    const handlersByArn = new Map<string, { step: string; handler: Handler }>();
+    for (const [logicalId, fn] of functions) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(path.join(root, 'lambdas', fn.step, 'index.ts')) as { handler: Handler };
+      handlersByArn.set(ref(logicalId, 'AWS::Lambda::Function'), { step: fn.step, handler: mod.handler });
+    }
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    const functionArn = (logicalId: string) => ref(logicalId, 'AWS::Lambda::Function');
+    return new LocalRunner(env, templatePlaybooks(template, ref, pseudo), templateRules(template, ref, pseudo), handlersByArn, functionArn, options.taskTokenTimeoutMs);
+  }
+
+  /** Finds a playbook by logical ID or by its `ec2-compromise`-style name. */
+  playbook(idOrName: string): LocalPlaybook {
+    const p = this.playbooks.find((x) => x.logicalId === idOrName || x.name === idOrName || playbookName(x) === idOrName);
+    if (!p) throw new Error(`No playbook ${idOrName} in the template (have: ${this.playbooks.map((x) => x.name).join(', ')})`);
+    return p;
+  }
+
+  /**
+   * Executes a playbook locally to its end.
+   * @param playbookId - logical ID or name.
+   * @param input - the state machine input (an EventBridge event, or a start envelope).
+   * @returns status, outcome, per-step records and every AWS call made. Never throws for a failed
+   *   execution: the failure is in the result.
+   */
+  async execute(playbookId: string, input: unknown, options: ExecuteOptions = {}): Promise<LocalExecutionResult> {
+    const playbook = this.playbook(playbookId);
+    const executionName = options.executionName ?? randomUUID();
+    const executionId = randomUUID();
+    const calls: ApiCallRecord[] = [];
+    const unsubscribe = subscribeApiCalls((r) => {
+      if (r.context.executionId === executionId) calls.push(r);
+    });
+    const invocations: { name: string; status: 'SUCCEEDED' | 'FAILED'; startedAt: number; endedAt: number; invocationId: string; error?: string }[] = [];
+    const states = (playbook.definition.States ?? {}) as Record<string, { Type: string; Resource?: string; Parameters?: { FunctionName?: string }; TimeoutSeconds?: number }>;
+    const taskToken = TaskTokens.newToken();
+    const localHandlers: Record<string, (i: unknown) => Promise<never>> = {};
+    const waits: Record<string, number> = {};
+    const retries: Record<string, number> = {};
+    const timeoutsLeft: Record<string, number> = { ...(options.lambdaTimeouts ?? {}) };
+    let crashed = false;
+    let claimedCaseId: string | undefined;
+    let largestPayload: LargestPayload | undefined;
+    const payloadBytesByState: Record<string, number> = {};
+    /** Enforces Step Functions' payload quota on a state's or task's input or output. @throws {DataLimitExceeded} */
+    const measure = (value: unknown, where: string, stateName: string): void => {
+      const bytes = payloadBytes(value);
+      if (!largestPayload || bytes > largestPayload.bytes) largestPayload = { bytes, where };
+      payloadBytesByState[stateName] = Math.max(payloadBytesByState[stateName] ?? 0, bytes);
+      if (bytes > STATE_PAYLOAD_LIMIT_BYTES) throw new DataLimitExceeded(`The ${where}`, bytes);
+    };
+    let abort: () => void = () => undefined;
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Wait') waits[name] = options.waitMs ?? 50;
+      if (state.Type !== 'Task') continue;
+      retries[name] = 10;
+      const waitsForToken = WAIT_FOR_TASK_TOKEN.test(state.Resource ?? '');
+      const target = this.handlersByArn.get(waitsForToken ? state.Parameters?.FunctionName ?? '' : state.Resource ?? '');
+      if (!target) throw new Error(`State ${name} targets ${state.Resource}${waitsForToken ? ` (${state.Parameters?.FunctionName})` : ''}, which is not a Lambda function of the template`);
+      const timeoutMs = this.taskTokenTimeoutMs ?? (state.TimeoutSeconds ?? 99_999_999) * 1000;
+      localHandlers[name] = async (event: unknown) => {
+        const invocationId = randomUUID();
+        const startedAt = Date.now();
+        // "After Parameters processing, input of a state larger than payload size quota" (the Lambda's payload).
+        measure(waitsForToken ? (event as { Payload?: unknown }).Payload : event, `input of task ${name} (after Parameters)`, name);
+        try {
+          const result = waitsForToken
+            // The integration invokes the function with `Payload` (asynchronously in AWS), then waits
+            // for SendTaskSuccess / SendTaskFailure on the token, or TimeoutSeconds.
+            ? await withCallContext({ executionId, invocationId }, async () => {
+              const waiting = this.taskTokens.wait(taskToken, timeoutMs);
+              waiting.catch(() => undefined);
+              await target.handler((event as { Payload?: unknown }).Payload, lambdaContext(target.step, executionName));
+              return waiting;
+            })
+            : await withCallContext({ executionId, invocationId }, () => target.handler(event, lambdaContext(target.step, executionName)));
+          // A function that crashed part-way (a game-day `crash` fault) fails as Lambda reports a function it
+          // stopped, whatever it returned.
+          if (isInvocationCrashed(invocationId)) throw lambdaTimedOut(invocationId, state.TimeoutSeconds);
+          if ((timeoutsLeft[name] ?? 0) > 0) {
+            timeoutsLeft[name] -= 1;
+            options.onLambdaTimeout?.({ state: name, executionId, invocationId });
+            throw lambdaTimedOut(invocationId, state.TimeoutSeconds);
+          }
+          measure(result, `result of task ${name}`, name);
+          invocations.push({ name, status: 'SUCCEEDED', startedAt, endedAt: Date.now(), invocationId });
+          if (target.step === 'claim-case') claimedCaseId = (result as { caseId?: string }).caseId;
+          if (options.crashAfter === name && !crashed) {
+            crashed = true;
+            abort();
+          }
+          return result as never;
+        } catch (caught) {
+          const err = isInvocationCrashed(invocationId) ? lambdaTimedOut(invocationId, state.TimeoutSeconds) : caught;
+          const e = err as Error;
+          invocations.push({ name, status: 'FAILED', startedAt, endedAt: Date.now(), invocationId, error: `${e.name}: ${e.message}` });
+          throw err;
+        }
+      };
+    }
+    const definition = options.timeoutSeconds === undefined ? playbook.definition : { ...playbook.definition, TimeoutSeconds: options.timeoutSeconds };
+    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+    enforcePayloadQuota(machine, measure);
+    const started = Date.now();
+    const startTime = new Date(started).toISOString();
+    const execution = machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: localHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },
+      noThrowOnAbort: true,
+      context: {
+        Execution: { Id: `arn:aws:states:${this.env.region}:${this.env.securityAccount}:execution:${playbook.name}:${executionName}`, Name: executionName, StartTime: startTime, Input: input },
+        StateMachine: { Id: `arn:aws:states:${this.env.region}:${this.env.securityAccount}:stateMachine:${playbook.name}`, Name: playbook.name },
+        // One token per execution: each playbook has at most one task that waits for a token.
+        Task: { Token: taskToken },
+      } as never,
+    });
+    abort = execution.abort;
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      execution.abort();
+    };
+    if (options.abortSignal?.aborted) onAbort();
+    options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+    const onEvent = options.onEvent;
+    const drained = onEvent
+      ? (async () => {
+        for await (const e of execution.eventLogs) onEvent(e as ExecutionEvent);
+      })()
+      : Promise.resolve();
+    let output: Record<string, unknown> | undefined;
+    let error: { name: string; message: string } | undefined;
+    let timedOut = false;
+    try {
+      output = (await execution.result) as Record<string, unknown> | undefined;
+    } catch (err) {
+      const e = err as Error & { cause?: { name?: string; message?: string } };
+      timedOut = e.name === 'ExecutionTimeoutError';
+      error = timedOut
+        ? { name: 'States.Timeout', message: `Execution timed out after ${definition.TimeoutSeconds} s` }
+        : { name: e.cause?.name ?? e.name, message: e.cause?.message ?? e.message };
+    }
+    options.abortSignal?.removeEventListener('abort', onAbort);
+    if (aborted && !crashed) {
+      output = undefined;
+      error = { name: 'ExecutionAborted', message: 'Execution stopped (StopExecution)' };
+    }
+    const durationMs = Date.now() - started;
+    unsubscribe();
+    // The logger closes on success, failure or abort; never wait long for it.
+    await Promise.race([drained, new Promise((r) => setTimeout(r, 1000).unref())]);
+    const executionFailed = error !== undefined;
+    const caught = [...invocations].reverse().find((i) => i.status === 'FAILED');
+    if (caught && !timedOut && !aborted && error?.name !== 'States.DataLimitExceeded' && (error || output?.outcome === 'RESOURCE_GONE')) {
+      error = { name: error?.name ?? 'ResourceGone', message: `${caught.name} failed: ${caught.error}` };
+    }
+    const outcome = output?.outcome as string | undefined;
+    const status: LocalExecutionResult['status'] = crashed
+      ? 'CRASHED'
+      : timedOut ? 'TIMED_OUT' : aborted ? 'ABORTED'
+        : executionFailed
+          ? 'FAILED'
+          : outcome === 'ALREADY_HANDLED' ? 'ALREADY_HANDLED' : outcome === 'DRY_RUN' ? 'DRY_RUN' : 'SUCCEEDED';
+    const caseRef = (output?.case ?? undefined) as { caseId?: string } | undefined;
+    let statusChange: StatusChangeDelivery | undefined;
+    const stateMachineArn = `arn:aws:states:${this.env.region}:${this.env.securityAccount}:stateMachine:${playbook.name}`;
+    this.ended.set(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`, {
+      stateMachineArn, name: executionName, input: JSON.stringify(input ?? {}), startDate: started, stopDate: started + durationMs,
+      status: status === 'CRASHED' ? 'FAILED' : status === 'TIMED_OUT' || status === 'ABORTED' || status === 'FAILED' ? status : 'SUCCEEDED',
+    });
+    if ((status === 'FAILED' || status === 'TIMED_OUT' || status === 'ABORTED') && this.statusChangeSink) {
+      const event = executionStatusChangeEvent({
+        region: this.env.region, account: this.env.securityAccount, stateMachineName: playbook.name, executionName, status,
+        startDate: started, stopDate: started + durationMs, input,
+      });
+      try {
+        statusChange = { event, ...(await this.statusChangeSink(event)) };
+      } catch (err) {
+        statusChange = { event, matched: [], invoked: [], error: (err as Error).message };
+      }
+    }
+    return {
+      playbook: playbookName(playbook), executionName, status, outcome, caseId: caseRef?.caseId ?? claimedCaseId, output, error,
+      durationMs, startedAt: started, steps: aggregateSteps(invocations, calls), calls, statusChange, largestPayload, payloadBytesByState,
+    };
+  }
+}
+
+/** An execution the runner ran to its end, as DescribeExecution describes it (see {@link LocalRunner.ended}). */
+export interface EndedExecution {
+  readonly stateMachineArn: string;
+  readonly name: string;
+  /** The input as JSON text. */
+  readonly input: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  /** Epoch milliseconds. */
+  readonly startDate: number;
+  /** Epoch milliseconds. */
+  readonly stopDate: number;
+}
+
+/** The part of aws-local-stepfunctions' event logger the runner hooks (the library's `EventLogger`). */
+interface StateEventLogger {
+  dispatchStateEnteredEvent(stateName: string, stateType: string, input: unknown): void;
+  dispatchStateExitedEvent(stateName: string, stateType: string, input: unknown, output: unknown): void;
+}
+
+/**
+ * Makes a local state machine enforce Step Functions' payload quota on every state's input (on entering it)
+ * and output (on leaving it), as AWS does: aws-local-stepfunctions (3.0.0, pinned) enforces none. Its
+ * `execute(input, options, cleanup)` reports each transition, synchronously and inside its run loop, to
+ * `options.eventLogger`; a check that throws there fails the execution with `States.DataLimitExceeded`
+ * before the next state starts. Task inputs after Parameters and task results are checked in the task
+ * handlers ({@link LocalRunner.execute}).
+ */
+function enforcePayloadQuota(machine: StateMachine, measure: (value: unknown, where: string, stateName: string) => void): void {
+  type Execute = (input: unknown, options: { eventLogger: StateEventLogger }, cleanup: () => void) => Promise<unknown>;
+  const target = machine as unknown as { execute: Execute };
+  const execute = target.execute.bind(machine);
+  target.execute = (input, options, cleanup) => {
+    const logger = options.eventLogger;
+    const entered = logger.dispatchStateEnteredEvent.bind(logger);
+    const exited = logger.dispatchStateExitedEvent.bind(logger);
+    logger.dispatchStateEnteredEvent = (stateName, stateType, stateInput) => {
+      measure(stateInput, `input of state ${stateName}`, stateName);
+      entered(stateName, stateType, stateInput);
+    };
+    logger.dispatchStateExitedEvent = (stateName, stateType, stateInput, output) => {
+      measure(output, `output of state ${stateName}`, stateName);
+      exited(stateName, stateType, stateInput, output);
+    };
+    return execute(input, options, cleanup);
+  };
+}
+
+/** The playbook's public name (`ec2-compromise`) from its state machine name or logical ID. */
+export function playbookName(p: LocalPlaybook): string {
+  return p.name.replace(/^firebreak-/, '');
+}
+
+function aggregateSteps(
+  invocations: { name: string; status: 'SUCCEEDED' | 'FAILED'; startedAt: number; endedAt: number; invocationId: string; error?: string }[],
+  calls: ApiCallRecord[],
+): LocalStepRecord[] {
+  const byName = new Map<string, LocalStepRecord>();
+  for (const inv of invocations.sort((a, b) => a.startedAt - b.startedAt)) {
+    const mine = calls.filter((c) => c.context.invocationId === inv.invocationId);
+    const prev = byName.get(inv.name);
+    const apiCalls = countByOperation(mine);
+    if (!prev) {
+      byName.set(inv.name, { name: inv.name, status: inv.status, durationMs: inv.endedAt - inv.startedAt, invocations: 1, startedAt: inv.startedAt, endedAt: inv.endedAt, apiCalls, error: inv.error });
+    } else {
+      const merged: Record<string, number> = { ...prev.apiCalls };
+      for (const [k, v] of Object.entries(apiCalls)) merged[k] = (merged[k] ?? 0) + v;
+      byName.set(inv.name, {
+        name: inv.name, status: inv.status, durationMs: prev.durationMs + (inv.endedAt - inv.startedAt), invocations: prev.invocations + 1,
+        startedAt: prev.startedAt, endedAt: inv.endedAt, apiCalls: merged, error: inv.error ?? prev.error,
+      });
+    }
+  }
+  return [...byName.values()];
+}
+
+/**
+ * The error a Lambda Task reports when its function outlived its timeout: error type `Sandbox.Timedout`,
+ * Lambda's message (see LAMBDA_TIMEOUT_ERRORS in lib/infra/playbook-states.ts).
+ */
+function lambdaTimedOut(requestId: string, taskTimeoutSeconds?: number): Error {
+  // The Task waits 30 s longer than its function (TASK_TIMEOUT_MARGIN): the function's own timeout.
+  const seconds = Math.max(1, (taskTimeoutSeconds ?? 90) - 30);
+  const err = new Error(`RequestId: ${requestId} Error: Task timed out after ${seconds.toFixed(2)} seconds`);
+  err.name = 'Sandbox.Timedout';
+  return err;
+}
+
+function lambdaContext(step: string, executionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `firebreak-${step}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:firebreak-${step}`,
+    memoryLimitInMB: '256',
+    awsRequestId: `${executionName}-${randomUUID()}`,
+    logGroupName: `/aws/lambda/firebreak-${step}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

@@ -1,0 +1,215 @@
+import {
+  AllocateAddressCommand, AssociateAddressCommand, AttachNetworkInterfaceCommand, AuthorizeSecurityGroupIngressCommand,
+  CreateNetworkInterfaceCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, DescribeInstancesCommand,
+  RunInstancesCommand, CreateLaunchTemplateCommand,
+} from '@aws-sdk/client-ec2';
+import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
+import { AttachInstancesCommand, CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateTargetGroupCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { randomBytes } from 'node:crypto';
+import { hasAwsCode } from '../../runtime/aws-errors';
+import type { GuardDutyEvent } from '../../core/incident/schema';
+import type { HarnessClients } from './harness-clients';
+import { LOCAL_REGION } from './accounts';
+
+/** Extra resources a drill can ask the twin world to have around the instance. */
+export interface TwinExtras {
+  /** Put the instance in an Auto Scaling group. @default false */
+  readonly autoScalingGroup?: boolean;
+  /** Register the instance in an ELB target group. @default false */
+  readonly targetGroup?: boolean;
+  /**
+   * ENIs attached to the instance beyond those the event names (a world fact, not a field of the
+   * event): each in the first ENI's subnet with its security groups, at the next device indexes.
+   * @default 0
+   */
+  readonly extraNetworkInterfaces?: number;
+}
+
+/** The twin of an event's resources, built in the emulator's member account. */
+export interface TwinWorld {
+  readonly instanceId: string;
+  readonly vpcId: string;
+  /** ENI IDs in device-index order. */
+  readonly networkInterfaceIds: string[];
+  readonly volumeIds: string[];
+  readonly instanceProfileArn: string;
+  readonly autoScalingGroupName?: string;
+  readonly targetGroupArn?: string;
+  /** ID in the event → twin ID. */
+  readonly idMap: Record<string, string>;
+  /** ENI ID → its security groups at creation (what release must restore). */
+  readonly originalGroupsByEni: Record<string, string[]>;
+}
+
+/**
+ * Builds a twin of a GuardDuty EC2 finding's resources in the member account of the emulator,
+ * since moto picks its own IDs (DESIGN.md §5): a VPC (with an IPv6 block when any ENI has IPv6),
+ * one subnet per subnet in the event, the event's security groups, an instance profile, an
+ * instance with a root and a data volume and the event's tags, one ENI per ENI in the event
+ * (IPv6 where the event has it), and an Elastic IP per ENI that has a public IP.
+ * @param event - a validated GuardDuty finding event with `instanceDetails`.
+ * @param member - harness clients of the member account.
+ * @returns the twin's IDs and the ID map for remapping the event.
+ */
+export async function buildTwinWorld(event: GuardDutyEvent, member: HarnessClients, extras: TwinExtras = {}): Promise<TwinWorld> {
+  const details = event.detail.resource.instanceDetails!;
+  const enis = details.networkInterfaces;
+  if (enis.length === 0) throw new Error('the event has no network interfaces to twin');
+  const idMap: Record<string, string> = {};
+  const ipv6 = enis.some((e) => e.ipv6Addresses.length > 0);
+  // The twin lives in the emulator's region: keep the event's zone only when it is in that region.
+  const az = details.availabilityZone?.startsWith(LOCAL_REGION) ? details.availabilityZone : `${LOCAL_REGION}a`;
+
+  const vpc = (await member.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16', AmazonProvidedIpv6CidrBlock: ipv6 }))).Vpc!;
+  const vpcId = vpc.VpcId!;
+  const v6Block = vpc.Ipv6CidrBlockAssociationSet?.[0]?.Ipv6CidrBlock;
+  for (const e of enis) if (e.vpcId) idMap[e.vpcId] = vpcId;
+
+  const subnetIds = [...new Set(enis.map((e) => e.subnetId ?? 'subnet-default'))];
+  for (const [n, id] of subnetIds.entries()) {
+    const v6 = ipv6 && v6Block ? ipv6Subnet(v6Block, n) : undefined;
+    const subnet = await member.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${n + 1}.0/24`, AvailabilityZone: az, Ipv6CidrBlock: v6 }));
+    idMap[id] = subnet.Subnet!.SubnetId!;
+  }
+
+  const groups = new Map<string, string>();
+  for (const e of enis) for (const g of e.securityGroups) groups.set(g.groupId, g.groupName ?? g.groupId);
+  for (const [id, name] of groups) {
+    const sg = await member.ec2.send(new CreateSecurityGroupCommand({ GroupName: `${name}-${randomBytes(3).toString('hex')}`, Description: `twin of ${id}`, VpcId: vpcId }));
+    await member.ec2.send(new AuthorizeSecurityGroupIngressCommand({
+      GroupId: sg.GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: ipv6 ? [{ CidrIpv6: '::/0' }] : undefined }],
+    }));
+    idMap[id] = sg.GroupId!;
+  }
+
+  const profileName = details.iamInstanceProfile?.arn?.split('/').pop() ?? 'firebreak-twin-profile';
+  const roleName = `${profileName}-role`;
+  await ignoreExists(member.iam.send(new CreateRoleCommand({
+    RoleName: roleName,
+    AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+  })));
+  let profileArn: string;
+  try {
+    const p = await member.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: profileName }));
+    profileArn = p.InstanceProfile!.Arn!;
+    await member.iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profileName, RoleName: roleName }));
+  } catch (err) {
+    if (!hasAwsCode(err, 'EntityAlreadyExists')) throw err;
+    profileArn = `arn:aws:iam::${member.accountId}:instance-profile/${profileName}`;
+  }
+
+  const image = (await member.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'root-device-type', Values: ['ebs'] }] }))).Images?.find((i) => i.Platform !== 'Windows') ?? { ImageId: 'ami-12c6146b' };
+  const first = enis[0];
+  const tags = (details.tags ?? []).filter((t) => !t.key.startsWith('aws:')).map((t) => ({ Key: t.key, Value: t.value }));
+  const run = await member.ec2.send(new RunInstancesCommand({
+    ImageId: image.ImageId, MinCount: 1, MaxCount: 1, InstanceType: (details.instanceType as never) ?? 't3.micro',
+    SubnetId: idMap[first.subnetId ?? 'subnet-default'],
+    SecurityGroupIds: first.securityGroups.map((g) => idMap[g.groupId]),
+    Ipv6AddressCount: first.ipv6Addresses.length || undefined,
+    IamInstanceProfile: { Arn: profileArn },
+    // Not the default (stop): Preserve must change it, and the checks see that it did.
+    InstanceInitiatedShutdownBehavior: 'terminate',
+    BlockDeviceMappings: [
+      { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, DeleteOnTermination: true, VolumeType: 'gp3' } },
+      { DeviceName: '/dev/sdf', Ebs: { VolumeSize: 20, DeleteOnTermination: true, VolumeType: 'gp3' } },
+    ],
+    TagSpecifications: tags.length ? [{ ResourceType: 'instance', Tags: tags }] : undefined,
+  }));
+  const instance = run.Instances![0];
+  const instanceId = instance.InstanceId!;
+  idMap[details.instanceId] = instanceId;
+  const primaryEni = instance.NetworkInterfaces?.[0]?.NetworkInterfaceId ?? '';
+  idMap[first.networkInterfaceId] = primaryEni;
+  const networkInterfaceIds = [primaryEni];
+  const originalGroupsByEni: Record<string, string[]> = { [primaryEni]: first.securityGroups.map((g) => idMap[g.groupId]) };
+
+  for (const [n, e] of enis.slice(1).entries()) {
+    const eni = await member.ec2.send(new CreateNetworkInterfaceCommand({
+      SubnetId: idMap[e.subnetId ?? 'subnet-default'], Groups: e.securityGroups.map((g) => idMap[g.groupId]),
+      Ipv6AddressCount: e.ipv6Addresses.length || undefined, Description: `twin of ${e.networkInterfaceId}`,
+    }));
+    const eniId = eni.NetworkInterface!.NetworkInterfaceId!;
+    await member.ec2.send(new AttachNetworkInterfaceCommand({ InstanceId: instanceId, NetworkInterfaceId: eniId, DeviceIndex: n + 1 }));
+    idMap[e.networkInterfaceId] = eniId;
+    networkInterfaceIds.push(eniId);
+    originalGroupsByEni[eniId] = e.securityGroups.map((g) => idMap[g.groupId]);
+  }
+
+    for (let n = 0; n < (extras.extraNetworkInterfaces ?? 0); n++) {
+    const groupsOfFirst = first.securityGroups.map((g) => idMap[g.groupId]);
+    const eni = await member.ec2.send(new CreateNetworkInterfaceCommand({
+      SubnetId: idMap[first.subnetId ?? 'subnet-default'], Groups: groupsOfFirst, Description: `extra ENI ${n + 1} of the twin (not in the event)`,
+    }));
+    const eniId = eni.NetworkInterface!.NetworkInterfaceId!;
+    await member.ec2.send(new AttachNetworkInterfaceCommand({ InstanceId: instanceId, NetworkInterfaceId: eniId, DeviceIndex: enis.length + n }));
+    networkInterfaceIds.push(eniId);
+    originalGroupsByEni[eniId] = groupsOfFirst;
+  }
+
+  for (const [n, e] of enis.entries()) {
+    if (!e.publicIp) continue;
+    const eip = await member.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    await member.ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, NetworkInterfaceId: networkInterfaceIds[n] }));
+    idMap[e.publicIp] = eip.PublicIp!;
+  }
+
+  let autoScalingGroupName: string | undefined;
+  if (extras.autoScalingGroup) {
+    autoScalingGroupName = `twin-asg-${randomBytes(3).toString('hex')}`;
+    const lt = await member.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `${autoScalingGroupName}-lt`, LaunchTemplateData: { ImageId: image.ImageId, InstanceType: 't3.micro' } }));
+    await member.autoScaling.send(new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: autoScalingGroupName, MinSize: 0, MaxSize: 3, DesiredCapacity: 0,
+      LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId, Version: '$Latest' },
+      VPCZoneIdentifier: idMap[first.subnetId ?? 'subnet-default'],
+    }));
+    await member.autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: autoScalingGroupName, InstanceIds: [instanceId] }));
+  }
+  let targetGroupArn: string | undefined;
+  if (extras.targetGroup) {
+    const tg = await member.elbv2.send(new CreateTargetGroupCommand({ Name: `twin-tg-${randomBytes(3).toString('hex')}`, Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'instance' }));
+    targetGroupArn = tg.TargetGroups![0].TargetGroupArn!;
+    await member.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: instanceId, Port: 80 }] }));
+  }
+
+  const described = await member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return {
+    instanceId, vpcId, networkInterfaceIds, instanceProfileArn: profileArn,
+    volumeIds: (described.Reservations?.[0]?.Instances?.[0]?.BlockDeviceMappings ?? []).map((b) => b.Ebs!.VolumeId!),
+    autoScalingGroupName, targetGroupArn, idMap, originalGroupsByEni,
+  };
+}
+
+async function ignoreExists(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!hasAwsCode(err, 'EntityAlreadyExists')) throw err;
+  }
+}
+
+/**
+ * Replaces every ID of the event that has a twin with the twin's ID, everywhere in the event.
+ * @returns a new event object.
+ */
+export function remapEvent<T>(event: T, idMap: Record<string, string>): T {
+  let text = JSON.stringify(event);
+  for (const [from, to] of Object.entries(idMap).sort(([a], [b]) => b.length - a.length)) {
+    text = text.split(from).join(to);
+  }
+  return JSON.parse(text) as T;
+}
+
+/** The `n`-th /64 inside an IPv6 block such as `2600:1f18:4b2:7c00::/56`. */
+export function ipv6Subnet(block: string, n: number): string {
+  const [addr] = block.split('/');
+  const [head, tail = ''] = addr.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t].map((g) => BigInt(parseInt(g, 16)));
+  let value = groups.reduce((acc, g) => (acc << 16n) | g, 0n);
+  value += BigInt(n) << 64n;
+  const out: string[] = [];
+  for (let i = 7; i >= 0; i--) out.push(((value >> BigInt(i * 16)) & 0xffffn).toString(16));
+  return `${out.slice(0, 4).join(':')}::/64`;
+}

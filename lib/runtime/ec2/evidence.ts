@@ -1,0 +1,536 @@
+import {
+  CopySnapshotCommand, CreateSnapshotsCommand, DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client,
+  ModifySnapshotAttributeCommand, Snapshot,
+} from '@aws-sdk/client-ec2';
+import { EvidenceIncomplete, EvidenceProvenance, InvalidInput } from '../../core/errors';
+import { notBeforeOf, provenanceProblems, RecordedSnapshot, RejectedSnapshot, snapshotIntentKey, SnapshotStage } from '../evidence/provenance';
+import { describeTargetInstance, PlannedAction, StepMode } from './instance';
+import { TAG, tagSpec } from '../../core/tags';
+
+/** A batch of snapshots a Wait-loop polls. Times are ISO-8601 UTC. */
+export interface SnapshotBatch {
+  /** Snapshot IDs, in the order of `sourceVolumeIds`. */
+  readonly snapshotIds: string[];
+  /** The EBS volume each snapshot descends from. */
+  readonly sourceVolumeIds: string[];
+  /** The account that owns the snapshots. */
+  readonly ownerAccount: string;
+  /**
+   * When the batch must be `completed` by: one absolute deadline for all the evidence of an execution
+   * (the source snapshots, the member copies and the security account copies), set once by the first
+   * stage and inherited by the copies, so the three waits together never exceed it.
+   */
+  readonly deadline: string;
+}
+
+/** Case identity carried onto every evidence resource as tags. */
+export interface EvidenceLabels {
+  readonly caseId: string;
+  readonly findingId: string;
+}
+
+function labels(l: EvidenceLabels, extra: Record<string, string>): Record<string, string> {
+  return { [TAG.caseId]: l.caseId, [TAG.findingId]: l.findingId, ...extra };
+}
+
+/**
+ * The case's evidence records as the evidence functions read and write them: the ledger
+ * ({@link CaseLedger}, `evidence["snapshot#…"]`, `evidence["rejected#…"]`, `decisions.snapshotIntent#…`).
+ */
+export interface EvidenceLedger {
+  /** The case's creation time (ISO-8601 UTC): no snapshot that started before it is the case's. */
+  readonly caseCreatedAt: string;
+  /** The execution recording (for the record). */
+  readonly executionName?: string;
+  /** Every snapshot the case has recorded, all stages, as read at the start of the step. */
+  readonly recorded: readonly RecordedSnapshot[];
+  /** The case's decisions map, as read at the start of the step (holds the snapshot intents). */
+  readonly decisions: Readonly<Record<string, unknown>>;
+  /** Records, once per case, the instance's volumes as first seen; returns the recorded list. */
+  recordVolumes(volumeIds: string[]): Promise<string[]>;
+  /**
+   * Records, once per stage and volume, that a create call is about to be made (a crash may leave an unrecorded
+   * orphan); returns the stored intents by volume (another execution's, when it was first).
+   */
+  intend(stage: SnapshotStage, volumeIds: readonly string[]): Promise<Record<string, SnapshotIntent>>;
+  /** The case's recorded snapshots as they are now (a strongly consistent re-read). */
+  reload(): Promise<RecordedSnapshot[]>;
+  /** {@link CaseLedger.recordSnapshot}. */
+  record(snapshot: RecordedSnapshot): Promise<RecordedSnapshot>;
+  /** {@link CaseLedger.replaceSnapshot}. */
+  replace(previousSnapshotId: string, snapshot: RecordedSnapshot): Promise<RecordedSnapshot>;
+  /** {@link CaseLedger.rejectSnapshot}. */
+  reject(rejected: RejectedSnapshot): Promise<void>;
+}
+
+/** `decisions.snapshotIntent#<stage>#<volumeId>`: who was about to create the stage's snapshot of a volume, and when (ISO-8601 UTC). */
+export interface SnapshotIntent {
+  readonly at: string;
+  readonly executionName?: string;
+}
+
+/**
+ * How long another execution's intent to create a snapshot means its create call may still be under way: the
+ * snapshot steps' Lambda timeout (120 s, STEP_ACCESS), after which its invocation has ended one way or the other.
+ */
+export const CREATE_WINDOW_MS = 120_000;
+/** How long a step waits for another execution's create call to be recorded before making its own (1 s polls). */
+export const CONCURRENT_CREATE_WAIT_MS = 10_000;
+
+/**
+ * At most this many snapshots found by tag are recorded as rejected candidates per stage and step run. A member
+ * account can plant any number of snapshots tagged with the case ID, and each rejection is a write to the one case
+ * item, which DynamoDB limits to 400 KB ("Item size", Amazon DynamoDB Developer Guide, service quotas): the first
+ * ones show a person that decoys were planted; the rest are counted (`unrecordedRejections`, on the step's timeline entry), not written.
+ */
+export const MAX_CANDIDATE_REJECTIONS = 20;
+
+/** What a stage's snapshot of a volume must be: the record Firebreak makes for it, without its ID. */
+type Wanted = Omit<RecordedSnapshot, 'snapshotId' | 'how' | 'recordedAt' | 'executionName'>;
+
+/** What a stage did about the case's evidence (for the step's timeline entry). */
+export interface StageOutcome {
+  /** Snapshot IDs by volume: the recorded ones (`''` in a plan for the ones still to create). */
+  readonly byVolume: Map<string, string>;
+  readonly actions: PlannedAction[];
+  /** Snapshots refused in this call, with why. */
+  readonly rejected: RejectedSnapshot[];
+  /** Snapshots adopted after a crash between their create call and the ledger write. */
+  readonly recovered: string[];
+  /** Candidates refused beyond {@link MAX_CANDIDATE_REJECTIONS}: counted, not written to the case. */
+  readonly unrecordedRejections: number;
+}
+
+/** How many member-account snapshots tagged with the case are read to name decoys: one DescribeSnapshots page. */
+const MEMBER_CANDIDATE_PAGE = 100;
+
+/** DescribeSnapshots, every page, or only the first `onePage` results. */
+async function describeSnapshots(ec2: EC2Client, filters: { Name: string; Values: string[] }[], ownerSelf: boolean, onePage?: number): Promise<Snapshot[]> {
+  const out: Snapshot[] = [];
+  let token: string | undefined;
+  do {
+    // Filters, not SnapshotIds: an ID EC2 does not know (deleted) is absent from the answer instead of failing
+    // the whole call with InvalidSnapshot.NotFound (EC2 API reference, DescribeSnapshots).
+    const page = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ownerSelf ? ['self'] : undefined, Filters: filters, NextToken: token, MaxResults: onePage }));
+    out.push(...(page.Snapshots ?? []));
+    token = onePage === undefined ? page.NextToken : undefined;
+  } while (token);
+  return out;
+}
+
+/**
+ * A tag's value, as a hint only: anyone with EC2 rights in the member account writes tags, so the value is cut
+ * to 128 characters and stripped of everything but printable ASCII before it is compared, stored or printed.
+ */
+const tagOf = (s: Snapshot, key: string): string | undefined => {
+  const v = s.Tags?.find((t) => t.Key === key)?.Value;
+  return v === undefined ? undefined : v.replace(/[^\x20-\x7e]/g, '?').slice(0, 128);
+};
+
+/**
+ * Converges one stage of the evidence chain on exactly one recorded, provenance-checked snapshot per volume
+ * (issue 11). The ledger is the truth; tags only help recover a crash's orphan:
+ * 1. each snapshot recorded for the stage is read back by ID and checked ({@link provenanceProblems}); one that
+ *    fails (deleted, or not what the record says) is recorded as rejected and replaced;
+ * 2. for a volume without a valid record, the snapshots tagged with the case and stage are candidates: one that
+ *    fails provenance, or that no unanswered create call can explain, is recorded as rejected (at most
+ *    {@link MAX_CANDIDATE_REJECTIONS} per call; the rest counted). Nothing in the member account is adopted (a
+ *    member principal can make a snapshot that passes every check). A security-account copy can be the orphan
+ *    of Firebreak's call only for a volume whose create call the case recorded as about to be made
+ *    (`snapshotIntent`) and never recorded as answered (no record, now or replaced), started no earlier than
+ *    that intent; exactly one such candidate is adopted (`how: recovered`); several are all refused and a new
+ *    copy is made;
+ * 3. for the volumes still without one, the intent is recorded, `create` is called, and each returned ID is
+ *    recorded at once (the first record of a stage and volume wins; a concurrent run's extra is recorded as
+ *    a `duplicate` rejection, never evidence).
+ * In a plan (no ledger) nothing is read or written but the list of what would be created.
+ */
+async function ensureStage(
+  input: { stage: SnapshotStage; caseId: string; wanted: Wanted[]; ownerAccount: string; mode: StepMode; describeCreate: (volumeIds: string[]) => PlannedAction },
+  deps: { ec2: EC2Client; ledger?: EvidenceLedger; now: () => Date },
+  create: (missing: Wanted[], created: (volumeId: string, snapshotId: string) => Promise<void>) => Promise<void>,
+): Promise<StageOutcome> {
+  const { stage, wanted } = input;
+  const ledger = deps.ledger;
+  const byVolume = new Map<string, string>();
+  const rejected: RejectedSnapshot[] = [];
+  const recovered: string[] = [];
+  const actions: PlannedAction[] = [];
+  const at = () => deps.now().toISOString();
+  let candidateRejections = 0;
+  let unrecordedRejections = 0;
+  const reject = async (r: Omit<RejectedSnapshot, 'at' | 'ownerAccount' | 'stage'>) => {
+    if (r.kind === 'candidate' && ++candidateRejections > MAX_CANDIDATE_REJECTIONS) {
+      unrecordedRejections += 1;
+      return;
+    }
+    const full: RejectedSnapshot = { ...r, stage, ownerAccount: input.ownerAccount, at: at() };
+    rejected.push(full);
+    await ledger?.reject(full);
+  };
+  const previous = new Map<string, string>();
+  if (!ledger) {
+    actions.push(input.describeCreate(wanted.map((w) => w.volumeId)));
+    for (const w of wanted) byVolume.set(w.volumeId, '');
+    return { byVolume, actions, rejected, recovered, unrecordedRejections };
+  }
+
+  // 1. The recorded snapshots, read back by ID.
+  const records = new Map(ledger.recorded.filter((r) => r.stage === stage).map((r) => [r.volumeId, r]));
+  const recordedIds = wanted.map((w) => records.get(w.volumeId)?.snapshotId).filter((id): id is string => !!id);
+  const found = recordedIds.length ? await describeSnapshots(deps.ec2, [{ Name: 'snapshot-id', Values: recordedIds }], false) : [];
+  for (const w of wanted) {
+    const r = records.get(w.volumeId);
+    if (!r) continue;
+    // Checked against what the record says Firebreak asked for at the time; a copy must also still descend from
+    // the stage before's recorded snapshot (which may have been replaced since).
+    const problems = provenanceProblems(found.find((s) => s.SnapshotId === r.snapshotId), r, ledger.caseCreatedAt);
+    if (stage !== 'source' && r.sourceSnapshotId !== w.sourceSnapshotId) problems.push(`a copy of ${r.sourceSnapshotId}, the case's ${w.sourceSnapshotId ? `recorded source is now ${w.sourceSnapshotId}` : 'source is not recorded'}`);
+    if (!problems.length) {
+      byVolume.set(w.volumeId, r.snapshotId);
+      continue;
+    }
+    await reject({ snapshotId: r.snapshotId, volumeId: w.volumeId, kind: 'recorded', reasons: problems });
+    previous.set(w.volumeId, r.snapshotId);
+  }
+
+  const accept = async (w: Wanted, snapshotId: string, how: RecordedSnapshot['how']): Promise<string> => {
+    const record: RecordedSnapshot = { ...w, snapshotId, how, recordedAt: at(), executionName: ledger.executionName };
+    const old = previous.get(w.volumeId);
+    const stored = old ? await ledger.replace(old, record) : await ledger.record(record);
+    if (stored.snapshotId !== snapshotId) {
+      await reject({ snapshotId, volumeId: w.volumeId, kind: 'duplicate', reasons: [`the case recorded ${stored.snapshotId} for ${w.volumeId} first`] });
+    }
+    return stored.snapshotId;
+  };
+
+  /**
+   * Why a candidate that passes provenance still cannot be the orphan of Firebreak's own create call (empty when
+   * it can). Only the security account's copies are ever adopted: in the member account any principal with EC2
+   * rights can make a snapshot that passes every check (a snapshot of the instance's own volume, taken after the
+   * case opened; a copy under the transit key, whose source is only a tag: the Snapshot data type has no source
+   * field, EC2 API reference, "Snapshot"), so the case records there only what a create call answered; an
+   * orphan of a crash is refused and a new snapshot made. In the security account, only a create call the case
+   * recorded as about to be made (its intent) and never recorded as answered can have left an orphan, and only
+   * after the intent's time.
+   */
+  const adoptionProblems = (c: Snapshot, w: Wanted): string[] => {
+    if (stage !== 'evidence') {
+      return [`a ${stage} snapshot in the member account is never recovered by tag (anyone with EC2 rights there can make one that passes every check): a new one is made`];
+    }
+    const old = previous.get(w.volumeId);
+    if (old) return [`the case recorded ${old} for ${w.volumeId}, so its create call was answered and left no orphan: a new one is made`];
+    const intent = ledger.decisions[snapshotIntentKey(stage, w.volumeId)] as SnapshotIntent | undefined;
+    if (!intent) return [`no ${stage} snapshot of ${w.volumeId} was ever requested by the case: not Firebreak's`];
+    if (c.StartTime && c.StartTime.getTime() < notBeforeOf(intent.at)) {
+      return [`started ${c.StartTime.toISOString()}, before the case's create call was requested (${intent.at}): not made by it`];
+    }
+    return [];
+  };
+
+  // 2. Candidates by tag, for the volumes without a valid record.
+  let needed = wanted.filter((w) => !byVolume.has(w.volumeId));
+  if (needed.length) {
+    const known = new Set([...ledger.recorded.map((r) => r.snapshotId), ...previous.values()]);
+    // In the member account nothing is adopted: one page is read, to name the decoys on the case (a member
+    // principal can tag any number of snapshots with the case ID; reading them all could outlast the step).
+    const candidates = (await describeSnapshots(deps.ec2, [
+      { Name: `tag:${TAG.caseId}`, Values: [input.caseId] }, { Name: `tag:${TAG.stage}`, Values: [stage] },
+    ], true, stage === 'evidence' ? undefined : MEMBER_CANDIDATE_PAGE)).filter((s) => !known.has(s.SnapshotId!));
+    const passing = new Map<string, string[]>();
+    for (const c of candidates) {
+      // The volume it claims: its VolumeId for a member snapshot; for a copy (whose VolumeId means nothing) the source its tag names.
+      const w = stage === 'source'
+        ? wanted.find((x) => x.volumeId === c.VolumeId)
+        : wanted.find((x) => x.sourceSnapshotId === tagOf(c, TAG.sourceSnapshotId));
+      const claimed = w?.volumeId ?? (stage === 'source' ? c.VolumeId : tagOf(c, TAG.sourceVolumeId));
+      if (!w) {
+        await reject({ snapshotId: c.SnapshotId!, volumeId: claimed, kind: 'candidate', reasons: [stage === 'source'
+          ? `volume ${c.VolumeId ?? '?'} is not one of the instance's volumes recorded on the case`
+          : `source ${tagOf(c, TAG.sourceSnapshotId) ?? '(none)'} is not a snapshot the case recorded`] });
+        continue;
+      }
+      if (byVolume.has(w.volumeId)) {
+        await reject({ snapshotId: c.SnapshotId!, volumeId: w.volumeId, kind: 'candidate', reasons: [`the case recorded ${byVolume.get(w.volumeId)} for ${w.volumeId}`] });
+        continue;
+      }
+      const problems = provenanceProblems(c, w, ledger.caseCreatedAt);
+      if (!problems.length) problems.push(...adoptionProblems(c, w));
+      if (problems.length) await reject({ snapshotId: c.SnapshotId!, volumeId: w.volumeId, kind: 'candidate', reasons: problems });
+      else passing.set(w.volumeId, [...(passing.get(w.volumeId) ?? []), c.SnapshotId!]);
+    }
+    for (const [volumeId, ids] of passing) {
+      const w = wanted.find((x) => x.volumeId === volumeId)!;
+      if (ids.length === 1) {
+        byVolume.set(volumeId, await accept(w, ids[0], 'recovered'));
+        recovered.push(ids[0]);
+        continue;
+      }
+      for (const id of ids) {
+        await reject({ snapshotId: id, volumeId, kind: 'candidate', reasons: [`${ids.length} snapshots tagged for ${volumeId} pass provenance (${ids.join(', ')}): none can be told to be Firebreak's; a new one is made`] });
+      }
+    }
+    needed = wanted.filter((w) => !byVolume.has(w.volumeId));
+  }
+
+  // 3. Create what is missing, recording each returned ID at once.
+  if (needed.length) {
+    actions.push(input.describeCreate(needed.map((w) => w.volumeId)));
+    if (input.mode === 'apply') {
+      const intents = await ledger.intend(stage, needed.map((w) => w.volumeId));
+      // Another execution that is creating the same snapshots right now (a concurrent run: its intent was first and is
+      // recent) is given a few seconds to record them, so that two runs do not both create (EC2 offers no ClientToken here).
+      // Not a volume whose record is being replaced: that intent's call was answered (recorded), nothing to wait for.
+      const busy = needed.filter((w) => {
+        if (previous.has(w.volumeId)) return false;
+        const i = intents[w.volumeId];
+        return i && i.executionName !== ledger.executionName && Date.parse(i.at) > deps.now().getTime() - CREATE_WINDOW_MS;
+      });
+      for (let waited = 0; busy.some((w) => !byVolume.has(w.volumeId)) && waited < CONCURRENT_CREATE_WAIT_MS; waited += 1000) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const now = await ledger.reload();
+        for (const w of busy) {
+          const r = now.find((x) => x.stage === stage && x.volumeId === w.volumeId && x.snapshotId !== previous.get(w.volumeId));
+          if (r) byVolume.set(w.volumeId, r.snapshotId);
+        }
+      }
+      needed = needed.filter((w) => !byVolume.has(w.volumeId));
+      // Each ID is recorded as soon as its call returns, before anything else (another copy's call included).
+      const creating = needed;
+      if (creating.length) {
+        await create(creating, async (volumeId, snapshotId) => {
+          const w = creating.find((x) => x.volumeId === volumeId);
+          if (w) byVolume.set(w.volumeId, await accept(w, snapshotId, 'created'));
+        });
+      }
+    }
+  }
+  return { byVolume, actions, rejected, recovered, unrecordedRejections };
+}
+
+/**
+ * Ensures there is one snapshot of every EBS volume of the instance, recorded on the case by the ID
+ * CreateSnapshots returned (DESIGN.md §3, Evidence; issue 11). The volumes are the ones the case recorded at
+ * its first SnapshotVolumes (a volume attached later is not the instance's evidence). `CreateSnapshots`
+ * (multi-volume, crash-consistent) covers the volumes that have no valid snapshot yet; it offers no
+ * `ClientToken` (EC2 API reference, CreateSnapshots; "Ensuring idempotency in Amazon EC2 API requests" lists
+ * the actions that take one), so a re-run converges through the ledger ({@link ensureStage}). Each snapshot
+ * must be of its volume, owned by the member account, encrypted as its volume is and under the same key
+ * (EBS User Guide, "Amazon EBS encryption": a snapshot of an encrypted volume is encrypted with the volume's
+ * key), of the volume's size, and started after the case opened.
+ * @param input - instance, labels, `deadline` (ISO-8601 UTC: when every stage of the evidence must be
+ *   completed by, see {@link SnapshotBatch.deadline}), `ownerAccount`, `mode`, `notFoundGraceSeconds`
+ *   ({@link describeTargetInstance}).
+ * @param deps - `ledger`: the case's records (required with `mode: apply`).
+ * @returns the batch to poll, carrying `deadline` (`mode: plan` returns the volumes with empty snapshot IDs),
+ *   and the snapshots rejected or recovered on the way.
+ * @throws {ResourceGone} when the instance is gone.
+ * @throws {EvidenceIncomplete} when a recorded volume is no longer attached to the instance and has no valid snapshot.
+ */
+export async function ensureVolumeSnapshots(
+  input: { instanceId: string; labels: EvidenceLabels; ownerAccount: string; deadline: string; mode: StepMode; notFoundGraceSeconds?: number },
+  deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date },
+): Promise<{ batch: SnapshotBatch; actions: PlannedAction[]; rejected: RejectedSnapshot[]; recovered: string[]; unrecordedRejections: number }> {
+  if (input.mode === 'apply' && !deps.ledger) throw new InvalidInput('ensureVolumeSnapshots needs the case ledger to apply');
+  const instance = await describeTargetInstance(deps.ec2, input.instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
+  const mappings = (instance.BlockDeviceMappings ?? []).filter((b) => b.Ebs?.VolumeId);
+  const attached = mappings.map((b) => b.Ebs!.VolumeId!);
+  const volumeIds = deps.ledger ? await deps.ledger.recordVolumes(attached) : attached;
+  const volumes = deps.ledger && volumeIds.length
+    ? (await deps.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: volumeIds }] }))).Volumes ?? []
+    : [];
+  const wanted: Wanted[] = volumeIds.map((volumeId) => {
+    const v = volumes.find((x) => x.VolumeId === volumeId);
+    return {
+      stage: 'source', volumeId, ownerAccount: input.ownerAccount, encrypted: !!v?.Encrypted,
+      kmsKeyId: v?.Encrypted ? v.KmsKeyId : undefined, volumeSize: v?.Size,
+    };
+  });
+  const root = mappings.find((b) => b.DeviceName === instance.RootDeviceName)?.Ebs?.VolumeId;
+  const out = await ensureStage(
+    {
+      stage: 'source', caseId: input.labels.caseId, wanted, ownerAccount: input.ownerAccount, mode: input.mode,
+      describeCreate: (ids) => ({ operation: 'EC2.CreateSnapshots', target: input.instanceId, change: `snapshot ${ids.join(', ')}` }),
+    },
+    { ec2: deps.ec2, ledger: deps.ledger, now: deps.now ?? (() => new Date()) },
+    async (missing, created) => {
+      const want = new Set(missing.map((w) => w.volumeId));
+      const detached = [...want].filter((v) => !attached.includes(v));
+      if (detached.length) {
+        throw new EvidenceIncomplete(`Volume(s) ${detached.join(', ')} of ${input.instanceId}, recorded on case ${input.labels.caseId}, are no longer attached and have no valid snapshot`);
+      }
+      const excluded = attached.filter((v) => v !== root && !want.has(v));
+      const made = await deps.ec2.send(new CreateSnapshotsCommand({
+        InstanceSpecification: { InstanceId: input.instanceId, ExcludeBootVolume: !!root && !want.has(root), ExcludeDataVolumeIds: excluded.length ? excluded : undefined },
+        Description: `Firebreak evidence, case ${input.labels.caseId}`,
+        CopyTagsFromSource: 'volume',
+        TagSpecifications: [tagSpec('snapshot', labels(input.labels, { [TAG.stage]: 'source' }))],
+      }));
+      for (const s of made.Snapshots ?? []) if (s.VolumeId && s.SnapshotId) await created(s.VolumeId, s.SnapshotId);
+    },
+  );
+  return {
+    batch: {
+      snapshotIds: volumeIds.map((v) => out.byVolume.get(v) ?? ''),
+      sourceVolumeIds: volumeIds,
+      ownerAccount: input.ownerAccount,
+      deadline: input.deadline,
+    },
+    actions: out.actions,
+    rejected: out.rejected,
+    recovered: out.recovered,
+    unrecordedRejections: out.unrecordedRejections,
+  };
+}
+
+/**
+ * The absolute evidence deadline of an execution: `deadlineSeconds` after `start`.
+ * @param start - when evidence collection started (the first stage).
+ * @param deadlineSeconds - the deployment's `evidenceDeadlineSeconds`.
+ * @returns ISO-8601 UTC.
+ */
+export function evidenceDeadline(start: Date, deadlineSeconds: number): string {
+  return new Date(start.getTime() + deadlineSeconds * 1000).toISOString();
+}
+
+/**
+ * Polls a snapshot batch once (one step of a Wait-state loop; never sleeps), and checks each snapshot's
+ * provenance against the case's record of it: a batch may only hold snapshots the case recorded.
+ * @param input.recorded - the case's recorded snapshots (all stages); `caseCreatedAt` its creation time.
+ * @returns `completed` when every snapshot is completed, else `pending`.
+ * @throws {EvidenceIncomplete} when a snapshot is in the `error` state or missing, or the deadline
+ *   passed while some are still pending.
+ * @throws {EvidenceProvenance} when a snapshot of the batch is not one the case recorded, or does not match
+ *   its record ({@link provenanceProblems}).
+ */
+export async function checkSnapshotBatch(
+  input: { batch: SnapshotBatch; now: Date; recorded: readonly RecordedSnapshot[]; caseCreatedAt: string },
+  deps: { ec2: EC2Client },
+): Promise<{ status: 'pending' | 'completed'; progress: Record<string, string> }> {
+  const { batch } = input;
+  const out = await deps.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: batch.snapshotIds }));
+  const found = new Map((out.Snapshots ?? []).map((s) => [s.SnapshotId!, s]));
+  const progress: Record<string, string> = {};
+  for (const id of batch.snapshotIds) {
+    const s = found.get(id);
+    if (!s) throw new EvidenceIncomplete(`Snapshot ${id} not found in account ${batch.ownerAccount}`);
+    if (s.State === 'error') throw new EvidenceIncomplete(`Snapshot ${id} failed: ${s.StateMessage ?? 'error state'}`);
+    const record = input.recorded.find((r) => r.snapshotId === id);
+    if (!record) throw new EvidenceProvenance(`Snapshot ${id} is not a snapshot the case recorded`);
+    const problems = provenanceProblems(s, record, input.caseCreatedAt);
+    if (problems.length) throw new EvidenceProvenance(`Snapshot ${id} (${record.stage} of ${record.volumeId}) is not what the case recorded: ${problems.join('; ')}`);
+    progress[id] = `${s.State} ${s.Progress ?? ''}`.trim();
+  }
+  const done = batch.snapshotIds.every((id) => found.get(id)?.State === 'completed');
+  if (done) return { status: 'completed', progress };
+  if (input.now.toISOString() > batch.deadline) {
+    throw new EvidenceIncomplete(`Snapshots not completed by ${batch.deadline}: ${JSON.stringify(progress)}`);
+  }
+  return { status: 'pending', progress };
+}
+
+/**
+ * Ensures a copy of every snapshot the case recorded for the stage before exists in the same account as
+ * `ec2`, encrypted with `kmsKeyId`, recorded on the case by the ID CopySnapshot returned (issue 11; tagged with
+ * the case and the source snapshot ID, as hints for recovery only). CopySnapshot takes no `ClientToken` (EC2 API
+ * reference, CopySnapshot), so a re-run converges through the ledger ({@link ensureStage}). A copy must be
+ * owned by `ownerAccount`, encrypted under `kmsKeyId` (a key ARN, as DescribeSnapshots reports it), of its
+ * source's size, and started after the case opened; its source is the one the ledger recorded with it (the
+ * Snapshot data type has no source field: EC2 API reference, "Snapshot").
+ *
+ * Used twice: in the member account, to re-encrypt under the transit key (snapshots on the default
+ * `aws/ebs` key cannot be shared), and in the security account, to copy the shared snapshot under
+ * the security account's own key ("Copy an Amazon EBS snapshot", "Share an Amazon EBS snapshot",
+ * Amazon EBS User Guide).
+ * @param input.source - the batch of the stage before (its deadline is kept); the snapshots copied are the
+ *   ones the ledger recorded for its volumes, whatever the batch says.
+ * @param deps.ledger - the case's records (required with `mode: apply`).
+ * @returns the copies as a new batch owned by `ownerAccount`, with the source batch's deadline (one
+ *   deadline for every stage: a copy gets no time of its own).
+ * @throws {EvidenceIncomplete} when the stage before has no recorded snapshot of a volume.
+ */
+export async function ensureSnapshotCopies(
+  input: {
+    source: SnapshotBatch; labels: EvidenceLabels; stage: 'transit' | 'evidence'; kmsKeyId: string; region: string;
+    ownerAccount: string; mode: StepMode;
+  },
+  deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date },
+): Promise<{ batch: SnapshotBatch; actions: PlannedAction[]; rejected: RejectedSnapshot[]; recovered: string[]; unrecordedRejections: number }> {
+  if (input.mode === 'apply' && !deps.ledger) throw new InvalidInput('ensureSnapshotCopies needs the case ledger to apply');
+  const before: SnapshotStage = input.stage === 'transit' ? 'source' : 'transit';
+  const volumeIds = input.source.sourceVolumeIds;
+  const wanted: Wanted[] = volumeIds.map((volumeId, i) => {
+    const src = deps.ledger?.recorded.find((r) => r.stage === before && r.volumeId === volumeId);
+    if (deps.ledger && !src) throw new EvidenceIncomplete(`Case ${input.labels.caseId} recorded no ${before} snapshot of ${volumeId}`);
+    return {
+      stage: input.stage, volumeId, sourceSnapshotId: src?.snapshotId ?? input.source.snapshotIds[i], ownerAccount: input.ownerAccount,
+      encrypted: true, kmsKeyId: input.kmsKeyId, volumeSize: src?.volumeSize,
+    };
+  });
+  const out = await ensureStage(
+    {
+      stage: input.stage, caseId: input.labels.caseId, wanted, ownerAccount: input.ownerAccount, mode: input.mode,
+      describeCreate: (ids) => ({
+        operation: 'EC2.CopySnapshot', target: ids.map((v) => wanted.find((w) => w.volumeId === v)!.sourceSnapshotId).join(', '),
+        change: `copy into ${input.ownerAccount} under ${input.kmsKeyId}`,
+      }),
+    },
+    { ec2: deps.ec2, ledger: deps.ledger, now: deps.now ?? (() => new Date()) },
+    async (missing, created) => {
+      // Every copy is requested and each recorded as it returns; a failed one fails the step after the others are recorded.
+      const settled = await Promise.allSettled(missing.map(async (w) => {
+        const sourceId = w.sourceSnapshotId!;
+        const copied = await deps.ec2.send(new CopySnapshotCommand({
+          SourceSnapshotId: sourceId,
+          SourceRegion: input.region,
+          Encrypted: true,
+          KmsKeyId: input.kmsKeyId,
+          Description: `Firebreak ${input.stage} copy of ${sourceId}, case ${input.labels.caseId}`,
+          TagSpecifications: [tagSpec('snapshot', labels(input.labels, {
+            [TAG.stage]: input.stage, [TAG.sourceSnapshotId]: sourceId, [TAG.sourceVolumeId]: w.volumeId,
+          }))],
+        }));
+        await created(w.volumeId, copied.SnapshotId!);
+      }));
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+  );
+  return {
+    batch: {
+      snapshotIds: volumeIds.map((v) => out.byVolume.get(v) ?? ''),
+      sourceVolumeIds: volumeIds,
+      ownerAccount: input.ownerAccount,
+      deadline: input.source.deadline,
+    },
+    actions: out.actions,
+    rejected: out.rejected,
+    recovered: out.recovered,
+    unrecordedRejections: out.unrecordedRejections,
+  };
+}
+
+/**
+ * Ensures every snapshot of a batch is shared with `accountId` (`createVolumePermission`), reading
+ * the current permissions first. ("Share an Amazon EBS snapshot", Amazon EBS User Guide.)
+ */
+export async function ensureSnapshotsShared(
+  input: { batch: SnapshotBatch; accountId: string; mode: StepMode },
+  deps: { ec2: EC2Client },
+): Promise<PlannedAction[]> {
+  const actions: PlannedAction[] = [];
+  if (input.accountId === input.batch.ownerAccount) return actions;
+  await Promise.all(
+    input.batch.snapshotIds.map(async (id) => {
+      const attr = await deps.ec2.send(new DescribeSnapshotAttributeCommand({ SnapshotId: id, Attribute: 'createVolumePermission' }));
+      if ((attr.CreateVolumePermissions ?? []).some((p) => p.UserId === input.accountId)) return;
+      actions.push({ operation: 'EC2.ModifySnapshotAttribute', target: id, change: `share with ${input.accountId}` });
+      if (input.mode === 'apply') {
+        await deps.ec2.send(new ModifySnapshotAttributeCommand({
+          SnapshotId: id, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [input.accountId],
+        }));
+      }
+    }),
+  );
+  return actions;
+}

@@ -1,0 +1,258 @@
+import {
+  AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand,
+  DescribeSecurityGroupsCommand, EC2Client, IpPermission, RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand, SecurityGroup,
+} from '@aws-sdk/client-ec2';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hasAwsCode } from '../aws-errors';
+import { PlannedAction, StepMode } from './instance';
+import { isolationGroupName, TAG, tagSpec, untrackGroupName } from '../../core/tags';
+
+/** The two Firebreak security groups of one VPC. */
+export interface IsolationGroups {
+  readonly vpcId: string;
+  /** No ingress, no egress (IPv4 and IPv6). */
+  readonly isolationGroupId: string;
+  /** All traffic in and out, 0.0.0.0/0 and ::/0: moving an ENI here makes its flows untracked. */
+  readonly untrackGroupId: string;
+}
+
+/** Waits, in milliseconds, before retrying a call that names a security group EC2 does not show yet: 0.25 s to 4 s, 7.75 s in all. */
+export const NEW_GROUP_BACKOFF_MS: readonly number[] = [250, 500, 1000, 2000, 4000];
+
+/**
+ * Runs a call that names a security group created moments ago, retrying `InvalidGroup.NotFound`: EC2 is
+ * eventually consistent, and AWS names this very case ("Eventual consistency in the Amazon EC2 API",
+ * Amazon EC2 Developer Guide, https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html:
+ * a call that uses a security group just created may fail with `InvalidGroup.NotFound`).
+ * @throws the last error when the group is still not visible after {@link NEW_GROUP_BACKOFF_MS}, or any other error at once.
+ */
+export async function whileGroupNotVisible<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (attempt >= NEW_GROUP_BACKOFF_MS.length || !hasAwsCode(err, 'InvalidGroup.NotFound')) throw err;
+      await sleep(NEW_GROUP_BACKOFF_MS[attempt]);
+    }
+  }
+}
+
+const DECISION_PREFIX = 'untrack-group#';
+
+/**
+ * The case decision (`decisions.<key>`) under which Isolate records, before moving any ENI, the groups of
+ * a VPC it moves ENIs through: `untrack-group#<untrack group ID>` = {@link IsolationGroups}.
+ */
+export const isolationGroupsDecisionKey = (g: IsolationGroups): string => `${DECISION_PREFIX}${g.untrackGroupId}`;
+
+/** The groups recorded on a case with {@link isolationGroupsDecisionKey}, from its `decisions`. */
+export function recordedIsolationGroups(decisions: Readonly<Record<string, unknown>> | undefined): IsolationGroups[] {
+  return Object.entries(decisions ?? {}).filter(([k]) => k.startsWith(DECISION_PREFIX)).map(([, v]) => v as IsolationGroups);
+}
+
+/** The roles of Firebreak's security groups, the value of their `firebreak:role` tag. */
+export type GroupRole = 'isolation' | 'untrack';
+
+/** The all-traffic rule of the untrack group, IPv4 and IPv6. */
+export const ALLOW_ALL: IpPermission = { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] };
+
+/** The rules each role must have, exactly: an isolation group has none, an untrack group allows everything both ways. */
+export const EXPECTED_RULES: Readonly<Record<GroupRole, { ingress: IpPermission[]; egress: IpPermission[] }>> = {
+  isolation: { ingress: [], egress: [] },
+  untrack: { ingress: [ALLOW_ALL], egress: [ALLOW_ALL] },
+};
+
+/**
+ * Ensures a per-VPC isolation group and untrack group that are Firebreak's, and returns their IDs.
+ *
+ * A group is adopted only when it is Firebreak's: in the VPC, tagged `firebreak:role=<role>`, and with
+ * exactly the role's rules ({@link EXPECTED_RULES}: none for isolation, all traffic both ways for
+ * untrack). Anything else is never reused and never changed, whatever its name: a stranger's group named
+ * `firebreak-isolation-<vpc>` (untagged, empty or not), or a tagged group someone added a rule to. Then a
+ * new group is created under a name nobody holds (the base name when free, else the base name with a
+ * random suffix), tagged at creation, and only that group's rules are reconciled: the default egress
+ * rules of a new group are revoked (isolation), all-traffic rules are added (untrack). Among several
+ * adoptable groups the lowest group ID is used, so runs that find the same groups agree; two runs that
+ * create at the same moment may each create one (the other's is not adoptable until its rules are set),
+ * which costs a security group of the VPC's quota and nothing else.
+ *
+ * Why two groups: changing security groups does not cut tracked connections; moving an ENI first to
+ * a group that allows all traffic both ways makes its flows untracked, and the move to the isolation
+ * group then stops them ("Security group connection tracking", Amazon EC2 User Guide,
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html). The same
+ * page lists connections that are always tracked (through a NAT gateway, a load balancer, a transit
+ * gateway, among others): the swap does not cut those; a network ACL does (runbooks/ec2-compromise/runbook.md).
+ * Why adoption is this strict: the responder may move ENIs only into groups carrying the
+ * `firebreak:role` tag (member-account-stack.ts), so an untagged group adopted by name would leave ENIs
+ * on the allow-all group when the second move is denied (issue 10).
+ * @param input - `vpcId`, `caseId` (tag on creation), `mode` (`plan` creates nothing and returns
+ *   placeholder IDs `(new isolation group)` for groups that would be created).
+ * @returns the group IDs and the actions taken or planned.
+ * @throws the SDK's error when a call fails (mapped to Firebreak's errors by the step runner).
+ */
+export async function ensureIsolationGroups(
+  input: { vpcId: string; caseId: string; mode: StepMode },
+  ec2: EC2Client,
+): Promise<{ groups: IsolationGroups; actions: PlannedAction[] }> {
+  const actions: PlannedAction[] = [];
+  const [isolation, untrack] = await Promise.all([
+    ensureGroup(ec2, { ...input, baseName: isolationGroupName(input.vpcId), role: 'isolation' }, actions),
+    ensureGroup(ec2, { ...input, baseName: untrackGroupName(input.vpcId), role: 'untrack' }, actions),
+  ]);
+  return { groups: { vpcId: input.vpcId, isolationGroupId: isolation, untrackGroupId: untrack }, actions };
+}
+
+interface GroupSpec {
+  vpcId: string;
+  caseId: string;
+  mode: StepMode;
+  baseName: string;
+  role: GroupRole;
+}
+
+/**
+ * Whether a security group, as DescribeSecurityGroups returned it, is one of Firebreak's for `role` in
+ * `vpcId`: tagged `firebreak:role=<role>`, in the VPC, with exactly the role's rules.
+ */
+export function isFirebreakGroup(group: SecurityGroup, role: GroupRole, vpcId: string): boolean {
+  const tagged = (group.Tags ?? []).some((t) => t.Key === TAG.role && t.Value === role);
+  const rules = EXPECTED_RULES[role];
+  return tagged && group.VpcId === vpcId
+    && samePermissions(group.IpPermissions ?? [], rules.ingress)
+    && samePermissions(group.IpPermissionsEgress ?? [], rules.egress);
+}
+
+async function describeGroups(ec2: EC2Client, filters: { Name: string; Values: string[] }[]): Promise<SecurityGroup[]> {
+  const out: SecurityGroup[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters, NextToken }));
+    out.push(...(page.SecurityGroups ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+/** The adoptable group of the role in the VPC (lowest ID), if any. */
+async function findAdoptable(ec2: EC2Client, spec: GroupSpec): Promise<SecurityGroup | undefined> {
+  const tagged = await describeGroups(ec2, [{ Name: 'vpc-id', Values: [spec.vpcId] }, { Name: `tag:${TAG.role}`, Values: [spec.role] }]);
+  return tagged.filter((g) => g.GroupId && isFirebreakGroup(g, spec.role, spec.vpcId)).sort((a, b) => a.GroupId!.localeCompare(b.GroupId!))[0];
+}
+
+async function nameIsTaken(ec2: EC2Client, vpcId: string, name: string): Promise<boolean> {
+  return (await describeGroups(ec2, [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: [name] }])).length > 0;
+}
+
+async function ensureGroup(ec2: EC2Client, spec: GroupSpec, actions: PlannedAction[]): Promise<string> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const adoptable = await findAdoptable(ec2, spec);
+    if (adoptable) return adoptable.GroupId!;
+    // Never the name of a group that exists, whoever's it is: the base name when free, else a new one.
+    const name = attempt === 0 && !(await nameIsTaken(ec2, spec.vpcId, spec.baseName))
+      ? spec.baseName
+      : `${spec.baseName}-${randomBytes(4).toString('hex')}`;
+    actions.push({ operation: 'EC2.CreateSecurityGroup', target: spec.vpcId, change: `create ${name} (${spec.role})` });
+    const rules = EXPECTED_RULES[spec.role];
+    if (spec.mode === 'plan') {
+      if (rules.ingress.length) actions.push({ operation: 'EC2.AuthorizeSecurityGroupIngress', target: name, change: `authorize ${rules.ingress.flatMap(ruleKey).join(', ')}` });
+      actions.push({ operation: 'EC2.RevokeSecurityGroupEgress', target: name, change: 'revoke the default egress rules' });
+      if (rules.egress.length) actions.push({ operation: 'EC2.AuthorizeSecurityGroupEgress', target: name, change: `authorize ${rules.egress.flatMap(ruleKey).join(', ')}` });
+      return `(new ${spec.role} group)`;
+    }
+    let groupId: string | undefined;
+    try {
+      groupId = (await ec2.send(new CreateSecurityGroupCommand({
+        GroupName: name,
+        VpcId: spec.vpcId,
+        Description: spec.role === 'isolation'
+          ? 'Firebreak isolation: no ingress, no egress. Do not add rules.'
+          : 'Firebreak untracking step: all traffic, used for seconds during isolation.',
+        TagSpecifications: [tagSpec('security-group', { [TAG.role]: spec.role, Name: name })],
+      }))).GroupId;
+    } catch (err) {
+      // Someone created a group of that name between our look and our create: look again.
+      if (hasAwsCode(err, 'InvalidGroup.Duplicate')) continue;
+      throw err;
+    }
+    if (!groupId) throw new Error(`CreateSecurityGroup ${name} returned no group ID`);
+    // The group is ours by its ID: only now are its rules changed.
+    const created = (await whileGroupNotVisible(() => ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })))).SecurityGroups?.[0];
+    await Promise.all([
+      reconcileRules(ec2, groupId, 'ingress', created?.IpPermissions ?? [], rules.ingress, actions),
+      reconcileRules(ec2, groupId, 'egress', created?.IpPermissionsEgress ?? [], rules.egress, actions),
+    ]);
+    return groupId;
+  }
+  throw new Error(`Could not create a ${spec.role} security group in ${spec.vpcId}: three names were taken while creating`);
+}
+
+function ruleKey(p: IpPermission): string[] {
+  const proto = p.IpProtocol ?? '-1';
+  const ports = proto === '-1' ? '-' : `${p.FromPort ?? ''}-${p.ToPort ?? ''}`;
+  return [
+    ...(p.IpRanges ?? []).map((r) => `${proto}|${ports}|${r.CidrIp}`),
+    ...(p.Ipv6Ranges ?? []).map((r) => `${proto}|${ports}|${r.CidrIpv6}`),
+    ...(p.UserIdGroupPairs ?? []).map((g) => `${proto}|${ports}|${g.GroupId}`),
+    ...(p.PrefixListIds ?? []).map((l) => `${proto}|${ports}|${l.PrefixListId}`),
+  ];
+}
+
+/**
+ * The (direction, protocol, ports, source) tuples a group's rules grant, one string each, e.g.
+ * `ingress|tcp|443-443|0.0.0.0/0` or `egress|-1|-|::/0`: what two sets of groups can be compared by.
+ */
+export function ruleTuples(group: Pick<SecurityGroup, 'IpPermissions' | 'IpPermissionsEgress'>): string[] {
+  return [
+    ...(group.IpPermissions ?? []).flatMap(ruleKey).map((k) => `ingress|${k}`),
+    ...(group.IpPermissionsEgress ?? []).flatMap(ruleKey).map((k) => `egress|${k}`),
+  ];
+}
+
+/** Whether two rule lists grant the same (protocol, ports, source) tuples, in any order and grouping. */
+export function samePermissions(actual: IpPermission[], desired: IpPermission[]): boolean {
+  const a = [...new Set(actual.flatMap(ruleKey))].sort();
+  const d = [...new Set(desired.flatMap(ruleKey))].sort();
+  // A permission with no source at all is a rule too (never granted by Firebreak): count it.
+  const bare = actual.some((p) => ruleKey(p).length === 0);
+  return !bare && a.length === d.length && a.every((k, i) => k === d[i]);
+}
+
+/** Strips the read-only fields DescribeSecurityGroups adds so a permission can be revoked as-is. */
+function revocable(p: IpPermission): IpPermission {
+  return {
+    IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort,
+    IpRanges: p.IpRanges?.length ? p.IpRanges.map((r) => ({ CidrIp: r.CidrIp })) : undefined,
+    Ipv6Ranges: p.Ipv6Ranges?.length ? p.Ipv6Ranges.map((r) => ({ CidrIpv6: r.CidrIpv6 })) : undefined,
+    UserIdGroupPairs: p.UserIdGroupPairs?.length ? p.UserIdGroupPairs.map((g) => ({ GroupId: g.GroupId })) : undefined,
+    PrefixListIds: p.PrefixListIds?.length ? p.PrefixListIds.map((l) => ({ PrefixListId: l.PrefixListId })) : undefined,
+  };
+}
+
+/** Sets the rules of a group Firebreak just created (never any other) to exactly `desired`. */
+async function reconcileRules(
+  ec2: EC2Client, groupId: string, direction: 'ingress' | 'egress', actual: IpPermission[], desired: IpPermission[], actions: PlannedAction[],
+): Promise<void> {
+  if (samePermissions(actual, desired)) return;
+  const suffix = direction === 'ingress' ? 'Ingress' : 'Egress';
+  if (actual.length) {
+    actions.push({ operation: `EC2.RevokeSecurityGroup${suffix}`, target: groupId, change: `revoke ${actual.flatMap(ruleKey).join(', ')}` });
+    const IpPermissions = actual.map(revocable);
+    try {
+      if (direction === 'ingress') await whileGroupNotVisible(() => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions })));
+      else await whileGroupNotVisible(() => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions })));
+    } catch (err) {
+      if (!hasAwsCode(err, 'InvalidPermission.NotFound')) throw err;
+    }
+  }
+  if (desired.length) {
+    actions.push({ operation: `EC2.AuthorizeSecurityGroup${suffix}`, target: groupId, change: `authorize ${desired.flatMap(ruleKey).join(', ')}` });
+    try {
+      if (direction === 'ingress') await whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: desired })));
+      else await whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: desired })));
+    } catch (err) {
+      if (!hasAwsCode(err, 'InvalidPermission.Duplicate')) throw err;
+    }
+  }
+}

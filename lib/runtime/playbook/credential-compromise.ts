@@ -1,0 +1,161 @@
+import { InvalidInput, NotYetConsistent } from '../../core/errors';
+import type { PlannedAction, StepMode } from '../ec2/instance';
+import {
+  ensureRoleRestrictedToVpc, LeakedKeyState, readUserRevocation, RolePriorState, rolePolicyState, roleRevocationProblem, UserAccessKey, UserPriorState,
+} from '../iam/revoke';
+import { ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy } from '../iam/policies';
+import { AWS_DENY_ALL_POLICY_NAME } from '../../core/names';
+import type { Incident } from '../../core/incident/incident';
+import { StepDeps } from './deps';
+import { caseTarget, runStep } from './run-step';
+import { revokeRoleSessionsForCase, revokeUserForCase } from './revocation';
+import type { PlaybookState } from '../../core/contracts/state';
+
+/**
+ * The steps specific to the `credential-compromise` playbook (issue #3): revoke exactly what
+ * leaked, and verify it by reading back. Normalize, Claim, Decide, Notify, CloseCase and
+ * RecordFailure are shared with ec2-compromise (lib/runtime/playbook/ec2-compromise.ts).
+ */
+
+type CredentialResource = Extract<Incident['resource'], { type: 'AccessKey' }>;
+
+/** The principal types credential-compromise can revoke automatically. */
+export const REVOCABLE_USER_TYPES: readonly string[] = ['IAMUser', 'AssumedRole'];
+
+function credential(state: PlaybookState): CredentialResource {
+  const r = state.incident.resource;
+  if (r.type !== 'AccessKey') throw new InvalidInput(`credential-compromise needs an AccessKey incident, got ${r.type}`);
+  return r;
+}
+
+/** What RevokeCredentials did, for the report and the notification. */
+export interface RevocationResult {
+  readonly principal: 'IAMUser' | 'AssumedRole';
+  readonly actions: PlannedAction[];
+  /** Who else is affected, in words (e.g. every session of the role). */
+  readonly affected: string;
+  readonly userName?: string;
+  readonly accessKeyId?: string;
+  /** Other keys of the user that are Active, left Active on purpose (the deny-all policy blocks them). */
+  readonly otherKeysLeftActive?: string[];
+  /** What became of the finding's key (IAMUser): deactivated, already-inactive, absent (deleted before containment), temporary (ASIA). */
+  readonly leakedKey?: LeakedKeyState;
+  /** Every access key the user has now (ListAccessKeys: ID, status, creation date), e.g. the key an attacker created. */
+  readonly userKeys?: UserAccessKey[];
+  readonly roleName?: string;
+  /** ISO-8601 UTC session cutoff (AssumedRole). */
+  readonly cutoff?: string;
+  /** The instance whose credentials leaked (InstanceCredentialExfiltration). */
+  readonly instanceId?: string;
+  readonly recommendation?: string;
+  /** Set when the principal is protected (service-linked or Firebreak's own) and nothing was done. */
+  readonly protectedReason?: string;
+  /** For instance credentials: `restrict-to-vpc` when the scoped alternative was applied instead of revoking sessions. */
+  readonly scope?: 'restrict-to-vpc';
+  readonly prior?: UserPriorState | RolePriorState;
+}
+
+/** `AKIA… Active (created 2026-11-20T09:58:02Z)`, one key of the user in words. */
+function keyInWords(k: UserAccessKey): string {
+  return `${k.accessKeyId} ${k.status}${k.createDate ? ` (created ${k.createDate})` : ''}`;
+}
+
+/** Who the user's revocation affects, in words: what became of the finding's key, and every key the user has now. */
+function userAffected(userName: string, accessKeyId: string | undefined, leakedKey: LeakedKeyState, keys: readonly UserAccessKey[]): string {
+  const key = {
+    'deactivated': `access key ${accessKeyId} of IAM user ${userName} is deactivated`,
+    'already-inactive': `access key ${accessKeyId} of IAM user ${userName} is Inactive`,
+    'absent': `access key ${accessKeyId} no longer exists on IAM user ${userName} (deleted before containment: look for a key created since)`,
+    'temporary': `${accessKeyId} is a temporary (STS) key of IAM user ${userName}, which cannot be deactivated`,
+    'none': `IAM user ${userName}`,
+  }[leakedKey];
+  const now = keys.length ? `its access keys now: ${keys.map(keyInWords).join(', ')}` : 'it has no access key now';
+  const active = keys.filter((k) => k.accessKeyId !== accessKeyId && k.status === 'Active').length;
+  return `${key}; the deny-all policy blocks every key, session and console sign-in of ${userName}; ${now}${active ? ` (${active} other key(s) stay Active, blocked by the policy)` : ''}`;
+}
+
+async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMode): Promise<RevocationResult> {
+  const r = credential(state);
+  const { iam } = deps.clients.member(state.incident.account, state.incident.region);
+  if (r.userType === 'IAMUser') {
+    const out = await revokeUserForCase(state, deps, { userName: r.userName!, accessKeyId: r.accessKeyId }, mode);
+    const otherActive = out.keys.filter((k) => k.accessKeyId !== r.accessKeyId && k.status === 'Active').map((k) => k.accessKeyId);
+    return {
+      principal: 'IAMUser', actions: out.actions, userName: r.userName, accessKeyId: r.accessKeyId, otherKeysLeftActive: otherActive,
+      leakedKey: out.leakedKey, userKeys: out.keys, affected: userAffected(r.userName!, r.accessKeyId, out.leakedKey, out.keys), prior: out.prior,
+    };
+  }
+  if (r.userType === 'AssumedRole' && r.instanceId && deps.config.instanceCredentialResponse === 'restrict-to-vpc') {
+    const out = await ensureRoleRestrictedToVpc({ roleName: r.userName!, mode, protectedRoleNames: [deps.config.responderRoleName] }, { iam });
+    return {
+      principal: 'AssumedRole', actions: out.actions, roleName: r.userName, instanceId: r.instanceId, protectedReason: out.protectedReason, scope: 'restrict-to-vpc',
+      affected: out.protectedReason
+        ? `nothing: ${out.protectedReason}, which Firebreak never touches`
+        : `credentials of role ${r.userName} are denied outside the VPC of the instance they were issued to, for every session of the role; sessions used from inside the VPC keep working`,
+      recommendation: `contain instance ${r.instanceId} with the ec2-compromise playbook`,
+    };
+  }
+  if (r.userType === 'AssumedRole') {
+    const out = await revokeRoleSessionsForCase(state, deps, r.userName!, mode);
+    return {
+      principal: 'AssumedRole', actions: out.actions, roleName: r.userName, cutoff: out.cutoff, instanceId: r.instanceId,
+      protectedReason: out.protectedReason,
+      affected: out.protectedReason
+        ? `nothing: ${out.protectedReason}, which Firebreak never touches`
+        : `every session of role ${r.userName} issued before ${out.cutoff} is revoked, not only ${r.sessionName ?? r.accessKeyId ? `the leaked one (${r.sessionName ?? r.accessKeyId})` : 'one session'}; workloads using the role must get new sessions`,
+      recommendation: r.instanceId ? `contain instance ${r.instanceId} with the ec2-compromise playbook` : undefined,
+      prior: out.prior,
+    };
+  }
+  throw new InvalidInput(`credential-compromise cannot revoke ${r.userType} credentials automatically`);
+}
+
+/**
+ * RevokeCredentials: deny the IAM user (deactivating the leaked key when the user still has it, and
+ * listing every key the user has now), or revoke the role's sessions.
+ * @throws {ResourceGone} when the user or the role no longer exists.
+ */
+export async function revokeCredentials(state: PlaybookState, deps: StepDeps): Promise<RevocationResult> {
+  return runStep('RevokeCredentials', caseTarget(state, deps.ledger), () => revoke(state, deps, 'apply'));
+}
+
+/** The dry-run plan of credential-compromise (Describe/Get/List calls only). */
+export async function planRevocation(state: PlaybookState, deps: StepDeps): Promise<{ sample: boolean; actions: PlannedAction[]; affected?: string }> {
+  if (state.incident.sample) {
+    return { sample: true, actions: [{ operation: 'IAM.UpdateAccessKey', target: credential(state).accessKeyId ?? credential(state).id, change: 'sample finding: placeholder key, nothing is looked up' }] };
+  }
+  const out = await revoke(state, deps, 'plan');
+  return { sample: false, actions: out.actions, affected: out.affected };
+}
+
+/**
+ * VerifyRevocation: reads the principal back. For an IAM user, the user's keys and its deny-all
+ * policy (ListAccessKeys, ListAttachedUserPolicies: AWSDenyAll), whether the finding's key is still there or not. IAM is
+ * eventually consistent, so a change that does not read back yet raises {@link NotYetConsistent},
+ * which the state machine retries with a bounded backoff before it fails the execution.
+ * @throws {ResourceGone} when the user no longer exists.
+ */
+export async function verifyRevocation(state: PlaybookState & { revocation?: RevocationResult }, deps: StepDeps) {
+  const r = credential(state);
+  const { iam } = deps.clients.member(state.incident.account, state.incident.region);
+  return runStep('VerifyRevocation', caseTarget(state, deps.ledger), async () => {
+    const rev = state.revocation;
+    if (rev?.protectedReason) return { verified: false, skipped: rev.protectedReason };
+    if (r.userType === 'IAMUser') {
+      // Always both reads (keys and the deny-all policy): a key that is gone, or an ASIA key, must not make this pass unread.
+      const back = await readUserRevocation(iam, r.userName!, r.accessKeyId);
+      if (back.problem) throw new NotYetConsistent(back.problem);
+      return { verified: true, leakedKey: back.leakedKey, denyAllPolicy: AWS_DENY_ALL_POLICY_NAME, userKeys: back.keys };
+    }
+    if (rev?.scope === 'restrict-to-vpc') {
+      const state = await rolePolicyState(iam, r.userName!, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy());
+      if (state !== 'same') throw new NotYetConsistent(`${r.userName}: ${ROLE_VPC_RESTRICTION_POLICY_NAME} is ${state}`);
+      return { verified: true, roleName: r.userName, scope: rev.scope };
+    }
+    const cutoff = rev?.cutoff;
+    if (!cutoff) throw new InvalidInput('revocation.cutoff is missing from the playbook state');
+    const problem = await roleRevocationProblem(iam, r.userName!, cutoff);
+    if (problem) throw new NotYetConsistent(problem);
+    return { verified: true, roleName: r.userName, cutoff };
+  });
+}

@@ -1,0 +1,35 @@
+import type { EvidenceLedger, SnapshotIntent } from '../ec2/evidence';
+import { EVIDENCE_VOLUMES_KEY, recordedSnapshots, snapshotIntentKey } from '../evidence/provenance';
+import { InvalidInput } from '../../core/errors';
+import type { StepDeps } from './deps';
+
+/**
+ * The case's evidence records for the evidence functions of lib/runtime/ec2/evidence.ts (issue 11: the ledger, not
+ * tags, is the truth about which snapshots are evidence), read from the case once and written through
+ * {@link CaseLedger.recordSnapshot}, `replaceSnapshot`, `rejectSnapshot` and `recordDecision`.
+ * @param caseId - the case (must exist).
+ * @param executionName - the execution recording, kept on each record.
+ * @throws {InvalidInput} when the case does not exist.
+ */
+export async function evidenceLedgerOf(caseId: string, executionName: string | undefined, deps: Pick<StepDeps, 'ledger' | 'now'>): Promise<EvidenceLedger> {
+  const record = await deps.ledger.getCase(caseId);
+  if (!record) throw new InvalidInput(`Case ${caseId} does not exist`);
+  return {
+    caseCreatedAt: record.createdAt,
+    executionName,
+    recorded: recordedSnapshots(record.evidence),
+    decisions: record.decisions ?? {},
+    recordVolumes: (volumeIds) => deps.ledger.recordDecision(caseId, EVIDENCE_VOLUMES_KEY, volumeIds),
+    intend: async (stage, volumeIds) => {
+      const intent: SnapshotIntent = { at: deps.now().toISOString(), executionName };
+      const stored = await deps.ledger.recordDecisions(caseId, volumeIds.map((v) => snapshotIntentKey(stage, v)), intent);
+      return Object.fromEntries(volumeIds.map((v, i) => [v, stored[i]]));
+    },
+    reload: async () => recordedSnapshots((await deps.ledger.getCase(caseId))?.evidence),
+    record: (snapshot) => deps.ledger.recordSnapshot(caseId, snapshot),
+    replace: (previous, snapshot) => deps.ledger.replaceSnapshot(caseId, previous, snapshot),
+    reject: async (rejected) => {
+      await deps.ledger.rejectSnapshot(caseId, rejected);
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { ListRoleTagsCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { describeResource } from '../../core/incident/describe';
+import type { Incident } from '../../core/incident/incident';
+import { hasAwsCode } from '../aws-errors';
+import type { StepDeps } from './deps';
+import type { PreClaimState } from '../../core/contracts/state';
+import { snsSubject } from './sns-subject';
+
+/** What GameDayGuard may do in the member account: read the target's tags, nothing else (its AssumeRole session policy). */
+export const GAMEDAY_GUARD_ACTIONS = ['ec2:DescribeInstances', 'iam:ListUserTags', 'iam:ListRoleTags'] as const;
+
+/** The tag that marks a game-day canary: `firebreak:gameday=<run ID>`. */
+export const GAMEDAY_TAG = 'firebreak:gameday';
+
+/**
+ * Why a game-day event must not act at all because of who sent it, or `undefined` when it may: game-day
+ * events are accepted only from the security account (in single-account mode, the deployment's own).
+ * The game-day rules already match only that sender (lib/core/catalog/patterns.ts `gameDayPatternFor`) and the
+ * bus policy denies game-day events to every other account; this is the check in the code, for an
+ * execution started any other way. Pure: no AWS call.
+ * @param incident - a normalized incident; anything but `trigger: gameday` passes.
+ * @param securityAccountId - the security account's 12-digit ID (runtime config).
+ */
+export function gameDaySenderRefusal(incident: Pick<Incident, 'trigger' | 'gameDaySender'>, securityAccountId: string): string | undefined {
+  if (incident.trigger !== 'gameday') return undefined;
+  if (!incident.gameDaySender) return 'the game-day event names no sender account';
+  if (incident.gameDaySender === securityAccountId) return undefined;
+  return `the game-day event was sent by account ${incident.gameDaySender}, not by the security account ${securityAccountId}; game-day events are accepted only from the security account`;
+}
+
+/**
+ * Why a game-day event must not act on its target, or `undefined` when it may: it must come from the
+ * security account ({@link gameDaySenderRefusal}, checked first, before any AWS call), and the target must carry
+ * `firebreak:gameday=<the event's run ID>` (DESIGN.md §2: "A game-day event may only act on resources
+ * tagged as game-day targets"). A forged or misdirected game-day event naming any other resource,
+ * or one that cannot be read, contains nothing.
+ * Reads only: EC2 DescribeInstances (instance tags), IAM ListUserTags / ListRoleTags.
+ * @param incident - an incident with `trigger: gameday`.
+ */
+export async function gameDayRefusal(incident: Incident, deps: Pick<StepDeps, 'clients' | 'config'>): Promise<string | undefined> {
+  const sender = gameDaySenderRefusal(incident, deps.config.securityAccountId);
+  if (sender) return sender;
+  const runId = incident.gameDayRunId;
+  if (!runId) return 'game-day event without a run ID';
+  // Through the responder role, but in a session that can only read tags (the guard never writes).
+  const member = deps.clients.member(incident.account, incident.region, { sessionActions: GAMEDAY_GUARD_ACTIONS });
+  const r = incident.resource;
+  let tags: { Key?: string; Value?: string }[] = [];
+  let what: string;
+  try {
+    if (r.type === 'Instance') {
+      what = `instance ${r.id}`;
+      tags = (await member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [r.id] }))).Reservations?.[0]?.Instances?.[0]?.Tags ?? [];
+    } else if (r.type === 'AccessKey' && r.userType === 'IAMUser' && r.userName) {
+      what = `IAM user ${r.userName}`;
+      tags = (await member.iam.send(new ListUserTagsCommand({ UserName: r.userName }))).Tags ?? [];
+    } else if (r.type === 'AccessKey' && r.userType === 'AssumedRole' && r.userName) {
+      what = `IAM role ${r.userName}`;
+      tags = (await member.iam.send(new ListRoleTagsCommand({ RoleName: r.userName }))).Tags ?? [];
+    } else {
+      return `a game-day event cannot act on a ${r.type === 'AccessKey' ? r.userType : r.type} resource`;
+    }
+  } catch (err) {
+    if (hasAwsCode(err, 'InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed', 'NoSuchEntity', 'NoSuchEntityException')) return `${r.id} does not exist`;
+    throw err;
+  }
+  const tag = tags.find((t) => t.Key === GAMEDAY_TAG)?.Value;
+  if (tag === runId) return undefined;
+  return `${what} is ${tag === undefined ? 'not a game-day canary (no firebreak:gameday tag)' : `a canary of another game day (firebreak:gameday=${tag})`}; a game-day event (run ${runId}) acts only on resources tagged firebreak:gameday=${runId}`;
+}
+
+/** The result of {@link guardGameDay} (`$.gameDay`). */
+export interface GameDayGuardResult {
+  /** True when the game-day event must not act: the execution ends `GAMEDAY_REFUSED`, before Claim. */
+  readonly refused: boolean;
+  /** Why, when refused. */
+  readonly reason?: string;
+}
+
+/** The `kind` of the notification a refused game-day event sends. */
+export const GAMEDAY_REFUSED_KIND = 'gameday-refused';
+
+/**
+ * GameDayGuard, the state between Normalize and Claim of every playbook that has game-day rules
+ * (ec2-compromise, credential-compromise): a game-day event that must not act ({@link gameDayRefusal}:
+ * not from the security account, or a target that is not its game day's canary) is refused BEFORE any
+ * claim, so it can never hold the case of a real resource and make the real finding that follows end
+ * ALREADY_HANDLED. A refusal claims nothing and writes nothing to the ledger; it publishes one
+ * `gameday-refused` notification (no case ID: there is no case) with the reason, the run ID, the sender
+ * and the resource, and the execution ends `GAMEDAY_REFUSED`. It cannot be used to flood the topic from
+ * a member account: only the security account's game-day events reach a playbook (rule pattern and bus
+ * policy). A dry run (sample finding) is only checked for its sender: it acts on nothing.
+ * Any other incident passes without an AWS call.
+ * Calls: member EC2 DescribeInstances / IAM ListUserTags / ListRoleTags (read only, through the
+ * responder role, and only for a sender that is the security account); SNS Publish on a refusal.
+ * @param state - Normalize's output.
+ * @returns `{ refused: false }`, or `{ refused: true, reason }` once the notification is published.
+ */
+export async function guardGameDay(state: PreClaimState, deps: Pick<StepDeps, 'clients' | 'config'>): Promise<GameDayGuardResult> {
+  const i = state.incident;
+  if (i.trigger !== 'gameday') return { refused: false };
+  const reason = gameDaySenderRefusal(i, deps.config.securityAccountId) ?? (i.dryRun ? undefined : await gameDayRefusal(i, deps));
+  if (!reason) return { refused: false };
+  const what = describeResource(i);
+  await deps.clients.security().sns.send(new PublishCommand({
+    TopicArn: deps.config.topicArn,
+    // SNS subjects are ASCII without control characters, at most 100 characters ("Publish", Amazon SNS API Reference).
+    Subject: snsSubject(`[Firebreak] game-day event refused: ${what} (run ${i.gameDayRunId ?? '-'})`),
+    Message: JSON.stringify({
+      kind: GAMEDAY_REFUSED_KIND,
+      summary: `A game-day event (run ${i.gameDayRunId ?? '-'}, sent by ${i.gameDaySender ?? 'an unknown account'}) about ${what} in ${i.account}/${i.region} was refused before any claim: ${reason}. Nothing was claimed or contained. If no game day of yours was running, someone is sending game-day events: look for the sender's PutEvents calls in CloudTrail.`,
+      reason, gameDayRunId: i.gameDayRunId, sender: i.gameDaySender, resource: what, playbook: i.playbook, executionName: state.run.executionName, eventId: i.eventId,
+    }, null, 2),
+    MessageAttributes: { kind: { DataType: 'String', StringValue: GAMEDAY_REFUSED_KIND } },
+  }));
+  return { refused: true, reason };
+}
