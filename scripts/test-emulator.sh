@@ -8,7 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 npx --no-install tsx -e '
-  require("./lib/local/emulator")
+  require("./lib/harness/local/emulator")
     .ensureEmulatorInstalled({ log: (line) => process.stderr.write(`[emulator] ${line}\n`) })
     .catch((err) => { process.stderr.write(`${err.message}\n`); process.exit(1); });
 '
