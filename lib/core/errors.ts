@@ -1,14 +1,20 @@
 /**
  * Firebreak's public error types.
  *
- * Step Functions Retry and Catch match on an error's `name` (the Lambda `errorType`), so every
- * class name here is part of the public API: renaming one is a breaking change.
- * See DESIGN.md §4 and §7 ("Errors are public API").
+ * Two identifiers, both public API:
+ * - `name` (the class name) is what Step Functions Retry and Catch match on (the Lambda `errorType`), so renaming
+ *   a class is a breaking change for the state machines (DESIGN.md §4 and §7, "Errors are public API");
+ * - `code` (e.g. `INVALID_INPUT`) is what scripts and people match on: declared once per class, listed in
+ *   {@link ERROR_CODES}, and kept when a class is renamed or moved.
+ * {@link isFirebreakError} recognises one across module copies (jest's registries, a second bundle), where
+ * `instanceof` does not.
  */
 
-/** Base class of every error Firebreak raises on purpose. `code` is stable and machine-readable. */
+/** Base class of every error Firebreak raises on purpose. */
 export class FirebreakError extends Error {
-  /** Stable identifier, equal to the class name, that scripts and state machines match on. */
+  /** The stable code of errors of this class; a subclass declares its own (inherited when it does not). */
+  static readonly code: string = 'FIREBREAK_ERROR';
+  /** Stable, machine-readable code of this error (its class's {@link FirebreakError.code}), e.g. `INVALID_INPUT`. */
   public readonly code: string;
 
   /**
@@ -18,52 +24,116 @@ export class FirebreakError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
-    this.code = new.target.name;
+    this.code = (new.target as typeof FirebreakError).code;
   }
 }
 
 /** The input (event, drill, option, config) is malformed. Nothing was touched. */
-export class InvalidInput extends FirebreakError {}
+export class InvalidInput extends FirebreakError {
+  static override readonly code: string = 'INVALID_INPUT';
+}
 
 /** The resource the playbook acts on no longer exists (e.g. a terminated instance). Not retried. */
-export class ResourceGone extends FirebreakError {}
+export class ResourceGone extends FirebreakError {
+  static override readonly code: string = 'RESOURCE_GONE';
+}
 
 /** AWS throttled the call after the SDK's own retries. The state machine retries with backoff. */
-export class Throttled extends FirebreakError {}
+export class Throttled extends FirebreakError {
+  static override readonly code: string = 'THROTTLED';
+}
 
 /** A transient AWS failure (5xx, timeout, eventual consistency). The state machine retries it. */
-export class TransientAwsError extends FirebreakError {}
+export class TransientAwsError extends FirebreakError {
+  static override readonly code: string = 'TRANSIENT_AWS_ERROR';
+}
 
 /** The responder is not allowed to make a call, or cannot assume the role in the member account. */
-export class AccessDenied extends FirebreakError {}
+export class AccessDenied extends FirebreakError {
+  static override readonly code: string = 'ACCESS_DENIED';
+}
 
 /** Reading back after a containment step showed the intended state does not hold. Never retried. */
-export class VerificationFailed extends FirebreakError {}
+export class VerificationFailed extends FirebreakError {
+  static override readonly code: string = 'VERIFICATION_FAILED';
+}
 
 /** Evidence (snapshot, copy) did not complete before its deadline, or ended in the `error` state. */
-export class EvidenceIncomplete extends FirebreakError {}
+export class EvidenceIncomplete extends FirebreakError {
+  static override readonly code: string = 'EVIDENCE_INCOMPLETE';
+}
 
 /**
  * A snapshot offered as evidence is not one the case recorded, or does not match its record (owner, source
  * volume, key, start time, size): evidence must be Firebreak's own (issue 11). Never retried.
  */
-export class EvidenceProvenance extends FirebreakError {}
+export class EvidenceProvenance extends FirebreakError {
+  static override readonly code: string = 'EVIDENCE_PROVENANCE';
+}
 
 /** A change made moments ago does not read back yet (IAM is eventually consistent). The state machine retries it. */
-export class NotYetConsistent extends FirebreakError {}
+export class NotYetConsistent extends FirebreakError {
+  static override readonly code: string = 'NOT_YET_CONSISTENT';
+}
 
 /** The case's claim was taken over by another execution (its lease expired); this one must stop. */
-export class ClaimLost extends FirebreakError {}
+export class ClaimLost extends FirebreakError {
+  static override readonly code: string = 'CLAIM_LOST';
+}
 
 /** The configuration (cdk.json context, config file, runtime environment) is invalid. */
-export class ConfigError extends FirebreakError {}
+export class ConfigError extends FirebreakError {
+  static override readonly code: string = 'CONFIG_ERROR';
+}
 
 /** The local emulator could not be installed or started. */
-export class EmulatorUnavailable extends FirebreakError {}
+export class EmulatorUnavailable extends FirebreakError {
+  static override readonly code: string = 'EMULATOR_UNAVAILABLE';
+}
 
 /**
  * An AWS quota stops a containment step: e.g. an IAM user already has the most managed policies IAM
  * allows ("IAM and AWS STS quotas", IAM User Guide), so AWSDenyAll cannot be attached. Not retried:
  * the case fails loudly and a person acts (the runbook says how).
  */
-export class QuotaExceeded extends FirebreakError {}
+export class QuotaExceeded extends FirebreakError {
+  static override readonly code: string = 'QUOTA_EXCEEDED';
+}
+
+/**
+ * Every stable code and the class that raises it, including the release playbook's (lib/runtime/release/errors.ts
+ * declares `RELEASE_BLOCKED` and `NOT_RELEASABLE` on its classes). A test keeps this table, the classes and their
+ * codes in step, and every code unique.
+ */
+export const ERROR_CODES: Readonly<Record<string, string>> = {
+  FIREBREAK_ERROR: 'FirebreakError',
+  INVALID_INPUT: 'InvalidInput',
+  RESOURCE_GONE: 'ResourceGone',
+  THROTTLED: 'Throttled',
+  TRANSIENT_AWS_ERROR: 'TransientAwsError',
+  ACCESS_DENIED: 'AccessDenied',
+  VERIFICATION_FAILED: 'VerificationFailed',
+  EVIDENCE_INCOMPLETE: 'EvidenceIncomplete',
+  EVIDENCE_PROVENANCE: 'EvidenceProvenance',
+  NOT_YET_CONSISTENT: 'NotYetConsistent',
+  CLAIM_LOST: 'ClaimLost',
+  CONFIG_ERROR: 'ConfigError',
+  EMULATOR_UNAVAILABLE: 'EmulatorUnavailable',
+  QUOTA_EXCEEDED: 'QuotaExceeded',
+  RELEASE_BLOCKED: 'ReleaseBlocked',
+  NOT_RELEASABLE: 'NotReleasable',
+};
+
+/**
+ * Whether a value is an error Firebreak raised on purpose: an instance of {@link FirebreakError}, or an `Error`
+ * from another copy of this module (or realm) whose `code` is one of {@link ERROR_CODES} and whose `name` is that code's
+ * class (a subclass may keep its parent's code under its own name only through `instanceof`).
+ * @param err - anything caught.
+ * @returns `true` for a Firebreak error; `false` for everything else (SDK errors, `TypeError`s, non-errors).
+ */
+export function isFirebreakError(err: unknown): err is FirebreakError {
+  if (err instanceof FirebreakError) return true;
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, name } = err as { code?: unknown; name?: unknown };
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code) && ERROR_CODES[code] === name;
+}

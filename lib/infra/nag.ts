@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 // cdk-nag's own flattening, so that computed finding IDs match the ones the rule pack reports.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct, IConstruct } from 'constructs';
-import { FirebreakError } from '../core/errors';
+import { ConfigError } from '../core/errors';
 
 /**
  * Helpers that acknowledge cdk-nag (AwsSolutions) findings precisely: by their exact ID (brackets
@@ -101,7 +101,7 @@ export class JustifiedPolicy extends iam.Policy {
    * @param scope - the parent construct.
    * @param id - the construct ID.
    * @param props - see {@link JustifiedPolicyProps}.
-   * @throws {FirebreakError} when a statement has a wildcard action or resource and no reason.
+   * @throws {ConfigError} when a statement has a wildcard action or resource and no reason.
    */
   constructor(scope: Construct, id: string, props: JustifiedPolicyProps) {
     super(scope, id, { roles: props.roles, statements: props.statements.map((s) => s.statement) });
@@ -109,7 +109,7 @@ export class JustifiedPolicy extends iam.Policy {
     for (const { statement, reason } of props.statements) {
       const findings = wildcardFindings(this, statement);
       if (findings.length > 0 && !reason) {
-        throw new FirebreakError(`${this.node.path}: statement with ${findings.join(', ')} has no justification`);
+        throw new ConfigError(`${this.node.path}: statement with ${findings.join(', ')} has no justification`);
       }
       for (const f of findings) reasons.set(f, [...(reasons.get(f) ?? []), reason!]);
     }

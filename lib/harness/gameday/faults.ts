@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { isInvocationCrashed, markInvocationCrashed, registerSdkInterceptor, InterceptedCall } from '../../runtime/sdk-hooks';
+import { isInvocationCrashed, markInvocationCrashed, registerSdkInterceptor, InterceptedCall, SdkInterceptor } from '../../runtime/sdk-hooks';
 import { currentCallContext } from '../../runtime/telemetry';
 import type { ExecuteOptions, LocalExecutionResult } from '../local/runner';
 
@@ -314,6 +314,167 @@ interface Counter {
   deleted?: string;
 }
 
+/** What a fault's interceptor is built with: its counter, how to record a hit, and the injection's context. */
+interface FaultTools {
+  readonly index: number;
+  readonly counter: Counter;
+  readonly ctx: FaultContext;
+  /** Records one injection of the fault (counter, per-step tally, hit list), in the current call's context. */
+  hit(operation?: string): void;
+}
+
+/** delete-resource with `after`: once that state's step has made a call, the first call of any other step waits for the deletion. */
+function deleteAfterInterceptor(fault: Extract<Fault, { kind: 'delete-resource' }>, t: FaultTools): SdkInterceptor | undefined {
+  const after = fault.after;
+  if (!after) return undefined;
+  let seen = false;
+  let deleting: Promise<void> | undefined;
+  return {
+    before: async () => {
+      const step = currentCallContext().step;
+      if (!step) return;
+      if (step === after) {
+        seen = true;
+        return;
+      }
+      if (!seen) return;
+      deleting ??= (async () => {
+        t.counter.matching += 1;
+        t.counter.deleted = await t.ctx.deleteResource(fault);
+        t.hit();
+      })();
+      await deleting;
+    },
+  };
+}
+
+/**
+ * crash: the call takes effect, then the function is gone. Every later call of that invocation fails, and the
+ * local runner fails the invocation as Lambda does (lib/harness/local/runner.ts).
+ */
+function crashInterceptor(fault: Extract<Fault, { kind: 'crash' }>, t: FaultTools): SdkInterceptor {
+  return {
+    before: () => {
+      if (isInvocationCrashed(currentCallContext().invocationId)) throw crashError();
+    },
+    after: (call: InterceptedCall) => {
+      if (call.operation !== fault.operation) return;
+      t.counter.matching += 1;
+      if (t.counter.matching !== fault.after) return;
+      const invocationId = currentCallContext().invocationId;
+      if (invocationId) markInvocationCrashed(invocationId);
+      t.hit(call.operation);
+      throw crashError();
+    },
+  };
+}
+
+/** omit-network-interfaces / snapshots-pending: the answer rewritten, as EC2's eventually consistent reads can answer. */
+function rewriteInterceptor(fault: Extract<Fault, { kind: 'omit-network-interfaces' | 'snapshots-pending' }>, t: FaultTools): SdkInterceptor {
+  const operation = fault.kind === 'omit-network-interfaces' ? DESCRIBE_INSTANCES : DESCRIBE_SNAPSHOTS;
+  return {
+    after: (call: InterceptedCall, output: Record<string, unknown>) => {
+      if (call.operation !== operation || (fault.kind === 'snapshots-pending' && !call.input.SnapshotIds)) return;
+      t.counter.matching += 1;
+      if (fault.times !== undefined && t.counter.injected >= fault.times) return;
+      const rewritten = fault.kind === 'omit-network-interfaces' ? withoutNetworkInterfaces(output) : snapshotsPending(output);
+      if (!rewritten) return;
+      t.hit(call.operation);
+      return rewritten;
+    },
+  };
+}
+
+/** transient: each HTTP attempt beneath the SDK's retry, drawn from the fault's seeded generator. */
+function transientInterceptor(fault: Extract<Fault, { kind: 'transient' }>, t: FaultTools): SdkInterceptor {
+  const random = seededRandom(`${t.ctx.seed}#${t.index}`);
+  const operations = fault.operations === EVERY_OPERATION ? undefined : new Set(fault.operations);
+  return {
+    attempt: (call: InterceptedCall) => {
+      if (operations && !operations.has(call.operation)) return;
+      t.counter.matching += 1;
+      const draw = random();
+      const which = random();
+      if (fault.times !== undefined && t.counter.injected >= fault.times) return;
+      if (draw >= fault.rate) return;
+      t.hit(call.operation);
+      throw transientFaultError(call.operation, which);
+    },
+  };
+}
+
+/** throttle / server-error / deny / not-found: the call fails unsent, above the SDK's retry, drawn from the seeded generator. */
+function callFaultInterceptor(fault: Extract<Fault, { kind: 'throttle' | 'server-error' | 'deny' | 'not-found' }>, t: FaultTools): SdkInterceptor {
+  const random = seededRandom(`${t.ctx.seed}#${t.index}`);
+  const rate = fault.kind === 'deny' || fault.kind === 'not-found' ? 1 : fault.rate;
+  const skip = fault.skip ?? 0;
+  return {
+    before: (call: InterceptedCall) => {
+      if (call.operation !== fault.operation) return;
+      t.counter.matching += 1;
+      if (t.counter.matching <= skip) return;
+      // Draw for every matching call after the skipped ones, so the sequence does not depend on `times`.
+      const draw = random();
+      if (fault.times !== undefined && t.counter.injected >= fault.times) return;
+      if (draw >= rate) return;
+      t.hit(call.operation);
+      throw faultError(fault.kind, call.operation);
+    },
+  };
+}
+
+/** The SDK interceptor of one fault, or undefined for the faults that are not interceptors (runner options, deletions before the injection). */
+function interceptorFor(fault: Fault, t: FaultTools): SdkInterceptor | undefined {
+  switch (fault.kind) {
+    case 'delete-resource': return deleteAfterInterceptor(fault, t);
+    case 'crash': return crashInterceptor(fault, t);
+    case 'omit-network-interfaces':
+    case 'snapshots-pending': return rewriteInterceptor(fault, t);
+    case 'transient': return transientInterceptor(fault, t);
+    case 'lambda-timeout':
+    case 'execution-timeout': return undefined;
+    default: return callFaultInterceptor(fault, t);
+  }
+}
+
+/** The local runner's options for lambda-timeout and execution-timeout faults, counting each timeout as a hit. */
+function runnerOptions(faults: readonly Fault[], counters: Counter[], hits: FaultHit[]): ExecuteOptions {
+  const lambdaTimeouts: Record<string, number> = {};
+  let timeoutSeconds: number | undefined;
+  for (const f of faults) {
+    if (f.kind === 'lambda-timeout') lambdaTimeouts[f.state] = (lambdaTimeouts[f.state] ?? 0) + f.times;
+    if (f.kind === 'execution-timeout') timeoutSeconds = Math.min(timeoutSeconds ?? f.seconds, f.seconds);
+  }
+  return {
+    ...(Object.keys(lambdaTimeouts).length ? {
+      lambdaTimeouts,
+      onLambdaTimeout: (t: { state: string; executionId: string; invocationId: string }) => {
+        // Several faults on one state share its count: the first that still has some takes the hit.
+        const index = faults.findIndex((f, i) => f.kind === 'lambda-timeout' && f.state === t.state && counters[i].injected < f.times);
+        if (index < 0) return;
+        const c = counters[index];
+        c.matching += 1;
+        c.injected += 1;
+        c.bySteps[t.state] = (c.bySteps[t.state] ?? 0) + 1;
+        hits.push({ fault: index, executionId: t.executionId, invocationId: t.invocationId, step: t.state, at: Date.now() });
+      },
+    } : {}),
+    ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+  };
+}
+
+/** What one fault did, for the scorecard. */
+function faultReport(f: Fault, c: Counter): FaultReport {
+  const operation = 'operation' in f ? f.operation
+    : f.kind === 'transient' ? (f.operations === EVERY_OPERATION ? EVERY_OPERATION : f.operations.join(','))
+    : f.kind === 'omit-network-interfaces' ? DESCRIBE_INSTANCES : f.kind === 'snapshots-pending' ? DESCRIBE_SNAPSHOTS : undefined;
+  return {
+    kind: f.kind, declared: describeFault(f), operation,
+    resource: 'resource' in f ? f.resource : undefined, state: 'state' in f ? f.state : undefined,
+    injected: c.injected, matchingCalls: c.matching, bySteps: { ...c.bySteps }, deleted: c.deleted,
+  };
+}
+
 /**
  * Registers a drill injection's faults as SDK interceptors.
  * - throttle / server-error / deny: `before` every call of the operation, draw from the fault's
@@ -335,143 +496,37 @@ interface Counter {
  */
 export function installFaults(faults: readonly Fault[], ctx: FaultContext): InstalledFaults {
   const counters: Counter[] = faults.map(() => ({ injected: 0, matching: 0, bySteps: {} }));
-  const removers: (() => void)[] = [];
   const hits: FaultHit[] = [];
-  const hit = (c: Counter, fault: number, operation?: string) => {
-    const ctx = currentCallContext();
-    const step = ctx.step ?? '-';
+  const tools = (index: number): FaultTools => ({
+    index, counter: counters[index], ctx,
+    hit(operation?: string) {
+      const call = currentCallContext();
+      const step = call.step ?? '-';
+      counters[index].injected += 1;
+      counters[index].bySteps[step] = (counters[index].bySteps[step] ?? 0) + 1;
+      hits.push({ fault: index, operation, executionId: call.executionId, invocationId: call.invocationId, step: call.step, at: Date.now() });
+    },
+  });
+  const removers = faults.flatMap((fault, index) => {
+    const interceptor = interceptorFor(fault, tools(index));
+    return interceptor ? [registerSdkInterceptor(interceptor)] : [];
+  });
+  const count = (index: number, step: string, deleted?: string) => {
+    const c = counters[index];
     c.injected += 1;
     c.bySteps[step] = (c.bySteps[step] ?? 0) + 1;
-    hits.push({ fault, operation, executionId: ctx.executionId, invocationId: ctx.invocationId, step: ctx.step, at: Date.now() });
-  };
-  faults.forEach((fault, index) => {
-    const counter = counters[index];
-    if (fault.kind === 'delete-resource') {
-      if (!fault.after) return;
-      const after = fault.after;
-      let seen = false;
-      let deleting: Promise<void> | undefined;
-      removers.push(registerSdkInterceptor({
-        before: async () => {
-          const step = currentCallContext().step;
-          if (!step) return;
-          if (step === after) {
-            seen = true;
-            return;
-          }
-          if (!seen) return;
-          deleting ??= (async () => {
-            counter.matching += 1;
-            counter.deleted = await ctx.deleteResource(fault);
-            hit(counter, index);
-          })();
-          await deleting;
-        },
-      }));
-      return;
-    }
-    if (fault.kind === 'crash') {
-      // A crash: the call takes effect, then the function is gone. Every later call of that invocation
-      // fails, and the local runner fails the invocation as Lambda does (lib/harness/local/runner.ts).
-      removers.push(registerSdkInterceptor({
-        before: () => {
-          if (isInvocationCrashed(currentCallContext().invocationId)) throw crashError();
-        },
-        after: (call: InterceptedCall) => {
-          if (call.operation !== fault.operation) return;
-          counter.matching += 1;
-          if (counter.matching !== fault.after) return;
-          const invocationId = currentCallContext().invocationId;
-          if (invocationId) markInvocationCrashed(invocationId);
-          hit(counter, index, call.operation);
-          throw crashError();
-        },
-      }));
-      return;
-    }
-    if (fault.kind === 'omit-network-interfaces' || fault.kind === 'snapshots-pending') {
-      const operation = fault.kind === 'omit-network-interfaces' ? DESCRIBE_INSTANCES : DESCRIBE_SNAPSHOTS;
-      removers.push(registerSdkInterceptor({
-        after: (call: InterceptedCall, output: Record<string, unknown>) => {
-          if (call.operation !== operation || (fault.kind === 'snapshots-pending' && !call.input.SnapshotIds)) return;
-          counter.matching += 1;
-          if (fault.times !== undefined && counter.injected >= fault.times) return;
-          const rewritten = fault.kind === 'omit-network-interfaces' ? withoutNetworkInterfaces(output) : snapshotsPending(output);
-          if (!rewritten) return;
-          hit(counter, index, call.operation);
-          return rewritten;
-        },
-      }));
-      return;
-    }
-    if (fault.kind === 'lambda-timeout' || fault.kind === 'execution-timeout') return;
-    if (fault.kind === 'transient') {
-      const random = seededRandom(`${ctx.seed}#${index}`);
-      const operations = fault.operations === EVERY_OPERATION ? undefined : new Set(fault.operations);
-      removers.push(registerSdkInterceptor({
-        attempt: (call: InterceptedCall) => {
-          if (operations && !operations.has(call.operation)) return;
-          counter.matching += 1;
-          const draw = random();
-          const which = random();
-          if (fault.times !== undefined && counter.injected >= fault.times) return;
-          if (draw >= fault.rate) return;
-          hit(counter, index, call.operation);
-          throw transientFaultError(call.operation, which);
-        },
-      }));
-      return;
-    }
-    const random = seededRandom(`${ctx.seed}#${index}`);
-    const rate = fault.kind === 'deny' || fault.kind === 'not-found' ? 1 : fault.rate;
-    const skip = fault.skip ?? 0;
-    removers.push(registerSdkInterceptor({
-      before: (call: InterceptedCall) => {
-        if (call.operation !== fault.operation) return;
-        counter.matching += 1;
-        if (counter.matching <= skip) return;
-        // Draw for every matching call after the skipped ones, so the sequence does not depend on `times`.
-        const draw = random();
-        if (fault.times !== undefined && counter.injected >= fault.times) return;
-        if (draw >= rate) return;
-        hit(counter, index, call.operation);
-        throw faultError(fault.kind, call.operation);
-      },
-    }));
-  });
-  const lambdaTimeouts: Record<string, number> = {};
-  let timeoutSeconds: number | undefined;
-  faults.forEach((f) => {
-    if (f.kind === 'lambda-timeout') lambdaTimeouts[f.state] = (lambdaTimeouts[f.state] ?? 0) + f.times;
-    if (f.kind === 'execution-timeout') timeoutSeconds = Math.min(timeoutSeconds ?? f.seconds, f.seconds);
-  });
-  const execute: ExecuteOptions = {
-    ...(Object.keys(lambdaTimeouts).length ? {
-      lambdaTimeouts,
-      onLambdaTimeout: (t: { state: string; executionId: string; invocationId: string }) => {
-        // Several faults on one state share its count: the first that still has some takes the hit.
-        const index = faults.findIndex((f, i) => f.kind === 'lambda-timeout' && f.state === t.state && counters[i].injected < f.times);
-        if (index < 0) return;
-        const c = counters[index];
-        c.matching += 1;
-        c.injected += 1;
-        c.bySteps[t.state] = (c.bySteps[t.state] ?? 0) + 1;
-        hits.push({ fault: index, executionId: t.executionId, invocationId: t.invocationId, step: t.state, at: Date.now() });
-      },
-    } : {}),
-    ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    if (deleted !== undefined) c.deleted = deleted;
   };
   let removed = false;
   return {
-    execute,
+    execute: runnerOptions(faults, counters, hits),
     observe(executions) {
       faults.forEach((f, index) => {
         if (f.kind !== 'execution-timeout') return;
         for (const x of executions) {
           counters[index].matching += 1;
           if (x.status !== 'TIMED_OUT') continue;
-          counters[index].injected += 1;
-          counters[index].bySteps['(execution)'] = (counters[index].bySteps['(execution)'] ?? 0) + 1;
+          count(index, '(execution)');
           hits.push({ fault: index, executionId: x.calls[0]?.context.executionId, at: x.startedAt + x.durationMs });
         }
       });
@@ -479,21 +534,13 @@ export function installFaults(faults: readonly Fault[], ctx: FaultContext): Inst
     async beforeInjection() {
       for (const [index, fault] of faults.entries()) {
         if (fault.kind !== 'delete-resource' || fault.after) continue;
-        const counter = counters[index];
-        counter.matching += 1;
-        counter.deleted = await ctx.deleteResource(fault);
-        counter.injected += 1;
-        counter.bySteps['(before injection)'] = (counter.bySteps['(before injection)'] ?? 0) + 1;
+        counters[index].matching += 1;
+        count(index, '(before injection)', await ctx.deleteResource(fault));
         hits.push({ fault: index, at: Date.now() });
       }
     },
     hits: () => [...hits],
-    reports: () => faults.map((f, i) => ({
-      kind: f.kind, declared: describeFault(f),
-      operation: 'operation' in f ? f.operation : f.kind === 'transient' ? (f.operations === EVERY_OPERATION ? EVERY_OPERATION : f.operations.join(',')) : f.kind === 'omit-network-interfaces' ? DESCRIBE_INSTANCES : f.kind === 'snapshots-pending' ? DESCRIBE_SNAPSHOTS : undefined,
-      resource: 'resource' in f ? f.resource : undefined, state: 'state' in f ? f.state : undefined,
-      injected: counters[i].injected, matchingCalls: counters[i].matching, bySteps: { ...counters[i].bySteps }, deleted: counters[i].deleted,
-    })),
+    reports: () => faults.map((f, i) => faultReport(f, counters[i])),
     remove() {
       if (removed) return;
       removed = true;

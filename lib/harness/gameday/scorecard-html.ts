@@ -1,29 +1,8 @@
 import type { DrillTrend } from './history';
 import type { GameDayScorecard } from './scorecard';
 
-/**
- * `scorecard.html`: one self-contained page (no network, no external script or style) that draws, from
- * the scorecard's JSON embedded in it:
- * - the totals;
- * - per drill and injection: pass/fail, status and outcome, time to contain against the budget, API
- *   calls, every read-back check and verdict, and a timeline chart (SVG) of the execution's steps,
- *   when each started and ended;
- * - the trends across game days (`reports/history.jsonl`): time to contain and pass rate per drill.
- *
- * The page records its own script errors in `#script-errors` and sets `data-rendered="true"` on
- * `<body>` when it has drawn everything: what the headless-browser test reads.
- */
-export function renderHtml(scorecard: GameDayScorecard, trends: readonly DrillTrend[] = []): string {
-  // JSON inside <script>: escape what could close the element or start a comment.
-  const data = JSON.stringify({ scorecard, trends }).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Firebreak game day ${escapeHtml(scorecard.runId)}</title>
-<style>
-  :root { --ok: #1a7f37; --bad: #cf222e; --muted: #57606a; --line: #d0d7de; --bar: #0969da; }
+/** The page's style sheet (inlined: the page loads nothing). */
+const PAGE_STYLE = `  :root { --ok: #1a7f37; --bad: #cf222e; --muted: #57606a; --line: #d0d7de; --bar: #0969da; }
   body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #1f2328; max-width: 1200px; }
   h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
   .pass { color: var(--ok); font-weight: 600; } .fail { color: var(--bad); font-weight: 600; }
@@ -42,14 +21,10 @@ export function renderHtml(scorecard: GameDayScorecard, trends: readonly DrillTr
   ul.checks { columns: 2; margin: 6px 0; padding-left: 18px; }
   details summary { cursor: pointer; color: var(--muted); }
   #script-errors:empty { display: none; } #script-errors { color: var(--bad); white-space: pre-wrap; border: 1px solid var(--bad); padding: 8px; }
-</style>
-</head>
-<body>
-<pre id="script-errors"></pre>
-<main id="app"><p class="muted">This page draws its scorecard with JavaScript.</p></main>
-<script type="application/json" id="scorecard-data">${data}</script>
-<script>
-(function () {
+`;
+
+/** The page's script: draws the scorecard from the JSON in `#scorecard-data` (inlined: the page loads nothing). */
+const PAGE_SCRIPT = `(function () {
   'use strict';
   var errors = document.getElementById('script-errors');
   window.addEventListener('error', function (e) { errors.textContent += (e.message || String(e.error)) + '\\n'; });
@@ -175,7 +150,38 @@ export function renderHtml(scorecard: GameDayScorecard, trends: readonly DrillTr
   }
   document.body.setAttribute('data-rendered', 'true');
 })();
-</script>
+`;
+
+/**
+ * `scorecard.html`: one self-contained page (no network, no external script or style) that draws, from
+ * the scorecard's JSON embedded in it:
+ * - the totals;
+ * - per drill and injection: pass/fail, status and outcome, time to contain against the budget, API
+ *   calls, every read-back check and verdict, and a timeline chart (SVG) of the execution's steps,
+ *   when each started and ended;
+ * - the trends across game days (`reports/history.jsonl`): time to contain and pass rate per drill.
+ *
+ * The page records its own script errors in `#script-errors` and sets `data-rendered="true"` on
+ * `<body>` when it has drawn everything: what the headless-browser test reads.
+ */
+export function renderHtml(scorecard: GameDayScorecard, trends: readonly DrillTrend[] = []): string {
+  // JSON inside <script>: escape what could close the element or start a comment.
+  const data = JSON.stringify({ scorecard, trends }).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Firebreak game day ${escapeHtml(scorecard.runId)}</title>
+<style>
+${PAGE_STYLE}</style>
+</head>
+<body>
+<pre id="script-errors"></pre>
+<main id="app"><p class="muted">This page draws its scorecard with JavaScript.</p></main>
+<script type="application/json" id="scorecard-data">${data}</script>
+<script>
+${PAGE_SCRIPT}</script>
 </body>
 </html>
 `;

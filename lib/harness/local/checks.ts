@@ -60,39 +60,79 @@ async function isolationGroupsOf(ec2: EC2Client, instance: Instance): Promise<Se
  * @returns the checks and the evidence read back.
  */
 export async function verifyContainment(env: LocalEnvironment, twin: TwinWorld, caseId: string): Promise<{ checks: Check[]; evidence: EvidenceReadBack }> {
-  const ec2 = env.member.ec2;
-  const checks: Check[] = [];
-  const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [twin.instanceId] }))).Reservations?.[0]?.Instances?.[0];
+  const instance = (await env.member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [twin.instanceId] }))).Reservations?.[0]?.Instances?.[0];
   if (!instance) return { checks: [check('instance-exists', false, `${twin.instanceId} not found`)], evidence: { snapshots: [] } };
-  const iso = await isolationGroupsOf(ec2, instance);
-  checks.push(check('isolation-group-unique', iso.length === 1, `${iso.length} isolation group(s) on the instance's ENIs in ${twin.vpcId}`));
+  const checks: Check[] = [...(await isolationChecks(env, twin, instance)), ...(await instanceAttributeChecks(env, twin, instance)), ...(await fleetChecks(env, twin))];
+  const snaps = await evidenceSnapshots(env, caseId);
+  checks.push(...evidenceSnapshotChecks(env, twin, caseId, snaps));
+  const record = (await env.security.ddb.send(new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ConsistentRead: true }))).Item;
+  checks.push(await evidenceProvenanceCheck(env, twin.volumeIds, record));
+  const manifestRef = (record?.evidence as { manifest?: ManifestRef } | undefined)?.manifest;
+  checks.push(...(await manifestChecks(env, manifestRef)));
+  const timeline = (await env.security.ddb.send(new QueryCommand({
+    TableName: env.ledgerTable, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)', ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':tl': 'TL#' },
+  }))).Items ?? [];
+  const steps = new Set(timeline.map((t) => t.step as string));
+  const needed = ['Claim', 'Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase'];
+  const missing = needed.filter((s) => !steps.has(s));
+  checks.push(check('case-timeline', missing.length === 0, missing.length ? `missing ${missing.join(', ')}` : `${timeline.length} entries`));
+  checks.push(check('case-status-contained', record?.status === 'CONTAINED', `status=${record?.status}`));
+  return {
+    checks,
+    evidence: {
+      snapshots: snaps.map((s) => ({
+        sourceVolumeId: s.Tags?.find((t) => t.Key === TAG.sourceVolumeId)?.Value ?? '', snapshotId: s.SnapshotId!, ownerAccount: s.OwnerId!, kmsKeyId: s.KmsKeyId ?? '',
+      })),
+      manifest: manifestRef,
+    },
+  };
+}
+
+/** The manifest the ledger names. */
+type ManifestRef = { bucket: string; key: string; sha256: string };
+
+/** Every ENI only on the VPC's one isolation group, as many ENIs as the twin has, and that group without rules (IPv4 and IPv6). */
+async function isolationChecks(env: LocalEnvironment, twin: TwinWorld, instance: Instance): Promise<Check[]> {
+  const iso = await isolationGroupsOf(env.member.ec2, instance);
+  const checks = [check('isolation-group-unique', iso.length === 1, `${iso.length} isolation group(s) on the instance's ENIs in ${twin.vpcId}`)];
   const isoGroup = iso[0];
   for (const eni of instance.NetworkInterfaces ?? []) {
     const ids = (eni.Groups ?? []).map((g) => g.GroupId);
     checks.push(check(`eni-only-isolation-group:${eni.NetworkInterfaceId}`, !!isoGroup && ids.length === 1 && ids[0] === isoGroup.GroupId, `groups=${ids.join(',')}`));
   }
   checks.push(check('eni-count', (instance.NetworkInterfaces ?? []).length === twin.networkInterfaceIds.length, `${(instance.NetworkInterfaces ?? []).length} ENI(s), twin has ${twin.networkInterfaceIds.length}`));
-  const v4 = [...(isoGroup?.IpPermissions ?? []), ...(isoGroup?.IpPermissionsEgress ?? [])].flatMap((p) => p.IpRanges ?? []);
-  const v6 = [...(isoGroup?.IpPermissions ?? []), ...(isoGroup?.IpPermissionsEgress ?? [])].flatMap((p) => p.Ipv6Ranges ?? []);
+  const rules = [...(isoGroup?.IpPermissions ?? []), ...(isoGroup?.IpPermissionsEgress ?? [])];
+  const v4 = rules.flatMap((p) => p.IpRanges ?? []);
+  const v6 = rules.flatMap((p) => p.Ipv6Ranges ?? []);
   checks.push(check('isolation-group-no-rules', !!isoGroup && (isoGroup.IpPermissions ?? []).length === 0 && (isoGroup.IpPermissionsEgress ?? []).length === 0,
     `ingress=${isoGroup?.IpPermissions?.length ?? '?'} egress=${isoGroup?.IpPermissionsEgress?.length ?? '?'} ipv4Ranges=${v4.length} ipv6Ranges=${v6.length}`));
+  return checks;
+}
+
+/** Termination protection on, shutdown behaviour `stop`, volumes kept on termination, the profile removed, the EIPs disassociated. */
+async function instanceAttributeChecks(env: LocalEnvironment, twin: TwinWorld, instance: Instance): Promise<Check[]> {
+  const ec2 = env.member.ec2;
   const [term, shutdown] = await Promise.all([
     ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twin.instanceId, Attribute: 'disableApiTermination' })),
     ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twin.instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
   ]);
-  checks.push(check('termination-protection', term.DisableApiTermination?.Value === true, `DisableApiTermination=${term.DisableApiTermination?.Value}`));
-  checks.push(check('shutdown-behavior-stop', shutdown.InstanceInitiatedShutdownBehavior?.Value === 'stop', `InstanceInitiatedShutdownBehavior=${shutdown.InstanceInitiatedShutdownBehavior?.Value}`));
   const bdms = instance.BlockDeviceMappings ?? [];
-  checks.push(check('volumes-kept-on-termination', bdms.length >= 2 && bdms.every((b) => b.Ebs?.DeleteOnTermination === false),
-    bdms.map((b) => `${b.DeviceName}:${b.Ebs?.DeleteOnTermination}`).join(' ')));
   const profiles = (await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] }))).IamInstanceProfileAssociations ?? [];
   const active = profiles.filter((p) => p.State === 'associated' || p.State === 'associating');
-  checks.push(check('instance-profile-removed', active.length === 0, active.length ? active.map((p) => p.IamInstanceProfile?.Arn).join(',') : 'no association'));
   const twinEips = Object.entries(twin.idMap).filter(([from]) => /^\d+\.\d+\.\d+\.\d+$/.test(from)).map(([, to]) => to);
-  const eips = twinEips.length
-    ? ((await ec2.send(new DescribeAddressesCommand({ PublicIps: twinEips }))).Addresses ?? []).filter((a) => a.AssociationId)
-    : [];
-  checks.push(check('elastic-ips-disassociated', eips.length === 0, eips.length ? `still associated: ${eips.map((a) => a.PublicIp).join(',')}` : `${twinEips.length} twin EIP(s), none associated`));
+  const eips = twinEips.length ? ((await ec2.send(new DescribeAddressesCommand({ PublicIps: twinEips }))).Addresses ?? []).filter((a) => a.AssociationId) : [];
+  return [
+    check('termination-protection', term.DisableApiTermination?.Value === true, `DisableApiTermination=${term.DisableApiTermination?.Value}`),
+    check('shutdown-behavior-stop', shutdown.InstanceInitiatedShutdownBehavior?.Value === 'stop', `InstanceInitiatedShutdownBehavior=${shutdown.InstanceInitiatedShutdownBehavior?.Value}`),
+    check('volumes-kept-on-termination', bdms.length >= 2 && bdms.every((b) => b.Ebs?.DeleteOnTermination === false), bdms.map((b) => `${b.DeviceName}:${b.Ebs?.DeleteOnTermination}`).join(' ')),
+    check('instance-profile-removed', active.length === 0, active.length ? active.map((p) => p.IamInstanceProfile?.Arn).join(',') : 'no association'),
+    check('elastic-ips-disassociated', eips.length === 0, eips.length ? `still associated: ${eips.map((a) => a.PublicIp).join(',')}` : `${twinEips.length} twin EIP(s), none associated`),
+  ];
+}
+
+/** Out of its Auto Scaling group (capacity kept) and its target group, when the twin has them. */
+async function fleetChecks(env: LocalEnvironment, twin: TwinWorld): Promise<Check[]> {
+  const checks: Check[] = [];
   if (twin.autoScalingGroupName) {
     const asg = await env.member.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [twin.instanceId] }));
     const member = (asg.AutoScalingInstances ?? []).filter((i) => !/^Detach/.test(i.LifecycleState ?? ''));
@@ -106,63 +146,47 @@ export async function verifyContainment(env: LocalEnvironment, twin: TwinWorld, 
     const still = (health.TargetHealthDescriptions ?? []).filter((d) => d.Target?.Id === twin.instanceId && d.TargetHealth?.State !== 'draining');
     checks.push(check('deregistered-from-target-groups', still.length === 0, still.length ? `state ${still[0].TargetHealth?.State}` : 'not registered'));
   }
+  return checks;
+}
 
-  const snaps = await evidenceSnapshots(env, caseId);
+/** One completed snapshot per volume in the security account, under its key, tagged with the case. */
+function evidenceSnapshotChecks(env: LocalEnvironment, twin: TwinWorld, caseId: string, snaps: Snapshot[]): Check[] {
   const byVolume = new Map<string, Snapshot[]>();
   for (const s of snaps) {
     const v = s.Tags?.find((t) => t.Key === TAG.sourceVolumeId)?.Value ?? '?';
     byVolume.set(v, [...(byVolume.get(v) ?? []), s]);
   }
   const perVolumeOk = twin.volumeIds.every((v) => byVolume.get(v)?.length === 1);
-  checks.push(check('one-evidence-snapshot-per-volume', perVolumeOk && snaps.length === twin.volumeIds.length, `${snaps.length} snapshot(s) for ${twin.volumeIds.length} volume(s)`));
-  checks.push(check('evidence-snapshots-completed', snaps.length > 0 && snaps.every((s) => s.State === 'completed'), snaps.map((s) => `${s.SnapshotId}:${s.State}`).join(' ')));
-  checks.push(check('evidence-snapshots-owned-by-security-account', snaps.length > 0 && snaps.every((s) => s.OwnerId === env.securityAccount), snaps.map((s) => s.OwnerId).join(' ')));
-  checks.push(check('evidence-snapshots-under-security-key', snaps.length > 0 && snaps.every((s) => s.Encrypted && s.KmsKeyId === env.evidenceKeyArn), snaps.map((s) => s.KmsKeyId).join(' ')));
-  checks.push(check('evidence-snapshots-tagged-with-case', snaps.length > 0 && snaps.every((s) => s.Tags?.some((t) => t.Key === TAG.caseId && t.Value === caseId)), caseId));
+  const some = snaps.length > 0;
+  return [
+    check('one-evidence-snapshot-per-volume', perVolumeOk && snaps.length === twin.volumeIds.length, `${snaps.length} snapshot(s) for ${twin.volumeIds.length} volume(s)`),
+    check('evidence-snapshots-completed', some && snaps.every((s) => s.State === 'completed'), snaps.map((s) => `${s.SnapshotId}:${s.State}`).join(' ')),
+    check('evidence-snapshots-owned-by-security-account', some && snaps.every((s) => s.OwnerId === env.securityAccount), snaps.map((s) => s.OwnerId).join(' ')),
+    check('evidence-snapshots-under-security-key', some && snaps.every((s) => s.Encrypted && s.KmsKeyId === env.evidenceKeyArn), snaps.map((s) => s.KmsKeyId).join(' ')),
+    check('evidence-snapshots-tagged-with-case', some && snaps.every((s) => s.Tags?.some((t) => t.Key === TAG.caseId && t.Value === caseId)), caseId),
+  ];
+}
 
-  const record = (await env.security.ddb.send(new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ConsistentRead: true }))).Item;
-  checks.push(await evidenceProvenanceCheck(env, twin.volumeIds, record));
-  const manifestRef = (record?.evidence as { manifest?: { bucket: string; key: string; sha256: string } } | undefined)?.manifest;
-  let manifestOk = false;
-  let artifactsOk = false;
-  let details = 'no manifest recorded in the ledger';
-  let artifactDetails = 'no manifest';
-  if (manifestRef) {
-    const body = await readBody(env, manifestRef.bucket, manifestRef.key);
-    const recomputed = sha256Hex(body);
-    manifestOk = recomputed === manifestRef.sha256;
-    details = `ledger=${manifestRef.sha256} recomputed=${recomputed}`;
-    const manifest = JSON.parse(body.toString('utf8')) as EvidenceManifest;
-    const results = await Promise.all(manifest.artifacts.map(async (a) => sha256Hex(await readBody(env, manifestRef.bucket, a.key)) === a.sha256));
-    artifactsOk = results.length >= 5 && results.every(Boolean);
-    artifactDetails = `${results.filter(Boolean).length}/${results.length} artifact hashes match`;
-    // moto serves no GetObjectRetention; HeadObject carries the same x-amz-object-lock-* headers (S3 API reference, HeadObject).
-    const head = await env.security.s3.send(new HeadObjectCommand({ Bucket: manifestRef.bucket, Key: manifestRef.key }));
-    const until = head.ObjectLockRetainUntilDate;
-    checks.push(check('manifest-under-object-lock', !!head.ObjectLockMode && !!until && until.getTime() > Date.now(),
-      `mode=${head.ObjectLockMode ?? 'none'} until=${until?.toISOString() ?? '-'} sse=${head.ServerSideEncryption}/${head.SSEKMSKeyId ?? '-'}`));
-    checks.push(check('manifest-encrypted-with-evidence-key', head.ServerSideEncryption === 'aws:kms' && head.SSEKMSKeyId === env.evidenceKeyArn, `${head.ServerSideEncryption} ${head.SSEKMSKeyId}`));
-  }
-  checks.push(check('manifest-sha256-matches-ledger', manifestOk, details));
-  checks.push(check('artifact-sha256-match-manifest', artifactsOk, artifactDetails));
-  const timeline = (await env.security.ddb.send(new QueryCommand({
-    TableName: env.ledgerTable, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)', ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':tl': 'TL#' },
-  }))).Items ?? [];
-  const steps = new Set(timeline.map((t) => t.step as string));
-  const needed = ['Claim', 'Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase'];
-  const missing = needed.filter((s) => !steps.has(s));
-  checks.push(check('case-timeline', missing.length === 0, missing.length ? `missing ${missing.join(', ')}` : `${timeline.length} entries`));
-  checks.push(check('case-status-contained', record?.status === 'CONTAINED', `status=${record?.status}`));
-
-  return {
-    checks,
-    evidence: {
-      snapshots: snaps.map((s) => ({
-        sourceVolumeId: s.Tags?.find((t) => t.Key === TAG.sourceVolumeId)?.Value ?? '', snapshotId: s.SnapshotId!, ownerAccount: s.OwnerId!, kmsKeyId: s.KmsKeyId ?? '',
-      })),
-      manifest: manifestRef,
-    },
-  };
+/**
+ * The manifest the ledger names: its SHA-256, recomputed here, matches the ledger's; its artifacts' hashes match
+ * (at least five); Object Lock retention and the evidence key on it.
+ */
+async function manifestChecks(env: LocalEnvironment, manifestRef: ManifestRef | undefined): Promise<Check[]> {
+  if (!manifestRef) return [check('manifest-sha256-matches-ledger', false, 'no manifest recorded in the ledger'), check('artifact-sha256-match-manifest', false, 'no manifest')];
+  const body = await readBody(env, manifestRef.bucket, manifestRef.key);
+  const recomputed = sha256Hex(body);
+  const manifest = JSON.parse(body.toString('utf8')) as EvidenceManifest;
+  const results = await Promise.all(manifest.artifacts.map(async (a) => sha256Hex(await readBody(env, manifestRef.bucket, a.key)) === a.sha256));
+  // moto serves no GetObjectRetention; HeadObject carries the same x-amz-object-lock-* headers (S3 API reference, HeadObject).
+  const head = await env.security.s3.send(new HeadObjectCommand({ Bucket: manifestRef.bucket, Key: manifestRef.key }));
+  const until = head.ObjectLockRetainUntilDate;
+  return [
+    check('manifest-under-object-lock', !!head.ObjectLockMode && !!until && until.getTime() > Date.now(),
+      `mode=${head.ObjectLockMode ?? 'none'} until=${until?.toISOString() ?? '-'} sse=${head.ServerSideEncryption}/${head.SSEKMSKeyId ?? '-'}`),
+    check('manifest-encrypted-with-evidence-key', head.ServerSideEncryption === 'aws:kms' && head.SSEKMSKeyId === env.evidenceKeyArn, `${head.ServerSideEncryption} ${head.SSEKMSKeyId}`),
+    check('manifest-sha256-matches-ledger', recomputed === manifestRef.sha256, `ledger=${manifestRef.sha256} recomputed=${recomputed}`),
+    check('artifact-sha256-match-manifest', results.length >= 5 && results.every(Boolean), `${results.filter(Boolean).length}/${results.length} artifact hashes match`),
+  ];
 }
 
 /** One recorded snapshot of the case's ledger, as the read-back sees it (`evidence["snapshot#<stage>#<volume>"]`). */

@@ -16,7 +16,7 @@ import type { LocalSession } from './session';
 import { buildTwinWorld, remapEvent, TwinExtras, TwinWorld } from './twin';
 import { buildCredentialTwin, CredentialTwin } from './credential-twin';
 import { ApiCallTwin, buildApiCallTwin } from './api-call-twin';
-import { ApiCallEventSchema } from '../../core/incident/schema';
+import { ApiCallEvent, ApiCallEventSchema } from '../../core/incident/schema';
 import { parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy } from '../../runtime/iam/policies';
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { Check as CheckType, verifyRevocationState } from './checks';
@@ -137,15 +137,40 @@ function longestUntracked(executions: readonly LocalExecutionResult[]): number |
 export async function replayEvent(session: LocalSession, event: EventEnvelope, options: ReplayOptions = {}): Promise<ReplayResult> {
   const started = Date.now();
   const gd = event.source === 'aws.guardduty' ? GuardDutyEventSchema.parse(event) : undefined;
+  const apiCall = API_CALL_DETAIL_TYPES.includes(event['detail-type']) ? ApiCallEventSchema.parse(event) : undefined;
+  const { twin, credentialTwin, idMap } = await twinsFor(session, gd, apiCall, options);
+  const injected = Object.keys(idMap).length ? remapEvent(event, idMap) : event;
+  const before = options.countBefore ? await countCreatedResources(session.env) : undefined;
+  const principalBefore = credentialTwin ? await principalState(session, credentialTwin) : undefined;
+  // GuardDuty findings arrive on the default bus; CloudTrail-delivered calls are forwarded by the
+  // member stack to the security account's firebreak bus.
+  const routing = await session.router.route(injected, apiCall ? 'firebreak' : 'default');
+  const executions = await runMatched(session, routing.stateMachines, injected, options.execute);
+  const ctx: ReadBackContext = { session, gd, apiCall, twin, credentialTwin, executions, before, principalBefore, started, countBefore: options.countBefore };
+  const checks: Check[] = [];
+  let evidence: EvidenceReadBack = { snapshots: [] };
+  if (routing.stateMachines.length === 0) checks.push(...(await noMatchChecks(ctx, routing.matched)));
+  for (const x of executions) {
+    const r = await executionChecks(ctx, x);
+    checks.push(...r.checks);
+    if (r.evidence) evidence = r.evidence;
+  }
+  const report = replayReport({ event, gd, routing, idMap, executions, evidence, checks, started, memberAccount: session.env.memberAccount });
+  return { report, twin, credentialTwin, injected, executions };
+}
+
+/**
+ * The twins of the resources a playbook acts on (an Instance finding's instance, an AccessKey finding's principal,
+ * an API call's caller), unless the options give them, and the ID map that puts the event on them. Other findings
+ * (S3, EKS, ...) may name an instance or a key too; finding-triage touches neither. Sample findings carry
+ * placeholder IDs (i-99999999): there is nothing real to twin, and they stay placeholders.
+ */
+async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, apiCall: ApiCallEvent | undefined, options: ReplayOptions) {
   const sample = gd ? isSampleFinding(gd) : false;
   let twin = options.twin;
-  // Twins are built for the resources a playbook acts on: an Instance finding's instance, an AccessKey
-  // finding's principal (other findings, e.g. S3 or EKS ones, may name an instance or a key too; finding-triage touches neither).
   if (!twin && gd && gd.detail.resource.resourceType === 'Instance' && gd.detail.resource.instanceDetails && !sample) {
-    // Sample findings carry placeholder IDs (i-99999999): there is nothing real to twin, and they must stay placeholders.
     twin = await buildTwinWorld(gd, session.env.member, options.extras);
   }
-  const apiCall = API_CALL_DETAIL_TYPES.includes(event['detail-type']) ? ApiCallEventSchema.parse(event) : undefined;
   let credentialTwin = options.credentialTwin;
   if (!credentialTwin && gd && gd.detail.resource.resourceType === 'AccessKey' && gd.detail.resource.accessKeyDetails && !sample) {
     credentialTwin = await buildCredentialTwin(gd, session.env.member);
@@ -154,101 +179,149 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   const idMap: Record<string, string> = { ...(twin?.idMap ?? {}), ...(credentialTwin?.idMap ?? {}) };
   // The twin lives in the emulator's member account and region: a recorded finding from any other
   // account or region is remapped onto them like every other ID.
+  const remap = (from: string, to: string) => {
+    if (from !== to) idMap[from] = to;
+  };
   if (gd && !sample) {
-    if (gd.detail.accountId !== session.env.memberAccount) idMap[gd.detail.accountId] = session.env.memberAccount;
-    if (gd.detail.region !== session.env.region) idMap[gd.detail.region] = session.env.region;
+    remap(gd.detail.accountId, session.env.memberAccount);
+    remap(gd.detail.region, session.env.region);
   }
   if (apiCall) {
-    const account = apiCall.detail.recipientAccountId ?? apiCall.account;
-    if (account !== session.env.memberAccount) idMap[account] = session.env.memberAccount;
-    if (apiCall.detail.awsRegion !== session.env.region) idMap[apiCall.detail.awsRegion] = session.env.region;
+    remap(apiCall.detail.recipientAccountId ?? apiCall.account, session.env.memberAccount);
+    remap(apiCall.detail.awsRegion, session.env.region);
   }
-  const injected = Object.keys(idMap).length ? remapEvent(event, idMap) : event;
-  const before = options.countBefore ? await countCreatedResources(session.env) : undefined;
-  const principalBefore = credentialTwin ? await principalState(session, credentialTwin) : undefined;
-  // GuardDuty findings arrive on the default bus; CloudTrail-delivered calls are forwarded by the
-  // member stack to the security account's firebreak bus.
-  const routing = await session.router.route(injected, apiCall ? 'firebreak' : 'default');
+  return { twin, credentialTwin, idMap };
+}
+
+/**
+ * Runs every matched playbook on the event, in order, then the executions a playbook started through Step
+ * Functions (credential-compromise chaining into ec2-compromise), which belong to this replay too.
+ */
+async function runMatched(session: LocalSession, stateMachines: readonly string[], injected: EventEnvelope, execute: ExecuteOptions | undefined): Promise<LocalExecutionResult[]> {
   const executions: LocalExecutionResult[] = [];
-  for (const id of routing.stateMachines) executions.push(await session.runner.execute(id, injected, options.execute));
-  // Executions a playbook started through Step Functions (credential-compromise chaining into
-  // ec2-compromise) belong to this replay too.
+  for (const id of stateMachines) executions.push(await session.runner.execute(id, injected, execute));
   const chainedArns = executions.map((x) => (x.output?.chained as { executionArn?: string } | undefined)?.executionArn).filter((a): a is string => !!a);
   await session.sfn.settle();
   for (const arn of chainedArns) {
     const chained = session.sfn.list().find((x) => x.executionArn === arn);
     if (chained?.result) executions.push(chained.result);
   }
+  return executions;
+}
 
-  const calls: ApiCallRecord[] = executions.flatMap((x) => x.calls);
+/** What the read-back checks of a replay are made from. */
+interface ReadBackContext {
+  readonly session: LocalSession;
+  readonly gd?: GuardDutyEvent;
+  readonly apiCall?: ApiCallEvent;
+  readonly twin?: TwinWorld;
+  readonly credentialTwin?: CredentialTwin;
+  readonly executions: readonly LocalExecutionResult[];
+  /** The emulator's resource counts before the run ({@link ReplayOptions.countBefore}). */
+  readonly before?: Record<string, number>;
+  readonly principalBefore?: Awaited<ReturnType<typeof principalState>>;
+  /** Epoch milliseconds. */
+  readonly started: number;
+  readonly countBefore?: boolean;
+}
+
+/** No playbook ran: a finding below the floor is counted; one at or above it that matched nothing would be silent. */
+async function noMatchChecks({ session, gd, twin }: ReadBackContext, matched: readonly string[]): Promise<Check[]> {
+  const belowFloor = matched.includes(BELOW_FLOOR_RULE_NAME);
+  const checks: Check[] = [belowFloor
+    ? { name: 'below-floor-counted', passed: true, details: `severity ${gd?.detail.severity} is below the severity floor: counted by ${BELOW_FLOOR_RULE_NAME} (Firebreak/FindingsBelowFloor), no case` }
+    : { name: 'no-rule-matched', passed: !gd, details: gd ? 'a GuardDuty finding at or above the floor matched no rule: it would be silent' : 'no catalog rule matches this event' }];
+  if (twin) checks.push(...(await verifyUntouched(session.env, twin)));
+  return checks;
+}
+
+/**
+ * The read-back checks of one execution, chosen by its playbook and how it ended (the emulator read back with the
+ * harness clients), and the evidence read back when it contained an instance.
+ */
+async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): Promise<{ checks: Check[]; evidence?: EvidenceReadBack }> {
+  const { session, twin, credentialTwin } = ctx;
   const checks: Check[] = [];
-  let evidence: EvidenceReadBack = { snapshots: [] };
-  if (routing.stateMachines.length === 0) {
-    const belowFloor = routing.matched.includes(BELOW_FLOOR_RULE_NAME);
-    checks.push(belowFloor
-      ? { name: 'below-floor-counted', passed: true, details: `severity ${gd?.detail.severity} is below the severity floor: counted by ${BELOW_FLOOR_RULE_NAME} (Firebreak/FindingsBelowFloor), no case` }
-      : { name: 'no-rule-matched', passed: !gd, details: gd ? 'a GuardDuty finding at or above the floor matched no rule: it would be silent' : 'no catalog rule matches this event' });
-    if (twin) checks.push(...(await verifyUntouched(session.env, twin)));
+  // A response that changes nothing (notify-only, already handled, dry run) makes no member mutation. A
+  // failed one may have (logging restarted before a denied revocation): its checks are the failure's.
+  if (NOTIFY_ONLY_PLAYBOOKS.includes(x.playbook) || (x.outcome === 'NOTIFIED' && !twin && !credentialTwin) || (x.playbook === 'cloudtrail-tamper' && x.outcome !== 'CONTAINED' && x.status !== 'FAILED' && x.status !== 'CRASHED')) {
+    const member = x.calls.filter((c) => c.mutating && c.account === session.env.memberAccount);
+    checks.push({ name: 'no-member-mutations', passed: member.length === 0, details: `${member.length} mutating call(s) in the member account${member.length ? `: ${member.map((c) => c.operation).join(', ')}` : ''}` });
   }
-  for (const x of executions) {
-    // A response that changes nothing (notify-only, already handled, dry run) makes no member mutation. A
-    // failed one may have (logging restarted before a denied revocation): its checks are the failure's.
-    if (NOTIFY_ONLY_PLAYBOOKS.includes(x.playbook) || (x.outcome === 'NOTIFIED' && !twin && !credentialTwin) || (x.playbook === 'cloudtrail-tamper' && x.outcome !== 'CONTAINED' && x.status !== 'FAILED' && x.status !== 'CRASHED')) {
-      const member = x.calls.filter((c) => c.mutating && c.account === session.env.memberAccount);
-      checks.push({ name: 'no-member-mutations', passed: member.length === 0, details: `${member.length} mutating call(s) in the member account${member.length ? `: ${member.map((c) => c.operation).join(', ')}` : ''}` });
-    }
-    if (x.outcome === 'NOTIFIED' && x.caseId) checks.push(...(await caseNotifiedChecks(session, x.caseId, (x.output?.incident as { finding?: { id?: string } } | undefined)?.finding?.id)));
-    if (x.playbook === 'cloudtrail-tamper' && x.outcome === 'CONTAINED' && credentialTwin) {
-      checks.push(...(await verifyRevocationState(session.env, credentialTwin, started)));
-      const trail = (credentialTwin as ApiCallTwin).trailName;
-      if (trail && apiCall?.detail.eventName === 'StopLogging') {
-        const status = await session.env.member.cloudtrail.send(new GetTrailStatusCommand({ Name: trail }));
-        checks.push({ name: 'trail-logging-again', passed: status.IsLogging === true, details: `${trail}: IsLogging=${status.IsLogging}` });
-      }
-      continue;
-    }
-    if ((x.playbook === 'credential-compromise' || x.playbook === 'cloudtrail-tamper') && credentialTwin) {
-      // A run started together with others (a concurrent repeat: countBefore is off) cannot compare the principal
-      // before and after itself: the run that revokes changes it meanwhile. Its own calls still show it changed nothing.
-      checks.push(...(await credentialChecks(session, x, credentialTwin, options.countBefore === false ? undefined : principalBefore!, started)));
-      if (x.outcome === 'RESOURCE_GONE' && x.caseId) {
-        checks.push(await caseResourceGone(session, x.caseId));
-        if (x.playbook === 'credential-compromise' && credentialTwin.userName) checks.push(await userReallyGone(session, credentialTwin.userName));
-      }
-      const chained = x.output?.chained as { executionArn: string; instanceId: string } | undefined;
-      if (chained) {
-        const run = executions.find((c) => chained.executionArn.endsWith(`:${c.executionName}`));
-        checks.push({ name: 'chained-ec2-compromise-ran', passed: run?.status === 'SUCCEEDED' || run?.status === 'ALREADY_HANDLED', details: `${chained.executionArn}: ${run ? `${run.status} ${run.outcome ?? ''}` : 'not found'}` });
-        checks.push(await instanceIsolatedCheck(session.env.member.ec2, chained.instanceId));
-      }
-      continue;
-    }
-    if (x.playbook === 'ec2-compromise' && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom) continue;
-    if (x.outcome === 'CONTAINED' && twin && x.caseId) {
-      const v = await verifyContainment(session.env, twin, x.caseId);
-      checks.push(...v.checks);
-      evidence = v.evidence;
-    } else if (x.status === 'DRY_RUN') {
-      const mutating = x.calls.filter((c) => c.mutating);
-      checks.push({ name: 'dry-run-zero-mutating-calls', passed: mutating.length === 0, details: `${mutating.length} mutating of ${x.calls.length} call(s)${mutating.length ? `: ${mutating.map((c) => c.operation).join(', ')}` : ''}` });
-      if (twin) checks.push(...(await verifyUntouched(session.env, twin)));
-    } else if (x.status === 'ALREADY_HANDLED' && before) {
-      const after = await countCreatedResources(session.env);
-      const diff = Object.keys(after).filter((k) => after[k] !== before[k]);
-      checks.push({ name: 'repeat-created-nothing', passed: diff.length === 0, details: diff.length ? diff.map((k) => `${k} ${before[k]}→${after[k]}`).join(', ') : JSON.stringify(after) });
-      // The ledger's timeline, a notification of a different finding attaching to the case, and Normalize storing the
-      // event it received (S3 in the security account, received-events/) are not containment.
-      const memberMutations = x.calls.filter((c) => c.mutating && !c.operation.startsWith('DynamoDB.') && c.operation !== 'SNS.Publish'
-        && !(c.operation === 'S3.PutObject' && c.account === session.env.securityAccount));
-      checks.push({ name: 'repeat-no-containment-calls', passed: memberMutations.length === 0, details: `${memberMutations.length} mutating call(s) outside the ledger and the notifications` });
-    } else if (x.outcome === 'NOTIFIED' && twin) {
-      checks.push(...(await verifyUntouched(session.env, twin)));
-    } else if (x.outcome === 'RESOURCE_GONE' && x.caseId) {
-      checks.push(await caseResourceGone(session, x.caseId));
-      if (twin) checks.push(await instanceReallyGone(session, twin.instanceId));
-    }
+  if (x.outcome === 'NOTIFIED' && x.caseId) checks.push(...(await caseNotifiedChecks(session, x.caseId, (x.output?.incident as { finding?: { id?: string } } | undefined)?.finding?.id)));
+  if (x.playbook === 'cloudtrail-tamper' && x.outcome === 'CONTAINED' && credentialTwin) return { checks: [...checks, ...(await tamperContainedChecks(ctx, credentialTwin))] };
+  if ((x.playbook === 'credential-compromise' || x.playbook === 'cloudtrail-tamper') && credentialTwin) return { checks: [...checks, ...(await credentialPlaybookChecks(ctx, x, credentialTwin))] };
+  if (x.playbook === 'ec2-compromise' && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom) return { checks };
+  if (x.outcome === 'CONTAINED' && twin && x.caseId) {
+    const v = await verifyContainment(session.env, twin, x.caseId);
+    return { checks: [...checks, ...v.checks], evidence: v.evidence };
   }
+  return { checks: [...checks, ...(await instanceEndChecks(ctx, x))] };
+}
 
+/** cloudtrail-tamper contained: the caller's credentials revoked, and a stopped trail logging again. */
+async function tamperContainedChecks({ session, apiCall, started }: ReadBackContext, credentialTwin: CredentialTwin): Promise<Check[]> {
+  const checks = await verifyRevocationState(session.env, credentialTwin, started);
+  const trail = (credentialTwin as ApiCallTwin).trailName;
+  if (trail && apiCall?.detail.eventName === 'StopLogging') {
+    const status = await session.env.member.cloudtrail.send(new GetTrailStatusCommand({ Name: trail }));
+    checks.push({ name: 'trail-logging-again', passed: status.IsLogging === true, details: `${trail}: IsLogging=${status.IsLogging}` });
+  }
+  return checks;
+}
+
+/** credential-compromise (or an uncontained cloudtrail-tamper) on a twin principal: its state, its case, and a chained containment. */
+async function credentialPlaybookChecks(ctx: ReadBackContext, x: LocalExecutionResult, credentialTwin: CredentialTwin): Promise<Check[]> {
+  const { session, executions, started } = ctx;
+  // A run started together with others (a concurrent repeat: countBefore is off) cannot compare the principal
+  // before and after itself: the run that revokes changes it meanwhile. Its own calls still show it changed nothing.
+  const checks = await credentialChecks(session, x, credentialTwin, ctx.countBefore === false ? undefined : ctx.principalBefore!, started);
+  if (x.outcome === 'RESOURCE_GONE' && x.caseId) {
+    checks.push(await caseResourceGone(session, x.caseId));
+    if (x.playbook === 'credential-compromise' && credentialTwin.userName) checks.push(await userReallyGone(session, credentialTwin.userName));
+  }
+  const chained = x.output?.chained as { executionArn: string; instanceId: string } | undefined;
+  if (chained) {
+    const run = executions.find((c) => chained.executionArn.endsWith(`:${c.executionName}`));
+    checks.push({ name: 'chained-ec2-compromise-ran', passed: run?.status === 'SUCCEEDED' || run?.status === 'ALREADY_HANDLED', details: `${chained.executionArn}: ${run ? `${run.status} ${run.outcome ?? ''}` : 'not found'}` });
+    checks.push(await instanceIsolatedCheck(session.env.member.ec2, chained.instanceId));
+  }
+  return checks;
+}
+
+/** An execution that did not contain: a dry run changed nothing, a repeat created nothing, a notified or gone instance was left alone. */
+async function instanceEndChecks({ session, twin, before }: ReadBackContext, x: LocalExecutionResult): Promise<Check[]> {
+  if (x.status === 'DRY_RUN') {
+    const mutating = x.calls.filter((c) => c.mutating);
+    return [
+      { name: 'dry-run-zero-mutating-calls', passed: mutating.length === 0, details: `${mutating.length} mutating of ${x.calls.length} call(s)${mutating.length ? `: ${mutating.map((c) => c.operation).join(', ')}` : ''}` },
+      ...(twin ? await verifyUntouched(session.env, twin) : []),
+    ];
+  }
+  if (x.status === 'ALREADY_HANDLED' && before) {
+    const after = await countCreatedResources(session.env);
+    const diff = Object.keys(after).filter((k) => after[k] !== before[k]);
+    // The ledger's timeline, a notification of a different finding attaching to the case, and Normalize storing the
+    // event it received (S3 in the security account, received-events/) are not containment.
+    const memberMutations = x.calls.filter((c) => c.mutating && !c.operation.startsWith('DynamoDB.') && c.operation !== 'SNS.Publish'
+      && !(c.operation === 'S3.PutObject' && c.account === session.env.securityAccount));
+    return [
+      { name: 'repeat-created-nothing', passed: diff.length === 0, details: diff.length ? diff.map((k) => `${k} ${before[k]}→${after[k]}`).join(', ') : JSON.stringify(after) },
+      { name: 'repeat-no-containment-calls', passed: memberMutations.length === 0, details: `${memberMutations.length} mutating call(s) outside the ledger and the notifications` },
+    ];
+  }
+  if (x.outcome === 'NOTIFIED' && twin) return verifyUntouched(session.env, twin);
+  if (x.outcome === 'RESOURCE_GONE' && x.caseId) return [await caseResourceGone(session, x.caseId), ...(twin ? [await instanceReallyGone(session, twin.instanceId)] : [])];
+  return [];
+}
+
+/** The replay's JSON report (the contract of `firebreak replay --json`) from what ran and what was read back. */
+function replayReport(r: {
+  event: EventEnvelope; gd?: GuardDutyEvent; routing: { matched: string[] }; idMap: Record<string, string>; executions: LocalExecutionResult[];
+  evidence: EvidenceReadBack; checks: Check[]; started: number; memberAccount: string;
+}): ReplayReport {
+  const { executions } = r;
+  const calls: ApiCallRecord[] = executions.flatMap((x) => x.calls);
   const reportExecutions: ReportExecution[] = executions.map((x) => ({
     playbook: x.playbook, caseId: x.caseId,
     status: x.status === 'CRASHED' || x.status === 'TIMED_OUT' || x.status === 'ABORTED' ? 'FAILED' : x.status,
@@ -264,24 +337,23 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   const firstStart = calls.length ? Math.min(...calls.map((c) => c.startedAt)) : 0;
   const isolationCalls = calls.filter((c) => c.operation === 'EC2.ModifyNetworkInterfaceAttribute');
   const lastIsolation = isolationCalls.length ? Math.max(...isolationCalls.map((c) => c.endedAt)) : undefined;
-  const report: ReplayReport = {
-    event: eventSummary(event, gd),
-    routing: { matched: routing.matched, playbooks: [...new Set(executions.map((x) => x.playbook))] },
-    response: responseSummary(reportExecutions, routing.matched.includes(BELOW_FLOOR_RULE_NAME)),
-    idMap,
+  return {
+    event: eventSummary(r.event, r.gd),
+    routing: { matched: r.routing.matched, playbooks: [...new Set(executions.map((x) => x.playbook))] },
+    response: responseSummary(reportExecutions, r.routing.matched.includes(BELOW_FLOOR_RULE_NAME)),
+    idMap: r.idMap,
     executions: reportExecutions,
-    apiCalls: summarizeCalls(calls, session.env.memberAccount),
-    evidence,
-    checks,
+    apiCalls: summarizeCalls(calls, r.memberAccount),
+    evidence: r.evidence,
+    checks: r.checks,
     metrics: {
-      wallTimeMs: Date.now() - started,
+      wallTimeMs: Date.now() - r.started,
       sequentialCallsToIsolation: sequentialCallsUntil(calls, (c) => c.operation === 'EC2.ModifyNetworkInterfaceAttribute'),
       timeToIsolateMs: lastIsolation !== undefined && executions[0] ? lastIsolation - firstStart : undefined,
       sequentialCallsToRevocation: sequentialCallsUntil(calls, (c) => REVOKING.has(c.operation)),
       longestUntrackedMs: longestUntracked(executions),
     },
   };
-  return { report, twin, credentialTwin, injected, executions };
 }
 
 /**

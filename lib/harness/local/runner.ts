@@ -283,98 +283,50 @@ export class LocalRunner {
    * @param input - the state machine input (an EventBridge event, or a start envelope).
    * @returns status, outcome, per-step records and every AWS call made. Never throws for a failed
    *   execution: the failure is in the result.
+   * @throws {Error} only when a Task state targets no Lambda function of the template.
    */
   async execute(playbookId: string, input: unknown, options: ExecuteOptions = {}): Promise<LocalExecutionResult> {
     const playbook = this.playbook(playbookId);
-    const executionName = options.executionName ?? randomUUID();
-    const executionId = randomUUID();
+    const trace = new ExecutionTrace(options.executionName ?? randomUUID(), options);
     const calls: ApiCallRecord[] = [];
     const unsubscribe = subscribeApiCalls((r) => {
-      if (r.context.executionId === executionId) calls.push(r);
+      if (r.context.executionId === trace.executionId) calls.push(r);
     });
-    const invocations: { name: string; status: 'SUCCEEDED' | 'FAILED'; startedAt: number; endedAt: number; invocationId: string; error?: string }[] = [];
-    const states = (playbook.definition.States ?? {}) as Record<string, { Type: string; Resource?: string; Parameters?: { FunctionName?: string }; TimeoutSeconds?: number }>;
-    const taskToken = TaskTokens.newToken();
-    const localHandlers: Record<string, (i: unknown) => Promise<never>> = {};
-    const waits: Record<string, number> = {};
-    const retries: Record<string, number> = {};
-    const timeoutsLeft: Record<string, number> = { ...(options.lambdaTimeouts ?? {}) };
-    let crashed = false;
-    let claimedCaseId: string | undefined;
-    let largestPayload: LargestPayload | undefined;
-    const payloadBytesByState: Record<string, number> = {};
-    /** Enforces Step Functions' payload quota on a state's or task's input or output. @throws {DataLimitExceeded} */
-    const measure = (value: unknown, where: string, stateName: string): void => {
-      const bytes = payloadBytes(value);
-      if (!largestPayload || bytes > largestPayload.bytes) largestPayload = { bytes, where };
-      payloadBytesByState[stateName] = Math.max(payloadBytesByState[stateName] ?? 0, bytes);
-      if (bytes > STATE_PAYLOAD_LIMIT_BYTES) throw new DataLimitExceeded(`The ${where}`, bytes);
+    const run = await this.runMachine(playbook, input, trace, unsubscribe);
+    const { status, error, output } = settleExecution(run, trace);
+    const outcome = output?.outcome as string | undefined;
+    const caseRef = (output?.case ?? undefined) as { caseId?: string } | undefined;
+    const statusChange = await this.recordEnd(playbook, trace.executionName, input, status, run.started, run.durationMs);
+    return {
+      playbook: playbookName(playbook), executionName: trace.executionName, status, outcome, caseId: caseRef?.caseId ?? trace.claimedCaseId,
+      output, error, durationMs: run.durationMs, startedAt: run.started, steps: aggregateSteps(trace.invocations, calls), calls,
+      statusChange, largestPayload: trace.largestPayload, payloadBytesByState: trace.payloadBytesByState,
     };
-    let abort: () => void = () => undefined;
-    for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Wait') waits[name] = options.waitMs ?? 50;
-      if (state.Type !== 'Task') continue;
-      retries[name] = 10;
-      const waitsForToken = WAIT_FOR_TASK_TOKEN.test(state.Resource ?? '');
-      const target = this.handlersByArn.get(waitsForToken ? state.Parameters?.FunctionName ?? '' : state.Resource ?? '');
-      if (!target) throw new Error(`State ${name} targets ${state.Resource}${waitsForToken ? ` (${state.Parameters?.FunctionName})` : ''}, which is not a Lambda function of the template`);
-      const timeoutMs = this.taskTokenTimeoutMs ?? (state.TimeoutSeconds ?? 99_999_999) * 1000;
-      localHandlers[name] = async (event: unknown) => {
-        const invocationId = randomUUID();
-        const startedAt = Date.now();
-        // "After Parameters processing, input of a state larger than payload size quota" (the Lambda's payload).
-        measure(waitsForToken ? (event as { Payload?: unknown }).Payload : event, `input of task ${name} (after Parameters)`, name);
-        try {
-          const result = waitsForToken
-            // The integration invokes the function with `Payload` (asynchronously in AWS), then waits
-            // for SendTaskSuccess / SendTaskFailure on the token, or TimeoutSeconds.
-            ? await withCallContext({ executionId, invocationId }, async () => {
-              const waiting = this.taskTokens.wait(taskToken, timeoutMs);
-              waiting.catch(() => undefined);
-              await target.handler((event as { Payload?: unknown }).Payload, lambdaContext(target.step, executionName));
-              return waiting;
-            })
-            : await withCallContext({ executionId, invocationId }, () => target.handler(event, lambdaContext(target.step, executionName)));
-          // A function that crashed part-way (a game-day `crash` fault) fails as Lambda reports a function it
-          // stopped, whatever it returned.
-          if (isInvocationCrashed(invocationId)) throw lambdaTimedOut(invocationId, state.TimeoutSeconds);
-          if ((timeoutsLeft[name] ?? 0) > 0) {
-            timeoutsLeft[name] -= 1;
-            options.onLambdaTimeout?.({ state: name, executionId, invocationId });
-            throw lambdaTimedOut(invocationId, state.TimeoutSeconds);
-          }
-          measure(result, `result of task ${name}`, name);
-          invocations.push({ name, status: 'SUCCEEDED', startedAt, endedAt: Date.now(), invocationId });
-          if (target.step === 'claim-case') claimedCaseId = (result as { caseId?: string }).caseId;
-          if (options.crashAfter === name && !crashed) {
-            crashed = true;
-            abort();
-          }
-          return result as never;
-        } catch (caught) {
-          const err = isInvocationCrashed(invocationId) ? lambdaTimedOut(invocationId, state.TimeoutSeconds) : caught;
-          const e = err as Error;
-          invocations.push({ name, status: 'FAILED', startedAt, endedAt: Date.now(), invocationId, error: `${e.name}: ${e.message}` });
-          throw err;
-        }
-      };
-    }
+  }
+
+  /**
+   * Runs the playbook's state machine (aws-local-stepfunctions) with the runner's task handlers, to its end or abort.
+   * @param ended - called as soon as the execution ends, before the event log drains.
+   */
+  private async runMachine(playbook: LocalPlaybook, input: unknown, trace: ExecutionTrace, ended: () => void): Promise<MachineRun> {
+    const { options } = trace;
+    const { localHandlers, waits, retries } = this.taskHandlers(playbook, trace);
     const definition = options.timeoutSeconds === undefined ? playbook.definition : { ...playbook.definition, TimeoutSeconds: options.timeoutSeconds };
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
-    enforcePayloadQuota(machine, measure);
+    enforcePayloadQuota(machine, trace.measure);
     const started = Date.now();
-    const startTime = new Date(started).toISOString();
+    const arn = (kind: string, name: string) => `arn:aws:states:${this.env.region}:${this.env.securityAccount}:${kind}:${name}`;
     const execution = machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: localHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },
       noThrowOnAbort: true,
       context: {
-        Execution: { Id: `arn:aws:states:${this.env.region}:${this.env.securityAccount}:execution:${playbook.name}:${executionName}`, Name: executionName, StartTime: startTime, Input: input },
-        StateMachine: { Id: `arn:aws:states:${this.env.region}:${this.env.securityAccount}:stateMachine:${playbook.name}`, Name: playbook.name },
+        Execution: { Id: arn('execution', `${playbook.name}:${trace.executionName}`), Name: trace.executionName, StartTime: new Date(started).toISOString(), Input: input },
+        StateMachine: { Id: arn('stateMachine', playbook.name), Name: playbook.name },
         // One token per execution: each playbook has at most one task that waits for a token.
-        Task: { Token: taskToken },
+        Task: { Token: trace.taskToken },
       } as never,
     });
-    abort = execution.abort;
+    trace.abort = execution.abort;
     let aborted = false;
     const onAbort = () => {
       aborted = true;
@@ -383,11 +335,9 @@ export class LocalRunner {
     if (options.abortSignal?.aborted) onAbort();
     options.abortSignal?.addEventListener('abort', onAbort, { once: true });
     const onEvent = options.onEvent;
-    const drained = onEvent
-      ? (async () => {
-        for await (const e of execution.eventLogs) onEvent(e as ExecutionEvent);
-      })()
-      : Promise.resolve();
+    const drained = onEvent ? (async () => {
+      for await (const e of execution.eventLogs) onEvent(e as ExecutionEvent);
+    })() : Promise.resolve();
     let output: Record<string, unknown> | undefined;
     let error: { name: string; message: string } | undefined;
     let timedOut = false;
@@ -401,49 +351,173 @@ export class LocalRunner {
         : { name: e.cause?.name ?? e.name, message: e.cause?.message ?? e.message };
     }
     options.abortSignal?.removeEventListener('abort', onAbort);
-    if (aborted && !crashed) {
-      output = undefined;
-      error = { name: 'ExecutionAborted', message: 'Execution stopped (StopExecution)' };
-    }
     const durationMs = Date.now() - started;
-    unsubscribe();
+    ended();
     // The logger closes on success, failure or abort; never wait long for it.
     await Promise.race([drained, new Promise((r) => setTimeout(r, 1000).unref())]);
-    const executionFailed = error !== undefined;
-    const caught = [...invocations].reverse().find((i) => i.status === 'FAILED');
-    if (caught && !timedOut && !aborted && error?.name !== 'States.DataLimitExceeded' && (error || output?.outcome === 'RESOURCE_GONE')) {
-      error = { name: error?.name ?? 'ResourceGone', message: `${caught.name} failed: ${caught.error}` };
+    return { output, error, timedOut, aborted, started, durationMs };
+  }
+
+  /** The local handler of every Task state (the template's functions, by ARN), each Wait's wait, each Retry's interval. */
+  private taskHandlers(playbook: LocalPlaybook, trace: ExecutionTrace) {
+    const states = (playbook.definition.States ?? {}) as Record<string, TaskState>;
+    const localHandlers: Record<string, (i: unknown) => Promise<never>> = {};
+    const waits: Record<string, number> = {};
+    const retries: Record<string, number> = {};
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Wait') waits[name] = trace.options.waitMs ?? 50;
+      if (state.Type !== 'Task') continue;
+      retries[name] = 10;
+      const waitsForToken = WAIT_FOR_TASK_TOKEN.test(state.Resource ?? '');
+      const target = this.handlersByArn.get(waitsForToken ? state.Parameters?.FunctionName ?? '' : state.Resource ?? '');
+      if (!target) throw new Error(`State ${name} targets ${state.Resource}${waitsForToken ? ` (${state.Parameters?.FunctionName})` : ''}, which is not a Lambda function of the template`);
+      localHandlers[name] = (event: unknown) => this.invokeTask(name, state, target, waitsForToken, event, trace);
     }
-    const outcome = output?.outcome as string | undefined;
-    const status: LocalExecutionResult['status'] = crashed
-      ? 'CRASHED'
-      : timedOut ? 'TIMED_OUT' : aborted ? 'ABORTED'
-        : executionFailed
-          ? 'FAILED'
-          : outcome === 'ALREADY_HANDLED' ? 'ALREADY_HANDLED' : outcome === 'DRY_RUN' ? 'DRY_RUN' : 'SUCCEEDED';
-    const caseRef = (output?.case ?? undefined) as { caseId?: string } | undefined;
-    let statusChange: StatusChangeDelivery | undefined;
+    return { localHandlers, waits, retries };
+  }
+
+  /**
+   * One invocation of a Task state's function, as Lambda and the Step Functions integration would run it: the
+   * payload quota on its input and result, a `.waitForTaskToken` task waiting for its token, a crashed or
+   * timed-out function failing with Lambda's `Sandbox.Timedout`, and the runner's crash-after-state option.
+   */
+  private async invokeTask(name: string, state: TaskState, target: { step: string; handler: Handler }, waitsForToken: boolean, event: unknown, trace: ExecutionTrace): Promise<never> {
+    const { options, executionId, executionName } = trace;
+    const invocationId = randomUUID();
+    const startedAt = Date.now();
+    // "After Parameters processing, input of a state larger than payload size quota" (the Lambda's payload).
+    trace.measure(waitsForToken ? (event as { Payload?: unknown }).Payload : event, `input of task ${name} (after Parameters)`, name);
+    try {
+      const timeoutMs = this.taskTokenTimeoutMs ?? (state.TimeoutSeconds ?? 99_999_999) * 1000;
+      const result = waitsForToken
+        // The integration invokes the function with `Payload` (asynchronously in AWS), then waits
+        // for SendTaskSuccess / SendTaskFailure on the token, or TimeoutSeconds.
+        ? await withCallContext({ executionId, invocationId }, async () => {
+          const waiting = this.taskTokens.wait(trace.taskToken, timeoutMs);
+          waiting.catch(() => undefined);
+          await target.handler((event as { Payload?: unknown }).Payload, lambdaContext(target.step, executionName));
+          return waiting;
+        })
+        : await withCallContext({ executionId, invocationId }, () => target.handler(event, lambdaContext(target.step, executionName)));
+      // A function that crashed part-way (a game-day `crash` fault) fails as Lambda reports a function it
+      // stopped, whatever it returned.
+      if (isInvocationCrashed(invocationId)) throw lambdaTimedOut(invocationId, state.TimeoutSeconds);
+      if ((trace.timeoutsLeft[name] ?? 0) > 0) {
+        trace.timeoutsLeft[name] -= 1;
+        options.onLambdaTimeout?.({ state: name, executionId, invocationId });
+        throw lambdaTimedOut(invocationId, state.TimeoutSeconds);
+      }
+      trace.measure(result, `result of task ${name}`, name);
+      trace.invocations.push({ name, status: 'SUCCEEDED', startedAt, endedAt: Date.now(), invocationId });
+      if (target.step === 'claim-case') trace.claimedCaseId = (result as { caseId?: string }).caseId;
+      if (options.crashAfter === name && !trace.crashed) {
+        trace.crashed = true;
+        trace.abort();
+      }
+      return result as never;
+    } catch (caught) {
+      const err = isInvocationCrashed(invocationId) ? lambdaTimedOut(invocationId, state.TimeoutSeconds) : caught;
+      const e = err as Error;
+      trace.invocations.push({ name, status: 'FAILED', startedAt, endedAt: Date.now(), invocationId, error: `${e.name}: ${e.message}` });
+      throw err;
+    }
+  }
+
+  /**
+   * Records an execution's end for DescribeExecution ({@link LocalRunner.ended}) and, for one that ended FAILED,
+   * TIMED_OUT or ABORTED, sends the "Step Functions Execution Status Change" event to the sink, as AWS does.
+   * @returns what became of that event, when one was sent.
+   */
+  private async recordEnd(playbook: LocalPlaybook, executionName: string, input: unknown, status: LocalExecutionResult['status'], started: number, durationMs: number): Promise<StatusChangeDelivery | undefined> {
     const stateMachineArn = `arn:aws:states:${this.env.region}:${this.env.securityAccount}:stateMachine:${playbook.name}`;
     this.ended.set(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`, {
       stateMachineArn, name: executionName, input: JSON.stringify(input ?? {}), startDate: started, stopDate: started + durationMs,
       status: status === 'CRASHED' ? 'FAILED' : status === 'TIMED_OUT' || status === 'ABORTED' || status === 'FAILED' ? status : 'SUCCEEDED',
     });
-    if ((status === 'FAILED' || status === 'TIMED_OUT' || status === 'ABORTED') && this.statusChangeSink) {
-      const event = executionStatusChangeEvent({
-        region: this.env.region, account: this.env.securityAccount, stateMachineName: playbook.name, executionName, status,
-        startDate: started, stopDate: started + durationMs, input,
-      });
-      try {
-        statusChange = { event, ...(await this.statusChangeSink(event)) };
-      } catch (err) {
-        statusChange = { event, matched: [], invoked: [], error: (err as Error).message };
-      }
+    if ((status !== 'FAILED' && status !== 'TIMED_OUT' && status !== 'ABORTED') || !this.statusChangeSink) return undefined;
+    const event = executionStatusChangeEvent({
+      region: this.env.region, account: this.env.securityAccount, stateMachineName: playbook.name, executionName, status,
+      startDate: started, stopDate: started + durationMs, input,
+    });
+    try {
+      return { event, ...(await this.statusChangeSink(event)) };
+    } catch (err) {
+      return { event, matched: [], invoked: [], error: (err as Error).message };
     }
-    return {
-      playbook: playbookName(playbook), executionName, status, outcome, caseId: caseRef?.caseId ?? claimedCaseId, output, error,
-      durationMs, startedAt: started, steps: aggregateSteps(invocations, calls), calls, statusChange, largestPayload, payloadBytesByState,
-    };
   }
+}
+
+/** A Task (or other) state of a definition, as the runner reads it. */
+type TaskState = { Type: string; Resource?: string; Parameters?: { FunctionName?: string }; TimeoutSeconds?: number };
+
+/** One invocation of a task's function. */
+interface InvocationRecord {
+  name: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  startedAt: number;
+  endedAt: number;
+  invocationId: string;
+  error?: string;
+}
+
+/** How the state machine's run ended, before the runner judges the execution's status. */
+interface MachineRun {
+  readonly output?: Record<string, unknown>;
+  readonly error?: { name: string; message: string };
+  readonly timedOut: boolean;
+  readonly aborted: boolean;
+  /** Epoch milliseconds. */
+  readonly started: number;
+  readonly durationMs: number;
+}
+
+/** What {@link LocalRunner.execute} tracks while one execution runs: its invocations, payload sizes, crash and claim. */
+class ExecutionTrace {
+  readonly executionId = randomUUID();
+  readonly taskToken = TaskTokens.newToken();
+  readonly invocations: InvocationRecord[] = [];
+  readonly payloadBytesByState: Record<string, number> = {};
+  /** Lambda timeouts still to simulate, per state ({@link ExecuteOptions.lambdaTimeouts}). */
+  readonly timeoutsLeft: Record<string, number>;
+  largestPayload?: LargestPayload;
+  crashed = false;
+  claimedCaseId?: string;
+  /** Aborts the running execution (set once it starts). */
+  abort: () => void = () => undefined;
+
+  constructor(readonly executionName: string, readonly options: ExecuteOptions) {
+    this.timeoutsLeft = { ...(options.lambdaTimeouts ?? {}) };
+  }
+
+  /** Enforces Step Functions' payload quota on a state's or task's input or output. @throws {DataLimitExceeded} */
+  readonly measure = (value: unknown, where: string, stateName: string): void => {
+    const bytes = payloadBytes(value);
+    if (!this.largestPayload || bytes > this.largestPayload.bytes) this.largestPayload = { bytes, where };
+    this.payloadBytesByState[stateName] = Math.max(this.payloadBytesByState[stateName] ?? 0, bytes);
+    if (bytes > STATE_PAYLOAD_LIMIT_BYTES) throw new DataLimitExceeded(`The ${where}`, bytes);
+  };
+}
+
+/**
+ * The execution's status and error from how its run ended: CRASHED (the crash-after-state option), TIMED_OUT,
+ * ABORTED, FAILED, or the playbook's own ALREADY_HANDLED / DRY_RUN / SUCCEEDED; a failure caught inside the
+ * machine (or a RESOURCE_GONE end) names the task that failed.
+ */
+function settleExecution(run: MachineRun, trace: ExecutionTrace): { status: LocalExecutionResult['status']; error?: { name: string; message: string }; output?: Record<string, unknown> } {
+  const { timedOut, aborted, output } = run;
+  let error = aborted && !trace.crashed ? { name: 'ExecutionAborted', message: 'Execution stopped (StopExecution)' } : run.error;
+  const finalOutput = aborted && !trace.crashed ? undefined : output;
+  const executionFailed = error !== undefined;
+  const caught = [...trace.invocations].reverse().find((i) => i.status === 'FAILED');
+  if (caught && !timedOut && !aborted && error?.name !== 'States.DataLimitExceeded' && (error || finalOutput?.outcome === 'RESOURCE_GONE')) {
+    error = { name: error?.name ?? 'ResourceGone', message: `${caught.name} failed: ${caught.error}` };
+  }
+  const outcome = finalOutput?.outcome as string | undefined;
+  const status: LocalExecutionResult['status'] = trace.crashed ? 'CRASHED'
+    : timedOut ? 'TIMED_OUT' : aborted ? 'ABORTED'
+      : executionFailed ? 'FAILED'
+        : outcome === 'ALREADY_HANDLED' ? 'ALREADY_HANDLED' : outcome === 'DRY_RUN' ? 'DRY_RUN' : 'SUCCEEDED';
+  return { status, error, output: finalOutput };
 }
 
 /** An execution the runner ran to its end, as DescribeExecution describes it (see {@link LocalRunner.ended}). */
@@ -498,10 +572,8 @@ export function playbookName(p: LocalPlaybook): string {
   return p.name.replace(/^firebreak-/, '');
 }
 
-function aggregateSteps(
-  invocations: { name: string; status: 'SUCCEEDED' | 'FAILED'; startedAt: number; endedAt: number; invocationId: string; error?: string }[],
-  calls: ApiCallRecord[],
-): LocalStepRecord[] {
+/** Each state's invocations (retries, Wait-loop polls) aggregated into one record, with the AWS calls each made. */
+function aggregateSteps(invocations: InvocationRecord[], calls: ApiCallRecord[]): LocalStepRecord[] {
   const byName = new Map<string, LocalStepRecord>();
   for (const inv of invocations.sort((a, b) => a.startedAt - b.startedAt)) {
     const mine = calls.filter((c) => c.context.invocationId === inv.invocationId);

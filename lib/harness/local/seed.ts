@@ -88,7 +88,6 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
   const member = harnessClients(endpoint, memberAccount);
   const security = harnessClients(endpoint, securityAccount);
   const evidenceBucket = `firebreak-evidence-${securityAccount}-${LOCAL_REGION}`;
-
   const [evidenceKeyArn, transitKeyArn] = await Promise.all([
     ensureKey(security, EVIDENCE_ALIAS, 'Firebreak evidence (security account)'),
     ensureKey(member, TRANSIT_ALIAS, 'Firebreak evidence transit (member account)'),
@@ -96,61 +95,21 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
     // transit key. CopySnapshots resolves the alias with KMS DescribeKey, which fails for an alias that does not exist.
     ensureKey(security, TRANSIT_ALIAS, 'Firebreak evidence transit (member stack in the security account)'),
   ]);
-
-  await ignore(['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'], security.s3.send(new CreateBucketCommand({ Bucket: evidenceBucket, ObjectLockEnabledForBucket: true })));
-  await security.s3.send(new PutBucketVersioningCommand({ Bucket: evidenceBucket, VersioningConfiguration: { Status: 'Enabled' } }));
-  // Object Lock configuration can only be set on an empty bucket (the emulator, like S3, refuses once
-  // it holds evidence): against an emulator that already holds a previous run's state, leave it.
-  const lock = await security.s3.send(new GetObjectLockConfigurationCommand({ Bucket: evidenceBucket })).catch(() => undefined);
-  if (!lock?.ObjectLockConfiguration?.Rule?.DefaultRetention) await security.s3.send(new PutObjectLockConfigurationCommand({
-    Bucket: evidenceBucket,
-    ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: options.retentionDays ?? 1 } } },
-  }));
-  await security.s3.send(new PutBucketEncryptionCommand({
-    Bucket: evidenceBucket,
-    ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: evidenceKeyArn }, BucketKeyEnabled: true }] },
-  }));
-  await security.s3.send(new PutPublicAccessBlockCommand({
-    Bucket: evidenceBucket,
-    PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
-  }));
-
+  await seedEvidenceBucket(security, evidenceBucket, evidenceKeyArn, options.retentionDays ?? 1);
   await ignore(['ResourceInUseException'], security.ddb.send(new CreateTableCommand({
     TableName: LEDGER_TABLE,
     KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
     AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
     BillingMode: 'PAY_PER_REQUEST',
   }) as never));
-
   const topic = await security.sns.send(new CreateTopicCommand({ Name: TOPIC }));
   const queue = await security.sqs.send(new CreateQueueCommand({ QueueName: `${TOPIC}-inbox` }));
   const queueArn = (await security.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
   await security.sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: queueArn, Attributes: { RawMessageDelivery: 'true' } }));
-
-  await ignore(['EntityAlreadyExists'], member.iam.send(new CreateRoleCommand({
-    RoleName: RESPONDER_ROLE,
-    AssumeRolePolicyDocument: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${securityAccount}:root` }, Action: 'sts:AssumeRole' }],
-    }),
-  })));
-  await member.iam.send(new PutRolePolicyCommand({
-    RoleName: RESPONDER_ROLE, PolicyName: 'local-stand-in',
-    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ec2:*', 'autoscaling:*', 'elasticloadbalancing:*', 'kms:*'], Resource: '*' }] }),
-  }));
+  await standInRole(member, RESPONDER_ROLE, securityAccount, ['ec2:*', 'autoscaling:*', 'elasticloadbalancing:*', 'kms:*']);
   // The releaser: a separate role, as in MemberAccountStack. The emulator does not enforce IAM, so its
   // policy only stands in; iam-simulate tests hold the real policies (test/infra/separation-of-duties.test.ts).
-  await ignore(['EntityAlreadyExists'], member.iam.send(new CreateRoleCommand({
-    RoleName: RELEASER_ROLE,
-    AssumeRolePolicyDocument: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${securityAccount}:root` }, Action: 'sts:AssumeRole' }],
-    }),
-  })));
-  await member.iam.send(new PutRolePolicyCommand({
-    RoleName: RELEASER_ROLE, PolicyName: 'local-stand-in',
-    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ec2:*', 'autoscaling:*', 'elasticloadbalancing:*', 'iam:*'], Resource: '*' }] }),
-  }));
+  await standInRole(member, RELEASER_ROLE, securityAccount, ['ec2:*', 'autoscaling:*', 'elasticloadbalancing:*', 'iam:*']);
   const user = 'firebreak-local-responder';
   await ignore(['EntityAlreadyExists'], security.iam.send(new CreateUserCommand({ UserName: user })));
   await security.iam.send(new PutUserPolicyCommand({
@@ -158,10 +117,8 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
     PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole', 'ec2:*', 's3:*', 'dynamodb:*', 'sns:*', 'kms:*'], Resource: '*' }] }),
   }));
   const key = await freshKey(security, user);
-  const operator = LOCAL_OPERATOR_USER;
-  await ignore(['EntityAlreadyExists'], security.iam.send(new CreateUserCommand({ UserName: operator })));
-  const operatorKey = await freshKey(security, operator);
-
+  await ignore(['EntityAlreadyExists'], security.iam.send(new CreateUserCommand({ UserName: LOCAL_OPERATOR_USER })));
+  const operatorKey = await freshKey(security, LOCAL_OPERATOR_USER);
   return {
     endpoint, region: LOCAL_REGION, memberAccount, securityAccount, member, security,
     ledgerTable: LEDGER_TABLE, evidenceBucket, evidenceKeyArn, transitKeyArn, transitKeyAlias: TRANSIT_ALIAS,
@@ -169,6 +126,42 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
     responderCredentials: key,
     operatorCredentials: operatorKey,
   };
+}
+
+/** The evidence bucket: Object Lock (default GOVERNANCE retention, days), versioned, SSE-KMS under the evidence key, public access blocked. */
+async function seedEvidenceBucket(security: HarnessClients, bucket: string, evidenceKeyArn: string, retentionDays: number): Promise<void> {
+  await ignore(['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'], security.s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true })));
+  await security.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  // Object Lock configuration can only be set on an empty bucket (the emulator, like S3, refuses once
+  // it holds evidence): against an emulator that already holds a previous run's state, leave it.
+  const lock = await security.s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket })).catch(() => undefined);
+  if (!lock?.ObjectLockConfiguration?.Rule?.DefaultRetention) await security.s3.send(new PutObjectLockConfigurationCommand({
+    Bucket: bucket,
+    ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: retentionDays } } },
+  }));
+  await security.s3.send(new PutBucketEncryptionCommand({
+    Bucket: bucket,
+    ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: evidenceKeyArn }, BucketKeyEnabled: true }] },
+  }));
+  await security.s3.send(new PutPublicAccessBlockCommand({
+    Bucket: bucket,
+    PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+  }));
+}
+
+/** A member-account role the security account may assume, with a stand-in policy (the emulator does not enforce IAM). */
+async function standInRole(member: HarnessClients, roleName: string, securityAccount: string, actions: string[]): Promise<void> {
+  await ignore(['EntityAlreadyExists'], member.iam.send(new CreateRoleCommand({
+    RoleName: roleName,
+    AssumeRolePolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${securityAccount}:root` }, Action: 'sts:AssumeRole' }],
+    }),
+  })));
+  await member.iam.send(new PutRolePolicyCommand({
+    RoleName: roleName, PolicyName: 'local-stand-in',
+    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] }),
+  }));
 }
 
 /** The IAM user (security account) that stands for the engineer using the CLI locally. */

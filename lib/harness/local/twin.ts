@@ -11,6 +11,7 @@ import { hasAwsCode } from '../../runtime/aws-errors';
 import type { GuardDutyEvent } from '../../core/incident/schema';
 import type { HarnessClients } from './harness-clients';
 import { LOCAL_REGION } from './accounts';
+import { InvalidInput } from '../../core/errors';
 
 /** Extra resources a drill can ask the twin world to have around the instance. */
 export interface TwinExtras {
@@ -55,24 +56,48 @@ export interface TwinWorld {
 export async function buildTwinWorld(event: GuardDutyEvent, member: HarnessClients, extras: TwinExtras = {}): Promise<TwinWorld> {
   const details = event.detail.resource.instanceDetails!;
   const enis = details.networkInterfaces;
-  if (enis.length === 0) throw new Error('the event has no network interfaces to twin');
+  if (enis.length === 0) throw new InvalidInput('the event has no network interfaces to twin');
   const idMap: Record<string, string> = {};
-  const ipv6 = enis.some((e) => e.ipv6Addresses.length > 0);
-  // The twin lives in the emulator's region: keep the event's zone only when it is in that region.
-  const az = details.availabilityZone?.startsWith(LOCAL_REGION) ? details.availabilityZone : `${LOCAL_REGION}a`;
+  const network = await twinNetwork(member, details, idMap);
+  const instanceProfileArn = await twinInstanceProfile(member, details.iamInstanceProfile?.arn?.split('/').pop() ?? 'firebreak-twin-profile');
+  const image = (await member.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'root-device-type', Values: ['ebs'] }] }))).Images?.find((i) => i.Platform !== 'Windows') ?? { ImageId: 'ami-12c6146b' };
+  const { instanceId, networkInterfaceIds, originalGroupsByEni } = await twinInstance(member, details, image.ImageId!, instanceProfileArn, idMap, extras);
+  for (const [n, e] of enis.entries()) {
+    if (!e.publicIp) continue;
+    const eip = await member.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    await member.ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, NetworkInterfaceId: networkInterfaceIds[n] }));
+    idMap[e.publicIp] = eip.PublicIp!;
+  }
+  const fleet = await twinFleet(member, extras, { instanceId, imageId: image.ImageId!, vpcId: network.vpcId, subnetId: idMap[enis[0].subnetId ?? 'subnet-default'] });
+  const described = await member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return {
+    instanceId, vpcId: network.vpcId, networkInterfaceIds, instanceProfileArn,
+    volumeIds: (described.Reservations?.[0]?.Instances?.[0]?.BlockDeviceMappings ?? []).map((b) => b.Ebs!.VolumeId!),
+    ...fleet, idMap, originalGroupsByEni,
+  };
+}
 
+type InstanceDetails = NonNullable<GuardDutyEvent['detail']['resource']['instanceDetails']>;
+
+/**
+ * The twin's network: a VPC (with an IPv6 block when any ENI has IPv6), one subnet per subnet in the event (in the
+ * event's zone when it is in the emulator's region), and the event's security groups, each allowing 443 from
+ * anywhere. Adds the event's IDs → the twin's to `idMap`.
+ */
+async function twinNetwork(member: HarnessClients, details: InstanceDetails, idMap: Record<string, string>): Promise<{ vpcId: string }> {
+  const enis = details.networkInterfaces;
+  const ipv6 = enis.some((e) => e.ipv6Addresses.length > 0);
+  const az = details.availabilityZone?.startsWith(LOCAL_REGION) ? details.availabilityZone : `${LOCAL_REGION}a`;
   const vpc = (await member.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16', AmazonProvidedIpv6CidrBlock: ipv6 }))).Vpc!;
   const vpcId = vpc.VpcId!;
   const v6Block = vpc.Ipv6CidrBlockAssociationSet?.[0]?.Ipv6CidrBlock;
   for (const e of enis) if (e.vpcId) idMap[e.vpcId] = vpcId;
-
   const subnetIds = [...new Set(enis.map((e) => e.subnetId ?? 'subnet-default'))];
   for (const [n, id] of subnetIds.entries()) {
     const v6 = ipv6 && v6Block ? ipv6Subnet(v6Block, n) : undefined;
     const subnet = await member.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${n + 1}.0/24`, AvailabilityZone: az, Ipv6CidrBlock: v6 }));
     idMap[id] = subnet.Subnet!.SubnetId!;
   }
-
   const groups = new Map<string, string>();
   for (const e of enis) for (const g of e.securityGroups) groups.set(g.groupId, g.groupName ?? g.groupId);
   for (const [id, name] of groups) {
@@ -82,34 +107,41 @@ export async function buildTwinWorld(event: GuardDutyEvent, member: HarnessClien
     }));
     idMap[id] = sg.GroupId!;
   }
+  return { vpcId };
+}
 
-  const profileName = details.iamInstanceProfile?.arn?.split('/').pop() ?? 'firebreak-twin-profile';
+/** The event's instance profile (by name) with a role EC2 may assume; one that exists already is reused. @returns its ARN */
+async function twinInstanceProfile(member: HarnessClients, profileName: string): Promise<string> {
   const roleName = `${profileName}-role`;
   await ignoreExists(member.iam.send(new CreateRoleCommand({
     RoleName: roleName,
     AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
   })));
-  let profileArn: string;
   try {
     const p = await member.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: profileName }));
-    profileArn = p.InstanceProfile!.Arn!;
     await member.iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profileName, RoleName: roleName }));
+    return p.InstanceProfile!.Arn!;
   } catch (err) {
     if (!hasAwsCode(err, 'EntityAlreadyExists')) throw err;
-    profileArn = `arn:aws:iam::${member.accountId}:instance-profile/${profileName}`;
+    return `arn:aws:iam::${member.accountId}:instance-profile/${profileName}`;
   }
+}
 
-  const image = (await member.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'root-device-type', Values: ['ebs'] }] }))).Images?.find((i) => i.Platform !== 'Windows') ?? { ImageId: 'ami-12c6146b' };
+/**
+ * The twin instance: the event's type and tags (not `aws:` ones), a root and a data volume, shutdown behaviour
+ * `terminate` (not the default: Preserve must change it), on the first ENI's subnet and groups; then one ENI per
+ * further ENI in the event and the extra ENIs the drill asks for, attached in order.
+ */
+async function twinInstance(member: HarnessClients, details: InstanceDetails, imageId: string, profileArn: string, idMap: Record<string, string>, extras: TwinExtras) {
+  const enis = details.networkInterfaces;
   const first = enis[0];
+  const groupsOf = (e: InstanceDetails['networkInterfaces'][number]) => e.securityGroups.map((g) => idMap[g.groupId]);
+  const subnetOf = (e: InstanceDetails['networkInterfaces'][number]) => idMap[e.subnetId ?? 'subnet-default'];
   const tags = (details.tags ?? []).filter((t) => !t.key.startsWith('aws:')).map((t) => ({ Key: t.key, Value: t.value }));
   const run = await member.ec2.send(new RunInstancesCommand({
-    ImageId: image.ImageId, MinCount: 1, MaxCount: 1, InstanceType: (details.instanceType as never) ?? 't3.micro',
-    SubnetId: idMap[first.subnetId ?? 'subnet-default'],
-    SecurityGroupIds: first.securityGroups.map((g) => idMap[g.groupId]),
-    Ipv6AddressCount: first.ipv6Addresses.length || undefined,
-    IamInstanceProfile: { Arn: profileArn },
-    // Not the default (stop): Preserve must change it, and the checks see that it did.
-    InstanceInitiatedShutdownBehavior: 'terminate',
+    ImageId: imageId, MinCount: 1, MaxCount: 1, InstanceType: (details.instanceType as never) ?? 't3.micro',
+    SubnetId: subnetOf(first), SecurityGroupIds: groupsOf(first), Ipv6AddressCount: first.ipv6Addresses.length || undefined,
+    IamInstanceProfile: { Arn: profileArn }, InstanceInitiatedShutdownBehavior: 'terminate',
     BlockDeviceMappings: [
       { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, DeleteOnTermination: true, VolumeType: 'gp3' } },
       { DeviceName: '/dev/sdf', Ebs: { VolumeSize: 20, DeleteOnTermination: true, VolumeType: 'gp3' } },
@@ -122,62 +154,39 @@ export async function buildTwinWorld(event: GuardDutyEvent, member: HarnessClien
   const primaryEni = instance.NetworkInterfaces?.[0]?.NetworkInterfaceId ?? '';
   idMap[first.networkInterfaceId] = primaryEni;
   const networkInterfaceIds = [primaryEni];
-  const originalGroupsByEni: Record<string, string[]> = { [primaryEni]: first.securityGroups.map((g) => idMap[g.groupId]) };
-
-  for (const [n, e] of enis.slice(1).entries()) {
-    const eni = await member.ec2.send(new CreateNetworkInterfaceCommand({
-      SubnetId: idMap[e.subnetId ?? 'subnet-default'], Groups: e.securityGroups.map((g) => idMap[g.groupId]),
-      Ipv6AddressCount: e.ipv6Addresses.length || undefined, Description: `twin of ${e.networkInterfaceId}`,
-    }));
+  const originalGroupsByEni: Record<string, string[]> = { [primaryEni]: groupsOf(first) };
+  const attach = async (subnetId: string, groups: string[], description: string, ipv6Count?: number) => {
+    const eni = await member.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Groups: groups, Ipv6AddressCount: ipv6Count, Description: description }));
     const eniId = eni.NetworkInterface!.NetworkInterfaceId!;
-    await member.ec2.send(new AttachNetworkInterfaceCommand({ InstanceId: instanceId, NetworkInterfaceId: eniId, DeviceIndex: n + 1 }));
-    idMap[e.networkInterfaceId] = eniId;
+    await member.ec2.send(new AttachNetworkInterfaceCommand({ InstanceId: instanceId, NetworkInterfaceId: eniId, DeviceIndex: networkInterfaceIds.length }));
     networkInterfaceIds.push(eniId);
-    originalGroupsByEni[eniId] = e.securityGroups.map((g) => idMap[g.groupId]);
-  }
+    originalGroupsByEni[eniId] = groups;
+    return eniId;
+  };
+  for (const e of enis.slice(1)) idMap[e.networkInterfaceId] = await attach(subnetOf(e), groupsOf(e), `twin of ${e.networkInterfaceId}`, e.ipv6Addresses.length || undefined);
+  for (let n = 0; n < (extras.extraNetworkInterfaces ?? 0); n++) await attach(subnetOf(first), groupsOf(first), `extra ENI ${n + 1} of the twin (not in the event)`);
+  return { instanceId, networkInterfaceIds, originalGroupsByEni };
+}
 
-    for (let n = 0; n < (extras.extraNetworkInterfaces ?? 0); n++) {
-    const groupsOfFirst = first.securityGroups.map((g) => idMap[g.groupId]);
-    const eni = await member.ec2.send(new CreateNetworkInterfaceCommand({
-      SubnetId: idMap[first.subnetId ?? 'subnet-default'], Groups: groupsOfFirst, Description: `extra ENI ${n + 1} of the twin (not in the event)`,
-    }));
-    const eniId = eni.NetworkInterface!.NetworkInterfaceId!;
-    await member.ec2.send(new AttachNetworkInterfaceCommand({ InstanceId: instanceId, NetworkInterfaceId: eniId, DeviceIndex: enis.length + n }));
-    networkInterfaceIds.push(eniId);
-    originalGroupsByEni[eniId] = groupsOfFirst;
-  }
-
-  for (const [n, e] of enis.entries()) {
-    if (!e.publicIp) continue;
-    const eip = await member.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
-    await member.ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, NetworkInterfaceId: networkInterfaceIds[n] }));
-    idMap[e.publicIp] = eip.PublicIp!;
-  }
-
+/** What the drill asks around the instance: an Auto Scaling group it is attached to, a target group it is registered in. */
+async function twinFleet(member: HarnessClients, extras: TwinExtras, w: { instanceId: string; imageId: string; vpcId: string; subnetId: string }) {
   let autoScalingGroupName: string | undefined;
   if (extras.autoScalingGroup) {
     autoScalingGroupName = `twin-asg-${randomBytes(3).toString('hex')}`;
-    const lt = await member.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `${autoScalingGroupName}-lt`, LaunchTemplateData: { ImageId: image.ImageId, InstanceType: 't3.micro' } }));
+    const lt = await member.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `${autoScalingGroupName}-lt`, LaunchTemplateData: { ImageId: w.imageId, InstanceType: 't3.micro' } }));
     await member.autoScaling.send(new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: autoScalingGroupName, MinSize: 0, MaxSize: 3, DesiredCapacity: 0,
-      LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId, Version: '$Latest' },
-      VPCZoneIdentifier: idMap[first.subnetId ?? 'subnet-default'],
+      LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId, Version: '$Latest' }, VPCZoneIdentifier: w.subnetId,
     }));
-    await member.autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: autoScalingGroupName, InstanceIds: [instanceId] }));
+    await member.autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: autoScalingGroupName, InstanceIds: [w.instanceId] }));
   }
   let targetGroupArn: string | undefined;
   if (extras.targetGroup) {
-    const tg = await member.elbv2.send(new CreateTargetGroupCommand({ Name: `twin-tg-${randomBytes(3).toString('hex')}`, Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'instance' }));
+    const tg = await member.elbv2.send(new CreateTargetGroupCommand({ Name: `twin-tg-${randomBytes(3).toString('hex')}`, Protocol: 'HTTP', Port: 80, VpcId: w.vpcId, TargetType: 'instance' }));
     targetGroupArn = tg.TargetGroups![0].TargetGroupArn!;
-    await member.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: instanceId, Port: 80 }] }));
+    await member.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: w.instanceId, Port: 80 }] }));
   }
-
-  const described = await member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-  return {
-    instanceId, vpcId, networkInterfaceIds, instanceProfileArn: profileArn,
-    volumeIds: (described.Reservations?.[0]?.Instances?.[0]?.BlockDeviceMappings ?? []).map((b) => b.Ebs!.VolumeId!),
-    autoScalingGroupName, targetGroupArn, idMap, originalGroupsByEni,
-  };
+  return { autoScalingGroupName, targetGroupArn };
 }
 
 async function ignoreExists(p: Promise<unknown>): Promise<void> {

@@ -7,9 +7,10 @@ import { FirebreakError, InvalidInput } from '../../core/errors';
  * Not retried: a person must decide what the ENI's groups should be (the runbook's manual release,
  * `runbooks/ec2-compromise/runbook.md` §5).
  *
- * `code` and `name` are `ReleaseBlocked` (Step Functions Catch matches on the name).
+ * `name` is `ReleaseBlocked` (Step Functions Catch matches on it); `code` is `RELEASE_BLOCKED`.
  */
 export class ReleaseBlocked extends FirebreakError {
+  static override readonly code: string = 'RELEASE_BLOCKED';
   /** One line per blocker, e.g. `eni-0abc: recorded security group sg-0123 no longer exists`. */
   public readonly blockers: readonly string[];
 
@@ -30,10 +31,11 @@ export class ReleaseBlocked extends FirebreakError {
  * or that containment is still running (`IN_PROGRESS`). Raised by the release playbook's LoadCase
  * before any AWS call in the member account, so nothing was changed. Not retried.
  *
- * An {@link InvalidInput}: the request names a case that release does not apply to. `code` and `name`
- * are `NotReleasable` (Step Functions Catch matches on the name).
+ * An {@link InvalidInput}: the request names a case that release does not apply to. `name` is
+ * `NotReleasable` (Step Functions Catch matches on it); `code` is `NOT_RELEASABLE`.
  */
 export class NotReleasable extends InvalidInput {
+  static override readonly code: string = 'NOT_RELEASABLE';
   /** The case's status when it exists. */
   public readonly caseStatus?: string;
 
