@@ -3,7 +3,6 @@
  * reports time-to-isolate, time-to-contain, the longest time an ENI spent on the allow-all untrack group and AWS calls. Timing lives here, never in the tests.
  * Usage: npm run bench -- [runs=5]
  */
-import '../../lib/local/polyfills';
 import { readEventFile, replayEvent } from '../../lib/local/replay';
 import { openLocalSession } from '../../lib/local/session';
 
