@@ -8,7 +8,6 @@ module.exports = {
   },
   // @middy/core is ESM-only: let ts-jest transform it.
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
-  setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   testTimeout: 120000,

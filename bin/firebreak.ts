@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 /** The `firebreak` CLI. The only place that sets the process's exit code (DESIGN.md §7). */
-import '../lib/harness/local/polyfills';
 import { runCli } from '../lib/cli/program';
 import { processOutput } from '../lib/cli/output';
 

@@ -3,7 +3,6 @@
  * reports time-to-isolate, time-to-contain, the longest time an ENI spent on the allow-all untrack group and AWS calls. Timing lives here, never in the tests.
  * Usage: npm run bench -- [runs=5]
  */
-import '../../lib/harness/local/polyfills';
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import { openLocalSession } from '../../lib/harness/local/session';
 

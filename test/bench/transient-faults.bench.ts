@@ -6,7 +6,6 @@
  * Usage: npm run bench:faults -- [runs=20] [rate=0.2] [fixture=fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json] [severity]
  * (`severity` sets the finding's, as a drill's `mutate.severity` does: the credential drill's High `guardduty-iamuser-anomalous.json` is 8.)
  */
-import '../../lib/harness/local/polyfills';
 import { readEventFile } from '../../lib/harness/local/replay';
 import { openLocalSession } from '../../lib/harness/local/session';
 import { runUnderTransientFaults, summarizeFigure } from '../../lib/harness/gameday/fault-figure';

@@ -1,4 +1,3 @@
-import './polyfills';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
