@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 /** The `firebreak` CLI. The only place that sets the process's exit code (DESIGN.md §7). */
-import '../lib/harness/local/polyfills';
 import { runCli } from '../lib/cli/program';
 import { processOutput } from '../lib/cli/output';
+
+// Read when an SDK client is first built (its runtime config), after this line. The AWS SDK's once-per-process notice
+// that Node 20 loses support in 2027 only adds noise to a CLI run here (as
+// lib/harness/local/polyfills.ts says); the harness commands load that module themselves (lib/cli/commands/load-harness.ts),
+// so that `--help` and the operator commands load no harness code.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // A reader that stops early (`firebreak cases show ... | head`) closes the pipe: stop quietly.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
