@@ -67,3 +67,6 @@ export class EmulatorUnavailable extends FirebreakError {}
  * the case fails loudly and a person acts (the runbook says how).
  */
 export class QuotaExceeded extends FirebreakError {}
+
+/** The operator stopped a long run (Ctrl-C, SIGTERM): what it started is cleaned up before the process exits. */
+export class Interrupted extends FirebreakError {}

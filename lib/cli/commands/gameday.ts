@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DrillScore, GameDayScorecard } from '../../harness/gameday/scorecard';
 import { connect } from '../../operator/connection';
-import { InvalidInput } from '../../core/errors';
+import { Interrupted, InvalidInput } from '../../core/errors';
 import { ExitCode, Output } from '../output';
 import { loadHarness } from './load-harness';
 
@@ -140,7 +140,7 @@ export async function gamedaySandboxCommand(drillFiles: string[], o: SandboxComm
   if (!Number.isInteger(timeout) || timeout < 1) throw new InvalidInput(`--timeout ${o.timeout} is not a number of seconds`);
   const c = sandboxClients(await connect({ profile: o.profile, region: o.region, endpoint: o.endpoint }));
   const abort = new AbortController();
-  const stop = () => abort.abort(new Error('interrupted (Ctrl-C): cleaning up'));
+  const stop = () => abort.abort(new Interrupted('interrupted (Ctrl-C): cleaning up'));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
