@@ -2,6 +2,9 @@
 // package.json `bin` entry: runs bin/firebreak.ts through tsx (a runtime dependency), on the project's
 // own Node 22 (scripts/pinned-node.js). Started by another Node (the one on PATH), it runs itself again
 // on the pinned binary, with that binary's folder first on PATH so that child processes use it too.
+// The CLI loads each command's module with `await import(...)` (lib/cli/command-table.ts), which Node
+// resolves through its ESM loader: tsx's ESM hooks let it find and compile the TypeScript there, as
+// tsx's CommonJS hooks do for `require`.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -27,6 +30,9 @@ if (major !== requiredMajor()) {
   });
   child.on('exit', (code, signal) => process.exit(code ?? 128 + (os.constants.signals[signal] ?? 0)));
 } else {
-  require('tsx/cjs');
-  require('./firebreak.ts');
+  import('tsx/esm/api').then(({ register }) => {
+    register();
+    require('tsx/cjs');
+    require('./firebreak.ts');
+  });
 }

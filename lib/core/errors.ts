@@ -100,6 +100,11 @@ export class QuotaExceeded extends FirebreakError {
   static override readonly code: string = 'QUOTA_EXCEEDED';
 }
 
+/** The operator stopped a long run (Ctrl-C, SIGTERM): what it started is cleaned up before the process exits. */
+export class Interrupted extends FirebreakError {
+  static override readonly code: string = 'INTERRUPTED';
+}
+
 /**
  * Every stable code and the class that raises it, including the release playbook's (lib/runtime/release/errors.ts
  * declares `RELEASE_BLOCKED` and `NOT_RELEASABLE` on its classes). A test keeps this table, the classes and their
@@ -120,6 +125,7 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   CONFIG_ERROR: 'ConfigError',
   EMULATOR_UNAVAILABLE: 'EmulatorUnavailable',
   QUOTA_EXCEEDED: 'QuotaExceeded',
+  INTERRUPTED: 'Interrupted',
   RELEASE_BLOCKED: 'ReleaseBlocked',
   NOT_RELEASABLE: 'NotReleasable',
 };

@@ -1,18 +1,26 @@
 import { createHash } from 'node:crypto';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Playbook } from '../core/catalog/catalog';
 import type { Incident } from '../core/incident/incident';
-import { normalizeEvent } from '../core/incident/normalize';
-import type { ManualTarget, StartEnvelopeSchema } from '../core/incident/schema';
+import { assertTargetFits, normalizeEvent, parseOrThrow } from '../core/incident/normalize';
+import { ManualTarget, ManualTargetSchema, StartEnvelopeSchema } from '../core/incident/schema';
 import { claimKey, ClaimItem } from '../runtime/ledger/ledger';
 import { Connection, executionArn, stateMachineArn } from './connection';
+
+const [instanceTarget, accessKeyTarget, roleTarget] = ManualTargetSchema.options;
+const where = { account: true, region: true } as const;
+/** A manual target as the operator names it: its account and region may be left to the connection's defaults. */
+const NamedTargetSchema = z.discriminatedUnion('kind', [instanceTarget.partial(where), accessKeyTarget.partial(where), roleTarget.partial(where)]);
+/** A target as named on the command line: {@link ManualTarget} whose `account` and `region` are optional. */
+export type NamedTarget = z.infer<typeof NamedTargetSchema>;
 
 /** What `firebreak run` asks for. */
 export interface RunRequest {
   readonly playbook: Playbook;
-  readonly target: ManualTarget;
+  /** Where it is (account, region) defaults to the connection's: {@link locateTarget}. */
+  readonly target: NamedTarget;
   readonly reason: string;
   readonly dryRun: boolean;
 }
@@ -32,17 +40,26 @@ export interface RunStart {
 }
 
 /**
- * Validates a manual run before any AWS call: the target must fit the playbook (the same check the
- * Normalize step makes).
- * @returns the incident the playbook would build.
+ * Checks a manual run before any AWS call: the named target's fields (ManualTargetSchema's own rules, the account and
+ * region when given) and that the playbook acts on that kind of target (Normalize's own check, `assertTargetFits`).
+ * {@link startRun} normalises the run once, after the connection has told where the target is.
  * @throws {InvalidInput} naming the bad field.
  */
-export function planRun(request: RunRequest, now = new Date()): Incident {
-  return normalizeEvent({ input: envelope(request, 'cli'), executionName: 'cli', executionStartTime: now.toISOString(), playbook: request.playbook }).incident;
+export function checkRun(request: Pick<RunRequest, 'playbook' | 'target'>): void {
+  parseOrThrow(NamedTargetSchema, request.target, 'target');
+  assertTargetFits(request.playbook, request.target.kind);
 }
 
-function envelope(request: RunRequest, operator: string): z.input<typeof StartEnvelopeSchema> {
-  return { firebreak: { trigger: 'manual', dryRun: request.dryRun, reason: request.reason, operator, target: request.target } };
+/**
+ * Where a named target is: its own account and region, else the connection's (the caller's account in AWS, the member
+ * account of a local stack; the connection's region).
+ */
+export function locateTarget(target: NamedTarget, conn: Pick<Connection, 'defaultAccount' | 'region'>): ManualTarget {
+  return { ...target, account: target.account ?? conn.defaultAccount, region: target.region ?? conn.region } as ManualTarget;
+}
+
+function envelope(request: RunRequest, target: ManualTarget, operator: string): z.input<typeof StartEnvelopeSchema> {
+  return { firebreak: { trigger: 'manual', dryRun: request.dryRun, reason: request.reason, operator, target } };
 }
 
 /**
@@ -64,6 +81,8 @@ const ATTACH_STATUSES = new Set(['IN_PROGRESS', 'CONTAINED']);
 
 /**
  * Starts a playbook by hand on a named target (`firebreak run`), with StartExecution:
+ * - the target's account and region default to the connection's ({@link locateTarget}); the run is normalised once
+ *   (Normalize's own code, as the playbook's first step will), which gives the case key;
  * - the operator is STS GetCallerIdentity's ARN;
  * - a dry run always starts (it claims nothing and makes no mutating call);
  * - otherwise, when the ledger holds an open case on the target (in progress, contained, or resource
@@ -71,13 +90,16 @@ const ATTACH_STATUSES = new Set(['IN_PROGRESS', 'CONTAINED']);
  *   by a new execution (its Claim escalates or resumes it);
  * - the execution name is {@link manualExecutionName}; `ExecutionAlreadyExists` means another run of
  *   the same case started it first, and this one attaches to it.
- * @throws {InvalidInput} when the target does not fit the playbook (before any AWS call).
+ * @throws {InvalidInput} when the target does not fit the playbook (before any AWS call; {@link checkRun} checks it
+ *   before connecting).
  * @throws the SDK's errors (AccessDenied, StateMachineDoesNotExist, ...) otherwise.
  */
 export async function startRun(conn: Connection, request: RunRequest): Promise<RunStart> {
-  const incident = planRun(request);
+  const target = locateTarget(request.target, conn);
+  // Normalised once, here, with the envelope the playbook's Normalize step will read (operator aside).
+  const { incident } = normalizeEvent({ input: envelope(request, target, 'cli'), executionName: 'cli', executionStartTime: new Date().toISOString(), playbook: request.playbook });
   const operator = (await conn.sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown';
-  const input = JSON.stringify(envelope(request, operator));
+  const input = JSON.stringify(envelope(request, target, operator));
   if (request.dryRun) {
     const name = `dry-${createHash('sha256').update(claimKey(incident)).digest('hex').slice(0, 16)}-${Date.now().toString(36)}`;
     const out = await conn.sfn.send(new StartExecutionCommand({ stateMachineArn: stateMachineArn(conn, request.playbook), name, input }));

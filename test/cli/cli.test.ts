@@ -246,3 +246,26 @@ describe('runCli', () => {
     });
   });
 });
+
+describe('gameday progress', () => {
+  const emulator = useEmulator();
+
+  it('prints one line as each drill starts and one as it ends, in order, and writes the scorecard of both', async () => {
+    const drills = [path.join('runbooks', 'root-activity', 'drill.yaml'), path.join('runbooks', 'cloudtrail-tamper', 'drill.yaml')];
+    const out = path.join(tmp, 'progress-reports');
+    const r = await run(['gameday', ...drills, '--endpoint', emulator.endpoint, '--out', out]);
+
+    expect(r.code).toBe(0);
+    const progress = lines(r.stderr).filter((l) => l.startsWith('drill '));
+    expect(progress).toEqual([
+      `drill 1/2 ${drills[0]}: started`,
+      expect.stringMatching(new RegExp(`^drill 1/2 ${drills[0].replace(/[.\\/]/g, '\\$&')}: PASSED in \\d+\\.\\d s$`)),
+      `drill 2/2 ${drills[1]}: started`,
+      expect.stringMatching(new RegExp(`^drill 2/2 ${drills[1].replace(/[.\\/]/g, '\\$&')}: PASSED in \\d+\\.\\d s$`)),
+    ]);
+    // The scorecard on disk, read back: the same two drills, both passed.
+    const [runId] = fs.readdirSync(out).filter((f) => f !== 'history.jsonl');
+    const scorecard = JSON.parse(fs.readFileSync(path.join(out, runId, 'scorecard.json'), 'utf8'));
+    expect(scorecard.drills.map((d: { file: string; passed: boolean }) => [d.file, d.passed])).toEqual([[drills[0], true], [drills[1], true]]);
+  });
+});

@@ -6,6 +6,7 @@ import { cli } from '../support/cli';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { casesForResource, readCase, readContainment } from '../support/read-back';
 import { useLocalSession } from '../support/local';
+import { HEAVY_MODULE, spawnCli } from '../support/spawn-cli';
 
 const TWO_ENIS = 'fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json';
 
@@ -74,6 +75,14 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     expect(byArn.code).toBe(0);
     expect(byArn.stdout[0]).toBe(`case ${caseId}  CONTAINED  ec2-compromise on ${twin.instanceId} (111111111111/us-east-1)`);
     expect(byArn.stdout[1]).toMatch(new RegExp(`^execution ${executionArn.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  SUCCEEDED`));
+  });
+
+  it('status, run as ./firebreak against the local stack, reads the case and loads no CDK, cdk-nag, local-runner or harness module', async () => {
+    const r = await spawnCli(['status', caseId, '--endpoint', endpoint, '--json']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ case: { caseId, status: 'CONTAINED' }, execution: { executionArn, status: 'SUCCEEDED' } });
+    expect(r.modules).toEqual(expect.arrayContaining([expect.stringMatching(/[\\/]lib[\\/]operator[\\/]cases\.ts$/)]));
+    expect(r.modules.filter((m) => HEAVY_MODULE.test(m))).toEqual([]);
   });
 
   it('lists open cases and shows a case with its timeline, prior state and evidence', async () => {
@@ -168,6 +177,7 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     [['run', 'ec2-compromise', '--instance', 'i-0123456789abcdef0', '--role', 'r', '--reason', 'two'], /one target only/],
     [['run', 'root-activity', '--role', 'r', '--reason', 'nope'], /only ec2-compromise and credential-compromise/],
     [['run', 'ec2-compromise', '--instance', 'i-0123456789abcdef0', '--account', '12', '--reason', 'bad account'], /account: must be a 12-digit account ID/],
+    [['run', 'ec2-compromise', '--instance', 'i-0123456789abcdef0', '--region', 'mars', '--reason', 'bad region'], /region: must be a region/],
     [['status', 'case-1'], /is not a case ID/],
     [['cases', 'show', 'nope'], /is not a case ID/],
     [['cases', 'list', '--account', 'x'], /must be a 12-digit account ID/],

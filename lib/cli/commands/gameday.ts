@@ -1,17 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { listDrills, readDrill } from '../../harness/gameday/drill';
-import { drillTrends, readHistory } from '../../harness/gameday/history';
-import { REPORTS_DIR, writeReports } from '../../harness/gameday/reports';
-import { renderScorecard, runDrill } from '../../harness/gameday/run-drill';
-import { buildScorecard, DrillScore, GameDayScorecard, newRunId, scoreDrill } from '../../harness/gameday/scorecard';
-import { renderHtml } from '../../harness/gameday/scorecard-html';
-import { openLocalSession } from '../../harness/local/session';
+import type { DrillScore, GameDayScorecard } from '../../harness/gameday/scorecard';
 import { connect } from '../../operator/connection';
-import { cleanupGameDay, sandboxClients, unfinishedGameDays } from '../../harness/sandbox/gameday';
-import { runSandboxGameDay } from '../../harness/sandbox/run';
-import { InvalidInput } from '../../core/errors';
+import { Interrupted, InvalidInput } from '../../core/errors';
 import { ExitCode, Output } from '../output';
+import { loadHarness } from './load-harness';
 
 /** The drill `firebreak gameday` runs when none is named. */
 export const DEFAULT_DRILL = path.join('runbooks', 'ec2-compromise', 'drill.yaml');
@@ -35,17 +28,26 @@ export interface GamedayCommandOptions {
  */
 export async function gamedayCommand(drillFiles: string[], options: GamedayCommandOptions, output: Output): Promise<number> {
   if (options.all && drillFiles.length) throw new InvalidInput('name drills or use --all, not both');
+  const [{ listDrills, readDrill }, { REPORTS_DIR, writeReports }, { renderScorecard, runDrill }, { buildScorecard, newRunId, scoreDrill }, { openLocalSession }] = await loadHarness(() => Promise.all([
+    import('../../harness/gameday/drill'), import('../../harness/gameday/reports'), import('../../harness/gameday/run-drill'),
+    import('../../harness/gameday/scorecard'), import('../../harness/local/session'),
+  ]));
   const files = options.all ? listDrills() : drillFiles.length ? drillFiles : [DEFAULT_DRILL];
   if (files.length === 0) throw new InvalidInput('no drill files found under runbooks/');
   const drills = files.map((f) => ({ file: f, ...readDrill(f) }));
   const started = new Date();
   const runId = newRunId(started);
-  const session = await openLocalSession({ endpoint: options.endpoint, log: options.json ? undefined : output.err });
+  const log = options.json ? undefined : output.err;
+  const session = await openLocalSession({ endpoint: options.endpoint, log });
   const scores: DrillScore[] = [];
   try {
-    for (const d of drills) {
+    for (const [i, d] of drills.entries()) {
+      const name = path.relative(process.cwd(), path.resolve(d.file));
+      // Progress (stderr): one line as each drill starts and one as it ends, so a long `--all` shows where it is.
+      log?.(`drill ${i + 1}/${drills.length} ${name}: started`);
       const result = await runDrill(session, d.drill, d.dir);
-      scores.push(scoreDrill(result, path.relative(process.cwd(), path.resolve(d.file)), d.drill.budget.containSeconds));
+      log?.(`drill ${i + 1}/${drills.length} ${name}: ${result.passed ? 'PASSED' : 'FAILED'} in ${(result.wallTimeMs / 1000).toFixed(1)} s`);
+      scores.push(scoreDrill(result, name, d.drill.budget.containSeconds));
       if (!options.json) {
         for (const line of renderScorecard(result)) output.out(line);
         output.out('');
@@ -72,6 +74,9 @@ export async function gamedayCommand(drillFiles: string[], options: GamedayComma
  * @throws {InvalidInput} when there is no history, or a line of it is malformed.
  */
 export async function gamedayReportCommand(options: { out?: string; json?: boolean }, output: Output): Promise<number> {
+  const [{ drillTrends, readHistory }, { REPORTS_DIR }, { renderHtml }] = await loadHarness(() => Promise.all([
+    import('../../harness/gameday/history'), import('../../harness/gameday/reports'), import('../../harness/gameday/scorecard-html'),
+  ]));
   const dir = options.out ?? REPORTS_DIR;
   const history = readHistory(dir);
   if (history.length === 0) throw new InvalidInput(`no game-day history in ${path.join(dir, 'history.jsonl')}: run firebreak gameday first`);
@@ -120,6 +125,9 @@ export interface SandboxCommandOptions {
  * @throws {InvalidInput} for a drill of another runbook, or a bad --timeout (before any AWS call).
  */
 export async function gamedaySandboxCommand(drillFiles: string[], o: SandboxCommandOptions, output: Output): Promise<number> {
+  const [{ readDrill }, { sandboxClients }, { runSandboxGameDay }] = await loadHarness(() => Promise.all([
+    import('../../harness/gameday/drill'), import('../../harness/sandbox/gameday'), import('../../harness/sandbox/run'),
+  ]));
   const kinds = drillFiles.length
     ? [...new Set(drillFiles.map((f) => {
       const { drill } = readDrill(f);
@@ -132,7 +140,7 @@ export async function gamedaySandboxCommand(drillFiles: string[], o: SandboxComm
   if (!Number.isInteger(timeout) || timeout < 1) throw new InvalidInput(`--timeout ${o.timeout} is not a number of seconds`);
   const c = sandboxClients(await connect({ profile: o.profile, region: o.region, endpoint: o.endpoint }));
   const abort = new AbortController();
-  const stop = () => abort.abort(new Error('interrupted (Ctrl-C): cleaning up'));
+  const stop = () => abort.abort(new Interrupted('interrupted (Ctrl-C): cleaning up'));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
@@ -158,6 +166,7 @@ export async function gamedaySandboxCommand(drillFiles: string[], o: SandboxComm
  * @throws {InvalidInput} when there is no unfinished game day (with that run ID).
  */
 export async function gamedayCleanupCommand(o: SandboxCommandOptions & { runId?: string }, output: Output): Promise<number> {
+  const { cleanupGameDay, sandboxClients, unfinishedGameDays } = await loadHarness(() => import('../../harness/sandbox/gameday'));
   const pending = unfinishedGameDays().filter((l) => !o.runId || l.runId === o.runId);
   if (pending.length === 0) throw new InvalidInput(o.runId ? `no unfinished game day ${o.runId} in .firebreak/gameday/` : 'no unfinished game day in .firebreak/gameday/');
   const c = sandboxClients(await connect({ profile: o.profile, region: o.region, endpoint: o.endpoint }));

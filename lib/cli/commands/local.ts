@@ -1,6 +1,7 @@
 import { InvalidInput } from '../../core/errors';
-import { startLocalStack, LocalStack } from '../../harness/local/stack';
+import type { LocalStack } from '../../harness/local/stack';
 import { ExitCode, Output } from '../output';
+import { loadHarness } from './load-harness';
 
 /** Options of `firebreak local up`. */
 export interface LocalUpOptions {
@@ -20,6 +21,7 @@ export async function localUpCommand(o: LocalUpOptions, output: Output, until: (
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new InvalidInput(`--port ${o.port} is not a port number`);
   }
+  const { startLocalStack } = await loadHarness(() => import('../../harness/local/stack'));
   const stack = await startLocalStack({ port, endpoint: o.endpoint, log: output.err });
   const w = stack.world;
   for (const line of [

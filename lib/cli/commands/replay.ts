@@ -1,7 +1,5 @@
-import { readEventFile, replayEvent } from '../../harness/local/replay';
-import { openLocalSession } from '../../harness/local/session';
-import { renderReport } from '../../harness/report';
 import { ExitCode, Output } from '../output';
+import { loadHarness } from './load-harness';
 
 /** Options of `firebreak replay`. */
 export interface ReplayCommandOptions {
@@ -17,6 +15,9 @@ export interface ReplayCommandOptions {
  * @throws {InvalidInput} for a bad file or event (the caller maps it to exit code 2).
  */
 export async function replayCommand(file: string, options: ReplayCommandOptions, output: Output): Promise<number> {
+  const [{ readEventFile, replayEvent }, { openLocalSession }, { renderReport }] = await loadHarness(
+    () => Promise.all([import('../../harness/local/replay'), import('../../harness/local/session'), import('../../harness/report')]),
+  );
   const event = readEventFile(file);
   const session = await openLocalSession({ endpoint: options.endpoint, log: options.json ? undefined : output.err });
   try {

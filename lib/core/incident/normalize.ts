@@ -328,6 +328,19 @@ function normalizeApiCall(
 }
 
 /**
+ * Whether a playbook acts on a kind of named target: ec2-compromise on an instance, credential-compromise on an
+ * access key or a role, no other playbook on any (it takes a finding or CloudTrail event).
+ * @throws {InvalidInput} when it does not, naming what the playbook takes.
+ */
+export function assertTargetFits(playbook: Incident['playbook'], kind: ManualTarget['kind']): void {
+  const fits = playbook === 'ec2-compromise' ? kind === 'instance' : playbook === 'credential-compromise' ? kind !== 'instance' : false;
+  if (!fits) {
+    const wants = playbook === 'ec2-compromise' ? '--instance' : playbook === 'credential-compromise' ? '--access-key with --user, or --role' : 'a finding or CloudTrail event (no manual target)';
+    throw new InvalidInput(`firebreak.target: ${playbook} cannot act on a ${kind} target; it takes ${wants}`);
+  }
+}
+
+/**
  * Builds the incident of a start on a named resource (`firebreak run`, or a playbook chaining into
  * another). The case key is the resource's, exactly as a finding about it would give, so a manual
  * run on a resource that a finding already contained is `ALREADY_HANDLED`, and a second manual run
@@ -340,11 +353,7 @@ function normalizeTarget(
   options: z.infer<typeof StartEnvelopeSchema>['firebreak'],
   input: { executionName: string; executionStartTime: string },
 ): NormalizedState {
-  const fits = playbook === 'ec2-compromise' ? target.kind === 'instance' : playbook === 'credential-compromise' ? target.kind !== 'instance' : false;
-  if (!fits) {
-    const wants = playbook === 'ec2-compromise' ? '--instance' : playbook === 'credential-compromise' ? '--access-key with --user, or --role' : 'a finding or CloudTrail event (no manual target)';
-    throw new InvalidInput(`firebreak.target: ${playbook} cannot act on a ${target.kind} target; it takes ${wants}`);
-  }
+  assertTargetFits(playbook, target.kind);
   const resource: Incident['resource'] = target.kind === 'instance'
     ? { type: 'Instance', id: target.instanceId }
     : target.kind === 'access-key'
