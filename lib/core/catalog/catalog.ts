@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from '../errors';
 
 /**
  * The finding catalog: the routing table from events to playbooks.
@@ -282,11 +283,11 @@ export function bandBounds(band: SeverityBand, floor: number): { minSeverity: nu
  * other GuardDuty entries route.
  * @param floor - the severity floor, 0 to {@link HIGH_SEVERITY}. @default DEFAULT_SEVERITY_FLOOR
  * @returns the validated, frozen catalog.
- * @throws {Error} when the floor is out of range.
+ * @throws {ConfigError} when the floor is out of range.
  * @throws {z.ZodError} when an entry is malformed (a programming error, caught by the unit tests).
  */
 export function buildCatalog(floor: number = DEFAULT_SEVERITY_FLOOR): readonly CatalogEntry[] {
-  if (!(floor >= 0 && floor <= HIGH_SEVERITY)) throw new Error(`severity floor ${floor} is outside 0 to ${HIGH_SEVERITY} (a floor above High would hide High findings)`);
+  if (!(floor >= 0 && floor <= HIGH_SEVERITY)) throw new ConfigError(`severity floor ${floor} is outside 0 to ${HIGH_SEVERITY} (a floor above High would hide High findings)`);
   const routed = [...new Set(ENTRIES.flatMap((e) => (e.kind === 'guardduty-finding' && e.resourceTypes !== 'others' && 'anyOf' in e.resourceTypes ? e.resourceTypes.anyOf : [])))];
   const resolved = ENTRIES.flatMap((e): unknown[] => {
     if (e.kind !== 'guardduty-finding') return [e];
@@ -325,19 +326,19 @@ export type CatalogOverrides = z.infer<typeof CatalogOverridesSchema>;
  * @param catalog - defaults to {@link CATALOG}.
  * @returns a new catalog; the input is not changed. An override of an entry the severity floor left
  *   out of `catalog` is accepted and has no effect.
- * @throws {Error} naming the entry when an override names an entry that does not exist, asks an entry
+ * @throws {ConfigError} naming the entry when an override names an entry that does not exist, asks an entry
  *   whose playbook never contains (root-activity, finding-triage) to contain or to wait for approval, or
  *   sets `chainInstanceContainment` on an entry that is not a credential-compromise GuardDuty entry.
  */
 export function applyCatalogOverrides(overrides: CatalogOverrides, catalog: readonly CatalogEntry[] = CATALOG): readonly CatalogEntry[] {
   for (const [id, o] of Object.entries(overrides)) {
-    if (!CATALOG_ENTRY_IDS.includes(id)) throw new Error(`catalogOverrides.${id}: no catalog entry has this ID (have: ${CATALOG_ENTRY_IDS.join(', ')})`);
+    if (!CATALOG_ENTRY_IDS.includes(id)) throw new ConfigError(`catalogOverrides.${id}: no catalog entry has this ID (have: ${CATALOG_ENTRY_IDS.join(', ')})`);
     const entry = ENTRIES.find((e) => e.id === id)!;
     if ((o.mode === 'approval' || o.mode === 'auto') && NOTIFY_ONLY_PLAYBOOKS.includes(entry.playbook)) {
-      throw new Error(`catalogOverrides.${id}.mode: ${entry.playbook} never contains, so it has nothing to ${o.mode === 'approval' ? 'approve' : 'run automatically'}`);
+      throw new ConfigError(`catalogOverrides.${id}.mode: ${entry.playbook} never contains, so it has nothing to ${o.mode === 'approval' ? 'approve' : 'run automatically'}`);
     }
     if (o.chainInstanceContainment !== undefined && (entry.kind !== 'guardduty-finding' || entry.playbook !== 'credential-compromise')) {
-      throw new Error(`catalogOverrides.${id}.chainInstanceContainment: only credential-compromise finding entries can chain into ec2-compromise`);
+      throw new ConfigError(`catalogOverrides.${id}.chainInstanceContainment: only credential-compromise finding entries can chain into ec2-compromise`);
     }
   }
   return Object.freeze(catalog.map((e) => {
@@ -353,7 +354,7 @@ export const NOTIFY_ONLY_PLAYBOOKS: readonly string[] = ['root-activity', TRIAGE
 
 /**
  * The catalog a deployment runs with: {@link buildCatalog} at its severity floor, then its overrides.
- * @throws {Error} as {@link buildCatalog} and {@link applyCatalogOverrides} do.
+ * @throws {ConfigError} as {@link buildCatalog} and {@link applyCatalogOverrides} do.
  */
 export function effectiveCatalog(overrides: CatalogOverrides = {}, floor: number = DEFAULT_SEVERITY_FLOOR): readonly CatalogEntry[] {
   return applyCatalogOverrides(overrides, buildCatalog(floor));

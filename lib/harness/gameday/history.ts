@@ -61,7 +61,7 @@ export function readHistory(reportsDir: string): HistoryEntry[] {
   return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((line, n) => {
     try {
       const e = JSON.parse(line) as HistoryEntry;
-      if (typeof e.runId !== 'string' || !Array.isArray(e.drills)) throw new Error('not a history entry');
+      if (typeof e.runId !== 'string' || !Array.isArray(e.drills)) throw new InvalidInput('not a history entry');
       return e;
     } catch (err) {
       throw new InvalidInput(`${file}:${n + 1}: ${(err as Error).message}`, { cause: err });

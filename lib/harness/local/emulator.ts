@@ -427,12 +427,12 @@ async function waitUntilAnswering(
   const deadline = Date.now() + timeoutMs;
   let failure: Error | undefined;
   void spawnError.then((err) => {
-    failure = new Error(`could not run the emulator: ${err.message}`);
+    failure = new EmulatorUnavailable(`could not run the emulator: ${err.message}`, { cause: err });
   });
   for (;;) {
     if (failure) throw failure;
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
+      throw new EmulatorUnavailable(
         `the emulator exited before answering (${child.exitCode !== null ? `exit ${child.exitCode}` : child.signalCode})`,
       );
     }
@@ -443,7 +443,7 @@ async function waitUntilAnswering(
       // not listening yet
     }
     if (Date.now() > deadline) {
-      throw new Error(`the emulator did not answer on ${endpoint} within ${timeoutMs} ms`);
+      throw new EmulatorUnavailable(`the emulator did not answer on ${endpoint} within ${timeoutMs} ms`);
     }
     await sleep(100);
   }
@@ -543,7 +543,7 @@ function httpStatus(method: string, url: string, timeoutMs: number): Promise<num
       res.once('end', () => resolve(res.statusCode ?? 0));
       res.once('error', reject);
     });
-    req.once('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
+    req.once('timeout', () => req.destroy(new EmulatorUnavailable(`no answer from ${url} within ${timeoutMs} ms`)));
     req.once('error', reject);
     req.end();
   });
@@ -558,7 +558,7 @@ function freeLoopbackPort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
+      server.close(() => (port ? resolve(port) : reject(new EmulatorUnavailable('no free TCP port on 127.0.0.1 for the emulator'))));
     });
   });
 }

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { LOCAL_REGION } from './accounts';
 import type { HarnessClients } from './harness-clients';
 import type { LocalRule } from './template';
+import { InvalidInput } from '../../core/errors';
 
 /** The result of routing one event. */
 export interface RoutingResult {
@@ -87,7 +88,7 @@ export class EmulatorRouter {
       }],
     }));
     const eventId = put.Entries?.[0]?.EventId;
-    if (!eventId) throw new Error(`The emulator refused the event: ${JSON.stringify(put.Entries)}`);
+    if (!eventId) throw new InvalidInput(`The emulator refused the event: ${JSON.stringify(put.Entries)}`);
     const matched: string[] = [];
     const stateMachines: string[] = [];
     const functions: string[] = [];

@@ -9,6 +9,7 @@ import { TaskTokens } from './task-tokens';
 import { CfnTemplate, LocalPlaybook, LocalRule, RefResolver, synthesizeSecurityTemplate, templateFunctions, templatePlaybooks, templateRules } from './template';
 import { ExecutionStatusChangeEvent, executionStatusChangeEvent } from './status-events';
 import { PROJECT_ROOT } from '../../core/project-root';
+import { ConfigError, InvalidInput } from '../../core/errors';
 
 /** One state of a local execution, aggregated over its invocations (retries, Wait-loop polls). */
 export interface LocalStepRecord {
@@ -210,7 +211,7 @@ export class LocalRunner {
    */
   async invokeFunction(logicalId: string, event: unknown): Promise<unknown> {
     const target = this.handlersByArn.get(this.functionArn(logicalId));
-    if (!target) throw new Error(`No function ${logicalId} in the template`);
+    if (!target) throw new ConfigError(`No function ${logicalId} in the template`);
     return withCallContext({ executionId: `event-${randomUUID()}`, invocationId: randomUUID() }, () => target.handler(event, lambdaContext(target.step, 'event')));
   }
 
@@ -244,7 +245,7 @@ export class LocalRunner {
     for (const fn of functions.values()) {
       for (const [k, v] of Object.entries(fn.environment)) {
         if (k === 'FIREBREAK_STEP') continue;
-        if (environment[k] !== undefined && environment[k] !== v) throw new Error(`Functions disagree on ${k}: ${environment[k]} vs ${v}`);
+        if (environment[k] !== undefined && environment[k] !== v) throw new ConfigError(`Functions disagree on ${k}: ${environment[k]} vs ${v}`);
         environment[k] = v;
       }
     }
@@ -272,7 +273,7 @@ export class LocalRunner {
   /** Finds a playbook by logical ID or by its `ec2-compromise`-style name. */
   playbook(idOrName: string): LocalPlaybook {
     const p = this.playbooks.find((x) => x.logicalId === idOrName || x.name === idOrName || playbookName(x) === idOrName);
-    if (!p) throw new Error(`No playbook ${idOrName} in the template (have: ${this.playbooks.map((x) => x.name).join(', ')})`);
+    if (!p) throw new InvalidInput(`No playbook ${idOrName} in the template (have: ${this.playbooks.map((x) => x.name).join(', ')})`);
     return p;
   }
 
@@ -282,7 +283,8 @@ export class LocalRunner {
    * @param input - the state machine input (an EventBridge event, or a start envelope).
    * @returns status, outcome, per-step records and every AWS call made. Never throws for a failed
    *   execution: the failure is in the result.
-   * @throws {Error} only when a Task state targets no Lambda function of the template.
+   * @throws {InvalidInput} when no playbook has that ID or name; {ConfigError} when a Task state targets no
+   *   Lambda function of the template.
    */
   async execute(playbookId: string, input: unknown, options: ExecuteOptions = {}): Promise<LocalExecutionResult> {
     const playbook = this.playbook(playbookId);
@@ -369,7 +371,7 @@ export class LocalRunner {
       retries[name] = 10;
       const waitsForToken = WAIT_FOR_TASK_TOKEN.test(state.Resource ?? '');
       const target = this.handlersByArn.get(waitsForToken ? state.Parameters?.FunctionName ?? '' : state.Resource ?? '');
-      if (!target) throw new Error(`State ${name} targets ${state.Resource}${waitsForToken ? ` (${state.Parameters?.FunctionName})` : ''}, which is not a Lambda function of the template`);
+      if (!target) throw new ConfigError(`State ${name} targets ${state.Resource}${waitsForToken ? ` (${state.Parameters?.FunctionName})` : ''}, which is not a Lambda function of the template`);
       localHandlers[name] = (event: unknown) => this.invokeTask(name, state, target, waitsForToken, event, trace);
     }
     return { localHandlers, waits, retries };

@@ -1,4 +1,5 @@
 import { buildApp } from '../../infra/app';
+import { ConfigError } from '../../core/errors';
 
 /** A CloudFormation template, as synthesized. */
 export interface CfnTemplate {
@@ -57,13 +58,13 @@ export function resolveIntrinsics(value: unknown, template: CfnTemplate, ref: Re
       const id = arg as string;
       if (id in pseudo) return pseudo[id];
       const res = template.Resources[id];
-      if (!res) throw new Error(`Ref to unknown resource ${id}`);
+      if (!res) throw new ConfigError(`Ref to unknown resource ${id}`);
       return ref(id, res.Type);
     }
     if (k === 'Fn::GetAtt') {
       const [id, attr] = Array.isArray(arg) ? (arg as string[]) : String(arg).split('.');
       const res = template.Resources[id];
-      if (!res) throw new Error(`GetAtt of unknown resource ${id}`);
+      if (!res) throw new ConfigError(`GetAtt of unknown resource ${id}`);
       return ref(id, res.Type, attr);
     }
     if (k === 'Fn::Join') {
@@ -83,11 +84,11 @@ export function resolveIntrinsics(value: unknown, template: CfnTemplate, ref: Re
         if (name in pseudo) return pseudo[name];
         const [id, attr] = name.split('.');
         const res = template.Resources[id];
-        if (!res) throw new Error(`Fn::Sub of unknown ${name}`);
+        if (!res) throw new ConfigError(`Fn::Sub of unknown ${name}`);
         return ref(id, res.Type, attr);
       });
     }
-    if (k.startsWith('Fn::')) throw new Error(`Unsupported intrinsic ${k}`);
+    if (k.startsWith('Fn::')) throw new ConfigError(`Unsupported intrinsic ${k}`);
   }
   return Object.fromEntries(keys.map((k) => [k, r(obj[k])]));
 }
@@ -154,7 +155,7 @@ function busName(template: CfnTemplate, value: unknown): string {
   if (ref) {
     const res = template.Resources[ref];
     if (res?.Type === 'AWS::Events::EventBus' && typeof res.Properties?.Name === 'string') return res.Properties.Name;
-    throw new Error(`Rule bus ${JSON.stringify(value)} is not a named event bus of the template`);
+    throw new ConfigError(`Rule bus ${JSON.stringify(value)} is not a named event bus of the template`);
   }
   return 'default';
 }
