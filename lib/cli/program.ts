@@ -35,6 +35,7 @@ function connectionOptions(c: Command): WithConnection {
   return c
     .option('--profile <name>', 'AWS: named profile of the shared config files')
     .option('--region <region>', 'AWS: region of the deployment and of the target (default: AWS_REGION, then us-east-1)')
+    .option('--prefix <prefix>', 'AWS: the deployment\'s name prefix (state machines <prefix>-<playbook>, ledger <prefix>-ledger; default: firebreak)')
     .option('--local', 'use the local stack started by `firebreak local up`')
     .option('--endpoint <url>', 'use the local stack at this URL')
     .option('--json', 'print JSON on stdout, for scripts');
