@@ -170,6 +170,11 @@ export function releaserStatements(
   releaserRoleName: string,
   protectedPatterns: readonly string[] = PROTECTED_ROLE_PATTERNS,
 ): JustifiedStatement[] {
+  return [...releaseInstanceStatements(), ...releaseCredentialStatements(responderRoleName, releaserRoleName, protectedPatterns)];
+}
+
+/** The releaser's names and reasons, shared by its two groups of statements. */
+function releaserScope() {
   const p = Aws.PARTITION;
   const r = Aws.REGION;
   const a = Aws.ACCOUNT_ID;
@@ -181,6 +186,12 @@ export function releaserStatements(
   const fromCaseIam = 'The IAM user or role is the one the case revoked (its priorState), known only at run time; the action is limited to this account.';
   const noPolicyNameKey =
     'IAM has no condition key for the inline policy name, so the action cannot be limited to the Firebreak policy names (release only ever deletes or restores those, lib/runtime/release); an explicit deny excludes the responder, the releaser itself, service-linked roles and the Firebreak roles.';
+  return { p, r, a, ec2, iamArn, instances, s, fromCase, fromCaseIam, noPolicyNameKey };
+}
+
+/** Release of an instance: read, put back the ENIs' groups, attributes, profile, Elastic IPs, tag, Auto Scaling group and target groups. */
+function releaseInstanceStatements(): JustifiedStatement[] {
+  const { p, r, a, ec2, iamArn, instances, s, fromCase, fromCaseIam } = releaserScope();
   return [
     {
       statement: s({
@@ -254,6 +265,13 @@ export function releaserStatements(
       statement: s({ actions: ['elasticloadbalancing:RegisterTargets'], resources: [`arn:${p}:elasticloadbalancing:${r}:${a}:targetgroup/*/*`] }),
       reason: `${fromCase} Release registers the instance back in the target groups it was deregistered from, on the recorded port.`,
     },
+  ];
+}
+
+/** Release of credentials: the key's status, AWSDenyAll on a user, Firebreak's inline policies on a role; and the explicit Deny. */
+function releaseCredentialStatements(responderRoleName: string, releaserRoleName: string, protectedPatterns: readonly string[]): JustifiedStatement[] {
+  const { iamArn, s, fromCaseIam, noPolicyNameKey } = releaserScope();
+  return [
     {
       statement: s({ actions: ['iam:ListAccessKeys', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile'], resources: [iamArn('user/*')] }),
       reason: `${fromCaseIam} Read-only: the key's status, the managed policies attached (AWSDenyAll) and console access as they are now.`,
