@@ -52,7 +52,7 @@ Exit codes:
 const CONNECTION_HELP = `
 Where it acts:
   by default, the Firebreak deployment in AWS that the profile's credentials reach
-  (the security account: state machines firebreak-<playbook>, ledger table firebreak-ledger);
+  (the security account: state machines <prefix>-<playbook>, ledger table <prefix>-ledger, --prefix firebreak by default);
   --local or --endpoint URL: a local stack started with \`firebreak local up\` (the emulator).`;
 
 /** The exit-code help of a command whose 0 and 1 mean something of their own. */
@@ -68,6 +68,7 @@ Exit codes:
 export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
   ['--profile <name>', 'AWS: named profile of the shared config files'],
   ['--region <region>', 'AWS: region of the deployment and of the target (default: AWS_REGION, then us-east-1)'],
+  ['--prefix <prefix>', 'AWS: the deployment\'s name prefix (state machines <prefix>-<playbook>, ledger <prefix>-ledger; default: firebreak)'],
   ['--local', 'use the local stack started by `firebreak local up`'],
   ['--endpoint <url>', 'use the local stack at this URL'],
   ['--json', 'print JSON on stdout, for scripts'],

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from './names';
+import { DEFAULT_NAME_PREFIX, DEFAULT_NOT_FOUND_GRACE_SECONDS, NAME_PREFIX_PATTERN, pascalPrefix } from './names';
 import { applyCatalogOverrides, CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, HIGH_SEVERITY } from './catalog/catalog';
 import { ConfigError } from './errors';
 
@@ -78,20 +78,34 @@ export const FirebreakConfigSchema = z
      * RESOURCE_GONE rather than time out. @default 30
      */
     notFoundGraceSeconds: z.number().int().min(0).max(60).default(DEFAULT_NOT_FOUND_GRACE_SECONDS),
-    /** Name of the role the responder assumes in member accounts. */
+    /**
+     * The name prefix of every physical name of the deployment (lib/core/names.ts, {@link NAME_PREFIX_PATTERN}), so
+     * that two deployments can share an account and region. @default 'firebreak'
+     */
+    prefix: z
+      .string()
+      .regex(NAME_PREFIX_PATTERN, 'must be 1-20 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen')
+      .default(DEFAULT_NAME_PREFIX),
+    /** Name of the role the responder assumes in member accounts. @default `<Prefix>Responder` (`FirebreakResponder`) */
     responderRoleName: z
       .string()
       .regex(/^[\w+=,.@-]{1,64}$/, 'must be a valid IAM role name (1-64 characters of [A-Za-z0-9+=,.@_-])')
-      .default('FirebreakResponder'),
+      .optional(),
     /**
      * Name of the role the release playbook assumes in member accounts. It is a separate role from the
      * responder's (separation of duties: the role that contains cannot release, and the other way round).
+     * @default `<Prefix>Releaser` (`FirebreakReleaser`)
      */
     releaserRoleName: z
       .string()
       .regex(/^[\w+=,.@-]{1,64}$/, 'must be a valid IAM role name (1-64 characters of [A-Za-z0-9+=,.@_-])')
-      .default('FirebreakReleaser'),
+      .optional(),
   })
+  .transform((cfg) => ({
+    ...cfg,
+    responderRoleName: cfg.responderRoleName ?? `${pascalPrefix(cfg.prefix)}Responder`,
+    releaserRoleName: cfg.releaserRoleName ?? `${pascalPrefix(cfg.prefix)}Releaser`,
+  }))
   .superRefine((cfg, ctx) => {
     try {
       applyCatalogOverrides(cfg.catalogOverrides);

@@ -4,10 +4,54 @@
  */
 
 /**
- * The ledger table's name. Fixed, like the state machines' names, so that the CLI finds a deployment's
- * ledger from the account and region alone (`firebreak cases`, `status`, `run`).
+ * The default name prefix of a deployment: every physical name Firebreak gives (table, state machines, roles,
+ * rules, bus, topic, key alias, log groups, queues) starts with it (`firebreak-ledger`, `firebreak-<playbook>`).
  */
-export const LEDGER_TABLE_NAME = 'firebreak-ledger';
+export const DEFAULT_NAME_PREFIX = 'firebreak';
+
+/**
+ * What a name prefix may be: 1 to 20 characters, lowercase letters, digits and hyphens, starting with a letter
+ * and not ending with a hyphen. That fits every name it feeds: IAM role and Lambda function names
+ * (`[\w+=,.@-]`, 64), EventBridge rule names (`[.\-_A-Za-z0-9]`, 64), event bus names, SNS topic and SQS queue
+ * names (`[A-Za-z0-9_-]`, 256 and 80), DynamoDB table names (`[a-zA-Z0-9_.-]`), Step Functions state machine
+ * names (80), KMS alias names (`alias/[a-zA-Z0-9/_-]`) and log group names; 20 characters leave room for the
+ * longest suffix (`-gameday-credential-compromise-medium` on a rule, `-dlq` on its queue).
+ */
+export const NAME_PREFIX_PATTERN = /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/;
+
+/**
+ * The ledger table's name for a prefix. Derived from the prefix alone, like the state machines' names, so that
+ * the CLI finds a deployment's ledger from the account, the region and the prefix (`firebreak cases`, `status`,
+ * `run`).
+ * @param prefix - the deployment's name prefix. @default DEFAULT_NAME_PREFIX
+ * @returns `<prefix>-ledger`.
+ */
+export function ledgerTableName(prefix: string = DEFAULT_NAME_PREFIX): string {
+  return `${prefix}-ledger`;
+}
+
+/** The ledger table's name with the default prefix: `firebreak-ledger`. */
+export const LEDGER_TABLE_NAME = ledgerTableName();
+
+/**
+ * A playbook's state machine name for a prefix.
+ * @param playbook - the playbook (`ec2-compromise`, `release`, ...).
+ * @param prefix - the deployment's name prefix. @default DEFAULT_NAME_PREFIX
+ * @returns `<prefix>-<playbook>`.
+ */
+export function stateMachineName(playbook: string, prefix: string = DEFAULT_NAME_PREFIX): string {
+  return `${prefix}-${playbook}`;
+}
+
+/**
+ * The prefix in PascalCase, for the names that have always been PascalCase (`FirebreakResponder`,
+ * `FirebreakReleaser`, the stacks `FirebreakSecurity` and `FirebreakMember`).
+ * @param prefix - a prefix matching {@link NAME_PREFIX_PATTERN}.
+ * @returns `firebreak` → `Firebreak`, `blue-team` → `BlueTeam`.
+ */
+export function pascalPrefix(prefix: string): string {
+  return prefix.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
+}
 
 /** Key prefix of the received events in the evidence bucket; Normalize may write under it and nowhere else. */
 export const RECEIVED_EVENTS_PREFIX = 'received-events/';

@@ -1,14 +1,15 @@
 import { Aws } from 'aws-cdk-lib';
 import { FirebreakConfig } from '../core/config';
+import { FirebreakNames } from './names';
 
 /**
- * Name of the security account's custom event bus: member accounts forward CloudTrail-delivered API
- * calls to it; manual and game-day events go to it too.
+ * Name of the security account's custom event bus with the default prefix (`FirebreakNames.eventBus`): member
+ * accounts forward CloudTrail-delivered API calls to it; manual and game-day events go to it too.
  */
-export const FIREBREAK_EVENT_BUS_NAME = 'firebreak';
+export const FIREBREAK_EVENT_BUS_NAME = FirebreakNames.DEFAULT.eventBus;
 
-/** Alias of the member account key that snapshots are re-encrypted under before they are shared. */
-export const EVIDENCE_TRANSIT_KEY_ALIAS = 'alias/firebreak-evidence-transit';
+/** Alias of the member account key that snapshots are re-encrypted under before they are shared (default prefix). */
+export const EVIDENCE_TRANSIT_KEY_ALIAS = FirebreakNames.DEFAULT.transitKeyAlias;
 
 /**
  * The security account: the configured one, or (single-account mode) the deploying account.

@@ -3,12 +3,13 @@ import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FirebreakConfig, loadConfig } from '../core/config';
 import { MemberAccountStack } from './member-account-stack';
+import { FirebreakNames } from './names';
 import { SecurityAccountStack } from './security-account-stack';
 
-/** The stack ID of the security account's stack. */
-export const SECURITY_STACK_ID = 'FirebreakSecurity';
-/** The stack ID of the member account's stack. */
-export const MEMBER_STACK_ID = 'FirebreakMember';
+/** The stack ID of the security account's stack with the default prefix (`<Prefix>Security` with another). */
+export const SECURITY_STACK_ID = FirebreakNames.DEFAULT.securityStack;
+/** The stack ID of the member account's stack with the default prefix (`<Prefix>Member` with another). */
+export const MEMBER_STACK_ID = FirebreakNames.DEFAULT.memberStack;
 
 /** Options of {@link buildApp}. */
 export interface BuildAppProps {
@@ -57,7 +58,8 @@ export interface FirebreakApp {
 }
 
 /**
- * Builds Firebreak's CDK app: the configuration (validated), both stacks and the cdk-nag checks.
+ * Builds Firebreak's CDK app: the configuration (validated), both stacks (`<Prefix>Security` and `<Prefix>Member`,
+ * by the configuration's `prefix`: `FirebreakSecurity` and `FirebreakMember` by default) and the cdk-nag checks.
  * `bin/app.ts` uses it under the CDK CLI; tests and the local runner use it to synthesize in process.
  *
  * The feature flags are aws-cdk-lib's currently recommended ones; aws-cdk-lib is pinned to an exact
@@ -73,14 +75,15 @@ export function buildApp(props: BuildAppProps = {}): FirebreakApp {
     builtinCloudFormationValidation: props.builtinValidation ?? false,
   });
   const config = loadConfig(app.node);
-  const security = new SecurityAccountStack(app, SECURITY_STACK_ID, {
+  const names = new FirebreakNames(config.prefix);
+  const security = new SecurityAccountStack(app, names.securityStack, {
     description: 'Firebreak security account: routing, playbooks, evidence vault, case ledger, notifications',
     env: { account: config.securityAccountId, region: config.region },
     config,
     lambdasDir: props.lambdasDir,
   });
-  const member = new MemberAccountStack(app, MEMBER_STACK_ID, {
-    description: 'Firebreak member account: the FirebreakResponder and FirebreakReleaser roles and the evidence transit key',
+  const member = new MemberAccountStack(app, names.memberStack, {
+    description: `Firebreak member account: the ${config.responderRoleName} and ${config.releaserRoleName} roles and the evidence transit key`,
     // Account-agnostic, so the same template deploys to every member account (StackSets).
     env: { region: config.region },
     config,

@@ -84,58 +84,9 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
     super(scope, id);
     const states = new PlaybookStates(this, { playbook: 'ec2-compromise', tasks: EC2_COMPROMISE_TASKS, functions: props.functions, approvalTimeout: props.approvalTimeout });
     const wholeState = PlaybookStates.WHOLE_STATE;
-    const done = states.done;
-    const outcome = (stateName: string, value: string) => states.outcome(stateName, value);
-    /** A Lambda Task with the playbook's Retry and Catch. */
     const step = (stateName: string, resultPath: string, parameters?: Record<string, unknown>) =>
       states.step(stateName, resultPath, { parameters });
-
-    /** A Wait-state poll loop: check → Choice(completed? next : Wait → check). */
-    const pollUntilCompleted = (check: sfn.TaskStateBase, checkResultPath: string, choiceName: string, waitName: string, next: sfn.IChainable) => {
-      const wait = new sfn.Wait(this, waitName, { time: sfn.WaitTime.duration(EVIDENCE_POLL_INTERVAL) });
-      wait.next(check);
-      check.next(
-        new sfn.Choice(this, choiceName)
-          .when(sfn.Condition.stringEquals(`${checkResultPath}.status`, 'completed'), next)
-          .otherwise(wait),
-      );
-      return check;
-    };
-    const checkBatch = (stateName: string, batchPath: string, owner: 'member' | 'security', resultPath: string) =>
-      step(stateName, resultPath, {
-        incident: sfn.JsonPath.objectAt('$.incident'),
-        case: sfn.JsonPath.objectAt('$.case'),
-        batch: sfn.JsonPath.objectAt(batchPath),
-        owner,
-      });
-
-    // Containment path, built from its end.
-    const closeCase = step('CloseCase', '$.closed', { state: wholeState, outcome: 'CONTAINED' });
-    closeCase.next(outcome('Contained', 'CONTAINED')).next(done);
-    const collect = step('CollectArtifacts', '$.artifacts');
-    collect
-      .next(step('WriteManifest', '$.manifest'))
-      .next(step('Notify', '$.notification', { state: wholeState, kind: 'contained' }))
-      .next(closeCase);
-
-    const securityCopies = pollUntilCompleted(
-      checkBatch('CheckSecurityCopies', '$.securityCopies', 'security', '$.securityCopiesCheck'),
-      '$.securityCopiesCheck', 'SecurityCopiesDone', 'WaitForSecurityCopies', collect,
-    );
-    const share = step('ShareAndCopySnapshots', '$.securityCopies');
-    share.next(securityCopies);
-
-    const memberCopies = pollUntilCompleted(
-      checkBatch('CheckMemberCopies', '$.memberCopies', 'member', '$.memberCopiesCheck'),
-      '$.memberCopiesCheck', 'MemberCopiesDone', 'WaitForMemberCopies', share,
-    );
-    const copy = step('CopySnapshots', '$.memberCopies');
-    copy.next(memberCopies);
-
-    const snapshots = pollUntilCompleted(
-      checkBatch('CheckSnapshots', '$.snapshots', 'member', '$.snapshotsCheck'),
-      '$.snapshotsCheck', 'SnapshotsDone', 'WaitForSnapshots', copy,
-    );
+    const snapshots = this.evidencePath(states);
     // The failure path of the steps that move ENIs: ResealIsolation moves any ENI left on the allow-all
     // untrack group onto the isolation group, then the failure is recorded (ResourceGone or any other).
     const afterReseal = new sfn.Choice(this, 'ResealOutcome')
@@ -166,5 +117,63 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
     );
 
     this.buildStateMachine(states, normalize, props, { playbook: 'ec2-compromise', stateMachineName: EC2_COMPROMISE_STATE_MACHINE_NAME, timeout: Duration.hours(6) });
+  }
+
+  /**
+   * The evidence path, built from its end: CheckSnapshots (polled) → CopySnapshots → CheckMemberCopies (polled) →
+   * ShareAndCopySnapshots → CheckSecurityCopies (polled) → CollectArtifacts → WriteManifest → Notify → CloseCase.
+   * @param states - the playbook's states.
+   * @returns the first state, CheckSnapshots.
+   */
+  private evidencePath(states: PlaybookStates): sfn.TaskStateBase {
+    const wholeState = PlaybookStates.WHOLE_STATE;
+    const step = (stateName: string, resultPath: string, parameters?: Record<string, unknown>) =>
+      states.step(stateName, resultPath, { parameters });
+    const checkBatch = (stateName: string, batchPath: string, owner: 'member' | 'security', resultPath: string) =>
+      step(stateName, resultPath, {
+        incident: sfn.JsonPath.objectAt('$.incident'),
+        case: sfn.JsonPath.objectAt('$.case'),
+        batch: sfn.JsonPath.objectAt(batchPath),
+        owner,
+      });
+
+    const closeCase = step('CloseCase', '$.closed', { state: wholeState, outcome: 'CONTAINED' });
+    closeCase.next(states.outcome('Contained', 'CONTAINED')).next(states.done);
+    const collect = step('CollectArtifacts', '$.artifacts');
+    collect
+      .next(step('WriteManifest', '$.manifest'))
+      .next(step('Notify', '$.notification', { state: wholeState, kind: 'contained' }))
+      .next(closeCase);
+
+    const securityCopies = this.pollUntilCompleted(
+      checkBatch('CheckSecurityCopies', '$.securityCopies', 'security', '$.securityCopiesCheck'),
+      '$.securityCopiesCheck', 'SecurityCopiesDone', 'WaitForSecurityCopies', collect,
+    );
+    const share = step('ShareAndCopySnapshots', '$.securityCopies');
+    share.next(securityCopies);
+
+    const memberCopies = this.pollUntilCompleted(
+      checkBatch('CheckMemberCopies', '$.memberCopies', 'member', '$.memberCopiesCheck'),
+      '$.memberCopiesCheck', 'MemberCopiesDone', 'WaitForMemberCopies', share,
+    );
+    const copy = step('CopySnapshots', '$.memberCopies');
+    copy.next(memberCopies);
+
+    return this.pollUntilCompleted(
+      checkBatch('CheckSnapshots', '$.snapshots', 'member', '$.snapshotsCheck'),
+      '$.snapshotsCheck', 'SnapshotsDone', 'WaitForSnapshots', copy,
+    );
+  }
+
+  /** A Wait-state poll loop: check → Choice(completed? next : Wait → check). */
+  private pollUntilCompleted(check: sfn.TaskStateBase, checkResultPath: string, choiceName: string, waitName: string, next: sfn.IChainable): sfn.TaskStateBase {
+    const wait = new sfn.Wait(this, waitName, { time: sfn.WaitTime.duration(EVIDENCE_POLL_INTERVAL) });
+    wait.next(check);
+    check.next(
+      new sfn.Choice(this, choiceName)
+        .when(sfn.Condition.stringEquals(`${checkResultPath}.status`, 'completed'), next)
+        .otherwise(wait),
+    );
+    return check;
   }
 }

@@ -8,6 +8,8 @@
  * close-orphaned-case is no playbook's: the rule `firebreak-playbook-execution-ended` invokes it.
  */
 
+import { DEFAULT_NAME_PREFIX } from '../core/names';
+
 /** Every step, by its folder name under `lambdas/`. */
 export const STEP_NAMES = [
   'normalize-finding',
@@ -160,8 +162,9 @@ export const RELEASING_STEPS: readonly StepName[] = STEP_NAMES.filter((s) => STE
  * The deterministic name of a step's IAM role (and of its Lambda function) in the security account.
  * The member account's trust policy names these roles, so they are part of the deployment contract.
  * @param step - the step.
- * @returns `firebreak-<step>`, at most 64 characters.
+ * @param prefix - the deployment's name prefix (lib/core/names.ts). @default 'firebreak'
+ * @returns `<prefix>-<step>`, at most 64 characters (a prefix is at most 20).
  */
-export function stepRoleName(step: StepName): string {
-  return `firebreak-${step}`;
+export function stepRoleName(step: StepName, prefix: string = DEFAULT_NAME_PREFIX): string {
+  return `${prefix}-${step}`;
 }

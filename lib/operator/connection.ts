@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { InvalidInput } from '../core/errors';
 import { CaseLedger } from '../runtime/ledger/ledger';
-import { LEDGER_TABLE_NAME } from '../core/names';
+import { DEFAULT_NAME_PREFIX, ledgerTableName, NAME_PREFIX_PATTERN, stateMachineName } from '../core/names';
 import { LOCAL_STACK_PATH, LocalStackDescriptor } from './local-stack';
 import { LOCAL_STACK_FILE } from './local-stack';
 import { probeEndpoint } from './probe';
@@ -33,20 +33,22 @@ export interface Connection {
   readonly ledger: CaseLedger;
   /** Resources of a local stack's demo world, for the hints the CLI prints. */
   readonly world?: Record<string, unknown>;
+  /** The deployment's name prefix (its state machines are `<prefix>-<playbook>`, its ledger `<prefix>-ledger`). @default 'firebreak' */
+  readonly prefix?: string;
   /** The configuration the connection's clients use, for building more (EC2, IAM, EventBridge...). */
   readonly clientConfig: { readonly region: string; readonly endpoint?: string; readonly credentials: AwsCredentialIdentityProvider | { accessKeyId: string; secretAccessKey: string }; readonly maxAttempts: number };
 }
 
 /**
- * The ARN of a playbook's state machine (`firebreak-<playbook>`, a fixed name; see lib/infra).
+ * The ARN of a playbook's state machine (`<prefix>-<playbook>`, a name fixed by the deployment's prefix; see lib/infra).
  * @param playbook - e.g. `ec2-compromise`, `release`.
  */
-export function stateMachineArn(c: Pick<Connection, 'partition' | 'region' | 'securityAccount'>, playbook: string): string {
-  return `arn:${c.partition}:states:${c.region}:${c.securityAccount}:stateMachine:firebreak-${playbook}`;
+export function stateMachineArn(c: Pick<Connection, 'partition' | 'region' | 'securityAccount' | 'prefix'>, playbook: string): string {
+  return `arn:${c.partition}:states:${c.region}:${c.securityAccount}:stateMachine:${stateMachineName(playbook, c.prefix)}`;
 }
 
 /** The ARN of an execution of a playbook, from its name. */
-export function executionArn(c: Pick<Connection, 'partition' | 'region' | 'securityAccount'>, playbook: string, name: string): string {
+export function executionArn(c: Pick<Connection, 'partition' | 'region' | 'securityAccount' | 'prefix'>, playbook: string, name: string): string {
   return `${stateMachineArn(c, playbook).replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
@@ -60,6 +62,8 @@ export interface ConnectOptions {
   readonly profile?: string;
   /** AWS: the region of the deployment. @default AWS_REGION, then us-east-1 */
   readonly region?: string;
+  /** AWS: the deployment's name prefix (its `prefix` configuration). @default 'firebreak' */
+  readonly prefix?: string;
 }
 
 /**
@@ -68,9 +72,11 @@ export interface ConnectOptions {
  *   every client talks to the stack's one endpoint, as the seeded operator user;
  * - AWS: the profile's credentials; the security account is the caller's (STS GetCallerIdentity).
  * @throws {InvalidInput} when `--local` finds no local stack, or `--endpoint` is not a Firebreak
- *   local stack.
+ *   local stack, or `--prefix` is not a valid name prefix (before any AWS call).
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
+  const prefix = options.prefix ?? DEFAULT_NAME_PREFIX;
+  if (!NAME_PREFIX_PATTERN.test(prefix)) throw new InvalidInput(`--prefix: ${JSON.stringify(prefix)} is not a Firebreak name prefix (1-20 characters of lowercase letters, digits and hyphens, starting with a letter)`);
   if (options.local || options.endpoint) return connectLocal(options.endpoint ?? localStackEndpoint());
   const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const credentials: AwsCredentialIdentityProvider = options.profile ? fromIni({ profile: options.profile }) : fromNodeProviderChain();
@@ -80,8 +86,8 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   const partition = identity.Arn?.split(':')[1] ?? 'aws';
   return {
     kind: 'aws', securityAccount: identity.Account!, region, partition, defaultAccount: identity.Account!,
-    sfn: new SFNClient(cfg), sts, clientConfig: cfg,
-    ledger: new CaseLedger({ ddb: DynamoDBDocumentClient.from(new DynamoDBClient(cfg), { marshallOptions: { removeUndefinedValues: true } }), tableName: LEDGER_TABLE_NAME }),
+    sfn: new SFNClient(cfg), sts, clientConfig: cfg, prefix,
+    ledger: new CaseLedger({ ddb: DynamoDBDocumentClient.from(new DynamoDBClient(cfg), { marshallOptions: { removeUndefinedValues: true } }), tableName: ledgerTableName(prefix) }),
   };
 }
 

@@ -19,12 +19,20 @@ function configError(fn: () => unknown): ConfigError {
 }
 
 describe('parseConfig', () => {
+  it('derives the member role names from the prefix unless they are given', () => {
+    expect(parseConfig({ prefix: 'blue-team' })).toMatchObject({ prefix: 'blue-team', responderRoleName: 'BlueTeamResponder', releaserRoleName: 'BlueTeamReleaser' });
+    expect(parseConfig({ prefix: 'blue', responderRoleName: 'R' })).toMatchObject({ responderRoleName: 'R', releaserRoleName: 'BlueReleaser' });
+    expect(() => parseConfig({ prefix: 'Blue' })).toThrow(/prefix: must be 1-20 characters/);
+    expect(() => parseConfig({ responderRoleName: 'FirebreakReleaser' })).toThrow(/releaserRoleName: must differ from responderRoleName/);
+  });
+
   it('applies the defaults: single-account mode in us-east-1', () => {
     expect(parseConfig({})).toEqual({
       memberAccountIds: [],
       region: 'us-east-1',
       evidenceRetentionDays: 90,
       objectLockMode: 'GOVERNANCE',
+      prefix: 'firebreak',
       claimLeaseSeconds: 900,
       approvalTimeoutSeconds: 3600,
       evidenceDeadlineSeconds: 7200,

@@ -1,3 +1,4 @@
+import { DEFAULT_NAME_PREFIX } from '../names';
 import { CATALOG, CatalogEntry, NOTIFY_ONLY_PLAYBOOKS, severityFloorOf } from './catalog';
 
 /** An EventBridge event pattern, as CloudFormation's `AWS::Events::Rule.EventPattern` takes it. */
@@ -39,24 +40,43 @@ export function eventPatternFor(entry: CatalogEntry): EventPattern {
   };
 }
 
-/** The name of the rule that counts GuardDuty findings below the severity floor. */
-export const BELOW_FLOOR_RULE_NAME = 'firebreak-below-floor';
+/** The name of the rule that counts GuardDuty findings below the severity floor (default prefix). */
+export const BELOW_FLOOR_RULE_NAME = belowFloorRuleName();
+
+/**
+ * The name of the rule that counts GuardDuty findings below the severity floor, for a name prefix.
+ * @param prefix - the deployment's name prefix (lib/core/names.ts). @default DEFAULT_NAME_PREFIX
+ */
+export function belowFloorRuleName(prefix: string = DEFAULT_NAME_PREFIX): string {
+  return `${prefix}-below-floor`;
+}
 
 /**
  * The rule for GuardDuty findings below the severity floor: they open no case, and are counted (the
  * rule's target is a log group with a metric filter, `Firebreak/FindingsBelowFloor` by finding type).
  * @param floor - the severity floor. @default the catalog's
+ * @param prefix - the deployment's name prefix. @default DEFAULT_NAME_PREFIX
  */
-export function belowFloorRule(floor: number = severityFloorOf(CATALOG)): { ruleName: string; pattern: EventPattern } {
+export function belowFloorRule(floor: number = severityFloorOf(CATALOG), prefix: string = DEFAULT_NAME_PREFIX): { ruleName: string; pattern: EventPattern } {
   return {
-    ruleName: BELOW_FLOOR_RULE_NAME,
+    ruleName: belowFloorRuleName(prefix),
     pattern: { source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'], detail: { severity: [{ numeric: ['<', floor] }] } },
   };
 }
 
-/** The name of the EventBridge rule generated for a catalog entry. */
+/** The name of the EventBridge rule generated for a catalog entry, with the default prefix (`firebreak-<entry id>`). */
 export function ruleNameFor(entry: CatalogEntry): string {
-  return `firebreak-${entry.id}`;
+  return prefixedRuleNameFor(entry, DEFAULT_NAME_PREFIX);
+}
+
+/**
+ * The name of the EventBridge rule generated for a catalog entry, for a name prefix.
+ * @param entry - the entry.
+ * @param prefix - the deployment's name prefix (lib/core/names.ts).
+ * @returns `<prefix>-<entry id>`.
+ */
+export function prefixedRuleNameFor(entry: CatalogEntry, prefix: string): string {
+  return `${prefix}-${entry.id}`;
 }
 
 /** The `source` of game-day events (`firebreak gameday --target aws`): `aws.*` sources cannot be forged with PutEvents. */
@@ -96,12 +116,13 @@ export function gameDayPatternFor(entry: CatalogEntry & { kind: 'guardduty-findi
  * @param securityAccount - the security account's ID, the only sender a game-day rule accepts
  *   ({@link gameDayPatternFor}). @default the placeholder {@link SECURITY_ACCOUNT_PLACEHOLDER}
  *   (for listings of the rules; a stack passes its security account)
+ * @param prefix - the deployment's name prefix, which starts every rule name. @default DEFAULT_NAME_PREFIX
  */
-export function catalogRules(catalog: readonly CatalogEntry[] = CATALOG, securityAccount: string = SECURITY_ACCOUNT_PLACEHOLDER): { entry: CatalogEntry; ruleName: string; pattern: EventPattern; eventBus: 'default' | 'firebreak' }[] {
+export function catalogRules(catalog: readonly CatalogEntry[] = CATALOG, securityAccount: string = SECURITY_ACCOUNT_PLACEHOLDER, prefix: string = DEFAULT_NAME_PREFIX): { entry: CatalogEntry; ruleName: string; pattern: EventPattern; eventBus: 'default' | 'firebreak' }[] {
   return catalog.flatMap((entry) => [
-    { entry, ruleName: ruleNameFor(entry), pattern: eventPatternFor(entry), eventBus: entry.eventBus },
+    { entry, ruleName: prefixedRuleNameFor(entry, prefix), pattern: eventPatternFor(entry), eventBus: entry.eventBus },
     ...(entry.kind === 'guardduty-finding' && !NOTIFY_ONLY_PLAYBOOKS.includes(entry.playbook)
-      ? [{ entry, ruleName: `firebreak-gameday-${entry.id}`, pattern: gameDayPatternFor(entry, securityAccount), eventBus: 'firebreak' as const }]
+      ? [{ entry, ruleName: `${prefix}-gameday-${entry.id}`, pattern: gameDayPatternFor(entry, securityAccount), eventBus: 'firebreak' as const }]
       : []),
   ]);
 }

@@ -1,0 +1,82 @@
+import { Aws } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { JustifiedStatement } from './nag';
+
+/**
+ * The security account steps' policies as data, each statement with the reason its resource or wildcard is what it
+ * is (cdk-nag reads the reasons). FirebreakSecurityAccount.grantStepAccess picks them by STEP_ACCESS.
+ */
+
+/**
+ * Assuming one member role (the responder or the releaser, never both: separation of duties) in the member accounts.
+ * @param roleName - the member role's name.
+ * @param accounts - the member accounts (`['*']`: any account, when none are configured).
+ * @returns the statement and, for any account, its justification.
+ */
+export function assumeMemberRoleStatement(roleName: string, accounts: readonly string[]): JustifiedStatement {
+  return {
+    statement: new iam.PolicyStatement({
+      actions: ['sts:AssumeRole'],
+      resources: accounts.map((a) => `arn:${Aws.PARTITION}:iam::${a}:role/${roleName}`),
+    }),
+    reason: accounts.includes('*')
+      ? `No memberAccountIds are configured, so this step may act in any member account; it can only assume roles named ${roleName}, which trust this role by ARN.`
+      : undefined,
+  };
+}
+
+/** Reading the progress of the security account's snapshot copies (DescribeSnapshots has no resource-level permissions). */
+export function describeSecuritySnapshotsStatement(): JustifiedStatement {
+  return {
+    statement: new iam.PolicyStatement({ actions: ['ec2:DescribeSnapshots'], resources: ['*'] }),
+    reason: 'ec2:DescribeSnapshots supports no resource-level permissions; the step reads the progress of the security account copies.',
+  };
+}
+
+/**
+ * Copying a shared transit snapshot into the security account under the evidence key ("Copy an Amazon EBS
+ * snapshot", Amazon EBS User Guide: the copier needs the source key's Decrypt and grants for EC2, and the
+ * destination key's use): the copy, tag-on-create, the evidence key through EC2, and the member accounts' transit
+ * keys through EC2.
+ * @param evidenceKeyArn - the security account's evidence key.
+ * @param memberAccounts - the member accounts (`['*']`: any account).
+ * @param transitKeyAlias - the transit key's alias, for the reason.
+ * @returns the statements and their justifications, in the policy's order.
+ */
+export function copyIntoSecurityAccountStatements(evidenceKeyArn: string, memberAccounts: readonly string[], transitKeyAlias: string): JustifiedStatement[] {
+  const ec2Service = `ec2.${Aws.REGION}.amazonaws.com`;
+  const snapshots = `arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`;
+  const snapshotIds = 'Snapshot IDs (the shared source and the new copy) are only known at run time; the action is limited to EBS snapshots in this region.';
+  // The source key: the member account's transit key, whose ID only the member account knows.
+  const transitKeys = memberAccounts.map((a) => `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${a}:key/*`);
+  const why = `The member account's transit key (${transitKeyAlias}) is created by the member stack and its key ID is not known here; use is limited to EC2 in this region (kms:ViaService), and the key policy in the member account admits only this use.`;
+  const s = (props: iam.PolicyStatementProps) => new iam.PolicyStatement(props);
+  return [
+    { statement: s({ actions: ['ec2:CopySnapshot'], resources: [snapshots] }), reason: snapshotIds },
+    {
+      statement: s({ actions: ['ec2:CreateTags'], resources: [snapshots], conditions: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } } }),
+      reason: `${snapshotIds} Tagging is allowed only as part of CopySnapshot (ec2:CreateAction).`,
+    },
+    {
+      // The destination key of the security account copy.
+      statement: s({
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
+        resources: [evidenceKeyArn],
+        conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+      }),
+    },
+    { statement: s({ actions: ['kms:CreateGrant'], resources: [evidenceKeyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } }) },
+    {
+      statement: s({ actions: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:DescribeKey'], resources: transitKeys, conditions: { StringEquals: { 'kms:ViaService': ec2Service } } }),
+      reason: why,
+    },
+    {
+      statement: s({
+        actions: ['kms:CreateGrant'],
+        resources: transitKeys,
+        conditions: { StringEquals: { 'kms:ViaService': ec2Service }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+      reason: why,
+    },
+  ];
+}
