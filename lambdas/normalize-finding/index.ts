@@ -1,8 +1,8 @@
-/** Lambda `normalize-finding`: the `Normalize` state. Logic: lib/core/incident/normalize.ts. */
+/** Lambda `normalize-finding`: the `Normalize` state. Logic: lib/runtime/playbook/shared/normalize-finding.ts `normalizeFinding` (lib/core/incident/normalize.ts). */
 import { z } from 'zod';
 import { PlaybookSchema } from '../../lib/core/catalog/catalog';
-import { stepHandler } from '../../lib/runtime/playbook/handler';
-import { normalizeFinding } from '../../lib/runtime/playbook/ec2-compromise';
+import { stepHandlerWithoutLedger } from '../../lib/runtime/playbook/handler-without-ledger';
+import { normalizeFinding } from '../../lib/runtime/playbook/shared/normalize-finding';
 
 const NormalizeInputSchema = z.object({
   input: z.unknown(),
@@ -12,4 +12,4 @@ const NormalizeInputSchema = z.object({
   playbook: PlaybookSchema.optional(),
 });
 
-export const handler = stepHandler('normalize-finding', NormalizeInputSchema, (input, deps) => normalizeFinding(input, deps));
+export const handler = stepHandlerWithoutLedger('normalize-finding', NormalizeInputSchema, (input, deps) => normalizeFinding(input, deps));

@@ -1,6 +1,6 @@
-/** Lambda `plan-containment`: the `PlanDryRun` state of the ec2-compromise playbook. Logic: lib/runtime/playbook/ec2-compromise.ts `planContainment`. */
-import { stepHandler } from '../../lib/runtime/playbook/handler';
-import { planContainment } from '../../lib/runtime/playbook/ec2-compromise';
+/** Lambda `plan-containment`: the `PlanDryRun` state, shared by the containment playbooks. Logic: lib/runtime/playbook/shared/plan-containment.ts `planContainment`. */
+import { stepHandlerWithoutLedger } from '../../lib/runtime/playbook/handler-without-ledger';
+import { planContainment } from '../../lib/runtime/playbook/shared/plan-containment';
 import { PlaybookStateSchema } from '../../lib/core/contracts/state';
 
-export const handler = stepHandler('plan-containment', PlaybookStateSchema, planContainment);
+export const handler = stepHandlerWithoutLedger('plan-containment', PlaybookStateSchema, planContainment);

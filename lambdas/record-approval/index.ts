@@ -1,5 +1,5 @@
-/** Lambda `record-approval`: the `RecordApproval` state. Logic: lib/runtime/playbook/approval.ts. */
-import { recordApproval } from '../../lib/runtime/playbook/approval';
+/** Lambda `record-approval`: the `RecordApproval` state. Logic: lib/runtime/playbook/shared/record-approval.ts. */
+import { recordApproval } from '../../lib/runtime/playbook/shared/record-approval';
 import { stepHandler } from '../../lib/runtime/playbook/handler';
 import { PlaybookStateSchema } from '../../lib/core/contracts/state';
 

@@ -1,6 +1,6 @@
-/** Lambda `record-failure`: the `RecordFailure / RecordResourceGone` state of the ec2-compromise playbook. Logic: lib/runtime/playbook/ec2-compromise.ts `recordFailure`. */
+/** Lambda `record-failure`: the `RecordFailure / RecordResourceGone` state, shared by the containment playbooks. Logic: lib/runtime/playbook/shared/record-failure.ts `recordFailure`. */
 import { stepHandler } from '../../lib/runtime/playbook/handler';
-import { recordFailure } from '../../lib/runtime/playbook/ec2-compromise';
+import { recordFailure } from '../../lib/runtime/playbook/shared/record-failure';
 import { FailureInputSchema } from '../../lib/core/contracts/state';
 
 export const handler = stepHandler('record-failure', FailureInputSchema, recordFailure);

@@ -1,5 +1,5 @@
-/** Lambda `request-approval`: the `RequestApproval` state (`.waitForTaskToken`). Logic: lib/runtime/playbook/approval.ts. */
-import { requestApproval, RequestApprovalInputSchema } from '../../lib/runtime/playbook/approval';
+/** Lambda `request-approval`: the `RequestApproval` state (`.waitForTaskToken`). Logic: lib/runtime/playbook/shared/request-approval.ts. */
+import { requestApproval, RequestApprovalInputSchema } from '../../lib/runtime/playbook/shared/request-approval';
 import { stepHandler } from '../../lib/runtime/playbook/handler';
 
 export const handler = stepHandler('request-approval', RequestApprovalInputSchema, requestApproval);

@@ -303,7 +303,7 @@ export class PlaybookStates {
    * `GameDayGuard`): GameDayCheck (Choice: `$.incident.trigger == gameday` → GameDayGuard, otherwise
    * Claim) → GameDayGuard (`guard-gameday`, result `$.gameDay`) → GameDayOutcome (Choice:
    * `$.gameDay.refused == true` → GameDayRefused, `$.outcome = GAMEDAY_REFUSED` → Done; otherwise
-   * Claim). A refused game-day event claims nothing (lib/runtime/playbook/gameday-guard.ts `guardGameDay`).
+   * Claim). A refused game-day event claims nothing (lib/runtime/playbook/shared/guard-gameday.ts `guardGameDay`).
    */
   private gameDayGuard(claim: sfn.IChainable): sfn.IChainable {
     const refused = this.outcome('GameDayRefused', 'GAMEDAY_REFUSED');

@@ -455,7 +455,7 @@ export class FirebreakSecurityAccount extends Construct {
    * (CloudWatch Events) for Step Functions execution status changes", Step Functions Developer Guide,
    * https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html); this rule matches the ends
    * FAILED, TIMED_OUT and ABORTED of the playbooks that claim cases (every one but release, which holds no
-   * claim) and invokes `close-orphaned-case` (lib/runtime/playbook/orphaned-case.ts), with a DLQ and its alarm
+   * claim) and invokes `close-orphaned-case` (lib/runtime/playbook/shared/close-orphaned-case.ts), with a DLQ and its alarm
    * like every rule. A FAILED execution that ran RecordFailure has nothing left to do there.
    *
    * EventBridge invokes a Lambda target asynchronously, so the rule's retries and DLQ cover only the delivery;

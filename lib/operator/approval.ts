@@ -1,7 +1,7 @@
 import { SendTaskSuccessCommand, TaskTimedOut, TaskDoesNotExist, InvalidToken } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { InvalidInput } from '../core/errors';
-import type { Approval } from '../runtime/playbook/approval';
+import type { Approval } from '../runtime/playbook/shared/approval';
 import { assertCaseId } from './cases';
 import { Connection, executionArn } from './connection';
 

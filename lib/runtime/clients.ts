@@ -1,16 +1,16 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { ConfigError } from '../core/errors';
 import { emitApiCall, currentCallContext, isMutatingOperation } from './telemetry';
 import { activeInterceptors } from './sdk-hooks';
 import { mapAwsError } from './aws-errors';
@@ -86,6 +86,78 @@ export interface SecurityClients {
 
 type AnyClient = { middlewareStack: { add: (...args: never[]) => void } };
 
+/** The clients a factory can build, by their property on {@link MemberClients} / {@link SecurityClients}. */
+export interface ServiceClients {
+  readonly ec2: EC2Client;
+  readonly autoScaling: AutoScalingClient;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly iam: IAMClient;
+  readonly cloudtrail: CloudTrailClient;
+  readonly kms: KMSClient;
+  readonly s3: S3Client;
+  readonly ddb: DynamoDBDocumentClient;
+  readonly sns: SNSClient;
+  readonly sfn: SFNClient;
+}
+
+/** A service's property name on the client sets. */
+export type ServiceKey = keyof ServiceClients;
+
+/** The configuration every client gets from the factory (region, endpoint, credentials, adaptive retries). */
+export interface ClientConfig {
+  readonly region: string;
+  readonly endpoint?: string;
+  readonly credentials?: AwsCredentialIdentityProvider;
+  readonly retryMode: 'adaptive';
+  readonly maxAttempts: number;
+}
+
+/**
+ * How one service's client is built: registered by its module in lib/runtime/clients/ (e.g. `clients/ec2.ts`), the only
+ * place that imports the service's SDK client class. `instrument` adds Firebreak's telemetry and interceptors
+ * ({@link instrumentClient}) with the service name, account and role.
+ */
+export interface ClientMaker<K extends ServiceKey> {
+  /** The service name in `Service.Operation` (e.g. `EC2`). */
+  readonly service: string;
+  create(config: ClientConfig, instrument: <C extends AnyClient>(client: C) => C): ServiceClients[K];
+}
+
+const makers = new Map<ServiceKey, ClientMaker<ServiceKey>>();
+
+/**
+ * Registers how to build a service's client. Each module in lib/runtime/clients/ calls it once when it is loaded; a
+ * module that sends a service's commands imports that service's module, so a Lambda bundle holds the client modules
+ * of the services its step calls and no other (test/infra/lean-bundles.test.ts).
+ * @param key - the service's property on the client sets.
+ * @param maker - how to build it.
+ */
+export function registerClient<K extends ServiceKey>(key: K, maker: ClientMaker<K>): void {
+  makers.set(key, maker as unknown as ClientMaker<ServiceKey>);
+}
+
+/**
+ * Defines `key` on `target` as a getter that builds the client on first use and keeps it: a step constructs only the
+ * clients it uses.
+ * @throws {ConfigError} on first use when no module registered the service (its lib/runtime/clients/ module was not imported).
+ */
+function defineLazy<K extends ServiceKey>(target: object, key: K, build: (maker: ClientMaker<K>) => ServiceClients[K]): void {
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const maker = makers.get(key) as ClientMaker<K> | undefined;
+      if (!maker) throw new ConfigError(`No ${key} client: the module that calls it must import lib/runtime/clients/ for its service`);
+      const client = build(maker);
+      Object.defineProperty(target, key, { value: client, enumerable: true, configurable: false, writable: false });
+      return client;
+    },
+  });
+}
+
+const MEMBER_SERVICES: readonly (keyof MemberClients & ServiceKey)[] = ['ec2', 'autoScaling', 'elbv2', 'iam', 'cloudtrail', 'kms'];
+const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = ['ec2', 's3', 'ddb', 'sns', 'sfn'];
+
 /**
  * Builds AWS SDK v3 clients for the security account and, by assuming the responder role (or, for
  * the release steps, the releaser role), for member accounts. Credentials are cached per account
@@ -93,6 +165,9 @@ type AnyClient = { middlewareStack: { add: (...args: never[]) => void } };
  * (STS AssumeRole, refreshed before expiry). Every client uses the adaptive retry mode and reports
  * each logical call to the telemetry (lib/runtime/telemetry.ts) and through the registered SDK
  * interceptors (lib/runtime/sdk-hooks.ts). DESIGN.md §4.
+ *
+ * Each client is built on first use, by the maker its service's module registered ({@link registerClient});
+ * using a service whose module no code imported throws {@link ConfigError}.
  *
  * The role is assumed in the security account too, when it is also the member (single-account mode).
  */
@@ -102,20 +177,20 @@ export class ClientFactory {
 
   constructor(private readonly options: ClientFactoryOptions) {}
 
-  /** Clients for the security account (cached). */
+  /** Clients for the security account (cached; each built on first use). */
   security(): SecurityClients {
     if (!this.securityClients) {
       const accountId = this.options.securityAccountId;
       const cfg = this.baseConfig(this.options.credentials);
-      const ddb = this.instrument(new DynamoDBClient(cfg), 'DynamoDB', accountId);
-      this.securityClients = {
-        accountId,
-        ec2: this.instrument(new EC2Client(cfg), 'EC2', accountId),
-        s3: this.instrument(new S3Client({ ...cfg, forcePathStyle: this.options.endpoint !== undefined }), 'S3', accountId),
-        ddb: DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } }),
-        sns: this.instrument(new SNSClient(cfg), 'SNS', accountId),
-        sfn: this.instrument(new SFNClient({ ...cfg, endpoint: this.options.sfnEndpoint ?? this.options.endpoint }), 'SFN', accountId),
-      };
+      const clients = { accountId } as SecurityClients;
+      // S3 by path on an endpoint override (the emulator); Step Functions may have its own endpoint (the local runner's).
+      const configOf = (key: ServiceKey): ClientConfig =>
+        key === 's3' ? { ...cfg, forcePathStyle: this.options.endpoint !== undefined } as ClientConfig
+          : key === 'sfn' ? { ...cfg, endpoint: this.options.sfnEndpoint ?? this.options.endpoint } : cfg;
+      for (const key of SECURITY_SERVICES) {
+        defineLazy(clients, key, (maker) => maker.create(configOf(key), (c) => this.instrument(c, maker.service, accountId)));
+      }
+      this.securityClients = clients;
     }
     return this.securityClients;
   }
@@ -128,7 +203,7 @@ export class ClientFactory {
    * @param accountId - 12-digit member account ID.
    * @param region - the region of the resource (a finding's `detail.region`). @default the factory's region
    * @param options - see {@link MemberClientOptions}.
-   * @returns clients cached per account, region and role.
+   * @returns clients cached per account, region and role (each built on first use).
    */
   member(accountId: string, region: string = this.options.region, options: MemberClientOptions = {}): MemberClients {
     const responderRoleName = this.options.responderRoleName ?? 'FirebreakResponder';
@@ -152,23 +227,17 @@ export class ClientFactory {
         clientConfig: { region: this.options.region, endpoint: this.options.endpoint },
       });
       const cfg = { ...this.baseConfig(credentials), region };
-      const role = roleName;
-      clients = {
-        accountId,
-        roleName: role,
-        ec2: this.instrument(new EC2Client(cfg), 'EC2', accountId, role),
-        autoScaling: this.instrument(new AutoScalingClient(cfg), 'AutoScaling', accountId, role),
-        elbv2: this.instrument(new ElasticLoadBalancingV2Client(cfg), 'ElasticLoadBalancingV2', accountId, role),
-        iam: this.instrument(new IAMClient(cfg), 'IAM', accountId, role),
-        cloudtrail: this.instrument(new CloudTrailClient(cfg), 'CloudTrail', accountId, role),
-        kms: this.instrument(new KMSClient(cfg), 'KMS', accountId, role),
-      };
+      const built = { accountId, roleName } as MemberClients;
+      for (const key of MEMBER_SERVICES) {
+        defineLazy(built, key, (maker) => maker.create(cfg, (c) => this.instrument(c, maker.service, accountId, roleName)));
+      }
+      clients = built;
       this.members.set(cacheKey, clients);
     }
     return clients;
   }
 
-  private baseConfig(credentials?: AwsCredentialIdentityProvider) {
+  private baseConfig(credentials?: AwsCredentialIdentityProvider): ClientConfig {
     return {
       region: this.options.region,
       endpoint: this.options.endpoint,

@@ -61,7 +61,7 @@ export interface RuntimeConfig {
   readonly claimLeaseSeconds: number;
   /**
    * One deadline for the snapshots and both copies of an execution's evidence, in seconds from its first
-   * SnapshotVolumes (the copies inherit it: lib/runtime/playbook/ec2-compromise.ts `snapshotVolumes`).
+   * SnapshotVolumes (the copies inherit it: lib/runtime/playbook/ec2-compromise/snapshot-volumes.ts).
    */
   readonly evidenceDeadlineSeconds: number;
   /** credential-compromise: delete an IAM user's console password too. */

@@ -1,5 +1,5 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { GAMEDAY_GUARD_ACTIONS } from '../../lib/runtime/playbook/gameday-guard';
+import { GAMEDAY_GUARD_ACTIONS } from '../../lib/runtime/playbook/shared/guard-gameday';
 import { sessionPolicyFor } from '../../lib/runtime/clients';
 
 /**

@@ -7,7 +7,7 @@ import { BELOW_FLOOR_RULE_NAME, ruleNameFor } from '../../lib/core/catalog/patte
 import { assessFinding } from '../../lib/core/catalog/triage';
 import { normalizeEvent } from '../../lib/core/incident/normalize';
 import { replayEvent, validateEvent } from '../../lib/harness/local/replay';
-import { decideResponse } from '../../lib/runtime/playbook/ec2-compromise';
+import { decideResponse } from '../../lib/runtime/playbook/shared/decide-response';
 import type { PlaybookState } from '../../lib/core/contracts/state';
 import { findingOf } from '../support/findings';
 import { useLocalSession } from '../support/local';

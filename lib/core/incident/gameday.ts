@@ -5,7 +5,7 @@ import { GAMEDAY_SOURCE } from '../catalog/patterns';
  * account that called PutEvents (the entry has no field for it: "PutEventsRequestEntry", EventBridge
  * API Reference), and which an event forwarded by a rule to another account's bus keeps ("Sending and
  * receiving events between AWS accounts in Amazon EventBridge", EventBridge User Guide). Game-day
- * events are accepted only from the security account (lib/runtime/playbook/gameday-guard.ts
+ * events are accepted only from the security account (lib/runtime/playbook/shared/guard-gameday.ts
  * `gameDaySenderRefusal`, before Claim); Normalize records the sender on the incident so that the
  * check does not need the raw event.
  * @param event - a parsed GuardDuty-shaped event (`source`, `account`).

@@ -148,7 +148,7 @@ export const IncidentSchema = z.object({
   gameDayRunId: z.string().optional(),
   /**
    * For a game-day event: the account that sent it (the event's top-level `account`); only the security
-   * account's game-day events may act (lib/runtime/playbook/gameday-guard.ts).
+   * account's game-day events may act (lib/runtime/playbook/shared/guard-gameday.ts).
    */
   gameDaySender: z.string().regex(/^\d{12}$/).optional(),
   /** The case whose playbook started this one (e.g. credential-compromise chaining into ec2-compromise). */

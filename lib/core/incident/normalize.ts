@@ -38,7 +38,7 @@ export interface NormalizedState {
   /**
    * The event exactly as the state machine received it (inside a start envelope: its `event`), not as the
    * schemas parsed it; `{ target }` for a start on a named resource. Normalize stores it in the evidence
-   * bucket and the playbook state carries only a reference to it (lib/runtime/playbook/ec2-compromise.ts `normalizeFinding`).
+   * bucket and the playbook state carries only a reference to it (lib/runtime/playbook/shared/normalize-finding.ts `normalizeFinding`).
    */
   readonly event: unknown;
   readonly run: { readonly executionName: string; readonly startTime: string };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ExecutionStatusChangeEvent } from '../../runtime/playbook/orphaned-case';
+import type { ExecutionStatusChangeEvent } from '../../runtime/playbook/shared/close-orphaned-case';
 
 export type { ExecutionStatusChangeEvent };
 

@@ -14,7 +14,7 @@ import { GAMEDAY_SOURCE } from '../../core/catalog/patterns';
 import { InvalidInput } from '../../core/errors';
 import type { ClaimItem } from '../../runtime/ledger/ledger';
 import { Connection } from '../../operator/connection';
-import { GAMEDAY_TAG } from '../../runtime/playbook/gameday-guard';
+import { GAMEDAY_TAG } from '../../runtime/playbook/shared/guard-gameday';
 import { hasAwsCode } from '../../runtime/aws-errors';
 
 /**

@@ -6,6 +6,7 @@ import { EvidenceIncomplete, EvidenceProvenance, InvalidInput } from '../../core
 import { notBeforeOf, provenanceProblems, RecordedSnapshot, RejectedSnapshot, snapshotIntentKey, SnapshotStage } from '../evidence/provenance';
 import { describeTargetInstance, PlannedAction, StepMode } from './instance';
 import { TAG, tagSpec } from '../../core/tags';
+import '../clients/ec2';
 
 /** A batch of snapshots a Wait-loop polls. Times are ISO-8601 UTC. */
 export interface SnapshotBatch {

@@ -3,6 +3,7 @@ import { InvalidInput, ResourceGone } from '../../core/errors';
 import { hasAwsCode } from '../aws-errors';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from '../../core/names';
+import '../clients/ec2';
 
 const GONE_STATES = new Set(['terminated', 'shutting-down']);
 

@@ -9,6 +9,7 @@ import { ensureIsolationGroups, IsolationGroups, whileGroupNotVisible } from './
 import { describeTargetInstance, PlannedAction, StepMode } from './instance';
 import { describeEnis, surveyEnis } from './network-interfaces';
 import { TAG } from '../../core/tags';
+import '../clients/ec2';
 
 /** Network state recorded before Isolate changes anything (what release restores). */
 export interface IsolatePriorState {

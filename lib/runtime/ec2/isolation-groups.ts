@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { hasAwsCode } from '../aws-errors';
 import { PlannedAction, StepMode } from './instance';
 import { isolationGroupName, TAG, tagSpec, untrackGroupName } from '../../core/tags';
+import '../clients/ec2';
 
 /** The two Firebreak security groups of one VPC. */
 export interface IsolationGroups {

@@ -1,4 +1,5 @@
 import { DescribeNetworkInterfacesCommand, EC2Client, Instance, NetworkInterface } from '@aws-sdk/client-ec2';
+import '../clients/ec2';
 
 /** One ENI as Firebreak acts on it. */
 export interface AttachedEni {

@@ -4,6 +4,9 @@ import {
   DeregisterTargetsCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describeTargetInstance, PlannedAction, StepMode } from './instance';
+import '../clients/auto-scaling';
+import '../clients/ec2';
+import '../clients/elastic-load-balancing-v2';
 
 /** Instance state recorded before Preserve changes anything (what release restores). */
 export interface PreservePriorState {

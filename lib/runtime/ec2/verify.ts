@@ -3,6 +3,7 @@ import { VerificationFailed } from '../../core/errors';
 import { describeTargetInstance } from './instance';
 import { isFirebreakGroup, IsolationGroups } from './isolation-groups';
 import { surveyEnis } from './network-interfaces';
+import '../clients/ec2';
 
 /** Result of {@link verifyInstanceIsolated}: what was read back. */
 export interface VerifyResult {

@@ -3,6 +3,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { VerificationFailed } from '../../core/errors';
 import { hasAwsCode } from '../aws-errors';
 import { RECEIVED_EVENTS_PREFIX } from '../../core/names';
+import '../clients/s3';
 
 /** One object stored in the evidence bucket. */
 export interface StoredArtifact {

@@ -1,5 +1,5 @@
 import {
-  AttachUserPolicyCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAccessKeysCommand, ListAttachedUserPoliciesCommand,
+  AttachUserPolicyCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAccessKeysCommand,
   ListUserPoliciesCommand, PutRolePolicyCommand, UpdateAccessKeyCommand, GetLoginProfileCommand, DeleteLoginProfileCommand,
 } from '@aws-sdk/client-iam';
 import { QuotaExceeded, ResourceGone } from '../../core/errors';
@@ -9,23 +9,10 @@ import {
   awsDenyAllPolicyArn, isAwsDenyAllPolicyArn, parsePolicyDocument, PolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME,
   roleSessionRevocationPolicy, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy,
 } from './policies';
+import { listAttachedUserPolicyArns, protectedRoleReason } from './principals';
+import '../clients/iam';
 
-/**
- * Why a principal must never be touched: service-linked roles (their trust and permissions belong
- * to the AWS service: "Using service-linked roles", IAM User Guide) and Firebreak's own roles
- * (revoking them would disable the responder). Names are compared without regard to case, as IAM
- * does ("IAM user, group, role, and policy names must be unique within the account. Names are not
- * distinguished by case": CreateRole, IAM API Reference), so `firebreakresponder` is protected too.
- * @returns the reason, or undefined when the role may be acted on.
- */
-export function protectedRoleReason(roleName: string, path = '/', protectedRoleNames: readonly string[] = []): string | undefined {
-  const lower = roleName.toLowerCase();
-  if (protectedRoleNames.some((n) => n.toLowerCase() === lower)) return `${roleName} is one of Firebreak's own roles`;
-  if (path.toLowerCase().startsWith('/aws-service-role/') || lower.startsWith('awsservicerolefor')) return `${roleName} is a service-linked role`;
-  // FirebreakSecurity-/FirebreakMember-: roles CloudFormation names after the stacks (single-account mode).
-  if (/^(firebreakresponder|firebreakreleaser|firebreaksecurity-|firebreakmember-|firebreak-)/.test(lower)) return `${roleName} is one of Firebreak's own roles`;
-  return undefined;
-}
+export { listAttachedUserPolicyArns, protectedRoleReason } from './principals';
 
 /** Whether an inline policy is exactly the one Firebreak writes, different, or absent. */
 export type PolicyState = 'same' | 'different' | 'absent';
@@ -39,27 +26,6 @@ async function samePolicy(get: () => Promise<{ PolicyDocument?: string }>, wante
     if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return 'absent';
     throw err;
   }
-}
-
-/**
- * The managed policies attached to an IAM user (ListAttachedUserPolicies, every page; IAM API reference).
- * @returns their ARNs.
- * @throws {ResourceGone} when the user no longer exists (NoSuchEntity).
- */
-export async function listAttachedUserPolicyArns(iam: IAMClient, userName: string): Promise<string[]> {
-  const arns: string[] = [];
-  let marker: string | undefined;
-  try {
-    do {
-      const page = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName, Marker: marker }));
-      arns.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!));
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
-  } catch (err) {
-    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw new ResourceGone(`IAM user ${userName} no longer exists`, { cause: err });
-    throw err;
-  }
-  return arns;
 }
 
 /** Reads a role's inline policy and compares it with `wanted` (GetRolePolicy). */

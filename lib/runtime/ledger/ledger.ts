@@ -4,6 +4,7 @@ import { ClaimLost } from '../../core/errors';
 import { hasAwsCode } from '../aws-errors';
 import type { Incident } from '../../core/incident/incident';
 import { recordedSnapshotKey, RecordedSnapshot, rejectedSnapshotKey, RejectedSnapshot } from '../evidence/provenance';
+import '../clients/dynamodb';
 
 /**
  * The DynamoDB case ledger: claims, cases, prior state, evidence records and the case timeline.

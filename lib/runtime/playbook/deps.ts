@@ -1,42 +1,25 @@
 import { CaseLedger } from '../ledger/ledger';
-import { ClientFactory } from '../clients';
-import { loadRuntimeConfig, RuntimeConfig } from '../config';
+import type { RuntimeConfig } from '../config';
+import { buildStepDepsWith, LedgerFactory, StepDeps, stepDepsFromEnvWith } from './deps-base';
 
-/** What every playbook step needs: configuration, clients, the ledger and a clock. */
-export interface StepDeps {
-  readonly config: RuntimeConfig;
-  readonly clients: ClientFactory;
-  readonly ledger: CaseLedger;
-  /** Current time. */
-  readonly now: () => Date;
-}
+export type { StepDeps } from './deps-base';
+
+/** The DynamoDB case ledger of a deployment (`FIREBREAK_LEDGER_TABLE`), on the security account's document client. */
+const caseLedger: LedgerFactory = (clients, config, now) => new CaseLedger({ ddb: clients.security().ddb, tableName: config.ledgerTable, now });
 
 /**
- * Builds the dependencies of the playbook steps from a runtime configuration.
+ * Builds the dependencies of the playbook steps from a runtime configuration, with the case ledger (built on first use).
  * @param config - validated runtime configuration.
  */
 export function buildStepDeps(config: RuntimeConfig): StepDeps {
-  const clients = new ClientFactory({
-    region: config.region,
-    securityAccountId: config.securityAccountId,
-    responderRoleName: config.responderRoleName,
-    endpoint: config.endpoint,
-    sfnEndpoint: config.sfnEndpoint,
-  });
-  const now = () => new Date();
-  return { config, clients, ledger: new CaseLedger({ ddb: clients.security().ddb, tableName: config.ledgerTable, now }), now };
+  return buildStepDepsWith(config, caseLedger);
 }
 
-let cached: { key: string; deps: StepDeps } | undefined;
-
 /**
- * The step dependencies for the current environment, built once per configuration (Lambda
+ * The step dependencies for the current environment, with the case ledger, built once per configuration (Lambda
  * containers reuse clients and cached credentials across invocations).
  * @throws {ConfigError} when the environment is invalid.
  */
 export function stepDepsFromEnv(env: NodeJS.ProcessEnv = process.env): StepDeps {
-  const config = loadRuntimeConfig(env);
-  const key = JSON.stringify(config);
-  if (!cached || cached.key !== key) cached = { key, deps: buildStepDeps(config) };
-  return cached.deps;
+  return stepDepsFromEnvWith(env, caseLedger);
 }

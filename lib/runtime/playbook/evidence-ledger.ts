@@ -1,7 +1,7 @@
 import type { EvidenceLedger, SnapshotIntent } from '../ec2/evidence';
 import { EVIDENCE_VOLUMES_KEY, recordedSnapshots, snapshotIntentKey } from '../evidence/provenance';
 import { InvalidInput } from '../../core/errors';
-import type { StepDeps } from './deps';
+import type { StepDeps } from './deps-base';
 
 /**
  * The case's evidence records for the evidence functions of lib/runtime/ec2/evidence.ts (issue 11: the ledger, not

@@ -1,6 +1,6 @@
 import type { StepMode } from '../ec2/instance';
 import { ensureRoleSessionsRevoked, ensureUserKeyRevoked } from '../iam/revoke';
-import type { StepDeps } from './deps';
+import type { StepDeps } from './deps-base';
 import type { PlaybookState } from '../../core/contracts/state';
 
 /**

@@ -2,6 +2,7 @@ import { DeleteTagsCommand, DescribeInstanceAttributeCommand, EC2Client, Instanc
 import type { PreservePriorState } from '../ec2/preserve';
 import { TAG } from '../../core/tags';
 import { emptyAssessment, ReleaseAssessment } from './plan';
+import '../clients/ec2';
 
 /**
  * Assesses the instance attributes Preserve changed against its recorded prior state (read only;

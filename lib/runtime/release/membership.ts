@@ -6,6 +6,8 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTarg
 import type { PreservePriorState } from '../ec2/preserve';
 import { hasAwsCode } from '../aws-errors';
 import { emptyAssessment, ReleaseAssessment } from './plan';
+import '../clients/auto-scaling';
+import '../clients/elastic-load-balancing-v2';
 
 /** Lifecycle states in which an instance is leaving its group (or gone from it). */
 const LEAVING = /^(Detach|Terminat)/;

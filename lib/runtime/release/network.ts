@@ -8,6 +8,8 @@ import type { IsolatePriorState } from '../ec2/isolate';
 import { isolationGroupName, untrackGroupName } from '../../core/tags';
 import { hasAwsCode } from '../aws-errors';
 import { emptyAssessment, ReleaseAssessment, sameSet } from './plan';
+import '../clients/ec2';
+import '../clients/iam';
 
 /**
  * Assesses the security groups of every ENI of the instance against `isolate.securityGroupsByEni`

@@ -8,9 +8,11 @@ import {
   isAwsDenyAllPolicyArn, parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME,
   roleSessionRevocationPolicy, roleVpcRestrictionPolicy,
 } from '../iam/policies';
-import { listAttachedUserPolicyArns, protectedRoleReason, RolePriorState, UserPriorState } from '../iam/revoke';
+import { listAttachedUserPolicyArns, protectedRoleReason } from '../iam/principals';
+import type { RolePriorState, UserPriorState } from '../iam/revoke';
 import { hasAwsCode } from '../aws-errors';
 import { emptyAssessment, mergeAssessments, pendingProblem, ReleaseAssessment, ReleaseResult, runChanges } from './plan';
+import '../clients/iam';
 
 /** Input of {@link ensureCredentialsReleased}. */
 export interface CredentialsReleaseInput {

@@ -1,4 +1,4 @@
-import { gameDaySenderRefusal } from '../../../lib/runtime/playbook/gameday-guard';
+import { gameDaySenderRefusal } from '../../../lib/runtime/playbook/shared/guard-gameday';
 
 describe('gameDaySenderRefusal: game-day events only from the security account (issue 11)', () => {
   const SECURITY = '222222222222';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { closeOrphanedCase, ExecutionStatusChangeEventSchema } from '../../../lib/runtime/playbook/orphaned-case';
+import { closeOrphanedCase, ExecutionStatusChangeEventSchema } from '../../../lib/runtime/playbook/shared/close-orphaned-case';
 import type { StepDeps } from '../../../lib/runtime/playbook/deps';
 import { executionStatusChangeEvent } from '../../../lib/harness/local/status-events';
 

@@ -6,6 +6,9 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { LOCAL_CREDENTIALS } from '../../../lib/harness/local/accounts';
 import { harnessClients } from '../../../lib/harness/local/harness-clients';
 import { ClientFactory } from '../../../lib/runtime/clients';
+// The factory builds a service's client with the maker its module registered (what a step's code imports with the commands it sends).
+import '../../../lib/runtime/clients/ec2';
+import { ConfigError } from '../../../lib/core/errors';
 import { ApiCallRecord, subscribeApiCalls } from '../../../lib/runtime/telemetry';
 import { useEmulator } from '../../support/emulator';
 
@@ -50,6 +53,13 @@ describe('ClientFactory.member', () => {
     const same = factory.member(SECURITY, 'us-east-1');
     expect(same.roleName).toBe('FirebreakResponder');
     expect(await callerOf(same)).toBe(`arn:aws:sts::${SECURITY}:assumed-role/FirebreakResponder/firebreak-responder`);
+  });
+
+  it('builds a client only for a service whose module was loaded, and says which when none was', () => {
+    // Nothing in this test's module graph loads lib/runtime/clients/sns.ts or kms.ts: a bundle without them has no SNS or KMS client.
+    expect(() => factory.security().sns).toThrow(ConfigError);
+    expect(() => factory.member(MEMBER).kms).toThrow(/lib\/runtime\/clients\//);
+    expect(factory.member(MEMBER).ec2).toBe(factory.member(MEMBER).ec2);
   });
 
   it('caches clients per account, region and role', () => {

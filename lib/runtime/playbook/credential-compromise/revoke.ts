@@ -1,20 +1,14 @@
-import { InvalidInput, NotYetConsistent } from '../../core/errors';
-import type { PlannedAction, StepMode } from '../ec2/instance';
-import {
-  ensureRoleRestrictedToVpc, LeakedKeyState, readUserRevocation, RolePriorState, rolePolicyState, roleRevocationProblem, UserAccessKey, UserPriorState,
-} from '../iam/revoke';
-import { ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy } from '../iam/policies';
-import { AWS_DENY_ALL_POLICY_NAME } from '../../core/names';
-import type { Incident } from '../../core/incident/incident';
-import { StepDeps } from './deps';
-import { caseTarget, runStep } from './run-step';
-import { revokeRoleSessionsForCase, revokeUserForCase } from './revocation';
-import type { PlaybookState } from '../../core/contracts/state';
+import { InvalidInput } from '../../../core/errors';
+import type { PlannedAction, StepMode } from '../../ec2/instance';
+import { ensureRoleRestrictedToVpc, LeakedKeyState, RolePriorState, UserAccessKey, UserPriorState } from '../../iam/revoke';
+import type { Incident } from '../../../core/incident/incident';
+import type { StepDeps } from '../deps-base';
+import { revokeRoleSessionsForCase, revokeUserForCase } from '../revocation';
+import type { PlaybookState } from '../../../core/contracts/state';
 
 /**
- * The steps specific to the `credential-compromise` playbook (issue #3): revoke exactly what
- * leaked, and verify it by reading back. Normalize, Claim, Decide, Notify, CloseCase and
- * RecordFailure are shared with ec2-compromise (lib/runtime/playbook/ec2-compromise.ts).
+ * What the `credential-compromise` playbook does, in plan and apply mode: revoke exactly what leaked. Its steps
+ * (steps.ts) apply it; its registry hooks (hooks.ts) plan it for PlanDryRun and refuse what it never revokes.
  */
 
 type CredentialResource = Extract<Incident['resource'], { type: 'AccessKey' }>;
@@ -22,7 +16,7 @@ type CredentialResource = Extract<Incident['resource'], { type: 'AccessKey' }>;
 /** The principal types credential-compromise can revoke automatically. */
 export const REVOCABLE_USER_TYPES: readonly string[] = ['IAMUser', 'AssumedRole'];
 
-function credential(state: PlaybookState): CredentialResource {
+export function credential(state: PlaybookState): CredentialResource {
   const r = state.incident.resource;
   if (r.type !== 'AccessKey') throw new InvalidInput(`credential-compromise needs an AccessKey incident, got ${r.type}`);
   return r;
@@ -74,7 +68,7 @@ function userAffected(userName: string, accessKeyId: string | undefined, leakedK
   return `${key}; the deny-all policy blocks every key, session and console sign-in of ${userName}; ${now}${active ? ` (${active} other key(s) stay Active, blocked by the policy)` : ''}`;
 }
 
-async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMode): Promise<RevocationResult> {
+export async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMode): Promise<RevocationResult> {
   const r = credential(state);
   const { iam } = deps.clients.member(state.incident.account, state.incident.region);
   if (r.userType === 'IAMUser') {
@@ -110,15 +104,6 @@ async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMode): Pro
   throw new InvalidInput(`credential-compromise cannot revoke ${r.userType} credentials automatically`);
 }
 
-/**
- * RevokeCredentials: deny the IAM user (deactivating the leaked key when the user still has it, and
- * listing every key the user has now), or revoke the role's sessions.
- * @throws {ResourceGone} when the user or the role no longer exists.
- */
-export async function revokeCredentials(state: PlaybookState, deps: StepDeps): Promise<RevocationResult> {
-  return runStep('RevokeCredentials', caseTarget(state, deps.ledger), () => revoke(state, deps, 'apply'));
-}
-
 /** The dry-run plan of credential-compromise (Describe/Get/List calls only). */
 export async function planRevocation(state: PlaybookState, deps: StepDeps): Promise<{ sample: boolean; actions: PlannedAction[]; affected?: string }> {
   if (state.incident.sample) {
@@ -128,34 +113,3 @@ export async function planRevocation(state: PlaybookState, deps: StepDeps): Prom
   return { sample: false, actions: out.actions, affected: out.affected };
 }
 
-/**
- * VerifyRevocation: reads the principal back. For an IAM user, the user's keys and its deny-all
- * policy (ListAccessKeys, ListAttachedUserPolicies: AWSDenyAll), whether the finding's key is still there or not. IAM is
- * eventually consistent, so a change that does not read back yet raises {@link NotYetConsistent},
- * which the state machine retries with a bounded backoff before it fails the execution.
- * @throws {ResourceGone} when the user no longer exists.
- */
-export async function verifyRevocation(state: PlaybookState & { revocation?: RevocationResult }, deps: StepDeps) {
-  const r = credential(state);
-  const { iam } = deps.clients.member(state.incident.account, state.incident.region);
-  return runStep('VerifyRevocation', caseTarget(state, deps.ledger), async () => {
-    const rev = state.revocation;
-    if (rev?.protectedReason) return { verified: false, skipped: rev.protectedReason };
-    if (r.userType === 'IAMUser') {
-      // Always both reads (keys and the deny-all policy): a key that is gone, or an ASIA key, must not make this pass unread.
-      const back = await readUserRevocation(iam, r.userName!, r.accessKeyId);
-      if (back.problem) throw new NotYetConsistent(back.problem);
-      return { verified: true, leakedKey: back.leakedKey, denyAllPolicy: AWS_DENY_ALL_POLICY_NAME, userKeys: back.keys };
-    }
-    if (rev?.scope === 'restrict-to-vpc') {
-      const state = await rolePolicyState(iam, r.userName!, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy());
-      if (state !== 'same') throw new NotYetConsistent(`${r.userName}: ${ROLE_VPC_RESTRICTION_POLICY_NAME} is ${state}`);
-      return { verified: true, roleName: r.userName, scope: rev.scope };
-    }
-    const cutoff = rev?.cutoff;
-    if (!cutoff) throw new InvalidInput('revocation.cutoff is missing from the playbook state');
-    const problem = await roleRevocationProblem(iam, r.userName!, cutoff);
-    if (problem) throw new NotYetConsistent(problem);
-    return { verified: true, roleName: r.userName, cutoff };
-  });
-}

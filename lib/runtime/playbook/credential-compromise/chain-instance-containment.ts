@@ -1,10 +1,11 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { ConfigError, InvalidInput } from '../../core/errors';
-import type { StartEnvelopeSchema } from '../../core/incident/schema';
+import { ConfigError, InvalidInput } from '../../../core/errors';
+import type { StartEnvelopeSchema } from '../../../core/incident/schema';
 import type { z } from 'zod';
-import { StepDeps } from './deps';
-import { caseTarget, runStep } from './run-step';
-import type { PlaybookState } from '../../core/contracts/state';
+import type { StepDeps } from '../deps-base';
+import { caseTarget, runStep } from '../run-step';
+import type { PlaybookState } from '../../../core/contracts/state';
+import '../../clients/sfn';
 
 /** A chained start Decide asked for: contain the instance whose credentials leaked. */
 export interface ChainRequest {

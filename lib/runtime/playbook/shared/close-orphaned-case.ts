@@ -1,14 +1,16 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { z } from 'zod';
-import { ClaimLost, InvalidInput } from '../../core/errors';
-import { describeResource, triageCommands } from '../../core/incident/describe';
-import type { Incident } from '../../core/incident/incident';
-import { normalizeEvent } from '../../core/incident/normalize';
-import { StepDeps } from './deps';
-import { failedNoticeKey, findingEniIds, networkAfterFailure, resealCaseNetwork, runbookOf, subject } from './ec2-compromise';
-import type { CaseRecord } from '../ledger/ledger';
-import { mapAwsError } from '../aws-errors';
+import { ClaimLost, InvalidInput } from '../../../core/errors';
+import { describeResource, triageCommands } from '../../../core/incident/describe';
+import type { Incident } from '../../../core/incident/incident';
+import { normalizeEvent } from '../../../core/incident/normalize';
+import type { StepDeps } from '../deps-base';
+import { failedNoticeKey, runbookOf, subject } from './notice';
+import { hooksOf } from '../registry';
+import { mapAwsError } from '../../aws-errors';
+import '../../clients/sfn';
+import '../../clients/sns';
 
 /**
  * The EventBridge event Step Functions sends when a Standard execution's status changes, as AWS
@@ -54,18 +56,6 @@ export interface OrphanedCaseResult {
   readonly caseId?: string;
   /** A `failed` notification was published by this call. */
   readonly notified: boolean;
-}
-
-/** {@link resealCaseNetwork} for a case whose execution ended without its failure path; an error becomes part of the warning. */
-async function resealOrphan(record: CaseRecord, incident: Incident, deps: StepDeps): Promise<Record<string, unknown> | undefined> {
-  try {
-    // The finding's ENIs, as Normalize read them from the execution's input.
-    const reseal = await resealCaseNetwork(record, incident, findingEniIds(incident), deps);
-    return networkAfterFailure({ reseal });
-  } catch (err) {
-    const e = mapAwsError(err) as Error;
-    return networkAfterFailure({ resealError: { Error: e.name, Cause: e.message } });
-  }
 }
 
 /** The error put on the case for an execution that ended while the case was in progress (or before it had one). */
@@ -173,8 +163,10 @@ export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps:
     return { action, caseId, notified: false };
   }
   const record = await deps.ledger.getCase(caseId);
-  // An execution stopped between Isolate's two moves ran no ResealIsolation: do it here, whatever else happens.
-  const network = record?.playbook === 'ec2-compromise' && incident.resource.type === 'Instance' ? await resealOrphan(record, incident, deps) : undefined;
+  // What the playbook undoes for a dead execution (ec2-compromise: an execution stopped between Isolate's two moves
+  // ran no ResealIsolation, so it is done here), whatever else happens.
+  const onOrphaned = record ? hooksOf(record.playbook).onOrphaned : undefined;
+  const network = record && onOrphaned ? await onOrphaned(record, incident, deps) : undefined;
   if (record?.notifications?.[failedNoticeKey(d.name)] && !network?.warning) return { action, caseId, notified: false };
   const i = record?.incident ?? incident;
   await deps.clients.security().sns.send(new PublishCommand({

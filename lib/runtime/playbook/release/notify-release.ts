@@ -1,0 +1,34 @@
+import { PublishCommand } from '@aws-sdk/client-sns';
+import type { StepDeps } from '../deps-base';
+import { runStep } from '../run-step';
+import { ReleaseState } from '../../../core/contracts/state';
+import { snsSubject } from '../sns-subject';
+import { RELEASE_RUNBOOK } from './failure';
+import { releaseTarget, restoreOf } from './common';
+import '../../clients/sns';
+
+/**
+ * NotifyRelease: publishes the release to SNS once per case (`notifications.released`): who released
+ * what, why, what was restored and what was not (e.g. a console password, an address released since).
+ */
+export async function notifyRelease(state: ReleaseState, deps: StepDeps): Promise<{ published: boolean; messageId?: string }> {
+  const restore = restoreOf(state);
+  return runStep('NotifyRelease', releaseTarget(state, deps), async () => {
+    const record = await deps.ledger.getCase(state.case.caseId);
+    if (record?.notifications?.released) return { published: false };
+    const c = state.case;
+    const out = await deps.clients.security().sns.send(new PublishCommand({
+      TopicArn: deps.config.topicArn,
+      Subject: snsSubject(`[Firebreak] ${c.caseId} released: ${c.resourceId} (${c.playbook})`),
+      Message: JSON.stringify({
+        kind: 'released', caseId: c.caseId, playbook: c.playbook, account: c.account, region: c.region, resourceId: c.resourceId,
+        operator: state.release.operator, reason: state.release.reason, previousStatus: c.previousStatus,
+        restored: restore.actions ?? [], notRestored: restore.notRestored ?? [], nothing: restore.nothing,
+        evidence: record?.evidence ?? {}, runbook: RELEASE_RUNBOOK,
+      }, null, 2),
+      MessageAttributes: { caseId: { DataType: 'String', StringValue: c.caseId }, kind: { DataType: 'String', StringValue: 'released' } },
+    }));
+    await deps.ledger.markNotified(c.caseId, 'released');
+    return { published: true, messageId: out.MessageId };
+  });
+}

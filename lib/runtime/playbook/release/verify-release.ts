@@ -1,0 +1,30 @@
+import { NotYetConsistent } from '../../../core/errors';
+import { verifyCredentialsReleased } from '../../release/release-credentials';
+import { verifyInstanceReleased } from '../../release/release-instance';
+import type { StepDeps } from '../deps-base';
+import { runStep } from '../run-step';
+import { ReleaseState } from '../../../core/contracts/state';
+import { releaseKind, ReleaseKind, releaseTarget, caseRecord, releaserClients, credentialsInput, priorOf } from './common';
+
+/**
+ * VerifyRelease: reads the member account back through the releaser role. What does not read back
+ * yet raises {@link NotYetConsistent} (IAM, and EC2's API, are eventually consistent), which the state
+ * machine retries with a bounded backoff before it fails the execution.
+ */
+export async function verifyRelease(state: ReleaseState, deps: StepDeps): Promise<{ verified: boolean; kind: ReleaseKind }> {
+  const kind = releaseKind(state.case);
+  return runStep('VerifyRelease', releaseTarget(state, deps), async () => {
+    if (kind === 'nothing') return { verified: true, kind };
+    const record = await caseRecord(state, deps);
+    const member = releaserClients(state, deps);
+    const prior = priorOf(record);
+    const problems = kind === 'instance'
+      ? await verifyInstanceReleased(
+        { instanceId: state.case.resourceId, preserve: prior.preserve, isolate: prior.isolate },
+        { ec2: member.ec2, autoScaling: member.autoScaling, elbv2: member.elbv2, iam: member.iam },
+      )
+      : await verifyCredentialsReleased(credentialsInput(record, deps), { iam: member.iam });
+    if (problems.length) throw new NotYetConsistent(`Release of ${state.case.resourceId} does not read back yet: ${problems.join('; ')}`);
+    return { verified: true, kind };
+  });
+}

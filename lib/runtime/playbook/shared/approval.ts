@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import type { StepDeps } from '../deps-base';
+import type { PlaybookState } from '../../../core/contracts/state';
+
+/**
+ * Approvals (issue #4): a catalog entry in `approval` mode pauses the playbook at RequestApproval,
+ * a Lambda task with the `.waitForTaskToken` integration ("Wait for a Callback with Task Token",
+ * Step Functions Developer Guide), until `firebreak approve` / `deny` sends the token's result
+ * (SendTaskSuccess), or the task's TimeoutSeconds passes (`States.Timeout`, caught into
+ * ApprovalTimedOut). RecordApproval then puts the decision, and who made it, on the timeline, and
+ * chooses containment or notify-only.
+ */
+
+/** The output `firebreak approve` / `deny` send with SendTaskSuccess: the playbook's `$.approval`. */
+export const ApprovalSchema = z.object({
+  decision: z.enum(['approve', 'deny', 'timeout']),
+  /** The approver's ARN (STS GetCallerIdentity of whoever ran the CLI); absent for a timeout. */
+  by: z.string().optional(),
+  reason: z.string().max(1024).optional(),
+  /** ISO-8601 UTC. */
+  at: z.string().optional(),
+});
+/** An approval decision. */
+export type Approval = z.infer<typeof ApprovalSchema>;
+
+/**
+ * What the incident's catalog entry says happens when nobody answers (`approvalTimeoutAction`).
+ * @returns `contain` or `notify`. @default 'notify'
+ */
+export function timeoutAction(state: PlaybookState, deps: StepDeps): 'contain' | 'notify' {
+  const entry = deps.config.catalog.find((e) => e.id === state.incident.catalogEntryId);
+  return entry?.approvalTimeoutAction ?? 'notify';
+}

@@ -1,0 +1,49 @@
+import type { Incident } from '../../../core/incident/incident';
+import { describeResource } from '../../../core/incident/describe';
+import { snsSubject } from '../sns-subject';
+
+/**
+ * What the shared steps tell a person, in common: the runbook of a case, the SNS subject, the summary line, and the
+ * ledger keys that record what was told (`notifications.<key>`, so a retry tells once).
+ */
+
+/** The runbook of an incident's playbook. */
+export const runbookOf = (i: Pick<Incident, 'playbook'>) => `runbooks/${i.playbook}/runbook.md`;
+
+/** The ledger key that records that a finding of a case was told to a person (by any notification). */
+export const findingNoticeKey = (findingId: string) => `finding#${findingId}`;
+
+/** The SNS subject of a notification about a case: the case ID first, then {@link snsSubject}'s rule (printable ASCII, under 100 characters). */
+export function subject(kind: string, i: Incident, caseId: string): string {
+  const what = { contained: 'contained', 'notify-only': 'needs review', failed: 'containment FAILED', 'resource-gone': 'resource gone', attached: 'new finding' }[kind] ?? kind;
+  // The case ID first, so that it survives the cut (snsSubject: printable ASCII, under 100 characters).
+  return snsSubject(`[Firebreak] ${caseId} ${what}: ${describeResource(i)} (${i.finding.type}, sev ${i.finding.severity})`);
+}
+
+/** What was found, on what, where. */
+export function foundLine(i: Incident): string {
+  return `${i.finding.title ?? i.finding.type} (${i.finding.type}, severity ${i.finding.severity ?? '-'}) on ${describeResource(i)} in ${i.account}/${i.region}`;
+}
+
+/** The notification's first line: what was found, on what, and what Firebreak did. */
+export function summaryOf(i: Incident, kind: string, reason?: string): string {
+  return `${foundLine(i)}: ${kind === 'contained' ? 'contained' : `case opened, nothing contained${reason ? `: ${reason}` : ''}`}`;
+}
+
+/** ResealIsolation's result on a failed state, with a warning a person cannot miss when an ENI is still open. */
+export function networkAfterFailure(state: Record<string, unknown>): Record<string, unknown> | undefined {
+  const reseal = state.reseal as { moved?: string[]; stillOpen?: { networkInterfaceId: string; error: string }[] } | undefined;
+  const resealError = state.resealError as { Error?: string; Cause?: string } | undefined;
+  if (!reseal && !resealError) return undefined;
+  const open = reseal?.stillOpen ?? [];
+  return {
+    ...reseal,
+    ...(resealError ? { resealError: { name: resealError.Error, message: (resealError.Cause ?? '').slice(0, 2000) } } : {}),
+    ...(open.length || resealError
+      ? { warning: `ENIs may still be on Firebreak's allow-all untrack group${open.length ? ` (${open.map((o) => o.networkInterfaceId).join(', ')})` : ''}: move each onto the isolation group by hand now (runbooks/ec2-compromise/runbook.md)` }
+      : {}),
+  };
+}
+
+/** The ledger key that records that a person was told an execution failed (RecordFailure or {@link closeOrphanedCase}). */
+export const failedNoticeKey = (executionName: string) => `failed#${executionName}`;
