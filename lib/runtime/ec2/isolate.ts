@@ -1,6 +1,6 @@
 import {
-  CreateTagsCommand, DescribeAddressesCommand, DescribeIamInstanceProfileAssociationsCommand,
-  DisassociateAddressCommand, DisassociateIamInstanceProfileCommand, EC2Client, ModifyNetworkInterfaceAttributeCommand,
+  Address, CreateTagsCommand, DescribeAddressesCommand, DescribeIamInstanceProfileAssociationsCommand,
+  DisassociateAddressCommand, DisassociateIamInstanceProfileCommand, EC2Client, IamInstanceProfileAssociation, Instance, ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccessDenied, Throttled, TransientAwsError, VerificationFailed } from '../../core/errors';
@@ -141,39 +141,12 @@ export async function ensureInstanceIsolated(
   const { instanceId, mode } = input;
   const apply = mode === 'apply';
   const ec2 = deps.ec2;
-  const backoff = deps.secondMoveBackoffMs ?? SECOND_MOVE_BACKOFF_MS;
   const instance = await describeTargetInstance(ec2, instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
-  const survey = await surveyEnis(ec2, instance, input.findingEniIds);
-  const enis = survey.enis;
-  if (!enis.length) throw new VerificationFailed(`No network interface found on ${instanceId} (DescribeInstances and DescribeNetworkInterfaces): nothing can be isolated`);
-  const vpcIds = [...new Set(enis.map((n) => n.vpcId!).filter(Boolean))];
-  const actions: PlannedAction[] = [];
-
-  const [groupResults, addresses, profiles] = await Promise.all([
-    Promise.all(vpcIds.map((vpcId) => ensureIsolationGroups({ vpcId, caseId: input.caseId, mode }, ec2))),
-    // By ENI, not instance-id: an EIP on a secondary ENI must be found too.
-    ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'network-interface-id', Values: enis.map((n) => n.networkInterfaceId) }] })),
-    ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] })),
-  ]);
-  const groups: Record<string, IsolationGroups> = {};
-  for (const r of groupResults) {
-    groups[r.groups.vpcId] = r.groups;
-    actions.push(...r.actions);
-  }
-  const firebreakGroups = new Set(Object.values(groups).flatMap((g) => [g.isolationGroupId, g.untrackGroupId]));
-  const activeProfile = profiles.IamInstanceProfileAssociations?.find((a) => a.State === 'associated' || a.State === 'associating');
-  const associatedEips = (addresses.Addresses ?? []).filter((a) => a.AssociationId);
-
-  const observed: IsolatePriorState = {
-    securityGroupsByEni: Object.fromEntries(enis.map((n) => [n.networkInterfaceId, n.groups])),
-    instanceProfileArn: activeProfile?.IamInstanceProfile?.Arn,
-    elasticIps: associatedEips.map((a) => ({
-      allocationId: a.AllocationId, publicIp: a.PublicIp, networkInterfaceId: a.NetworkInterfaceId, privateIpAddress: a.PrivateIpAddress,
-    })),
-  };
+  const seen = await surveyForIsolation(ec2, instance, input);
+  const { groups, observed } = seen;
   // An ENI already on one of Firebreak's groups (this run's, or any the case recorded before) has no true prior
   // groups to record: it is left out, and release treats it as having none. The ledger keeps the first observation.
-  for (const id of deps.knownFirebreakGroupIds ?? []) firebreakGroups.add(id);
+  const firebreakGroups = new Set([...Object.values(groups).flatMap((g) => [g.isolationGroupId, g.untrackGroupId]), ...(deps.knownFirebreakGroupIds ?? [])]);
   const recordable: IsolatePriorState = {
     ...observed,
     securityGroupsByEni: Object.fromEntries(Object.entries(observed.securityGroupsByEni).filter(([, sgs]) => !sgs.some((g) => firebreakGroups.has(g)))),
@@ -183,64 +156,126 @@ export async function ensureInstanceIsolated(
     apply && deps.recordPriorState ? deps.recordPriorState(recordable) : observed,
     apply && deps.recordGroups ? deps.recordGroups(Object.values(groups)) : undefined,
   ]);
+  const plan: IsolationWork = { apply, actions: seen.actions, work: [] };
+  const moves = planEniMoves(ec2, seen, deps.secondMoveBackoffMs ?? SECOND_MOVE_BACKOFF_MS, plan);
+  planDetachments(ec2, { instance, instanceId, caseId: input.caseId }, seen, plan);
+  const settled = await Promise.allSettled(plan.work);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return { instanceId, groups, isolationGroupByEni: moves.isolationGroupByEni, prior, actions: plan.actions, untrackWindows: moves.untrackWindows };
+}
 
+/** What Isolate read before changing anything: the ENIs, Firebreak's groups per VPC, the active profile, the associated EIPs. */
+interface IsolationSurvey {
+  readonly enis: Awaited<ReturnType<typeof surveyEnis>>['enis'];
+  readonly groups: Record<string, IsolationGroups>;
+  readonly activeProfile?: IamInstanceProfileAssociation;
+  readonly associatedEips: Address[];
+  /** The instance's state as found (before any change), what release needs. */
+  readonly observed: IsolatePriorState;
+  /** What ensuring the groups did or planned. */
+  readonly actions: PlannedAction[];
+}
+
+/** The actions Isolate plans and, when it applies, the calls it has started (all awaited together). */
+interface IsolationWork {
+  readonly apply: boolean;
+  readonly actions: PlannedAction[];
+  readonly work: Promise<unknown>[];
+}
+
+/**
+ * Steps 1 and 2 of {@link ensureInstanceIsolated}: the ENIs from every side, the isolation and untrack groups of each
+ * VPC (ensured), the instance's profile association and the EIPs on its ENIs, and the prior state they make.
+ * @throws {VerificationFailed} when no ENI can be found on the instance.
+ */
+async function surveyForIsolation(ec2: EC2Client, instance: Instance, input: { instanceId: string; caseId: string; mode: StepMode; findingEniIds?: readonly string[] }): Promise<IsolationSurvey> {
+  const { instanceId } = input;
+  const { enis } = await surveyEnis(ec2, instance, input.findingEniIds);
+  if (!enis.length) throw new VerificationFailed(`No network interface found on ${instanceId} (DescribeInstances and DescribeNetworkInterfaces): nothing can be isolated`);
+  const vpcIds = [...new Set(enis.map((n) => n.vpcId!).filter(Boolean))];
+  const [groupResults, addresses, profiles] = await Promise.all([
+    Promise.all(vpcIds.map((vpcId) => ensureIsolationGroups({ vpcId, caseId: input.caseId, mode: input.mode }, ec2))),
+    // By ENI, not instance-id: an EIP on a secondary ENI must be found too.
+    ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'network-interface-id', Values: enis.map((n) => n.networkInterfaceId) }] })),
+    ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] })),
+  ]);
+  const groups: Record<string, IsolationGroups> = {};
+  const actions: PlannedAction[] = [];
+  for (const r of groupResults) {
+    groups[r.groups.vpcId] = r.groups;
+    actions.push(...r.actions);
+  }
+  const activeProfile = profiles.IamInstanceProfileAssociations?.find((a) => a.State === 'associated' || a.State === 'associating');
+  const associatedEips = (addresses.Addresses ?? []).filter((a) => a.AssociationId);
+  const observed: IsolatePriorState = {
+    securityGroupsByEni: Object.fromEntries(enis.map((n) => [n.networkInterfaceId, n.groups])),
+    instanceProfileArn: activeProfile?.IamInstanceProfile?.Arn,
+    elasticIps: associatedEips.map((a) => ({
+      allocationId: a.AllocationId, publicIp: a.PublicIp, networkInterfaceId: a.NetworkInterfaceId, privateIpAddress: a.PrivateIpAddress,
+    })),
+  };
+  return { enis, groups, activeProfile, associatedEips, observed, actions };
+}
+
+/**
+ * Step 4 of {@link ensureInstanceIsolated}: per ENI not yet on its isolation group, the DryRun check, the move onto
+ * the untrack group (skipped when it is there already) and at once onto the isolation group, started in parallel.
+ */
+function planEniMoves(ec2: EC2Client, seen: IsolationSurvey, backoffMs: readonly number[], plan: IsolationWork): { isolationGroupByEni: Record<string, string>; untrackWindows: UntrackWindow[] } {
   const isolationGroupByEni: Record<string, string> = {};
   const untrackWindows: UntrackWindow[] = [];
-  const work: Promise<unknown>[] = [];
-  for (const eni of enis) {
+  for (const eni of seen.enis) {
     const eniId = eni.networkInterfaceId;
-    const g = groups[eni.vpcId!];
+    const g = seen.groups[eni.vpcId!];
     isolationGroupByEni[eniId] = g.isolationGroupId;
     const current = eni.groups;
     if (current.length === 1 && current[0] === g.isolationGroupId) continue;
     const alreadyUntracked = current.length === 1 && current[0] === g.untrackGroupId;
     if (!alreadyUntracked) {
-      actions.push({ operation: 'EC2.ModifyNetworkInterfaceAttribute', target: eniId, change: `DryRun: may move onto ${g.isolationGroupId} (isolation)` });
-      actions.push({ operation: 'EC2.ModifyNetworkInterfaceAttribute', target: eniId, change: `groups ${current.join(',')} → ${g.untrackGroupId} (untrack)` });
+      plan.actions.push({ operation: 'EC2.ModifyNetworkInterfaceAttribute', target: eniId, change: `DryRun: may move onto ${g.isolationGroupId} (isolation)` });
+      plan.actions.push({ operation: 'EC2.ModifyNetworkInterfaceAttribute', target: eniId, change: `groups ${current.join(',')} → ${g.untrackGroupId} (untrack)` });
     }
-    actions.push({ operation: 'EC2.ModifyNetworkInterfaceAttribute', target: eniId, change: `groups → ${g.isolationGroupId} (isolation)` });
-    if (apply) {
-      work.push((async () => {
-        if (!alreadyUntracked) {
-          await assertMayMove(ec2, eniId, g.isolationGroupId);
-          // The first move is not retried here: until it succeeds the ENI is on its own groups.
-          await whileGroupNotVisible(() => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [g.untrackGroupId] })));
-        }
-        const onUntrack = Date.now();
-        await moveEni(ec2, eniId, [g.isolationGroupId], backoff);
-        untrackWindows.push({ networkInterfaceId: eniId, untrackedMs: Date.now() - onUntrack, resumed: alreadyUntracked });
-      })());
-    }
+    plan.actions.push({ operation: 'EC2.ModifyNetworkInterfaceAttribute', target: eniId, change: `groups → ${g.isolationGroupId} (isolation)` });
+    if (!plan.apply) continue;
+    plan.work.push((async () => {
+      if (!alreadyUntracked) {
+        await assertMayMove(ec2, eniId, g.isolationGroupId);
+        // The first move is not retried here: until it succeeds the ENI is on its own groups.
+        await whileGroupNotVisible(() => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [g.untrackGroupId] })));
+      }
+      const onUntrack = Date.now();
+      await moveEni(ec2, eniId, [g.isolationGroupId], backoffMs);
+      untrackWindows.push({ networkInterfaceId: eniId, untrackedMs: Date.now() - onUntrack, resumed: alreadyUntracked });
+    })());
   }
-  for (const eip of associatedEips) {
-    actions.push({ operation: 'EC2.DisassociateAddress', target: eip.PublicIp ?? eip.AllocationId ?? '', change: `disassociate from ${eip.NetworkInterfaceId ?? instanceId}` });
-    if (apply) {
-      work.push(ec2.send(new DisassociateAddressCommand({ AssociationId: eip.AssociationId })).catch((err) => {
-        if (!hasAwsCode(err, 'InvalidAssociationID.NotFound')) throw err;
-      }));
-    }
+  return { isolationGroupByEni, untrackWindows };
+}
+
+/** Step 5 of {@link ensureInstanceIsolated}: disassociate the EIPs, remove the instance profile, tag the instance (an association already gone is fine). */
+function planDetachments(ec2: EC2Client, target: { instance: Instance; instanceId: string; caseId: string }, seen: IsolationSurvey, plan: IsolationWork): void {
+  const { instance, instanceId, caseId } = target;
+  const gone = (err: unknown) => {
+    if (!hasAwsCode(err, 'InvalidAssociationID.NotFound')) throw err;
+  };
+  for (const eip of seen.associatedEips) {
+    plan.actions.push({ operation: 'EC2.DisassociateAddress', target: eip.PublicIp ?? eip.AllocationId ?? '', change: `disassociate from ${eip.NetworkInterfaceId ?? instanceId}` });
+    if (plan.apply) plan.work.push(ec2.send(new DisassociateAddressCommand({ AssociationId: eip.AssociationId })).catch(gone));
   }
-  if (activeProfile?.AssociationId) {
-    actions.push({ operation: 'EC2.DisassociateIamInstanceProfile', target: instanceId, change: `remove ${activeProfile.IamInstanceProfile?.Arn}` });
-    if (apply) {
-      work.push(ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: activeProfile.AssociationId })).catch((err) => {
-        if (!hasAwsCode(err, 'InvalidAssociationID.NotFound')) throw err;
-      }));
-    }
+  const profile = seen.activeProfile;
+  if (profile?.AssociationId) {
+    plan.actions.push({ operation: 'EC2.DisassociateIamInstanceProfile', target: instanceId, change: `remove ${profile.IamInstanceProfile?.Arn}` });
+    if (plan.apply) plan.work.push(ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: profile.AssociationId })).catch(gone));
   }
   const tags = new Map((instance.Tags ?? []).map((t) => [t.Key, t.Value]));
-  if (tags.get(TAG.caseId) !== input.caseId || tags.get(TAG.status) !== 'isolated') {
-    actions.push({ operation: 'EC2.CreateTags', target: instanceId, change: `${TAG.caseId}=${input.caseId}, ${TAG.status}=isolated` });
-    if (apply) {
-      work.push(ec2.send(new CreateTagsCommand({
-        Resources: [instanceId], Tags: [{ Key: TAG.caseId, Value: input.caseId }, { Key: TAG.status, Value: 'isolated' }],
+  if (tags.get(TAG.caseId) !== caseId || tags.get(TAG.status) !== 'isolated') {
+    plan.actions.push({ operation: 'EC2.CreateTags', target: instanceId, change: `${TAG.caseId}=${caseId}, ${TAG.status}=isolated` });
+    if (plan.apply) {
+      plan.work.push(ec2.send(new CreateTagsCommand({
+        Resources: [instanceId], Tags: [{ Key: TAG.caseId, Value: caseId }, { Key: TAG.status, Value: 'isolated' }],
       })));
     }
   }
-  const settled = await Promise.allSettled(work);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) throw failed.reason;
-  return { instanceId, groups, isolationGroupByEni, prior, actions, untrackWindows };
 }
 
 /** Result of {@link resealUntrackedEnis}. */
