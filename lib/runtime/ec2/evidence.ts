@@ -146,64 +146,110 @@ const tagOf = (s: Snapshot, key: string): string | undefined => {
  *    a `duplicate` rejection, never evidence).
  * In a plan (no ledger) nothing is read or written but the list of what would be created.
  */
-async function ensureStage(
-  input: { stage: SnapshotStage; caseId: string; wanted: Wanted[]; ownerAccount: string; mode: StepMode; describeCreate: (volumeIds: string[]) => PlannedAction },
-  deps: { ec2: EC2Client; ledger?: EvidenceLedger; now: () => Date },
-  create: (missing: Wanted[], created: (volumeId: string, snapshotId: string) => Promise<void>) => Promise<void>,
-): Promise<StageOutcome> {
-  const { stage, wanted } = input;
-  const ledger = deps.ledger;
-  const byVolume = new Map<string, string>();
-  const rejected: RejectedSnapshot[] = [];
-  const recovered: string[] = [];
-  const actions: PlannedAction[] = [];
-  const at = () => deps.now().toISOString();
-  let candidateRejections = 0;
-  let unrecordedRejections = 0;
-  const reject = async (r: Omit<RejectedSnapshot, 'at' | 'ownerAccount' | 'stage'>) => {
-    if (r.kind === 'candidate' && ++candidateRejections > MAX_CANDIDATE_REJECTIONS) {
-      unrecordedRejections += 1;
+async function ensureStage(input: StageInput, deps: StageDeps, create: StageCreate): Promise<StageOutcome> {
+  const { wanted } = input;
+  if (!deps.ledger) {
+    const byVolume = new Map(wanted.map((w) => [w.volumeId, '']));
+    return { byVolume, actions: [input.describeCreate(wanted.map((w) => w.volumeId))], rejected: [], recovered: [], unrecordedRejections: 0 };
+  }
+  const run = new StageRun(input, { ...deps, ledger: deps.ledger });
+  await run.checkRecorded();
+  if (run.missing().length) await run.recoverOrphans();
+  if (run.missing().length) await run.createMissing(create);
+  return run.outcome();
+}
+
+/** What {@link ensureStage} converges: a stage, the volumes it wants (with the source each copy must descend from). */
+interface StageInput {
+  readonly stage: SnapshotStage;
+  readonly caseId: string;
+  readonly wanted: Wanted[];
+  readonly ownerAccount: string;
+  readonly mode: StepMode;
+  readonly describeCreate: (volumeIds: string[]) => PlannedAction;
+}
+
+/** What {@link ensureStage} acts with; without a ledger it only plans. */
+interface StageDeps {
+  readonly ec2: EC2Client;
+  readonly ledger?: EvidenceLedger;
+  readonly now: () => Date;
+}
+
+/** Creates the snapshots of the volumes given, telling `created` each returned ID as soon as its call answers. */
+type StageCreate = (missing: Wanted[], created: (volumeId: string, snapshotId: string) => Promise<void>) => Promise<void>;
+
+/** One run of {@link ensureStage} with a ledger: what it accepted, refused and recovered so far, phase by phase. */
+class StageRun {
+  private readonly byVolume = new Map<string, string>();
+  private readonly rejected: RejectedSnapshot[] = [];
+  private readonly recovered: string[] = [];
+  private readonly actions: PlannedAction[] = [];
+  /** Per volume: the recorded snapshot that failed its check and is being replaced. */
+  private readonly previous = new Map<string, string>();
+  private candidateRejections = 0;
+  private unrecordedRejections = 0;
+
+  constructor(private readonly input: StageInput, private readonly deps: StageDeps & { ledger: EvidenceLedger }) {}
+
+  /** The wanted volumes that have no accepted snapshot yet. */
+  missing(): Wanted[] {
+    return this.input.wanted.filter((w) => !this.byVolume.has(w.volumeId));
+  }
+
+  outcome(): StageOutcome {
+    return { byVolume: this.byVolume, actions: this.actions, rejected: this.rejected, recovered: this.recovered, unrecordedRejections: this.unrecordedRejections };
+  }
+
+  private at(): string {
+    return this.deps.now().toISOString();
+  }
+
+  /** Records a refused snapshot on the case; candidates beyond {@link MAX_CANDIDATE_REJECTIONS} are only counted. */
+  private async reject(r: Omit<RejectedSnapshot, 'at' | 'ownerAccount' | 'stage'>): Promise<void> {
+    if (r.kind === 'candidate' && ++this.candidateRejections > MAX_CANDIDATE_REJECTIONS) {
+      this.unrecordedRejections += 1;
       return;
     }
-    const full: RejectedSnapshot = { ...r, stage, ownerAccount: input.ownerAccount, at: at() };
-    rejected.push(full);
-    await ledger?.reject(full);
-  };
-  const previous = new Map<string, string>();
-  if (!ledger) {
-    actions.push(input.describeCreate(wanted.map((w) => w.volumeId)));
-    for (const w of wanted) byVolume.set(w.volumeId, '');
-    return { byVolume, actions, rejected, recovered, unrecordedRejections };
+    const full: RejectedSnapshot = { ...r, stage: this.input.stage, ownerAccount: this.input.ownerAccount, at: this.at() };
+    this.rejected.push(full);
+    await this.deps.ledger.reject(full);
   }
 
-  // 1. The recorded snapshots, read back by ID.
-  const records = new Map(ledger.recorded.filter((r) => r.stage === stage).map((r) => [r.volumeId, r]));
-  const recordedIds = wanted.map((w) => records.get(w.volumeId)?.snapshotId).filter((id): id is string => !!id);
-  const found = recordedIds.length ? await describeSnapshots(deps.ec2, [{ Name: 'snapshot-id', Values: recordedIds }], false) : [];
-  for (const w of wanted) {
-    const r = records.get(w.volumeId);
-    if (!r) continue;
-    // Checked against what the record says Firebreak asked for at the time; a copy must also still descend from
-    // the stage before's recorded snapshot (which may have been replaced since).
-    const problems = provenanceProblems(found.find((s) => s.SnapshotId === r.snapshotId), r, ledger.caseCreatedAt);
-    if (stage !== 'source' && r.sourceSnapshotId !== w.sourceSnapshotId) problems.push(`a copy of ${r.sourceSnapshotId}, the case's ${w.sourceSnapshotId ? `recorded source is now ${w.sourceSnapshotId}` : 'source is not recorded'}`);
-    if (!problems.length) {
-      byVolume.set(w.volumeId, r.snapshotId);
-      continue;
-    }
-    await reject({ snapshotId: r.snapshotId, volumeId: w.volumeId, kind: 'recorded', reasons: problems });
-    previous.set(w.volumeId, r.snapshotId);
-  }
-
-  const accept = async (w: Wanted, snapshotId: string, how: RecordedSnapshot['how']): Promise<string> => {
-    const record: RecordedSnapshot = { ...w, snapshotId, how, recordedAt: at(), executionName: ledger.executionName };
-    const old = previous.get(w.volumeId);
+  /** Records a snapshot for its volume (replacing a failed record); a concurrent run's first record wins and this one is refused as a duplicate. */
+  private async accept(w: Wanted, snapshotId: string, how: RecordedSnapshot['how']): Promise<string> {
+    const { ledger } = this.deps;
+    const record: RecordedSnapshot = { ...w, snapshotId, how, recordedAt: this.at(), executionName: ledger.executionName };
+    const old = this.previous.get(w.volumeId);
     const stored = old ? await ledger.replace(old, record) : await ledger.record(record);
     if (stored.snapshotId !== snapshotId) {
-      await reject({ snapshotId, volumeId: w.volumeId, kind: 'duplicate', reasons: [`the case recorded ${stored.snapshotId} for ${w.volumeId} first`] });
+      await this.reject({ snapshotId, volumeId: w.volumeId, kind: 'duplicate', reasons: [`the case recorded ${stored.snapshotId} for ${w.volumeId} first`] });
     }
     return stored.snapshotId;
-  };
+  }
+
+  /** 1. The recorded snapshots, read back by ID and checked; one that fails is refused and will be replaced. */
+  async checkRecorded(): Promise<void> {
+    const { stage, wanted } = this.input;
+    const { ledger } = this.deps;
+    const records = new Map(ledger.recorded.filter((r) => r.stage === stage).map((r) => [r.volumeId, r]));
+    const recordedIds = wanted.map((w) => records.get(w.volumeId)?.snapshotId).filter((id): id is string => !!id);
+    const found = recordedIds.length ? await describeSnapshots(this.deps.ec2, [{ Name: 'snapshot-id', Values: recordedIds }], false) : [];
+    for (const w of wanted) {
+      const r = records.get(w.volumeId);
+      if (!r) continue;
+      // Checked against what the record says Firebreak asked for at the time; a copy must also still descend from
+      // the stage before's recorded snapshot (which may have been replaced since).
+      const problems = provenanceProblems(found.find((s) => s.SnapshotId === r.snapshotId), r, ledger.caseCreatedAt);
+      if (stage !== 'source' && r.sourceSnapshotId !== w.sourceSnapshotId) problems.push(`a copy of ${r.sourceSnapshotId}, the case's ${w.sourceSnapshotId ? `recorded source is now ${w.sourceSnapshotId}` : 'source is not recorded'}`);
+      if (!problems.length) {
+        this.byVolume.set(w.volumeId, r.snapshotId);
+        continue;
+      }
+      await this.reject({ snapshotId: r.snapshotId, volumeId: w.volumeId, kind: 'recorded', reasons: problems });
+      this.previous.set(w.volumeId, r.snapshotId);
+    }
+  }
 
   /**
    * Why a candidate that passes provenance still cannot be the orphan of Firebreak's own create call (empty when
@@ -215,98 +261,114 @@ async function ensureStage(
    * recorded as about to be made (its intent) and never recorded as answered can have left an orphan, and only
    * after the intent's time.
    */
-  const adoptionProblems = (c: Snapshot, w: Wanted): string[] => {
+  private adoptionProblems(c: Snapshot, w: Wanted): string[] {
+    const { stage } = this.input;
     if (stage !== 'evidence') {
       return [`a ${stage} snapshot in the member account is never recovered by tag (anyone with EC2 rights there can make one that passes every check): a new one is made`];
     }
-    const old = previous.get(w.volumeId);
+    const old = this.previous.get(w.volumeId);
     if (old) return [`the case recorded ${old} for ${w.volumeId}, so its create call was answered and left no orphan: a new one is made`];
-    const intent = ledger.decisions[snapshotIntentKey(stage, w.volumeId)] as SnapshotIntent | undefined;
+    const intent = this.deps.ledger.decisions[snapshotIntentKey(stage, w.volumeId)] as SnapshotIntent | undefined;
     if (!intent) return [`no ${stage} snapshot of ${w.volumeId} was ever requested by the case: not Firebreak's`];
     if (c.StartTime && c.StartTime.getTime() < notBeforeOf(intent.at)) {
       return [`started ${c.StartTime.toISOString()}, before the case's create call was requested (${intent.at}): not made by it`];
     }
     return [];
-  };
+  }
 
-  // 2. Candidates by tag, for the volumes without a valid record.
-  let needed = wanted.filter((w) => !byVolume.has(w.volumeId));
-  if (needed.length) {
-    const known = new Set([...ledger.recorded.map((r) => r.snapshotId), ...previous.values()]);
+  /**
+   * 2. Candidates by tag, for the volumes without a valid record: each is refused with why, unless it is the one
+   * security-account orphan of the case's own create call for its volume (several passing are all refused).
+   */
+  async recoverOrphans(): Promise<void> {
+    const { stage, wanted } = this.input;
+    const { ledger } = this.deps;
+    const known = new Set([...ledger.recorded.map((r) => r.snapshotId), ...this.previous.values()]);
     // In the member account nothing is adopted: one page is read, to name the decoys on the case (a member
     // principal can tag any number of snapshots with the case ID; reading them all could outlast the step).
-    const candidates = (await describeSnapshots(deps.ec2, [
-      { Name: `tag:${TAG.caseId}`, Values: [input.caseId] }, { Name: `tag:${TAG.stage}`, Values: [stage] },
+    const candidates = (await describeSnapshots(this.deps.ec2, [
+      { Name: `tag:${TAG.caseId}`, Values: [this.input.caseId] }, { Name: `tag:${TAG.stage}`, Values: [stage] },
     ], true, stage === 'evidence' ? undefined : MEMBER_CANDIDATE_PAGE)).filter((s) => !known.has(s.SnapshotId!));
     const passing = new Map<string, string[]>();
     for (const c of candidates) {
-      // The volume it claims: its VolumeId for a member snapshot; for a copy (whose VolumeId means nothing) the source its tag names.
-      const w = stage === 'source'
-        ? wanted.find((x) => x.volumeId === c.VolumeId)
-        : wanted.find((x) => x.sourceSnapshotId === tagOf(c, TAG.sourceSnapshotId));
-      const claimed = w?.volumeId ?? (stage === 'source' ? c.VolumeId : tagOf(c, TAG.sourceVolumeId));
-      if (!w) {
-        await reject({ snapshotId: c.SnapshotId!, volumeId: claimed, kind: 'candidate', reasons: [stage === 'source'
-          ? `volume ${c.VolumeId ?? '?'} is not one of the instance's volumes recorded on the case`
-          : `source ${tagOf(c, TAG.sourceSnapshotId) ?? '(none)'} is not a snapshot the case recorded`] });
-        continue;
-      }
-      if (byVolume.has(w.volumeId)) {
-        await reject({ snapshotId: c.SnapshotId!, volumeId: w.volumeId, kind: 'candidate', reasons: [`the case recorded ${byVolume.get(w.volumeId)} for ${w.volumeId}`] });
-        continue;
-      }
-      const problems = provenanceProblems(c, w, ledger.caseCreatedAt);
-      if (!problems.length) problems.push(...adoptionProblems(c, w));
-      if (problems.length) await reject({ snapshotId: c.SnapshotId!, volumeId: w.volumeId, kind: 'candidate', reasons: problems });
-      else passing.set(w.volumeId, [...(passing.get(w.volumeId) ?? []), c.SnapshotId!]);
+      const volumeId = await this.screenCandidate(c);
+      if (volumeId) passing.set(volumeId, [...(passing.get(volumeId) ?? []), c.SnapshotId!]);
     }
     for (const [volumeId, ids] of passing) {
       const w = wanted.find((x) => x.volumeId === volumeId)!;
       if (ids.length === 1) {
-        byVolume.set(volumeId, await accept(w, ids[0], 'recovered'));
-        recovered.push(ids[0]);
+        this.byVolume.set(volumeId, await this.accept(w, ids[0], 'recovered'));
+        this.recovered.push(ids[0]);
         continue;
       }
       for (const id of ids) {
-        await reject({ snapshotId: id, volumeId, kind: 'candidate', reasons: [`${ids.length} snapshots tagged for ${volumeId} pass provenance (${ids.join(', ')}): none can be told to be Firebreak's; a new one is made`] });
+        await this.reject({ snapshotId: id, volumeId, kind: 'candidate', reasons: [`${ids.length} snapshots tagged for ${volumeId} pass provenance (${ids.join(', ')}): none can be told to be Firebreak's; a new one is made`] });
       }
     }
-    needed = wanted.filter((w) => !byVolume.has(w.volumeId));
   }
 
-  // 3. Create what is missing, recording each returned ID at once.
-  if (needed.length) {
-    actions.push(input.describeCreate(needed.map((w) => w.volumeId)));
-    if (input.mode === 'apply') {
-      const intents = await ledger.intend(stage, needed.map((w) => w.volumeId));
-      // Another execution that is creating the same snapshots right now (a concurrent run: its intent was first and is
-      // recent) is given a few seconds to record them, so that two runs do not both create (EC2 offers no ClientToken here).
-      // Not a volume whose record is being replaced: that intent's call was answered (recorded), nothing to wait for.
-      const busy = needed.filter((w) => {
-        if (previous.has(w.volumeId)) return false;
-        const i = intents[w.volumeId];
-        return i && i.executionName !== ledger.executionName && Date.parse(i.at) > deps.now().getTime() - CREATE_WINDOW_MS;
-      });
-      for (let waited = 0; busy.some((w) => !byVolume.has(w.volumeId)) && waited < CONCURRENT_CREATE_WAIT_MS; waited += 1000) {
-        await new Promise((r) => setTimeout(r, 1000));
-        const now = await ledger.reload();
-        for (const w of busy) {
-          const r = now.find((x) => x.stage === stage && x.volumeId === w.volumeId && x.snapshotId !== previous.get(w.volumeId));
-          if (r) byVolume.set(w.volumeId, r.snapshotId);
-        }
-      }
-      needed = needed.filter((w) => !byVolume.has(w.volumeId));
-      // Each ID is recorded as soon as its call returns, before anything else (another copy's call included).
-      const creating = needed;
-      if (creating.length) {
-        await create(creating, async (volumeId, snapshotId) => {
-          const w = creating.find((x) => x.volumeId === volumeId);
-          if (w) byVolume.set(w.volumeId, await accept(w, snapshotId, 'created'));
-        });
+  /** A candidate's volume when it passes provenance and may be the case's orphan; else it is refused (with why) and undefined returned. */
+  private async screenCandidate(c: Snapshot): Promise<string | undefined> {
+    const { stage, wanted } = this.input;
+    // The volume it claims: its VolumeId for a member snapshot; for a copy (whose VolumeId means nothing) the source its tag names.
+    const w = stage === 'source'
+      ? wanted.find((x) => x.volumeId === c.VolumeId)
+      : wanted.find((x) => x.sourceSnapshotId === tagOf(c, TAG.sourceSnapshotId));
+    const claimed = w?.volumeId ?? (stage === 'source' ? c.VolumeId : tagOf(c, TAG.sourceVolumeId));
+    if (!w) {
+      await this.reject({ snapshotId: c.SnapshotId!, volumeId: claimed, kind: 'candidate', reasons: [stage === 'source'
+        ? `volume ${c.VolumeId ?? '?'} is not one of the instance's volumes recorded on the case`
+        : `source ${tagOf(c, TAG.sourceSnapshotId) ?? '(none)'} is not a snapshot the case recorded`] });
+      return undefined;
+    }
+    if (this.byVolume.has(w.volumeId)) {
+      await this.reject({ snapshotId: c.SnapshotId!, volumeId: w.volumeId, kind: 'candidate', reasons: [`the case recorded ${this.byVolume.get(w.volumeId)} for ${w.volumeId}`] });
+      return undefined;
+    }
+    const problems = provenanceProblems(c, w, this.deps.ledger.caseCreatedAt);
+    if (!problems.length) problems.push(...this.adoptionProblems(c, w));
+    if (!problems.length) return w.volumeId;
+    await this.reject({ snapshotId: c.SnapshotId!, volumeId: w.volumeId, kind: 'candidate', reasons: problems });
+    return undefined;
+  }
+
+  /** 3. Create what is missing (in apply mode), the intent recorded first and each returned ID recorded at once. */
+  async createMissing(create: StageCreate): Promise<void> {
+    const needed = this.missing();
+    this.actions.push(this.input.describeCreate(needed.map((w) => w.volumeId)));
+    if (this.input.mode !== 'apply') return;
+    const intents = await this.deps.ledger.intend(this.input.stage, needed.map((w) => w.volumeId));
+    await this.awaitConcurrentCreates(needed, intents);
+    // Each ID is recorded as soon as its call returns, before anything else (another copy's call included).
+    const creating = this.missing();
+    if (!creating.length) return;
+    await create(creating, async (volumeId, snapshotId) => {
+      const w = creating.find((x) => x.volumeId === volumeId);
+      if (w) this.byVolume.set(w.volumeId, await this.accept(w, snapshotId, 'created'));
+    });
+  }
+
+  /**
+   * Another execution that is creating the same snapshots right now (a concurrent run: its intent was first and is
+   * recent) is given a few seconds to record them, so that two runs do not both create (EC2 offers no ClientToken
+   * here). Not a volume whose record is being replaced: that intent's call was answered (recorded), nothing to wait for.
+   */
+  private async awaitConcurrentCreates(needed: Wanted[], intents: Awaited<ReturnType<EvidenceLedger['intend']>>): Promise<void> {
+    const { ledger, now } = this.deps;
+    const busy = needed.filter((w) => {
+      if (this.previous.has(w.volumeId)) return false;
+      const i = intents[w.volumeId];
+      return i && i.executionName !== ledger.executionName && Date.parse(i.at) > now().getTime() - CREATE_WINDOW_MS;
+    });
+    for (let waited = 0; busy.some((w) => !this.byVolume.has(w.volumeId)) && waited < CONCURRENT_CREATE_WAIT_MS; waited += 1000) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const recorded = await ledger.reload();
+      for (const w of busy) {
+        const r = recorded.find((x) => x.stage === this.input.stage && x.volumeId === w.volumeId && x.snapshotId !== this.previous.get(w.volumeId));
+        if (r) this.byVolume.set(w.volumeId, r.snapshotId);
       }
     }
   }
-  return { byVolume, actions, rejected, recovered, unrecordedRejections };
 }
 
 /**
