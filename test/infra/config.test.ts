@@ -86,7 +86,7 @@ describe('parseConfig', () => {
   ])('names the bad key in the ConfigError for %j', (raw, key) => {
     const err = configError(() => parseConfig(raw));
     expect(err.message).toContain(`${key}:`);
-    expect(err.code).toBe('ConfigError');
+    expect([err.name, err.code]).toEqual(['ConfigError', 'CONFIG_ERROR']);
   });
 
   it('rejects unknown keys and names them', () => {

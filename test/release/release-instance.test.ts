@@ -165,7 +165,7 @@ describe('ensureInstanceReleased', () => {
     const { world, prior } = await containedWorld();
     const missing = await recordCalls(() => ensureInstanceReleased({ instanceId: 'i-0123456789abcdef0', ...prior, mode: 'apply' }, deps));
     expect(missing.error).toBeInstanceOf(ResourceGone);
-    expect((missing.error as ResourceGone).code).toBe('ResourceGone');
+    expect((missing.error as ResourceGone).code).toBe('RESOURCE_GONE');
     expect(mutating(missing.calls)).toEqual([]);
 
     await h.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: world.instanceId, DisableApiTermination: { Value: false } }));
@@ -184,7 +184,7 @@ describe('ensureInstanceReleased', () => {
       const { error, calls } = await recordCalls(() => ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode }, deps));
       expect(error).toBeInstanceOf(ReleaseBlocked);
       const blocked = error as ReleaseBlocked;
-      expect(blocked.code).toBe('ReleaseBlocked');
+      expect(blocked.code).toBe('RELEASE_BLOCKED');
       expect(blocked.name).toBe('ReleaseBlocked');
       expect(blocked.blockers).toEqual([`${world.secondaryEni}: recorded security group(s) ${world.groups.admin} no longer exist`]);
       expect(mutating(calls)).toEqual([]);
