@@ -533,32 +533,19 @@ export class FirebreakSecurityAccount extends Construct {
       { id: 'FindingTriage', name: 'finding-triage', timeout: '15 min', stateMachine: this.findingTriage.stateMachine },
       { id: 'Release', name: 'release', timeout: '1 h', stateMachine: this.release.stateMachine },
     ];
+    // Any one in five minutes alarms; no data is no failure.
+    const alarm = (id: string, alarmDescription: string, metric: cloudwatch.IMetric) => new cloudwatch.Alarm(this, id, {
+      alarmDescription, metric, threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const every = { period: Duration.minutes(5), statistic: 'Sum' };
     const alarms = playbooks.flatMap(({ id, name, timeout, stateMachine: sm }) => [
-      new cloudwatch.Alarm(this, `${id}FailedAlarm`, {
-        // Also the notice of last resort when RecordFailure itself could not record or tell (issue 11): the execution fails.
-        alarmDescription: `Firebreak: ${article(name)} ${name} execution failed; see its case timeline, or the execution's history when no case or notification names it`,
-        metric: sm.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, `${id}TimedOutAlarm`, {
-        alarmDescription: `Firebreak: ${article(name)} ${name} execution hit its ${timeout} timeout without recording an outcome`,
-        metric: sm.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, `${id}AbortedAlarm`, {
-        alarmDescription: `Firebreak: ${article(name)} ${name} execution was stopped before it recorded an outcome; see its case timeline`,
-        metric: sm.metricAborted({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      // Also the notice of last resort when RecordFailure itself could not record or tell (issue 11): the execution fails.
+      alarm(`${id}FailedAlarm`, `Firebreak: ${article(name)} ${name} execution failed; see its case timeline, or the execution's history when no case or notification names it`, sm.metricFailed(every)),
+      alarm(`${id}TimedOutAlarm`, `Firebreak: ${article(name)} ${name} execution hit its ${timeout} timeout without recording an outcome`, sm.metricTimedOut(every)),
+      alarm(`${id}AbortedAlarm`, `Firebreak: ${article(name)} ${name} execution was stopped before it recorded an outcome; see its case timeline`, sm.metricAborted(every)),
     ]);
     for (const alarm of alarms) {
       alarm.addAlarmAction(new cwActions.SnsAction(this.topic));

@@ -1,6 +1,6 @@
 import {
   AttachUserPolicyCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAccessKeysCommand,
-  ListUserPoliciesCommand, PutRolePolicyCommand, UpdateAccessKeyCommand, GetLoginProfileCommand, DeleteLoginProfileCommand,
+  ListUserPoliciesCommand, PutRolePolicyCommand, Role, UpdateAccessKeyCommand, GetLoginProfileCommand, DeleteLoginProfileCommand,
 } from '@aws-sdk/client-iam';
 import { QuotaExceeded, ResourceGone } from '../../core/errors';
 import { hasAwsCode } from '../aws-errors';
@@ -262,13 +262,7 @@ export async function ensureRoleSessionsRevoked(
   deps: { iam: IAMClient; recordPriorState?: (v: RolePriorState) => Promise<RolePriorState> },
 ): Promise<{ prior?: RolePriorState; actions: PlannedAction[]; protectedReason?: string; cutoff: string }> {
   const { iam } = deps;
-  let role;
-  try {
-    role = (await iam.send(new GetRoleCommand({ RoleName: input.roleName }))).Role;
-  } catch (err) {
-    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw new ResourceGone(`IAM role ${input.roleName} no longer exists`, { cause: err });
-    throw err;
-  }
+  const role = await getRoleOrGone(iam, input.roleName);
   const cutoff = input.cutoff.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const reason = protectedRoleReason(input.roleName, role?.Path, input.protectedRoleNames);
   if (reason) return { actions: [], protectedReason: reason, cutoff };
@@ -291,6 +285,19 @@ export async function ensureRoleSessionsRevoked(
 }
 
 /**
+ * The role, read with IAM GetRole.
+ * @throws {ResourceGone} when it no longer exists (`NoSuchEntity`).
+ */
+async function getRoleOrGone(iam: IAMClient, roleName: string): Promise<Role | undefined> {
+  try {
+    return (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+  } catch (err) {
+    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw new ResourceGone(`IAM role ${roleName} no longer exists`, { cause: err });
+    throw err;
+  }
+}
+
+/**
  * The scoped alternative for instance credentials: ensures the role carries the Firebreak policy that
  * denies its credentials outside the VPC of the instance they were issued to
  * ({@link roleVpcRestrictionPolicy}); sessions used from the instance keep working.
@@ -302,13 +309,7 @@ export async function ensureRoleRestrictedToVpc(
   deps: { iam: IAMClient },
 ): Promise<{ actions: PlannedAction[]; protectedReason?: string }> {
   const { iam } = deps;
-  let role;
-  try {
-    role = (await iam.send(new GetRoleCommand({ RoleName: input.roleName }))).Role;
-  } catch (err) {
-    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw new ResourceGone(`IAM role ${input.roleName} no longer exists`, { cause: err });
-    throw err;
-  }
+  const role = await getRoleOrGone(iam, input.roleName);
   const reason = protectedRoleReason(input.roleName, role?.Path, input.protectedRoleNames);
   if (reason) return { actions: [], protectedReason: reason };
   const wanted = roleVpcRestrictionPolicy();
