@@ -247,37 +247,8 @@ export class LocalStepFunctions {
       x.history.push({ timestamp: at / 1000, type, id, previousEventId: id - 1, ...details });
     };
     push('ExecutionStarted', { executionStartedEventDetails: { input, roleArn: `arn:aws:iam::${this.runner.env.securityAccount}:role/local` } }, x.startDate);
-    x.done = this.runner.execute(playbook.name, parsed, { executionName: name, onEvent: (e) => recordEvent(push, e), abortSignal: stop.signal }).then((result) => {
-      x.result = result;
-      if (x.status === 'ABORTED') return result;
-      x.stopDate = Date.now();
-      if (result.status === 'TIMED_OUT') {
-        x.status = 'TIMED_OUT';
-        x.error = 'States.Timeout';
-        x.cause = result.error?.message;
-        push('ExecutionTimedOut', { executionTimedOutEventDetails: { error: x.error, cause: x.cause } });
-        return result;
-      }
-      // The runner puts the caught error on a RESOURCE_GONE result too; that execution succeeded.
-      if (result.status === 'FAILED' || result.status === 'CRASHED') {
-        x.status = 'FAILED';
-        x.error = result.error?.name ?? 'States.TaskFailed';
-        x.cause = result.error?.message;
-        push('ExecutionFailed', { executionFailedEventDetails: { error: x.error, cause: x.cause } });
-      } else {
-        x.status = 'SUCCEEDED';
-        x.output = JSON.stringify(result.output ?? {});
-        push('ExecutionSucceeded', { executionSucceededEventDetails: { output: x.output } });
-      }
-      return result;
-    }, (err: Error) => {
-      x.status = 'FAILED';
-      x.stopDate = Date.now();
-      x.error = err.name;
-      x.cause = err.message;
-      push('ExecutionFailed', { executionFailedEventDetails: { error: x.error, cause: x.cause } });
-      return undefined as never;
-    });
+    x.done = this.runner.execute(playbook.name, parsed, { executionName: name, onEvent: (e) => recordEvent(push, e), abortSignal: stop.signal })
+      .then((result) => endExecution(x, push, result), (err: Error) => crashExecution(x, push, err));
     this.executions.set(arn, x);
     return { executionArn: arn, startDate: x.startDate / 1000 };
   }
@@ -422,4 +393,46 @@ function recordEvent(push: (type: string, details?: Record<string, unknown>, at?
       // Execution-level events are recorded by the service itself, from the runner's result.
       break;
   }
+}
+
+type PushEvent = (type: string, details?: Record<string, unknown>, at?: number) => void;
+
+/**
+ * Ends a local execution as Step Functions would from the runner's result: TIMED_OUT (`States.Timeout`), FAILED
+ * (a FAILED or CRASHED run, with the error's name and message), else SUCCEEDED with the output; an execution
+ * StopExecution aborted stays ABORTED. Appends the matching history event.
+ */
+function endExecution(x: LocalExecution, push: PushEvent, result: LocalExecutionResult): LocalExecutionResult {
+  x.result = result;
+  if (x.status === 'ABORTED') return result;
+  x.stopDate = Date.now();
+  if (result.status === 'TIMED_OUT') {
+    x.status = 'TIMED_OUT';
+    x.error = 'States.Timeout';
+    x.cause = result.error?.message;
+    push('ExecutionTimedOut', { executionTimedOutEventDetails: { error: x.error, cause: x.cause } });
+    return result;
+  }
+  // The runner puts the caught error on a RESOURCE_GONE result too; that execution succeeded.
+  if (result.status === 'FAILED' || result.status === 'CRASHED') {
+    x.status = 'FAILED';
+    x.error = result.error?.name ?? 'States.TaskFailed';
+    x.cause = result.error?.message;
+    push('ExecutionFailed', { executionFailedEventDetails: { error: x.error, cause: x.cause } });
+  } else {
+    x.status = 'SUCCEEDED';
+    x.output = JSON.stringify(result.output ?? {});
+    push('ExecutionSucceeded', { executionSucceededEventDetails: { output: x.output } });
+  }
+  return result;
+}
+
+/** Ends a local execution FAILED when the runner itself threw (the error's name and message). */
+function crashExecution(x: LocalExecution, push: PushEvent, err: Error): never {
+  x.status = 'FAILED';
+  x.stopDate = Date.now();
+  x.error = err.name;
+  x.cause = err.message;
+  push('ExecutionFailed', { executionFailedEventDetails: { error: x.error, cause: x.cause } });
+  return undefined as never;
 }

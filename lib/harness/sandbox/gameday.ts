@@ -254,17 +254,45 @@ export async function cleanupGameDay(c: SandboxClients, runId: string, caseIds: 
   const file = ledgerFile(dir, runId);
   const ledger = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) as CleanupLedger : undefined;
   const fromLedger = (t: CleanupItem['type']) => (ledger?.items ?? []).filter((i) => i.type === t).map((i) => i.id);
-  if (caseIds.length === 0) {
-    // An interrupted game day: its cases are the ledger's claims on its canaries.
-    const claims = await Promise.all([
-      ...fromLedger('instance').map((id) => c.conn.ledger.findClaim({ playbook: 'ec2-compromise', account: c.account, region: c.region, resource: { id } })),
-      ...fromLedger('access-key').map((id) => c.conn.ledger.findClaim({ playbook: 'credential-compromise', account: c.account, region: c.region, resource: { id } })),
-    ]);
-    caseIds = claims.filter((x): x is ClaimItem => !!x).map((x) => x.caseId);
+  // An interrupted game day: its cases are the ledger's claims on its canaries.
+  if (caseIds.length === 0) caseIds = await claimedCases(c, fromLedger);
+  const volumeIds = await terminateCanaries(c, tag, fromLedger('instance'), pollMs);
+  for (const v of (await c.ec2.send(new DescribeVolumesCommand({ Filters: tag }))).Volumes ?? []) volumeIds.add(v.VolumeId!);
+  for (const v of volumeIds) await ignoreGone(c.ec2.send(new DeleteVolumeCommand({ VolumeId: v })));
+  if (caseIds.length) {
+    for (const s of (await c.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:firebreak:case-id', Values: [...caseIds] }] }))).Snapshots ?? []) {
+      await ignoreGone(c.ec2.send(new DeleteSnapshotCommand({ SnapshotId: s.SnapshotId! })));
+    }
   }
+  const vpcs = [...new Set([...((await c.ec2.send(new DescribeVpcsCommand({ Filters: tag }))).Vpcs ?? []).map((v) => v.VpcId!), ...fromLedger('vpc')])];
+  for (const vpc of vpcs) await deleteCanaryVpc(c, vpc);
+  const users = [...new Set([...((await c.iam.send(new ListUsersCommand({ PathPrefix: CANARY_USER_PATH }))).Users ?? []).map((u) => u.UserName!).filter((u) => u.includes(runId)), ...fromLedger('user')])];
+  for (const userName of users) await deleteCanaryUser(c, userName);
+  const left = await countLeftovers(c, runId, caseIds);
+  if (ledger && Object.values(left).every((n) => n === 0)) {
+    ledger.cleanedAt = new Date().toISOString();
+    save(dir, ledger);
+  }
+  return left;
+}
 
+/** The cases of an interrupted game day: the ledger's claims on the canaries its cleanup ledger lists. */
+async function claimedCases(c: SandboxClients, fromLedger: (t: CleanupItem['type']) => string[]): Promise<string[]> {
+  const claims = await Promise.all([
+    ...fromLedger('instance').map((id) => c.conn.ledger.findClaim({ playbook: 'ec2-compromise', account: c.account, region: c.region, resource: { id } })),
+    ...fromLedger('access-key').map((id) => c.conn.ledger.findClaim({ playbook: 'credential-compromise', account: c.account, region: c.region, resource: { id } })),
+  ]);
+  return claims.filter((x): x is ClaimItem => !!x).map((x) => x.caseId);
+}
+
+/**
+ * Terminates the game day's instances (tagged, or in its cleanup ledger), turning termination protection off first,
+ * and waits up to 240 polls of `pollMs` milliseconds for them to be terminated.
+ * @returns the IDs of the volumes they had attached (deleted next).
+ */
+async function terminateCanaries(c: SandboxClients, tag: Filter[], listed: readonly string[], pollMs: number): Promise<Set<string>> {
   const tagged = ((await c.ec2.send(new DescribeInstancesCommand({ Filters: tag }))).Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!);
-  const instances = [...new Set([...tagged, ...fromLedger('instance')])];
+  const instances = [...new Set([...tagged, ...listed])];
   const volumeIds = new Set<string>();
   for (const id of instances) {
     const i = (await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })).catch(() => undefined))?.Reservations?.[0]?.Instances?.[0];
@@ -278,51 +306,41 @@ export async function cleanupGameDay(c: SandboxClients, runId: string, caseIds: 
     if (states.every((s) => s === 'terminated')) break;
     await new Promise((r) => setTimeout(r, pollMs));
   }
-  for (const v of (await c.ec2.send(new DescribeVolumesCommand({ Filters: tag }))).Volumes ?? []) volumeIds.add(v.VolumeId!);
-  for (const v of volumeIds) await ignoreGone(c.ec2.send(new DeleteVolumeCommand({ VolumeId: v })));
-  if (caseIds.length) {
-    for (const s of (await c.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:firebreak:case-id', Values: [...caseIds] }] }))).Snapshots ?? []) {
-      await ignoreGone(c.ec2.send(new DeleteSnapshotCommand({ SnapshotId: s.SnapshotId! })));
-    }
+  return volumeIds;
+}
+
+/** Deletes a game-day VPC's ENIs, non-default groups, subnets and the VPC; leaves it while an instance in it still runs. */
+async function deleteCanaryVpc(c: SandboxClients, vpc: string): Promise<void> {
+  const enis = (await c.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc] }] }))).NetworkInterfaces ?? [];
+  const attachedTo = [...new Set(enis.map((e) => e.Attachment?.InstanceId).filter((x): x is string => !!x))];
+  const live = attachedTo.length
+    ? ((await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: attachedTo })).catch(() => undefined))?.Reservations ?? []).flatMap((r) => r.Instances ?? []).filter((i) => i.State?.Name !== 'terminated')
+    : [];
+  if (live.length) return; // an instance is still shutting down: the next cleanup run finishes it
+  for (const e of enis) await ignoreGone(c.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: e.NetworkInterfaceId })));
+  for (const g of ((await c.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc] }] }))).SecurityGroups ?? []).filter((x) => x.GroupName !== 'default')) {
+    await ignoreGone(c.ec2.send(new DeleteSecurityGroupCommand({ GroupId: g.GroupId })));
   }
-  const vpcs = [...new Set([...((await c.ec2.send(new DescribeVpcsCommand({ Filters: tag }))).Vpcs ?? []).map((v) => v.VpcId!), ...fromLedger('vpc')])];
-  for (const vpc of vpcs) {
-    const enis = (await c.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc] }] }))).NetworkInterfaces ?? [];
-    const attachedTo = [...new Set(enis.map((e) => e.Attachment?.InstanceId).filter((x): x is string => !!x))];
-    const live = attachedTo.length
-      ? ((await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: attachedTo })).catch(() => undefined))?.Reservations ?? []).flatMap((r) => r.Instances ?? []).filter((i) => i.State?.Name !== 'terminated')
-      : [];
-    if (live.length) continue; // an instance is still shutting down: the next cleanup run finishes it
-    for (const e of enis) await ignoreGone(c.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: e.NetworkInterfaceId })));
-    for (const g of ((await c.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc] }] }))).SecurityGroups ?? []).filter((x) => x.GroupName !== 'default')) {
-      await ignoreGone(c.ec2.send(new DeleteSecurityGroupCommand({ GroupId: g.GroupId })));
-    }
-    for (const s of (await c.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc] }] }))).Subnets ?? []) {
-      await ignoreGone(c.ec2.send(new DeleteSubnetCommand({ SubnetId: s.SubnetId })));
-    }
-    await ignoreGone(c.ec2.send(new DeleteVpcCommand({ VpcId: vpc })));
+  for (const s of (await c.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc] }] }))).Subnets ?? []) {
+    await ignoreGone(c.ec2.send(new DeleteSubnetCommand({ SubnetId: s.SubnetId })));
   }
-  const users = [...new Set([...((await c.iam.send(new ListUsersCommand({ PathPrefix: CANARY_USER_PATH }))).Users ?? []).map((u) => u.UserName!).filter((u) => u.includes(runId)), ...fromLedger('user')])];
-  for (const userName of users) {
-    const keys = await c.iam.send(new ListAccessKeysCommand({ UserName: userName })).catch((err) => (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException') ? undefined : Promise.reject(err)));
-    if (!keys) continue;
-    for (const k of keys.AccessKeyMetadata ?? []) await ignoreGone(c.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: k.AccessKeyId })));
-    for (const p of (await c.iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []) {
-      await ignoreGone(c.iam.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: p })));
-    }
-    // DeleteUser refuses a user with managed policies attached (DeleteConflict): containment attached AWSDenyAll.
-    for (const p of (await c.iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }))).AttachedPolicies ?? []) {
-      await ignoreGone(c.iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: p.PolicyArn })));
-    }
-    await ignoreGone(c.iam.send(new DeleteLoginProfileCommand({ UserName: userName })));
-    await ignoreGone(c.iam.send(new DeleteUserCommand({ UserName: userName })));
+  await ignoreGone(c.ec2.send(new DeleteVpcCommand({ VpcId: vpc })));
+}
+
+/** Deletes a canary IAM user: its access keys, inline and attached policies, login profile, then the user. */
+async function deleteCanaryUser(c: SandboxClients, userName: string): Promise<void> {
+  const keys = await c.iam.send(new ListAccessKeysCommand({ UserName: userName })).catch((err) => (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException') ? undefined : Promise.reject(err)));
+  if (!keys) return;
+  for (const k of keys.AccessKeyMetadata ?? []) await ignoreGone(c.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: k.AccessKeyId })));
+  for (const p of (await c.iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []) {
+    await ignoreGone(c.iam.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: p })));
   }
-  const left = await countLeftovers(c, runId, caseIds);
-  if (ledger && Object.values(left).every((n) => n === 0)) {
-    ledger.cleanedAt = new Date().toISOString();
-    save(dir, ledger);
+  // DeleteUser refuses a user with managed policies attached (DeleteConflict): containment attached AWSDenyAll.
+  for (const p of (await c.iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }))).AttachedPolicies ?? []) {
+    await ignoreGone(c.iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: p.PolicyArn })));
   }
-  return left;
+  await ignoreGone(c.iam.send(new DeleteLoginProfileCommand({ UserName: userName })));
+  await ignoreGone(c.iam.send(new DeleteUserCommand({ UserName: userName })));
 }
 
 /** The game days whose cleanup has not finished (their ledger has no `cleanedAt`). */

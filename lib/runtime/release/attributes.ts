@@ -47,6 +47,17 @@ export async function assessInstanceAttributes(instance: Instance, preserve: Pre
     });
   }
 
+  assessDeleteOnTermination(instance, preserve, ec2, out);
+  return out;
+}
+
+/**
+ * Adds to `out` the block devices whose `DeleteOnTermination` differs from what Preserve recorded (one
+ * `ModifyInstanceAttribute` for them all), the ones that match as unchanged, and a recorded device no longer
+ * attached as not restored.
+ */
+function assessDeleteOnTermination(instance: Instance, preserve: PreservePriorState, ec2: EC2Client, out: ReleaseAssessment): void {
+  const instanceId = instance.InstanceId!;
   const current = new Map((instance.BlockDeviceMappings ?? []).filter((b) => b.DeviceName && b.Ebs).map((b) => [b.DeviceName!, b.Ebs!.DeleteOnTermination ?? false]));
   const differing: { DeviceName: string; Ebs: { DeleteOnTermination: boolean } }[] = [];
   for (const [device, wanted] of Object.entries(preserve.deleteOnTermination ?? {})) {
@@ -68,7 +79,6 @@ export async function assessInstanceAttributes(instance: Instance, preserve: Pre
       run: () => ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, BlockDeviceMappings: differing })),
     });
   }
-  return out;
 }
 
 /**

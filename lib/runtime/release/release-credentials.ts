@@ -1,4 +1,5 @@
 import {
+  AccessKeyMetadata,
   DeleteRolePolicyCommand, DetachUserPolicyCommand, GetLoginProfileCommand, GetRoleCommand, GetRolePolicyCommand,
   IAMClient, ListAccessKeysCommand, PutRolePolicyCommand, UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
@@ -74,6 +75,51 @@ async function deleteIgnoringGone(p: Promise<unknown>): Promise<void> {
   }
 }
 
+/** Adds to `out` the finding's access key: back to its recorded status, or why it is left as it is. */
+function assessAccessKey(userName: string, keyId: string, keys: AccessKeyMetadata[], input: ReleaseInputs, iam: IAMClient, out: ReleaseAssessment): void {
+  const target = `user/${userName}`;
+  const key = keys.find((k) => k.AccessKeyId === keyId);
+  const recorded = input.user?.keyStatus?.[keyId];
+  if (!key && input.user && !recorded) {
+    // Not a key of the user at containment either (deleted before it, or a temporary ASIA key, which
+    // ListAccessKeys never lists): containment changed nothing about it, so there is nothing to restore.
+    out.unchanged.push({ item: 'access-key', target: keyId, detail: `${target}: not a key of the user at containment, nor now` });
+  } else if (!key) {
+    out.notRestored.push({ item: 'access-key', target: keyId, detail: `${target}: the key no longer exists` });
+  } else if (!recorded) {
+    out.notRestored.push({ item: 'access-key', target: keyId, detail: `${target}: no status recorded for the key at containment; left ${key.Status}` });
+  } else if (recorded !== 'Active' && recorded !== 'Inactive') {
+    out.notRestored.push({ item: 'access-key', target: keyId, detail: `${target}: recorded status ${recorded} cannot be set (UpdateAccessKey takes Active or Inactive); left ${key.Status}` });
+  } else if (key.Status === recorded) {
+    out.unchanged.push({ item: 'access-key', target: keyId, detail: `${target}: ${recorded}` });
+  } else {
+    out.changes.push({
+      phase: 1,
+      action: { operation: 'IAM.UpdateAccessKey', target: keyId, change: `${userName}: ${key.Status} → ${recorded}` },
+      run: () => iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: keyId, Status: recorded })),
+    });
+  }
+}
+
+/** Adds to `out` AWS's managed AWSDenyAll on the user: detached only when the prior state shows containment attached it. */
+function assessDenyAll(userName: string, attached: readonly string[], input: ReleaseInputs, iam: IAMClient, out: ReleaseAssessment): void {
+  const target = `user/${userName}`;
+  const denyAll = attached.find(isAwsDenyAllPolicyArn);
+  if (denyAll === undefined) {
+    out.unchanged.push({ item: 'managed-policy', target: `${target}/AWSDenyAll`, detail: 'not attached' });
+  } else if (!input.user) {
+    out.notRestored.push({ item: 'managed-policy', target: `${target}/AWSDenyAll`, detail: 'no prior state recorded: whether it was attached before containment is not known; left attached' });
+  } else if (input.user.attachedPolicies.some(isAwsDenyAllPolicyArn)) {
+    out.unchanged.push({ item: 'managed-policy', target: `${target}/AWSDenyAll`, detail: 'attached before containment (recorded): left attached' });
+  } else {
+    out.changes.push({
+      phase: 1,
+      action: { operation: 'IAM.DetachUserPolicy', target: userName, change: `detach ${denyAll}` },
+      run: () => deleteIgnoringGone(iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: denyAll }))),
+    });
+  }
+}
+
 async function assessUser(userName: string, input: ReleaseInputs, iam: IAMClient): Promise<ReleaseAssessment> {
   const out = emptyAssessment();
   const target = `user/${userName}`;
@@ -94,45 +140,8 @@ async function assessUser(userName: string, input: ReleaseInputs, iam: IAMClient
       : Promise.resolve(undefined),
   ]);
 
-  const keyId = input.accessKeyId;
-  if (keyId) {
-    const key = keys.find((k) => k.AccessKeyId === keyId);
-    const recorded = input.user?.keyStatus?.[keyId];
-    if (!key && input.user && !recorded) {
-      // Not a key of the user at containment either (deleted before it, or a temporary ASIA key, which
-      // ListAccessKeys never lists): containment changed nothing about it, so there is nothing to restore.
-      out.unchanged.push({ item: 'access-key', target: keyId, detail: `${target}: not a key of the user at containment, nor now` });
-    } else if (!key) {
-      out.notRestored.push({ item: 'access-key', target: keyId, detail: `${target}: the key no longer exists` });
-    } else if (!recorded) {
-      out.notRestored.push({ item: 'access-key', target: keyId, detail: `${target}: no status recorded for the key at containment; left ${key.Status}` });
-    } else if (recorded !== 'Active' && recorded !== 'Inactive') {
-      out.notRestored.push({ item: 'access-key', target: keyId, detail: `${target}: recorded status ${recorded} cannot be set (UpdateAccessKey takes Active or Inactive); left ${key.Status}` });
-    } else if (key.Status === recorded) {
-      out.unchanged.push({ item: 'access-key', target: keyId, detail: `${target}: ${recorded}` });
-    } else {
-      out.changes.push({
-        phase: 1,
-        action: { operation: 'IAM.UpdateAccessKey', target: keyId, change: `${userName}: ${key.Status} → ${recorded}` },
-        run: () => iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: keyId, Status: recorded })),
-      });
-    }
-  }
-
-  const denyAll = attached.find(isAwsDenyAllPolicyArn);
-  if (denyAll === undefined) {
-    out.unchanged.push({ item: 'managed-policy', target: `${target}/AWSDenyAll`, detail: 'not attached' });
-  } else if (!input.user) {
-    out.notRestored.push({ item: 'managed-policy', target: `${target}/AWSDenyAll`, detail: 'no prior state recorded: whether it was attached before containment is not known; left attached' });
-  } else if (input.user.attachedPolicies.some(isAwsDenyAllPolicyArn)) {
-    out.unchanged.push({ item: 'managed-policy', target: `${target}/AWSDenyAll`, detail: 'attached before containment (recorded): left attached' });
-  } else {
-    out.changes.push({
-      phase: 1,
-      action: { operation: 'IAM.DetachUserPolicy', target: userName, change: `detach ${denyAll}` },
-      run: () => deleteIgnoringGone(iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: denyAll }))),
-    });
-  }
+  if (input.accessKeyId) assessAccessKey(userName, input.accessKeyId, keys, input, iam, out);
+  assessDenyAll(userName, attached, input, iam, out);
 
   if (input.user?.hadLoginProfile) {
     if (hasLogin) out.unchanged.push({ item: 'login-profile', target, detail: 'console password present' });
@@ -141,26 +150,12 @@ async function assessUser(userName: string, input: ReleaseInputs, iam: IAMClient
   return out;
 }
 
-async function assessRole(roleName: string, input: ReleaseInputs, iam: IAMClient): Promise<ReleaseAssessment> {
-  const out = emptyAssessment();
+/**
+ * Adds to `out` the role's session-revocation policy: deleted when it is Firebreak's, or put back to the document the
+ * role had before this case (recorded prior state); any other document is left as it is.
+ */
+function assessRevocationPolicy(roleName: string, revocation: string | undefined, input: ReleaseInputs, iam: IAMClient, out: ReleaseAssessment): void {
   const target = `role/${roleName}`;
-  let role;
-  try {
-    role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
-  } catch (err) {
-    if (isNoSuchEntity(err)) throw new ResourceGone(`IAM role ${roleName} no longer exists`, { cause: err });
-    throw err;
-  }
-  const reason = protectedRoleReason(roleName, role?.Path, input.protectedRoleNames);
-  if (reason) {
-    out.unchanged.push({ item: 'inline-policy', target, detail: `${reason}: never touched by Firebreak, nothing to release` });
-    return out;
-  }
-  const [revocation, vpc] = await Promise.all([
-    readPolicy(() => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME }))),
-    readPolicy(() => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME }))),
-  ]);
-
   const revocationTarget = `${target}/${ROLE_SESSION_REVOCATION_POLICY_NAME}`;
   const previous = input.role?.previousRevocationPolicy;
   if (previous !== undefined) {
@@ -187,7 +182,11 @@ async function assessRole(roleName: string, input: ReleaseInputs, iam: IAMClient
   } else {
     out.notRestored.push({ item: 'inline-policy', target: revocationTarget, detail: "its document is not Firebreak's session revocation; left as it is" });
   }
+}
 
+/** Adds to `out` the role's VPC restriction: deleted when its document is exactly Firebreak's, else left as it is. */
+function assessVpcRestriction(roleName: string, vpc: string | undefined, iam: IAMClient, out: ReleaseAssessment): void {
+  const target = `role/${roleName}`;
   const vpcTarget = `${target}/${ROLE_VPC_RESTRICTION_POLICY_NAME}`;
   if (vpc === undefined) {
     out.unchanged.push({ item: 'inline-policy', target: vpcTarget, detail: 'absent' });
@@ -200,6 +199,30 @@ async function assessRole(roleName: string, input: ReleaseInputs, iam: IAMClient
   } else {
     out.notRestored.push({ item: 'inline-policy', target: vpcTarget, detail: "its document is not Firebreak's VPC restriction; left as it is" });
   }
+}
+
+async function assessRole(roleName: string, input: ReleaseInputs, iam: IAMClient): Promise<ReleaseAssessment> {
+  const out = emptyAssessment();
+  const target = `role/${roleName}`;
+  let role;
+  try {
+    role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+  } catch (err) {
+    if (isNoSuchEntity(err)) throw new ResourceGone(`IAM role ${roleName} no longer exists`, { cause: err });
+    throw err;
+  }
+  const reason = protectedRoleReason(roleName, role?.Path, input.protectedRoleNames);
+  if (reason) {
+    out.unchanged.push({ item: 'inline-policy', target, detail: `${reason}: never touched by Firebreak, nothing to release` });
+    return out;
+  }
+  const [revocation, vpc] = await Promise.all([
+    readPolicy(() => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME }))),
+    readPolicy(() => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME }))),
+  ]);
+
+  assessRevocationPolicy(roleName, revocation, input, iam, out);
+  assessVpcRestriction(roleName, vpc, iam, out);
   return out;
 }
 
