@@ -6,6 +6,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hasAwsCode } from '../aws-errors';
+import { TransientAwsError } from '../../core/errors';
 import { PlannedAction, StepMode } from './instance';
 import { isolationGroupName, TAG, tagSpec, untrackGroupName } from '../../core/tags';
 import '../clients/ec2';
@@ -177,7 +178,9 @@ async function ensureGroup(ec2: EC2Client, spec: GroupSpec, actions: PlannedActi
       if (hasAwsCode(err, 'InvalidGroup.Duplicate')) continue;
       throw err;
     }
-    if (!groupId) throw new Error(`CreateSecurityGroup ${name} returned no group ID`);
+    // An answer without the ID is AWS's fault, not the request's: the step is retried, and the retry looks again, adopting
+    // a group only when it is exactly Firebreak's (findAdoptable, isFirebreakGroup), else creating one under a new name.
+    if (!groupId) throw new TransientAwsError(`CreateSecurityGroup ${name} returned no group ID`);
     // The group is ours by its ID: only now are its rules changed.
     const created = (await whileGroupNotVisible(() => ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })))).SecurityGroups?.[0];
     await Promise.all([
@@ -186,7 +189,8 @@ async function ensureGroup(ec2: EC2Client, spec: GroupSpec, actions: PlannedActi
     ]);
     return groupId;
   }
-  throw new Error(`Could not create a ${spec.role} security group in ${spec.vpcId}: three names were taken while creating`);
+  // Three concurrent creators took our names: contention that a retry of the step resolves (it adopts theirs or creates anew).
+  throw new TransientAwsError(`Could not create a ${spec.role} security group in ${spec.vpcId}: three names were taken while creating`);
 }
 
 function ruleKey(p: IpPermission): string[] {
