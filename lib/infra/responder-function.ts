@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { functionEnvironment } from '../core/contracts/environment';
 import { ConfigError } from '../core/errors';
 import { policiesOf } from './dependencies';
 import { acknowledge, JustifiedPolicy, JustifiedStatement, NAG_PACK } from './nag';
@@ -17,8 +18,10 @@ export interface ResponderFunctionProps {
   /** The playbook step; the handler is `<lambdasDir>/<step>/index.ts`. */
   readonly step: StepName;
   /**
-   * Runtime variables (docs/ARCHITECTURE.md, "Runtime configuration"). `FIREBREAK_STEP` is added.
-   * @default - only FIREBREAK_STEP and NODE_OPTIONS
+   * Runtime variables, as the Lambda environment's writers make them (`stepEnvironment`, lib/core/contracts/environment.ts;
+   * docs/ARCHITECTURE.md, "Runtime configuration"). The construct adds its own part (`functionEnvironment`: the step and
+   * Node's options).
+   * @default - only the construct's own part
    */
   readonly environment?: Readonly<Record<string, string>>;
   /**
@@ -129,8 +132,7 @@ export class ResponderFunction extends Construct implements iam.IGrantable {
       logGroup: this.logGroup,
       environment: {
         ...props.environment,
-        FIREBREAK_STEP: props.step,
-        NODE_OPTIONS: '--enable-source-maps',
+        ...functionEnvironment({ FIREBREAK_STEP: props.step, NODE_OPTIONS: '--enable-source-maps' }),
       },
       bundling: {
         minify: true,

@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { buildCatalog, CatalogEntry } from '../core/catalog/catalog';
 import { belowFloorRule, catalogRules, EventPattern, GAMEDAY_SOURCE, prefixedRuleNameFor } from '../core/catalog/patterns';
 import { FirebreakConfig } from '../core/config';
+import { chainingEnvironment, stepEnvironment } from '../core/contracts/environment';
 import { ConfigError } from '../core/errors';
 import { memberAccountsOf, securityAccountOf } from './accounts';
 import { CaseLedger } from './case-ledger';
@@ -155,7 +156,8 @@ export class FirebreakSecurityAccount extends Construct {
     this.ec2Compromise = new Ec2CompromisePlaybook(this, 'Ec2Compromise', { ...named('ec2-compromise'), approvalTimeout });
     for (const fn of Object.values(functions).filter((f) => STEP_ACCESS[f.step].startsEc2Playbook)) {
       this.ec2Compromise.stateMachine.grantStartExecution(fn);
-      fn.function.addEnvironment('FIREBREAK_EC2_PLAYBOOK_ARN', this.ec2Compromise.stateMachine.stateMachineArn);
+      const chaining = chainingEnvironment({ FIREBREAK_EC2_PLAYBOOK_ARN: this.ec2Compromise.stateMachine.stateMachineArn });
+      for (const [name, value] of Object.entries(chaining)) fn.function.addEnvironment(name, value);
     }
     this.credentialCompromise = new CredentialCompromisePlaybook(this, 'CredentialCompromise', { ...named('credential-compromise'), approvalTimeout });
     this.cloudTrailTamper = new CloudTrailTamperPlaybook(this, 'CloudTrailTamper', { ...named('cloudtrail-tamper'), approvalTimeout });
@@ -205,9 +207,12 @@ export class FirebreakSecurityAccount extends Construct {
     return [key, topic];
   }
 
-  /** One function per step (`<prefix>-<step>`), with the Lambdas' environment (docs/ARCHITECTURE.md) and its grants. */
+  /**
+   * One function per step (`<prefix>-<step>`), with its grants and the Lambdas' environment, written through the one schema
+   * both the stack and the runtime use (`stepEnvironment`, lib/core/contracts/environment.ts).
+   */
   private createFunctions(config: FirebreakConfig, lambdasDir: string | undefined): Record<StepName, ResponderFunction> {
-    const environment: Record<string, string> = {
+    const environment = stepEnvironment({
       FIREBREAK_LEDGER_TABLE: this.ledger.table.tableName,
       FIREBREAK_EVIDENCE_BUCKET: this.evidence.bucket.bucketName,
       FIREBREAK_EVIDENCE_KEY_ARN: this.evidence.key.keyArn,
@@ -216,15 +221,15 @@ export class FirebreakSecurityAccount extends Construct {
       FIREBREAK_RESPONDER_ROLE_NAME: config.responderRoleName,
       FIREBREAK_RELEASER_ROLE_NAME: config.releaserRoleName,
       FIREBREAK_SECURITY_ACCOUNT_ID: securityAccountOf(config),
-      FIREBREAK_CLAIM_LEASE_SECONDS: String(config.claimLeaseSeconds),
-      FIREBREAK_EVIDENCE_DEADLINE_SECONDS: String(config.evidenceDeadlineSeconds),
-      FIREBREAK_REMOVE_LOGIN_PROFILE: String(config.removeLoginProfile),
+      FIREBREAK_CLAIM_LEASE_SECONDS: config.claimLeaseSeconds,
+      FIREBREAK_EVIDENCE_DEADLINE_SECONDS: config.evidenceDeadlineSeconds,
+      FIREBREAK_REMOVE_LOGIN_PROFILE: config.removeLoginProfile,
       FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: config.instanceCredentialResponse,
-      FIREBREAK_CATALOG_OVERRIDES: JSON.stringify(config.catalogOverrides),
-      FIREBREAK_APPROVAL_TIMEOUT_SECONDS: String(config.approvalTimeoutSeconds),
-      FIREBREAK_SEVERITY_FLOOR: String(config.severityFloor),
-      FIREBREAK_NOT_FOUND_GRACE_SECONDS: String(config.notFoundGraceSeconds),
-    };
+      FIREBREAK_CATALOG_OVERRIDES: config.catalogOverrides,
+      FIREBREAK_APPROVAL_TIMEOUT_SECONDS: config.approvalTimeoutSeconds,
+      FIREBREAK_SEVERITY_FLOOR: config.severityFloor,
+      FIREBREAK_NOT_FOUND_GRACE_SECONDS: config.notFoundGraceSeconds,
+    });
     const functions = {} as Record<StepName, ResponderFunction>;
     for (const step of STEP_NAMES) {
       const access = STEP_ACCESS[step];

@@ -1,43 +1,6 @@
-import { z } from 'zod';
-import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from '../core/names';
-import { CatalogEntry, CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, effectiveCatalog, HIGH_SEVERITY } from '../core/catalog/catalog';
+import { CatalogEntry, effectiveCatalog } from '../core/catalog/catalog';
+import { LAMBDA_ENV, LambdaEnvironmentSchema } from '../core/contracts/environment';
 import { ConfigError } from '../core/errors';
-
-/** An empty variable counts as unset (so its default applies), never as 0. */
-const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
-
-/**
- * Runtime configuration of the playbook Lambdas, read from their environment (set by the CDK
- * stacks, or by the local runner from the synthesized template). See docs/ARCHITECTURE.md.
- */
-export const RuntimeConfigSchema = z.object({
-  FIREBREAK_LEDGER_TABLE: z.string().min(1),
-  FIREBREAK_EVIDENCE_BUCKET: z.string().min(1),
-  FIREBREAK_EVIDENCE_KEY_ARN: z.string().startsWith('arn:'),
-  FIREBREAK_TRANSIT_KEY_ALIAS: z.string().startsWith('alias/').default('alias/firebreak-evidence-transit'),
-  FIREBREAK_TOPIC_ARN: z.string().startsWith('arn:'),
-  FIREBREAK_RESPONDER_ROLE_NAME: z.string().min(1).default('FirebreakResponder'),
-  /** The role the release steps assume in member accounts (separation of duties from the responder). */
-  FIREBREAK_RELEASER_ROLE_NAME: z.preprocess(unsetIfEmpty, z.string().min(1).default('FirebreakReleaser')),
-  FIREBREAK_SECURITY_ACCOUNT_ID: z.string().regex(/^\d{12}$/),
-  FIREBREAK_CLAIM_LEASE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(900)),
-  FIREBREAK_EVIDENCE_DEADLINE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(7200)),
-  FIREBREAK_REMOVE_LOGIN_PROFILE: z.enum(['true', 'false']).default('false'),
-  FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: z.enum(['revoke-sessions', 'restrict-to-vpc']).default('revoke-sessions'),
-  /** JSON of the deployment's `catalogOverrides` (entry ID → `{ mode, chainInstanceContainment }`). */
-  FIREBREAK_CATALOG_OVERRIDES: z.preprocess(unsetIfEmpty, z.string().default('{}')),
-  /** The severity floor: GuardDuty findings below it are only counted. */
-  FIREBREAK_NOT_FOUND_GRACE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(60).default(DEFAULT_NOT_FOUND_GRACE_SECONDS)),
-  FIREBREAK_SEVERITY_FLOOR: z.preprocess(unsetIfEmpty, z.coerce.number().min(0).max(HIGH_SEVERITY).default(DEFAULT_SEVERITY_FLOOR)),
-  /** ARN of the ec2-compromise state machine, for credential-compromise's chaining step. */
-  FIREBREAK_EC2_PLAYBOOK_ARN: z.preprocess(unsetIfEmpty, z.string().startsWith('arn:').optional()),
-  /** How long an approval waits before its entry's timeout action applies, in seconds. */
-  FIREBREAK_APPROVAL_TIMEOUT_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(3600)),
-  FIREBREAK_AWS_ENDPOINT: z.string().url().optional(),
-  /** Step Functions endpoint, when it differs from FIREBREAK_AWS_ENDPOINT (local runs only). */
-  FIREBREAK_SFN_ENDPOINT: z.preprocess(unsetIfEmpty, z.string().url().optional()),
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-});
 
 /** Validated runtime configuration. */
 export interface RuntimeConfig {
@@ -85,13 +48,14 @@ export interface RuntimeConfig {
 }
 
 /**
- * Reads and validates the runtime configuration.
+ * Reads and validates the runtime configuration from the Lambda environment, by its one schema
+ * (`LambdaEnvironmentSchema`, lib/core/contracts/environment.ts: what the stacks write, each variable documented).
  * @param env - the environment, default `process.env`.
  * @returns the validated configuration.
  * @throws {ConfigError} when a variable is missing or malformed; the message names it.
  */
 export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
-  const parsed = RuntimeConfigSchema.safeParse(env);
+  const parsed = LambdaEnvironmentSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConfigError(`Invalid runtime configuration: ${issue.path.join('.')}: ${issue.message}`, { cause: parsed.error });
@@ -99,9 +63,10 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
   const e = parsed.data;
   let catalog: readonly CatalogEntry[];
   try {
-    catalog = effectiveCatalog(CatalogOverridesSchema.parse(JSON.parse(e.FIREBREAK_CATALOG_OVERRIDES)), e.FIREBREAK_SEVERITY_FLOOR);
+    catalog = effectiveCatalog(e.FIREBREAK_CATALOG_OVERRIDES, e.FIREBREAK_SEVERITY_FLOOR);
   } catch (err) {
-    throw new ConfigError(`Invalid runtime configuration: FIREBREAK_CATALOG_OVERRIDES: ${(err as Error).message}`, { cause: err });
+    const variable = LAMBDA_ENV.FIREBREAK_CATALOG_OVERRIDES;
+    throw new ConfigError(`Invalid runtime configuration: ${variable}: ${(err as Error).message}`, { cause: err });
   }
   return {
     ledgerTable: e.FIREBREAK_LEDGER_TABLE,
@@ -114,7 +79,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     securityAccountId: e.FIREBREAK_SECURITY_ACCOUNT_ID,
     claimLeaseSeconds: e.FIREBREAK_CLAIM_LEASE_SECONDS,
     evidenceDeadlineSeconds: e.FIREBREAK_EVIDENCE_DEADLINE_SECONDS,
-    removeLoginProfile: e.FIREBREAK_REMOVE_LOGIN_PROFILE === 'true',
+    removeLoginProfile: e.FIREBREAK_REMOVE_LOGIN_PROFILE,
     instanceCredentialResponse: e.FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE,
     approvalTimeoutSeconds: e.FIREBREAK_APPROVAL_TIMEOUT_SECONDS,
     notFoundGraceSeconds: e.FIREBREAK_NOT_FOUND_GRACE_SECONDS,

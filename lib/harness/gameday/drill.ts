@@ -6,7 +6,7 @@ import { InvalidInput } from '../../core/errors';
 import { parseOrThrow } from '../../core/incident/normalize';
 import { catalogPlaybooks } from '../../core/catalog/catalog';
 import { validateEvent, EventEnvelope } from '../local/replay';
-import { RuntimeConfigSchema } from '../../runtime/config';
+import { LAMBDA_ENV, LambdaEnvironmentSchema } from '../../core/contracts/environment';
 import { FaultSchema } from './faults';
 
 export { FaultSchema } from './faults';
@@ -80,10 +80,12 @@ export const ExpectationSchema = z
 
 /**
  * The Lambdas' environment variables an injection may set for its own run (`environment`): the timing
- * knobs of the runtime configuration (lib/runtime/config.ts), so a drill can rehearse a deadline or a grace
+ * knobs of the Lambda environment (lib/core/contracts/environment.ts), so a drill can rehearse a deadline or a grace
  * period in seconds instead of their production minutes. Nothing else: the wiring variables stay the session's.
  */
-export const DRILL_ENVIRONMENT = ['FIREBREAK_NOT_FOUND_GRACE_SECONDS', 'FIREBREAK_EVIDENCE_DEADLINE_SECONDS', 'FIREBREAK_CLAIM_LEASE_SECONDS'] as const;
+export const DRILL_ENVIRONMENT = [
+  LAMBDA_ENV.FIREBREAK_NOT_FOUND_GRACE_SECONDS, LAMBDA_ENV.FIREBREAK_EVIDENCE_DEADLINE_SECONDS, LAMBDA_ENV.FIREBREAK_CLAIM_LEASE_SECONDS,
+] as const;
 
 /** An injection's `environment`: names of {@link DRILL_ENVIRONMENT}, values as the runtime configuration accepts them. */
 export const DrillEnvironmentSchema = z
@@ -94,7 +96,7 @@ export const DrillEnvironmentSchema = z
         ctx.addIssue({ code: 'custom', path: [name], message: `is not a variable a drill may set (one of: ${DRILL_ENVIRONMENT.join(', ')})` });
         continue;
       }
-      const parsed = RuntimeConfigSchema.shape[name as (typeof DRILL_ENVIRONMENT)[number]].safeParse(String(value));
+      const parsed = LambdaEnvironmentSchema.shape[name as (typeof DRILL_ENVIRONMENT)[number]].safeParse(String(value));
       if (!parsed.success || String(value) === '') ctx.addIssue({ code: 'custom', path: [name], message: `${JSON.stringify(value)} is not a valid value: ${parsed.error?.issues[0]?.message ?? 'empty'}` });
     }
   });

@@ -10,6 +10,7 @@ import { CfnTemplate, LocalPlaybook, LocalRule, RefResolver, synthesizeSecurityT
 import { ExecutionStatusChangeEvent, executionStatusChangeEvent } from './status-events';
 import { PROJECT_ROOT } from '../../core/project-root';
 import { ConfigError, InvalidInput } from '../../core/errors';
+import { encodeEnvironment, LAMBDA_ENV } from '../../core/contracts/environment';
 
 /** One state of a local execution, aggregated over its invocations (retries, Wait-loop polls). */
 export interface LocalStepRecord {
@@ -244,17 +245,16 @@ export class LocalRunner {
     const environment: Record<string, string> = {};
     for (const fn of functions.values()) {
       for (const [k, v] of Object.entries(fn.environment)) {
-        if (k === 'FIREBREAK_STEP') continue;
+        if (k === LAMBDA_ENV.FIREBREAK_STEP) continue;
         if (environment[k] !== undefined && environment[k] !== v) throw new ConfigError(`Functions disagree on ${k}: ${environment[k]} vs ${v}`);
         environment[k] = v;
       }
     }
     // The handlers read their environment when they load (logger level) and when they run.
-    Object.assign(process.env, environment, {
-      AWS_REGION: region,
+    // What the Lambda runtime and the local run add (the schema's names), then the SDK's and Powertools' own variables.
+    Object.assign(process.env, environment, encodeEnvironment({ AWS_REGION: region, FIREBREAK_AWS_ENDPOINT: env.endpoint }), {
       AWS_ACCESS_KEY_ID: env.responderCredentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: env.responderCredentials.secretAccessKey,
-      FIREBREAK_AWS_ENDPOINT: env.endpoint,
       POWERTOOLS_LOG_LEVEL: process.env.FIREBREAK_LOG_LEVEL ?? 'SILENT',
       AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
     }, options.environment ?? {});

@@ -1,4 +1,5 @@
 import { InvalidInput } from '../../core/errors';
+import { encodeEnvironment } from '../../core/contracts/environment';
 import { startEmulator, Emulator } from './emulator';
 import { seedLocalAccounts, LocalEnvironment } from './seed';
 import { LocalRunner, LocalRunnerOptions } from './runner';
@@ -69,7 +70,7 @@ export async function openLocalSession(options: LocalSessionOptions = {}): Promi
         operatorCredentials: env.operatorCredentials,
       },
     });
-    process.env.FIREBREAK_SFN_ENDPOINT = sfn.endpoint;
+    Object.assign(process.env, encodeEnvironment({ FIREBREAK_SFN_ENDPOINT: sfn.endpoint }));
     return {
       env, runner, router, sfn,
       close: async () => {

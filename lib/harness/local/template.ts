@@ -1,5 +1,6 @@
 import { buildApp } from '../../infra/app';
 import { ConfigError } from '../../core/errors';
+import { LAMBDA_ENV } from '../../core/contracts/environment';
 
 /** A CloudFormation template, as synthesized. */
 export interface CfnTemplate {
@@ -110,7 +111,7 @@ export function templateFunctions(template: CfnTemplate, ref: RefResolver, pseud
   for (const [id, r] of Object.entries(template.Resources)) {
     if (r.Type !== 'AWS::Lambda::Function') continue;
     const vars = ((r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
-    const step = vars.FIREBREAK_STEP;
+    const step = vars[LAMBDA_ENV.FIREBREAK_STEP];
     if (typeof step !== 'string') continue;
     const environment = resolveIntrinsics(vars, template, ref, pseudo) as Record<string, string>;
     out.set(id, { step, environment });

@@ -1,5 +1,6 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ConfigError, InvalidInput } from '../../../core/errors';
+import { LAMBDA_ENV } from '../../../core/contracts/environment';
 import type { StartEnvelopeSchema } from '../../../core/incident/schema';
 import type { z } from 'zod';
 import type { StepDeps } from '../deps-base';
@@ -53,7 +54,10 @@ export async function chainInstanceContainment(state: PlaybookState & { decision
     const chain = state.decision?.chain;
     if (!chain) throw new InvalidInput('decision.chain is missing: Decide did not ask for a chained containment');
     const stateMachineArn = deps.config.ec2PlaybookArn;
-    if (!stateMachineArn) throw new ConfigError('FIREBREAK_EC2_PLAYBOOK_ARN is not set: the stack must give ChainInstanceContainment the ec2-compromise state machine');
+    if (!stateMachineArn) {
+      const variable = LAMBDA_ENV.FIREBREAK_EC2_PLAYBOOK_ARN;
+      throw new ConfigError(`${variable} is not set: the stack must give ChainInstanceContainment the ec2-compromise state machine`);
+    }
     const caseId = state.case.caseId;
     const i = state.incident;
     const executionName = chainedExecutionName(caseId);
