@@ -7,7 +7,6 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { ConfigError } from '../core/errors';
@@ -126,6 +125,34 @@ export interface ClientMaker<K extends ServiceKey> {
 const makers = new Map<ServiceKey, ClientMaker<ServiceKey>>();
 
 /**
+ * What the credentials of a member-account session are built from: AssumeRole's parameters, the security account's
+ * credentials, and the STS client's region and endpoint (the options of the SDK's `fromTemporaryCredentials`).
+ */
+export interface AssumeRoleOptions {
+  readonly params: {
+    readonly RoleArn: string; readonly RoleSessionName: string; readonly DurationSeconds: number; readonly Policy?: string;
+  };
+  readonly masterCredentials?: AwsCredentialIdentityProvider;
+  readonly clientConfig: { readonly region: string; readonly endpoint?: string };
+}
+
+/** Builds a member-account session's credentials (STS AssumeRole, cached and refreshed by the provider). */
+export type AssumeRoleCredentials = (options: AssumeRoleOptions) => AwsCredentialIdentityProvider;
+
+let assumeRole: AssumeRoleCredentials | undefined;
+
+/**
+ * Registers how member-account credentials are built. lib/runtime/clients/assume-role.ts calls it when it is loaded (the
+ * only importer of `@aws-sdk/credential-providers`); a module that calls {@link ClientFactory.member} imports that
+ * module, so only the bundles of the steps that assume a role carry the credential providers and STS
+ * (test/infra/lean-bundles.test.ts).
+ * @param credentials - the SDK's `fromTemporaryCredentials`.
+ */
+export function registerAssumeRole(credentials: AssumeRoleCredentials): void {
+  assumeRole = credentials;
+}
+
+/**
  * Registers how to build a service's client. Each module in lib/runtime/clients/ calls it once when it is loaded; a
  * module that sends a service's commands imports that service's module, so a Lambda bundle holds the client modules
  * of the services its step calls and no other (test/infra/lean-bundles.test.ts).
@@ -167,7 +194,9 @@ const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = ['ec2
  * interceptors (lib/runtime/sdk-hooks.ts). DESIGN.md §4.
  *
  * Each client is built on first use, by the maker its service's module registered ({@link registerClient});
- * using a service whose module no code imported throws {@link ConfigError}.
+ * using a service whose module no code imported throws {@link ConfigError}. Member-account credentials come from the
+ * provider lib/runtime/clients/assume-role.ts registers ({@link registerAssumeRole}), so a step that acts in no member
+ * account loads no credential provider and no STS client.
  *
  * The role is assumed in the security account too, when it is also the member (single-account mode).
  */
@@ -204,6 +233,7 @@ export class ClientFactory {
    * @param region - the region of the resource (a finding's `detail.region`). @default the factory's region
    * @param options - see {@link MemberClientOptions}.
    * @returns clients cached per account, region and role (each built on first use).
+   * @throws {ConfigError} when no module registered the member credentials (lib/runtime/clients/assume-role.ts was not imported).
    */
   member(accountId: string, region: string = this.options.region, options: MemberClientOptions = {}): MemberClients {
     const responderRoleName = this.options.responderRoleName ?? 'FirebreakResponder';
@@ -212,11 +242,14 @@ export class ClientFactory {
     const cacheKey = `${accountId}/${region}/${roleName}${policy ? `/${policy}` : ''}`;
     let clients = this.members.get(cacheKey);
     if (!clients) {
+      if (!assumeRole) {
+        throw new ConfigError('No member-account credentials: a module calling clients.member must import lib/runtime/clients/assume-role');
+      }
       const sessionName = roleName === responderRoleName ? (this.options.roleSessionName ?? 'firebreak-responder') : `firebreak-${roleName}`.slice(0, 64);
       // The role is assumed in the security account too (single-account mode): the step functions' own
       // roles hold nothing but sts:AssumeRole on it, so containment and release keep their separate
       // permissions wherever they act.
-      const credentials = fromTemporaryCredentials({
+      const credentials = assumeRole({
         params: {
           RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
           RoleSessionName: sessionName,

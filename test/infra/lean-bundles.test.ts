@@ -34,8 +34,51 @@ const SECURITY_GRANTS: readonly [keyof StepAccess, string][] = [
   ['startsEc2Playbook', 'sfn'],
   ['describesPlaybookExecutions', 'sfn'],
 ];
-/** What a step may call in a member account only, through the responder or releaser role (`MemberClients`). */
-const MEMBER_ONLY = ['auto-scaling', 'elastic-load-balancing-v2', 'iam', 'cloudtrail', 'kms'];
+/**
+ * The member-account clients each step that assumes a role (STEP_ACCESS `actsInMember` / `releasesInMember`) calls
+ * through it, read from its code: a bundle holds no other client package beyond its security-account grants.
+ */
+const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
+  // Game-day events: the target's firebreak:gameday tag (DescribeInstances, ListUserTags / ListRoleTags; gameday-check.ts).
+  'guard-gameday': ['ec2', 'iam'],
+  'decide-response': ['ec2', 'iam'],
+  // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper.
+  'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'elastic-load-balancing-v2', 'iam'],
+  'preserve-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2'],
+  'isolate-instance': ['ec2'],
+  'verify-isolation': ['ec2'],
+  'reseal-isolation': ['ec2'],
+  'snapshot-volumes': ['ec2'],
+  'check-snapshots': ['ec2'],
+  // DescribeKey of the transit key.
+  'copy-snapshots': ['ec2', 'kms'],
+  'share-snapshots': ['ec2'],
+  'collect-artifacts': ['ec2'],
+  'revoke-credentials': ['iam'],
+  'verify-revocation': ['iam'],
+  'restore-logging': ['cloudtrail'],
+  'revoke-actor': ['cloudtrail', 'iam'],
+  'verify-tamper-response': ['cloudtrail', 'iam'],
+  'release-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam'],
+  'release-credentials': ['iam'],
+  'verify-release': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam'],
+  // Only ec2-compromise's orphaned-case hook acts: ENIs left on an untrack group go to the isolation group.
+  'close-orphaned-case': ['ec2'],
+};
+/** The packages that assume a role (STS AssumeRole): only lib/runtime/clients/assume-role.ts imports them. */
+const ASSUMES_ROLE = ['@aws-sdk/credential-providers', '@aws-sdk/client-sts'];
+
+/**
+ * The shared steps that dispatch on the playbook, each through the registry of one kind of hook: that registry and the
+ * playbooks' `<playbook>/<kind>.ts` modules, never another kind's (lib/runtime/playbook/hooks.ts).
+ */
+const DISPATCH: Readonly<Partial<Record<StepName, string>>> = {
+  'decide-response': 'decision', 'plan-containment': 'plan', 'close-orphaned-case': 'orphaned',
+};
+const HOOK_KINDS = ['decision', 'plan', 'orphaned'];
+/** A playbook's hook module of a kind (`lib/runtime/playbook/<playbook>/<kind>.ts`), or a registry (`<kind>-registry.ts`). */
+const hookKindOf = (f: string) =>
+  /^lib\/runtime\/playbook\/(?:[a-z0-9-]+\/([a-z]+)|([a-z]+)-registry)\.ts$/.exec(f)?.slice(1).find(Boolean);
 
 interface Bundle {
   /** Bytes of index.js. */
@@ -44,6 +87,10 @@ interface Bundle {
   readonly files: readonly string[];
   /** The SDK client packages the bundle imports (`@aws-sdk/client-<name>` as `<name>`; lib-dynamodb as `dynamodb`). */
   readonly sdkClients: ReadonlySet<string>;
+  /** Every `@aws-sdk/*` package the bundle imports. */
+  readonly sdkPackages: ReadonlySet<string>;
+  /** Each input's imports (metafile paths: the project's files, `node_modules/...`, or an external package). */
+  readonly imports: ReadonlyMap<string, readonly string[]>;
 }
 
 /** The service (client package suffix) an `@aws-sdk/...` specifier belongs to, or undefined. */
@@ -61,11 +108,14 @@ async function bundle(step: StepName): Promise<Bundle> {
     });
     const meta: Metafile = result.metafile;
     const js = result.outputFiles.find((f) => f.path.endsWith('index.js'))!;
-    const sdkClients = new Set<string>();
+    const sdkPackages = new Set<string>();
     for (const input of Object.values(meta.inputs)) {
-      for (const i of input.imports) if (i.external && serviceOf(i.path)) sdkClients.add(serviceOf(i.path)!);
+      for (const i of input.imports) if (i.external && i.path.startsWith('@aws-sdk/')) sdkPackages.add(i.path);
     }
-    return { bytes: js.contents.length, files: Object.keys(meta.inputs).filter((f) => !f.startsWith('node_modules/')), sdkClients };
+    const sdkClients = new Set([...sdkPackages].map(serviceOf).filter((s): s is string => s !== undefined));
+    const imports = new Map(Object.entries(meta.inputs).map(([f, input]) => [f, input.imports.map((i) => i.path)]));
+    const files = Object.keys(meta.inputs).filter((f) => !f.startsWith('node_modules/'));
+    return { bytes: js.contents.length, files, sdkClients, sdkPackages, imports };
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }
@@ -88,6 +138,18 @@ function servicesCalledIn(files: readonly string[]): Set<string> {
     for (const m of text.matchAll(/new (\w+Command)\(/g)) if (serviceOfName.has(m[1])) called.add(serviceOfName.get(m[1])!);
   }
   return called;
+}
+
+/** Everything `file` reaches in a bundle (itself included), through the metafile's imports. */
+function reached(b: Bundle, file: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [file];
+  for (let f = todo.pop(); f !== undefined; f = todo.pop()) {
+    if (seen.has(f)) continue;
+    seen.add(f);
+    todo.push(...(b.imports.get(f) ?? []));
+  }
+  return seen;
 }
 
 /** The playbook folder and module a step's entry takes its logic from (`lib/runtime/playbook/<folder>/<module>`). */
@@ -113,12 +175,22 @@ describe('lean Lambda bundles (esbuild metafile)', () => {
     const inFolders = files.filter((f) => /^lib\/runtime\/playbook\/[a-z0-9-]+\//.test(f));
     const stepModules = inFolders.filter((f) => STEP_NAMES.some((s) => f.endsWith(`/${s}.ts`)));
     expect(stepModules).toEqual([own.file]);
-    // A playbook's step reaches its own folder only; a shared step reaches the playbooks through the registry only
-    // (their hooks and what those need), and the registry only when it dispatches on the playbook.
+    // A playbook's step reaches its own folder only; a shared step reaches the playbooks through a registry only
+    // (their hooks and what those need), and a registry only when it dispatches on the playbook: then its own kind's.
     if (own.folder !== 'shared') expect(inFolders.filter((f) => !f.startsWith(`${PLAYBOOK_DIR}${own.folder}/`))).toEqual([]);
-    const dispatches = ['decide-response', 'plan-containment', 'close-orphaned-case'].includes(step);
-    expect([step, files.includes(`${PLAYBOOK_DIR}registry.ts`)]).toEqual([step, dispatches]);
-    if (!dispatches) expect(inFolders.filter((f) => /\/hooks\.ts$/.test(f))).toEqual([]);
+    const kind = DISPATCH[step];
+    expect(files.filter((f) => f.endsWith('-registry.ts'))).toEqual(kind ? [`${PLAYBOOK_DIR}${kind}-registry.ts`] : []);
+    expect(files.filter((f) => HOOK_KINDS.includes(hookKindOf(f) ?? '') && hookKindOf(f) !== kind)).toEqual([]);
+  });
+
+  it('decide-response reaches the playbooks only through their pure decisions: no plan, no orphaned-case code, no AWS client', () => {
+    const b = bundles.get('decide-response')!;
+    const inPlaybooks = b.files.filter((f) => /^lib\/runtime\/playbook\/[a-z0-9-]+\//.test(f) && !f.startsWith(`${PLAYBOOK_DIR}shared/`));
+    expect(inPlaybooks.length).toBeGreaterThan(0);
+    expect(inPlaybooks.filter((f) => hookKindOf(f) !== 'decision')).toEqual([]);
+    // What the decision registry reaches sends nothing: no SDK package and no client module (the game-day tag reads are Decide's own).
+    const fromRegistry = [...reached(b, `${PLAYBOOK_DIR}decision-registry.ts`)];
+    expect(fromRegistry.filter((f) => f.startsWith('@aws-sdk/') || f.startsWith('lib/runtime/clients'))).toEqual([]);
   });
 
   it.each(STEP_NAMES.map((s) => [s]))('%s: no release code in a containment step, no containment code in a release step', (step) => {
@@ -142,14 +214,23 @@ describe('lean Lambda bundles (esbuild metafile)', () => {
     expect([...sdkClients].sort()).toEqual([...called].sort());
     // Every service it calls has its client module in the bundle, or the factory could not build the client.
     for (const service of called) expect([service, files.includes(`lib/runtime/clients/${service}.ts`)]).toEqual([service, true]);
-    // Within its grants: a security-account service only with its grant; a member-only service only when it acts in a member account.
+    // Within its grants: a security-account service only with its grant; in a member account, the clients its code uses there.
     const member = access.actsInMember || access.releasesInMember;
-    const granted = new Set([...SECURITY_GRANTS.filter(([flag]) => access[flag]).map(([, s]) => s), ...(member ? ['ec2', ...MEMBER_ONLY] : [])]);
-    expect([...called].filter((s) => !granted.has(s))).toEqual([]);
+    expect([step, MEMBER_CLIENTS[step] !== undefined]).toEqual([step, member]);
+    const granted = new Set([...SECURITY_GRANTS.filter(([flag]) => access[flag]).map(([, s]) => s), ...(MEMBER_CLIENTS[step] ?? [])]);
+    expect([...sdkClients].filter((s) => !granted.has(s))).toEqual([]);
     // And what it is granted in the security account, it calls (the table and the code agree).
     for (const [flag, service] of SECURITY_GRANTS) if (access[flag]) expect([flag, called.has(service)]).toEqual([flag, true]);
     // A step without the ledger grant carries no ledger.
     expect(files.includes('lib/runtime/ledger/ledger.ts')).toBe(access.ledger);
+  });
+
+  it.each(STEP_NAMES.map((s) => [s]))('%s loads the credential providers and STS only if it assumes a role in a member account', (step) => {
+    const { files, sdkPackages } = bundles.get(step)!;
+    const member = STEP_ACCESS[step].actsInMember || STEP_ACCESS[step].releasesInMember;
+    // A step that assumes a role calls clients.member, so it carries lib/runtime/clients/assume-role.ts and its provider.
+    expect([step, files.includes('lib/runtime/clients/assume-role.ts')]).toEqual([step, member]);
+    expect([...sdkPackages].filter((p) => ASSUMES_ROLE.includes(p))).toEqual(member ? ['@aws-sdk/credential-providers'] : []);
   });
 
   it('reports the bundle sizes (bytes of index.js)', () => {

@@ -2,6 +2,7 @@ import type { StepMode } from '../ec2/instance';
 import { ensureRoleSessionsRevoked, ensureUserKeyRevoked } from '../iam/revoke';
 import type { StepDeps } from './deps-base';
 import type { PlaybookState } from '../../core/contracts/state';
+import '../clients/assume-role';
 
 /**
  * Case-level credential revocation shared by credential-compromise and cloudtrail-tamper: the

@@ -8,6 +8,8 @@ import { harnessClients } from '../../../lib/harness/local/harness-clients';
 import { ClientFactory } from '../../../lib/runtime/clients';
 // The factory builds a service's client with the maker its module registered (what a step's code imports with the commands it sends).
 import '../../../lib/runtime/clients/ec2';
+// Member-account credentials: what a module that calls `clients.member` imports (STS AssumeRole).
+import '../../../lib/runtime/clients/assume-role';
 import { ConfigError } from '../../../lib/core/errors';
 import { ApiCallRecord, subscribeApiCalls } from '../../../lib/runtime/telemetry';
 import { useEmulator } from '../../support/emulator';
@@ -60,6 +62,18 @@ describe('ClientFactory.member', () => {
     expect(() => factory.security().sns).toThrow(ConfigError);
     expect(() => factory.member(MEMBER).kms).toThrow(/lib\/runtime\/clients\//);
     expect(factory.member(MEMBER).ec2).toBe(factory.member(MEMBER).ec2);
+  });
+
+  it('assumes no role without clients/assume-role.ts: a step acting in no member account loads no credential provider', () => {
+    let Fresh: typeof ClientFactory | undefined;
+    jest.isolateModules(() => {
+      // A copy of the factory whose module graph registered no member credentials (as in normalize-finding's bundle).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      Fresh = (require('../../../lib/runtime/clients') as { ClientFactory: typeof ClientFactory }).ClientFactory;
+    });
+    const fresh = new Fresh!({ region: 'us-east-1', securityAccountId: SECURITY });
+    const missing = { name: 'ConfigError', message: expect.stringMatching(/lib\/runtime\/clients\/assume-role/) };
+    expect(() => fresh.member(MEMBER)).toThrow(expect.objectContaining(missing));
   });
 
   it('caches clients per account, region and role', () => {

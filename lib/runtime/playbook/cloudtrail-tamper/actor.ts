@@ -5,7 +5,7 @@ import { revokeRoleSessionsForCase, revokeUserForCase } from '../revocation';
 import type { PlaybookState } from '../../../core/contracts/state';
 import { apiCall } from './restore';
 
-/** RevokeActor's logic, in plan and apply mode (revoke-actor.ts applies it, hooks.ts plans it). */
+/** RevokeActor's logic, in plan and apply mode (revoke-actor.ts applies it, plan.ts plans it). */
 
 /** What RevokeActor did. */
 export interface ActorRevocation {

@@ -6,8 +6,9 @@ import { hasAwsCode } from '../../aws-errors';
 import type { StepDeps } from '../deps-base';
 import type { PlaybookState } from '../../../core/contracts/state';
 import '../../clients/cloudtrail';
+import '../../clients/assume-role';
 
-/** RestoreLogging's logic, in plan and apply mode (restore-logging.ts applies it, hooks.ts plans it). */
+/** RestoreLogging's logic, in plan and apply mode (restore-logging.ts applies it, plan.ts plans it). */
 
 type ApiCall = Extract<Incident['resource'], { type: 'ApiCall' }>;
 

@@ -7,6 +7,7 @@ import type { PlaybookState } from '../../../core/contracts/state';
 import { apiCall, RestoreResult } from './restore';
 import { ActorRevocation } from './actor';
 import '../../clients/cloudtrail';
+import '../../clients/assume-role';
 
 /**
  * VerifyTamperResponse: reads back that the trail logs again (after StopLogging) and that the actor's

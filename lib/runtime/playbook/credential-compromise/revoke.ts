@@ -5,16 +5,14 @@ import type { Incident } from '../../../core/incident/incident';
 import type { StepDeps } from '../deps-base';
 import { revokeRoleSessionsForCase, revokeUserForCase } from '../revocation';
 import type { PlaybookState } from '../../../core/contracts/state';
+import '../../clients/assume-role';
 
 /**
  * What the `credential-compromise` playbook does, in plan and apply mode: revoke exactly what leaked. Its steps
- * (steps.ts) apply it; its registry hooks (hooks.ts) plan it for PlanDryRun and refuse what it never revokes.
+ * (revoke-credentials.ts) apply it; plan.ts plans it for PlanDryRun; decision.ts refuses what it never revokes.
  */
 
 type CredentialResource = Extract<Incident['resource'], { type: 'AccessKey' }>;
-
-/** The principal types credential-compromise can revoke automatically. */
-export const REVOCABLE_USER_TYPES: readonly string[] = ['IAMUser', 'AssumedRole'];
 
 export function credential(state: PlaybookState): CredentialResource {
   const r = state.incident.resource;
@@ -103,13 +101,3 @@ export async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMod
   }
   throw new InvalidInput(`credential-compromise cannot revoke ${r.userType} credentials automatically`);
 }
-
-/** The dry-run plan of credential-compromise (Describe/Get/List calls only). */
-export async function planRevocation(state: PlaybookState, deps: StepDeps): Promise<{ sample: boolean; actions: PlannedAction[]; affected?: string }> {
-  if (state.incident.sample) {
-    return { sample: true, actions: [{ operation: 'IAM.UpdateAccessKey', target: credential(state).accessKeyId ?? credential(state).id, change: 'sample finding: placeholder key, nothing is looked up' }] };
-  }
-  const out = await revoke(state, deps, 'plan');
-  return { sample: false, actions: out.actions, affected: out.affected };
-}
-

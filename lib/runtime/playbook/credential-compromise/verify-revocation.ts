@@ -6,6 +6,7 @@ import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import type { PlaybookState } from '../../../core/contracts/state';
 import { credential, RevocationResult } from './revoke';
+import '../../clients/assume-role';
 
 /**
  * VerifyRevocation: reads the principal back. For an IAM user, the user's keys and its deny-all

@@ -4,6 +4,7 @@ import { checkSnapshotBatch } from '../../ec2/evidence';
 import { recordedSnapshots } from '../../evidence/provenance';
 import type { CheckSnapshotsInputSchema } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
+import '../../clients/assume-role';
 
 /** One poll of a Wait-loop (CheckSnapshots, CheckMemberCopies, CheckSecurityCopies). */
 export async function checkSnapshots(input: z.infer<typeof CheckSnapshotsInputSchema>, deps: StepDeps) {

@@ -7,6 +7,7 @@ import type { PlaybookState } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import '../../clients/ec2';
+import '../../clients/assume-role';
 
 /** CollectArtifacts: finding, instance metadata, ENIs, original SGs, console output, prior state → evidence bucket. */
 export async function collectArtifacts(state: PlaybookState, deps: StepDeps): Promise<{ artifacts: StoredArtifact[] }> {

@@ -4,8 +4,8 @@ import type { SnapshotBatch } from '../../ec2/evidence';
 import { InvalidInput } from '../../../core/errors';
 
 /**
- * What the `ec2-compromise` steps (one module per step, named as its Lambda folder; DESIGN.md §3) and its registry
- * hooks (hooks.ts) share. Each step is a plain async function `(input, deps)`; `lambdas/<step>/index.ts` wraps it in a
+ * What the `ec2-compromise` steps (one module per step, named as its Lambda folder; DESIGN.md §3) and its hooks
+ * (plan.ts, orphaned.ts) share. Each step is a plain async function `(input, deps)`; `lambdas/<step>/index.ts` wraps it in a
  * middy handler. Every step that acts records a timeline entry on the case through {@link runStep}.
  */
 

@@ -7,6 +7,7 @@ import { evidenceLedgerOf } from '../evidence-ledger';
 import { caseTarget, runStep } from '../run-step';
 import { labelsOf, requireBatch } from './common';
 import '../../clients/kms';
+import '../../clients/assume-role';
 
 /**
  * CopySnapshots: re-encrypt each recorded member snapshot under the member's transit key (shareable); the copies

@@ -4,6 +4,7 @@ import type { PlaybookState } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import { findingEniIds } from './common';
+import '../../clients/assume-role';
 
 /**
  * Isolate: every ENI (the instance's, those attached to it, those the finding names) through the untrack

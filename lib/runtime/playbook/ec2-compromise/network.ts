@@ -3,6 +3,7 @@ import { recordedIsolationGroups } from '../../ec2/isolation-groups';
 import type { Incident } from '../../../core/incident/incident';
 import type { CaseRecord } from '../../ledger/ledger';
 import type { StepDeps } from '../deps-base';
+import '../../clients/assume-role';
 
 /**
  * Moves every ENI of a case's instance that is on one of the case's recorded untrack groups onto its VPC's

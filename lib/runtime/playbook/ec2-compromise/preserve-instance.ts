@@ -2,6 +2,7 @@ import { ensureInstancePreserved, PreservePriorState } from '../../ec2/preserve'
 import type { PlaybookState } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
+import '../../clients/assume-role';
 
 /** Preserve: termination protection, shutdown=stop, volumes kept, ASG detach, target groups. */
 export async function preserveInstance(state: PlaybookState, deps: StepDeps) {

@@ -5,6 +5,7 @@ import type { StepDeps } from '../deps-base';
 import { evidenceLedgerOf } from '../evidence-ledger';
 import { caseTarget, runStep } from '../run-step';
 import { labelsOf, requireBatch } from './common';
+import '../../clients/assume-role';
 
 /**
  * ShareAndCopySnapshots: share the recorded transit copies with the security account, copy them there under its

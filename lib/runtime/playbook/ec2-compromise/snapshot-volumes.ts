@@ -4,6 +4,7 @@ import type { StepDeps } from '../deps-base';
 import { evidenceLedgerOf } from '../evidence-ledger';
 import { caseTarget, runStep } from '../run-step';
 import { labelsOf } from './common';
+import '../../clients/assume-role';
 
 /** The case decision that holds an execution's evidence deadline (`decisions.<key>`). */
 export const evidenceDeadlineKey = (executionName: string) => `evidenceDeadline#${executionName}`;

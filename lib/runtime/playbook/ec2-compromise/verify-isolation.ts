@@ -5,6 +5,7 @@ import type { PlaybookState } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import { findingEniIds } from './common';
+import '../../clients/assume-role';
 
 /** VerifyIsolation: read back from two sides against the groups Isolate used; fails loudly with VerificationFailed. */
 export async function verifyIsolation(state: PlaybookState, deps: StepDeps) {

@@ -83,10 +83,6 @@ export async function caseRecord(state: ReleaseState, deps: StepDeps): Promise<C
   return record;
 }
 
-export function releaserClients(state: ReleaseState, deps: StepDeps) {
-  return deps.clients.member(state.case.account, state.case.region, { roleName: deps.config.releaserRoleName });
-}
-
 /** The credential release input for a case, from its incident and recorded prior state. */
 export function credentialsInput(record: CaseRecord, deps: StepDeps): Omit<CredentialsReleaseInput, 'mode'> {
   const prior = priorOf(record);

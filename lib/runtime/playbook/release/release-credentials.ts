@@ -2,7 +2,8 @@ import { ensureCredentialsReleased, CredentialsReleaseResult } from '../../relea
 import type { StepDeps } from '../deps-base';
 import { runStep } from '../run-step';
 import { ReleaseState } from '../../../core/contracts/state';
-import { releaseTarget, caseRecord, releaserClients, credentialsInput } from './common';
+import { releaseTarget, caseRecord, credentialsInput } from './common';
+import { releaserClients } from './releaser';
 
 /**
  * ReleaseCredentials: puts the revoked credentials back as the case recorded them

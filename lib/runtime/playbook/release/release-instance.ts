@@ -3,7 +3,8 @@ import { ensureInstanceReleased, InstanceReleaseResult } from '../../release/rel
 import type { StepDeps } from '../deps-base';
 import { runStep } from '../run-step';
 import { ReleaseState } from '../../../core/contracts/state';
-import { releaseTarget, caseRecord, releaserClients, priorOf } from './common';
+import { releaseTarget, caseRecord, priorOf } from './common';
+import { releaserClients } from './releaser';
 
 /**
  * ReleaseInstance: puts the instance back as Preserve and Isolate recorded it ({@link ensureInstanceReleased}),

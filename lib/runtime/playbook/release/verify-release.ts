@@ -4,7 +4,8 @@ import { verifyInstanceReleased } from '../../release/release-instance';
 import type { StepDeps } from '../deps-base';
 import { runStep } from '../run-step';
 import { ReleaseState } from '../../../core/contracts/state';
-import { releaseKind, ReleaseKind, releaseTarget, caseRecord, releaserClients, credentialsInput, priorOf } from './common';
+import { releaseKind, ReleaseKind, releaseTarget, caseRecord, credentialsInput, priorOf } from './common';
+import { releaserClients } from './releaser';
 
 /**
  * VerifyRelease: reads the member account back through the releaser role. What does not read back

@@ -7,7 +7,7 @@ import type { Incident } from '../../../core/incident/incident';
 import { normalizeEvent } from '../../../core/incident/normalize';
 import type { StepDeps } from '../deps-base';
 import { failedNoticeKey, runbookOf, subject } from './notice';
-import { hooksOf } from '../registry';
+import { orphanedHookOf } from '../orphaned-registry';
 import { mapAwsError } from '../../aws-errors';
 import '../../clients/sfn';
 import '../../clients/sns';
@@ -165,7 +165,7 @@ export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps:
   const record = await deps.ledger.getCase(caseId);
   // What the playbook undoes for a dead execution (ec2-compromise: an execution stopped between Isolate's two moves
   // ran no ResealIsolation, so it is done here), whatever else happens.
-  const onOrphaned = record ? hooksOf(record.playbook).onOrphaned : undefined;
+  const onOrphaned = record ? orphanedHookOf(record.playbook) : undefined;
   const network = record && onOrphaned ? await onOrphaned(record, incident, deps) : undefined;
   if (record?.notifications?.[failedNoticeKey(d.name)] && !network?.warning) return { action, caseId, notified: false };
   const i = record?.incident ?? incident;

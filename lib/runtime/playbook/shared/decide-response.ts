@@ -3,7 +3,7 @@ import { CATALOG } from '../../../core/catalog/catalog';
 import type { PlaybookState } from '../../../core/contracts/state';
 import type { ChainRequest } from '../credential-compromise/chain-instance-containment';
 import type { StepDeps } from '../deps-base';
-import { hooksOf } from '../registry';
+import { decisionHooksOf } from '../decision-registry';
 import { gameDayRefusal } from './gameday-check';
 
 /** The decision Decide makes. */
@@ -18,7 +18,7 @@ export interface Decision {
 /**
  * Decide: dry run (sample findings and `dryRun: true`), automatic containment (catalog mode
  * `auto`, or an engineer's manual start), or notify-only (catalog mode `notify`, or no entry). The incident's playbook
- * may refuse it first and ask for a chained start ({@link PlaybookHooks.refusal}, {@link PlaybookHooks.chain}).
+ * may refuse it first and ask for a chained start ({@link DecisionHooks.refusal}, {@link DecisionHooks.chain}: decision-registry.ts).
  * @param state - the playbook state after Claim.
  * @param deps - config and clients: a game-day event's target is read in the member account ({@link gameDayRefusal}).
  * @returns the decision.
@@ -33,14 +33,14 @@ export async function decideResponse(state: PlaybookState, deps?: Pick<StepDeps,
   }
   const decision = decide(state);
   if (decision.action !== 'contain') return decision;
-  const chain = hooksOf(i.playbook).chain?.(i, deps?.config.catalog ?? CATALOG);
+  const chain = decisionHooksOf(i.playbook).chain?.(i, deps?.config.catalog ?? CATALOG);
   return chain ? { ...decision, chain } : decision;
 }
 
 function decide(state: PlaybookState): Decision {
   const i = state.incident;
   if (i.dryRun) return { action: 'dryRun', reason: i.sample ? 'sample finding (CreateSampleFindings): dry run' : 'dry run requested', entryId: i.catalogEntryId };
-  const refused = hooksOf(i.playbook).refusal?.(i);
+  const refused = decisionHooksOf(i.playbook).refusal?.(i);
   if (refused) return { action: 'notify', reason: refused, entryId: i.catalogEntryId };
   if (i.chainedFrom) return { action: 'contain', reason: `chained from case ${i.chainedFrom}: its catalog entry sets chainInstanceContainment`, entryId: i.catalogEntryId };
   if (i.trigger === 'manual') return { action: 'contain', reason: `started by hand${i.operator ? ` by ${i.operator}` : ''}${i.reason ? `: ${i.reason}` : ''}`, entryId: i.catalogEntryId };

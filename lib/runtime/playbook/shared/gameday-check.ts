@@ -5,6 +5,7 @@ import { hasAwsCode } from '../../aws-errors';
 import type { StepDeps } from '../deps-base';
 import '../../clients/ec2';
 import '../../clients/iam';
+import '../../clients/assume-role';
 
 /** Whether a game-day event may act (reads only): used by GameDayGuard (gameday-guard.ts) and Decide (decide.ts). */
 

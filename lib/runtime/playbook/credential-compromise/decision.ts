@@ -1,7 +1,9 @@
-import { protectedRoleReason } from '../../iam/revoke';
+import { protectedRoleReason } from '../../iam/protected-roles';
 import type { Incident } from '../../../core/incident/incident';
-import type { PlaybookHooks } from '../hooks';
-import { planRevocation, REVOCABLE_USER_TYPES } from './revoke';
+import type { DecisionHooks } from '../hooks';
+
+/** The principal types credential-compromise can revoke automatically. */
+export const REVOCABLE_USER_TYPES: readonly string[] = ['IAMUser', 'AssumedRole'];
 
 /**
  * Decide of `credential-compromise`: credentials it never revokes automatically (root, federated and other
@@ -20,15 +22,14 @@ function refusal(i: Incident): string | undefined {
   return undefined;
 }
 
-/** The registry entry of `credential-compromise` (registry.ts). */
-export const CREDENTIAL_COMPROMISE_HOOKS: PlaybookHooks = {
+/** Decide's hooks of `credential-compromise` (decision-registry.ts). */
+export const CREDENTIAL_COMPROMISE_DECISION: DecisionHooks = {
   refusal,
-  // Instance credentials used elsewhere: contain the instance too when the catalog entry says so (chain.ts).
+  // Instance credentials used elsewhere: contain the instance too when the catalog entry says so (chain-instance-containment.ts).
   chain: (i, catalog) => {
     if (i.resource.type !== 'AccessKey' || !i.resource.instanceId) return undefined;
     const entry = catalog.find((e) => e.id === i.catalogEntryId);
     if (entry?.kind !== 'guardduty-finding' || !entry.chainInstanceContainment) return undefined;
     return { playbook: 'ec2-compromise', instanceId: i.resource.instanceId };
   },
-  plan: planRevocation,
 };

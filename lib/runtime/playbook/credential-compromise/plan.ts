@@ -1,0 +1,19 @@
+import type { PlaybookState } from '../../../core/contracts/state';
+import type { StepDeps } from '../deps-base';
+import type { ContainmentPlan } from '../hooks';
+import { credential, revoke } from './revoke';
+
+/**
+ * PlanDryRun of `credential-compromise` (plan-registry.ts): the revocation in plan mode (Get/List calls only). A
+ * sample finding carries a placeholder key: nothing is looked up.
+ * @returns the plan, with who else it would affect (every session of a role).
+ * @throws the SDK's errors (mapped by the handler) when a read fails; {@link InvalidInput} for a credential type
+ *   it cannot revoke.
+ */
+export async function planRevocation(state: PlaybookState, deps: StepDeps): Promise<ContainmentPlan> {
+  if (state.incident.sample) {
+    return { sample: true, actions: [{ operation: 'IAM.UpdateAccessKey', target: credential(state).accessKeyId ?? credential(state).id, change: 'sample finding: placeholder key, nothing is looked up' }] };
+  }
+  const out = await revoke(state, deps, 'plan');
+  return { sample: false, actions: out.actions, affected: out.affected };
+}

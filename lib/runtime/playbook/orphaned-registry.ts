@@ -1,0 +1,25 @@
+import type { Playbook } from '../../core/catalog/catalog';
+import { entryOf, OrphanedHook } from './hooks';
+import { resealOrphan } from './ec2-compromise/orphaned';
+
+/**
+ * What each playbook undoes for a case whose execution ended without its failure path, one line each
+ * ({@link OrphanedHook}); `undefined` when there is nothing to undo. The type makes the table complete for every
+ * playbook of the catalog (`PLAYBOOKS`, lib/core/catalog/catalog.ts). Only CloseOrphanedCase imports it.
+ */
+export const ORPHANED_HOOKS: Readonly<Record<Playbook, OrphanedHook | undefined>> = {
+  'ec2-compromise': resealOrphan,
+  'credential-compromise': undefined,
+  'cloudtrail-tamper': undefined,
+  'root-activity': undefined,
+  'finding-triage': undefined,
+};
+
+/**
+ * CloseOrphanedCase's hook of a playbook.
+ * @param playbook - the case record's playbook.
+ * @returns its hook, or `undefined` (nothing to undo) for a playbook without one or a name outside the table.
+ */
+export function orphanedHookOf(playbook: Playbook | string): OrphanedHook | undefined {
+  return entryOf(ORPHANED_HOOKS, playbook);
+}
