@@ -100,6 +100,7 @@ export class CaseClaims {
    * - otherwise (`CONTAINED`, `NOTIFIED`) → `ALREADY_HANDLED`, the finding added to the case's
    *   `findingIds` (`newFinding` says whether this call added it).
    * Every outcome but `CLAIMED` appends a timeline entry to the existing case.
+   * The decision is {@link decideClaim}'s (policy.ts); this method reads the claim and writes what it decides.
    * @param incident - the normalized incident.
    * @param executionName - the Step Functions execution name (the claim's owner).
    * @param leaseSeconds - how long an in-progress claim blocks other executions.
