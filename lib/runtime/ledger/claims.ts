@@ -1,0 +1,378 @@
+import { randomBytes } from 'node:crypto';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ClaimLost } from '../../core/errors';
+import { hasAwsCode } from '../aws-errors';
+import type { Incident } from '../../core/incident/incident';
+import { type CaseStatus, type ClaimDecision, type TakeOverReason, decideClaim, leaseExpiry, opensNewCase, ownsClaim } from './policy';
+import type { CaseRecord, CaseRecords, CaseRecordsDeps } from './records';
+import '../clients/dynamodb';
+
+/**
+ * The claim protocol of the case ledger: one open case per resource, taken with DynamoDB conditional writes, held
+ * under a lease, resumed, finished and released. Who may take a claim and why is `policy.ts`'s; the case item and
+ * its timeline are written through {@link CaseRecords}.
+ *
+ * Item: `pk = CLAIM#<playbook>#<account>#<region>#<resourceId>`, `sk = CLAIM`.
+ */
+
+/** The result of {@link CaseClaims.claim}. */
+export interface ClaimResult {
+  readonly caseId: string;
+  /**
+   * `CLAIMED`: a new case. `RESUMED`: this execution takes over an unfinished case (crash, failure,
+   * expired lease, or escalation of a notify-only case). `ALREADY_HANDLED`: another execution owns
+   * the case or it is finished; do nothing.
+   */
+  readonly status: 'CLAIMED' | 'RESUMED' | 'ALREADY_HANDLED';
+  readonly previousStatus?: CaseStatus;
+  /**
+   * `ALREADY_HANDLED` only: the finding was not on the case yet (a different finding about the same
+   * resource, not a repeat of one it holds). It is added to the case's `findingIds` by this call, so that
+   * exactly one of several concurrent deliveries of it sees `true` (DynamoDB `ADD`, old item returned).
+   */
+  readonly newFinding?: boolean;
+  /** For a new case on a resource whose last case was released: that case. */
+  readonly previousCaseId?: string;
+}
+
+/** The claim on a resource, as stored. */
+export interface ClaimItem {
+  pk: string;
+  sk: string;
+  caseId: string;
+  status: CaseStatus;
+  /** The execution that holds (or last held) the claim. */
+  owner: string;
+  leaseExpiresAt: string;
+  /** Incremented by every change of the claim; a new case after a release keeps counting. */
+  version: number;
+}
+
+/** The key that makes a case unique: one open case per (playbook, account, region, resource). */
+export function claimKey(incident: { playbook: string; account: string; region: string; resource: { id: string } }): string {
+  return `CLAIM#${incident.playbook}#${incident.account}#${incident.region}#${incident.resource.id}`;
+}
+
+/** A new case ID: `fb-<yyyymmdd>-<10 hex>` (UTC date). */
+export function newCaseId(now: Date): string {
+  const day = now.toISOString().slice(0, 10).replace(/-/g, '');
+  return `fb-${day}-${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * The case a failed execution records its failure on ({@link CaseClaims.failedCaseFor}): `opened` by this call,
+ * the execution's `own`, or an `other` execution's (left alone); `claimStatus` is the resource's claim's.
+ */
+export interface FailedCase {
+  readonly caseId: string;
+  readonly relation: 'opened' | 'own' | 'other';
+  readonly claimStatus: CaseStatus;
+}
+
+/** One pass of {@link CaseClaims.claim}: the claim read at `now`, and the lease a take-over would write. */
+interface ClaimAttempt {
+  readonly pk: string;
+  readonly incident: Incident;
+  readonly executionName: string;
+  /** ISO-8601 UTC. */
+  readonly lease: string;
+  readonly now: Date;
+}
+
+/** Takes, finishes and releases the claim on a resource. */
+export class CaseClaims {
+  private readonly now: () => Date;
+
+  /** @param records - the case records the claims write cases and timeline entries through (same table). */
+  constructor(private readonly deps: CaseRecordsDeps, private readonly records: CaseRecords) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * Claims the case for an incident with DynamoDB conditional writes (DESIGN.md §3, Claim).
+   *
+   * - no claim yet → a new case (`CLAIMED`), claim and case written in one transaction;
+   * - the claim belongs to this execution → `RESUMED` (a retry of Claim);
+   * - `IN_PROGRESS` under another execution whose lease has not expired → `ALREADY_HANDLED`;
+   * - `IN_PROGRESS` with an expired lease, `FAILED`, or `RESOURCE_GONE` (the resource is looked at again: it may
+   *   have been missing only from an eventually consistent read) → taken over, `RESUMED`;
+   * - `NOTIFIED` and the incident now calls for containment (catalog mode `auto` or `approval`, or a manual start) → escalated, `RESUMED`;
+   * - otherwise (`CONTAINED`, `NOTIFIED`) → `ALREADY_HANDLED`, the finding added to the case's
+   *   `findingIds` (`newFinding` says whether this call added it).
+   * Every outcome but `CLAIMED` appends a timeline entry to the existing case.
+   * The decision is {@link decideClaim}'s (policy.ts); this method reads the claim and writes what it decides.
+   * @param incident - the normalized incident.
+   * @param executionName - the Step Functions execution name (the claim's owner).
+   * @param leaseSeconds - how long an in-progress claim blocks other executions.
+   * @throws {Error} the SDK's error when DynamoDB fails (mapped to Throttled/TransientAwsError upstream).
+   */
+  async claim(incident: Incident, executionName: string, leaseSeconds: number): Promise<ClaimResult> {
+    const pk = claimKey(incident);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = this.now();
+      const existing = await this.readClaim(pk);
+      const a: ClaimAttempt = { pk, incident, executionName, lease: leaseExpiry(now, leaseSeconds), now };
+      const result = await this.carryOut(decideClaim(existing, incident, executionName, now), a, existing);
+      if (result) return result;
+    }
+    // Three lost races in a row: someone else is actively claiming; let them.
+    const item = (await this.readClaim(pk)) as ClaimItem;
+    return { caseId: item.caseId, status: 'ALREADY_HANDLED', previousStatus: item.status };
+  }
+
+  /** Carries out a claim decision; `undefined` when a conditional write lost a race (the caller reads again). */
+  private async carryOut(decision: ClaimDecision, a: ClaimAttempt, existing: ClaimItem | undefined): Promise<ClaimResult | undefined> {
+    if (decision.kind === 'open' || !existing) return this.openCase(a, existing);
+    if (decision.kind === 'extend') return this.extendLease(a, existing);
+    if (decision.kind === 'already-handled') return this.noteAlreadyHandled(a, existing);
+    return this.takeOver(a, existing, decision.reason);
+  }
+
+  /** No claim, or the last case on the resource was released: a new case. */
+  private async openCase(a: ClaimAttempt, existing: ClaimItem | undefined): Promise<ClaimResult | undefined> {
+    const caseId = newCaseId(a.now);
+    const version = (existing?.version ?? 0) + 1;
+    try {
+      await this.writeNewCase({
+        pk: a.pk, caseId, status: 'IN_PROGRESS', executionName: a.executionName, leaseExpiresAt: a.lease, version, existing, incident: a.incident, now: a.now,
+      });
+      return { caseId, status: 'CLAIMED', previousCaseId: existing?.caseId };
+    } catch (err) {
+      if (hasAwsCode(err, 'TransactionCanceledException', 'ConditionalCheckFailedException')) return undefined;
+      throw err;
+    }
+  }
+
+  /** A retry of this execution's own Claim: extend its lease. */
+  private async extendLease(a: ClaimAttempt, existing: ClaimItem): Promise<ClaimResult> {
+    await this.deps.ddb.send(new UpdateCommand({
+      TableName: this.deps.tableName, Key: { pk: a.pk, sk: 'CLAIM' },
+      UpdateExpression: 'SET leaseExpiresAt = :l', ConditionExpression: '#o = :o',
+      ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':l': a.lease, ':o': a.executionName },
+    }));
+    return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status };
+  }
+
+  /** Another execution's case, or a finished one: the finding is added to it and noted on its timeline. */
+  private async noteAlreadyHandled(a: ClaimAttempt, existing: ClaimItem): Promise<ClaimResult> {
+    const { incident } = a;
+    const newFinding = await this.records.addFinding(existing.caseId, incident.finding.id);
+    await this.records.appendTimeline(existing.caseId, {
+      at: a.now.toISOString(), step: 'Claim', status: 'INFO', executionName: a.executionName, trigger: incident.trigger,
+      details: {
+        outcome: 'ALREADY_HANDLED', caseStatus: existing.status, owner: existing.owner, findingId: incident.finding.id, findingCount: incident.finding.count,
+        newFinding, ...(newFinding ? { findingType: incident.finding.type, severity: incident.finding.severity } : {}),
+      },
+    });
+    return { caseId: existing.caseId, status: 'ALREADY_HANDLED', previousStatus: existing.status, newFinding };
+  }
+
+  /** Takes the case over (conditional on the claim's version): the claim and the case back IN_PROGRESS, noted on its timeline. */
+  private async takeOver(a: ClaimAttempt, existing: ClaimItem, reason: TakeOverReason): Promise<ClaimResult | undefined> {
+    try {
+      await this.deps.ddb.send(
+        new UpdateCommand({
+          TableName: this.deps.tableName,
+          Key: { pk: a.pk, sk: 'CLAIM' },
+          UpdateExpression: 'SET #s = :s, #o = :o, leaseExpiresAt = :l, version = version + :one',
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeNames: { '#s': 'status', '#o': 'owner' },
+          ExpressionAttributeValues: { ':s': 'IN_PROGRESS', ':o': a.executionName, ':l': a.lease, ':v': existing.version, ':one': 1 },
+        }),
+      );
+    } catch (err) {
+      if (hasAwsCode(err, 'ConditionalCheckFailedException')) return undefined;
+      throw err;
+    }
+    await this.records.setCaseStatus(existing.caseId, 'IN_PROGRESS', a.incident.finding.id);
+    await this.records.appendTimeline(existing.caseId, {
+      at: a.now.toISOString(), step: 'Claim', status: 'INFO', executionName: a.executionName, trigger: a.incident.trigger,
+      details: { outcome: 'RESUMED', reason, previousStatus: existing.status, previousOwner: existing.owner },
+    });
+    return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status };
+  }
+
+  /**
+   * Sets the final status of a case and of its claim. The claim stays, so a later finding for the
+   * same resource is `ALREADY_HANDLED` until a release lifts it (`FAILED` claims can be resumed).
+   * @param executionName - when given, the claim must still belong to this execution: an execution
+   *   whose claim was taken over (lease expired) cannot overwrite the new owner's outcome.
+   * @throws {ClaimLost} when the claim belongs to another execution now.
+   */
+  async finish(caseId: string, status: Exclude<CaseStatus, 'IN_PROGRESS'>, details?: Record<string, unknown>, executionName?: string): Promise<void> {
+    const record = await this.records.getCase(caseId);
+    if (!record) return;
+    const names: Record<string, string> = { '#s': 'status' };
+    const values: Record<string, unknown> = { ':s': status, ':c': caseId, ':one': 1 };
+    let condition = 'caseId = :c';
+    if (executionName) {
+      condition += ' AND #o = :o';
+      names['#o'] = 'owner';
+      values[':o'] = executionName;
+    }
+    try {
+      await this.deps.ddb.send(
+        new UpdateCommand({
+          TableName: this.deps.tableName,
+          Key: { pk: claimKeyOf(record), sk: 'CLAIM' },
+          UpdateExpression: 'SET #s = :s, version = version + :one',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (err) {
+      if (hasAwsCode(err, 'ConditionalCheckFailedException')) {
+        throw new ClaimLost(`Case ${caseId} is no longer claimed by ${executionName ?? 'this case'}; not setting ${status}`, { cause: err });
+      }
+      throw err;
+    }
+    await this.records.setCaseStatus(caseId, status, undefined, details);
+  }
+
+  /**
+   * Marks a case released (the release playbook undid its containment) and lifts its claim, so the
+   * next finding or manual run on the resource opens a new case. Idempotent: releasing a released
+   * case changes nothing.
+   * @param caseId - the case.
+   * @param details - what was restored, kept on the case as `releaseDetails`.
+   * @returns `false` when the case was already released.
+   * @throws {ClaimLost} when the resource's claim now belongs to another case (released earlier,
+   *   then claimed anew): this case can no longer be released.
+   * @throws {Error} `Case ... does not exist` (as {@link ClaimLost}) when there is no such case.
+   */
+  async release(caseId: string, details: Record<string, unknown>): Promise<boolean> {
+    const record = await this.records.getCase(caseId);
+    if (!record) throw new ClaimLost(`Case ${caseId} does not exist`);
+    if (record.status === 'RELEASED') return false;
+    const pk = claimKeyOf(record);
+    const now = this.now().toISOString();
+    try {
+      await this.deps.ddb.send(new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.deps.tableName, Key: { pk, sk: 'CLAIM' },
+              UpdateExpression: 'SET #s = :s, version = version + :one',
+              ConditionExpression: 'caseId = :c',
+              ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'RELEASED', ':c': caseId, ':one': 1 },
+            },
+          },
+          {
+            Update: {
+              TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+              UpdateExpression: 'SET #s = :s, updatedAt = :u, releasedAt = :u, releaseDetails = :d',
+              ConditionExpression: 'attribute_exists(pk) AND #s <> :s',
+              ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'RELEASED', ':u': now, ':d': details },
+            },
+          },
+        ],
+      }));
+    } catch (err) {
+      if (!hasAwsCode(err, 'TransactionCanceledException', 'ConditionalCheckFailedException')) throw err;
+      const again = await this.records.getCase(caseId);
+      if (again?.status === 'RELEASED') return false;
+      throw new ClaimLost(`Case ${caseId} no longer holds the claim on ${record.resourceId}; it cannot be released`, { cause: err });
+    }
+    return true;
+  }
+
+  /**
+   * Reads the claim on a resource (strongly consistent), e.g. for `firebreak run` to attach to an
+   * open case instead of starting a second one.
+   * @returns the claim, or `undefined` when no case was ever opened on the resource.
+   */
+  async findClaim(key: { playbook: string; account: string; region: string; resource: { id: string } }): Promise<ClaimItem | undefined> {
+    return this.readClaim(claimKey(key));
+  }
+
+  /**
+   * Writes a new case and its claim in one transaction: the claim conditional on there being none, or on the
+   * RELEASED one read (`existing`, by version), the case on its ID being new. Both carry `status`.
+   * @throws {Error} `TransactionCanceledException` when a condition fails (the callers retry), or the SDK's error.
+   */
+  private async writeNewCase(c: {
+    pk: string; caseId: string; status: 'IN_PROGRESS' | 'FAILED'; executionName: string; leaseExpiresAt: string; version: number;
+    existing: ClaimItem | undefined; incident: Incident; now: Date; details?: Record<string, unknown>;
+  }): Promise<void> {
+    const { incident, now } = c;
+    await this.deps.ddb.send(new TransactWriteCommand({
+      TransactItems: [
+        {
+          Put: {
+            TableName: this.deps.tableName,
+            Item: { pk: c.pk, sk: 'CLAIM', caseId: c.caseId, status: c.status, owner: c.executionName, leaseExpiresAt: c.leaseExpiresAt, version: c.version } satisfies ClaimItem,
+            ...(c.existing
+              ? { ConditionExpression: '#s = :released AND version = :v', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':released': 'RELEASED', ':v': c.existing.version } }
+              : { ConditionExpression: 'attribute_not_exists(pk)' }),
+          },
+        },
+        {
+          Put: {
+            TableName: this.deps.tableName,
+            Item: {
+              pk: `CASE#${c.caseId}`, sk: 'CASE', caseId: c.caseId, playbook: incident.playbook, account: incident.account,
+              region: incident.region, resourceId: incident.resource.id, status: c.status,
+              createdAt: now.toISOString(), updatedAt: now.toISOString(), incident,
+              findingIds: new Set([incident.finding.id]), priorState: {}, evidence: {}, notifications: {}, decisions: {},
+              ...(c.details ? { outcomeDetails: c.details } : {}),
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ],
+    }));
+  }
+
+  /**
+   * The case a failed execution records its failure on when Claim never returned one (issue 11: Claim
+   * failed, and the failure must still reach a case a person is told of). Never takes a claim from anyone
+   * and never holds one IN_PROGRESS, so it cannot keep another execution from containing:
+   * - no claim on the resource, or a RELEASED one → a new case and its claim, both written `FAILED` in one
+   *   transaction (conditional, as {@link claim} writes a new case), owned by this execution: `opened`.
+   *   A FAILED claim is taken over at once by the next finding or run ({@link claim}).
+   * - the claim is this execution's, IN_PROGRESS (Claim wrote it, then failed) or FAILED (a retry of the
+   *   recorder after it opened or finished the case) → `own`: finish it (again: idempotent).
+   * - any other claim → `other`: another execution's or a finished case; the caller leaves it alone.
+   * @param incident - the normalized incident.
+   * @param executionName - the failed execution.
+   * @param details - stored as the new case's `outcomeDetails` (e.g. `{ error }`).
+   * @returns the case and how this execution relates to it.
+   * @throws {Error} the SDK's error when DynamoDB fails (mapped upstream; the recorder's Retry runs it again).
+   */
+  async failedCaseFor(incident: Incident, executionName: string, details?: Record<string, unknown>): Promise<FailedCase> {
+    const pk = claimKey(incident);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await this.findClaim(incident);
+      if (existing && !opensNewCase(existing)) {
+        return { caseId: existing.caseId, relation: ownsClaim(existing, executionName) ? 'own' : 'other', claimStatus: existing.status };
+      }
+      const now = this.now();
+      const caseId = newCaseId(now);
+      try {
+        await this.writeNewCase({
+          pk, caseId, status: 'FAILED', executionName, leaseExpiresAt: now.toISOString(), version: (existing?.version ?? 0) + 1, existing, incident, now, details,
+        });
+        return { caseId, relation: 'opened', claimStatus: 'FAILED' };
+      } catch (err) {
+        if (hasAwsCode(err, 'TransactionCanceledException', 'ConditionalCheckFailedException')) continue;
+        throw err;
+      }
+    }
+    // Lost three races: someone is claiming the resource right now; their case is theirs.
+    const item = await this.findClaim(incident);
+    if (!item) throw new ClaimLost(`No claim on ${incident.resource.id} after three attempts to record a failed case`);
+    return { caseId: item.caseId, relation: ownsClaim(item, executionName) ? 'own' : 'other', claimStatus: item.status };
+  }
+
+  /** The claim under `pk`, read strongly consistent. */
+  private async readClaim(pk: string): Promise<ClaimItem | undefined> {
+    const out = await this.deps.ddb.send(new GetCommand({ TableName: this.deps.tableName, Key: { pk, sk: 'CLAIM' }, ConsistentRead: true }));
+    return out.Item as ClaimItem | undefined;
+  }
+}
+
+/** The claim key of a stored case (its resource's). */
+function claimKeyOf(record: CaseRecord): string {
+  return claimKey({ playbook: record.playbook, account: record.account, region: record.region, resource: { id: record.resourceId } });
+}

@@ -1,0 +1,415 @@
+import { randomBytes } from 'node:crypto';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { hasAwsCode } from '../aws-errors';
+import type { Incident } from '../../core/incident/incident';
+import { recordedSnapshotKey, RecordedSnapshot, rejectedSnapshotKey, RejectedSnapshot } from '../evidence/provenance';
+import { type CaseStatus, isOpenCase } from './policy';
+import '../clients/dynamodb';
+
+/**
+ * The case records of the DynamoDB case ledger: the case item, its timeline and the events linked to it. The
+ * claim on a resource is `claims.ts`'s; what a status means is `policy.ts`'s.
+ *
+ * Items (partition key `pk`, sort key `sk`, both strings):
+ * - case:     `pk = CASE#<caseId>`, `sk = CASE`
+ * - timeline: `pk = CASE#<caseId>`, `sk = TL#<ISO-8601 UTC>#<random>`
+ * - event:    `pk = CASE#<caseId>`, `sk = EVENT#<sha256>`
+ *
+ * Every write is conditional or uses `if_not_exists`, so repeating any of them is safe
+ * ("Condition expressions", DynamoDB Developer Guide).
+ */
+
+export type { CaseStatus } from './policy';
+
+/** A case as stored. */
+export interface CaseRecord {
+  readonly caseId: string;
+  readonly playbook: string;
+  readonly account: string;
+  readonly region: string;
+  readonly resourceId: string;
+  readonly status: CaseStatus;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly incident: Incident;
+  /** Every finding ID seen for the case (a DynamoDB string set). */
+  readonly findingIds: Set<string>;
+  readonly priorState: Record<string, unknown>;
+  readonly evidence: Record<string, unknown>;
+  readonly notifications: Record<string, string>;
+  /** Decisions fixed once per case (e.g. `revocationCutoff`). */
+  readonly decisions: Record<string, unknown>;
+  /** The pending or answered approval (catalog `approval` mode), if the case needed one. */
+  readonly approval?: ApprovalRecord;
+}
+
+/** How an approval was answered. Times are ISO-8601 UTC. */
+export interface ApprovalAnswer {
+  readonly decision: 'approve' | 'deny' | 'timeout';
+  /** The approver's ARN, or `timeout`. */
+  readonly by: string;
+  readonly reason?: string;
+  readonly at: string;
+  /** What the playbook did with it. */
+  readonly action: 'contain' | 'notify';
+}
+
+/** An approval request on a case (RequestApproval) and, once answered, its answer (RecordApproval). */
+export interface ApprovalRecord {
+  /** The Step Functions task token that `firebreak approve` / `deny` answer with SendTaskSuccess. */
+  readonly taskToken: string;
+  /** The execution that waits. */
+  readonly executionName: string;
+  readonly requestedAt: string;
+  readonly expiresAt: string;
+  /** What applies when nobody answers. */
+  readonly onTimeout: 'contain' | 'notify';
+  readonly answer?: ApprovalAnswer;
+}
+
+/** One timeline entry. Times are ISO-8601 UTC. */
+export interface TimelineEntry {
+  readonly at: string;
+  readonly step: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'INFO';
+  readonly executionName?: string;
+  readonly trigger?: string;
+  /** Who started the execution by hand (e.g. the release playbook's `operator`), when known. */
+  readonly operator?: string;
+  readonly durationMs?: number;
+  /** Calls made by the step, by `Service.Operation`. */
+  readonly apiCalls?: Record<string, number>;
+  readonly details?: Record<string, unknown>;
+  readonly error?: { name: string; message: string };
+}
+
+/** Dependencies of {@link CaseRecords} (and of the claims and the ledger built on them). */
+export interface CaseRecordsDeps {
+  readonly ddb: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Current time; injectable for tests. @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+/** Reads and writes case records: the case item, its timeline and its linked events. */
+export class CaseRecords {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: CaseRecordsDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Reads a case (strongly consistent); `undefined` when it does not exist. */
+  async getCase(caseId: string): Promise<CaseRecord | undefined> {
+    const out = await this.deps.ddb.send(new GetCommand({ TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ConsistentRead: true }));
+    return out.Item as CaseRecord | undefined;
+  }
+
+  /** Appends one entry to a case's timeline. */
+  async appendTimeline(caseId: string, entry: TimelineEntry): Promise<void> {
+    await this.deps.ddb.send(
+      new PutCommand({
+        TableName: this.deps.tableName,
+        Item: { pk: `CASE#${caseId}`, sk: `TL#${entry.at}#${randomBytes(4).toString('hex')}`, caseId, ...entry },
+      }),
+    );
+  }
+
+  /**
+   * Links a received event to a case: an item of its own, `pk=CASE#<caseId>`, `sk=EVENT#<sha256>` (written once;
+   * a repeat of the same event changes nothing). Not on the case item: a contained instance may keep raising
+   * findings for as long as the case stays open, and the case item is limited to 400 KB ("Item size",
+   * Amazon DynamoDB Developer Guide).
+   * @param link - the stored event's reference, the finding it carried, and when (ISO-8601 UTC).
+   */
+  async linkEvent<T extends { readonly sha256: string }>(caseId: string, link: T): Promise<void> {
+    try {
+      await this.deps.ddb.send(new PutCommand({
+        TableName: this.deps.tableName,
+        Item: { ...link, pk: `CASE#${caseId}`, sk: `EVENT#${link.sha256}`, caseId },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }));
+    } catch (err) {
+      if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
+    }
+  }
+
+  /**
+   * The events linked to a case ({@link linkEvent}), in no particular order.
+   * @returns the link items as written (without `pk`/`sk`).
+   */
+  async linkedEvents(caseId: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.deps.ddb.send(new QueryCommand({
+        TableName: this.deps.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
+        ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':e': 'EVENT#' },
+        ExclusiveStartKey: start, ConsistentRead: true,
+      }));
+      items.push(...(out.Items ?? []).map(({ pk: _pk, sk: _sk, ...rest }) => rest));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** Reads a case's timeline, oldest first. */
+  async timeline(caseId: string): Promise<TimelineEntry[]> {
+    const items: TimelineEntry[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.deps.ddb.send(
+        new QueryCommand({
+          TableName: this.deps.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)',
+          ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':tl': 'TL#' },
+          ExclusiveStartKey: start, ConsistentRead: true,
+        }),
+      );
+      items.push(...((out.Items ?? []) as TimelineEntry[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /**
+   * Lists cases, newest first. The ledger has no secondary index, so this scans the table for case
+   * items: fine for the CLI at the volumes a ledger holds (thousands of cases), not for a hot path.
+   * @param filter.open - only open cases ({@link isOpenCase}).
+   * @param filter.account - only cases in this member account.
+   */
+  async listCases(filter: { open?: boolean; account?: string } = {}): Promise<CaseRecord[]> {
+    const items: CaseRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.deps.ddb.send(new ScanCommand({
+        TableName: this.deps.tableName, FilterExpression: 'sk = :case', ExpressionAttributeValues: { ':case': 'CASE' }, ExclusiveStartKey: start,
+      }));
+      items.push(...((out.Items ?? []) as CaseRecord[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items
+      .filter((c) => (!filter.open || isOpenCase(c.status)) && (!filter.account || c.account === filter.account))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /**
+   * Records a pending approval on a case, replacing an earlier request: an execution that takes over
+   * the case after a crash waits on its own task token, and only that one can be answered.
+   */
+  async putApprovalRequest(caseId: string, request: Omit<ApprovalRecord, 'answer'>): Promise<void> {
+    await this.deps.ddb.send(new UpdateCommand({
+      TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+      UpdateExpression: 'SET approval = :a, updatedAt = :u', ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':a': request, ':u': this.now().toISOString() },
+    }));
+  }
+
+  /**
+   * Records the answer to a case's approval once (the first answer wins: a re-run of RecordApproval
+   * keeps it).
+   * @returns the stored answer.
+   */
+  async answerApproval(caseId: string, answer: ApprovalAnswer): Promise<ApprovalAnswer> {
+    const out = await this.deps.ddb.send(new UpdateCommand({
+      TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+      UpdateExpression: 'SET approval.answer = if_not_exists(approval.answer, :a), updatedAt = :u',
+      ConditionExpression: 'attribute_exists(approval)',
+      ExpressionAttributeValues: { ':a': answer, ':u': this.now().toISOString() },
+      ReturnValues: 'ALL_NEW',
+    }));
+    return (out.Attributes?.approval as ApprovalRecord).answer!;
+  }
+
+
+  /**
+   * Adds a finding to a case's `findingIds`.
+   * @returns true when the case did not hold it yet (only one of concurrent callers sees true).
+   */
+  async addFinding(caseId: string, findingId: string): Promise<boolean> {
+    const out = await this.deps.ddb.send(new UpdateCommand({
+      TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+      UpdateExpression: 'ADD findingIds :f', ConditionExpression: 'attribute_exists(pk)',
+      // ALL_OLD, not UPDATED_OLD: an ADD that changes nothing (a repeat) need not count as an update.
+      ExpressionAttributeValues: { ':f': new Set([findingId]) }, ReturnValues: 'ALL_OLD',
+    }));
+    const before = out.Attributes?.findingIds as Set<string> | undefined;
+    return !before?.has(findingId);
+  }
+
+  /**
+   * Sets a case's status (the case item only; its claim is the claim protocol's), adding `findingId` to its
+   * `findingIds` and storing `details` as its `outcomeDetails` when given.
+   * @throws {Error} `ConditionalCheckFailedException` when the case does not exist, or the SDK's error.
+   */
+  async setCaseStatus(caseId: string, status: CaseStatus, findingId?: string, details?: Record<string, unknown>): Promise<void> {
+    const names: Record<string, string> = { '#s': 'status' };
+    const values: Record<string, unknown> = { ':s': status, ':u': this.now().toISOString() };
+    let expr = 'SET #s = :s, updatedAt = :u';
+    if (findingId) {
+      expr += ' ADD findingIds :f';
+      values[':f'] = new Set([findingId]);
+    }
+    if (details) {
+      expr += ', outcomeDetails = :d';
+      values[':d'] = details;
+    }
+    await this.deps.ddb.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: expr, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    );
+  }
+
+  /**
+   * Records prior state under `priorState.<key>` unless already recorded: the first observation,
+   * made before anything was changed, always wins, so a re-run after a crash never records
+   * Firebreak's own changes as the prior state.
+   * @returns the value stored (the earlier one when it existed).
+   */
+  async recordPriorState<T>(caseId: string, key: string, value: T): Promise<T> {
+    return this.setOnce(caseId, 'priorState', key, value);
+  }
+
+  /** Records an evidence item under `evidence.<key>` unless already recorded; returns the stored value. */
+  async recordEvidence<T>(caseId: string, key: string, value: T): Promise<T> {
+    return this.setOnce(caseId, 'evidence', key, value);
+  }
+
+  /**
+   * Records an evidence snapshot under `evidence["snapshot#<stage>#<volumeId>"]` unless one is recorded for that
+   * stage and volume already: the first record wins, so two runs that each created a snapshot (concurrently,
+   * or a retry) converge on one. Called with the ID the create call returned, before anything uses it.
+   * @returns the stored record (another run's when it was first; the caller then holds a duplicate).
+   */
+  async recordSnapshot(caseId: string, snapshot: RecordedSnapshot): Promise<RecordedSnapshot> {
+    return this.setOnce(caseId, 'evidence', recordedSnapshotKey(snapshot.stage, snapshot.volumeId), snapshot);
+  }
+
+  /**
+   * Replaces a recorded evidence snapshot that no longer holds (deleted, or failing provenance on a re-read),
+   * only while the record still names `previousSnapshotId` (conditional write), so concurrent runs replace it once.
+   * @returns the stored record afterwards (the other run's replacement when it was first).
+   */
+  async replaceSnapshot(caseId: string, previousSnapshotId: string, snapshot: RecordedSnapshot): Promise<RecordedSnapshot> {
+    const key = recordedSnapshotKey(snapshot.stage, snapshot.volumeId);
+    try {
+      await this.deps.ddb.send(new UpdateCommand({
+        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: 'SET evidence.#k = :v, updatedAt = :u',
+        ConditionExpression: 'evidence.#k.snapshotId = :old',
+        ExpressionAttributeNames: { '#k': key },
+        ExpressionAttributeValues: { ':v': snapshot, ':old': previousSnapshotId, ':u': this.now().toISOString() },
+      }));
+      return snapshot;
+    } catch (err) {
+      if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
+      return (await this.getCase(caseId))?.evidence?.[key] as RecordedSnapshot;
+    }
+  }
+
+  /**
+   * Records the case's manifest and the snapshot chain it names, in one write, unless a manifest is recorded
+   * already (then that one is returned: {@link supersedeManifest} replaces it).
+   * @returns the manifest the case points at afterwards.
+   */
+  async recordManifest<M>(caseId: string, manifest: M, snapshots: unknown): Promise<M> {
+    try {
+      await this.deps.ddb.send(new UpdateCommand({
+        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: 'SET evidence.manifest = :m, evidence.snapshots = :s, updatedAt = :u',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(evidence.manifest)',
+        ExpressionAttributeValues: { ':m': manifest, ':s': snapshots, ':u': this.now().toISOString() },
+      }));
+      return manifest;
+    } catch (err) {
+      if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
+      return (await this.getCase(caseId))?.evidence?.manifest as M;
+    }
+  }
+
+  /**
+   * Points the case at a new manifest when the snapshot chain it records changed after the first manifest was
+   * written (a re-run replaced a deleted snapshot): `evidence.manifest` and `evidence.snapshots` become `next`,
+   * and the previous manifest stays on the case as `evidence["superseded#<its key>"]` (the object itself is under
+   * Object Lock). Conditional on the case still pointing at `previous.key`, so concurrent runs supersede it once.
+   * @returns the manifest the case points at afterwards (the other run's when it was first).
+   */
+  async supersedeManifest<M extends { key: string }>(caseId: string, previous: M, next: { manifest: M; snapshots: unknown }): Promise<M> {
+    try {
+      await this.deps.ddb.send(new UpdateCommand({
+        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: 'SET evidence.manifest = :m, evidence.snapshots = :s, evidence.#old = :prev, updatedAt = :u',
+        ConditionExpression: 'evidence.manifest.#key = :oldKey',
+        ExpressionAttributeNames: { '#old': `superseded#${previous.key}`, '#key': 'key' },
+        ExpressionAttributeValues: {
+          ':m': next.manifest, ':s': next.snapshots, ':prev': { ...previous, supersededAt: this.now().toISOString() },
+          ':oldKey': previous.key, ':u': this.now().toISOString(),
+        },
+      }));
+      return next.manifest;
+    } catch (err) {
+      if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
+      return (await this.getCase(caseId))?.evidence?.manifest as M;
+    }
+  }
+
+  /**
+   * Records decisions under `decisions.<key>` for every key in one write, each unless already recorded (the
+   * snapshot intents of a create call: one atomic write, so that of two concurrent runs one holds every key).
+   * @returns the stored value of each key.
+   */
+  async recordDecisions<T>(caseId: string, keys: readonly string[], value: T): Promise<T[]> {
+    if (!keys.length) return [];
+    const names: Record<string, string> = { '#m': 'decisions' };
+    keys.forEach((k, i) => { names[`#k${i}`] = k; });
+    const out = await this.deps.ddb.send(new UpdateCommand({
+      TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+      UpdateExpression: `SET ${keys.map((_, i) => `#m.#k${i} = if_not_exists(#m.#k${i}, :v)`).join(', ')}, updatedAt = :u`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':v': value, ':u': this.now().toISOString() },
+      ReturnValues: 'ALL_NEW',
+    }));
+    const decisions = out.Attributes?.decisions as Record<string, T>;
+    return keys.map((k) => decisions[k]);
+  }
+
+  /** Records a snapshot refused as evidence, with why, under `evidence["rejected#<snapshotId>"]` (first record wins). */
+  async rejectSnapshot(caseId: string, rejected: RejectedSnapshot): Promise<RejectedSnapshot> {
+    return this.setOnce(caseId, 'evidence', rejectedSnapshotKey(rejected.snapshotId), rejected);
+  }
+
+  /**
+   * Records a decision under `decisions.<key>` unless already recorded (e.g. a session-revocation
+   * cutoff, so a re-run after a crash writes the same policy).
+   * @returns the stored value (the earlier one when it existed).
+   */
+  async recordDecision<T>(caseId: string, key: string, value: T): Promise<T> {
+    return this.setOnce(caseId, 'decisions', key, value);
+  }
+
+  /** Marks a notification as sent (ISO time); returns false when it had already been sent. */
+  async markNotified(caseId: string, kind: string): Promise<boolean> {
+    const at = this.now().toISOString();
+    const stored = await this.setOnce(caseId, 'notifications', kind, at);
+    return stored === at;
+  }
+
+  private async setOnce<T>(caseId: string, map: string, key: string, value: T): Promise<T> {
+    const out = await this.deps.ddb.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: 'SET #m.#k = if_not_exists(#m.#k, :v), updatedAt = :u',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#m': map, '#k': key },
+        ExpressionAttributeValues: { ':v': value, ':u': this.now().toISOString() },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return (out.Attributes?.[map] as Record<string, T>)[key];
+  }
+}
