@@ -1,6 +1,6 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { CATALOG } from '../../lib/core/catalog/catalog';
+import { CATALOG, PLAYBOOKS } from '../../lib/core/catalog/catalog';
 import { BELOW_FLOOR_RULE_NAME, belowFloorRule, catalogRules, eventPatternFor, gameDayPatternFor, ruleNameFor } from '../../lib/core/catalog/patterns';
 import { forwardedEntries } from '../../lib/infra/member-account-stack';
 import { CLOUDTRAIL_TAMPER_TASKS } from '../../lib/infra/playbooks/cloudtrail-tamper/playbook';
@@ -25,13 +25,8 @@ import {
   templateOf,
 } from './support';
 
-const MACHINE_NAMES: Record<string, string> = {
-  'ec2-compromise': 'firebreak-ec2-compromise',
-  'credential-compromise': 'firebreak-credential-compromise',
-  'cloudtrail-tamper': 'firebreak-cloudtrail-tamper',
-  'root-activity': 'firebreak-root-activity',
-  'finding-triage': 'firebreak-finding-triage',
-};
+/** The state machine of every playbook the catalog's rules start (every one but release), in PLAYBOOKS order. */
+const MACHINE_NAMES: Record<string, string> = Object.fromEntries(PLAYBOOKS.map((p) => [p, `firebreak-${p}`]));
 
 const RUNTIME_VARIABLES = [
   'FIREBREAK_LEDGER_TABLE',
