@@ -34,9 +34,9 @@ describe('the playbook registry', () => {
   });
 
   it('refuses a step that two tables declare', () => {
-    const step = { 'notify': NO_STEP_ACCESS };
-    expect(() => assembleStepTables([['the shared steps', SHARED_STEPS], ['dry-run-example', step]])).toThrow(ConfigError);
-    expect(() => assembleStepTables([['the shared steps', SHARED_STEPS], ['dry-run-example', step]])).toThrow(/notify.*the shared steps and dry-run-example/);
+    const assemble = () => assembleStepTables([['the shared steps', SHARED_STEPS], ['dry-run-example', { notify: NO_STEP_ACCESS }]]);
+    expect(assemble).toThrow(ConfigError);
+    expect(assemble).toThrow(/notify is declared by both the shared steps and dry-run-example/);
   });
 
   it('builds a construct and a state machine <prefix>-<playbook> for every registered playbook', () => {
