@@ -7,8 +7,8 @@ import { Construct } from 'constructs';
 import { ConfigError } from '../core/errors';
 import { policiesOf } from './dependencies';
 import { JustifiedPolicy } from './nag';
-import { ResponderFunction } from './responder-function';
-import { StepName } from './steps';
+import type { ResponderFunction } from './responder-function';
+import type { StepName } from './steps';
 
 /**
  * The building blocks every Firebreak playbook shares: Lambda Tasks with the common Retry and Catch,
@@ -411,6 +411,11 @@ export abstract class PlaybookConstruct extends Construct {
     return this.result().logGroup;
   }
 
+  /** The overall execution timeout (the props' or the playbook's default). */
+  public get timeout(): Duration {
+    return this.result().timeout;
+  }
+
   /**
    * Creates the state machine from the playbook's start state, with the props' overrides of the
    * playbook's defaults.
@@ -459,6 +464,8 @@ export interface PlaybookStateMachine {
   readonly stateMachine: sfn.StateMachine;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** The overall execution timeout. */
+  readonly timeout: Duration;
 }
 
 /**
@@ -534,5 +541,5 @@ export function buildPlaybookStateMachine(scope: Construct, props: PlaybookState
   stateMachine.node.defaultChild!.node.removeDependency(stateMachine.role);
   Tags.of(scope).add('firebreak:component', 'playbook');
   Tags.of(scope).add('firebreak:playbook', props.playbook);
-  return { stateMachine, role, logGroup };
+  return { stateMachine, role, logGroup, timeout: props.timeout };
 }

@@ -12,24 +12,19 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { buildCatalog, CatalogEntry } from '../core/catalog/catalog';
+import { buildCatalog, Playbook, PLAYBOOKS } from '../core/catalog/catalog';
 import { belowFloorRule, catalogRules, EventPattern, GAMEDAY_SOURCE, prefixedRuleNameFor } from '../core/catalog/patterns';
 import { FirebreakConfig } from '../core/config';
 import { chainingEnvironment, stepEnvironment } from '../core/contracts/environment';
 import { ConfigError } from '../core/errors';
 import { memberAccountsOf, securityAccountOf } from './accounts';
 import { CaseLedger } from './case-ledger';
-import { CloudTrailTamperPlaybook } from './cloudtrail-tamper-playbook';
-import { CredentialCompromisePlaybook } from './credential-compromise-playbook';
-import { Ec2CompromisePlaybook } from './ec2-compromise-playbook';
 import { EvidenceVault } from './evidence-vault';
-import { FindingTriagePlaybook } from './finding-triage-playbook';
 import { forwardedEntries } from './member-policies';
 import { acknowledge, acknowledgeGrantWildcard, JustifiedStatement, NAG_PACK } from './nag';
 import { FirebreakNames } from './names';
-import { ReleasePlaybook } from './release-playbook';
+import { PLAYBOOK_REGISTRY, PlaybookConstructs, RegisteredPlaybook } from './playbooks/registry';
 import { ResponderFunction } from './responder-function';
-import { RootActivityPlaybook } from './root-activity-playbook';
 import { assumeMemberRoleStatement, copyIntoSecurityAccountStatements, describeSecuritySnapshotsStatement } from './security-policies';
 import { STEP_ACCESS, STEP_NAMES, StepName } from './steps';
 
@@ -74,6 +69,17 @@ function article(word: string): string {
   return /^[aeiou]/.test(word) ? 'an' : 'a';
 }
 
+/** A playbook's overall timeout as the alarms say it: `6 h`, `15 min`. */
+function timeoutText(timeout: Duration): string {
+  const minutes = timeout.toMinutes();
+  return minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`;
+}
+
+/** Whether a playbook is started by catalog rules (and so claims cases): every one but the operator's (release). */
+function isCatalogPlaybook(playbook: RegisteredPlaybook): playbook is Playbook {
+  return (PLAYBOOKS as readonly string[]).includes(playbook);
+}
+
 function pascal(id: string): string {
   return id.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
 }
@@ -106,18 +112,20 @@ export class FirebreakSecurityAccount extends Construct {
   public readonly bus: events.EventBus;
   /** The step functions, by step. */
   public readonly functions: Readonly<Record<StepName, ResponderFunction>>;
-  /** The `ec2-compromise` playbook. */
-  public readonly ec2Compromise: Ec2CompromisePlaybook;
-  /** The `credential-compromise` playbook. */
-  public readonly credentialCompromise: CredentialCompromisePlaybook;
-  /** The `cloudtrail-tamper` playbook. */
-  public readonly cloudTrailTamper: CloudTrailTamperPlaybook;
-  /** The `root-activity` playbook. */
-  public readonly rootActivity: RootActivityPlaybook;
+  /** Every playbook's construct, by playbook name, as lib/infra/playbooks/registry.ts registers them. */
+  public readonly playbooks: PlaybookConstructs;
+  /** The `ec2-compromise` playbook (`playbooks['ec2-compromise']`). */
+  public readonly ec2Compromise: PlaybookConstructs['ec2-compromise'];
+  /** The `credential-compromise` playbook (`playbooks['credential-compromise']`). */
+  public readonly credentialCompromise: PlaybookConstructs['credential-compromise'];
+  /** The `cloudtrail-tamper` playbook (`playbooks['cloudtrail-tamper']`). */
+  public readonly cloudTrailTamper: PlaybookConstructs['cloudtrail-tamper'];
+  /** The `root-activity` playbook (`playbooks['root-activity']`). */
+  public readonly rootActivity: PlaybookConstructs['root-activity'];
   /** The `finding-triage` playbook: a case for every finding above the floor that no containment takes. */
-  public readonly findingTriage: FindingTriagePlaybook;
+  public readonly findingTriage: PlaybookConstructs['finding-triage'];
   /** The `release` playbook (started by hand, never by a rule). */
-  public readonly release: ReleasePlaybook;
+  public readonly release: PlaybookConstructs['release'];
   /** The log group that keeps GuardDuty findings below the severity floor; its metric filter counts them. */
   public readonly belowFloorLog: logs.LogGroup;
   /** The catalog rules, by catalog entry ID. */
@@ -151,31 +159,52 @@ export class FirebreakSecurityAccount extends Construct {
     const functions = this.createFunctions(config, props.lambdasDir);
     this.functions = functions;
 
-    const approvalTimeout = Duration.seconds(config.approvalTimeoutSeconds);
-    const named = (playbook: string) => ({ functions, stateMachineName: names.stateMachine(playbook) });
-    this.ec2Compromise = new Ec2CompromisePlaybook(this, 'Ec2Compromise', { ...named('ec2-compromise'), approvalTimeout });
-    for (const fn of Object.values(functions).filter((f) => STEP_ACCESS[f.step].startsEc2Playbook)) {
-      this.ec2Compromise.stateMachine.grantStartExecution(fn);
-      const chaining = chainingEnvironment({ FIREBREAK_EC2_PLAYBOOK_ARN: this.ec2Compromise.stateMachine.stateMachineArn });
-      for (const [name, value] of Object.entries(chaining)) fn.function.addEnvironment(name, value);
-    }
-    this.credentialCompromise = new CredentialCompromisePlaybook(this, 'CredentialCompromise', { ...named('credential-compromise'), approvalTimeout });
-    this.cloudTrailTamper = new CloudTrailTamperPlaybook(this, 'CloudTrailTamper', { ...named('cloudtrail-tamper'), approvalTimeout });
-    this.rootActivity = new RootActivityPlaybook(this, 'RootActivity', named('root-activity'));
-    this.findingTriage = new FindingTriagePlaybook(this, 'FindingTriage', named('finding-triage'));
-    this.release = new ReleasePlaybook(this, 'Release', named('release'));
-    const playbooks: Record<CatalogEntry['playbook'], sfn.IStateMachine> = {
-      'ec2-compromise': this.ec2Compromise.stateMachine,
-      'credential-compromise': this.credentialCompromise.stateMachine,
-      'cloudtrail-tamper': this.cloudTrailTamper.stateMachine,
-      'root-activity': this.rootActivity.stateMachine,
-      'finding-triage': this.findingTriage.stateMachine,
-    };
-    this.rules = this.addCatalogRules(playbooks, props);
+    const playbooks = this.createPlaybooks(config);
+    this.playbooks = playbooks;
+    this.ec2Compromise = playbooks['ec2-compromise'];
+    this.credentialCompromise = playbooks['credential-compromise'];
+    this.cloudTrailTamper = playbooks['cloudtrail-tamper'];
+    this.rootActivity = playbooks['root-activity'];
+    this.findingTriage = playbooks['finding-triage'];
+    this.release = playbooks.release;
+    const started = this.catalogStateMachines();
+    this.rules = this.addCatalogRules(started, props);
     this.belowFloorLog = this.addBelowFloorRule(config, props);
-    this.executionEndedRule = this.addExecutionEndedRule(Object.values(playbooks), props);
+    this.executionEndedRule = this.addExecutionEndedRule(Object.values(started), props);
     this.grantDescribeClaimingExecutions();
     this.addPlaybookAlarms();
+  }
+
+  /**
+   * One construct per registered playbook (lib/infra/playbooks/registry.ts, registry order), named `<prefix>-<playbook>`,
+   * with the deployment's approval timeout. The steps that start ec2-compromise executions (`startsEc2Playbook`)
+   * may start them and get the state machine's ARN as `FIREBREAK_EC2_PLAYBOOK_ARN`.
+   */
+  private createPlaybooks(config: FirebreakConfig): PlaybookConstructs {
+    const approvalTimeout = Duration.seconds(config.approvalTimeoutSeconds);
+    const built: Partial<Record<RegisteredPlaybook, PlaybookConstructs[RegisteredPlaybook]>> = {};
+    for (const [playbook, { constructId, create }] of Object.entries(PLAYBOOK_REGISTRY)) {
+      built[playbook as RegisteredPlaybook] = create(this, constructId, {
+        functions: this.functions, stateMachineName: this.names.stateMachine(playbook), approvalTimeout,
+      });
+    }
+    const playbooks = built as PlaybookConstructs;
+    const ec2 = playbooks['ec2-compromise'].stateMachine;
+    for (const fn of Object.values(this.functions).filter((f) => STEP_ACCESS[f.step].startsEc2Playbook)) {
+      ec2.grantStartExecution(fn);
+      const chaining = chainingEnvironment({ FIREBREAK_EC2_PLAYBOOK_ARN: ec2.stateMachineArn });
+      for (const [name, value] of Object.entries(chaining)) fn.function.addEnvironment(name, value);
+    }
+    return playbooks;
+  }
+
+  /** The state machines of the playbooks the catalog's rules start (every one but release), by playbook. */
+  private catalogStateMachines(): Record<Playbook, sfn.StateMachine> {
+    const started: Partial<Record<Playbook, sfn.StateMachine>> = {};
+    for (const playbook of Object.keys(this.playbooks) as RegisteredPlaybook[]) {
+      if (isCatalogPlaybook(playbook)) started[playbook] = this.playbooks[playbook].stateMachine;
+    }
+    return started as Record<Playbook, sfn.StateMachine>;
   }
 
   /** The notification key (which CloudWatch alarms may use) and the topic it encrypts, with the e-mail subscription. */
@@ -250,8 +279,8 @@ export class FirebreakSecurityAccount extends Construct {
   /** close-orphaned-case reads an execution's input when its status-change event left it out (over 248 KB). */
   private grantDescribeClaimingExecutions(): void {
     for (const fn of Object.values(this.functions).filter((f) => STEP_ACCESS[f.step].describesPlaybookExecutions)) {
-      const claiming = [this.ec2Compromise, this.credentialCompromise, this.cloudTrailTamper, this.rootActivity, this.findingTriage];
-      const executions = claiming.map(({ stateMachine: sm }) => Stack.of(this).formatArn({
+      const claiming = Object.values(this.catalogStateMachines());
+      const executions = claiming.map((sm) => Stack.of(this).formatArn({
         service: 'states', resource: 'execution', resourceName: `${sm.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       }));
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: executions }));
@@ -356,7 +385,7 @@ export class FirebreakSecurityAccount extends Construct {
   }
 
   private addCatalogRules(
-    playbooks: Record<CatalogEntry['playbook'], sfn.IStateMachine>,
+    playbooks: Record<Playbook, sfn.IStateMachine>,
     props: FirebreakSecurityAccountProps,
   ): Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }> {
     const rules = new Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>();
@@ -530,14 +559,9 @@ export class FirebreakSecurityAccount extends Construct {
    * deployment) ran no RecordFailure either.
    */
   private addPlaybookAlarms(): void {
-    const playbooks: { id: string; name: string; timeout: string; stateMachine: sfn.StateMachine }[] = [
-      { id: 'Ec2Compromise', name: 'ec2-compromise', timeout: '6 h', stateMachine: this.ec2Compromise.stateMachine },
-      { id: 'CredentialCompromise', name: 'credential-compromise', timeout: '1 h', stateMachine: this.credentialCompromise.stateMachine },
-      { id: 'CloudTrailTamper', name: 'cloudtrail-tamper', timeout: '1 h', stateMachine: this.cloudTrailTamper.stateMachine },
-      { id: 'RootActivity', name: 'root-activity', timeout: '15 min', stateMachine: this.rootActivity.stateMachine },
-      { id: 'FindingTriage', name: 'finding-triage', timeout: '15 min', stateMachine: this.findingTriage.stateMachine },
-      { id: 'Release', name: 'release', timeout: '1 h', stateMachine: this.release.stateMachine },
-    ];
+    const playbooks = (Object.keys(this.playbooks) as RegisteredPlaybook[]).map((name) => ({
+      id: PLAYBOOK_REGISTRY[name].constructId, name, timeout: timeoutText(this.playbooks[name].timeout), stateMachine: this.playbooks[name].stateMachine,
+    }));
     // Any one in five minutes alarms; no data is no failure.
     const alarm = (id: string, alarmDescription: string, metric: cloudwatch.IMetric) => new cloudwatch.Alarm(this, id, {
       alarmDescription, metric, threshold: 0,

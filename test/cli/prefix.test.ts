@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { runCli } from '../../lib/cli/program';
+import { OPERATOR_PLAYBOOKS, PLAYBOOKS } from '../../lib/core/catalog/catalog';
 import { Firebreak } from '../../lib/infra/firebreak';
 import { stateMachineArn } from '../../lib/operator/connection';
 import { SKIP_BUNDLING } from '../infra/support';
@@ -29,7 +30,7 @@ describe('--prefix', () => {
     const machines = Template.fromStack(fb.securityStack).findResources('AWS::StepFunctions::StateMachine');
     const names = Object.values(machines).map((m) => m.Properties.StateMachineName as string).sort();
     const conn = { partition: 'aws', region: 'us-east-1', securityAccount: '222222222222', prefix: 'blue' };
-    const playbooks = ['cloudtrail-tamper', 'credential-compromise', 'ec2-compromise', 'finding-triage', 'release', 'root-activity'];
+    const playbooks = [...PLAYBOOKS, ...OPERATOR_PLAYBOOKS].sort();
     expect(playbooks.map((p) => stateMachineArn(conn, p))).toEqual(names.map((n) => `arn:aws:states:us-east-1:222222222222:stateMachine:${n}`));
     expect(stateMachineArn({ ...conn, prefix: undefined }, 'release')).toBe('arn:aws:states:us-east-1:222222222222:stateMachine:firebreak-release');
   });

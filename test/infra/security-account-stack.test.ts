@@ -1,14 +1,14 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { CATALOG } from '../../lib/core/catalog/catalog';
+import { CATALOG, PLAYBOOKS } from '../../lib/core/catalog/catalog';
 import { BELOW_FLOOR_RULE_NAME, belowFloorRule, catalogRules, eventPatternFor, gameDayPatternFor, ruleNameFor } from '../../lib/core/catalog/patterns';
 import { forwardedEntries } from '../../lib/infra/member-account-stack';
-import { CLOUDTRAIL_TAMPER_TASKS } from '../../lib/infra/cloudtrail-tamper-playbook';
-import { CREDENTIAL_COMPROMISE_TASKS } from '../../lib/infra/credential-compromise-playbook';
-import { EC2_COMPROMISE_TASKS, FAILURE_RECORDING_TASKS } from '../../lib/infra/ec2-compromise-playbook';
-import { NOTHING_TO_RESTORE, RELEASE_TASKS } from '../../lib/infra/release-playbook';
-import { ROOT_ACTIVITY_TASKS } from '../../lib/infra/root-activity-playbook';
-import { FINDING_TRIAGE_TASKS } from '../../lib/infra/finding-triage-playbook';
+import { CLOUDTRAIL_TAMPER_TASKS } from '../../lib/infra/playbooks/cloudtrail-tamper/playbook';
+import { CREDENTIAL_COMPROMISE_TASKS } from '../../lib/infra/playbooks/credential-compromise/playbook';
+import { EC2_COMPROMISE_TASKS, FAILURE_RECORDING_TASKS } from '../../lib/infra/playbooks/ec2-compromise/playbook';
+import { NOTHING_TO_RESTORE, RELEASE_TASKS } from '../../lib/infra/playbooks/release/playbook';
+import { ROOT_ACTIVITY_TASKS } from '../../lib/infra/playbooks/root-activity/playbook';
+import { FINDING_TRIAGE_TASKS } from '../../lib/infra/playbooks/finding-triage/playbook';
 import { MEMBER_ACTING_STEPS, RELEASING_STEPS, STEP_ACCESS, STEP_NAMES, stepRoleName } from '../../lib/infra/steps';
 import { EXECUTION_ENDED_RULE_NAME } from '../../lib/infra/security-account-stack';
 import {
@@ -25,13 +25,8 @@ import {
   templateOf,
 } from './support';
 
-const MACHINE_NAMES: Record<string, string> = {
-  'ec2-compromise': 'firebreak-ec2-compromise',
-  'credential-compromise': 'firebreak-credential-compromise',
-  'cloudtrail-tamper': 'firebreak-cloudtrail-tamper',
-  'root-activity': 'firebreak-root-activity',
-  'finding-triage': 'firebreak-finding-triage',
-};
+/** The state machine of every playbook the catalog's rules start (every one but release), in PLAYBOOKS order. */
+const MACHINE_NAMES: Record<string, string> = Object.fromEntries(PLAYBOOKS.map((p) => [p, `firebreak-${p}`]));
 
 const RUNTIME_VARIABLES = [
   'FIREBREAK_LEDGER_TABLE',

@@ -1,10 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { TRIAGE_PLAYBOOK } from '../core/catalog/catalog';
-import { PlaybookStates, PlaybookProps, PlaybookConstruct } from './playbook-states';
-import { ROOT_ACTIVITY_TASKS } from './root-activity-playbook';
-import { StepName } from './steps';
+import { TRIAGE_PLAYBOOK } from '../../../core/catalog/catalog';
+import { PlaybookStates, PlaybookProps, PlaybookConstruct } from '../../playbook-states';
+import { ROOT_ACTIVITY_TASKS } from '../root-activity/playbook';
+import type { StepName } from '../../steps';
 
 /** The name of the `finding-triage` state machine. */
 export const FINDING_TRIAGE_STATE_MACHINE_NAME = 'firebreak-finding-triage';

@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { APPROVAL_TASKS, FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY, PlaybookStates, ContainmentPlaybookProps, PlaybookConstruct } from './playbook-states';
-import { StepName } from './steps';
+import { APPROVAL_TASKS, FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY, PlaybookStates, ContainmentPlaybookProps, PlaybookConstruct } from '../../playbook-states';
+import type { StepName } from '../../steps';
 
 /** The name of the `ec2-compromise` state machine. */
 export const EC2_COMPROMISE_STATE_MACHINE_NAME = 'firebreak-ec2-compromise';

@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { PlaybookStates, PlaybookProps, PlaybookConstruct } from './playbook-states';
-import { StepName } from './steps';
+import { PlaybookStates, PlaybookProps, PlaybookConstruct } from '../../playbook-states';
+import type { StepName } from '../../steps';
 
 /** The name of the `root-activity` state machine. */
 export const ROOT_ACTIVITY_STATE_MACHINE_NAME = 'firebreak-root-activity';

@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { NOT_YET_CONSISTENT_RETRY, PlaybookStates, PlaybookProps, PlaybookConstruct } from './playbook-states';
-import { StepName } from './steps';
+import { NOT_YET_CONSISTENT_RETRY, PlaybookStates, PlaybookProps, PlaybookConstruct } from '../../playbook-states';
+import type { StepName } from '../../steps';
 
 /** The name of the `release` state machine. */
 export const RELEASE_STATE_MACHINE_NAME = 'firebreak-release';

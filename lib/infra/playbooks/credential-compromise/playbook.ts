@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { APPROVAL_TASKS, NOT_YET_CONSISTENT_ERROR, NOT_YET_CONSISTENT_RETRY, PlaybookStates, ContainmentPlaybookProps, PlaybookConstruct } from './playbook-states';
-import { StepName } from './steps';
+import { APPROVAL_TASKS, NOT_YET_CONSISTENT_ERROR, NOT_YET_CONSISTENT_RETRY, PlaybookStates, ContainmentPlaybookProps, PlaybookConstruct } from '../../playbook-states';
+import type { StepName } from '../../steps';
 
 /** The name of the `credential-compromise` state machine. */
 export const CREDENTIAL_COMPROMISE_STATE_MACHINE_NAME = 'firebreak-credential-compromise';

@@ -1,0 +1,49 @@
+/**
+ * The steps every playbook shares (one function each, lib/runtime/playbook/shared/ at run time) and the step no
+ * playbook runs, with what each may touch (docs/ARCHITECTURE.md, "Lambda steps of ec2-compromise"). normalize-finding,
+ * claim-case, decide-response, plan-containment, notify, close-case and record-failure are shared by the containment
+ * and notify-only playbooks; record-failure by release too; guard-gameday by the playbooks with game-day rules; the
+ * approval steps by the playbooks that can wait for an approval. A playbook's own steps are in its own module
+ * (lib/infra/playbooks/<playbook>/index.ts).
+ */
+
+import { NO_STEP_ACCESS as none, StepTable } from '../step-access';
+
+/**
+ * The shared steps, in table order. Every step except `normalize-finding`, `guard-gameday`, `decide-response`
+ * and `plan-containment` appends to the case timeline, so it gets the ledger grant.
+ */
+export const SHARED_STEPS = {
+  // Stores the event once in the evidence bucket and passes a reference: the state cannot hold a large event.
+  'normalize-finding': { ...none, storesReceivedEvents: true },
+  // Before Claim in the playbooks with game-day rules (ec2-compromise, credential-compromise). Refuses a game-day
+  // event before Claim: reads the target's tags (firebreak:gameday) through the responder role, in a session
+  // limited to those reads (GAMEDAY_GUARD_ACTIONS: an AssumeRole session policy), and tells a person of a refusal;
+  // never touches the ledger (a refused event claims and writes nothing).
+  'guard-gameday': { ...none, actsInMember: true, notifications: true },
+  // Tells a person about a finding that attaches to an open case without running the playbook again.
+  'claim-case': { ...none, ledger: true, notifications: true },
+  // Reads the target's tags for game-day events (firebreak:gameday), through the responder role.
+  'decide-response': { ...none, actsInMember: true },
+  'plan-containment': { ...none, actsInMember: true },
+  notify: { ...none, ledger: true, notifications: true },
+  'close-case': { ...none, ledger: true },
+  'record-failure': { ...none, ledger: true, notifications: true },
+  // Approvals (ec2-compromise, credential-compromise, cloudtrail-tamper).
+  'request-approval': { ...none, ledger: true, notifications: true },
+  'record-approval': { ...none, ledger: true },
+} satisfies StepTable;
+
+/**
+ * The steps no playbook runs: a rule invokes them. They come last in STEP_NAMES.
+ */
+export const RULE_STEPS = {
+  // Closes FAILED, and tells, a case whose execution ended without recording an outcome (rule
+  // firebreak-playbook-execution-ended); reads the claim and the case, writes the timeline and the status.
+  // For an ec2-compromise case it also moves any ENI left on an untrack group onto the isolation group
+  // (an execution stopped or timed out between Isolate's two moves runs no ResealIsolation).
+  'close-orphaned-case': { ...none, actsInMember: true, ledger: true, notifications: true, describesPlaybookExecutions: true, timeoutSeconds: 120 },
+} satisfies StepTable;
+
+/** A shared step's name. */
+export type SharedStepName = keyof typeof SHARED_STEPS | keyof typeof RULE_STEPS;

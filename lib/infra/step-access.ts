@@ -1,0 +1,54 @@
+/**
+ * What a Lambda step may touch (its grants), the row type of the step tables that each playbook's infra module
+ * (lib/infra/playbooks/<playbook>/index.ts) and the shared module (lib/infra/playbooks/shared.ts) declare.
+ * Pure data, no CDK: lib/infra/steps.ts assembles the tables into STEP_ACCESS.
+ */
+
+/** What a step needs, beyond logs and tracing. */
+export interface StepAccess {
+  /** Assumes the responder role in member accounts (containment). */
+  readonly actsInMember: boolean;
+  /**
+   * Assumes the releaser role in member accounts (release). Never together with `actsInMember`: a
+   * step that contains cannot release, and a step that releases cannot contain.
+   */
+  readonly releasesInMember: boolean;
+  /** Reads and writes the case ledger (claim, timeline, prior state, evidence records). */
+  readonly ledger: boolean;
+  /** Writes artifacts or the manifest to the evidence bucket. */
+  readonly evidenceBucket: boolean;
+  /** Stores the events that start playbooks in the evidence bucket, under `received-events/` only (Normalize). */
+  readonly storesReceivedEvents: boolean;
+  /** Publishes to the notification topic. */
+  readonly notifications: boolean;
+  /** Describes snapshots in the security account. */
+  readonly describeSecuritySnapshots: boolean;
+  /** Copies shared snapshots into the security account under the evidence key. */
+  readonly copyIntoSecurityAccount: boolean;
+  /** Starts executions of the ec2-compromise playbook (chaining): gets its ARN as `FIREBREAK_EC2_PLAYBOOK_ARN`. */
+  readonly startsEc2Playbook: boolean;
+  /** Reads the executions of the claiming playbooks (DescribeExecution: an input the status-change event left out). */
+  readonly describesPlaybookExecutions: boolean;
+  /**
+   * Lambda timeout in seconds.
+   * @default 60
+   */
+  readonly timeoutSeconds?: number;
+}
+
+/** A table of steps, by folder name under `lambdas/` (also the `FIREBREAK_STEP` value), and what each may touch. */
+export type StepTable<S extends string = string> = Readonly<Record<S, StepAccess>>;
+
+/** No access at all: the base every table row spreads and then grants what its step needs. */
+export const NO_STEP_ACCESS: StepAccess = {
+  actsInMember: false,
+  releasesInMember: false,
+  ledger: false,
+  evidenceBucket: false,
+  storesReceivedEvents: false,
+  notifications: false,
+  describeSecuritySnapshots: false,
+  copyIntoSecurityAccount: false,
+  startsEc2Playbook: false,
+  describesPlaybookExecutions: false,
+};
