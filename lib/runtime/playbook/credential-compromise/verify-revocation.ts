@@ -5,7 +5,7 @@ import { AWS_DENY_ALL_POLICY_NAME } from '../../../core/names';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import type { PlaybookState } from '../../../core/contracts/state';
-import { credential, RevocationResult } from './revoke';
+import { credential } from './revoke';
 
 /**
  * VerifyRevocation: reads the principal back. For an IAM user, the user's keys and its deny-all
@@ -14,11 +14,12 @@ import { credential, RevocationResult } from './revoke';
  * which the state machine retries with a bounded backoff before it fails the execution.
  * @throws {ResourceGone} when the user no longer exists.
  */
-export async function verifyRevocation(state: PlaybookState & { revocation?: RevocationResult }, deps: StepDeps) {
+export async function verifyRevocation(state: PlaybookState, deps: StepDeps) {
   const r = credential(state);
   const { iam } = deps.clients.member(state.incident.account, state.incident.region);
   return runStep('VerifyRevocation', caseTarget(state, deps.ledger), async () => {
-    const rev = state.revocation;
+    // RevokeCredentials' result (`principal`), not RevokeActor's (cloudtrail-tamper), which shares `$.revocation`.
+    const rev = state.revocation && 'principal' in state.revocation ? state.revocation : undefined;
     if (rev?.protectedReason) return { verified: false, skipped: rev.protectedReason };
     if (r.userType === 'IAMUser') {
       // Always both reads (keys and the deny-all policy): a key that is gone, or an ASIA key, must not make this pass unread.
