@@ -170,6 +170,8 @@ export const APPROVAL_TASKS: Readonly<Record<string, StepName>> = {
 /**
  * The shared states of one playbook, created in the playbook construct's scope. Creating it creates
  * `Done`, `RecordResourceGone` → `ResourceGoneDone` → `Done` and `RecordFailure` → `PlaybookFailed`.
+ * Its JSONPaths come from `playbookPath` (lib/core/contracts/state-paths.ts); those the release playbook shares
+ * (`$.error`, `$.failure`, `$.outcome`) are fields of `ReleaseStateSchema` too (test/infra/state-contract.test.ts).
  */
 export class PlaybookStates {
   /** The entire state (`$`), for Parameters. */

@@ -24,14 +24,15 @@ import {
  * parsed, and no handler returns the state it parsed (Normalize and LoadCase, the two whose result replaces the state,
  * build theirs), so stripping drops nothing from an execution; refusing would fail an execution at its next step for a
  * key a newer state machine added, where the contract test already fails the build. The step results are declared
- * whole (the contract test checks their keys against the steps' return types), so a handler that forwards one (Notify
- * the revocation, RecordFailure the reseal) forwards all of it.
+ * whole (the contract test checks at compile time that each step's return type parses as its field's schema and has no
+ * key it would strip), so a handler that forwards one (Notify the revocation, RecordFailure the reseal) forwards all of it.
  */
+
+/** A snapshot batch (containment-results.ts), re-exported for the callers that import it from here. */
 export { SnapshotBatchSchema };
 
 /** `$.run`: the execution's name and start time (ISO-8601 UTC), from the context object, put there by Normalize or LoadCase. */
 export const RunSchema = z.object({ executionName: z.string(), startTime: z.string() });
-
 
 /**
  * `$.event`: where Normalize stored the event that started the execution (the evidence bucket, the key, the
