@@ -4,6 +4,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { ApprovalSchema, Outcome } from '../core/contracts/step-results';
+import { playbookPath, type StatePath } from '../core/contracts/state-paths';
 import { ConfigError } from '../core/errors';
 import { policiesOf } from './dependencies';
 import { JustifiedPolicy } from './nag';
@@ -155,6 +158,9 @@ export interface PlaybookStatesProps {
 /** How long an approval waits when the deployment does not say: 1 h (the config's `approvalTimeoutSeconds` default). */
 export const DEFAULT_APPROVAL_TIMEOUT = Duration.hours(1);
 
+/** What ApprovalTimedOut puts at `$.approval` when nobody answered in time. */
+const APPROVAL_TIMED_OUT: z.input<typeof ApprovalSchema> = { decision: 'timeout' };
+
 /** The Task states of the approval path, and their steps: add them to a playbook's tasks to give it one. */
 export const APPROVAL_TASKS: Readonly<Record<string, StepName>> = {
   RequestApproval: 'request-approval',
@@ -164,6 +170,8 @@ export const APPROVAL_TASKS: Readonly<Record<string, StepName>> = {
 /**
  * The shared states of one playbook, created in the playbook construct's scope. Creating it creates
  * `Done`, `RecordResourceGone` → `ResourceGoneDone` → `Done` and `RecordFailure` → `PlaybookFailed`.
+ * Its JSONPaths come from `playbookPath` (lib/core/contracts/state-paths.ts); those the release playbook shares
+ * (`$.error`, `$.failure`, `$.outcome`) are fields of `ReleaseStateSchema` too (test/infra/state-contract.test.ts).
  */
 export class PlaybookStates {
   /** The entire state (`$`), for Parameters. */
@@ -190,9 +198,9 @@ export class PlaybookStates {
     this.done = new sfn.Succeed(scope, 'Done');
     const wholeState = PlaybookStates.WHOLE_STATE;
     const extra = props.failureParameters ?? {};
-    this.recordResourceGone = this.lambdaTask('RecordResourceGone', '$.failure', { parameters: { state: wholeState, outcome: 'RESOURCE_GONE', ...extra }, retry: RECORD_FAILURE_RETRY });
+    this.recordResourceGone = this.lambdaTask('RecordResourceGone', playbookPath('failure'), { parameters: { state: wholeState, outcome: 'RESOURCE_GONE', ...extra }, retry: RECORD_FAILURE_RETRY });
     this.recordResourceGone.next(this.outcome('ResourceGoneDone', 'RESOURCE_GONE')).next(this.done);
-    this.recordFailure = this.lambdaTask('RecordFailure', '$.failure', { parameters: { state: wholeState, outcome: 'FAILED', ...extra }, retry: RECORD_FAILURE_RETRY });
+    this.recordFailure = this.lambdaTask('RecordFailure', playbookPath('failure'), { parameters: { state: wholeState, outcome: 'FAILED', ...extra }, retry: RECORD_FAILURE_RETRY });
     this.recordFailure.next(
       new sfn.Fail(scope, 'PlaybookFailed', { error: 'PlaybookFailed', cause: 'A playbook step failed; see the case timeline' }),
     );
@@ -202,12 +210,12 @@ export class PlaybookStates {
    * A Lambda Task (`payloadResponseOnly`) with the playbook's Retry and no Catch, and a TimeoutSeconds of
    * its function's timeout plus {@link TASK_TIMEOUT_MARGIN}.
    * @param stateName - a Task state of the playbook.
-   * @param resultPath - where the result goes; `$` replaces the state.
+   * @param resultPath - where the result goes (`playbookPath(field)` / `releasePath(field)`, lib/core/contracts/state-paths.ts); `$` replaces the state.
    * @param options - Parameters and extra retriers.
    * @returns the Task.
    * @throws {ConfigError} when `stateName` is not a Task state of the playbook.
    */
-  public lambdaTask(stateName: string, resultPath: string, options: StepOptions = {}): sfn.TaskStateBase {
+  public lambdaTask(stateName: string, resultPath: StatePath | '$', options: StepOptions = {}): sfn.TaskStateBase {
     const step = this.props.tasks[stateName];
     if (!step) throw new ConfigError(`${this.scope.node.path}: ${stateName} is not a Task state of ${this.props.playbook}`);
     const task = new tasks.LambdaInvoke(this.scope, stateName, {
@@ -228,14 +236,14 @@ export class PlaybookStates {
    * A Lambda Task with the playbook's Retry and Catch: `ResourceGone` → RecordResourceGone, any other
    * error → RecordFailure, the error at `$.error`.
    * @param stateName - a Task state of the playbook.
-   * @param resultPath - where the result goes; `$` replaces the state.
+   * @param resultPath - where the result goes (`playbookPath(field)` / `releasePath(field)`); `$` replaces the state.
    * @param options - Parameters and extra retriers.
    * @returns the Task.
    */
-  public step(stateName: string, resultPath: string, options: StepOptions = {}): sfn.TaskStateBase {
+  public step(stateName: string, resultPath: StatePath | '$', options: StepOptions = {}): sfn.TaskStateBase {
     return this.lambdaTask(stateName, resultPath, options)
-      .addCatch(this.recordResourceGone, { errors: ['ResourceGone'], resultPath: '$.error' })
-      .addCatch(this.recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+      .addCatch(this.recordResourceGone, { errors: ['ResourceGone'], resultPath: playbookPath('error') })
+      .addCatch(this.recordFailure, { errors: ['States.ALL'], resultPath: playbookPath('error') });
   }
 
   /**
@@ -244,8 +252,8 @@ export class PlaybookStates {
    * @param value - the outcome.
    * @returns the Pass state.
    */
-  public outcome(stateName: string, value: string): sfn.Pass {
-    return new sfn.Pass(this.scope, stateName, { result: sfn.Result.fromString(value), resultPath: '$.outcome' });
+  public outcome(stateName: string, value: Outcome): sfn.Pass {
+    return new sfn.Pass(this.scope, stateName, { result: sfn.Result.fromString(value), resultPath: playbookPath('outcome') });
   }
 
   /**
@@ -262,36 +270,36 @@ export class PlaybookStates {
    */
   public triage(normalizeParameters: Record<string, unknown>, contain?: sfn.IChainable): sfn.IChainable {
     const wholeState = PlaybookStates.WHOLE_STATE;
-    const dryRun = this.step('PlanDryRun', '$.plan');
+    const dryRun = this.step('PlanDryRun', playbookPath('plan'));
     dryRun.next(this.outcome('DryRunDone', 'DRY_RUN')).next(this.done);
-    const notifyOnly = this.step('NotifyOnly', '$.notification', { parameters: { state: wholeState, kind: 'notify-only' } });
+    const notifyOnly = this.step('NotifyOnly', playbookPath('notification'), { parameters: { state: wholeState, kind: 'notify-only' } });
     this.notifyOnlyState = notifyOnly;
     const approval = contain && this.props.tasks.RequestApproval ? this.approvalPath(contain) : undefined;
     notifyOnly
-      .next(this.step('CloseNotified', '$.closed', { parameters: { state: wholeState, outcome: 'NOTIFIED' } }))
+      .next(this.step('CloseNotified', playbookPath('closed'), { parameters: { state: wholeState, outcome: 'NOTIFIED' } }))
       .next(this.outcome('Notified', 'NOTIFIED'))
       .next(this.done);
     const unknownDecision = new sfn.Pass(this.scope, 'UnknownDecision', {
       result: sfn.Result.fromObject({ Error: 'UnknownDecision', Cause: 'Decide returned an action this playbook does not handle' }),
-      resultPath: '$.error',
+      resultPath: playbookPath('error'),
     });
     unknownDecision.next(this.recordFailure);
 
-    const decide = this.step('Decide', '$.decision');
+    const decide = this.step('Decide', playbookPath('decision'));
     const decideOutcome = new sfn.Choice(this.scope, 'DecideOutcome')
-      .when(sfn.Condition.stringEquals('$.decision.action', 'dryRun'), dryRun)
-      .when(sfn.Condition.stringEquals('$.decision.action', 'notify'), notifyOnly);
-    if (contain) decideOutcome.when(sfn.Condition.stringEquals('$.decision.action', 'contain'), contain);
-    if (approval) decideOutcome.when(sfn.Condition.stringEquals('$.decision.action', 'approval'), approval);
+      .when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'dryRun'), dryRun)
+      .when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'notify'), notifyOnly);
+    if (contain) decideOutcome.when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'contain'), contain);
+    if (approval) decideOutcome.when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'approval'), approval);
     decide.next(decideOutcome.otherwise(unknownDecision));
 
     const alreadyHandled = this.outcome('AlreadyHandled', 'ALREADY_HANDLED');
     alreadyHandled.next(this.done);
     const normalize = this.step('Normalize', '$', { parameters: normalizeParameters });
-    const claim = this.step('Claim', '$.case');
+    const claim = this.step('Claim', playbookPath('case'));
     claim.next(
       new sfn.Choice(this.scope, 'ClaimOutcome')
-        .when(sfn.Condition.stringEquals('$.case.status', 'ALREADY_HANDLED'), alreadyHandled)
+        .when(sfn.Condition.stringEquals(playbookPath('case', 'status'), 'ALREADY_HANDLED'), alreadyHandled)
         .otherwise(decide),
     );
     normalize.next(this.props.tasks.GameDayGuard ? this.gameDayGuard(claim) : claim);
@@ -308,14 +316,14 @@ export class PlaybookStates {
   private gameDayGuard(claim: sfn.IChainable): sfn.IChainable {
     const refused = this.outcome('GameDayRefused', 'GAMEDAY_REFUSED');
     refused.next(this.done);
-    const guard = this.step('GameDayGuard', '$.gameDay');
+    const guard = this.step('GameDayGuard', playbookPath('gameDay'));
     guard.next(
       new sfn.Choice(this.scope, 'GameDayOutcome')
-        .when(sfn.Condition.booleanEquals('$.gameDay.refused', true), refused)
+        .when(sfn.Condition.booleanEquals(playbookPath('gameDay', 'refused'), true), refused)
         .otherwise(claim),
     );
     return new sfn.Choice(this.scope, 'GameDayCheck')
-      .when(sfn.Condition.stringEquals('$.incident.trigger', 'gameday'), guard)
+      .when(sfn.Condition.stringEquals(playbookPath('incident', 'trigger'), 'gameday'), guard)
       .otherwise(claim);
   }
 
@@ -335,17 +343,17 @@ export class PlaybookStates {
       payload: sfn.TaskInput.fromObject({ state: PlaybookStates.WHOLE_STATE, taskToken: sfn.JsonPath.taskToken }),
       taskTimeout: sfn.Timeout.duration(timeout),
       retryOnServiceExceptions: false,
-      resultPath: '$.approval',
+      resultPath: playbookPath('approval'),
     }).addRetry(APPROVAL_TASK_RETRY);
-    const timedOut = new sfn.Pass(this.scope, 'ApprovalTimedOut', { result: sfn.Result.fromObject({ decision: 'timeout' }), resultPath: '$.approval' });
-    const record = this.step('RecordApproval', '$.approvalOutcome');
-    request.addCatch(timedOut, { errors: ['States.Timeout'], resultPath: '$.approvalError' });
-    request.addCatch(this.recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    const timedOut = new sfn.Pass(this.scope, 'ApprovalTimedOut', { result: sfn.Result.fromObject(APPROVAL_TIMED_OUT), resultPath: playbookPath('approval') });
+    const record = this.step('RecordApproval', playbookPath('approvalOutcome'));
+    request.addCatch(timedOut, { errors: ['States.Timeout'], resultPath: playbookPath('approvalError') });
+    request.addCatch(this.recordFailure, { errors: ['States.ALL'], resultPath: playbookPath('error') });
     timedOut.next(record);
     request.next(record);
     record.next(
       new sfn.Choice(this.scope, 'ApprovalOutcome')
-        .when(sfn.Condition.stringEquals('$.approvalOutcome.action', 'contain'), contain)
+        .when(sfn.Condition.stringEquals(playbookPath('approvalOutcome', 'action'), 'contain'), contain)
         .otherwise(this.notifyOnlyState!),
     );
     return request;

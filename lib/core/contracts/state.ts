@@ -1,13 +1,38 @@
 import { z } from 'zod';
 import { IncidentSchema } from '../incident/incident';
+import {
+  ActorRevocationSchema, ChainResultSchema, CollectedArtifactsSchema, IsolateResultSchema, IsolationVerificationSchema,
+  LoggingRestoreSchema, ManifestRefSchema, PreserveResultSchema, ResealResultSchema, RevocationResultSchema,
+  RevocationVerificationSchema, SnapshotBatchSchema, SnapshotCheckSchema, TamperVerificationSchema,
+} from './containment-results';
+import { ReleaseCloseSchema, ReleaseRestoreSchema, ReleaseVerificationSchema } from './release-results';
+import {
+  ApprovalOutcomeSchema, ApprovalSchema, CloseResultSchema, ContainmentPlanSchema, DecisionSchema, FailureResultSchema,
+  GameDayGuardResultSchema, NotificationResultSchema, OutcomeSchema, StepFunctionsErrorSchema,
+} from './step-results';
 
-/** A snapshot batch as it travels through the state machine. */
-export const SnapshotBatchSchema = z.object({
-  snapshotIds: z.array(z.string()),
-  sourceVolumeIds: z.array(z.string()),
-  ownerAccount: z.string(),
-  deadline: z.string(),
-});
+/**
+ * The state between the steps of every Step Functions playbook, one schema per state machine: {@link PlaybookStateSchema}
+ * (ec2-compromise, credential-compromise, cloudtrail-tamper, root-activity, finding-triage) and {@link ReleaseStateSchema}
+ * (release). Each field is what one step puts at its `ResultPath` (the step results are declared in step-results.ts,
+ * containment-results.ts and release-results.ts). The state machines (lib/infra) name these fields through
+ * {@link playbookPath} / {@link releasePath} (state-paths.ts), and test/infra/state-contract.test.ts checks that every
+ * JSONPath of every synthesized state machine names a declared field.
+ *
+ * The objects strip the keys they do not declare (zod's default), deliberately, rather than refuse them (`.strict()`):
+ * a Task's result is merged by Step Functions into the state it holds (`ResultPath`), never into the copy a handler
+ * parsed, and no handler returns the state it parsed (Normalize and LoadCase, the two whose result replaces the state,
+ * build theirs), so stripping drops nothing from an execution; refusing would fail an execution at its next step for a
+ * key a newer state machine added, where the contract test already fails the build. The step results are declared
+ * whole (the contract test checks at compile time that each step's return type parses as its field's schema and has no
+ * key it would strip), so a handler that forwards one (Notify the revocation, RecordFailure the reseal) forwards all of it.
+ */
+
+/** A snapshot batch (containment-results.ts), re-exported for the callers that import it from here. */
+export { SnapshotBatchSchema };
+
+/** `$.run`: the execution's name and start time (ISO-8601 UTC), from the context object, put there by Normalize or LoadCase. */
+export const RunSchema = z.object({ executionName: z.string(), startTime: z.string() });
 
 /**
  * `$.event`: where Normalize stored the event that started the execution (the evidence bucket, the key, the
@@ -28,21 +53,77 @@ export const CaseRefSchema = z.object({
 });
 
 /**
- * The state of an `ec2-compromise` execution after Claim: what the state machine passes from step
- * to step (JSONPath `ResultPath`s, see docs/ARCHITECTURE.md). Later fields are optional because
- * each appears after its step; unknown fields are kept.
+ * The state of a containment or triage playbook after Claim: Normalize's `incident`, `event` and `run`, Claim's
+ * `case`; every later field is optional, as it appears after its step (and only in the playbooks that have that step).
+ * Keys not declared here are stripped (see the module's docstring).
  */
-export const PlaybookStateSchema = z
-  .object({
-    incident: IncidentSchema,
-    event: StoredEventRefSchema.nullable(),
-    run: z.object({ executionName: z.string(), startTime: z.string() }),
-    case: CaseRefSchema,
-    snapshots: SnapshotBatchSchema.optional(),
-    memberCopies: SnapshotBatchSchema.optional(),
-    securityCopies: SnapshotBatchSchema.optional(),
-  })
-  .passthrough();
+export const PlaybookStateSchema = z.object({
+  /** Normalize. */
+  incident: IncidentSchema,
+  /** Normalize. */
+  event: StoredEventRefSchema.nullable(),
+  /** Normalize. */
+  run: RunSchema,
+  /** GameDayGuard (a game-day event only). */
+  gameDay: GameDayGuardResultSchema.optional(),
+  /** Claim. */
+  case: CaseRefSchema,
+  /** Decide. */
+  decision: DecisionSchema.optional(),
+  /** PlanDryRun. */
+  plan: ContainmentPlanSchema.optional(),
+  /** RequestApproval (SendTaskSuccess's output), or ApprovalTimedOut. */
+  approval: ApprovalSchema.optional(),
+  /** RequestApproval's Catch of `States.Timeout`. */
+  approvalError: StepFunctionsErrorSchema.optional(),
+  /** RecordApproval. */
+  approvalOutcome: ApprovalOutcomeSchema.optional(),
+  /** ec2-compromise: Preserve. */
+  preserve: PreserveResultSchema.optional(),
+  /** ec2-compromise: Isolate. */
+  isolate: IsolateResultSchema.optional(),
+  /**
+   * VerifyIsolation (ec2-compromise), VerifyRevocation (credential-compromise) or VerifyTamperResponse
+   * (cloudtrail-tamper). The first option that parses is taken: TamperVerification, whose keys are all optional, last.
+   */
+  verify: z.union([IsolationVerificationSchema, RevocationVerificationSchema, TamperVerificationSchema]).optional(),
+  /** ec2-compromise: ResealIsolation, on the failure path of Isolate and VerifyIsolation. */
+  reseal: ResealResultSchema.optional(),
+  /** ec2-compromise: ResealIsolation's Catch. */
+  resealError: StepFunctionsErrorSchema.optional(),
+  /** ec2-compromise: SnapshotVolumes. */
+  snapshots: SnapshotBatchSchema.optional(),
+  /** ec2-compromise: CheckSnapshots. */
+  snapshotsCheck: SnapshotCheckSchema.optional(),
+  /** ec2-compromise: CopySnapshots. */
+  memberCopies: SnapshotBatchSchema.optional(),
+  /** ec2-compromise: CheckMemberCopies. */
+  memberCopiesCheck: SnapshotCheckSchema.optional(),
+  /** ec2-compromise: ShareAndCopySnapshots. */
+  securityCopies: SnapshotBatchSchema.optional(),
+  /** ec2-compromise: CheckSecurityCopies. */
+  securityCopiesCheck: SnapshotCheckSchema.optional(),
+  /** ec2-compromise: CollectArtifacts. */
+  artifacts: CollectedArtifactsSchema.optional(),
+  /** ec2-compromise: WriteManifest. */
+  manifest: ManifestRefSchema.optional(),
+  /** cloudtrail-tamper: RestoreLogging. */
+  restore: LoggingRestoreSchema.optional(),
+  /** RevokeCredentials (credential-compromise) or RevokeActor (cloudtrail-tamper); disjoint (`principal` / `actorType`). */
+  revocation: z.union([RevocationResultSchema, ActorRevocationSchema]).optional(),
+  /** credential-compromise: ChainInstanceContainment. */
+  chained: ChainResultSchema.optional(),
+  /** Notify, NotifyOnly. */
+  notification: NotificationResultSchema.optional(),
+  /** CloseCase, CloseNotified. */
+  closed: CloseResultSchema.optional(),
+  /** A step's Catch, or UnknownDecision. */
+  error: StepFunctionsErrorSchema.optional(),
+  /** RecordFailure, RecordResourceGone. */
+  failure: FailureResultSchema.optional(),
+  /** The outcome Pass states, before Done. */
+  outcome: OutcomeSchema.optional(),
+});
 /** Validated playbook state. */
 export type PlaybookState = z.infer<typeof PlaybookStateSchema>;
 
@@ -63,20 +144,42 @@ export const NotifyInputSchema = z.object({ state: PlaybookStateSchema, kind: z.
 export const CloseInputSchema = z.object({ state: PlaybookStateSchema, outcome: z.enum(['CONTAINED', 'NOTIFIED']) });
 
 /**
- * RecordFailure gets whatever state there was when the error was caught, plus `$.error`: a containment
- * playbook's state, or the release playbook's (`release` present; its `case` has its own statuses).
+ * The state RecordFailure and RecordResourceGone get: whatever state there was when the error was caught, plus
+ * `$.error`. That is a containment playbook's state, the release playbook's (`release` present; its `case` has its
+ * own statuses), or, when Normalize or LoadCase refused the input, the execution's input as it came. Only what the
+ * recorders read is declared, each as loosely as a state of any of these kinds may hold it; the rest is stripped.
  */
+export const FailureStateSchema = z.object({
+  incident: IncidentSchema.optional(),
+  /**
+   * After Normalize, where the event is stored ({@link StoredEventRefSchema}, or `null`); before, in a start envelope
+   * (`firebreak start`: `{ firebreak, event }`), the event as it came. Unknown until checked: the recorder parses it.
+   */
+  event: z.unknown().optional(),
+  /** Claim's case, or LoadCase's (release: `resourceId` and `playbook` name it in the notification). */
+  case: z.object({ caseId: z.string().min(1), status: z.string(), resourceId: z.string().optional(), playbook: z.string().optional() }).optional(),
+  /** The release request (release playbook only), as given: it may be the malformed input LoadCase refused. */
+  release: z.record(z.string(), z.unknown()).optional(),
+  run: RunSchema.optional(),
+  error: StepFunctionsErrorSchema,
+  /** ec2-compromise: what ResealIsolation did on the failure path, or its error. */
+  reseal: ResealResultSchema.optional(),
+  resealError: StepFunctionsErrorSchema.optional(),
+  /**
+   * The execution's input as it came, when Normalize refused it (an EventBridge event, or a start envelope): what
+   * identifies it in the notification. Untrusted and unvalidated (the input was refused): each is checked where read.
+   */
+  firebreak: z.unknown().optional(),
+  id: z.unknown().optional(),
+  source: z.unknown().optional(),
+  'detail-type': z.unknown().optional(),
+  account: z.unknown().optional(),
+  detail: z.unknown().optional(),
+});
+
+/** RecordFailure's and RecordResourceGone's input: the state ({@link FailureStateSchema}) and the outcome the state machine gives. */
 export const FailureInputSchema = z.object({
-  state: z
-    .object({
-      incident: IncidentSchema.optional(),
-      case: z.object({ caseId: z.string().min(1), status: z.string() }).passthrough().optional(),
-      /** The release request (release playbook only), as given: it may be the malformed input LoadCase refused. */
-      release: z.record(z.string(), z.unknown()).optional(),
-      run: z.object({ executionName: z.string(), startTime: z.string() }).optional(),
-      error: z.object({ Error: z.string(), Cause: z.string().optional() }).passthrough(),
-    })
-    .passthrough(),
+  state: FailureStateSchema,
   outcome: z.enum(['FAILED', 'RESOURCE_GONE']),
   /** The execution's name, when the state machine passes it (release: `$$.Execution.Name`). */
   executionName: z.string().min(1).optional(),
@@ -123,15 +226,31 @@ export const ReleaseCaseSchema = z.object({
 });
 
 /**
- * The state of a release execution after LoadCase (JSONPath `ResultPath`s, see docs/ARCHITECTURE.md,
- * "The release playbook"). Later fields appear after their step; unknown fields are kept.
+ * The state of a release execution after LoadCase (see docs/ARCHITECTURE.md, "The release playbook"): LoadCase's
+ * `release`, `run` and `case`; every later field is optional, as it appears after its step. Keys not declared here
+ * are stripped (see the module's docstring).
  */
-export const ReleaseStateSchema = z
-  .object({
-    release: ReleaseRequestSchema,
-    run: z.object({ executionName: z.string(), startTime: z.string() }),
-    case: ReleaseCaseSchema,
-  })
-  .passthrough();
+export const ReleaseStateSchema = z.object({
+  /** LoadCase (the request it validated). */
+  release: ReleaseRequestSchema,
+  /** LoadCase. */
+  run: RunSchema,
+  /** LoadCase. */
+  case: ReleaseCaseSchema,
+  /** ReleaseInstance, ReleaseCredentials or NothingToRestore. */
+  restore: ReleaseRestoreSchema.optional(),
+  /** VerifyRelease. */
+  verify: ReleaseVerificationSchema.optional(),
+  /** CloseRelease. */
+  closed: ReleaseCloseSchema.optional(),
+  /** NotifyRelease. */
+  notification: NotificationResultSchema.optional(),
+  /** A step's Catch, or UnknownReleaseTarget. */
+  error: StepFunctionsErrorSchema.optional(),
+  /** RecordFailure, RecordResourceGone. */
+  failure: FailureResultSchema.optional(),
+  /** The outcome Pass states, before Done. */
+  outcome: OutcomeSchema.optional(),
+});
 /** Validated release state. */
 export type ReleaseState = z.infer<typeof ReleaseStateSchema>;

@@ -172,7 +172,7 @@ function normalizeUnbounded(
       eventLastSeen: detail.service.eventLastSeen,
       title: detail.title,
       resourceType: detail.resource.resourceType,
-      detectorId: typeof detail.service.detectorId === 'string' ? detail.service.detectorId : undefined,
+      detectorId: detail.service.detectorId,
     },
     trigger: gameDay ? 'gameday' : options?.trigger ?? 'auto',
     gameDayRunId: gameDay,
@@ -209,7 +209,7 @@ function instanceResource(event: GuardDutyEvent): Incident['resource'] {
  * `recoveryPointDetails`). One case per finding: `<resourceType>/<name>/finding/<findingId>`.
  */
 function findingResource(event: GuardDutyEvent): Incident['resource'] {
-  const r = event.detail.resource as Record<string, unknown> & { resourceType: string };
+  const r = event.detail.resource;
   const { name, arn } = resourceIdentity(r);
   return {
     type: 'GuardDutyResource',

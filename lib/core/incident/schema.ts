@@ -4,7 +4,10 @@ import { z } from 'zod';
  * Schemas of the events Firebreak accepts, following the documented formats:
  * - "Amazon EventBridge event structure" (EventBridge User Guide) for the envelope;
  * - "GuardDuty finding format" (GuardDuty User Guide) for `detail`.
- * Unknown fields are kept (`passthrough`): GuardDuty adds fields over time.
+ * Each declares what Firebreak reads (Normalize, and the local harness's twins); the fields it does not declare
+ * are stripped (zod's default), not refused: GuardDuty and CloudTrail add fields over time. Nothing is lost by
+ * stripping: Normalize stores the event as it came (the execution's input, never the parsed object) in the
+ * evidence bucket, and builds the incident from the declared fields only.
  */
 
 const NetworkInterfaceSchema = z
@@ -15,22 +18,20 @@ const NetworkInterfaceSchema = z
     privateIpAddress: z.string().optional(),
     ipv6Addresses: z.array(z.string()).default([]),
     publicIp: z.string().optional(),
-    securityGroups: z.array(z.object({ groupId: z.string(), groupName: z.string().optional() }).passthrough()).default([]),
-  })
-  .passthrough();
+    securityGroups: z.array(z.object({ groupId: z.string(), groupName: z.string().optional() })).default([]),
+  });
 
 export const InstanceDetailsSchema = z
   .object({
     instanceId: z.string().min(1),
     instanceType: z.string().optional(),
     availabilityZone: z.string().optional(),
-    iamInstanceProfile: z.object({ arn: z.string().optional(), id: z.string().optional() }).passthrough().nullish(),
+    iamInstanceProfile: z.object({ arn: z.string().optional(), id: z.string().optional() }).nullish(),
     networkInterfaces: z.array(NetworkInterfaceSchema).default([]),
-    tags: z.array(z.object({ key: z.string(), value: z.string() }).passthrough()).nullish(),
+    tags: z.array(z.object({ key: z.string(), value: z.string() })).nullish(),
     instanceState: z.string().optional(),
     imageId: z.string().optional(),
-  })
-  .passthrough();
+  });
 
 /** `resource.accessKeyDetails` of IAM findings. */
 export const AccessKeyDetailsSchema = z
@@ -39,8 +40,7 @@ export const AccessKeyDetailsSchema = z
     principalId: z.string().optional(),
     userName: z.string().optional(),
     userType: z.string().min(1),
-  })
-  .passthrough();
+  });
 
 export const GuardDutyFindingDetailSchema = z
   .object({
@@ -56,8 +56,22 @@ export const GuardDutyFindingDetailSchema = z
         resourceType: z.string().min(1),
         instanceDetails: InstanceDetailsSchema.optional(),
         accessKeyDetails: AccessKeyDetailsSchema.optional(),
-      })
-      .passthrough(),
+        /**
+         * The details that name the resource of a finding-triage case ("Finding details", GuardDuty User Guide), one
+         * key per resource type, each an object or a list of them whose shape GuardDuty gives per type: read
+         * field by field, each checked where read (`resourceIdentity`, lib/core/incident/normalize.ts).
+         */
+        s3BucketDetails: z.unknown().optional(),
+        eksClusterDetails: z.unknown().optional(),
+        ecsClusterDetails: z.unknown().optional(),
+        containerDetails: z.unknown().optional(),
+        rdsDbInstanceDetails: z.unknown().optional(),
+        rdsLimitlessDbDetails: z.unknown().optional(),
+        lambdaDetails: z.unknown().optional(),
+        ebsSnapshotDetails: z.unknown().optional(),
+        ec2ImageDetails: z.unknown().optional(),
+        recoveryPointDetails: z.unknown().optional(),
+      }),
     service: z
       .object({
         resourceRole: z.string().optional(),
@@ -65,17 +79,16 @@ export const GuardDutyFindingDetailSchema = z
         eventFirstSeen: z.string().optional(),
         eventLastSeen: z.string().optional(),
         archived: z.boolean().optional(),
+        /** The detector that produced the finding (the incident's `finding.detectorId`); anything but a string is dropped. */
+        detectorId: z.string().optional().catch(undefined),
         additionalInfo: z
           .object({ value: z.string().optional(), type: z.string().optional(), sample: z.boolean().optional() })
-          .passthrough()
           .nullish(),
-      })
-      .passthrough(),
+      }),
     severity: z.number().min(0).max(10),
     title: z.string().optional(),
     updatedAt: z.string().optional(),
-  })
-  .passthrough();
+  });
 
 export const GuardDutyEventSchema = z
   .object({
@@ -93,7 +106,6 @@ export const GuardDutyEventSchema = z
       firebreakGameDay: z.object({ runId: z.string().regex(/^[\w-]{1,64}$/, 'must be a game-day run ID') }).optional(),
     })),
   })
-  .passthrough()
   .refine((e) => (e.source === 'firebreak.gameday') === (e.detail.firebreakGameDay !== undefined), {
     message: 'a firebreak.gameday event carries detail.firebreakGameDay.runId, and only such an event does',
     path: ['detail', 'firebreakGameDay'],
@@ -156,11 +168,9 @@ export const UserIdentitySchema = z
     accessKeyId: z.string().optional(),
     userName: z.string().optional(),
     sessionContext: z
-      .object({ sessionIssuer: z.object({ type: z.string().optional(), userName: z.string().optional(), arn: z.string().optional() }).passthrough().optional() })
-      .passthrough()
+      .object({ sessionIssuer: z.object({ type: z.string().optional(), userName: z.string().optional(), arn: z.string().optional() }).optional() })
       .optional(),
-  })
-  .passthrough();
+  });
 
 /** An AWS API call or console sign-in delivered by EventBridge via CloudTrail. */
 export const ApiCallEventSchema = z
@@ -181,9 +191,7 @@ export const ApiCallEventSchema = z
         userIdentity: UserIdentitySchema,
         requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
         errorCode: z.string().optional(),
-      })
-      .passthrough(),
-  })
-  .passthrough();
+      }),
+  });
 /** A validated API-call event. */
 export type ApiCallEvent = z.infer<typeof ApiCallEventSchema>;

@@ -23,9 +23,14 @@ import { Check as CheckType, verifyRevocationState } from './checks';
 import { GetRolePolicyCommand, GetUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListRolePoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
 import { hasAwsCode } from '../../runtime/aws-errors';
 
-/** The EventBridge envelope every replayed event must have ("Amazon EventBridge events", EventBridge User Guide). */
+/**
+ * The EventBridge envelope every replayed event must have ("Amazon EventBridge events", EventBridge User Guide):
+ * every top-level field of an event, so that the event replayed is the event read (`detail` is kept whole); a
+ * top-level key EventBridge does not define is stripped.
+ */
 export const EventEnvelopeSchema = z
   .object({
+    version: z.string().optional(),
     id: z.string().min(1),
     source: z.string().min(1),
     'detail-type': z.string().min(1),
@@ -34,8 +39,9 @@ export const EventEnvelopeSchema = z
     time: z.string().min(1),
     resources: z.array(z.string()).default([]),
     detail: z.record(z.string(), z.unknown()),
-  })
-  .passthrough();
+    /** Set by EventBridge on an event replayed from an archive. */
+    'replay-name': z.string().optional(),
+  });
 /** A validated EventBridge event. */
 export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 

@@ -3,6 +3,12 @@ import type { ExecutionStatusChangeEvent } from '../../runtime/playbook/shared/c
 
 export type { ExecutionStatusChangeEvent };
 
+/** The event as EventBridge delivers it: what CloseOrphanedCase reads ({@link ExecutionStatusChangeEvent}) and the rest of its envelope. */
+export type DeliveredStatusChangeEvent = ExecutionStatusChangeEvent & {
+  version: string; id: string; account: string; time: string; region: string; resources: string[];
+  detail: { output: string | null };
+};
+
 /**
  * Over this many bytes of escaped input and output together, Step Functions leaves the input out of the
  * status-change event (`input: null`): "If the combined escaped input and escaped output sent to EventBridge
@@ -26,7 +32,7 @@ export const STATUS_EVENT_PAYLOAD_LIMIT_BYTES = 248 * 1024;
 export function executionStatusChangeEvent(x: {
   region: string; account: string; stateMachineName: string; executionName: string;
   status: 'FAILED' | 'TIMED_OUT' | 'ABORTED'; startDate: number; stopDate: number; input: unknown;
-}): ExecutionStatusChangeEvent {
+}): DeliveredStatusChangeEvent {
   const executionArn = `arn:aws:states:${x.region}:${x.account}:execution:${x.stateMachineName}:${x.executionName}`;
   const input = JSON.stringify(x.input ?? {});
   // Escaped: the input travels as a JSON string inside the event (the output is null: the execution did not succeed).

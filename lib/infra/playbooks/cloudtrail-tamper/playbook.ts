@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { playbookPath } from '../../../core/contracts/state-paths';
 import { APPROVAL_TASKS, NOT_YET_CONSISTENT_RETRY, PlaybookStates, ContainmentPlaybookProps, PlaybookConstruct } from '../../playbook-states';
 import type { StepName } from '../../steps';
 
@@ -60,13 +61,13 @@ export class CloudTrailTamperPlaybook extends PlaybookConstruct {
     const wholeState = PlaybookStates.WHOLE_STATE;
 
     // Containment path, built from its end.
-    const closeCase = states.step('CloseCase', '$.closed', { parameters: { state: wholeState, outcome: 'CONTAINED' } });
+    const closeCase = states.step('CloseCase', playbookPath('closed'), { parameters: { state: wholeState, outcome: 'CONTAINED' } });
     closeCase.next(states.outcome('Contained', 'CONTAINED')).next(states.done);
-    const contain = states.step('RestoreLogging', '$.restore');
+    const contain = states.step('RestoreLogging', playbookPath('restore'));
     contain
-      .next(states.step('RevokeActor', '$.revocation'))
-      .next(states.step('VerifyTamperResponse', '$.verify', { retries: [NOT_YET_CONSISTENT_RETRY] }))
-      .next(states.step('Notify', '$.notification', { parameters: { state: wholeState, kind: 'contained' } }))
+      .next(states.step('RevokeActor', playbookPath('revocation')))
+      .next(states.step('VerifyTamperResponse', playbookPath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] }))
+      .next(states.step('Notify', playbookPath('notification'), { parameters: { state: wholeState, kind: 'contained' } }))
       .next(closeCase);
 
     const normalize = states.triage(

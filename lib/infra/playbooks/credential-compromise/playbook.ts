@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { playbookPath } from '../../../core/contracts/state-paths';
 import { APPROVAL_TASKS, NOT_YET_CONSISTENT_ERROR, NOT_YET_CONSISTENT_RETRY, PlaybookStates, ContainmentPlaybookProps, PlaybookConstruct } from '../../playbook-states';
 import type { StepName } from '../../steps';
 
@@ -64,16 +65,16 @@ export class CredentialCompromisePlaybook extends PlaybookConstruct {
     const wholeState = PlaybookStates.WHOLE_STATE;
 
     // Containment path, built from its end.
-    const closeCase = states.step('CloseCase', '$.closed', { parameters: { state: wholeState, outcome: 'CONTAINED' } });
+    const closeCase = states.step('CloseCase', playbookPath('closed'), { parameters: { state: wholeState, outcome: 'CONTAINED' } });
     closeCase.next(states.outcome('Contained', 'CONTAINED')).next(states.done);
-    const notify = states.step('Notify', '$.notification', { parameters: { state: wholeState, kind: 'contained' } });
+    const notify = states.step('Notify', playbookPath('notification'), { parameters: { state: wholeState, kind: 'contained' } });
     notify.next(closeCase);
     const chain = new sfn.Choice(this, 'ChainOutcome')
-      .when(sfn.Condition.isPresent('$.decision.chain'), states.step('ChainInstanceContainment', '$.chained').next(notify))
+      .when(sfn.Condition.isPresent(playbookPath('decision', 'chain')), states.step('ChainInstanceContainment', playbookPath('chained')).next(notify))
       .otherwise(notify);
-    const contain = states.step('RevokeCredentials', '$.revocation');
+    const contain = states.step('RevokeCredentials', playbookPath('revocation'));
     contain
-      .next(states.step('VerifyRevocation', '$.verify', { retries: [NOT_YET_CONSISTENT_RETRY] }))
+      .next(states.step('VerifyRevocation', playbookPath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] }))
       .next(chain);
 
     const normalize = states.triage(

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { playbookPath, type StatePath } from '../../../core/contracts/state-paths';
 import { APPROVAL_TASKS, FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY, PlaybookStates, ContainmentPlaybookProps, PlaybookConstruct } from '../../playbook-states';
 import type { StepName } from '../../steps';
 
@@ -40,6 +41,10 @@ export const EC2_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
 
 // Shared by every playbook (playbook-states.ts); re-exported for the callers that import them from here.
 export { FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY };
+
+/** The state fields that hold a snapshot batch, and those where each batch's poll puts its result. */
+type BatchField = 'snapshots' | 'memberCopies' | 'securityCopies';
+type CheckField = `${BatchField}Check`;
 
 /** How often the evidence poll loops re-check snapshot and copy progress. */
 export const EVIDENCE_POLL_INTERVAL = Duration.seconds(15);
@@ -84,25 +89,25 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
     super(scope, id);
     const states = new PlaybookStates(this, { playbook: 'ec2-compromise', tasks: EC2_COMPROMISE_TASKS, functions: props.functions, approvalTimeout: props.approvalTimeout });
     const wholeState = PlaybookStates.WHOLE_STATE;
-    const step = (stateName: string, resultPath: string, parameters?: Record<string, unknown>) =>
+    const step = (stateName: string, resultPath: StatePath, parameters?: Record<string, unknown>) =>
       states.step(stateName, resultPath, { parameters });
     const snapshots = this.evidencePath(states);
     // The failure path of the steps that move ENIs: ResealIsolation moves any ENI left on the allow-all
     // untrack group onto the isolation group, then the failure is recorded (ResourceGone or any other).
     const afterReseal = new sfn.Choice(this, 'ResealOutcome')
-      .when(sfn.Condition.stringEquals('$.error.Error', 'ResourceGone'), states.recordResourceGone)
+      .when(sfn.Condition.stringEquals(playbookPath('error', 'Error'), 'ResourceGone'), states.recordResourceGone)
       .otherwise(states.recordFailure);
-    const reseal = states.lambdaTask('ResealIsolation', '$.reseal', { retries: [RESEAL_RETRY] });
-    reseal.addCatch(afterReseal, { errors: ['States.ALL'], resultPath: '$.resealError' });
+    const reseal = states.lambdaTask('ResealIsolation', playbookPath('reseal'), { retries: [RESEAL_RETRY] });
+    reseal.addCatch(afterReseal, { errors: ['States.ALL'], resultPath: playbookPath('resealError') });
     reseal.next(afterReseal);
-    const networkStep = (stateName: string, resultPath: string) =>
-      states.lambdaTask(stateName, resultPath).addCatch(reseal, { errors: ['States.ALL'], resultPath: '$.error' });
+    const networkStep = (stateName: string, resultPath: StatePath) =>
+      states.lambdaTask(stateName, resultPath).addCatch(reseal, { errors: ['States.ALL'], resultPath: playbookPath('error') });
 
-    const contain = step('Preserve', '$.preserve');
+    const contain = step('Preserve', playbookPath('preserve'));
     contain
-      .next(networkStep('Isolate', '$.isolate'))
-      .next(networkStep('VerifyIsolation', '$.verify'))
-      .next(step('SnapshotVolumes', '$.snapshots'))
+      .next(networkStep('Isolate', playbookPath('isolate')))
+      .next(networkStep('VerifyIsolation', playbookPath('verify')))
+      .next(step('SnapshotVolumes', playbookPath('snapshots')))
       .next(snapshots);
 
     // Normalize → Claim → Decide, the dry-run and notify-only paths. The normalizer defaults the
@@ -127,51 +132,51 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
    */
   private evidencePath(states: PlaybookStates): sfn.TaskStateBase {
     const wholeState = PlaybookStates.WHOLE_STATE;
-    const step = (stateName: string, resultPath: string, parameters?: Record<string, unknown>) =>
+    const step = (stateName: string, resultPath: StatePath, parameters?: Record<string, unknown>) =>
       states.step(stateName, resultPath, { parameters });
-    const checkBatch = (stateName: string, batchPath: string, owner: 'member' | 'security', resultPath: string) =>
-      step(stateName, resultPath, {
-        incident: sfn.JsonPath.objectAt('$.incident'),
-        case: sfn.JsonPath.objectAt('$.case'),
-        batch: sfn.JsonPath.objectAt(batchPath),
+    const checkBatch = (stateName: string, batch: BatchField, owner: 'member' | 'security', check: CheckField) =>
+      step(stateName, playbookPath(check), {
+        incident: sfn.JsonPath.objectAt(playbookPath('incident')),
+        case: sfn.JsonPath.objectAt(playbookPath('case')),
+        batch: sfn.JsonPath.objectAt(playbookPath(batch)),
         owner,
       });
 
-    const closeCase = step('CloseCase', '$.closed', { state: wholeState, outcome: 'CONTAINED' });
+    const closeCase = step('CloseCase', playbookPath('closed'), { state: wholeState, outcome: 'CONTAINED' });
     closeCase.next(states.outcome('Contained', 'CONTAINED')).next(states.done);
-    const collect = step('CollectArtifacts', '$.artifacts');
+    const collect = step('CollectArtifacts', playbookPath('artifacts'));
     collect
-      .next(step('WriteManifest', '$.manifest'))
-      .next(step('Notify', '$.notification', { state: wholeState, kind: 'contained' }))
+      .next(step('WriteManifest', playbookPath('manifest')))
+      .next(step('Notify', playbookPath('notification'), { state: wholeState, kind: 'contained' }))
       .next(closeCase);
 
     const securityCopies = this.pollUntilCompleted(
-      checkBatch('CheckSecurityCopies', '$.securityCopies', 'security', '$.securityCopiesCheck'),
-      '$.securityCopiesCheck', 'SecurityCopiesDone', 'WaitForSecurityCopies', collect,
+      checkBatch('CheckSecurityCopies', 'securityCopies', 'security', 'securityCopiesCheck'),
+      'securityCopiesCheck', 'SecurityCopiesDone', 'WaitForSecurityCopies', collect,
     );
-    const share = step('ShareAndCopySnapshots', '$.securityCopies');
+    const share = step('ShareAndCopySnapshots', playbookPath('securityCopies'));
     share.next(securityCopies);
 
     const memberCopies = this.pollUntilCompleted(
-      checkBatch('CheckMemberCopies', '$.memberCopies', 'member', '$.memberCopiesCheck'),
-      '$.memberCopiesCheck', 'MemberCopiesDone', 'WaitForMemberCopies', share,
+      checkBatch('CheckMemberCopies', 'memberCopies', 'member', 'memberCopiesCheck'),
+      'memberCopiesCheck', 'MemberCopiesDone', 'WaitForMemberCopies', share,
     );
-    const copy = step('CopySnapshots', '$.memberCopies');
+    const copy = step('CopySnapshots', playbookPath('memberCopies'));
     copy.next(memberCopies);
 
     return this.pollUntilCompleted(
-      checkBatch('CheckSnapshots', '$.snapshots', 'member', '$.snapshotsCheck'),
-      '$.snapshotsCheck', 'SnapshotsDone', 'WaitForSnapshots', copy,
+      checkBatch('CheckSnapshots', 'snapshots', 'member', 'snapshotsCheck'),
+      'snapshotsCheck', 'SnapshotsDone', 'WaitForSnapshots', copy,
     );
   }
 
   /** A Wait-state poll loop: check → Choice(completed? next : Wait → check). */
-  private pollUntilCompleted(check: sfn.TaskStateBase, checkResultPath: string, choiceName: string, waitName: string, next: sfn.IChainable): sfn.TaskStateBase {
+  private pollUntilCompleted(check: sfn.TaskStateBase, checkField: CheckField, choiceName: string, waitName: string, next: sfn.IChainable): sfn.TaskStateBase {
     const wait = new sfn.Wait(this, waitName, { time: sfn.WaitTime.duration(EVIDENCE_POLL_INTERVAL) });
     wait.next(check);
     check.next(
       new sfn.Choice(this, choiceName)
-        .when(sfn.Condition.stringEquals(`${checkResultPath}.status`, 'completed'), next)
+        .when(sfn.Condition.stringEquals(playbookPath(checkField, 'status'), 'completed'), next)
         .otherwise(wait),
     );
     return check;

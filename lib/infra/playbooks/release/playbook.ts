@@ -1,6 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { NothingToRestoreSchema } from '../../../core/contracts/release-results';
+import { releasePath } from '../../../core/contracts/state-paths';
 import { NOT_YET_CONSISTENT_RETRY, PlaybookStates, PlaybookProps, PlaybookConstruct } from '../../playbook-states';
 import type { StepName } from '../../steps';
 
@@ -23,7 +26,7 @@ export const RELEASE_TASKS: Readonly<Record<string, StepName>> = {
 };
 
 /** What `NothingToRestore` puts at `$.restore` (a cloudtrail-tamper case that revoked no actor). */
-export const NOTHING_TO_RESTORE = {
+export const NOTHING_TO_RESTORE: z.input<typeof NothingToRestoreSchema> = {
   actions: [],
   unchanged: [],
   notRestored: [],
@@ -68,29 +71,29 @@ export class ReleasePlaybook extends PlaybookConstruct {
     });
 
     // Built from its end.
-    const notifyRelease = states.step('NotifyRelease', '$.notification');
+    const notifyRelease = states.step('NotifyRelease', releasePath('notification'));
     notifyRelease.next(states.outcome('Released', 'RELEASED')).next(states.done);
-    const closeRelease = states.step('CloseRelease', '$.closed');
+    const closeRelease = states.step('CloseRelease', releasePath('closed'));
     closeRelease.next(notifyRelease);
-    const verify = states.step('VerifyRelease', '$.verify', { retries: [NOT_YET_CONSISTENT_RETRY] });
+    const verify = states.step('VerifyRelease', releasePath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] });
     verify.next(closeRelease);
-    const releaseInstance = states.step('ReleaseInstance', '$.restore');
+    const releaseInstance = states.step('ReleaseInstance', releasePath('restore'));
     releaseInstance.next(verify);
-    const releaseCredentials = states.step('ReleaseCredentials', '$.restore');
+    const releaseCredentials = states.step('ReleaseCredentials', releasePath('restore'));
     releaseCredentials.next(verify);
-    const nothing = new sfn.Pass(this, 'NothingToRestore', { result: sfn.Result.fromObject(NOTHING_TO_RESTORE), resultPath: '$.restore' });
+    const nothing = new sfn.Pass(this, 'NothingToRestore', { result: sfn.Result.fromObject(NOTHING_TO_RESTORE), resultPath: releasePath('restore') });
     nothing.next(closeRelease);
     const unknown = new sfn.Pass(this, 'UnknownReleaseTarget', {
       result: sfn.Result.fromObject({ Error: 'UnknownReleaseTarget', Cause: 'LoadCase accepted a case whose playbook release does not handle' }),
-      resultPath: '$.error',
+      resultPath: releasePath('error'),
     });
     unknown.next(states.recordFailure);
 
-    const playbookIs = (p: string) => sfn.Condition.stringEquals('$.case.playbook', p);
+    const playbookIs = (p: string) => sfn.Condition.stringEquals(releasePath('case', 'playbook'), p);
     const target = new sfn.Choice(this, 'ReleaseTarget')
       .when(playbookIs('ec2-compromise'), releaseInstance)
       .when(playbookIs('credential-compromise'), releaseCredentials)
-      .when(sfn.Condition.and(playbookIs('cloudtrail-tamper'), sfn.Condition.booleanEquals('$.case.actorRevoked', true)), releaseCredentials)
+      .when(sfn.Condition.and(playbookIs('cloudtrail-tamper'), sfn.Condition.booleanEquals(releasePath('case', 'actorRevoked'), true)), releaseCredentials)
       .when(playbookIs('cloudtrail-tamper'), nothing)
       .otherwise(unknown);
 
@@ -105,7 +108,7 @@ export class ReleasePlaybook extends PlaybookConstruct {
     });
     loadCase.next(
       new sfn.Choice(this, 'LoadOutcome')
-        .when(sfn.Condition.stringEquals('$.case.status', 'ALREADY_RELEASED'), alreadyReleased)
+        .when(sfn.Condition.stringEquals(releasePath('case', 'status'), 'ALREADY_RELEASED'), alreadyReleased)
         .otherwise(target),
     );
 

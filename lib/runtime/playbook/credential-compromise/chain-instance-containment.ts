@@ -49,7 +49,7 @@ export function chainedExecutionName(caseId: string): string {
  * @throws {InvalidInput} when the decision asks for no chain.
  * @throws {ConfigError} when the stack did not give the step the ec2-compromise state machine ARN.
  */
-export async function chainInstanceContainment(state: PlaybookState & { decision?: { chain?: ChainRequest } }, deps: StepDeps): Promise<ChainResult> {
+export async function chainInstanceContainment(state: PlaybookState, deps: StepDeps): Promise<ChainResult> {
   return runStep('ChainInstanceContainment', caseTarget(state, deps.ledger), async () => {
     const chain = state.decision?.chain;
     if (!chain) throw new InvalidInput('decision.chain is missing: Decide did not ask for a chained containment');

@@ -5,7 +5,7 @@ import { AWS_DENY_ALL_POLICY_NAME } from '../../../core/names';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import type { PlaybookState } from '../../../core/contracts/state';
-import { credential, RevocationResult } from './revoke';
+import { credential } from './revoke';
 import '../../clients/assume-role';
 
 /**
@@ -15,11 +15,12 @@ import '../../clients/assume-role';
  * which the state machine retries with a bounded backoff before it fails the execution.
  * @throws {ResourceGone} when the user no longer exists.
  */
-export async function verifyRevocation(state: PlaybookState & { revocation?: RevocationResult }, deps: StepDeps) {
+export async function verifyRevocation(state: PlaybookState, deps: StepDeps) {
   const r = credential(state);
   const { iam } = deps.clients.member(state.incident.account, state.incident.region);
   return runStep('VerifyRevocation', caseTarget(state, deps.ledger), async () => {
-    const rev = state.revocation;
+    // RevokeCredentials' result (`principal`), not RevokeActor's (cloudtrail-tamper), which shares `$.revocation`.
+    const rev = state.revocation && 'principal' in state.revocation ? state.revocation : undefined;
     if (rev?.protectedReason) return { verified: false, skipped: rev.protectedReason };
     if (r.userType === 'IAMUser') {
       // Always both reads (keys and the deny-all policy): a key that is gone, or an ASIA key, must not make this pass unread.

@@ -1,5 +1,4 @@
 import { InvalidInput } from '../../../core/errors';
-import { IsolateResult } from '../../ec2/isolate';
 import { verifyInstanceIsolated } from '../../ec2/verify';
 import type { PlaybookState } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
@@ -10,7 +9,7 @@ import '../../clients/assume-role';
 /** VerifyIsolation: read back from two sides against the groups Isolate used; fails loudly with VerificationFailed. */
 export async function verifyIsolation(state: PlaybookState, deps: StepDeps) {
   const member = deps.clients.member(state.incident.account, state.incident.region);
-  const isolate = state.isolate as Pick<IsolateResult, 'groups'> | undefined;
+  const isolate = state.isolate;
   if (!isolate?.groups) throw new InvalidInput('isolate is missing from the playbook state');
   return runStep('VerifyIsolation', caseTarget(state, deps.ledger), () =>
     verifyInstanceIsolated(

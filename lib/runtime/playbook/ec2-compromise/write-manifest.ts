@@ -1,6 +1,6 @@
 import { InvalidInput } from '../../../core/errors';
 import { recordedSnapshots } from '../../evidence/provenance';
-import { putArtifactOnce, readObject, sha256Hex, StoredArtifact } from '../../evidence/vault';
+import { putArtifactOnce, readObject, sha256Hex } from '../../evidence/vault';
 import { buildManifest, caseEvidencePrefix, SnapshotEvidence, snapshotChain } from '../../evidence/manifest';
 import type { PlaybookState } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
@@ -11,7 +11,7 @@ import { requireBatch } from './common';
 export async function writeManifest(state: PlaybookState, deps: StepDeps): Promise<{ bucket: string; key: string; sha256: string; versionId?: string }> {
   const { s3 } = deps.clients.security();
   const i = state.incident;
-  const artifacts = (state.artifacts as { artifacts?: StoredArtifact[] } | undefined)?.artifacts;
+  const artifacts = state.artifacts?.artifacts;
   if (!artifacts) throw new InvalidInput('artifacts are missing from the playbook state');
   const final = requireBatch(state.securityCopies, 'securityCopies');
   return runStep('WriteManifest', caseTarget(state, deps.ledger), async () => {

@@ -108,4 +108,4 @@ export interface RestoreOutcome {
   readonly nothing?: string;
 }
 
-export const restoreOf = (state: ReleaseState): RestoreOutcome => (state.restore ?? {}) as RestoreOutcome;
+export const restoreOf = (state: ReleaseState): RestoreOutcome => state.restore ?? {};

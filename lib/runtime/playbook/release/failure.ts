@@ -72,7 +72,7 @@ export async function recordReleaseFailure(
       }
     }
   }
-  const c = state.case as { resourceId?: string; playbook?: string } | undefined;
+  const c = state.case;
   await deps.clients.security().sns.send(new PublishCommand({
     TopicArn: deps.config.topicArn,
     Subject: snsSubject(`[Firebreak] ${requested ?? '(no case)'} release FAILED: ${c?.resourceId ?? '(no case)'}`),

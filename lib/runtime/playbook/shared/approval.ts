@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { StepDeps } from '../deps-base';
 import type { PlaybookState } from '../../../core/contracts/state';
 
@@ -11,17 +10,8 @@ import type { PlaybookState } from '../../../core/contracts/state';
  * chooses containment or notify-only.
  */
 
-/** The output `firebreak approve` / `deny` send with SendTaskSuccess: the playbook's `$.approval`. */
-export const ApprovalSchema = z.object({
-  decision: z.enum(['approve', 'deny', 'timeout']),
-  /** The approver's ARN (STS GetCallerIdentity of whoever ran the CLI); absent for a timeout. */
-  by: z.string().optional(),
-  reason: z.string().max(1024).optional(),
-  /** ISO-8601 UTC. */
-  at: z.string().optional(),
-});
-/** An approval decision. */
-export type Approval = z.infer<typeof ApprovalSchema>;
+// The approval's schema is part of the state between steps (`$.approval`): declared with it in lib/core/contracts.
+export { ApprovalSchema, type Approval } from '../../../core/contracts/step-results';
 
 /**
  * What the incident's catalog entry says happens when nobody answers (`approvalTimeoutAction`).

@@ -18,7 +18,8 @@ import '../../clients/sns';
  * Functions Developer Guide, https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html; the
  * example in `fixtures/events/states-execution-timed-out.json`). `detail` holds what DescribeExecution
  * returns; `startDate` and `stopDate` are epoch milliseconds; `input` is the execution's input as JSON
- * text, or null when EventBridge's size quota left it out. Unknown fields are kept.
+ * text, or null when EventBridge's size quota left it out. Only what {@link closeOrphanedCase} reads is declared; the
+ * rest of the event (its `id`, `time`, `resources`, the execution's `output`, ...) is stripped: nothing forwards it.
  */
 export const ExecutionStatusChangeEventSchema = z
   .object({
@@ -33,10 +34,8 @@ export const ExecutionStatusChangeEventSchema = z
         startDate: z.number(),
         stopDate: z.number().nullable().optional(),
         input: z.string().nullable().optional(),
-      })
-      .passthrough(),
-  })
-  .passthrough();
+      }),
+  });
 /** A validated execution status change event. */
 export type ExecutionStatusChangeEvent = z.infer<typeof ExecutionStatusChangeEventSchema>;
 

@@ -1,6 +1,8 @@
 import type { Incident } from '../../../core/incident/incident';
 import { describeResource } from '../../../core/incident/describe';
 import { snsSubject } from '../sns-subject';
+import type { ResealResult } from '../../../core/contracts/containment-results';
+import type { StepFunctionsError } from '../../../core/contracts/step-results';
 
 /**
  * What the shared steps tell a person, in common: the runbook of a case, the SNS subject, the summary line, and the
@@ -31,9 +33,8 @@ export function summaryOf(i: Incident, kind: string, reason?: string): string {
 }
 
 /** ResealIsolation's result on a failed state, with a warning a person cannot miss when an ENI is still open. */
-export function networkAfterFailure(state: Record<string, unknown>): Record<string, unknown> | undefined {
-  const reseal = state.reseal as { moved?: string[]; stillOpen?: { networkInterfaceId: string; error: string }[] } | undefined;
-  const resealError = state.resealError as { Error?: string; Cause?: string } | undefined;
+export function networkAfterFailure(state: { reseal?: ResealResult; resealError?: StepFunctionsError }): Record<string, unknown> | undefined {
+  const { reseal, resealError } = state;
   if (!reseal && !resealError) return undefined;
   const open = reseal?.stillOpen ?? [];
   return {

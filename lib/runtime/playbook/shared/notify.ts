@@ -21,7 +21,7 @@ export async function notify(input: z.infer<typeof NotifyInputSchema>, deps: Ste
       Subject: subject(input.kind, state.incident, state.case.caseId),
       Message: JSON.stringify({
         kind: input.kind, caseId: state.case.caseId,
-        summary: summaryOf(state.incident, input.kind, (state.decision as { reason?: string } | undefined)?.reason),
+        summary: summaryOf(state.incident, input.kind, state.decision?.reason),
         resource: describeResource(state.incident),
         runbook: runbookOf(state.incident), runbookEntry: state.incident.triage?.runbook,
         triage: triageCommands(state.incident, state.case.caseId),

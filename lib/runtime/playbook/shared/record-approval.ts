@@ -20,7 +20,7 @@ export interface ApprovalOutcome {
  * @param state - the playbook state with `$.approval` (from SendTaskSuccess, or ApprovalTimedOut).
  * @throws {InvalidInput} when `$.approval` is missing or malformed (a forged SendTaskSuccess output).
  */
-export async function recordApproval(state: PlaybookState & { approval?: unknown }, deps: StepDeps): Promise<ApprovalOutcome> {
+export async function recordApproval(state: PlaybookState, deps: StepDeps): Promise<ApprovalOutcome> {
   const parsed = ApprovalSchema.safeParse(state.approval);
   if (!parsed.success) throw new InvalidInput(`approval: ${parsed.error.issues[0]?.message ?? 'malformed'}: expected { decision: approve|deny, by, reason }`);
   const approval = parsed.data;

@@ -2,22 +2,25 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import type { z } from 'zod';
 import type { LinkedEvent } from '../../evidence/vault';
 import type { CaseStatus } from '../../ledger/ledger';
-import { FailureInputSchema, StoredEventRefSchema } from '../../../core/contracts/state';
+import { FailureInputSchema, FailureStateSchema, StoredEventRefSchema } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
 import { snsSubject } from '../sns-subject';
 import { recordReleaseFailure } from '../release/failure';
 import { failedNoticeKey, networkAfterFailure, runbookOf, subject } from './notice';
 import '../../clients/sns';
 
+/** A JSON object's members, or `undefined` for anything else (the refused input is read untrusted). */
+const objectOf = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...v } : undefined);
+
 /**
  * What identifies an event that Normalize refused (the state is still the execution's input, or a start
  * envelope around it): the EventBridge ID and source, and for a GuardDuty finding its ID, type, account,
  * region, severity and resource type. Strings are cut to 256 characters; nothing is trusted or acted on.
  */
-function rawEventIdentity(state: Record<string, unknown>): Record<string, string | number | undefined> {
-  const envelope = (state.firebreak && typeof state.event === 'object' ? state.event : state) as Record<string, unknown> | undefined;
-  const detail = (envelope?.detail ?? {}) as Record<string, unknown>;
-  const resource = (detail.resource ?? {}) as Record<string, unknown>;
+function rawEventIdentity(state: z.infer<typeof FailureStateSchema>): Record<string, string | number | undefined> {
+  const envelope = objectOf(state.firebreak && typeof state.event === 'object' ? state.event : state);
+  const detail = objectOf(envelope?.detail) ?? {};
+  const resource = objectOf(detail.resource) ?? {};
   const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 256) : undefined);
   return {
     eventId: str(envelope?.id), source: str(envelope?.source), detailType: str(envelope?.['detail-type']),
@@ -79,7 +82,7 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
     });
     if (!opened) await deps.ledger.finish(caseId, outcome, { error }, executionName);
     // A case the failure path opened or found had no Claim that linked the event (Claim failed): link it here.
-    const stored = StoredEventRefSchema.safeParse((state as { event?: unknown }).event);
+    const stored = StoredEventRefSchema.safeParse(state.event);
     if (stored.success && state.incident) {
       const link: LinkedEvent = { ...stored.data, findingId: state.incident.finding.id, linkedAt: deps.now().toISOString() };
       await deps.ledger.linkEvent(caseId, link);

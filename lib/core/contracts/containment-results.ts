@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import { PlannedActionSchema } from './step-results';
+
+/**
+ * What the containment steps of ec2-compromise, credential-compromise and cloudtrail-tamper put on the
+ * state, each under its `ResultPath` (see {@link PlaybookStateSchema} in state.ts). Their return types
+ * (lib/runtime/playbook/<playbook>/**, lib/runtime/ec2, lib/runtime/iam) are checked against these schemas
+ * at compile time by test/infra/state-contract.test.ts: each is assignable to its schema's input and has
+ * the same keys, so a handler that parses the state drops nothing a step returned.
+ */
+
+/** A snapshot batch as it travels through the state machine (`$.snapshots`, `$.memberCopies`, `$.securityCopies`). Times are ISO-8601 UTC. */
+export const SnapshotBatchSchema = z.object({
+  snapshotIds: z.array(z.string()),
+  sourceVolumeIds: z.array(z.string()),
+  ownerAccount: z.string(),
+  deadline: z.string(),
+});
+
+// ec2-compromise
+
+/** `$.preserve`: what Preserve did (`PreserveResult`, lib/runtime/ec2/preserve.ts). */
+export const PreserveResultSchema = z.object({
+  instanceId: z.string(),
+  /** The instance's state before Preserve changed anything (what release restores). */
+  prior: z.object({
+    disableApiTermination: z.boolean(),
+    shutdownBehavior: z.string(),
+    /** Device name → DeleteOnTermination. */
+    deleteOnTermination: z.record(z.string(), z.boolean()),
+    autoScalingGroup: z.string().optional(),
+    targetGroups: z.array(z.object({ arn: z.string(), port: z.number().optional() })),
+  }),
+  actions: z.array(PlannedActionSchema),
+});
+
+/** The isolation and untrack groups of one VPC (`IsolationGroups`, lib/runtime/ec2/isolation-groups.ts). */
+export const IsolationGroupsSchema = z.object({ vpcId: z.string(), isolationGroupId: z.string(), untrackGroupId: z.string() });
+
+/** `$.isolate`: what Isolate did (`IsolateResult`, lib/runtime/ec2/isolate.ts). */
+export const IsolateResultSchema = z.object({
+  instanceId: z.string(),
+  /** VPC ID → groups (VerifyIsolation checks against them). */
+  groups: z.record(z.string(), IsolationGroupsSchema),
+  /** ENI ID → the isolation group it ends on. */
+  isolationGroupByEni: z.record(z.string(), z.string()),
+  /** The network state before Isolate changed anything (what release restores). */
+  prior: z.object({
+    securityGroupsByEni: z.record(z.string(), z.array(z.string())),
+    instanceProfileArn: z.string().optional(),
+    elasticIps: z.array(z.object({
+      allocationId: z.string().optional(),
+      publicIp: z.string().optional(),
+      networkInterfaceId: z.string().optional(),
+      privateIpAddress: z.string().optional(),
+    })),
+  }),
+  actions: z.array(PlannedActionSchema),
+  /** Per ENI moved in this run, the milliseconds it spent on the allow-all group. */
+  untrackWindows: z.array(z.object({ networkInterfaceId: z.string(), untrackedMs: z.number(), resumed: z.boolean() })),
+});
+
+/** `$.verify` of ec2-compromise: what VerifyIsolation read back (`VerifyResult`, lib/runtime/ec2/verify.ts). */
+export const IsolationVerificationSchema = z.object({
+  instanceId: z.string(),
+  groupsByEni: z.record(z.string(), z.array(z.string())),
+  checks: z.array(z.object({ name: z.string(), passed: z.boolean(), details: z.string() })),
+});
+
+/** `$.reseal`: what ResealIsolation did on the failure path (`ResealResult`, lib/runtime/ec2/isolate.ts). */
+export const ResealResultSchema = z.object({
+  /** ENIs moved off the allow-all untrack group onto the isolation group. */
+  moved: z.array(z.string()),
+  /** ENIs still on the untrack group, and why. */
+  stillOpen: z.array(z.object({ networkInterfaceId: z.string(), error: z.string() })),
+  checked: z.number(),
+});
+export type ResealResult = z.infer<typeof ResealResultSchema>;
+
+/** `$.snapshotsCheck`, `$.memberCopiesCheck`, `$.securityCopiesCheck`: one poll of a Wait loop (`checkSnapshotBatch`). */
+export const SnapshotCheckSchema = z.object({
+  status: z.enum(['pending', 'completed']),
+  /** Snapshot ID → progress as EC2 reports it (e.g. `42%`). */
+  progress: z.record(z.string(), z.string()),
+});
+
+/** One object stored in the evidence bucket (`StoredArtifact`, lib/runtime/evidence/vault.ts). */
+export const StoredArtifactSchema = z.object({
+  /** Logical name, e.g. `instance.json`. */
+  name: z.string(),
+  bucket: z.string(),
+  key: z.string(),
+  /** Hex SHA-256 of the object's bytes. */
+  sha256: z.string(),
+  /** Size in bytes. */
+  bytes: z.number(),
+  versionId: z.string().optional(),
+});
+
+/** `$.artifacts`: what CollectArtifacts stored. */
+export const CollectedArtifactsSchema = z.object({ artifacts: z.array(StoredArtifactSchema) });
+
+/** `$.manifest`: where WriteManifest stored the evidence manifest. */
+export const ManifestRefSchema = z.object({ bucket: z.string(), key: z.string(), sha256: z.string(), versionId: z.string().optional() });
+
+// credential-compromise
+
+/** One access key of an IAM user, as ListAccessKeys returns it (`UserAccessKey`, lib/runtime/iam/revoke.ts). */
+export const UserAccessKeySchema = z.object({ accessKeyId: z.string(), status: z.string(), createDate: z.string().optional() });
+
+/** What became of the finding's key (`LeakedKeyState`, lib/runtime/iam/revoke.ts). */
+export const LeakedKeyStateSchema = z.enum(['deactivated', 'already-inactive', 'absent', 'temporary', 'none']);
+
+/** An IAM user's state before revocation (`UserPriorState`). */
+const UserPriorStateSchema = z.object({
+  userName: z.string(),
+  keyStatus: z.record(z.string(), z.string()),
+  inlinePolicies: z.array(z.string()),
+  attachedPolicies: z.array(z.string()),
+  hadLoginProfile: z.boolean(),
+});
+/** A role's state before revocation (`RolePriorState`). */
+const RolePriorStateSchema = z.object({ roleName: z.string(), previousRevocationPolicy: z.string().optional() });
+
+/** `$.revocation` of credential-compromise: what RevokeCredentials did (`RevocationResult`, lib/runtime/playbook/credential-compromise/revoke.ts). */
+export const RevocationResultSchema = z.object({
+  principal: z.enum(['IAMUser', 'AssumedRole']),
+  actions: z.array(PlannedActionSchema),
+  /** Who else is affected, in words. */
+  affected: z.string(),
+  userName: z.string().optional(),
+  accessKeyId: z.string().optional(),
+  otherKeysLeftActive: z.array(z.string()).optional(),
+  leakedKey: LeakedKeyStateSchema.optional(),
+  userKeys: z.array(UserAccessKeySchema).optional(),
+  roleName: z.string().optional(),
+  /** ISO-8601 UTC session cutoff (AssumedRole). */
+  cutoff: z.string().optional(),
+  instanceId: z.string().optional(),
+  recommendation: z.string().optional(),
+  /** Set when the principal is protected and nothing was done. */
+  protectedReason: z.string().optional(),
+  /** `restrict-to-vpc` when the scoped alternative was applied instead of revoking sessions. */
+  scope: z.literal('restrict-to-vpc').optional(),
+  // Disjoint: a user's prior state has `userName`, a role's `roleName`.
+  prior: z.union([UserPriorStateSchema, RolePriorStateSchema]).optional(),
+});
+
+/** `$.verify` of credential-compromise: what VerifyRevocation read back (`verifyRevocation`). */
+export const RevocationVerificationSchema = z.object({
+  verified: z.boolean(),
+  /** Why nothing was verified (a protected principal). */
+  skipped: z.string().optional(),
+  /** What the finding's key reads back as (`readUserRevocation`). */
+  leakedKey: z.string().optional(),
+  denyAllPolicy: z.string().optional(),
+  userKeys: z.array(UserAccessKeySchema).optional(),
+  roleName: z.string().optional(),
+  scope: z.literal('restrict-to-vpc').optional(),
+  cutoff: z.string().optional(),
+});
+
+/** `$.chained`: what ChainInstanceContainment started (`ChainResult`). */
+export const ChainResultSchema = z.object({
+  playbook: z.literal('ec2-compromise'),
+  instanceId: z.string(),
+  executionArn: z.string(),
+  executionName: z.string(),
+  /** `true` when an earlier run of this step had started it already. */
+  alreadyStarted: z.boolean(),
+});
+
+// cloudtrail-tamper
+
+/** `$.restore` of cloudtrail-tamper: what RestoreLogging did and found (`RestoreResult`, lib/runtime/playbook/cloudtrail-tamper/restore.ts). */
+export const LoggingRestoreSchema = z.object({
+  eventName: z.string(),
+  target: z.string().optional(),
+  actions: z.array(PlannedActionSchema),
+  trailState: z.enum(['logging', 'deleted', 'recorded', 'not-a-trail']),
+  /** The trail's configuration as read now, and the change the call requested: AWS's own shapes, kept as read. */
+  record: z.record(z.string(), z.unknown()),
+});
+
+/** `$.revocation` of cloudtrail-tamper: what RevokeActor did (`ActorRevocation`, lib/runtime/playbook/cloudtrail-tamper/actor.ts). */
+export const ActorRevocationSchema = z.object({
+  actorType: z.string(),
+  actions: z.array(PlannedActionSchema),
+  affected: z.string(),
+  userName: z.string().optional(),
+  accessKeyId: z.string().optional(),
+  roleName: z.string().optional(),
+  cutoff: z.string().optional(),
+  protectedReason: z.string().optional(),
+});
+
+/** `$.verify` of cloudtrail-tamper: what VerifyTamperResponse read back (each key set only when it was checked). */
+export const TamperVerificationSchema = z.object({ trailLogging: z.literal(true).optional(), actorRevoked: z.literal(true).optional() });

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+/**
+ * What the steps every playbook shares put on the state (each under its `ResultPath`, see
+ * {@link PlaybookStateSchema} in state.ts): the triage front (Decide, PlanDryRun, GameDayGuard, the approval
+ * path), Notify, CloseCase, the failure recorders, the outcome Pass states and the error a Catch puts at
+ * `$.error`. The steps' own return types (lib/runtime/playbook/shared/**) are checked against these
+ * schemas at compile time by test/infra/state-contract.test.ts.
+ */
+
+/** An action a step took or would take (`PlannedAction`, lib/runtime/ec2/instance.ts). */
+export const PlannedActionSchema = z.object({
+  /** `Service.Operation` that makes the change. */
+  operation: z.string(),
+  /** The resource changed. */
+  target: z.string(),
+  /** What changes, for a human. */
+  change: z.string(),
+});
+
+/**
+ * What a Catch puts at its `ResultPath` (`$.error`, `$.resealError`, `$.approvalError`), and what the
+ * UnknownDecision / UnknownReleaseTarget Pass states put at `$.error`: the error's name (the Lambda error
+ * type, a `States.*` name, or the Pass state's) and, when there is one, its cause ("Error handling in Step
+ * Functions", Step Functions Developer Guide).
+ */
+export const StepFunctionsErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export type StepFunctionsError = z.infer<typeof StepFunctionsErrorSchema>;
+
+/** A chained start Decide asked for: contain the instance whose credentials leaked (credential-compromise). */
+export const ChainRequestSchema = z.object({ playbook: z.literal('ec2-compromise'), instanceId: z.string() });
+
+/** `$.decision`: what Decide decided (`decideResponse`). */
+export const DecisionSchema = z.object({
+  action: z.enum(['contain', 'approval', 'notify', 'dryRun']),
+  reason: z.string(),
+  entryId: z.string().optional(),
+  /** Set with `contain` when the catalog entry chains into ec2-compromise (credential-compromise). */
+  chain: ChainRequestSchema.optional(),
+});
+export type Decision = z.infer<typeof DecisionSchema>;
+
+/** `$.plan`: PlanDryRun's result, what containment would do, from read calls only (`ContainmentPlan`). */
+export const ContainmentPlanSchema = z.object({
+  sample: z.boolean(),
+  actions: z.array(PlannedActionSchema),
+  /** Who else the containment would affect, in words (e.g. every session of a role). */
+  affected: z.string().optional(),
+});
+
+/** `$.gameDay`: GameDayGuard's result (`GameDayGuardResult`). */
+export const GameDayGuardResultSchema = z.object({
+  /** True when the game-day event must not act: the execution ends `GAMEDAY_REFUSED`, before Claim. */
+  refused: z.boolean(),
+  /** Why, when refused. */
+  reason: z.string().optional(),
+});
+
+/**
+ * `$.approval`: the output `firebreak approve` / `deny` send with SendTaskSuccess, or ApprovalTimedOut's
+ * `{ decision: timeout }`.
+ */
+export const ApprovalSchema = z.object({
+  decision: z.enum(['approve', 'deny', 'timeout']),
+  /** The approver's ARN (STS GetCallerIdentity of whoever ran the CLI); absent for a timeout. */
+  by: z.string().optional(),
+  reason: z.string().max(1024).optional(),
+  /** ISO-8601 UTC. */
+  at: z.string().optional(),
+});
+/** An approval decision. */
+export type Approval = z.infer<typeof ApprovalSchema>;
+
+/** `$.approvalOutcome`: what RecordApproval decided (`ApprovalOutcome`). */
+export const ApprovalOutcomeSchema = z.object({
+  action: z.enum(['contain', 'notify']),
+  decision: ApprovalSchema.shape.decision,
+  /** Who decided: the approver's ARN, or `timeout` when nobody answered. */
+  by: z.string(),
+  reason: z.string().optional(),
+});
+
+/** `$.notification`: what Notify, NotifyOnly and NotifyRelease return. */
+export const NotificationResultSchema = z.object({ published: z.boolean(), messageId: z.string().optional() });
+
+/** A case's status in the ledger (`CaseStatus`, lib/runtime/ledger/ledger.ts). */
+export const CaseStatusSchema = z.enum(['IN_PROGRESS', 'CONTAINED', 'NOTIFIED', 'FAILED', 'RESOURCE_GONE', 'RELEASED']);
+
+/** `$.closed` of a containment playbook: what CloseCase and CloseNotified return. */
+export const CloseResultSchema = z.object({ caseId: z.string(), status: CaseStatusSchema });
+
+/** `$.failure`: what RecordFailure and RecordResourceGone return (`caseStatus`: the release playbook's). */
+export const FailureResultSchema = z.object({
+  caseId: z.string().optional(),
+  status: z.string(),
+  notified: z.boolean(),
+  openedCase: z.boolean().optional(),
+  caseStatus: z.string().optional(),
+});
+
+/** `$.outcome`: what the outcome Pass states (`PlaybookStates.outcome`, lib/infra/playbook-states.ts) set before Done. */
+export const OutcomeSchema = z.enum([
+  'DRY_RUN', 'NOTIFIED', 'CONTAINED', 'ALREADY_HANDLED', 'GAMEDAY_REFUSED', 'RESOURCE_GONE', 'RELEASED', 'ALREADY_RELEASED',
+]);
+/** An outcome a Pass state sets at `$.outcome`. */
+export type Outcome = z.infer<typeof OutcomeSchema>;
