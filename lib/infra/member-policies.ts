@@ -191,7 +191,7 @@ function releaserScope() {
 
 /** Release of an instance: read, put back the ENIs' groups, attributes, profile, Elastic IPs, tag, Auto Scaling group and target groups. */
 function releaseInstanceStatements(): JustifiedStatement[] {
-  const { p, r, a, ec2, iamArn, instances, s, fromCase, fromCaseIam } = releaserScope();
+  const { ec2, iamArn, instances, s, fromCase, fromCaseIam } = releaserScope();
   return [
     {
       statement: s({
@@ -243,6 +243,14 @@ function releaseInstanceStatements(): JustifiedStatement[] {
       statement: s({ actions: ['ec2:AssociateAddress'], resources: [ec2('elastic-ip'), ec2('network-interface'), instances] }),
       reason: `${fromCase} Release re-associates the Elastic IPs recorded at containment with their ENI and private IP (never reassociating an address in use).`,
     },
+    ...releaseInstanceTagAndMembershipStatements(),
+  ];
+}
+
+/** Release of an instance, continued: the isolation tag, and its Auto Scaling group and target groups back. */
+function releaseInstanceTagAndMembershipStatements(): JustifiedStatement[] {
+  const { p, r, a, instances, s, fromCase } = releaserScope();
+  return [
     {
       statement: s({
         actions: ['ec2:DeleteTags'],

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors';
+import { NAME_PREFIX_PATTERN } from '../names';
 
 /**
  * The finding catalog: the routing table from events to playbooks.
@@ -32,6 +33,18 @@ export const PLAYBOOKS = ['ec2-compromise', 'credential-compromise', 'cloudtrail
 export const PlaybookSchema = z.enum(PLAYBOOKS);
 /** A playbook name. */
 export type Playbook = z.infer<typeof PlaybookSchema>;
+
+/**
+ * The catalog playbook a state machine runs, from the state machine's name `<prefix>-<playbook>` (`stateMachineName`,
+ * lib/core/names.ts), whatever the deployment's prefix: the name must end in `-<playbook>` and what precedes it must
+ * be a valid prefix (`NAME_PREFIX_PATTERN`).
+ * @param name - a state machine name, e.g. `firebreak-ec2-compromise` or `blue-team-ec2-compromise`.
+ * @returns the playbook, or `undefined` for a name that is no catalog playbook's (`firebreak-release`, another
+ *   application's state machine).
+ */
+export function playbookOfStateMachine(name: string): Playbook | undefined {
+  return PLAYBOOKS.find((p) => name.endsWith(`-${p}`) && NAME_PREFIX_PATTERN.test(name.slice(0, -(p.length + 1))));
+}
 
 /**
  * Playbooks that an operator starts by hand only, never a rule: no catalog entry routes to them, and

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { ClaimLost, InvalidInput } from '../../../core/errors';
 import { describeResource, triageCommands } from '../../../core/incident/describe';
 import type { Incident } from '../../../core/incident/incident';
+import { playbookOfStateMachine, type Playbook } from '../../../core/catalog/catalog';
+import type { ClaimItem } from '../../ledger/ledger';
 import { normalizeEvent } from '../../../core/incident/normalize';
 import type { StepDeps } from '../deps-base';
 import { failedNoticeKey, runbookOf, subject } from './notice';
@@ -71,7 +73,7 @@ function endError(detail: ExecutionStatusChangeEvent['detail'], noCase = false):
  * would stay IN_PROGRESS under a dead owner with nobody told (issue 10). This finds the case the
  * execution owned: the execution's input (from the event, or from DescribeExecution when the event left it
  * out for size) is normalized as Normalize did (the playbook from the state
- * machine's name `firebreak-<playbook>`), which names the claim; the claim must still be held by this
+ * machine's name `<prefix>-<playbook>`, any prefix: `playbookOfStateMachine`; no other state machine's execution is read), which names the claim; the claim must still be held by this
  * execution (`owner` = the execution's name). Then:
  * - claim IN_PROGRESS → a timeline entry (step `CloseOrphanedCase`, the error `ExecutionTimedOut`,
  *   `ExecutionAborted` or `ExecutionFailed`) and the case FAILED, only if the claim is still this
@@ -111,39 +113,14 @@ async function executionInput(executionArn: string, deps: Pick<StepDeps, 'client
 export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps: StepDeps): Promise<OrphanedCaseResult> {
   const d = event.detail;
   if (!ENDED_WITHOUT_OUTCOME.includes(d.status)) return { action: 'ignored', notified: false };
-  const playbook = d.stateMachineArn.split(':stateMachine:')[1]?.replace(/^firebreak-/, '') as Incident['playbook'];
-  let incident: Incident;
-  let input: unknown;
-  // Over 248 KB escaped, Step Functions leaves the input out of the event; DescribeExecution has it (Standard).
-  const text = d.input ?? (await executionInput(d.executionArn, deps));
-  try {
-    input = text ? (JSON.parse(text) as unknown) : undefined;
-    if (input === undefined) return { action: 'not-owner', notified: false };
-    incident = normalizeEvent({ input, executionName: d.name, executionStartTime: new Date(d.startDate).toISOString(), playbook }, deps.config.catalog).incident;
-  } catch (err) {
-    // Normalize refused the input: no case was opened (RecordFailure told of the event as it came).
-    if (err instanceof InvalidInput || err instanceof SyntaxError) return { action: 'not-owner', notified: false };
-    throw err;
-  }
-  if (incident.dryRun) return { action: 'not-owner', notified: false };
-  let claim = await deps.ledger.findClaim(incident);
-  let action: OrphanedCaseResult['action'] = 'already-closed';
-  // No claim, or a RELEASED one that was not this execution's (its own released case was recorded and undone).
-  // A game-day event opens no case here (see recordFailure): the playbook's ExecutionsFailed alarm tells of it.
-  if ((!claim || (claim.status === 'RELEASED' && claim.owner !== d.name)) && incident.trigger === 'gameday') return { action: 'not-owner', notified: false };
-  if (!claim || (claim.status === 'RELEASED' && claim.owner !== d.name)) {
-    const noCaseError = endError(d, true);
-    const found = await deps.ledger.failedCaseFor(incident, d.name, { error: noCaseError });
-    claim = await deps.ledger.findClaim(incident);
-    if (found.relation === 'opened') {
-      action = 'opened';
-      await deps.ledger.appendTimeline(found.caseId, {
-        at: deps.now().toISOString(), step: 'CloseOrphanedCase', status: 'FAILED', executionName: d.name, trigger: incident.trigger, error: noCaseError,
-        details: { executionArn: d.executionArn, executionStatus: d.status, openedBy: 'CloseOrphanedCase' },
-      });
-    }
-  }
-  if (!claim || claim.owner !== d.name) return { action: 'not-owner', caseId: claim?.caseId, notified: false };
+  // The state machine is `<prefix>-<playbook>`, whatever the deployment's prefix; release and others are no catalog playbook's.
+  const playbook = playbookOfStateMachine(d.stateMachineArn.split(':stateMachine:')[1] ?? '');
+  const incident = playbook && (await incidentOf(d, playbook, deps));
+  if (!incident || incident.dryRun) return { action: 'not-owner', notified: false };
+  const found = await ownClaim(d, incident, deps);
+  if (!found.claim || found.claim.owner !== d.name) return { action: 'not-owner', caseId: found.claim?.caseId, notified: false };
+  const { claim } = found;
+  let action = found.action;
   const caseId = claim.caseId;
   const error = endError(d, action === 'opened');
   if (claim.status === 'IN_PROGRESS') {
@@ -161,12 +138,64 @@ export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps:
   } else if (claim.status !== 'FAILED') {
     return { action, caseId, notified: false };
   }
+  const notified = await notifyFailed(d, playbook, incident, { action, caseId, error }, deps);
+  return { action, caseId, notified };
+}
+
+/**
+ * The incident of the ended execution, normalized from its input as the playbook's Normalize did, or `undefined` when
+ * there is no input or Normalize refused it (no case was opened: RecordFailure told of the event as it came).
+ */
+async function incidentOf(d: ExecutionStatusChangeEvent['detail'], playbook: Playbook, deps: StepDeps): Promise<Incident | undefined> {
+  // Over 248 KB escaped, Step Functions leaves the input out of the event; DescribeExecution has it (Standard).
+  const text = d.input ?? (await executionInput(d.executionArn, deps));
+  try {
+    const input = text ? (JSON.parse(text) as unknown) : undefined;
+    if (input === undefined) return undefined;
+    return normalizeEvent({ input, executionName: d.name, executionStartTime: new Date(d.startDate).toISOString(), playbook }, deps.config.catalog).incident;
+  } catch (err) {
+    if (err instanceof InvalidInput || err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The resource's claim after this call, and whether this call opened a FAILED case for the execution: when the resource
+ * has no claim, or a RELEASED one that was not this execution's (its own released case was recorded and undone), a
+ * case is opened FAILED (Claim and RecordFailure both failed, issue 11), except for a game-day event, which opens no
+ * case here (see recordFailure): the playbook's ExecutionsFailed alarm tells of it.
+ */
+async function ownClaim(d: ExecutionStatusChangeEvent['detail'], incident: Incident, deps: StepDeps): Promise<{ claim?: ClaimItem; action: OrphanedCaseResult['action'] }> {
+  const claim = await deps.ledger.findClaim(incident);
+  if (claim && !(claim.status === 'RELEASED' && claim.owner !== d.name)) return { claim, action: 'already-closed' };
+  if (incident.trigger === 'gameday') return { action: 'not-owner' };
+  const noCaseError = endError(d, true);
+  const found = await deps.ledger.failedCaseFor(incident, d.name, { error: noCaseError });
+  const claimed = await deps.ledger.findClaim(incident);
+  if (found.relation === 'opened') {
+    await deps.ledger.appendTimeline(found.caseId, {
+      at: deps.now().toISOString(), step: 'CloseOrphanedCase', status: 'FAILED', executionName: d.name, trigger: incident.trigger, error: noCaseError,
+      details: { executionArn: d.executionArn, executionStatus: d.status, openedBy: 'CloseOrphanedCase' },
+    });
+  }
+  return { claim: claimed, action: found.relation === 'opened' ? 'opened' : 'already-closed' };
+}
+
+/**
+ * Undoes what the playbook undoes for a dead execution (its `onOrphaned` hook: ec2-compromise's reseal of an execution
+ * stopped between Isolate's two moves), then publishes the case's `failed` notification once per execution (again
+ * when the hook warns), and marks it sent.
+ * @returns whether this call published.
+ */
+async function notifyFailed(
+  d: ExecutionStatusChangeEvent['detail'], playbook: Playbook, incident: Incident,
+  end: { action: OrphanedCaseResult['action']; caseId: string; error: Record<string, unknown> }, deps: StepDeps,
+): Promise<boolean> {
+  const { action, caseId, error } = end;
   const record = await deps.ledger.getCase(caseId);
-  // What the playbook undoes for a dead execution (ec2-compromise: an execution stopped between Isolate's two moves
-  // ran no ResealIsolation, so it is done here), whatever else happens.
   const onOrphaned = record ? orphanedHookOf(record.playbook) : undefined;
   const network = record && onOrphaned ? await onOrphaned(record, incident, deps) : undefined;
-  if (record?.notifications?.[failedNoticeKey(d.name)] && !network?.warning) return { action, caseId, notified: false };
+  if (record?.notifications?.[failedNoticeKey(d.name)] && !network?.warning) return false;
   const i = record?.incident ?? incident;
   await deps.clients.security().sns.send(new PublishCommand({
     TopicArn: deps.config.topicArn,
@@ -181,5 +210,5 @@ export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps:
     MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: 'failed' } },
   }));
   await deps.ledger.markNotified(caseId, failedNoticeKey(d.name));
-  return { action, caseId, notified: true };
+  return true;
 }

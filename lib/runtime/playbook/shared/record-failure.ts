@@ -55,39 +55,12 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
   // The release playbook shares this step; its state carries the release request.
   if (input.state.release) return recordReleaseFailure(input, deps);
   const { state, outcome } = input;
-  let caseId = state.case && state.case.status !== 'DRY_RUN' && state.case.status !== 'ALREADY_HANDLED' ? state.case.caseId : undefined;
   const executionName = state.run?.executionName;
   const error = { name: state.error.Error, message: (state.error.Cause ?? '').slice(0, 4000) };
-  if (state.incident?.dryRun) return { caseId, status: outcome, notified: false };
-  let opened = false;
-  let openCase: { caseId: string; status: CaseStatus } | undefined;
-  if (!caseId && !state.case && state.incident && executionName) {
-    // A game-day event opens a case only through Claim, after GameDayGuard passed it: one that failed before (the
-    // guard itself failing) may name any resource, not a canary, so it finds its own claim at most.
-    if (outcome === 'FAILED' && state.incident.trigger !== 'gameday') {
-      const found = await deps.ledger.failedCaseFor(state.incident, executionName, { error });
-      if (found.relation === 'other') openCase = { caseId: found.caseId, status: found.claimStatus };
-      else caseId = found.caseId;
-      opened = found.relation === 'opened';
-    } else {
-      const claim = await deps.ledger.findClaim(state.incident);
-      if (claim?.status === 'IN_PROGRESS' && claim.owner === executionName) caseId = claim.caseId;
-    }
-  }
-  if (caseId) {
-    await deps.ledger.appendTimeline(caseId, {
-      at: deps.now().toISOString(), step: outcome === 'RESOURCE_GONE' ? 'RecordResourceGone' : 'RecordFailure', status: 'FAILED',
-      executionName, trigger: state.incident?.trigger, error,
-      ...(opened ? { details: { openedBy: 'RecordFailure', why: 'Claim did not return a case; the case was opened FAILED to record the failure' } } : {}),
-    });
-    if (!opened) await deps.ledger.finish(caseId, outcome, { error }, executionName);
-    // A case the failure path opened or found had no Claim that linked the event (Claim failed): link it here.
-    const stored = StoredEventRefSchema.safeParse(state.event);
-    if (stored.success && state.incident) {
-      const link: LinkedEvent = { ...stored.data, findingId: state.incident.finding.id, linkedAt: deps.now().toISOString() };
-      await deps.ledger.linkEvent(caseId, link);
-    }
-  }
+  const onState = state.case && state.case.status !== 'DRY_RUN' && state.case.status !== 'ALREADY_HANDLED' ? state.case.caseId : undefined;
+  if (state.incident?.dryRun) return { caseId: onState, status: outcome, notified: false };
+  const { caseId, opened, openCase } = onState ? { caseId: onState, opened: false } : await failedCaseOf(input, error, deps);
+  if (caseId) await recordOnCase(caseId, opened, input, error, deps);
   const kind = outcome === 'RESOURCE_GONE' ? 'resource-gone' : 'failed';
   const record = caseId ? await deps.ledger.getCase(caseId) : undefined;
   // A case reopened by a later finding whose resource is still gone was told so already: once is enough.
@@ -99,6 +72,63 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
   if (caseId && executionName && kind === 'failed' && record?.notifications?.[failedNoticeKey(executionName)]) {
     return { caseId, status: outcome, notified: false, ...(opened ? { openedCase: true } : {}) };
   }
+  await publishFailure(state, kind, { caseId, openCase, error }, deps);
+  if (caseId && kind === 'resource-gone') await deps.ledger.markNotified(caseId, 'resource-gone');
+  // Told: the status-change step (closeOrphanedCase) does not tell it again for this execution.
+  if (caseId && executionName && outcome === 'FAILED') await deps.ledger.markNotified(caseId, failedNoticeKey(executionName));
+  return { caseId, status: outcome, notified: true, ...(opened ? { openedCase: true } : {}) };
+}
+
+type FailureError = { name: string; message: string };
+
+/**
+ * The case of a failure whose state has none (Claim failed, or never ran): {@link CaseLedger.failedCaseFor} for a
+ * finding's failure (`opened` when it wrote a new FAILED case; `openCase` when the resource's claim is another
+ * execution's or finished), or, for a game-day event and a RESOURCE_GONE outcome, only the claim this execution holds.
+ */
+async function failedCaseOf(
+  input: z.infer<typeof FailureInputSchema>, error: FailureError, deps: StepDeps,
+): Promise<{ caseId?: string; opened: boolean; openCase?: { caseId: string; status: CaseStatus } }> {
+  const { state, outcome } = input;
+  const executionName = state.run?.executionName;
+  if (state.case || !state.incident || !executionName) return { opened: false };
+  // A game-day event opens a case only through Claim, after GameDayGuard passed it: one that failed before (the
+  // guard itself failing) may name any resource, not a canary, so it finds its own claim at most.
+  if (outcome === 'FAILED' && state.incident.trigger !== 'gameday') {
+    const found = await deps.ledger.failedCaseFor(state.incident, executionName, { error });
+    if (found.relation === 'other') return { opened: false, openCase: { caseId: found.caseId, status: found.claimStatus } };
+    return { caseId: found.caseId, opened: found.relation === 'opened' };
+  }
+  const claim = await deps.ledger.findClaim(state.incident);
+  return { caseId: claim?.status === 'IN_PROGRESS' && claim.owner === executionName ? claim.caseId : undefined, opened: false };
+}
+
+/**
+ * Puts the failure on the case's timeline, finishes the case with the outcome (unless this call opened it FAILED),
+ * and links the stored event to it (a case the failure path opened or found had no Claim that linked the event).
+ */
+async function recordOnCase(caseId: string, opened: boolean, input: z.infer<typeof FailureInputSchema>, error: FailureError, deps: StepDeps): Promise<void> {
+  const { state, outcome } = input;
+  const executionName = state.run?.executionName;
+  await deps.ledger.appendTimeline(caseId, {
+    at: deps.now().toISOString(), step: outcome === 'RESOURCE_GONE' ? 'RecordResourceGone' : 'RecordFailure', status: 'FAILED',
+    executionName, trigger: state.incident?.trigger, error,
+    ...(opened ? { details: { openedBy: 'RecordFailure', why: 'Claim did not return a case; the case was opened FAILED to record the failure' } } : {}),
+  });
+  if (!opened) await deps.ledger.finish(caseId, outcome, { error }, executionName);
+  const stored = StoredEventRefSchema.safeParse(state.event);
+  if (stored.success && state.incident) {
+    const link: LinkedEvent = { ...stored.data, findingId: state.incident.finding.id, linkedAt: deps.now().toISOString() };
+    await deps.ledger.linkEvent(caseId, link);
+  }
+}
+
+/** Publishes the `failed` or `resource-gone` notification: the case, or before Normalize succeeded the event as it came. */
+async function publishFailure(
+  state: z.infer<typeof FailureStateSchema>, kind: 'failed' | 'resource-gone',
+  found: { caseId?: string; openCase?: { caseId: string; status: CaseStatus }; error: FailureError }, deps: StepDeps,
+): Promise<void> {
+  const { caseId, openCase, error } = found;
   // Before Normalize succeeded there is no incident: name the event as it came, so a person can find it.
   const raw = state.incident ? undefined : rawEventIdentity(state);
   await deps.clients.security().sns.send(new PublishCommand({
@@ -115,8 +145,4 @@ export async function recordFailure(input: z.infer<typeof FailureInputSchema>, d
     }, null, 2),
     ...(caseId ? { MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: kind } } } : {}),
   }));
-  if (caseId && kind === 'resource-gone') await deps.ledger.markNotified(caseId, 'resource-gone');
-  // Told: the status-change step (closeOrphanedCase) does not tell it again for this execution.
-  if (caseId && executionName && outcome === 'FAILED') await deps.ledger.markNotified(caseId, failedNoticeKey(executionName));
-  return { caseId, status: outcome, notified: true, ...(opened ? { openedCase: true } : {}) };
 }
