@@ -37,10 +37,14 @@ const packagePattern = (layer, packages) => ({
 const layerRules = Object.entries(FORBIDDEN).map(([layer, { layers, packages, lazy }]) => ({
   files: [layer === 'lambdas' ? 'lambdas/**/*.ts' : `lib/${layer}/**/*.ts`],
   rules: {
-    [lazy ? '@typescript-eslint/no-restricted-imports' : 'no-restricted-imports']: ['error', {
-      patterns: [layerPattern(layer, layers), ...(packages.length ? [packagePattern(layer, packages)] : [])]
-        .map((p) => (lazy ? { ...p, allowTypeImports: true } : p)),
-    }],
+    [lazy ? '@typescript-eslint/no-restricted-imports' : 'no-restricted-imports']: [
+      'error',
+      {
+        patterns: [layerPattern(layer, layers), ...(packages.length ? [packagePattern(layer, packages)] : [])].map((p) =>
+          lazy ? { ...p, allowTypeImports: true } : p,
+        ),
+      },
+    ],
   },
 }));
 
@@ -61,7 +65,10 @@ module.exports = tseslint.config(
   ...layerRules,
   {
     files: ['*.js', 'scripts/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -14,7 +14,9 @@ const major = Number(process.versions.node.split('.')[0]);
 if (major !== requiredMajor()) {
   const pinned = pinnedNodePath();
   if (!fs.existsSync(pinned)) {
-    process.stderr.write(`firebreak: runs on Node ${requiredMajor()} (this is ${process.version}); run ./firebreak, which installs it (${path.relative(process.cwd(), ROOT) || '.'}/scripts/ensure-deps.sh)\n`);
+    process.stderr.write(
+      `firebreak: runs on Node ${requiredMajor()} (this is ${process.version}); run ./firebreak, which installs it (${path.relative(process.cwd(), ROOT) || '.'}/scripts/ensure-deps.sh)\n`,
+    );
     process.exit(2);
   }
   const { spawn } = require('node:child_process');

@@ -52,8 +52,10 @@ function platformPackage(root = ROOT, platform = process.platform, arch = proces
     }
     return { name, version };
   }
-  throw new Error(`no pinned Node.js binary for ${platform}-${arch}: the project pins Node ${requiredMajor(root)} for ` +
-    Object.keys(optional).join(', '));
+  throw new Error(
+    `no pinned Node.js binary for ${platform}-${arch}: the project pins Node ${requiredMajor(root)} for ` +
+      Object.keys(optional).join(', '),
+  );
 }
 
 /**

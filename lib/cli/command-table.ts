@@ -68,7 +68,10 @@ Exit codes:
 export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
   ['--profile <name>', 'AWS: named profile of the shared config files'],
   ['--region <region>', 'AWS: region of the deployment and of the target (default: AWS_REGION, then us-east-1)'],
-  ['--prefix <prefix>', 'AWS: the deployment\'s name prefix (state machines <prefix>-<playbook>, ledger <prefix>-ledger; default: firebreak)'],
+  [
+    '--prefix <prefix>',
+    "AWS: the deployment's name prefix (state machines <prefix>-<playbook>, ledger <prefix>-ledger; default: firebreak)",
+  ],
   ['--local', 'use the local stack started by `firebreak local up`'],
   ['--endpoint <url>', 'use the local stack at this URL'],
   ['--json', 'print JSON on stdout, for scripts'],
@@ -80,8 +83,14 @@ export const GROUPS: Readonly<Record<string, { readonly description: string; rea
     description: 'Game days: run drills on the local emulator and keep their scorecards.',
     help: `\nWithout a subcommand, runs drills: firebreak gameday [drill.yaml...] [--all] (see firebreak gameday run --help).\n${EXIT_CODES_HELP}`,
   },
-  cases: { description: 'Read cases from the ledger.', help: `${CONNECTION_HELP}\n${exitCodes('the cases were read', 'an AWS call failed')}` },
-  local: { description: 'A local stack: the emulator with the playbooks behind a local Step Functions endpoint, for the operator commands (--local).' },
+  cases: {
+    description: 'Read cases from the ledger.',
+    help: `${CONNECTION_HELP}\n${exitCodes('the cases were read', 'an AWS call failed')}`,
+  },
+  local: {
+    description:
+      'A local stack: the emulator with the playbooks behind a local Step Functions endpoint, for the operator commands (--local).',
+  },
 };
 
 /** `--target local|aws` of `firebreak gameday run`. @throws {InvalidInput} for anything else. */
@@ -97,17 +106,24 @@ const casesExit = exitCodes('the cases were read', 'an AWS call failed');
 function decisionCommand(decision: 'approve' | 'deny'): CommandSpec {
   return {
     path: [decision],
-    description: decision === 'approve'
-      ? 'Approve the containment a case waits for (catalog entries in approval mode): the playbook goes on and contains.'
-      : 'Deny the containment a case waits for: the playbook contains nothing and the case stays notify-only.',
+    description:
+      decision === 'approve'
+        ? 'Approve the containment a case waits for (catalog entries in approval mode): the playbook goes on and contains.'
+        : 'Deny the containment a case waits for: the playbook contains nothing and the case stays notify-only.',
     args: [CASE_ID],
     options: [
-      ['--reason <text>', decision === 'approve' ? 'why (goes on the case timeline with your identity)' : 'why (required; goes on the case timeline with your identity)'],
+      [
+        '--reason <text>',
+        decision === 'approve'
+          ? 'why (goes on the case timeline with your identity)'
+          : 'why (required; goes on the case timeline with your identity)',
+      ],
       ['--wait', 'follow the execution until it ends'],
     ],
     connection: true,
     help: `${CONNECTION_HELP}\n${exitCodes('the answer was sent; with --wait: the execution succeeded', 'with --wait: the execution failed')}`,
-    run: async ([caseId], o, output) => (await import('./commands/approve')).approveCommand(decision, caseId as string, o as ApproveCommandOptions, output),
+    run: async ([caseId], o, output) =>
+      (await import('./commands/approve')).approveCommand(decision, caseId as string, o as ApproveCommandOptions, output),
   };
 }
 
@@ -115,8 +131,9 @@ function decisionCommand(decision: 'approve' | 'deny'): CommandSpec {
 export const COMMANDS: readonly CommandSpec[] = [
   {
     path: ['replay'],
-    description: 'Replay a recorded EventBridge event on the local emulator: twin its resources, route it through the synthesized rules, run the matched playbooks, verify by reading back.',
-    args: [['<event.json>', 'an EventBridge event in AWS\'s documented format']],
+    description:
+      'Replay a recorded EventBridge event on the local emulator: twin its resources, route it through the synthesized rules, run the matched playbooks, verify by reading back.',
+    args: [['<event.json>', "an EventBridge event in AWS's documented format"]],
     options: [
       ['--endpoint <url>', 'use an emulator already running at this URL and leave its state there'],
       ['--json', 'print only the JSON report on stdout'],
@@ -127,14 +144,19 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     path: ['gameday', 'run'],
     isDefault: true,
-    description: 'Run drills (default: the ec2-compromise drill; --all: every drill under runbooks/), print each scorecard, and write reports/<run-id>/scorecard.{json,md,html} and reports/history.jsonl.',
+    description:
+      'Run drills (default: the ec2-compromise drill; --all: every drill under runbooks/), print each scorecard, and write reports/<run-id>/scorecard.{json,md,html} and reports/history.jsonl.',
     args: [['[drill.yaml...]', 'drill files']],
     options: [
       ['--all', 'run every drill under runbooks/'],
       ['--out <dir>', 'where the reports go', 'reports'],
       ['--endpoint <url>', 'local: use an emulator already running at this URL; --target aws: a local stack standing in for the account'],
       ['--json', 'print only the JSON scorecard on stdout'],
-      ['--target <target>', 'local (the embedded emulator) or aws (a sandbox account with the deployed stack: tagged canaries, a game-day event, verify, clean up)', 'local'],
+      [
+        '--target <target>',
+        'local (the embedded emulator) or aws (a sandbox account with the deployed stack: tagged canaries, a game-day event, verify, clean up)',
+        'local',
+      ],
       ['--profile <name>', '--target aws: named profile of the sandbox account'],
       ['--region <region>', '--target aws: region of the deployment'],
       ['--timeout <seconds>', '--target aws: how long to wait for each case', '300'],
@@ -150,7 +172,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['gameday', 'cleanup'],
-    description: 'Finish the cleanup of interrupted sandbox game days (.firebreak/gameday/<run-id>.json): canaries, their volumes and evidence snapshots, Firebreak\'s groups in the canary VPC, the canary user.',
+    description:
+      "Finish the cleanup of interrupted sandbox game days (.firebreak/gameday/<run-id>.json): canaries, their volumes and evidence snapshots, Firebreak's groups in the canary VPC, the canary user.",
     options: [
       ['--run-id <id>', 'only this game day'],
       ['--profile <name>', 'named profile of the sandbox account'],
@@ -158,7 +181,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       ['--endpoint <url>', 'a local stack standing in for the account'],
     ],
     help: exitCodes('nothing is left of the game days', 'something is left (e.g. an instance still shutting down): run it again'),
-    run: async (_, o, output) => (await import('./commands/gameday')).gamedayCleanupCommand(o as SandboxCommandOptions & { runId?: string }, output),
+    run: async (_, o, output) =>
+      (await import('./commands/gameday')).gamedayCleanupCommand(o as SandboxCommandOptions & { runId?: string }, output),
   },
   {
     path: ['gameday', 'report'],
@@ -172,14 +196,15 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['run'],
-    description: 'Start a playbook by hand on a named target. A second run on the same target attaches to its open case instead of starting another containment.',
+    description:
+      'Start a playbook by hand on a named target. A second run on the same target attaches to its open case instead of starting another containment.',
     args: [['<playbook>', 'ec2-compromise (with --instance) or credential-compromise (with --access-key and --user, or --role)']],
     options: [
       ['--instance <id>', 'the EC2 instance to contain (i-...)'],
       ['--access-key <id>', 'the access key to revoke (AKIA...); needs --user'],
       ['--user <name>', 'the IAM user the key belongs to'],
       ['--role <name>', 'the IAM role whose sessions to revoke'],
-      ['--account <id>', 'the member account of the target (default: the deployment\'s own account; locally, the member account)'],
+      ['--account <id>', "the member account of the target (default: the deployment's own account; locally, the member account)"],
       ['--reason <text>', 'why (required; goes on the case timeline with your identity)'],
       ['--dry-run', 'print the plan; make no mutating call'],
       ['--wait', 'follow the execution state by state until it ends'],
@@ -201,11 +226,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     path: ['cases', 'show'],
-    description: 'Show a case: the resource, the finding, prior state and evidence recorded, and the timeline (each step, when, triggered by whom or what, its API calls).',
+    description:
+      'Show a case: the resource, the finding, prior state and evidence recorded, and the timeline (each step, when, triggered by whom or what, its API calls).',
     args: [CASE_ID],
     connection: true,
     help: casesExit,
-    run: async ([caseId], o, output) => (await import('./commands/cases')).casesShowCommand(caseId as string, o as ConnectOptions & { json?: boolean }, output),
+    run: async ([caseId], o, output) =>
+      (await import('./commands/cases')).casesShowCommand(caseId as string, o as ConnectOptions & { json?: boolean }, output),
   },
   {
     path: ['status'],
@@ -213,11 +240,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [['<caseId|executionArn>', 'a case ID or a Step Functions execution ARN']],
     connection: true,
     help: `${CONNECTION_HELP}\n${exitCodes('the status was read, and the execution (if any) has not failed', 'the execution failed, timed out or was aborted')}`,
-    run: async ([ref], o, output) => (await import('./commands/cases')).statusCommand(ref as string, o as ConnectOptions & { json?: boolean }, output),
+    run: async ([ref], o, output) =>
+      (await import('./commands/cases')).statusCommand(ref as string, o as ConnectOptions & { json?: boolean }, output),
   },
   {
     path: ['release'],
-    description: 'Undo a case\'s containment from its recorded prior state (security groups per ENI, instance profile, Auto Scaling and target group membership, termination and shutdown attributes; key status and Firebreak\'s deny policies). Evidence is never deleted. Runs the release playbook under the FirebreakReleaser role.',
+    description:
+      "Undo a case's containment from its recorded prior state (security groups per ENI, instance profile, Auto Scaling and target group membership, termination and shutdown attributes; key status and Firebreak's deny policies). Evidence is never deleted. Runs the release playbook under the FirebreakReleaser role.",
     args: [CASE_ID],
     options: [
       ['--reason <text>', 'why (required; goes on the case timeline with your identity)'],
@@ -225,7 +254,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     connection: true,
     help: `${CONNECTION_HELP}\n${exitCodes('started, or already released; with --wait: the release succeeded', 'with --wait: the release failed; the failing step and its error are printed')}`,
-    run: async ([caseId], o, output) => (await import('./commands/release')).releaseCommand(caseId as string, o as ReleaseCommandOptions, output),
+    run: async ([caseId], o, output) =>
+      (await import('./commands/release')).releaseCommand(caseId as string, o as ReleaseCommandOptions, output),
   },
   decisionCommand('approve'),
   decisionCommand('deny'),
@@ -233,7 +263,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['local', 'up'],
     description: 'Start a local stack with a demo world (an instance, an IAM user with two keys) and serve until Ctrl-C.',
     options: [
-      ['--port <port>', 'the stack\'s port', '4599'],
+      ['--port <port>', "the stack's port", '4599'],
       ['--endpoint <url>', 'use an emulator already running at this URL'],
     ],
     help: exitCodes('stopped cleanly (Ctrl-C)', 'the stack could not start'),

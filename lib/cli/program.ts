@@ -65,7 +65,9 @@ export function cliVersion(): string {
  */
 export function buildProgram(output: Output, done: (code: number) => void): Command {
   const program = new Command('firebreak')
-    .description('Event-driven incident response for AWS: replay findings and run game days on the embedded emulator; start, watch and release containment by hand.')
+    .description(
+      'Event-driven incident response for AWS: replay findings and run game days on the embedded emulator; start, watch and release containment by hand.',
+    )
     .version(cliVersion(), '-V, --version', 'print the version (package.json) and exit')
     .exitOverride()
     .configureOutput({
@@ -82,7 +84,13 @@ export function buildProgram(output: Output, done: (code: number) => void): Comm
     if (second !== undefined) {
       if (!groups.has(first)) {
         const g = GROUPS[first];
-        groups.set(first, program.command(first).description(g.description).addHelpText('after', g.help ?? ''));
+        groups.set(
+          first,
+          program
+            .command(first)
+            .description(g.description)
+            .addHelpText('after', g.help ?? ''),
+        );
       }
       parent = groups.get(first)!;
     }
@@ -106,4 +114,3 @@ function addCommand(parent: Command, name: string, spec: CommandSpec, output: Ou
     done(await spec.run(args, opts, output));
   });
 }
-

@@ -33,7 +33,10 @@ export function renderEnd(end: ExecutionEnd, s: Style): string[] {
   const status = end.status === 'SUCCEEDED' ? s.ok(end.status) : s.bad(end.status);
   const lines = [`${status}  outcome ${String(out.outcome ?? '-')}  case ${caseId ?? '-'}  (${secs(end.durationMs)})`];
   if (end.status !== 'SUCCEEDED') {
-    if (end.failedStep) lines.push(`  failed step: ${end.failedStep.name}: ${end.failedStep.error ?? end.error ?? '?'}${end.failedStep.cause ? `: ${firstLine(end.failedStep.cause)}` : ''}`);
+    if (end.failedStep)
+      lines.push(
+        `  failed step: ${end.failedStep.name}: ${end.failedStep.error ?? end.error ?? '?'}${end.failedStep.cause ? `: ${firstLine(end.failedStep.cause)}` : ''}`,
+      );
     else lines.push(`  error: ${end.error ?? '?'}${end.cause ? `: ${firstLine(end.cause)}` : ''}`);
   }
   if (caseId) lines.push(`  timeline: firebreak cases show ${caseId}`);
@@ -56,7 +59,11 @@ export function renderCaseList(cases: CaseSummary[]): string[] {
   const rows = cases.map((c) => [c.caseId, c.status, c.playbook, c.account, c.resourceId, c.trigger ?? '-', c.createdAt]);
   const head = ['CASE', 'STATUS', 'PLAYBOOK', 'ACCOUNT', 'RESOURCE', 'TRIGGER', 'OPENED (UTC)'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r: string[]) => r.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [fmt(head), ...rows.map(fmt)];
 }
 
@@ -86,7 +93,11 @@ function evidenceIds(v: unknown): string {
 }
 
 function renderTimelineEntry(t: TimelineEntry): string[] {
-  const calls = t.apiCalls ? Object.entries(t.apiCalls).map(([k, n]) => `${k}×${n}`).join(' ') : '';
+  const calls = t.apiCalls
+    ? Object.entries(t.apiCalls)
+        .map(([k, n]) => `${k}×${n}`)
+        .join(' ')
+    : '';
   const by = [t.trigger, t.executionName].filter(Boolean).join(' ');
   const lines = [`  ${t.at}  ${t.status.padEnd(9)} ${t.step.padEnd(24)} ${by}`];
   if (calls) lines.push(`      calls: ${calls}`);
@@ -99,9 +110,12 @@ function renderTimelineEntry(t: TimelineEntry): string[] {
 /** `firebreak status` as text. */
 export function renderStatus(v: StatusView): string[] {
   const lines: string[] = [];
-  if (v.case) lines.push(`case ${v.case.caseId}  ${v.case.status}  ${v.case.playbook} on ${v.case.resourceId} (${v.case.account}/${v.case.region})`);
+  if (v.case)
+    lines.push(`case ${v.case.caseId}  ${v.case.status}  ${v.case.playbook} on ${v.case.resourceId} (${v.case.account}/${v.case.region})`);
   if (v.execution) {
-    lines.push(`execution ${v.execution.executionArn}  ${v.execution.status ?? 'unknown'}${v.execution.startDate ? `  started ${v.execution.startDate}` : ''}${v.execution.stopDate ? `  stopped ${v.execution.stopDate}` : ''}`);
+    lines.push(
+      `execution ${v.execution.executionArn}  ${v.execution.status ?? 'unknown'}${v.execution.startDate ? `  started ${v.execution.startDate}` : ''}${v.execution.stopDate ? `  stopped ${v.execution.stopDate}` : ''}`,
+    );
     if (v.execution.error) lines.push(`  error: ${v.execution.error}${v.execution.cause ? `: ${v.execution.cause.split('\n')[0]}` : ''}`);
   }
   if (v.lastStep) lines.push(`last step: ${v.lastStep.step} ${v.lastStep.status} at ${v.lastStep.at}`);

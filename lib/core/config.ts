@@ -48,9 +48,19 @@ export const FirebreakConfigSchema = z
      * How long a playbook waits for \`firebreak approve\` / \`deny\` on an approval-mode finding before the
      * entry's \`approvalTimeoutAction\` applies, in seconds; it must end well before the playbook's 6 h limit.
      */
-    approvalTimeoutSeconds: z.number().int().min(60).max(PLAYBOOK_TIMEOUT_SECONDS - 3600).default(3600),
+    approvalTimeoutSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(PLAYBOOK_TIMEOUT_SECONDS - 3600)
+      .default(3600),
     /** Deadline for snapshot and copy completion, in seconds; it must end before the playbook's 6 h timeout. */
-    evidenceDeadlineSeconds: z.number().int().min(60).max(PLAYBOOK_TIMEOUT_SECONDS - 600).default(7200),
+    evidenceDeadlineSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(PLAYBOOK_TIMEOUT_SECONDS - 600)
+      .default(7200),
     /** credential-compromise: also delete an IAM user's console password (the deny-all policy already blocks the console). */
     removeLoginProfile: z.boolean().default(false),
     /**
@@ -70,7 +80,11 @@ export const FirebreakConfigSchema = z
      * is contained; findings below it are only counted (metric \`Firebreak/FindingsBelowFloor\`). It cannot
      * be above High (7.0): High findings are never hidden. @default 4 (Medium)
      */
-    severityFloor: z.number().min(0).max(HIGH_SEVERITY, `must be at most ${HIGH_SEVERITY} (High findings are never below the floor)`).default(DEFAULT_SEVERITY_FLOOR),
+    severityFloor: z
+      .number()
+      .min(0)
+      .max(HIGH_SEVERITY, `must be at most ${HIGH_SEVERITY} (High findings are never below the floor)`)
+      .default(DEFAULT_SEVERITY_FLOOR),
     /**
      * How long, in seconds, an instance EC2 answers "not found" for is looked for again (with backoff)
      * before its case ends RESOURCE_GONE: EC2 is eventually consistent. A terminated instance is gone at
@@ -84,7 +98,10 @@ export const FirebreakConfigSchema = z
      */
     prefix: z
       .string()
-      .regex(NAME_PREFIX_PATTERN, 'must be 1-20 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen')
+      .regex(
+        NAME_PREFIX_PATTERN,
+        'must be 1-20 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen',
+      )
       .default(DEFAULT_NAME_PREFIX),
     /** Name of the role the responder assumes in member accounts. @default `<Prefix>Responder` (`FirebreakResponder`) */
     responderRoleName: z
@@ -190,7 +207,9 @@ function readConfigFile(file: string, cwd: string): unknown {
   try {
     return /\.ya?ml$/i.test(fullPath) ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`The Firebreak config file ${fullPath} is not valid ${/\.ya?ml$/i.test(fullPath) ? 'YAML' : 'JSON'}`, { cause: err });
+    throw new ConfigError(`The Firebreak config file ${fullPath} is not valid ${/\.ya?ml$/i.test(fullPath) ? 'YAML' : 'JSON'}`, {
+      cause: err,
+    });
   }
 }
 

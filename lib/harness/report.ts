@@ -78,16 +78,21 @@ export interface ReplayReport {
  * @param belowFloor - the event matched only the below-floor counting rule.
  */
 export function responseSummary(executions: readonly ReportExecution[], belowFloor: boolean): string {
-  if (executions.length === 0) return belowFloor ? 'NO_MATCH: below the severity floor; counted (Firebreak/FindingsBelowFloor), no case' : 'NO_MATCH: no rule takes this event';
-  return executions.map((x) => {
-    const onCase = x.caseId ? `, case ${x.caseId}` : '';
-    if (x.outcome === 'CONTAINED') return `contained by ${x.playbook}${onCase ? ` (${onCase.slice(2)})` : ''}`;
-    if (x.outcome === 'NOTIFIED') return `case opened, nothing contained (${x.playbook}${onCase})${x.decision ? `: ${x.decision}` : ''}`;
-    if (x.status === 'ALREADY_HANDLED') return `already handled (${x.playbook}${onCase})`;
-    if (x.status === 'DRY_RUN') return `dry run, nothing changed (${x.playbook})`;
-    if (x.outcome === 'RESOURCE_GONE') return `resource gone (${x.playbook}${onCase})`;
-    return `${x.status} ${x.outcome} (${x.playbook}${onCase})${x.error ? `: ${x.error.name}` : ''}`;
-  }).join('; ');
+  if (executions.length === 0)
+    return belowFloor
+      ? 'NO_MATCH: below the severity floor; counted (Firebreak/FindingsBelowFloor), no case'
+      : 'NO_MATCH: no rule takes this event';
+  return executions
+    .map((x) => {
+      const onCase = x.caseId ? `, case ${x.caseId}` : '';
+      if (x.outcome === 'CONTAINED') return `contained by ${x.playbook}${onCase ? ` (${onCase.slice(2)})` : ''}`;
+      if (x.outcome === 'NOTIFIED') return `case opened, nothing contained (${x.playbook}${onCase})${x.decision ? `: ${x.decision}` : ''}`;
+      if (x.status === 'ALREADY_HANDLED') return `already handled (${x.playbook}${onCase})`;
+      if (x.status === 'DRY_RUN') return `dry run, nothing changed (${x.playbook})`;
+      if (x.outcome === 'RESOURCE_GONE') return `resource gone (${x.playbook}${onCase})`;
+      return `${x.status} ${x.outcome} (${x.playbook}${onCase})${x.error ? `: ${x.error.name}` : ''}`;
+    })
+    .join('; ');
 }
 
 /** Totals of a list of calls. */
@@ -95,7 +100,8 @@ export function summarizeCalls(calls: readonly ApiCallRecord[], memberAccount?: 
   return {
     total: calls.length,
     mutating: calls.filter((c) => c.mutating).length,
-    mutatingInMemberAccount: memberAccount === undefined ? undefined : calls.filter((c) => c.mutating && c.account === memberAccount).length,
+    mutatingInMemberAccount:
+      memberAccount === undefined ? undefined : calls.filter((c) => c.mutating && c.account === memberAccount).length,
     byOperation: countByOperation(calls),
   };
 }
@@ -124,7 +130,9 @@ export function renderReport(r: ReplayReport, title = 'Firebreak replay'): strin
   const lines: string[] = [];
   const e = r.event;
   lines.push(`${title}`);
-  lines.push(`  event     ${e.source} / ${e.detailType}${e.findingType ? ` — ${e.findingType} (severity ${e.severity})` : ''}${e.sample ? ' [SAMPLE]' : ''}`);
+  lines.push(
+    `  event     ${e.source} / ${e.detailType}${e.findingType ? ` — ${e.findingType} (severity ${e.severity})` : ''}${e.sample ? ' [SAMPLE]' : ''}`,
+  );
   lines.push(`  routing   ${r.routing.matched.length ? r.routing.matched.join(', ') : 'no rule matched'}`);
   lines.push(`  response  ${r.response}`);
   for (const [from, to] of Object.entries(r.idMap)) lines.push(`  twin      ${from} → ${to}`);
@@ -132,21 +140,29 @@ export function renderReport(r: ReplayReport, title = 'Firebreak replay'): strin
     lines.push(`  playbook  ${x.playbook}: ${x.status} (${x.outcome}) in ${x.durationMs} ms${x.caseId ? `, case ${x.caseId}` : ''}`);
     if (x.error) lines.push(`            error ${x.error.name}: ${x.error.message}`);
     for (const s of x.steps) {
-      const calls = Object.entries(s.apiCalls).map(([k, v]) => `${k}×${v}`).join(' ');
+      const calls = Object.entries(s.apiCalls)
+        .map(([k, v]) => `${k}×${v}`)
+        .join(' ');
       lines.push(`    ${s.status === 'SUCCEEDED' ? '✓' : '✗'} ${s.name.padEnd(22)} ${String(s.durationMs).padStart(6)} ms  ${calls}`);
     }
   }
-  lines.push(`  api calls ${r.apiCalls.total} total, ${r.apiCalls.mutating} mutating${r.apiCalls.mutatingInMemberAccount !== undefined ? ` (${r.apiCalls.mutatingInMemberAccount} in the member account)` : ''}`);
-  if (r.metrics.sequentialCallsToRevocation !== undefined) lines.push(`  revocation ${r.metrics.sequentialCallsToRevocation} sequential calls until the credential is unusable`);
+  lines.push(
+    `  api calls ${r.apiCalls.total} total, ${r.apiCalls.mutating} mutating${r.apiCalls.mutatingInMemberAccount !== undefined ? ` (${r.apiCalls.mutatingInMemberAccount} in the member account)` : ''}`,
+  );
+  if (r.metrics.sequentialCallsToRevocation !== undefined)
+    lines.push(`  revocation ${r.metrics.sequentialCallsToRevocation} sequential calls until the credential is unusable`);
   for (const x of r.executions) {
     const rev = (x as { revocation?: { affected?: string; recommendation?: string } }).revocation;
     if (rev?.affected) lines.push(`  affected  ${rev.affected}`);
     if (rev?.recommendation) lines.push(`  next      ${rev.recommendation}`);
   }
-  if (r.metrics.sequentialCallsToIsolation !== undefined) lines.push(`  isolation ${r.metrics.sequentialCallsToIsolation} sequential calls, ${r.metrics.timeToIsolateMs} ms after start`);
-  if (r.metrics.longestUntrackedMs !== undefined) lines.push(`  longest time an ENI was on the allow-all untrack group: ${r.metrics.longestUntrackedMs} ms`);
+  if (r.metrics.sequentialCallsToIsolation !== undefined)
+    lines.push(`  isolation ${r.metrics.sequentialCallsToIsolation} sequential calls, ${r.metrics.timeToIsolateMs} ms after start`);
+  if (r.metrics.longestUntrackedMs !== undefined)
+    lines.push(`  longest time an ENI was on the allow-all untrack group: ${r.metrics.longestUntrackedMs} ms`);
   for (const s of r.evidence.snapshots) lines.push(`  evidence  ${s.sourceVolumeId} → ${s.snapshotId} (owner ${s.ownerAccount})`);
-  if (r.evidence.manifest) lines.push(`  manifest  s3://${r.evidence.manifest.bucket}/${r.evidence.manifest.key} sha256 ${r.evidence.manifest.sha256}`);
+  if (r.evidence.manifest)
+    lines.push(`  manifest  s3://${r.evidence.manifest.bucket}/${r.evidence.manifest.key} sha256 ${r.evidence.manifest.sha256}`);
   const passed = r.checks.filter((c) => c.passed).length;
   lines.push(`  checks    ${passed}/${r.checks.length} passed`);
   for (const c of r.checks) lines.push(`    ${c.passed ? 'PASS' : 'FAIL'} ${c.name}: ${c.details}`);

@@ -96,7 +96,7 @@ export class FirebreakMemberAccount extends Construct {
     this.trustedReleaseRoleArns = releasers;
     this.releaserRole = new iam.Role(this, 'Releaser', {
       roleName: config.releaserRoleName,
-      description: 'Firebreak releaser: assumed only by the security account release playbook steps, to undo a case\'s containment',
+      description: "Firebreak releaser: assumed only by the security account release playbook steps, to undo a case's containment",
       maxSessionDuration: Duration.hours(1),
       assumedBy: new iam.AccountPrincipal(securityAccount).withConditions({
         ArnEquals: { 'aws:PrincipalArn': Object.values(releasers) },
@@ -135,33 +135,33 @@ export class FirebreakMemberAccount extends Construct {
    * @param securityAccount - the security account.
    */
   private createTransitKey(securityAccount: string): kms.Key {
-      const key = new kms.Key(this, 'TransitKey', {
-        alias: this.names.transitKeyAlias,
-        description: 'Firebreak evidence transit: EBS snapshot copies shared with the security account',
-        enableKeyRotation: true,
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
-      const ec2Service = `ec2.${Aws.REGION}.amazonaws.com`;
-      // The security account copies the shared snapshot under its own key ("Copy an Amazon EBS snapshot",
-      // Amazon EBS User Guide): it needs to decrypt the source and let EC2 create a grant.
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'SecurityAccountCopiesSharedSnapshots',
-          principals: [new iam.AccountPrincipal(securityAccount)],
-          actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:ReEncryptFrom'],
-          resources: ['*'],
-          conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
-        }),
-      );
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'SecurityAccountGrantsForEc2',
-          principals: [new iam.AccountPrincipal(securityAccount)],
-          actions: ['kms:CreateGrant'],
-          resources: ['*'],
-          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-        }),
-      );
+    const key = new kms.Key(this, 'TransitKey', {
+      alias: this.names.transitKeyAlias,
+      description: 'Firebreak evidence transit: EBS snapshot copies shared with the security account',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const ec2Service = `ec2.${Aws.REGION}.amazonaws.com`;
+    // The security account copies the shared snapshot under its own key ("Copy an Amazon EBS snapshot",
+    // Amazon EBS User Guide): it needs to decrypt the source and let EC2 create a grant.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SecurityAccountCopiesSharedSnapshots',
+        principals: [new iam.AccountPrincipal(securityAccount)],
+        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:ReEncryptFrom'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SecurityAccountGrantsForEc2',
+        principals: [new iam.AccountPrincipal(securityAccount)],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+    );
     return key;
   }
 
@@ -184,7 +184,9 @@ export class FirebreakMemberAccount extends Construct {
       description: `Firebreak: EventBridge forwards API-call events to the security account ${this.names.eventBus} bus`,
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com').withConditions({
         StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-        ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/${this.names.forwardingRulePrefix}*` },
+        ArnLike: {
+          'aws:SourceArn': `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/${this.names.forwardingRulePrefix}*`,
+        },
       }),
     });
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [busArn] }));
@@ -197,7 +199,7 @@ export class FirebreakMemberAccount extends Construct {
     acknowledge(
       deadLetterQueue,
       `${NAG_PACK}-SQS3`,
-      'This queue is itself the dead-letter queue of the forwarding rules\' targets (events the security account bus refused or could not take).',
+      "This queue is itself the dead-letter queue of the forwarding rules' targets (events the security account bus refused or could not take).",
     );
     const rules = new Map<string, events.Rule>();
     for (const entry of forwardedEntries()) {

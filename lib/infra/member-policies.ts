@@ -39,7 +39,12 @@ export const PROTECTED_ROLE_DENIED_ACTIONS: readonly string[] = ['iam:Put*', 'ia
  * @param patterns - the protected role name patterns ({@link FirebreakNames.protectedRolePatterns}).
  * @returns the statement.
  */
-function protectedRolesDeny(sid: string, roleNames: readonly string[], actions: readonly string[], patterns: readonly string[]): JustifiedStatement {
+function protectedRolesDeny(
+  sid: string,
+  roleNames: readonly string[],
+  actions: readonly string[],
+  patterns: readonly string[],
+): JustifiedStatement {
   const iamArn = (resource: string) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:${resource}`;
   const names = [...new Set(roleNames)];
   return {
@@ -109,7 +114,12 @@ export function credentialStatements(
       statement: s({ actions: ['iam:PutRolePolicy'], resources: [roles] }),
       reason: `${fromFinding} Revocation attaches the Firebreak session-revocation inline policy to the role. ${noPolicyNameKey}`,
     },
-    protectedRolesDeny('DenyWritesToProtectedRoles', [responderRoleName, releaserRoleName], PROTECTED_ROLE_DENIED_ACTIONS, protectedPatterns),
+    protectedRolesDeny(
+      'DenyWritesToProtectedRoles',
+      [responderRoleName, releaserRoleName],
+      PROTECTED_ROLE_DENIED_ACTIONS,
+      protectedPatterns,
+    ),
   ];
 }
 
@@ -182,8 +192,10 @@ function releaserScope() {
   const iamArn = (resource: string) => `arn:${p}:iam::${a}:${resource}`;
   const instances = ec2('instance');
   const s = (props: iam.PolicyStatementProps) => new iam.PolicyStatement(props);
-  const fromCase = 'The resources are the ones the case recorded at containment (its priorState), known only at run time; the action is limited to this account and region.';
-  const fromCaseIam = 'The IAM user or role is the one the case revoked (its priorState), known only at run time; the action is limited to this account.';
+  const fromCase =
+    'The resources are the ones the case recorded at containment (its priorState), known only at run time; the action is limited to this account and region.';
+  const fromCaseIam =
+    'The IAM user or role is the one the case revoked (its priorState), known only at run time; the action is limited to this account.';
   const noPolicyNameKey =
     'IAM has no condition key for the inline policy name, so the action cannot be limited to the Firebreak policy names (release only ever deletes or restores those, lib/runtime/release); an explicit deny excludes the responder, the releaser itself, service-linked roles and the Firebreak roles.';
   return { p, r, a, ec2, iamArn, instances, s, fromCase, fromCaseIam, noPolicyNameKey };
@@ -206,7 +218,8 @@ function releaseInstanceStatements(): JustifiedStatement[] {
         ],
         resources: ['*'],
       }),
-      reason: 'These EC2, Auto Scaling and ELB Describe actions support no resource-level permissions (Service Authorization Reference); release reads the current state before it changes anything.',
+      reason:
+        'These EC2, Auto Scaling and ELB Describe actions support no resource-level permissions (Service Authorization Reference); release reads the current state before it changes anything.',
     },
     {
       statement: s({ actions: ['ec2:DescribeInstanceAttribute'], resources: [instances] }),
@@ -270,18 +283,28 @@ function releaseInstanceTagAndMembershipStatements(): JustifiedStatement[] {
       reason: `${fromCase} Release attaches the instance back to the Auto Scaling group it was detached from.`,
     },
     {
-      statement: s({ actions: ['elasticloadbalancing:RegisterTargets'], resources: [`arn:${p}:elasticloadbalancing:${r}:${a}:targetgroup/*/*`] }),
+      statement: s({
+        actions: ['elasticloadbalancing:RegisterTargets'],
+        resources: [`arn:${p}:elasticloadbalancing:${r}:${a}:targetgroup/*/*`],
+      }),
       reason: `${fromCase} Release registers the instance back in the target groups it was deregistered from, on the recorded port.`,
     },
   ];
 }
 
 /** Release of credentials: the key's status, AWSDenyAll on a user, Firebreak's inline policies on a role; and the explicit Deny. */
-function releaseCredentialStatements(responderRoleName: string, releaserRoleName: string, protectedPatterns: readonly string[]): JustifiedStatement[] {
+function releaseCredentialStatements(
+  responderRoleName: string,
+  releaserRoleName: string,
+  protectedPatterns: readonly string[],
+): JustifiedStatement[] {
   const { iamArn, s, fromCaseIam, noPolicyNameKey } = releaserScope();
   return [
     {
-      statement: s({ actions: ['iam:ListAccessKeys', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile'], resources: [iamArn('user/*')] }),
+      statement: s({
+        actions: ['iam:ListAccessKeys', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile'],
+        resources: [iamArn('user/*')],
+      }),
       reason: `${fromCaseIam} Read-only: the key's status, the managed policies attached (AWSDenyAll) and console access as they are now.`,
     },
     {
@@ -300,7 +323,12 @@ function releaseCredentialStatements(responderRoleName: string, releaserRoleName
       statement: s({ actions: ['iam:DeleteRolePolicy', 'iam:PutRolePolicy'], resources: [iamArn('role/*')] }),
       reason: `${fromCaseIam} Release deletes Firebreak's session-revocation and VPC-restriction inline policies, or puts back the revocation document an earlier case had left. ${noPolicyNameKey}`,
     },
-    protectedRolesDeny('DenyWritesToProtectedRoles', [responderRoleName, releaserRoleName], [...PROTECTED_ROLE_DENIED_ACTIONS, 'iam:PassRole'], protectedPatterns),
+    protectedRolesDeny(
+      'DenyWritesToProtectedRoles',
+      [responderRoleName, releaserRoleName],
+      [...PROTECTED_ROLE_DENIED_ACTIONS, 'iam:PassRole'],
+      protectedPatterns,
+    ),
   ];
 }
 
@@ -360,7 +388,8 @@ function responderReadAndPreserveStatements(): JustifiedStatement[] {
         ],
         resources: ['*'],
       }),
-      reason: 'These EC2, Auto Scaling and ELB Describe actions support no resource-level permissions (Service Authorization Reference); they read only.',
+      reason:
+        'These EC2, Auto Scaling and ELB Describe actions support no resource-level permissions (Service Authorization Reference); they read only.',
     },
     {
       statement: s({ actions: ['ec2:DescribeInstanceAttribute', 'ec2:GetConsoleOutput'], resources: [instances] }),
@@ -409,7 +438,12 @@ function responderIsolationStatements(): JustifiedStatement[] {
     },
     {
       statement: s({
-        actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
+        actions: [
+          'ec2:AuthorizeSecurityGroupIngress',
+          'ec2:AuthorizeSecurityGroupEgress',
+          'ec2:RevokeSecurityGroupIngress',
+          'ec2:RevokeSecurityGroupEgress',
+        ],
         resources: [ec2('security-group')],
         conditions: firebreakGroups,
       }),
@@ -458,7 +492,8 @@ function responderSnapshotStatements(securityAccount: string): JustifiedStatemen
     },
     {
       statement: s({ actions: ['ec2:CopySnapshot'], resources: [snapshots] }),
-      reason: 'Snapshot IDs (the source and the new transit copy) are only known at run time; the action is limited to EBS snapshots in this region.',
+      reason:
+        'Snapshot IDs (the source and the new transit copy) are only known at run time; the action is limited to EBS snapshots in this region.',
     },
     {
       statement: s({ actions: ['ec2:DescribeSnapshotAttribute'], resources: [snapshots] }),
@@ -481,7 +516,8 @@ function responderSnapshotStatements(securityAccount: string): JustifiedStatemen
         resources: [ec2('security-group'), snapshots],
         conditions: { StringEquals: { 'ec2:CreateAction': ['CreateSecurityGroup', 'CreateSnapshots', 'CopySnapshot'] } },
       }),
-      reason: 'Tag-on-create of the resources Firebreak creates (isolation groups, snapshots, copies), which have no ID before the call; only as part of those create actions (ec2:CreateAction).',
+      reason:
+        'Tag-on-create of the resources Firebreak creates (isolation groups, snapshots, copies), which have no ID before the call; only as part of those create actions (ec2:CreateAction).',
     },
     {
       statement: s({
@@ -512,7 +548,14 @@ function responderKeyStatements(transitKeyArn: string): JustifiedStatement[] {
   return [
     {
       statement: s({
-        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:DescribeKey',
+        ],
         resources: [transitKeyArn],
         conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
       }),

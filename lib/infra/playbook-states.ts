@@ -192,15 +192,24 @@ export class PlaybookStates {
    * @param props - see {@link PlaybookStatesProps}.
    * @throws {ConfigError} when a step function the playbook needs is missing.
    */
-  constructor(private readonly scope: Construct, private readonly props: PlaybookStatesProps) {
+  constructor(
+    private readonly scope: Construct,
+    private readonly props: PlaybookStatesProps,
+  ) {
     this.invoked = [...new Set(Object.values(props.tasks))].map((s) => this.fn(s));
 
     this.done = new sfn.Succeed(scope, 'Done');
     const wholeState = PlaybookStates.WHOLE_STATE;
     const extra = props.failureParameters ?? {};
-    this.recordResourceGone = this.lambdaTask('RecordResourceGone', playbookPath('failure'), { parameters: { state: wholeState, outcome: 'RESOURCE_GONE', ...extra }, retry: RECORD_FAILURE_RETRY });
+    this.recordResourceGone = this.lambdaTask('RecordResourceGone', playbookPath('failure'), {
+      parameters: { state: wholeState, outcome: 'RESOURCE_GONE', ...extra },
+      retry: RECORD_FAILURE_RETRY,
+    });
     this.recordResourceGone.next(this.outcome('ResourceGoneDone', 'RESOURCE_GONE')).next(this.done);
-    this.recordFailure = this.lambdaTask('RecordFailure', playbookPath('failure'), { parameters: { state: wholeState, outcome: 'FAILED', ...extra }, retry: RECORD_FAILURE_RETRY });
+    this.recordFailure = this.lambdaTask('RecordFailure', playbookPath('failure'), {
+      parameters: { state: wholeState, outcome: 'FAILED', ...extra },
+      retry: RECORD_FAILURE_RETRY,
+    });
     this.recordFailure.next(
       new sfn.Fail(scope, 'PlaybookFailed', { error: 'PlaybookFailed', cause: 'A playbook step failed; see the case timeline' }),
     );
@@ -226,7 +235,9 @@ export class PlaybookStates {
       // An omitted ResultPath means "$" in ASL. aws-local-stepfunctions (the local runner) takes an
       // explicit "$" as a key named "$", so the replace-the-state case is left implicit.
       resultPath: resultPath === '$' ? undefined : resultPath,
-      taskTimeout: sfn.Timeout.duration(Duration.seconds((this.fn(step).function.timeout ?? Duration.seconds(3)).toSeconds() + TASK_TIMEOUT_MARGIN.toSeconds())),
+      taskTimeout: sfn.Timeout.duration(
+        Duration.seconds((this.fn(step).function.timeout ?? Duration.seconds(3)).toSeconds() + TASK_TIMEOUT_MARGIN.toSeconds()),
+      ),
     });
     for (const retry of options.retries ?? []) task.addRetry(retry);
     return task.addRetry(options.retry ?? LAMBDA_TASK_RETRY);
@@ -345,7 +356,10 @@ export class PlaybookStates {
       retryOnServiceExceptions: false,
       resultPath: playbookPath('approval'),
     }).addRetry(APPROVAL_TASK_RETRY);
-    const timedOut = new sfn.Pass(this.scope, 'ApprovalTimedOut', { result: sfn.Result.fromObject(APPROVAL_TIMED_OUT), resultPath: playbookPath('approval') });
+    const timedOut = new sfn.Pass(this.scope, 'ApprovalTimedOut', {
+      result: sfn.Result.fromObject(APPROVAL_TIMED_OUT),
+      resultPath: playbookPath('approval'),
+    });
     const record = this.step('RecordApproval', playbookPath('approvalOutcome'));
     request.addCatch(timedOut, { errors: ['States.Timeout'], resultPath: playbookPath('approvalError') });
     request.addCatch(this.recordFailure, { errors: ['States.ALL'], resultPath: playbookPath('error') });

@@ -12,7 +12,6 @@ import { acknowledge, JustifiedPolicy, JustifiedStatement, NAG_PACK } from './na
 import { StepName, stepRoleName } from './steps';
 import { PROJECT_ROOT } from '../core/project-root';
 
-
 /** Properties of {@link ResponderFunction}. */
 export interface ResponderFunctionProps {
   /** The playbook step; the handler is `<lambdasDir>/<step>/index.ts`. */

@@ -185,7 +185,9 @@ export class FirebreakSecurityAccount extends Construct {
     const built: Partial<Record<RegisteredPlaybook, PlaybookConstructs[RegisteredPlaybook]>> = {};
     for (const [playbook, { constructId, create }] of Object.entries(PLAYBOOK_REGISTRY)) {
       built[playbook as RegisteredPlaybook] = create(this, constructId, {
-        functions: this.functions, stateMachineName: this.names.stateMachine(playbook), approvalTimeout,
+        functions: this.functions,
+        stateMachineName: this.names.stateMachine(playbook),
+        approvalTimeout,
       });
     }
     const playbooks = built as PlaybookConstructs;
@@ -280,16 +282,24 @@ export class FirebreakSecurityAccount extends Construct {
   private grantDescribeClaimingExecutions(): void {
     for (const fn of Object.values(this.functions).filter((f) => STEP_ACCESS[f.step].describesPlaybookExecutions)) {
       const claiming = Object.values(this.catalogStateMachines());
-      const executions = claiming.map((sm) => Stack.of(this).formatArn({
-        service: 'states', resource: 'execution', resourceName: `${sm.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }));
+      const executions = claiming.map((sm) =>
+        Stack.of(this).formatArn({
+          service: 'states',
+          resource: 'execution',
+          resourceName: `${sm.stateMachineName}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      );
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: executions }));
       for (const arn of executions) {
-        acknowledgeGrantWildcard(fn, arn, 'Execution names are chosen when an execution starts (EventBridge, the CLI); only DescribeExecution, only on the executions of the claiming playbooks.');
+        acknowledgeGrantWildcard(
+          fn,
+          arn,
+          'Execution names are chosen when an execution starts (EventBridge, the CLI); only DescribeExecution, only on the executions of the claiming playbooks.',
+        );
       }
     }
   }
-
 
   /**
    * Lets the configured member accounts put events on the `firebreak` bus: their MemberAccountStack
@@ -389,12 +399,19 @@ export class FirebreakSecurityAccount extends Construct {
     props: FirebreakSecurityAccountProps,
   ): Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }> {
     const rules = new Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>();
-    for (const { entry, ruleName, pattern, eventBus } of catalogRules(buildCatalog(props.config.severityFloor), securityAccountOf(props.config), this.names.prefix)) {
+    for (const { entry, ruleName, pattern, eventBus } of catalogRules(
+      buildCatalog(props.config.severityFloor),
+      securityAccountOf(props.config),
+      this.names.prefix,
+    )) {
       const stateMachine = playbooks[entry.playbook];
-      if (!stateMachine) throw new ConfigError(`Catalog entry ${entry.id} names playbook ${entry.playbook}, which this stack does not build`);
+      if (!stateMachine)
+        throw new ConfigError(`Catalog entry ${entry.id} names playbook ${entry.playbook}, which this stack does not build`);
       const id = pascal(ruleName.slice(this.names.prefix.length + 1));
       const { queue: deadLetterQueue, alarm } = this.ruleDeadLetterQueue(
-        id, ruleName, `Firebreak: a ${entry.id} ${entry.kind === 'api-call' ? 'event' : 'finding'} could not start the ${entry.playbook} playbook; see queue ${ruleName}-dlq`,
+        id,
+        ruleName,
+        `Firebreak: a ${entry.id} ${entry.kind === 'api-call' ? 'event' : 'finding'} could not start the ${entry.playbook} playbook; see queue ${ruleName}-dlq`,
       );
       const rule = new events.Rule(this, `${id}Rule`, {
         ruleName,
@@ -414,7 +431,10 @@ export class FirebreakSecurityAccount extends Construct {
         Tags.of(c).add('firebreak:component', 'routing');
         Tags.of(c).add('firebreak:catalog-entry', entry.id);
       }
-      rules.set(ruleName === prefixedRuleNameFor(entry, this.names.prefix) ? entry.id : ruleName.slice(this.names.prefix.length + 1), { rule, deadLetterQueue });
+      rules.set(ruleName === prefixedRuleNameFor(entry, this.names.prefix) ? entry.id : ruleName.slice(this.names.prefix.length + 1), {
+        rule,
+        deadLetterQueue,
+      });
     }
     return rules;
   }
@@ -438,7 +458,11 @@ export class FirebreakSecurityAccount extends Construct {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const { queue: deadLetterQueue, alarm } = this.ruleDeadLetterQueue('BelowFloor', ruleName, `Firebreak: a finding below the severity floor could not be counted; see queue ${ruleName}-dlq`);
+    const { queue: deadLetterQueue, alarm } = this.ruleDeadLetterQueue(
+      'BelowFloor',
+      ruleName,
+      `Firebreak: a finding below the severity floor could not be counted; see queue ${ruleName}-dlq`,
+    );
     const rule = new events.Rule(this, 'BelowFloorRule', {
       ruleName,
       description: `GuardDuty findings below the severity floor (${config.severityFloor}): counted (Firebreak/FindingsBelowFloor), never a case.`,
@@ -446,9 +470,17 @@ export class FirebreakSecurityAccount extends Construct {
     });
     rule.addTarget({
       bind: () => ({
-        arn: Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: logGroup.logGroupName }),
+        arn: Stack.of(this).formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          resourceName: logGroup.logGroupName,
+        }),
         deadLetterConfig: { arn: deadLetterQueue.queueArn },
-        retryPolicy: { maximumRetryAttempts: props.targetRetryAttempts ?? 20, maximumEventAgeInSeconds: (props.targetMaxEventAge ?? Duration.hours(2)).toSeconds() },
+        retryPolicy: {
+          maximumRetryAttempts: props.targetRetryAttempts ?? 20,
+          maximumEventAgeInSeconds: (props.targetMaxEventAge ?? Duration.hours(2)).toSeconds(),
+        },
       }),
     });
     // EventBridge may write to the log group for this rule only (aws:SourceArn: no other rule of any account can use the grant).
@@ -464,12 +496,14 @@ export class FirebreakSecurityAccount extends Construct {
       ],
     });
     // EventBridge sends to the DLQ by its service principal, for this rule only.
-    deadLetterQueue.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-      actions: ['sqs:SendMessage'],
-      resources: [deadLetterQueue.queueArn],
-      conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
-    }));
+    deadLetterQueue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [deadLetterQueue.queueArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+      }),
+    );
     new logs.MetricFilter(this, 'BelowFloorMetric', {
       logGroup,
       filterPattern: logs.FilterPattern.exists('$.detail.type'),
@@ -498,14 +532,20 @@ export class FirebreakSecurityAccount extends Construct {
    * Guide). Its on-failure destination is the same DLQ, whose alarm tells the topic.
    * @param stateMachines - the claiming playbooks' state machines.
    */
-  private addExecutionEndedRule(stateMachines: sfn.IStateMachine[], props: FirebreakSecurityAccountProps): { rule: events.Rule; deadLetterQueue: sqs.Queue } {
+  private addExecutionEndedRule(
+    stateMachines: sfn.IStateMachine[],
+    props: FirebreakSecurityAccountProps,
+  ): { rule: events.Rule; deadLetterQueue: sqs.Queue } {
     const ruleName = this.names.executionEndedRule;
     const { queue: deadLetterQueue, alarm } = this.ruleDeadLetterQueue(
-      'ExecutionEnded', ruleName, `Firebreak: the end of a playbook execution could not be recorded on its case; see queue ${ruleName}-dlq`,
+      'ExecutionEnded',
+      ruleName,
+      `Firebreak: the end of a playbook execution could not be recorded on its case; see queue ${ruleName}-dlq`,
     );
     const rule = new events.Rule(this, 'ExecutionEndedRule', {
       ruleName,
-      description: 'A Firebreak playbook execution that failed, timed out or was aborted: close its case FAILED if it is still in progress, and tell.',
+      description:
+        'A Firebreak playbook execution that failed, timed out or was aborted: close its case FAILED if it is still in progress, and tell.',
       eventPattern: {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
@@ -540,7 +580,11 @@ export class FirebreakSecurityAccount extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    acknowledge(queue, `${NAG_PACK}-SQS3`, `This queue is itself the dead-letter queue of EventBridge rule ${ruleName}'s target; its depth raises an alarm to the notification topic.`);
+    acknowledge(
+      queue,
+      `${NAG_PACK}-SQS3`,
+      `This queue is itself the dead-letter queue of EventBridge rule ${ruleName}'s target; its depth raises an alarm to the notification topic.`,
+    );
     const alarm = new cloudwatch.Alarm(this, `${id}DlqAlarm`, {
       alarmDescription,
       metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
@@ -560,21 +604,39 @@ export class FirebreakSecurityAccount extends Construct {
    */
   private addPlaybookAlarms(): void {
     const playbooks = (Object.keys(this.playbooks) as RegisteredPlaybook[]).map((name) => ({
-      id: PLAYBOOK_REGISTRY[name].constructId, name, timeout: timeoutText(this.playbooks[name].timeout), stateMachine: this.playbooks[name].stateMachine,
+      id: PLAYBOOK_REGISTRY[name].constructId,
+      name,
+      timeout: timeoutText(this.playbooks[name].timeout),
+      stateMachine: this.playbooks[name].stateMachine,
     }));
     // Any one in five minutes alarms; no data is no failure.
-    const alarm = (id: string, alarmDescription: string, metric: cloudwatch.IMetric) => new cloudwatch.Alarm(this, id, {
-      alarmDescription, metric, threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    const alarm = (id: string, alarmDescription: string, metric: cloudwatch.IMetric) =>
+      new cloudwatch.Alarm(this, id, {
+        alarmDescription,
+        metric,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
     const every = { period: Duration.minutes(5), statistic: 'Sum' };
     const alarms = playbooks.flatMap(({ id, name, timeout, stateMachine: sm }) => [
       // Also the notice of last resort when RecordFailure itself could not record or tell (issue 11): the execution fails.
-      alarm(`${id}FailedAlarm`, `Firebreak: ${article(name)} ${name} execution failed; see its case timeline, or the execution's history when no case or notification names it`, sm.metricFailed(every)),
-      alarm(`${id}TimedOutAlarm`, `Firebreak: ${article(name)} ${name} execution hit its ${timeout} timeout without recording an outcome`, sm.metricTimedOut(every)),
-      alarm(`${id}AbortedAlarm`, `Firebreak: ${article(name)} ${name} execution was stopped before it recorded an outcome; see its case timeline`, sm.metricAborted(every)),
+      alarm(
+        `${id}FailedAlarm`,
+        `Firebreak: ${article(name)} ${name} execution failed; see its case timeline, or the execution's history when no case or notification names it`,
+        sm.metricFailed(every),
+      ),
+      alarm(
+        `${id}TimedOutAlarm`,
+        `Firebreak: ${article(name)} ${name} execution hit its ${timeout} timeout without recording an outcome`,
+        sm.metricTimedOut(every),
+      ),
+      alarm(
+        `${id}AbortedAlarm`,
+        `Firebreak: ${article(name)} ${name} execution was stopped before it recorded an outcome; see its case timeline`,
+        sm.metricAborted(every),
+      ),
     ]);
     for (const alarm of alarms) {
       alarm.addAlarmAction(new cwActions.SnsAction(this.topic));

@@ -43,10 +43,15 @@ export function describeSecuritySnapshotsStatement(): JustifiedStatement {
  * @param transitKeyAlias - the transit key's alias, for the reason.
  * @returns the statements and their justifications, in the policy's order.
  */
-export function copyIntoSecurityAccountStatements(evidenceKeyArn: string, memberAccounts: readonly string[], transitKeyAlias: string): JustifiedStatement[] {
+export function copyIntoSecurityAccountStatements(
+  evidenceKeyArn: string,
+  memberAccounts: readonly string[],
+  transitKeyAlias: string,
+): JustifiedStatement[] {
   const ec2Service = `ec2.${Aws.REGION}.amazonaws.com`;
   const snapshots = `arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`;
-  const snapshotIds = 'Snapshot IDs (the shared source and the new copy) are only known at run time; the action is limited to EBS snapshots in this region.';
+  const snapshotIds =
+    'Snapshot IDs (the shared source and the new copy) are only known at run time; the action is limited to EBS snapshots in this region.';
   // The source key: the member account's transit key, whose ID only the member account knows.
   const transitKeys = memberAccounts.map((a) => `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${a}:key/*`);
   const why = `The member account's transit key (${transitKeyAlias}) is created by the member stack and its key ID is not known here; use is limited to EC2 in this region (kms:ViaService), and the key policy in the member account admits only this use.`;
@@ -54,20 +59,41 @@ export function copyIntoSecurityAccountStatements(evidenceKeyArn: string, member
   return [
     { statement: s({ actions: ['ec2:CopySnapshot'], resources: [snapshots] }), reason: snapshotIds },
     {
-      statement: s({ actions: ['ec2:CreateTags'], resources: [snapshots], conditions: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } } }),
+      statement: s({
+        actions: ['ec2:CreateTags'],
+        resources: [snapshots],
+        conditions: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
+      }),
       reason: `${snapshotIds} Tagging is allowed only as part of CopySnapshot (ec2:CreateAction).`,
     },
     {
       // The destination key of the security account copy.
       statement: s({
-        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:DescribeKey',
+        ],
         resources: [evidenceKeyArn],
         conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
       }),
     },
-    { statement: s({ actions: ['kms:CreateGrant'], resources: [evidenceKeyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } }) },
     {
-      statement: s({ actions: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:DescribeKey'], resources: transitKeys, conditions: { StringEquals: { 'kms:ViaService': ec2Service } } }),
+      statement: s({
+        actions: ['kms:CreateGrant'],
+        resources: [evidenceKeyArn],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+    },
+    {
+      statement: s({
+        actions: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:DescribeKey'],
+        resources: transitKeys,
+        conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+      }),
       reason: why,
     },
     {

@@ -22,8 +22,17 @@ export interface CaseSummary {
 /** Summarizes a case record. */
 export function summarizeCase(c: CaseRecord): CaseSummary {
   return {
-    caseId: c.caseId, playbook: c.playbook, account: c.account, region: c.region, resourceId: c.resourceId, status: c.status,
-    createdAt: c.createdAt, updatedAt: c.updatedAt, trigger: c.incident?.trigger, findingType: c.incident?.finding?.type, severity: c.incident?.finding?.severity,
+    caseId: c.caseId,
+    playbook: c.playbook,
+    account: c.account,
+    region: c.region,
+    resourceId: c.resourceId,
+    status: c.status,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+    trigger: c.incident?.trigger,
+    findingType: c.incident?.finding?.type,
+    severity: c.incident?.finding?.severity,
   };
 }
 
@@ -32,7 +41,10 @@ export function summarizeCase(c: CaseRecord): CaseSummary {
  * @param filter.open - only open cases (in progress, contained, notified, failed).
  * @param filter.account - only this member account's.
  */
-export async function listCases(conn: Pick<Connection, 'ledger'>, filter: { open?: boolean; account?: string } = {}): Promise<CaseSummary[]> {
+export async function listCases(
+  conn: Pick<Connection, 'ledger'>,
+  filter: { open?: boolean; account?: string } = {},
+): Promise<CaseSummary[]> {
   return (await conn.ledger.listCases(filter)).map(summarizeCase);
 }
 
@@ -61,8 +73,14 @@ export async function showCase(conn: Pick<Connection, 'ledger'>, caseId: string)
   if (!c) throw new InvalidInput(`no case ${caseId} in the ledger`);
   return {
     case: {
-      ...summarizeCase(c), findingIds: [...(c.findingIds ?? [])].sort(), priorState: c.priorState ?? {}, evidence: c.evidence ?? {},
-      decisions: c.decisions ?? {}, notifications: c.notifications ?? {}, operator: c.incident?.operator, reason: c.incident?.reason,
+      ...summarizeCase(c),
+      findingIds: [...(c.findingIds ?? [])].sort(),
+      priorState: c.priorState ?? {},
+      evidence: c.evidence ?? {},
+      decisions: c.decisions ?? {},
+      notifications: c.notifications ?? {},
+      operator: c.incident?.operator,
+      reason: c.incident?.reason,
     },
     timeline: await conn.ledger.timeline(caseId),
   };
@@ -70,14 +88,22 @@ export async function showCase(conn: Pick<Connection, 'ledger'>, caseId: string)
 
 /** @throws {InvalidInput} when `caseId` is not a case ID. */
 export function assertCaseId(caseId: string): void {
-  if (!/^fb-\d{8}-[0-9a-f]{10}$/.test(caseId)) throw new InvalidInput(`${caseId} is not a case ID (expected fb-<yyyymmdd>-<10 hex digits>)`);
+  if (!/^fb-\d{8}-[0-9a-f]{10}$/.test(caseId))
+    throw new InvalidInput(`${caseId} is not a case ID (expected fb-<yyyymmdd>-<10 hex digits>)`);
 }
 
 /** What `firebreak status` shows. */
 export interface StatusView {
   readonly case?: CaseSummary;
   /** The case's latest execution (or the one named), as Step Functions describes it. */
-  readonly execution?: { readonly executionArn: string; readonly status?: string; readonly startDate?: string; readonly stopDate?: string; readonly error?: string; readonly cause?: string };
+  readonly execution?: {
+    readonly executionArn: string;
+    readonly status?: string;
+    readonly startDate?: string;
+    readonly stopDate?: string;
+    readonly error?: string;
+    readonly cause?: string;
+  };
   /** The last timeline entry. */
   readonly lastStep?: TimelineEntry;
 }
@@ -90,7 +116,8 @@ export interface StatusView {
  */
 export async function caseStatus(conn: Connection, ref: string): Promise<StatusView> {
   if (ref.startsWith('arn:')) {
-    if (!/^arn:[\w-]+:states:[\w-]+:\d{12}:execution:[\w-]+:[\w-]+$/.test(ref)) throw new InvalidInput(`${ref} is not a Step Functions execution ARN`);
+    if (!/^arn:[\w-]+:states:[\w-]+:\d{12}:execution:[\w-]+:[\w-]+$/.test(ref))
+      throw new InvalidInput(`${ref} is not a Step Functions execution ARN`);
     const d = await conn.sfn.send(new DescribeExecutionCommand({ executionArn: ref }));
     const caseId = caseIdOf(d);
     const record = caseId ? await conn.ledger.getCase(caseId) : undefined;
@@ -114,9 +141,9 @@ export async function caseStatus(conn: Connection, ref: string): Promise<StatusV
 
 function caseIdOf(d: DescribeExecutionCommandOutput): string | undefined {
   try {
-    const out = d.output ? JSON.parse(d.output) as { case?: { caseId?: string } } : undefined;
+    const out = d.output ? (JSON.parse(d.output) as { case?: { caseId?: string } }) : undefined;
     if (out?.case?.caseId) return out.case.caseId;
-    const input = d.input ? JSON.parse(d.input) as { release?: { caseId?: string } } : undefined;
+    const input = d.input ? (JSON.parse(d.input) as { release?: { caseId?: string } }) : undefined;
     return input?.release?.caseId;
   } catch {
     return undefined;
@@ -124,5 +151,12 @@ function caseIdOf(d: DescribeExecutionCommandOutput): string | undefined {
 }
 
 function view(d: DescribeExecutionCommandOutput): NonNullable<StatusView['execution']> {
-  return { executionArn: d.executionArn!, status: d.status, startDate: d.startDate?.toISOString(), stopDate: d.stopDate?.toISOString(), error: d.error, cause: d.cause };
+  return {
+    executionArn: d.executionArn!,
+    status: d.status,
+    startDate: d.startDate?.toISOString(),
+    stopDate: d.stopDate?.toISOString(),
+    error: d.error,
+    cause: d.cause,
+  };
 }

@@ -13,8 +13,6 @@ import { LOCAL_STACK_PATH, LocalStackDescriptor } from './local-stack';
 import { LOCAL_STACK_FILE } from './local-stack';
 import { probeEndpoint } from './probe';
 
-
-
 /**
  * What the operator commands (`run`, `status`, `cases`, `release`, `approve`, `deny`) work through:
  * a Firebreak deployment in AWS, or a local stack (emulator + local Step Functions) that stands in
@@ -36,7 +34,12 @@ export interface Connection {
   /** The deployment's name prefix (its state machines are `<prefix>-<playbook>`, its ledger `<prefix>-ledger`). @default 'firebreak' */
   readonly prefix?: string;
   /** The configuration the connection's clients use, for building more (EC2, IAM, EventBridge...). */
-  readonly clientConfig: { readonly region: string; readonly endpoint?: string; readonly credentials: AwsCredentialIdentityProvider | { accessKeyId: string; secretAccessKey: string }; readonly maxAttempts: number };
+  readonly clientConfig: {
+    readonly region: string;
+    readonly endpoint?: string;
+    readonly credentials: AwsCredentialIdentityProvider | { accessKeyId: string; secretAccessKey: string };
+    readonly maxAttempts: number;
+  };
 }
 
 /**
@@ -48,7 +51,11 @@ export function stateMachineArn(c: Pick<Connection, 'partition' | 'region' | 'se
 }
 
 /** The ARN of an execution of a playbook, from its name. */
-export function executionArn(c: Pick<Connection, 'partition' | 'region' | 'securityAccount' | 'prefix'>, playbook: string, name: string): string {
+export function executionArn(
+  c: Pick<Connection, 'partition' | 'region' | 'securityAccount' | 'prefix'>,
+  playbook: string,
+  name: string,
+): string {
   return `${stateMachineArn(c, playbook).replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
@@ -76,7 +83,10 @@ export interface ConnectOptions {
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
   const prefix = options.prefix ?? DEFAULT_NAME_PREFIX;
-  if (!NAME_PREFIX_PATTERN.test(prefix)) throw new InvalidInput(`--prefix: ${JSON.stringify(prefix)} is not a Firebreak name prefix (1-20 characters of lowercase letters, digits and hyphens, starting with a letter)`);
+  if (!NAME_PREFIX_PATTERN.test(prefix))
+    throw new InvalidInput(
+      `--prefix: ${JSON.stringify(prefix)} is not a Firebreak name prefix (1-20 characters of lowercase letters, digits and hyphens, starting with a letter)`,
+    );
   if (options.local || options.endpoint) return connectLocal(options.endpoint ?? localStackEndpoint());
   const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const credentials: AwsCredentialIdentityProvider = options.profile ? fromIni({ profile: options.profile }) : fromNodeProviderChain();
@@ -85,16 +95,27 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   const identity = await sts.send(new GetCallerIdentityCommand({}));
   const partition = identity.Arn?.split(':')[1] ?? 'aws';
   return {
-    kind: 'aws', securityAccount: identity.Account!, region, partition, defaultAccount: identity.Account!,
-    sfn: new SFNClient(cfg), sts, clientConfig: cfg, prefix,
-    ledger: new CaseLedger({ ddb: DynamoDBDocumentClient.from(new DynamoDBClient(cfg), { marshallOptions: { removeUndefinedValues: true } }), tableName: ledgerTableName(prefix) }),
+    kind: 'aws',
+    securityAccount: identity.Account!,
+    region,
+    partition,
+    defaultAccount: identity.Account!,
+    sfn: new SFNClient(cfg),
+    sts,
+    clientConfig: cfg,
+    prefix,
+    ledger: new CaseLedger({
+      ddb: DynamoDBDocumentClient.from(new DynamoDBClient(cfg), { marshallOptions: { removeUndefinedValues: true } }),
+      tableName: ledgerTableName(prefix),
+    }),
   };
 }
 
 /** The endpoint `firebreak local up` recorded. @throws {InvalidInput} when there is none. */
 export function localStackEndpoint(cwd = process.cwd()): string {
   const file = path.join(cwd, LOCAL_STACK_FILE);
-  if (!fs.existsSync(file)) throw new InvalidInput(`--local: no local stack is running here (${LOCAL_STACK_FILE} is missing); start one with: firebreak local up`);
+  if (!fs.existsSync(file))
+    throw new InvalidInput(`--local: no local stack is running here (${LOCAL_STACK_FILE} is missing); start one with: firebreak local up`);
   const { endpoint } = JSON.parse(fs.readFileSync(file, 'utf8')) as { endpoint?: string };
   if (!endpoint) throw new InvalidInput(`--local: ${LOCAL_STACK_FILE} names no endpoint`);
   return endpoint;
@@ -105,18 +126,33 @@ export function localStackEndpoint(cwd = process.cwd()): string {
  * @throws {InvalidInput} when nothing answers at the URL, or it is not a Firebreak local stack.
  */
 export async function connectLocal(endpoint: string): Promise<Connection> {
-  const res = await probeEndpoint(endpoint, LOCAL_STACK_PATH, { what: 'local stack', example: 'http://127.0.0.1:4599', start: 'firebreak local up' });
+  const res = await probeEndpoint(endpoint, LOCAL_STACK_PATH, {
+    what: 'local stack',
+    example: 'http://127.0.0.1:4599',
+    start: 'firebreak local up',
+  });
   const url = new URL(endpoint);
   if (!res.ok) {
     await res.body?.cancel();
-    throw new InvalidInput(`${endpoint} is not a Firebreak local stack (HTTP ${res.status} for ${LOCAL_STACK_PATH}); start one with: firebreak local up`);
+    throw new InvalidInput(
+      `${endpoint} is not a Firebreak local stack (HTTP ${res.status} for ${LOCAL_STACK_PATH}); start one with: firebreak local up`,
+    );
   }
   const d = (await res.json()) as LocalStackDescriptor;
   const cfg = { region: d.region, endpoint: url.origin, credentials: d.operatorCredentials, maxAttempts: 3 };
   return {
-    kind: 'local', securityAccount: d.securityAccount, region: d.region, partition: 'aws', defaultAccount: d.memberAccount,
-    sfn: new SFNClient(cfg), sts: new STSClient(cfg), clientConfig: cfg,
-    ledger: new CaseLedger({ ddb: DynamoDBDocumentClient.from(new DynamoDBClient(cfg), { marshallOptions: { removeUndefinedValues: true } }), tableName: d.ledgerTable }),
+    kind: 'local',
+    securityAccount: d.securityAccount,
+    region: d.region,
+    partition: 'aws',
+    defaultAccount: d.memberAccount,
+    sfn: new SFNClient(cfg),
+    sts: new STSClient(cfg),
+    clientConfig: cfg,
+    ledger: new CaseLedger({
+      ddb: DynamoDBDocumentClient.from(new DynamoDBClient(cfg), { marshallOptions: { removeUndefinedValues: true } }),
+      tableName: d.ledgerTable,
+    }),
     world: d.world,
   };
 }

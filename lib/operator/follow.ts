@@ -50,7 +50,11 @@ const seconds = (d: Date | undefined) => (d ? d.getTime() : Date.now());
  * @returns how it ended, with every Task step and the failing one.
  * @throws the SDK's errors (ExecutionDoesNotExist, AccessDenied, ...).
  */
-export async function followExecution(conn: Pick<Connection, 'sfn'>, executionArn: string, options: FollowOptions = {}): Promise<ExecutionEnd> {
+export async function followExecution(
+  conn: Pick<Connection, 'sfn'>,
+  executionArn: string,
+  options: FollowOptions = {},
+): Promise<ExecutionEnd> {
   const steps: StepProgress[] = [];
   const deadline = Date.now() + (options.timeoutSeconds ?? 21_600) * 1000;
   let seen = 0;
@@ -87,7 +91,14 @@ export async function followExecution(conn: Pick<Connection, 'sfn'>, executionAr
       } else if (END_TYPES.has(e.type ?? '')) {
         if (entered && failure) {
           // The failing state never exited: its error ended the execution.
-          failedStep = { name: entered.name, status: 'FAILED', startedAt: entered.at, endedAt: at, error: failure.error, cause: failure.cause };
+          failedStep = {
+            name: entered.name,
+            status: 'FAILED',
+            startedAt: entered.at,
+            endedAt: at,
+            error: failure.error,
+            cause: failure.cause,
+          };
           steps.push(failedStep);
           options.onStep?.(failedStep);
         }
@@ -99,12 +110,18 @@ export async function followExecution(conn: Pick<Connection, 'sfn'>, executionAr
   const d = await conn.sfn.send(new DescribeExecutionCommand({ executionArn }));
   let output: Record<string, unknown> | undefined;
   try {
-    output = d.output ? JSON.parse(d.output) as Record<string, unknown> : undefined;
+    output = d.output ? (JSON.parse(d.output) as Record<string, unknown>) : undefined;
   } catch {
     output = undefined;
   }
   return {
-    executionArn, status: d.status ?? 'UNKNOWN', output, error: d.error, cause: d.cause, failedStep, steps,
+    executionArn,
+    status: d.status ?? 'UNKNOWN',
+    output,
+    error: d.error,
+    cause: d.cause,
+    failedStep,
+    steps,
     durationMs: seconds(d.stopDate) - seconds(d.startDate),
   };
 }

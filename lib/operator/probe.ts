@@ -6,7 +6,11 @@ import { InvalidInput } from '../core/errors';
  * @returns the response, whatever its status.
  * @throws {InvalidInput} when the URL is malformed or not http(s), or nothing answers within 15 s.
  */
-export async function probeEndpoint(endpoint: string, pathname: string, hint: { what: string; example: string; start: string }): Promise<Response> {
+export async function probeEndpoint(
+  endpoint: string,
+  pathname: string,
+  hint: { what: string; example: string; start: string },
+): Promise<Response> {
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -17,6 +21,9 @@ export async function probeEndpoint(endpoint: string, pathname: string, hint: { 
   try {
     return await fetch(new URL(pathname, url), { signal: AbortSignal.timeout(15_000) });
   } catch (err) {
-    throw new InvalidInput(`no ${hint.what} answers at ${endpoint} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); start one with: ${hint.start}`, { cause: err });
+    throw new InvalidInput(
+      `no ${hint.what} answers at ${endpoint} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); start one with: ${hint.start}`,
+      { cause: err },
+    );
   }
 }

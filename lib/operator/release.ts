@@ -33,13 +33,20 @@ export async function startRelease(conn: Connection, caseId: string, reason: str
   const record = await conn.ledger.getCase(caseId);
   if (!record) throw new InvalidInput(`no case ${caseId} in the ledger`);
   const operator = (await conn.sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown';
-  if (record.status === 'RELEASED') return { action: 'already-released', caseId, operator, releasedAt: (record as { releasedAt?: string }).releasedAt };
+  if (record.status === 'RELEASED')
+    return { action: 'already-released', caseId, operator, releasedAt: (record as { releasedAt?: string }).releasedAt };
   if (!RELEASABLE.has(record.status)) {
-    throw new InvalidInput(`case ${caseId} is ${record.status}: there is no containment to release${record.status === 'IN_PROGRESS' ? ' yet (wait for it to end)' : ''}`);
+    throw new InvalidInput(
+      `case ${caseId} is ${record.status}: there is no containment to release${record.status === 'IN_PROGRESS' ? ' yet (wait for it to end)' : ''}`,
+    );
   }
   const name = `release-${caseId}-${Date.now().toString(36)}`;
-  const out = await conn.sfn.send(new StartExecutionCommand({
-    stateMachineArn: stateMachineArn(conn, 'release'), name, input: JSON.stringify({ release: { caseId, reason, operator } }),
-  }));
+  const out = await conn.sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: stateMachineArn(conn, 'release'),
+      name,
+      input: JSON.stringify({ release: { caseId, reason, operator } }),
+    }),
+  );
   return { action: 'started', caseId, executionArn: out.executionArn!, executionName: name, operator };
 }

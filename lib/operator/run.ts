@@ -12,7 +12,11 @@ import { Connection, executionArn, stateMachineArn } from './connection';
 const [instanceTarget, accessKeyTarget, roleTarget] = ManualTargetSchema.options;
 const where = { account: true, region: true } as const;
 /** A manual target as the operator names it: its account and region may be left to the connection's defaults. */
-const NamedTargetSchema = z.discriminatedUnion('kind', [instanceTarget.partial(where), accessKeyTarget.partial(where), roleTarget.partial(where)]);
+const NamedTargetSchema = z.discriminatedUnion('kind', [
+  instanceTarget.partial(where),
+  accessKeyTarget.partial(where),
+  roleTarget.partial(where),
+]);
 /** A target as named on the command line: {@link ManualTarget} whose `account` and `region` are optional. */
 export type NamedTarget = z.infer<typeof NamedTargetSchema>;
 
@@ -68,7 +72,10 @@ function envelope(request: RunRequest, target: ManualTarget, operator: string): 
  * once get one execution (Step Functions refuses a second execution of a name). After the case is
  * released or has failed, the claim's version has moved on, so a new run gets a new name.
  */
-export function manualExecutionName(incident: Pick<Incident, 'playbook' | 'account' | 'region' | 'resource'>, claim?: Pick<ClaimItem, 'version'>): string {
+export function manualExecutionName(
+  incident: Pick<Incident, 'playbook' | 'account' | 'region' | 'resource'>,
+  claim?: Pick<ClaimItem, 'version'>,
+): string {
   return `run-${createHash('sha256').update(claimKey(incident)).digest('hex').slice(0, 24)}-v${claim?.version ?? 0}`;
 }
 
@@ -97,7 +104,12 @@ const ATTACH_STATUSES = new Set(['IN_PROGRESS', 'CONTAINED']);
 export async function startRun(conn: Connection, request: RunRequest): Promise<RunStart> {
   const target = locateTarget(request.target, conn);
   // Normalised once, here, with the envelope the playbook's Normalize step will read (operator aside).
-  const { incident } = normalizeEvent({ input: envelope(request, target, 'cli'), executionName: 'cli', executionStartTime: new Date().toISOString(), playbook: request.playbook });
+  const { incident } = normalizeEvent({
+    input: envelope(request, target, 'cli'),
+    executionName: 'cli',
+    executionStartTime: new Date().toISOString(),
+    playbook: request.playbook,
+  });
   const operator = (await conn.sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown';
   const input = JSON.stringify(envelope(request, target, operator));
   if (request.dryRun) {
@@ -107,7 +119,15 @@ export async function startRun(conn: Connection, request: RunRequest): Promise<R
   }
   const claim = await conn.ledger.findClaim(incident);
   if (claim && ATTACH_STATUSES.has(claim.status)) {
-    return { action: 'attached', executionArn: executionArn(conn, request.playbook, claim.owner), executionName: claim.owner, operator, caseId: claim.caseId, caseStatus: claim.status, incident };
+    return {
+      action: 'attached',
+      executionArn: executionArn(conn, request.playbook, claim.owner),
+      executionName: claim.owner,
+      operator,
+      caseId: claim.caseId,
+      caseStatus: claim.status,
+      incident,
+    };
   }
   const name = manualExecutionName(incident, claim);
   try {

@@ -14,8 +14,14 @@ const NETWORK_CODES = ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_
  * its clock; once its attempts are spent they are denials).
  */
 const DENIED_CODES = new Set([
-  'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthFailure',
-  'InvalidClientTokenId', 'ExpiredToken', 'ExpiredTokenException', 'UnrecognizedClientException',
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'AuthFailure',
+  'InvalidClientTokenId',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'UnrecognizedClientException',
 ]);
 
 /**
@@ -39,7 +45,13 @@ function isIamQuotaError(code: string | undefined, status: number | undefined, o
  * again"). A member principal can provoke the EC2 ones (CreateSnapshot on the instance's volume in a loop):
  * retried, not failed at once.
  */
-const THROTTLING_CODES = new Set(['SnapshotCreationPerVolumeRateExceeded', 'ConcurrentSnapshotLimitExceeded', 'ResourceLimitExceeded', 'ConcurrentModification', 'ConcurrentModificationException']);
+const THROTTLING_CODES = new Set([
+  'SnapshotCreationPerVolumeRateExceeded',
+  'ConcurrentSnapshotLimitExceeded',
+  'ResourceLimitExceeded',
+  'ConcurrentModification',
+  'ConcurrentModificationException',
+]);
 /** DynamoDB's transaction conflict ("TransactWriteItems", DynamoDB API Reference: the transaction may be retried). */
 const TRANSIENT_CODES = new Set(['TransactionConflictException']);
 
@@ -95,7 +107,8 @@ export function mapAwsError(err: unknown, operation?: string): unknown {
   // The classifiers read `name`: for a query-protocol error the wire code (SNS `Throttled`) and the SDK's exception
   // name (`ThrottledException`, in the SDK's throttling list) can differ, so both are asked.
   const original = err as SdkError;
-  if (THROTTLING_CODES.has(code ?? '') || isThrottlingError(sdkError) || (original !== sdkError && isThrottlingError(original))) return new Throttled(`${where}${code ?? status}: ${message}`, { cause: err });
+  if (THROTTLING_CODES.has(code ?? '') || isThrottlingError(sdkError) || (original !== sdkError && isThrottlingError(original)))
+    return new Throttled(`${where}${code ?? status}: ${message}`, { cause: err });
   const network = code === 'Error' && NETWORK_CODES.some((c) => message.includes(c));
   if (TRANSIENT_CODES.has(code ?? '') || isTransientError(sdkError) || isServerError(sdkError) || isClockSkewError(sdkError) || network) {
     return new TransientAwsError(`${where}${code ?? status}: ${message}`, { cause: err });

@@ -130,7 +130,10 @@ const makers = new Map<ServiceKey, ClientMaker<ServiceKey>>();
  */
 export interface AssumeRoleOptions {
   readonly params: {
-    readonly RoleArn: string; readonly RoleSessionName: string; readonly DurationSeconds: number; readonly Policy?: string;
+    readonly RoleArn: string;
+    readonly RoleSessionName: string;
+    readonly DurationSeconds: number;
+    readonly Policy?: string;
   };
   readonly masterCredentials?: AwsCredentialIdentityProvider;
   readonly clientConfig: { readonly region: string; readonly endpoint?: string };
@@ -214,8 +217,11 @@ export class ClientFactory {
       const clients = { accountId } as SecurityClients;
       // S3 by path on an endpoint override (the emulator); Step Functions may have its own endpoint (the local runner's).
       const configOf = (key: ServiceKey): ClientConfig =>
-        key === 's3' ? { ...cfg, forcePathStyle: this.options.endpoint !== undefined } as ClientConfig
-          : key === 'sfn' ? { ...cfg, endpoint: this.options.sfnEndpoint ?? this.options.endpoint } : cfg;
+        key === 's3'
+          ? ({ ...cfg, forcePathStyle: this.options.endpoint !== undefined } as ClientConfig)
+          : key === 'sfn'
+            ? { ...cfg, endpoint: this.options.sfnEndpoint ?? this.options.endpoint }
+            : cfg;
       for (const key of SECURITY_SERVICES) {
         defineLazy(clients, key, (maker) => maker.create(configOf(key), (c) => this.instrument(c, maker.service, accountId)));
       }
@@ -245,7 +251,8 @@ export class ClientFactory {
       if (!assumeRole) {
         throw new ConfigError('No member-account credentials: a module calling clients.member must import lib/runtime/clients/assume-role');
       }
-      const sessionName = roleName === responderRoleName ? (this.options.roleSessionName ?? 'firebreak-responder') : `firebreak-${roleName}`.slice(0, 64);
+      const sessionName =
+        roleName === responderRoleName ? (this.options.roleSessionName ?? 'firebreak-responder') : `firebreak-${roleName}`.slice(0, 64);
       // The role is assumed in the security account too (single-account mode): the step functions' own
       // roles hold nothing but sts:AssumeRole on it, so containment and release keep their separate
       // permissions wherever they act.
@@ -309,11 +316,28 @@ export function instrumentClient(client: AnyClient, service: string, accountId: 
           const replaced = await i.after?.(call, result.output);
           if (replaced) result.output = replaced;
         }
-        emitApiCall({ operation, mutating: isMutatingOperation(operation), startedAt, endedAt: Date.now(), context: ctx, account: accountId, role });
+        emitApiCall({
+          operation,
+          mutating: isMutatingOperation(operation),
+          startedAt,
+          endedAt: Date.now(),
+          context: ctx,
+          account: accountId,
+          role,
+        });
         return result;
       } catch (err) {
         const name = err instanceof Error ? err.name : 'Error';
-        emitApiCall({ operation, mutating: isMutatingOperation(operation), startedAt, endedAt: Date.now(), error: name, context: ctx, account: accountId, role });
+        emitApiCall({
+          operation,
+          mutating: isMutatingOperation(operation),
+          startedAt,
+          endedAt: Date.now(),
+          error: name,
+          context: ctx,
+          account: accountId,
+          role,
+        });
         throw mapAwsError(err, operation);
       }
     };
@@ -327,8 +351,7 @@ export function instrumentClient(client: AnyClient, service: string, accountId: 
   // handles the error as one AWS answered ("Middleware stack", AWS SDK for JavaScript v3 Developer Guide:
   // initialize → serialize → build → finalizeRequest → deserialize).
   const perAttempt =
-    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
-    async (args: { input: Record<string, unknown> }) => {
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
       const hooks = activeInterceptors().filter((i) => i.attempt);
       if (hooks.length) {
         const operation = `${service}.${(context.commandName ?? 'Unknown').replace(/Command$/, '')}`;

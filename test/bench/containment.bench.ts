@@ -19,21 +19,31 @@ async function main(): Promise<void> {
       const x = report.executions[0];
       if (x.outcome !== 'CONTAINED') throw new Error(`run ${i}: ${x.status} ${x.outcome} ${x.error?.message ?? ''}`);
       rows.push({
-        contain: x.durationMs, isolate: report.metrics.timeToIsolateMs ?? NaN, untracked: report.metrics.longestUntrackedMs ?? NaN, sequential: report.metrics.sequentialCallsToIsolation ?? NaN,
-        total: report.apiCalls.total, mutating: report.apiCalls.mutating,
+        contain: x.durationMs,
+        isolate: report.metrics.timeToIsolateMs ?? NaN,
+        untracked: report.metrics.longestUntrackedMs ?? NaN,
+        sequential: report.metrics.sequentialCallsToIsolation ?? NaN,
+        total: report.apiCalls.total,
+        mutating: report.apiCalls.mutating,
       });
     }
-    process.stdout.write(`${JSON.stringify({
-      runs,
-      medianTimeToContainMs: median(rows.map((r) => r.contain)),
-      medianTimeToIsolateMs: median(rows.map((r) => r.isolate)),
-      medianLongestUntrackedMs: median(rows.map((r) => r.untracked)),
-      maxLongestUntrackedMs: Math.max(...rows.map((r) => r.untracked)),
-      sequentialCallsToIsolation: median(rows.map((r) => r.sequential)),
-      apiCalls: median(rows.map((r) => r.total)),
-      mutatingApiCalls: median(rows.map((r) => r.mutating)),
-      rows,
-    }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          runs,
+          medianTimeToContainMs: median(rows.map((r) => r.contain)),
+          medianTimeToIsolateMs: median(rows.map((r) => r.isolate)),
+          medianLongestUntrackedMs: median(rows.map((r) => r.untracked)),
+          maxLongestUntrackedMs: Math.max(...rows.map((r) => r.untracked)),
+          sequentialCallsToIsolation: median(rows.map((r) => r.sequential)),
+          apiCalls: median(rows.map((r) => r.total)),
+          mutatingApiCalls: median(rows.map((r) => r.mutating)),
+          rows,
+        },
+        null,
+        2,
+      )}\n`,
+    );
   } finally {
     await session.close();
   }

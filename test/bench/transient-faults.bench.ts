@@ -19,12 +19,18 @@ async function main(): Promise<void> {
   const session = await openLocalSession();
   try {
     const recorded = readEventFile(fixture);
-    const event = severity === undefined ? recorded : { ...recorded, detail: { ...(recorded.detail as Record<string, unknown>), severity } };
+    const event =
+      severity === undefined ? recorded : { ...recorded, detail: { ...(recorded.detail as Record<string, unknown>), severity } };
     const world = fixture.includes('ec2') ? { autoScalingGroup: true, targetGroup: true } : undefined;
     const seeds = Array.from({ length: runs }, (_, i) => `transient-${rate}-${i + 1}`);
     const results = await runUnderTransientFaults(session, event, {
-      seeds, rate, world,
-      onRun: (r) => process.stderr.write(`${r.seed}: ${r.verdict} (${r.status}/${r.outcome ?? '-'}, case ${r.caseStatus ?? '-'}, told ${r.notifications.join(',') || 'nothing'}; ${r.injected}/${r.attempts} attempts faulted, ${r.callsFailed} calls answered an error after the SDK's retries (expected ones included), ${r.stepRetries} step retries; ${r.durationMs} ms)${r.error ? ` ${r.error}` : ''}\n`),
+      seeds,
+      rate,
+      world,
+      onRun: (r) =>
+        process.stderr.write(
+          `${r.seed}: ${r.verdict} (${r.status}/${r.outcome ?? '-'}, case ${r.caseStatus ?? '-'}, told ${r.notifications.join(',') || 'nothing'}; ${r.injected}/${r.attempts} attempts faulted, ${r.callsFailed} calls answered an error after the SDK's retries (expected ones included), ${r.stepRetries} step retries; ${r.durationMs} ms)${r.error ? ` ${r.error}` : ''}\n`,
+        ),
     });
     process.stdout.write(`${JSON.stringify({ fixture, severity, rate, ...summarizeFigure(results), results }, null, 2)}\n`);
   } finally {

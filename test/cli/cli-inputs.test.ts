@@ -33,9 +33,27 @@ describe('firebreak CLI input handling', () => {
   });
 
   it.each([
-    ['an Instance finding without instanceDetails', (e: LooseEvent) => { delete e.detail.resource.instanceDetails; }, /instanceDetails is required/],
-    ['an instance without network interfaces', (e: LooseEvent) => { e.detail.resource.instanceDetails.networkInterfaces = []; }, /networkInterfaces is empty/],
-    ['an event larger than EventBridge allows', (e: LooseEvent) => { e.detail.padding = 'x'.repeat(300 * 1024); }, /at most 262144 bytes/],
+    [
+      'an Instance finding without instanceDetails',
+      (e: LooseEvent) => {
+        delete e.detail.resource.instanceDetails;
+      },
+      /instanceDetails is required/,
+    ],
+    [
+      'an instance without network interfaces',
+      (e: LooseEvent) => {
+        e.detail.resource.instanceDetails.networkInterfaces = [];
+      },
+      /networkInterfaces is empty/,
+    ],
+    [
+      'an event larger than EventBridge allows',
+      (e: LooseEvent) => {
+        e.detail.padding = 'x'.repeat(300 * 1024);
+      },
+      /at most 262144 bytes/,
+    ],
   ])('rejects %s before any AWS call (exit 2, one line)', async (_, mutate, message) => {
     const r = await run(['replay', writeEvent('bad.json', mutate), '--endpoint', 'http://127.0.0.1:9']);
     expect(r.code).toBe(2);
@@ -44,7 +62,10 @@ describe('firebreak CLI input handling', () => {
     expect(r.stderr[0]).toMatch(message);
   });
 
-  it.each([['not-a-url', /is not a URL/], ['http://127.0.0.1:9', /no emulator answers at/]])('rejects --endpoint %s with one line and exit 2', async (endpoint, message) => {
+  it.each([
+    ['not-a-url', /is not a URL/],
+    ['http://127.0.0.1:9', /no emulator answers at/],
+  ])('rejects --endpoint %s with one line and exit 2', async (endpoint, message) => {
     const r = await run(['replay', path.join(FIXTURES, 'guardduty-ec2-bitcoin-dns.json'), '--endpoint', endpoint]);
     expect(r.code).toBe(2);
     expect(r.stderr).toEqual([expect.stringMatching(message)]);

@@ -2,7 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSnapshotsCommand,
+} from '@aws-sdk/client-ec2';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 
 import { runCli } from '../../lib/cli/program';
@@ -51,16 +56,19 @@ function tempFile(name: string, content: string): string {
 
 describe('runCli', () => {
   describe('help', () => {
-    it.each([[['--help']], [['replay', '--help']], [['gameday', '--help']]])('exits 0 for %j and documents the exit codes', async (argv) => {
-      const { code, stdout } = await run(argv);
+    it.each([[['--help']], [['replay', '--help']], [['gameday', '--help']]])(
+      'exits 0 for %j and documents the exit codes',
+      async (argv) => {
+        const { code, stdout } = await run(argv);
 
-      expect(code).toBe(0);
-      const text = lines(stdout).join('\n');
-      expect(text).toContain('Exit codes:');
-      expect(text).toMatch(/^\s*0\s+\S/m);
-      expect(text).toMatch(/^\s*1\s+\S/m);
-      expect(text).toMatch(/^\s*2\s+invalid input/m);
-    });
+        expect(code).toBe(0);
+        const text = lines(stdout).join('\n');
+        expect(text).toContain('Exit codes:');
+        expect(text).toMatch(/^\s*0\s+\S/m);
+        expect(text).toMatch(/^\s*1\s+\S/m);
+        expect(text).toMatch(/^\s*2\s+invalid input/m);
+      },
+    );
 
     it('names both commands in the top-level help', async () => {
       const text = lines((await run(['--help'])).stdout).join('\n');
@@ -100,17 +108,36 @@ describe('runCli', () => {
 
     it.each([
       ['an array', '[]', '(root)'],
-      ['an object without detail', JSON.stringify({ id: 'x', source: 'aws.guardduty', 'detail-type': 'GuardDuty Finding', account: '111111111111', region: 'us-east-1', time: '2026-11-20T10:10:31Z' }), 'detail'],
-      ['a GuardDuty finding without detail.accountId', (() => {
-        const e = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'guardduty-ec2-bitcoin-dns.json'), 'utf8'));
-        delete e.detail.accountId;
-        return JSON.stringify(e);
-      })(), 'detail.accountId'],
-      ['a GuardDuty finding with severity 42', (() => {
-        const e = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'guardduty-ec2-bitcoin-dns.json'), 'utf8'));
-        e.detail.severity = 42;
-        return JSON.stringify(e);
-      })(), 'detail.severity'],
+      [
+        'an object without detail',
+        JSON.stringify({
+          id: 'x',
+          source: 'aws.guardduty',
+          'detail-type': 'GuardDuty Finding',
+          account: '111111111111',
+          region: 'us-east-1',
+          time: '2026-11-20T10:10:31Z',
+        }),
+        'detail',
+      ],
+      [
+        'a GuardDuty finding without detail.accountId',
+        (() => {
+          const e = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'guardduty-ec2-bitcoin-dns.json'), 'utf8'));
+          delete e.detail.accountId;
+          return JSON.stringify(e);
+        })(),
+        'detail.accountId',
+      ],
+      [
+        'a GuardDuty finding with severity 42',
+        (() => {
+          const e = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'guardduty-ec2-bitcoin-dns.json'), 'utf8'));
+          e.detail.severity = 42;
+          return JSON.stringify(e);
+        })(),
+        'detail.severity',
+      ],
     ])('rejects a replay of JSON that is %s without any AWS call', async (label, content, field) => {
       const file = tempFile(`${label.replace(/\W+/g, '-')}.json`, content);
 
@@ -130,10 +157,22 @@ describe('runCli', () => {
     });
 
     it('rejects a game-day drill that names an event file that does not exist', async () => {
-      const file = tempFile('missing-event.yaml', [
-        'name: x', 'description: y', 'runbook: ec2-compromise', 'budget:', '  containSeconds: 60', 'injections:',
-        '  - name: ghost', '    event: ./no-such-event.json', '    expect:', '      status: NO_MATCH', '',
-      ].join('\n'));
+      const file = tempFile(
+        'missing-event.yaml',
+        [
+          'name: x',
+          'description: y',
+          'runbook: ec2-compromise',
+          'budget:',
+          '  containSeconds: 60',
+          'injections:',
+          '  - name: ghost',
+          '    event: ./no-such-event.json',
+          '    expect:',
+          '      status: NO_MATCH',
+          '',
+        ].join('\n'),
+      );
 
       expectInvalidInput(await run(['gameday', file, '--endpoint', DEAD_ENDPOINT, '--json']), 'no-such-event.json');
     });
@@ -181,14 +220,19 @@ describe('runCli', () => {
     /** Security groups Firebreak created (isolation or untrack) in the member account. */
     async function firebreakGroupCount(): Promise<number> {
       const member = harnessClients(emulator.endpoint, LOCAL_MEMBER_ACCOUNT);
-      return ((await member.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag-key', Values: [TAG.role] }] }))).SecurityGroups ?? []).length;
+      return (
+        (await member.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag-key', Values: [TAG.role] }] }))).SecurityGroups ??
+        []
+      ).length;
     }
 
     it('replays a finding where the instance is the victim (Low): one JSON report, only counted below the floor, nothing touched', async () => {
       const fixture = path.join(FIXTURES, 'guardduty-ec2-ssh-bruteforce-victim.json');
       const event = JSON.parse(fs.readFileSync(fixture, 'utf8'));
       const originalInstanceId: string = event.detail.resource.instanceDetails.instanceId;
-      const originalGroups: string[] = event.detail.resource.instanceDetails.networkInterfaces.flatMap((n: { securityGroups: { groupId: string }[] }) => n.securityGroups.map((g) => g.groupId));
+      const originalGroups: string[] = event.detail.resource.instanceDetails.networkInterfaces.flatMap(
+        (n: { securityGroups: { groupId: string }[] }) => n.securityGroups.map((g) => g.groupId),
+      );
 
       const snapshotsBefore = await snapshotCount(LOCAL_MEMBER_ACCOUNT);
 
@@ -208,7 +252,9 @@ describe('runCli', () => {
       const instance = (await member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [twinId] }))).Reservations?.[0]?.Instances?.[0];
       const groups = (instance?.NetworkInterfaces ?? []).flatMap((n) => (n.Groups ?? []).map((g) => g.GroupId));
       expect(groups.sort()).toEqual(originalGroups.map((g) => report.idMap[g] ?? g).sort());
-      const termination = await member.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twinId, Attribute: 'disableApiTermination' }));
+      const termination = await member.ec2.send(
+        new DescribeInstanceAttributeCommand({ InstanceId: twinId, Attribute: 'disableApiTermination' }),
+      );
       expect(termination.DisableApiTermination?.Value).toBe(false);
       expect(await snapshotCount(LOCAL_MEMBER_ACCOUNT)).toBe(snapshotsBefore);
       expect(await firebreakGroupCount()).toBe(0);
@@ -266,6 +312,9 @@ describe('gameday progress', () => {
     // The scorecard on disk, read back: the same two drills, both passed.
     const [runId] = fs.readdirSync(out).filter((f) => f !== 'history.jsonl');
     const scorecard = JSON.parse(fs.readFileSync(path.join(out, runId, 'scorecard.json'), 'utf8'));
-    expect(scorecard.drills.map((d: { file: string; passed: boolean }) => [d.file, d.passed])).toEqual([[drills[0], true], [drills[1], true]]);
+    expect(scorecard.drills.map((d: { file: string; passed: boolean }) => [d.file, d.passed])).toEqual([
+      [drills[0], true],
+      [drills[1], true],
+    ]);
   });
 });

@@ -17,10 +17,16 @@ describe('local stack (firebreak local up)', () => {
     try {
       expect(localStackEndpoint(cwd)).toBe(stack.endpoint);
       const conn = await connectLocal(stack.endpoint);
-      expect(conn).toMatchObject({ kind: 'local', securityAccount: '222222222222', defaultAccount: '111111111111', world: { instanceId: stack.world.instanceId } });
+      expect(conn).toMatchObject({
+        kind: 'local',
+        securityAccount: '222222222222',
+        defaultAccount: '111111111111',
+        world: { instanceId: stack.world.instanceId },
+      });
       // The world exists in the emulator, read back with the harness's own clients.
       const { member } = stack.session.env;
-      const instance = (await member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [stack.world.instanceId] }))).Reservations?.[0]?.Instances?.[0];
+      const instance = (await member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [stack.world.instanceId] }))).Reservations?.[0]
+        ?.Instances?.[0];
       expect(instance?.NetworkInterfaces).toHaveLength(2);
       const keys = (await member.iam.send(new ListAccessKeysCommand({ UserName: stack.world.userName }))).AccessKeyMetadata ?? [];
       expect(keys.map((k) => k.AccessKeyId).sort()).toEqual([stack.world.accessKeyId, stack.world.otherAccessKeyId].sort());
@@ -33,7 +39,11 @@ describe('local stack (firebreak local up)', () => {
 
   it('prints the endpoint, the world and the commands to try, and stops cleanly', async () => {
     const out: string[] = [];
-    const code = await localUpCommand({ port: '0', endpoint: emulator.endpoint }, { out: (l) => out.push(l), err: () => undefined }, async () => undefined);
+    const code = await localUpCommand(
+      { port: '0', endpoint: emulator.endpoint },
+      { out: (l) => out.push(l), err: () => undefined },
+      async () => undefined,
+    );
     expect(code).toBe(0);
     expect(out[0]).toMatch(/^Local stack ready at http:\/\/127\.0\.0\.1:\d+/);
     expect(out.some((l) => /firebreak run ec2-compromise --instance i-\w+ --reason .* --local --wait/.test(l))).toBe(true);

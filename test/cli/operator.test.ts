@@ -22,7 +22,19 @@ describe('operator commands (run, status, cases) against a local stack', () => {
 
   it('dry-runs a manual containment: the plan, and nothing changes', async () => {
     const before = await readContainment(local.session.env, twin.instanceId, twin.vpcId);
-    const r = await cli(['run', 'ec2-compromise', '--instance', twin.instanceId, '--reason', 'suspected beaconing', '--dry-run', '--wait', '--json', '--endpoint', endpoint]);
+    const r = await cli([
+      'run',
+      'ec2-compromise',
+      '--instance',
+      twin.instanceId,
+      '--reason',
+      'suspected beaconing',
+      '--dry-run',
+      '--wait',
+      '--json',
+      '--endpoint',
+      endpoint,
+    ]);
     expect(r.stderr).toEqual([]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout.join('\n'));
@@ -37,10 +49,22 @@ describe('operator commands (run, status, cases) against a local stack', () => {
   let executionArn: string;
 
   it('contains the instance, following it state by state, with the operator on the timeline', async () => {
-    const r = await cli(['run', 'ec2-compromise', '--instance', twin.instanceId, '--reason', 'confirmed C2 traffic', '--wait', '--endpoint', endpoint]);
+    const r = await cli([
+      'run',
+      'ec2-compromise',
+      '--instance',
+      twin.instanceId,
+      '--reason',
+      'confirmed C2 traffic',
+      '--wait',
+      '--endpoint',
+      endpoint,
+    ]);
     expect(r.stderr).toEqual([]);
     expect(r.code).toBe(0);
-    expect(r.stdout[0]).toMatch(/^Started ec2-compromise on instance i-\w+ \(111111111111\/us-east-1\) as arn:aws:iam::222222222222:user\/firebreak-local-operator$/);
+    expect(r.stdout[0]).toMatch(
+      /^Started ec2-compromise on instance i-\w+ \(111111111111\/us-east-1\) as arn:aws:iam::222222222222:user\/firebreak-local-operator$/,
+    );
     for (const step of ['Normalize', 'Claim', 'Decide', 'Preserve', 'Isolate', 'VerifyIsolation', 'WriteManifest', 'CloseCase']) {
       expect(r.stdout).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^  ok   ${step}\\s+\\d+\\.\\d s$`))]));
     }
@@ -54,7 +78,10 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     expect(state.enis.length).toBe(2);
     for (const eni of state.enis) expect(eni.groups).toEqual([state.isolation[0].GroupId]);
     const { item, timeline } = await readCase(local.session.env, caseId);
-    expect(item).toMatchObject({ status: 'CONTAINED', incident: { trigger: 'manual', reason: 'confirmed C2 traffic', operator: 'arn:aws:iam::222222222222:user/firebreak-local-operator' } });
+    expect(item).toMatchObject({
+      status: 'CONTAINED',
+      incident: { trigger: 'manual', reason: 'confirmed C2 traffic', operator: 'arn:aws:iam::222222222222:user/firebreak-local-operator' },
+    });
     expect(timeline.find((t) => t.step === 'Claim')).toMatchObject({ trigger: 'manual' });
   });
 
@@ -62,7 +89,9 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     const executions = local.session.sfn.list().length;
     const r = await cli(['run', 'ec2-compromise', '--instance', twin.instanceId, '--reason', 'again', '--endpoint', endpoint]);
     expect(r.code).toBe(0);
-    expect(r.stdout[0]).toBe(`Attached to open case ${caseId} (CONTAINED): ec2-compromise on instance ${twin.instanceId} (111111111111/us-east-1); nothing new was started.`);
+    expect(r.stdout[0]).toBe(
+      `Attached to open case ${caseId} (CONTAINED): ec2-compromise on instance ${twin.instanceId} (111111111111/us-east-1); nothing new was started.`,
+    );
     expect(local.session.sfn.list()).toHaveLength(executions);
     expect((await casesForResource(local.session.env, twin.instanceId)).map((c) => c.caseId)).toEqual([caseId]);
   });
@@ -70,7 +99,11 @@ describe('operator commands (run, status, cases) against a local stack', () => {
   it('shows the status of the case and of its execution', async () => {
     const byCase = await cli(['status', caseId, '--endpoint', endpoint, '--json']);
     expect(byCase.code).toBe(0);
-    expect(JSON.parse(byCase.stdout.join('\n'))).toMatchObject({ case: { caseId, status: 'CONTAINED' }, execution: { executionArn, status: 'SUCCEEDED' }, lastStep: { step: 'CloseCase' } });
+    expect(JSON.parse(byCase.stdout.join('\n'))).toMatchObject({
+      case: { caseId, status: 'CONTAINED' },
+      execution: { executionArn, status: 'SUCCEEDED' },
+      lastStep: { step: 'CloseCase' },
+    });
     const byArn = await cli(['status', executionArn, '--endpoint', endpoint]);
     expect(byArn.code).toBe(0);
     expect(byArn.stdout[0]).toBe(`case ${caseId}  CONTAINED  ec2-compromise on ${twin.instanceId} (111111111111/us-east-1)`);
@@ -87,7 +120,9 @@ describe('operator commands (run, status, cases) against a local stack', () => {
 
   it('lists open cases and shows a case with its timeline, prior state and evidence', async () => {
     const list = await cli(['cases', 'list', '--open', '--json', '--endpoint', endpoint]);
-    expect(JSON.parse(list.stdout.join('\n'))).toEqual(expect.arrayContaining([expect.objectContaining({ caseId, status: 'CONTAINED', resourceId: twin.instanceId, trigger: 'manual' })]));
+    expect(JSON.parse(list.stdout.join('\n'))).toEqual(
+      expect.arrayContaining([expect.objectContaining({ caseId, status: 'CONTAINED', resourceId: twin.instanceId, trigger: 'manual' })]),
+    );
     const other = await cli(['cases', 'list', '--account', '333333333333', '--json', '--endpoint', endpoint]);
     expect(JSON.parse(other.stdout.join('\n'))).toEqual([]);
     const text = await cli(['cases', 'list', '--endpoint', endpoint]);
@@ -111,19 +146,38 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     expect(r.stderr).toEqual([]);
     expect(r.code).toBe(0);
     expect(r.stdout[0]).toBe(`Started release of case ${caseId} as arn:aws:iam::222222222222:user/firebreak-local-operator`);
-    expect(r.stdout).toEqual(expect.arrayContaining([expect.stringMatching(/^ {2}ok {3}ReleaseInstance\s/), expect.stringMatching(/^SUCCEEDED {2}outcome RELEASED/)]));
+    expect(r.stdout).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ {2}ok {3}ReleaseInstance\s/),
+        expect.stringMatching(/^SUCCEEDED {2}outcome RELEASED/),
+      ]),
+    );
     const state = await readContainment(local.session.env, twin.instanceId, twin.vpcId);
     for (const eni of state.enis) expect([eni.id, [...eni.groups].sort()]).toEqual([eni.id, [...twin.originalGroupsByEni[eni.id]].sort()]);
     expect(state.terminationProtection).toBe(false);
     expect((await readCase(local.session.env, caseId)).item).toMatchObject({ status: 'RELEASED' });
     const status = JSON.parse((await cli(['status', caseId, '--json', '--endpoint', endpoint])).stdout.join('\n'));
-    expect(status).toMatchObject({ case: { status: 'RELEASED' }, execution: { executionArn: expect.stringContaining(':execution:firebreak-release:release-'), status: 'SUCCEEDED' } });
+    expect(status).toMatchObject({
+      case: { status: 'RELEASED' },
+      execution: { executionArn: expect.stringContaining(':execution:firebreak-release:release-'), status: 'SUCCEEDED' },
+    });
 
     const again = await cli(['release', caseId, '--reason', 'again please', '--endpoint', endpoint]);
     expect(again.code).toBe(0);
     expect(again.stdout[0]).toMatch(new RegExp(`^Case ${caseId} was already released at .*; nothing was started\\.$`));
 
-    const rerun = await cli(['run', 'ec2-compromise', '--instance', twin.instanceId, '--reason', 'it came back', '--wait', '--json', '--endpoint', endpoint]);
+    const rerun = await cli([
+      'run',
+      'ec2-compromise',
+      '--instance',
+      twin.instanceId,
+      '--reason',
+      'it came back',
+      '--wait',
+      '--json',
+      '--endpoint',
+      endpoint,
+    ]);
     expect(rerun.code).toBe(0);
     const out = JSON.parse(rerun.stdout.join('\n'));
     expect(out).toMatchObject({ action: 'started', end: { status: 'SUCCEEDED', output: { outcome: 'CONTAINED' } } });
@@ -141,10 +195,12 @@ describe('operator commands (run, status, cases) against a local stack', () => {
   it('ends a run on a role that does not exist RESOURCE_GONE (exit 0), naming the step that found it gone', async () => {
     const r = await cli(['run', 'credential-compromise', '--role', 'no-such-role', '--reason', 'test', '--wait', '--endpoint', endpoint]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^ {2}FAIL RevokeCredentials\s+\d+\.\d s {2}ResourceGone: .*no-such-role/),
-      expect.stringMatching(/^SUCCEEDED {2}outcome RESOURCE_GONE {2}case fb-/),
-    ]));
+    expect(r.stdout).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ {2}FAIL RevokeCredentials\s+\d+\.\d s {2}ResourceGone: .*no-such-role/),
+        expect.stringMatching(/^SUCCEEDED {2}outcome RESOURCE_GONE {2}case fb-/),
+      ]),
+    );
   });
 
   it('reports a failed execution with exit 1, the failing step and its error', async () => {
@@ -152,17 +208,33 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     // Fault injection (the emulator grants everything): the member role is denied isolating ENIs.
     const remove = registerSdkInterceptor({
       before: (call) => {
-        if (call.operation === 'EC2.ModifyNetworkInterfaceAttribute') throw Object.assign(new Error('User is not authorized to perform: ec2:ModifyNetworkInterfaceAttribute'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } });
+        if (call.operation === 'EC2.ModifyNetworkInterfaceAttribute')
+          throw Object.assign(new Error('User is not authorized to perform: ec2:ModifyNetworkInterfaceAttribute'), {
+            name: 'UnauthorizedOperation',
+            $metadata: { httpStatusCode: 403 },
+          });
       },
     });
     try {
-      const r = await cli(['run', 'ec2-compromise', '--instance', world.instanceId, '--reason', 'denied drill', '--wait', '--endpoint', endpoint]);
+      const r = await cli([
+        'run',
+        'ec2-compromise',
+        '--instance',
+        world.instanceId,
+        '--reason',
+        'denied drill',
+        '--wait',
+        '--endpoint',
+        endpoint,
+      ]);
       expect(r.code).toBe(1);
-      expect(r.stdout).toEqual(expect.arrayContaining([
-        expect.stringMatching(/^ {2}FAIL Isolate\s+\d+\.\d s {2}AccessDenied: .*ModifyNetworkInterfaceAttribute/),
-        expect.stringMatching(/^FAILED {2}outcome - /),
-        expect.stringMatching(/^ {2}failed step: Isolate: AccessDenied: .*not authorized/),
-      ]));
+      expect(r.stdout).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^ {2}FAIL Isolate\s+\d+\.\d s {2}AccessDenied: .*ModifyNetworkInterfaceAttribute/),
+          expect.stringMatching(/^FAILED {2}outcome - /),
+          expect.stringMatching(/^ {2}failed step: Isolate: AccessDenied: .*not authorized/),
+        ]),
+      );
     } finally {
       remove();
     }
@@ -176,8 +248,14 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     [['run', 'credential-compromise', '--access-key', 'AKIAEXAMPLE123456789', '--reason', 'no user'], /--access-key needs --user/],
     [['run', 'ec2-compromise', '--instance', 'i-0123456789abcdef0', '--role', 'r', '--reason', 'two'], /one target only/],
     [['run', 'root-activity', '--role', 'r', '--reason', 'nope'], /only ec2-compromise and credential-compromise/],
-    [['run', 'ec2-compromise', '--instance', 'i-0123456789abcdef0', '--account', '12', '--reason', 'bad account'], /account: must be a 12-digit account ID/],
-    [['run', 'ec2-compromise', '--instance', 'i-0123456789abcdef0', '--region', 'mars', '--reason', 'bad region'], /region: must be a region/],
+    [
+      ['run', 'ec2-compromise', '--instance', 'i-0123456789abcdef0', '--account', '12', '--reason', 'bad account'],
+      /account: must be a 12-digit account ID/,
+    ],
+    [
+      ['run', 'ec2-compromise', '--instance', 'i-0123456789abcdef0', '--region', 'mars', '--reason', 'bad region'],
+      /region: must be a region/,
+    ],
     [['status', 'case-1'], /is not a case ID/],
     [['cases', 'show', 'nope'], /is not a case ID/],
     [['cases', 'list', '--account', 'x'], /must be a 12-digit account ID/],
@@ -200,20 +278,39 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     const hostile = 'i-0abc\u001b[2J\u001b[31mOWNED\r\u202eexe.txt';
     const caseId = 'fb-20261202-00000000aa';
     const now = new Date().toISOString();
-    await local.session.env.security.ddb.send(new PutCommand({
-      TableName: local.session.env.ledgerTable,
-      Item: {
-        pk: `CASE#${caseId}`, sk: 'CASE', caseId, playbook: 'ec2-compromise', account: '111111111111', region: 'us-east-1', resourceId: hostile,
-        status: 'FAILED', createdAt: now, updatedAt: now, findingIds: new Set(['f-1']), priorState: {}, evidence: {}, notifications: {}, decisions: {},
-        incident: { trigger: 'auto', finding: { id: 'f-1', type: `Backdoor:EC2/C&CActivity.B\u001b]0;title\u0007`, severity: 8 } },
-      },
-    }));
+    await local.session.env.security.ddb.send(
+      new PutCommand({
+        TableName: local.session.env.ledgerTable,
+        Item: {
+          pk: `CASE#${caseId}`,
+          sk: 'CASE',
+          caseId,
+          playbook: 'ec2-compromise',
+          account: '111111111111',
+          region: 'us-east-1',
+          resourceId: hostile,
+          status: 'FAILED',
+          createdAt: now,
+          updatedAt: now,
+          findingIds: new Set(['f-1']),
+          priorState: {},
+          evidence: {},
+          notifications: {},
+          decisions: {},
+          incident: { trigger: 'auto', finding: { id: 'f-1', type: `Backdoor:EC2/C&CActivity.B\u001b]0;title\u0007`, severity: 8 } },
+        },
+      }),
+    );
     // eslint-disable-next-line no-control-regex
     const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
     const list = await cli(['cases', 'list', '--endpoint', endpoint]);
     const row = list.stdout.find((l) => l.startsWith(caseId))!;
     expect(row).toContain('i-0abc\\u001b[2J\\u001b[31mOWNED\\u000d\\u202eexe.txt');
-    for (const out of [list, await cli(['cases', 'show', caseId, '--endpoint', endpoint]), await cli(['status', caseId, '--endpoint', endpoint])]) {
+    for (const out of [
+      list,
+      await cli(['cases', 'show', caseId, '--endpoint', endpoint]),
+      await cli(['status', caseId, '--endpoint', endpoint]),
+    ]) {
       expect(out.stdout.filter((l) => raw.test(l))).toEqual([]);
     }
     // --json stays valid JSON and gives back exactly what the ledger holds.
@@ -228,11 +325,14 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     expect(r.stderr).toEqual([expect.stringMatching(/is not a Firebreak local stack/)]);
   });
 
-  it.each([['run'], ['status'], ['cases', 'list'], ['cases', 'show'], ['release'], ['approve'], ['deny'], ['local', 'up']])('documents arguments and exit codes in %j --help', async (...cmd) => {
-    const r = await cli([...cmd, '--help']);
-    expect(r.code).toBe(0);
-    const help = r.stdout.join('\n');
-    expect(help).toMatch(/Usage: firebreak /);
-    expect(help).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 /);
-  });
+  it.each([['run'], ['status'], ['cases', 'list'], ['cases', 'show'], ['release'], ['approve'], ['deny'], ['local', 'up']])(
+    'documents arguments and exit codes in %j --help',
+    async (...cmd) => {
+      const r = await cli([...cmd, '--help']);
+      expect(r.code).toBe(0);
+      const help = r.stdout.join('\n');
+      expect(help).toMatch(/Usage: firebreak /);
+      expect(help).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 /);
+    },
+  );
 });

@@ -17,7 +17,10 @@ async function run(argv: string[]) {
 }
 
 describe('--prefix', () => {
-  it.each([['cases', 'list'], ['status', 'fb-20261203-0123456789']])('firebreak %s with an invalid --prefix exits 2 with one line, before any AWS call', async (...args) => {
+  it.each([
+    ['cases', 'list'],
+    ['status', 'fb-20261203-0123456789'],
+  ])('firebreak %s with an invalid --prefix exits 2 with one line, before any AWS call', async (...args) => {
     // No credentials and no network are configured: reaching STS would fail otherwise than with this message.
     const r = await run([...args, '--prefix', 'Bad_Prefix', '--region', 'us-east-1']);
     expect(r).toMatchObject({ code: 2, stdout: [] });
@@ -28,10 +31,16 @@ describe('--prefix', () => {
     const app = new App({ context: { ...CURRENTLY_RECOMMENDED_FLAGS, ...SKIP_BUNDLING } });
     const fb = new Firebreak(app, 'Blue', { securityAccountId: '222222222222', memberAccountIds: ['111111111111'], prefix: 'blue' });
     const machines = Template.fromStack(fb.securityStack).findResources('AWS::StepFunctions::StateMachine');
-    const names = Object.values(machines).map((m) => m.Properties.StateMachineName as string).sort();
+    const names = Object.values(machines)
+      .map((m) => m.Properties.StateMachineName as string)
+      .sort();
     const conn = { partition: 'aws', region: 'us-east-1', securityAccount: '222222222222', prefix: 'blue' };
     const playbooks = [...PLAYBOOKS, ...OPERATOR_PLAYBOOKS].sort();
-    expect(playbooks.map((p) => stateMachineArn(conn, p))).toEqual(names.map((n) => `arn:aws:states:us-east-1:222222222222:stateMachine:${n}`));
-    expect(stateMachineArn({ ...conn, prefix: undefined }, 'release')).toBe('arn:aws:states:us-east-1:222222222222:stateMachine:firebreak-release');
+    expect(playbooks.map((p) => stateMachineArn(conn, p))).toEqual(
+      names.map((n) => `arn:aws:states:us-east-1:222222222222:stateMachine:${n}`),
+    );
+    expect(stateMachineArn({ ...conn, prefix: undefined }, 'release')).toBe(
+      'arn:aws:states:us-east-1:222222222222:stateMachine:firebreak-release',
+    );
   });
 });

@@ -11,7 +11,15 @@ import { HEAVY_MODULE, spawnCli } from '../support/spawn-cli';
  */
 describe('firebreak starts without loading what the command does not use', () => {
   // No AWS here: the default (AWS) connection finds no credentials and fails at once, without the instance metadata service.
-  const noAws = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_PROFILE: '', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true' };
+  const noAws = {
+    AWS_ACCESS_KEY_ID: '',
+    AWS_SECRET_ACCESS_KEY: '',
+    AWS_SESSION_TOKEN: '',
+    AWS_PROFILE: '',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    AWS_CONFIG_FILE: '/nonexistent',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
 
   it('--help: the usage, and no CDK, cdk-nag, local-runner or harness module', async () => {
     const r = await spawnCli(['--help']);
@@ -30,12 +38,22 @@ describe('firebreak starts without loading what the command does not use', () =>
 
   it.each([
     ['against AWS, with no credentials', ['status', 'fb-20261129-6c330bdc7c'], 1, /^firebreak: .*credentials/],
-    ['against a local stack that does not answer', ['status', 'fb-20261129-6c330bdc7c', '--endpoint', 'http://127.0.0.1:9'], 2, /^firebreak: error: no local stack answers at http:\/\/127\.0\.0\.1:9/],
+    [
+      'against a local stack that does not answer',
+      ['status', 'fb-20261129-6c330bdc7c', '--endpoint', 'http://127.0.0.1:9'],
+      2,
+      /^firebreak: error: no local stack answers at http:\/\/127\.0\.0\.1:9/,
+    ],
   ])('status %s: fails in one line, having loaded the operator code and nothing heavy', async (_, args, code, message) => {
     const r = await spawnCli(args, noAws);
     expect([r.code, r.stderr.trim().split('\n')]).toEqual([code, [expect.stringMatching(message)]]);
     // It did load the command and the operator layer (the count sees modules loaded lazily)...
-    expect(r.modules).toEqual(expect.arrayContaining([expect.stringMatching(/[\\/]lib[\\/]cli[\\/]commands[\\/]cases\.ts$/), expect.stringMatching(/[\\/]lib[\\/]operator[\\/]connection\.ts$/)]));
+    expect(r.modules).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/[\\/]lib[\\/]cli[\\/]commands[\\/]cases\.ts$/),
+        expect.stringMatching(/[\\/]lib[\\/]operator[\\/]connection\.ts$/),
+      ]),
+    );
     // ...and nothing of the CDK, cdk-nag, the local runner or the harness.
     expect(r.modules.filter((m) => HEAVY_MODULE.test(m))).toEqual([]);
   });

@@ -22,24 +22,37 @@ describe('every drill under runbooks/', () => {
     for (const runbook of ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 'root-activity']) {
       expect(DRILLS).toContain(path.join('runbooks', runbook, 'drill.yaml'));
     }
-    expect(DRILLS).toEqual(expect.arrayContaining([
-      path.join('runbooks', 'ec2-compromise', 'drill-unexpected.yaml'), path.join('runbooks', 'credential-compromise', 'drill-unexpected.yaml'),
-    ]));
+    expect(DRILLS).toEqual(
+      expect.arrayContaining([
+        path.join('runbooks', 'ec2-compromise', 'drill-unexpected.yaml'),
+        path.join('runbooks', 'credential-compromise', 'drill-unexpected.yaml'),
+      ]),
+    );
   });
 
-  it.each(DRILLS.map((f) => [f]))('%s passes', async (file) => {
-    const { drill, dir } = readDrill(path.join(ROOT, file));
-    const s = await runDrill(local.session, drill, dir);
-    scorecards.set(file, s);
-    const failures = s.injections.flatMap((i) => i.verdicts.filter((v) => !v.passed).map((v) => `${i.name}: ${v.name}: ${v.details}`));
-    if (failures.length) process.stderr.write(`${renderScorecard(s).join('\n')}\n`);
-    expect(failures).toEqual([]);
-    expect(s.passed).toBe(true);
-    expect(s.injections).toHaveLength(drill.injections.length);
-    // Every declared fault fired, and none was left registered.
-    for (const i of s.injections) for (const f of i.faults ?? []) expect({ injection: i.name, fault: f.declared, fired: f.injected > 0 }).toEqual({ injection: i.name, fault: f.declared, fired: true });
-    expect(activeInterceptors()).toEqual([]);
-  }, 300_000);
+  it.each(DRILLS.map((f) => [f]))(
+    '%s passes',
+    async (file) => {
+      const { drill, dir } = readDrill(path.join(ROOT, file));
+      const s = await runDrill(local.session, drill, dir);
+      scorecards.set(file, s);
+      const failures = s.injections.flatMap((i) => i.verdicts.filter((v) => !v.passed).map((v) => `${i.name}: ${v.name}: ${v.details}`));
+      if (failures.length) process.stderr.write(`${renderScorecard(s).join('\n')}\n`);
+      expect(failures).toEqual([]);
+      expect(s.passed).toBe(true);
+      expect(s.injections).toHaveLength(drill.injections.length);
+      // Every declared fault fired, and none was left registered.
+      for (const i of s.injections)
+        for (const f of i.faults ?? [])
+          expect({ injection: i.name, fault: f.declared, fired: f.injected > 0 }).toEqual({
+            injection: i.name,
+            fault: f.declared,
+            fired: true,
+          });
+      expect(activeInterceptors()).toEqual([]);
+    },
+    300_000,
+  );
 
   describe('the unexpected-event drills behave as stated', () => {
     const injection = (file: string, name: RegExp) => {
@@ -52,8 +65,10 @@ describe('every drill under runbooks/', () => {
 
     it('repeated and concurrent events produce exactly one containment', () => {
       for (const [file, name, runs] of [
-        ['ec2-compromise/drill-unexpected.yaml', /three times in a row/, 3], ['ec2-compromise/drill-unexpected.yaml', /twice at once/, 2],
-        ['credential-compromise/drill-unexpected.yaml', /three times in a row/, 3], ['credential-compromise/drill-unexpected.yaml', /twice at once/, 2],
+        ['ec2-compromise/drill-unexpected.yaml', /three times in a row/, 3],
+        ['ec2-compromise/drill-unexpected.yaml', /twice at once/, 2],
+        ['credential-compromise/drill-unexpected.yaml', /three times in a row/, 3],
+        ['credential-compromise/drill-unexpected.yaml', /twice at once/, 2],
         ['cloudtrail-tamper/drill-unexpected.yaml', /twice at once/, 2],
       ] as const) {
         const i = injection(file, name);
@@ -83,12 +98,20 @@ describe('every drill under runbooks/', () => {
         // The step that saw the fault failed at least once and ended SUCCEEDED.
         const steps = x.steps.filter((st) => Object.keys(fault.bySteps).includes(st.name));
         expect(steps.length).toBeGreaterThan(0);
-        for (const st of steps) expect({ step: st.name, status: st.status, error: st.error }).toEqual({ step: st.name, status: 'SUCCEEDED', error: expect.stringMatching(/Throttled|TransientAwsError/) });
-        expect(i.verdicts.find((v) => v.name === 'behaviour recover')).toMatchObject({ passed: true, details: expect.stringMatching(/succeeded in a later invocation/) });
+        for (const st of steps)
+          expect({ step: st.name, status: st.status, error: st.error }).toEqual({
+            step: st.name,
+            status: 'SUCCEEDED',
+            error: expect.stringMatching(/Throttled|TransientAwsError/),
+          });
+        expect(i.verdicts.find((v) => v.name === 'behaviour recover')).toMatchObject({
+          passed: true,
+          details: expect.stringMatching(/succeeded in a later invocation/),
+        });
       }
     });
 
-    it('an injected throttle is not retried by the SDK: sustained throttling makes exactly one call per state invocation, 1 + the Retry\'s MaxAttempts in all, then fails loudly', () => {
+    it("an injected throttle is not retried by the SDK: sustained throttling makes exactly one call per state invocation, 1 + the Retry's MaxAttempts in all, then fails loudly", () => {
       const i = injection('credential-compromise/drill-unexpected.yaml', /never stops/);
       const fault = i.faults![0];
       const attempts = 1 + (LAMBDA_TASK_RETRY.maxAttempts ?? 3);
@@ -107,7 +130,11 @@ describe('every drill under runbooks/', () => {
         expect(i.expectedBehaviour).toBe('fail-loudly');
         expect(i.report.executions.map((x) => x.status)).toEqual(['FAILED']);
         for (const check of ['case-status-failed', 'timeline-failed-entry', 'failure-notified']) {
-          expect({ name: i.name, check, passed: i.report.checks.find((c) => c.name === check)?.passed }).toEqual({ name: i.name, check, passed: true });
+          expect({ name: i.name, check, passed: i.report.checks.find((c) => c.name === check)?.passed }).toEqual({
+            name: i.name,
+            check,
+            passed: true,
+          });
         }
       }
     });
@@ -115,7 +142,11 @@ describe('every drill under runbooks/', () => {
     it('a terminated instance, before the finding or right after Preserve, ends RESOURCE_GONE, recorded and notified', () => {
       for (const name of [/terminated before it arrived/, /terminated right after Preserve/]) {
         const i = injection('ec2-compromise/drill-unexpected.yaml', name);
-        expect(i.faults![0]).toMatchObject({ kind: 'delete-resource', injected: 1, deleted: expect.stringMatching(/^instance i-\w+ \(terminated\)$/) });
+        expect(i.faults![0]).toMatchObject({
+          kind: 'delete-resource',
+          injected: 1,
+          deleted: expect.stringMatching(/^instance i-\w+ \(terminated\)$/),
+        });
         expect(i.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'RESOURCE_GONE' });
         for (const check of ['case-status-resource-gone', 'instance-really-gone', 'resource-gone-notified']) {
           expect(i.report.checks.find((c) => c.name === check)?.passed).toBe(true);
@@ -124,12 +155,19 @@ describe('every drill under runbooks/', () => {
       // Half way: Preserve ran on the live instance, then the next step found it gone.
       const halfWay = injection('ec2-compromise/drill-unexpected.yaml', /right after Preserve/).report.executions[0];
       expect(halfWay.steps.find((s) => s.name === 'Preserve')?.status).toBe('SUCCEEDED');
-      expect(halfWay.steps.find((s) => s.name === 'Isolate')).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/ResourceGone/) });
+      expect(halfWay.steps.find((s) => s.name === 'Isolate')).toMatchObject({
+        status: 'FAILED',
+        error: expect.stringMatching(/ResourceGone/),
+      });
     });
 
     it('a leaked key deleted before the event still denies the user (CONTAINED); a deleted user ends RESOURCE_GONE', () => {
       const key = injection('credential-compromise/drill-unexpected.yaml', /leaked key deleted before the event/);
-      expect(key.faults![0]).toMatchObject({ kind: 'delete-resource', injected: 1, deleted: expect.stringMatching(/^access key AKIA\w+ of \S+ \(deleted\)$/) });
+      expect(key.faults![0]).toMatchObject({
+        kind: 'delete-resource',
+        injected: 1,
+        deleted: expect.stringMatching(/^access key AKIA\w+ of \S+ \(deleted\)$/),
+      });
       expect(key.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
       for (const check of ['finding-key-deleted', 'other-key-still-active', 'deny-all-policy-on-user', 'revocation-lists-user-keys']) {
         expect({ check, passed: key.report.checks.find((c) => c.name === check)?.passed }).toEqual({ check, passed: true });

@@ -17,7 +17,8 @@ import { mapAwsError } from '../../lib/runtime/aws-errors';
  */
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-const EMPTY_DESCRIBE_INSTANCES = '<?xml version="1.0" encoding="UTF-8"?><DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>stub</requestId><reservationSet/></DescribeInstancesResponse>';
+const EMPTY_DESCRIBE_INSTANCES =
+  '<?xml version="1.0" encoding="UTF-8"?><DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>stub</requestId><reservationSet/></DescribeInstancesResponse>';
 
 let server: http.Server;
 let requests = 0;
@@ -42,7 +43,11 @@ beforeEach(() => {
 /** An EC2 client as the client factory builds it (adaptive, 5 attempts), or in standard mode (no client-side rate limiter: faster). */
 function ec2(retryMode: 'adaptive' | 'standard' = 'adaptive'): EC2Client {
   const client = new EC2Client({
-    region: 'us-east-1', endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, credentials, retryMode, maxAttempts: 5,
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    credentials,
+    retryMode,
+    maxAttempts: 5,
   });
   instrumentClient(client, 'EC2', '111111111111');
   return client;
@@ -50,7 +55,7 @@ function ec2(retryMode: 'adaptive' | 'standard' = 'adaptive'): EC2Client {
 
 const noDelete = { deleteResource: () => Promise.reject(new Error('no world here')) };
 
-describe('transient fault (per attempt, beneath the SDK\'s retry)', () => {
+describe("transient fault (per attempt, beneath the SDK's retry)", () => {
   it('the SDK retries injected attempts: two failed attempts, then the third is sent and succeeds', async () => {
     const installed = installFaults([{ kind: 'transient', operations: '*', rate: 1, times: 2 }], { seed: 't', ...noDelete });
     try {
@@ -65,7 +70,7 @@ describe('transient fault (per attempt, beneath the SDK\'s retry)', () => {
     expect(installed.reports()[0]).toMatchObject({ kind: 'transient', operation: '*', injected: 2, matchingCalls: 3 });
   });
 
-  it('a call whose every attempt fails reaches the step once, after the SDK\'s 5 attempts, mapped by the SDK\'s classifiers; nothing was sent', async () => {
+  it("a call whose every attempt fails reaches the step once, after the SDK's 5 attempts, mapped by the SDK's classifiers; nothing was sent", async () => {
     const installed = installFaults([{ kind: 'transient', operations: ['EC2.DescribeInstances'], rate: 1 }], { seed: 't', ...noDelete });
     let caught: unknown;
     try {
@@ -115,7 +120,7 @@ describe('transient fault (per attempt, beneath the SDK\'s retry)', () => {
     expect([second.injected, second.matchingCalls]).toEqual([first.injected, first.matchingCalls]);
   }, 60_000);
 
-  it('every answer it draws is one the SDK\'s classifiers retry, shaped as the SDK deserializes it', () => {
+  it("every answer it draws is one the SDK's classifiers retry, shaped as the SDK deserializes it", () => {
     for (const service of FAULT_SERVICES) {
       for (let k = 0; k < TRANSIENT_ANSWERS[service].length; k++) {
         const draw = (k + 0.5) / TRANSIENT_ANSWERS[service].length;
@@ -129,17 +134,33 @@ describe('transient fault (per attempt, beneath the SDK\'s retry)', () => {
     }
   });
 
-  it('is a drill fault: operations \'*\' or a list, a rate, described with its layer', () => {
+  it("is a drill fault: operations '*' or a list, a rate, described with its layer", () => {
     const file = path.join(__dirname, '..', '..', 'runbooks', 'ec2-compromise', 'drill-test.yaml');
     const doc = (faults: unknown) => ({
-      name: 't', description: 't', runbook: 'ec2-compromise', budget: { containSeconds: 60 },
-      injections: [{ name: 'one', event: '../../fixtures/events/guardduty-ec2-bitcoin-dns.json', faults, expect: { status: 'SUCCEEDED', outcome: 'CONTAINED', behaviour: 'recover' } }],
+      name: 't',
+      description: 't',
+      runbook: 'ec2-compromise',
+      budget: { containSeconds: 60 },
+      injections: [
+        {
+          name: 'one',
+          event: '../../fixtures/events/guardduty-ec2-bitcoin-dns.json',
+          faults,
+          expect: { status: 'SUCCEEDED', outcome: 'CONTAINED', behaviour: 'recover' },
+        },
+      ],
     });
     const d = validateDrill(doc([{ kind: 'transient', operations: '*', rate: 0.2 }]), file);
     expect(d.injections[0].faults![0]).toEqual({ kind: 'transient', operations: '*', rate: 0.2 });
-    expect(describeFault(d.injections[0].faults![0])).toBe('transient every operation (each HTTP attempt at rate 0.2, beneath the SDK\'s retry)');
-    expect(() => validateDrill(doc([{ kind: 'transient', operations: 'EC2.*', rate: 0.2 }]), file)).toThrow(/operations: must be '\*' or a list of Service\.Operation/);
+    expect(describeFault(d.injections[0].faults![0])).toBe(
+      "transient every operation (each HTTP attempt at rate 0.2, beneath the SDK's retry)",
+    );
+    expect(() => validateDrill(doc([{ kind: 'transient', operations: 'EC2.*', rate: 0.2 }]), file)).toThrow(
+      /operations: must be '\*' or a list of Service\.Operation/,
+    );
     expect(() => validateDrill(doc([{ kind: 'transient', operations: '*' }]), file)).toThrow(/rate/);
-    expect(() => validateDrill(doc([{ kind: 'transient', operations: ['Lambda.Invoke'], rate: 0.2 }]), file)).toThrow(/must be Service\.Operation/);
+    expect(() => validateDrill(doc([{ kind: 'transient', operations: ['Lambda.Invoke'], rate: 0.2 }]), file)).toThrow(
+      /must be Service\.Operation/,
+    );
   });
 });

@@ -22,34 +22,55 @@ describe('20 % transient faults on every operation (issue 11)', () => {
   afterEach(() => expect(activeInterceptors()).toEqual([]));
 
   it.each([
-    ['ec2-compromise (the game day\'s injection)', 'fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json', undefined, { autoScalingGroup: true, targetGroup: true }],
+    [
+      "ec2-compromise (the game day's injection)",
+      'fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json',
+      undefined,
+      { autoScalingGroup: true, targetGroup: true },
+    ],
     // At severity 8, as the credential-compromise drill injects it (mutate.severity), so that it is contained.
-    ['credential-compromise (an IAM user\'s key at High)', 'fixtures/events/guardduty-iamuser-anomalous.json', 8, undefined],
-  ])('%s: contained or FAILED-and-notified, never silent', async (_name, fixture, severity, world) => {
-    const recorded = readEventFile(fixture);
-    const event = severity === undefined ? recorded : { ...recorded, detail: { ...(recorded.detail as Record<string, unknown>), severity } };
-    const runs = await runUnderTransientFaults(local.session, event, { seeds: [`transient-${RATE}-1`], rate: RATE, world });
-    const figure = summarizeFigure(runs);
-    // The faults fired (so the run could have failed): about a fifth of the attempts.
-    for (const r of runs) {
-      expect(r.injected).toBeGreaterThan(0);
-      expect(r.injected / r.attempts).toBeGreaterThan(0.05);
-    }
-    expect(runs.map((r) => [r.seed, r.verdict])).toEqual(runs.map((r) => [r.seed, expect.stringMatching(/^(contained|failed-notified)$/)]));
-    expect(figure.silent).toBe(0);
-    expect(figure['failed-alarm-only']).toBe(0);
-    expect(figure.containedShare).toBeGreaterThanOrEqual(0.9);
-  }, 240_000);
+    ["credential-compromise (an IAM user's key at High)", 'fixtures/events/guardduty-iamuser-anomalous.json', 8, undefined],
+  ])(
+    '%s: contained or FAILED-and-notified, never silent',
+    async (_name, fixture, severity, world) => {
+      const recorded = readEventFile(fixture);
+      const event =
+        severity === undefined ? recorded : { ...recorded, detail: { ...(recorded.detail as Record<string, unknown>), severity } };
+      const runs = await runUnderTransientFaults(local.session, event, { seeds: [`transient-${RATE}-1`], rate: RATE, world });
+      const figure = summarizeFigure(runs);
+      // The faults fired (so the run could have failed): about a fifth of the attempts.
+      for (const r of runs) {
+        expect(r.injected).toBeGreaterThan(0);
+        expect(r.injected / r.attempts).toBeGreaterThan(0.05);
+      }
+      expect(runs.map((r) => [r.seed, r.verdict])).toEqual(
+        runs.map((r) => [r.seed, expect.stringMatching(/^(contained|failed-notified)$/)]),
+      );
+      expect(figure.silent).toBe(0);
+      expect(figure['failed-alarm-only']).toBe(0);
+      expect(figure.containedShare).toBeGreaterThanOrEqual(0.9);
+    },
+    240_000,
+  );
 
   it('runs as a drill fault: the SDK absorbs the failed attempts, the scorecard counts them, the playbook recovers', async () => {
-    const drill = validateDrill({
-      name: 'transient-drill', description: 'transient faults through the drill runner', runbook: 'ec2-compromise', budget: { containSeconds: 120 },
-      injections: [{
-        name: 'every SNS publish and ledger write fails its first attempts', event: '../../fixtures/events/guardduty-ec2-bitcoin-dns.json',
-        faults: [{ kind: 'transient', operations: ['SNS.Publish', 'DynamoDB.UpdateItem'], rate: 1, times: 3 }],
-        expect: { status: 'SUCCEEDED', outcome: 'CONTAINED', behaviour: 'recover', checks: 'all' },
-      }],
-    }, 'runbooks/ec2-compromise/drill-test.yaml');
+    const drill = validateDrill(
+      {
+        name: 'transient-drill',
+        description: 'transient faults through the drill runner',
+        runbook: 'ec2-compromise',
+        budget: { containSeconds: 120 },
+        injections: [
+          {
+            name: 'every SNS publish and ledger write fails its first attempts',
+            event: '../../fixtures/events/guardduty-ec2-bitcoin-dns.json',
+            faults: [{ kind: 'transient', operations: ['SNS.Publish', 'DynamoDB.UpdateItem'], rate: 1, times: 3 }],
+            expect: { status: 'SUCCEEDED', outcome: 'CONTAINED', behaviour: 'recover', checks: 'all' },
+          },
+        ],
+      },
+      'runbooks/ec2-compromise/drill-test.yaml',
+    );
     const card = await runDrill(local.session, drill, `${process.cwd()}/runbooks/ec2-compromise`);
     const i = card.injections[0];
     expect(i.verdicts.filter((v) => !v.passed)).toEqual([]);

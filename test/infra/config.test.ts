@@ -20,8 +20,15 @@ function configError(fn: () => unknown): ConfigError {
 
 describe('parseConfig', () => {
   it('derives the member role names from the prefix unless they are given', () => {
-    expect(parseConfig({ prefix: 'blue-team' })).toMatchObject({ prefix: 'blue-team', responderRoleName: 'BlueTeamResponder', releaserRoleName: 'BlueTeamReleaser' });
-    expect(parseConfig({ prefix: 'blue', responderRoleName: 'R' })).toMatchObject({ responderRoleName: 'R', releaserRoleName: 'BlueReleaser' });
+    expect(parseConfig({ prefix: 'blue-team' })).toMatchObject({
+      prefix: 'blue-team',
+      responderRoleName: 'BlueTeamResponder',
+      releaserRoleName: 'BlueTeamReleaser',
+    });
+    expect(parseConfig({ prefix: 'blue', responderRoleName: 'R' })).toMatchObject({
+      responderRoleName: 'R',
+      releaserRoleName: 'BlueReleaser',
+    });
     expect(() => parseConfig({ prefix: 'Blue' })).toThrow(/prefix: must be 1-20 characters/);
     expect(() => parseConfig({ responderRoleName: 'FirebreakReleaser' })).toThrow(/releaserRoleName: must differ from responderRoleName/);
   });
@@ -116,7 +123,9 @@ describe('loadConfig', () => {
   });
 
   it('reads a JSON or YAML file named by firebreakConfigFile, relative to cwd, in place of the context key', () => {
-    const fromJson = loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: 'prod.json', [CONFIG_CONTEXT_KEY]: { region: 'eu-west-1' } }), { cwd: dir });
+    const fromJson = loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: 'prod.json', [CONFIG_CONTEXT_KEY]: { region: 'eu-west-1' } }), {
+      cwd: dir,
+    });
     expect(fromJson).toMatchObject({ securityAccountId: '222222222222', evidenceRetentionDays: 30, region: 'us-east-1' });
     const fromYaml = loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: path.join(dir, 'prod.yaml') }));
     expect(fromYaml).toMatchObject({ securityAccountId: '222222222222', objectLockMode: 'COMPLIANCE' });
@@ -129,8 +138,12 @@ describe('loadConfig', () => {
   });
 
   it('throws a ConfigError for a missing or unparseable file', () => {
-    expect(configError(() => loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: 'missing.json' }), { cwd: dir })).message).toContain('missing.json');
-    expect(configError(() => loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: 'broken.json' }), { cwd: dir })).message).toContain('not valid JSON');
+    expect(configError(() => loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: 'missing.json' }), { cwd: dir })).message).toContain(
+      'missing.json',
+    );
+    expect(configError(() => loadConfig(context({ [CONFIG_FILE_CONTEXT_KEY]: 'broken.json' }), { cwd: dir })).message).toContain(
+      'not valid JSON',
+    );
   });
 });
 

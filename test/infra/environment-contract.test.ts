@@ -68,9 +68,16 @@ describe.each([
   [
     'a configuration that changes every value the stack writes',
     {
-      prefix: 'blue', responderRoleName: 'IrResponder', releaserRoleName: 'IrReleaser', claimLeaseSeconds: 120,
-      evidenceDeadlineSeconds: 3000, removeLoginProfile: true, instanceCredentialResponse: 'restrict-to-vpc', approvalTimeoutSeconds: 1800,
-      severityFloor: 5.5, notFoundGraceSeconds: 10,
+      prefix: 'blue',
+      responderRoleName: 'IrResponder',
+      releaserRoleName: 'IrReleaser',
+      claimLeaseSeconds: 120,
+      evidenceDeadlineSeconds: 3000,
+      removeLoginProfile: true,
+      instanceCredentialResponse: 'restrict-to-vpc',
+      approvalTimeoutSeconds: 1800,
+      severityFloor: 5.5,
+      notFoundGraceSeconds: 10,
       catalogOverrides: { 'credential-compromise-high': { chainInstanceContainment: true }, 'ec2-compromise-medium': { mode: 'approval' } },
     },
   ],
@@ -125,13 +132,22 @@ describe('the Lambda environment schema', () => {
 
   it('parses back what the writer writes, and refuses a missing or unknown variable', () => {
     const values: StepEnvironmentValues = {
-      FIREBREAK_LEDGER_TABLE: 't', FIREBREAK_EVIDENCE_BUCKET: 'b', FIREBREAK_EVIDENCE_KEY_ARN: 'arn:aws:kms:us-east-1:222222222222:key/k',
-      FIREBREAK_TRANSIT_KEY_ALIAS: 'alias/x', FIREBREAK_TOPIC_ARN: 'arn:aws:sns:us-east-1:222222222222:t',
-      FIREBREAK_RESPONDER_ROLE_NAME: 'R', FIREBREAK_RELEASER_ROLE_NAME: 'L', FIREBREAK_SECURITY_ACCOUNT_ID: '222222222222',
-      FIREBREAK_CLAIM_LEASE_SECONDS: 60, FIREBREAK_EVIDENCE_DEADLINE_SECONDS: 600, FIREBREAK_REMOVE_LOGIN_PROFILE: true,
+      FIREBREAK_LEDGER_TABLE: 't',
+      FIREBREAK_EVIDENCE_BUCKET: 'b',
+      FIREBREAK_EVIDENCE_KEY_ARN: 'arn:aws:kms:us-east-1:222222222222:key/k',
+      FIREBREAK_TRANSIT_KEY_ALIAS: 'alias/x',
+      FIREBREAK_TOPIC_ARN: 'arn:aws:sns:us-east-1:222222222222:t',
+      FIREBREAK_RESPONDER_ROLE_NAME: 'R',
+      FIREBREAK_RELEASER_ROLE_NAME: 'L',
+      FIREBREAK_SECURITY_ACCOUNT_ID: '222222222222',
+      FIREBREAK_CLAIM_LEASE_SECONDS: 60,
+      FIREBREAK_EVIDENCE_DEADLINE_SECONDS: 600,
+      FIREBREAK_REMOVE_LOGIN_PROFILE: true,
       FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: 'restrict-to-vpc',
-      FIREBREAK_CATALOG_OVERRIDES: { 'ec2-compromise-medium': { mode: 'approval' } }, FIREBREAK_APPROVAL_TIMEOUT_SECONDS: 900,
-      FIREBREAK_SEVERITY_FLOOR: 5.5, FIREBREAK_NOT_FOUND_GRACE_SECONDS: 0,
+      FIREBREAK_CATALOG_OVERRIDES: { 'ec2-compromise-medium': { mode: 'approval' } },
+      FIREBREAK_APPROVAL_TIMEOUT_SECONDS: 900,
+      FIREBREAK_SEVERITY_FLOOR: 5.5,
+      FIREBREAK_NOT_FOUND_GRACE_SECONDS: 0,
     };
     const written = stepEnvironment(values);
     expect(Object.values(written).every((v) => typeof v === 'string')).toBe(true);

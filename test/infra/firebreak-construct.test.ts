@@ -51,7 +51,9 @@ function synthesize(app: App, installs: Firebreak[]): Templates[] {
   const read = (stackName: string): Record<string, CfnResource> => {
     const stack = assembly.stacks.find((s) => s.stackName === stackName);
     if (!stack) throw new Error(`no stack ${stackName} in the assembly`);
-    const template = JSON.parse(fs.readFileSync(path.join(assembly.directory, stack.templateFile), 'utf8')) as { Resources: Record<string, CfnResource> };
+    const template = JSON.parse(fs.readFileSync(path.join(assembly.directory, stack.templateFile), 'utf8')) as {
+      Resources: Record<string, CfnResource>;
+    };
     return template.Resources;
   };
   return installs.map((fb) => ({ security: read(fb.securityStack.stackName), member: read(fb.memberStack.stackName) }));
@@ -79,11 +81,22 @@ describe('Firebreak construct', () => {
     const fb = new Firebreak(app, 'Firebreak', { securityAccountId: SECURITY, memberAccountIds: MEMBERS });
     const [t] = synthesize(app, [fb]);
     expect([fb.securityStack.stackName, fb.memberStack.stackName]).toEqual(['FirebreakSecurity', 'FirebreakMember']);
-    const names = physicalNames(t.security).concat(physicalNames(t.member)).map((n) => n.name);
-    expect(names).toEqual(expect.arrayContaining([
-      'firebreak-ledger', 'firebreak-ec2-compromise', 'firebreak', 'firebreak-notifications', 'FirebreakResponder', 'FirebreakReleaser',
-      'alias/firebreak-evidence-transit', '/aws/events/firebreak-below-floor', 'firebreak-forward-dlq',
-    ]));
+    const names = physicalNames(t.security)
+      .concat(physicalNames(t.member))
+      .map((n) => n.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'firebreak-ledger',
+        'firebreak-ec2-compromise',
+        'firebreak',
+        'firebreak-notifications',
+        'FirebreakResponder',
+        'FirebreakReleaser',
+        'alias/firebreak-evidence-transit',
+        '/aws/events/firebreak-below-floor',
+        'firebreak-forward-dlq',
+      ]),
+    );
     // The security half is in the security account; the member half trusts its step roles by ARN.
     const responder = Object.values(t.member).find((r) => r.Type === 'AWS::IAM::Role' && r.Properties?.RoleName === 'FirebreakResponder')!;
     expect(JSON.stringify(responder.Properties?.AssumeRolePolicyDocument)).toContain(`:iam::${SECURITY}:role/firebreak-preserve-instance`);
@@ -123,20 +136,31 @@ describe('Firebreak construct', () => {
     expect(roles.map((r) => r.Properties?.RoleName).sort()).toEqual(['BlueReleaser', 'BlueResponder']);
     const responder = roles.find((r) => r.Properties?.RoleName === 'BlueResponder')!;
     const trusted = JSON.stringify(responder.Properties?.AssumeRolePolicyDocument);
-    const stepRoles = new Set(Object.values(t.security).filter((r) => r.Type === 'AWS::IAM::Role').map((r) => r.Properties?.RoleName));
+    const stepRoles = new Set(
+      Object.values(t.security)
+        .filter((r) => r.Type === 'AWS::IAM::Role')
+        .map((r) => r.Properties?.RoleName),
+    );
     for (const step of MEMBER_ACTING_STEPS) {
       expect(trusted).toContain(`:iam::${SECURITY}:role/blue-${step}"`);
       expect(stepRoles.has(`blue-${step}`)).toBe(true);
     }
-    const fn = Object.values(t.security).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.FunctionName === 'blue-isolate-instance')!;
+    const fn = Object.values(t.security).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.FunctionName === 'blue-isolate-instance',
+    )!;
     const env = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env).toMatchObject({ FIREBREAK_RESPONDER_ROLE_NAME: 'BlueResponder', FIREBREAK_RELEASER_ROLE_NAME: 'BlueReleaser', FIREBREAK_TRANSIT_KEY_ALIAS: 'alias/blue-evidence-transit' });
+    expect(env).toMatchObject({
+      FIREBREAK_RESPONDER_ROLE_NAME: 'BlueResponder',
+      FIREBREAK_RELEASER_ROLE_NAME: 'BlueReleaser',
+      FIREBREAK_TRANSIT_KEY_ALIAS: 'alias/blue-evidence-transit',
+    });
     const table = Object.entries(t.security).find(([, r]) => r.Type === 'AWS::DynamoDB::Table')!;
     expect(table[1].Properties?.TableName).toBe('blue-ledger');
     expect(env.FIREBREAK_LEDGER_TABLE).toEqual({ Ref: table[0] });
     // The responder may not write to this install's own roles (its step roles, its releaser, its stacks' roles).
     const denied = JSON.stringify(Object.values(t.member).filter((r) => r.Type === 'AWS::IAM::Policy'));
-    for (const pattern of ['role/blue-*', 'role/BlueReleaser*', 'role/BlueSecurity-*', 'role/BlueMember-*']) expect(denied).toContain(pattern);
+    for (const pattern of ['role/blue-*', 'role/BlueReleaser*', 'role/BlueSecurity-*', 'role/BlueMember-*'])
+      expect(denied).toContain(pattern);
   });
 
   test.each([
@@ -149,14 +173,20 @@ describe('Firebreak construct', () => {
   ])('a prefix with %s is refused at construction with a ConfigError naming prefix, and nothing is added to the app', (_what, prefix) => {
     const app = newApp();
     expect(() => new Firebreak(app, 'Bad', { securityAccountId: SECURITY, memberAccountIds: MEMBERS, prefix })).toThrow(ConfigError);
-    expect(() => new Firebreak(app, 'Bad2', { securityAccountId: SECURITY, memberAccountIds: MEMBERS, prefix })).toThrow(/prefix: must be 1-20 characters/);
+    expect(() => new Firebreak(app, 'Bad2', { securityAccountId: SECURITY, memberAccountIds: MEMBERS, prefix })).toThrow(
+      /prefix: must be 1-20 characters/,
+    );
     expect(() => new FirebreakNames(prefix)).toThrow(ConfigError);
     expect(app.synth().stacks).toEqual([]);
   });
 
   test('a bad required prop is refused with the key named', () => {
     const app = newApp();
-    expect(() => new Firebreak(app, 'Bad', { securityAccountId: '12345', memberAccountIds: MEMBERS })).toThrow(/securityAccountId: must be a 12-digit AWS account ID/);
-    expect(() => new Firebreak(app, 'Bad2', { securityAccountId: SECURITY, memberAccountIds: [SECURITY] })).toThrow(/memberAccountIds: must not contain securityAccountId/);
+    expect(() => new Firebreak(app, 'Bad', { securityAccountId: '12345', memberAccountIds: MEMBERS })).toThrow(
+      /securityAccountId: must be a 12-digit AWS account ID/,
+    );
+    expect(() => new Firebreak(app, 'Bad2', { securityAccountId: SECURITY, memberAccountIds: [SECURITY] })).toThrow(
+      /memberAccountIds: must not contain securityAccountId/,
+    );
   });
 });

@@ -25,7 +25,8 @@ function longFunctions(file: string, max: number): string[] {
     if (ts.isFunctionLike(n) && 'body' in n && n.body) {
       const body = n.body as ts.Node;
       const lines = sf.getLineAndCharacterOfPosition(body.getEnd()).line - sf.getLineAndCharacterOfPosition(body.getStart()).line + 1;
-      if (lines > max) found.push(`${path.relative(PROJECT_ROOT, file)}:${sf.getLineAndCharacterOfPosition(body.getStart()).line + 1} (${lines} lines)`);
+      if (lines > max)
+        found.push(`${path.relative(PROJECT_ROOT, file)}:${sf.getLineAndCharacterOfPosition(body.getStart()).line + 1} (${lines} lines)`);
     }
     ts.forEachChild(n, visit);
   };
@@ -41,7 +42,10 @@ describe('function length in lib/', () => {
   it('finds a long function (the check can fail)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fb-len-'));
     const file = path.join(dir, 'long.ts');
-    fs.writeFileSync(file, `export function long(): number {\n${'  let x = 1;\n'.repeat(MAX_LINES)}  return 1;\n}\nexport const short = () => 1;\n`);
+    fs.writeFileSync(
+      file,
+      `export function long(): number {\n${'  let x = 1;\n'.repeat(MAX_LINES)}  return 1;\n}\nexport const short = () => 1;\n`,
+    );
     expect(longFunctions(file, MAX_LINES)).toEqual([expect.stringMatching(/long\.ts:1 \(\d+ lines\)/)]);
   });
 });

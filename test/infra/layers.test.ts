@@ -19,15 +19,20 @@ const eslint = new ESLint({ cwd: PROJECT_ROOT, overrideConfigFile: true, overrid
 /** The no-restricted-imports messages ESLint gives `code` as if it were the file `file` (relative to the root). */
 async function refusals(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: path.join(PROJECT_ROOT, file) });
-  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === '@typescript-eslint/no-restricted-imports').map((m) => m.message);
+  return result.messages
+    .filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === '@typescript-eslint/no-restricted-imports')
+    .map((m) => m.message);
 }
 
 describe('import boundaries between the layers of lib/', () => {
-  it('lib/ holds the six layers and nothing else, and no directory inside a layer takes a layer\'s name', () => {
+  it("lib/ holds the six layers and nothing else, and no directory inside a layer takes a layer's name", () => {
     const lib = path.join(PROJECT_ROOT, 'lib');
     expect(fs.readdirSync(lib).sort()).toEqual([...LAYERS].sort());
-    const nested = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())
-      .flatMap((d) => [d.name, ...nested(path.join(dir, d.name))]);
+    const nested = (dir: string): string[] =>
+      fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .flatMap((d) => [d.name, ...nested(path.join(dir, d.name))]);
     for (const layer of LAYERS) expect([layer, nested(path.join(lib, layer)).filter((d) => LAYERS.includes(d))]).toEqual([layer, []]);
   });
 
@@ -59,8 +64,14 @@ describe('import boundaries between the layers of lib/', () => {
     ['lib/runtime/playbook/x.ts', "import { isolate } from '../ec2/isolate';"],
     ['lib/infra/x.ts', "import { LEDGER_TABLE_NAME } from '../core/names';"],
     ['lib/operator/x.ts', "import { CaseLedger } from '../runtime/ledger/ledger';"],
-    ['lib/harness/local/x.ts', "import { App } from 'aws-cdk-lib';\nimport { SecurityAccountStack } from '../../infra/security-account-stack';"],
-    ['lib/cli/commands/x.ts', "export async function f() {\n  const { openLocalSession } = await import('../../harness/local/session');\n  return openLocalSession;\n}"],
+    [
+      'lib/harness/local/x.ts',
+      "import { App } from 'aws-cdk-lib';\nimport { SecurityAccountStack } from '../../infra/security-account-stack';",
+    ],
+    [
+      'lib/cli/commands/x.ts',
+      "export async function f() {\n  const { openLocalSession } = await import('../../harness/local/session');\n  return openLocalSession;\n}",
+    ],
     ['lib/cli/commands/x.ts', "import type { LocalStack } from '../../harness/local/stack';\nexport type S = LocalStack;"],
     ['lib/cli/x.ts', "import { connect } from '../operator/connection';"],
     ['lambdas/isolate-instance/x.ts', "import { stepHandler } from '../../lib/runtime/playbook/handler';"],

@@ -20,8 +20,9 @@ const CONTAINMENT_PLAYBOOKS = ['ec2-compromise', 'credential-compromise', 'cloud
 const isReleaseCode = (f: string) => f.startsWith('lib/runtime/release/') || f.startsWith(`${PLAYBOOK_DIR}release/`);
 /** Containment's code: what changes a member account to contain (lib/runtime/ec2 but the reads release shares, lib/runtime/iam/revoke) and the containment playbooks. */
 const isContainmentCode = (f: string) =>
-  ['preserve', 'isolate', 'verify', 'evidence'].some((m) => f === `lib/runtime/ec2/${m}.ts`) || f === 'lib/runtime/iam/revoke.ts'
-  || CONTAINMENT_PLAYBOOKS.some((p) => f.startsWith(`${PLAYBOOK_DIR}${p}/`));
+  ['preserve', 'isolate', 'verify', 'evidence'].some((m) => f === `lib/runtime/ec2/${m}.ts`) ||
+  f === 'lib/runtime/iam/revoke.ts' ||
+  CONTAINMENT_PLAYBOOKS.some((p) => f.startsWith(`${PLAYBOOK_DIR}${p}/`));
 
 /** The SDK client package of each security-account grant of STEP_ACCESS (what the grant lets the step call). */
 const SECURITY_GRANTS: readonly [keyof StepAccess, string][] = [
@@ -73,7 +74,9 @@ const ASSUMES_ROLE = ['@aws-sdk/credential-providers', '@aws-sdk/client-sts'];
  * playbooks' `<playbook>/<kind>.ts` modules, never another kind's (lib/runtime/playbook/hooks.ts).
  */
 const DISPATCH: Readonly<Partial<Record<StepName, string>>> = {
-  'decide-response': 'decision', 'plan-containment': 'plan', 'close-orphaned-case': 'orphaned',
+  'decide-response': 'decision',
+  'plan-containment': 'plan',
+  'close-orphaned-case': 'orphaned',
 };
 const HOOK_KINDS = ['decision', 'plan', 'orphaned'];
 /** A playbook's hook module of a kind (`lib/runtime/playbook/<playbook>/<kind>.ts`), or a registry (`<kind>-registry.ts`). */
@@ -102,9 +105,18 @@ async function bundle(step: StepName): Promise<Bundle> {
   try {
     const result = await build({
       entryPoints: [path.join(PROJECT_ROOT, 'lambdas', step, 'index.ts')],
-      bundle: true, platform: 'node', format: 'cjs', target: 'node22', minify: true, sourcemap: true,
-      external: ['@aws-sdk/*'], metafile: true, write: false, outfile: path.join(outdir, 'index.js'),
-      absWorkingDir: PROJECT_ROOT, logLevel: 'silent',
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node22',
+      minify: true,
+      sourcemap: true,
+      external: ['@aws-sdk/*'],
+      metafile: true,
+      write: false,
+      outfile: path.join(outdir, 'index.js'),
+      absWorkingDir: PROJECT_ROOT,
+      logLevel: 'silent',
     });
     const meta: Metafile = result.metafile;
     const js = result.outputFiles.find((f) => f.path.endsWith('index.js'))!;
@@ -131,7 +143,10 @@ function servicesCalledIn(files: readonly string[]): Set<string> {
     const text = fs.readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
     const serviceOfName = new Map<string, string>();
     for (const m of text.matchAll(/import\s+\{([^}]*)\}\s*from\s*'(@aws-sdk\/[a-z0-9-]+)'/g)) {
-      for (const name of m[1].split(',').map((n) => n.trim()).filter((n) => n && !n.startsWith('type '))) {
+      for (const name of m[1]
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n && !n.startsWith('type '))) {
         if (serviceOf(m[2])) serviceOfName.set(name, serviceOf(m[2])!);
       }
     }

@@ -35,7 +35,7 @@ describe('MemberAccountStack', () => {
   });
 
   describe('responder role trust policy', () => {
-    it('trusts only the security account\'s member-acting step roles, by exact ARN', () => {
+    it("trusts only the security account's member-acting step roles, by exact ARN", () => {
       const role = template.toJSON().Resources[responderId];
       expect(role.Properties.MaxSessionDuration).toBe(3600);
       const statements = role.Properties.AssumeRolePolicyDocument.Statement as Statement[];
@@ -55,9 +55,24 @@ describe('MemberAccountStack', () => {
         expect(text).not.toContain(`role/${stepRoleName(step)}"`);
       }
       expect(MEMBER_ACTING_STEPS).toEqual([
-        'guard-gameday', 'decide-response', 'plan-containment', 'preserve-instance', 'isolate-instance', 'verify-isolation', 'reseal-isolation', 'snapshot-volumes',
-        'check-snapshots', 'copy-snapshots', 'share-snapshots', 'collect-artifacts', 'revoke-credentials', 'verify-revocation',
-        'restore-logging', 'revoke-actor', 'verify-tamper-response', 'close-orphaned-case',
+        'guard-gameday',
+        'decide-response',
+        'plan-containment',
+        'preserve-instance',
+        'isolate-instance',
+        'verify-isolation',
+        'reseal-isolation',
+        'snapshot-volumes',
+        'check-snapshots',
+        'copy-snapshots',
+        'share-snapshots',
+        'collect-artifacts',
+        'revoke-credentials',
+        'verify-revocation',
+        'restore-logging',
+        'revoke-actor',
+        'verify-tamper-response',
+        'close-orphaned-case',
       ]);
     });
 
@@ -75,24 +90,27 @@ describe('MemberAccountStack', () => {
       const role = template.toJSON().Resources[responderId];
       const trustPolicy = concrete(role.Properties.AssumeRolePolicyDocument) as object;
       const assume = async (principal: string) =>
-        (
-          await runSimulation(
-            {
-              request: {
-                principal,
-                action: 'sts:AssumeRole',
-                resource: { resource: `arn:aws:iam::${MEMBER}:role/FirebreakResponder`, accountId: MEMBER },
-                // iam-simulate does not derive aws:PrincipalArn from the principal yet.
-                contextVariables: { 'aws:PrincipalArn': principal },
+        (await runSimulation(
+          {
+            request: {
+              principal,
+              action: 'sts:AssumeRole',
+              resource: { resource: `arn:aws:iam::${MEMBER}:role/FirebreakResponder`, accountId: MEMBER },
+              // iam-simulate does not derive aws:PrincipalArn from the principal yet.
+              contextVariables: { 'aws:PrincipalArn': principal },
+            },
+            identityPolicies: [
+              {
+                name: 'caller',
+                policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] },
               },
-              identityPolicies: [{ name: 'caller', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] } }],
-              resourcePolicy: trustPolicy,
-              serviceControlPolicies: [],
-              resourceControlPolicies: [],
-            } as never,
-            {},
-          )
-        ) as { overallResult?: string };
+            ],
+            resourcePolicy: trustPolicy,
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+          } as never,
+          {},
+        )) as { overallResult?: string };
       expect((await assume(`arn:aws:iam::${SECURITY}:role/firebreak-isolate-instance`)).overallResult).toBe('Allowed');
       expect((await assume(`arn:aws:iam::${SECURITY}:role/firebreak-notify`)).overallResult).not.toBe('Allowed');
       expect((await assume(`arn:aws:iam::${SECURITY}:role/Admin`)).overallResult).not.toBe('Allowed');
@@ -109,21 +127,59 @@ describe('MemberAccountStack', () => {
       const actions = new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action)));
       expect([...actions].sort()).toEqual(
         [
-          'ec2:DescribeInstances', 'ec2:DescribeInstanceAttribute', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups',
-          'ec2:DescribeAddresses', 'ec2:DescribeIamInstanceProfileAssociations', 'ec2:DescribeSnapshots', 'ec2:DescribeSnapshotAttribute', 'ec2:DescribeVolumes',
-          'ec2:GetConsoleOutput', 'ec2:ModifyInstanceAttribute', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:CreateSecurityGroup',
-          'ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupEgress',
-          'ec2:RevokeSecurityGroupIngress', 'ec2:DisassociateAddress', 'ec2:DisassociateIamInstanceProfile', 'ec2:CreateTags',
-          'ec2:CreateSnapshots', 'ec2:CopySnapshot', 'ec2:ModifySnapshotAttribute', 'autoscaling:DescribeAutoScalingInstances',
-          'autoscaling:DetachInstances', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth',
-          'elasticloadbalancing:DeregisterTargets', 'kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt',
-          'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo',
+          'ec2:DescribeInstances',
+          'ec2:DescribeInstanceAttribute',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeAddresses',
+          'ec2:DescribeIamInstanceProfileAssociations',
+          'ec2:DescribeSnapshots',
+          'ec2:DescribeSnapshotAttribute',
+          'ec2:DescribeVolumes',
+          'ec2:GetConsoleOutput',
+          'ec2:ModifyInstanceAttribute',
+          'ec2:ModifyNetworkInterfaceAttribute',
+          'ec2:CreateSecurityGroup',
+          'ec2:AuthorizeSecurityGroupIngress',
+          'ec2:AuthorizeSecurityGroupEgress',
+          'ec2:RevokeSecurityGroupEgress',
+          'ec2:RevokeSecurityGroupIngress',
+          'ec2:DisassociateAddress',
+          'ec2:DisassociateIamInstanceProfile',
+          'ec2:CreateTags',
+          'ec2:CreateSnapshots',
+          'ec2:CopySnapshot',
+          'ec2:ModifySnapshotAttribute',
+          'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DetachInstances',
+          'elasticloadbalancing:DescribeTargetGroups',
+          'elasticloadbalancing:DescribeTargetHealth',
+          'elasticloadbalancing:DeregisterTargets',
+          'kms:CreateGrant',
+          'kms:Decrypt',
+          'kms:DescribeKey',
+          'kms:Encrypt',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
           // credential-compromise
-          'iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:AttachUserPolicy',
-          'iam:ListUserPolicies', 'iam:ListAttachedUserPolicies', 'iam:GetLoginProfile', 'iam:DeleteLoginProfile', 'iam:ListUserTags',
-          'iam:GetRole', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:ListRoleTags',
+          'iam:ListAccessKeys',
+          'iam:UpdateAccessKey',
+          'iam:AttachUserPolicy',
+          'iam:ListUserPolicies',
+          'iam:ListAttachedUserPolicies',
+          'iam:GetLoginProfile',
+          'iam:DeleteLoginProfile',
+          'iam:ListUserTags',
+          'iam:GetRole',
+          'iam:GetRolePolicy',
+          'iam:PutRolePolicy',
+          'iam:ListRoleTags',
           // cloudtrail-tamper
-          'cloudtrail:GetTrailStatus', 'cloudtrail:GetTrail', 'cloudtrail:GetEventSelectors', 'cloudtrail:StartLogging',
+          'cloudtrail:GetTrailStatus',
+          'cloudtrail:GetTrail',
+          'cloudtrail:GetEventSelectors',
+          'cloudtrail:StartLogging',
         ].sort(),
       );
     });
@@ -138,12 +194,22 @@ describe('MemberAccountStack', () => {
       }
     });
 
-    it('explicitly denies IAM writes on service-linked roles, itself, the releaser and Firebreak\'s own roles', () => {
+    it("explicitly denies IAM writes on service-linked roles, itself, the releaser and Firebreak's own roles", () => {
       const denies = statements.filter((st) => st.Effect === 'Deny');
       expect(denies).toHaveLength(1);
       expect(list(denies[0].Action).sort()).toEqual(['iam:Delete*', 'iam:Put*', 'iam:Update*']);
       expect(list(denies[0].Resource).map(flat).sort()).toEqual(
-        ['aws-service-role/*', 'FirebreakResponder', 'FirebreakReleaser', 'firebreak-*', 'FirebreakReleaser*', 'FirebreakSecurity-*', 'FirebreakMember-*'].map((r) => `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/${r}`).sort(),
+        [
+          'aws-service-role/*',
+          'FirebreakResponder',
+          'FirebreakReleaser',
+          'firebreak-*',
+          'FirebreakReleaser*',
+          'FirebreakSecurity-*',
+          'FirebreakMember-*',
+        ]
+          .map((r) => `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/${r}`)
+          .sort(),
       );
       expect(denies[0].Condition).toBeUndefined();
     });
@@ -166,7 +232,7 @@ describe('MemberAccountStack', () => {
       });
     });
 
-    it('stays well under IAM\'s 10,240-character limit for a role\'s inline policies, in the longest partition and region', () => {
+    it("stays well under IAM's 10,240-character limit for a role's inline policies, in the longest partition and region", () => {
       // IAM does not count white space ("IAM and AWS STS quotas", IAM User Guide); measure the policy as
       // IAM stores it, with intrinsics resolved to long values.
       const long = (v: unknown): unknown =>
@@ -197,7 +263,12 @@ describe('MemberAccountStack', () => {
           : undefined;
         const result = (await runSimulation(
           {
-            request: { principal: `arn:aws:iam::${MEMBER}:role/FirebreakResponder`, action, resource: { resource, accountId: MEMBER }, contextVariables },
+            request: {
+              principal: `arn:aws:iam::${MEMBER}:role/FirebreakResponder`,
+              action,
+              resource: { resource, accountId: MEMBER },
+              contextVariables,
+            },
             identityPolicies: [policy()],
             resourcePolicy: keyPolicy,
             serviceControlPolicies: [],
@@ -215,11 +286,18 @@ describe('MemberAccountStack', () => {
         const transit = { 'aws:ResourceTag/firebreak:stage': 'transit' };
         expect(await decide('ec2:ModifySnapshotAttribute', snapshot, { ...transit, 'ec2:Add/userId': SECURITY })).toBe('Allowed');
         expect(await decide('ec2:ModifySnapshotAttribute', snapshot, { ...transit, 'ec2:Add/userId': '999999999999' })).not.toBe('Allowed');
-        expect(await decide('ec2:ModifySnapshotAttribute', snapshot, { ...transit, 'ec2:Add/userId': SECURITY, 'ec2:Add/group': 'all' })).not.toBe('Allowed');
-        expect(await decide('ec2:ModifySnapshotAttribute', snapshot, { 'aws:ResourceTag/firebreak:stage': 'source', 'ec2:Add/userId': SECURITY })).not.toBe('Allowed');
+        expect(
+          await decide('ec2:ModifySnapshotAttribute', snapshot, { ...transit, 'ec2:Add/userId': SECURITY, 'ec2:Add/group': 'all' }),
+        ).not.toBe('Allowed');
+        expect(
+          await decide('ec2:ModifySnapshotAttribute', snapshot, {
+            'aws:ResourceTag/firebreak:stage': 'source',
+            'ec2:Add/userId': SECURITY,
+          }),
+        ).not.toBe('Allowed');
       });
 
-      it('creates and changes only security groups tagged as Firebreak\'s', async () => {
+      it("creates and changes only security groups tagged as Firebreak's", async () => {
         expect(await decide('ec2:CreateSecurityGroup', sg, { 'aws:RequestTag/firebreak:role': 'isolation' })).toBe('Allowed');
         expect(await decide('ec2:CreateSecurityGroup', sg, {})).not.toBe('Allowed');
         expect(await decide('ec2:RevokeSecurityGroupEgress', sg, { 'aws:ResourceTag/firebreak:role': 'isolation' })).toBe('Allowed');
@@ -232,7 +310,9 @@ describe('MemberAccountStack', () => {
         const instance = `arn:aws:ec2:us-east-1:${MEMBER}:instance/i-0123456789abcdef0`;
         expect(await decide('ec2:CreateTags', instance, { 'aws:TagKeys': ['firebreak:case-id', 'firebreak:status'] })).toBe('Allowed');
         expect(await decide('ec2:CreateTags', instance, { 'aws:TagKeys': ['firebreak:status', 'Owner'] })).not.toBe('Allowed');
-        expect(await decide('ec2:CreateTags', sg, { 'ec2:CreateAction': 'CreateSecurityGroup', 'aws:TagKeys': ['Name', 'firebreak:role'] })).toBe('Allowed');
+        expect(
+          await decide('ec2:CreateTags', sg, { 'ec2:CreateAction': 'CreateSecurityGroup', 'aws:TagKeys': ['Name', 'firebreak:role'] }),
+        ).toBe('Allowed');
         // A group it did not create can never be made one of Firebreak's by tagging it.
         expect(await decide('ec2:CreateTags', sg, { 'aws:TagKeys': ['firebreak:role'] })).not.toBe('Allowed');
       });
@@ -241,10 +321,12 @@ describe('MemberAccountStack', () => {
         const user = (name: string) => `arn:aws:iam::${MEMBER}:user/${name}`;
         const role = (name: string) => `arn:aws:iam::${MEMBER}:role/${name}`;
 
-        it('may deactivate a user\'s key, attach AWSDenyAll and remove its console access', async () => {
+        it("may deactivate a user's key, attach AWSDenyAll and remove its console access", async () => {
           expect(await decide('iam:UpdateAccessKey', user('alice'))).toBe('Allowed');
           expect(await decide('iam:UpdateAccessKey', user('ops/alice'))).toBe('Allowed');
-          expect(await decide('iam:AttachUserPolicy', user('alice'), { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AWSDenyAll' })).toBe('Allowed');
+          expect(await decide('iam:AttachUserPolicy', user('alice'), { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AWSDenyAll' })).toBe(
+            'Allowed',
+          );
           expect(await decide('iam:DeleteLoginProfile', user('alice'))).toBe('Allowed');
           expect(await decide('iam:ListAccessKeys', user('alice'))).toBe('Allowed');
         });
@@ -254,7 +336,7 @@ describe('MemberAccountStack', () => {
           expect(await decide('iam:GetRolePolicy', role('web-app-role'))).toBe('Allowed');
         });
 
-        it('may not write to service-linked roles, itself or Firebreak\'s own roles', async () => {
+        it("may not write to service-linked roles, itself or Firebreak's own roles", async () => {
           for (const protectedRole of [
             'aws-service-role/x.amazonaws.com/AWSServiceRoleForX',
             'FirebreakResponder',
@@ -262,7 +344,11 @@ describe('MemberAccountStack', () => {
             'FirebreakReleaser',
           ]) {
             for (const action of ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:UpdateAssumeRolePolicy']) {
-              expect([protectedRole, action, await decide(action, role(protectedRole))]).toEqual([protectedRole, action, 'ExplicitlyDenied']);
+              expect([protectedRole, action, await decide(action, role(protectedRole))]).toEqual([
+                protectedRole,
+                action,
+                'ExplicitlyDenied',
+              ]);
             }
           }
           // Reading them stays allowed (the verification reads policies back).
@@ -279,7 +365,13 @@ describe('MemberAccountStack', () => {
             expect([arn, await decide('iam:AttachUserPolicy', user('alice'), { 'iam:PolicyARN': arn })]).toEqual([arn, 'ImplicitlyDenied']);
           }
           expect(await decide('iam:AttachUserPolicy', user('alice'))).not.toBe('Allowed');
-          for (const action of ['iam:PutUserPolicy', 'iam:DeleteUserPolicy', 'iam:DetachUserPolicy', 'iam:PutUserPermissionsBoundary', 'iam:DeleteUserPermissionsBoundary']) {
+          for (const action of [
+            'iam:PutUserPolicy',
+            'iam:DeleteUserPolicy',
+            'iam:DetachUserPolicy',
+            'iam:PutUserPermissionsBoundary',
+            'iam:DeleteUserPermissionsBoundary',
+          ]) {
             expect([action, await decide(action, user('alice'))]).toEqual([action, 'ImplicitlyDenied']);
           }
         });
@@ -293,7 +385,8 @@ describe('MemberAccountStack', () => {
       });
 
       describe('trail logging', () => {
-        const trail = (account: string, region = 'us-east-1', name = 'org-audit') => `arn:aws:cloudtrail:${region}:${account}:trail/${name}`;
+        const trail = (account: string, region = 'us-east-1', name = 'org-audit') =>
+          `arn:aws:cloudtrail:${region}:${account}:trail/${name}`;
 
         it('may restart logging and read a trail of its own account, in any region', async () => {
           expect(await decide('cloudtrail:StartLogging', trail(MEMBER))).toBe('Allowed');
@@ -303,13 +396,19 @@ describe('MemberAccountStack', () => {
           }
         });
 
-        it('may not restart logging on another account\'s trail', async () => {
+        it("may not restart logging on another account's trail", async () => {
           expect(await decide('cloudtrail:StartLogging', trail('999999999999'))).not.toBe('Allowed');
           expect(await decide('cloudtrail:StartLogging', trail(SECURITY))).not.toBe('Allowed');
         });
 
         it('may not stop, delete or reconfigure a trail', async () => {
-          for (const action of ['cloudtrail:StopLogging', 'cloudtrail:DeleteTrail', 'cloudtrail:UpdateTrail', 'cloudtrail:PutEventSelectors', 'cloudtrail:CreateTrail']) {
+          for (const action of [
+            'cloudtrail:StopLogging',
+            'cloudtrail:DeleteTrail',
+            'cloudtrail:UpdateTrail',
+            'cloudtrail:PutEventSelectors',
+            'cloudtrail:CreateTrail',
+          ]) {
             expect([action, await decide(action, trail(MEMBER))]).toEqual([action, expect.not.stringMatching(/^Allowed$/)]);
           }
         });
@@ -339,9 +438,13 @@ describe('MemberAccountStack', () => {
       expect(forwardedEntries().map((e) => e.id)).toEqual(apiCalls.map((e) => e.id));
     });
 
-    it('has one rule per forwarded entry on the default bus, with the entry\'s own pattern (failed calls excluded)', () => {
+    it("has one rule per forwarded entry on the default bus, with the entry's own pattern (failed calls excluded)", () => {
       const rules = forwardingRules(template);
-      expect(rules.map((r) => r.Properties.Name).sort()).toEqual(forwardedEntries().map((e) => `firebreak-forward-${e.id}`).sort());
+      expect(rules.map((r) => r.Properties.Name).sort()).toEqual(
+        forwardedEntries()
+          .map((e) => `firebreak-forward-${e.id}`)
+          .sort(),
+      );
       for (const entry of forwardedEntries()) {
         const rule = rules.find((r) => r.Properties.Name === `firebreak-forward-${entry.id}`)!;
         expect([entry.id, rule.Properties.EventBusName]).toEqual([entry.id, undefined]);
@@ -351,7 +454,7 @@ describe('MemberAccountStack', () => {
       }
     });
 
-    it('targets the security account\'s firebreak bus with the forwarding role and a dead-letter queue', () => {
+    it("targets the security account's firebreak bus with the forwarding role and a dead-letter queue", () => {
       const resources = template.toJSON().Resources;
       const roleId = forwardingRoleId(template);
       for (const rule of forwardingRules(template)) {
@@ -369,10 +472,11 @@ describe('MemberAccountStack', () => {
       const t = templateOf(buildTestApp().member);
       const rules = forwardingRules(t);
       expect(rules).toHaveLength(forwardedEntries().length);
-      for (const rule of rules) expect(flat(rule.Properties.Targets[0].Arn)).toBe('arn:<AWS::Partition>:events:us-east-1:<AWS::AccountId>:event-bus/firebreak');
+      for (const rule of rules)
+        expect(flat(rule.Properties.Targets[0].Arn)).toBe('arn:<AWS::Partition>:events:us-east-1:<AWS::AccountId>:event-bus/firebreak');
     });
 
-    it('gives the forwarding role only events:PutEvents on that bus, assumable only by EventBridge for this account\'s forwarding rules', () => {
+    it("gives the forwarding role only events:PutEvents on that bus, assumable only by EventBridge for this account's forwarding rules", () => {
       const roleId = forwardingRoleId(template);
       const role = template.toJSON().Resources[roleId];
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -381,21 +485,35 @@ describe('MemberAccountStack', () => {
       expect(more).toEqual([]);
       expect(trust).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'events.amazonaws.com' } });
       expect(flat(trust.Condition!.StringEquals['aws:SourceAccount'])).toBe('<AWS::AccountId>');
-      expect(flat(trust.Condition!.ArnLike['aws:SourceArn'])).toBe('arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/firebreak-forward-*');
+      expect(flat(trust.Condition!.ArnLike['aws:SourceArn'])).toBe(
+        'arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/firebreak-forward-*',
+      );
       const statements = roleStatements(template, roleId);
-      expect(statements.map((st) => [st.Effect, st.Action, list(st.Resource).map(flat)])).toEqual([['Allow', 'events:PutEvents', [securityBus]]]);
+      expect(statements.map((st) => [st.Effect, st.Action, list(st.Resource).map(flat)])).toEqual([
+        ['Allow', 'events:PutEvents', [securityBus]],
+      ]);
     });
 
-    it('lets the forwarding role put events on the security account\'s bus and on no other (iam-simulate)', async () => {
+    it("lets the forwarding role put events on the security account's bus and on no other (iam-simulate)", async () => {
       const statements = concrete(roleStatements(template, forwardingRoleId(template))) as Statement[];
       const put = async (resource: string, action = 'events:PutEvents') =>
         (
           (await runSimulation(
             {
-              request: { principal: `arn:aws:iam::${MEMBER}:role/forwarding`, action, resource: { resource, accountId: resource.split(':')[4] }, contextVariables: {} },
+              request: {
+                principal: `arn:aws:iam::${MEMBER}:role/forwarding`,
+                action,
+                resource: { resource, accountId: resource.split(':')[4] },
+                contextVariables: {},
+              },
               identityPolicies: [{ name: 'forwarding', policy: { Version: '2012-10-17', Statement: statements } }],
               // The security account's bus policy admits the member account (SecurityAccountStack).
-              resourcePolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MEMBER}:root` }, Action: 'events:PutEvents', Resource: resource }] },
+              resourcePolicy: {
+                Version: '2012-10-17',
+                Statement: [
+                  { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MEMBER}:root` }, Action: 'events:PutEvents', Resource: resource },
+                ],
+              },
               serviceControlPolicies: [],
               resourceControlPolicies: [],
             } as never,
@@ -412,7 +530,10 @@ describe('MemberAccountStack', () => {
     it('rotates, carries the transit alias and lets the security account copy shared snapshots', () => {
       const [keyId, key] = Object.entries(template.findResources('AWS::KMS::Key'))[0];
       expect(key.Properties.EnableKeyRotation).toBe(true);
-      template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/firebreak-evidence-transit', TargetKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/firebreak-evidence-transit',
+        TargetKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+      });
       const statements = key.Properties.KeyPolicy.Statement as Statement[];
       const forSecurity = statements.filter((s) => flat((s.Principal as { AWS?: unknown }).AWS) === `arn:aws:iam::${SECURITY}:root`);
       const actions = forSecurity.flatMap((s) => list(s.Action)).sort();

@@ -17,7 +17,8 @@ const CONFIGS: Record<string, Record<string, unknown> | undefined> = {
 };
 
 /** Reasons that say nothing about the resource: acknowledging with them is silencing. */
-const GENERIC = /^(ok|okay|fine|n\/?a|none|todo|tbd|test|suppress(ed)?|acknowledged?|accepted|false positive|not (needed|required|applicable)|by design|intentional|wildcard (is )?(needed|required))\.?$/i;
+const GENERIC =
+  /^(ok|okay|fine|n\/?a|none|todo|tbd|test|suppress(ed)?|acknowledged?|accepted|false positive|not (needed|required|applicable)|by design|intentional|wildcard (is )?(needed|required))\.?$/i;
 
 describe.each(Object.entries(CONFIGS))('cdk-nag AwsSolutions, %s', (_name, firebreak) => {
   const built = buildTestApp(firebreak);
@@ -36,7 +37,8 @@ describe.each(Object.entries(CONFIGS))('cdk-nag AwsSolutions, %s', (_name, fireb
     for (const ack of acks) {
       const where = `${ack.id} at ${ack.path}`;
       expect([where, ack.id]).toEqual([where, expect.stringMatching(/^AwsSolutions-[A-Z]+\d+(\[.+\])?$/)]);
-      if (ack.id.startsWith('AwsSolutions-IAM5')) expect([where, ack.id]).toEqual([where, expect.stringMatching(/\[(Action|Resource)::.+\]$/)]);
+      if (ack.id.startsWith('AwsSolutions-IAM5'))
+        expect([where, ack.id]).toEqual([where, expect.stringMatching(/\[(Action|Resource)::.+\]$/)]);
       expect([where, GENERIC.test(ack.reason.trim())]).toEqual([where, false]);
       expect([where, ack.reason.trim().length >= 60]).toEqual([where, true]);
       // Never a stack-wide or app-wide acknowledgement.
@@ -76,12 +78,18 @@ describe('JustifiedPolicy', () => {
     ).toThrow(FirebreakError);
   });
 
-  it('acknowledges each wildcard finding of its statements, on itself, with the statement\'s reason', () => {
+  it("acknowledges each wildcard finding of its statements, on itself, with the statement's reason", () => {
     const stack = new Stack();
     const policy = new JustifiedPolicy(stack, 'P', {
       statements: [
-        { statement: new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }), reason: 'DescribeInstances supports no resource-level permissions.' },
-        { statement: new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bucket/cases/*'] }), reason: 'Case object keys are only known at run time.' },
+        {
+          statement: new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }),
+          reason: 'DescribeInstances supports no resource-level permissions.',
+        },
+        {
+          statement: new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bucket/cases/*'] }),
+          reason: 'Case object keys are only known at run time.',
+        },
         { statement: new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: ['arn:aws:s3:::bucket'] }) },
       ],
     });

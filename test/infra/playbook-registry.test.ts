@@ -34,7 +34,11 @@ describe('the playbook registry', () => {
   });
 
   it('refuses a step that two tables declare', () => {
-    const assemble = () => assembleStepTables([['the shared steps', SHARED_STEPS], ['dry-run-example', { notify: NO_STEP_ACCESS }]]);
+    const assemble = () =>
+      assembleStepTables([
+        ['the shared steps', SHARED_STEPS],
+        ['dry-run-example', { notify: NO_STEP_ACCESS }],
+      ]);
     expect(assemble).toThrow(ConfigError);
     expect(assemble).toThrow(/notify is declared by both the shared steps and dry-run-example/);
   });
@@ -43,7 +47,8 @@ describe('the playbook registry', () => {
     const { security } = buildTestApp({ prefix: 'regtest' });
     const fb = security.firebreak;
     const names = Object.values(Template.fromStack(security).findResources('AWS::StepFunctions::StateMachine'))
-      .map((r) => (r as { Properties: { StateMachineName: string } }).Properties.StateMachineName).sort();
+      .map((r) => (r as { Properties: { StateMachineName: string } }).Properties.StateMachineName)
+      .sort();
     expect(names).toEqual(registered.map((p) => `regtest-${p}`).sort());
     for (const [playbook, { constructId }] of Object.entries(PLAYBOOK_REGISTRY)) {
       const construct = fb.playbooks[playbook as keyof typeof PLAYBOOK_REGISTRY];
@@ -51,8 +56,13 @@ describe('the playbook registry', () => {
       expect(construct.stateMachine.node.path).toBe(`${security.stackName}/Default/${constructId}/StateMachine`);
     }
     // The named properties are the registry's constructs (API compatibility).
-    expect([fb.ec2Compromise, fb.credentialCompromise, fb.cloudTrailTamper, fb.rootActivity, fb.findingTriage, fb.release])
-      .toEqual([fb.playbooks['ec2-compromise'], fb.playbooks['credential-compromise'], fb.playbooks['cloudtrail-tamper'],
-        fb.playbooks['root-activity'], fb.playbooks['finding-triage'], fb.playbooks.release]);
+    expect([fb.ec2Compromise, fb.credentialCompromise, fb.cloudTrailTamper, fb.rootActivity, fb.findingTriage, fb.release]).toEqual([
+      fb.playbooks['ec2-compromise'],
+      fb.playbooks['credential-compromise'],
+      fb.playbooks['cloudtrail-tamper'],
+      fb.playbooks['root-activity'],
+      fb.playbooks['finding-triage'],
+      fb.playbooks.release,
+    ]);
   });
 });

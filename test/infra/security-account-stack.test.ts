@@ -1,7 +1,14 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CATALOG, PLAYBOOKS } from '../../lib/core/catalog/catalog';
-import { BELOW_FLOOR_RULE_NAME, belowFloorRule, catalogRules, eventPatternFor, gameDayPatternFor, ruleNameFor } from '../../lib/core/catalog/patterns';
+import {
+  BELOW_FLOOR_RULE_NAME,
+  belowFloorRule,
+  catalogRules,
+  eventPatternFor,
+  gameDayPatternFor,
+  ruleNameFor,
+} from '../../lib/core/catalog/patterns';
 import { forwardedEntries } from '../../lib/infra/member-account-stack';
 import { CLOUDTRAIL_TAMPER_TASKS } from '../../lib/infra/playbooks/cloudtrail-tamper/playbook';
 import { CREDENTIAL_COMPROMISE_TASKS } from '../../lib/infra/playbooks/credential-compromise/playbook';
@@ -53,9 +60,17 @@ const GAMEDAY_STATES = ['GameDayCheck', 'GameDayGuard', 'GameDayOutcome', 'GameD
  */
 function expectGameDayGuardBeforeClaim(s: Record<string, { Next?: string; [k: string]: unknown }>, retry: unknown, catches: unknown): void {
   expect(s.Normalize.Next).toBe('GameDayCheck');
-  expect(s.GameDayCheck).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.incident.trigger', StringEquals: 'gameday', Next: 'GameDayGuard' }], Default: 'Claim' });
+  expect(s.GameDayCheck).toEqual({
+    Type: 'Choice',
+    Choices: [{ Variable: '$.incident.trigger', StringEquals: 'gameday', Next: 'GameDayGuard' }],
+    Default: 'Claim',
+  });
   expect(s.GameDayGuard).toMatchObject({ Type: 'Task', ResultPath: '$.gameDay', Next: 'GameDayOutcome', Retry: retry, Catch: catches });
-  expect(s.GameDayOutcome).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.gameDay.refused', BooleanEquals: true, Next: 'GameDayRefused' }], Default: 'Claim' });
+  expect(s.GameDayOutcome).toEqual({
+    Type: 'Choice',
+    Choices: [{ Variable: '$.gameDay.refused', BooleanEquals: true, Next: 'GameDayRefused' }],
+    Default: 'Claim',
+  });
   expect(s.GameDayRefused).toEqual({ Type: 'Pass', Result: 'GAMEDAY_REFUSED', ResultPath: '$.outcome', Next: 'Done' });
   expect(s.Claim.Next).toBe('ClaimOutcome');
 }
@@ -66,19 +81,57 @@ function lambdaTasks<T extends Record<string, unknown>>(tasks: T): T {
 }
 
 const STATE_NAMES = [
-  'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
-  'NotifyOnly', 'CloseNotified', 'Preserve', 'Isolate', 'VerifyIsolation', 'ResealIsolation', 'ResealOutcome', 'SnapshotVolumes', 'CheckSnapshots',
-  'SnapshotsDone', 'WaitForSnapshots', 'CopySnapshots', 'CheckMemberCopies', 'MemberCopiesDone', 'WaitForMemberCopies',
-  'ShareAndCopySnapshots', 'CheckSecurityCopies', 'SecurityCopiesDone', 'WaitForSecurityCopies', 'CollectArtifacts',
-  'WriteManifest', 'Notify', 'CloseCase', 'Contained', 'RecordResourceGone', 'ResourceGoneDone', 'RecordFailure',
-  'PlaybookFailed', 'Done',
+  'Normalize',
+  'Claim',
+  'ClaimOutcome',
+  'AlreadyHandled',
+  'Decide',
+  'DecideOutcome',
+  'PlanDryRun',
+  'DryRunDone',
+  'NotifyOnly',
+  'CloseNotified',
+  'Preserve',
+  'Isolate',
+  'VerifyIsolation',
+  'ResealIsolation',
+  'ResealOutcome',
+  'SnapshotVolumes',
+  'CheckSnapshots',
+  'SnapshotsDone',
+  'WaitForSnapshots',
+  'CopySnapshots',
+  'CheckMemberCopies',
+  'MemberCopiesDone',
+  'WaitForMemberCopies',
+  'ShareAndCopySnapshots',
+  'CheckSecurityCopies',
+  'SecurityCopiesDone',
+  'WaitForSecurityCopies',
+  'CollectArtifacts',
+  'WriteManifest',
+  'Notify',
+  'CloseCase',
+  'Contained',
+  'RecordResourceGone',
+  'ResourceGoneDone',
+  'RecordFailure',
+  'PlaybookFailed',
+  'Done',
 ];
 
 const RETRY = [
   {
     ErrorEquals: [
-      'Throttled', 'TransientAwsError', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException',
-      'Sandbox.Timedout', 'Lambda.Unknown', 'States.Timeout',
+      'Throttled',
+      'TransientAwsError',
+      'Lambda.ServiceException',
+      'Lambda.AWSLambdaException',
+      'Lambda.SdkClientException',
+      'Lambda.TooManyRequestsException',
+      'Sandbox.Timedout',
+      'Lambda.Unknown',
+      'States.Timeout',
     ],
     IntervalSeconds: 2,
     MaxAttempts: 4,
@@ -123,7 +176,10 @@ describe('SecurityAccountStack', () => {
     it('is an Object Lock bucket with versioning and the configured default retention', () => {
       const { props } = bucketWithObjectLock();
       expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-      expect(props.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Days: 90, Mode: 'GOVERNANCE' } } });
+      expect(props.ObjectLockConfiguration).toEqual({
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Days: 90, Mode: 'GOVERNANCE' } },
+      });
     });
 
     it('encrypts with a customer-managed KMS key that rotates', () => {
@@ -136,7 +192,12 @@ describe('SecurityAccountStack', () => {
 
     it('blocks all public access and allows TLS only', () => {
       const { id, props } = bucketWithObjectLock();
-      expect(props.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(props.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: id },
         PolicyDocument: {
@@ -154,7 +215,12 @@ describe('SecurityAccountStack', () => {
       expect(logBucket.Properties).toMatchObject({
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
         VersioningConfiguration: { Status: 'Enabled' },
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
       });
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: logBucketId },
@@ -182,8 +248,14 @@ describe('SecurityAccountStack', () => {
       const [table] = tables;
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.Properties).toMatchObject({
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: true,
@@ -201,7 +273,9 @@ describe('SecurityAccountStack', () => {
       expect(template.toJSON().Resources[keyId].Properties.EnableKeyRotation).toBe(true);
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         Topics: [{ Ref: topicId }],
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        },
       });
     });
 
@@ -218,7 +292,9 @@ describe('SecurityAccountStack', () => {
     });
 
     it('creates one rule per catalog entry on the bus the entry names, a game-day rule per containing GuardDuty entry, and the below-floor rule, with the catalog patterns', () => {
-      const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) => ![BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME].includes(r.Properties.Name));
+      const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(
+        (r) => ![BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME].includes(r.Properties.Name),
+      );
       expect(rules).toHaveLength(catalogRules(CATALOG).length);
       const busId = Object.keys(template.findResources('AWS::Events::EventBus', { Properties: { Name: 'firebreak' } }))[0];
       for (const { entry, eventBus, ruleName, pattern } of catalogRules(CATALOG)) {
@@ -240,7 +316,9 @@ describe('SecurityAccountStack', () => {
 
     it('matches, in every game-day rule, only events whose account is the security account', () => {
       const t = templateOf(buildTestApp({ securityAccountId: SECURITY, memberAccountIds: MEMBERS }).security);
-      const gameDay = Object.values(t.findResources('AWS::Events::Rule')).filter((r) => String(r.Properties.Name).startsWith('firebreak-gameday-'));
+      const gameDay = Object.values(t.findResources('AWS::Events::Rule')).filter((r) =>
+        String(r.Properties.Name).startsWith('firebreak-gameday-'),
+      );
       expect(gameDay.length).toBe(catalogRules(CATALOG).filter((r) => r.ruleName.startsWith('firebreak-gameday-')).length);
       for (const rule of gameDay) {
         const { entry } = catalogRules(CATALOG).find((r) => r.ruleName === rule.Properties.Name)!;
@@ -249,10 +327,12 @@ describe('SecurityAccountStack', () => {
       }
     });
 
-    it('targets its playbook\'s state machine with its own encrypted, TLS-only DLQ, retries and a maximum event age', () => {
+    it("targets its playbook's state machine with its own encrypted, TLS-only DLQ, retries and a maximum event age", () => {
       const resources = template.toJSON().Resources;
       const dlqs = new Set<string>();
-      const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) => ![BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME].includes(r.Properties.Name));
+      const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(
+        (r) => ![BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME].includes(r.Properties.Name),
+      );
       for (const rule of rules) {
         const entry = catalogRules(CATALOG).find((r) => r.ruleName === rule.Properties.Name)!.entry;
         expect(rule.Properties.Targets).toHaveLength(1);
@@ -264,7 +344,9 @@ describe('SecurityAccountStack', () => {
         expect(resources[queueId].Properties.SqsManagedSseEnabled).toBe(true);
         template.hasResourceProperties('AWS::SQS::QueuePolicy', {
           Queues: [{ Ref: queueId }],
-          PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+          PolicyDocument: {
+            Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+          },
         });
         dlqs.add(queueId);
       }
@@ -289,7 +371,9 @@ describe('SecurityAccountStack', () => {
 
     it('listens for GuardDuty findings on the default bus and for API calls on the firebreak bus', () => {
       // The catalog today: findings on `default`, forwarded API calls on `firebreak`.
-      const buses = Object.fromEntries(catalogRules(CATALOG).map(({ ruleName, eventBus }) => [ruleName.replace(/^firebreak-/, ''), eventBus]));
+      const buses = Object.fromEntries(
+        catalogRules(CATALOG).map(({ ruleName, eventBus }) => [ruleName.replace(/^firebreak-/, ''), eventBus]),
+      );
       expect(buses).toEqual({
         'ec2-compromise-high': 'default',
         'ec2-compromise-medium': 'default',
@@ -312,14 +396,24 @@ describe('SecurityAccountStack', () => {
       const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.Name === BELOW_FLOOR_RULE_NAME)!;
       expect(rule.Properties.EventPattern).toEqual(belowFloorRule(4).pattern);
       expect(rule.Properties.EventBusName).toBeUndefined();
-      const [logGroupId] = Object.keys(template.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: '/aws/events/firebreak-below-floor' } }));
+      const [logGroupId] = Object.keys(
+        template.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: '/aws/events/firebreak-below-floor' } }),
+      );
       expect(logGroupId).toBeDefined();
       expect(rule.Properties.Targets).toHaveLength(1);
-      expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::Join': ['', ['arn:aws:logs:us-east-1:', { Ref: 'AWS::AccountId' }, ':log-group:', { Ref: logGroupId }]] });
-      const [ruleId] = Object.entries(template.findResources('AWS::Events::Rule')).find(([, r]) => r.Properties.Name === BELOW_FLOOR_RULE_NAME)!;
+      expect(rule.Properties.Targets[0].Arn).toEqual({
+        'Fn::Join': ['', ['arn:aws:logs:us-east-1:', { Ref: 'AWS::AccountId' }, ':log-group:', { Ref: logGroupId }]],
+      });
+      const [ruleId] = Object.entries(template.findResources('AWS::Events::Rule')).find(
+        ([, r]) => r.Properties.Name === BELOW_FLOOR_RULE_NAME,
+      )!;
       const policies = Object.values(template.findResources('AWS::Logs::ResourcePolicy'));
       expect(policies).toHaveLength(1);
-      const doc = JSON.parse(policies[0].Properties.PolicyDocument['Fn::Join'] ? JSON.stringify(policies[0].Properties.PolicyDocument) : policies[0].Properties.PolicyDocument);
+      const doc = JSON.parse(
+        policies[0].Properties.PolicyDocument['Fn::Join']
+          ? JSON.stringify(policies[0].Properties.PolicyDocument)
+          : policies[0].Properties.PolicyDocument,
+      );
       // Only EventBridge, only these two actions, only this log group, only for the below-floor rule.
       expect(JSON.stringify(doc)).toContain('events.amazonaws.com');
       expect(JSON.stringify(doc)).toContain('logs:CreateLogStream');
@@ -329,7 +423,13 @@ describe('SecurityAccountStack', () => {
       expect(rule.Properties.Targets[0].DeadLetterConfig.Arn['Fn::GetAtt'][1]).toBe('Arn');
       template.hasResourceProperties('AWS::Logs::MetricFilter', {
         LogGroupName: { Ref: logGroupId },
-        MetricTransformations: [Match.objectLike({ MetricNamespace: 'Firebreak', MetricName: 'FindingsBelowFloor', Dimensions: [{ Key: 'FindingType', Value: '$.detail.type' }] })],
+        MetricTransformations: [
+          Match.objectLike({
+            MetricNamespace: 'Firebreak',
+            MetricName: 'FindingsBelowFloor',
+            Dimensions: [{ Key: 'FindingType', Value: '$.detail.type' }],
+          }),
+        ],
       });
     });
 
@@ -340,13 +440,17 @@ describe('SecurityAccountStack', () => {
       expect(pattern('firebreak-ec2-compromise-medium')).toEqual([{ numeric: ['>=', 2, '<', 7] }]);
       expect(pattern('firebreak-finding-triage')).toEqual([{ numeric: ['>=', 2] }]);
       expect(pattern(BELOW_FLOOR_RULE_NAME)).toEqual([{ numeric: ['<', 2] }]);
-      const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.FIREBREAK_STEP === 'normalize-finding')!;
+      const fn = Object.values(t.findResources('AWS::Lambda::Function')).find(
+        (f) => f.Properties.Environment?.Variables?.FIREBREAK_STEP === 'normalize-finding',
+      )!;
       expect(fn.Properties.Environment.Variables.FIREBREAK_SEVERITY_FLOOR).toBe('2');
     });
 
     it('passes the NotFound grace period to the Lambdas that describe the instance', () => {
       const t = templateOf(buildTestApp({ notFoundGraceSeconds: 45 }).security);
-      const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.FIREBREAK_STEP === 'preserve-instance')!;
+      const fn = Object.values(t.findResources('AWS::Lambda::Function')).find(
+        (f) => f.Properties.Environment?.Variables?.FIREBREAK_STEP === 'preserve-instance',
+      )!;
       expect(fn.Properties.Environment.Variables.FIREBREAK_NOT_FOUND_GRACE_SECONDS).toBe('45');
     });
 
@@ -376,10 +480,13 @@ describe('SecurityAccountStack', () => {
       const busPolicies = (t: Template) => Object.values(t.findResources('AWS::Events::EventBusPolicy'));
 
       /** The bus policy's statements, by Sid (CDK prefixes `cdk-`), each with the bus ARN as its resource. */
-      const statementsOf = (t: Template, busArn?: string) => Object.fromEntries(busPolicies(t).map((p) => {
-        const st = p.Properties.Statement as Statement & { Sid: string };
-        return [st.Sid.replace(/^cdk-/, ''), busArn ? { ...st, Resource: busArn } : st];
-      })) as Record<string, Statement & { Sid: string }>;
+      const statementsOf = (t: Template, busArn?: string) =>
+        Object.fromEntries(
+          busPolicies(t).map((p) => {
+            const st = p.Properties.Statement as Statement & { Sid: string };
+            return [st.Sid.replace(/^cdk-/, ''), busArn ? { ...st, Resource: busArn } : st];
+          }),
+        ) as Record<string, Statement & { Sid: string }>;
 
       it('lets exactly the configured member accounts put, on the firebreak bus, only what their forwarding rules forward', () => {
         const t = templateOf(buildTestApp({ securityAccountId: SECURITY, memberAccountIds: MEMBERS }).security);
@@ -407,8 +514,13 @@ describe('SecurityAccountStack', () => {
         const t = templateOf(buildTestApp({ securityAccountId: SECURITY, memberAccountIds: MEMBERS }).security);
         const { GameDayEventsOnlyFromSecurityAccount: deny } = statementsOf(t);
         expect(deny).toMatchObject({
-          Effect: 'Deny', Action: 'events:PutEvents', Principal: { AWS: '*' },
-          Condition: { 'ForAnyValue:StringEquals': { 'events:source': ['firebreak.gameday'] }, StringNotEquals: { 'aws:PrincipalAccount': SECURITY } },
+          Effect: 'Deny',
+          Action: 'events:PutEvents',
+          Principal: { AWS: '*' },
+          Condition: {
+            'ForAnyValue:StringEquals': { 'events:source': ['firebreak.gameday'] },
+            StringNotEquals: { 'aws:PrincipalAccount': SECURITY },
+          },
         });
       });
 
@@ -417,32 +529,37 @@ describe('SecurityAccountStack', () => {
         expect(busPolicies(templateOf(buildTestApp({ securityAccountId: SECURITY }).security))).toEqual([]);
       });
 
-      it('admits a member account\'s forwarded CloudTrail events, refuses its game-day events and any other account, and admits the security account\'s game-day events (iam-simulate)', async () => {
+      it("admits a member account's forwarded CloudTrail events, refuses its game-day events and any other account, and admits the security account's game-day events (iam-simulate)", async () => {
         const t = templateOf(buildTestApp({ securityAccountId: SECURITY, memberAccountIds: MEMBERS }).security);
         const busArn = `arn:aws:events:us-east-1:${SECURITY}:event-bus/firebreak`;
         const putEvents = async (account: string, source: string[], detailType: string[]) =>
-          (
-            (await runSimulation(
-              {
-                request: {
-                  principal: `arn:aws:iam::${account}:role/FirebreakMember-ForwardingRole`,
-                  action: 'events:PutEvents',
-                  resource: { resource: busArn, accountId: SECURITY },
-                  // iam-simulate does not derive aws:PrincipalAccount from the principal: given here as AWS would set it.
-                  contextVariables: { 'aws:PrincipalAccount': account, 'events:source': source, 'events:detail-type': detailType },
+          (await runSimulation(
+            {
+              request: {
+                principal: `arn:aws:iam::${account}:role/FirebreakMember-ForwardingRole`,
+                action: 'events:PutEvents',
+                resource: { resource: busArn, accountId: SECURITY },
+                // iam-simulate does not derive aws:PrincipalAccount from the principal: given here as AWS would set it.
+                contextVariables: { 'aws:PrincipalAccount': account, 'events:source': source, 'events:detail-type': detailType },
+              },
+              identityPolicies: [
+                {
+                  name: 'forwarding',
+                  policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn }] },
                 },
-                identityPolicies: [{ name: 'forwarding', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn }] } }],
-                resourcePolicy: { Version: '2012-10-17', Statement: Object.values(statementsOf(t, busArn)) },
-                serviceControlPolicies: [],
-                resourceControlPolicies: [],
-              } as never,
-              {},
-            )) as { overallResult?: string; ignoredContextKeys?: string[]; errors?: unknown }
-          );
+              ],
+              resourcePolicy: { Version: '2012-10-17', Statement: Object.values(statementsOf(t, busArn)) },
+              serviceControlPolicies: [],
+              resourceControlPolicies: [],
+            } as never,
+            {},
+          )) as { overallResult?: string; ignoredContextKeys?: string[]; errors?: unknown };
         const api = 'AWS API Call via CloudTrail';
         const allowed = await putEvents(MEMBERS[0], ['aws.cloudtrail'], [api]);
         expect(allowed.overallResult).toBe('Allowed');
-        expect((await putEvents(MEMBERS[1], ['aws.signin', 'aws.iam'], ['AWS Console Sign In via CloudTrail', api])).overallResult).toBe('Allowed');
+        expect((await putEvents(MEMBERS[1], ['aws.signin', 'aws.iam'], ['AWS Console Sign In via CloudTrail', api])).overallResult).toBe(
+          'Allowed',
+        );
         expect((await putEvents('999999999999', ['aws.cloudtrail'], [api])).overallResult).not.toBe('Allowed');
         // A member's game-day event: not admitted, alone or among forwarded events.
         expect((await putEvents(MEMBERS[0], ['firebreak.gameday'], ['GuardDuty Finding'])).overallResult).not.toBe('Allowed');
@@ -457,20 +574,30 @@ describe('SecurityAccountStack', () => {
 
     it('lets only close-orphaned-case describe executions, only of the claiming playbooks (an input the status-change event left out)', () => {
       const readers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) =>
-        (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((st) => list(st.Action).some((x) => x.startsWith('states:Describe'))));
+        (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((st) =>
+          list(st.Action).some((x) => x.startsWith('states:Describe')),
+        ),
+      );
       expect(readers).toHaveLength(1);
       const [, policy] = readers[0];
       const roleId = roleLogicalIdOf(template, functionLogicalIdOf(template, 'close-orphaned-case'));
       expect(policy.Properties.Roles).toEqual([{ Ref: roleId }]);
-      const st = (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).find((x) => list(x.Action).includes('states:DescribeExecution'))!;
+      const st = (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).find((x) =>
+        list(x.Action).includes('states:DescribeExecution'),
+      )!;
       expect(list(st.Action)).toEqual(['states:DescribeExecution']);
-      expect((st.Resource as unknown[]).map(flat).sort()).toEqual(Object.values(MACHINE_NAMES).map((name) =>
-        `arn:aws:states:us-east-1:<AWS::AccountId>:execution:<${stateMachineLogicalIdOf(template, name)}.Name>:*`).sort());
+      expect((st.Resource as unknown[]).map(flat).sort()).toEqual(
+        Object.values(MACHINE_NAMES)
+          .map((name) => `arn:aws:states:us-east-1:<AWS::AccountId>:execution:<${stateMachineLogicalIdOf(template, name)}.Name>:*`)
+          .sort(),
+      );
     });
 
     it('sends the ends FAILED, TIMED_OUT and ABORTED of the claiming playbooks (not release) to close-orphaned-case, with a DLQ', () => {
       const resources = template.toJSON().Resources;
-      const [ruleId, rule] = Object.entries(template.findResources('AWS::Events::Rule')).find(([, r]) => r.Properties.Name === EXECUTION_ENDED_RULE_NAME)!;
+      const [ruleId, rule] = Object.entries(template.findResources('AWS::Events::Rule')).find(
+        ([, r]) => r.Properties.Name === EXECUTION_ENDED_RULE_NAME,
+      )!;
       expect(rule.Properties.EventBusName).toBeUndefined();
       expect(rule.Properties.EventPattern).toEqual({
         source: ['aws.states'],
@@ -489,12 +616,16 @@ describe('SecurityAccountStack', () => {
       expect(resources[queueId].Properties).toMatchObject({ QueueName: `${EXECUTION_ENDED_RULE_NAME}-dlq`, SqsManagedSseEnabled: true });
       // An invocation that fails for good (Lambda's two async retries spent) lands in the same DLQ, whose alarm tells the topic.
       template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-        FunctionName: { Ref: fnId }, MaximumRetryAttempts: 2,
+        FunctionName: { Ref: fnId },
+        MaximumRetryAttempts: 2,
         DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
       });
       // EventBridge may invoke the function for this rule only.
       template.hasResourceProperties('AWS::Lambda::Permission', {
-        Action: 'lambda:InvokeFunction', FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] }, Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
       });
       // No playbook invokes it.
       for (const name of [...Object.values(MACHINE_NAMES), 'firebreak-release']) {
@@ -502,7 +633,7 @@ describe('SecurityAccountStack', () => {
       }
     });
 
-    it('raises an alarm to the topic when a DLQ receives an event (the below-floor rule\'s too)', () => {
+    it("raises an alarm to the topic when a DLQ receives an event (the below-floor rule's too)", () => {
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/SQS' } }));
       expect(alarms).toHaveLength(catalogRules(CATALOG).length + 2);
@@ -578,7 +709,9 @@ describe('SecurityAccountStack', () => {
       for (const step of MEMBER_ACTING_STEPS) {
         const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
         const assume = statements.filter((s) => list(s.Action).includes('sts:AssumeRole'));
-        expect(assume.flatMap((s) => list(s.Resource).map(flat))).toEqual(['arn:<AWS::Partition>:iam::<AWS::AccountId>:role/FirebreakResponder']);
+        expect(assume.flatMap((s) => list(s.Resource).map(flat))).toEqual([
+          'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/FirebreakResponder',
+        ]);
       }
     });
 
@@ -589,25 +722,37 @@ describe('SecurityAccountStack', () => {
         const assumed = statements.filter((s) => list(s.Action).includes('sts:AssumeRole')).flatMap((s) => list(s.Resource).map(flat));
         const expected = RELEASING_STEPS.includes(step)
           ? ['arn:<AWS::Partition>:iam::<AWS::AccountId>:role/FirebreakReleaser']
-          : MEMBER_ACTING_STEPS.includes(step) ? ['arn:<AWS::Partition>:iam::<AWS::AccountId>:role/FirebreakResponder'] : [];
+          : MEMBER_ACTING_STEPS.includes(step)
+            ? ['arn:<AWS::Partition>:iam::<AWS::AccountId>:role/FirebreakResponder']
+            : [];
         expect([step, assumed]).toEqual([step, expected]);
       }
     });
 
-    it('names the configured member accounts and releaser role in the release steps\' AssumeRole resources', () => {
-      const t = templateOf(buildTestApp({ securityAccountId: SECURITY, memberAccountIds: MEMBERS, releaserRoleName: 'IrReleaser' }).security);
+    it("names the configured member accounts and releaser role in the release steps' AssumeRole resources", () => {
+      const t = templateOf(
+        buildTestApp({ securityAccountId: SECURITY, memberAccountIds: MEMBERS, releaserRoleName: 'IrReleaser' }).security,
+      );
       for (const step of RELEASING_STEPS) {
         const statements = roleStatements(t, roleLogicalIdOf(t, functionLogicalIdOf(t, step)));
         const resources = statements.filter((s) => list(s.Action).includes('sts:AssumeRole')).flatMap((s) => list(s.Resource).map(flat));
         expect([step, resources.sort()]).toEqual([step, MEMBERS.map((a) => `arn:<AWS::Partition>:iam::${a}:role/IrReleaser`)]);
       }
       t.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: Match.objectLike({ FIREBREAK_RELEASER_ROLE_NAME: 'IrReleaser', FIREBREAK_RESPONDER_ROLE_NAME: 'FirebreakResponder' }) },
+        Environment: {
+          Variables: Match.objectLike({ FIREBREAK_RELEASER_ROLE_NAME: 'IrReleaser', FIREBREAK_RESPONDER_ROLE_NAME: 'FirebreakResponder' }),
+        },
       });
     });
 
     it('names the configured member accounts and responder role in the AssumeRole resources', () => {
-      const t = templateOf(buildTestApp({ securityAccountId: '222222222222', memberAccountIds: ['111111111111', '333333333333'], responderRoleName: 'IrResponder' }).security);
+      const t = templateOf(
+        buildTestApp({
+          securityAccountId: '222222222222',
+          memberAccountIds: ['111111111111', '333333333333'],
+          responderRoleName: 'IrResponder',
+        }).security,
+      );
       const statements = roleStatements(t, roleLogicalIdOf(t, functionLogicalIdOf(t, 'isolate-instance')));
       const resources = statements.filter((s) => list(s.Action).includes('sts:AssumeRole')).flatMap((s) => list(s.Resource).map(flat));
       expect(resources.sort()).toEqual([
@@ -615,7 +760,9 @@ describe('SecurityAccountStack', () => {
         'arn:<AWS::Partition>:iam::333333333333:role/IrResponder',
       ]);
       t.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: Match.objectLike({ FIREBREAK_RESPONDER_ROLE_NAME: 'IrResponder', FIREBREAK_SECURITY_ACCOUNT_ID: '222222222222' }) },
+        Environment: {
+          Variables: Match.objectLike({ FIREBREAK_RESPONDER_ROLE_NAME: 'IrResponder', FIREBREAK_SECURITY_ACCOUNT_ID: '222222222222' }),
+        },
       });
     });
   });
@@ -630,7 +777,11 @@ describe('SecurityAccountStack', () => {
       const machine = template.toJSON().Resources[stateMachineLogicalIdOf(template, 'firebreak-ec2-compromise')];
       expect(machine.Properties).toMatchObject({
         StateMachineType: 'STANDARD',
-        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }] },
+        LoggingConfiguration: {
+          Level: 'ALL',
+          IncludeExecutionData: true,
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }],
+        },
         TracingConfiguration: { Enabled: true },
       });
       expect(machine.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'firebreak:component', Value: 'playbook' }]));
@@ -640,20 +791,24 @@ describe('SecurityAccountStack', () => {
     });
 
     it('has exactly the contract state names', () => {
-      expect(Object.keys(definition.States).sort()).toEqual([...STATE_NAMES, ...APPROVAL_STATES, ...GAMEDAY_STATES, 'Notified', 'UnknownDecision'].sort());
+      expect(Object.keys(definition.States).sort()).toEqual(
+        [...STATE_NAMES, ...APPROVAL_STATES, ...GAMEDAY_STATES, 'Notified', 'UnknownDecision'].sort(),
+      );
     });
 
-    it('invokes each Task state\'s step function by ARN (payloadResponseOnly)', () => {
+    it("invokes each Task state's step function by ARN (payloadResponseOnly)", () => {
       for (const [name, step] of Object.entries(lambdaTasks(EC2_COMPROMISE_TASKS))) {
         const state = definition.States[name];
         expect(state.Type).toBe('Task');
         expect(state.Resource).toBe(`<${functionLogicalIdOf(template, step)}.Arn>`);
       }
-      const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+      const tasks = Object.entries(definition.States)
+        .filter(([, s]) => s.Type === 'Task')
+        .map(([n]) => n);
       expect(tasks.sort()).toEqual(Object.keys(EC2_COMPROMISE_TASKS).sort());
     });
 
-    it('gives every Lambda Task a TimeoutSeconds 30 s longer than its function\'s timeout', () => {
+    it("gives every Lambda Task a TimeoutSeconds 30 s longer than its function's timeout", () => {
       const resources = template.toJSON().Resources;
       for (const [name, step] of Object.entries(lambdaTasks(EC2_COMPROMISE_TASKS))) {
         const timeout = resources[functionLogicalIdOf(template, step)].Properties.Timeout;
@@ -667,21 +822,30 @@ describe('SecurityAccountStack', () => {
         const reseal = { ...RETRY[0], MaxAttempts: 6 };
         expect([name, state.Retry]).toEqual([name, name === 'ResealIsolation' ? [reseal, ...RETRY] : retryOf(name)]);
         // The steps that move ENIs fail through ResealIsolation, which then records the failure whatever happens to it.
-        const catches = FAILURE_RECORDING_TASKS.includes(name) ? undefined
-          : ['Isolate', 'VerifyIsolation'].includes(name) ? [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ResealIsolation' }]
-            : name === 'ResealIsolation' ? [{ ErrorEquals: ['States.ALL'], ResultPath: '$.resealError', Next: 'ResealOutcome' }]
+        const catches = FAILURE_RECORDING_TASKS.includes(name)
+          ? undefined
+          : ['Isolate', 'VerifyIsolation'].includes(name)
+            ? [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ResealIsolation' }]
+            : name === 'ResealIsolation'
+              ? [{ ErrorEquals: ['States.ALL'], ResultPath: '$.resealError', Next: 'ResealOutcome' }]
               : CATCH;
         expect([name, state.Catch]).toEqual([name, catches]);
       }
       expect(definition.States.ResealIsolation.Next).toBe('ResealOutcome');
       expect(definition.States.ResealOutcome).toEqual({
-        Type: 'Choice', Choices: [{ Variable: '$.error.Error', StringEquals: 'ResourceGone', Next: 'RecordResourceGone' }], Default: 'RecordFailure',
+        Type: 'Choice',
+        Choices: [{ Variable: '$.error.Error', StringEquals: 'ResourceGone', Next: 'RecordResourceGone' }],
+        Default: 'RecordFailure',
       });
     });
 
     it('passes the documented Parameters and ResultPaths', () => {
       const s = definition.States;
-      expect(s.Normalize.Parameters).toEqual({ 'input.$': '$', 'executionName.$': '$$.Execution.Name', 'executionStartTime.$': '$$.Execution.StartTime' });
+      expect(s.Normalize.Parameters).toEqual({
+        'input.$': '$',
+        'executionName.$': '$$.Execution.Name',
+        'executionStartTime.$': '$$.Execution.StartTime',
+      });
       // The result replaces the state: ResultPath "$", left implicit (the ASL default) because the local
       // runner's aws-local-stepfunctions reads an explicit "$" as a key named "$".
       expect(s.Normalize.ResultPath).toBeUndefined();
@@ -698,9 +862,15 @@ describe('SecurityAccountStack', () => {
         SnapshotVolumes: ['$.snapshots', undefined],
         CheckSnapshots: ['$.snapshotsCheck', { 'incident.$': '$.incident', 'case.$': '$.case', 'batch.$': '$.snapshots', owner: 'member' }],
         CopySnapshots: ['$.memberCopies', undefined],
-        CheckMemberCopies: ['$.memberCopiesCheck', { 'incident.$': '$.incident', 'case.$': '$.case', 'batch.$': '$.memberCopies', owner: 'member' }],
+        CheckMemberCopies: [
+          '$.memberCopiesCheck',
+          { 'incident.$': '$.incident', 'case.$': '$.case', 'batch.$': '$.memberCopies', owner: 'member' },
+        ],
         ShareAndCopySnapshots: ['$.securityCopies', undefined],
-        CheckSecurityCopies: ['$.securityCopiesCheck', { 'incident.$': '$.incident', 'case.$': '$.case', 'batch.$': '$.securityCopies', owner: 'security' }],
+        CheckSecurityCopies: [
+          '$.securityCopiesCheck',
+          { 'incident.$': '$.incident', 'case.$': '$.case', 'batch.$': '$.securityCopies', owner: 'security' },
+        ],
         CollectArtifacts: ['$.artifacts', undefined],
         WriteManifest: ['$.manifest', undefined],
         Notify: ['$.notification', { 'state.$': '$', kind: 'contained' }],
@@ -728,7 +898,12 @@ describe('SecurityAccountStack', () => {
         { Variable: '$.decision.action', StringEquals: 'approval', Next: 'RequestApproval' },
       ]);
       expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
-      expect(['Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes'].map(next)).toEqual(['Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CheckSnapshots']);
+      expect(['Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes'].map(next)).toEqual([
+        'Isolate',
+        'VerifyIsolation',
+        'SnapshotVolumes',
+        'CheckSnapshots',
+      ]);
       for (const [check, choice, wait, then, path] of [
         ['CheckSnapshots', 'SnapshotsDone', 'WaitForSnapshots', 'CopySnapshots', '$.snapshotsCheck.status'],
         ['CheckMemberCopies', 'MemberCopiesDone', 'WaitForMemberCopies', 'ShareAndCopySnapshots', '$.memberCopiesCheck.status'],
@@ -740,8 +915,18 @@ describe('SecurityAccountStack', () => {
         expect(s[wait]).toEqual({ Type: 'Wait', Seconds: 15, Next: check });
       }
       expect(['CopySnapshots', 'ShareAndCopySnapshots'].map(next)).toEqual(['CheckMemberCopies', 'CheckSecurityCopies']);
-      expect(['CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase'].map(next)).toEqual(['WriteManifest', 'Notify', 'CloseCase', 'Contained']);
-      for (const [pass, outcome] of [['DryRunDone', 'DRY_RUN'], ['Notified', 'NOTIFIED'], ['Contained', 'CONTAINED'], ['ResourceGoneDone', 'RESOURCE_GONE']]) {
+      expect(['CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase'].map(next)).toEqual([
+        'WriteManifest',
+        'Notify',
+        'CloseCase',
+        'Contained',
+      ]);
+      for (const [pass, outcome] of [
+        ['DryRunDone', 'DRY_RUN'],
+        ['Notified', 'NOTIFIED'],
+        ['Contained', 'CONTAINED'],
+        ['ResourceGoneDone', 'RESOURCE_GONE'],
+      ]) {
         expect(s[pass]).toEqual({ Type: 'Pass', Result: outcome, ResultPath: '$.outcome', Next: 'Done' });
       }
       expect(next('RecordResourceGone')).toBe('ResourceGoneDone');
@@ -755,7 +940,9 @@ describe('SecurityAccountStack', () => {
       const roleId = machine.Properties.RoleArn['Fn::GetAtt'][0];
       const invoke = roleStatements(template, roleId).filter((st) => list(st.Action).includes('lambda:InvokeFunction'));
       const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
-      const expected = [...new Set(Object.values(EC2_COMPROMISE_TASKS))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
+      const expected = [...new Set(Object.values(EC2_COMPROMISE_TASKS))]
+        .map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`)
+        .sort();
       expect(resources).toEqual(expected);
     });
   });
@@ -771,11 +958,18 @@ describe('SecurityAccountStack', () => {
       const machine = template.toJSON().Resources[stateMachineLogicalIdOf(template, NAME)];
       expect(machine.Properties).toMatchObject({
         StateMachineType: 'STANDARD',
-        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }] },
+        LoggingConfiguration: {
+          Level: 'ALL',
+          IncludeExecutionData: true,
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }],
+        },
         TracingConfiguration: { Enabled: true },
       });
       expect(machine.Properties.Tags).toEqual(
-        expect.arrayContaining([{ Key: 'firebreak:component', Value: 'playbook' }, { Key: 'firebreak:playbook', Value: 'credential-compromise' }]),
+        expect.arrayContaining([
+          { Key: 'firebreak:component', Value: 'playbook' },
+          { Key: 'firebreak:playbook', Value: 'credential-compromise' },
+        ]),
       );
       const logGroupId = machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
       expect(template.toJSON().Resources[logGroupId].Properties.LogGroupName).toBe(`/aws/vendedlogs/states/${NAME}`);
@@ -787,25 +981,59 @@ describe('SecurityAccountStack', () => {
     it('has exactly the contract state names', () => {
       expect(Object.keys(definition.States).sort()).toEqual(
         [
-          'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
-          'NotifyOnly', 'CloseNotified', 'Notified', 'RevokeCredentials', 'VerifyRevocation', 'ChainOutcome', 'ChainInstanceContainment',
-          'Notify', 'CloseCase', 'Contained', 'UnknownDecision', 'RecordResourceGone', 'ResourceGoneDone', 'RecordFailure', 'PlaybookFailed', 'Done',
-          ...APPROVAL_STATES, ...GAMEDAY_STATES,
+          'Normalize',
+          'Claim',
+          'ClaimOutcome',
+          'AlreadyHandled',
+          'Decide',
+          'DecideOutcome',
+          'PlanDryRun',
+          'DryRunDone',
+          'NotifyOnly',
+          'CloseNotified',
+          'Notified',
+          'RevokeCredentials',
+          'VerifyRevocation',
+          'ChainOutcome',
+          'ChainInstanceContainment',
+          'Notify',
+          'CloseCase',
+          'Contained',
+          'UnknownDecision',
+          'RecordResourceGone',
+          'ResourceGoneDone',
+          'RecordFailure',
+          'PlaybookFailed',
+          'Done',
+          ...APPROVAL_STATES,
+          ...GAMEDAY_STATES,
         ].sort(),
       );
     });
 
-    it('invokes each Task state\'s step function by ARN, sharing the common steps with ec2-compromise', () => {
+    it("invokes each Task state's step function by ARN, sharing the common steps with ec2-compromise", () => {
       for (const [name, step] of Object.entries(lambdaTasks(CREDENTIAL_COMPROMISE_TASKS))) {
         const state = definition.States[name];
         expect([name, state.Type]).toEqual([name, 'Task']);
         expect([name, state.Resource]).toEqual([name, `<${functionLogicalIdOf(template, step)}.Arn>`]);
       }
-      const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+      const tasks = Object.entries(definition.States)
+        .filter(([, s]) => s.Type === 'Task')
+        .map(([n]) => n);
       expect(tasks.sort()).toEqual(Object.keys(CREDENTIAL_COMPROMISE_TASKS).sort());
       // One function per step: the shared steps are the very functions ec2-compromise invokes.
       const ec2 = stateMachineDefinition(template, 'firebreak-ec2-compromise').States;
-      for (const shared of ['Normalize', 'Claim', 'Decide', 'PlanDryRun', 'NotifyOnly', 'CloseNotified', 'Notify', 'CloseCase', 'RecordFailure']) {
+      for (const shared of [
+        'Normalize',
+        'Claim',
+        'Decide',
+        'PlanDryRun',
+        'NotifyOnly',
+        'CloseNotified',
+        'Notify',
+        'CloseCase',
+        'RecordFailure',
+      ]) {
         expect([shared, definition.States[shared].Resource]).toEqual([shared, ec2[shared].Resource]);
       }
     });
@@ -870,13 +1098,23 @@ describe('SecurityAccountStack', () => {
         Next: 'RecordFailure',
       });
       expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
-      expect(['RevokeCredentials', 'VerifyRevocation', 'ChainInstanceContainment', 'Notify', 'CloseCase'].map(next))
-        .toEqual(['VerifyRevocation', 'ChainOutcome', 'Notify', 'CloseCase', 'Contained']);
+      expect(['RevokeCredentials', 'VerifyRevocation', 'ChainInstanceContainment', 'Notify', 'CloseCase'].map(next)).toEqual([
+        'VerifyRevocation',
+        'ChainOutcome',
+        'Notify',
+        'CloseCase',
+        'Contained',
+      ]);
       // Chaining into ec2-compromise only when Decide asked for it (catalog chainInstanceContainment).
       expect(s.ChainOutcome.Choices).toEqual([{ Variable: '$.decision.chain', IsPresent: true, Next: 'ChainInstanceContainment' }]);
       expect(s.ChainOutcome.Default).toBe('Notify');
       expect(s.ChainInstanceContainment.ResultPath).toBe('$.chained');
-      for (const [pass, outcome] of [['DryRunDone', 'DRY_RUN'], ['Notified', 'NOTIFIED'], ['Contained', 'CONTAINED'], ['ResourceGoneDone', 'RESOURCE_GONE']]) {
+      for (const [pass, outcome] of [
+        ['DryRunDone', 'DRY_RUN'],
+        ['Notified', 'NOTIFIED'],
+        ['Contained', 'CONTAINED'],
+        ['ResourceGoneDone', 'RESOURCE_GONE'],
+      ]) {
         expect(s[pass]).toEqual({ Type: 'Pass', Result: outcome, ResultPath: '$.outcome', Next: 'Done' });
       }
       expect(next('RecordResourceGone')).toBe('ResourceGoneDone');
@@ -890,7 +1128,9 @@ describe('SecurityAccountStack', () => {
       const roleId = machine.Properties.RoleArn['Fn::GetAtt'][0];
       const invoke = roleStatements(template, roleId).filter((st) => list(st.Action).includes('lambda:InvokeFunction'));
       const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
-      const expected = [...new Set(Object.values(CREDENTIAL_COMPROMISE_TASKS))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
+      const expected = [...new Set(Object.values(CREDENTIAL_COMPROMISE_TASKS))]
+        .map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`)
+        .sort();
       expect(resources).toEqual(expected);
       expect(resources).toHaveLength(13);
     });
@@ -898,11 +1138,18 @@ describe('SecurityAccountStack', () => {
     it('lets only the chaining step start ec2-compromise, and tells it which state machine', () => {
       const ec2Machine = stateMachineLogicalIdOf(template, 'firebreak-ec2-compromise');
       // Besides the EventBridge rules' roles (one per playbook), which start their own playbook.
-      const starters = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id, p]) => !/StateMachineEventsRole/.test(id) &&
-        (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((st) => list(st.Action).includes('states:StartExecution')));
+      const starters = Object.entries(template.findResources('AWS::IAM::Policy')).filter(
+        ([id, p]) =>
+          !/StateMachineEventsRole/.test(id) &&
+          (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((st) =>
+            list(st.Action).includes('states:StartExecution'),
+          ),
+      );
       expect(starters).toHaveLength(1);
       const [, policy] = starters[0];
-      const st = (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).find((x) => list(x.Action).includes('states:StartExecution'))!;
+      const st = (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).find((x) =>
+        list(x.Action).includes('states:StartExecution'),
+      )!;
       expect(list(st.Action)).toEqual(['states:StartExecution']);
       expect(flat(st.Resource)).toBe(`<${ec2Machine}>`);
       const fn = template.toJSON().Resources[functionLogicalIdOf(template, 'chain-instance-containment')];
@@ -912,8 +1159,9 @@ describe('SecurityAccountStack', () => {
     it('raises Failed, TimedOut and Aborted alarms to the topic', () => {
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const machineId = stateMachineLogicalIdOf(template, NAME);
-      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } }))
-        .filter((a) => JSON.stringify(a.Properties.Dimensions).includes(machineId));
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } })).filter(
+        (a) => JSON.stringify(a.Properties.Dimensions).includes(machineId),
+      );
       expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
@@ -921,7 +1169,12 @@ describe('SecurityAccountStack', () => {
 
   describe('a failure that cannot be recorded or told still raises an alarm (issue 11)', () => {
     it.each([
-      'firebreak-ec2-compromise', 'firebreak-credential-compromise', 'firebreak-cloudtrail-tamper', 'firebreak-root-activity', 'firebreak-finding-triage', 'firebreak-release',
+      'firebreak-ec2-compromise',
+      'firebreak-credential-compromise',
+      'firebreak-cloudtrail-tamper',
+      'firebreak-root-activity',
+      'firebreak-finding-triage',
+      'firebreak-release',
     ])('%s: RecordFailure retries 10 times, then the execution fails, and ExecutionsFailed alarms the topic', (name) => {
       const s = stateMachineDefinition(template, name).States;
       for (const recorder of FAILURE_RECORDING_TASKS) {
@@ -932,13 +1185,20 @@ describe('SecurityAccountStack', () => {
       expect(s.PlaybookFailed.Type).toBe('Fail');
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const machineId = stateMachineLogicalIdOf(template, name);
-      const failed = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States', MetricName: 'ExecutionsFailed' } }))
-        .filter((a) => JSON.stringify(a.Properties.Dimensions).includes(machineId));
+      const failed = Object.values(
+        template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States', MetricName: 'ExecutionsFailed' } }),
+      ).filter((a) => JSON.stringify(a.Properties.Dimensions).includes(machineId));
       expect(failed).toHaveLength(1);
       // Any failed execution in 5 minutes ("Step Functions metrics", ExecutionsFailed: Sum), to the operators' topic.
       expect(failed[0].Properties).toMatchObject({
-        Statistic: 'Sum', Period: 300, EvaluationPeriods: 1, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching',
-        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machineId } }], AlarmActions: [{ Ref: topicId }],
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machineId } }],
+        AlarmActions: [{ Ref: topicId }],
       });
     });
   });
@@ -949,11 +1209,18 @@ describe('SecurityAccountStack', () => {
       const machine = template.toJSON().Resources[stateMachineLogicalIdOf(template, name)];
       expect(machine.Properties).toMatchObject({
         StateMachineType: 'STANDARD',
-        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }] },
+        LoggingConfiguration: {
+          Level: 'ALL',
+          IncludeExecutionData: true,
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }],
+        },
         TracingConfiguration: { Enabled: true },
       });
       expect(machine.Properties.Tags).toEqual(
-        expect.arrayContaining([{ Key: 'firebreak:component', Value: 'playbook' }, { Key: 'firebreak:playbook', Value: playbook }]),
+        expect.arrayContaining([
+          { Key: 'firebreak:component', Value: 'playbook' },
+          { Key: 'firebreak:playbook', Value: playbook },
+        ]),
       );
       const logGroupId = machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
       expect(template.toJSON().Resources[logGroupId].Properties.LogGroupName).toBe(`/aws/vendedlogs/states/${name}`);
@@ -963,13 +1230,15 @@ describe('SecurityAccountStack', () => {
       expect((definition as Record<string, unknown>).QueryLanguage).toBeUndefined();
     });
 
-    it('invokes each Task state\'s step function by ARN, sharing the common steps with ec2-compromise', () => {
+    it("invokes each Task state's step function by ARN, sharing the common steps with ec2-compromise", () => {
       const definition = stateMachineDefinition(template, name);
       for (const [state, step] of Object.entries(lambdaTasks(tasks))) {
         expect([state, definition.States[state].Type]).toEqual([state, 'Task']);
         expect([state, definition.States[state].Resource]).toEqual([state, `<${functionLogicalIdOf(template, step)}.Arn>`]);
       }
-      const taskStates = Object.entries(definition.States).filter(([, st]) => st.Type === 'Task').map(([n]) => n);
+      const taskStates = Object.entries(definition.States)
+        .filter(([, st]) => st.Type === 'Task')
+        .map(([n]) => n);
       expect(taskStates.sort()).toEqual(Object.keys(tasks).sort());
       const ec2 = stateMachineDefinition(template, 'firebreak-ec2-compromise').States;
       for (const shared of ['Normalize', 'Claim', 'Decide', 'PlanDryRun', 'NotifyOnly', 'CloseNotified', 'RecordFailure']) {
@@ -989,8 +1258,9 @@ describe('SecurityAccountStack', () => {
     it('raises Failed, TimedOut and Aborted alarms to the topic', () => {
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const machineId = stateMachineLogicalIdOf(template, name);
-      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } }))
-        .filter((a) => JSON.stringify(a.Properties.Dimensions).includes(`"${machineId}"`));
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } })).filter(
+        (a) => JSON.stringify(a.Properties.Dimensions).includes(`"${machineId}"`),
+      );
       expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
@@ -1013,7 +1283,11 @@ describe('SecurityAccountStack', () => {
     expect(s.DecideOutcome.Default).toBe('UnknownDecision');
     expect(s.UnknownDecision).toEqual(UNKNOWN_DECISION);
     expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
-    for (const [pass, outcome] of [['DryRunDone', 'DRY_RUN'], ['Notified', 'NOTIFIED'], ['ResourceGoneDone', 'RESOURCE_GONE']]) {
+    for (const [pass, outcome] of [
+      ['DryRunDone', 'DRY_RUN'],
+      ['Notified', 'NOTIFIED'],
+      ['ResourceGoneDone', 'RESOURCE_GONE'],
+    ]) {
       expect(s[pass]).toEqual({ Type: 'Pass', Result: outcome, ResultPath: '$.outcome', Next: 'Done' });
     }
     expect(next('RecordResourceGone')).toBe('ResourceGoneDone');
@@ -1034,10 +1308,30 @@ describe('SecurityAccountStack', () => {
     it('has exactly the contract state names', () => {
       expect(Object.keys(definition.States).sort()).toEqual(
         [
-          'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
-          'NotifyOnly', 'CloseNotified', 'Notified', 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse', 'Notify',
-          'CloseCase', 'Contained', 'UnknownDecision', 'RecordResourceGone', 'ResourceGoneDone', 'RecordFailure',
-          'PlaybookFailed', 'Done', ...APPROVAL_STATES,
+          'Normalize',
+          'Claim',
+          'ClaimOutcome',
+          'AlreadyHandled',
+          'Decide',
+          'DecideOutcome',
+          'PlanDryRun',
+          'DryRunDone',
+          'NotifyOnly',
+          'CloseNotified',
+          'Notified',
+          'RestoreLogging',
+          'RevokeActor',
+          'VerifyTamperResponse',
+          'Notify',
+          'CloseCase',
+          'Contained',
+          'UnknownDecision',
+          'RecordResourceGone',
+          'ResourceGoneDone',
+          'RecordFailure',
+          'PlaybookFailed',
+          'Done',
+          ...APPROVAL_STATES,
         ].sort(),
       );
     });
@@ -1082,14 +1376,21 @@ describe('SecurityAccountStack', () => {
       const s = definition.States;
       expectTriage(s, 'RestoreLogging');
       expect(['RestoreLogging', 'RevokeActor', 'VerifyTamperResponse', 'Notify', 'CloseCase'].map((n) => s[n].Next)).toEqual([
-        'RevokeActor', 'VerifyTamperResponse', 'Notify', 'CloseCase', 'Contained',
+        'RevokeActor',
+        'VerifyTamperResponse',
+        'Notify',
+        'CloseCase',
+        'Contained',
       ]);
       expect(s.Contained).toEqual({ Type: 'Pass', Result: 'CONTAINED', ResultPath: '$.outcome', Next: 'Done' });
     });
 
     it('uses the three cloudtrail-tamper steps, which act in member accounts and write the ledger', () => {
       for (const step of ['restore-logging', 'revoke-actor', 'verify-tamper-response'] as const) {
-        expect([step, STEP_ACCESS[step]]).toEqual([step, expect.objectContaining({ actsInMember: true, ledger: true, timeoutSeconds: 60 })]);
+        expect([step, STEP_ACCESS[step]]).toEqual([
+          step,
+          expect.objectContaining({ actsInMember: true, ledger: true, timeoutSeconds: 60 }),
+        ]);
         expect(template.toJSON().Resources[functionLogicalIdOf(template, step)].Properties.Timeout).toBe(60);
       }
     });
@@ -1111,9 +1412,23 @@ describe('SecurityAccountStack', () => {
     it('has exactly the contract state names: no containment path', () => {
       expect(Object.keys(definition.States).sort()).toEqual(
         [
-          'Normalize', 'Claim', 'ClaimOutcome', 'AlreadyHandled', 'Decide', 'DecideOutcome', 'PlanDryRun', 'DryRunDone',
-          'NotifyOnly', 'CloseNotified', 'Notified', 'UnknownDecision', 'RecordResourceGone', 'ResourceGoneDone',
-          'RecordFailure', 'PlaybookFailed', 'Done',
+          'Normalize',
+          'Claim',
+          'ClaimOutcome',
+          'AlreadyHandled',
+          'Decide',
+          'DecideOutcome',
+          'PlanDryRun',
+          'DryRunDone',
+          'NotifyOnly',
+          'CloseNotified',
+          'Notified',
+          'UnknownDecision',
+          'RecordResourceGone',
+          'ResourceGoneDone',
+          'RecordFailure',
+          'PlaybookFailed',
+          'Done',
         ].sort(),
       );
     });
@@ -1153,7 +1468,7 @@ describe('SecurityAccountStack', () => {
       expectTriage(definition.States, undefined);
     });
 
-    it('acts in member accounts only through read-only steps: Decide (game-day tags) and the dry run\'s plan', () => {
+    it("acts in member accounts only through read-only steps: Decide (game-day tags) and the dry run's plan", () => {
       const acting = Object.values(TASKS).filter((step) => MEMBER_ACTING_STEPS.includes(step));
       expect(acting.sort()).toEqual(['decide-response', 'plan-containment']);
     });
@@ -1189,19 +1504,35 @@ describe('SecurityAccountStack', () => {
     it('has exactly the contract state names', () => {
       expect(Object.keys(definition.States).sort()).toEqual(
         [
-          'LoadCase', 'LoadOutcome', 'AlreadyReleased', 'ReleaseTarget', 'ReleaseInstance', 'ReleaseCredentials', 'NothingToRestore',
-          'UnknownReleaseTarget', 'VerifyRelease', 'CloseRelease', 'NotifyRelease', 'Released', 'RecordResourceGone', 'ResourceGoneDone',
-          'RecordFailure', 'PlaybookFailed', 'Done',
+          'LoadCase',
+          'LoadOutcome',
+          'AlreadyReleased',
+          'ReleaseTarget',
+          'ReleaseInstance',
+          'ReleaseCredentials',
+          'NothingToRestore',
+          'UnknownReleaseTarget',
+          'VerifyRelease',
+          'CloseRelease',
+          'NotifyRelease',
+          'Released',
+          'RecordResourceGone',
+          'ResourceGoneDone',
+          'RecordFailure',
+          'PlaybookFailed',
+          'Done',
         ].sort(),
       );
     });
 
-    it('invokes each Task state\'s step function by ARN; RecordFailure is the step every playbook shares', () => {
+    it("invokes each Task state's step function by ARN; RecordFailure is the step every playbook shares", () => {
       for (const [state, step] of Object.entries(RELEASE_TASKS)) {
         expect([state, definition.States[state].Type]).toEqual([state, 'Task']);
         expect([state, definition.States[state].Resource]).toEqual([state, `<${functionLogicalIdOf(template, step)}.Arn>`]);
       }
-      const tasks = Object.entries(definition.States).filter(([, st]) => st.Type === 'Task').map(([n]) => n);
+      const tasks = Object.entries(definition.States)
+        .filter(([, st]) => st.Type === 'Task')
+        .map(([n]) => n);
       expect(tasks.sort()).toEqual(Object.keys(RELEASE_TASKS).sort());
       const ec2 = stateMachineDefinition(template, 'firebreak-ec2-compromise').States;
       expect(definition.States.RecordFailure.Resource).toBe(ec2.RecordFailure.Resource);
@@ -1217,7 +1548,11 @@ describe('SecurityAccountStack', () => {
 
     it('passes the documented Parameters and ResultPaths', () => {
       const s = definition.States;
-      expect(s.LoadCase.Parameters).toEqual({ 'input.$': '$', 'executionName.$': '$$.Execution.Name', 'executionStartTime.$': '$$.Execution.StartTime' });
+      expect(s.LoadCase.Parameters).toEqual({
+        'input.$': '$',
+        'executionName.$': '$$.Execution.Name',
+        'executionStartTime.$': '$$.Execution.StartTime',
+      });
       expect(s.LoadCase.ResultPath).toBeUndefined();
       const expected: Record<string, [string, unknown]> = {
         ReleaseInstance: ['$.restore', undefined],
@@ -1234,7 +1569,7 @@ describe('SecurityAccountStack', () => {
       }
     });
 
-    it('wires LoadCase, the choice on the case\'s playbook, the release path and the terminal states', () => {
+    it("wires LoadCase, the choice on the case's playbook, the release path and the terminal states", () => {
       const s = definition.States;
       const next = (name: string) => s[name].Next;
       expect(next('LoadCase')).toBe('LoadOutcome');
@@ -1245,7 +1580,10 @@ describe('SecurityAccountStack', () => {
         { Variable: '$.case.playbook', StringEquals: 'ec2-compromise', Next: 'ReleaseInstance' },
         { Variable: '$.case.playbook', StringEquals: 'credential-compromise', Next: 'ReleaseCredentials' },
         {
-          And: [{ Variable: '$.case.playbook', StringEquals: 'cloudtrail-tamper' }, { Variable: '$.case.actorRevoked', BooleanEquals: true }],
+          And: [
+            { Variable: '$.case.playbook', StringEquals: 'cloudtrail-tamper' },
+            { Variable: '$.case.actorRevoked', BooleanEquals: true },
+          ],
           Next: 'ReleaseCredentials',
         },
         { Variable: '$.case.playbook', StringEquals: 'cloudtrail-tamper', Next: 'NothingToRestore' },
@@ -1253,8 +1591,13 @@ describe('SecurityAccountStack', () => {
       expect(s.ReleaseTarget.Default).toBe('UnknownReleaseTarget');
       expect(s.UnknownReleaseTarget).toMatchObject({ Type: 'Pass', ResultPath: '$.error', Next: 'RecordFailure' });
       expect(s.NothingToRestore).toEqual({ Type: 'Pass', Result: NOTHING_TO_RESTORE, ResultPath: '$.restore', Next: 'CloseRelease' });
-      expect(['ReleaseInstance', 'ReleaseCredentials', 'VerifyRelease', 'CloseRelease', 'NotifyRelease'].map(next))
-        .toEqual(['VerifyRelease', 'VerifyRelease', 'CloseRelease', 'NotifyRelease', 'Released']);
+      expect(['ReleaseInstance', 'ReleaseCredentials', 'VerifyRelease', 'CloseRelease', 'NotifyRelease'].map(next)).toEqual([
+        'VerifyRelease',
+        'VerifyRelease',
+        'CloseRelease',
+        'NotifyRelease',
+        'Released',
+      ]);
       expect(s.Released).toEqual({ Type: 'Pass', Result: 'RELEASED', ResultPath: '$.outcome', Next: 'Done' });
       expect(s.ResourceGoneDone).toEqual({ Type: 'Pass', Result: 'RESOURCE_GONE', ResultPath: '$.outcome', Next: 'Done' });
       expect(next('RecordResourceGone')).toBe('ResourceGoneDone');
@@ -1276,8 +1619,9 @@ describe('SecurityAccountStack', () => {
     it('raises Failed, TimedOut and Aborted alarms to the topic', () => {
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const machineId = stateMachineLogicalIdOf(template, NAME);
-      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } }))
-        .filter((a) => JSON.stringify(a.Properties.Dimensions).includes(`"${machineId}"`));
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/States' } })).filter(
+        (a) => JSON.stringify(a.Properties.Dimensions).includes(`"${machineId}"`),
+      );
       expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
@@ -1286,7 +1630,11 @@ describe('SecurityAccountStack', () => {
       for (const step of new Set(Object.values(RELEASE_TASKS))) {
         expect([step, STEP_ACCESS[step].actsInMember]).toEqual([step, false]);
       }
-      expect(Object.values(RELEASE_TASKS).filter((step) => STEP_ACCESS[step].releasesInMember).sort()).toEqual([...RELEASING_STEPS].sort());
+      expect(
+        Object.values(RELEASE_TASKS)
+          .filter((step) => STEP_ACCESS[step].releasesInMember)
+          .sort(),
+      ).toEqual([...RELEASING_STEPS].sort());
     });
   });
 
@@ -1300,7 +1648,10 @@ describe('SecurityAccountStack', () => {
       expect(s.RequestApproval).toMatchObject({
         Type: 'Task',
         Resource: 'arn:<AWS::Partition>:states:::lambda:invoke.waitForTaskToken',
-        Parameters: { FunctionName: `<${functionLogicalIdOf(template, 'request-approval')}.Arn>`, Payload: { 'state.$': '$', 'taskToken.$': '$$.Task.Token' } },
+        Parameters: {
+          FunctionName: `<${functionLogicalIdOf(template, 'request-approval')}.Arn>`,
+          Payload: { 'state.$': '$', 'taskToken.$': '$$.Task.Token' },
+        },
         TimeoutSeconds: 3600,
         ResultPath: '$.approval',
         Next: 'RecordApproval',
@@ -1310,8 +1661,18 @@ describe('SecurityAccountStack', () => {
         { ErrorEquals: ['States.Timeout'], ResultPath: '$.approvalError', Next: 'ApprovalTimedOut' },
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' },
       ]);
-      expect(s.ApprovalTimedOut).toEqual({ Type: 'Pass', Result: { decision: 'timeout' }, ResultPath: '$.approval', Next: 'RecordApproval' });
-      expect(s.RecordApproval).toMatchObject({ Resource: `<${functionLogicalIdOf(template, 'record-approval')}.Arn>`, ResultPath: '$.approvalOutcome', Next: 'ApprovalOutcome', Catch: CATCH });
+      expect(s.ApprovalTimedOut).toEqual({
+        Type: 'Pass',
+        Result: { decision: 'timeout' },
+        ResultPath: '$.approval',
+        Next: 'RecordApproval',
+      });
+      expect(s.RecordApproval).toMatchObject({
+        Resource: `<${functionLogicalIdOf(template, 'record-approval')}.Arn>`,
+        ResultPath: '$.approvalOutcome',
+        Next: 'ApprovalOutcome',
+        Catch: CATCH,
+      });
       expect(s.ApprovalOutcome).toEqual({
         Type: 'Choice',
         Choices: [{ Variable: '$.approvalOutcome.action', StringEquals: 'contain', Next: firstContainState }],

@@ -118,14 +118,22 @@ async function simulate(request: object, identityPolicies: object[], resourcePol
  */
 function actionsCalledIn(files: readonly string[]): Set<string> {
   const prefix: Record<string, string> = {
-    ec2: 'ec2', iam: 'iam', 'auto-scaling': 'autoscaling', 'elastic-load-balancing-v2': 'elasticloadbalancing', cloudtrail: 'cloudtrail',
+    ec2: 'ec2',
+    iam: 'iam',
+    'auto-scaling': 'autoscaling',
+    'elastic-load-balancing-v2': 'elasticloadbalancing',
+    cloudtrail: 'cloudtrail',
   };
   const actions = new Set<string>();
   for (const file of files) {
     const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
     const serviceOf = new Map<string, string>();
     for (const m of text.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9-]+)'/g)) {
-      for (const name of m[1].split(',').map((n) => n.trim()).filter(Boolean)) serviceOf.set(name, m[2]);
+      for (const name of m[1]
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean))
+        serviceOf.set(name, m[2]);
     }
     for (const m of text.matchAll(/new (\w+)Command\(/g)) {
       const service = serviceOf.get(`${m[1]}Command`);
@@ -137,8 +145,10 @@ function actionsCalledIn(files: readonly string[]): Set<string> {
 
 /** The `.ts` files under `dir`, its subfolders included, but those whose path relative to `dir` is in `except` (a file or a folder). */
 const sourceFiles = (dir: string, except: readonly string[] = []): string[] =>
-  fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).filter((e) => !except.includes(e.name)).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(`${dir}/${e.name}`) : e.name.endsWith('.ts') ? [`${dir}/${e.name}`] : []);
+  fs
+    .readdirSync(path.join(ROOT, dir), { withFileTypes: true })
+    .filter((e) => !except.includes(e.name))
+    .flatMap((e) => (e.isDirectory() ? sourceFiles(`${dir}/${e.name}`) : e.name.endsWith('.ts') ? [`${dir}/${e.name}`] : []));
 
 describe('separation of duties between the responder and the releaser roles', () => {
   let template: Template;
@@ -181,32 +191,64 @@ describe('separation of duties between the responder and the releaser roles', ()
     });
 
     it('passes a role to EC2 only, and never a protected role', async () => {
-      expect(await decide('releaser', ['iam:PassRole', role('web-app-role'), { 'iam:PassedToService': 'lambda.amazonaws.com' }])).not.toBe('Allowed');
+      expect(await decide('releaser', ['iam:PassRole', role('web-app-role'), { 'iam:PassedToService': 'lambda.amazonaws.com' }])).not.toBe(
+        'Allowed',
+      );
       expect(await decide('releaser', ['iam:PassRole', role('web-app-role'), {}])).not.toBe('Allowed');
       for (const name of ['FirebreakResponder', 'FirebreakReleaser', 'firebreak-isolate-instance']) {
-        expect([name, await decide('releaser', ['iam:PassRole', role(name), { 'iam:PassedToService': 'ec2.amazonaws.com' }])]).toEqual([name, 'ExplicitlyDenied']);
+        expect([name, await decide('releaser', ['iam:PassRole', role(name), { 'iam:PassedToService': 'ec2.amazonaws.com' }])]).toEqual([
+          name,
+          'ExplicitlyDenied',
+        ]);
       }
     });
 
-    it('may not write to the responder, itself, service-linked or Firebreak\'s own roles', async () => {
-      for (const name of ['FirebreakResponder', 'FirebreakReleaser', 'aws-service-role/x.amazonaws.com/AWSServiceRoleForX', 'firebreak-release-credentials']) {
+    it("may not write to the responder, itself, service-linked or Firebreak's own roles", async () => {
+      for (const name of [
+        'FirebreakResponder',
+        'FirebreakReleaser',
+        'aws-service-role/x.amazonaws.com/AWSServiceRoleForX',
+        'firebreak-release-credentials',
+      ]) {
         for (const action of ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy']) {
-          expect([name, action, await decide('releaser', [action, role(name)])]).toEqual([name, action, expect.not.stringMatching(/^Allowed$/)]);
+          expect([name, action, await decide('releaser', [action, role(name)])]).toEqual([
+            name,
+            action,
+            expect.not.stringMatching(/^Allowed$/),
+          ]);
         }
         expect([name, await decide('releaser', ['iam:DeleteRolePolicy', role(name)])]).toEqual([name, 'ExplicitlyDenied']);
       }
     });
 
-    it('may not act on another account, create credentials or delete anything beyond Firebreak\'s policies', async () => {
-      expect(await decide('releaser', ['iam:DetachUserPolicy', 'arn:aws:iam::999999999999:user/alice', { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AWSDenyAll' }])).not.toBe('Allowed');
+    it("may not act on another account, create credentials or delete anything beyond Firebreak's policies", async () => {
+      expect(
+        await decide('releaser', [
+          'iam:DetachUserPolicy',
+          'arn:aws:iam::999999999999:user/alice',
+          { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AWSDenyAll' },
+        ]),
+      ).not.toBe('Allowed');
       // It detaches AWSDenyAll and nothing else (iam:PolicyARN), and deletes no user inline policy.
-      expect(await decide('releaser', ['iam:DetachUserPolicy', user('alice'), { 'iam:PolicyARN': 'arn:aws:iam::111111111111:policy/team-guardrail' }])).not.toBe('Allowed');
+      expect(
+        await decide('releaser', [
+          'iam:DetachUserPolicy',
+          user('alice'),
+          { 'iam:PolicyARN': 'arn:aws:iam::111111111111:policy/team-guardrail' },
+        ]),
+      ).not.toBe('Allowed');
       expect(await decide('releaser', ['iam:DeleteUserPolicy', user('alice')])).not.toBe('Allowed');
       expect(await decide('releaser', ['autoscaling:AttachInstances', ASG.replace(MEMBER, '999999999999')])).not.toBe('Allowed');
       for (const c of [
-        ['iam:CreateAccessKey', user('alice')], ['iam:CreateLoginProfile', user('alice')], ['iam:DeleteUser', user('alice')],
-        ['iam:DeleteAccessKey', user('alice')], ['ec2:DeleteSnapshot', SNAPSHOT], ['ec2:DeleteSecurityGroup', SG],
-        ['ec2:TerminateInstances', INSTANCE], ['autoscaling:UpdateAutoScalingGroup', ASG], ['s3:DeleteObject', 'arn:aws:s3:::evidence/cases/x'],
+        ['iam:CreateAccessKey', user('alice')],
+        ['iam:CreateLoginProfile', user('alice')],
+        ['iam:DeleteUser', user('alice')],
+        ['iam:DeleteAccessKey', user('alice')],
+        ['ec2:DeleteSnapshot', SNAPSHOT],
+        ['ec2:DeleteSecurityGroup', SG],
+        ['ec2:TerminateInstances', INSTANCE],
+        ['autoscaling:UpdateAutoScalingGroup', ASG],
+        ['s3:DeleteObject', 'arn:aws:s3:::evidence/cases/x'],
       ] as Case[]) {
         expect([c, await decide('releaser', c)]).toEqual([c, expect.not.stringMatching(/^Allowed$/)]);
       }
@@ -240,20 +282,45 @@ describe('separation of duties between the responder and the releaser roles', ()
     });
 
     it('gives the responder exactly the calls of containment (lib/runtime/ec2, lib/runtime/iam, lib/runtime/playbook but release), plus the KMS use of its snapshot copies', () => {
-      const called = actionsCalledIn([...sourceFiles('lib/runtime/ec2'), ...sourceFiles('lib/runtime/iam'), ...sourceFiles('lib/runtime/playbook', ['release'])]);
+      const called = actionsCalledIn([
+        ...sourceFiles('lib/runtime/ec2'),
+        ...sourceFiles('lib/runtime/iam'),
+        ...sourceFiles('lib/runtime/playbook', ['release']),
+      ]);
       expect([...allowed('responder')].filter((a) => !a.startsWith('kms:')).sort()).toEqual([...called].sort());
     });
 
     it('gives the releaser none of the release-only actions to the responder, and none of the containment-only to the releaser', () => {
       const responder = allowed('responder');
       const releaser = allowed('releaser');
-      for (const a of ['iam:DetachUserPolicy', 'iam:DeleteRolePolicy', 'autoscaling:AttachInstances', 'elasticloadbalancing:RegisterTargets',
-        'ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation', 'ec2:AssociateAddress', 'ec2:DeleteTags', 'iam:PassRole']) {
+      for (const a of [
+        'iam:DetachUserPolicy',
+        'iam:DeleteRolePolicy',
+        'autoscaling:AttachInstances',
+        'elasticloadbalancing:RegisterTargets',
+        'ec2:AssociateIamInstanceProfile',
+        'ec2:ReplaceIamInstanceProfileAssociation',
+        'ec2:AssociateAddress',
+        'ec2:DeleteTags',
+        'iam:PassRole',
+      ]) {
         expect([a, responder.has(a)]).toEqual([a, false]);
       }
-      for (const a of ['ec2:CreateSecurityGroup', 'ec2:CreateSnapshots', 'ec2:CopySnapshot', 'ec2:DisassociateIamInstanceProfile',
-        'ec2:DisassociateAddress', 'autoscaling:DetachInstances', 'elasticloadbalancing:DeregisterTargets', 'iam:AttachUserPolicy',
-        'iam:DeleteLoginProfile', 'ec2:CreateTags', 'ec2:ModifySnapshotAttribute', 'cloudtrail:StartLogging', 'kms:CreateGrant']) {
+      for (const a of [
+        'ec2:CreateSecurityGroup',
+        'ec2:CreateSnapshots',
+        'ec2:CopySnapshot',
+        'ec2:DisassociateIamInstanceProfile',
+        'ec2:DisassociateAddress',
+        'autoscaling:DetachInstances',
+        'elasticloadbalancing:DeregisterTargets',
+        'iam:AttachUserPolicy',
+        'iam:DeleteLoginProfile',
+        'ec2:CreateTags',
+        'ec2:ModifySnapshotAttribute',
+        'cloudtrail:StartLogging',
+        'kms:CreateGrant',
+      ]) {
         expect([a, releaser.has(a)]).toEqual([a, false]);
       }
     });
@@ -274,7 +341,7 @@ describe('separation of duties between the responder and the releaser roles', ()
       );
     const stepRole = (step: string) => `arn:aws:iam::${SECURITY}:role/${stepRoleName(step as never)}`;
 
-    it('lets only the release steps\' roles assume the releaser, by exact ARN', async () => {
+    it("lets only the release steps' roles assume the releaser, by exact ARN", async () => {
       const [trust, ...more] = (roles.releaser.trust as { Statement: Statement[] }).Statement;
       expect(more).toEqual([]);
       expect(trust.Principal).toEqual({ AWS: `arn:aws:iam::${SECURITY}:root` });

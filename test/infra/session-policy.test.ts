@@ -11,22 +11,30 @@ const MEMBER = '111111111111';
 const SESSION = `arn:aws:sts::${MEMBER}:assumed-role/FirebreakResponder/firebreak-responder`;
 
 async function decide(action: string, resource: string): Promise<string> {
-  const result = (await runSimulation({
-    request: { principal: SESSION, action, resource: { resource, accountId: MEMBER }, contextVariables: {} },
-    identityPolicies: [{ name: 'responder', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ec2:*', 'iam:*'], Resource: '*' }] } }],
-    sessionPolicy: JSON.parse(sessionPolicyFor(GAMEDAY_GUARD_ACTIONS)) as unknown,
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
-  } as never, {})) as { overallResult?: string; errors?: unknown };
+  const result = (await runSimulation(
+    {
+      request: { principal: SESSION, action, resource: { resource, accountId: MEMBER }, contextVariables: {} },
+      identityPolicies: [
+        {
+          name: 'responder',
+          policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ec2:*', 'iam:*'], Resource: '*' }] },
+        },
+      ],
+      sessionPolicy: JSON.parse(sessionPolicyFor(GAMEDAY_GUARD_ACTIONS)) as unknown,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    } as never,
+    {},
+  )) as { overallResult?: string; errors?: unknown };
   if (!result.overallResult) throw new Error(`simulation failed: ${JSON.stringify(result.errors)}`);
   return result.overallResult;
 }
 
-describe('the game-day guard\'s session policy', () => {
+describe("the game-day guard's session policy", () => {
   const instance = `arn:aws:ec2:us-east-1:${MEMBER}:instance/i-0123456789abcdef0`;
   const user = `arn:aws:iam::${MEMBER}:user/ci-deployer`;
 
-  it('allows reading the target\'s tags', async () => {
+  it("allows reading the target's tags", async () => {
     expect(await decide('ec2:DescribeInstances', '*')).toBe('Allowed');
     expect(await decide('iam:ListUserTags', user)).toBe('Allowed');
     expect(await decide('iam:ListRoleTags', `arn:aws:iam::${MEMBER}:role/app`)).toBe('Allowed');

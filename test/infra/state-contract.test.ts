@@ -50,7 +50,9 @@ type Result<F extends AnyFn> = Awaited<ReturnType<F>>;
 type KeysOfUnion<T> = T extends unknown ? keyof T : never;
 /** `true` when R parses as S (R is assignable to S's input) and S strips none of R's keys. */
 type Fits<R, S extends z.ZodType> = [R] extends [z.input<S>]
-  ? ([Exclude<keyof R, KeysOfUnion<NonNullable<z.input<S>>>>] extends [never] ? true : false)
+  ? [Exclude<keyof R, KeysOfUnion<NonNullable<z.input<S>>>>] extends [never]
+    ? true
+    : false
   : false;
 type P = typeof PlaybookStateSchema.shape;
 type R = typeof ReleaseStateSchema.shape;
@@ -147,7 +149,8 @@ function stateMachines(): { name: string; states: Record<string, Record<string, 
     const resources = Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine');
     for (const r of Object.values(resources)) {
       const body = r.Properties.DefinitionString;
-      const text = typeof body === 'string' ? body : (body['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : flat(p))).join('');
+      const text =
+        typeof body === 'string' ? body : (body['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : flat(p))).join('');
       out.push({ name: r.Properties.StateMachineName, states: statesOf(JSON.parse(text)) });
     }
   }
@@ -159,7 +162,10 @@ function statesOf(definition: { States: Record<string, Record<string, unknown>> 
   const out: Record<string, Record<string, unknown>> = {};
   for (const [name, state] of Object.entries(definition.States)) {
     out[name] = state;
-    for (const branch of [...((state.Branches as typeof definition[]) ?? []), ...(state.ItemProcessor ? [state.ItemProcessor as typeof definition] : [])]) {
+    for (const branch of [
+      ...((state.Branches as (typeof definition)[]) ?? []),
+      ...(state.ItemProcessor ? [state.ItemProcessor as typeof definition] : []),
+    ]) {
       Object.assign(out, statesOf(branch));
     }
   }
@@ -172,8 +178,12 @@ describe('the state between steps has one schema, used by the state machines and
 
   it('synthesizes every playbook', () => {
     expect(machines.map((m) => m.name).sort()).toEqual([
-      'firebreak-cloudtrail-tamper', 'firebreak-credential-compromise', 'firebreak-ec2-compromise',
-      'firebreak-finding-triage', 'firebreak-release', 'firebreak-root-activity',
+      'firebreak-cloudtrail-tamper',
+      'firebreak-credential-compromise',
+      'firebreak-ec2-compromise',
+      'firebreak-finding-triage',
+      'firebreak-release',
+      'firebreak-root-activity',
     ]);
   });
 
@@ -187,8 +197,12 @@ describe('the state between steps has one schema, used by the state machines and
 
   it('finds a path in every kind of place it looks, and refuses an undeclared one', () => {
     const found = pathsOf('S', {
-      ResultPath: '$.decision', InputPath: '$.case', Parameters: { 'batch.$': '$.snapshots', 'name.$': '$$.Execution.Name', fixed: '$.not-a-path' },
-      Choices: [{ Not: { Variable: '$.case.status', StringEqualsPath: '$.outcome' } }], Catch: [{ ResultPath: '$.error' }], Result: { 'x.$': '$.ignored' },
+      ResultPath: '$.decision',
+      InputPath: '$.case',
+      Parameters: { 'batch.$': '$.snapshots', 'name.$': '$$.Execution.Name', fixed: '$.not-a-path' },
+      Choices: [{ Not: { Variable: '$.case.status', StringEqualsPath: '$.outcome' } }],
+      Catch: [{ ResultPath: '$.error' }],
+      Result: { 'x.$': '$.ignored' },
     }).map((p) => p.path);
     expect(found.sort()).toEqual(['$.case', '$.case.status', '$.decision', '$.error', '$.outcome', '$.snapshots']);
     expect(declares(PlaybookStateSchema, ['decision', 'action'])).toBe(true);

@@ -98,13 +98,18 @@ export function stateMachineLogicalIdOf(template: Template, name: string): strin
  * The definition of the state machine named `name` (or of the template's only state machine),
  * intrinsics flattened to strings.
  */
-export function stateMachineDefinition(template: Template, name?: string): { StartAt: string; TimeoutSeconds?: number; States: Record<string, AslState> } {
-  const machines = name === undefined
-    ? Object.values(template.findResources('AWS::StepFunctions::StateMachine'))
-    : [template.toJSON().Resources[stateMachineLogicalIdOf(template, name)]];
+export function stateMachineDefinition(
+  template: Template,
+  name?: string,
+): { StartAt: string; TimeoutSeconds?: number; States: Record<string, AslState> } {
+  const machines =
+    name === undefined
+      ? Object.values(template.findResources('AWS::StepFunctions::StateMachine'))
+      : [template.toJSON().Resources[stateMachineLogicalIdOf(template, name)]];
   if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
   const body = machines[0].Properties.DefinitionString;
-  const text = typeof body === 'string' ? body : (body['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : flat(p))).join('');
+  const text =
+    typeof body === 'string' ? body : (body['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : flat(p))).join('');
   return JSON.parse(text);
 }
 

@@ -51,7 +51,9 @@ describe('toolchain', () => {
   });
 
   it('has no Promise.withResolvers polyfill left: the runtime provides it (ES2024, Node 22)', () => {
-    const polyfills = (fs.readdirSync(path.join(pinned.ROOT, 'lib'), { recursive: true }) as string[]).filter((f) => path.basename(f) === 'polyfills.ts');
+    const polyfills = (fs.readdirSync(path.join(pinned.ROOT, 'lib'), { recursive: true }) as string[]).filter(
+      (f) => path.basename(f) === 'polyfills.ts',
+    );
     expect(polyfills).toEqual([]);
     expect(Object.getOwnPropertyDescriptor(Promise, 'withResolvers')?.value.toString()).toContain('[native code]');
   });

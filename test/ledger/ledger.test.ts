@@ -34,12 +34,20 @@ describe('CaseLedger', () => {
 
   beforeAll(async () => {
     security = harnessClients(emulator.endpoint, LOCAL_SECURITY_ACCOUNT);
-    await security.ddb.send(new CreateTableCommand({
-      TableName: TABLE,
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }) as never);
+    await security.ddb.send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }) as never,
+    );
   });
 
   /** A ledger whose clock reads `at` (default: the real clock). */
@@ -74,7 +82,14 @@ describe('CaseLedger', () => {
       const before = await getItem(`CASE#${caseId}`, 'CASE');
       const sha = (n: number) => n.toString(16).padStart(64, '0');
       for (let n = 0; n < 1200; n += 1) {
-        await l.linkEvent(caseId, { bucket: 'evidence', key: `received-events/111111111111/${sha(n)}.json`, sha256: sha(n), bytes: 2048, findingId: `f-${n}`, linkedAt: T0.toISOString() });
+        await l.linkEvent(caseId, {
+          bucket: 'evidence',
+          key: `received-events/111111111111/${sha(n)}.json`,
+          sha256: sha(n),
+          bytes: 2048,
+          findingId: `f-${n}`,
+          linkedAt: T0.toISOString(),
+        });
       }
       // A repeat of an event links nothing new.
       await l.linkEvent(caseId, { bucket: 'evidence', key: 'x', sha256: sha(0), bytes: 1, findingId: 'other', linkedAt: T0.toISOString() });
@@ -98,11 +113,23 @@ describe('CaseLedger', () => {
 
       expect(result.status).toBe('CLAIMED');
       const claim = await getItem(claimKey(inc), 'CLAIM');
-      expect(claim).toMatchObject({ caseId: result.caseId, status: 'IN_PROGRESS', owner: 'exec-a', leaseExpiresAt: '2026-11-20T10:30:00.000Z' });
+      expect(claim).toMatchObject({
+        caseId: result.caseId,
+        status: 'IN_PROGRESS',
+        owner: 'exec-a',
+        leaseExpiresAt: '2026-11-20T10:30:00.000Z',
+      });
       const record = await getItem(`CASE#${result.caseId}`, 'CASE');
       expect(record).toMatchObject({
-        caseId: result.caseId, playbook: 'ec2-compromise', account: '111111111111', region: 'us-east-1',
-        resourceId: inc.resource.id, status: 'IN_PROGRESS', findingIds: new Set([inc.finding.id]), priorState: {}, evidence: {},
+        caseId: result.caseId,
+        playbook: 'ec2-compromise',
+        account: '111111111111',
+        region: 'us-east-1',
+        resourceId: inc.resource.id,
+        status: 'IN_PROGRESS',
+        findingIds: new Set([inc.finding.id]),
+        priorState: {},
+        evidence: {},
       });
       expect(result.caseId).toMatch(/^fb-20261120-[0-9a-f]{10}$/);
       const forResource = (await scanAll()).filter((i) => i.resourceId === inc.resource.id || i.pk === claimKey(inc));
@@ -129,7 +156,12 @@ describe('CaseLedger', () => {
       expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-a', status: 'IN_PROGRESS' });
       const entries = await timelineItems(first.caseId);
       expect(entries).toHaveLength(1);
-      expect(entries[0]).toMatchObject({ step: 'Claim', status: 'INFO', executionName: 'exec-b', details: { outcome: 'ALREADY_HANDLED', owner: 'exec-a', findingCount: 4 } });
+      expect(entries[0]).toMatchObject({
+        step: 'Claim',
+        status: 'INFO',
+        executionName: 'exec-b',
+        details: { outcome: 'ALREADY_HANDLED', owner: 'exec-a', findingCount: 4 },
+      });
     });
 
     it('gives the case to exactly one of ten concurrent executions and creates one case', async () => {
@@ -158,7 +190,11 @@ describe('CaseLedger', () => {
 
       expect(before.status).toBe('ALREADY_HANDLED');
       expect(after).toEqual({ caseId: first.caseId, status: 'RESUMED', previousStatus: 'IN_PROGRESS' });
-      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: 'exec-c', status: 'IN_PROGRESS', leaseExpiresAt: '2026-11-20T10:45:01.000Z' });
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({
+        owner: 'exec-c',
+        status: 'IN_PROGRESS',
+        leaseExpiresAt: '2026-11-20T10:45:01.000Z',
+      });
       const resumed = (await timelineItems(first.caseId)).filter((e) => (e.details as { outcome?: string }).outcome === 'RESUMED');
       expect(resumed).toHaveLength(1);
       expect(resumed[0]).toMatchObject({ executionName: 'exec-c', details: { reason: 'lease-expired', previousOwner: 'exec-a' } });
@@ -268,21 +304,25 @@ describe('CaseLedger', () => {
     });
   });
 
-  describe('failedCaseFor (a failed execution\'s case when Claim returned none, issue 11)', () => {
+  describe("failedCaseFor (a failed execution's case when Claim returned none, issue 11)", () => {
     it('opens a case FAILED with its claim, never IN_PROGRESS, and a second call finds it again', async () => {
       const inc = incident();
       const opened = await ledger(T0).failedCaseFor(inc, 'exec-a', { error: { name: 'Throttled', message: 'x' } });
 
       expect(opened).toMatchObject({ relation: 'opened', claimStatus: 'FAILED' });
       expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ caseId: opened.caseId, status: 'FAILED', owner: 'exec-a' });
-      expect(await getItem(`CASE#${opened.caseId}`, 'CASE')).toMatchObject({ status: 'FAILED', resourceId: inc.resource.id, outcomeDetails: { error: { name: 'Throttled' } } });
+      expect(await getItem(`CASE#${opened.caseId}`, 'CASE')).toMatchObject({
+        status: 'FAILED',
+        resourceId: inc.resource.id,
+        outcomeDetails: { error: { name: 'Throttled' } },
+      });
       // A retry of the recorder: the same case, its own.
       expect(await ledger(T0).failedCaseFor(inc, 'exec-a')).toEqual({ caseId: opened.caseId, relation: 'own', claimStatus: 'FAILED' });
       // The FAILED claim blocks no one: the next finding resumes the case.
       expect(await ledger(T0).claim(inc, 'exec-b', 900)).toMatchObject({ caseId: opened.caseId, status: 'RESUMED' });
     });
 
-    it('finds its own IN_PROGRESS claim, and leaves another execution\'s claim alone', async () => {
+    it("finds its own IN_PROGRESS claim, and leaves another execution's claim alone", async () => {
       const inc = incident();
       const mine = await ledger(T0).claim(inc, 'exec-a', 900);
       expect(await ledger(T0).failedCaseFor(inc, 'exec-a')).toEqual({ caseId: mine.caseId, relation: 'own', claimStatus: 'IN_PROGRESS' });
@@ -315,7 +355,10 @@ describe('CaseLedger', () => {
       await ledger(T0).recordPriorState(caseId, 'terminationProtection', false);
 
       const record = await getItem(`CASE#${caseId}`, 'CASE');
-      expect(record?.priorState).toEqual({ instanceProfile: 'arn:aws:iam::111111111111:instance-profile/web-app', terminationProtection: false });
+      expect(record?.priorState).toEqual({
+        instanceProfile: 'arn:aws:iam::111111111111:instance-profile/web-app',
+        terminationProtection: false,
+      });
     });
   });
 
@@ -323,7 +366,13 @@ describe('CaseLedger', () => {
     it('returns the entries of a case oldest first, whatever order they were written in', async () => {
       const { caseId } = await ledger(T0).claim(incident(), 'exec-a', 900);
       const at = (s: number) => new Date(T0.getTime() + s * 1000).toISOString();
-      for (const [s, step] of [[30, 'Isolate'], [10, 'Preserve'], [50, 'Notify'], [20, 'Preserve2'], [40, 'SnapshotVolumes']] as [number, string][]) {
+      for (const [s, step] of [
+        [30, 'Isolate'],
+        [10, 'Preserve'],
+        [50, 'Notify'],
+        [20, 'Preserve2'],
+        [40, 'SnapshotVolumes'],
+      ] as [number, string][]) {
         await ledger(T0).appendTimeline(caseId, { at: at(s), step, status: 'SUCCEEDED' });
       }
 
@@ -333,11 +382,16 @@ describe('CaseLedger', () => {
       expect(await timelineItems(caseId)).toHaveLength(5);
     });
 
-    it('returns only the case\'s own entries', async () => {
+    it("returns only the case's own entries", async () => {
       const a = await ledger(T0).claim(incident(), 'exec-a', 900);
       const b = await ledger(T0).claim(incident(), 'exec-b', 900);
       await ledger(T0).appendTimeline(a.caseId, { at: T0.toISOString(), step: 'Preserve', status: 'SUCCEEDED' });
-      await ledger(T0).appendTimeline(b.caseId, { at: T0.toISOString(), step: 'Isolate', status: 'FAILED', error: { name: 'AccessDenied', message: 'no' } });
+      await ledger(T0).appendTimeline(b.caseId, {
+        at: T0.toISOString(),
+        step: 'Isolate',
+        status: 'FAILED',
+        error: { name: 'AccessDenied', message: 'no' },
+      });
 
       expect((await ledger(T0).timeline(a.caseId)).map((e) => e.step)).toEqual(['Preserve']);
       expect(await ledger(T0).timeline(b.caseId)).toEqual([

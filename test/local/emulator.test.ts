@@ -75,10 +75,7 @@ describe('startEmulator', () => {
   });
 
   it('runs two emulators at once on different ports, each with its own default account', async () => {
-    const [a, b] = await Promise.all([
-      startEmulator(),
-      startEmulator({ defaultAccountId: '111111111111' }),
-    ]);
+    const [a, b] = await Promise.all([startEmulator(), startEmulator({ defaultAccountId: '111111111111' })]);
     try {
       expect(a.port).not.toBe(b.port);
       await expect(callerAccount(a.endpoint)).resolves.toBe('222222222222');
@@ -143,8 +140,7 @@ exit 1
 `,
       { mode: 0o755 },
     );
-    const pipCalls = async () =>
-      (await fs.readFile(log, 'utf8').catch(() => '')).split('\n').filter((l) => l.startsWith('pip')).length;
+    const pipCalls = async () => (await fs.readFile(log, 'utf8').catch(() => '')).split('\n').filter((l) => l.startsWith('pip')).length;
     return { command, pipCalls };
   }
 
@@ -179,9 +175,7 @@ exit 1
 
   it('installs only once when called concurrently', async () => {
     const { command, pipCalls } = await fakePython();
-    await Promise.all(
-      Array.from({ length: 4 }, () => ensureEmulatorInstalled({ projectRoot: tmp, pythonCommand: command })),
-    );
+    await Promise.all(Array.from({ length: 4 }, () => ensureEmulatorInstalled({ projectRoot: tmp, pythonCommand: command })));
     expect(await pipCalls()).toBe(1);
     await expect(fs.access(emulatorPaths(tmp).lock)).rejects.toThrow(); // the lock is released
   });

@@ -16,7 +16,16 @@ function mediumFinding() {
 /** Waits until a case has a pending (unanswered) approval request; returns it. */
 async function pendingApproval(session: LocalSession, seen: Set<string>): Promise<{ caseId: string; resourceId: string }> {
   for (let i = 0; i < 200; i++) {
-    const items = (await session.env.security.ddb.send(new ScanCommand({ TableName: session.env.ledgerTable, FilterExpression: 'sk = :c AND attribute_exists(approval)', ExpressionAttributeValues: { ':c': 'CASE' } }))).Items ?? [];
+    const items =
+      (
+        await session.env.security.ddb.send(
+          new ScanCommand({
+            TableName: session.env.ledgerTable,
+            FilterExpression: 'sk = :c AND attribute_exists(approval)',
+            ExpressionAttributeValues: { ':c': 'CASE' },
+          }),
+        )
+      ).Items ?? [];
     const found = items.find((c) => !seen.has(c.caseId) && !c.approval.answer);
     if (found) {
       seen.add(found.caseId);
@@ -57,12 +66,19 @@ describe('approval mode (waitForTaskToken): approve, deny, timeout', () => {
     const { item, timeline } = await readCase(local.session.env, caseId);
     expect(item?.approval?.answer).toMatchObject({ decision: 'approve', by: OPERATOR, reason: 'confirmed by the SOC', action: 'contain' });
     expect(timeline.find((t) => t.step === 'RequestApproval')).toMatchObject({ status: 'SUCCEEDED' });
-    expect(timeline.find((t) => t.step === 'RecordApproval')).toMatchObject({ status: 'SUCCEEDED', trigger: 'manual', operator: OPERATOR, details: { decision: 'approve', by: OPERATOR, action: 'contain' } });
+    expect(timeline.find((t) => t.step === 'RecordApproval')).toMatchObject({
+      status: 'SUCCEEDED',
+      trigger: 'manual',
+      operator: OPERATOR,
+      details: { decision: 'approve', by: OPERATOR, action: 'contain' },
+    });
 
     // Answered once: a second answer is refused with one line and exit 2.
     const again = await cli(['deny', caseId, '--reason', 'too late', '--endpoint', local.session.sfn.endpoint]);
     expect(again.code).toBe(2);
-    expect(again.stderr).toEqual([expect.stringMatching(/already answered: approve by arn:aws:iam::222222222222:user\/firebreak-local-operator/)]);
+    expect(again.stderr).toEqual([
+      expect.stringMatching(/already answered: approve by arn:aws:iam::222222222222:user\/firebreak-local-operator/),
+    ]);
   });
 
   it('ends with no containment after deny, with the denier and the reason on the timeline', async () => {
@@ -78,7 +94,11 @@ describe('approval mode (waitForTaskToken): approve, deny, timeout', () => {
     expect(state.terminationProtection).toBe(false);
     const { item, timeline } = await readCase(local.session.env, caseId);
     expect(item?.status).toBe('NOTIFIED');
-    expect(timeline.find((t) => t.step === 'RecordApproval')).toMatchObject({ trigger: 'manual', operator: OPERATOR, details: { decision: 'deny', reason: 'known scanner, false positive', action: 'notify' } });
+    expect(timeline.find((t) => t.step === 'RecordApproval')).toMatchObject({
+      trigger: 'manual',
+      operator: OPERATOR,
+      details: { decision: 'deny', reason: 'known scanner, false positive', action: 'notify' },
+    });
   });
 
   it('takes the configured default (notify-only) when nobody answers in time, and says so on the timeline', async () => {
@@ -88,7 +108,10 @@ describe('approval mode (waitForTaskToken): approve, deny, timeout', () => {
     const { item, timeline } = await readCase(local.session.env, x.caseId!);
     seen.add(x.caseId!);
     expect(item?.approval?.answer).toMatchObject({ decision: 'timeout', by: 'timeout', action: 'notify' });
-    expect(timeline.find((t) => t.step === 'RecordApproval')).toMatchObject({ trigger: 'auto', details: { decision: 'timeout', by: 'timeout', action: 'notify' } });
+    expect(timeline.find((t) => t.step === 'RecordApproval')).toMatchObject({
+      trigger: 'auto',
+      details: { decision: 'timeout', by: 'timeout', action: 'notify' },
+    });
     // The request is closed: answering it now is refused.
     const late = await cli(['approve', x.caseId!, '--endpoint', local.session.sfn.endpoint]);
     expect(late.code).toBe(2);

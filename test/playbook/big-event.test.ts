@@ -39,7 +39,11 @@ describe('a finding near 256 KB (Normalize stores it; the state carries a refere
     expect(sent.length).toBeGreaterThanOrEqual(250_000);
     expect(executions).toHaveLength(1);
     const x = executions[0];
-    expect({ status: x.status, outcome: x.outcome, error: x.error }).toEqual({ status: 'SUCCEEDED', outcome: 'CONTAINED', error: undefined });
+    expect({ status: x.status, outcome: x.outcome, error: x.error }).toEqual({
+      status: 'SUCCEEDED',
+      outcome: 'CONTAINED',
+      error: undefined,
+    });
     // Every state and task payload was measured and none was over the quota (the runner would have failed it).
     expect(x.largestPayload!.bytes).toBeLessThanOrEqual(STATE_PAYLOAD_LIMIT_BYTES);
     // Normalize's input is the event itself; nothing after it carries the event: every later state is under half
@@ -68,7 +72,9 @@ describe('a finding near 256 KB (Normalize stores it; the state carries a refere
     // finding.json in the case's evidence is the event as sent, byte for byte, and the manifest says so.
     const { item } = await readCase(env, x.caseId!);
     const manifestRef = item?.evidence?.manifest as { bucket: string; key: string };
-    const manifest = JSON.parse((await objectBytes(manifestRef.bucket, manifestRef.key)).toString('utf8')) as { artifacts: { name: string; key: string; sha256: string; bytes: number }[] };
+    const manifest = JSON.parse((await objectBytes(manifestRef.bucket, manifestRef.key)).toString('utf8')) as {
+      artifacts: { name: string; key: string; sha256: string; bytes: number }[];
+    };
     const finding = manifest.artifacts.find((a) => a.name === 'finding.json')!;
     const stored = await objectBytes(env.evidenceBucket, finding.key);
     expect(stored.equals(sent)).toBe(true);
@@ -104,7 +110,11 @@ describe('a finding near 256 KB (Normalize stores it; the state carries a refere
     const { item, timeline } = await readCase(env, x.caseId!);
     expect(item?.status).toBe('FAILED');
     expect(timeline.filter((t) => t.step === 'CloseOrphanedCase')).toEqual([
-      expect.objectContaining({ status: 'FAILED', executionName: x.executionName, error: expect.objectContaining({ name: 'ExecutionAborted' }) }),
+      expect.objectContaining({
+        status: 'FAILED',
+        executionName: x.executionName,
+        error: expect.objectContaining({ name: 'ExecutionAborted' }),
+      }),
     ]);
     const told = (await readNotifications(env)).filter((n) => n.caseId === x.caseId && n.kind === 'failed');
     expect(told).toHaveLength(1);
@@ -134,7 +144,10 @@ describe('a finding near 256 KB (Normalize stores it; the state carries a refere
       const { env } = local.session;
       // Grown past EventBridge's limit on purpose: the execution input itself fits, Normalize's Parameters
       // ({ input.$: $, executionName, executionStartTime, playbook }) push its task input over.
-      const over = await bigInstanceFinding(env.member.ec2, { minBytes: STATE_PAYLOAD_LIMIT_BYTES - 160, maxBytes: STATE_PAYLOAD_LIMIT_BYTES - 1 });
+      const over = await bigInstanceFinding(env.member.ec2, {
+        minBytes: STATE_PAYLOAD_LIMIT_BYTES - 160,
+        maxBytes: STATE_PAYLOAD_LIMIT_BYTES - 1,
+      });
       expect(payloadBytes(over.event)).toBeLessThanOrEqual(STATE_PAYLOAD_LIMIT_BYTES);
       const before = await receivedEventKeys();
       // An 80-character execution name (Step Functions' longest) makes the Parameters add more than 160 bytes.
@@ -149,10 +162,16 @@ describe('a finding near 256 KB (Normalize stores it; the state carries a refere
 
     it('refuses a StartExecution whose input is over 262,144 bytes, as the API does (local Step Functions service)', async () => {
       const { env, sfn } = local.session;
-      const client = new SFNClient({ region: env.region, endpoint: sfn.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const client = new SFNClient({
+        region: env.region,
+        endpoint: sfn.endpoint,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
       const stateMachineArn = `arn:aws:states:${env.region}:${env.securityAccount}:stateMachine:firebreak-ec2-compromise`;
       const input = JSON.stringify({ padding: 'p'.repeat(STATE_PAYLOAD_LIMIT_BYTES) });
-      await expect(client.send(new StartExecutionCommand({ stateMachineArn, input }))).rejects.toMatchObject({ name: 'ValidationException' });
+      await expect(client.send(new StartExecutionCommand({ stateMachineArn, input }))).rejects.toMatchObject({
+        name: 'ValidationException',
+      });
       expect(sfn.list().filter((x) => x.input === input)).toEqual([]);
     });
 
@@ -161,7 +180,14 @@ describe('a finding near 256 KB (Normalize stores it; the state carries a refere
       // One Pass state that doubles its input: 140 KB in, 280 KB out.
       const definition = { StartAt: 'Double', States: { Double: { Type: 'Pass', Parameters: { 'a.$': '$.x', 'b.$': '$.x' }, End: true } } };
       const runner = LocalRunner.create(env, {
-        template: { Resources: { Probe: { Type: 'AWS::StepFunctions::StateMachine', Properties: { StateMachineName: 'quota-probe', DefinitionString: JSON.stringify(definition) } } } },
+        template: {
+          Resources: {
+            Probe: {
+              Type: 'AWS::StepFunctions::StateMachine',
+              Properties: { StateMachineName: 'quota-probe', DefinitionString: JSON.stringify(definition) },
+            },
+          },
+        },
       });
       const small = await runner.execute('quota-probe', { x: 'y'.repeat(100_000) });
       expect(small.status).toBe('SUCCEEDED');

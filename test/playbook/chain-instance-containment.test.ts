@@ -9,34 +9,48 @@ const INSTANCE_CREDS = 'fixtures/events/guardduty-instance-credential-exfiltrati
 
 async function instanceGroups(ec2: import('@aws-sdk/client-ec2').EC2Client, instanceId: string) {
   const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations![0].Instances![0];
-  const iso = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [isolationGroupName(instance.VpcId!)] }] }))).SecurityGroups ?? [];
-  return { groups: (instance.NetworkInterfaces ?? []).map((e) => (e.Groups ?? []).map((g) => g.GroupId)), isolationGroupIds: iso.map((g) => g.GroupId) };
+  const iso =
+    (
+      await ec2.send(
+        new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [isolationGroupName(instance.VpcId!)] }] }),
+      )
+    ).SecurityGroups ?? [];
+  return {
+    groups: (instance.NetworkInterfaces ?? []).map((e) => (e.Groups ?? []).map((g) => g.GroupId)),
+    isolationGroupIds: iso.map((g) => g.GroupId),
+  };
 }
 
 describe('credential-compromise chaining into ec2-compromise (catalog chainInstanceContainment)', () => {
   describe('when the catalog entry opts in', () => {
     const local = useLocalSession({
-      environment: { FIREBREAK_CATALOG_OVERRIDES: JSON.stringify({ 'credential-compromise-high': { chainInstanceContainment: true } }), FIREBREAK_CLAIM_LEASE_SECONDS: '0' },
+      environment: {
+        FIREBREAK_CATALOG_OVERRIDES: JSON.stringify({ 'credential-compromise-high': { chainInstanceContainment: true } }),
+        FIREBREAK_CLAIM_LEASE_SECONDS: '0',
+      },
     });
 
-    it.each(['RevokeCredentials', 'ChainInstanceContainment', 'Notify'])('starts exactly one chained containment when the playbook crashes right after %s and runs again', async (step) => {
-      const crashed = await replayEvent(local.session, readEventFile(INSTANCE_CREDS), { execute: { crashAfter: step } });
-      expect(crashed.executions[0].status).toBe('CRASHED');
-      const caseId = crashed.executions[0].caseId!;
-      const rerun = await local.session.runner.execute('credential-compromise', crashed.injected);
-      expect(rerun).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED', caseId });
-      await local.session.sfn.settle();
-      const instanceId = crashed.credentialTwin!.instanceId!;
-      const chainedRuns = local.session.sfn.list().filter((x) => JSON.parse(x.input).firebreak?.target?.instanceId === instanceId);
-      expect(chainedRuns).toHaveLength(1);
-      expect(chainedRuns[0]).toMatchObject({ status: 'SUCCEEDED' });
-      expect((rerun.output?.chained as { alreadyStarted: boolean }).alreadyStarted).toBe(step !== 'RevokeCredentials');
-      const { groups, isolationGroupIds } = await instanceGroups(local.session.env.member.ec2, instanceId);
-      for (const g of groups) expect(g).toEqual(isolationGroupIds);
-      expect((await readCase(local.session.env, caseId)).item?.status).toBe('CONTAINED');
-    });
+    it.each(['RevokeCredentials', 'ChainInstanceContainment', 'Notify'])(
+      'starts exactly one chained containment when the playbook crashes right after %s and runs again',
+      async (step) => {
+        const crashed = await replayEvent(local.session, readEventFile(INSTANCE_CREDS), { execute: { crashAfter: step } });
+        expect(crashed.executions[0].status).toBe('CRASHED');
+        const caseId = crashed.executions[0].caseId!;
+        const rerun = await local.session.runner.execute('credential-compromise', crashed.injected);
+        expect(rerun).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED', caseId });
+        await local.session.sfn.settle();
+        const instanceId = crashed.credentialTwin!.instanceId!;
+        const chainedRuns = local.session.sfn.list().filter((x) => JSON.parse(x.input).firebreak?.target?.instanceId === instanceId);
+        expect(chainedRuns).toHaveLength(1);
+        expect(chainedRuns[0]).toMatchObject({ status: 'SUCCEEDED' });
+        expect((rerun.output?.chained as { alreadyStarted: boolean }).alreadyStarted).toBe(step !== 'RevokeCredentials');
+        const { groups, isolationGroupIds } = await instanceGroups(local.session.env.member.ec2, instanceId);
+        for (const g of groups) expect(g).toEqual(isolationGroupIds);
+        expect((await readCase(local.session.env, caseId)).item?.status).toBe('CONTAINED');
+      },
+    );
 
-    it('revokes the role\'s sessions, then contains the instance through a Step Functions execution of ec2-compromise', async () => {
+    it("revokes the role's sessions, then contains the instance through a Step Functions execution of ec2-compromise", async () => {
       const { report, credentialTwin } = await replayEvent(local.session, readEventFile(INSTANCE_CREDS));
       const [cred, ec2] = report.executions;
       expect(cred).toMatchObject({ playbook: 'credential-compromise', status: 'SUCCEEDED', outcome: 'CONTAINED' });
@@ -52,8 +66,18 @@ describe('credential-compromise chaining into ec2-compromise (catalog chainInsta
       for (const g of groups) expect(g).toEqual(isolationGroupIds);
 
       // The chained execution, as Step Functions reports it, and the chained case pointing back.
-      const sfn = new SFNClient({ region: 'us-east-1', endpoint: local.session.sfn.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
-      const chained = local.session.sfn.list().find((x) => x.stateMachineArn.endsWith(':stateMachine:firebreak-ec2-compromise') && JSON.parse(x.input).firebreak?.chainedFrom === cred.caseId)!;
+      const sfn = new SFNClient({
+        region: 'us-east-1',
+        endpoint: local.session.sfn.endpoint,
+        credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      });
+      const chained = local.session.sfn
+        .list()
+        .find(
+          (x) =>
+            x.stateMachineArn.endsWith(':stateMachine:firebreak-ec2-compromise') &&
+            JSON.parse(x.input).firebreak?.chainedFrom === cred.caseId,
+        )!;
       const described = await sfn.send(new DescribeExecutionCommand({ executionArn: chained.executionArn }));
       expect(described.status).toBe('SUCCEEDED');
       expect(JSON.parse(described.input!).firebreak).toMatchObject({ target: { kind: 'instance', instanceId }, chainedFrom: cred.caseId });

@@ -13,7 +13,10 @@ const ROOT_SIGNIN = 'fixtures/events/signin-root-console-login.json';
 
 let serial = 0;
 /** The fixture with its own CloudTrail event ID (each CloudTrail event is its own case), changed as given. */
-function variant(file: string, change: (e: Record<string, unknown> & { detail: Record<string, unknown> }) => void = () => undefined): EventEnvelope {
+function variant(
+  file: string,
+  change: (e: Record<string, unknown> & { detail: Record<string, unknown> }) => void = () => undefined,
+): EventEnvelope {
   const e = JSON.parse(JSON.stringify(readEventFile(file)));
   e.detail.eventID = `${e.detail.eventID}-${++serial}`;
   change(e);
@@ -23,7 +26,9 @@ function variant(file: string, change: (e: Record<string, unknown> & { detail: R
 async function actorState(session: LocalSession, t: ApiCallTwin) {
   const iam = session.env.member.iam;
   const keys = (await iam.send(new ListAccessKeysCommand({ UserName: t.userName }))).AccessKeyMetadata ?? [];
-  const attached = ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: t.userName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn!);
+  const attached = ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: t.userName }))).AttachedPolicies ?? []).map(
+    (p) => p.PolicyArn!,
+  );
   return {
     eventKey: keys.find((k) => k.AccessKeyId === t.accessKeyId)?.Status,
     otherKey: keys.find((k) => k.AccessKeyId === t.otherAccessKeyId)?.Status,
@@ -33,9 +38,22 @@ async function actorState(session: LocalSession, t: ApiCallTwin) {
 
 /** Sets a case's claim lease to the past, as if its execution had died long ago. */
 async function expireClaim(session: LocalSession, caseId: string) {
-  const { Items } = await session.env.security.ddb.send(new ScanCommand({ TableName: session.env.ledgerTable, FilterExpression: 'caseId = :c AND sk = :s', ExpressionAttributeValues: { ':c': caseId, ':s': 'CLAIM' } }));
+  const { Items } = await session.env.security.ddb.send(
+    new ScanCommand({
+      TableName: session.env.ledgerTable,
+      FilterExpression: 'caseId = :c AND sk = :s',
+      ExpressionAttributeValues: { ':c': caseId, ':s': 'CLAIM' },
+    }),
+  );
   for (const claim of Items ?? []) {
-    await session.env.security.ddb.send(new UpdateCommand({ TableName: session.env.ledgerTable, Key: { pk: claim.pk, sk: 'CLAIM' }, UpdateExpression: 'SET leaseExpiresAt = :t', ExpressionAttributeValues: { ':t': '2000-01-01T00:00:00.000Z' } }));
+    await session.env.security.ddb.send(
+      new UpdateCommand({
+        TableName: session.env.ledgerTable,
+        Key: { pk: claim.pk, sk: 'CLAIM' },
+        UpdateExpression: 'SET leaseExpiresAt = :t',
+        ExpressionAttributeValues: { ':t': '2000-01-01T00:00:00.000Z' },
+      }),
+    );
   }
 }
 
@@ -46,7 +64,7 @@ async function logging(session: LocalSession, trail: string) {
 describe('cloudtrail-tamper playbook', () => {
   const local = useLocalSession({ environment: { FIREBREAK_CLAIM_LEASE_SECONDS: '0' } });
 
-  it('restarts a stopped trail and revokes the actor\'s key and user', async () => {
+  it("restarts a stopped trail and revokes the actor's key and user", async () => {
     const { report, credentialTwin } = await replayEvent(local.session, readEventFile(STOP_LOGGING));
     const t = credentialTwin as ApiCallTwin;
     expect(report.routing.matched).toEqual(['firebreak-cloudtrail-tamper-trail']);
@@ -70,18 +88,36 @@ describe('cloudtrail-tamper playbook', () => {
   });
 
   it('does not respond to a failed call (errorCode present)', async () => {
-    const { report, credentialTwin } = await replayEvent(local.session, variant(STOP_LOGGING, (e) => { e.detail.errorCode = 'AccessDenied'; }));
+    const { report, credentialTwin } = await replayEvent(
+      local.session,
+      variant(STOP_LOGGING, (e) => {
+        e.detail.errorCode = 'AccessDenied';
+      }),
+    );
     expect(report.routing.matched).toEqual([]);
     expect(await logging(local.session, (credentialTwin as ApiCallTwin).trailName!)).toBe(false);
-    expect(await actorState(local.session, credentialTwin as ApiCallTwin)).toEqual({ eventKey: 'Active', otherKey: 'Active', denyAll: false });
+    expect(await actorState(local.session, credentialTwin as ApiCallTwin)).toEqual({
+      eventKey: 'Active',
+      otherKey: 'Active',
+      denyAll: false,
+    });
   });
 
   it('does not fail on a deleted trail, records it and still revokes the actor', async () => {
-    const { report, credentialTwin } = await replayEvent(local.session, variant(STOP_LOGGING, (e) => { e.detail.eventName = 'DeleteTrail'; }));
+    const { report, credentialTwin } = await replayEvent(
+      local.session,
+      variant(STOP_LOGGING, (e) => {
+        e.detail.eventName = 'DeleteTrail';
+      }),
+    );
     const x = report.executions[0];
     expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
     expect(x.steps.find((s) => s.name === 'RestoreLogging')?.status).toBe('SUCCEEDED');
-    expect(await actorState(local.session, credentialTwin as ApiCallTwin)).toEqual({ eventKey: 'Inactive', otherKey: 'Active', denyAll: true });
+    expect(await actorState(local.session, credentialTwin as ApiCallTwin)).toEqual({
+      eventKey: 'Inactive',
+      otherKey: 'Active',
+      denyAll: true,
+    });
     expect(report.apiCalls.byOperation['CloudTrail.StartLogging'] ?? 0).toBe(0);
   });
 
@@ -89,7 +125,8 @@ describe('cloudtrail-tamper playbook', () => {
     const built = await replayEvent(local.session, variant(STOP_LOGGING), { execute: { crashAfter: 'Normalize' } });
     const t = built.credentialTwin as ApiCallTwin;
     const iam = local.session.env.member.iam;
-    for (const k of [t.accessKeyId, t.otherAccessKeyId]) await iam.send(new DeleteAccessKeyCommand({ UserName: t.userName, AccessKeyId: k }));
+    for (const k of [t.accessKeyId, t.otherAccessKeyId])
+      await iam.send(new DeleteAccessKeyCommand({ UserName: t.userName, AccessKeyId: k }));
     await iam.send(new DeleteUserCommand({ UserName: t.userName }));
     const x = await local.session.runner.execute('cloudtrail-tamper', built.injected);
     expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'RESOURCE_GONE' });
@@ -98,18 +135,21 @@ describe('cloudtrail-tamper playbook', () => {
     expect((await readCase(local.session.env, x.caseId!)).item?.status).toBe('RESOURCE_GONE');
   });
 
-  it.each(['Claim', 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse', 'Notify', 'CloseCase'])('ends as an uninterrupted run after a crash right after %s', async (step) => {
-    const crashed = await replayEvent(local.session, variant(STOP_LOGGING), { execute: { crashAfter: step } });
-    expect(crashed.executions[0].status).toBe('CRASHED');
-    const rerun = await local.session.runner.execute('cloudtrail-tamper', crashed.injected);
-    expect(rerun.status).toBe(step === 'CloseCase' ? 'ALREADY_HANDLED' : 'SUCCEEDED');
-    const t = crashed.credentialTwin as ApiCallTwin;
-    expect(await logging(local.session, t.trailName!)).toBe(true);
-    expect(await actorState(local.session, t)).toEqual({ eventKey: 'Inactive', otherKey: 'Active', denyAll: true });
-    const { item, timeline } = await readCase(local.session.env, crashed.executions[0].caseId!);
-    expect(item?.status).toBe('CONTAINED');
-    expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
-  });
+  it.each(['Claim', 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse', 'Notify', 'CloseCase'])(
+    'ends as an uninterrupted run after a crash right after %s',
+    async (step) => {
+      const crashed = await replayEvent(local.session, variant(STOP_LOGGING), { execute: { crashAfter: step } });
+      expect(crashed.executions[0].status).toBe('CRASHED');
+      const rerun = await local.session.runner.execute('cloudtrail-tamper', crashed.injected);
+      expect(rerun.status).toBe(step === 'CloseCase' ? 'ALREADY_HANDLED' : 'SUCCEEDED');
+      const t = crashed.credentialTwin as ApiCallTwin;
+      expect(await logging(local.session, t.trailName!)).toBe(true);
+      expect(await actorState(local.session, t)).toEqual({ eventKey: 'Inactive', otherKey: 'Active', denyAll: true });
+      const { item, timeline } = await readCase(local.session.env, crashed.executions[0].caseId!);
+      expect(item?.status).toBe('CONTAINED');
+      expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
+    },
+  );
 });
 
 describe('root-activity playbook', () => {
@@ -145,13 +185,16 @@ describe('root-activity playbook', () => {
 
   it('routes a root CreateAccessKey to a notify-only case and a non-root sign-in to nothing', async () => {
     const createKey = variant(ROOT_SIGNIN, (e) => {
-      e.source = 'aws.iam'; e['detail-type'] = 'AWS API Call via CloudTrail';
+      e.source = 'aws.iam';
+      e['detail-type'] = 'AWS API Call via CloudTrail';
       Object.assign(e.detail, { eventSource: 'iam.amazonaws.com', eventName: 'CreateAccessKey', eventID: 'root-create-key-1' });
     });
     const created = await replayEvent(local.session, createKey);
     expect(created.report.routing.matched).toEqual(['firebreak-root-activity-access-key']);
     expect(created.report.executions[0].outcome).toBe('NOTIFIED');
-    const user = variant(ROOT_SIGNIN, (e) => { (e.detail.userIdentity as Record<string, unknown>).type = 'IAMUser'; });
+    const user = variant(ROOT_SIGNIN, (e) => {
+      (e.detail.userIdentity as Record<string, unknown>).type = 'IAMUser';
+    });
     expect((await replayEvent(local.session, user)).report.routing.matched).toEqual([]);
   });
 });

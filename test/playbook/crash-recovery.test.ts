@@ -28,8 +28,18 @@ async function endState(session: LocalSession, caseId: string, instanceId: strin
     caseStatus: item?.status,
     notificationsSent: Object.keys(item?.notifications ?? {}).sort(),
     priorGroups: Object.keys(item?.priorState?.isolate?.securityGroupsByEni ?? {}).length,
-    timelineHasEveryStep: ['Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase']
-      .every((s) => timeline.some((t) => t.step === s && t.status === 'SUCCEEDED')),
+    timelineHasEveryStep: [
+      'Preserve',
+      'Isolate',
+      'VerifyIsolation',
+      'SnapshotVolumes',
+      'CopySnapshots',
+      'ShareAndCopySnapshots',
+      'CollectArtifacts',
+      'WriteManifest',
+      'Notify',
+      'CloseCase',
+    ].every((s) => timeline.some((t) => t.step === s && t.status === 'SUCCEEDED')),
   };
 }
 
@@ -51,27 +61,59 @@ describe('ec2-compromise crash recovery', () => {
   }, 120_000);
 
   it('finds the mutating steps of an uninterrupted run', () => {
-    expect(mutatingSteps).toEqual(expect.arrayContaining(['Claim', 'Preserve', 'Isolate', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase']));
-    expect(reference).toMatchObject({ enisOnlyIsolation: true, isolationRules: 0, firebreakGroups: 2, caseStatus: 'CONTAINED', manifestMatches: true });
+    expect(mutatingSteps).toEqual(
+      expect.arrayContaining([
+        'Claim',
+        'Preserve',
+        'Isolate',
+        'SnapshotVolumes',
+        'CopySnapshots',
+        'ShareAndCopySnapshots',
+        'CollectArtifacts',
+        'WriteManifest',
+        'Notify',
+        'CloseCase',
+      ]),
+    );
+    expect(reference).toMatchObject({
+      enisOnlyIsolation: true,
+      isolationRules: 0,
+      firebreakGroups: 2,
+      caseStatus: 'CONTAINED',
+      manifestMatches: true,
+    });
   });
 
-  it.each(['NotifyOnly', 'CloseNotified'])('ends a notify-only (Medium) case as an uninterrupted run after a crash right after %s', async (step) => {
-    const medium = JSON.parse(JSON.stringify(readEventFile('fixtures/events/guardduty-ec2-bitcoin-dns.json')));
-    medium.detail.severity = 5;
-    const crashed = await replayEvent(local.session, medium, { execute: { crashAfter: step } });
-    expect(crashed.executions[0].status).toBe('CRASHED');
-    const rerun = await local.session.runner.execute('ec2-compromise', crashed.injected);
-    expect(rerun.status).toBe(step === 'CloseNotified' ? 'ALREADY_HANDLED' : 'SUCCEEDED');
-    const { item, timeline } = await readCase(local.session.env, crashed.executions[0].caseId!);
-    expect(item?.status).toBe('NOTIFIED');
-    expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
-    const state = await readContainment(local.session.env, crashed.twin!.instanceId, crashed.twin!.vpcId);
-    expect(state.firebreakGroups).toEqual([]);
-    expect(state.terminationProtection).toBe(false);
-  });
+  it.each(['NotifyOnly', 'CloseNotified'])(
+    'ends a notify-only (Medium) case as an uninterrupted run after a crash right after %s',
+    async (step) => {
+      const medium = JSON.parse(JSON.stringify(readEventFile('fixtures/events/guardduty-ec2-bitcoin-dns.json')));
+      medium.detail.severity = 5;
+      const crashed = await replayEvent(local.session, medium, { execute: { crashAfter: step } });
+      expect(crashed.executions[0].status).toBe('CRASHED');
+      const rerun = await local.session.runner.execute('ec2-compromise', crashed.injected);
+      expect(rerun.status).toBe(step === 'CloseNotified' ? 'ALREADY_HANDLED' : 'SUCCEEDED');
+      const { item, timeline } = await readCase(local.session.env, crashed.executions[0].caseId!);
+      expect(item?.status).toBe('NOTIFIED');
+      expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
+      const state = await readContainment(local.session.env, crashed.twin!.instanceId, crashed.twin!.vpcId);
+      expect(state.firebreakGroups).toEqual([]);
+      expect(state.terminationProtection).toBe(false);
+    },
+  );
 
   it.each([
-    'Claim', 'Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase',
+    'Claim',
+    'Preserve',
+    'Isolate',
+    'VerifyIsolation',
+    'SnapshotVolumes',
+    'CopySnapshots',
+    'ShareAndCopySnapshots',
+    'CollectArtifacts',
+    'WriteManifest',
+    'Notify',
+    'CloseCase',
   ])('ends in the same state as an uninterrupted run after a crash right after %s', async (step) => {
     const crashed = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: step } });
     const first = crashed.executions[0];

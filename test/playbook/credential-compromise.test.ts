@@ -1,6 +1,16 @@
 import {
-  CreateAccessKeyCommand, CreateRoleCommand, DeleteRoleCommand, RemoveRoleFromInstanceProfileCommand, DeleteAccessKeyCommand, DeleteUserPolicyCommand,
-  DeleteUserCommand, GetRolePolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListRolePoliciesCommand, ListUserPoliciesCommand,
+  CreateAccessKeyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  RemoveRoleFromInstanceProfileCommand,
+  DeleteAccessKeyCommand,
+  DeleteUserPolicyCommand,
+  DeleteUserCommand,
+  GetRolePolicyCommand,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListRolePoliciesCommand,
+  ListUserPoliciesCommand,
 } from '@aws-sdk/client-iam';
 import { awsDenyAllPolicyArn } from '../../lib/runtime/iam/policies';
 import { readNotifications } from '../../lib/harness/local/notifications';
@@ -25,7 +35,9 @@ function withSeverity(file: string, severity: number): EventEnvelope {
 async function userState(session: LocalSession, t: CredentialTwin) {
   const iam = session.env.member.iam;
   const keys = (await iam.send(new ListAccessKeysCommand({ UserName: t.userName }))).AccessKeyMetadata ?? [];
-  const attached = ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: t.userName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn!);
+  const attached = ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: t.userName }))).AttachedPolicies ?? []).map(
+    (p) => p.PolicyArn!,
+  );
   return {
     findingKey: keys.find((k) => k.AccessKeyId === t.accessKeyId)?.Status,
     otherKey: keys.find((k) => k.AccessKeyId === t.otherAccessKeyId)?.Status,
@@ -37,7 +49,10 @@ async function rolePolicies(session: LocalSession, roleName: string) {
   const iam = session.env.member.iam;
   const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
   const docs: Record<string, unknown> = {};
-  for (const n of names) docs[n] = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: n }))).PolicyDocument!));
+  for (const n of names)
+    docs[n] = JSON.parse(
+      decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: n }))).PolicyDocument!),
+    );
   return docs;
 }
 
@@ -46,15 +61,21 @@ async function principalOf(session: LocalSession, userName: string) {
   const iam = session.env.member.iam;
   const keys = (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
   const policies = ((await iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []).sort();
-  const attached = ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn!);
-  return { keys: Object.fromEntries(keys.map((k) => [k.AccessKeyId!, k.Status!])), policies, denyAll: attached.find((a) => a === DENY_ALL_ARN) };
+  const attached = ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }))).AttachedPolicies ?? []).map(
+    (p) => p.PolicyArn!,
+  );
+  return {
+    keys: Object.fromEntries(keys.map((k) => [k.AccessKeyId!, k.Status!])),
+    policies,
+    denyAll: attached.find((a) => a === DENY_ALL_ARN),
+  };
 }
 
 describe('credential-compromise playbook (synthesized state machine, real handlers, emulator)', () => {
   const local = useLocalSession({ environment: { FIREBREAK_CLAIM_LEASE_SECONDS: '0' } });
   const principal = (userName: string) => principalOf(local.session, userName);
 
-  it('deactivates only the finding\'s key of an IAM user at High severity and denies the user (resourceRole TARGET, as AWS sends it)', async () => {
+  it("deactivates only the finding's key of an IAM user at High severity and denies the user (resourceRole TARGET, as AWS sends it)", async () => {
     const event = withSeverity(USER, 8);
     expect((event.detail as { service: { resourceRole?: string } }).service.resourceRole).toBe('TARGET');
     const { report, credentialTwin } = await replayEvent(local.session, event);
@@ -66,7 +87,10 @@ describe('credential-compromise playbook (synthesized state machine, real handle
     expect(state.denyAll).toEqual(DENY_ALL_ARN);
     const { item } = await readCase(local.session.env, report.executions[0].caseId!);
     expect(item?.status).toBe('CONTAINED');
-    expect(item?.priorState?.user?.keyStatus).toEqual({ [credentialTwin!.accessKeyId!]: 'Active', [credentialTwin!.otherAccessKeyId!]: 'Active' });
+    expect(item?.priorState?.user?.keyStatus).toEqual({
+      [credentialTwin!.accessKeyId!]: 'Active',
+      [credentialTwin!.otherAccessKeyId!]: 'Active',
+    });
   });
 
   it('opens a notify-only case at Medium severity and leaves the key Active', async () => {
@@ -87,7 +111,11 @@ describe('credential-compromise playbook (synthesized state machine, real handle
     const x = report.executions[0];
     expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
     const docs = await rolePolicies(local.session, credentialTwin!.roleName!);
-    const statement = (docs.FirebreakRevokeOlderSessions as { Statement: { Effect: string; Action: string; Condition: { DateLessThan: Record<string, string> } }[] }).Statement[0];
+    const statement = (
+      docs.FirebreakRevokeOlderSessions as {
+        Statement: { Effect: string; Action: string; Condition: { DateLessThan: Record<string, string> } }[];
+      }
+    ).Statement[0];
     expect(statement.Effect).toBe('Deny');
     expect(statement.Action).toBe('*');
     const cutoff = Date.parse(statement.Condition.DateLessThan['aws:TokenIssueTime']);
@@ -100,46 +128,55 @@ describe('credential-compromise playbook (synthesized state machine, real handle
     expect(revocation.recommendation).toMatch(/ec2-compromise/);
   });
 
-  it.each([['IAM user', () => withSeverity(USER, 8)], ['role', () => readEventFile(INSTANCE_CREDS)]])(
-    'treats a second replay for the %s as already handled and changes nothing', async (_, event) => {
-      const first = await replayEvent(local.session, event());
-      const t = first.credentialTwin!;
-      const snapshot = async () => (t.userName ? userState(local.session, t) : rolePolicies(local.session, t.roleName!));
-      const before = await snapshot();
-      const second = await replayEvent(local.session, event(), { credentialTwin: t });
-      expect(second.report.executions[0].status).toBe('ALREADY_HANDLED');
-      expect(second.report.apiCalls.byOperation['IAM.AttachUserPolicy'] ?? 0).toBe(0);
-      expect(second.report.apiCalls.byOperation['IAM.PutRolePolicy'] ?? 0).toBe(0);
-      expect(await snapshot()).toEqual(before);
-    },
-  );
+  it.each([
+    ['IAM user', () => withSeverity(USER, 8)],
+    ['role', () => readEventFile(INSTANCE_CREDS)],
+  ])('treats a second replay for the %s as already handled and changes nothing', async (_, event) => {
+    const first = await replayEvent(local.session, event());
+    const t = first.credentialTwin!;
+    const snapshot = async () => (t.userName ? userState(local.session, t) : rolePolicies(local.session, t.roleName!));
+    const before = await snapshot();
+    const second = await replayEvent(local.session, event(), { credentialTwin: t });
+    expect(second.report.executions[0].status).toBe('ALREADY_HANDLED');
+    expect(second.report.apiCalls.byOperation['IAM.AttachUserPolicy'] ?? 0).toBe(0);
+    expect(second.report.apiCalls.byOperation['IAM.PutRolePolicy'] ?? 0).toBe(0);
+    expect(await snapshot()).toEqual(before);
+  });
 
-  describe.each([['IAM user', () => withSeverity(USER, 8)], ['role', () => readEventFile(INSTANCE_CREDS)]])('after a crash (%s)', (_, event) => {
-    it.each(['Claim', 'RevokeCredentials', 'VerifyRevocation', 'Notify', 'CloseCase'])('ends as an uninterrupted run after a crash right after %s', async (step) => {
-      const crashed = await replayEvent(local.session, event(), { execute: { crashAfter: step } });
-      expect(crashed.executions[0].status).toBe('CRASHED');
-      const rerun = await local.session.runner.execute('credential-compromise', crashed.injected);
-      expect(rerun.status).toBe(step === 'CloseCase' ? 'ALREADY_HANDLED' : 'SUCCEEDED');
-      const t = crashed.credentialTwin!;
-      const { item, timeline } = await readCase(local.session.env, crashed.executions[0].caseId!);
-      expect(item?.status).toBe('CONTAINED');
-      // The case's notification, and the record that its finding was told (`finding#<id>`).
-      expect(Object.keys(item?.notifications ?? {}).sort()).toEqual(['contained', `finding#${item!.incident.finding.id}`]);
-      // One notification published, however often Notify ran.
-      expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
-      if (t.userName) {
-        expect(await userState(local.session, t)).toEqual({
-          findingKey: 'Inactive', otherKey: 'Active',
-          denyAll: DENY_ALL_ARN,
-        });
-      } else {
-        const docs = await rolePolicies(local.session, t.roleName!);
-        expect(Object.keys(docs)).toEqual(['FirebreakRevokeOlderSessions']);
-        const cutoff = (docs.FirebreakRevokeOlderSessions as { Statement: { Condition: { DateLessThan: Record<string, string> } }[] }).Statement[0].Condition.DateLessThan['aws:TokenIssueTime'];
-        // The cutoff recorded by the first run is reused: the re-run writes the same policy.
-        expect(cutoff).toBe((item?.decisions?.revocationCutoff as string).replace(/\.\d{3}Z$/, 'Z'));
-      }
-    });
+  describe.each([
+    ['IAM user', () => withSeverity(USER, 8)],
+    ['role', () => readEventFile(INSTANCE_CREDS)],
+  ])('after a crash (%s)', (_, event) => {
+    it.each(['Claim', 'RevokeCredentials', 'VerifyRevocation', 'Notify', 'CloseCase'])(
+      'ends as an uninterrupted run after a crash right after %s',
+      async (step) => {
+        const crashed = await replayEvent(local.session, event(), { execute: { crashAfter: step } });
+        expect(crashed.executions[0].status).toBe('CRASHED');
+        const rerun = await local.session.runner.execute('credential-compromise', crashed.injected);
+        expect(rerun.status).toBe(step === 'CloseCase' ? 'ALREADY_HANDLED' : 'SUCCEEDED');
+        const t = crashed.credentialTwin!;
+        const { item, timeline } = await readCase(local.session.env, crashed.executions[0].caseId!);
+        expect(item?.status).toBe('CONTAINED');
+        // The case's notification, and the record that its finding was told (`finding#<id>`).
+        expect(Object.keys(item?.notifications ?? {}).sort()).toEqual(['contained', `finding#${item!.incident.finding.id}`]);
+        // One notification published, however often Notify ran.
+        expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
+        if (t.userName) {
+          expect(await userState(local.session, t)).toEqual({
+            findingKey: 'Inactive',
+            otherKey: 'Active',
+            denyAll: DENY_ALL_ARN,
+          });
+        } else {
+          const docs = await rolePolicies(local.session, t.roleName!);
+          expect(Object.keys(docs)).toEqual(['FirebreakRevokeOlderSessions']);
+          const cutoff = (docs.FirebreakRevokeOlderSessions as { Statement: { Condition: { DateLessThan: Record<string, string> } }[] })
+            .Statement[0].Condition.DateLessThan['aws:TokenIssueTime'];
+          // The cutoff recorded by the first run is reused: the re-run writes the same policy.
+          expect(cutoff).toBe((item?.decisions?.revocationCutoff as string).replace(/\.\d{3}Z$/, 'Z'));
+        }
+      },
+    );
   });
 
   it.each(['NotifyOnly', 'CloseNotified'])('ends a Medium case as an uninterrupted run after a crash right after %s', async (step) => {
@@ -150,7 +187,11 @@ describe('credential-compromise playbook (synthesized state machine, real handle
     const { item, timeline } = await readCase(local.session.env, crashed.executions[0].caseId!);
     expect(item?.status).toBe('NOTIFIED');
     expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
-    expect(await userState(local.session, crashed.credentialTwin!)).toEqual({ findingKey: 'Active', otherKey: 'Active', denyAll: undefined });
+    expect(await userState(local.session, crashed.credentialTwin!)).toEqual({
+      findingKey: 'Active',
+      otherKey: 'Active',
+      denyAll: undefined,
+    });
   });
 
   describe('when the leaked key was deleted before the run (the attacker made another)', () => {
@@ -199,7 +240,9 @@ describe('credential-compromise playbook (synthesized state machine, real handle
       // The notification names the attacker's new key.
       const notes = (await readNotifications(local.session.env)).filter((n) => n.caseId === x.caseId && n.kind === 'contained');
       expect(notes).toHaveLength(1);
-      const body = JSON.parse(notes[0].body) as { revocation: { leakedKey: string; affected: string; userKeys: { accessKeyId: string }[]; otherKeysLeftActive: string[] } };
+      const body = JSON.parse(notes[0].body) as {
+        revocation: { leakedKey: string; affected: string; userKeys: { accessKeyId: string }[]; otherKeysLeftActive: string[] };
+      };
       expect(body.revocation.leakedKey).toBe('absent');
       expect(body.revocation.userKeys.map((k) => k.accessKeyId)).toContain(newKey.accessKeyId);
       expect(body.revocation.otherKeysLeftActive.sort()).toEqual([t.otherAccessKeyId, newKey.accessKeyId].sort());
@@ -235,12 +278,22 @@ describe('credential-compromise playbook (synthesized state machine, real handle
       const x = await local.session.runner.execute('credential-compromise', built.injected);
       expect(x.outcome).toBe('CONTAINED');
       const released = await local.session.runner.execute('release', {
-        release: { caseId: x.caseId, reason: 'false positive: the owner rotated the key', operator: 'arn:aws:iam::222222222222:user/firebreak-local-operator' },
+        release: {
+          caseId: x.caseId,
+          reason: 'false positive: the owner rotated the key',
+          operator: 'arn:aws:iam::222222222222:user/firebreak-local-operator',
+        },
       });
       expect(released).toMatchObject({ status: 'SUCCEEDED', outcome: 'RELEASED' });
-      expect(released.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating).map((c) => c.operation)).toEqual(['IAM.DetachUserPolicy']);
+      expect(released.calls.filter((c) => c.operation.startsWith('IAM.') && c.mutating).map((c) => c.operation)).toEqual([
+        'IAM.DetachUserPolicy',
+      ]);
       expect(await principal(t.userName!)).toEqual(before);
-      expect(before).toEqual({ keys: { [t.otherAccessKeyId!]: 'Active', [newKey.accessKeyId]: 'Active' }, policies: ['deploy'], denyAll: undefined });
+      expect(before).toEqual({
+        keys: { [t.otherAccessKeyId!]: 'Active', [newKey.accessKeyId]: 'Active' },
+        policies: ['deploy'],
+        denyAll: undefined,
+      });
       const { item } = await readCase(local.session.env, x.caseId!);
       expect(item?.status).toBe('RELEASED');
       // The deleted key is not a thing release failed to restore: containment never changed it.
@@ -251,7 +304,9 @@ describe('credential-compromise playbook (synthesized state machine, real handle
       const { built, t, newKey } = await userWithLeakedKeyReplaced();
       // An ASIA key ID as a GuardDuty finding carries it (the recorded one of the instance-credential fixture; the
       // emulator's GetSessionToken answers with a fixed AKIA… ID, so it cannot give one). No IAM user lists it.
-      const asia = (readEventFile(INSTANCE_CREDS) as EventEnvelope & { detail: { resource: { accessKeyDetails: { accessKeyId: string } } } }).detail.resource.accessKeyDetails.accessKeyId;
+      const asia = (
+        readEventFile(INSTANCE_CREDS) as EventEnvelope & { detail: { resource: { accessKeyDetails: { accessKeyId: string } } } }
+      ).detail.resource.accessKeyDetails.accessKeyId;
       expect(asia).toMatch(/^ASIA/);
       const event = JSON.parse(JSON.stringify(built.injected));
       event.detail.resource.accessKeyDetails.accessKeyId = asia;
@@ -269,7 +324,8 @@ describe('credential-compromise playbook (synthesized state machine, real handle
     const built = await replayEvent(local.session, withSeverity(USER, 8), { execute: { crashAfter: 'Normalize' } });
     const t = built.credentialTwin!;
     const iam = local.session.env.member.iam;
-    for (const k of [t.accessKeyId, t.otherAccessKeyId]) await iam.send(new DeleteAccessKeyCommand({ UserName: t.userName, AccessKeyId: k }));
+    for (const k of [t.accessKeyId, t.otherAccessKeyId])
+      await iam.send(new DeleteAccessKeyCommand({ UserName: t.userName, AccessKeyId: k }));
     await iam.send(new DeleteUserPolicyCommand({ UserName: t.userName, PolicyName: 'deploy' }));
     await iam.send(new DeleteUserCommand({ UserName: t.userName }));
     const x = await local.session.runner.execute('credential-compromise', built.injected);
@@ -296,10 +352,16 @@ describe('credential-compromise playbook (synthesized state machine, real handle
   it('never touches a service-linked role, and says so', async () => {
     const iam = local.session.env.member.iam;
     const roleName = 'AWSServiceRoleForSupport';
-    await iam.send(new CreateRoleCommand({
-      RoleName: roleName, Path: '/aws-service-role/support.amazonaws.com/',
-      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'support.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
-    }));
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        Path: '/aws-service-role/support.amazonaws.com/',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'support.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    );
     const event = JSON.parse(JSON.stringify(readEventFile(INSTANCE_CREDS)));
     event.detail.resource.accessKeyDetails.userName = roleName;
     event.detail.resource.accessKeyDetails.principalId = 'AROAEXAMPLEROLE00002:support-session';

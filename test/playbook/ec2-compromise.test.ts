@@ -11,7 +11,9 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
 
   it.each([BITCOIN, BACKDOOR])('contains %s and lands its evidence in the security account', async (file) => {
     const { env } = local.session;
-    const { report, twin } = await replayEvent(local.session, readEventFile(file), { extras: { autoScalingGroup: true, targetGroup: true } });
+    const { report, twin } = await replayEvent(local.session, readEventFile(file), {
+      extras: { autoScalingGroup: true, targetGroup: true },
+    });
     expect(report.executions).toHaveLength(1);
     const x = report.executions[0];
     expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
@@ -29,7 +31,9 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
     expect(state.deleteOnTermination).toEqual([false, false]);
     expect(state.activeProfiles).toEqual([]);
     // The fixture's ENI has a public IP: its twin Elastic IP is disassociated.
-    const eips = Object.entries(twin!.idMap).filter(([from]) => /^\d+\.\d+\.\d+\.\d+$/.test(from)).map(([, to]) => to);
+    const eips = Object.entries(twin!.idMap)
+      .filter(([from]) => /^\d+\.\d+\.\d+\.\d+$/.test(from))
+      .map(([, to]) => to);
     expect(eips).toHaveLength(1);
     const addresses = (await env.member.ec2.send(new DescribeAddressesCommand({ PublicIps: eips }))).Addresses ?? [];
     expect(addresses).toHaveLength(1);
@@ -43,13 +47,26 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
       expect(s.Encrypted).toBe(true);
       expect(s.KmsKeyId).toBe(env.evidenceKeyArn);
     }
-    expect(new Set(snaps.security.map((s) => s.Tags?.find((t) => t.Key === 'firebreak:source-volume-id')?.Value))).toEqual(new Set(twin!.volumeIds));
+    expect(new Set(snaps.security.map((s) => s.Tags?.find((t) => t.Key === 'firebreak:source-volume-id')?.Value))).toEqual(
+      new Set(twin!.volumeIds),
+    );
 
     const { item, timeline } = await readCase(env, caseId);
     expect(item?.status).toBe('CONTAINED');
     const manifest = item?.evidence?.manifest as { bucket: string; key: string; sha256: string };
     expect(await objectSha256(env, manifest.bucket, manifest.key)).toBe(manifest.sha256);
-    expect(timeline.map((t) => t.step)).toEqual(expect.arrayContaining(['Claim', 'Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'WriteManifest', 'Notify', 'CloseCase']));
+    expect(timeline.map((t) => t.step)).toEqual(
+      expect.arrayContaining([
+        'Claim',
+        'Preserve',
+        'Isolate',
+        'VerifyIsolation',
+        'SnapshotVolumes',
+        'WriteManifest',
+        'Notify',
+        'CloseCase',
+      ]),
+    );
     // The prior state needed for release is recorded.
     expect(item?.priorState?.isolate?.securityGroupsByEni).toEqual(twin!.originalGroupsByEni);
     expect(item?.priorState?.preserve?.disableApiTermination).toBe(false);
@@ -134,11 +151,21 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
   it('dry-runs a real instance on request: returns the plan, changes nothing', async () => {
     const { env, runner } = local.session;
     const built = await replayEvent(local.session, readEventFile(BACKDOOR), { execute: { crashAfter: 'Normalize' } });
-    const x = await runner.execute('ec2-compromise', { firebreak: { dryRun: true, trigger: 'manual', reason: 'test' }, event: built.injected });
+    const x = await runner.execute('ec2-compromise', {
+      firebreak: { dryRun: true, trigger: 'manual', reason: 'test' },
+      event: built.injected,
+    });
     expect(x.status).toBe('DRY_RUN');
     expect(x.calls.filter((c) => c.mutating)).toEqual([]);
     const plan = (x.output?.plan as { actions: { operation: string }[] }).actions.map((a) => a.operation);
-    expect(plan).toEqual(expect.arrayContaining(['EC2.ModifyInstanceAttribute', 'EC2.ModifyNetworkInterfaceAttribute', 'EC2.CreateSecurityGroup', 'EC2.CreateSnapshots']));
+    expect(plan).toEqual(
+      expect.arrayContaining([
+        'EC2.ModifyInstanceAttribute',
+        'EC2.ModifyNetworkInterfaceAttribute',
+        'EC2.CreateSecurityGroup',
+        'EC2.CreateSnapshots',
+      ]),
+    );
     const state = await readContainment(env, built.twin!.instanceId, built.twin!.vpcId);
     expect(state.firebreakGroups).toEqual([]);
     expect(state.terminationProtection).toBe(false);
@@ -174,7 +201,9 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
     expect(report.routing.matched).toEqual(['firebreak-below-floor']);
     expect(report.executions).toEqual([]);
     expect(report.response).toMatch(/^NO_MATCH: below the severity floor/);
-    expect(report.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['below-floor-counted', 'security-groups-unchanged', 'no-evidence-snapshots']));
+    expect(report.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['below-floor-counted', 'security-groups-unchanged', 'no-evidence-snapshots']),
+    );
     expect(report.checks.every((c) => c.passed)).toBe(true);
   });
 
@@ -199,7 +228,9 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
   });
 
   it('does not contain the victim of SSH brute force (TARGET) even at High: a notified case, the instance untouched', async () => {
-    const event = readEventFile('fixtures/events/guardduty-ec2-ssh-bruteforce-victim.json') as EventEnvelope & { detail: { severity: number; id: string } };
+    const event = readEventFile('fixtures/events/guardduty-ec2-ssh-bruteforce-victim.json') as EventEnvelope & {
+      detail: { severity: number; id: string };
+    };
     const high = { ...event, detail: { ...event.detail, severity: 8, id: 'f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0' } };
     const { env } = local.session;
     const { report, twin } = await replayEvent(local.session, high);

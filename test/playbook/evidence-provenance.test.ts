@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import {
-  CopySnapshotCommand, CreateSnapshotCommand, DeleteSnapshotCommand, CreateTagsCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, Snapshot, Tag,
+  CopySnapshotCommand,
+  CreateSnapshotCommand,
+  DeleteSnapshotCommand,
+  CreateTagsCommand,
+  CreateVolumeCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  Snapshot,
+  Tag,
 } from '@aws-sdk/client-ec2';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -35,20 +43,34 @@ const EVENT = 'fixtures/events/guardduty-ec2-bitcoin-dns.json';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The tags Firebreak puts on its snapshots, plus the volume's own tags (CreateSnapshots CopyTagsFromSource=volume). */
-async function firebreakTags(env: LocalEnvironment, caseId: string, findingId: string, stage: string, volumeId: string, extra: Record<string, string> = {}): Promise<Tag[]> {
+async function firebreakTags(
+  env: LocalEnvironment,
+  caseId: string,
+  findingId: string,
+  stage: string,
+  volumeId: string,
+  extra: Record<string, string> = {},
+): Promise<Tag[]> {
   const volume = (await env.member.ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes?.[0];
   const tags: Record<string, string> = {
     ...Object.fromEntries((volume?.Tags ?? []).map((t) => [t.Key!, t.Value!])),
-    'firebreak:case-id': caseId, 'firebreak:finding-id': findingId, 'firebreak:stage': stage, ...extra,
+    'firebreak:case-id': caseId,
+    'firebreak:finding-id': findingId,
+    'firebreak:stage': stage,
+    ...extra,
   };
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
 
 /** A member-account snapshot of a volume, as an attacker takes it (untagged, or with the given tags). */
 async function snapshotOf(env: LocalEnvironment, volumeId: string, tags?: Tag[]): Promise<string> {
-  const out = await env.member.ec2.send(new CreateSnapshotCommand({
-    VolumeId: volumeId, Description: 'Firebreak evidence, case (decoy)', TagSpecifications: tags ? [{ ResourceType: 'snapshot', Tags: tags }] : undefined,
-  }));
+  const out = await env.member.ec2.send(
+    new CreateSnapshotCommand({
+      VolumeId: volumeId,
+      Description: 'Firebreak evidence, case (decoy)',
+      TagSpecifications: tags ? [{ ResourceType: 'snapshot', Tags: tags }] : undefined,
+    }),
+  );
   return out.SnapshotId!;
 }
 
@@ -60,15 +82,37 @@ async function tagSnapshot(env: LocalEnvironment, snapshotId: string, tags: Tag[
 async function evidenceReadBack(env: LocalEnvironment, caseId: string) {
   const { item } = await readCase(env, caseId);
   const evidence = (item?.evidence ?? {}) as Record<string, Record<string, unknown>>;
-  const recorded = Object.entries(evidence).filter(([k]) => k.startsWith('snapshot#')).map(([, v]) => v as { stage: string; volumeId: string; snapshotId: string; sourceSnapshotId?: string; how: string });
-  const rejected = Object.entries(evidence).filter(([k]) => k.startsWith('rejected#')).map(([, v]) => v as { snapshotId: string; stage: string; kind: string; reasons: string[] });
+  const recorded = Object.entries(evidence)
+    .filter(([k]) => k.startsWith('snapshot#'))
+    .map(([, v]) => v as { stage: string; volumeId: string; snapshotId: string; sourceSnapshotId?: string; how: string });
+  const rejected = Object.entries(evidence)
+    .filter(([k]) => k.startsWith('rejected#'))
+    .map(([, v]) => v as { snapshotId: string; stage: string; kind: string; reasons: string[] });
   const manifestRef = evidence.manifest as { bucket: string; key: string } | undefined;
   const manifestText = manifestRef
-    ? Buffer.from(await (await env.security.s3.send(new GetObjectCommand({ Bucket: manifestRef.bucket, Key: manifestRef.key }))).Body!.transformToByteArray()).toString('utf8')
+    ? Buffer.from(
+        await (
+          await env.security.s3.send(new GetObjectCommand({ Bucket: manifestRef.bucket, Key: manifestRef.key }))
+        ).Body!.transformToByteArray(),
+      ).toString('utf8')
     : '';
-  const manifest = manifestText ? (JSON.parse(manifestText) as { snapshots: { sourceVolumeId: string; memberSnapshotId: string; transitSnapshotId: string; snapshotId: string }[] }) : undefined;
-  const security = (await env.security.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:firebreak:case-id', Values: [caseId] }] }))).Snapshots ?? [];
-  const member = (await env.member.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:firebreak:case-id', Values: [caseId] }] }))).Snapshots ?? [];
+  const manifest = manifestText
+    ? (JSON.parse(manifestText) as {
+        snapshots: { sourceVolumeId: string; memberSnapshotId: string; transitSnapshotId: string; snapshotId: string }[];
+      })
+    : undefined;
+  const security =
+    (
+      await env.security.ec2.send(
+        new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:firebreak:case-id', Values: [caseId] }] }),
+      )
+    ).Snapshots ?? [];
+  const member =
+    (
+      await env.member.ec2.send(
+        new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:firebreak:case-id', Values: [caseId] }] }),
+      )
+    ).Snapshots ?? [];
   return { item, recorded, rejected, manifest, manifestText, security, member };
 }
 
@@ -87,7 +131,13 @@ async function expectOnlyFirebreakEvidence(env: LocalEnvironment, twin: TwinWorl
   const r = await evidenceReadBack(env, caseId);
   expect(r.item?.status).toBe('CONTAINED');
   for (const stage of ['source', 'transit', 'evidence']) {
-    expect([stage, r.recorded.filter((x) => x.stage === stage).map((x) => x.volumeId).sort()]).toEqual([stage, [...twin.volumeIds].sort()]);
+    expect([
+      stage,
+      r.recorded
+        .filter((x) => x.stage === stage)
+        .map((x) => x.volumeId)
+        .sort(),
+    ]).toEqual([stage, [...twin.volumeIds].sort()]);
   }
   const recordedIds = r.recorded.map((x) => x.snapshotId);
   for (const d of decoys) {
@@ -108,9 +158,11 @@ async function expectOnlyFirebreakEvidence(env: LocalEnvironment, twin: TwinWorl
   const finals = r.recorded.filter((x) => x.stage === 'evidence');
   expect(r.security.map((s) => s.SnapshotId).sort()).toEqual(finals.map((x) => x.snapshotId).sort());
   for (const s of r.security) expect([s.OwnerId, s.Encrypted, s.KmsKeyId]).toEqual([env.securityAccount, true, env.evidenceKeyArn]);
-  const chain = (v: string) => ['source', 'transit', 'evidence'].map((stage) => r.recorded.find((x) => x.stage === stage && x.volumeId === v)?.snapshotId);
-  expect(r.manifest?.snapshots.map((m) => [m.sourceVolumeId, m.memberSnapshotId, m.transitSnapshotId, m.snapshotId]).sort())
-    .toEqual(twin.volumeIds.map((v) => [v, ...chain(v)]).sort());
+  const chain = (v: string) =>
+    ['source', 'transit', 'evidence'].map((stage) => r.recorded.find((x) => x.stage === stage && x.volumeId === v)?.snapshotId);
+  expect(r.manifest?.snapshots.map((m) => [m.sourceVolumeId, m.memberSnapshotId, m.transitSnapshotId, m.snapshotId]).sort()).toEqual(
+    twin.volumeIds.map((v) => [v, ...chain(v)]).sort(),
+  );
   const { checks } = await verifyContainment(env, twin, caseId);
   expect(checks.find((c) => c.name === 'evidence-snapshots-provenance')).toMatchObject({ passed: true });
   return r;
@@ -123,7 +175,10 @@ async function expectOnlyFirebreakEvidence(env: LocalEnvironment, twin: TwinWorl
  */
 async function replayWithCrash(session: LocalSession, operation: string, after: number, seed: string, interceptors: (() => void)[]) {
   const installed = installFaults([FaultSchema.parse({ kind: 'crash', operation, after }) as Fault], {
-    seed, deleteResource: async () => { throw new Error('no resource is deleted in this test'); },
+    seed,
+    deleteResource: async () => {
+      throw new Error('no resource is deleted in this test');
+    },
   });
   let result: Awaited<ReturnType<typeof replayEvent>> | undefined;
   try {
@@ -167,11 +222,24 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const afterSnapshots = await evidenceReadBack(env, caseId);
     const source0 = afterSnapshots.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[0])!.snapshotId;
     const source1 = afterSnapshots.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])!.snapshotId;
-    const transitTags = (i: number, src: string) => firebreakTags(env, caseId, findingId, 'transit', twin.volumeIds[i], { 'firebreak:source-snapshot-id': src, 'firebreak:source-volume-id': twin.volumeIds[i] });
-    const copy = async (src: string, tags: Tag[], key?: string) => (await env.member.ec2.send(new CopySnapshotCommand({
-      SourceSnapshotId: src, SourceRegion: env.region, Encrypted: key ? true : undefined, KmsKeyId: key, Description: `Firebreak transit copy of ${src}, case ${caseId}`,
-      TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
-    }))).SnapshotId!;
+    const transitTags = (i: number, src: string) =>
+      firebreakTags(env, caseId, findingId, 'transit', twin.volumeIds[i], {
+        'firebreak:source-snapshot-id': src,
+        'firebreak:source-volume-id': twin.volumeIds[i],
+      });
+    const copy = async (src: string, tags: Tag[], key?: string) =>
+      (
+        await env.member.ec2.send(
+          new CopySnapshotCommand({
+            SourceSnapshotId: src,
+            SourceRegion: env.region,
+            Encrypted: key ? true : undefined,
+            KmsKeyId: key,
+            Description: `Firebreak transit copy of ${src}, case ${caseId}`,
+            TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
+          }),
+        )
+      ).SnapshotId!;
     const unencrypted = await copy(source0, await transitTags(0, source0));
     const attackerKey = (await env.member.kms.send(new CreateKeyCommand({ Description: 'not the transit key' }))).KeyMetadata!.Arn!;
     const otherKey = await copy(source1, await transitTags(1, source1), attackerKey);
@@ -202,7 +270,8 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     // What Firebreak's first CreateSnapshots made (its answer, before the crash loses it).
     const recordOrphans = registerSdkInterceptor({
       after: (call, output) => {
-        if (call.operation === 'EC2.CreateSnapshots' && !orphans.length) orphans = (output.Snapshots as { SnapshotId: string }[]).map((s) => s.SnapshotId);
+        if (call.operation === 'EC2.CreateSnapshots' && !orphans.length)
+          orphans = (output.Snapshots as { SnapshotId: string }[]).map((s) => s.SnapshotId);
       },
     });
     // In the crash window (the call took effect, nothing recorded yet) the attacker plants a perfect snapshot of
@@ -216,13 +285,20 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
         const caseId = tags.find((t) => t.Key === 'firebreak:case-id')!.Value!;
         const findingId = tags.find((t) => t.Key === 'firebreak:finding-id')!.Value!;
         planted.volume0 = made[0].VolumeId;
-        planted.sameVolume = await snapshotOf(env, made[0].VolumeId, await firebreakTags(env, caseId, findingId, 'source', made[0].VolumeId));
+        planted.sameVolume = await snapshotOf(
+          env,
+          made[0].VolumeId,
+          await firebreakTags(env, caseId, findingId, 'source', made[0].VolumeId),
+        );
         const az = (await env.member.ec2.send(new DescribeVolumesCommand({ VolumeIds: [made[0].VolumeId] }))).Volumes![0].AvailabilityZone!;
         const stranger = (await env.member.ec2.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: 8 }))).VolumeId!;
         planted.otherVolume = await snapshotOf(env, stranger, await firebreakTags(env, caseId, findingId, 'source', made[0].VolumeId));
       },
     });
-    const { twin, caseId } = await replayWithCrash(local.session, 'EC2.CreateSnapshots', 1, 'evidence-provenance', [removePlanter, recordOrphans]);
+    const { twin, caseId } = await replayWithCrash(local.session, 'EC2.CreateSnapshots', 1, 'evidence-provenance', [
+      removePlanter,
+      recordOrphans,
+    ]);
 
     expect(orphans).toHaveLength(2);
     const r = await expectOnlyFirebreakEvidence(env, twin, caseId, [planted.sameVolume!, planted.otherVolume!]);
@@ -247,12 +323,13 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     expect(r.item?.decisions?.[`snapshotIntent#source#${volume1}`]).toEqual(expect.objectContaining({ at: expect.any(String) }));
   }, 240_000);
 
-  it('recovers the security account\'s orphan copy after a crash between CopySnapshot and the ledger write: no duplicate there', async () => {
+  it("recovers the security account's orphan copy after a crash between CopySnapshot and the ledger write: no duplicate there", async () => {
     const { env } = local.session;
     const securityCopies: string[] = [];
     const recordCopies = registerSdkInterceptor({
       after: (call, output) => {
-        if (call.operation === 'EC2.CopySnapshot' && call.accountId === env.securityAccount) securityCopies.push(output.SnapshotId as string);
+        if (call.operation === 'EC2.CopySnapshot' && call.accountId === env.securityAccount)
+          securityCopies.push(output.SnapshotId as string);
       },
     });
     // Two transit copies in the member account, then the security account's: the invocation that makes the first of
@@ -265,7 +342,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     expect(r.security.map((x) => x.SnapshotId)).toContain(orphan);
   }, 180_000);
 
-  it('fails the drill read-back check evidence-snapshots-provenance when the case\'s evidence is swapped for a decoy', async () => {
+  it("fails the drill read-back check evidence-snapshots-provenance when the case's evidence is swapped for a decoy", async () => {
     const { env } = local.session;
     const { report, twin } = await replayEvent(local.session, readEventFile(EVENT));
     const caseId = report.executions[0].caseId!;
@@ -277,10 +354,15 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const stranger = (await env.member.ec2.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: 8 }))).VolumeId!;
     const decoy = await snapshotOf(env, stranger, await firebreakTags(env, caseId, findingId, 'source', twin!.volumeIds[0]));
     const key = `snapshot#source#${twin!.volumeIds[0]}`;
-    await env.security.ddb.send(new UpdateCommand({
-      TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
-      UpdateExpression: 'SET evidence.#k.snapshotId = :d', ExpressionAttributeNames: { '#k': key }, ExpressionAttributeValues: { ':d': decoy },
-    }));
+    await env.security.ddb.send(
+      new UpdateCommand({
+        TableName: env.ledgerTable,
+        Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: 'SET evidence.#k.snapshotId = :d',
+        ExpressionAttributeNames: { '#k': key },
+        ExpressionAttributeValues: { ':d': decoy },
+      }),
+    );
     const swapped = (await verifyContainment(env, twin!, caseId)).checks.find((c) => c.name === 'evidence-snapshots-provenance')!;
     expect(swapped.passed).toBe(false);
     expect(swapped.details).toMatch(new RegExp(`member snapshot ${decoy} is of ${stranger}`));
@@ -294,27 +376,47 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     // The runner set the functions' environment in this process: the steps run here as two concurrent invocations would.
     const deps = stepDepsFromEnv();
     const { item } = await readCase(env, caseId);
-    const state = (name: string) => ({
-      incident: item!.incident, event: first.injected as unknown as Record<string, unknown>,
-      run: { executionName: name, startTime: new Date().toISOString() }, case: { caseId, status: 'RESUMED' as const },
-    }) as PlaybookState;
+    const state = (name: string) =>
+      ({
+        incident: item!.incident,
+        event: first.injected as unknown as Record<string, unknown>,
+        run: { executionName: name, startTime: new Date().toISOString() },
+        case: { caseId, status: 'RESUMED' as const },
+      }) as PlaybookState;
     const [a, b] = [state('concurrent-a'), state('concurrent-b')];
     const [sa, sb] = await Promise.all([snapshotVolumes(a, deps), snapshotVolumes(b, deps)]);
     expect(sb.snapshotIds).toEqual(sa.snapshotIds);
     const [ta, tb] = await Promise.all([copySnapshots({ ...a, snapshots: sa }, deps), copySnapshots({ ...b, snapshots: sb }, deps)]);
     expect(tb.snapshotIds).toEqual(ta.snapshotIds);
-    const [fa, fb] = await Promise.all([shareSnapshots({ ...a, memberCopies: ta }, deps), shareSnapshots({ ...b, memberCopies: tb }, deps)]);
+    const [fa, fb] = await Promise.all([
+      shareSnapshots({ ...a, memberCopies: ta }, deps),
+      shareSnapshots({ ...b, memberCopies: tb }, deps),
+    ]);
     expect(fb.snapshotIds).toEqual(fa.snapshotIds);
 
     const r = await evidenceReadBack(env, caseId);
     const stageOf = (s: Snapshot) => s.Tags?.find((t) => t.Key === 'firebreak:stage')?.Value;
     // One snapshot per volume at each stage exists at all (no duplicate was created), and it is the recorded one.
     for (const stage of ['source', 'transit']) {
-      const made = r.member.filter((s) => stageOf(s) === stage).map((s) => s.SnapshotId).sort();
-      expect([stage, made]).toEqual([stage, r.recorded.filter((x) => x.stage === stage).map((x) => x.snapshotId).sort()]);
+      const made = r.member
+        .filter((s) => stageOf(s) === stage)
+        .map((s) => s.SnapshotId)
+        .sort();
+      expect([stage, made]).toEqual([
+        stage,
+        r.recorded
+          .filter((x) => x.stage === stage)
+          .map((x) => x.snapshotId)
+          .sort(),
+      ]);
       expect(made).toHaveLength(twin.volumeIds.length);
     }
-    expect(r.security.map((s) => s.SnapshotId).sort()).toEqual(r.recorded.filter((x) => x.stage === 'evidence').map((x) => x.snapshotId).sort());
+    expect(r.security.map((s) => s.SnapshotId).sort()).toEqual(
+      r.recorded
+        .filter((x) => x.stage === 'evidence')
+        .map((x) => x.snapshotId)
+        .sort(),
+    );
     expect(r.security).toHaveLength(twin.volumeIds.length);
     expect(r.rejected).toEqual([]);
   }, 120_000);
@@ -330,11 +432,18 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const rerun = await local.session.runner.execute('ec2-compromise', first.injected);
     expect(rerun.status).toBe('SUCCEEDED');
     const r = await expectOnlyFirebreakEvidence(env, twin, caseId, [gone]);
-    expect(r.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[0])).toMatchObject({ how: 'created', snapshotId: expect.not.stringMatching(gone) });
-    expect(r.rejected.find((x) => x.snapshotId === gone)).toMatchObject({ kind: 'recorded', reasons: [expect.stringMatching(/not found/)] });
+    expect(r.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[0])).toMatchObject({
+      how: 'created',
+      snapshotId: expect.not.stringMatching(gone),
+    });
+    expect(r.rejected.find((x) => x.snapshotId === gone)).toMatchObject({
+      kind: 'recorded',
+      reasons: [expect.stringMatching(/not found/)],
+    });
     // The other volume's recorded snapshot was kept.
-    expect(r.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])?.snapshotId)
-      .toBe(before.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])!.snapshotId);
+    expect(r.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])?.snapshotId).toBe(
+      before.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])!.snapshotId,
+    );
   }, 120_000);
 
   it('never takes a look-alike as the replacement of a recorded snapshot the attacker deleted: a snapshot of the same volume, a transit copy of the recorded source under the transit key, each with every Firebreak tag', async () => {
@@ -356,10 +465,26 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const transit1 = recordedId('transit', v1);
     const source1 = recordedId('source', v1);
     await env.member.ec2.send(new DeleteSnapshotCommand({ SnapshotId: transit1 }));
-    const transitDecoy = (await env.member.ec2.send(new CopySnapshotCommand({
-      SourceSnapshotId: source1, SourceRegion: env.region, Encrypted: true, KmsKeyId: env.transitKeyArn, Description: `Firebreak transit copy of ${source1}, case ${caseId}`,
-      TagSpecifications: [{ ResourceType: 'snapshot', Tags: await firebreakTags(env, caseId, findingId, 'transit', v1, { 'firebreak:source-snapshot-id': source1, 'firebreak:source-volume-id': v1 }) }],
-    }))).SnapshotId!;
+    const transitDecoy = (
+      await env.member.ec2.send(
+        new CopySnapshotCommand({
+          SourceSnapshotId: source1,
+          SourceRegion: env.region,
+          Encrypted: true,
+          KmsKeyId: env.transitKeyArn,
+          Description: `Firebreak transit copy of ${source1}, case ${caseId}`,
+          TagSpecifications: [
+            {
+              ResourceType: 'snapshot',
+              Tags: await firebreakTags(env, caseId, findingId, 'transit', v1, {
+                'firebreak:source-snapshot-id': source1,
+                'firebreak:source-volume-id': v1,
+              }),
+            },
+          ],
+        }),
+      )
+    ).SnapshotId!;
 
     const rerun = await local.session.runner.execute('ec2-compromise', first.injected);
     expect(rerun.status).toBe('SUCCEEDED');
@@ -368,7 +493,10 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const why = (id: string) => r.rejected.find((x) => x.snapshotId === id)?.reasons.join('; ');
     expect(why(sourceDecoy)).toMatch(/source snapshot in the member account is never recovered by tag/);
     expect(why(transitDecoy)).toMatch(/transit snapshot in the member account is never recovered by tag/);
-    expect(r.rejected.find((x) => x.snapshotId === transit1)).toMatchObject({ kind: 'recorded', reasons: [expect.stringMatching(/not found/)] });
+    expect(r.rejected.find((x) => x.snapshotId === transit1)).toMatchObject({
+      kind: 'recorded',
+      reasons: [expect.stringMatching(/not found/)],
+    });
   }, 180_000);
 
   it('writes a new manifest when a re-run replaced the chain after the first manifest, and keeps the first as superseded', async () => {
@@ -390,13 +518,18 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     // The case points at a new manifest, which names exactly the chain the case records now (read from S3).
     const manifest = r.item!.evidence!.manifest as { key: string };
     expect(manifest.key).not.toBe(firstManifest.key);
-    const chain = (v: string) => ['source', 'transit', 'evidence'].map((stage) => r.recorded.find((x) => x.stage === stage && x.volumeId === v)?.snapshotId);
-    expect(r.manifest?.snapshots.map((m) => [m.sourceVolumeId, m.memberSnapshotId, m.transitSnapshotId, m.snapshotId]).sort())
-      .toEqual(twin.volumeIds.map((v) => [v, ...chain(v)]).sort());
+    const chain = (v: string) =>
+      ['source', 'transit', 'evidence'].map((stage) => r.recorded.find((x) => x.stage === stage && x.volumeId === v)?.snapshotId);
+    expect(r.manifest?.snapshots.map((m) => [m.sourceVolumeId, m.memberSnapshotId, m.transitSnapshotId, m.snapshotId]).sort()).toEqual(
+      twin.volumeIds.map((v) => [v, ...chain(v)]).sort(),
+    );
     expect(r.manifestText).not.toContain(gone);
     expect((r.item!.evidence!.snapshots as { memberSnapshotId: string }[]).map((x) => x.memberSnapshotId)).not.toContain(gone);
     // The first manifest is still in the bucket, unchanged, and on the case as superseded.
-    expect(r.item!.evidence![`superseded#${firstManifest.key}`]).toMatchObject({ key: firstManifest.key, supersededAt: expect.any(String) });
+    expect(r.item!.evidence![`superseded#${firstManifest.key}`]).toMatchObject({
+      key: firstManifest.key,
+      supersededAt: expect.any(String),
+    });
     const old = await env.security.s3.send(new GetObjectCommand({ Bucket: env.evidenceBucket, Key: firstManifest.key }));
     expect(Buffer.from(await old.Body!.transformToByteArray()).toString('utf8')).toBe(before.manifestText);
   }, 180_000);
@@ -408,9 +541,13 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const twin = first.twin!;
     const before = await evidenceReadBack(env, caseId);
     // As if WriteManifest had crashed between its PutObject and its ledger write.
-    await env.security.ddb.send(new UpdateCommand({
-      TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, UpdateExpression: 'REMOVE evidence.manifest, evidence.snapshots',
-    }));
+    await env.security.ddb.send(
+      new UpdateCommand({
+        TableName: env.ledgerTable,
+        Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: 'REMOVE evidence.manifest, evidence.snapshots',
+      }),
+    );
     const gone = before.recorded.find((x) => x.stage === 'source' && x.volumeId === twin.volumeIds[1])!.snapshotId;
     await env.member.ec2.send(new DeleteSnapshotCommand({ SnapshotId: gone }));
 
@@ -420,12 +557,15 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const manifest = r.item!.evidence!.manifest as { key: string };
     expect(manifest.key).toMatch(/manifest-[0-9a-f]{16}\.json$/);
     expect(r.manifestText).not.toContain(gone);
-    const chain = (v: string) => ['source', 'transit', 'evidence'].map((stage) => r.recorded.find((x) => x.stage === stage && x.volumeId === v)?.snapshotId);
-    expect(r.manifest?.snapshots.map((m) => [m.sourceVolumeId, m.memberSnapshotId, m.transitSnapshotId, m.snapshotId]).sort())
-      .toEqual(twin.volumeIds.map((v) => [v, ...chain(v)]).sort());
+    const chain = (v: string) =>
+      ['source', 'transit', 'evidence'].map((stage) => r.recorded.find((x) => x.stage === stage && x.volumeId === v)?.snapshotId);
+    expect(r.manifest?.snapshots.map((m) => [m.sourceVolumeId, m.memberSnapshotId, m.transitSnapshotId, m.snapshotId]).sort()).toEqual(
+      twin.volumeIds.map((v) => [v, ...chain(v)]).sort(),
+    );
     // The case's chain and its manifest's agree.
-    expect((r.item!.evidence!.snapshots as { memberSnapshotId: string }[]).map((x) => x.memberSnapshotId).sort())
-      .toEqual(r.manifest!.snapshots.map((m) => m.memberSnapshotId).sort());
+    expect((r.item!.evidence!.snapshots as { memberSnapshotId: string }[]).map((x) => x.memberSnapshotId).sort()).toEqual(
+      r.manifest!.snapshots.map((m) => m.memberSnapshotId).sort(),
+    );
   }, 180_000);
 
   it('links the stored event to its case at Claim, and a start on the named instance that resumes the case writes finding.json from it', async () => {
@@ -436,13 +576,20 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const sent = Buffer.from(JSON.stringify(first.injected), 'utf8');
     const sha = createHash('sha256').update(sent).digest('hex');
     // The link is an item of its own beside the case item (pk CASE#<id>, sk EVENT#<sha256>), read straight from the table.
-    const linked = (await env.security.ddb.send(new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: `EVENT#${sha}` }, ConsistentRead: true }))).Item;
+    const linked = (
+      await env.security.ddb.send(
+        new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: `EVENT#${sha}` }, ConsistentRead: true }),
+      )
+    ).Item;
     expect(linked).toMatchObject({ bucket: env.evidenceBucket, key: `received-events/${env.memberAccount}/${sha}.json`, sha256: sha });
     expect(Object.keys((await readCase(env, caseId)).item!.evidence ?? {}).filter((k) => k.startsWith('event#'))).toEqual([]);
 
     // The operator resumes the case on the instance's name: this execution has no event of its own.
     const resume = await local.session.runner.execute('ec2-compromise', {
-      firebreak: { target: { kind: 'instance', instanceId: twin.instanceId, account: env.memberAccount, region: env.region }, reason: 'resume after a crash' },
+      firebreak: {
+        target: { kind: 'instance', instanceId: twin.instanceId, account: env.memberAccount, region: env.region },
+        reason: 'resume after a crash',
+      },
     });
     expect([resume.status, resume.caseId]).toEqual(['SUCCEEDED', caseId]);
     const r = await evidenceReadBack(env, caseId);
@@ -460,7 +607,8 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const twin = first.twin!;
     const findingId = (await readCase(env, caseId)).item!.incident.finding.id as string;
     const decoys: string[] = [];
-    for (let n = 0; n < MAX_CANDIDATE_REJECTIONS + 5; n += 1) decoys.push(await snapshotOf(env, twin.volumeIds[0], await firebreakTags(env, caseId, findingId, 'source', twin.volumeIds[0])));
+    for (let n = 0; n < MAX_CANDIDATE_REJECTIONS + 5; n += 1)
+      decoys.push(await snapshotOf(env, twin.volumeIds[0], await firebreakTags(env, caseId, findingId, 'source', twin.volumeIds[0])));
     const rerun = await local.session.runner.execute('ec2-compromise', first.injected);
     expect(rerun.status).toBe('SUCCEEDED');
     const r = await expectOnlyFirebreakEvidence(env, twin, caseId, decoys);
@@ -469,10 +617,14 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     for (const x of sourceRejections) expect(x.reasons.join('; ')).toMatch(/was ever requested by the case|never recovered by tag/);
     // The rest are counted on the step's timeline entry, not written to the case item.
     const { timeline } = await readCase(env, caseId);
-    expect(timeline.filter((t) => t.step === 'SnapshotVolumes').map((t) => (t.details as { unrecordedRejections?: number } | undefined)?.unrecordedRejections)).toContain(5);
+    expect(
+      timeline
+        .filter((t) => t.step === 'SnapshotVolumes')
+        .map((t) => (t.details as { unrecordedRejections?: number } | undefined)?.unrecordedRejections),
+    ).toContain(5);
   }, 180_000);
 
-  it('fails CheckSnapshots with EvidenceProvenance, FAILED and notified, when a recorded snapshot reads back as another volume\'s', async () => {
+  it("fails CheckSnapshots with EvidenceProvenance, FAILED and notified, when a recorded snapshot reads back as another volume's", async () => {
     const { env } = local.session;
     const az = `${env.region}a`;
     const stranger = (await env.member.ec2.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: 8 }))).VolumeId!;
@@ -494,7 +646,10 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const caseId = result!.executions[0].caseId!;
     const { item, timeline } = await readCase(env, caseId);
     expect(item?.status).toBe('FAILED');
-    expect(timeline.find((t) => t.step === 'RecordFailure')?.error).toMatchObject({ name: 'EvidenceProvenance', message: expect.stringContaining(`volume ${stranger}`) });
+    expect(timeline.find((t) => t.step === 'RecordFailure')?.error).toMatchObject({
+      name: 'EvidenceProvenance',
+      message: expect.stringContaining(`volume ${stranger}`),
+    });
     expect(await readNotifications(env)).toEqual(expect.arrayContaining([expect.objectContaining({ caseId, kind: 'failed' })]));
     // Nothing went further than the member snapshots: no copy was made from a snapshot that failed its check.
     expect((await evidenceReadBack(env, caseId)).recorded.map((x) => x.stage)).toEqual(['source', 'source']);

@@ -76,7 +76,9 @@ describe('ec2-compromise evidence Wait-loops', () => {
       const failure = timeline.find((t) => t.step === 'RecordFailure')!;
       expect(failure.error).toMatchObject({ name: 'EvidenceIncomplete', message: expect.stringContaining(`not completed by ${deadline}`) });
       expect(Date.parse(failure.at)).toBeLessThan(Date.parse(entry('CopySnapshots').at) + 2000);
-      expect(await readNotifications(local.session.env)).toEqual(expect.arrayContaining([expect.objectContaining({ caseId: x.caseId, kind: 'failed' })]));
+      expect(await readNotifications(local.session.env)).toEqual(
+        expect.arrayContaining([expect.objectContaining({ caseId: x.caseId, kind: 'failed' })]),
+      );
     } finally {
       remove();
     }

@@ -51,7 +51,11 @@ describe('ec2-compromise execution lifecycle (issue 10)', () => {
     expect(item?.status).toBe('FAILED');
     expect((await readClaim(env, replay.twin!.instanceId))?.status).toBe('FAILED');
     expect(timeline.filter((t) => t.step === 'CloseOrphanedCase')).toEqual([
-      expect.objectContaining({ status: 'FAILED', executionName: x.executionName, error: expect.objectContaining({ name: 'ExecutionTimedOut' }) }),
+      expect.objectContaining({
+        status: 'FAILED',
+        executionName: x.executionName,
+        error: expect.objectContaining({ name: 'ExecutionTimedOut' }),
+      }),
     ]);
     expect(item?.notifications?.[`failed#${x.executionName}`]).toBeDefined();
     const told = await failedNotifications(env, x.caseId!);

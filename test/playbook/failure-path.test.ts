@@ -42,10 +42,13 @@ describe('the failure path when Claim failed (issue 11)', () => {
   }
 
   it('RecordFailure retries its own failed publish, opens a FAILED case and tells', async () => {
-    const replay = await replayUnder([
-      { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_INVOCATIONS },
-      { kind: 'throttle', operation: 'SNS.Publish', rate: 1, times: 3 },
-    ], 'failure-path');
+    const replay = await replayUnder(
+      [
+        { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_INVOCATIONS },
+        { kind: 'throttle', operation: 'SNS.Publish', rate: 1, times: 3 },
+      ],
+      'failure-path',
+    );
     const x = replay.executions[0];
     expect(x.status).toBe('FAILED');
     expect(x.steps.find((s) => s.name === 'Claim')).toMatchObject({ status: 'FAILED', invocations: CLAIM_INVOCATIONS });
@@ -64,7 +67,11 @@ describe('the failure path when Claim failed (issue 11)', () => {
     expect(await readClaim(env, instanceId)).toMatchObject({ caseId, status: 'FAILED', owner: x.executionName });
     const recorded = timeline.filter((t) => t.step === 'RecordFailure');
     expect(recorded.length).toBeGreaterThanOrEqual(1);
-    expect(recorded[0]).toMatchObject({ status: 'FAILED', executionName: x.executionName, details: expect.objectContaining({ openedBy: 'RecordFailure' }) });
+    expect(recorded[0]).toMatchObject({
+      status: 'FAILED',
+      executionName: x.executionName,
+      details: expect.objectContaining({ openedBy: 'RecordFailure' }),
+    });
     expect(recorded[0].error.name).toBe('Throttled');
     const told = (await readNotifications(env)).filter((n) => n.caseId === caseId && n.kind === 'failed');
     expect(told).toHaveLength(1);
@@ -79,10 +86,13 @@ describe('the failure path when Claim failed (issue 11)', () => {
   }, 120_000);
 
   it('when every publish fails, RecordFailure exhausts its retries and the execution ends FAILED (the alarm), with the case FAILED in the ledger', async () => {
-    const replay = await replayUnder([
-      { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_INVOCATIONS },
-      { kind: 'throttle', operation: 'SNS.Publish', rate: 1 },
-    ], 'failure-path-2');
+    const replay = await replayUnder(
+      [
+        { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_INVOCATIONS },
+        { kind: 'throttle', operation: 'SNS.Publish', rate: 1 },
+      ],
+      'failure-path-2',
+    );
     const x = replay.executions[0];
     expect(x.status).toBe('FAILED');
     // 1 + RECORD_FAILURE_RETRY's 10 retries (MaxAttempts counts retries).
@@ -96,11 +106,14 @@ describe('the failure path when Claim failed (issue 11)', () => {
     expect(x.statusChange?.matched).toContain('firebreak-playbook-execution-ended');
     expect(x.statusChange?.invoked[0].error).toMatch(/Throttled/);
   }, 120_000);
-  it('when RecordFailure cannot write the ledger either, the execution-ended rule opens the case FAILED and tells (after EventBridge\'s retry)', async () => {
-    const replay = await replayUnder([
-      { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_INVOCATIONS },
-      { kind: 'throttle', operation: 'DynamoDB.TransactWriteItems', rate: 1 },
-    ], 'failure-path-3');
+  it("when RecordFailure cannot write the ledger either, the execution-ended rule opens the case FAILED and tells (after EventBridge's retry)", async () => {
+    const replay = await replayUnder(
+      [
+        { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_INVOCATIONS },
+        { kind: 'throttle', operation: 'DynamoDB.TransactWriteItems', rate: 1 },
+      ],
+      'failure-path-3',
+    );
     const x = replay.executions[0];
     expect(x.status).toBe('FAILED');
     expect(x.steps.find((s) => s.name === 'RecordFailure')).toMatchObject({ status: 'FAILED', invocations: 11 });
@@ -117,11 +130,19 @@ describe('the failure path when Claim failed (issue 11)', () => {
     expect(await readClaim(env, instanceId)).toMatchObject({ caseId, status: 'FAILED', owner: x.executionName });
     const { timeline } = await readCase(env, caseId);
     expect(timeline.filter((t) => t.step === 'CloseOrphanedCase')).toEqual([
-      expect.objectContaining({ status: 'FAILED', executionName: x.executionName, error: expect.objectContaining({ name: 'ExecutionFailed' }), details: expect.objectContaining({ openedBy: 'CloseOrphanedCase' }) }),
+      expect.objectContaining({
+        status: 'FAILED',
+        executionName: x.executionName,
+        error: expect.objectContaining({ name: 'ExecutionFailed' }),
+        details: expect.objectContaining({ openedBy: 'CloseOrphanedCase' }),
+      }),
     ]);
     const told = (await readNotifications(env)).filter((n) => n.caseId === caseId && n.kind === 'failed');
     expect(told).toHaveLength(1);
     // A second delivery tells nobody again.
-    await expect(local.session.runner.invokeFunction(x.statusChange!.invoked[0].logicalId, x.statusChange!.event)).resolves.toMatchObject({ action: 'already-closed', notified: false });
+    await expect(local.session.runner.invokeFunction(x.statusChange!.invoked[0].logicalId, x.statusChange!.event)).resolves.toMatchObject({
+      action: 'already-closed',
+      notified: false,
+    });
   }, 120_000);
 });

@@ -25,9 +25,18 @@ import { useLocalSession } from '../support/local';
 const SEVERITIES = [2, 5, 8] as const;
 const ROLES = ['ACTOR', 'TARGET', undefined] as const;
 
-interface Point { readonly type: string; readonly resourceType: string; readonly severity: number; readonly role?: string }
+interface Point {
+  readonly type: string;
+  readonly resourceType: string;
+  readonly severity: number;
+  readonly role?: string;
+}
 
-const POINTS: Point[] = FINDING_TYPES.flatMap((e) => e.resourceTypes.flatMap((resourceType) => SEVERITIES.flatMap((severity) => ROLES.map((role) => ({ type: e.type, resourceType, severity, role })))));
+const POINTS: Point[] = FINDING_TYPES.flatMap((e) =>
+  e.resourceTypes.flatMap((resourceType) =>
+    SEVERITIES.flatMap((severity) => ROLES.map((role) => ({ type: e.type, resourceType, severity, role }))),
+  ),
+);
 
 function isVictim(p: Point): boolean {
   const entry = FINDING_TYPES.find((e) => e.type === p.type);
@@ -36,10 +45,24 @@ function isVictim(p: Point): boolean {
 
 /** Normalize and Decide in process, as the playbook the catalog routes the finding to runs them. */
 async function decideInProcess(p: Point, n: number) {
-  const entry = matchCatalogEntry({ source: 'aws.guardduty', detailType: 'GuardDuty Finding', resourceType: p.resourceType, severity: p.severity });
+  const entry = matchCatalogEntry({
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceType: p.resourceType,
+    severity: p.severity,
+  });
   if (!entry) return { entry, decision: undefined };
-  const state = normalizeEvent({ input: findingOf(p.type, p.resourceType, p.severity, p.role, n), executionName: `coverage-${n}`, executionStartTime: new Date().toISOString(), playbook: entry.playbook });
-  const decision = await decideResponse({ ...state, event: state.event as unknown as Record<string, unknown>, case: { caseId: 'fb-20261202-0000000000', status: 'CLAIMED' } } as PlaybookState);
+  const state = normalizeEvent({
+    input: findingOf(p.type, p.resourceType, p.severity, p.role, n),
+    executionName: `coverage-${n}`,
+    executionStartTime: new Date().toISOString(),
+    playbook: entry.playbook,
+  });
+  const decision = await decideResponse({
+    ...state,
+    event: state.event as unknown as Record<string, unknown>,
+    case: { caseId: 'fb-20261202-0000000000', status: 'CLAIMED' },
+  } as PlaybookState);
   return { entry, decision, incident: state.incident };
 }
 
@@ -92,7 +115,7 @@ describe('every finding gets a response', () => {
   describe('end to end on the emulator', () => {
     const local = useLocalSession();
 
-    it('routes like matchCatalogEntry on every resource type of the table at 2, 5 and 8 (the emulator\'s own matcher)', async () => {
+    it("routes like matchCatalogEntry on every resource type of the table at 2, 5 and 8 (the emulator's own matcher)", async () => {
       const seen = new Set<string>();
       for (const p of POINTS) {
         const key = `${p.resourceType}|${p.severity}`;
@@ -100,7 +123,12 @@ describe('every finding gets a response', () => {
         seen.add(key);
         const event = findingOf(p.type, p.resourceType, p.severity, p.role);
         const routed = await local.session.router.route(event);
-        const entry = matchCatalogEntry({ source: 'aws.guardduty', detailType: 'GuardDuty Finding', resourceType: p.resourceType, severity: p.severity });
+        const entry = matchCatalogEntry({
+          source: 'aws.guardduty',
+          detailType: 'GuardDuty Finding',
+          resourceType: p.resourceType,
+          severity: p.severity,
+        });
         expect({ key, matched: routed.matched }).toEqual({ key, matched: [entry ? ruleNameFor(entry) : BELOW_FLOOR_RULE_NAME] });
       }
       expect(seen.size).toBeGreaterThan(20);
@@ -112,11 +140,18 @@ describe('every finding gets a response', () => {
         fc.asyncProperty(fc.constantFrom(...POINTS.filter((p) => p.severity >= DEFAULT_SEVERITY_FLOOR)), async (p) => {
           const event = validateEvent(findingOf(p.type, p.resourceType, p.severity, p.role, n++));
           const { report } = await replayEvent(local.session, event);
-          expect({ p, executions: report.executions.map((x) => x.playbook) }).toEqual({ p, executions: [assessFinding({ ...p, resourceRole: p.role }).playbook] });
+          expect({ p, executions: report.executions.map((x) => x.playbook) }).toEqual({
+            p,
+            executions: [assessFinding({ ...p, resourceRole: p.role }).playbook],
+          });
           const x = report.executions[0];
           const containing = assessFinding({ ...p, resourceRole: p.role }).containable && p.severity >= HIGH_SEVERITY;
           expect({ p, outcome: x.outcome }).toEqual({ p, outcome: containing ? 'CONTAINED' : 'NOTIFIED' });
-          const item = (await local.session.env.security.ddb.send(new GetCommand({ TableName: local.session.env.ledgerTable, Key: { pk: `CASE#${x.caseId}`, sk: 'CASE' } }))).Item;
+          const item = (
+            await local.session.env.security.ddb.send(
+              new GetCommand({ TableName: local.session.env.ledgerTable, Key: { pk: `CASE#${x.caseId}`, sk: 'CASE' } }),
+            )
+          ).Item;
           expect({ p, status: item?.status }).toEqual({ p, status: x.outcome });
           if (!containing) expect({ p, memberMutations: report.apiCalls.mutatingInMemberAccount }).toEqual({ p, memberMutations: 0 });
           expect({ p, failed: report.checks.filter((c) => !c.passed) }).toEqual({ p, failed: [] });

@@ -26,19 +26,32 @@ function findingAbout(twin: TwinWorld): Record<string, unknown> & { account: str
  */
 function gameDayEvent(twin: TwinWorld, runId: string, sender = '222222222222'): Record<string, unknown> {
   const e = findingAbout(twin);
-  return { ...e, account: sender, source: 'firebreak.gameday', id: `gd-${runId}`, detail: { ...e.detail, id: `gd-finding-${runId}`, firebreakGameDay: { runId } } };
+  return {
+    ...e,
+    account: sender,
+    source: 'firebreak.gameday',
+    id: `gd-${runId}`,
+    detail: { ...e.detail, id: `gd-finding-${runId}`, firebreakGameDay: { runId } },
+  };
 }
 
 /** The ledger's claim item on an instance for ec2-compromise, read directly. */
 async function claimOf(env: LocalEnvironment, instanceId: string) {
-  return (await env.security.ddb.send(new GetCommand({
-    TableName: env.ledgerTable, Key: { pk: `CLAIM#ec2-compromise#${env.memberAccount}#${env.region}#${instanceId}`, sk: 'CLAIM' }, ConsistentRead: true,
-  }))).Item;
+  return (
+    await env.security.ddb.send(
+      new GetCommand({
+        TableName: env.ledgerTable,
+        Key: { pk: `CLAIM#ec2-compromise#${env.memberAccount}#${env.region}#${instanceId}`, sk: 'CLAIM' },
+        ConsistentRead: true,
+      }),
+    )
+  ).Item;
 }
 
 /** The `gameday-refused` notifications received so far that name a run. */
 async function refusals(env: LocalEnvironment, runId: string) {
-  return (await readNotifications(env)).filter((n) => n.kind === 'gameday-refused' && (JSON.parse(n.body) as { gameDayRunId?: string }).gameDayRunId === runId)
+  return (await readNotifications(env))
+    .filter((n) => n.kind === 'gameday-refused' && (JSON.parse(n.body) as { gameDayRunId?: string }).gameDayRunId === runId)
     .map((n) => JSON.parse(n.body) as { reason: string; sender: string; resource: string });
 }
 
@@ -82,10 +95,14 @@ describe('game-day events act only on resources tagged firebreak:gameday=<run ID
 
   it('refuses a canary of another game day, and contains the canary of its own', async () => {
     const twin = await buildTwinWorld(readEventFile(FIXTURE) as unknown as GuardDutyEvent, local.session.env.member);
-    await local.session.env.member.ec2.send(new CreateTagsCommand({ Resources: [twin.instanceId], Tags: [{ Key: 'firebreak:gameday', Value: 'gd-run-a' }] }));
+    await local.session.env.member.ec2.send(
+      new CreateTagsCommand({ Resources: [twin.instanceId], Tags: [{ Key: 'firebreak:gameday', Value: 'gd-run-a' }] }),
+    );
     const other = await inject(gameDayEvent(twin, 'gd-run-b'));
     expect(other.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'GAMEDAY_REFUSED' });
-    expect((await refusals(local.session.env, 'gd-run-b'))[0]?.reason).toMatch(/a canary of another game day \(firebreak:gameday=gd-run-a\)/);
+    expect((await refusals(local.session.env, 'gd-run-b'))[0]?.reason).toMatch(
+      /a canary of another game day \(firebreak:gameday=gd-run-a\)/,
+    );
     expect((await readContainment(local.session.env, twin.instanceId, twin.vpcId)).firebreakGroups).toEqual([]);
     expect(await claimOf(local.session.env, twin.instanceId)).toBeUndefined();
 
@@ -100,7 +117,9 @@ describe('game-day events act only on resources tagged firebreak:gameday=<run ID
     const twin = await buildTwinWorld(readEventFile(FIXTURE) as unknown as GuardDutyEvent, local.session.env.member);
     const e = gameDayEvent(twin, 'gd-x');
     expect((await local.session.router.route(e as never, 'default')).matched).toEqual([]);
-    expect((await local.session.router.route({ ...e, source: 'aws.guardduty', detail: withoutRunId(e) } as never, 'firebreak')).matched).toEqual([]);
+    expect(
+      (await local.session.router.route({ ...e, source: 'aws.guardduty', detail: withoutRunId(e) } as never, 'firebreak')).matched,
+    ).toEqual([]);
   });
 
   it('rejects a game-day event without a run ID at Normalize, touching nothing', async () => {
@@ -118,7 +137,8 @@ describe('game-day events act only on resources tagged firebreak:gameday=<run ID
     // Fault injection: every DescribeInstances in the member account fails for good (AccessDenied is not retried).
     const remove = registerSdkInterceptor({
       before: (call) => {
-        if (call.operation === 'EC2.DescribeInstances' && call.accountId === env.memberAccount) throw Object.assign(new Error('injected: denied'), { name: 'UnauthorizedOperation' });
+        if (call.operation === 'EC2.DescribeInstances' && call.accountId === env.memberAccount)
+          throw Object.assign(new Error('injected: denied'), { name: 'UnauthorizedOperation' });
       },
     });
     let executions;
@@ -140,7 +160,10 @@ describe('game-day events act only on resources tagged firebreak:gameday=<run ID
     expect(JSON.parse(told[0].body).caseId).toBeUndefined();
     // The status-change step does not open one either.
     expect(x.statusChange?.invoked).toHaveLength(1);
-    expect(await local.session.runner.invokeFunction(x.statusChange!.invoked[0].logicalId, x.statusChange!.event)).toEqual({ action: 'not-owner', notified: false });
+    expect(await local.session.runner.invokeFunction(x.statusChange!.invoked[0].logicalId, x.statusChange!.event)).toEqual({
+      action: 'not-owner',
+      notified: false,
+    });
     expect(await casesForResource(env, twin.instanceId)).toEqual([]);
   });
 
@@ -149,7 +172,9 @@ describe('game-day events act only on resources tagged firebreak:gameday=<run ID
       const { env } = local.session;
       const twin = await buildTwinWorld(readEventFile(FIXTURE) as unknown as GuardDutyEvent, env.member);
       // Even a target tagged as the run's canary: the sender alone refuses it, before any read in the member account.
-      await env.member.ec2.send(new CreateTagsCommand({ Resources: [twin.instanceId], Tags: [{ Key: 'firebreak:gameday', Value: 'gd-member-1' }] }));
+      await env.member.ec2.send(
+        new CreateTagsCommand({ Resources: [twin.instanceId], Tags: [{ Key: 'firebreak:gameday', Value: 'gd-member-1' }] }),
+      );
       const event = gameDayEvent(twin, 'gd-member-1', env.memberAccount);
       const routing = await local.session.router.route(event as never, 'firebreak', { sender: env.member });
       expect(routing).toMatchObject({ matched: [], stateMachines: [] });
@@ -162,26 +187,45 @@ describe('game-day events act only on resources tagged firebreak:gameday=<run ID
       const told = await refusals(env, 'gd-member-1');
       expect(told).toHaveLength(1);
       expect(told[0]).toMatchObject({ sender: env.memberAccount });
-      expect(told[0].reason).toMatch(new RegExp(`sent by account ${env.memberAccount}, not by the security account ${env.securityAccount}`));
+      expect(told[0].reason).toMatch(
+        new RegExp(`sent by account ${env.memberAccount}, not by the security account ${env.securityAccount}`),
+      );
       // The same event from the security account matches its rule.
-      expect((await local.session.router.route(gameDayEvent(twin, 'gd-member-1') as never, 'firebreak')).matched).toEqual(['firebreak-gameday-ec2-compromise-high']);
+      expect((await local.session.router.route(gameDayEvent(twin, 'gd-member-1') as never, 'firebreak')).matched).toEqual([
+        'firebreak-gameday-ec2-compromise-high',
+      ]);
     });
 
-    it('starts no playbook for a member account\'s PutEvents through the local stack, and one for the security account\'s', async () => {
+    it("starts no playbook for a member account's PutEvents through the local stack, and one for the security account's", async () => {
       const { env, sfn } = local.session;
       const twin = await buildTwinWorld(readEventFile(FIXTURE) as unknown as GuardDutyEvent, env.member);
       const e = gameDayEvent(twin, 'gd-stack-1');
       const put = async (account?: string) => {
         const client = new EventBridgeClient({ region: LOCAL_REGION, endpoint: sfn.endpoint, credentials: LOCAL_CREDENTIALS });
         if (account) {
-          client.middlewareStack.add((next) => (args) => {
-            (args.request as { headers: Record<string, string> }).headers['x-moto-account-id'] = account;
-            return next(args);
-          }, { step: 'finalizeRequest', name: 'motoAccount' });
+          client.middlewareStack.add(
+            (next) => (args) => {
+              (args.request as { headers: Record<string, string> }).headers['x-moto-account-id'] = account;
+              return next(args);
+            },
+            { step: 'finalizeRequest', name: 'motoAccount' },
+          );
         }
-        await client.send(new PutEventsCommand({ Entries: [{ Source: 'firebreak.gameday', DetailType: 'GuardDuty Finding', Detail: JSON.stringify(e.detail), EventBusName: 'firebreak' }] }));
+        await client.send(
+          new PutEventsCommand({
+            Entries: [
+              { Source: 'firebreak.gameday', DetailType: 'GuardDuty Finding', Detail: JSON.stringify(e.detail), EventBusName: 'firebreak' },
+            ],
+          }),
+        );
         await sfn.settle();
-        return sfn.list().filter((x) => (JSON.parse(x.input) as { detail?: { firebreakGameDay?: { runId?: string } } }).detail?.firebreakGameDay?.runId === 'gd-stack-1');
+        return sfn
+          .list()
+          .filter(
+            (x) =>
+              (JSON.parse(x.input) as { detail?: { firebreakGameDay?: { runId?: string } } }).detail?.firebreakGameDay?.runId ===
+              'gd-stack-1',
+          );
       };
       expect(await put(env.memberAccount)).toEqual([]);
       const started = await put();
@@ -195,7 +239,8 @@ describe('game-day events act only on resources tagged firebreak:gameday=<run ID
       const { env } = local.session;
       const twin = await buildTwinWorld(readEventFile(FIXTURE) as unknown as GuardDutyEvent, env.member);
       const forged = Array.from({ length: 12 }, (_, n) => gameDayEvent(twin, `gd-flood-${n}`, env.memberAccount));
-      for (const e of forged) expect((await local.session.router.route(e as never, 'firebreak', { sender: env.member })).matched).toEqual([]);
+      for (const e of forged)
+        expect((await local.session.router.route(e as never, 'firebreak', { sender: env.member })).matched).toEqual([]);
       // As if every forged event had reached the playbook: all at once, and the real finding 150 ms later.
       const flood = Promise.all(forged.map((e) => local.session.runner.execute('ec2-compromise', e)));
       await new Promise((r) => setTimeout(r, 150));

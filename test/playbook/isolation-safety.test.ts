@@ -1,5 +1,9 @@
 import {
-  AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeNetworkInterfacesCommand, DescribeSecurityGroupsCommand, EC2Client,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
 } from '@aws-sdk/client-ec2';
 import { Fault, FaultSchema, installFaults } from '../../lib/harness/gameday/faults';
 import { buildInjectionWorld } from '../../lib/harness/gameday/world';
@@ -24,9 +28,15 @@ describe('ec2-compromise isolation under faults', () => {
   const local = useLocalSession({ environment: { FIREBREAK_CLAIM_LEASE_SECONDS: '0', FIREBREAK_NOT_FOUND_GRACE_SECONDS: '4' } });
   const ec2 = (): EC2Client => local.session.env.member.ec2;
 
-  async function run(faults: unknown[], options: { extras?: TwinExtras; twin?: TwinWorld; event?: EventEnvelope } = {}): Promise<ReplayResult & { faultHits: number }> {
+  async function run(
+    faults: unknown[],
+    options: { extras?: TwinExtras; twin?: TwinWorld; event?: EventEnvelope } = {},
+  ): Promise<ReplayResult & { faultHits: number }> {
     const installed = installFaults(faults.map((f) => FaultSchema.parse(f)) as Fault[], {
-      seed: 'isolation-safety', deleteResource: async () => { throw new Error('no resource is deleted in these tests'); },
+      seed: 'isolation-safety',
+      deleteResource: async () => {
+        throw new Error('no resource is deleted in these tests');
+      },
     });
     try {
       const r = await replayEvent(local.session, options.event ?? readEventFile(BITCOIN), { extras: options.extras, twin: options.twin });
@@ -40,15 +50,25 @@ describe('ec2-compromise isolation under faults', () => {
 
   /** Each ENI's state, read back: `original`, `isolation` (one group tagged isolation, no rules) or what it is on. */
   async function enisOf(twin: TwinWorld): Promise<Record<string, string>> {
-    const enis = (await ec2().send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: twin.networkInterfaceIds }] }))).NetworkInterfaces ?? [];
+    const enis =
+      (
+        await ec2().send(
+          new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: twin.networkInterfaceIds }] }),
+        )
+      ).NetworkInterfaces ?? [];
     const out: Record<string, string> = {};
     for (const e of enis) {
       const ids = (e.Groups ?? []).map((g) => g.GroupId!);
       const original = twin.originalGroupsByEni[e.NetworkInterfaceId!] ?? [];
       if (ids.length === original.length && ids.every((g) => original.includes(g))) out[e.NetworkInterfaceId!] = 'original';
       else {
-        const g = ids.length === 1 ? (await ec2().send(new DescribeSecurityGroupsCommand({ GroupIds: ids }))).SecurityGroups?.[0] : undefined;
-        const isolation = g && g.Tags?.some((t) => t.Key === 'firebreak:role' && t.Value === 'isolation') && !g.IpPermissions?.length && !g.IpPermissionsEgress?.length;
+        const g =
+          ids.length === 1 ? (await ec2().send(new DescribeSecurityGroupsCommand({ GroupIds: ids }))).SecurityGroups?.[0] : undefined;
+        const isolation =
+          g &&
+          g.Tags?.some((t) => t.Key === 'firebreak:role' && t.Value === 'isolation') &&
+          !g.IpPermissions?.length &&
+          !g.IpPermissionsEgress?.length;
         out[e.NetworkInterfaceId!] = isolation ? 'isolation' : `on ${ids.join('+')}`;
       }
     }
@@ -100,29 +120,35 @@ describe('ec2-compromise isolation under faults', () => {
     expect(await wider(r.twin!)).toEqual([]);
   }, 240_000);
 
-  it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])('a crash right after ENI move %i of a five-ENI instance never leaves an ENI open, and the case ends CONTAINED', async (k) => {
-    const r = await run([{ kind: 'crash', operation: MOVE, after: k }], { extras: { extraNetworkInterfaces: 4 } });
-    const twin = r.twin!;
-    expect(twin.networkInterfaceIds).toHaveLength(5);
-    expect(r.faultHits).toBe(1);
-    expect(r.executions[0].steps.find((s) => s.name === 'Isolate')?.invocations).toBeGreaterThanOrEqual(1);
-    expect(await wider(twin)).toEqual([]);
-    const states = Object.values(await enisOf(twin));
-    expect(states.every((s) => s === 'original' || s === 'isolation')).toBe(true);
-    // The execution retries the crashed step, or the next finding resumes the case: either way it ends contained.
-    let status = (await readCase(local.session.env, r.report.executions[0].caseId!)).item?.status;
-    if (status !== 'CONTAINED') {
-      await run([], { twin });
-      status = (await readCase(local.session.env, r.report.executions[0].caseId!)).item?.status;
-    }
-    expect(status).toBe('CONTAINED');
-    expect(Object.values(await enisOf(twin))).toEqual(['isolation', 'isolation', 'isolation', 'isolation', 'isolation']);
-  }, 180_000);
+  it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])(
+    'a crash right after ENI move %i of a five-ENI instance never leaves an ENI open, and the case ends CONTAINED',
+    async (k) => {
+      const r = await run([{ kind: 'crash', operation: MOVE, after: k }], { extras: { extraNetworkInterfaces: 4 } });
+      const twin = r.twin!;
+      expect(twin.networkInterfaceIds).toHaveLength(5);
+      expect(r.faultHits).toBe(1);
+      expect(r.executions[0].steps.find((s) => s.name === 'Isolate')?.invocations).toBeGreaterThanOrEqual(1);
+      expect(await wider(twin)).toEqual([]);
+      const states = Object.values(await enisOf(twin));
+      expect(states.every((s) => s === 'original' || s === 'isolation')).toBe(true);
+      // The execution retries the crashed step, or the next finding resumes the case: either way it ends contained.
+      let status = (await readCase(local.session.env, r.report.executions[0].caseId!)).item?.status;
+      if (status !== 'CONTAINED') {
+        await run([], { twin });
+        status = (await readCase(local.session.env, r.report.executions[0].caseId!)).item?.status;
+      }
+      expect(status).toBe('CONTAINED');
+      expect(Object.values(await enisOf(twin))).toEqual(['isolation', 'isolation', 'isolation', 'isolation', 'isolation']);
+    },
+    180_000,
+  );
 
   it('an execution that times out between the two moves: the case is FAILED, told, and the ENI is moved off the untrack group', async () => {
     let moves = 0;
     let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => { release = resolve; });
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     // The first move that takes effect (onto the untrack group) never returns while the execution is alive.
     const remove = registerSdkInterceptor({
       after: async (call) => {
@@ -146,38 +172,63 @@ describe('ec2-compromise isolation under faults', () => {
     }
   }, 120_000);
 
-  describe('groups that are not Firebreak\'s', () => {
+  describe("groups that are not Firebreak's", () => {
     it.each([
       ['empty', false],
       ['with a rule', true],
-    ])('an untagged group with the isolation group\'s name (%s) is left untouched and a new tagged group is used, under the responder\'s real policy', async (_label, withRule) => {
-      const { env } = local.session;
-      const event = readEventFile(BITCOIN);
-      const world = await buildInjectionWorld(local.session, event, {});
-      const vpcId = world.twin!.vpcId;
-      const squat = async (name: string) => {
-        const id = (await env.member.ec2.send(new CreateSecurityGroupCommand({ GroupName: name, VpcId: vpcId, Description: 'not Firebreak\'s' }))).GroupId!;
-        if (withRule) await env.member.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '203.0.113.0/24' }] }] }));
-        return (await env.member.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups![0];
-      };
-      const squatters = [await squat(`firebreak-isolation-${vpcId}`), await squat(`firebreak-untrack-${vpcId}`)];
-      const remove = enforceResponderPolicy(env.member.ec2, responderPolicy(env.memberAccount, env.region, env.securityAccount), env.memberAccount, env.region);
-      let r: ReplayResult;
-      try {
-        r = await replayEvent(local.session, event, { twin: world.twin });
-      } finally {
-        remove();
-      }
-      expect(r.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
-      expect(Object.values(await enisOf(world.twin!))).toEqual(['isolation']);
-      // The strangers' groups are exactly as they were: same rules, no tag, no ENI moved onto them.
-      for (const before of squatters) {
-        const after = (await env.member.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [before.GroupId!] }))).SecurityGroups![0];
-        expect([after.IpPermissions, after.IpPermissionsEgress, after.Tags ?? []]).toEqual([before.IpPermissions, before.IpPermissionsEgress, before.Tags ?? []]);
-      }
-      const enis = (await env.member.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: world.twin!.networkInterfaceIds }] }))).NetworkInterfaces!;
-      expect(enis.flatMap((e) => (e.Groups ?? []).map((g) => g.GroupId))).not.toContain(squatters[0].GroupId);
-    }, 240_000);
+    ])(
+      "an untagged group with the isolation group's name (%s) is left untouched and a new tagged group is used, under the responder's real policy",
+      async (_label, withRule) => {
+        const { env } = local.session;
+        const event = readEventFile(BITCOIN);
+        const world = await buildInjectionWorld(local.session, event, {});
+        const vpcId = world.twin!.vpcId;
+        const squat = async (name: string) => {
+          const id = (
+            await env.member.ec2.send(new CreateSecurityGroupCommand({ GroupName: name, VpcId: vpcId, Description: "not Firebreak's" }))
+          ).GroupId!;
+          if (withRule)
+            await env.member.ec2.send(
+              new AuthorizeSecurityGroupIngressCommand({
+                GroupId: id,
+                IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '203.0.113.0/24' }] }],
+              }),
+            );
+          return (await env.member.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups![0];
+        };
+        const squatters = [await squat(`firebreak-isolation-${vpcId}`), await squat(`firebreak-untrack-${vpcId}`)];
+        const remove = enforceResponderPolicy(
+          env.member.ec2,
+          responderPolicy(env.memberAccount, env.region, env.securityAccount),
+          env.memberAccount,
+          env.region,
+        );
+        let r: ReplayResult;
+        try {
+          r = await replayEvent(local.session, event, { twin: world.twin });
+        } finally {
+          remove();
+        }
+        expect(r.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+        expect(Object.values(await enisOf(world.twin!))).toEqual(['isolation']);
+        // The strangers' groups are exactly as they were: same rules, no tag, no ENI moved onto them.
+        for (const before of squatters) {
+          const after = (await env.member.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [before.GroupId!] }))).SecurityGroups![0];
+          expect([after.IpPermissions, after.IpPermissionsEgress, after.Tags ?? []]).toEqual([
+            before.IpPermissions,
+            before.IpPermissionsEgress,
+            before.Tags ?? [],
+          ]);
+        }
+        const enis = (
+          await env.member.ec2.send(
+            new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: world.twin!.networkInterfaceIds }] }),
+          )
+        ).NetworkInterfaces!;
+        expect(enis.flatMap((e) => (e.Groups ?? []).map((g) => g.GroupId))).not.toContain(squatters[0].GroupId);
+      },
+      240_000,
+    );
   });
 
   it('a security group EC2 does not show yet right after CreateSecurityGroup is waited for, and the instance is contained', async () => {
@@ -191,7 +242,10 @@ describe('ec2-compromise isolation under faults', () => {
         const fresh = named.find((g) => created.has(g) && !answered.has(`${call.operation}:${g}`));
         if (!fresh) return;
         answered.add(`${call.operation}:${fresh}`);
-        throw Object.assign(new Error(`The security group '${fresh}' does not exist`), { name: 'InvalidGroup.NotFound', $metadata: { httpStatusCode: 400 } });
+        throw Object.assign(new Error(`The security group '${fresh}' does not exist`), {
+          name: 'InvalidGroup.NotFound',
+          $metadata: { httpStatusCode: 400 },
+        });
       },
       after: (call, output) => {
         if (call.operation === 'EC2.CreateSecurityGroup') created.add((output as { GroupId?: string }).GroupId!);
@@ -205,7 +259,9 @@ describe('ec2-compromise isolation under faults', () => {
     }
     expect(created.size).toBe(2);
     // The read-back, the rule changes and the moves each met a group EC2 did not show yet, once.
-    expect([...answered].map((a) => a.split(':')[0]).sort()).toEqual(expect.arrayContaining(['EC2.DescribeSecurityGroups', 'EC2.ModifyNetworkInterfaceAttribute', 'EC2.RevokeSecurityGroupEgress']));
+    expect([...answered].map((a) => a.split(':')[0]).sort()).toEqual(
+      expect.arrayContaining(['EC2.DescribeSecurityGroups', 'EC2.ModifyNetworkInterfaceAttribute', 'EC2.RevokeSecurityGroupEgress']),
+    );
     expect(r.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
     expect(Object.values(await enisOf(r.twin!))).toEqual(['isolation']);
   }, 120_000);

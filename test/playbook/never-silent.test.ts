@@ -17,10 +17,12 @@ describe('findings that attach to an open case', () => {
   async function notesFor(caseId: string, findingId?: string) {
     return (await readNotifications(local.session.env))
       .filter((n) => n.caseId === caseId)
-      .filter((n) => !findingId || (JSON.parse(n.body) as { incident?: { finding?: { id?: string } } }).incident?.finding?.id === findingId);
+      .filter(
+        (n) => !findingId || (JSON.parse(n.body) as { incident?: { finding?: { id?: string } } }).incident?.finding?.id === findingId,
+      );
   }
 
-  it('a victim\'s case, then a Medium compromise finding (told once, repeats not), then a High one (contained)', async () => {
+  it("a victim's case, then a Medium compromise finding (told once, repeats not), then a High one (contained)", async () => {
     const victim = validateEvent(findingOf('UnauthorizedAccess:EC2/SSHBruteForce', 'Instance', 5, 'TARGET', 11));
     const first = await replayEvent(local.session, victim);
     const twin: TwinWorld = first.twin!;

@@ -35,12 +35,18 @@ function memberCalls(session: LocalSession, x: LocalExecutionResult) {
 async function readInstance(session: LocalSession, twin: TwinWorld) {
   const { env } = session;
   const state = await readContainment(env, twin.instanceId, twin.vpcId);
-  const instance = (await env.member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [twin.instanceId] }))).Reservations![0].Instances![0];
-  const asg = (await env.member.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [twin.instanceId] }))).AutoScalingInstances ?? [];
+  const instance = (await env.member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [twin.instanceId] }))).Reservations![0]
+    .Instances![0];
+  const asg =
+    (await env.member.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [twin.instanceId] }))).AutoScalingInstances ??
+    [];
   const targets = twin.targetGroupArn
-    ? (await env.member.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: twin.targetGroupArn }))).TargetHealthDescriptions ?? []
+    ? ((await env.member.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: twin.targetGroupArn }))).TargetHealthDescriptions ??
+      [])
     : [];
-  const eips = Object.entries(twin.idMap).filter(([from]) => /^\d+\.\d+\.\d+\.\d+$/.test(from)).map(([, to]) => to);
+  const eips = Object.entries(twin.idMap)
+    .filter(([from]) => /^\d+\.\d+\.\d+\.\d+$/.test(from))
+    .map(([, to]) => to);
   const addresses = (await env.member.ec2.send(new DescribeAddressesCommand({ PublicIps: eips }))).Addresses ?? [];
   return {
     groupsByEni: Object.fromEntries(state.enis.map((e) => [e.id, [...e.groups].sort()])),
@@ -86,7 +92,9 @@ describe('release playbook (synthesized state machine, real handlers, emulator)'
     expect(contained.profiles).toEqual([]);
     expect(contained.asg).toEqual([]);
     expect(contained.targets).toEqual([]);
-    const prior = (await readCase(env, caseId)).item!.priorState as { preserve: { shutdownBehavior: string; deleteOnTermination: Record<string, boolean> } };
+    const prior = (await readCase(env, caseId)).item!.priorState as {
+      preserve: { shutdownBehavior: string; deleteOnTermination: Record<string, boolean> };
+    };
     const snapshotsBefore = await caseSnapshots(env, caseId);
     const versionsBefore = await evidenceVersions(env, caseId);
     expect(snapshotsBefore.security).toHaveLength(twin.volumeIds.length);
@@ -125,7 +133,11 @@ describe('release playbook (synthesized state machine, real handlers, emulator)'
     expect(await objectSha256(env, manifest.bucket, manifest.key)).toBe(manifest.sha256);
 
     expect(item!.status).toBe('RELEASED');
-    expect(item!.releaseDetails).toMatchObject({ operator: OPERATOR, reason: expect.stringContaining('pentest'), previousStatus: 'CONTAINED' });
+    expect(item!.releaseDetails).toMatchObject({
+      operator: OPERATOR,
+      reason: expect.stringContaining('pentest'),
+      previousStatus: 'CONTAINED',
+    });
     const releaseEntries = timeline.filter((t) => t.executionName === x.executionName);
     expect(releaseEntries.map((t) => t.step).sort()).toEqual([...RELEASE_STEPS].sort());
     for (const t of releaseEntries) expect([t.step, t.trigger, t.operator]).toEqual([t.step, 'manual', OPERATOR]);
@@ -152,11 +164,13 @@ describe('release playbook (synthesized state machine, real handlers, emulator)'
     expect(Object.values(recontained.groupsByEni).every((g) => g.length === 1 && g[0] === recontained.isolation[0])).toBe(true);
     expect(recontained.profiles).toEqual([]);
     // The new case recorded the restored state as its own prior state: it can be released in turn.
-    expect(sortedGroups((await readCase(env, newCaseId)).item!.priorState.isolate.securityGroupsByEni)).toEqual(sortedGroups(twin.originalGroupsByEni));
+    expect(sortedGroups((await readCase(env, newCaseId)).item!.priorState.isolate.securityGroupsByEni)).toEqual(
+      sortedGroups(twin.originalGroupsByEni),
+    );
     expect((await readCase(env, caseId)).item!.status).toBe('RELEASED');
   });
 
-  it('releases leaked credentials: the finding\'s key Active again, the deny-all policy gone, the other key untouched', async () => {
+  it("releases leaked credentials: the finding's key Active again, the deny-all policy gone, the other key untouched", async () => {
     const { env } = local.session;
     const { report, credentialTwin: t } = await replayEvent(local.session, withSeverity(USER, 8));
     expect(report.executions[0]).toMatchObject({ playbook: 'credential-compromise', outcome: 'CONTAINED' });
@@ -174,7 +188,10 @@ describe('release playbook (synthesized state machine, real handlers, emulator)'
     expect(calls.mutating.map((c) => c.operation).sort()).toEqual(['IAM.DetachUserPolicy', 'IAM.UpdateAccessKey']);
 
     const keys = (await iam.send(new ListAccessKeysCommand({ UserName: t!.userName }))).AccessKeyMetadata ?? [];
-    expect(Object.fromEntries(keys.map((k) => [k.AccessKeyId, k.Status]))).toEqual({ [t!.accessKeyId!]: 'Active', [t!.otherAccessKeyId!]: 'Inactive' });
+    expect(Object.fromEntries(keys.map((k) => [k.AccessKeyId, k.Status]))).toEqual({
+      [t!.accessKeyId!]: 'Active',
+      [t!.otherAccessKeyId!]: 'Inactive',
+    });
     expect(await attachedPolicies(iam, t!.userName!)).toEqual([]);
     expect((await readCase(env, caseId)).item!.status).toBe('RELEASED');
   });
@@ -209,8 +226,13 @@ describe('release playbook (synthesized state machine, real handlers, emulator)'
 
     const x = await release(caseId);
     expect(x.status).toBe('FAILED');
-    expect(x.error!.message).toMatch(/LoadCase failed: NotReleasable: Case fb-\d{8}-[0-9a-f]{10} is NOTIFIED: a notify-only case changed nothing/);
-    expect(x.steps.map((s) => [s.name, s.status])).toEqual([['LoadCase', 'FAILED'], ['RecordFailure', 'SUCCEEDED']]);
+    expect(x.error!.message).toMatch(
+      /LoadCase failed: NotReleasable: Case fb-\d{8}-[0-9a-f]{10} is NOTIFIED: a notify-only case changed nothing/,
+    );
+    expect(x.steps.map((s) => [s.name, s.status])).toEqual([
+      ['LoadCase', 'FAILED'],
+      ['RecordFailure', 'SUCCEEDED'],
+    ]);
     expect(memberCalls(local.session, x).all).toEqual([]);
     expect(await readInstance(local.session, twin!)).toEqual(before);
     const { item, timeline } = await readCase(env, caseId);
@@ -241,7 +263,9 @@ describe('release playbook (synthesized state machine, real handlers, emulator)'
 
     const x = await release(caseId);
     expect(x.status).toBe('FAILED');
-    expect(x.error!.message).toContain(`ReleaseBlocked: Release of ${twin.instanceId} blocked, nothing changed: ${eni}: recorded security group(s) ${groups[0]} no longer exist`);
+    expect(x.error!.message).toContain(
+      `ReleaseBlocked: Release of ${twin.instanceId} blocked, nothing changed: ${eni}: recorded security group(s) ${groups[0]} no longer exist`,
+    );
     expect(memberCalls(local.session, x).mutating).toEqual([]);
     expect(await readInstance(local.session, twin)).toEqual(before);
     expect((await readCase(env, caseId)).item!.status).toBe('CONTAINED');

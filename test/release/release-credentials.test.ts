@@ -1,12 +1,29 @@
 import {
-  AttachUserPolicyCommand, CreateAccessKeyCommand, CreateLoginProfileCommand, CreateRoleCommand, CreateUserCommand, DeleteAccessKeyCommand,
-  GetRolePolicyCommand, IAMClient, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListRolePoliciesCommand, ListUserPoliciesCommand,
-  PutRolePolicyCommand, PutUserPolicyCommand, UpdateAccessKeyCommand,
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  CreateLoginProfileCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListRolePoliciesCommand,
+  ListUserPoliciesCommand,
+  PutRolePolicyCommand,
+  PutUserPolicyCommand,
+  UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { randomBytes } from 'node:crypto';
 import { InvalidInput, QuotaExceeded, ResourceGone } from '../../lib/core/errors';
 import {
-  awsDenyAllPolicyArn, parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleSessionRevocationPolicy,
+  awsDenyAllPolicyArn,
+  parsePolicyDocument,
+  policyText,
+  ROLE_SESSION_REVOCATION_POLICY_NAME,
+  ROLE_VPC_RESTRICTION_POLICY_NAME,
+  roleSessionRevocationPolicy,
 } from '../../lib/runtime/iam/policies';
 import { ensureRoleRestrictedToVpc, ensureRoleSessionsRevoked, ensureUserKeyRevoked } from '../../lib/runtime/iam/revoke';
 import { LOCAL_MEMBER_ACCOUNT } from '../../lib/harness/local/accounts';
@@ -17,7 +34,10 @@ import { instrumentedMember, MemberDeps, mutating, recordCalls } from './world';
 
 const TEAM_POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
 const DENY_ALL = awsDenyAllPolicyArn();
-const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+const TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
 
 describe('ensureCredentialsReleased', () => {
   const emulator = useEmulator();
@@ -47,18 +67,27 @@ describe('ensureCredentialsReleased', () => {
     return Object.fromEntries(keys.map((k) => [k.AccessKeyId!, k.Status!]));
   }
   /** The user's inline policy names, then `attached:<ARN>` for each managed policy attached, sorted: read back from IAM. */
-  const userPolicies = async (userName: string) => [
-    ...((await h.iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []),
-    ...((await h.iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }))).AttachedPolicies ?? []).map((p) => `attached:${p.PolicyArn}`),
-  ].sort();
-  const rolePolicies = async (roleName: string) => ((await h.iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? []).sort();
+  const userPolicies = async (userName: string) =>
+    [
+      ...((await h.iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? []),
+      ...((await h.iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName }))).AttachedPolicies ?? []).map(
+        (p) => `attached:${p.PolicyArn}`,
+      ),
+    ].sort();
+  const rolePolicies = async (roleName: string) =>
+    ((await h.iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? []).sort();
   const rolePolicyText = async (roleName: string, policyName: string) =>
-    JSON.stringify(parsePolicyDocument((await h.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))).PolicyDocument!));
+    JSON.stringify(
+      parsePolicyDocument((await h.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))).PolicyDocument!),
+    );
 
   /** A user contained the way credential-compromise does it (console password removed too). */
   async function containedUser() {
     const u = await user();
-    const revoked = await ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: true, mode: 'apply' }, { iam: deps.iam });
+    const revoked = await ensureUserKeyRevoked(
+      { userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: true, mode: 'apply' },
+      { iam: deps.iam },
+    );
     expect(await keyStatus(u.userName)).toEqual({ [u.leaked]: 'Inactive', [u.other]: 'Active' });
     expect(await userPolicies(u.userName)).toEqual([`attached:${DENY_ALL}`, 'team-policy']);
     return { ...u, prior: revoked.prior };
@@ -72,12 +101,14 @@ describe('ensureCredentialsReleased', () => {
   }
 
   describe('for an IAM user', () => {
-    it('reactivates only the finding\'s key, detaches AWSDenyAll, and reports the console password', async () => {
+    it("reactivates only the finding's key, detaches AWSDenyAll, and reports the console password", async () => {
       const u = await containedUser();
       // After containment, the owner deactivated the other key on purpose: release must leave it so.
       await h.iam.send(new UpdateAccessKeyCommand({ UserName: u.userName, AccessKeyId: u.other, Status: 'Inactive' }));
 
-      const { result, error, calls } = await recordCalls(() => ensureCredentialsReleased({ user: u.prior, accessKeyId: u.leaked, mode: 'apply' }, deps));
+      const { result, error, calls } = await recordCalls(() =>
+        ensureCredentialsReleased({ user: u.prior, accessKeyId: u.leaked, mode: 'apply' }, deps),
+      );
 
       expect(error).toBeUndefined();
       expect(await keyStatus(u.userName)).toEqual({ [u.leaked]: 'Active', [u.other]: 'Inactive' });
@@ -91,7 +122,9 @@ describe('ensureCredentialsReleased', () => {
       const u = await containedUser();
       await ensureCredentialsReleased({ user: u.prior, accessKeyId: u.leaked, mode: 'apply' }, deps);
 
-      const { result, calls } = await recordCalls(() => ensureCredentialsReleased({ user: u.prior, accessKeyId: u.leaked, mode: 'apply' }, deps));
+      const { result, calls } = await recordCalls(() =>
+        ensureCredentialsReleased({ user: u.prior, accessKeyId: u.leaked, mode: 'apply' }, deps),
+      );
 
       expect(mutating(calls)).toEqual([]);
       expect(result!.actions).toEqual([]);
@@ -102,7 +135,9 @@ describe('ensureCredentialsReleased', () => {
     it('plans without a mutating call, and verify lists what is still revoked', async () => {
       const u = await containedUser();
 
-      const { result, calls } = await recordCalls(() => ensureCredentialsReleased({ user: u.prior, accessKeyId: u.leaked, mode: 'plan' }, deps));
+      const { result, calls } = await recordCalls(() =>
+        ensureCredentialsReleased({ user: u.prior, accessKeyId: u.leaked, mode: 'plan' }, deps),
+      );
 
       expect(mutating(calls)).toEqual([]);
       expect(result!.actions.map((a) => a.operation).sort()).toEqual(['IAM.DetachUserPolicy', 'IAM.UpdateAccessKey']);
@@ -114,7 +149,10 @@ describe('ensureCredentialsReleased', () => {
     it('leaves a key that was already inactive before containment inactive', async () => {
       const u = await user();
       await h.iam.send(new UpdateAccessKeyCommand({ UserName: u.userName, AccessKeyId: u.leaked, Status: 'Inactive' }));
-      const { prior } = await ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam: deps.iam });
+      const { prior } = await ensureUserKeyRevoked(
+        { userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' },
+        { iam: deps.iam },
+      );
 
       const result = await ensureCredentialsReleased({ user: prior, accessKeyId: u.leaked, mode: 'apply' }, deps);
 
@@ -128,14 +166,20 @@ describe('ensureCredentialsReleased', () => {
     it('leaves AWSDenyAll attached when it was attached before containment (recorded in the prior state)', async () => {
       const u = await user();
       await h.iam.send(new AttachUserPolicyCommand({ UserName: u.userName, PolicyArn: DENY_ALL }));
-      const revoked = await recordCalls(() => ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam: deps.iam }));
+      const revoked = await recordCalls(() =>
+        ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam: deps.iam }),
+      );
       expect(mutating(revoked.calls)).toEqual(['IAM.UpdateAccessKey']);
       expect(revoked.result!.prior.attachedPolicies).toEqual([DENY_ALL]);
 
-      const { result, calls } = await recordCalls(() => ensureCredentialsReleased({ user: revoked.result!.prior, accessKeyId: u.leaked, mode: 'apply' }, deps));
+      const { result, calls } = await recordCalls(() =>
+        ensureCredentialsReleased({ user: revoked.result!.prior, accessKeyId: u.leaked, mode: 'apply' }, deps),
+      );
 
       expect(mutating(calls)).toEqual(['IAM.UpdateAccessKey']);
-      expect(result!.unchanged).toEqual(expect.arrayContaining([expect.objectContaining({ item: 'managed-policy', target: `user/${u.userName}/AWSDenyAll` })]));
+      expect(result!.unchanged).toEqual(
+        expect.arrayContaining([expect.objectContaining({ item: 'managed-policy', target: `user/${u.userName}/AWSDenyAll` })]),
+      );
       expect(await userPolicies(u.userName)).toEqual([`attached:${DENY_ALL}`, 'team-policy']);
     });
 
@@ -144,13 +188,21 @@ describe('ensureCredentialsReleased', () => {
       // moto does not enforce the quota on managed policies per user ("IAM and AWS STS quotas": 10 by
       // default); inject IAM's answer, LimitExceeded (AttachUserPolicy, IAM API reference, Errors).
       const iam: IAMClient = harnessClients(emulator.endpoint, LOCAL_MEMBER_ACCOUNT).iam;
-      iam.middlewareStack.add((next, context) => async (args) => {
-        if (context.commandName === 'AttachUserPolicyCommand') {
-          throw Object.assign(new Error('Cannot exceed quota for PoliciesPerUser: 10'), { name: 'LimitExceeded', $metadata: { httpStatusCode: 409 } });
-        }
-        return next(args);
-      }, { step: 'initialize', name: 'limitExceeded' });
-      const calls = await recordCalls(() => ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam }));
+      iam.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'AttachUserPolicyCommand') {
+            throw Object.assign(new Error('Cannot exceed quota for PoliciesPerUser: 10'), {
+              name: 'LimitExceeded',
+              $metadata: { httpStatusCode: 409 },
+            });
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'limitExceeded' },
+      );
+      const calls = await recordCalls(() =>
+        ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam }),
+      );
       expect(calls.error).toBeInstanceOf(QuotaExceeded);
       expect(await keyStatus(u.userName)).toEqual({ [u.leaked]: 'Inactive', [u.other]: 'Active' });
       expect(await userPolicies(u.userName)).toEqual(['team-policy']);
@@ -169,17 +221,27 @@ describe('ensureCredentialsReleased', () => {
     it('contains a user whose leaked key was deleted (deny-all only, keys listed), and releasing it leaves the missing key as unchanged', async () => {
       const u = await user();
       await h.iam.send(new DeleteAccessKeyCommand({ UserName: u.userName, AccessKeyId: u.leaked }));
-      const planned = await ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'plan' }, { iam: deps.iam });
+      const planned = await ensureUserKeyRevoked(
+        { userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'plan' },
+        { iam: deps.iam },
+      );
       expect(planned.actions.map((a) => a.operation)).toEqual(['IAM.AttachUserPolicy']);
 
-      const revoked = await recordCalls(() => ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam: deps.iam }));
+      const revoked = await recordCalls(() =>
+        ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam: deps.iam }),
+      );
       expect(mutating(revoked.calls)).toEqual(['IAM.AttachUserPolicy']);
-      expect(revoked.result).toMatchObject({ leakedKey: 'absent', keys: [{ accessKeyId: u.other, status: 'Active', createDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) }] });
+      expect(revoked.result).toMatchObject({
+        leakedKey: 'absent',
+        keys: [{ accessKeyId: u.other, status: 'Active', createDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) }],
+      });
       expect(revoked.result!.prior.keyStatus).toEqual({ [u.other]: 'Active' });
       expect(await keyStatus(u.userName)).toEqual({ [u.other]: 'Active' });
       expect(await userPolicies(u.userName)).toEqual([`attached:${DENY_ALL}`, 'team-policy']);
       // Run again: nothing left to change.
-      const again = await recordCalls(() => ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam: deps.iam }));
+      const again = await recordCalls(() =>
+        ensureUserKeyRevoked({ userName: u.userName, accessKeyId: u.leaked, removeLoginProfile: false, mode: 'apply' }, { iam: deps.iam }),
+      );
       expect(mutating(again.calls)).toEqual([]);
 
       const released = await ensureCredentialsReleased({ user: revoked.result!.prior, accessKeyId: u.leaked, mode: 'apply' }, deps);
@@ -193,16 +255,20 @@ describe('ensureCredentialsReleased', () => {
     it('throws ResourceGone with no mutating call when the user no longer exists', async () => {
       const u = await containedUser();
       const { error, calls } = await recordCalls(() =>
-        ensureCredentialsReleased({ user: { ...u.prior, userName: 'no-such-user' }, accessKeyId: u.leaked, mode: 'apply' }, deps));
+        ensureCredentialsReleased({ user: { ...u.prior, userName: 'no-such-user' }, accessKeyId: u.leaked, mode: 'apply' }, deps),
+      );
       expect(error).toBeInstanceOf(ResourceGone);
       expect(mutating(calls)).toEqual([]);
     });
   });
 
   describe('for an IAM role', () => {
-    it('deletes the session-revocation policy and leaves the role\'s own policies', async () => {
+    it("deletes the session-revocation policy and leaves the role's own policies", async () => {
       const roleName = await role();
-      const { prior } = await ensureRoleSessionsRevoked({ roleName, cutoff: new Date('2026-11-20T10:15:00Z'), mode: 'apply' }, { iam: deps.iam });
+      const { prior } = await ensureRoleSessionsRevoked(
+        { roleName, cutoff: new Date('2026-11-20T10:15:00Z'), mode: 'apply' },
+        { iam: deps.iam },
+      );
       expect(await rolePolicies(roleName)).toEqual([ROLE_SESSION_REVOCATION_POLICY_NAME, 'app-policy'].sort());
 
       const { result, calls } = await recordCalls(() => ensureCredentialsReleased({ role: prior, mode: 'apply' }, deps));
@@ -219,8 +285,13 @@ describe('ensureCredentialsReleased', () => {
     it('puts back the revocation policy the role had before this case', async () => {
       const roleName = await role();
       const earlier = policyText(roleSessionRevocationPolicy(new Date('2026-01-01T00:00:00Z')));
-      await h.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME, PolicyDocument: earlier }));
-      const { prior } = await ensureRoleSessionsRevoked({ roleName, cutoff: new Date('2026-11-20T10:15:00Z'), mode: 'apply' }, { iam: deps.iam });
+      await h.iam.send(
+        new PutRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME, PolicyDocument: earlier }),
+      );
+      const { prior } = await ensureRoleSessionsRevoked(
+        { roleName, cutoff: new Date('2026-11-20T10:15:00Z'), mode: 'apply' },
+        { iam: deps.iam },
+      );
       expect(prior!.previousRevocationPolicy).toBe(earlier);
       expect(await rolePolicyText(roleName, ROLE_SESSION_REVOCATION_POLICY_NAME)).not.toBe(earlier);
 
@@ -246,9 +317,13 @@ describe('ensureCredentialsReleased', () => {
     it('never touches a protected role', async () => {
       const roleName = name('firebreak-own');
       await h.iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: TRUST }));
-      await h.iam.send(new PutRolePolicyCommand({
-        RoleName: roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME, PolicyDocument: policyText(roleSessionRevocationPolicy(new Date('2026-11-20T10:15:00Z'))),
-      }));
+      await h.iam.send(
+        new PutRolePolicyCommand({
+          RoleName: roleName,
+          PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME,
+          PolicyDocument: policyText(roleSessionRevocationPolicy(new Date('2026-11-20T10:15:00Z'))),
+        }),
+      );
 
       const { calls } = await recordCalls(() => ensureCredentialsReleased({ roleName, mode: 'apply' }, deps));
 
@@ -258,7 +333,10 @@ describe('ensureCredentialsReleased', () => {
 
     it('plans without a mutating call', async () => {
       const roleName = await role();
-      const { prior } = await ensureRoleSessionsRevoked({ roleName, cutoff: new Date('2026-11-20T10:15:00Z'), mode: 'apply' }, { iam: deps.iam });
+      const { prior } = await ensureRoleSessionsRevoked(
+        { roleName, cutoff: new Date('2026-11-20T10:15:00Z'), mode: 'apply' },
+        { iam: deps.iam },
+      );
 
       const { result, calls } = await recordCalls(() => ensureCredentialsReleased({ role: prior, mode: 'plan' }, deps));
 

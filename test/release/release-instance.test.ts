@@ -1,6 +1,13 @@
 import {
-  AssociateAddressCommand, AssociateIamInstanceProfileCommand, DeleteSecurityGroupCommand, DescribeSnapshotsCommand, ModifyInstanceAttributeCommand,
-  ModifyNetworkInterfaceAttributeCommand, ReleaseAddressCommand, StopInstancesCommand, TerminateInstancesCommand,
+  AssociateAddressCommand,
+  AssociateIamInstanceProfileCommand,
+  DeleteSecurityGroupCommand,
+  DescribeSnapshotsCommand,
+  ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  ReleaseAddressCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { DeleteInstanceProfileCommand, RemoveRoleFromInstanceProfileCommand } from '@aws-sdk/client-iam';
 import { UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
@@ -10,7 +17,18 @@ import { harnessClients, HarnessClients } from '../../lib/harness/local/harness-
 import { ReleaseBlocked } from '../../lib/runtime/release/errors';
 import { ensureInstanceReleased, verifyInstanceReleased } from '../../lib/runtime/release/release-instance';
 import { useEmulator } from '../support/emulator';
-import { buildWorld, caseSnapshot, contain, firebreakGroups, instrumentedMember, MemberDeps, mutating, readState, recordCalls, World } from './world';
+import {
+  buildWorld,
+  caseSnapshot,
+  contain,
+  firebreakGroups,
+  instrumentedMember,
+  MemberDeps,
+  mutating,
+  readState,
+  recordCalls,
+  World,
+} from './world';
 
 describe('ensureInstanceReleased', () => {
   const emulator = useEmulator();
@@ -48,13 +66,15 @@ describe('ensureInstanceReleased', () => {
     expect(state.tags['firebreak:status']).toBe('isolated');
   }
 
-  it('puts back every ENI\'s groups, the profile, the Elastic IP, the attributes, the target group and the Auto Scaling membership', async () => {
+  it("puts back every ENI's groups, the profile, the Elastic IP, the attributes, the target group and the Auto Scaling membership", async () => {
     const { world, before, caseId, prior } = await containedWorld();
     const snapshotId = await caseSnapshot(h, world, caseId);
     await expectContained(world);
     const groupsAfterContainment = await firebreakGroups(h, world);
 
-    const { result, error, calls } = await recordCalls(() => ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps));
+    const { result, error, calls } = await recordCalls(() =>
+      ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps),
+    );
     expect(error).toBeUndefined();
 
     const after = await readState(h, world);
@@ -73,8 +93,12 @@ describe('ensureInstanceReleased', () => {
     // The status tag goes; the case tag stays as the record; other tags are untouched.
     expect(after.tags).toEqual({ Owner: 'team-release', 'firebreak:case-id': caseId });
     // Everything else reads back as before containment, but for the group's capacity (see below).
-    expect({ ...after, asgDesired: undefined, asgInstances: undefined, tags: undefined })
-      .toEqual({ ...before, asgDesired: undefined, asgInstances: undefined, tags: undefined });
+    expect({ ...after, asgDesired: undefined, asgInstances: undefined, tags: undefined }).toEqual({
+      ...before,
+      asgDesired: undefined,
+      asgInstances: undefined,
+      tags: undefined,
+    });
 
     // Desired capacity: 1 before; containment kept it (the group launched a replacement); the
     // attach adds one and release does not lower it, so the replacement keeps running.
@@ -87,13 +111,22 @@ describe('ensureInstanceReleased', () => {
     expect(await firebreakGroups(h, world)).toEqual(groupsAfterContainment);
     const snaps = await h.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
     expect(snaps.Snapshots).toHaveLength(1);
-    expect(mutating(calls).filter((op) => /\.(Delete|Terminate|Release|Deregister|Detach|Disassociate)/.test(op))).toEqual(['EC2.DeleteTags']);
+    expect(mutating(calls).filter((op) => /\.(Delete|Terminate|Release|Deregister|Detach|Disassociate)/.test(op))).toEqual([
+      'EC2.DeleteTags',
+    ]);
 
     expect(result!.notRestored).toEqual([]);
     expect(result!.actions.map((a) => a.operation).sort()).toEqual([
-      'AutoScaling.AttachInstances', 'EC2.AssociateAddress', 'EC2.AssociateIamInstanceProfile', 'EC2.DeleteTags',
-      'EC2.ModifyInstanceAttribute', 'EC2.ModifyInstanceAttribute', 'EC2.ModifyInstanceAttribute',
-      'EC2.ModifyNetworkInterfaceAttribute', 'EC2.ModifyNetworkInterfaceAttribute', 'ElasticLoadBalancingV2.RegisterTargets',
+      'AutoScaling.AttachInstances',
+      'EC2.AssociateAddress',
+      'EC2.AssociateIamInstanceProfile',
+      'EC2.DeleteTags',
+      'EC2.ModifyInstanceAttribute',
+      'EC2.ModifyInstanceAttribute',
+      'EC2.ModifyInstanceAttribute',
+      'EC2.ModifyNetworkInterfaceAttribute',
+      'EC2.ModifyNetworkInterfaceAttribute',
+      'ElasticLoadBalancingV2.RegisterTargets',
     ]);
     // The Auto Scaling attach comes last, after the target group, after the network.
     const ops = result!.actions.map((a) => a.operation);
@@ -109,33 +142,57 @@ describe('ensureInstanceReleased', () => {
     await ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps);
     const once = await readState(h, world);
 
-    const { result, error, calls } = await recordCalls(() => ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps));
+    const { result, error, calls } = await recordCalls(() =>
+      ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps),
+    );
 
     expect(error).toBeUndefined();
     expect(mutating(calls)).toEqual([]);
     expect(calls.length).toBeGreaterThan(0);
     expect(result!.actions).toEqual([]);
-    expect(result!.unchanged.map((u) => u.item)).toEqual(expect.arrayContaining([
-      'security-groups', 'instance-profile', 'elastic-ip', 'termination-protection', 'shutdown-behavior', 'delete-on-termination',
-      'target-group', 'auto-scaling-group', 'tags',
-    ]));
+    expect(result!.unchanged.map((u) => u.item)).toEqual(
+      expect.arrayContaining([
+        'security-groups',
+        'instance-profile',
+        'elastic-ip',
+        'termination-protection',
+        'shutdown-behavior',
+        'delete-on-termination',
+        'target-group',
+        'auto-scaling-group',
+        'tags',
+      ]),
+    );
     expect(await readState(h, world)).toEqual(once);
   });
 
   it('plans without a mutating call, and verify lists what is still contained', async () => {
     const { world, prior } = await containedWorld();
 
-    const { result, error, calls } = await recordCalls(() => ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'plan' }, deps));
+    const { result, error, calls } = await recordCalls(() =>
+      ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'plan' }, deps),
+    );
 
     expect(error).toBeUndefined();
     expect(mutating(calls)).toEqual([]);
     expect(result!.mode).toBe('plan');
-    expect(result!.actions.map((a) => a.operation)).toEqual(expect.arrayContaining([
-      'EC2.ModifyNetworkInterfaceAttribute', 'EC2.AssociateIamInstanceProfile', 'EC2.AssociateAddress', 'EC2.ModifyInstanceAttribute',
-      'EC2.DeleteTags', 'ElasticLoadBalancingV2.RegisterTargets', 'AutoScaling.AttachInstances',
-    ]));
-    expect(result!.actions.filter((a) => a.operation === 'EC2.ModifyNetworkInterfaceAttribute').map((a) => a.target).sort())
-      .toEqual([world.primaryEni, world.secondaryEni].sort());
+    expect(result!.actions.map((a) => a.operation)).toEqual(
+      expect.arrayContaining([
+        'EC2.ModifyNetworkInterfaceAttribute',
+        'EC2.AssociateIamInstanceProfile',
+        'EC2.AssociateAddress',
+        'EC2.ModifyInstanceAttribute',
+        'EC2.DeleteTags',
+        'ElasticLoadBalancingV2.RegisterTargets',
+        'AutoScaling.AttachInstances',
+      ]),
+    );
+    expect(
+      result!.actions
+        .filter((a) => a.operation === 'EC2.ModifyNetworkInterfaceAttribute')
+        .map((a) => a.target)
+        .sort(),
+    ).toEqual([world.primaryEni, world.secondaryEni].sort());
     await expectContained(world);
 
     const problems = await verifyInstanceReleased({ instanceId: world.instanceId, ...prior }, deps);
@@ -146,18 +203,26 @@ describe('ensureInstanceReleased', () => {
   it('changes only what differs from the recorded state', async () => {
     const { world, prior } = await containedWorld();
     // Someone already put back the primary ENI's groups and termination protection by hand.
-    await h.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: world.primaryEni, Groups: [world.groups.web, world.groups.app] }));
+    await h.ec2.send(
+      new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: world.primaryEni, Groups: [world.groups.web, world.groups.app] }),
+    );
     await h.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: world.instanceId, DisableApiTermination: { Value: false } }));
 
-    const { result, calls } = await recordCalls(() => ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps));
+    const { result, calls } = await recordCalls(() =>
+      ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps),
+    );
 
-    expect(result!.actions.filter((a) => a.operation === 'EC2.ModifyNetworkInterfaceAttribute').map((a) => a.target)).toEqual([world.secondaryEni]);
+    expect(result!.actions.filter((a) => a.operation === 'EC2.ModifyNetworkInterfaceAttribute').map((a) => a.target)).toEqual([
+      world.secondaryEni,
+    ]);
     expect(result!.actions.some((a) => a.change.startsWith('DisableApiTermination'))).toBe(false);
     expect(mutating(calls).filter((op) => op === 'EC2.ModifyNetworkInterfaceAttribute')).toHaveLength(1);
-    expect(result!.unchanged).toEqual(expect.arrayContaining([
-      expect.objectContaining({ item: 'security-groups', target: world.primaryEni }),
-      expect.objectContaining({ item: 'termination-protection', target: world.instanceId }),
-    ]));
+    expect(result!.unchanged).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ item: 'security-groups', target: world.primaryEni }),
+        expect.objectContaining({ item: 'termination-protection', target: world.instanceId }),
+      ]),
+    );
     expect((await readState(h, world)).groupsByEni[world.secondaryEni]).toEqual([world.groups.admin]);
   });
 
@@ -191,14 +256,18 @@ describe('ensureInstanceReleased', () => {
     }
     // Not even the primary ENI, whose groups still exist, was touched.
     await expectContained(world);
-    expect(await verifyInstanceReleased({ instanceId: world.instanceId, ...prior }, deps)).toEqual(expect.arrayContaining([expect.stringContaining(world.groups.admin)]));
+    expect(await verifyInstanceReleased({ instanceId: world.instanceId, ...prior }, deps)).toEqual(
+      expect.arrayContaining([expect.stringContaining(world.groups.admin)]),
+    );
   });
 
   it('throws ReleaseBlocked when an ENI is isolated and no groups were recorded for it', async () => {
     const { world, prior } = await containedWorld();
     const isolate = { ...prior.isolate, securityGroupsByEni: {} };
 
-    const { error, calls } = await recordCalls(() => ensureInstanceReleased({ instanceId: world.instanceId, preserve: prior.preserve, isolate, mode: 'apply' }, deps));
+    const { error, calls } = await recordCalls(() =>
+      ensureInstanceReleased({ instanceId: world.instanceId, preserve: prior.preserve, isolate, mode: 'apply' }, deps),
+    );
 
     expect(error).toBeInstanceOf(ReleaseBlocked);
     expect((error as ReleaseBlocked).blockers).toHaveLength(2);
@@ -212,7 +281,9 @@ describe('ensureInstanceReleased', () => {
 
     const result = await ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps);
 
-    expect(result.notRestored).toEqual([expect.objectContaining({ item: 'elastic-ip', detail: 'the address is no longer allocated to the account' })]);
+    expect(result.notRestored).toEqual([
+      expect.objectContaining({ item: 'elastic-ip', detail: 'the address is no longer allocated to the account' }),
+    ]);
     expect(result.actions.some((a) => a.operation === 'EC2.AssociateAddress')).toBe(false);
     const after = await readState(h, world);
     expect(after.groupsByEni[world.secondaryEni]).toEqual([world.groups.admin]);
@@ -228,17 +299,23 @@ describe('ensureInstanceReleased', () => {
 
     const result = await ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps);
 
-    expect(result.notRestored).toEqual([expect.objectContaining({ item: 'elastic-ip', detail: `now associated with ${world.primaryEni}; not moved` })]);
+    expect(result.notRestored).toEqual([
+      expect.objectContaining({ item: 'elastic-ip', detail: `now associated with ${world.primaryEni}; not moved` }),
+    ]);
     expect((await readState(h, world)).eip?.networkInterfaceId).toBe(world.primaryEni);
   });
 
   it('replaces an instance profile associated since containment with the recorded one', async () => {
     const { world, prior } = await containedWorld();
-    await h.ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: world.instanceId, IamInstanceProfile: { Arn: world.otherProfileArn } }));
+    await h.ec2.send(
+      new AssociateIamInstanceProfileCommand({ InstanceId: world.instanceId, IamInstanceProfile: { Arn: world.otherProfileArn } }),
+    );
 
     const result = await ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps);
 
-    expect(result.actions).toEqual(expect.arrayContaining([expect.objectContaining({ operation: 'EC2.ReplaceIamInstanceProfileAssociation' })]));
+    expect(result.actions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ operation: 'EC2.ReplaceIamInstanceProfileAssociation' })]),
+    );
     expect((await readState(h, world)).profiles).toEqual([world.profileArn]);
   });
 
@@ -246,9 +323,17 @@ describe('ensureInstanceReleased', () => {
     const { world, prior } = await containedWorld();
     await h.autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: world.autoScalingGroup, MaxSize: 1 }));
 
-    const { result, calls } = await recordCalls(() => ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps));
+    const { result, calls } = await recordCalls(() =>
+      ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps),
+    );
 
-    expect(result!.notRestored).toEqual([expect.objectContaining({ item: 'auto-scaling-group', target: world.autoScalingGroup, detail: expect.stringContaining('maximum size') })]);
+    expect(result!.notRestored).toEqual([
+      expect.objectContaining({
+        item: 'auto-scaling-group',
+        target: world.autoScalingGroup,
+        detail: expect.stringContaining('maximum size'),
+      }),
+    ]);
     expect(mutating(calls)).not.toContain('AutoScaling.AttachInstances');
     const after = await readState(h, world);
     expect(after.asgMembership).toEqual([]);
@@ -262,28 +347,37 @@ describe('ensureInstanceReleased', () => {
     await h.iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: profileName, RoleName: `${profileName}-role` }));
     await h.iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: profileName }));
 
-    const { result, error, calls } = await recordCalls(() => ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps));
+    const { result, error, calls } = await recordCalls(() =>
+      ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps),
+    );
 
     expect(error).toBeUndefined();
-    expect(result!.notRestored).toEqual([expect.objectContaining({ item: 'instance-profile', detail: `recorded instance profile ${world.profileArn} no longer exists` })]);
+    expect(result!.notRestored).toEqual([
+      expect.objectContaining({ item: 'instance-profile', detail: `recorded instance profile ${world.profileArn} no longer exists` }),
+    ]);
     expect(mutating(calls)).not.toContain('EC2.AssociateIamInstanceProfile');
     const after = await readState(h, world);
     expect(after.profiles).toEqual([]);
     expect(after.groupsByEni[world.secondaryEni]).toEqual([world.groups.admin]);
   });
 
-  it('restores a stopped instance\'s network and attributes, and reports the target group and Auto Scaling group', async () => {
+  it("restores a stopped instance's network and attributes, and reports the target group and Auto Scaling group", async () => {
     const { world, prior } = await containedWorld();
     await h.ec2.send(new StopInstancesCommand({ InstanceIds: [world.instanceId] }));
 
-    const { result, calls } = await recordCalls(() => ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps));
+    const { result, calls } = await recordCalls(() =>
+      ensureInstanceReleased({ instanceId: world.instanceId, ...prior, mode: 'apply' }, deps),
+    );
 
     expect(result!.notRestored.map((i) => i.item).sort()).toEqual(['auto-scaling-group', 'target-group']);
     expect(result!.notRestored.every((i) => i.detail.includes('stopped'))).toBe(true);
     expect(mutating(calls)).not.toEqual(expect.arrayContaining(['AutoScaling.AttachInstances']));
     expect(mutating(calls)).not.toEqual(expect.arrayContaining(['ElasticLoadBalancingV2.RegisterTargets']));
     const after = await readState(h, world);
-    expect(after.groupsByEni).toEqual({ [world.primaryEni]: [world.groups.web, world.groups.app].sort(), [world.secondaryEni]: [world.groups.admin] });
+    expect(after.groupsByEni).toEqual({
+      [world.primaryEni]: [world.groups.web, world.groups.app].sort(),
+      [world.secondaryEni]: [world.groups.admin],
+    });
     expect(after.profiles).toEqual([world.profileArn]);
     expect(after.terminationProtection).toBe(false);
     expect(after.shutdownBehavior).toBe('terminate');

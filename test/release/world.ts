@@ -1,14 +1,35 @@
 import {
-  AttachInstancesCommand, AutoScalingClient, CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand,
+  AttachInstancesCommand,
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
-  AllocateAddressCommand, AssociateAddressCommand, AttachNetworkInterfaceCommand, CreateLaunchTemplateCommand, CreateNetworkInterfaceCommand,
-  CreateSecurityGroupCommand, CreateSnapshotCommand, CreateSubnetCommand, CreateVpcCommand, DescribeAddressesCommand, DescribeIamInstanceProfileAssociationsCommand,
-  DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, EC2Client, ModifyInstanceAttributeCommand,
+  AllocateAddressCommand,
+  AssociateAddressCommand,
+  AttachNetworkInterfaceCommand,
+  CreateLaunchTemplateCommand,
+  CreateNetworkInterfaceCommand,
+  CreateSecurityGroupCommand,
+  CreateSnapshotCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeAddressesCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  ModifyInstanceAttributeCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
-  CreateTargetGroupCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand,
+  CreateTargetGroupCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { randomBytes } from 'node:crypto';
@@ -77,10 +98,15 @@ export async function recordCalls<T>(fn: () => Promise<T>): Promise<{ result?: T
 const suffix = () => randomBytes(3).toString('hex');
 
 async function createProfile(h: HarnessClients, name: string): Promise<string> {
-  await h.iam.send(new CreateRoleCommand({
-    RoleName: `${name}-role`,
-    AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
-  }));
+  await h.iam.send(
+    new CreateRoleCommand({
+      RoleName: `${name}-role`,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+    }),
+  );
   const p = await h.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
   await h.iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: `${name}-role` }));
   return p.InstanceProfile!.Arn!;
@@ -91,56 +117,98 @@ export async function buildWorld(h: HarnessClients): Promise<World> {
   const id = suffix();
   const az = 'us-east-1a';
   const vpcId = (await h.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc!.VpcId!;
-  const subnetId = (await h.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.1.0/24', AvailabilityZone: az }))).Subnet!.SubnetId!;
+  const subnetId = (await h.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.1.0/24', AvailabilityZone: az }))).Subnet!
+    .SubnetId!;
   const sg = async (name: string) =>
     (await h.ec2.send(new CreateSecurityGroupCommand({ GroupName: `${name}-${id}`, Description: name, VpcId: vpcId }))).GroupId!;
   const groups = { web: await sg('web'), app: await sg('app'), admin: await sg('admin') };
   const profileArn = await createProfile(h, `release-profile-${id}`);
   const otherProfileArn = await createProfile(h, `other-profile-${id}`);
 
-  const image = (await h.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'root-device-type', Values: ['ebs'] }] }))).Images?.find((i) => i.Platform !== 'Windows');
-  const run = await h.ec2.send(new RunInstancesCommand({
-    ImageId: image?.ImageId ?? 'ami-12c6146b', MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', SubnetId: subnetId,
-    SecurityGroupIds: [groups.web, groups.app], IamInstanceProfile: { Arn: profileArn },
-    BlockDeviceMappings: [
-      { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, DeleteOnTermination: true, VolumeType: 'gp3' } },
-      { DeviceName: '/dev/sdf', Ebs: { VolumeSize: 20, DeleteOnTermination: false, VolumeType: 'gp3' } },
-    ],
-    TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Owner', Value: 'team-release' }] }],
-  }));
+  const image = (await h.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'root-device-type', Values: ['ebs'] }] }))).Images?.find(
+    (i) => i.Platform !== 'Windows',
+  );
+  const run = await h.ec2.send(
+    new RunInstancesCommand({
+      ImageId: image?.ImageId ?? 'ami-12c6146b',
+      MinCount: 1,
+      MaxCount: 1,
+      InstanceType: 't3.micro',
+      SubnetId: subnetId,
+      SecurityGroupIds: [groups.web, groups.app],
+      IamInstanceProfile: { Arn: profileArn },
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, DeleteOnTermination: true, VolumeType: 'gp3' } },
+        { DeviceName: '/dev/sdf', Ebs: { VolumeSize: 20, DeleteOnTermination: false, VolumeType: 'gp3' } },
+      ],
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Owner', Value: 'team-release' }] }],
+    }),
+  );
   const instance = run.Instances![0];
   const instanceId = instance.InstanceId!;
   const primaryEni = instance.NetworkInterfaces![0].NetworkInterfaceId!;
   // The Attribute/Value form: moto ignores the InstanceInitiatedShutdownBehavior structure.
-  await h.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior', Value: 'terminate' }));
+  await h.ec2.send(
+    new ModifyInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior', Value: 'terminate' }),
+  );
 
-  const eni = (await h.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Groups: [groups.admin], Description: 'secondary' }))).NetworkInterface!;
+  const eni = (
+    await h.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Groups: [groups.admin], Description: 'secondary' }))
+  ).NetworkInterface!;
   const secondaryEni = eni.NetworkInterfaceId!;
   const secondaryPrivateIp = eni.PrivateIpAddress!;
   await h.ec2.send(new AttachNetworkInterfaceCommand({ InstanceId: instanceId, NetworkInterfaceId: secondaryEni, DeviceIndex: 1 }));
   const eip = await h.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
-  await h.ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, NetworkInterfaceId: secondaryEni, PrivateIpAddress: secondaryPrivateIp }));
+  await h.ec2.send(
+    new AssociateAddressCommand({ AllocationId: eip.AllocationId, NetworkInterfaceId: secondaryEni, PrivateIpAddress: secondaryPrivateIp }),
+  );
 
   const autoScalingGroup = `release-asg-${id}`;
-  const lt = await h.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `${autoScalingGroup}-lt`, LaunchTemplateData: { ImageId: image?.ImageId ?? 'ami-12c6146b', InstanceType: 't3.micro' } }));
-  await h.autoScaling.send(new CreateAutoScalingGroupCommand({
-    AutoScalingGroupName: autoScalingGroup, MinSize: 0, MaxSize: 3, DesiredCapacity: 0,
-    LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId, Version: '$Latest' }, VPCZoneIdentifier: subnetId,
-  }));
+  const lt = await h.ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: `${autoScalingGroup}-lt`,
+      LaunchTemplateData: { ImageId: image?.ImageId ?? 'ami-12c6146b', InstanceType: 't3.micro' },
+    }),
+  );
+  await h.autoScaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: autoScalingGroup,
+      MinSize: 0,
+      MaxSize: 3,
+      DesiredCapacity: 0,
+      LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId, Version: '$Latest' },
+      VPCZoneIdentifier: subnetId,
+    }),
+  );
   await h.autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: autoScalingGroup, InstanceIds: [instanceId] }));
 
-  const tg = await h.elbv2.send(new CreateTargetGroupCommand({ Name: `release-tg-${id}`, Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'instance' }));
+  const tg = await h.elbv2.send(
+    new CreateTargetGroupCommand({ Name: `release-tg-${id}`, Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'instance' }),
+  );
   const targetGroupArn = tg.TargetGroups![0].TargetGroupArn!;
   await h.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: instanceId, Port: 8080 }] }));
 
   return {
-    instanceId, vpcId, primaryEni, secondaryEni, groups, profileArn, otherProfileArn, allocationId: eip.AllocationId!, secondaryPrivateIp,
-    autoScalingGroup, targetGroupArn,
+    instanceId,
+    vpcId,
+    primaryEni,
+    secondaryEni,
+    groups,
+    profileArn,
+    otherProfileArn,
+    allocationId: eip.AllocationId!,
+    secondaryPrivateIp,
+    autoScalingGroup,
+    targetGroupArn,
   };
 }
 
 /** Contains the world's instance with the real Preserve and Isolate, returning the prior states they recorded. */
-export async function contain(world: World, deps: MemberDeps, caseId: string): Promise<{ preserve: PreservePriorState; isolate: IsolatePriorState }> {
+export async function contain(
+  world: World,
+  deps: MemberDeps,
+  caseId: string,
+): Promise<{ preserve: PreservePriorState; isolate: IsolatePriorState }> {
   const preserve = await ensureInstancePreserved({ instanceId: world.instanceId, mode: 'apply' }, deps);
   const isolate = await ensureInstanceIsolated({ instanceId: world.instanceId, caseId, mode: 'apply' }, { ec2: deps.ec2 });
   return { preserve: preserve.prior, isolate: isolate.prior };
@@ -150,9 +218,12 @@ export async function contain(world: World, deps: MemberDeps, caseId: string): P
 export async function caseSnapshot(h: HarnessClients, world: World, caseId: string): Promise<string> {
   const instance = (await h.ec2.send(new DescribeInstancesCommand({ InstanceIds: [world.instanceId] }))).Reservations![0].Instances![0];
   const volumeId = instance.BlockDeviceMappings!.find((b) => b.DeviceName === '/dev/sdf')!.Ebs!.VolumeId!;
-  const snap = await h.ec2.send(new CreateSnapshotCommand({
-    VolumeId: volumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: 'firebreak:case-id', Value: caseId }] }],
-  }));
+  const snap = await h.ec2.send(
+    new CreateSnapshotCommand({
+      VolumeId: volumeId,
+      TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: 'firebreak:case-id', Value: caseId }] }],
+    }),
+  );
   return snap.SnapshotId!;
 }
 
@@ -173,7 +244,9 @@ export async function readState(h: HarnessClients, world: World) {
   const address = addresses.Addresses?.[0];
   return {
     /** ENI ID → its groups, sorted. */
-    groupsByEni: Object.fromEntries((instance.NetworkInterfaces ?? []).map((n) => [n.NetworkInterfaceId!, (n.Groups ?? []).map((g) => g.GroupId!).sort()])),
+    groupsByEni: Object.fromEntries(
+      (instance.NetworkInterfaces ?? []).map((n) => [n.NetworkInterfaceId!, (n.Groups ?? []).map((g) => g.GroupId!).sort()]),
+    ),
     profiles: (profiles.IamInstanceProfileAssociations ?? []).filter((a) => a.State === 'associated').map((a) => a.IamInstanceProfile?.Arn),
     /** Where the world's Elastic IP is associated (undefined: not associated, or released). */
     eip: address?.AssociationId ? { networkInterfaceId: address.NetworkInterfaceId, privateIp: address.PrivateIpAddress } : undefined,
@@ -191,7 +264,9 @@ export async function readState(h: HarnessClients, world: World) {
 /** IDs of Firebreak's groups in the world's VPC. */
 export async function firebreakGroups(h: HarnessClients, world: World): Promise<Record<string, string>> {
   const out = await h.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [world.vpcId] }] }));
-  return Object.fromEntries((out.SecurityGroups ?? []).filter((g) => g.GroupName!.startsWith('firebreak-')).map((g) => [g.GroupName!, g.GroupId!]));
+  return Object.fromEntries(
+    (out.SecurityGroups ?? []).filter((g) => g.GroupName!.startsWith('firebreak-')).map((g) => [g.GroupName!, g.GroupId!]),
+  );
 }
 
 /** Mutating calls among `calls`, by operation. */

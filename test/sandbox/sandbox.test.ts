@@ -3,7 +3,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { connectLocal } from '../../lib/operator/connection';
-import { cleanupGameDay, countLeftovers, createCanaries, sandboxClients, SandboxClients, unfinishedGameDays } from '../../lib/harness/sandbox/gameday';
+import {
+  cleanupGameDay,
+  countLeftovers,
+  createCanaries,
+  sandboxClients,
+  SandboxClients,
+  unfinishedGameDays,
+} from '../../lib/harness/sandbox/gameday';
 import { runSandboxGameDay } from '../../lib/harness/sandbox/run';
 import { useLocalSession } from '../support/local';
 import { cli } from '../support/cli';
@@ -28,13 +35,25 @@ describe('game day in a sandbox account (gameday --target aws), against the loca
     const result = await runSandboxGameDay(c, { cleanupDir: dir, timeoutSeconds: 120, pollMs: 200, log: (l) => lines.push(l) });
     expect(result.checks.filter((x) => !x.passed)).toEqual([]);
     expect(result.passed).toBe(true);
-    expect(result.cases.map((x) => [x.kind, x.status])).toEqual([['instance', 'CONTAINED'], ['access-key', 'CONTAINED']]);
-    expect(result.checks.map((x) => x.name)).toEqual(expect.arrayContaining(['canary-isolated', 'canary-termination-protected', 'canary-key-inactive', 'canary-user-denied', 'zero-leftovers']));
+    expect(result.cases.map((x) => [x.kind, x.status])).toEqual([
+      ['instance', 'CONTAINED'],
+      ['access-key', 'CONTAINED'],
+    ]);
+    expect(result.checks.map((x) => x.name)).toEqual(
+      expect.arrayContaining([
+        'canary-isolated',
+        'canary-termination-protected',
+        'canary-key-inactive',
+        'canary-user-denied',
+        'zero-leftovers',
+      ]),
+    );
     expect(result.leftovers).toEqual({ instances: 0, volumes: 0, snapshots: 0, securityGroups: 0, subnets: 0, vpcs: 0, users: 0 });
     // Counted again, independently: nothing of the game day is left in the account.
     const caseIds = result.cases.map((x) => x.caseId!);
     expect(await countLeftovers(c, result.runId, caseIds)).toEqual(result.leftovers);
-    const instance = (await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [result.canaries!.instanceId] }))).Reservations?.[0]?.Instances?.[0];
+    const instance = (await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [result.canaries!.instanceId] }))).Reservations?.[0]
+      ?.Instances?.[0];
     expect(instance?.State?.Name ?? 'terminated').toBe('terminated');
     // The executions were started by the rules, not by the harness.
     expect(local.session.sfn.list().filter((x) => JSON.parse(x.input).source === 'firebreak.gameday').length).toBe(2);
@@ -57,9 +76,18 @@ describe('game day in a sandbox account (gameday --target aws), against the loca
   }, 300_000);
 
   describe('through the CLI', () => {
-
     it('runs gameday --target aws for an ec2-compromise drill: one canary instance, contained, cleaned up', async () => {
-      const r = await cli(['gameday', 'runbooks/ec2-compromise/drill.yaml', '--target', 'aws', '--endpoint', local.session.sfn.endpoint, '--timeout', '120', '--json']);
+      const r = await cli([
+        'gameday',
+        'runbooks/ec2-compromise/drill.yaml',
+        '--target',
+        'aws',
+        '--endpoint',
+        local.session.sfn.endpoint,
+        '--timeout',
+        '120',
+        '--json',
+      ]);
       const result = JSON.parse(r.stdout.join('\n'));
       expect(result.checks.filter((x: { passed: boolean }) => !x.passed)).toEqual([]);
       expect(r.code).toBe(0);
@@ -73,7 +101,15 @@ describe('game day in a sandbox account (gameday --target aws), against the loca
       const r = await cli(['gameday', 'cleanup', '--run-id', runId, '--endpoint', local.session.sfn.endpoint]);
       expect(r.stdout).toEqual([`${runId}: cleaned up, nothing left`]);
       expect(r.code).toBe(0);
-      expect(await countLeftovers(c, runId)).toEqual({ instances: 0, volumes: 0, snapshots: 0, securityGroups: 0, subnets: 0, vpcs: 0, users: 0 });
+      expect(await countLeftovers(c, runId)).toEqual({
+        instances: 0,
+        volumes: 0,
+        snapshots: 0,
+        securityGroups: 0,
+        subnets: 0,
+        vpcs: 0,
+        users: 0,
+      });
       const again = await cli(['gameday', 'cleanup', '--run-id', runId, '--endpoint', local.session.sfn.endpoint]);
       expect(again.code).toBe(2);
       expect(again.stderr).toEqual([expect.stringMatching(/no unfinished game day/)]);

@@ -22,7 +22,11 @@ describe('game-day scorecard (gameday → reports/<run-id>/scorecard.{json,md,ht
   let dir: string;
 
   beforeAll(async () => {
-    const code = await gamedayCommand(['runbooks/ec2-compromise/drill.yaml', 'runbooks/root-activity/drill.yaml'], { endpoint: emulator.endpoint, out, json: true }, output);
+    const code = await gamedayCommand(
+      ['runbooks/ec2-compromise/drill.yaml', 'runbooks/root-activity/drill.yaml'],
+      { endpoint: emulator.endpoint, out, json: true },
+      output,
+    );
     expect(code).toBe(0);
     scorecard = JSON.parse(lines.join('\n'));
     dir = path.join(out, scorecard.runId);
@@ -47,24 +51,39 @@ describe('game-day scorecard (gameday → reports/<run-id>/scorecard.{json,md,ht
     const html = path.join(dir, 'scorecard.html');
     // Self-contained: no external script, style or URL (the SVG namespace is a name, not a fetch).
     expect(fs.readFileSync(html, 'utf8')).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org\/2000\/svg')/);
-    const { stdout: dom } = await run(CHROMIUM, [...HEADLESS, '--virtual-time-budget=5000', '--dump-dom', `file://${html}`], { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+    const { stdout: dom } = await run(CHROMIUM, [...HEADLESS, '--virtual-time-budget=5000', '--dump-dom', `file://${html}`], {
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 120_000,
+    });
     expect(dom).toMatch(/<body[^>]*data-rendered="true"/);
     expect(dom).toMatch(/<pre id="script-errors"><\/pre>/);
     const steps = scorecard.drills.flatMap((d) => d.injections.flatMap((i) => i.timeline));
     expect(steps.length).toBeGreaterThan(10);
     expect((dom.match(/<rect class="step( failed)?"/g) ?? []).length).toBe(steps.length);
-    expect((dom.match(/<svg class="timeline"/g) ?? []).length).toBe(scorecard.drills.flatMap((d) => d.injections).filter((i) => i.timeline.length).length);
+    expect((dom.match(/<svg class="timeline"/g) ?? []).length).toBe(
+      scorecard.drills.flatMap((d) => d.injections).filter((i) => i.timeline.length).length,
+    );
     expect((dom.match(/<section class="injection" data-passed="true"/g) ?? []).length).toBe(scorecard.totals.injections);
     expect(dom).toContain('time to contain');
     const png = path.join(out, 'scorecard.png');
-    await run(CHROMIUM, [...HEADLESS, '--hide-scrollbars', '--window-size=1280,1600', `--screenshot=${png}`, `file://${html}`], { timeout: 120_000 });
+    await run(CHROMIUM, [...HEADLESS, '--hide-scrollbars', '--window-size=1280,1600', `--screenshot=${png}`, `file://${html}`], {
+      timeout: 120_000,
+    });
     expect(fs.readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
   }, 240_000);
 
   it('catches and shows a script error, so the check above can fail', async () => {
     const broken = path.join(out, 'broken.html');
-    fs.writeFileSync(broken, fs.readFileSync(path.join(dir, 'scorecard.html'), 'utf8').replace('var s = input.scorecard;', 'var s = input.scorecard; s.drills = null;'));
-    const { stdout: dom } = await run(CHROMIUM, [...HEADLESS, '--virtual-time-budget=5000', '--dump-dom', `file://${broken}`], { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+    fs.writeFileSync(
+      broken,
+      fs
+        .readFileSync(path.join(dir, 'scorecard.html'), 'utf8')
+        .replace('var s = input.scorecard;', 'var s = input.scorecard; s.drills = null;'),
+    );
+    const { stdout: dom } = await run(CHROMIUM, [...HEADLESS, '--virtual-time-budget=5000', '--dump-dom', `file://${broken}`], {
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 120_000,
+    });
     expect(dom).not.toMatch(/data-rendered="true"/);
     expect(dom).toMatch(/<pre id="script-errors">[^<]+<\/pre>/);
   }, 240_000);

@@ -31,9 +31,19 @@ export async function bigInstanceFinding(
   const perEni = info?.Ipv4AddressesPerInterface ?? 0;
   if (maxEnis < 2 || perEni < 2) throw new Error(`no network limits for ${instanceType}`);
 
-  const event = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'fixtures', 'events', 'guardduty-ec2-backdoor-two-enis-ipv6.json'), 'utf8')) as Record<string, unknown>;
-  type Eni = { networkInterfaceId: string; privateDnsName: string; privateIpAddress: string; privateIpAddresses: { privateDnsName: string; privateIpAddress: string }[] } & Record<string, unknown>;
-  const details = ((event.detail as Record<string, unknown>).resource as Record<string, unknown>).instanceDetails as { instanceType: string; networkInterfaces: Eni[] };
+  const event = JSON.parse(
+    fs.readFileSync(path.resolve(__dirname, '..', '..', 'fixtures', 'events', 'guardduty-ec2-backdoor-two-enis-ipv6.json'), 'utf8'),
+  ) as Record<string, unknown>;
+  type Eni = {
+    networkInterfaceId: string;
+    privateDnsName: string;
+    privateIpAddress: string;
+    privateIpAddresses: { privateDnsName: string; privateIpAddress: string }[];
+  } & Record<string, unknown>;
+  const details = ((event.detail as Record<string, unknown>).resource as Record<string, unknown>).instanceDetails as {
+    instanceType: string;
+    networkInterfaces: Eni[];
+  };
   details.instanceType = instanceType;
   let next = 4;
   const address = () => {
@@ -62,9 +72,12 @@ export async function bigInstanceFinding(
   }
   const last = details.networkInterfaces[details.networkInterfaces.length - 1];
   while (size() > maxBytes && last.privateIpAddresses.length > 1) last.privateIpAddresses.pop();
-  if (size() < minBytes || size() > maxBytes) throw new Error(`could not make the finding between ${minBytes} and ${maxBytes} bytes (${size()})`);
+  if (size() < minBytes || size() > maxBytes)
+    throw new Error(`could not make the finding between ${minBytes} and ${maxBytes} bytes (${size()})`);
   return {
-    event, enis: details.networkInterfaces.length, bytes: size(),
+    event,
+    enis: details.networkInterfaces.length,
+    bytes: size(),
     addresses: details.networkInterfaces.reduce((n, e) => n + e.privateIpAddresses.length, 0),
   };
 }

@@ -53,9 +53,11 @@ export function readFixtureEvent(file: string): FindingEvent {
  */
 export function findingOf(type: string, resourceType: string, severity: number, role: string | undefined, n = 0): FindingEvent {
   const file = TEMPLATE_BY_RESOURCE_TYPE[resourceType];
-  const base = file && fs.existsSync(path.join(FIXTURES, file)) ? readFixtureEvent(file) : readFixtureEvent('guardduty-iamuser-anomalous.json');
+  const base =
+    file && fs.existsSync(path.join(FIXTURES, file)) ? readFixtureEvent(file) : readFixtureEvent('guardduty-iamuser-anomalous.json');
   const event = JSON.parse(JSON.stringify(base)) as FindingEvent;
-  if (!TEMPLATE_BY_RESOURCE_TYPE[resourceType] || event.detail.resource.resourceType !== resourceType) event.detail.resource = { resourceType };
+  if (!TEMPLATE_BY_RESOURCE_TYPE[resourceType] || event.detail.resource.resourceType !== resourceType)
+    event.detail.resource = { resourceType };
   const id = `${(n + 1).toString(16).padStart(8, '0')}${Buffer.from(`${type}|${resourceType}|${severity}|${role}`).toString('hex').slice(0, 24).padEnd(24, '0')}`;
   if (typeof event.detail.arn === 'string') event.detail.arn = event.detail.arn.replace(event.detail.id, id);
   event.detail.id = id;

@@ -19,7 +19,10 @@ export function responderPolicy(account: string, region: string, securityAccount
       return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, concrete(v)]));
     }
     if (typeof value !== 'string') return value;
-    return value.replace(/<AWS::Partition>/g, 'aws').replace(/<AWS::Region>/g, region).replace(/<AWS::AccountId>/g, account);
+    return value
+      .replace(/<AWS::Partition>/g, 'aws')
+      .replace(/<AWS::Region>/g, region)
+      .replace(/<AWS::AccountId>/g, account);
   };
   return concrete({ Version: '2012-10-17', Statement: roleStatements(template, responderId) }) as object;
 }
@@ -35,24 +38,40 @@ export function responderPolicy(account: string, region: string, securityAccount
 export function enforceResponderPolicy(harnessEc2: EC2Client, policy: object, account: string, region: string): () => void {
   const sgArn = (id: string) => `arn:aws:ec2:${region}:${account}:security-group/${id}`;
   const roleTag = async (groupId: string) => {
-    const g = (await harnessEc2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }))).SecurityGroups?.[0];
+    const g = (await harnessEc2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] })))
+      .SecurityGroups?.[0];
     return g?.Tags?.find((t) => t.Key === 'firebreak:role')?.Value;
   };
   const allowed = async (action: string, resource: string, contextVariables: Record<string, string | string[]>) => {
-    const result = (await runSimulation({
-      request: { principal: `arn:aws:iam::${account}:role/FirebreakResponder`, action, resource: { resource, accountId: account }, contextVariables },
-      identityPolicies: [{ name: 'responder', policy }], serviceControlPolicies: [], resourceControlPolicies: [],
-    } as never, {})) as { overallResult?: string; errors?: unknown };
+    const result = (await runSimulation(
+      {
+        request: {
+          principal: `arn:aws:iam::${account}:role/FirebreakResponder`,
+          action,
+          resource: { resource, accountId: account },
+          contextVariables,
+        },
+        identityPolicies: [{ name: 'responder', policy }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      } as never,
+      {},
+    )) as { overallResult?: string; errors?: unknown };
     if (!result.overallResult) throw new Error(`simulation failed: ${JSON.stringify(result.errors)}`);
     return result.overallResult === 'Allowed';
   };
   const tagContext = (tag: string | undefined): Record<string, string> => (tag ? { 'aws:ResourceTag/firebreak:role': tag } : {});
   return registerSdkInterceptor({
     before: async (call) => {
-      const input = call.input as { Groups?: string[]; GroupId?: string; TagSpecifications?: { Tags?: { Key?: string; Value?: string }[] }[] };
+      const input = call.input as {
+        Groups?: string[];
+        GroupId?: string;
+        TagSpecifications?: { Tags?: { Key?: string; Value?: string }[] }[];
+      };
       let ok = true;
       if (call.operation === 'EC2.ModifyNetworkInterfaceAttribute') {
-        for (const g of input.Groups ?? []) ok &&= await allowed('ec2:ModifyNetworkInterfaceAttribute', sgArn(g), tagContext(await roleTag(g)));
+        for (const g of input.Groups ?? [])
+          ok &&= await allowed('ec2:ModifyNetworkInterfaceAttribute', sgArn(g), tagContext(await roleTag(g)));
       } else if (/^EC2\.(Authorize|Revoke)SecurityGroup(Ingress|Egress)$/.test(call.operation)) {
         ok = await allowed(`ec2:${call.operation.slice(4)}`, sgArn(input.GroupId!), tagContext(await roleTag(input.GroupId!)));
       } else if (call.operation === 'EC2.CreateSecurityGroup') {

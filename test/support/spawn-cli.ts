@@ -27,7 +27,10 @@ export async function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Pro
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-modules-'));
   const preload = path.join(dir, 'record-modules.js');
   const out = path.join(dir, 'modules.json');
-  fs.writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))));\n`);
+  fs.writeFileSync(
+    preload,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))));\n`,
+  );
   const started = Date.now();
   try {
     const child = spawn(path.join(PROJECT_ROOT, 'firebreak'), args, {

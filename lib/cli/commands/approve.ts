@@ -19,14 +19,21 @@ export interface ApproveCommandOptions extends ConnectOptions {
  * @returns 0 when the answer was sent (with `--wait`: the execution succeeded), 1 when it failed.
  * @throws {InvalidInput} for a malformed case ID, a deny without a reason, or a case not waiting for approval.
  */
-export async function approveCommand(decision: 'approve' | 'deny', caseId: string, o: ApproveCommandOptions, output: Output): Promise<number> {
+export async function approveCommand(
+  decision: 'approve' | 'deny',
+  caseId: string,
+  o: ApproveCommandOptions,
+  output: Output,
+): Promise<number> {
   assertCaseId(caseId);
   if (decision === 'deny' && !o.reason?.trim()) throw new InvalidInput('deny needs --reason TEXT: it goes on the case timeline');
   const conn = await connect(o);
   const sent = await answerApproval(conn, caseId, decision, o.reason);
   const s = style(output);
   if (!o.json) {
-    output.out(`${s.bold(decision === 'approve' ? 'Approved' : 'Denied')} case ${caseId} as ${sent.by}: ${decision === 'approve' ? 'containment goes ahead' : 'nothing is contained; the case stays notify-only'}`);
+    output.out(
+      `${s.bold(decision === 'approve' ? 'Approved' : 'Denied')} case ${caseId} as ${sent.by}: ${decision === 'approve' ? 'containment goes ahead' : 'nothing is contained; the case stays notify-only'}`,
+    );
     output.out(`  execution ${sent.executionArn}`);
   }
   return finishStarted(conn, sent.executionArn, sent, o, output);

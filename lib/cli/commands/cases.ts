@@ -18,7 +18,8 @@ export interface CasesListOptions extends ConnectOptions {
  * @throws {InvalidInput} for a malformed `--account` (before any AWS call).
  */
 export async function casesListCommand(o: CasesListOptions, output: Output): Promise<number> {
-  if (o.account !== undefined) parseOrThrow(z.object({ account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account ID') }), { account: o.account }, '--account');
+  if (o.account !== undefined)
+    parseOrThrow(z.object({ account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account ID') }), { account: o.account }, '--account');
   const conn = await connect(o);
   const cases = await listCases(conn, { open: o.open, account: o.account });
   if (o.json) output.out(JSON.stringify(cases, null, 2));

@@ -28,10 +28,21 @@ export interface GamedayCommandOptions {
  */
 export async function gamedayCommand(drillFiles: string[], options: GamedayCommandOptions, output: Output): Promise<number> {
   if (options.all && drillFiles.length) throw new InvalidInput('name drills or use --all, not both');
-  const [{ listDrills, readDrill }, { REPORTS_DIR, writeReports }, { renderScorecard, runDrill }, { buildScorecard, newRunId, scoreDrill }, { openLocalSession }] = await loadHarness(() => Promise.all([
-    import('../../harness/gameday/drill'), import('../../harness/gameday/reports'), import('../../harness/gameday/run-drill'),
-    import('../../harness/gameday/scorecard'), import('../../harness/local/session'),
-  ]));
+  const [
+    { listDrills, readDrill },
+    { REPORTS_DIR, writeReports },
+    { renderScorecard, runDrill },
+    { buildScorecard, newRunId, scoreDrill },
+    { openLocalSession },
+  ] = await loadHarness(() =>
+    Promise.all([
+      import('../../harness/gameday/drill'),
+      import('../../harness/gameday/reports'),
+      import('../../harness/gameday/run-drill'),
+      import('../../harness/gameday/scorecard'),
+      import('../../harness/local/session'),
+    ]),
+  );
   const files = options.all ? listDrills() : drillFiles.length ? drillFiles : [DEFAULT_DRILL];
   if (files.length === 0) throw new InvalidInput('no drill files found under runbooks/');
   const drills = files.map((f) => ({ file: f, ...readDrill(f) }));
@@ -46,7 +57,9 @@ export async function gamedayCommand(drillFiles: string[], options: GamedayComma
       // Progress (stderr): one line as each drill starts and one as it ends, so a long `--all` shows where it is.
       log?.(`drill ${i + 1}/${drills.length} ${name}: started`);
       const result = await runDrill(session, d.drill, d.dir);
-      log?.(`drill ${i + 1}/${drills.length} ${name}: ${result.passed ? 'PASSED' : 'FAILED'} in ${(result.wallTimeMs / 1000).toFixed(1)} s`);
+      log?.(
+        `drill ${i + 1}/${drills.length} ${name}: ${result.passed ? 'PASSED' : 'FAILED'} in ${(result.wallTimeMs / 1000).toFixed(1)} s`,
+      );
       scores.push(scoreDrill(result, name, d.drill.budget.containSeconds));
       if (!options.json) {
         for (const line of renderScorecard(result)) output.out(line);
@@ -61,7 +74,9 @@ export async function gamedayCommand(drillFiles: string[], options: GamedayComma
   if (options.json) output.out(JSON.stringify(scorecard, null, 2));
   else {
     const t = scorecard.totals;
-    output.out(`Game day ${runId}: ${scorecard.passed ? 'PASSED' : 'FAILED'}: ${t.drills} drill(s), ${t.passedInjections}/${t.injections} injections, ${t.passedChecks}/${t.checks} read-back checks, ${t.apiCalls} API calls, wall time ${scorecard.wallTimeMs} ms (emulator start, seeding and synthesis included)`);
+    output.out(
+      `Game day ${runId}: ${scorecard.passed ? 'PASSED' : 'FAILED'}: ${t.drills} drill(s), ${t.passedInjections}/${t.injections} injections, ${t.passedChecks}/${t.checks} read-back checks, ${t.apiCalls} API calls, wall time ${scorecard.wallTimeMs} ms (emulator start, seeding and synthesis included)`,
+    );
     output.out(`  scorecard: ${written.html} (also .json, .md); history: ${written.history}`);
   }
   return scorecard.passed ? ExitCode.Ok : ExitCode.Failed;
@@ -74,29 +89,51 @@ export async function gamedayCommand(drillFiles: string[], options: GamedayComma
  * @throws {InvalidInput} when there is no history, or a line of it is malformed.
  */
 export async function gamedayReportCommand(options: { out?: string; json?: boolean }, output: Output): Promise<number> {
-  const [{ drillTrends, readHistory }, { REPORTS_DIR }, { renderHtml }] = await loadHarness(() => Promise.all([
-    import('../../harness/gameday/history'), import('../../harness/gameday/reports'), import('../../harness/gameday/scorecard-html'),
-  ]));
+  const [{ drillTrends, readHistory }, { REPORTS_DIR }, { renderHtml }] = await loadHarness(() =>
+    Promise.all([
+      import('../../harness/gameday/history'),
+      import('../../harness/gameday/reports'),
+      import('../../harness/gameday/scorecard-html'),
+    ]),
+  );
   const dir = options.out ?? REPORTS_DIR;
   const history = readHistory(dir);
-  if (history.length === 0) throw new InvalidInput(`no game-day history in ${path.join(dir, 'history.jsonl')}: run firebreak gameday first`);
+  if (history.length === 0)
+    throw new InvalidInput(`no game-day history in ${path.join(dir, 'history.jsonl')}: run firebreak gameday first`);
   const trends = drillTrends(history);
   const latest = history[history.length - 1];
   const latestFile = path.join(dir, latest.runId, 'scorecard.json');
   const html = path.join(dir, 'report.html');
-  if (fs.existsSync(latestFile)) fs.writeFileSync(html, renderHtml(JSON.parse(fs.readFileSync(latestFile, 'utf8')) as GameDayScorecard, trends));
+  if (fs.existsSync(latestFile))
+    fs.writeFileSync(html, renderHtml(JSON.parse(fs.readFileSync(latestFile, 'utf8')) as GameDayScorecard, trends));
   if (options.json) {
     output.out(JSON.stringify({ runs: history.length, trends }, null, 2));
     return ExitCode.Ok;
   }
   const rows = trends.map((t) => {
-    const ttc = t.points.map((p) => p.timeToContainMs).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+    const ttc = t.points
+      .map((p) => p.timeToContainMs)
+      .filter((v): v is number => v !== undefined)
+      .sort((a, b) => a - b);
     const last = t.points[t.points.length - 1];
-    return [t.drill, String(t.runs), `${Math.round(t.passRate * 100)}%`, fmt(last.timeToContainMs), fmt(ttc.length ? ttc[Math.floor((ttc.length - 1) / 2)] : undefined), fmt(ttc.length ? ttc[ttc.length - 1] : undefined)];
+    return [
+      t.drill,
+      String(t.runs),
+      `${Math.round(t.passRate * 100)}%`,
+      fmt(last.timeToContainMs),
+      fmt(ttc.length ? ttc[Math.floor((ttc.length - 1) / 2)] : undefined),
+      fmt(ttc.length ? ttc[ttc.length - 1] : undefined),
+    ];
   });
   const head = ['DRILL', 'RUNS', 'PASS RATE', 'LAST TTC', 'MEDIAN TTC', 'WORST TTC'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [head, ...rows]) output.out(r.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd());
+  for (const r of [head, ...rows])
+    output.out(
+      r
+        .map((v, i) => v.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    );
   output.out(`${history.length} game day(s) from ${history[0].at} to ${latest.at}${fs.existsSync(html) ? `; charts: ${html}` : ''}`);
   return ExitCode.Ok;
 }
@@ -125,16 +162,22 @@ export interface SandboxCommandOptions {
  * @throws {InvalidInput} for a drill of another runbook, or a bad --timeout (before any AWS call).
  */
 export async function gamedaySandboxCommand(drillFiles: string[], o: SandboxCommandOptions, output: Output): Promise<number> {
-  const [{ readDrill }, { sandboxClients }, { runSandboxGameDay }] = await loadHarness(() => Promise.all([
-    import('../../harness/gameday/drill'), import('../../harness/sandbox/gameday'), import('../../harness/sandbox/run'),
-  ]));
+  const [{ readDrill }, { sandboxClients }, { runSandboxGameDay }] = await loadHarness(() =>
+    Promise.all([import('../../harness/gameday/drill'), import('../../harness/sandbox/gameday'), import('../../harness/sandbox/run')]),
+  );
   const kinds = drillFiles.length
-    ? [...new Set(drillFiles.map((f) => {
-      const { drill } = readDrill(f);
-      if (drill.runbook === 'ec2-compromise') return 'instance' as const;
-      if (drill.runbook === 'credential-compromise') return 'access-key' as const;
-      throw new InvalidInput(`${f}: sandbox game days contain canaries of ec2-compromise and credential-compromise; ${drill.runbook} has none`);
-    }))]
+    ? [
+        ...new Set(
+          drillFiles.map((f) => {
+            const { drill } = readDrill(f);
+            if (drill.runbook === 'ec2-compromise') return 'instance' as const;
+            if (drill.runbook === 'credential-compromise') return 'access-key' as const;
+            throw new InvalidInput(
+              `${f}: sandbox game days contain canaries of ec2-compromise and credential-compromise; ${drill.runbook} has none`,
+            );
+          }),
+        ),
+      ]
     : (['instance', 'access-key'] as const);
   const timeout = o.timeout === undefined ? 300 : Number(o.timeout);
   if (!Number.isInteger(timeout) || timeout < 1) throw new InvalidInput(`--timeout ${o.timeout} is not a number of seconds`);
@@ -144,11 +187,21 @@ export async function gamedaySandboxCommand(drillFiles: string[], o: SandboxComm
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const result = await runSandboxGameDay(c, { kinds, timeoutSeconds: timeout, signal: abort.signal, log: o.json ? undefined : output.err });
+    const result = await runSandboxGameDay(c, {
+      kinds,
+      timeoutSeconds: timeout,
+      signal: abort.signal,
+      log: o.json ? undefined : output.err,
+    });
     if (o.json) output.out(JSON.stringify(result, null, 2));
     else {
-      output.out(`Sandbox game day ${result.runId} in ${c.account}/${c.region}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.wallTimeMs} ms)`);
-      for (const x of result.cases) output.out(`  ${x.kind}: case ${x.caseId ?? '-'} ${x.status ?? 'not handled'}${x.timeToContainMs !== undefined ? `, contained ${x.timeToContainMs} ms after injection` : ''}`);
+      output.out(
+        `Sandbox game day ${result.runId} in ${c.account}/${c.region}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.wallTimeMs} ms)`,
+      );
+      for (const x of result.cases)
+        output.out(
+          `  ${x.kind}: case ${x.caseId ?? '-'} ${x.status ?? 'not handled'}${x.timeToContainMs !== undefined ? `, contained ${x.timeToContainMs} ms after injection` : ''}`,
+        );
       for (const x of result.checks) output.out(`  ${x.passed ? 'PASS' : 'FAIL'} ${x.name}: ${x.details}`);
     }
     if (abort.signal.aborted) return 130;
@@ -168,14 +221,19 @@ export async function gamedaySandboxCommand(drillFiles: string[], o: SandboxComm
 export async function gamedayCleanupCommand(o: SandboxCommandOptions & { runId?: string }, output: Output): Promise<number> {
   const { cleanupGameDay, sandboxClients, unfinishedGameDays } = await loadHarness(() => import('../../harness/sandbox/gameday'));
   const pending = unfinishedGameDays().filter((l) => !o.runId || l.runId === o.runId);
-  if (pending.length === 0) throw new InvalidInput(o.runId ? `no unfinished game day ${o.runId} in .firebreak/gameday/` : 'no unfinished game day in .firebreak/gameday/');
+  if (pending.length === 0)
+    throw new InvalidInput(
+      o.runId ? `no unfinished game day ${o.runId} in .firebreak/gameday/` : 'no unfinished game day in .firebreak/gameday/',
+    );
   const c = sandboxClients(await connect({ profile: o.profile, region: o.region, endpoint: o.endpoint }));
   let clean = true;
   for (const l of pending) {
     const left = await cleanupGameDay(c, l.runId);
     const rest = Object.entries(left).filter(([, n]) => n > 0);
     clean &&= rest.length === 0;
-    output.out(`${l.runId}: ${rest.length ? `left: ${rest.map(([k, n]) => `${n} ${k}`).join(', ')} (run cleanup again once instances have terminated)` : 'cleaned up, nothing left'}`);
+    output.out(
+      `${l.runId}: ${rest.length ? `left: ${rest.map(([k, n]) => `${n} ${k}`).join(', ')} (run cleanup again once instances have terminated)` : 'cleaned up, nothing left'}`,
+    );
   }
   return clean ? ExitCode.Ok : ExitCode.Failed;
 }

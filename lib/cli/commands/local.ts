@@ -16,7 +16,11 @@ export interface LocalUpOptions {
  * @returns 0 after a clean stop.
  * @throws {InvalidInput} for a malformed `--port` (before starting anything).
  */
-export async function localUpCommand(o: LocalUpOptions, output: Output, until: (stack: LocalStack) => Promise<void> = untilSignal): Promise<number> {
+export async function localUpCommand(
+  o: LocalUpOptions,
+  output: Output,
+  until: (stack: LocalStack) => Promise<void> = untilSignal,
+): Promise<number> {
   const port = o.port === undefined ? 4599 : Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new InvalidInput(`--port ${o.port} is not a port number`);
@@ -34,7 +38,8 @@ export async function localUpCommand(o: LocalUpOptions, output: Output, until: (
     '  ./firebreak cases list --local',
     `  ./firebreak run credential-compromise --access-key ${w.accessKeyId} --user ${w.userName} --reason "key in a public repo" --local --wait`,
     'Ctrl-C stops the stack (its state goes with it).',
-  ]) output.out(line);
+  ])
+    output.out(line);
   try {
     await until(stack);
   } finally {

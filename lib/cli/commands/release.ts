@@ -14,7 +14,6 @@ export interface ReleaseCommandOptions extends ConnectOptions {
   readonly json?: boolean;
 }
 
-
 /**
  * `firebreak release <caseId> --reason TEXT [--wait]`: starts the release playbook on the case
  * (lib/operator/release.ts) and with `--wait` follows it.

@@ -15,8 +15,8 @@ export interface ReplayCommandOptions {
  * @throws {InvalidInput} for a bad file or event (the caller maps it to exit code 2).
  */
 export async function replayCommand(file: string, options: ReplayCommandOptions, output: Output): Promise<number> {
-  const [{ readEventFile, replayEvent }, { openLocalSession }, { renderReport }] = await loadHarness(
-    () => Promise.all([import('../../harness/local/replay'), import('../../harness/local/session'), import('../../harness/report')]),
+  const [{ readEventFile, replayEvent }, { openLocalSession }, { renderReport }] = await loadHarness(() =>
+    Promise.all([import('../../harness/local/replay'), import('../../harness/local/session'), import('../../harness/report')]),
   );
   const event = readEventFile(file);
   const session = await openLocalSession({ endpoint: options.endpoint, log: options.json ? undefined : output.err });

@@ -26,7 +26,9 @@ export interface RunCommandOptions extends ConnectOptions {
 export const MANUAL_PLAYBOOKS = ['ec2-compromise', 'credential-compromise'] as const;
 
 const RunOptionsSchema = z.object({
-  playbook: z.enum(PLAYBOOKS).refine((p) => (MANUAL_PLAYBOOKS as readonly string[]).includes(p), { message: `only ${MANUAL_PLAYBOOKS.join(' and ')} run on a named target` }),
+  playbook: z.enum(PLAYBOOKS).refine((p) => (MANUAL_PLAYBOOKS as readonly string[]).includes(p), {
+    message: `only ${MANUAL_PLAYBOOKS.join(' and ')} run on a named target`,
+  }),
   reason: ReasonSchema,
 });
 
@@ -43,7 +45,8 @@ export function targetOf(o: RunCommandOptions): NamedTarget {
   const where = { ...(o.account !== undefined && { account: o.account }), ...(o.region !== undefined && { region: o.region }) };
   if (o.instance) return { kind: 'instance', instanceId: o.instance, ...where };
   if (o.accessKey) {
-    if (!o.user) throw new InvalidInput('--access-key needs --user NAME (UpdateAccessKey needs the user name when called with role credentials)');
+    if (!o.user)
+      throw new InvalidInput('--access-key needs --user NAME (UpdateAccessKey needs the user name when called with role credentials)');
     return { kind: 'access-key', accessKeyId: o.accessKey, userName: o.user, ...where };
   }
   return { kind: 'role', roleName: o.role!, ...where };
@@ -69,7 +72,9 @@ export async function runCommand(playbook: string, o: RunCommandOptions, output:
   const what = `${playbook} on ${describeTarget(request.target, started.incident)}`;
   if (!o.json) {
     if (started.action === 'attached') {
-      output.out(`${s.bold('Attached')} to ${started.caseId ? `open case ${started.caseId} (${started.caseStatus})` : `execution ${started.executionName} (${started.caseStatus})`}: ${what}; nothing new was started.`);
+      output.out(
+        `${s.bold('Attached')} to ${started.caseId ? `open case ${started.caseId} (${started.caseStatus})` : `execution ${started.executionName} (${started.caseStatus})`}: ${what}; nothing new was started.`,
+      );
     } else {
       output.out(`${s.bold('Started')} ${what}${request.dryRun ? ' (dry run: no mutating call)' : ''} as ${started.operator}`);
     }

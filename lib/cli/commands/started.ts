@@ -5,7 +5,11 @@ import { ExitCode, Output } from '../output';
 import { renderEnd, renderStep, style } from '../render';
 
 /** `--reason TEXT`: required wherever an engineer acts, since it goes on the case timeline. */
-export const ReasonSchema = z.string({ message: '--reason TEXT is required: it goes on the case timeline' }).trim().min(3, '--reason must say why (at least 3 characters)').max(1024);
+export const ReasonSchema = z
+  .string({ message: '--reason TEXT is required: it goes on the case timeline' })
+  .trim()
+  .min(3, '--reason must say why (at least 3 characters)')
+  .max(1024);
 
 /**
  * The end of every command that starts or resumes an execution (`run`, `release`, `approve`, `deny`):
@@ -26,7 +30,10 @@ export async function finishStarted(
     return ExitCode.Ok;
   }
   const s = style(output);
-  const end = await followExecution(conn, executionArn, { pollMs: conn.kind === 'local' ? 200 : 1000, onStep: o.json ? undefined : (step) => output.out(renderStep(step, s)) });
+  const end = await followExecution(conn, executionArn, {
+    pollMs: conn.kind === 'local' ? 200 : 1000,
+    onStep: o.json ? undefined : (step) => output.out(renderStep(step, s)),
+  });
   if (o.json) output.out(JSON.stringify({ ...started, end }, null, 2));
   else for (const line of renderEnd(end, s)) output.out(line);
   return end.status === 'SUCCEEDED' ? ExitCode.Ok : ExitCode.Failed;

@@ -177,14 +177,19 @@ export const DEFAULT_SEVERITY_FLOOR = MEDIUM_SEVERITY;
 export const TRIAGE_PLAYBOOK = 'finding-triage' as const;
 
 /** An entry as written in the table below: the severity bounds come from its band and the floor. */
-type EntryInput = z.input<typeof ApiCallEntrySchema> | (Omit<z.input<typeof GuardDutyEntrySchema>, 'minSeverity' | 'maxSeverityExclusive' | 'resourceTypes'> & { resourceTypes: ResourceTypeFilter | 'others' });
+type EntryInput =
+  | z.input<typeof ApiCallEntrySchema>
+  | (Omit<z.input<typeof GuardDutyEntrySchema>, 'minSeverity' | 'maxSeverityExclusive' | 'resourceTypes'> & {
+      resourceTypes: ResourceTypeFilter | 'others';
+    });
 
 const ENTRIES: EntryInput[] = [
   {
     kind: 'guardduty-finding',
     id: 'ec2-compromise-high',
     playbook: 'ec2-compromise',
-    description: 'A High or Critical GuardDuty finding on an EC2 instance: contain it and preserve evidence when the finding type shows it compromised, else a case.',
+    description:
+      'A High or Critical GuardDuty finding on an EC2 instance: contain it and preserve evidence when the finding type shows it compromised, else a case.',
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
     resourceTypes: { anyOf: ['Instance'] },
@@ -206,7 +211,7 @@ const ENTRIES: EntryInput[] = [
     kind: 'guardduty-finding',
     id: 'credential-compromise-high',
     playbook: 'credential-compromise',
-    description: 'A High or Critical GuardDuty finding on an access key: revoke exactly what leaked (the key, or the role\'s sessions).',
+    description: "A High or Critical GuardDuty finding on an access key: revoke exactly what leaked (the key, or the role's sessions).",
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
     resourceTypes: { anyOf: ['AccessKey'] },
@@ -228,7 +233,8 @@ const ENTRIES: EntryInput[] = [
     kind: 'guardduty-finding',
     id: 'finding-triage',
     playbook: TRIAGE_PLAYBOOK,
-    description: 'A GuardDuty finding at or above the severity floor on a resource no containment playbook acts on (S3, EKS, ECS, RDS, Lambda, malware scans, attack sequences, ...): open a case and notify with the runbook entry and the triage commands.',
+    description:
+      'A GuardDuty finding at or above the severity floor on a resource no containment playbook acts on (S3, EKS, ECS, RDS, Lambda, malware scans, attack sequences, ...): open a case and notify with the runbook entry and the triage commands.',
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
     resourceTypes: 'others',
@@ -239,7 +245,8 @@ const ENTRIES: EntryInput[] = [
     kind: 'api-call',
     id: 'cloudtrail-tamper-trail',
     playbook: 'cloudtrail-tamper',
-    description: 'Someone stopped, deleted or changed a CloudTrail trail: restart logging where possible, record what changed, revoke the actor.',
+    description:
+      'Someone stopped, deleted or changed a CloudTrail trail: restart logging where possible, record what changed, revoke the actor.',
     sources: ['aws.cloudtrail'],
     detailType: 'AWS API Call via CloudTrail',
     eventSources: ['cloudtrail.amazonaws.com'],
@@ -300,8 +307,15 @@ export function bandBounds(band: SeverityBand, floor: number): { minSeverity: nu
  * @throws {z.ZodError} when an entry is malformed (a programming error, caught by the unit tests).
  */
 export function buildCatalog(floor: number = DEFAULT_SEVERITY_FLOOR): readonly CatalogEntry[] {
-  if (!(floor >= 0 && floor <= HIGH_SEVERITY)) throw new ConfigError(`severity floor ${floor} is outside 0 to ${HIGH_SEVERITY} (a floor above High would hide High findings)`);
-  const routed = [...new Set(ENTRIES.flatMap((e) => (e.kind === 'guardduty-finding' && e.resourceTypes !== 'others' && 'anyOf' in e.resourceTypes ? e.resourceTypes.anyOf : [])))];
+  if (!(floor >= 0 && floor <= HIGH_SEVERITY))
+    throw new ConfigError(`severity floor ${floor} is outside 0 to ${HIGH_SEVERITY} (a floor above High would hide High findings)`);
+  const routed = [
+    ...new Set(
+      ENTRIES.flatMap((e) =>
+        e.kind === 'guardduty-finding' && e.resourceTypes !== 'others' && 'anyOf' in e.resourceTypes ? e.resourceTypes.anyOf : [],
+      ),
+    ),
+  ];
   const resolved = ENTRIES.flatMap((e): unknown[] => {
     if (e.kind !== 'guardduty-finding') return [e];
     const bounds = bandBounds(e.band, floor);
@@ -321,11 +335,13 @@ export const CATALOG: readonly CatalogEntry[] = buildCatalog();
 export const CATALOG_ENTRY_IDS: readonly string[] = ENTRIES.map((e) => e.id);
 
 /** What a deployment may change in a catalog entry (`catalogOverrides` in the deployment config). */
-export const CatalogOverrideSchema = z.object({
-  mode: ResponseModeSchema.optional(),
-  approvalTimeoutAction: ApprovalTimeoutActionSchema.optional(),
-  chainInstanceContainment: z.boolean().optional(),
-}).strict();
+export const CatalogOverrideSchema = z
+  .object({
+    mode: ResponseModeSchema.optional(),
+    approvalTimeoutAction: ApprovalTimeoutActionSchema.optional(),
+    chainInstanceContainment: z.boolean().optional(),
+  })
+  .strict();
 /** Entry ID → override. */
 export const CatalogOverridesSchema = z.record(z.string(), CatalogOverrideSchema);
 /** Per-entry overrides of the catalog. */
@@ -345,21 +361,30 @@ export type CatalogOverrides = z.infer<typeof CatalogOverridesSchema>;
  */
 export function applyCatalogOverrides(overrides: CatalogOverrides, catalog: readonly CatalogEntry[] = CATALOG): readonly CatalogEntry[] {
   for (const [id, o] of Object.entries(overrides)) {
-    if (!CATALOG_ENTRY_IDS.includes(id)) throw new ConfigError(`catalogOverrides.${id}: no catalog entry has this ID (have: ${CATALOG_ENTRY_IDS.join(', ')})`);
+    if (!CATALOG_ENTRY_IDS.includes(id))
+      throw new ConfigError(`catalogOverrides.${id}: no catalog entry has this ID (have: ${CATALOG_ENTRY_IDS.join(', ')})`);
     const entry = ENTRIES.find((e) => e.id === id)!;
     if ((o.mode === 'approval' || o.mode === 'auto') && NOTIFY_ONLY_PLAYBOOKS.includes(entry.playbook)) {
-      throw new ConfigError(`catalogOverrides.${id}.mode: ${entry.playbook} never contains, so it has nothing to ${o.mode === 'approval' ? 'approve' : 'run automatically'}`);
+      throw new ConfigError(
+        `catalogOverrides.${id}.mode: ${entry.playbook} never contains, so it has nothing to ${o.mode === 'approval' ? 'approve' : 'run automatically'}`,
+      );
     }
     if (o.chainInstanceContainment !== undefined && (entry.kind !== 'guardduty-finding' || entry.playbook !== 'credential-compromise')) {
-      throw new ConfigError(`catalogOverrides.${id}.chainInstanceContainment: only credential-compromise finding entries can chain into ec2-compromise`);
+      throw new ConfigError(
+        `catalogOverrides.${id}.chainInstanceContainment: only credential-compromise finding entries can chain into ec2-compromise`,
+      );
     }
   }
-  return Object.freeze(catalog.map((e) => {
-    const o = overrides[e.id];
-    if (!o) return e;
-    const { chainInstanceContainment, ...common } = o;
-    return e.kind === 'guardduty-finding' ? { ...e, ...common, ...(chainInstanceContainment === undefined ? {} : { chainInstanceContainment }) } : { ...e, ...common };
-  }));
+  return Object.freeze(
+    catalog.map((e) => {
+      const o = overrides[e.id];
+      if (!o) return e;
+      const { chainInstanceContainment, ...common } = o;
+      return e.kind === 'guardduty-finding'
+        ? { ...e, ...common, ...(chainInstanceContainment === undefined ? {} : { chainInstanceContainment }) }
+        : { ...e, ...common };
+    }),
+  );
 }
 
 /** Playbooks that only open a case and notify: no catalog override can make them contain. */
@@ -404,10 +429,7 @@ export interface CatalogMatchInput {
  * @param catalog - defaults to {@link CATALOG}.
  * @returns the first matching entry, or `undefined` when no entry covers the finding (below the floor).
  */
-export function matchCatalogEntry(
-  finding: CatalogMatchInput,
-  catalog: readonly CatalogEntry[] = CATALOG,
-): GuardDutyEntry | undefined {
+export function matchCatalogEntry(finding: CatalogMatchInput, catalog: readonly CatalogEntry[] = CATALOG): GuardDutyEntry | undefined {
   return catalog.find(
     (e): e is GuardDutyEntry =>
       e.kind === 'guardduty-finding' &&

@@ -31,21 +31,53 @@ export const FINDING_FAMILIES = {
   ec2: { title: 'EC2 finding types', page: `${GUIDE}guardduty_finding-types-ec2.html`, resourceTypes: ['Instance'] },
   iam: { title: 'IAM finding types', page: `${GUIDE}guardduty_finding-types-iam.html`, resourceTypes: ['AccessKey'] },
   s3: { title: 'S3 Protection finding types', page: `${GUIDE}guardduty_finding-types-s3.html`, resourceTypes: ['S3Bucket'] },
-  'eks-audit': { title: 'EKS Protection (EKS audit logs) finding types', page: `${GUIDE}guardduty-finding-types-eks-audit-logs.html`, resourceTypes: ['EKSCluster'] },
+  'eks-audit': {
+    title: 'EKS Protection (EKS audit logs) finding types',
+    page: `${GUIDE}guardduty-finding-types-eks-audit-logs.html`,
+    resourceTypes: ['EKSCluster'],
+  },
   // Runtime Monitoring covers EC2 instances, EKS and ECS clusters, and containers on EC2 (a real finding shows `Container`).
-  runtime: { title: 'Runtime Monitoring finding types', page: `${GUIDE}findings-runtime-monitoring.html`, resourceTypes: ['Instance', 'EKSCluster', 'ECSCluster', 'Container'] },
-  'malware-ec2': { title: 'Malware Protection for EC2 finding types', page: `${GUIDE}findings-malware-protection.html`, resourceTypes: ['Instance'] },
-  'malware-s3': { title: 'Malware Protection for S3 finding type', page: `${GUIDE}gdu-malware-protection-s3-finding-types.html`, resourceTypes: ['S3Object'] },
+  runtime: {
+    title: 'Runtime Monitoring finding types',
+    page: `${GUIDE}findings-runtime-monitoring.html`,
+    resourceTypes: ['Instance', 'EKSCluster', 'ECSCluster', 'Container'],
+  },
+  'malware-ec2': {
+    title: 'Malware Protection for EC2 finding types',
+    page: `${GUIDE}findings-malware-protection.html`,
+    resourceTypes: ['Instance'],
+  },
+  'malware-s3': {
+    title: 'Malware Protection for S3 finding type',
+    page: `${GUIDE}gdu-malware-protection-s3-finding-types.html`,
+    resourceTypes: ['S3Object'],
+  },
   // EBSSnapshot, EC2Image and RecoveryPoint follow the API's Resource object (ebsSnapshotDetails, ec2ImageDetails,
   // recoveryPointDetails); no example shows the string. They go to finding-triage whatever it is.
-  'malware-backup': { title: 'Malware Protection for Backup finding types', page: `${GUIDE}findings-malware-protection-backup.html`, resourceTypes: ['RecoveryPoint'] },
-  rds: { title: 'RDS Protection finding types', page: `${GUIDE}findings-rds-protection.html`, resourceTypes: ['RDSDBInstance', 'RDSLimitlessDB'] },
+  'malware-backup': {
+    title: 'Malware Protection for Backup finding types',
+    page: `${GUIDE}findings-malware-protection-backup.html`,
+    resourceTypes: ['RecoveryPoint'],
+  },
+  rds: {
+    title: 'RDS Protection finding types',
+    page: `${GUIDE}findings-rds-protection.html`,
+    resourceTypes: ['RDSDBInstance', 'RDSLimitlessDB'],
+  },
   lambda: { title: 'Lambda Protection finding types', page: `${GUIDE}lambda-protection-finding-types.html`, resourceTypes: ['Lambda'] },
-  'attack-sequence': { title: 'Attack sequence finding types', page: `${GUIDE}guardduty-attack-sequence-finding-types.html`, resourceTypes: ['AttackSequence'] },
+  'attack-sequence': {
+    title: 'Attack sequence finding types',
+    page: `${GUIDE}guardduty-attack-sequence-finding-types.html`,
+    resourceTypes: ['AttackSequence'],
+  },
   'ai-protection': { title: 'AI Protection finding types', page: `${GUIDE}findings-ai-protection.html`, resourceTypes: ['AccessKey'] },
   // AWS's page does not say which resource these findings name; AccessKey is an assumption (they come from CloudTrail
   // management events), so their subject is `unknown-resource`: never contained until a generated finding shows the shape.
-  'custom-detection': { title: 'Custom Detection Rules finding types', page: `${GUIDE}findings-custom-detection-rules.html`, resourceTypes: ['AccessKey'] },
+  'custom-detection': {
+    title: 'Custom Detection Rules finding types',
+    page: `${GUIDE}findings-custom-detection-rules.html`,
+    resourceTypes: ['AccessKey'],
+  },
 } as const satisfies Record<string, { title: string; page: string; resourceTypes: readonly string[] }>;
 
 /** A finding family: the key of {@link FINDING_FAMILIES}. */
@@ -269,9 +301,7 @@ const ROWS: Record<FindingFamily, readonly Row[]> = {
     ['Execution:Kubernetes/MaliciousFile', C, ['EKSCluster']],
     ['Execution:Kubernetes/SuspiciousFile', S, ['EKSCluster']],
   ],
-  'malware-s3': [
-    ['Object:S3/MaliciousFile', C],
-  ],
+  'malware-s3': [['Object:S3/MaliciousFile', C]],
   'malware-backup': [
     ['Execution:EC2/MaliciousFile!AMI', C, ['EC2Image']],
     ['Execution:EC2/MaliciousFile!RecoveryPoint', C],
@@ -342,7 +372,9 @@ const ROWS: Record<FindingFamily, readonly Row[]> = {
 /** Every row of the table, in family order. */
 export const FINDING_TYPES: readonly FindingTypeEntry[] = Object.freeze(
   FAMILY_NAMES.flatMap((family) =>
-    ROWS[family].map(([type, subject, resourceTypes]) => Object.freeze({ type, family, subject, resourceTypes: resourceTypes ?? FINDING_FAMILIES[family].resourceTypes })),
+    ROWS[family].map(([type, subject, resourceTypes]) =>
+      Object.freeze({ type, family, subject, resourceTypes: resourceTypes ?? FINDING_FAMILIES[family].resourceTypes }),
+    ),
   ),
 );
 
@@ -364,7 +396,10 @@ export function findingTypeEntry(type: string): FindingTypeEntry | undefined {
  * names, so each runbook section carries an explicit `<a id>` with this value.
  */
 export function runbookAnchor(type: string): string {
-  return type.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return type
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 /** The runbook file of a family, relative to the repository root. */
@@ -375,5 +410,7 @@ export function familyRunbook(family: FindingFamily): string {
 /** The runbook entry of a finding type (`runbooks/findings/<family>.md#<anchor>`), or the triage runbook for an unknown type. */
 export function runbookEntry(type: string): string {
   const entry = findingTypeEntry(type);
-  return entry ? `${familyRunbook(entry.family)}#${runbookAnchor(type)}` : 'runbooks/finding-triage/runbook.md#a-finding-type-firebreak-does-not-know';
+  return entry
+    ? `${familyRunbook(entry.family)}#${runbookAnchor(type)}`
+    : 'runbooks/finding-triage/runbook.md#a-finding-type-firebreak-does-not-know';
 }

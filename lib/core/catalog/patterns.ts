@@ -57,7 +57,10 @@ export function belowFloorRuleName(prefix: string = DEFAULT_NAME_PREFIX): string
  * @param floor - the severity floor. @default the catalog's
  * @param prefix - the deployment's name prefix. @default DEFAULT_NAME_PREFIX
  */
-export function belowFloorRule(floor: number = severityFloorOf(CATALOG), prefix: string = DEFAULT_NAME_PREFIX): { ruleName: string; pattern: EventPattern } {
+export function belowFloorRule(
+  floor: number = severityFloorOf(CATALOG),
+  prefix: string = DEFAULT_NAME_PREFIX,
+): { ruleName: string; pattern: EventPattern } {
   return {
     ruleName: belowFloorRuleName(prefix),
     pattern: { source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'], detail: { severity: [{ numeric: ['<', floor] }] } },
@@ -105,7 +108,12 @@ export const SECURITY_ACCOUNT_PLACEHOLDER = '000000000000';
  */
 export function gameDayPatternFor(entry: CatalogEntry & { kind: 'guardduty-finding' }, securityAccount: string): EventPattern {
   const base = eventPatternFor(entry) as { detail: Record<string, unknown> };
-  return { ...base, source: [GAMEDAY_SOURCE], account: [securityAccount], detail: { ...base.detail, firebreakGameDay: { runId: [{ exists: true }] } } };
+  return {
+    ...base,
+    source: [GAMEDAY_SOURCE],
+    account: [securityAccount],
+    detail: { ...base.detail, firebreakGameDay: { runId: [{ exists: true }] } },
+  };
 }
 
 /**
@@ -118,11 +126,22 @@ export function gameDayPatternFor(entry: CatalogEntry & { kind: 'guardduty-findi
  *   (for listings of the rules; a stack passes its security account)
  * @param prefix - the deployment's name prefix, which starts every rule name. @default DEFAULT_NAME_PREFIX
  */
-export function catalogRules(catalog: readonly CatalogEntry[] = CATALOG, securityAccount: string = SECURITY_ACCOUNT_PLACEHOLDER, prefix: string = DEFAULT_NAME_PREFIX): { entry: CatalogEntry; ruleName: string; pattern: EventPattern; eventBus: 'default' | 'firebreak' }[] {
+export function catalogRules(
+  catalog: readonly CatalogEntry[] = CATALOG,
+  securityAccount: string = SECURITY_ACCOUNT_PLACEHOLDER,
+  prefix: string = DEFAULT_NAME_PREFIX,
+): { entry: CatalogEntry; ruleName: string; pattern: EventPattern; eventBus: 'default' | 'firebreak' }[] {
   return catalog.flatMap((entry) => [
     { entry, ruleName: prefixedRuleNameFor(entry, prefix), pattern: eventPatternFor(entry), eventBus: entry.eventBus },
     ...(entry.kind === 'guardduty-finding' && !NOTIFY_ONLY_PLAYBOOKS.includes(entry.playbook)
-      ? [{ entry, ruleName: `${prefix}-gameday-${entry.id}`, pattern: gameDayPatternFor(entry, securityAccount), eventBus: 'firebreak' as const }]
+      ? [
+          {
+            entry,
+            ruleName: `${prefix}-gameday-${entry.id}`,
+            pattern: gameDayPatternFor(entry, securityAccount),
+            eventBus: 'firebreak' as const,
+          },
+        ]
       : []),
   ]);
 }

@@ -15,7 +15,9 @@ import { FINDING_FAMILIES, FINDING_TYPES_RETRIEVED, FindingFamily, findingTypeEn
  * {@link TRIAGE_PLAYBOOK}, which opens a case and contains nothing.
  */
 export function hostPlaybook(resourceType: string): Playbook {
-  const entry = CATALOG.find((e) => e.kind === 'guardduty-finding' && e.playbook !== TRIAGE_PLAYBOOK && admitsResourceType(e.resourceTypes, resourceType));
+  const entry = CATALOG.find(
+    (e) => e.kind === 'guardduty-finding' && e.playbook !== TRIAGE_PLAYBOOK && admitsResourceType(e.resourceTypes, resourceType),
+  );
   return entry?.playbook ?? TRIAGE_PLAYBOOK;
 }
 
@@ -62,38 +64,68 @@ export function assessFinding(finding: AssessmentInput): FindingAssessment {
   const runbook = runbookEntry(type);
   if (!entry) {
     return {
-      family: 'unknown', playbook, containable: false, victim: false, runbook,
+      family: 'unknown',
+      playbook,
+      containable: false,
+      victim: false,
+      runbook,
       why: `${type} is not in Firebreak's table of GuardDuty finding types (AWS's list as of ${FINDING_TYPES_RETRIEVED}): a case is opened and nothing is contained until the table knows the type`,
     };
   }
   const base = { family: entry.family, playbook, runbook };
   if (!entry.resourceTypes.includes(resourceType)) {
     return {
-      ...base, containable: false, victim: false,
+      ...base,
+      containable: false,
+      victim: false,
       why: `${type} came on a ${resourceType} resource; ${FINDING_FAMILIES[entry.family].title} lists it on ${entry.resourceTypes.join(', ')} only: a case is opened and nothing is contained`,
     };
   }
   const word = RESOURCE_WORDS[resourceType] ?? resourceType;
   if (entry.subject === 'suspicious') {
-    return { ...base, containable: false, victim: false, why: `${type}: AWS asks a person to judge whether this is expected (a potentially unwanted or dual-use program), so Firebreak contains nothing automatically; a case is opened` };
+    return {
+      ...base,
+      containable: false,
+      victim: false,
+      why: `${type}: AWS asks a person to judge whether this is expected (a potentially unwanted or dual-use program), so Firebreak contains nothing automatically; a case is opened`,
+    };
   }
   if (entry.subject === 'unknown-resource') {
-    return { ...base, containable: false, victim: false, why: `${type}: AWS's page does not say which resource this finding names, so Firebreak contains nothing automatically; a case is opened` };
+    return {
+      ...base,
+      containable: false,
+      victim: false,
+      why: `${type}: AWS's page does not say which resource this finding names, so Firebreak contains nothing automatically; a case is opened`,
+    };
   }
   if (entry.subject === 'target') {
-    return { ...base, containable: false, victim: true, why: `${type}: the ${word} is the target of the activity or exposed by its configuration, not its source; nothing is contained` };
+    return {
+      ...base,
+      containable: false,
+      victim: true,
+      why: `${type}: the ${word} is the target of the activity or exposed by its configuration, not its source; nothing is contained`,
+    };
   }
   if (entry.subject === 'compromised-when-actor' && resourceRole !== 'ACTOR') {
     return {
-      ...base, containable: false, victim: true,
+      ...base,
+      containable: false,
+      victim: true,
       why: `${type} with resourceRole ${resourceRole ?? '(none)'}: the ${word} is the target of the attack, not the attacker (ACTOR); nothing is contained`,
     };
   }
   if (playbook === TRIAGE_PLAYBOOK) {
-    return { ...base, containable: false, victim: false, why: `${type}: Firebreak has no containment for ${resourceType} resources yet; a case is opened and nothing is contained` };
+    return {
+      ...base,
+      containable: false,
+      victim: false,
+      why: `${type}: Firebreak has no containment for ${resourceType} resources yet; a case is opened and nothing is contained`,
+    };
   }
   return {
-    ...base, containable: true, victim: false,
+    ...base,
+    containable: true,
+    victim: false,
     why: `${type}${entry.subject === 'compromised-when-actor' ? ' with resourceRole ACTOR' : ''}: the ${word} itself shows signs of compromise`,
   };
 }
@@ -111,11 +143,15 @@ export function describeResponse(type: string): string {
     const on = entry.resourceTypes.length > 1 ? `on ${resourceType}: ` : '';
     if (playbook === TRIAGE_PLAYBOOK) return `${on}finding-triage opens a case, nothing contained`;
     const word = RESOURCE_WORDS[resourceType] ?? resourceType;
-    if (entry.subject === 'target') return `${on}${playbook} opens a case, nothing contained (a target or an exposure, not a sign the ${word} is compromised)`;
-    if (entry.subject === 'suspicious') return `${on}${playbook} opens a case, nothing contained (a person judges whether the program is expected)`;
-    if (entry.subject === 'unknown-resource') return `${on}${playbook} opens a case, nothing contained (AWS does not document the finding's resource)`;
+    if (entry.subject === 'target')
+      return `${on}${playbook} opens a case, nothing contained (a target or an exposure, not a sign the ${word} is compromised)`;
+    if (entry.subject === 'suspicious')
+      return `${on}${playbook} opens a case, nothing contained (a person judges whether the program is expected)`;
+    if (entry.subject === 'unknown-resource')
+      return `${on}${playbook} opens a case, nothing contained (AWS does not document the finding's resource)`;
     const verb = playbook === 'ec2-compromise' ? 'contains the instance' : 'revokes the credential';
-    if (entry.subject === 'compromised-when-actor') return `${on}${playbook} ${verb} at High when resourceRole is ACTOR; otherwise, or below High, a case (the ${word} is the victim when TARGET)`;
+    if (entry.subject === 'compromised-when-actor')
+      return `${on}${playbook} ${verb} at High when resourceRole is ACTOR; otherwise, or below High, a case (the ${word} is the victim when TARGET)`;
     return `${on}${playbook} ${verb} at High, whatever resourceRole says; below High, a case`;
   });
   return `${parts.join('; ')}; below the severity floor, counted only.`;

@@ -48,12 +48,14 @@ export const IsolateResultSchema = z.object({
   prior: z.object({
     securityGroupsByEni: z.record(z.string(), z.array(z.string())),
     instanceProfileArn: z.string().optional(),
-    elasticIps: z.array(z.object({
-      allocationId: z.string().optional(),
-      publicIp: z.string().optional(),
-      networkInterfaceId: z.string().optional(),
-      privateIpAddress: z.string().optional(),
-    })),
+    elasticIps: z.array(
+      z.object({
+        allocationId: z.string().optional(),
+        publicIp: z.string().optional(),
+        networkInterfaceId: z.string().optional(),
+        privateIpAddress: z.string().optional(),
+      }),
+    ),
   }),
   actions: z.array(PlannedActionSchema),
   /** Per ENI moved in this run, the milliseconds it spent on the allow-all group. */

@@ -59,7 +59,10 @@ export const StackEnvironmentSchema = z.object({
    */
   FIREBREAK_EVIDENCE_DEADLINE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(7200)),
   /** credential-compromise: delete an IAM user's console password too, `true` or `false` (config `removeLoginProfile`; default false). */
-  FIREBREAK_REMOVE_LOGIN_PROFILE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  FIREBREAK_REMOVE_LOGIN_PROFILE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /**
    * credential-compromise, instance credentials: `revoke-sessions` (revoke the role's sessions) or `restrict-to-vpc`
    * (deny its credentials outside the instance's VPC) (config `instanceCredentialResponse`; default `revoke-sessions`).
@@ -167,7 +170,11 @@ export function encodeEnvironment(values: Partial<WrittenValues<typeof LambdaEnv
   const names = Object.keys(LambdaEnvironmentSchema.shape);
   const unknown = Object.keys(values).filter((k) => !names.includes(k));
   if (unknown.length > 0) throw new ConfigError(`Not a variable of the Lambda environment: ${unknown.join(', ')}`);
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined).map(([k, v]) => [k, encodeValue(v)]));
+  return Object.fromEntries(
+    Object.entries(values)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, encodeValue(v)]),
+  );
 }
 
 /** Every variable of a part, as strings in the schema's order; each must be given, and nothing else. */

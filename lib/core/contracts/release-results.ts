@@ -10,9 +10,19 @@ import { PlannedActionSchema } from './step-results';
 /** One item of a release that needs no change, or cannot be restored (`ReleaseItem`, lib/runtime/release/plan.ts). */
 export const ReleaseItemSchema = z.object({
   item: z.enum([
-    'security-groups', 'instance-profile', 'elastic-ip', 'auto-scaling-group', 'target-group',
-    'termination-protection', 'shutdown-behavior', 'delete-on-termination', 'tags',
-    'access-key', 'inline-policy', 'managed-policy', 'login-profile',
+    'security-groups',
+    'instance-profile',
+    'elastic-ip',
+    'auto-scaling-group',
+    'target-group',
+    'termination-protection',
+    'shutdown-behavior',
+    'delete-on-termination',
+    'tags',
+    'access-key',
+    'inline-policy',
+    'managed-policy',
+    'login-profile',
   ]),
   /** The resource, e.g. an ENI ID, an allocation ID, a target group ARN, `user/alice`. */
   target: z.string(),
@@ -34,7 +44,11 @@ const ReleaseResultShape = {
 /** ReleaseInstance's result (`InstanceReleaseResult`). */
 export const InstanceReleaseSchema = z.object({ ...ReleaseResultShape, instanceId: z.string() });
 /** ReleaseCredentials' result (`CredentialsReleaseResult`). */
-export const CredentialsReleaseSchema = z.object({ ...ReleaseResultShape, userName: z.string().optional(), roleName: z.string().optional() });
+export const CredentialsReleaseSchema = z.object({
+  ...ReleaseResultShape,
+  userName: z.string().optional(),
+  roleName: z.string().optional(),
+});
 /** What the NothingToRestore Pass state puts at `$.restore` (`NOTHING_TO_RESTORE`, lib/infra/playbooks/release/playbook.ts). */
 export const NothingToRestoreSchema = z.object({
   actions: z.array(PlannedActionSchema).length(0),

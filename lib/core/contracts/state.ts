@@ -1,14 +1,33 @@
 import { z } from 'zod';
 import { IncidentSchema } from '../incident/incident';
 import {
-  ActorRevocationSchema, ChainResultSchema, CollectedArtifactsSchema, IsolateResultSchema, IsolationVerificationSchema,
-  LoggingRestoreSchema, ManifestRefSchema, PreserveResultSchema, ResealResultSchema, RevocationResultSchema,
-  RevocationVerificationSchema, SnapshotBatchSchema, SnapshotCheckSchema, TamperVerificationSchema,
+  ActorRevocationSchema,
+  ChainResultSchema,
+  CollectedArtifactsSchema,
+  IsolateResultSchema,
+  IsolationVerificationSchema,
+  LoggingRestoreSchema,
+  ManifestRefSchema,
+  PreserveResultSchema,
+  ResealResultSchema,
+  RevocationResultSchema,
+  RevocationVerificationSchema,
+  SnapshotBatchSchema,
+  SnapshotCheckSchema,
+  TamperVerificationSchema,
 } from './containment-results';
 import { ReleaseCloseSchema, ReleaseRestoreSchema, ReleaseVerificationSchema } from './release-results';
 import {
-  ApprovalOutcomeSchema, ApprovalSchema, CloseResultSchema, ContainmentPlanSchema, DecisionSchema, FailureResultSchema,
-  GameDayGuardResultSchema, NotificationResultSchema, OutcomeSchema, StepFunctionsErrorSchema,
+  ApprovalOutcomeSchema,
+  ApprovalSchema,
+  CloseResultSchema,
+  ContainmentPlanSchema,
+  DecisionSchema,
+  FailureResultSchema,
+  GameDayGuardResultSchema,
+  NotificationResultSchema,
+  OutcomeSchema,
+  StepFunctionsErrorSchema,
 } from './step-results';
 
 /**
@@ -157,7 +176,9 @@ export const FailureStateSchema = z.object({
    */
   event: z.unknown().optional(),
   /** Claim's case, or LoadCase's (release: `resourceId` and `playbook` name it in the notification). */
-  case: z.object({ caseId: z.string().min(1), status: z.string(), resourceId: z.string().optional(), playbook: z.string().optional() }).optional(),
+  case: z
+    .object({ caseId: z.string().min(1), status: z.string(), resourceId: z.string().optional(), playbook: z.string().optional() })
+    .optional(),
   /** The release request (release playbook only), as given: it may be the malformed input LoadCase refused. */
   release: z.record(z.string(), z.unknown()).optional(),
   run: RunSchema.optional(),

@@ -100,7 +100,14 @@ export const FailureResultSchema = z.object({
 
 /** `$.outcome`: what the outcome Pass states (`PlaybookStates.outcome`, lib/infra/playbook-states.ts) set before Done. */
 export const OutcomeSchema = z.enum([
-  'DRY_RUN', 'NOTIFIED', 'CONTAINED', 'ALREADY_HANDLED', 'GAMEDAY_REFUSED', 'RESOURCE_GONE', 'RELEASED', 'ALREADY_RELEASED',
+  'DRY_RUN',
+  'NOTIFIED',
+  'CONTAINED',
+  'ALREADY_HANDLED',
+  'GAMEDAY_REFUSED',
+  'RESOURCE_GONE',
+  'RELEASED',
+  'ALREADY_RELEASED',
 ]);
 /** An outcome a Pass state sets at `$.outcome`. */
 export type Outcome = z.infer<typeof OutcomeSchema>;

@@ -77,7 +77,9 @@ export function triageCommands(i: Incident, caseId: string): string[] {
   const inMember = `  # in the member account ${i.account}`;
   const out = [`firebreak cases show ${shellQuote(caseId)}`];
   if (i.finding.detectorId && !i.finding.id.startsWith('manual/')) {
-    out.push(`aws guardduty get-findings ${opt('--detector-id', i.finding.detectorId)} ${opt('--finding-ids', i.finding.id)} ${opt('--region', i.region)}${inMember}`);
+    out.push(
+      `aws guardduty get-findings ${opt('--detector-id', i.finding.detectorId)} ${opt('--finding-ids', i.finding.id)} ${opt('--region', i.region)}${inMember}`,
+    );
   }
   const show = describeCommand(i);
   if (show) out.push(`${show}${inMember}`);
@@ -85,11 +87,17 @@ export function triageCommands(i: Incident, caseId: string): string[] {
   const where = `${opt('--account', i.account)} ${opt('--region', i.region)}`;
   if (r.type === 'Instance') {
     out.push(`aws ec2 describe-instances ${opt('--instance-ids', r.id)} ${opt('--region', i.region)}${inMember}`);
-    out.push(`firebreak run ec2-compromise ${opt('--instance', r.id)} ${where} ${opt('--reason', `contain after review of ${i.finding.type}`)} --wait`);
+    out.push(
+      `firebreak run ec2-compromise ${opt('--instance', r.id)} ${where} ${opt('--reason', `contain after review of ${i.finding.type}`)} --wait`,
+    );
   } else if (r.type === 'AccessKey' && r.userType === 'IAMUser' && r.accessKeyId && r.userName) {
-    out.push(`firebreak run credential-compromise ${opt('--access-key', r.accessKeyId)} ${opt('--user', r.userName)} ${where} ${opt('--reason', `revoke after review of ${i.finding.type}`)} --wait`);
+    out.push(
+      `firebreak run credential-compromise ${opt('--access-key', r.accessKeyId)} ${opt('--user', r.userName)} ${where} ${opt('--reason', `revoke after review of ${i.finding.type}`)} --wait`,
+    );
   } else if (r.type === 'AccessKey' && r.userType === 'AssumedRole' && r.userName) {
-    out.push(`firebreak run credential-compromise ${opt('--role', r.userName)} ${where} ${opt('--reason', `revoke sessions after review of ${i.finding.type}`)} --wait`);
+    out.push(
+      `firebreak run credential-compromise ${opt('--role', r.userName)} ${where} ${opt('--reason', `revoke sessions after review of ${i.finding.type}`)} --wait`,
+    );
   }
   return out;
 }

@@ -4,7 +4,8 @@
  * IDs that are not of the form `eni-<hex>` are left out; empty for anything else.
  */
 export function findingNetworkInterfaceIds(event: unknown): string[] {
-  const details = (event as { detail?: { resource?: { instanceDetails?: { networkInterfaces?: unknown } } } } | undefined)?.detail?.resource?.instanceDetails;
+  const details = (event as { detail?: { resource?: { instanceDetails?: { networkInterfaces?: unknown } } } } | undefined)?.detail?.resource
+    ?.instanceDetails;
   const list = Array.isArray(details?.networkInterfaces) ? details.networkInterfaces : [];
   return list
     .map((n) => (n && typeof n === 'object' ? (n as { networkInterfaceId?: unknown }).networkInterfaceId : undefined))

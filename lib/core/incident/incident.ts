@@ -27,7 +27,10 @@ export const FindingSummarySchema = z.object({
 export const InstanceResourceSchema = z.object({
   type: z.literal('Instance'),
   id: z.string().min(1),
-  networkInterfaceIds: z.array(z.string().regex(/^eni-[0-9a-f]{1,64}$/)).max(128).optional(),
+  networkInterfaceIds: z
+    .array(z.string().regex(/^eni-[0-9a-f]{1,64}$/))
+    .max(128)
+    .optional(),
 });
 
 /**
@@ -112,7 +115,12 @@ export const TriageSchema = z.object({
 });
 
 /** What an incident is about. */
-export const ResourceSchema = z.discriminatedUnion('type', [InstanceResourceSchema, CredentialResourceSchema, ApiCallResourceSchema, FindingResourceSchema]);
+export const ResourceSchema = z.discriminatedUnion('type', [
+  InstanceResourceSchema,
+  CredentialResourceSchema,
+  ApiCallResourceSchema,
+  FindingResourceSchema,
+]);
 export type IncidentResource = z.infer<typeof ResourceSchema>;
 
 /**
@@ -150,7 +158,10 @@ export const IncidentSchema = z.object({
    * For a game-day event: the account that sent it (the event's top-level `account`); only the security
    * account's game-day events may act (lib/runtime/playbook/shared/guard-gameday.ts).
    */
-  gameDaySender: z.string().regex(/^\d{12}$/).optional(),
+  gameDaySender: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
   /** The case whose playbook started this one (e.g. credential-compromise chaining into ec2-compromise). */
   chainedFrom: z.string().optional(),
   /** GuardDuty findings: what the finding-type table makes of the finding (lib/core/catalog/triage.ts). */

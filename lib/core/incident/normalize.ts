@@ -66,11 +66,37 @@ export const REQUEST_PARAMETERS_MAX_BYTES = 8 * 1024;
 
 /** Incident fields that identify something: over {@link INCIDENT_ID_MAX_CHARS} they are refused, never cut. */
 const ID_FIELDS = new Set([
-  'account', 'region', 'partition', 'eventId', 'gameDayRunId', 'chainedFrom',
-  'resource.id', 'resource.accessKeyId', 'resource.userType', 'resource.userName', 'resource.principalId', 'resource.sessionName', 'resource.instanceId',
-  'resource.eventId', 'resource.eventName', 'resource.eventSource', 'resource.target', 'resource.resourceType', 'resource.name', 'resource.arn',
-  'resource.actor.type', 'resource.actor.arn', 'resource.actor.accountId', 'resource.actor.principalId', 'resource.actor.accessKeyId',
-  'resource.actor.userName', 'resource.actor.roleName', 'finding.id', 'finding.type', 'finding.resourceType', 'finding.detectorId',
+  'account',
+  'region',
+  'partition',
+  'eventId',
+  'gameDayRunId',
+  'chainedFrom',
+  'resource.id',
+  'resource.accessKeyId',
+  'resource.userType',
+  'resource.userName',
+  'resource.principalId',
+  'resource.sessionName',
+  'resource.instanceId',
+  'resource.eventId',
+  'resource.eventName',
+  'resource.eventSource',
+  'resource.target',
+  'resource.resourceType',
+  'resource.name',
+  'resource.arn',
+  'resource.actor.type',
+  'resource.actor.arn',
+  'resource.actor.accountId',
+  'resource.actor.principalId',
+  'resource.actor.accessKeyId',
+  'resource.actor.userName',
+  'resource.actor.roleName',
+  'finding.id',
+  'finding.type',
+  'finding.resourceType',
+  'finding.detectorId',
 ]);
 
 /**
@@ -88,13 +114,18 @@ export function boundIncident(incident: Incident): Incident {
     if (typeof value === 'string') {
       const chars = Array.from(value);
       if (chars.length <= INCIDENT_TEXT_MAX_CHARS) return value;
-      if (ID_FIELDS.has(path)) throw new InvalidInput(`${path} is ${chars.length} characters; an identifier Firebreak acts on is at most ${INCIDENT_ID_MAX_CHARS}`);
+      if (ID_FIELDS.has(path))
+        throw new InvalidInput(
+          `${path} is ${chars.length} characters; an identifier Firebreak acts on is at most ${INCIDENT_ID_MAX_CHARS}`,
+        );
       return `${chars.slice(0, INCIDENT_TEXT_MAX_CHARS - 1).join('')}…`;
     }
     if (path === 'resource.requestParameters' && value && typeof value === 'object') {
       const text = JSON.stringify(value);
       const bytes = Buffer.byteLength(text, 'utf8');
-      return bytes <= REQUEST_PARAMETERS_MAX_BYTES ? value : { firebreakOmitted: { bytes, sha256: createHash('sha256').update(text).digest('hex') } };
+      return bytes <= REQUEST_PARAMETERS_MAX_BYTES
+        ? value
+        : { firebreakOmitted: { bytes, sha256: createHash('sha256').update(text).digest('hex') } };
     }
     if (Array.isArray(value)) return value.slice(0, FINDING_ENI_IDS_MAX).map((v) => walk(v, path));
     if (value && typeof value === 'object') {
@@ -145,17 +176,29 @@ function normalizeUnbounded(
   if (playbook === 'cloudtrail-tamper' || playbook === 'root-activity') return normalizeApiCall(raw, playbook, options, input, catalog);
   const event = parseOrThrow(GuardDutyEventSchema, raw, 'GuardDuty finding event');
   const detail = event.detail;
-  const resource = playbook === 'ec2-compromise' ? instanceResource(event) : playbook === TRIAGE_PLAYBOOK ? findingResource(event) : credentialResource(event);
+  const resource =
+    playbook === 'ec2-compromise'
+      ? instanceResource(event)
+      : playbook === TRIAGE_PLAYBOOK
+        ? findingResource(event)
+        : credentialResource(event);
   const sample = isSampleFinding(event);
   const gameDay = event.source === 'firebreak.gameday' ? event.detail.firebreakGameDay?.runId : undefined;
-  const entry = matchCatalogEntry({
-    // A game-day event is the twin of a GuardDuty finding (lib/core/catalog/patterns.ts gameDayPatternFor).
-    source: gameDay ? 'aws.guardduty' : event.source,
-    detailType: event['detail-type'],
+  const entry = matchCatalogEntry(
+    {
+      // A game-day event is the twin of a GuardDuty finding (lib/core/catalog/patterns.ts gameDayPatternFor).
+      source: gameDay ? 'aws.guardduty' : event.source,
+      detailType: event['detail-type'],
+      resourceType: detail.resource.resourceType,
+      severity: detail.severity,
+    },
+    catalog,
+  );
+  const triage = assessFinding({
+    type: detail.type,
     resourceType: detail.resource.resourceType,
-    severity: detail.severity,
-  }, catalog);
-  const triage = assessFinding({ type: detail.type, resourceType: detail.resource.resourceType, resourceRole: detail.service.resourceRole });
+    resourceRole: detail.service.resourceRole,
+  });
   const bandMode = entry?.mode ?? 'none';
   const incident: Incident = {
     playbook,
@@ -174,7 +217,7 @@ function normalizeUnbounded(
       resourceType: detail.resource.resourceType,
       detectorId: detail.service.detectorId,
     },
-    trigger: gameDay ? 'gameday' : options?.trigger ?? 'auto',
+    trigger: gameDay ? 'gameday' : (options?.trigger ?? 'auto'),
     gameDayRunId: gameDay,
     gameDaySender: gameDay ? gameDaySenderOf(event) : undefined,
     dryRun: sample || (options?.dryRun ?? false),
@@ -195,10 +238,16 @@ function normalizeUnbounded(
 function instanceResource(event: GuardDutyEvent): Incident['resource'] {
   const r = event.detail.resource;
   if (r.resourceType !== 'Instance' || !r.instanceDetails) {
-    throw new InvalidInput(`detail.resource.resourceType is ${r.resourceType}; ec2-compromise needs an Instance finding with instanceDetails`);
+    throw new InvalidInput(
+      `detail.resource.resourceType is ${r.resourceType}; ec2-compromise needs an Instance finding with instanceDetails`,
+    );
   }
   // The finding's ENIs, read at Normalize so that no later step needs the event (it is in the evidence bucket).
-  return { type: 'Instance', id: r.instanceDetails.instanceId, networkInterfaceIds: findingNetworkInterfaceIds(event).slice(0, FINDING_ENI_IDS_MAX) };
+  return {
+    type: 'Instance',
+    id: r.instanceDetails.instanceId,
+    networkInterfaceIds: findingNetworkInterfaceIds(event).slice(0, FINDING_ENI_IDS_MAX),
+  };
 }
 
 /**
@@ -239,7 +288,8 @@ function resourceIdentity(r: Record<string, unknown>): { name?: string; arn?: st
     const raw = r[key];
     const details = (Array.isArray(raw) ? raw[0] : raw) as Record<string, unknown> | undefined;
     if (!details || typeof details !== 'object') continue;
-    const pick = (fields: readonly string[]) => fields.map((f) => details[f]).find((v): v is string => typeof v === 'string' && v.length > 0);
+    const pick = (fields: readonly string[]) =>
+      fields.map((f) => details[f]).find((v): v is string => typeof v === 'string' && v.length > 0);
     const name = pick(names);
     const arn = pick(arns);
     if (name || arn) return { name: name ? printable(name) : undefined, arn: arn ? printable(arn) : undefined };
@@ -252,17 +302,22 @@ function resourceIdentity(r: Record<string, unknown>): { name?: string; arn?: st
  * code points: names a member account chose reach the operator and the ledger's keys.
  */
 function printable(s: string, max = 256): string {
-  return Array.from(s.replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, '')).slice(0, max).join('');
+  return Array.from(s.replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, ''))
+    .slice(0, max)
+    .join('');
 }
 
 /** Role session ARNs and principal IDs (`AROA...:session`) carry the session name after the colon. */
 function credentialResource(event: GuardDutyEvent): Incident['resource'] {
   const r = event.detail.resource;
   if (r.resourceType !== 'AccessKey' || !r.accessKeyDetails) {
-    throw new InvalidInput(`detail.resource.resourceType is ${r.resourceType}; credential-compromise needs an AccessKey finding with accessKeyDetails`);
+    throw new InvalidInput(
+      `detail.resource.resourceType is ${r.resourceType}; credential-compromise needs an AccessKey finding with accessKeyDetails`,
+    );
   }
   const k = r.accessKeyDetails;
-  const sessionName = k.userType === 'AssumedRole' && k.principalId?.includes(':') ? k.principalId.split(':').slice(1).join(':') : undefined;
+  const sessionName =
+    k.userType === 'AssumedRole' && k.principalId?.includes(':') ? k.principalId.split(':').slice(1).join(':') : undefined;
   const instanceFinding = /InstanceCredentialExfiltration/.test(event.detail.type);
   const instanceId = instanceFinding && sessionName && /^i-[0-9a-f]{8,17}$/.test(sessionName) ? sessionName : undefined;
   if ((k.userType === 'IAMUser' || k.userType === 'AssumedRole') && !k.userName) {
@@ -270,10 +325,24 @@ function credentialResource(event: GuardDutyEvent): Incident['resource'] {
   }
   // A role's case is per finding: revoking sessions is a point in time, so a new finding on the same
   // role (credentials stolen again later) must revoke again, while repeats of one finding must not.
-  const id = k.userType === 'IAMUser' ? k.accessKeyId
-    : k.userType === 'AssumedRole' ? `role/${k.userName}/finding/${event.detail.id}`
-      : k.userType === 'Root' ? 'root' : `${k.userType}/${k.userName ?? k.accessKeyId}`;
-  return { type: 'AccessKey', id, accessKeyId: k.accessKeyId, userType: k.userType, userName: k.userName, principalId: k.principalId, sessionName, instanceId };
+  const id =
+    k.userType === 'IAMUser'
+      ? k.accessKeyId
+      : k.userType === 'AssumedRole'
+        ? `role/${k.userName}/finding/${event.detail.id}`
+        : k.userType === 'Root'
+          ? 'root'
+          : `${k.userType}/${k.userName ?? k.accessKeyId}`;
+  return {
+    type: 'AccessKey',
+    id,
+    accessKeyId: k.accessKeyId,
+    userType: k.userType,
+    userName: k.userName,
+    principalId: k.principalId,
+    sessionName,
+    instanceId,
+  };
 }
 
 /**
@@ -293,10 +362,25 @@ function normalizeApiCall(
   const d = event.detail;
   const u = d.userIdentity;
   const params = (d.requestParameters ?? undefined) as Record<string, unknown> | undefined;
-  const target = typeof params?.name === 'string' ? params.name : typeof params?.trailName === 'string' ? params.trailName : typeof params?.detectorId === 'string' ? params.detectorId : undefined;
-  const entry = matchApiCallEntry({
-    source: event.source, detailType: event['detail-type'], eventSource: d.eventSource, eventName: d.eventName, userIdentityType: u.type, errorCode: d.errorCode,
-  }, catalog);
+  const target =
+    typeof params?.name === 'string'
+      ? params.name
+      : typeof params?.trailName === 'string'
+        ? params.trailName
+        : typeof params?.detectorId === 'string'
+          ? params.detectorId
+          : undefined;
+  const entry = matchApiCallEntry(
+    {
+      source: event.source,
+      detailType: event['detail-type'],
+      eventSource: d.eventSource,
+      eventName: d.eventName,
+      userIdentityType: u.type,
+      errorCode: d.errorCode,
+    },
+    catalog,
+  );
   const account = d.recipientAccountId ?? u.accountId ?? event.account;
   const incident: Incident = {
     playbook,
@@ -304,9 +388,18 @@ function normalizeApiCall(
     region: d.awsRegion,
     partition: 'aws',
     resource: {
-      type: 'ApiCall', id: `event/${d.eventID}`, eventId: d.eventID, eventName: d.eventName, eventSource: d.eventSource, target,
+      type: 'ApiCall',
+      id: `event/${d.eventID}`,
+      eventId: d.eventID,
+      eventName: d.eventName,
+      eventSource: d.eventSource,
+      target,
       actor: {
-        type: u.type, arn: u.arn, accountId: u.accountId, principalId: u.principalId, accessKeyId: u.accessKeyId,
+        type: u.type,
+        arn: u.arn,
+        accountId: u.accountId,
+        principalId: u.principalId,
+        accessKeyId: u.accessKeyId,
         userName: u.type === 'IAMUser' ? u.userName : undefined,
         roleName: u.type === 'AssumedRole' ? u.sessionContext?.sessionIssuer?.userName : undefined,
       },
@@ -335,7 +428,12 @@ function normalizeApiCall(
 export function assertTargetFits(playbook: Incident['playbook'], kind: ManualTarget['kind']): void {
   const fits = playbook === 'ec2-compromise' ? kind === 'instance' : playbook === 'credential-compromise' ? kind !== 'instance' : false;
   if (!fits) {
-    const wants = playbook === 'ec2-compromise' ? '--instance' : playbook === 'credential-compromise' ? '--access-key with --user, or --role' : 'a finding or CloudTrail event (no manual target)';
+    const wants =
+      playbook === 'ec2-compromise'
+        ? '--instance'
+        : playbook === 'credential-compromise'
+          ? '--access-key with --user, or --role'
+          : 'a finding or CloudTrail event (no manual target)';
     throw new InvalidInput(`firebreak.target: ${playbook} cannot act on a ${kind} target; it takes ${wants}`);
   }
 }
@@ -354,12 +452,13 @@ function normalizeTarget(
   input: { executionName: string; executionStartTime: string },
 ): NormalizedState {
   assertTargetFits(playbook, target.kind);
-  const resource: Incident['resource'] = target.kind === 'instance'
-    ? { type: 'Instance', id: target.instanceId }
-    : target.kind === 'access-key'
-      ? { type: 'AccessKey', id: target.accessKeyId, accessKeyId: target.accessKeyId, userType: 'IAMUser', userName: target.userName }
-      // A manual role revocation is its own case, one at a time: a second run attaches to it.
-      : { type: 'AccessKey', id: `role/${target.roleName}/manual`, userType: 'AssumedRole', userName: target.roleName };
+  const resource: Incident['resource'] =
+    target.kind === 'instance'
+      ? { type: 'Instance', id: target.instanceId }
+      : target.kind === 'access-key'
+        ? { type: 'AccessKey', id: target.accessKeyId, accessKeyId: target.accessKeyId, userType: 'IAMUser', userName: target.userName }
+        : // A manual role revocation is its own case, one at a time: a second run attaches to it.
+          { type: 'AccessKey', id: `role/${target.roleName}/manual`, userType: 'AssumedRole', userName: target.roleName };
   const kindName = target.kind === 'instance' ? 'Instance' : target.kind === 'access-key' ? 'AccessKey' : 'Role';
   const incident: Incident = {
     playbook,

@@ -30,10 +30,12 @@ export const BudgetSchema = z
     /** Time budget of each execution expected to end SUCCEEDED (execution wall time), in seconds. */
     containSeconds: z.number().positive(),
     /** Per step (state name → seconds): the step's time summed over its invocations (retries included). */
-    stepSeconds: z.record(z.string(), z.number().positive())
+    stepSeconds: z
+      .record(z.string(), z.number().positive())
       .superRefine((steps, ctx) => {
         for (const name of Object.keys(steps)) {
-          if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'must be a state name, e.g. Isolate' });
+          if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name))
+            ctx.addIssue({ code: 'custom', path: [name], message: 'must be a state name, e.g. Isolate' });
         }
       })
       .optional(),
@@ -58,10 +60,12 @@ export const ExpectationSchema = z
     /** With `repeat`: the status every run that did not contain ends with (e.g. ALREADY_HANDLED). */
     others: z.enum(EXPECTED_STATUSES).optional(),
     /** With `repeat`: the exact tally of the runs' outcomes, e.g. `{ NOTIFIED: 1, ALREADY_HANDLED: 1 }`; it sums to `repeat.times`. */
-    outcomes: z.record(z.string(), z.number().int().min(0))
+    outcomes: z
+      .record(z.string(), z.number().int().min(0))
       .superRefine((tally, ctx) => {
         for (const name of Object.keys(tally)) {
-          if (!/^[A-Z][A-Z_]*$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'must be an outcome, e.g. CONTAINED or ALREADY_HANDLED' });
+          if (!/^[A-Z][A-Z_]*$/.test(name))
+            ctx.addIssue({ code: 'custom', path: [name], message: 'must be an outcome, e.g. CONTAINED or ALREADY_HANDLED' });
         }
       })
       .optional(),
@@ -84,7 +88,9 @@ export const ExpectationSchema = z
  * period in seconds instead of their production minutes. Nothing else: the wiring variables stay the session's.
  */
 export const DRILL_ENVIRONMENT = [
-  LAMBDA_ENV.FIREBREAK_NOT_FOUND_GRACE_SECONDS, LAMBDA_ENV.FIREBREAK_EVIDENCE_DEADLINE_SECONDS, LAMBDA_ENV.FIREBREAK_CLAIM_LEASE_SECONDS,
+  LAMBDA_ENV.FIREBREAK_NOT_FOUND_GRACE_SECONDS,
+  LAMBDA_ENV.FIREBREAK_EVIDENCE_DEADLINE_SECONDS,
+  LAMBDA_ENV.FIREBREAK_CLAIM_LEASE_SECONDS,
 ] as const;
 
 /** An injection's `environment`: names of {@link DRILL_ENVIRONMENT}, values as the runtime configuration accepts them. */
@@ -93,29 +99,40 @@ export const DrillEnvironmentSchema = z
   .superRefine((vars, ctx) => {
     for (const [name, value] of Object.entries(vars)) {
       if (!(DRILL_ENVIRONMENT as readonly string[]).includes(name)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `is not a variable a drill may set (one of: ${DRILL_ENVIRONMENT.join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `is not a variable a drill may set (one of: ${DRILL_ENVIRONMENT.join(', ')})`,
+        });
         continue;
       }
       const parsed = LambdaEnvironmentSchema.shape[name as (typeof DRILL_ENVIRONMENT)[number]].safeParse(String(value));
-      if (!parsed.success || String(value) === '') ctx.addIssue({ code: 'custom', path: [name], message: `${JSON.stringify(value)} is not a valid value: ${parsed.error?.issues[0]?.message ?? 'empty'}` });
+      if (!parsed.success || String(value) === '')
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `${JSON.stringify(value)} is not a valid value: ${parsed.error?.issues[0]?.message ?? 'empty'}`,
+        });
     }
   });
 
 /** The world around the twin instance, each field optional (an injection's `world` overrides the drill's field by field). */
-const WorldFieldsSchema = z.object({
-  /** Put the instance in an Auto Scaling group. */
-  autoScalingGroup: z.boolean().optional(),
-  /** Register the instance in a target group. */
-  targetGroup: z.boolean().optional(),
-  /** ENIs attached to the instance beyond those the event names. */
-  extraNetworkInterfaces: z.number().int().min(0).max(14).optional(),
-  /**
-   * Before the event, untagged security groups named as Firebreak names its groups, `firebreak-isolation-<vpc>`
-   * (with an ingress rule) and `firebreak-untrack-<vpc>` (empty), in the twin VPC: someone else's groups that
-   * Isolate must neither use nor change (read back by `squatter-untouched:<group>`).
-   */
-  squatFirebreakGroupNames: z.boolean().optional(),
-}).strict();
+const WorldFieldsSchema = z
+  .object({
+    /** Put the instance in an Auto Scaling group. */
+    autoScalingGroup: z.boolean().optional(),
+    /** Register the instance in a target group. */
+    targetGroup: z.boolean().optional(),
+    /** ENIs attached to the instance beyond those the event names. */
+    extraNetworkInterfaces: z.number().int().min(0).max(14).optional(),
+    /**
+     * Before the event, untagged security groups named as Firebreak names its groups, `firebreak-isolation-<vpc>`
+     * (with an ingress rule) and `firebreak-untrack-<vpc>` (empty), in the twin VPC: someone else's groups that
+     * Isolate must neither use nor change (read back by `squatter-untouched:<group>`).
+     */
+    squatFirebreakGroupNames: z.boolean().optional(),
+  })
+  .strict();
 
 /** A drill's `world`, with its defaults. */
 export const WorldSchema = WorldFieldsSchema.transform((w) => ({
@@ -129,11 +146,7 @@ export type DrillWorld = z.output<typeof WorldSchema>;
 
 /** An event given in the drill: a file (relative to the drill), or inline. */
 export const EventSourceSchema = z.union(
-  [
-    z.string().min(1),
-    z.object({ file: z.string().min(1) }).strict(),
-    z.object({ inline: z.record(z.string(), z.unknown()) }).strict(),
-  ],
+  [z.string().min(1), z.object({ file: z.string().min(1) }).strict(), z.object({ inline: z.record(z.string(), z.unknown()) }).strict()],
   { error: 'must be a file path, { file: PATH } or { inline: EVENT }' },
 );
 
@@ -153,16 +166,19 @@ export const InjectionSchema = z
     /** Event file, relative to the drill file; or `{ file }`; or `{ inline: <the EventBridge event> }`. */
     event: EventSourceSchema,
     /** Changes to the event before injection: a repeat of a finding has the same `id` and a higher `service.count`. */
-    mutate: z.object({
-      serviceCountIncrement: z.number().int().positive().optional(),
-      severity: z.number().min(0).max(10).optional(),
-      /**
-       * New IDs for the event (EventBridge `id`, CloudTrail `detail.eventID`, GuardDuty `detail.id`):
-       * another occurrence of the same kind of event. API-call cases are keyed on the CloudTrail event
-       * ID, so without it two drills replaying one fixture in a session would meet the same case.
-       */
-      freshIds: z.boolean().optional(),
-    }).strict().optional(),
+    mutate: z
+      .object({
+        serviceCountIncrement: z.number().int().positive().optional(),
+        severity: z.number().min(0).max(10).optional(),
+        /**
+         * New IDs for the event (EventBridge `id`, CloudTrail `detail.eventID`, GuardDuty `detail.id`):
+         * another occurrence of the same kind of event. API-call cases are keyed on the CloudTrail event
+         * ID, so without it two drills replaying one fixture in a session would meet the same case.
+         */
+        freshIds: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
     /** Inject against the previous injection's twin world (a repeat of the same finding). @default false */
     sameWorld: z.boolean().default(false),
     /** Inject the same event several times against one twin world (each run's `service.count` one higher). */
@@ -188,14 +204,20 @@ export const InjectionSchema = z
       if (e.outcomes !== undefined) issue(['expect', 'outcomes'], 'is only for an injection with repeat');
     } else {
       if (!e.status && e.containments === undefined && e.outcomes === undefined) {
-        issue(['expect'], 'an injection with repeat needs expect.containments (and usually expect.others), expect.outcomes or expect.status');
+        issue(
+          ['expect'],
+          'an injection with repeat needs expect.containments (and usually expect.others), expect.outcomes or expect.status',
+        );
       }
       const tally = Object.values(e.outcomes ?? {}).reduce((a, n) => a + n, 0);
-      if (e.outcomes && tally !== i.repeat.times) issue(['expect', 'outcomes'], `must add up to repeat.times (${i.repeat.times}), not ${tally}`);
+      if (e.outcomes && tally !== i.repeat.times)
+        issue(['expect', 'outcomes'], `must add up to repeat.times (${i.repeat.times}), not ${tally}`);
     }
-    if ((i.faults || i.repeat) && !e.behaviour) issue(['expect', 'behaviour'], `is required with faults or repeat: state whether the playbook should ${BEHAVIOURS.join(' or ')}`);
+    if ((i.faults || i.repeat) && !e.behaviour)
+      issue(['expect', 'behaviour'], `is required with faults or repeat: state whether the playbook should ${BEHAVIOURS.join(' or ')}`);
     if (e.behaviour === 'fail-loudly') {
-      if (e.status && e.status !== 'FAILED') issue(['expect', 'status'], 'must be FAILED when behaviour is fail-loudly (the execution ends FAILED, never SUCCEEDED)');
+      if (e.status && e.status !== 'FAILED')
+        issue(['expect', 'status'], 'must be FAILED when behaviour is fail-loudly (the execution ends FAILED, never SUCCEEDED)');
       if (e.containments) issue(['expect', 'containments'], 'must be 0 when behaviour is fail-loudly');
     }
     if (e.behaviour === 'recover' && (e.status === 'FAILED' || e.others === 'FAILED')) {
@@ -203,10 +225,12 @@ export const InjectionSchema = z
     }
     const deletes = (i.faults ?? []).filter((f) => f.kind === 'delete-resource');
     if (deletes.length > 1) issue(['faults'], 'at most one delete-resource fault per injection');
-    if (i.sameWorld && i.world) issue(['world'], 'cannot be given with sameWorld (the world is the previous injection\'s)');
-    if (e.sameCase && !i.sameWorld) issue(['expect', 'sameCase'], 'is only for an injection with sameWorld (the previous injection\'s case)');
+    if (i.sameWorld && i.world) issue(['world'], "cannot be given with sameWorld (the world is the previous injection's)");
+    if (e.sameCase && !i.sameWorld)
+      issue(['expect', 'sameCase'], "is only for an injection with sameWorld (the previous injection's case)");
     if (e.sameCase && i.repeat) issue(['expect', 'sameCase'], 'is not for an injection with repeat (runs-share-one-case checks that)');
-    if ((i.faults ?? []).filter((f) => f.kind === 'execution-timeout').length > 1) issue(['faults'], 'at most one execution-timeout fault per injection');
+    if ((i.faults ?? []).filter((f) => f.kind === 'execution-timeout').length > 1)
+      issue(['faults'], 'at most one execution-timeout fault per injection');
   });
 
 /**
@@ -252,7 +276,10 @@ export function injectionEvent(injection: Injection, dir: string): EventEnvelope
   try {
     json = JSON.parse(fs.readFileSync(resolved, 'utf8'));
   } catch (err) {
-    throw new InvalidInput(`injection "${injection.name}": cannot read ${file} as JSON: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new InvalidInput(
+      `injection "${injection.name}": cannot read ${file} as JSON: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err },
+    );
   }
   return validateEvent(json, file);
 }
@@ -293,7 +320,8 @@ export function validateDrill(doc: unknown, file: string): Drill {
       continue;
     }
     const f = typeof src === 'string' ? src : src.file;
-    if (!fs.existsSync(path.resolve(dir, f))) throw new InvalidInput(`drill ${file}: injection "${i.name}" names ${f}, which does not exist`);
+    if (!fs.existsSync(path.resolve(dir, f)))
+      throw new InvalidInput(`drill ${file}: injection "${i.name}" names ${f}, which does not exist`);
   }
   if (drill.injections[0].sameWorld) throw new InvalidInput(`drill ${file}: the first injection cannot use sameWorld`);
   if (!catalogPlaybooks().includes(drill.runbook)) {

@@ -77,7 +77,8 @@ export async function runUnderTransientFaults(session: LocalSession, event: Even
   for (const seed of options.seeds) {
     const started = Date.now();
     const installed = installFaults([{ kind: 'transient', operations: EVERY_OPERATION, rate: options.rate }], {
-      seed, deleteResource: () => Promise.reject(new Error('no deletion in a transient-fault run')),
+      seed,
+      deleteResource: () => Promise.reject(new Error('no deletion in a transient-fault run')),
     });
     let result: Awaited<ReturnType<typeof replayEvent>>;
     try {
@@ -89,8 +90,13 @@ export async function runUnderTransientFaults(session: LocalSession, event: Even
     const x: LocalExecutionResult | undefined = result.executions[0];
     const ids = resourceIds(result);
     // The cases of the run's resource, from the ledger (one per run: the twin is new).
-    const cases = ((await session.env.security.ddb.send(new ScanCommand({ TableName: session.env.ledgerTable, FilterExpression: 'sk = :c', ExpressionAttributeValues: { ':c': 'CASE' } }))).Items ?? [])
-      .filter((c) => ids.includes(String(c.resourceId)) || ids.some((id) => String(c.resourceId).includes(id)));
+    const cases = (
+      (
+        await session.env.security.ddb.send(
+          new ScanCommand({ TableName: session.env.ledgerTable, FilterExpression: 'sk = :c', ExpressionAttributeValues: { ':c': 'CASE' } }),
+        )
+      ).Items ?? []
+    ).filter((c) => ids.includes(String(c.resourceId)) || ids.some((id) => String(c.resourceId).includes(id)));
     const record = cases[0];
     const caseId = record ? String(record.caseId) : x?.caseId;
     const inbox = await readNotifications(session.env);
@@ -106,8 +112,16 @@ export async function runUnderTransientFaults(session: LocalSession, event: Even
     else if (endedFailed) verdict = 'failed-alarm-only';
     else verdict = 'silent';
     const run: FigureRun = {
-      seed, verdict, status, outcome: x?.outcome, caseId, caseStatus: record?.status as string | undefined, notifications: kinds, failedChecks,
-      injected: fault.injected, attempts: fault.matchingCalls,
+      seed,
+      verdict,
+      status,
+      outcome: x?.outcome,
+      caseId,
+      caseStatus: record?.status as string | undefined,
+      notifications: kinds,
+      failedChecks,
+      injected: fault.injected,
+      attempts: fault.matchingCalls,
       callsFailed: x ? x.calls.filter((c) => c.error).length : 0,
       stepRetries: x ? x.steps.reduce((a, s) => a + Math.max(0, s.invocations - 1), 0) : 0,
       durationMs: Date.now() - started,
@@ -120,10 +134,18 @@ export async function runUnderTransientFaults(session: LocalSession, event: Even
 }
 
 /** The figure over runs: how many of each verdict, and the wall time. */
-export function summarizeFigure(runs: readonly FigureRun[]): Record<FigureVerdict, number> & { runs: number; containedShare: number; totalMs: number } {
+export function summarizeFigure(
+  runs: readonly FigureRun[],
+): Record<FigureVerdict, number> & { runs: number; containedShare: number; totalMs: number } {
   const count = (v: FigureVerdict) => runs.filter((r) => r.verdict === v).length;
   return {
-    runs: runs.length, contained: count('contained'), 'failed-notified': count('failed-notified'), notified: count('notified'), 'failed-alarm-only': count('failed-alarm-only'), silent: count('silent'),
-    containedShare: runs.length ? count('contained') / runs.length : 0, totalMs: runs.reduce((a, r) => a + r.durationMs, 0),
+    runs: runs.length,
+    contained: count('contained'),
+    'failed-notified': count('failed-notified'),
+    notified: count('notified'),
+    'failed-alarm-only': count('failed-alarm-only'),
+    silent: count('silent'),
+    containedShare: runs.length ? count('contained') / runs.length : 0,
+    totalMs: runs.reduce((a, r) => a + r.durationMs, 0),
   };
 }

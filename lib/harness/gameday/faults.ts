@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { isInvocationCrashed, markInvocationCrashed, registerSdkInterceptor, InterceptedCall, SdkInterceptor } from '../../runtime/sdk-hooks';
+import {
+  isInvocationCrashed,
+  markInvocationCrashed,
+  registerSdkInterceptor,
+  InterceptedCall,
+  SdkInterceptor,
+} from '../../runtime/sdk-hooks';
 import { currentCallContext } from '../../runtime/telemetry';
 import type { ExecuteOptions, LocalExecutionResult } from '../local/runner';
 
@@ -28,7 +34,17 @@ import type { ExecuteOptions, LocalExecutionResult } from '../local/runner';
  */
 
 /** The services of the client factory, as they prefix an operation (`EC2.CopySnapshot`). */
-export const FAULT_SERVICES = ['EC2', 'AutoScaling', 'ElasticLoadBalancingV2', 'IAM', 'CloudTrail', 'S3', 'DynamoDB', 'SNS', 'SFN'] as const;
+export const FAULT_SERVICES = [
+  'EC2',
+  'AutoScaling',
+  'ElasticLoadBalancingV2',
+  'IAM',
+  'CloudTrail',
+  'S3',
+  'DynamoDB',
+  'SNS',
+  'SFN',
+] as const;
 
 const OperationSchema = z
   .string()
@@ -71,7 +87,16 @@ const DESCRIBE_SNAPSHOTS = 'EC2.DescribeSnapshots';
 
 /** Every fault kind a drill can declare. */
 export const FAULT_KINDS = [
-  'throttle', 'server-error', 'deny', 'not-found', 'crash', 'omit-network-interfaces', 'snapshots-pending', 'lambda-timeout', 'execution-timeout', 'delete-resource',
+  'throttle',
+  'server-error',
+  'deny',
+  'not-found',
+  'crash',
+  'omit-network-interfaces',
+  'snapshots-pending',
+  'lambda-timeout',
+  'execution-timeout',
+  'delete-resource',
   'transient',
 ] as const;
 
@@ -85,49 +110,81 @@ export const EVERY_OPERATION = '*';
 export const FaultSchema = z.discriminatedUnion(
   'kind',
   [
-    z.object({ kind: z.literal('throttle'), operation: OperationSchema, rate: RateSchema.default(1), times: TimesSchema.optional(), skip: SkipSchema }).strict(),
-    z.object({ kind: z.literal('server-error'), operation: OperationSchema, rate: RateSchema.default(1), times: TimesSchema.optional(), skip: SkipSchema }).strict(),
+    z
+      .object({
+        kind: z.literal('throttle'),
+        operation: OperationSchema,
+        rate: RateSchema.default(1),
+        times: TimesSchema.optional(),
+        skip: SkipSchema,
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('server-error'),
+        operation: OperationSchema,
+        rate: RateSchema.default(1),
+        times: TimesSchema.optional(),
+        skip: SkipSchema,
+      })
+      .strict(),
     z.object({ kind: z.literal('deny'), operation: OperationSchema, times: TimesSchema.optional(), skip: SkipSchema }).strict(),
-    z.object({
-      kind: z.literal('crash'), operation: OperationSchema,
-      /** The Lambda invocation that makes the `after`-th matching call (counted over the injection) crashes right after that call took effect. */
-      after: z.number().int('must be a whole number').positive('must be at least 1').default(1),
-    }).strict(),
-    z.object({
-      kind: z.literal('not-found'),
-      operation: z.enum(NOT_FOUND_OPERATIONS, { error: `must be one of: ${NOT_FOUND_OPERATIONS.join(', ')}` }),
-      times: TimesSchema.optional(), skip: SkipSchema,
-    }).strict(),
+    z
+      .object({
+        kind: z.literal('crash'),
+        operation: OperationSchema,
+        /** The Lambda invocation that makes the `after`-th matching call (counted over the injection) crashes right after that call took effect. */
+        after: z.number().int('must be a whole number').positive('must be at least 1').default(1),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('not-found'),
+        operation: z.enum(NOT_FOUND_OPERATIONS, { error: `must be one of: ${NOT_FOUND_OPERATIONS.join(', ')}` }),
+        times: TimesSchema.optional(),
+        skip: SkipSchema,
+      })
+      .strict(),
     /** DescribeInstances answers the instance without its ENIs (`NetworkInterfaces: []`) while they are attached. */
     z.object({ kind: z.literal('omit-network-interfaces'), times: TimesSchema.optional() }).strict(),
     /** DescribeSnapshots by ID answers every snapshot `pending` (42%): the first `times` polls, or every poll. */
     z.object({ kind: z.literal('snapshots-pending'), times: TimesSchema.optional() }).strict(),
-    z.object({
-      kind: z.literal('lambda-timeout'),
-      /** A Task state of the runbook's state machine, e.g. Isolate (checked before the first injection). */
-      state: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be a state name, e.g. Isolate'),
-      /** The first `times` invocations of the state, in each execution, outlive their Lambda timeout. */
-      times: TimesSchema.default(1),
-    }).strict(),
-    z.object({
-      kind: z.literal('execution-timeout'),
-      /** The executions' TimeoutSeconds, instead of the state machine's. */
-      seconds: z.number().int('must be a whole number').min(1, 'must be at least 1').max(300, 'must be at most 300 (a drill is local)'),
-    }).strict(),
-    z.object({
-      kind: z.literal('transient'),
-      /** `'*'` (every operation of every Lambda client), or a list of `Service.Operation`. */
-      operations: z.union([z.literal(EVERY_OPERATION), z.array(OperationSchema).min(1)], { error: `must be '${EVERY_OPERATION}' or a list of Service.Operation` }),
-      /** The probability that one HTTP attempt fails (each attempt drawn on its own; the SDK retries). */
-      rate: RateSchema,
-      times: TimesSchema.optional(),
-    }).strict(),
-    z.object({
-      kind: z.literal('delete-resource'),
-      resource: z.enum(DELETABLE_RESOURCES, { error: `must be one of: ${DELETABLE_RESOURCES.join(', ')}` }),
-      /** A state whose handler records its calls (Preserve, Isolate, ...): the resource is deleted once it has run, before the next step's first call. Absent: before the event is injected. */
-      after: z.string().min(1).optional(),
-    }).strict(),
+    z
+      .object({
+        kind: z.literal('lambda-timeout'),
+        /** A Task state of the runbook's state machine, e.g. Isolate (checked before the first injection). */
+        state: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be a state name, e.g. Isolate'),
+        /** The first `times` invocations of the state, in each execution, outlive their Lambda timeout. */
+        times: TimesSchema.default(1),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('execution-timeout'),
+        /** The executions' TimeoutSeconds, instead of the state machine's. */
+        seconds: z.number().int('must be a whole number').min(1, 'must be at least 1').max(300, 'must be at most 300 (a drill is local)'),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('transient'),
+        /** `'*'` (every operation of every Lambda client), or a list of `Service.Operation`. */
+        operations: z.union([z.literal(EVERY_OPERATION), z.array(OperationSchema).min(1)], {
+          error: `must be '${EVERY_OPERATION}' or a list of Service.Operation`,
+        }),
+        /** The probability that one HTTP attempt fails (each attempt drawn on its own; the SDK retries). */
+        rate: RateSchema,
+        times: TimesSchema.optional(),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('delete-resource'),
+        resource: z.enum(DELETABLE_RESOURCES, { error: `must be one of: ${DELETABLE_RESOURCES.join(', ')}` }),
+        /** A state whose handler records its calls (Preserve, Isolate, ...): the resource is deleted once it has run, before the next step's first call. Absent: before the event is injected. */
+        after: z.string().min(1).optional(),
+      })
+      .strict(),
   ],
   { error: `kind must be one of: ${FAULT_KINDS.join(', ')}` },
 );
@@ -196,11 +253,31 @@ export function seededRandom(seed: string): () => number {
 }
 
 /** The error code AWS answers a throttled call with, by service. */
-const THROTTLE_CODE: Record<string, string> = { EC2: 'RequestLimitExceeded', IAM: 'Throttling', AutoScaling: 'Throttling', ElasticLoadBalancingV2: 'Throttling', SNS: 'Throttling', S3: 'SlowDown', DynamoDB: 'ThrottlingException' };
+const THROTTLE_CODE: Record<string, string> = {
+  EC2: 'RequestLimitExceeded',
+  IAM: 'Throttling',
+  AutoScaling: 'Throttling',
+  ElasticLoadBalancingV2: 'Throttling',
+  SNS: 'Throttling',
+  S3: 'SlowDown',
+  DynamoDB: 'ThrottlingException',
+};
 /** The error code of a 5xx answer, by service. */
-const SERVER_ERROR_CODE: Record<string, string> = { EC2: 'InternalError', S3: 'InternalError', IAM: 'ServiceFailure', DynamoDB: 'InternalServerError', SNS: 'InternalError' };
+const SERVER_ERROR_CODE: Record<string, string> = {
+  EC2: 'InternalError',
+  S3: 'InternalError',
+  IAM: 'ServiceFailure',
+  DynamoDB: 'InternalServerError',
+  SNS: 'InternalError',
+};
 /** The error code of a denied call, by service. */
-const DENIED_CODE: Record<string, string> = { EC2: 'UnauthorizedOperation', DynamoDB: 'AccessDeniedException', SFN: 'AccessDeniedException', CloudTrail: 'AccessDeniedException', SNS: 'AccessDenied' };
+const DENIED_CODE: Record<string, string> = {
+  EC2: 'UnauthorizedOperation',
+  DynamoDB: 'AccessDeniedException',
+  SFN: 'AccessDeniedException',
+  CloudTrail: 'AccessDeniedException',
+  SNS: 'AccessDenied',
+};
 
 /**
  * The exception an SDK v3 client throws for the fault, shaped like the real one (`name` is the
@@ -212,12 +289,27 @@ export function faultError(kind: 'throttle' | 'server-error' | 'deny' | 'not-fou
   const [service, op] = operation.split('.');
   const action = `${service.toLowerCase()}:${op}`;
   const [name, status, message] =
-    kind === 'throttle' ? [THROTTLE_CODE[service] ?? 'ThrottlingException', service === 'S3' ? 503 : 400, 'Rate exceeded']
-      : kind === 'server-error' ? [SERVER_ERROR_CODE[service] ?? 'InternalFailure', 500, 'We encountered an internal error. Please try again.']
-        : kind === 'not-found' ? [NOT_FOUND_CODES[operation as NotFoundOperation] ?? 'NotFound', service === 'IAM' ? 404 : 400, `The resource named in ${operation} does not exist (game-day fault)`]
-          : [DENIED_CODE[service] ?? 'AccessDenied', 403, `User: arn:aws:sts::000000000000:assumed-role/FirebreakResponder/firebreak-responder is not authorized to perform: ${action} (game-day fault)`];
+    kind === 'throttle'
+      ? [THROTTLE_CODE[service] ?? 'ThrottlingException', service === 'S3' ? 503 : 400, 'Rate exceeded']
+      : kind === 'server-error'
+        ? [SERVER_ERROR_CODE[service] ?? 'InternalFailure', 500, 'We encountered an internal error. Please try again.']
+        : kind === 'not-found'
+          ? [
+              NOT_FOUND_CODES[operation as NotFoundOperation] ?? 'NotFound',
+              service === 'IAM' ? 404 : 400,
+              `The resource named in ${operation} does not exist (game-day fault)`,
+            ]
+          : [
+              DENIED_CODE[service] ?? 'AccessDenied',
+              403,
+              `User: arn:aws:sts::000000000000:assumed-role/FirebreakResponder/firebreak-responder is not authorized to perform: ${action} (game-day fault)`,
+            ];
   return Object.assign(new Error(message), {
-    name, Code: name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, attempts: 1 }, firebreakGameDayFault: true,
+    name,
+    Code: name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status, attempts: 1 },
+    firebreakGameDayFault: true,
   });
 }
 
@@ -235,15 +327,54 @@ export function faultError(kind: 'throttle' | 'server-error' | 'deny' | 'not-fou
  * too (lib/runtime/aws-errors.ts, and its tests).
  */
 export const TRANSIENT_ANSWERS: Readonly<Record<(typeof FAULT_SERVICES)[number], readonly (readonly [string, number])[]>> = {
-  EC2: [['RequestLimitExceeded', 503], ['InternalError', 500], ['Unavailable', 503], ['ServiceUnavailable', 503]],
-  AutoScaling: [['Throttling', 400], ['InternalFailure', 500], ['ServiceUnavailable', 503]],
-  ElasticLoadBalancingV2: [['Throttling', 400], ['InternalFailure', 500], ['ServiceUnavailable', 503]],
-  IAM: [['Throttling', 400], ['ServiceFailure', 500], ['ServiceUnavailable', 503]],
-  CloudTrail: [['ThrottlingException', 400], ['InternalFailure', 500], ['ServiceUnavailable', 503]],
-  S3: [['SlowDown', 503], ['InternalError', 500], ['ServiceUnavailable', 503], ['RequestTimeout', 400]],
-  DynamoDB: [['ThrottlingException', 400], ['ProvisionedThroughputExceededException', 400], ['RequestLimitExceeded', 400], ['InternalServerError', 500], ['ServiceUnavailable', 503]],
-  SNS: [['ThrottledException', 400], ['InternalError', 500]],
-  SFN: [['ThrottlingException', 400], ['InternalFailure', 500], ['ServiceUnavailable', 503]],
+  EC2: [
+    ['RequestLimitExceeded', 503],
+    ['InternalError', 500],
+    ['Unavailable', 503],
+    ['ServiceUnavailable', 503],
+  ],
+  AutoScaling: [
+    ['Throttling', 400],
+    ['InternalFailure', 500],
+    ['ServiceUnavailable', 503],
+  ],
+  ElasticLoadBalancingV2: [
+    ['Throttling', 400],
+    ['InternalFailure', 500],
+    ['ServiceUnavailable', 503],
+  ],
+  IAM: [
+    ['Throttling', 400],
+    ['ServiceFailure', 500],
+    ['ServiceUnavailable', 503],
+  ],
+  CloudTrail: [
+    ['ThrottlingException', 400],
+    ['InternalFailure', 500],
+    ['ServiceUnavailable', 503],
+  ],
+  S3: [
+    ['SlowDown', 503],
+    ['InternalError', 500],
+    ['ServiceUnavailable', 503],
+    ['RequestTimeout', 400],
+  ],
+  DynamoDB: [
+    ['ThrottlingException', 400],
+    ['ProvisionedThroughputExceededException', 400],
+    ['RequestLimitExceeded', 400],
+    ['InternalServerError', 500],
+    ['ServiceUnavailable', 503],
+  ],
+  SNS: [
+    ['ThrottledException', 400],
+    ['InternalError', 500],
+  ],
+  SFN: [
+    ['ThrottlingException', 400],
+    ['InternalFailure', 500],
+    ['ServiceUnavailable', 503],
+  ],
 };
 
 /**
@@ -256,13 +387,20 @@ export function transientFaultError(operation: string, draw: number): Error {
   const answers = TRANSIENT_ANSWERS[service] ?? [['InternalFailure', 500]];
   const [name, status] = answers[Math.min(answers.length - 1, Math.floor(draw * answers.length))];
   return Object.assign(new Error(`${name} (game-day fault: transient, injected beneath the SDK's retry)`), {
-    name, Code: name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, firebreakGameDayFault: true,
+    name,
+    Code: name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+    firebreakGameDayFault: true,
   });
 }
 
 /** The error every call of a crashed invocation sees (the runner replaces the invocation's error with `Sandbox.Timedout`). */
 function crashError(): Error {
-  return Object.assign(new Error('The function crashed (game-day fault): no call after this one is made'), { name: 'FirebreakGameDayCrash', firebreakGameDayFault: true });
+  return Object.assign(new Error('The function crashed (game-day fault): no call after this one is made'), {
+    name: 'FirebreakGameDayCrash',
+    firebreakGameDayFault: true,
+  });
 }
 
 /** What the drill runner gives {@link installFaults}. */
@@ -370,7 +508,10 @@ function crashInterceptor(fault: Extract<Fault, { kind: 'crash' }>, t: FaultTool
 }
 
 /** omit-network-interfaces / snapshots-pending: the answer rewritten, as EC2's eventually consistent reads can answer. */
-function rewriteInterceptor(fault: Extract<Fault, { kind: 'omit-network-interfaces' | 'snapshots-pending' }>, t: FaultTools): SdkInterceptor {
+function rewriteInterceptor(
+  fault: Extract<Fault, { kind: 'omit-network-interfaces' | 'snapshots-pending' }>,
+  t: FaultTools,
+): SdkInterceptor {
   const operation = fault.kind === 'omit-network-interfaces' ? DESCRIBE_INSTANCES : DESCRIBE_SNAPSHOTS;
   return {
     after: (call: InterceptedCall, output: Record<string, unknown>) => {
@@ -404,7 +545,10 @@ function transientInterceptor(fault: Extract<Fault, { kind: 'transient' }>, t: F
 }
 
 /** throttle / server-error / deny / not-found: the call fails unsent, above the SDK's retry, drawn from the seeded generator. */
-function callFaultInterceptor(fault: Extract<Fault, { kind: 'throttle' | 'server-error' | 'deny' | 'not-found' }>, t: FaultTools): SdkInterceptor {
+function callFaultInterceptor(
+  fault: Extract<Fault, { kind: 'throttle' | 'server-error' | 'deny' | 'not-found' }>,
+  t: FaultTools,
+): SdkInterceptor {
   const random = seededRandom(`${t.ctx.seed}#${t.index}`);
   const rate = fault.kind === 'deny' || fault.kind === 'not-found' ? 1 : fault.rate;
   const skip = fault.skip ?? 0;
@@ -426,14 +570,20 @@ function callFaultInterceptor(fault: Extract<Fault, { kind: 'throttle' | 'server
 /** The SDK interceptor of one fault, or undefined for the faults that are not interceptors (runner options, deletions before the injection). */
 function interceptorFor(fault: Fault, t: FaultTools): SdkInterceptor | undefined {
   switch (fault.kind) {
-    case 'delete-resource': return deleteAfterInterceptor(fault, t);
-    case 'crash': return crashInterceptor(fault, t);
+    case 'delete-resource':
+      return deleteAfterInterceptor(fault, t);
+    case 'crash':
+      return crashInterceptor(fault, t);
     case 'omit-network-interfaces':
-    case 'snapshots-pending': return rewriteInterceptor(fault, t);
-    case 'transient': return transientInterceptor(fault, t);
+    case 'snapshots-pending':
+      return rewriteInterceptor(fault, t);
+    case 'transient':
+      return transientInterceptor(fault, t);
     case 'lambda-timeout':
-    case 'execution-timeout': return undefined;
-    default: return callFaultInterceptor(fault, t);
+    case 'execution-timeout':
+      return undefined;
+    default:
+      return callFaultInterceptor(fault, t);
   }
 }
 
@@ -446,32 +596,49 @@ function runnerOptions(faults: readonly Fault[], counters: Counter[], hits: Faul
     if (f.kind === 'execution-timeout') timeoutSeconds = Math.min(timeoutSeconds ?? f.seconds, f.seconds);
   }
   return {
-    ...(Object.keys(lambdaTimeouts).length ? {
-      lambdaTimeouts,
-      onLambdaTimeout: (t: { state: string; executionId: string; invocationId: string }) => {
-        // Several faults on one state share its count: the first that still has some takes the hit.
-        const index = faults.findIndex((f, i) => f.kind === 'lambda-timeout' && f.state === t.state && counters[i].injected < f.times);
-        if (index < 0) return;
-        const c = counters[index];
-        c.matching += 1;
-        c.injected += 1;
-        c.bySteps[t.state] = (c.bySteps[t.state] ?? 0) + 1;
-        hits.push({ fault: index, executionId: t.executionId, invocationId: t.invocationId, step: t.state, at: Date.now() });
-      },
-    } : {}),
+    ...(Object.keys(lambdaTimeouts).length
+      ? {
+          lambdaTimeouts,
+          onLambdaTimeout: (t: { state: string; executionId: string; invocationId: string }) => {
+            // Several faults on one state share its count: the first that still has some takes the hit.
+            const index = faults.findIndex((f, i) => f.kind === 'lambda-timeout' && f.state === t.state && counters[i].injected < f.times);
+            if (index < 0) return;
+            const c = counters[index];
+            c.matching += 1;
+            c.injected += 1;
+            c.bySteps[t.state] = (c.bySteps[t.state] ?? 0) + 1;
+            hits.push({ fault: index, executionId: t.executionId, invocationId: t.invocationId, step: t.state, at: Date.now() });
+          },
+        }
+      : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
   };
 }
 
 /** What one fault did, for the scorecard. */
 function faultReport(f: Fault, c: Counter): FaultReport {
-  const operation = 'operation' in f ? f.operation
-    : f.kind === 'transient' ? (f.operations === EVERY_OPERATION ? EVERY_OPERATION : f.operations.join(','))
-    : f.kind === 'omit-network-interfaces' ? DESCRIBE_INSTANCES : f.kind === 'snapshots-pending' ? DESCRIBE_SNAPSHOTS : undefined;
+  const operation =
+    'operation' in f
+      ? f.operation
+      : f.kind === 'transient'
+        ? f.operations === EVERY_OPERATION
+          ? EVERY_OPERATION
+          : f.operations.join(',')
+        : f.kind === 'omit-network-interfaces'
+          ? DESCRIBE_INSTANCES
+          : f.kind === 'snapshots-pending'
+            ? DESCRIBE_SNAPSHOTS
+            : undefined;
   return {
-    kind: f.kind, declared: describeFault(f), operation,
-    resource: 'resource' in f ? f.resource : undefined, state: 'state' in f ? f.state : undefined,
-    injected: c.injected, matchingCalls: c.matching, bySteps: { ...c.bySteps }, deleted: c.deleted,
+    kind: f.kind,
+    declared: describeFault(f),
+    operation,
+    resource: 'resource' in f ? f.resource : undefined,
+    state: 'state' in f ? f.state : undefined,
+    injected: c.injected,
+    matchingCalls: c.matching,
+    bySteps: { ...c.bySteps },
+    deleted: c.deleted,
   };
 }
 
@@ -498,13 +665,22 @@ export function installFaults(faults: readonly Fault[], ctx: FaultContext): Inst
   const counters: Counter[] = faults.map(() => ({ injected: 0, matching: 0, bySteps: {} }));
   const hits: FaultHit[] = [];
   const tools = (index: number): FaultTools => ({
-    index, counter: counters[index], ctx,
+    index,
+    counter: counters[index],
+    ctx,
     hit(operation?: string) {
       const call = currentCallContext();
       const step = call.step ?? '-';
       counters[index].injected += 1;
       counters[index].bySteps[step] = (counters[index].bySteps[step] ?? 0) + 1;
-      hits.push({ fault: index, operation, executionId: call.executionId, invocationId: call.invocationId, step: call.step, at: Date.now() });
+      hits.push({
+        fault: index,
+        operation,
+        executionId: call.executionId,
+        invocationId: call.invocationId,
+        step: call.step,
+        at: Date.now(),
+      });
     },
   });
   const removers = faults.flatMap((fault, index) => {
@@ -553,7 +729,10 @@ export function installFaults(faults: readonly Fault[], ctx: FaultContext): Inst
 function withoutNetworkInterfaces(output: Record<string, unknown>): Record<string, unknown> | undefined {
   const o = output as { Reservations?: { Instances?: { NetworkInterfaces?: unknown[] }[] }[] };
   if (!(o.Reservations ?? []).some((r) => (r.Instances ?? []).some((i) => (i.NetworkInterfaces ?? []).length > 0))) return undefined;
-  return { ...output, Reservations: o.Reservations!.map((r) => ({ ...r, Instances: r.Instances?.map((i) => ({ ...i, NetworkInterfaces: [] })) })) };
+  return {
+    ...output,
+    Reservations: o.Reservations!.map((r) => ({ ...r, Instances: r.Instances?.map((i) => ({ ...i, NetworkInterfaces: [] })) })),
+  };
 }
 
 /** A DescribeSnapshots answer with every snapshot `pending` at 42%, or undefined when it lists none. */

@@ -33,12 +33,19 @@ export interface DrillTrend {
 /** The history line of a scorecard. */
 export function historyEntry(s: GameDayScorecard): HistoryEntry {
   return {
-    runId: s.runId, at: s.startedAt, passed: s.passed, wallTimeMs: s.wallTimeMs,
+    runId: s.runId,
+    at: s.startedAt,
+    passed: s.passed,
+    wallTimeMs: s.wallTimeMs,
     drills: s.drills.map((d) => {
       const ttc = d.injections.map((i) => i.timeToContainMs).filter((v): v is number => v !== undefined);
       return {
-        drill: d.drill, passed: d.passed, injections: d.injections.length, passedInjections: d.injections.filter((i) => i.passed).length,
-        timeToContainMs: ttc.length ? Math.max(...ttc) : undefined, apiCalls: d.injections.reduce((a, i) => a + i.apiCalls.total, 0),
+        drill: d.drill,
+        passed: d.passed,
+        injections: d.injections.length,
+        passedInjections: d.injections.filter((i) => i.passed).length,
+        timeToContainMs: ttc.length ? Math.max(...ttc) : undefined,
+        apiCalls: d.injections.reduce((a, i) => a + i.apiCalls.total, 0),
       };
     }),
   };
@@ -58,15 +65,19 @@ export function appendHistory(reportsDir: string, s: GameDayScorecard): void {
 export function readHistory(reportsDir: string): HistoryEntry[] {
   const file = path.join(reportsDir, 'history.jsonl');
   if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((line, n) => {
-    try {
-      const e = JSON.parse(line) as HistoryEntry;
-      if (typeof e.runId !== 'string' || !Array.isArray(e.drills)) throw new InvalidInput('not a history entry');
-      return e;
-    } catch (err) {
-      throw new InvalidInput(`${file}:${n + 1}: ${(err as Error).message}`, { cause: err });
-    }
-  });
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((line, n) => {
+      try {
+        const e = JSON.parse(line) as HistoryEntry;
+        if (typeof e.runId !== 'string' || !Array.isArray(e.drills)) throw new InvalidInput('not a history entry');
+        return e;
+      } catch (err) {
+        throw new InvalidInput(`${file}:${n + 1}: ${(err as Error).message}`, { cause: err });
+      }
+    });
 }
 
 /** Time to contain and pass rate per drill across game days, drills in name order. */
@@ -79,7 +90,12 @@ export function drillTrends(history: readonly HistoryEntry[]): DrillTrend[] {
       byDrill.set(d.drill, points);
     }
   }
-  return [...byDrill.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([drill, points]) => ({
-    drill, runs: points.length, passRate: points.filter((p) => p.passed).length / points.length, points,
-  }));
+  return [...byDrill.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([drill, points]) => ({
+      drill,
+      runs: points.length,
+      passRate: points.filter((p) => p.passed).length / points.length,
+      points,
+    }));
 }

@@ -85,7 +85,10 @@ function checkStateNames(session: LocalSession, drill: Drill): void {
   if (!playbook) return;
   const states = Object.keys((playbook.definition.States ?? {}) as Record<string, unknown>);
   const check = (name: string, where: string) => {
-    if (!states.includes(name)) throw new InvalidInput(`drill ${drill.name}: ${where} names ${name}, which is not a state of the ${drill.runbook} state machine (states: ${states.join(', ')})`);
+    if (!states.includes(name))
+      throw new InvalidInput(
+        `drill ${drill.name}: ${where} names ${name}, which is not a state of the ${drill.runbook} state machine (states: ${states.join(', ')})`,
+      );
   };
   for (const step of Object.keys(drill.budget.stepSeconds ?? {})) check(step, 'budget.stepSeconds');
   drill.injections.forEach((i, n) => {
@@ -128,7 +131,13 @@ function gatedSession(session: LocalSession, n: number): LocalSession {
 }
 
 /** Runs one injection's event (once, or `repeat.times` times) with its faults installed. */
-async function inject(session: LocalSession, drill: Drill, injection: Injection, event: EventEnvelope, world: InjectionWorld | undefined): Promise<InjectionOutcome> {
+async function inject(
+  session: LocalSession,
+  drill: Drill,
+  injection: Injection,
+  event: EventEnvelope,
+  world: InjectionWorld | undefined,
+): Promise<InjectionOutcome> {
   const faults = injection.faults ?? [];
   let current = world;
   const installed = installFaults(faults, {
@@ -137,7 +146,13 @@ async function inject(session: LocalSession, drill: Drill, injection: Injection,
   });
   const results: ReplayResult[] = [];
   const execute = Object.keys(installed.execute).length ? installed.execute : undefined;
-  const options = (w: InjectionWorld | undefined, countBefore: boolean) => ({ extras: injectionWorld(drill, injection), twin: w?.twin, credentialTwin: w?.credentialTwin, countBefore, execute });
+  const options = (w: InjectionWorld | undefined, countBefore: boolean) => ({
+    extras: injectionWorld(drill, injection),
+    twin: w?.twin,
+    credentialTwin: w?.credentialTwin,
+    countBefore,
+    execute,
+  });
   const restoreEnvironment = setEnvironment(injection.environment);
   try {
     await installed.beforeInjection();
@@ -153,7 +168,11 @@ async function inject(session: LocalSession, drill: Drill, injection: Injection,
     } else {
       // Concurrent runs cannot count the world before and after each run (the others change it meanwhile).
       const gated = gatedSession(session, repeat.times);
-      results.push(...(await Promise.all(Array.from({ length: repeat.times }, (_, k) => replayEvent(gated, mutate(event, undefined, k), options(current, false))))));
+      results.push(
+        ...(await Promise.all(
+          Array.from({ length: repeat.times }, (_, k) => replayEvent(gated, mutate(event, undefined, k), options(current, false))),
+        )),
+      );
     }
   } finally {
     installed.remove();
@@ -199,9 +218,15 @@ function mergeReports(session: LocalSession, results: ReplayResult[], started: n
   const first = results[0].report;
   const containing = results.find((r) => r.report.executions.some((x) => x.outcome === 'CONTAINED'))?.report ?? first;
   return {
-    event: first.event, routing: first.routing, idMap: first.idMap, response: results.map((r) => r.report.response).join(' | '),
+    event: first.event,
+    routing: first.routing,
+    idMap: first.idMap,
+    response: results.map((r) => r.report.response).join(' | '),
     executions: orderedExecutions(results).map((e) => e.report),
-    apiCalls: summarizeCalls(results.flatMap((r) => r.executions.flatMap((x) => x.calls)), session.env.memberAccount),
+    apiCalls: summarizeCalls(
+      results.flatMap((r) => r.executions.flatMap((x) => x.calls)),
+      session.env.memberAccount,
+    ),
     evidence: containing.evidence,
     checks: results.flatMap((r) => r.report.checks),
     metrics: { ...containing.metrics, wallTimeMs: Date.now() - started },
@@ -227,22 +252,36 @@ export async function runDrill(session: LocalSession, drill: Drill, dir: string)
     const injectionStarted = Date.now();
     const event = mutate(injectionEvent(injection, dir), injection.mutate);
     const extras = injectionWorld(drill, injection);
-    const prebuild = injection.repeat?.concurrent || (injection.faults ?? []).some((f) => f.kind === 'delete-resource') || extras.squatFirebreakGroupNames;
+    const prebuild =
+      injection.repeat?.concurrent || (injection.faults ?? []).some((f) => f.kind === 'delete-resource') || extras.squatFirebreakGroupNames;
     const given = injection.sameWorld ? previousWorld : undefined;
     const world = given ?? (prebuild ? await buildInjectionWorld(session, event, extras) : undefined);
     const outcome = await inject(session, drill, injection, event, world);
     if (!injection.sameWorld) previousWorld = outcome.world;
     const ordered = orderedExecutions(outcome.results);
     const ctx: InjectionContext = {
-      session, injection, expect: injection.expect, outcome, previousCaseId,
+      session,
+      injection,
+      expect: injection.expect,
+      outcome,
+      previousCaseId,
       runs: outcome.results.map((r) => r.executions[0]),
       executions: ordered.map((e) => e.local),
-      budget: { containSeconds: injection.budget?.containSeconds ?? drill.budget.containSeconds, stepSeconds: { ...drill.budget.stepSeconds, ...injection.budget?.stepSeconds } },
+      budget: {
+        containSeconds: injection.budget?.containSeconds ?? drill.budget.containSeconds,
+        stepSeconds: { ...drill.budget.stepSeconds, ...injection.budget?.stepSeconds },
+      },
     };
     previousCaseId = executionCaseId(ordered[0]?.local) ?? previousCaseId;
     injections.push(await judgeInjection(ctx, () => mergeReports(session, outcome.results, injectionStarted)));
   }
-  return { drill: drill.name, runbook: drill.runbook, passed: injections.every((i) => i.passed), wallTimeMs: Date.now() - started, injections };
+  return {
+    drill: drill.name,
+    runbook: drill.runbook,
+    passed: injections.every((i) => i.passed),
+    wallTimeMs: Date.now() - started,
+    injections,
+  };
 }
 
 /**
@@ -263,13 +302,23 @@ async function judgeInjection(ctx: InjectionContext, mergedReport: () => ReplayR
   for (const e of EXPECTATIONS.filter((x) => x.phase === 'report')) verdicts.push(...((await e.judge({ ...ctx, report })).verdicts ?? []));
   const { injection, expect: exp, outcome, runs } = ctx;
   return {
-    name: injection.name, passed: verdicts.every((v) => v.passed), verdicts, report,
+    name: injection.name,
+    passed: verdicts.every((v) => v.passed),
+    verdicts,
+    report,
     ...(exp.behaviour ? { expectedBehaviour: exp.behaviour } : {}),
     ...(outcome.faults ? { faults: outcome.faults } : {}),
-    ...(injection.repeat ? {
-      repeat: injection.repeat.concurrent ? 'concurrent' as const : 'sequential' as const,
-      runs: runs.map((x) => ({ status: x ? x.status : 'NO_MATCH', outcome: x?.outcome, caseId: x?.caseId, durationMs: x?.durationMs ?? 0 })),
-    } : {}),
+    ...(injection.repeat
+      ? {
+          repeat: injection.repeat.concurrent ? ('concurrent' as const) : ('sequential' as const),
+          runs: runs.map((x) => ({
+            status: x ? x.status : 'NO_MATCH',
+            outcome: x?.outcome,
+            caseId: x?.caseId,
+            durationMs: x?.durationMs ?? 0,
+          })),
+        }
+      : {}),
   };
 }
 
@@ -280,9 +329,13 @@ export function renderScorecard(s: DrillScorecard): string[] {
     const x = i.report.executions[0];
     const behaviour = i.expectedBehaviour ? ` [expect: ${i.expectedBehaviour}]` : '';
     if (i.runs) {
-      lines.push(`  ${i.passed ? 'PASS' : 'FAIL'} ${i.name}${behaviour} — ${i.runs.length} ${i.repeat} runs: ${i.runs.map((r) => `${r.status}${r.outcome && r.outcome !== r.status ? `/${r.outcome}` : ''}`).join(', ')}; ${i.report.apiCalls.total} calls (${i.report.apiCalls.mutating} mutating)`);
+      lines.push(
+        `  ${i.passed ? 'PASS' : 'FAIL'} ${i.name}${behaviour} — ${i.runs.length} ${i.repeat} runs: ${i.runs.map((r) => `${r.status}${r.outcome && r.outcome !== r.status ? `/${r.outcome}` : ''}`).join(', ')}; ${i.report.apiCalls.total} calls (${i.report.apiCalls.mutating} mutating)`,
+      );
     } else {
-      lines.push(`  ${i.passed ? 'PASS' : 'FAIL'} ${i.name}${behaviour}${x ? ` — ${x.status}/${x.outcome} in ${x.durationMs} ms, ${i.report.apiCalls.total} calls (${i.report.apiCalls.mutating} mutating)` : ''}`);
+      lines.push(
+        `  ${i.passed ? 'PASS' : 'FAIL'} ${i.name}${behaviour}${x ? ` — ${x.status}/${x.outcome} in ${x.durationMs} ms, ${i.report.apiCalls.total} calls (${i.report.apiCalls.mutating} mutating)` : ''}`,
+      );
       lines.push(`      response: ${i.report.response}`);
     }
     for (const f of i.faults ?? []) lines.push(`      fault ${f.declared}: ${f.injected} injected`);
@@ -292,9 +345,23 @@ export function renderScorecard(s: DrillScorecard): string[] {
       lines.push(`      error: ${x.error.name}: ${x.error.message}${failedStep ? ` (step ${failedStep.name})` : ''}`);
     }
     const checks = i.report.checks;
-    if (checks.length) lines.push(`      read-back checks: ${checks.filter((c) => c.passed).length}/${checks.length} passed${checks.some((c) => !c.passed) ? ` (failed: ${checks.filter((c) => !c.passed).map((c) => c.name).join(', ')})` : ''}`);
-    if (i.report.metrics.sequentialCallsToIsolation !== undefined) lines.push(`      isolation: ${i.report.metrics.sequentialCallsToIsolation} sequential calls, ${i.report.metrics.timeToIsolateMs} ms after start`);
-    if (i.report.metrics.longestUntrackedMs !== undefined) lines.push(`      longest time an ENI was on the allow-all untrack group: ${i.report.metrics.longestUntrackedMs} ms`);
+    if (checks.length)
+      lines.push(
+        `      read-back checks: ${checks.filter((c) => c.passed).length}/${checks.length} passed${
+          checks.some((c) => !c.passed)
+            ? ` (failed: ${checks
+                .filter((c) => !c.passed)
+                .map((c) => c.name)
+                .join(', ')})`
+            : ''
+        }`,
+      );
+    if (i.report.metrics.sequentialCallsToIsolation !== undefined)
+      lines.push(
+        `      isolation: ${i.report.metrics.sequentialCallsToIsolation} sequential calls, ${i.report.metrics.timeToIsolateMs} ms after start`,
+      );
+    if (i.report.metrics.longestUntrackedMs !== undefined)
+      lines.push(`      longest time an ENI was on the allow-all untrack group: ${i.report.metrics.longestUntrackedMs} ms`);
   }
   const passed = s.injections.filter((i) => i.passed).length;
   lines.push(`  ${s.passed ? 'PASSED' : 'FAILED'}: ${passed}/${s.injections.length} injections, wall time ${s.wallTimeMs} ms`);

@@ -57,13 +57,23 @@ export interface GameDayScorecard {
   /** The whole run, emulator start and synthesis included, in milliseconds. */
   readonly wallTimeMs: number;
   readonly passed: boolean;
-  readonly totals: { readonly drills: number; readonly injections: number; readonly passedInjections: number; readonly checks: number; readonly passedChecks: number; readonly apiCalls: number };
+  readonly totals: {
+    readonly drills: number;
+    readonly injections: number;
+    readonly passedInjections: number;
+    readonly checks: number;
+    readonly passedChecks: number;
+    readonly apiCalls: number;
+  };
   readonly drills: DrillScore[];
 }
 
 /** A new run ID: `<yyyymmddThhmmssZ>-<4 hex>` (UTC), sortable and unique enough for one machine. */
 export function newRunId(now = new Date()): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(2).toString('hex')}`;
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(2).toString('hex')}`;
 }
 
 /**
@@ -73,24 +83,39 @@ export function newRunId(now = new Date()): string {
  */
 export function scoreDrill(s: DrillScorecard, file: string, budgetSeconds?: number): DrillScore {
   return {
-    drill: s.drill, runbook: s.runbook, file, passed: s.passed, wallTimeMs: s.wallTimeMs,
+    drill: s.drill,
+    runbook: s.runbook,
+    file,
+    passed: s.passed,
+    wallTimeMs: s.wallTimeMs,
     injections: s.injections.map((i) => {
       const x = i.report.executions[0];
       const origin = Math.min(...i.report.executions.map((e) => e.startedAt ?? Infinity));
-      const timeline: TimelineStep[] = i.report.executions.flatMap((e) => e.steps
-        .filter((st) => st.startedAt !== undefined && st.endedAt !== undefined)
-        .map((st) => ({
-          name: i.report.executions.length > 1 ? `${st.name} (${e.playbook})` : st.name, status: st.status,
-          startMs: st.startedAt! - origin, endMs: st.endedAt! - origin, calls: Object.values(st.apiCalls).reduce((a, b) => a + b, 0),
-        })));
+      const timeline: TimelineStep[] = i.report.executions.flatMap((e) =>
+        e.steps
+          .filter((st) => st.startedAt !== undefined && st.endedAt !== undefined)
+          .map((st) => ({
+            name: i.report.executions.length > 1 ? `${st.name} (${e.playbook})` : st.name,
+            status: st.status,
+            startMs: st.startedAt! - origin,
+            endMs: st.endedAt! - origin,
+            calls: Object.values(st.apiCalls).reduce((a, b) => a + b, 0),
+          })),
+      );
       return {
-        name: i.name, passed: i.passed, status: x?.status ?? 'NO_MATCH', outcome: x?.outcome, response: i.report.response,
+        name: i.name,
+        passed: i.passed,
+        status: x?.status ?? 'NO_MATCH',
+        outcome: x?.outcome,
+        response: i.report.response,
         timeToContainMs: x?.outcome === 'CONTAINED' ? x.durationMs : undefined,
         budgetMs: budgetSeconds === undefined ? undefined : budgetSeconds * 1000,
         apiCalls: { total: i.report.apiCalls.total, mutating: i.report.apiCalls.mutating, byOperation: i.report.apiCalls.byOperation },
         checks: i.report.checks.map((c) => ({ name: c.name, passed: c.passed, details: c.details })),
         verdicts: i.verdicts.map((v) => ({ name: v.name, passed: v.passed, details: v.details })),
-        timeline, caseId: x?.caseId, error: x?.error ? `${x.error.name}: ${x.error.message}` : undefined,
+        timeline,
+        caseId: x?.caseId,
+        error: x?.error ? `${x.error.name}: ${x.error.message}` : undefined,
       };
     }),
   };
@@ -101,11 +126,18 @@ export function buildScorecard(runId: string, started: Date, drills: DrillScore[
   const injections = drills.flatMap((d) => d.injections);
   const checks = injections.flatMap((i) => i.checks);
   return {
-    runId, startedAt: started.toISOString(), finishedAt: now.toISOString(), wallTimeMs: now.getTime() - started.getTime(),
+    runId,
+    startedAt: started.toISOString(),
+    finishedAt: now.toISOString(),
+    wallTimeMs: now.getTime() - started.getTime(),
     passed: drills.length > 0 && drills.every((d) => d.passed),
     totals: {
-      drills: drills.length, injections: injections.length, passedInjections: injections.filter((i) => i.passed).length,
-      checks: checks.length, passedChecks: checks.filter((c) => c.passed).length, apiCalls: injections.reduce((a, i) => a + i.apiCalls.total, 0),
+      drills: drills.length,
+      injections: injections.length,
+      passedInjections: injections.filter((i) => i.passed).length,
+      checks: checks.length,
+      passedChecks: checks.filter((c) => c.passed).length,
+      apiCalls: injections.reduce((a, i) => a + i.apiCalls.total, 0),
     },
     drills,
   };
@@ -127,7 +159,9 @@ export function renderMarkdown(s: GameDayScorecard): string {
   ];
   for (const d of s.drills) {
     for (const i of d.injections) {
-      lines.push(`| ${cell(d.drill)} | ${cell(i.name)} | ${i.passed ? 'pass' : '**FAIL**'} | ${i.status}${i.outcome ? ` / ${i.outcome}` : ''} | ${cell(i.response)} | ${secs(i.timeToContainMs)}${i.budgetMs !== undefined && i.timeToContainMs !== undefined ? ` (${secs(i.budgetMs)})` : ''} | ${i.apiCalls.total} (${i.apiCalls.mutating}) | ${i.checks.filter((c) => c.passed).length}/${i.checks.length} |`);
+      lines.push(
+        `| ${cell(d.drill)} | ${cell(i.name)} | ${i.passed ? 'pass' : '**FAIL**'} | ${i.status}${i.outcome ? ` / ${i.outcome}` : ''} | ${cell(i.response)} | ${secs(i.timeToContainMs)}${i.budgetMs !== undefined && i.timeToContainMs !== undefined ? ` (${secs(i.budgetMs)})` : ''} | ${i.apiCalls.total} (${i.apiCalls.mutating}) | ${i.checks.filter((c) => c.passed).length}/${i.checks.length} |`,
+      );
     }
   }
   const failed = s.drills.flatMap((d) => d.injections.filter((i) => !i.passed).map((i) => ({ d, i })));
@@ -143,7 +177,9 @@ export function renderMarkdown(s: GameDayScorecard): string {
   lines.push('', '## Steps', '');
   for (const d of s.drills) {
     for (const i of d.injections.filter((x) => x.timeline.length)) {
-      lines.push(`- ${d.drill} / ${i.name}: ${i.timeline.map((st) => `${st.name} ${secs(st.endMs - st.startMs)}${st.status === 'FAILED' ? ' (failed)' : ''}`).join(' → ')}`);
+      lines.push(
+        `- ${d.drill} / ${i.name}: ${i.timeline.map((st) => `${st.name} ${secs(st.endMs - st.startMs)}${st.status === 'FAILED' ? ' (failed)' : ''}`).join(' → ')}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

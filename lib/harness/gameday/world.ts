@@ -1,10 +1,22 @@
 import {
-  AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeInstancesCommand, DescribeNetworkInterfacesCommand, DescribeSecurityGroupsCommand,
-  ModifyInstanceAttributeCommand, SecurityGroup, TerminateInstancesCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  ModifyInstanceAttributeCommand,
+  SecurityGroup,
+  TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
-  DeleteAccessKeyCommand, DeleteLoginProfileCommand, DeleteUserCommand, DeleteUserPolicyCommand, DetachUserPolicyCommand, ListAccessKeysCommand,
-  ListAttachedUserPoliciesCommand, ListUserPoliciesCommand,
+  DeleteAccessKeyCommand,
+  DeleteLoginProfileCommand,
+  DeleteUserCommand,
+  DeleteUserPolicyCommand,
+  DetachUserPolicyCommand,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListUserPoliciesCommand,
 } from '@aws-sdk/client-iam';
 import { InvalidInput } from '../../core/errors';
 import { hasAwsCode } from '../../runtime/aws-errors';
@@ -54,7 +66,8 @@ export async function buildInjectionWorld(session: LocalSession, event: EventEnv
     if (r.resourceType === 'AccessKey' && r.accessKeyDetails) return { credentialTwin: await buildCredentialTwin(gd, member) };
     return {};
   }
-  if (API_CALL_DETAIL_TYPES.includes(event['detail-type'])) return { credentialTwin: await buildApiCallTwin(ApiCallEventSchema.parse(event), member) };
+  if (API_CALL_DETAIL_TYPES.includes(event['detail-type']))
+    return { credentialTwin: await buildApiCallTwin(ApiCallEventSchema.parse(event), member) };
   return {};
 }
 
@@ -67,9 +80,20 @@ export async function buildInjectionWorld(session: LocalSession, event: EventEnv
 export async function squatFirebreakGroupNames(session: LocalSession, vpcId: string): Promise<SecurityGroup[]> {
   const ec2 = session.env.member.ec2;
   const ids: string[] = [];
-  for (const [name, rule] of [[isolationGroupName(vpcId), true], [untrackGroupName(vpcId), false]] as const) {
-    const id = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, VpcId: vpcId, Description: 'not Firebreak\'s (game-day squatter)' }))).GroupId!;
-    if (rule) await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '203.0.113.0/24' }] }] }));
+  for (const [name, rule] of [
+    [isolationGroupName(vpcId), true],
+    [untrackGroupName(vpcId), false],
+  ] as const) {
+    const id = (
+      await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, VpcId: vpcId, Description: "not Firebreak's (game-day squatter)" }))
+    ).GroupId!;
+    if (rule)
+      await ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: id,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '203.0.113.0/24' }] }],
+        }),
+      );
     ids.push(id);
   }
   return (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ids }))).SecurityGroups ?? [];
@@ -82,15 +106,24 @@ export async function squatFirebreakGroupNames(session: LocalSession, vpcId: str
 export async function squatterChecks(session: LocalSession, squatters: readonly SecurityGroup[]): Promise<Check[]> {
   const ec2 = session.env.member.ec2;
   const ids = squatters.map((g) => g.GroupId!);
-  const now = ids.length ? (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ids }))).SecurityGroups ?? [] : [];
-  const enis = ids.length ? (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'group-id', Values: ids }] }))).NetworkInterfaces ?? [] : [];
-  const shape = (g: SecurityGroup | undefined) => JSON.stringify([g?.GroupName, g?.IpPermissions ?? [], g?.IpPermissionsEgress ?? [], (g?.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).sort()]);
+  const now = ids.length ? ((await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ids }))).SecurityGroups ?? []) : [];
+  const enis = ids.length
+    ? ((await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'group-id', Values: ids }] }))).NetworkInterfaces ?? [])
+    : [];
+  const shape = (g: SecurityGroup | undefined) =>
+    JSON.stringify([
+      g?.GroupName,
+      g?.IpPermissions ?? [],
+      g?.IpPermissionsEgress ?? [],
+      (g?.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).sort(),
+    ]);
   return squatters.map((before) => {
     const after = now.find((g) => g.GroupId === before.GroupId);
     const on = enis.filter((e) => (e.Groups ?? []).some((g) => g.GroupId === before.GroupId)).map((e) => e.NetworkInterfaceId);
     const same = shape(after) === shape(before);
     return {
-      name: `squatter-untouched:${before.GroupId}`, passed: !!after && same && on.length === 0,
+      name: `squatter-untouched:${before.GroupId}`,
+      passed: !!after && same && on.length === 0,
       details: `${before.GroupName}: ${after ? (same ? 'rules and tags unchanged' : `changed: ${shape(after)} (was ${shape(before)})`) : 'deleted'}; ${on.length ? `ENI(s) on it: ${on.join(', ')}` : 'no ENI on it'}`,
     };
   });
@@ -106,14 +139,20 @@ export async function squatterChecks(session: LocalSession, squatters: readonly 
  * @returns what was deleted, e.g. `instance i-0abc (terminated)`, `access key AKIA… of ci-deployer-1a2b3c (deleted)`.
  * @throws {InvalidInput} when the world has no such resource.
  */
-export async function deleteWorldResource(session: LocalSession, world: InjectionWorld, fault: Fault & { kind: 'delete-resource' }): Promise<string> {
+export async function deleteWorldResource(
+  session: LocalSession,
+  world: InjectionWorld,
+  fault: Fault & { kind: 'delete-resource' },
+): Promise<string> {
   if (fault.resource === 'access-key' || fault.resource === 'iam-user') return deleteWorldPrincipal(session, world, fault.resource);
   const instanceId = world.twin?.instanceId ?? world.credentialTwin?.instanceId;
-  if (!instanceId) throw new InvalidInput(`delete-resource ${fault.resource}: the injection's world has no instance (the event names none)`);
+  if (!instanceId)
+    throw new InvalidInput(`delete-resource ${fault.resource}: the injection's world has no instance (the event names none)`);
   const ec2 = session.env.member.ec2;
   await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiTermination: { Value: false } }));
   await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
-  const state = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name;
+  const state = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]?.Instances?.[0]?.State
+    ?.Name;
   return `instance ${instanceId} (${state ?? 'gone'})`;
 }
 
@@ -123,7 +162,8 @@ async function deleteWorldPrincipal(session: LocalSession, world: InjectionWorld
   if (!userName) throw new InvalidInput(`delete-resource ${resource}: the injection's world has no IAM user (the event names none)`);
   const iam = session.env.member.iam;
   if (resource === 'access-key') {
-    if (!t.accessKeyId) throw new InvalidInput(`delete-resource access-key: the injection's IAM user ${userName} has no twin of the finding's key`);
+    if (!t.accessKeyId)
+      throw new InvalidInput(`delete-resource access-key: the injection's IAM user ${userName} has no twin of the finding's key`);
     await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: t.accessKeyId }));
     return `access key ${t.accessKeyId} of ${userName} (deleted)`;
   }

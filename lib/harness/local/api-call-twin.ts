@@ -53,10 +53,15 @@ export async function buildApiCallTwin(event: ApiCallEvent, member: HarnessClien
   const roleName = u.type === 'AssumedRole' ? u.sessionContext?.sessionIssuer?.userName : undefined;
   if (roleName) {
     const twinRole = `${roleName}-${suffix()}`;
-    await member.iam.send(new CreateRoleCommand({
-      RoleName: twinRole,
-      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${member.accountId}:root` }, Action: 'sts:AssumeRole' }] }),
-    }));
+    await member.iam.send(
+      new CreateRoleCommand({
+        RoleName: twinRole,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${member.accountId}:root` }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    );
     idMap[roleName] = twinRole;
     return { userType: u.type, roleName: twinRole, trailName, idMap };
   }

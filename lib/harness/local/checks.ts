@@ -1,7 +1,17 @@
 import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import {
-  DescribeIamInstanceProfileAssociationsCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand,
-  DescribeSnapshotsCommand, DescribeVolumesCommand, DescribeAddressesCommand, DescribeNetworkInterfacesCommand, EC2Client, Instance, SecurityGroup, Snapshot,
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  DescribeAddressesCommand,
+  DescribeNetworkInterfacesCommand,
+  EC2Client,
+  Instance,
+  SecurityGroup,
+  Snapshot,
 } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
@@ -32,9 +42,15 @@ export interface EvidenceReadBack {
 }
 
 async function evidenceSnapshots(env: LocalEnvironment, caseId: string): Promise<Snapshot[]> {
-  const out = await env.security.ec2.send(new DescribeSnapshotsCommand({
-    OwnerIds: ['self'], Filters: [{ Name: `tag:${TAG.caseId}`, Values: [caseId] }, { Name: `tag:${TAG.stage}`, Values: ['evidence'] }],
-  }));
+  const out = await env.security.ec2.send(
+    new DescribeSnapshotsCommand({
+      OwnerIds: ['self'],
+      Filters: [
+        { Name: `tag:${TAG.caseId}`, Values: [caseId] },
+        { Name: `tag:${TAG.stage}`, Values: ['evidence'] },
+      ],
+    }),
+  );
   return out.Snapshots ?? [];
 }
 
@@ -59,29 +75,66 @@ async function isolationGroupsOf(ec2: EC2Client, instance: Instance): Promise<Se
  * matches the ledger, and whose artifacts' hashes match; Object Lock retention on it; a timeline.
  * @returns the checks and the evidence read back.
  */
-export async function verifyContainment(env: LocalEnvironment, twin: TwinWorld, caseId: string): Promise<{ checks: Check[]; evidence: EvidenceReadBack }> {
-  const instance = (await env.member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [twin.instanceId] }))).Reservations?.[0]?.Instances?.[0];
+export async function verifyContainment(
+  env: LocalEnvironment,
+  twin: TwinWorld,
+  caseId: string,
+): Promise<{ checks: Check[]; evidence: EvidenceReadBack }> {
+  const instance = (await env.member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [twin.instanceId] }))).Reservations?.[0]
+    ?.Instances?.[0];
   if (!instance) return { checks: [check('instance-exists', false, `${twin.instanceId} not found`)], evidence: { snapshots: [] } };
-  const checks: Check[] = [...(await isolationChecks(env, twin, instance)), ...(await instanceAttributeChecks(env, twin, instance)), ...(await fleetChecks(env, twin))];
+  const checks: Check[] = [
+    ...(await isolationChecks(env, twin, instance)),
+    ...(await instanceAttributeChecks(env, twin, instance)),
+    ...(await fleetChecks(env, twin)),
+  ];
   const snaps = await evidenceSnapshots(env, caseId);
   checks.push(...evidenceSnapshotChecks(env, twin, caseId, snaps));
-  const record = (await env.security.ddb.send(new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ConsistentRead: true }))).Item;
+  const record = (
+    await env.security.ddb.send(
+      new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ConsistentRead: true }),
+    )
+  ).Item;
   checks.push(await evidenceProvenanceCheck(env, twin.volumeIds, record));
   const manifestRef = (record?.evidence as { manifest?: ManifestRef } | undefined)?.manifest;
   checks.push(...(await manifestChecks(env, manifestRef)));
-  const timeline = (await env.security.ddb.send(new QueryCommand({
-    TableName: env.ledgerTable, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)', ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':tl': 'TL#' },
-  }))).Items ?? [];
+  const timeline =
+    (
+      await env.security.ddb.send(
+        new QueryCommand({
+          TableName: env.ledgerTable,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)',
+          ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':tl': 'TL#' },
+        }),
+      )
+    ).Items ?? [];
   const steps = new Set(timeline.map((t) => t.step as string));
-  const needed = ['Claim', 'Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase'];
+  const needed = [
+    'Claim',
+    'Preserve',
+    'Isolate',
+    'VerifyIsolation',
+    'SnapshotVolumes',
+    'CopySnapshots',
+    'ShareAndCopySnapshots',
+    'CollectArtifacts',
+    'WriteManifest',
+    'Notify',
+    'CloseCase',
+  ];
   const missing = needed.filter((s) => !steps.has(s));
-  checks.push(check('case-timeline', missing.length === 0, missing.length ? `missing ${missing.join(', ')}` : `${timeline.length} entries`));
+  checks.push(
+    check('case-timeline', missing.length === 0, missing.length ? `missing ${missing.join(', ')}` : `${timeline.length} entries`),
+  );
   checks.push(check('case-status-contained', record?.status === 'CONTAINED', `status=${record?.status}`));
   return {
     checks,
     evidence: {
       snapshots: snaps.map((s) => ({
-        sourceVolumeId: s.Tags?.find((t) => t.Key === TAG.sourceVolumeId)?.Value ?? '', snapshotId: s.SnapshotId!, ownerAccount: s.OwnerId!, kmsKeyId: s.KmsKeyId ?? '',
+        sourceVolumeId: s.Tags?.find((t) => t.Key === TAG.sourceVolumeId)?.Value ?? '',
+        snapshotId: s.SnapshotId!,
+        ownerAccount: s.OwnerId!,
+        kmsKeyId: s.KmsKeyId ?? '',
       })),
       manifest: manifestRef,
     },
@@ -94,18 +147,37 @@ type ManifestRef = { bucket: string; key: string; sha256: string };
 /** Every ENI only on the VPC's one isolation group, as many ENIs as the twin has, and that group without rules (IPv4 and IPv6). */
 async function isolationChecks(env: LocalEnvironment, twin: TwinWorld, instance: Instance): Promise<Check[]> {
   const iso = await isolationGroupsOf(env.member.ec2, instance);
-  const checks = [check('isolation-group-unique', iso.length === 1, `${iso.length} isolation group(s) on the instance's ENIs in ${twin.vpcId}`)];
+  const checks = [
+    check('isolation-group-unique', iso.length === 1, `${iso.length} isolation group(s) on the instance's ENIs in ${twin.vpcId}`),
+  ];
   const isoGroup = iso[0];
   for (const eni of instance.NetworkInterfaces ?? []) {
     const ids = (eni.Groups ?? []).map((g) => g.GroupId);
-    checks.push(check(`eni-only-isolation-group:${eni.NetworkInterfaceId}`, !!isoGroup && ids.length === 1 && ids[0] === isoGroup.GroupId, `groups=${ids.join(',')}`));
+    checks.push(
+      check(
+        `eni-only-isolation-group:${eni.NetworkInterfaceId}`,
+        !!isoGroup && ids.length === 1 && ids[0] === isoGroup.GroupId,
+        `groups=${ids.join(',')}`,
+      ),
+    );
   }
-  checks.push(check('eni-count', (instance.NetworkInterfaces ?? []).length === twin.networkInterfaceIds.length, `${(instance.NetworkInterfaces ?? []).length} ENI(s), twin has ${twin.networkInterfaceIds.length}`));
+  checks.push(
+    check(
+      'eni-count',
+      (instance.NetworkInterfaces ?? []).length === twin.networkInterfaceIds.length,
+      `${(instance.NetworkInterfaces ?? []).length} ENI(s), twin has ${twin.networkInterfaceIds.length}`,
+    ),
+  );
   const rules = [...(isoGroup?.IpPermissions ?? []), ...(isoGroup?.IpPermissionsEgress ?? [])];
   const v4 = rules.flatMap((p) => p.IpRanges ?? []);
   const v6 = rules.flatMap((p) => p.Ipv6Ranges ?? []);
-  checks.push(check('isolation-group-no-rules', !!isoGroup && (isoGroup.IpPermissions ?? []).length === 0 && (isoGroup.IpPermissionsEgress ?? []).length === 0,
-    `ingress=${isoGroup?.IpPermissions?.length ?? '?'} egress=${isoGroup?.IpPermissionsEgress?.length ?? '?'} ipv4Ranges=${v4.length} ipv6Ranges=${v6.length}`));
+  checks.push(
+    check(
+      'isolation-group-no-rules',
+      !!isoGroup && (isoGroup.IpPermissions ?? []).length === 0 && (isoGroup.IpPermissionsEgress ?? []).length === 0,
+      `ingress=${isoGroup?.IpPermissions?.length ?? '?'} egress=${isoGroup?.IpPermissionsEgress?.length ?? '?'} ipv4Ranges=${v4.length} ipv6Ranges=${v6.length}`,
+    ),
+  );
   return checks;
 }
 
@@ -117,16 +189,42 @@ async function instanceAttributeChecks(env: LocalEnvironment, twin: TwinWorld, i
     ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twin.instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
   ]);
   const bdms = instance.BlockDeviceMappings ?? [];
-  const profiles = (await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] }))).IamInstanceProfileAssociations ?? [];
+  const profiles =
+    (await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] })))
+      .IamInstanceProfileAssociations ?? [];
   const active = profiles.filter((p) => p.State === 'associated' || p.State === 'associating');
-  const twinEips = Object.entries(twin.idMap).filter(([from]) => /^\d+\.\d+\.\d+\.\d+$/.test(from)).map(([, to]) => to);
-  const eips = twinEips.length ? ((await ec2.send(new DescribeAddressesCommand({ PublicIps: twinEips }))).Addresses ?? []).filter((a) => a.AssociationId) : [];
+  const twinEips = Object.entries(twin.idMap)
+    .filter(([from]) => /^\d+\.\d+\.\d+\.\d+$/.test(from))
+    .map(([, to]) => to);
+  const eips = twinEips.length
+    ? ((await ec2.send(new DescribeAddressesCommand({ PublicIps: twinEips }))).Addresses ?? []).filter((a) => a.AssociationId)
+    : [];
   return [
-    check('termination-protection', term.DisableApiTermination?.Value === true, `DisableApiTermination=${term.DisableApiTermination?.Value}`),
-    check('shutdown-behavior-stop', shutdown.InstanceInitiatedShutdownBehavior?.Value === 'stop', `InstanceInitiatedShutdownBehavior=${shutdown.InstanceInitiatedShutdownBehavior?.Value}`),
-    check('volumes-kept-on-termination', bdms.length >= 2 && bdms.every((b) => b.Ebs?.DeleteOnTermination === false), bdms.map((b) => `${b.DeviceName}:${b.Ebs?.DeleteOnTermination}`).join(' ')),
-    check('instance-profile-removed', active.length === 0, active.length ? active.map((p) => p.IamInstanceProfile?.Arn).join(',') : 'no association'),
-    check('elastic-ips-disassociated', eips.length === 0, eips.length ? `still associated: ${eips.map((a) => a.PublicIp).join(',')}` : `${twinEips.length} twin EIP(s), none associated`),
+    check(
+      'termination-protection',
+      term.DisableApiTermination?.Value === true,
+      `DisableApiTermination=${term.DisableApiTermination?.Value}`,
+    ),
+    check(
+      'shutdown-behavior-stop',
+      shutdown.InstanceInitiatedShutdownBehavior?.Value === 'stop',
+      `InstanceInitiatedShutdownBehavior=${shutdown.InstanceInitiatedShutdownBehavior?.Value}`,
+    ),
+    check(
+      'volumes-kept-on-termination',
+      bdms.length >= 2 && bdms.every((b) => b.Ebs?.DeleteOnTermination === false),
+      bdms.map((b) => `${b.DeviceName}:${b.Ebs?.DeleteOnTermination}`).join(' '),
+    ),
+    check(
+      'instance-profile-removed',
+      active.length === 0,
+      active.length ? active.map((p) => p.IamInstanceProfile?.Arn).join(',') : 'no association',
+    ),
+    check(
+      'elastic-ips-disassociated',
+      eips.length === 0,
+      eips.length ? `still associated: ${eips.map((a) => a.PublicIp).join(',')}` : `${twinEips.length} twin EIP(s), none associated`,
+    ),
   ];
 }
 
@@ -136,15 +234,31 @@ async function fleetChecks(env: LocalEnvironment, twin: TwinWorld): Promise<Chec
   if (twin.autoScalingGroupName) {
     const asg = await env.member.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [twin.instanceId] }));
     const member = (asg.AutoScalingInstances ?? []).filter((i) => !/^Detach/.test(i.LifecycleState ?? ''));
-    checks.push(check('detached-from-auto-scaling', member.length === 0, member.length ? `still in ${member[0].AutoScalingGroupName}` : `not in ${twin.autoScalingGroupName}`));
+    checks.push(
+      check(
+        'detached-from-auto-scaling',
+        member.length === 0,
+        member.length ? `still in ${member[0].AutoScalingGroupName}` : `not in ${twin.autoScalingGroupName}`,
+      ),
+    );
     // Detached without decrementing: the group keeps the capacity the instance held (the twin's group had exactly it).
-    const group = (await env.member.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [twin.autoScalingGroupName] }))).AutoScalingGroups?.[0];
+    const group = (
+      await env.member.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [twin.autoScalingGroupName] }))
+    ).AutoScalingGroups?.[0];
     checks.push(check('auto-scaling-capacity-kept', group?.DesiredCapacity === 1, `DesiredCapacity=${group?.DesiredCapacity}`));
   }
   if (twin.targetGroupArn) {
     const health = await env.member.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: twin.targetGroupArn }));
-    const still = (health.TargetHealthDescriptions ?? []).filter((d) => d.Target?.Id === twin.instanceId && d.TargetHealth?.State !== 'draining');
-    checks.push(check('deregistered-from-target-groups', still.length === 0, still.length ? `state ${still[0].TargetHealth?.State}` : 'not registered'));
+    const still = (health.TargetHealthDescriptions ?? []).filter(
+      (d) => d.Target?.Id === twin.instanceId && d.TargetHealth?.State !== 'draining',
+    );
+    checks.push(
+      check(
+        'deregistered-from-target-groups',
+        still.length === 0,
+        still.length ? `state ${still[0].TargetHealth?.State}` : 'not registered',
+      ),
+    );
   }
   return checks;
 }
@@ -159,11 +273,31 @@ function evidenceSnapshotChecks(env: LocalEnvironment, twin: TwinWorld, caseId: 
   const perVolumeOk = twin.volumeIds.every((v) => byVolume.get(v)?.length === 1);
   const some = snaps.length > 0;
   return [
-    check('one-evidence-snapshot-per-volume', perVolumeOk && snaps.length === twin.volumeIds.length, `${snaps.length} snapshot(s) for ${twin.volumeIds.length} volume(s)`),
-    check('evidence-snapshots-completed', some && snaps.every((s) => s.State === 'completed'), snaps.map((s) => `${s.SnapshotId}:${s.State}`).join(' ')),
-    check('evidence-snapshots-owned-by-security-account', some && snaps.every((s) => s.OwnerId === env.securityAccount), snaps.map((s) => s.OwnerId).join(' ')),
-    check('evidence-snapshots-under-security-key', some && snaps.every((s) => s.Encrypted && s.KmsKeyId === env.evidenceKeyArn), snaps.map((s) => s.KmsKeyId).join(' ')),
-    check('evidence-snapshots-tagged-with-case', some && snaps.every((s) => s.Tags?.some((t) => t.Key === TAG.caseId && t.Value === caseId)), caseId),
+    check(
+      'one-evidence-snapshot-per-volume',
+      perVolumeOk && snaps.length === twin.volumeIds.length,
+      `${snaps.length} snapshot(s) for ${twin.volumeIds.length} volume(s)`,
+    ),
+    check(
+      'evidence-snapshots-completed',
+      some && snaps.every((s) => s.State === 'completed'),
+      snaps.map((s) => `${s.SnapshotId}:${s.State}`).join(' '),
+    ),
+    check(
+      'evidence-snapshots-owned-by-security-account',
+      some && snaps.every((s) => s.OwnerId === env.securityAccount),
+      snaps.map((s) => s.OwnerId).join(' '),
+    ),
+    check(
+      'evidence-snapshots-under-security-key',
+      some && snaps.every((s) => s.Encrypted && s.KmsKeyId === env.evidenceKeyArn),
+      snaps.map((s) => s.KmsKeyId).join(' '),
+    ),
+    check(
+      'evidence-snapshots-tagged-with-case',
+      some && snaps.every((s) => s.Tags?.some((t) => t.Key === TAG.caseId && t.Value === caseId)),
+      caseId,
+    ),
   ];
 }
 
@@ -172,25 +306,47 @@ function evidenceSnapshotChecks(env: LocalEnvironment, twin: TwinWorld, caseId: 
  * (at least five); Object Lock retention and the evidence key on it.
  */
 async function manifestChecks(env: LocalEnvironment, manifestRef: ManifestRef | undefined): Promise<Check[]> {
-  if (!manifestRef) return [check('manifest-sha256-matches-ledger', false, 'no manifest recorded in the ledger'), check('artifact-sha256-match-manifest', false, 'no manifest')];
+  if (!manifestRef)
+    return [
+      check('manifest-sha256-matches-ledger', false, 'no manifest recorded in the ledger'),
+      check('artifact-sha256-match-manifest', false, 'no manifest'),
+    ];
   const body = await readBody(env, manifestRef.bucket, manifestRef.key);
   const recomputed = sha256Hex(body);
   const manifest = JSON.parse(body.toString('utf8')) as EvidenceManifest;
-  const results = await Promise.all(manifest.artifacts.map(async (a) => sha256Hex(await readBody(env, manifestRef.bucket, a.key)) === a.sha256));
+  const results = await Promise.all(
+    manifest.artifacts.map(async (a) => sha256Hex(await readBody(env, manifestRef.bucket, a.key)) === a.sha256),
+  );
   // moto serves no GetObjectRetention; HeadObject carries the same x-amz-object-lock-* headers (S3 API reference, HeadObject).
   const head = await env.security.s3.send(new HeadObjectCommand({ Bucket: manifestRef.bucket, Key: manifestRef.key }));
   const until = head.ObjectLockRetainUntilDate;
   return [
-    check('manifest-under-object-lock', !!head.ObjectLockMode && !!until && until.getTime() > Date.now(),
-      `mode=${head.ObjectLockMode ?? 'none'} until=${until?.toISOString() ?? '-'} sse=${head.ServerSideEncryption}/${head.SSEKMSKeyId ?? '-'}`),
-    check('manifest-encrypted-with-evidence-key', head.ServerSideEncryption === 'aws:kms' && head.SSEKMSKeyId === env.evidenceKeyArn, `${head.ServerSideEncryption} ${head.SSEKMSKeyId}`),
+    check(
+      'manifest-under-object-lock',
+      !!head.ObjectLockMode && !!until && until.getTime() > Date.now(),
+      `mode=${head.ObjectLockMode ?? 'none'} until=${until?.toISOString() ?? '-'} sse=${head.ServerSideEncryption}/${head.SSEKMSKeyId ?? '-'}`,
+    ),
+    check(
+      'manifest-encrypted-with-evidence-key',
+      head.ServerSideEncryption === 'aws:kms' && head.SSEKMSKeyId === env.evidenceKeyArn,
+      `${head.ServerSideEncryption} ${head.SSEKMSKeyId}`,
+    ),
     check('manifest-sha256-matches-ledger', recomputed === manifestRef.sha256, `ledger=${manifestRef.sha256} recomputed=${recomputed}`),
-    check('artifact-sha256-match-manifest', results.length >= 5 && results.every(Boolean), `${results.filter(Boolean).length}/${results.length} artifact hashes match`),
+    check(
+      'artifact-sha256-match-manifest',
+      results.length >= 5 && results.every(Boolean),
+      `${results.filter(Boolean).length}/${results.length} artifact hashes match`,
+    ),
   ];
 }
 
 /** One recorded snapshot of the case's ledger, as the read-back sees it (`evidence["snapshot#<stage>#<volume>"]`). */
-interface LedgerSnapshot { stage: string; volumeId: string; snapshotId: string; sourceSnapshotId?: string }
+interface LedgerSnapshot {
+  stage: string;
+  volumeId: string;
+  snapshotId: string;
+  sourceSnapshotId?: string;
+}
 
 /**
  * `evidence-snapshots-provenance` (issue 11): the case's evidence is what Firebreak created, read from EC2 by the IDs
@@ -202,13 +358,20 @@ interface LedgerSnapshot { stage: string; volumeId: string; snapshotId: string; 
  * manifest's snapshot chain and the security account's snapshots tagged with the case and stage `evidence` must be
  * exactly those IDs, so a swapped or extra evidence snapshot fails the check.
  */
-export async function evidenceProvenanceCheck(env: LocalEnvironment, volumeIds: readonly string[], record: Record<string, NativeAttributeValue> | undefined): Promise<Check> {
+export async function evidenceProvenanceCheck(
+  env: LocalEnvironment,
+  volumeIds: readonly string[],
+  record: Record<string, NativeAttributeValue> | undefined,
+): Promise<Check> {
   const name = 'evidence-snapshots-provenance';
   if (!record) return check(name, false, 'no case in the ledger');
   const evidence = (record.evidence ?? {}) as Record<string, unknown>;
-  const recorded = Object.entries(evidence).filter(([k]) => k.startsWith('snapshot#')).map(([, v]) => v as LedgerSnapshot);
+  const recorded = Object.entries(evidence)
+    .filter(([k]) => k.startsWith('snapshot#'))
+    .map(([, v]) => v as LedgerSnapshot);
   const opened = Math.floor(Date.parse(record.createdAt as string) / 1000) * 1000;
-  const byId = async (ec2: EC2Client, ids: string[]) => (ids.length ? (await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'snapshot-id', Values: ids }] }))).Snapshots ?? [] : []);
+  const byId = async (ec2: EC2Client, ids: string[]) =>
+    ids.length ? ((await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'snapshot-id', Values: ids }] }))).Snapshots ?? []) : [];
   const of = (stage: string) => volumeIds.map((v) => recorded.find((r) => r.stage === stage && r.volumeId === v));
   const [source, transit, final] = [of('source'), of('transit'), of('evidence')];
   const problems: string[] = [];
@@ -216,38 +379,67 @@ export async function evidenceProvenanceCheck(env: LocalEnvironment, volumeIds: 
   const [memberSnaps, securitySnaps, volumes, tagged] = await Promise.all([
     byId(env.member.ec2, [...ids(source), ...ids(transit)]),
     byId(env.security.ec2, ids(final)),
-    volumeIds.length ? env.member.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: [...volumeIds] }] })).then((o) => o.Volumes ?? []) : Promise.resolve([]),
+    volumeIds.length
+      ? env.member.ec2
+          .send(new DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: [...volumeIds] }] }))
+          .then((o) => o.Volumes ?? [])
+      : Promise.resolve([]),
     evidenceSnapshots(env, record.caseId as string),
   ]);
   const started = (s: Snapshot) => (s.StartTime ? new Date(s.StartTime).getTime() : NaN);
   volumeIds.forEach((volumeId, i) => {
     const [src, tr, fin] = [source[i], transit[i], final[i]];
     if (!src || !tr || !fin) {
-      problems.push(`${volumeId}: the ledger records ${[src && 'source', tr && 'transit', fin && 'evidence'].filter(Boolean).join('+') || 'nothing'}`);
+      problems.push(
+        `${volumeId}: the ledger records ${[src && 'source', tr && 'transit', fin && 'evidence'].filter(Boolean).join('+') || 'nothing'}`,
+      );
       return;
     }
-    if (tr.sourceSnapshotId !== src.snapshotId || fin.sourceSnapshotId !== tr.snapshotId) problems.push(`${volumeId}: the recorded chain is not linked`);
+    if (tr.sourceSnapshotId !== src.snapshotId || fin.sourceSnapshotId !== tr.snapshotId)
+      problems.push(`${volumeId}: the recorded chain is not linked`);
     const s = memberSnaps.find((x) => x.SnapshotId === src.snapshotId);
     const t = memberSnaps.find((x) => x.SnapshotId === tr.snapshotId);
     const f = securitySnaps.find((x) => x.SnapshotId === fin.snapshotId);
     const vol = volumes.find((v) => v.VolumeId === volumeId);
-    if (!s || s.VolumeId !== volumeId || s.OwnerId !== env.memberAccount || !!s.Encrypted !== !!vol?.Encrypted || (vol?.Encrypted && s.KmsKeyId !== vol.KmsKeyId) || !(started(s) >= opened)) {
-      problems.push(`${volumeId}: member snapshot ${src.snapshotId} ${s ? `is of ${s.VolumeId}, owner ${s.OwnerId}, encrypted ${s.Encrypted}, started ${s.StartTime?.toISOString()}` : 'not found'}`);
+    if (
+      !s ||
+      s.VolumeId !== volumeId ||
+      s.OwnerId !== env.memberAccount ||
+      !!s.Encrypted !== !!vol?.Encrypted ||
+      (vol?.Encrypted && s.KmsKeyId !== vol.KmsKeyId) ||
+      !(started(s) >= opened)
+    ) {
+      problems.push(
+        `${volumeId}: member snapshot ${src.snapshotId} ${s ? `is of ${s.VolumeId}, owner ${s.OwnerId}, encrypted ${s.Encrypted}, started ${s.StartTime?.toISOString()}` : 'not found'}`,
+      );
     }
     if (!t || t.OwnerId !== env.memberAccount || !t.Encrypted || t.KmsKeyId !== env.transitKeyArn || !(started(t) >= opened)) {
-      problems.push(`${volumeId}: transit copy ${tr.snapshotId} ${t ? `owner ${t.OwnerId}, key ${t.KmsKeyId}, started ${t.StartTime?.toISOString()}` : 'not found'}`);
+      problems.push(
+        `${volumeId}: transit copy ${tr.snapshotId} ${t ? `owner ${t.OwnerId}, key ${t.KmsKeyId}, started ${t.StartTime?.toISOString()}` : 'not found'}`,
+      );
     }
     if (!f || f.OwnerId !== env.securityAccount || !f.Encrypted || f.KmsKeyId !== env.evidenceKeyArn || !(started(f) >= opened)) {
-      problems.push(`${volumeId}: final copy ${fin.snapshotId} ${f ? `owner ${f.OwnerId}, key ${f.KmsKeyId}, started ${f.StartTime?.toISOString()}` : 'not found'}`);
+      problems.push(
+        `${volumeId}: final copy ${fin.snapshotId} ${f ? `owner ${f.OwnerId}, key ${f.KmsKeyId}, started ${f.StartTime?.toISOString()}` : 'not found'}`,
+      );
     }
   });
-  const manifestChain = ((evidence.snapshots ?? []) as { sourceVolumeId: string; memberSnapshotId: string; transitSnapshotId: string; snapshotId: string }[])
-    .map((m) => `${m.sourceVolumeId}:${m.memberSnapshotId}>${m.transitSnapshotId}>${m.snapshotId}`).sort();
+  const manifestChain = (
+    (evidence.snapshots ?? []) as { sourceVolumeId: string; memberSnapshotId: string; transitSnapshotId: string; snapshotId: string }[]
+  )
+    .map((m) => `${m.sourceVolumeId}:${m.memberSnapshotId}>${m.transitSnapshotId}>${m.snapshotId}`)
+    .sort();
   const ledgerChain = volumeIds.map((v, i) => `${v}:${source[i]?.snapshotId}>${transit[i]?.snapshotId}>${final[i]?.snapshotId}`).sort();
-  if (JSON.stringify(manifestChain) !== JSON.stringify(ledgerChain)) problems.push(`the case's manifest chain ${manifestChain.join(' ')} is not the recorded ${ledgerChain.join(' ')}`);
+  if (JSON.stringify(manifestChain) !== JSON.stringify(ledgerChain))
+    problems.push(`the case's manifest chain ${manifestChain.join(' ')} is not the recorded ${ledgerChain.join(' ')}`);
   const taggedIds = tagged.map((s) => s.SnapshotId!).sort();
-  if (JSON.stringify(taggedIds) !== JSON.stringify(ids(final).sort())) problems.push(`security-account snapshots tagged with the case: ${taggedIds.join(',')}, recorded: ${ids(final).join(',')}`);
-  return check(name, problems.length === 0, problems.length ? problems.join('; ') : `${volumeIds.length} volume(s): ${ledgerChain.join(' ')}`);
+  if (JSON.stringify(taggedIds) !== JSON.stringify(ids(final).sort()))
+    problems.push(`security-account snapshots tagged with the case: ${taggedIds.join(',')}, recorded: ${ids(final).join(',')}`);
+  return check(
+    name,
+    problems.length === 0,
+    problems.length ? problems.join('; ') : `${volumeIds.length} volume(s): ${ledgerChain.join(' ')}`,
+  );
 }
 
 /**
@@ -260,7 +452,11 @@ export async function evidenceProvenanceCheck(env: LocalEnvironment, volumeIds: 
  * without a twin world: one contained by a chained run, or a sandbox game day's canary).
  * @param name - the check's name. @default `chained-instance-isolated:<instance ID>`
  */
-export async function instanceIsolatedCheck(ec2: EC2Client, instanceId: string, name = `chained-instance-isolated:${instanceId}`): Promise<Check> {
+export async function instanceIsolatedCheck(
+  ec2: EC2Client,
+  instanceId: string,
+  name = `chained-instance-isolated:${instanceId}`,
+): Promise<Check> {
   const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]?.Instances?.[0];
   if (!instance?.VpcId) return check(name, false, 'instance not found');
   const iso = await isolationGroupsOf(ec2, instance);
@@ -273,9 +469,18 @@ export async function instanceIsolatedCheck(ec2: EC2Client, instanceId: string, 
 
 /** The twin's ENIs as they are now, and the security groups they are on and had (filters: nothing missing is an error). */
 async function readTwinNetwork(ec2: EC2Client, twin: Pick<TwinWorld, 'networkInterfaceIds' | 'originalGroupsByEni'>) {
-  const enis = (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: twin.networkInterfaceIds }] }))).NetworkInterfaces ?? [];
-  const groupIds = [...new Set([...enis.flatMap((e) => (e.Groups ?? []).map((g) => g.GroupId!)), ...Object.values(twin.originalGroupsByEni).flat()])];
-  const groups = groupIds.length ? (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: groupIds }] }))).SecurityGroups ?? [] : [];
+  const enis =
+    (
+      await ec2.send(
+        new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: twin.networkInterfaceIds }] }),
+      )
+    ).NetworkInterfaces ?? [];
+  const groupIds = [
+    ...new Set([...enis.flatMap((e) => (e.Groups ?? []).map((g) => g.GroupId!)), ...Object.values(twin.originalGroupsByEni).flat()]),
+  ];
+  const groups = groupIds.length
+    ? ((await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: groupIds }] }))).SecurityGroups ?? [])
+    : [];
   return { enis, groups };
 }
 
@@ -285,7 +490,10 @@ async function readTwinNetwork(ec2: EC2Client, twin: Pick<TwinWorld, 'networkInt
  * ports, source) tuple, {@link ruleTuples}). An ENI on the isolation group passes (it grants nothing), on
  * its own groups passes, on the allow-all untrack group fails. Read back from the emulator.
  */
-export async function networkNotWiderChecks(ec2: EC2Client, twin: Pick<TwinWorld, 'networkInterfaceIds' | 'originalGroupsByEni'>): Promise<Check[]> {
+export async function networkNotWiderChecks(
+  ec2: EC2Client,
+  twin: Pick<TwinWorld, 'networkInterfaceIds' | 'originalGroupsByEni'>,
+): Promise<Check[]> {
   const { enis, groups } = await readTwinNetwork(ec2, twin);
   const tuples = new Map(groups.map((g) => [g.GroupId!, ruleTuples(g)]));
   const granted = (ids: string[]) => new Set(ids.flatMap((id) => tuples.get(id) ?? [`(group ${id} not found)`]));
@@ -295,7 +503,11 @@ export async function networkNotWiderChecks(ec2: EC2Client, twin: Pick<TwinWorld
     const now = (eni.Groups ?? []).map((g) => g.GroupId!);
     const before = granted(twin.originalGroupsByEni[id] ?? []);
     const wider = [...granted(now)].filter((t) => !before.has(t));
-    return check(`eni-not-wider:${id}`, wider.length === 0, `on ${now.join(',') || '(no group)'}${wider.length ? `; grants what its own groups did not: ${wider.slice(0, 4).join(' ')}` : ''}`);
+    return check(
+      `eni-not-wider:${id}`,
+      wider.length === 0,
+      `on ${now.join(',') || '(no group)'}${wider.length ? `; grants what its own groups did not: ${wider.slice(0, 4).join(' ')}` : ''}`,
+    );
   });
 }
 
@@ -305,16 +517,26 @@ export async function networkNotWiderChecks(ec2: EC2Client, twin: Pick<TwinWorld
  * groups it had before the run. A drill states which a failure must leave (e.g. a denial between the two moves:
  * isolated by the failure path; a denial of every move: unchanged).
  */
-export async function eniPlacementChecks(ec2: EC2Client, twin: Pick<TwinWorld, 'networkInterfaceIds' | 'originalGroupsByEni' | 'vpcId'>, want: 'isolated' | 'unchanged'): Promise<Check[]> {
+export async function eniPlacementChecks(
+  ec2: EC2Client,
+  twin: Pick<TwinWorld, 'networkInterfaceIds' | 'originalGroupsByEni' | 'vpcId'>,
+  want: 'isolated' | 'unchanged',
+): Promise<Check[]> {
   const { enis, groups } = await readTwinNetwork(ec2, twin);
   return twin.networkInterfaceIds.map((id) => {
     const eni = enis.find((e) => e.NetworkInterfaceId === id);
     const now = (eni?.Groups ?? []).map((g) => g.GroupId!);
     const original = twin.originalGroupsByEni[id] ?? [];
-    const passed = !!eni && (want === 'unchanged'
-      ? now.length === original.length && now.every((g) => original.includes(g))
-      : now.length === 1 && groups.some((g) => g.GroupId === now[0] && isFirebreakGroup(g, 'isolation', twin.vpcId)));
-    return check(`eni-${want}:${id}`, passed, eni ? `on ${now.join(',') || '(no group)'}; its own groups: ${original.join(',')}` : 'ENI no longer exists');
+    const passed =
+      !!eni &&
+      (want === 'unchanged'
+        ? now.length === original.length && now.every((g) => original.includes(g))
+        : now.length === 1 && groups.some((g) => g.GroupId === now[0] && isFirebreakGroup(g, 'isolation', twin.vpcId)));
+    return check(
+      `eni-${want}:${id}`,
+      passed,
+      eni ? `on ${now.join(',') || '(no group)'}; its own groups: ${original.join(',')}` : 'ENI no longer exists',
+    );
   });
 }
 
@@ -327,14 +549,38 @@ export async function verifyUntouched(env: LocalEnvironment, twin: TwinWorld): P
     const have = (e.Groups ?? []).map((g) => g.GroupId!);
     return want.length === have.length && want.every((g) => have.includes(g));
   });
-  checks.push(check('security-groups-unchanged', !!instance && same, (instance?.NetworkInterfaces ?? []).map((e) => `${e.NetworkInterfaceId}:${(e.Groups ?? []).map((g) => g.GroupId).join('+')}`).join(' ')));
+  checks.push(
+    check(
+      'security-groups-unchanged',
+      !!instance && same,
+      (instance?.NetworkInterfaces ?? [])
+        .map((e) => `${e.NetworkInterfaceId}:${(e.Groups ?? []).map((g) => g.GroupId).join('+')}`)
+        .join(' '),
+    ),
+  );
   const term = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twin.instanceId, Attribute: 'disableApiTermination' }));
-  checks.push(check('termination-protection-unchanged', term.DisableApiTermination?.Value === false, `DisableApiTermination=${term.DisableApiTermination?.Value}`));
-  const snaps = (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag-key', Values: [TAG.caseId] }] }))).Snapshots ?? [];
+  checks.push(
+    check(
+      'termination-protection-unchanged',
+      term.DisableApiTermination?.Value === false,
+      `DisableApiTermination=${term.DisableApiTermination?.Value}`,
+    ),
+  );
+  const snaps =
+    (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag-key', Values: [TAG.caseId] }] })))
+      .Snapshots ?? [];
   const mine = snaps.filter((s) => twin.volumeIds.includes(s.VolumeId ?? ''));
   checks.push(check('no-evidence-snapshots', mine.length === 0, `${mine.length} snapshot(s) of its volumes`));
-  const profiles = (await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] }))).IamInstanceProfileAssociations ?? [];
-  checks.push(check('instance-profile-kept', profiles.some((p) => p.State === 'associated'), `${profiles.length} association(s)`));
+  const profiles =
+    (await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] })))
+      .IamInstanceProfileAssociations ?? [];
+  checks.push(
+    check(
+      'instance-profile-kept',
+      profiles.some((p) => p.State === 'associated'),
+      `${profiles.length} association(s)`,
+    ),
+  );
   return checks;
 }
 
@@ -361,7 +607,9 @@ async function countObjectVersions(env: LocalEnvironment): Promise<number> {
   do {
     // Case evidence only: the events Normalize stores as received (received-events/) are a record of each delivery,
     // like the ledger's timeline, and a repeat of a finding is a new event (lib/runtime/evidence/vault.ts storeReceivedEvent).
-    const out = await env.security.s3.send(new ListObjectVersionsCommand({ Bucket: env.evidenceBucket, Prefix: 'cases/', KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
+    const out = await env.security.s3.send(
+      new ListObjectVersionsCommand({ Bucket: env.evidenceBucket, Prefix: 'cases/', KeyMarker: keyMarker, VersionIdMarker: versionMarker }),
+    );
     n += out.Versions?.length ?? 0;
     keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
     versionMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
@@ -393,19 +641,49 @@ export async function verifyRevocationState(
     const status = (id?: string) => keys.find((k) => k.AccessKeyId === id)?.Status;
     // A finding's key deleted before containment (a drill's delete-resource access-key) cannot be deactivated:
     // what counts is that it is gone and that the deny-all policy (below) holds the user.
-    if (status(twin.accessKeyId) === undefined) checks.push(check('finding-key-deleted', true, `${twin.accessKeyId}: no longer a key of ${twin.userName}`));
-    else checks.push(check('finding-key-inactive', status(twin.accessKeyId) === 'Inactive', `${twin.accessKeyId}: ${status(twin.accessKeyId)}`));
-    checks.push(check('other-key-still-active', status(twin.otherAccessKeyId) === 'Active', `${twin.otherAccessKeyId}: ${status(twin.otherAccessKeyId)}`));
-    const attached = ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: twin.userName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn!);
+    if (status(twin.accessKeyId) === undefined)
+      checks.push(check('finding-key-deleted', true, `${twin.accessKeyId}: no longer a key of ${twin.userName}`));
+    else
+      checks.push(
+        check('finding-key-inactive', status(twin.accessKeyId) === 'Inactive', `${twin.accessKeyId}: ${status(twin.accessKeyId)}`),
+      );
+    checks.push(
+      check(
+        'other-key-still-active',
+        status(twin.otherAccessKeyId) === 'Active',
+        `${twin.otherAccessKeyId}: ${status(twin.otherAccessKeyId)}`,
+      ),
+    );
+    const attached = ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: twin.userName }))).AttachedPolicies ?? []).map(
+      (p) => p.PolicyArn!,
+    );
     checks.push(check('deny-all-policy-on-user', attached.some(isAwsDenyAllPolicyArn), `attached: ${attached.join(', ') || 'none'}`));
   }
   if (twin.roleName) {
-    const policy = await iam.send(new GetRolePolicyCommand({ RoleName: twin.roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME })).catch(() => undefined);
-    const doc = policy?.PolicyDocument ? (parsePolicyDocument(policy.PolicyDocument) as { Statement?: { Effect?: string; Condition?: { DateLessThan?: Record<string, string> } }[] }) : undefined;
+    const policy = await iam
+      .send(new GetRolePolicyCommand({ RoleName: twin.roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME }))
+      .catch(() => undefined);
+    const doc = policy?.PolicyDocument
+      ? (parsePolicyDocument(policy.PolicyDocument) as {
+          Statement?: { Effect?: string; Condition?: { DateLessThan?: Record<string, string> } }[];
+        })
+      : undefined;
     const cutoff = doc?.Statement?.[0]?.Condition?.DateLessThan?.['aws:TokenIssueTime'];
     const skew = cutoff ? Math.abs(Date.parse(cutoff) - runStartedAt) / 1000 : Infinity;
-    checks.push(check('session-revocation-policy-on-role', doc?.Statement?.[0]?.Effect === 'Deny' && !!cutoff, cutoff ? `cutoff ${cutoff}` : 'absent'));
-    checks.push(check('session-cutoff-is-time-of-action', skew <= maxSkewSeconds, `cutoff ${cutoff ?? '-'} is ${Number.isFinite(skew) ? skew.toFixed(1) : '∞'} s from the run`));
+    checks.push(
+      check(
+        'session-revocation-policy-on-role',
+        doc?.Statement?.[0]?.Effect === 'Deny' && !!cutoff,
+        cutoff ? `cutoff ${cutoff}` : 'absent',
+      ),
+    );
+    checks.push(
+      check(
+        'session-cutoff-is-time-of-action',
+        skew <= maxSkewSeconds,
+        `cutoff ${cutoff ?? '-'} is ${Number.isFinite(skew) ? skew.toFixed(1) : '∞'} s from the run`,
+      ),
+    );
   }
   return checks;
 }
@@ -414,11 +692,21 @@ export async function verifyRevocationState(
  * A case item and its timeline, read straight from the ledger table (the read-back of drills and replays).
  * @returns `item` undefined when the case does not exist; `timeline` in key order (oldest first).
  */
-export async function readCaseRecord(env: LocalEnvironment, caseId: string): Promise<{ item?: Record<string, NativeAttributeValue>; timeline: Record<string, NativeAttributeValue>[] }> {
+export async function readCaseRecord(
+  env: LocalEnvironment,
+  caseId: string,
+): Promise<{ item?: Record<string, NativeAttributeValue>; timeline: Record<string, NativeAttributeValue>[] }> {
   const { ddb } = env.security;
   const item = (await ddb.send(new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item;
-  const timeline = (await ddb.send(new QueryCommand({
-    TableName: env.ledgerTable, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)', ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':t': 'TL#' },
-  }))).Items ?? [];
+  const timeline =
+    (
+      await ddb.send(
+        new QueryCommand({
+          TableName: env.ledgerTable,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)',
+          ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':t': 'TL#' },
+        }),
+      )
+    ).Items ?? [];
   return { item, timeline };
 }

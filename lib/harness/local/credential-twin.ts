@@ -1,6 +1,11 @@
 import { CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import {
-  AddRoleToInstanceProfileCommand, CreateAccessKeyCommand, CreateInstanceProfileCommand, CreateRoleCommand, CreateUserCommand, PutUserPolicyCommand,
+  AddRoleToInstanceProfileCommand,
+  CreateAccessKeyCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { randomBytes } from 'node:crypto';
 import type { GuardDutyEvent } from '../../core/incident/schema';
@@ -40,10 +45,16 @@ export async function buildCredentialTwin(event: GuardDutyEvent, member: Harness
   if (k.userType === 'IAMUser' && k.userName) {
     const userName = `${k.userName}-${suffix()}`;
     await member.iam.send(new CreateUserCommand({ UserName: userName }));
-    await member.iam.send(new PutUserPolicyCommand({
-      UserName: userName, PolicyName: 'deploy',
-      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:PutObject'], Resource: 'arn:aws:s3:::deploy-bucket/*' }] }),
-    }));
+    await member.iam.send(
+      new PutUserPolicyCommand({
+        UserName: userName,
+        PolicyName: 'deploy',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: ['s3:PutObject'], Resource: 'arn:aws:s3:::deploy-bucket/*' }],
+        }),
+      }),
+    );
     const first = (await member.iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey!;
     const second = (await member.iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey!;
     idMap[k.accessKeyId] = first.AccessKeyId!;
@@ -52,10 +63,15 @@ export async function buildCredentialTwin(event: GuardDutyEvent, member: Harness
   }
   if (k.userType === 'AssumedRole' && k.userName) {
     const roleName = `${k.userName}-${suffix()}`;
-    await member.iam.send(new CreateRoleCommand({
-      RoleName: roleName,
-      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
-    }));
+    await member.iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    );
     idMap[k.userName] = roleName;
     const session = k.principalId?.split(':')[1];
     let instanceId: string | undefined;
@@ -65,11 +81,18 @@ export async function buildCredentialTwin(event: GuardDutyEvent, member: Harness
       await member.iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profileName, RoleName: roleName }));
       const vpc = await member.ec2.send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }));
       const subnet = await member.ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId, CidrBlock: '10.9.1.0/24' }));
-      const image = (await member.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'root-device-type', Values: ['ebs'] }] }))).Images?.[0]?.ImageId;
-      const run = await member.ec2.send(new RunInstancesCommand({
-        ImageId: image, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', SubnetId: subnet.Subnet!.SubnetId,
-        IamInstanceProfile: { Arn: profile.InstanceProfile!.Arn },
-      }));
+      const image = (await member.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'root-device-type', Values: ['ebs'] }] })))
+        .Images?.[0]?.ImageId;
+      const run = await member.ec2.send(
+        new RunInstancesCommand({
+          ImageId: image,
+          MinCount: 1,
+          MaxCount: 1,
+          InstanceType: 't3.micro',
+          SubnetId: subnet.Subnet!.SubnetId,
+          IamInstanceProfile: { Arn: profile.InstanceProfile!.Arn },
+        }),
+      );
       instanceId = run.Instances![0].InstanceId!;
       idMap[session] = instanceId;
     }

@@ -108,9 +108,7 @@ export interface EnsureEmulatorOptions {
  *   fails (the message ends with pip's last error line), or when another process held the install
  *   lock for more than 20 minutes.
  */
-export async function ensureEmulatorInstalled(
-  opts: EnsureEmulatorOptions = {},
-): Promise<{ python: string }> {
+export async function ensureEmulatorInstalled(opts: EnsureEmulatorOptions = {}): Promise<{ python: string }> {
   const paths = emulatorPaths(opts.projectRoot);
   const log = opts.log ?? noop;
   const digest = await requirementsDigest(paths);
@@ -125,15 +123,7 @@ export async function ensureEmulatorInstalled(
       await createVenv(paths, opts.pythonCommand ?? 'python3', log);
     }
     log(`installing ${path.relative(paths.projectRoot, paths.requirements)} into ${paths.venvDir}`);
-    const pip = await run(paths.python, [
-      '-m',
-      'pip',
-      'install',
-      '--disable-pip-version-check',
-      '--quiet',
-      '-r',
-      paths.requirements,
-    ]);
+    const pip = await run(paths.python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', '-r', paths.requirements]);
     if (pip.code !== 0) {
       throw new EmulatorUnavailable(
         `pip install -r emulator/requirements.txt failed (exit ${pip.code}): ${lastLine(pip.stderr || pip.stdout)}`,
@@ -265,12 +255,11 @@ async function isInstalled(paths: EmulatorPaths, digest: string): Promise<boolea
 }
 
 async function createVenv(paths: EmulatorPaths, pythonCommand: string, log: LogLine): Promise<void> {
-  const probe = await run(pythonCommand, [
-    '-c',
-    'import sys, venv, ensurepip; print("%d.%d" % sys.version_info[:2])',
-  ]).catch((err: unknown) => {
-    throw new EmulatorUnavailable(PYTHON_REQUIRED_MESSAGE, { cause: err });
-  });
+  const probe = await run(pythonCommand, ['-c', 'import sys, venv, ensurepip; print("%d.%d" % sys.version_info[:2])']).catch(
+    (err: unknown) => {
+      throw new EmulatorUnavailable(PYTHON_REQUIRED_MESSAGE, { cause: err });
+    },
+  );
   if (probe.code !== 0) {
     throw new EmulatorUnavailable(PYTHON_REQUIRED_MESSAGE, {
       cause: new Error(`${pythonCommand}: ${lastLine(probe.stderr)}`),
@@ -371,16 +360,12 @@ async function launch(args: LaunchArgs): Promise<Emulator> {
   const { python, paths, port, defaultAccountId, timeoutMs, log } = args;
   const endpoint = `http://127.0.0.1:${port}`;
   log(`starting emulator on ${endpoint} (default account ${defaultAccountId})`);
-  const child = spawn(
-    python,
-    [paths.server, '--host', '127.0.0.1', '--port', String(port), '--exit-on-stdin-eof'],
-    {
-      cwd: paths.projectRoot,
-      env: { ...process.env, MOTO_ACCOUNT_ID: defaultAccountId, PYTHONUNBUFFERED: '1' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true, // own process group, so stop() can signal the whole group
-    },
-  );
+  const child = spawn(python, [paths.server, '--host', '127.0.0.1', '--port', String(port), '--exit-on-stdin-eof'], {
+    cwd: paths.projectRoot,
+    env: { ...process.env, MOTO_ACCOUNT_ID: defaultAccountId, PYTHONUNBUFFERED: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true, // own process group, so stop() can signal the whole group
+  });
   const tail = new LineTail(STDERR_TAIL_LINES);
   child.stderr?.on('data', (chunk: Buffer) => tail.push(chunk.toString('utf8')));
   child.stdout?.on('data', (chunk: Buffer) => tail.push(chunk.toString('utf8')));
@@ -395,10 +380,7 @@ async function launch(args: LaunchArgs): Promise<Emulator> {
   } catch (err) {
     await terminate(child, exited);
     const detail = tail.text();
-    throw new EmulatorUnavailable(
-      `${errorText(err)}${detail ? `; server stderr (tail): ${detail}` : ''}`,
-      { cause: err },
-    );
+    throw new EmulatorUnavailable(`${errorText(err)}${detail ? `; server stderr (tail): ${detail}` : ''}`, { cause: err });
   }
   // Keep the server's pipes drained but let Node exit while the server runs; the exit handler
   // and the stdin watchdog stop it then.
@@ -418,12 +400,7 @@ async function launch(args: LaunchArgs): Promise<Emulator> {
   };
 }
 
-async function waitUntilAnswering(
-  endpoint: string,
-  child: ChildProcess,
-  spawnError: Promise<Error>,
-  timeoutMs: number,
-): Promise<void> {
+async function waitUntilAnswering(endpoint: string, child: ChildProcess, spawnError: Promise<Error>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let failure: Error | undefined;
   void spawnError.then((err) => {
@@ -518,7 +495,10 @@ function errorText(err: unknown): string {
 }
 
 function lastLine(text: string): string {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.at(-1) ?? '(no output)';
 }
 

@@ -41,10 +41,11 @@ export function harnessClients(endpoint: string, accountId: string): HarnessClie
   const cfg = { region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 };
   const withAccount = <C extends { middlewareStack: { add: (...a: never[]) => void } }>(c: C): C => {
     (c.middlewareStack.add as unknown as (mw: unknown, o: unknown) => void)(
-      (next: (a: { request: { headers: Record<string, string> } }) => unknown) => (args: { request: { headers: Record<string, string> } }) => {
-        args.request.headers['x-moto-account-id'] = accountId;
-        return next(args);
-      },
+      (next: (a: { request: { headers: Record<string, string> } }) => unknown) =>
+        (args: { request: { headers: Record<string, string> } }) => {
+          args.request.headers['x-moto-account-id'] = accountId;
+          return next(args);
+        },
       { step: 'finalizeRequest', name: 'motoAccount' },
     );
     return c;

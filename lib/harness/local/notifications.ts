@@ -24,9 +24,14 @@ export async function readNotifications(env: LocalEnvironment): Promise<readonly
   let inbox = inboxes.get(env);
   if (!inbox) inboxes.set(env, (inbox = []));
   for (;;) {
-    const got = await env.security.sqs.send(new ReceiveMessageCommand({
-      QueueUrl: env.notificationQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'],
-    }));
+    const got = await env.security.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: env.notificationQueueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+      }),
+    );
     const messages = got.Messages ?? [];
     if (messages.length === 0) break;
     for (const m of messages) {

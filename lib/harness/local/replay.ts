@@ -10,17 +10,38 @@ import { GuardDutyEvent, GuardDutyEventSchema } from '../../core/incident/schema
 import { isSampleFinding, parseOrThrow } from '../../core/incident/normalize';
 import { ReplayReport, ReportExecution, responseSummary, sequentialCallsUntil, summarizeCalls } from '../report';
 import type { ApiCallRecord } from '../../runtime/telemetry';
-import { Check, countCreatedResources, EvidenceReadBack, instanceIsolatedCheck, readCaseRecord, verifyContainment, verifyUntouched } from './checks';
+import {
+  Check,
+  countCreatedResources,
+  EvidenceReadBack,
+  instanceIsolatedCheck,
+  readCaseRecord,
+  verifyContainment,
+  verifyUntouched,
+} from './checks';
 import type { ExecuteOptions, LocalExecutionResult } from './runner';
 import type { LocalSession } from './session';
 import { buildTwinWorld, remapEvent, TwinExtras, TwinWorld } from './twin';
 import { buildCredentialTwin, CredentialTwin } from './credential-twin';
 import { ApiCallTwin, buildApiCallTwin } from './api-call-twin';
 import { ApiCallEvent, ApiCallEventSchema } from '../../core/incident/schema';
-import { parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy } from '../../runtime/iam/policies';
+import {
+  parsePolicyDocument,
+  policyText,
+  ROLE_SESSION_REVOCATION_POLICY_NAME,
+  ROLE_VPC_RESTRICTION_POLICY_NAME,
+  roleVpcRestrictionPolicy,
+} from '../../runtime/iam/policies';
 import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { Check as CheckType, verifyRevocationState } from './checks';
-import { GetRolePolicyCommand, GetUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListRolePoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  GetRolePolicyCommand,
+  GetUserCommand,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListRolePoliciesCommand,
+  ListUserPoliciesCommand,
+} from '@aws-sdk/client-iam';
 import { hasAwsCode } from '../../runtime/aws-errors';
 
 /**
@@ -28,20 +49,19 @@ import { hasAwsCode } from '../../runtime/aws-errors';
  * every top-level field of an event, so that the event replayed is the event read (`detail` is kept whole); a
  * top-level key EventBridge does not define is stripped.
  */
-export const EventEnvelopeSchema = z
-  .object({
-    version: z.string().optional(),
-    id: z.string().min(1),
-    source: z.string().min(1),
-    'detail-type': z.string().min(1),
-    account: z.string().regex(/^\d{12}$/),
-    region: z.string().min(1),
-    time: z.string().min(1),
-    resources: z.array(z.string()).default([]),
-    detail: z.record(z.string(), z.unknown()),
-    /** Set by EventBridge on an event replayed from an archive. */
-    'replay-name': z.string().optional(),
-  });
+export const EventEnvelopeSchema = z.object({
+  version: z.string().optional(),
+  id: z.string().min(1),
+  source: z.string().min(1),
+  'detail-type': z.string().min(1),
+  account: z.string().regex(/^\d{12}$/),
+  region: z.string().min(1),
+  time: z.string().min(1),
+  resources: z.array(z.string()).default([]),
+  detail: z.record(z.string(), z.unknown()),
+  /** Set by EventBridge on an event replayed from an archive. */
+  'replay-name': z.string().optional(),
+});
 /** A validated EventBridge event. */
 export type EventEnvelope = z.infer<typeof EventEnvelopeSchema>;
 
@@ -57,7 +77,9 @@ export function readEventFile(file: string): EventEnvelope {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InvalidInput(`cannot read event file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new InvalidInput(`cannot read event file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    });
   }
   let json: unknown;
   try {
@@ -74,16 +96,21 @@ export function readEventFile(file: string): EventEnvelope {
  */
 export function validateEvent(json: unknown, what = 'event'): EventEnvelope {
   const bytes = Buffer.byteLength(JSON.stringify(json) ?? '', 'utf8');
-  if (bytes > MAX_EVENT_BYTES) throw new InvalidInput(`${what} is ${bytes} bytes; EventBridge events are at most ${MAX_EVENT_BYTES} bytes (256 KB)`);
+  if (bytes > MAX_EVENT_BYTES)
+    throw new InvalidInput(`${what} is ${bytes} bytes; EventBridge events are at most ${MAX_EVENT_BYTES} bytes (256 KB)`);
   const envelope = parseOrThrow(EventEnvelopeSchema, json, what);
   if (envelope.source === 'aws.guardduty' && envelope['detail-type'] === 'GuardDuty Finding') {
     const gd = parseOrThrow(GuardDutyEventSchema, json, `GuardDuty finding in ${what}`);
     const r = gd.detail.resource;
-    if (r.resourceType === 'Instance' && !r.instanceDetails) throw new InvalidInput(`Invalid GuardDuty finding in ${what}: detail.resource.instanceDetails is required for an Instance finding`);
+    if (r.resourceType === 'Instance' && !r.instanceDetails)
+      throw new InvalidInput(`Invalid GuardDuty finding in ${what}: detail.resource.instanceDetails is required for an Instance finding`);
     if (r.resourceType === 'Instance' && r.instanceDetails && r.instanceDetails.networkInterfaces.length === 0 && !isSampleFinding(gd)) {
-      throw new InvalidInput(`Invalid GuardDuty finding in ${what}: detail.resource.instanceDetails.networkInterfaces is empty (an instance in a VPC has at least one)`);
+      throw new InvalidInput(
+        `Invalid GuardDuty finding in ${what}: detail.resource.instanceDetails.networkInterfaces is empty (an instance in a VPC has at least one)`,
+      );
     }
-    if (r.resourceType === 'AccessKey' && !r.accessKeyDetails) throw new InvalidInput(`Invalid GuardDuty finding in ${what}: detail.resource.accessKeyDetails is required for an AccessKey finding`);
+    if (r.resourceType === 'AccessKey' && !r.accessKeyDetails)
+      throw new InvalidInput(`Invalid GuardDuty finding in ${what}: detail.resource.accessKeyDetails is required for an AccessKey finding`);
   }
   if (API_CALL_DETAIL_TYPES.includes(envelope['detail-type'])) parseOrThrow(ApiCallEventSchema, json, `CloudTrail event in ${what}`);
   return envelope;
@@ -120,14 +147,20 @@ export interface ReplayResult {
 
 function eventSummary(event: EventEnvelope, gd: GuardDutyEvent | undefined): ReplayReport['event'] {
   return {
-    source: event.source, detailType: event['detail-type'],
-    findingId: gd?.detail.id, findingType: gd?.detail.type, severity: gd?.detail.severity, sample: gd ? isSampleFinding(gd) : false,
+    source: event.source,
+    detailType: event['detail-type'],
+    findingId: gd?.detail.id,
+    findingType: gd?.detail.type,
+    severity: gd?.detail.severity,
+    sample: gd ? isSampleFinding(gd) : false,
   };
 }
 
 /** The longest time, in milliseconds, any ENI spent on the allow-all untrack group in a run that reached Isolate's end. */
 function longestUntracked(executions: readonly LocalExecutionResult[]): number | undefined {
-  const windows = executions.flatMap((x) => ((x.output?.isolate as { untrackWindows?: { untrackedMs: number }[] } | undefined)?.untrackWindows ?? []));
+  const windows = executions.flatMap(
+    (x) => (x.output?.isolate as { untrackWindows?: { untrackedMs: number }[] } | undefined)?.untrackWindows ?? [],
+  );
   return windows.length ? Math.max(...windows.map((w) => w.untrackedMs)) : undefined;
 }
 
@@ -152,7 +185,18 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   // member stack to the security account's firebreak bus.
   const routing = await session.router.route(injected, apiCall ? 'firebreak' : 'default');
   const executions = await runMatched(session, routing.stateMachines, injected, options.execute);
-  const ctx: ReadBackContext = { session, gd, apiCall, twin, credentialTwin, executions, before, principalBefore, started, countBefore: options.countBefore };
+  const ctx: ReadBackContext = {
+    session,
+    gd,
+    apiCall,
+    twin,
+    credentialTwin,
+    executions,
+    before,
+    principalBefore,
+    started,
+    countBefore: options.countBefore,
+  };
   const checks: Check[] = [];
   let evidence: EvidenceReadBack = { snapshots: [] };
   if (routing.stateMachines.length === 0) checks.push(...(await noMatchChecks(ctx, routing.matched)));
@@ -161,7 +205,17 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     checks.push(...r.checks);
     if (r.evidence) evidence = r.evidence;
   }
-  const report = replayReport({ event, gd, routing, idMap, executions, evidence, checks, started, memberAccount: session.env.memberAccount });
+  const report = replayReport({
+    event,
+    gd,
+    routing,
+    idMap,
+    executions,
+    evidence,
+    checks,
+    started,
+    memberAccount: session.env.memberAccount,
+  });
   return { report, twin, credentialTwin, injected, executions };
 }
 
@@ -203,10 +257,17 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
  * Runs every matched playbook on the event, in order, then the executions a playbook started through Step
  * Functions (credential-compromise chaining into ec2-compromise), which belong to this replay too.
  */
-async function runMatched(session: LocalSession, stateMachines: readonly string[], injected: EventEnvelope, execute: ExecuteOptions | undefined): Promise<LocalExecutionResult[]> {
+async function runMatched(
+  session: LocalSession,
+  stateMachines: readonly string[],
+  injected: EventEnvelope,
+  execute: ExecuteOptions | undefined,
+): Promise<LocalExecutionResult[]> {
   const executions: LocalExecutionResult[] = [];
   for (const id of stateMachines) executions.push(await session.runner.execute(id, injected, execute));
-  const chainedArns = executions.map((x) => (x.output?.chained as { executionArn?: string } | undefined)?.executionArn).filter((a): a is string => !!a);
+  const chainedArns = executions
+    .map((x) => (x.output?.chained as { executionArn?: string } | undefined)?.executionArn)
+    .filter((a): a is string => !!a);
   await session.sfn.settle();
   for (const arn of chainedArns) {
     const chained = session.sfn.list().find((x) => x.executionArn === arn);
@@ -234,9 +295,21 @@ interface ReadBackContext {
 /** No playbook ran: a finding below the floor is counted; one at or above it that matched nothing would be silent. */
 async function noMatchChecks({ session, gd, twin }: ReadBackContext, matched: readonly string[]): Promise<Check[]> {
   const belowFloor = matched.includes(BELOW_FLOOR_RULE_NAME);
-  const checks: Check[] = [belowFloor
-    ? { name: 'below-floor-counted', passed: true, details: `severity ${gd?.detail.severity} is below the severity floor: counted by ${BELOW_FLOOR_RULE_NAME} (Firebreak/FindingsBelowFloor), no case` }
-    : { name: 'no-rule-matched', passed: !gd, details: gd ? 'a GuardDuty finding at or above the floor matched no rule: it would be silent' : 'no catalog rule matches this event' }];
+  const checks: Check[] = [
+    belowFloor
+      ? {
+          name: 'below-floor-counted',
+          passed: true,
+          details: `severity ${gd?.detail.severity} is below the severity floor: counted by ${BELOW_FLOOR_RULE_NAME} (Firebreak/FindingsBelowFloor), no case`,
+        }
+      : {
+          name: 'no-rule-matched',
+          passed: !gd,
+          details: gd
+            ? 'a GuardDuty finding at or above the floor matched no rule: it would be silent'
+            : 'no catalog rule matches this event',
+        },
+  ];
   if (twin) checks.push(...(await verifyUntouched(session.env, twin)));
   return checks;
 }
@@ -250,14 +323,28 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
   const checks: Check[] = [];
   // A response that changes nothing (notify-only, already handled, dry run) makes no member mutation. A
   // failed one may have (logging restarted before a denied revocation): its checks are the failure's.
-  if (NOTIFY_ONLY_PLAYBOOKS.includes(x.playbook) || (x.outcome === 'NOTIFIED' && !twin && !credentialTwin) || (x.playbook === 'cloudtrail-tamper' && x.outcome !== 'CONTAINED' && x.status !== 'FAILED' && x.status !== 'CRASHED')) {
+  if (
+    NOTIFY_ONLY_PLAYBOOKS.includes(x.playbook) ||
+    (x.outcome === 'NOTIFIED' && !twin && !credentialTwin) ||
+    (x.playbook === 'cloudtrail-tamper' && x.outcome !== 'CONTAINED' && x.status !== 'FAILED' && x.status !== 'CRASHED')
+  ) {
     const member = x.calls.filter((c) => c.mutating && c.account === session.env.memberAccount);
-    checks.push({ name: 'no-member-mutations', passed: member.length === 0, details: `${member.length} mutating call(s) in the member account${member.length ? `: ${member.map((c) => c.operation).join(', ')}` : ''}` });
+    checks.push({
+      name: 'no-member-mutations',
+      passed: member.length === 0,
+      details: `${member.length} mutating call(s) in the member account${member.length ? `: ${member.map((c) => c.operation).join(', ')}` : ''}`,
+    });
   }
-  if (x.outcome === 'NOTIFIED' && x.caseId) checks.push(...(await caseNotifiedChecks(session, x.caseId, (x.output?.incident as { finding?: { id?: string } } | undefined)?.finding?.id)));
-  if (x.playbook === 'cloudtrail-tamper' && x.outcome === 'CONTAINED' && credentialTwin) return { checks: [...checks, ...(await tamperContainedChecks(ctx, credentialTwin))] };
-  if ((x.playbook === 'credential-compromise' || x.playbook === 'cloudtrail-tamper') && credentialTwin) return { checks: [...checks, ...(await credentialPlaybookChecks(ctx, x, credentialTwin))] };
-  if (x.playbook === 'ec2-compromise' && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom) return { checks };
+  if (x.outcome === 'NOTIFIED' && x.caseId)
+    checks.push(
+      ...(await caseNotifiedChecks(session, x.caseId, (x.output?.incident as { finding?: { id?: string } } | undefined)?.finding?.id)),
+    );
+  if (x.playbook === 'cloudtrail-tamper' && x.outcome === 'CONTAINED' && credentialTwin)
+    return { checks: [...checks, ...(await tamperContainedChecks(ctx, credentialTwin))] };
+  if ((x.playbook === 'credential-compromise' || x.playbook === 'cloudtrail-tamper') && credentialTwin)
+    return { checks: [...checks, ...(await credentialPlaybookChecks(ctx, x, credentialTwin))] };
+  if (x.playbook === 'ec2-compromise' && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom)
+    return { checks };
   if (x.outcome === 'CONTAINED' && twin && x.caseId) {
     const v = await verifyContainment(session.env, twin, x.caseId);
     return { checks: [...checks, ...v.checks], evidence: v.evidence };
@@ -284,12 +371,17 @@ async function credentialPlaybookChecks(ctx: ReadBackContext, x: LocalExecutionR
   const checks = await credentialChecks(session, x, credentialTwin, ctx.countBefore === false ? undefined : ctx.principalBefore!, started);
   if (x.outcome === 'RESOURCE_GONE' && x.caseId) {
     checks.push(await caseResourceGone(session, x.caseId));
-    if (x.playbook === 'credential-compromise' && credentialTwin.userName) checks.push(await userReallyGone(session, credentialTwin.userName));
+    if (x.playbook === 'credential-compromise' && credentialTwin.userName)
+      checks.push(await userReallyGone(session, credentialTwin.userName));
   }
   const chained = x.output?.chained as { executionArn: string; instanceId: string } | undefined;
   if (chained) {
     const run = executions.find((c) => chained.executionArn.endsWith(`:${c.executionName}`));
-    checks.push({ name: 'chained-ec2-compromise-ran', passed: run?.status === 'SUCCEEDED' || run?.status === 'ALREADY_HANDLED', details: `${chained.executionArn}: ${run ? `${run.status} ${run.outcome ?? ''}` : 'not found'}` });
+    checks.push({
+      name: 'chained-ec2-compromise-ran',
+      passed: run?.status === 'SUCCEEDED' || run?.status === 'ALREADY_HANDLED',
+      details: `${chained.executionArn}: ${run ? `${run.status} ${run.outcome ?? ''}` : 'not found'}`,
+    });
     checks.push(await instanceIsolatedCheck(session.env.member.ec2, chained.instanceId));
   }
   return checks;
@@ -300,7 +392,11 @@ async function instanceEndChecks({ session, twin, before }: ReadBackContext, x: 
   if (x.status === 'DRY_RUN') {
     const mutating = x.calls.filter((c) => c.mutating);
     return [
-      { name: 'dry-run-zero-mutating-calls', passed: mutating.length === 0, details: `${mutating.length} mutating of ${x.calls.length} call(s)${mutating.length ? `: ${mutating.map((c) => c.operation).join(', ')}` : ''}` },
+      {
+        name: 'dry-run-zero-mutating-calls',
+        passed: mutating.length === 0,
+        details: `${mutating.length} mutating of ${x.calls.length} call(s)${mutating.length ? `: ${mutating.map((c) => c.operation).join(', ')}` : ''}`,
+      },
       ...(twin ? await verifyUntouched(session.env, twin) : []),
     ];
   }
@@ -309,32 +405,62 @@ async function instanceEndChecks({ session, twin, before }: ReadBackContext, x: 
     const diff = Object.keys(after).filter((k) => after[k] !== before[k]);
     // The ledger's timeline, a notification of a different finding attaching to the case, and Normalize storing the
     // event it received (S3 in the security account, received-events/) are not containment.
-    const memberMutations = x.calls.filter((c) => c.mutating && !c.operation.startsWith('DynamoDB.') && c.operation !== 'SNS.Publish'
-      && !(c.operation === 'S3.PutObject' && c.account === session.env.securityAccount));
+    const memberMutations = x.calls.filter(
+      (c) =>
+        c.mutating &&
+        !c.operation.startsWith('DynamoDB.') &&
+        c.operation !== 'SNS.Publish' &&
+        !(c.operation === 'S3.PutObject' && c.account === session.env.securityAccount),
+    );
     return [
-      { name: 'repeat-created-nothing', passed: diff.length === 0, details: diff.length ? diff.map((k) => `${k} ${before[k]}→${after[k]}`).join(', ') : JSON.stringify(after) },
-      { name: 'repeat-no-containment-calls', passed: memberMutations.length === 0, details: `${memberMutations.length} mutating call(s) outside the ledger and the notifications` },
+      {
+        name: 'repeat-created-nothing',
+        passed: diff.length === 0,
+        details: diff.length ? diff.map((k) => `${k} ${before[k]}→${after[k]}`).join(', ') : JSON.stringify(after),
+      },
+      {
+        name: 'repeat-no-containment-calls',
+        passed: memberMutations.length === 0,
+        details: `${memberMutations.length} mutating call(s) outside the ledger and the notifications`,
+      },
     ];
   }
   if (x.outcome === 'NOTIFIED' && twin) return verifyUntouched(session.env, twin);
-  if (x.outcome === 'RESOURCE_GONE' && x.caseId) return [await caseResourceGone(session, x.caseId), ...(twin ? [await instanceReallyGone(session, twin.instanceId)] : [])];
+  if (x.outcome === 'RESOURCE_GONE' && x.caseId)
+    return [await caseResourceGone(session, x.caseId), ...(twin ? [await instanceReallyGone(session, twin.instanceId)] : [])];
   return [];
 }
 
 /** The replay's JSON report (the contract of `firebreak replay --json`) from what ran and what was read back. */
 function replayReport(r: {
-  event: EventEnvelope; gd?: GuardDutyEvent; routing: { matched: string[] }; idMap: Record<string, string>; executions: LocalExecutionResult[];
-  evidence: EvidenceReadBack; checks: Check[]; started: number; memberAccount: string;
+  event: EventEnvelope;
+  gd?: GuardDutyEvent;
+  routing: { matched: string[] };
+  idMap: Record<string, string>;
+  executions: LocalExecutionResult[];
+  evidence: EvidenceReadBack;
+  checks: Check[];
+  started: number;
+  memberAccount: string;
 }): ReplayReport {
   const { executions } = r;
   const calls: ApiCallRecord[] = executions.flatMap((x) => x.calls);
   const reportExecutions: ReportExecution[] = executions.map((x) => ({
-    playbook: x.playbook, caseId: x.caseId,
+    playbook: x.playbook,
+    caseId: x.caseId,
     status: x.status === 'CRASHED' || x.status === 'TIMED_OUT' || x.status === 'ABORTED' ? 'FAILED' : x.status,
     outcome: x.outcome ?? (x.status === 'CRASHED' || x.status === 'TIMED_OUT' || x.status === 'ABORTED' ? x.status : 'FAILED'),
     durationMs: x.durationMs,
     startedAt: x.startedAt,
-    steps: x.steps.map((s) => ({ name: s.name, status: s.status, durationMs: s.durationMs, startedAt: s.startedAt, endedAt: s.endedAt, apiCalls: s.apiCalls, error: s.error })),
+    steps: x.steps.map((s) => ({
+      name: s.name,
+      status: s.status,
+      durationMs: s.durationMs,
+      startedAt: s.startedAt,
+      endedAt: s.endedAt,
+      apiCalls: s.apiCalls,
+      error: s.error,
+    })),
     error: x.error,
     plan: x.status === 'DRY_RUN' ? x.output?.plan : undefined,
     revocation: x.output?.revocation,
@@ -372,13 +498,23 @@ async function caseNotifiedChecks(session: LocalSession, caseId: string, finding
   // One notify-only message per finding of the case (a later finding that escalates the case and still is not contained is told too).
   const notes = (await readNotifications(session.env))
     .filter((n) => n.caseId === caseId && n.kind === 'notify-only')
-    .filter((n) => findingId === undefined || (JSON.parse(n.body) as { incident?: { finding?: { id?: string } } }).incident?.finding?.id === findingId);
+    .filter(
+      (n) =>
+        findingId === undefined || (JSON.parse(n.body) as { incident?: { finding?: { id?: string } } }).incident?.finding?.id === findingId,
+    );
   const body = notes[0] ? (JSON.parse(notes[0].body) as { runbookEntry?: string; triage?: string[]; summary?: string }) : undefined;
   return [
-    { name: 'case-opened', passed: item?.status === 'NOTIFIED' && timeline.some((t) => t.step === 'Notify' && t.status === 'SUCCEEDED'), details: `case ${caseId}: status=${item?.status ?? 'missing'}, ${timeline.length} timeline entries` },
     {
-      name: 'case-notified', passed: notes.length === 1 && !!body?.summary && (body.triage ?? []).some((c) => c.startsWith(`firebreak cases show ${caseId}`)),
-      details: notes.length ? `${notes.length} notify-only message(s) for finding ${findingId ?? '?'}; runbook entry ${body?.runbookEntry ?? '-'}; ${body?.triage?.length ?? 0} triage command(s)` : 'no notify-only message for the case',
+      name: 'case-opened',
+      passed: item?.status === 'NOTIFIED' && timeline.some((t) => t.step === 'Notify' && t.status === 'SUCCEEDED'),
+      details: `case ${caseId}: status=${item?.status ?? 'missing'}, ${timeline.length} timeline entries`,
+    },
+    {
+      name: 'case-notified',
+      passed: notes.length === 1 && !!body?.summary && (body.triage ?? []).some((c) => c.startsWith(`firebreak cases show ${caseId}`)),
+      details: notes.length
+        ? `${notes.length} notify-only message(s) for finding ${findingId ?? '?'}; runbook entry ${body?.runbookEntry ?? '-'}; ${body?.triage?.length ?? 0} triage command(s)`
+        : 'no notify-only message for the case',
     },
   ];
 }
@@ -387,21 +523,30 @@ async function caseNotifiedChecks(session: LocalSession, caseId: string, finding
 async function instanceReallyGone(session: LocalSession, instanceId: string): Promise<CheckType> {
   const out = await session.env.member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })).catch(() => undefined);
   const state = out?.Reservations?.[0]?.Instances?.[0]?.State?.Name;
-  return { name: 'instance-really-gone', passed: !state || state === 'terminated' || state === 'shutting-down', details: `state=${state ?? 'not found'}` };
+  return {
+    name: 'instance-really-gone',
+    passed: !state || state === 'terminated' || state === 'shutting-down',
+    details: `state=${state ?? 'not found'}`,
+  };
 }
 
 /** Reads the case back from the ledger: its status is RESOURCE_GONE. */
 async function caseResourceGone(session: LocalSession, caseId: string): Promise<CheckType> {
-  const record = (await session.env.security.ddb.send(new GetCommand({ TableName: session.env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item;
+  const record = (
+    await session.env.security.ddb.send(new GetCommand({ TableName: session.env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))
+  ).Item;
   return { name: 'case-status-resource-gone', passed: record?.status === 'RESOURCE_GONE', details: `status=${record?.status}` };
 }
 
 /** Reads the IAM user back: for an IAM user's credential, ResourceGone is only right when the user itself is gone (a deleted key is not enough). */
 async function userReallyGone(session: LocalSession, userName: string): Promise<CheckType> {
-  const state = await session.env.member.iam.send(new GetUserCommand({ UserName: userName })).then(() => 'exists', (err: unknown) => {
-    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return 'not found';
-    throw err;
-  });
+  const state = await session.env.member.iam.send(new GetUserCommand({ UserName: userName })).then(
+    () => 'exists',
+    (err: unknown) => {
+      if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return 'not found';
+      throw err;
+    },
+  );
   return { name: 'user-really-gone', passed: state === 'not found', details: `IAM user ${userName}: ${state}` };
 }
 
@@ -410,18 +555,36 @@ async function vpcRestrictionCheck(session: LocalSession, roleName: string): Pro
   const iam = session.env.member.iam;
   const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
   const doc = names.includes(ROLE_VPC_RESTRICTION_POLICY_NAME)
-    ? JSON.stringify(parsePolicyDocument((await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME }))).PolicyDocument!))
+    ? JSON.stringify(
+        parsePolicyDocument(
+          (await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME }))).PolicyDocument!,
+        ),
+      )
     : undefined;
   const passed = doc === policyText(roleVpcRestrictionPolicy()) && !names.includes(ROLE_SESSION_REVOCATION_POLICY_NAME);
   return { name: 'role-restricted-to-instance-vpc', passed, details: `inline policies: ${names.join(', ') || 'none'}` };
 }
 
 /** Reads the user's keys back: the revocation must list exactly the keys the user has (IDs and statuses), e.g. a key an attacker created. */
-async function userKeysListedCheck(session: LocalSession, userName: string, listed: { accessKeyId: string; status: string }[] | undefined): Promise<CheckType> {
+async function userKeysListedCheck(
+  session: LocalSession,
+  userName: string,
+  listed: { accessKeyId: string; status: string }[] | undefined,
+): Promise<CheckType> {
   const keys = (await session.env.member.iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
-  const actual = keys.map((k) => `${k.AccessKeyId}:${k.Status}`).sort().join(',');
-  const reported = (listed ?? []).map((k) => `${k.accessKeyId}:${k.status}`).sort().join(',');
-  return { name: 'revocation-lists-user-keys', passed: listed !== undefined && actual === reported, details: `listed ${reported || 'none'}; IAM has ${actual || 'none'}` };
+  const actual = keys
+    .map((k) => `${k.AccessKeyId}:${k.Status}`)
+    .sort()
+    .join(',');
+  const reported = (listed ?? [])
+    .map((k) => `${k.accessKeyId}:${k.status}`)
+    .sort()
+    .join(',');
+  return {
+    name: 'revocation-lists-user-keys',
+    passed: listed !== undefined && actual === reported,
+    details: `listed ${reported || 'none'}; IAM has ${actual || 'none'}`,
+  };
 }
 
 /** The calls after which a leaked credential is unusable. */
@@ -450,28 +613,62 @@ async function principalState(session: LocalSession, t: CredentialTwin): Promise
   }
   if (t.roleName) {
     const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: t.roleName }))).PolicyNames ?? [];
-    const docs = await Promise.all(names.map((n) => iam.send(new GetRolePolicyCommand({ RoleName: t.roleName, PolicyName: n })).then((p) => `${n}:${p.PolicyDocument}`)));
+    const docs = await Promise.all(
+      names.map((n) => iam.send(new GetRolePolicyCommand({ RoleName: t.roleName, PolicyName: n })).then((p) => `${n}:${p.PolicyDocument}`)),
+    );
     return JSON.stringify(docs.sort());
   }
   return '';
 }
 
-async function credentialChecks(session: LocalSession, x: LocalExecutionResult, t: CredentialTwin, before: string | undefined, started: number): Promise<CheckType[]> {
+async function credentialChecks(
+  session: LocalSession,
+  x: LocalExecutionResult,
+  t: CredentialTwin,
+  before: string | undefined,
+  started: number,
+): Promise<CheckType[]> {
   const after = await principalState(session, t);
   const memberMutations = x.calls.filter((c) => c.mutating && c.operation.startsWith('IAM.'));
   if (x.outcome === 'CONTAINED') {
     const revocation = (x.output?.revocation ?? {}) as { affected?: string; instanceId?: string; recommendation?: string; scope?: string };
-    const checks = revocation.scope === 'restrict-to-vpc' && t.roleName
-      ? [await vpcRestrictionCheck(session, t.roleName)]
-      : await verifyRevocationState(session.env, t, started);
-    if (x.playbook === 'credential-compromise' && t.userName) checks.push(await userKeysListedCheck(session, t.userName, (x.output?.revocation as { userKeys?: { accessKeyId: string; status: string }[] } | undefined)?.userKeys));
-    if (t.roleName) checks.push({ name: 'report-says-all-sessions-affected', passed: /every session of role/.test(revocation.affected ?? ''), details: revocation.affected ?? '-' });
-    if (t.instanceId) checks.push({ name: 'report-names-the-instance', passed: revocation.instanceId === t.instanceId && /ec2-compromise/.test(revocation.recommendation ?? ''), details: `${revocation.instanceId ?? '-'}: ${revocation.recommendation ?? '-'}` });
+    const checks =
+      revocation.scope === 'restrict-to-vpc' && t.roleName
+        ? [await vpcRestrictionCheck(session, t.roleName)]
+        : await verifyRevocationState(session.env, t, started);
+    if (x.playbook === 'credential-compromise' && t.userName)
+      checks.push(
+        await userKeysListedCheck(
+          session,
+          t.userName,
+          (x.output?.revocation as { userKeys?: { accessKeyId: string; status: string }[] } | undefined)?.userKeys,
+        ),
+      );
+    if (t.roleName)
+      checks.push({
+        name: 'report-says-all-sessions-affected',
+        passed: /every session of role/.test(revocation.affected ?? ''),
+        details: revocation.affected ?? '-',
+      });
+    if (t.instanceId)
+      checks.push({
+        name: 'report-names-the-instance',
+        passed: revocation.instanceId === t.instanceId && /ec2-compromise/.test(revocation.recommendation ?? ''),
+        details: `${revocation.instanceId ?? '-'}: ${revocation.recommendation ?? '-'}`,
+      });
     return checks;
   }
   if (x.status === 'ALREADY_HANDLED' || x.outcome === 'NOTIFIED' || x.status === 'DRY_RUN') {
     return [
-      ...(before === undefined ? [] : [{ name: 'principal-unchanged', passed: after === before, details: after === before ? 'no key status or policy changed' : `before ${before} after ${after}` }]),
+      ...(before === undefined
+        ? []
+        : [
+            {
+              name: 'principal-unchanged',
+              passed: after === before,
+              details: after === before ? 'no key status or policy changed' : `before ${before} after ${after}`,
+            },
+          ]),
       { name: 'no-iam-mutations', passed: memberMutations.length === 0, details: `${memberMutations.length} mutating IAM call(s)` },
     ];
   }

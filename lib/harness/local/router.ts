@@ -42,7 +42,10 @@ export interface RouteOptions {
 export class EmulatorRouter {
   private installed?: Promise<Map<string, { rule: LocalRule; queueUrl: string }>>;
 
-  constructor(private readonly security: HarnessClients, private readonly rules: LocalRule[]) {}
+  constructor(
+    private readonly security: HarnessClients,
+    private readonly rules: LocalRule[],
+  ) {}
 
   private install(): Promise<Map<string, { rule: LocalRule; queueUrl: string }>> {
     this.installed ??= (async () => {
@@ -55,10 +58,16 @@ export class EmulatorRouter {
       for (const rule of this.rules) {
         const suffix = createHash('sha256').update(rule.name).digest('hex').slice(0, 10);
         const queue = await this.security.sqs.send(new CreateQueueCommand({ QueueName: `firebreak-route-${suffix}` }));
-        const arn = (await this.security.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+        const arn = (
+          await this.security.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }))
+        ).Attributes!.QueueArn!;
         const bus = rule.eventBusName === 'default' ? undefined : rule.eventBusName;
-        await this.security.events.send(new PutRuleCommand({ Name: rule.name, EventPattern: JSON.stringify(rule.pattern), EventBusName: bus, State: 'ENABLED' }));
-        await this.security.events.send(new PutTargetsCommand({ Rule: rule.name, EventBusName: bus, Targets: [{ Id: 'route-probe', Arn: arn }] }));
+        await this.security.events.send(
+          new PutRuleCommand({ Name: rule.name, EventPattern: JSON.stringify(rule.pattern), EventBusName: bus, State: 'ENABLED' }),
+        );
+        await this.security.events.send(
+          new PutTargetsCommand({ Rule: rule.name, EventBusName: bus, Targets: [{ Id: 'route-probe', Arn: arn }] }),
+        );
         out.set(rule.name, { rule, queueUrl: queue.QueueUrl! });
       }
       return out;
@@ -73,20 +82,35 @@ export class EmulatorRouter {
    * @param options - who sends it ({@link RouteOptions}).
    * @returns the matched rules, their target state machines and functions, and the event as delivered.
    */
-  async route(event: { source: string; 'detail-type': string; detail: unknown; resources?: string[]; time?: string }, busName = 'default', options: RouteOptions = {}): Promise<RoutingResult> {
+  async route(
+    event: { source: string; 'detail-type': string; detail: unknown; resources?: string[]; time?: string },
+    busName = 'default',
+    options: RouteOptions = {},
+  ): Promise<RoutingResult> {
     const installed = await this.install();
     const relevant = [...installed.values()].filter((r) => r.rule.eventBusName === busName);
     const sender = options.sender ?? this.security;
     // Another account reaches the security account's bus by its ARN (moto: emulator/firebreak_moto/events.py).
-    const bus = sender.accountId !== this.security.accountId
-      ? `arn:aws:events:${LOCAL_REGION}:${this.security.accountId}:event-bus/${busName}`
-      : busName === 'default' ? undefined : busName;
-    const put = await sender.events.send(new PutEventsCommand({
-      Entries: [{
-        Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail), Resources: event.resources,
-        Time: event.time ? new Date(event.time) : undefined, EventBusName: bus,
-      }],
-    }));
+    const bus =
+      sender.accountId !== this.security.accountId
+        ? `arn:aws:events:${LOCAL_REGION}:${this.security.accountId}:event-bus/${busName}`
+        : busName === 'default'
+          ? undefined
+          : busName;
+    const put = await sender.events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: event.source,
+            DetailType: event['detail-type'],
+            Detail: JSON.stringify(event.detail),
+            Resources: event.resources,
+            Time: event.time ? new Date(event.time) : undefined,
+            EventBusName: bus,
+          },
+        ],
+      }),
+    );
     const eventId = put.Entries?.[0]?.EventId;
     if (!eventId) throw new InvalidInput(`The emulator refused the event: ${JSON.stringify(put.Entries)}`);
     const matched: string[] = [];
@@ -94,7 +118,9 @@ export class EmulatorRouter {
     const functions: string[] = [];
     let delivered: Record<string, unknown> | undefined;
     for (const { rule, queueUrl } of relevant) {
-      const got = await this.security.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const got = await this.security.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
       let hit = false;
       for (const m of got.Messages ?? []) {
         const body = JSON.parse(m.Body ?? '{}') as Record<string, unknown>;
@@ -110,6 +136,11 @@ export class EmulatorRouter {
         functions.push(...rule.targetFunctions);
       }
     }
-    return { matched: matched.sort(), stateMachines: [...new Set(stateMachines)], functions: [...new Set(functions)], ...(delivered ? { delivered } : {}) };
+    return {
+      matched: matched.sort(),
+      stateMachines: [...new Set(stateMachines)],
+      functions: [...new Set(functions)],
+      ...(delivered ? { delivered } : {}),
+    };
   }
 }

@@ -6,7 +6,16 @@ import { ApiCallRecord, countByOperation, subscribeApiCalls, withCallContext } f
 import { isInvocationCrashed } from '../../runtime/sdk-hooks';
 import type { LocalEnvironment } from './seed';
 import { TaskTokens } from './task-tokens';
-import { CfnTemplate, LocalPlaybook, LocalRule, RefResolver, synthesizeSecurityTemplate, templateFunctions, templatePlaybooks, templateRules } from './template';
+import {
+  CfnTemplate,
+  LocalPlaybook,
+  LocalRule,
+  RefResolver,
+  synthesizeSecurityTemplate,
+  templateFunctions,
+  templatePlaybooks,
+  templateRules,
+} from './template';
 import { ExecutionStatusChangeEvent, executionStatusChangeEvent } from './status-events';
 import { PROJECT_ROOT } from '../../core/project-root';
 import { ConfigError, InvalidInput } from '../../core/errors';
@@ -104,7 +113,15 @@ export interface ExecuteOptions {
 }
 
 /** One event of a local execution, as aws-local-stepfunctions logs it. */
-export type ExecutionEvent = { readonly type: string; readonly timestamp: number; readonly state?: { readonly name: string; readonly type: string; readonly input?: unknown; readonly output?: unknown }; readonly Error?: string; readonly Cause?: unknown; readonly input?: unknown; readonly output?: unknown };
+export type ExecutionEvent = {
+  readonly type: string;
+  readonly timestamp: number;
+  readonly state?: { readonly name: string; readonly type: string; readonly input?: unknown; readonly output?: unknown };
+  readonly Error?: string;
+  readonly Cause?: unknown;
+  readonly input?: unknown;
+  readonly output?: unknown;
+};
 
 /** Options of {@link LocalRunner.create}. */
 export interface LocalRunnerOptions {
@@ -213,7 +230,9 @@ export class LocalRunner {
   async invokeFunction(logicalId: string, event: unknown): Promise<unknown> {
     const target = this.handlersByArn.get(this.functionArn(logicalId));
     if (!target) throw new ConfigError(`No function ${logicalId} in the template`);
-    return withCallContext({ executionId: `event-${randomUUID()}`, invocationId: randomUUID() }, () => target.handler(event, lambdaContext(target.step, 'event')));
+    return withCallContext({ executionId: `event-${randomUUID()}`, invocationId: randomUUID() }, () =>
+      target.handler(event, lambdaContext(target.step, 'event')),
+    );
   }
 
   /**
@@ -225,19 +244,34 @@ export class LocalRunner {
   static create(env: LocalEnvironment, options: LocalRunnerOptions = {}): LocalRunner {
     const template = options.template ?? synthesizeSecurityTemplate();
     const region = env.region;
-    const pseudo = { 'AWS::AccountId': env.securityAccount, 'AWS::Region': region, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'FirebreakSecurity' };
-    const stateMachineNames = new Map(Object.entries(template.Resources ?? {})
-      .filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && typeof r.Properties?.StateMachineName === 'string')
-      .map(([id, r]) => [id, r.Properties!.StateMachineName as string]));
+    const pseudo = {
+      'AWS::AccountId': env.securityAccount,
+      'AWS::Region': region,
+      'AWS::Partition': 'aws',
+      'AWS::URLSuffix': 'amazonaws.com',
+      'AWS::StackName': 'FirebreakSecurity',
+    };
+    const stateMachineNames = new Map(
+      Object.entries(template.Resources ?? {})
+        .filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && typeof r.Properties?.StateMachineName === 'string')
+        .map(([id, r]) => [id, r.Properties!.StateMachineName as string]),
+    );
     const ref: RefResolver = (id, type, attr) => {
       switch (type) {
-        case 'AWS::Lambda::Function': return `arn:aws:lambda:${region}:${env.securityAccount}:function:${id}`;
-        case 'AWS::DynamoDB::Table': return attr ? `arn:aws:dynamodb:${region}:${env.securityAccount}:table/${env.ledgerTable}` : env.ledgerTable;
-        case 'AWS::S3::Bucket': return attr ? `arn:aws:s3:::${env.evidenceBucket}` : env.evidenceBucket;
-        case 'AWS::KMS::Key': return env.evidenceKeyArn;
-        case 'AWS::SNS::Topic': return env.topicArn;
-        case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${region}:${env.securityAccount}:stateMachine:${stateMachineNames.get(id) ?? id}`;
-        default: return `arn:aws:local:${region}:${env.securityAccount}:${type}/${id}`;
+        case 'AWS::Lambda::Function':
+          return `arn:aws:lambda:${region}:${env.securityAccount}:function:${id}`;
+        case 'AWS::DynamoDB::Table':
+          return attr ? `arn:aws:dynamodb:${region}:${env.securityAccount}:table/${env.ledgerTable}` : env.ledgerTable;
+        case 'AWS::S3::Bucket':
+          return attr ? `arn:aws:s3:::${env.evidenceBucket}` : env.evidenceBucket;
+        case 'AWS::KMS::Key':
+          return env.evidenceKeyArn;
+        case 'AWS::SNS::Topic':
+          return env.topicArn;
+        case 'AWS::StepFunctions::StateMachine':
+          return `arn:aws:states:${region}:${env.securityAccount}:stateMachine:${stateMachineNames.get(id) ?? id}`;
+        default:
+          return `arn:aws:local:${region}:${env.securityAccount}:${type}/${id}`;
       }
     };
     const functions = templateFunctions(template, ref, pseudo);
@@ -246,18 +280,25 @@ export class LocalRunner {
     for (const fn of functions.values()) {
       for (const [k, v] of Object.entries(fn.environment)) {
         if (k === LAMBDA_ENV.FIREBREAK_STEP) continue;
-        if (environment[k] !== undefined && environment[k] !== v) throw new ConfigError(`Functions disagree on ${k}: ${environment[k]} vs ${v}`);
+        if (environment[k] !== undefined && environment[k] !== v)
+          throw new ConfigError(`Functions disagree on ${k}: ${environment[k]} vs ${v}`);
         environment[k] = v;
       }
     }
     // The handlers read their environment when they load (logger level) and when they run.
     // What the Lambda runtime and the local run add (the schema's names), then the SDK's and Powertools' own variables.
-    Object.assign(process.env, environment, encodeEnvironment({ AWS_REGION: region, FIREBREAK_AWS_ENDPOINT: env.endpoint }), {
-      AWS_ACCESS_KEY_ID: env.responderCredentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: env.responderCredentials.secretAccessKey,
-      POWERTOOLS_LOG_LEVEL: process.env.FIREBREAK_LOG_LEVEL ?? 'SILENT',
-      AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
-    }, options.environment ?? {});
+    Object.assign(
+      process.env,
+      environment,
+      encodeEnvironment({ AWS_REGION: region, FIREBREAK_AWS_ENDPOINT: env.endpoint }),
+      {
+        AWS_ACCESS_KEY_ID: env.responderCredentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: env.responderCredentials.secretAccessKey,
+        POWERTOOLS_LOG_LEVEL: process.env.FIREBREAK_LOG_LEVEL ?? 'SILENT',
+        AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+      },
+      options.environment ?? {},
+    );
     const handlersByArn = new Map<string, { step: string; handler: Handler }>();
     for (const [logicalId, fn] of functions) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -267,7 +308,14 @@ export class LocalRunner {
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
     const functionArn = (logicalId: string) => ref(logicalId, 'AWS::Lambda::Function');
-    return new LocalRunner(env, templatePlaybooks(template, ref, pseudo), templateRules(template, ref, pseudo), handlersByArn, functionArn, options.taskTokenTimeoutMs);
+    return new LocalRunner(
+      env,
+      templatePlaybooks(template, ref, pseudo),
+      templateRules(template, ref, pseudo),
+      handlersByArn,
+      functionArn,
+      options.taskTokenTimeoutMs,
+    );
   }
 
   /** Finds a playbook by logical ID or by its `ec2-compromise`-style name. */
@@ -299,9 +347,20 @@ export class LocalRunner {
     const caseRef = (output?.case ?? undefined) as { caseId?: string } | undefined;
     const statusChange = await this.recordEnd(playbook, trace.executionName, input, status, run.started, run.durationMs);
     return {
-      playbook: playbookName(playbook), executionName: trace.executionName, status, outcome, caseId: caseRef?.caseId ?? trace.claimedCaseId,
-      output, error, durationMs: run.durationMs, startedAt: run.started, steps: aggregateSteps(trace.invocations, calls), calls,
-      statusChange, largestPayload: trace.largestPayload, payloadBytesByState: trace.payloadBytesByState,
+      playbook: playbookName(playbook),
+      executionName: trace.executionName,
+      status,
+      outcome,
+      caseId: caseRef?.caseId ?? trace.claimedCaseId,
+      output,
+      error,
+      durationMs: run.durationMs,
+      startedAt: run.started,
+      steps: aggregateSteps(trace.invocations, calls),
+      calls,
+      statusChange,
+      largestPayload: trace.largestPayload,
+      payloadBytesByState: trace.payloadBytesByState,
     };
   }
 
@@ -312,7 +371,8 @@ export class LocalRunner {
   private async runMachine(playbook: LocalPlaybook, input: unknown, trace: ExecutionTrace, ended: () => void): Promise<MachineRun> {
     const { options } = trace;
     const { localHandlers, waits, retries } = this.taskHandlers(playbook, trace);
-    const definition = options.timeoutSeconds === undefined ? playbook.definition : { ...playbook.definition, TimeoutSeconds: options.timeoutSeconds };
+    const definition =
+      options.timeoutSeconds === undefined ? playbook.definition : { ...playbook.definition, TimeoutSeconds: options.timeoutSeconds };
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
     enforcePayloadQuota(machine, trace.measure);
     const started = Date.now();
@@ -321,7 +381,12 @@ export class LocalRunner {
       overrides: { taskResourceLocalHandlers: localHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },
       noThrowOnAbort: true,
       context: {
-        Execution: { Id: arn('execution', `${playbook.name}:${trace.executionName}`), Name: trace.executionName, StartTime: new Date(started).toISOString(), Input: input },
+        Execution: {
+          Id: arn('execution', `${playbook.name}:${trace.executionName}`),
+          Name: trace.executionName,
+          StartTime: new Date(started).toISOString(),
+          Input: input,
+        },
         StateMachine: { Id: arn('stateMachine', playbook.name), Name: playbook.name },
         // One token per execution: each playbook has at most one task that waits for a token.
         Task: { Token: trace.taskToken },
@@ -336,9 +401,11 @@ export class LocalRunner {
     if (options.abortSignal?.aborted) onAbort();
     options.abortSignal?.addEventListener('abort', onAbort, { once: true });
     const onEvent = options.onEvent;
-    const drained = onEvent ? (async () => {
-      for await (const e of execution.eventLogs) onEvent(e as ExecutionEvent);
-    })() : Promise.resolve();
+    const drained = onEvent
+      ? (async () => {
+          for await (const e of execution.eventLogs) onEvent(e as ExecutionEvent);
+        })()
+      : Promise.resolve();
     let output: Record<string, unknown> | undefined;
     let error: { name: string; message: string } | undefined;
     let timedOut = false;
@@ -370,8 +437,11 @@ export class LocalRunner {
       if (state.Type !== 'Task') continue;
       retries[name] = 10;
       const waitsForToken = WAIT_FOR_TASK_TOKEN.test(state.Resource ?? '');
-      const target = this.handlersByArn.get(waitsForToken ? state.Parameters?.FunctionName ?? '' : state.Resource ?? '');
-      if (!target) throw new ConfigError(`State ${name} targets ${state.Resource}${waitsForToken ? ` (${state.Parameters?.FunctionName})` : ''}, which is not a Lambda function of the template`);
+      const target = this.handlersByArn.get(waitsForToken ? (state.Parameters?.FunctionName ?? '') : (state.Resource ?? ''));
+      if (!target)
+        throw new ConfigError(
+          `State ${name} targets ${state.Resource}${waitsForToken ? ` (${state.Parameters?.FunctionName})` : ''}, which is not a Lambda function of the template`,
+        );
       localHandlers[name] = (event: unknown) => this.invokeTask(name, state, target, waitsForToken, event, trace);
     }
     return { localHandlers, waits, retries };
@@ -382,7 +452,14 @@ export class LocalRunner {
    * payload quota on its input and result, a `.waitForTaskToken` task waiting for its token, a crashed or
    * timed-out function failing with Lambda's `Sandbox.Timedout`, and the runner's crash-after-state option.
    */
-  private async invokeTask(name: string, state: TaskState, target: { step: string; handler: Handler }, waitsForToken: boolean, event: unknown, trace: ExecutionTrace): Promise<never> {
+  private async invokeTask(
+    name: string,
+    state: TaskState,
+    target: { step: string; handler: Handler },
+    waitsForToken: boolean,
+    event: unknown,
+    trace: ExecutionTrace,
+  ): Promise<never> {
     const { options, executionId, executionName } = trace;
     const invocationId = randomUUID();
     const startedAt = Date.now();
@@ -391,14 +468,14 @@ export class LocalRunner {
     try {
       const timeoutMs = this.taskTokenTimeoutMs ?? (state.TimeoutSeconds ?? 99_999_999) * 1000;
       const result = waitsForToken
-        // The integration invokes the function with `Payload` (asynchronously in AWS), then waits
-        // for SendTaskSuccess / SendTaskFailure on the token, or TimeoutSeconds.
-        ? await withCallContext({ executionId, invocationId }, async () => {
-          const waiting = this.taskTokens.wait(trace.taskToken, timeoutMs);
-          waiting.catch(() => undefined);
-          await target.handler((event as { Payload?: unknown }).Payload, lambdaContext(target.step, executionName));
-          return waiting;
-        })
+        ? // The integration invokes the function with `Payload` (asynchronously in AWS), then waits
+          // for SendTaskSuccess / SendTaskFailure on the token, or TimeoutSeconds.
+          await withCallContext({ executionId, invocationId }, async () => {
+            const waiting = this.taskTokens.wait(trace.taskToken, timeoutMs);
+            waiting.catch(() => undefined);
+            await target.handler((event as { Payload?: unknown }).Payload, lambdaContext(target.step, executionName));
+            return waiting;
+          })
         : await withCallContext({ executionId, invocationId }, () => target.handler(event, lambdaContext(target.step, executionName)));
       // A function that crashed part-way (a game-day `crash` fault) fails as Lambda reports a function it
       // stopped, whatever it returned.
@@ -429,16 +506,34 @@ export class LocalRunner {
    * TIMED_OUT or ABORTED, sends the "Step Functions Execution Status Change" event to the sink, as AWS does.
    * @returns what became of that event, when one was sent.
    */
-  private async recordEnd(playbook: LocalPlaybook, executionName: string, input: unknown, status: LocalExecutionResult['status'], started: number, durationMs: number): Promise<StatusChangeDelivery | undefined> {
+  private async recordEnd(
+    playbook: LocalPlaybook,
+    executionName: string,
+    input: unknown,
+    status: LocalExecutionResult['status'],
+    started: number,
+    durationMs: number,
+  ): Promise<StatusChangeDelivery | undefined> {
     const stateMachineArn = `arn:aws:states:${this.env.region}:${this.env.securityAccount}:stateMachine:${playbook.name}`;
     this.ended.set(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`, {
-      stateMachineArn, name: executionName, input: JSON.stringify(input ?? {}), startDate: started, stopDate: started + durationMs,
-      status: status === 'CRASHED' ? 'FAILED' : status === 'TIMED_OUT' || status === 'ABORTED' || status === 'FAILED' ? status : 'SUCCEEDED',
+      stateMachineArn,
+      name: executionName,
+      input: JSON.stringify(input ?? {}),
+      startDate: started,
+      stopDate: started + durationMs,
+      status:
+        status === 'CRASHED' ? 'FAILED' : status === 'TIMED_OUT' || status === 'ABORTED' || status === 'FAILED' ? status : 'SUCCEEDED',
     });
     if ((status !== 'FAILED' && status !== 'TIMED_OUT' && status !== 'ABORTED') || !this.statusChangeSink) return undefined;
     const event = executionStatusChangeEvent({
-      region: this.env.region, account: this.env.securityAccount, stateMachineName: playbook.name, executionName, status,
-      startDate: started, stopDate: started + durationMs, input,
+      region: this.env.region,
+      account: this.env.securityAccount,
+      stateMachineName: playbook.name,
+      executionName,
+      status,
+      startDate: started,
+      stopDate: started + durationMs,
+      input,
     });
     try {
       return { event, ...(await this.statusChangeSink(event)) };
@@ -486,7 +581,10 @@ class ExecutionTrace {
   /** Aborts the running execution (set once it starts). */
   abort: () => void = () => undefined;
 
-  constructor(readonly executionName: string, readonly options: ExecuteOptions) {
+  constructor(
+    readonly executionName: string,
+    readonly options: ExecuteOptions,
+  ) {
     this.timeoutsLeft = { ...(options.lambdaTimeouts ?? {}) };
   }
 
@@ -504,20 +602,38 @@ class ExecutionTrace {
  * ABORTED, FAILED, or the playbook's own ALREADY_HANDLED / DRY_RUN / SUCCEEDED; a failure caught inside the
  * machine (or a RESOURCE_GONE end) names the task that failed.
  */
-function settleExecution(run: MachineRun, trace: ExecutionTrace): { status: LocalExecutionResult['status']; error?: { name: string; message: string }; output?: Record<string, unknown> } {
+function settleExecution(
+  run: MachineRun,
+  trace: ExecutionTrace,
+): { status: LocalExecutionResult['status']; error?: { name: string; message: string }; output?: Record<string, unknown> } {
   const { timedOut, aborted, output } = run;
   let error = aborted && !trace.crashed ? { name: 'ExecutionAborted', message: 'Execution stopped (StopExecution)' } : run.error;
   const finalOutput = aborted && !trace.crashed ? undefined : output;
   const executionFailed = error !== undefined;
   const caught = [...trace.invocations].reverse().find((i) => i.status === 'FAILED');
-  if (caught && !timedOut && !aborted && error?.name !== 'States.DataLimitExceeded' && (error || finalOutput?.outcome === 'RESOURCE_GONE')) {
+  if (
+    caught &&
+    !timedOut &&
+    !aborted &&
+    error?.name !== 'States.DataLimitExceeded' &&
+    (error || finalOutput?.outcome === 'RESOURCE_GONE')
+  ) {
     error = { name: error?.name ?? 'ResourceGone', message: `${caught.name} failed: ${caught.error}` };
   }
   const outcome = finalOutput?.outcome as string | undefined;
-  const status: LocalExecutionResult['status'] = trace.crashed ? 'CRASHED'
-    : timedOut ? 'TIMED_OUT' : aborted ? 'ABORTED'
-      : executionFailed ? 'FAILED'
-        : outcome === 'ALREADY_HANDLED' ? 'ALREADY_HANDLED' : outcome === 'DRY_RUN' ? 'DRY_RUN' : 'SUCCEEDED';
+  const status: LocalExecutionResult['status'] = trace.crashed
+    ? 'CRASHED'
+    : timedOut
+      ? 'TIMED_OUT'
+      : aborted
+        ? 'ABORTED'
+        : executionFailed
+          ? 'FAILED'
+          : outcome === 'ALREADY_HANDLED'
+            ? 'ALREADY_HANDLED'
+            : outcome === 'DRY_RUN'
+              ? 'DRY_RUN'
+              : 'SUCCEEDED';
   return { status, error, output: finalOutput };
 }
 
@@ -581,13 +697,28 @@ function aggregateSteps(invocations: InvocationRecord[], calls: ApiCallRecord[])
     const prev = byName.get(inv.name);
     const apiCalls = countByOperation(mine);
     if (!prev) {
-      byName.set(inv.name, { name: inv.name, status: inv.status, durationMs: inv.endedAt - inv.startedAt, invocations: 1, startedAt: inv.startedAt, endedAt: inv.endedAt, apiCalls, error: inv.error });
+      byName.set(inv.name, {
+        name: inv.name,
+        status: inv.status,
+        durationMs: inv.endedAt - inv.startedAt,
+        invocations: 1,
+        startedAt: inv.startedAt,
+        endedAt: inv.endedAt,
+        apiCalls,
+        error: inv.error,
+      });
     } else {
       const merged: Record<string, number> = { ...prev.apiCalls };
       for (const [k, v] of Object.entries(apiCalls)) merged[k] = (merged[k] ?? 0) + v;
       byName.set(inv.name, {
-        name: inv.name, status: inv.status, durationMs: prev.durationMs + (inv.endedAt - inv.startedAt), invocations: prev.invocations + 1,
-        startedAt: prev.startedAt, endedAt: inv.endedAt, apiCalls: merged, error: inv.error ?? prev.error,
+        name: inv.name,
+        status: inv.status,
+        durationMs: prev.durationMs + (inv.endedAt - inv.startedAt),
+        invocations: prev.invocations + 1,
+        startedAt: prev.startedAt,
+        endedAt: inv.endedAt,
+        apiCalls: merged,
+        error: inv.error ?? prev.error,
       });
     }
   }

@@ -1,8 +1,21 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, DeleteAccessKeyCommand, ListAccessKeysCommand, PutUserPolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  CreateAccessKeyCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  ListAccessKeysCommand,
+  PutUserPolicyCommand,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import {
-  CreateBucketCommand, GetObjectLockConfigurationCommand, PutBucketEncryptionCommand, PutBucketVersioningCommand, PutObjectLockConfigurationCommand, PutPublicAccessBlockCommand,
+  CreateBucketCommand,
+  GetObjectLockConfigurationCommand,
+  PutBucketEncryptionCommand,
+  PutBucketVersioningCommand,
+  PutObjectLockConfigurationCommand,
+  PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -96,33 +109,65 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
     ensureKey(security, TRANSIT_ALIAS, 'Firebreak evidence transit (member stack in the security account)'),
   ]);
   await seedEvidenceBucket(security, evidenceBucket, evidenceKeyArn, options.retentionDays ?? 1);
-  await ignore(['ResourceInUseException'], security.ddb.send(new CreateTableCommand({
-    TableName: LEDGER_TABLE,
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  }) as never));
+  await ignore(
+    ['ResourceInUseException'],
+    security.ddb.send(
+      new CreateTableCommand({
+        TableName: LEDGER_TABLE,
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }) as never,
+    ),
+  );
   const topic = await security.sns.send(new CreateTopicCommand({ Name: TOPIC }));
   const queue = await security.sqs.send(new CreateQueueCommand({ QueueName: `${TOPIC}-inbox` }));
-  const queueArn = (await security.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
-  await security.sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: queueArn, Attributes: { RawMessageDelivery: 'true' } }));
+  const queueArn = (await security.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] })))
+    .Attributes!.QueueArn!;
+  await security.sns.send(
+    new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: queueArn, Attributes: { RawMessageDelivery: 'true' } }),
+  );
   await standInRole(member, RESPONDER_ROLE, securityAccount, ['ec2:*', 'autoscaling:*', 'elasticloadbalancing:*', 'kms:*']);
   // The releaser: a separate role, as in MemberAccountStack. The emulator does not enforce IAM, so its
   // policy only stands in; iam-simulate tests hold the real policies (test/infra/separation-of-duties.test.ts).
   await standInRole(member, RELEASER_ROLE, securityAccount, ['ec2:*', 'autoscaling:*', 'elasticloadbalancing:*', 'iam:*']);
   const user = 'firebreak-local-responder';
   await ignore(['EntityAlreadyExists'], security.iam.send(new CreateUserCommand({ UserName: user })));
-  await security.iam.send(new PutUserPolicyCommand({
-    UserName: user, PolicyName: 'local-stand-in',
-    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole', 'ec2:*', 's3:*', 'dynamodb:*', 'sns:*', 'kms:*'], Resource: '*' }] }),
-  }));
+  await security.iam.send(
+    new PutUserPolicyCommand({
+      UserName: user,
+      PolicyName: 'local-stand-in',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole', 'ec2:*', 's3:*', 'dynamodb:*', 'sns:*', 'kms:*'], Resource: '*' }],
+      }),
+    }),
+  );
   const key = await freshKey(security, user);
   await ignore(['EntityAlreadyExists'], security.iam.send(new CreateUserCommand({ UserName: LOCAL_OPERATOR_USER })));
   const operatorKey = await freshKey(security, LOCAL_OPERATOR_USER);
   return {
-    endpoint, region: LOCAL_REGION, memberAccount, securityAccount, member, security,
-    ledgerTable: LEDGER_TABLE, evidenceBucket, evidenceKeyArn, transitKeyArn, transitKeyAlias: TRANSIT_ALIAS,
-    topicArn: topic.TopicArn!, notificationQueueUrl: queue.QueueUrl!, responderRoleName: RESPONDER_ROLE, releaserRoleName: RELEASER_ROLE,
+    endpoint,
+    region: LOCAL_REGION,
+    memberAccount,
+    securityAccount,
+    member,
+    security,
+    ledgerTable: LEDGER_TABLE,
+    evidenceBucket,
+    evidenceKeyArn,
+    transitKeyArn,
+    transitKeyAlias: TRANSIT_ALIAS,
+    topicArn: topic.TopicArn!,
+    notificationQueueUrl: queue.QueueUrl!,
+    responderRoleName: RESPONDER_ROLE,
+    releaserRoleName: RELEASER_ROLE,
     responderCredentials: key,
     operatorCredentials: operatorKey,
   };
@@ -130,38 +175,65 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
 
 /** The evidence bucket: Object Lock (default GOVERNANCE retention, days), versioned, SSE-KMS under the evidence key, public access blocked. */
 async function seedEvidenceBucket(security: HarnessClients, bucket: string, evidenceKeyArn: string, retentionDays: number): Promise<void> {
-  await ignore(['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'], security.s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true })));
+  await ignore(
+    ['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'],
+    security.s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true })),
+  );
   await security.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
   // Object Lock configuration can only be set on an empty bucket (the emulator, like S3, refuses once
   // it holds evidence): against an emulator that already holds a previous run's state, leave it.
   const lock = await security.s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket })).catch(() => undefined);
-  if (!lock?.ObjectLockConfiguration?.Rule?.DefaultRetention) await security.s3.send(new PutObjectLockConfigurationCommand({
-    Bucket: bucket,
-    ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: retentionDays } } },
-  }));
-  await security.s3.send(new PutBucketEncryptionCommand({
-    Bucket: bucket,
-    ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: evidenceKeyArn }, BucketKeyEnabled: true }] },
-  }));
-  await security.s3.send(new PutPublicAccessBlockCommand({
-    Bucket: bucket,
-    PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
-  }));
+  if (!lock?.ObjectLockConfiguration?.Rule?.DefaultRetention)
+    await security.s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: bucket,
+        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: retentionDays } } },
+      }),
+    );
+  await security.s3.send(
+    new PutBucketEncryptionCommand({
+      Bucket: bucket,
+      ServerSideEncryptionConfiguration: {
+        Rules: [
+          { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: evidenceKeyArn }, BucketKeyEnabled: true },
+        ],
+      },
+    }),
+  );
+  await security.s3.send(
+    new PutPublicAccessBlockCommand({
+      Bucket: bucket,
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      },
+    }),
+  );
 }
 
 /** A member-account role the security account may assume, with a stand-in policy (the emulator does not enforce IAM). */
 async function standInRole(member: HarnessClients, roleName: string, securityAccount: string, actions: string[]): Promise<void> {
-  await ignore(['EntityAlreadyExists'], member.iam.send(new CreateRoleCommand({
-    RoleName: roleName,
-    AssumeRolePolicyDocument: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${securityAccount}:root` }, Action: 'sts:AssumeRole' }],
+  await ignore(
+    ['EntityAlreadyExists'],
+    member.iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${securityAccount}:root` }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    ),
+  );
+  await member.iam.send(
+    new PutRolePolicyCommand({
+      RoleName: roleName,
+      PolicyName: 'local-stand-in',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] }),
     }),
-  })));
-  await member.iam.send(new PutRolePolicyCommand({
-    RoleName: roleName, PolicyName: 'local-stand-in',
-    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] }),
-  }));
+  );
 }
 
 /** The IAM user (security account) that stands for the engineer using the CLI locally. */
@@ -170,7 +242,8 @@ export const LOCAL_OPERATOR_USER = 'firebreak-local-operator';
 /** Replaces a user's access keys with one new key. */
 async function freshKey(c: HarnessClients, userName: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
   const keys = await c.iam.send(new ListAccessKeysCommand({ UserName: userName }));
-  for (const k of keys.AccessKeyMetadata ?? []) await c.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: k.AccessKeyId }));
+  for (const k of keys.AccessKeyMetadata ?? [])
+    await c.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: k.AccessKeyId }));
   const key = (await c.iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey!;
   return { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
 }

@@ -66,13 +66,19 @@ export async function openLocalSession(options: LocalSessionOptions = {}): Promi
       proxyTo: endpoint,
       router,
       descriptor: {
-        securityAccount: env.securityAccount, memberAccount: env.memberAccount, region: env.region, ledgerTable: env.ledgerTable,
+        securityAccount: env.securityAccount,
+        memberAccount: env.memberAccount,
+        region: env.region,
+        ledgerTable: env.ledgerTable,
         operatorCredentials: env.operatorCredentials,
       },
     });
     Object.assign(process.env, encodeEnvironment({ FIREBREAK_SFN_ENDPOINT: sfn.endpoint }));
     return {
-      env, runner, router, sfn,
+      env,
+      runner,
+      router,
+      sfn,
       close: async () => {
         await sfn.close();
         await emulator?.stop();
@@ -90,7 +96,11 @@ export async function openLocalSession(options: LocalSessionOptions = {}): Promi
  */
 export async function assertEmulatorAnswers(endpoint: string): Promise<void> {
   // The dashboard page, as the harness probes it: cheap (data.json would serialize the emulator's whole state).
-  const res = await probeEndpoint(endpoint, '/moto-api/', { what: 'emulator', example: 'http://127.0.0.1:5000', start: '.firebreak/venv/bin/python emulator/server.py --port PORT' });
+  const res = await probeEndpoint(endpoint, '/moto-api/', {
+    what: 'emulator',
+    example: 'http://127.0.0.1:5000',
+    start: '.firebreak/venv/bin/python emulator/server.py --port PORT',
+  });
   await res.body?.cancel();
   if (!res.ok) throw new InvalidInput(`${endpoint} answered HTTP ${res.status} to /moto-api/: it is not the Firebreak emulator (moto)`);
 }

@@ -106,7 +106,7 @@ export class LocalStepFunctions {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       const op = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : '';
-      const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> : {};
+      const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
       reply(200, this.operate(op, body));
     } catch (err) {
       const e = err as ServiceError;
@@ -128,18 +128,29 @@ export class LocalStepFunctions {
       res.end(JSON.stringify(body));
     };
     try {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries?: { Source?: string; DetailType?: string; Detail?: string; Resources?: string[]; EventBusName?: string; Time?: number }[] };
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        Entries?: { Source?: string; DetailType?: string; Detail?: string; Resources?: string[]; EventBusName?: string; Time?: number }[];
+      };
       // The caller's account, as EventBridge puts it in `account`: the local harness names it with moto's
       // `x-moto-account-id` header; otherwise the caller is the local stack's security account (the operator).
       const named = req.headers['x-moto-account-id'];
       const env = this.runner.env;
-      const sender = typeof named === 'string' && /^\d{12}$/.test(named) && named !== env.securityAccount ? harnessClients(env.endpoint, named) : env.security;
+      const sender =
+        typeof named === 'string' && /^\d{12}$/.test(named) && named !== env.securityAccount
+          ? harnessClients(env.endpoint, named)
+          : env.security;
       const entries = [];
       for (const e of body.Entries ?? []) {
         const event = {
-          version: '0', id: randomUUID(), 'detail-type': e.DetailType ?? '', source: e.Source ?? '', account: sender.accountId,
-          time: new Date(e.Time ? e.Time * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'), region: this.runner.env.region,
-          resources: e.Resources ?? [], detail: JSON.parse(e.Detail ?? '{}') as unknown,
+          version: '0',
+          id: randomUUID(),
+          'detail-type': e.DetailType ?? '',
+          source: e.Source ?? '',
+          account: sender.accountId,
+          time: new Date(e.Time ? e.Time * 1000 : Date.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          region: this.runner.env.region,
+          resources: e.Resources ?? [],
+          detail: JSON.parse(e.Detail ?? '{}') as unknown,
         };
         const bus = (e.EventBusName ?? 'default').split('/').pop()!;
         const routed = await router.route(event, bus, { sender });
@@ -158,10 +169,13 @@ export class LocalStepFunctions {
   /** Passes a request that is not for Step Functions to the emulator, unchanged. */
   private proxy(req: http.IncomingMessage, res: http.ServerResponse, to: string): void {
     const upstream = new URL(to);
-    const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const out = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     out.on('error', (err) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`emulator unreachable: ${err.message}`);
@@ -171,28 +185,45 @@ export class LocalStepFunctions {
 
   private operate(op: string, body: Record<string, unknown>): unknown {
     switch (op) {
-      case 'StartExecution': return this.startExecution(body);
-      case 'DescribeExecution': return this.describeExecution(body.executionArn);
-      case 'GetExecutionHistory': return this.history(body);
-      case 'ListExecutions': return this.listExecutions(body);
-      case 'StopExecution': return this.stopExecution(body);
-      case 'SendTaskSuccess': return this.sendTask(body, (t) => {
-        let output: unknown;
-        try {
-          output = JSON.parse(String(body.output ?? ''));
-        } catch {
-          throw fail('InvalidOutput', 'Invalid Output: not JSON');
-        }
-        this.runner.taskTokens.succeed(t, output);
-      });
-      case 'SendTaskFailure': return this.sendTask(body, (t) => this.runner.taskTokens.fail(t, String(body.error ?? ''), typeof body.cause === 'string' ? body.cause : undefined));
-      case 'SendTaskHeartbeat': return this.sendTask(body, (t) => {
-        if (!this.runner.taskTokens.isWaiting(t)) throw fail('TaskTimedOut', `Task Timed Out: '${t}'`);
-      });
-      case 'ListStateMachines': return {
-        stateMachines: this.runner.playbooks.map((p) => ({ stateMachineArn: this.stateMachineArn(p.name), name: p.name, type: 'STANDARD', creationDate: 0 })),
-      };
-      default: throw fail('UnknownOperationException', `The local Step Functions service does not implement ${op || '(no X-Amz-Target)'}`);
+      case 'StartExecution':
+        return this.startExecution(body);
+      case 'DescribeExecution':
+        return this.describeExecution(body.executionArn);
+      case 'GetExecutionHistory':
+        return this.history(body);
+      case 'ListExecutions':
+        return this.listExecutions(body);
+      case 'StopExecution':
+        return this.stopExecution(body);
+      case 'SendTaskSuccess':
+        return this.sendTask(body, (t) => {
+          let output: unknown;
+          try {
+            output = JSON.parse(String(body.output ?? ''));
+          } catch {
+            throw fail('InvalidOutput', 'Invalid Output: not JSON');
+          }
+          this.runner.taskTokens.succeed(t, output);
+        });
+      case 'SendTaskFailure':
+        return this.sendTask(body, (t) =>
+          this.runner.taskTokens.fail(t, String(body.error ?? ''), typeof body.cause === 'string' ? body.cause : undefined),
+        );
+      case 'SendTaskHeartbeat':
+        return this.sendTask(body, (t) => {
+          if (!this.runner.taskTokens.isWaiting(t)) throw fail('TaskTimedOut', `Task Timed Out: '${t}'`);
+        });
+      case 'ListStateMachines':
+        return {
+          stateMachines: this.runner.playbooks.map((p) => ({
+            stateMachineArn: this.stateMachineArn(p.name),
+            name: p.name,
+            type: 'STANDARD',
+            creationDate: 0,
+          })),
+        };
+      default:
+        throw fail('UnknownOperationException', `The local Step Functions service does not implement ${op || '(no X-Amz-Target)'}`);
     }
   }
 
@@ -224,7 +255,10 @@ export class LocalStepFunctions {
     // encoding", at most 262,144 ("StartExecution", Step Functions API Reference); a request over it is refused.
     const inputBytes = Buffer.byteLength(input, 'utf8');
     if (inputBytes > STATE_PAYLOAD_LIMIT_BYTES) {
-      throw fail('ValidationException', `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${STATE_PAYLOAD_LIMIT_BYTES} (it is ${inputBytes} bytes)`);
+      throw fail(
+        'ValidationException',
+        `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${STATE_PAYLOAD_LIMIT_BYTES} (it is ${inputBytes} bytes)`,
+      );
     }
     let parsed: unknown;
     try {
@@ -240,15 +274,31 @@ export class LocalStepFunctions {
     }
     const stop = new AbortController();
     const x: LocalExecution = {
-      executionArn: arn, stateMachineArn, name, input, status: 'RUNNING', startDate: Date.now(), history: [], done: Promise.resolve(undefined as never), stop,
+      executionArn: arn,
+      stateMachineArn,
+      name,
+      input,
+      status: 'RUNNING',
+      startDate: Date.now(),
+      history: [],
+      done: Promise.resolve(undefined as never),
+      stop,
     };
     const push = (type: string, details: Record<string, unknown> = {}, at = Date.now()) => {
       const id = x.history.length + 1;
       x.history.push({ timestamp: at / 1000, type, id, previousEventId: id - 1, ...details });
     };
-    push('ExecutionStarted', { executionStartedEventDetails: { input, roleArn: `arn:aws:iam::${this.runner.env.securityAccount}:role/local` } }, x.startDate);
-    x.done = this.runner.execute(playbook.name, parsed, { executionName: name, onEvent: (e) => recordEvent(push, e), abortSignal: stop.signal })
-      .then((result) => endExecution(x, push, result), (err: Error) => crashExecution(x, push, err));
+    push(
+      'ExecutionStarted',
+      { executionStartedEventDetails: { input, roleArn: `arn:aws:iam::${this.runner.env.securityAccount}:role/local` } },
+      x.startDate,
+    );
+    x.done = this.runner
+      .execute(playbook.name, parsed, { executionName: name, onEvent: (e) => recordEvent(push, e), abortSignal: stop.signal })
+      .then(
+        (result) => endExecution(x, push, result),
+        (err: Error) => crashExecution(x, push, err),
+      );
     this.executions.set(arn, x);
     return { executionArn: arn, startDate: x.startDate / 1000 };
   }
@@ -258,8 +308,13 @@ export class LocalStepFunctions {
     const ended = typeof arn === 'string' && !this.executions.has(arn) ? this.runner.ended.get(arn) : undefined;
     if (ended) {
       return {
-        executionArn: arn, stateMachineArn: ended.stateMachineArn, name: ended.name, status: ended.status,
-        startDate: ended.startDate / 1000, stopDate: ended.stopDate / 1000, input: ended.input,
+        executionArn: arn,
+        stateMachineArn: ended.stateMachineArn,
+        name: ended.name,
+        status: ended.status,
+        startDate: ended.startDate / 1000,
+        stopDate: ended.stopDate / 1000,
+        input: ended.input,
       };
     }
     return describe(this.execution(arn));
@@ -285,7 +340,14 @@ export class LocalStepFunctions {
     const executions = this.list()
       .filter((x) => (body.stateMachineArn === undefined || x.stateMachineArn === body.stateMachineArn) && (!filter || x.status === filter))
       .reverse()
-      .map((x) => ({ executionArn: x.executionArn, stateMachineArn: x.stateMachineArn, name: x.name, status: x.status, startDate: x.startDate / 1000, stopDate: x.stopDate === undefined ? undefined : x.stopDate / 1000 }));
+      .map((x) => ({
+        executionArn: x.executionArn,
+        stateMachineArn: x.stateMachineArn,
+        name: x.name,
+        status: x.status,
+        startDate: x.startDate / 1000,
+        stopDate: x.stopDate === undefined ? undefined : x.stopDate / 1000,
+      }));
     return { executions };
   }
 
@@ -294,7 +356,13 @@ export class LocalStepFunctions {
     if (x.status === 'RUNNING') {
       x.status = 'ABORTED';
       x.stopDate = Date.now();
-      x.history.push({ timestamp: x.stopDate / 1000, type: 'ExecutionAborted', id: x.history.length + 1, previousEventId: x.history.length, executionAbortedEventDetails: { error: body.error, cause: body.cause } });
+      x.history.push({
+        timestamp: x.stopDate / 1000,
+        type: 'ExecutionAborted',
+        id: x.history.length + 1,
+        previousEventId: x.history.length,
+        executionAbortedEventDetails: { error: body.error, cause: body.cause },
+      });
       // The runner stops the execution; its end (ABORTED) goes to the rules like every end.
       x.stop.abort();
     }
@@ -322,7 +390,11 @@ export interface LocalStepFunctionsOptions {
 
 /** What routes an event to the playbooks (lib/harness/local/router.ts EmulatorRouter). */
 export interface EventRouter {
-  route(event: { source: string; 'detail-type': string; detail: unknown; resources?: string[]; time?: string }, busName: string, options?: RouteOptions): Promise<{ stateMachines: string[] }>;
+  route(
+    event: { source: string; 'detail-type': string; detail: unknown; resources?: string[]; time?: string },
+    busName: string,
+    options?: RouteOptions,
+  ): Promise<{ stateMachines: string[] }>;
 }
 
 /** One execution of the local service. */
@@ -348,7 +420,10 @@ export interface LocalExecution {
   result?: LocalExecutionResult;
 }
 
-interface ServiceError extends Error { type?: string; status?: number }
+interface ServiceError extends Error {
+  type?: string;
+  status?: number;
+}
 
 function fail(type: string, message: string): ServiceError {
   return Object.assign(new Error(message), { type, status: 400 });
@@ -356,17 +431,33 @@ function fail(type: string, message: string): ServiceError {
 
 function describe(x: LocalExecution): unknown {
   return {
-    executionArn: x.executionArn, stateMachineArn: x.stateMachineArn, name: x.name, status: x.status,
-    startDate: x.startDate / 1000, stopDate: x.stopDate === undefined ? undefined : x.stopDate / 1000,
-    input: x.input, output: x.output, error: x.error, cause: x.cause,
+    executionArn: x.executionArn,
+    stateMachineArn: x.stateMachineArn,
+    name: x.name,
+    status: x.status,
+    startDate: x.startDate / 1000,
+    stopDate: x.stopDate === undefined ? undefined : x.stopDate / 1000,
+    input: x.input,
+    output: x.output,
+    error: x.error,
+    cause: x.cause,
   };
 }
 
-const STATE_TYPES: Record<string, string> = { Task: 'Task', Choice: 'Choice', Pass: 'Pass', Wait: 'Wait', Succeed: 'Succeed', Fail: 'Fail', Map: 'Map', Parallel: 'Parallel' };
+const STATE_TYPES: Record<string, string> = {
+  Task: 'Task',
+  Choice: 'Choice',
+  Pass: 'Pass',
+  Wait: 'Wait',
+  Succeed: 'Succeed',
+  Fail: 'Fail',
+  Map: 'Map',
+  Parallel: 'Parallel',
+};
 
 /** Maps an aws-local-stepfunctions event to the Step Functions history event(s) it stands for. */
 function recordEvent(push: (type: string, details?: Record<string, unknown>, at?: number) => void, e: ExecutionEvent): void {
-  const kind = e.state ? STATE_TYPES[e.state.type] ?? e.state.type : undefined;
+  const kind = e.state ? (STATE_TYPES[e.state.type] ?? e.state.type) : undefined;
   const json = (v: unknown) => (v === undefined ? undefined : JSON.stringify(v));
   switch (e.type) {
     case 'StateEntered':
@@ -378,12 +469,22 @@ function recordEvent(push: (type: string, details?: Record<string, unknown>, at?
     case 'StateFailed':
       // As Lambda reports a function error to Step Functions: `{ errorType, errorMessage }` as the cause.
       // (aws-local-stepfunctions gives the error's own `cause` when it has one: an SDK error behind ours.)
-      push(kind === 'Task' ? 'TaskFailed' : `${kind}StateFailed`, {
-        taskFailedEventDetails: {
-          resourceType: 'lambda', resource: e.state!.name, error: e.Error,
-          cause: JSON.stringify({ errorType: e.Error, errorMessage: typeof e.Cause === 'string' ? e.Cause : (e.Cause as { message?: string } | undefined)?.message ?? json(e.Cause) }),
+      push(
+        kind === 'Task' ? 'TaskFailed' : `${kind}StateFailed`,
+        {
+          taskFailedEventDetails: {
+            resourceType: 'lambda',
+            resource: e.state!.name,
+            error: e.Error,
+            cause: JSON.stringify({
+              errorType: e.Error,
+              errorMessage:
+                typeof e.Cause === 'string' ? e.Cause : ((e.Cause as { message?: string } | undefined)?.message ?? json(e.Cause)),
+            }),
+          },
         },
-      }, e.timestamp);
+        e.timestamp,
+      );
       break;
     case 'StateRetried':
     case 'StateCaught':

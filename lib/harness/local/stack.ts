@@ -41,22 +41,39 @@ export interface LocalStack {
  * @param options.port - the stack's port. @default a free port
  * @throws {EmulatorUnavailable} when the emulator cannot be started.
  */
-export async function startLocalStack(options: { port?: number; endpoint?: string; cwd?: string; log?: (line: string) => void } = {}): Promise<LocalStack> {
+export async function startLocalStack(
+  options: { port?: number; endpoint?: string; cwd?: string; log?: (line: string) => void } = {},
+): Promise<LocalStack> {
   const session = await openLocalSession({ endpoint: options.endpoint, port: options.port, log: options.log });
   try {
     const root = PROJECT_ROOT;
-    const twin = await buildTwinWorld(readEventFile(path.join(root, 'fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json')) as unknown as GuardDutyEvent, session.env.member);
-    const user = await buildCredentialTwin(readEventFile(path.join(root, 'fixtures/events/guardduty-iamuser-anomalous.json')) as unknown as GuardDutyEvent, session.env.member);
+    const twin = await buildTwinWorld(
+      readEventFile(path.join(root, 'fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json')) as unknown as GuardDutyEvent,
+      session.env.member,
+    );
+    const user = await buildCredentialTwin(
+      readEventFile(path.join(root, 'fixtures/events/guardduty-iamuser-anomalous.json')) as unknown as GuardDutyEvent,
+      session.env.member,
+    );
     const world: LocalStackWorld = {
-      instanceId: twin.instanceId, userName: user.userName!, accessKeyId: user.accessKeyId!, otherAccessKeyId: user.otherAccessKeyId!,
-      account: session.env.memberAccount, region: session.env.region,
+      instanceId: twin.instanceId,
+      userName: user.userName!,
+      accessKeyId: user.accessKeyId!,
+      otherAccessKeyId: user.otherAccessKeyId!,
+      account: session.env.memberAccount,
+      region: session.env.region,
     };
     session.sfn.describeWorld({ ...world });
     const file = path.join(options.cwd ?? process.cwd(), LOCAL_STACK_FILE);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `${JSON.stringify({ endpoint: session.sfn.endpoint, pid: process.pid, startedAt: new Date().toISOString(), world }, null, 2)}\n`);
+    fs.writeFileSync(
+      file,
+      `${JSON.stringify({ endpoint: session.sfn.endpoint, pid: process.pid, startedAt: new Date().toISOString(), world }, null, 2)}\n`,
+    );
     return {
-      endpoint: session.sfn.endpoint, world, session,
+      endpoint: session.sfn.endpoint,
+      world,
+      session,
       close: async () => {
         fs.rmSync(file, { force: true });
         await session.close();

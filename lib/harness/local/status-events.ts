@@ -5,7 +5,12 @@ export type { ExecutionStatusChangeEvent };
 
 /** The event as EventBridge delivers it: what CloseOrphanedCase reads ({@link ExecutionStatusChangeEvent}) and the rest of its envelope. */
 export type DeliveredStatusChangeEvent = ExecutionStatusChangeEvent & {
-  version: string; id: string; account: string; time: string; region: string; resources: string[];
+  version: string;
+  id: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
   detail: { output: string | null };
 };
 
@@ -30,8 +35,14 @@ export const STATUS_EVENT_PAYLOAD_LIMIT_BYTES = 248 * 1024;
  * @returns the event as EventBridge delivers it.
  */
 export function executionStatusChangeEvent(x: {
-  region: string; account: string; stateMachineName: string; executionName: string;
-  status: 'FAILED' | 'TIMED_OUT' | 'ABORTED'; startDate: number; stopDate: number; input: unknown;
+  region: string;
+  account: string;
+  stateMachineName: string;
+  executionName: string;
+  status: 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  startDate: number;
+  stopDate: number;
+  input: unknown;
 }): DeliveredStatusChangeEvent {
   const executionArn = `arn:aws:states:${x.region}:${x.account}:execution:${x.stateMachineName}:${x.executionName}`;
   const input = JSON.stringify(x.input ?? {});

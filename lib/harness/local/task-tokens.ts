@@ -14,7 +14,10 @@ export class TaskTokenError extends Error {
 
 /** The failure a `SendTaskFailure` reports to the waiting task (its Catch matches on `name`). */
 export class TaskFailure extends Error {
-  constructor(name: string, readonly causeText?: string) {
+  constructor(
+    name: string,
+    readonly causeText?: string,
+  ) {
     super(causeText ?? name);
     this.name = name;
   }

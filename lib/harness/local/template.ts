@@ -101,16 +101,24 @@ export function templatePlaybooks(template: CfnTemplate, ref: RefResolver, pseud
     .map(([logicalId, r]) => {
       const p = r.Properties ?? {};
       const text = resolveIntrinsics(p.DefinitionString, template, ref, pseudo);
-      return { logicalId, name: (p.StateMachineName as string) ?? logicalId, definition: JSON.parse(String(text)) as Record<string, unknown> };
+      return {
+        logicalId,
+        name: (p.StateMachineName as string) ?? logicalId,
+        definition: JSON.parse(String(text)) as Record<string, unknown>,
+      };
     });
 }
 
 /** The Lambda functions of a template: logical ID → `{ step, environment }` (environment resolved). */
-export function templateFunctions(template: CfnTemplate, ref: RefResolver, pseudo: Record<string, string>): Map<string, { step: string; environment: Record<string, string> }> {
+export function templateFunctions(
+  template: CfnTemplate,
+  ref: RefResolver,
+  pseudo: Record<string, string>,
+): Map<string, { step: string; environment: Record<string, string> }> {
   const out = new Map<string, { step: string; environment: Record<string, string> }>();
   for (const [id, r] of Object.entries(template.Resources)) {
     if (r.Type !== 'AWS::Lambda::Function') continue;
-    const vars = ((r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+    const vars = (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     const step = vars[LAMBDA_ENV.FIREBREAK_STEP];
     if (typeof step !== 'string') continue;
     const environment = resolveIntrinsics(vars, template, ref, pseudo) as Record<string, string>;

@@ -1,7 +1,16 @@
 import {
-  AllocateAddressCommand, AssociateAddressCommand, AttachNetworkInterfaceCommand, AuthorizeSecurityGroupIngressCommand,
-  CreateNetworkInterfaceCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, DescribeInstancesCommand,
-  RunInstancesCommand, CreateLaunchTemplateCommand,
+  AllocateAddressCommand,
+  AssociateAddressCommand,
+  AttachNetworkInterfaceCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateNetworkInterfaceCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  RunInstancesCommand,
+  CreateLaunchTemplateCommand,
 } from '@aws-sdk/client-ec2';
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { AttachInstancesCommand, CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
@@ -59,21 +68,43 @@ export async function buildTwinWorld(event: GuardDutyEvent, member: HarnessClien
   if (enis.length === 0) throw new InvalidInput('the event has no network interfaces to twin');
   const idMap: Record<string, string> = {};
   const network = await twinNetwork(member, details, idMap);
-  const instanceProfileArn = await twinInstanceProfile(member, details.iamInstanceProfile?.arn?.split('/').pop() ?? 'firebreak-twin-profile');
-  const image = (await member.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'root-device-type', Values: ['ebs'] }] }))).Images?.find((i) => i.Platform !== 'Windows') ?? { ImageId: 'ami-12c6146b' };
-  const { instanceId, networkInterfaceIds, originalGroupsByEni } = await twinInstance(member, details, image.ImageId!, instanceProfileArn, idMap, extras);
+  const instanceProfileArn = await twinInstanceProfile(
+    member,
+    details.iamInstanceProfile?.arn?.split('/').pop() ?? 'firebreak-twin-profile',
+  );
+  const image = (
+    await member.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'root-device-type', Values: ['ebs'] }] }))
+  ).Images?.find((i) => i.Platform !== 'Windows') ?? { ImageId: 'ami-12c6146b' };
+  const { instanceId, networkInterfaceIds, originalGroupsByEni } = await twinInstance(
+    member,
+    details,
+    image.ImageId!,
+    instanceProfileArn,
+    idMap,
+    extras,
+  );
   for (const [n, e] of enis.entries()) {
     if (!e.publicIp) continue;
     const eip = await member.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
     await member.ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, NetworkInterfaceId: networkInterfaceIds[n] }));
     idMap[e.publicIp] = eip.PublicIp!;
   }
-  const fleet = await twinFleet(member, extras, { instanceId, imageId: image.ImageId!, vpcId: network.vpcId, subnetId: idMap[enis[0].subnetId ?? 'subnet-default'] });
+  const fleet = await twinFleet(member, extras, {
+    instanceId,
+    imageId: image.ImageId!,
+    vpcId: network.vpcId,
+    subnetId: idMap[enis[0].subnetId ?? 'subnet-default'],
+  });
   const described = await member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
   return {
-    instanceId, vpcId: network.vpcId, networkInterfaceIds, instanceProfileArn,
+    instanceId,
+    vpcId: network.vpcId,
+    networkInterfaceIds,
+    instanceProfileArn,
     volumeIds: (described.Reservations?.[0]?.Instances?.[0]?.BlockDeviceMappings ?? []).map((b) => b.Ebs!.VolumeId!),
-    ...fleet, idMap, originalGroupsByEni,
+    ...fleet,
+    idMap,
+    originalGroupsByEni,
   };
 }
 
@@ -95,16 +126,35 @@ async function twinNetwork(member: HarnessClients, details: InstanceDetails, idM
   const subnetIds = [...new Set(enis.map((e) => e.subnetId ?? 'subnet-default'))];
   for (const [n, id] of subnetIds.entries()) {
     const v6 = ipv6 && v6Block ? ipv6Subnet(v6Block, n) : undefined;
-    const subnet = await member.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${n + 1}.0/24`, AvailabilityZone: az, Ipv6CidrBlock: v6 }));
+    const subnet = await member.ec2.send(
+      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${n + 1}.0/24`, AvailabilityZone: az, Ipv6CidrBlock: v6 }),
+    );
     idMap[id] = subnet.Subnet!.SubnetId!;
   }
   const groups = new Map<string, string>();
   for (const e of enis) for (const g of e.securityGroups) groups.set(g.groupId, g.groupName ?? g.groupId);
   for (const [id, name] of groups) {
-    const sg = await member.ec2.send(new CreateSecurityGroupCommand({ GroupName: `${name}-${randomBytes(3).toString('hex')}`, Description: `twin of ${id}`, VpcId: vpcId }));
-    await member.ec2.send(new AuthorizeSecurityGroupIngressCommand({
-      GroupId: sg.GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: ipv6 ? [{ CidrIpv6: '::/0' }] : undefined }],
-    }));
+    const sg = await member.ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: `${name}-${randomBytes(3).toString('hex')}`,
+        Description: `twin of ${id}`,
+        VpcId: vpcId,
+      }),
+    );
+    await member.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: sg.GroupId,
+        IpPermissions: [
+          {
+            IpProtocol: 'tcp',
+            FromPort: 443,
+            ToPort: 443,
+            IpRanges: [{ CidrIp: '0.0.0.0/0' }],
+            Ipv6Ranges: ipv6 ? [{ CidrIpv6: '::/0' }] : undefined,
+          },
+        ],
+      }),
+    );
     idMap[id] = sg.GroupId!;
   }
   return { vpcId };
@@ -113,10 +163,17 @@ async function twinNetwork(member: HarnessClients, details: InstanceDetails, idM
 /** The event's instance profile (by name) with a role EC2 may assume; one that exists already is reused. @returns its ARN */
 async function twinInstanceProfile(member: HarnessClients, profileName: string): Promise<string> {
   const roleName = `${profileName}-role`;
-  await ignoreExists(member.iam.send(new CreateRoleCommand({
-    RoleName: roleName,
-    AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
-  })));
+  await ignoreExists(
+    member.iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    ),
+  );
   try {
     const p = await member.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: profileName }));
     await member.iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profileName, RoleName: roleName }));
@@ -132,22 +189,37 @@ async function twinInstanceProfile(member: HarnessClients, profileName: string):
  * `terminate` (not the default: Preserve must change it), on the first ENI's subnet and groups; then one ENI per
  * further ENI in the event and the extra ENIs the drill asks for, attached in order.
  */
-async function twinInstance(member: HarnessClients, details: InstanceDetails, imageId: string, profileArn: string, idMap: Record<string, string>, extras: TwinExtras) {
+async function twinInstance(
+  member: HarnessClients,
+  details: InstanceDetails,
+  imageId: string,
+  profileArn: string,
+  idMap: Record<string, string>,
+  extras: TwinExtras,
+) {
   const enis = details.networkInterfaces;
   const first = enis[0];
   const groupsOf = (e: InstanceDetails['networkInterfaces'][number]) => e.securityGroups.map((g) => idMap[g.groupId]);
   const subnetOf = (e: InstanceDetails['networkInterfaces'][number]) => idMap[e.subnetId ?? 'subnet-default'];
   const tags = (details.tags ?? []).filter((t) => !t.key.startsWith('aws:')).map((t) => ({ Key: t.key, Value: t.value }));
-  const run = await member.ec2.send(new RunInstancesCommand({
-    ImageId: imageId, MinCount: 1, MaxCount: 1, InstanceType: (details.instanceType as never) ?? 't3.micro',
-    SubnetId: subnetOf(first), SecurityGroupIds: groupsOf(first), Ipv6AddressCount: first.ipv6Addresses.length || undefined,
-    IamInstanceProfile: { Arn: profileArn }, InstanceInitiatedShutdownBehavior: 'terminate',
-    BlockDeviceMappings: [
-      { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, DeleteOnTermination: true, VolumeType: 'gp3' } },
-      { DeviceName: '/dev/sdf', Ebs: { VolumeSize: 20, DeleteOnTermination: true, VolumeType: 'gp3' } },
-    ],
-    TagSpecifications: tags.length ? [{ ResourceType: 'instance', Tags: tags }] : undefined,
-  }));
+  const run = await member.ec2.send(
+    new RunInstancesCommand({
+      ImageId: imageId,
+      MinCount: 1,
+      MaxCount: 1,
+      InstanceType: (details.instanceType as never) ?? 't3.micro',
+      SubnetId: subnetOf(first),
+      SecurityGroupIds: groupsOf(first),
+      Ipv6AddressCount: first.ipv6Addresses.length || undefined,
+      IamInstanceProfile: { Arn: profileArn },
+      InstanceInitiatedShutdownBehavior: 'terminate',
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, DeleteOnTermination: true, VolumeType: 'gp3' } },
+        { DeviceName: '/dev/sdf', Ebs: { VolumeSize: 20, DeleteOnTermination: true, VolumeType: 'gp3' } },
+      ],
+      TagSpecifications: tags.length ? [{ ResourceType: 'instance', Tags: tags }] : undefined,
+    }),
+  );
   const instance = run.Instances![0];
   const instanceId = instance.InstanceId!;
   idMap[details.instanceId] = instanceId;
@@ -156,33 +228,67 @@ async function twinInstance(member: HarnessClients, details: InstanceDetails, im
   const networkInterfaceIds = [primaryEni];
   const originalGroupsByEni: Record<string, string[]> = { [primaryEni]: groupsOf(first) };
   const attach = async (subnetId: string, groups: string[], description: string, ipv6Count?: number) => {
-    const eni = await member.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Groups: groups, Ipv6AddressCount: ipv6Count, Description: description }));
+    const eni = await member.ec2.send(
+      new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Groups: groups, Ipv6AddressCount: ipv6Count, Description: description }),
+    );
     const eniId = eni.NetworkInterface!.NetworkInterfaceId!;
-    await member.ec2.send(new AttachNetworkInterfaceCommand({ InstanceId: instanceId, NetworkInterfaceId: eniId, DeviceIndex: networkInterfaceIds.length }));
+    await member.ec2.send(
+      new AttachNetworkInterfaceCommand({ InstanceId: instanceId, NetworkInterfaceId: eniId, DeviceIndex: networkInterfaceIds.length }),
+    );
     networkInterfaceIds.push(eniId);
     originalGroupsByEni[eniId] = groups;
     return eniId;
   };
-  for (const e of enis.slice(1)) idMap[e.networkInterfaceId] = await attach(subnetOf(e), groupsOf(e), `twin of ${e.networkInterfaceId}`, e.ipv6Addresses.length || undefined);
-  for (let n = 0; n < (extras.extraNetworkInterfaces ?? 0); n++) await attach(subnetOf(first), groupsOf(first), `extra ENI ${n + 1} of the twin (not in the event)`);
+  for (const e of enis.slice(1))
+    idMap[e.networkInterfaceId] = await attach(
+      subnetOf(e),
+      groupsOf(e),
+      `twin of ${e.networkInterfaceId}`,
+      e.ipv6Addresses.length || undefined,
+    );
+  for (let n = 0; n < (extras.extraNetworkInterfaces ?? 0); n++)
+    await attach(subnetOf(first), groupsOf(first), `extra ENI ${n + 1} of the twin (not in the event)`);
   return { instanceId, networkInterfaceIds, originalGroupsByEni };
 }
 
 /** What the drill asks around the instance: an Auto Scaling group it is attached to, a target group it is registered in. */
-async function twinFleet(member: HarnessClients, extras: TwinExtras, w: { instanceId: string; imageId: string; vpcId: string; subnetId: string }) {
+async function twinFleet(
+  member: HarnessClients,
+  extras: TwinExtras,
+  w: { instanceId: string; imageId: string; vpcId: string; subnetId: string },
+) {
   let autoScalingGroupName: string | undefined;
   if (extras.autoScalingGroup) {
     autoScalingGroupName = `twin-asg-${randomBytes(3).toString('hex')}`;
-    const lt = await member.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `${autoScalingGroupName}-lt`, LaunchTemplateData: { ImageId: w.imageId, InstanceType: 't3.micro' } }));
-    await member.autoScaling.send(new CreateAutoScalingGroupCommand({
-      AutoScalingGroupName: autoScalingGroupName, MinSize: 0, MaxSize: 3, DesiredCapacity: 0,
-      LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId, Version: '$Latest' }, VPCZoneIdentifier: w.subnetId,
-    }));
+    const lt = await member.ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: `${autoScalingGroupName}-lt`,
+        LaunchTemplateData: { ImageId: w.imageId, InstanceType: 't3.micro' },
+      }),
+    );
+    await member.autoScaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: autoScalingGroupName,
+        MinSize: 0,
+        MaxSize: 3,
+        DesiredCapacity: 0,
+        LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId, Version: '$Latest' },
+        VPCZoneIdentifier: w.subnetId,
+      }),
+    );
     await member.autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: autoScalingGroupName, InstanceIds: [w.instanceId] }));
   }
   let targetGroupArn: string | undefined;
   if (extras.targetGroup) {
-    const tg = await member.elbv2.send(new CreateTargetGroupCommand({ Name: `twin-tg-${randomBytes(3).toString('hex')}`, Protocol: 'HTTP', Port: 80, VpcId: w.vpcId, TargetType: 'instance' }));
+    const tg = await member.elbv2.send(
+      new CreateTargetGroupCommand({
+        Name: `twin-tg-${randomBytes(3).toString('hex')}`,
+        Protocol: 'HTTP',
+        Port: 80,
+        VpcId: w.vpcId,
+        TargetType: 'instance',
+      }),
+    );
     targetGroupArn = tg.TargetGroups![0].TargetGroupArn!;
     await member.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: w.instanceId, Port: 80 }] }));
   }

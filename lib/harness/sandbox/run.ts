@@ -4,7 +4,16 @@ import { ListAccessKeysCommand, ListAttachedUserPoliciesCommand } from '@aws-sdk
 import { isAwsDenyAllPolicyArn } from '../../runtime/iam/policies';
 import { newRunId } from '../gameday/scorecard';
 import {
-  canaryInterfaces, Canaries, cleanupGameDay, CLEANUP_DIR, createCanaries, gameDayFinding, injectGameDayEvent, Leftovers, SandboxClients, waitForCase,
+  canaryInterfaces,
+  Canaries,
+  cleanupGameDay,
+  CLEANUP_DIR,
+  createCanaries,
+  gameDayFinding,
+  injectGameDayEvent,
+  Leftovers,
+  SandboxClients,
+  waitForCase,
 } from './gameday';
 
 /** One read-back check of a sandbox game day. */
@@ -20,7 +29,12 @@ export interface SandboxResult {
   readonly passed: boolean;
   readonly canaries?: Canaries;
   /** Per injected event: the case, its status, and the time from injection to the case's end. */
-  readonly cases: { readonly kind: 'instance' | 'access-key'; readonly caseId?: string; readonly status?: string; readonly timeToContainMs?: number }[];
+  readonly cases: {
+    readonly kind: 'instance' | 'access-key';
+    readonly caseId?: string;
+    readonly status?: string;
+    readonly timeToContainMs?: number;
+  }[];
   readonly checks: SandboxCheck[];
   readonly leftovers?: Leftovers;
   readonly wallTimeMs: number;
@@ -68,15 +82,35 @@ export async function runSandboxGameDay(c: SandboxClients, options: SandboxOptio
     options.onCanaries?.(runId);
     for (const kind of kinds) {
       const injectedAt = Date.now();
-      await injectGameDayEvent(c, gameDayFinding(c, runId, canaries, kind, kind === 'instance' ? await canaryInterfaces(c, canaries.instanceId) : []));
+      await injectGameDayEvent(
+        c,
+        gameDayFinding(c, runId, canaries, kind, kind === 'instance' ? await canaryInterfaces(c, canaries.instanceId) : []),
+      );
       log(`  injected a ${kind === 'instance' ? 'Backdoor:EC2' : 'IAMUser credential'} game-day event on the firebreak bus`);
       const playbook = kind === 'instance' ? 'ec2-compromise' : 'credential-compromise';
       const resourceId = kind === 'instance' ? canaries.instanceId : canaries.accessKeyId;
       options.signal?.throwIfAborted();
-      const done = await waitForCase(c, { playbook, account: c.account, region: c.region, resource: { id: resourceId } }, options.timeoutSeconds ?? 300, options.pollMs, options.signal);
+      const done = await waitForCase(
+        c,
+        { playbook, account: c.account, region: c.region, resource: { id: resourceId } },
+        options.timeoutSeconds ?? 300,
+        options.pollMs,
+        options.signal,
+      );
       const status = done.claim?.status;
-      cases.push({ kind, caseId: done.claim?.caseId, status, timeToContainMs: status === 'CONTAINED' ? Date.now() - injectedAt : undefined });
-      checks.push({ name: `${playbook}-contained`, passed: status === 'CONTAINED', details: done.claim ? `case ${done.claim.caseId} ${status} after ${done.waitedMs} ms` : `no case ended within ${options.timeoutSeconds ?? 300} s` });
+      cases.push({
+        kind,
+        caseId: done.claim?.caseId,
+        status,
+        timeToContainMs: status === 'CONTAINED' ? Date.now() - injectedAt : undefined,
+      });
+      checks.push({
+        name: `${playbook}-contained`,
+        passed: status === 'CONTAINED',
+        details: done.claim
+          ? `case ${done.claim.caseId} ${status} after ${done.waitedMs} ms`
+          : `no case ended within ${options.timeoutSeconds ?? 300} s`,
+      });
     }
     checks.push(...(await readBack(c, canaries, kinds)));
   } catch (err) {
@@ -84,11 +118,25 @@ export async function runSandboxGameDay(c: SandboxClients, options: SandboxOptio
   } finally {
     log(`  cleaning up game day ${runId}`);
     try {
-      leftovers = await cleanupGameDay(c, runId, cases.map((x) => x.caseId).filter((x): x is string => !!x), options.cleanupDir ?? CLEANUP_DIR, options.pollMs);
+      leftovers = await cleanupGameDay(
+        c,
+        runId,
+        cases.map((x) => x.caseId).filter((x): x is string => !!x),
+        options.cleanupDir ?? CLEANUP_DIR,
+        options.pollMs,
+      );
       const left = Object.entries(leftovers).filter(([, n]) => n > 0);
-      checks.push({ name: 'zero-leftovers', passed: left.length === 0, details: left.length ? left.map(([k, n]) => `${n} ${k}`).join(', ') : 'nothing left' });
+      checks.push({
+        name: 'zero-leftovers',
+        passed: left.length === 0,
+        details: left.length ? left.map(([k, n]) => `${n} ${k}`).join(', ') : 'nothing left',
+      });
     } catch (err) {
-      checks.push({ name: 'zero-leftovers', passed: false, details: `cleanup failed: ${(err as Error).message}; finish it with: firebreak gameday cleanup --run-id ${runId}` });
+      checks.push({
+        name: 'zero-leftovers',
+        passed: false,
+        details: `cleanup failed: ${(err as Error).message}; finish it with: firebreak gameday cleanup --run-id ${runId}`,
+      });
     }
   }
   return { runId, passed: checks.every((x) => x.passed), canaries, cases, checks, leftovers, wallTimeMs: Date.now() - started };
@@ -99,16 +147,32 @@ async function readBack(c: SandboxClients, canaries: Canaries, kinds: readonly s
   const checks: SandboxCheck[] = [];
   if (kinds.includes('instance')) {
     checks.push(await instanceIsolatedCheck(c.ec2, canaries.instanceId, 'canary-isolated'));
-    const term = await c.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: canaries.instanceId, Attribute: 'disableApiTermination' }));
-    checks.push({ name: 'canary-termination-protected', passed: term.DisableApiTermination?.Value === true, details: `DisableApiTermination=${term.DisableApiTermination?.Value}` });
+    const term = await c.ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: canaries.instanceId, Attribute: 'disableApiTermination' }),
+    );
+    checks.push({
+      name: 'canary-termination-protected',
+      passed: term.DisableApiTermination?.Value === true,
+      details: `DisableApiTermination=${term.DisableApiTermination?.Value}`,
+    });
   }
   if (kinds.includes('access-key')) {
     const keys = (await c.iam.send(new ListAccessKeysCommand({ UserName: canaries.userName }))).AccessKeyMetadata ?? [];
     const key = keys.find((k) => k.AccessKeyId === canaries.accessKeyId);
-    checks.push({ name: 'canary-key-inactive', passed: key?.Status === 'Inactive', details: `${canaries.accessKeyId}: ${key?.Status ?? 'missing'}` });
-    const attached = ((await c.iam.send(new ListAttachedUserPoliciesCommand({ UserName: canaries.userName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn!);
+    checks.push({
+      name: 'canary-key-inactive',
+      passed: key?.Status === 'Inactive',
+      details: `${canaries.accessKeyId}: ${key?.Status ?? 'missing'}`,
+    });
+    const attached = ((await c.iam.send(new ListAttachedUserPoliciesCommand({ UserName: canaries.userName }))).AttachedPolicies ?? []).map(
+      (p) => p.PolicyArn!,
+    );
     const denied = attached.some(isAwsDenyAllPolicyArn);
-    checks.push({ name: 'canary-user-denied', passed: denied, details: denied ? 'AWSDenyAll attached to the user' : `AWSDenyAll not attached (attached: ${attached.join(', ') || 'none'})` });
+    checks.push({
+      name: 'canary-user-denied',
+      passed: denied,
+      details: denied ? 'AWSDenyAll attached to the user' : `AWSDenyAll not attached (attached: ${attached.join(', ') || 'none'})`,
+    });
   }
   return checks;
 }

@@ -42,7 +42,14 @@ export const RULE_STEPS = {
   // firebreak-playbook-execution-ended); reads the claim and the case, writes the timeline and the status.
   // For an ec2-compromise case it also moves any ENI left on an untrack group onto the isolation group
   // (an execution stopped or timed out between Isolate's two moves runs no ResealIsolation).
-  'close-orphaned-case': { ...none, actsInMember: true, ledger: true, notifications: true, describesPlaybookExecutions: true, timeoutSeconds: 120 },
+  'close-orphaned-case': {
+    ...none,
+    actsInMember: true,
+    ledger: true,
+    notifications: true,
+    describesPlaybookExecutions: true,
+    timeoutSeconds: 120,
+  },
 } satisfies StepTable;
 
 /** A shared step's name. */

@@ -8,5 +8,6 @@ import { registerClient } from '../clients';
  */
 registerClient('ddb', {
   service: 'DynamoDB',
-  create: (config, instrument) => DynamoDBDocumentClient.from(instrument(new DynamoDBClient(config)), { marshallOptions: { removeUndefinedValues: true } }),
+  create: (config, instrument) =>
+    DynamoDBDocumentClient.from(instrument(new DynamoDBClient(config)), { marshallOptions: { removeUndefinedValues: true } }),
 });

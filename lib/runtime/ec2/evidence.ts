@@ -1,9 +1,22 @@
 import {
-  CopySnapshotCommand, CreateSnapshotsCommand, DescribeSnapshotAttributeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client,
-  ModifySnapshotAttributeCommand, Snapshot,
+  CopySnapshotCommand,
+  CreateSnapshotsCommand,
+  DescribeSnapshotAttributeCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  ModifySnapshotAttributeCommand,
+  Snapshot,
 } from '@aws-sdk/client-ec2';
 import { EvidenceIncomplete, EvidenceProvenance, InvalidInput } from '../../core/errors';
-import { notBeforeOf, provenanceProblems, RecordedSnapshot, RejectedSnapshot, snapshotIntentKey, SnapshotStage } from '../evidence/provenance';
+import {
+  notBeforeOf,
+  provenanceProblems,
+  RecordedSnapshot,
+  RejectedSnapshot,
+  snapshotIntentKey,
+  SnapshotStage,
+} from '../evidence/provenance';
 import { describeTargetInstance, PlannedAction, StepMode } from './instance';
 import { TAG, tagSpec } from '../../core/tags';
 import '../clients/ec2';
@@ -106,13 +119,20 @@ export interface StageOutcome {
 const MEMBER_CANDIDATE_PAGE = 100;
 
 /** DescribeSnapshots, every page, or only the first `onePage` results. */
-async function describeSnapshots(ec2: EC2Client, filters: { Name: string; Values: string[] }[], ownerSelf: boolean, onePage?: number): Promise<Snapshot[]> {
+async function describeSnapshots(
+  ec2: EC2Client,
+  filters: { Name: string; Values: string[] }[],
+  ownerSelf: boolean,
+  onePage?: number,
+): Promise<Snapshot[]> {
   const out: Snapshot[] = [];
   let token: string | undefined;
   do {
     // Filters, not SnapshotIds: an ID EC2 does not know (deleted) is absent from the answer instead of failing
     // the whole call with InvalidSnapshot.NotFound (EC2 API reference, DescribeSnapshots).
-    const page = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ownerSelf ? ['self'] : undefined, Filters: filters, NextToken: token, MaxResults: onePage }));
+    const page = await ec2.send(
+      new DescribeSnapshotsCommand({ OwnerIds: ownerSelf ? ['self'] : undefined, Filters: filters, NextToken: token, MaxResults: onePage }),
+    );
     out.push(...(page.Snapshots ?? []));
     token = onePage === undefined ? page.NextToken : undefined;
   } while (token);
@@ -150,7 +170,13 @@ async function ensureStage(input: StageInput, deps: StageDeps, create: StageCrea
   const { wanted } = input;
   if (!deps.ledger) {
     const byVolume = new Map(wanted.map((w) => [w.volumeId, '']));
-    return { byVolume, actions: [input.describeCreate(wanted.map((w) => w.volumeId))], rejected: [], recovered: [], unrecordedRejections: 0 };
+    return {
+      byVolume,
+      actions: [input.describeCreate(wanted.map((w) => w.volumeId))],
+      rejected: [],
+      recovered: [],
+      unrecordedRejections: 0,
+    };
   }
   const run = new StageRun(input, { ...deps, ledger: deps.ledger });
   await run.checkRecorded();
@@ -190,7 +216,10 @@ class StageRun {
   private candidateRejections = 0;
   private unrecordedRejections = 0;
 
-  constructor(private readonly input: StageInput, private readonly deps: StageDeps & { ledger: EvidenceLedger }) {}
+  constructor(
+    private readonly input: StageInput,
+    private readonly deps: StageDeps & { ledger: EvidenceLedger },
+  ) {}
 
   /** The wanted volumes that have no accepted snapshot yet. */
   missing(): Wanted[] {
@@ -198,7 +227,13 @@ class StageRun {
   }
 
   outcome(): StageOutcome {
-    return { byVolume: this.byVolume, actions: this.actions, rejected: this.rejected, recovered: this.recovered, unrecordedRejections: this.unrecordedRejections };
+    return {
+      byVolume: this.byVolume,
+      actions: this.actions,
+      rejected: this.rejected,
+      recovered: this.recovered,
+      unrecordedRejections: this.unrecordedRejections,
+    };
   }
 
   private at(): string {
@@ -223,7 +258,12 @@ class StageRun {
     const old = this.previous.get(w.volumeId);
     const stored = old ? await ledger.replace(old, record) : await ledger.record(record);
     if (stored.snapshotId !== snapshotId) {
-      await this.reject({ snapshotId, volumeId: w.volumeId, kind: 'duplicate', reasons: [`the case recorded ${stored.snapshotId} for ${w.volumeId} first`] });
+      await this.reject({
+        snapshotId,
+        volumeId: w.volumeId,
+        kind: 'duplicate',
+        reasons: [`the case recorded ${stored.snapshotId} for ${w.volumeId} first`],
+      });
     }
     return stored.snapshotId;
   }
@@ -240,8 +280,15 @@ class StageRun {
       if (!r) continue;
       // Checked against what the record says Firebreak asked for at the time; a copy must also still descend from
       // the stage before's recorded snapshot (which may have been replaced since).
-      const problems = provenanceProblems(found.find((s) => s.SnapshotId === r.snapshotId), r, ledger.caseCreatedAt);
-      if (stage !== 'source' && r.sourceSnapshotId !== w.sourceSnapshotId) problems.push(`a copy of ${r.sourceSnapshotId}, the case's ${w.sourceSnapshotId ? `recorded source is now ${w.sourceSnapshotId}` : 'source is not recorded'}`);
+      const problems = provenanceProblems(
+        found.find((s) => s.SnapshotId === r.snapshotId),
+        r,
+        ledger.caseCreatedAt,
+      );
+      if (stage !== 'source' && r.sourceSnapshotId !== w.sourceSnapshotId)
+        problems.push(
+          `a copy of ${r.sourceSnapshotId}, the case's ${w.sourceSnapshotId ? `recorded source is now ${w.sourceSnapshotId}` : 'source is not recorded'}`,
+        );
       if (!problems.length) {
         this.byVolume.set(w.volumeId, r.snapshotId);
         continue;
@@ -264,7 +311,9 @@ class StageRun {
   private adoptionProblems(c: Snapshot, w: Wanted): string[] {
     const { stage } = this.input;
     if (stage !== 'evidence') {
-      return [`a ${stage} snapshot in the member account is never recovered by tag (anyone with EC2 rights there can make one that passes every check): a new one is made`];
+      return [
+        `a ${stage} snapshot in the member account is never recovered by tag (anyone with EC2 rights there can make one that passes every check): a new one is made`,
+      ];
     }
     const old = this.previous.get(w.volumeId);
     if (old) return [`the case recorded ${old} for ${w.volumeId}, so its create call was answered and left no orphan: a new one is made`];
@@ -286,9 +335,17 @@ class StageRun {
     const known = new Set([...ledger.recorded.map((r) => r.snapshotId), ...this.previous.values()]);
     // In the member account nothing is adopted: one page is read, to name the decoys on the case (a member
     // principal can tag any number of snapshots with the case ID; reading them all could outlast the step).
-    const candidates = (await describeSnapshots(this.deps.ec2, [
-      { Name: `tag:${TAG.caseId}`, Values: [this.input.caseId] }, { Name: `tag:${TAG.stage}`, Values: [stage] },
-    ], true, stage === 'evidence' ? undefined : MEMBER_CANDIDATE_PAGE)).filter((s) => !known.has(s.SnapshotId!));
+    const candidates = (
+      await describeSnapshots(
+        this.deps.ec2,
+        [
+          { Name: `tag:${TAG.caseId}`, Values: [this.input.caseId] },
+          { Name: `tag:${TAG.stage}`, Values: [stage] },
+        ],
+        true,
+        stage === 'evidence' ? undefined : MEMBER_CANDIDATE_PAGE,
+      )
+    ).filter((s) => !known.has(s.SnapshotId!));
     const passing = new Map<string, string[]>();
     for (const c of candidates) {
       const volumeId = await this.screenCandidate(c);
@@ -302,7 +359,14 @@ class StageRun {
         continue;
       }
       for (const id of ids) {
-        await this.reject({ snapshotId: id, volumeId, kind: 'candidate', reasons: [`${ids.length} snapshots tagged for ${volumeId} pass provenance (${ids.join(', ')}): none can be told to be Firebreak's; a new one is made`] });
+        await this.reject({
+          snapshotId: id,
+          volumeId,
+          kind: 'candidate',
+          reasons: [
+            `${ids.length} snapshots tagged for ${volumeId} pass provenance (${ids.join(', ')}): none can be told to be Firebreak's; a new one is made`,
+          ],
+        });
       }
     }
   }
@@ -311,18 +375,31 @@ class StageRun {
   private async screenCandidate(c: Snapshot): Promise<string | undefined> {
     const { stage, wanted } = this.input;
     // The volume it claims: its VolumeId for a member snapshot; for a copy (whose VolumeId means nothing) the source its tag names.
-    const w = stage === 'source'
-      ? wanted.find((x) => x.volumeId === c.VolumeId)
-      : wanted.find((x) => x.sourceSnapshotId === tagOf(c, TAG.sourceSnapshotId));
+    const w =
+      stage === 'source'
+        ? wanted.find((x) => x.volumeId === c.VolumeId)
+        : wanted.find((x) => x.sourceSnapshotId === tagOf(c, TAG.sourceSnapshotId));
     const claimed = w?.volumeId ?? (stage === 'source' ? c.VolumeId : tagOf(c, TAG.sourceVolumeId));
     if (!w) {
-      await this.reject({ snapshotId: c.SnapshotId!, volumeId: claimed, kind: 'candidate', reasons: [stage === 'source'
-        ? `volume ${c.VolumeId ?? '?'} is not one of the instance's volumes recorded on the case`
-        : `source ${tagOf(c, TAG.sourceSnapshotId) ?? '(none)'} is not a snapshot the case recorded`] });
+      await this.reject({
+        snapshotId: c.SnapshotId!,
+        volumeId: claimed,
+        kind: 'candidate',
+        reasons: [
+          stage === 'source'
+            ? `volume ${c.VolumeId ?? '?'} is not one of the instance's volumes recorded on the case`
+            : `source ${tagOf(c, TAG.sourceSnapshotId) ?? '(none)'} is not a snapshot the case recorded`,
+        ],
+      });
       return undefined;
     }
     if (this.byVolume.has(w.volumeId)) {
-      await this.reject({ snapshotId: c.SnapshotId!, volumeId: w.volumeId, kind: 'candidate', reasons: [`the case recorded ${this.byVolume.get(w.volumeId)} for ${w.volumeId}`] });
+      await this.reject({
+        snapshotId: c.SnapshotId!,
+        volumeId: w.volumeId,
+        kind: 'candidate',
+        reasons: [`the case recorded ${this.byVolume.get(w.volumeId)} for ${w.volumeId}`],
+      });
       return undefined;
     }
     const problems = provenanceProblems(c, w, this.deps.ledger.caseCreatedAt);
@@ -337,7 +414,10 @@ class StageRun {
     const needed = this.missing();
     this.actions.push(this.input.describeCreate(needed.map((w) => w.volumeId)));
     if (this.input.mode !== 'apply') return;
-    const intents = await this.deps.ledger.intend(this.input.stage, needed.map((w) => w.volumeId));
+    const intents = await this.deps.ledger.intend(
+      this.input.stage,
+      needed.map((w) => w.volumeId),
+    );
     await this.awaitConcurrentCreates(needed, intents);
     // Each ID is recorded as soon as its call returns, before anything else (another copy's call included).
     const creating = this.missing();
@@ -364,7 +444,9 @@ class StageRun {
       await new Promise((r) => setTimeout(r, 1000));
       const recorded = await ledger.reload();
       for (const w of busy) {
-        const r = recorded.find((x) => x.stage === this.input.stage && x.volumeId === w.volumeId && x.snapshotId !== this.previous.get(w.volumeId));
+        const r = recorded.find(
+          (x) => x.stage === this.input.stage && x.volumeId === w.volumeId && x.snapshotId !== this.previous.get(w.volumeId),
+        );
         if (r) this.byVolume.set(w.volumeId, r.snapshotId);
       }
     }
@@ -391,28 +473,50 @@ class StageRun {
  * @throws {EvidenceIncomplete} when a recorded volume is no longer attached to the instance and has no valid snapshot.
  */
 export async function ensureVolumeSnapshots(
-  input: { instanceId: string; labels: EvidenceLabels; ownerAccount: string; deadline: string; mode: StepMode; notFoundGraceSeconds?: number },
+  input: {
+    instanceId: string;
+    labels: EvidenceLabels;
+    ownerAccount: string;
+    deadline: string;
+    mode: StepMode;
+    notFoundGraceSeconds?: number;
+  },
   deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date },
-): Promise<{ batch: SnapshotBatch; actions: PlannedAction[]; rejected: RejectedSnapshot[]; recovered: string[]; unrecordedRejections: number }> {
+): Promise<{
+  batch: SnapshotBatch;
+  actions: PlannedAction[];
+  rejected: RejectedSnapshot[];
+  recovered: string[];
+  unrecordedRejections: number;
+}> {
   if (input.mode === 'apply' && !deps.ledger) throw new InvalidInput('ensureVolumeSnapshots needs the case ledger to apply');
   const instance = await describeTargetInstance(deps.ec2, input.instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
   const mappings = (instance.BlockDeviceMappings ?? []).filter((b) => b.Ebs?.VolumeId);
   const attached = mappings.map((b) => b.Ebs!.VolumeId!);
   const volumeIds = deps.ledger ? await deps.ledger.recordVolumes(attached) : attached;
-  const volumes = deps.ledger && volumeIds.length
-    ? (await deps.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: volumeIds }] }))).Volumes ?? []
-    : [];
+  const volumes =
+    deps.ledger && volumeIds.length
+      ? ((await deps.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: volumeIds }] }))).Volumes ?? [])
+      : [];
   const wanted: Wanted[] = volumeIds.map((volumeId) => {
     const v = volumes.find((x) => x.VolumeId === volumeId);
     return {
-      stage: 'source', volumeId, ownerAccount: input.ownerAccount, encrypted: !!v?.Encrypted,
-      kmsKeyId: v?.Encrypted ? v.KmsKeyId : undefined, volumeSize: v?.Size,
+      stage: 'source',
+      volumeId,
+      ownerAccount: input.ownerAccount,
+      encrypted: !!v?.Encrypted,
+      kmsKeyId: v?.Encrypted ? v.KmsKeyId : undefined,
+      volumeSize: v?.Size,
     };
   });
   const root = mappings.find((b) => b.DeviceName === instance.RootDeviceName)?.Ebs?.VolumeId;
   const out = await ensureStage(
     {
-      stage: 'source', caseId: input.labels.caseId, wanted, ownerAccount: input.ownerAccount, mode: input.mode,
+      stage: 'source',
+      caseId: input.labels.caseId,
+      wanted,
+      ownerAccount: input.ownerAccount,
+      mode: input.mode,
       describeCreate: (ids) => ({ operation: 'EC2.CreateSnapshots', target: input.instanceId, change: `snapshot ${ids.join(', ')}` }),
     },
     { ec2: deps.ec2, ledger: deps.ledger, now: deps.now ?? (() => new Date()) },
@@ -420,15 +524,23 @@ export async function ensureVolumeSnapshots(
       const want = new Set(missing.map((w) => w.volumeId));
       const detached = [...want].filter((v) => !attached.includes(v));
       if (detached.length) {
-        throw new EvidenceIncomplete(`Volume(s) ${detached.join(', ')} of ${input.instanceId}, recorded on case ${input.labels.caseId}, are no longer attached and have no valid snapshot`);
+        throw new EvidenceIncomplete(
+          `Volume(s) ${detached.join(', ')} of ${input.instanceId}, recorded on case ${input.labels.caseId}, are no longer attached and have no valid snapshot`,
+        );
       }
       const excluded = attached.filter((v) => v !== root && !want.has(v));
-      const made = await deps.ec2.send(new CreateSnapshotsCommand({
-        InstanceSpecification: { InstanceId: input.instanceId, ExcludeBootVolume: !!root && !want.has(root), ExcludeDataVolumeIds: excluded.length ? excluded : undefined },
-        Description: `Firebreak evidence, case ${input.labels.caseId}`,
-        CopyTagsFromSource: 'volume',
-        TagSpecifications: [tagSpec('snapshot', labels(input.labels, { [TAG.stage]: 'source' }))],
-      }));
+      const made = await deps.ec2.send(
+        new CreateSnapshotsCommand({
+          InstanceSpecification: {
+            InstanceId: input.instanceId,
+            ExcludeBootVolume: !!root && !want.has(root),
+            ExcludeDataVolumeIds: excluded.length ? excluded : undefined,
+          },
+          Description: `Firebreak evidence, case ${input.labels.caseId}`,
+          CopyTagsFromSource: 'volume',
+          TagSpecifications: [tagSpec('snapshot', labels(input.labels, { [TAG.stage]: 'source' }))],
+        }),
+      );
       for (const s of made.Snapshots ?? []) if (s.VolumeId && s.SnapshotId) await created(s.VolumeId, s.SnapshotId);
     },
   );
@@ -481,7 +593,10 @@ export async function checkSnapshotBatch(
     const record = input.recorded.find((r) => r.snapshotId === id);
     if (!record) throw new EvidenceProvenance(`Snapshot ${id} is not a snapshot the case recorded`);
     const problems = provenanceProblems(s, record, input.caseCreatedAt);
-    if (problems.length) throw new EvidenceProvenance(`Snapshot ${id} (${record.stage} of ${record.volumeId}) is not what the case recorded: ${problems.join('; ')}`);
+    if (problems.length)
+      throw new EvidenceProvenance(
+        `Snapshot ${id} (${record.stage} of ${record.volumeId}) is not what the case recorded: ${problems.join('; ')}`,
+      );
     progress[id] = `${s.State} ${s.Progress ?? ''}`.trim();
   }
   const done = batch.snapshotIds.every((id) => found.get(id)?.State === 'completed');
@@ -514,11 +629,22 @@ export async function checkSnapshotBatch(
  */
 export async function ensureSnapshotCopies(
   input: {
-    source: SnapshotBatch; labels: EvidenceLabels; stage: 'transit' | 'evidence'; kmsKeyId: string; region: string;
-    ownerAccount: string; mode: StepMode;
+    source: SnapshotBatch;
+    labels: EvidenceLabels;
+    stage: 'transit' | 'evidence';
+    kmsKeyId: string;
+    region: string;
+    ownerAccount: string;
+    mode: StepMode;
   },
   deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date },
-): Promise<{ batch: SnapshotBatch; actions: PlannedAction[]; rejected: RejectedSnapshot[]; recovered: string[]; unrecordedRejections: number }> {
+): Promise<{
+  batch: SnapshotBatch;
+  actions: PlannedAction[];
+  rejected: RejectedSnapshot[];
+  recovered: string[];
+  unrecordedRejections: number;
+}> {
   if (input.mode === 'apply' && !deps.ledger) throw new InvalidInput('ensureSnapshotCopies needs the case ledger to apply');
   const before: SnapshotStage = input.stage === 'transit' ? 'source' : 'transit';
   const volumeIds = input.source.sourceVolumeIds;
@@ -526,35 +652,56 @@ export async function ensureSnapshotCopies(
     const src = deps.ledger?.recorded.find((r) => r.stage === before && r.volumeId === volumeId);
     if (deps.ledger && !src) throw new EvidenceIncomplete(`Case ${input.labels.caseId} recorded no ${before} snapshot of ${volumeId}`);
     return {
-      stage: input.stage, volumeId, sourceSnapshotId: src?.snapshotId ?? input.source.snapshotIds[i], ownerAccount: input.ownerAccount,
-      encrypted: true, kmsKeyId: input.kmsKeyId, volumeSize: src?.volumeSize,
+      stage: input.stage,
+      volumeId,
+      sourceSnapshotId: src?.snapshotId ?? input.source.snapshotIds[i],
+      ownerAccount: input.ownerAccount,
+      encrypted: true,
+      kmsKeyId: input.kmsKeyId,
+      volumeSize: src?.volumeSize,
     };
   });
   const out = await ensureStage(
     {
-      stage: input.stage, caseId: input.labels.caseId, wanted, ownerAccount: input.ownerAccount, mode: input.mode,
+      stage: input.stage,
+      caseId: input.labels.caseId,
+      wanted,
+      ownerAccount: input.ownerAccount,
+      mode: input.mode,
       describeCreate: (ids) => ({
-        operation: 'EC2.CopySnapshot', target: ids.map((v) => wanted.find((w) => w.volumeId === v)!.sourceSnapshotId).join(', '),
+        operation: 'EC2.CopySnapshot',
+        target: ids.map((v) => wanted.find((w) => w.volumeId === v)!.sourceSnapshotId).join(', '),
         change: `copy into ${input.ownerAccount} under ${input.kmsKeyId}`,
       }),
     },
     { ec2: deps.ec2, ledger: deps.ledger, now: deps.now ?? (() => new Date()) },
     async (missing, created) => {
       // Every copy is requested and each recorded as it returns; a failed one fails the step after the others are recorded.
-      const settled = await Promise.allSettled(missing.map(async (w) => {
-        const sourceId = w.sourceSnapshotId!;
-        const copied = await deps.ec2.send(new CopySnapshotCommand({
-          SourceSnapshotId: sourceId,
-          SourceRegion: input.region,
-          Encrypted: true,
-          KmsKeyId: input.kmsKeyId,
-          Description: `Firebreak ${input.stage} copy of ${sourceId}, case ${input.labels.caseId}`,
-          TagSpecifications: [tagSpec('snapshot', labels(input.labels, {
-            [TAG.stage]: input.stage, [TAG.sourceSnapshotId]: sourceId, [TAG.sourceVolumeId]: w.volumeId,
-          }))],
-        }));
-        await created(w.volumeId, copied.SnapshotId!);
-      }));
+      const settled = await Promise.allSettled(
+        missing.map(async (w) => {
+          const sourceId = w.sourceSnapshotId!;
+          const copied = await deps.ec2.send(
+            new CopySnapshotCommand({
+              SourceSnapshotId: sourceId,
+              SourceRegion: input.region,
+              Encrypted: true,
+              KmsKeyId: input.kmsKeyId,
+              Description: `Firebreak ${input.stage} copy of ${sourceId}, case ${input.labels.caseId}`,
+              TagSpecifications: [
+                tagSpec(
+                  'snapshot',
+                  labels(input.labels, {
+                    [TAG.stage]: input.stage,
+                    [TAG.sourceSnapshotId]: sourceId,
+                    [TAG.sourceVolumeId]: w.volumeId,
+                  }),
+                ),
+              ],
+            }),
+          );
+          await created(w.volumeId, copied.SnapshotId!);
+        }),
+      );
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     },
@@ -589,9 +736,14 @@ export async function ensureSnapshotsShared(
       if ((attr.CreateVolumePermissions ?? []).some((p) => p.UserId === input.accountId)) return;
       actions.push({ operation: 'EC2.ModifySnapshotAttribute', target: id, change: `share with ${input.accountId}` });
       if (input.mode === 'apply') {
-        await deps.ec2.send(new ModifySnapshotAttributeCommand({
-          SnapshotId: id, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [input.accountId],
-        }));
+        await deps.ec2.send(
+          new ModifySnapshotAttributeCommand({
+            SnapshotId: id,
+            Attribute: 'createVolumePermission',
+            OperationType: 'add',
+            UserIds: [input.accountId],
+          }),
+        );
       }
     }),
   );

@@ -54,7 +54,10 @@ export async function describeTargetInstance(ec2: EC2Client, instanceId: string,
     const wait = Math.min(500 * 2 ** attempt, 8000);
     const elapsed = Date.now() - started;
     if (elapsed + wait > graceMs) {
-      throw new ResourceGone(`Instance ${instanceId} no longer exists (not found for ${Math.round(elapsed / 1000)} s, ${attempt + 1} attempt(s))`, { cause: notFound });
+      throw new ResourceGone(
+        `Instance ${instanceId} no longer exists (not found for ${Math.round(elapsed / 1000)} s, ${attempt + 1} attempt(s))`,
+        { cause: notFound },
+      );
     }
     await sleep(wait);
   }

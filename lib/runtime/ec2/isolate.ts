@@ -1,6 +1,14 @@
 import {
-  Address, CreateTagsCommand, DescribeAddressesCommand, DescribeIamInstanceProfileAssociationsCommand,
-  DisassociateAddressCommand, DisassociateIamInstanceProfileCommand, EC2Client, IamInstanceProfileAssociation, Instance, ModifyNetworkInterfaceAttributeCommand,
+  Address,
+  CreateTagsCommand,
+  DescribeAddressesCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  DisassociateAddressCommand,
+  DisassociateIamInstanceProfileCommand,
+  EC2Client,
+  IamInstanceProfileAssociation,
+  Instance,
+  ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccessDenied, Throttled, TransientAwsError, VerificationFailed } from '../../core/errors';
@@ -98,12 +106,17 @@ async function moveEni(ec2: EC2Client, eniId: string, groups: string[], backoffM
  */
 async function assertMayMove(ec2: EC2Client, eniId: string, groupId: string): Promise<void> {
   try {
-    await whileGroupNotVisible(() => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [groupId], DryRun: true })));
+    await whileGroupNotVisible(() =>
+      ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [groupId], DryRun: true })),
+    );
   } catch (err) {
     if (hasAwsCode(err, 'DryRunOperation')) return;
     const mapped = mapAwsError(err, 'EC2.ModifyNetworkInterfaceAttribute (DryRun)');
     if (mapped instanceof AccessDenied) {
-      throw new AccessDenied(`${eniId} may not be moved onto isolation group ${groupId}, so it was not moved onto the allow-all untrack group either: ${mapped.message}`, { cause: err });
+      throw new AccessDenied(
+        `${eniId} may not be moved onto isolation group ${groupId}, so it was not moved onto the allow-all untrack group either: ${mapped.message}`,
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -146,10 +159,15 @@ export async function ensureInstanceIsolated(
   const { groups, observed } = seen;
   // An ENI already on one of Firebreak's groups (this run's, or any the case recorded before) has no true prior
   // groups to record: it is left out, and release treats it as having none. The ledger keeps the first observation.
-  const firebreakGroups = new Set([...Object.values(groups).flatMap((g) => [g.isolationGroupId, g.untrackGroupId]), ...(deps.knownFirebreakGroupIds ?? [])]);
+  const firebreakGroups = new Set([
+    ...Object.values(groups).flatMap((g) => [g.isolationGroupId, g.untrackGroupId]),
+    ...(deps.knownFirebreakGroupIds ?? []),
+  ]);
   const recordable: IsolatePriorState = {
     ...observed,
-    securityGroupsByEni: Object.fromEntries(Object.entries(observed.securityGroupsByEni).filter(([, sgs]) => !sgs.some((g) => firebreakGroups.has(g)))),
+    securityGroupsByEni: Object.fromEntries(
+      Object.entries(observed.securityGroupsByEni).filter(([, sgs]) => !sgs.some((g) => firebreakGroups.has(g))),
+    ),
   };
   // Both records are written before any ENI moves; they do not depend on each other.
   const [prior] = await Promise.all([
@@ -162,7 +180,14 @@ export async function ensureInstanceIsolated(
   const settled = await Promise.allSettled(plan.work);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
-  return { instanceId, groups, isolationGroupByEni: moves.isolationGroupByEni, prior, actions: plan.actions, untrackWindows: moves.untrackWindows };
+  return {
+    instanceId,
+    groups,
+    isolationGroupByEni: moves.isolationGroupByEni,
+    prior,
+    actions: plan.actions,
+    untrackWindows: moves.untrackWindows,
+  };
 }
 
 /** What Isolate read before changing anything: the ENIs, Firebreak's groups per VPC, the active profile, the associated EIPs. */
@@ -189,10 +214,17 @@ interface IsolationWork {
  * VPC (ensured), the instance's profile association and the EIPs on its ENIs, and the prior state they make.
  * @throws {VerificationFailed} when no ENI can be found on the instance.
  */
-async function surveyForIsolation(ec2: EC2Client, instance: Instance, input: { instanceId: string; caseId: string; mode: StepMode; findingEniIds?: readonly string[] }): Promise<IsolationSurvey> {
+async function surveyForIsolation(
+  ec2: EC2Client,
+  instance: Instance,
+  input: { instanceId: string; caseId: string; mode: StepMode; findingEniIds?: readonly string[] },
+): Promise<IsolationSurvey> {
   const { instanceId } = input;
   const { enis } = await surveyEnis(ec2, instance, input.findingEniIds);
-  if (!enis.length) throw new VerificationFailed(`No network interface found on ${instanceId} (DescribeInstances and DescribeNetworkInterfaces): nothing can be isolated`);
+  if (!enis.length)
+    throw new VerificationFailed(
+      `No network interface found on ${instanceId} (DescribeInstances and DescribeNetworkInterfaces): nothing can be isolated`,
+    );
   const vpcIds = [...new Set(enis.map((n) => n.vpcId!).filter(Boolean))];
   const [groupResults, addresses, profiles] = await Promise.all([
     Promise.all(vpcIds.map((vpcId) => ensureIsolationGroups({ vpcId, caseId: input.caseId, mode: input.mode }, ec2))),
@@ -212,7 +244,10 @@ async function surveyForIsolation(ec2: EC2Client, instance: Instance, input: { i
     securityGroupsByEni: Object.fromEntries(enis.map((n) => [n.networkInterfaceId, n.groups])),
     instanceProfileArn: activeProfile?.IamInstanceProfile?.Arn,
     elasticIps: associatedEips.map((a) => ({
-      allocationId: a.AllocationId, publicIp: a.PublicIp, networkInterfaceId: a.NetworkInterfaceId, privateIpAddress: a.PrivateIpAddress,
+      allocationId: a.AllocationId,
+      publicIp: a.PublicIp,
+      networkInterfaceId: a.NetworkInterfaceId,
+      privateIpAddress: a.PrivateIpAddress,
     })),
   };
   return { enis, groups, activeProfile, associatedEips, observed, actions };
@@ -222,7 +257,12 @@ async function surveyForIsolation(ec2: EC2Client, instance: Instance, input: { i
  * Step 4 of {@link ensureInstanceIsolated}: per ENI not yet on its isolation group, the DryRun check, the move onto
  * the untrack group (skipped when it is there already) and at once onto the isolation group, started in parallel.
  */
-function planEniMoves(ec2: EC2Client, seen: IsolationSurvey, backoffMs: readonly number[], plan: IsolationWork): { isolationGroupByEni: Record<string, string>; untrackWindows: UntrackWindow[] } {
+function planEniMoves(
+  ec2: EC2Client,
+  seen: IsolationSurvey,
+  backoffMs: readonly number[],
+  plan: IsolationWork,
+): { isolationGroupByEni: Record<string, string>; untrackWindows: UntrackWindow[] } {
   const isolationGroupByEni: Record<string, string> = {};
   const untrackWindows: UntrackWindow[] = [];
   for (const eni of seen.enis) {
@@ -233,47 +273,85 @@ function planEniMoves(ec2: EC2Client, seen: IsolationSurvey, backoffMs: readonly
     if (current.length === 1 && current[0] === g.isolationGroupId) continue;
     const alreadyUntracked = current.length === 1 && current[0] === g.untrackGroupId;
     if (!alreadyUntracked) {
-      plan.actions.push({ operation: 'EC2.ModifyNetworkInterfaceAttribute', target: eniId, change: `DryRun: may move onto ${g.isolationGroupId} (isolation)` });
-      plan.actions.push({ operation: 'EC2.ModifyNetworkInterfaceAttribute', target: eniId, change: `groups ${current.join(',')} → ${g.untrackGroupId} (untrack)` });
+      plan.actions.push({
+        operation: 'EC2.ModifyNetworkInterfaceAttribute',
+        target: eniId,
+        change: `DryRun: may move onto ${g.isolationGroupId} (isolation)`,
+      });
+      plan.actions.push({
+        operation: 'EC2.ModifyNetworkInterfaceAttribute',
+        target: eniId,
+        change: `groups ${current.join(',')} → ${g.untrackGroupId} (untrack)`,
+      });
     }
-    plan.actions.push({ operation: 'EC2.ModifyNetworkInterfaceAttribute', target: eniId, change: `groups → ${g.isolationGroupId} (isolation)` });
+    plan.actions.push({
+      operation: 'EC2.ModifyNetworkInterfaceAttribute',
+      target: eniId,
+      change: `groups → ${g.isolationGroupId} (isolation)`,
+    });
     if (!plan.apply) continue;
-    plan.work.push((async () => {
-      if (!alreadyUntracked) {
-        await assertMayMove(ec2, eniId, g.isolationGroupId);
-        // The first move is not retried here: until it succeeds the ENI is on its own groups.
-        await whileGroupNotVisible(() => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [g.untrackGroupId] })));
-      }
-      const onUntrack = Date.now();
-      await moveEni(ec2, eniId, [g.isolationGroupId], backoffMs);
-      untrackWindows.push({ networkInterfaceId: eniId, untrackedMs: Date.now() - onUntrack, resumed: alreadyUntracked });
-    })());
+    plan.work.push(
+      (async () => {
+        if (!alreadyUntracked) {
+          await assertMayMove(ec2, eniId, g.isolationGroupId);
+          // The first move is not retried here: until it succeeds the ENI is on its own groups.
+          await whileGroupNotVisible(() =>
+            ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [g.untrackGroupId] })),
+          );
+        }
+        const onUntrack = Date.now();
+        await moveEni(ec2, eniId, [g.isolationGroupId], backoffMs);
+        untrackWindows.push({ networkInterfaceId: eniId, untrackedMs: Date.now() - onUntrack, resumed: alreadyUntracked });
+      })(),
+    );
   }
   return { isolationGroupByEni, untrackWindows };
 }
 
 /** Step 5 of {@link ensureInstanceIsolated}: disassociate the EIPs, remove the instance profile, tag the instance (an association already gone is fine). */
-function planDetachments(ec2: EC2Client, target: { instance: Instance; instanceId: string; caseId: string }, seen: IsolationSurvey, plan: IsolationWork): void {
+function planDetachments(
+  ec2: EC2Client,
+  target: { instance: Instance; instanceId: string; caseId: string },
+  seen: IsolationSurvey,
+  plan: IsolationWork,
+): void {
   const { instance, instanceId, caseId } = target;
   const gone = (err: unknown) => {
     if (!hasAwsCode(err, 'InvalidAssociationID.NotFound')) throw err;
   };
   for (const eip of seen.associatedEips) {
-    plan.actions.push({ operation: 'EC2.DisassociateAddress', target: eip.PublicIp ?? eip.AllocationId ?? '', change: `disassociate from ${eip.NetworkInterfaceId ?? instanceId}` });
+    plan.actions.push({
+      operation: 'EC2.DisassociateAddress',
+      target: eip.PublicIp ?? eip.AllocationId ?? '',
+      change: `disassociate from ${eip.NetworkInterfaceId ?? instanceId}`,
+    });
     if (plan.apply) plan.work.push(ec2.send(new DisassociateAddressCommand({ AssociationId: eip.AssociationId })).catch(gone));
   }
   const profile = seen.activeProfile;
   if (profile?.AssociationId) {
-    plan.actions.push({ operation: 'EC2.DisassociateIamInstanceProfile', target: instanceId, change: `remove ${profile.IamInstanceProfile?.Arn}` });
-    if (plan.apply) plan.work.push(ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: profile.AssociationId })).catch(gone));
+    plan.actions.push({
+      operation: 'EC2.DisassociateIamInstanceProfile',
+      target: instanceId,
+      change: `remove ${profile.IamInstanceProfile?.Arn}`,
+    });
+    if (plan.apply)
+      plan.work.push(ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: profile.AssociationId })).catch(gone));
   }
   const tags = new Map((instance.Tags ?? []).map((t) => [t.Key, t.Value]));
   if (tags.get(TAG.caseId) !== caseId || tags.get(TAG.status) !== 'isolated') {
     plan.actions.push({ operation: 'EC2.CreateTags', target: instanceId, change: `${TAG.caseId}=${caseId}, ${TAG.status}=isolated` });
     if (plan.apply) {
-      plan.work.push(ec2.send(new CreateTagsCommand({
-        Resources: [instanceId], Tags: [{ Key: TAG.caseId, Value: caseId }, { Key: TAG.status, Value: 'isolated' }],
-      })));
+      plan.work.push(
+        ec2.send(
+          new CreateTagsCommand({
+            Resources: [instanceId],
+            Tags: [
+              { Key: TAG.caseId, Value: caseId },
+              { Key: TAG.status, Value: 'isolated' },
+            ],
+          }),
+        ),
+      );
     }
   }
 }
@@ -312,21 +390,33 @@ export async function resealUntrackedEnis(
   const moved: string[] = [];
   const stillOpen: ResealResult['stillOpen'] = [];
   let worthRetrying = false;
-  await Promise.all([...enis.values()].map(async (eni) => {
-    const untrack = (eni.Groups ?? []).map((g) => g.GroupId!).find((id) => isolationByUntrack.has(id));
-    if (!untrack) return;
-    try {
-      await moveEni(deps.ec2, eni.NetworkInterfaceId!, [isolationByUntrack.get(untrack)!], deps.secondMoveBackoffMs ?? SECOND_MOVE_BACKOFF_MS);
-      moved.push(eni.NetworkInterfaceId!);
-    } catch (err) {
-      worthRetrying ||= retryable(err);
-      const mapped = mapAwsError(err, 'EC2.ModifyNetworkInterfaceAttribute');
-      stillOpen.push({ networkInterfaceId: eni.NetworkInterfaceId!, error: mapped instanceof Error ? `${mapped.name}: ${mapped.message}` : String(mapped) });
-    }
-  }));
+  await Promise.all(
+    [...enis.values()].map(async (eni) => {
+      const untrack = (eni.Groups ?? []).map((g) => g.GroupId!).find((id) => isolationByUntrack.has(id));
+      if (!untrack) return;
+      try {
+        await moveEni(
+          deps.ec2,
+          eni.NetworkInterfaceId!,
+          [isolationByUntrack.get(untrack)!],
+          deps.secondMoveBackoffMs ?? SECOND_MOVE_BACKOFF_MS,
+        );
+        moved.push(eni.NetworkInterfaceId!);
+      } catch (err) {
+        worthRetrying ||= retryable(err);
+        const mapped = mapAwsError(err, 'EC2.ModifyNetworkInterfaceAttribute');
+        stillOpen.push({
+          networkInterfaceId: eni.NetworkInterfaceId!,
+          error: mapped instanceof Error ? `${mapped.name}: ${mapped.message}` : String(mapped),
+        });
+      }
+    }),
+  );
   // A retryable failure is thrown, so that the state machine tries again; the rest is reported.
   if (worthRetrying) {
-    throw new TransientAwsError(`ENI(s) still on the allow-all untrack group: ${stillOpen.map((s) => `${s.networkInterfaceId} (${s.error})`).join('; ')}`);
+    throw new TransientAwsError(
+      `ENI(s) still on the allow-all untrack group: ${stillOpen.map((s) => `${s.networkInterfaceId} (${s.error})`).join('; ')}`,
+    );
   }
   return { moved: moved.sort(), stillOpen, checked: enis.size };
 }

@@ -1,7 +1,13 @@
 import {
-  AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand,
-  DescribeSecurityGroupsCommand, EC2Client, IpPermission, RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand, SecurityGroup,
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  IpPermission,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
+  SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -51,7 +57,9 @@ export const isolationGroupsDecisionKey = (g: IsolationGroups): string => `${DEC
 
 /** The groups recorded on a case with {@link isolationGroupsDecisionKey}, from its `decisions`. */
 export function recordedIsolationGroups(decisions: Readonly<Record<string, unknown>> | undefined): IsolationGroups[] {
-  return Object.entries(decisions ?? {}).filter(([k]) => k.startsWith(DECISION_PREFIX)).map(([, v]) => v as IsolationGroups);
+  return Object.entries(decisions ?? {})
+    .filter(([k]) => k.startsWith(DECISION_PREFIX))
+    .map(([, v]) => v as IsolationGroups);
 }
 
 /** The roles of Firebreak's security groups, the value of their `firebreak:role` tag. */
@@ -121,9 +129,12 @@ interface GroupSpec {
 export function isFirebreakGroup(group: SecurityGroup, role: GroupRole, vpcId: string): boolean {
   const tagged = (group.Tags ?? []).some((t) => t.Key === TAG.role && t.Value === role);
   const rules = EXPECTED_RULES[role];
-  return tagged && group.VpcId === vpcId
-    && samePermissions(group.IpPermissions ?? [], rules.ingress)
-    && samePermissions(group.IpPermissionsEgress ?? [], rules.egress);
+  return (
+    tagged &&
+    group.VpcId === vpcId &&
+    samePermissions(group.IpPermissions ?? [], rules.ingress) &&
+    samePermissions(group.IpPermissionsEgress ?? [], rules.egress)
+  );
 }
 
 async function describeGroups(ec2: EC2Client, filters: { Name: string; Values: string[] }[]): Promise<SecurityGroup[]> {
@@ -139,12 +150,24 @@ async function describeGroups(ec2: EC2Client, filters: { Name: string; Values: s
 
 /** The adoptable group of the role in the VPC (lowest ID), if any. */
 async function findAdoptable(ec2: EC2Client, spec: GroupSpec): Promise<SecurityGroup | undefined> {
-  const tagged = await describeGroups(ec2, [{ Name: 'vpc-id', Values: [spec.vpcId] }, { Name: `tag:${TAG.role}`, Values: [spec.role] }]);
-  return tagged.filter((g) => g.GroupId && isFirebreakGroup(g, spec.role, spec.vpcId)).sort((a, b) => a.GroupId!.localeCompare(b.GroupId!))[0];
+  const tagged = await describeGroups(ec2, [
+    { Name: 'vpc-id', Values: [spec.vpcId] },
+    { Name: `tag:${TAG.role}`, Values: [spec.role] },
+  ]);
+  return tagged
+    .filter((g) => g.GroupId && isFirebreakGroup(g, spec.role, spec.vpcId))
+    .sort((a, b) => a.GroupId!.localeCompare(b.GroupId!))[0];
 }
 
 async function nameIsTaken(ec2: EC2Client, vpcId: string, name: string): Promise<boolean> {
-  return (await describeGroups(ec2, [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: [name] }])).length > 0;
+  return (
+    (
+      await describeGroups(ec2, [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'group-name', Values: [name] },
+      ])
+    ).length > 0
+  );
 }
 
 async function ensureGroup(ec2: EC2Client, spec: GroupSpec, actions: PlannedAction[]): Promise<string> {
@@ -152,27 +175,43 @@ async function ensureGroup(ec2: EC2Client, spec: GroupSpec, actions: PlannedActi
     const adoptable = await findAdoptable(ec2, spec);
     if (adoptable) return adoptable.GroupId!;
     // Never the name of a group that exists, whoever's it is: the base name when free, else a new one.
-    const name = attempt === 0 && !(await nameIsTaken(ec2, spec.vpcId, spec.baseName))
-      ? spec.baseName
-      : `${spec.baseName}-${randomBytes(4).toString('hex')}`;
+    const name =
+      attempt === 0 && !(await nameIsTaken(ec2, spec.vpcId, spec.baseName))
+        ? spec.baseName
+        : `${spec.baseName}-${randomBytes(4).toString('hex')}`;
     actions.push({ operation: 'EC2.CreateSecurityGroup', target: spec.vpcId, change: `create ${name} (${spec.role})` });
     const rules = EXPECTED_RULES[spec.role];
     if (spec.mode === 'plan') {
-      if (rules.ingress.length) actions.push({ operation: 'EC2.AuthorizeSecurityGroupIngress', target: name, change: `authorize ${rules.ingress.flatMap(ruleKey).join(', ')}` });
+      if (rules.ingress.length)
+        actions.push({
+          operation: 'EC2.AuthorizeSecurityGroupIngress',
+          target: name,
+          change: `authorize ${rules.ingress.flatMap(ruleKey).join(', ')}`,
+        });
       actions.push({ operation: 'EC2.RevokeSecurityGroupEgress', target: name, change: 'revoke the default egress rules' });
-      if (rules.egress.length) actions.push({ operation: 'EC2.AuthorizeSecurityGroupEgress', target: name, change: `authorize ${rules.egress.flatMap(ruleKey).join(', ')}` });
+      if (rules.egress.length)
+        actions.push({
+          operation: 'EC2.AuthorizeSecurityGroupEgress',
+          target: name,
+          change: `authorize ${rules.egress.flatMap(ruleKey).join(', ')}`,
+        });
       return `(new ${spec.role} group)`;
     }
     let groupId: string | undefined;
     try {
-      groupId = (await ec2.send(new CreateSecurityGroupCommand({
-        GroupName: name,
-        VpcId: spec.vpcId,
-        Description: spec.role === 'isolation'
-          ? 'Firebreak isolation: no ingress, no egress. Do not add rules.'
-          : 'Firebreak untracking step: all traffic, used for seconds during isolation.',
-        TagSpecifications: [tagSpec('security-group', { [TAG.role]: spec.role, Name: name })],
-      }))).GroupId;
+      groupId = (
+        await ec2.send(
+          new CreateSecurityGroupCommand({
+            GroupName: name,
+            VpcId: spec.vpcId,
+            Description:
+              spec.role === 'isolation'
+                ? 'Firebreak isolation: no ingress, no egress. Do not add rules.'
+                : 'Firebreak untracking step: all traffic, used for seconds during isolation.',
+            TagSpecifications: [tagSpec('security-group', { [TAG.role]: spec.role, Name: name })],
+          }),
+        )
+      ).GroupId;
     } catch (err) {
       // Someone created a group of that name between our look and our create: look again.
       if (hasAwsCode(err, 'InvalidGroup.Duplicate')) continue;
@@ -182,7 +221,8 @@ async function ensureGroup(ec2: EC2Client, spec: GroupSpec, actions: PlannedActi
     // a group only when it is exactly Firebreak's (findAdoptable, isFirebreakGroup), else creating one under a new name.
     if (!groupId) throw new TransientAwsError(`CreateSecurityGroup ${name} returned no group ID`);
     // The group is ours by its ID: only now are its rules changed.
-    const created = (await whileGroupNotVisible(() => ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })))).SecurityGroups?.[0];
+    const created = (await whileGroupNotVisible(() => ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))))
+      .SecurityGroups?.[0];
     await Promise.all([
       reconcileRules(ec2, groupId, 'ingress', created?.IpPermissions ?? [], rules.ingress, actions),
       reconcileRules(ec2, groupId, 'egress', created?.IpPermissionsEgress ?? [], rules.egress, actions),
@@ -227,7 +267,9 @@ export function samePermissions(actual: IpPermission[], desired: IpPermission[])
 /** Strips the read-only fields DescribeSecurityGroups adds so a permission can be revoked as-is. */
 function revocable(p: IpPermission): IpPermission {
   return {
-    IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort,
+    IpProtocol: p.IpProtocol,
+    FromPort: p.FromPort,
+    ToPort: p.ToPort,
     IpRanges: p.IpRanges?.length ? p.IpRanges.map((r) => ({ CidrIp: r.CidrIp })) : undefined,
     Ipv6Ranges: p.Ipv6Ranges?.length ? p.Ipv6Ranges.map((r) => ({ CidrIpv6: r.CidrIpv6 })) : undefined,
     UserIdGroupPairs: p.UserIdGroupPairs?.length ? p.UserIdGroupPairs.map((g) => ({ GroupId: g.GroupId })) : undefined,
@@ -237,25 +279,41 @@ function revocable(p: IpPermission): IpPermission {
 
 /** Sets the rules of a group Firebreak just created (never any other) to exactly `desired`. */
 async function reconcileRules(
-  ec2: EC2Client, groupId: string, direction: 'ingress' | 'egress', actual: IpPermission[], desired: IpPermission[], actions: PlannedAction[],
+  ec2: EC2Client,
+  groupId: string,
+  direction: 'ingress' | 'egress',
+  actual: IpPermission[],
+  desired: IpPermission[],
+  actions: PlannedAction[],
 ): Promise<void> {
   if (samePermissions(actual, desired)) return;
   const suffix = direction === 'ingress' ? 'Ingress' : 'Egress';
   if (actual.length) {
-    actions.push({ operation: `EC2.RevokeSecurityGroup${suffix}`, target: groupId, change: `revoke ${actual.flatMap(ruleKey).join(', ')}` });
+    actions.push({
+      operation: `EC2.RevokeSecurityGroup${suffix}`,
+      target: groupId,
+      change: `revoke ${actual.flatMap(ruleKey).join(', ')}`,
+    });
     const IpPermissions = actual.map(revocable);
     try {
-      if (direction === 'ingress') await whileGroupNotVisible(() => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions })));
+      if (direction === 'ingress')
+        await whileGroupNotVisible(() => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions })));
       else await whileGroupNotVisible(() => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions })));
     } catch (err) {
       if (!hasAwsCode(err, 'InvalidPermission.NotFound')) throw err;
     }
   }
   if (desired.length) {
-    actions.push({ operation: `EC2.AuthorizeSecurityGroup${suffix}`, target: groupId, change: `authorize ${desired.flatMap(ruleKey).join(', ')}` });
+    actions.push({
+      operation: `EC2.AuthorizeSecurityGroup${suffix}`,
+      target: groupId,
+      change: `authorize ${desired.flatMap(ruleKey).join(', ')}`,
+    });
     try {
-      if (direction === 'ingress') await whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: desired })));
-      else await whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: desired })));
+      if (direction === 'ingress')
+        await whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: desired })));
+      else
+        await whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: desired })));
     } catch (err) {
       if (!hasAwsCode(err, 'InvalidPermission.Duplicate')) throw err;
     }

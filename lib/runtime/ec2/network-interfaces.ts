@@ -55,7 +55,11 @@ export async function surveyEnis(ec2: EC2Client, instance: Instance, findingEniI
   const byId = new Map<string, AttachedEni>();
   const add = (id: string | undefined, vpcId: string | undefined, groups: { GroupId?: string }[] | undefined) => {
     if (!id) return;
-    byId.set(id, { networkInterfaceId: id, vpcId: vpcId ?? byId.get(id)?.vpcId, groups: (groups ?? []).map((g) => g.GroupId!).filter(Boolean) });
+    byId.set(id, {
+      networkInterfaceId: id,
+      vpcId: vpcId ?? byId.get(id)?.vpcId,
+      groups: (groups ?? []).map((g) => g.GroupId!).filter(Boolean),
+    });
   };
   for (const n of instance.NetworkInterfaces ?? []) add(n.NetworkInterfaceId, n.VpcId, n.Groups);
   const namedAttached = named.filter((n) => n.Attachment?.InstanceId === instanceId);
@@ -67,4 +71,3 @@ export async function surveyEnis(ec2: EC2Client, instance: Instance, findingEniI
     fromFinding: namedAttached.map((n) => n.NetworkInterfaceId!).filter(Boolean),
   };
 }
-

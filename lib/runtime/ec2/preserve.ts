@@ -1,7 +1,10 @@
 import { DescribeAutoScalingInstancesCommand, DetachInstancesCommand, AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstanceAttributeCommand, EC2Client, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import {
-  DeregisterTargetsCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client,
+  DeregisterTargetsCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describeTargetInstance, PlannedAction, StepMode } from './instance';
 import '../clients/auto-scaling';
@@ -53,7 +56,10 @@ export interface PreserveResult {
  * @param input - `instanceId`, and `mode` (`plan` makes no mutating call).
  * @throws {ResourceGone} when the instance is gone.
  */
-export async function ensureInstancePreserved(input: { instanceId: string; mode: StepMode; notFoundGraceSeconds?: number }, deps: PreserveDeps): Promise<PreserveResult> {
+export async function ensureInstancePreserved(
+  input: { instanceId: string; mode: StepMode; notFoundGraceSeconds?: number },
+  deps: PreserveDeps,
+): Promise<PreserveResult> {
   const { instanceId } = input;
   const instance = await describeTargetInstance(deps.ec2, instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
   const [termination, shutdown, asg, targetGroups] = await Promise.all([
@@ -85,32 +91,54 @@ export async function ensureInstancePreserved(input: { instanceId: string; mode:
   if (observed.shutdownBehavior !== 'stop') {
     actions.push({ operation: 'EC2.ModifyInstanceAttribute', target: instanceId, change: 'InstanceInitiatedShutdownBehavior=stop' });
     // The Attribute/Value form (equally documented): the emulator ignores the InstanceInitiatedShutdownBehavior structure.
-    work.push(() => deps.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior', Value: 'stop' })));
-  }
-  const devices = Object.entries(deleteOnTermination).filter(([, v]) => v).map(([d]) => d);
-  if (devices.length) {
-    actions.push({ operation: 'EC2.ModifyInstanceAttribute', target: instanceId, change: `DeleteOnTermination=false on ${devices.join(', ')}` });
     work.push(() =>
-      deps.ec2.send(new ModifyInstanceAttributeCommand({
-        InstanceId: instanceId,
-        BlockDeviceMappings: devices.map((DeviceName) => ({ DeviceName, Ebs: { DeleteOnTermination: false } })),
-      })),
+      deps.ec2.send(
+        new ModifyInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior', Value: 'stop' }),
+      ),
+    );
+  }
+  const devices = Object.entries(deleteOnTermination)
+    .filter(([, v]) => v)
+    .map(([d]) => d);
+  if (devices.length) {
+    actions.push({
+      operation: 'EC2.ModifyInstanceAttribute',
+      target: instanceId,
+      change: `DeleteOnTermination=false on ${devices.join(', ')}`,
+    });
+    work.push(() =>
+      deps.ec2.send(
+        new ModifyInstanceAttributeCommand({
+          InstanceId: instanceId,
+          BlockDeviceMappings: devices.map((DeviceName) => ({ DeviceName, Ebs: { DeleteOnTermination: false } })),
+        }),
+      ),
     );
   }
   if (asgMembership?.AutoScalingGroupName) {
     const group = asgMembership.AutoScalingGroupName;
     actions.push({ operation: 'AutoScaling.DetachInstances', target: group, change: `detach ${instanceId}, desired capacity kept` });
-    work.push(() => deps.autoScaling.send(new DetachInstancesCommand({ AutoScalingGroupName: group, InstanceIds: [instanceId], ShouldDecrementDesiredCapacity: false })));
+    work.push(() =>
+      deps.autoScaling.send(
+        new DetachInstancesCommand({ AutoScalingGroupName: group, InstanceIds: [instanceId], ShouldDecrementDesiredCapacity: false }),
+      ),
+    );
   }
   for (const tg of targetGroups) {
     actions.push({ operation: 'ElasticLoadBalancingV2.DeregisterTargets', target: tg.arn, change: `deregister ${instanceId}` });
-    work.push(() => deps.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: tg.arn, Targets: [{ Id: instanceId, Port: tg.port }] })));
+    work.push(() =>
+      deps.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: tg.arn, Targets: [{ Id: instanceId, Port: tg.port }] })),
+    );
   }
   if (input.mode === 'apply') await Promise.all(work.map((w) => w()));
   return { instanceId, prior, actions };
 }
 
-async function findTargetGroupMemberships(elbv2: ElasticLoadBalancingV2Client, instanceId: string, vpcId?: string): Promise<{ arn: string; port?: number }[]> {
+async function findTargetGroupMemberships(
+  elbv2: ElasticLoadBalancingV2Client,
+  instanceId: string,
+  vpcId?: string,
+): Promise<{ arn: string; port?: number }[]> {
   const groups: string[] = [];
   let marker: string | undefined;
   do {

@@ -1,4 +1,9 @@
-import { DescribeAddressesCommand, DescribeIamInstanceProfileAssociationsCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeAddressesCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { VerificationFailed } from '../../core/errors';
 import { describeTargetInstance } from './instance';
 import { isFirebreakGroup, IsolationGroups } from './isolation-groups';
@@ -31,7 +36,12 @@ const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((
  * @throws {ResourceGone} when the instance is gone.
  */
 export async function verifyInstanceIsolated(
-  input: { instanceId: string; groups: Readonly<Record<string, IsolationGroups>>; findingEniIds?: readonly string[]; notFoundGraceSeconds?: number },
+  input: {
+    instanceId: string;
+    groups: Readonly<Record<string, IsolationGroups>>;
+    findingEniIds?: readonly string[];
+    notFoundGraceSeconds?: number;
+  },
   deps: { ec2: EC2Client },
 ): Promise<VerifyResult> {
   const { ec2 } = deps;
@@ -40,10 +50,14 @@ export async function verifyInstanceIsolated(
   const enis = survey.enis;
   const isolationIds = [...new Set(Object.values(input.groups).map((g) => g.isolationGroupId))];
   const [sgs, profiles, addresses] = await Promise.all([
-    isolationIds.length ? ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: isolationIds }] })) : Promise.resolve({ SecurityGroups: [] }),
+    isolationIds.length
+      ? ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: isolationIds }] }))
+      : Promise.resolve({ SecurityGroups: [] }),
     ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [input.instanceId] }] })),
     enis.length
-      ? ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'network-interface-id', Values: enis.map((e) => e.networkInterfaceId) }] }))
+      ? ec2.send(
+          new DescribeAddressesCommand({ Filters: [{ Name: 'network-interface-id', Values: enis.map((e) => e.networkInterfaceId) }] }),
+        )
       : Promise.resolve({ Addresses: [] }),
   ]);
   const groupById = new Map((sgs.SecurityGroups ?? []).map((g) => [g.GroupId!, g]));
@@ -75,12 +89,18 @@ export async function verifyInstanceIsolated(
     });
   }
   const active = (profiles.IamInstanceProfileAssociations ?? []).filter((a) => a.State === 'associated' || a.State === 'associating');
-  checks.push({ name: 'instance-profile-removed', passed: active.length === 0, details: active.map((a) => a.IamInstanceProfile?.Arn).join(',') || 'none' });
+  checks.push({
+    name: 'instance-profile-removed',
+    passed: active.length === 0,
+    details: active.map((a) => a.IamInstanceProfile?.Arn).join(',') || 'none',
+  });
   const eips = (addresses.Addresses ?? []).filter((a) => a.AssociationId);
   checks.push({ name: 'elastic-ips-disassociated', passed: eips.length === 0, details: eips.map((a) => a.PublicIp).join(',') || 'none' });
   const failed = checks.filter((c) => !c.passed);
   if (failed.length) {
-    throw new VerificationFailed(`Isolation of ${input.instanceId} not confirmed: ${failed.map((c) => `${c.name} (${c.details})`).join('; ')}`);
+    throw new VerificationFailed(
+      `Isolation of ${input.instanceId} not confirmed: ${failed.map((c) => `${c.name} (${c.details})`).join('; ')}`,
+    );
   }
   return { instanceId: input.instanceId, groupsByEni, checks };
 }

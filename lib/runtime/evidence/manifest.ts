@@ -35,7 +35,10 @@ export interface EvidenceManifest {
  * Builds the manifest and its canonical JSON text (2-space indentation, keys in a fixed order),
  * whose bytes are what the recorded SHA-256 covers.
  */
-export function buildManifest(m: Omit<EvidenceManifest, 'schema' | 'artifacts'> & { artifacts: StoredArtifact[] }): { manifest: EvidenceManifest; text: string } {
+export function buildManifest(m: Omit<EvidenceManifest, 'schema' | 'artifacts'> & { artifacts: StoredArtifact[] }): {
+  manifest: EvidenceManifest;
+  text: string;
+} {
   const manifest: EvidenceManifest = {
     schema: 'firebreak.manifest/v1',
     caseId: m.caseId,
@@ -72,11 +75,17 @@ export function snapshotChain(recorded: readonly RecordedSnapshot[], volumeIds: 
     };
     const [source, transit, final] = [of('source'), of('transit'), of('evidence')];
     if (transit.sourceSnapshotId !== source.snapshotId || final.sourceSnapshotId !== transit.snapshotId) {
-      throw new EvidenceProvenance(`Case ${caseId}: the recorded chain of ${volumeId} is broken (${source.snapshotId} → ${transit.sourceSnapshotId}/${transit.snapshotId} → ${final.sourceSnapshotId}/${final.snapshotId})`);
+      throw new EvidenceProvenance(
+        `Case ${caseId}: the recorded chain of ${volumeId} is broken (${source.snapshotId} → ${transit.sourceSnapshotId}/${transit.snapshotId} → ${final.sourceSnapshotId}/${final.snapshotId})`,
+      );
     }
     return {
-      sourceVolumeId: volumeId, memberSnapshotId: source.snapshotId, transitSnapshotId: transit.snapshotId,
-      snapshotId: final.snapshotId, ownerAccount: final.ownerAccount, kmsKeyId: final.kmsKeyId ?? '',
+      sourceVolumeId: volumeId,
+      memberSnapshotId: source.snapshotId,
+      transitSnapshotId: transit.snapshotId,
+      snapshotId: final.snapshotId,
+      ownerAccount: final.ownerAccount,
+      kmsKeyId: final.kmsKeyId ?? '',
     };
   });
 }

@@ -75,12 +75,16 @@ export const EVIDENCE_VOLUMES_KEY = 'evidenceVolumes';
 
 /** The snapshots a case recorded, from its `evidence` map. */
 export function recordedSnapshots(evidence: Record<string, unknown> | undefined): RecordedSnapshot[] {
-  return Object.entries(evidence ?? {}).filter(([k]) => k.startsWith('snapshot#')).map(([, v]) => v as RecordedSnapshot);
+  return Object.entries(evidence ?? {})
+    .filter(([k]) => k.startsWith('snapshot#'))
+    .map(([, v]) => v as RecordedSnapshot);
 }
 
 /** The snapshots a case rejected, from its `evidence` map. */
 export function rejectedSnapshots(evidence: Record<string, unknown> | undefined): RejectedSnapshot[] {
-  return Object.entries(evidence ?? {}).filter(([k]) => k.startsWith('rejected#')).map(([, v]) => v as RejectedSnapshot);
+  return Object.entries(evidence ?? {})
+    .filter(([k]) => k.startsWith('rejected#'))
+    .map(([, v]) => v as RejectedSnapshot);
 }
 
 /**
@@ -101,19 +105,28 @@ export function notBeforeOf(caseCreatedAt: string): number {
  * @param caseCreatedAt - the case's creation time (ISO-8601 UTC); the snapshot must have started after it.
  * @returns one reason per property that does not hold; empty when the snapshot is what Firebreak created.
  */
-export function provenanceProblems(snapshot: Snapshot | undefined, want: Omit<RecordedSnapshot, 'how' | 'recordedAt' | 'snapshotId'> & { snapshotId?: string }, caseCreatedAt: string): string[] {
+export function provenanceProblems(
+  snapshot: Snapshot | undefined,
+  want: Omit<RecordedSnapshot, 'how' | 'recordedAt' | 'snapshotId'> & { snapshotId?: string },
+  caseCreatedAt: string,
+): string[] {
   if (!snapshot) return [`${want.snapshotId ?? 'snapshot'} not found in ${want.ownerAccount}`];
   const out: string[] = [];
-  if (want.snapshotId && snapshot.SnapshotId !== want.snapshotId) out.push(`ID ${snapshot.SnapshotId}, the case recorded ${want.snapshotId}`);
+  if (want.snapshotId && snapshot.SnapshotId !== want.snapshotId)
+    out.push(`ID ${snapshot.SnapshotId}, the case recorded ${want.snapshotId}`);
   if (snapshot.OwnerId !== want.ownerAccount) out.push(`owner ${snapshot.OwnerId ?? '?'}, not ${want.ownerAccount}`);
   if (want.stage === 'source' && snapshot.VolumeId !== want.volumeId) out.push(`volume ${snapshot.VolumeId ?? '?'}, not ${want.volumeId}`);
   if (!!snapshot.Encrypted !== want.encrypted) out.push(want.encrypted ? 'not encrypted' : 'encrypted, its volume is not');
-  else if (want.encrypted && want.kmsKeyId && snapshot.KmsKeyId !== want.kmsKeyId) out.push(`key ${snapshot.KmsKeyId ?? '(none)'}, not ${want.kmsKeyId}`);
+  else if (want.encrypted && want.kmsKeyId && snapshot.KmsKeyId !== want.kmsKeyId)
+    out.push(`key ${snapshot.KmsKeyId ?? '(none)'}, not ${want.kmsKeyId}`);
   const started = snapshot.StartTime ? new Date(snapshot.StartTime).getTime() : NaN;
   if (!(started >= notBeforeOf(caseCreatedAt))) {
-    out.push(`started ${snapshot.StartTime ? new Date(snapshot.StartTime).toISOString() : '(unknown)'}, before the case opened at ${caseCreatedAt}`);
+    out.push(
+      `started ${snapshot.StartTime ? new Date(snapshot.StartTime).toISOString() : '(unknown)'}, before the case opened at ${caseCreatedAt}`,
+    );
   }
-  if (want.volumeSize !== undefined && snapshot.VolumeSize !== want.volumeSize) out.push(`size ${snapshot.VolumeSize ?? '?'} GiB, not ${want.volumeSize} GiB`);
+  if (want.volumeSize !== undefined && snapshot.VolumeSize !== want.volumeSize)
+    out.push(`size ${snapshot.VolumeSize ?? '?'} GiB, not ${want.volumeSize} GiB`);
   if (snapshot.State === 'error') out.push(`in the error state: ${snapshot.StateMessage ?? ''}`.trim());
   return out;
 }

@@ -32,17 +32,19 @@ async function putEvidenceObject(
   o: { bucket: string; key: string; bytes: Buffer; sha256: string; kmsKeyId: string },
   deps: { s3: S3Client },
 ): Promise<{ VersionId?: string }> {
-  return deps.s3.send(new PutObjectCommand({
-    Bucket: o.bucket,
-    Key: o.key,
-    Body: o.bytes,
-    ContentType: 'application/json',
-    ServerSideEncryption: 'aws:kms',
-    SSEKMSKeyId: o.kmsKeyId,
-    ChecksumAlgorithm: 'SHA256',
-    ChecksumSHA256: Buffer.from(o.sha256, 'hex').toString('base64'),
-    Metadata: { sha256: o.sha256 },
-  }));
+  return deps.s3.send(
+    new PutObjectCommand({
+      Bucket: o.bucket,
+      Key: o.key,
+      Body: o.bytes,
+      ContentType: 'application/json',
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: o.kmsKeyId,
+      ChecksumAlgorithm: 'SHA256',
+      ChecksumSHA256: Buffer.from(o.sha256, 'hex').toString('base64'),
+      Metadata: { sha256: o.sha256 },
+    }),
+  );
 }
 
 /**
@@ -61,10 +63,25 @@ export async function putArtifactOnce(
   try {
     const head = await deps.s3.send(new HeadObjectCommand({ Bucket: input.bucket, Key: input.key }));
     const stored = head.Metadata?.sha256;
-    if (stored) return { name: input.name, bucket: input.bucket, key: input.key, sha256: stored, bytes: head.ContentLength ?? 0, versionId: head.VersionId };
+    if (stored)
+      return {
+        name: input.name,
+        bucket: input.bucket,
+        key: input.key,
+        sha256: stored,
+        bytes: head.ContentLength ?? 0,
+        versionId: head.VersionId,
+      };
     // Written without our metadata (should not happen): hash what is there.
     const body = await readObject(input.bucket, input.key, deps);
-    return { name: input.name, bucket: input.bucket, key: input.key, sha256: sha256Hex(body), bytes: body.length, versionId: head.VersionId };
+    return {
+      name: input.name,
+      bucket: input.bucket,
+      key: input.key,
+      sha256: sha256Hex(body),
+      bytes: body.length,
+      versionId: head.VersionId,
+    };
   } catch (err) {
     if (!hasAwsCode(err, 'NotFound', 'NoSuchKey', '404')) throw err;
   }
@@ -151,7 +168,10 @@ export async function storeReceivedEvent(
   try {
     const head = await deps.s3.send(new HeadObjectCommand({ Bucket: input.bucket, Key: key }));
     // Stored before (a retry, a re-run, a redelivery): the key is the content's hash, so it is the same event.
-    if (head.Metadata?.sha256 !== sha256) throw new VerificationFailed(`s3://${input.bucket}/${key} holds an object whose recorded SHA-256 is ${head.Metadata?.sha256 ?? 'missing'}, not the ${sha256} its key names`);
+    if (head.Metadata?.sha256 !== sha256)
+      throw new VerificationFailed(
+        `s3://${input.bucket}/${key} holds an object whose recorded SHA-256 is ${head.Metadata?.sha256 ?? 'missing'}, not the ${sha256} its key names`,
+      );
     return ref;
   } catch (err) {
     // Normalize may not list the bucket, so a missing key is 403 to it ("HeadObject", Amazon S3 API Reference:
@@ -171,7 +191,9 @@ export async function readStoredEvent(ref: StoredEventRef, deps: { s3: S3Client 
   const bytes = await readObject(ref.bucket, ref.key, deps);
   const sha256 = sha256Hex(bytes);
   if (sha256 !== ref.sha256 || bytes.length !== ref.bytes) {
-    throw new VerificationFailed(`s3://${ref.bucket}/${ref.key} reads back ${bytes.length} bytes with SHA-256 ${sha256}; the playbook recorded ${ref.bytes} bytes with ${ref.sha256}`);
+    throw new VerificationFailed(
+      `s3://${ref.bucket}/${ref.key} reads back ${bytes.length} bytes with SHA-256 ${sha256}; the playbook recorded ${ref.bytes} bytes with ${ref.sha256}`,
+    );
   }
   return { bytes, event: JSON.parse(bytes.toString('utf8')) as unknown };
 }

@@ -54,10 +54,15 @@ export const AWS_DENY_ALL_DOCUMENT = {
 export function roleSessionRevocationPolicy(cutoff: Date): PolicyDocument {
   return {
     Version: '2012-10-17',
-    Statement: [{
-      Sid: 'FirebreakRevokeOlderSessions', Effect: 'Deny', Action: '*', Resource: '*',
-      Condition: { DateLessThan: { 'aws:TokenIssueTime': cutoff.toISOString().replace(/\.\d{3}Z$/, 'Z') } },
-    }],
+    Statement: [
+      {
+        Sid: 'FirebreakRevokeOlderSessions',
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { DateLessThan: { 'aws:TokenIssueTime': cutoff.toISOString().replace(/\.\d{3}Z$/, 'Z') } },
+      },
+    ],
   };
 }
 
@@ -73,7 +78,10 @@ export function roleVpcRestrictionPolicy(): PolicyDocument {
     Version: '2012-10-17',
     Statement: [
       {
-        Sid: 'FirebreakDenyOutsideInstanceVpc', Effect: 'Deny', Action: '*', Resource: '*',
+        Sid: 'FirebreakDenyOutsideInstanceVpc',
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
         Condition: {
           // This way round, a call from the internet (no aws:SourceVpc) is denied too.
           StringNotEquals: { 'aws:SourceVpc': '${aws:ec2InstanceSourceVPC}' },
@@ -82,7 +90,10 @@ export function roleVpcRestrictionPolicy(): PolicyDocument {
         },
       },
       {
-        Sid: 'FirebreakDenyOutsideInstanceIp', Effect: 'Deny', Action: '*', Resource: '*',
+        Sid: 'FirebreakDenyOutsideInstanceIp',
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
         Condition: {
           StringNotEquals: { 'aws:VpcSourceIp': '${aws:ec2InstanceSourcePrivateIPv4}' },
           Null: { 'ec2:SourceInstanceARN': 'false' },

@@ -22,7 +22,8 @@ export async function listAttachedUserPolicyArns(iam: IAMClient, userName: strin
       marker = page.IsTruncated ? page.Marker : undefined;
     } while (marker);
   } catch (err) {
-    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw new ResourceGone(`IAM user ${userName} no longer exists`, { cause: err });
+    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException'))
+      throw new ResourceGone(`IAM user ${userName} no longer exists`, { cause: err });
     throw err;
   }
   return arns;

@@ -11,8 +11,10 @@
 export function protectedRoleReason(roleName: string, path = '/', protectedRoleNames: readonly string[] = []): string | undefined {
   const lower = roleName.toLowerCase();
   if (protectedRoleNames.some((n) => n.toLowerCase() === lower)) return `${roleName} is one of Firebreak's own roles`;
-  if (path.toLowerCase().startsWith('/aws-service-role/') || lower.startsWith('awsservicerolefor')) return `${roleName} is a service-linked role`;
+  if (path.toLowerCase().startsWith('/aws-service-role/') || lower.startsWith('awsservicerolefor'))
+    return `${roleName} is a service-linked role`;
   // FirebreakSecurity-/FirebreakMember-: roles CloudFormation names after the stacks (single-account mode).
-  if (/^(firebreakresponder|firebreakreleaser|firebreaksecurity-|firebreakmember-|firebreak-)/.test(lower)) return `${roleName} is one of Firebreak's own roles`;
+  if (/^(firebreakresponder|firebreakreleaser|firebreaksecurity-|firebreakmember-|firebreak-)/.test(lower))
+    return `${roleName} is one of Firebreak's own roles`;
   return undefined;
 }

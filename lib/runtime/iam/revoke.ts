@@ -1,13 +1,29 @@
 import {
-  AttachUserPolicyCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAccessKeysCommand,
-  ListUserPoliciesCommand, PutRolePolicyCommand, Role, UpdateAccessKeyCommand, GetLoginProfileCommand, DeleteLoginProfileCommand,
+  AttachUserPolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListUserPoliciesCommand,
+  PutRolePolicyCommand,
+  Role,
+  UpdateAccessKeyCommand,
+  GetLoginProfileCommand,
+  DeleteLoginProfileCommand,
 } from '@aws-sdk/client-iam';
 import { QuotaExceeded, ResourceGone } from '../../core/errors';
 import { hasAwsCode } from '../aws-errors';
 import type { PlannedAction, StepMode } from '../ec2/instance';
 import {
-  awsDenyAllPolicyArn, isAwsDenyAllPolicyArn, parsePolicyDocument, PolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME,
-  roleSessionRevocationPolicy, ROLE_VPC_RESTRICTION_POLICY_NAME, roleVpcRestrictionPolicy,
+  awsDenyAllPolicyArn,
+  isAwsDenyAllPolicyArn,
+  parsePolicyDocument,
+  PolicyDocument,
+  policyText,
+  ROLE_SESSION_REVOCATION_POLICY_NAME,
+  roleSessionRevocationPolicy,
+  ROLE_VPC_RESTRICTION_POLICY_NAME,
+  roleVpcRestrictionPolicy,
 } from './policies';
 import { listAttachedUserPolicyArns, protectedRoleReason } from './principals';
 import '../clients/iam';
@@ -62,7 +78,9 @@ export function isTemporaryAccessKey(accessKeyId: string): boolean {
 }
 
 const toUserKey = (k: { AccessKeyId?: string; Status?: string; CreateDate?: Date }): UserAccessKey => ({
-  accessKeyId: k.AccessKeyId!, status: k.Status!, ...(k.CreateDate ? { createDate: new Date(k.CreateDate).toISOString().replace(/\.\d{3}Z$/, 'Z') } : {}),
+  accessKeyId: k.AccessKeyId!,
+  status: k.Status!,
+  ...(k.CreateDate ? { createDate: new Date(k.CreateDate).toISOString().replace(/\.\d{3}Z$/, 'Z') } : {}),
 });
 
 /**
@@ -75,7 +93,8 @@ export async function listUserAccessKeys(iam: IAMClient, userName: string): Prom
   try {
     return ((await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? []).map(toUserKey);
   } catch (err) {
-    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw new ResourceGone(`IAM user ${userName} no longer exists`, { cause: err });
+    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException'))
+      throw new ResourceGone(`IAM user ${userName} no longer exists`, { cause: err });
     throw err;
   }
 }
@@ -103,11 +122,16 @@ export interface UserRevocationReadBack {
 export async function readUserRevocation(iam: IAMClient, userName: string, accessKeyId?: string): Promise<UserRevocationReadBack> {
   const [keys, attached] = await Promise.all([listUserAccessKeys(iam, userName), listAttachedUserPolicyArns(iam, userName)]);
   const denyAll: PolicyState = attached.some(isAwsDenyAllPolicyArn) ? 'same' : 'absent';
-  const leakedKey = !accessKeyId ? 'none'
-    : isTemporaryAccessKey(accessKeyId) ? 'temporary'
-      : keys.find((k) => k.accessKeyId === accessKeyId)?.status ?? 'absent';
+  const leakedKey = !accessKeyId
+    ? 'none'
+    : isTemporaryAccessKey(accessKeyId)
+      ? 'temporary'
+      : (keys.find((k) => k.accessKeyId === accessKeyId)?.status ?? 'absent');
   const keyOk = leakedKey === 'none' || leakedKey === 'temporary' || leakedKey === 'absent' || leakedKey === 'Inactive';
-  const problem = keyOk && denyAll === 'same' ? undefined : `${userName}: ${accessKeyId ? `key ${accessKeyId} is ${leakedKey}, ` : ''}AWSDenyAll ${denyAll === 'same' ? 'attached' : 'not attached'}`;
+  const problem =
+    keyOk && denyAll === 'same'
+      ? undefined
+      : `${userName}: ${accessKeyId ? `key ${accessKeyId} is ${leakedKey}, ` : ''}AWSDenyAll ${denyAll === 'same' ? 'attached' : 'not attached'}`;
   return { problem, leakedKey, denyAll, keys };
 }
 
@@ -193,10 +217,13 @@ export async function ensureUserKeyRevoked(
   const [inline, attached, login] = await Promise.all([
     iam.send(new ListUserPoliciesCommand({ UserName: userName })),
     listAttachedUserPolicyArns(iam, userName),
-    iam.send(new GetLoginProfileCommand({ UserName: userName })).then(() => true, (err) => {
-      if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return false;
-      throw err;
-    }),
+    iam.send(new GetLoginProfileCommand({ UserName: userName })).then(
+      () => true,
+      (err) => {
+        if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) return false;
+        throw err;
+      },
+    ),
   ]);
   const observed: UserPriorState = {
     userName,
@@ -208,9 +235,15 @@ export async function ensureUserKeyRevoked(
   const apply = input.mode === 'apply';
   const prior = apply && deps.recordPriorState ? await deps.recordPriorState(observed) : observed;
   const actions: PlannedAction[] = [];
-  const leakedKey: LeakedKeyState = !accessKeyId ? 'none'
-    : isTemporaryAccessKey(accessKeyId) ? 'temporary'
-      : !key ? 'absent' : key.status === 'Inactive' ? 'already-inactive' : 'deactivated';
+  const leakedKey: LeakedKeyState = !accessKeyId
+    ? 'none'
+    : isTemporaryAccessKey(accessKeyId)
+      ? 'temporary'
+      : !key
+        ? 'absent'
+        : key.status === 'Inactive'
+          ? 'already-inactive'
+          : 'deactivated';
   if (key && leakedKey === 'deactivated') {
     actions.push({ operation: 'IAM.UpdateAccessKey', target: key.accessKeyId, change: `${userName}: ${key.status} → Inactive` });
     if (apply) await iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: key.accessKeyId, Status: 'Inactive' }));
@@ -224,7 +257,10 @@ export async function ensureUserKeyRevoked(
         if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) await listUserAccessKeys(iam, userName);
         // "Managed policies attached to an IAM user: 10" by default, 20 at most ("IAM and AWS STS quotas", IAM User Guide).
         if (hasAwsCode(err, 'LimitExceeded', 'LimitExceededException')) {
-          throw new QuotaExceeded(`IAM user ${userName} already has ${attached.length} managed policies attached, the most IAM allows: AWSDenyAll cannot be attached; detach one by hand and run the case again`, { cause: err });
+          throw new QuotaExceeded(
+            `IAM user ${userName} already has ${attached.length} managed policies attached, the most IAM allows: AWSDenyAll cannot be attached; detach one by hand and run the case again`,
+            { cause: err },
+          );
         }
         throw err;
       });
@@ -278,8 +314,19 @@ export async function ensureRoleSessionsRevoked(
   const prior = apply && deps.recordPriorState ? await deps.recordPriorState(observed) : observed;
   const actions: PlannedAction[] = [];
   if (state !== 'same') {
-    actions.push({ operation: 'IAM.PutRolePolicy', target: input.roleName, change: `inline ${ROLE_SESSION_REVOCATION_POLICY_NAME}: deny sessions issued before ${cutoff}` });
-    if (apply) await iam.send(new PutRolePolicyCommand({ RoleName: input.roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME, PolicyDocument: policyText(wanted) }));
+    actions.push({
+      operation: 'IAM.PutRolePolicy',
+      target: input.roleName,
+      change: `inline ${ROLE_SESSION_REVOCATION_POLICY_NAME}: deny sessions issued before ${cutoff}`,
+    });
+    if (apply)
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: input.roleName,
+          PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME,
+          PolicyDocument: policyText(wanted),
+        }),
+      );
   }
   return { prior, actions, cutoff };
 }
@@ -292,7 +339,8 @@ async function getRoleOrGone(iam: IAMClient, roleName: string): Promise<Role | u
   try {
     return (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
   } catch (err) {
-    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw new ResourceGone(`IAM role ${roleName} no longer exists`, { cause: err });
+    if (hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException'))
+      throw new ResourceGone(`IAM role ${roleName} no longer exists`, { cause: err });
     throw err;
   }
 }
@@ -316,8 +364,19 @@ export async function ensureRoleRestrictedToVpc(
   const state = await rolePolicyState(iam, input.roleName, ROLE_VPC_RESTRICTION_POLICY_NAME, wanted);
   const actions: PlannedAction[] = [];
   if (state !== 'same') {
-    actions.push({ operation: 'IAM.PutRolePolicy', target: input.roleName, change: `inline ${ROLE_VPC_RESTRICTION_POLICY_NAME}: deny the role's credentials outside the instance's VPC` });
-    if (input.mode === 'apply') await iam.send(new PutRolePolicyCommand({ RoleName: input.roleName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME, PolicyDocument: policyText(wanted) }));
+    actions.push({
+      operation: 'IAM.PutRolePolicy',
+      target: input.roleName,
+      change: `inline ${ROLE_VPC_RESTRICTION_POLICY_NAME}: deny the role's credentials outside the instance's VPC`,
+    });
+    if (input.mode === 'apply')
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: input.roleName,
+          PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME,
+          PolicyDocument: policyText(wanted),
+        }),
+      );
   }
   return { actions };
 }

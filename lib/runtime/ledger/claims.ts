@@ -84,7 +84,10 @@ export class CaseClaims {
   private readonly now: () => Date;
 
   /** @param records - the case records the claims write cases and timeline entries through (same table). */
-  constructor(private readonly deps: CaseRecordsDeps, private readonly records: CaseRecords) {
+  constructor(
+    private readonly deps: CaseRecordsDeps,
+    private readonly records: CaseRecords,
+  ) {
     this.now = deps.now ?? (() => new Date());
   }
 
@@ -134,7 +137,15 @@ export class CaseClaims {
     const version = (existing?.version ?? 0) + 1;
     try {
       await this.writeNewCase({
-        pk: a.pk, caseId, status: 'IN_PROGRESS', executionName: a.executionName, leaseExpiresAt: a.lease, version, existing, incident: a.incident, now: a.now,
+        pk: a.pk,
+        caseId,
+        status: 'IN_PROGRESS',
+        executionName: a.executionName,
+        leaseExpiresAt: a.lease,
+        version,
+        existing,
+        incident: a.incident,
+        now: a.now,
       });
       return { caseId, status: 'CLAIMED', previousCaseId: existing?.caseId };
     } catch (err) {
@@ -145,11 +156,16 @@ export class CaseClaims {
 
   /** A retry of this execution's own Claim: extend its lease. */
   private async extendLease(a: ClaimAttempt, existing: ClaimItem): Promise<ClaimResult> {
-    await this.deps.ddb.send(new UpdateCommand({
-      TableName: this.deps.tableName, Key: { pk: a.pk, sk: 'CLAIM' },
-      UpdateExpression: 'SET leaseExpiresAt = :l', ConditionExpression: '#o = :o',
-      ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':l': a.lease, ':o': a.executionName },
-    }));
+    await this.deps.ddb.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName,
+        Key: { pk: a.pk, sk: 'CLAIM' },
+        UpdateExpression: 'SET leaseExpiresAt = :l',
+        ConditionExpression: '#o = :o',
+        ExpressionAttributeNames: { '#o': 'owner' },
+        ExpressionAttributeValues: { ':l': a.lease, ':o': a.executionName },
+      }),
+    );
     return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status };
   }
 
@@ -158,10 +174,19 @@ export class CaseClaims {
     const { incident } = a;
     const newFinding = await this.records.addFinding(existing.caseId, incident.finding.id);
     await this.records.appendTimeline(existing.caseId, {
-      at: a.now.toISOString(), step: 'Claim', status: 'INFO', executionName: a.executionName, trigger: incident.trigger,
+      at: a.now.toISOString(),
+      step: 'Claim',
+      status: 'INFO',
+      executionName: a.executionName,
+      trigger: incident.trigger,
       details: {
-        outcome: 'ALREADY_HANDLED', caseStatus: existing.status, owner: existing.owner, findingId: incident.finding.id, findingCount: incident.finding.count,
-        newFinding, ...(newFinding ? { findingType: incident.finding.type, severity: incident.finding.severity } : {}),
+        outcome: 'ALREADY_HANDLED',
+        caseStatus: existing.status,
+        owner: existing.owner,
+        findingId: incident.finding.id,
+        findingCount: incident.finding.count,
+        newFinding,
+        ...(newFinding ? { findingType: incident.finding.type, severity: incident.finding.severity } : {}),
       },
     });
     return { caseId: existing.caseId, status: 'ALREADY_HANDLED', previousStatus: existing.status, newFinding };
@@ -186,7 +211,11 @@ export class CaseClaims {
     }
     await this.records.setCaseStatus(existing.caseId, 'IN_PROGRESS', a.incident.finding.id);
     await this.records.appendTimeline(existing.caseId, {
-      at: a.now.toISOString(), step: 'Claim', status: 'INFO', executionName: a.executionName, trigger: a.incident.trigger,
+      at: a.now.toISOString(),
+      step: 'Claim',
+      status: 'INFO',
+      executionName: a.executionName,
+      trigger: a.incident.trigger,
       details: { outcome: 'RESUMED', reason, previousStatus: existing.status, previousOwner: existing.owner },
     });
     return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status };
@@ -199,7 +228,12 @@ export class CaseClaims {
    *   whose claim was taken over (lease expired) cannot overwrite the new owner's outcome.
    * @throws {ClaimLost} when the claim belongs to another execution now.
    */
-  async finish(caseId: string, status: Exclude<CaseStatus, 'IN_PROGRESS'>, details?: Record<string, unknown>, executionName?: string): Promise<void> {
+  async finish(
+    caseId: string,
+    status: Exclude<CaseStatus, 'IN_PROGRESS'>,
+    details?: Record<string, unknown>,
+    executionName?: string,
+  ): Promise<void> {
     const record = await this.records.getCase(caseId);
     if (!record) return;
     const names: Record<string, string> = { '#s': 'status' };
@@ -223,7 +257,9 @@ export class CaseClaims {
       );
     } catch (err) {
       if (hasAwsCode(err, 'ConditionalCheckFailedException')) {
-        throw new ClaimLost(`Case ${caseId} is no longer claimed by ${executionName ?? 'this case'}; not setting ${status}`, { cause: err });
+        throw new ClaimLost(`Case ${caseId} is no longer claimed by ${executionName ?? 'this case'}; not setting ${status}`, {
+          cause: err,
+        });
       }
       throw err;
     }
@@ -248,26 +284,32 @@ export class CaseClaims {
     const pk = claimKeyOf(record);
     const now = this.now().toISOString();
     try {
-      await this.deps.ddb.send(new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: this.deps.tableName, Key: { pk, sk: 'CLAIM' },
-              UpdateExpression: 'SET #s = :s, version = version + :one',
-              ConditionExpression: 'caseId = :c',
-              ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'RELEASED', ':c': caseId, ':one': 1 },
+      await this.deps.ddb.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.deps.tableName,
+                Key: { pk, sk: 'CLAIM' },
+                UpdateExpression: 'SET #s = :s, version = version + :one',
+                ConditionExpression: 'caseId = :c',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':s': 'RELEASED', ':c': caseId, ':one': 1 },
+              },
             },
-          },
-          {
-            Update: {
-              TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
-              UpdateExpression: 'SET #s = :s, updatedAt = :u, releasedAt = :u, releaseDetails = :d',
-              ConditionExpression: 'attribute_exists(pk) AND #s <> :s',
-              ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'RELEASED', ':u': now, ':d': details },
+            {
+              Update: {
+                TableName: this.deps.tableName,
+                Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+                UpdateExpression: 'SET #s = :s, updatedAt = :u, releasedAt = :u, releaseDetails = :d',
+                ConditionExpression: 'attribute_exists(pk) AND #s <> :s',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':s': 'RELEASED', ':u': now, ':d': details },
+              },
             },
-          },
-        ],
-      }));
+          ],
+        }),
+      );
     } catch (err) {
       if (!hasAwsCode(err, 'TransactionCanceledException', 'ConditionalCheckFailedException')) throw err;
       const again = await this.records.getCase(caseId);
@@ -292,36 +334,70 @@ export class CaseClaims {
    * @throws {Error} `TransactionCanceledException` when a condition fails (the callers retry), or the SDK's error.
    */
   private async writeNewCase(c: {
-    pk: string; caseId: string; status: 'IN_PROGRESS' | 'FAILED'; executionName: string; leaseExpiresAt: string; version: number;
-    existing: ClaimItem | undefined; incident: Incident; now: Date; details?: Record<string, unknown>;
+    pk: string;
+    caseId: string;
+    status: 'IN_PROGRESS' | 'FAILED';
+    executionName: string;
+    leaseExpiresAt: string;
+    version: number;
+    existing: ClaimItem | undefined;
+    incident: Incident;
+    now: Date;
+    details?: Record<string, unknown>;
   }): Promise<void> {
     const { incident, now } = c;
-    await this.deps.ddb.send(new TransactWriteCommand({
-      TransactItems: [
-        {
-          Put: {
-            TableName: this.deps.tableName,
-            Item: { pk: c.pk, sk: 'CLAIM', caseId: c.caseId, status: c.status, owner: c.executionName, leaseExpiresAt: c.leaseExpiresAt, version: c.version } satisfies ClaimItem,
-            ...(c.existing
-              ? { ConditionExpression: '#s = :released AND version = :v', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':released': 'RELEASED', ':v': c.existing.version } }
-              : { ConditionExpression: 'attribute_not_exists(pk)' }),
-          },
-        },
-        {
-          Put: {
-            TableName: this.deps.tableName,
-            Item: {
-              pk: `CASE#${c.caseId}`, sk: 'CASE', caseId: c.caseId, playbook: incident.playbook, account: incident.account,
-              region: incident.region, resourceId: incident.resource.id, status: c.status,
-              createdAt: now.toISOString(), updatedAt: now.toISOString(), incident,
-              findingIds: new Set([incident.finding.id]), priorState: {}, evidence: {}, notifications: {}, decisions: {},
-              ...(c.details ? { outcomeDetails: c.details } : {}),
+    await this.deps.ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.deps.tableName,
+              Item: {
+                pk: c.pk,
+                sk: 'CLAIM',
+                caseId: c.caseId,
+                status: c.status,
+                owner: c.executionName,
+                leaseExpiresAt: c.leaseExpiresAt,
+                version: c.version,
+              } satisfies ClaimItem,
+              ...(c.existing
+                ? {
+                    ConditionExpression: '#s = :released AND version = :v',
+                    ExpressionAttributeNames: { '#s': 'status' },
+                    ExpressionAttributeValues: { ':released': 'RELEASED', ':v': c.existing.version },
+                  }
+                : { ConditionExpression: 'attribute_not_exists(pk)' }),
             },
-            ConditionExpression: 'attribute_not_exists(pk)',
           },
-        },
-      ],
-    }));
+          {
+            Put: {
+              TableName: this.deps.tableName,
+              Item: {
+                pk: `CASE#${c.caseId}`,
+                sk: 'CASE',
+                caseId: c.caseId,
+                playbook: incident.playbook,
+                account: incident.account,
+                region: incident.region,
+                resourceId: incident.resource.id,
+                status: c.status,
+                createdAt: now.toISOString(),
+                updatedAt: now.toISOString(),
+                incident,
+                findingIds: new Set([incident.finding.id]),
+                priorState: {},
+                evidence: {},
+                notifications: {},
+                decisions: {},
+                ...(c.details ? { outcomeDetails: c.details } : {}),
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
   }
 
   /**
@@ -351,7 +427,16 @@ export class CaseClaims {
       const caseId = newCaseId(now);
       try {
         await this.writeNewCase({
-          pk, caseId, status: 'FAILED', executionName, leaseExpiresAt: now.toISOString(), version: (existing?.version ?? 0) + 1, existing, incident, now, details,
+          pk,
+          caseId,
+          status: 'FAILED',
+          executionName,
+          leaseExpiresAt: now.toISOString(),
+          version: (existing?.version ?? 0) + 1,
+          existing,
+          incident,
+          now,
+          details,
         });
         return { caseId, relation: 'opened', claimStatus: 'FAILED' };
       } catch (err) {
@@ -367,7 +452,9 @@ export class CaseClaims {
 
   /** The claim under `pk`, read strongly consistent. */
   private async readClaim(pk: string): Promise<ClaimItem | undefined> {
-    const out = await this.deps.ddb.send(new GetCommand({ TableName: this.deps.tableName, Key: { pk, sk: 'CLAIM' }, ConsistentRead: true }));
+    const out = await this.deps.ddb.send(
+      new GetCommand({ TableName: this.deps.tableName, Key: { pk, sk: 'CLAIM' }, ConsistentRead: true }),
+    );
     return out.Item as ClaimItem | undefined;
   }
 }

@@ -50,7 +50,12 @@ export class CaseLedger {
   }
 
   /** {@link CaseClaims.finish} */
-  finish(caseId: string, status: Exclude<CaseStatus, 'IN_PROGRESS'>, details?: Record<string, unknown>, executionName?: string): Promise<void> {
+  finish(
+    caseId: string,
+    status: Exclude<CaseStatus, 'IN_PROGRESS'>,
+    details?: Record<string, unknown>,
+    executionName?: string,
+  ): Promise<void> {
     return this.claims.finish(caseId, status, details, executionName);
   }
 

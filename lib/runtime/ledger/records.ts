@@ -101,7 +101,9 @@ export class CaseRecords {
 
   /** Reads a case (strongly consistent); `undefined` when it does not exist. */
   async getCase(caseId: string): Promise<CaseRecord | undefined> {
-    const out = await this.deps.ddb.send(new GetCommand({ TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ConsistentRead: true }));
+    const out = await this.deps.ddb.send(
+      new GetCommand({ TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ConsistentRead: true }),
+    );
     return out.Item as CaseRecord | undefined;
   }
 
@@ -124,11 +126,13 @@ export class CaseRecords {
    */
   async linkEvent<T extends { readonly sha256: string }>(caseId: string, link: T): Promise<void> {
     try {
-      await this.deps.ddb.send(new PutCommand({
-        TableName: this.deps.tableName,
-        Item: { ...link, pk: `CASE#${caseId}`, sk: `EVENT#${link.sha256}`, caseId },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.deps.ddb.send(
+        new PutCommand({
+          TableName: this.deps.tableName,
+          Item: { ...link, pk: `CASE#${caseId}`, sk: `EVENT#${link.sha256}`, caseId },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
     } catch (err) {
       if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
     }
@@ -142,12 +146,15 @@ export class CaseRecords {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.deps.ddb.send(new QueryCommand({
-        TableName: this.deps.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
-        ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':e': 'EVENT#' },
-        ExclusiveStartKey: start, ConsistentRead: true,
-      }));
+      const out = await this.deps.ddb.send(
+        new QueryCommand({
+          TableName: this.deps.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
+          ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':e': 'EVENT#' },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
       items.push(...(out.Items ?? []).map(({ pk: _pk, sk: _sk, ...rest }) => rest));
       start = out.LastEvaluatedKey;
     } while (start);
@@ -164,7 +171,8 @@ export class CaseRecords {
           TableName: this.deps.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)',
           ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':tl': 'TL#' },
-          ExclusiveStartKey: start, ConsistentRead: true,
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
         }),
       );
       items.push(...((out.Items ?? []) as TimelineEntry[]));
@@ -183,9 +191,14 @@ export class CaseRecords {
     const items: CaseRecord[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.deps.ddb.send(new ScanCommand({
-        TableName: this.deps.tableName, FilterExpression: 'sk = :case', ExpressionAttributeValues: { ':case': 'CASE' }, ExclusiveStartKey: start,
-      }));
+      const out = await this.deps.ddb.send(
+        new ScanCommand({
+          TableName: this.deps.tableName,
+          FilterExpression: 'sk = :case',
+          ExpressionAttributeValues: { ':case': 'CASE' },
+          ExclusiveStartKey: start,
+        }),
+      );
       items.push(...((out.Items ?? []) as CaseRecord[]));
       start = out.LastEvaluatedKey;
     } while (start);
@@ -199,11 +212,15 @@ export class CaseRecords {
    * the case after a crash waits on its own task token, and only that one can be answered.
    */
   async putApprovalRequest(caseId: string, request: Omit<ApprovalRecord, 'answer'>): Promise<void> {
-    await this.deps.ddb.send(new UpdateCommand({
-      TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
-      UpdateExpression: 'SET approval = :a, updatedAt = :u', ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':a': request, ':u': this.now().toISOString() },
-    }));
+    await this.deps.ddb.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName,
+        Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: 'SET approval = :a, updatedAt = :u',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':a': request, ':u': this.now().toISOString() },
+      }),
+    );
   }
 
   /**
@@ -212,28 +229,35 @@ export class CaseRecords {
    * @returns the stored answer.
    */
   async answerApproval(caseId: string, answer: ApprovalAnswer): Promise<ApprovalAnswer> {
-    const out = await this.deps.ddb.send(new UpdateCommand({
-      TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
-      UpdateExpression: 'SET approval.answer = if_not_exists(approval.answer, :a), updatedAt = :u',
-      ConditionExpression: 'attribute_exists(approval)',
-      ExpressionAttributeValues: { ':a': answer, ':u': this.now().toISOString() },
-      ReturnValues: 'ALL_NEW',
-    }));
+    const out = await this.deps.ddb.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName,
+        Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: 'SET approval.answer = if_not_exists(approval.answer, :a), updatedAt = :u',
+        ConditionExpression: 'attribute_exists(approval)',
+        ExpressionAttributeValues: { ':a': answer, ':u': this.now().toISOString() },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
     return (out.Attributes?.approval as ApprovalRecord).answer!;
   }
-
 
   /**
    * Adds a finding to a case's `findingIds`.
    * @returns true when the case did not hold it yet (only one of concurrent callers sees true).
    */
   async addFinding(caseId: string, findingId: string): Promise<boolean> {
-    const out = await this.deps.ddb.send(new UpdateCommand({
-      TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
-      UpdateExpression: 'ADD findingIds :f', ConditionExpression: 'attribute_exists(pk)',
-      // ALL_OLD, not UPDATED_OLD: an ADD that changes nothing (a repeat) need not count as an update.
-      ExpressionAttributeValues: { ':f': new Set([findingId]) }, ReturnValues: 'ALL_OLD',
-    }));
+    const out = await this.deps.ddb.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName,
+        Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: 'ADD findingIds :f',
+        ConditionExpression: 'attribute_exists(pk)',
+        // ALL_OLD, not UPDATED_OLD: an ADD that changes nothing (a repeat) need not count as an update.
+        ExpressionAttributeValues: { ':f': new Set([findingId]) },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
     const before = out.Attributes?.findingIds as Set<string> | undefined;
     return !before?.has(findingId);
   }
@@ -257,8 +281,11 @@ export class CaseRecords {
     }
     await this.deps.ddb.send(
       new UpdateCommand({
-        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
-        UpdateExpression: expr, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+        TableName: this.deps.tableName,
+        Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: expr,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
         ConditionExpression: 'attribute_exists(pk)',
       }),
     );
@@ -297,13 +324,16 @@ export class CaseRecords {
   async replaceSnapshot(caseId: string, previousSnapshotId: string, snapshot: RecordedSnapshot): Promise<RecordedSnapshot> {
     const key = recordedSnapshotKey(snapshot.stage, snapshot.volumeId);
     try {
-      await this.deps.ddb.send(new UpdateCommand({
-        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
-        UpdateExpression: 'SET evidence.#k = :v, updatedAt = :u',
-        ConditionExpression: 'evidence.#k.snapshotId = :old',
-        ExpressionAttributeNames: { '#k': key },
-        ExpressionAttributeValues: { ':v': snapshot, ':old': previousSnapshotId, ':u': this.now().toISOString() },
-      }));
+      await this.deps.ddb.send(
+        new UpdateCommand({
+          TableName: this.deps.tableName,
+          Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+          UpdateExpression: 'SET evidence.#k = :v, updatedAt = :u',
+          ConditionExpression: 'evidence.#k.snapshotId = :old',
+          ExpressionAttributeNames: { '#k': key },
+          ExpressionAttributeValues: { ':v': snapshot, ':old': previousSnapshotId, ':u': this.now().toISOString() },
+        }),
+      );
       return snapshot;
     } catch (err) {
       if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
@@ -318,12 +348,15 @@ export class CaseRecords {
    */
   async recordManifest<M>(caseId: string, manifest: M, snapshots: unknown): Promise<M> {
     try {
-      await this.deps.ddb.send(new UpdateCommand({
-        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
-        UpdateExpression: 'SET evidence.manifest = :m, evidence.snapshots = :s, updatedAt = :u',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(evidence.manifest)',
-        ExpressionAttributeValues: { ':m': manifest, ':s': snapshots, ':u': this.now().toISOString() },
-      }));
+      await this.deps.ddb.send(
+        new UpdateCommand({
+          TableName: this.deps.tableName,
+          Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+          UpdateExpression: 'SET evidence.manifest = :m, evidence.snapshots = :s, updatedAt = :u',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(evidence.manifest)',
+          ExpressionAttributeValues: { ':m': manifest, ':s': snapshots, ':u': this.now().toISOString() },
+        }),
+      );
       return manifest;
     } catch (err) {
       if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
@@ -340,16 +373,22 @@ export class CaseRecords {
    */
   async supersedeManifest<M extends { key: string }>(caseId: string, previous: M, next: { manifest: M; snapshots: unknown }): Promise<M> {
     try {
-      await this.deps.ddb.send(new UpdateCommand({
-        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
-        UpdateExpression: 'SET evidence.manifest = :m, evidence.snapshots = :s, evidence.#old = :prev, updatedAt = :u',
-        ConditionExpression: 'evidence.manifest.#key = :oldKey',
-        ExpressionAttributeNames: { '#old': `superseded#${previous.key}`, '#key': 'key' },
-        ExpressionAttributeValues: {
-          ':m': next.manifest, ':s': next.snapshots, ':prev': { ...previous, supersededAt: this.now().toISOString() },
-          ':oldKey': previous.key, ':u': this.now().toISOString(),
-        },
-      }));
+      await this.deps.ddb.send(
+        new UpdateCommand({
+          TableName: this.deps.tableName,
+          Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+          UpdateExpression: 'SET evidence.manifest = :m, evidence.snapshots = :s, evidence.#old = :prev, updatedAt = :u',
+          ConditionExpression: 'evidence.manifest.#key = :oldKey',
+          ExpressionAttributeNames: { '#old': `superseded#${previous.key}`, '#key': 'key' },
+          ExpressionAttributeValues: {
+            ':m': next.manifest,
+            ':s': next.snapshots,
+            ':prev': { ...previous, supersededAt: this.now().toISOString() },
+            ':oldKey': previous.key,
+            ':u': this.now().toISOString(),
+          },
+        }),
+      );
       return next.manifest;
     } catch (err) {
       if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
@@ -365,15 +404,20 @@ export class CaseRecords {
   async recordDecisions<T>(caseId: string, keys: readonly string[], value: T): Promise<T[]> {
     if (!keys.length) return [];
     const names: Record<string, string> = { '#m': 'decisions' };
-    keys.forEach((k, i) => { names[`#k${i}`] = k; });
-    const out = await this.deps.ddb.send(new UpdateCommand({
-      TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
-      UpdateExpression: `SET ${keys.map((_, i) => `#m.#k${i} = if_not_exists(#m.#k${i}, :v)`).join(', ')}, updatedAt = :u`,
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ':v': value, ':u': this.now().toISOString() },
-      ReturnValues: 'ALL_NEW',
-    }));
+    keys.forEach((k, i) => {
+      names[`#k${i}`] = k;
+    });
+    const out = await this.deps.ddb.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName,
+        Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: `SET ${keys.map((_, i) => `#m.#k${i} = if_not_exists(#m.#k${i}, :v)`).join(', ')}, updatedAt = :u`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':v': value, ':u': this.now().toISOString() },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
     const decisions = out.Attributes?.decisions as Record<string, T>;
     return keys.map((k) => decisions[k]);
   }
@@ -402,7 +446,8 @@ export class CaseRecords {
   private async setOnce<T>(caseId: string, map: string, key: string, value: T): Promise<T> {
     const out = await this.deps.ddb.send(
       new UpdateCommand({
-        TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        TableName: this.deps.tableName,
+        Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
         UpdateExpression: 'SET #m.#k = if_not_exists(#m.#k, :v), updatedAt = :u',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#m': map, '#k': key },

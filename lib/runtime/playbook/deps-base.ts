@@ -34,7 +34,9 @@ export function buildStepDepsWith(config: RuntimeConfig, ledger?: LedgerFactory)
   const now = () => new Date();
   let built: CaseLedger | undefined;
   return {
-    config, clients, now,
+    config,
+    clients,
+    now,
     get ledger(): CaseLedger {
       if (!ledger) throw new ConfigError('this step has no case ledger (its handler is stepHandlerWithoutLedger)');
       built ??= ledger(clients, config, now);

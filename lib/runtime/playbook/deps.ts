@@ -5,7 +5,8 @@ import { buildStepDepsWith, LedgerFactory, StepDeps, stepDepsFromEnvWith } from 
 export type { StepDeps } from './deps-base';
 
 /** The DynamoDB case ledger of a deployment (`FIREBREAK_LEDGER_TABLE`), on the security account's document client. */
-const caseLedger: LedgerFactory = (clients, config, now) => new CaseLedger({ ddb: clients.security().ddb, tableName: config.ledgerTable, now });
+const caseLedger: LedgerFactory = (clients, config, now) =>
+  new CaseLedger({ ddb: clients.security().ddb, tableName: config.ledgerTable, now });
 
 /**
  * Builds the dependencies of the playbook steps from a runtime configuration, with the case ledger (built on first use).

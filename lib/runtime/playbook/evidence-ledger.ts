@@ -11,7 +11,11 @@ import type { StepDeps } from './deps-base';
  * @param executionName - the execution recording, kept on each record.
  * @throws {InvalidInput} when the case does not exist.
  */
-export async function evidenceLedgerOf(caseId: string, executionName: string | undefined, deps: Pick<StepDeps, 'ledger' | 'now'>): Promise<EvidenceLedger> {
+export async function evidenceLedgerOf(
+  caseId: string,
+  executionName: string | undefined,
+  deps: Pick<StepDeps, 'ledger' | 'now'>,
+): Promise<EvidenceLedger> {
   const record = await deps.ledger.getCase(caseId);
   if (!record) throw new InvalidInput(`Case ${caseId} does not exist`);
   return {
@@ -22,7 +26,11 @@ export async function evidenceLedgerOf(caseId: string, executionName: string | u
     recordVolumes: (volumeIds) => deps.ledger.recordDecision(caseId, EVIDENCE_VOLUMES_KEY, volumeIds),
     intend: async (stage, volumeIds) => {
       const intent: SnapshotIntent = { at: deps.now().toISOString(), executionName };
-      const stored = await deps.ledger.recordDecisions(caseId, volumeIds.map((v) => snapshotIntentKey(stage, v)), intent);
+      const stored = await deps.ledger.recordDecisions(
+        caseId,
+        volumeIds.map((v) => snapshotIntentKey(stage, v)),
+        intent,
+      );
       return Object.fromEntries(volumeIds.map((v, i) => [v, stored[i]]));
     },
     reload: async () => recordedSnapshots((await deps.ledger.getCase(caseId))?.evidence),

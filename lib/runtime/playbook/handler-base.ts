@@ -27,7 +27,10 @@ export type StepHandler = (event: unknown, context: Context) => Promise<unknown>
  * @returns the handler.
  */
 export function makeStepHandler<S extends z.ZodType>(
-  step: string, schema: S, run: (input: z.infer<S>, deps: StepDeps) => Promise<unknown>, depsOf: () => StepDeps,
+  step: string,
+  schema: S,
+  run: (input: z.infer<S>, deps: StepDeps) => Promise<unknown>,
+  depsOf: () => StepDeps,
 ): StepHandler {
   const logger = new Logger({ serviceName: 'firebreak', persistentKeys: { step } });
   const base = async (event: unknown): Promise<unknown> => {

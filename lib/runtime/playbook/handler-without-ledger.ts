@@ -11,6 +11,10 @@ import { makeStepHandler, StepHandler } from './handler-base';
  * @param run - the step's logic.
  * @returns the handler.
  */
-export function stepHandlerWithoutLedger<S extends z.ZodType>(step: string, schema: S, run: (input: z.infer<S>, deps: StepDeps) => Promise<unknown>): StepHandler {
+export function stepHandlerWithoutLedger<S extends z.ZodType>(
+  step: string,
+  schema: S,
+  run: (input: z.infer<S>, deps: StepDeps) => Promise<unknown>,
+): StepHandler {
   return makeStepHandler(step, schema, run, () => stepDepsFromEnvWith(process.env));
 }

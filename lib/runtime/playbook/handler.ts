@@ -13,6 +13,10 @@ export type { StepHandler } from './handler-base';
  * @param run - the step's logic.
  * @returns the handler.
  */
-export function stepHandler<S extends z.ZodType>(step: string, schema: S, run: (input: z.infer<S>, deps: StepDeps) => Promise<unknown>): StepHandler {
+export function stepHandler<S extends z.ZodType>(
+  step: string,
+  schema: S,
+  run: (input: z.infer<S>, deps: StepDeps) => Promise<unknown>,
+): StepHandler {
   return makeStepHandler(step, schema, run, () => stepDepsFromEnv());
 }

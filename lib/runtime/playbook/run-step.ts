@@ -52,8 +52,15 @@ export async function runStep<T>(
     unsubscribe();
     if (target) {
       await target.ledger.appendTimeline(target.caseId, {
-        at: startedAt.toISOString(), step, status: 'SUCCEEDED', executionName: target.executionName, trigger: target.trigger, operator: target.operator,
-        durationMs: Date.now() - startedAt.getTime(), apiCalls: countByOperation(calls), details: details(result),
+        at: startedAt.toISOString(),
+        step,
+        status: 'SUCCEEDED',
+        executionName: target.executionName,
+        trigger: target.trigger,
+        operator: target.operator,
+        durationMs: Date.now() - startedAt.getTime(),
+        apiCalls: countByOperation(calls),
+        details: details(result),
       });
     }
     return result;
@@ -63,8 +70,15 @@ export async function runStep<T>(
       const e = err instanceof Error ? err : new Error(String(err));
       await target.ledger
         .appendTimeline(target.caseId, {
-          at: startedAt.toISOString(), step, status: 'FAILED', executionName: target.executionName, trigger: target.trigger, operator: target.operator,
-          durationMs: Date.now() - startedAt.getTime(), apiCalls: countByOperation(calls), error: { name: e.name, message: e.message },
+          at: startedAt.toISOString(),
+          step,
+          status: 'FAILED',
+          executionName: target.executionName,
+          trigger: target.trigger,
+          operator: target.operator,
+          durationMs: Date.now() - startedAt.getTime(),
+          apiCalls: countByOperation(calls),
+          error: { name: e.name, message: e.message },
         })
         .catch(() => undefined); // the original error matters more than a failed timeline write
     }

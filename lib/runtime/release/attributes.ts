@@ -1,4 +1,10 @@
-import { DeleteTagsCommand, DescribeInstanceAttributeCommand, EC2Client, Instance, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
+import {
+  DeleteTagsCommand,
+  DescribeInstanceAttributeCommand,
+  EC2Client,
+  Instance,
+  ModifyInstanceAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import type { PreservePriorState } from '../ec2/preserve';
 import { TAG } from '../../core/tags';
 import { emptyAssessment, ReleaseAssessment } from './plan';
@@ -15,7 +21,11 @@ import '../clients/ec2';
  * @param ec2 - EC2 client in the member account.
  * @returns the assessment (changes in phase 1).
  */
-export async function assessInstanceAttributes(instance: Instance, preserve: PreservePriorState, ec2: EC2Client): Promise<ReleaseAssessment> {
+export async function assessInstanceAttributes(
+  instance: Instance,
+  preserve: PreservePriorState,
+  ec2: EC2Client,
+): Promise<ReleaseAssessment> {
   const out = emptyAssessment();
   const instanceId = instance.InstanceId!;
   const [termination, shutdown] = await Promise.all([
@@ -29,8 +39,15 @@ export async function assessInstanceAttributes(instance: Instance, preserve: Pre
   } else {
     out.changes.push({
       phase: 1,
-      action: { operation: 'EC2.ModifyInstanceAttribute', target: instanceId, change: `DisableApiTermination ${protection} → ${preserve.disableApiTermination}` },
-      run: () => ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiTermination: { Value: preserve.disableApiTermination } })),
+      action: {
+        operation: 'EC2.ModifyInstanceAttribute',
+        target: instanceId,
+        change: `DisableApiTermination ${protection} → ${preserve.disableApiTermination}`,
+      },
+      run: () =>
+        ec2.send(
+          new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiTermination: { Value: preserve.disableApiTermination } }),
+        ),
     });
   }
 
@@ -40,10 +57,21 @@ export async function assessInstanceAttributes(instance: Instance, preserve: Pre
   } else {
     out.changes.push({
       phase: 1,
-      action: { operation: 'EC2.ModifyInstanceAttribute', target: instanceId, change: `InstanceInitiatedShutdownBehavior ${behavior} → ${preserve.shutdownBehavior}` },
+      action: {
+        operation: 'EC2.ModifyInstanceAttribute',
+        target: instanceId,
+        change: `InstanceInitiatedShutdownBehavior ${behavior} → ${preserve.shutdownBehavior}`,
+      },
       // The `Attribute`/`Value` form, which the API reference documents for this attribute: the
       // emulator (moto 5.2.5) ignores the `InstanceInitiatedShutdownBehavior` structure.
-      run: () => ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior', Value: preserve.shutdownBehavior })),
+      run: () =>
+        ec2.send(
+          new ModifyInstanceAttributeCommand({
+            InstanceId: instanceId,
+            Attribute: 'instanceInitiatedShutdownBehavior',
+            Value: preserve.shutdownBehavior,
+          }),
+        ),
     });
   }
 
@@ -58,11 +86,19 @@ export async function assessInstanceAttributes(instance: Instance, preserve: Pre
  */
 function assessDeleteOnTermination(instance: Instance, preserve: PreservePriorState, ec2: EC2Client, out: ReleaseAssessment): void {
   const instanceId = instance.InstanceId!;
-  const current = new Map((instance.BlockDeviceMappings ?? []).filter((b) => b.DeviceName && b.Ebs).map((b) => [b.DeviceName!, b.Ebs!.DeleteOnTermination ?? false]));
+  const current = new Map(
+    (instance.BlockDeviceMappings ?? [])
+      .filter((b) => b.DeviceName && b.Ebs)
+      .map((b) => [b.DeviceName!, b.Ebs!.DeleteOnTermination ?? false]),
+  );
   const differing: { DeviceName: string; Ebs: { DeleteOnTermination: boolean } }[] = [];
   for (const [device, wanted] of Object.entries(preserve.deleteOnTermination ?? {})) {
     if (!current.has(device)) {
-      out.notRestored.push({ item: 'delete-on-termination', target: `${instanceId}:${device}`, detail: 'the device is no longer attached' });
+      out.notRestored.push({
+        item: 'delete-on-termination',
+        target: `${instanceId}:${device}`,
+        detail: 'the device is no longer attached',
+      });
     } else if (current.get(device) === wanted) {
       out.unchanged.push({ item: 'delete-on-termination', target: `${instanceId}:${device}`, detail: `DeleteOnTermination=${wanted}` });
     } else {
@@ -73,7 +109,8 @@ function assessDeleteOnTermination(instance: Instance, preserve: PreservePriorSt
     out.changes.push({
       phase: 1,
       action: {
-        operation: 'EC2.ModifyInstanceAttribute', target: instanceId,
+        operation: 'EC2.ModifyInstanceAttribute',
+        target: instanceId,
         change: `DeleteOnTermination ${differing.map((d) => `${d.DeviceName}=${d.Ebs.DeleteOnTermination}`).join(', ')}`,
       },
       run: () => ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, BlockDeviceMappings: differing })),
@@ -99,7 +136,11 @@ export function assessContainmentTags(instance: Instance, ec2: EC2Client): Relea
   if (tags.get(TAG.status) === 'isolated') {
     out.changes.push({
       phase: 1,
-      action: { operation: 'EC2.DeleteTags', target: instanceId, change: `remove ${TAG.status}=isolated (${TAG.caseId} kept as the record)` },
+      action: {
+        operation: 'EC2.DeleteTags',
+        target: instanceId,
+        change: `remove ${TAG.status}=isolated (${TAG.caseId} kept as the record)`,
+      },
       run: () => ec2.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: TAG.status, Value: 'isolated' }] })),
     });
   } else {

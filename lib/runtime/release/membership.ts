@@ -1,8 +1,15 @@
 import {
-  AttachInstancesCommand, AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand,
+  AttachInstancesCommand,
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
 } from '@aws-sdk/client-auto-scaling';
 import type { Instance } from '@aws-sdk/client-ec2';
-import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { PreservePriorState } from '../ec2/preserve';
 import { hasAwsCode } from '../aws-errors';
 import { emptyAssessment, ReleaseAssessment } from './plan';
@@ -35,7 +42,11 @@ const LEAVING = /^(Detach|Terminat)/;
  * @param autoScaling - Auto Scaling client in the member account.
  * @returns the assessment (change in phase 3).
  */
-export async function assessAutoScaling(instance: Instance, preserve: PreservePriorState, autoScaling: AutoScalingClient): Promise<ReleaseAssessment> {
+export async function assessAutoScaling(
+  instance: Instance,
+  preserve: PreservePriorState,
+  autoScaling: AutoScalingClient,
+): Promise<ReleaseAssessment> {
   const out = emptyAssessment();
   const groupName = preserve.autoScalingGroup;
   const instanceId = instance.InstanceId!;
@@ -44,9 +55,15 @@ export async function assessAutoScaling(instance: Instance, preserve: PreservePr
     autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] })),
     autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] })),
   ]);
-  const membership = (memberships.AutoScalingInstances ?? []).find((i) => i.InstanceId === instanceId && !LEAVING.test(i.LifecycleState ?? ''));
+  const membership = (memberships.AutoScalingInstances ?? []).find(
+    (i) => i.InstanceId === instanceId && !LEAVING.test(i.LifecycleState ?? ''),
+  );
   if (membership?.AutoScalingGroupName === groupName) {
-    out.unchanged.push({ item: 'auto-scaling-group', target: groupName, detail: `${instanceId} is a member (${membership.LifecycleState})` });
+    out.unchanged.push({
+      item: 'auto-scaling-group',
+      target: groupName,
+      detail: `${instanceId} is a member (${membership.LifecycleState})`,
+    });
     return out;
   }
   const notRestored = (detail: string) => {
@@ -68,7 +85,8 @@ export async function assessAutoScaling(instance: Instance, preserve: PreservePr
   out.changes.push({
     phase: 3,
     action: {
-      operation: 'AutoScaling.AttachInstances', target: groupName,
+      operation: 'AutoScaling.AttachInstances',
+      target: groupName,
       change: `attach ${instanceId}; desired capacity ${desired} → ${desired + 1}, not lowered back (the replacement launched at containment keeps running)`,
     },
     run: () => autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: groupName, InstanceIds: [instanceId] })),
@@ -89,21 +107,31 @@ export async function assessAutoScaling(instance: Instance, preserve: PreservePr
  * @param elbv2 - ELBv2 client in the member account.
  * @returns the assessment (changes in phase 2).
  */
-export async function assessTargetGroups(instance: Instance, preserve: PreservePriorState, elbv2: ElasticLoadBalancingV2Client): Promise<ReleaseAssessment> {
+export async function assessTargetGroups(
+  instance: Instance,
+  preserve: PreservePriorState,
+  elbv2: ElasticLoadBalancingV2Client,
+): Promise<ReleaseAssessment> {
   const out = emptyAssessment();
   const instanceId = instance.InstanceId!;
-  const checks = await Promise.all((preserve.targetGroups ?? []).map(async (tg) => {
-    try {
-      const health = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.arn }));
-      const registered = (health.TargetHealthDescriptions ?? []).some((d) =>
-        d.Target?.Id === instanceId && (tg.port === undefined || d.Target?.Port === tg.port) &&
-        d.TargetHealth?.State !== 'draining' && d.TargetHealth?.Reason !== 'Target.NotRegistered');
-      return { tg, exists: true, registered };
-    } catch (err) {
-      if (hasAwsCode(err, 'TargetGroupNotFound', 'TargetGroupNotFoundException')) return { tg, exists: false, registered: false };
-      throw err;
-    }
-  }));
+  const checks = await Promise.all(
+    (preserve.targetGroups ?? []).map(async (tg) => {
+      try {
+        const health = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.arn }));
+        const registered = (health.TargetHealthDescriptions ?? []).some(
+          (d) =>
+            d.Target?.Id === instanceId &&
+            (tg.port === undefined || d.Target?.Port === tg.port) &&
+            d.TargetHealth?.State !== 'draining' &&
+            d.TargetHealth?.Reason !== 'Target.NotRegistered',
+        );
+        return { tg, exists: true, registered };
+      } catch (err) {
+        if (hasAwsCode(err, 'TargetGroupNotFound', 'TargetGroupNotFoundException')) return { tg, exists: false, registered: false };
+        throw err;
+      }
+    }),
+  );
   for (const { tg, exists, registered } of checks) {
     const target = `${instanceId}${tg.port !== undefined ? `:${tg.port}` : ''}`;
     if (!exists) {
@@ -111,7 +139,11 @@ export async function assessTargetGroups(instance: Instance, preserve: PreserveP
     } else if (registered) {
       out.unchanged.push({ item: 'target-group', target: tg.arn, detail: `${target} registered` });
     } else if (instance.State?.Name !== 'running') {
-      out.notRestored.push({ item: 'target-group', target: tg.arn, detail: `${instanceId} is ${instance.State?.Name}; RegisterTargets needs a running instance` });
+      out.notRestored.push({
+        item: 'target-group',
+        target: tg.arn,
+        detail: `${instanceId} is ${instance.State?.Name}; RegisterTargets needs a running instance`,
+      });
     } else {
       out.changes.push({
         phase: 2,

@@ -1,7 +1,14 @@
 import {
-  Address, AssociateAddressCommand, AssociateIamInstanceProfileCommand, DescribeAddressesCommand,
-  DescribeIamInstanceProfileAssociationsCommand, DescribeSecurityGroupsCommand, EC2Client, Instance,
-  ModifyNetworkInterfaceAttributeCommand, ReplaceIamInstanceProfileAssociationCommand,
+  Address,
+  AssociateAddressCommand,
+  AssociateIamInstanceProfileCommand,
+  DescribeAddressesCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  Instance,
+  ModifyNetworkInterfaceAttributeCommand,
+  ReplaceIamInstanceProfileAssociationCommand,
 } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import type { IsolatePriorState } from '../ec2/isolate';
@@ -32,7 +39,12 @@ import '../clients/iam';
  * @param firebreakGroupIds - the IDs of the groups Isolate recorded on the case.
  * @returns the assessment (changes in phase 1).
  */
-export async function assessSecurityGroups(instance: Instance, isolate: IsolatePriorState, ec2: EC2Client, firebreakGroupIds?: readonly string[]): Promise<ReleaseAssessment> {
+export async function assessSecurityGroups(
+  instance: Instance,
+  isolate: IsolatePriorState,
+  ec2: EC2Client,
+  firebreakGroupIds?: readonly string[],
+): Promise<ReleaseAssessment> {
   const out = emptyAssessment();
   const recorded = isolate.securityGroupsByEni ?? {};
   const enis = (instance.NetworkInterfaces ?? []).filter((n) => n.NetworkInterfaceId);
@@ -44,11 +56,19 @@ export async function assessSecurityGroups(instance: Instance, isolate: IsolateP
     const current = (eni.Groups ?? []).map((g) => g.GroupId!);
     // Firebreak's groups are those the case recorded (by ID); a name can be anyone's.
     const baseNames = new Set([isolationGroupName(eni.VpcId ?? ''), untrackGroupName(eni.VpcId ?? '')]);
-    const onFirebreakGroup = (eni.Groups ?? []).some((g) => (firebreakGroupIds ? firebreakGroupIds.includes(g.GroupId ?? '') : baseNames.has(g.GroupName ?? '')));
+    const onFirebreakGroup = (eni.Groups ?? []).some((g) =>
+      firebreakGroupIds ? firebreakGroupIds.includes(g.GroupId ?? '') : baseNames.has(g.GroupName ?? ''),
+    );
     const wanted = recorded[eniId];
     if (!wanted) {
-      if (onFirebreakGroup) out.blockers.push(`${eniId}: on Firebreak's isolation group and no security groups were recorded for it at containment`);
-      else out.unchanged.push({ item: 'security-groups', target: eniId, detail: `not recorded at containment; left as it is (${current.join(',')})` });
+      if (onFirebreakGroup)
+        out.blockers.push(`${eniId}: on Firebreak's isolation group and no security groups were recorded for it at containment`);
+      else
+        out.unchanged.push({
+          item: 'security-groups',
+          target: eniId,
+          detail: `not recorded at containment; left as it is (${current.join(',')})`,
+        });
       continue;
     }
     if (wanted.length === 0) {
@@ -60,7 +80,11 @@ export async function assessSecurityGroups(instance: Instance, isolate: IsolateP
   }
   for (const eniId of Object.keys(recorded)) {
     if (!attached.has(eniId)) {
-      out.notRestored.push({ item: 'security-groups', target: eniId, detail: `no longer attached to ${instance.InstanceId}; left alone (recorded: ${recorded[eniId].join(',')})` });
+      out.notRestored.push({
+        item: 'security-groups',
+        target: eniId,
+        detail: `no longer attached to ${instance.InstanceId}; left alone (recorded: ${recorded[eniId].join(',')})`,
+      });
     }
   }
 
@@ -74,7 +98,11 @@ export async function assessSecurityGroups(instance: Instance, isolate: IsolateP
     }
     out.changes.push({
       phase: 1,
-      action: { operation: 'EC2.ModifyNetworkInterfaceAttribute', target: r.eniId, change: `groups ${r.current.join(',') || '(none)'} → ${r.wanted.join(',')}` },
+      action: {
+        operation: 'EC2.ModifyNetworkInterfaceAttribute',
+        target: r.eniId,
+        change: `groups ${r.current.join(',') || '(none)'} → ${r.wanted.join(',')}`,
+      },
       run: () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: r.eniId, Groups: r.wanted })),
     });
   }
@@ -104,13 +132,18 @@ async function describeExistingGroups(ec2: EC2Client, groupIds: string[]): Promi
  * @param deps - `ec2`, and optionally `iam` (member account).
  * @returns the assessment (changes in phase 1).
  */
-export async function assessInstanceProfile(instance: Instance, isolate: IsolatePriorState, deps: { ec2: EC2Client; iam?: IAMClient }): Promise<ReleaseAssessment> {
+export async function assessInstanceProfile(
+  instance: Instance,
+  isolate: IsolatePriorState,
+  deps: { ec2: EC2Client; iam?: IAMClient },
+): Promise<ReleaseAssessment> {
   const out = emptyAssessment();
   const wanted = isolate.instanceProfileArn;
   const instanceId = instance.InstanceId!;
   if (!wanted) return out;
-  const associations = (await deps.ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] })))
-    .IamInstanceProfileAssociations ?? [];
+  const associations =
+    (await deps.ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] })))
+      .IamInstanceProfileAssociations ?? [];
   const active = associations.find((a) => a.State === 'associated' || a.State === 'associating');
   if (active?.IamInstanceProfile?.Arn === wanted) {
     out.unchanged.push({ item: 'instance-profile', target: instanceId, detail: wanted });
@@ -124,8 +157,15 @@ export async function assessInstanceProfile(instance: Instance, isolate: Isolate
     const associationId = active.AssociationId;
     out.changes.push({
       phase: 1,
-      action: { operation: 'EC2.ReplaceIamInstanceProfileAssociation', target: instanceId, change: `profile ${active.IamInstanceProfile?.Arn} → ${wanted}` },
-      run: () => deps.ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: associationId, IamInstanceProfile: { Arn: wanted } })),
+      action: {
+        operation: 'EC2.ReplaceIamInstanceProfileAssociation',
+        target: instanceId,
+        change: `profile ${active.IamInstanceProfile?.Arn} → ${wanted}`,
+      },
+      run: () =>
+        deps.ec2.send(
+          new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: associationId, IamInstanceProfile: { Arn: wanted } }),
+        ),
     });
   } else {
     out.changes.push({
@@ -169,8 +209,12 @@ export async function assessElasticIps(instance: Instance, isolate: IsolatePrior
   const allocationIds = recorded.map((e) => e.allocationId).filter((x): x is string => !!x);
   const publicIps = recorded.filter((e) => !e.allocationId && e.publicIp).map((e) => e.publicIp!);
   const [byAllocation, byIp] = await Promise.all([
-    allocationIds.length ? ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'allocation-id', Values: allocationIds }] })) : Promise.resolve({ Addresses: [] as Address[] }),
-    publicIps.length ? ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'public-ip', Values: publicIps }] })) : Promise.resolve({ Addresses: [] as Address[] }),
+    allocationIds.length
+      ? ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'allocation-id', Values: allocationIds }] }))
+      : Promise.resolve({ Addresses: [] as Address[] }),
+    publicIps.length
+      ? ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'public-ip', Values: publicIps }] }))
+      : Promise.resolve({ Addresses: [] as Address[] }),
   ]);
   const addresses = [...(byAllocation.Addresses ?? []), ...(byIp.Addresses ?? [])];
 
@@ -182,23 +226,43 @@ export async function assessElasticIps(instance: Instance, isolate: IsolatePrior
       continue;
     }
     if (now.AssociationId) {
-      const same = now.NetworkInterfaceId === eip.networkInterfaceId && (!eip.privateIpAddress || now.PrivateIpAddress === eip.privateIpAddress);
+      const same =
+        now.NetworkInterfaceId === eip.networkInterfaceId && (!eip.privateIpAddress || now.PrivateIpAddress === eip.privateIpAddress);
       if (same) out.unchanged.push({ item: 'elastic-ip', target: label, detail: `associated with ${eip.networkInterfaceId}` });
-      else out.notRestored.push({ item: 'elastic-ip', target: label, detail: `now associated with ${now.NetworkInterfaceId ?? now.InstanceId}; not moved` });
+      else
+        out.notRestored.push({
+          item: 'elastic-ip',
+          target: label,
+          detail: `now associated with ${now.NetworkInterfaceId ?? now.InstanceId}; not moved`,
+        });
       continue;
     }
     if (!eip.networkInterfaceId || !attached.has(eip.networkInterfaceId)) {
-      out.notRestored.push({ item: 'elastic-ip', target: label, detail: `its ENI ${eip.networkInterfaceId ?? '(unrecorded)'} is no longer attached to ${instance.InstanceId}` });
+      out.notRestored.push({
+        item: 'elastic-ip',
+        target: label,
+        detail: `its ENI ${eip.networkInterfaceId ?? '(unrecorded)'} is no longer attached to ${instance.InstanceId}`,
+      });
       continue;
     }
     const allocationId = now.AllocationId;
     out.changes.push({
       phase: 1,
-      action: { operation: 'EC2.AssociateAddress', target: label, change: `associate with ${eip.networkInterfaceId}${eip.privateIpAddress ? ` (${eip.privateIpAddress})` : ''}` },
-      run: () => ec2.send(new AssociateAddressCommand({
-        AllocationId: allocationId, PublicIp: allocationId ? undefined : now.PublicIp,
-        NetworkInterfaceId: eip.networkInterfaceId, PrivateIpAddress: eip.privateIpAddress, AllowReassociation: false,
-      })),
+      action: {
+        operation: 'EC2.AssociateAddress',
+        target: label,
+        change: `associate with ${eip.networkInterfaceId}${eip.privateIpAddress ? ` (${eip.privateIpAddress})` : ''}`,
+      },
+      run: () =>
+        ec2.send(
+          new AssociateAddressCommand({
+            AllocationId: allocationId,
+            PublicIp: allocationId ? undefined : now.PublicIp,
+            NetworkInterfaceId: eip.networkInterfaceId,
+            PrivateIpAddress: eip.privateIpAddress,
+            AllowReassociation: false,
+          }),
+        ),
     });
   }
   return out;

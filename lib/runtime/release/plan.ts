@@ -9,9 +9,19 @@ import type { PlannedAction, StepMode } from '../ec2/instance';
 
 /** What a release item is about. */
 export type ReleaseItemKind =
-  | 'security-groups' | 'instance-profile' | 'elastic-ip' | 'auto-scaling-group' | 'target-group'
-  | 'termination-protection' | 'shutdown-behavior' | 'delete-on-termination' | 'tags'
-  | 'access-key' | 'inline-policy' | 'managed-policy' | 'login-profile';
+  | 'security-groups'
+  | 'instance-profile'
+  | 'elastic-ip'
+  | 'auto-scaling-group'
+  | 'target-group'
+  | 'termination-protection'
+  | 'shutdown-behavior'
+  | 'delete-on-termination'
+  | 'tags'
+  | 'access-key'
+  | 'inline-policy'
+  | 'managed-policy'
+  | 'login-profile';
 
 /** One item of a release that needs no change, or cannot be restored. */
 export interface ReleaseItem {

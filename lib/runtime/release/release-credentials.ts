@@ -1,13 +1,25 @@
 import {
   AccessKeyMetadata,
-  DeleteRolePolicyCommand, DetachUserPolicyCommand, GetLoginProfileCommand, GetRoleCommand, GetRolePolicyCommand,
-  IAMClient, ListAccessKeysCommand, PutRolePolicyCommand, UpdateAccessKeyCommand,
+  DeleteRolePolicyCommand,
+  DetachUserPolicyCommand,
+  GetLoginProfileCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  PutRolePolicyCommand,
+  UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import type { StepMode } from '../ec2/instance';
 import { InvalidInput, ResourceGone } from '../../core/errors';
 import {
-  isAwsDenyAllPolicyArn, parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME,
-  roleSessionRevocationPolicy, roleVpcRestrictionPolicy,
+  isAwsDenyAllPolicyArn,
+  parsePolicyDocument,
+  policyText,
+  ROLE_SESSION_REVOCATION_POLICY_NAME,
+  ROLE_VPC_RESTRICTION_POLICY_NAME,
+  roleSessionRevocationPolicy,
+  roleVpcRestrictionPolicy,
 } from '../iam/policies';
 import { listAttachedUserPolicyArns, protectedRoleReason } from '../iam/principals';
 import type { RolePriorState, UserPriorState } from '../iam/revoke';
@@ -76,7 +88,14 @@ async function deleteIgnoringGone(p: Promise<unknown>): Promise<void> {
 }
 
 /** Adds to `out` the finding's access key: back to its recorded status, or why it is left as it is. */
-function assessAccessKey(userName: string, keyId: string, keys: AccessKeyMetadata[], input: ReleaseInputs, iam: IAMClient, out: ReleaseAssessment): void {
+function assessAccessKey(
+  userName: string,
+  keyId: string,
+  keys: AccessKeyMetadata[],
+  input: ReleaseInputs,
+  iam: IAMClient,
+  out: ReleaseAssessment,
+): void {
   const target = `user/${userName}`;
   const key = keys.find((k) => k.AccessKeyId === keyId);
   const recorded = input.user?.keyStatus?.[keyId];
@@ -87,9 +106,17 @@ function assessAccessKey(userName: string, keyId: string, keys: AccessKeyMetadat
   } else if (!key) {
     out.notRestored.push({ item: 'access-key', target: keyId, detail: `${target}: the key no longer exists` });
   } else if (!recorded) {
-    out.notRestored.push({ item: 'access-key', target: keyId, detail: `${target}: no status recorded for the key at containment; left ${key.Status}` });
+    out.notRestored.push({
+      item: 'access-key',
+      target: keyId,
+      detail: `${target}: no status recorded for the key at containment; left ${key.Status}`,
+    });
   } else if (recorded !== 'Active' && recorded !== 'Inactive') {
-    out.notRestored.push({ item: 'access-key', target: keyId, detail: `${target}: recorded status ${recorded} cannot be set (UpdateAccessKey takes Active or Inactive); left ${key.Status}` });
+    out.notRestored.push({
+      item: 'access-key',
+      target: keyId,
+      detail: `${target}: recorded status ${recorded} cannot be set (UpdateAccessKey takes Active or Inactive); left ${key.Status}`,
+    });
   } else if (key.Status === recorded) {
     out.unchanged.push({ item: 'access-key', target: keyId, detail: `${target}: ${recorded}` });
   } else {
@@ -108,9 +135,17 @@ function assessDenyAll(userName: string, attached: readonly string[], input: Rel
   if (denyAll === undefined) {
     out.unchanged.push({ item: 'managed-policy', target: `${target}/AWSDenyAll`, detail: 'not attached' });
   } else if (!input.user) {
-    out.notRestored.push({ item: 'managed-policy', target: `${target}/AWSDenyAll`, detail: 'no prior state recorded: whether it was attached before containment is not known; left attached' });
+    out.notRestored.push({
+      item: 'managed-policy',
+      target: `${target}/AWSDenyAll`,
+      detail: 'no prior state recorded: whether it was attached before containment is not known; left attached',
+    });
   } else if (input.user.attachedPolicies.some(isAwsDenyAllPolicyArn)) {
-    out.unchanged.push({ item: 'managed-policy', target: `${target}/AWSDenyAll`, detail: 'attached before containment (recorded): left attached' });
+    out.unchanged.push({
+      item: 'managed-policy',
+      target: `${target}/AWSDenyAll`,
+      detail: 'attached before containment (recorded): left attached',
+    });
   } else {
     out.changes.push({
       phase: 1,
@@ -133,10 +168,13 @@ async function assessUser(userName: string, input: ReleaseInputs, iam: IAMClient
   const [attached, hasLogin] = await Promise.all([
     listAttachedUserPolicyArns(iam, userName),
     input.user?.hadLoginProfile
-      ? iam.send(new GetLoginProfileCommand({ UserName: userName })).then(() => true, (err) => {
-        if (isNoSuchEntity(err)) return false;
-        throw err;
-      })
+      ? iam.send(new GetLoginProfileCommand({ UserName: userName })).then(
+          () => true,
+          (err) => {
+            if (isNoSuchEntity(err)) return false;
+            throw err;
+          },
+        )
       : Promise.resolve(undefined),
   ]);
 
@@ -145,7 +183,13 @@ async function assessUser(userName: string, input: ReleaseInputs, iam: IAMClient
 
   if (input.user?.hadLoginProfile) {
     if (hasLogin) out.unchanged.push({ item: 'login-profile', target, detail: 'console password present' });
-    else out.notRestored.push({ item: 'login-profile', target, detail: 'the console password was removed and cannot be restored (it is not known); set a new one with CreateLoginProfile --password-reset-required' });
+    else
+      out.notRestored.push({
+        item: 'login-profile',
+        target,
+        detail:
+          'the console password was removed and cannot be restored (it is not known); set a new one with CreateLoginProfile --password-reset-required',
+      });
   }
   return out;
 }
@@ -154,7 +198,13 @@ async function assessUser(userName: string, input: ReleaseInputs, iam: IAMClient
  * Adds to `out` the role's session-revocation policy: deleted when it is Firebreak's, or put back to the document the
  * role had before this case (recorded prior state); any other document is left as it is.
  */
-function assessRevocationPolicy(roleName: string, revocation: string | undefined, input: ReleaseInputs, iam: IAMClient, out: ReleaseAssessment): void {
+function assessRevocationPolicy(
+  roleName: string,
+  revocation: string | undefined,
+  input: ReleaseInputs,
+  iam: IAMClient,
+  out: ReleaseAssessment,
+): void {
   const target = `role/${roleName}`;
   const revocationTarget = `${target}/${ROLE_SESSION_REVOCATION_POLICY_NAME}`;
   const previous = input.role?.previousRevocationPolicy;
@@ -165,11 +215,22 @@ function assessRevocationPolicy(roleName: string, revocation: string | undefined
     } else if (revocation === undefined || isFirebreakRevocationPolicy(revocation)) {
       out.changes.push({
         phase: 1,
-        action: { operation: 'IAM.PutRolePolicy', target: roleName, change: `restore inline ${ROLE_SESSION_REVOCATION_POLICY_NAME} to its document from before containment` },
-        run: () => iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME, PolicyDocument: previous })),
+        action: {
+          operation: 'IAM.PutRolePolicy',
+          target: roleName,
+          change: `restore inline ${ROLE_SESSION_REVOCATION_POLICY_NAME} to its document from before containment`,
+        },
+        run: () =>
+          iam.send(
+            new PutRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME, PolicyDocument: previous }),
+          ),
       });
     } else {
-      out.notRestored.push({ item: 'inline-policy', target: revocationTarget, detail: "its document is neither Firebreak's nor the one from before containment; left as it is" });
+      out.notRestored.push({
+        item: 'inline-policy',
+        target: revocationTarget,
+        detail: "its document is neither Firebreak's nor the one from before containment; left as it is",
+      });
     }
   } else if (revocation === undefined) {
     out.unchanged.push({ item: 'inline-policy', target: revocationTarget, detail: 'absent' });
@@ -177,10 +238,15 @@ function assessRevocationPolicy(roleName: string, revocation: string | undefined
     out.changes.push({
       phase: 1,
       action: { operation: 'IAM.DeleteRolePolicy', target: roleName, change: `delete inline ${ROLE_SESSION_REVOCATION_POLICY_NAME}` },
-      run: () => deleteIgnoringGone(iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME }))),
+      run: () =>
+        deleteIgnoringGone(iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_SESSION_REVOCATION_POLICY_NAME }))),
     });
   } else {
-    out.notRestored.push({ item: 'inline-policy', target: revocationTarget, detail: "its document is not Firebreak's session revocation; left as it is" });
+    out.notRestored.push({
+      item: 'inline-policy',
+      target: revocationTarget,
+      detail: "its document is not Firebreak's session revocation; left as it is",
+    });
   }
 }
 
@@ -194,10 +260,15 @@ function assessVpcRestriction(roleName: string, vpc: string | undefined, iam: IA
     out.changes.push({
       phase: 1,
       action: { operation: 'IAM.DeleteRolePolicy', target: roleName, change: `delete inline ${ROLE_VPC_RESTRICTION_POLICY_NAME}` },
-      run: () => deleteIgnoringGone(iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME }))),
+      run: () =>
+        deleteIgnoringGone(iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: ROLE_VPC_RESTRICTION_POLICY_NAME }))),
     });
   } else {
-    out.notRestored.push({ item: 'inline-policy', target: vpcTarget, detail: "its document is not Firebreak's VPC restriction; left as it is" });
+    out.notRestored.push({
+      item: 'inline-policy',
+      target: vpcTarget,
+      detail: "its document is not Firebreak's VPC restriction; left as it is",
+    });
   }
 }
 
@@ -229,7 +300,8 @@ async function assessRole(roleName: string, input: ReleaseInputs, iam: IAMClient
 function principals(input: ReleaseInputs): { userName?: string; roleName?: string } {
   const userName = input.userName ?? input.user?.userName;
   const roleName = input.roleName ?? input.role?.roleName;
-  if (!userName && !roleName) throw new InvalidInput('Credential release needs a user (userName or user prior state) or a role (roleName or role prior state)');
+  if (!userName && !roleName)
+    throw new InvalidInput('Credential release needs a user (userName or user prior state) or a role (roleName or role prior state)');
   return { userName, roleName };
 }
 
@@ -269,7 +341,10 @@ async function assessCredentialsRelease(input: ReleaseInputs, iam: IAMClient): P
  * @throws {InvalidInput} when neither a user nor a role is given (no AWS call made).
  * @throws {ResourceGone} when the user or the role no longer exists (no mutating call made).
  */
-export async function ensureCredentialsReleased(input: CredentialsReleaseInput, deps: { iam: IAMClient }): Promise<CredentialsReleaseResult> {
+export async function ensureCredentialsReleased(
+  input: CredentialsReleaseInput,
+  deps: { iam: IAMClient },
+): Promise<CredentialsReleaseResult> {
   const { userName, roleName } = principals(input);
   const assessment = await assessCredentialsRelease(input, deps.iam);
   const actions = await runChanges(assessment, input.mode);

@@ -112,7 +112,10 @@ async function assessInstanceRelease(input: Omit<InstanceReleaseInput, 'mode'>, 
 export async function ensureInstanceReleased(input: InstanceReleaseInput, deps: InstanceReleaseDeps): Promise<InstanceReleaseResult> {
   const assessment = await assessInstanceRelease(input, deps);
   if (assessment.blockers.length) {
-    throw new ReleaseBlocked(`Release of ${input.instanceId} blocked, nothing changed: ${assessment.blockers.join('; ')}`, assessment.blockers);
+    throw new ReleaseBlocked(
+      `Release of ${input.instanceId} blocked, nothing changed: ${assessment.blockers.join('; ')}`,
+      assessment.blockers,
+    );
   }
   const actions = await runChanges(assessment, input.mode);
   return { instanceId: input.instanceId, mode: input.mode, actions, unchanged: assessment.unchanged, notRestored: assessment.notRestored };

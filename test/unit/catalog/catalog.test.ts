@@ -2,10 +2,25 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import {
-  ApiCallMatchInput, bandBounds, buildCatalog, CATALOG, CatalogEntry, catalogPlaybooks, DEFAULT_SEVERITY_FLOOR, matchApiCallEntry, matchCatalogEntry,
+  ApiCallMatchInput,
+  bandBounds,
+  buildCatalog,
+  CATALOG,
+  CatalogEntry,
+  catalogPlaybooks,
+  DEFAULT_SEVERITY_FLOOR,
+  matchApiCallEntry,
+  matchCatalogEntry,
   severityFloorOf,
 } from '../../../lib/core/catalog/catalog';
-import { BELOW_FLOOR_RULE_NAME, belowFloorRule, catalogRules, EventPattern, eventPatternFor, ruleNameFor } from '../../../lib/core/catalog/patterns';
+import {
+  BELOW_FLOOR_RULE_NAME,
+  belowFloorRule,
+  catalogRules,
+  EventPattern,
+  eventPatternFor,
+  ruleNameFor,
+} from '../../../lib/core/catalog/patterns';
 import { EXECUTION_ENDED_RULE_NAME } from '../../../lib/infra/security-account-stack';
 import { useLocalSession } from '../../support/local';
 
@@ -58,7 +73,18 @@ function numericMatches(conditions: unknown[], value: number): boolean {
   for (let i = 0; i < conditions.length; i += 2) {
     const [op, bound] = [conditions[i], conditions[i + 1]];
     if (typeof bound !== 'number') throw new Error(`numeric bound ${JSON.stringify(bound)} is not a number`);
-    const ok = op === '>=' ? value >= bound : op === '>' ? value > bound : op === '<' ? value < bound : op === '<=' ? value <= bound : op === '=' ? value === bound : undefined;
+    const ok =
+      op === '>='
+        ? value >= bound
+        : op === '>'
+          ? value > bound
+          : op === '<'
+            ? value < bound
+            : op === '<='
+              ? value <= bound
+              : op === '='
+                ? value === bound
+                : undefined;
     if (ok === undefined) throw new Error(`unsupported numeric operator ${JSON.stringify(op)}`);
     if (!ok) return false;
   }
@@ -86,7 +112,20 @@ const FINDING_TYPES = [
 const SEVERITIES = Array.from({ length: 21 }, (_, i) => i / 2);
 const ROLES = ['ACTOR', 'TARGET', undefined] as const;
 /** Every resource type GuardDuty documents, and one it may add later. */
-const RESOURCE_TYPES = ['Instance', 'AccessKey', 'S3Bucket', 'S3Object', 'EKSCluster', 'ECSCluster', 'Container', 'RDSDBInstance', 'RDSLimitlessDB', 'Lambda', 'AttackSequence', 'SomethingNew'];
+const RESOURCE_TYPES = [
+  'Instance',
+  'AccessKey',
+  'S3Bucket',
+  'S3Object',
+  'EKSCluster',
+  'ECSCluster',
+  'Container',
+  'RDSDBInstance',
+  'RDSLimitlessDB',
+  'Lambda',
+  'AttackSequence',
+  'SomethingNew',
+];
 
 const GRID: Finding[] = FINDING_TYPES.flatMap((type) =>
   SEVERITIES.flatMap((severity) => ROLES.flatMap((role) => RESOURCE_TYPES.map((resourceType) => ({ type, severity, role, resourceType })))),
@@ -132,7 +171,10 @@ describe('catalog', () => {
     expect(CATALOG.length).toBeGreaterThan(0);
     expect(new Set(CATALOG.map((e) => e.id)).size).toBe(CATALOG.length);
     expect(new Set(catalogRules().map((r) => r.ruleName)).size).toBe(catalogRules().length);
-    const gameDay = catalogRules().filter((r) => r.ruleName.startsWith('firebreak-gameday-')).map((r) => r.entry.id).sort();
+    const gameDay = catalogRules()
+      .filter((r) => r.ruleName.startsWith('firebreak-gameday-'))
+      .map((r) => r.entry.id)
+      .sort();
     expect(gameDay).toEqual(['credential-compromise-high', 'credential-compromise-medium', 'ec2-compromise-high', 'ec2-compromise-medium']);
     expect(catalogRules().length).toBe(CATALOG.length + gameDay.length);
   });
@@ -148,17 +190,29 @@ describe('catalog', () => {
   it('routes on the resource only: the finding type and the resource role never decide the rule', () => {
     for (const f of GRID) {
       const rules = matchingRuleNames(f);
-      for (const other of [{ ...f, type: 'Backdoor:EC2/C&CActivity.B' }, { ...f, role: undefined }, { ...f, role: 'ACTOR' as const }]) {
+      for (const other of [
+        { ...f, type: 'Backdoor:EC2/C&CActivity.B' },
+        { ...f, role: undefined },
+        { ...f, role: 'ACTOR' as const },
+      ]) {
         expect(matchingRuleNames(other)).toEqual(rules);
       }
     }
   });
 
   it.each([
-    ['Instance', 8, 'ec2-compromise-high'], ['Instance', 7, 'ec2-compromise-high'], ['Instance', 6.9, 'ec2-compromise-medium'], ['Instance', 4, 'ec2-compromise-medium'],
-    ['AccessKey', 10, 'credential-compromise-high'], ['AccessKey', 5, 'credential-compromise-medium'],
-    ['S3Bucket', 5, 'finding-triage'], ['EKSCluster', 8, 'finding-triage'], ['AttackSequence', 9, 'finding-triage'], ['SomethingNew', 4, 'finding-triage'],
-    ['Instance', 3.9, undefined], ['S3Bucket', 2, undefined],
+    ['Instance', 8, 'ec2-compromise-high'],
+    ['Instance', 7, 'ec2-compromise-high'],
+    ['Instance', 6.9, 'ec2-compromise-medium'],
+    ['Instance', 4, 'ec2-compromise-medium'],
+    ['AccessKey', 10, 'credential-compromise-high'],
+    ['AccessKey', 5, 'credential-compromise-medium'],
+    ['S3Bucket', 5, 'finding-triage'],
+    ['EKSCluster', 8, 'finding-triage'],
+    ['AttackSequence', 9, 'finding-triage'],
+    ['SomethingNew', 4, 'finding-triage'],
+    ['Instance', 3.9, undefined],
+    ['S3Bucket', 2, undefined],
   ])('routes a %s finding of severity %s to %s', (resourceType, severity, id) => {
     const f: Finding = { type: 'Any:Type/Here', severity, resourceType, role: 'TARGET' };
     expect(matchCatalogEntry(matchInputOf(f))?.id).toBe(id);
@@ -170,14 +224,19 @@ describe('catalog', () => {
       for (const entry of GUARDDUTY_ENTRIES) expect(() => patternMatches(eventPatternFor(entry), eventOf(GRID[0]))).not.toThrow();
     });
 
-    it.each(GUARDDUTY_ENTRIES.map((e) => [e.id, e] as [string, CatalogEntry]))('agree for entry %s on every finding of the grid', (_id, entry) => {
-      const pattern = eventPatternFor(entry);
-      const disagreements = GRID.filter((f) => patternMatches(pattern, eventOf(f)) !== (matchCatalogEntry(matchInputOf(f), [entry]) !== undefined));
-      expect(disagreements).toEqual([]);
-      // Not vacuous: the entry's pattern matches part of the grid and rejects the rest.
-      expect(GRID.some((f) => patternMatches(pattern, eventOf(f)))).toBe(true);
-      expect(GRID.some((f) => !patternMatches(pattern, eventOf(f)))).toBe(true);
-    });
+    it.each(GUARDDUTY_ENTRIES.map((e) => [e.id, e] as [string, CatalogEntry]))(
+      'agree for entry %s on every finding of the grid',
+      (_id, entry) => {
+        const pattern = eventPatternFor(entry);
+        const disagreements = GRID.filter(
+          (f) => patternMatches(pattern, eventOf(f)) !== (matchCatalogEntry(matchInputOf(f), [entry]) !== undefined),
+        );
+        expect(disagreements).toEqual([]);
+        // Not vacuous: the entry's pattern matches part of the grid and rejects the rest.
+        expect(GRID.some((f) => patternMatches(pattern, eventOf(f)))).toBe(true);
+        expect(GRID.some((f) => !patternMatches(pattern, eventOf(f)))).toBe(true);
+      },
+    );
 
     it('agree with the whole catalog: matchCatalogEntry returns the entry whose pattern matches, or undefined', () => {
       const disagreements = GRID.filter((f) => {
@@ -188,19 +247,26 @@ describe('catalog', () => {
     });
 
     it('keep every rule pattern within EventBridge\'s default 2,048 characters ("Amazon EventBridge quotas")', () => {
-      for (const { ruleName, pattern } of [...catalogRules(), belowFloorRule()]) expect([ruleName, JSON.stringify(pattern).length <= 2048]).toEqual([ruleName, true]);
+      for (const { ruleName, pattern } of [...catalogRules(), belowFloorRule()])
+        expect([ruleName, JSON.stringify(pattern).length <= 2048]).toEqual([ruleName, true]);
     });
   });
 
   describe('the severity floor', () => {
-    it.each([0, 1, 2.5, 4, 5.5, 7])('at %s, every finding at or above it has one playbook rule and every finding below it only the counting rule', (floor) => {
-      const catalog = buildCatalog(floor);
-      expect(severityFloorOf(catalog)).toBe(floor);
-      for (const f of GRID) {
-        const rules = matchingRuleNames(f, catalog);
-        expect({ f, rules }).toEqual({ f, rules: f.severity < floor ? [BELOW_FLOOR_RULE_NAME] : [expect.not.stringMatching(BELOW_FLOOR_RULE_NAME)] });
-      }
-    });
+    it.each([0, 1, 2.5, 4, 5.5, 7])(
+      'at %s, every finding at or above it has one playbook rule and every finding below it only the counting rule',
+      (floor) => {
+        const catalog = buildCatalog(floor);
+        expect(severityFloorOf(catalog)).toBe(floor);
+        for (const f of GRID) {
+          const rules = matchingRuleNames(f, catalog);
+          expect({ f, rules }).toEqual({
+            f,
+            rules: f.severity < floor ? [BELOW_FLOOR_RULE_NAME] : [expect.not.stringMatching(BELOW_FLOOR_RULE_NAME)],
+          });
+        }
+      },
+    );
 
     it('never hides High findings: a floor above 7 is refused, and at 7 the medium entries are gone', () => {
       expect(() => buildCatalog(7.5)).toThrow(/outside 0 to 7/);
@@ -212,13 +278,23 @@ describe('catalog', () => {
     });
   });
 
-  describe('the emulator\'s EventBridge matcher', () => {
+  describe("the emulator's EventBridge matcher", () => {
     const local = useLocalSession();
 
     it('holds exactly one rule per catalog entry and game-day twin, the counting rule and the execution-ended rule, on the bus each names', async () => {
       for (const bus of ['default', 'firebreak'] as const) {
-        const ruleNames = [...catalogRules().filter((r) => r.eventBus === bus).map((r) => r.ruleName), ...(bus === 'default' ? [BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME] : [])].sort();
-        expect(local.session.runner.rules.filter((r) => r.eventBusName === bus).map((r) => r.name).sort()).toEqual(ruleNames);
+        const ruleNames = [
+          ...catalogRules()
+            .filter((r) => r.eventBus === bus)
+            .map((r) => r.ruleName),
+          ...(bus === 'default' ? [BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME] : []),
+        ].sort();
+        expect(
+          local.session.runner.rules
+            .filter((r) => r.eventBusName === bus)
+            .map((r) => r.name)
+            .sort(),
+        ).toEqual(ruleNames);
       }
     });
 
@@ -232,13 +308,18 @@ describe('catalog', () => {
       ]) {
         for (const eventName of ['StopLogging', 'DeleteTrail', 'DescribeTrails', 'DeleteDetector', 'CreateAccessKey', 'ConsoleLogin']) {
           for (const userIdentityType of ['Root', 'IAMUser']) {
-            for (const errorCode of [undefined, 'AccessDenied']) calls.push({ source, eventSource, detailType, eventName, userIdentityType, errorCode });
+            for (const errorCode of [undefined, 'AccessDenied'])
+              calls.push({ source, eventSource, detailType, eventName, userIdentityType, errorCode });
           }
         }
       }
       let matched = 0;
       for (const c of calls) {
-        const detail: Record<string, unknown> = { eventSource: c.eventSource, eventName: c.eventName, userIdentity: { type: c.userIdentityType } };
+        const detail: Record<string, unknown> = {
+          eventSource: c.eventSource,
+          eventName: c.eventName,
+          userIdentity: { type: c.userIdentityType },
+        };
         if (c.errorCode) detail.errorCode = c.errorCode;
         const routed = await local.session.router.route({ source: c.source, 'detail-type': c.detailType, detail }, 'firebreak');
         const expected = matchApiCallEntry(c);
@@ -250,7 +331,9 @@ describe('catalog', () => {
     });
 
     // One finding per (resource type, severity band edge): what the patterns can tell apart.
-    const CASES: Finding[] = RESOURCE_TYPES.flatMap((resourceType) => [3.9, 4, 6.9, 7, 10].map((severity) => ({ type: 'Backdoor:EC2/C&CActivity.B', severity, resourceType, role: 'TARGET' as const })));
+    const CASES: Finding[] = RESOURCE_TYPES.flatMap((resourceType) =>
+      [3.9, 4, 6.9, 7, 10].map((severity) => ({ type: 'Backdoor:EC2/C&CActivity.B', severity, resourceType, role: 'TARGET' as const })),
+    );
 
     it('matches like the test evaluator and matchCatalogEntry on every resource type at every band edge', async () => {
       for (const f of CASES) {
@@ -280,7 +363,9 @@ describe('catalog', () => {
   describe('runbooks', () => {
     it.each(catalogPlaybooks())('has runbooks/%s/runbook.md and drill.yaml', (playbook) => {
       const dir = path.join(ROOT, 'runbooks', playbook);
-      const missing = ['runbook.md', 'drill.yaml'].filter((f) => !fs.existsSync(path.join(dir, f)) || fs.statSync(path.join(dir, f)).size === 0);
+      const missing = ['runbook.md', 'drill.yaml'].filter(
+        (f) => !fs.existsSync(path.join(dir, f)) || fs.statSync(path.join(dir, f)).size === 0,
+      );
       expect(missing).toEqual([]);
     });
   });

@@ -1,7 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { FAMILY_NAMES, familyRunbook, FINDING_FAMILIES, FINDING_TYPES, findingTypeEntry, runbookAnchor, runbookEntry } from '../../../lib/core/catalog/finding-types';
+import {
+  FAMILY_NAMES,
+  familyRunbook,
+  FINDING_FAMILIES,
+  FINDING_TYPES,
+  findingTypeEntry,
+  runbookAnchor,
+  runbookEntry,
+} from '../../../lib/core/catalog/finding-types';
 import { assessFinding, describeResponse, hostPlaybook } from '../../../lib/core/catalog/triage';
 
 /**
@@ -41,36 +49,58 @@ function sections(text: string): Map<string, string> {
 describe('the finding-type table', () => {
   const aws = JSON.parse(fs.readFileSync(AWS_LIST, 'utf8')) as AwsList;
 
-  it('names AWS\'s page and the day the list was taken', () => {
+  it("names AWS's page and the day the list was taken", () => {
     expect(aws.source.page).toMatch(/^https:\/\/docs\.aws\.amazon\.com\/guardduty\/latest\/ug\/guardduty_finding-types-active\.html$/);
     expect(aws.source.retrieved).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 
-  it('holds every active type on AWS\'s list and no other', () => {
+  it("holds every active type on AWS's list and no other", () => {
     expect(aws.types.length).toBeGreaterThan(150);
     expect(compare(FINDING_TYPES, aws.types)).toEqual({ missing: [], extra: [] });
   });
 
   it('puts each type in the family AWS lists it under', () => {
     const family = new Map(aws.types.map((t) => [t.type, t.family]));
-    expect(FINDING_TYPES.filter((e) => family.get(e.type) !== e.family).map((e) => `${e.type}: ${e.family} (AWS: ${family.get(e.type)})`)).toEqual([]);
+    expect(
+      FINDING_TYPES.filter((e) => family.get(e.type) !== e.family).map((e) => `${e.type}: ${e.family} (AWS: ${family.get(e.type)})`),
+    ).toEqual([]);
   });
 
   it('fails when AWS adds a type the table lacks, or retires one it holds', () => {
-    expect(compare(FINDING_TYPES, [...aws.types, { type: 'Impact:EC2/SomethingNew' }])).toEqual({ missing: ['Impact:EC2/SomethingNew'], extra: [] });
+    expect(compare(FINDING_TYPES, [...aws.types, { type: 'Impact:EC2/SomethingNew' }])).toEqual({
+      missing: ['Impact:EC2/SomethingNew'],
+      extra: [],
+    });
     expect(compare(FINDING_TYPES, aws.types.slice(1))).toEqual({ missing: [], extra: [aws.types[0].type] });
   });
 
   it('has no duplicate type, and every resource type of a row is one GuardDuty documents', () => {
     expect(new Set(FINDING_TYPES.map((e) => e.type)).size).toBe(FINDING_TYPES.length);
-    const documented = ['Instance', 'AccessKey', 'S3Bucket', 'S3Object', 'EKSCluster', 'ECSCluster', 'Container', 'RDSDBInstance', 'RDSLimitlessDB', 'Lambda', 'AttackSequence', 'EBSSnapshot', 'EC2Image', 'RecoveryPoint'];
+    const documented = [
+      'Instance',
+      'AccessKey',
+      'S3Bucket',
+      'S3Object',
+      'EKSCluster',
+      'ECSCluster',
+      'Container',
+      'RDSDBInstance',
+      'RDSLimitlessDB',
+      'Lambda',
+      'AttackSequence',
+      'EBSSnapshot',
+      'EC2Image',
+      'RecoveryPoint',
+    ];
     expect(FINDING_TYPES.flatMap((e) => e.resourceTypes).filter((r) => !documented.includes(r))).toEqual([]);
   });
 
-  it('uses the resource role only where the type\'s AWS page gives it a meaning (EC2 brute force), never on Runtime Monitoring or AccessKey types', () => {
+  it("uses the resource role only where the type's AWS page gives it a meaning (EC2 brute force), never on Runtime Monitoring or AccessKey types", () => {
     const roleDependent = FINDING_TYPES.filter((e) => e.subject === 'compromised-when-actor');
     expect(roleDependent.every((e) => e.family === 'ec2')).toBe(true);
-    expect(roleDependent.map((e) => e.type)).toEqual(expect.arrayContaining(['UnauthorizedAccess:EC2/SSHBruteForce', 'UnauthorizedAccess:EC2/RDPBruteForce']));
+    expect(roleDependent.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['UnauthorizedAccess:EC2/SSHBruteForce', 'UnauthorizedAccess:EC2/RDPBruteForce']),
+    );
   });
 });
 
@@ -103,27 +133,40 @@ describe('assessFinding', () => {
 });
 
 describe('the family runbooks', () => {
-  it.each(FAMILY_NAMES)('runbooks/findings/%s.md has one section per type of the family, each with what Firebreak does from the table', (family) => {
-    const file = path.join(ROOT, familyRunbook(family));
-    const text = fs.readFileSync(file, 'utf8');
-    expect(text.split('\n')[0]).toBe(`# Runbook: ${FINDING_FAMILIES[family].title}`);
-    expect(text).toContain(FINDING_FAMILIES[family].page);
-    const found = sections(text);
-    const types = FINDING_TYPES.filter((e) => e.family === family).map((e) => e.type);
-    expect({ missing: types.filter((t) => !found.has(t)), extra: [...found.keys()].filter((t) => !types.includes(t)) }).toEqual({ missing: [], extra: [] });
-    for (const type of types) {
-      const body = found.get(type)!;
-      const problems = [
-        ...['**What it means.**', '**What to check.**', '**How to respond by hand.**'].filter((part) => !body.includes(part)).map((part) => `no ${part}`),
-        ...(body.includes(`**Firebreak:** ${describeResponse(type)}`) ? [] : [`no "**Firebreak:** ${describeResponse(type)}"`]),
-        ...(body.includes(`<a id="${runbookAnchor(type)}"></a>`) ? [] : [`no anchor ${runbookAnchor(type)}`]),
-      ];
-      expect({ type, problems }).toEqual({ type, problems: [] });
-    }
-  });
+  it.each(FAMILY_NAMES)(
+    'runbooks/findings/%s.md has one section per type of the family, each with what Firebreak does from the table',
+    (family) => {
+      const file = path.join(ROOT, familyRunbook(family));
+      const text = fs.readFileSync(file, 'utf8');
+      expect(text.split('\n')[0]).toBe(`# Runbook: ${FINDING_FAMILIES[family].title}`);
+      expect(text).toContain(FINDING_FAMILIES[family].page);
+      const found = sections(text);
+      const types = FINDING_TYPES.filter((e) => e.family === family).map((e) => e.type);
+      expect({ missing: types.filter((t) => !found.has(t)), extra: [...found.keys()].filter((t) => !types.includes(t)) }).toEqual({
+        missing: [],
+        extra: [],
+      });
+      for (const type of types) {
+        const body = found.get(type)!;
+        const problems = [
+          ...['**What it means.**', '**What to check.**', '**How to respond by hand.**']
+            .filter((part) => !body.includes(part))
+            .map((part) => `no ${part}`),
+          ...(body.includes(`**Firebreak:** ${describeResponse(type)}`) ? [] : [`no "**Firebreak:** ${describeResponse(type)}"`]),
+          ...(body.includes(`<a id="${runbookAnchor(type)}"></a>`) ? [] : [`no anchor ${runbookAnchor(type)}`]),
+        ];
+        expect({ type, problems }).toEqual({ type, problems: [] });
+      }
+    },
+  );
 
   it('runbooks/findings/ holds one runbook per family and nothing else', () => {
-    expect(fs.readdirSync(path.join(ROOT, 'runbooks', 'findings')).filter((f) => f !== 'README.md').sort()).toEqual(FAMILY_NAMES.map((f) => `${f}.md`).sort());
+    expect(
+      fs
+        .readdirSync(path.join(ROOT, 'runbooks', 'findings'))
+        .filter((f) => f !== 'README.md')
+        .sort(),
+    ).toEqual(FAMILY_NAMES.map((f) => `${f}.md`).sort());
   });
 
   it('each type of the table has a section (findingTypeEntry round-trips)', () => {
@@ -134,20 +177,41 @@ describe('the family runbooks', () => {
 describe('the fixtures', () => {
   const dir = path.join(ROOT, 'fixtures', 'events');
   const readme = fs.readFileSync(path.join(ROOT, 'fixtures', 'README.md'), 'utf8');
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 
   it('each has a row in fixtures/README.md naming its source', () => {
-    const rows = new Map(readme.split('\n').filter((l) => l.startsWith('| ')).map((l) => [l.split('|')[1].trim(), l]));
-    expect(files.filter((f) => !rows.has(f) || !/(https:\/\/docs\.aws\.amazon\.com|\[[A-Z0-9-]+\]|samples?\/|tests?\/|_dev\/|rules\/)/.test(rows.get(f)!))).toEqual([]);
+    const rows = new Map(
+      readme
+        .split('\n')
+        .filter((l) => l.startsWith('| '))
+        .map((l) => [l.split('|')[1].trim(), l]),
+    );
+    expect(
+      files.filter(
+        (f) => !rows.has(f) || !/(https:\/\/docs\.aws\.amazon\.com|\[[A-Z0-9-]+\]|samples?\/|tests?\/|_dev\/|rules\/)/.test(rows.get(f)!),
+      ),
+    ).toEqual([]);
   });
 
   it('cover a finding of every family that has a documented shape, and both sides of the EC2 resource role', () => {
-    const findings = files.map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { source: string; detail: { type?: string; service?: { resourceRole?: string } } })
+    const findings = files
+      .map(
+        (f) =>
+          JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as {
+            source: string;
+            detail: { type?: string; service?: { resourceRole?: string } };
+          },
+      )
       .filter((e) => e.source === 'aws.guardduty');
     const families = new Set(findings.map((e) => findingTypeEntry(e.detail.type!)?.family));
     // No fixture yet for malware-backup, ai-protection, custom-detection: no sample and no documented resourceType (fixtures/README.md).
     expect(FAMILY_NAMES.filter((f) => !families.has(f)).sort()).toEqual(['ai-protection', 'custom-detection', 'malware-backup']);
-    const ec2Roles = new Set(findings.filter((e) => findingTypeEntry(e.detail.type!)?.family === 'ec2').map((e) => e.detail.service?.resourceRole));
+    const ec2Roles = new Set(
+      findings.filter((e) => findingTypeEntry(e.detail.type!)?.family === 'ec2').map((e) => e.detail.service?.resourceRole),
+    );
     expect([...ec2Roles].sort()).toEqual(['ACTOR', 'TARGET']);
   });
 });

@@ -5,11 +5,19 @@ import { parseConfig } from '../../../lib/core/config';
 
 describe('applyCatalogOverrides', () => {
   it('changes only the named entry, and never its routing', () => {
-    const out = applyCatalogOverrides({ 'credential-compromise-high': { chainInstanceContainment: true }, 'ec2-compromise-medium': { mode: 'auto' } });
+    const out = applyCatalogOverrides({
+      'credential-compromise-high': { chainInstanceContainment: true },
+      'ec2-compromise-medium': { mode: 'auto' },
+    });
     const byId = new Map(out.map((e) => [e.id, e]));
-    expect(byId.get('credential-compromise-high')).toEqual({ ...CATALOG.find((e) => e.id === 'credential-compromise-high'), chainInstanceContainment: true });
+    expect(byId.get('credential-compromise-high')).toEqual({
+      ...CATALOG.find((e) => e.id === 'credential-compromise-high'),
+      chainInstanceContainment: true,
+    });
     expect(byId.get('ec2-compromise-medium')).toEqual({ ...CATALOG.find((e) => e.id === 'ec2-compromise-medium'), mode: 'auto' });
-    expect(out.filter((e) => e.id !== 'credential-compromise-high' && e.id !== 'ec2-compromise-medium')).toEqual(CATALOG.filter((e) => e.id !== 'credential-compromise-high' && e.id !== 'ec2-compromise-medium'));
+    expect(out.filter((e) => e.id !== 'credential-compromise-high' && e.id !== 'ec2-compromise-medium')).toEqual(
+      CATALOG.filter((e) => e.id !== 'credential-compromise-high' && e.id !== 'ec2-compromise-medium'),
+    );
     expect(CATALOG.find((e) => e.id === 'credential-compromise-high')).toMatchObject({ chainInstanceContainment: false });
   });
 
@@ -19,15 +27,23 @@ describe('applyCatalogOverrides', () => {
 
   it('rejects an unknown entry and chaining on an entry that cannot chain', () => {
     expect(() => applyCatalogOverrides({ 'no-such-entry': { mode: 'auto' } })).toThrow(/catalogOverrides.no-such-entry: no catalog entry/);
-    expect(() => applyCatalogOverrides({ 'ec2-compromise-high': { chainInstanceContainment: true } })).toThrow(/only credential-compromise finding entries/);
+    expect(() => applyCatalogOverrides({ 'ec2-compromise-high': { chainInstanceContainment: true } })).toThrow(
+      /only credential-compromise finding entries/,
+    );
   });
 
   it('is read from the Lambda environment, and a bad value is a ConfigError naming the variable', () => {
     const env = {
-      FIREBREAK_LEDGER_TABLE: 't', FIREBREAK_EVIDENCE_BUCKET: 'b', FIREBREAK_EVIDENCE_KEY_ARN: 'arn:aws:kms:us-east-1:222222222222:key/k',
-      FIREBREAK_TOPIC_ARN: 'arn:aws:sns:us-east-1:222222222222:t', FIREBREAK_SECURITY_ACCOUNT_ID: '222222222222',
+      FIREBREAK_LEDGER_TABLE: 't',
+      FIREBREAK_EVIDENCE_BUCKET: 'b',
+      FIREBREAK_EVIDENCE_KEY_ARN: 'arn:aws:kms:us-east-1:222222222222:key/k',
+      FIREBREAK_TOPIC_ARN: 'arn:aws:sns:us-east-1:222222222222:t',
+      FIREBREAK_SECURITY_ACCOUNT_ID: '222222222222',
     };
-    const cfg = loadRuntimeConfig({ ...env, FIREBREAK_CATALOG_OVERRIDES: JSON.stringify({ 'credential-compromise-high': { chainInstanceContainment: true } }) });
+    const cfg = loadRuntimeConfig({
+      ...env,
+      FIREBREAK_CATALOG_OVERRIDES: JSON.stringify({ 'credential-compromise-high': { chainInstanceContainment: true } }),
+    });
     expect(cfg.catalog.find((e) => e.id === 'credential-compromise-high')).toMatchObject({ chainInstanceContainment: true });
     expect(loadRuntimeConfig(env).catalog).toEqual(CATALOG);
     expect(() => loadRuntimeConfig({ ...env, FIREBREAK_CATALOG_OVERRIDES: '{"x":{}}' })).toThrow(ConfigError);
@@ -35,8 +51,9 @@ describe('applyCatalogOverrides', () => {
   });
 
   it('is validated in the deployment config at synth time', () => {
-    expect(parseConfig({ catalogOverrides: { 'credential-compromise-high': { chainInstanceContainment: true } } }).catalogOverrides)
-      .toEqual({ 'credential-compromise-high': { chainInstanceContainment: true } });
+    expect(
+      parseConfig({ catalogOverrides: { 'credential-compromise-high': { chainInstanceContainment: true } } }).catalogOverrides,
+    ).toEqual({ 'credential-compromise-high': { chainInstanceContainment: true } });
     expect(() => parseConfig({ catalogOverrides: { 'typo-entry': { mode: 'auto' } } })).toThrow(/catalogOverrides/);
   });
 
@@ -50,8 +67,11 @@ describe('applyCatalogOverrides', () => {
 
   it('builds the catalog at the floor the Lambda environment names, and refuses one above High', () => {
     const env = {
-      FIREBREAK_LEDGER_TABLE: 't', FIREBREAK_EVIDENCE_BUCKET: 'b', FIREBREAK_EVIDENCE_KEY_ARN: 'arn:aws:kms:us-east-1:222222222222:key/k',
-      FIREBREAK_TOPIC_ARN: 'arn:aws:sns:us-east-1:222222222222:t', FIREBREAK_SECURITY_ACCOUNT_ID: '222222222222',
+      FIREBREAK_LEDGER_TABLE: 't',
+      FIREBREAK_EVIDENCE_BUCKET: 'b',
+      FIREBREAK_EVIDENCE_KEY_ARN: 'arn:aws:kms:us-east-1:222222222222:key/k',
+      FIREBREAK_TOPIC_ARN: 'arn:aws:sns:us-east-1:222222222222:t',
+      FIREBREAK_SECURITY_ACCOUNT_ID: '222222222222',
     };
     expect(severityFloorOf(loadRuntimeConfig({ ...env, FIREBREAK_SEVERITY_FLOOR: '2' }).catalog)).toBe(2);
     expect(severityFloorOf(loadRuntimeConfig(env).catalog)).toBe(4);

@@ -108,9 +108,9 @@ describe('runbook coverage', () => {
     });
 
     it('needs only runbook.md of a playbook without a drill', () => {
-      expect(coverageProblems(dir, ['complete', 'no-drill', 'empty-runbook', 'retired-playbook'], ['no-drill', 'retired-playbook'])).toEqual([
-        'playbook empty-runbook has no runbooks/empty-runbook/runbook.md',
-      ]);
+      expect(
+        coverageProblems(dir, ['complete', 'no-drill', 'empty-runbook', 'retired-playbook'], ['no-drill', 'retired-playbook']),
+      ).toEqual(['playbook empty-runbook has no runbooks/empty-runbook/runbook.md']);
     });
 
     it('ignores files such as README.md', () => {

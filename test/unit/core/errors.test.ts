@@ -16,7 +16,7 @@ describe('Firebreak errors: stable codes apart from class names', () => {
     expect(table).toEqual(ERROR_CODES);
   });
 
-  it('sets name (what Step Functions matches on) to the class name and code to the class\'s stable code', () => {
+  it("sets name (what Step Functions matches on) to the class name and code to the class's stable code", () => {
     for (const [name, C] of Object.entries(classes)) {
       const e = C === releaseErrors.ReleaseBlocked ? new releaseErrors.ReleaseBlocked('m', []) : new C('m');
       expect([name, e.name, e.code]).toEqual([name, name, C.code]);
@@ -41,7 +41,10 @@ describe('Firebreak errors: stable codes apart from class names', () => {
 
   it.each([
     ['a TypeError', new TypeError('x')],
-    ['an SDK-style error whose code is not ours', Object.assign(new Error('slow down'), { name: 'ThrottlingException', code: 'ThrottlingException' })],
+    [
+      'an SDK-style error whose code is not ours',
+      Object.assign(new Error('slow down'), { name: 'ThrottlingException', code: 'ThrottlingException' }),
+    ],
     ['an error borrowing a code under another name', Object.assign(new Error('x'), { name: 'TypeError', code: 'INVALID_INPUT' })],
     ['a string', 'INVALID_INPUT'],
     ['null', null],

@@ -1,6 +1,16 @@
 import { runSimulation, type EvaluationResult } from '@cloud-copilot/iam-simulate';
 
-import { AWS_DENY_ALL_DOCUMENT, awsDenyAllPolicyArn, isAwsDenyAllPolicyArn, policyText, PolicyDocument, ROLE_SESSION_REVOCATION_POLICY_NAME, ROLE_VPC_RESTRICTION_POLICY_NAME, roleSessionRevocationPolicy, roleVpcRestrictionPolicy } from '../../../lib/runtime/iam/policies';
+import {
+  AWS_DENY_ALL_DOCUMENT,
+  awsDenyAllPolicyArn,
+  isAwsDenyAllPolicyArn,
+  policyText,
+  PolicyDocument,
+  ROLE_SESSION_REVOCATION_POLICY_NAME,
+  ROLE_VPC_RESTRICTION_POLICY_NAME,
+  roleSessionRevocationPolicy,
+  roleVpcRestrictionPolicy,
+} from '../../../lib/runtime/iam/policies';
 import { AWS_DENY_ALL_POLICY_NAME } from '../../../lib/core/names';
 
 /*
@@ -72,7 +82,12 @@ describe('AWSDenyAll (AWS managed, attached to an IAM user)', () => {
   it('is the ARN AWS publishes, in every partition, and nothing else matches it', () => {
     expect(awsDenyAllPolicyArn()).toBe('arn:aws:iam::aws:policy/AWSDenyAll');
     for (const p of ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso-b']) expect(isAwsDenyAllPolicyArn(awsDenyAllPolicyArn(p))).toBe(true);
-    for (const arn of ['arn:aws:iam::111111111111:policy/AWSDenyAll', 'arn:aws:iam::aws:policy/AWSDenyAllX', 'arn:aws:iam::aws:policy/job-function/AWSDenyAll', 'arn:aws:iam::aws:policy/AdministratorAccess']) {
+    for (const arn of [
+      'arn:aws:iam::111111111111:policy/AWSDenyAll',
+      'arn:aws:iam::aws:policy/AWSDenyAllX',
+      'arn:aws:iam::aws:policy/job-function/AWSDenyAll',
+      'arn:aws:iam::aws:policy/AdministratorAccess',
+    ]) {
       expect(isAwsDenyAllPolicyArn(arn)).toBe(false);
     }
   });
@@ -169,7 +184,7 @@ describe('roleVpcRestrictionPolicy (FirebreakDenyOutsideInstanceVpc, the scoped 
     expect(await simulate({ ...req, firebreak })).toEqual({ result: 'ExplicitlyDenied', denySids: ['FirebreakDenyOutsideInstanceVpc'] });
   });
 
-  it('denies on the IP alone: another host in the instance\'s own VPC', async () => {
+  it("denies on the IP alone: another host in the instance's own VPC", async () => {
     const req = request({ ...instanceCredentials, 'aws:SourceVpc': INSTANCE_VPC, 'aws:VpcSourceIp': '10.0.2.40' });
     expect(await simulate({ ...req, firebreak })).toEqual({ result: 'ExplicitlyDenied', denySids: ['FirebreakDenyOutsideInstanceIp'] });
   });
@@ -184,7 +199,7 @@ describe('roleVpcRestrictionPolicy (FirebreakDenyOutsideInstanceVpc, the scoped 
     expect(await simulate({ ...req, firebreak })).toEqual({ result: 'Allowed', denySids: [] });
   });
 
-  it('allows calls an AWS service makes on the role\'s behalf (aws:ViaAWSService)', async () => {
+  it("allows calls an AWS service makes on the role's behalf (aws:ViaAWSService)", async () => {
     const req = request({ ...instanceCredentials, 'aws:ViaAWSService': 'true' });
     expect(await simulate({ ...req, firebreak })).toEqual({ result: 'Allowed', denySids: [] });
   });

@@ -15,7 +15,7 @@ describe('protectedRoleReason', () => {
   });
 
   it.each(['FirebreakResponder', 'FirebreakReleaser', 'firebreak-revoke-credentials', 'firebreak-claim-case'])(
-    'protects Firebreak\'s own role %s',
+    "protects Firebreak's own role %s",
     (name) => {
       expect(protectedRoleReason(name)).toBe(`${name} is one of Firebreak's own roles`);
       expect(protectedRoleReason(name, '/')).toBe(`${name} is one of Firebreak's own roles`);
@@ -24,17 +24,17 @@ describe('protectedRoleReason', () => {
 
   // IAM names are not distinguished by case (CreateRole, IAM API Reference): neither is the check.
   it.each([
-    ['firebreakresponder', '/', 'one of Firebreak\'s own roles'],
-    ['FIREBREAKRELEASER', '/', 'one of Firebreak\'s own roles'],
-    ['Firebreak-Claim-Case', '/', 'one of Firebreak\'s own roles'],
+    ['firebreakresponder', '/', "one of Firebreak's own roles"],
+    ['FIREBREAKRELEASER', '/', "one of Firebreak's own roles"],
+    ['Firebreak-Claim-Case', '/', "one of Firebreak's own roles"],
     ['awsserviceroleforsupport', '/', 'a service-linked role'],
     ['SomeRole', '/AWS-Service-Role/x.amazonaws.com/', 'a service-linked role'],
   ])('protects %s (path %s) whatever its case', (name, path, why) => {
     expect(protectedRoleReason(name, path)).toBe(`${name} is ${why}`);
   });
 
-  it('matches the deployment\'s own role names whatever their case', () => {
-    expect(protectedRoleReason('ir-responder', '/', ['IR-Responder'])).toBe('ir-responder is one of Firebreak\'s own roles');
+  it("matches the deployment's own role names whatever their case", () => {
+    expect(protectedRoleReason('ir-responder', '/', ['IR-Responder'])).toBe("ir-responder is one of Firebreak's own roles");
   });
 
   it.each([
@@ -55,7 +55,8 @@ describe('ensureRoleSessionsRevoked on a protected role', () => {
     const iam = {
       send: async (command: { constructor: { name: string } }) => {
         sent.push(command.constructor.name);
-        if (command.constructor.name === 'GetRoleCommand') return { Role: { ...role, Arn: `arn:aws:iam::111111111111:role${role.Path}${role.RoleName}` } };
+        if (command.constructor.name === 'GetRoleCommand')
+          return { Role: { ...role, Arn: `arn:aws:iam::111111111111:role${role.Path}${role.RoleName}` } };
         throw new Error(`unexpected ${command.constructor.name}`);
       },
     } as unknown as IAMClient;

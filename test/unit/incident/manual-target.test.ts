@@ -8,38 +8,103 @@ const where = { account: '111111111111', region: 'us-east-1' };
 describe('normalizeEvent on a named target (firebreak run, chaining)', () => {
   it('builds an instance incident keyed on the instance, as a finding about it would be', () => {
     const { incident, event } = normalizeEvent({
-      ...run, playbook: 'ec2-compromise',
-      input: { firebreak: { trigger: 'manual', reason: 'suspicious outbound', operator: 'arn:aws:iam::222222222222:user/alice', target: { kind: 'instance', instanceId: 'i-0123456789abcdef0', ...where } } },
+      ...run,
+      playbook: 'ec2-compromise',
+      input: {
+        firebreak: {
+          trigger: 'manual',
+          reason: 'suspicious outbound',
+          operator: 'arn:aws:iam::222222222222:user/alice',
+          target: { kind: 'instance', instanceId: 'i-0123456789abcdef0', ...where },
+        },
+      },
     });
     expect(incident).toMatchObject({
-      playbook: 'ec2-compromise', account: '111111111111', region: 'us-east-1', resource: { type: 'Instance', id: 'i-0123456789abcdef0' },
-      finding: { id: 'manual/manual-1', type: 'Firebreak:Manual/Instance' }, trigger: 'manual', dryRun: false, sample: false, mode: 'none',
-      reason: 'suspicious outbound', operator: 'arn:aws:iam::222222222222:user/alice',
+      playbook: 'ec2-compromise',
+      account: '111111111111',
+      region: 'us-east-1',
+      resource: { type: 'Instance', id: 'i-0123456789abcdef0' },
+      finding: { id: 'manual/manual-1', type: 'Firebreak:Manual/Instance' },
+      trigger: 'manual',
+      dryRun: false,
+      sample: false,
+      mode: 'none',
+      reason: 'suspicious outbound',
+      operator: 'arn:aws:iam::222222222222:user/alice',
     });
     expect(IncidentSchema.safeParse(incident).success).toBe(true);
     expect(event).toEqual({ target: { kind: 'instance', instanceId: 'i-0123456789abcdef0', ...where } });
   });
 
   it('keys an access key on the key and a role on a per-role manual case', () => {
-    const key = normalizeEvent({ ...run, playbook: 'credential-compromise', input: { firebreak: { target: { kind: 'access-key', accessKeyId: 'AKIAEXAMPLE123456789', userName: 'ci-deployer', ...where } } } });
-    expect(key.incident.resource).toEqual({ type: 'AccessKey', id: 'AKIAEXAMPLE123456789', accessKeyId: 'AKIAEXAMPLE123456789', userType: 'IAMUser', userName: 'ci-deployer' });
-    const role = normalizeEvent({ ...run, playbook: 'credential-compromise', input: { firebreak: { dryRun: true, target: { kind: 'role', roleName: 'app-role', ...where } } } });
-    expect(role.incident.resource).toEqual({ type: 'AccessKey', id: 'role/app-role/manual', userType: 'AssumedRole', userName: 'app-role' });
+    const key = normalizeEvent({
+      ...run,
+      playbook: 'credential-compromise',
+      input: { firebreak: { target: { kind: 'access-key', accessKeyId: 'AKIAEXAMPLE123456789', userName: 'ci-deployer', ...where } } },
+    });
+    expect(key.incident.resource).toEqual({
+      type: 'AccessKey',
+      id: 'AKIAEXAMPLE123456789',
+      accessKeyId: 'AKIAEXAMPLE123456789',
+      userType: 'IAMUser',
+      userName: 'ci-deployer',
+    });
+    const role = normalizeEvent({
+      ...run,
+      playbook: 'credential-compromise',
+      input: { firebreak: { dryRun: true, target: { kind: 'role', roleName: 'app-role', ...where } } },
+    });
+    expect(role.incident.resource).toEqual({
+      type: 'AccessKey',
+      id: 'role/app-role/manual',
+      userType: 'AssumedRole',
+      userName: 'app-role',
+    });
     expect(role.incident.dryRun).toBe(true);
   });
 
   it('carries the case a chained start came from', () => {
-    const { incident } = normalizeEvent({ ...run, playbook: 'ec2-compromise', input: { firebreak: { trigger: 'auto', chainedFrom: 'fb-20261129-0123456789', target: { kind: 'instance', instanceId: 'i-0123456789abcdef0', ...where } } } });
+    const { incident } = normalizeEvent({
+      ...run,
+      playbook: 'ec2-compromise',
+      input: {
+        firebreak: {
+          trigger: 'auto',
+          chainedFrom: 'fb-20261129-0123456789',
+          target: { kind: 'instance', instanceId: 'i-0123456789abcdef0', ...where },
+        },
+      },
+    });
     expect(incident).toMatchObject({ trigger: 'auto', chainedFrom: 'fb-20261129-0123456789' });
   });
 
   it.each([
-    ['an instance target on credential-compromise', 'credential-compromise', { kind: 'instance', instanceId: 'i-0123456789abcdef0', ...where }, /cannot act on a instance target/],
+    [
+      'an instance target on credential-compromise',
+      'credential-compromise',
+      { kind: 'instance', instanceId: 'i-0123456789abcdef0', ...where },
+      /cannot act on a instance target/,
+    ],
     ['a role target on ec2-compromise', 'ec2-compromise', { kind: 'role', roleName: 'r', ...where }, /takes --instance/],
     ['a target on cloudtrail-tamper', 'cloudtrail-tamper', { kind: 'role', roleName: 'r', ...where }, /no manual target/],
-    ['a malformed instance ID', 'ec2-compromise', { kind: 'instance', instanceId: 'web-1', ...where }, /instanceId: must be an instance ID/],
-    ['a malformed account', 'ec2-compromise', { kind: 'instance', instanceId: 'i-0123456789abcdef0', account: '1234', region: 'us-east-1' }, /account: must be a 12-digit account ID/],
-    ['an access key without a user', 'credential-compromise', { kind: 'access-key', accessKeyId: 'AKIAEXAMPLE123456789', ...where }, /userName/],
+    [
+      'a malformed instance ID',
+      'ec2-compromise',
+      { kind: 'instance', instanceId: 'web-1', ...where },
+      /instanceId: must be an instance ID/,
+    ],
+    [
+      'a malformed account',
+      'ec2-compromise',
+      { kind: 'instance', instanceId: 'i-0123456789abcdef0', account: '1234', region: 'us-east-1' },
+      /account: must be a 12-digit account ID/,
+    ],
+    [
+      'an access key without a user',
+      'credential-compromise',
+      { kind: 'access-key', accessKeyId: 'AKIAEXAMPLE123456789', ...where },
+      /userName/,
+    ],
   ] as const)('rejects %s with InvalidInput naming the problem', (_what, playbook, target, message) => {
     const call = () => normalizeEvent({ ...run, playbook, input: { firebreak: { target } } });
     expect(call).toThrow(InvalidInput);

@@ -268,16 +268,79 @@ describe('normalizeEvent', () => {
       ['the input is an array', (e) => [e], '(root)'],
       ['detail is missing', (e) => ({ ...e, detail: undefined }), 'detail'],
       ['detail is a JSON string', (e) => ({ ...e, detail: JSON.stringify(e.detail) }), 'detail'],
-      ['detail.severity is a string', (e) => { detailOf(e).severity = '8'; return e; }, 'detail.severity'],
-      ['detail.type is missing', (e) => { delete detailOf(e).type; return e; }, 'detail.type'],
-      ['detail.resource is missing', (e) => { delete detailOf(e).resource; return e; }, 'detail.resource'],
-      ['detail.service is an array', (e) => { detailOf(e).service = []; return e; }, 'detail.service'],
-      ['detail.service.count is negative', (e) => { serviceOf(e).count = -1; return e; }, 'detail.service.count'],
-      ['instanceDetails.instanceId is empty', (e) => { instanceDetailsOf(e).instanceId = ''; return e; }, 'detail.resource.instanceDetails.instanceId'],
-      ['instanceDetails is missing', (e) => { delete (detailOf(e).resource as Json).instanceDetails; return e; }, 'instanceDetails'],
-      ['additionalInfo.sample is the string "true"', (e) => { serviceOf(e).additionalInfo = { value: '{}', sample: 'true' }; return e; }, 'detail.service.additionalInfo.sample'],
-      ['detail-type is another service\'s', (e) => ({ ...e, 'detail-type': 'AWS API Call via CloudTrail' }), 'detail-type'],
-      ['the envelope account is missing', (e) => { delete e.account; return e; }, 'account'],
+      [
+        'detail.severity is a string',
+        (e) => {
+          detailOf(e).severity = '8';
+          return e;
+        },
+        'detail.severity',
+      ],
+      [
+        'detail.type is missing',
+        (e) => {
+          delete detailOf(e).type;
+          return e;
+        },
+        'detail.type',
+      ],
+      [
+        'detail.resource is missing',
+        (e) => {
+          delete detailOf(e).resource;
+          return e;
+        },
+        'detail.resource',
+      ],
+      [
+        'detail.service is an array',
+        (e) => {
+          detailOf(e).service = [];
+          return e;
+        },
+        'detail.service',
+      ],
+      [
+        'detail.service.count is negative',
+        (e) => {
+          serviceOf(e).count = -1;
+          return e;
+        },
+        'detail.service.count',
+      ],
+      [
+        'instanceDetails.instanceId is empty',
+        (e) => {
+          instanceDetailsOf(e).instanceId = '';
+          return e;
+        },
+        'detail.resource.instanceDetails.instanceId',
+      ],
+      [
+        'instanceDetails is missing',
+        (e) => {
+          delete (detailOf(e).resource as Json).instanceDetails;
+          return e;
+        },
+        'instanceDetails',
+      ],
+      [
+        'additionalInfo.sample is the string "true"',
+        (e) => {
+          serviceOf(e).additionalInfo = { value: '{}', sample: 'true' };
+          return e;
+        },
+        'detail.service.additionalInfo.sample',
+      ],
+      ["detail-type is another service's", (e) => ({ ...e, 'detail-type': 'AWS API Call via CloudTrail' }), 'detail-type'],
+      [
+        'the envelope account is missing',
+        (e) => {
+          delete e.account;
+          return e;
+        },
+        'account',
+      ],
     ];
     it.each(shapes)('throws InvalidInput naming the field when %s', (_label, mutate, field) => {
       expectInvalidInput(mutate(fixture('guardduty-ec2-bitcoin-dns')), field);
@@ -286,7 +349,23 @@ describe('normalizeEvent', () => {
 
   describe('mutated fixtures', () => {
     /** Replacement values tried at every position of the fixture. */
-    const REPLACEMENTS: unknown[] = [undefined, null, '', 'x', 'i-99999999', '{"sample":true}', 0, -1, 7.5, 11, Number.NaN, true, {}, [], [{}]];
+    const REPLACEMENTS: unknown[] = [
+      undefined,
+      null,
+      '',
+      'x',
+      'i-99999999',
+      '{"sample":true}',
+      0,
+      -1,
+      7.5,
+      11,
+      Number.NaN,
+      true,
+      {},
+      [],
+      [{}],
+    ];
 
     /** Every path (object keys and array indexes) in a JSON value. */
     function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
@@ -325,11 +404,15 @@ describe('normalizeEvent', () => {
                 const { incident } = normalize(wrapped);
                 returned++;
                 const valid = IncidentSchema.safeParse(incident);
-                if (!valid.success) unexpected.push(`${label}: returned an incident that IncidentSchema rejects: ${valid.error.issues[0].message}`);
+                if (!valid.success)
+                  unexpected.push(`${label}: returned an incident that IncidentSchema rejects: ${valid.error.issues[0].message}`);
                 if (incident.sample && !incident.dryRun) unexpected.push(`${label}: a sample that is not a dry run`);
               } catch (err) {
                 if (err instanceof InvalidInput && err.name === 'InvalidInput') rejected++;
-                else unexpected.push(`${label}: threw ${err instanceof FirebreakError ? err.name : (err as Error)?.constructor?.name}: ${(err as Error)?.message}`);
+                else
+                  unexpected.push(
+                    `${label}: threw ${err instanceof FirebreakError ? err.name : (err as Error)?.constructor?.name}: ${(err as Error)?.message}`,
+                  );
               }
             }
           }
@@ -344,9 +427,14 @@ describe('normalizeEvent', () => {
 });
 
 describe('game-day events: the sender (issue 11)', () => {
-  it('records the event\'s account as the game-day sender, and no sender for a GuardDuty finding', () => {
+  it("records the event's account as the game-day sender, and no sender for a GuardDuty finding", () => {
     const finding = fixture('guardduty-ec2-backdoor-two-enis-ipv6');
-    const gameDay = { ...finding, source: 'firebreak.gameday', account: '333333333333', detail: { ...detailOf(finding), firebreakGameDay: { runId: 'gd-1' } } };
+    const gameDay = {
+      ...finding,
+      source: 'firebreak.gameday',
+      account: '333333333333',
+      detail: { ...detailOf(finding), firebreakGameDay: { runId: 'gd-1' } },
+    };
     expect(normalize(gameDay).incident).toMatchObject({ trigger: 'gameday', gameDayRunId: 'gd-1', gameDaySender: '333333333333' });
     expect(normalize(finding).incident.gameDaySender).toBeUndefined();
   });

@@ -89,11 +89,16 @@ describe('summarizeCalls', () => {
     expect(summarizeCalls(calls)).toEqual({
       total: 5,
       mutating: 3,
-      byOperation: { 'DynamoDB.TransactWriteItems': 1, 'EC2.DescribeInstances': 1, 'EC2.ModifyNetworkInterfaceAttribute': 2, 'STS.AssumeRole': 1 },
+      byOperation: {
+        'DynamoDB.TransactWriteItems': 1,
+        'EC2.DescribeInstances': 1,
+        'EC2.ModifyNetworkInterfaceAttribute': 2,
+        'STS.AssumeRole': 1,
+      },
     });
   });
 
-  it('counts mutating calls by the records\' own flag', () => {
+  it("counts mutating calls by the records' own flag", () => {
     const calls: ApiCallRecord[] = [
       { operation: 'Custom.Thing', mutating: true, startedAt: 0, endedAt: 1, context: {} },
       { operation: 'Custom.Thing', mutating: false, startedAt: 1, endedAt: 2, context: {} },

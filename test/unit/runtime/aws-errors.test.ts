@@ -8,7 +8,16 @@ import type { SdkError } from '@smithy/types';
 import fc from 'fast-check';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 
-import { AccessDenied, ConfigError, FirebreakError, InvalidInput, QuotaExceeded, ResourceGone, Throttled, TransientAwsError } from '../../../lib/core/errors';
+import {
+  AccessDenied,
+  ConfigError,
+  FirebreakError,
+  InvalidInput,
+  QuotaExceeded,
+  ResourceGone,
+  Throttled,
+  TransientAwsError,
+} from '../../../lib/core/errors';
 import { mapAwsError } from '../../../lib/runtime/aws-errors';
 import { loadRuntimeConfig } from '../../../lib/runtime/config';
 
@@ -83,12 +92,15 @@ describe('mapAwsError', () => {
       expect((mapped as Error).cause).toBe(err);
     });
 
-    it.each(['ThrottlingException', 'ProvisionedThroughputExceededException'])('maps the DynamoDB throttling code %s to Throttled', async (code) => {
-      stub.respond(400, ddbErrorJson(code, 'Rate exceeded'), 'application/x-amz-json-1.0');
-      const err = await rejection(ddb().send(new DescribeTableCommand({ TableName: 't' })));
+    it.each(['ThrottlingException', 'ProvisionedThroughputExceededException'])(
+      'maps the DynamoDB throttling code %s to Throttled',
+      async (code) => {
+        stub.respond(400, ddbErrorJson(code, 'Rate exceeded'), 'application/x-amz-json-1.0');
+        const err = await rejection(ddb().send(new DescribeTableCommand({ TableName: 't' })));
 
-      expect(mapAwsError(err)).toBeInstanceOf(Throttled);
-    });
+        expect(mapAwsError(err)).toBeInstanceOf(Throttled);
+      },
+    );
 
     it.each([
       ['UnauthorizedOperation', 403],
@@ -165,7 +177,7 @@ describe('mapAwsError', () => {
       expect(mapAwsError(err)).toBeInstanceOf(TransientAwsError);
     });
 
-    it('maps the SDK\'s TimeoutError to TransientAwsError', () => {
+    it("maps the SDK's TimeoutError to TransientAwsError", () => {
       const err = Object.assign(new Error('Connection timed out after 1000 ms'), { name: 'TimeoutError' });
 
       expect(mapAwsError(err)).toBeInstanceOf(TransientAwsError);
@@ -212,23 +224,54 @@ describe('mapAwsError', () => {
  * the first test checks the library still classifies each one as written.
  */
 const SDK_THROTTLING_CODES = [
-  'BandwidthLimitExceeded', 'EC2ThrottledException', 'LimitExceededException', 'PriorRequestNotComplete',
-  'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException',
-  'SlowDown', 'ThrottledException', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'TransactionInProgressException',
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
 ];
 const SDK_TRANSIENT_CODES = ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'];
 const SDK_TRANSIENT_STATUSES = [500, 502, 503, 504];
 const SDK_NODE_ERRNOS = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'];
 /** Clock-skew codes that are not in Firebreak's denial table (AccessDeniedException and AuthFailure are denials first). */
-const SDK_CLOCK_SKEW_CODES = ['InvalidSignatureException', 'RequestExpired', 'RequestInTheFuture', 'RequestTimeTooSkewed', 'SignatureDoesNotMatch'];
-const DENIALS = ['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthFailure', 'InvalidClientTokenId', 'ExpiredToken', 'ExpiredTokenException', 'UnrecognizedClientException'];
+const SDK_CLOCK_SKEW_CODES = [
+  'InvalidSignatureException',
+  'RequestExpired',
+  'RequestInTheFuture',
+  'RequestTimeTooSkewed',
+  'SignatureDoesNotMatch',
+];
+const DENIALS = [
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'AuthFailure',
+  'InvalidClientTokenId',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'UnrecognizedClientException',
+];
 
 /** An exception shaped as the SDK deserializes one: `name` is the code, `$fault`, `$metadata.httpStatusCode`. */
 function sdkException(name: string, status: number, message = 'from AWS'): SdkError {
-  return Object.assign(new Error(message), { name, $fault: status >= 500 ? 'server' as const : 'client' as const, $metadata: { httpStatusCode: status, attempts: 5 }, cause: undefined });
+  return Object.assign(new Error(message), {
+    name,
+    $fault: status >= 500 ? ('server' as const) : ('client' as const),
+    $metadata: { httpStatusCode: status, attempts: 5 },
+    cause: undefined,
+  });
 }
 
-describe('mapAwsError follows the SDK\'s own retry classifiers', () => {
+describe("mapAwsError follows the SDK's own retry classifiers", () => {
   it('the documented codes are the ones the installed classifiers recognise', () => {
     for (const code of SDK_THROTTLING_CODES) expect(isThrottlingError(sdkException(code, 400))).toBe(true);
     for (const code of SDK_TRANSIENT_CODES) expect(isTransientError(sdkException(code, 400))).toBe(true);
@@ -238,18 +281,23 @@ describe('mapAwsError follows the SDK\'s own retry classifiers', () => {
   });
 
   it('every throttling code, with any status, message and operation, maps to Throttled', () => {
-    fc.assert(fc.property(
-      fc.constantFrom(...SDK_THROTTLING_CODES), fc.constantFrom(400, 403, 429, 500, 503), fc.string(), fc.constantFrom('EC2.CopySnapshot', 'SNS.Publish', 'DynamoDB.UpdateItem', undefined),
-      (code, status, message, operation) => {
-        const err = sdkException(code, status, message);
-        const mapped = mapAwsError(err, operation);
-        expect(mapped).toBeInstanceOf(Throttled);
-        expect((mapped as Error).cause).toBe(err);
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...SDK_THROTTLING_CODES),
+        fc.constantFrom(400, 403, 429, 500, 503),
+        fc.string(),
+        fc.constantFrom('EC2.CopySnapshot', 'SNS.Publish', 'DynamoDB.UpdateItem', undefined),
+        (code, status, message, operation) => {
+          const err = sdkException(code, status, message);
+          const mapped = mapAwsError(err, operation);
+          expect(mapped).toBeInstanceOf(Throttled);
+          expect((mapped as Error).cause).toBe(err);
+        },
+      ),
+    );
   });
 
-  it('IAM\'s quota error (LimitExceeded, 409) is QuotaExceeded, not the throttling the SDK\'s list makes of its name', async () => {
+  it("IAM's quota error (LimitExceeded, 409) is QuotaExceeded, not the throttling the SDK's list makes of its name", async () => {
     const { LimitExceededException } = await import('@aws-sdk/client-iam');
     const err = new LimitExceededException({ message: 'Cannot exceed quota for PoliciesPerUser: 10', $metadata: { httpStatusCode: 409 } });
     expect(isThrottlingError(err as unknown as SdkError)).toBe(true);
@@ -263,48 +311,69 @@ describe('mapAwsError follows the SDK\'s own retry classifiers', () => {
   });
 
   it('HTTP 429 with any code that is not a denial maps to Throttled', () => {
-    fc.assert(fc.property(fc.stringMatching(/^[A-Z][A-Za-z]{2,30}$/).filter((c) => !DENIALS.includes(c)), (code) => {
-      expect(mapAwsError(sdkException(code, 429))).toBeInstanceOf(Throttled);
-    }));
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Z][A-Za-z]{2,30}$/).filter((c) => !DENIALS.includes(c)),
+        (code) => {
+          expect(mapAwsError(sdkException(code, 429))).toBeInstanceOf(Throttled);
+        },
+      ),
+    );
   });
 
   it('every transient code, every 5xx, and every clock-skew code maps to TransientAwsError (or Throttled when the code throttles)', () => {
-    fc.assert(fc.property(fc.constantFrom(...SDK_TRANSIENT_CODES, ...SDK_CLOCK_SKEW_CODES), fc.constantFrom(400, 408), (code, status) => {
-      expect(mapAwsError(sdkException(code, status), 'S3.PutObject')).toBeInstanceOf(TransientAwsError);
-    }));
-    fc.assert(fc.property(
-      fc.stringMatching(/^[A-Z][A-Za-z]{2,30}$/).filter((c) => !DENIALS.includes(c)), fc.integer({ min: 500, max: 599 }),
-      (code, status) => {
-        const mapped = mapAwsError(sdkException(code, status));
-        expect(mapped).toBeInstanceOf(SDK_THROTTLING_CODES.includes(code) ? Throttled : TransientAwsError);
-      },
-    ));
+    fc.assert(
+      fc.property(fc.constantFrom(...SDK_TRANSIENT_CODES, ...SDK_CLOCK_SKEW_CODES), fc.constantFrom(400, 408), (code, status) => {
+        expect(mapAwsError(sdkException(code, status), 'S3.PutObject')).toBeInstanceOf(TransientAwsError);
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Z][A-Za-z]{2,30}$/).filter((c) => !DENIALS.includes(c)),
+        fc.integer({ min: 500, max: 599 }),
+        (code, status) => {
+          const mapped = mapAwsError(sdkException(code, status));
+          expect(mapped).toBeInstanceOf(SDK_THROTTLING_CODES.includes(code) ? Throttled : TransientAwsError);
+        },
+      ),
+    );
   });
 
   it('every Node errno the SDK retries maps to TransientAwsError', () => {
-    fc.assert(fc.property(fc.constantFrom(...SDK_NODE_ERRNOS), fc.string(), (errno, message) => {
-      expect(mapAwsError(Object.assign(new Error(message), { code: errno }))).toBeInstanceOf(TransientAwsError);
-    }));
+    fc.assert(
+      fc.property(fc.constantFrom(...SDK_NODE_ERRNOS), fc.string(), (errno, message) => {
+        expect(mapAwsError(Object.assign(new Error(message), { code: errno }))).toBeInstanceOf(TransientAwsError);
+      }),
+    );
   });
 
-  it('a denial stays a denial whatever the status (Firebreak\'s table comes before the clock-skew list)', () => {
-    fc.assert(fc.property(fc.constantFrom(...DENIALS), fc.constantFrom(400, 401, 403, 500), (code, status) => {
-      expect(mapAwsError(sdkException(code, status))).toBeInstanceOf(AccessDenied);
-    }));
+  it("a denial stays a denial whatever the status (Firebreak's table comes before the clock-skew list)", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...DENIALS), fc.constantFrom(400, 401, 403, 500), (code, status) => {
+        expect(mapAwsError(sdkException(code, status))).toBeInstanceOf(AccessDenied);
+      }),
+    );
   });
 
   it('the documented wait-and-retry codes the SDK does not list are retried: EC2 snapshot limits (a member can provoke them), IAM ConcurrentModification, DynamoDB TransactionConflict', () => {
-    for (const code of ['SnapshotCreationPerVolumeRateExceeded', 'ConcurrentSnapshotLimitExceeded', 'ResourceLimitExceeded', 'ConcurrentModification']) {
+    for (const code of [
+      'SnapshotCreationPerVolumeRateExceeded',
+      'ConcurrentSnapshotLimitExceeded',
+      'ResourceLimitExceeded',
+      'ConcurrentModification',
+    ]) {
       expect([code, isThrottlingError(sdkException(code, 400))]).toEqual([code, false]);
       expect([code, mapAwsError(sdkException(code, 400), 'EC2.CreateSnapshots') instanceof Throttled]).toEqual([code, true]);
     }
     expect(mapAwsError(sdkException('TransactionConflictException', 400), 'DynamoDB.UpdateItem')).toBeInstanceOf(TransientAwsError);
   });
 
-  it('SNS throttling is retried: the wire code Throttled, the SDK\'s ThrottledException (in its throttling list)', async () => {
+  it("SNS throttling is retried: the wire code Throttled, the SDK's ThrottledException (in its throttling list)", async () => {
     const { ThrottledException } = await import('@aws-sdk/client-sns');
     // As the SDK raises it from a query-protocol answer: the exception's name, and the wire code in `Code`.
-    const err = Object.assign(new ThrottledException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }), { Code: 'Throttled' });
+    const err = Object.assign(new ThrottledException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }), {
+      Code: 'Throttled',
+    });
     expect(isThrottlingError(err as unknown as SdkError)).toBe(true);
     const mapped = mapAwsError(err, 'SNS.Publish');
     expect(mapped).toBeInstanceOf(Throttled);
@@ -312,22 +381,34 @@ describe('mapAwsError follows the SDK\'s own retry classifiers', () => {
   });
 
   it('a 4xx code the SDK does not retry is returned unchanged', () => {
-    fc.assert(fc.property(
-      fc.constantFrom('InvalidInstanceID.NotFound', 'ConditionalCheckFailedException', 'NoSuchEntity', 'InvalidParameterValue', 'ValidationException'),
-      fc.constantFrom(400, 404, 409),
-      (code, status) => {
-        const err = sdkException(code, status);
-        expect(mapAwsError(err)).toBe(err);
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(
+          'InvalidInstanceID.NotFound',
+          'ConditionalCheckFailedException',
+          'NoSuchEntity',
+          'InvalidParameterValue',
+          'ValidationException',
+        ),
+        fc.constantFrom(400, 404, 409),
+        (code, status) => {
+          const err = sdkException(code, status);
+          expect(mapAwsError(err)).toBe(err);
+        },
+      ),
+    );
   });
 
   it('reads a query-protocol error by its Code when its name differs', () => {
-    const err = Object.assign(new Error('slow down'), { name: 'ServiceException', Code: 'PriorRequestNotComplete', $metadata: { httpStatusCode: 400 } });
+    const err = Object.assign(new Error('slow down'), {
+      name: 'ServiceException',
+      Code: 'PriorRequestNotComplete',
+      $metadata: { httpStatusCode: 400 },
+    });
     expect(mapAwsError(err)).toBeInstanceOf(Throttled);
   });
 
-  it('maps EC2ThrottledException (missing from Firebreak\'s old table) to Throttled', () => {
+  it("maps EC2ThrottledException (missing from Firebreak's old table) to Throttled", () => {
     const err = sdkException('EC2ThrottledException', 502);
     expect(mapAwsError(err)).toBeInstanceOf(Throttled);
   });
@@ -386,19 +467,22 @@ describe('loadRuntimeConfig', () => {
     expect(config.evidenceDeadlineSeconds).toBe(600);
   });
 
-  it.each(['FIREBREAK_LEDGER_TABLE', 'FIREBREAK_EVIDENCE_BUCKET', 'FIREBREAK_EVIDENCE_KEY_ARN', 'FIREBREAK_TOPIC_ARN', 'FIREBREAK_SECURITY_ACCOUNT_ID'])(
-    'throws ConfigError naming %s when it is missing',
-    (name) => {
-      const env = { ...VALID };
-      delete env[name];
+  it.each([
+    'FIREBREAK_LEDGER_TABLE',
+    'FIREBREAK_EVIDENCE_BUCKET',
+    'FIREBREAK_EVIDENCE_KEY_ARN',
+    'FIREBREAK_TOPIC_ARN',
+    'FIREBREAK_SECURITY_ACCOUNT_ID',
+  ])('throws ConfigError naming %s when it is missing', (name) => {
+    const env = { ...VALID };
+    delete env[name];
 
-      const err = configError(env);
+    const err = configError(env);
 
-      expect(err).toBeInstanceOf(ConfigError);
-      expect(err.name).toBe('ConfigError');
-      expect(err.message).toContain(name);
-    },
-  );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.name).toBe('ConfigError');
+    expect(err.message).toContain(name);
+  });
 
   it.each([
     ['FIREBREAK_SECURITY_ACCOUNT_ID', '2222'],

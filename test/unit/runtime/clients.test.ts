@@ -24,13 +24,21 @@ describe('ClientFactory.member', () => {
   beforeAll(async () => {
     const iam = harnessClients(emulator.endpoint, MEMBER).iam;
     for (const RoleName of ['FirebreakResponder', 'FirebreakReleaser']) {
-      await iam.send(new CreateRoleCommand({
-        RoleName,
-        AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${SECURITY}:root` }, Action: 'sts:AssumeRole' }] }),
-      }));
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName,
+          AssumeRolePolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${SECURITY}:root` }, Action: 'sts:AssumeRole' }],
+          }),
+        }),
+      );
     }
     factory = new ClientFactory({
-      region: 'us-east-1', securityAccountId: SECURITY, endpoint: emulator.endpoint, responderRoleName: 'FirebreakResponder',
+      region: 'us-east-1',
+      securityAccountId: SECURITY,
+      endpoint: emulator.endpoint,
+      responderRoleName: 'FirebreakResponder',
       credentials: async () => ({ ...LOCAL_CREDENTIALS }),
     });
   });
@@ -95,17 +103,30 @@ describe('ClientFactory.member', () => {
         const body = Buffer.concat(chunks);
         const params = new URLSearchParams(body.toString('utf8'));
         if (params.get('Action') === 'AssumeRole') assumeRoles.push(params);
-        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length')) as Record<string, string>;
+        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length')) as Record<
+          string,
+          string
+        >;
         fetch(`${emulator.endpoint}${req.url ?? '/'}`, { method: req.method, headers, body: body.length ? body : undefined })
-          .then(async (r) => { res.writeHead(r.status, Object.fromEntries(r.headers.entries())); res.end(Buffer.from(await r.arrayBuffer())); })
-          .catch((err: Error) => { res.writeHead(502); res.end(err.message); });
+          .then(async (r) => {
+            res.writeHead(r.status, Object.fromEntries(r.headers.entries()));
+            res.end(Buffer.from(await r.arrayBuffer()));
+          })
+          .catch((err: Error) => {
+            res.writeHead(502);
+            res.end(err.message);
+          });
       });
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     try {
       const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
       const recorded = new ClientFactory({
-        region: 'us-east-1', securityAccountId: SECURITY, endpoint, responderRoleName: 'FirebreakResponder', credentials: async () => ({ ...LOCAL_CREDENTIALS }),
+        region: 'us-east-1',
+        securityAccountId: SECURITY,
+        endpoint,
+        responderRoleName: 'FirebreakResponder',
+        credentials: async () => ({ ...LOCAL_CREDENTIALS }),
       });
       const limited = recorded.member(MEMBER, 'us-east-1', { sessionActions: ['iam:ListUserTags', 'ec2:DescribeInstances'] });
       expect(limited).not.toBe(recorded.member(MEMBER));
@@ -114,7 +135,8 @@ describe('ClientFactory.member', () => {
       await recorded.member(MEMBER).ec2.send(new DescribeInstancesCommand({}));
       expect(assumeRoles).toHaveLength(2);
       expect(JSON.parse(assumeRoles[0].get('Policy')!)).toEqual({
-        Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ec2:DescribeInstances', 'iam:ListUserTags'], Resource: '*' }],
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: ['ec2:DescribeInstances', 'iam:ListUserTags'], Resource: '*' }],
       });
       expect(assumeRoles[1].get('Policy')).toBeNull();
     } finally {

@@ -21,7 +21,10 @@ function faultyEc2(create: () => unknown): { ec2: EC2Client; calls: string[] } {
 }
 
 const duplicate = () => {
-  throw Object.assign(new Error('The security group already exists'), { name: 'InvalidGroup.Duplicate', $metadata: { httpStatusCode: 400 } });
+  throw Object.assign(new Error('The security group already exists'), {
+    name: 'InvalidGroup.Duplicate',
+    $metadata: { httpStatusCode: 400 },
+  });
 };
 
 describe('ensureIsolationGroups gives up with a retryable error, having changed nothing', () => {
@@ -30,7 +33,9 @@ describe('ensureIsolationGroups gives up with a retryable error, having changed 
     ['every name is taken by a concurrent creator', duplicate],
   ])('%s', async (_case, create) => {
     const { ec2, calls } = faultyEc2(create);
-    const err = await ensureIsolationGroups({ vpcId: 'vpc-0123456789abcdef0', caseId: 'fb-20260101-0123456789', mode: 'apply' }, ec2).catch((e: unknown) => e);
+    const err = await ensureIsolationGroups({ vpcId: 'vpc-0123456789abcdef0', caseId: 'fb-20260101-0123456789', mode: 'apply' }, ec2).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(TransientAwsError);
     expect((err as Error).name).toBe('TransientAwsError');
     expect(calls.filter((c) => !['DescribeSecurityGroups', 'CreateSecurityGroup'].includes(c))).toEqual([]);

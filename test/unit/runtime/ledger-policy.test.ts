@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 
 import {
-  CaseStatus, ClaimDecision, ClaimRequest, ClaimState, decideClaim, isOpenCase, leaseExpired, leaseExpiry, opensNewCase, ownsClaim,
+  CaseStatus,
+  ClaimDecision,
+  ClaimRequest,
+  ClaimState,
+  decideClaim,
+  isOpenCase,
+  leaseExpired,
+  leaseExpiry,
+  opensNewCase,
+  ownsClaim,
 } from '../../../lib/runtime/ledger/policy';
 
 const NOW = new Date('2026-11-20T10:15:00.000Z');
@@ -14,29 +23,84 @@ const STATUSES: readonly CaseStatus[] = ['IN_PROGRESS', 'CONTAINED', 'NOTIFIED',
 const auto: ClaimRequest = { mode: 'auto', trigger: 'auto', dryRun: false };
 const claimOf = (status: CaseStatus, owner = OTHER, leaseExpiresAt = LIVE): ClaimState => ({ status, owner, leaseExpiresAt });
 
-describe('decideClaim (what a claim for an incident does, given the resource\'s claim)', () => {
+describe("decideClaim (what a claim for an incident does, given the resource's claim)", () => {
   const cases: [string, ClaimState | undefined, ClaimRequest, ClaimDecision][] = [
     ['no claim: a new case', undefined, auto, { kind: 'open' }],
-    ['a released case (even this execution\'s): a new case', claimOf('RELEASED', ME), auto, { kind: 'open' }],
+    ["a released case (even this execution's): a new case", claimOf('RELEASED', ME), auto, { kind: 'open' }],
     ['its own claim in progress: the lease is extended', claimOf('IN_PROGRESS', ME), auto, { kind: 'extend' }],
     ['its own claim, lease run out: still its own, extended', claimOf('IN_PROGRESS', ME, EXPIRED), auto, { kind: 'extend' }],
-    ['another execution\'s live lease: already handled', claimOf('IN_PROGRESS'), auto, { kind: 'already-handled' }],
-    ['another execution\'s lease ending exactly now: taken over', claimOf('IN_PROGRESS', OTHER, NOW.toISOString()), auto, { kind: 'take-over', reason: 'lease-expired' }],
-    ['another execution\'s lease run out: taken over', claimOf('IN_PROGRESS', OTHER, EXPIRED), auto, { kind: 'take-over', reason: 'lease-expired' }],
-    ['a dry run takes an abandoned lease over too', claimOf('IN_PROGRESS', OTHER, EXPIRED), { ...auto, dryRun: true }, { kind: 'take-over', reason: 'lease-expired' }],
+    ["another execution's live lease: already handled", claimOf('IN_PROGRESS'), auto, { kind: 'already-handled' }],
+    [
+      "another execution's lease ending exactly now: taken over",
+      claimOf('IN_PROGRESS', OTHER, NOW.toISOString()),
+      auto,
+      { kind: 'take-over', reason: 'lease-expired' },
+    ],
+    [
+      "another execution's lease run out: taken over",
+      claimOf('IN_PROGRESS', OTHER, EXPIRED),
+      auto,
+      { kind: 'take-over', reason: 'lease-expired' },
+    ],
+    [
+      'a dry run takes an abandoned lease over too',
+      claimOf('IN_PROGRESS', OTHER, EXPIRED),
+      { ...auto, dryRun: true },
+      { kind: 'take-over', reason: 'lease-expired' },
+    ],
     ['a failed case: resumed', claimOf('FAILED'), auto, { kind: 'take-over', reason: 'failed' }],
     ['a failed case this execution recorded: resumed (not extended)', claimOf('FAILED', ME), auto, { kind: 'take-over', reason: 'failed' }],
-    ['a failed case, notify-only dry run: still resumed', claimOf('FAILED'), { mode: 'notify', trigger: 'auto', dryRun: true }, { kind: 'take-over', reason: 'failed' }],
-    ['a resource taken to be gone: looked at again', claimOf('RESOURCE_GONE'), { mode: 'notify', trigger: 'auto', dryRun: false }, { kind: 'take-over', reason: 'recheck-gone' }],
+    [
+      'a failed case, notify-only dry run: still resumed',
+      claimOf('FAILED'),
+      { mode: 'notify', trigger: 'auto', dryRun: true },
+      { kind: 'take-over', reason: 'failed' },
+    ],
+    [
+      'a resource taken to be gone: looked at again',
+      claimOf('RESOURCE_GONE'),
+      { mode: 'notify', trigger: 'auto', dryRun: false },
+      { kind: 'take-over', reason: 'recheck-gone' },
+    ],
     ['a resource taken to be gone, dry run: left alone', claimOf('RESOURCE_GONE'), { ...auto, dryRun: true }, { kind: 'already-handled' }],
     ['notified, now automatic: escalated', claimOf('NOTIFIED'), auto, { kind: 'take-over', reason: 'escalation' }],
-    ['notified, now approval mode: escalated', claimOf('NOTIFIED'), { mode: 'approval', trigger: 'auto', dryRun: false }, { kind: 'take-over', reason: 'escalation' }],
-    ['notified, started by hand: escalated', claimOf('NOTIFIED'), { mode: 'notify', trigger: 'manual', dryRun: false }, { kind: 'take-over', reason: 'escalation' }],
-    ['notified, notify-only again: already handled', claimOf('NOTIFIED'), { mode: 'notify', trigger: 'auto', dryRun: false }, { kind: 'already-handled' }],
-    ['notified, no catalog entry in a game day: already handled', claimOf('NOTIFIED'), { mode: 'none', trigger: 'gameday', dryRun: false }, { kind: 'already-handled' }],
+    [
+      'notified, now approval mode: escalated',
+      claimOf('NOTIFIED'),
+      { mode: 'approval', trigger: 'auto', dryRun: false },
+      { kind: 'take-over', reason: 'escalation' },
+    ],
+    [
+      'notified, started by hand: escalated',
+      claimOf('NOTIFIED'),
+      { mode: 'notify', trigger: 'manual', dryRun: false },
+      { kind: 'take-over', reason: 'escalation' },
+    ],
+    [
+      'notified, notify-only again: already handled',
+      claimOf('NOTIFIED'),
+      { mode: 'notify', trigger: 'auto', dryRun: false },
+      { kind: 'already-handled' },
+    ],
+    [
+      'notified, no catalog entry in a game day: already handled',
+      claimOf('NOTIFIED'),
+      { mode: 'none', trigger: 'gameday', dryRun: false },
+      { kind: 'already-handled' },
+    ],
     ['notified, automatic but a dry run: not escalated', claimOf('NOTIFIED'), { ...auto, dryRun: true }, { kind: 'already-handled' }],
-    ['notified, by hand but a dry run: not escalated', claimOf('NOTIFIED'), { mode: 'auto', trigger: 'manual', dryRun: true }, { kind: 'already-handled' }],
-    ['contained, started by hand: already handled', claimOf('CONTAINED'), { mode: 'auto', trigger: 'manual', dryRun: false }, { kind: 'already-handled' }],
+    [
+      'notified, by hand but a dry run: not escalated',
+      claimOf('NOTIFIED'),
+      { mode: 'auto', trigger: 'manual', dryRun: true },
+      { kind: 'already-handled' },
+    ],
+    [
+      'contained, started by hand: already handled',
+      claimOf('CONTAINED'),
+      { mode: 'auto', trigger: 'manual', dryRun: false },
+      { kind: 'already-handled' },
+    ],
     ['contained by this execution: already handled', claimOf('CONTAINED', ME, EXPIRED), auto, { kind: 'already-handled' }],
   ];
 
@@ -56,37 +120,48 @@ describe('decideClaim (what a claim for an incident does, given the resource\'s 
   });
 
   it('who holds the claim matters only while it is in progress', () => {
-    fc.assert(fc.property(arbClaim, arbRequest, (claim, incident) => {
-      fc.pre(claim.status !== 'IN_PROGRESS');
-      expect(decideClaim({ ...claim, owner: ME }, incident, ME, NOW)).toEqual(decideClaim({ ...claim, owner: OTHER }, incident, ME, NOW));
-    }));
+    fc.assert(
+      fc.property(arbClaim, arbRequest, (claim, incident) => {
+        fc.pre(claim.status !== 'IN_PROGRESS');
+        expect(decideClaim({ ...claim, owner: ME }, incident, ME, NOW)).toEqual(decideClaim({ ...claim, owner: OTHER }, incident, ME, NOW));
+      }),
+    );
   });
 
   it('a dry run never escalates a notified case nor re-checks a gone resource, and only a notified case is escalated', () => {
-    fc.assert(fc.property(arbClaim, arbRequest, (claim, incident) => {
-      const decision = decideClaim(claim, incident, ME, NOW);
-      const reason = decision.kind === 'take-over' ? decision.reason : undefined;
-      if (incident.dryRun) expect(['escalation', 'recheck-gone']).not.toContain(reason);
-      if (reason === 'escalation') expect(claim.status).toBe('NOTIFIED');
-      if (decision.kind === 'extend') expect([claim.status, claim.owner]).toEqual(['IN_PROGRESS', ME]);
-    }));
+    fc.assert(
+      fc.property(arbClaim, arbRequest, (claim, incident) => {
+        const decision = decideClaim(claim, incident, ME, NOW);
+        const reason = decision.kind === 'take-over' ? decision.reason : undefined;
+        if (incident.dryRun) expect(['escalation', 'recheck-gone']).not.toContain(reason);
+        if (reason === 'escalation') expect(claim.status).toBe('NOTIFIED');
+        if (decision.kind === 'extend') expect([claim.status, claim.owner]).toEqual(['IN_PROGRESS', ME]);
+      }),
+    );
   });
 
-  it('takes another execution\'s lease over exactly when its seconds have run out (ISO strings compared as times)', () => {
+  it("takes another execution's lease over exactly when its seconds have run out (ISO strings compared as times)", () => {
     const arbDate = fc.date({ min: new Date('1970-01-01T00:00:00.000Z'), max: new Date('9000-01-01T00:00:00.000Z'), noInvalidDate: true });
-    fc.assert(fc.property(arbDate, fc.integer({ min: 0, max: 7 * 24 * 3600 }), fc.integer({ min: -10_000_000, max: 10_000_000 }), (takenAt, seconds, offsetMs) => {
-      const end = takenAt.getTime() + seconds * 1000;
-      const at = new Date(end + offsetMs);
-      const claim = claimOf('IN_PROGRESS', OTHER, leaseExpiry(takenAt, seconds));
-      const decision = decideClaim(claim, auto, ME, at);
-      expect(decision).toEqual(at.getTime() >= end ? { kind: 'take-over', reason: 'lease-expired' } : { kind: 'already-handled' });
-      expect(leaseExpired(claim.leaseExpiresAt, at)).toBe(offsetMs >= 0);
-    }));
+    fc.assert(
+      fc.property(
+        arbDate,
+        fc.integer({ min: 0, max: 7 * 24 * 3600 }),
+        fc.integer({ min: -10_000_000, max: 10_000_000 }),
+        (takenAt, seconds, offsetMs) => {
+          const end = takenAt.getTime() + seconds * 1000;
+          const at = new Date(end + offsetMs);
+          const claim = claimOf('IN_PROGRESS', OTHER, leaseExpiry(takenAt, seconds));
+          const decision = decideClaim(claim, auto, ME, at);
+          expect(decision).toEqual(at.getTime() >= end ? { kind: 'take-over', reason: 'lease-expired' } : { kind: 'already-handled' });
+          expect(leaseExpired(claim.leaseExpiresAt, at)).toBe(offsetMs >= 0);
+        },
+      ),
+    );
   });
 });
 
 describe('leaseExpiry', () => {
-  it('is the lease\'s end in ISO-8601 UTC, seconds after the time it was taken', () => {
+  it("is the lease's end in ISO-8601 UTC, seconds after the time it was taken", () => {
     expect(leaseExpiry(NOW, 900)).toBe('2026-11-20T10:30:00.000Z');
     expect(leaseExpiry(NOW, 0)).toBe(NOW.toISOString());
     expect(leaseExpiry(NOW, 0.5)).toBe('2026-11-20T10:15:00.500Z');

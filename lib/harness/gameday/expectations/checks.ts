@@ -11,7 +11,15 @@ export const checksExpectation: Expectation = {
     const checks = report?.checks ?? [];
     if (exp.checks === 'all') {
       const failed = checks.filter((c) => !c.passed);
-      return { verdicts: [{ name: 'checks', passed: checks.length > 0 && failed.length === 0, details: failed.length ? `failed: ${failed.map((c) => c.name).join(', ')}` : `${checks.length} passed` }] };
+      return {
+        verdicts: [
+          {
+            name: 'checks',
+            passed: checks.length > 0 && failed.length === 0,
+            details: failed.length ? `failed: ${failed.map((c) => c.name).join(', ')}` : `${checks.length} passed`,
+          },
+        ],
+      };
     }
     return {
       verdicts: exp.checks.map((name): Verdict => {

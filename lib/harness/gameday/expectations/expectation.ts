@@ -64,7 +64,8 @@ export interface Expectation {
 export const ENDED_FAILED = new Set<LocalExecutionResult['status']>(['FAILED', 'CRASHED', 'TIMED_OUT', 'ABORTED']);
 
 /** A run's status for a verdict's details: `STATUS[/OUTCOME]`, or NO_MATCH. */
-export const runLabel = (x: LocalExecutionResult | undefined): string => (x ? `${x.status}${x.outcome && x.outcome !== x.status ? `/${x.outcome}` : ''}` : 'NO_MATCH');
+export const runLabel = (x: LocalExecutionResult | undefined): string =>
+  x ? `${x.status}${x.outcome && x.outcome !== x.status ? `/${x.outcome}` : ''}` : 'NO_MATCH';
 
 /** A run's status, NO_MATCH when no rule matched it. */
 export const runStatus = (x: LocalExecutionResult | undefined): string => (x ? x.status : 'NO_MATCH');
@@ -87,6 +88,8 @@ export function executionCaseId(x: LocalExecutionResult | undefined): string | u
 export function budgetedRuns(ctx: InjectionContext, onlySucceeded: boolean): LocalExecutionResult[] {
   const picked = ctx.injection.repeat
     ? ctx.runs.filter((x) => x?.outcome === 'CONTAINED')
-    : onlySucceeded && ctx.expect.status !== 'SUCCEEDED' ? [] : ctx.runs.slice(0, 1);
+    : onlySucceeded && ctx.expect.status !== 'SUCCEEDED'
+      ? []
+      : ctx.runs.slice(0, 1);
   return picked.filter((x): x is LocalExecutionResult => !!x);
 }

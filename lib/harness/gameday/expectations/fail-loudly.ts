@@ -11,7 +11,13 @@ import { ENDED_FAILED, executionCaseId, Expectation } from './expectation';
 async function failLoudlyChecks(session: LocalSession, x: LocalExecutionResult): Promise<Check[]> {
   const caseId = executionCaseId(x);
   if (!caseId) {
-    return [{ name: 'case-status-failed', passed: false, details: `no case was opened (${x.status}${x.error ? `: ${x.error.name}` : ''}): nothing to record the failure on` }];
+    return [
+      {
+        name: 'case-status-failed',
+        passed: false,
+        details: `no case was opened (${x.status}${x.error ? `: ${x.error.name}` : ''}): nothing to record the failure on`,
+      },
+    ];
   }
   const { item, timeline } = await readCaseRecord(session.env, caseId);
   // An execution that failed records it itself (RecordFailure); one that timed out or was stopped cannot, and the
@@ -23,10 +29,17 @@ async function failLoudlyChecks(session: LocalSession, x: LocalExecutionResult):
   return [
     { name: 'case-status-failed', passed: item?.status === 'FAILED', details: `case ${caseId}: status=${item?.status ?? 'missing'}` },
     {
-      name: 'timeline-failed-entry', passed: !!entry,
-      details: entry ? `${step} FAILED at ${entry.at}: ${entry.error?.name ?? '?'}: ${String(entry.error?.message ?? '').slice(0, 160)}` : `no FAILED ${step} entry for execution ${x.executionName} (${x.status}) among ${timeline.length} entries`,
+      name: 'timeline-failed-entry',
+      passed: !!entry,
+      details: entry
+        ? `${step} FAILED at ${entry.at}: ${entry.error?.name ?? '?'}: ${String(entry.error?.message ?? '').slice(0, 160)}`
+        : `no FAILED ${step} entry for execution ${x.executionName} (${x.status}) among ${timeline.length} entries`,
     },
-    { name: 'failure-notified', passed: failed.length > 0, details: `${failed.length} "failed" notification(s) for ${caseId} (${notes.length} in all: ${notes.map((n) => n.kind).join(', ') || 'none'})` },
+    {
+      name: 'failure-notified',
+      passed: failed.length > 0,
+      details: `${failed.length} "failed" notification(s) for ${caseId} (${notes.length} in all: ${notes.map((n) => n.kind).join(', ') || 'none'})`,
+    },
   ];
 }
 
@@ -46,12 +59,16 @@ export const failLoudlyExpectation: Expectation = {
     const first = judged[0];
     return {
       checks,
-      verdicts: [{
-        name: 'behaviour fail-loudly', passed: judged.length > 0 && succeeded.length === 0,
-        details: succeeded.length || !judged.length
-          ? `expected every run to end FAILED, got ${runs.map((x) => x?.status ?? 'NO_MATCH').join(', ')}`
-          : `${first.status === 'FAILED' ? 'FAILED' : `${first.status} (reported FAILED)`}${first.error ? ` (${first.error.name}: ${first.error.message.slice(0, 160)})` : ''}; notified and on the timeline: see checks case-status-failed, timeline-failed-entry, failure-notified`,
-      }],
+      verdicts: [
+        {
+          name: 'behaviour fail-loudly',
+          passed: judged.length > 0 && succeeded.length === 0,
+          details:
+            succeeded.length || !judged.length
+              ? `expected every run to end FAILED, got ${runs.map((x) => x?.status ?? 'NO_MATCH').join(', ')}`
+              : `${first.status === 'FAILED' ? 'FAILED' : `${first.status} (reported FAILED)`}${first.error ? ` (${first.error.name}: ${first.error.message.slice(0, 160)})` : ''}; notified and on the timeline: see checks case-status-failed, timeline-failed-entry, failure-notified`,
+        },
+      ],
     };
   },
 };

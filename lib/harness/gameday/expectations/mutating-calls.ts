@@ -6,6 +6,14 @@ export const mutatingCallsExpectation: Expectation = {
   phase: 'report',
   judge({ expect: exp, report }) {
     if (exp.maxMutatingCalls === undefined || !report) return {};
-    return { verdicts: [{ name: 'mutating calls', passed: report.apiCalls.mutating <= exp.maxMutatingCalls, details: `${report.apiCalls.mutating} (at most ${exp.maxMutatingCalls})` }] };
+    return {
+      verdicts: [
+        {
+          name: 'mutating calls',
+          passed: report.apiCalls.mutating <= exp.maxMutatingCalls,
+          details: `${report.apiCalls.mutating} (at most ${exp.maxMutatingCalls})`,
+        },
+      ],
+    };
   },
 };

@@ -18,7 +18,14 @@ function retriedAfter(execs: LocalExecutionResult[], hits: FaultHit[], operation
       const inStep = mine.filter((h) => h.step === step);
       const last = inStep[inStep.length - 1];
       const invocations = new Set(inStep.map((h) => h.invocationId)).size;
-      const retry = x.calls.find((c) => c.operation === operation && !c.error && c.context.step === step && c.startedAt >= last.at && c.context.invocationId !== last.invocationId);
+      const retry = x.calls.find(
+        (c) =>
+          c.operation === operation &&
+          !c.error &&
+          c.context.step === step &&
+          c.startedAt >= last.at &&
+          c.context.invocationId !== last.invocationId,
+      );
       out.push({
         ok: !!retry,
         details: `${step ?? '(outside a step)'}: ${inStep.length} fault(s) over ${invocations} invocation(s), ${retry ? `then ${operation} succeeded in a later invocation` : `${operation} never succeeded in a later invocation`}`,
@@ -31,7 +38,11 @@ function retriedAfter(execs: LocalExecutionResult[], hits: FaultHit[], operation
 /** RESOURCE_GONE is recovered from loudly enough: a `resource-gone` notification names the case. */
 async function resourceGoneNotified(session: LocalSession, x: LocalExecutionResult): Promise<Check> {
   const notes = (await readNotifications(session.env)).filter((n) => n.caseId === x.caseId && n.kind === 'resource-gone');
-  return { name: 'resource-gone-notified', passed: notes.length > 0, details: `${notes.length} "resource-gone" notification(s) for ${x.caseId ?? '(no case)'}` };
+  return {
+    name: 'resource-gone-notified',
+    passed: notes.length > 0,
+    details: `${notes.length} "resource-gone" notification(s) for ${x.caseId ?? '(no case)'}`,
+  };
 }
 
 /**
@@ -45,22 +56,30 @@ export const recoverExpectation: Expectation = {
     if (exp.behaviour !== 'recover') return {};
     const failed = executions.filter((x) => ENDED_FAILED.has(x.status));
     const checks: Check[] = [];
-    for (const x of runs.filter((r): r is LocalExecutionResult => r?.outcome === 'RESOURCE_GONE')) checks.push(await resourceGoneNotified(session, x));
+    for (const x of runs.filter((r): r is LocalExecutionResult => r?.outcome === 'RESOURCE_GONE'))
+      checks.push(await resourceGoneNotified(session, x));
     const retried: string[] = [];
     let retriesHeld = true;
     (injection.faults ?? []).forEach((f, index) => {
       if (f.kind !== 'throttle' && f.kind !== 'server-error') return;
-      for (const line of retriedAfter(executions, outcome.hits.filter((h) => h.fault === index), f.operation)) {
+      for (const line of retriedAfter(
+        executions,
+        outcome.hits.filter((h) => h.fault === index),
+        f.operation,
+      )) {
         retriesHeld &&= line.ok;
         retried.push(line.details);
       }
     });
     return {
       checks,
-      verdicts: [{
-        name: 'behaviour recover', passed: failed.length === 0 && retriesHeld,
-        details: `${failed.length ? `${failed.length} execution(s) FAILED: ${failed.map((x) => `${x.error?.name}: ${x.error?.message.slice(0, 160)}`).join('; ')}` : 'no execution FAILED'}${retried.length ? `; retried: ${retried.join('; ')}` : ''}`,
-      }],
+      verdicts: [
+        {
+          name: 'behaviour recover',
+          passed: failed.length === 0 && retriesHeld,
+          details: `${failed.length ? `${failed.length} execution(s) FAILED: ${failed.map((x) => `${x.error?.name}: ${x.error?.message.slice(0, 160)}`).join('; ')}` : 'no execution FAILED'}${retried.length ? `; retried: ${retried.join('; ')}` : ''}`,
+        },
+      ],
     };
   },
 };

@@ -13,10 +13,13 @@ export const sameCaseExpectation: Expectation = {
     const status = item?.status as string | undefined;
     const wanted = exp.outcome ?? x?.outcome;
     return {
-      checks: [{
-        name: 'same-case', passed: !!caseId && caseId === previousCaseId && (!wanted || status === wanted),
-        details: `case ${caseId ?? '(none)'}, the previous injection's ${previousCaseId ?? '(none)'}; ledger status=${status ?? 'missing'}${wanted ? ` (expected ${wanted})` : ''}`,
-      }],
+      checks: [
+        {
+          name: 'same-case',
+          passed: !!caseId && caseId === previousCaseId && (!wanted || status === wanted),
+          details: `case ${caseId ?? '(none)'}, the previous injection's ${previousCaseId ?? '(none)'}; ledger status=${status ?? 'missing'}${wanted ? ` (expected ${wanted})` : ''}`,
+        },
+      ],
     };
   },
 };

@@ -11,8 +11,14 @@ export const statusExpectation: Expectation = {
     const status = x ? x.status : 'NO_MATCH';
     return {
       verdicts: [
-        { name: 'status', passed: status === exp.status && report.executions.length <= 1, details: `expected ${exp.status}, got ${report.executions.map((e) => e.status).join(',') || 'NO_MATCH'}` },
-        ...(exp.outcome ? [{ name: 'outcome', passed: x?.outcome === exp.outcome, details: `expected ${exp.outcome}, got ${x?.outcome ?? '-'}` }] : []),
+        {
+          name: 'status',
+          passed: status === exp.status && report.executions.length <= 1,
+          details: `expected ${exp.status}, got ${report.executions.map((e) => e.status).join(',') || 'NO_MATCH'}`,
+        },
+        ...(exp.outcome
+          ? [{ name: 'outcome', passed: x?.outcome === exp.outcome, details: `expected ${exp.outcome}, got ${x?.outcome ?? '-'}` }]
+          : []),
       ],
     };
   },

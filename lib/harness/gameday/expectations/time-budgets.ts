@@ -14,7 +14,13 @@ export const timeToContainExpectation: Expectation = {
   phase: 'report',
   judge(ctx) {
     const seconds = ctx.budget.containSeconds;
-    return { verdicts: budgetedRuns(ctx, true).map((x): Verdict => ({ name: 'time to contain', passed: x.durationMs <= seconds * 1000, details: `${x.durationMs} ms (budget ${seconds} s)` })) };
+    return {
+      verdicts: budgetedRuns(ctx, true).map((x): Verdict => ({
+        name: 'time to contain',
+        passed: x.durationMs <= seconds * 1000,
+        details: `${x.durationMs} ms (budget ${seconds} s)`,
+      })),
+    };
   },
 };
 
@@ -27,7 +33,11 @@ export const stepBudgetsExpectation: Expectation = {
     return {
       verdicts: Object.entries(ctx.budget.stepSeconds).map(([step, seconds]): Verdict => {
         const d = stepDuration(runs, step);
-        return { name: `step budget ${step}`, passed: !d || d.ms <= seconds * 1000, details: d ? `${d.ms} ms over ${d.invocations} invocation(s) (budget ${seconds} s)` : `not run (budget ${seconds} s)` };
+        return {
+          name: `step budget ${step}`,
+          passed: !d || d.ms <= seconds * 1000,
+          details: d ? `${d.ms} ms over ${d.invocations} invocation(s) (budget ${seconds} s)` : `not run (budget ${seconds} s)`,
+        };
       }),
     };
   },

@@ -2,7 +2,13 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { playbookPath } from '../../../core/contracts/state-paths';
-import { APPROVAL_TASKS, NOT_YET_CONSISTENT_RETRY, PlaybookStates, ContainmentPlaybookProps, PlaybookConstruct } from '../../playbook-states';
+import {
+  APPROVAL_TASKS,
+  NOT_YET_CONSISTENT_RETRY,
+  PlaybookStates,
+  ContainmentPlaybookProps,
+  PlaybookConstruct,
+} from '../../playbook-states';
 import type { StepName } from '../../steps';
 
 /** The name of the `cloudtrail-tamper` state machine. */
@@ -80,6 +86,10 @@ export class CloudTrailTamperPlaybook extends PlaybookConstruct {
       contain,
     );
 
-    this.buildStateMachine(states, normalize, props, { playbook: 'cloudtrail-tamper', stateMachineName: CLOUDTRAIL_TAMPER_STATE_MACHINE_NAME, timeout: Duration.hours(1) });
+    this.buildStateMachine(states, normalize, props, {
+      playbook: 'cloudtrail-tamper',
+      stateMachineName: CLOUDTRAIL_TAMPER_STATE_MACHINE_NAME,
+      timeout: Duration.hours(1),
+    });
   }
 }

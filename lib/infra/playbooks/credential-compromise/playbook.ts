@@ -2,7 +2,14 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { playbookPath } from '../../../core/contracts/state-paths';
-import { APPROVAL_TASKS, NOT_YET_CONSISTENT_ERROR, NOT_YET_CONSISTENT_RETRY, PlaybookStates, ContainmentPlaybookProps, PlaybookConstruct } from '../../playbook-states';
+import {
+  APPROVAL_TASKS,
+  NOT_YET_CONSISTENT_ERROR,
+  NOT_YET_CONSISTENT_RETRY,
+  PlaybookStates,
+  ContainmentPlaybookProps,
+  PlaybookConstruct,
+} from '../../playbook-states';
 import type { StepName } from '../../steps';
 
 /** The name of the `credential-compromise` state machine. */
@@ -70,12 +77,13 @@ export class CredentialCompromisePlaybook extends PlaybookConstruct {
     const notify = states.step('Notify', playbookPath('notification'), { parameters: { state: wholeState, kind: 'contained' } });
     notify.next(closeCase);
     const chain = new sfn.Choice(this, 'ChainOutcome')
-      .when(sfn.Condition.isPresent(playbookPath('decision', 'chain')), states.step('ChainInstanceContainment', playbookPath('chained')).next(notify))
+      .when(
+        sfn.Condition.isPresent(playbookPath('decision', 'chain')),
+        states.step('ChainInstanceContainment', playbookPath('chained')).next(notify),
+      )
       .otherwise(notify);
     const contain = states.step('RevokeCredentials', playbookPath('revocation'));
-    contain
-      .next(states.step('VerifyRevocation', playbookPath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] }))
-      .next(chain);
+    contain.next(states.step('VerifyRevocation', playbookPath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] })).next(chain);
 
     const normalize = states.triage(
       {
@@ -87,6 +95,10 @@ export class CredentialCompromisePlaybook extends PlaybookConstruct {
       contain,
     );
 
-    this.buildStateMachine(states, normalize, props, { playbook: 'credential-compromise', stateMachineName: CREDENTIAL_COMPROMISE_STATE_MACHINE_NAME, timeout: Duration.hours(1) });
+    this.buildStateMachine(states, normalize, props, {
+      playbook: 'credential-compromise',
+      stateMachineName: CREDENTIAL_COMPROMISE_STATE_MACHINE_NAME,
+      timeout: Duration.hours(1),
+    });
   }
 }

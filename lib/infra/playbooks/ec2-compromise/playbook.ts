@@ -2,7 +2,14 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { playbookPath, type StatePath } from '../../../core/contracts/state-paths';
-import { APPROVAL_TASKS, FAILURE_RECORDING_TASKS, LAMBDA_TASK_RETRY, PlaybookStates, ContainmentPlaybookProps, PlaybookConstruct } from '../../playbook-states';
+import {
+  APPROVAL_TASKS,
+  FAILURE_RECORDING_TASKS,
+  LAMBDA_TASK_RETRY,
+  PlaybookStates,
+  ContainmentPlaybookProps,
+  PlaybookConstruct,
+} from '../../playbook-states';
 import type { StepName } from '../../steps';
 
 /** The name of the `ec2-compromise` state machine. */
@@ -87,7 +94,12 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
    */
   constructor(scope: Construct, id: string, props: Ec2CompromisePlaybookProps) {
     super(scope, id);
-    const states = new PlaybookStates(this, { playbook: 'ec2-compromise', tasks: EC2_COMPROMISE_TASKS, functions: props.functions, approvalTimeout: props.approvalTimeout });
+    const states = new PlaybookStates(this, {
+      playbook: 'ec2-compromise',
+      tasks: EC2_COMPROMISE_TASKS,
+      functions: props.functions,
+      approvalTimeout: props.approvalTimeout,
+    });
     const wholeState = PlaybookStates.WHOLE_STATE;
     const step = (stateName: string, resultPath: StatePath, parameters?: Record<string, unknown>) =>
       states.step(stateName, resultPath, { parameters });
@@ -121,7 +133,11 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
       contain,
     );
 
-    this.buildStateMachine(states, normalize, props, { playbook: 'ec2-compromise', stateMachineName: EC2_COMPROMISE_STATE_MACHINE_NAME, timeout: Duration.hours(6) });
+    this.buildStateMachine(states, normalize, props, {
+      playbook: 'ec2-compromise',
+      stateMachineName: EC2_COMPROMISE_STATE_MACHINE_NAME,
+      timeout: Duration.hours(6),
+    });
   }
 
   /**
@@ -152,26 +168,41 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
 
     const securityCopies = this.pollUntilCompleted(
       checkBatch('CheckSecurityCopies', 'securityCopies', 'security', 'securityCopiesCheck'),
-      'securityCopiesCheck', 'SecurityCopiesDone', 'WaitForSecurityCopies', collect,
+      'securityCopiesCheck',
+      'SecurityCopiesDone',
+      'WaitForSecurityCopies',
+      collect,
     );
     const share = step('ShareAndCopySnapshots', playbookPath('securityCopies'));
     share.next(securityCopies);
 
     const memberCopies = this.pollUntilCompleted(
       checkBatch('CheckMemberCopies', 'memberCopies', 'member', 'memberCopiesCheck'),
-      'memberCopiesCheck', 'MemberCopiesDone', 'WaitForMemberCopies', share,
+      'memberCopiesCheck',
+      'MemberCopiesDone',
+      'WaitForMemberCopies',
+      share,
     );
     const copy = step('CopySnapshots', playbookPath('memberCopies'));
     copy.next(memberCopies);
 
     return this.pollUntilCompleted(
       checkBatch('CheckSnapshots', 'snapshots', 'member', 'snapshotsCheck'),
-      'snapshotsCheck', 'SnapshotsDone', 'WaitForSnapshots', copy,
+      'snapshotsCheck',
+      'SnapshotsDone',
+      'WaitForSnapshots',
+      copy,
     );
   }
 
   /** A Wait-state poll loop: check → Choice(completed? next : Wait → check). */
-  private pollUntilCompleted(check: sfn.TaskStateBase, checkField: CheckField, choiceName: string, waitName: string, next: sfn.IChainable): sfn.TaskStateBase {
+  private pollUntilCompleted(
+    check: sfn.TaskStateBase,
+    checkField: CheckField,
+    choiceName: string,
+    waitName: string,
+    next: sfn.IChainable,
+  ): sfn.TaskStateBase {
     const wait = new sfn.Wait(this, waitName, { time: sfn.WaitTime.duration(EVIDENCE_POLL_INTERVAL) });
     wait.next(check);
     check.next(

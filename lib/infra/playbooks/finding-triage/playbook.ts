@@ -47,6 +47,10 @@ export class FindingTriagePlaybook extends PlaybookConstruct {
       executionStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
       playbook: TRIAGE_PLAYBOOK,
     });
-    this.buildStateMachine(states, normalize, props, { playbook: TRIAGE_PLAYBOOK, stateMachineName: FINDING_TRIAGE_STATE_MACHINE_NAME, timeout: Duration.minutes(15) });
+    this.buildStateMachine(states, normalize, props, {
+      playbook: TRIAGE_PLAYBOOK,
+      stateMachineName: FINDING_TRIAGE_STATE_MACHINE_NAME,
+      timeout: Duration.minutes(15),
+    });
   }
 }

@@ -81,10 +81,16 @@ export class ReleasePlaybook extends PlaybookConstruct {
     releaseInstance.next(verify);
     const releaseCredentials = states.step('ReleaseCredentials', releasePath('restore'));
     releaseCredentials.next(verify);
-    const nothing = new sfn.Pass(this, 'NothingToRestore', { result: sfn.Result.fromObject(NOTHING_TO_RESTORE), resultPath: releasePath('restore') });
+    const nothing = new sfn.Pass(this, 'NothingToRestore', {
+      result: sfn.Result.fromObject(NOTHING_TO_RESTORE),
+      resultPath: releasePath('restore'),
+    });
     nothing.next(closeRelease);
     const unknown = new sfn.Pass(this, 'UnknownReleaseTarget', {
-      result: sfn.Result.fromObject({ Error: 'UnknownReleaseTarget', Cause: 'LoadCase accepted a case whose playbook release does not handle' }),
+      result: sfn.Result.fromObject({
+        Error: 'UnknownReleaseTarget',
+        Cause: 'LoadCase accepted a case whose playbook release does not handle',
+      }),
       resultPath: releasePath('error'),
     });
     unknown.next(states.recordFailure);
@@ -93,7 +99,10 @@ export class ReleasePlaybook extends PlaybookConstruct {
     const target = new sfn.Choice(this, 'ReleaseTarget')
       .when(playbookIs('ec2-compromise'), releaseInstance)
       .when(playbookIs('credential-compromise'), releaseCredentials)
-      .when(sfn.Condition.and(playbookIs('cloudtrail-tamper'), sfn.Condition.booleanEquals(releasePath('case', 'actorRevoked'), true)), releaseCredentials)
+      .when(
+        sfn.Condition.and(playbookIs('cloudtrail-tamper'), sfn.Condition.booleanEquals(releasePath('case', 'actorRevoked'), true)),
+        releaseCredentials,
+      )
       .when(playbookIs('cloudtrail-tamper'), nothing)
       .otherwise(unknown);
 
@@ -112,6 +121,10 @@ export class ReleasePlaybook extends PlaybookConstruct {
         .otherwise(target),
     );
 
-    this.buildStateMachine(states, loadCase, props, { playbook: 'release', stateMachineName: RELEASE_STATE_MACHINE_NAME, timeout: Duration.hours(1) });
+    this.buildStateMachine(states, loadCase, props, {
+      playbook: 'release',
+      stateMachineName: RELEASE_STATE_MACHINE_NAME,
+      timeout: Duration.hours(1),
+    });
   }
 }

@@ -58,6 +58,10 @@ export class RootActivityPlaybook extends PlaybookConstruct {
       playbook: 'root-activity',
     });
 
-    this.buildStateMachine(states, normalize, props, { playbook: 'root-activity', stateMachineName: ROOT_ACTIVITY_STATE_MACHINE_NAME, timeout: Duration.minutes(15) });
+    this.buildStateMachine(states, normalize, props, {
+      playbook: 'root-activity',
+      stateMachineName: ROOT_ACTIVITY_STATE_MACHINE_NAME,
+      timeout: Duration.minutes(15),
+    });
   }
 }

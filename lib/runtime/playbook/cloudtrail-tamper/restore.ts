@@ -41,12 +41,16 @@ export async function restore(state: PlaybookState, deps: StepDeps, mode: StepMo
     status = await cloudtrail.send(new GetTrailStatusCommand({ Name: r.target }));
   } catch (err) {
     // DeleteTrail: nothing to restart; never fail on a deleted trail.
-    if (hasAwsCode(err, 'TrailNotFoundException')) return { ...base, trailState: 'deleted', record: { requestParameters: r.requestParameters ?? null, trail: null } };
+    if (hasAwsCode(err, 'TrailNotFoundException'))
+      return { ...base, trailState: 'deleted', record: { requestParameters: r.requestParameters ?? null, trail: null } };
     throw err;
   }
   const [trail, selectors] = await Promise.all([
     cloudtrail.send(new GetTrailCommand({ Name: r.target })).then((o) => o.Trail ?? null),
-    cloudtrail.send(new GetEventSelectorsCommand({ TrailName: r.target })).then((o) => ({ EventSelectors: o.EventSelectors, AdvancedEventSelectors: o.AdvancedEventSelectors })).catch(() => null),
+    cloudtrail
+      .send(new GetEventSelectorsCommand({ TrailName: r.target }))
+      .then((o) => ({ EventSelectors: o.EventSelectors, AdvancedEventSelectors: o.AdvancedEventSelectors }))
+      .catch(() => null),
   ]);
   const record = { requestParameters: r.requestParameters ?? null, trail, eventSelectors: selectors, isLogging: status.IsLogging ?? false };
   if (r.eventName === 'StopLogging' || !status.IsLogging) {

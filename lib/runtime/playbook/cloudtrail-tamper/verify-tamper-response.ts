@@ -30,7 +30,9 @@ export async function verifyTamperResponse(state: PlaybookState, deps: StepDeps)
     const rev = state.revocation;
     const problem = rev?.userName
       ? await userRevocationProblem(iam, rev.userName, rev.accessKeyId)
-      : rev?.roleName && rev.cutoff && !rev.protectedReason ? await roleRevocationProblem(iam, rev.roleName, rev.cutoff) : undefined;
+      : rev?.roleName && rev.cutoff && !rev.protectedReason
+        ? await roleRevocationProblem(iam, rev.roleName, rev.cutoff)
+        : undefined;
     if (problem) throw new NotYetConsistent(problem);
     if (rev?.userName || (rev?.roleName && rev.cutoff && !rev.protectedReason)) out.actorRevoked = true;
     return out;

@@ -75,7 +75,8 @@ export async function chainInstanceContainment(state: PlaybookState, deps: StepD
     let executionArn: string;
     let alreadyStarted = false;
     try {
-      executionArn = (await sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(envelope) }))).executionArn!;
+      executionArn = (await sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(envelope) })))
+        .executionArn!;
     } catch (err) {
       if (!(err instanceof ExecutionAlreadyExists)) throw err;
       executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;

@@ -12,7 +12,16 @@ import { credential, revoke } from './revoke';
  */
 export async function planRevocation(state: PlaybookState, deps: StepDeps): Promise<ContainmentPlan> {
   if (state.incident.sample) {
-    return { sample: true, actions: [{ operation: 'IAM.UpdateAccessKey', target: credential(state).accessKeyId ?? credential(state).id, change: 'sample finding: placeholder key, nothing is looked up' }] };
+    return {
+      sample: true,
+      actions: [
+        {
+          operation: 'IAM.UpdateAccessKey',
+          target: credential(state).accessKeyId ?? credential(state).id,
+          change: 'sample finding: placeholder key, nothing is looked up',
+        },
+      ],
+    };
   }
   const out = await revoke(state, deps, 'plan');
   return { sample: false, actions: out.actions, affected: out.affected };

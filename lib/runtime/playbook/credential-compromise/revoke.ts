@@ -53,13 +53,18 @@ function keyInWords(k: UserAccessKey): string {
 }
 
 /** Who the user's revocation affects, in words: what became of the finding's key, and every key the user has now. */
-function userAffected(userName: string, accessKeyId: string | undefined, leakedKey: LeakedKeyState, keys: readonly UserAccessKey[]): string {
+function userAffected(
+  userName: string,
+  accessKeyId: string | undefined,
+  leakedKey: LeakedKeyState,
+  keys: readonly UserAccessKey[],
+): string {
   const key = {
-    'deactivated': `access key ${accessKeyId} of IAM user ${userName} is deactivated`,
+    deactivated: `access key ${accessKeyId} of IAM user ${userName} is deactivated`,
     'already-inactive': `access key ${accessKeyId} of IAM user ${userName} is Inactive`,
-    'absent': `access key ${accessKeyId} no longer exists on IAM user ${userName} (deleted before containment: look for a key created since)`,
-    'temporary': `${accessKeyId} is a temporary (STS) key of IAM user ${userName}, which cannot be deactivated`,
-    'none': `IAM user ${userName}`,
+    absent: `access key ${accessKeyId} no longer exists on IAM user ${userName} (deleted before containment: look for a key created since)`,
+    temporary: `${accessKeyId} is a temporary (STS) key of IAM user ${userName}, which cannot be deactivated`,
+    none: `IAM user ${userName}`,
   }[leakedKey];
   const now = keys.length ? `its access keys now: ${keys.map(keyInWords).join(', ')}` : 'it has no access key now';
   const active = keys.filter((k) => k.accessKeyId !== accessKeyId && k.status === 'Active').length;
@@ -73,14 +78,29 @@ export async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMod
     const out = await revokeUserForCase(state, deps, { userName: r.userName!, accessKeyId: r.accessKeyId }, mode);
     const otherActive = out.keys.filter((k) => k.accessKeyId !== r.accessKeyId && k.status === 'Active').map((k) => k.accessKeyId);
     return {
-      principal: 'IAMUser', actions: out.actions, userName: r.userName, accessKeyId: r.accessKeyId, otherKeysLeftActive: otherActive,
-      leakedKey: out.leakedKey, userKeys: out.keys, affected: userAffected(r.userName!, r.accessKeyId, out.leakedKey, out.keys), prior: out.prior,
+      principal: 'IAMUser',
+      actions: out.actions,
+      userName: r.userName,
+      accessKeyId: r.accessKeyId,
+      otherKeysLeftActive: otherActive,
+      leakedKey: out.leakedKey,
+      userKeys: out.keys,
+      affected: userAffected(r.userName!, r.accessKeyId, out.leakedKey, out.keys),
+      prior: out.prior,
     };
   }
   if (r.userType === 'AssumedRole' && r.instanceId && deps.config.instanceCredentialResponse === 'restrict-to-vpc') {
-    const out = await ensureRoleRestrictedToVpc({ roleName: r.userName!, mode, protectedRoleNames: [deps.config.responderRoleName] }, { iam });
+    const out = await ensureRoleRestrictedToVpc(
+      { roleName: r.userName!, mode, protectedRoleNames: [deps.config.responderRoleName] },
+      { iam },
+    );
     return {
-      principal: 'AssumedRole', actions: out.actions, roleName: r.userName, instanceId: r.instanceId, protectedReason: out.protectedReason, scope: 'restrict-to-vpc',
+      principal: 'AssumedRole',
+      actions: out.actions,
+      roleName: r.userName,
+      instanceId: r.instanceId,
+      protectedReason: out.protectedReason,
+      scope: 'restrict-to-vpc',
       affected: out.protectedReason
         ? `nothing: ${out.protectedReason}, which Firebreak never touches`
         : `credentials of role ${r.userName} are denied outside the VPC of the instance they were issued to, for every session of the role; sessions used from inside the VPC keep working`,
@@ -90,11 +110,15 @@ export async function revoke(state: PlaybookState, deps: StepDeps, mode: StepMod
   if (r.userType === 'AssumedRole') {
     const out = await revokeRoleSessionsForCase(state, deps, r.userName!, mode);
     return {
-      principal: 'AssumedRole', actions: out.actions, roleName: r.userName, cutoff: out.cutoff, instanceId: r.instanceId,
+      principal: 'AssumedRole',
+      actions: out.actions,
+      roleName: r.userName,
+      cutoff: out.cutoff,
+      instanceId: r.instanceId,
       protectedReason: out.protectedReason,
       affected: out.protectedReason
         ? `nothing: ${out.protectedReason}, which Firebreak never touches`
-        : `every session of role ${r.userName} issued before ${out.cutoff} is revoked, not only ${r.sessionName ?? r.accessKeyId ? `the leaked one (${r.sessionName ?? r.accessKeyId})` : 'one session'}; workloads using the role must get new sessions`,
+        : `every session of role ${r.userName} issued before ${out.cutoff} is revoked, not only ${(r.sessionName ?? r.accessKeyId) ? `the leaked one (${r.sessionName ?? r.accessKeyId})` : 'one session'}; workloads using the role must get new sessions`,
       recommendation: r.instanceId ? `contain instance ${r.instanceId} with the ec2-compromise playbook` : undefined,
       prior: out.prior,
     };

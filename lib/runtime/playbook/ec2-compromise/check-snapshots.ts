@@ -8,10 +8,14 @@ import '../../clients/assume-role';
 
 /** One poll of a Wait-loop (CheckSnapshots, CheckMemberCopies, CheckSecurityCopies). */
 export async function checkSnapshots(input: z.infer<typeof CheckSnapshotsInputSchema>, deps: StepDeps) {
-  const ec2 = input.owner === 'security' ? deps.clients.security().ec2 : deps.clients.member(input.incident.account, input.incident.region).ec2;
+  const ec2 =
+    input.owner === 'security' ? deps.clients.security().ec2 : deps.clients.member(input.incident.account, input.incident.region).ec2;
   // Polls are not put on the timeline one by one: the loop's result is, by the step after it. Every poll
   // checks the batch against the case's records (issue 11).
   const record = await deps.ledger.getCase(input.case.caseId);
   if (!record) throw new InvalidInput(`Case ${input.case.caseId} does not exist`);
-  return checkSnapshotBatch({ batch: input.batch, now: deps.now(), recorded: recordedSnapshots(record.evidence), caseCreatedAt: record.createdAt }, { ec2 });
+  return checkSnapshotBatch(
+    { batch: input.batch, now: deps.now(), recorded: recordedSnapshots(record.evidence), caseCreatedAt: record.createdAt },
+    { ec2 },
+  );
 }

@@ -13,10 +13,19 @@ import '../../clients/assume-role';
 export async function isolateInstance(state: PlaybookState, deps: StepDeps) {
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const caseId = state.case.caseId;
-  const known = recordedIsolationGroups((await deps.ledger.getCase(caseId))?.decisions).flatMap((g) => [g.isolationGroupId, g.untrackGroupId]);
+  const known = recordedIsolationGroups((await deps.ledger.getCase(caseId))?.decisions).flatMap((g) => [
+    g.isolationGroupId,
+    g.untrackGroupId,
+  ]);
   return runStep('Isolate', caseTarget(state, deps.ledger), () =>
     ensureInstanceIsolated(
-      { instanceId: state.incident.resource.id, caseId, mode: 'apply', findingEniIds: findingEniIds(state.incident), notFoundGraceSeconds: deps.config.notFoundGraceSeconds },
+      {
+        instanceId: state.incident.resource.id,
+        caseId,
+        mode: 'apply',
+        findingEniIds: findingEniIds(state.incident),
+        notFoundGraceSeconds: deps.config.notFoundGraceSeconds,
+      },
       {
         ec2: member.ec2,
         knownFirebreakGroupIds: known,

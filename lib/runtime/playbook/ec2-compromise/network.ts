@@ -11,7 +11,12 @@ import '../../clients/assume-role';
  * recorded in the prior state, and those the finding names. A case that recorded no group touches nothing.
  * @returns what was moved and what is still open.
  */
-export async function resealCaseNetwork(record: CaseRecord | undefined, incident: Incident, findingEniIds: readonly string[], deps: StepDeps) {
+export async function resealCaseNetwork(
+  record: CaseRecord | undefined,
+  incident: Incident,
+  findingEniIds: readonly string[],
+  deps: StepDeps,
+) {
   const recorded = recordedIsolationGroups(record?.decisions);
   if (!recorded.length) return { moved: [], stillOpen: [], checked: 0 };
   const prior = (record?.priorState as { isolate?: IsolatePriorState } | undefined)?.isolate;

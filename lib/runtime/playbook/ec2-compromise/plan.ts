@@ -21,7 +21,11 @@ export async function planInstanceContainment(state: PlaybookState, deps: StepDe
   if (state.incident.sample) {
     // Sample findings carry placeholder IDs (i-99999999): never send them to AWS at all.
     actions.push(
-      { operation: 'EC2.ModifyInstanceAttribute', target: instanceId, change: 'termination protection, shutdown=stop, DeleteOnTermination=false' },
+      {
+        operation: 'EC2.ModifyInstanceAttribute',
+        target: instanceId,
+        change: 'termination protection, shutdown=stop, DeleteOnTermination=false',
+      },
       { operation: 'EC2.ModifyNetworkInterfaceAttribute', target: instanceId, change: 'every ENI → untrack group → isolation group' },
       { operation: 'EC2.CreateSnapshots', target: instanceId, change: 'snapshot every volume, copy into the security account' },
     );
@@ -30,11 +34,25 @@ export async function planInstanceContainment(state: PlaybookState, deps: StepDe
   const preserve = await ensureInstancePreserved({ instanceId, mode: 'plan' }, member);
   const isolate = await ensureInstanceIsolated({ instanceId, caseId: state.case.caseId, mode: 'plan' }, { ec2: member.ec2 });
   const snaps = await ensureVolumeSnapshots(
-    { instanceId, labels: labelsOf(state), ownerAccount: member.accountId, deadline: evidenceDeadline(deps.now(), deps.config.evidenceDeadlineSeconds), mode: 'plan' },
+    {
+      instanceId,
+      labels: labelsOf(state),
+      ownerAccount: member.accountId,
+      deadline: evidenceDeadline(deps.now(), deps.config.evidenceDeadlineSeconds),
+      mode: 'plan',
+    },
     { ec2: member.ec2 },
   );
   actions.push(...preserve.actions, ...isolate.actions, ...snaps.actions);
-  actions.push({ operation: 'EC2.CopySnapshot', target: member.accountId, change: `copy each snapshot under the transit key, share with ${deps.config.securityAccountId}, copy under the evidence key` });
-  actions.push({ operation: 'S3.PutObject', target: deps.config.evidenceBucket, change: 'instance metadata, ENIs, SGs, console output, finding, manifest' });
+  actions.push({
+    operation: 'EC2.CopySnapshot',
+    target: member.accountId,
+    change: `copy each snapshot under the transit key, share with ${deps.config.securityAccountId}, copy under the evidence key`,
+  });
+  actions.push({
+    operation: 'S3.PutObject',
+    target: deps.config.evidenceBucket,
+    change: 'instance metadata, ENIs, SGs, console output, finding, manifest',
+  });
   return { sample: false, actions };
 }

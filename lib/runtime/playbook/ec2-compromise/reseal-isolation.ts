@@ -16,5 +16,6 @@ export async function resealIsolation(state: PlaybookState, deps: StepDeps) {
   }
   const record = await deps.ledger.getCase(state.case.caseId);
   return runStep('ResealIsolation', caseTarget(state, deps.ledger), () =>
-    resealCaseNetwork(record, state.incident, findingEniIds(state.incident), deps));
+    resealCaseNetwork(record, state.incident, findingEniIds(state.incident), deps),
+  );
 }

@@ -29,8 +29,13 @@ export async function shareSnapshots(state: PlaybookState, deps: StepDeps): Prom
     const shared = await ensureSnapshotsShared({ batch: transit, accountId: security.accountId, mode: 'apply' }, { ec2: member.ec2 });
     const copies = await ensureSnapshotCopies(
       {
-        source: transit, labels: labelsOf(state), stage: 'evidence', region: state.incident.region, ownerAccount: security.accountId,
-        kmsKeyId: deps.config.evidenceKeyArn, mode: 'apply',
+        source: transit,
+        labels: labelsOf(state),
+        stage: 'evidence',
+        region: state.incident.region,
+        ownerAccount: security.accountId,
+        kmsKeyId: deps.config.evidenceKeyArn,
+        mode: 'apply',
       },
       { ec2: security.ec2, ledger, now: deps.now },
     );

@@ -24,10 +24,19 @@ export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Pro
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const out = await runStep('SnapshotVolumes', caseTarget(state, deps.ledger), async () => {
     const deadline = await deps.ledger.recordDecision(
-      state.case.caseId, evidenceDeadlineKey(state.run.executionName), evidenceDeadline(deps.now(), deps.config.evidenceDeadlineSeconds),
+      state.case.caseId,
+      evidenceDeadlineKey(state.run.executionName),
+      evidenceDeadline(deps.now(), deps.config.evidenceDeadlineSeconds),
     );
     return ensureVolumeSnapshots(
-      { instanceId: state.incident.resource.id, labels: labelsOf(state), ownerAccount: member.accountId, deadline, mode: 'apply', notFoundGraceSeconds: deps.config.notFoundGraceSeconds },
+      {
+        instanceId: state.incident.resource.id,
+        labels: labelsOf(state),
+        ownerAccount: member.accountId,
+        deadline,
+        mode: 'apply',
+        notFoundGraceSeconds: deps.config.notFoundGraceSeconds,
+      },
       { ec2: member.ec2, ledger: await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps), now: deps.now },
     );
   });

@@ -13,7 +13,12 @@ export async function verifyIsolation(state: PlaybookState, deps: StepDeps) {
   if (!isolate?.groups) throw new InvalidInput('isolate is missing from the playbook state');
   return runStep('VerifyIsolation', caseTarget(state, deps.ledger), () =>
     verifyInstanceIsolated(
-      { instanceId: state.incident.resource.id, groups: isolate.groups, findingEniIds: findingEniIds(state.incident), notFoundGraceSeconds: deps.config.notFoundGraceSeconds },
+      {
+        instanceId: state.incident.resource.id,
+        groups: isolate.groups,
+        findingEniIds: findingEniIds(state.incident),
+        notFoundGraceSeconds: deps.config.notFoundGraceSeconds,
+      },
       { ec2: member.ec2 },
     ),
   );

@@ -47,7 +47,13 @@ export function releaseKind(c: Pick<ReleaseState['case'], 'playbook' | 'actorRev
 
 /** Where a release step's timeline entry goes: the case, trigger `manual`, with the operator. */
 export function releaseTarget(state: Pick<ReleaseState, 'release' | 'run'>, deps: StepDeps): StepRecordTarget {
-  return { ledger: deps.ledger, caseId: state.release.caseId, executionName: state.run.executionName, trigger: 'manual', operator: state.release.operator };
+  return {
+    ledger: deps.ledger,
+    caseId: state.release.caseId,
+    executionName: state.run.executionName,
+    trigger: 'manual',
+    operator: state.release.operator,
+  };
 }
 
 /**
@@ -68,9 +74,13 @@ export function releasability(record: CaseRecord): 'RELEASING' | 'ALREADY_RELEAS
   if (status === 'RELEASED') return 'ALREADY_RELEASED';
   if (why[status]) throw new NotReleasable(`Case ${caseId} is ${status}: ${why[status]}`, status);
   if (status === 'FAILED' && !hasPrior) {
-    throw new NotReleasable(`Case ${caseId} is FAILED before containment changed anything (no prior state is recorded): there is nothing to release`, status);
+    throw new NotReleasable(
+      `Case ${caseId} is FAILED before containment changed anything (no prior state is recorded): there is nothing to release`,
+      status,
+    );
   }
-  if (status !== 'CONTAINED' && status !== 'FAILED') throw new NotReleasable(`Case ${caseId} is ${status}: only CONTAINED and FAILED cases can be released`, status);
+  if (status !== 'CONTAINED' && status !== 'FAILED')
+    throw new NotReleasable(`Case ${caseId} is ${status}: only CONTAINED and FAILED cases can be released`, status);
   if (!RELEASABLE_PLAYBOOKS.includes(playbook)) {
     throw new NotReleasable(`Case ${caseId} is a ${playbook} case: that playbook changes nothing release can undo`, status);
   }

@@ -55,13 +55,25 @@ export async function recordReleaseFailure(
   let caseStatus: string | undefined = record?.status;
   if (record) {
     await deps.ledger.appendTimeline(record.caseId, {
-      at: deps.now().toISOString(), step: outcome === 'RESOURCE_GONE' ? 'RecordResourceGone' : 'RecordFailure', status: 'FAILED',
-      executionName, trigger: 'manual', operator, error, details: { playbook: 'release', reason },
+      at: deps.now().toISOString(),
+      step: outcome === 'RESOURCE_GONE' ? 'RecordResourceGone' : 'RecordFailure',
+      status: 'FAILED',
+      executionName,
+      trigger: 'manual',
+      operator,
+      error,
+      details: { playbook: 'release', reason },
     });
     // `state.case` is there once LoadCase accepted the case; before that, nothing was attempted.
     const accepted = state.case !== undefined && record.status !== 'RELEASED';
     const changed = accepted && changedMemberAccount(await deps.ledger.timeline(record.caseId), executionName);
-    const next: Exclude<CaseStatus, 'IN_PROGRESS'> | undefined = !accepted ? undefined : outcome === 'RESOURCE_GONE' ? 'RESOURCE_GONE' : changed ? 'FAILED' : undefined;
+    const next: Exclude<CaseStatus, 'IN_PROGRESS'> | undefined = !accepted
+      ? undefined
+      : outcome === 'RESOURCE_GONE'
+        ? 'RESOURCE_GONE'
+        : changed
+          ? 'FAILED'
+          : undefined;
     if (next) {
       try {
         await deps.ledger.finish(record.caseId, next, { error, release: { executionName, operator, reason } });
@@ -73,13 +85,29 @@ export async function recordReleaseFailure(
     }
   }
   const c = state.case;
-  await deps.clients.security().sns.send(new PublishCommand({
-    TopicArn: deps.config.topicArn,
-    Subject: snsSubject(`[Firebreak] ${requested ?? '(no case)'} release FAILED: ${c?.resourceId ?? '(no case)'}`),
-    Message: JSON.stringify({
-      kind: 'release-failed', caseId: record?.caseId ?? requested, operator, reason, error, caseStatus, playbook: c?.playbook, runbook: RELEASE_RUNBOOK,
-    }, null, 2),
-    MessageAttributes: { kind: { DataType: 'String', StringValue: 'release-failed' }, ...(record ? { caseId: { DataType: 'String', StringValue: record.caseId } } : {}) },
-  }));
+  await deps.clients.security().sns.send(
+    new PublishCommand({
+      TopicArn: deps.config.topicArn,
+      Subject: snsSubject(`[Firebreak] ${requested ?? '(no case)'} release FAILED: ${c?.resourceId ?? '(no case)'}`),
+      Message: JSON.stringify(
+        {
+          kind: 'release-failed',
+          caseId: record?.caseId ?? requested,
+          operator,
+          reason,
+          error,
+          caseStatus,
+          playbook: c?.playbook,
+          runbook: RELEASE_RUNBOOK,
+        },
+        null,
+        2,
+      ),
+      MessageAttributes: {
+        kind: { DataType: 'String', StringValue: 'release-failed' },
+        ...(record ? { caseId: { DataType: 'String', StringValue: record.caseId } } : {}),
+      },
+    }),
+  );
   return { caseId: record?.caseId, status: outcome, caseStatus, notified: true };
 }

@@ -14,7 +14,10 @@ import { releaseKind, releaseTarget, releasability, priorOf } from './common';
  * @throws {NotReleasable} when there is no such case or it cannot be released ({@link releasability});
  *   the refusal is on the case's timeline when the case exists.
  */
-export async function loadCase(input: z.infer<typeof LoadCaseInputSchema>, deps: StepDeps): Promise<Pick<ReleaseState, 'release' | 'run' | 'case'>> {
+export async function loadCase(
+  input: z.infer<typeof LoadCaseInputSchema>,
+  deps: StepDeps,
+): Promise<Pick<ReleaseState, 'release' | 'run' | 'case'>> {
   const release = input.input.release;
   const run = { executionName: input.executionName, startTime: input.executionStartTime };
   const record = await deps.ledger.getCase(release.caseId);
@@ -26,16 +29,27 @@ export async function loadCase(input: z.infer<typeof LoadCaseInputSchema>, deps:
       const status = releasability(record);
       const prior = priorOf(record);
       return {
-        release, run,
+        release,
+        run,
         case: {
-          caseId: record.caseId, status, previousStatus: record.status, playbook: record.playbook, account: record.account,
-          region: record.region, resourceId: record.resourceId, actorRevoked: prior.user !== undefined || prior.role !== undefined,
+          caseId: record.caseId,
+          status,
+          previousStatus: record.status,
+          playbook: record.playbook,
+          account: record.account,
+          region: record.region,
+          resourceId: record.resourceId,
+          actorRevoked: prior.user !== undefined || prior.role !== undefined,
         },
       };
     },
     (out) => ({
-      outcome: out.case.status, caseStatus: record.status, playbook: record.playbook, resourceId: record.resourceId,
-      release: out.case.status === 'RELEASING' ? releaseKind(out.case) : undefined, reason: release.reason,
+      outcome: out.case.status,
+      caseStatus: record.status,
+      playbook: record.playbook,
+      resourceId: record.resourceId,
+      release: out.case.status === 'RELEASING' ? releaseKind(out.case) : undefined,
+      reason: release.reason,
     }),
   );
 }

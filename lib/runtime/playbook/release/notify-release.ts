@@ -17,17 +17,33 @@ export async function notifyRelease(state: ReleaseState, deps: StepDeps): Promis
     const record = await deps.ledger.getCase(state.case.caseId);
     if (record?.notifications?.released) return { published: false };
     const c = state.case;
-    const out = await deps.clients.security().sns.send(new PublishCommand({
-      TopicArn: deps.config.topicArn,
-      Subject: snsSubject(`[Firebreak] ${c.caseId} released: ${c.resourceId} (${c.playbook})`),
-      Message: JSON.stringify({
-        kind: 'released', caseId: c.caseId, playbook: c.playbook, account: c.account, region: c.region, resourceId: c.resourceId,
-        operator: state.release.operator, reason: state.release.reason, previousStatus: c.previousStatus,
-        restored: restore.actions ?? [], notRestored: restore.notRestored ?? [], nothing: restore.nothing,
-        evidence: record?.evidence ?? {}, runbook: RELEASE_RUNBOOK,
-      }, null, 2),
-      MessageAttributes: { caseId: { DataType: 'String', StringValue: c.caseId }, kind: { DataType: 'String', StringValue: 'released' } },
-    }));
+    const out = await deps.clients.security().sns.send(
+      new PublishCommand({
+        TopicArn: deps.config.topicArn,
+        Subject: snsSubject(`[Firebreak] ${c.caseId} released: ${c.resourceId} (${c.playbook})`),
+        Message: JSON.stringify(
+          {
+            kind: 'released',
+            caseId: c.caseId,
+            playbook: c.playbook,
+            account: c.account,
+            region: c.region,
+            resourceId: c.resourceId,
+            operator: state.release.operator,
+            reason: state.release.reason,
+            previousStatus: c.previousStatus,
+            restored: restore.actions ?? [],
+            notRestored: restore.notRestored ?? [],
+            nothing: restore.nothing,
+            evidence: record?.evidence ?? {},
+            runbook: RELEASE_RUNBOOK,
+          },
+          null,
+          2,
+        ),
+        MessageAttributes: { caseId: { DataType: 'String', StringValue: c.caseId }, kind: { DataType: 'String', StringValue: 'released' } },
+      }),
+    );
     await deps.ledger.markNotified(c.caseId, 'released');
     return { published: true, messageId: out.MessageId };
   });

@@ -19,12 +19,13 @@ export async function verifyRelease(state: ReleaseState, deps: StepDeps): Promis
     const record = await caseRecord(state, deps);
     const member = releaserClients(state, deps);
     const prior = priorOf(record);
-    const problems = kind === 'instance'
-      ? await verifyInstanceReleased(
-        { instanceId: state.case.resourceId, preserve: prior.preserve, isolate: prior.isolate },
-        { ec2: member.ec2, autoScaling: member.autoScaling, elbv2: member.elbv2, iam: member.iam },
-      )
-      : await verifyCredentialsReleased(credentialsInput(record, deps), { iam: member.iam });
+    const problems =
+      kind === 'instance'
+        ? await verifyInstanceReleased(
+            { instanceId: state.case.resourceId, preserve: prior.preserve, isolate: prior.isolate },
+            { ec2: member.ec2, autoScaling: member.autoScaling, elbv2: member.elbv2, iam: member.iam },
+          )
+        : await verifyCredentialsReleased(credentialsInput(record, deps), { iam: member.iam });
     if (problems.length) throw new NotYetConsistent(`Release of ${state.case.resourceId} does not read back yet: ${problems.join('; ')}`);
     return { verified: true, kind };
   });

@@ -11,7 +11,10 @@ import '../../clients/sns';
  * run claims nothing and writes nothing.
  * @returns `{ caseId, status }` for `$.case`.
  */
-export async function claimCase(state: PreClaimState, deps: StepDeps): Promise<{ caseId: string; status: 'CLAIMED' | 'RESUMED' | 'ALREADY_HANDLED' | 'DRY_RUN' }> {
+export async function claimCase(
+  state: PreClaimState,
+  deps: StepDeps,
+): Promise<{ caseId: string; status: 'CLAIMED' | 'RESUMED' | 'ALREADY_HANDLED' | 'DRY_RUN' }> {
   if (state.incident.dryRun) return { caseId: `dry-run-${state.incident.finding.id}`, status: 'DRY_RUN' };
   const claim = await deps.ledger.claim(state.incident, state.run.executionName, deps.config.claimLeaseSeconds);
   // The stored event is evidence of the case it reached (also when it attaches to an open case).
@@ -21,8 +24,18 @@ export async function claimCase(state: PreClaimState, deps: StepDeps): Promise<{
   }
   if (claim.status !== 'ALREADY_HANDLED') {
     await deps.ledger.appendTimeline(claim.caseId, {
-      at: deps.now().toISOString(), step: 'Claim', status: 'SUCCEEDED', executionName: state.run.executionName, trigger: state.incident.trigger,
-      details: { outcome: claim.status, findingId: state.incident.finding.id, findingType: state.incident.finding.type, severity: state.incident.finding.severity, eventId: state.incident.eventId },
+      at: deps.now().toISOString(),
+      step: 'Claim',
+      status: 'SUCCEEDED',
+      executionName: state.run.executionName,
+      trigger: state.incident.trigger,
+      details: {
+        outcome: claim.status,
+        findingId: state.incident.finding.id,
+        findingType: state.incident.finding.type,
+        severity: state.incident.finding.severity,
+        eventId: state.incident.eventId,
+      },
     });
   } else {
     await notifyAttachedFinding(state, claim.caseId, deps);
@@ -43,20 +56,38 @@ async function notifyAttachedFinding(state: PreClaimState, caseId: string, deps:
   if (i.finding.id.startsWith('manual/')) return;
   const record = await deps.ledger.getCase(caseId);
   if (!record || record.incident.finding.id === i.finding.id || record.notifications?.[findingNoticeKey(i.finding.id)]) return;
-  const summary = `${foundLine(i)}: attached to open case ${caseId} (${record.status}); the playbook did not run again for it. `
-    + `${i.triage && !i.triage.containable ? i.triage.why : 'Review it with the case.'}`;
-  await deps.clients.security().sns.send(new PublishCommand({
-    TopicArn: deps.config.topicArn,
-    Subject: subject('attached', i, caseId),
-    Message: JSON.stringify({
-      kind: 'attached', caseId, caseStatus: record.status, summary, resource: describeResource(i),
-      runbook: runbookOf(i), runbookEntry: i.triage?.runbook, triage: triageCommands(i, caseId), incident: i,
-    }, null, 2),
-    MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: 'attached' } },
-  }));
+  const summary =
+    `${foundLine(i)}: attached to open case ${caseId} (${record.status}); the playbook did not run again for it. ` +
+    `${i.triage && !i.triage.containable ? i.triage.why : 'Review it with the case.'}`;
+  await deps.clients.security().sns.send(
+    new PublishCommand({
+      TopicArn: deps.config.topicArn,
+      Subject: subject('attached', i, caseId),
+      Message: JSON.stringify(
+        {
+          kind: 'attached',
+          caseId,
+          caseStatus: record.status,
+          summary,
+          resource: describeResource(i),
+          runbook: runbookOf(i),
+          runbookEntry: i.triage?.runbook,
+          triage: triageCommands(i, caseId),
+          incident: i,
+        },
+        null,
+        2,
+      ),
+      MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: 'attached' } },
+    }),
+  );
   await deps.ledger.markNotified(caseId, findingNoticeKey(i.finding.id));
   await deps.ledger.appendTimeline(caseId, {
-    at: deps.now().toISOString(), step: 'Claim', status: 'INFO', executionName: state.run.executionName, trigger: i.trigger,
+    at: deps.now().toISOString(),
+    step: 'Claim',
+    status: 'INFO',
+    executionName: state.run.executionName,
+    trigger: i.trigger,
     details: { notified: 'attached', findingId: i.finding.id, findingType: i.finding.type, severity: i.finding.severity },
   });
 }

@@ -23,21 +23,19 @@ import '../../clients/sns';
  * text, or null when EventBridge's size quota left it out. Only what {@link closeOrphanedCase} reads is declared; the
  * rest of the event (its `id`, `time`, `resources`, the execution's `output`, ...) is stripped: nothing forwards it.
  */
-export const ExecutionStatusChangeEventSchema = z
-  .object({
-    source: z.literal('aws.states'),
-    'detail-type': z.literal('Step Functions Execution Status Change'),
-    detail: z
-      .object({
-        executionArn: z.string().startsWith('arn:'),
-        stateMachineArn: z.string().startsWith('arn:'),
-        name: z.string().min(1),
-        status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
-        startDate: z.number(),
-        stopDate: z.number().nullable().optional(),
-        input: z.string().nullable().optional(),
-      }),
-  });
+export const ExecutionStatusChangeEventSchema = z.object({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    executionArn: z.string().startsWith('arn:'),
+    stateMachineArn: z.string().startsWith('arn:'),
+    name: z.string().min(1),
+    status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
+    startDate: z.number(),
+    stopDate: z.number().nullable().optional(),
+    input: z.string().nullable().optional(),
+  }),
+});
 /** A validated execution status change event. */
 export type ExecutionStatusChangeEvent = z.infer<typeof ExecutionStatusChangeEventSchema>;
 
@@ -63,7 +61,10 @@ export interface OrphanedCaseResult {
 function endError(detail: ExecutionStatusChangeEvent['detail'], noCase = false): { name: string; message: string } {
   const name = { TIMED_OUT: 'ExecutionTimedOut', ABORTED: 'ExecutionAborted' }[detail.status as string] ?? 'ExecutionFailed';
   const at = detail.stopDate ? new Date(detail.stopDate).toISOString() : 'an unknown time';
-  return { name, message: `Execution ${detail.executionArn} ended ${detail.status} at ${at} ${noCase ? 'before a case was opened for it' : 'while its case was in progress'}` };
+  return {
+    name,
+    message: `Execution ${detail.executionArn} ended ${detail.status} at ${at} ${noCase ? 'before a case was opened for it' : 'while its case was in progress'}`,
+  };
 }
 
 /**
@@ -125,7 +126,12 @@ export async function closeOrphanedCase(event: ExecutionStatusChangeEvent, deps:
   const error = endError(d, action === 'opened');
   if (claim.status === 'IN_PROGRESS') {
     await deps.ledger.appendTimeline(caseId, {
-      at: deps.now().toISOString(), step: 'CloseOrphanedCase', status: 'FAILED', executionName: d.name, trigger: incident.trigger, error,
+      at: deps.now().toISOString(),
+      step: 'CloseOrphanedCase',
+      status: 'FAILED',
+      executionName: d.name,
+      trigger: incident.trigger,
+      error,
       details: { executionArn: d.executionArn, executionStatus: d.status },
     });
     try {
@@ -152,7 +158,10 @@ async function incidentOf(d: ExecutionStatusChangeEvent['detail'], playbook: Pla
   try {
     const input = text ? (JSON.parse(text) as unknown) : undefined;
     if (input === undefined) return undefined;
-    return normalizeEvent({ input, executionName: d.name, executionStartTime: new Date(d.startDate).toISOString(), playbook }, deps.config.catalog).incident;
+    return normalizeEvent(
+      { input, executionName: d.name, executionStartTime: new Date(d.startDate).toISOString(), playbook },
+      deps.config.catalog,
+    ).incident;
   } catch (err) {
     if (err instanceof InvalidInput || err instanceof SyntaxError) return undefined;
     throw err;
@@ -165,7 +174,11 @@ async function incidentOf(d: ExecutionStatusChangeEvent['detail'], playbook: Pla
  * case is opened FAILED (Claim and RecordFailure both failed, issue 11), except for a game-day event, which opens no
  * case here (see recordFailure): the playbook's ExecutionsFailed alarm tells of it.
  */
-async function ownClaim(d: ExecutionStatusChangeEvent['detail'], incident: Incident, deps: StepDeps): Promise<{ claim?: ClaimItem; action: OrphanedCaseResult['action'] }> {
+async function ownClaim(
+  d: ExecutionStatusChangeEvent['detail'],
+  incident: Incident,
+  deps: StepDeps,
+): Promise<{ claim?: ClaimItem; action: OrphanedCaseResult['action'] }> {
   const claim = await deps.ledger.findClaim(incident);
   if (claim && !(claim.status === 'RELEASED' && claim.owner !== d.name)) return { claim, action: 'already-closed' };
   if (incident.trigger === 'gameday') return { action: 'not-owner' };
@@ -174,7 +187,12 @@ async function ownClaim(d: ExecutionStatusChangeEvent['detail'], incident: Incid
   const claimed = await deps.ledger.findClaim(incident);
   if (found.relation === 'opened') {
     await deps.ledger.appendTimeline(found.caseId, {
-      at: deps.now().toISOString(), step: 'CloseOrphanedCase', status: 'FAILED', executionName: d.name, trigger: incident.trigger, error: noCaseError,
+      at: deps.now().toISOString(),
+      step: 'CloseOrphanedCase',
+      status: 'FAILED',
+      executionName: d.name,
+      trigger: incident.trigger,
+      error: noCaseError,
       details: { executionArn: d.executionArn, executionStatus: d.status, openedBy: 'CloseOrphanedCase' },
     });
   }
@@ -188,8 +206,11 @@ async function ownClaim(d: ExecutionStatusChangeEvent['detail'], incident: Incid
  * @returns whether this call published.
  */
 async function notifyFailed(
-  d: ExecutionStatusChangeEvent['detail'], playbook: Playbook, incident: Incident,
-  end: { action: OrphanedCaseResult['action']; caseId: string; error: Record<string, unknown> }, deps: StepDeps,
+  d: ExecutionStatusChangeEvent['detail'],
+  playbook: Playbook,
+  incident: Incident,
+  end: { action: OrphanedCaseResult['action']; caseId: string; error: Record<string, unknown> },
+  deps: StepDeps,
 ): Promise<boolean> {
   const { action, caseId, error } = end;
   const record = await deps.ledger.getCase(caseId);
@@ -197,18 +218,31 @@ async function notifyFailed(
   const network = record && onOrphaned ? await onOrphaned(record, incident, deps) : undefined;
   if (record?.notifications?.[failedNoticeKey(d.name)] && !network?.warning) return false;
   const i = record?.incident ?? incident;
-  await deps.clients.security().sns.send(new PublishCommand({
-    TopicArn: deps.config.topicArn,
-    Subject: subject('failed', i, caseId),
-    Message: JSON.stringify({
-      kind: 'failed', caseId,
-      summary: `The ${playbook} execution ${d.name} ended ${d.status} before it recorded ${action === 'opened' ? 'a case (this one was opened for it)' : 'an outcome'}; the case is FAILED and `
-        + `nothing more will be done for it until the next finding about ${describeResource(i)} or a manual run.`,
-      resource: describeResource(i), runbook: runbookOf(i), triage: triageCommands(i, caseId),
-      incident: i, execution: { arn: d.executionArn, status: d.status }, error, network,
-    }, null, 2),
-    MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: 'failed' } },
-  }));
+  await deps.clients.security().sns.send(
+    new PublishCommand({
+      TopicArn: deps.config.topicArn,
+      Subject: subject('failed', i, caseId),
+      Message: JSON.stringify(
+        {
+          kind: 'failed',
+          caseId,
+          summary:
+            `The ${playbook} execution ${d.name} ended ${d.status} before it recorded ${action === 'opened' ? 'a case (this one was opened for it)' : 'an outcome'}; the case is FAILED and ` +
+            `nothing more will be done for it until the next finding about ${describeResource(i)} or a manual run.`,
+          resource: describeResource(i),
+          runbook: runbookOf(i),
+          triage: triageCommands(i, caseId),
+          incident: i,
+          execution: { arn: d.executionArn, status: d.status },
+          error,
+          network,
+        },
+        null,
+        2,
+      ),
+      MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: 'failed' } },
+    }),
+  );
   await deps.ledger.markNotified(caseId, failedNoticeKey(d.name));
   return true;
 }

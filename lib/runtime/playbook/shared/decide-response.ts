@@ -27,7 +27,7 @@ export interface Decision {
 export async function decideResponse(state: PlaybookState, deps?: Pick<StepDeps, 'config' | 'clients'>): Promise<Decision> {
   const i = state.incident;
   if (i.trigger === 'gameday' && !i.dryRun) {
-    if (!deps) throw new InvalidInput('a game-day event needs the member account to check its target\'s game-day tag');
+    if (!deps) throw new InvalidInput("a game-day event needs the member account to check its target's game-day tag");
     const refusal = await gameDayRefusal(i, deps);
     if (refusal) return { action: 'notify', reason: `refused: ${refusal}; nothing is contained`, entryId: i.catalogEntryId };
   }
@@ -39,17 +39,46 @@ export async function decideResponse(state: PlaybookState, deps?: Pick<StepDeps,
 
 function decide(state: PlaybookState): Decision {
   const i = state.incident;
-  if (i.dryRun) return { action: 'dryRun', reason: i.sample ? 'sample finding (CreateSampleFindings): dry run' : 'dry run requested', entryId: i.catalogEntryId };
+  if (i.dryRun)
+    return {
+      action: 'dryRun',
+      reason: i.sample ? 'sample finding (CreateSampleFindings): dry run' : 'dry run requested',
+      entryId: i.catalogEntryId,
+    };
   const refused = decisionHooksOf(i.playbook).refusal?.(i);
   if (refused) return { action: 'notify', reason: refused, entryId: i.catalogEntryId };
-  if (i.chainedFrom) return { action: 'contain', reason: `chained from case ${i.chainedFrom}: its catalog entry sets chainInstanceContainment`, entryId: i.catalogEntryId };
-  if (i.trigger === 'manual') return { action: 'contain', reason: `started by hand${i.operator ? ` by ${i.operator}` : ''}${i.reason ? `: ${i.reason}` : ''}`, entryId: i.catalogEntryId };
-  if (i.mode === 'auto') return { action: 'contain', reason: `catalog entry ${i.catalogEntryId}: automatic containment at severity ${i.finding.severity}`, entryId: i.catalogEntryId };
-  if (i.mode === 'approval') return { action: 'approval', reason: `catalog entry ${i.catalogEntryId}: containment waits for approval at severity ${i.finding.severity}`, entryId: i.catalogEntryId };
+  if (i.chainedFrom)
+    return {
+      action: 'contain',
+      reason: `chained from case ${i.chainedFrom}: its catalog entry sets chainInstanceContainment`,
+      entryId: i.catalogEntryId,
+    };
+  if (i.trigger === 'manual')
+    return {
+      action: 'contain',
+      reason: `started by hand${i.operator ? ` by ${i.operator}` : ''}${i.reason ? `: ${i.reason}` : ''}`,
+      entryId: i.catalogEntryId,
+    };
+  if (i.mode === 'auto')
+    return {
+      action: 'contain',
+      reason: `catalog entry ${i.catalogEntryId}: automatic containment at severity ${i.finding.severity}`,
+      entryId: i.catalogEntryId,
+    };
+  if (i.mode === 'approval')
+    return {
+      action: 'approval',
+      reason: `catalog entry ${i.catalogEntryId}: containment waits for approval at severity ${i.finding.severity}`,
+      entryId: i.catalogEntryId,
+    };
   if (i.mode === 'notify') {
     // The finding-type table says the resource is not compromised (a victim, an exposure, an unknown type), or the band is notify-only.
-    const reason = i.triage && !i.triage.containable ? i.triage.why : `catalog entry ${i.catalogEntryId}: notify only at severity ${i.finding.severity}`;
+    const reason =
+      i.triage && !i.triage.containable ? i.triage.why : `catalog entry ${i.catalogEntryId}: notify only at severity ${i.finding.severity}`;
     return { action: 'notify', reason, entryId: i.catalogEntryId };
   }
-  return { action: 'notify', reason: `no catalog entry covers ${i.finding.type} (resource ${i.finding.resourceType ?? '?'}, severity ${i.finding.severity}): below the severity floor; notify-only case` };
+  return {
+    action: 'notify',
+    reason: `no catalog entry covers ${i.finding.type} (resource ${i.finding.resourceType ?? '?'}, severity ${i.finding.severity}): below the severity floor; notify-only case`,
+  };
 }

@@ -64,7 +64,8 @@ export async function gameDayRefusal(incident: Incident, deps: Pick<StepDeps, 'c
       return `a game-day event cannot act on a ${r.type === 'AccessKey' ? r.userType : r.type} resource`;
     }
   } catch (err) {
-    if (hasAwsCode(err, 'InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed', 'NoSuchEntity', 'NoSuchEntityException')) return `${r.id} does not exist`;
+    if (hasAwsCode(err, 'InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed', 'NoSuchEntity', 'NoSuchEntityException'))
+      return `${r.id} does not exist`;
     throw err;
   }
   const tag = tags.find((t) => t.Key === GAMEDAY_TAG)?.Value;

@@ -41,16 +41,28 @@ export async function guardGameDay(state: PreClaimState, deps: Pick<StepDeps, 'c
   const reason = gameDaySenderRefusal(i, deps.config.securityAccountId) ?? (i.dryRun ? undefined : await gameDayRefusal(i, deps));
   if (!reason) return { refused: false };
   const what = describeResource(i);
-  await deps.clients.security().sns.send(new PublishCommand({
-    TopicArn: deps.config.topicArn,
-    // SNS subjects are ASCII without control characters, at most 100 characters ("Publish", Amazon SNS API Reference).
-    Subject: snsSubject(`[Firebreak] game-day event refused: ${what} (run ${i.gameDayRunId ?? '-'})`),
-    Message: JSON.stringify({
-      kind: GAMEDAY_REFUSED_KIND,
-      summary: `A game-day event (run ${i.gameDayRunId ?? '-'}, sent by ${i.gameDaySender ?? 'an unknown account'}) about ${what} in ${i.account}/${i.region} was refused before any claim: ${reason}. Nothing was claimed or contained. If no game day of yours was running, someone is sending game-day events: look for the sender's PutEvents calls in CloudTrail.`,
-      reason, gameDayRunId: i.gameDayRunId, sender: i.gameDaySender, resource: what, playbook: i.playbook, executionName: state.run.executionName, eventId: i.eventId,
-    }, null, 2),
-    MessageAttributes: { kind: { DataType: 'String', StringValue: GAMEDAY_REFUSED_KIND } },
-  }));
+  await deps.clients.security().sns.send(
+    new PublishCommand({
+      TopicArn: deps.config.topicArn,
+      // SNS subjects are ASCII without control characters, at most 100 characters ("Publish", Amazon SNS API Reference).
+      Subject: snsSubject(`[Firebreak] game-day event refused: ${what} (run ${i.gameDayRunId ?? '-'})`),
+      Message: JSON.stringify(
+        {
+          kind: GAMEDAY_REFUSED_KIND,
+          summary: `A game-day event (run ${i.gameDayRunId ?? '-'}, sent by ${i.gameDaySender ?? 'an unknown account'}) about ${what} in ${i.account}/${i.region} was refused before any claim: ${reason}. Nothing was claimed or contained. If no game day of yours was running, someone is sending game-day events: look for the sender's PutEvents calls in CloudTrail.`,
+          reason,
+          gameDayRunId: i.gameDayRunId,
+          sender: i.gameDaySender,
+          resource: what,
+          playbook: i.playbook,
+          executionName: state.run.executionName,
+          eventId: i.eventId,
+        },
+        null,
+        2,
+      ),
+      MessageAttributes: { kind: { DataType: 'String', StringValue: GAMEDAY_REFUSED_KIND } },
+    }),
+  );
   return { refused: true, reason };
 }

@@ -34,11 +34,12 @@ export async function normalizeFinding(
 ): Promise<NormalizeOutput> {
   const { incident, event, run } = normalizeEvent(input, deps.config.catalog);
   const named = !!event && typeof event === 'object' && 'target' in event && !('detail' in event);
-  const stored = incident.dryRun || named
-    ? null
-    : await storeReceivedEvent(
-      { bucket: deps.config.evidenceBucket, kmsKeyId: deps.config.evidenceKeyArn, account: incident.account, event },
-      { s3: deps.clients.security().s3 },
-    );
+  const stored =
+    incident.dryRun || named
+      ? null
+      : await storeReceivedEvent(
+          { bucket: deps.config.evidenceBucket, kmsKeyId: deps.config.evidenceKeyArn, account: incident.account, event },
+          { s3: deps.clients.security().s3 },
+        );
   return { incident, event: stored, run };
 }

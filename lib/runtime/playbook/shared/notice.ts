@@ -17,7 +17,14 @@ export const findingNoticeKey = (findingId: string) => `finding#${findingId}`;
 
 /** The SNS subject of a notification about a case: the case ID first, then {@link snsSubject}'s rule (printable ASCII, under 100 characters). */
 export function subject(kind: string, i: Incident, caseId: string): string {
-  const what = { contained: 'contained', 'notify-only': 'needs review', failed: 'containment FAILED', 'resource-gone': 'resource gone', attached: 'new finding' }[kind] ?? kind;
+  const what =
+    {
+      contained: 'contained',
+      'notify-only': 'needs review',
+      failed: 'containment FAILED',
+      'resource-gone': 'resource gone',
+      attached: 'new finding',
+    }[kind] ?? kind;
   // The case ID first, so that it survives the cut (snsSubject: printable ASCII, under 100 characters).
   return snsSubject(`[Firebreak] ${caseId} ${what}: ${describeResource(i)} (${i.finding.type}, sev ${i.finding.severity})`);
 }
@@ -33,7 +40,10 @@ export function summaryOf(i: Incident, kind: string, reason?: string): string {
 }
 
 /** ResealIsolation's result on a failed state, with a warning a person cannot miss when an ENI is still open. */
-export function networkAfterFailure(state: { reseal?: ResealResult; resealError?: StepFunctionsError }): Record<string, unknown> | undefined {
+export function networkAfterFailure(state: {
+  reseal?: ResealResult;
+  resealError?: StepFunctionsError;
+}): Record<string, unknown> | undefined {
   const { reseal, resealError } = state;
   if (!reseal && !resealError) return undefined;
   const open = reseal?.stillOpen ?? [];
@@ -41,7 +51,9 @@ export function networkAfterFailure(state: { reseal?: ResealResult; resealError?
     ...reseal,
     ...(resealError ? { resealError: { name: resealError.Error, message: (resealError.Cause ?? '').slice(0, 2000) } } : {}),
     ...(open.length || resealError
-      ? { warning: `ENIs may still be on Firebreak's allow-all untrack group${open.length ? ` (${open.map((o) => o.networkInterfaceId).join(', ')})` : ''}: move each onto the isolation group by hand now (runbooks/ec2-compromise/runbook.md)` }
+      ? {
+          warning: `ENIs may still be on Firebreak's allow-all untrack group${open.length ? ` (${open.map((o) => o.networkInterfaceId).join(', ')})` : ''}: move each onto the isolation group by hand now (runbooks/ec2-compromise/runbook.md)`,
+        }
       : {}),
   };
 }

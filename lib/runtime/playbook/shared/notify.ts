@@ -8,7 +8,10 @@ import { findingNoticeKey, runbookOf, subject, summaryOf } from './notice';
 import '../../clients/sns';
 
 /** Notify: publish the case summary to SNS once per case and kind (at least once, deduplicated by the ledger). */
-export async function notify(input: z.infer<typeof NotifyInputSchema>, deps: StepDeps): Promise<{ published: boolean; messageId?: string }> {
+export async function notify(
+  input: z.infer<typeof NotifyInputSchema>,
+  deps: StepDeps,
+): Promise<{ published: boolean; messageId?: string }> {
   const state = input.state;
   return runStep('Notify', caseTarget(state, deps.ledger), async () => {
     const record = await deps.ledger.getCase(state.case.caseId);
@@ -16,20 +19,33 @@ export async function notify(input: z.infer<typeof NotifyInputSchema>, deps: Ste
     // notify-only case and still cannot be contained, e.g. root credentials at High, is told too).
     const key = input.kind === 'notify-only' ? `${input.kind}#${state.incident.finding.id}` : input.kind;
     if (record?.notifications?.[key]) return { published: false };
-    const out = await deps.clients.security().sns.send(new PublishCommand({
-      TopicArn: deps.config.topicArn,
-      Subject: subject(input.kind, state.incident, state.case.caseId),
-      Message: JSON.stringify({
-        kind: input.kind, caseId: state.case.caseId,
-        summary: summaryOf(state.incident, input.kind, state.decision?.reason),
-        resource: describeResource(state.incident),
-        runbook: runbookOf(state.incident), runbookEntry: state.incident.triage?.runbook,
-        triage: triageCommands(state.incident, state.case.caseId),
-        incident: state.incident, revocation: state.revocation,
-        evidence: record?.evidence ?? {}, priorState: record?.priorState ?? {},
-      }, null, 2),
-      MessageAttributes: { caseId: { DataType: 'String', StringValue: state.case.caseId }, kind: { DataType: 'String', StringValue: input.kind } },
-    }));
+    const out = await deps.clients.security().sns.send(
+      new PublishCommand({
+        TopicArn: deps.config.topicArn,
+        Subject: subject(input.kind, state.incident, state.case.caseId),
+        Message: JSON.stringify(
+          {
+            kind: input.kind,
+            caseId: state.case.caseId,
+            summary: summaryOf(state.incident, input.kind, state.decision?.reason),
+            resource: describeResource(state.incident),
+            runbook: runbookOf(state.incident),
+            runbookEntry: state.incident.triage?.runbook,
+            triage: triageCommands(state.incident, state.case.caseId),
+            incident: state.incident,
+            revocation: state.revocation,
+            evidence: record?.evidence ?? {},
+            priorState: record?.priorState ?? {},
+          },
+          null,
+          2,
+        ),
+        MessageAttributes: {
+          caseId: { DataType: 'String', StringValue: state.case.caseId },
+          kind: { DataType: 'String', StringValue: input.kind },
+        },
+      }),
+    );
     await deps.ledger.markNotified(state.case.caseId, key);
     await deps.ledger.markNotified(state.case.caseId, findingNoticeKey(state.incident.finding.id));
     return { published: true, messageId: out.MessageId };

@@ -22,14 +22,27 @@ export interface ApprovalOutcome {
  */
 export async function recordApproval(state: PlaybookState, deps: StepDeps): Promise<ApprovalOutcome> {
   const parsed = ApprovalSchema.safeParse(state.approval);
-  if (!parsed.success) throw new InvalidInput(`approval: ${parsed.error.issues[0]?.message ?? 'malformed'}: expected { decision: approve|deny, by, reason }`);
+  if (!parsed.success)
+    throw new InvalidInput(`approval: ${parsed.error.issues[0]?.message ?? 'malformed'}: expected { decision: approve|deny, by, reason }`);
   const approval = parsed.data;
   const target = caseTarget(state, deps.ledger);
   const recordOn = target ? { ...target, trigger: approval.decision === 'timeout' ? 'auto' : 'manual', operator: approval.by } : undefined;
   return runStep('RecordApproval', recordOn, async () => {
-    const action: ApprovalOutcome['action'] = approval.decision === 'approve' ? 'contain' : approval.decision === 'deny' ? 'notify' : timeoutAction(state, deps);
-    const outcome: ApprovalOutcome = { action, decision: approval.decision, by: approval.decision === 'timeout' ? 'timeout' : approval.by ?? 'unknown', reason: approval.reason };
-    const answer: ApprovalAnswer = { decision: approval.decision, by: outcome.by, reason: approval.reason, at: approval.at ?? deps.now().toISOString(), action };
+    const action: ApprovalOutcome['action'] =
+      approval.decision === 'approve' ? 'contain' : approval.decision === 'deny' ? 'notify' : timeoutAction(state, deps);
+    const outcome: ApprovalOutcome = {
+      action,
+      decision: approval.decision,
+      by: approval.decision === 'timeout' ? 'timeout' : (approval.by ?? 'unknown'),
+      reason: approval.reason,
+    };
+    const answer: ApprovalAnswer = {
+      decision: approval.decision,
+      by: outcome.by,
+      reason: approval.reason,
+      at: approval.at ?? deps.now().toISOString(),
+      action,
+    };
     await deps.ledger.answerApproval(state.case.caseId, answer);
     return outcome;
   });

@@ -10,7 +10,8 @@ import { failedNoticeKey, networkAfterFailure, runbookOf, subject } from './noti
 import '../../clients/sns';
 
 /** A JSON object's members, or `undefined` for anything else (the refused input is read untrusted). */
-const objectOf = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...v } : undefined);
+const objectOf = (v: unknown): Record<string, unknown> | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...v } : undefined;
 
 /**
  * What identifies an event that Normalize refused (the state is still the execution's input, or a start
@@ -23,9 +24,15 @@ function rawEventIdentity(state: z.infer<typeof FailureStateSchema>): Record<str
   const resource = objectOf(detail.resource) ?? {};
   const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 256) : undefined);
   return {
-    eventId: str(envelope?.id), source: str(envelope?.source), detailType: str(envelope?.['detail-type']),
-    findingId: str(detail.id), type: str(detail.type) ?? str(detail.eventName), account: str(detail.accountId) ?? str(detail.recipientAccountId) ?? str(envelope?.account),
-    region: str(detail.region) ?? str(detail.awsRegion), severity: typeof detail.severity === 'number' ? detail.severity : undefined, resourceType: str(resource.resourceType),
+    eventId: str(envelope?.id),
+    source: str(envelope?.source),
+    detailType: str(envelope?.['detail-type']),
+    findingId: str(detail.id),
+    type: str(detail.type) ?? str(detail.eventName),
+    account: str(detail.accountId) ?? str(detail.recipientAccountId) ?? str(envelope?.account),
+    region: str(detail.region) ?? str(detail.awsRegion),
+    severity: typeof detail.severity === 'number' ? detail.severity : undefined,
+    resourceType: str(resource.resourceType),
   };
 }
 
@@ -51,7 +58,10 @@ function rawEventIdentity(state: z.infer<typeof FailureStateSchema>): Record<str
  *   SNS fail; the recorder retries them, and when its attempts are spent the execution ends FAILED and the
  *   playbook's Failed alarm (`ExecutionsFailed`) tells the topic.
  */
-export async function recordFailure(input: z.infer<typeof FailureInputSchema>, deps: StepDeps): Promise<{ caseId?: string; status: string; notified: boolean; openedCase?: boolean }> {
+export async function recordFailure(
+  input: z.infer<typeof FailureInputSchema>,
+  deps: StepDeps,
+): Promise<{ caseId?: string; status: string; notified: boolean; openedCase?: boolean }> {
   // The release playbook shares this step; its state carries the release request.
   if (input.state.release) return recordReleaseFailure(input, deps);
   const { state, outcome } = input;
@@ -87,7 +97,9 @@ type FailureError = { name: string; message: string };
  * execution's or finished), or, for a game-day event and a RESOURCE_GONE outcome, only the claim this execution holds.
  */
 async function failedCaseOf(
-  input: z.infer<typeof FailureInputSchema>, error: FailureError, deps: StepDeps,
+  input: z.infer<typeof FailureInputSchema>,
+  error: FailureError,
+  deps: StepDeps,
 ): Promise<{ caseId?: string; opened: boolean; openCase?: { caseId: string; status: CaseStatus } }> {
   const { state, outcome } = input;
   const executionName = state.run?.executionName;
@@ -107,13 +119,25 @@ async function failedCaseOf(
  * Puts the failure on the case's timeline, finishes the case with the outcome (unless this call opened it FAILED),
  * and links the stored event to it (a case the failure path opened or found had no Claim that linked the event).
  */
-async function recordOnCase(caseId: string, opened: boolean, input: z.infer<typeof FailureInputSchema>, error: FailureError, deps: StepDeps): Promise<void> {
+async function recordOnCase(
+  caseId: string,
+  opened: boolean,
+  input: z.infer<typeof FailureInputSchema>,
+  error: FailureError,
+  deps: StepDeps,
+): Promise<void> {
   const { state, outcome } = input;
   const executionName = state.run?.executionName;
   await deps.ledger.appendTimeline(caseId, {
-    at: deps.now().toISOString(), step: outcome === 'RESOURCE_GONE' ? 'RecordResourceGone' : 'RecordFailure', status: 'FAILED',
-    executionName, trigger: state.incident?.trigger, error,
-    ...(opened ? { details: { openedBy: 'RecordFailure', why: 'Claim did not return a case; the case was opened FAILED to record the failure' } } : {}),
+    at: deps.now().toISOString(),
+    step: outcome === 'RESOURCE_GONE' ? 'RecordResourceGone' : 'RecordFailure',
+    status: 'FAILED',
+    executionName,
+    trigger: state.incident?.trigger,
+    error,
+    ...(opened
+      ? { details: { openedBy: 'RecordFailure', why: 'Claim did not return a case; the case was opened FAILED to record the failure' } }
+      : {}),
   });
   if (!opened) await deps.ledger.finish(caseId, outcome, { error }, executionName);
   const stored = StoredEventRefSchema.safeParse(state.event);
@@ -125,24 +149,41 @@ async function recordOnCase(caseId: string, opened: boolean, input: z.infer<type
 
 /** Publishes the `failed` or `resource-gone` notification: the case, or before Normalize succeeded the event as it came. */
 async function publishFailure(
-  state: z.infer<typeof FailureStateSchema>, kind: 'failed' | 'resource-gone',
-  found: { caseId?: string; openCase?: { caseId: string; status: CaseStatus }; error: FailureError }, deps: StepDeps,
+  state: z.infer<typeof FailureStateSchema>,
+  kind: 'failed' | 'resource-gone',
+  found: { caseId?: string; openCase?: { caseId: string; status: CaseStatus }; error: FailureError },
+  deps: StepDeps,
 ): Promise<void> {
   const { caseId, openCase, error } = found;
   // Before Normalize succeeded there is no incident: name the event as it came, so a person can find it.
   const raw = state.incident ? undefined : rawEventIdentity(state);
-  await deps.clients.security().sns.send(new PublishCommand({
-    TopicArn: deps.config.topicArn,
-    Subject: state.incident
-      ? subject(kind, state.incident, caseId ?? openCase?.caseId ?? '(none)')
-      : snsSubject(`[Firebreak] playbook failed before a case was opened: ${raw?.type ?? 'unreadable event'}${raw?.account ? ` in ${raw.account}` : ''}`),
-    Message: JSON.stringify({
-      kind, caseId, incident: state.incident, event: raw, error, runbook: state.incident ? runbookOf(state.incident) : undefined,
-      // The resource's case when it is another execution's (or finished): this execution did not touch it.
-      ...(openCase ? { openCase } : {}),
-      // What the failure path did to the network (ResealIsolation): ENIs moved off the allow-all group, and any still on it.
-      network: networkAfterFailure(state),
-    }, null, 2),
-    ...(caseId ? { MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: kind } } } : {}),
-  }));
+  await deps.clients.security().sns.send(
+    new PublishCommand({
+      TopicArn: deps.config.topicArn,
+      Subject: state.incident
+        ? subject(kind, state.incident, caseId ?? openCase?.caseId ?? '(none)')
+        : snsSubject(
+            `[Firebreak] playbook failed before a case was opened: ${raw?.type ?? 'unreadable event'}${raw?.account ? ` in ${raw.account}` : ''}`,
+          ),
+      Message: JSON.stringify(
+        {
+          kind,
+          caseId,
+          incident: state.incident,
+          event: raw,
+          error,
+          runbook: state.incident ? runbookOf(state.incident) : undefined,
+          // The resource's case when it is another execution's (or finished): this execution did not touch it.
+          ...(openCase ? { openCase } : {}),
+          // What the failure path did to the network (ResealIsolation): ENIs moved off the allow-all group, and any still on it.
+          network: networkAfterFailure(state),
+        },
+        null,
+        2,
+      ),
+      ...(caseId
+        ? { MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: kind } } }
+        : {}),
+    }),
+  );
 }
