@@ -173,7 +173,8 @@ function normalizeUnbounded(
   }
   const playbook = input.playbook ?? 'ec2-compromise';
   if (options?.target) return normalizeTarget(options.target, playbook, options, input);
-  if (playbook === 'cloudtrail-tamper' || playbook === 'root-activity') return normalizeApiCall(raw, playbook, options, input, catalog);
+  // A playbook the catalog starts on CloudTrail API calls takes one (cloudtrail-tamper, root-activity): its entries' kind says so.
+  if (answersApiCalls(playbook)) return normalizeApiCall(raw, playbook, options, input, catalog);
   const event = parseOrThrow(GuardDutyEventSchema, raw, 'GuardDuty finding event');
   const detail = event.detail;
   const resource =
@@ -345,6 +346,11 @@ function credentialResource(event: GuardDutyEvent): Incident['resource'] {
   };
 }
 
+/** Whether the catalog starts the playbook on CloudTrail API-call events (its entries are `api-call` ones), not on findings. */
+function answersApiCalls(playbook: Incident['playbook']): boolean {
+  return CATALOG.some((e) => e.playbook === playbook && e.kind === 'api-call');
+}
+
 /**
  * Normalizes a CloudTrail-delivered API call (cloudtrail-tamper, root-activity): the account is the
  * one that recorded the call (`recipientAccountId`), the region is `awsRegion`, the actor comes from
@@ -353,7 +359,7 @@ function credentialResource(event: GuardDutyEvent): Incident['resource'] {
  */
 function normalizeApiCall(
   raw: unknown,
-  playbook: 'cloudtrail-tamper' | 'root-activity',
+  playbook: Incident['playbook'],
   options: z.infer<typeof StartEnvelopeSchema>['firebreak'] | undefined,
   input: { executionName: string; executionStartTime: string },
   catalog: readonly CatalogEntry[],
