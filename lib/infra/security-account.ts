@@ -75,11 +75,6 @@ function timeoutText(timeout: Duration): string {
   return minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`;
 }
 
-/** Whether a playbook is started by catalog rules (and so claims cases): every one but the operator's (release). */
-function isCatalogPlaybook(playbook: RegisteredPlaybook): playbook is Playbook {
-  return (PLAYBOOKS as readonly string[]).includes(playbook);
-}
-
 function pascal(id: string): string {
   return id.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
 }
@@ -202,11 +197,11 @@ export class FirebreakSecurityAccount extends Construct {
 
   /** The state machines of the playbooks the catalog's rules start (every one but release), by playbook. */
   private catalogStateMachines(): Record<Playbook, sfn.StateMachine> {
-    const started: Partial<Record<Playbook, sfn.StateMachine>> = {};
-    for (const playbook of Object.keys(this.playbooks) as RegisteredPlaybook[]) {
-      if (isCatalogPlaybook(playbook)) started[playbook] = this.playbooks[playbook].stateMachine;
-    }
-    return started as Record<Playbook, sfn.StateMachine>;
+    // In the catalog's order (PLAYBOOKS), whatever the registry's: the rules' arrays of state machines follow it.
+    return Object.fromEntries(PLAYBOOKS.map((playbook) => [playbook, this.playbooks[playbook].stateMachine])) as Record<
+      Playbook,
+      sfn.StateMachine
+    >;
   }
 
   /** The notification key (which CloudWatch alarms may use) and the topic it encrypts, with the e-mail subscription. */

@@ -1,6 +1,8 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { z } from 'zod';
+import { OPERATOR_PLAYBOOKS, PLAYBOOKS } from '../../lib/core/catalog/catalog';
+import { stateMachineName } from '../../lib/core/names';
 import { NOTHING_TO_RESTORE, RELEASE_STATE_MACHINE_NAME } from '../../lib/infra/playbooks/release/playbook';
 import { PlaybookStateSchema, PreClaimStateSchema, ReleaseStateSchema } from '../../lib/core/contracts/state';
 import { playbookPath, releasePath } from '../../lib/core/contracts/state-paths';
@@ -177,14 +179,8 @@ describe('the state between steps has one schema, used by the state machines and
   const schemaOf = (name: string) => (name === RELEASE_STATE_MACHINE_NAME ? ReleaseStateSchema : PlaybookStateSchema);
 
   it('synthesizes every playbook', () => {
-    expect(machines.map((m) => m.name).sort()).toEqual([
-      'firebreak-cloudtrail-tamper',
-      'firebreak-credential-compromise',
-      'firebreak-ec2-compromise',
-      'firebreak-finding-triage',
-      'firebreak-release',
-      'firebreak-root-activity',
-    ]);
+    // One per playbook of the catalog and per operator playbook: the template's, against the catalog's names.
+    expect(machines.map((m) => m.name).sort()).toEqual([...PLAYBOOKS, ...OPERATOR_PLAYBOOKS].map((p) => stateMachineName(p)).sort());
   });
 
   it.each(machines.map((m) => [m.name, m] as const))('every JSONPath of %s names a field its state schema declares', (_name, machine) => {
