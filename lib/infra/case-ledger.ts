@@ -6,8 +6,6 @@ import { Construct } from 'constructs';
 
 import { LEDGER_TABLE_NAME } from '../core/names';
 
-export { LEDGER_TABLE_NAME };
-
 /** Properties of {@link CaseLedger}. */
 export interface CaseLedgerProps {
   /**
