@@ -1,5 +1,5 @@
 /** Lambda `normalize-finding`: the `Normalize` state. Logic: lib/runtime/playbook/shared/normalize-finding.ts `normalizeFinding` (lib/core/incident/normalize.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PlaybookSchema } from '../../lib/core/catalog/catalog';
 import { stepHandlerWithoutLedger } from '../../lib/runtime/playbook/handler-without-ledger';
 import { normalizeFinding } from '../../lib/runtime/playbook/shared/normalize-finding';

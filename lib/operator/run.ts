@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Playbook } from '../core/catalog/catalog';
 import type { Incident } from '../core/incident/incident';
 import { assertTargetFits, normalizeEvent, parseOrThrow } from '../core/incident/normalize';

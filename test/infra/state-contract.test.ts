@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { z } from 'zod';
+import * as z from 'zod';
 import { OPERATOR_PLAYBOOKS, PLAYBOOKS } from '../../lib/core/catalog/catalog';
 import { stateMachineName } from '../../lib/core/names';
 import { NOTHING_TO_RESTORE, RELEASE_STATE_MACHINE_NAME } from '../../lib/infra/playbooks/release/playbook';

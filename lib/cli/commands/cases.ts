@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../../core/incident/normalize';
 import { assertCaseId, caseStatus, listCases, showCase } from '../../operator/cases';
 import { connect, ConnectOptions } from '../../operator/connection';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PLAYBOOKS } from '../../core/catalog/catalog';
 import { InvalidInput } from '../../core/errors';
 import type { Incident } from '../../core/incident/incident';

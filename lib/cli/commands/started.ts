@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Connection } from '../../operator/connection';
 import { followExecution } from '../../operator/follow';
 import { ExitCode, Output } from '../output';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, HIGH_SEVERITY } from '../catalog/catalog';
 import { ConfigError } from '../errors';
 import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from '../names';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What the steps every playbook shares put on the state (each under its `ResultPath`, see

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PlaybookSchema } from '../catalog/catalog';
 
 /** The finding fields every playbook step can rely on. */

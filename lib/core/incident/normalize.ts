@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInput } from '../errors';
 import { findingNetworkInterfaceIds } from './finding-enis';
 import { CATALOG, CatalogEntry, matchApiCallEntry, matchCatalogEntry, TRIAGE_PLAYBOOK } from '../catalog/catalog';

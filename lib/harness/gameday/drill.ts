@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInput } from '../../core/errors';
 import { parseOrThrow } from '../../core/incident/normalize';
 import { catalogPlaybooks } from '../../core/catalog/catalog';

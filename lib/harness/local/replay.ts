@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { NOTIFY_ONLY_PLAYBOOKS } from '../../core/catalog/catalog';
 import { BELOW_FLOOR_RULE_NAME } from '../../core/catalog/patterns';

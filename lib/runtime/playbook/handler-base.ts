@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FirebreakError } from '../../core/errors';
 import { parseOrThrow } from '../../core/incident/normalize';
 import { mapAwsError } from '../aws-errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotReleasable } from '../../release/errors';
 import type { StepDeps } from '../deps-base';
 import { runStep } from '../run-step';

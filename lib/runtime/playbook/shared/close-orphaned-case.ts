@@ -1,6 +1,6 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClaimLost, InvalidInput } from '../../../core/errors';
 import { describeResource, triageCommands } from '../../../core/incident/describe';
 import type { Incident } from '../../../core/incident/incident';

@@ -1,5 +1,5 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import { PlaybookStateSchema } from '../../../core/contracts/state';
