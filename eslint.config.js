@@ -62,6 +62,21 @@ module.exports = tseslint.config(
     files: ['lib/**/*.ts'],
     rules: { 'no-console': 'error' },
   },
+  {
+    // zod as a namespace only (`import * as z from 'zod'`): a named or default import is one object holding all of zod,
+    // which esbuild cannot tree-shake, so it put all of zod in every Lambda bundle (docs/ARCHITECTURE.md, "Lean Lambda bundles").
+    files: ['lib/**/*.ts', 'lambdas/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='zod'][importKind!='type'] > :matches(ImportSpecifier, ImportDefaultSpecifier)",
+          message:
+            'import * as z from \'zod\': a named import keeps all of zod in every Lambda bundle (docs/ARCHITECTURE.md, "Lean Lambda bundles").',
+        },
+      ],
+    },
+  },
   ...layerRules,
   {
     files: ['*.js', 'scripts/**/*.js'],

@@ -4,7 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ApprovalSchema, Outcome } from '../core/contracts/step-results';
 import { playbookPath, type StatePath } from '../core/contracts/state-paths';
 import { ConfigError } from '../core/errors';

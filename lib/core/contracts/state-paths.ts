@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { PlaybookStateSchema, ReleaseStateSchema } from './state';
 
 /** A JSONPath into the state between steps (`$.<field>` or `$.<field>.<key>`), as the state machines write it. */

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { StepDeps, stepDepsFromEnvWith } from './deps-base';
 import { makeStepHandler, StepHandler } from './handler-base';
 

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { StepDeps } from './deps-base';
 import { stepDepsFromEnv } from './deps';
 import { makeStepHandler, StepHandler } from './handler-base';

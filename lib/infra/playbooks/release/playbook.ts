@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { NothingToRestoreSchema } from '../../../core/contracts/release-results';
 import { releasePath } from '../../../core/contracts/state-paths';
 import { NOT_YET_CONSISTENT_RETRY, PlaybookStates, PlaybookProps, PlaybookConstruct } from '../../playbook-states';

@@ -4,7 +4,7 @@ import { roleRevocationProblem, userRevocationProblem } from '../../iam/revoke';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import type { PlaybookState } from '../../../core/contracts/state';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { TamperVerificationSchema } from '../../../core/contracts/containment-results';
 import { apiCall } from './restore';
 import '../../clients/cloudtrail';

@@ -2,7 +2,7 @@ import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-s
 import { ConfigError, InvalidInput } from '../../../core/errors';
 import { LAMBDA_ENV } from '../../../core/contracts/environment';
 import type { StartEnvelopeSchema } from '../../../core/incident/schema';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import type { PlaybookState } from '../../../core/contracts/state';

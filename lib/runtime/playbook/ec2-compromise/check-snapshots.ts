@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InvalidInput } from '../../../core/errors';
 import { checkSnapshotBatch } from '../../ec2/evidence';
 import { recordedSnapshots } from '../../evidence/provenance';

@@ -1,5 +1,5 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ClaimLost } from '../../../core/errors';
 import type { CaseStatus, TimelineEntry } from '../../ledger/ledger';
 import { isMutatingOperation } from '../../telemetry';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { CloseInputSchema } from '../../../core/contracts/state';
 import type { CaseStatus } from '../../ledger/ledger';
 import type { StepDeps } from '../deps-base';

@@ -1,5 +1,5 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { describeResource, triageCommands } from '../../../core/incident/describe';
 import type { NotifyInputSchema } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';

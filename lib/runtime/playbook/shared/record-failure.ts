@@ -1,5 +1,5 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { LinkedEvent } from '../../evidence/vault';
 import type { CaseStatus } from '../../ledger/ledger';
 import { FailureInputSchema, FailureStateSchema, StoredEventRefSchema } from '../../../core/contracts/state';
