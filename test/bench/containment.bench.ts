@@ -1,10 +1,12 @@
 /**
  * Benchmark (`npm run bench`): contains the two-ENI IPv6 fixture N times on one local session and
- * reports time-to-isolate, time-to-contain, the longest time an ENI spent on the allow-all untrack group and AWS calls. Timing lives here, never in the tests.
+ * reports time-to-isolate, time-to-contain, the longest time an ENI spent on the allow-all untrack group and AWS calls;
+ * then every Lambda step's bundle size and cold init (test/bench/lambda-init.ts). Timing lives here, never in the tests.
  * Usage: npm run bench -- [runs=5]
  */
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import { openLocalSession } from '../../lib/harness/local/session';
+import { measureLambdas } from './lambda-init';
 
 const runs = Number(process.argv[2] ?? 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
         mutating: report.apiCalls.mutating,
       });
     }
+    const lambdas = await measureLambdas();
     process.stdout.write(
       `${JSON.stringify(
         {
@@ -39,6 +42,11 @@ async function main(): Promise<void> {
           apiCalls: median(rows.map((r) => r.total)),
           mutatingApiCalls: median(rows.map((r) => r.mutating)),
           rows,
+          lambdas: {
+            maxBytes: Math.max(...lambdas.map((l) => l.bytes)),
+            maxColdInitCpuMs: Math.max(...lambdas.map((l) => l.coldInitCpuMs)),
+            steps: lambdas,
+          },
         },
         null,
         2,

@@ -1,16 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { build, Metafile } from 'esbuild';
+import type { Metafile } from 'esbuild';
 import { PROJECT_ROOT } from '../../lib/core/project-root';
 import { STEP_ACCESS, STEP_NAMES, StepAccess, StepName } from '../../lib/infra/steps';
+import { bundleStep } from './tools/bundle-step';
 
 /**
  * Issue 12, "A Lambda bundle holds only its own step's code and the clients it uses". Each `lambdas/<step>/index.ts`
- * is bundled as ResponderFunction bundles it (lib/infra/responder-function.ts: NodejsFunction with `minify`,
- * `sourceMap`, `target: node22`, platform node, CommonJS, and CDK's default `externalModules` for Node.js 18 and
- * later, `@aws-sdk/*`: the SDK the Lambda runtime provides, "Using the AWS SDK for JavaScript v3 in Lambda", and
- * the aws-lambda-nodejs README, "Externals"), with esbuild's JS API and `metafile: true` (no CDK, no Docker).
+ * is bundled as ResponderFunction bundles it (`bundleStep`, test/infra/tools/bundle-step.ts).
  * What the bundle reaches is read from `metafile.inputs` (files and their imports, externals included).
  */
 
@@ -101,36 +99,17 @@ const serviceOf = (specifier: string) =>
   specifier === '@aws-sdk/lib-dynamodb' ? 'dynamodb' : /^@aws-sdk\/client-([a-z0-9-]+)$/.exec(specifier)?.[1];
 
 async function bundle(step: StepName): Promise<Bundle> {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-lean-'));
-  try {
-    const result = await build({
-      entryPoints: [path.join(PROJECT_ROOT, 'lambdas', step, 'index.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node22',
-      minify: true,
-      sourcemap: true,
-      external: ['@aws-sdk/*'],
-      metafile: true,
-      write: false,
-      outfile: path.join(outdir, 'index.js'),
-      absWorkingDir: PROJECT_ROOT,
-      logLevel: 'silent',
-    });
-    const meta: Metafile = result.metafile;
-    const js = result.outputFiles.find((f) => f.path.endsWith('index.js'))!;
-    const sdkPackages = new Set<string>();
-    for (const input of Object.values(meta.inputs)) {
-      for (const i of input.imports) if (i.external && i.path.startsWith('@aws-sdk/')) sdkPackages.add(i.path);
-    }
-    const sdkClients = new Set([...sdkPackages].map(serviceOf).filter((s): s is string => s !== undefined));
-    const imports = new Map(Object.entries(meta.inputs).map(([f, input]) => [f, input.imports.map((i) => i.path)]));
-    const files = Object.keys(meta.inputs).filter((f) => !f.startsWith('node_modules/'));
-    return { bytes: js.contents.length, files, sdkClients, sdkPackages, imports };
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
+  // Nothing is written: the path only names the outputs.
+  const result = await bundleStep(step, path.join(os.tmpdir(), 'firebreak-lean', step, 'index.js'));
+  const meta: Metafile = result.metafile;
+  const sdkPackages = new Set<string>();
+  for (const input of Object.values(meta.inputs)) {
+    for (const i of input.imports) if (i.external && i.path.startsWith('@aws-sdk/')) sdkPackages.add(i.path);
   }
+  const sdkClients = new Set([...sdkPackages].map(serviceOf).filter((s): s is string => s !== undefined));
+  const imports = new Map(Object.entries(meta.inputs).map(([f, input]) => [f, input.imports.map((i) => i.path)]));
+  const files = Object.keys(meta.inputs).filter((f) => !f.startsWith('node_modules/'));
+  return { bytes: result.js.contents.length, files, sdkClients, sdkPackages, imports };
 }
 
 /**
