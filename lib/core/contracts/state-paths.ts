@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { ConfigError } from '../errors';
 import { PlaybookStateSchema, ReleaseStateSchema } from './state';
 
 /** A JSONPath into the state between steps (`$.<field>` or `$.<field>.<key>`), as the state machines write it. */
@@ -15,11 +16,11 @@ export type StateKey<S extends z.ZodObject, F extends StateField<S>> = keyof Non
  * (and a field is checked at run time too, for callers that cast).
  * @param schema - the state schema.
  * @returns the builder.
- * @throws {Error} (the builder) when the field is not declared.
+ * @throws {ConfigError} (the builder, at synthesis) when the field is not declared.
  */
 export function statePathsOf<S extends z.ZodObject>(schema: S) {
   return <F extends StateField<S>>(field: F, key?: StateKey<S, F>): StatePath => {
-    if (!Object.hasOwn(schema.shape, field)) throw new Error(`${field} is not a field of the state schema`);
+    if (!Object.hasOwn(schema.shape, field)) throw new ConfigError(`${field} is not a field of the state schema`);
     return key === undefined ? `$.${field}` : `$.${field}.${key}`;
   };
 }
