@@ -48,6 +48,10 @@ const layerRules = Object.entries(FORBIDDEN).map(([layer, { layers, packages, la
   },
 }));
 
+/** A read of the clock: Date.now(), performance.now(), process.hrtime(.bigint)(). */
+const CLOCK_READ =
+  ":matches(CallExpression[callee.object.name='Date'][callee.property.name='now'], CallExpression[callee.object.name='performance'][callee.property.name='now'], CallExpression[callee.object.name='process'][callee.property.name='hrtime'], CallExpression[callee.object.object.name='process'][callee.object.property.name='hrtime'])";
+
 module.exports = tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.firebreak/', 'emulator/', 'coverage/', 'reports/', '.scratch/', 'bin/firebreak.js'] },
   js.configs.recommended,
@@ -74,6 +78,20 @@ module.exports = tseslint.config(
           message:
             'import * as z from \'zod\': a named import keeps all of zod in every Lambda bundle (docs/ARCHITECTURE.md, "Lean Lambda bundles").',
         },
+      ],
+    },
+  },
+  {
+    // Timing lives in `npm run bench`, never in a test (issue 13): an expectation may not read the clock. A test may
+    // still compare recorded timestamps with each other (e.g. a deadline against the step that set it).
+    files: ['test/**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['expect', 'expect.*'].map((callee) => ({
+          selector: `CallExpression[callee.${callee === 'expect' ? 'name' : 'object.callee.name'}='expect'] ${CLOCK_READ}`,
+          message: 'No test asserts a time: timing lives in npm run bench (an expectation may not read the clock).',
+        })),
       ],
     },
   },

@@ -1,3 +1,4 @@
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserPoliciesCommand } from '@aws-sdk/client-iam';
 import { InvalidInput } from '../../lib/core/errors';
 import { validateDrill } from '../../lib/harness/gameday/drill';
@@ -32,6 +33,12 @@ function drill(injections: Record<string, unknown>[], extra: Record<string, unkn
 
 describe('drill faults', () => {
   const local = useLocalSession();
+  /** Every instance in the member account, read back from the emulator. */
+  const instanceIds = async () =>
+    ((await local.session.env.member.ec2.send(new DescribeInstancesCommand({}))).Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .map((i) => i.InstanceId)
+      .sort();
   const dir = `${process.cwd()}/runbooks/ec2-compromise`;
 
   afterEach(() => expect(activeInterceptors()).toEqual([]));
@@ -301,11 +308,13 @@ describe('drill faults', () => {
       ],
     ] as const) {
       const d = drill([{ name: 'x', event: BITCOIN, expect: { behaviour: 'recover', status: 'SUCCEEDED' }, ...injection }], extra);
-      const started = Date.now();
+      // Nothing built or started: no instance twinned, no interceptor left (read back from the emulator).
+      const instancesBefore = await instanceIds();
       const err = await runDrill(local.session, d, dir).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(InvalidInput);
       expect((err as Error).message).toMatch(message);
-      expect(Date.now() - started).toBeLessThan(1000);
+      expect(await instanceIds()).toEqual(instancesBefore);
+      expect(activeInterceptors()).toEqual([]);
     }
   });
 });

@@ -181,10 +181,13 @@ exit 1
   });
 
   it('returns the project venv python at once when it is already installed', async () => {
-    const started = Date.now();
-    const { python } = await ensureEmulatorInstalled();
+    // Already installed: nothing is logged (no venv, no pip, no lock) and the stamp file is not rewritten.
+    const stampBefore = await fs.stat(emulatorPaths().stamp);
+    const logged: string[] = [];
+    const { python } = await ensureEmulatorInstalled({ log: (line) => logged.push(line) });
     expect(python).toBe(emulatorPaths().python);
     expect(execFileSync(python, ['-c', 'import moto; print(moto.__version__)']).toString().trim()).toBe('5.2.5');
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(logged).toEqual([]);
+    expect((await fs.stat(emulatorPaths().stamp)).mtimeMs).toBe(stampBefore.mtimeMs);
   });
 });
