@@ -6,7 +6,7 @@ import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 
 import type { Incident } from '../../lib/core/incident/incident';
 import { normalizeEvent } from '../../lib/core/incident/normalize';
-import { CaseLedger, claimKey } from '../../lib/runtime/ledger/ledger';
+import { CaseLedger, claimKey, type TimelineFold } from '../../lib/runtime/ledger/ledger';
 import { LOCAL_SECURITY_ACCOUNT } from '../../lib/harness/local/accounts';
 import { harnessClients, HarnessClients } from '../../lib/harness/local/harness-clients';
 import { useEmulator } from '../support/emulator';
@@ -437,6 +437,65 @@ describe('CaseLedger', () => {
 
     it('refuses to release a case that does not exist', async () => {
       await expect(ledger().release('fb-20260101-0000000000', {})).rejects.toThrow(/does not exist/);
+    });
+  });
+
+  describe('timeline folded into a write (issue 13)', () => {
+    /** A fold that says whether the write that carried it committed. */
+    function fold(step: string): TimelineFold & { isWritten: () => boolean } {
+      let done = false;
+      return {
+        entry: { at: new Date().toISOString(), step, status: 'SUCCEEDED', details: { step } },
+        written: () => {
+          done = true;
+        },
+        isWritten: () => done,
+      };
+    }
+
+    it('close: the claim, the case and the entry in one write; a second close converges and adds its own entry', async () => {
+      const l = ledger();
+      const inc = incident();
+      const { caseId } = await l.claim(inc, 'exec-a', 900);
+      const f = fold('CloseCase');
+      await l.close(inc, caseId, 'CONTAINED', 'exec-a', f);
+      expect(f.isWritten()).toBe(true);
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ caseId, status: 'CONTAINED', owner: 'exec-a' });
+      expect(await getItem(`CASE#${caseId}`, 'CASE')).toMatchObject({ status: 'CONTAINED' });
+      expect((await timelineItems(caseId)).filter((e) => e.step === 'CloseCase')).toHaveLength(1);
+      await l.close(inc, caseId, 'CONTAINED', 'exec-a', fold('CloseCase'));
+      expect((await timelineItems(caseId)).filter((e) => e.step === 'CloseCase')).toHaveLength(2);
+    });
+
+    it('close: an execution whose claim was taken over gets ClaimLost, changes nothing and writes no entry', async () => {
+      const inc = incident();
+      const { caseId } = await ledger(T0).claim(inc, 'exec-a', 900);
+      await ledger(new Date(T0.getTime() + 901_000)).claim(inc, 'exec-b', 900);
+      const f = fold('CloseCase');
+      await expect(ledger().close(inc, caseId, 'CONTAINED', 'exec-a', f)).rejects.toMatchObject({ name: 'ClaimLost' });
+      expect(f.isWritten()).toBe(false);
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ status: 'IN_PROGRESS', owner: 'exec-b' });
+      expect(await getItem(`CASE#${caseId}`, 'CASE')).toMatchObject({ status: 'IN_PROGRESS' });
+      expect((await timelineItems(caseId)).filter((e) => e.step === 'CloseCase')).toHaveLength(0);
+    });
+
+    it('markNotifications: every mark once (the first time stays) and the entry in one write; none on a missing case', async () => {
+      const l = ledger();
+      const { caseId } = await l.claim(incident(), 'exec-a', 900);
+      const f = fold('Notify');
+      await l.markNotifications(caseId, ['contained', 'finding#x'], f);
+      expect(f.isWritten()).toBe(true);
+      const first = (await getItem(`CASE#${caseId}`, 'CASE'))?.notifications as Record<string, string>;
+      expect(Object.keys(first).sort()).toEqual(['contained', 'finding#x']);
+      await l.markNotifications(caseId, ['contained'], fold('Notify'));
+      expect(((await getItem(`CASE#${caseId}`, 'CASE'))?.notifications as Record<string, string>).contained).toBe(first.contained);
+      expect((await timelineItems(caseId)).filter((e) => e.step === 'Notify')).toHaveLength(2);
+
+      const missing = 'fb-20260101-00000000ff';
+      const g = fold('Notify');
+      await expect(l.markNotifications(missing, ['contained'], g)).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+      expect(g.isWritten()).toBe(false);
+      expect(await timelineItems(missing)).toHaveLength(0);
     });
   });
 });

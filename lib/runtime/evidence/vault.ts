@@ -24,71 +24,80 @@ export function sha256Hex(data: Buffer | string): string {
 }
 
 /**
- * One JSON object into the evidence bucket: SSE-KMS under the evidence key, sent with `ChecksumSHA256` so that
- * S3 rejects a corrupted upload ("Checking object integrity", Amazon S3 User Guide), its hex SHA-256 kept as
- * metadata (`sha256`) for the read-back; the bucket's default Object Lock retention applies.
+ * One JSON object into the evidence bucket, only if no object has its key: SSE-KMS under the evidence key, sent with
+ * `ChecksumSHA256` so that S3 rejects a corrupted upload ("Checking object integrity", Amazon S3 User Guide), its hex
+ * SHA-256 kept as metadata (`sha256`) for the read-back; the bucket's default Object Lock retention applies. Sent with
+ * `If-None-Match: *`: S3 writes it only when the key does not exist and answers 412 `PreconditionFailed` when it does,
+ * 409 `ConditionalRequestConflict` when a concurrent write of the key is under way ("How to prevent object overwrites
+ * with conditional writes", Amazon S3 User Guide; PutObject `If-None-Match`, Amazon S3 API Reference): so an existing
+ * object is never given a new version, and one call replaces a HeadObject then a PutObject. A 409 is sent again (the
+ * conflicting write then has its answer: 412 or, if it failed, a write of ours), at most three times.
+ * @returns the new version, or `'exists'` when an object already has the key (412).
+ * @throws the SDK's error otherwise (a 409 after three attempts among them).
  */
-async function putEvidenceObject(
+async function putEvidenceObjectOnce(
   o: { bucket: string; key: string; bytes: Buffer; sha256: string; kmsKeyId: string },
   deps: { s3: S3Client },
-): Promise<{ VersionId?: string }> {
-  return deps.s3.send(
-    new PutObjectCommand({
-      Bucket: o.bucket,
-      Key: o.key,
-      Body: o.bytes,
-      ContentType: 'application/json',
-      ServerSideEncryption: 'aws:kms',
-      SSEKMSKeyId: o.kmsKeyId,
-      ChecksumAlgorithm: 'SHA256',
-      ChecksumSHA256: Buffer.from(o.sha256, 'hex').toString('base64'),
-      Metadata: { sha256: o.sha256 },
-    }),
-  );
+): Promise<{ VersionId?: string } | 'exists'> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.s3.send(
+        new PutObjectCommand({
+          Bucket: o.bucket,
+          Key: o.key,
+          Body: o.bytes,
+          IfNoneMatch: '*',
+          ContentType: 'application/json',
+          ServerSideEncryption: 'aws:kms',
+          SSEKMSKeyId: o.kmsKeyId,
+          ChecksumAlgorithm: 'SHA256',
+          ChecksumSHA256: Buffer.from(o.sha256, 'hex').toString('base64'),
+          Metadata: { sha256: o.sha256 },
+        }),
+      );
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (hasAwsCode(err, 'PreconditionFailed') || status === 412) return 'exists';
+      if (!(hasAwsCode(err, 'ConditionalRequestConflict') || status === 409) || attempt >= 3) throw err;
+    }
+  }
 }
 
 /**
  * Writes an artifact to the Object Lock evidence bucket exactly once: when the key already exists
- * it is left untouched (no new version) and its stored hash is returned. The object is encrypted
+ * it is left untouched (no new version) and its stored hash is returned. One conditional PutObject
+ * ({@link putEvidenceObjectOnce}, `If-None-Match: *`); only when S3 answers that the key exists is the object's
+ * recorded hash read (HeadObject; the object hashed when it has none). The object is encrypted
  * with the evidence CMK (SSE-KMS) and sent with `ChecksumSHA256`, so S3 rejects a corrupted upload
  * ("Checking object integrity", Amazon S3 User Guide). The bucket's default Object Lock retention
  * applies to it.
  * @param input - bucket, key, logical name, body, KMS key ARN.
- * @returns where it is and its SHA-256.
+ * @returns where it is and its SHA-256 (the stored object's, which differs from `body`'s when another body was there).
  */
 export async function putArtifactOnce(
   input: { bucket: string; key: string; name: string; body: string; kmsKeyId: string },
   deps: { s3: S3Client },
 ): Promise<StoredArtifact> {
-  try {
-    const head = await deps.s3.send(new HeadObjectCommand({ Bucket: input.bucket, Key: input.key }));
-    const stored = head.Metadata?.sha256;
-    if (stored)
-      return {
-        name: input.name,
-        bucket: input.bucket,
-        key: input.key,
-        sha256: stored,
-        bytes: head.ContentLength ?? 0,
-        versionId: head.VersionId,
-      };
-    // Written without our metadata (should not happen): hash what is there.
-    const body = await readObject(input.bucket, input.key, deps);
+  const bytes = Buffer.from(input.body, 'utf8');
+  const sha256 = sha256Hex(bytes);
+  const out = await putEvidenceObjectOnce({ bucket: input.bucket, key: input.key, bytes, sha256, kmsKeyId: input.kmsKeyId }, deps);
+  if (out !== 'exists') {
+    return { name: input.name, bucket: input.bucket, key: input.key, sha256, bytes: bytes.length, versionId: out.VersionId };
+  }
+  const head = await deps.s3.send(new HeadObjectCommand({ Bucket: input.bucket, Key: input.key }));
+  const stored = head.Metadata?.sha256;
+  if (stored)
     return {
       name: input.name,
       bucket: input.bucket,
       key: input.key,
-      sha256: sha256Hex(body),
-      bytes: body.length,
+      sha256: stored,
+      bytes: head.ContentLength ?? 0,
       versionId: head.VersionId,
     };
-  } catch (err) {
-    if (!hasAwsCode(err, 'NotFound', 'NoSuchKey', '404')) throw err;
-  }
-  const bytes = Buffer.from(input.body, 'utf8');
-  const sha256 = sha256Hex(bytes);
-  const out = await putEvidenceObject({ bucket: input.bucket, key: input.key, bytes, sha256, kmsKeyId: input.kmsKeyId }, deps);
-  return { name: input.name, bucket: input.bucket, key: input.key, sha256, bytes: bytes.length, versionId: out.VersionId };
+  // Written without our metadata (should not happen): hash what is there.
+  const body = await readObject(input.bucket, input.key, deps);
+  return { name: input.name, bucket: input.bucket, key: input.key, sha256: sha256Hex(body), bytes: body.length, versionId: head.VersionId };
 }
 
 /** Reads an object's bytes. */
@@ -145,8 +154,9 @@ export function receivedEventKey(account: string, sha256: string): string {
 
 /**
  * Stores an event that started a playbook, once, in the Object Lock evidence bucket (as
- * {@link putArtifactOnce} does: SSE-KMS under the evidence key, `ChecksumSHA256`, the bucket's default
- * retention; an object already at the key is left alone), so that the playbook state carries a reference instead of the event: Step Functions
+ * {@link putArtifactOnce} does: one PutObject with `If-None-Match: *`, SSE-KMS under the evidence key,
+ * `ChecksumSHA256`, the bucket's default retention; an object already at the key is left alone and its recorded
+ * SHA-256 checked with a HeadObject), so that the playbook state carries a reference instead of the event: Step Functions
  * limits every state's input and output to 262,144 bytes ("Step Functions service quotas", Step
  * Functions Developer Guide), and an EventBridge event may be nearly as large ("Calculating Amazon
  * EventBridge PutEvents event entry size", EventBridge User Guide: entries under 256 KB, the event
@@ -165,20 +175,15 @@ export async function storeReceivedEvent(
   const sha256 = sha256Hex(bytes);
   const key = receivedEventKey(input.account, sha256);
   const ref = { bucket: input.bucket, key, sha256, bytes: bytes.length };
-  try {
-    const head = await deps.s3.send(new HeadObjectCommand({ Bucket: input.bucket, Key: key }));
-    // Stored before (a retry, a re-run, a redelivery): the key is the content's hash, so it is the same event.
-    if (head.Metadata?.sha256 !== sha256)
-      throw new VerificationFailed(
-        `s3://${input.bucket}/${key} holds an object whose recorded SHA-256 is ${head.Metadata?.sha256 ?? 'missing'}, not the ${sha256} its key names`,
-      );
-    return ref;
-  } catch (err) {
-    // Normalize may not list the bucket, so a missing key is 403 to it ("HeadObject", Amazon S3 API Reference:
-    // without s3:ListBucket, S3 returns 403 for an object that does not exist); a write it may not make fails below.
-    if (!hasAwsCode(err, 'NotFound', 'NoSuchKey', '404', 'Forbidden', 'AccessDenied', '403')) throw err;
-  }
-  await putEvidenceObject({ bucket: input.bucket, key, bytes, sha256, kmsKeyId: input.kmsKeyId }, deps);
+  const out = await putEvidenceObjectOnce({ bucket: input.bucket, key, bytes, sha256, kmsKeyId: input.kmsKeyId }, deps);
+  if (out !== 'exists') return ref;
+  // Stored before (a retry, a re-run, a redelivery): the key is the content's hash, so it is the same event, which
+  // the object's recorded SHA-256 must say (Normalize may read the object: s3:GetObject also allows HeadObject).
+  const head = await deps.s3.send(new HeadObjectCommand({ Bucket: input.bucket, Key: key }));
+  if (head.Metadata?.sha256 !== sha256)
+    throw new VerificationFailed(
+      `s3://${input.bucket}/${key} holds an object whose recorded SHA-256 is ${head.Metadata?.sha256 ?? 'missing'}, not the ${sha256} its key names`,
+    );
   return ref;
 }
 

@@ -4,7 +4,7 @@ import { ClaimLost } from '../../core/errors';
 import { hasAwsCode } from '../aws-errors';
 import type { Incident } from '../../core/incident/incident';
 import { type CaseStatus, type ClaimDecision, type TakeOverReason, decideClaim, leaseExpiry, opensNewCase, ownsClaim } from './policy';
-import type { CaseRecord, CaseRecords, CaseRecordsDeps } from './records';
+import { type CaseRecord, type CaseRecords, type CaseRecordsDeps, type TimelineFold, timelineItem } from './records';
 import '../clients/dynamodb';
 
 /**
@@ -264,6 +264,59 @@ export class CaseClaims {
       throw err;
     }
     await this.records.setCaseStatus(caseId, status, undefined, details);
+  }
+
+  /**
+   * {@link finish} in one call when the caller knows the resource (the playbook state's incident): the claim's and
+   * the case's status and the step's timeline entry (`fold`) in one TransactWriteItems, with the same conditions
+   * (the claim still names the case and, when given, this execution; the case exists), and no read of the case.
+   * When the transaction is cancelled (a condition failed: the claim was taken over, or the key is not this case's;
+   * or a conflict), {@link finish} runs as it would have, with its read and its errors (`ClaimLost`), and the entry
+   * is left to the caller (`fold.written()` is not called). ("TransactWriteItems", DynamoDB API Reference.)
+   * @param resource - the case's playbook, account, region and resource ID (its claim key, {@link claimKey}).
+   * @throws {ClaimLost} when the claim belongs to another execution now.
+   */
+  async close(
+    resource: { playbook: string; account: string; region: string; resource: { id: string } },
+    caseId: string,
+    status: Exclude<CaseStatus, 'IN_PROGRESS'>,
+    executionName: string,
+    fold?: TimelineFold,
+  ): Promise<void> {
+    const { tableName } = this.deps;
+    try {
+      await this.deps.ddb.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName,
+                Key: { pk: claimKey(resource), sk: 'CLAIM' },
+                UpdateExpression: 'SET #s = :s, version = version + :one',
+                ConditionExpression: 'caseId = :c AND #o = :o',
+                ExpressionAttributeNames: { '#s': 'status', '#o': 'owner' },
+                ExpressionAttributeValues: { ':s': status, ':c': caseId, ':o': executionName, ':one': 1 },
+              },
+            },
+            {
+              Update: {
+                TableName: tableName,
+                Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+                UpdateExpression: 'SET #s = :s, updatedAt = :u',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':s': status, ':u': this.now().toISOString() },
+              },
+            },
+            ...(fold ? [{ Put: { TableName: tableName, Item: timelineItem(caseId, fold.entry) } }] : []),
+          ],
+        }),
+      );
+      fold?.written();
+    } catch (err) {
+      if (!hasAwsCode(err, 'TransactionCanceledException')) throw err;
+      await this.finish(caseId, status, undefined, executionName);
+    }
   }
 
   /**

@@ -2,7 +2,7 @@ import type { RecordedSnapshot, RejectedSnapshot } from '../evidence/provenance'
 import type { Incident } from '../../core/incident/incident';
 import { CaseClaims, ClaimItem, ClaimResult, FailedCase } from './claims';
 import type { CaseStatus } from './policy';
-import { ApprovalAnswer, ApprovalRecord, CaseRecord, CaseRecords, CaseRecordsDeps, TimelineEntry } from './records';
+import { ApprovalAnswer, ApprovalRecord, CaseRecord, CaseRecords, CaseRecordsDeps, TimelineEntry, TimelineFold } from './records';
 
 /**
  * The DynamoDB case ledger, as the steps and the operator use it: one object over one table, composed of
@@ -25,7 +25,7 @@ import { ApprovalAnswer, ApprovalRecord, CaseRecord, CaseRecords, CaseRecordsDep
 
 export { OPEN_CASE_STATUSES } from './policy';
 export type { CaseStatus } from './policy';
-export type { ApprovalAnswer, ApprovalRecord, CaseRecord, TimelineEntry } from './records';
+export type { ApprovalAnswer, ApprovalRecord, CaseRecord, TimelineEntry, TimelineFold } from './records';
 export { claimKey, newCaseId } from './claims';
 export type { ClaimItem, ClaimResult, FailedCase } from './claims';
 
@@ -57,6 +57,17 @@ export class CaseLedger {
     executionName?: string,
   ): Promise<void> {
     return this.claims.finish(caseId, status, details, executionName);
+  }
+
+  /** {@link CaseClaims.close} */
+  close(
+    resource: { playbook: string; account: string; region: string; resource: { id: string } },
+    caseId: string,
+    status: Exclude<CaseStatus, 'IN_PROGRESS'>,
+    executionName: string,
+    fold?: TimelineFold,
+  ): Promise<void> {
+    return this.claims.close(resource, caseId, status, executionName, fold);
   }
 
   /** {@link CaseClaims.release} */
@@ -154,6 +165,11 @@ export class CaseLedger {
   /** {@link CaseRecords.markNotified} */
   markNotified(caseId: string, kind: string): Promise<boolean> {
     return this.records.markNotified(caseId, kind);
+  }
+
+  /** {@link CaseRecords.markNotifications} */
+  markNotifications(caseId: string, kinds: readonly string[], fold?: TimelineFold): Promise<void> {
+    return this.records.markNotifications(caseId, kinds, fold);
   }
 
   /** {@link CaseRecords.putApprovalRequest} */

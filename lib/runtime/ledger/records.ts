@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { hasAwsCode } from '../aws-errors';
 import type { Incident } from '../../core/incident/incident';
 import { recordedSnapshotKey, RecordedSnapshot, rejectedSnapshotKey, RejectedSnapshot } from '../evidence/provenance';
@@ -83,6 +92,28 @@ export interface TimelineEntry {
   readonly error?: { name: string; message: string };
 }
 
+/**
+ * A step's SUCCEEDED timeline entry handed to a ledger write to carry (runStep's `StepRun.fold`): the write and
+ * the timeline Put go in one TransactWriteItems ("TransactWriteItems", DynamoDB API Reference: all or nothing), and
+ * the write calls `written()` once it committed. When the transaction is cancelled (a condition failed, a conflict)
+ * the write is made again on its own, as it would be without a fold, and `written()` is not called: the step's
+ * runner then writes the entry itself.
+ */
+export interface TimelineFold {
+  readonly entry: TimelineEntry;
+  written(): void;
+}
+
+/** One case update (the case item's key is the caller's): what {@link CaseRecords.updateCase} sends. */
+export type CaseUpdate = Pick<UpdateCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> & {
+  readonly UpdateExpression: string;
+};
+
+/** The timeline item of an entry: `pk=CASE#<caseId>`, `sk=TL#<at>#<8 random hex>`. */
+export function timelineItem(caseId: string, entry: TimelineEntry): Record<string, unknown> {
+  return { pk: `CASE#${caseId}`, sk: `TL#${entry.at}#${randomBytes(4).toString('hex')}`, caseId, ...entry };
+}
+
 /** Dependencies of {@link CaseRecords} (and of the claims and the ledger built on them). */
 export interface CaseRecordsDeps {
   readonly ddb: DynamoDBDocumentClient;
@@ -109,12 +140,43 @@ export class CaseRecords {
 
   /** Appends one entry to a case's timeline. */
   async appendTimeline(caseId: string, entry: TimelineEntry): Promise<void> {
-    await this.deps.ddb.send(
-      new PutCommand({
-        TableName: this.deps.tableName,
-        Item: { pk: `CASE#${caseId}`, sk: `TL#${entry.at}#${randomBytes(4).toString('hex')}`, caseId, ...entry },
-      }),
-    );
+    await this.deps.ddb.send(new PutCommand({ TableName: this.deps.tableName, Item: timelineItem(caseId, entry) }));
+  }
+
+  /**
+   * One update of a case item, carrying a step's timeline entry when `fold` is given: then the update and the
+   * timeline Put are one TransactWriteItems, and `fold.written()` is called once it committed. A cancelled
+   * transaction (the update's condition failed, or a conflict) is followed by the update alone, exactly as without
+   * a fold (so its errors and return values are the plain UpdateItem's), and the entry is left to the caller.
+   * @param returnValues - what the plain update returns (`ALL_NEW`); a committed transaction returns nothing.
+   * @returns the plain update's attributes, or `undefined` when the transaction committed.
+   * @throws the SDK's errors, `ConditionalCheckFailedException` from the plain update when its condition fails.
+   */
+  async updateCase(
+    caseId: string,
+    update: CaseUpdate,
+    fold?: TimelineFold,
+    returnValues?: 'ALL_NEW',
+  ): Promise<Record<string, unknown> | undefined> {
+    const Key = { pk: `CASE#${caseId}`, sk: 'CASE' };
+    if (fold) {
+      try {
+        await this.deps.ddb.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Update: { TableName: this.deps.tableName, Key, ...update } },
+              { Put: { TableName: this.deps.tableName, Item: timelineItem(caseId, fold.entry) } },
+            ],
+          }),
+        );
+        fold.written();
+        return undefined;
+      } catch (err) {
+        if (!hasAwsCode(err, 'TransactionCanceledException')) throw err;
+      }
+    }
+    const out = await this.deps.ddb.send(new UpdateCommand({ TableName: this.deps.tableName, Key, ...update, ReturnValues: returnValues }));
+    return out.Attributes;
   }
 
   /**
@@ -441,6 +503,28 @@ export class CaseRecords {
     const at = this.now().toISOString();
     const stored = await this.setOnce(caseId, 'notifications', kind, at);
     return stored === at;
+  }
+
+  /**
+   * Marks several notifications as sent (ISO time) in one write, each unless already marked (the first time
+   * stays), carrying the step's timeline entry when `fold` is given ({@link updateCase}).
+   * @throws {Error} `ConditionalCheckFailedException` when the case does not exist, or the SDK's error.
+   */
+  async markNotifications(caseId: string, kinds: readonly string[], fold?: TimelineFold): Promise<void> {
+    const names: Record<string, string> = { '#m': 'notifications' };
+    kinds.forEach((k, i) => {
+      names[`#k${i}`] = k;
+    });
+    await this.updateCase(
+      caseId,
+      {
+        UpdateExpression: `SET ${kinds.map((_, i) => `#m.#k${i} = if_not_exists(#m.#k${i}, :v)`).join(', ')}, updatedAt = :u`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':v': this.now().toISOString(), ':u': this.now().toISOString() },
+      },
+      fold,
+    );
   }
 
   private async setOnce<T>(caseId: string, map: string, key: string, value: T): Promise<T> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CaseLedger } from '../ledger/ledger';
+import type { CaseLedger, TimelineEntry, TimelineFold } from '../ledger/ledger';
 import { ApiCallRecord, countByOperation, subscribeApiCalls, withCallContext } from '../telemetry';
 
 /** Where a step's timeline entry goes; absent for dry runs and before a case exists. */
@@ -25,12 +25,30 @@ export function caseTarget(
 }
 
 /**
+ * What runStep hands a step's function: the step's SUCCEEDED timeline entry, to fold into the step's own last
+ * ledger write (one TransactWriteItems of that write and the timeline Put, instead of two calls).
+ */
+export interface StepRun {
+  /**
+   * The SUCCEEDED entry as runStep would write it now: `at` the step's start, `durationMs` and `apiCalls` up to
+   * this moment (so without the write that carries it), `details` as given. Pass it to a ledger write that takes
+   * a {@link TimelineFold}; that write calls `written()` once its transaction succeeded, and runStep then writes
+   * no entry of its own. Fold only into the step's last write: an error thrown after it still puts a FAILED entry.
+   * @param details - what the entry records (what runStep's `details(result)` would give).
+   * @returns the fold, or `undefined` when the step records nothing (dry run, no case).
+   */
+  fold(details: Record<string, unknown>): TimelineFold | undefined;
+}
+
+/**
  * Runs one playbook step: attributes its AWS calls to it, and appends a timeline entry (what,
  * when, how long, API calls by operation, details) to the case, on success and on failure.
+ * On success the step may have written the entry itself, folded into its own last ledger write
+ * ({@link StepRun.fold}); runStep then writes none. A FAILED entry is always runStep's own write.
  * The timeline write itself is not counted among the step's calls.
  * @param step - state name, e.g. `Isolate`.
  * @param target - the case to record on, or undefined to record nothing (dry run).
- * @param fn - the step's logic.
+ * @param fn - the step's logic; it gets a {@link StepRun}.
  * @param details - what to put on the timeline from the result.
  * @returns `fn`'s result.
  * @throws whatever `fn` throws, after recording it.
@@ -38,7 +56,7 @@ export function caseTarget(
 export async function runStep<T>(
   step: string,
   target: StepRecordTarget | undefined,
-  fn: () => Promise<T>,
+  fn: (run: StepRun) => Promise<T>,
   details: (result: T) => Record<string, unknown> = (r) => (r && typeof r === 'object' ? (r as Record<string, unknown>) : { result: r }),
 ): Promise<T> {
   const stepRunId = randomUUID();
@@ -47,39 +65,38 @@ export async function runStep<T>(
     if (r.context.stepRunId === stepRunId) calls.push(r);
   });
   const startedAt = new Date();
+  const entry = (status: 'SUCCEEDED' | 'FAILED', rest: Pick<TimelineEntry, 'details' | 'error'>): TimelineEntry => ({
+    at: startedAt.toISOString(),
+    step,
+    status,
+    executionName: target?.executionName,
+    trigger: target?.trigger,
+    operator: target?.operator,
+    durationMs: Date.now() - startedAt.getTime(),
+    apiCalls: countByOperation(calls),
+    ...rest,
+  });
+  let folded = false;
+  const run: StepRun = {
+    fold: (d) =>
+      target && {
+        entry: entry('SUCCEEDED', { details: d }),
+        written: () => {
+          folded = true;
+        },
+      },
+  };
   try {
-    const result = await withCallContext({ step, stepRunId }, fn);
+    const result = await withCallContext({ step, stepRunId }, () => fn(run));
     unsubscribe();
-    if (target) {
-      await target.ledger.appendTimeline(target.caseId, {
-        at: startedAt.toISOString(),
-        step,
-        status: 'SUCCEEDED',
-        executionName: target.executionName,
-        trigger: target.trigger,
-        operator: target.operator,
-        durationMs: Date.now() - startedAt.getTime(),
-        apiCalls: countByOperation(calls),
-        details: details(result),
-      });
-    }
+    if (target && !folded) await target.ledger.appendTimeline(target.caseId, entry('SUCCEEDED', { details: details(result) }));
     return result;
   } catch (err) {
     unsubscribe();
     if (target) {
       const e = err instanceof Error ? err : new Error(String(err));
       await target.ledger
-        .appendTimeline(target.caseId, {
-          at: startedAt.toISOString(),
-          step,
-          status: 'FAILED',
-          executionName: target.executionName,
-          trigger: target.trigger,
-          operator: target.operator,
-          durationMs: Date.now() - startedAt.getTime(),
-          apiCalls: countByOperation(calls),
-          error: { name: e.name, message: e.message },
-        })
+        .appendTimeline(target.caseId, entry('FAILED', { error: { name: e.name, message: e.message } }))
         .catch(() => undefined); // the original error matters more than a failed timeline write
     }
     throw err;

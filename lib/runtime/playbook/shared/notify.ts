@@ -7,13 +7,16 @@ import { caseTarget, runStep } from '../run-step';
 import { findingNoticeKey, runbookOf, subject, summaryOf } from './notice';
 import '../../clients/sns';
 
-/** Notify: publish the case summary to SNS once per case and kind (at least once, deduplicated by the ledger). */
+/**
+ * Notify: publish the case summary to SNS once per case and kind (at least once, deduplicated by the ledger); the
+ * notification marks and the step's timeline entry are one write (`CaseLedger.markNotifications`).
+ */
 export async function notify(
   input: z.infer<typeof NotifyInputSchema>,
   deps: StepDeps,
 ): Promise<{ published: boolean; messageId?: string }> {
   const state = input.state;
-  return runStep('Notify', caseTarget(state, deps.ledger), async () => {
+  return runStep('Notify', caseTarget(state, deps.ledger), async (run) => {
     const record = await deps.ledger.getCase(state.case.caseId);
     // `contained` is told once per case; `notify-only` once per finding (a later finding that escalates a
     // notify-only case and still cannot be contained, e.g. root credentials at High, is told too).
@@ -46,8 +49,9 @@ export async function notify(
         },
       }),
     );
-    await deps.ledger.markNotified(state.case.caseId, key);
-    await deps.ledger.markNotified(state.case.caseId, findingNoticeKey(state.incident.finding.id));
-    return { published: true, messageId: out.MessageId };
+    const result = { published: true, messageId: out.MessageId };
+    // Both marks and the timeline entry in one write (the first mark of each stays).
+    await deps.ledger.markNotifications(state.case.caseId, [key, findingNoticeKey(state.incident.finding.id)], run.fold(result));
+    return result;
   });
 }
