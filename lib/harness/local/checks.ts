@@ -83,31 +83,39 @@ export async function verifyContainment(
   const instance = (await env.member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [twin.instanceId] }))).Reservations?.[0]
     ?.Instances?.[0];
   if (!instance) return { checks: [check('instance-exists', false, `${twin.instanceId} not found`)], evidence: { snapshots: [] } };
-  const checks: Check[] = [
-    ...(await isolationChecks(env, twin, instance)),
-    ...(await instanceAttributeChecks(env, twin, instance)),
-    ...(await fleetChecks(env, twin)),
-  ];
-  const snaps = await evidenceSnapshots(env, caseId);
-  checks.push(...evidenceSnapshotChecks(env, twin, caseId, snaps));
-  const record = (
-    await env.security.ddb.send(
-      new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ConsistentRead: true }),
-    )
-  ).Item;
-  checks.push(await evidenceProvenanceCheck(env, twin.volumeIds, record));
-  const manifestRef = (record?.evidence as { manifest?: ManifestRef } | undefined)?.manifest;
-  checks.push(...(await manifestChecks(env, manifestRef)));
-  const timeline =
-    (
-      await env.security.ddb.send(
+  // Every read below depends only on the instance (and the case record for the evidence): read together.
+  const caseRecord = env.security.ddb
+    .send(new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ConsistentRead: true }))
+    .then((out) => out.Item);
+  const evidenceChecks = caseRecord.then((record) => {
+    const ref = (record?.evidence as { manifest?: ManifestRef } | undefined)?.manifest;
+    return Promise.all([evidenceProvenanceCheck(env, twin.volumeIds, record), manifestChecks(env, ref), ref] as const);
+  });
+  const [isolation, attributes, fleet, snaps, record, [provenance, manifest, manifestRef], timeline] = await Promise.all([
+    isolationChecks(env, twin, instance),
+    instanceAttributeChecks(env, twin, instance),
+    fleetChecks(env, twin),
+    evidenceSnapshots(env, caseId),
+    caseRecord,
+    evidenceChecks,
+    env.security.ddb
+      .send(
         new QueryCommand({
           TableName: env.ledgerTable,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)',
           ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':tl': 'TL#' },
         }),
       )
-    ).Items ?? [];
+      .then((out) => out.Items ?? []),
+  ]);
+  const checks: Check[] = [
+    ...isolation,
+    ...attributes,
+    ...fleet,
+    ...evidenceSnapshotChecks(env, twin, caseId, snaps),
+    provenance,
+    ...manifest,
+  ];
   const steps = new Set(timeline.map((t) => t.step as string));
   const needed = [
     'Claim',
@@ -184,21 +192,21 @@ async function isolationChecks(env: LocalEnvironment, twin: TwinWorld, instance:
 /** Termination protection on, shutdown behaviour `stop`, volumes kept on termination, the profile removed, the EIPs disassociated. */
 async function instanceAttributeChecks(env: LocalEnvironment, twin: TwinWorld, instance: Instance): Promise<Check[]> {
   const ec2 = env.member.ec2;
-  const [term, shutdown] = await Promise.all([
-    ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twin.instanceId, Attribute: 'disableApiTermination' })),
-    ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twin.instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
-  ]);
-  const bdms = instance.BlockDeviceMappings ?? [];
-  const profiles =
-    (await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] })))
-      .IamInstanceProfileAssociations ?? [];
-  const active = profiles.filter((p) => p.State === 'associated' || p.State === 'associating');
   const twinEips = Object.entries(twin.idMap)
     .filter(([from]) => /^\d+\.\d+\.\d+\.\d+$/.test(from))
     .map(([, to]) => to);
-  const eips = twinEips.length
-    ? ((await ec2.send(new DescribeAddressesCommand({ PublicIps: twinEips }))).Addresses ?? []).filter((a) => a.AssociationId)
-    : [];
+  const [term, shutdown, profiles, eips] = await Promise.all([
+    ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twin.instanceId, Attribute: 'disableApiTermination' })),
+    ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twin.instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
+    ec2
+      .send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] }))
+      .then((out) => out.IamInstanceProfileAssociations ?? []),
+    twinEips.length
+      ? ec2.send(new DescribeAddressesCommand({ PublicIps: twinEips })).then((out) => (out.Addresses ?? []).filter((a) => a.AssociationId))
+      : Promise.resolve([]),
+  ]);
+  const bdms = instance.BlockDeviceMappings ?? [];
+  const active = profiles.filter((p) => p.State === 'associated' || p.State === 'associating');
   return [
     check(
       'termination-protection',
@@ -228,25 +236,35 @@ async function instanceAttributeChecks(env: LocalEnvironment, twin: TwinWorld, i
   ];
 }
 
-/** Out of its Auto Scaling group (capacity kept) and its target group, when the twin has them. */
+/** Out of its Auto Scaling group (capacity kept) and its target group, when the twin has them (read together). */
 async function fleetChecks(env: LocalEnvironment, twin: TwinWorld): Promise<Check[]> {
+  const [asgChecks, tgChecks] = await Promise.all([autoScalingChecks(env, twin), targetGroupChecks(env, twin)]);
+  return [...asgChecks, ...tgChecks];
+}
+
+/** Detached from the twin's Auto Scaling group, the group's capacity kept. */
+async function autoScalingChecks(env: LocalEnvironment, twin: TwinWorld): Promise<Check[]> {
+  if (!twin.autoScalingGroupName) return [];
+  const [asg, groups] = await Promise.all([
+    env.member.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [twin.instanceId] })),
+    env.member.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [twin.autoScalingGroupName] })),
+  ]);
+  const member = (asg.AutoScalingInstances ?? []).filter((i) => !/^Detach/.test(i.LifecycleState ?? ''));
+  // Detached without decrementing: the group keeps the capacity the instance held (the twin's group had exactly it).
+  const group = groups.AutoScalingGroups?.[0];
+  return [
+    check(
+      'detached-from-auto-scaling',
+      member.length === 0,
+      member.length ? `still in ${member[0].AutoScalingGroupName}` : `not in ${twin.autoScalingGroupName}`,
+    ),
+    check('auto-scaling-capacity-kept', group?.DesiredCapacity === 1, `DesiredCapacity=${group?.DesiredCapacity}`),
+  ];
+}
+
+/** Deregistered from the twin's target group (or draining). */
+async function targetGroupChecks(env: LocalEnvironment, twin: TwinWorld): Promise<Check[]> {
   const checks: Check[] = [];
-  if (twin.autoScalingGroupName) {
-    const asg = await env.member.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [twin.instanceId] }));
-    const member = (asg.AutoScalingInstances ?? []).filter((i) => !/^Detach/.test(i.LifecycleState ?? ''));
-    checks.push(
-      check(
-        'detached-from-auto-scaling',
-        member.length === 0,
-        member.length ? `still in ${member[0].AutoScalingGroupName}` : `not in ${twin.autoScalingGroupName}`,
-      ),
-    );
-    // Detached without decrementing: the group keeps the capacity the instance held (the twin's group had exactly it).
-    const group = (
-      await env.member.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [twin.autoScalingGroupName] }))
-    ).AutoScalingGroups?.[0];
-    checks.push(check('auto-scaling-capacity-kept', group?.DesiredCapacity === 1, `DesiredCapacity=${group?.DesiredCapacity}`));
-  }
   if (twin.targetGroupArn) {
     const health = await env.member.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: twin.targetGroupArn }));
     const still = (health.TargetHealthDescriptions ?? []).filter(
@@ -311,14 +329,16 @@ async function manifestChecks(env: LocalEnvironment, manifestRef: ManifestRef | 
       check('manifest-sha256-matches-ledger', false, 'no manifest recorded in the ledger'),
       check('artifact-sha256-match-manifest', false, 'no manifest'),
     ];
-  const body = await readBody(env, manifestRef.bucket, manifestRef.key);
+  // moto serves no GetObjectRetention; HeadObject carries the same x-amz-object-lock-* headers (S3 API reference, HeadObject).
+  const [body, head] = await Promise.all([
+    readBody(env, manifestRef.bucket, manifestRef.key),
+    env.security.s3.send(new HeadObjectCommand({ Bucket: manifestRef.bucket, Key: manifestRef.key })),
+  ]);
   const recomputed = sha256Hex(body);
   const manifest = JSON.parse(body.toString('utf8')) as EvidenceManifest;
   const results = await Promise.all(
     manifest.artifacts.map(async (a) => sha256Hex(await readBody(env, manifestRef.bucket, a.key)) === a.sha256),
   );
-  // moto serves no GetObjectRetention; HeadObject carries the same x-amz-object-lock-* headers (S3 API reference, HeadObject).
-  const head = await env.security.s3.send(new HeadObjectCommand({ Bucket: manifestRef.bucket, Key: manifestRef.key }));
   const until = head.ObjectLockRetainUntilDate;
   return [
     check(
@@ -443,11 +463,6 @@ export async function evidenceProvenanceCheck(
 }
 
 /**
- * Verifies that an instance was left exactly as built (nothing contained): its ENIs keep their
- * original groups, termination protection is off, no snapshot is tagged for a case, and the ledger
- * holds no claim for it.
- */
-/**
  * Reads an instance back and checks that every ENI is on its VPC's isolation group only (an instance
  * without a twin world: one contained by a chained run, or a sandbox game day's canary).
  * @param name - the check's name. @default `chained-instance-isolated:<instance ID>`
@@ -540,9 +555,24 @@ export async function eniPlacementChecks(
   });
 }
 
+/**
+ * Verifies that an instance was left exactly as built (nothing contained): its ENIs keep their original groups,
+ * termination protection is off, no snapshot of its volumes is tagged for a case, and its instance profile is still
+ * associated. The four reads are made together.
+ */
 export async function verifyUntouched(env: LocalEnvironment, twin: TwinWorld): Promise<Check[]> {
   const ec2 = env.member.ec2;
-  const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [twin.instanceId] }))).Reservations?.[0]?.Instances?.[0];
+  const [described, term, snaps, profiles] = await Promise.all([
+    ec2.send(new DescribeInstancesCommand({ InstanceIds: [twin.instanceId] })),
+    ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twin.instanceId, Attribute: 'disableApiTermination' })),
+    ec2
+      .send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag-key', Values: [TAG.caseId] }] }))
+      .then((out) => out.Snapshots ?? []),
+    ec2
+      .send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] }))
+      .then((out) => out.IamInstanceProfileAssociations ?? []),
+  ]);
+  const instance = described.Reservations?.[0]?.Instances?.[0];
   const checks: Check[] = [];
   const same = (instance?.NetworkInterfaces ?? []).every((e) => {
     const want = twin.originalGroupsByEni[e.NetworkInterfaceId!] ?? [];
@@ -558,7 +588,6 @@ export async function verifyUntouched(env: LocalEnvironment, twin: TwinWorld): P
         .join(' '),
     ),
   );
-  const term = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: twin.instanceId, Attribute: 'disableApiTermination' }));
   checks.push(
     check(
       'termination-protection-unchanged',
@@ -566,14 +595,8 @@ export async function verifyUntouched(env: LocalEnvironment, twin: TwinWorld): P
       `DisableApiTermination=${term.DisableApiTermination?.Value}`,
     ),
   );
-  const snaps =
-    (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag-key', Values: [TAG.caseId] }] })))
-      .Snapshots ?? [];
   const mine = snaps.filter((s) => twin.volumeIds.includes(s.VolumeId ?? ''));
   checks.push(check('no-evidence-snapshots', mine.length === 0, `${mine.length} snapshot(s) of its volumes`));
-  const profiles =
-    (await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [twin.instanceId] }] })))
-      .IamInstanceProfileAssociations ?? [];
   checks.push(
     check(
       'instance-profile-kept',

@@ -147,9 +147,17 @@ export interface Emulator {
   readonly defaultAccountId: string;
   /**
    * Stops the server: SIGTERM to its process group, then SIGKILL after 5 s, and resolves once the
-   * process has exited. Idempotent; never rejects.
+   * process has exited. Idempotent; never rejects. For an emulator whose state is still wanted until the end
+   * (moto keeps it in memory only, so there is nothing to flush; the grace lets it end its requests).
    */
   stop(): Promise<void>;
+  /**
+   * Ends a throwaway server at once: SIGKILL to its process group, resolved once the process has exited.
+   * For a caller that reads nothing more from it (a game day's or a replay's own emulator): moto's graceful exit
+   * (its SIGTERM handler raises SystemExit in the serving loop, then Python tears its modules down) takes
+   * 1–2 s of wall time. Idempotent; never rejects; after {@link Emulator.stop} it waits for that stop.
+   */
+  kill(): Promise<void>;
 }
 
 /** Options of {@link startEmulator}. */
@@ -162,6 +170,12 @@ export interface StartEmulatorOptions extends EnsureEmulatorOptions {
   readonly defaultAccountId?: string;
   /** How long to wait for the server to answer HTTP, in milliseconds. @default 30000 */
   readonly startTimeoutMs?: number;
+  /**
+   * Called as soon as the server process is spawned, before it answers: the caller can do its own work while the
+   * server boots (moto takes about a second to import), e.g. load modules. Called again if a taken port makes it
+   * spawn another one.
+   */
+  readonly onSpawn?: () => void;
 }
 
 /**
@@ -189,13 +203,14 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
   const paths = emulatorPaths(opts.projectRoot);
   const log = opts.log ?? noop;
   const timeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const amisPath = await ensureAmisFile(python, paths);
 
   // The port is free when picked but could be taken before the server binds it: try a new one.
   const attempts = 3;
   for (let attempt = 1; ; attempt += 1) {
     const port = await freeLoopbackPort();
     try {
-      return await launch({ python, paths, port, defaultAccountId, timeoutMs, log });
+      return await launch({ python, paths, port, defaultAccountId, timeoutMs, log, amisPath, onSpawn: opts.onSpawn });
     } catch (err) {
       const portTaken = err instanceof EmulatorUnavailable && /address already in use/i.test(err.message);
       if (!portTaken || attempt >= attempts) throw err;
@@ -345,9 +360,52 @@ function isAlive(pid: number): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
+// the AMIs the emulator starts with
+
+/** The region whose latest Amazon Linux AMIs the emulator holds (the local world's region, lib/harness/local/accounts.ts). */
+const AMIS_REGION = 'us-east-1';
+
+/**
+ * The AMIs every EC2 backend of the emulator starts with: moto's own list of public AMIs (`ec2/resources/amis.json`)
+ * and its latest Amazon Linux AMIs of {@link AMIS_REGION}, without the 1,227 ECS-optimized AMIs moto also loads
+ * by default. moto 5.2.5 creates every default AMI, and a snapshot for each, in every account and region it serves
+ * (`AmiBackend._load_amis`); its DescribeSnapshots and DescribeImages then filter and serialize them all on every
+ * call (each resource's tags looked up among all tags), which made most of the emulator's CPU time in a game day.
+ * No Firebreak code reads an ECS-optimized AMI: the twins take the first non-Windows EBS image, the sandbox
+ * stand-in the latest Amazon Linux 2023 one. moto reads `MOTO_AMIS_PATH` instead of its defaults when it is set
+ * (`moto/ec2/models/amis.py`), for every region; the file is written once per installed requirements, from the
+ * venv's moto. Left alone when the caller's environment sets `MOTO_AMIS_PATH` or `MOTO_EC2_LOAD_DEFAULT_AMIS`.
+ * @returns the file's path, or undefined when the caller's environment chose.
+ * @throws {EmulatorUnavailable} when moto's AMI lists cannot be read.
+ */
+async function ensureAmisFile(python: string, paths: EmulatorPaths): Promise<string | undefined> {
+  if (process.env.MOTO_AMIS_PATH !== undefined || process.env.MOTO_EC2_LOAD_DEFAULT_AMIS !== undefined) return undefined;
+  const digest = (await fs.readFile(paths.stamp, 'utf8').catch(() => 'unstamped')).trim().slice(0, 16);
+  const file = path.join(paths.venvDir, `.firebreak-amis-${AMIS_REGION}-${digest}.json`);
+  if (existsSync(file)) return file;
+  const tmp = `${file}.${process.pid}.tmp`;
+  const script = [
+    'import json, sys',
+    'from moto.utilities.utils import load_resource',
+    `amis = load_resource("ec2/resources/amis.json") + load_resource("ec2/resources/latest_amis/${AMIS_REGION}.json")`,
+    'json.dump(amis, open(sys.argv[1], "w"))',
+  ].join('\n');
+  const out = await run(python, ['-c', script, tmp]);
+  if (out.code !== 0) {
+    await fs.rm(tmp, { force: true });
+    throw new EmulatorUnavailable(`could not read moto's AMI lists (exit ${out.code}): ${lastLine(out.stderr || out.stdout)}`);
+  }
+  await fs.rename(tmp, file);
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------
 // the server process
 
 interface LaunchArgs {
+  /** The AMIs every EC2 backend starts with ({@link ensureAmisFile}); undefined: moto's default. */
+  amisPath?: string;
+  onSpawn?: () => void;
   python: string;
   paths: EmulatorPaths;
   port: number;
@@ -357,12 +415,12 @@ interface LaunchArgs {
 }
 
 async function launch(args: LaunchArgs): Promise<Emulator> {
-  const { python, paths, port, defaultAccountId, timeoutMs, log } = args;
+  const { python, paths, port, defaultAccountId, timeoutMs, log, amisPath, onSpawn } = args;
   const endpoint = `http://127.0.0.1:${port}`;
   log(`starting emulator on ${endpoint} (default account ${defaultAccountId})`);
   const child = spawn(python, [paths.server, '--host', '127.0.0.1', '--port', String(port), '--exit-on-stdin-eof'], {
     cwd: paths.projectRoot,
-    env: { ...process.env, MOTO_ACCOUNT_ID: defaultAccountId, PYTHONUNBUFFERED: '1' },
+    env: { ...process.env, MOTO_ACCOUNT_ID: defaultAccountId, PYTHONUNBUFFERED: '1', ...(amisPath ? { MOTO_AMIS_PATH: amisPath } : {}) },
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true, // own process group, so stop() can signal the whole group
   });
@@ -373,6 +431,7 @@ async function launch(args: LaunchArgs): Promise<Emulator> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   track(child);
+  onSpawn?.();
 
   const started = Date.now();
   try {
@@ -395,6 +454,10 @@ async function launch(args: LaunchArgs): Promise<Emulator> {
     defaultAccountId,
     stop: () => {
       stopping ??= terminate(child, exited).then(() => log(`emulator on ${endpoint} stopped`));
+      return stopping;
+    },
+    kill: () => {
+      stopping ??= terminate(child, exited, 'SIGKILL').then(() => log(`emulator on ${endpoint} killed`));
       return stopping;
     },
   };
@@ -426,11 +489,11 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess, spawnEr
   }
 }
 
-async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
+async function terminate(child: ChildProcess, exited: Promise<void>, first: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
   const alive = child.pid !== undefined && child.exitCode === null && child.signalCode === null;
   if (alive) {
     child.ref(); // keep Node alive until the server has exited
-    signal(child, 'SIGTERM');
+    signal(child, first);
     const timer = setTimeout(() => signal(child, 'SIGKILL'), STOP_GRACE_MS);
     await exited;
     clearTimeout(timer);

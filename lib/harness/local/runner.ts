@@ -200,6 +200,8 @@ export class LocalRunner {
    * it did not start itself (a replay runs the runner directly).
    */
   readonly ended = new Map<string, EndedExecution>();
+  /** The definitions validated already (playbook logical ID and TimeoutSeconds override): each is validated once. */
+  private readonly validated = new Set<string>();
 
   private constructor(
     readonly env: LocalEnvironment,
@@ -285,26 +287,22 @@ export class LocalRunner {
         environment[k] = v;
       }
     }
-    // The handlers read their environment when they load (logger level) and when they run.
+    // The handlers read their environment when they load (logger level, region) and when they run.
     // What the Lambda runtime and the local run add (the schema's names), then the SDK's and Powertools' own variables.
     Object.assign(
       process.env,
       environment,
-      encodeEnvironment({ AWS_REGION: region, FIREBREAK_AWS_ENDPOINT: env.endpoint }),
+      loadTimeEnvironment(region),
+      encodeEnvironment({ FIREBREAK_AWS_ENDPOINT: env.endpoint }),
       {
         AWS_ACCESS_KEY_ID: env.responderCredentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: env.responderCredentials.secretAccessKey,
-        POWERTOOLS_LOG_LEVEL: process.env.FIREBREAK_LOG_LEVEL ?? 'SILENT',
-        AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
       },
       options.environment ?? {},
     );
     const handlersByArn = new Map<string, { step: string; handler: Handler }>();
-    for (const [logicalId, fn] of functions) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mod = require(path.join(root, 'lambdas', fn.step, 'index.ts')) as { handler: Handler };
-      handlersByArn.set(ref(logicalId, 'AWS::Lambda::Function'), { step: fn.step, handler: mod.handler });
-    }
+    for (const [logicalId, fn] of functions)
+      handlersByArn.set(ref(logicalId, 'AWS::Lambda::Function'), { step: fn.step, handler: loadHandler(root, fn.step) });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
     const functionArn = (logicalId: string) => ref(logicalId, 'AWS::Lambda::Function');
@@ -373,7 +371,7 @@ export class LocalRunner {
     const { localHandlers, waits, retries } = this.taskHandlers(playbook, trace);
     const definition =
       options.timeoutSeconds === undefined ? playbook.definition : { ...playbook.definition, TimeoutSeconds: options.timeoutSeconds };
-    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+    const machine = this.stateMachine(playbook, definition, options.timeoutSeconds);
     enforcePayloadQuota(machine, trace.measure);
     const started = Date.now();
     const arn = (kind: string, name: string) => `arn:aws:states:${this.env.region}:${this.env.securityAccount}:${kind}:${name}`;
@@ -424,6 +422,22 @@ export class LocalRunner {
     // The logger closes on success, failure or abort; never wait long for it.
     await Promise.race([drained, new Promise((r) => setTimeout(r, 1000).unref())]);
     return { output, error, timedOut, aborted, started, durationMs };
+  }
+
+  /**
+   * A state machine of the definition, validated (aws-local-stepfunctions' asl-validator, ARNs unchecked: the
+   * emulator's ARNs are not AWS's) the first time this runner runs that playbook with that timeout, and built
+   * without validation afterwards: validating takes 0.1–0.4 s of CPU each time, and the definition of a playbook
+   * does not change during a runner's life. Each execution still gets its own StateMachine, since
+   * {@link enforcePayloadQuota} hooks one execution's trace into it.
+   * @throws {Error} the library's, when the definition is invalid (every time, until it validates).
+   */
+  private stateMachine(playbook: LocalPlaybook, definition: Record<string, unknown>, timeoutSeconds: number | undefined): StateMachine {
+    const key = `${playbook.logicalId}:${timeoutSeconds ?? ''}`;
+    if (this.validated.has(key)) return new StateMachine(definition as never, { validationOptions: { noValidate: true } });
+    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+    this.validated.add(key);
+    return machine;
   }
 
   /** The local handler of every Task state (the template's functions, by ARN), each Wait's wait, each Retry's interval. */
@@ -540,6 +554,40 @@ export class LocalRunner {
     } catch (err) {
       return { event, matched: [], invoked: [], error: (err as Error).message };
     }
+  }
+}
+
+/**
+ * What the handler modules read when they load (Powertools' logger: its level and the region), as the Lambda runtime
+ * and the local run set them: the region, Powertools' level (`FIREBREAK_LOG_LEVEL`, silent by default), and the SDK's
+ * maintenance message off.
+ */
+function loadTimeEnvironment(region: string): Record<string, string> {
+  return {
+    ...encodeEnvironment({ AWS_REGION: region }),
+    POWERTOOLS_LOG_LEVEL: process.env.FIREBREAK_LOG_LEVEL ?? 'SILENT',
+    AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+  };
+}
+
+/** The handler of `lambdas/<step>/index.ts` (Node's module cache: loaded once per process). */
+function loadHandler(root: string, step: string): Handler {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(path.join(root, 'lambdas', step, 'index.ts')) as { handler: Handler }).handler;
+}
+
+/**
+ * Loads the handler module of every Lambda function of a template ahead of {@link LocalRunner.create}, which then finds
+ * them in Node's module cache: a session loads them while its emulator boots. Sets first the variables the modules
+ * read when they load ({@link loadTimeEnvironment}), as `create` does, so they load as they would there.
+ * @param region - the region the runner will be created for (the local environment's).
+ */
+export function preloadHandlers(template: CfnTemplate, region: string, projectRoot: string = PROJECT_ROOT): void {
+  Object.assign(process.env, loadTimeEnvironment(region));
+  for (const r of Object.values(template.Resources)) {
+    if (r.Type !== 'AWS::Lambda::Function') continue;
+    const step = (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.[LAMBDA_ENV.FIREBREAK_STEP];
+    if (typeof step === 'string') loadHandler(projectRoot, step);
   }
 }
 

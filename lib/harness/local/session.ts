@@ -2,9 +2,11 @@ import { InvalidInput } from '../../core/errors';
 import { encodeEnvironment } from '../../core/contracts/environment';
 import { startEmulator, Emulator } from './emulator';
 import { seedLocalAccounts, LocalEnvironment } from './seed';
-import { LocalRunner, LocalRunnerOptions } from './runner';
+import { LocalRunner, LocalRunnerOptions, preloadHandlers } from './runner';
+import { LOCAL_REGION } from './accounts';
 import { EmulatorRouter } from './router';
 import { loadSecurityTemplate } from './template-cache';
+import type { CfnTemplate } from './template';
 import { LocalStepFunctions } from './sfn-service';
 import { probeEndpoint } from '../../operator/probe';
 
@@ -18,7 +20,11 @@ export interface LocalSession {
    * Functions. The handlers find it through `FIREBREAK_SFN_ENDPOINT`.
    */
   readonly sfn: LocalStepFunctions;
-  /** Stops the emulator if this session started it; leaves a given endpoint running. */
+  /**
+   * Ends the session: the local Step Functions service closed, and the emulator this session started killed (a
+   * throwaway: nothing is read from it afterwards, and moto keeps its state in memory only, so nothing is lost that a
+   * graceful stop would keep); an emulator given by `endpoint` is left running.
+   */
   close(): Promise<void>;
 }
 
@@ -35,17 +41,18 @@ export interface LocalSessionOptions extends Omit<LocalRunnerOptions, 'template'
 /**
  * Opens a local session: starts the embedded emulator (or uses `endpoint`), seeds the two
  * accounts, loads the synthesized template into a runner and a router, and starts the local Step
- * Functions service over the runner.
+ * Functions service over the runner. The template and the handler modules are loaded while the
+ * emulator boots (a process of its own).
  * @throws {EmulatorUnavailable} when the emulator cannot be installed or started.
  */
 export async function openLocalSession(options: LocalSessionOptions = {}): Promise<LocalSession> {
   if (options.endpoint) await assertEmulatorAnswers(options.endpoint);
-  let emulator: Emulator | undefined;
-  const endpoint = options.endpoint ?? (emulator = await startEmulator({ log: options.log })).endpoint;
+  const { emulator, template } = await startWhileLoading(options);
+  const endpoint = options.endpoint ?? emulator!.endpoint;
   try {
     if (options.endpoint) options.log?.(`using the emulator at ${endpoint}`);
     const env = await seedLocalAccounts(endpoint);
-    const runner = LocalRunner.create(env, { ...options, template: loadSecurityTemplate() });
+    const runner = LocalRunner.create(env, { ...options, template });
     const router = new EmulatorRouter(env.security, runner.rules);
     // Step Functions sends an execution's end to the default bus; the rules that match it (the execution-ended
     // rule) invoke their functions, as EventBridge would, before the runner reports the execution.
@@ -81,13 +88,41 @@ export async function openLocalSession(options: LocalSessionOptions = {}): Promi
       sfn,
       close: async () => {
         await sfn.close();
-        await emulator?.stop();
+        await emulator?.kill();
       },
     };
   } catch (err) {
-    await emulator?.stop();
+    await emulator?.kill();
     throw err;
   }
+}
+
+/**
+ * Starts the emulator (unless the options give an endpoint) and, once its process is spawned and while it boots,
+ * loads the security template and every handler module (about a second of this process's CPU either way).
+ * @returns the started emulator (undefined for a given endpoint) and the template.
+ * @throws {EmulatorUnavailable} when the emulator cannot be started; whatever loading throws (the emulator killed).
+ */
+async function startWhileLoading(options: LocalSessionOptions): Promise<{ emulator?: Emulator; template: CfnTemplate }> {
+  let spawned: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (spawned = resolve));
+  const starting = options.endpoint ? undefined : startEmulator({ log: options.log, onSpawn: () => spawned() });
+  if (!starting) spawned();
+  // A start that fails before spawning: go on to loading, and report the failure when it is awaited below.
+  starting?.catch(() => spawned());
+  await ready;
+  let template: CfnTemplate;
+  try {
+    template = loadSecurityTemplate();
+    preloadHandlers(template, LOCAL_REGION, options.projectRoot);
+  } catch (err) {
+    await starting?.then(
+      (e) => e.kill(),
+      () => undefined,
+    );
+    throw err;
+  }
+  return { emulator: await starting, template };
 }
 
 /**

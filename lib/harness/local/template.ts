@@ -1,4 +1,4 @@
-import { buildApp } from '../../infra/app';
+import type * as InfraApp from '../../infra/app';
 import { ConfigError } from '../../core/errors';
 import { LAMBDA_ENV } from '../../core/contracts/environment';
 
@@ -34,9 +34,13 @@ export interface LocalRule {
 /**
  * Synthesizes Firebreak's CDK app in process, without bundling and without cdk-nag, and returns the
  * security account stack's template. This is the same template `cdk synth` writes; the local
- * runner reads playbooks, rules and Lambda environments from it.
+ * runner reads playbooks, rules and Lambda environments from it. Loads the CDK app (lib/infra) on first call.
  */
 export function synthesizeSecurityTemplate(context: Record<string, unknown> = {}): CfnTemplate {
+  // Loaded here, not at the top: the CDK and the stacks take about a second to load, and a run whose template is
+  // cached (template-cache.ts) never synthesizes.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildApp } = require('../../infra/app') as typeof InfraApp;
   const { app, security } = buildApp({ context: { 'aws:cdk:bundling-stacks': [], ...context }, nag: false });
   return app.synth().getStackByName(security.stackName).template as CfnTemplate;
 }

@@ -58,6 +58,10 @@ export interface TwinWorld {
  * one subnet per subnet in the event, the event's security groups, an instance profile, an
  * instance with a root and a data volume and the event's tags, one ENI per ENI in the event
  * (IPv6 where the event has it), and an Elastic IP per ENI that has a public IP.
+ * Independent creates are sent together, in rounds of what each needs: first the network, the instance
+ * profile, the image lookup and the Elastic IP allocations; then the instance; then its further ENIs (attached
+ * one by one, in device-index order), each Elastic IP's association once its ENI exists, the Auto Scaling group
+ * and the target group.
  * @param event - a validated GuardDuty finding event with `instanceDetails`.
  * @param member - harness clients of the member account.
  * @returns the twin's IDs and the ID map for remapping the event.
@@ -67,37 +71,35 @@ export async function buildTwinWorld(event: GuardDutyEvent, member: HarnessClien
   const enis = details.networkInterfaces;
   if (enis.length === 0) throw new InvalidInput('the event has no network interfaces to twin');
   const idMap: Record<string, string> = {};
-  const network = await twinNetwork(member, details, idMap);
-  const instanceProfileArn = await twinInstanceProfile(
-    member,
-    details.iamInstanceProfile?.arn?.split('/').pop() ?? 'firebreak-twin-profile',
-  );
-  const image = (
-    await member.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'root-device-type', Values: ['ebs'] }] }))
-  ).Images?.find((i) => i.Platform !== 'Windows') ?? { ImageId: 'ami-12c6146b' };
-  const { instanceId, networkInterfaceIds, originalGroupsByEni } = await twinInstance(
-    member,
-    details,
-    image.ImageId!,
-    instanceProfileArn,
-    idMap,
-    extras,
-  );
-  for (const [n, e] of enis.entries()) {
-    if (!e.publicIp) continue;
-    const eip = await member.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
-    await member.ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, NetworkInterfaceId: networkInterfaceIds[n] }));
-    idMap[e.publicIp] = eip.PublicIp!;
-  }
-  const fleet = await twinFleet(member, extras, {
-    instanceId,
-    imageId: image.ImageId!,
-    vpcId: network.vpcId,
-    subnetId: idMap[enis[0].subnetId ?? 'subnet-default'],
-  });
-  const described = await member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const [network, instanceProfileArn, image, eips] = await Promise.all([
+    twinNetwork(member, details, idMap),
+    twinInstanceProfile(member, details.iamInstanceProfile?.arn?.split('/').pop() ?? 'firebreak-twin-profile'),
+    member.ec2
+      .send(new DescribeImagesCommand({ Filters: [{ Name: 'root-device-type', Values: ['ebs'] }] }))
+      .then((out) => out.Images?.find((i) => i.Platform !== 'Windows') ?? { ImageId: 'ami-12c6146b' }),
+    Promise.all(enis.map((e) => (e.publicIp ? member.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' })) : undefined))),
+  ]);
+  const instance = await runTwinInstance(member, details, image.ImageId!, instanceProfileArn, idMap);
+  const associate = (n: number, eniId: string) => {
+    const eip = eips[n];
+    if (!eip) return Promise.resolve();
+    idMap[enis[n].publicIp!] = eip.PublicIp!;
+    return member.ec2
+      .send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, NetworkInterfaceId: eniId }))
+      .then(() => undefined);
+  };
+  const [{ networkInterfaceIds, originalGroupsByEni }, fleet, described] = await Promise.all([
+    attachTwinInterfaces(member, details, instance, idMap, extras, associate),
+    twinFleet(member, extras, {
+      instanceId: instance.instanceId,
+      imageId: image.ImageId!,
+      vpcId: network.vpcId,
+      subnetId: idMap[enis[0].subnetId ?? 'subnet-default'],
+    }),
+    member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instance.instanceId] })),
+  ]);
   return {
-    instanceId,
+    instanceId: instance.instanceId,
     vpcId: network.vpcId,
     networkInterfaceIds,
     instanceProfileArn,
@@ -113,7 +115,8 @@ type InstanceDetails = NonNullable<GuardDutyEvent['detail']['resource']['instanc
 /**
  * The twin's network: a VPC (with an IPv6 block when any ENI has IPv6), one subnet per subnet in the event (in the
  * event's zone when it is in the emulator's region), and the event's security groups, each allowing 443 from
- * anywhere. Adds the event's IDs → the twin's to `idMap`.
+ * anywhere; the subnets and the groups are created together once the VPC exists. Adds the event's IDs → the twin's
+ * to `idMap`.
  */
 async function twinNetwork(member: HarnessClients, details: InstanceDetails, idMap: Record<string, string>): Promise<{ vpcId: string }> {
   const enis = details.networkInterfaces;
@@ -124,83 +127,95 @@ async function twinNetwork(member: HarnessClients, details: InstanceDetails, idM
   const v6Block = vpc.Ipv6CidrBlockAssociationSet?.[0]?.Ipv6CidrBlock;
   for (const e of enis) if (e.vpcId) idMap[e.vpcId] = vpcId;
   const subnetIds = [...new Set(enis.map((e) => e.subnetId ?? 'subnet-default'))];
-  for (const [n, id] of subnetIds.entries()) {
-    const v6 = ipv6 && v6Block ? ipv6Subnet(v6Block, n) : undefined;
-    const subnet = await member.ec2.send(
-      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.0.${n + 1}.0/24`, AvailabilityZone: az, Ipv6CidrBlock: v6 }),
-    );
-    idMap[id] = subnet.Subnet!.SubnetId!;
-  }
   const groups = new Map<string, string>();
   for (const e of enis) for (const g of e.securityGroups) groups.set(g.groupId, g.groupName ?? g.groupId);
-  for (const [id, name] of groups) {
-    const sg = await member.ec2.send(
-      new CreateSecurityGroupCommand({
-        GroupName: `${name}-${randomBytes(3).toString('hex')}`,
-        Description: `twin of ${id}`,
-        VpcId: vpcId,
-      }),
-    );
-    await member.ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: sg.GroupId,
-        IpPermissions: [
-          {
-            IpProtocol: 'tcp',
-            FromPort: 443,
-            ToPort: 443,
-            IpRanges: [{ CidrIp: '0.0.0.0/0' }],
-            Ipv6Ranges: ipv6 ? [{ CidrIpv6: '::/0' }] : undefined,
-          },
-        ],
-      }),
-    );
-    idMap[id] = sg.GroupId!;
-  }
+  const [subnets, groupIds] = await Promise.all([
+    Promise.all(
+      subnetIds.map((_, n) =>
+        member.ec2.send(
+          new CreateSubnetCommand({
+            VpcId: vpcId,
+            CidrBlock: `10.0.${n + 1}.0/24`,
+            AvailabilityZone: az,
+            Ipv6CidrBlock: ipv6 && v6Block ? ipv6Subnet(v6Block, n) : undefined,
+          }),
+        ),
+      ),
+    ),
+    Promise.all([...groups].map(([id, name]) => twinSecurityGroup(member, vpcId, id, name, ipv6))),
+  ]);
+  subnetIds.forEach((id, n) => (idMap[id] = subnets[n].Subnet!.SubnetId!));
+  [...groups.keys()].forEach((id, n) => (idMap[id] = groupIds[n]));
   return { vpcId };
 }
 
-/** The event's instance profile (by name) with a role EC2 may assume; one that exists already is reused. @returns its ARN */
-async function twinInstanceProfile(member: HarnessClients, profileName: string): Promise<string> {
-  const roleName = `${profileName}-role`;
-  await ignoreExists(
-    member.iam.send(
-      new CreateRoleCommand({
-        RoleName: roleName,
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-        }),
-      }),
-    ),
+/** A twin of one of the event's security groups: allows 443 from anywhere (IPv6 too when the twin has IPv6). @returns its ID */
+async function twinSecurityGroup(member: HarnessClients, vpcId: string, id: string, name: string, ipv6: boolean): Promise<string> {
+  const sg = await member.ec2.send(
+    new CreateSecurityGroupCommand({ GroupName: `${name}-${randomBytes(3).toString('hex')}`, Description: `twin of ${id}`, VpcId: vpcId }),
   );
-  try {
-    const p = await member.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: profileName }));
-    await member.iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profileName, RoleName: roleName }));
-    return p.InstanceProfile!.Arn!;
-  } catch (err) {
-    if (!hasAwsCode(err, 'EntityAlreadyExists')) throw err;
-    return `arn:aws:iam::${member.accountId}:instance-profile/${profileName}`;
-  }
+  await member.ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: sg.GroupId,
+      IpPermissions: [
+        {
+          IpProtocol: 'tcp',
+          FromPort: 443,
+          ToPort: 443,
+          IpRanges: [{ CidrIp: '0.0.0.0/0' }],
+          Ipv6Ranges: ipv6 ? [{ CidrIpv6: '::/0' }] : undefined,
+        },
+      ],
+    }),
+  );
+  return sg.GroupId!;
 }
 
 /**
- * The twin instance: the event's type and tags (not `aws:` ones), a root and a data volume, shutdown behaviour
- * `terminate` (not the default: Preserve must change it), on the first ENI's subnet and groups; then one ENI per
- * further ENI in the event and the extra ENIs the drill asks for, attached in order.
+ * The event's instance profile (by name) with a role EC2 may assume, the role and the profile created together;
+ * one that exists already is reused. @returns its ARN
  */
-async function twinInstance(
+async function twinInstanceProfile(member: HarnessClients, profileName: string): Promise<string> {
+  const roleName = `${profileName}-role`;
+  const [, profile] = await Promise.all([
+    ignoreExists(
+      member.iam.send(
+        new CreateRoleCommand({
+          RoleName: roleName,
+          AssumeRolePolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+          }),
+        }),
+      ),
+    ),
+    member.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: profileName })).catch((err: unknown) => {
+      if (!hasAwsCode(err, 'EntityAlreadyExists')) throw err;
+      return undefined;
+    }),
+  ]);
+  if (!profile) return `arn:aws:iam::${member.accountId}:instance-profile/${profileName}`;
+  await member.iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profileName, RoleName: roleName }));
+  return profile.InstanceProfile!.Arn!;
+}
+
+const groupsOf = (e: InstanceDetails['networkInterfaces'][number], idMap: Record<string, string>) =>
+  e.securityGroups.map((g) => idMap[g.groupId]);
+const subnetOf = (e: InstanceDetails['networkInterfaces'][number], idMap: Record<string, string>) => idMap[e.subnetId ?? 'subnet-default'];
+
+/**
+ * The twin instance: the event's type and tags (not `aws:` ones), a root and a data volume, shutdown behaviour
+ * `terminate` (not the default: Preserve must change it), on the first ENI's subnet and groups.
+ * @returns its ID and its primary ENI's
+ */
+async function runTwinInstance(
   member: HarnessClients,
   details: InstanceDetails,
   imageId: string,
   profileArn: string,
   idMap: Record<string, string>,
-  extras: TwinExtras,
-) {
-  const enis = details.networkInterfaces;
-  const first = enis[0];
-  const groupsOf = (e: InstanceDetails['networkInterfaces'][number]) => e.securityGroups.map((g) => idMap[g.groupId]);
-  const subnetOf = (e: InstanceDetails['networkInterfaces'][number]) => idMap[e.subnetId ?? 'subnet-default'];
+): Promise<{ instanceId: string; primaryEni: string }> {
+  const first = details.networkInterfaces[0];
   const tags = (details.tags ?? []).filter((t) => !t.key.startsWith('aws:')).map((t) => ({ Key: t.key, Value: t.value }));
   const run = await member.ec2.send(
     new RunInstancesCommand({
@@ -208,8 +223,8 @@ async function twinInstance(
       MinCount: 1,
       MaxCount: 1,
       InstanceType: (details.instanceType as never) ?? 't3.micro',
-      SubnetId: subnetOf(first),
-      SecurityGroupIds: groupsOf(first),
+      SubnetId: subnetOf(first, idMap),
+      SecurityGroupIds: groupsOf(first, idMap),
       Ipv6AddressCount: first.ipv6Addresses.length || undefined,
       IamInstanceProfile: { Arn: profileArn },
       InstanceInitiatedShutdownBehavior: 'terminate',
@@ -225,74 +240,113 @@ async function twinInstance(
   idMap[details.instanceId] = instanceId;
   const primaryEni = instance.NetworkInterfaces?.[0]?.NetworkInterfaceId ?? '';
   idMap[first.networkInterfaceId] = primaryEni;
-  const networkInterfaceIds = [primaryEni];
-  const originalGroupsByEni: Record<string, string[]> = { [primaryEni]: groupsOf(first) };
+  return { instanceId, primaryEni };
+}
+
+/**
+ * The instance's further ENIs: one per further ENI in the event, then the extra ENIs the drill asks for, each created
+ * and attached in turn at the next device index (so the instance lists them in the event's order); `associate(n, eni)`
+ * is called for the event's `n`-th ENI as soon as it exists (its Elastic IP), while the next ones are attached.
+ */
+async function attachTwinInterfaces(
+  member: HarnessClients,
+  details: InstanceDetails,
+  instance: { instanceId: string; primaryEni: string },
+  idMap: Record<string, string>,
+  extras: TwinExtras,
+  associate: (n: number, eniId: string) => Promise<void>,
+) {
+  const enis = details.networkInterfaces;
+  const first = enis[0];
+  const networkInterfaceIds = [instance.primaryEni];
+  const originalGroupsByEni: Record<string, string[]> = { [instance.primaryEni]: groupsOf(first, idMap) };
+  const associations = [associate(0, instance.primaryEni)];
   const attach = async (subnetId: string, groups: string[], description: string, ipv6Count?: number) => {
     const eni = await member.ec2.send(
       new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Groups: groups, Ipv6AddressCount: ipv6Count, Description: description }),
     );
     const eniId = eni.NetworkInterface!.NetworkInterfaceId!;
     await member.ec2.send(
-      new AttachNetworkInterfaceCommand({ InstanceId: instanceId, NetworkInterfaceId: eniId, DeviceIndex: networkInterfaceIds.length }),
+      new AttachNetworkInterfaceCommand({
+        InstanceId: instance.instanceId,
+        NetworkInterfaceId: eniId,
+        DeviceIndex: networkInterfaceIds.length,
+      }),
     );
     networkInterfaceIds.push(eniId);
     originalGroupsByEni[eniId] = groups;
     return eniId;
   };
-  for (const e of enis.slice(1))
-    idMap[e.networkInterfaceId] = await attach(
-      subnetOf(e),
-      groupsOf(e),
+  for (const [n, e] of enis.entries()) {
+    if (n === 0) continue;
+    const eniId = await attach(
+      subnetOf(e, idMap),
+      groupsOf(e, idMap),
       `twin of ${e.networkInterfaceId}`,
       e.ipv6Addresses.length || undefined,
     );
+    idMap[e.networkInterfaceId] = eniId;
+    associations.push(associate(n, eniId));
+  }
   for (let n = 0; n < (extras.extraNetworkInterfaces ?? 0); n++)
-    await attach(subnetOf(first), groupsOf(first), `extra ENI ${n + 1} of the twin (not in the event)`);
-  return { instanceId, networkInterfaceIds, originalGroupsByEni };
+    await attach(subnetOf(first, idMap), groupsOf(first, idMap), `extra ENI ${n + 1} of the twin (not in the event)`);
+  await Promise.all(associations);
+  return { networkInterfaceIds, originalGroupsByEni };
 }
 
-/** What the drill asks around the instance: an Auto Scaling group it is attached to, a target group it is registered in. */
+/**
+ * What the drill asks around the instance: an Auto Scaling group it is attached to, a target group it is registered
+ * in (the two built together).
+ */
 async function twinFleet(
   member: HarnessClients,
   extras: TwinExtras,
   w: { instanceId: string; imageId: string; vpcId: string; subnetId: string },
-) {
-  let autoScalingGroupName: string | undefined;
-  if (extras.autoScalingGroup) {
-    autoScalingGroupName = `twin-asg-${randomBytes(3).toString('hex')}`;
-    const lt = await member.ec2.send(
-      new CreateLaunchTemplateCommand({
-        LaunchTemplateName: `${autoScalingGroupName}-lt`,
-        LaunchTemplateData: { ImageId: w.imageId, InstanceType: 't3.micro' },
-      }),
-    );
-    await member.autoScaling.send(
-      new CreateAutoScalingGroupCommand({
-        AutoScalingGroupName: autoScalingGroupName,
-        MinSize: 0,
-        MaxSize: 3,
-        DesiredCapacity: 0,
-        LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId, Version: '$Latest' },
-        VPCZoneIdentifier: w.subnetId,
-      }),
-    );
-    await member.autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: autoScalingGroupName, InstanceIds: [w.instanceId] }));
-  }
-  let targetGroupArn: string | undefined;
-  if (extras.targetGroup) {
-    const tg = await member.elbv2.send(
-      new CreateTargetGroupCommand({
-        Name: `twin-tg-${randomBytes(3).toString('hex')}`,
-        Protocol: 'HTTP',
-        Port: 80,
-        VpcId: w.vpcId,
-        TargetType: 'instance',
-      }),
-    );
-    targetGroupArn = tg.TargetGroups![0].TargetGroupArn!;
-    await member.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: w.instanceId, Port: 80 }] }));
-  }
+): Promise<{ autoScalingGroupName?: string; targetGroupArn?: string }> {
+  const [autoScalingGroupName, targetGroupArn] = await Promise.all([
+    extras.autoScalingGroup ? twinAutoScalingGroup(member, w) : undefined,
+    extras.targetGroup ? twinTargetGroup(member, w) : undefined,
+  ]);
   return { autoScalingGroupName, targetGroupArn };
+}
+
+/** An Auto Scaling group (of a launch template of the image) holding the instance, with exactly its capacity. @returns its name */
+async function twinAutoScalingGroup(member: HarnessClients, w: { instanceId: string; imageId: string; subnetId: string }): Promise<string> {
+  const name = `twin-asg-${randomBytes(3).toString('hex')}`;
+  const lt = await member.ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: `${name}-lt`,
+      LaunchTemplateData: { ImageId: w.imageId, InstanceType: 't3.micro' },
+    }),
+  );
+  await member.autoScaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: name,
+      MinSize: 0,
+      MaxSize: 3,
+      DesiredCapacity: 0,
+      LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId, Version: '$Latest' },
+      VPCZoneIdentifier: w.subnetId,
+    }),
+  );
+  await member.autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: name, InstanceIds: [w.instanceId] }));
+  return name;
+}
+
+/** An ELB target group in the VPC with the instance registered. @returns its ARN */
+async function twinTargetGroup(member: HarnessClients, w: { instanceId: string; vpcId: string }): Promise<string> {
+  const tg = await member.elbv2.send(
+    new CreateTargetGroupCommand({
+      Name: `twin-tg-${randomBytes(3).toString('hex')}`,
+      Protocol: 'HTTP',
+      Port: 80,
+      VpcId: w.vpcId,
+      TargetType: 'instance',
+    }),
+  );
+  const arn = tg.TargetGroups![0].TargetGroupArn!;
+  await member.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: w.instanceId, Port: 80 }] }));
+  return arn;
 }
 
 async function ignoreExists(p: Promise<unknown>): Promise<void> {
