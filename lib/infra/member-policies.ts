@@ -396,29 +396,29 @@ function responderReadAndPreserveStatements(): JustifiedStatement[] {
       reason: `${runtimeIds} Read-only: the instance's attributes and console output are evidence.`,
     },
     {
-      // Preserve: termination protection, shutdown behaviour, DeleteOnTermination=false.
+      // Contain (preservation): termination protection, shutdown behaviour, DeleteOnTermination=false.
       statement: s({ actions: ['ec2:ModifyInstanceAttribute'], resources: [instances, ec2('volume')] }),
-      reason: `${runtimeIds} Preserve sets termination protection, stop-on-shutdown and DeleteOnTermination=false on the affected instance.`,
+      reason: `${runtimeIds} Contain sets termination protection, stop-on-shutdown and DeleteOnTermination=false on the affected instance.`,
     },
     {
       statement: s({
         actions: ['autoscaling:DetachInstances'],
         resources: [`arn:${p}:autoscaling:${r}:${a}:autoScalingGroup:*:autoScalingGroupName/*`],
       }),
-      reason: `${runtimeIds} Preserve detaches the instance from whichever Auto Scaling group holds it.`,
+      reason: `${runtimeIds} Contain detaches the instance from whichever Auto Scaling group holds it.`,
     },
     {
       statement: s({
         actions: ['elasticloadbalancing:DeregisterTargets'],
         resources: [`arn:${p}:elasticloadbalancing:${r}:${a}:targetgroup/*/*`],
       }),
-      reason: `${runtimeIds} Preserve deregisters the instance from whichever target groups hold it.`,
+      reason: `${runtimeIds} Contain deregisters the instance from whichever target groups hold it.`,
     },
   ];
 }
 
 /**
- * Isolate: the isolation and untrack groups (created only with the `firebreak:role` tag; rules changed and ENIs moved only on groups carrying it), every ENI moved, Elastic IPs and the instance profile removed.
+ * Contain (isolation): the isolation and untrack groups (created only with the `firebreak:role` tag; rules changed and ENIs moved only on groups carrying it), every ENI moved, Elastic IPs and the instance profile removed.
  * @returns the statements and their justifications, in the policy's order.
  */
 function responderIsolationStatements(): JustifiedStatement[] {
@@ -441,7 +441,7 @@ function responderIsolationStatements(): JustifiedStatement[] {
         actions: [
           'ec2:AuthorizeSecurityGroupIngress',
           'ec2:AuthorizeSecurityGroupEgress',
-          'ec2:RevokeSecurityGroupIngress',
+          // No RevokeSecurityGroupIngress: a new group has no inbound rule, and only a new group's rules are changed.
           'ec2:RevokeSecurityGroupEgress',
         ],
         resources: [ec2('security-group')],

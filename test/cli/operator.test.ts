@@ -65,7 +65,7 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     expect(r.stdout[0]).toMatch(
       /^Started ec2-compromise on instance i-\w+ \(111111111111\/us-east-1\) as arn:aws:iam::222222222222:user\/firebreak-local-operator$/,
     );
-    for (const step of ['Normalize', 'Claim', 'Decide', 'Preserve', 'Isolate', 'VerifyIsolation', 'WriteManifest', 'CloseCase']) {
+    for (const step of ['Normalize', 'Claim', 'Decide', 'Contain', 'VerifyIsolation', 'WriteManifest', 'CloseCase']) {
       expect(r.stdout).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^  ok   ${step}\\s+\\d+\\.\\d s$`))]));
     }
     const last = r.stdout.find((l) => l.startsWith('SUCCEEDED'))!;
@@ -132,7 +132,7 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     const detail = JSON.parse(show.stdout.join('\n'));
     expect(Object.keys(detail.case.priorState).sort()).toEqual(['isolate', 'preserve']);
     expect(Object.keys(detail.case.evidence)).toEqual(expect.arrayContaining(['manifest']));
-    const isolate = detail.timeline.find((t: { step: string }) => t.step === 'Isolate');
+    const isolate = detail.timeline.find((t: { step: string }) => t.step === 'Contain');
     expect(isolate).toMatchObject({ status: 'SUCCEEDED', trigger: 'manual' });
     expect(isolate.apiCalls['EC2.ModifyNetworkInterfaceAttribute']).toBeGreaterThanOrEqual(4);
     const human = await cli(['cases', 'show', caseId, '--endpoint', endpoint]);
@@ -232,7 +232,7 @@ describe('operator commands (run, status, cases) against a local stack', () => {
         expect.arrayContaining([
           expect.stringMatching(/^ {2}FAIL Isolate\s+\d+\.\d s {2}AccessDenied: .*ModifyNetworkInterfaceAttribute/),
           expect.stringMatching(/^FAILED {2}outcome - /),
-          expect.stringMatching(/^ {2}failed step: Isolate: AccessDenied: .*not authorized/),
+          expect.stringMatching(/^ {2}failed step: Contain: AccessDenied: .*not authorized/),
         ]),
       );
     } finally {

@@ -96,7 +96,7 @@ describe('drill files', () => {
         expect.objectContaining({ kind: 'throttle', operation: 'EC2.CopySnapshot' }),
         expect.objectContaining({ kind: 'deny', operation: 'EC2.ModifyNetworkInterfaceAttribute' }),
         { kind: 'delete-resource', resource: 'instance' },
-        { kind: 'delete-resource', resource: 'instance', after: 'Preserve' },
+        { kind: 'delete-resource', resource: 'instance', after: 'Contain' },
       ]),
     );
     const denied = ec2.injections.find((i) => i.faults?.some((f) => f.kind === 'deny'))!;
@@ -158,7 +158,7 @@ describe('drill files', () => {
     );
     expect(ec2.injections[gone + 1]).toMatchObject({ sameWorld: true, expect: { outcome: 'CONTAINED', sameCase: true } });
     find('no ENI listed', (i) => has(i, { kind: 'omit-network-interfaces' }) && i.expect.behaviour === 'fail-loudly');
-    find('Lambda timeout once', (i) => has(i, { kind: 'lambda-timeout', state: 'Isolate', times: 1 }) && i.expect.outcome === 'CONTAINED');
+    find('Lambda timeout once', (i) => has(i, { kind: 'lambda-timeout', state: 'Contain', times: 1 }) && i.expect.outcome === 'CONTAINED');
     find(
       'execution timeout',
       (i) => has(i, { kind: 'execution-timeout' }) && has(i, { kind: 'snapshots-pending' }) && i.expect.behaviour === 'fail-loudly',
@@ -191,12 +191,12 @@ describe('drill schema', () => {
             { kind: 'throttle', operation: 'EC2.ModifyNetworkInterfaceAttribute', rate: 0.5, times: 3 },
             { kind: 'server-error', operation: 'EC2.CopySnapshot', rate: 0.25 },
             { kind: 'deny', operation: 'IAM.AttachUserPolicy', times: 1 },
-            { kind: 'delete-resource', resource: 'instance', after: 'Preserve' },
+            { kind: 'delete-resource', resource: 'instance', after: 'Contain' },
           ],
-          budget: { stepSeconds: { Isolate: 5 } },
+          budget: { stepSeconds: { Contain: 5 } },
           expect: recover,
         },
-        { seed: 7, budget: { containSeconds: 60, stepSeconds: { Preserve: 5 } } },
+        { seed: 7, budget: { containSeconds: 60, stepSeconds: { Contain: 5 } } },
       ),
       FILE,
     );
@@ -223,7 +223,7 @@ describe('drill schema', () => {
             { kind: 'not-found', operation: 'EC2.DescribeInstances', times: 2 },
             { kind: 'omit-network-interfaces' },
             { kind: 'snapshots-pending', times: 3 },
-            { kind: 'lambda-timeout', state: 'Isolate' },
+            { kind: 'lambda-timeout', state: 'Contain' },
             { kind: 'execution-timeout', seconds: 3 },
             { kind: 'crash', operation: 'EC2.ModifyNetworkInterfaceAttribute', after: 4 },
           ],
@@ -234,7 +234,7 @@ describe('drill schema', () => {
       FILE,
     );
     const i = d.injections[0];
-    expect(i.faults![3]).toEqual({ kind: 'lambda-timeout', state: 'Isolate', times: 1 });
+    expect(i.faults![3]).toEqual({ kind: 'lambda-timeout', state: 'Contain', times: 1 });
     expect(i.world).toEqual({ extraNetworkInterfaces: 4, squatFirebreakGroupNames: true });
     expect(injectionWorld(d, i)).toEqual({
       autoScalingGroup: false,
@@ -340,7 +340,7 @@ describe('drill schema', () => {
     [
       'a lambda-timeout on something that is not a state name',
       { faults: [{ kind: 'lambda-timeout', state: 'the isolate step' }], expect: recover },
-      /injections\.0\.faults\.0\.state: must be a state name, e\.g\. Isolate/,
+      /injections\.0\.faults\.0\.state: must be a state name, e\.g\. Contain/,
     ],
     [
       'an execution timeout of 0 s',
@@ -405,7 +405,7 @@ describe('drill schema', () => {
       {
         faults: [
           { kind: 'delete-resource', resource: 'instance' },
-          { kind: 'delete-resource', resource: 'instance', after: 'Isolate' },
+          { kind: 'delete-resource', resource: 'instance', after: 'Contain' },
         ],
         expect: recover,
       },

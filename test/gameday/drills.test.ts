@@ -139,7 +139,7 @@ describe('every drill under runbooks/', () => {
       }
     });
 
-    it('a terminated instance, before the finding or right after Preserve, ends RESOURCE_GONE, recorded and notified', () => {
+    it('a terminated instance, before the finding or right after Contain, ends RESOURCE_GONE, recorded and notified', () => {
       for (const name of [/terminated before it arrived/, /terminated right after Preserve/]) {
         const i = injection('ec2-compromise/drill-unexpected.yaml', name);
         expect(i.faults![0]).toMatchObject({
@@ -152,10 +152,10 @@ describe('every drill under runbooks/', () => {
           expect(i.report.checks.find((c) => c.name === check)?.passed).toBe(true);
         }
       }
-      // Half way: Preserve ran on the live instance, then the next step found it gone.
-      const halfWay = injection('ec2-compromise/drill-unexpected.yaml', /right after Preserve/).report.executions[0];
-      expect(halfWay.steps.find((s) => s.name === 'Preserve')?.status).toBe('SUCCEEDED');
-      expect(halfWay.steps.find((s) => s.name === 'Isolate')).toMatchObject({
+      // Half way: Contain ran on the live instance, then the next step found it gone.
+      const halfWay = injection('ec2-compromise/drill-unexpected.yaml', /right after Contain/).report.executions[0];
+      expect(halfWay.steps.find((s) => s.name === 'Contain')?.status).toBe('SUCCEEDED');
+      expect(halfWay.steps.find((s) => s.name === 'VerifyIsolation')).toMatchObject({
         status: 'FAILED',
         error: expect.stringMatching(/ResourceGone/),
       });

@@ -59,7 +59,7 @@ describe('drill faults', () => {
     const i = s.injections[0];
     expect(i.verdicts.filter((v) => !v.passed)).toEqual([]);
     expect(i.faults).toEqual([
-      expect.objectContaining({ kind: 'throttle', operation: 'EC2.ModifyNetworkInterfaceAttribute', injected: 2, bySteps: { Isolate: 2 } }),
+      expect.objectContaining({ kind: 'throttle', operation: 'EC2.ModifyNetworkInterfaceAttribute', injected: 2, bySteps: { Contain: 2 } }),
     ]);
     expect(i.verdicts.find((v) => v.name === 'faults injected')).toMatchObject({
       passed: true,
@@ -67,7 +67,7 @@ describe('drill faults', () => {
     });
     // Read back: Isolate is on the timeline twice FAILED (Throttled), then SUCCEEDED.
     const { timeline } = await readCase(local.session.env, i.report.executions[0].caseId!);
-    const isolate = timeline.filter((t) => t.step === 'Isolate').sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+    const isolate = timeline.filter((t) => t.step === 'Contain').sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
     expect(isolate.map((t) => t.status)).toEqual(['FAILED', 'FAILED', 'SUCCEEDED']);
     expect(isolate[0].error.name).toBe('Throttled');
   });
@@ -79,7 +79,7 @@ describe('drill faults', () => {
         {
           name: 'deleted after Isolate',
           event: BITCOIN,
-          faults: [{ kind: 'delete-resource', resource: 'instance', after: 'Isolate' }],
+          faults: [{ kind: 'delete-resource', resource: 'instance', after: 'Contain' }],
           expect: { behaviour: 'recover', status: 'SUCCEEDED', outcome: 'RESOURCE_GONE', checks: 'all' },
         },
       ]),
@@ -87,7 +87,7 @@ describe('drill faults', () => {
     );
     const i = s.injections[0];
     expect(i.faults![0]).toMatchObject({ injected: 1, bySteps: { VerifyIsolation: 1 } });
-    expect(i.report.executions[0].steps.find((st) => st.name === 'Isolate')?.status).toBe('SUCCEEDED');
+    expect(i.report.executions[0].steps.find((st) => st.name === 'Contain')?.status).toBe('SUCCEEDED');
     expect(i.passed).toBe(true);
   });
 
@@ -221,7 +221,7 @@ describe('drill faults', () => {
           faults: [
             { kind: 'omit-network-interfaces' },
             { kind: 'snapshots-pending' },
-            { kind: 'lambda-timeout', state: 'Isolate' },
+            { kind: 'lambda-timeout', state: 'Contain' },
             { kind: 'execution-timeout', seconds: 60 },
             { kind: 'not-found', operation: 'EC2.DescribeInstances' },
           ],

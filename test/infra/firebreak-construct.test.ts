@@ -99,7 +99,7 @@ describe('Firebreak construct', () => {
     );
     // The security half is in the security account; the member half trusts its step roles by ARN.
     const responder = Object.values(t.member).find((r) => r.Type === 'AWS::IAM::Role' && r.Properties?.RoleName === 'FirebreakResponder')!;
-    expect(JSON.stringify(responder.Properties?.AssumeRolePolicyDocument)).toContain(`:iam::${SECURITY}:role/firebreak-preserve-instance`);
+    expect(JSON.stringify(responder.Properties?.AssumeRolePolicyDocument)).toContain(`:iam::${SECURITY}:role/firebreak-contain-instance`);
   });
 
   test('two installs with different prefixes synthesize side by side in one app, account and region, sharing no physical name', () => {
@@ -146,7 +146,7 @@ describe('Firebreak construct', () => {
       expect(stepRoles.has(`blue-${step}`)).toBe(true);
     }
     const fn = Object.values(t.security).find(
-      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.FunctionName === 'blue-isolate-instance',
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.FunctionName === 'blue-contain-instance',
     )!;
     const env = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env).toMatchObject({

@@ -47,8 +47,8 @@ describe('import boundaries between the layers of lib/', () => {
     ['lib/operator/x.ts', "import { LocalStepFunctions } from '../harness/local/sfn-service';"],
     ['lib/operator/x.ts', "import { App } from 'aws-cdk-lib';"],
     ['lib/harness/local/x.ts', "import { runCli } from '../../cli/program';"],
-    ['lambdas/isolate-instance/x.ts', "import { seed } from '../../lib/harness/local/seed';"],
-    ['lambdas/isolate-instance/x.ts', "import { Construct } from 'constructs';"],
+    ['lambdas/contain-instance/x.ts', "import { seed } from '../../lib/harness/local/seed';"],
+    ['lambdas/contain-instance/x.ts', "import { Construct } from 'constructs';"],
     // The CLI loads harness, CDK and local-runner code lazily: a static import of any of them is refused.
     ['lib/cli/commands/x.ts', "import { openLocalSession } from '../../harness/local/session';"],
     ['lib/cli/x.ts', "export { runDrill } from '../harness/gameday/run-drill';"],
@@ -74,7 +74,7 @@ describe('import boundaries between the layers of lib/', () => {
     ],
     ['lib/cli/commands/x.ts', "import type { LocalStack } from '../../harness/local/stack';\nexport type S = LocalStack;"],
     ['lib/cli/x.ts', "import { connect } from '../operator/connection';"],
-    ['lambdas/isolate-instance/x.ts', "import { stepHandler } from '../../lib/runtime/playbook/handler';"],
+    ['lambdas/contain-instance/x.ts', "import { stepHandler } from '../../lib/runtime/playbook/handler';"],
   ])('allows, in %s: %s', async (file, code) => {
     expect(await refusals(file, code)).toEqual([]);
   });

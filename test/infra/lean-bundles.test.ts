@@ -43,8 +43,7 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'decide-response': ['ec2', 'iam'],
   // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper.
   'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'elastic-load-balancing-v2', 'iam'],
-  'preserve-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2'],
-  'isolate-instance': ['ec2'],
+  'contain-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2'],
   'verify-isolation': ['ec2'],
   'reseal-isolation': ['ec2'],
   'snapshot-volumes': ['ec2'],

@@ -58,8 +58,7 @@ describe('MemberAccountStack', () => {
         'guard-gameday',
         'decide-response',
         'plan-containment',
-        'preserve-instance',
-        'isolate-instance',
+        'contain-instance',
         'verify-isolation',
         'reseal-isolation',
         'snapshot-volumes',
@@ -82,7 +81,7 @@ describe('MemberAccountStack', () => {
       const [trust] = role.Properties.AssumeRolePolicyDocument.Statement as Statement[];
       expect(flat((trust.Principal as { AWS: unknown }).AWS)).toBe('arn:aws:iam::<AWS::AccountId>:root');
       expect(list(trust.Condition!.ArnEquals['aws:PrincipalArn'] as unknown[]).map(flat)).toContain(
-        'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/firebreak-isolate-instance',
+        'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/firebreak-contain-instance',
       );
     });
 
@@ -111,7 +110,7 @@ describe('MemberAccountStack', () => {
           } as never,
           {},
         )) as { overallResult?: string };
-      expect((await assume(`arn:aws:iam::${SECURITY}:role/firebreak-isolate-instance`)).overallResult).toBe('Allowed');
+      expect((await assume(`arn:aws:iam::${SECURITY}:role/firebreak-contain-instance`)).overallResult).toBe('Allowed');
       expect((await assume(`arn:aws:iam::${SECURITY}:role/firebreak-notify`)).overallResult).not.toBe('Allowed');
       expect((await assume(`arn:aws:iam::${SECURITY}:role/Admin`)).overallResult).not.toBe('Allowed');
     });
@@ -143,7 +142,6 @@ describe('MemberAccountStack', () => {
           'ec2:AuthorizeSecurityGroupIngress',
           'ec2:AuthorizeSecurityGroupEgress',
           'ec2:RevokeSecurityGroupEgress',
-          'ec2:RevokeSecurityGroupIngress',
           'ec2:DisassociateAddress',
           'ec2:DisassociateIamInstanceProfile',
           'ec2:CreateTags',

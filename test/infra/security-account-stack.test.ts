@@ -91,8 +91,7 @@ const STATE_NAMES = [
   'DryRunDone',
   'NotifyOnly',
   'CloseNotified',
-  'Preserve',
-  'Isolate',
+  'Contain',
   'VerifyIsolation',
   'ResealIsolation',
   'ResealOutcome',
@@ -449,7 +448,7 @@ describe('SecurityAccountStack', () => {
     it('passes the NotFound grace period to the Lambdas that describe the instance', () => {
       const t = templateOf(buildTestApp({ notFoundGraceSeconds: 45 }).security);
       const fn = Object.values(t.findResources('AWS::Lambda::Function')).find(
-        (f) => f.Properties.Environment?.Variables?.FIREBREAK_STEP === 'preserve-instance',
+        (f) => f.Properties.Environment?.Variables?.FIREBREAK_STEP === 'contain-instance',
       )!;
       expect(fn.Properties.Environment.Variables.FIREBREAK_NOT_FOUND_GRACE_SECONDS).toBe('45');
     });
@@ -753,7 +752,7 @@ describe('SecurityAccountStack', () => {
           responderRoleName: 'IrResponder',
         }).security,
       );
-      const statements = roleStatements(t, roleLogicalIdOf(t, functionLogicalIdOf(t, 'isolate-instance')));
+      const statements = roleStatements(t, roleLogicalIdOf(t, functionLogicalIdOf(t, 'contain-instance')));
       const resources = statements.filter((s) => list(s.Action).includes('sts:AssumeRole')).flatMap((s) => list(s.Resource).map(flat));
       expect(resources.sort()).toEqual([
         'arn:<AWS::Partition>:iam::111111111111:role/IrResponder',
@@ -824,7 +823,7 @@ describe('SecurityAccountStack', () => {
         // The steps that move ENIs fail through ResealIsolation, which then records the failure whatever happens to it.
         const catches = FAILURE_RECORDING_TASKS.includes(name)
           ? undefined
-          : ['Isolate', 'VerifyIsolation'].includes(name)
+          : ['Contain', 'VerifyIsolation'].includes(name)
             ? [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ResealIsolation' }]
             : name === 'ResealIsolation'
               ? [{ ErrorEquals: ['States.ALL'], ResultPath: '$.resealError', Next: 'ResealOutcome' }]
@@ -855,8 +854,7 @@ describe('SecurityAccountStack', () => {
         PlanDryRun: ['$.plan', undefined],
         NotifyOnly: ['$.notification', { 'state.$': '$', kind: 'notify-only' }],
         CloseNotified: ['$.closed', { 'state.$': '$', outcome: 'NOTIFIED' }],
-        Preserve: ['$.preserve', undefined],
-        Isolate: ['$.isolate', undefined],
+        Contain: ['$.contain', undefined],
         VerifyIsolation: ['$.verify', undefined],
         ResealIsolation: ['$.reseal', undefined],
         SnapshotVolumes: ['$.snapshots', undefined],
@@ -894,16 +892,11 @@ describe('SecurityAccountStack', () => {
       expect(s.DecideOutcome.Choices).toEqual([
         { Variable: '$.decision.action', StringEquals: 'dryRun', Next: 'PlanDryRun' },
         { Variable: '$.decision.action', StringEquals: 'notify', Next: 'NotifyOnly' },
-        { Variable: '$.decision.action', StringEquals: 'contain', Next: 'Preserve' },
+        { Variable: '$.decision.action', StringEquals: 'contain', Next: 'Contain' },
         { Variable: '$.decision.action', StringEquals: 'approval', Next: 'RequestApproval' },
       ]);
       expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
-      expect(['Preserve', 'Isolate', 'VerifyIsolation', 'SnapshotVolumes'].map(next)).toEqual([
-        'Isolate',
-        'VerifyIsolation',
-        'SnapshotVolumes',
-        'CheckSnapshots',
-      ]);
+      expect(['Contain', 'VerifyIsolation', 'SnapshotVolumes'].map(next)).toEqual(['VerifyIsolation', 'SnapshotVolumes', 'CheckSnapshots']);
       for (const [check, choice, wait, then, path] of [
         ['CheckSnapshots', 'SnapshotsDone', 'WaitForSnapshots', 'CopySnapshots', '$.snapshotsCheck.status'],
         ['CheckMemberCopies', 'MemberCopiesDone', 'WaitForMemberCopies', 'ShareAndCopySnapshots', '$.memberCopiesCheck.status'],
@@ -1639,7 +1632,7 @@ describe('SecurityAccountStack', () => {
   });
 
   describe.each([
-    ['firebreak-ec2-compromise', 'Preserve'],
+    ['firebreak-ec2-compromise', 'Contain'],
     ['firebreak-credential-compromise', 'RevokeCredentials'],
     ['firebreak-cloudtrail-tamper', 'RestoreLogging'],
   ])('%s approval path', (name, firstContainState) => {

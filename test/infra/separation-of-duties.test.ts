@@ -195,7 +195,7 @@ describe('separation of duties between the responder and the releaser roles', ()
         'Allowed',
       );
       expect(await decide('releaser', ['iam:PassRole', role('web-app-role'), {}])).not.toBe('Allowed');
-      for (const name of ['FirebreakResponder', 'FirebreakReleaser', 'firebreak-isolate-instance']) {
+      for (const name of ['FirebreakResponder', 'FirebreakReleaser', 'firebreak-contain-instance']) {
         expect([name, await decide('releaser', ['iam:PassRole', role(name), { 'iam:PassedToService': 'ec2.amazonaws.com' }])]).toEqual([
           name,
           'ExplicitlyDenied',

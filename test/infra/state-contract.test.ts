@@ -18,8 +18,7 @@ import type { recordFailure } from '../../lib/runtime/playbook/shared/record-fai
 import type { checkSnapshots } from '../../lib/runtime/playbook/ec2-compromise/check-snapshots';
 import type { collectArtifacts } from '../../lib/runtime/playbook/ec2-compromise/collect-artifacts';
 import type { copySnapshots } from '../../lib/runtime/playbook/ec2-compromise/copy-snapshots';
-import type { isolateInstance } from '../../lib/runtime/playbook/ec2-compromise/isolate-instance';
-import type { preserveInstance } from '../../lib/runtime/playbook/ec2-compromise/preserve-instance';
+import type { containInstance } from '../../lib/runtime/playbook/ec2-compromise/contain-instance';
 import type { resealIsolation } from '../../lib/runtime/playbook/ec2-compromise/reseal-isolation';
 import type { shareSnapshots } from '../../lib/runtime/playbook/ec2-compromise/share-snapshots';
 import type { snapshotVolumes } from '../../lib/runtime/playbook/ec2-compromise/snapshot-volumes';
@@ -67,8 +66,7 @@ const STEP_RESULTS_FIT = {
   Decide: true satisfies Fits<Result<typeof decideResponse>, P['decision']>,
   PlanDryRun: true satisfies Fits<Result<typeof planContainment>, P['plan']>,
   RecordApproval: true satisfies Fits<Result<typeof recordApproval>, P['approvalOutcome']>,
-  Preserve: true satisfies Fits<Result<typeof preserveInstance>, P['preserve']>,
-  Isolate: true satisfies Fits<Result<typeof isolateInstance>, P['isolate']>,
+  Contain: true satisfies Fits<Result<typeof containInstance>, P['contain']>,
   VerifyIsolation: true satisfies Fits<Result<typeof verifyIsolation>, P['verify']>,
   ResealIsolation: true satisfies Fits<Result<typeof resealIsolation>, P['reseal']>,
   SnapshotVolumes: true satisfies Fits<Result<typeof snapshotVolumes>, P['snapshots']>,

@@ -84,7 +84,7 @@ describe('credential-compromise chaining into ec2-compromise (catalog chainInsta
       const history = (await sfn.send(new GetExecutionHistoryCommand({ executionArn: chained.executionArn }))).events ?? [];
       expect(history[0].type).toBe('ExecutionStarted');
       expect(history.at(-1)!.type).toBe('ExecutionSucceeded');
-      expect(history.filter((e) => e.type === 'TaskStateEntered').map((e) => e.stateEnteredEventDetails!.name)).toContain('Isolate');
+      expect(history.filter((e) => e.type === 'TaskStateEntered').map((e) => e.stateEnteredEventDetails!.name)).toContain('Contain');
       const ec2Case = await readCase(local.session.env, ec2.caseId!);
       expect(ec2Case.item).toMatchObject({ status: 'CONTAINED' });
       const credCase = await readCase(local.session.env, cred.caseId!);

@@ -29,8 +29,7 @@ async function endState(session: LocalSession, caseId: string, instanceId: strin
     notificationsSent: Object.keys(item?.notifications ?? {}).sort(),
     priorGroups: Object.keys(item?.priorState?.isolate?.securityGroupsByEni ?? {}).length,
     timelineHasEveryStep: [
-      'Preserve',
-      'Isolate',
+      'Contain',
       'VerifyIsolation',
       'SnapshotVolumes',
       'CopySnapshots',
@@ -64,8 +63,7 @@ describe('ec2-compromise crash recovery', () => {
     expect(mutatingSteps).toEqual(
       expect.arrayContaining([
         'Claim',
-        'Preserve',
-        'Isolate',
+        'Contain',
         'SnapshotVolumes',
         'CopySnapshots',
         'ShareAndCopySnapshots',
@@ -104,8 +102,7 @@ describe('ec2-compromise crash recovery', () => {
 
   it.each([
     'Claim',
-    'Preserve',
-    'Isolate',
+    'Contain',
     'VerifyIsolation',
     'SnapshotVolumes',
     'CopySnapshots',

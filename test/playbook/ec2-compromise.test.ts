@@ -56,16 +56,7 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
     const manifest = item?.evidence?.manifest as { bucket: string; key: string; sha256: string };
     expect(await objectSha256(env, manifest.bucket, manifest.key)).toBe(manifest.sha256);
     expect(timeline.map((t) => t.step)).toEqual(
-      expect.arrayContaining([
-        'Claim',
-        'Preserve',
-        'Isolate',
-        'VerifyIsolation',
-        'SnapshotVolumes',
-        'WriteManifest',
-        'Notify',
-        'CloseCase',
-      ]),
+      expect.arrayContaining(['Claim', 'Contain', 'VerifyIsolation', 'SnapshotVolumes', 'WriteManifest', 'Notify', 'CloseCase']),
     );
     // The prior state needed for release is recorded.
     expect(item?.priorState?.isolate?.securityGroupsByEni).toEqual(twin!.originalGroupsByEni);
@@ -129,7 +120,7 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
     const x = report.executions[0];
     expect(x.outcome).toBe('RESOURCE_GONE');
     expect(x.status).toBe('SUCCEEDED');
-    const preserve = x.steps.find((s) => s.name === 'Preserve')!;
+    const preserve = x.steps.find((s) => s.name === 'Contain')!;
     expect(preserve.status).toBe('FAILED');
     // ResourceGone is not retried: one DescribeInstances, no change attempted.
     expect(preserve.apiCalls['EC2.DescribeInstances']).toBe(1);

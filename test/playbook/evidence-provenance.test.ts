@@ -206,8 +206,8 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const early = await snapshotOf(env, twin.volumeIds[0]);
     await sleep(1500);
 
-    // The first run stops after Isolate: the case is open and its ID is on the instance's tags.
-    const first = await replayEvent(local.session, event, { twin, execute: { crashAfter: 'Isolate' } });
+    // The first run stops after Contain: the case is open and its ID is on the instance's tags.
+    const first = await replayEvent(local.session, event, { twin, execute: { crashAfter: 'Contain' } });
     expect(first.executions[0].status).toBe('CRASHED');
     const caseId = first.executions[0].caseId!;
     const findingId = (await readCase(env, caseId)).item!.incident.finding.id as string;
@@ -570,7 +570,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it('links the stored event to its case at Claim, and a start on the named instance that resumes the case writes finding.json from it', async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Isolate' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Contain' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     const sent = Buffer.from(JSON.stringify(first.injected), 'utf8');
@@ -602,7 +602,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it('records at most MAX_CANDIDATE_REJECTIONS decoys per stage and run on the case, and counts the rest', async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Isolate' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Contain' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     const findingId = (await readCase(env, caseId)).item!.incident.finding.id as string;

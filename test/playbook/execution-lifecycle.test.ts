@@ -87,15 +87,15 @@ describe('ec2-compromise execution lifecycle (issue 10)', () => {
 
   it('retries a step that hits its Lambda timeout once, and contains the incident', async () => {
     const { report, twin, executions } = await replayEvent(local.session, readEventFile(EVENT), {
-      execute: { lambdaTimeouts: { Claim: 1, Isolate: 1, CheckSnapshots: 1, Notify: 1 } },
+      execute: { lambdaTimeouts: { Claim: 1, Contain: 1, CheckSnapshots: 1, Notify: 1 } },
     });
     const x = executions[0];
     expect([x.status, x.outcome]).toEqual(['SUCCEEDED', 'CONTAINED']);
-    for (const name of ['Claim', 'Isolate', 'CheckSnapshots', 'Notify']) {
+    for (const name of ['Claim', 'Contain', 'CheckSnapshots', 'Notify']) {
       const step = x.steps.find((s) => s.name === name)!;
       expect([name, step.invocations, step.status]).toEqual([name, 2, 'SUCCEEDED']);
     }
-    expect(x.steps.find((s) => s.name === 'Isolate')!.error).toMatch(/^Sandbox\.Timedout: .*Task timed out after 120\.00 seconds/);
+    expect(x.steps.find((s) => s.name === 'Contain')!.error).toMatch(/^Sandbox\.Timedout: .*Task timed out after 120\.00 seconds/);
     // Read back: every ENI is in the isolation group alone; the case is contained and told once.
     const c = await readContainment(local.session.env, twin!.instanceId, twin!.vpcId);
     expect(c.isolation).toHaveLength(1);

@@ -127,7 +127,7 @@ describe('ec2-compromise isolation under faults', () => {
       const twin = r.twin!;
       expect(twin.networkInterfaceIds).toHaveLength(5);
       expect(r.faultHits).toBe(1);
-      expect(r.executions[0].steps.find((s) => s.name === 'Isolate')?.invocations).toBeGreaterThanOrEqual(1);
+      expect(r.executions[0].steps.find((s) => s.name === 'Contain')?.invocations).toBeGreaterThanOrEqual(1);
       expect(await wider(twin)).toEqual([]);
       const states = Object.values(await enisOf(twin));
       expect(states.every((s) => s === 'original' || s === 'isolation')).toBe(true);
@@ -258,10 +258,18 @@ describe('ec2-compromise isolation under faults', () => {
       remove();
     }
     expect(created.size).toBe(2);
-    // The read-back, the rule changes and the moves each met a group EC2 did not show yet, once.
-    expect([...answered].map((a) => a.split(':')[0]).sort()).toEqual(
-      expect.arrayContaining(['EC2.DescribeSecurityGroups', 'EC2.ModifyNetworkInterfaceAttribute', 'EC2.RevokeSecurityGroupEgress']),
+    // The rule changes and the moves each met a group EC2 did not show yet, once; a new group is never read back
+    // (its rules are set from what a new group holds, issue 13), so no DescribeSecurityGroups names one.
+    const operations = [...answered].map((a) => a.split(':')[0]);
+    expect(operations).toEqual(
+      expect.arrayContaining([
+        'EC2.AuthorizeSecurityGroupEgress',
+        'EC2.AuthorizeSecurityGroupIngress',
+        'EC2.ModifyNetworkInterfaceAttribute',
+        'EC2.RevokeSecurityGroupEgress',
+      ]),
     );
+    expect(operations).not.toContain('EC2.DescribeSecurityGroups');
     expect(r.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
     expect(Object.values(await enisOf(r.twin!))).toEqual(['isolation']);
   }, 120_000);

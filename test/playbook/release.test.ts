@@ -307,7 +307,7 @@ describe('release playbook (synthesized state machine, real handlers, emulator)'
 
   it('refuses a case whose containment is still running (IN_PROGRESS)', async () => {
     const { env } = local.session;
-    const { report } = await replayEvent(local.session, readEventFile(BACKDOOR), { execute: { crashAfter: 'Isolate' } });
+    const { report } = await replayEvent(local.session, readEventFile(BACKDOOR), { execute: { crashAfter: 'Contain' } });
     const caseId = report.executions[0].caseId!;
     expect((await readCase(env, caseId)).item!.status).toBe('IN_PROGRESS');
     const x = await release(caseId);

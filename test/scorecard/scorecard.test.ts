@@ -39,7 +39,7 @@ describe('game-day scorecard (gameday → reports/<run-id>/scorecard.{json,md,ht
     const contained = scorecard.drills[0].injections[0];
     expect(contained).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED', budgetMs: 60_000 });
     expect(contained.timeToContainMs).toBeGreaterThan(0);
-    expect(contained.timeline.map((s) => s.name)).toEqual(expect.arrayContaining(['Preserve', 'Isolate', 'WriteManifest']));
+    expect(contained.timeline.map((s) => s.name)).toEqual(expect.arrayContaining(['Contain', 'WriteManifest']));
     for (const s of contained.timeline) expect(s.endMs).toBeGreaterThanOrEqual(s.startMs);
     const md = fs.readFileSync(path.join(dir, 'scorecard.md'), 'utf8');
     expect(md).toMatch(new RegExp(`^# Game day ${scorecard.runId}: PASSED`));

@@ -19,7 +19,7 @@ export const SnapshotBatchSchema = z.object({
 
 // ec2-compromise
 
-/** `$.preserve`: what Preserve did (`PreserveResult`, lib/runtime/ec2/preserve.ts). */
+/** `$.contain.preserve`: what Contain did to preserve the instance (`PreserveResult`, lib/runtime/ec2/preserve.ts). */
 export const PreserveResultSchema = z.object({
   instanceId: z.string(),
   /** The instance's state before Preserve changed anything (what release restores). */
@@ -37,7 +37,7 @@ export const PreserveResultSchema = z.object({
 /** The isolation and untrack groups of one VPC (`IsolationGroups`, lib/runtime/ec2/isolation-groups.ts). */
 export const IsolationGroupsSchema = z.object({ vpcId: z.string(), isolationGroupId: z.string(), untrackGroupId: z.string() });
 
-/** `$.isolate`: what Isolate did (`IsolateResult`, lib/runtime/ec2/isolate.ts). */
+/** `$.contain.isolate`: what Contain did to isolate the instance (`IsolateResult`, lib/runtime/ec2/isolate.ts). */
 export const IsolateResultSchema = z.object({
   instanceId: z.string(),
   /** VPC ID → groups (VerifyIsolation checks against them). */
@@ -60,6 +60,13 @@ export const IsolateResultSchema = z.object({
   actions: z.array(PlannedActionSchema),
   /** Per ENI moved in this run, the milliseconds it spent on the allow-all group. */
   untrackWindows: z.array(z.object({ networkInterfaceId: z.string(), untrackedMs: z.number(), resumed: z.boolean() })),
+});
+
+/** `$.contain`: what Contain did (`ContainResult`, lib/runtime/ec2/contain.ts): Preserve's and Isolate's parts. */
+export const ContainResultSchema = z.object({
+  instanceId: z.string(),
+  preserve: PreserveResultSchema,
+  isolate: IsolateResultSchema,
 });
 
 /** `$.verify` of ec2-compromise: what VerifyIsolation read back (`VerifyResult`, lib/runtime/ec2/verify.ts). */

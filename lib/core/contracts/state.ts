@@ -4,11 +4,10 @@ import {
   ActorRevocationSchema,
   ChainResultSchema,
   CollectedArtifactsSchema,
-  IsolateResultSchema,
+  ContainResultSchema,
   IsolationVerificationSchema,
   LoggingRestoreSchema,
   ManifestRefSchema,
-  PreserveResultSchema,
   ResealResultSchema,
   RevocationResultSchema,
   RevocationVerificationSchema,
@@ -97,10 +96,8 @@ export const PlaybookStateSchema = z.object({
   approvalError: StepFunctionsErrorSchema.optional(),
   /** RecordApproval. */
   approvalOutcome: ApprovalOutcomeSchema.optional(),
-  /** ec2-compromise: Preserve. */
-  preserve: PreserveResultSchema.optional(),
-  /** ec2-compromise: Isolate. */
-  isolate: IsolateResultSchema.optional(),
+  /** ec2-compromise: Contain (preservation and isolation). */
+  contain: ContainResultSchema.optional(),
   /**
    * VerifyIsolation (ec2-compromise), VerifyRevocation (credential-compromise) or VerifyTamperResponse
    * (cloudtrail-tamper). The first option that parses is taken: TamperVerification, whose keys are all optional, last.

@@ -35,7 +35,7 @@ export const BudgetSchema = z
       .superRefine((steps, ctx) => {
         for (const name of Object.keys(steps)) {
           if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name))
-            ctx.addIssue({ code: 'custom', path: [name], message: 'must be a state name, e.g. Isolate' });
+            ctx.addIssue({ code: 'custom', path: [name], message: 'must be a state name, e.g. Contain' });
         }
       })
       .optional(),

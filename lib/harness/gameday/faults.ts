@@ -152,8 +152,8 @@ export const FaultSchema = z.discriminatedUnion(
     z
       .object({
         kind: z.literal('lambda-timeout'),
-        /** A Task state of the runbook's state machine, e.g. Isolate (checked before the first injection). */
-        state: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be a state name, e.g. Isolate'),
+        /** A Task state of the runbook's state machine, e.g. Contain (checked before the first injection). */
+        state: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be a state name, e.g. Contain'),
         /** The first `times` invocations of the state, in each execution, outlive their Lambda timeout. */
         times: TimesSchema.default(1),
       })
@@ -181,7 +181,7 @@ export const FaultSchema = z.discriminatedUnion(
       .object({
         kind: z.literal('delete-resource'),
         resource: z.enum(DELETABLE_RESOURCES, { error: `must be one of: ${DELETABLE_RESOURCES.join(', ')}` }),
-        /** A state whose handler records its calls (Preserve, Isolate, ...): the resource is deleted once it has run, before the next step's first call. Absent: before the event is injected. */
+        /** A state whose handler records its calls (Contain, VerifyIsolation, ...): the resource is deleted once it has run, before the next step's first call. Absent: before the event is injected. */
         after: z.string().min(1).optional(),
       })
       .strict(),
@@ -194,7 +194,7 @@ export type Fault = z.infer<typeof FaultSchema>;
 /** What a drill's scorecard says of one declared fault. */
 export interface FaultReport {
   readonly kind: Fault['kind'];
-  /** `throttle EC2.CopySnapshot (rate 0.5, at most 3)`, `delete-resource instance after Preserve`. */
+  /** `throttle EC2.CopySnapshot (rate 0.5, at most 3)`, `delete-resource instance after Contain`. */
   readonly declared: string;
   readonly operation?: string;
   readonly resource?: string;

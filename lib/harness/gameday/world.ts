@@ -74,7 +74,7 @@ export async function buildInjectionWorld(session: LocalSession, event: EventEnv
 /**
  * Someone else's groups on Firebreak's names: untagged groups named `firebreak-isolation-<vpc>` (with an SSH
  * ingress rule from a documentation range, 203.0.113.0/24) and `firebreak-untrack-<vpc>` (empty) in the VPC,
- * made with the harness clients. Isolate must create its own tagged groups and leave these as they are.
+ * made with the harness clients. Contain must create its own tagged groups and leave these as they are.
  * @returns the two groups as they are now (for {@link squatterChecks}).
  */
 export async function squatFirebreakGroupNames(session: LocalSession, vpcId: string): Promise<SecurityGroup[]> {
@@ -132,7 +132,7 @@ export async function squatterChecks(session: LocalSession, squatters: readonly 
 /**
  * Deletes a resource of the injection's world (a `delete-resource` fault), as someone outside
  * Firebreak would, with the harness clients, which no fault touches:
- * - `instance`: its termination protection lifted (Preserve may have set it), then terminated;
+ * - `instance`: its termination protection lifted (Contain may have set it), then terminated;
  * - `access-key`: the finding's key of the twin IAM user (DeleteAccessKey), the user's other key left;
  * - `iam-user`: the twin IAM user, after what IAM requires to be gone first (DeleteUser, IAM API
  *   reference): its access keys, inline policies, attached managed policies and console password.

@@ -119,8 +119,7 @@ export async function verifyContainment(
   const steps = new Set(timeline.map((t) => t.step as string));
   const needed = [
     'Claim',
-    'Preserve',
-    'Isolate',
+    'Contain',
     'VerifyIsolation',
     'SnapshotVolumes',
     'CopySnapshots',

@@ -156,10 +156,13 @@ function eventSummary(event: EventEnvelope, gd: GuardDutyEvent | undefined): Rep
   };
 }
 
-/** The longest time, in milliseconds, any ENI spent on the allow-all untrack group in a run that reached Isolate's end. */
+/** An ENI isolation swap (a move onto a group, the DryRun included): what the isolation chain ends with. */
+const isIsolationCall = (c: { operation: string }): boolean => c.operation === 'EC2.ModifyNetworkInterfaceAttribute';
+
+/** The longest time, in milliseconds, any ENI spent on the allow-all untrack group in a run that reached Contain's end. */
 function longestUntracked(executions: readonly LocalExecutionResult[]): number | undefined {
   const windows = executions.flatMap(
-    (x) => (x.output?.isolate as { untrackWindows?: { untrackedMs: number }[] } | undefined)?.untrackWindows ?? [],
+    (x) => (x.output?.contain as { isolate?: { untrackWindows?: { untrackedMs: number }[] } } | undefined)?.isolate?.untrackWindows ?? [],
   );
   return windows.length ? Math.max(...windows.map((w) => w.untrackedMs)) : undefined;
 }
@@ -480,7 +483,7 @@ function replayReport(r: {
     checks: r.checks,
     metrics: {
       wallTimeMs: Date.now() - r.started,
-      sequentialCallsToIsolation: sequentialCallsUntil(calls, (c) => c.operation === 'EC2.ModifyNetworkInterfaceAttribute'),
+      sequentialCallsToIsolation: sequentialCallsUntil(calls, isIsolationCall),
       timeToIsolateMs: lastIsolation !== undefined && executions[0] ? lastIsolation - firstStart : undefined,
       sequentialCallsToRevocation: sequentialCallsUntil(calls, (c) => REVOKING.has(c.operation)),
       longestUntrackedMs: longestUntracked(executions),

@@ -96,7 +96,7 @@ export interface ExecuteOptions {
    * Simulates a step outliving its Lambda timeout: for each state named, that many of its invocations run
    * the handler to its end (its calls happen, as a Lambda's do until it is stopped), then fail with the
    * error type `Sandbox.Timedout` and Lambda's message ("Task timed out after N.00 seconds"), its result
-   * lost. E.g. `{ Isolate: 1 }`: the first Isolate times out, the retry runs normally.
+   * lost. E.g. `{ Contain: 1 }`: the first Contain times out, the retry runs normally.
    */
   readonly lambdaTimeouts?: Readonly<Record<string, number>>;
   /** Told of each invocation {@link ExecuteOptions.lambdaTimeouts} failed (a drill counts its faults with it). */

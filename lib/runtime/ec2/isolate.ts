@@ -75,7 +75,7 @@ export interface IsolateResult {
 }
 
 /** Throttles, transient errors, and a group EC2 does not show yet (eventual consistency: {@link whileGroupNotVisible}). */
-const retryable = (err: unknown) => {
+export const retryable = (err: unknown) => {
   if (hasAwsCode(err, 'InvalidGroup.NotFound')) return true;
   const mapped = mapAwsError(err);
   return mapped instanceof Throttled || mapped instanceof TransientAwsError;
@@ -85,7 +85,7 @@ const retryable = (err: unknown) => {
  * Moves one ENI onto exactly `groups`, retrying throttles and transient errors with the given waits.
  * A denial or any other error is thrown at once.
  */
-async function moveEni(ec2: EC2Client, eniId: string, groups: string[], backoffMs: readonly number[]): Promise<void> {
+export async function moveEni(ec2: EC2Client, eniId: string, groups: string[], backoffMs: readonly number[]): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: groups }));
@@ -104,7 +104,7 @@ async function moveEni(ec2: EC2Client, eniId: string, groups: string[], backoffM
  * required permissions for the action, without actually making the request").
  * @throws {AccessDenied} when the move would be denied.
  */
-async function assertMayMove(ec2: EC2Client, eniId: string, groupId: string): Promise<void> {
+export async function assertMayMove(ec2: EC2Client, eniId: string, groupId: string): Promise<void> {
   try {
     await whileGroupNotVisible(() =>
       ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [groupId], DryRun: true })),
@@ -203,7 +203,7 @@ interface IsolationSurvey {
 }
 
 /** The actions Isolate plans and, when it applies, the calls it has started (all awaited together). */
-interface IsolationWork {
+export interface IsolationWork {
   readonly apply: boolean;
   readonly actions: PlannedAction[];
   readonly work: Promise<unknown>[];
@@ -309,10 +309,10 @@ function planEniMoves(
 }
 
 /** Step 5 of {@link ensureInstanceIsolated}: disassociate the EIPs, remove the instance profile, tag the instance (an association already gone is fine). */
-function planDetachments(
+export function planDetachments(
   ec2: EC2Client,
   target: { instance: Instance; instanceId: string; caseId: string },
-  seen: IsolationSurvey,
+  seen: Pick<IsolationSurvey, 'associatedEips' | 'activeProfile'>,
   plan: IsolationWork,
 ): void {
   const { instance, instanceId, caseId } = target;

@@ -6,7 +6,6 @@ import {
   EC2Client,
   IpPermission,
   RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand,
   SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { randomBytes } from 'node:crypto';
@@ -82,8 +81,9 @@ export const EXPECTED_RULES: Readonly<Record<GroupRole, { ingress: IpPermission[
  * untrack). Anything else is never reused and never changed, whatever its name: a stranger's group named
  * `firebreak-isolation-<vpc>` (untagged, empty or not), or a tagged group someone added a rule to. Then a
  * new group is created under a name nobody holds (the base name when free, else the base name with a
- * random suffix), tagged at creation, and only that group's rules are reconciled: the default egress
- * rules of a new group are revoked (isolation), all-traffic rules are added (untrack). Among several
+ * random suffix), tagged at creation, and only that group's rules are set, from what a new group holds
+ * ({@link setNewGroupRules}, no describe): the default egress rules are revoked (isolation), all-traffic rules are
+ * added (untrack). Among several
  * adoptable groups the lowest group ID is used, so runs that find the same groups agree; two runs that
  * create at the same moment may each create one (the other's is not adoptable until its rules are set),
  * which costs a security group of the VPC's quota and nothing else.
@@ -107,18 +107,17 @@ export async function ensureIsolationGroups(
   ec2: EC2Client,
 ): Promise<{ groups: IsolationGroups; actions: PlannedAction[] }> {
   const actions: PlannedAction[] = [];
-  const [isolation, untrack] = await Promise.all([
-    ensureGroup(ec2, { ...input, baseName: isolationGroupName(input.vpcId), role: 'isolation' }, actions),
-    ensureGroup(ec2, { ...input, baseName: untrackGroupName(input.vpcId), role: 'untrack' }, actions),
-  ]);
+  const ensure = async (role: GroupRole) => {
+    const outcome = await adoptOrCreateGroup(ec2, { ...input, role }, actions);
+    if (outcome.created && input.mode === 'apply') await setNewGroupRules(ec2, outcome.groupId, role, actions);
+    return outcome.groupId;
+  };
+  const [isolation, untrack] = await Promise.all([ensure('isolation'), ensure('untrack')]);
   return { groups: { vpcId: input.vpcId, isolationGroupId: isolation, untrackGroupId: untrack }, actions };
 }
 
 interface GroupSpec {
   vpcId: string;
-  caseId: string;
-  mode: StepMode;
-  baseName: string;
   role: GroupRole;
 }
 
@@ -159,43 +158,55 @@ async function findAdoptable(ec2: EC2Client, spec: GroupSpec): Promise<SecurityG
     .sort((a, b) => a.GroupId!.localeCompare(b.GroupId!))[0];
 }
 
-async function nameIsTaken(ec2: EC2Client, vpcId: string, name: string): Promise<boolean> {
-  return (
-    (
-      await describeGroups(ec2, [
-        { Name: 'vpc-id', Values: [vpcId] },
-        { Name: 'group-name', Values: [name] },
-      ])
-    ).length > 0
-  );
+/**
+ * The groups tagged `firebreak:role` (either role) in the region, in one DescribeSecurityGroups (every page), keyed by
+ * VPC: what the containment's first round reads instead of a look-up per VPC and role. Only groups that are exactly
+ * Firebreak's ({@link isFirebreakGroup}) are kept, the lowest ID per role, as {@link ensureIsolationGroups} adopts.
+ * @returns VPC ID → the adoptable group of each role found there.
+ */
+export async function findFirebreakGroups(ec2: EC2Client): Promise<Map<string, Partial<Record<GroupRole, string>>>> {
+  const tagged = await describeGroups(ec2, [{ Name: `tag:${TAG.role}`, Values: ['isolation', 'untrack'] }]);
+  const byVpc = new Map<string, Partial<Record<GroupRole, string>>>();
+  for (const g of [...tagged].sort((a, b) => (a.GroupId ?? '').localeCompare(b.GroupId ?? ''))) {
+    const role = (g.Tags ?? []).find((t) => t.Key === TAG.role)?.Value as GroupRole | undefined;
+    if (!g.GroupId || !g.VpcId || !role || !isFirebreakGroup(g, role, g.VpcId)) continue;
+    const found = byVpc.get(g.VpcId) ?? {};
+    found[role] ??= g.GroupId;
+    byVpc.set(g.VpcId, found);
+  }
+  return byVpc;
 }
 
-async function ensureGroup(ec2: EC2Client, spec: GroupSpec, actions: PlannedAction[]): Promise<string> {
+/** A Firebreak group of one role in one VPC, adopted or created by {@link adoptOrCreateGroup}. */
+export interface GroupOutcome {
+  readonly groupId: string;
+  /** True when this call created it: its rules are still the defaults of a new group ({@link setNewGroupRules}). */
+  readonly created: boolean;
+}
+
+/**
+ * Adopts the role's group in the VPC, or creates one; never changes a rule. `found` is the group already looked up
+ * ({@link findFirebreakGroups}; `null`: looked up, none), so the first attempt makes no DescribeSecurityGroups. A new
+ * group takes the base name; when that is taken (`InvalidGroup.Duplicate`: a stranger's group, or a concurrent
+ * creator's) the next attempt looks again and creates under the base name with a random suffix.
+ * @throws {TransientAwsError} when CreateSecurityGroup answers without an ID, or three names were taken while creating.
+ */
+export async function adoptOrCreateGroup(
+  ec2: EC2Client,
+  spec: { vpcId: string; caseId: string; mode: StepMode; role: GroupRole },
+  actions: PlannedAction[],
+  found?: string | null,
+): Promise<GroupOutcome> {
+  const baseName = spec.role === 'isolation' ? isolationGroupName(spec.vpcId) : untrackGroupName(spec.vpcId);
   for (let attempt = 0; attempt < 3; attempt++) {
-    const adoptable = await findAdoptable(ec2, spec);
-    if (adoptable) return adoptable.GroupId!;
-    // Never the name of a group that exists, whoever's it is: the base name when free, else a new one.
-    const name =
-      attempt === 0 && !(await nameIsTaken(ec2, spec.vpcId, spec.baseName))
-        ? spec.baseName
-        : `${spec.baseName}-${randomBytes(4).toString('hex')}`;
+    const adoptable = attempt === 0 && found !== undefined ? (found ?? undefined) : (await findAdoptable(ec2, spec))?.GroupId;
+    if (adoptable) return { groupId: adoptable, created: false };
+    // Never the name of a group that exists, whoever's it is: CreateSecurityGroup refuses a taken name (InvalidGroup.Duplicate).
+    const name = attempt === 0 ? baseName : `${baseName}-${randomBytes(4).toString('hex')}`;
     actions.push({ operation: 'EC2.CreateSecurityGroup', target: spec.vpcId, change: `create ${name} (${spec.role})` });
-    const rules = EXPECTED_RULES[spec.role];
     if (spec.mode === 'plan') {
-      if (rules.ingress.length)
-        actions.push({
-          operation: 'EC2.AuthorizeSecurityGroupIngress',
-          target: name,
-          change: `authorize ${rules.ingress.flatMap(ruleKey).join(', ')}`,
-        });
-      actions.push({ operation: 'EC2.RevokeSecurityGroupEgress', target: name, change: 'revoke the default egress rules' });
-      if (rules.egress.length)
-        actions.push({
-          operation: 'EC2.AuthorizeSecurityGroupEgress',
-          target: name,
-          change: `authorize ${rules.egress.flatMap(ruleKey).join(', ')}`,
-        });
-      return `(new ${spec.role} group)`;
+      planNewGroupRules(name, spec.role, actions);
+      return { groupId: `(new ${spec.role} group)`, created: true };
     }
     let groupId: string | undefined;
     try {
@@ -213,24 +224,81 @@ async function ensureGroup(ec2: EC2Client, spec: GroupSpec, actions: PlannedActi
         )
       ).GroupId;
     } catch (err) {
-      // Someone created a group of that name between our look and our create: look again.
+      // Someone holds that name, or created a group of that name between our look and our create: look again.
       if (hasAwsCode(err, 'InvalidGroup.Duplicate')) continue;
       throw err;
     }
     // An answer without the ID is AWS's fault, not the request's: the step is retried, and the retry looks again, adopting
     // a group only when it is exactly Firebreak's (findAdoptable, isFirebreakGroup), else creating one under a new name.
     if (!groupId) throw new TransientAwsError(`CreateSecurityGroup ${name} returned no group ID`);
-    // The group is ours by its ID: only now are its rules changed.
-    const created = (await whileGroupNotVisible(() => ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))))
-      .SecurityGroups?.[0];
-    await Promise.all([
-      reconcileRules(ec2, groupId, 'ingress', created?.IpPermissions ?? [], rules.ingress, actions),
-      reconcileRules(ec2, groupId, 'egress', created?.IpPermissionsEgress ?? [], rules.egress, actions),
-    ]);
-    return groupId;
+    return { groupId, created: true };
   }
   // Three concurrent creators took our names: contention that a retry of the step resolves (it adopts theirs or creates anew).
   throw new TransientAwsError(`Could not create a ${spec.role} security group in ${spec.vpcId}: three names were taken while creating`);
+}
+
+function planNewGroupRules(name: string, role: GroupRole, actions: PlannedAction[]): void {
+  const rules = EXPECTED_RULES[role];
+  if (rules.ingress.length)
+    actions.push({
+      operation: 'EC2.AuthorizeSecurityGroupIngress',
+      target: name,
+      change: `authorize ${rules.ingress.flatMap(ruleKey).join(', ')}`,
+    });
+  actions.push({ operation: 'EC2.RevokeSecurityGroupEgress', target: name, change: 'revoke the default egress rules' });
+  if (rules.egress.length)
+    actions.push({
+      operation: 'EC2.AuthorizeSecurityGroupEgress',
+      target: name,
+      change: `authorize ${rules.egress.flatMap(ruleKey).join(', ')}`,
+    });
+}
+
+/** All traffic to 0.0.0.0/0 and to ::/0, one permission each: a new group's possible default egress rules. */
+const ALL_IPV4: IpPermission = { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] };
+const ALL_IPV6: IpPermission = { IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] };
+
+/**
+ * Sets the rules of a group this run just created (never any other) from what a new group is known to hold, without
+ * describing it: no inbound rule and an outbound rule allowing all IPv4 traffic ("Security groups for your VPC",
+ * Amazon VPC User Guide: a new security group has only an outbound rule that allows all traffic; a default group also
+ * gets `::/0` when the VPC has an IPv6 CIDR, "Default security groups for your VPCs"). Both all-traffic egress rules
+ * are revoked, each on its own and a missing one tolerated (`InvalidPermission.NotFound`); the untrack group's rules
+ * are authorized one permission per call, a present one tolerated (`InvalidPermission.Duplicate`). All calls run in
+ * parallel and retry `InvalidGroup.NotFound` ({@link whileGroupNotVisible}). VerifyIsolation reads the isolation
+ * group back (no rule) after the moves.
+ */
+export async function setNewGroupRules(ec2: EC2Client, groupId: string, role: GroupRole, actions: PlannedAction[]): Promise<void> {
+  const tolerate = (code: string) => (err: unknown) => {
+    if (!hasAwsCode(err, code)) throw err;
+  };
+  const calls: Promise<unknown>[] = [];
+  if (role === 'isolation') {
+    actions.push({ operation: 'EC2.RevokeSecurityGroupEgress', target: groupId, change: 'revoke the default egress rules' });
+    for (const p of [ALL_IPV4, ALL_IPV6]) {
+      calls.push(
+        whileGroupNotVisible(() => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [p] }))).catch(
+          tolerate('InvalidPermission.NotFound'),
+        ),
+      );
+    }
+  } else {
+    actions.push(
+      { operation: 'EC2.AuthorizeSecurityGroupIngress', target: groupId, change: `authorize ${[ALLOW_ALL].flatMap(ruleKey).join(', ')}` },
+      { operation: 'EC2.AuthorizeSecurityGroupEgress', target: groupId, change: `authorize ${[ALLOW_ALL].flatMap(ruleKey).join(', ')}` },
+    );
+    for (const p of [ALL_IPV4, ALL_IPV6]) {
+      calls.push(
+        whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [p] }))).catch(
+          tolerate('InvalidPermission.Duplicate'),
+        ),
+        whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [p] }))).catch(
+          tolerate('InvalidPermission.Duplicate'),
+        ),
+      );
+    }
+  }
+  await Promise.all(calls);
 }
 
 function ruleKey(p: IpPermission): string[] {
@@ -262,60 +330,4 @@ export function samePermissions(actual: IpPermission[], desired: IpPermission[])
   // A permission with no source at all is a rule too (never granted by Firebreak): count it.
   const bare = actual.some((p) => ruleKey(p).length === 0);
   return !bare && a.length === d.length && a.every((k, i) => k === d[i]);
-}
-
-/** Strips the read-only fields DescribeSecurityGroups adds so a permission can be revoked as-is. */
-function revocable(p: IpPermission): IpPermission {
-  return {
-    IpProtocol: p.IpProtocol,
-    FromPort: p.FromPort,
-    ToPort: p.ToPort,
-    IpRanges: p.IpRanges?.length ? p.IpRanges.map((r) => ({ CidrIp: r.CidrIp })) : undefined,
-    Ipv6Ranges: p.Ipv6Ranges?.length ? p.Ipv6Ranges.map((r) => ({ CidrIpv6: r.CidrIpv6 })) : undefined,
-    UserIdGroupPairs: p.UserIdGroupPairs?.length ? p.UserIdGroupPairs.map((g) => ({ GroupId: g.GroupId })) : undefined,
-    PrefixListIds: p.PrefixListIds?.length ? p.PrefixListIds.map((l) => ({ PrefixListId: l.PrefixListId })) : undefined,
-  };
-}
-
-/** Sets the rules of a group Firebreak just created (never any other) to exactly `desired`. */
-async function reconcileRules(
-  ec2: EC2Client,
-  groupId: string,
-  direction: 'ingress' | 'egress',
-  actual: IpPermission[],
-  desired: IpPermission[],
-  actions: PlannedAction[],
-): Promise<void> {
-  if (samePermissions(actual, desired)) return;
-  const suffix = direction === 'ingress' ? 'Ingress' : 'Egress';
-  if (actual.length) {
-    actions.push({
-      operation: `EC2.RevokeSecurityGroup${suffix}`,
-      target: groupId,
-      change: `revoke ${actual.flatMap(ruleKey).join(', ')}`,
-    });
-    const IpPermissions = actual.map(revocable);
-    try {
-      if (direction === 'ingress')
-        await whileGroupNotVisible(() => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions })));
-      else await whileGroupNotVisible(() => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions })));
-    } catch (err) {
-      if (!hasAwsCode(err, 'InvalidPermission.NotFound')) throw err;
-    }
-  }
-  if (desired.length) {
-    actions.push({
-      operation: `EC2.AuthorizeSecurityGroup${suffix}`,
-      target: groupId,
-      change: `authorize ${desired.flatMap(ruleKey).join(', ')}`,
-    });
-    try {
-      if (direction === 'ingress')
-        await whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: desired })));
-      else
-        await whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: desired })));
-    } catch (err) {
-      if (!hasAwsCode(err, 'InvalidPermission.Duplicate')) throw err;
-    }
-  }
 }

@@ -52,6 +52,12 @@ export async function surveyEnis(ec2: EC2Client, instance: Instance, findingEniI
     describeEnis(ec2, { Name: 'attachment.instance-id', Values: [instanceId] }),
     findingEniIds.length ? describeEnis(ec2, { Name: 'network-interface-id', Values: [...findingEniIds] }) : Promise.resolve([]),
   ]);
+  return mergeEniSurvey(instance, attached, named);
+}
+
+/** The union {@link surveyEnis} makes of what it read: the instance's list, the ENIs attached to it, the finding's (kept when attached). */
+export function mergeEniSurvey(instance: Instance, attached: readonly NetworkInterface[], named: readonly NetworkInterface[]): EniSurvey {
+  const instanceId = instance.InstanceId!;
   const byId = new Map<string, AttachedEni>();
   const add = (id: string | undefined, vpcId: string | undefined, groups: { GroupId?: string }[] | undefined) => {
     if (!id) return;

@@ -1,5 +1,5 @@
 import { DescribeAutoScalingInstancesCommand, DetachInstancesCommand, AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstanceAttributeCommand, EC2Client, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstanceAttributeCommand, EC2Client, Instance, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import {
   DeregisterTargetsCommand,
   DescribeTargetGroupsCommand,
@@ -61,27 +61,60 @@ export async function ensureInstancePreserved(
   deps: PreserveDeps,
 ): Promise<PreserveResult> {
   const { instanceId } = input;
-  const instance = await describeTargetInstance(deps.ec2, instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
-  const [termination, shutdown, asg, targetGroups] = await Promise.all([
+  const instance = describeTargetInstance(deps.ec2, instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
+  const observed = await readPreservation(deps, instanceId, instance);
+  const prior = input.mode === 'apply' && deps.recordPriorState ? await deps.recordPriorState(observed) : observed;
+  const { actions, work } = planPreservation(deps, instanceId, observed);
+  if (input.mode === 'apply') await Promise.all(work.map((w) => w()));
+  return { instanceId, prior, actions };
+}
+
+/**
+ * The reads of {@link ensureInstancePreserved}, all started at once: the two instance attributes, the Auto Scaling
+ * membership and the target groups (DescribeTargetGroups at once, DescribeTargetHealth of those in the instance's VPC
+ * when the instance is known); `DeleteOnTermination` from the described instance.
+ * @param instance - the instance, or the DescribeInstances still under way (its rejection is this call's).
+ * @returns the instance's preservation state as found.
+ */
+export async function readPreservation(
+  deps: Pick<PreserveDeps, 'ec2' | 'autoScaling' | 'elbv2'>,
+  instanceId: string,
+  instance: Promise<Instance>,
+): Promise<PreservePriorState> {
+  const [described, termination, shutdown, asg, targetGroups] = await Promise.all([
+    instance,
     deps.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' })),
     deps.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
     deps.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] })),
-    findTargetGroupMemberships(deps.elbv2, instanceId, instance.VpcId),
+    findTargetGroupMemberships(
+      deps.elbv2,
+      instanceId,
+      instance.then((i) => i.VpcId),
+    ),
   ]);
   const deleteOnTermination: Record<string, boolean> = {};
-  for (const bdm of instance.BlockDeviceMappings ?? []) {
+  for (const bdm of described.BlockDeviceMappings ?? []) {
     if (bdm.DeviceName && bdm.Ebs) deleteOnTermination[bdm.DeviceName] = bdm.Ebs.DeleteOnTermination ?? false;
   }
   const asgMembership = asg.AutoScalingInstances?.find((i) => i.InstanceId === instanceId && !/^Detach/.test(i.LifecycleState ?? ''));
-  const observed: PreservePriorState = {
+  return {
     disableApiTermination: termination.DisableApiTermination?.Value ?? false,
     shutdownBehavior: shutdown.InstanceInitiatedShutdownBehavior?.Value ?? 'stop',
     deleteOnTermination,
     autoScalingGroup: asgMembership?.AutoScalingGroupName,
     targetGroups,
   };
-  const prior = input.mode === 'apply' && deps.recordPriorState ? await deps.recordPriorState(observed) : observed;
+}
 
+/**
+ * The changes that preserve an instance found in state `observed`, as actions and as calls not yet started (the
+ * difference only: an instance already preserved has none).
+ */
+export function planPreservation(
+  deps: Pick<PreserveDeps, 'ec2' | 'autoScaling' | 'elbv2'>,
+  instanceId: string,
+  observed: PreservePriorState,
+): { actions: PlannedAction[]; work: (() => Promise<unknown>)[] } {
   const actions: PlannedAction[] = [];
   const work: (() => Promise<unknown>)[] = [];
   if (!observed.disableApiTermination) {
@@ -97,7 +130,7 @@ export async function ensureInstancePreserved(
       ),
     );
   }
-  const devices = Object.entries(deleteOnTermination)
+  const devices = Object.entries(observed.deleteOnTermination)
     .filter(([, v]) => v)
     .map(([d]) => d);
   if (devices.length) {
@@ -115,8 +148,19 @@ export async function ensureInstancePreserved(
       ),
     );
   }
-  if (asgMembership?.AutoScalingGroupName) {
-    const group = asgMembership.AutoScalingGroupName;
+  planMembershipRemoval(deps, instanceId, observed, actions, work);
+  return { actions, work };
+}
+
+function planMembershipRemoval(
+  deps: Pick<PreserveDeps, 'autoScaling' | 'elbv2'>,
+  instanceId: string,
+  observed: PreservePriorState,
+  actions: PlannedAction[],
+  work: (() => Promise<unknown>)[],
+): void {
+  const group = observed.autoScalingGroup;
+  if (group) {
     actions.push({ operation: 'AutoScaling.DetachInstances', target: group, change: `detach ${instanceId}, desired capacity kept` });
     work.push(() =>
       deps.autoScaling.send(
@@ -124,30 +168,30 @@ export async function ensureInstancePreserved(
       ),
     );
   }
-  for (const tg of targetGroups) {
+  for (const tg of observed.targetGroups) {
     actions.push({ operation: 'ElasticLoadBalancingV2.DeregisterTargets', target: tg.arn, change: `deregister ${instanceId}` });
     work.push(() =>
       deps.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: tg.arn, Targets: [{ Id: instanceId, Port: tg.port }] })),
     );
   }
-  if (input.mode === 'apply') await Promise.all(work.map((w) => w()));
-  return { instanceId, prior, actions };
 }
 
 async function findTargetGroupMemberships(
   elbv2: ElasticLoadBalancingV2Client,
   instanceId: string,
-  vpcId?: string,
+  vpcIdOf: Promise<string | undefined>,
 ): Promise<{ arn: string; port?: number }[]> {
-  const groups: string[] = [];
+  const candidates: { arn: string; vpcId?: string }[] = [];
   let marker: string | undefined;
   do {
     const out = await elbv2.send(new DescribeTargetGroupsCommand({ Marker: marker }));
     for (const tg of out.TargetGroups ?? []) {
-      if (tg.TargetType === 'instance' && tg.TargetGroupArn && (!vpcId || tg.VpcId === vpcId)) groups.push(tg.TargetGroupArn);
+      if (tg.TargetType === 'instance' && tg.TargetGroupArn) candidates.push({ arn: tg.TargetGroupArn, vpcId: tg.VpcId });
     }
     marker = out.NextMarker;
   } while (marker);
+  const vpcId = await vpcIdOf;
+  const groups = candidates.filter((tg) => !vpcId || tg.vpcId === vpcId).map((tg) => tg.arn);
   const memberships = await Promise.all(
     groups.map(async (arn) => {
       const health = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));

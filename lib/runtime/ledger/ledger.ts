@@ -157,6 +157,11 @@ export class CaseLedger {
     return this.records.recordDecision(caseId, key, value);
   }
 
+  /** {@link CaseRecords.recordOnce} */
+  recordOnce(caseId: string, entries: readonly { map: string; key: string; value: unknown }[]): Promise<unknown[]> {
+    return this.records.recordOnce(caseId, entries);
+  }
+
   /** {@link CaseRecords.recordDecisions} */
   recordDecisions<T>(caseId: string, keys: readonly string[], value: T): Promise<T[]> {
     return this.records.recordDecisions(caseId, keys, value);

@@ -459,6 +459,38 @@ export class CaseRecords {
   }
 
   /**
+   * Records several values on the case item in one UpdateItem, each at `<map>.<key>` unless already recorded there
+   * (first observation wins, as {@link recordPriorState} and {@link recordDecision}): what Contain makes durable
+   * before its first mutation (the prior state of preservation and isolation, and the groups the moves go through).
+   * @param entries - `map` is a map attribute of the case item (`priorState`, `decisions`, `evidence`).
+   * @returns the stored value of each entry, in order.
+   * @throws ConditionalCheckFailedException when the case does not exist.
+   */
+  async recordOnce(caseId: string, entries: readonly { map: string; key: string; value: unknown }[]): Promise<unknown[]> {
+    if (!entries.length) return [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':u': this.now().toISOString() };
+    const sets = entries.map((e, i) => {
+      names[`#m${i}`] = e.map;
+      names[`#k${i}`] = e.key;
+      values[`:v${i}`] = e.value;
+      return `#m${i}.#k${i} = if_not_exists(#m${i}.#k${i}, :v${i})`;
+    });
+    const out = await this.deps.ddb.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName,
+        Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: `SET ${sets.join(', ')}, updatedAt = :u`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return entries.map((e) => (out.Attributes?.[e.map] as Record<string, unknown>)[e.key]);
+  }
+
+  /**
    * Records decisions under `decisions.<key>` for every key in one write, each unless already recorded (the
    * snapshot intents of a create call: one atomic write, so that of two concurrent runs one holds every key).
    * @returns the stored value of each key.

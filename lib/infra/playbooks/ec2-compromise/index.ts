@@ -9,8 +9,7 @@ import { Ec2CompromisePlaybook } from './playbook';
 
 /** The steps only ec2-compromise runs, in table order. */
 const STEPS = {
-  'preserve-instance': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
-  'isolate-instance': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
+  'contain-instance': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   // Steps that describe the instance get room for the NotFound grace (at most 60 s, lib/core/config.ts).
   'verify-isolation': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'reseal-isolation': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },

@@ -28,8 +28,7 @@ export const EC2_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   PlanDryRun: 'plan-containment',
   NotifyOnly: 'notify',
   CloseNotified: 'close-case',
-  Preserve: 'preserve-instance',
-  Isolate: 'isolate-instance',
+  Contain: 'contain-instance',
   VerifyIsolation: 'verify-isolation',
   ResealIsolation: 'reseal-isolation',
   SnapshotVolumes: 'snapshot-volumes',
@@ -78,11 +77,11 @@ export type Ec2CompromisePlaybookProps = ContainmentPlaybookProps;
  * (`payloadResponseOnly`, so each Task's `Resource` is the function ARN), logging at level ALL,
  * X-Ray tracing, and a 6 h overall timeout.
  *
- * Normalize → Claim → Decide, then dry run, notify-only, or contain: Preserve → Isolate →
- * VerifyIsolation → snapshots (poll loop) → member copies (poll loop) → security account copies (poll
+ * Normalize → Claim → Decide, then dry run, notify-only, or contain: Contain (preservation and
+ * isolation in one step) → VerifyIsolation → snapshots (poll loop) → member copies (poll loop) → security account copies (poll
  * loop) → CollectArtifacts → WriteManifest → Notify → CloseCase. Every Task retries transient errors;
  * `ResourceGone` goes to RecordResourceGone (the case ends RESOURCE_GONE) and any other error to
- * RecordFailure (the execution fails). An error of Isolate or VerifyIsolation goes through
+ * RecordFailure (the execution fails). An error of Contain or VerifyIsolation goes through
  * ResealIsolation first, which moves any ENI left on the allow-all untrack group onto the isolation group.
  */
 export class Ec2CompromisePlaybook extends PlaybookConstruct {
@@ -115,9 +114,8 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
     const networkStep = (stateName: string, resultPath: StatePath) =>
       states.lambdaTask(stateName, resultPath).addCatch(reseal, { errors: ['States.ALL'], resultPath: playbookPath('error') });
 
-    const contain = step('Preserve', playbookPath('preserve'));
+    const contain = networkStep('Contain', playbookPath('contain'));
     contain
-      .next(networkStep('Isolate', playbookPath('isolate')))
       .next(networkStep('VerifyIsolation', playbookPath('verify')))
       .next(step('SnapshotVolumes', playbookPath('snapshots')))
       .next(snapshots);

@@ -6,11 +6,11 @@ import { caseTarget, runStep } from '../run-step';
 import { findingEniIds } from './common';
 import '../../clients/assume-role';
 
-/** VerifyIsolation: read back from two sides against the groups Isolate used; fails loudly with VerificationFailed. */
+/** VerifyIsolation: read back from two sides against the groups Contain used; fails loudly with VerificationFailed. */
 export async function verifyIsolation(state: PlaybookState, deps: StepDeps) {
   const member = deps.clients.member(state.incident.account, state.incident.region);
-  const isolate = state.isolate;
-  if (!isolate?.groups) throw new InvalidInput('isolate is missing from the playbook state');
+  const isolate = state.contain?.isolate;
+  if (!isolate?.groups) throw new InvalidInput('contain is missing from the playbook state');
   return runStep('VerifyIsolation', caseTarget(state, deps.ledger), () =>
     verifyInstanceIsolated(
       {
