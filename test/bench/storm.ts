@@ -16,7 +16,7 @@ import { TAG } from '../../lib/core/tags';
 import { LocalFindingBuffer, DrainReport } from '../../lib/harness/local/buffer';
 import { harnessClients, HarnessClients } from '../../lib/harness/local/harness-clients';
 import { readEventFile, EventEnvelope } from '../../lib/harness/local/replay';
-import type { LocalSession } from '../../lib/harness/local/session';
+import { openLocalSession, type LocalSession } from '../../lib/harness/local/session';
 import { loadSecurityTemplate } from '../../lib/harness/local/template-cache';
 import { buildTwinWorld, remapEvent, TwinWorld } from '../../lib/harness/local/twin';
 import { hasAwsCode } from '../../lib/runtime/aws-errors';
@@ -278,4 +278,35 @@ async function excessGroups(inst: StormInstance): Promise<number> {
 export function percentile(sorted: readonly number[], p: number): number | undefined {
   if (sorted.length === 0) return undefined;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/**
+ * The storm as `npm run bench` reports it, on a fresh local session: cases, duplicates, failures, incidents per second
+ * (contained instances over the storm's wall time, from the first event put to the last execution's end) and the time
+ * to isolate (from the first event put to each instance's Isolate end), p50 and p99, in milliseconds.
+ */
+export async function benchStorm(spec: StormSpec): Promise<Record<string, unknown>> {
+  const session = await openLocalSession();
+  try {
+    const r = await runStorm(session, spec);
+    return {
+      ...r.spec,
+      events: r.events,
+      executions: r.executions,
+      instancesWithOneCase: r.instancesWithOneCase,
+      instancesWithoutOneCase: r.instancesWithoutOneCase.length,
+      casesByStatus: r.casesByStatus,
+      duplicateSnapshots: r.duplicateSnapshots,
+      duplicateGroups: r.duplicateGroups,
+      findingsNotRecorded: r.findingsNotRecorded,
+      failed: (r.executions.byStatus.FAILED ?? 0) + (r.executions.byStatus.TIMED_OUT ?? 0) + (r.executions.byStatus.ABORTED ?? 0),
+      incidentsPerSecond: Number(((r.casesByStatus.CONTAINED ?? 0) / (r.wallMs / 1000)).toFixed(2)),
+      p50TimeToIsolateMs: percentile(r.timesToIsolateMs, 50),
+      p99TimeToIsolateMs: percentile(r.timesToIsolateMs, 99),
+      wallMs: r.wallMs,
+      drain: r.drain,
+    };
+  } finally {
+    await session.close();
+  }
 }
