@@ -54,6 +54,11 @@ export class FirebreakNames {
   }
 
   /** The rule that sends the end of a playbook execution without an outcome to `close-orphaned-case`. */
+  /** The finding buffer's queue, `<prefix>-finding-buffer` (its DLQ: the same with `-dlq`). */
+  public get findingBuffer(): string {
+    return `${this.prefix}-finding-buffer`;
+  }
+
   public get executionEndedRule(): string {
     return `${this.prefix}-playbook-execution-ended`;
   }

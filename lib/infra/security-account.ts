@@ -20,6 +20,7 @@ import { ConfigError } from '../core/errors';
 import { memberAccountsOf, securityAccountOf } from './accounts';
 import { CaseLedger } from './case-ledger';
 import { EvidenceVault } from './evidence-vault';
+import { BufferMessageInput, FindingBuffer } from './finding-buffer';
 import { forwardedEntries } from './member-policies';
 import { acknowledge, acknowledgeGrantWildcard, JustifiedStatement, NAG_PACK } from './nag';
 import { FirebreakNames } from './names';
@@ -125,6 +126,8 @@ export class FirebreakSecurityAccount extends Construct {
   public readonly belowFloorLog: logs.LogGroup;
   /** The catalog rules, by catalog entry ID. */
   public readonly rules: ReadonlyMap<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>;
+  /** The finding buffer: the catalog rules' target, drained by the `start-playbook` step. */
+  public readonly buffer: FindingBuffer;
   /** The rule that closes the case of a playbook execution that ended without an outcome (`<prefix>-playbook-execution-ended`). */
   public readonly executionEndedRule: { rule: events.Rule; deadLetterQueue: sqs.Queue };
 
@@ -163,6 +166,12 @@ export class FirebreakSecurityAccount extends Construct {
     this.findingTriage = playbooks['finding-triage'];
     this.release = playbooks.release;
     const started = this.catalogStateMachines();
+    this.buffer = new FindingBuffer(this, 'FindingBuffer', {
+      queueName: names.findingBuffer,
+      starter: functions['start-playbook'],
+      topic: this.topic,
+    });
+    this.grantStartCatalogPlaybooks();
     this.rules = this.addCatalogRules(started, props);
     this.belowFloorLog = this.addBelowFloorRule(config, props);
     this.executionEndedRule = this.addExecutionEndedRule(Object.values(started), props);
@@ -271,6 +280,13 @@ export class FirebreakSecurityAccount extends Construct {
       functions[step] = fn;
     }
     return functions;
+  }
+
+  /** The finding buffer's starter may start the playbooks the catalog's rules start, and no other state machine. */
+  private grantStartCatalogPlaybooks(): void {
+    for (const fn of Object.values(this.functions).filter((f) => STEP_ACCESS[f.step].startsCatalogPlaybooks)) {
+      for (const sm of Object.values(this.catalogStateMachines())) sm.grantStartExecution(fn);
+    }
   }
 
   /** close-orphaned-case reads an execution's input when its status-change event left it out (over 248 KB). */
@@ -414,8 +430,11 @@ export class FirebreakSecurityAccount extends Construct {
         // `default`: the account's default bus (EventBusName omitted); `firebreak`: the custom bus.
         eventBus: eventBus === 'firebreak' ? this.bus : undefined,
         eventPattern: toRulePattern(pattern),
+        // Through the finding buffer (docs/ARCHITECTURE.md, "The finding buffer"): the message names the playbook and its
+        // state machine, and carries the event as EventBridge delivers it (`<aws.events.event.json>`).
         targets: [
-          new targets.SfnStateMachine(stateMachine, {
+          new targets.SqsQueue(this.buffer.queue, {
+            message: new BufferMessageInput(entry.playbook, stateMachine.stateMachineArn),
             deadLetterQueue,
             retryAttempts: props.targetRetryAttempts ?? 20,
             maxEventAge: props.targetMaxEventAge ?? Duration.hours(2),

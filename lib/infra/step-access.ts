@@ -29,6 +29,10 @@ export interface StepAccess {
   readonly startsEc2Playbook: boolean;
   /** Reads the executions of the claiming playbooks (DescribeExecution: an input the status-change event left out). */
   readonly describesPlaybookExecutions: boolean;
+  /** Starts executions of the playbooks the catalog's rules start (the finding buffer's starter). */
+  readonly startsCatalogPlaybooks: boolean;
+  /** Receives, delays and deletes the finding buffer's messages (its event-source mapping's grant). */
+  readonly consumesFindingBuffer: boolean;
   /**
    * Lambda timeout in seconds.
    * @default 60
@@ -51,4 +55,6 @@ export const NO_STEP_ACCESS: StepAccess = {
   copyIntoSecurityAccount: false,
   startsEc2Playbook: false,
   describesPlaybookExecutions: false,
+  startsCatalogPlaybooks: false,
+  consumesFindingBuffer: false,
 };

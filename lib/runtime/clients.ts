@@ -7,6 +7,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { ConfigError } from '../core/errors';
@@ -81,6 +82,8 @@ export interface SecurityClients {
   readonly sns: SNSClient;
   /** Step Functions (starting a chained playbook). */
   readonly sfn: SFNClient;
+  /** SQS (the finding buffer's starter delays the messages it gives back). */
+  readonly sqs: SQSClient;
 }
 
 type AnyClient = { middlewareStack: { add: (...args: never[]) => void } };
@@ -97,6 +100,7 @@ export interface ServiceClients {
   readonly ddb: DynamoDBDocumentClient;
   readonly sns: SNSClient;
   readonly sfn: SFNClient;
+  readonly sqs: SQSClient;
 }
 
 /** A service's property name on the client sets. */
@@ -186,7 +190,7 @@ function defineLazy<K extends ServiceKey>(target: object, key: K, build: (maker:
 }
 
 const MEMBER_SERVICES: readonly (keyof MemberClients & ServiceKey)[] = ['ec2', 'autoScaling', 'elbv2', 'iam', 'cloudtrail', 'kms'];
-const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = ['ec2', 's3', 'ddb', 'sns', 'sfn'];
+const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = ['ec2', 's3', 'ddb', 'sns', 'sfn', 'sqs'];
 
 /**
  * Builds AWS SDK v3 clients for the security account and, by assuming the responder role (or, for

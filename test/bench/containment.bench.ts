@@ -1,18 +1,24 @@
 /**
  * Benchmark (`npm run bench`): contains the two-ENI IPv6 fixture N times on one local session and
  * reports time-to-isolate, time-to-contain, the longest time an ENI spent on the allow-all untrack group and AWS calls;
- * then every Lambda step's bundle size and cold init (test/bench/lambda-init.ts). Timing lives here, never in the tests.
- * Usage: npm run bench -- [runs=5]
+ * then every Lambda step's bundle size and cold init (test/bench/lambda-init.ts); then the issue-13 storm through the finding
+ * buffer on a fresh session (test/bench/storm.ts: 1,000 findings over 200 instances in 4 accounts). Timing lives here,
+ * never in the tests.
+ * Usage: npm run bench -- [runs=5] [--no-storm]
  */
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import { openLocalSession } from '../../lib/harness/local/session';
 import { measureLambdas } from './lambda-init';
+import { benchStorm } from './storm';
 
-const runs = Number(process.argv[2] ?? 5);
+const args = process.argv.slice(2);
+const runs = Number(args.find((a) => !a.startsWith('--')) ?? 5);
+const withStorm = !args.includes('--no-storm');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const session = await openLocalSession();
+  let closed: Promise<void> | undefined;
   try {
     const event = readEventFile('fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json');
     const rows: { contain: number; isolate: number; untracked: number; sequential: number; total: number; mutating: number }[] = [];
@@ -30,6 +36,10 @@ async function main(): Promise<void> {
       });
     }
     const lambdas = await measureLambdas();
+    closed = session.close();
+    await closed;
+    // On a fresh session of its own: the storm needs an emulator nothing else ran on.
+    const storm = withStorm ? await benchStorm({ findings: 1000, instances: 200, accounts: 4 }) : 'skipped (--no-storm)';
     process.stdout.write(
       `${JSON.stringify(
         {
@@ -47,13 +57,14 @@ async function main(): Promise<void> {
             maxColdInitCpuMs: Math.max(...lambdas.map((l) => l.coldInitCpuMs)),
             steps: lambdas,
           },
+          storm,
         },
         null,
         2,
       )}\n`,
     );
   } finally {
-    await session.close();
+    await (closed ?? session.close());
   }
 }
 

@@ -32,6 +32,8 @@ const SECURITY_GRANTS: readonly [keyof StepAccess, string][] = [
   ['copyIntoSecurityAccount', 'ec2'],
   ['startsEc2Playbook', 'sfn'],
   ['describesPlaybookExecutions', 'sfn'],
+  ['startsCatalogPlaybooks', 'sfn'],
+  ['consumesFindingBuffer', 'sqs'],
 ];
 /**
  * The member-account clients each step that assumes a role (STEP_ACCESS `actsInMember` / `releasesInMember`) calls

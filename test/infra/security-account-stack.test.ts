@@ -35,6 +35,21 @@ import {
 /** The state machine of every playbook the catalog's rules start (every one but release), in PLAYBOOKS order. */
 const MACHINE_NAMES: Record<string, string> = Object.fromEntries(PLAYBOOKS.map((p) => [p, `firebreak-${p}`]));
 
+/**
+ * What a catalog rule's target is since issue 13: the finding buffer's queue, with an input transformer whose message names
+ * the playbook's state machine and carries the whole event (lib/infra/finding-buffer.ts `BufferMessageInput`).
+ */
+function bufferedTarget(
+  template: Template,
+  target: { Arn: unknown; InputTransformer?: { InputTemplate?: unknown } },
+): { queue: string; machine?: string } {
+  const queue = (target.Arn as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt']?.[0] ?? '';
+  expect(template.toJSON().Resources[queue]?.Properties?.QueueName).toBe('firebreak-finding-buffer');
+  const text = JSON.stringify(target.InputTransformer?.InputTemplate);
+  expect(text).toContain('<aws.events.event.json>');
+  return { queue, machine: /"Ref":"([A-Za-z0-9]+)"/.exec(text)?.[1] };
+}
+
 const RUNTIME_VARIABLES = [
   'FIREBREAK_LEDGER_TABLE',
   'FIREBREAK_EVIDENCE_BUCKET',
@@ -336,7 +351,10 @@ describe('SecurityAccountStack', () => {
         const entry = catalogRules(CATALOG).find((r) => r.ruleName === rule.Properties.Name)!.entry;
         expect(rule.Properties.Targets).toHaveLength(1);
         const [target] = rule.Properties.Targets;
-        expect([entry.id, target.Arn]).toEqual([entry.id, { Ref: stateMachineLogicalIdOf(template, MACHINE_NAMES[entry.playbook]) }]);
+        expect([entry.id, bufferedTarget(template, target).machine]).toEqual([
+          entry.id,
+          stateMachineLogicalIdOf(template, MACHINE_NAMES[entry.playbook]),
+        ]);
         expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: expect.any(Number) });
         const queueId = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
         expect(resources[queueId].Type).toBe('AWS::SQS::Queue');
@@ -361,7 +379,7 @@ describe('SecurityAccountStack', () => {
         const rule = rules.find((r) => r.Properties.Name === ruleNameFor(entry))!;
         expect(rule.Properties.EventPattern.detail.resource).toEqual({ resourceType: ['AccessKey'] });
         const [target] = rule.Properties.Targets;
-        expect(target.Arn).toEqual({ Ref: machineId });
+        expect(bufferedTarget(template, target).machine).toBe(machineId);
         const queueId = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
         expect(template.toJSON().Resources[queueId].Type).toBe('AWS::SQS::Queue');
         expect(template.toJSON().Resources[queueId].Properties.QueueName).toBe(`${ruleNameFor(entry)}-dlq`);
@@ -469,7 +487,7 @@ describe('SecurityAccountStack', () => {
         // Failed calls changed nothing: the pattern requires errorCode to be absent.
         expect([id, rule.Properties.EventPattern.detail.errorCode]).toEqual([id, [{ exists: false }]]);
         const [target] = rule.Properties.Targets;
-        expect([id, target.Arn]).toEqual([id, { Ref: stateMachineLogicalIdOf(template, MACHINE_NAMES[playbook]) }]);
+        expect([id, bufferedTarget(template, target).machine]).toEqual([id, stateMachineLogicalIdOf(template, MACHINE_NAMES[playbook])]);
         const queueId = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
         expect([id, template.toJSON().Resources[queueId].Properties.QueueName]).toEqual([id, `${ruleNameFor(entry)}-dlq`]);
       }
@@ -571,16 +589,20 @@ describe('SecurityAccountStack', () => {
       });
     });
 
-    it('lets only close-orphaned-case describe executions, only of the claiming playbooks (an input the status-change event left out)', () => {
+    it("lets only close-orphaned-case and the buffer's starter describe executions, only of the claiming playbooks", () => {
       const readers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([, p]) =>
         (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((st) =>
           list(st.Action).some((x) => x.startsWith('states:Describe')),
         ),
       );
-      expect(readers).toHaveLength(1);
-      const [, policy] = readers[0];
-      const roleId = roleLogicalIdOf(template, functionLogicalIdOf(template, 'close-orphaned-case'));
-      expect(policy.Properties.Roles).toEqual([{ Ref: roleId }]);
+      // close-orphaned-case: an input the status-change event left out; start-playbook: whether a slot's execution still runs.
+      expect(readers.map(([, p]) => p.Properties.Roles[0].Ref).sort()).toEqual(
+        ['close-orphaned-case', 'start-playbook'].map((s) => roleLogicalIdOf(template, functionLogicalIdOf(template, s))).sort(),
+      );
+      for (const [, policy] of readers) expectDescribesClaimingExecutions(policy);
+    });
+
+    function expectDescribesClaimingExecutions(policy: ReturnType<Template['findResources']>[string]): void {
       const st = (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).find((x) =>
         list(x.Action).includes('states:DescribeExecution'),
       )!;
@@ -590,7 +612,7 @@ describe('SecurityAccountStack', () => {
           .map((name) => `arn:aws:states:us-east-1:<AWS::AccountId>:execution:<${stateMachineLogicalIdOf(template, name)}.Name>:*`)
           .sort(),
       );
-    });
+    }
 
     it('sends the ends FAILED, TIMED_OUT and ABORTED of the claiming playbooks (not release) to close-orphaned-case, with a DLQ', () => {
       const resources = template.toJSON().Resources;
@@ -635,7 +657,8 @@ describe('SecurityAccountStack', () => {
     it("raises an alarm to the topic when a DLQ receives an event (the below-floor rule's too)", () => {
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/SQS' } }));
-      expect(alarms).toHaveLength(catalogRules(CATALOG).length + 2);
+      // Every rule's DLQ, the execution-ended rule's, the below-floor rule's, and the finding buffer's DLQ.
+      expect(alarms).toHaveLength(catalogRules(CATALOG).length + 3);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
   });
@@ -1131,9 +1154,11 @@ describe('SecurityAccountStack', () => {
     it('lets only the chaining step start ec2-compromise, and tells it which state machine', () => {
       const ec2Machine = stateMachineLogicalIdOf(template, 'firebreak-ec2-compromise');
       // Besides the EventBridge rules' roles (one per playbook), which start their own playbook.
+      // And the finding buffer's starter, which starts the catalog's playbooks (test/infra/finding-buffer.test.ts).
       const starters = Object.entries(template.findResources('AWS::IAM::Policy')).filter(
         ([id, p]) =>
           !/StateMachineEventsRole/.test(id) &&
+          !id.startsWith('StartPlaybookRole') &&
           (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((st) =>
             list(st.Action).includes('states:StartExecution'),
           ),

@@ -20,6 +20,11 @@ export interface RoutingResult {
    * target: `id`, `account` — the sender's —, `time`, `region` filled in); absent when no rule matched.
    */
   readonly delivered?: Record<string, unknown>;
+  /**
+   * What the matched rules that target the finding buffer put on it: each rule's input transformer template with the
+   * delivered event in place of `<aws.events.event.json>` (lib/infra/finding-buffer.ts `BufferMessageInput`).
+   */
+  readonly bufferMessages: string[];
 }
 
 /** Options of {@link EmulatorRouter.route}. */
@@ -114,6 +119,7 @@ export class EmulatorRouter {
     const eventId = put.Entries?.[0]?.EventId;
     if (!eventId) throw new InvalidInput(`The emulator refused the event: ${JSON.stringify(put.Entries)}`);
     const matched: string[] = [];
+    const bufferTemplates: string[] = [];
     const stateMachines: string[] = [];
     const functions: string[] = [];
     let delivered: Record<string, unknown> | undefined;
@@ -132,6 +138,7 @@ export class EmulatorRouter {
       }
       if (hit) {
         matched.push(rule.name);
+        if (rule.bufferTemplate) bufferTemplates.push(rule.bufferTemplate);
         stateMachines.push(...rule.targetStateMachines);
         functions.push(...rule.targetFunctions);
       }
@@ -141,6 +148,8 @@ export class EmulatorRouter {
       stateMachines: [...new Set(stateMachines)],
       functions: [...new Set(functions)],
       ...(delivered ? { delivered } : {}),
+      // The reserved variable's content is not escaped: the event's JSON goes in as it is.
+      bufferMessages: delivered ? bufferTemplates.map((t) => t.split('<aws.events.event.json>').join(JSON.stringify(delivered))) : [],
     };
   }
 }

@@ -29,6 +29,12 @@ export interface LocalRule {
   readonly targetStateMachines: string[];
   /** Logical IDs of the Lambda functions it targets. */
   readonly targetFunctions: string[];
+  /**
+   * The finding buffer's message template of a rule that targets the buffer queue (`AWS::SQS::Queue`, lib/infra/finding-buffer.ts):
+   * its input transformer's template, intrinsics resolved, with `<aws.events.event.json>` where the event goes. Its state
+   * machine is in {@link targetStateMachines} too (the playbook the buffer starts).
+   */
+  readonly bufferTemplate?: string;
 }
 
 /**
@@ -142,9 +148,19 @@ export function templateRules(template: CfnTemplate, ref?: RefResolver, pseudo: 
     if (r.Type !== 'AWS::Events::Rule') continue;
     const p = r.Properties ?? {};
     const targets = (p.Targets as { Arn?: unknown }[] | undefined) ?? [];
-    const targetStateMachines = targets
-      .map((t) => (t.Arn as { Ref?: string } | undefined)?.Ref)
-      .filter((id): id is string => !!id && template.Resources[id]?.Type === 'AWS::StepFunctions::StateMachine');
+    const isMachine = (id: string | undefined): id is string => !!id && template.Resources[id]?.Type === 'AWS::StepFunctions::StateMachine';
+    // A buffered target names its state machine in its input transformer's template (lib/infra/finding-buffer.ts).
+    const buffered = targets.filter(
+      (t) => template.Resources[(t.Arn as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0] ?? '']?.Type === 'AWS::SQS::Queue',
+    );
+    const inTemplate = (t: { InputTransformer?: unknown }) =>
+      (JSON.stringify(t.InputTransformer ?? {}).match(/"Ref":"([A-Za-z0-9]+)"/g) ?? []).map((m) => m.slice(7, -1));
+    const targetStateMachines = [
+      ...targets.map((t) => (t.Arn as { Ref?: string } | undefined)?.Ref).filter(isMachine),
+      ...buffered.flatMap((t) => inTemplate(t as { InputTransformer?: unknown })).filter(isMachine),
+    ];
+    const transformer = (buffered[0] as { InputTransformer?: { InputTemplate?: unknown } } | undefined)?.InputTransformer;
+    const bufferTemplate = transformer && ref ? String(resolveIntrinsics(transformer.InputTemplate, template, ref, pseudo)) : undefined;
     const targetFunctions = targets
       .map((t) => (t.Arn as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0])
       .filter((id): id is string => !!id && template.Resources[id]?.Type === 'AWS::Lambda::Function');
@@ -156,6 +172,7 @@ export function templateRules(template: CfnTemplate, ref?: RefResolver, pseudo: 
       pattern: (ref ? resolveIntrinsics(p.EventPattern, template, ref, pseudo) : p.EventPattern) as Record<string, unknown>,
       targetStateMachines,
       targetFunctions,
+      ...(bufferTemplate ? { bufferTemplate } : {}),
     });
   }
   return rules;

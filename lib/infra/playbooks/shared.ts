@@ -7,6 +7,7 @@
  * (lib/infra/playbooks/<playbook>/index.ts).
  */
 
+import { BUFFER_STARTER_TIMEOUT_SECONDS } from '../../core/buffer';
 import { NO_STEP_ACCESS as none, StepTable } from '../step-access';
 
 /**
@@ -49,6 +50,17 @@ export const RULE_STEPS = {
     notifications: true,
     describesPlaybookExecutions: true,
     timeoutSeconds: 120,
+  },
+  // The finding buffer's starter (lib/runtime/buffer/starter.ts): invoked by the buffer queue's event-source mapping;
+  // reads claims and holds the per-account slots in the ledger's table, starts the catalog playbooks and reads their
+  // executions (DescribeExecution: a slot whose execution ended), delays the messages it gives back (SQS).
+  'start-playbook': {
+    ...none,
+    ledger: true,
+    startsCatalogPlaybooks: true,
+    describesPlaybookExecutions: true,
+    consumesFindingBuffer: true,
+    timeoutSeconds: BUFFER_STARTER_TIMEOUT_SECONDS,
   },
 } satisfies StepTable;
 

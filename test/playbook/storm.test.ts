@@ -1,0 +1,40 @@
+import { runStorm, StormResult } from '../bench/storm';
+import { useLocalSession } from '../support/local';
+
+/**
+ * Issue 13, "a storm that never fails": 120 GuardDuty findings over 24 instances in 4 member accounts (2 distinct findings
+ * per instance, the rest repeats), all put at once through the synthesized rules into the finding buffer and drained by
+ * the starter with the deployed figures (lib/harness/local/buffer.ts): no hand-made throttling. Everything is read back
+ * from the emulator (test/bench/storm.ts). No time is asserted; `npm run bench` reports them.
+ */
+describe('a storm of findings through the finding buffer', () => {
+  const local = useLocalSession();
+  let result: StormResult;
+
+  beforeAll(async () => {
+    result = await runStorm(local.session, { findings: 120, instances: 24, accounts: 4 });
+  }, 900_000);
+
+  it('opens exactly one case per instance, each CONTAINED, none left IN_PROGRESS', () => {
+    expect(result.instancesWithoutOneCase).toEqual([]);
+    expect(result.instancesWithOneCase).toBe(24);
+    expect(result.casesByStatus).toEqual({ CONTAINED: 24 });
+  });
+
+  it('fails no execution', () => {
+    expect(result.executions.byStatus.FAILED ?? 0).toBe(0);
+    expect(result.executions.byStatus.TIMED_OUT ?? 0).toBe(0);
+    expect(result.executions.byStatus.ABORTED ?? 0).toBe(0);
+    expect(result.drain?.starterErrors).toEqual([]);
+    expect(result.drain?.deadLettered).toBe(0);
+  });
+
+  it('makes no duplicate snapshot, copy or isolation group', () => {
+    expect(result.duplicateSnapshots).toBe(0);
+    expect(result.duplicateGroups).toBe(0);
+  });
+
+  it('records every finding on its instance case', () => {
+    expect(result.findingsNotRecorded).toBe(0);
+  });
+});
