@@ -6,7 +6,11 @@ import { CATALOG, CatalogEntry, matchApiCallEntry, matchCatalogEntry, TRIAGE_PLA
 import { assessFinding } from '../catalog/triage';
 import { ApiCallEventSchema, GuardDutyEvent, GuardDutyEventSchema, ManualTarget, StartEnvelopeSchema } from './schema';
 import { gameDaySenderOf } from './gameday';
+import { parseOrThrow } from '../contracts/parse';
 import { Incident } from './incident';
+
+/** Re-exported for the callers that validate an event here (lib/core/contracts/parse.ts holds it, so a step's handler need not load normalization). */
+export { parseOrThrow };
 
 /** GuardDuty's placeholder IDs in sample findings ("Generating sample findings", GuardDuty User Guide). */
 export const SAMPLE_PLACEHOLDER_IDS: readonly string[] = ['i-99999999', 'GeneratedFindingAccessKeyId'];
@@ -484,18 +488,4 @@ function normalizeTarget(
     chainedFrom: options.chainedFrom,
   };
   return { incident, event: { target }, run: { executionName: input.executionName, startTime: input.executionStartTime } };
-}
-
-/**
- * Validates `value` against `schema`.
- * @throws {InvalidInput} naming the first bad field.
- */
-export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue.path.length ? issue.path.join('.') : '(root)';
-    throw new InvalidInput(`Invalid ${what}: ${path}: ${issue.message}`, { cause: parsed.error });
-  }
-  return parsed.data;
 }

@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { FirebreakError } from '../../core/errors';
-import { parseOrThrow } from '../../core/incident/normalize';
+import { parseOrThrow } from '../../core/contracts/parse';
 import { mapAwsError } from '../aws-errors';
 import type { StepDeps } from './deps-base';
 
