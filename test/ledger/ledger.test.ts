@@ -497,5 +497,30 @@ describe('CaseLedger', () => {
       expect(g.isWritten()).toBe(false);
       expect(await timelineItems(missing)).toHaveLength(0);
     });
+
+    it('recordSnapshots: a batch and the entry in one write when every key is free; else the first record of each key wins and no entry is written', async () => {
+      const l = ledger();
+      const { caseId } = await l.claim(incident(), 'exec-a', 900);
+      const snap = (volumeId: string, snapshotId: string) =>
+        ({
+          stage: 'source',
+          volumeId,
+          snapshotId,
+          ownerAccount: '111111111111',
+          encrypted: false,
+          how: 'created',
+          recordedAt: 'x',
+        }) as const;
+      const f = fold('SnapshotVolumes');
+      expect(await l.recordSnapshots(caseId, [snap('vol-1', 'snap-1'), snap('vol-2', 'snap-2')], f)).toHaveLength(2);
+      expect(f.isWritten()).toBe(true);
+      const g = fold('SnapshotVolumes');
+      const stored = await l.recordSnapshots(caseId, [snap('vol-2', 'snap-9'), snap('vol-3', 'snap-3')], g);
+      expect(g.isWritten()).toBe(false);
+      expect(stored.map((r) => r.snapshotId)).toEqual(['snap-2', 'snap-3']);
+      const evidence = (await getItem(`CASE#${caseId}`, 'CASE'))?.evidence as Record<string, { snapshotId: string }>;
+      expect(['vol-1', 'vol-2', 'vol-3'].map((v) => evidence[`snapshot#source#${v}`].snapshotId)).toEqual(['snap-1', 'snap-2', 'snap-3']);
+      expect((await timelineItems(caseId)).filter((e) => e.step === 'SnapshotVolumes')).toHaveLength(1);
+    });
   });
 });

@@ -1,7 +1,6 @@
 import {
   CopySnapshotCommand,
   CreateSnapshotsCommand,
-  DescribeSnapshotAttributeCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
   EC2Client,
@@ -18,6 +17,7 @@ import {
   SnapshotStage,
 } from '../evidence/provenance';
 import { describeTargetInstance, PlannedAction, StepMode } from './instance';
+import type { TimelineFold } from '../ledger/ledger';
 import { TAG, tagSpec } from '../../core/tags';
 import '../clients/ec2';
 
@@ -71,6 +71,11 @@ export interface EvidenceLedger {
   reload(): Promise<RecordedSnapshot[]>;
   /** {@link CaseLedger.recordSnapshot}. */
   record(snapshot: RecordedSnapshot): Promise<RecordedSnapshot>;
+  /**
+   * {@link CaseLedger.recordSnapshots}: a batch in one write, carrying the step's timeline entry when `fold` is
+   * given; returns the stored record of each, in order.
+   */
+  recordAll(snapshots: readonly RecordedSnapshot[], fold?: TimelineFold): Promise<RecordedSnapshot[]>;
   /** {@link CaseLedger.replaceSnapshot}. */
   replace(previousSnapshotId: string, snapshot: RecordedSnapshot): Promise<RecordedSnapshot>;
   /** {@link CaseLedger.rejectSnapshot}. */
@@ -114,6 +119,18 @@ export interface StageOutcome {
   /** Candidates refused beyond {@link MAX_CANDIDATE_REJECTIONS}: counted, not written to the case. */
   readonly unrecordedRejections: number;
 }
+
+/** What {@link ensureVolumeSnapshots} and {@link ensureSnapshotCopies} return (the step's result and timeline details). */
+export interface EvidenceStageResult {
+  readonly batch: SnapshotBatch;
+  readonly actions: PlannedAction[];
+  readonly rejected: RejectedSnapshot[];
+  readonly recovered: string[];
+  readonly unrecordedRejections: number;
+}
+
+/** The step's timeline entry for an evidence stage's result, folded into the stage's recording write. */
+export type EvidenceFold = (result: EvidenceStageResult) => TimelineFold | undefined;
 
 /** How many member-account snapshots tagged with the case are read to name decoys: one DescribeSnapshots page. */
 const MEMBER_CANDIDATE_PAGE = 100;
@@ -161,9 +178,10 @@ const tagOf = (s: Snapshot, key: string): string | undefined => {
  *    (`snapshotIntent`) and never recorded as answered (no record, now or replaced), started no earlier than
  *    that intent; exactly one such candidate is adopted (`how: recovered`); several are all refused and a new
  *    copy is made;
- * 3. for the volumes still without one, the intent is recorded, `create` is called, and each returned ID is
- *    recorded at once (the first record of a stage and volume wins; a concurrent run's extra is recorded as
- *    a `duplicate` rejection, never evidence).
+ * 3. for the volumes still without one, the intent is recorded, `create` is called, and the returned IDs are
+ *    recorded together in one write as soon as every call answered (the first record of a stage and volume wins; a
+ *    concurrent run's extra is recorded as a `duplicate` rejection, never evidence); that write carries the step's
+ *    timeline entry when `deps.fold` gives one.
  * In a plan (no ledger) nothing is read or written but the list of what would be created.
  */
 async function ensureStage(input: StageInput, deps: StageDeps, create: StageCreate): Promise<StageOutcome> {
@@ -200,10 +218,18 @@ interface StageDeps {
   readonly ec2: EC2Client;
   readonly ledger?: EvidenceLedger;
   readonly now: () => Date;
+  /**
+   * The step's timeline entry for the stage's outcome, to fold into the write that records the created snapshots
+   * (the stage's last write when every record is its own); `undefined` to fold none.
+   */
+  readonly fold?: (outcome: StageOutcome) => TimelineFold | undefined;
 }
 
-/** Creates the snapshots of the volumes given, telling `created` each returned ID as soon as its call answers. */
-type StageCreate = (missing: Wanted[], created: (volumeId: string, snapshotId: string) => Promise<void>) => Promise<void>;
+/**
+ * Creates the snapshots of the volumes given, telling `created` each returned ID as soon as its call answers; the IDs
+ * are recorded together, in one write, once every call has answered (or failed).
+ */
+type StageCreate = (missing: Wanted[], created: (volumeId: string, snapshotId: string) => void) => Promise<void>;
 
 /** One run of {@link ensureStage} with a ledger: what it accepted, refused and recovered so far, phase by phase. */
 class StageRun {
@@ -419,13 +445,53 @@ class StageRun {
       needed.map((w) => w.volumeId),
     );
     await this.awaitConcurrentCreates(needed, intents);
-    // Each ID is recorded as soon as its call returns, before anything else (another copy's call included).
+    // The IDs are recorded together as soon as every call answered: a failed call fails the step after the others are recorded.
     const creating = this.missing();
     if (!creating.length) return;
-    await create(creating, async (volumeId, snapshotId) => {
-      const w = creating.find((x) => x.volumeId === volumeId);
-      if (w) this.byVolume.set(w.volumeId, await this.accept(w, snapshotId, 'created'));
-    });
+    const made: [Wanted, string][] = [];
+    let failure: { error: unknown } | undefined;
+    try {
+      await create(creating, (volumeId, snapshotId) => {
+        const w = creating.find((x) => x.volumeId === volumeId);
+        if (w) made.push([w, snapshotId]);
+      });
+    } catch (error) {
+      failure = { error };
+    }
+    await this.acceptAll(made, failure ? undefined : this.deps.fold);
+    if (failure) throw failure.error;
+  }
+
+  /**
+   * Records snapshots just created: the ones replacing a failed record one by one ({@link accept}), the others in one
+   * write carrying the step's timeline entry (`fold`, with the outcome they make); a concurrent run's first record
+   * wins and this run's snapshot is refused as a duplicate.
+   */
+  private async acceptAll(made: readonly [Wanted, string][], fold: StageDeps['fold']): Promise<void> {
+    const { ledger } = this.deps;
+    for (const [w, id] of made.filter(([x]) => this.previous.has(x.volumeId)))
+      this.byVolume.set(w.volumeId, await this.accept(w, id, 'created'));
+    const fresh = made.filter(([x]) => !this.previous.has(x.volumeId));
+    if (!fresh.length) return;
+    const records = fresh.map(([w, snapshotId]): RecordedSnapshot => ({
+      ...w,
+      snapshotId,
+      how: 'created',
+      recordedAt: this.at(),
+      executionName: ledger.executionName,
+    }));
+    const provisional = new Map([...this.byVolume, ...fresh.map(([w, id]): [string, string] => [w.volumeId, id])]);
+    const stored = await ledger.recordAll(records, fold?.({ ...this.outcome(), byVolume: provisional }));
+    for (const [i, [w, snapshotId]] of fresh.entries()) {
+      this.byVolume.set(w.volumeId, stored[i].snapshotId);
+      if (stored[i].snapshotId !== snapshotId)
+        await this.reject({
+          snapshotId,
+          volumeId: w.volumeId,
+          kind: 'duplicate',
+          reasons: [`the case recorded ${stored[i].snapshotId} for ${w.volumeId} first`],
+        });
+    }
   }
 
   /**
@@ -466,7 +532,8 @@ class StageRun {
  * @param input - instance, labels, `deadline` (ISO-8601 UTC: when every stage of the evidence must be
  *   completed by, see {@link SnapshotBatch.deadline}), `ownerAccount`, `mode`, `notFoundGraceSeconds`
  *   ({@link describeTargetInstance}).
- * @param deps - `ledger`: the case's records (required with `mode: apply`).
+ * @param deps - `ledger`: the case's records (required with `mode: apply`); `fold`: the step's timeline entry for
+ *   the result, carried by the write that records the new snapshots ({@link ensureStage}).
  * @returns the batch to poll, carrying `deadline` (`mode: plan` returns the volumes with empty snapshot IDs),
  *   and the snapshots rejected or recovered on the way.
  * @throws {ResourceGone} when the instance is gone.
@@ -481,14 +548,8 @@ export async function ensureVolumeSnapshots(
     mode: StepMode;
     notFoundGraceSeconds?: number;
   },
-  deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date },
-): Promise<{
-  batch: SnapshotBatch;
-  actions: PlannedAction[];
-  rejected: RejectedSnapshot[];
-  recovered: string[];
-  unrecordedRejections: number;
-}> {
+  deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date; fold?: EvidenceFold },
+): Promise<EvidenceStageResult> {
   if (input.mode === 'apply' && !deps.ledger) throw new InvalidInput('ensureVolumeSnapshots needs the case ledger to apply');
   const instance = await describeTargetInstance(deps.ec2, input.instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
   const mappings = (instance.BlockDeviceMappings ?? []).filter((b) => b.Ebs?.VolumeId);
@@ -510,6 +571,7 @@ export async function ensureVolumeSnapshots(
     };
   });
   const root = mappings.find((b) => b.DeviceName === instance.RootDeviceName)?.Ebs?.VolumeId;
+  const resultOf = (o: StageOutcome) => stageResult(o, { volumeIds, ownerAccount: input.ownerAccount, deadline: input.deadline });
   const out = await ensureStage(
     {
       stage: 'source',
@@ -519,7 +581,7 @@ export async function ensureVolumeSnapshots(
       mode: input.mode,
       describeCreate: (ids) => ({ operation: 'EC2.CreateSnapshots', target: input.instanceId, change: `snapshot ${ids.join(', ')}` }),
     },
-    { ec2: deps.ec2, ledger: deps.ledger, now: deps.now ?? (() => new Date()) },
+    { ec2: deps.ec2, ledger: deps.ledger, now: deps.now ?? (() => new Date()), fold: deps.fold && ((o) => deps.fold!(resultOf(o))) },
     async (missing, created) => {
       const want = new Set(missing.map((w) => w.volumeId));
       const detached = [...want].filter((v) => !attached.includes(v));
@@ -541,15 +603,20 @@ export async function ensureVolumeSnapshots(
           TagSpecifications: [tagSpec('snapshot', labels(input.labels, { [TAG.stage]: 'source' }))],
         }),
       );
-      for (const s of made.Snapshots ?? []) if (s.VolumeId && s.SnapshotId) await created(s.VolumeId, s.SnapshotId);
+      for (const s of made.Snapshots ?? []) if (s.VolumeId && s.SnapshotId) created(s.VolumeId, s.SnapshotId);
     },
   );
+  return resultOf(out);
+}
+
+/** A stage's outcome as the step's result: the batch to poll (`''` for a volume still without a snapshot in a plan). */
+function stageResult(out: StageOutcome, b: { volumeIds: string[]; ownerAccount: string; deadline: string }): EvidenceStageResult {
   return {
     batch: {
-      snapshotIds: volumeIds.map((v) => out.byVolume.get(v) ?? ''),
-      sourceVolumeIds: volumeIds,
-      ownerAccount: input.ownerAccount,
-      deadline: input.deadline,
+      snapshotIds: b.volumeIds.map((v) => out.byVolume.get(v) ?? ''),
+      sourceVolumeIds: b.volumeIds,
+      ownerAccount: b.ownerAccount,
+      deadline: b.deadline,
     },
     actions: out.actions,
     rejected: out.rejected,
@@ -623,6 +690,7 @@ export async function checkSnapshotBatch(
  * @param input.source - the batch of the stage before (its deadline is kept); the snapshots copied are the
  *   ones the ledger recorded for its volumes, whatever the batch says.
  * @param deps.ledger - the case's records (required with `mode: apply`).
+ * @param deps.fold - the step's timeline entry for the result, carried by the write that records the copies.
  * @returns the copies as a new batch owned by `ownerAccount`, with the source batch's deadline (one
  *   deadline for every stage: a copy gets no time of its own).
  * @throws {EvidenceIncomplete} when the stage before has no recorded snapshot of a volume.
@@ -637,14 +705,8 @@ export async function ensureSnapshotCopies(
     ownerAccount: string;
     mode: StepMode;
   },
-  deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date },
-): Promise<{
-  batch: SnapshotBatch;
-  actions: PlannedAction[];
-  rejected: RejectedSnapshot[];
-  recovered: string[];
-  unrecordedRejections: number;
-}> {
+  deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date; fold?: EvidenceFold },
+): Promise<EvidenceStageResult> {
   if (input.mode === 'apply' && !deps.ledger) throw new InvalidInput('ensureSnapshotCopies needs the case ledger to apply');
   const before: SnapshotStage = input.stage === 'transit' ? 'source' : 'transit';
   const volumeIds = input.source.sourceVolumeIds;
@@ -661,6 +723,7 @@ export async function ensureSnapshotCopies(
       volumeSize: src?.volumeSize,
     };
   });
+  const resultOf = (o: StageOutcome) => stageResult(o, { volumeIds, ownerAccount: input.ownerAccount, deadline: input.source.deadline });
   const out = await ensureStage(
     {
       stage: input.stage,
@@ -674,9 +737,9 @@ export async function ensureSnapshotCopies(
         change: `copy into ${input.ownerAccount} under ${input.kmsKeyId}`,
       }),
     },
-    { ec2: deps.ec2, ledger: deps.ledger, now: deps.now ?? (() => new Date()) },
+    { ec2: deps.ec2, ledger: deps.ledger, now: deps.now ?? (() => new Date()), fold: deps.fold && ((o) => deps.fold!(resultOf(o))) },
     async (missing, created) => {
-      // Every copy is requested and each recorded as it returns; a failed one fails the step after the others are recorded.
+      // Every copy is requested, and all recorded once every call answered; a failed one fails the step after the others are recorded.
       const settled = await Promise.allSettled(
         missing.map(async (w) => {
           const sourceId = w.sourceSnapshotId!;
@@ -699,53 +762,46 @@ export async function ensureSnapshotCopies(
               ],
             }),
           );
-          await created(w.volumeId, copied.SnapshotId!);
+          created(w.volumeId, copied.SnapshotId!);
         }),
       );
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     },
   );
-  return {
-    batch: {
-      snapshotIds: volumeIds.map((v) => out.byVolume.get(v) ?? ''),
-      sourceVolumeIds: volumeIds,
-      ownerAccount: input.ownerAccount,
-      deadline: input.source.deadline,
-    },
-    actions: out.actions,
-    rejected: out.rejected,
-    recovered: out.recovered,
-    unrecordedRejections: out.unrecordedRejections,
-  };
+  return resultOf(out);
 }
 
 /**
- * Ensures every snapshot of a batch is shared with `accountId` (`createVolumePermission`), reading
- * the current permissions first. ("Share an Amazon EBS snapshot", Amazon EBS User Guide.)
+ * Ensures every snapshot of a batch is shared with `accountId` (`createVolumePermission`), with one
+ * ModifySnapshotAttribute `add` per snapshot and no read first: the call adds the account IDs to the snapshot's list
+ * of create-volume permissions (EC2 API reference, ModifySnapshotAttribute), a list that holds an account once, so
+ * adding an account already on it leaves the list as it was and a repeat converges ("Share an Amazon EBS snapshot",
+ * Amazon EBS User Guide). In `plan` mode nothing is sent and every snapshot is listed.
+ * @returns one planned action per snapshot (none when `accountId` owns the batch).
  */
 export async function ensureSnapshotsShared(
   input: { batch: SnapshotBatch; accountId: string; mode: StepMode },
   deps: { ec2: EC2Client },
 ): Promise<PlannedAction[]> {
-  const actions: PlannedAction[] = [];
-  if (input.accountId === input.batch.ownerAccount) return actions;
+  if (input.accountId === input.batch.ownerAccount) return [];
+  const actions = input.batch.snapshotIds.map((id): PlannedAction => ({
+    operation: 'EC2.ModifySnapshotAttribute',
+    target: id,
+    change: `share with ${input.accountId}`,
+  }));
+  if (input.mode !== 'apply') return actions;
   await Promise.all(
-    input.batch.snapshotIds.map(async (id) => {
-      const attr = await deps.ec2.send(new DescribeSnapshotAttributeCommand({ SnapshotId: id, Attribute: 'createVolumePermission' }));
-      if ((attr.CreateVolumePermissions ?? []).some((p) => p.UserId === input.accountId)) return;
-      actions.push({ operation: 'EC2.ModifySnapshotAttribute', target: id, change: `share with ${input.accountId}` });
-      if (input.mode === 'apply') {
-        await deps.ec2.send(
-          new ModifySnapshotAttributeCommand({
-            SnapshotId: id,
-            Attribute: 'createVolumePermission',
-            OperationType: 'add',
-            UserIds: [input.accountId],
-          }),
-        );
-      }
-    }),
+    input.batch.snapshotIds.map((id) =>
+      deps.ec2.send(
+        new ModifySnapshotAttributeCommand({
+          SnapshotId: id,
+          Attribute: 'createVolumePermission',
+          OperationType: 'add',
+          UserIds: [input.accountId],
+        }),
+      ),
+    ),
   );
   return actions;
 }

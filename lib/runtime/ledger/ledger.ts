@@ -132,6 +132,11 @@ export class CaseLedger {
     return this.records.recordSnapshot(caseId, snapshot);
   }
 
+  /** {@link CaseRecords.recordSnapshots} */
+  recordSnapshots(caseId: string, snapshots: readonly RecordedSnapshot[], fold?: TimelineFold): Promise<RecordedSnapshot[]> {
+    return this.records.recordSnapshots(caseId, snapshots, fold);
+  }
+
   /** {@link CaseRecords.replaceSnapshot} */
   replaceSnapshot(caseId: string, previousSnapshotId: string, snapshot: RecordedSnapshot): Promise<RecordedSnapshot> {
     return this.records.replaceSnapshot(caseId, previousSnapshotId, snapshot);

@@ -159,22 +159,7 @@ export class CaseRecords {
     returnValues?: 'ALL_NEW',
   ): Promise<Record<string, unknown> | undefined> {
     const Key = { pk: `CASE#${caseId}`, sk: 'CASE' };
-    if (fold) {
-      try {
-        await this.deps.ddb.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Update: { TableName: this.deps.tableName, Key, ...update } },
-              { Put: { TableName: this.deps.tableName, Item: timelineItem(caseId, fold.entry) } },
-            ],
-          }),
-        );
-        fold.written();
-        return undefined;
-      } catch (err) {
-        if (!hasAwsCode(err, 'TransactionCanceledException')) throw err;
-      }
-    }
+    if (fold && (await this.transactWithTimeline(caseId, update, fold))) return undefined;
     const out = await this.deps.ddb.send(new UpdateCommand({ TableName: this.deps.tableName, Key, ...update, ReturnValues: returnValues }));
     return out.Attributes;
   }
@@ -379,6 +364,48 @@ export class CaseRecords {
   }
 
   /**
+   * {@link recordSnapshot} for a batch, in one write: each snapshot under its stage and volume unless one is recorded
+   * there already (the first record wins). With `fold`, the write is a TransactWriteItems of the records, each
+   * conditional on its key being free, and the step's timeline entry ({@link TimelineFold}); when that is cancelled
+   * (a key was taken: a concurrent run recorded first; or a conflict) the plain write follows and tells which
+   * records won, and the entry is left to the caller.
+   * @returns the stored record of each snapshot, in order (another run's where it was first).
+   * @throws {Error} `ConditionalCheckFailedException` when the case does not exist, or the SDK's error.
+   */
+  async recordSnapshots(caseId: string, snapshots: readonly RecordedSnapshot[], fold?: TimelineFold): Promise<RecordedSnapshot[]> {
+    if (!snapshots.length) return [];
+    const names: Record<string, string> = { '#m': 'evidence' };
+    const values: Record<string, unknown> = { ':u': this.now().toISOString() };
+    snapshots.forEach((r, i) => {
+      names[`#k${i}`] = recordedSnapshotKey(r.stage, r.volumeId);
+      values[`:v${i}`] = r;
+    });
+    const keys = snapshots.map((_, i) => i);
+    if (fold) {
+      const update = {
+        UpdateExpression: `SET ${keys.map((i) => `#m.#k${i} = :v${i}`).join(', ')}, updatedAt = :u`,
+        ConditionExpression: `attribute_exists(pk) AND ${keys.map((i) => `attribute_not_exists(#m.#k${i})`).join(' AND ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      };
+      if (await this.transactWithTimeline(caseId, update, fold)) return [...snapshots];
+    }
+    const out = await this.updateCase(
+      caseId,
+      {
+        UpdateExpression: `SET ${keys.map((i) => `#m.#k${i} = if_not_exists(#m.#k${i}, :v${i})`).join(', ')}, updatedAt = :u`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+      undefined,
+      'ALL_NEW',
+    );
+    const evidence = out?.evidence as Record<string, RecordedSnapshot>;
+    return snapshots.map((_, i) => evidence[names[`#k${i}`]]);
+  }
+
+  /**
    * Replaces a recorded evidence snapshot that no longer holds (deleted, or failing provenance on a re-read),
    * only while the record still names `previousSnapshotId` (conditional write), so concurrent runs replace it once.
    * @returns the stored record afterwards (the other run's replacement when it was first).
@@ -535,6 +562,28 @@ export class CaseRecords {
     const at = this.now().toISOString();
     const stored = await this.setOnce(caseId, 'notifications', kind, at);
     return stored === at;
+  }
+
+  /**
+   * One TransactWriteItems of a case update and a timeline entry's Put; `fold.written()` once it committed.
+   * @returns false when it was cancelled (a condition failed, or a conflict): nothing was written.
+   */
+  private async transactWithTimeline(caseId: string, update: CaseUpdate, fold: TimelineFold): Promise<boolean> {
+    try {
+      await this.deps.ddb.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Update: { TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ...update } },
+            { Put: { TableName: this.deps.tableName, Item: timelineItem(caseId, fold.entry) } },
+          ],
+        }),
+      );
+      fold.written();
+      return true;
+    } catch (err) {
+      if (!hasAwsCode(err, 'TransactionCanceledException')) throw err;
+      return false;
+    }
   }
 
   /**

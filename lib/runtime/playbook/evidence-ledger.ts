@@ -6,7 +6,7 @@ import type { StepDeps } from './deps-base';
 /**
  * The case's evidence records for the evidence functions of lib/runtime/ec2/evidence.ts (issue 11: the ledger, not
  * tags, is the truth about which snapshots are evidence), read from the case once and written through
- * {@link CaseLedger.recordSnapshot}, `replaceSnapshot`, `rejectSnapshot` and `recordDecision`.
+ * {@link CaseLedger.recordSnapshot}, `recordSnapshots`, `replaceSnapshot`, `rejectSnapshot` and `recordDecision`.
  * @param caseId - the case (must exist).
  * @param executionName - the execution recording, kept on each record.
  * @throws {InvalidInput} when the case does not exist.
@@ -35,6 +35,7 @@ export async function evidenceLedgerOf(
     },
     reload: async () => recordedSnapshots((await deps.ledger.getCase(caseId))?.evidence),
     record: (snapshot) => deps.ledger.recordSnapshot(caseId, snapshot),
+    recordAll: (snapshots, fold) => deps.ledger.recordSnapshots(caseId, snapshots, fold),
     replace: (previous, snapshot) => deps.ledger.replaceSnapshot(caseId, previous, snapshot),
     reject: async (rejected) => {
       await deps.ledger.rejectSnapshot(caseId, rejected);

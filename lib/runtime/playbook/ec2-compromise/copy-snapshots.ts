@@ -19,13 +19,18 @@ export async function copySnapshots(state: PlaybookState, deps: StepDeps): Promi
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const source = requireBatch(state.snapshots, 'snapshots');
   const i = state.incident;
-  const out = await runStep('CopySnapshots', caseTarget(state, deps.ledger), async () => {
+  const out = await runStep('CopySnapshots', caseTarget(state, deps.ledger), async (run) => {
     const alias = `arn:${i.partition}:kms:${i.region}:${i.account}:${deps.config.transitKeyAlias}`;
     const key = (await member.kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata?.Arn;
     if (!key) throw new EvidenceIncomplete(`The transit key ${alias} has no ARN`);
     return ensureSnapshotCopies(
       { source, labels: labelsOf(state), stage: 'transit', region: i.region, ownerAccount: member.accountId, kmsKeyId: key, mode: 'apply' },
-      { ec2: member.ec2, ledger: await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps), now: deps.now },
+      {
+        ec2: member.ec2,
+        ledger: await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps),
+        now: deps.now,
+        fold: (r) => run.fold({ ...r }),
+      },
     );
   });
   return out.batch;

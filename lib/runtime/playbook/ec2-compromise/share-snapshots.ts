@@ -15,7 +15,7 @@ export async function shareSnapshots(state: PlaybookState, deps: StepDeps): Prom
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const security = deps.clients.security();
   const carried = requireBatch(state.memberCopies, 'memberCopies');
-  const out = await runStep('ShareAndCopySnapshots', caseTarget(state, deps.ledger), async () => {
+  const out = await runStep('ShareAndCopySnapshots', caseTarget(state, deps.ledger), async (run) => {
     const ledger = await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps);
     // What is shared is what the case recorded for the transit stage, not what the state carried.
     const transit: SnapshotBatch = {
@@ -37,7 +37,8 @@ export async function shareSnapshots(state: PlaybookState, deps: StepDeps): Prom
         kmsKeyId: deps.config.evidenceKeyArn,
         mode: 'apply',
       },
-      { ec2: security.ec2, ledger, now: deps.now },
+      // The copies' records carry the step's timeline entry: the step's result, the share actions first.
+      { ec2: security.ec2, ledger, now: deps.now, fold: (r) => run.fold({ ...r, actions: [...shared, ...r.actions] }) },
     );
     return { ...copies, actions: [...shared, ...copies.actions] };
   });

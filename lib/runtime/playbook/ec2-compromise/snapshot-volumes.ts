@@ -22,7 +22,7 @@ export const evidenceDeadlineKey = (executionName: string) => `evidenceDeadline#
  */
 export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
   const member = deps.clients.member(state.incident.account, state.incident.region);
-  const out = await runStep('SnapshotVolumes', caseTarget(state, deps.ledger), async () => {
+  const out = await runStep('SnapshotVolumes', caseTarget(state, deps.ledger), async (run) => {
     const deadline = await deps.ledger.recordDecision(
       state.case.caseId,
       evidenceDeadlineKey(state.run.executionName),
@@ -37,7 +37,12 @@ export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Pro
         mode: 'apply',
         notFoundGraceSeconds: deps.config.notFoundGraceSeconds,
       },
-      { ec2: member.ec2, ledger: await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps), now: deps.now },
+      {
+        ec2: member.ec2,
+        ledger: await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps),
+        now: deps.now,
+        fold: (r) => run.fold({ ...r }),
+      },
     );
   });
   return out.batch;
