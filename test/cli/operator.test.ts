@@ -114,7 +114,7 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     const r = await spawnCli(['status', caseId, '--endpoint', endpoint, '--json']);
     expect([r.code, r.stderr]).toEqual([0, '']);
     expect(JSON.parse(r.stdout)).toMatchObject({ case: { caseId, status: 'CONTAINED' }, execution: { executionArn, status: 'SUCCEEDED' } });
-    expect(r.modules).toEqual(expect.arrayContaining([expect.stringMatching(/[\\/]lib[\\/]operator[\\/]cases\.ts$/)]));
+    expect(r.modules).toEqual(expect.arrayContaining([expect.stringMatching(/[\\/]lib[\\/]operator[\\/]cases\.[jt]s$/)]));
     expect(r.modules.filter((m) => HEAVY_MODULE.test(m))).toEqual([]);
   });
 

@@ -50,18 +50,30 @@ describe('firebreak starts without loading what the command does not use', () =>
     // It did load the command and the operator layer (the count sees modules loaded lazily)...
     expect(r.modules).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/[\\/]lib[\\/]cli[\\/]commands[\\/]cases\.ts$/),
-        expect.stringMatching(/[\\/]lib[\\/]operator[\\/]connection\.ts$/),
+        expect.stringMatching(/[\\/]lib[\\/]cli[\\/]commands[\\/]cases\.[jt]s$/),
+        expect.stringMatching(/[\\/]lib[\\/]operator[\\/]connection\.[jt]s$/),
       ]),
     );
     // ...and nothing of the CDK, cdk-nag, the local runner or the harness.
     expect(r.modules.filter((m) => HEAVY_MODULE.test(m))).toEqual([]);
   });
 
+  it('runs compiled: the modules of lib/ it loads are the build of bin/firebreak.js (.firebreak/build/), and FIREBREAK_TSX=1 runs the sources through tsx', async () => {
+    const built = path.join(PROJECT_ROOT, '.firebreak', 'build');
+    const ours = (modules: string[]) => modules.filter((m) => /[\\/]lib[\\/]cli[\\/]program\.[jt]s$/.test(m));
+    const compiled = await spawnCli(['--version']);
+    expect(compiled.code).toBe(0);
+    expect(ours(compiled.modules)).toEqual([expect.stringMatching(/\.js$/)]);
+    expect(ours(compiled.modules)[0].startsWith(built + path.sep)).toBe(true);
+    const sources = await spawnCli(['--version'], { FIREBREAK_TSX: '1' });
+    expect([sources.code, sources.stdout]).toEqual([0, compiled.stdout]);
+    expect(ours(sources.modules)).toEqual([path.join(PROJECT_ROOT, 'lib', 'cli', 'program.ts')]);
+  });
+
   it('replay, which needs the harness, loads it only when it runs (the count sees what a command loads lazily)', async () => {
     const r = await spawnCli(['replay', path.join(PROJECT_ROOT, 'no-such-event.json')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^firebreak: error: cannot read event file/);
-    expect(r.modules).toEqual(expect.arrayContaining([expect.stringMatching(/[\\/]lib[\\/]harness[\\/]local[\\/]replay\.ts$/)]));
+    expect(r.modules).toEqual(expect.arrayContaining([expect.stringMatching(/[\\/]lib[\\/]harness[\\/]local[\\/]replay\.[jt]s$/)]));
   });
 });

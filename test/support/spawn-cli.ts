@@ -9,7 +9,7 @@ export interface SpawnedCli {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
-  /** `Object.keys(require.cache)` at the process's exit: absolute paths of the CommonJS modules loaded (the TypeScript of lib/ included, through tsx). */
+  /** `Object.keys(require.cache)` at the process's exit: absolute paths of the CommonJS modules loaded (lib/ included: its compiled .js, or its .ts with FIREBREAK_TSX=1). */
   readonly modules: string[];
   /** Wall time of the run, in milliseconds. */
   readonly ms: number;

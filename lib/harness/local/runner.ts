@@ -570,10 +570,20 @@ function loadTimeEnvironment(region: string): Record<string, string> {
   };
 }
 
-/** The handler of `lambdas/<step>/index.ts` (Node's module cache: loaded once per process). */
+/**
+ * The tree this module runs from: the repository's sources (tsx, jest), or the CLI's compiled copy of them
+ * (bin/firebreak.js builds it under `.firebreak/build/`), where the handlers are compiled too.
+ */
+const RUNNING_TREE = path.resolve(__dirname, '..', '..', '..');
+
+/**
+ * The handler of `lambdas/<step>/index` (Node's module cache: loaded once per process): of the tree this module runs
+ * from when `root` is the repository (`.ts` through tsx or jest, `.js` in the compiled CLI), of `root` otherwise.
+ */
 function loadHandler(root: string, step: string): Handler {
+  const tree = path.resolve(root) === PROJECT_ROOT ? RUNNING_TREE : root;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require(path.join(root, 'lambdas', step, 'index.ts')) as { handler: Handler }).handler;
+  return (require(path.join(tree, 'lambdas', step, 'index')) as { handler: Handler }).handler;
 }
 
 /**
