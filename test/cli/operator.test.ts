@@ -137,7 +137,7 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     expect(isolate.apiCalls['EC2.ModifyNetworkInterfaceAttribute']).toBeGreaterThanOrEqual(4);
     const human = await cli(['cases', 'show', caseId, '--endpoint', endpoint]);
     expect(human.stdout[0]).toBe(`case ${caseId}  CONTAINED`);
-    expect(human.stdout.some((l) => /SUCCEEDED\s+Isolate\s+manual run-/.test(l))).toBe(true);
+    expect(human.stdout.some((l) => /SUCCEEDED\s+Contain\s+manual run-/.test(l))).toBe(true);
     expect(human.stdout.some((l) => /calls: .*EC2\.ModifyNetworkInterfaceAttribute×\d/.test(l))).toBe(true);
   });
 
@@ -230,7 +230,7 @@ describe('operator commands (run, status, cases) against a local stack', () => {
       expect(r.code).toBe(1);
       expect(r.stdout).toEqual(
         expect.arrayContaining([
-          expect.stringMatching(/^ {2}FAIL Isolate\s+\d+\.\d s {2}AccessDenied: .*ModifyNetworkInterfaceAttribute/),
+          expect.stringMatching(/^ {2}FAIL Contain\s+\d+\.\d s {2}AccessDenied: .*ModifyNetworkInterfaceAttribute/),
           expect.stringMatching(/^FAILED {2}outcome - /),
           expect.stringMatching(/^ {2}failed step: Contain: AccessDenied: .*not authorized/),
         ]),

@@ -63,9 +63,9 @@ describe('drill faults', () => {
     ]);
     expect(i.verdicts.find((v) => v.name === 'faults injected')).toMatchObject({
       passed: true,
-      details: expect.stringMatching(/2 injected of \d+ matching call\(s\) in Isolate×2/),
+      details: expect.stringMatching(/2 injected of \d+ matching call\(s\) in Contain×2/),
     });
-    // Read back: Isolate is on the timeline twice FAILED (Throttled), then SUCCEEDED.
+    // Read back: Contain is on the timeline twice FAILED (Throttled), then SUCCEEDED.
     const { timeline } = await readCase(local.session.env, i.report.executions[0].caseId!);
     const isolate = timeline.filter((t) => t.step === 'Contain').sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
     expect(isolate.map((t) => t.status)).toEqual(['FAILED', 'FAILED', 'SUCCEEDED']);
@@ -77,7 +77,7 @@ describe('drill faults', () => {
       local.session,
       drill([
         {
-          name: 'deleted after Isolate',
+          name: 'deleted after Contain',
           event: BITCOIN,
           faults: [{ kind: 'delete-resource', resource: 'instance', after: 'Contain' }],
           expect: { behaviour: 'recover', status: 'SUCCEEDED', outcome: 'RESOURCE_GONE', checks: 'all' },
@@ -209,7 +209,7 @@ describe('drill faults', () => {
   });
 
   it('fails the verdict of issue 10 faults that never fire, and puts the environment an injection set back', async () => {
-    // A sample finding is a dry run: no DescribeInstances with ENIs, no snapshot poll, no Isolate, no execution long enough to time out.
+    // A sample finding is a dry run: no DescribeInstances with ENIs, no snapshot poll, no Contain, no execution long enough to time out.
     const before = process.env.FIREBREAK_NOT_FOUND_GRACE_SECONDS;
     const s = await runDrill(
       local.session,
@@ -240,7 +240,7 @@ describe('drill faults', () => {
       ['not-found', 0],
     ]);
     expect(i.verdicts.find((v) => v.name === 'faults injected')?.details).toMatch(
-      /never fired: omit-network-interfaces.*; snapshots-pending.*; lambda-timeout Isolate.*; execution-timeout after 60 s; not-found EC2\.DescribeInstances/,
+      /never fired: omit-network-interfaces.*; snapshots-pending.*; lambda-timeout Contain.*; execution-timeout after 60 s; not-found EC2\.DescribeInstances/,
     );
     expect(process.env.FIREBREAK_NOT_FOUND_GRACE_SECONDS).toBe(before);
   });
@@ -292,9 +292,9 @@ describe('drill faults', () => {
   it('refuses a step budget or a deletion point that is not a state of the runbook, before injecting anything', async () => {
     for (const [extra, injection, message] of [
       [
-        { budget: { containSeconds: 60, stepSeconds: { Isolat: 5 } } },
+        { budget: { containSeconds: 60, stepSeconds: { Contai: 5 } } },
         {},
-        /budget\.stepSeconds names Isolat, which is not a state of the ec2-compromise state machine \(states: .*Isolate/,
+        /budget\.stepSeconds names Contai, which is not a state of the ec2-compromise state machine \(states: .*Contain/,
       ],
       [
         {},
