@@ -6,7 +6,7 @@
  */
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import { openLocalSession } from '../../lib/harness/local/session';
-import { measureLambdas } from './lambda-init';
+import { measureLambdas, summarizeLambdas } from './lambda-init';
 
 const runs = Number(process.argv[2] ?? 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -42,11 +42,7 @@ async function main(): Promise<void> {
           apiCalls: median(rows.map((r) => r.total)),
           mutatingApiCalls: median(rows.map((r) => r.mutating)),
           rows,
-          lambdas: {
-            maxBytes: Math.max(...lambdas.map((l) => l.bytes)),
-            maxColdInitCpuMs: Math.max(...lambdas.map((l) => l.coldInitCpuMs)),
-            steps: lambdas,
-          },
+          lambdas: summarizeLambdas(lambdas),
         },
         null,
         2,
