@@ -67,14 +67,16 @@ module.exports = tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
-    // zod as a namespace only (`import * as z from 'zod'`): a named or default import is one object holding all of zod,
-    // which esbuild cannot tree-shake, so it put all of zod in every Lambda bundle (docs/ARCHITECTURE.md, "Lean Lambda bundles").
+    // zod as a namespace only (`import * as z from 'zod'`, or from 'zod/mini', the API of the schemas the Lambdas parse): a
+    // named or default import is one object holding all of zod, which esbuild cannot tree-shake, so it put all of zod in
+    // every Lambda bundle (docs/ARCHITECTURE.md, "Lean Lambda bundles").
     files: ['lib/**/*.ts', 'lambdas/**/*.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
         {
-          selector: "ImportDeclaration[source.value='zod'][importKind!='type'] > :matches(ImportSpecifier, ImportDefaultSpecifier)",
+          selector:
+            "ImportDeclaration:matches([source.value='zod'], [source.value='zod/mini'])[importKind!='type'] > :matches(ImportSpecifier, ImportDefaultSpecifier)",
           message:
             'import * as z from \'zod\': a named import keeps all of zod in every Lambda bundle (docs/ARCHITECTURE.md, "Lean Lambda bundles").',
         },

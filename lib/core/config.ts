@@ -74,7 +74,7 @@ export const FirebreakConfigSchema = z
      * credential-compromise entries, `chainInstanceContainment` (also contain the instance whose
      * credentials leaked). Routing is not changed. @default {}
      */
-    catalogOverrides: CatalogOverridesSchema.default({}),
+    catalogOverrides: z._default(CatalogOverridesSchema, {}),
     /**
      * The severity floor (GuardDuty severity, 0 to 7): every GuardDuty finding at or above it opens a case or
      * is contained; findings below it are only counted (metric \`Firebreak/FindingsBelowFloor\`). It cannot

@@ -12,6 +12,33 @@ import { acknowledge, JustifiedPolicy, JustifiedStatement, NAG_PACK } from './na
 import { StepName, stepRoleName } from './steps';
 import { PROJECT_ROOT } from '../core/project-root';
 
+/**
+ * How every step is bundled (NodejsFunction's `bundling`, esbuild run locally; test/infra/tools/bundle-step.ts bundles
+ * with these same options for the lean-bundles test and `npm run bench`, and test/infra/bundling.test.ts checks that its
+ * output is the deployed `index.js`, byte for byte). Figures from `npm run bench` (docs/ARCHITECTURE.md, "Lean Lambda
+ * bundles"):
+ * - `minify`: every bundle stays under 200 KB (test/infra/lean-bundles.test.ts).
+ * - `keepNames`: minification renames classes and functions, and a class's `name` with them (esbuild API, "Keep names");
+ *   Firebreak's errors take their `name` from their class (lib/core/errors.ts), and that name is the Lambda's `errorType`,
+ *   which a Step Functions Retry or Catch matches with `ErrorEquals` ("Error handling in Step Functions", AWS Step
+ *   Functions Developer Guide; "AWS Lambda function errors in Node.js", AWS Lambda Developer Guide). Without it a
+ *   `Throttled` reached the state machine as a one-letter name that no Retry matches. It also keeps function names in a
+ *   stack trace. About 12 KB per bundle.
+ * - `sourceMap: false`: no source map in the deployed asset and no `--enable-source-maps` (its 1.0–1.2 MB map was read
+ *   at every cold start: +15 % of init CPU, measured). A stack trace's `index.js:<line>:<column>` is read with the map
+ *   bundleStep writes for the same commit (`npx tsx test/infra/tools/bundle-step.ts <step> <dir>`, the same bytes).
+ * - `mainFields` module first: a package without an `exports` map (`@smithy/types`) is taken as ES modules, which
+ *   esbuild tree-shakes (esbuild API, "Main fields"); 1.3 KB.
+ * `@aws-sdk/*` stays external (CDK's default `externalModules` for Node.js 18 and later: the Lambda runtime's SDK).
+ */
+export const STEP_BUNDLING = {
+  minify: true,
+  keepNames: true,
+  sourceMap: false,
+  mainFields: ['module', 'main'],
+  target: 'node22',
+} as const satisfies nodejs.BundlingOptions;
+
 /** Properties of {@link ResponderFunction}. */
 export interface ResponderFunctionProps {
   /** The playbook step; the handler is `<lambdasDir>/<step>/index.ts`. */
@@ -131,14 +158,9 @@ export class ResponderFunction extends Construct implements iam.IGrantable {
       logGroup: this.logGroup,
       environment: {
         ...props.environment,
-        ...functionEnvironment({ FIREBREAK_STEP: props.step, NODE_OPTIONS: '--enable-source-maps' }),
+        ...functionEnvironment({ FIREBREAK_STEP: props.step }),
       },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        forceDockerBundling: false,
-      },
+      bundling: { ...STEP_BUNDLING, mainFields: [...STEP_BUNDLING.mainFields], forceDockerBundling: false },
     });
     // Every policy under the role exists before the function (Lambda checks the X-Ray permissions of
     // an actively traced function when it is created).

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Playbook } from '../core/catalog/catalog';
 import type { Incident } from '../core/incident/incident';
 import { assertTargetFits, normalizeEvent, parseOrThrow } from '../core/incident/normalize';
@@ -9,13 +9,13 @@ import { ManualTarget, ManualTargetSchema, StartEnvelopeSchema } from '../core/i
 import { claimKey, ClaimItem } from '../runtime/ledger/ledger';
 import { Connection, executionArn, stateMachineArn } from './connection';
 
-const [instanceTarget, accessKeyTarget, roleTarget] = ManualTargetSchema.options;
+const [instanceTarget, accessKeyTarget, roleTarget] = ManualTargetSchema.def.options;
 const where = { account: true, region: true } as const;
 /** A manual target as the operator names it: its account and region may be left to the connection's defaults. */
 const NamedTargetSchema = z.discriminatedUnion('kind', [
-  instanceTarget.partial(where),
-  accessKeyTarget.partial(where),
-  roleTarget.partial(where),
+  z.partial(instanceTarget, where),
+  z.partial(accessKeyTarget, where),
+  z.partial(roleTarget, where),
 ]);
 /** A target as named on the command line: {@link ManualTarget} whose `account` and `region` are optional. */
 export type NamedTarget = z.infer<typeof NamedTargetSchema>;

@@ -8,7 +8,7 @@
  */
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import { openLocalSession } from '../../lib/harness/local/session';
-import { measureLambdas } from './lambda-init';
+import { measureLambdas, summarizeLambdas } from './lambda-init';
 import { benchStorm } from './storm';
 
 const args = process.argv.slice(2);
@@ -52,11 +52,7 @@ async function main(): Promise<void> {
           apiCalls: median(rows.map((r) => r.total)),
           mutatingApiCalls: median(rows.map((r) => r.mutating)),
           rows,
-          lambdas: {
-            maxBytes: Math.max(...lambdas.map((l) => l.bytes)),
-            maxColdInitCpuMs: Math.max(...lambdas.map((l) => l.coldInitCpuMs)),
-            steps: lambdas,
-          },
+          lambdas: summarizeLambdas(lambdas),
           storm,
         },
         null,

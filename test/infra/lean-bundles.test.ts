@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import type { Metafile } from 'esbuild';
 import { PROJECT_ROOT } from '../../lib/core/project-root';
 import { STEP_ACCESS, STEP_NAMES, StepAccess, StepName } from '../../lib/infra/steps';
-import { bundleStep } from './tools/bundle-step';
+import { bundleStep, MAX_BUNDLE_BYTES } from './tools/bundle-step';
 
 /**
- * Issue 12, "A Lambda bundle holds only its own step's code and the clients it uses". Each `lambdas/<step>/index.ts`
+ * Issue 12, "A Lambda bundle holds only its own step's code and the clients it uses"; issue 13, every bundle ≤ 200 KB. Each `lambdas/<step>/index.ts`
  * is bundled as ResponderFunction bundles it (`bundleStep`, test/infra/tools/bundle-step.ts).
  * What the bundle reaches is read from `metafile.inputs` (files and their imports, externals included).
  */
@@ -87,6 +87,8 @@ interface Bundle {
   readonly bytes: number;
   /** The project's files in the bundle, relative to the project root. */
   readonly files: readonly string[];
+  /** The packages' files with code in the bundle's output (`node_modules/...`). */
+  readonly packageFiles: readonly string[];
   /** The SDK client packages the bundle imports (`@aws-sdk/client-<name>` as `<name>`; lib-dynamodb as `dynamodb`). */
   readonly sdkClients: ReadonlySet<string>;
   /** Every `@aws-sdk/*` package the bundle imports. */
@@ -110,7 +112,12 @@ async function bundle(step: StepName): Promise<Bundle> {
   const sdkClients = new Set([...sdkPackages].map(serviceOf).filter((s): s is string => s !== undefined));
   const imports = new Map(Object.entries(meta.inputs).map(([f, input]) => [f, input.imports.map((i) => i.path)]));
   const files = Object.keys(meta.inputs).filter((f) => !f.startsWith('node_modules/'));
-  return { bytes: result.js.contents.length, files, sdkClients, sdkPackages, imports };
+  // A package file is in the bundle when some of its code is in the output (esbuild parses every file a namespace reaches).
+  const output = Object.values(meta.outputs).find((o) => o.entryPoint !== undefined)!;
+  const packageFiles = Object.entries(output.inputs)
+    .filter(([f, i]) => f.startsWith('node_modules/') && i.bytesInOutput > 0)
+    .map(([f]) => f);
+  return { bytes: result.js.contents.length, files, packageFiles, sdkClients, sdkPackages, imports };
 }
 
 /**
@@ -226,6 +233,17 @@ describe('lean Lambda bundles (esbuild metafile)', () => {
     // A step that assumes a role calls clients.member, so it carries lib/runtime/clients/assume-role.ts and its provider.
     expect([step, files.includes('lib/runtime/clients/assume-role.ts')]).toEqual([step, member]);
     expect([...sdkPackages].filter((p) => ASSUMES_ROLE.includes(p))).toEqual(member ? ['@aws-sdk/credential-providers'] : []);
+  });
+
+  it.each(STEP_NAMES.map((s) => [s]))('%s: index.js is at most 200 KB, with no classic zod API and no zod locale but English', (step) => {
+    const { bytes, files, packageFiles } = bundles.get(step)!;
+    // Issue 13: every Lambda bundle ≤ 200,000 bytes (as deployed: STEP_BUNDLING, lib/infra/responder-function.ts).
+    expect([step, bytes <= MAX_BUNDLE_BYTES]).toEqual([step, true]);
+    // The schemas the Lambdas parse are zod/mini ones: the classic API would add about 70 KB (its methods reach
+    // JSON Schema and every check), and `z.locales` every locale (lib/core/contracts/zod-locale.ts takes English only).
+    expect(packageFiles.filter((f) => f.startsWith('node_modules/zod/v4/classic/'))).toEqual([]);
+    expect(packageFiles.filter((f) => f.startsWith('node_modules/zod/v4/locales/'))).toEqual(['node_modules/zod/v4/locales/en.js']);
+    expect(files).toContain('lib/core/contracts/zod-locale.ts');
   });
 
   it('reports the bundle sizes (bytes of index.js)', () => {

@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as z from 'zod';
+import type * as z from 'zod/mini';
 import { OPERATOR_PLAYBOOKS, PLAYBOOKS } from '../../lib/core/catalog/catalog';
 import { stateMachineName } from '../../lib/core/names';
 import { NOTHING_TO_RESTORE, RELEASE_STATE_MACHINE_NAME } from '../../lib/infra/playbooks/release/playbook';
@@ -50,7 +50,7 @@ type AnyFn = (...args: never[]) => unknown;
 type Result<F extends AnyFn> = Awaited<ReturnType<F>>;
 type KeysOfUnion<T> = T extends unknown ? keyof T : never;
 /** `true` when R parses as S (R is assignable to S's input) and S strips none of R's keys. */
-type Fits<R, S extends z.ZodType> = [R] extends [z.input<S>]
+type Fits<R, S extends z.core.$ZodType> = [R] extends [z.input<S>]
   ? [Exclude<keyof R, KeysOfUnion<NonNullable<z.input<S>>>>] extends [never]
     ? true
     : false
@@ -96,10 +96,10 @@ const STEP_RESULTS_FIT = {
   RecordReleaseFailure: true satisfies Fits<Result<typeof recordFailure>, R['failure']>,
 } satisfies Record<string, true>;
 
-/** A schema with its optional / nullable wrappers removed. */
-function unwrap(schema: z.ZodType): z.ZodType {
+/** A schema with its optional / nullable wrappers removed (read from zod core's definitions, `_zod.def`). */
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
   let s = schema;
-  while (s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+  while (s._zod.def.type === 'optional' || s._zod.def.type === 'nullable') s = (s._zod.def as z.core.$ZodOptionalDef).innerType;
   return s;
 }
 
@@ -107,14 +107,16 @@ function unwrap(schema: z.ZodType): z.ZodType {
  * Whether `segments` (a JSONPath below `$`, split on `.`) names something the schema declares: each segment a key
  * of an object (of one option, for a union), or anything below a record or an `unknown`.
  */
-function declares(schema: z.ZodType, segments: readonly string[]): boolean {
+function declares(schema: z.core.$ZodType, segments: readonly string[]): boolean {
   if (!segments.length) return true;
   const s = unwrap(schema);
-  if (s instanceof z.ZodUnion) return (s.options as z.ZodType[]).some((o) => declares(o, segments));
-  if (s instanceof z.ZodRecord || s instanceof z.ZodUnknown) return true;
-  if (!(s instanceof z.ZodObject)) return false;
+  const def = s._zod.def;
+  if (def.type === 'union') return (def as z.core.$ZodUnionDef).options.some((o) => declares(o, segments));
+  if (def.type === 'record' || def.type === 'unknown') return true;
+  if (def.type !== 'object') return false;
   const [head, ...rest] = segments;
-  return Object.hasOwn(s.shape, head) && declares(s.shape[head] as z.ZodType, rest);
+  const shape = (def as z.core.$ZodObjectDef).shape;
+  return Object.hasOwn(shape, head) && declares(shape[head], rest);
 }
 
 /** Every JSONPath (`$.…`, not the context object's `$$.…`) a state reads or writes, with where it is. */

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../contracts/zod-locale';
 import { ConfigError } from '../errors';
 import { NAME_PREFIX_PATTERN } from '../names';
 
@@ -60,8 +61,8 @@ export type OperatorPlaybook = (typeof OPERATOR_PLAYBOOKS)[number];
  * value no other GuardDuty entry routes, for the triage entry; an EventBridge `anything-but`).
  */
 export const ResourceTypeFilterSchema = z.union([
-  z.object({ anyOf: z.array(z.string().min(1)).min(1) }).strict(),
-  z.object({ noneOf: z.array(z.string().min(1)).min(1) }).strict(),
+  z.strictObject({ anyOf: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)) }),
+  z.strictObject({ noneOf: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)) }),
 ]);
 /** A validated resource-type filter. */
 export type ResourceTypeFilter = z.infer<typeof ResourceTypeFilterSchema>;
@@ -87,10 +88,10 @@ export type SeverityBand = z.infer<typeof SeverityBandSchema>;
 export const GuardDutyEntrySchema = z.object({
   kind: z.literal('guardduty-finding'),
   /** Stable identifier, `[a-z0-9-]+`. */
-  id: z.string().regex(/^[a-z0-9-]+$/),
+  id: z.string().check(z.regex(/^[a-z0-9-]+$/)),
   /** The playbook (state machine) that handles the finding, and the runbook folder's name. */
   playbook: PlaybookSchema,
-  description: z.string().min(1),
+  description: z.string().check(z.minLength(1)),
   /** EventBridge `source`. */
   source: z.literal('aws.guardduty'),
   /** EventBridge `detail-type`. */
@@ -99,15 +100,15 @@ export const GuardDutyEntrySchema = z.object({
   resourceTypes: ResourceTypeFilterSchema,
   band: SeverityBandSchema,
   /** Inclusive lower bound of `detail.severity` (the band resolved against the floor). */
-  minSeverity: z.number().min(0).max(10),
+  minSeverity: z.number().check(z.gte(0)).check(z.lte(10)),
   /** Exclusive upper bound of `detail.severity`; omitted means no upper bound. */
-  maxSeverityExclusive: z.number().min(0).max(10.1).optional(),
+  maxSeverityExclusive: z.optional(z.number().check(z.gte(0)).check(z.lte(10.1))),
   mode: ResponseModeSchema,
   /**
    * `approval` mode: what happens when nobody answers before the deployment's `approvalTimeoutSeconds`.
    * @default 'notify'
    */
-  approvalTimeoutAction: ApprovalTimeoutActionSchema.default('notify'),
+  approvalTimeoutAction: z._default(ApprovalTimeoutActionSchema, 'notify'),
   /**
    * credential-compromise only: when the finding names the instance whose credentials leaked
    * (`InstanceCredentialExfiltration.*`), also start ec2-compromise on that instance once the
@@ -115,9 +116,9 @@ export const GuardDutyEntrySchema = z.object({
    * revoking its role's sessions.
    * @default false
    */
-  chainInstanceContainment: z.boolean().default(false),
+  chainInstanceContainment: z._default(z.boolean(), false),
   /** GuardDuty findings (member findings included, via the delegated administrator) arrive on the default bus. */
-  eventBus: z.literal('default').default('default'),
+  eventBus: z._default(z.literal('default'), 'default'),
 });
 /** A validated GuardDuty finding entry. */
 export type GuardDutyEntry = z.infer<typeof GuardDutyEntrySchema>;
@@ -129,30 +130,30 @@ export type GuardDutyEntry = z.infer<typeof GuardDutyEntrySchema>;
  */
 export const ApiCallEntrySchema = z.object({
   kind: z.literal('api-call'),
-  id: z.string().regex(/^[a-z0-9-]+$/),
+  id: z.string().check(z.regex(/^[a-z0-9-]+$/)),
   playbook: PlaybookSchema,
-  description: z.string().min(1),
+  description: z.string().check(z.minLength(1)),
   /** EventBridge `source`s (the service's, e.g. `aws.cloudtrail`, `aws.iam`, `aws.signin`). */
-  sources: z.array(z.string().startsWith('aws.')).min(1),
+  sources: z.array(z.string().check(z.startsWith('aws.'))).check(z.minLength(1)),
   detailType: z.enum(['AWS API Call via CloudTrail', 'AWS Console Sign In via CloudTrail']),
   /** `detail.eventSource`, e.g. `cloudtrail.amazonaws.com`. */
-  eventSources: z.array(z.string().min(1)).min(1),
+  eventSources: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   /** `detail.eventName`, e.g. `StopLogging`. */
-  eventNames: z.array(z.string().min(1)).min(1),
+  eventNames: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   /** `detail.userIdentity.type` required, e.g. `Root`; omitted means any caller. */
-  userIdentityTypes: z.array(z.string().min(1)).optional(),
+  userIdentityTypes: z.optional(z.array(z.string().check(z.minLength(1)))),
   mode: ResponseModeSchema,
   /**
    * `approval` mode: what happens when nobody answers before the deployment's `approvalTimeoutSeconds`.
    * @default 'notify'
    */
-  approvalTimeoutAction: ApprovalTimeoutActionSchema.default('notify'),
+  approvalTimeoutAction: z._default(ApprovalTimeoutActionSchema, 'notify'),
   /**
    * The bus the rule listens on: member accounts forward their CloudTrail events to the security
    * account's `firebreak` bus (MemberAccountStack). IAM, STS and sign-in events are recorded in
    * us-east-1 only, so their forwarding rules must live there.
    */
-  eventBus: z.enum(['default', 'firebreak']).default('firebreak'),
+  eventBus: z._default(z.enum(['default', 'firebreak']), 'firebreak'),
 });
 /** A validated API-call entry. */
 export type ApiCallEntry = z.infer<typeof ApiCallEntrySchema>;
@@ -335,13 +336,11 @@ export const CATALOG: readonly CatalogEntry[] = buildCatalog();
 export const CATALOG_ENTRY_IDS: readonly string[] = ENTRIES.map((e) => e.id);
 
 /** What a deployment may change in a catalog entry (`catalogOverrides` in the deployment config). */
-export const CatalogOverrideSchema = z
-  .object({
-    mode: ResponseModeSchema.optional(),
-    approvalTimeoutAction: ApprovalTimeoutActionSchema.optional(),
-    chainInstanceContainment: z.boolean().optional(),
-  })
-  .strict();
+export const CatalogOverrideSchema = z.strictObject({
+  mode: z.optional(ResponseModeSchema),
+  approvalTimeoutAction: z.optional(ApprovalTimeoutActionSchema),
+  chainInstanceContainment: z.optional(z.boolean()),
+});
 /** Entry ID → override. */
 export const CatalogOverridesSchema = z.record(z.string(), CatalogOverrideSchema);
 /** Per-entry overrides of the catalog. */

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale';
 import { PlannedActionSchema } from './step-results';
 
 /**
@@ -28,8 +29,8 @@ export const PreserveResultSchema = z.object({
     shutdownBehavior: z.string(),
     /** Device name → DeleteOnTermination. */
     deleteOnTermination: z.record(z.string(), z.boolean()),
-    autoScalingGroup: z.string().optional(),
-    targetGroups: z.array(z.object({ arn: z.string(), port: z.number().optional() })),
+    autoScalingGroup: z.optional(z.string()),
+    targetGroups: z.array(z.object({ arn: z.string(), port: z.optional(z.number()) })),
   }),
   actions: z.array(PlannedActionSchema),
 });
@@ -47,13 +48,13 @@ export const IsolateResultSchema = z.object({
   /** The network state before Isolate changed anything (what release restores). */
   prior: z.object({
     securityGroupsByEni: z.record(z.string(), z.array(z.string())),
-    instanceProfileArn: z.string().optional(),
+    instanceProfileArn: z.optional(z.string()),
     elasticIps: z.array(
       z.object({
-        allocationId: z.string().optional(),
-        publicIp: z.string().optional(),
-        networkInterfaceId: z.string().optional(),
-        privateIpAddress: z.string().optional(),
+        allocationId: z.optional(z.string()),
+        publicIp: z.optional(z.string()),
+        networkInterfaceId: z.optional(z.string()),
+        privateIpAddress: z.optional(z.string()),
       }),
     ),
   }),
@@ -103,19 +104,19 @@ export const StoredArtifactSchema = z.object({
   sha256: z.string(),
   /** Size in bytes. */
   bytes: z.number(),
-  versionId: z.string().optional(),
+  versionId: z.optional(z.string()),
 });
 
 /** `$.artifacts`: what CollectArtifacts stored. */
 export const CollectedArtifactsSchema = z.object({ artifacts: z.array(StoredArtifactSchema) });
 
 /** `$.manifest`: where WriteManifest stored the evidence manifest. */
-export const ManifestRefSchema = z.object({ bucket: z.string(), key: z.string(), sha256: z.string(), versionId: z.string().optional() });
+export const ManifestRefSchema = z.object({ bucket: z.string(), key: z.string(), sha256: z.string(), versionId: z.optional(z.string()) });
 
 // credential-compromise
 
 /** One access key of an IAM user, as ListAccessKeys returns it (`UserAccessKey`, lib/runtime/iam/revoke.ts). */
-export const UserAccessKeySchema = z.object({ accessKeyId: z.string(), status: z.string(), createDate: z.string().optional() });
+export const UserAccessKeySchema = z.object({ accessKeyId: z.string(), status: z.string(), createDate: z.optional(z.string()) });
 
 /** What became of the finding's key (`LeakedKeyState`, lib/runtime/iam/revoke.ts). */
 export const LeakedKeyStateSchema = z.enum(['deactivated', 'already-inactive', 'absent', 'temporary', 'none']);
@@ -129,7 +130,7 @@ const UserPriorStateSchema = z.object({
   hadLoginProfile: z.boolean(),
 });
 /** A role's state before revocation (`RolePriorState`). */
-const RolePriorStateSchema = z.object({ roleName: z.string(), previousRevocationPolicy: z.string().optional() });
+const RolePriorStateSchema = z.object({ roleName: z.string(), previousRevocationPolicy: z.optional(z.string()) });
 
 /** `$.revocation` of credential-compromise: what RevokeCredentials did (`RevocationResult`, lib/runtime/playbook/credential-compromise/revoke.ts). */
 export const RevocationResultSchema = z.object({
@@ -137,36 +138,36 @@ export const RevocationResultSchema = z.object({
   actions: z.array(PlannedActionSchema),
   /** Who else is affected, in words. */
   affected: z.string(),
-  userName: z.string().optional(),
-  accessKeyId: z.string().optional(),
-  otherKeysLeftActive: z.array(z.string()).optional(),
-  leakedKey: LeakedKeyStateSchema.optional(),
-  userKeys: z.array(UserAccessKeySchema).optional(),
-  roleName: z.string().optional(),
+  userName: z.optional(z.string()),
+  accessKeyId: z.optional(z.string()),
+  otherKeysLeftActive: z.optional(z.array(z.string())),
+  leakedKey: z.optional(LeakedKeyStateSchema),
+  userKeys: z.optional(z.array(UserAccessKeySchema)),
+  roleName: z.optional(z.string()),
   /** ISO-8601 UTC session cutoff (AssumedRole). */
-  cutoff: z.string().optional(),
-  instanceId: z.string().optional(),
-  recommendation: z.string().optional(),
+  cutoff: z.optional(z.string()),
+  instanceId: z.optional(z.string()),
+  recommendation: z.optional(z.string()),
   /** Set when the principal is protected and nothing was done. */
-  protectedReason: z.string().optional(),
+  protectedReason: z.optional(z.string()),
   /** `restrict-to-vpc` when the scoped alternative was applied instead of revoking sessions. */
-  scope: z.literal('restrict-to-vpc').optional(),
+  scope: z.optional(z.literal('restrict-to-vpc')),
   // Disjoint: a user's prior state has `userName`, a role's `roleName`.
-  prior: z.union([UserPriorStateSchema, RolePriorStateSchema]).optional(),
+  prior: z.optional(z.union([UserPriorStateSchema, RolePriorStateSchema])),
 });
 
 /** `$.verify` of credential-compromise: what VerifyRevocation read back (`verifyRevocation`). */
 export const RevocationVerificationSchema = z.object({
   verified: z.boolean(),
   /** Why nothing was verified (a protected principal). */
-  skipped: z.string().optional(),
+  skipped: z.optional(z.string()),
   /** What the finding's key reads back as (`readUserRevocation`). */
-  leakedKey: z.string().optional(),
-  denyAllPolicy: z.string().optional(),
-  userKeys: z.array(UserAccessKeySchema).optional(),
-  roleName: z.string().optional(),
-  scope: z.literal('restrict-to-vpc').optional(),
-  cutoff: z.string().optional(),
+  leakedKey: z.optional(z.string()),
+  denyAllPolicy: z.optional(z.string()),
+  userKeys: z.optional(z.array(UserAccessKeySchema)),
+  roleName: z.optional(z.string()),
+  scope: z.optional(z.literal('restrict-to-vpc')),
+  cutoff: z.optional(z.string()),
 });
 
 /** `$.chained`: what ChainInstanceContainment started (`ChainResult`). */
@@ -184,7 +185,7 @@ export const ChainResultSchema = z.object({
 /** `$.restore` of cloudtrail-tamper: what RestoreLogging did and found (`RestoreResult`, lib/runtime/playbook/cloudtrail-tamper/restore.ts). */
 export const LoggingRestoreSchema = z.object({
   eventName: z.string(),
-  target: z.string().optional(),
+  target: z.optional(z.string()),
   actions: z.array(PlannedActionSchema),
   trailState: z.enum(['logging', 'deleted', 'recorded', 'not-a-trail']),
   /** The trail's configuration as read now, and the change the call requested: AWS's own shapes, kept as read. */
@@ -196,12 +197,12 @@ export const ActorRevocationSchema = z.object({
   actorType: z.string(),
   actions: z.array(PlannedActionSchema),
   affected: z.string(),
-  userName: z.string().optional(),
-  accessKeyId: z.string().optional(),
-  roleName: z.string().optional(),
-  cutoff: z.string().optional(),
-  protectedReason: z.string().optional(),
+  userName: z.optional(z.string()),
+  accessKeyId: z.optional(z.string()),
+  roleName: z.optional(z.string()),
+  cutoff: z.optional(z.string()),
+  protectedReason: z.optional(z.string()),
 });
 
 /** `$.verify` of cloudtrail-tamper: what VerifyTamperResponse read back (each key set only when it was checked). */
-export const TamperVerificationSchema = z.object({ trailLogging: z.literal(true).optional(), actorRevoked: z.literal(true).optional() });
+export const TamperVerificationSchema = z.object({ trailLogging: z.optional(z.literal(true)), actorRevoked: z.optional(z.literal(true)) });

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale';
 import { CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, HIGH_SEVERITY } from '../catalog/catalog';
 import { ConfigError } from '../errors';
 import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from '../names';
@@ -21,98 +22,108 @@ import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from '../names';
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 
 /** JSON text parsed, a syntax error being an issue of the variable (its message is JSON.parse's). */
-const jsonText = z.string().transform((text, ctx): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    ctx.issues.push({ code: 'custom', message: (err as Error).message, input: text });
-    return z.NEVER;
-  }
-});
+const jsonText = z.pipe(
+  z.string(),
+  z.transform((text, ctx): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      ctx.issues.push({ code: 'custom', message: (err as Error).message, input: text });
+      return z.NEVER;
+    }
+  }),
+);
 
 /** Set by the security account's stack (`FirebreakSecurityAccount`) on every step's function, from the deployment config. */
 export const StackEnvironmentSchema = z.object({
   /** Name of the DynamoDB case ledger table (`<prefix>-ledger`). */
-  FIREBREAK_LEDGER_TABLE: z.string().min(1),
+  FIREBREAK_LEDGER_TABLE: z.string().check(z.minLength(1)),
   /** Name of the evidence bucket (security account). */
-  FIREBREAK_EVIDENCE_BUCKET: z.string().min(1),
+  FIREBREAK_EVIDENCE_BUCKET: z.string().check(z.minLength(1)),
   /** ARN of the security account's CMK of the evidence bucket and of the final snapshot copies. */
-  FIREBREAK_EVIDENCE_KEY_ARN: z.string().startsWith('arn:'),
+  FIREBREAK_EVIDENCE_KEY_ARN: z.string().check(z.startsWith('arn:')),
   /** Alias of the member accounts' CMK that re-encrypts snapshots before sharing (`alias/<prefix>-evidence-transit`). */
-  FIREBREAK_TRANSIT_KEY_ALIAS: z.string().startsWith('alias/').default('alias/firebreak-evidence-transit'),
+  FIREBREAK_TRANSIT_KEY_ALIAS: z._default(z.string().check(z.startsWith('alias/')), 'alias/firebreak-evidence-transit'),
   /** ARN of the SNS topic of notifications. */
-  FIREBREAK_TOPIC_ARN: z.string().startsWith('arn:'),
+  FIREBREAK_TOPIC_ARN: z.string().check(z.startsWith('arn:')),
   /** Name of the role the containment steps assume in member accounts (config `responderRoleName`; default `FirebreakResponder`). */
-  FIREBREAK_RESPONDER_ROLE_NAME: z.string().min(1).default('FirebreakResponder'),
+  FIREBREAK_RESPONDER_ROLE_NAME: z._default(z.string().check(z.minLength(1)), 'FirebreakResponder'),
   /**
    * Name of the role the release steps assume in member accounts (config `releaserRoleName`, never the responder's:
    * separation of duties); empty or unset means `FirebreakReleaser`.
    */
-  FIREBREAK_RELEASER_ROLE_NAME: z.preprocess(unsetIfEmpty, z.string().min(1).default('FirebreakReleaser')),
+  FIREBREAK_RELEASER_ROLE_NAME: z.pipe(z.transform(unsetIfEmpty), z._default(z.string().check(z.minLength(1)), 'FirebreakReleaser')),
   /** The security account's ID (12 digits). */
-  FIREBREAK_SECURITY_ACCOUNT_ID: z.string().regex(/^\d{12}$/),
+  FIREBREAK_SECURITY_ACCOUNT_ID: z.string().check(z.regex(/^\d{12}$/)),
   /** How long an in-progress claim blocks another execution, in seconds (config `claimLeaseSeconds`; default 900). */
-  FIREBREAK_CLAIM_LEASE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(900)),
+  FIREBREAK_CLAIM_LEASE_SECONDS: z.pipe(z.transform(unsetIfEmpty), z._default(z.coerce.number().check(z.int()).check(z.gte(0)), 900)),
   /**
    * One deadline for the snapshots and both copies of an execution's evidence, in seconds from its first
    * SnapshotVolumes (config `evidenceDeadlineSeconds`; default 7200).
    */
-  FIREBREAK_EVIDENCE_DEADLINE_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(7200)),
+  FIREBREAK_EVIDENCE_DEADLINE_SECONDS: z.pipe(
+    z.transform(unsetIfEmpty),
+    z._default(z.coerce.number().check(z.int()).check(z.gte(1)), 7200),
+  ),
   /** credential-compromise: delete an IAM user's console password too, `true` or `false` (config `removeLoginProfile`; default false). */
-  FIREBREAK_REMOVE_LOGIN_PROFILE: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
+  FIREBREAK_REMOVE_LOGIN_PROFILE: z.pipe(
+    z._default(z.enum(['true', 'false']), 'false'),
+    z.transform((v) => v === 'true'),
+  ),
   /**
    * credential-compromise, instance credentials: `revoke-sessions` (revoke the role's sessions) or `restrict-to-vpc`
    * (deny its credentials outside the instance's VPC) (config `instanceCredentialResponse`; default `revoke-sessions`).
    */
-  FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: z.enum(['revoke-sessions', 'restrict-to-vpc']).default('revoke-sessions'),
+  FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: z._default(z.enum(['revoke-sessions', 'restrict-to-vpc']), 'revoke-sessions'),
   /** JSON of the deployment's `catalogOverrides` (entry ID → `{ mode, approvalTimeoutAction, chainInstanceContainment }`; `{}`). */
-  FIREBREAK_CATALOG_OVERRIDES: z.preprocess(unsetIfEmpty, z.string().default('{}').pipe(jsonText).pipe(CatalogOverridesSchema)),
+  FIREBREAK_CATALOG_OVERRIDES: z.pipe(
+    z.transform(unsetIfEmpty),
+    z.pipe(z.pipe(z._default(z.string(), '{}'), jsonText), CatalogOverridesSchema),
+  ),
   /** How long an approval waits before its entry's timeout action applies, in seconds (config `approvalTimeoutSeconds`; default 3600). */
-  FIREBREAK_APPROVAL_TIMEOUT_SECONDS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(3600)),
+  FIREBREAK_APPROVAL_TIMEOUT_SECONDS: z.pipe(z.transform(unsetIfEmpty), z._default(z.coerce.number().check(z.int()).check(z.gte(1)), 3600)),
   /**
    * The severity floor (config `severityFloor`; default 4): GuardDuty findings below it are only counted; the runtime
    * builds the catalog at it.
    */
-  FIREBREAK_SEVERITY_FLOOR: z.preprocess(unsetIfEmpty, z.coerce.number().min(0).max(HIGH_SEVERITY).default(DEFAULT_SEVERITY_FLOOR)),
+  FIREBREAK_SEVERITY_FLOOR: z.pipe(
+    z.transform(unsetIfEmpty),
+    z._default(z.coerce.number().check(z.gte(0)).check(z.lte(HIGH_SEVERITY)), DEFAULT_SEVERITY_FLOOR),
+  ),
   /**
    * How long an instance that EC2 says is not found is looked for again before its case ends RESOURCE_GONE, in seconds,
    * 0 to 60 (config `notFoundGraceSeconds`; default 30).
    */
-  FIREBREAK_NOT_FOUND_GRACE_SECONDS: z.preprocess(
-    unsetIfEmpty,
-    z.coerce.number().int().min(0).max(60).default(DEFAULT_NOT_FOUND_GRACE_SECONDS),
+  FIREBREAK_NOT_FOUND_GRACE_SECONDS: z.pipe(
+    z.transform(unsetIfEmpty),
+    z._default(z.coerce.number().check(z.int()).check(z.gte(0)).check(z.lte(60)), DEFAULT_NOT_FOUND_GRACE_SECONDS),
   ),
 });
 
 /** Set by the security account's stack on the steps that start the ec2-compromise playbook (`STEP_ACCESS[step].startsEc2Playbook`). */
 export const ChainingEnvironmentSchema = z.object({
   /** ARN of the ec2-compromise state machine, for credential-compromise's chaining step; unset on the other steps. */
-  FIREBREAK_EC2_PLAYBOOK_ARN: z.preprocess(unsetIfEmpty, z.string().startsWith('arn:').optional()),
+  FIREBREAK_EC2_PLAYBOOK_ARN: z.pipe(z.transform(unsetIfEmpty), z.optional(z.string().check(z.startsWith('arn:')))),
 });
 
 /** Set by the `ResponderFunction` construct on its function. */
 export const FunctionEnvironmentSchema = z.object({
   /** The step's folder under `lambdas/`; the local runner finds a template function's handler module by it. */
-  FIREBREAK_STEP: z.string().min(1).optional(),
-  /** Node's options: `--enable-source-maps` (the bundles carry source maps). */
-  NODE_OPTIONS: z.string().optional(),
+  FIREBREAK_STEP: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Set by the Lambda runtime. */
 export const LambdaRuntimeEnvironmentSchema = z.object({
   /** The function's own region (default `us-east-1` where nothing sets it). */
-  AWS_REGION: z.string().min(1).default('us-east-1'),
+  AWS_REGION: z._default(z.string().check(z.minLength(1)), 'us-east-1'),
 });
 
 /** Set by the local runner only (lib/harness/local): never in a deployed function. */
 export const LocalEnvironmentSchema = z.object({
   /** The emulator's endpoint, for every AWS client. */
-  FIREBREAK_AWS_ENDPOINT: z.string().url().optional(),
+  FIREBREAK_AWS_ENDPOINT: z.optional(z.string().check(z.url())),
   /** The Step Functions endpoint, when it differs from FIREBREAK_AWS_ENDPOINT (the local Step Functions service). */
-  FIREBREAK_SFN_ENDPOINT: z.preprocess(unsetIfEmpty, z.string().url().optional()),
+  FIREBREAK_SFN_ENDPOINT: z.pipe(z.transform(unsetIfEmpty), z.optional(z.string().check(z.url()))),
 });
 
 /** The Lambda environment: every variable a step's function may see, each in the part of the one who sets it. */
@@ -139,7 +150,7 @@ export type LambdaEnvironment = z.output<typeof LambdaEnvironmentSchema>;
 export type LambdaEnvironmentName = keyof LambdaEnvironment;
 
 /** What a writer gives for a part of the schema: each of its variables, parsed type, none left out. */
-export type WrittenValues<S extends z.ZodObject> = { [K in keyof z.output<S>]-?: Exclude<z.output<S>[K], undefined> };
+export type WrittenValues<S extends z.ZodMiniObject> = { [K in keyof z.output<S>]-?: Exclude<z.output<S>[K], undefined> };
 /** What the stack writes on every step (the values of {@link StackEnvironmentSchema}, before they become strings). */
 export type StepEnvironmentValues = WrittenValues<typeof StackEnvironmentSchema>;
 /** What the stack writes on the steps that start the ec2-compromise playbook. */
@@ -178,7 +189,7 @@ export function encodeEnvironment(values: Partial<WrittenValues<typeof LambdaEnv
 }
 
 /** Every variable of a part, as strings in the schema's order; each must be given, and nothing else. */
-function writePart<S extends z.ZodObject>(part: S, values: WrittenValues<S>): Record<string, string> {
+function writePart<S extends z.ZodMiniObject>(part: S, values: WrittenValues<S>): Record<string, string> {
   const names = Object.keys(part.shape);
   const given = values as Record<string, unknown>;
   const missing = names.filter((k) => given[k] === undefined);

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale';
 import { PlannedActionSchema } from './step-results';
 
 /**
@@ -46,14 +47,14 @@ export const InstanceReleaseSchema = z.object({ ...ReleaseResultShape, instanceI
 /** ReleaseCredentials' result (`CredentialsReleaseResult`). */
 export const CredentialsReleaseSchema = z.object({
   ...ReleaseResultShape,
-  userName: z.string().optional(),
-  roleName: z.string().optional(),
+  userName: z.optional(z.string()),
+  roleName: z.optional(z.string()),
 });
 /** What the NothingToRestore Pass state puts at `$.restore` (`NOTHING_TO_RESTORE`, lib/infra/playbooks/release/playbook.ts). */
 export const NothingToRestoreSchema = z.object({
-  actions: z.array(PlannedActionSchema).length(0),
-  unchanged: z.array(ReleaseItemSchema).length(0),
-  notRestored: z.array(ReleaseItemSchema).length(0),
+  actions: z.array(PlannedActionSchema).check(z.length(0)),
+  unchanged: z.array(ReleaseItemSchema).check(z.length(0)),
+  notRestored: z.array(ReleaseItemSchema).check(z.length(0)),
   /** Why there is nothing to restore, for a human. */
   nothing: z.string(),
 });

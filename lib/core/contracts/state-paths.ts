@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { ConfigError } from '../errors';
 import { PlaybookStateSchema, ReleaseStateSchema } from './state';
 
@@ -6,9 +6,9 @@ import { PlaybookStateSchema, ReleaseStateSchema } from './state';
 export type StatePath = `$.${string}`;
 
 /** The fields of a state schema. */
-export type StateField<S extends z.ZodObject> = keyof S['shape'] & string;
+export type StateField<S extends z.ZodMiniObject> = keyof S['shape'] & string;
 /** The keys one level below a field (for a union, the keys every option has). */
-export type StateKey<S extends z.ZodObject, F extends StateField<S>> = keyof NonNullable<z.infer<S>[F]> & string;
+export type StateKey<S extends z.ZodMiniObject, F extends StateField<S>> = keyof NonNullable<z.infer<S>[F]> & string;
 
 /**
  * The JSONPath builder of one state schema: `path('decision')` is `$.decision`, `path('decision', 'action')` is
@@ -18,7 +18,7 @@ export type StateKey<S extends z.ZodObject, F extends StateField<S>> = keyof Non
  * @returns the builder.
  * @throws {ConfigError} (the builder, at synthesis) when the field is not declared.
  */
-export function statePathsOf<S extends z.ZodObject>(schema: S) {
+export function statePathsOf<S extends z.ZodMiniObject>(schema: S) {
   return <F extends StateField<S>>(field: F, key?: StateKey<S, F>): StatePath => {
     if (!Object.hasOwn(schema.shape, field)) throw new ConfigError(`${field} is not a field of the state schema`);
     return key === undefined ? `$.${field}` : `$.${field}.${key}`;

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale';
 import { IncidentSchema } from '../incident/incident';
 import {
   ActorRevocationSchema,
@@ -58,15 +59,15 @@ export const RunSchema = z.object({ executionName: z.string(), startTime: z.stri
  * resource). The event itself never travels in the state: it may be nearly as large as a state may be.
  */
 export const StoredEventRefSchema = z.object({
-  bucket: z.string().min(1),
-  key: z.string().min(1),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  bytes: z.number().int().nonnegative(),
+  bucket: z.string().check(z.minLength(1)),
+  key: z.string().check(z.minLength(1)),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+  bytes: z.number().check(z.int()).check(z.nonnegative()),
 });
 
 /** The case reference Claim puts on the state. */
 export const CaseRefSchema = z.object({
-  caseId: z.string().min(1),
+  caseId: z.string().check(z.minLength(1)),
   status: z.enum(['CLAIMED', 'RESUMED', 'ALREADY_HANDLED', 'DRY_RUN']),
 });
 
@@ -79,72 +80,72 @@ export const PlaybookStateSchema = z.object({
   /** Normalize. */
   incident: IncidentSchema,
   /** Normalize. */
-  event: StoredEventRefSchema.nullable(),
+  event: z.nullable(StoredEventRefSchema),
   /** Normalize. */
   run: RunSchema,
   /** GameDayGuard (a game-day event only). */
-  gameDay: GameDayGuardResultSchema.optional(),
+  gameDay: z.optional(GameDayGuardResultSchema),
   /** Claim. */
   case: CaseRefSchema,
   /** Decide. */
-  decision: DecisionSchema.optional(),
+  decision: z.optional(DecisionSchema),
   /** PlanDryRun. */
-  plan: ContainmentPlanSchema.optional(),
+  plan: z.optional(ContainmentPlanSchema),
   /** RequestApproval (SendTaskSuccess's output), or ApprovalTimedOut. */
-  approval: ApprovalSchema.optional(),
+  approval: z.optional(ApprovalSchema),
   /** RequestApproval's Catch of `States.Timeout`. */
-  approvalError: StepFunctionsErrorSchema.optional(),
+  approvalError: z.optional(StepFunctionsErrorSchema),
   /** RecordApproval. */
-  approvalOutcome: ApprovalOutcomeSchema.optional(),
+  approvalOutcome: z.optional(ApprovalOutcomeSchema),
   /** ec2-compromise: Contain (preservation and isolation). */
-  contain: ContainResultSchema.optional(),
+  contain: z.optional(ContainResultSchema),
   /**
    * VerifyIsolation (ec2-compromise), VerifyRevocation (credential-compromise) or VerifyTamperResponse
    * (cloudtrail-tamper). The first option that parses is taken: TamperVerification, whose keys are all optional, last.
    */
-  verify: z.union([IsolationVerificationSchema, RevocationVerificationSchema, TamperVerificationSchema]).optional(),
+  verify: z.optional(z.union([IsolationVerificationSchema, RevocationVerificationSchema, TamperVerificationSchema])),
   /** ec2-compromise: ResealIsolation, on the failure path of Isolate and VerifyIsolation. */
-  reseal: ResealResultSchema.optional(),
+  reseal: z.optional(ResealResultSchema),
   /** ec2-compromise: ResealIsolation's Catch. */
-  resealError: StepFunctionsErrorSchema.optional(),
+  resealError: z.optional(StepFunctionsErrorSchema),
   /** ec2-compromise: SnapshotVolumes. */
-  snapshots: SnapshotBatchSchema.optional(),
+  snapshots: z.optional(SnapshotBatchSchema),
   /** ec2-compromise: CheckSnapshots. */
-  snapshotsCheck: SnapshotCheckSchema.optional(),
+  snapshotsCheck: z.optional(SnapshotCheckSchema),
   /** ec2-compromise: CopySnapshots. */
-  memberCopies: SnapshotBatchSchema.optional(),
+  memberCopies: z.optional(SnapshotBatchSchema),
   /** ec2-compromise: CheckMemberCopies. */
-  memberCopiesCheck: SnapshotCheckSchema.optional(),
+  memberCopiesCheck: z.optional(SnapshotCheckSchema),
   /** ec2-compromise: ShareAndCopySnapshots. */
-  securityCopies: SnapshotBatchSchema.optional(),
+  securityCopies: z.optional(SnapshotBatchSchema),
   /** ec2-compromise: CheckSecurityCopies. */
-  securityCopiesCheck: SnapshotCheckSchema.optional(),
+  securityCopiesCheck: z.optional(SnapshotCheckSchema),
   /** ec2-compromise: CollectArtifacts. */
-  artifacts: CollectedArtifactsSchema.optional(),
+  artifacts: z.optional(CollectedArtifactsSchema),
   /** ec2-compromise: WriteManifest. */
-  manifest: ManifestRefSchema.optional(),
+  manifest: z.optional(ManifestRefSchema),
   /** cloudtrail-tamper: RestoreLogging. */
-  restore: LoggingRestoreSchema.optional(),
+  restore: z.optional(LoggingRestoreSchema),
   /** RevokeCredentials (credential-compromise) or RevokeActor (cloudtrail-tamper); disjoint (`principal` / `actorType`). */
-  revocation: z.union([RevocationResultSchema, ActorRevocationSchema]).optional(),
+  revocation: z.optional(z.union([RevocationResultSchema, ActorRevocationSchema])),
   /** credential-compromise: ChainInstanceContainment. */
-  chained: ChainResultSchema.optional(),
+  chained: z.optional(ChainResultSchema),
   /** Notify, NotifyOnly. */
-  notification: NotificationResultSchema.optional(),
+  notification: z.optional(NotificationResultSchema),
   /** CloseCase, CloseNotified. */
-  closed: CloseResultSchema.optional(),
+  closed: z.optional(CloseResultSchema),
   /** A step's Catch, or UnknownDecision. */
-  error: StepFunctionsErrorSchema.optional(),
+  error: z.optional(StepFunctionsErrorSchema),
   /** RecordFailure, RecordResourceGone. */
-  failure: FailureResultSchema.optional(),
+  failure: z.optional(FailureResultSchema),
   /** The outcome Pass states, before Done. */
-  outcome: OutcomeSchema.optional(),
+  outcome: z.optional(OutcomeSchema),
 });
 /** Validated playbook state. */
 export type PlaybookState = z.infer<typeof PlaybookStateSchema>;
 
 /** The state before Claim (Normalize's output). */
-export const PreClaimStateSchema = PlaybookStateSchema.omit({ case: true });
+export const PreClaimStateSchema = z.omit(PlaybookStateSchema, { case: true });
 export type PreClaimState = z.infer<typeof PreClaimStateSchema>;
 
 /** Input of the Wait-loop poller. */
@@ -166,33 +167,38 @@ export const CloseInputSchema = z.object({ state: PlaybookStateSchema, outcome: 
  * recorders read is declared, each as loosely as a state of any of these kinds may hold it; the rest is stripped.
  */
 export const FailureStateSchema = z.object({
-  incident: IncidentSchema.optional(),
+  incident: z.optional(IncidentSchema),
   /**
    * After Normalize, where the event is stored ({@link StoredEventRefSchema}, or `null`); before, in a start envelope
    * (`firebreak start`: `{ firebreak, event }`), the event as it came. Unknown until checked: the recorder parses it.
    */
-  event: z.unknown().optional(),
+  event: z.optional(z.unknown()),
   /** Claim's case, or LoadCase's (release: `resourceId` and `playbook` name it in the notification). */
-  case: z
-    .object({ caseId: z.string().min(1), status: z.string(), resourceId: z.string().optional(), playbook: z.string().optional() })
-    .optional(),
+  case: z.optional(
+    z.object({
+      caseId: z.string().check(z.minLength(1)),
+      status: z.string(),
+      resourceId: z.optional(z.string()),
+      playbook: z.optional(z.string()),
+    }),
+  ),
   /** The release request (release playbook only), as given: it may be the malformed input LoadCase refused. */
-  release: z.record(z.string(), z.unknown()).optional(),
-  run: RunSchema.optional(),
+  release: z.optional(z.record(z.string(), z.unknown())),
+  run: z.optional(RunSchema),
   error: StepFunctionsErrorSchema,
   /** ec2-compromise: what ResealIsolation did on the failure path, or its error. */
-  reseal: ResealResultSchema.optional(),
-  resealError: StepFunctionsErrorSchema.optional(),
+  reseal: z.optional(ResealResultSchema),
+  resealError: z.optional(StepFunctionsErrorSchema),
   /**
    * The execution's input as it came, when Normalize refused it (an EventBridge event, or a start envelope): what
    * identifies it in the notification. Untrusted and unvalidated (the input was refused): each is checked where read.
    */
-  firebreak: z.unknown().optional(),
-  id: z.unknown().optional(),
-  source: z.unknown().optional(),
-  'detail-type': z.unknown().optional(),
-  account: z.unknown().optional(),
-  detail: z.unknown().optional(),
+  firebreak: z.optional(z.unknown()),
+  id: z.optional(z.unknown()),
+  source: z.optional(z.unknown()),
+  'detail-type': z.optional(z.unknown()),
+  account: z.optional(z.unknown()),
+  detail: z.optional(z.unknown()),
 });
 
 /** RecordFailure's and RecordResourceGone's input: the state ({@link FailureStateSchema}) and the outcome the state machine gives. */
@@ -200,31 +206,29 @@ export const FailureInputSchema = z.object({
   state: FailureStateSchema,
   outcome: z.enum(['FAILED', 'RESOURCE_GONE']),
   /** The execution's name, when the state machine passes it (release: `$$.Execution.Name`). */
-  executionName: z.string().min(1).optional(),
+  executionName: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** A case ID as the ledger makes them (`newCaseId`): `fb-<yyyymmdd>-<10 hex>`. */
-export const CaseIdSchema = z.string().regex(/^fb-\d{8}-[0-9a-f]{10}$/, 'must be a case ID such as fb-20250101-0123456789');
+export const CaseIdSchema = z.string().check(z.regex(/^fb-\d{8}-[0-9a-f]{10}$/, 'must be a case ID such as fb-20250101-0123456789'));
 
 /** The input of the release playbook (`firebreak-release`): `{ release: { caseId, reason, operator } }`. */
-export const ReleaseRequestSchema = z
-  .object({
-    /** The case whose containment is undone. */
-    caseId: CaseIdSchema,
-    /** Why, for the timeline and the notification. */
-    reason: z.string().trim().min(1, 'must say why the case is released').max(1024),
-    /** Who asked (the CLI puts the caller's ARN), for the timeline and the notification. */
-    operator: z.string().trim().min(1).max(512),
-  })
-  .strict();
+export const ReleaseRequestSchema = z.strictObject({
+  /** The case whose containment is undone. */
+  caseId: CaseIdSchema,
+  /** Why, for the timeline and the notification. */
+  reason: z.string().check(z.trim()).check(z.minLength(1, 'must say why the case is released')).check(z.maxLength(1024)),
+  /** Who asked (the CLI puts the caller's ARN), for the timeline and the notification. */
+  operator: z.string().check(z.trim()).check(z.minLength(1)).check(z.maxLength(512)),
+});
 /** A validated release request. */
 export type ReleaseRequest = z.infer<typeof ReleaseRequestSchema>;
 
 /** LoadCase's input: the state machine input and the execution's name and start time. */
 export const LoadCaseInputSchema = z.object({
-  input: z.object({ release: ReleaseRequestSchema }).strict(),
-  executionName: z.string().min(1),
-  executionStartTime: z.string().min(1),
+  input: z.strictObject({ release: ReleaseRequestSchema }),
+  executionName: z.string().check(z.minLength(1)),
+  executionStartTime: z.string().check(z.minLength(1)),
 });
 
 /** The case as LoadCase puts it on the release state (`$.case`). */
@@ -256,19 +260,19 @@ export const ReleaseStateSchema = z.object({
   /** LoadCase. */
   case: ReleaseCaseSchema,
   /** ReleaseInstance, ReleaseCredentials or NothingToRestore. */
-  restore: ReleaseRestoreSchema.optional(),
+  restore: z.optional(ReleaseRestoreSchema),
   /** VerifyRelease. */
-  verify: ReleaseVerificationSchema.optional(),
+  verify: z.optional(ReleaseVerificationSchema),
   /** CloseRelease. */
-  closed: ReleaseCloseSchema.optional(),
+  closed: z.optional(ReleaseCloseSchema),
   /** NotifyRelease. */
-  notification: NotificationResultSchema.optional(),
+  notification: z.optional(NotificationResultSchema),
   /** A step's Catch, or UnknownReleaseTarget. */
-  error: StepFunctionsErrorSchema.optional(),
+  error: z.optional(StepFunctionsErrorSchema),
   /** RecordFailure, RecordResourceGone. */
-  failure: FailureResultSchema.optional(),
+  failure: z.optional(FailureResultSchema),
   /** The outcome Pass states, before Done. */
-  outcome: OutcomeSchema.optional(),
+  outcome: z.optional(OutcomeSchema),
 });
 /** Validated release state. */
 export type ReleaseState = z.infer<typeof ReleaseStateSchema>;

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale';
 
 /**
  * What the steps every playbook shares put on the state (each under its `ResultPath`, see
@@ -24,7 +25,7 @@ export const PlannedActionSchema = z.object({
  * type, a `States.*` name, or the Pass state's) and, when there is one, its cause ("Error handling in Step
  * Functions", Step Functions Developer Guide).
  */
-export const StepFunctionsErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export const StepFunctionsErrorSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
 export type StepFunctionsError = z.infer<typeof StepFunctionsErrorSchema>;
 
 /** A chained start Decide asked for: contain the instance whose credentials leaked (credential-compromise). */
@@ -34,9 +35,9 @@ export const ChainRequestSchema = z.object({ playbook: z.literal('ec2-compromise
 export const DecisionSchema = z.object({
   action: z.enum(['contain', 'approval', 'notify', 'dryRun']),
   reason: z.string(),
-  entryId: z.string().optional(),
+  entryId: z.optional(z.string()),
   /** Set with `contain` when the catalog entry chains into ec2-compromise (credential-compromise). */
-  chain: ChainRequestSchema.optional(),
+  chain: z.optional(ChainRequestSchema),
 });
 export type Decision = z.infer<typeof DecisionSchema>;
 
@@ -45,7 +46,7 @@ export const ContainmentPlanSchema = z.object({
   sample: z.boolean(),
   actions: z.array(PlannedActionSchema),
   /** Who else the containment would affect, in words (e.g. every session of a role). */
-  affected: z.string().optional(),
+  affected: z.optional(z.string()),
 });
 
 /** `$.gameDay`: GameDayGuard's result (`GameDayGuardResult`). */
@@ -53,7 +54,7 @@ export const GameDayGuardResultSchema = z.object({
   /** True when the game-day event must not act: the execution ends `GAMEDAY_REFUSED`, before Claim. */
   refused: z.boolean(),
   /** Why, when refused. */
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
 });
 
 /**
@@ -63,10 +64,10 @@ export const GameDayGuardResultSchema = z.object({
 export const ApprovalSchema = z.object({
   decision: z.enum(['approve', 'deny', 'timeout']),
   /** The approver's ARN (STS GetCallerIdentity of whoever ran the CLI); absent for a timeout. */
-  by: z.string().optional(),
-  reason: z.string().max(1024).optional(),
+  by: z.optional(z.string()),
+  reason: z.optional(z.string().check(z.maxLength(1024))),
   /** ISO-8601 UTC. */
-  at: z.string().optional(),
+  at: z.optional(z.string()),
 });
 /** An approval decision. */
 export type Approval = z.infer<typeof ApprovalSchema>;
@@ -77,11 +78,11 @@ export const ApprovalOutcomeSchema = z.object({
   decision: ApprovalSchema.shape.decision,
   /** Who decided: the approver's ARN, or `timeout` when nobody answered. */
   by: z.string(),
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
 });
 
 /** `$.notification`: what Notify, NotifyOnly and NotifyRelease return. */
-export const NotificationResultSchema = z.object({ published: z.boolean(), messageId: z.string().optional() });
+export const NotificationResultSchema = z.object({ published: z.boolean(), messageId: z.optional(z.string()) });
 
 /** A case's status in the ledger (`CaseStatus`, lib/runtime/ledger/ledger.ts). */
 export const CaseStatusSchema = z.enum(['IN_PROGRESS', 'CONTAINED', 'NOTIFIED', 'FAILED', 'RESOURCE_GONE', 'RELEASED']);
@@ -91,11 +92,11 @@ export const CloseResultSchema = z.object({ caseId: z.string(), status: CaseStat
 
 /** `$.failure`: what RecordFailure and RecordResourceGone return (`caseStatus`: the release playbook's). */
 export const FailureResultSchema = z.object({
-  caseId: z.string().optional(),
+  caseId: z.optional(z.string()),
   status: z.string(),
   notified: z.boolean(),
-  openedCase: z.boolean().optional(),
-  caseStatus: z.string().optional(),
+  openedCase: z.optional(z.boolean()),
+  caseStatus: z.optional(z.string()),
 });
 
 /** `$.outcome`: what the outcome Pass states (`PlaybookStates.outcome`, lib/infra/playbook-states.ts) set before Done. */

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../contracts/zod-locale';
 import { PlaybookSchema } from '../catalog/catalog';
 
 /** The finding fields every playbook step can rely on. */
@@ -8,15 +9,15 @@ export const FindingSummarySchema = z.object({
   /** GuardDuty finding type, or `<eventSource>:<eventName>` for an API call. */
   type: z.string(),
   /** GuardDuty severity; API calls have none. */
-  severity: z.number().optional(),
-  count: z.number().int().optional(),
-  resourceRole: z.string().optional(),
-  eventLastSeen: z.string().optional(),
-  title: z.string().optional(),
+  severity: z.optional(z.number()),
+  count: z.optional(z.number().check(z.int())),
+  resourceRole: z.optional(z.string()),
+  eventLastSeen: z.optional(z.string()),
+  title: z.optional(z.string()),
   /** GuardDuty `detail.resource.resourceType`. */
-  resourceType: z.string().optional(),
+  resourceType: z.optional(z.string()),
   /** GuardDuty `detail.service.detectorId` (of the account that generated the finding), for `aws guardduty get-findings`. */
-  detectorId: z.string().optional(),
+  detectorId: z.optional(z.string()),
 });
 
 /**
@@ -26,11 +27,8 @@ export const FindingSummarySchema = z.object({
  */
 export const InstanceResourceSchema = z.object({
   type: z.literal('Instance'),
-  id: z.string().min(1),
-  networkInterfaceIds: z
-    .array(z.string().regex(/^eni-[0-9a-f]{1,64}$/))
-    .max(128)
-    .optional(),
+  id: z.string().check(z.minLength(1)),
+  networkInterfaceIds: z.optional(z.array(z.string().check(z.regex(/^eni-[0-9a-f]{1,64}$/))).check(z.maxLength(128))),
 });
 
 /**
@@ -40,32 +38,32 @@ export const InstanceResourceSchema = z.object({
  */
 export const CredentialResourceSchema = z.object({
   type: z.literal('AccessKey'),
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   /** The leaked key; absent for a role named by hand (`firebreak run --role`). */
-  accessKeyId: z.string().min(1).optional(),
+  accessKeyId: z.optional(z.string().check(z.minLength(1))),
   /** `IAMUser`, `AssumedRole`, `Root`, `FederatedUser`, ... (GuardDuty `accessKeyDetails.userType`). */
-  userType: z.string().min(1),
+  userType: z.string().check(z.minLength(1)),
   /** The IAM user name, or the role name for an assumed role. */
-  userName: z.string().optional(),
-  principalId: z.string().optional(),
+  userName: z.optional(z.string()),
+  principalId: z.optional(z.string()),
   /** For an assumed role: the session name (for instance credentials, the instance ID). */
-  sessionName: z.string().optional(),
+  sessionName: z.optional(z.string()),
   /** The instance whose credentials were exfiltrated (InstanceCredentialExfiltration findings). */
-  instanceId: z.string().optional(),
+  instanceId: z.optional(z.string()),
 });
 
 /** The caller of an API call, from CloudTrail's `userIdentity`. */
 export const ActorSchema = z.object({
   /** `IAMUser`, `AssumedRole`, `Root`, `FederatedUser`, `AWSService`, ... */
-  type: z.string().min(1),
-  arn: z.string().optional(),
-  accountId: z.string().optional(),
-  principalId: z.string().optional(),
-  accessKeyId: z.string().optional(),
+  type: z.string().check(z.minLength(1)),
+  arn: z.optional(z.string()),
+  accountId: z.optional(z.string()),
+  principalId: z.optional(z.string()),
+  accessKeyId: z.optional(z.string()),
   /** IAM user name (IAMUser). */
-  userName: z.string().optional(),
+  userName: z.optional(z.string()),
   /** The role behind an assumed-role session (`sessionContext.sessionIssuer.userName`). */
-  roleName: z.string().optional(),
+  roleName: z.optional(z.string()),
 });
 export type Actor = z.infer<typeof ActorSchema>;
 
@@ -75,15 +73,15 @@ export type Actor = z.infer<typeof ActorSchema>;
  */
 export const ApiCallResourceSchema = z.object({
   type: z.literal('ApiCall'),
-  id: z.string().min(1),
-  eventId: z.string().min(1),
-  eventName: z.string().min(1),
-  eventSource: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  eventId: z.string().check(z.minLength(1)),
+  eventName: z.string().check(z.minLength(1)),
+  eventSource: z.string().check(z.minLength(1)),
   /** What the call acted on: the trail (name or ARN) or the GuardDuty detector ID. */
-  target: z.string().optional(),
+  target: z.optional(z.string()),
   actor: ActorSchema,
-  requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
-  errorCode: z.string().optional(),
+  requestParameters: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
+  errorCode: z.optional(z.string()),
 });
 
 /**
@@ -95,13 +93,13 @@ export const ApiCallResourceSchema = z.object({
  */
 export const FindingResourceSchema = z.object({
   type: z.literal('GuardDutyResource'),
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   /** GuardDuty `detail.resource.resourceType`. */
-  resourceType: z.string().min(1),
+  resourceType: z.string().check(z.minLength(1)),
   /** The resource's name or identifier (bucket, cluster, function, DB instance, ...), control characters removed; absent when GuardDuty gives none. */
-  name: z.string().optional(),
+  name: z.optional(z.string()),
   /** Its ARN, when GuardDuty gives one. */
-  arn: z.string().optional(),
+  arn: z.optional(z.string()),
 });
 
 /** The assessment of a GuardDuty finding against the finding-type table (`FindingAssessment`). */
@@ -131,9 +129,9 @@ export const IncidentSchema = z.object({
   /** The playbook (state machine) name. */
   playbook: PlaybookSchema,
   /** The member account that owns the resource (`detail.accountId`, not the envelope's `account`). */
-  account: z.string().regex(/^\d{12}$/),
-  region: z.string().min(1),
-  partition: z.string().default('aws'),
+  account: z.string().check(z.regex(/^\d{12}$/)),
+  region: z.string().check(z.minLength(1)),
+  partition: z._default(z.string(), 'aws'),
   resource: ResourceSchema,
   finding: FindingSummarySchema,
   /** Who started the response. */
@@ -143,29 +141,26 @@ export const IncidentSchema = z.object({
   /** The finding came from GuardDuty `CreateSampleFindings`. */
   sample: z.boolean(),
   /** The catalog entry that covers the finding, if any. */
-  catalogEntryId: z.string().optional(),
+  catalogEntryId: z.optional(z.string()),
   /** The catalog's response mode for the finding; `none` when no entry covers it. */
   mode: z.enum(['auto', 'approval', 'notify', 'none']),
   /** EventBridge event ID. */
   eventId: z.string(),
   /** ISO-8601 UTC time of the event. */
   eventTime: z.string(),
-  reason: z.string().optional(),
-  operator: z.string().optional(),
+  reason: z.optional(z.string()),
+  operator: z.optional(z.string()),
   /** For a game-day event: its run ID; the target must be tagged `firebreak:gameday=<runId>`. */
-  gameDayRunId: z.string().optional(),
+  gameDayRunId: z.optional(z.string()),
   /**
    * For a game-day event: the account that sent it (the event's top-level `account`); only the security
    * account's game-day events may act (lib/runtime/playbook/shared/guard-gameday.ts).
    */
-  gameDaySender: z
-    .string()
-    .regex(/^\d{12}$/)
-    .optional(),
+  gameDaySender: z.optional(z.string().check(z.regex(/^\d{12}$/))),
   /** The case whose playbook started this one (e.g. credential-compromise chaining into ec2-compromise). */
-  chainedFrom: z.string().optional(),
+  chainedFrom: z.optional(z.string()),
   /** GuardDuty findings: what the finding-type table makes of the finding (lib/core/catalog/triage.ts). */
-  triage: TriageSchema.optional(),
+  triage: z.optional(TriageSchema),
 });
 
 /** A normalized incident. */

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../contracts/zod-locale';
 
 /**
  * Schemas of the events Firebreak accepts, following the documented formats:
@@ -11,200 +12,191 @@ import * as z from 'zod';
  */
 
 const NetworkInterfaceSchema = z.object({
-  networkInterfaceId: z.string().min(1),
-  subnetId: z.string().min(1).optional(),
-  vpcId: z.string().min(1).optional(),
-  privateIpAddress: z.string().optional(),
-  ipv6Addresses: z.array(z.string()).default([]),
-  publicIp: z.string().optional(),
-  securityGroups: z.array(z.object({ groupId: z.string(), groupName: z.string().optional() })).default([]),
+  networkInterfaceId: z.string().check(z.minLength(1)),
+  subnetId: z.optional(z.string().check(z.minLength(1))),
+  vpcId: z.optional(z.string().check(z.minLength(1))),
+  privateIpAddress: z.optional(z.string()),
+  ipv6Addresses: z._default(z.array(z.string()), []),
+  publicIp: z.optional(z.string()),
+  securityGroups: z._default(z.array(z.object({ groupId: z.string(), groupName: z.optional(z.string()) })), []),
 });
 
 export const InstanceDetailsSchema = z.object({
-  instanceId: z.string().min(1),
-  instanceType: z.string().optional(),
-  availabilityZone: z.string().optional(),
-  iamInstanceProfile: z.object({ arn: z.string().optional(), id: z.string().optional() }).nullish(),
-  networkInterfaces: z.array(NetworkInterfaceSchema).default([]),
-  tags: z.array(z.object({ key: z.string(), value: z.string() })).nullish(),
-  instanceState: z.string().optional(),
-  imageId: z.string().optional(),
+  instanceId: z.string().check(z.minLength(1)),
+  instanceType: z.optional(z.string()),
+  availabilityZone: z.optional(z.string()),
+  iamInstanceProfile: z.nullish(z.object({ arn: z.optional(z.string()), id: z.optional(z.string()) })),
+  networkInterfaces: z._default(z.array(NetworkInterfaceSchema), []),
+  tags: z.nullish(z.array(z.object({ key: z.string(), value: z.string() }))),
+  instanceState: z.optional(z.string()),
+  imageId: z.optional(z.string()),
 });
 
 /** `resource.accessKeyDetails` of IAM findings. */
 export const AccessKeyDetailsSchema = z.object({
-  accessKeyId: z.string().min(1),
-  principalId: z.string().optional(),
-  userName: z.string().optional(),
-  userType: z.string().min(1),
+  accessKeyId: z.string().check(z.minLength(1)),
+  principalId: z.optional(z.string()),
+  userName: z.optional(z.string()),
+  userType: z.string().check(z.minLength(1)),
 });
 
 export const GuardDutyFindingDetailSchema = z.object({
-  schemaVersion: z.string().optional(),
-  accountId: z.string().regex(/^\d{12}$/, 'detail.accountId must be a 12-digit account ID'),
-  region: z.string().min(1),
-  partition: z.string().default('aws'),
-  id: z.string().min(1),
-  arn: z.string().optional(),
-  type: z.string().min(1),
+  schemaVersion: z.optional(z.string()),
+  accountId: z.string().check(z.regex(/^\d{12}$/, 'detail.accountId must be a 12-digit account ID')),
+  region: z.string().check(z.minLength(1)),
+  partition: z._default(z.string(), 'aws'),
+  id: z.string().check(z.minLength(1)),
+  arn: z.optional(z.string()),
+  type: z.string().check(z.minLength(1)),
   resource: z.object({
-    resourceType: z.string().min(1),
-    instanceDetails: InstanceDetailsSchema.optional(),
-    accessKeyDetails: AccessKeyDetailsSchema.optional(),
+    resourceType: z.string().check(z.minLength(1)),
+    instanceDetails: z.optional(InstanceDetailsSchema),
+    accessKeyDetails: z.optional(AccessKeyDetailsSchema),
     /**
      * The details that name the resource of a finding-triage case ("Finding details", GuardDuty User Guide), one
      * key per resource type, each an object or a list of them whose shape GuardDuty gives per type: read
      * field by field, each checked where read (`resourceIdentity`, lib/core/incident/normalize.ts).
      */
-    s3BucketDetails: z.unknown().optional(),
-    eksClusterDetails: z.unknown().optional(),
-    ecsClusterDetails: z.unknown().optional(),
-    containerDetails: z.unknown().optional(),
-    rdsDbInstanceDetails: z.unknown().optional(),
-    rdsLimitlessDbDetails: z.unknown().optional(),
-    lambdaDetails: z.unknown().optional(),
-    ebsSnapshotDetails: z.unknown().optional(),
-    ec2ImageDetails: z.unknown().optional(),
-    recoveryPointDetails: z.unknown().optional(),
+    s3BucketDetails: z.optional(z.unknown()),
+    eksClusterDetails: z.optional(z.unknown()),
+    ecsClusterDetails: z.optional(z.unknown()),
+    containerDetails: z.optional(z.unknown()),
+    rdsDbInstanceDetails: z.optional(z.unknown()),
+    rdsLimitlessDbDetails: z.optional(z.unknown()),
+    lambdaDetails: z.optional(z.unknown()),
+    ebsSnapshotDetails: z.optional(z.unknown()),
+    ec2ImageDetails: z.optional(z.unknown()),
+    recoveryPointDetails: z.optional(z.unknown()),
   }),
   service: z.object({
-    resourceRole: z.string().optional(),
-    count: z.number().int().nonnegative().optional(),
-    eventFirstSeen: z.string().optional(),
-    eventLastSeen: z.string().optional(),
-    archived: z.boolean().optional(),
+    resourceRole: z.optional(z.string()),
+    count: z.optional(z.number().check(z.int()).check(z.nonnegative())),
+    eventFirstSeen: z.optional(z.string()),
+    eventLastSeen: z.optional(z.string()),
+    archived: z.optional(z.boolean()),
     /** The detector that produced the finding (the incident's `finding.detectorId`); anything but a string is dropped. */
-    detectorId: z.string().optional().catch(undefined),
-    additionalInfo: z.object({ value: z.string().optional(), type: z.string().optional(), sample: z.boolean().optional() }).nullish(),
+    detectorId: z.catch(z.optional(z.string()), undefined),
+    additionalInfo: z.nullish(z.object({ value: z.optional(z.string()), type: z.optional(z.string()), sample: z.optional(z.boolean()) })),
   }),
-  severity: z.number().min(0).max(10),
-  title: z.string().optional(),
-  updatedAt: z.string().optional(),
+  severity: z.number().check(z.gte(0)).check(z.lte(10)),
+  title: z.optional(z.string()),
+  updatedAt: z.optional(z.string()),
 });
 
 export const GuardDutyEventSchema = z
   .object({
-    version: z.string().optional(),
-    id: z.string().min(1),
+    version: z.optional(z.string()),
+    id: z.string().check(z.minLength(1)),
     'detail-type': z.literal('GuardDuty Finding'),
     /** `aws.guardduty`, or `firebreak.gameday` for a game-day event (which must carry `detail.firebreakGameDay`). */
     source: z.enum(['aws.guardduty', 'firebreak.gameday']),
-    account: z.string().regex(/^\d{12}$/),
-    time: z.string().min(1),
-    region: z.string().min(1),
-    resources: z.array(z.string()).default([]),
-    detail: GuardDutyFindingDetailSchema.and(
+    account: z.string().check(z.regex(/^\d{12}$/)),
+    time: z.string().check(z.minLength(1)),
+    region: z.string().check(z.minLength(1)),
+    resources: z._default(z.array(z.string()), []),
+    detail: z.intersection(
+      GuardDutyFindingDetailSchema,
       z.object({
         /** Game-day events only: the game day that injected it; the target must carry the same `firebreak:gameday` tag. */
-        firebreakGameDay: z.object({ runId: z.string().regex(/^[\w-]{1,64}$/, 'must be a game-day run ID') }).optional(),
+        firebreakGameDay: z.optional(z.object({ runId: z.string().check(z.regex(/^[\w-]{1,64}$/, 'must be a game-day run ID')) })),
       }),
     ),
   })
-  .refine((e) => (e.source === 'firebreak.gameday') === (e.detail.firebreakGameDay !== undefined), {
-    message: 'a firebreak.gameday event carries detail.firebreakGameDay.runId, and only such an event does',
-    path: ['detail', 'firebreakGameDay'],
-  });
+  .check(
+    z.refine((e) => (e.source === 'firebreak.gameday') === (e.detail.firebreakGameDay !== undefined), {
+      message: 'a firebreak.gameday event carries detail.firebreakGameDay.runId, and only such an event does',
+      path: ['detail', 'firebreakGameDay'],
+    }),
+  );
 
 /** A GuardDuty finding event as EventBridge delivers it. */
 export type GuardDutyEvent = z.infer<typeof GuardDutyEventSchema>;
 
-const AccountSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit account ID');
-const RegionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region such as us-east-1');
+const AccountSchema = z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account ID'));
+const RegionSchema = z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region such as us-east-1'));
 
 /**
  * A resource named by hand (`firebreak run --instance | --access-key --user | --role`), or by a
  * playbook that chains into another, instead of a finding event.
  */
 export const ManualTargetSchema = z.discriminatedUnion('kind', [
-  z
-    .object({
-      kind: z.literal('instance'),
-      instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/, 'must be an instance ID (i-...)'),
-      account: AccountSchema,
-      region: RegionSchema,
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('access-key'),
-      accessKeyId: z.string().regex(/^(AKIA|ASIA)[A-Z0-9]{12,124}$/, 'must be an access key ID (AKIA... or ASIA...)'),
-      userName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name'),
-      account: AccountSchema,
-      region: RegionSchema,
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('role'),
-      roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name'),
-      account: AccountSchema,
-      region: RegionSchema,
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('instance'),
+    instanceId: z.string().check(z.regex(/^i-[0-9a-f]{8,17}$/, 'must be an instance ID (i-...)')),
+    account: AccountSchema,
+    region: RegionSchema,
+  }),
+  z.strictObject({
+    kind: z.literal('access-key'),
+    accessKeyId: z.string().check(z.regex(/^(AKIA|ASIA)[A-Z0-9]{12,124}$/, 'must be an access key ID (AKIA... or ASIA...)')),
+    userName: z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM user name')),
+    account: AccountSchema,
+    region: RegionSchema,
+  }),
+  z.strictObject({
+    kind: z.literal('role'),
+    roleName: z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')),
+    account: AccountSchema,
+    region: RegionSchema,
+  }),
 ]);
 /** A manual target. */
 export type ManualTarget = z.infer<typeof ManualTargetSchema>;
 
 /** Options a manual, chained or game-day start wraps around the event (or puts instead of it). */
-export const StartOptionsSchema = z
-  .object({
-    dryRun: z.boolean().default(false),
-    trigger: z.enum(['auto', 'manual', 'gameday']).default('manual'),
-    reason: z.string().max(1024).optional(),
-    operator: z.string().max(2048).optional(),
-    /** The resource to act on, when there is no finding event. */
-    target: ManualTargetSchema.optional(),
-    /** The case that started this one (a playbook chaining into another). */
-    chainedFrom: z.string().max(128).optional(),
-  })
-  .strict();
+export const StartOptionsSchema = z.strictObject({
+  dryRun: z._default(z.boolean(), false),
+  trigger: z._default(z.enum(['auto', 'manual', 'gameday']), 'manual'),
+  reason: z.optional(z.string().check(z.maxLength(1024))),
+  operator: z.optional(z.string().check(z.maxLength(2048))),
+  /** The resource to act on, when there is no finding event. */
+  target: z.optional(ManualTargetSchema),
+  /** The case that started this one (a playbook chaining into another). */
+  chainedFrom: z.optional(z.string().check(z.maxLength(128))),
+});
 
 /**
  * `{ firebreak: StartOptions, event }`: how the CLI starts a playbook on an event by hand, or
  * `{ firebreak: { target, ... } }` on a resource it names.
  */
-export const StartEnvelopeSchema = z
-  .object({ firebreak: StartOptionsSchema, event: z.unknown().optional() })
-  .strict()
-  .refine((e) => (e.event === undefined) !== (e.firebreak.target === undefined), {
+export const StartEnvelopeSchema = z.strictObject({ firebreak: StartOptionsSchema, event: z.optional(z.unknown()) }).check(
+  z.refine((e) => (e.event === undefined) !== (e.firebreak.target === undefined), {
     message: 'a start envelope carries either an event or firebreak.target, not both and not neither',
-  });
+  }),
+);
 
 /** CloudTrail's `userIdentity` ("CloudTrail userIdentity element", CloudTrail User Guide). */
 export const UserIdentitySchema = z.object({
-  type: z.string().min(1),
-  principalId: z.string().optional(),
-  arn: z.string().optional(),
-  accountId: z.string().optional(),
-  accessKeyId: z.string().optional(),
-  userName: z.string().optional(),
-  sessionContext: z
-    .object({
-      sessionIssuer: z.object({ type: z.string().optional(), userName: z.string().optional(), arn: z.string().optional() }).optional(),
-    })
-    .optional(),
+  type: z.string().check(z.minLength(1)),
+  principalId: z.optional(z.string()),
+  arn: z.optional(z.string()),
+  accountId: z.optional(z.string()),
+  accessKeyId: z.optional(z.string()),
+  userName: z.optional(z.string()),
+  sessionContext: z.optional(
+    z.object({
+      sessionIssuer: z.optional(z.object({ type: z.optional(z.string()), userName: z.optional(z.string()), arn: z.optional(z.string()) })),
+    }),
+  ),
 });
 
 /** An AWS API call or console sign-in delivered by EventBridge via CloudTrail. */
 export const ApiCallEventSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   'detail-type': z.enum(['AWS API Call via CloudTrail', 'AWS Console Sign In via CloudTrail']),
-  source: z.string().startsWith('aws.'),
-  account: z.string().regex(/^\d{12}$/),
-  time: z.string().min(1),
-  region: z.string().min(1),
+  source: z.string().check(z.startsWith('aws.')),
+  account: z.string().check(z.regex(/^\d{12}$/)),
+  time: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
   detail: z.object({
-    eventID: z.string().min(1),
-    eventName: z.string().min(1),
-    eventSource: z.string().min(1),
-    awsRegion: z.string().min(1),
-    recipientAccountId: z
-      .string()
-      .regex(/^\d{12}$/)
-      .optional(),
+    eventID: z.string().check(z.minLength(1)),
+    eventName: z.string().check(z.minLength(1)),
+    eventSource: z.string().check(z.minLength(1)),
+    awsRegion: z.string().check(z.minLength(1)),
+    recipientAccountId: z.optional(z.string().check(z.regex(/^\d{12}$/))),
     userIdentity: UserIdentitySchema,
-    requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
-    errorCode: z.string().optional(),
+    requestParameters: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
+    errorCode: z.optional(z.string()),
   }),
 });
 /** A validated API-call event. */

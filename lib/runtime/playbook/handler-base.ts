@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import type * as z from 'zod/mini';
 import { FirebreakError } from '../../core/errors';
 import { parseOrThrow } from '../../core/contracts/parse';
 import { mapAwsError } from '../aws-errors';
@@ -26,7 +26,7 @@ export type StepHandler = (event: unknown, context: Context) => Promise<unknown>
  * @param depsOf - the step's dependencies, called once per invocation (cached per configuration).
  * @returns the handler.
  */
-export function makeStepHandler<S extends z.ZodType>(
+export function makeStepHandler<S extends z.core.$ZodType>(
   step: string,
   schema: S,
   run: (input: z.infer<S>, deps: StepDeps) => Promise<unknown>,

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { StepDeps, stepDepsFromEnvWith } from './deps-base';
 import { makeStepHandler, StepHandler } from './handler-base';
 
@@ -11,7 +11,7 @@ import { makeStepHandler, StepHandler } from './handler-base';
  * @param run - the step's logic.
  * @returns the handler.
  */
-export function stepHandlerWithoutLedger<S extends z.ZodType>(
+export function stepHandlerWithoutLedger<S extends z.core.$ZodType>(
   step: string,
   schema: S,
   run: (input: z.infer<S>, deps: StepDeps) => Promise<unknown>,

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { StepDeps } from './deps-base';
 import { stepDepsFromEnv } from './deps';
 import { makeStepHandler, StepHandler } from './handler-base';
@@ -13,7 +13,7 @@ export type { StepHandler } from './handler-base';
  * @param run - the step's logic.
  * @returns the handler.
  */
-export function stepHandler<S extends z.ZodType>(
+export function stepHandler<S extends z.core.$ZodType>(
   step: string,
   schema: S,
   run: (input: z.infer<S>, deps: StepDeps) => Promise<unknown>,

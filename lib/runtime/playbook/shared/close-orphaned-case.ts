@@ -1,6 +1,6 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ClaimLost, InvalidInput } from '../../../core/errors';
 import { describeResource, triageCommands } from '../../../core/incident/describe';
 import type { Incident } from '../../../core/incident/incident';
@@ -27,13 +27,13 @@ export const ExecutionStatusChangeEventSchema = z.object({
   source: z.literal('aws.states'),
   'detail-type': z.literal('Step Functions Execution Status Change'),
   detail: z.object({
-    executionArn: z.string().startsWith('arn:'),
-    stateMachineArn: z.string().startsWith('arn:'),
-    name: z.string().min(1),
+    executionArn: z.string().check(z.startsWith('arn:')),
+    stateMachineArn: z.string().check(z.startsWith('arn:')),
+    name: z.string().check(z.minLength(1)),
     status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
     startDate: z.number(),
-    stopDate: z.number().nullable().optional(),
-    input: z.string().nullable().optional(),
+    stopDate: z.optional(z.nullable(z.number())),
+    input: z.optional(z.nullable(z.string())),
   }),
 });
 /** A validated execution status change event. */

@@ -1,11 +1,6 @@
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { ListRoleTagsCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
 import type { Incident } from '../../../core/incident/incident';
 import { hasAwsCode } from '../../aws-errors';
 import type { StepDeps } from '../deps-base';
-import '../../clients/ec2';
-import '../../clients/iam';
-import '../../clients/assume-role';
 
 /** Whether a game-day event may act (reads only): used by GameDayGuard (gameday-guard.ts) and Decide (decide.ts). */
 
@@ -45,24 +40,22 @@ export async function gameDayRefusal(incident: Incident, deps: Pick<StepDeps, 'c
   if (sender) return sender;
   const runId = incident.gameDayRunId;
   if (!runId) return 'game-day event without a run ID';
-  // Through the responder role, but in a session that can only read tags (the guard never writes).
-  const member = deps.clients.member(incident.account, incident.region, { sessionActions: GAMEDAY_GUARD_ACTIONS });
   const r = incident.resource;
-  let tags: { Key?: string; Value?: string }[] = [];
-  let what: string;
+  const what =
+    r.type === 'Instance'
+      ? `instance ${r.id}`
+      : r.type === 'AccessKey' && r.userType === 'IAMUser' && r.userName
+        ? `IAM user ${r.userName}`
+        : r.type === 'AccessKey' && r.userType === 'AssumedRole' && r.userName
+          ? `IAM role ${r.userName}`
+          : undefined;
+  if (!what) return `a game-day event cannot act on a ${r.type === 'AccessKey' ? r.userType : r.type} resource`;
+  let tags: { Key?: string; Value?: string }[];
   try {
-    if (r.type === 'Instance') {
-      what = `instance ${r.id}`;
-      tags = (await member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [r.id] }))).Reservations?.[0]?.Instances?.[0]?.Tags ?? [];
-    } else if (r.type === 'AccessKey' && r.userType === 'IAMUser' && r.userName) {
-      what = `IAM user ${r.userName}`;
-      tags = (await member.iam.send(new ListUserTagsCommand({ UserName: r.userName }))).Tags ?? [];
-    } else if (r.type === 'AccessKey' && r.userType === 'AssumedRole' && r.userName) {
-      what = `IAM role ${r.userName}`;
-      tags = (await member.iam.send(new ListRoleTagsCommand({ RoleName: r.userName }))).Tags ?? [];
-    } else {
-      return `a game-day event cannot act on a ${r.type === 'AccessKey' ? r.userType : r.type} resource`;
-    }
+    // Loaded here, on the game-day path only: the EC2 and IAM clients and the member credentials (STS) are not
+    // required when the Lambda starts (gameday-tags.ts).
+    const { readTargetTags } = await import('./gameday-tags');
+    tags = await readTargetTags(incident, deps.clients);
   } catch (err) {
     if (hasAwsCode(err, 'InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed', 'NoSuchEntity', 'NoSuchEntityException'))
       return `${r.id} does not exist`;

@@ -1,5 +1,5 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import { PlaybookStateSchema } from '../../../core/contracts/state';
@@ -10,7 +10,7 @@ import { timeoutAction } from './approval';
 import '../../clients/sns';
 
 /** RequestApproval's input: the Lambda integration's `Payload`. */
-export const RequestApprovalInputSchema = z.object({ state: PlaybookStateSchema, taskToken: z.string().min(1) });
+export const RequestApprovalInputSchema = z.object({ state: PlaybookStateSchema, taskToken: z.string().check(z.minLength(1)) });
 
 /**
  * RequestApproval: records the pending approval (task token, deadline) on the case, so the CLI can
