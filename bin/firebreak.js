@@ -10,7 +10,8 @@
 // which loads the harness and every Lambda handler. The build is a cache, never committed (.firebreak/ is
 // ignored); FIREBREAK_TSX=1, or a build that fails (reported on stderr), runs the sources through tsx as
 // before. lib/core/project-root.ts finds the repository from its own place in the tree; in the build it is
-// replaced by the repository's path, the one thing that differs.
+// replaced by the repository's path, the one thing that differs. Builds of other sources older than a day
+// are removed after a new build.
 // Through tsx, the CLI loads each command's module with `await import(...)` (lib/cli/command-table.ts),
 // which Node resolves through its ESM loader: tsx's ESM hooks let it find and compile the TypeScript
 // there, as tsx's CommonJS hooks do for `require`.
@@ -92,10 +93,27 @@ function compiledCli() {
       fs.rmSync(tmp, { recursive: true, force: true });
       if (!fs.existsSync(entry)) throw err;
     }
+    pruneBuilds(buildDir, dir);
     return entry;
   } catch (err) {
     process.stderr.write(`firebreak: could not compile the CLI (${err.message.split('\n')[0]}); running it through tsx\n`);
     return undefined;
+  }
+}
+
+/**
+ * Removes the builds of other sources last written more than a day ago (best effort): each source change makes a new
+ * build, and a process started a day ago from an older one has long loaded its modules.
+ */
+function pruneBuilds(buildDir, keep) {
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const name of fs.readdirSync(buildDir)) {
+    const p = path.join(buildDir, name);
+    try {
+      if (p !== keep && fs.statSync(p).mtimeMs < dayAgo) fs.rmSync(p, { recursive: true, force: true });
+    } catch {
+      // gone meanwhile, or not ours to remove: leave it
+    }
   }
 }
 
