@@ -64,6 +64,8 @@ export interface ReplayReport {
     readonly wallTimeMs: number;
     /** Length of the longest chain of dependent AWS calls from the playbook's start to the last ENI isolation call. */
     readonly sequentialCallsToIsolation?: number;
+    /** The calls of that chain, in order, each `Step:Service.Operation` ({@link criticalPathUntil}). */
+    readonly isolationChain?: string[];
     /** Milliseconds from the playbook's start to the last ENI isolation call. */
     readonly timeToIsolateMs?: number;
     /** The longest time an ENI spent on the allow-all untrack group between Isolate's two moves, in milliseconds (Isolate's own measure). */
@@ -113,17 +115,40 @@ export function summarizeCalls(calls: readonly ApiCallRecord[], memberAccount?: 
  * @returns undefined when no call matches `until`.
  */
 export function sequentialCallsUntil(calls: readonly ApiCallRecord[], until: (c: ApiCallRecord) => boolean): number | undefined {
+  return criticalPathUntil(calls, until)?.length;
+}
+
+/**
+ * The calls of the chain {@link sequentialCallsUntil} counts, in order: one longest chain of calls that each started
+ * after the previous one ended, ending with the last call matching `until` (among equally long chains, the one whose
+ * links ended latest before the next began).
+ * @returns undefined when no call matches `until`.
+ */
+export function criticalPathUntil(calls: readonly ApiCallRecord[], until: (c: ApiCallRecord) => boolean): ApiCallRecord[] | undefined {
   const sorted = [...calls].sort((a, b) => a.startedAt - b.startedAt);
   const lastIndex = sorted.map(until).lastIndexOf(true);
   if (lastIndex < 0) return undefined;
   const depth: number[] = [];
+  const previous: number[] = [];
   for (let i = 0; i <= lastIndex; i++) {
     let best = 0;
-    for (let j = 0; j < i; j++) if (sorted[j].endedAt <= sorted[i].startedAt) best = Math.max(best, depth[j]);
+    previous[i] = -1;
+    for (let j = 0; j < i; j++) {
+      if (sorted[j].endedAt > sorted[i].startedAt) continue;
+      if (depth[j] > best || (depth[j] === best && previous[i] >= 0 && sorted[j].endedAt > sorted[previous[i]].endedAt)) {
+        best = depth[j];
+        previous[i] = j;
+      }
+    }
     depth[i] = best + 1;
   }
-  return depth[lastIndex];
+  const chain: ApiCallRecord[] = [];
+  for (let i = lastIndex; i >= 0; i = previous[i]) chain.unshift(sorted[i]);
+  return chain;
 }
+
+/** A call of a chain as `Step:Service.Operation` (the step that made it, when known). */
+export const chainLink = (c: ApiCallRecord): string => (c.context.step ? `${c.context.step}:${c.operation}` : c.operation);
 
 /** Renders a report for a human, one line per fact. */
 export function renderReport(r: ReplayReport, title = 'Firebreak replay'): string[] {
@@ -158,6 +183,7 @@ export function renderReport(r: ReplayReport, title = 'Firebreak replay'): strin
   }
   if (r.metrics.sequentialCallsToIsolation !== undefined)
     lines.push(`  isolation ${r.metrics.sequentialCallsToIsolation} sequential calls, ${r.metrics.timeToIsolateMs} ms after start`);
+  if (r.metrics.isolationChain) lines.push(`  chain     ${r.metrics.isolationChain.join(' → ')}`);
   if (r.metrics.longestUntrackedMs !== undefined)
     lines.push(`  longest time an ENI was on the allow-all untrack group: ${r.metrics.longestUntrackedMs} ms`);
   for (const s of r.evidence.snapshots) lines.push(`  evidence  ${s.sourceVolumeId} → ${s.snapshotId} (owner ${s.ownerAccount})`);

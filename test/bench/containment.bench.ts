@@ -7,7 +7,10 @@
  * Usage: npm run bench -- [runs=5] [--no-storm]
  */
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
-import { openLocalSession } from '../../lib/harness/local/session';
+import { LocalSession, openLocalSession } from '../../lib/harness/local/session';
+import { buildTwinWorld } from '../../lib/harness/local/twin';
+import { GuardDutyEventSchema } from '../../lib/core/incident/schema';
+import { ensureIsolationGroups } from '../../lib/runtime/ec2/isolation-groups';
 import { measureLambdas, summarizeLambdas } from './lambda-init';
 import { benchStorm } from './storm';
 
@@ -16,11 +19,30 @@ const runs = Number(args.find((a) => !a.startsWith('--')) ?? 5);
 const withStorm = !args.includes('--no-storm');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/**
+ * The steady state: a twin whose VPC already holds Firebreak's groups, made by Firebreak's own code as an earlier
+ * incident in that VPC leaves them (`ensureIsolationGroups`), then the same finding contained on it.
+ */
+async function steadyState(session: LocalSession, event: ReturnType<typeof readEventFile>) {
+  const twin = await buildTwinWorld(GuardDutyEventSchema.parse(event), session.env.member);
+  await ensureIsolationGroups({ vpcId: twin.vpcId, caseId: 'bench-earlier-incident', mode: 'apply' }, session.env.member.ec2);
+  const { report } = await replayEvent(session, event, { twin });
+  const x = report.executions[0];
+  if (x.outcome !== 'CONTAINED') throw new Error(`steady state: ${x.status} ${x.outcome} ${x.error?.message ?? ''}`);
+  return {
+    sequentialCallsToIsolation: report.metrics.sequentialCallsToIsolation,
+    isolationChain: report.metrics.isolationChain,
+    apiCalls: report.apiCalls.total,
+    mutatingApiCalls: report.apiCalls.mutating,
+  };
+}
+
 async function main(): Promise<void> {
   const session = await openLocalSession();
   let closed: Promise<void> | undefined;
   try {
     const event = readEventFile('fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json');
+    const chains: string[][] = [];
     const rows: { contain: number; isolate: number; untracked: number; sequential: number; total: number; mutating: number }[] = [];
     for (let i = 0; i < runs; i++) {
       const { report } = await replayEvent(session, event);
@@ -34,7 +56,9 @@ async function main(): Promise<void> {
         total: report.apiCalls.total,
         mutating: report.apiCalls.mutating,
       });
+      chains.push(report.metrics.isolationChain ?? []);
     }
+    const steady = await steadyState(session, event);
     const lambdas = await measureLambdas();
     closed = session.close();
     await closed;
@@ -49,6 +73,9 @@ async function main(): Promise<void> {
           medianLongestUntrackedMs: median(rows.map((r) => r.untracked)),
           maxLongestUntrackedMs: Math.max(...rows.map((r) => r.untracked)),
           sequentialCallsToIsolation: median(rows.map((r) => r.sequential)),
+          // Each run replays into a new twin VPC: the chain of the first incident in a VPC (groups created).
+          isolationChain: chains[0],
+          steadyState: steady,
           apiCalls: median(rows.map((r) => r.total)),
           mutatingApiCalls: median(rows.map((r) => r.mutating)),
           rows,

@@ -8,7 +8,15 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { InvalidInput } from '../../core/errors';
 import { GuardDutyEvent, GuardDutyEventSchema } from '../../core/incident/schema';
 import { isSampleFinding, parseOrThrow } from '../../core/incident/normalize';
-import { ReplayReport, ReportExecution, responseSummary, sequentialCallsUntil, summarizeCalls } from '../report';
+import {
+  chainLink,
+  criticalPathUntil,
+  ReplayReport,
+  ReportExecution,
+  responseSummary,
+  sequentialCallsUntil,
+  summarizeCalls,
+} from '../report';
 import type { ApiCallRecord } from '../../runtime/telemetry';
 import {
   Check,
@@ -484,6 +492,7 @@ function replayReport(r: {
     metrics: {
       wallTimeMs: Date.now() - r.started,
       sequentialCallsToIsolation: sequentialCallsUntil(calls, isIsolationCall),
+      isolationChain: criticalPathUntil(calls, isIsolationCall)?.map(chainLink),
       timeToIsolateMs: lastIsolation !== undefined && executions[0] ? lastIsolation - firstStart : undefined,
       sequentialCallsToRevocation: sequentialCallsUntil(calls, (c) => REVOKING.has(c.operation)),
       longestUntrackedMs: longestUntracked(executions),

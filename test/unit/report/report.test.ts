@@ -1,4 +1,4 @@
-import { sequentialCallsUntil, summarizeCalls } from '../../../lib/harness/report';
+import { chainLink, criticalPathUntil, sequentialCallsUntil, summarizeCalls } from '../../../lib/harness/report';
 import { ApiCallRecord, isMutatingOperation } from '../../../lib/runtime/telemetry';
 
 /** A call record; times are epoch milliseconds chosen by the test, never measured. */
@@ -155,5 +155,30 @@ describe('isMutatingOperation', () => {
     // A service whose name starts like a read-only verb does not make its writes read-only.
     expect(isMutatingOperation('GetThing.PutItem')).toBe(true);
     expect(isMutatingOperation('ListService.CreateList')).toBe(true);
+  });
+});
+
+describe('criticalPathUntil', () => {
+  it('names the calls of the longest chain, in order, leaving out calls made beside it (a tie goes to the call that ended last)', () => {
+    const calls = [
+      call('EC2.DescribeInstances', 0, 10),
+      call('EC2.DescribeAddresses', 0, 8),
+      { ...call('DynamoDB.UpdateItem', 11, 20), context: { step: 'Contain' } },
+      call('EC2.ModifyInstanceAttribute', 21, 28),
+      call('EC2.ModifyNetworkInterfaceAttribute', 21, 30),
+      call('EC2.ModifyNetworkInterfaceAttribute', 31, 40),
+    ];
+    const chain = criticalPathUntil(calls, isIsolation)!;
+    expect(chain.map(chainLink)).toEqual([
+      'EC2.DescribeInstances',
+      'Contain:DynamoDB.UpdateItem',
+      'EC2.ModifyNetworkInterfaceAttribute',
+      'EC2.ModifyNetworkInterfaceAttribute',
+    ]);
+    expect(chain).toHaveLength(sequentialCallsUntil(calls, isIsolation)!);
+  });
+
+  it('returns undefined when no call matches', () => {
+    expect(criticalPathUntil([call('EC2.DescribeInstances', 0, 10)], isIsolation)).toBeUndefined();
   });
 });
