@@ -40,7 +40,7 @@ const SECURITY_GRANTS: readonly [keyof StepAccess, string][] = [
  * through it, read from its code: a bundle holds no other client package beyond its security-account grants.
  */
 const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
-  // Game-day events: the target's firebreak:gameday tag (DescribeInstances, ListUserTags / ListRoleTags; gameday-check.ts).
+  // Game-day events: the target's firebreak:gameday tag (DescribeInstances, ListUserTags / ListRoleTags; gameday-tags.ts, loaded on first use).
   'guard-gameday': ['ec2', 'iam'],
   'decide-response': ['ec2', 'iam'],
   // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper.

@@ -1,6 +1,15 @@
 import type { Playbook } from '../../core/catalog/catalog';
 import { entryOf, OrphanedHook } from './hooks';
-import { resealOrphan } from './ec2-compromise/orphaned';
+
+/**
+ * A hook loaded on its first call (`import()`): CloseOrphanedCase requires ec2-compromise's reseal, and the EC2 client
+ * package, only for a case of that playbook, not at every cold start. esbuild keeps the module in the one CommonJS
+ * bundle (docs/ARCHITECTURE.md, "Lean Lambda bundles").
+ */
+const onFirstCall =
+  <M>(load: () => Promise<M>, hook: (m: M) => OrphanedHook): OrphanedHook =>
+  async (record, incident, deps) =>
+    hook(await load())(record, incident, deps);
 
 /**
  * What each playbook undoes for a case whose execution ended without its failure path, one line each
@@ -8,7 +17,10 @@ import { resealOrphan } from './ec2-compromise/orphaned';
  * playbook of the catalog (`PLAYBOOKS`, lib/core/catalog/catalog.ts). Only CloseOrphanedCase imports it.
  */
 export const ORPHANED_HOOKS: Readonly<Record<Playbook, OrphanedHook | undefined>> = {
-  'ec2-compromise': resealOrphan,
+  'ec2-compromise': onFirstCall(
+    () => import('./ec2-compromise/orphaned'),
+    (m) => m.resealOrphan,
+  ),
   'credential-compromise': undefined,
   'cloudtrail-tamper': undefined,
   'root-activity': undefined,

@@ -1,8 +1,16 @@
 import type { Playbook } from '../../core/catalog/catalog';
 import { entryOf, PlanHook } from './hooks';
-import { planTamperResponse } from './cloudtrail-tamper/plan';
-import { planRevocation } from './credential-compromise/plan';
-import { planInstanceContainment } from './ec2-compromise/plan';
+
+/**
+ * A plan loaded on its first call (`import()`): PlanDryRun requires a playbook's plan module, and the SDK client packages
+ * it sends through (ec2-compromise's EC2, Auto Scaling and ELB; credential-compromise's IAM; cloudtrail-tamper's
+ * CloudTrail), only for an incident of that playbook, not at every cold start. esbuild keeps the module in the one
+ * CommonJS bundle (docs/ARCHITECTURE.md, "Lean Lambda bundles").
+ */
+const onFirstCall =
+  <M>(load: () => Promise<M>, hook: (m: M) => PlanHook): PlanHook =>
+  async (state, deps) =>
+    hook(await load())(state, deps);
 
 /**
  * How each playbook plans its containment for PlanDryRun, one line each ({@link PlanHook}: read-only member calls);
@@ -10,9 +18,18 @@ import { planInstanceContainment } from './ec2-compromise/plan';
  * of the catalog (`PLAYBOOKS`, lib/core/catalog/catalog.ts). Only PlanDryRun imports it.
  */
 export const PLAN_HOOKS: Readonly<Record<Playbook, PlanHook | undefined>> = {
-  'ec2-compromise': planInstanceContainment,
-  'credential-compromise': planRevocation,
-  'cloudtrail-tamper': planTamperResponse,
+  'ec2-compromise': onFirstCall(
+    () => import('./ec2-compromise/plan'),
+    (m) => m.planInstanceContainment,
+  ),
+  'credential-compromise': onFirstCall(
+    () => import('./credential-compromise/plan'),
+    (m) => m.planRevocation,
+  ),
+  'cloudtrail-tamper': onFirstCall(
+    () => import('./cloudtrail-tamper/plan'),
+    (m) => m.planTamperResponse,
+  ),
   'root-activity': undefined,
   'finding-triage': undefined,
 };
