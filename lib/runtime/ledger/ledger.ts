@@ -148,13 +148,18 @@ export class CaseLedger {
   }
 
   /** {@link CaseRecords.recordManifest} */
-  recordManifest<M>(caseId: string, manifest: M, snapshots: unknown): Promise<M> {
-    return this.records.recordManifest(caseId, manifest, snapshots);
+  recordManifest<M>(caseId: string, manifest: M, snapshots: unknown, fold?: TimelineFold): Promise<M> {
+    return this.records.recordManifest(caseId, manifest, snapshots, fold);
   }
 
   /** {@link CaseRecords.supersedeManifest} */
-  supersedeManifest<M extends { key: string }>(caseId: string, previous: M, next: { manifest: M; snapshots: unknown }): Promise<M> {
-    return this.records.supersedeManifest(caseId, previous, next);
+  supersedeManifest<M extends { key: string }>(
+    caseId: string,
+    previous: M,
+    next: { manifest: M; snapshots: unknown },
+    fold?: TimelineFold,
+  ): Promise<M> {
+    return this.records.supersedeManifest(caseId, previous, next, fold);
   }
 
   /** {@link CaseRecords.recordDecision} */
@@ -170,6 +175,11 @@ export class CaseLedger {
   /** {@link CaseRecords.recordDecisions} */
   recordDecisions<T>(caseId: string, keys: readonly string[], value: T): Promise<T[]> {
     return this.records.recordDecisions(caseId, keys, value);
+  }
+
+  /** {@link CaseRecords.recordDecisionEntries} */
+  recordDecisionEntries(caseId: string, entries: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>> {
+    return this.records.recordDecisionEntries(caseId, entries);
   }
 
   /** {@link CaseRecords.markNotified} */

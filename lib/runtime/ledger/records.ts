@@ -432,19 +432,20 @@ export class CaseRecords {
 
   /**
    * Records the case's manifest and the snapshot chain it names, in one write, unless a manifest is recorded
-   * already (then that one is returned: {@link supersedeManifest} replaces it).
+   * already (then that one is returned: {@link supersedeManifest} replaces it). With `fold`, the step's timeline entry
+   * goes in the same write ({@link updateCase}).
    * @returns the manifest the case points at afterwards.
    */
-  async recordManifest<M>(caseId: string, manifest: M, snapshots: unknown): Promise<M> {
+  async recordManifest<M>(caseId: string, manifest: M, snapshots: unknown, fold?: TimelineFold): Promise<M> {
     try {
-      await this.deps.ddb.send(
-        new UpdateCommand({
-          TableName: this.deps.tableName,
-          Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+      await this.updateCase(
+        caseId,
+        {
           UpdateExpression: 'SET evidence.manifest = :m, evidence.snapshots = :s, updatedAt = :u',
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(evidence.manifest)',
           ExpressionAttributeValues: { ':m': manifest, ':s': snapshots, ':u': this.now().toISOString() },
-        }),
+        },
+        fold,
       );
       return manifest;
     } catch (err) {
@@ -457,15 +458,20 @@ export class CaseRecords {
    * Points the case at a new manifest when the snapshot chain it records changed after the first manifest was
    * written (a re-run replaced a deleted snapshot): `evidence.manifest` and `evidence.snapshots` become `next`,
    * and the previous manifest stays on the case as `evidence["superseded#<its key>"]` (the object itself is under
-   * Object Lock). Conditional on the case still pointing at `previous.key`, so concurrent runs supersede it once.
+   * Object Lock). Conditional on the case still pointing at `previous.key`, so concurrent runs supersede it once. With
+   * `fold`, the step's timeline entry goes in the same write ({@link updateCase}).
    * @returns the manifest the case points at afterwards (the other run's when it was first).
    */
-  async supersedeManifest<M extends { key: string }>(caseId: string, previous: M, next: { manifest: M; snapshots: unknown }): Promise<M> {
+  async supersedeManifest<M extends { key: string }>(
+    caseId: string,
+    previous: M,
+    next: { manifest: M; snapshots: unknown },
+    fold?: TimelineFold,
+  ): Promise<M> {
     try {
-      await this.deps.ddb.send(
-        new UpdateCommand({
-          TableName: this.deps.tableName,
-          Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+      await this.updateCase(
+        caseId,
+        {
           UpdateExpression: 'SET evidence.manifest = :m, evidence.snapshots = :s, evidence.#old = :prev, updatedAt = :u',
           ConditionExpression: 'evidence.manifest.#key = :oldKey',
           ExpressionAttributeNames: { '#old': `superseded#${previous.key}`, '#key': 'key' },
@@ -476,7 +482,8 @@ export class CaseRecords {
             ':oldKey': previous.key,
             ':u': this.now().toISOString(),
           },
-        }),
+        },
+        fold,
       );
       return next.manifest;
     } catch (err) {
@@ -541,6 +548,35 @@ export class CaseRecords {
     );
     const decisions = out.Attributes?.decisions as Record<string, T>;
     return keys.map((k) => decisions[k]);
+  }
+
+  /**
+   * Records decisions under `decisions.<key>` for every entry in one write, each unless already recorded (the
+   * first value of each key stays).
+   * @returns the stored value of each key.
+   */
+  async recordDecisionEntries(caseId: string, entries: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>> {
+    const keys = Object.keys(entries);
+    if (!keys.length) return {};
+    const names: Record<string, string> = { '#m': 'decisions' };
+    const values: Record<string, unknown> = { ':u': this.now().toISOString() };
+    keys.forEach((k, i) => {
+      names[`#k${i}`] = k;
+      values[`:v${i}`] = entries[k];
+    });
+    const out = await this.updateCase(
+      caseId,
+      {
+        UpdateExpression: `SET ${keys.map((_, i) => `#m.#k${i} = if_not_exists(#m.#k${i}, :v${i})`).join(', ')}, updatedAt = :u`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+      undefined,
+      'ALL_NEW',
+    );
+    const decisions = out?.decisions as Record<string, unknown>;
+    return Object.fromEntries(keys.map((k) => [k, decisions[k]]));
   }
 
   /** Records a snapshot refused as evidence, with why, under `evidence["rejected#<snapshotId>"]` (first record wins). */

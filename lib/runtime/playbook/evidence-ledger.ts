@@ -9,12 +9,15 @@ import type { StepDeps } from './deps-base';
  * {@link CaseLedger.recordSnapshot}, `recordSnapshots`, `replaceSnapshot`, `rejectSnapshot` and `recordDecision`.
  * @param caseId - the case (must exist).
  * @param executionName - the execution recording, kept on each record.
+ * @param withVolumes - decisions recorded once (each unless already recorded) in the same write as the case's
+ *   volumes (`recordVolumes`), e.g. SnapshotVolumes' evidence deadline: one write instead of two.
  * @throws {InvalidInput} when the case does not exist.
  */
 export async function evidenceLedgerOf(
   caseId: string,
   executionName: string | undefined,
   deps: Pick<StepDeps, 'ledger' | 'now'>,
+  withVolumes: Readonly<Record<string, unknown>> = {},
 ): Promise<EvidenceLedger> {
   const record = await deps.ledger.getCase(caseId);
   if (!record) throw new InvalidInput(`Case ${caseId} does not exist`);
@@ -23,7 +26,10 @@ export async function evidenceLedgerOf(
     executionName,
     recorded: recordedSnapshots(record.evidence),
     decisions: record.decisions ?? {},
-    recordVolumes: (volumeIds) => deps.ledger.recordDecision(caseId, EVIDENCE_VOLUMES_KEY, volumeIds),
+    recordVolumes: async (volumeIds) =>
+      (await deps.ledger.recordDecisionEntries(caseId, { ...withVolumes, [EVIDENCE_VOLUMES_KEY]: volumeIds }))[
+        EVIDENCE_VOLUMES_KEY
+      ] as string[],
     intend: async (stage, volumeIds) => {
       const intent: SnapshotIntent = { at: deps.now().toISOString(), executionName };
       const stored = await deps.ledger.recordDecisions(

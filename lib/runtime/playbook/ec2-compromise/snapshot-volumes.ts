@@ -13,8 +13,9 @@ export const evidenceDeadlineKey = (executionName: string) => `evidenceDeadline#
  * SnapshotVolumes: CreateSnapshots of every volume the case recorded, each snapshot recorded on the case by the
  * ID the call returned, provenance-checked on a re-run (issue 11: never found by tags alone;
  * {@link ensureVolumeSnapshots}). It sets the execution's
- * one evidence deadline: `evidenceDeadlineSeconds` after the first SnapshotVolumes of the execution, recorded
- * on the case once (`decisions.evidenceDeadline#<execution>`, so a retry of this step keeps it) and carried
+ * one evidence deadline: `evidenceDeadlineSeconds` after the first SnapshotVolumes of the execution that got as far
+ * as recording the case's volumes, recorded on the case once in that same write
+ * (`decisions.evidenceDeadline#<execution>`, so a retry of this step keeps it) and carried
  * in the batch; CopySnapshots and ShareAndCopySnapshots inherit it, so the three Wait-loops together end by
  * it (issue 10: three stage deadlines of 2 h each would reach the 6 h execution timeout). A later execution
  * that resumes the case (crash, failure) starts its own.
@@ -23,11 +24,12 @@ export const evidenceDeadlineKey = (executionName: string) => `evidenceDeadline#
 export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const out = await runStep('SnapshotVolumes', caseTarget(state, deps.ledger), async (run) => {
-    const deadline = await deps.ledger.recordDecision(
-      state.case.caseId,
-      evidenceDeadlineKey(state.run.executionName),
-      evidenceDeadline(deps.now(), deps.config.evidenceDeadlineSeconds),
-    );
+    // The deadline is recorded once, in the write that records the case's volumes (before any create call); a retry
+    // of the step reads it back from the case (a strongly consistent read) and keeps it.
+    const key = evidenceDeadlineKey(state.run.executionName);
+    const fresh = evidenceDeadline(deps.now(), deps.config.evidenceDeadlineSeconds);
+    const ledger = await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps, { [key]: fresh });
+    const deadline = (ledger.decisions[key] as string | undefined) ?? fresh;
     return ensureVolumeSnapshots(
       {
         instanceId: state.incident.resource.id,
@@ -39,7 +41,7 @@ export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Pro
       },
       {
         ec2: member.ec2,
-        ledger: await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps),
+        ledger,
         now: deps.now,
         fold: (r) => run.fold({ ...r }),
       },

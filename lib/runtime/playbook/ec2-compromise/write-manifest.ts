@@ -7,7 +7,10 @@ import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import { requireBatch } from './common';
 
-/** WriteManifest: SHA-256 of every artifact and the snapshot chain → manifest.json, recorded in the ledger. */
+/**
+ * WriteManifest: SHA-256 of every artifact and the snapshot chain → manifest.json, recorded in the ledger; the record
+ * carries the step's timeline entry (one TransactWriteItems) when it is the write that records the manifest.
+ */
 export async function writeManifest(
   state: PlaybookState,
   deps: StepDeps,
@@ -17,7 +20,7 @@ export async function writeManifest(
   const artifacts = state.artifacts?.artifacts;
   if (!artifacts) throw new InvalidInput('artifacts are missing from the playbook state');
   const final = requireBatch(state.securityCopies, 'securityCopies');
-  return runStep('WriteManifest', caseTarget(state, deps.ledger), async () => {
+  return runStep('WriteManifest', caseTarget(state, deps.ledger), async (run) => {
     // The snapshot chain is the case's record (issue 11), never the tags on snapshots.
     const record = await deps.ledger.getCase(state.case.caseId);
     if (!record) throw new InvalidInput(`Case ${state.case.caseId} does not exist`);
@@ -54,8 +57,10 @@ export async function writeManifest(
     }
     const manifest = { bucket: stored.bucket, key: stored.key, sha256: stored.sha256, versionId: stored.versionId };
     const previous = record.evidence?.manifest as typeof manifest | undefined;
+    // The record carries the step's timeline entry when it is written as is (its details: the manifest recorded).
     if (previous && previous.key !== manifest.key)
-      return deps.ledger.supersedeManifest(state.case.caseId, previous, { manifest, snapshots });
-    return deps.ledger.recordManifest(state.case.caseId, manifest, snapshots);
+      return deps.ledger.supersedeManifest(state.case.caseId, previous, { manifest, snapshots }, run.fold({ ...manifest }));
+    if (previous) return deps.ledger.recordManifest(state.case.caseId, manifest, snapshots);
+    return deps.ledger.recordManifest(state.case.caseId, manifest, snapshots, run.fold({ ...manifest }));
   });
 }
