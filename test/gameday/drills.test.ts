@@ -140,7 +140,7 @@ describe('every drill under runbooks/', () => {
     });
 
     it('a terminated instance, before the finding or right after Contain, ends RESOURCE_GONE, recorded and notified', () => {
-      for (const name of [/terminated before it arrived/, /terminated right after Preserve/]) {
+      for (const name of [/terminated before it arrived/, /terminated right after Contain/]) {
         const i = injection('ec2-compromise/drill-unexpected.yaml', name);
         expect(i.faults![0]).toMatchObject({
           kind: 'delete-resource',
