@@ -25,6 +25,8 @@ export interface ReportExecution {
   readonly durationMs: number;
   /** Epoch milliseconds when the execution started. */
   readonly startedAt?: number;
+  /** States entered, retries and poll loops included: the transitions Step Functions Standard bills. */
+  readonly stateTransitions?: number;
   readonly steps: ReportStep[];
   readonly error?: { name: string; message: string };
   /** The dry run's plan (DRY_RUN only). */

@@ -1,9 +1,9 @@
 /**
  * Benchmark (`npm run bench`): contains the two-ENI IPv6 fixture N times on one local session and
  * reports time-to-isolate, time-to-contain, the longest time an ENI spent on the allow-all untrack group and AWS calls;
- * then every Lambda step's bundle size and cold init (test/bench/lambda-init.ts); then the issue-13 storm through the finding
- * buffer on a fresh session (test/bench/storm.ts: 1,000 findings over 200 instances in 4 accounts). Timing lives here,
- * never in the tests.
+ * then one fixture per playbook (state transitions, outcome, calls: test/bench/playbooks.ts); then every Lambda step's
+ * bundle size and cold init (test/bench/lambda-init.ts); then the issue-13 storm through the finding buffer on a fresh
+ * session (test/bench/storm.ts: 1,000 findings over 200 instances in 4 accounts). Timing lives here, never in the tests.
  * Usage: npm run bench -- [runs=5] [--no-storm]
  */
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
@@ -13,6 +13,7 @@ import { GuardDutyEventSchema } from '../../lib/core/incident/schema';
 import { ensureIsolationGroups } from '../../lib/runtime/ec2/isolation-groups';
 import { measureLambdas, summarizeLambdas } from './lambda-init';
 import { benchStorm } from './storm';
+import { measurePlaybooks } from './playbooks';
 
 const args = process.argv.slice(2);
 const runs = Number(args.find((a) => !a.startsWith('--')) ?? 5);
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
       chains.push(report.metrics.isolationChain ?? []);
     }
     const steady = await steadyState(session, event);
+    const playbooks = await measurePlaybooks(session);
     const lambdas = await measureLambdas();
     closed = session.close();
     await closed;
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
           apiCalls: median(rows.map((r) => r.total)),
           mutatingApiCalls: median(rows.map((r) => r.mutating)),
           rows,
+          playbooks,
           lambdas: summarizeLambdas(lambdas),
           storm,
         },

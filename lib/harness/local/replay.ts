@@ -463,6 +463,7 @@ function replayReport(r: {
     outcome: x.outcome ?? (x.status === 'CRASHED' || x.status === 'TIMED_OUT' || x.status === 'ABORTED' ? x.status : 'FAILED'),
     durationMs: x.durationMs,
     startedAt: x.startedAt,
+    stateTransitions: x.stateTransitions,
     steps: x.steps.map((s) => ({
       name: s.name,
       status: s.status,

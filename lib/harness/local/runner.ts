@@ -66,6 +66,12 @@ export interface LocalExecutionResult {
    * while enforcing {@link STATE_PAYLOAD_LIMIT_BYTES}.
    */
   readonly largestPayload?: LargestPayload;
+  /**
+   * States the execution entered (Task, Choice, Wait, Pass, Parallel, Succeed, Fail; each retry and each pass of a
+   * Wait-state poll loop again): the state transitions AWS Step Functions Standard counts and bills
+   * ("AWS Step Functions Pricing": "a state transition each time a step of your workflow is executed").
+   */
+  readonly stateTransitions: number;
   /** Per state: the largest of its input, output, task input and task result, in bytes. */
   readonly payloadBytesByState?: Readonly<Record<string, number>>;
 }
@@ -358,6 +364,7 @@ export class LocalRunner {
       calls,
       statusChange,
       largestPayload: trace.largestPayload,
+      stateTransitions: trace.stateTransitions,
       payloadBytesByState: trace.payloadBytesByState,
     };
   }
@@ -372,7 +379,7 @@ export class LocalRunner {
     const definition =
       options.timeoutSeconds === undefined ? playbook.definition : { ...playbook.definition, TimeoutSeconds: options.timeoutSeconds };
     const machine = this.stateMachine(playbook, definition, options.timeoutSeconds);
-    enforcePayloadQuota(machine, trace.measure);
+    enforcePayloadQuota(machine, trace);
     const started = Date.now();
     const arn = (kind: string, name: string) => `arn:aws:states:${this.env.region}:${this.env.securityAccount}:${kind}:${name}`;
     const execution = machine.run(input as never, {
@@ -634,6 +641,8 @@ class ExecutionTrace {
   /** Lambda timeouts still to simulate, per state ({@link ExecuteOptions.lambdaTimeouts}). */
   readonly timeoutsLeft: Record<string, number>;
   largestPayload?: LargestPayload;
+  /** States entered so far ({@link LocalExecutionResult.stateTransitions}). */
+  stateTransitions = 0;
   crashed = false;
   claimedCaseId?: string;
   /** Aborts the running execution (set once it starts). */
@@ -715,14 +724,15 @@ interface StateEventLogger {
 }
 
 /**
- * Makes a local state machine enforce Step Functions' payload quota on every state's input (on entering it)
- * and output (on leaving it), as AWS does: aws-local-stepfunctions (3.0.0, pinned) enforces none. Its
+ * Makes a local state machine count the states it enters (`trace.stateTransitions`) and enforce Step Functions'
+ * payload quota on every state's input (on entering it) and output (on leaving it), as AWS does: aws-local-stepfunctions (3.0.0, pinned) enforces none. Its
  * `execute(input, options, cleanup)` reports each transition, synchronously and inside its run loop, to
  * `options.eventLogger`; a check that throws there fails the execution with `States.DataLimitExceeded`
  * before the next state starts. Task inputs after Parameters and task results are checked in the task
  * handlers ({@link LocalRunner.execute}).
  */
-function enforcePayloadQuota(machine: StateMachine, measure: (value: unknown, where: string, stateName: string) => void): void {
+function enforcePayloadQuota(machine: StateMachine, trace: Pick<ExecutionTrace, 'measure' | 'stateTransitions'>): void {
+  const measure = trace.measure;
   type Execute = (input: unknown, options: { eventLogger: StateEventLogger }, cleanup: () => void) => Promise<unknown>;
   const target = machine as unknown as { execute: Execute };
   const execute = target.execute.bind(machine);
@@ -731,6 +741,7 @@ function enforcePayloadQuota(machine: StateMachine, measure: (value: unknown, wh
     const entered = logger.dispatchStateEnteredEvent.bind(logger);
     const exited = logger.dispatchStateExitedEvent.bind(logger);
     logger.dispatchStateEnteredEvent = (stateName, stateType, stateInput) => {
+      trace.stateTransitions += 1;
       measure(stateInput, `input of state ${stateName}`, stateName);
       entered(stateName, stateType, stateInput);
     };
