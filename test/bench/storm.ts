@@ -11,6 +11,7 @@ import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand } from '@aws-s
 import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeSecurityGroupsCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BUFFER_LIMITS } from '../../lib/core/buffer';
 import { GuardDutyEventSchema } from '../../lib/core/incident/schema';
 import { TAG } from '../../lib/core/tags';
 import { LocalFindingBuffer, DrainReport } from '../../lib/harness/local/buffer';
@@ -36,7 +37,7 @@ export interface StormSpec {
 export interface StormResult {
   readonly spec: StormSpec;
   readonly events: number;
-  readonly executions: { total: number; byStatus: Record<string, number> };
+  readonly executions: { total: number; byStatus: Record<string, number>; failures: string[] };
   /** Instances with exactly one case; instances with none or several. */
   readonly instancesWithOneCase: number;
   readonly instancesWithoutOneCase: string[];
@@ -49,6 +50,11 @@ export interface StormResult {
   readonly duplicateGroups: number;
   /** Epoch ms from the first event put to each instance's last isolation move (the ec2 incident's Isolate end), per contained instance. */
   readonly timesToIsolateMs: number[];
+  /**
+   * The most executions of one member account that ran at once, each counted from its start for at most the slot lease
+   * (what the buffer's per-account limit bounds: lib/core/buffer.ts).
+   */
+  readonly maxInFlightPerAccount: number;
   readonly wallMs: number;
   readonly drain?: DrainReport;
 }
@@ -141,34 +147,69 @@ export async function runStorm(session: LocalSession, spec: StormSpec): Promise<
   const before = new Set(session.sfn.list().map((x) => x.executionArn));
   const started = Date.now();
   let drain: DrainReport | undefined;
+  let runs: Run[];
   if ((spec.mode ?? 'buffer') === 'buffer') {
     const buffer = await LocalFindingBuffer.create(session, loadSecurityTemplate());
     await buffer.deliver(events.map((event) => ({ event })));
     drain = await buffer.drain();
+    await session.sfn.settle();
+    runs = session.sfn
+      .list()
+      .filter((x) => !before.has(x.executionArn))
+      .map((x) => ({
+        input: x.input,
+        status: x.status,
+        start: x.startDate,
+        end: x.stopDate ?? Date.now(),
+        ...(x.error ? { error: `${x.name}: ${x.error}: ${String(x.cause ?? '').slice(0, 300)}` } : {}),
+      }));
   } else {
     // Before the buffer: every routed event started its playbook at once (EventBridge → Step Functions).
     const routed = [];
     for (const event of events) routed.push(await session.router.route(event));
-    await Promise.all(
+    runs = await Promise.all(
       routed.flatMap((r) =>
         r.stateMachines.map((id) =>
-          session.runner.execute(id, r.delivered ?? {}).catch((err: unknown) => ({ status: 'CRASHED', error: err })),
+          session.runner.execute(id, r.delivered ?? {}).then(
+            (x) => ({ input: JSON.stringify(r.delivered ?? {}), status: x.status, start: x.startedAt, end: x.startedAt + x.durationMs }),
+            () => ({ input: JSON.stringify(r.delivered ?? {}), status: 'CRASHED', start: started, end: Date.now() }),
+          ),
         ),
       ),
     );
   }
-  await session.sfn.settle();
   const wallMs = Date.now() - started;
-  const executions = session.sfn.list().filter((x) => !before.has(x.executionArn));
-  return { spec, events: events.length, ...(await readBack(session, instances, executions, started)), wallMs, drain };
+  return { spec, events: events.length, ...(await readBack(session, instances, runs, started)), wallMs, drain };
 }
 
-async function readBack(
-  session: LocalSession,
-  instances: StormInstance[],
-  executions: ReturnType<LocalSession['sfn']['list']>,
-  started: number,
-) {
+/** One execution of the storm: its input (the event), how it ended, when it ran (epoch ms). */
+interface Run {
+  readonly input: string;
+  readonly status: string;
+  /** How a failed execution failed (its name, error and cause). */
+  readonly error?: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The most runs of one account at once, each counted for at most the slot lease from its start. */
+function maxInFlight(runs: readonly Run[]): number {
+  const byAccount = new Map<string, [number, number][]>();
+  for (const r of runs) {
+    const account = String((JSON.parse(r.input) as { detail?: { accountId?: string } }).detail?.accountId);
+    const end = Math.min(r.end, r.start + BUFFER_LIMITS.slotLeaseSeconds * 1000);
+    byAccount.set(account, [...(byAccount.get(account) ?? []), [r.start, 1], [end, -1]]);
+  }
+  let most = 0;
+  for (const marks of byAccount.values()) {
+    let now = 0;
+    // An end before a start at the same instant: the slot was free when the next execution started.
+    for (const [, d] of marks.sort((a, b) => a[0] - b[0] || a[1] - b[1])) most = Math.max(most, (now += d));
+  }
+  return most;
+}
+
+async function readBack(session: LocalSession, instances: StormInstance[], runs: readonly Run[], started: number) {
   const items = await scanLedger(session);
   const claims = items.filter((i) => String(i.pk).startsWith('CLAIM#ec2-compromise#'));
   const cases = new Map(items.filter((i) => i.sk === 'CASE').map((i) => [String(i.caseId), i]));
@@ -196,9 +237,10 @@ async function readBack(
     duplicateGroups += await excessGroups(inst);
   }
   const byStatus: Record<string, number> = {};
-  for (const x of executions) byStatus[x.status] = (byStatus[x.status] ?? 0) + 1;
+  for (const x of runs) byStatus[x.status] = (byStatus[x.status] ?? 0) + 1;
   return {
-    executions: { total: executions.length, byStatus },
+    executions: { total: runs.length, byStatus, failures: runs.filter((r) => r.error).map((r) => r.error!) },
+    maxInFlightPerAccount: maxInFlight(runs),
     instancesWithOneCase: instances.length - instancesWithoutOneCase.length,
     instancesWithoutOneCase,
     casesByStatus,
@@ -299,6 +341,7 @@ export async function benchStorm(spec: StormSpec): Promise<Record<string, unknow
       duplicateSnapshots: r.duplicateSnapshots,
       duplicateGroups: r.duplicateGroups,
       findingsNotRecorded: r.findingsNotRecorded,
+      maxInFlightPerAccount: r.maxInFlightPerAccount,
       failed: (r.executions.byStatus.FAILED ?? 0) + (r.executions.byStatus.TIMED_OUT ?? 0) + (r.executions.byStatus.ABORTED ?? 0),
       incidentsPerSecond: Number(((r.casesByStatus.CONTAINED ?? 0) / (r.wallMs / 1000)).toFixed(2)),
       p50TimeToIsolateMs: percentile(r.timesToIsolateMs, 50),

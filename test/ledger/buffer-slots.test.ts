@@ -54,7 +54,9 @@ describe('the finding buffer’s per-account slots', () => {
   it('holds at most the limit per account when every starter asks at once, and the winners are told so', async () => {
     const a = account();
     const s = slots();
-    const asks = Array.from({ length: 3 * BUFFER_LIMITS.slotsPerAccount }, (_, i) => s.acquire(a, `x${i}`, `arn:x${i}`));
+    const asks = Array.from({ length: 3 * BUFFER_LIMITS.slotsPerAccount }, (_, i) =>
+      s.acquire(a, `x${i}`, `arn:x${i}`).then((x) => x !== undefined),
+    );
     const granted = (await Promise.all(asks)).filter(Boolean).length;
     const held = await s.held(a);
     expect(held).toHaveLength(BUFFER_LIMITS.slotsPerAccount);
@@ -65,10 +67,11 @@ describe('the finding buffer’s per-account slots', () => {
   it('is idempotent for the same execution, and leaves another account alone', async () => {
     const [a, b] = [account(), account()];
     const s = slots();
-    for (let i = 0; i < BUFFER_LIMITS.slotsPerAccount; i++) expect(await s.acquire(a, `x${i}`, `arn:x${i}`)).toBe(true);
-    expect(await s.acquire(a, 'x0', 'arn:x0')).toBe(true);
-    expect(await s.acquire(a, 'late', 'arn:late')).toBe(false);
-    expect(await s.acquire(b, 'other', 'arn:other')).toBe(true);
+    for (let i = 0; i < BUFFER_LIMITS.slotsPerAccount; i++) expect((await s.acquire(a, `x${i}`, `arn:x${i}`))?.fresh).toBe(true);
+    // The same execution again (a redelivery, or another finding under the same name): held, not fresh.
+    expect((await s.acquire(a, 'x0', 'arn:x0'))?.fresh).toBe(false);
+    expect(await s.acquire(a, 'late', 'arn:late')).toBeUndefined();
+    expect((await s.acquire(b, 'other', 'arn:other'))?.fresh).toBe(true);
     expect((await s.held(a)).map((h) => h.owner).sort()).toEqual(
       Array.from({ length: BUFFER_LIMITS.slotsPerAccount }, (_, i) => `x${i}`).sort(),
     );
@@ -80,22 +83,25 @@ describe('the finding buffer’s per-account slots', () => {
     let now = T0;
     const s = slots(ended, () => now);
     for (let i = 0; i < BUFFER_LIMITS.slotsPerAccount; i++) await s.acquire(a, `x${i}`, `arn:x${i}`);
-    expect(await s.acquire(a, 'y', 'arn:y')).toBe(false);
+    expect(await s.acquire(a, 'y', 'arn:y')).toBeUndefined();
     ended.add('arn:x3');
-    expect(await s.acquire(a, 'y', 'arn:y')).toBe(true);
+    expect((await s.acquire(a, 'y', 'arn:y'))?.fresh).toBe(true);
     expect((await s.held(a)).some((h) => h.owner === 'x3')).toBe(false);
-    expect(await s.acquire(a, 'z', 'arn:z')).toBe(false);
+    expect(await s.acquire(a, 'z', 'arn:z')).toBeUndefined();
     now = new Date(T0.getTime() + BUFFER_LIMITS.slotLeaseSeconds * 1000);
-    expect(await s.acquire(a, 'z', 'arn:z')).toBe(true);
+    expect((await s.acquire(a, 'z', 'arn:z'))?.fresh).toBe(true);
   });
 
-  it('gives back only its own slot', async () => {
+  it('gives back only a slot it took itself: never the slot a running execution of the same name holds', async () => {
     const a = account();
     const s = slots();
-    await s.acquire(a, 'mine', 'arn:mine');
+    const first = (await s.acquire(a, 'same-name', 'arn:same-name'))!;
     await s.acquire(a, 'theirs', 'arn:theirs');
-    await s.release(a, 'mine');
-    await s.release(a, 'nobody');
+    // A second finding under the same execution name (its StartExecution refused): the slot is the running execution's.
+    const second = (await s.acquire(a, 'same-name', 'arn:same-name'))!;
+    await s.release(second);
+    expect((await s.held(a)).map((h) => h.owner).sort()).toEqual(['same-name', 'theirs']);
+    await s.release(first);
     expect((await s.held(a)).map((h) => h.owner)).toEqual(['theirs']);
   });
 });

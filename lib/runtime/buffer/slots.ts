@@ -41,6 +41,12 @@ export interface AccountSlotsDeps {
   readonly isRunning: (executionArn: string) => Promise<boolean | undefined>;
 }
 
+/** A slot an execution holds: `fresh` when the call that returned it took it. */
+export interface HeldSlot {
+  readonly item: SlotItem;
+  readonly fresh: boolean;
+}
+
 /** The partition key of an account's slots. */
 export function slotPartition(account: string): string {
   return `BUFFER#${account}`;
@@ -65,51 +71,64 @@ export class AccountSlots {
 
   /**
    * Takes a slot of `account` for the execution `owner` (idempotent: a slot it holds already is kept).
-   * @returns `true` when `owner` holds a slot now; `false` when the account is at its limit (every slot held by a running
-   *   execution within its lease).
+   * @returns the slot `owner` holds now, `fresh` when this call took it (only a fresh slot may be given back: a held one
+   *   may be another delivery's, whose execution runs); `undefined` when the account is at its limit (every slot held by a
+   *   running execution within its lease).
    * @throws the SDK's error when DynamoDB or Step Functions fails.
    */
-  async acquire(account: string, owner: string, executionArn: string): Promise<boolean> {
+  async acquire(account: string, owner: string, executionArn: string): Promise<HeldSlot | undefined> {
     const items = await this.held(account);
-    if (items.some((s) => s.owner === owner)) return true;
+    const mine = items.find((s) => s.owner === owner);
+    if (mine) return { item: mine, fresh: false };
     const now = this.deps.now();
     const byIndex = new Map(items.map((s) => [s.sk, s]));
     for (let i = 0; i < this.deps.limit; i++) {
       const sk = `SLOT#${i}`;
       const item = byIndex.get(sk);
       if (!item || item.expiresAt <= now.toISOString()) {
-        if (await this.put(account, sk, owner, executionArn, now, item)) return true;
+        const taken = await this.put(account, sk, owner, executionArn, now, item);
+        if (taken) return { item: taken, fresh: true };
       }
     }
     // Every slot is held within its lease: free those whose execution ended.
     for (const item of items.filter((s) => Number(s.sk.slice(5)) < this.deps.limit)) {
-      if ((await this.deps.isRunning(item.executionArn)) === false && (await this.put(account, item.sk, owner, executionArn, now, item)))
-        return true;
+      if ((await this.deps.isRunning(item.executionArn)) !== false) continue;
+      const taken = await this.put(account, item.sk, owner, executionArn, now, item);
+      if (taken) return { item: taken, fresh: true };
     }
-    return false;
+    return undefined;
   }
 
-  /** Gives back `owner`'s slot (when it did not start its execution after all); nothing when it holds none. */
-  async release(account: string, owner: string): Promise<void> {
-    for (const item of (await this.held(account)).filter((s) => s.owner === owner)) {
-      await this.deps.ddb
-        .send(
-          new DeleteCommand({
-            TableName: this.deps.tableName,
-            Key: { pk: item.pk, sk: item.sk },
-            ConditionExpression: '#o = :o',
-            ExpressionAttributeNames: { '#o': 'owner' },
-            ExpressionAttributeValues: { ':o': owner },
-          }),
-        )
-        .catch((err: unknown) => {
-          if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
-        });
-    }
+  /**
+   * Gives back a slot this starter took ({@link HeldSlot}.fresh) and did not start its execution in; a slot taken again
+   * since (another owner, or the same owner later) is left alone.
+   */
+  async release(slot: HeldSlot): Promise<void> {
+    if (!slot.fresh) return;
+    await this.deps.ddb
+      .send(
+        new DeleteCommand({
+          TableName: this.deps.tableName,
+          Key: { pk: slot.item.pk, sk: slot.item.sk },
+          ConditionExpression: '#o = :o AND acquiredAt = :a',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: { ':o': slot.item.owner, ':a': slot.item.acquiredAt },
+        }),
+      )
+      .catch((err: unknown) => {
+        if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
+      });
   }
 
-  /** Writes the slot for `owner`, on condition that it is still as read (`previous`, or absent); `false` when another starter won it. */
-  private async put(account: string, sk: string, owner: string, executionArn: string, now: Date, previous?: SlotItem): Promise<boolean> {
+  /** Writes the slot for `owner`, on condition that it is still as read (`previous`, or absent); `undefined` when another starter won it. */
+  private async put(
+    account: string,
+    sk: string,
+    owner: string,
+    executionArn: string,
+    now: Date,
+    previous?: SlotItem,
+  ): Promise<SlotItem | undefined> {
     const item: SlotItem = {
       pk: slotPartition(account),
       sk,
@@ -132,9 +151,9 @@ export class AccountSlots {
             : { ConditionExpression: 'attribute_not_exists(pk)' }),
         }),
       );
-      return true;
+      return item;
     } catch (err) {
-      if (hasAwsCode(err, 'ConditionalCheckFailedException')) return false;
+      if (hasAwsCode(err, 'ConditionalCheckFailedException')) return undefined;
       throw err;
     }
   }

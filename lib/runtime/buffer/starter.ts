@@ -200,7 +200,8 @@ async function startInSlot(
 ): Promise<RecordOutcome> {
   const executionArn = executionArnOf(message.stateMachineArn, name);
   if (run.full.has(account)) return { kind: 'retry', reason: 'account-at-limit' };
-  if (!(await run.slots.acquire(account, name, executionArn))) {
+  const slot = await run.slots.acquire(account, name, executionArn);
+  if (!slot) {
     run.full.add(account);
     return { kind: 'retry', reason: 'account-at-limit' };
   }
@@ -210,7 +211,8 @@ async function startInSlot(
   } catch (err) {
     if (!hasAwsCode(err, 'ExecutionAlreadyExists')) throw err;
   }
-  await run.slots.release(account, name);
+  // Only a slot this call took: a slot the name held already is the running execution's (another finding's input).
+  await run.slots.release(slot);
   if (as === 'contain' && (await executionRunning(run.deps.sfn, executionArn)) !== false)
     return { kind: 'retry', reason: 'execution-starting' };
   return { kind: 'done', why: `${name} exists and has ended` };
