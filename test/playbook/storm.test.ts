@@ -3,23 +3,24 @@ import { runStorm, StormResult } from '../bench/storm';
 import { useLocalSession } from '../support/local';
 
 /**
- * Issue 13, "a storm that never fails": 120 GuardDuty findings over 24 instances in 4 member accounts (2 distinct findings
+ * Issue 13, "a storm that never fails": 60 GuardDuty findings over 12 instances in 4 member accounts (2 distinct findings
  * per instance, the rest repeats), all put at once through the synthesized rules into the finding buffer and drained by
  * the starter with the deployed figures (lib/harness/local/buffer.ts): no hand-made throttling. Everything is read back
- * from the emulator (test/bench/storm.ts). No time is asserted; `npm run bench` reports them.
+ * from the emulator (test/bench/storm.ts). Sized for CI's time budget (15 findings per account at once, 8 slots each);
+ * `npm run bench` runs the issue's storm (1,000 findings over 200 instances) and reports its times. No time is asserted.
  */
 describe('a storm of findings through the finding buffer', () => {
   const local = useLocalSession();
   let result: StormResult;
 
   beforeAll(async () => {
-    result = await runStorm(local.session, { findings: 120, instances: 24, accounts: 4 });
+    result = await runStorm(local.session, { findings: 60, instances: 12, accounts: 4 });
   }, 900_000);
 
   it('opens exactly one case per instance, each CONTAINED, none left IN_PROGRESS', () => {
     expect(result.instancesWithoutOneCase).toEqual([]);
-    expect(result.instancesWithOneCase).toBe(24);
-    expect(result.casesByStatus).toEqual({ CONTAINED: 24 });
+    expect(result.instancesWithOneCase).toBe(12);
+    expect(result.casesByStatus).toEqual({ CONTAINED: 12 });
   });
 
   it('fails no execution', () => {

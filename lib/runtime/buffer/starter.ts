@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -85,7 +85,7 @@ export async function startBufferedFindings(
 /** A message of the buffer, as the catalog rules' input transformer writes it. */
 export const BufferMessageSchema = z.object({
   playbook: z.enum(PLAYBOOKS),
-  stateMachineArn: z.string().regex(/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/),
+  stateMachineArn: z.string().check(z.regex(/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/)),
   event: z.record(z.string(), z.unknown()),
 });
 /** A buffer message. */
@@ -95,11 +95,11 @@ export type BufferMessage = z.infer<typeof BufferMessageSchema>;
 export const SqsBatchSchema = z.object({
   Records: z.array(
     z.object({
-      messageId: z.string().min(1),
-      receiptHandle: z.string().min(1),
+      messageId: z.string().check(z.minLength(1)),
+      receiptHandle: z.string().check(z.minLength(1)),
       body: z.string(),
-      attributes: z.object({ ApproximateReceiveCount: z.string().optional() }).loose().optional(),
-      eventSourceARN: z.string().min(1),
+      attributes: z.optional(z.looseObject({ ApproximateReceiveCount: z.optional(z.string()) })),
+      eventSourceARN: z.string().check(z.minLength(1)),
     }),
   ),
 });
