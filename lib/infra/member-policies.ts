@@ -496,10 +496,6 @@ function responderSnapshotStatements(securityAccount: string): JustifiedStatemen
         'Snapshot IDs (the source and the new transit copy) are only known at run time; the action is limited to EBS snapshots in this region.',
     },
     {
-      statement: s({ actions: ['ec2:DescribeSnapshotAttribute'], resources: [snapshots] }),
-      reason: 'Snapshot IDs are only known at run time; read-only: who a transit copy is already shared with, before sharing it.',
-    },
-    {
       statement: s({
         actions: ['ec2:ModifySnapshotAttribute'],
         resources: [snapshots],

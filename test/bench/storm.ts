@@ -230,7 +230,7 @@ async function readBack(session: LocalSession, instances: StormInstance[], runs:
     if (kase) {
       duplicateSnapshots += await excessSnapshots(session, inst, String(kase.caseId));
       const isolatedAt = items.find(
-        (t) => t.pk === `CASE#${String(kase.caseId)}` && String(t.sk).startsWith('TL#') && t.step === 'Isolate' && t.status === 'SUCCEEDED',
+        (t) => t.pk === `CASE#${String(kase.caseId)}` && String(t.sk).startsWith('TL#') && t.step === 'Contain' && t.status === 'SUCCEEDED',
       );
       if (isolatedAt?.at) timesToIsolateMs.push(Date.parse(String(isolatedAt.at)) + Number(isolatedAt.durationMs ?? 0) - started);
     }
@@ -325,7 +325,7 @@ export function percentile(sorted: readonly number[], p: number): number | undef
 /**
  * The storm as `npm run bench` reports it, on a fresh local session: cases, duplicates, failures, incidents per second
  * (contained instances over the storm's wall time, from the first event put to the last execution's end) and the time
- * to isolate (from the first event put to each instance's Isolate end), p50 and p99, in milliseconds.
+ * to isolate (from the first event put to each instance's Contain end (its timeline entry)), p50 and p99, in milliseconds.
  */
 export async function benchStorm(spec: StormSpec): Promise<Record<string, unknown>> {
   const session = await openLocalSession();

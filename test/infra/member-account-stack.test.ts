@@ -133,7 +133,6 @@ describe('MemberAccountStack', () => {
           'ec2:DescribeAddresses',
           'ec2:DescribeIamInstanceProfileAssociations',
           'ec2:DescribeSnapshots',
-          'ec2:DescribeSnapshotAttribute',
           'ec2:DescribeVolumes',
           'ec2:GetConsoleOutput',
           'ec2:ModifyInstanceAttribute',

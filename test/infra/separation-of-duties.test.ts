@@ -60,7 +60,6 @@ const CONTAINMENT_ONLY: readonly Case[] = [
   ['ec2:RevokeSecurityGroupEgress', SG, { 'aws:ResourceTag/firebreak:role': 'isolation' }],
   ['ec2:CreateSnapshots', INSTANCE],
   ['ec2:CopySnapshot', SNAPSHOT],
-  ['ec2:DescribeSnapshotAttribute', SNAPSHOT],
   ['ec2:ModifySnapshotAttribute', SNAPSHOT, { 'aws:ResourceTag/firebreak:stage': 'transit', 'ec2:Add/userId': SECURITY }],
   ['ec2:DisassociateIamInstanceProfile', INSTANCE],
   ['ec2:DisassociateAddress', EIP],
