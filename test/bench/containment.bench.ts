@@ -4,7 +4,7 @@
  * then one fixture per playbook (state transitions, outcome, calls: test/bench/playbooks.ts); then every Lambda step's
  * bundle size and cold init (test/bench/lambda-init.ts); then the issue-13 storm through the finding buffer on a fresh
  * session (test/bench/storm.ts: 1,000 findings over 200 instances in 4 accounts). Timing lives here, never in the tests.
- * Usage: npm run bench -- [runs=5] [--no-storm]
+ * Usage: npm run bench -- [runs=5] [--no-storm | --storm=<findings>,<instances>,<accounts>]
  */
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import { LocalSession, openLocalSession } from '../../lib/harness/local/session';
@@ -18,6 +18,9 @@ import { measurePlaybooks } from './playbooks';
 const args = process.argv.slice(2);
 const runs = Number(args.find((a) => !a.startsWith('--')) ?? 5);
 const withStorm = !args.includes('--no-storm');
+/** `--storm=<findings>,<instances>,<accounts>` runs a smaller storm for a quick look; the issue's storm is the default. */
+const stormArg = args.find((a) => a.startsWith('--storm='));
+const [findings, instances, accounts] = stormArg ? stormArg.slice('--storm='.length).split(',').map(Number) : [1000, 200, 4];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
     closed = session.close();
     await closed;
     // On a fresh session of its own: the storm needs an emulator nothing else ran on.
-    const storm = withStorm ? await benchStorm({ findings: 1000, instances: 200, accounts: 4 }) : 'skipped (--no-storm)';
+    const storm = withStorm ? await benchStorm({ findings, instances, accounts }) : 'skipped (--no-storm)';
     process.stdout.write(
       `${JSON.stringify(
         {
