@@ -1,8 +1,8 @@
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import * as fc from 'fast-check';
 import { BUFFER_LIMITS } from '../../lib/core/buffer';
 import { LOCAL_SECURITY_ACCOUNT } from '../../lib/harness/local/accounts';
 import { harnessClients, HarnessClients } from '../../lib/harness/local/harness-clients';
+import { createLedgerTable } from '../../lib/harness/local/seed';
 import { AccountSlots } from '../../lib/runtime/buffer/slots';
 import { retryDelaySeconds } from '../../lib/runtime/buffer/starter';
 import { useEmulator } from '../support/emulator';
@@ -22,20 +22,7 @@ describe('the finding buffer’s per-account slots', () => {
 
   beforeAll(async () => {
     security = harnessClients(emulator.endpoint, LOCAL_SECURITY_ACCOUNT);
-    await security.ddb.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }) as never,
-    );
+    await createLedgerTable(security, TABLE);
   });
 
   /** Slots whose executions run unless named in `ended`, with the clock at `now`. */

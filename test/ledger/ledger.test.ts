@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 
 import type { Incident } from '../../lib/core/incident/incident';
@@ -9,6 +8,7 @@ import { normalizeEvent } from '../../lib/core/incident/normalize';
 import { CaseLedger, claimKey, type TimelineFold } from '../../lib/runtime/ledger/ledger';
 import { LOCAL_SECURITY_ACCOUNT } from '../../lib/harness/local/accounts';
 import { harnessClients, HarnessClients } from '../../lib/harness/local/harness-clients';
+import { createLedgerTable } from '../../lib/harness/local/seed';
 import { useEmulator } from '../support/emulator';
 
 const TABLE = 'firebreak-ledger';
@@ -34,20 +34,7 @@ describe('CaseLedger', () => {
 
   beforeAll(async () => {
     security = harnessClients(emulator.endpoint, LOCAL_SECURITY_ACCOUNT);
-    await security.ddb.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }) as never,
-    );
+    await createLedgerTable(security, TABLE);
   });
 
   /** A ledger whose clock reads `at` (default: the real clock). */

@@ -64,6 +64,32 @@ const EVIDENCE_ALIAS = 'alias/firebreak-evidence';
 const RESPONDER_ROLE = 'FirebreakResponder';
 const RELEASER_ROLE = 'FirebreakReleaser';
 
+/**
+ * Creates a case ledger table (partition key `pk`, sort key `sk`, both strings, on demand: the shape
+ * lib/infra/case-ledger.ts deploys) in the emulator; an existing table of that name is left as it is.
+ * @param security - harness clients of the security account.
+ * @param tableName - the table's name.
+ */
+export async function createLedgerTable(security: HarnessClients, tableName: string): Promise<void> {
+  await ignore(
+    ['ResourceInUseException'],
+    security.ddb.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }) as never,
+    ),
+  );
+}
+
 async function ignore(codes: string[], p: Promise<unknown>): Promise<void> {
   try {
     await p;
@@ -109,23 +135,7 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
     ensureKey(security, TRANSIT_ALIAS, 'Firebreak evidence transit (member stack in the security account)'),
   ]);
   await seedEvidenceBucket(security, evidenceBucket, evidenceKeyArn, options.retentionDays ?? 1);
-  await ignore(
-    ['ResourceInUseException'],
-    security.ddb.send(
-      new CreateTableCommand({
-        TableName: LEDGER_TABLE,
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }) as never,
-    ),
-  );
+  await createLedgerTable(security, LEDGER_TABLE);
   const topic = await security.sns.send(new CreateTopicCommand({ Name: TOPIC }));
   const queue = await security.sqs.send(new CreateQueueCommand({ QueueName: `${TOPIC}-inbox` }));
   const queueArn = (await security.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] })))
