@@ -4,8 +4,10 @@
  *
  * Sized to EC2's request throttling ("Request throttling for the Amazon EC2 API", Amazon EC2 Developer Guide,
  * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html): EC2 throttles each account per Region with
- * a token bucket per API action; a mutating action's bucket holds 200 tokens and refills 5 per second, a non-mutating
- * action's 100 and 20 per second, shared with everything else the account runs. An ec2-compromise incident calls its
+ * a token bucket per API action, shared with everything else the account runs. The page's example confirms a
+ * non-mutating action's bucket (DescribeHosts: 100 tokens, refill 20 per second); the mutating figures used here (200
+ * tokens, refill 5 per second) were not confirmed from the page's table when this was written: check them there before
+ * changing a limit, and raise a throttled account's bucket with a limit increase rather than these figures. An ec2-compromise incident calls its
  * busiest mutating action (ModifyNetworkInterfaceAttribute: the untrack move and the isolation move, and the DryRun before
  * them, per ENI) about 6 times for an instance with two ENIs, within its first seconds.
  */
@@ -16,7 +18,7 @@ export interface BufferLimits {
    */
   readonly slotsPerAccount: number;
   /**
-   * How long a slot counts its execution, in seconds. An execution's burst of mutating calls (Preserve, Isolate, the
+   * How long a slot counts its execution, in seconds. An execution's burst of mutating calls (Contain, the
    * snapshots' creation) is over well within it; what it does later (waiting for snapshots) is reads. At most 8 starts
    * per 60 s per account: 0.8 calls a second of the busiest mutating action, 16 % of its 5-token refill.
    */
