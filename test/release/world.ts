@@ -33,8 +33,9 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { randomBytes } from 'node:crypto';
-import { ensureInstanceIsolated, IsolatePriorState } from '../../lib/runtime/ec2/isolate';
-import { ensureInstancePreserved, PreservePriorState } from '../../lib/runtime/ec2/preserve';
+import type { IsolatePriorState } from '../../lib/runtime/ec2/isolate';
+import { ensureInstanceContained } from '../../lib/runtime/ec2/contain';
+import type { PreservePriorState } from '../../lib/runtime/ec2/preserve';
 import type { ApiCallRecord } from '../../lib/runtime/telemetry';
 import { subscribeApiCalls } from '../../lib/runtime/telemetry';
 import { instrumentClient } from '../../lib/runtime/clients';
@@ -203,15 +204,25 @@ export async function buildWorld(h: HarnessClients): Promise<World> {
   };
 }
 
-/** Contains the world's instance with the real Preserve and Isolate, returning the prior states they recorded. */
+/**
+ * Contains the world's instance with the real Contain step's logic (`ensureInstanceContained`), its prior state kept in
+ * memory instead of the ledger, returning the prior states it recorded.
+ */
 export async function contain(
   world: World,
   deps: MemberDeps,
   caseId: string,
 ): Promise<{ preserve: PreservePriorState; isolate: IsolatePriorState }> {
-  const preserve = await ensureInstancePreserved({ instanceId: world.instanceId, mode: 'apply' }, deps);
-  const isolate = await ensureInstanceIsolated({ instanceId: world.instanceId, caseId, mode: 'apply' }, { ec2: deps.ec2 });
-  return { preserve: preserve.prior, isolate: isolate.prior };
+  const contained = await ensureInstanceContained(
+    { instanceId: world.instanceId, caseId },
+    {
+      ...deps,
+      recordPriorState: async (prior) => prior,
+      recordGroups: async () => undefined,
+      knownFirebreakGroupIds: async () => [],
+    },
+  );
+  return { preserve: contained.preserve.prior, isolate: contained.isolate.prior };
 }
 
 /** Snapshot of a data volume tagged with the case, as the evidence steps would tag it. */
