@@ -422,7 +422,7 @@ export class FirebreakSecurityAccount extends Construct {
       const { queue: deadLetterQueue, alarm } = this.ruleDeadLetterQueue(
         id,
         ruleName,
-        `Firebreak: a ${entry.id} ${entry.kind === 'api-call' ? 'event' : 'finding'} could not start the ${entry.playbook} playbook; see queue ${ruleName}-dlq`,
+        `Firebreak: a ${entry.id} ${entry.kind === 'api-call' ? 'event' : 'finding'} could not reach the finding buffer (for the ${entry.playbook} playbook); see queue ${ruleName}-dlq`,
       );
       const rule = new events.Rule(this, `${id}Rule`, {
         ruleName,
