@@ -186,6 +186,7 @@ export class PlaybookStates {
   /** Records any other error; the execution fails. */
   public readonly recordFailure: sfn.TaskStateBase;
   private notifyOnlyState?: sfn.TaskStateBase;
+  private alreadyHandledState?: sfn.Pass;
 
   /**
    * @param scope - the playbook construct.
@@ -280,6 +281,72 @@ export class PlaybookStates {
    * @returns Normalize, the start state.
    */
   public triage(normalizeParameters: Record<string, unknown>, contain?: sfn.IChainable): sfn.IChainable {
+    const decide = this.step('Decide', playbookPath('decision'));
+    decide.next(this.decideOutcome(contain));
+    const normalize = this.step('Normalize', '$', { parameters: normalizeParameters });
+    const claim = this.claimStep(decide);
+    normalize.next(this.props.tasks.GameDayGuard ? this.gameDayGuard(claim) : claim);
+    return normalize;
+  }
+
+  /**
+   * The contain-first front (ec2-compromise, issue 13): Triage (Normalize and Decide in one Lambda, no AWS call on the
+   * way to containment) → [the game-day guard, for a playbook whose tasks name `GameDayGuard`] → TriageOutcome
+   * (Choice): `$.decision.action == contain` with the event left to Contain (`$.event` null) → `contain`, which claims
+   * the case in its own write; anything else (and an event Triage stored because it is too large to travel beside the
+   * state) → Claim → ClaimOutcome (ALREADY_HANDLED → AlreadyHandled) → DecideOutcome on Triage's decision, as
+   * {@link triage}'s, its `contain` and approval paths leading to `containClaimed`.
+   * @param triageParameters - the Parameters of Triage (its result replaces the state).
+   * @param contain - the containment path that claims (gets the execution's input).
+   * @param containClaimed - the containment path after Claim.
+   * @returns Triage, the start state.
+   */
+  public containFirstTriage(
+    triageParameters: Record<string, unknown>,
+    contain: sfn.IChainable,
+    containClaimed: sfn.IChainable,
+  ): sfn.IChainable {
+    const claim = this.claimStep(this.decideOutcome(containClaimed));
+    const triageOutcome = new sfn.Choice(this.scope, 'TriageOutcome')
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'contain'),
+          sfn.Condition.isNull(playbookPath('event')),
+        ),
+        contain,
+      )
+      .otherwise(claim);
+    const triage = this.step('Triage', '$', { parameters: triageParameters });
+    triage.next(this.props.tasks.GameDayGuard ? this.gameDayGuard(triageOutcome) : triageOutcome);
+    return triage;
+  }
+
+  /** The Pass state of an execution that found the case handled by another (`$.outcome = ALREADY_HANDLED`) → Done. */
+  public get alreadyHandled(): sfn.Pass {
+    if (!this.alreadyHandledState) {
+      this.alreadyHandledState = this.outcome('AlreadyHandled', 'ALREADY_HANDLED');
+      this.alreadyHandledState.next(this.done);
+    }
+    return this.alreadyHandledState;
+  }
+
+  /** Claim → ClaimOutcome (Choice: ALREADY_HANDLED → AlreadyHandled, otherwise `next`). */
+  private claimStep(next: sfn.IChainable): sfn.TaskStateBase {
+    const claim = this.step('Claim', playbookPath('case'));
+    claim.next(
+      new sfn.Choice(this.scope, 'ClaimOutcome')
+        .when(sfn.Condition.stringEquals(playbookPath('case', 'status'), 'ALREADY_HANDLED'), this.alreadyHandled)
+        .otherwise(next),
+    );
+    return claim;
+  }
+
+  /**
+   * DecideOutcome (Choice on `$.decision.action`): `dryRun` → PlanDryRun → DryRunDone; `notify` → NotifyOnly →
+   * CloseNotified → Notified; `contain` → the containment path; `approval` (playbooks with the {@link APPROVAL_TASKS})
+   * → the approval path; anything else → UnknownDecision → RecordFailure.
+   */
+  private decideOutcome(contain?: sfn.IChainable): sfn.Choice {
     const wholeState = PlaybookStates.WHOLE_STATE;
     const dryRun = this.step('PlanDryRun', playbookPath('plan'));
     dryRun.next(this.outcome('DryRunDone', 'DRY_RUN')).next(this.done);
@@ -295,26 +362,12 @@ export class PlaybookStates {
       resultPath: playbookPath('error'),
     });
     unknownDecision.next(this.recordFailure);
-
-    const decide = this.step('Decide', playbookPath('decision'));
     const decideOutcome = new sfn.Choice(this.scope, 'DecideOutcome')
       .when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'dryRun'), dryRun)
       .when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'notify'), notifyOnly);
     if (contain) decideOutcome.when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'contain'), contain);
     if (approval) decideOutcome.when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'approval'), approval);
-    decide.next(decideOutcome.otherwise(unknownDecision));
-
-    const alreadyHandled = this.outcome('AlreadyHandled', 'ALREADY_HANDLED');
-    alreadyHandled.next(this.done);
-    const normalize = this.step('Normalize', '$', { parameters: normalizeParameters });
-    const claim = this.step('Claim', playbookPath('case'));
-    claim.next(
-      new sfn.Choice(this.scope, 'ClaimOutcome')
-        .when(sfn.Condition.stringEquals(playbookPath('case', 'status'), 'ALREADY_HANDLED'), alreadyHandled)
-        .otherwise(decide),
-    );
-    normalize.next(this.props.tasks.GameDayGuard ? this.gameDayGuard(claim) : claim);
-    return normalize;
+    return decideOutcome.otherwise(unknownDecision);
   }
 
   /**
@@ -324,18 +377,18 @@ export class PlaybookStates {
    * `$.gameDay.refused == true` → GameDayRefused, `$.outcome = GAMEDAY_REFUSED` → Done; otherwise
    * Claim). A refused game-day event claims nothing (lib/runtime/playbook/shared/guard-gameday.ts `guardGameDay`).
    */
-  private gameDayGuard(claim: sfn.IChainable): sfn.IChainable {
+  private gameDayGuard(next: sfn.IChainable): sfn.IChainable {
     const refused = this.outcome('GameDayRefused', 'GAMEDAY_REFUSED');
     refused.next(this.done);
     const guard = this.step('GameDayGuard', playbookPath('gameDay'));
     guard.next(
       new sfn.Choice(this.scope, 'GameDayOutcome')
         .when(sfn.Condition.booleanEquals(playbookPath('gameDay', 'refused'), true), refused)
-        .otherwise(claim),
+        .otherwise(next),
     );
     return new sfn.Choice(this.scope, 'GameDayCheck')
       .when(sfn.Condition.stringEquals(playbookPath('incident', 'trigger'), 'gameday'), guard)
-      .otherwise(claim);
+      .otherwise(next);
   }
 
   /**

@@ -73,6 +73,8 @@ const ASSUMES_ROLE = ['@aws-sdk/credential-providers', '@aws-sdk/client-sts'];
  * playbooks' `<playbook>/<kind>.ts` modules, never another kind's (lib/runtime/playbook/hooks.ts).
  */
 const DISPATCH: Readonly<Partial<Record<StepName, string>>> = {
+  // Triage (ec2-compromise) decides in Normalize's function (issue 13).
+  'normalize-finding': 'decision',
   'decide-response': 'decision',
   'plan-containment': 'plan',
   'close-orphaned-case': 'orphaned',

@@ -73,18 +73,23 @@ const GAMEDAY_STATES = ['GameDayCheck', 'GameDayGuard', 'GameDayOutcome', 'GameD
  * (`$.gameDay`, the shared Retry and Catch) → GameDayOutcome (refused → GameDayRefused → Done, else Claim):
  * a refused game-day event never reaches Claim.
  */
-function expectGameDayGuardBeforeClaim(s: Record<string, { Next?: string; [k: string]: unknown }>, retry: unknown, catches: unknown): void {
-  expect(s.Normalize.Next).toBe('GameDayCheck');
+function expectGameDayGuardBeforeClaim(
+  s: Record<string, { Next?: string; [k: string]: unknown }>,
+  retry: unknown,
+  catches: unknown,
+  [first, then]: [string, string] = ['Normalize', 'Claim'],
+): void {
+  expect(s[first].Next).toBe('GameDayCheck');
   expect(s.GameDayCheck).toEqual({
     Type: 'Choice',
     Choices: [{ Variable: '$.incident.trigger', StringEquals: 'gameday', Next: 'GameDayGuard' }],
-    Default: 'Claim',
+    Default: then,
   });
   expect(s.GameDayGuard).toMatchObject({ Type: 'Task', ResultPath: '$.gameDay', Next: 'GameDayOutcome', Retry: retry, Catch: catches });
   expect(s.GameDayOutcome).toEqual({
     Type: 'Choice',
     Choices: [{ Variable: '$.gameDay.refused', BooleanEquals: true, Next: 'GameDayRefused' }],
-    Default: 'Claim',
+    Default: then,
   });
   expect(s.GameDayRefused).toEqual({ Type: 'Pass', Result: 'GAMEDAY_REFUSED', ResultPath: '$.outcome', Next: 'Done' });
   expect(s.Claim.Next).toBe('ClaimOutcome');
@@ -96,17 +101,19 @@ function lambdaTasks<T extends Record<string, unknown>>(tasks: T): T {
 }
 
 const STATE_NAMES = [
-  'Normalize',
+  'Triage',
+  'TriageOutcome',
   'Claim',
   'ClaimOutcome',
   'AlreadyHandled',
-  'Decide',
   'DecideOutcome',
   'PlanDryRun',
   'DryRunDone',
   'NotifyOnly',
   'CloseNotified',
   'Contain',
+  'ContainOutcome',
+  'ContainClaimed',
   'VerifyIsolation',
   'ResealIsolation',
   'ResealOutcome',
@@ -714,18 +721,29 @@ describe('SecurityAccountStack', () => {
       }
     });
 
-    it('lets Normalize write received events under received-events/ only, without listing or reading the rest of the bucket', () => {
-      expect(STEP_NAMES.filter((step) => STEP_ACCESS[step].storesReceivedEvents)).toEqual(['normalize-finding']);
-      const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, 'normalize-finding')));
-      const s3 = statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('s3:')));
-      expect(s3.flatMap((st) => list(st.Action)).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
-      const resources = s3.flatMap((st) => list(st.Resource).map(flat));
-      expect(resources.length).toBeGreaterThan(0);
-      for (const r of resources) expect(r).toMatch(/\/received-events\/\*$/);
-      const kms = statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('kms:')));
-      expect(kms.flatMap((st) => list(st.Action))).toEqual(['kms:GenerateDataKey']);
-      expect(kms.every((st) => JSON.stringify(st.Condition ?? {}).includes('kms:ViaService'))).toBe(true);
-    });
+    it.each(['normalize-finding', 'contain-instance'] as const)(
+      'lets %s write received events under received-events/ only, without listing or reading the rest of the bucket',
+      (step) => {
+        // Normalize (and Triage), and Contain when it follows Triage (issue 13).
+        expect(STEP_NAMES.filter((s) => STEP_ACCESS[s].storesReceivedEvents)).toEqual(['normalize-finding', 'contain-instance']);
+        const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
+        const s3 = statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('s3:')));
+        expect(s3.flatMap((st) => list(st.Action)).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+        const resources = s3.flatMap((st) => list(st.Resource).map(flat));
+        expect(resources.length).toBeGreaterThan(0);
+        for (const r of resources) expect(r).toMatch(/\/received-events\/\*$/);
+        // Through S3 (contain-instance also uses the ledger's and the topic's keys, through their services).
+        const kms = statements.filter(
+          (st) => list(st.Action).some((a) => String(a).startsWith('kms:')) && JSON.stringify(st.Condition ?? {}).includes('s3.'),
+        );
+        expect(kms.flatMap((st) => list(st.Action))).toEqual(['kms:GenerateDataKey']);
+        expect(kms.every((st) => JSON.stringify(st.Condition ?? {}).includes('kms:ViaService'))).toBe(true);
+        if (step === 'normalize-finding') {
+          const all = statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('kms:')));
+          expect(all).toEqual(kms);
+        }
+      },
+    );
 
     it('lets member-acting steps assume only the responder role', () => {
       for (const step of MEMBER_ACTING_STEPS) {
@@ -808,7 +826,7 @@ describe('SecurityAccountStack', () => {
       });
       expect(machine.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'firebreak:component', Value: 'playbook' }]));
       expect(definition.TimeoutSeconds).toBe(6 * 3600);
-      expect(definition.StartAt).toBe('Normalize');
+      expect(definition.StartAt).toBe('Triage');
       expect((definition as Record<string, unknown>).QueryLanguage).toBeUndefined();
     });
 
@@ -846,7 +864,7 @@ describe('SecurityAccountStack', () => {
         // The steps that move ENIs fail through ResealIsolation, which then records the failure whatever happens to it.
         const catches = FAILURE_RECORDING_TASKS.includes(name)
           ? undefined
-          : ['Contain', 'VerifyIsolation'].includes(name)
+          : ['Contain', 'ContainClaimed', 'VerifyIsolation'].includes(name)
             ? [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ResealIsolation' }]
             : name === 'ResealIsolation'
               ? [{ ErrorEquals: ['States.ALL'], ResultPath: '$.resealError', Next: 'ResealOutcome' }]
@@ -863,21 +881,23 @@ describe('SecurityAccountStack', () => {
 
     it('passes the documented Parameters and ResultPaths', () => {
       const s = definition.States;
-      expect(s.Normalize.Parameters).toEqual({
+      expect(s.Triage.Parameters).toEqual({
         'input.$': '$',
         'executionName.$': '$$.Execution.Name',
         'executionStartTime.$': '$$.Execution.StartTime',
+        triage: true,
       });
-      // The result replaces the state: ResultPath "$", left implicit (the ASL default) because the local
-      // runner's aws-local-stepfunctions reads an explicit "$" as a key named "$".
-      expect(s.Normalize.ResultPath).toBeUndefined();
+      // The results of Triage, Contain and ContainClaimed replace the state: ResultPath "$", left implicit (the ASL
+      // default) because the local runner's aws-local-stepfunctions reads an explicit "$" as a key named "$".
+      // Contain gets the execution's input to store the event, and returns the state without it.
+      for (const name of ['Triage', 'Contain', 'ContainClaimed']) expect([name, s[name].ResultPath]).toEqual([name, undefined]);
+      expect(s.Contain.Parameters).toEqual({ 'state.$': '$', 'input.$': '$$.Execution.Input' });
+      expect(s.ContainClaimed.Parameters).toEqual({ 'state.$': '$' });
       const expected: Record<string, [string, unknown]> = {
         Claim: ['$.case', undefined],
-        Decide: ['$.decision', undefined],
         PlanDryRun: ['$.plan', undefined],
         NotifyOnly: ['$.notification', { 'state.$': '$', kind: 'notify-only' }],
         CloseNotified: ['$.closed', { 'state.$': '$', outcome: 'NOTIFIED' }],
-        Contain: ['$.contain', undefined],
         VerifyIsolation: ['$.verify', undefined],
         ResealIsolation: ['$.reseal', undefined],
         SnapshotVolumes: ['$.snapshots', undefined],
@@ -907,19 +927,43 @@ describe('SecurityAccountStack', () => {
     it('wires the containment path, the poll loops and the terminal states', () => {
       const s = definition.States;
       const next = (name: string) => s[name].Next;
-      expectGameDayGuardBeforeClaim(s, RETRY, CATCH);
+      expectGameDayGuardBeforeClaim(s, RETRY, CATCH, ['Triage', 'TriageOutcome']);
+      // Triage → Contain, which claims, for a containment whose event Triage left to it; Claim for anything else.
+      expect(s.TriageOutcome).toEqual({
+        Type: 'Choice',
+        Choices: [
+          {
+            And: [
+              { Variable: '$.decision.action', StringEquals: 'contain' },
+              { Variable: '$.event', IsNull: true },
+            ],
+            Next: 'Contain',
+          },
+        ],
+        Default: 'Claim',
+      });
       expect(next('Claim')).toBe('ClaimOutcome');
       expect(s.ClaimOutcome.Choices).toEqual([{ Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' }]);
-      expect(s.ClaimOutcome.Default).toBe('Decide');
+      expect(s.ClaimOutcome.Default).toBe('DecideOutcome');
       expect(s.AlreadyHandled).toEqual({ Type: 'Pass', Result: 'ALREADY_HANDLED', ResultPath: '$.outcome', Next: 'Done' });
       expect(s.DecideOutcome.Choices).toEqual([
         { Variable: '$.decision.action', StringEquals: 'dryRun', Next: 'PlanDryRun' },
         { Variable: '$.decision.action', StringEquals: 'notify', Next: 'NotifyOnly' },
-        { Variable: '$.decision.action', StringEquals: 'contain', Next: 'Contain' },
+        { Variable: '$.decision.action', StringEquals: 'contain', Next: 'ContainClaimed' },
         { Variable: '$.decision.action', StringEquals: 'approval', Next: 'RequestApproval' },
       ]);
       expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
-      expect(['Contain', 'VerifyIsolation', 'SnapshotVolumes'].map(next)).toEqual(['VerifyIsolation', 'SnapshotVolumes', 'CheckSnapshots']);
+      expect(next('Contain')).toBe('ContainOutcome');
+      expect(s.ContainOutcome).toEqual({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' }],
+        Default: 'VerifyIsolation',
+      });
+      expect(['ContainClaimed', 'VerifyIsolation', 'SnapshotVolumes'].map(next)).toEqual([
+        'VerifyIsolation',
+        'SnapshotVolumes',
+        'CheckSnapshots',
+      ]);
       for (const [check, choice, wait, then, path] of [
         ['CheckSnapshots', 'SnapshotsDone', 'WaitForSnapshots', 'CopySnapshots', '$.snapshotsCheck.status'],
         ['CheckMemberCopies', 'MemberCopiesDone', 'WaitForMemberCopies', 'ShareAndCopySnapshots', '$.memberCopiesCheck.status'],
@@ -1039,17 +1083,9 @@ describe('SecurityAccountStack', () => {
       expect(tasks.sort()).toEqual(Object.keys(CREDENTIAL_COMPROMISE_TASKS).sort());
       // One function per step: the shared steps are the very functions ec2-compromise invokes.
       const ec2 = stateMachineDefinition(template, 'firebreak-ec2-compromise').States;
-      for (const shared of [
-        'Normalize',
-        'Claim',
-        'Decide',
-        'PlanDryRun',
-        'NotifyOnly',
-        'CloseNotified',
-        'Notify',
-        'CloseCase',
-        'RecordFailure',
-      ]) {
+      // ec2-compromise's Triage is Normalize's function (normalize-finding); it has no Decide.
+      expect(definition.States.Normalize.Resource).toEqual(ec2.Triage.Resource);
+      for (const shared of ['Claim', 'PlanDryRun', 'NotifyOnly', 'CloseNotified', 'Notify', 'CloseCase', 'RecordFailure']) {
         expect([shared, definition.States[shared].Resource]).toEqual([shared, ec2[shared].Resource]);
       }
     });
@@ -1259,7 +1295,8 @@ describe('SecurityAccountStack', () => {
         .map(([n]) => n);
       expect(taskStates.sort()).toEqual(Object.keys(tasks).sort());
       const ec2 = stateMachineDefinition(template, 'firebreak-ec2-compromise').States;
-      for (const shared of ['Normalize', 'Claim', 'Decide', 'PlanDryRun', 'NotifyOnly', 'CloseNotified', 'RecordFailure']) {
+      expect(definition.States.Normalize.Resource).toEqual(ec2.Triage.Resource);
+      for (const shared of ['Claim', 'PlanDryRun', 'NotifyOnly', 'CloseNotified', 'RecordFailure']) {
         expect([shared, definition.States[shared].Resource]).toEqual([shared, ec2[shared].Resource]);
       }
     });
@@ -1657,7 +1694,7 @@ describe('SecurityAccountStack', () => {
   });
 
   describe.each([
-    ['firebreak-ec2-compromise', 'Contain'],
+    ['firebreak-ec2-compromise', 'ContainClaimed'],
     ['firebreak-credential-compromise', 'RevokeCredentials'],
     ['firebreak-cloudtrail-tamper', 'RestoreLogging'],
   ])('%s approval path', (name, firstContainState) => {

@@ -66,7 +66,8 @@ const STEP_RESULTS_FIT = {
   Decide: true satisfies Fits<Result<typeof decideResponse>, P['decision']>,
   PlanDryRun: true satisfies Fits<Result<typeof planContainment>, P['plan']>,
   RecordApproval: true satisfies Fits<Result<typeof recordApproval>, P['approvalOutcome']>,
-  Contain: true satisfies Fits<Result<typeof containInstance>, P['contain']>,
+  // Contain's result replaces the state (Triage → Contain claims the case: `case` and `contain`).
+  Contain: true satisfies Fits<Result<typeof containInstance>, typeof PlaybookStateSchema>,
   VerifyIsolation: true satisfies Fits<Result<typeof verifyIsolation>, P['verify']>,
   ResealIsolation: true satisfies Fits<Result<typeof resealIsolation>, P['reseal']>,
   SnapshotVolumes: true satisfies Fits<Result<typeof snapshotVolumes>, P['snapshots']>,

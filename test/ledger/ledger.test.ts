@@ -168,6 +168,47 @@ describe('CaseLedger', () => {
       expect(await timelineItems(claimed[0].caseId)).toHaveLength(9);
     });
 
+    it('two Contains race on the claim carried in their write: exactly one claims, records its prior state and links its event', async () => {
+      const inc = incident();
+      // Both read no claim in their first round, then write: claim, case, prior state, Claim entry and link in one transaction.
+      const records = (n: number) => ({
+        entries: [{ map: 'priorState', key: 'preserve', value: { by: `exec-${n}` } }],
+        link: { sha256: 'a'.repeat(64), bucket: 'b', key: `received-events/${n}`, findingId: inc.finding.id, linkedAt: T0.toISOString() },
+        timeline: () => [{ at: T0.toISOString(), step: 'Claim', status: 'SUCCEEDED' as const, executionName: `exec-${n}` }],
+      });
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, n) => ledger().claimWithRecords(inc, `exec-${n}`, 900, { claim: undefined }, records(n))),
+      );
+      const claimed = results.filter((r) => r.status === 'CLAIMED');
+      expect(claimed).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'ALREADY_HANDLED')).toHaveLength(5);
+      const winner = `exec-${results.indexOf(claimed[0])}`;
+      expect(new Set(results.map((r) => r.caseId))).toEqual(new Set([claimed[0].caseId]));
+      expect(claimed[0].stored).toEqual([{ by: winner }]);
+      const items = await scanAll();
+      const cases = items.filter((i) => String(i.pk).startsWith('CASE#') && i.sk === 'CASE' && i.resourceId === inc.resource.id);
+      expect(cases).toHaveLength(1);
+      expect(cases[0]).toMatchObject({ status: 'IN_PROGRESS', priorState: { preserve: { by: winner } } });
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ owner: winner, status: 'IN_PROGRESS', caseId: claimed[0].caseId });
+      const link = await getItem(`CASE#${claimed[0].caseId}`, `EVENT#${'a'.repeat(64)}`);
+      expect(link?.key).toBe(`received-events/${winner.slice(5)}`);
+      // The winner's Claim entry, and one ALREADY_HANDLED note per loser.
+      const timeline = await timelineItems(claimed[0].caseId);
+      expect(timeline.filter((t) => t.status === 'SUCCEEDED').map((t) => t.executionName)).toEqual([winner]);
+      expect(timeline.filter((t) => t.status === 'INFO')).toHaveLength(5);
+    });
+
+    it('resumes its own claim when Contain runs again after its write: the first prior state stays', async () => {
+      const inc = incident();
+      const rec = (by: string) => ({ entries: [{ map: 'priorState', key: 'preserve', value: { by } }], timeline: () => [] });
+      const first = await ledger().claimWithRecords(inc, 'exec-a', 900, { claim: undefined }, rec('first'));
+      const claim = await ledger().findClaim(inc);
+      const again = await ledger().claimWithRecords(inc, 'exec-a', 900, { claim }, rec('second'));
+      expect([first.status, again.status, again.caseId]).toEqual(['CLAIMED', 'RESUMED', first.caseId]);
+      expect(again.stored).toEqual([{ by: 'first' }]);
+      expect((await getItem(`CASE#${first.caseId}`, 'CASE'))?.priorState).toEqual({ preserve: { by: 'first' } });
+    });
+
     it('lets a new execution resume an in-progress case once its lease has expired', async () => {
       const inc = incident();
       const first = await ledger(T0).claim(inc, 'exec-a', 900);

@@ -46,10 +46,10 @@ describe('a finding near 256 KB (Normalize stores it; the state carries a refere
     });
     // Every state and task payload was measured and none was over the quota (the runner would have failed it).
     expect(x.largestPayload!.bytes).toBeLessThanOrEqual(STATE_PAYLOAD_LIMIT_BYTES);
-    // Normalize's input is the event itself; nothing after it carries the event: every later state is under half
+    // Triage's input is the event itself (it stores one this large: Contain could not take it beside the state); nothing after it carries the event: every later state is under half
     // the quota (57 KB on 2026-12-02, the 57 ENIs' isolation results).
-    expect(x.largestPayload!.where).toMatch(/Normalize/);
-    const after = Object.entries(x.payloadBytesByState!).filter(([name]) => name !== 'Normalize');
+    expect(x.largestPayload!.where).toMatch(/Triage/);
+    const after = Object.entries(x.payloadBytesByState!).filter(([name]) => name !== 'Triage');
     expect(after.length).toBeGreaterThan(10);
     for (const [name, bytes] of after) expect([name, bytes <= STATE_PAYLOAD_LIMIT_BYTES / 2]).toEqual([name, true]);
 
@@ -154,7 +154,7 @@ describe('a finding near 256 KB (Normalize stores it; the state carries a refere
       const x = await local.session.runner.execute('ec2-compromise', over.event, { executionName: 'n'.repeat(80) });
       expect(x.status).toBe('FAILED');
       expect(x.error?.name).toBe('States.DataLimitExceeded');
-      expect(x.error?.message).toMatch(/input of task Normalize \(after Parameters\) is \d+ bytes/);
+      expect(x.error?.message).toMatch(/input of task Triage \(after Parameters\) is \d+ bytes/);
       // Terminal: neither Normalize's Retry nor its Catch (States.ALL → RecordFailure) ran.
       expect(x.steps.map((s) => s.name)).toEqual([]);
       expect(await receivedEventKeys()).toEqual(before);

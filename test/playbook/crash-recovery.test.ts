@@ -61,8 +61,8 @@ describe('ec2-compromise crash recovery', () => {
 
   it('finds the mutating steps of an uninterrupted run', () => {
     expect(mutatingSteps).toEqual(
+      // Contain claims the case in its first write (issue 13): Triage before it makes no call.
       expect.arrayContaining([
-        'Claim',
         'Contain',
         'SnapshotVolumes',
         'CopySnapshots',
@@ -100,8 +100,8 @@ describe('ec2-compromise crash recovery', () => {
     },
   );
 
+  // (A crash right after Triage leaves nothing to recover: Contain claims the case, issue 13.)
   it.each([
-    'Claim',
     'Contain',
     'VerifyIsolation',
     'SnapshotVolumes',

@@ -82,7 +82,7 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
 
     for (const r of [again, repeated]) {
       expect(r.report.executions[0]).toMatchObject({ status: 'ALREADY_HANDLED', caseId });
-      expect(r.report.executions[0].steps.map((s) => s.name)).toEqual(['Normalize', 'Claim']);
+      expect(r.report.executions[0].steps.map((s) => s.name)).toEqual(['Triage', 'Contain']);
     }
     const snapsAfter = await caseSnapshots(env, caseId);
     expect(snapsAfter.member).toHaveLength(snapsBefore.member.length);
@@ -96,7 +96,7 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
 
   it('produces one case when two executions start at once for the same instance', async () => {
     const { env, runner } = local.session;
-    const base = await replayEvent(local.session, readEventFile(BACKDOOR), { execute: { crashAfter: 'Normalize' } });
+    const base = await replayEvent(local.session, readEventFile(BACKDOOR), { execute: { crashAfter: 'Triage' } });
     // The first replay only built the twin (crashed before Claim); now race two executions.
     const event = base.injected;
     const id = runner.playbook('ec2-compromise').logicalId;
@@ -114,7 +114,7 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
   it('ends cleanly with ResourceGone when the instance was terminated before the run', async () => {
     const { env } = local.session;
     const event = readEventFile(BITCOIN);
-    const built = await replayEvent(local.session, event, { execute: { crashAfter: 'Normalize' } });
+    const built = await replayEvent(local.session, event, { execute: { crashAfter: 'Triage' } });
     await env.member.ec2.send(new TerminateInstancesCommand({ InstanceIds: [built.twin!.instanceId] }));
     const { report } = await replayEvent(local.session, event, { twin: built.twin });
     const x = report.executions[0];
@@ -141,7 +141,7 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
 
   it('dry-runs a real instance on request: returns the plan, changes nothing', async () => {
     const { env, runner } = local.session;
-    const built = await replayEvent(local.session, readEventFile(BACKDOOR), { execute: { crashAfter: 'Normalize' } });
+    const built = await replayEvent(local.session, readEventFile(BACKDOOR), { execute: { crashAfter: 'Triage' } });
     const x = await runner.execute('ec2-compromise', {
       firebreak: { dryRun: true, trigger: 'manual', reason: 'test' },
       event: built.injected,

@@ -17,7 +17,7 @@ import { casesForResource, readCase } from '../support/read-back';
  */
 
 const EVENT = 'fixtures/events/guardduty-ec2-bitcoin-dns.json';
-/** Claim: 1 invocation + LAMBDA_TASK_RETRY's 4 retries, each failing on its first call (DynamoDB GetItem of the claim). */
+/** Contain (which claims, issue 13): 1 invocation + LAMBDA_TASK_RETRY's 4 retries, each failing on its claim read (DynamoDB GetItem). */
 const CLAIM_INVOCATIONS = 5;
 
 const noDelete = { deleteResource: () => Promise.reject(new Error('no deletion here')) };
@@ -51,7 +51,7 @@ describe('the failure path when Claim failed (issue 11)', () => {
     );
     const x = replay.executions[0];
     expect(x.status).toBe('FAILED');
-    expect(x.steps.find((s) => s.name === 'Claim')).toMatchObject({ status: 'FAILED', invocations: CLAIM_INVOCATIONS });
+    expect(x.steps.find((s) => s.name === 'Contain')).toMatchObject({ status: 'FAILED', invocations: CLAIM_INVOCATIONS });
     // Three publishes throttled: RecordFailure ran four times, the last one told.
     expect(x.steps.find((s) => s.name === 'RecordFailure')).toMatchObject({ status: 'SUCCEEDED', invocations: 4 });
     expect(replay.faultReports.map((r) => r.injected)).toEqual([CLAIM_INVOCATIONS, 3]);

@@ -148,6 +148,25 @@ export type PlaybookState = z.infer<typeof PlaybookStateSchema>;
 export const PreClaimStateSchema = z.omit(PlaybookStateSchema, { case: true });
 export type PreClaimState = z.infer<typeof PreClaimStateSchema>;
 
+/**
+ * Input of Contain (ec2-compromise): the state, and the execution's input (`$$.Execution.Input`) when Contain claims the
+ * case itself and stores the event (issue 13: Triage → Contain). After Claim (an approval, or an event Triage stored)
+ * the state has `case` and there is no `input`. Contain's result replaces the state (`$`): this state with `case` and
+ * `contain`, never the input.
+ */
+export const ContainInputSchema = z.object({
+  state: z.extend(PreClaimStateSchema, { case: z.optional(CaseRefSchema) }),
+  input: z.optional(z.unknown()),
+});
+
+/**
+ * The state of ec2-compromise's network steps' failure path (ResealIsolation): Contain's input state plus `$.error`,
+ * without `case` when Contain failed before returning it (the case is then the claim this execution holds).
+ */
+export const NetworkFailureStateSchema = ContainInputSchema.shape.state;
+export type NetworkFailureState = z.infer<typeof NetworkFailureStateSchema>;
+export type ContainInput = z.infer<typeof ContainInputSchema>;
+
 /** Input of the Wait-loop poller. */
 export const CheckSnapshotsInputSchema = z.object({
   incident: IncidentSchema,

@@ -348,14 +348,16 @@ export class LocalRunner {
     const run = await this.runMachine(playbook, input, trace, unsubscribe);
     const { status, error, output } = settleExecution(run, trace);
     const outcome = output?.outcome as string | undefined;
+    // The case: the state's (Claim's, or Contain's when it claimed), else the one a claim or the failure recorder opened.
     const caseRef = (output?.case ?? undefined) as { caseId?: string } | undefined;
+    const failureCase = (output?.failure as { caseId?: string } | undefined)?.caseId;
     const statusChange = await this.recordEnd(playbook, trace.executionName, input, status, run.started, run.durationMs);
     return {
       playbook: playbookName(playbook),
       executionName: trace.executionName,
       status,
       outcome,
-      caseId: caseRef?.caseId ?? trace.claimedCaseId,
+      caseId: caseRef?.caseId ?? trace.claimedCaseId ?? failureCase ?? orphanedCaseOf(statusChange),
       output,
       error,
       durationMs: run.durationMs,
@@ -509,6 +511,10 @@ export class LocalRunner {
       trace.measure(result, `result of task ${name}`, name);
       trace.invocations.push({ name, status: 'SUCCEEDED', startedAt, endedAt: Date.now(), invocationId });
       if (target.step === 'claim-case') trace.claimedCaseId = (result as { caseId?: string }).caseId;
+      // Contain claims the case itself when it follows Triage (issue 13): its result is the state, with the case.
+      if (target.step === 'contain-instance') trace.claimedCaseId ??= (result as { case?: { caseId?: string } }).case?.caseId;
+      // Or the failure recorder found (or opened) it, when Contain failed before returning it.
+      if (target.step === 'record-failure') trace.claimedCaseId ??= (result as { caseId?: string }).caseId;
       if (options.crashAfter === name && !trace.crashed) {
         trace.crashed = true;
         trace.abort();
@@ -821,4 +827,9 @@ function lambdaContext(step: string, executionName: string): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+/** The case the status-change step closed (an execution that timed out or was stopped before a step returned its case). */
+function orphanedCaseOf(delivery: StatusChangeDelivery | undefined): string | undefined {
+  return delivery?.invoked.map((i) => (i.result as { caseId?: string } | undefined)?.caseId).find((id): id is string => !!id);
 }

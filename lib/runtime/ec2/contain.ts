@@ -47,8 +47,27 @@ export interface ContainDeps extends Pick<PreserveDeps, 'ec2' | 'autoScaling' | 
   readonly recordGroups: (groups: readonly IsolationGroups[]) => Promise<void>;
   /** IDs of Firebreak groups recorded for the case by earlier runs, read in the first round (never an ENI's own groups). */
   readonly knownFirebreakGroupIds: () => Promise<readonly string[]>;
+  /**
+   * Whether this run may change anything, read in the first round beside the describes (the claim's pre-read when
+   * the claim is carried in `recordPriorState`): `false` ends the run after the reads with {@link ContainmentNotClaimed},
+   * before any call in the member account that is not a read.
+   * @default - always
+   */
+  readonly mayProceed?: () => Promise<boolean>;
   /** @default SECOND_MOVE_BACKOFF_MS */
   readonly secondMoveBackoffMs?: readonly number[];
+}
+
+/**
+ * Thrown by {@link ensureInstanceContained} when its ledger says another execution handles the instance
+ * ({@link ContainDeps.mayProceed} false, or `recordPriorState` lost the claim): nothing in the member account was
+ * changed. Never leaves the Lambda: the step turns it into its `ALREADY_HANDLED` result.
+ */
+export class ContainmentNotClaimed extends Error {
+  constructor(message = 'Another execution handles this instance: nothing was changed') {
+    super(message);
+    this.name = 'ContainmentNotClaimed';
+  }
 }
 
 /** Result of {@link ensureInstanceContained}: what Preserve and Isolate did, as each reports it. */
@@ -114,16 +133,21 @@ async function surveyForContainment(
   const { instanceId, findingEniIds } = input;
   const ec2 = deps.ec2;
   const described = describeTargetInstance(ec2, instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
-  const [instance, attached, named, found, findingEips, activeProfile, preservation, knownGroupIds] = await describedFirst(described, [
+  const [instance, attached, named, found, findingEips, activeProfile, preservation, knownGroupIds, proceed] = await describedFirst(
     described,
-    describeEnis(ec2, { Name: 'attachment.instance-id', Values: [instanceId] }),
-    findingEniIds.length ? describeEnis(ec2, { Name: 'network-interface-id', Values: [...findingEniIds] }) : Promise.resolve([]),
-    findFirebreakGroups(ec2),
-    addressesOf(ec2, findingEniIds),
-    describeProfile(ec2, instanceId),
-    readPreservation(deps, instanceId, described),
-    deps.knownFirebreakGroupIds(),
-  ] as const);
+    [
+      described,
+      describeEnis(ec2, { Name: 'attachment.instance-id', Values: [instanceId] }),
+      findingEniIds.length ? describeEnis(ec2, { Name: 'network-interface-id', Values: [...findingEniIds] }) : Promise.resolve([]),
+      findFirebreakGroups(ec2),
+      addressesOf(ec2, findingEniIds),
+      describeProfile(ec2, instanceId),
+      readPreservation(deps, instanceId, described),
+      deps.knownFirebreakGroupIds(),
+      deps.mayProceed ? deps.mayProceed() : Promise.resolve(true),
+    ] as const,
+  );
+  if (!proceed) throw new ContainmentNotClaimed();
   const { enis } = mergeEniSurvey(instance, attached, named);
   if (!enis.length)
     throw new VerificationFailed(
@@ -165,7 +189,13 @@ interface VpcGroups {
  * prior state). Otherwise its missing groups are created (round 2, beside the prior-state write: creating a group
  * widens nothing), then the new groups' rules are set from what a new group holds and the pair is recorded (round 3).
  */
-function groupsByVpc(seen: ContainSurvey, caseId: string, deps: ContainDeps, actions: PlannedAction[]): Map<string, VpcGroups> {
+function groupsByVpc(
+  seen: ContainSurvey,
+  caseId: () => string,
+  deps: ContainDeps,
+  actions: PlannedAction[],
+  priorWritten: Promise<unknown>,
+): Map<string, VpcGroups> {
   const out = new Map<string, VpcGroups>();
   for (const vpcId of new Set(seen.enis.map((n) => n.vpcId!).filter(Boolean))) {
     const found = seen.found.get(vpcId) ?? {};
@@ -174,11 +204,14 @@ function groupsByVpc(seen: ContainSurvey, caseId: string, deps: ContainDeps, act
       out.set(vpcId, { exist: ready, usable: ready });
       continue;
     }
-    const spec = { vpcId, caseId, mode: 'apply' as const };
-    const created = Promise.all([
-      adoptOrCreateGroup(deps.ec2, { ...spec, role: 'isolation' }, actions, found.isolation ?? null),
-      adoptOrCreateGroup(deps.ec2, { ...spec, role: 'untrack' }, actions, found.untrack ?? null),
-    ]);
+    // Created once the claim and prior state are written: a run that lost the claim creates nothing.
+    const created = priorWritten.then(() => {
+      const spec = { vpcId, caseId: caseId(), mode: 'apply' as const };
+      return Promise.all([
+        adoptOrCreateGroup(deps.ec2, { ...spec, role: 'isolation' }, actions, found.isolation ?? null),
+        adoptOrCreateGroup(deps.ec2, { ...spec, role: 'untrack' }, actions, found.untrack ?? null),
+      ]);
+    });
     const exist = created.then(([i, u]) => ({ vpcId, isolationGroupId: i.groupId, untrackGroupId: u.groupId }));
     const usable = created.then(async ([i, u]) => {
       const groups = { vpcId, isolationGroupId: i.groupId, untrackGroupId: u.groupId };
@@ -192,6 +225,15 @@ function groupsByVpc(seen: ContainSurvey, caseId: string, deps: ContainDeps, act
     out.set(vpcId, { exist, usable });
   }
   return out;
+}
+
+/** The groups of the VPCs whose two groups the survey found (recorded with the prior state). */
+function readyGroups(seen: ContainSurvey): IsolationGroups[] {
+  const vpcIds = new Set(seen.enis.map((n) => n.vpcId!).filter(Boolean));
+  return [...vpcIds].flatMap((vpcId) => {
+    const f = seen.found.get(vpcId);
+    return f?.isolation && f.untrack ? [{ vpcId, isolationGroupId: f.isolation, untrackGroupId: f.untrack }] : [];
+  });
 }
 
 /**
@@ -263,31 +305,33 @@ function swapActions(eni: AttachedEni, g: IsolationGroups): PlannedAction[] {
  * Every branch runs to its end before the first failure is thrown: an ENI whose DryRun was denied does not stop the
  * others from being isolated. The untrack group is allow-all only for the swap window; on a failure the state machine
  * runs ResealIsolation, which moves any ENI left on a recorded untrack group onto the isolation group.
- * @param input - `instanceId`, `caseId` (tags), `findingEniIds` (the ENIs the finding names), `notFoundGraceSeconds`.
+ * @param input - `instanceId`, `caseId` (tags; a function when the case is known only once `recordPriorState` wrote it:
+ *   it is called after that write), `findingEniIds` (the ENIs the finding names), `notFoundGraceSeconds`.
  * @returns what was done (Preserve's and Isolate's results), with the prior state as stored.
  * @throws {ResourceGone} when the instance is gone.
  * @throws {AccessDenied} when an ENI may not be moved onto the isolation group (nothing was moved for it).
  * @throws {VerificationFailed} when no ENI can be found on the instance.
  */
 export async function ensureInstanceContained(
-  input: { instanceId: string; caseId: string; findingEniIds?: readonly string[]; notFoundGraceSeconds?: number },
+  input: { instanceId: string; caseId: string | (() => string); findingEniIds?: readonly string[]; notFoundGraceSeconds?: number },
   deps: ContainDeps,
 ): Promise<ContainResult> {
-  const { instanceId, caseId } = input;
+  const { instanceId } = input;
+  const caseId = () => (typeof input.caseId === 'function' ? input.caseId() : input.caseId);
   const seen = await surveyForContainment({ ...input, findingEniIds: input.findingEniIds ?? [] }, deps);
-  const groupActions: PlannedAction[] = [];
-  const vpcs = groupsByVpc(seen, caseId, deps, groupActions);
   const foundIds = [...seen.found.values()].flatMap((f) => [f.isolation, f.untrack]).filter((id): id is string => !!id);
   const observed: ContainPriorState = {
     preserve: seen.preservation,
     isolate: isolationPrior(seen, new Set([...foundIds, ...seen.knownGroupIds])),
   };
-  const existing = await Promise.all([...vpcs.values()].filter((v) => v.exist === v.usable).map((v) => v.exist));
+  const existing = readyGroups(seen);
   const priorWritten = deps.recordPriorState(observed, existing);
+  const groupActions: PlannedAction[] = [];
+  const vpcs = groupsByVpc(seen, caseId, deps, groupActions, priorWritten);
   const preservation = planPreservation(deps, instanceId, seen.preservation);
   const detach: IsolationWork = { apply: true, actions: [], work: [] };
   const later = priorWritten.then(() => {
-    planDetachments(deps.ec2, { instance: seen.instance, instanceId, caseId }, seen, detach);
+    planDetachments(deps.ec2, { instance: seen.instance, instanceId, caseId: caseId() }, seen, detach);
     return Promise.all([...preservation.work.map((w) => w()), ...detach.work]);
   });
   const backoff = deps.secondMoveBackoffMs ?? SECOND_MOVE_BACKOFF_MS;

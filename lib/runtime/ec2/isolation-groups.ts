@@ -263,8 +263,9 @@ const ALL_IPV6: IpPermission = { IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/
  * describing it: no inbound rule and an outbound rule allowing all IPv4 traffic ("Security groups for your VPC",
  * Amazon VPC User Guide: a new security group has only an outbound rule that allows all traffic; a default group also
  * gets `::/0` when the VPC has an IPv6 CIDR, "Default security groups for your VPCs"). Both all-traffic egress rules
- * are revoked, each on its own and a missing one tolerated (`InvalidPermission.NotFound`); the untrack group's rules
- * are authorized one permission per call, a present one tolerated (`InvalidPermission.Duplicate`). All calls run in
+ * are revoked, each on its own and a missing one tolerated (`InvalidPermission.NotFound`); the untrack group gets all
+ * traffic in (IPv4 and IPv6 in one call) and `::/0` out (IPv4 out it has), a present rule tolerated
+ * (`InvalidPermission.Duplicate`). All calls run in
  * parallel and retry `InvalidGroup.NotFound` ({@link whileGroupNotVisible}). VerifyIsolation reads the isolation
  * group back (no rule) after the moves.
  */
@@ -285,18 +286,19 @@ export async function setNewGroupRules(ec2: EC2Client, groupId: string, role: Gr
   } else {
     actions.push(
       { operation: 'EC2.AuthorizeSecurityGroupIngress', target: groupId, change: `authorize ${[ALLOW_ALL].flatMap(ruleKey).join(', ')}` },
-      { operation: 'EC2.AuthorizeSecurityGroupEgress', target: groupId, change: `authorize ${[ALLOW_ALL].flatMap(ruleKey).join(', ')}` },
+      { operation: 'EC2.AuthorizeSecurityGroupEgress', target: groupId, change: `authorize ${[ALL_IPV6].flatMap(ruleKey).join(', ')}` },
     );
-    for (const p of [ALL_IPV4, ALL_IPV6]) {
-      calls.push(
-        whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [p] }))).catch(
-          tolerate('InvalidPermission.Duplicate'),
-        ),
-        whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [p] }))).catch(
-          tolerate('InvalidPermission.Duplicate'),
-        ),
-      );
-    }
+    // Ingress: one permission carries both ranges (IpPermission's IpRanges and Ipv6Ranges, "AuthorizeSecurityGroupIngress",
+    // Amazon EC2 API Reference); a new group has no inbound rule, so a Duplicate is only a retry of this very call.
+    // Egress: only ::/0, since a new group already allows all IPv4 traffic out (see above).
+    calls.push(
+      whileGroupNotVisible(() =>
+        ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [ALLOW_ALL] })),
+      ).catch(tolerate('InvalidPermission.Duplicate')),
+      whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [ALL_IPV6] }))).catch(
+        tolerate('InvalidPermission.Duplicate'),
+      ),
+    );
   }
   await Promise.all(calls);
 }

@@ -81,16 +81,16 @@ export async function readPreservation(
   instanceId: string,
   instance: Promise<Instance>,
 ): Promise<PreservePriorState> {
+  // Awaited by findTargetGroupMemberships only after its first call: handled now, so that an instance gone at once
+  // (ResourceGone, answered by Promise.all through `instance`) is not also an unhandled rejection, which ends a process.
+  const vpcIdOf = instance.then((i) => i.VpcId);
+  vpcIdOf.catch(() => undefined);
   const [described, termination, shutdown, asg, targetGroups] = await Promise.all([
     instance,
     deps.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' })),
     deps.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
     deps.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] })),
-    findTargetGroupMemberships(
-      deps.elbv2,
-      instanceId,
-      instance.then((i) => i.VpcId),
-    ),
+    findTargetGroupMemberships(deps.elbv2, instanceId, vpcIdOf),
   ]);
   const deleteOnTermination: Record<string, boolean> = {};
   for (const bdm of described.BlockDeviceMappings ?? []) {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ClaimLost } from '../../core/errors';
 import { hasAwsCode } from '../aws-errors';
 import type { Incident } from '../../core/incident/incident';
 import { type CaseStatus, type ClaimDecision, type TakeOverReason, decideClaim, leaseExpiry, opensNewCase, ownsClaim } from './policy';
-import { type CaseRecord, type CaseRecords, type CaseRecordsDeps, type TimelineFold, timelineItem } from './records';
+import { type CaseRecord, type CaseRecords, type CaseRecordsDeps, type TimelineEntry, type TimelineFold, timelineItem } from './records';
 import '../clients/dynamodb';
 
 /**
@@ -222,6 +222,129 @@ export class CaseClaims {
   }
 
   /**
+   * The claim carried in a step's one conditional write (issue 13: Contain claims the case in the same
+   * TransactWriteItems that makes its prior state durable, so no sequential call of its own precedes containment).
+   * Decides as {@link claim} does ({@link decideClaim}) from the claim read in the step's first round (`seen`), then
+   * writes, all or nothing ("TransactWriteItems", DynamoDB API Reference): the claim (conditional exactly as
+   * {@link claim}'s own writes: none or the RELEASED one read for a new case, this execution's for a retry, the version
+   * read for a take-over), the case (new: `entries` in its maps; existing: each entry unless already recorded, first
+   * observation wins, and back IN_PROGRESS), the Claim timeline entries, and the received event's link (written once).
+   * A cancelled transaction (a condition failed: another execution claimed first; or a conflict) reads the claim
+   * again and decides again, at most three times.
+   * - `already-handled` (decided before any write): the finding is added to the case and noted on its timeline, as
+   *   {@link claim} does; nothing else is written and the caller must change nothing.
+   * @param seen - the claim and its case as read in the caller's first round (the case only when the claim names one).
+   * @param records - the entries to record once (`map`.`key` = `value`), the event link, and the Claim entries.
+   * @returns the claim's result and, for each entry, the value stored (an earlier run's when it was first).
+   * @throws {Error} the SDK's error when DynamoDB fails (mapped upstream).
+   */
+  async claimWithRecords(
+    incident: Incident,
+    executionName: string,
+    leaseSeconds: number,
+    seen: { claim: ClaimItem | undefined; case?: CaseRecord },
+    records: ClaimRecords,
+  ): Promise<ClaimResult & { stored?: unknown[] }> {
+    const pk = claimKey(incident);
+    let { claim: existing, case: record } = seen;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = this.now();
+      const decision = decideClaim(existing, incident, executionName, now);
+      const a: ClaimAttempt = { pk, incident, executionName, lease: leaseExpiry(now, leaseSeconds), now };
+      if (decision.kind === 'already-handled' && existing) return this.noteAlreadyHandled(a, existing);
+      const opening = decision.kind === 'open' || !existing;
+      const caseId = opening ? newCaseId(now) : existing!.caseId;
+      if (!opening && record?.caseId !== caseId) record = await this.records.getCase(caseId);
+      const status = opening ? 'CLAIMED' : 'RESUMED';
+      const items = opening
+        ? this.newCaseItems(a, caseId, existing, records.entries)
+        : this.resumeItems(a, existing!, decision, records.entries);
+      const entries = records.timeline({ caseId, status, decision, previous: existing });
+      try {
+        await this.deps.ddb.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              ...items,
+              ...entries.map((e) => ({ Put: { TableName: this.deps.tableName, Item: timelineItem(caseId, e) } })),
+              ...(records.link ? [linkUpdate(this.deps.tableName, caseId, records.link)] : []),
+            ],
+          }),
+        );
+      } catch (err) {
+        if (!hasAwsCode(err, 'TransactionCanceledException')) throw err;
+        existing = await this.readClaim(pk);
+        continue;
+      }
+      const stored = records.entries.map(
+        (e) => (opening ? undefined : (record?.[e.map as keyof CaseRecord] as Record<string, unknown> | undefined)?.[e.key]) ?? e.value,
+      );
+      return { caseId, status, previousStatus: existing?.status, previousCaseId: opening ? existing?.caseId : undefined, stored };
+    }
+    const item = (await this.readClaim(pk)) as ClaimItem;
+    return { caseId: item.caseId, status: 'ALREADY_HANDLED', previousStatus: item.status };
+  }
+
+  /** The items of a new case's transaction: the claim (none, or the RELEASED one read) and the case with `entries`. */
+  private newCaseItems(a: ClaimAttempt, caseId: string, existing: ClaimItem | undefined, entries: readonly RecordEntry[]): TransactItem[] {
+    const maps: Record<string, Record<string, unknown>> = { priorState: {}, evidence: {}, notifications: {}, decisions: {} };
+    for (const e of entries) (maps[e.map] ??= {})[e.key] = e.value;
+    const [claim, kase] = newCaseTransactItems(this.deps.tableName, {
+      pk: a.pk,
+      caseId,
+      status: 'IN_PROGRESS',
+      executionName: a.executionName,
+      leaseExpiresAt: a.lease,
+      version: (existing?.version ?? 0) + 1,
+      existing,
+      incident: a.incident,
+      now: a.now,
+    });
+    return [claim, { Put: { ...kase.Put, Item: { ...kase.Put.Item, ...maps } } }];
+  }
+
+  /**
+   * The items of a resumed case's transaction: the claim (this execution's, its lease extended; or taken over at the
+   * version read) and the case back IN_PROGRESS with the finding added and each entry recorded unless already there.
+   */
+  private resumeItems(a: ClaimAttempt, existing: ClaimItem, decision: ClaimDecision, entries: readonly RecordEntry[]): TransactItem[] {
+    const { tableName } = this.deps;
+    const claim: Omit<NonNullable<TransactItem['Update']>, 'TableName' | 'Key'> = decision.kind === 'extend'
+      ? {
+          UpdateExpression: 'SET leaseExpiresAt = :l',
+          ConditionExpression: '#o = :o AND caseId = :c',
+          ExpressionAttributeNames: { '#o': 'owner' },
+          ExpressionAttributeValues: { ':l': a.lease, ':o': a.executionName, ':c': existing.caseId },
+        }
+      : {
+          UpdateExpression: 'SET #s = :s, #o = :o, leaseExpiresAt = :l, version = version + :one',
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeNames: { '#s': 'status', '#o': 'owner' },
+          ExpressionAttributeValues: { ':s': 'IN_PROGRESS', ':o': a.executionName, ':l': a.lease, ':v': existing.version, ':one': 1 },
+        };
+    const names: Record<string, string> = { '#s': 'status' };
+    const values: Record<string, unknown> = { ':s': 'IN_PROGRESS', ':u': a.now.toISOString(), ':f': new Set([a.incident.finding.id]) };
+    const sets = entries.map((e, i) => {
+      names[`#m${i}`] = e.map;
+      names[`#k${i}`] = e.key;
+      values[`:v${i}`] = e.value;
+      return `#m${i}.#k${i} = if_not_exists(#m${i}.#k${i}, :v${i})`;
+    });
+    return [
+      { Update: { TableName: tableName, Key: { pk: a.pk, sk: 'CLAIM' }, ...claim } },
+      {
+        Update: {
+          TableName: tableName,
+          Key: { pk: `CASE#${existing.caseId}`, sk: 'CASE' },
+          UpdateExpression: `SET ${['#s = :s', 'updatedAt = :u', ...sets].join(', ')} ADD findingIds :f`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      },
+    ];
+  }
+
+  /**
    * Sets the final status of a case and of its claim. The claim stays, so a later finding for the
    * same resource is `ALREADY_HANDLED` until a release lifts it (`FAILED` claims can be resumed).
    * @param executionName - when given, the claim must still belong to this execution: an execution
@@ -386,71 +509,8 @@ export class CaseClaims {
    * RELEASED one read (`existing`, by version), the case on its ID being new. Both carry `status`.
    * @throws {Error} `TransactionCanceledException` when a condition fails (the callers retry), or the SDK's error.
    */
-  private async writeNewCase(c: {
-    pk: string;
-    caseId: string;
-    status: 'IN_PROGRESS' | 'FAILED';
-    executionName: string;
-    leaseExpiresAt: string;
-    version: number;
-    existing: ClaimItem | undefined;
-    incident: Incident;
-    now: Date;
-    details?: Record<string, unknown>;
-  }): Promise<void> {
-    const { incident, now } = c;
-    await this.deps.ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.deps.tableName,
-              Item: {
-                pk: c.pk,
-                sk: 'CLAIM',
-                caseId: c.caseId,
-                status: c.status,
-                owner: c.executionName,
-                leaseExpiresAt: c.leaseExpiresAt,
-                version: c.version,
-              } satisfies ClaimItem,
-              ...(c.existing
-                ? {
-                    ConditionExpression: '#s = :released AND version = :v',
-                    ExpressionAttributeNames: { '#s': 'status' },
-                    ExpressionAttributeValues: { ':released': 'RELEASED', ':v': c.existing.version },
-                  }
-                : { ConditionExpression: 'attribute_not_exists(pk)' }),
-            },
-          },
-          {
-            Put: {
-              TableName: this.deps.tableName,
-              Item: {
-                pk: `CASE#${c.caseId}`,
-                sk: 'CASE',
-                caseId: c.caseId,
-                playbook: incident.playbook,
-                account: incident.account,
-                region: incident.region,
-                resourceId: incident.resource.id,
-                status: c.status,
-                createdAt: now.toISOString(),
-                updatedAt: now.toISOString(),
-                incident,
-                findingIds: new Set([incident.finding.id]),
-                priorState: {},
-                evidence: {},
-                notifications: {},
-                decisions: {},
-                ...(c.details ? { outcomeDetails: c.details } : {}),
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-        ],
-      }),
-    );
+  private async writeNewCase(c: NewCase): Promise<void> {
+    await this.deps.ddb.send(new TransactWriteCommand({ TransactItems: newCaseTransactItems(this.deps.tableName, c) }));
   }
 
   /**
@@ -515,4 +575,115 @@ export class CaseClaims {
 /** The claim key of a stored case (its resource's). */
 function claimKeyOf(record: CaseRecord): string {
   return claimKey({ playbook: record.playbook, account: record.account, region: record.region, resource: { id: record.resourceId } });
+}
+
+/** One entry a claim's transaction records on the case once: `<map>.<key> = value` unless already there. */
+export interface RecordEntry {
+  readonly map: string;
+  readonly key: string;
+  readonly value: unknown;
+}
+
+/** What {@link CaseClaims.claimWithRecords} writes beside the claim. */
+export interface ClaimRecords {
+  /** Recorded on the case once each (first observation wins), e.g. `priorState.preserve`. */
+  readonly entries: readonly RecordEntry[];
+  /** The received event's link item (`sk=EVENT#<sha256>`), written once: an existing link is left as it is. */
+  readonly link?: { readonly sha256: string } & Record<string, unknown>;
+  /** The Claim timeline entries for the claim about to be written (its case, status, and the decision). */
+  readonly timeline: (claim: {
+    caseId: string;
+    status: 'CLAIMED' | 'RESUMED';
+    decision: ClaimDecision;
+    previous: ClaimItem | undefined;
+  }) => TimelineEntry[];
+}
+
+/** One item of a TransactWriteItems call (the document client's shape). */
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A new case and its claim, as {@link newCaseTransactItems} writes them. */
+interface NewCase {
+  pk: string;
+  caseId: string;
+  status: 'IN_PROGRESS' | 'FAILED';
+  executionName: string;
+  leaseExpiresAt: string;
+  version: number;
+  existing: ClaimItem | undefined;
+  incident: Incident;
+  now: Date;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The two Puts of a new case: the claim conditional on there being none, or on the RELEASED one read (`existing`, by
+ * version), the case on its ID being new. Both carry `status`.
+ */
+function newCaseTransactItems(tableName: string, c: NewCase) {
+  const { incident, now } = c;
+  const claim = {
+    Put: {
+      TableName: tableName,
+      Item: {
+        pk: c.pk,
+        sk: 'CLAIM',
+        caseId: c.caseId,
+        status: c.status,
+        owner: c.executionName,
+        leaseExpiresAt: c.leaseExpiresAt,
+        version: c.version,
+      } satisfies ClaimItem as Record<string, unknown>,
+      ...(c.existing
+        ? {
+            ConditionExpression: '#s = :released AND version = :v',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':released': 'RELEASED', ':v': c.existing.version },
+          }
+        : { ConditionExpression: 'attribute_not_exists(pk)' }),
+    },
+  };
+  const kase = {
+    Put: {
+      TableName: tableName,
+      Item: {
+        pk: `CASE#${c.caseId}`,
+        sk: 'CASE',
+        caseId: c.caseId,
+        playbook: incident.playbook,
+        account: incident.account,
+        region: incident.region,
+        resourceId: incident.resource.id,
+        status: c.status,
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+        incident,
+        findingIds: new Set([incident.finding.id]),
+        priorState: {},
+        evidence: {},
+        notifications: {},
+        decisions: {},
+        ...(c.details ? { outcomeDetails: c.details } : {}),
+      } as Record<string, unknown>,
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  };
+  return [claim, kase] as [
+    TransactItem & { Put: NonNullable<TransactItem['Put']> },
+    TransactItem & { Put: NonNullable<TransactItem['Put']> },
+  ];
+}
+
+/** The received event's link (`sk=EVENT#<sha256>`) as a transaction Update that writes each field only when absent. */
+function linkUpdate(tableName: string, caseId: string, link: { readonly sha256: string } & Record<string, unknown>): TransactItem {
+  const fields = Object.entries({ ...link, caseId });
+  return {
+    Update: {
+      TableName: tableName,
+      Key: { pk: `CASE#${caseId}`, sk: `EVENT#${link.sha256}` },
+      UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = if_not_exists(#f${i}, :f${i})`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(fields.map(([k], i) => [`#f${i}`, k])),
+      ExpressionAttributeValues: Object.fromEntries(fields.map(([, v], i) => [`:f${i}`, v])),
+    },
+  };
 }

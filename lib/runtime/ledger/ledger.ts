@@ -1,6 +1,6 @@
 import type { RecordedSnapshot, RejectedSnapshot } from '../evidence/provenance';
 import type { Incident } from '../../core/incident/incident';
-import { CaseClaims, ClaimItem, ClaimResult, FailedCase } from './claims';
+import { CaseClaims, ClaimItem, ClaimRecords, ClaimResult, FailedCase } from './claims';
 import type { CaseStatus } from './policy';
 import { ApprovalAnswer, ApprovalRecord, CaseRecord, CaseRecords, CaseRecordsDeps, TimelineEntry, TimelineFold } from './records';
 
@@ -27,7 +27,7 @@ export { OPEN_CASE_STATUSES } from './policy';
 export type { CaseStatus } from './policy';
 export type { ApprovalAnswer, ApprovalRecord, CaseRecord, TimelineEntry, TimelineFold } from './records';
 export { claimKey, newCaseId } from './claims';
-export type { ClaimItem, ClaimResult, FailedCase } from './claims';
+export type { ClaimItem, ClaimRecords, ClaimResult, FailedCase, RecordEntry } from './claims';
 
 /** Dependencies of {@link CaseLedger}. */
 export type CaseLedgerDeps = CaseRecordsDeps;
@@ -47,6 +47,17 @@ export class CaseLedger {
   /** {@link CaseClaims.claim} */
   claim(incident: Incident, executionName: string, leaseSeconds: number): Promise<ClaimResult> {
     return this.claims.claim(incident, executionName, leaseSeconds);
+  }
+
+  /** {@link CaseClaims.claimWithRecords} */
+  claimWithRecords(
+    incident: Incident,
+    executionName: string,
+    leaseSeconds: number,
+    seen: { claim: ClaimItem | undefined; case?: CaseRecord },
+    records: ClaimRecords,
+  ): Promise<ClaimResult & { stored?: unknown[] }> {
+    return this.claims.claimWithRecords(incident, executionName, leaseSeconds, seen, records);
   }
 
   /** {@link CaseClaims.finish} */

@@ -47,7 +47,8 @@ export interface StepRun {
  * ({@link StepRun.fold}); runStep then writes none. A FAILED entry is always runStep's own write.
  * The timeline write itself is not counted among the step's calls.
  * @param step - state name, e.g. `Isolate`.
- * @param target - the case to record on, or undefined to record nothing (dry run).
+ * @param target - the case to record on, or undefined to record nothing (dry run); a function when the case is known
+ *   only part-way (Contain claims it): called each time an entry is written.
  * @param fn - the step's logic; it gets a {@link StepRun}.
  * @param details - what to put on the timeline from the result.
  * @returns `fn`'s result.
@@ -55,17 +56,22 @@ export interface StepRun {
  */
 export async function runStep<T>(
   step: string,
-  target: StepRecordTarget | undefined,
+  targetOf: StepRecordTarget | undefined | (() => StepRecordTarget | undefined),
   fn: (run: StepRun) => Promise<T>,
   details: (result: T) => Record<string, unknown> = (r) => (r && typeof r === 'object' ? (r as Record<string, unknown>) : { result: r }),
 ): Promise<T> {
+  const currentTarget = () => (typeof targetOf === 'function' ? targetOf() : targetOf);
   const stepRunId = randomUUID();
   const calls: ApiCallRecord[] = [];
   const unsubscribe = subscribeApiCalls((r) => {
     if (r.context.stepRunId === stepRunId) calls.push(r);
   });
   const startedAt = new Date();
-  const entry = (status: 'SUCCEEDED' | 'FAILED', rest: Pick<TimelineEntry, 'details' | 'error'>): TimelineEntry => ({
+  const entry = (
+    status: 'SUCCEEDED' | 'FAILED',
+    rest: Pick<TimelineEntry, 'details' | 'error'>,
+    target = currentTarget(),
+  ): TimelineEntry => ({
     at: startedAt.toISOString(),
     step,
     status,
@@ -79,7 +85,7 @@ export async function runStep<T>(
   let folded = false;
   const run: StepRun = {
     fold: (d) =>
-      target && {
+      currentTarget() && {
         entry: entry('SUCCEEDED', { details: d }),
         written: () => {
           folded = true;
@@ -89,10 +95,12 @@ export async function runStep<T>(
   try {
     const result = await withCallContext({ step, stepRunId }, () => fn(run));
     unsubscribe();
+    const target = currentTarget();
     if (target && !folded) await target.ledger.appendTimeline(target.caseId, entry('SUCCEEDED', { details: details(result) }));
     return result;
   } catch (err) {
     unsubscribe();
+    const target = currentTarget();
     if (target) {
       const e = err instanceof Error ? err : new Error(String(err));
       await target.ledger

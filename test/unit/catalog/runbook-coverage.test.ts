@@ -25,7 +25,8 @@ const COMMON_STATES = ['Normalize', 'Claim', 'Decide'] as const;
  * does not compile until its key states are listed here.
  */
 const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
-  'ec2-compromise': [...COMMON_STATES, 'Contain', 'VerifyIsolation', 'WriteManifest'],
+  // Triage (Normalize and Decide in one step) claims in Contain; other decisions go through Claim (issue 13).
+  'ec2-compromise': ['Triage', 'Claim', 'Contain', 'VerifyIsolation', 'WriteManifest'],
   'credential-compromise': [...COMMON_STATES, 'RevokeCredentials', 'VerifyRevocation'],
   'cloudtrail-tamper': [...COMMON_STATES, 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse'],
   'root-activity': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { InvalidInput } from '../../../lib/core/errors';
 import { IncidentSchema } from '../../../lib/core/incident/incident';
 import { INCIDENT_MAX_BYTES, normalizeEvent } from '../../../lib/core/incident/normalize';
-import { subject } from '../../../lib/runtime/playbook/shared/notice';
+import { subject } from '../../../lib/runtime/playbook/notice';
 import { SNS_SUBJECT_MAX_CHARS, snsSubject } from '../../../lib/runtime/playbook/sns-subject';
 import { findingOf } from '../../support/findings';
 

@@ -3,13 +3,13 @@
  * Scaling and ELBv2 do and log every call: the prior state is durable before any change to the instance or its ENIs,
  * the groups are recorded before any ENI moves through them, preservation is never after the move onto the isolation
  * group, and the rounds are as documented (4 sequential calls to the last isolation move when the VPC's groups exist,
- * 5 when they are created). The emulator tests (isolation-safety, crash-recovery, ec2-compromise) check the outcome;
+ * 6 when they are created: no group is created before the write that claims the case and records the prior state). The emulator tests (isolation-safety, crash-recovery, ec2-compromise) check the outcome;
  * this checks the order, which the emulator cannot show reliably. Times are a counter, never measured.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ensureInstanceContained } from '../../../lib/runtime/ec2/contain';
+import { ContainmentNotClaimed, ensureInstanceContained } from '../../../lib/runtime/ec2/contain';
 import { sequentialCallsUntil } from '../../../lib/harness/report';
 import { ApiCallRecord } from '../../../lib/runtime/telemetry';
 import { TAG } from '../../../lib/core/tags';
@@ -140,7 +140,7 @@ const endOf = (log: Logged[], operation: string) => Math.max(...log.filter((c) =
 
 describe.each([
   ['the VPC groups exist (steady state)', true, 4],
-  ['the first incident in the VPC (groups created)', false, 5],
+  ['the first incident in the VPC (groups created)', false, 6],
 ])('ensureInstanceContained when %s', (_name, groupsExist, rounds) => {
   let log: Logged[];
   beforeAll(async () => {
@@ -182,8 +182,45 @@ describe.each([
     for (const c of preservation) expect(c.startedAt).toBeLessThan(firstIsolationMove);
   });
 
+  it('creates no group before the write that claims the case and records the prior state', () => {
+    const recorded = endOf(log, 'Ledger.RecordPriorState');
+    for (const c of log.filter((x) => x.operation === 'EC2.CreateSecurityGroup')) expect(c.startedAt).toBeGreaterThan(recorded);
+  });
+
   it(groupsExist ? 'creates no group and reads none back' : 'creates the two groups and never reads them back by ID', () => {
     expect(log.filter((c) => c.operation === 'EC2.CreateSecurityGroup')).toHaveLength(groupsExist ? 0 : 2);
     expect(log.filter((c) => c.operation === 'EC2.DescribeSecurityGroups')).toHaveLength(1);
+  });
+});
+
+describe.each([
+  ['the VPC groups exist', true],
+  ['the VPC has no groups', false],
+])('ensureInstanceContained when another execution holds the claim and %s', (_name, groupsExist) => {
+  it('reads, then stops with ContainmentNotClaimed before any call that is not a read (no DryRun, no group, no write)', async () => {
+    const w = world(groupsExist);
+    const run = ensureInstanceContained(
+      { instanceId: INSTANCE, caseId: () => 'fb-20260101-0123456789', findingEniIds: ENIS },
+      { ...w.deps, mayProceed: async () => false },
+    );
+    await expect(run).rejects.toBeInstanceOf(ContainmentNotClaimed);
+    expect(w.log.filter((c) => c.operation.startsWith('EC2.Describe')).length).toBeGreaterThan(0);
+    expect(w.log.filter((c) => c.mutating || c.input.DryRun).map((c) => c.operation)).toEqual([]);
+  });
+
+  it('changes nothing in the member account when the claim is lost in the write (recordPriorState throws)', async () => {
+    const w = world(groupsExist);
+    const run = ensureInstanceContained(
+      { instanceId: INSTANCE, caseId: () => 'fb-20260101-0123456789', findingEniIds: ENIS },
+      {
+        ...w.deps,
+        recordPriorState: async () => {
+          throw new ContainmentNotClaimed();
+        },
+      },
+    );
+    await expect(run).rejects.toBeInstanceOf(ContainmentNotClaimed);
+    // A DryRun of a move (it changes nothing) may have been made beside the write; nothing else.
+    expect(w.log.filter((c) => c.mutating && !c.input.DryRun && !c.operation.startsWith('Ledger.')).map((c) => c.operation)).toEqual([]);
   });
 });

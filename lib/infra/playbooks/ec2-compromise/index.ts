@@ -9,7 +9,9 @@ import { Ec2CompromisePlaybook } from './playbook';
 
 /** The steps only ec2-compromise runs, in table order. */
 const STEPS = {
-  'contain-instance': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
+  // Claims the case and stores the received event itself when it follows Triage (issue 13), and tells a person of a
+  // finding that attaches to an open case, as Claim does.
+  'contain-instance': { ...none, actsInMember: true, ledger: true, storesReceivedEvents: true, notifications: true, timeoutSeconds: 120 },
   // Steps that describe the instance get room for the NotFound grace (at most 60 s, lib/core/config.ts).
   'verify-isolation': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'reseal-isolation': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },

@@ -20,15 +20,15 @@ export const EC2_COMPROMISE_STATE_MACHINE_NAME = 'firebreak-ec2-compromise';
  * the local runner and the tests use them.
  */
 export const EC2_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
-  Normalize: 'normalize-finding',
+  Triage: 'normalize-finding',
   GameDayGuard: 'guard-gameday',
   ...APPROVAL_TASKS,
   Claim: 'claim-case',
-  Decide: 'decide-response',
   PlanDryRun: 'plan-containment',
   NotifyOnly: 'notify',
   CloseNotified: 'close-case',
   Contain: 'contain-instance',
+  ContainClaimed: 'contain-instance',
   VerifyIsolation: 'verify-isolation',
   ResealIsolation: 'reseal-isolation',
   SnapshotVolumes: 'snapshot-volumes',
@@ -77,8 +77,9 @@ export type Ec2CompromisePlaybookProps = ContainmentPlaybookProps;
  * (`payloadResponseOnly`, so each Task's `Resource` is the function ARN), logging at level ALL,
  * X-Ray tracing, and a 6 h overall timeout.
  *
- * Normalize → Claim → Decide, then dry run, notify-only, or contain: Contain (preservation and
- * isolation in one step) → VerifyIsolation → snapshots (poll loop) → member copies (poll loop) → security account copies (poll
+ * Triage (normalize and decide, no AWS call) → contain: Contain (claim, preservation and isolation in one step; issue 13)
+ * → ContainOutcome (ALREADY_HANDLED → AlreadyHandled); any other decision → Claim → dry run, notify-only, approval
+ * (→ ContainClaimed, the same step after Claim); then → VerifyIsolation → snapshots (poll loop) → member copies (poll loop) → security account copies (poll
  * loop) → CollectArtifacts → WriteManifest → Notify → CloseCase. Every Task retries transient errors;
  * `ResourceGone` goes to RecordResourceGone (the case ends RESOURCE_GONE) and any other error to
  * RecordFailure (the execution fails). An error of Contain or VerifyIsolation goes through
@@ -111,27 +112,38 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
     const reseal = states.lambdaTask('ResealIsolation', playbookPath('reseal'), { retries: [RESEAL_RETRY] });
     reseal.addCatch(afterReseal, { errors: ['States.ALL'], resultPath: playbookPath('resealError') });
     reseal.next(afterReseal);
-    const networkStep = (stateName: string, resultPath: StatePath) =>
-      states.lambdaTask(stateName, resultPath).addCatch(reseal, { errors: ['States.ALL'], resultPath: playbookPath('error') });
+    const networkStep = (stateName: string, resultPath: StatePath | '$', parameters?: Record<string, unknown>) =>
+      states
+        .lambdaTask(stateName, resultPath, { parameters })
+        .addCatch(reseal, { errors: ['States.ALL'], resultPath: playbookPath('error') });
 
-    const contain = networkStep('Contain', playbookPath('contain'));
-    contain
-      .next(networkStep('VerifyIsolation', playbookPath('verify')))
-      .next(step('SnapshotVolumes', playbookPath('snapshots')))
-      .next(snapshots);
+    const verify = networkStep('VerifyIsolation', playbookPath('verify'));
+    verify.next(step('SnapshotVolumes', playbookPath('snapshots'))).next(snapshots);
+    // Contain's result replaces the state: the state it got, with `case` and `contain` (never the execution's input,
+    // which it gets to store the event: lib/core/contracts/state.ts ContainInputSchema).
+    const contain = networkStep('Contain', '$', { state: wholeState, input: sfn.JsonPath.objectAt('$$.Execution.Input') });
+    contain.next(
+      new sfn.Choice(this, 'ContainOutcome')
+        .when(sfn.Condition.stringEquals(playbookPath('case', 'status'), 'ALREADY_HANDLED'), states.alreadyHandled)
+        .otherwise(verify),
+    );
+    const containClaimed = networkStep('ContainClaimed', '$', { state: wholeState });
+    containClaimed.next(verify);
 
-    // Normalize → Claim → Decide, the dry-run and notify-only paths. The normalizer defaults the
-    // playbook to ec2-compromise, so Normalize names none.
-    const normalize = states.triage(
+    // Triage → Contain; any other decision → Claim → the dry-run, notify-only and approval paths. The normalizer
+    // defaults the playbook to ec2-compromise, so Triage names none.
+    const triage = states.containFirstTriage(
       {
         input: wholeState,
         executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
         executionStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        triage: true,
       },
       contain,
+      containClaimed,
     );
 
-    this.buildStateMachine(states, normalize, props, {
+    this.buildStateMachine(states, triage, props, {
       playbook: 'ec2-compromise',
       stateMachineName: EC2_COMPROMISE_STATE_MACHINE_NAME,
       timeout: Duration.hours(6),

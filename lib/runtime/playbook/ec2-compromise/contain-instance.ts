@@ -1,14 +1,30 @@
-import { ContainPriorState, ensureInstanceContained } from '../../ec2/contain';
+import { ContainDeps, ContainmentNotClaimed, ContainPriorState, ContainResult, ensureInstanceContained } from '../../ec2/contain';
 import { isolationGroupsDecisionKey, IsolationGroups, recordedIsolationGroups } from '../../ec2/isolation-groups';
-import type { PlaybookState } from '../../../core/contracts/state';
+import type { ClaimItem, ClaimRecords, ClaimResult, CaseRecord, RecordEntry, TimelineEntry } from '../../ledger/ledger';
+import { decideClaim } from '../../ledger/policy';
+import type { LinkedEvent } from '../../evidence/vault';
+import type { ContainInput, PlaybookState, PreClaimState } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
+import { notifyAttachedFinding } from '../attached-notice';
+import { receivedEventOf, storeEventOf } from '../received-event';
 import { findingEniIds } from './common';
 import '../../clients/assume-role';
 
 /** The case entries that record the groups ENIs move through (`decisions.untrack-group#<id>`), read by ResealIsolation. */
-const groupEntries = (groups: readonly IsolationGroups[]) =>
+const groupEntries = (groups: readonly IsolationGroups[]): RecordEntry[] =>
   groups.map((g) => ({ map: 'decisions', key: isolationGroupsDecisionKey(g), value: g }));
+
+/** The entries Contain records once before its first mutation: the prior state, and the groups found. */
+const priorEntries = (prior: ContainPriorState, groups: readonly IsolationGroups[]): RecordEntry[] => [
+  { map: 'priorState', key: 'preserve', value: prior.preserve },
+  { map: 'priorState', key: 'isolate', value: prior.isolate },
+  ...groupEntries(groups),
+];
+
+/** The Firebreak group IDs a case recorded (never an ENI's own groups). */
+const recordedGroupIds = (record: CaseRecord | undefined) =>
+  recordedIsolationGroups(record?.decisions).flatMap((g) => [g.isolationGroupId, g.untrackGroupId]);
 
 /**
  * Contain: preserve and isolate the instance in one step ({@link ensureInstanceContained}): every ENI (the instance's,
@@ -16,35 +32,149 @@ const groupEntries = (groups: readonly IsolationGroups[]) =>
  * protection, shutdown=stop, volumes kept, Auto Scaling detach, target groups; EIPs, profile, tags. The prior state
  * (`priorState.preserve`, `priorState.isolate`) and the groups are recorded on the case, in one write when the VPC's
  * groups exist, before any change.
- * @returns `{ instanceId, preserve, isolate }` (`$.contain`).
+ *
+ * Two ways in (issue 13):
+ * - from Triage (`input` is the execution's input, the state has no `case`): Contain claims the case in that same
+ *   write ({@link containAndClaim}), and stores the received event in its first round;
+ * - after Claim (an approval, or an event Triage stored): the case is the state's, the prior state is recorded with
+ *   {@link CaseLedger.recordOnce}.
+ * @returns the state with `case` and `contain` (`{ instanceId, preserve, isolate }`); with `case.status`
+ *   `ALREADY_HANDLED` and no `contain` when another execution handles the instance (nothing was changed).
  */
-export async function containInstance(state: PlaybookState, deps: StepDeps) {
-  const member = deps.clients.member(state.incident.account, state.incident.region);
+export async function containInstance(input: ContainInput, deps: StepDeps): Promise<PlaybookState> {
+  const { state } = input;
+  if (!state.case) return containAndClaim(state, input.input, deps);
   const caseId = state.case.caseId;
-  return runStep('Contain', caseTarget(state, deps.ledger), () =>
-    ensureInstanceContained(
-      {
-        instanceId: state.incident.resource.id,
-        caseId,
-        findingEniIds: findingEniIds(state.incident),
-        notFoundGraceSeconds: deps.config.notFoundGraceSeconds,
+  const full = { ...state, case: state.case };
+  const contain = await runStep('Contain', caseTarget(full, deps.ledger), () =>
+    ensureInstanceContained(containInput(state, caseId, deps), {
+      ...containDeps(state, deps),
+      knownFirebreakGroupIds: async () => recordedGroupIds(await deps.ledger.getCase(caseId)),
+      recordPriorState: async (prior, groups) => {
+        const [preserve, isolate] = await deps.ledger.recordOnce(caseId, priorEntries(prior, groups));
+        return { preserve, isolate } as ContainPriorState;
       },
-      {
-        ...member,
-        knownFirebreakGroupIds: async () =>
-          recordedIsolationGroups((await deps.ledger.getCase(caseId))?.decisions).flatMap((g) => [g.isolationGroupId, g.untrackGroupId]),
-        recordPriorState: async (prior, groups) => {
-          const [preserve, isolate] = await deps.ledger.recordOnce(caseId, [
-            { map: 'priorState', key: 'preserve', value: prior.preserve },
-            { map: 'priorState', key: 'isolate', value: prior.isolate },
-            ...groupEntries(groups),
-          ]);
-          return { preserve, isolate } as ContainPriorState;
-        },
-        recordGroups: async (groups) => {
-          await deps.ledger.recordOnce(caseId, groupEntries(groups));
-        },
-      },
-    ),
+    }),
   );
+  return { ...full, contain };
+}
+
+const containInput = (state: PreClaimState, caseId: string | (() => string), deps: StepDeps) => ({
+  instanceId: state.incident.resource.id,
+  caseId,
+  findingEniIds: findingEniIds(state.incident),
+  notFoundGraceSeconds: deps.config.notFoundGraceSeconds,
+});
+
+/** The member clients and the record of the groups a run creates, common to both ways in. */
+function containDeps(state: PreClaimState & { case?: { caseId: string } }, deps: StepDeps, caseId?: () => string) {
+  const member = deps.clients.member(state.incident.account, state.incident.region);
+  return {
+    ...member,
+    recordGroups: async (groups: readonly IsolationGroups[]) => {
+      await deps.ledger.recordOnce(caseId?.() ?? state.case!.caseId, groupEntries(groups));
+    },
+  } satisfies Partial<ContainDeps>;
+}
+
+/**
+ * Contain from Triage: the claim rides in the write that makes the prior state durable (one TransactWriteItems:
+ * claim, case, prior state, groups, the Claim timeline entries, the event's link; {@link CaseLedger.claimWithRecords}).
+ * First round, beside the describes: the claim (and, when it names a case this run may resume, that case) and the
+ * received event's PutObject. A claim another execution holds, or a finished case, stops the run after its reads: no
+ * call in the member account changes anything, and the finding is attached to that case as Claim would
+ * ({@link alreadyHandled}).
+ */
+async function containAndClaim(state: PreClaimState, raw: unknown, deps: StepDeps): Promise<PlaybookState> {
+  const { incident } = state;
+  const executionName = state.run.executionName;
+  const stored = storeEventOf(incident, receivedEventOf(raw), deps);
+  const seen = readClaimAndCase(state, deps);
+  let claimed: (ClaimResult & { stored?: unknown[] }) | undefined;
+  const target = () =>
+    claimed && claimed.status !== 'ALREADY_HANDLED'
+      ? { ledger: deps.ledger, caseId: claimed.caseId, executionName, trigger: incident.trigger }
+      : undefined;
+  let contain: ContainResult;
+  try {
+    contain = await runStep('Contain', target, () =>
+      ensureInstanceContained(
+        containInput(state, () => claimed!.caseId, deps),
+        {
+          ...containDeps(state, deps, () => claimed!.caseId),
+          mayProceed: async () => (await seen).decision.kind !== 'already-handled',
+          knownFirebreakGroupIds: async () => recordedGroupIds((await seen).case),
+          recordPriorState: async (prior, groups) => {
+            claimed = await deps.ledger.claimWithRecords(incident, executionName, deps.config.claimLeaseSeconds, await seen, {
+              entries: priorEntries(prior, groups),
+              link: await linkOf(state, stored, deps),
+              timeline: (c) => claimEntries(state, c, deps),
+            });
+            if (claimed.status === 'ALREADY_HANDLED') throw new ContainmentNotClaimed();
+            const [preserve, isolate] = claimed.stored ?? [];
+            return { preserve, isolate } as ContainPriorState;
+          },
+        },
+      ),
+    );
+  } catch (err) {
+    if (!(err instanceof ContainmentNotClaimed)) throw err;
+    return alreadyHandled(state, claimed, stored, deps);
+  }
+  const kase = { caseId: claimed!.caseId, status: claimed!.status as 'CLAIMED' | 'RESUMED' };
+  return { ...state, event: await stored, case: kase, contain };
+}
+
+/** The claim, the decision it calls for, and the case when this run would resume it (its recorded groups and prior state). */
+async function readClaimAndCase(state: PreClaimState, deps: StepDeps) {
+  const claim: ClaimItem | undefined = await deps.ledger.findClaim(state.incident);
+  const decision = decideClaim(claim, state.incident, state.run.executionName, deps.now());
+  const resumes = claim && (decision.kind === 'extend' || decision.kind === 'take-over');
+  return { claim, decision, case: resumes ? await deps.ledger.getCase(claim.caseId) : undefined };
+}
+
+/** The received event's link, once it is stored (`undefined` when nothing is: a start on a named resource). */
+async function linkOf(
+  state: PreClaimState,
+  stored: Promise<LinkedEvent | Omit<LinkedEvent, 'findingId' | 'linkedAt'> | null>,
+  deps: StepDeps,
+) {
+  const ref = await stored;
+  return ref ? ({ ...ref, findingId: state.incident.finding.id, linkedAt: deps.now().toISOString() } satisfies LinkedEvent) : undefined;
+}
+
+/** The Claim timeline entries of a claim carried in Contain's write: what Claim would have put. */
+function claimEntries(state: PreClaimState, c: Parameters<ClaimRecords['timeline']>[0], deps: StepDeps): TimelineEntry[] {
+  const i = state.incident;
+  const base = { at: deps.now().toISOString(), step: 'Claim', executionName: state.run.executionName, trigger: i.trigger };
+  const succeeded: TimelineEntry = {
+    ...base,
+    status: 'SUCCEEDED',
+    details: { outcome: c.status, findingId: i.finding.id, findingType: i.finding.type, severity: i.finding.severity, eventId: i.eventId },
+  };
+  if (c.decision.kind !== 'take-over') return [succeeded];
+  const details = { outcome: 'RESUMED', reason: c.decision.reason, previousStatus: c.previous?.status, previousOwner: c.previous?.owner };
+  return [{ ...base, status: 'INFO', details }, succeeded];
+}
+
+/**
+ * Another execution handles the instance (its claim is held, or its case is finished): as Claim does for
+ * `ALREADY_HANDLED`, the finding is added to that case and noted on its timeline, the event linked to it, and a
+ * different finding told to a person ({@link notifyAttachedFinding}). When the claim read again can now be taken (the
+ * other execution finished or failed in between), this run contains after all, as after Claim.
+ */
+async function alreadyHandled(
+  state: PreClaimState,
+  claimed: ClaimResult | undefined,
+  stored: Promise<LinkedEvent | Omit<LinkedEvent, 'findingId' | 'linkedAt'> | null>,
+  deps: StepDeps,
+): Promise<PlaybookState> {
+  const claim = claimed ?? (await deps.ledger.claim(state.incident, state.run.executionName, deps.config.claimLeaseSeconds));
+  const event = await stored;
+  const link = await linkOf(state, stored, deps);
+  if (link) await deps.ledger.linkEvent(claim.caseId, link);
+  const next = { ...state, event, case: { caseId: claim.caseId, status: claim.status } };
+  if (claim.status !== 'ALREADY_HANDLED') return containInstance({ state: next }, deps);
+  await notifyAttachedFinding(next, claim.caseId, deps);
+  return next;
 }

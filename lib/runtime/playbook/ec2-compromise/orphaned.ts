@@ -2,7 +2,7 @@ import { mapAwsError } from '../../aws-errors';
 import type { Incident } from '../../../core/incident/incident';
 import type { CaseRecord } from '../../ledger/ledger';
 import type { StepDeps } from '../deps-base';
-import { networkAfterFailure } from '../shared/notice';
+import { networkAfterFailure } from '../notice';
 import { findingEniIds } from './common';
 import { resealCaseNetwork } from './network';
 

@@ -8,7 +8,7 @@ import { playbookOfStateMachine, type Playbook } from '../../../core/catalog/cat
 import type { ClaimItem } from '../../ledger/ledger';
 import { normalizeEvent } from '../../../core/incident/normalize';
 import type { StepDeps } from '../deps-base';
-import { failedNoticeKey, runbookOf, subject } from './notice';
+import { failedNoticeKey, runbookOf, subject } from '../notice';
 import { orphanedHookOf } from '../orphaned-registry';
 import { mapAwsError } from '../../aws-errors';
 import '../../clients/sfn';

@@ -1,19 +1,12 @@
 import { InvalidInput } from '../../../core/errors';
 import { CATALOG } from '../../../core/catalog/catalog';
 import type { PlaybookState } from '../../../core/contracts/state';
-import type { ChainRequest } from '../credential-compromise/chain-instance-containment';
 import type { StepDeps } from '../deps-base';
 import { decisionHooksOf } from '../decision-registry';
 import { gameDayRefusal } from './gameday-check';
+import { decide, Decision } from './decide';
 
-/** The decision Decide makes. */
-export interface Decision {
-  readonly action: 'contain' | 'approval' | 'notify' | 'dryRun';
-  readonly reason: string;
-  readonly entryId?: string;
-  /** Set with `contain` when the catalog entry chains into ec2-compromise (credential-compromise). */
-  readonly chain?: ChainRequest;
-}
+export type { Decision } from './decide';
 
 /**
  * Decide: dry run (sample findings and `dryRun: true`), automatic containment (catalog mode
@@ -35,50 +28,4 @@ export async function decideResponse(state: PlaybookState, deps?: Pick<StepDeps,
   if (decision.action !== 'contain') return decision;
   const chain = decisionHooksOf(i.playbook).chain?.(i, deps?.config.catalog ?? CATALOG);
   return chain ? { ...decision, chain } : decision;
-}
-
-function decide(state: PlaybookState): Decision {
-  const i = state.incident;
-  if (i.dryRun)
-    return {
-      action: 'dryRun',
-      reason: i.sample ? 'sample finding (CreateSampleFindings): dry run' : 'dry run requested',
-      entryId: i.catalogEntryId,
-    };
-  const refused = decisionHooksOf(i.playbook).refusal?.(i);
-  if (refused) return { action: 'notify', reason: refused, entryId: i.catalogEntryId };
-  if (i.chainedFrom)
-    return {
-      action: 'contain',
-      reason: `chained from case ${i.chainedFrom}: its catalog entry sets chainInstanceContainment`,
-      entryId: i.catalogEntryId,
-    };
-  if (i.trigger === 'manual')
-    return {
-      action: 'contain',
-      reason: `started by hand${i.operator ? ` by ${i.operator}` : ''}${i.reason ? `: ${i.reason}` : ''}`,
-      entryId: i.catalogEntryId,
-    };
-  if (i.mode === 'auto')
-    return {
-      action: 'contain',
-      reason: `catalog entry ${i.catalogEntryId}: automatic containment at severity ${i.finding.severity}`,
-      entryId: i.catalogEntryId,
-    };
-  if (i.mode === 'approval')
-    return {
-      action: 'approval',
-      reason: `catalog entry ${i.catalogEntryId}: containment waits for approval at severity ${i.finding.severity}`,
-      entryId: i.catalogEntryId,
-    };
-  if (i.mode === 'notify') {
-    // The finding-type table says the resource is not compromised (a victim, an exposure, an unknown type), or the band is notify-only.
-    const reason =
-      i.triage && !i.triage.containable ? i.triage.why : `catalog entry ${i.catalogEntryId}: notify only at severity ${i.finding.severity}`;
-    return { action: 'notify', reason, entryId: i.catalogEntryId };
-  }
-  return {
-    action: 'notify',
-    reason: `no catalog entry covers ${i.finding.type} (resource ${i.finding.resourceType ?? '?'}, severity ${i.finding.severity}): below the severity floor; notify-only case`,
-  };
 }

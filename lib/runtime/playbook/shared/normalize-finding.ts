@@ -1,7 +1,9 @@
-import { storeReceivedEvent, StoredEventRef } from '../../evidence/vault';
+import type { StoredEventRef } from '../../evidence/vault';
 import { normalizeEvent, NormalizedState } from '../../../core/incident/normalize';
 import type { Incident } from '../../../core/incident/incident';
 import type { StepDeps } from '../deps-base';
+import { decide, Decision } from './decide';
+import { storeEventOf } from '../received-event';
 
 /** Normalize's output: the state every later step starts from. */
 export interface NormalizeOutput {
@@ -14,7 +16,7 @@ export interface NormalizeOutput {
 
 /**
  * Normalize: event → `{ incident, event, run }` ({@link normalizeEvent}), where `event` is a reference to the
- * event, stored once in the evidence bucket ({@link storeReceivedEvent}: content-addressed under
+ * event, stored once in the evidence bucket ({@link storeEventOf}: content-addressed under
  * `received-events/<account>/`, SSE-KMS under the evidence key, Object Lock), never the event itself: an
  * EventBridge event may be nearly 256 KB ("Calculating Amazon EventBridge PutEvents event entry size",
  * EventBridge User Guide) and a Step Functions state at most 262,144 bytes ("Step Functions service
@@ -32,14 +34,40 @@ export async function normalizeFinding(
   input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] },
   deps: Pick<StepDeps, 'config' | 'clients'>,
 ): Promise<NormalizeOutput> {
-  const { incident, event, run } = normalizeEvent(input, deps.config.catalog);
-  const named = !!event && typeof event === 'object' && 'target' in event && !('detail' in event);
-  const stored =
-    incident.dryRun || named
-      ? null
-      : await storeReceivedEvent(
-          { bucket: deps.config.evidenceBucket, kmsKeyId: deps.config.evidenceKeyArn, account: incident.account, event },
-          { s3: deps.clients.security().s3 },
-        );
-  return { incident, event: stored, run };
+  const normalized = normalizeEvent(input, deps.config.catalog);
+  return { incident: normalized.incident, event: await storeEventOf(normalized.incident, normalized.event, deps), run: normalized.run };
+}
+
+/** Triage's output: Normalize's, with the decision. */
+export interface TriageOutput extends NormalizeOutput {
+  readonly decision: Decision;
+}
+
+/**
+ * The most bytes of state the Contain task may get besides the raw event it takes from the context object
+ * (`$$.Execution.Input`): Step Functions refuses a task input over 262,144 bytes ("Step Functions service quotas",
+ * `States.DataLimitExceeded`), so an event that would not fit beside the state is stored by Triage instead.
+ */
+const CONTAIN_INPUT_LIMIT_BYTES = 262_144 - 16_384;
+
+/**
+ * Triage (ec2-compromise, issue 13): Normalize and the decision in one step, with no AWS call on the path to
+ * containment. A `contain` decision leaves the event to Contain, which stores it in its first round, beside its reads
+ * (`event` is `null`): the state machine passes the execution's input to Contain (`$$.Execution.Input`). Every other
+ * decision, and an event too large to travel beside the state ({@link CONTAIN_INPUT_LIMIT_BYTES}), is stored here, as
+ * Normalize stores it, and goes through Claim. The decision is {@link decide}'s: a game-day event's target is checked
+ * by GameDayGuard, after Triage.
+ * @throws {InvalidInput} on a malformed event (nothing is stored).
+ */
+export async function triageFinding(
+  input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] },
+  deps: Pick<StepDeps, 'config' | 'clients'>,
+): Promise<TriageOutput> {
+  const normalized = normalizeEvent(input, deps.config.catalog);
+  const decision = decide(normalized);
+  const state = { incident: normalized.incident, event: null, run: normalized.run, decision };
+  const inline =
+    decision.action === 'contain' &&
+    Buffer.byteLength(JSON.stringify(input.input) ?? '') + Buffer.byteLength(JSON.stringify(state)) <= CONTAIN_INPUT_LIMIT_BYTES;
+  return inline ? state : { ...state, event: await storeEventOf(normalized.incident, normalized.event, deps) };
 }

@@ -4,7 +4,7 @@ import { describeResource, triageCommands } from '../../../core/incident/describ
 import type { NotifyInputSchema } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
-import { findingNoticeKey, runbookOf, subject, summaryOf } from './notice';
+import { findingNoticeKey, runbookOf, subject, summaryOf } from '../notice';
 import '../../clients/sns';
 
 /**

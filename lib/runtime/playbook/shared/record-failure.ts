@@ -6,7 +6,7 @@ import { FailureInputSchema, FailureStateSchema, StoredEventRefSchema } from '..
 import type { StepDeps } from '../deps-base';
 import { snsSubject } from '../sns-subject';
 import { recordReleaseFailure } from '../release/failure';
-import { failedNoticeKey, networkAfterFailure, runbookOf, subject } from './notice';
+import { failedNoticeKey, networkAfterFailure, runbookOf, subject } from '../notice';
 import '../../clients/sns';
 
 /** A JSON object's members, or `undefined` for anything else (the refused input is read untrusted). */
@@ -101,12 +101,14 @@ async function failedCaseOf(
   error: FailureError,
   deps: StepDeps,
 ): Promise<{ caseId?: string; opened: boolean; openCase?: { caseId: string; status: CaseStatus } }> {
-  const { state, outcome } = input;
+  const { state } = input;
   const executionName = state.run?.executionName;
   if (state.case || !state.incident || !executionName) return { opened: false };
   // A game-day event opens a case only through Claim, after GameDayGuard passed it: one that failed before (the
   // guard itself failing) may name any resource, not a canary, so it finds its own claim at most.
-  if (outcome === 'FAILED' && state.incident.trigger !== 'gameday') {
+  // A finding's RESOURCE_GONE too: ec2-compromise's Contain claims the case itself (issue 13), so an instance gone
+  // before its claim leaves no case; one is opened to record it.
+  if (state.incident.trigger !== 'gameday') {
     const found = await deps.ledger.failedCaseFor(state.incident, executionName, { error });
     if (found.relation === 'other') return { opened: false, openCase: { caseId: found.caseId, status: found.claimStatus } };
     return { caseId: found.caseId, opened: found.relation === 'opened' };
@@ -139,7 +141,8 @@ async function recordOnCase(
       ? { details: { openedBy: 'RecordFailure', why: 'Claim did not return a case; the case was opened FAILED to record the failure' } }
       : {}),
   });
-  if (!opened) await deps.ledger.finish(caseId, outcome, { error }, executionName);
+  // A case this call opened is FAILED already; RESOURCE_GONE is set on it as on any other.
+  if (!opened || outcome !== 'FAILED') await deps.ledger.finish(caseId, outcome, { error }, executionName);
   const stored = StoredEventRefSchema.safeParse(state.event);
   if (stored.success && state.incident) {
     const link: LinkedEvent = { ...stored.data, findingId: state.incident.finding.id, linkedAt: deps.now().toISOString() };

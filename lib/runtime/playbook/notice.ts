@@ -1,8 +1,8 @@
-import type { Incident } from '../../../core/incident/incident';
-import { describeResource } from '../../../core/incident/describe';
-import { snsSubject } from '../sns-subject';
-import type { ResealResult } from '../../../core/contracts/containment-results';
-import type { StepFunctionsError } from '../../../core/contracts/step-results';
+import type { Incident } from '../../core/incident/incident';
+import { describeResource } from '../../core/incident/describe';
+import { snsSubject } from './sns-subject';
+import type { ResealResult } from '../../core/contracts/containment-results';
+import type { StepFunctionsError } from '../../core/contracts/step-results';
 
 /**
  * What the shared steps tell a person, in common: the runbook of a case, the SNS subject, the summary line, and the
