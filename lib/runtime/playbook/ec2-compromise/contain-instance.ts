@@ -88,8 +88,9 @@ function containDeps(state: PreClaimState & { case?: { caseId: string } }, deps:
 async function containAndClaim(state: PreClaimState, raw: unknown, deps: StepDeps): Promise<PlaybookState> {
   const { incident } = state;
   const executionName = state.run.executionName;
-  const stored = storeEventOf(incident, receivedEventOf(raw), deps);
-  const seen = readClaimAndCase(state, deps);
+  // Started inside the step (their calls are Contain's); `stored` is read after it on the already-handled path.
+  let stored: ReturnType<typeof storeEventOf> = Promise.resolve(null);
+  let seen: ReturnType<typeof readClaimAndCase>;
   let claimed: (ClaimResult & { stored?: unknown[] }) | undefined;
   const target = () =>
     claimed && claimed.status !== 'ALREADY_HANDLED'
@@ -97,8 +98,13 @@ async function containAndClaim(state: PreClaimState, raw: unknown, deps: StepDep
       : undefined;
   let contain: ContainResult;
   try {
-    contain = await runStep('Contain', target, () =>
-      ensureInstanceContained(
+    contain = await runStep('Contain', target, () => {
+      stored = storeEventOf(incident, receivedEventOf(raw), deps);
+      // Awaited by the claim's write: a failure surfaces there; handled now so that a run ended earlier (an instance
+      // gone) does not leave it unhandled.
+      stored.catch(() => undefined);
+      seen = readClaimAndCase(state, deps);
+      return ensureInstanceContained(
         containInput(state, () => claimed!.caseId, deps),
         {
           ...containDeps(state, deps, () => claimed!.caseId),
@@ -115,8 +121,8 @@ async function containAndClaim(state: PreClaimState, raw: unknown, deps: StepDep
             return { preserve, isolate } as ContainPriorState;
           },
         },
-      ),
-    );
+      );
+    });
   } catch (err) {
     if (!(err instanceof ContainmentNotClaimed)) throw err;
     return alreadyHandled(state, claimed, stored, deps);
