@@ -87,11 +87,11 @@ describe('ec2-compromise execution lifecycle (issue 10)', () => {
 
   it('retries a step that hits its Lambda timeout once, and contains the incident', async () => {
     const { report, twin, executions } = await replayEvent(local.session, readEventFile(EVENT), {
-      execute: { lambdaTimeouts: { Claim: 1, Contain: 1, CheckSnapshots: 1, Notify: 1 } },
+      execute: { lambdaTimeouts: { Triage: 1, Contain: 1, CheckSnapshots: 1, Notify: 1 } },
     });
     const x = executions[0];
     expect([x.status, x.outcome]).toEqual(['SUCCEEDED', 'CONTAINED']);
-    for (const name of ['Claim', 'Contain', 'CheckSnapshots', 'Notify']) {
+    for (const name of ['Triage', 'Contain', 'CheckSnapshots', 'Notify']) {
       const step = x.steps.find((s) => s.name === name)!;
       expect([name, step.invocations, step.status]).toEqual([name, 2, 'SUCCEEDED']);
     }
@@ -106,9 +106,10 @@ describe('ec2-compromise execution lifecycle (issue 10)', () => {
     expect(report.checks.filter((chk) => !chk.passed)).toEqual([]);
   }, 120_000);
 
-  it('releases the claim of a failed execution, even one whose Claim never returned, so a later finding contains at once', async () => {
-    // Claim writes the claim, then outlives its Lambda timeout on every attempt: the state never gets the case.
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { lambdaTimeouts: { Claim: 10 } } });
+  it('releases the claim of a failed execution, even one whose Contain never returned, so a later finding contains at once', async () => {
+    // Contain claims the case in its conditional write (issue 13), then outlives its Lambda timeout on every attempt: the
+    // state never gets the case.
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { lambdaTimeouts: { Contain: 10 } } });
     const failed = first.executions[0];
     expect(failed.status).toBe('FAILED');
     const { env } = local.session;
@@ -121,8 +122,10 @@ describe('ec2-compromise execution lifecycle (issue 10)', () => {
     // Told once: by RecordFailure; the execution's end (FAILED) finds the case recorded and tells nobody again.
     expect(failed.statusChange?.invoked[0].result).toMatchObject({ action: 'already-closed', notified: false });
     expect(await failedNotifications(env, caseId)).toHaveLength(1);
+    // Contain ran to its end before each timeout: never more open than found, every ENI is on the isolation group alone.
     const before = await readContainment(env, first.twin!.instanceId, first.twin!.vpcId);
-    expect(before.isolation).toEqual([]);
+    expect(before.isolation).toHaveLength(1);
+    expect(before.enis.every((e) => e.groups.length === 1 && e.groups[0] === before.isolation[0].GroupId)).toBe(true);
 
     // The next delivery of the finding, well inside the 900 s lease, takes the case over and contains.
     const later = await local.session.runner.execute('ec2-compromise', first.injected);
