@@ -170,9 +170,11 @@ describe('drill files', () => {
         i.environment?.FIREBREAK_EVIDENCE_DEADLINE_SECONDS !== undefined &&
         i.expect.behaviour === 'fail-loudly',
     );
+    // Contain claims the case in its first write (issue 13): the injection that never returns is Contain's.
     const claim = ec2.injections.findIndex(
-      (i) => has(i, { kind: 'lambda-timeout', state: 'Claim' }) && i.expect.behaviour === 'fail-loudly',
+      (i) => has(i, { kind: 'lambda-timeout', state: 'Contain', times: 10 }) && i.expect.behaviour === 'fail-loudly',
     );
+    expect(claim).toBeGreaterThanOrEqual(0);
     expect(ec2.injections[claim + 1]).toMatchObject({ sameWorld: true, expect: { outcome: 'CONTAINED', sameCase: true } });
   });
 });
