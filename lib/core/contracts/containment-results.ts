@@ -16,6 +16,29 @@ export const SnapshotBatchSchema = z.object({
   sourceVolumeIds: z.array(z.string()),
   ownerAccount: z.string(),
   deadline: z.string(),
+  /**
+   * The case's record of each snapshot, as the stage's step wrote or read it in the ledger (`RecordedSnapshot`,
+   * lib/runtime/evidence/provenance.ts): what the poll checks the snapshots against without reading the case (issue 13).
+   */
+  recorded: z.optional(
+    z.array(
+      z.object({
+        stage: z.enum(['source', 'transit', 'evidence']),
+        volumeId: z.string(),
+        snapshotId: z.string(),
+        sourceSnapshotId: z.optional(z.string()),
+        ownerAccount: z.string(),
+        encrypted: z.boolean(),
+        kmsKeyId: z.optional(z.string()),
+        volumeSize: z.optional(z.number()),
+        how: z.enum(['created', 'recovered']),
+        recordedAt: z.string(),
+        executionName: z.optional(z.string()),
+      }),
+    ),
+  ),
+  /** The case's creation time (ISO-8601 UTC), with `recorded`. */
+  caseCreatedAt: z.optional(z.string()),
 });
 
 // ec2-compromise

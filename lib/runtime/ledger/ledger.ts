@@ -182,6 +182,14 @@ export class CaseLedger {
     return this.records.recordDecisionEntries(caseId, entries);
   }
 
+  /** {@link CaseRecords.recordDecisionEntriesReading} */
+  recordDecisionEntriesReading(
+    caseId: string,
+    entries: Readonly<Record<string, unknown>>,
+  ): Promise<{ before: CaseRecord; stored: Record<string, unknown> }> {
+    return this.records.recordDecisionEntriesReading(caseId, entries);
+  }
+
   /** {@link CaseRecords.markNotified} */
   markNotified(caseId: string, kind: string): Promise<boolean> {
     return this.records.markNotified(caseId, kind);

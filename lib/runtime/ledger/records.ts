@@ -579,6 +579,42 @@ export class CaseRecords {
     return Object.fromEntries(keys.map((k) => [k, decisions[k]]));
   }
 
+  /**
+   * {@link recordDecisionEntries} that also reads the case: one UpdateItem whose `ReturnValues: ALL_OLD` gives the case
+   * item as it was just before the write (UpdateItem, Amazon DynamoDB API reference), so a step that must record
+   * before it acts (an evidence stage's create intents) and must know the case's records needs no GetItem first.
+   * The stored value of each entry is the earlier one where `before.decisions` holds it, else the one given
+   * (`if_not_exists`, in the same atomic write).
+   * @returns the case as it was before the write, and the stored value of each entry.
+   * @throws {Error} `ConditionalCheckFailedException` when the case does not exist, or the SDK's error.
+   */
+  async recordDecisionEntriesReading(
+    caseId: string,
+    entries: Readonly<Record<string, unknown>>,
+  ): Promise<{ before: CaseRecord; stored: Record<string, unknown> }> {
+    const keys = Object.keys(entries);
+    const names: Record<string, string> = { '#m': 'decisions' };
+    const values: Record<string, unknown> = { ':u': this.now().toISOString() };
+    keys.forEach((k, i) => {
+      names[`#k${i}`] = k;
+      values[`:v${i}`] = entries[k];
+    });
+    const out = await this.deps.ddb.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName,
+        Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: `SET ${[...keys.map((_, i) => `#m.#k${i} = if_not_exists(#m.#k${i}, :v${i})`), 'updatedAt = :u'].join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: keys.length ? names : undefined,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const before = out.Attributes as CaseRecord;
+    const earlier = before.decisions ?? {};
+    return { before, stored: Object.fromEntries(keys.map((k) => [k, k in earlier ? earlier[k] : entries[k]])) };
+  }
+
   /** Records a snapshot refused as evidence, with why, under `evidence["rejected#<snapshotId>"]` (first record wins). */
   async rejectSnapshot(caseId: string, rejected: RejectedSnapshot): Promise<RejectedSnapshot> {
     return this.setOnce(caseId, 'evidence', rejectedSnapshotKey(rejected.snapshotId), rejected);
