@@ -98,8 +98,8 @@ export class CaseLedger {
   }
 
   /** {@link CaseRecords.appendTimeline} */
-  appendTimeline(caseId: string, entry: TimelineEntry): Promise<void> {
-    return this.records.appendTimeline(caseId, entry);
+  appendTimeline(caseId: string, entry: TimelineEntry, stable = false): Promise<void> {
+    return this.records.appendTimeline(caseId, entry, stable);
   }
 
   /** {@link CaseRecords.timeline} */

@@ -6,8 +6,22 @@ import { caseEvidencePrefix } from '../../evidence/manifest';
 import type { PlaybookState } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
+import type { TimelineEntry } from '../../ledger/ledger';
 import '../../clients/ec2';
 import '../../clients/assume-role';
+
+/** The prior state the case recorded (`priorState.preserve`, `priorState.isolate`). */
+type CasePriorState = { isolate?: IsolatePriorState; preserve?: PreservePriorState };
+
+/**
+ * The prior state the case recorded: Contain's result carries it as its write stored it (`recordOnce`, the first
+ * observation wins, so a re-run's result is the case's record; the state is written only by Firebreak's Lambdas), so
+ * no GetItem (issue 13); without that result (a state that has none), read from the case.
+ */
+async function priorStateOf(state: PlaybookState, deps: StepDeps): Promise<CasePriorState> {
+  if (state.contain) return { preserve: state.contain.preserve.prior, isolate: state.contain.isolate.prior };
+  return ((await deps.ledger.getCase(state.case.caseId))?.priorState ?? {}) as CasePriorState;
+}
 
 /**
  * CollectArtifacts: the instance's state (its description with its ENIs, the security groups it had before isolation,
@@ -21,68 +35,83 @@ import '../../clients/assume-role';
  * API reference), not a DescribeNetworkInterfaces of their own.
  * @returns the artifacts.
  */
-export async function collectArtifacts(state: PlaybookState, deps: StepDeps): Promise<{ artifacts: StoredArtifact[] }> {
+export async function collectArtifacts(
+  state: PlaybookState,
+  deps: StepDeps,
+): Promise<{ artifacts: StoredArtifact[]; timeline?: TimelineEntry }> {
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const { s3 } = deps.clients.security();
   const i = state.incident;
-  return runStep('CollectArtifacts', caseTarget(state, deps.ledger), async () => {
-    const record = await deps.ledger.getCase(state.case.caseId);
-    const prior = (record?.priorState ?? {}) as { isolate?: IsolatePriorState; preserve?: PreservePriorState };
-    const priorGroups = [...new Set(Object.values(prior.isolate?.securityGroupsByEni ?? {}).flat())];
-    const [instances, sgs, consoleOutput] = await Promise.all([
-      member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [i.resource.id] })),
-      priorGroups.length
-        ? member.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: priorGroups }))
-        : Promise.resolve({ SecurityGroups: [] }),
-      member.ec2.send(new GetConsoleOutputCommand({ InstanceId: i.resource.id })),
-    ]);
-    const prefix = `${caseEvidencePrefix(i.account, state.case.caseId)}artifacts/`;
-    // The event as Normalize stored it: this execution's, else the one that opened the case (a start on a named
-    // instance resuming it); a case with none says so.
-    const event =
-      state.event ??
-      caseEventOf(
-        (await deps.ledger.linkedEvents(state.case.caseId)) as unknown as LinkedEvent[],
-        record?.incident.finding.id ?? i.finding.id,
-      );
-    const instance = instances.Reservations?.[0]?.Instances?.[0] ?? null;
-    const docs: Record<string, unknown> = {
-      'instance.json': {
-        instance,
-        networkInterfaces: instance?.NetworkInterfaces ?? [],
-        securityGroupsBeforeIsolation: sgs.SecurityGroups ?? [],
-        priorState: prior,
-      },
-      'console-output.json': {
-        instanceId: i.resource.id,
-        timestamp: consoleOutput.Timestamp,
-        output: consoleOutput.Output ? Buffer.from(consoleOutput.Output, 'base64').toString('utf8') : null,
-      },
-    };
-    if (!event)
-      docs['finding.json'] = {
-        event: null,
-        why: 'started on a named resource: there is no event',
-        trigger: i.trigger,
-        operator: i.operator,
-        reason: i.reason,
-        resource: i.resource,
-      };
-    const put = ([name, doc]: [string, unknown]) =>
-      putArtifactOnce(
-        {
-          bucket: deps.config.evidenceBucket,
-          key: prefix + name,
-          name,
-          body: `${JSON.stringify(doc, null, 2)}\n`,
-          kmsKeyId: deps.config.evidenceKeyArn,
+  // The step writes nothing to the ledger: its timeline entry travels in its result and WriteManifest writes it, in
+  // the transaction that records the manifest (issue 13).
+  let timeline: TimelineEntry | undefined;
+  const defer = (e: TimelineEntry) => {
+    timeline = e;
+  };
+  const out = await runStep(
+    'CollectArtifacts',
+    caseTarget(state, deps.ledger),
+    async () => {
+      const prior = await priorStateOf(state, deps);
+      const priorGroups = [...new Set(Object.values(prior.isolate?.securityGroupsByEni ?? {}).flat())];
+      const [instances, sgs, consoleOutput] = await Promise.all([
+        member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [i.resource.id] })),
+        priorGroups.length
+          ? member.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: priorGroups }))
+          : Promise.resolve({ SecurityGroups: [] }),
+        member.ec2.send(new GetConsoleOutputCommand({ InstanceId: i.resource.id })),
+      ]);
+      const prefix = `${caseEvidencePrefix(i.account, state.case.caseId)}artifacts/`;
+      // The event as Normalize stored it: this execution's, else the one that opened the case (a start on a named
+      // instance resuming it); a case with none says so.
+      const event =
+        state.event ??
+        caseEventOf(
+          (await deps.ledger.linkedEvents(state.case.caseId)) as unknown as LinkedEvent[],
+          (await deps.ledger.getCase(state.case.caseId))?.incident.finding.id ?? i.finding.id,
+        );
+      const instance = instances.Reservations?.[0]?.Instances?.[0] ?? null;
+      const docs: Record<string, unknown> = {
+        'instance.json': {
+          instance,
+          networkInterfaces: instance?.NetworkInterfaces ?? [],
+          securityGroupsBeforeIsolation: sgs.SecurityGroups ?? [],
+          priorState: prior,
         },
-        { s3 },
-      );
-    const written = await Promise.all(Object.entries(docs).map(put));
-    const finding: StoredArtifact[] = event
-      ? [{ name: 'finding.json', bucket: event.bucket, key: event.key, sha256: event.sha256, bytes: event.bytes }]
-      : [];
-    return { artifacts: [...finding, ...written] };
-  });
+        'console-output.json': {
+          instanceId: i.resource.id,
+          timestamp: consoleOutput.Timestamp,
+          output: consoleOutput.Output ? Buffer.from(consoleOutput.Output, 'base64').toString('utf8') : null,
+        },
+      };
+      if (!event)
+        docs['finding.json'] = {
+          event: null,
+          why: 'started on a named resource: there is no event',
+          trigger: i.trigger,
+          operator: i.operator,
+          reason: i.reason,
+          resource: i.resource,
+        };
+      const put = ([name, doc]: [string, unknown]) =>
+        putArtifactOnce(
+          {
+            bucket: deps.config.evidenceBucket,
+            key: prefix + name,
+            name,
+            body: `${JSON.stringify(doc, null, 2)}\n`,
+            kmsKeyId: deps.config.evidenceKeyArn,
+          },
+          { s3 },
+        );
+      const written = await Promise.all(Object.entries(docs).map(put));
+      const finding: StoredArtifact[] = event
+        ? [{ name: 'finding.json', bucket: event.bucket, key: event.key, sha256: event.sha256, bytes: event.bytes }]
+        : [];
+      return { artifacts: [...finding, ...written] };
+    },
+    undefined,
+    { defer },
+  );
+  return timeline ? { ...out, timeline } : out;
 }
