@@ -16,6 +16,29 @@ export const SnapshotBatchSchema = z.object({
   sourceVolumeIds: z.array(z.string()),
   ownerAccount: z.string(),
   deadline: z.string(),
+  /**
+   * The case's record of each snapshot, as the stage's step wrote or read it in the ledger (`RecordedSnapshot`,
+   * lib/runtime/evidence/provenance.ts): what the poll checks the snapshots against without reading the case (issue 13).
+   */
+  recorded: z.optional(
+    z.array(
+      z.object({
+        stage: z.enum(['source', 'transit', 'evidence']),
+        volumeId: z.string(),
+        snapshotId: z.string(),
+        sourceSnapshotId: z.optional(z.string()),
+        ownerAccount: z.string(),
+        encrypted: z.boolean(),
+        kmsKeyId: z.optional(z.string()),
+        volumeSize: z.optional(z.number()),
+        how: z.enum(['created', 'recovered']),
+        recordedAt: z.string(),
+        executionName: z.optional(z.string()),
+      }),
+    ),
+  ),
+  /** The case's creation time (ISO-8601 UTC), with `recorded`. */
+  caseCreatedAt: z.optional(z.string()),
 });
 
 // ec2-compromise
@@ -108,7 +131,28 @@ export const StoredArtifactSchema = z.object({
 });
 
 /** `$.artifacts`: what CollectArtifacts stored. */
-export const CollectedArtifactsSchema = z.object({ artifacts: z.array(StoredArtifactSchema) });
+/**
+ * A step's timeline entry carried in the state to the next step that writes the ledger (`TimelineEntry`,
+ * lib/runtime/ledger/records.ts; runStep's `defer` and `carried`, issue 13).
+ */
+export const DeferredTimelineEntrySchema = z.object({
+  at: z.string(),
+  step: z.string(),
+  status: z.enum(['SUCCEEDED', 'FAILED', 'INFO']),
+  executionName: z.optional(z.string()),
+  trigger: z.optional(z.string()),
+  operator: z.optional(z.string()),
+  durationMs: z.optional(z.number()),
+  apiCalls: z.optional(z.record(z.string(), z.number())),
+  details: z.optional(z.record(z.string(), z.unknown())),
+  error: z.optional(z.object({ name: z.string(), message: z.string() })),
+});
+
+/** `$.artifacts`: what CollectArtifacts stored, and its timeline entry, which WriteManifest writes with its own. */
+export const CollectedArtifactsSchema = z.object({
+  artifacts: z.array(StoredArtifactSchema),
+  timeline: z.optional(DeferredTimelineEntrySchema),
+});
 
 /** `$.manifest`: where WriteManifest stored the evidence manifest. */
 export const ManifestRefSchema = z.object({ bucket: z.string(), key: z.string(), sha256: z.string(), versionId: z.optional(z.string()) });

@@ -319,9 +319,13 @@ function evidenceSnapshotChecks(env: LocalEnvironment, twin: TwinWorld, caseId: 
 }
 
 /**
- * The manifest the ledger names: its SHA-256, recomputed here, matches the ledger's; its artifacts' hashes match
- * (at least five); Object Lock retention and the evidence key on it.
+ * The manifest the ledger names: its SHA-256, recomputed here, matches the ledger's; its artifacts' hashes match, and
+ * it names every artifact CollectArtifacts writes ({@link REQUIRED_ARTIFACTS}); Object Lock retention and the evidence
+ * key on it.
  */
+/** The artifacts every ec2-compromise manifest names: the finding (the stored event), the instance's state, the console output. */
+const REQUIRED_ARTIFACTS = ['finding.json', 'instance.json', 'console-output.json'];
+
 async function manifestChecks(env: LocalEnvironment, manifestRef: ManifestRef | undefined): Promise<Check[]> {
   if (!manifestRef)
     return [
@@ -339,6 +343,7 @@ async function manifestChecks(env: LocalEnvironment, manifestRef: ManifestRef | 
     manifest.artifacts.map(async (a) => sha256Hex(await readBody(env, manifestRef.bucket, a.key)) === a.sha256),
   );
   const until = head.ObjectLockRetainUntilDate;
+  const missing = REQUIRED_ARTIFACTS.filter((n) => !manifest.artifacts.some((a) => a.name === n));
   return [
     check(
       'manifest-under-object-lock',
@@ -353,8 +358,8 @@ async function manifestChecks(env: LocalEnvironment, manifestRef: ManifestRef | 
     check('manifest-sha256-matches-ledger', recomputed === manifestRef.sha256, `ledger=${manifestRef.sha256} recomputed=${recomputed}`),
     check(
       'artifact-sha256-match-manifest',
-      results.length >= 5 && results.every(Boolean),
-      `${results.filter(Boolean).length}/${results.length} artifact hashes match`,
+      !missing.length && results.every(Boolean),
+      `${results.filter(Boolean).length}/${results.length} artifact hashes match${missing.length ? `; missing ${missing.join(', ')}` : ''}`,
     ),
   ];
 }

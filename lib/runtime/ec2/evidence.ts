@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { EvidenceIncomplete, EvidenceProvenance, InvalidInput } from '../../core/errors';
 import {
+  EVIDENCE_VOLUMES_KEY,
   notBeforeOf,
   provenanceProblems,
   RecordedSnapshot,
@@ -35,6 +36,15 @@ export interface SnapshotBatch {
    * stage and inherited by the copies, so the three waits together never exceed it.
    */
   readonly deadline: string;
+  /**
+   * The case's record of each snapshot of the batch, as the stage's step wrote or read it in the ledger (absent in a
+   * plan). The poll checks the snapshots against these without reading the case: the state is written only by
+   * Firebreak's own Lambdas in the security account, never by a member account, and each record holds the ID a
+   * create call answered (issue 13; {@link checkSnapshotBatch}).
+   */
+  readonly recorded?: RecordedSnapshot[];
+  /** The case's creation time (ISO-8601 UTC), with `recorded`: no snapshot that started before it is the case's. */
+  readonly caseCreatedAt?: string;
 }
 
 /** Case identity carried onto every evidence resource as tags. */
@@ -48,23 +58,46 @@ function labels(l: EvidenceLabels, extra: Record<string, string>): Record<string
 }
 
 /**
+ * The case's evidence as a stage's first write found it ({@link EvidenceLedger.open}): the records and the decisions
+ * as they were just before that write, and what the write stored.
+ */
+export interface CaseEvidence {
+  /** The case's creation time (ISO-8601 UTC): no snapshot that started before it is the case's. */
+  readonly caseCreatedAt: string;
+  /** Every snapshot the case has recorded, all stages, as read by the step's first write. */
+  readonly recorded: readonly RecordedSnapshot[];
+  /**
+   * The case's decisions before the step's first write: the snapshot intents of earlier runs (never this run's own,
+   * so an orphan is adopted only for a create call an earlier run intended, as before issue 13).
+   */
+  readonly decisions: Readonly<Record<string, unknown>>;
+  /** Each decision that write recorded, as stored: the stage's intents and `extra`, an earlier run's where it was first. */
+  readonly stored: Readonly<Record<string, unknown>>;
+}
+
+/**
  * The case's evidence records as the evidence functions read and write them: the ledger
  * ({@link CaseLedger}, `evidence["snapshot#…"]`, `evidence["rejected#…"]`, `decisions.snapshotIntent#…`).
  */
 export interface EvidenceLedger {
-  /** The case's creation time (ISO-8601 UTC): no snapshot that started before it is the case's. */
-  readonly caseCreatedAt: string;
   /** The execution recording (for the record). */
   readonly executionName?: string;
-  /** Every snapshot the case has recorded, all stages, as read at the start of the step. */
-  readonly recorded: readonly RecordedSnapshot[];
-  /** The case's decisions map, as read at the start of the step (holds the snapshot intents). */
-  readonly decisions: Readonly<Record<string, unknown>>;
-  /** Records, once per case, the instance's volumes as first seen; returns the recorded list. */
-  recordVolumes(volumeIds: string[]): Promise<string[]>;
+  /**
+   * Whether an earlier execution opened the case (Claim's `RESUMED`): snapshots tagged with it may then be an earlier
+   * run's, so a stage reads its candidates even where no earlier intent was recorded (to name decoys on the case).
+   */
+  readonly resumed: boolean;
+  /**
+   * The stage's first ledger write, before any create call: records the stage's intent for every volume given (once
+   * per stage and volume, {@link SnapshotIntent}) and the `extra` decisions (once each), and reads the case back in
+   * the same call (UpdateItem `ALL_OLD`: no GetItem). A second call for the same stage returns the first's answer.
+   * @throws {InvalidInput} when the case does not exist.
+   */
+  open(stage: SnapshotStage, volumeIds: readonly string[], extra?: Readonly<Record<string, unknown>>): Promise<CaseEvidence>;
   /**
    * Records, once per stage and volume, that a create call is about to be made (a crash may leave an unrecorded
-   * orphan); returns the stored intents by volume (another execution's, when it was first).
+   * orphan); returns the stored intents by volume (another execution's, when it was first). Needed only for a
+   * volume {@link open} did not cover.
    */
   intend(stage: SnapshotStage, volumeIds: readonly string[]): Promise<Record<string, SnapshotIntent>>;
   /** The case's recorded snapshots as they are now (a strongly consistent re-read). */
@@ -111,6 +144,8 @@ type Wanted = Omit<RecordedSnapshot, 'snapshotId' | 'how' | 'recordedAt' | 'exec
 export interface StageOutcome {
   /** Snapshot IDs by volume: the recorded ones (`''` in a plan for the ones still to create). */
   readonly byVolume: Map<string, string>;
+  /** The case's record of each snapshot in `byVolume`, by volume (empty in a plan). */
+  readonly records: Map<string, RecordedSnapshot>;
   readonly actions: PlannedAction[];
   /** Snapshots refused in this call, with why. */
   readonly rejected: RejectedSnapshot[];
@@ -167,18 +202,23 @@ const tagOf = (s: Snapshot, key: string): string | undefined => {
 
 /**
  * Converges one stage of the evidence chain on exactly one recorded, provenance-checked snapshot per volume
- * (issue 11). The ledger is the truth; tags only help recover a crash's orphan:
+ * (issue 11). The ledger is the truth; tags only help recover a crash's orphan. The stage's first write
+ * ({@link EvidenceLedger.open}, made by the caller) has already recorded the intent of every volume and read the case
+ * back (`deps.evidence`), so nothing here reads the case but a wait for a concurrent run:
  * 1. each snapshot recorded for the stage is read back by ID and checked ({@link provenanceProblems}); one that
  *    fails (deleted, or not what the record says) is recorded as rejected and replaced;
- * 2. for a volume without a valid record, the snapshots tagged with the case and stage are candidates: one that
+ * 2. a volume whose intent is another execution's, recent (its create call may be under way), is given a few seconds
+ *    to be recorded ({@link StageRun.awaitConcurrentCreates});
+ * 3. for a volume still without a valid record, when an earlier run can have left a snapshot ({@link StageRun.mayHoldOrphans}),
+ *    the snapshots tagged with the case and stage are candidates: one that
  *    fails provenance, or that no unanswered create call can explain, is recorded as rejected (at most
  *    {@link MAX_CANDIDATE_REJECTIONS} per call; the rest counted). Nothing in the member account is adopted (a
  *    member principal can make a snapshot that passes every check). A security-account copy can be the orphan
- *    of Firebreak's call only for a volume whose create call the case recorded as about to be made
+ *    of Firebreak's call only for a volume whose create call an earlier run recorded as about to be made
  *    (`snapshotIntent`) and never recorded as answered (no record, now or replaced), started no earlier than
  *    that intent; exactly one such candidate is adopted (`how: recovered`); several are all refused and a new
  *    copy is made;
- * 3. for the volumes still without one, the intent is recorded, `create` is called, and the returned IDs are
+ * 4. for the volumes still without one, `create` is called, and the returned IDs are
  *    recorded together in one write as soon as every call answered (the first record of a stage and volume wins; a
  *    concurrent run's extra is recorded as a `duplicate` rejection, never evidence); that write carries the step's
  *    timeline entry when `deps.fold` gives one.
@@ -190,15 +230,18 @@ async function ensureStage(input: StageInput, deps: StageDeps, create: StageCrea
     const byVolume = new Map(wanted.map((w) => [w.volumeId, '']));
     return {
       byVolume,
+      records: new Map(),
       actions: [input.describeCreate(wanted.map((w) => w.volumeId))],
       rejected: [],
       recovered: [],
       unrecordedRejections: 0,
     };
   }
-  const run = new StageRun(input, { ...deps, ledger: deps.ledger });
+  if (!deps.evidence) throw new InvalidInput(`The ${input.stage} stage needs the case's evidence read by its first write`);
+  const run = new StageRun(input, { ...deps, ledger: deps.ledger, evidence: deps.evidence });
   await run.checkRecorded();
-  if (run.missing().length) await run.recoverOrphans();
+  if (run.missing().length) await run.awaitConcurrentCreates();
+  if (run.missing().length && run.mayHoldOrphans()) await run.recoverOrphans();
   if (run.missing().length) await run.createMissing(create);
   return run.outcome();
 }
@@ -217,6 +260,8 @@ interface StageInput {
 interface StageDeps {
   readonly ec2: EC2Client;
   readonly ledger?: EvidenceLedger;
+  /** What the stage's first write ({@link EvidenceLedger.open}) read: required with `ledger`. */
+  readonly evidence?: CaseEvidence;
   readonly now: () => Date;
   /**
    * The step's timeline entry for the stage's outcome, to fold into the write that records the created snapshots
@@ -234,6 +279,7 @@ type StageCreate = (missing: Wanted[], created: (volumeId: string, snapshotId: s
 /** One run of {@link ensureStage} with a ledger: what it accepted, refused and recovered so far, phase by phase. */
 class StageRun {
   private readonly byVolume = new Map<string, string>();
+  private readonly records = new Map<string, RecordedSnapshot>();
   private readonly rejected: RejectedSnapshot[] = [];
   private readonly recovered: string[] = [];
   private readonly actions: PlannedAction[] = [];
@@ -244,8 +290,27 @@ class StageRun {
 
   constructor(
     private readonly input: StageInput,
-    private readonly deps: StageDeps & { ledger: EvidenceLedger },
+    private readonly deps: StageDeps & { ledger: EvidenceLedger; evidence: CaseEvidence },
   ) {}
+
+  /** Accepts a record for its volume: the snapshot the batch carries, and the record the poll checks it against. */
+  private hold(record: RecordedSnapshot): string {
+    this.byVolume.set(record.volumeId, record.snapshotId);
+    this.records.set(record.volumeId, record);
+    return record.snapshotId;
+  }
+
+  /**
+   * Whether a snapshot tagged with the case can be an earlier run's (so candidates are read): the case was opened by
+   * an earlier execution, or a volume still missing had its create call intended by an earlier run (a step retried
+   * after a crash). Otherwise this run is the case's first at this stage, no create call of it was ever made, so no
+   * candidate could be adopted (a security-account orphan needs an earlier intent) and none is read; decoys planted
+   * meanwhile are never evidence, only not named on the case (issue 13: one DescribeSnapshots per stage less).
+   */
+  mayHoldOrphans(): boolean {
+    const { decisions } = this.deps.evidence;
+    return this.deps.ledger.resumed || this.missing().some((w) => snapshotIntentKey(this.input.stage, w.volumeId) in decisions);
+  }
 
   /** The wanted volumes that have no accepted snapshot yet. */
   missing(): Wanted[] {
@@ -255,6 +320,7 @@ class StageRun {
   outcome(): StageOutcome {
     return {
       byVolume: this.byVolume,
+      records: this.records,
       actions: this.actions,
       rejected: this.rejected,
       recovered: this.recovered,
@@ -283,6 +349,7 @@ class StageRun {
     const record: RecordedSnapshot = { ...w, snapshotId, how, recordedAt: this.at(), executionName: ledger.executionName };
     const old = this.previous.get(w.volumeId);
     const stored = old ? await ledger.replace(old, record) : await ledger.record(record);
+    this.hold(stored);
     if (stored.snapshotId !== snapshotId) {
       await this.reject({
         snapshotId,
@@ -297,8 +364,8 @@ class StageRun {
   /** 1. The recorded snapshots, read back by ID and checked; one that fails is refused and will be replaced. */
   async checkRecorded(): Promise<void> {
     const { stage, wanted } = this.input;
-    const { ledger } = this.deps;
-    const records = new Map(ledger.recorded.filter((r) => r.stage === stage).map((r) => [r.volumeId, r]));
+    const { evidence } = this.deps;
+    const records = new Map(evidence.recorded.filter((r) => r.stage === stage).map((r) => [r.volumeId, r]));
     const recordedIds = wanted.map((w) => records.get(w.volumeId)?.snapshotId).filter((id): id is string => !!id);
     const found = recordedIds.length ? await describeSnapshots(this.deps.ec2, [{ Name: 'snapshot-id', Values: recordedIds }], false) : [];
     for (const w of wanted) {
@@ -309,14 +376,14 @@ class StageRun {
       const problems = provenanceProblems(
         found.find((s) => s.SnapshotId === r.snapshotId),
         r,
-        ledger.caseCreatedAt,
+        evidence.caseCreatedAt,
       );
       if (stage !== 'source' && r.sourceSnapshotId !== w.sourceSnapshotId)
         problems.push(
           `a copy of ${r.sourceSnapshotId}, the case's ${w.sourceSnapshotId ? `recorded source is now ${w.sourceSnapshotId}` : 'source is not recorded'}`,
         );
       if (!problems.length) {
-        this.byVolume.set(w.volumeId, r.snapshotId);
+        this.hold(r);
         continue;
       }
       await this.reject({ snapshotId: r.snapshotId, volumeId: w.volumeId, kind: 'recorded', reasons: problems });
@@ -343,7 +410,7 @@ class StageRun {
     }
     const old = this.previous.get(w.volumeId);
     if (old) return [`the case recorded ${old} for ${w.volumeId}, so its create call was answered and left no orphan: a new one is made`];
-    const intent = this.deps.ledger.decisions[snapshotIntentKey(stage, w.volumeId)] as SnapshotIntent | undefined;
+    const intent = this.deps.evidence.decisions[snapshotIntentKey(stage, w.volumeId)] as SnapshotIntent | undefined;
     if (!intent) return [`no ${stage} snapshot of ${w.volumeId} was ever requested by the case: not Firebreak's`];
     if (c.StartTime && c.StartTime.getTime() < notBeforeOf(intent.at)) {
       return [`started ${c.StartTime.toISOString()}, before the case's create call was requested (${intent.at}): not made by it`];
@@ -357,8 +424,7 @@ class StageRun {
    */
   async recoverOrphans(): Promise<void> {
     const { stage, wanted } = this.input;
-    const { ledger } = this.deps;
-    const known = new Set([...ledger.recorded.map((r) => r.snapshotId), ...this.previous.values()]);
+    const known = new Set([...this.deps.evidence.recorded.map((r) => r.snapshotId), ...this.previous.values(), ...this.byVolume.values()]);
     // In the member account nothing is adopted: one page is read, to name the decoys on the case (a member
     // principal can tag any number of snapshots with the case ID; reading them all could outlast the step).
     const candidates = (
@@ -380,7 +446,7 @@ class StageRun {
     for (const [volumeId, ids] of passing) {
       const w = wanted.find((x) => x.volumeId === volumeId)!;
       if (ids.length === 1) {
-        this.byVolume.set(volumeId, await this.accept(w, ids[0], 'recovered'));
+        await this.accept(w, ids[0], 'recovered');
         this.recovered.push(ids[0]);
         continue;
       }
@@ -428,7 +494,7 @@ class StageRun {
       });
       return undefined;
     }
-    const problems = provenanceProblems(c, w, this.deps.ledger.caseCreatedAt);
+    const problems = provenanceProblems(c, w, this.deps.evidence.caseCreatedAt);
     if (!problems.length) problems.push(...this.adoptionProblems(c, w));
     if (!problems.length) return w.volumeId;
     await this.reject({ snapshotId: c.SnapshotId!, volumeId: w.volumeId, kind: 'candidate', reasons: problems });
@@ -440,11 +506,8 @@ class StageRun {
     const needed = this.missing();
     this.actions.push(this.input.describeCreate(needed.map((w) => w.volumeId)));
     if (this.input.mode !== 'apply') return;
-    const intents = await this.deps.ledger.intend(
-      this.input.stage,
-      needed.map((w) => w.volumeId),
-    );
-    await this.awaitConcurrentCreates(needed, intents);
+    // Every intent is recorded before any create call (the stage's first write holds them, but for a volume it did not cover).
+    await this.ensureIntents(needed);
     // The IDs are recorded together as soon as every call answered: a failed call fails the step after the others are recorded.
     const creating = this.missing();
     if (!creating.length) return;
@@ -462,6 +525,13 @@ class StageRun {
     if (failure) throw failure.error;
   }
 
+  /** Records the intent of each volume about to be created that the stage's first write did not cover. */
+  private async ensureIntents(needed: readonly Wanted[]): Promise<void> {
+    const { stage } = this.input;
+    const rest = needed.map((w) => w.volumeId).filter((v) => !(snapshotIntentKey(stage, v) in this.deps.evidence.stored));
+    if (rest.length) await this.deps.ledger.intend(stage, rest);
+  }
+
   /**
    * Records snapshots just created: the ones replacing a failed record one by one ({@link accept}), the others in one
    * write carrying the step's timeline entry (`fold`, with the outcome they make); a concurrent run's first record
@@ -469,8 +539,7 @@ class StageRun {
    */
   private async acceptAll(made: readonly [Wanted, string][], fold: StageDeps['fold']): Promise<void> {
     const { ledger } = this.deps;
-    for (const [w, id] of made.filter(([x]) => this.previous.has(x.volumeId)))
-      this.byVolume.set(w.volumeId, await this.accept(w, id, 'created'));
+    for (const [w, id] of made.filter(([x]) => this.previous.has(x.volumeId))) await this.accept(w, id, 'created');
     const fresh = made.filter(([x]) => !this.previous.has(x.volumeId));
     if (!fresh.length) return;
     const records = fresh.map(([w, snapshotId]): RecordedSnapshot => ({
@@ -481,9 +550,10 @@ class StageRun {
       executionName: ledger.executionName,
     }));
     const provisional = new Map([...this.byVolume, ...fresh.map(([w, id]): [string, string] => [w.volumeId, id])]);
-    const stored = await ledger.recordAll(records, fold?.({ ...this.outcome(), byVolume: provisional }));
+    const provisionalRecords = new Map([...this.records, ...records.map((r): [string, RecordedSnapshot] => [r.volumeId, r])]);
+    const stored = await ledger.recordAll(records, fold?.({ ...this.outcome(), byVolume: provisional, records: provisionalRecords }));
     for (const [i, [w, snapshotId]] of fresh.entries()) {
-      this.byVolume.set(w.volumeId, stored[i].snapshotId);
+      this.hold(stored[i]);
       if (stored[i].snapshotId !== snapshotId)
         await this.reject({
           snapshotId,
@@ -498,12 +568,13 @@ class StageRun {
    * Another execution that is creating the same snapshots right now (a concurrent run: its intent was first and is
    * recent) is given a few seconds to record them, so that two runs do not both create (EC2 offers no ClientToken
    * here). Not a volume whose record is being replaced: that intent's call was answered (recorded), nothing to wait for.
+   * Before the candidates are read: a concurrent run's snapshot, made and not yet recorded, is not a decoy.
    */
-  private async awaitConcurrentCreates(needed: Wanted[], intents: Awaited<ReturnType<EvidenceLedger['intend']>>): Promise<void> {
-    const { ledger, now } = this.deps;
-    const busy = needed.filter((w) => {
+  async awaitConcurrentCreates(): Promise<void> {
+    const { ledger, now, evidence } = this.deps;
+    const busy = this.missing().filter((w) => {
       if (this.previous.has(w.volumeId)) return false;
-      const i = intents[w.volumeId];
+      const i = evidence.stored[snapshotIntentKey(this.input.stage, w.volumeId)] as SnapshotIntent | undefined;
       return i && i.executionName !== ledger.executionName && Date.parse(i.at) > now().getTime() - CREATE_WINDOW_MS;
     });
     for (let waited = 0; busy.some((w) => !this.byVolume.has(w.volumeId)) && waited < CONCURRENT_CREATE_WAIT_MS; waited += 1000) {
@@ -513,7 +584,7 @@ class StageRun {
         const r = recorded.find(
           (x) => x.stage === this.input.stage && x.volumeId === w.volumeId && x.snapshotId !== this.previous.get(w.volumeId),
         );
-        if (r) this.byVolume.set(w.volumeId, r.snapshotId);
+        if (r) this.hold(r);
       }
     }
   }
@@ -544,9 +615,10 @@ export async function ensureVolumeSnapshots(
     instanceId: string;
     labels: EvidenceLabels;
     ownerAccount: string;
-    deadline: string;
+    deadline: string | ((stored: Readonly<Record<string, unknown>>) => string);
     mode: StepMode;
     notFoundGraceSeconds?: number;
+    extra?: Readonly<Record<string, unknown>>;
   },
   deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date; fold?: EvidenceFold },
 ): Promise<EvidenceStageResult> {
@@ -554,7 +626,9 @@ export async function ensureVolumeSnapshots(
   const instance = await describeTargetInstance(deps.ec2, input.instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
   const mappings = (instance.BlockDeviceMappings ?? []).filter((b) => b.Ebs?.VolumeId);
   const attached = mappings.map((b) => b.Ebs!.VolumeId!);
-  const volumeIds = deps.ledger ? await deps.ledger.recordVolumes(attached) : attached;
+  // The stage's first write: the volumes (first seen wins), the intents and `extra` decisions, and the case read back.
+  const evidence = deps.ledger && (await deps.ledger.open('source', attached, { ...input.extra, [EVIDENCE_VOLUMES_KEY]: attached }));
+  const volumeIds = evidence ? (evidence.stored[EVIDENCE_VOLUMES_KEY] as string[]) : attached;
   const volumes =
     deps.ledger && volumeIds.length
       ? ((await deps.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: volumeIds }] }))).Volumes ?? [])
@@ -571,7 +645,9 @@ export async function ensureVolumeSnapshots(
     };
   });
   const root = mappings.find((b) => b.DeviceName === instance.RootDeviceName)?.Ebs?.VolumeId;
-  const resultOf = (o: StageOutcome) => stageResult(o, { volumeIds, ownerAccount: input.ownerAccount, deadline: input.deadline });
+  const deadline = typeof input.deadline === 'string' ? input.deadline : input.deadline(evidence?.stored ?? {});
+  const resultOf = (o: StageOutcome) =>
+    stageResult(o, { volumeIds, ownerAccount: input.ownerAccount, deadline, caseCreatedAt: evidence?.caseCreatedAt });
   const out = await ensureStage(
     {
       stage: 'source',
@@ -581,7 +657,13 @@ export async function ensureVolumeSnapshots(
       mode: input.mode,
       describeCreate: (ids) => ({ operation: 'EC2.CreateSnapshots', target: input.instanceId, change: `snapshot ${ids.join(', ')}` }),
     },
-    { ec2: deps.ec2, ledger: deps.ledger, now: deps.now ?? (() => new Date()), fold: deps.fold && ((o) => deps.fold!(resultOf(o))) },
+    {
+      ec2: deps.ec2,
+      ledger: deps.ledger,
+      evidence,
+      now: deps.now ?? (() => new Date()),
+      fold: deps.fold && ((o) => deps.fold!(resultOf(o))),
+    },
     async (missing, created) => {
       const want = new Set(missing.map((w) => w.volumeId));
       const detached = [...want].filter((v) => !attached.includes(v));
@@ -610,13 +692,18 @@ export async function ensureVolumeSnapshots(
 }
 
 /** A stage's outcome as the step's result: the batch to poll (`''` for a volume still without a snapshot in a plan). */
-function stageResult(out: StageOutcome, b: { volumeIds: string[]; ownerAccount: string; deadline: string }): EvidenceStageResult {
+function stageResult(
+  out: StageOutcome,
+  b: { volumeIds: string[]; ownerAccount: string; deadline: string; caseCreatedAt?: string },
+): EvidenceStageResult {
+  const recorded = b.volumeIds.map((v) => out.records.get(v)).filter((r): r is RecordedSnapshot => !!r);
   return {
     batch: {
       snapshotIds: b.volumeIds.map((v) => out.byVolume.get(v) ?? ''),
       sourceVolumeIds: b.volumeIds,
       ownerAccount: b.ownerAccount,
       deadline: b.deadline,
+      ...(b.caseCreatedAt ? { recorded, caseCreatedAt: b.caseCreatedAt } : {}),
     },
     actions: out.actions,
     rejected: out.rejected,
@@ -710,8 +797,10 @@ export async function ensureSnapshotCopies(
   if (input.mode === 'apply' && !deps.ledger) throw new InvalidInput('ensureSnapshotCopies needs the case ledger to apply');
   const before: SnapshotStage = input.stage === 'transit' ? 'source' : 'transit';
   const volumeIds = input.source.sourceVolumeIds;
+  // The stage's first write: the intents, and the case read back (the copies' sources are its records, not the batch's).
+  const evidence = deps.ledger && (await deps.ledger.open(input.stage, volumeIds));
   const wanted: Wanted[] = volumeIds.map((volumeId, i) => {
-    const src = deps.ledger?.recorded.find((r) => r.stage === before && r.volumeId === volumeId);
+    const src = evidence?.recorded.find((r) => r.stage === before && r.volumeId === volumeId);
     if (deps.ledger && !src) throw new EvidenceIncomplete(`Case ${input.labels.caseId} recorded no ${before} snapshot of ${volumeId}`);
     return {
       stage: input.stage,
@@ -723,7 +812,13 @@ export async function ensureSnapshotCopies(
       volumeSize: src?.volumeSize,
     };
   });
-  const resultOf = (o: StageOutcome) => stageResult(o, { volumeIds, ownerAccount: input.ownerAccount, deadline: input.source.deadline });
+  const resultOf = (o: StageOutcome) =>
+    stageResult(o, {
+      volumeIds,
+      ownerAccount: input.ownerAccount,
+      deadline: input.source.deadline,
+      caseCreatedAt: evidence?.caseCreatedAt,
+    });
   const out = await ensureStage(
     {
       stage: input.stage,
@@ -737,7 +832,13 @@ export async function ensureSnapshotCopies(
         change: `copy into ${input.ownerAccount} under ${input.kmsKeyId}`,
       }),
     },
-    { ec2: deps.ec2, ledger: deps.ledger, now: deps.now ?? (() => new Date()), fold: deps.fold && ((o) => deps.fold!(resultOf(o))) },
+    {
+      ec2: deps.ec2,
+      ledger: deps.ledger,
+      evidence,
+      now: deps.now ?? (() => new Date()),
+      fold: deps.fold && ((o) => deps.fold!(resultOf(o))),
+    },
     async (missing, created) => {
       // Every copy is requested, and all recorded once every call answered; a failed one fails the step after the others are recorded.
       const settled = await Promise.allSettled(

@@ -109,8 +109,8 @@ export class CaseLedger {
   }
 
   /** {@link CaseRecords.appendTimeline} */
-  appendTimeline(caseId: string, entry: TimelineEntry): Promise<void> {
-    return this.records.appendTimeline(caseId, entry);
+  appendTimeline(caseId: string, entry: TimelineEntry, stable = false): Promise<void> {
+    return this.records.appendTimeline(caseId, entry, stable);
   }
 
   /** {@link CaseRecords.timeline} */
@@ -191,6 +191,14 @@ export class CaseLedger {
   /** {@link CaseRecords.recordDecisionEntries} */
   recordDecisionEntries(caseId: string, entries: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>> {
     return this.records.recordDecisionEntries(caseId, entries);
+  }
+
+  /** {@link CaseRecords.recordDecisionEntriesReading} */
+  recordDecisionEntriesReading(
+    caseId: string,
+    entries: Readonly<Record<string, unknown>>,
+  ): Promise<{ before: CaseRecord; stored: Record<string, unknown> }> {
+    return this.records.recordDecisionEntriesReading(caseId, entries);
   }
 
   /** {@link CaseRecords.markNotified} */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -101,7 +101,13 @@ export interface TimelineEntry {
  */
 export interface TimelineFold {
   readonly entry: TimelineEntry;
-  written(): void;
+  /**
+   * Entries of earlier steps that deferred theirs to this step (runStep's `carried`), put in the same transaction
+   * under stable keys ({@link timelineItem}); a writer that puts them says so with `written(true)`, else runStep puts
+   * them itself.
+   */
+  readonly carried?: readonly TimelineEntry[];
+  written(withCarried?: boolean): void;
 }
 
 /** One case update (the case item's key is the caller's): what {@link CaseRecords.updateCase} sends. */
@@ -109,9 +115,14 @@ export type CaseUpdate = Pick<UpdateCommandInput, 'ConditionExpression' | 'Expre
   readonly UpdateExpression: string;
 };
 
-/** The timeline item of an entry: `pk=CASE#<caseId>`, `sk=TL#<at>#<8 random hex>`. */
-export function timelineItem(caseId: string, entry: TimelineEntry): Record<string, unknown> {
-  return { pk: `CASE#${caseId}`, sk: `TL#${entry.at}#${randomBytes(4).toString('hex')}`, caseId, ...entry };
+/**
+ * The timeline item of an entry: `pk=CASE#<caseId>`, `sk=TL#<at>#<8 random hex>`; with `stable`, the 8 hex are the
+ * entry's own SHA-256 instead, so writing the same entry again (a retry of the step that carries it) overwrites the
+ * one item rather than adding a second.
+ */
+export function timelineItem(caseId: string, entry: TimelineEntry, stable = false): Record<string, unknown> {
+  const suffix = stable ? createHash('sha256').update(JSON.stringify(entry)).digest('hex').slice(0, 8) : randomBytes(4).toString('hex');
+  return { pk: `CASE#${caseId}`, sk: `TL#${entry.at}#${suffix}`, caseId, ...entry };
 }
 
 /** Dependencies of {@link CaseRecords} (and of the claims and the ledger built on them). */
@@ -138,9 +149,9 @@ export class CaseRecords {
     return out.Item as CaseRecord | undefined;
   }
 
-  /** Appends one entry to a case's timeline. */
-  async appendTimeline(caseId: string, entry: TimelineEntry): Promise<void> {
-    await this.deps.ddb.send(new PutCommand({ TableName: this.deps.tableName, Item: timelineItem(caseId, entry) }));
+  /** Appends one entry to a case's timeline (`stable`: under its stable key, {@link timelineItem}). */
+  async appendTimeline(caseId: string, entry: TimelineEntry, stable = false): Promise<void> {
+    await this.deps.ddb.send(new PutCommand({ TableName: this.deps.tableName, Item: timelineItem(caseId, entry, stable) }));
   }
 
   /**
@@ -579,6 +590,42 @@ export class CaseRecords {
     return Object.fromEntries(keys.map((k) => [k, decisions[k]]));
   }
 
+  /**
+   * {@link recordDecisionEntries} that also reads the case: one UpdateItem whose `ReturnValues: ALL_OLD` gives the case
+   * item as it was just before the write (UpdateItem, Amazon DynamoDB API reference), so a step that must record
+   * before it acts (an evidence stage's create intents) and must know the case's records needs no GetItem first.
+   * The stored value of each entry is the earlier one where `before.decisions` holds it, else the one given
+   * (`if_not_exists`, in the same atomic write).
+   * @returns the case as it was before the write, and the stored value of each entry.
+   * @throws {Error} `ConditionalCheckFailedException` when the case does not exist, or the SDK's error.
+   */
+  async recordDecisionEntriesReading(
+    caseId: string,
+    entries: Readonly<Record<string, unknown>>,
+  ): Promise<{ before: CaseRecord; stored: Record<string, unknown> }> {
+    const keys = Object.keys(entries);
+    const names: Record<string, string> = { '#m': 'decisions' };
+    const values: Record<string, unknown> = { ':u': this.now().toISOString() };
+    keys.forEach((k, i) => {
+      names[`#k${i}`] = k;
+      values[`:v${i}`] = entries[k];
+    });
+    const out = await this.deps.ddb.send(
+      new UpdateCommand({
+        TableName: this.deps.tableName,
+        Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+        UpdateExpression: `SET ${[...keys.map((_, i) => `#m.#k${i} = if_not_exists(#m.#k${i}, :v${i})`), 'updatedAt = :u'].join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: keys.length ? names : undefined,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const before = out.Attributes as CaseRecord;
+    const earlier = before.decisions ?? {};
+    return { before, stored: Object.fromEntries(keys.map((k) => [k, k in earlier ? earlier[k] : entries[k]])) };
+  }
+
   /** Records a snapshot refused as evidence, with why, under `evidence["rejected#<snapshotId>"]` (first record wins). */
   async rejectSnapshot(caseId: string, rejected: RejectedSnapshot): Promise<RejectedSnapshot> {
     return this.setOnce(caseId, 'evidence', rejectedSnapshotKey(rejected.snapshotId), rejected);
@@ -611,10 +658,11 @@ export class CaseRecords {
           TransactItems: [
             { Update: { TableName: this.deps.tableName, Key: { pk: `CASE#${caseId}`, sk: 'CASE' }, ...update } },
             { Put: { TableName: this.deps.tableName, Item: timelineItem(caseId, fold.entry) } },
+            ...(fold.carried ?? []).map((e) => ({ Put: { TableName: this.deps.tableName, Item: timelineItem(caseId, e, true) } })),
           ],
         }),
       );
-      fold.written();
+      fold.written(true);
       return true;
     } catch (err) {
       if (!hasAwsCode(err, 'TransactionCanceledException')) throw err;

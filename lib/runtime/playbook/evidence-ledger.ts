@@ -1,35 +1,48 @@
-import type { EvidenceLedger, SnapshotIntent } from '../ec2/evidence';
-import { EVIDENCE_VOLUMES_KEY, recordedSnapshots, snapshotIntentKey } from '../evidence/provenance';
+import type { CaseEvidence, EvidenceLedger, SnapshotIntent } from '../ec2/evidence';
+import { recordedSnapshots, snapshotIntentKey, SnapshotStage } from '../evidence/provenance';
 import { InvalidInput } from '../../core/errors';
+import { hasAwsCode } from '../aws-errors';
 import type { StepDeps } from './deps-base';
 
 /**
  * The case's evidence records for the evidence functions of lib/runtime/ec2/evidence.ts (issue 11: the ledger, not
- * tags, is the truth about which snapshots are evidence), read from the case once and written through
- * {@link CaseLedger.recordSnapshot}, `recordSnapshots`, `replaceSnapshot`, `rejectSnapshot` and `recordDecision`.
+ * tags, is the truth about which snapshots are evidence), written through {@link CaseLedger.recordSnapshot},
+ * `recordSnapshots`, `replaceSnapshot`, `rejectSnapshot` and `recordDecisions`.
+ *
+ * Nothing is read here: the stage's first write ({@link EvidenceLedger.open}, which must precede any create call
+ * anyway: the intents) reads the case back in the same UpdateItem (`ReturnValues: ALL_OLD`), so a stage costs no
+ * GetItem (issue 13). Every stage step still starts from the ledger's records, as they are at that write, never from
+ * what the state carried: the state is written only by Firebreak's Lambdas, but a concurrent or earlier run may have
+ * recorded, replaced or rejected snapshots since the batch was made.
  * @param caseId - the case (must exist).
  * @param executionName - the execution recording, kept on each record.
- * @param withVolumes - decisions recorded once (each unless already recorded) in the same write as the case's
- *   volumes (`recordVolumes`), e.g. SnapshotVolumes' evidence deadline: one write instead of two.
- * @throws {InvalidInput} when the case does not exist.
+ * @param resumed - whether an earlier execution opened the case (the state's `case.status` is `RESUMED`).
  */
-export async function evidenceLedgerOf(
+export function evidenceLedgerOf(
   caseId: string,
   executionName: string | undefined,
   deps: Pick<StepDeps, 'ledger' | 'now'>,
-  withVolumes: Readonly<Record<string, unknown>> = {},
-): Promise<EvidenceLedger> {
-  const record = await deps.ledger.getCase(caseId);
-  if (!record) throw new InvalidInput(`Case ${caseId} does not exist`);
+  resumed: boolean,
+): EvidenceLedger {
+  const opened = new Map<SnapshotStage, Promise<CaseEvidence>>();
+  const open = async (stage: SnapshotStage, volumeIds: readonly string[], extra: Readonly<Record<string, unknown>>) => {
+    const intent: SnapshotIntent = { at: deps.now().toISOString(), executionName };
+    const entries = { ...extra, ...Object.fromEntries(volumeIds.map((v) => [snapshotIntentKey(stage, v), intent])) };
+    try {
+      const { before, stored } = await deps.ledger.recordDecisionEntriesReading(caseId, entries);
+      return { caseCreatedAt: before.createdAt, recorded: recordedSnapshots(before.evidence), decisions: before.decisions ?? {}, stored };
+    } catch (err) {
+      if (hasAwsCode(err, 'ConditionalCheckFailedException')) throw new InvalidInput(`Case ${caseId} does not exist`);
+      throw err;
+    }
+  };
   return {
-    caseCreatedAt: record.createdAt,
     executionName,
-    recorded: recordedSnapshots(record.evidence),
-    decisions: record.decisions ?? {},
-    recordVolumes: async (volumeIds) =>
-      (await deps.ledger.recordDecisionEntries(caseId, { ...withVolumes, [EVIDENCE_VOLUMES_KEY]: volumeIds }))[
-        EVIDENCE_VOLUMES_KEY
-      ] as string[],
+    resumed,
+    open: (stage, volumeIds, extra = {}) => {
+      if (!opened.has(stage)) opened.set(stage, open(stage, volumeIds, extra));
+      return opened.get(stage)!;
+    },
     intend: async (stage, volumeIds) => {
       const intent: SnapshotIntent = { at: deps.now().toISOString(), executionName };
       const stored = await deps.ledger.recordDecisions(

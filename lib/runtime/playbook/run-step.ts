@@ -40,6 +40,22 @@ export interface StepRun {
   fold(details: Record<string, unknown>): TimelineFold | undefined;
 }
 
+/** How a step's timeline entry travels when it is not written by the step itself (issue 13). */
+export interface StepTimelineOptions {
+  /**
+   * Earlier steps' SUCCEEDED entries that they deferred to this step (carried in the state): folded into this step's
+   * last write ({@link TimelineFold.carried}), else put by runStep, on success and on failure, under stable keys (a
+   * retry rewrites the same items).
+   */
+  readonly carried?: readonly TimelineEntry[];
+  /**
+   * For a step that makes no ledger write of its own: its SUCCEEDED entry is handed here instead of written, for the
+   * step's result to carry to the next step that writes (`carried`). A FAILED entry is still written at once. If the
+   * execution ends between the two steps without the next one running (stopped, timed out), the entry is not written.
+   */
+  readonly defer?: (entry: TimelineEntry) => void;
+}
+
 /**
  * Runs one playbook step: attributes its AWS calls to it, and appends a timeline entry (what,
  * when, how long, API calls by operation, details) to the case, on success and on failure.
@@ -51,6 +67,7 @@ export interface StepRun {
  *   only part-way (Contain claims it): called each time an entry is written.
  * @param fn - the step's logic; it gets a {@link StepRun}.
  * @param details - what to put on the timeline from the result.
+ * @param options - entries carried from earlier steps, or this step's entry deferred ({@link StepTimelineOptions}).
  * @returns `fn`'s result.
  * @throws whatever `fn` throws, after recording it.
  */
@@ -59,6 +76,7 @@ export async function runStep<T>(
   targetOf: StepRecordTarget | undefined | (() => StepRecordTarget | undefined),
   fn: (run: StepRun) => Promise<T>,
   details: (result: T) => Record<string, unknown> = (r) => (r && typeof r === 'object' ? (r as Record<string, unknown>) : { result: r }),
+  options: StepTimelineOptions = {},
 ): Promise<T> {
   const currentTarget = () => (typeof targetOf === 'function' ? targetOf() : targetOf);
   const stepRunId = randomUUID();
@@ -83,29 +101,40 @@ export async function runStep<T>(
     ...rest,
   });
   let folded = false;
+  let carriedWritten = !options.carried?.length;
   const run: StepRun = {
     fold: (d) =>
       currentTarget() && {
         entry: entry('SUCCEEDED', { details: d }),
-        written: () => {
+        carried: options.carried,
+        written: (withCarried) => {
           folded = true;
+          carriedWritten ||= !!withCarried;
         },
       },
   };
+  const putCarried = (t: StepRecordTarget) => Promise.all((options.carried ?? []).map((c) => t.ledger.appendTimeline(t.caseId, c, true)));
   try {
     const result = await withCallContext({ step, stepRunId }, () => fn(run));
     unsubscribe();
     const target = currentTarget();
-    if (target && !folded) await target.ledger.appendTimeline(target.caseId, entry('SUCCEEDED', { details: details(result) }));
+    if (target && !carriedWritten) await putCarried(target);
+    if (target && !folded) {
+      const own = entry('SUCCEEDED', { details: details(result) });
+      if (options.defer) options.defer(own);
+      else await target.ledger.appendTimeline(target.caseId, own);
+    }
     return result;
   } catch (err) {
     unsubscribe();
     const target = currentTarget();
     if (target) {
       const e = err instanceof Error ? err : new Error(String(err));
-      await target.ledger
-        .appendTimeline(target.caseId, entry('FAILED', { error: { name: e.name, message: e.message } }))
-        .catch(() => undefined); // the original error matters more than a failed timeline write
+      // The original error matters more than a failed timeline write.
+      await Promise.all([
+        carriedWritten ? undefined : putCarried(target),
+        target.ledger.appendTimeline(target.caseId, entry('FAILED', { error: { name: e.name, message: e.message } })),
+      ]).catch(() => undefined);
     }
     throw err;
   }

@@ -10,12 +10,17 @@ import '../../clients/assume-role';
 export async function checkSnapshots(input: z.infer<typeof CheckSnapshotsInputSchema>, deps: StepDeps) {
   const ec2 =
     input.owner === 'security' ? deps.clients.security().ec2 : deps.clients.member(input.incident.account, input.incident.region).ec2;
-  // Polls are not put on the timeline one by one: the loop's result is, by the step after it. Every poll
-  // checks the batch against the case's records (issue 11).
+  // Polls are not put on the timeline one by one: the loop's result is, by the step after it. Every poll checks the
+  // batch against the case's records (issue 11): the ones the stage's step carried in the batch (what it wrote or read
+  // in the ledger; the state is written only by Firebreak's own Lambdas, never by a member account), so a poll reads
+  // no case (issue 13); a batch without them (a state of an older version) reads the case.
+  const { batch } = input;
+  if (batch.recorded && batch.caseCreatedAt && batch.snapshotIds.every((id) => batch.recorded!.some((r) => r.snapshotId === id)))
+    return checkSnapshotBatch({ batch, now: deps.now(), recorded: batch.recorded, caseCreatedAt: batch.caseCreatedAt }, { ec2 });
   const record = await deps.ledger.getCase(input.case.caseId);
   if (!record) throw new InvalidInput(`Case ${input.case.caseId} does not exist`);
   return checkSnapshotBatch(
-    { batch: input.batch, now: deps.now(), recorded: recordedSnapshots(record.evidence), caseCreatedAt: record.createdAt },
+    { batch, now: deps.now(), recorded: recordedSnapshots(record.evidence), caseCreatedAt: record.createdAt },
     { ec2 },
   );
 }

@@ -1,6 +1,6 @@
 import type { Incident } from '../../../core/incident/incident';
 import type { PlaybookState } from '../../../core/contracts/state';
-import type { SnapshotBatch } from '../../ec2/evidence';
+import type { EvidenceStageResult, SnapshotBatch } from '../../ec2/evidence';
 import { InvalidInput } from '../../../core/errors';
 
 /**
@@ -22,4 +22,13 @@ export const findingEniIds = (i: Incident): string[] => (i.resource.type === 'In
 export function requireBatch(batch: SnapshotBatch | undefined, name: string): SnapshotBatch {
   if (!batch) throw new InvalidInput(`${name} is missing from the playbook state`);
   return batch;
+}
+
+/**
+ * An evidence stage's result as its timeline entry: the batch without the records it carries for the poll (the case
+ * item holds them; the entry names the snapshots).
+ */
+export function timelineOf(r: EvidenceStageResult): Record<string, unknown> {
+  const { snapshotIds, sourceVolumeIds, ownerAccount, deadline } = r.batch;
+  return { ...r, batch: { snapshotIds, sourceVolumeIds, ownerAccount, deadline } };
 }

@@ -5,7 +5,7 @@ import type { PlaybookState } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
 import { evidenceLedgerOf } from '../evidence-ledger';
 import { caseTarget, runStep } from '../run-step';
-import { labelsOf, requireBatch } from './common';
+import { labelsOf, requireBatch, timelineOf } from './common';
 import '../../clients/kms';
 import '../../clients/assume-role';
 
@@ -27,9 +27,9 @@ export async function copySnapshots(state: PlaybookState, deps: StepDeps): Promi
       { source, labels: labelsOf(state), stage: 'transit', region: i.region, ownerAccount: member.accountId, kmsKeyId: key, mode: 'apply' },
       {
         ec2: member.ec2,
-        ledger: await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps),
+        ledger: evidenceLedgerOf(state.case.caseId, state.run.executionName, deps, state.case.status === 'RESUMED'),
         now: deps.now,
-        fold: (r) => run.fold({ ...r }),
+        fold: (r) => run.fold(timelineOf(r)),
       },
     );
   });

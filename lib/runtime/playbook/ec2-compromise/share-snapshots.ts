@@ -4,7 +4,7 @@ import type { PlaybookState } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
 import { evidenceLedgerOf } from '../evidence-ledger';
 import { caseTarget, runStep } from '../run-step';
-import { labelsOf, requireBatch } from './common';
+import { labelsOf, requireBatch, timelineOf } from './common';
 import '../../clients/assume-role';
 
 /**
@@ -16,12 +16,14 @@ export async function shareSnapshots(state: PlaybookState, deps: StepDeps): Prom
   const security = deps.clients.security();
   const carried = requireBatch(state.memberCopies, 'memberCopies');
   const out = await runStep('ShareAndCopySnapshots', caseTarget(state, deps.ledger), async (run) => {
-    const ledger = await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps);
-    // What is shared is what the case recorded for the transit stage, not what the state carried.
+    const ledger = evidenceLedgerOf(state.case.caseId, state.run.executionName, deps, state.case.status === 'RESUMED');
+    // What is shared is what the case recorded for the transit stage, not what the state carried: read by the
+    // evidence stage's first write (its intents), which ensureSnapshotCopies then reuses.
+    const { recorded } = await ledger.open('evidence', carried.sourceVolumeIds);
     const transit: SnapshotBatch = {
       ...carried,
       snapshotIds: carried.sourceVolumeIds.map((v) => {
-        const r = ledger.recorded.find((x) => x.stage === 'transit' && x.volumeId === v);
+        const r = recorded.find((x) => x.stage === 'transit' && x.volumeId === v);
         if (!r) throw new EvidenceIncomplete(`Case ${state.case.caseId} recorded no transit copy of ${v}`);
         return r.snapshotId;
       }),
@@ -38,7 +40,7 @@ export async function shareSnapshots(state: PlaybookState, deps: StepDeps): Prom
         mode: 'apply',
       },
       // The copies' records carry the step's timeline entry: the step's result, the share actions first.
-      { ec2: security.ec2, ledger, now: deps.now, fold: (r) => run.fold({ ...r, actions: [...shared, ...r.actions] }) },
+      { ec2: security.ec2, ledger, now: deps.now, fold: (r) => run.fold(timelineOf({ ...r, actions: [...shared, ...r.actions] })) },
     );
     return { ...copies, actions: [...shared, ...copies.actions] };
   });

@@ -3,7 +3,7 @@ import type { PlaybookState } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
 import { evidenceLedgerOf } from '../evidence-ledger';
 import { caseTarget, runStep } from '../run-step';
-import { labelsOf } from './common';
+import { labelsOf, timelineOf } from './common';
 import '../../clients/assume-role';
 
 /** The case decision that holds an execution's evidence deadline (`decisions.<key>`). */
@@ -24,26 +24,25 @@ export const evidenceDeadlineKey = (executionName: string) => `evidenceDeadline#
 export async function snapshotVolumes(state: PlaybookState, deps: StepDeps): Promise<SnapshotBatch> {
   const member = deps.clients.member(state.incident.account, state.incident.region);
   const out = await runStep('SnapshotVolumes', caseTarget(state, deps.ledger), async (run) => {
-    // The deadline is recorded once, in the write that records the case's volumes (before any create call); a retry
-    // of the step reads it back from the case (a strongly consistent read) and keeps it.
+    // The deadline is recorded once, in the stage's first write (the case's volumes and the intents, before any create
+    // call); a retry of the step gets the stored one back from that write and keeps it.
     const key = evidenceDeadlineKey(state.run.executionName);
     const fresh = evidenceDeadline(deps.now(), deps.config.evidenceDeadlineSeconds);
-    const ledger = await evidenceLedgerOf(state.case.caseId, state.run.executionName, deps, { [key]: fresh });
-    const deadline = (ledger.decisions[key] as string | undefined) ?? fresh;
     return ensureVolumeSnapshots(
       {
         instanceId: state.incident.resource.id,
         labels: labelsOf(state),
         ownerAccount: member.accountId,
-        deadline,
+        deadline: (stored) => (stored[key] as string | undefined) ?? fresh,
+        extra: { [key]: fresh },
         mode: 'apply',
         notFoundGraceSeconds: deps.config.notFoundGraceSeconds,
       },
       {
         ec2: member.ec2,
-        ledger,
+        ledger: evidenceLedgerOf(state.case.caseId, state.run.executionName, deps, state.case.status === 'RESUMED'),
         now: deps.now,
-        fold: (r) => run.fold({ ...r }),
+        fold: (r) => run.fold(timelineOf(r)),
       },
     );
   });

@@ -1,0 +1,52 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
+import { useLocalSession } from '../support/local';
+import { readCase } from '../support/read-back';
+
+const EVENT = 'fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json';
+
+/** The evidence path's steps, from the first snapshot to the case closed. */
+const EVIDENCE_STEPS = [
+  'SnapshotVolumes',
+  'CheckSnapshots',
+  'CopySnapshots',
+  'CheckMemberCopies',
+  'ShareAndCopySnapshots',
+  'CheckSecurityCopies',
+  'CollectArtifacts',
+  'WriteManifest',
+  'Notify',
+  'CloseCase',
+];
+
+/**
+ * Issue 13 (Build item 2): the evidence path reads the case once per stage, in the write it makes anyway, and
+ * carries what it wrote in the state. Counts, not times: the calls each step made, as the replay report attributes them.
+ */
+describe('ec2-compromise evidence path calls (issue 13)', () => {
+  const local = useLocalSession();
+
+  it('reads no case in the snapshot stages, the polls, CollectArtifacts or WriteManifest, and still records every step and the finding', async () => {
+    const { report } = await replayEvent(local.session, readEventFile(EVENT));
+    const x = report.executions[0];
+    expect(x.outcome).toBe('CONTAINED');
+    const calls = (name: string) => x.steps.filter((s) => s.name === name).map((s) => s.apiCalls as Record<string, number>);
+    for (const name of EVIDENCE_STEPS.filter((n) => n !== 'Notify')) {
+      for (const c of calls(name)) expect([name, c['DynamoDB.GetItem'] ?? 0]).toEqual([name, 0]);
+    }
+    // One ledger write per stage before its create calls (intents, the case read back) and one that records the result.
+    for (const name of ['SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots'])
+      expect([name, calls(name)[0]['DynamoDB.UpdateItem'], calls(name)[0]['DynamoDB.TransactWriteItems']]).toEqual([name, 1, 1]);
+    // CollectArtifacts writes nothing to the ledger; its entry is on the timeline all the same, once.
+    expect(calls('CollectArtifacts')[0]['DynamoDB.PutItem']).toBeUndefined();
+    const { item, timeline } = await readCase(local.session.env, x.caseId!);
+    expect(timeline.filter((t) => t.step === 'CollectArtifacts' && t.status === 'SUCCEEDED')).toHaveLength(1);
+    // finding.json is the event Normalize stored, named by the manifest, not a copy.
+    const ref = item!.evidence.manifest as { bucket: string; key: string };
+    const body = await local.session.env.security.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    const manifest = JSON.parse(await body.Body!.transformToString()) as { artifacts: { name: string; key: string }[] };
+    expect(manifest.artifacts.find((a) => a.name === 'finding.json')?.key).toMatch(/^received-events\//);
+    expect(manifest.artifacts.map((a) => a.name).sort()).toEqual(['console-output.json', 'finding.json', 'instance.json']);
+    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+  }, 120_000);
+});
