@@ -67,3 +67,27 @@ def test_concurrent_conditional_puts_succeed_exactly_once(client: ClientFactory)
 
 def test_patch_is_registered() -> None:
     assert any("TransactWriteItems" in p for p in firebreak_moto.PATCHES)
+
+
+def test_concurrent_update_items_see_each_other_in_their_all_old_image(client: ClientFactory) -> None:
+    # An evidence stage's first write: `SET decisions.<intent> = if_not_exists(decisions.<intent>, :mine)` with
+    # ReturnValues ALL_OLD; the one run told the intent was absent holds it (lib/runtime/ec2/evidence.ts).
+    ddb = _table(client)
+    ddb.put_item(TableName="ledger", Item={"pk": {"S": "CASE#c"}, "sk": {"S": "CASE"}, "decisions": {"M": {}}})
+
+    def first(args: tuple[int, int]) -> tuple[int, bool]:
+        key, n = args
+        out = client("dynamodb", account=SECURITY).update_item(
+            TableName="ledger",
+            Key={"pk": {"S": "CASE#c"}, "sk": {"S": "CASE"}},
+            UpdateExpression="SET decisions.#k = if_not_exists(decisions.#k, :v), padding = :p",
+            ExpressionAttributeNames={"#k": f"intent{key}"},
+            ExpressionAttributeValues={":v": {"S": f"run{n}"}, ":p": {"S": "x" * 20000}},
+            ReturnValues="ALL_OLD",
+        )
+        return key, f"intent{key}" not in out["Attributes"]["decisions"]["M"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(first, [(key, n) for key in range(40) for n in range(4)]))
+    firsts = [key for key, was_first in results if was_first]
+    assert sorted(firsts) == list(range(40))

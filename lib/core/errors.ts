@@ -71,6 +71,16 @@ export class EvidenceProvenance extends FirebreakError {
   static override readonly code: string = 'EVIDENCE_PROVENANCE';
 }
 
+/**
+ * Another execution holds the lease on an evidence stage's create call for a volume (its recent intent, within the
+ * snapshot steps' Lambda timeout: its create call may be under way and not yet recorded), so this run makes none: EC2's
+ * CreateSnapshots and CopySnapshot take no ClientToken, and two live runs creating would leave a duplicate. The state
+ * machine retries it (ec2-compromise's evidence states) until the record appears or the lease expires.
+ */
+export class EvidenceCreateInProgress extends FirebreakError {
+  static override readonly code: string = 'EVIDENCE_CREATE_IN_PROGRESS';
+}
+
 /** A change made moments ago does not read back yet (IAM is eventually consistent). The state machine retries it. */
 export class NotYetConsistent extends FirebreakError {
   static override readonly code: string = 'NOT_YET_CONSISTENT';
@@ -120,6 +130,7 @@ export const ERROR_CODES: Readonly<Record<string, string>> = {
   VERIFICATION_FAILED: 'VerificationFailed',
   EVIDENCE_INCOMPLETE: 'EvidenceIncomplete',
   EVIDENCE_PROVENANCE: 'EvidenceProvenance',
+  EVIDENCE_CREATE_IN_PROGRESS: 'EvidenceCreateInProgress',
   NOT_YET_CONSISTENT: 'NotYetConsistent',
   CLAIM_LOST: 'ClaimLost',
   CONFIG_ERROR: 'ConfigError',

@@ -162,8 +162,22 @@ const RETRY = [
 ];
 /** The failure recorders': the same errors, 10 retries, each wait capped at 60 s (issue 11). */
 const RECORD_RETRY = [{ ...RETRY[0], MaxAttempts: 10, MaxDelaySeconds: 60 }];
-/** The Retry a Task state has: the recorders', or `own` (the standard one unless given). */
-const retryOf = (name: string, own: unknown = RETRY) => (FAILURE_RECORDING_TASKS.includes(name) ? RECORD_RETRY : own);
+/** ec2-compromise's evidence stages that create: 2 s ×2 capped at 30 s, 10 retries (210 s, beyond the 120 s lease), no jitter. */
+const EVIDENCE_CREATE = {
+  ErrorEquals: ['EvidenceCreateInProgress'],
+  IntervalSeconds: 2,
+  MaxAttempts: 10,
+  BackoffRate: 2,
+  MaxDelaySeconds: 30,
+  JitterStrategy: 'NONE',
+};
+const EVIDENCE_CREATES = ['SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots'];
+/**
+ * The Retry a Task state has: the recorders', the evidence stages' that create (which first wait out another
+ * execution's lease on their create calls), or `own` (the standard one unless given).
+ */
+const retryOf = (name: string, own: unknown = RETRY) =>
+  FAILURE_RECORDING_TASKS.includes(name) ? RECORD_RETRY : EVIDENCE_CREATES.includes(name) ? [EVIDENCE_CREATE, ...RETRY] : own;
 /** RequestApproval's: its States.Timeout is the approval timeout, caught, never retried. */
 const APPROVAL_RETRY = [{ ...RETRY[0], ErrorEquals: RETRY[0].ErrorEquals.filter((e) => e !== 'States.Timeout') }];
 const CATCH = [

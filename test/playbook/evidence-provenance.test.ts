@@ -25,7 +25,8 @@ import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { copySnapshots } from '../../lib/runtime/playbook/ec2-compromise/copy-snapshots';
 import { shareSnapshots } from '../../lib/runtime/playbook/ec2-compromise/share-snapshots';
 import { snapshotVolumes } from '../../lib/runtime/playbook/ec2-compromise/snapshot-volumes';
-import { MAX_CANDIDATE_REJECTIONS } from '../../lib/runtime/ec2/evidence';
+import { CREATE_WINDOW_MS, MAX_CANDIDATE_REJECTIONS } from '../../lib/runtime/ec2/evidence';
+import { EVIDENCE_CREATE_RETRY } from '../../lib/infra/playbooks/ec2-compromise/playbook';
 import { stepDepsFromEnv } from '../../lib/runtime/playbook/deps';
 import type { PlaybookState } from '../../lib/core/contracts/state';
 import { useLocalSession } from '../support/local';
@@ -192,6 +193,48 @@ async function replayWithCrash(session: LocalSession, operation: string, after: 
   // The step is retried by the state machine (Sandbox.Timedout), or the next run resumes the case.
   if ((await readCase(session.env, caseId)).item?.status !== 'CONTAINED') await session.runner.execute('ec2-compromise', result!.injected);
   return { result: result!, twin: result!.twin!, caseId };
+}
+
+/**
+ * Runs a step as its Task state would: an `EvidenceCreateInProgress` is retried as ec2-compromise's
+ * EVIDENCE_CREATE_RETRY declares (its intervals, backoff, cap and attempts); `ended` is told after every attempt.
+ */
+async function asStateMachine<T>(attempt: () => Promise<T>, ended: () => void): Promise<T> {
+  const r = EVIDENCE_CREATE_RETRY;
+  for (let retries = 0; ; retries += 1) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if ((err as Error).name !== r.errors![0] || retries >= r.maxAttempts!) throw err;
+      const wait = Math.min(r.interval!.toSeconds() * r.backoffRate! ** retries, r.maxDelay!.toSeconds());
+      await sleep(wait * 1000);
+    } finally {
+      ended();
+    }
+  }
+}
+
+/**
+ * Holds the first `operation` call in `accountId` (the first create call of a stage) until an attempt of a step ends
+ * (`run` gets the function to call then); the others pass.
+ */
+async function withSlowFirstCreate<T>(operation: string, accountId: string, run: (ended: () => void) => Promise<T>): Promise<T> {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let held = false;
+  const remove = registerSdkInterceptor({
+    before: async (call) => {
+      if (call.operation !== operation || call.accountId !== accountId || held) return;
+      held = true;
+      await released;
+    },
+  });
+  try {
+    return await run(release);
+  } finally {
+    release();
+    remove();
+  }
 }
 
 describe('ec2-compromise evidence provenance (issue 11)', () => {
@@ -368,7 +411,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     expect(swapped.details).toMatch(new RegExp(`member snapshot ${decoy} is of ${stranger}`));
   }, 120_000);
 
-  it('converges on one snapshot per volume and stage when two runs take the evidence steps at the same time', async () => {
+  it('converges on one snapshot per volume and stage when two runs take the evidence steps at the same time, the first to create being slow', async () => {
     const { env } = local.session;
     const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'VerifyIsolation' } });
     const caseId = first.executions[0].caseId!;
@@ -384,14 +427,20 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
         case: { caseId, status: 'RESUMED' as const },
       }) as PlaybookState;
     const [a, b] = [state('concurrent-a'), state('concurrent-b')];
-    const [sa, sb] = await Promise.all([snapshotVolumes(a, deps), snapshotVolumes(b, deps)]);
+    // Each stage's first create call (made by the run that holds the stage's create calls) is held until an attempt of
+    // the other run has ended: however long that run waits, the first run's record comes after it (issue 13: under load
+    // the first run's path from its intent to its record outlasted the other's wait, which then created its own).
+    const both = <T>(operation: string, accountId: string, step: (s: PlaybookState) => Promise<T>) =>
+      withSlowFirstCreate(operation, accountId, (ended) =>
+        Promise.all([asStateMachine(() => step(a), ended), asStateMachine(() => step(b), ended)]),
+      );
+    const [sa, sb] = await both('EC2.CreateSnapshots', env.memberAccount, (s) => snapshotVolumes(s, deps));
     expect(sb.snapshotIds).toEqual(sa.snapshotIds);
-    const [ta, tb] = await Promise.all([copySnapshots({ ...a, snapshots: sa }, deps), copySnapshots({ ...b, snapshots: sb }, deps)]);
+    const [ta, tb] = await both('EC2.CopySnapshot', env.memberAccount, (s) => copySnapshots({ ...s, snapshots: s === a ? sa : sb }, deps));
     expect(tb.snapshotIds).toEqual(ta.snapshotIds);
-    const [fa, fb] = await Promise.all([
-      shareSnapshots({ ...a, memberCopies: ta }, deps),
-      shareSnapshots({ ...b, memberCopies: tb }, deps),
-    ]);
+    const [fa, fb] = await both('EC2.CopySnapshot', env.securityAccount, (s) =>
+      shareSnapshots({ ...s, memberCopies: s === a ? ta : tb }, deps),
+    );
     expect(fb.snapshotIds).toEqual(fa.snapshotIds);
 
     const r = await evidenceReadBack(env, caseId);
@@ -419,6 +468,52 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     );
     expect(r.security).toHaveLength(twin.volumeIds.length);
     expect(r.rejected).toEqual([]);
+  }, 120_000);
+
+  it("creates nothing while another run's lease on the create call may be live, and takes it over once that run's invocation has surely ended", async () => {
+    const { env } = local.session;
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'VerifyIsolation' } });
+    const caseId = first.executions[0].caseId!;
+    const twin = first.twin!;
+    const deps = stepDepsFromEnv();
+    const { item } = await readCase(env, caseId);
+    const state = (name: string) =>
+      ({
+        incident: item!.incident,
+        event: first.injected as unknown as Record<string, unknown>,
+        run: { executionName: name, startTime: new Date().toISOString() },
+        case: { caseId, status: 'RESUMED' as const },
+      }) as PlaybookState;
+    const sources = async () =>
+      (await evidenceReadBack(env, caseId)).member.filter((s) => s.Tags?.some((t) => t.Key === 'firebreak:stage' && t.Value === 'source'));
+    // Run a's invocation dies right before its CreateSnapshots: its intent (the lease) is recorded, nothing was made.
+    const dies = registerSdkInterceptor({
+      before: (call) => {
+        if (call.operation === 'EC2.CreateSnapshots') throw new Error('the invocation died');
+      },
+    });
+    try {
+      await expect(snapshotVolumes(state('crashed-a'), deps)).rejects.toThrow(/the invocation died/);
+    } finally {
+      dies();
+    }
+    // Another execution creates nothing while a's invocation may still be running (its Lambda timeout from its intent).
+    const b = state('resuming-b');
+    await expect(snapshotVolumes(b, deps)).rejects.toMatchObject({ name: 'EvidenceCreateInProgress' });
+    expect(await sources()).toEqual([]);
+    // Once it has surely ended, b takes the lease over and makes the snapshots: one per volume, recorded, none refused.
+    const later = { ...deps, now: () => new Date(Date.now() + CREATE_WINDOW_MS + 1000) };
+    const batch = await snapshotVolumes(b, later);
+    const r = await evidenceReadBack(env, caseId);
+    const made = (await sources()).map((s) => s.SnapshotId).sort();
+    expect(made).toHaveLength(twin.volumeIds.length);
+    expect([...batch.snapshotIds].sort()).toEqual(made);
+    expect(
+      r.recorded.filter((x) => x.stage === 'source').map((x) => [x.snapshotId, (x as { executionName?: string }).executionName]),
+    ).toEqual(expect.arrayContaining(made.map((id) => [id, 'resuming-b'])));
+    expect(r.rejected).toEqual([]);
+    for (const v of twin.volumeIds)
+      expect(r.item?.decisions?.[`snapshotIntent#source#${v}`]).toMatchObject({ executionName: 'resuming-b' });
   }, 120_000);
 
   it('replaces a recorded snapshot the attacker deleted between steps, and records the deleted one as rejected', async () => {

@@ -454,11 +454,13 @@ export class LocalRunner {
     const states = (playbook.definition.States ?? {}) as Record<string, TaskState>;
     const localHandlers: Record<string, (i: unknown) => Promise<never>> = {};
     const waits: Record<string, number> = {};
-    const retries: Record<string, number> = {};
+    const retries: Record<string, number[]> = {};
     for (const [name, state] of Object.entries(states)) {
       if (state.Type === 'Wait') waits[name] = trace.options.waitMs ?? 50;
       if (state.Type !== 'Task') continue;
-      retries[name] = 10;
+      // 10 ms instead of each retrier's interval, but for a wait on another execution's create call, which must last
+      // as declared (a negative override keeps the retrier's own interval, backoff and cap).
+      retries[name] = (state.Retry ?? []).map((r) => (r.ErrorEquals.some((e) => HONOURED_RETRY_ERRORS.includes(e)) ? -1 : 10));
       const waitsForToken = WAIT_FOR_TASK_TOKEN.test(state.Resource ?? '');
       const target = this.handlersByArn.get(waitsForToken ? (state.Parameters?.FunctionName ?? '') : (state.Resource ?? ''));
       if (!target)
@@ -615,7 +617,21 @@ export function preloadHandlers(template: CfnTemplate, region: string, projectRo
 }
 
 /** A Task (or other) state of a definition, as the runner reads it. */
-type TaskState = { Type: string; Resource?: string; Parameters?: { FunctionName?: string }; TimeoutSeconds?: number };
+type TaskState = {
+  Type: string;
+  Resource?: string;
+  Parameters?: { FunctionName?: string };
+  TimeoutSeconds?: number;
+  Retry?: { ErrorEquals: string[] }[];
+};
+
+/**
+ * The errors whose retrier the local runner honours as declared (every other Retry waits 10 ms locally): waiting out
+ * another execution's lease on an evidence create call (`EvidenceCreateInProgress`, ec2-compromise's
+ * EVIDENCE_CREATE_RETRY) must last as long as in AWS, or a concurrent run would spend its attempts before the lease
+ * holder records.
+ */
+const HONOURED_RETRY_ERRORS: readonly string[] = ['EvidenceCreateInProgress'];
 
 /** One invocation of a task's function. */
 interface InvocationRecord {

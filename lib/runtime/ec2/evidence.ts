@@ -7,7 +7,7 @@ import {
   ModifySnapshotAttributeCommand,
   Snapshot,
 } from '@aws-sdk/client-ec2';
-import { EvidenceIncomplete, EvidenceProvenance, InvalidInput } from '../../core/errors';
+import { EvidenceCreateInProgress, EvidenceIncomplete, EvidenceProvenance, InvalidInput } from '../../core/errors';
 import {
   EVIDENCE_VOLUMES_KEY,
   notBeforeOf,
@@ -73,6 +73,11 @@ export interface CaseEvidence {
   readonly decisions: Readonly<Record<string, unknown>>;
   /** Each decision that write recorded, as stored: the stage's intents and `extra`, an earlier run's where it was first. */
   readonly stored: Readonly<Record<string, unknown>>;
+  /**
+   * The intent that write recorded for this run: where it is the stored one (no earlier intent), this run holds the
+   * lease on that volume's create call ({@link CREATE_WINDOW_MS}).
+   */
+  readonly intent: SnapshotIntent;
 }
 
 /**
@@ -95,13 +100,13 @@ export interface EvidenceLedger {
    */
   open(stage: SnapshotStage, volumeIds: readonly string[], extra?: Readonly<Record<string, unknown>>): Promise<CaseEvidence>;
   /**
-   * Records, once per stage and volume, that a create call is about to be made (a crash may leave an unrecorded
-   * orphan); returns the stored intents by volume (another execution's, when it was first). Needed only for a
-   * volume {@link open} did not cover.
+   * Takes over the leases on the stage's create calls of the volumes given, in one conditional write: each volume's
+   * intent becomes this run's (now) only if every one still is the intent read (`undefined`: none), so of two runs
+   * taking over at once one wins all of them ({@link CaseLedger.takeDecisions}).
+   * @param expected - per volume, the intent this run read (an expired one, or an earlier attempt's of this execution).
+   * @returns the intent now recorded for this run, or `undefined` when another run changed one first.
    */
-  intend(stage: SnapshotStage, volumeIds: readonly string[]): Promise<Record<string, SnapshotIntent>>;
-  /** The case's recorded snapshots as they are now (a strongly consistent re-read). */
-  reload(): Promise<RecordedSnapshot[]>;
+  take(stage: SnapshotStage, expected: Readonly<Record<string, SnapshotIntent | undefined>>): Promise<SnapshotIntent | undefined>;
   /** {@link CaseLedger.recordSnapshot}. */
   record(snapshot: RecordedSnapshot): Promise<RecordedSnapshot>;
   /**
@@ -122,12 +127,12 @@ export interface SnapshotIntent {
 }
 
 /**
- * How long another execution's intent to create a snapshot means its create call may still be under way: the
- * snapshot steps' Lambda timeout (120 s, STEP_ACCESS), after which its invocation has ended one way or the other.
+ * How long an intent to create a stage's snapshot of a volume is a lease on that create call: the snapshot steps'
+ * Lambda timeout (120 s, STEP_ACCESS). The intent is written by the step's first write, after its invocation
+ * started, so by `at` + this window that invocation has ended one way or the other (its create call answered and
+ * recorded, or never to be): until then no other execution makes the call ({@link StageRun.takeLeases}).
  */
 export const CREATE_WINDOW_MS = 120_000;
-/** How long a step waits for another execution's create call to be recorded before making its own (1 s polls). */
-export const CONCURRENT_CREATE_WAIT_MS = 10_000;
 
 /**
  * At most this many snapshots found by tag are recorded as rejected candidates per stage and step run. A member
@@ -204,11 +209,14 @@ const tagOf = (s: Snapshot, key: string): string | undefined => {
  * Converges one stage of the evidence chain on exactly one recorded, provenance-checked snapshot per volume
  * (issue 11). The ledger is the truth; tags only help recover a crash's orphan. The stage's first write
  * ({@link EvidenceLedger.open}, made by the caller) has already recorded the intent of every volume and read the case
- * back (`deps.evidence`), so nothing here reads the case but a wait for a concurrent run:
+ * back (`deps.evidence`), so nothing here reads the case:
  * 1. each snapshot recorded for the stage is read back by ID and checked ({@link provenanceProblems}); one that
  *    fails (deleted, or not what the record says) is recorded as rejected and replaced;
- * 2. a volume whose intent is another execution's, recent (its create call may be under way), is given a few seconds
- *    to be recorded ({@link StageRun.awaitConcurrentCreates});
+ * 2. each volume still without one must be this run's to create: its intent (the lease on its create call) is the
+ *    one this run's first write recorded, or is taken over in one conditional write when it is an earlier attempt's
+ *    of this execution, expired, or answered (the record being replaced is its call's); while another execution's
+ *    lease is live, this run creates nothing and fails `EvidenceCreateInProgress`, which the state machine retries
+ *    until the record appears or the lease expires ({@link StageRun.takeLeases});
  * 3. for a volume still without a valid record, when an earlier run can have left a snapshot ({@link StageRun.mayHoldOrphans}),
  *    the snapshots tagged with the case and stage are candidates: one that
  *    fails provenance, or that no unanswered create call can explain, is recorded as rejected (at most
@@ -240,7 +248,7 @@ async function ensureStage(input: StageInput, deps: StageDeps, create: StageCrea
   if (!deps.evidence) throw new InvalidInput(`The ${input.stage} stage needs the case's evidence read by its first write`);
   const run = new StageRun(input, { ...deps, ledger: deps.ledger, evidence: deps.evidence });
   await run.checkRecorded();
-  if (run.missing().length) await run.awaitConcurrentCreates();
+  if (run.missing().length) await run.takeLeases();
   if (run.missing().length && run.mayHoldOrphans()) await run.recoverOrphans();
   if (run.missing().length) await run.createMissing(create);
   return run.outcome();
@@ -253,6 +261,8 @@ interface StageInput {
   readonly wanted: Wanted[];
   readonly ownerAccount: string;
   readonly mode: StepMode;
+  /** The execution's evidence deadline (ISO-8601 UTC): past it, a run that finds a create call leased fails for good. */
+  readonly deadline: string;
   readonly describeCreate: (volumeIds: string[]) => PlannedAction;
 }
 
@@ -506,11 +516,10 @@ class StageRun {
     const needed = this.missing();
     this.actions.push(this.input.describeCreate(needed.map((w) => w.volumeId)));
     if (this.input.mode !== 'apply') return;
-    // Every intent is recorded before any create call (the stage's first write holds them, but for a volume it did not cover).
-    await this.ensureIntents(needed);
-    // The IDs are recorded together as soon as every call answered: a failed call fails the step after the others are recorded.
-    const creating = this.missing();
-    if (!creating.length) return;
+    // Every intent (this run's lease) is recorded before any create call: by the stage's first write, or taken over
+    // (takeLeases). The IDs are recorded together as soon as every call answered: a failed call fails the step after
+    // the others are recorded.
+    const creating = needed;
     const made: [Wanted, string][] = [];
     let failure: { error: unknown } | undefined;
     try {
@@ -523,13 +532,6 @@ class StageRun {
     }
     await this.acceptAll(made, failure ? undefined : this.deps.fold);
     if (failure) throw failure.error;
-  }
-
-  /** Records the intent of each volume about to be created that the stage's first write did not cover. */
-  private async ensureIntents(needed: readonly Wanted[]): Promise<void> {
-    const { stage } = this.input;
-    const rest = needed.map((w) => w.volumeId).filter((v) => !(snapshotIntentKey(stage, v) in this.deps.evidence.stored));
-    if (rest.length) await this.deps.ledger.intend(stage, rest);
   }
 
   /**
@@ -565,28 +567,60 @@ class StageRun {
   }
 
   /**
-   * Another execution that is creating the same snapshots right now (a concurrent run: its intent was first and is
-   * recent) is given a few seconds to record them, so that two runs do not both create (EC2 offers no ClientToken
-   * here). Not a volume whose record is being replaced: that intent's call was answered (recorded), nothing to wait for.
-   * Before the candidates are read: a concurrent run's snapshot, made and not yet recorded, is not a decoy.
+   * 2. Makes sure this run holds the lease on the create call of every volume still missing, before reading candidates
+   * (another run's snapshot, made and not yet recorded, is no decoy) and before creating (CreateSnapshots and
+   * CopySnapshot take no ClientToken: "Ensuring idempotency in Amazon EC2 API requests", so two live runs that both
+   * create leave a duplicate). A volume's lease is its intent (`decisions.snapshotIntent#…`, first writer wins):
+   * - the one this run's first write recorded: held;
+   * - another execution's, recorded less than {@link CREATE_WINDOW_MS} ago, whose call is not known to be answered:
+   *   live, so this run creates nothing and fails `EvidenceCreateInProgress`, retried by the state machine until the
+   *   stage's first write reads the record, or the lease expires; past the evidence deadline it fails
+   *   `EvidenceIncomplete` instead;
+   * - else (none; an earlier attempt's of this execution, which Step Functions retries only once that attempt failed;
+   *   expired; or answered: the record being replaced was made by that intent's execution at or after it) taken over
+   *   for all these volumes in one conditional write; when another run changed one first, `EvidenceCreateInProgress`.
+   * @throws {EvidenceCreateInProgress} when another run holds a lease this run needs.
+   * @throws {EvidenceIncomplete} when it does and the execution's evidence deadline has passed.
    */
-  async awaitConcurrentCreates(): Promise<void> {
-    const { ledger, now, evidence } = this.deps;
-    const busy = this.missing().filter((w) => {
-      if (this.previous.has(w.volumeId)) return false;
-      const i = evidence.stored[snapshotIntentKey(this.input.stage, w.volumeId)] as SnapshotIntent | undefined;
-      return i && i.executionName !== ledger.executionName && Date.parse(i.at) > now().getTime() - CREATE_WINDOW_MS;
-    });
-    for (let waited = 0; busy.some((w) => !this.byVolume.has(w.volumeId)) && waited < CONCURRENT_CREATE_WAIT_MS; waited += 1000) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const recorded = await ledger.reload();
-      for (const w of busy) {
-        const r = recorded.find(
-          (x) => x.stage === this.input.stage && x.volumeId === w.volumeId && x.snapshotId !== this.previous.get(w.volumeId),
-        );
-        if (r) this.hold(r);
-      }
+  async takeLeases(): Promise<void> {
+    const { ledger, evidence } = this.deps;
+    const { stage } = this.input;
+    const expired: Record<string, SnapshotIntent | undefined> = {};
+    const busy: [string, SnapshotIntent][] = [];
+    for (const w of this.missing()) {
+      const key = snapshotIntentKey(stage, w.volumeId);
+      const held = (key in evidence.stored ? evidence.stored[key] : evidence.decisions[key]) as SnapshotIntent | undefined;
+      if (held && held.at === evidence.intent.at && held.executionName === evidence.intent.executionName) continue;
+      if (held && this.leaseLive(held, w.volumeId)) busy.push([w.volumeId, held]);
+      else expired[w.volumeId] = held;
     }
+    if (busy.length) throw this.leased(busy);
+    if (!Object.keys(expired).length) return;
+    if (!(await ledger.take(stage, expired)))
+      throw new EvidenceCreateInProgress(
+        `Another run took over the ${stage} create call of ${Object.keys(expired).join(', ')} on case ${this.input.caseId} first`,
+      );
+  }
+
+  /** Whether another execution's intent may still be a create call under way (see {@link takeLeases}). */
+  private leaseLive(held: SnapshotIntent, volumeId: string): boolean {
+    if (held.executionName === this.deps.ledger.executionName) return false;
+    if (Date.parse(held.at) <= this.deps.now().getTime() - CREATE_WINDOW_MS) return false;
+    const replaced = this.deps.evidence.recorded.find(
+      (r) => r.stage === this.input.stage && r.volumeId === volumeId && r.snapshotId === this.previous.get(volumeId),
+    );
+    return !(replaced && replaced.executionName === held.executionName && Date.parse(replaced.recordedAt) >= Date.parse(held.at));
+  }
+
+  /** The error of a run that finds create calls leased by another execution: retried, or final past the deadline. */
+  private leased(busy: readonly [string, SnapshotIntent][]): Error {
+    const what = busy
+      .map(([v, i]) => `${v} (${i.executionName ?? 'another run'}, until ${new Date(Date.parse(i.at) + CREATE_WINDOW_MS).toISOString()})`)
+      .join(', ');
+    const message = `Another execution is creating the ${this.input.stage} snapshot of ${what} for case ${this.input.caseId}`;
+    if (this.at() > this.input.deadline)
+      return new EvidenceIncomplete(`${message}, and the evidence deadline ${this.input.deadline} passed`);
+    return new EvidenceCreateInProgress(message);
   }
 }
 
@@ -655,6 +689,7 @@ export async function ensureVolumeSnapshots(
       wanted,
       ownerAccount: input.ownerAccount,
       mode: input.mode,
+      deadline,
       describeCreate: (ids) => ({ operation: 'EC2.CreateSnapshots', target: input.instanceId, change: `snapshot ${ids.join(', ')}` }),
     },
     {
@@ -826,6 +861,7 @@ export async function ensureSnapshotCopies(
       wanted,
       ownerAccount: input.ownerAccount,
       mode: input.mode,
+      deadline: input.source.deadline,
       describeCreate: (ids) => ({
         operation: 'EC2.CopySnapshot',
         target: ids.map((v) => wanted.find((w) => w.volumeId === v)!.sourceSnapshotId).join(', '),

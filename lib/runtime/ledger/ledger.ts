@@ -183,9 +183,13 @@ export class CaseLedger {
     return this.records.recordOnce(caseId, entries);
   }
 
-  /** {@link CaseRecords.recordDecisions} */
-  recordDecisions<T>(caseId: string, keys: readonly string[], value: T): Promise<T[]> {
-    return this.records.recordDecisions(caseId, keys, value);
+  /** {@link CaseRecords.takeDecisions} */
+  takeDecisions(
+    caseId: string,
+    entries: readonly { key: string; expected?: { at: string; executionName?: string } }[],
+    value: { at: string; executionName?: string },
+  ): Promise<boolean> {
+    return this.records.takeDecisions(caseId, entries, value);
   }
 
   /** {@link CaseRecords.recordDecisionEntries} */

@@ -536,29 +536,48 @@ export class CaseRecords {
   }
 
   /**
-   * Records decisions under `decisions.<key>` for every key in one write, each unless already recorded (the
-   * snapshot intents of a create call: one atomic write, so that of two concurrent runs one holds every key).
-   * @returns the stored value of each key.
+   * Replaces decisions that are leases (the evidence stages' snapshot intents, `{ at, executionName }`) in one
+   * conditional write: every key is set to `value` only if each still holds the lease the caller read (`expected`:
+   * the same `at` and `executionName`, or no value at all), so of two runs that take over the same leases at once
+   * exactly one wins, all keys or none (UpdateItem's ConditionExpression is evaluated atomically with the write:
+   * "Condition expressions", Amazon DynamoDB Developer Guide).
+   * @param entries - each key and the lease read from it (`undefined`: the key held none).
+   * @returns `true` when the write was made; `false` when a key no longer held what was read (another run took it).
+   * @throws {Error} `ConditionalCheckFailedException` never (mapped to `false`); the SDK's other errors.
    */
-  async recordDecisions<T>(caseId: string, keys: readonly string[], value: T): Promise<T[]> {
-    if (!keys.length) return [];
-    const names: Record<string, string> = { '#m': 'decisions' };
-    keys.forEach((k, i) => {
-      names[`#k${i}`] = k;
+  async takeDecisions(
+    caseId: string,
+    entries: readonly { key: string; expected?: { at: string; executionName?: string } }[],
+    value: { at: string; executionName?: string },
+  ): Promise<boolean> {
+    if (!entries.length) return true;
+    const names: Record<string, string> = { '#m': 'decisions', '#at': 'at', '#x': 'executionName' };
+    const values: Record<string, unknown> = { ':v': value, ':u': this.now().toISOString() };
+    const conditions = entries.map((e, i) => {
+      names[`#k${i}`] = e.key;
+      const path = `#m.#k${i}`;
+      if (!e.expected) return `attribute_not_exists(${path})`;
+      values[`:a${i}`] = e.expected.at;
+      if (e.expected.executionName === undefined) return `${path}.#at = :a${i} AND attribute_not_exists(${path}.#x)`;
+      values[`:x${i}`] = e.expected.executionName;
+      return `${path}.#at = :a${i} AND ${path}.#x = :x${i}`;
     });
-    const out = await this.deps.ddb.send(
-      new UpdateCommand({
-        TableName: this.deps.tableName,
-        Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
-        UpdateExpression: `SET ${keys.map((_, i) => `#m.#k${i} = if_not_exists(#m.#k${i}, :v)`).join(', ')}, updatedAt = :u`,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':v': value, ':u': this.now().toISOString() },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    const decisions = out.Attributes?.decisions as Record<string, T>;
-    return keys.map((k) => decisions[k]);
+    try {
+      await this.deps.ddb.send(
+        new UpdateCommand({
+          TableName: this.deps.tableName,
+          Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
+          UpdateExpression: `SET ${entries.map((_, i) => `#m.#k${i} = :v`).join(', ')}, updatedAt = :u`,
+          ConditionExpression: ['attribute_exists(pk)', ...conditions].map((c) => `(${c})`).join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (hasAwsCode(err, 'ConditionalCheckFailedException')) return false;
+      throw err;
+    }
   }
 
   /**

@@ -7,7 +7,7 @@ import type { StepDeps } from './deps-base';
 /**
  * The case's evidence records for the evidence functions of lib/runtime/ec2/evidence.ts (issue 11: the ledger, not
  * tags, is the truth about which snapshots are evidence), written through {@link CaseLedger.recordSnapshot},
- * `recordSnapshots`, `replaceSnapshot`, `rejectSnapshot` and `recordDecisions`.
+ * `recordSnapshots`, `replaceSnapshot`, `rejectSnapshot` and `takeDecisions`.
  *
  * Nothing is read here: the stage's first write ({@link EvidenceLedger.open}, which must precede any create call
  * anyway: the intents) reads the case back in the same UpdateItem (`ReturnValues: ALL_OLD`), so a stage costs no
@@ -30,7 +30,13 @@ export function evidenceLedgerOf(
     const entries = { ...extra, ...Object.fromEntries(volumeIds.map((v) => [snapshotIntentKey(stage, v), intent])) };
     try {
       const { before, stored } = await deps.ledger.recordDecisionEntriesReading(caseId, entries);
-      return { caseCreatedAt: before.createdAt, recorded: recordedSnapshots(before.evidence), decisions: before.decisions ?? {}, stored };
+      return {
+        caseCreatedAt: before.createdAt,
+        recorded: recordedSnapshots(before.evidence),
+        decisions: before.decisions ?? {},
+        stored,
+        intent,
+      };
     } catch (err) {
       if (hasAwsCode(err, 'ConditionalCheckFailedException')) throw new InvalidInput(`Case ${caseId} does not exist`);
       throw err;
@@ -43,16 +49,11 @@ export function evidenceLedgerOf(
       if (!opened.has(stage)) opened.set(stage, open(stage, volumeIds, extra));
       return opened.get(stage)!;
     },
-    intend: async (stage, volumeIds) => {
+    take: async (stage, expected) => {
       const intent: SnapshotIntent = { at: deps.now().toISOString(), executionName };
-      const stored = await deps.ledger.recordDecisions(
-        caseId,
-        volumeIds.map((v) => snapshotIntentKey(stage, v)),
-        intent,
-      );
-      return Object.fromEntries(volumeIds.map((v, i) => [v, stored[i]]));
+      const entries = Object.entries(expected).map(([v, e]) => ({ key: snapshotIntentKey(stage, v), expected: e }));
+      return (await deps.ledger.takeDecisions(caseId, entries, intent)) ? intent : undefined;
     },
-    reload: async () => recordedSnapshots((await deps.ledger.getCase(caseId))?.evidence),
     record: (snapshot) => deps.ledger.recordSnapshot(caseId, snapshot),
     recordAll: (snapshots, fold) => deps.ledger.recordSnapshots(caseId, snapshots, fold),
     replace: (previous, snapshot) => deps.ledger.replaceSnapshot(caseId, previous, snapshot),

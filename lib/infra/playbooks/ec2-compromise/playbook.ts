@@ -69,6 +69,31 @@ export const RESEAL_RETRY: sfn.RetryProps = {
   jitterStrategy: sfn.JitterType.FULL,
 };
 
+/**
+ * The Retry of the evidence stages that create (SnapshotVolumes, CopySnapshots, ShareAndCopySnapshots), evaluated
+ * before {@link LAMBDA_TASK_RETRY}: `EvidenceCreateInProgress` means another execution holds the lease on a create
+ * call of the stage (its intent, for the snapshot steps' Lambda timeout: `CREATE_WINDOW_MS`, 120 s), so the step made
+ * none and is tried again until the record appears or the lease expires. 2 s, 4 s, 8 s, 16 s, then 30 s
+ * (`MaxDelaySeconds`) six times: 210 s in all, more than the lease and the holder's own run; no jitter, so that reach
+ * is certain ("Handling errors in Step Functions workflows", Retry fields, Step Functions Developer Guide,
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). Spent, the error is caught as any
+ * other (RecordFailure); past the evidence deadline the step fails `EvidenceIncomplete` instead.
+ */
+export const EVIDENCE_CREATE_RETRY: sfn.RetryProps = {
+  errors: ['EvidenceCreateInProgress'],
+  interval: Duration.seconds(2),
+  maxAttempts: 10,
+  backoffRate: 2,
+  maxDelay: Duration.seconds(30),
+  jitterStrategy: sfn.JitterType.NONE,
+};
+
+/** The evidence stages that create snapshots, which first wait out another execution's create call. */
+export const EVIDENCE_CREATE_STATES: readonly string[] = ['SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots'];
+
+/** The retriers a Task state has before the common one: {@link EVIDENCE_CREATE_RETRY} for {@link EVIDENCE_CREATE_STATES}. */
+const retriesOf = (stateName: string): sfn.RetryProps[] => (EVIDENCE_CREATE_STATES.includes(stateName) ? [EVIDENCE_CREATE_RETRY] : []);
+
 /** Properties of {@link Ec2CompromisePlaybook}; its `timeout` defaults to `Duration.hours(6)`. */
 export type Ec2CompromisePlaybookProps = ContainmentPlaybookProps;
 
@@ -102,7 +127,7 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
     });
     const wholeState = PlaybookStates.WHOLE_STATE;
     const step = (stateName: string, resultPath: StatePath, parameters?: Record<string, unknown>) =>
-      states.step(stateName, resultPath, { parameters });
+      states.step(stateName, resultPath, { parameters, retries: retriesOf(stateName) });
     const snapshots = this.evidencePath(states);
     // The failure path of the steps that move ENIs: ResealIsolation moves any ENI left on the allow-all
     // untrack group onto the isolation group, then the failure is recorded (ResourceGone or any other).
@@ -159,7 +184,7 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
   private evidencePath(states: PlaybookStates): sfn.TaskStateBase {
     const wholeState = PlaybookStates.WHOLE_STATE;
     const step = (stateName: string, resultPath: StatePath, parameters?: Record<string, unknown>) =>
-      states.step(stateName, resultPath, { parameters });
+      states.step(stateName, resultPath, { parameters, retries: retriesOf(stateName) });
     const checkBatch = (stateName: string, batch: BatchField, owner: 'member' | 'security', check: CheckField) =>
       step(stateName, playbookPath(check), {
         incident: sfn.JsonPath.objectAt(playbookPath('incident')),
