@@ -57,6 +57,12 @@ export function pascalPrefix(prefix: string): string {
 export const RECEIVED_EVENTS_PREFIX = 'received-events/';
 
 /**
+ * Key prefix of a case's evidence objects in the evidence bucket (`cases/<account>/<caseId>/`: artifacts, manifests);
+ * CollectArtifacts and WriteManifest may write and read under it and nowhere else.
+ */
+export const CASE_EVIDENCE_PREFIX = 'cases/';
+
+/**
  * AWS's managed deny-all policy, which Firebreak attaches to contain an IAM user: one statement,
  * `Deny *` on `*` ("AWSDenyAll", AWS Managed Policy Reference). An explicit deny wins over every
  * allow, so it blocks the API and the console for every key and session of the user ("Policy

@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ConfigError } from '../core/errors';
-import { RECEIVED_EVENTS_PREFIX } from '../core/names';
+import { CASE_EVIDENCE_PREFIX, RECEIVED_EVENTS_PREFIX } from '../core/names';
 import { acknowledge, acknowledgeGrantWildcard, NAG_PACK } from './nag';
 
 /** Properties of {@link EvidenceVault}. */
@@ -131,15 +131,15 @@ export class EvidenceVault extends Construct {
   }
 
   /**
-   * Lets a principal write evidence objects and read them back (to reuse an artifact on re-run):
-   * `s3:PutObject` and `s3:GetObject` on the bucket's objects, `s3:ListBucket` on the bucket (so a
-   * missing object reads as 404, not 403), and `kms:GenerateDataKey`, `kms:Encrypt`, `kms:Decrypt` on
-   * the evidence key through S3 only.
+   * Lets a principal write a case's evidence objects and read them back (to reuse an artifact on re-run):
+   * `s3:PutObject` and `s3:GetObject` on `cases/*` only (issue 13: not the received events, which the artifacts name
+   * by key and hash without reading them), `s3:ListBucket` on the bucket (so a missing object reads as 404, not 403),
+   * and `kms:GenerateDataKey`, `kms:Encrypt`, `kms:Decrypt` on the evidence key through S3 only.
    * @param grantee - the principal.
    * @returns the grant of the S3 object actions.
    */
   public grantWriteEvidence(grantee: iam.IGrantable): iam.Grant {
-    const objects = this.bucket.arnForObjects('*');
+    const objects = this.bucket.arnForObjects(`${CASE_EVIDENCE_PREFIX}*`);
     const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: ['s3:PutObject', 's3:GetObject'],
@@ -156,7 +156,7 @@ export class EvidenceVault extends Construct {
     acknowledgeGrantWildcard(
       grantee,
       objects,
-      'Evidence object keys are per case and only known at run time; the grant is limited to PutObject and GetObject on the evidence bucket, whose Object Lock retention prevents overwriting or deleting a locked version.',
+      'Evidence object keys are per case and only known at run time; the grant is limited to PutObject and GetObject under the cases/ prefix of the evidence bucket, whose Object Lock retention prevents overwriting or deleting a locked version.',
     );
     return grant;
   }

@@ -735,6 +735,18 @@ describe('SecurityAccountStack', () => {
       }
     });
 
+    it.each(['collect-artifacts', 'write-manifest'] as const)(
+      'lets %s write and read evidence objects under cases/ only, never the received events (it names them, issue 13)',
+      (step) => {
+        expect(STEP_NAMES.filter((s) => STEP_ACCESS[s].evidenceBucket).sort()).toEqual(['collect-artifacts', 'write-manifest']);
+        const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
+        const objects = statements.filter((st) => list(st.Action).some((a) => a === 's3:GetObject' || a === 's3:PutObject'));
+        const resources = objects.flatMap((st) => list(st.Resource).map(flat));
+        expect(resources.length).toBeGreaterThan(0);
+        for (const r of resources) expect(r).toMatch(/\/cases\/\*$/);
+      },
+    );
+
     it.each(['normalize-finding', 'contain-instance'] as const)(
       'lets %s write received events under received-events/ only, without listing or reading the rest of the bucket',
       (step) => {

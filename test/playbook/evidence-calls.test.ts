@@ -37,6 +37,11 @@ describe('ec2-compromise evidence path calls (issue 13)', () => {
     // One ledger write per stage before its create calls (intents, the case read back) and one that records the result.
     for (const name of ['SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots'])
       expect([name, calls(name)[0]['DynamoDB.UpdateItem'], calls(name)[0]['DynamoDB.TransactWriteItems']]).toEqual([name, 1, 1]);
+    // SnapshotVolumes reads the volumes attached now, with their encryption, key and size, in one call: no DescribeInstances.
+    expect([calls('SnapshotVolumes')[0]['EC2.DescribeVolumes'], calls('SnapshotVolumes')[0]['EC2.DescribeInstances']]).toEqual([
+      1,
+      undefined,
+    ]);
     // CollectArtifacts writes nothing to the ledger; its entry is on the timeline all the same, once.
     expect(calls('CollectArtifacts')[0]['DynamoDB.PutItem']).toBeUndefined();
     const { item, timeline } = await readCase(local.session.env, x.caseId!);

@@ -7,6 +7,7 @@ import {
   CreateVolumeCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
+  DetachVolumeCommand,
   Snapshot,
   Tag,
 } from '@aws-sdk/client-ec2';
@@ -514,6 +515,30 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     expect(r.rejected).toEqual([]);
     for (const v of twin.volumeIds)
       expect(r.item?.decisions?.[`snapshotIntent#source#${v}`]).toMatchObject({ executionName: 'resuming-b' });
+  }, 120_000);
+
+  it("snapshots the volumes attached when SnapshotVolumes first runs: one detached since Contain is not the instance's, and is neither recorded nor snapshotted", async () => {
+    const { env } = local.session;
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'VerifyIsolation' } });
+    const caseId = first.executions[0].caseId!;
+    const twin = first.twin!;
+    const { item } = await readCase(env, caseId);
+    const volumes = (await env.member.ec2.send(new DescribeVolumesCommand({ VolumeIds: twin.volumeIds }))).Volumes!;
+    const data = volumes.find((v) => v.Attachments?.some((a) => a.Device !== '/dev/xvda' && a.Device !== '/dev/sda1'))!;
+    await env.member.ec2.send(new DetachVolumeCommand({ VolumeId: data.VolumeId!, InstanceId: twin.instanceId }));
+    const state = {
+      incident: item!.incident,
+      event: first.injected as unknown as Record<string, unknown>,
+      run: { executionName: 'after-detach', startTime: new Date().toISOString() },
+      case: { caseId, status: 'RESUMED' as const },
+    } as PlaybookState;
+    const batch = await snapshotVolumes(state, stepDepsFromEnv());
+    const kept = twin.volumeIds.filter((v) => v !== data.VolumeId);
+    expect(batch.sourceVolumeIds).toEqual(kept);
+    const r = await evidenceReadBack(env, caseId);
+    expect(r.item?.decisions?.evidenceVolumes).toEqual(kept);
+    expect(r.member.map((s) => s.VolumeId).sort()).toEqual([...kept].sort());
+    expect(r.recorded.map((x) => x.volumeId)).toEqual(kept);
   }, 120_000);
 
   it('replaces a recorded snapshot the attacker deleted between steps, and records the deleted one as rejected', async () => {

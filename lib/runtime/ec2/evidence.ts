@@ -6,6 +6,8 @@ import {
   EC2Client,
   ModifySnapshotAttributeCommand,
   Snapshot,
+  Volume,
+  VolumeAttachment,
 } from '@aws-sdk/client-ec2';
 import { EvidenceCreateInProgress, EvidenceIncomplete, EvidenceProvenance, InvalidInput } from '../../core/errors';
 import {
@@ -624,6 +626,43 @@ class StageRun {
   }
 }
 
+/** Whether a volume attachment still holds the volume on the instance (not detaching or detached). */
+const holds = (a: VolumeAttachment, instanceId: string) => a.InstanceId === instanceId && a.State !== 'detaching' && a.State !== 'detached';
+
+/**
+ * The EBS volumes attached to the instance now, with their encryption, key and size, in device-name order: one
+ * DescribeVolumes filtered on `attachment.instance-id` (EC2 API reference, DescribeVolumes: "To describe volumes that
+ * are attached to a specific instance"), every page (issue 13: no DescribeInstances before it). It is read after
+ * Contain, so a volume detached since is not the instance's. With none attached, the instance is described
+ * ({@link describeTargetInstance}): one that is gone is `ResourceGone` as before, one without EBS volumes has none.
+ * @throws {ResourceGone} when no volume is attached and the instance is gone.
+ */
+async function attachedVolumes(ec2: EC2Client, instanceId: string, notFoundGraceSeconds?: number): Promise<Volume[]> {
+  const out: Volume[] = [];
+  let token: string | undefined;
+  do {
+    const page = await ec2.send(
+      new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }], NextToken: token }),
+    );
+    out.push(...(page.Volumes ?? []));
+    token = page.NextToken;
+  } while (token);
+  const device = (v: Volume) => v.Attachments?.find((a) => holds(a, instanceId))?.Device ?? '';
+  const attached = out.filter((v) => v.VolumeId && device(v)).sort((a, b) => device(a).localeCompare(device(b)));
+  if (!attached.length) await describeTargetInstance(ec2, instanceId, { notFoundGraceSeconds });
+  return attached;
+}
+
+/**
+ * The instance's root volume among `volumes` (the one attached at its `RootDeviceName`): one DescribeInstances, made
+ * only when a CreateSnapshots must exclude some attached volumes (the root is excluded by `ExcludeBootVolume`, the
+ * others by ID: EC2 API reference, CreateSnapshots, InstanceSpecification).
+ */
+async function rootVolumeOf(ec2: EC2Client, instanceId: string, volumes: readonly Volume[], notFoundGraceSeconds?: number) {
+  const instance = await describeTargetInstance(ec2, instanceId, { notFoundGraceSeconds });
+  return volumes.find((v) => v.Attachments?.some((a) => holds(a, instanceId) && a.Device === instance.RootDeviceName))?.VolumeId;
+}
+
 /**
  * Ensures there is one snapshot of every EBS volume of the instance, recorded on the case by the ID
  * CreateSnapshots returned (DESIGN.md §3, Evidence; issue 11). The volumes are the ones the case recorded at
@@ -657,16 +696,12 @@ export async function ensureVolumeSnapshots(
   deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date; fold?: EvidenceFold },
 ): Promise<EvidenceStageResult> {
   if (input.mode === 'apply' && !deps.ledger) throw new InvalidInput('ensureVolumeSnapshots needs the case ledger to apply');
-  const instance = await describeTargetInstance(deps.ec2, input.instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
-  const mappings = (instance.BlockDeviceMappings ?? []).filter((b) => b.Ebs?.VolumeId);
-  const attached = mappings.map((b) => b.Ebs!.VolumeId!);
+  const volumes = await attachedVolumes(deps.ec2, input.instanceId, input.notFoundGraceSeconds);
+  const attached = volumes.map((v) => v.VolumeId!);
   // The stage's first write: the volumes (first seen wins), the intents and `extra` decisions, and the case read back.
   const evidence = deps.ledger && (await deps.ledger.open('source', attached, { ...input.extra, [EVIDENCE_VOLUMES_KEY]: attached }));
   const volumeIds = evidence ? (evidence.stored[EVIDENCE_VOLUMES_KEY] as string[]) : attached;
-  const volumes =
-    deps.ledger && volumeIds.length
-      ? ((await deps.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: volumeIds }] }))).Volumes ?? [])
-      : [];
+  // A volume the case recorded that is no longer attached has no description here: it is refused at create time.
   const wanted: Wanted[] = volumeIds.map((volumeId) => {
     const v = volumes.find((x) => x.VolumeId === volumeId);
     return {
@@ -678,7 +713,6 @@ export async function ensureVolumeSnapshots(
       volumeSize: v?.Size,
     };
   });
-  const root = mappings.find((b) => b.DeviceName === instance.RootDeviceName)?.Ebs?.VolumeId;
   const deadline = typeof input.deadline === 'string' ? input.deadline : input.deadline(evidence?.stored ?? {});
   const resultOf = (o: StageOutcome) =>
     stageResult(o, { volumeIds, ownerAccount: input.ownerAccount, deadline, caseCreatedAt: evidence?.caseCreatedAt });
@@ -699,16 +733,38 @@ export async function ensureVolumeSnapshots(
       now: deps.now ?? (() => new Date()),
       fold: deps.fold && ((o) => deps.fold!(resultOf(o))),
     },
-    async (missing, created) => {
-      const want = new Set(missing.map((w) => w.volumeId));
-      const detached = [...want].filter((v) => !attached.includes(v));
-      if (detached.length) {
-        throw new EvidenceIncomplete(
-          `Volume(s) ${detached.join(', ')} of ${input.instanceId}, recorded on case ${input.labels.caseId}, are no longer attached and have no valid snapshot`,
-        );
-      }
-      const excluded = attached.filter((v) => v !== root && !want.has(v));
-      const made = await deps.ec2.send(
+    createSourceSnapshots(deps.ec2, { ...input, attached: volumes }),
+  );
+  return resultOf(out);
+}
+
+/**
+ * SnapshotVolumes' create call: one CreateSnapshots of the instance (multi-volume, crash-consistent) for the volumes
+ * missing, the other attached volumes excluded.
+ * @throws {EvidenceIncomplete} when a volume missing is no longer attached.
+ * @throws {ResourceGone} when the call fails and the instance is gone.
+ */
+function createSourceSnapshots(
+  ec2: EC2Client,
+  input: { instanceId: string; labels: EvidenceLabels; notFoundGraceSeconds?: number; attached: readonly Volume[] },
+): StageCreate {
+  const attached = input.attached.map((v) => v.VolumeId!);
+  const volumes = input.attached;
+  return async (missing, created) => {
+    const want = new Set(missing.map((w) => w.volumeId));
+    const detached = [...want].filter((v) => !attached.includes(v));
+    if (detached.length) {
+      throw new EvidenceIncomplete(
+        `Volume(s) ${detached.join(', ')} of ${input.instanceId}, recorded on case ${input.labels.caseId}, are no longer attached and have no valid snapshot`,
+      );
+    }
+    // Only when some attached volume is not wanted (it has a valid snapshot) must the root be told from the others.
+    const root = attached.every((v) => want.has(v))
+      ? undefined
+      : await rootVolumeOf(ec2, input.instanceId, volumes, input.notFoundGraceSeconds);
+    const excluded = attached.filter((v) => v !== root && !want.has(v));
+    const made = await ec2
+      .send(
         new CreateSnapshotsCommand({
           InstanceSpecification: {
             InstanceId: input.instanceId,
@@ -719,11 +775,14 @@ export async function ensureVolumeSnapshots(
           CopyTagsFromSource: 'volume',
           TagSpecifications: [tagSpec('snapshot', labels(input.labels, { [TAG.stage]: 'source' }))],
         }),
-      );
-      for (const s of made.Snapshots ?? []) if (s.VolumeId && s.SnapshotId) created(s.VolumeId, s.SnapshotId);
-    },
-  );
-  return resultOf(out);
+      )
+      .catch(async (err: unknown) => {
+        // The instance gone since its volumes were read is ResourceGone, as a describe would have said; else the error.
+        await describeTargetInstance(ec2, input.instanceId, { notFoundGraceSeconds: 0 });
+        throw err;
+      });
+    for (const s of made.Snapshots ?? []) if (s.VolumeId && s.SnapshotId) created(s.VolumeId, s.SnapshotId);
+  };
 }
 
 /** A stage's outcome as the step's result: the batch to poll (`''` for a volume still without a snapshot in a plan). */

@@ -1,4 +1,5 @@
 import { EvidenceIncomplete, EvidenceProvenance } from '../../core/errors';
+import { CASE_EVIDENCE_PREFIX } from '../../core/names';
 import type { RecordedSnapshot } from './provenance';
 import type { StoredArtifact } from './vault';
 
@@ -55,7 +56,7 @@ export function buildManifest(m: Omit<EvidenceManifest, 'schema' | 'artifacts'> 
 }
 
 /** Key prefix of a case's evidence in the bucket. */
-export const caseEvidencePrefix = (account: string, caseId: string): string => `cases/${account}/${caseId}/`;
+export const caseEvidencePrefix = (account: string, caseId: string): string => `${CASE_EVIDENCE_PREFIX}${account}/${caseId}/`;
 
 /**
  * The evidence chain of each volume as the case recorded it (issue 11: the ledger, not tags, names the
