@@ -431,7 +431,7 @@ class StageRun {
   }
 
   /**
-   * 2. Candidates by tag, for the volumes without a valid record: each is refused with why, unless it is the one
+   * 3. Candidates by tag, for the volumes without a valid record: each is refused with why, unless it is the one
    * security-account orphan of the case's own create call for its volume (several passing are all refused).
    */
   async recoverOrphans(): Promise<void> {
@@ -513,7 +513,7 @@ class StageRun {
     return undefined;
   }
 
-  /** 3. Create what is missing (in apply mode), the intent recorded first and each returned ID recorded at once. */
+  /** 4. Create what is missing (in apply mode), under this run's lease, each returned ID recorded at once. */
   async createMissing(create: StageCreate): Promise<void> {
     const needed = this.missing();
     this.actions.push(this.input.describeCreate(needed.map((w) => w.volumeId)));
