@@ -65,7 +65,7 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     expect(r.stdout[0]).toMatch(
       /^Started ec2-compromise on instance i-\w+ \(111111111111\/us-east-1\) as arn:aws:iam::222222222222:user\/firebreak-local-operator$/,
     );
-    for (const step of ['Triage', 'Contain', 'VerifyIsolation', 'WriteManifest', 'CloseCase']) {
+    for (const step of ['Triage', 'Contain', 'WriteManifest', 'Notify']) {
       expect(r.stdout).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^  ok   ${step}\\s+\\d+\\.\\d s$`))]));
     }
     const last = r.stdout.find((l) => l.startsWith('SUCCEEDED'))!;
@@ -102,7 +102,7 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     expect(JSON.parse(byCase.stdout.join('\n'))).toMatchObject({
       case: { caseId, status: 'CONTAINED' },
       execution: { executionArn, status: 'SUCCEEDED' },
-      lastStep: { step: 'CloseCase' },
+      lastStep: { step: 'Notify' },
     });
     const byArn = await cli(['status', executionArn, '--endpoint', endpoint]);
     expect(byArn.code).toBe(0);

@@ -155,7 +155,7 @@ describe('every drill under runbooks/', () => {
       // Half way: Contain ran on the live instance, then the next step found it gone.
       const halfWay = injection('ec2-compromise/drill-unexpected.yaml', /right after Contain/).report.executions[0];
       expect(halfWay.steps.find((s) => s.name === 'Contain')?.status).toBe('SUCCEEDED');
-      expect(halfWay.steps.find((s) => s.name === 'VerifyIsolation')).toMatchObject({
+      expect(halfWay.steps.find((s) => s.name === 'SnapshotVolumes')).toMatchObject({
         status: 'FAILED',
         error: expect.stringMatching(/ResourceGone/),
       });

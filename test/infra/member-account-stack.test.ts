@@ -59,7 +59,6 @@ describe('MemberAccountStack', () => {
         'decide-response',
         'plan-containment',
         'contain-instance',
-        'verify-isolation',
         'reseal-isolation',
         'snapshot-volumes',
         'check-snapshots',

@@ -114,7 +114,6 @@ const STATE_NAMES = [
   'Contain',
   'ContainOutcome',
   'ContainClaimed',
-  'VerifyIsolation',
   'ResealIsolation',
   'ResealOutcome',
   'SnapshotVolumes',
@@ -132,7 +131,6 @@ const STATE_NAMES = [
   'CollectArtifacts',
   'WriteManifest',
   'Notify',
-  'CloseCase',
   'Contained',
   'RecordResourceGone',
   'ResourceGoneDone',
@@ -887,10 +885,11 @@ describe('SecurityAccountStack', () => {
         const state = definition.States[name];
         const reseal = { ...RETRY[0], MaxAttempts: 6 };
         expect([name, state.Retry]).toEqual([name, name === 'ResealIsolation' ? [reseal, ...RETRY] : retryOf(name)]);
-        // The steps that move ENIs fail through ResealIsolation, which then records the failure whatever happens to it.
+        // The steps that move ENIs (and read their isolation back, issue 13) fail through ResealIsolation, which then
+        // records the failure whatever happens to it.
         const catches = FAILURE_RECORDING_TASKS.includes(name)
           ? undefined
-          : ['Contain', 'ContainClaimed', 'VerifyIsolation'].includes(name)
+          : ['Contain', 'ContainClaimed'].includes(name)
             ? [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ResealIsolation' }]
             : name === 'ResealIsolation'
               ? [{ ErrorEquals: ['States.ALL'], ResultPath: '$.resealError', Next: 'ResealOutcome' }]
@@ -924,7 +923,6 @@ describe('SecurityAccountStack', () => {
         PlanDryRun: ['$.plan', undefined],
         NotifyOnly: ['$.notification', { 'state.$': '$', kind: 'notify-only' }],
         CloseNotified: ['$.closed', { 'state.$': '$', outcome: 'NOTIFIED' }],
-        VerifyIsolation: ['$.verify', undefined],
         ResealIsolation: ['$.reseal', undefined],
         SnapshotVolumes: ['$.snapshots', undefined],
         CheckSnapshots: ['$.snapshotsCheck', { 'incident.$': '$.incident', 'case.$': '$.case', 'batch.$': '$.snapshots', owner: 'member' }],
@@ -940,8 +938,7 @@ describe('SecurityAccountStack', () => {
         ],
         CollectArtifacts: ['$.artifacts', undefined],
         WriteManifest: ['$.manifest', undefined],
-        Notify: ['$.notification', { 'state.$': '$', kind: 'contained' }],
-        CloseCase: ['$.closed', { 'state.$': '$', outcome: 'CONTAINED' }],
+        Notify: ['$.notification', { 'state.$': '$', kind: 'contained', close: 'CONTAINED' }],
         RecordResourceGone: ['$.failure', { 'state.$': '$', outcome: 'RESOURCE_GONE' }],
         RecordFailure: ['$.failure', { 'state.$': '$', outcome: 'FAILED' }],
       };
@@ -983,13 +980,11 @@ describe('SecurityAccountStack', () => {
       expect(s.ContainOutcome).toEqual({
         Type: 'Choice',
         Choices: [{ Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' }],
-        Default: 'VerifyIsolation',
+        Default: 'SnapshotVolumes',
       });
-      expect(['ContainClaimed', 'VerifyIsolation', 'SnapshotVolumes'].map(next)).toEqual([
-        'VerifyIsolation',
-        'SnapshotVolumes',
-        'CheckSnapshots',
-      ]);
+      // Contain reads its isolation back itself (issue 13): no VerifyIsolation state.
+      expect(s.VerifyIsolation).toBeUndefined();
+      expect(['ContainClaimed', 'SnapshotVolumes'].map(next)).toEqual(['SnapshotVolumes', 'CheckSnapshots']);
       for (const [check, choice, wait, then, path] of [
         ['CheckSnapshots', 'SnapshotsDone', 'WaitForSnapshots', 'CopySnapshots', '$.snapshotsCheck.status'],
         ['CheckMemberCopies', 'MemberCopiesDone', 'WaitForMemberCopies', 'ShareAndCopySnapshots', '$.memberCopiesCheck.status'],
@@ -1001,12 +996,9 @@ describe('SecurityAccountStack', () => {
         expect(s[wait]).toEqual({ Type: 'Wait', Seconds: 15, Next: check });
       }
       expect(['CopySnapshots', 'ShareAndCopySnapshots'].map(next)).toEqual(['CheckMemberCopies', 'CheckSecurityCopies']);
-      expect(['CollectArtifacts', 'WriteManifest', 'Notify', 'CloseCase'].map(next)).toEqual([
-        'WriteManifest',
-        'Notify',
-        'CloseCase',
-        'Contained',
-      ]);
+      // Notify closes the case in its own write (issue 13): no CloseCase state.
+      expect(s.CloseCase).toBeUndefined();
+      expect(['CollectArtifacts', 'WriteManifest', 'Notify'].map(next)).toEqual(['WriteManifest', 'Notify', 'Contained']);
       for (const [pass, outcome] of [
         ['DryRunDone', 'DRY_RUN'],
         ['Notified', 'NOTIFIED'],
@@ -1111,9 +1103,11 @@ describe('SecurityAccountStack', () => {
       const ec2 = stateMachineDefinition(template, 'firebreak-ec2-compromise').States;
       // ec2-compromise's Triage is Normalize's function (normalize-finding); it has no Decide.
       expect(definition.States.Normalize.Resource).toEqual(ec2.Triage.Resource);
-      for (const shared of ['Claim', 'PlanDryRun', 'NotifyOnly', 'CloseNotified', 'Notify', 'CloseCase', 'RecordFailure']) {
+      for (const shared of ['Claim', 'PlanDryRun', 'NotifyOnly', 'CloseNotified', 'Notify', 'RecordFailure']) {
         expect([shared, definition.States[shared].Resource]).toEqual([shared, ec2[shared].Resource]);
       }
+      // ec2-compromise has no CloseCase state (its Notify closes, issue 13): the same function as its CloseNotified.
+      expect(definition.States.CloseCase.Resource).toEqual(ec2.CloseNotified.Resource);
     });
 
     it('gives every Task the Retry (VerifyRevocation waits out NotYetConsistent first), and every Task but the failure recorders the Catch', () => {

@@ -22,7 +22,6 @@ import type { containInstance } from '../../lib/runtime/playbook/ec2-compromise/
 import type { resealIsolation } from '../../lib/runtime/playbook/ec2-compromise/reseal-isolation';
 import type { shareSnapshots } from '../../lib/runtime/playbook/ec2-compromise/share-snapshots';
 import type { snapshotVolumes } from '../../lib/runtime/playbook/ec2-compromise/snapshot-volumes';
-import type { verifyIsolation } from '../../lib/runtime/playbook/ec2-compromise/verify-isolation';
 import type { writeManifest } from '../../lib/runtime/playbook/ec2-compromise/write-manifest';
 import type { chainInstanceContainment } from '../../lib/runtime/playbook/credential-compromise/chain-instance-containment';
 import type { revokeCredentials } from '../../lib/runtime/playbook/credential-compromise/revoke-credentials';
@@ -68,7 +67,6 @@ const STEP_RESULTS_FIT = {
   RecordApproval: true satisfies Fits<Result<typeof recordApproval>, P['approvalOutcome']>,
   // Contain's result replaces the state (Triage → Contain claims the case: `case` and `contain`).
   Contain: true satisfies Fits<Result<typeof containInstance>, typeof PlaybookStateSchema>,
-  VerifyIsolation: true satisfies Fits<Result<typeof verifyIsolation>, P['verify']>,
   ResealIsolation: true satisfies Fits<Result<typeof resealIsolation>, P['reseal']>,
   SnapshotVolumes: true satisfies Fits<Result<typeof snapshotVolumes>, P['snapshots']>,
   CheckSnapshots: true satisfies Fits<Result<typeof checkSnapshots>, P['snapshotsCheck']>,

@@ -507,6 +507,47 @@ describe('CaseLedger', () => {
       expect((await timelineItems(caseId)).filter((e) => e.step === 'CloseCase')).toHaveLength(0);
     });
 
+    it('close with notifications: the marks, the claim, the case and the entry in one write; the first mark stays', async () => {
+      // The ledger's DynamoDB client, with every command it sends named.
+      const sent: string[] = [];
+      const ddb = {
+        send: (c: { constructor: { name: string } }) => {
+          sent.push(c.constructor.name);
+          return security.ddb.send(c as Parameters<typeof security.ddb.send>[0]);
+        },
+      } as unknown as typeof security.ddb;
+      const l = new CaseLedger({ ddb, tableName: TABLE });
+      const inc = incident();
+      const { caseId } = await l.claim(inc, 'exec-a', 900);
+      await l.markNotifications(caseId, ['finding#x']);
+      const before = (await getItem(`CASE#${caseId}`, 'CASE'))?.notifications as Record<string, string>;
+      const f = fold('Notify');
+      sent.length = 0;
+      await l.close(inc, caseId, 'CONTAINED', 'exec-a', f, ['contained', 'finding#x']);
+      expect(sent).toEqual(['TransactWriteCommand']);
+      expect(f.isWritten()).toBe(true);
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ caseId, status: 'CONTAINED', owner: 'exec-a' });
+      const item = await getItem(`CASE#${caseId}`, 'CASE');
+      expect(item).toMatchObject({
+        status: 'CONTAINED',
+        notifications: { 'finding#x': before['finding#x'], contained: expect.any(String) },
+      });
+      expect((await timelineItems(caseId)).filter((e) => e.step === 'Notify')).toHaveLength(1);
+    });
+
+    it('close with notifications, the claim taken over: the marks are written, the status is not, ClaimLost', async () => {
+      const inc = incident();
+      const { caseId } = await ledger(T0).claim(inc, 'exec-a', 900);
+      await ledger(new Date(T0.getTime() + 901_000)).claim(inc, 'exec-b', 900);
+      const f = fold('Notify');
+      await expect(ledger().close(inc, caseId, 'CONTAINED', 'exec-a', f, ['contained'])).rejects.toMatchObject({ name: 'ClaimLost' });
+      expect(f.isWritten()).toBe(false);
+      expect(await getItem(claimKey(inc), 'CLAIM')).toMatchObject({ status: 'IN_PROGRESS', owner: 'exec-b' });
+      const item = await getItem(`CASE#${caseId}`, 'CASE');
+      expect(item).toMatchObject({ status: 'IN_PROGRESS', notifications: { contained: expect.any(String) } });
+      expect((await timelineItems(caseId)).filter((e) => e.step === 'Notify')).toHaveLength(0);
+    });
+
     it('markNotifications: every mark once (the first time stays) and the entry in one write; none on a missing case', async () => {
       const l = ledger();
       const { caseId } = await l.claim(incident(), 'exec-a', 900);

@@ -30,14 +30,12 @@ async function endState(session: LocalSession, caseId: string, instanceId: strin
     priorGroups: Object.keys(item?.priorState?.isolate?.securityGroupsByEni ?? {}).length,
     timelineHasEveryStep: [
       'Contain',
-      'VerifyIsolation',
       'SnapshotVolumes',
       'CopySnapshots',
       'ShareAndCopySnapshots',
       'CollectArtifacts',
       'WriteManifest',
       'Notify',
-      'CloseCase',
     ].every((s) => timeline.some((t) => t.step === s && t.status === 'SUCCEEDED')),
   };
 }
@@ -70,7 +68,6 @@ describe('ec2-compromise crash recovery', () => {
         'CollectArtifacts',
         'WriteManifest',
         'Notify',
-        'CloseCase',
       ]),
     );
     expect(reference).toMatchObject({
@@ -101,24 +98,18 @@ describe('ec2-compromise crash recovery', () => {
   );
 
   // (A crash right after Triage leaves nothing to recover: Contain claims the case, issue 13.)
-  it.each([
-    'Contain',
-    'VerifyIsolation',
-    'SnapshotVolumes',
-    'CopySnapshots',
-    'ShareAndCopySnapshots',
-    'CollectArtifacts',
-    'WriteManifest',
-    'Notify',
-    'CloseCase',
-  ])('ends in the same state as an uninterrupted run after a crash right after %s', async (step) => {
-    const crashed = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: step } });
-    const first = crashed.executions[0];
-    expect(first.status).toBe('CRASHED');
-    const rerun = await local.session.runner.execute('ec2-compromise', crashed.injected);
-    expect(rerun.status).toBe(step === 'CloseCase' ? 'ALREADY_HANDLED' : 'SUCCEEDED');
-    expect(rerun.caseId).toBe(first.caseId);
-    const state = await endState(local.session, first.caseId!, crashed.twin!.instanceId, crashed.twin!.vpcId);
-    expect(state).toEqual(reference);
-  });
+  it.each(['Contain', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify'])(
+    'ends in the same state as an uninterrupted run after a crash right after %s',
+    async (step) => {
+      const crashed = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: step } });
+      const first = crashed.executions[0];
+      expect(first.status).toBe('CRASHED');
+      const rerun = await local.session.runner.execute('ec2-compromise', crashed.injected);
+      // Notify closes the case in its own write (issue 13): a crash after it leaves the case CONTAINED.
+      expect(rerun.status).toBe(step === 'Notify' ? 'ALREADY_HANDLED' : 'SUCCEEDED');
+      expect(rerun.caseId).toBe(first.caseId);
+      const state = await endState(local.session, first.caseId!, crashed.twin!.instanceId, crashed.twin!.vpcId);
+      expect(state).toEqual(reference);
+    },
+  );
 });

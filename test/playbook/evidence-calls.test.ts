@@ -16,7 +16,6 @@ const EVIDENCE_STEPS = [
   'CollectArtifacts',
   'WriteManifest',
   'Notify',
-  'CloseCase',
 ];
 
 /**

@@ -414,7 +414,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it('converges on one snapshot per volume and stage when two runs take the evidence steps at the same time, the first to create being slow', async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'VerifyIsolation' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Contain' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     // The runner set the functions' environment in this process: the steps run here as two concurrent invocations would.

@@ -64,7 +64,7 @@ export const IsolationGroupsSchema = z.object({ vpcId: z.string(), isolationGrou
 /** `$.contain.isolate`: what Contain did to isolate the instance (`IsolateResult`, lib/runtime/ec2/isolate.ts). */
 export const IsolateResultSchema = z.object({
   instanceId: z.string(),
-  /** VPC ID → groups (VerifyIsolation checks against them). */
+  /** VPC ID → groups (Contain's read-back checks against them). */
   groups: z.record(z.string(), IsolationGroupsSchema),
   /** ENI ID → the isolation group it ends on. */
   isolationGroupByEni: z.record(z.string(), z.string()),
@@ -86,18 +86,19 @@ export const IsolateResultSchema = z.object({
   untrackWindows: z.array(z.object({ networkInterfaceId: z.string(), untrackedMs: z.number(), resumed: z.boolean() })),
 });
 
-/** `$.contain`: what Contain did (`ContainResult`, lib/runtime/ec2/contain.ts): Preserve's and Isolate's parts. */
-export const ContainResultSchema = z.object({
-  instanceId: z.string(),
-  preserve: PreserveResultSchema,
-  isolate: IsolateResultSchema,
-});
-
-/** `$.verify` of ec2-compromise: what VerifyIsolation read back (`VerifyResult`, lib/runtime/ec2/verify.ts). */
+/** `$.contain.verify`: what Contain read back after its last move (`VerifyResult`, lib/runtime/ec2/verify.ts). */
 export const IsolationVerificationSchema = z.object({
   instanceId: z.string(),
   groupsByEni: z.record(z.string(), z.array(z.string())),
   checks: z.array(z.object({ name: z.string(), passed: z.boolean(), details: z.string() })),
+});
+
+/** `$.contain`: what Contain did (`ContainResult`, lib/runtime/ec2/contain.ts): Preserve's and Isolate's parts, and the read-back. */
+export const ContainResultSchema = z.object({
+  instanceId: z.string(),
+  preserve: PreserveResultSchema,
+  isolate: IsolateResultSchema,
+  verify: IsolationVerificationSchema,
 });
 
 /** `$.reseal`: what ResealIsolation did on the failure path (`ResealResult`, lib/runtime/ec2/isolate.ts). */

@@ -6,7 +6,6 @@ import {
   ChainResultSchema,
   CollectedArtifactsSchema,
   ContainResultSchema,
-  IsolationVerificationSchema,
   LoggingRestoreSchema,
   ManifestRefSchema,
   ResealResultSchema,
@@ -100,11 +99,12 @@ export const PlaybookStateSchema = z.object({
   /** ec2-compromise: Contain (preservation and isolation). */
   contain: z.optional(ContainResultSchema),
   /**
-   * VerifyIsolation (ec2-compromise), VerifyRevocation (credential-compromise) or VerifyTamperResponse
-   * (cloudtrail-tamper). The first option that parses is taken: TamperVerification, whose keys are all optional, last.
+   * VerifyRevocation (credential-compromise) or VerifyTamperResponse (cloudtrail-tamper); ec2-compromise's read-back is
+   * Contain's (`contain.verify`, issue 13). The first option that parses is taken: TamperVerification, whose keys are all
+   * optional, last.
    */
-  verify: z.optional(z.union([IsolationVerificationSchema, RevocationVerificationSchema, TamperVerificationSchema])),
-  /** ec2-compromise: ResealIsolation, on the failure path of Isolate and VerifyIsolation. */
+  verify: z.optional(z.union([RevocationVerificationSchema, TamperVerificationSchema])),
+  /** ec2-compromise: ResealIsolation, on the failure path of Contain. */
   reseal: z.optional(ResealResultSchema),
   /** ec2-compromise: ResealIsolation's Catch. */
   resealError: z.optional(StepFunctionsErrorSchema),
@@ -176,7 +176,12 @@ export const CheckSnapshotsInputSchema = z.object({
 });
 
 /** Input of the steps the state machine gives a fixed parameter (`kind` / `outcome`). */
-export const NotifyInputSchema = z.object({ state: PlaybookStateSchema, kind: z.enum(['contained', 'notify-only']) });
+export const NotifyInputSchema = z.object({
+  state: PlaybookStateSchema,
+  kind: z.enum(['contained', 'notify-only']),
+  /** Close the case with this outcome in the write that marks the notification (ec2-compromise's Notify, issue 13). */
+  close: z.optional(z.enum(['CONTAINED', 'NOTIFIED'])),
+});
 export const CloseInputSchema = z.object({ state: PlaybookStateSchema, outcome: z.enum(['CONTAINED', 'NOTIFIED']) });
 
 /**

@@ -81,14 +81,21 @@ export const ApprovalOutcomeSchema = z.object({
   reason: z.optional(z.string()),
 });
 
-/** `$.notification`: what Notify, NotifyOnly and NotifyRelease return. */
-export const NotificationResultSchema = z.object({ published: z.boolean(), messageId: z.optional(z.string()) });
-
 /** A case's status in the ledger (`CaseStatus`, lib/runtime/ledger/ledger.ts). */
 export const CaseStatusSchema = z.enum(['IN_PROGRESS', 'CONTAINED', 'NOTIFIED', 'FAILED', 'RESOURCE_GONE', 'RELEASED']);
 
 /** `$.closed` of a containment playbook: what CloseCase and CloseNotified return. */
 export const CloseResultSchema = z.object({ caseId: z.string(), status: CaseStatusSchema });
+
+/**
+ * `$.notification`: what Notify, NotifyOnly and NotifyRelease return; `closed` when Notify also closed the case
+ * (ec2-compromise's Notify, given `close`: issue 13).
+ */
+export const NotificationResultSchema = z.object({
+  published: z.boolean(),
+  messageId: z.optional(z.string()),
+  closed: z.optional(CloseResultSchema),
+});
 
 /** `$.failure`: what RecordFailure and RecordResourceGone return (`caseStatus`: the release playbook's). */
 export const FailureResultSchema = z.object({

@@ -181,7 +181,7 @@ export const FaultSchema = z.discriminatedUnion(
       .object({
         kind: z.literal('delete-resource'),
         resource: z.enum(DELETABLE_RESOURCES, { error: `must be one of: ${DELETABLE_RESOURCES.join(', ')}` }),
-        /** A state whose handler records its calls (Contain, VerifyIsolation, ...): the resource is deleted once it has run, before the next step's first call. Absent: before the event is injected. */
+        /** A state whose handler records its calls (Contain, SnapshotVolumes, ...): the resource is deleted once it has run, before the next step's first call. Absent: before the event is injected. */
         after: z.string().min(1).optional(),
       })
       .strict(),

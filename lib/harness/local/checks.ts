@@ -66,6 +66,32 @@ async function isolationGroupsOf(ec2: EC2Client, instance: Instance): Promise<Se
 }
 
 /**
+ * `contain-verified`: the case's timeline has a SUCCEEDED Contain entry that carries its read-back (issue 13: Contain
+ * verifies isolation itself, where VerifyIsolation's entry used to be), every check of it passed, among them one per
+ * ENI (`eni-isolated:`), the isolation group's (`isolation-group-empty:`), the profile's and the Elastic IPs'.
+ */
+function containVerifiedCheck(timeline: Record<string, NativeAttributeValue>[]): Check {
+  type Verified = { checks?: { name: string; passed: boolean }[] };
+  const entries = timeline.filter((t) => t.step === 'Contain' && t.status === 'SUCCEEDED');
+  const verified = entries.map((t) => (t.details as { verify?: Verified } | undefined)?.verify?.checks ?? []);
+  const complete = (checks: { name: string; passed: boolean }[]) =>
+    checks.length > 0 &&
+    checks.every((c) => c.passed) &&
+    [
+      'eni-isolated:',
+      'isolation-group-empty:',
+      'instance-profile-removed',
+      'elastic-ips-disassociated',
+      'network-interface-lists-agree',
+    ].every((prefix) => checks.some((c) => c.name.startsWith(prefix)));
+  const ok = verified.some(complete);
+  const details = entries.length
+    ? verified.map((c) => `${c.filter((x) => x.passed).length}/${c.length} read-back checks passed`).join('; ')
+    : 'no SUCCEEDED Contain entry';
+  return check('contain-verified', ok, details);
+}
+
+/**
  * Verifies, from the emulator's state, that an instance is contained with its evidence in the
  * security account (issue #2 "Both ec2 fixtures are contained"):
  * every ENI only on the isolation SG, that SG without rules (IPv4 and IPv6); termination protection
@@ -120,19 +146,21 @@ export async function verifyContainment(
   const needed = [
     'Claim',
     'Contain',
-    'VerifyIsolation',
     'SnapshotVolumes',
     'CopySnapshots',
     'ShareAndCopySnapshots',
     'CollectArtifacts',
     'WriteManifest',
     'Notify',
-    'CloseCase',
   ];
   const missing = needed.filter((s) => !steps.has(s));
   checks.push(
     check('case-timeline', missing.length === 0, missing.length ? `missing ${missing.join(', ')}` : `${timeline.length} entries`),
   );
+  checks.push(containVerifiedCheck(timeline));
+  // Notify closes the case in its own write (issue 13, no CloseCase step): its entry says so.
+  const closedBy = timeline.filter((t) => t.step === 'Notify' && t.status === 'SUCCEEDED').map((t) => t.details?.closed?.status);
+  checks.push(check('case-closed-by-notify', closedBy.includes('CONTAINED'), `Notify closed: ${closedBy.join(',') || 'none'}`));
   checks.push(check('case-status-contained', record?.status === 'CONTAINED', `status=${record?.status}`));
   return {
     checks,

@@ -1,6 +1,5 @@
 import {
   Address,
-  DescribeAddressesCommand,
   DescribeIamInstanceProfileAssociationsCommand,
   EC2Client,
   Instance,
@@ -8,7 +7,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { VerificationFailed } from '../../core/errors';
 import { describeTargetInstance, PlannedAction } from './instance';
-import { describeEnis, mergeEniSurvey, AttachedEni } from './network-interfaces';
+import { describeEnis, elasticIpsOf, mergeEniSurvey, AttachedEni } from './network-interfaces';
 import {
   adoptOrCreateGroup,
   findFirebreakGroups,
@@ -28,6 +27,7 @@ import {
   UntrackWindow,
 } from './isolate';
 import { planPreservation, PreserveDeps, PreservePriorState, PreserveResult, readPreservation } from './preserve';
+import { verifyContainment, VerifyResult } from './verify';
 import '../clients/ec2';
 
 /** What Contain records before its first mutation (first observation wins): `priorState.preserve` and `priorState.isolate`. */
@@ -70,11 +70,13 @@ export class ContainmentNotClaimed extends Error {
   }
 }
 
-/** Result of {@link ensureInstanceContained}: what Preserve and Isolate did, as each reports it. */
+/** Result of {@link ensureInstanceContained}: what Preserve and Isolate did, as each reports it, and what was read back. */
 export interface ContainResult {
   readonly instanceId: string;
   readonly preserve: PreserveResult;
   readonly isolate: IsolateResult;
+  /** The read-back after the last move ({@link verifyContainment}): every check passed. */
+  readonly verify: VerifyResult;
 }
 
 /** What the first round read: the instance, its ENIs, Firebreak's groups by VPC, EIPs, profile, preservation state. */
@@ -87,19 +89,14 @@ interface ContainSurvey {
   readonly activeProfile?: Awaited<ReturnType<typeof describeProfile>>;
   readonly preservation: PreservePriorState;
   readonly knownGroupIds: readonly string[];
+  /** ENI IDs in the instance's own list (DescribeInstances): what the read-back's attached ENIs must equal. */
+  readonly fromInstance: readonly string[];
 }
 
 const describeProfile = async (ec2: EC2Client, instanceId: string) =>
   (
     await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }))
   ).IamInstanceProfileAssociations?.find((a) => a.State === 'associated' || a.State === 'associating');
-
-/** The Elastic IPs associated with any of `eniIds` (by ENI, not instance-id: an EIP on a secondary ENI must be found too). */
-async function addressesOf(ec2: EC2Client, eniIds: readonly string[]): Promise<Address[]> {
-  if (!eniIds.length) return [];
-  const out = await ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'network-interface-id', Values: [...eniIds] }] }));
-  return (out.Addresses ?? []).filter((a) => a.AssociationId);
-}
 
 /**
  * Awaits every read; when any fails, the instance's describe speaks first: its error ({@link ResourceGone} after the
@@ -120,10 +117,12 @@ async function describedFirst<T extends readonly unknown[]>(
 
 /**
  * Round 1 of {@link ensureInstanceContained}, every read at once: DescribeInstances (NotFound grace), the ENIs attached
- * to the instance and those the finding names, Firebreak's groups in the region (one DescribeSecurityGroups), the EIPs
- * on the finding's ENIs, the profile association, the preservation state (attributes, Auto Scaling, target groups) and
- * the groups the case recorded. The finding says which ENIs to look at; the describes say what is true: an ENI the
- * finding did not name has its EIPs read after (the one read that can follow).
+ * to the instance (DescribeNetworkInterfaces, whose answer carries each ENI's groups and its Elastic IP associations:
+ * {@link elasticIpsOf}, so no DescribeAddresses), Firebreak's groups in the region (one DescribeSecurityGroups), the
+ * profile association, the preservation state (attributes, Auto Scaling, target groups) and the groups the case
+ * recorded. The finding says which ENIs to look at; the describes say what is true: an ENI the instance lists or the
+ * finding names that the attachment read did not return is described by ID after (the one read that can follow; none
+ * when the two sides agree, the usual case), and kept when it is attached to the instance.
  * @throws {VerificationFailed} when no ENI can be found on the instance.
  */
 async function surveyForContainment(
@@ -133,33 +132,29 @@ async function surveyForContainment(
   const { instanceId, findingEniIds } = input;
   const ec2 = deps.ec2;
   const described = describeTargetInstance(ec2, instanceId, { notFoundGraceSeconds: input.notFoundGraceSeconds });
-  const [instance, attached, named, found, findingEips, activeProfile, preservation, knownGroupIds, proceed] = await describedFirst(
+  const [instance, attached, found, activeProfile, preservation, knownGroupIds, proceed] = await describedFirst(described, [
     described,
-    [
-      described,
-      describeEnis(ec2, { Name: 'attachment.instance-id', Values: [instanceId] }),
-      findingEniIds.length ? describeEnis(ec2, { Name: 'network-interface-id', Values: [...findingEniIds] }) : Promise.resolve([]),
-      findFirebreakGroups(ec2),
-      addressesOf(ec2, findingEniIds),
-      describeProfile(ec2, instanceId),
-      readPreservation(deps, instanceId, described),
-      deps.knownFirebreakGroupIds(),
-      deps.mayProceed ? deps.mayProceed() : Promise.resolve(true),
-    ] as const,
-  );
+    describeEnis(ec2, { Name: 'attachment.instance-id', Values: [instanceId] }),
+    findFirebreakGroups(ec2),
+    describeProfile(ec2, instanceId),
+    readPreservation(deps, instanceId, described),
+    deps.knownFirebreakGroupIds(),
+    deps.mayProceed ? deps.mayProceed() : Promise.resolve(true),
+  ] as const);
   if (!proceed) throw new ContainmentNotClaimed();
-  const { enis } = mergeEniSurvey(instance, attached, named);
+  const attachedIds = new Set(attached.map((n) => n.NetworkInterfaceId));
+  const unread = [...new Set([...(instance.NetworkInterfaces ?? []).map((n) => n.NetworkInterfaceId ?? ''), ...findingEniIds])].filter(
+    (id) => id && !attachedIds.has(id),
+  );
+  const named = unread.length ? await describeEnis(ec2, { Name: 'network-interface-id', Values: unread }) : [];
+  const { enis, fromInstance } = mergeEniSurvey(instance, attached, named);
   if (!enis.length)
     throw new VerificationFailed(
       `No network interface found on ${instanceId} (DescribeInstances and DescribeNetworkInterfaces): nothing can be isolated`,
     );
   const eniIds = new Set(enis.map((n) => n.networkInterfaceId));
-  const unnamed = [...eniIds].filter((id) => !findingEniIds.includes(id));
-  const eips = [...findingEips, ...(await addressesOf(ec2, unnamed))].filter(
-    (a) => a.NetworkInterfaceId && eniIds.has(a.NetworkInterfaceId),
-  );
-  const associatedEips = [...new Map(eips.map((a) => [a.AssociationId, a])).values()];
-  return { instance, enis, found, associatedEips, activeProfile, preservation, knownGroupIds };
+  const associatedEips = elasticIpsOf([...attached, ...named]).filter((a) => a.NetworkInterfaceId && eniIds.has(a.NetworkInterfaceId));
+  return { instance, enis, found, associatedEips, activeProfile, preservation, knownGroupIds, fromInstance };
 }
 
 /** The network prior state the survey makes (what release restores); ENIs already on a Firebreak group are left out. */
@@ -291,7 +286,7 @@ function swapActions(eni: AttachedEni, g: IsolationGroups): PlannedAction[] {
 
 /**
  * Contain (issue 13): Preserve and Isolate as one step, in rounds of parallel calls, so every ENI is isolated within
- * four sequential AWS calls when the VPC's groups exist and five when they are created:
+ * four sequential AWS calls when the VPC's groups exist and six when they are created:
  * 1. every read at once ({@link surveyForContainment});
  * 2. one ledger write of the prior state (preservation and network) and of the groups found, first observation wins:
  *    durable before the first mutation; beside it, CreateSecurityGroup for a VPC without its groups, and the DryRun
@@ -301,16 +296,19 @@ function swapActions(eni: AttachedEni, g: IsolationGroups): PlannedAction[] {
  *    "Security group connection tracking", Amazon EC2 User Guide) and, in the same round, preservation (termination
  *    protection, shutdown=stop, DeleteOnTermination=false, Auto Scaling detach, target-group deregistration),
  *    EIP and profile removal, tags: preservation comes after nothing an attacker could use;
- * 5. the move of every ENI onto the isolation group, retried for {@link SECOND_MOVE_BACKOFF_MS}.
+ * 5. the move of every ENI onto the isolation group, retried for {@link SECOND_MOVE_BACKOFF_MS};
+ * 6. once every branch succeeded, the read-back ({@link verifyContainment}: the ENIs attached, the profile associations,
+ *    the isolation groups, in one round), which fails the step with `VerificationFailed` unless every ENI is on its
+ *    isolation group alone, the group has no rule, and no profile or Elastic IP is associated.
  * Every branch runs to its end before the first failure is thrown: an ENI whose DryRun was denied does not stop the
  * others from being isolated. The untrack group is allow-all only for the swap window; on a failure the state machine
  * runs ResealIsolation, which moves any ENI left on a recorded untrack group onto the isolation group.
  * @param input - `instanceId`, `caseId` (tags; a function when the case is known only once `recordPriorState` wrote it:
  *   it is called after that write), `findingEniIds` (the ENIs the finding names), `notFoundGraceSeconds`.
- * @returns what was done (Preserve's and Isolate's results), with the prior state as stored.
+ * @returns what was done (Preserve's and Isolate's results), with the prior state as stored, and what was read back.
  * @throws {ResourceGone} when the instance is gone.
  * @throws {AccessDenied} when an ENI may not be moved onto the isolation group (nothing was moved for it).
- * @throws {VerificationFailed} when no ENI can be found on the instance.
+ * @throws {VerificationFailed} when no ENI can be found on the instance, or the read-back does not confirm isolation.
  */
 export async function ensureInstanceContained(
   input: { instanceId: string; caseId: string | (() => string); findingEniIds?: readonly string[]; notFoundGraceSeconds?: number },
@@ -339,11 +337,18 @@ export async function ensureInstanceContained(
   const settled = await Promise.allSettled([priorWritten, later, ...swaps, ...[...vpcs.values()].map((v) => v.usable)]);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
-  return result(instanceId, seen, vpcs, await priorWritten, {
+  const done = await result(instanceId, seen, vpcs, await priorWritten, {
     preserve: preservation.actions,
     isolate: [...groupActions, ...detach.actions],
     untrackWindows: (await Promise.all(swaps)).filter((w): w is UntrackWindow => !!w),
   });
+  const expected = {
+    instanceId,
+    groups: done.isolate.groups,
+    fromInstance: seen.fromInstance,
+    notFoundGraceSeconds: input.notFoundGraceSeconds,
+  };
+  return { ...done, verify: await verifyContainment(expected, deps) };
 }
 
 async function result(
@@ -352,7 +357,7 @@ async function result(
   vpcs: Map<string, VpcGroups>,
   prior: ContainPriorState,
   done: { preserve: PlannedAction[]; isolate: PlannedAction[]; untrackWindows: UntrackWindow[] },
-): Promise<ContainResult> {
+): Promise<Omit<ContainResult, 'verify'>> {
   const groups: Record<string, IsolationGroups> = {};
   for (const [vpcId, v] of vpcs) groups[vpcId] = await v.usable;
   const isolationGroupByEni: Record<string, string> = {};

@@ -262,45 +262,46 @@ const ALL_IPV6: IpPermission = { IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/
  * Sets the rules of a group this run just created (never any other) from what a new group is known to hold, without
  * describing it: no inbound rule and an outbound rule allowing all IPv4 traffic ("Security groups for your VPC",
  * Amazon VPC User Guide: a new security group has only an outbound rule that allows all traffic; a default group also
- * gets `::/0` when the VPC has an IPv6 CIDR, "Default security groups for your VPCs"). Both all-traffic egress rules
- * are revoked, each on its own and a missing one tolerated (`InvalidPermission.NotFound`); the untrack group gets all
- * traffic in (IPv4 and IPv6 in one call) and `::/0` out (IPv4 out it has), a present rule tolerated
- * (`InvalidPermission.Duplicate`). All calls run in
- * parallel and retry `InvalidGroup.NotFound` ({@link whileGroupNotVisible}). VerifyIsolation reads the isolation
- * group back (no rule) after the moves.
+ * gets `::/0` when the VPC has an IPv6 CIDR, "Default security groups for your VPCs", and the emulator gives a new group
+ * that rule too). The isolation group: both all-traffic egress rules revoked in one RevokeSecurityGroupEgress (a call
+ * takes several IpPermissions); a non-default VPC answers `InvalidPermission.NotFound` when one of them is not there
+ * ("RevokeSecurityGroupEgress", Amazon EC2 API Reference: only for a default VPC is a rule that does not match left
+ * without an error), and then the IPv4 rule is revoked alone, a missing one tolerated: a new group's `::/0` rule is the
+ * one that can be absent. The untrack group gets all traffic in (IPv4 and IPv6 in one call) and `::/0` out (IPv4 out it
+ * has), a present rule tolerated (`InvalidPermission.Duplicate`). The calls run in parallel and retry
+ * `InvalidGroup.NotFound` ({@link whileGroupNotVisible}). Contain reads the isolation group back (no rule) after the
+ * moves and fails with `VerificationFailed` when any rule is left.
  */
 export async function setNewGroupRules(ec2: EC2Client, groupId: string, role: GroupRole, actions: PlannedAction[]): Promise<void> {
   const tolerate = (code: string) => (err: unknown) => {
     if (!hasAwsCode(err, code)) throw err;
   };
-  const calls: Promise<unknown>[] = [];
+  const revoke = (permissions: IpPermission[]) =>
+    whileGroupNotVisible(() => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: permissions })));
   if (role === 'isolation') {
     actions.push({ operation: 'EC2.RevokeSecurityGroupEgress', target: groupId, change: 'revoke the default egress rules' });
-    for (const p of [ALL_IPV4, ALL_IPV6]) {
-      calls.push(
-        whileGroupNotVisible(() => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [p] }))).catch(
-          tolerate('InvalidPermission.NotFound'),
-        ),
-      );
-    }
-  } else {
-    actions.push(
-      { operation: 'EC2.AuthorizeSecurityGroupIngress', target: groupId, change: `authorize ${[ALLOW_ALL].flatMap(ruleKey).join(', ')}` },
-      { operation: 'EC2.AuthorizeSecurityGroupEgress', target: groupId, change: `authorize ${[ALL_IPV6].flatMap(ruleKey).join(', ')}` },
-    );
-    // Ingress: one permission carries both ranges (IpPermission's IpRanges and Ipv6Ranges, "AuthorizeSecurityGroupIngress",
-    // Amazon EC2 API Reference); a new group has no inbound rule, so a Duplicate is only a retry of this very call.
-    // Egress: only ::/0, since a new group already allows all IPv4 traffic out (see above).
-    calls.push(
-      whileGroupNotVisible(() =>
-        ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [ALLOW_ALL] })),
-      ).catch(tolerate('InvalidPermission.Duplicate')),
-      whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [ALL_IPV6] }))).catch(
-        tolerate('InvalidPermission.Duplicate'),
-      ),
-    );
+    await revoke([ALL_IPV4, ALL_IPV6]).catch(async (err) => {
+      if (!hasAwsCode(err, 'InvalidPermission.NotFound')) throw err;
+      await revoke([ALL_IPV4]).catch(tolerate('InvalidPermission.NotFound'));
+    });
+    return;
   }
-  await Promise.all(calls);
+  actions.push(
+    { operation: 'EC2.AuthorizeSecurityGroupIngress', target: groupId, change: `authorize ${[ALLOW_ALL].flatMap(ruleKey).join(', ')}` },
+    { operation: 'EC2.AuthorizeSecurityGroupEgress', target: groupId, change: `authorize ${[ALL_IPV6].flatMap(ruleKey).join(', ')}` },
+  );
+  // Ingress: one permission carries both ranges (IpPermission's IpRanges and Ipv6Ranges, "AuthorizeSecurityGroupIngress",
+  // Amazon EC2 API Reference); a new group has no inbound rule, so a Duplicate is only a retry of this very call.
+  // Egress: only ::/0, since a new group already allows all IPv4 traffic out (see above). Ingress and egress are two
+  // actions: no call sets both.
+  await Promise.all([
+    whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [ALLOW_ALL] }))).catch(
+      tolerate('InvalidPermission.Duplicate'),
+    ),
+    whileGroupNotVisible(() => ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [ALL_IPV6] }))).catch(
+      tolerate('InvalidPermission.Duplicate'),
+    ),
+  ]);
 }
 
 function ruleKey(p: IpPermission): string[] {

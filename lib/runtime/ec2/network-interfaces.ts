@@ -1,4 +1,4 @@
-import { DescribeNetworkInterfacesCommand, EC2Client, Instance, NetworkInterface } from '@aws-sdk/client-ec2';
+import { Address, DescribeNetworkInterfacesCommand, EC2Client, Instance, NetworkInterface } from '@aws-sdk/client-ec2';
 import '../clients/ec2';
 
 /** One ENI as Firebreak acts on it. */
@@ -76,4 +76,35 @@ export function mergeEniSurvey(instance: Instance, attached: readonly NetworkInt
     fromAttachment: attached.map((n) => n.NetworkInterfaceId!).filter(Boolean),
     fromFinding: namedAttached.map((n) => n.NetworkInterfaceId!).filter(Boolean),
   };
+}
+
+/**
+ * The Elastic IP associations of ENIs as DescribeNetworkInterfaces returned them, one per association ID, in the shape
+ * DescribeAddresses answers (`AllocationId`, `AssociationId`, `PublicIp`, `NetworkInterfaceId`, `PrivateIpAddress`):
+ * an ENI's `Association` (its primary private address) and each `PrivateIpAddresses[].Association` carry the allocation
+ * and association IDs of an Elastic IP ("NetworkInterfaceAssociation", Amazon EC2 API Reference: `allocationId`,
+ * `associationId`, `publicIp`), so the ENI describe answers what DescribeAddresses would, without another call. A public
+ * address that is not an Elastic IP (no association ID) is not one.
+ * @param enis - the ENIs as described.
+ * @returns the associations, each with the ENI and private address it is bound to.
+ */
+export function elasticIpsOf(enis: readonly NetworkInterface[]): Address[] {
+  const byAssociation = new Map<string, Address>();
+  for (const n of enis) {
+    const bound = [
+      { privateIp: n.PrivateIpAddress, association: n.Association },
+      ...(n.PrivateIpAddresses ?? []).map((p) => ({ privateIp: p.PrivateIpAddress, association: p.Association })),
+    ];
+    for (const { privateIp, association } of bound) {
+      if (!association?.AssociationId || byAssociation.has(association.AssociationId)) continue;
+      byAssociation.set(association.AssociationId, {
+        AllocationId: association.AllocationId,
+        AssociationId: association.AssociationId,
+        PublicIp: association.PublicIp,
+        NetworkInterfaceId: n.NetworkInterfaceId,
+        PrivateIpAddress: privateIp,
+      });
+    }
+  }
+  return [...byAssociation.values()];
 }

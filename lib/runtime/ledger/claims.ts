@@ -396,7 +396,13 @@ export class CaseClaims {
    * When the transaction is cancelled (a condition failed: the claim was taken over, or the key is not this case's;
    * or a conflict), {@link finish} runs as it would have, with its read and its errors (`ClaimLost`), and the entry
    * is left to the caller (`fold.written()` is not called). ("TransactWriteItems", DynamoDB API Reference.)
+   * With `notifications` (issue 13: "one TransactWrite to close a case"), the case's update in that transaction also
+   * marks those notifications sent (`notifications.<key>`, the first mark of each stays, as
+   * {@link CaseRecords.markNotifications}): Notify closes the case in the write that records what it told. A cancelled
+   * transaction then marks them on their own first (a notification that was published is marked whatever happens to
+   * the claim), then runs {@link finish}.
    * @param resource - the case's playbook, account, region and resource ID (its claim key, {@link claimKey}).
+   * @param notifications - the notification keys to mark sent in the same write (none by default).
    * @throws {ClaimLost} when the claim belongs to another execution now.
    */
   async close(
@@ -405,8 +411,12 @@ export class CaseClaims {
     status: Exclude<CaseStatus, 'IN_PROGRESS'>,
     executionName: string,
     fold?: TimelineFold,
+    notifications: readonly string[] = [],
   ): Promise<void> {
     const { tableName } = this.deps;
+    const now = this.now().toISOString();
+    const marks = notifications.map((_, i) => `#m.#k${i} = if_not_exists(#m.#k${i}, :v)`);
+    const markNames = Object.fromEntries(notifications.map((k, i) => [`#k${i}`, k]));
     try {
       await this.deps.ddb.send(
         new TransactWriteCommand({
@@ -425,10 +435,10 @@ export class CaseClaims {
               Update: {
                 TableName: tableName,
                 Key: { pk: `CASE#${caseId}`, sk: 'CASE' },
-                UpdateExpression: 'SET #s = :s, updatedAt = :u',
+                UpdateExpression: ['SET #s = :s', 'updatedAt = :u', ...marks].join(', '),
                 ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeNames: { '#s': 'status' },
-                ExpressionAttributeValues: { ':s': status, ':u': this.now().toISOString() },
+                ExpressionAttributeNames: { '#s': 'status', ...(marks.length ? { '#m': 'notifications', ...markNames } : {}) },
+                ExpressionAttributeValues: { ':s': status, ':u': now, ...(marks.length ? { ':v': now } : {}) },
               },
             },
             ...(fold ? [{ Put: { TableName: tableName, Item: timelineItem(caseId, fold.entry) } }] : []),
@@ -438,6 +448,7 @@ export class CaseClaims {
       fold?.written();
     } catch (err) {
       if (!hasAwsCode(err, 'TransactionCanceledException')) throw err;
+      if (notifications.length) await this.records.markNotifications(caseId, notifications);
       await this.finish(caseId, status, undefined, executionName);
     }
   }

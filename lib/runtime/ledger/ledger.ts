@@ -77,8 +77,9 @@ export class CaseLedger {
     status: Exclude<CaseStatus, 'IN_PROGRESS'>,
     executionName: string,
     fold?: TimelineFold,
+    notifications?: readonly string[],
   ): Promise<void> {
-    return this.claims.close(resource, caseId, status, executionName, fold);
+    return this.claims.close(resource, caseId, status, executionName, fold, notifications);
   }
 
   /** {@link CaseClaims.release} */

@@ -26,7 +26,7 @@ const COMMON_STATES = ['Normalize', 'Claim', 'Decide'] as const;
  */
 const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
   // Triage (Normalize and Decide in one step) claims in Contain; other decisions go through Claim (issue 13).
-  'ec2-compromise': ['Triage', 'Claim', 'Contain', 'VerifyIsolation', 'WriteManifest'],
+  'ec2-compromise': ['Triage', 'Claim', 'Contain', 'ResealIsolation', 'WriteManifest'],
   'credential-compromise': [...COMMON_STATES, 'RevokeCredentials', 'VerifyRevocation'],
   'cloudtrail-tamper': [...COMMON_STATES, 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse'],
   'root-activity': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],

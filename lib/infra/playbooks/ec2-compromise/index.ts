@@ -13,7 +13,6 @@ const STEPS = {
   // finding that attaches to an open case, as Claim does.
   'contain-instance': { ...none, actsInMember: true, ledger: true, storesReceivedEvents: true, notifications: true, timeoutSeconds: 120 },
   // Steps that describe the instance get room for the NotFound grace (at most 60 s, lib/core/config.ts).
-  'verify-isolation': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'reseal-isolation': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'snapshot-volumes': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'check-snapshots': { ...none, actsInMember: true, ledger: true, describeSecuritySnapshots: true },

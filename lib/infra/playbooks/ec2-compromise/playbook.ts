@@ -29,7 +29,6 @@ export const EC2_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   CloseNotified: 'close-case',
   Contain: 'contain-instance',
   ContainClaimed: 'contain-instance',
-  VerifyIsolation: 'verify-isolation',
   ResealIsolation: 'reseal-isolation',
   SnapshotVolumes: 'snapshot-volumes',
   CheckSnapshots: 'check-snapshots',
@@ -40,7 +39,6 @@ export const EC2_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   CollectArtifacts: 'collect-artifacts',
   WriteManifest: 'write-manifest',
   Notify: 'notify',
-  CloseCase: 'close-case',
   RecordResourceGone: 'record-failure',
   RecordFailure: 'record-failure',
 };
@@ -104,11 +102,13 @@ export type Ec2CompromisePlaybookProps = ContainmentPlaybookProps;
  *
  * Triage (normalize and decide, no AWS call) → contain: Contain (claim, preservation and isolation in one step; issue 13)
  * → ContainOutcome (ALREADY_HANDLED → AlreadyHandled); any other decision → Claim → dry run, notify-only, approval
- * (→ ContainClaimed, the same step after Claim); then → VerifyIsolation → snapshots (poll loop) → member copies (poll loop) → security account copies (poll
- * loop) → CollectArtifacts → WriteManifest → Notify → CloseCase. Every Task retries transient errors;
+ * (→ ContainClaimed, the same step after Claim); then (Contain reads its isolation back itself, issue 13) → snapshots
+ * (poll loop) → member copies (poll loop) → security account copies (poll loop) → CollectArtifacts → WriteManifest →
+ * Notify, which closes the case in the write that marks the notification (issue 13: no CloseCase state). Every Task
+ * retries transient errors;
  * `ResourceGone` goes to RecordResourceGone (the case ends RESOURCE_GONE) and any other error to
- * RecordFailure (the execution fails). An error of Contain or VerifyIsolation goes through
- * ResealIsolation first, which moves any ENI left on the allow-all untrack group onto the isolation group.
+ * RecordFailure (the execution fails). An error of Contain (its read-back's `VerificationFailed` among them) goes
+ * through ResealIsolation first, which moves any ENI left on the allow-all untrack group onto the isolation group.
  */
 export class Ec2CompromisePlaybook extends PlaybookConstruct {
   /**
@@ -142,18 +142,18 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
         .lambdaTask(stateName, resultPath, { parameters })
         .addCatch(reseal, { errors: ['States.ALL'], resultPath: playbookPath('error') });
 
-    const verify = networkStep('VerifyIsolation', playbookPath('verify'));
-    verify.next(step('SnapshotVolumes', playbookPath('snapshots'))).next(snapshots);
+    const snapshotVolumes = step('SnapshotVolumes', playbookPath('snapshots'));
+    snapshotVolumes.next(snapshots);
     // Contain's result replaces the state: the state it got, with `case` and `contain` (never the execution's input,
     // which it gets to store the event: lib/core/contracts/state.ts ContainInputSchema).
     const contain = networkStep('Contain', '$', { state: wholeState, input: sfn.JsonPath.objectAt('$$.Execution.Input') });
     contain.next(
       new sfn.Choice(this, 'ContainOutcome')
         .when(sfn.Condition.stringEquals(playbookPath('case', 'status'), 'ALREADY_HANDLED'), states.alreadyHandled)
-        .otherwise(verify),
+        .otherwise(snapshotVolumes),
     );
     const containClaimed = networkStep('ContainClaimed', '$', { state: wholeState });
-    containClaimed.next(verify);
+    containClaimed.next(snapshotVolumes);
 
     // Triage → Contain; any other decision → Claim → the dry-run, notify-only and approval paths. The normalizer
     // defaults the playbook to ec2-compromise, so Triage names none.
@@ -177,7 +177,8 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
 
   /**
    * The evidence path, built from its end: CheckSnapshots (polled) → CopySnapshots → CheckMemberCopies (polled) →
-   * ShareAndCopySnapshots → CheckSecurityCopies (polled) → CollectArtifacts → WriteManifest → Notify → CloseCase.
+   * ShareAndCopySnapshots → CheckSecurityCopies (polled) → CollectArtifacts → WriteManifest → Notify (and close:
+   * `close: CONTAINED`, one TransactWriteItems of the marks, the claim, the case and the timeline entry) → Contained.
    * @param states - the playbook's states.
    * @returns the first state, CheckSnapshots.
    */
@@ -193,13 +194,12 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
         owner,
       });
 
-    const closeCase = step('CloseCase', playbookPath('closed'), { state: wholeState, outcome: 'CONTAINED' });
-    closeCase.next(states.outcome('Contained', 'CONTAINED')).next(states.done);
     const collect = step('CollectArtifacts', playbookPath('artifacts'));
     collect
       .next(step('WriteManifest', playbookPath('manifest')))
-      .next(step('Notify', playbookPath('notification'), { state: wholeState, kind: 'contained' }))
-      .next(closeCase);
+      .next(step('Notify', playbookPath('notification'), { state: wholeState, kind: 'contained', close: 'CONTAINED' }))
+      .next(states.outcome('Contained', 'CONTAINED'))
+      .next(states.done);
 
     const securityCopies = this.pollUntilCompleted(
       checkBatch('CheckSecurityCopies', 'securityCopies', 'security', 'securityCopiesCheck'),

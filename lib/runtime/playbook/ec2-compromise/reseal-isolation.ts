@@ -5,7 +5,7 @@ import { findingEniIds } from './common';
 import { resealCaseNetwork } from './network';
 
 /**
- * ResealIsolation, on the failure path of Isolate and VerifyIsolation: every ENI left on an untrack group
+ * ResealIsolation, on the failure path of Contain (its moves and its read-back): every ENI left on an untrack group
  * the case recorded goes onto its VPC's isolation group before the failure is recorded, so that no exit
  * leaves an ENI on the allow-all group ({@link resealCaseNetwork}). A dry run, or a case that recorded
  * no group, touches nothing. When Contain failed before it returned the case (it claims the case itself: issue 13), the

@@ -2,6 +2,7 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import type * as z from 'zod';
 import { describeResource, triageCommands } from '../../../core/incident/describe';
 import type { NotifyInputSchema } from '../../../core/contracts/state';
+import type { CaseRecord, CaseStatus } from '../../ledger/ledger';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import { findingNoticeKey, runbookOf, subject, summaryOf } from '../notice';
@@ -9,49 +10,73 @@ import '../../clients/sns';
 
 /**
  * Notify: publish the case summary to SNS once per case and kind (at least once, deduplicated by the ledger); the
- * notification marks and the step's timeline entry are one write (`CaseLedger.markNotifications`).
+ * notification marks and the step's timeline entry are one write (`CaseLedger.markNotifications`). With `close`
+ * (ec2-compromise, issue 13: "one TransactWrite to close a case"), that write also sets the claim's and the case's final
+ * status (`CaseLedger.close` with the marks: what CloseCase did as a step of its own), published or not this time: a
+ * notification is never skipped, and the case ends exactly as CloseCase ended it (`ClaimLost` when the claim was
+ * taken over, the marks written all the same).
+ * @returns whether this run published (and the message ID), and with `close` the case as closed.
+ * @throws {ClaimLost} with `close`, when the claim belongs to another execution now.
  */
 export async function notify(
   input: z.infer<typeof NotifyInputSchema>,
   deps: StepDeps,
-): Promise<{ published: boolean; messageId?: string }> {
+): Promise<{ published: boolean; messageId?: string; closed?: { caseId: string; status: CaseStatus } }> {
   const state = input.state;
   return runStep('Notify', caseTarget(state, deps.ledger), async (run) => {
     const record = await deps.ledger.getCase(state.case.caseId);
     // `contained` is told once per case; `notify-only` once per finding (a later finding that escalates a
     // notify-only case and still cannot be contained, e.g. root credentials at High, is told too).
     const key = input.kind === 'notify-only' ? `${input.kind}#${state.incident.finding.id}` : input.kind;
-    if (record?.notifications?.[key]) return { published: false };
-    const out = await deps.clients.security().sns.send(
-      new PublishCommand({
-        TopicArn: deps.config.topicArn,
-        Subject: subject(input.kind, state.incident, state.case.caseId),
-        Message: JSON.stringify(
-          {
-            kind: input.kind,
-            caseId: state.case.caseId,
-            summary: summaryOf(state.incident, input.kind, state.decision?.reason),
-            resource: describeResource(state.incident),
-            runbook: runbookOf(state.incident),
-            runbookEntry: state.incident.triage?.runbook,
-            triage: triageCommands(state.incident, state.case.caseId),
-            incident: state.incident,
-            revocation: state.revocation,
-            evidence: record?.evidence ?? {},
-            priorState: record?.priorState ?? {},
-          },
-          null,
-          2,
-        ),
-        MessageAttributes: {
-          caseId: { DataType: 'String', StringValue: state.case.caseId },
-          kind: { DataType: 'String', StringValue: input.kind },
-        },
-      }),
-    );
-    const result = { published: true, messageId: out.MessageId };
+    const marks = [key, findingNoticeKey(state.incident.finding.id)];
+    const told = record?.notifications?.[key] ? { published: false } : await publish(input, record, deps);
+    if (input.close) {
+      const result = { ...told, closed: { caseId: state.case.caseId, status: input.close } };
+      // The marks, the claim, the case and the timeline entry in one TransactWriteItems.
+      const newMarks = told.published ? marks : [];
+      await deps.ledger.close(state.incident, state.case.caseId, input.close, state.run.executionName, run.fold(result), newMarks);
+      return result;
+    }
+    if (!told.published) return told;
     // Both marks and the timeline entry in one write (the first mark of each stays).
-    await deps.ledger.markNotifications(state.case.caseId, [key, findingNoticeKey(state.incident.finding.id)], run.fold(result));
-    return result;
+    await deps.ledger.markNotifications(state.case.caseId, marks, run.fold(told));
+    return told;
   });
+}
+
+/** Publishes the case summary (SNS Publish); the case record gives the evidence and the prior state. */
+async function publish(
+  input: z.infer<typeof NotifyInputSchema>,
+  record: CaseRecord | undefined,
+  deps: StepDeps,
+): Promise<{ published: true; messageId?: string }> {
+  const state = input.state;
+  const out = await deps.clients.security().sns.send(
+    new PublishCommand({
+      TopicArn: deps.config.topicArn,
+      Subject: subject(input.kind, state.incident, state.case.caseId),
+      Message: JSON.stringify(
+        {
+          kind: input.kind,
+          caseId: state.case.caseId,
+          summary: summaryOf(state.incident, input.kind, state.decision?.reason),
+          resource: describeResource(state.incident),
+          runbook: runbookOf(state.incident),
+          runbookEntry: state.incident.triage?.runbook,
+          triage: triageCommands(state.incident, state.case.caseId),
+          incident: state.incident,
+          revocation: state.revocation,
+          evidence: record?.evidence ?? {},
+          priorState: record?.priorState ?? {},
+        },
+        null,
+        2,
+      ),
+      MessageAttributes: {
+        caseId: { DataType: 'String', StringValue: state.case.caseId },
+        kind: { DataType: 'String', StringValue: input.kind },
+      },
+    }),
+  );
+  return { published: true, messageId: out.MessageId };
 }
