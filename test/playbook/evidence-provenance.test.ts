@@ -473,7 +473,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it("creates nothing while another run's lease on the create call may be live, and takes it over once that run's invocation has surely ended", async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'VerifyIsolation' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Contain' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     const deps = stepDepsFromEnv();
@@ -519,7 +519,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it("snapshots the volumes attached when SnapshotVolumes first runs: one detached since Contain is not the instance's, and is neither recorded nor snapshotted", async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'VerifyIsolation' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Contain' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     const { item } = await readCase(env, caseId);

@@ -340,6 +340,8 @@ export class LocalRunner {
    */
   async execute(playbookId: string, input: unknown, options: ExecuteOptions = {}): Promise<LocalExecutionResult> {
     const playbook = this.playbook(playbookId);
+    if (options.crashAfter !== undefined && !stateNamesOf(playbook.definition).has(options.crashAfter))
+      throw new Error(`crashAfter names no state of ${playbookName(playbook)}: ${options.crashAfter}`);
     const trace = new ExecutionTrace(options.executionName ?? randomUUID(), options);
     const calls: ApiCallRecord[] = [];
     const unsubscribe = subscribeApiCalls((r) => {
@@ -848,4 +850,27 @@ function lambdaContext(step: string, executionName: string): Context {
 /** The case the status-change step closed (an execution that timed out or was stopped before a step returned its case). */
 function orphanedCaseOf(delivery: StatusChangeDelivery | undefined): string | undefined {
   return delivery?.invoked.map((i) => (i.result as { caseId?: string } | undefined)?.caseId).find((id): id is string => !!id);
+}
+
+/**
+ * Every state name of a definition, nested ones (Parallel branches, Map processors) included: a `crashAfter` that
+ * names none would never crash, and a test built on it would pass for the wrong reason.
+ */
+function stateNamesOf(definition: { States?: Record<string, unknown> }): Set<string> {
+  const names = new Set<string>();
+  const visit = (states: Record<string, unknown> | undefined) => {
+    for (const [name, state] of Object.entries(states ?? {})) {
+      names.add(name);
+      const s = state as {
+        Branches?: { States?: Record<string, unknown> }[];
+        Iterator?: { States?: Record<string, unknown> };
+        ItemProcessor?: { States?: Record<string, unknown> };
+      };
+      for (const b of s.Branches ?? []) visit(b.States);
+      visit(s.Iterator?.States);
+      visit(s.ItemProcessor?.States);
+    }
+  };
+  visit(definition.States);
+  return names;
 }
