@@ -4,7 +4,8 @@
 the default account without disabling the per-request account selection. ``emulator/server.py``
 calls both and then runs moto's server. Each behaviour is documented, with the AWS page it follows,
 in the submodule that adds it (``ebs_snapshots``, ``network_interfaces``, ``dynamodb``, ``events``,
-``iam_managed_policies``, ``accounts``).
+``iam_managed_policies``, ``accounts``); ``model_tracking`` changes no AWS behaviour: it keeps the
+emulator's memory bounded by its live state.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .network_interfaces import PATCHES as NETWORK_INTERFACE_PATCHES
 from .dynamodb import PATCHES as DYNAMODB_PATCHES
 from .events import PATCHES as EVENTS_PATCHES
 from .iam_managed_policies import PATCHES as IAM_MANAGED_POLICY_PATCHES
+from .model_tracking import PATCHES as MODEL_TRACKING_PATCHES
 
 __all__ = ["apply_patches", "configure_default_account", "PATCHES"]
 
@@ -24,13 +26,15 @@ PATCHES = (
     + DYNAMODB_PATCHES
     + EVENTS_PATCHES
     + IAM_MANAGED_POLICY_PATCHES
+    + MODEL_TRACKING_PATCHES
 )
 
 
 def apply_patches() -> None:
     """Install all of Firebreak's moto patches. Idempotent."""
-    from . import dynamodb, ebs_snapshots, events, iam_managed_policies, network_interfaces
+    from . import dynamodb, ebs_snapshots, events, iam_managed_policies, model_tracking, network_interfaces
 
+    model_tracking.apply()
     ebs_snapshots.apply()
     network_interfaces.apply()
     dynamodb.apply()

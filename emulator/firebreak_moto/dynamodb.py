@@ -1,7 +1,8 @@
 """DynamoDB write atomicity that moto 5.2.5 lacks under concurrent requests.
 
 moto's server handles requests on several threads, but its DynamoDB backend does not serialize
-writes. Two behaviours that Firebreak's case ledger relies on break under concurrency:
+writes. Two behaviours that Firebreak's case ledger relies on break under concurrency (1, 2), and one
+makes a busy ledger slow and large (3):
 
 1. Conditional writes are check-then-write without a lock, so two concurrent ``PutItem`` calls with
    ``attribute_not_exists(pk)`` can both succeed. AWS: "Condition expressions ... the write
@@ -16,18 +17,35 @@ writes. Two behaviours that Firebreak's case ledger relies on break under concur
 Patch: every DynamoDB write operation of the backend (PutItem, UpdateItem, DeleteItem,
 BatchWriteItem, TransactWriteItems) runs under one process-wide re-entrant lock, which makes each
 of them atomic with respect to the others, as in DynamoDB. Reads are not locked.
+
+3. moto's rollback copy costs the whole table, for every action of every transaction: before each
+   TransactWriteItems it deep-copies each table an action names, once per action (a ledger transaction
+   of four actions copies the ledger four times). Under the lock above, that made each transaction
+   O(table size) in CPU and allocations, so a storm of many cases slowed down quadratically, and every
+   copy's items stayed alive in moto's model registry (``model_tracking``). Patch: the transaction keeps,
+   before it runs, a deep copy of only the items its actions name (their keys), and a cancelled
+   transaction puts exactly those back (and drops the stream records its writes added); moto's
+   table copy is skipped (``copy.deepcopy`` of a ``Table`` inside ``moto.dynamodb.models`` returns the
+   table itself, so its own rollback assigns each table to itself). The outcome is the one AWS states
+   and moto's copy gave: a cancelled transaction leaves every item it named as it was, and items it did
+   not name cannot have changed, since it wrote none of them.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
+import types
 from typing import Any, Callable
 
+from moto.dynamodb import models as ddb_models
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 
 PATCHES = (
     "DynamoDB: conditional writes and TransactWriteItems are atomic under concurrent requests",
+    "DynamoDB: a cancelled TransactWriteItems restores the items it named, without copying whole tables",
 )
 
 _LOCK = threading.RLock()
@@ -44,6 +62,70 @@ def _locked(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _deepcopy_except_tables(obj: Any, memo: dict[int, Any] | None = None) -> Any:
+    """``copy.deepcopy`` for ``moto.dynamodb.models``, except that a ``Table`` is returned as it is."""
+    if isinstance(obj, Table):
+        return obj
+    return copy.deepcopy(obj, memo)
+
+
+#: What ``moto.dynamodb.models`` sees as its ``copy`` module (its only deep copy of a Table is the rollback copy).
+_COPY_SHIM = types.SimpleNamespace(deepcopy=_deepcopy_except_tables, copy=copy.copy)
+
+_Saved = tuple[Table, Any, Any, Any]
+
+
+def _named_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> tuple[list[_Saved], dict[int, int]]:
+    """A deep copy of each item the actions name (None where there is none), and each touched table's stream length."""
+    saved: list[_Saved] = []
+    streams: dict[int, int] = {}
+    for action in transact_items:
+        for op_type, op in action.items():
+            table = backend.tables.get(op.get("TableName", ""))
+            if table is None:
+                continue
+            key = op.get("Item") if op_type == "Put" else op.get("Key")
+            try:
+                hash_key, range_key = backend.get_keys_value(table, key or {})
+            except Exception:  # an invalid key: moto refuses the action before writing it
+                continue
+            current = table.get_item(hash_key, range_key)
+            saved.append((table, hash_key, range_key, copy.deepcopy(current) if current is not None else None))
+            if table.stream_shard is not None:
+                streams.setdefault(id(table), len(table.stream_shard.items))
+    return saved, streams
+
+
+def _restore(saved: list[_Saved], streams: dict[int, int]) -> None:
+    """Puts every named item back as it was before the transaction, in reverse order."""
+    for table, hash_key, range_key, prior in reversed(saved):
+        if table.range_key_attr is not None:
+            if prior is not None:
+                table.items[hash_key][range_key] = prior
+            elif hash_key in table.items:
+                table.items[hash_key].pop(range_key, None)
+        elif prior is not None:
+            table.items[hash_key] = prior
+        else:
+            table.items.pop(hash_key, None)
+        if table.stream_shard is not None and id(table) in streams:
+            del table.stream_shard.items[streams[id(table)] :]
+
+
+def _transact_write_items(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(self: DynamoDBBackend, transact_items: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
+        with _LOCK:
+            saved, streams = _named_items(self, transact_items)
+            try:
+                return fn(self, transact_items, *args, **kwargs)
+            except BaseException:
+                _restore(saved, streams)
+                raise
+
+    return wrapper
+
+
 def apply() -> None:
     """Install the patch (idempotent)."""
     if _original:
@@ -53,4 +135,5 @@ def apply() -> None:
         if fn is None:
             continue
         _original[name] = fn
-        setattr(DynamoDBBackend, name, _locked(fn))
+        setattr(DynamoDBBackend, name, _transact_write_items(fn) if name == "transact_write_items" else _locked(fn))
+    ddb_models.copy = _COPY_SHIM  # type: ignore[attr-defined]

@@ -67,3 +67,86 @@ def test_concurrent_conditional_puts_succeed_exactly_once(client: ClientFactory)
 
 def test_patch_is_registered() -> None:
     assert any("TransactWriteItems" in p for p in firebreak_moto.PATCHES)
+
+
+def _put(ddb: Any, pk: str, sk: str, **attrs: str) -> None:
+    ddb.put_item(TableName="ledger", Item={"pk": {"S": pk}, "sk": {"S": sk}, **{k: {"S": v} for k, v in attrs.items()}})
+
+
+def _items(ddb: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(i["pk"]["S"], i["sk"]["S"]): i for i in ddb.scan(TableName="ledger")["Items"]}
+
+
+def test_cancelled_transaction_leaves_every_named_item_as_it_was(client: ClientFactory) -> None:
+    ddb = _table(client)
+    _put(ddb, "CASE#a", "CASE", status="OPEN")
+    _put(ddb, "CASE#b", "CASE", status="OPEN")
+    before = _items(ddb)
+    try:
+        ddb.transact_write_items(TransactItems=[
+            # Applied by moto before the failing check, then rolled back.
+            {"Update": {"TableName": "ledger", "Key": {"pk": {"S": "CASE#a"}, "sk": {"S": "CASE"}},
+                        "UpdateExpression": "SET #s = :c", "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":c": {"S": "CONTAINED"}}}},
+            {"Put": {"TableName": "ledger", "Item": {"pk": {"S": "CASE#new"}, "sk": {"S": "CASE"}}}},
+            {"Delete": {"TableName": "ledger", "Key": {"pk": {"S": "CASE#b"}, "sk": {"S": "CASE"}}}},
+            {"ConditionCheck": {"TableName": "ledger", "Key": {"pk": {"S": "CLAIM#x"}, "sk": {"S": "CLAIM"}},
+                                "ConditionExpression": "attribute_exists(pk)"}},
+        ])
+        raise AssertionError("the transaction should have been cancelled")
+    except ddb.exceptions.TransactionCanceledException as err:
+        reasons = [r["Code"] for r in err.response["CancellationReasons"]]
+        assert reasons == ["None", "None", "None", "ConditionalCheckFailed"]
+    assert _items(ddb) == before
+    # The table is still the one writes go to: a later write is read back.
+    _put(ddb, "CASE#c", "CASE", status="OPEN")
+    assert ("CASE#c", "CASE") in _items(ddb)
+
+
+def test_committed_transaction_writes_every_action(client: ClientFactory) -> None:
+    ddb = _table(client)
+    _put(ddb, "CASE#b", "CASE", status="OPEN")
+    ddb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": "ledger", "Item": {"pk": {"S": "CASE#new"}, "sk": {"S": "CASE"}}}},
+        {"Delete": {"TableName": "ledger", "Key": {"pk": {"S": "CASE#b"}, "sk": {"S": "CASE"}}}},
+    ])
+    assert set(_items(ddb)) == {("CASE#new", "CASE")}
+
+
+def test_transaction_copies_only_the_items_it_names(monkeypatch: Any) -> None:
+    """The rollback copy covers the named items: a transaction on a 200-item table deep-copies 2 items, not 400.
+
+    In-process (moto's backend, the patches applied), counting ``Item`` deep copies: before the patch each action
+    of a transaction deep-copied the whole table.
+    """
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import Item
+
+    firebreak_moto.apply_patches()
+    backend = dynamodb_backends["333333333333"]["us-east-1"]
+    backend.tables.pop("copies", None)
+    backend.create_table(
+        "copies",
+        schema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        attr=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+        throughput=None, billing_mode="PAY_PER_REQUEST", indexes=None, global_indexes=None, streams=None,
+        sse_specification=None, tags=[], deletion_protection_enabled=False, warm_throughput=None,
+    )
+    for n in range(200):
+        backend.put_item("copies", {"pk": {"S": f"CASE#{n}"}, "sk": {"S": "CASE"}})
+    copies = []
+    original = Item.__deepcopy__
+    monkeypatch.setattr(Item, "__deepcopy__", lambda self, memo: copies.append(1) or original(self, memo))
+    actions = [
+        {"Put": {"TableName": "copies", "Item": {"pk": {"S": "CASE#1"}, "sk": {"S": "CASE"}, "v": {"S": "new"}}}},
+        {"ConditionCheck": {"TableName": "copies", "Key": {"pk": {"S": "CASE#2"}, "sk": {"S": "CASE"}},
+                            "ConditionExpression": "attribute_not_exists(pk)"}},
+    ]
+    try:
+        backend.transact_write_items(actions)
+        raise AssertionError("the transaction should have been cancelled")
+    except Exception as err:  # moto's TransactionCanceledException
+        assert type(err).__name__ == "TransactionCanceledException"
+    assert len(copies) == 2
+    assert backend.get_item("copies", {"pk": {"S": "CASE#1"}, "sk": {"S": "CASE"}}).to_json()["Attributes"] == {
+        "pk": {"S": "CASE#1"}, "sk": {"S": "CASE"}}
