@@ -150,3 +150,51 @@ def test_transaction_copies_only_the_items_it_names(monkeypatch: Any) -> None:
     assert len(copies) == 2
     assert backend.get_item("copies", {"pk": {"S": "CASE#1"}, "sk": {"S": "CASE"}}).to_json()["Attributes"] == {
         "pk": {"S": "CASE#1"}, "sk": {"S": "CASE"}}
+
+
+def test_query_reads_the_partition_only(client: ClientFactory, monkeypatch: Any) -> None:
+    """Queries on the table's key answer as before (order, range conditions, pages) without listing the table."""
+    ddb = _table(client)
+    for case in ("a", "b", "c"):
+        for n in range(12):
+            _put(ddb, f"CASE#{case}", f"TL#{n:03d}", v=str(n))
+    got = ddb.query(TableName="ledger", KeyConditionExpression="pk = :p AND begins_with(sk, :t)",
+                    ExpressionAttributeValues={":p": {"S": "CASE#b"}, ":t": {"S": "TL#00"}}, ScanIndexForward=False)
+    assert [i["sk"]["S"] for i in got["Items"]] == [f"TL#{n:03d}" for n in range(9, -1, -1)]
+    pages, start = [], None
+    while True:
+        page = ddb.query(TableName="ledger", KeyConditionExpression="pk = :p", Limit=5,
+                         ExpressionAttributeValues={":p": {"S": "CASE#c"}}, **({"ExclusiveStartKey": start} if start else {}))
+        pages.append([i["sk"]["S"] for i in page["Items"]])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+    assert sum(pages, []) == [f"TL#{n:03d}" for n in range(12)]
+    assert ddb.query(TableName="ledger", KeyConditionExpression="pk = :p",
+                     ExpressionAttributeValues={":p": {"S": "CASE#none"}})["Items"] == []
+
+
+def test_query_does_not_list_the_table(monkeypatch: Any) -> None:
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    firebreak_moto.apply_patches()
+    backend = dynamodb_backends["333333333333"]["us-east-1"]
+    backend.tables.pop("partitions", None)
+    table = backend.create_table(
+        "partitions",
+        schema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        attr=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+        throughput=None, billing_mode="PAY_PER_REQUEST", indexes=None, global_indexes=None, streams=None,
+        sse_specification=None, tags=[], deletion_protection_enabled=False, warm_throughput=None,
+    )
+    for n in range(200):
+        backend.put_item("partitions", {"pk": {"S": f"CASE#{n % 20}"}, "sk": {"S": f"TL#{n:03d}"}})
+    listed = []
+    original = DynamoType.__lt__
+    monkeypatch.setattr(DynamoType, "__lt__", lambda self, other: listed.append(1) or original(self, other))
+    items, _, _ = table.query(DynamoType({"S": "CASE#3"}), None, [], None, None, True, None)
+    assert [i.range_key.value for i in items] == [f"TL#{n:03d}" for n in range(3, 200, 20)]
+    # Sorting the partition's 10 items takes tens of comparisons; sorting the table's 200, hundreds.
+    assert len(listed) < 60
+    assert len(table.all_items()) == 200
