@@ -1,8 +1,8 @@
 """DynamoDB write atomicity that moto 5.2.5 lacks under concurrent requests.
 
 moto's server handles requests on several threads, but its DynamoDB backend does not serialize
-writes. Two behaviours that Firebreak's case ledger relies on break under concurrency (1, 2), and one
-makes a busy ledger slow and large (3):
+writes. Two behaviours that Firebreak's case ledger relies on break under concurrency (1, 2), and two
+make a busy ledger slow and large (3, 4):
 
 1. Conditional writes are check-then-write without a lock, so two concurrent ``PutItem`` calls with
    ``attribute_not_exists(pk)`` can both succeed. AWS: "Condition expressions ... the write
