@@ -4,11 +4,17 @@
 
 ``MOTO_ACCOUNT_ID`` (optional, 12 digits) becomes the default account: the one a request uses when
 it names no other through the ``x-moto-account-id`` header or STS AssumeRole credentials.
+
+The server does not log a line per request unless ``FIREBREAK_EMULATOR_REQUEST_LOG=1``: werkzeug's
+request log writes every request to stderr under one lock shared by the serving threads, which was a
+fifth of the emulator's CPU in a storm (test/bench/storm.ts, sampled with py-spy). Warnings and errors
+(a request that raised, a port in use) are still written.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import threading
@@ -40,6 +46,9 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.exit_on_stdin_eof:
         threading.Thread(target=_exit_at_stdin_eof, name="stdin-watchdog", daemon=True).start()
+
+    if os.environ.get("FIREBREAK_EMULATOR_REQUEST_LOG") != "1":
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     account_id = firebreak_moto.configure_default_account()
     firebreak_moto.apply_patches()
