@@ -26,7 +26,7 @@ describe('ec2-compromise evidence path calls (issue 13)', () => {
   const local = useLocalSession();
 
   it('reads no case in the snapshot stages, the polls, CollectArtifacts or WriteManifest, and still records every step and the finding', async () => {
-    const { report } = await replayEvent(local.session, readEventFile(EVENT));
+    const { report, twin } = await replayEvent(local.session, readEventFile(EVENT));
     const x = report.executions[0];
     expect(x.outcome).toBe('CONTAINED');
     const calls = (name: string) => x.steps.filter((s) => s.name === name).map((s) => s.apiCalls as Record<string, number>);
@@ -59,6 +59,23 @@ describe('ec2-compromise evidence path calls (issue 13)', () => {
     const manifest = JSON.parse(await body.Body!.transformToString()) as { artifacts: { name: string; key: string }[] };
     expect(manifest.artifacts.find((a) => a.name === 'finding.json')?.key).toMatch(/^received-events\//);
     expect(manifest.artifacts.map((a) => a.name).sort()).toEqual(['console-output.json', 'finding.json', 'instance.json']);
+    // instance.json is the description Contain took before containment and carried (no DescribeInstances here), so labelled.
+    expect(calls('CollectArtifacts')[0]['EC2.DescribeInstances']).toBeUndefined();
+    const meta = manifest.artifacts.find((a) => a.name === 'instance.json')!;
+    const doc = JSON.parse(
+      await (
+        await local.session.env.security.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: meta.key }))
+      ).Body!.transformToString(),
+    ) as { description: { takenBy: string; takenAt: string; what: string }; instance: { InstanceId: string } };
+    expect(doc.description).toMatchObject({ takenBy: 'Contain', what: expect.stringMatching(/before containment at .* by Contain/) });
+    expect(doc.instance.InstanceId).toBe(twin!.instanceId);
+    // Taken before containment: its ENIs are on the groups they had, not on the isolation group.
+    const groups = Object.fromEntries(
+      (
+        doc.instance as unknown as { NetworkInterfaces: { NetworkInterfaceId: string; Groups: { GroupId: string }[] }[] }
+      ).NetworkInterfaces.map((n) => [n.NetworkInterfaceId, n.Groups.map((g) => g.GroupId).sort()]),
+    );
+    expect(groups).toEqual(Object.fromEntries(Object.entries(twin!.originalGroupsByEni).map(([k, v]) => [k, [...v].sort()])));
     expect(report.checks.filter((c) => !c.passed)).toEqual([]);
   }, 120_000);
 

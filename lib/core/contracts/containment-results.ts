@@ -121,6 +121,14 @@ export const ContainResultSchema = z.object({
   preserve: PreserveResultSchema,
   isolate: IsolateResultSchema,
   verify: IsolationVerificationSchema,
+  /**
+   * The instance as Contain's first round described it (DescribeInstances), before any change (`PreContainmentDescription`,
+   * lib/runtime/evidence/instance-description.ts): CollectArtifacts writes it as instance metadata. Absent when its JSON
+   * is over 64 KiB (then CollectArtifacts describes the instance), so the state never nears the 256 KiB quota.
+   */
+  preContainmentDescription: z.optional(
+    z.object({ takenAt: z.string(), takenBy: z.literal('Contain'), instance: z.record(z.string(), z.unknown()) }),
+  ),
 });
 
 /** `$.reseal`: what ResealIsolation did on the failure path (`ResealResult`, lib/runtime/ec2/isolate.ts). */
