@@ -1,4 +1,4 @@
-import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
+import { readEventFile, ReplayOptions, replayEvent } from '../../lib/harness/local/replay';
 import type { LocalSession } from '../../lib/harness/local/session';
 import { useLocalSession } from '../support/local';
 import { caseSnapshots, evidenceVersions, objectSha256, readCase, readContainment } from '../support/read-back';
@@ -40,42 +40,49 @@ async function endState(session: LocalSession, caseId: string, instanceId: strin
   };
 }
 
+/**
+ * The twin's volumes as built (unencrypted: their snapshots are shared as they are, CopySnapshots makes no call) and
+ * encrypted (the transit copies are made): a crash after each mutating step converges in both.
+ */
+const WORLDS = [
+  { world: 'unencrypted volumes', options: {}, transit: false },
+  { world: 'encrypted volumes', options: { extras: { encryptedVolumes: ['root', 'data'] } } satisfies ReplayOptions, transit: true },
+] as const;
+
 describe('ec2-compromise crash recovery', () => {
   // A zero lease lets the re-run take over the crashed execution's claim at once (in AWS the
   // lease is FIREBREAK_CLAIM_LEASE_SECONDS, 900 s by default; a failed execution is taken over at once).
   const local = useLocalSession({ environment: { FIREBREAK_CLAIM_LEASE_SECONDS: '0' } });
-  let reference: Awaited<ReturnType<typeof endState>>;
-  let mutatingSteps: string[] = [];
+  const reference: Record<string, Awaited<ReturnType<typeof endState>>> = {};
+  const mutatingSteps: Record<string, string[]> = {};
 
   beforeAll(async () => {
-    const { report, twin } = await replayEvent(local.session, readEventFile(EVENT));
-    const x = report.executions[0];
-    expect(x.outcome).toBe('CONTAINED');
-    reference = await endState(local.session, x.caseId!, twin!.instanceId, twin!.vpcId);
-    mutatingSteps = x.steps
-      .filter((s) => Object.keys(s.apiCalls).some((op) => !/\.(Describe|Get|List|Head|Query)/.test(op)))
-      .map((s) => s.name);
-  }, 120_000);
+    for (const { world, options } of WORLDS) {
+      const { report, twin } = await replayEvent(local.session, readEventFile(EVENT), options);
+      const x = report.executions[0];
+      expect(x.outcome).toBe('CONTAINED');
+      reference[world] = await endState(local.session, x.caseId!, twin!.instanceId, twin!.vpcId);
+      mutatingSteps[world] = x.steps
+        .filter((s) => Object.keys(s.apiCalls).some((op) => !/\.(Describe|Get|List|Head|Query)/.test(op)))
+        .map((s) => s.name);
+    }
+  }, 240_000);
 
-  it('finds the mutating steps of an uninterrupted run', () => {
-    expect(mutatingSteps).toEqual(
+  it.each(WORLDS)('finds the mutating steps of an uninterrupted run ($world)', ({ world, transit }) => {
+    expect(mutatingSteps[world]).toEqual(
       // Contain claims the case in its first write (issue 13): Triage before it makes no call.
-      expect.arrayContaining([
-        'Contain',
-        'SnapshotVolumes',
-        'CopySnapshots',
-        'ShareAndCopySnapshots',
-        'CollectArtifacts',
-        'WriteManifest',
-        'Notify',
-      ]),
+      expect.arrayContaining(['Contain', 'SnapshotVolumes', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify']),
     );
-    expect(reference).toMatchObject({
+    // CopySnapshots mutates only where a volume is encrypted (its transit copy); else it makes no call at all.
+    expect(mutatingSteps[world].includes('CopySnapshots')).toBe(transit);
+    expect(reference[world]).toMatchObject({
       enisOnlyIsolation: true,
       isolationRules: 0,
       firebreakGroups: 2,
       caseStatus: 'CONTAINED',
       manifestMatches: true,
+      memberSnapshots: transit ? 4 : 2,
+      securitySnapshots: 2,
     });
   });
 
@@ -98,10 +105,11 @@ describe('ec2-compromise crash recovery', () => {
   );
 
   // (A crash right after Triage leaves nothing to recover: Contain claims the case, issue 13.)
-  it.each(['Contain', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify'])(
-    'ends in the same state as an uninterrupted run after a crash right after %s',
-    async (step) => {
-      const crashed = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: step } });
+  const STEPS = ['Contain', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify'];
+  it.each(WORLDS.flatMap(({ world, options }) => STEPS.map((step) => ({ world, options, step }))))(
+    'ends in the same state as an uninterrupted run after a crash right after $step ($world)',
+    async ({ world, options, step }) => {
+      const crashed = await replayEvent(local.session, readEventFile(EVENT), { ...options, execute: { crashAfter: step } });
       const first = crashed.executions[0];
       expect(first.status).toBe('CRASHED');
       const rerun = await local.session.runner.execute('ec2-compromise', crashed.injected);
@@ -109,7 +117,7 @@ describe('ec2-compromise crash recovery', () => {
       expect(rerun.status).toBe(step === 'Notify' ? 'ALREADY_HANDLED' : 'SUCCEEDED');
       expect(rerun.caseId).toBe(first.caseId);
       const state = await endState(local.session, first.caseId!, crashed.twin!.instanceId, crashed.twin!.vpcId);
-      expect(state).toEqual(reference);
+      expect(state).toEqual(reference[world]);
     },
   );
 });

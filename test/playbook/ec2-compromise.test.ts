@@ -106,7 +106,8 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
     expect(state.firebreakGroups).toHaveLength(2);
     const snaps = await caseSnapshots(env, a.caseId!);
     expect(snaps.security).toHaveLength(2);
-    expect(snaps.member).toHaveLength(4);
+    // The twin's volumes are unencrypted: their snapshots are shared as they are, with no transit copy.
+    expect(snaps.member).toHaveLength(2);
   });
 
   it('ends cleanly with ResourceGone when the instance was terminated before the run', async () => {
@@ -155,6 +156,12 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
         'EC2.CreateSnapshots',
       ]),
     );
+    // The plan says which volumes skip the transit copy: the twin's, unencrypted, every one of them.
+    const copies = (x.output?.plan as { actions: { operation: string; change: string }[] }).actions.filter(
+      (a) => a.operation === 'EC2.CopySnapshot',
+    );
+    expect(copies.map((a) => a.change)).toEqual([expect.stringMatching(/^unencrypted .*skips transit/)]);
+    for (const v of built.twin!.volumeIds) expect(copies[0].change).toContain(v);
     const state = await readContainment(env, built.twin!.instanceId, built.twin!.vpcId);
     expect(state.firebreakGroups).toEqual([]);
     expect(state.terminationProtection).toBe(false);

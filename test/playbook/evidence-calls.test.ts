@@ -26,7 +26,7 @@ describe('ec2-compromise evidence path calls (issue 13)', () => {
   const local = useLocalSession();
 
   it('reads no case in the snapshot stages, the polls, CollectArtifacts or WriteManifest, and still records every step and the finding', async () => {
-    const { report } = await replayEvent(local.session, readEventFile(EVENT));
+    const { report, twin } = await replayEvent(local.session, readEventFile(EVENT));
     const x = report.executions[0];
     expect(x.outcome).toBe('CONTAINED');
     const calls = (name: string) => x.steps.filter((s) => s.name === name).map((s) => s.apiCalls as Record<string, number>);
@@ -34,8 +34,11 @@ describe('ec2-compromise evidence path calls (issue 13)', () => {
       for (const c of calls(name)) expect([name, c['DynamoDB.GetItem'] ?? 0]).toEqual([name, 0]);
     }
     // One ledger write per stage before its create calls (intents, the case read back) and one that records the result.
-    for (const name of ['SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots'])
+    for (const name of ['SnapshotVolumes', 'ShareAndCopySnapshots'])
       expect([name, calls(name)[0]['DynamoDB.UpdateItem'], calls(name)[0]['DynamoDB.TransactWriteItems']]).toEqual([name, 1, 1]);
+    // The twin's volumes are unencrypted: their snapshots are shared as they are, so the transit stage makes no call and
+    // no write, and its entry (written with ShareAndCopySnapshots') says so.
+    expect([calls('CopySnapshots'), calls('CheckMemberCopies')]).toEqual([[{}], [{}]]);
     // SnapshotVolumes reads the volumes attached now, with their encryption, key and size, in one call: no DescribeInstances.
     expect([calls('SnapshotVolumes')[0]['EC2.DescribeVolumes'], calls('SnapshotVolumes')[0]['EC2.DescribeInstances']]).toEqual([
       1,
@@ -45,12 +48,45 @@ describe('ec2-compromise evidence path calls (issue 13)', () => {
     expect(calls('CollectArtifacts')[0]['DynamoDB.PutItem']).toBeUndefined();
     const { item, timeline } = await readCase(local.session.env, x.caseId!);
     expect(timeline.filter((t) => t.step === 'CollectArtifacts' && t.status === 'SUCCEEDED')).toHaveLength(1);
+    const copy = timeline.filter((t) => t.step === 'CopySnapshots');
+    expect(copy).toHaveLength(1);
+    expect(copy[0].details).toMatchObject({
+      sharedAsIs: expect.arrayContaining([expect.objectContaining({ why: expect.stringMatching(/unencrypted/) })]),
+    });
     // finding.json is the event Normalize stored, named by the manifest, not a copy.
     const ref = item!.evidence.manifest as { bucket: string; key: string };
     const body = await local.session.env.security.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
     const manifest = JSON.parse(await body.Body!.transformToString()) as { artifacts: { name: string; key: string }[] };
     expect(manifest.artifacts.find((a) => a.name === 'finding.json')?.key).toMatch(/^received-events\//);
     expect(manifest.artifacts.map((a) => a.name).sort()).toEqual(['console-output.json', 'finding.json', 'instance.json']);
+    // instance.json is the description Contain took before containment and carried (no DescribeInstances here), so labelled.
+    expect(calls('CollectArtifacts')[0]['EC2.DescribeInstances']).toBeUndefined();
+    const meta = manifest.artifacts.find((a) => a.name === 'instance.json')!;
+    const doc = JSON.parse(
+      await (
+        await local.session.env.security.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: meta.key }))
+      ).Body!.transformToString(),
+    ) as { description: { takenBy: string; takenAt: string; what: string }; instance: { InstanceId: string } };
+    expect(doc.description).toMatchObject({ takenBy: 'Contain', what: expect.stringMatching(/before containment at .* by Contain/) });
+    expect(doc.instance.InstanceId).toBe(twin!.instanceId);
+    // Taken before containment: its ENIs are on the groups they had, not on the isolation group.
+    const groups = Object.fromEntries(
+      (
+        doc.instance as unknown as { NetworkInterfaces: { NetworkInterfaceId: string; Groups: { GroupId: string }[] }[] }
+      ).NetworkInterfaces.map((n) => [n.NetworkInterfaceId, n.Groups.map((g) => g.GroupId).sort()]),
+    );
+    expect(groups).toEqual(Object.fromEntries(Object.entries(twin!.originalGroupsByEni).map(([k, v]) => [k, [...v].sort()])));
+    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+  }, 120_000);
+
+  it('makes the transit copies of encrypted volumes with one ledger write before them and one that records them', async () => {
+    const { report } = await replayEvent(local.session, readEventFile(EVENT), { extras: { encryptedVolumes: ['root', 'data'] } });
+    const x = report.executions[0];
+    expect(x.outcome).toBe('CONTAINED');
+    const calls = (name: string) => x.steps.filter((s) => s.name === name).map((s) => s.apiCalls as Record<string, number>);
+    for (const name of ['SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots'])
+      expect([name, calls(name)[0]['DynamoDB.UpdateItem'], calls(name)[0]['DynamoDB.TransactWriteItems']]).toEqual([name, 1, 1]);
+    expect([calls('CopySnapshots')[0]['EC2.CopySnapshot'], calls('CheckMemberCopies')[0]['EC2.DescribeSnapshots']]).toEqual([2, 1]);
     expect(report.checks.filter((c) => !c.passed)).toEqual([]);
   }, 120_000);
 });

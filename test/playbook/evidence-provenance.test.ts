@@ -5,6 +5,7 @@ import {
   DeleteSnapshotCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
+  DescribeSnapshotAttributeCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
   DetachVolumeCommand,
@@ -18,7 +19,7 @@ import { Fault, FaultSchema, installFaults } from '../../lib/harness/gameday/fau
 import { GuardDutyEventSchema } from '../../lib/core/incident/schema';
 import { verifyContainment } from '../../lib/harness/local/checks';
 import { readNotifications } from '../../lib/harness/local/notifications';
-import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
+import { readEventFile, ReplayOptions, replayEvent } from '../../lib/harness/local/replay';
 import type { LocalSession } from '../../lib/harness/local/session';
 import type { LocalEnvironment } from '../../lib/harness/local/seed';
 import { buildTwinWorld, TwinWorld } from '../../lib/harness/local/twin';
@@ -42,6 +43,12 @@ import { readCase } from '../support/read-back';
  * back with the harness clients (no interceptor touches them).
  */
 const EVENT = 'fixtures/events/guardduty-ec2-bitcoin-dns.json';
+/**
+ * The world of this file's transit-stage tests: both volumes encrypted (the default EBS key), so every stage runs for
+ * every volume as before unencrypted volumes skipped the transit copy; the unencrypted and mixed worlds have tests of
+ * their own below.
+ */
+const WORLD = { extras: { encryptedVolumes: ['root', 'data'] } } satisfies ReplayOptions;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The tags Firebreak puts on its snapshots, plus the volume's own tags (CreateSnapshots CopyTagsFromSource=volume). */
@@ -118,6 +125,14 @@ async function evidenceReadBack(env: LocalEnvironment, caseId: string) {
   return { item, recorded, rejected, manifest, manifestText, security, member };
 }
 
+/** A member snapshot's create-volume permissions: account IDs, and `group:<name>` for a group (DescribeSnapshotAttribute). */
+async function sharedWith(env: LocalEnvironment, snapshotId: string): Promise<string[]> {
+  const out = await env.member.ec2.send(
+    new DescribeSnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: 'createVolumePermission' }),
+  );
+  return (out.CreateVolumePermissions ?? []).map((p) => p.UserId ?? `group:${p.Group}`).sort();
+}
+
 /** The member-account snapshot, read by ID. */
 async function memberSnapshot(env: LocalEnvironment, id: string): Promise<Snapshot | undefined> {
   return (await env.member.ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'snapshot-id', Values: [id] }] }))).Snapshots?.[0];
@@ -132,14 +147,30 @@ async function memberSnapshot(env: LocalEnvironment, id: string): Promise<Snapsh
 async function expectOnlyFirebreakEvidence(env: LocalEnvironment, twin: TwinWorld, caseId: string, decoys: string[]) {
   const r = await evidenceReadBack(env, caseId);
   expect(r.item?.status).toBe('CONTAINED');
-  for (const stage of ['source', 'transit', 'evidence']) {
+  // Read back independently: which of the twin's volumes are encrypted (only those go through the transit copy).
+  const volumes = (await env.member.ec2.send(new DescribeVolumesCommand({ VolumeIds: twin.volumeIds }))).Volumes ?? [];
+  const encrypted = twin.volumeIds.filter((v) => volumes.find((x) => x.VolumeId === v)?.Encrypted).sort();
+  for (const [stage, want] of [
+    ['source', twin.volumeIds],
+    ['transit', encrypted],
+    ['evidence', twin.volumeIds],
+  ] as const) {
     expect([
       stage,
       r.recorded
         .filter((x) => x.stage === stage)
         .map((x) => x.volumeId)
         .sort(),
-    ]).toEqual([stage, [...twin.volumeIds].sort()]);
+    ]).toEqual([stage, [...want].sort()]);
+  }
+  // An unencrypted volume has no transit copy in the member account at all, and its source snapshot is shared with
+  // the security account only.
+  const memberTransit = r.member.filter((s) => s.Tags?.some((t) => t.Key === 'firebreak:stage' && t.Value === 'transit'));
+  for (const v of twin.volumeIds.filter((x) => !encrypted.includes(x))) {
+    const src = r.recorded.find((x) => x.stage === 'source' && x.volumeId === v)!;
+    expect([v, memberTransit.filter((s) => s.Tags?.some((t) => t.Key === 'firebreak:source-volume-id' && t.Value === v))]).toEqual([v, []]);
+    expect([v, await sharedWith(env, src.snapshotId)]).toEqual([v, [env.securityAccount]]);
+    expect(r.recorded.find((x) => x.stage === 'evidence' && x.volumeId === v)?.sourceSnapshotId).toBe(src.snapshotId);
   }
   const recordedIds = r.recorded.map((x) => x.snapshotId);
   for (const d of decoys) {
@@ -175,7 +206,14 @@ async function expectOnlyFirebreakEvidence(env: LocalEnvironment, twin: TwinWorl
  * write), then, if the state machine's retry did not finish the case, resumes it with a second execution as the next
  * run would. `interceptors` are removed whatever happens. Returns the replay's result and the case ID.
  */
-async function replayWithCrash(session: LocalSession, operation: string, after: number, seed: string, interceptors: (() => void)[]) {
+async function replayWithCrash(
+  session: LocalSession,
+  operation: string,
+  after: number,
+  seed: string,
+  interceptors: (() => void)[],
+  world: ReplayOptions = WORLD,
+) {
   const installed = installFaults([FaultSchema.parse({ kind: 'crash', operation, after }) as Fault], {
     seed,
     deleteResource: async () => {
@@ -184,7 +222,7 @@ async function replayWithCrash(session: LocalSession, operation: string, after: 
   });
   let result: Awaited<ReturnType<typeof replayEvent>> | undefined;
   try {
-    result = await replayEvent(session, readEventFile(EVENT));
+    result = await replayEvent(session, readEventFile(EVENT), world);
     expect(installed.reports()[0].injected).toBe(1);
   } finally {
     installed.remove();
@@ -244,7 +282,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
   it('refuses decoys planted before a re-run and between steps: another volume, the right volume before the case opened, an unencrypted copy, a copy under another key, a look-alike no create call explains', async () => {
     const { env } = local.session;
     const event = readEventFile(EVENT);
-    const twin = await buildTwinWorld(GuardDutyEventSchema.parse(event), env.member);
+    const twin = await buildTwinWorld(GuardDutyEventSchema.parse(event), env.member, WORLD.extras);
     // Taken before the case opens (tagged later, once the case ID is on the instance), then a second passes so that
     // its StartTime (EC2 reports whole seconds) is before the case's.
     const early = await snapshotOf(env, twin.volumeIds[0]);
@@ -284,7 +322,9 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
           }),
         )
       ).SnapshotId!;
-    const unencrypted = await copy(source0, await transitTags(0, source0));
+    // The volumes are encrypted, so any copy of their snapshots is: an unencrypted look-alike is a snapshot of another,
+    // unencrypted volume, tagged as volume 0's transit copy.
+    const unencrypted = await snapshotOf(env, stranger, await transitTags(0, source0));
     const attackerKey = (await env.member.kms.send(new CreateKeyCommand({ Description: 'not the transit key' }))).KeyMetadata!.Arn!;
     const otherKey = await copy(source1, await transitTags(1, source1), attackerKey);
     // Perfect in every property Firebreak can read (owner, transit key, size, time, tags): but no transit copy was ever requested.
@@ -367,6 +407,52 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     expect(r.item?.decisions?.[`snapshotIntent#source#${volume1}`]).toEqual(expect.objectContaining({ at: expect.any(String) }));
   }, 240_000);
 
+  it('shares an unencrypted source snapshot as it is: no transit copy, the security copy under the evidence key descends from it, shared with the security account only; CopySnapshots and CheckMemberCopies make no call', async () => {
+    const { env } = local.session;
+    const { executions, twin } = await replayEvent(local.session, readEventFile(EVENT));
+    const caseId = executions[0].caseId!;
+    const volumes = (await env.member.ec2.send(new DescribeVolumesCommand({ VolumeIds: twin!.volumeIds }))).Volumes ?? [];
+    expect(volumes.map((v) => !!v.Encrypted)).toEqual([false, false]);
+    const r = await expectOnlyFirebreakEvidence(env, twin!, caseId, []);
+    expect(r.recorded.filter((x) => x.stage === 'transit')).toEqual([]);
+    expect(r.member.filter((s) => s.Tags?.some((t) => t.Key === 'firebreak:stage' && t.Value === 'transit'))).toEqual([]);
+    // CopySnapshots' entry (deferred, written by ShareAndCopySnapshots) says what it decided and why, and made no call.
+    const { timeline } = await readCase(env, caseId);
+    const copy = timeline.filter((t) => t.step === 'CopySnapshots');
+    expect(copy).toHaveLength(1);
+    expect(copy[0]).toMatchObject({ status: 'SUCCEEDED', apiCalls: {} });
+    expect((copy[0].details as { sharedAsIs: { volumeId: string }[] }).sharedAsIs.map((x) => x.volumeId).sort()).toEqual(
+      [...twin!.volumeIds].sort(),
+    );
+  }, 180_000);
+
+  it('mixed: the encrypted volume goes through the transit copy, the unencrypted one is shared as it is', async () => {
+    const { env } = local.session;
+    const { executions, twin } = await replayEvent(local.session, readEventFile(EVENT), { extras: { encryptedVolumes: ['data'] } });
+    const caseId = executions[0].caseId!;
+    const [root, data] = twin!.volumeIds;
+    const r = await expectOnlyFirebreakEvidence(env, twin!, caseId, []);
+    const of = (stage: string, v: string) => r.recorded.find((x) => x.stage === stage && x.volumeId === v);
+    expect(of('transit', root)).toBeUndefined();
+    expect(of('evidence', root)?.sourceSnapshotId).toBe(of('source', root)?.snapshotId);
+    expect(of('transit', data)?.sourceSnapshotId).toBe(of('source', data)?.snapshotId);
+    expect(of('evidence', data)?.sourceSnapshotId).toBe(of('transit', data)?.snapshotId);
+  }, 180_000);
+
+  it.each([
+    ['EC2.ModifySnapshotAttribute', 1],
+    ['EC2.CopySnapshot', 1],
+  ])(
+    'converges after a crash right after %s (call %i) when the source snapshots are shared as they are',
+    async (operation, after) => {
+      const { env } = local.session;
+      const { twin, caseId } = await replayWithCrash(local.session, operation, after, `shared-as-is-${operation}`, [], {});
+      const r = await expectOnlyFirebreakEvidence(env, twin, caseId, []);
+      expect(r.recorded.filter((x) => x.stage === 'transit')).toEqual([]);
+    },
+    180_000,
+  );
+
   it("recovers the security account's orphan copy after a crash between CopySnapshot and the ledger write: no duplicate there", async () => {
     const { env } = local.session;
     const securityCopies: string[] = [];
@@ -388,7 +474,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it("fails the drill read-back check evidence-snapshots-provenance when the case's evidence is swapped for a decoy", async () => {
     const { env } = local.session;
-    const { report, twin } = await replayEvent(local.session, readEventFile(EVENT));
+    const { report, twin } = await replayEvent(local.session, readEventFile(EVENT), WORLD);
     const caseId = report.executions[0].caseId!;
     expect(report.checks.find((c) => c.name === 'evidence-snapshots-provenance')).toMatchObject({ passed: true });
     const { item } = await readCase(env, caseId);
@@ -414,7 +500,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it('converges on one snapshot per volume and stage when two runs take the evidence steps at the same time, the first to create being slow', async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Contain' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { ...WORLD, execute: { crashAfter: 'Contain' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     // The runner set the functions' environment in this process: the steps run here as two concurrent invocations would.
@@ -440,7 +526,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     const [ta, tb] = await both('EC2.CopySnapshot', env.memberAccount, (s) => copySnapshots({ ...s, snapshots: s === a ? sa : sb }, deps));
     expect(tb.snapshotIds).toEqual(ta.snapshotIds);
     const [fa, fb] = await both('EC2.CopySnapshot', env.securityAccount, (s) =>
-      shareSnapshots({ ...s, memberCopies: s === a ? ta : tb }, deps),
+      shareSnapshots({ ...s, snapshots: s === a ? sa : sb, memberCopies: s === a ? ta : tb }, deps),
     );
     expect(fb.snapshotIds).toEqual(fa.snapshotIds);
 
@@ -473,7 +559,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it("creates nothing while another run's lease on the create call may be live, and takes it over once that run's invocation has surely ended", async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Contain' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { ...WORLD, execute: { crashAfter: 'Contain' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     const deps = stepDepsFromEnv();
@@ -519,7 +605,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it("snapshots the volumes attached when SnapshotVolumes first runs: one detached since Contain is not the instance's, and is neither recorded nor snapshotted", async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Contain' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { ...WORLD, execute: { crashAfter: 'Contain' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     const { item } = await readCase(env, caseId);
@@ -543,7 +629,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it('replaces a recorded snapshot the attacker deleted between steps, and records the deleted one as rejected', async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'SnapshotVolumes' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { ...WORLD, execute: { crashAfter: 'SnapshotVolumes' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     const before = await evidenceReadBack(env, caseId);
@@ -568,7 +654,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it('never takes a look-alike as the replacement of a recorded snapshot the attacker deleted: a snapshot of the same volume, a transit copy of the recorded source under the transit key, each with every Firebreak tag', async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'CheckMemberCopies' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { ...WORLD, execute: { crashAfter: 'CheckMemberCopies' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     const findingId = (await readCase(env, caseId)).item!.incident.finding.id as string;
@@ -621,7 +707,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it('writes a new manifest when a re-run replaced the chain after the first manifest, and keeps the first as superseded', async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'WriteManifest' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { ...WORLD, execute: { crashAfter: 'WriteManifest' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     const before = await evidenceReadBack(env, caseId);
@@ -656,7 +742,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it('writes a new manifest when the first was written but never recorded (a crash) and a re-run replaced the chain', async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'WriteManifest' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { ...WORLD, execute: { crashAfter: 'WriteManifest' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     const before = await evidenceReadBack(env, caseId);
@@ -690,7 +776,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it('links the stored event to its case at Claim, and a start on the named instance that resumes the case writes finding.json from it', async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Contain' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { ...WORLD, execute: { crashAfter: 'Contain' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     const sent = Buffer.from(JSON.stringify(first.injected), 'utf8');
@@ -722,7 +808,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it('records at most MAX_CANDIDATE_REJECTIONS decoys per stage and run on the case, and counts the rest', async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { execute: { crashAfter: 'Contain' } });
+    const first = await replayEvent(local.session, readEventFile(EVENT), { ...WORLD, execute: { crashAfter: 'Contain' } });
     const caseId = first.executions[0].caseId!;
     const twin = first.twin!;
     const findingId = (await readCase(env, caseId)).item!.incident.finding.id as string;
@@ -759,7 +845,7 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     });
     let result: Awaited<ReturnType<typeof replayEvent>> | undefined;
     try {
-      result = await replayEvent(local.session, readEventFile(EVENT));
+      result = await replayEvent(local.session, readEventFile(EVENT), WORLD);
     } finally {
       remove();
     }

@@ -57,7 +57,10 @@ describe('ec2-compromise evidence Wait-loops', () => {
       },
     });
     try {
-      const { report, executions } = await replayEvent(local.session, readEventFile(EVENT));
+      // Encrypted volumes: their snapshots go through the member (transit) copies, whose wait is the one that fails.
+      const { report, executions } = await replayEvent(local.session, readEventFile(EVENT), {
+        extras: { encryptedVolumes: ['root', 'data'] },
+      });
       const x = executions[0];
       expect(report.executions[0].status).toBe('FAILED');
       expect(x.steps.find((s) => s.name === 'CheckSnapshots')!.status).toBe('SUCCEEDED');

@@ -10,6 +10,23 @@ import { PlannedActionSchema } from './step-results';
  * the same keys, so a handler that parses the state drops nothing a step returned.
  */
 
+/**
+ * A step's timeline entry carried in the state to the next step that writes the ledger (`TimelineEntry`,
+ * lib/runtime/ledger/records.ts; runStep's `defer` and `carried`, issue 13).
+ */
+export const DeferredTimelineEntrySchema = z.object({
+  at: z.string(),
+  step: z.string(),
+  status: z.enum(['SUCCEEDED', 'FAILED', 'INFO']),
+  executionName: z.optional(z.string()),
+  trigger: z.optional(z.string()),
+  operator: z.optional(z.string()),
+  durationMs: z.optional(z.number()),
+  apiCalls: z.optional(z.record(z.string(), z.number())),
+  details: z.optional(z.record(z.string(), z.unknown())),
+  error: z.optional(z.object({ name: z.string(), message: z.string() })),
+});
+
 /** A snapshot batch as it travels through the state machine (`$.snapshots`, `$.memberCopies`, `$.securityCopies`). Times are ISO-8601 UTC. */
 export const SnapshotBatchSchema = z.object({
   snapshotIds: z.array(z.string()),
@@ -39,6 +56,11 @@ export const SnapshotBatchSchema = z.object({
   ),
   /** The case's creation time (ISO-8601 UTC), with `recorded`. */
   caseCreatedAt: z.optional(z.string()),
+  /**
+   * `$.memberCopies` only, when CopySnapshots had nothing to copy (every source snapshot unencrypted, shared as it is):
+   * its timeline entry, deferred to ShareAndCopySnapshots' write (it wrote nothing itself; issue 13).
+   */
+  timeline: z.optional(DeferredTimelineEntrySchema),
 });
 
 // ec2-compromise
@@ -99,6 +121,14 @@ export const ContainResultSchema = z.object({
   preserve: PreserveResultSchema,
   isolate: IsolateResultSchema,
   verify: IsolationVerificationSchema,
+  /**
+   * The instance as Contain's first round described it (DescribeInstances), before any change (`PreContainmentDescription`,
+   * lib/runtime/evidence/instance-description.ts): CollectArtifacts writes it as instance metadata. Absent when its JSON
+   * is over 64 KiB (then CollectArtifacts describes the instance), so the state never nears the 256 KiB quota.
+   */
+  preContainmentDescription: z.optional(
+    z.object({ takenAt: z.string(), takenBy: z.literal('Contain'), instance: z.record(z.string(), z.unknown()) }),
+  ),
 });
 
 /** `$.reseal`: what ResealIsolation did on the failure path (`ResealResult`, lib/runtime/ec2/isolate.ts). */
@@ -132,23 +162,6 @@ export const StoredArtifactSchema = z.object({
 });
 
 /** `$.artifacts`: what CollectArtifacts stored. */
-/**
- * A step's timeline entry carried in the state to the next step that writes the ledger (`TimelineEntry`,
- * lib/runtime/ledger/records.ts; runStep's `defer` and `carried`, issue 13).
- */
-export const DeferredTimelineEntrySchema = z.object({
-  at: z.string(),
-  step: z.string(),
-  status: z.enum(['SUCCEEDED', 'FAILED', 'INFO']),
-  executionName: z.optional(z.string()),
-  trigger: z.optional(z.string()),
-  operator: z.optional(z.string()),
-  durationMs: z.optional(z.number()),
-  apiCalls: z.optional(z.record(z.string(), z.number())),
-  details: z.optional(z.record(z.string(), z.unknown())),
-  error: z.optional(z.object({ name: z.string(), message: z.string() })),
-});
-
 /** `$.artifacts`: what CollectArtifacts stored, and its timeline entry, which WriteManifest writes with its own. */
 export const CollectedArtifactsSchema = z.object({
   artifacts: z.array(StoredArtifactSchema),

@@ -4,6 +4,7 @@ import {
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeSnapshotAttributeCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
   DescribeAddressesCommand,
@@ -12,6 +13,7 @@ import {
   Instance,
   SecurityGroup,
   Snapshot,
+  Volume,
 } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
@@ -400,12 +402,105 @@ interface LedgerSnapshot {
   sourceSnapshotId?: string;
 }
 
+/** The member account's snapshots tagged with the case and stage `transit` (independent of the ledger). */
+async function transitSnapshotsOf(env: LocalEnvironment, caseId: string): Promise<Snapshot[]> {
+  const out = await env.member.ec2.send(
+    new DescribeSnapshotsCommand({
+      OwnerIds: ['self'],
+      Filters: [
+        { Name: `tag:${TAG.caseId}`, Values: [caseId] },
+        { Name: `tag:${TAG.stage}`, Values: ['transit'] },
+      ],
+    }),
+  );
+  return out.Snapshots ?? [];
+}
+
+/** A member snapshot's create-volume permissions as `account IDs` and `group:<name>` entries (DescribeSnapshotAttribute). */
+async function sharedWith(env: LocalEnvironment, snapshotId: string): Promise<string[]> {
+  const out = await env.member.ec2.send(
+    new DescribeSnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: 'createVolumePermission' }),
+  );
+  return (out.CreateVolumePermissions ?? []).map((p) => p.UserId ?? `group:${p.Group}`).sort();
+}
+
+/** What {@link volumeChainProblems} reads a volume's chain against (read back from EC2, not the ledger). */
+interface ChainReadBack {
+  readonly env: LocalEnvironment;
+  readonly opened: number;
+  readonly memberSnaps: Snapshot[];
+  readonly securitySnaps: Snapshot[];
+  readonly memberTransit: Snapshot[];
+  readonly vol?: Volume;
+  readonly sharedWith?: string[];
+}
+
+/**
+ * One volume's recorded chain against EC2: the member snapshot as the volume is; an encrypted volume's transit copy
+ * under the transit key; an unencrypted volume with no transit copy (none recorded, none tagged in the member
+ * account) and its member snapshot shared with the security account only; the final copy under the evidence key.
+ */
+function volumeChainProblems(c: ChainReadBack, volumeId: string, [src, tr, fin]: (LedgerSnapshot | undefined)[]): string[] {
+  const { env, opened, vol } = c;
+  const started = (s: Snapshot) => (s.StartTime ? new Date(s.StartTime).getTime() : NaN);
+  const needsTransit = !!vol?.Encrypted;
+  if (!src || (needsTransit && !tr) || !fin)
+    return [
+      `${volumeId}: the ledger records ${[src && 'source', tr && 'transit', fin && 'evidence'].filter(Boolean).join('+') || 'nothing'}`,
+    ];
+  const problems: string[] = [];
+  const shared = tr ?? src;
+  if ((tr && tr.sourceSnapshotId !== src.snapshotId) || fin.sourceSnapshotId !== shared.snapshotId)
+    problems.push(`${volumeId}: the recorded chain is not linked`);
+  const s = c.memberSnaps.find((x) => x.SnapshotId === src.snapshotId);
+  const f = c.securitySnaps.find((x) => x.SnapshotId === fin.snapshotId);
+  if (
+    !s ||
+    s.VolumeId !== volumeId ||
+    s.OwnerId !== env.memberAccount ||
+    !!s.Encrypted !== !!vol?.Encrypted ||
+    (vol?.Encrypted && s.KmsKeyId !== vol.KmsKeyId) ||
+    !(started(s) >= opened)
+  ) {
+    problems.push(
+      `${volumeId}: member snapshot ${src.snapshotId} ${s ? `is of ${s.VolumeId}, owner ${s.OwnerId}, encrypted ${s.Encrypted}, started ${s.StartTime?.toISOString()}` : 'not found'}`,
+    );
+  }
+  if (tr) {
+    const t = c.memberSnaps.find((x) => x.SnapshotId === tr.snapshotId);
+    if (!t || t.OwnerId !== env.memberAccount || !t.Encrypted || t.KmsKeyId !== env.transitKeyArn || !(started(t) >= opened)) {
+      problems.push(
+        `${volumeId}: transit copy ${tr.snapshotId} ${t ? `owner ${t.OwnerId}, key ${t.KmsKeyId}, started ${t.StartTime?.toISOString()}` : 'not found'}`,
+      );
+    }
+  }
+  if (!needsTransit) {
+    const stray = c.memberTransit.filter((x) => x.Tags?.some((t) => t.Key === TAG.sourceVolumeId && t.Value === volumeId));
+    if (tr || stray.length)
+      problems.push(
+        `${volumeId} is unencrypted but has a transit copy: ${[tr?.snapshotId, ...stray.map((x) => x.SnapshotId)].filter(Boolean).join(', ')}`,
+      );
+    if (JSON.stringify(c.sharedWith) !== JSON.stringify([env.securityAccount]))
+      problems.push(
+        `${volumeId}: member snapshot ${src.snapshotId} is shared with ${c.sharedWith?.join(',') || 'nobody'}, not the security account only`,
+      );
+  }
+  if (!f || f.OwnerId !== env.securityAccount || !f.Encrypted || f.KmsKeyId !== env.evidenceKeyArn || !(started(f) >= opened)) {
+    problems.push(
+      `${volumeId}: final copy ${fin.snapshotId} ${f ? `owner ${f.OwnerId}, key ${f.KmsKeyId}, started ${f.StartTime?.toISOString()}` : 'not found'}`,
+    );
+  }
+  return problems;
+}
+
 /**
  * `evidence-snapshots-provenance` (issue 11): the case's evidence is what Firebreak created, read from EC2 by the IDs
  * the ledger recorded, never found by tags. For every volume of the twin, the ledger names a member snapshot, its
  * transit copy and the security account's copy, linked by their recorded sources; read back by ID: the member
  * snapshot is of that volume, owned by the member account, encrypted as the volume is (DescribeVolumes); the transit
- * copy is owned by the member account under the transit key; the final copy is owned by the security account under
+ * copy is owned by the member account under the transit key. An unencrypted volume has no transit copy at all (none
+ * recorded, none in the member account tagged with the case): the final copy descends from the member snapshot, whose
+ * create-volume permissions list the security account only. The final copy is owned by the security account under
  * the evidence key; each started after the case opened (to the second: EC2 reports StartTime in seconds). The
  * manifest's snapshot chain and the security account's snapshots tagged with the case and stage `evidence` must be
  * exactly those IDs, so a swapped or extra evidence snapshot fails the check.
@@ -438,50 +533,23 @@ export async function evidenceProvenanceCheck(
       : Promise.resolve([]),
     evidenceSnapshots(env, record.caseId as string),
   ]);
-  const started = (s: Snapshot) => (s.StartTime ? new Date(s.StartTime).getTime() : NaN);
+  const [memberTransit, permissions] = await Promise.all([
+    transitSnapshotsOf(env, record.caseId as string),
+    Promise.all(source.map((r) => (r ? sharedWith(env, r.snapshotId) : Promise.resolve(undefined)))),
+  ]);
   volumeIds.forEach((volumeId, i) => {
-    const [src, tr, fin] = [source[i], transit[i], final[i]];
-    if (!src || !tr || !fin) {
-      problems.push(
-        `${volumeId}: the ledger records ${[src && 'source', tr && 'transit', fin && 'evidence'].filter(Boolean).join('+') || 'nothing'}`,
-      );
-      return;
-    }
-    if (tr.sourceSnapshotId !== src.snapshotId || fin.sourceSnapshotId !== tr.snapshotId)
-      problems.push(`${volumeId}: the recorded chain is not linked`);
-    const s = memberSnaps.find((x) => x.SnapshotId === src.snapshotId);
-    const t = memberSnaps.find((x) => x.SnapshotId === tr.snapshotId);
-    const f = securitySnaps.find((x) => x.SnapshotId === fin.snapshotId);
     const vol = volumes.find((v) => v.VolumeId === volumeId);
-    if (
-      !s ||
-      s.VolumeId !== volumeId ||
-      s.OwnerId !== env.memberAccount ||
-      !!s.Encrypted !== !!vol?.Encrypted ||
-      (vol?.Encrypted && s.KmsKeyId !== vol.KmsKeyId) ||
-      !(started(s) >= opened)
-    ) {
-      problems.push(
-        `${volumeId}: member snapshot ${src.snapshotId} ${s ? `is of ${s.VolumeId}, owner ${s.OwnerId}, encrypted ${s.Encrypted}, started ${s.StartTime?.toISOString()}` : 'not found'}`,
-      );
-    }
-    if (!t || t.OwnerId !== env.memberAccount || !t.Encrypted || t.KmsKeyId !== env.transitKeyArn || !(started(t) >= opened)) {
-      problems.push(
-        `${volumeId}: transit copy ${tr.snapshotId} ${t ? `owner ${t.OwnerId}, key ${t.KmsKeyId}, started ${t.StartTime?.toISOString()}` : 'not found'}`,
-      );
-    }
-    if (!f || f.OwnerId !== env.securityAccount || !f.Encrypted || f.KmsKeyId !== env.evidenceKeyArn || !(started(f) >= opened)) {
-      problems.push(
-        `${volumeId}: final copy ${fin.snapshotId} ${f ? `owner ${f.OwnerId}, key ${f.KmsKeyId}, started ${f.StartTime?.toISOString()}` : 'not found'}`,
-      );
-    }
+    const ctx = { env, opened, memberSnaps, securitySnaps, memberTransit, vol, sharedWith: permissions[i] };
+    problems.push(...volumeChainProblems(ctx, volumeId, [source[i], transit[i], final[i]]));
   });
   const manifestChain = (
-    (evidence.snapshots ?? []) as { sourceVolumeId: string; memberSnapshotId: string; transitSnapshotId: string; snapshotId: string }[]
+    (evidence.snapshots ?? []) as { sourceVolumeId: string; memberSnapshotId: string; transitSnapshotId?: string; snapshotId: string }[]
   )
-    .map((m) => `${m.sourceVolumeId}:${m.memberSnapshotId}>${m.transitSnapshotId}>${m.snapshotId}`)
+    .map((m) => `${m.sourceVolumeId}:${m.memberSnapshotId}>${m.transitSnapshotId ?? '-'}>${m.snapshotId}`)
     .sort();
-  const ledgerChain = volumeIds.map((v, i) => `${v}:${source[i]?.snapshotId}>${transit[i]?.snapshotId}>${final[i]?.snapshotId}`).sort();
+  const ledgerChain = volumeIds
+    .map((v, i) => `${v}:${source[i]?.snapshotId}>${transit[i]?.snapshotId ?? '-'}>${final[i]?.snapshotId}`)
+    .sort();
   if (JSON.stringify(manifestChain) !== JSON.stringify(ledgerChain))
     problems.push(`the case's manifest chain ${manifestChain.join(' ')} is not the recorded ${ledgerChain.join(' ')}`);
   const taggedIds = tagged.map((s) => s.SnapshotId!).sort();

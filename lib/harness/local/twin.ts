@@ -34,6 +34,12 @@ export interface TwinExtras {
    * @default 0
    */
   readonly extraNetworkInterfaces?: number;
+  /**
+   * Which of the instance's two volumes are created encrypted (under the account's default EBS key), a world fact:
+   * their evidence goes through the transit copy, the unencrypted ones' does not.
+   * @default [] (both unencrypted)
+   */
+  readonly encryptedVolumes?: readonly ('root' | 'data')[];
 }
 
 /** The twin of an event's resources, built in the emulator's member account. */
@@ -79,7 +85,7 @@ export async function buildTwinWorld(event: GuardDutyEvent, member: HarnessClien
       .then((out) => out.Images?.find((i) => i.Platform !== 'Windows') ?? { ImageId: 'ami-12c6146b' }),
     Promise.all(enis.map((e) => (e.publicIp ? member.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' })) : undefined))),
   ]);
-  const instance = await runTwinInstance(member, details, image.ImageId!, instanceProfileArn, idMap);
+  const instance = await runTwinInstance(member, details, image.ImageId!, instanceProfileArn, idMap, extras.encryptedVolumes ?? []);
   const associate = (n: number, eniId: string) => {
     const eip = eips[n];
     if (!eip) return Promise.resolve();
@@ -214,7 +220,9 @@ async function runTwinInstance(
   imageId: string,
   profileArn: string,
   idMap: Record<string, string>,
+  encryptedVolumes: readonly ('root' | 'data')[],
 ): Promise<{ instanceId: string; primaryEni: string }> {
+  const encrypted = (v: 'root' | 'data') => (encryptedVolumes.includes(v) ? { Encrypted: true } : {});
   const first = details.networkInterfaces[0];
   const tags = (details.tags ?? []).filter((t) => !t.key.startsWith('aws:')).map((t) => ({ Key: t.key, Value: t.value }));
   const run = await member.ec2.send(
@@ -229,8 +237,8 @@ async function runTwinInstance(
       IamInstanceProfile: { Arn: profileArn },
       InstanceInitiatedShutdownBehavior: 'terminate',
       BlockDeviceMappings: [
-        { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, DeleteOnTermination: true, VolumeType: 'gp3' } },
-        { DeviceName: '/dev/sdf', Ebs: { VolumeSize: 20, DeleteOnTermination: true, VolumeType: 'gp3' } },
+        { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, DeleteOnTermination: true, VolumeType: 'gp3', ...encrypted('root') } },
+        { DeviceName: '/dev/sdf', Ebs: { VolumeSize: 20, DeleteOnTermination: true, VolumeType: 'gp3', ...encrypted('data') } },
       ],
       TagSpecifications: tags.length ? [{ ResourceType: 'instance', Tags: tags }] : undefined,
     }),

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { VerificationFailed } from '../../core/errors';
 import { describeTargetInstance, PlannedAction } from './instance';
+import { carriedDescription, PreContainmentDescription } from '../evidence/instance-description';
 import { describeEnis, elasticIpsOf, mergeEniSurvey, AttachedEni } from './network-interfaces';
 import {
   adoptOrCreateGroup,
@@ -77,6 +78,8 @@ export interface ContainResult {
   readonly isolate: IsolateResult;
   /** The read-back after the last move ({@link verifyContainment}): every check passed. */
   readonly verify: VerifyResult;
+  /** The instance as the first round described it, before any change, for CollectArtifacts (absent when too large). */
+  readonly preContainmentDescription?: PreContainmentDescription;
 }
 
 /** What the first round read: the instance, its ENIs, Firebreak's groups by VPC, EIPs, profile, preservation state. */
@@ -316,6 +319,7 @@ export async function ensureInstanceContained(
 ): Promise<ContainResult> {
   const { instanceId } = input;
   const caseId = () => (typeof input.caseId === 'function' ? input.caseId() : input.caseId);
+  const takenAt = new Date();
   const seen = await surveyForContainment({ ...input, findingEniIds: input.findingEniIds ?? [] }, deps);
   const foundIds = [...seen.found.values()].flatMap((f) => [f.isolation, f.untrack]).filter((id): id is string => !!id);
   const observed: ContainPriorState = {
@@ -348,7 +352,7 @@ export async function ensureInstanceContained(
     fromInstance: seen.fromInstance,
     notFoundGraceSeconds: input.notFoundGraceSeconds,
   };
-  return { ...done, verify: await verifyContainment(expected, deps) };
+  return { ...done, verify: await verifyContainment(expected, deps), ...carriedDescription(seen.instance, takenAt) };
 }
 
 async function result(

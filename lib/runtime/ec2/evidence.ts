@@ -12,6 +12,7 @@ import {
 import { EvidenceCreateInProgress, EvidenceIncomplete, EvidenceProvenance, InvalidInput } from '../../core/errors';
 import {
   EVIDENCE_VOLUMES_KEY,
+  needsTransit,
   notBeforeOf,
   provenanceProblems,
   RecordedSnapshot,
@@ -20,7 +21,7 @@ import {
   SnapshotStage,
 } from '../evidence/provenance';
 import { describeTargetInstance, PlannedAction, StepMode } from './instance';
-import type { TimelineFold } from '../ledger/ledger';
+import type { TimelineEntry, TimelineFold } from '../ledger/ledger';
 import { TAG, tagSpec } from '../../core/tags';
 import '../clients/ec2';
 
@@ -47,6 +48,11 @@ export interface SnapshotBatch {
   readonly recorded?: RecordedSnapshot[];
   /** The case's creation time (ISO-8601 UTC), with `recorded`: no snapshot that started before it is the case's. */
   readonly caseCreatedAt?: string;
+  /**
+   * CopySnapshots' timeline entry when it had nothing to copy and so wrote nothing (every source snapshot shareable as
+   * it is, {@link needsTransit}): carried to ShareAndCopySnapshots, whose write records it (issue 13).
+   */
+  readonly timeline?: TimelineEntry;
 }
 
 /** Case identity carried onto every evidence resource as tags. */
@@ -693,10 +699,18 @@ export async function ensureVolumeSnapshots(
     notFoundGraceSeconds?: number;
     extra?: Readonly<Record<string, unknown>>;
   },
-  deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date; fold?: EvidenceFold },
+  deps: {
+    ec2: EC2Client;
+    ledger?: EvidenceLedger;
+    now?: () => Date;
+    fold?: EvidenceFold;
+    /** Told the attached volumes as DescribeVolumes gave them (the dry-run plan says which need a transit copy). */
+    volumes?: (attached: readonly Volume[]) => void;
+  },
 ): Promise<EvidenceStageResult> {
   if (input.mode === 'apply' && !deps.ledger) throw new InvalidInput('ensureVolumeSnapshots needs the case ledger to apply');
   const volumes = await attachedVolumes(deps.ec2, input.instanceId, input.notFoundGraceSeconds);
+  deps.volumes?.(volumes);
   const attached = volumes.map((v) => v.VolumeId!);
   // The stage's first write: the volumes (first seen wins), the intents and `extra` decisions, and the case read back.
   const evidence = deps.ledger && (await deps.ledger.open('source', attached, { ...input.extra, [EVIDENCE_VOLUMES_KEY]: attached }));
@@ -831,6 +845,8 @@ export async function checkSnapshotBatch(
   deps: { ec2: EC2Client },
 ): Promise<{ status: 'pending' | 'completed'; progress: Record<string, string> }> {
   const { batch } = input;
+  // An empty batch (no volume needed a transit copy) is complete: no call (an empty SnapshotIds would list every snapshot).
+  if (!batch.snapshotIds.length) return { status: 'completed', progress: {} };
   const out = await deps.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: batch.snapshotIds }));
   const found = new Map((out.Snapshots ?? []).map((s) => [s.SnapshotId!, s]));
   const progress: Record<string, string> = {};
@@ -889,13 +905,11 @@ export async function ensureSnapshotCopies(
   deps: { ec2: EC2Client; ledger?: EvidenceLedger; now?: () => Date; fold?: EvidenceFold },
 ): Promise<EvidenceStageResult> {
   if (input.mode === 'apply' && !deps.ledger) throw new InvalidInput('ensureSnapshotCopies needs the case ledger to apply');
-  const before: SnapshotStage = input.stage === 'transit' ? 'source' : 'transit';
   const volumeIds = input.source.sourceVolumeIds;
   // The stage's first write: the intents, and the case read back (the copies' sources are its records, not the batch's).
   const evidence = deps.ledger && (await deps.ledger.open(input.stage, volumeIds));
   const wanted: Wanted[] = volumeIds.map((volumeId, i) => {
-    const src = evidence?.recorded.find((r) => r.stage === before && r.volumeId === volumeId);
-    if (deps.ledger && !src) throw new EvidenceIncomplete(`Case ${input.labels.caseId} recorded no ${before} snapshot of ${volumeId}`);
+    const src = evidence && copySourceOf(evidence.recorded, input.stage, volumeId, input.labels.caseId);
     return {
       stage: input.stage,
       volumeId,
@@ -966,6 +980,29 @@ export async function ensureSnapshotCopies(
     },
   );
   return resultOf(out);
+}
+
+/**
+ * The snapshot the case recorded that a stage's copy of a volume must descend from: the source snapshot for a
+ * transit copy; for the security account's copy, the transit copy, or the source snapshot itself when it is
+ * unencrypted and the case recorded no transit copy of it ({@link needsTransit}: shared as it is). An encrypted source
+ * without a recorded transit copy has none: nothing else may be shared.
+ * @throws {EvidenceIncomplete} when the case recorded no snapshot the copy may descend from.
+ */
+export function copySourceOf(
+  recorded: readonly RecordedSnapshot[],
+  stage: 'transit' | 'evidence',
+  volumeId: string,
+  caseId: string,
+): RecordedSnapshot {
+  const of = (st: SnapshotStage) => recorded.find((r) => r.stage === st && r.volumeId === volumeId);
+  const source = of('source');
+  const src = stage === 'transit' ? source : (of('transit') ?? (source && !needsTransit(source) ? source : undefined));
+  if (!src) {
+    const what = stage === 'transit' ? 'source snapshot' : source ? 'transit copy of its encrypted source snapshot' : 'snapshot';
+    throw new EvidenceIncomplete(`Case ${caseId} recorded no ${what} of ${volumeId}`);
+  }
+  return src;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { EvidenceIncomplete, EvidenceProvenance } from '../../core/errors';
 import { CASE_EVIDENCE_PREFIX } from '../../core/names';
-import type { RecordedSnapshot } from './provenance';
+import { needsTransit, RecordedSnapshot } from './provenance';
 import type { StoredArtifact } from './vault';
 
 /** One snapshot in the evidence chain, from the member's volume to the security account's copy. */
@@ -8,8 +8,11 @@ export interface SnapshotEvidence {
   readonly sourceVolumeId: string;
   /** Snapshot taken in the member account. */
   readonly memberSnapshotId: string;
-  /** The member-account copy re-encrypted under the transit key (the one shared). */
-  readonly transitSnapshotId: string;
+  /**
+   * The member-account copy re-encrypted under the transit key (the one shared); absent when the member snapshot is
+   * unencrypted and was shared as it is (`needsTransit`, provenance.ts).
+   */
+  readonly transitSnapshotId?: string;
   /** The final copy, owned by the security account. */
   readonly snapshotId: string;
   readonly ownerAccount: string;
@@ -60,8 +63,8 @@ export const caseEvidencePrefix = (account: string, caseId: string): string => `
 
 /**
  * The evidence chain of each volume as the case recorded it (issue 11: the ledger, not tags, names the
- * evidence): the member snapshot, its transit copy and the security account's copy, each linked to the one
- * before by the source ID recorded with it.
+ * evidence): the member snapshot, its transit copy (none for an unencrypted member snapshot, shared as it is) and
+ * the security account's copy, each linked to the one before by the source ID recorded with it.
  * @param recorded - the case's recorded snapshots (`evidence["snapshot#…"]`).
  * @param volumeIds - the volumes, in the order of the manifest.
  * @throws {EvidenceIncomplete} when a stage of a volume is not recorded.
@@ -74,16 +77,20 @@ export function snapshotChain(recorded: readonly RecordedSnapshot[], volumeIds: 
       if (!r) throw new EvidenceIncomplete(`Case ${caseId} recorded no ${stage} snapshot of ${volumeId}`);
       return r;
     };
-    const [source, transit, final] = [of('source'), of('transit'), of('evidence')];
-    if (transit.sourceSnapshotId !== source.snapshotId || final.sourceSnapshotId !== transit.snapshotId) {
+    const [source, final] = [of('source'), of('evidence')];
+    // An unencrypted source snapshot is shared as it is, with no transit copy (needsTransit); an encrypted one never.
+    const transit =
+      recorded.find((x) => x.stage === 'transit' && x.volumeId === volumeId) ?? (needsTransit(source) ? of('transit') : undefined);
+    const shared = transit ?? source;
+    if ((transit && transit.sourceSnapshotId !== source.snapshotId) || final.sourceSnapshotId !== shared.snapshotId) {
       throw new EvidenceProvenance(
-        `Case ${caseId}: the recorded chain of ${volumeId} is broken (${source.snapshotId} → ${transit.sourceSnapshotId}/${transit.snapshotId} → ${final.sourceSnapshotId}/${final.snapshotId})`,
+        `Case ${caseId}: the recorded chain of ${volumeId} is broken (${source.snapshotId} → ${transit ? `${transit.sourceSnapshotId}/${transit.snapshotId}` : '(shared as it is)'} → ${final.sourceSnapshotId}/${final.snapshotId})`,
       );
     }
     return {
       sourceVolumeId: volumeId,
       memberSnapshotId: source.snapshotId,
-      transitSnapshotId: transit.snapshotId,
+      ...(transit ? { transitSnapshotId: transit.snapshotId } : {}),
       snapshotId: final.snapshotId,
       ownerAccount: final.ownerAccount,
       kmsKeyId: final.kmsKeyId ?? '',

@@ -130,3 +130,16 @@ export function provenanceProblems(
   if (snapshot.State === 'error') out.push(`in the error state: ${snapshot.StateMessage ?? ''}`.trim());
   return out;
 }
+
+/**
+ * Whether a volume's source snapshot needs the transit copy before it can be shared with the security account: only
+ * an encrypted one does. A snapshot encrypted under the default key (`aws/ebs`) cannot be shared, one under a CMK only
+ * where its key policy grants the other account (which is not read here), while an unencrypted snapshot is shared with
+ * a specific account as it is: ModifySnapshotAttribute adds account IDs to its create-volume permissions, and only
+ * "Snapshots encrypted with your default KMS key cannot be shared with other accounts" (EC2 API reference,
+ * ModifySnapshotAttribute; "Share an Amazon EBS snapshot", Amazon EBS User Guide). The security account's copy is
+ * encrypted under the evidence key either way.
+ * @param source - the case's record of the volume's source snapshot (`encrypted` as DescribeVolumes gave it, and
+ *   checked against the snapshot by every poll and read-back: provenanceProblems).
+ */
+export const needsTransit = (source: Pick<RecordedSnapshot, 'encrypted'>): boolean => source.encrypted;

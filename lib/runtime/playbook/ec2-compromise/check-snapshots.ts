@@ -15,6 +15,8 @@ export async function checkSnapshots(input: z.infer<typeof CheckSnapshotsInputSc
   // in the ledger; the state is written only by Firebreak's own Lambdas, never by a member account), so a poll reads
   // no case (issue 13); a batch without them (a state of an older version) reads the case.
   const { batch } = input;
+  // An empty batch (CopySnapshots had no volume to copy: every source snapshot is shared as it is) is complete: no call.
+  if (!batch.snapshotIds.length) return { status: 'completed' as const, progress: {} };
   if (batch.recorded && batch.caseCreatedAt && batch.snapshotIds.every((id) => batch.recorded!.some((r) => r.snapshotId === id)))
     return checkSnapshotBatch({ batch, now: deps.now(), recorded: batch.recorded, caseCreatedAt: batch.caseCreatedAt }, { ec2 });
   const record = await deps.ledger.getCase(input.case.caseId);

@@ -24,7 +24,42 @@ async function priorStateOf(state: PlaybookState, deps: StepDeps): Promise<CaseP
 }
 
 /**
- * CollectArtifacts: the instance's state (its description with its ENIs, the security groups it had before isolation,
+ * The instance's description for `instance.json`, labelled with when and by whom it was taken: the one Contain carried
+ * (its first round's DescribeInstances, before any change: issue 13, no call here), else a DescribeInstances now (a
+ * description too large to carry, or a state without it), after containment.
+ */
+async function instanceDescriptionOf(
+  state: PlaybookState,
+  deps: StepDeps,
+): Promise<{ instance: Record<string, unknown> | null; description: Record<string, string> }> {
+  const carried = state.contain?.preContainmentDescription;
+  if (carried)
+    return {
+      instance: carried.instance,
+      description: {
+        takenBy: carried.takenBy,
+        takenAt: carried.takenAt,
+        what: `the description taken before containment at ${carried.takenAt} by Contain (DescribeInstances)`,
+      },
+    };
+  const i = state.incident;
+  const takenAt = deps.now().toISOString();
+  const out = await deps.clients.member(i.account, i.region).ec2.send(new DescribeInstancesCommand({ InstanceIds: [i.resource.id] }));
+  const instance = out.Reservations?.[0]?.Instances?.[0];
+  return {
+    instance: instance ? (JSON.parse(JSON.stringify(instance)) as Record<string, unknown>) : null,
+    description: {
+      takenBy: 'CollectArtifacts',
+      takenAt,
+      what: `the description taken after containment at ${takenAt} by CollectArtifacts (DescribeInstances)`,
+    },
+  };
+}
+
+/**
+ * CollectArtifacts: the instance's state (its description with its ENIs, taken before containment by Contain and
+ * carried in its result when it fits, else described now, labelled either way: {@link instanceDescriptionOf}; the
+ * security groups it had before isolation,
  * the prior state the case recorded) as `instance.json`, the console output as `console-output.json`, and the finding
  * (issue 13: two PutObjects, no read of the event). The finding is the event Normalize stored (`received-events/`,
  * content-addressed, SSE-KMS, Object Lock, its SHA-256 checked by S3 on the way in: `storeReceivedEvent`): the artifact
@@ -54,8 +89,8 @@ export async function collectArtifacts(
     async () => {
       const prior = await priorStateOf(state, deps);
       const priorGroups = [...new Set(Object.values(prior.isolate?.securityGroupsByEni ?? {}).flat())];
-      const [instances, sgs, consoleOutput] = await Promise.all([
-        member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [i.resource.id] })),
+      const [described, sgs, consoleOutput] = await Promise.all([
+        instanceDescriptionOf(state, deps),
         priorGroups.length
           ? member.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: priorGroups }))
           : Promise.resolve({ SecurityGroups: [] }),
@@ -70,11 +105,12 @@ export async function collectArtifacts(
           (await deps.ledger.linkedEvents(state.case.caseId)) as unknown as LinkedEvent[],
           (await deps.ledger.getCase(state.case.caseId))?.incident.finding.id ?? i.finding.id,
         );
-      const instance = instances.Reservations?.[0]?.Instances?.[0] ?? null;
+      const { instance, description } = described;
       const docs: Record<string, unknown> = {
         'instance.json': {
+          description,
           instance,
-          networkInterfaces: instance?.NetworkInterfaces ?? [],
+          networkInterfaces: (instance?.NetworkInterfaces as unknown[] | undefined) ?? [],
           securityGroupsBeforeIsolation: sgs.SecurityGroups ?? [],
           priorState: prior,
         },

@@ -1,3 +1,4 @@
+import type { Volume } from '@aws-sdk/client-ec2';
 import { ensureInstancePreserved } from '../../ec2/preserve';
 import { ensureInstanceIsolated } from '../../ec2/isolate';
 import { ensureVolumeSnapshots, evidenceDeadline } from '../../ec2/evidence';
@@ -7,6 +8,29 @@ import type { StepDeps } from '../deps-base';
 import type { ContainmentPlan } from '../hooks';
 import { labelsOf } from './common';
 import '../../clients/assume-role';
+
+/**
+ * The copies in words, per volume: an encrypted volume's snapshot is copied under the transit key before it is shared;
+ * an unencrypted one's skips the transit copy and is shared as it is (`needsTransit`, provenance.ts).
+ */
+function transitPlan(volumes: readonly Volume[], memberAccount: string, securityAccount: string): PlannedAction[] {
+  const ids = (encrypted: boolean) => volumes.filter((v) => !!v.Encrypted === encrypted).map((v) => v.VolumeId!);
+  const [encrypted, plain] = [ids(true), ids(false)];
+  const out: PlannedAction[] = [];
+  if (encrypted.length)
+    out.push({
+      operation: 'EC2.CopySnapshot',
+      target: memberAccount,
+      change: `encrypted ${encrypted.join(', ')}: copy each snapshot under the transit key, share with ${securityAccount}, copy under the evidence key`,
+    });
+  if (plain.length)
+    out.push({
+      operation: 'EC2.CopySnapshot',
+      target: memberAccount,
+      change: `unencrypted ${plain.join(', ')}: no transit copy (skips transit), share each snapshot with ${securityAccount} only, copy under the evidence key`,
+    });
+  return out;
+}
 
 /**
  * PlanDryRun of `ec2-compromise` (plan-registry.ts): Preserve, Isolate and SnapshotVolumes in plan mode (Describe calls
@@ -31,6 +55,7 @@ export async function planInstanceContainment(state: PlaybookState, deps: StepDe
     );
     return { sample: true, actions };
   }
+  let attached: readonly Volume[] = [];
   const preserve = await ensureInstancePreserved({ instanceId, mode: 'plan' }, member);
   const isolate = await ensureInstanceIsolated({ instanceId, caseId: state.case.caseId, mode: 'plan' }, { ec2: member.ec2 });
   const snaps = await ensureVolumeSnapshots(
@@ -41,14 +66,14 @@ export async function planInstanceContainment(state: PlaybookState, deps: StepDe
       deadline: evidenceDeadline(deps.now(), deps.config.evidenceDeadlineSeconds),
       mode: 'plan',
     },
-    { ec2: member.ec2 },
+    { ec2: member.ec2, volumes: (v) => (attached = v) },
   );
-  actions.push(...preserve.actions, ...isolate.actions, ...snaps.actions);
-  actions.push({
-    operation: 'EC2.CopySnapshot',
-    target: member.accountId,
-    change: `copy each snapshot under the transit key, share with ${deps.config.securityAccountId}, copy under the evidence key`,
-  });
+  actions.push(
+    ...preserve.actions,
+    ...isolate.actions,
+    ...snaps.actions,
+    ...transitPlan(attached, member.accountId, deps.config.securityAccountId),
+  );
   actions.push({
     operation: 'S3.PutObject',
     target: deps.config.evidenceBucket,
