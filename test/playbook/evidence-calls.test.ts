@@ -69,6 +69,10 @@ describe('ec2-compromise evidence path calls (issue 13)', () => {
     ) as { description: { takenBy: string; takenAt: string; what: string }; instance: { InstanceId: string } };
     expect(doc.description).toMatchObject({ takenBy: 'Contain', what: expect.stringMatching(/before containment at .* by Contain/) });
     expect(doc.instance.InstanceId).toBe(twin!.instanceId);
+    // The ledger keeps when it was taken, never the description itself (up to 64 KiB on the case's timeline).
+    const contained = timeline.find((t) => t.step === 'Contain' && t.status === 'SUCCEEDED')!;
+    expect(contained.details).toMatchObject({ preContainmentDescription: { takenAt: doc.description.takenAt, takenBy: 'Contain' } });
+    expect(JSON.stringify(contained.details)).not.toContain('"LaunchTime"');
     // Taken before containment: its ENIs are on the groups they had, not on the isolation group.
     const groups = Object.fromEntries(
       (

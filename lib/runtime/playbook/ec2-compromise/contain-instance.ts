@@ -46,17 +46,30 @@ export async function containInstance(input: ContainInput, deps: StepDeps): Prom
   if (!state.case) return containAndClaim(state, input.input, deps);
   const caseId = state.case.caseId;
   const full = { ...state, case: state.case };
-  const contain = await runStep('Contain', caseTarget(full, deps.ledger), () =>
-    ensureInstanceContained(containInput(state, caseId, deps), {
-      ...containDeps(state, deps),
-      knownFirebreakGroupIds: async () => recordedGroupIds(await deps.ledger.getCase(caseId)),
-      recordPriorState: async (prior, groups) => {
-        const [preserve, isolate] = await deps.ledger.recordOnce(caseId, priorEntries(prior, groups));
-        return { preserve, isolate } as ContainPriorState;
-      },
-    }),
+  const contain = await runStep(
+    'Contain',
+    caseTarget(full, deps.ledger),
+    () =>
+      ensureInstanceContained(containInput(state, caseId, deps), {
+        ...containDeps(state, deps),
+        knownFirebreakGroupIds: async () => recordedGroupIds(await deps.ledger.getCase(caseId)),
+        recordPriorState: async (prior, groups) => {
+          const [preserve, isolate] = await deps.ledger.recordOnce(caseId, priorEntries(prior, groups));
+          return { preserve, isolate } as ContainPriorState;
+        },
+      }),
+    containDetails,
   );
   return { ...full, contain };
+}
+
+/**
+ * Contain's timeline details: its result without the carried instance description (up to 64 KiB, evidence that
+ * CollectArtifacts writes to the evidence bucket), of which the entry keeps only when it was taken.
+ */
+export function containDetails(result: ContainResult): Record<string, unknown> {
+  const { preContainmentDescription: carried, ...rest } = result;
+  return carried ? { ...rest, preContainmentDescription: { takenAt: carried.takenAt, takenBy: carried.takenBy } } : rest;
 }
 
 const containInput = (state: PreClaimState, caseId: string | (() => string), deps: StepDeps) => ({
@@ -98,31 +111,36 @@ async function containAndClaim(state: PreClaimState, raw: unknown, deps: StepDep
       : undefined;
   let contain: ContainResult;
   try {
-    contain = await runStep('Contain', target, () => {
-      stored = storeEventOf(incident, receivedEventOf(raw), deps);
-      // Awaited by the claim's write: a failure surfaces there; handled now so that a run ended earlier (an instance
-      // gone) does not leave it unhandled.
-      stored.catch(() => undefined);
-      seen = readClaimAndCase(state, deps);
-      return ensureInstanceContained(
-        containInput(state, () => claimed!.caseId, deps),
-        {
-          ...containDeps(state, deps, () => claimed!.caseId),
-          mayProceed: async () => (await seen).decision.kind !== 'already-handled',
-          knownFirebreakGroupIds: async () => recordedGroupIds((await seen).case),
-          recordPriorState: async (prior, groups) => {
-            claimed = await deps.ledger.claimWithRecords(incident, executionName, deps.config.claimLeaseSeconds, await seen, {
-              entries: priorEntries(prior, groups),
-              link: await linkOf(state, stored, deps),
-              timeline: (c) => claimEntries(state, c, deps),
-            });
-            if (claimed.status === 'ALREADY_HANDLED') throw new ContainmentNotClaimed();
-            const [preserve, isolate] = claimed.stored ?? [];
-            return { preserve, isolate } as ContainPriorState;
+    contain = await runStep(
+      'Contain',
+      target,
+      () => {
+        stored = storeEventOf(incident, receivedEventOf(raw), deps);
+        // Awaited by the claim's write: a failure surfaces there; handled now so that a run ended earlier (an instance
+        // gone) does not leave it unhandled.
+        stored.catch(() => undefined);
+        seen = readClaimAndCase(state, deps);
+        return ensureInstanceContained(
+          containInput(state, () => claimed!.caseId, deps),
+          {
+            ...containDeps(state, deps, () => claimed!.caseId),
+            mayProceed: async () => (await seen).decision.kind !== 'already-handled',
+            knownFirebreakGroupIds: async () => recordedGroupIds((await seen).case),
+            recordPriorState: async (prior, groups) => {
+              claimed = await deps.ledger.claimWithRecords(incident, executionName, deps.config.claimLeaseSeconds, await seen, {
+                entries: priorEntries(prior, groups),
+                link: await linkOf(state, stored, deps),
+                timeline: (c) => claimEntries(state, c, deps),
+              });
+              if (claimed.status === 'ALREADY_HANDLED') throw new ContainmentNotClaimed();
+              const [preserve, isolate] = claimed.stored ?? [];
+              return { preserve, isolate } as ContainPriorState;
+            },
           },
-        },
-      );
-    });
+        );
+      },
+      containDetails,
+    );
   } catch (err) {
     if (!(err instanceof ContainmentNotClaimed)) throw err;
     return alreadyHandled(state, claimed, stored, deps);
