@@ -238,6 +238,24 @@ async function replayWithCrash(
  * Runs a step as its Task state would: an `EvidenceCreateInProgress` is retried as ec2-compromise's
  * EVIDENCE_CREATE_RETRY declares (its intervals, backoff, cap and attempts); `ended` is told after every attempt.
  */
+/**
+ * A case contained by a run that crashed right after Contain (evidence not started), and the state with which another
+ * execution (`executionName`) resumes it, as its steps would receive it.
+ */
+async function containedThenCrashed(session: LocalSession) {
+  const first = await replayEvent(session, readEventFile(EVENT), { ...WORLD, execute: { crashAfter: 'Contain' } });
+  const caseId = first.executions[0].caseId!;
+  const { item } = await readCase(session.env, caseId);
+  const state = (executionName: string) =>
+    ({
+      incident: item!.incident,
+      event: first.injected as unknown as Record<string, unknown>,
+      run: { executionName, startTime: new Date().toISOString() },
+      case: { caseId, status: 'RESUMED' as const },
+    }) as PlaybookState;
+  return { caseId, twin: first.twin!, state };
+}
+
 async function asStateMachine<T>(attempt: () => Promise<T>, ended: () => void): Promise<T> {
   const r = EVIDENCE_CREATE_RETRY;
   for (let retries = 0; ; retries += 1) {
@@ -500,19 +518,9 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it('converges on one snapshot per volume and stage when two runs take the evidence steps at the same time, the first to create being slow', async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { ...WORLD, execute: { crashAfter: 'Contain' } });
-    const caseId = first.executions[0].caseId!;
-    const twin = first.twin!;
+    const { caseId, twin, state } = await containedThenCrashed(local.session);
     // The runner set the functions' environment in this process: the steps run here as two concurrent invocations would.
     const deps = stepDepsFromEnv();
-    const { item } = await readCase(env, caseId);
-    const state = (name: string) =>
-      ({
-        incident: item!.incident,
-        event: first.injected as unknown as Record<string, unknown>,
-        run: { executionName: name, startTime: new Date().toISOString() },
-        case: { caseId, status: 'RESUMED' as const },
-      }) as PlaybookState;
     const [a, b] = [state('concurrent-a'), state('concurrent-b')];
     // Each stage's first create call (made by the run that holds the stage's create calls) is held until an attempt of
     // the other run has ended: however long that run waits, the first run's record comes after it (issue 13: under load
@@ -559,18 +567,8 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it("creates nothing while another run's lease on the create call may be live, and takes it over once that run's invocation has surely ended", async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { ...WORLD, execute: { crashAfter: 'Contain' } });
-    const caseId = first.executions[0].caseId!;
-    const twin = first.twin!;
+    const { caseId, twin, state } = await containedThenCrashed(local.session);
     const deps = stepDepsFromEnv();
-    const { item } = await readCase(env, caseId);
-    const state = (name: string) =>
-      ({
-        incident: item!.incident,
-        event: first.injected as unknown as Record<string, unknown>,
-        run: { executionName: name, startTime: new Date().toISOString() },
-        case: { caseId, status: 'RESUMED' as const },
-      }) as PlaybookState;
     const sources = async () =>
       (await evidenceReadBack(env, caseId)).member.filter((s) => s.Tags?.some((t) => t.Key === 'firebreak:stage' && t.Value === 'source'));
     // Run a's invocation dies right before its CreateSnapshots: its intent (the lease) is recorded, nothing was made.
@@ -605,20 +603,11 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
 
   it("snapshots the volumes attached when SnapshotVolumes first runs: one detached since Contain is not the instance's, and is neither recorded nor snapshotted", async () => {
     const { env } = local.session;
-    const first = await replayEvent(local.session, readEventFile(EVENT), { ...WORLD, execute: { crashAfter: 'Contain' } });
-    const caseId = first.executions[0].caseId!;
-    const twin = first.twin!;
-    const { item } = await readCase(env, caseId);
+    const { caseId, twin, state } = await containedThenCrashed(local.session);
     const volumes = (await env.member.ec2.send(new DescribeVolumesCommand({ VolumeIds: twin.volumeIds }))).Volumes!;
     const data = volumes.find((v) => v.Attachments?.some((a) => a.Device !== '/dev/xvda' && a.Device !== '/dev/sda1'))!;
     await env.member.ec2.send(new DetachVolumeCommand({ VolumeId: data.VolumeId!, InstanceId: twin.instanceId }));
-    const state = {
-      incident: item!.incident,
-      event: first.injected as unknown as Record<string, unknown>,
-      run: { executionName: 'after-detach', startTime: new Date().toISOString() },
-      case: { caseId, status: 'RESUMED' as const },
-    } as PlaybookState;
-    const batch = await snapshotVolumes(state, stepDepsFromEnv());
+    const batch = await snapshotVolumes(state('after-detach'), stepDepsFromEnv());
     const kept = twin.volumeIds.filter((v) => v !== data.VolumeId);
     expect(batch.sourceVolumeIds).toEqual(kept);
     const r = await evidenceReadBack(env, caseId);
