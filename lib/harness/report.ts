@@ -123,7 +123,10 @@ export function sequentialCallsUntil(calls: readonly ApiCallRecord[], until: (c:
 /**
  * The calls of the chain {@link sequentialCallsUntil} counts, in order: one longest chain of calls that each started
  * after the previous one ended, ending with the last call matching `until` (among equally long chains, the one whose
- * links ended latest before the next began).
+ * links ended latest before the next began). Two calls on different network interfaces
+ * ({@link ApiCallRecord.networkInterfaceId}) are never linked: Contain swaps each ENI in a chain of its own that
+ * waits only for what all ENIs share (the prior state's write, the VPC's groups), so one ENI's move beginning after
+ * another's ended is a coincidence of timing, not a dependency (it made the first-incident chain read 7 on some runs).
  * @returns undefined when no call matches `until`.
  */
 export function criticalPathUntil(calls: readonly ApiCallRecord[], until: (c: ApiCallRecord) => boolean): ApiCallRecord[] | undefined {
@@ -137,6 +140,8 @@ export function criticalPathUntil(calls: readonly ApiCallRecord[], until: (c: Ap
     previous[i] = -1;
     for (let j = 0; j < i; j++) {
       if (sorted[j].endedAt > sorted[i].startedAt) continue;
+      const [a, b] = [sorted[j].networkInterfaceId, sorted[i].networkInterfaceId];
+      if (a !== undefined && b !== undefined && a !== b) continue;
       if (depth[j] > best || (depth[j] === best && previous[i] >= 0 && sorted[j].endedAt > sorted[previous[i]].endedAt)) {
         best = depth[j];
         previous[i] = j;

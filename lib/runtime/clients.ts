@@ -313,6 +313,8 @@ export function instrumentClient(client: AnyClient, service: string, accountId: 
       const call = { operation, input: args.input, accountId };
       const startedAt = Date.now();
       const ctx = currentCallContext();
+      const eni = args.input.NetworkInterfaceId;
+      const networkInterfaceId = typeof eni === 'string' ? eni : undefined;
       try {
         for (const i of activeInterceptors()) await i.before?.(call);
         const result = await next(args);
@@ -328,6 +330,7 @@ export function instrumentClient(client: AnyClient, service: string, accountId: 
           context: ctx,
           account: accountId,
           role,
+          networkInterfaceId,
         });
         return result;
       } catch (err) {
@@ -341,6 +344,7 @@ export function instrumentClient(client: AnyClient, service: string, accountId: 
           context: ctx,
           account: accountId,
           role,
+          networkInterfaceId,
         });
         throw mapAwsError(err, operation);
       }

@@ -23,6 +23,11 @@ export interface ApiCallRecord {
    * absent for the security account's own clients and when no role is assumed.
    */
   readonly role?: string;
+  /**
+   * The one network interface the call acts on, when its input names one (`NetworkInterfaceId`, as in
+   * ModifyNetworkInterfaceAttribute): lets a report tell the calls of one ENI's swap from another's.
+   */
+  readonly networkInterfaceId?: string;
   /** Attribution from the enclosing {@link withCallContext} scopes. */
   readonly context: Readonly<CallContext>;
 }

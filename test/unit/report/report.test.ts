@@ -178,6 +178,27 @@ describe('criticalPathUntil', () => {
     expect(chain).toHaveLength(sequentialCallsUntil(calls, isIsolation)!);
   });
 
+  it("never links calls on different network interfaces: one ENI's move beginning after another's ended is not a dependency", () => {
+    const eni = (id: string, start: number, end: number) => ({
+      ...call('EC2.ModifyNetworkInterfaceAttribute', start, end),
+      networkInterfaceId: id,
+    });
+    // eni-1's untrack and isolation moves, then eni-2's (its DryRun answered late), each after the shared write.
+    const calls = [
+      call('DynamoDB.UpdateItem', 0, 10),
+      eni('eni-2', 1, 20),
+      eni('eni-1', 11, 15),
+      eni('eni-1', 16, 19),
+      eni('eni-2', 21, 25),
+      eni('eni-2', 26, 30),
+    ];
+    const chain = criticalPathUntil(calls, isIsolation)!;
+    expect(chain.map((c) => c.networkInterfaceId ?? c.operation)).toEqual(['eni-2', 'eni-2', 'eni-2']);
+    // Without the network interfaces, timing alone links eni-1's moves to eni-2's: a chain of 5.
+    const anonymous = calls.map(({ networkInterfaceId: _, ...c }) => c as typeof c & { networkInterfaceId?: string });
+    expect(sequentialCallsUntil(anonymous, isIsolation)).toBe(5);
+  });
+
   it('returns undefined when no call matches', () => {
     expect(criticalPathUntil([call('EC2.DescribeInstances', 0, 10)], isIsolation)).toBeUndefined();
   });
