@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { DEFAULT_NAME_PREFIX, DEFAULT_NOT_FOUND_GRACE_SECONDS, NAME_PREFIX_PATTERN, pascalPrefix } from './names';
 import { applyCatalogOverrides, CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, HIGH_SEVERITY } from './catalog/catalog';
 import { ConfigError } from './errors';
+import { AUTOMATION_PRINCIPAL_MESSAGE, AUTOMATION_PRINCIPAL_PATTERN, MAX_AUTOMATION_PRINCIPALS } from './automation-principals';
 
 /**
  * The deployment configuration of Firebreak's CDK app (DESIGN.md §1, "Config is validated with zod at
@@ -92,6 +93,14 @@ export const FirebreakConfigSchema = z
      * RESOURCE_GONE rather than time out. @default 30
      */
     notFoundGraceSeconds: z.number().int().min(0).max(60).default(DEFAULT_NOT_FOUND_GRACE_SECONDS),
+    /**
+     * cloudtrail-tamper: the automation roles (full role ARNs, `*` only in the path and name: lib/core/automation-principals.ts)
+     * whose logging reductions get restore-and-notify instead of a revocation of their sessions. @default []
+     */
+    tamperAutomationPrincipals: z
+      .array(z.string().regex(AUTOMATION_PRINCIPAL_PATTERN, AUTOMATION_PRINCIPAL_MESSAGE))
+      .max(MAX_AUTOMATION_PRINCIPALS)
+      .default([]),
     /**
      * The name prefix of every physical name of the deployment (lib/core/names.ts, {@link NAME_PREFIX_PATTERN}), so
      * that two deployments can share an account and region. @default 'firebreak'

@@ -186,6 +186,7 @@ export class PlaybookStates {
   /** Records any other error; the execution fails. */
   public readonly recordFailure: sfn.TaskStateBase;
   private notifyOnlyState?: sfn.TaskStateBase;
+  private approvalState?: sfn.TaskStateBase;
   private alreadyHandledState?: sfn.Pass;
 
   /**
@@ -321,6 +322,26 @@ export class PlaybookStates {
     return triage;
   }
 
+  /**
+   * NotifyOnly (→ CloseNotified → Notified), for a playbook's own path that ends notify-only (cloudtrail-tamper's
+   * JudgementOutcome, issue 14).
+   * @throws {ConfigError} before the triage front is built ({@link triage}).
+   */
+  public get notifyOnly(): sfn.TaskStateBase {
+    if (!this.notifyOnlyState) throw new ConfigError(`${this.scope.node.path}: NotifyOnly is built with the triage front`);
+    return this.notifyOnlyState;
+  }
+
+  /**
+   * RequestApproval, the start of the approval path, for a playbook's own path that asks a person (cloudtrail-tamper's
+   * JudgementOutcome, issue 14).
+   * @throws {ConfigError} before the triage front is built with a containment path and the {@link APPROVAL_TASKS}.
+   */
+  public get approval(): sfn.TaskStateBase {
+    if (!this.approvalState) throw new ConfigError(`${this.scope.node.path}: the approval path is built with the triage front`);
+    return this.approvalState;
+  }
+
   /** The Pass state of an execution that found the case handled by another (`$.outcome = ALREADY_HANDLED`) → Done. */
   public get alreadyHandled(): sfn.Pass {
     if (!this.alreadyHandledState) {
@@ -409,6 +430,7 @@ export class PlaybookStates {
       retryOnServiceExceptions: false,
       resultPath: playbookPath('approval'),
     }).addRetry(APPROVAL_TASK_RETRY);
+    this.approvalState = request;
     const timedOut = new sfn.Pass(this.scope, 'ApprovalTimedOut', {
       result: sfn.Result.fromObject(APPROVAL_TIMED_OUT),
       resultPath: playbookPath('approval'),

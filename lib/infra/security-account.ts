@@ -264,6 +264,7 @@ export class FirebreakSecurityAccount extends Construct {
       FIREBREAK_APPROVAL_TIMEOUT_SECONDS: config.approvalTimeoutSeconds,
       FIREBREAK_SEVERITY_FLOOR: config.severityFloor,
       FIREBREAK_NOT_FOUND_GRACE_SECONDS: config.notFoundGraceSeconds,
+      FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS: config.tamperAutomationPrincipals,
     });
     const functions = {} as Record<StepName, ResponderFunction>;
     for (const step of STEP_NAMES) {

@@ -35,6 +35,8 @@ export interface RuntimeConfig {
   readonly approvalTimeoutSeconds: number;
   /** How long an instance that EC2 says is not found is looked for again before its case ends RESOURCE_GONE, in seconds. */
   readonly notFoundGraceSeconds: number;
+  /** cloudtrail-tamper: the automation role ARNs whose logging reductions are restored and notified, never revoked. */
+  readonly tamperAutomationPrincipals: readonly string[];
   /** The catalog at the deployment's severity floor, with its overrides applied. */
   readonly catalog: readonly CatalogEntry[];
   /** ARN of the ec2-compromise state machine (chaining); absent when the stack did not set it. */
@@ -83,6 +85,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     instanceCredentialResponse: e.FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE,
     approvalTimeoutSeconds: e.FIREBREAK_APPROVAL_TIMEOUT_SECONDS,
     notFoundGraceSeconds: e.FIREBREAK_NOT_FOUND_GRACE_SECONDS,
+    tamperAutomationPrincipals: e.FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS,
     catalog,
     ec2PlaybookArn: e.FIREBREAK_EC2_PLAYBOOK_ARN,
     endpoint: e.FIREBREAK_AWS_ENDPOINT,

@@ -78,6 +78,7 @@ describe.each([
       approvalTimeoutSeconds: 1800,
       severityFloor: 5.5,
       notFoundGraceSeconds: 10,
+      tamperAutomationPrincipals: ['arn:aws:iam::111111111111:role/automation/*'],
       catalogOverrides: { 'credential-compromise-high': { chainInstanceContainment: true }, 'ec2-compromise-medium': { mode: 'approval' } },
     },
   ],
@@ -112,6 +113,7 @@ describe.each([
         instanceCredentialResponse: config.instanceCredentialResponse,
         approvalTimeoutSeconds: config.approvalTimeoutSeconds,
         notFoundGraceSeconds: config.notFoundGraceSeconds,
+        tamperAutomationPrincipals: config.tamperAutomationPrincipals,
         region: REGION,
       });
       const entry = runtime.catalog.find((e) => e.id === 'credential-compromise-high');
@@ -148,6 +150,7 @@ describe('the Lambda environment schema', () => {
       FIREBREAK_APPROVAL_TIMEOUT_SECONDS: 900,
       FIREBREAK_SEVERITY_FLOOR: 5.5,
       FIREBREAK_NOT_FOUND_GRACE_SECONDS: 0,
+      FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS: ['arn:aws:iam::111111111111:role/deploy'],
     };
     const written = stepEnvironment(values);
     expect(Object.values(written).every((v) => typeof v === 'string')).toBe(true);

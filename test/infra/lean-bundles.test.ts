@@ -55,6 +55,7 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'collect-artifacts': ['ec2'],
   'revoke-credentials': ['iam'],
   'verify-revocation': ['iam'],
+  'judge-trail-change': ['cloudtrail'],
   'restore-logging': ['cloudtrail'],
   'revoke-actor': ['cloudtrail', 'iam'],
   'verify-tamper-response': ['cloudtrail', 'iam'],

@@ -67,6 +67,7 @@ describe('MemberAccountStack', () => {
         'collect-artifacts',
         'revoke-credentials',
         'verify-revocation',
+        'judge-trail-change',
         'restore-logging',
         'revoke-actor',
         'verify-tamper-response',

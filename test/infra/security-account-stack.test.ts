@@ -1394,7 +1394,11 @@ describe('SecurityAccountStack', () => {
           'NotifyOnly',
           'CloseNotified',
           'Notified',
+          'JudgeTrailChange',
+          'JudgementOutcome',
+          'UnknownRoute',
           'RestoreLogging',
+          'ActorOutcome',
           'RevokeActor',
           'VerifyTamperResponse',
           'Notify',
@@ -1434,6 +1438,7 @@ describe('SecurityAccountStack', () => {
         PlanDryRun: ['$.plan', undefined],
         NotifyOnly: ['$.notification', { 'state.$': '$', kind: 'notify-only' }],
         CloseNotified: ['$.closed', { 'state.$': '$', outcome: 'NOTIFIED' }],
+        JudgeTrailChange: ['$.judgement', undefined],
         RestoreLogging: ['$.restore', undefined],
         RevokeActor: ['$.revocation', undefined],
         VerifyTamperResponse: ['$.verify', undefined],
@@ -1449,19 +1454,31 @@ describe('SecurityAccountStack', () => {
 
     it('wires triage, the tamper-response path and the terminal states', () => {
       const s = definition.States;
-      expectTriage(s, 'RestoreLogging');
-      expect(['RestoreLogging', 'RevokeActor', 'VerifyTamperResponse', 'Notify', 'CloseCase'].map((n) => s[n].Next)).toEqual([
-        'RevokeActor',
-        'VerifyTamperResponse',
-        'Notify',
-        'CloseCase',
-        'Contained',
+      expectTriage(s, 'JudgeTrailChange');
+      expect(
+        ['JudgeTrailChange', 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse', 'Notify', 'CloseCase'].map((n) => s[n].Next),
+      ).toEqual(['JudgementOutcome', 'ActorOutcome', 'VerifyTamperResponse', 'Notify', 'CloseCase', 'Contained']);
+      // Issue 14: a reduction is contained, an automation principal's restored, an increase notified, an unknown asked.
+      const route = (value: string, next: string) => ({ Variable: '$.judgement.route', StringEquals: value, Next: next });
+      expect([s.JudgementOutcome.Choices, s.JudgementOutcome.Default]).toEqual([
+        [
+          route('contain', 'RestoreLogging'),
+          route('restore', 'RestoreLogging'),
+          route('notify', 'NotifyOnly'),
+          route('approval', 'RequestApproval'),
+        ],
+        'UnknownRoute',
+      ]);
+      expect([s.ActorOutcome.Choices, s.ActorOutcome.Default]).toEqual([[route('restore', 'VerifyTamperResponse')], 'RevokeActor']);
+      expect(s.UnknownRoute.Next).toBe('RecordFailure');
+      expect(s.ApprovalOutcome.Choices).toEqual([
+        { Variable: '$.approvalOutcome.action', StringEquals: 'contain', Next: 'JudgeTrailChange' },
       ]);
       expect(s.Contained).toEqual({ Type: 'Pass', Result: 'CONTAINED', ResultPath: '$.outcome', Next: 'Done' });
     });
 
-    it('uses the three cloudtrail-tamper steps, which act in member accounts and write the ledger', () => {
-      for (const step of ['restore-logging', 'revoke-actor', 'verify-tamper-response'] as const) {
+    it('uses the four cloudtrail-tamper steps, which act in member accounts and write the ledger', () => {
+      for (const step of ['judge-trail-change', 'restore-logging', 'revoke-actor', 'verify-tamper-response'] as const) {
         expect([step, STEP_ACCESS[step]]).toEqual([
           step,
           expect.objectContaining({ actsInMember: true, ledger: true, timeoutSeconds: 60 }),
@@ -1716,7 +1733,7 @@ describe('SecurityAccountStack', () => {
   describe.each([
     ['firebreak-ec2-compromise', 'ContainClaimed'],
     ['firebreak-credential-compromise', 'RevokeCredentials'],
-    ['firebreak-cloudtrail-tamper', 'RestoreLogging'],
+    ['firebreak-cloudtrail-tamper', 'JudgeTrailChange'],
   ])('%s approval path', (name, firstContainState) => {
     it('waits for a task token with the approval timeout, catches the timeout, records the decision, then contains or notifies', () => {
       const s = stateMachineDefinition(template, name).States;

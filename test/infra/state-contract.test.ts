@@ -27,6 +27,7 @@ import type { chainInstanceContainment } from '../../lib/runtime/playbook/creden
 import type { revokeCredentials } from '../../lib/runtime/playbook/credential-compromise/revoke-credentials';
 import type { verifyRevocation } from '../../lib/runtime/playbook/credential-compromise/verify-revocation';
 import type { restoreLogging } from '../../lib/runtime/playbook/cloudtrail-tamper/restore-logging';
+import type { judgeTrailChangeStep } from '../../lib/runtime/playbook/cloudtrail-tamper/judge-trail-change';
 import type { revokeActor } from '../../lib/runtime/playbook/cloudtrail-tamper/revoke-actor';
 import type { verifyTamperResponse } from '../../lib/runtime/playbook/cloudtrail-tamper/verify-tamper-response';
 import type { closeRelease } from '../../lib/runtime/playbook/release/close-release';
@@ -79,6 +80,7 @@ const STEP_RESULTS_FIT = {
   RevokeCredentials: true satisfies Fits<Result<typeof revokeCredentials>, P['revocation']>,
   VerifyRevocation: true satisfies Fits<Result<typeof verifyRevocation>, P['verify']>,
   ChainInstanceContainment: true satisfies Fits<Result<typeof chainInstanceContainment>, P['chained']>,
+  JudgeTrailChange: true satisfies Fits<Result<typeof judgeTrailChangeStep>, P['judgement']>,
   RestoreLogging: true satisfies Fits<Result<typeof restoreLogging>, P['restore']>,
   RevokeActor: true satisfies Fits<Result<typeof revokeActor>, P['revocation']>,
   VerifyTamperResponse: true satisfies Fits<Result<typeof verifyTamperResponse>, P['verify']>,

@@ -240,6 +240,28 @@ export const ChainResultSchema = z.object({
 
 // cloudtrail-tamper
 
+/** One change JudgeTrailChange found: its name in the field's terms (`logging-stopped`, `data-events-added`, ...) and in words. */
+export const TrailChangeSchema = z.object({ kind: z.string(), detail: z.string() });
+
+/**
+ * `$.judgement` of cloudtrail-tamper: what JudgeTrailChange found and where the case goes (`TrailJudgement`,
+ * lib/runtime/playbook/cloudtrail-tamper/judge-trail-change.ts; issue 14). `route`: `contain` (RestoreLogging →
+ * RevokeActor → VerifyTamperResponse), `restore` (RestoreLogging → VerifyTamperResponse: a known automation principal, or
+ * an unknown change nobody answered), `notify` (notify-only), `approval` (RequestApproval).
+ */
+export const TrailJudgementSchema = z.object({
+  verdict: z.enum(['reduces', 'increases', 'unchanged', 'unknown']),
+  reductions: z.array(TrailChangeSchema),
+  increases: z.array(TrailChangeSchema),
+  unknowns: z.array(TrailChangeSchema),
+  route: z.enum(['contain', 'restore', 'notify', 'approval']),
+  reason: z.string(),
+  /** Whether a baseline of the trail was found (usable or not: one read after the call is not used). */
+  baselineFound: z.boolean(),
+  /** The `tamperAutomationPrincipals` entry the actor's session issuer matched. */
+  automationPrincipal: z.optional(z.string()),
+});
+
 /** `$.restore` of cloudtrail-tamper: what RestoreLogging did and found (`RestoreResult`, lib/runtime/playbook/cloudtrail-tamper/restore.ts). */
 export const LoggingRestoreSchema = z.object({
   eventName: z.string(),

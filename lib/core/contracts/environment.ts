@@ -3,6 +3,7 @@ import './zod-locale';
 import { CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, HIGH_SEVERITY } from '../catalog/catalog';
 import { ConfigError } from '../errors';
 import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from '../names';
+import { AUTOMATION_PRINCIPAL_MESSAGE, AUTOMATION_PRINCIPAL_PATTERN } from '../automation-principals';
 
 /**
  * The Lambda environment of the playbook steps: the one schema that both the CDK stacks (the writer, through
@@ -97,6 +98,14 @@ export const StackEnvironmentSchema = z.object({
   FIREBREAK_NOT_FOUND_GRACE_SECONDS: z.pipe(
     z.transform(unsetIfEmpty),
     z._default(z.coerce.number().check(z.int()).check(z.gte(0)).check(z.lte(60)), DEFAULT_NOT_FOUND_GRACE_SECONDS),
+  ),
+  /** cloudtrail-tamper: JSON array of the automation role ARNs (config `tamperAutomationPrincipals`; default `[]`). */
+  FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS: z.pipe(
+    z.transform(unsetIfEmpty),
+    z.pipe(
+      z.pipe(z._default(z.string(), '[]'), jsonText),
+      z.array(z.string().check(z.regex(AUTOMATION_PRINCIPAL_PATTERN, AUTOMATION_PRINCIPAL_MESSAGE))),
+    ),
   ),
 });
 

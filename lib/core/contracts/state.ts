@@ -14,6 +14,7 @@ import {
   SnapshotBatchSchema,
   SnapshotCheckSchema,
   TamperVerificationSchema,
+  TrailJudgementSchema,
 } from './containment-results';
 import { ReleaseCloseSchema, ReleaseRestoreSchema, ReleaseVerificationSchema } from './release-results';
 import {
@@ -124,6 +125,8 @@ export const PlaybookStateSchema = z.object({
   artifacts: z.optional(CollectedArtifactsSchema),
   /** ec2-compromise: WriteManifest. */
   manifest: z.optional(ManifestRefSchema),
+  /** cloudtrail-tamper: JudgeTrailChange (issue 14). */
+  judgement: z.optional(TrailJudgementSchema),
   /** cloudtrail-tamper: RestoreLogging. */
   restore: z.optional(LoggingRestoreSchema),
   /** RevokeCredentials (credential-compromise) or RevokeActor (cloudtrail-tamper); disjoint (`principal` / `actorType`). */

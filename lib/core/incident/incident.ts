@@ -64,6 +64,8 @@ export const ActorSchema = z.object({
   userName: z.optional(z.string()),
   /** The role behind an assumed-role session (`sessionContext.sessionIssuer.userName`). */
   roleName: z.optional(z.string()),
+  /** The ARN of the role behind an assumed-role session (`sessionContext.sessionIssuer.arn`): account, path and name. */
+  issuerArn: z.optional(z.string()),
 });
 export type Actor = z.infer<typeof ActorSchema>;
 

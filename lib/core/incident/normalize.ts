@@ -412,6 +412,7 @@ function normalizeApiCall(
         accessKeyId: u.accessKeyId,
         userName: u.type === 'IAMUser' ? u.userName : undefined,
         roleName: u.type === 'AssumedRole' ? u.sessionContext?.sessionIssuer?.userName : undefined,
+        issuerArn: u.type === 'AssumedRole' ? u.sessionContext?.sessionIssuer?.arn : undefined,
       },
       requestParameters: params ?? null,
       errorCode: d.errorCode,

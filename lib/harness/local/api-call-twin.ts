@@ -27,8 +27,10 @@ export async function buildApiCallTwin(event: ApiCallEvent, member: HarnessClien
   const idMap: Record<string, string> = {};
   let trailName: string | undefined;
   const params = (d.requestParameters ?? {}) as Record<string, unknown>;
-  if (d.eventSource === 'cloudtrail.amazonaws.com' && typeof params.name === 'string') {
-    const original = params.name.split('/').pop()!;
+  // UpdateTrail, StopLogging, DeleteTrail name the trail `name`; PutEventSelectors `trailName` (CloudTrail API Reference).
+  const named = typeof params.name === 'string' ? params.name : typeof params.trailName === 'string' ? params.trailName : undefined;
+  if (d.eventSource === 'cloudtrail.amazonaws.com' && named) {
+    const original = named.split('/').pop()!;
     trailName = `${original}-${suffix()}`;
     idMap[original] = trailName;
     if (d.eventName !== 'DeleteTrail') {

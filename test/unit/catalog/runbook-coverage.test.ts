@@ -28,7 +28,7 @@ const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
   // Triage (Normalize and Decide in one step) claims in Contain; other decisions go through Claim (issue 13).
   'ec2-compromise': ['Triage', 'Claim', 'Contain', 'ResealIsolation', 'WriteManifest'],
   'credential-compromise': [...COMMON_STATES, 'RevokeCredentials', 'VerifyRevocation'],
-  'cloudtrail-tamper': [...COMMON_STATES, 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse'],
+  'cloudtrail-tamper': [...COMMON_STATES, 'JudgeTrailChange', 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse'],
   'root-activity': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
   'finding-triage': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
   // No Normalize/Claim/Decide: release starts from a case, not an event.

@@ -9,6 +9,8 @@ import { CloudTrailTamperPlaybook } from './playbook';
 
 /** The steps only cloudtrail-tamper runs, in table order. */
 const STEPS = {
+  // Reads the trail in the member account (GetTrail, GetEventSelectors) and its baseline in the ledger (issue 14).
+  'judge-trail-change': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
   'restore-logging': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
   'revoke-actor': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },
   'verify-tamper-response': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 60 },

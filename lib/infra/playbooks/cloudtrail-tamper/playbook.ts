@@ -26,6 +26,7 @@ export const CLOUDTRAIL_TAMPER_TASKS: Readonly<Record<string, StepName>> = {
   PlanDryRun: 'plan-containment',
   NotifyOnly: 'notify',
   CloseNotified: 'close-case',
+  JudgeTrailChange: 'judge-trail-change',
   RestoreLogging: 'restore-logging',
   RevokeActor: 'revoke-actor',
   VerifyTamperResponse: 'verify-tamper-response',
@@ -43,11 +44,15 @@ export type CloudTrailTamperPlaybookProps = ContainmentPlaybookProps;
  * delete or change a trail, or delete or detach GuardDuty. A Standard, JSONPath state machine of
  * Lambda Tasks (`payloadResponseOnly`), logging at level ALL, X-Ray tracing, and a 1 h overall timeout.
  *
- * Normalize (naming the playbook) → Claim → Decide, then dry run, notify-only, or contain:
- * RestoreLogging (StartLogging after StopLogging; records what changed otherwise, and never fails on a
- * deleted trail) → RevokeActor (the caller's credentials, as credential-compromise revokes them) →
- * VerifyTamperResponse (which also retries `NotYetConsistent`) → Notify → CloseCase. Retry and Catch as
- * in the other playbooks.
+ * Normalize (naming the playbook) → Claim → Decide, then dry run, notify-only, or contain, which starts with
+ * JudgeTrailChange (issue 14: does the call reduce logging?) → JudgementOutcome (Choice on `$.judgement.route`):
+ * `contain` → RestoreLogging (StartLogging after StopLogging; records what changed otherwise, and never fails on a
+ * deleted trail) → ActorOutcome → RevokeActor (the caller's credentials, as credential-compromise revokes them) →
+ * VerifyTamperResponse (which also retries `NotYetConsistent`) → Notify → CloseCase; `restore` (a known automation
+ * principal, or an unknown change nobody answered) → RestoreLogging → ActorOutcome → VerifyTamperResponse (nobody
+ * revoked) → Notify → CloseCase; `notify` (the change increases logging or changes nothing) → NotifyOnly; `approval`
+ * (whether it reduces logging cannot be told) → RequestApproval, whose `contain` comes back to JudgeTrailChange.
+ * Retry and Catch as in the other playbooks.
  */
 export class CloudTrailTamperPlaybook extends PlaybookConstruct {
   /**
@@ -69,12 +74,23 @@ export class CloudTrailTamperPlaybook extends PlaybookConstruct {
     // Containment path, built from its end.
     const closeCase = states.step('CloseCase', playbookPath('closed'), { parameters: { state: wholeState, outcome: 'CONTAINED' } });
     closeCase.next(states.outcome('Contained', 'CONTAINED')).next(states.done);
-    const contain = states.step('RestoreLogging', playbookPath('restore'));
-    contain
-      .next(states.step('RevokeActor', playbookPath('revocation')))
-      .next(states.step('VerifyTamperResponse', playbookPath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] }))
+    const verify = states.step('VerifyTamperResponse', playbookPath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] });
+    verify
       .next(states.step('Notify', playbookPath('notification'), { parameters: { state: wholeState, kind: 'contained' } }))
       .next(closeCase);
+    const revoke = states.step('RevokeActor', playbookPath('revocation'));
+    revoke.next(verify);
+    const restore = states.step('RestoreLogging', playbookPath('restore'));
+    restore.next(
+      new sfn.Choice(this, 'ActorOutcome')
+        .when(sfn.Condition.stringEquals(playbookPath('judgement', 'route'), 'restore'), verify)
+        .otherwise(revoke),
+    );
+    const contain = states.step('JudgeTrailChange', playbookPath('judgement'));
+    const judgementOutcome = new sfn.Choice(this, 'JudgementOutcome')
+      .when(sfn.Condition.stringEquals(playbookPath('judgement', 'route'), 'contain'), restore)
+      .when(sfn.Condition.stringEquals(playbookPath('judgement', 'route'), 'restore'), restore);
+    contain.next(judgementOutcome);
 
     const normalize = states.triage(
       {
@@ -85,6 +101,16 @@ export class CloudTrailTamperPlaybook extends PlaybookConstruct {
       },
       contain,
     );
+    // NotifyOnly and RequestApproval exist once the triage front is built.
+    const unknownRoute = new sfn.Pass(this, 'UnknownRoute', {
+      result: sfn.Result.fromObject({ Error: 'UnknownRoute', Cause: 'JudgeTrailChange returned a route this playbook does not handle' }),
+      resultPath: playbookPath('error'),
+    });
+    unknownRoute.next(states.recordFailure);
+    judgementOutcome
+      .when(sfn.Condition.stringEquals(playbookPath('judgement', 'route'), 'notify'), states.notifyOnly)
+      .when(sfn.Condition.stringEquals(playbookPath('judgement', 'route'), 'approval'), states.approval)
+      .otherwise(unknownRoute);
 
     this.buildStateMachine(states, normalize, props, {
       playbook: 'cloudtrail-tamper',

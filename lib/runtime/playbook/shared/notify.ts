@@ -59,13 +59,19 @@ async function publish(
         {
           kind: input.kind,
           caseId: state.case.caseId,
-          summary: summaryOf(state.incident, input.kind, state.decision?.reason),
+          summary: summaryOf(
+            state.incident,
+            input.kind,
+            state.judgement?.route === 'notify' ? state.judgement.reason : state.decision?.reason,
+          ),
           resource: describeResource(state.incident),
           runbook: runbookOf(state.incident),
           runbookEntry: state.incident.triage?.runbook,
           triage: triageCommands(state.incident, state.case.caseId),
           incident: state.incident,
           revocation: state.revocation,
+          // cloudtrail-tamper: whether the change reduced logging, and why the case went where it did (issue 14).
+          judgement: state.judgement,
           evidence: record?.evidence ?? {},
           priorState: record?.priorState ?? {},
         },

@@ -47,9 +47,10 @@ export async function requestApproval(
             [
               `Case ${caseId} (${i.playbook}) waits for approval before containing ${i.resource.id} in ${i.account}/${i.region}.`,
               `Finding: ${i.finding.type}${i.finding.severity !== undefined ? `, severity ${i.finding.severity}` : ''} (${i.finding.id}).`,
+              ...(state.judgement ? [`Why: ${state.judgement.reason}.`] : []),
               `Approve:  firebreak approve ${caseId} --reason "..."`,
               `Deny:     firebreak deny ${caseId} --reason "..."`,
-              `Without an answer by ${expiresAt}, the case is ${onTimeout === 'contain' ? 'contained' : 'notify-only'}.`,
+              `Without an answer by ${expiresAt}, the case is ${onTimeout === 'notify' ? 'notify-only' : state.judgement ? 'restored (logging restarted, nobody revoked)' : 'contained'}.`,
               `Runbook: runbooks/${i.playbook}/runbook.md`,
             ].join('\n'),
           ),

@@ -1,0 +1,206 @@
+import { GetEventSelectorsCommand, GetTrailStatusCommand, PutEventSelectorsCommand, UpdateTrailCommand } from '@aws-sdk/client-cloudtrail';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import {
+  ListAttachedRolePoliciesCommand,
+  ListAttachedUserPoliciesCommand,
+  ListRolePoliciesCommand,
+  ListUserPoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/local/replay';
+import type { LocalSession } from '../../lib/harness/local/session';
+import type { ApiCallTwin } from '../../lib/harness/local/api-call-twin';
+import { readBaseline, readTrail, storeBaseline } from '../../lib/runtime/playbook/cloudtrail-tamper/baseline';
+import { useLocalSession } from '../support/local';
+import { readCase } from '../support/read-back';
+
+/**
+ * Issue 14: cloudtrail-tamper judges the change before it revokes anyone. Every outcome is read back from the emulator
+ * (the trail, the actor's policies) and from the ledger (the case, its timeline, the trail's baseline).
+ */
+
+const ADD_DATA = 'fixtures/events/cloudtrail-puteventselectors-add-data.json';
+const UPDATE_TRAIL = 'fixtures/events/cloudtrail-updatetrail.json';
+const STOP_LOGGING = 'fixtures/events/cloudtrail-stoplogging.json';
+/** The automation principal of this file's deployment: the twin of role `terraform-deployer` (its name gets a suffix). */
+const AUTOMATION = 'arn:aws:iam::111111111111:role/terraform-deployer-*';
+
+let serial = 0;
+/** The fixture as a new CloudTrail event made now (its own event ID), changed as given. */
+function variant(file: string, change: (d: Record<string, unknown>) => void = () => undefined): EventEnvelope {
+  const e = JSON.parse(JSON.stringify(readEventFile(file)));
+  e.detail.eventID = `${e.detail.eventID}-judged-${++serial}`;
+  e.time = e.detail.eventTime = new Date().toISOString();
+  change(e.detail);
+  return e;
+}
+
+/** Every policy on the actor, read back from IAM: inline (Firebreak's revocation is one) and attached. */
+async function actorPolicies(session: LocalSession, t: ApiCallTwin): Promise<string[]> {
+  const iam = session.env.member.iam;
+  if (t.roleName) {
+    const inline = (await iam.send(new ListRolePoliciesCommand({ RoleName: t.roleName }))).PolicyNames ?? [];
+    const attached = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: t.roleName }))).AttachedPolicies ?? [];
+    return [...inline, ...attached.map((p) => p.PolicyArn!)];
+  }
+  const inline = (await iam.send(new ListUserPoliciesCommand({ UserName: t.userName }))).PolicyNames ?? [];
+  const attached = (await iam.send(new ListAttachedUserPoliciesCommand({ UserName: t.userName }))).AttachedPolicies ?? [];
+  return [...inline, ...attached.map((p) => p.PolicyArn!)];
+}
+
+/**
+ * Builds the twin of an event's world without running the playbook (the trail as it was before the call), records the
+ * trail's baseline as a Firebreak read a minute before the call would have, then makes the call in the emulator.
+ */
+async function trailWithBaseline(session: LocalSession, event: EventEnvelope, makeCall: (trail: string) => Promise<unknown>) {
+  const built = await replayEvent(session, event, { execute: { crashAfter: 'Normalize' } });
+  const t = built.credentialTwin as ApiCallTwin;
+  const before = await readTrail(session.env.member.cloudtrail, t.trailName!);
+  const readAt = new Date(Date.parse(event.time as string) - 60_000).toISOString();
+  await storeBaseline(session.env.security.ddb, session.env.ledgerTable, before!.trailArn, {
+    ...before!.config,
+    readAt,
+    caseId: 'earlier-case',
+  });
+  await makeCall(t.trailName!);
+  return { t, injected: built.injected, trailArn: before!.trailArn };
+}
+
+const addDataEvents = (session: LocalSession) => (trail: string) =>
+  session.env.member.cloudtrail.send(
+    new PutEventSelectorsCommand({
+      TrailName: trail,
+      EventSelectors: [
+        {
+          ReadWriteType: 'All',
+          IncludeManagementEvents: true,
+          DataResources: [{ Type: 'AWS::S3::Object', Values: ['arn:aws:s3:::mybucket/prefix', 'arn:aws:s3:::mybucket2/prefix2'] }],
+        },
+      ],
+    }),
+  );
+
+describe('cloudtrail-tamper judges the change (issue 14)', () => {
+  const local = useLocalSession({
+    environment: { FIREBREAK_CLAIM_LEASE_SECONDS: '0', FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS: JSON.stringify([AUTOMATION]) },
+    // An approval nobody answers times out after 3 s here (the entry's timeout action: notify).
+    taskTokenTimeoutMs: 3000,
+  });
+
+  it('opens a notify-only case for PutEventSelectors that adds data events, and revokes nothing', async () => {
+    const event = variant(ADD_DATA);
+    const { t, injected, trailArn } = await trailWithBaseline(local.session, event, addDataEvents(local.session));
+    const x = await local.session.runner.execute('cloudtrail-tamper', injected);
+    expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED' });
+    expect(x.calls.filter((c) => c.mutating && c.account === local.session.env.memberAccount)).toEqual([]);
+    // Read back: no deny or revocation policy on the role, the trail as the call left it (data events on).
+    expect(t.roleName).toMatch(/^OrganizationAccountAccessRole-/);
+    expect(await actorPolicies(local.session, t)).toEqual([]);
+    const selectors = await local.session.env.member.cloudtrail.send(new GetEventSelectorsCommand({ TrailName: t.trailName }));
+    expect(selectors.EventSelectors?.[0].DataResources?.[0].Values).toEqual([
+      'arn:aws:s3:::mybucket/prefix',
+      'arn:aws:s3:::mybucket2/prefix2',
+    ]);
+    const { item, timeline } = await readCase(local.session.env, x.caseId!);
+    expect(item?.status).toBe('NOTIFIED');
+    expect(item?.decisions?.tamperJudgement).toMatchObject({ verdict: 'increases', reductions: [] });
+    expect(timeline.find((e) => e.step === 'JudgeTrailChange')?.details).toMatchObject({ verdict: 'increases', route: 'notify' });
+    expect(timeline.some((e) => e.step === 'RevokeActor' || e.step === 'RestoreLogging')).toBe(false);
+    expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
+    // The trail's baseline is now what the judging case read (data events on), newer than the one it judged against.
+    const baseline = await readBaseline(local.session.env.security.ddb, local.session.env.ledgerTable, trailArn);
+    expect(baseline?.caseId).toBe(x.caseId);
+    expect(baseline?.selectors.some((s) => s.conditions.some((c) => c.values.includes('arn:aws:s3:::mybucket/prefix')))).toBe(true);
+  });
+
+  it('contains PutEventSelectors that drops management events, as StopLogging is: the role revoked', async () => {
+    const event = variant(ADD_DATA, (d) => {
+      (d.requestParameters as Record<string, unknown>).eventSelectors = [
+        { readWriteType: 'ReadOnly', includeManagementEvents: false, dataResources: [], excludeManagementEventSources: [] },
+      ];
+    });
+    const { t, injected } = await trailWithBaseline(local.session, event, (trail) =>
+      local.session.env.member.cloudtrail.send(
+        new PutEventSelectorsCommand({
+          TrailName: trail,
+          EventSelectors: [{ ReadWriteType: 'ReadOnly', IncludeManagementEvents: false, DataResources: [] }],
+        }),
+      ),
+    );
+    const x = await local.session.runner.execute('cloudtrail-tamper', injected);
+    expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    expect(await actorPolicies(local.session, t)).toEqual(['FirebreakRevokeOlderSessions']);
+    const { item, timeline } = await readCase(local.session.env, x.caseId!);
+    expect(item?.status).toBe('CONTAINED');
+    expect(timeline.find((e) => e.step === 'JudgeTrailChange')?.details).toMatchObject({
+      verdict: 'reduces',
+      route: 'contain',
+      reductions: [expect.objectContaining({ kind: 'management-events-narrowed' })],
+    });
+  });
+
+  it('contains UpdateTrail that moves the logs to another bucket', async () => {
+    const event = variant(UPDATE_TRAIL);
+    const { t, injected } = await trailWithBaseline(local.session, event, async (trail) => {
+      await local.session.env.member.s3.send(new CreateBucketCommand({ Bucket: 'amzn-s3-demo-bucket' }));
+      return local.session.env.member.cloudtrail.send(new UpdateTrailCommand({ Name: trail, S3BucketName: 'amzn-s3-demo-bucket' }));
+    });
+    const x = await local.session.runner.execute('cloudtrail-tamper', injected);
+    expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    expect(await actorPolicies(local.session, t)).toEqual(['arn:aws:iam::aws:policy/AWSDenyAll']);
+    const { timeline } = await readCase(local.session.env, x.caseId!);
+    expect(timeline.find((e) => e.step === 'JudgeTrailChange')?.details).toMatchObject({
+      verdict: 'reduces',
+      reductions: [expect.objectContaining({ kind: 'destination-changed' })],
+    });
+  });
+
+  it('asks a person when the trail was never read before, and revokes nothing while nobody answers', async () => {
+    const { report, credentialTwin } = await replayEvent(local.session, variant(ADD_DATA));
+    const x = report.executions[0];
+    const t = credentialTwin as ApiCallTwin;
+    expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED' });
+    expect(await actorPolicies(local.session, t)).toEqual([]);
+    const { item, timeline } = await readCase(local.session.env, x.caseId!);
+    expect(timeline.find((e) => e.step === 'JudgeTrailChange')?.details).toMatchObject({
+      verdict: 'unknown',
+      route: 'approval',
+      baselineFound: false,
+      unknowns: [expect.objectContaining({ kind: 'prior-configuration-unknown' })],
+    });
+    expect(item?.approval?.answer).toMatchObject({ decision: 'timeout', action: 'notify' });
+    expect(timeline.some((e) => e.step === 'RevokeActor' || e.step === 'RestoreLogging')).toBe(false);
+  });
+
+  it('restores logging for a known automation principal and notifies, revoking nothing', async () => {
+    const event = variant(ADD_DATA, (d) => {
+      Object.assign(d, { eventName: 'StopLogging', requestParameters: { name: 'org-trail' } });
+      const u = d.userIdentity as { arn: string; sessionContext: { sessionIssuer: { arn: string; userName: string } } };
+      u.arn = 'arn:aws:sts::111111111111:assumed-role/terraform-deployer/pipeline';
+      u.sessionContext.sessionIssuer.userName = 'terraform-deployer';
+      u.sessionContext.sessionIssuer.arn = 'arn:aws:iam::111111111111:role/terraform-deployer';
+    });
+    const { report, credentialTwin } = await replayEvent(local.session, event);
+    const x = report.executions[0];
+    const t = credentialTwin as ApiCallTwin;
+    expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    const status = await local.session.env.member.cloudtrail.send(new GetTrailStatusCommand({ Name: t.trailName }));
+    expect(status.IsLogging).toBe(true);
+    expect(t.roleName).toMatch(/^terraform-deployer-/);
+    expect(await actorPolicies(local.session, t)).toEqual([]);
+    const { timeline } = await readCase(local.session.env, x.caseId!);
+    expect(timeline.find((e) => e.step === 'JudgeTrailChange')?.details).toMatchObject({
+      verdict: 'reduces',
+      route: 'restore',
+      automationPrincipal: AUTOMATION,
+    });
+    expect(timeline.some((e) => e.step === 'RevokeActor')).toBe(false);
+    expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
+  });
+
+  it('still contains a StopLogging by an IAM user, which no automation entry names', async () => {
+    const event = variant(STOP_LOGGING);
+    const { report, credentialTwin } = await replayEvent(local.session, event);
+    expect(report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    expect(await actorPolicies(local.session, credentialTwin as ApiCallTwin)).toEqual(['arn:aws:iam::aws:policy/AWSDenyAll']);
+  });
+});
