@@ -48,6 +48,7 @@ describe('parseConfig', () => {
       catalogOverrides: {},
       severityFloor: 4,
       notFoundGraceSeconds: 30,
+      tamperAutomationPrincipals: [],
       responderRoleName: 'FirebreakResponder',
       releaserRoleName: 'FirebreakReleaser',
     });

@@ -197,6 +197,23 @@ describe('cloudtrail-tamper judges the change (issue 14)', () => {
     expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
   });
 
+  it('plans, in a dry run, what the judgement would route to: StopLogging contained, the added data events nothing', async () => {
+    const dryRun = async (event: EventEnvelope) => {
+      const built = await replayEvent(local.session, event, { execute: { crashAfter: 'Normalize' } });
+      const x = await local.session.runner.execute('cloudtrail-tamper', { firebreak: { dryRun: true }, event: built.injected });
+      expect(x).toMatchObject({ status: 'DRY_RUN' });
+      expect(x.calls.filter((c) => c.mutating && c.account === local.session.env.memberAccount)).toEqual([]);
+      return x.output?.plan as { actions: { operation: string }[]; affected?: string };
+    };
+    const stop = await dryRun(variant(STOP_LOGGING));
+    expect(stop.actions.map((a) => a.operation)).toEqual(
+      expect.arrayContaining(['CloudTrail.StartLogging', 'IAM.UpdateAccessKey', 'IAM.AttachUserPolicy']),
+    );
+    const add = await dryRun(variant(ADD_DATA));
+    expect(add.actions).toEqual([]);
+    expect(add.affected).toMatch(/^JudgeTrailChange decides with the trail's baseline/);
+  });
+
   it('still contains a StopLogging by an IAM user, which no automation entry names', async () => {
     const event = variant(STOP_LOGGING);
     const { report, credentialTwin } = await replayEvent(local.session, event);
