@@ -168,6 +168,7 @@ describe('cloudtrail-tamper judges the change (issue 14)', () => {
       unknowns: [expect.objectContaining({ kind: 'prior-configuration-unknown' })],
     });
     expect(item?.approval?.answer).toMatchObject({ decision: 'timeout', action: 'notify' });
+    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
     expect(timeline.some((e) => e.step === 'RevokeActor' || e.step === 'RestoreLogging')).toBe(false);
   });
 
@@ -195,6 +196,26 @@ describe('cloudtrail-tamper judges the change (issue 14)', () => {
     });
     expect(timeline.some((e) => e.step === 'RevokeActor')).toBe(false);
     expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
+    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+    expect(report.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['actor-not-revoked', 'trail-logging-again']));
+  });
+
+  it('routes a re-run after a crash right after JudgeTrailChange as the first run did, though the baseline moved on', async () => {
+    const event = variant(ADD_DATA);
+    const { t, injected, trailArn } = await trailWithBaseline(local.session, event, addDataEvents(local.session));
+    const crashed = await local.session.runner.execute('cloudtrail-tamper', injected, { crashAfter: 'JudgeTrailChange' });
+    expect(crashed.status).toBe('CRASHED');
+    // The crashed run stored what it read as the trail's baseline: judged again against it, the call would look unchanged.
+    expect((await readBaseline(local.session.env.security.ddb, local.session.env.ledgerTable, trailArn))?.caseId).toBe(crashed.caseId);
+    const rerun = await local.session.runner.execute('cloudtrail-tamper', injected);
+    expect(rerun).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED', caseId: crashed.caseId });
+    expect(await actorPolicies(local.session, t)).toEqual([]);
+    const { timeline } = await readCase(local.session.env, crashed.caseId!);
+    const judged = timeline.filter((e) => e.step === 'JudgeTrailChange').map((e) => [e.details?.verdict, e.details?.route]);
+    expect(judged).toEqual([
+      ['increases', 'notify'],
+      ['increases', 'notify'],
+    ]);
   });
 
   it('plans, in a dry run, what the judgement would route to: StopLogging contained, the added data events nothing', async () => {

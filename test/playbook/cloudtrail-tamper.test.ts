@@ -135,7 +135,7 @@ describe('cloudtrail-tamper playbook', () => {
     expect((await readCase(local.session.env, x.caseId!)).item?.status).toBe('RESOURCE_GONE');
   });
 
-  it.each(['Claim', 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse', 'Notify', 'CloseCase'])(
+  it.each(['Claim', 'JudgeTrailChange', 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse', 'Notify', 'CloseCase'])(
     'ends as an uninterrupted run after a crash right after %s',
     async (step) => {
       const crashed = await replayEvent(local.session, variant(STOP_LOGGING), { execute: { crashAfter: step } });

@@ -351,7 +351,7 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
       ...(await caseNotifiedChecks(session, x.caseId, (x.output?.incident as { finding?: { id?: string } } | undefined)?.finding?.id)),
     );
   if (x.playbook === 'cloudtrail-tamper' && x.outcome === 'CONTAINED' && credentialTwin)
-    return { checks: [...checks, ...(await tamperContainedChecks(ctx, credentialTwin))] };
+    return { checks: [...checks, ...(await tamperContainedChecks(ctx, x, credentialTwin))] };
   if ((x.playbook === 'credential-compromise' || x.playbook === 'cloudtrail-tamper') && credentialTwin)
     return { checks: [...checks, ...(await credentialPlaybookChecks(ctx, x, credentialTwin))] };
   if (x.playbook === 'ec2-compromise' && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom)
@@ -363,9 +363,20 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
   return { checks: [...checks, ...(await instanceEndChecks(ctx, x))] };
 }
 
-/** cloudtrail-tamper contained: the caller's credentials revoked, and a stopped trail logging again. */
-async function tamperContainedChecks({ session, apiCall, started }: ReadBackContext, credentialTwin: CredentialTwin): Promise<Check[]> {
-  const checks = await verifyRevocationState(session.env, credentialTwin, started);
+/**
+ * cloudtrail-tamper contained: the caller's credentials revoked, and a stopped trail logging again. Restored only (route
+ * `restore`, issue 14: a known automation principal, or an unknown change nobody answered): the caller left as it was.
+ */
+async function tamperContainedChecks(
+  { session, apiCall, started, principalBefore }: ReadBackContext,
+  x: LocalExecutionResult,
+  credentialTwin: CredentialTwin,
+): Promise<Check[]> {
+  const restoredOnly = (x.output?.judgement as { route?: string } | undefined)?.route === 'restore';
+  const after = restoredOnly ? await principalState(session, credentialTwin) : undefined;
+  const checks = restoredOnly
+    ? [{ name: 'actor-not-revoked', passed: after === principalBefore, details: `before ${principalBefore ?? '-'} after ${after}` }]
+    : await verifyRevocationState(session.env, credentialTwin, started);
   const trail = (credentialTwin as ApiCallTwin).trailName;
   if (trail && apiCall?.detail.eventName === 'StopLogging') {
     const status = await session.env.member.cloudtrail.send(new GetTrailStatusCommand({ Name: trail }));
