@@ -1,4 +1,10 @@
-import { GetEventSelectorsCommand, GetTrailStatusCommand, PutEventSelectorsCommand, UpdateTrailCommand } from '@aws-sdk/client-cloudtrail';
+import {
+  DeleteTrailCommand,
+  GetEventSelectorsCommand,
+  GetTrailStatusCommand,
+  PutEventSelectorsCommand,
+  UpdateTrailCommand,
+} from '@aws-sdk/client-cloudtrail';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import {
   ListAttachedRolePoliciesCommand,
@@ -10,6 +16,8 @@ import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/loc
 import type { LocalSession } from '../../lib/harness/local/session';
 import type { ApiCallTwin } from '../../lib/harness/local/api-call-twin';
 import { readBaseline, readTrail, storeBaseline } from '../../lib/runtime/playbook/cloudtrail-tamper/baseline';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { cli } from '../support/cli';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
 
@@ -79,11 +87,28 @@ const addDataEvents = (session: LocalSession) => (trail: string) =>
     }),
   );
 
+/** Waits until a case has an unanswered approval request; returns its ID. */
+async function pendingApproval(session: LocalSession): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const { Items } = await session.env.security.ddb.send(
+      new ScanCommand({
+        TableName: session.env.ledgerTable,
+        FilterExpression: 'sk = :c AND attribute_exists(approval) AND playbook = :p',
+        ExpressionAttributeValues: { ':c': 'CASE', ':p': 'cloudtrail-tamper' },
+      }),
+    );
+    const found = (Items ?? []).find((c) => !c.approval.answer);
+    if (found) return found.caseId as string;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no approval request appeared');
+}
+
 describe('cloudtrail-tamper judges the change (issue 14)', () => {
   const local = useLocalSession({
     environment: { FIREBREAK_CLAIM_LEASE_SECONDS: '0', FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS: JSON.stringify([AUTOMATION]) },
-    // An approval nobody answers times out after 3 s here (the entry's timeout action: notify).
-    taskTokenTimeoutMs: 3000,
+    // An approval nobody answers times out after 8 s here (the entry's timeout action: notify).
+    taskTokenTimeoutMs: 8000,
   });
 
   it('opens a notify-only case for PutEventSelectors that adds data events, and revokes nothing', async () => {
@@ -172,6 +197,24 @@ describe('cloudtrail-tamper judges the change (issue 14)', () => {
     expect(timeline.some((e) => e.step === 'RevokeActor' || e.step === 'RestoreLogging')).toBe(false);
   });
 
+  it('contains an unknown change once a person approves, and only then', async () => {
+    const running = replayEvent(local.session, variant(ADD_DATA));
+    const caseId = await pendingApproval(local.session);
+    const { item: waitingCase, timeline: waiting } = await readCase(local.session.env, caseId);
+    expect(waiting.find((e) => e.step === 'JudgeTrailChange')?.details).toMatchObject({ verdict: 'unknown', route: 'approval' });
+    // Waiting: the role read back from IAM has no revocation policy yet.
+    const roleName = (waitingCase?.incident.resource as { actor: { roleName: string } }).actor.roleName;
+    expect(roleName).toMatch(/^OrganizationAccountAccessRole-/);
+    expect((await local.session.env.member.iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames).toEqual([]);
+    const approved = await cli(['approve', caseId, '--reason', 'not a planned change', '--endpoint', local.session.sfn.endpoint]);
+    expect(approved.code).toBe(0);
+    const { report, credentialTwin } = await running;
+    expect(report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED', caseId });
+    expect(await actorPolicies(local.session, credentialTwin as ApiCallTwin)).toEqual(['FirebreakRevokeOlderSessions']);
+    const { timeline } = await readCase(local.session.env, caseId);
+    expect(timeline.filter((e) => e.step === 'JudgeTrailChange').map((e) => e.details?.route)).toEqual(['approval', 'contain']);
+  });
+
   it('restores logging for a known automation principal and notifies, revoking nothing', async () => {
     const event = variant(ADD_DATA, (d) => {
       Object.assign(d, { eventName: 'StopLogging', requestParameters: { name: 'org-trail' } });
@@ -233,6 +276,20 @@ describe('cloudtrail-tamper judges the change (issue 14)', () => {
     const add = await dryRun(variant(ADD_DATA));
     expect(add.actions).toEqual([]);
     expect(add.affected).toMatch(/^JudgeTrailChange decides with the trail's baseline/);
+  });
+
+  it("contains DeleteTrail and marks the trail's baseline gone, so that a trail re-created under its name starts without one", async () => {
+    const { t, trailArn } = await trailWithBaseline(local.session, variant(STOP_LOGGING), (trail) =>
+      local.session.env.member.cloudtrail.send(new DeleteTrailCommand({ Name: trail })),
+    );
+    const deleted = variant(STOP_LOGGING, (d) => {
+      d.eventName = 'DeleteTrail';
+    });
+    const { report } = await replayEvent(local.session, deleted, { credentialTwin: t });
+    expect(report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    expect(await actorPolicies(local.session, t)).toEqual(['arn:aws:iam::aws:policy/AWSDenyAll']);
+    const baseline = await readBaseline(local.session.env.security.ddb, local.session.env.ledgerTable, trailArn);
+    expect(baseline).toMatchObject({ gone: true, caseId: report.executions[0].caseId, selectors: [] });
   });
 
   it('still contains a StopLogging by an IAM user, which no automation entry names', async () => {

@@ -240,6 +240,8 @@ describe('usableBaseline', () => {
     expect(usableBaseline(stored, '2026-12-01T10:00:00.000Z')).toBeUndefined();
     expect(usableBaseline(stored, '2026-12-01T09:00:00Z')).toBeUndefined();
     expect(usableBaseline(undefined, '2026-12-01T10:00:01Z')).toBeUndefined();
+    // A trail found deleted: a trail created again under its name is not judged against the deleted one.
+    expect(usableBaseline({ ...stored, gone: true }, '2026-12-01T10:00:01Z')).toBeUndefined();
   });
 });
 

@@ -24,10 +24,14 @@ import '../../clients/dynamodb';
  * being newer (`readAt`), so two cases converge on the latest read whatever order they write in.
  */
 
-/** A baseline as stored: the configuration, when it was read (ISO-8601 UTC) and by which case. */
+/**
+ * A baseline as stored: the configuration, when it was read (ISO-8601 UTC) and by which case; `gone` when the read found no
+ * trail (deleted): a trail created later under the same name starts with no baseline, not with the deleted one's.
+ */
 export interface StoredBaseline extends TrailBaseline {
   readonly readAt: string;
   readonly caseId: string;
+  readonly gone?: boolean;
 }
 
 const keyOf = (trailArn: string) => ({ pk: `TRAIL#${trailArn}`, sk: 'BASELINE' });
@@ -59,9 +63,9 @@ export async function storeBaseline(ddb: DynamoDBDocumentClient, table: string, 
       new UpdateCommand({
         TableName: table,
         Key: keyOf(trailArn),
-        UpdateExpression: 'SET settings = :s, selectors = :x, readAt = :t, caseId = :c',
+        UpdateExpression: 'SET settings = :s, selectors = :x, readAt = :t, caseId = :c, gone = :g',
         ConditionExpression: 'attribute_not_exists(readAt) OR readAt < :t',
-        ExpressionAttributeValues: { ':s': b.settings, ':x': b.selectors, ':t': b.readAt, ':c': b.caseId },
+        ExpressionAttributeValues: { ':s': b.settings, ':x': b.selectors, ':t': b.readAt, ':c': b.caseId, ':g': b.gone === true },
       }),
     );
     return true;
@@ -77,7 +81,7 @@ export async function storeBaseline(ddb: DynamoDBDocumentClient, table: string, 
  * @param eventTime - when the call was made (the CloudTrail event's time, ISO-8601).
  */
 export function usableBaseline(stored: StoredBaseline | undefined, eventTime: string): TrailBaseline | undefined {
-  if (!stored) return undefined;
+  if (!stored || stored.gone) return undefined;
   const [read, made] = [Date.parse(stored.readAt), Date.parse(eventTime)];
   return Number.isFinite(read) && Number.isFinite(made) && read < made
     ? { settings: stored.settings, selectors: stored.selectors }

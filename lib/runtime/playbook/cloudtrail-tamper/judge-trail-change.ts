@@ -23,8 +23,11 @@ export const JUDGEMENT_DECISION = 'tamperJudgement';
  *
  * One round of reads, in parallel: the case (a judgement already recorded on it is reused, so a re-run after a crash
  * routes as the first run did, never against the baseline that run wrote), the trail's stored baseline (baseline.ts) and,
- * for a trail that still exists, its configuration now (GetTrail, GetEventSelectors: read-only in the member account).
- * Then the judgement is recorded on the case (first one wins) and the configuration read becomes the trail's baseline.
+ * for a trail that still exists, its configuration now (GetTrail, GetEventSelectors: read-only in the member account; a
+ * trail found gone marks its baseline `gone`, so that a trail re-created under the name is not judged against it).
+ * Then the judgement is recorded on the case (first one wins) and, after it, the configuration read becomes the trail's
+ * baseline: in that order, so that a crash between the two leaves the judgement to the re-run (in the other order the
+ * re-run would find a baseline read after the call, and ask a person).
  * The step's timeline entry holds the judgement and the route.
  * @returns the verdict, the changes found, the route and why, and the automation principal the actor matched, if any.
  * @throws the SDK's errors (mapped by the handler) when a read or write fails.
@@ -49,10 +52,16 @@ export async function judgeTrailChangeStep(state: PlaybookState, deps: StepDeps)
         JUDGEMENT_DECISION,
         judgeTrailChange(r, usableBaseline(stored, i.eventTime ?? '')),
       ));
-    if (now) {
-      const readAt = deps.now().toISOString();
-      await storeBaseline(ddb, deps.config.ledgerTable, now.trailArn, { ...now.config, readAt, caseId: state.case.caseId });
-    }
+    const readAt = deps.now().toISOString();
+    if (now) await storeBaseline(ddb, deps.config.ledgerTable, now.trailArn, { ...now.config, readAt, caseId: state.case.caseId });
+    else if (arn && stored && !stored.gone)
+      await storeBaseline(ddb, deps.config.ledgerTable, arn, {
+        settings: {},
+        selectors: [],
+        readAt,
+        caseId: state.case.caseId,
+        gone: true,
+      });
     const automationPrincipal = automationPrincipalOf(deps.config.tamperAutomationPrincipals, r.actor);
     const outcome = state.approvalOutcome;
     const { route, reason } = routeOf(judgement.verdict, automationPrincipal !== undefined, {
