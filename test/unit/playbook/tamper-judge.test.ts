@@ -112,6 +112,13 @@ describe('judgeTrailChange', () => {
     expect(judgeTrailChange(put(MANAGEMENT_AND_DATA), undefined).verdict).toBe('unknown');
     expect(judgeTrailChange(put({ eventSelectors: 'x' }), baseline()).unknowns.map((u) => u.kind)).toEqual(['selectors-unreadable']);
     expect(judgeTrailChange({ eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances' }, baseline()).verdict).toBe('unknown');
+    // A record without the selectors, or without any request parameters, does not say what was set.
+    expect(judgeTrailChange(put({ trailName: 'TrailName' }), baseline()).unknowns.map((u) => u.kind)).toEqual(['selectors-unreadable']);
+    expect(judgeTrailChange(put({ trailName: 'TrailName', eventSelectors: [] }), baseline()).verdict).toBe('unknown');
+    for (const eventName of ['PutEventSelectors', 'UpdateTrail'])
+      expect(judgeTrailChange({ eventSource: CT, eventName, requestParameters: null }, baseline()).unknowns.map((u) => u.kind)).toEqual([
+        'request-not-recorded',
+      ]);
   });
 
   it('judges UpdateTrail setting by setting', () => {

@@ -117,6 +117,9 @@ export function judgeTrailChange(call: TrailCall, before: TrailBaseline | undefi
   const always = ALWAYS_REDUCES[`${call.eventSource}:${call.eventName}`];
   if (always) return judged([always], [], []);
   const params = call.requestParameters ?? {};
+  // CloudTrail leaves `requestParameters` out (null) when it cannot record them: the change is then not in the event.
+  if (call.eventSource === 'cloudtrail.amazonaws.com' && !call.requestParameters)
+    return judged([], [], [{ kind: 'request-not-recorded', detail: `the ${call.eventName} event carries no request parameters` }]);
   if (call.eventSource === 'guardduty.amazonaws.com' && call.eventName === 'UpdateDetector')
     return boolOf(prop(params, 'enable')) === false
       ? judged([{ kind: 'guardduty-detector-disabled', detail: 'the GuardDuty detector was disabled' }], [], [])
@@ -135,7 +138,9 @@ function changeOf(s: Selector, verb: 'narrowed' | 'added'): TrailChange {
 
 /** PutEventSelectors: every selector before must be covered by one after (else a reduction); new coverage is an increase. */
 function judgeSelectors(params: Record<string, unknown>, before: TrailBaseline | undefined): Judgement {
-  const after = parseSelectors(params);
+  const given = [prop(params, 'eventSelectors'), prop(params, 'advancedEventSelectors')];
+  // A call sets one non-empty list or the other (API Reference); a record without either does not say what was set.
+  const after = given.some((l) => Array.isArray(l) && l.length) ? parseSelectors(params) : undefined;
   if (!after) return judged([], [], [{ kind: 'selectors-unreadable', detail: 'the call carries selectors Firebreak cannot read' }]);
   if (!before)
     return judged(
