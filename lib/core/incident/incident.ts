@@ -84,6 +84,8 @@ export const ApiCallResourceSchema = z.object({
   actor: ActorSchema,
   requestParameters: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
   errorCode: z.optional(z.string()),
+  /** When the call was made: CloudTrail's `eventTime` (the incident's `eventTime` is the EventBridge envelope's). */
+  callTime: z.optional(z.string()),
 });
 
 /**

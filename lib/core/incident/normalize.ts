@@ -416,6 +416,7 @@ function normalizeApiCall(
       },
       requestParameters: params ?? null,
       errorCode: d.errorCode,
+      callTime: d.eventTime,
     },
     finding: { id: d.eventID, type: `${d.eventSource}:${d.eventName}` },
     trigger: options?.trigger ?? 'auto',

@@ -197,6 +197,8 @@ export const ApiCallEventSchema = z.object({
     userIdentity: UserIdentitySchema,
     requestParameters: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
     errorCode: z.optional(z.string()),
+    /** When the call was made (CloudTrail's `eventTime`, ISO-8601 UTC to the second). */
+    eventTime: z.optional(z.string()),
   }),
 });
 /** A validated API-call event. */

@@ -243,12 +243,18 @@ describe('judgeTrailChange, properties', () => {
 describe('usableBaseline', () => {
   it('uses a baseline only if it was read before the call was made', () => {
     const stored = { ...baseline(), readAt: '2026-12-01T10:00:00.000Z', caseId: 'fb-20261201-0123456789' };
-    expect(usableBaseline(stored, '2026-12-01T10:00:01Z')).toEqual(baseline());
+    expect(usableBaseline(stored, '2026-12-01T10:00:02Z')).toEqual(baseline());
+    // Within the clock margin (1 s), at or before the read: the read may hold the call's change.
+    expect(usableBaseline(stored, '2026-12-01T10:00:01Z')).toBeUndefined();
     expect(usableBaseline(stored, '2026-12-01T10:00:00.000Z')).toBeUndefined();
     expect(usableBaseline(stored, '2026-12-01T09:00:00Z')).toBeUndefined();
-    expect(usableBaseline(undefined, '2026-12-01T10:00:01Z')).toBeUndefined();
+    // The earlier of CloudTrail's eventTime and the envelope's time counts; one that does not parse is ignored.
+    expect(usableBaseline(stored, '2026-12-01T10:00:00Z', '2026-12-01T10:05:00Z')).toBeUndefined();
+    expect(usableBaseline(stored, undefined, '2026-12-01T10:05:00Z')).toEqual(baseline());
+    expect(usableBaseline(stored, undefined, 'not a time')).toBeUndefined();
+    expect(usableBaseline(undefined, '2026-12-01T10:00:02Z')).toBeUndefined();
     // A trail found deleted: a trail created again under its name is not judged against the deleted one.
-    expect(usableBaseline({ ...stored, gone: true }, '2026-12-01T10:00:01Z')).toBeUndefined();
+    expect(usableBaseline({ ...stored, gone: true }, '2026-12-01T10:00:02Z')).toBeUndefined();
   });
 });
 

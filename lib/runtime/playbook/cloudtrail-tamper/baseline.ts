@@ -75,15 +75,22 @@ export async function storeBaseline(ddb: DynamoDBDocumentClient, table: string, 
   }
 }
 
+/** How much earlier than the call a baseline must have been read: the clocks of Lambda and CloudTrail may differ a little. */
+export const BASELINE_CLOCK_MARGIN_MS = 1000;
+
 /**
- * The baseline to judge a call with: only one read before the call was made.
+ * The baseline to judge a call with: only one read before the call was made, by {@link BASELINE_CLOCK_MARGIN_MS} at least.
+ * CloudTrail's `eventTime` is truncated to the second, which only moves it earlier: a read in the same second as the call
+ * is never taken for a read before it.
  * @param stored - the stored baseline, if any.
- * @param eventTime - when the call was made (the CloudTrail event's time, ISO-8601).
+ * @param times - when the call was made: CloudTrail's `eventTime` and the EventBridge envelope's `time`; the earlier
+ *   one that parses is used.
  */
-export function usableBaseline(stored: StoredBaseline | undefined, eventTime: string): TrailBaseline | undefined {
+export function usableBaseline(stored: StoredBaseline | undefined, ...times: (string | undefined)[]): TrailBaseline | undefined {
   if (!stored || stored.gone) return undefined;
-  const [read, made] = [Date.parse(stored.readAt), Date.parse(eventTime)];
-  return Number.isFinite(read) && Number.isFinite(made) && read < made
+  const made = Math.min(...times.map((t) => Date.parse(t ?? '')).filter(Number.isFinite));
+  const read = Date.parse(stored.readAt);
+  return Number.isFinite(read) && Number.isFinite(made) && read < made - BASELINE_CLOCK_MARGIN_MS
     ? { settings: stored.settings, selectors: stored.selectors }
     : undefined;
 }

@@ -50,7 +50,7 @@ export async function judgeTrailChangeStep(state: PlaybookState, deps: StepDeps)
       (await deps.ledger.recordDecision(
         state.case.caseId,
         JUDGEMENT_DECISION,
-        judgeTrailChange(r, usableBaseline(stored, i.eventTime ?? '')),
+        judgeTrailChange(r, usableBaseline(stored, r.callTime, i.eventTime)),
       ));
     const readAt = deps.now().toISOString();
     if (now) await storeBaseline(ddb, deps.config.ledgerTable, now.trailArn, { ...now.config, readAt, caseId: state.case.caseId });
