@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { parseConfig } from '../../../lib/core/config';
 import { LambdaEnvironmentSchema } from '../../../lib/core/contracts/environment';
 import { automationPrincipalOf } from '../../../lib/core/automation-principals';
-import { judgeTrailChange, TrailBaseline, TrailSettings } from '../../../lib/runtime/playbook/cloudtrail-tamper/judge';
+import { judgeTrailChange, MAX_CHANGES_LISTED, TrailBaseline, TrailSettings } from '../../../lib/runtime/playbook/cloudtrail-tamper/judge';
 import { routeOf } from '../../../lib/runtime/playbook/cloudtrail-tamper/route';
 import { covers, DEFAULT_SELECTORS, parseSelectors, Selector } from '../../../lib/runtime/playbook/cloudtrail-tamper/selectors';
 import { usableBaseline } from '../../../lib/runtime/playbook/cloudtrail-tamper/baseline';
@@ -106,6 +106,14 @@ describe('judgeTrailChange', () => {
     // A basic "all S3 objects" selector is the advanced one without an ARN condition.
     const basicAll = { eventSelectors: [{ dataResources: [{ type: 'AWS::S3::Object', values: ['arn:aws:s3'] }] }] };
     expect(judgeTrailChange(put(withS3), baseline(selectorsOf(basicAll))).verdict).toBe('unchanged');
+  });
+
+  it('lists at most MAX_CHANGES_LISTED changes of a kind, and judges on all of them', () => {
+    const values = Array.from({ length: 250 }, (_, i) => `arn:aws:s3:::bucket-${i}/`);
+    const all = { eventSelectors: [{ dataResources: [{ type: 'AWS::S3::Object', values }] }] };
+    const j = judgeTrailChange(put(MANAGEMENT_ONLY), baseline(selectorsOf(all)));
+    expect([j.verdict, j.reductions.length]).toEqual(['reduces', MAX_CHANGES_LISTED]);
+    expect(j.reductions[MAX_CHANGES_LISTED - 1]).toEqual({ kind: 'more', detail: '201 more change(s) of this kind, not listed' });
   });
 
   it('cannot judge PutEventSelectors without the configuration before it, nor unreadable selectors', () => {

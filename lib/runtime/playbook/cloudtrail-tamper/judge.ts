@@ -101,8 +101,21 @@ export function verdictOf(j: Omit<Judgement, 'verdict'>): Verdict {
   return j.reductions.length ? 'reduces' : j.unknowns.length ? 'unknown' : j.increases.length ? 'increases' : 'unchanged';
 }
 
+/**
+ * The most changes listed per kind of list: a trail may have 250 data resources (and advanced selectors up to 500 values),
+ * and the judgement travels in the state, the case item and the notification. The verdict counts them all.
+ */
+export const MAX_CHANGES_LISTED = 50;
+
+function capped(changes: TrailChange[]): TrailChange[] {
+  if (changes.length <= MAX_CHANGES_LISTED) return changes;
+  const more = changes.length - MAX_CHANGES_LISTED + 1;
+  return [...changes.slice(0, MAX_CHANGES_LISTED - 1), { kind: 'more', detail: `${more} more change(s) of this kind, not listed` }];
+}
+
 function judged(reductions: TrailChange[], increases: TrailChange[], unknowns: TrailChange[]): Judgement {
-  return { verdict: verdictOf({ reductions, increases, unknowns }), reductions, increases, unknowns };
+  const verdict = verdictOf({ reductions, increases, unknowns });
+  return { verdict, reductions: capped(reductions), increases: capped(increases), unknowns: capped(unknowns) };
 }
 
 const PRIOR_UNKNOWN = 'the trail configuration before the call is unknown (Firebreak has not read this trail before)';
