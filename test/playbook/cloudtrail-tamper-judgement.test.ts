@@ -299,3 +299,20 @@ describe('cloudtrail-tamper judges the change (issue 14)', () => {
     expect(await actorPolicies(local.session, credentialTwin as ApiCallTwin)).toEqual(['arn:aws:iam::aws:policy/AWSDenyAll']);
   });
 });
+
+describe("cloudtrail-tamper judgement under concurrency (the deployment's claim lease)", () => {
+  const concurrent = useLocalSession();
+
+  it('converges on one notify-only case when the same increase is run twice at once', async () => {
+    const event = variant(ADD_DATA);
+    const { t, injected } = await trailWithBaseline(concurrent.session, event, addDataEvents(concurrent.session));
+    const runs = await Promise.all([0, 1].map(() => concurrent.session.runner.execute('cloudtrail-tamper', injected)));
+    const caseIds = new Set(runs.map((x) => x.caseId));
+    expect(caseIds.size).toBe(1);
+    expect(runs.map((x) => x.outcome ?? x.status).sort()).toEqual(['ALREADY_HANDLED', 'NOTIFIED']);
+    expect(await actorPolicies(concurrent.session, t)).toEqual([]);
+    const { item, timeline } = await readCase(concurrent.session.env, runs[0].caseId!);
+    expect(item?.decisions?.tamperJudgement).toMatchObject({ verdict: 'increases' });
+    expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
+  });
+});
