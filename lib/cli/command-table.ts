@@ -219,6 +219,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       ['--open', 'only open cases (in progress, contained, notified, failed)'],
       ['--account <id>', 'only cases in this member account'],
+      ['--shadow', 'only shadow-mode cases (SHADOW: what would have been done, recorded; nothing changed)'],
+      ['--suppressed', 'only suppressed cases (SUPPRESSED: a suppression rule matched; nothing changed, nobody notified)'],
     ],
     connection: true,
     help: casesExit,
