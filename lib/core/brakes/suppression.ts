@@ -54,12 +54,15 @@ export const SuppressionCriteriaSchema = z.strictObject({
 /** A rule's criteria. */
 export type SuppressionCriteria = z.infer<typeof SuppressionCriteriaSchema>;
 
+/** Why a rule is added or removed: 1 to 512 characters, no control characters. */
+export const SuppressionReasonSchema = z.string().check(z.minLength(1), z.maxLength(512), z.regex(TEXT, 'no control characters'));
+
 /** What `firebreak suppress add` gives: criteria, an expiry and a reason. */
 export const SuppressionRuleInputSchema = z.extend(SuppressionCriteriaSchema, {
   /** When the rule stops applying, ISO-8601 UTC; at most {@link MAX_SUPPRESSION_DAYS} ahead. */
   expiresAt: isoUtc,
   /** Why the findings need no response (1 to 512 characters). */
-  reason: z.string().check(z.minLength(1), z.maxLength(512), z.regex(TEXT, 'no control characters')),
+  reason: SuppressionReasonSchema,
 });
 /** A rule as given to `suppress add`. */
 export type SuppressionRuleInput = z.infer<typeof SuppressionRuleInputSchema>;
