@@ -45,6 +45,7 @@ describe('shadow mode: the plan recorded on a case, nothing changed, nobody noti
     const x = executions[0];
     expect(x).toMatchObject({ playbook: 'ec2-compromise', status: 'SUCCEEDED', outcome: 'SHADOW' });
     expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+    expect(report.response).toBe(`shadow: planned and recorded, nothing changed, nobody notified (ec2-compromise, case ${x.caseId})`);
     // The runner's record of every AWS call: none that changes anything in the member account, and reads there (the plan).
     const member = x.calls.filter((c) => c.account === session.env.memberAccount);
     expect(member.filter((c) => c.mutating).map((c) => c.operation)).toEqual([]);

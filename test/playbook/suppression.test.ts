@@ -59,6 +59,7 @@ describe('suppression rules: a matching finding is a recorded, unnotified case t
     const x = first.executions[0];
     expect(x).toMatchObject({ playbook: 'ec2-compromise', status: 'SUCCEEDED', outcome: 'SUPPRESSED' });
     expect(first.report.checks.filter((c) => !c.passed)).toEqual([]);
+    expect(first.report.response).toMatch(/^suppressed by a rule: recorded, nothing changed, nobody notified \(ec2-compromise, case fb-/);
     // No change in the member account (the API-call record), and the instance read back as it was.
     expect(x.calls.filter((c) => c.mutating && c.account === session.env.memberAccount)).toEqual([]);
     expect(first.report.apiCalls.mutatingInMemberAccount).toBe(0);
@@ -128,6 +129,26 @@ describe('suppression rules: a matching finding is a recorded, unnotified case t
     const removed = await cli(['suppress', 'remove', ruleId, '--reason', 'noise fixed upstream', ...endpoint()]);
     expect(removed.code).toBe(0);
     expect(removed.stdout[0]).toMatch(new RegExp(`^Removed suppression rule ${ruleId} by arn:aws:iam::\\d{12}:user/`));
+  });
+
+  it.each([
+    ['finding-triage', 'fixtures/events/guardduty-s3-medium.json', 'Discovery:S3/TorIPCaller'],
+    ['cloudtrail-tamper', 'fixtures/events/cloudtrail-stoplogging.json', 'cloudtrail.amazonaws.com:StopLogging'],
+    ['root-activity', 'fixtures/events/signin-root-console-login.json', 'signin.amazonaws.com:*'],
+  ])('%s (Claim path): suppressed before Decide, nothing changed in the member account, nobody notified', async (playbook, file, type) => {
+    const { session } = local;
+    const ruleId = await addRule(['--type', type, '--reason', `${playbook} drill noise`]);
+    const { executions, report } = await replayEvent(session, JSON.parse(JSON.stringify(readEventFile(file))));
+    const x = executions[0];
+    expect(x).toMatchObject({ playbook, status: 'SUCCEEDED', outcome: 'SUPPRESSED' });
+    expect(report.apiCalls.mutatingInMemberAccount).toBe(0);
+    expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+    const { item, timeline } = await readCase(session.env, x.caseId!);
+    expect(item?.status).toBe('SUPPRESSED');
+    expect(timeline.find((t) => t.step === 'Claim')?.details.suppression).toMatchObject({ ruleId });
+    expect(timeline.some((t) => t.step === 'Decide' || t.step === 'NotifyOnly')).toBe(false);
+    expect(await notificationsOf(session, x.caseId!)).toEqual([]);
+    expect((await cli(['suppress', 'remove', ruleId, '--reason', 'done', ...endpoint()])).code).toBe(0);
   });
 
   it('credential-compromise (Claim path): a High finding suppressed by a rule leaves the key active and notifies nobody', async () => {
