@@ -26,13 +26,18 @@ export async function readSuppression(
 }
 
 /**
- * Whether a claim Claim took may end suppressed: a new case (`CLAIMED`), or a notify-only case a finding escalates
- * (`RESUMED` from `NOTIFIED`: nothing was done to the resource). A case taken over after a failure, an expired lease or
- * a resource that looked gone goes on as it was: its response may be part-way, and a rule never stops one that has
- * begun. (A retry of Claim after its own write is `RESUMED` from `IN_PROGRESS` too, and so responds: the safe side.)
+ * Whether a claim Claim took may end suppressed: a new case (`CLAIMED`), a retry of Claim on its own claim (`extended`:
+ * Claim is the first step that acts, so nothing was done yet), or a notify-only case a finding escalates (`RESUMED` from
+ * `NOTIFIED`: nothing was done to the resource). A case taken over after a failure, an expired lease or a resource that
+ * looked gone goes on as it was: its response may be part-way, and a rule never stops one that has begun.
  */
-export function claimMaySuppress(claim: { readonly status: string; readonly previousStatus?: string }): boolean {
-  return claim.status === 'CLAIMED' || (claim.status === 'RESUMED' && claim.previousStatus === 'NOTIFIED');
+export function claimMaySuppress(claim: {
+  readonly status: string;
+  readonly previousStatus?: string;
+  readonly extended?: boolean;
+}): boolean {
+  if (claim.status === 'CLAIMED') return true;
+  return claim.status === 'RESUMED' && (claim.extended === true || claim.previousStatus === 'NOTIFIED');
 }
 
 /**

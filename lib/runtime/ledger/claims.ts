@@ -33,6 +33,8 @@ export interface ClaimResult {
   readonly newFinding?: boolean;
   /** For a new case on a resource whose last case was released: that case. */
   readonly previousCaseId?: string;
+  /** `RESUMED` only: the claim was this execution's own, in progress (a retry of the step that claimed); its lease is extended. */
+  readonly extended?: boolean;
 }
 
 /** The claim on a resource, as stored. */
@@ -166,7 +168,7 @@ export class CaseClaims {
         ExpressionAttributeValues: { ':l': a.lease, ':o': a.executionName },
       }),
     );
-    return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status };
+    return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status, extended: true };
   }
 
   /** Another execution's case, or a finished one: the finding is added to it and noted on its timeline. */

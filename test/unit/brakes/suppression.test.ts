@@ -11,6 +11,8 @@ import {
 } from '../../../lib/core/brakes/suppression';
 import { InvalidInput } from '../../../lib/core/errors';
 import type { Incident } from '../../../lib/core/incident/incident';
+import { claimMaySuppress, containClaimMaySuppress } from '../../../lib/runtime/brakes/suppression';
+import { claimCase } from '../../../lib/runtime/playbook/shared/claim-case';
 
 /** The pure part of suppression (lib/core/brakes/suppression.ts): validation and matching, property-tested. */
 
@@ -204,5 +206,48 @@ describe('suppression rule validation', () => {
         }
       }),
     );
+  });
+});
+
+describe('which claims a rule may end (lib/runtime/brakes/suppression.ts)', () => {
+  it('a new case, a retry of Claim on its own claim, an escalated notify-only case; never a response under way', () => {
+    expect(claimMaySuppress({ status: 'CLAIMED' })).toBe(true);
+    expect(claimMaySuppress({ status: 'RESUMED', previousStatus: 'IN_PROGRESS', extended: true })).toBe(true);
+    expect(claimMaySuppress({ status: 'RESUMED', previousStatus: 'NOTIFIED' })).toBe(true);
+    for (const previousStatus of ['IN_PROGRESS', 'FAILED', 'RESOURCE_GONE'])
+      expect(claimMaySuppress({ status: 'RESUMED', previousStatus })).toBe(false);
+    expect(claimMaySuppress({ status: 'ALREADY_HANDLED' })).toBe(false);
+    expect(containClaimMaySuppress({ kind: 'open' })).toBe(true);
+    expect(containClaimMaySuppress({ kind: 'take-over', reason: 'escalation' })).toBe(true);
+    for (const reason of ['failed', 'recheck-gone', 'lease-expired'] as const)
+      expect(containClaimMaySuppress({ kind: 'take-over', reason })).toBe(false);
+    expect(containClaimMaySuppress({ kind: 'extend' }, { decisions: {} })).toBe(false);
+    expect(containClaimMaySuppress({ kind: 'extend' }, { decisions: { suppression: { ruleId: 'sr-000000000001' } } })).toBe(true);
+    expect(containClaimMaySuppress({ kind: 'already-handled' })).toBe(false);
+  });
+
+  it('Claim puts the match on its entry and on $.case when it claimed; reads nothing for a start by hand', async () => {
+    const entries: { details?: Record<string, unknown> }[] = [];
+    let listed = 0;
+    const deps = (claim: Record<string, unknown>) =>
+      ({
+        config: { claimLeaseSeconds: 900 },
+        now: () => NOW,
+        ledger: {
+          claim: async () => claim,
+          appendTimeline: async (_: string, e: { details?: Record<string, unknown> }) => void entries.push(e),
+          suppressions: { list: async () => (listed++, [rule({ findingType: 'CryptoCurrency:EC2/*' })]) },
+        },
+      }) as unknown as Parameters<typeof claimCase>[1];
+    const state = { incident: incident(), event: null, run: { executionName: 'x1', startTime: at(0) } };
+    const retried = await claimCase(state, deps({ caseId: 'fb-1', status: 'RESUMED', previousStatus: 'IN_PROGRESS', extended: true }));
+    expect(retried.suppression?.ruleId).toBe('sr-000000000001');
+    expect(entries[0].details?.suppression).toMatchObject({ ruleId: 'sr-000000000001' });
+    const taken = await claimCase(state, deps({ caseId: 'fb-1', status: 'RESUMED', previousStatus: 'FAILED' }));
+    expect(taken.suppression).toBeUndefined();
+    const before = listed;
+    const manual = await claimCase({ ...state, incident: incident({ trigger: 'manual' }) }, deps({ caseId: 'fb-2', status: 'CLAIMED' }));
+    expect(manual.suppression).toBeUndefined();
+    expect(listed).toBe(before);
   });
 });
