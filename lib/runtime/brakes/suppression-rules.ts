@@ -16,7 +16,11 @@ import '../clients/dynamodb';
  * The suppression rules in the ledger table (issue 14, item 5): one item per rule, `pk = SUPPRESSION`,
  * `sk = RULE#<ruleId>`, in the security account's table, which no member account can reach. A rule is never deleted:
  * `remove` records who removed it, when and why on the item, so the item is the rule's own record of every add and
- * remove. The one partition is read with a Query (paginated: "Query", DynamoDB API Reference, `LastEvaluatedKey`).
+ * remove. The one partition is read with a strongly consistent Query, page after page until no `LastEvaluatedKey`
+ * ("Paginating table query results in DynamoDB", DynamoDB Developer Guide,
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html: a page is at most 1 MB), so a
+ * rule added a moment ago applies to the next finding. Add and remove are conditional writes ("Condition expressions",
+ * DynamoDB Developer Guide): an ID is never reused, a rule is removed once.
  */
 
 /** The partition of the rules. */
