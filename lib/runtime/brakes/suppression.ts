@@ -56,11 +56,22 @@ export const SUPPRESSION_DECISION = 'suppression';
 
 /**
  * Contain's suppression check, in its first round: the rules read beside the claim (no sequential call), and the
- * match when the claim read allows it ({@link containClaimMaySuppress}).
+ * match when the claim read allows it ({@link containClaimMaySuppress}). The promise is marked handled: Contain may
+ * end on another read's error (the claim's, which this one shares) before awaiting it.
  * @param seen - the claim (and the case it names, when this run may resume it) as Contain reads them.
- * @returns the match, or `undefined`; rejects with the SDK's error when the rules cannot be read.
+ * @returns the match, or `undefined`; rejects with the SDK's error when the rules or the claim cannot be read.
  */
-export async function containSuppression(
+export function containSuppression(
+  seen: Promise<{ readonly decision: ClaimDecision; readonly case?: { readonly decisions?: Record<string, unknown> } }>,
+  incident: Incident,
+  deps: { readonly ledger: Pick<CaseLedger, 'suppressions'>; readonly now: () => Date },
+): Promise<SuppressionMatch | undefined> {
+  const checked = matchForContain(seen, incident, deps);
+  checked.catch(() => undefined);
+  return checked;
+}
+
+async function matchForContain(
   seen: Promise<{ readonly decision: ClaimDecision; readonly case?: { readonly decisions?: Record<string, unknown> } }>,
   incident: Incident,
   deps: { readonly ledger: Pick<CaseLedger, 'suppressions'>; readonly now: () => Date },
