@@ -7,6 +7,7 @@
 import { InvalidInput } from '../core/errors';
 import type { ApproveCommandOptions } from './commands/approve';
 import type { CasesListOptions } from './commands/cases';
+import type { SuppressAddOptions } from './commands/suppress';
 import type { GamedayCommandOptions, SandboxCommandOptions } from './commands/gameday';
 import type { LocalUpOptions } from './commands/local';
 import type { ReleaseCommandOptions } from './commands/release';
@@ -87,6 +88,11 @@ export const GROUPS: Readonly<Record<string, { readonly description: string; rea
     description: 'Read cases from the ledger.',
     help: `${CONNECTION_HELP}\n${exitCodes('the cases were read', 'an AWS call failed')}`,
   },
+  suppress: {
+    description:
+      'Suppression rules: findings a person decided need no response become recorded cases, closed SUPPRESSED, with nothing changed and nobody notified.',
+    help: `${CONNECTION_HELP}\n${exitCodes('done', 'an AWS call failed')}`,
+  },
   local: {
     description:
       'A local stack: the emulator with the playbooks behind a local Step Functions endpoint, for the operator commands (--local).',
@@ -101,6 +107,51 @@ function assertTarget(target: unknown): 'local' | 'aws' {
 
 const CASE_ID: readonly [string, string] = ['<caseId>', 'fb-<yyyymmdd>-<10 hex digits>'];
 const casesExit = exitCodes('the cases were read', 'an AWS call failed');
+
+const suppressExit = exitCodes('done', 'an AWS call failed');
+
+/** `suppress add`, `suppress list`, `suppress remove` (issue 14, item 5). */
+const SUPPRESS_COMMANDS: readonly CommandSpec[] = [
+  {
+    path: ['suppress', 'add'],
+    description:
+      'Add a suppression rule: a finding it matches (every criterion given) becomes a case closed SUPPRESSED, with nothing changed and nobody notified, until the rule expires or is removed. Give at least --type, --resource or --principal.',
+    options: [
+      ['--type <findingType>', 'finding type, exact or a prefix ending in * (e.g. Recon:EC2/*; an API call: <eventSource>:<eventName>)'],
+      ['--resource <id>', 'resource, exact: instance ID, access key ID, trail name or ARN, bucket name, resource ARN'],
+      ['--principal <name>', 'principal, exact: IAM user or role name, principal ARN or ID'],
+      ['--account <id>', 'only findings in this member account'],
+      ['--expires <time>', 'when the rule stops applying, ISO-8601 UTC (e.g. 2026-12-31T00:00:00Z), at most 90 days ahead (required)'],
+      ['--reason <text>', 'why these findings need no response (required; kept on the rule and on every case it suppresses)'],
+    ],
+    connection: true,
+    help: suppressExit,
+    run: async (_, o, output) => (await import('./commands/suppress')).suppressAddCommand(o as SuppressAddOptions, output),
+  },
+  {
+    path: ['suppress', 'list'],
+    description: 'List suppression rules, oldest first: active, expired and removed, with who added (and removed) each, when and why.',
+    options: [['--active', 'only the rules that apply now']],
+    connection: true,
+    help: suppressExit,
+    run: async (_, o, output) =>
+      (await import('./commands/suppress')).suppressListCommand(o as ConnectOptions & { active?: boolean; json?: boolean }, output),
+  },
+  {
+    path: ['suppress', 'remove'],
+    description: 'Remove a suppression rule: it stops applying at once and stays listed as removed, with who removed it, when and why.',
+    args: [['<ruleId>', 'sr-<12 hex digits>']],
+    options: [['--reason <text>', 'why (required)']],
+    connection: true,
+    help: suppressExit,
+    run: async ([ruleId], o, output) =>
+      (await import('./commands/suppress')).suppressRemoveCommand(
+        ruleId as string,
+        o as ConnectOptions & { reason?: string; json?: boolean },
+        output,
+      ),
+  },
+];
 
 /** `approve` and `deny`: one entry each. */
 function decisionCommand(decision: 'approve' | 'deny'): CommandSpec {
@@ -219,6 +270,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       ['--open', 'only open cases (in progress, contained, notified, failed)'],
       ['--account <id>', 'only cases in this member account'],
+      ['--shadow', 'only shadow-mode cases (SHADOW: what would have been done, recorded; nothing changed)'],
+      ['--suppressed', 'only suppressed cases (SUPPRESSED: a suppression rule matched; nothing changed, nobody notified)'],
     ],
     connection: true,
     help: casesExit,
@@ -259,6 +312,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   decisionCommand('approve'),
   decisionCommand('deny'),
+  ...SUPPRESS_COMMANDS,
   {
     path: ['local', 'up'],
     description: 'Start a local stack with a demo world (an instance, an IAM user with two keys) and serve until Ctrl-C.',

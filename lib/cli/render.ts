@@ -64,7 +64,11 @@ export function renderCaseList(cases: CaseSummary[]): string[] {
       .map((v, i) => v.padEnd(widths[i]))
       .join('  ')
       .trimEnd();
-  return [fmt(head), ...rows.map(fmt)];
+  const quiet = ['SHADOW', 'SUPPRESSED'].map((st) => [st, cases.filter((c) => c.status === st).length] as const).filter(([, n]) => n);
+  const note = quiet.length
+    ? [`(${quiet.map(([st, n]) => `${n} ${st}`).join(', ')}: recorded, nothing changed, nobody notified; see --shadow, --suppressed)`]
+    : [];
+  return [fmt(head), ...rows.map(fmt), ...note];
 }
 
 /** `firebreak cases show` as text: the case, its prior state and evidence, then the timeline. */

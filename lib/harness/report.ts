@@ -94,6 +94,8 @@ export function responseSummary(executions: readonly ReportExecution[], belowFlo
       if (x.status === 'ALREADY_HANDLED') return `already handled (${x.playbook}${onCase})`;
       if (x.status === 'DRY_RUN') return `dry run, nothing changed (${x.playbook})`;
       if (x.outcome === 'RESOURCE_GONE') return `resource gone (${x.playbook}${onCase})`;
+      if (x.outcome === 'SHADOW') return `shadow: planned and recorded, nothing changed, nobody notified (${x.playbook}${onCase})`;
+      if (x.outcome === 'SUPPRESSED') return `suppressed by a rule: recorded, nothing changed, nobody notified (${x.playbook}${onCase})`;
       return `${x.status} ${x.outcome} (${x.playbook}${onCase})${x.error ? `: ${x.error.name}` : ''}`;
     })
     .join('; ');

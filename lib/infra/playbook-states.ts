@@ -168,6 +168,23 @@ export const APPROVAL_TASKS: Readonly<Record<string, StepName>> = {
 };
 
 /**
+ * The Task states of shadow mode (catalog mode `shadow`, issue 14): add them to the tasks of a playbook that can contain
+ * to give its DecideOutcome a `shadow` choice: PlanShadow (the plan, read calls only) → CloseShadow (the case closed
+ * `SHADOW`, the plan on its timeline) → Shadow → Done.
+ */
+export const SHADOW_TASKS: Readonly<Record<string, StepName>> = {
+  PlanShadow: 'plan-containment',
+  CloseShadow: 'close-case',
+};
+
+/**
+ * The Task state of suppression (issue 14): add it to a playbook's tasks to give its ClaimOutcome (and Contain's
+ * outcome, {@link PlaybookStates.suppressed}) a suppressed choice: CloseSuppressed (the case closed `SUPPRESSED`) →
+ * Suppressed → Done, nothing changed and nobody notified.
+ */
+export const SUPPRESSION_TASKS: Readonly<Record<string, StepName>> = { CloseSuppressed: 'close-case' };
+
+/**
  * The shared states of one playbook, created in the playbook construct's scope. Creating it creates
  * `Done`, `RecordResourceGone` → `ResourceGoneDone` → `Done` and `RecordFailure` → `PlaybookFailed`.
  * Its JSONPaths come from `playbookPath` (lib/core/contracts/state-paths.ts); those the release playbook shares
@@ -188,6 +205,7 @@ export class PlaybookStates {
   private notifyOnlyState?: sfn.TaskStateBase;
   private approvalState?: sfn.TaskStateBase;
   private alreadyHandledState?: sfn.Pass;
+  private suppressedState?: sfn.TaskStateBase;
 
   /**
    * @param scope - the playbook construct.
@@ -351,21 +369,46 @@ export class PlaybookStates {
     return this.alreadyHandledState;
   }
 
-  /** Claim → ClaimOutcome (Choice: ALREADY_HANDLED → AlreadyHandled, otherwise `next`). */
+  /**
+   * The suppressed path (a playbook with the {@link SUPPRESSION_TASKS}): CloseSuppressed (`close-case`, outcome
+   * `SUPPRESSED`: the claim, the case and the entry in one write) → Suppressed (`$.outcome = SUPPRESSED`) → Done.
+   * Reached when Claim or Contain put a suppression rule's match at `$.case.suppression`.
+   */
+  public get suppressed(): sfn.TaskStateBase {
+    if (!this.suppressedState) {
+      this.suppressedState = this.step('CloseSuppressed', playbookPath('closed'), {
+        parameters: { state: PlaybookStates.WHOLE_STATE, outcome: 'SUPPRESSED' },
+      });
+      this.suppressedState.next(this.outcome('Suppressed', 'SUPPRESSED')).next(this.done);
+    }
+    return this.suppressedState;
+  }
+
+  /** The condition of a suppressed case: a suppression rule's match at `$.case.suppression`. */
+  public static get isSuppressed(): sfn.Condition {
+    return sfn.Condition.isPresent(playbookPath('case', 'suppression'));
+  }
+
+  /**
+   * Claim → ClaimOutcome (Choice: ALREADY_HANDLED → AlreadyHandled; a suppression rule's match → {@link suppressed}, for a
+   * playbook with the {@link SUPPRESSION_TASKS}; otherwise `next`).
+   */
   private claimStep(next: sfn.IChainable): sfn.TaskStateBase {
     const claim = this.step('Claim', playbookPath('case'));
-    claim.next(
-      new sfn.Choice(this.scope, 'ClaimOutcome')
-        .when(sfn.Condition.stringEquals(playbookPath('case', 'status'), 'ALREADY_HANDLED'), this.alreadyHandled)
-        .otherwise(next),
+    const outcome = new sfn.Choice(this.scope, 'ClaimOutcome').when(
+      sfn.Condition.stringEquals(playbookPath('case', 'status'), 'ALREADY_HANDLED'),
+      this.alreadyHandled,
     );
+    if (this.props.tasks.CloseSuppressed) outcome.when(PlaybookStates.isSuppressed, this.suppressed);
+    claim.next(outcome.otherwise(next));
     return claim;
   }
 
   /**
    * DecideOutcome (Choice on `$.decision.action`): `dryRun` → PlanDryRun → DryRunDone; `notify` → NotifyOnly →
    * CloseNotified → Notified; `contain` → the containment path; `approval` (playbooks with the {@link APPROVAL_TASKS})
-   * → the approval path; anything else → UnknownDecision → RecordFailure.
+   * → the approval path; `shadow` (playbooks with the {@link SHADOW_TASKS}) → the shadow path; anything else →
+   * UnknownDecision → RecordFailure.
    */
   private decideOutcome(contain?: sfn.IChainable): sfn.Choice {
     const wholeState = PlaybookStates.WHOLE_STATE;
@@ -388,7 +431,24 @@ export class PlaybookStates {
       .when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'notify'), notifyOnly);
     if (contain) decideOutcome.when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'contain'), contain);
     if (approval) decideOutcome.when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'approval'), approval);
+    if (this.props.tasks.PlanShadow)
+      decideOutcome.when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'shadow'), this.shadowPath());
     return decideOutcome.otherwise(unknownDecision);
+  }
+
+  /**
+   * The shadow path (catalog mode `shadow`, issue 14): PlanShadow (`plan-containment`: the plan from read calls in the
+   * member account, as PlanDryRun's, on a claimed case) → CloseShadow (`close-case`, outcome `SHADOW`: the plan and the
+   * decision on the case's timeline, the claim and the case closed in one write) → Shadow → Done. Nothing is notified.
+   */
+  private shadowPath(): sfn.IChainable {
+    const wholeState = PlaybookStates.WHOLE_STATE;
+    const plan = this.step('PlanShadow', playbookPath('plan'));
+    plan
+      .next(this.step('CloseShadow', playbookPath('closed'), { parameters: { state: wholeState, outcome: 'SHADOW' } }))
+      .next(this.outcome('Shadow', 'SHADOW'))
+      .next(this.done);
+    return plan;
   }
 
   /**

@@ -36,16 +36,26 @@ export function summarizeCase(c: CaseRecord): CaseSummary {
   };
 }
 
+/** What `firebreak cases list` filters on. */
+export interface CaseListFilter {
+  /** Only open cases (in progress, contained, notified, failed). */
+  readonly open?: boolean;
+  /** Only this member account's. */
+  readonly account?: string;
+  /** Only shadow-mode cases (`SHADOW`: the plan of what would have been done, recorded; issue 14). */
+  readonly shadow?: boolean;
+  /** Only suppressed cases (`SUPPRESSED`: a suppression rule matched; issue 14). */
+  readonly suppressed?: boolean;
+}
+
 /**
- * The ledger's cases, newest first (`firebreak cases list`).
- * @param filter.open - only open cases (in progress, contained, notified, failed).
- * @param filter.account - only this member account's.
+ * The ledger's cases, newest first (`firebreak cases list`). Without `shadow` or `suppressed`, every case, shadow and
+ * suppressed ones included (their status says what they are); with either or both, only those.
  */
-export async function listCases(
-  conn: Pick<Connection, 'ledger'>,
-  filter: { open?: boolean; account?: string } = {},
-): Promise<CaseSummary[]> {
-  return (await conn.ledger.listCases(filter)).map(summarizeCase);
+export async function listCases(conn: Pick<Connection, 'ledger'>, filter: CaseListFilter = {}): Promise<CaseSummary[]> {
+  const statuses = [...(filter.shadow ? ['SHADOW'] : []), ...(filter.suppressed ? ['SUPPRESSED'] : [])];
+  const cases = await conn.ledger.listCases({ open: filter.open, account: filter.account });
+  return cases.filter((c) => !statuses.length || statuses.includes(c.status)).map(summarizeCase);
 }
 
 /** A case with its timeline (`firebreak cases show`). */

@@ -67,6 +67,29 @@ const RUNTIME_VARIABLES = [
 const APPROVAL_STATES = ['RequestApproval', 'ApprovalTimedOut', 'RecordApproval', 'ApprovalOutcome'];
 /** The game-day guard between Normalize and Claim (playbooks with game-day rules). */
 const GAMEDAY_STATES = ['GameDayCheck', 'GameDayGuard', 'GameDayOutcome', 'GameDayRefused'];
+/** Shadow mode's path (issue 14), in every playbook that contains: PlanShadow → CloseShadow → Shadow → Done. */
+const SHADOW_STATES = ['PlanShadow', 'CloseShadow', 'Shadow'];
+/** The suppressed path (issue 14), in every playbook built on the triage front: CloseSuppressed → Suppressed → Done. */
+const SUPPRESSION_STATES = ['CloseSuppressed', 'Suppressed'];
+/** ClaimOutcome's (and ContainOutcome's) choice of a suppressed case. */
+const SUPPRESSED_CHOICE = { Variable: '$.case.suppression', IsPresent: true, Next: 'CloseSuppressed' };
+/** DecideOutcome's choice of a shadow-mode decision. */
+const SHADOW_CHOICE = { Variable: '$.decision.action', StringEquals: 'shadow', Next: 'PlanShadow' };
+const ALREADY_HANDLED_CHOICE = { Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' };
+
+/** The shadow and suppressed paths' wiring (issue 14); `shadow` false for a playbook that never contains. */
+function expectBrakePaths(s: Record<string, { Next?: string; [k: string]: unknown }>, shadow: boolean): void {
+  expect(s.CloseSuppressed).toMatchObject({
+    ResultPath: '$.closed',
+    Parameters: { 'state.$': '$', outcome: 'SUPPRESSED' },
+    Next: 'Suppressed',
+  });
+  expect(s.Suppressed).toEqual({ Type: 'Pass', Result: 'SUPPRESSED', ResultPath: '$.outcome', Next: 'Done' });
+  if (!shadow) return expect(s.PlanShadow).toBeUndefined();
+  expect(s.PlanShadow).toMatchObject({ ResultPath: '$.plan', Next: 'CloseShadow' });
+  expect(s.CloseShadow).toMatchObject({ ResultPath: '$.closed', Parameters: { 'state.$': '$', outcome: 'SHADOW' }, Next: 'Shadow' });
+  expect(s.Shadow).toEqual({ Type: 'Pass', Result: 'SHADOW', ResultPath: '$.outcome', Next: 'Done' });
+}
 
 /**
  * Normalize → GameDayCheck (a game-day event → GameDayGuard, anything else → Claim) → GameDayGuard
@@ -856,7 +879,15 @@ describe('SecurityAccountStack', () => {
 
     it('has exactly the contract state names', () => {
       expect(Object.keys(definition.States).sort()).toEqual(
-        [...STATE_NAMES, ...APPROVAL_STATES, ...GAMEDAY_STATES, 'Notified', 'UnknownDecision'].sort(),
+        [
+          ...STATE_NAMES,
+          ...APPROVAL_STATES,
+          ...GAMEDAY_STATES,
+          ...SHADOW_STATES,
+          ...SUPPRESSION_STATES,
+          'Notified',
+          'UnknownDecision',
+        ].sort(),
       );
     });
 
@@ -966,7 +997,7 @@ describe('SecurityAccountStack', () => {
         Default: 'Claim',
       });
       expect(next('Claim')).toBe('ClaimOutcome');
-      expect(s.ClaimOutcome.Choices).toEqual([{ Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' }]);
+      expect(s.ClaimOutcome.Choices).toEqual([ALREADY_HANDLED_CHOICE, SUPPRESSED_CHOICE]);
       expect(s.ClaimOutcome.Default).toBe('DecideOutcome');
       expect(s.AlreadyHandled).toEqual({ Type: 'Pass', Result: 'ALREADY_HANDLED', ResultPath: '$.outcome', Next: 'Done' });
       expect(s.DecideOutcome.Choices).toEqual([
@@ -974,12 +1005,14 @@ describe('SecurityAccountStack', () => {
         { Variable: '$.decision.action', StringEquals: 'notify', Next: 'NotifyOnly' },
         { Variable: '$.decision.action', StringEquals: 'contain', Next: 'ContainClaimed' },
         { Variable: '$.decision.action', StringEquals: 'approval', Next: 'RequestApproval' },
+        SHADOW_CHOICE,
       ]);
+      expectBrakePaths(s, true);
       expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
       expect(next('Contain')).toBe('ContainOutcome');
       expect(s.ContainOutcome).toEqual({
         Type: 'Choice',
-        Choices: [{ Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' }],
+        Choices: [ALREADY_HANDLED_CHOICE, SUPPRESSED_CHOICE],
         Default: 'SnapshotVolumes',
       });
       // Contain reads its isolation back itself (issue 13): no VerifyIsolation state.
@@ -1085,6 +1118,8 @@ describe('SecurityAccountStack', () => {
           'Done',
           ...APPROVAL_STATES,
           ...GAMEDAY_STATES,
+          ...SHADOW_STATES,
+          ...SUPPRESSION_STATES,
         ].sort(),
       );
     });
@@ -1152,7 +1187,7 @@ describe('SecurityAccountStack', () => {
       const next = (name: string) => s[name].Next;
       expectGameDayGuardBeforeClaim(s, RETRY, CATCH);
       expect(next('Claim')).toBe('ClaimOutcome');
-      expect(s.ClaimOutcome.Choices).toEqual([{ Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' }]);
+      expect(s.ClaimOutcome.Choices).toEqual([ALREADY_HANDLED_CHOICE, SUPPRESSED_CHOICE]);
       expect(s.ClaimOutcome.Default).toBe('Decide');
       expect(s.AlreadyHandled).toEqual({ Type: 'Pass', Result: 'ALREADY_HANDLED', ResultPath: '$.outcome', Next: 'Done' });
       expect(next('Decide')).toBe('DecideOutcome');
@@ -1161,7 +1196,9 @@ describe('SecurityAccountStack', () => {
         { Variable: '$.decision.action', StringEquals: 'notify', Next: 'NotifyOnly' },
         { Variable: '$.decision.action', StringEquals: 'contain', Next: 'RevokeCredentials' },
         { Variable: '$.decision.action', StringEquals: 'approval', Next: 'RequestApproval' },
+        SHADOW_CHOICE,
       ]);
+      expectBrakePaths(s, true);
       expect(s.DecideOutcome.Default).toBe('UnknownDecision');
       expect(s.UnknownDecision).toEqual({
         Type: 'Pass',
@@ -1345,7 +1382,7 @@ describe('SecurityAccountStack', () => {
   const expectTriage = (s: Record<string, { Next?: string; [k: string]: unknown }>, contain: string | undefined) => {
     const next = (name: string) => s[name].Next;
     expect(['Normalize', 'Claim'].map(next)).toEqual(['Claim', 'ClaimOutcome']);
-    expect(s.ClaimOutcome.Choices).toEqual([{ Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' }]);
+    expect(s.ClaimOutcome.Choices).toEqual([ALREADY_HANDLED_CHOICE, SUPPRESSED_CHOICE]);
     expect(s.ClaimOutcome.Default).toBe('Decide');
     expect(s.AlreadyHandled).toEqual({ Type: 'Pass', Result: 'ALREADY_HANDLED', ResultPath: '$.outcome', Next: 'Done' });
     expect(next('Decide')).toBe('DecideOutcome');
@@ -1354,7 +1391,9 @@ describe('SecurityAccountStack', () => {
       { Variable: '$.decision.action', StringEquals: 'notify', Next: 'NotifyOnly' },
       ...(contain ? [{ Variable: '$.decision.action', StringEquals: 'contain', Next: contain }] : []),
       ...(contain ? [{ Variable: '$.decision.action', StringEquals: 'approval', Next: 'RequestApproval' }] : []),
+      ...(contain ? [SHADOW_CHOICE] : []),
     ]);
+    expectBrakePaths(s, !!contain);
     expect(s.DecideOutcome.Default).toBe('UnknownDecision');
     expect(s.UnknownDecision).toEqual(UNKNOWN_DECISION);
     expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
@@ -1411,6 +1450,8 @@ describe('SecurityAccountStack', () => {
           'PlaybookFailed',
           'Done',
           ...APPROVAL_STATES,
+          ...SHADOW_STATES,
+          ...SUPPRESSION_STATES,
         ].sort(),
       );
     });
@@ -1521,6 +1562,7 @@ describe('SecurityAccountStack', () => {
           'RecordFailure',
           'PlaybookFailed',
           'Done',
+          ...SUPPRESSION_STATES,
         ].sort(),
       );
     });

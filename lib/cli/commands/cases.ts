@@ -9,11 +9,15 @@ import { renderCase, renderCaseList, renderStatus } from '../render';
 export interface CasesListOptions extends ConnectOptions {
   readonly open?: boolean;
   readonly account?: string;
+  /** Only shadow-mode cases (`SHADOW`). */
+  readonly shadow?: boolean;
+  /** Only suppressed cases (`SUPPRESSED`). */
+  readonly suppressed?: boolean;
   readonly json?: boolean;
 }
 
 /**
- * `firebreak cases list [--open] [--account ID]`: the ledger's cases, newest first.
+ * `firebreak cases list [--open] [--account ID] [--shadow] [--suppressed]`: the ledger's cases, newest first.
  * @returns 0.
  * @throws {InvalidInput} for a malformed `--account` (before any AWS call).
  */
@@ -21,7 +25,7 @@ export async function casesListCommand(o: CasesListOptions, output: Output): Pro
   if (o.account !== undefined)
     parseOrThrow(z.object({ account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account ID') }), { account: o.account }, '--account');
   const conn = await connect(o);
-  const cases = await listCases(conn, { open: o.open, account: o.account });
+  const cases = await listCases(conn, { open: o.open, account: o.account, shadow: o.shadow, suppressed: o.suppressed });
   if (o.json) output.out(JSON.stringify(cases, null, 2));
   else for (const line of renderCaseList(cases)) output.out(line);
   return ExitCode.Ok;

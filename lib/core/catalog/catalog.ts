@@ -18,11 +18,12 @@ import { NAME_PREFIX_PATTERN } from '../names';
  */
 
 /** What the playbook does with a matching finding. */
-export const ResponseModeSchema = z.enum(['auto', 'approval', 'notify']);
+export const ResponseModeSchema = z.enum(['auto', 'approval', 'notify', 'shadow']);
 /**
  * `auto` contains without a human; `approval` opens a case, notifies, and waits for
  * `firebreak approve` / `deny` (or the timeout, then {@link ApprovalTimeoutActionSchema}); `notify`
- * opens a case and notifies only.
+ * opens a case and notifies only; `shadow` (issue 14) runs the plan on real findings (PlanDryRun's read-only calls in
+ * the member account), records the case closed `SHADOW` with what would have been done, and changes and notifies nothing.
  */
 export type ResponseMode = z.infer<typeof ResponseModeSchema>;
 
@@ -355,7 +356,7 @@ export type CatalogOverrides = z.infer<typeof CatalogOverridesSchema>;
  * @returns a new catalog; the input is not changed. An override of an entry the severity floor left
  *   out of `catalog` is accepted and has no effect.
  * @throws {ConfigError} naming the entry when an override names an entry that does not exist, asks an entry
- *   whose playbook never contains (root-activity, finding-triage) to contain or to wait for approval, or
+ *   whose playbook never contains (root-activity, finding-triage) to contain, to wait for approval or to run in shadow, or
  *   sets `chainInstanceContainment` on an entry that is not a credential-compromise GuardDuty entry.
  */
 export function applyCatalogOverrides(overrides: CatalogOverrides, catalog: readonly CatalogEntry[] = CATALOG): readonly CatalogEntry[] {
@@ -363,10 +364,9 @@ export function applyCatalogOverrides(overrides: CatalogOverrides, catalog: read
     if (!CATALOG_ENTRY_IDS.includes(id))
       throw new ConfigError(`catalogOverrides.${id}: no catalog entry has this ID (have: ${CATALOG_ENTRY_IDS.join(', ')})`);
     const entry = ENTRIES.find((e) => e.id === id)!;
-    if ((o.mode === 'approval' || o.mode === 'auto') && NOTIFY_ONLY_PLAYBOOKS.includes(entry.playbook)) {
-      throw new ConfigError(
-        `catalogOverrides.${id}.mode: ${entry.playbook} never contains, so it has nothing to ${o.mode === 'approval' ? 'approve' : 'run automatically'}`,
-      );
+    if ((o.mode === 'approval' || o.mode === 'auto' || o.mode === 'shadow') && NOTIFY_ONLY_PLAYBOOKS.includes(entry.playbook)) {
+      const what = { approval: 'approve', auto: 'run automatically', shadow: 'plan in shadow' }[o.mode];
+      throw new ConfigError(`catalogOverrides.${id}.mode: ${entry.playbook} never contains, so it has nothing to ${what}`);
     }
     if (o.chainInstanceContainment !== undefined && (entry.kind !== 'guardduty-finding' || entry.playbook !== 'credential-compromise')) {
       throw new ConfigError(

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import './zod-locale';
 import { IncidentSchema } from '../incident/incident';
+import { SuppressionMatchSchema } from '../brakes/suppression';
 import {
   ActorRevocationSchema,
   ChainResultSchema,
@@ -65,10 +66,14 @@ export const StoredEventRefSchema = z.object({
   bytes: z.number().check(z.int()).check(z.nonnegative()),
 });
 
-/** The case reference Claim puts on the state. */
+/**
+ * The case reference Claim (or Contain, when it claims) puts on the state. `suppression`: a suppression rule matched
+ * the finding (issue 14): the case was claimed and nothing else is done but CloseSuppressed.
+ */
 export const CaseRefSchema = z.object({
   caseId: z.string().check(z.minLength(1)),
   status: z.enum(['CLAIMED', 'RESUMED', 'ALREADY_HANDLED', 'DRY_RUN']),
+  suppression: z.optional(SuppressionMatchSchema),
 });
 
 /**
@@ -185,7 +190,10 @@ export const NotifyInputSchema = z.object({
   /** Close the case with this outcome in the write that marks the notification (ec2-compromise's Notify, issue 13). */
   close: z.optional(z.enum(['CONTAINED', 'NOTIFIED'])),
 });
-export const CloseInputSchema = z.object({ state: PlaybookStateSchema, outcome: z.enum(['CONTAINED', 'NOTIFIED']) });
+export const CloseInputSchema = z.object({
+  state: PlaybookStateSchema,
+  outcome: z.enum(['CONTAINED', 'NOTIFIED', 'SHADOW', 'SUPPRESSED']),
+});
 
 /**
  * The state RecordFailure and RecordResourceGone get: whatever state there was when the error was caught, plus

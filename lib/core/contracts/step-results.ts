@@ -31,9 +31,12 @@ export type StepFunctionsError = z.infer<typeof StepFunctionsErrorSchema>;
 /** A chained start Decide asked for: contain the instance whose credentials leaked (credential-compromise). */
 export const ChainRequestSchema = z.object({ playbook: z.literal('ec2-compromise'), instanceId: z.string() });
 
-/** `$.decision`: what Decide decided (`decideResponse`). */
+/**
+ * `$.decision`: what Decide decided (`decideResponse`). `shadow` (catalog mode `shadow`, issue 14): the plan is made
+ * (PlanShadow, read calls only) and the case closed `SHADOW`, nothing changed and nobody notified.
+ */
 export const DecisionSchema = z.object({
-  action: z.enum(['contain', 'approval', 'notify', 'dryRun']),
+  action: z.enum(['contain', 'approval', 'notify', 'dryRun', 'shadow']),
   reason: z.string(),
   entryId: z.optional(z.string()),
   /** Set with `contain` when the catalog entry chains into ec2-compromise (credential-compromise). */
@@ -81,8 +84,21 @@ export const ApprovalOutcomeSchema = z.object({
   reason: z.optional(z.string()),
 });
 
-/** A case's status in the ledger (`CaseStatus`, lib/runtime/ledger/ledger.ts). */
-export const CaseStatusSchema = z.enum(['IN_PROGRESS', 'CONTAINED', 'NOTIFIED', 'FAILED', 'RESOURCE_GONE', 'RELEASED']);
+/**
+ * A case's status in the ledger (`CaseStatus`, lib/runtime/ledger/ledger.ts). `SHADOW`: a shadow-mode entry's case,
+ * closed with the plan of what would have been done; `SUPPRESSED`: a finding a suppression rule matched, closed with
+ * nothing changed and nobody notified (issue 14).
+ */
+export const CaseStatusSchema = z.enum([
+  'IN_PROGRESS',
+  'CONTAINED',
+  'NOTIFIED',
+  'FAILED',
+  'RESOURCE_GONE',
+  'RELEASED',
+  'SHADOW',
+  'SUPPRESSED',
+]);
 
 /** `$.closed` of a containment playbook: what CloseCase and CloseNotified return. */
 export const CloseResultSchema = z.object({ caseId: z.string(), status: CaseStatusSchema });
@@ -116,6 +132,8 @@ export const OutcomeSchema = z.enum([
   'RESOURCE_GONE',
   'RELEASED',
   'ALREADY_RELEASED',
+  'SHADOW',
+  'SUPPRESSED',
 ]);
 /** An outcome a Pass state sets at `$.outcome`. */
 export type Outcome = z.infer<typeof OutcomeSchema>;

@@ -147,7 +147,7 @@ export const IncidentSchema = z.object({
   /** The catalog entry that covers the finding, if any. */
   catalogEntryId: z.optional(z.string()),
   /** The catalog's response mode for the finding; `none` when no entry covers it. */
-  mode: z.enum(['auto', 'approval', 'notify', 'none']),
+  mode: z.enum(['auto', 'approval', 'notify', 'shadow', 'none']),
   /** EventBridge event ID. */
   eventId: z.string(),
   /** ISO-8601 UTC time of the event. */

@@ -230,7 +230,7 @@ function normalizeUnbounded(
     catalogEntryId: entry?.id,
     // The band's mode applies only to a finding that shows its resource compromised: a victim, an
     // exposure, a resource no playbook contains, or a type the table does not know is a case.
-    mode: (bandMode === 'auto' || bandMode === 'approval') && !triage.containable ? 'notify' : bandMode,
+    mode: (bandMode === 'auto' || bandMode === 'approval' || bandMode === 'shadow') && !triage.containable ? 'notify' : bandMode,
     triage,
     eventId: event.id,
     eventTime: event.time,

@@ -164,6 +164,9 @@ function eventSummary(event: EventEnvelope, gd: GuardDutyEvent | undefined): Rep
   };
 }
 
+/** Outcomes that change nothing in the member account (issue 14): a shadow-mode plan, a suppressed finding. */
+const QUIET_OUTCOMES: readonly string[] = ['SHADOW', 'SUPPRESSED'];
+
 /** An ENI isolation swap (a move onto a group, the DryRun included): what the isolation chain ends with. */
 const isIsolationCall = (c: { operation: string }): boolean => c.operation === 'EC2.ModifyNetworkInterfaceAttribute';
 
@@ -336,6 +339,7 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
   // failed one may have (logging restarted before a denied revocation): its checks are the failure's.
   if (
     NOTIFY_ONLY_PLAYBOOKS.includes(x.playbook) ||
+    QUIET_OUTCOMES.includes(x.outcome ?? '') ||
     (x.outcome === 'NOTIFIED' && !twin && !credentialTwin) ||
     (x.playbook === 'cloudtrail-tamper' && x.outcome !== 'CONTAINED' && x.status !== 'FAILED' && x.status !== 'CRASHED')
   ) {
@@ -447,7 +451,7 @@ async function instanceEndChecks({ session, twin, before }: ReadBackContext, x: 
       },
     ];
   }
-  if (x.outcome === 'NOTIFIED' && twin) return verifyUntouched(session.env, twin);
+  if ((x.outcome === 'NOTIFIED' || QUIET_OUTCOMES.includes(x.outcome ?? '')) && twin) return verifyUntouched(session.env, twin);
   if (x.outcome === 'RESOURCE_GONE' && x.caseId)
     return [await caseResourceGone(session, x.caseId), ...(twin ? [await instanceReallyGone(session, twin.instanceId)] : [])];
   return [];

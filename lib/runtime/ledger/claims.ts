@@ -33,6 +33,8 @@ export interface ClaimResult {
   readonly newFinding?: boolean;
   /** For a new case on a resource whose last case was released: that case. */
   readonly previousCaseId?: string;
+  /** `RESUMED` only: the claim was this execution's own, in progress (a retry of the step that claimed); its lease is extended. */
+  readonly extended?: boolean;
 }
 
 /** The claim on a resource, as stored. */
@@ -166,7 +168,7 @@ export class CaseClaims {
         ExpressionAttributeValues: { ':l': a.lease, ':o': a.executionName },
       }),
     );
-    return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status };
+    return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status, extended: true };
   }
 
   /** Another execution's case, or a finished one: the finding is added to it and noted on its timeline. */
@@ -226,7 +228,7 @@ export class CaseClaims {
    * TransactWriteItems that makes its prior state durable, so no sequential call of its own precedes containment).
    * Decides as {@link claim} does ({@link decideClaim}) from the claim read in the step's first round (`seen`), then
    * writes, all or nothing ("TransactWriteItems", DynamoDB API Reference): the claim (conditional exactly as
-   * {@link claim}'s own writes: none or the RELEASED one read for a new case, this execution's for a retry, the version
+   * {@link claim}'s own writes: none or the freeing one read (RELEASED, SHADOW, SUPPRESSED) for a new case, this execution's for a retry, the version
    * read for a take-over), the case (new: `entries` in its maps; existing: each entry unless already recorded, first
    * observation wins, and back IN_PROGRESS), the Claim timeline entries, and the received event's link (written once).
    * A cancelled transaction (a condition failed: another execution claimed first; or a conflict) reads the claim
@@ -284,7 +286,7 @@ export class CaseClaims {
     return { caseId: item.caseId, status: 'ALREADY_HANDLED', previousStatus: item.status };
   }
 
-  /** The items of a new case's transaction: the claim (none, or the RELEASED one read) and the case with `entries`. */
+  /** The items of a new case's transaction: the claim (none, or the freeing one read) and the case with `entries`. */
   private newCaseItems(a: ClaimAttempt, caseId: string, existing: ClaimItem | undefined, entries: readonly RecordEntry[]): TransactItem[] {
     const maps: Record<string, Record<string, unknown>> = { priorState: {}, evidence: {}, notifications: {}, decisions: {} };
     for (const e of entries) (maps[e.map] ??= {})[e.key] = e.value;
@@ -517,7 +519,7 @@ export class CaseClaims {
 
   /**
    * Writes a new case and its claim in one transaction: the claim conditional on there being none, or on the
-   * RELEASED one read (`existing`, by version), the case on its ID being new. Both carry `status`.
+   * freeing one read (`existing`, by status and version: RELEASED, SHADOW or SUPPRESSED), the case on its ID being new. Both carry `status`.
    * @throws {Error} `TransactionCanceledException` when a condition fails (the callers retry), or the SDK's error.
    */
   private async writeNewCase(c: NewCase): Promise<void> {
@@ -528,7 +530,7 @@ export class CaseClaims {
    * The case a failed execution records its failure on when Claim never returned one (issue 11: Claim
    * failed, and the failure must still reach a case a person is told of). Never takes a claim from anyone
    * and never holds one IN_PROGRESS, so it cannot keep another execution from containing:
-   * - no claim on the resource, or a RELEASED one → a new case and its claim, both written `FAILED` in one
+   * - no claim on the resource, or a freeing one (RELEASED, SHADOW, SUPPRESSED) → a new case and its claim, both written `FAILED` in one
    *   transaction (conditional, as {@link claim} writes a new case), owned by this execution: `opened`.
    *   A FAILED claim is taken over at once by the next finding or run ({@link claim}).
    * - the claim is this execution's, IN_PROGRESS (Claim wrote it, then failed) or FAILED (a retry of the
@@ -628,8 +630,8 @@ interface NewCase {
 }
 
 /**
- * The two Puts of a new case: the claim conditional on there being none, or on the RELEASED one read (`existing`, by
- * version), the case on its ID being new. Both carry `status`.
+ * The two Puts of a new case: the claim conditional on there being none, or on the freeing one read (`existing`, by
+ * status and version: RELEASED, SHADOW or SUPPRESSED), the case on its ID being new. Both carry `status`.
  */
 function newCaseTransactItems(tableName: string, c: NewCase) {
   const { incident, now } = c;
@@ -647,9 +649,10 @@ function newCaseTransactItems(tableName: string, c: NewCase) {
       } satisfies ClaimItem as Record<string, unknown>,
       ...(c.existing
         ? {
-            ConditionExpression: '#s = :released AND version = :v',
+            // The freeing claim read (RELEASED, SHADOW or SUPPRESSED: `opensNewCase`), unchanged since.
+            ConditionExpression: '#s = :freed AND version = :v',
             ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':released': 'RELEASED', ':v': c.existing.version },
+            ExpressionAttributeValues: { ':freed': c.existing.status, ':v': c.existing.version },
           }
         : { ConditionExpression: 'attribute_not_exists(pk)' }),
     },

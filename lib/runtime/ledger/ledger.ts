@@ -3,6 +3,7 @@ import type { Incident } from '../../core/incident/incident';
 import { CaseClaims, ClaimItem, ClaimRecords, ClaimResult, FailedCase } from './claims';
 import type { CaseStatus } from './policy';
 import { ApprovalAnswer, ApprovalRecord, CaseRecord, CaseRecords, CaseRecordsDeps, TimelineEntry, TimelineFold } from './records';
+import { SuppressionRules } from '../brakes/suppression-rules';
 
 /**
  * The DynamoDB case ledger, as the steps and the operator use it: one object over one table, composed of
@@ -18,6 +19,7 @@ import { ApprovalAnswer, ApprovalRecord, CaseRecord, CaseRecords, CaseRecordsDep
  * - case:     `pk = CASE#<caseId>`, `sk = CASE`
  * - timeline: `pk = CASE#<caseId>`, `sk = TL#<ISO-8601 UTC>#<random>`
  * - event:    `pk = CASE#<caseId>`, `sk = EVENT#<sha256>`
+ * - suppression rule: `pk = SUPPRESSION`, `sk = RULE#<ruleId>` ({@link SuppressionRules}, issue 14)
  *
  * Every write is conditional or uses `if_not_exists`, so repeating any of them is safe
  * ("Condition expressions", DynamoDB Developer Guide).
@@ -36,10 +38,13 @@ export type CaseLedgerDeps = CaseRecordsDeps;
 export class CaseLedger {
   private readonly records: CaseRecords;
   private readonly claims: CaseClaims;
+  /** The suppression rules kept in the same table (`firebreak suppress`; read by Claim and Contain). */
+  public readonly suppressions: SuppressionRules;
 
   constructor(deps: CaseLedgerDeps) {
     this.records = new CaseRecords(deps);
     this.claims = new CaseClaims(deps, this.records);
+    this.suppressions = new SuppressionRules(deps);
   }
 
   // The claim protocol.

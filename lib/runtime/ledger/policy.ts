@@ -8,10 +8,14 @@ import type { Incident } from '../../core/incident/incident';
 
 /**
  * Case states. `IN_PROGRESS` and `FAILED` can be resumed; `RELEASED` (containment undone by the
- * release playbook) frees the resource, so the next finding about it opens a new case; the others
- * are final.
+ * release playbook) frees the resource, so the next finding about it opens a new case; so do `SHADOW` (a
+ * shadow-mode entry's plan, recorded) and `SUPPRESSED` (a suppression rule matched), which changed nothing: the next
+ * finding is judged afresh (an entry switched to `auto`, a rule expired or removed, contain it); the others are final.
  */
-export type CaseStatus = 'IN_PROGRESS' | 'CONTAINED' | 'NOTIFIED' | 'FAILED' | 'RESOURCE_GONE' | 'RELEASED';
+export type CaseStatus = 'IN_PROGRESS' | 'CONTAINED' | 'NOTIFIED' | 'FAILED' | 'RESOURCE_GONE' | 'RELEASED' | 'SHADOW' | 'SUPPRESSED';
+
+/** The statuses that leave the resource free for a new case: nothing of the case holds it ({@link opensNewCase}). */
+export const FREEING_CASE_STATUSES: readonly CaseStatus[] = ['RELEASED', 'SHADOW', 'SUPPRESSED'];
 
 /** The states of an open case (one that still holds its resource's claim and is not released). */
 export const OPEN_CASE_STATUSES: readonly CaseStatus[] = ['IN_PROGRESS', 'CONTAINED', 'NOTIFIED', 'FAILED'];
@@ -38,7 +42,7 @@ export type TakeOverReason = 'failed' | 'recheck-gone' | 'lease-expired' | 'esca
 
 /**
  * What a claim for an incident does, given the resource's claim:
- * - `open`: no claim, or the last case was released → a new case;
+ * - `open`: no claim, or the last case was released, shadow or suppressed → a new case;
  * - `extend`: the claim is this execution's own, in progress (a retry of Claim) → its lease is extended;
  * - `take-over`: the case is resumed by this execution, for `reason`;
  * - `already-handled`: another execution owns the case, or it is finished → nothing but a note on it.
@@ -62,9 +66,9 @@ export function leaseExpired(leaseExpiresAt: string, now: Date): boolean {
   return leaseExpiresAt <= now.toISOString();
 }
 
-/** Whether a claim leaves the resource free for a new case: there is none, or its last case was released. */
-export function opensNewCase(claim: ClaimState | undefined): boolean {
-  return !claim || claim.status === 'RELEASED';
+/** Whether a claim leaves the resource free for a new case: there is none, or its last case was released, shadow or suppressed. */
+export function opensNewCase(claim: Pick<ClaimState, 'status'> | undefined): boolean {
+  return !claim || FREEING_CASE_STATUSES.includes(claim.status);
 }
 
 /**

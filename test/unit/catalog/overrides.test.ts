@@ -65,6 +65,18 @@ describe('applyCatalogOverrides', () => {
     expect(atSeven.map((e) => e.id)).not.toContain('ec2-compromise-medium');
   });
 
+  it('puts an entry in shadow mode, never a notify-only one, and names the key path of a bad mode', () => {
+    expect(applyCatalogOverrides({ 'ec2-compromise-high': { mode: 'shadow' } }).find((e) => e.id === 'ec2-compromise-high')).toMatchObject({
+      mode: 'shadow',
+    });
+    expect(() => applyCatalogOverrides({ 'finding-triage': { mode: 'shadow' } })).toThrow(
+      /catalogOverrides\.finding-triage\.mode: finding-triage never contains, so it has nothing to plan in shadow/,
+    );
+    expect(() => parseConfig({ catalogOverrides: { 'ec2-compromise-high': { mode: 'shade' } } })).toThrow(
+      /catalogOverrides\.ec2-compromise-high\.mode/,
+    );
+  });
+
   it('builds the catalog at the floor the Lambda environment names, and refuses one above High', () => {
     const env = {
       FIREBREAK_LEDGER_TABLE: 't',

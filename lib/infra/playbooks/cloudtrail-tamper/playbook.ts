@@ -4,6 +4,8 @@ import { Construct } from 'constructs';
 import { playbookPath } from '../../../core/contracts/state-paths';
 import {
   APPROVAL_TASKS,
+  SHADOW_TASKS,
+  SUPPRESSION_TASKS,
   NOT_YET_CONSISTENT_RETRY,
   PlaybookStates,
   ContainmentPlaybookProps,
@@ -21,6 +23,8 @@ export const CLOUDTRAIL_TAMPER_STATE_MACHINE_NAME = 'firebreak-cloudtrail-tamper
 export const CLOUDTRAIL_TAMPER_TASKS: Readonly<Record<string, StepName>> = {
   Normalize: 'normalize-finding',
   ...APPROVAL_TASKS,
+  ...SHADOW_TASKS,
+  ...SUPPRESSION_TASKS,
   Claim: 'claim-case',
   Decide: 'decide-response',
   PlanDryRun: 'plan-containment',

@@ -4,6 +4,8 @@ import { Construct } from 'constructs';
 import { playbookPath } from '../../../core/contracts/state-paths';
 import {
   APPROVAL_TASKS,
+  SHADOW_TASKS,
+  SUPPRESSION_TASKS,
   NOT_YET_CONSISTENT_ERROR,
   NOT_YET_CONSISTENT_RETRY,
   PlaybookStates,
@@ -23,6 +25,8 @@ export const CREDENTIAL_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   Normalize: 'normalize-finding',
   GameDayGuard: 'guard-gameday',
   ...APPROVAL_TASKS,
+  ...SHADOW_TASKS,
+  ...SUPPRESSION_TASKS,
   Claim: 'claim-case',
   Decide: 'decide-response',
   PlanDryRun: 'plan-containment',

@@ -4,6 +4,8 @@ import { Construct } from 'constructs';
 import { playbookPath, type StatePath } from '../../../core/contracts/state-paths';
 import {
   APPROVAL_TASKS,
+  SHADOW_TASKS,
+  SUPPRESSION_TASKS,
   FAILURE_RECORDING_TASKS,
   LAMBDA_TASK_RETRY,
   PlaybookStates,
@@ -23,6 +25,8 @@ export const EC2_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   Triage: 'normalize-finding',
   GameDayGuard: 'guard-gameday',
   ...APPROVAL_TASKS,
+  ...SHADOW_TASKS,
+  ...SUPPRESSION_TASKS,
   Claim: 'claim-case',
   PlanDryRun: 'plan-containment',
   NotifyOnly: 'notify',
@@ -101,7 +105,8 @@ export type Ec2CompromisePlaybookProps = ContainmentPlaybookProps;
  * X-Ray tracing, and a 6 h overall timeout.
  *
  * Triage (normalize and decide, no AWS call) → contain: Contain (claim, preservation and isolation in one step; issue 13)
- * → ContainOutcome (ALREADY_HANDLED → AlreadyHandled); any other decision → Claim → dry run, notify-only, approval
+ * → ContainOutcome (ALREADY_HANDLED → AlreadyHandled; a suppression rule matched → CloseSuppressed → Suppressed, nothing
+ * changed: issue 14); any other decision → Claim → dry run, notify-only, approval
  * (→ ContainClaimed, the same step after Claim); then (Contain reads its isolation back itself, issue 13) → snapshots
  * (poll loop) → member copies (poll loop) → security account copies (poll loop) → CollectArtifacts → WriteManifest →
  * Notify, which closes the case in the write that marks the notification (issue 13: no CloseCase state). Every Task
@@ -150,6 +155,7 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
     contain.next(
       new sfn.Choice(this, 'ContainOutcome')
         .when(sfn.Condition.stringEquals(playbookPath('case', 'status'), 'ALREADY_HANDLED'), states.alreadyHandled)
+        .when(PlaybookStates.isSuppressed, states.suppressed)
         .otherwise(snapshotVolumes),
     );
     const containClaimed = networkStep('ContainClaimed', '$', { state: wholeState });

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { PlaybookStates, PlaybookProps, PlaybookConstruct } from '../../playbook-states';
+import { PlaybookStates, PlaybookProps, PlaybookConstruct, SUPPRESSION_TASKS } from '../../playbook-states';
 import type { StepName } from '../../steps';
 
 /** The name of the `root-activity` state machine. */
@@ -18,6 +18,7 @@ export const ROOT_ACTIVITY_TASKS: Readonly<Record<string, StepName>> = {
   PlanDryRun: 'plan-containment',
   NotifyOnly: 'notify',
   CloseNotified: 'close-case',
+  ...SUPPRESSION_TASKS,
   RecordResourceGone: 'record-failure',
   RecordFailure: 'record-failure',
 };

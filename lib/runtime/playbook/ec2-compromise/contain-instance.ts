@@ -9,6 +9,8 @@ import { caseTarget, runStep } from '../run-step';
 import { notifyAttachedFinding } from '../attached-notice';
 import { receivedEventOf, storeEventOf } from '../received-event';
 import { findingEniIds } from './common';
+import type { SuppressionMatch } from '../../../core/brakes/suppression';
+import { containSuppression, SUPPRESSION_DECISION } from '../../brakes/suppression';
 import '../../clients/assume-role';
 
 /** The case entries that record the groups ENIs move through (`decisions.untrack-group#<id>`), read by ResealIsolation. */
@@ -104,6 +106,7 @@ async function containAndClaim(state: PreClaimState, raw: unknown, deps: StepDep
   // Started inside the step (their calls are Contain's); `stored` is read after it on the already-handled path.
   let stored: ReturnType<typeof storeEventOf> = Promise.resolve(null);
   let seen: ReturnType<typeof readClaimAndCase>;
+  let suppressed: Promise<SuppressionMatch | undefined> = Promise.resolve(undefined);
   let claimed: (ClaimResult & { stored?: unknown[] }) | undefined;
   const target = () =>
     claimed && claimed.status !== 'ALREADY_HANDLED'
@@ -120,11 +123,12 @@ async function containAndClaim(state: PreClaimState, raw: unknown, deps: StepDep
         // gone) does not leave it unhandled.
         stored.catch(() => undefined);
         seen = readClaimAndCase(state, deps);
+        suppressed = containSuppression(seen, incident, deps); // issue 14: a rule that matches stops Contain after its reads
         return ensureInstanceContained(
           containInput(state, () => claimed!.caseId, deps),
           {
             ...containDeps(state, deps, () => claimed!.caseId),
-            mayProceed: async () => (await seen).decision.kind !== 'already-handled',
+            mayProceed: async () => (await seen).decision.kind !== 'already-handled' && !(await suppressed),
             knownFirebreakGroupIds: async () => recordedGroupIds((await seen).case),
             recordPriorState: async (prior, groups) => {
               claimed = await deps.ledger.claimWithRecords(incident, executionName, deps.config.claimLeaseSeconds, await seen, {
@@ -143,10 +147,38 @@ async function containAndClaim(state: PreClaimState, raw: unknown, deps: StepDep
     );
   } catch (err) {
     if (!(err instanceof ContainmentNotClaimed)) throw err;
+    const match = claimed ? undefined : await suppressed.catch(() => undefined);
+    if (match && (await seen!).decision.kind !== 'already-handled') return claimSuppressed(state, await seen!, match, stored, deps);
     return alreadyHandled(state, claimed, stored, deps);
   }
   const kase = { caseId: claimed!.caseId, status: claimed!.status as 'CLAIMED' | 'RESUMED' };
   return { ...state, event: await stored, case: kase, contain };
+}
+
+/**
+ * A suppression rule matched (issue 14): the case is claimed in one TransactWriteItems, as Contain claims ({@link
+ * CaseLedger.claimWithRecords}: claim, case, the rule at `decisions.suppression`, the Claim entries naming the rule, the
+ * event's link), and nothing is done in the member account; ContainOutcome sends `case.suppression` to CloseSuppressed.
+ * A claim that another execution took meanwhile is handled as {@link alreadyHandled}; one that turned out to resume a
+ * case whose containment may have begun (a race: FAILED or RESOURCE_GONE meanwhile) is contained after all.
+ */
+async function claimSuppressed(
+  state: PreClaimState,
+  seen: Awaited<ReturnType<typeof readClaimAndCase>>,
+  match: SuppressionMatch,
+  stored: Promise<LinkedEvent | Omit<LinkedEvent, 'findingId' | 'linkedAt'> | null>,
+  deps: StepDeps,
+): Promise<PlaybookState> {
+  const claim = await deps.ledger.claimWithRecords(state.incident, state.run.executionName, deps.config.claimLeaseSeconds, seen, {
+    entries: [{ map: 'decisions', key: SUPPRESSION_DECISION, value: match }],
+    link: await linkOf(state, stored, deps),
+    timeline: (c) =>
+      claimEntries(state, c, deps).map((e) => (e.status === 'SUCCEEDED' ? { ...e, details: { ...e.details, suppression: match } } : e)),
+  });
+  if (claim.status === 'ALREADY_HANDLED') return alreadyHandled(state, claim, stored, deps);
+  const next = { ...state, event: await stored, case: { caseId: claim.caseId, status: claim.status } };
+  if (claim.previousStatus === 'FAILED' || claim.previousStatus === 'RESOURCE_GONE') return containInstance({ state: next }, deps);
+  return { ...next, case: { ...next.case, suppression: match } };
 }
 
 /** The claim, the decision it calls for, and the case when this run would resume it (its recorded groups and prior state). */

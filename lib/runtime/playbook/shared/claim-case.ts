@@ -2,18 +2,25 @@ import type { LinkedEvent } from '../../evidence/vault';
 import type { PreClaimState } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
 import { notifyAttachedFinding } from '../attached-notice';
+import type { SuppressionMatch } from '../../../core/brakes/suppression';
+import { claimMaySuppress, readSuppression } from '../../brakes/suppression';
 
 /**
  * Claim: one case per (playbook, account, region, instance), by DynamoDB conditional write. A dry
- * run claims nothing and writes nothing.
- * @returns `{ caseId, status }` for `$.case`.
+ * run claims nothing and writes nothing. Beside the claim, the suppression rules are read ({@link readSuppression},
+ * issue 14): a rule that matches a new case (or an escalated notify-only one) is put on the Claim entry and returned as
+ * `suppression`, which ClaimOutcome sends to CloseSuppressed before any decision: nothing changed, nobody notified.
+ * @returns `{ caseId, status, suppression? }` for `$.case`.
  */
 export async function claimCase(
   state: PreClaimState,
   deps: StepDeps,
-): Promise<{ caseId: string; status: 'CLAIMED' | 'RESUMED' | 'ALREADY_HANDLED' | 'DRY_RUN' }> {
+): Promise<{ caseId: string; status: 'CLAIMED' | 'RESUMED' | 'ALREADY_HANDLED' | 'DRY_RUN'; suppression?: SuppressionMatch }> {
   if (state.incident.dryRun) return { caseId: `dry-run-${state.incident.finding.id}`, status: 'DRY_RUN' };
+  const rule = readSuppression(state.incident, deps);
+  rule.catch(() => undefined); // awaited below; handled now so that a failed claim does not leave it unhandled
   const claim = await deps.ledger.claim(state.incident, state.run.executionName, deps.config.claimLeaseSeconds);
+  const suppression = claimMaySuppress(claim) ? await rule : undefined;
   // The stored event is evidence of the case it reached (also when it attaches to an open case). Written beside the
   // rest: neither write depends on the other (issue 13: one sequential call less before containment).
   const linked = state.event
@@ -23,8 +30,8 @@ export async function claimCase(
         linkedAt: deps.now().toISOString(),
       } satisfies LinkedEvent)
     : Promise.resolve();
-  await Promise.all([linked, recordClaim(state, claim, deps)]);
-  return { caseId: claim.caseId, status: claim.status };
+  await Promise.all([linked, recordClaim(state, claim, deps, suppression)]);
+  return { caseId: claim.caseId, status: claim.status, ...(suppression ? { suppression } : {}) };
 }
 
 /** The Claim entry on the case's timeline, or, for a finding that attached to an open case, its notice. */
@@ -32,6 +39,7 @@ async function recordClaim(
   state: PreClaimState,
   claim: { caseId: string; status: 'CLAIMED' | 'RESUMED' | 'ALREADY_HANDLED' },
   deps: StepDeps,
+  suppression?: SuppressionMatch,
 ): Promise<void> {
   if (claim.status !== 'ALREADY_HANDLED') {
     await deps.ledger.appendTimeline(claim.caseId, {
@@ -46,6 +54,7 @@ async function recordClaim(
         findingType: state.incident.finding.type,
         severity: state.incident.finding.severity,
         eventId: state.incident.eventId,
+        ...(suppression ? { suppression } : {}),
       },
     });
   } else {

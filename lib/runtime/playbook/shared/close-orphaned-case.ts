@@ -6,6 +6,7 @@ import { describeResource, triageCommands } from '../../../core/incident/describ
 import type { Incident } from '../../../core/incident/incident';
 import { playbookOfStateMachine, type Playbook } from '../../../core/catalog/catalog';
 import type { ClaimItem } from '../../ledger/ledger';
+import { opensNewCase } from '../../ledger/policy';
 import { normalizeEvent } from '../../../core/incident/normalize';
 import type { StepDeps } from '../deps-base';
 import { failedNoticeKey, runbookOf, subject } from '../notice';
@@ -170,7 +171,7 @@ async function incidentOf(d: ExecutionStatusChangeEvent['detail'], playbook: Pla
 
 /**
  * The resource's claim after this call, and whether this call opened a FAILED case for the execution: when the resource
- * has no claim, or a RELEASED one that was not this execution's (its own released case was recorded and undone), a
+ * has no claim, or a freeing one (RELEASED, SHADOW, SUPPRESSED) that was not this execution's (its own released case was recorded and undone), a
  * case is opened FAILED (Claim and RecordFailure both failed, issue 11), except for a game-day event, which opens no
  * case here (see recordFailure): the playbook's ExecutionsFailed alarm tells of it.
  */
@@ -180,7 +181,7 @@ async function ownClaim(
   deps: StepDeps,
 ): Promise<{ claim?: ClaimItem; action: OrphanedCaseResult['action'] }> {
   const claim = await deps.ledger.findClaim(incident);
-  if (claim && !(claim.status === 'RELEASED' && claim.owner !== d.name)) return { claim, action: 'already-closed' };
+  if (claim && !(opensNewCase(claim) && claim.owner !== d.name)) return { claim, action: 'already-closed' };
   if (incident.trigger === 'gameday') return { action: 'not-owner' };
   const noCaseError = endError(d, true);
   const found = await deps.ledger.failedCaseFor(incident, d.name, { error: noCaseError });

@@ -4,7 +4,7 @@ import { decisionHooksOf } from '../decision-registry';
 
 /** The decision Decide makes. */
 export interface Decision {
-  readonly action: 'contain' | 'approval' | 'notify' | 'dryRun';
+  readonly action: 'contain' | 'approval' | 'notify' | 'dryRun' | 'shadow';
   readonly reason: string;
   readonly entryId?: string;
   /** Set with `contain` when the catalog entry chains into ec2-compromise (credential-compromise). */
@@ -13,8 +13,8 @@ export interface Decision {
 
 /**
  * The decision for an incident, without any AWS call: dry run (sample findings and `dryRun: true`), automatic
- * containment (catalog mode `auto`, a chained or manual start), approval (catalog mode `approval`), or notify-only
- * (catalog mode `notify`, or no entry); the incident's playbook may refuse containment first
+ * containment (catalog mode `auto`, a chained or manual start), approval (catalog mode `approval`), shadow (catalog
+ * mode `shadow`: the plan recorded on a case closed `SHADOW`, issue 14), or notify-only (catalog mode `notify`, or no entry); the incident's playbook may refuse containment first
  * ({@link DecisionHooks.refusal}). Decide ({@link decideResponse}) adds the game-day check and the chain; Triage
  * (ec2-compromise) takes it as it is, its game-day events checked by GameDayGuard.
  * @param state - anything holding the normalized incident.
@@ -51,6 +51,12 @@ export function decide(state: { incident: Incident }): Decision {
     return {
       action: 'approval',
       reason: `catalog entry ${i.catalogEntryId}: containment waits for approval at severity ${i.finding.severity}`,
+      entryId: i.catalogEntryId,
+    };
+  if (i.mode === 'shadow')
+    return {
+      action: 'shadow',
+      reason: `catalog entry ${i.catalogEntryId}: shadow mode: the plan is recorded, nothing is changed or notified`,
       entryId: i.catalogEntryId,
     };
   if (i.mode === 'notify') {
