@@ -452,6 +452,7 @@ describe('loadRuntimeConfig', () => {
       ec2PlaybookArn: undefined,
       endpoint: undefined,
       sfnEndpoint: undefined,
+      tamperAutomationPrincipals: [],
       region: 'us-east-1',
     });
   });
