@@ -3,7 +3,7 @@ import { ListAttachedRolePoliciesCommand, ListRolePoliciesCommand } from '@aws-s
 import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/local/replay';
 import type { LocalSession } from '../../lib/harness/local/session';
 import type { ApiCallTwin } from '../../lib/harness/local/api-call-twin';
-import { readBaseline } from '../../lib/runtime/playbook/cloudtrail-tamper/baseline';
+import { readBaseline, readTrail, storeBaseline } from '../../lib/runtime/playbook/cloudtrail-tamper/baseline';
 import {
   recordTrailBaselines,
   recordTrailBaselinesStep,
@@ -124,6 +124,29 @@ describe('record-trail-baselines (issue 14)', () => {
       caseId: SWEEP_READER,
       selectors: [],
     });
+  });
+
+  it('converges when run twice at once, and never replaces a newer read of a case with an older one of its own', async () => {
+    const s = local.session;
+    const built = await replayEvent(s, fresh(readEventFile(ADD_DATA) as EventEnvelope), { execute: { crashAfter: 'Normalize' } });
+    const t = built.credentialTwin as ApiCallTwin;
+    const targets = [{ account: s.env.memberAccount, region: s.env.region }];
+    const deps = { ddb: s.env.security.ddb, table: s.env.ledgerTable, cloudtrailOf: () => s.env.member.cloudtrail, now: () => new Date() };
+    const runs = await Promise.all([recordTrailBaselines(targets, deps), recordTrailBaselines(targets, deps)]);
+    expect(runs.map((r) => r.unreachable)).toEqual([[], []]);
+    expect(runs[0].outcomes).toEqual(runs[1].outcomes);
+    const trail = (await readTrail(s.env.member.cloudtrail, t.trailName!))!;
+    const stored = await readBaseline(s.env.security.ddb, s.env.ledgerTable, trail.trailArn);
+    expect(stored).toMatchObject({ caseId: SWEEP_READER, settings: trail.config.settings, selectors: trail.config.selectors });
+    // A case read the trail after the runs: a run whose reads end earlier (a slow run) leaves the case's read in place.
+    const caseRead = new Date(Date.parse(stored!.readAt) + 60_000);
+    await storeBaseline(s.env.security.ddb, s.env.ledgerTable, trail.trailArn, {
+      ...trail.config,
+      readAt: caseRead.toISOString(),
+      caseId: 'a-case',
+    });
+    await recordTrailBaselines(targets, { ...deps, now: () => new Date(caseRead.getTime() - 1000) });
+    expect((await readBaseline(s.env.security.ddb, s.env.ledgerTable, trail.trailArn))?.caseId).toBe('a-case');
   });
 
   it('baselines the reachable accounts when one cannot be reached, and fails the run naming that account', async () => {
