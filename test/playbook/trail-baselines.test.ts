@@ -7,6 +7,7 @@ import { readBaseline, readTrail, storeBaseline } from '../../lib/runtime/playbo
 import {
   recordTrailBaselines,
   recordTrailBaselinesStep,
+  SWEEP_CONCURRENCY,
   SWEEP_READER,
   TRAIL_BASELINES_INCOMPLETE,
 } from '../../lib/runtime/playbook/cloudtrail-tamper/record-trail-baselines';
@@ -171,13 +172,21 @@ describe('record-trail-baselines (issue 14)', () => {
     await expect(run).rejects.toMatchObject({ name: 'FirebreakError' });
     await expect(run).rejects.toThrow(new RegExp(`^${TRAIL_BASELINES_INCOMPLETE}: ${UNREACHABLE}/${s.env.region} \\(AccessDenied: `));
     // The reachable account was baselined all the same: its trail's baseline, read back from the ledger, is this run's.
+    // More accounts than are read at once: every one gets its outcome, in order (the others answer as the member does).
+    const accounts = [UNREACHABLE, ...Array.from({ length: SWEEP_CONCURRENCY + 2 }, (_, i) => `4444444444${String(i).padStart(2, '0')}`)];
     const result = await recordTrailBaselines(
-      [
-        { account: UNREACHABLE, region: s.env.region },
-        { account: s.env.memberAccount, region: s.env.region },
-      ],
-      { ddb: s.env.security.ddb, table: s.env.ledgerTable, cloudtrailOf, now: () => new Date() },
+      [...accounts, s.env.memberAccount].map((account) => ({ account, region: s.env.region })),
+      {
+        ddb: s.env.security.ddb,
+        table: s.env.ledgerTable,
+        cloudtrailOf,
+        now: () => new Date(),
+      },
     );
+    expect(result.outcomes.map((o) => [o.account, o.status])).toEqual([
+      [UNREACHABLE, 'unreachable'],
+      ...[...accounts.slice(1), s.env.memberAccount].map((a) => [a, 'baselined']),
+    ]);
     expect(result.unreachable).toEqual([`${UNREACHABLE}/${s.env.region}`]);
     const member = result.outcomes.find((o) => o.account === s.env.memberAccount);
     expect(member?.status).toBe('baselined');

@@ -25,7 +25,7 @@ import '../../clients/dynamodb';
  * two sweeps is judged against the last sweep's read, which is the configuration right before it unless another
  * change came in between (that one is then a case of its own, which moves the baseline on).
  *
- * Per account and region (in parallel): DescribeTrails with `includeShadowTrails: false` (the trails whose home region
+ * Per account and region ({@link SWEEP_CONCURRENCY} at once): DescribeTrails with `includeShadowTrails: false` (the trails whose home region
  * this is: "If an empty list is specified and IncludeShadowTrails is false, then information for all trails in the
  * current region is returned"; organization trails in a member account are shadow trails and are not listed: they
  * are baselined in the management account, if it is a member; "DescribeTrails", CloudTrail API Reference,
@@ -46,6 +46,12 @@ export const BASELINE_READ_ACTIONS: readonly string[] = [
   'cloudtrail:GetEventSelectors',
   'cloudtrail:GetTrail',
 ];
+
+/**
+ * How many accounts are read at once: enough that a few hundred accounts fit well inside the step's 300 s, few enough
+ * not to burst STS AssumeRole and CloudTrail's read APIs (the clients also retry adaptively on throttling).
+ */
+export const SWEEP_CONCURRENCY = 10;
 
 /** The `caseId` a baseline read by the sweep carries (a case's read carries the case's ID). */
 export const SWEEP_READER = 'record-trail-baselines';
@@ -159,15 +165,20 @@ async function sweepOne(deps: SweepDeps, t: SweepTarget): Promise<SweepOutcome> 
  * @returns what was done in each; an account that could not be reached is an outcome `unreachable`, never a throw.
  */
 export async function recordTrailBaselines(targets: readonly SweepTarget[], deps: SweepDeps): Promise<SweepResult> {
-  const outcomes = await Promise.all(
-    targets.map((t) =>
-      sweepOne(deps, t).catch((err: unknown): SweepOutcome => ({
+  const outcomes: SweepOutcome[] = new Array<SweepOutcome>(targets.length);
+  let next = 0;
+  // At most SWEEP_CONCURRENCY accounts at once: each worker takes the next account when it is done with one.
+  const worker = async () => {
+    for (let i = next++; i < targets.length; i = next++) {
+      const t = targets[i];
+      outcomes[i] = await sweepOne(deps, t).catch((err: unknown): SweepOutcome => ({
         ...t,
         status: 'unreachable',
         error: `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`,
-      })),
-    ),
-  );
+      }));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, targets.length) }, worker));
   const unreachable = outcomes.filter((o) => o.status === 'unreachable').map((o) => `${o.account}/${o.region}`);
   return { outcomes, unreachable, noAccountList: targets.length === 0 };
 }
