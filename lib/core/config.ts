@@ -23,6 +23,9 @@ export const CONFIG_FILE_CONTEXT_KEY = 'firebreakConfigFile';
 /** The state machine's overall timeout; evidence deadlines must end before it. */
 export const PLAYBOOK_TIMEOUT_SECONDS = 6 * 60 * 60;
 
+/** How often the trails are baselined by default, in minutes (`trailBaselineIntervalMinutes`). */
+export const DEFAULT_TRAIL_BASELINE_INTERVAL_MINUTES = 60;
+
 const AccountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account ID');
 
 /** The zod schema of the deployment configuration. Unknown keys are errors. */
@@ -101,6 +104,13 @@ export const FirebreakConfigSchema = z
       .array(z.string().regex(AUTOMATION_PRINCIPAL_PATTERN, AUTOMATION_PRINCIPAL_MESSAGE))
       .max(MAX_AUTOMATION_PRINCIPALS)
       .default([]),
+    /**
+     * cloudtrail-tamper: how often, in minutes, Firebreak reads every trail of the member accounts and stores it as the
+     * trail's baseline (the `record-trail-baselines` step; it also runs after each deployment). 5 to 1440; @default 60:
+     * a baseline is then at most an hour older than the change it judges, for 24 runs a day of one DescribeTrails and
+     * two reads per trail per account (CloudTrail's read APIs, well inside their rate limits).
+     */
+    trailBaselineIntervalMinutes: z.number().int().min(5).max(1440).default(DEFAULT_TRAIL_BASELINE_INTERVAL_MINUTES),
     /**
      * The name prefix of every physical name of the deployment (lib/core/names.ts, {@link NAME_PREFIX_PATTERN}), so
      * that two deployments can share an account and region. @default 'firebreak'

@@ -143,6 +143,14 @@ export function cloudTrailStatements(): JustifiedStatement[] {
       reason:
         'The trail is the one the tampering event names (in its requestParameters), known only at run time, in any region of this account (a multi-region trail has one home region). Reads record the prior state; StartLogging only restarts logging, it cannot stop, delete or change a trail.',
     },
+    {
+      // record-trail-baselines lists the trails to baseline. DescribeTrails supports no resource-level permission (no
+      // resource type: "Actions, resources, and condition keys for AWS CloudTrail", Service Authorization Reference), so
+      // its Resource is "*" (iam-simulate refuses it on a trail ARN: test/infra/session-policy.test.ts).
+      statement: new iam.PolicyStatement({ actions: ['cloudtrail:DescribeTrails'], resources: ['*'] }),
+      reason:
+        "DescribeTrails supports no resource-level permission. The proactive tamper baseline lists this account's trails (read-only: settings only, no log content) before reading each one.",
+    },
   ];
 }
 

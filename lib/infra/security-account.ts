@@ -28,6 +28,7 @@ import { PLAYBOOK_REGISTRY, PlaybookConstructs, RegisteredPlaybook } from './pla
 import { ResponderFunction } from './responder-function';
 import { assumeMemberRoleStatement, copyIntoSecurityAccountStatements, describeSecuritySnapshotsStatement } from './security-policies';
 import { STEP_ACCESS, STEP_NAMES, StepName } from './steps';
+import { TrailBaselines } from './trail-baselines';
 
 /** The execution statuses the execution-ended rule matches: the ends a playbook may not have recorded. */
 export const EXECUTION_ENDED_STATUSES: readonly string[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
@@ -131,6 +132,9 @@ export class FirebreakSecurityAccount extends Construct {
   /** The rule that closes the case of a playbook execution that ended without an outcome (`<prefix>-playbook-execution-ended`). */
   public readonly executionEndedRule: { rule: events.Rule; deadLetterQueue: sqs.Queue };
 
+  /** The proactive tamper baseline: its schedule rule and its after-deployment rule (lib/infra/trail-baselines.ts). */
+  public readonly trailBaselines: TrailBaselines;
+
   /** The deployment's physical names (its prefix). */
   public readonly names: FirebreakNames;
 
@@ -177,6 +181,12 @@ export class FirebreakSecurityAccount extends Construct {
     this.executionEndedRule = this.addExecutionEndedRule(Object.values(started), props);
     this.grantDescribeClaimingExecutions();
     this.addPlaybookAlarms();
+    this.trailBaselines = new TrailBaselines(this, 'TrailBaselines', {
+      recorder: functions['record-trail-baselines'],
+      interval: Duration.minutes(config.trailBaselineIntervalMinutes),
+      ruleNamePrefix: this.names.prefix,
+      topic: this.topic,
+    });
   }
 
   /**
@@ -265,6 +275,8 @@ export class FirebreakSecurityAccount extends Construct {
       FIREBREAK_SEVERITY_FLOOR: config.severityFloor,
       FIREBREAK_NOT_FOUND_GRACE_SECONDS: config.notFoundGraceSeconds,
       FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS: config.tamperAutomationPrincipals,
+      // The deploying account (a token) in single-account mode; `[]` (any account) with a security account and no list.
+      FIREBREAK_MEMBER_ACCOUNT_IDS: config.securityAccountId === undefined ? [Aws.ACCOUNT_ID] : [...config.memberAccountIds],
     });
     const functions = {} as Record<StepName, ResponderFunction>;
     for (const step of STEP_NAMES) {

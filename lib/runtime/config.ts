@@ -37,6 +37,11 @@ export interface RuntimeConfig {
   readonly notFoundGraceSeconds: number;
   /** cloudtrail-tamper: the automation role ARNs whose logging reductions are restored and notified, never revoked. */
   readonly tamperAutomationPrincipals: readonly string[];
+  /**
+   * The member accounts Firebreak may act in (record-trail-baselines reads their trails): the configured list, or the
+   * deploying account in single-account mode; empty means any account (no list).
+   */
+  readonly memberAccountIds: readonly string[];
   /** The catalog at the deployment's severity floor, with its overrides applied. */
   readonly catalog: readonly CatalogEntry[];
   /** ARN of the ec2-compromise state machine (chaining); absent when the stack did not set it. */
@@ -86,6 +91,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     approvalTimeoutSeconds: e.FIREBREAK_APPROVAL_TIMEOUT_SECONDS,
     notFoundGraceSeconds: e.FIREBREAK_NOT_FOUND_GRACE_SECONDS,
     tamperAutomationPrincipals: e.FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS,
+    memberAccountIds: e.FIREBREAK_MEMBER_ACCOUNT_IDS,
     catalog,
     ec2PlaybookArn: e.FIREBREAK_EC2_PLAYBOOK_ARN,
     endpoint: e.FIREBREAK_AWS_ENDPOINT,

@@ -33,6 +33,12 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ responderRoleName: 'FirebreakReleaser' })).toThrow(/releaserRoleName: must differ from responderRoleName/);
   });
 
+  it('takes the trail baseline interval in whole minutes from 5 to 1440, and names the key when it is not', () => {
+    expect(parseConfig({ trailBaselineIntervalMinutes: 15 }).trailBaselineIntervalMinutes).toBe(15);
+    for (const bad of [4, 1441, 7.5, '60'])
+      expect(() => parseConfig({ trailBaselineIntervalMinutes: bad })).toThrow(/trailBaselineIntervalMinutes: /);
+  });
+
   it('applies the defaults: single-account mode in us-east-1', () => {
     expect(parseConfig({})).toEqual({
       memberAccountIds: [],
@@ -49,6 +55,7 @@ describe('parseConfig', () => {
       severityFloor: 4,
       notFoundGraceSeconds: 30,
       tamperAutomationPrincipals: [],
+      trailBaselineIntervalMinutes: 60,
       responderRoleName: 'FirebreakResponder',
       releaserRoleName: 'FirebreakReleaser',
     });

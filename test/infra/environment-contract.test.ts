@@ -114,6 +114,8 @@ describe.each([
         approvalTimeoutSeconds: config.approvalTimeoutSeconds,
         notFoundGraceSeconds: config.notFoundGraceSeconds,
         tamperAutomationPrincipals: config.tamperAutomationPrincipals,
+        // Single-account mode: the deploying account is the one member.
+        memberAccountIds: config.securityAccountId === undefined ? [ACCOUNT] : config.memberAccountIds,
         region: REGION,
       });
       const entry = runtime.catalog.find((e) => e.id === 'credential-compromise-high');
@@ -151,6 +153,7 @@ describe('the Lambda environment schema', () => {
       FIREBREAK_SEVERITY_FLOOR: 5.5,
       FIREBREAK_NOT_FOUND_GRACE_SECONDS: 0,
       FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS: ['arn:aws:iam::111111111111:role/deploy'],
+      FIREBREAK_MEMBER_ACCOUNT_IDS: ['111111111111', '333333333333'],
     };
     const written = stepEnvironment(values);
     expect(Object.values(written).every((v) => typeof v === 'string')).toBe(true);

@@ -64,6 +64,8 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'verify-release': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam'],
   // Only ec2-compromise's orphaned-case hook acts: ENIs left on an untrack group go to the isolation group.
   'close-orphaned-case': ['ec2'],
+  // The proactive tamper baseline reads the member accounts' trails.
+  'record-trail-baselines': ['cloudtrail'],
 };
 /** The packages that assume a role (STS AssumeRole): only lib/runtime/clients/assume-role.ts imports them. */
 const ASSUMES_ROLE = ['@aws-sdk/credential-providers', '@aws-sdk/client-sts'];

@@ -72,6 +72,7 @@ describe('MemberAccountStack', () => {
         'revoke-actor',
         'verify-tamper-response',
         'close-orphaned-case',
+        'record-trail-baselines',
       ]);
     });
 
@@ -149,6 +150,7 @@ describe('MemberAccountStack', () => {
           'ec2:ModifySnapshotAttribute',
           'autoscaling:DescribeAutoScalingInstances',
           'autoscaling:DetachInstances',
+          'cloudtrail:DescribeTrails',
           'elasticloadbalancing:DescribeTargetGroups',
           'elasticloadbalancing:DescribeTargetHealth',
           'elasticloadbalancing:DeregisterTargets',
@@ -211,7 +213,7 @@ describe('MemberAccountStack', () => {
       expect(denies[0].Condition).toBeUndefined();
     });
 
-    it('scopes the CloudTrail actions to the trails of this account', () => {
+    it('scopes the CloudTrail actions to the trails of this account (DescribeTrails, which has no resource type, on "*")', () => {
       // Compare per action (policy minimization may merge statements).
       const resourcesOf = new Map<string, string[]>();
       for (const st of statements.filter((x) => x.Effect === 'Allow')) {
@@ -223,6 +225,7 @@ describe('MemberAccountStack', () => {
       const trails = ['arn:<AWS::Partition>:cloudtrail:*:<AWS::AccountId>:trail/*'];
       expect(Object.fromEntries(resourcesOf)).toEqual({
         'cloudtrail:GetTrailStatus': trails,
+        'cloudtrail:DescribeTrails': ['*'],
         'cloudtrail:GetTrail': trails,
         'cloudtrail:GetEventSelectors': trails,
         'cloudtrail:StartLogging': trails,

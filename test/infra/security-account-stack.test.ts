@@ -214,6 +214,8 @@ const UNKNOWN_DECISION = {
 };
 const MEMBERS = ['111111111111', '333333333333'];
 const SECURITY = '222222222222';
+/** The proactive tamper baseline's rules (lib/infra/trail-baselines.ts), not catalog rules. */
+const TRAIL_BASELINE_RULE_NAMES = ['firebreak-trail-baselines', 'firebreak-trail-baselines-deployed'];
 
 describe('SecurityAccountStack', () => {
   let template: Template;
@@ -349,7 +351,7 @@ describe('SecurityAccountStack', () => {
 
     it('creates one rule per catalog entry on the bus the entry names, a game-day rule per containing GuardDuty entry, and the below-floor rule, with the catalog patterns', () => {
       const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(
-        (r) => ![BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME].includes(r.Properties.Name),
+        (r) => ![BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME, ...TRAIL_BASELINE_RULE_NAMES].includes(r.Properties.Name),
       );
       expect(rules).toHaveLength(catalogRules(CATALOG).length);
       const busId = Object.keys(template.findResources('AWS::Events::EventBus', { Properties: { Name: 'firebreak' } }))[0];
@@ -387,7 +389,7 @@ describe('SecurityAccountStack', () => {
       const resources = template.toJSON().Resources;
       const dlqs = new Set<string>();
       const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(
-        (r) => ![BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME].includes(r.Properties.Name),
+        (r) => ![BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME, ...TRAIL_BASELINE_RULE_NAMES].includes(r.Properties.Name),
       );
       for (const rule of rules) {
         const entry = catalogRules(CATALOG).find((r) => r.ruleName === rule.Properties.Name)!.entry;
@@ -656,6 +658,44 @@ describe('SecurityAccountStack', () => {
       );
     }
 
+    it('runs record-trail-baselines on its schedule and after each deployment of this stack, with a DLQ and an error alarm', () => {
+      const resources = template.toJSON().Resources;
+      const fnId = functionLogicalIdOf(template, 'record-trail-baselines');
+      const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) =>
+        TRAIL_BASELINE_RULE_NAMES.includes(r.Properties.Name),
+      );
+      type RuleProps = {
+        ScheduleExpression?: string;
+        EventPattern?: unknown;
+        EventBusName?: unknown;
+        Targets: { Arn: unknown; DeadLetterConfig: { Arn: { 'Fn::GetAtt': string[] } } }[];
+      };
+      const byName: Record<string, RuleProps> = Object.fromEntries(rules.map((r) => [r.Properties.Name, r.Properties]));
+      expect(byName['firebreak-trail-baselines'].ScheduleExpression).toBe('rate(1 hour)');
+      expect(byName['firebreak-trail-baselines-deployed'].EventPattern).toEqual({
+        source: ['aws.cloudformation'],
+        'detail-type': ['CloudFormation Stack Status Change'],
+        detail: { 'stack-id': [{ Ref: 'AWS::StackId' }], 'status-details': { status: ['CREATE_COMPLETE', 'UPDATE_COMPLETE'] } },
+      });
+      for (const rule of Object.values(byName)) {
+        expect(rule.EventBusName).toBeUndefined();
+        expect(rule.Targets).toHaveLength(1);
+        expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+        const queueId = rule.Targets[0].DeadLetterConfig.Arn['Fn::GetAtt'][0];
+        expect(resources[queueId].Properties).toMatchObject({ QueueName: 'firebreak-trail-baselines-dlq', SqsManagedSseEnabled: true });
+      }
+      // A run that fails (an account could not be read) tells the topic.
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }],
+        AlarmActions: [{ Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] }],
+      });
+      // The interval is the configuration's.
+      const custom = templateOf(buildTestApp({ trailBaselineIntervalMinutes: 15 }).security);
+      custom.hasResourceProperties('AWS::Events::Rule', { Name: 'firebreak-trail-baselines', ScheduleExpression: 'rate(15 minutes)' });
+    });
+
     it('sends the ends FAILED, TIMED_OUT and ABORTED of the claiming playbooks (not release) to close-orphaned-case, with a DLQ', () => {
       const resources = template.toJSON().Resources;
       const [ruleId, rule] = Object.entries(template.findResources('AWS::Events::Rule')).find(
@@ -699,8 +739,8 @@ describe('SecurityAccountStack', () => {
     it("raises an alarm to the topic when a DLQ receives an event (the below-floor rule's too)", () => {
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/SQS' } }));
-      // Every rule's DLQ, the execution-ended rule's, the below-floor rule's, and the finding buffer's DLQ.
-      expect(alarms).toHaveLength(catalogRules(CATALOG).length + 3);
+      // Every rule's DLQ, the execution-ended rule's, the below-floor rule's, the finding buffer's DLQ and the trail baselines' DLQ.
+      expect(alarms).toHaveLength(catalogRules(CATALOG).length + 4);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
   });

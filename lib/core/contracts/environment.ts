@@ -107,6 +107,14 @@ export const StackEnvironmentSchema = z.object({
       z.array(z.string().check(z.regex(AUTOMATION_PRINCIPAL_PATTERN, AUTOMATION_PRINCIPAL_MESSAGE))),
     ),
   ),
+  /**
+   * JSON array of the member accounts Firebreak may act in, as record-trail-baselines reads them: config `memberAccountIds`,
+   * or the deploying account in single-account mode; `[]` (default) with a security account and no list (any account).
+   */
+  FIREBREAK_MEMBER_ACCOUNT_IDS: z.pipe(
+    z.transform(unsetIfEmpty),
+    z.pipe(z.pipe(z._default(z.string(), '[]'), jsonText), z.array(z.string().check(z.regex(/^\d{12}$/)))),
+  ),
 });
 
 /** Set by the security account's stack on the steps that start the ec2-compromise playbook (`STEP_ACCESS[step].startsEc2Playbook`). */

@@ -258,6 +258,7 @@ export class LocalRunner {
       'AWS::Partition': 'aws',
       'AWS::URLSuffix': 'amazonaws.com',
       'AWS::StackName': 'FirebreakSecurity',
+      'AWS::StackId': `arn:aws:cloudformation:${region}:${env.securityAccount}:stack/FirebreakSecurity/local`,
     };
     const stateMachineNames = new Map(
       Object.entries(template.Resources ?? {})
@@ -299,7 +300,8 @@ export class LocalRunner {
       process.env,
       environment,
       loadTimeEnvironment(region),
-      encodeEnvironment({ FIREBREAK_AWS_ENDPOINT: env.endpoint }),
+      // The local world's member account is where its twins live (the template is single-account): the trail baselines read it.
+      encodeEnvironment({ FIREBREAK_AWS_ENDPOINT: env.endpoint, FIREBREAK_MEMBER_ACCOUNT_IDS: [env.memberAccount] }),
       {
         AWS_ACCESS_KEY_ID: env.responderCredentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: env.responderCredentials.secretAccessKey,

@@ -147,6 +147,8 @@ export function templateRules(template: CfnTemplate, ref?: RefResolver, pseudo: 
   for (const [logicalId, r] of Object.entries(template.Resources)) {
     if (r.Type !== 'AWS::Events::Rule') continue;
     const p = r.Properties ?? {};
+    // A schedule rule (the trail baselines' rate) matches no event: the local world runs its function when a test says.
+    if (p.EventPattern === undefined) continue;
     const targets = (p.Targets as { Arn?: unknown }[] | undefined) ?? [];
     const isMachine = (id: string | undefined): id is string => !!id && template.Resources[id]?.Type === 'AWS::StepFunctions::StateMachine';
     // A buffered target names its state machine in its input transformer's template (lib/infra/finding-buffer.ts).

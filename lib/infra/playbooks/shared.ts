@@ -62,6 +62,10 @@ export const RULE_STEPS = {
     consumesFindingBuffer: true,
     timeoutSeconds: BUFFER_STARTER_TIMEOUT_SECONDS,
   },
+  // The proactive tamper baseline (lib/runtime/playbook/cloudtrail-tamper/record-trail-baselines.ts): invoked by its
+  // schedule rule and after each deployment (lib/infra/trail-baselines.ts); reads every trail of the member accounts
+  // through the responder role (a read-only session) and writes the baselines to the ledger's table.
+  'record-trail-baselines': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 300 },
 } satisfies StepTable;
 
 /** A shared step's name. */

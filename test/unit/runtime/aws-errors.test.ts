@@ -448,6 +448,8 @@ describe('loadRuntimeConfig', () => {
       instanceCredentialResponse: 'revoke-sessions',
       approvalTimeoutSeconds: 3600,
       notFoundGraceSeconds: 30,
+      tamperAutomationPrincipals: [],
+      memberAccountIds: [],
       catalog: CATALOG,
       ec2PlaybookArn: undefined,
       endpoint: undefined,
@@ -460,6 +462,12 @@ describe('loadRuntimeConfig', () => {
   it('reads the releaser role name, an empty value meaning the default', () => {
     expect(loadRuntimeConfig({ ...VALID, FIREBREAK_RELEASER_ROLE_NAME: 'IrReleaser' }).releaserRoleName).toBe('IrReleaser');
     expect(loadRuntimeConfig({ ...VALID, FIREBREAK_RELEASER_ROLE_NAME: '' }).releaserRoleName).toBe('FirebreakReleaser');
+  });
+
+  it('reads the member accounts as a JSON array of account IDs, and names the variable when it is not one', () => {
+    expect(loadRuntimeConfig({ ...VALID, FIREBREAK_MEMBER_ACCOUNT_IDS: '["111111111111"]' }).memberAccountIds).toEqual(['111111111111']);
+    for (const bad of ['["1111"]', '111111111111', '{"a":1}'])
+      expect(configError({ ...VALID, FIREBREAK_MEMBER_ACCOUNT_IDS: bad }).message).toMatch(/FIREBREAK_MEMBER_ACCOUNT_IDS/);
   });
 
   it('reads numbers from their string form', () => {

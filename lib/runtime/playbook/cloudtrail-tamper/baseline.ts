@@ -25,7 +25,8 @@ import '../../clients/dynamodb';
  */
 
 /**
- * A baseline as stored: the configuration, when it was read (ISO-8601 UTC) and by which case; `gone` when the read found no
+ * A baseline as stored: the configuration, when it was read (ISO-8601 UTC) and by which case (`record-trail-baselines` for the
+ * scheduled read, record-trail-baselines.ts); `gone` when the read found no
  * trail (deleted): a trail created later under the same name starts with no baseline, not with the deleted one's.
  */
 export interface StoredBaseline extends TrailBaseline {
