@@ -187,6 +187,7 @@ export class PlaybookStates {
   public readonly recordFailure: sfn.TaskStateBase;
   private notifyOnlyState?: sfn.TaskStateBase;
   private alreadyHandledState?: sfn.Pass;
+  private approvalState?: sfn.IChainable;
 
   /**
    * @param scope - the playbook construct.
@@ -321,6 +322,14 @@ export class PlaybookStates {
     return triage;
   }
 
+  /**
+   * The approval path's first state (RequestApproval), once {@link triage} or {@link containFirstTriage} built it (playbooks
+   * with the {@link APPROVAL_TASKS}); ec2-compromise's ContainOutcome sends a case a brake held there (issue 14).
+   */
+  public get approval(): sfn.IChainable | undefined {
+    return this.approvalState;
+  }
+
   /** The Pass state of an execution that found the case handled by another (`$.outcome = ALREADY_HANDLED`) → Done. */
   public get alreadyHandled(): sfn.Pass {
     if (!this.alreadyHandledState) {
@@ -353,6 +362,7 @@ export class PlaybookStates {
     const notifyOnly = this.step('NotifyOnly', playbookPath('notification'), { parameters: { state: wholeState, kind: 'notify-only' } });
     this.notifyOnlyState = notifyOnly;
     const approval = contain && this.props.tasks.RequestApproval ? this.approvalPath(contain) : undefined;
+    this.approvalState = approval;
     notifyOnly
       .next(this.step('CloseNotified', playbookPath('closed'), { parameters: { state: wholeState, outcome: 'NOTIFIED' } }))
       .next(this.outcome('Notified', 'NOTIFIED'))

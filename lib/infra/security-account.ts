@@ -264,6 +264,8 @@ export class FirebreakSecurityAccount extends Construct {
       FIREBREAK_APPROVAL_TIMEOUT_SECONDS: config.approvalTimeoutSeconds,
       FIREBREAK_SEVERITY_FLOOR: config.severityFloor,
       FIREBREAK_NOT_FOUND_GRACE_SECONDS: config.notFoundGraceSeconds,
+      FIREBREAK_PROTECTION: config.protection,
+      FIREBREAK_BREAKER: config.breaker,
     });
     const functions = {} as Record<StepName, ResponderFunction>;
     for (const step of STEP_NAMES) {

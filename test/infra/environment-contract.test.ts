@@ -78,6 +78,8 @@ describe.each([
       approvalTimeoutSeconds: 1800,
       severityFloor: 5.5,
       notFoundGraceSeconds: 10,
+      protection: { tagKey: 'ir:protect', accountIds: ['444444444444'], roleNamePatterns: ['Break*Glass'] },
+      breaker: { perAccount: 3, perOrganization: 9, windowSeconds: 900 },
       catalogOverrides: { 'credential-compromise-high': { chainInstanceContainment: true }, 'ec2-compromise-medium': { mode: 'approval' } },
     },
   ],
@@ -112,6 +114,8 @@ describe.each([
         instanceCredentialResponse: config.instanceCredentialResponse,
         approvalTimeoutSeconds: config.approvalTimeoutSeconds,
         notFoundGraceSeconds: config.notFoundGraceSeconds,
+        protection: config.protection,
+        breaker: config.breaker,
         region: REGION,
       });
       const entry = runtime.catalog.find((e) => e.id === 'credential-compromise-high');
@@ -148,6 +152,14 @@ describe('the Lambda environment schema', () => {
       FIREBREAK_APPROVAL_TIMEOUT_SECONDS: 900,
       FIREBREAK_SEVERITY_FLOOR: 5.5,
       FIREBREAK_NOT_FOUND_GRACE_SECONDS: 0,
+      FIREBREAK_PROTECTION: {
+        tagKey: 'x:protect',
+        instanceIds: ['i-0123456789abcdef0'],
+        resourceArns: [],
+        accountIds: [],
+        roleNamePatterns: ['Admin*'],
+      },
+      FIREBREAK_BREAKER: { perAccount: 2, perOrganization: 4, windowSeconds: 600 },
     };
     const written = stepEnvironment(values);
     expect(Object.values(written).every((v) => typeof v === 'string')).toBe(true);

@@ -979,7 +979,11 @@ describe('SecurityAccountStack', () => {
       expect(next('Contain')).toBe('ContainOutcome');
       expect(s.ContainOutcome).toEqual({
         Type: 'Choice',
-        Choices: [{ Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' }],
+        Choices: [
+          { Variable: '$.case.status', StringEquals: 'ALREADY_HANDLED', Next: 'AlreadyHandled' },
+          // A brake held the containment (issue 14): Contain claimed the case, changed nothing, and it waits for approval.
+          { Variable: '$.decision.action', StringEquals: 'approval', Next: 'RequestApproval' },
+        ],
         Default: 'SnapshotVolumes',
       });
       // Contain reads its isolation back itself (issue 13): no VerifyIsolation state.

@@ -2,6 +2,7 @@ import type { RecordedSnapshot, RejectedSnapshot } from '../evidence/provenance'
 import type { Incident } from '../../core/incident/incident';
 import { CaseClaims, ClaimItem, ClaimRecords, ClaimResult, FailedCase } from './claims';
 import type { CaseStatus } from './policy';
+import { BreakerLedger } from './breaker';
 import { ApprovalAnswer, ApprovalRecord, CaseRecord, CaseRecords, CaseRecordsDeps, TimelineEntry, TimelineFold } from './records';
 
 /**
@@ -18,6 +19,8 @@ import { ApprovalAnswer, ApprovalRecord, CaseRecord, CaseRecords, CaseRecordsDep
  * - case:     `pk = CASE#<caseId>`, `sk = CASE`
  * - timeline: `pk = CASE#<caseId>`, `sk = TL#<ISO-8601 UTC>#<random>`
  * - event:    `pk = CASE#<caseId>`, `sk = EVENT#<sha256>`
+ * - breaker:  `pk = BREAKER#account#<account>` or `BREAKER#organization`, `sk = BREAKER`; its held cases
+ *   `sk = HELD#<caseId>` and its timeline `sk = TL#...` (issue 14: lib/runtime/brakes/breaker.ts)
  *
  * Every write is conditional or uses `if_not_exists`, so repeating any of them is safe
  * ("Condition expressions", DynamoDB Developer Guide).
@@ -27,7 +30,8 @@ export { OPEN_CASE_STATUSES } from './policy';
 export type { CaseStatus } from './policy';
 export type { ApprovalAnswer, ApprovalRecord, CaseRecord, TimelineEntry, TimelineFold } from './records';
 export { claimKey, newCaseId } from './claims';
-export type { ClaimItem, ClaimRecords, ClaimResult, FailedCase, RecordEntry } from './claims';
+export type { BreakerListing, HeldCase } from './breaker';
+export type { ClaimGuard, ClaimItem, ClaimRecords, ClaimResult, FailedCase, RecordEntry } from './claims';
 
 /** Dependencies of {@link CaseLedger}. */
 export type CaseLedgerDeps = CaseRecordsDeps;
@@ -36,10 +40,13 @@ export type CaseLedgerDeps = CaseRecordsDeps;
 export class CaseLedger {
   private readonly records: CaseRecords;
   private readonly claims: CaseClaims;
+  /** The blast-radius breaker's items (issue 14; breaker.ts), in the same table. */
+  readonly breaker: BreakerLedger;
 
   constructor(deps: CaseLedgerDeps) {
     this.records = new CaseRecords(deps);
     this.claims = new CaseClaims(deps, this.records);
+    this.breaker = new BreakerLedger(deps);
   }
 
   // The claim protocol.

@@ -448,6 +448,8 @@ describe('loadRuntimeConfig', () => {
       instanceCredentialResponse: 'revoke-sessions',
       approvalTimeoutSeconds: 3600,
       notFoundGraceSeconds: 30,
+      protection: { tagKey: 'firebreak:protect', instanceIds: [], resourceArns: [], accountIds: [], roleNamePatterns: [] },
+      breaker: { perAccount: 5, perOrganization: 20, windowSeconds: 3600 },
       catalog: CATALOG,
       ec2PlaybookArn: undefined,
       endpoint: undefined,

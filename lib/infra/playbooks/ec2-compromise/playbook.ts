@@ -101,7 +101,8 @@ export type Ec2CompromisePlaybookProps = ContainmentPlaybookProps;
  * X-Ray tracing, and a 6 h overall timeout.
  *
  * Triage (normalize and decide, no AWS call) → contain: Contain (claim, preservation and isolation in one step; issue 13)
- * → ContainOutcome (ALREADY_HANDLED → AlreadyHandled); any other decision → Claim → dry run, notify-only, approval
+ * → ContainOutcome (ALREADY_HANDLED → AlreadyHandled; `decision.action == approval`, a brake held it: issue 14 → the
+ * approval path, RequestApproval); any other decision → Claim → dry run, notify-only, approval
  * (→ ContainClaimed, the same step after Claim); then (Contain reads its isolation back itself, issue 13) → snapshots
  * (poll loop) → member copies (poll loop) → security account copies (poll loop) → CollectArtifacts → WriteManifest →
  * Notify, which closes the case in the write that marks the notification (issue 13: no CloseCase state). Every Task
@@ -147,11 +148,11 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
     // Contain's result replaces the state: the state it got, with `case` and `contain` (never the execution's input,
     // which it gets to store the event: lib/core/contracts/state.ts ContainInputSchema).
     const contain = networkStep('Contain', '$', { state: wholeState, input: sfn.JsonPath.objectAt('$$.Execution.Input') });
-    contain.next(
-      new sfn.Choice(this, 'ContainOutcome')
-        .when(sfn.Condition.stringEquals(playbookPath('case', 'status'), 'ALREADY_HANDLED'), states.alreadyHandled)
-        .otherwise(snapshotVolumes),
+    const containOutcome = new sfn.Choice(this, 'ContainOutcome').when(
+      sfn.Condition.stringEquals(playbookPath('case', 'status'), 'ALREADY_HANDLED'),
+      states.alreadyHandled,
     );
+    contain.next(containOutcome);
     const containClaimed = networkStep('ContainClaimed', '$', { state: wholeState });
     containClaimed.next(snapshotVolumes);
 
@@ -167,6 +168,10 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
       contain,
       containClaimed,
     );
+    // A brake held the containment (issue 14: Contain claimed the case and changed nothing): the approval path.
+    containOutcome
+      .when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'approval'), states.approval!)
+      .otherwise(snapshotVolumes);
 
     this.buildStateMachine(states, triage, props, {
       playbook: 'ec2-compromise',

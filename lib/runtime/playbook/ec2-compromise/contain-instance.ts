@@ -1,4 +1,11 @@
-import { ContainDeps, ContainmentNotClaimed, ContainPriorState, ContainResult, ensureInstanceContained } from '../../ec2/contain';
+import {
+  ContainDeps,
+  ContainmentHeld,
+  ContainmentNotClaimed,
+  ContainPriorState,
+  ContainResult,
+  ensureInstanceContained,
+} from '../../ec2/contain';
 import { isolationGroupsDecisionKey, IsolationGroups, recordedIsolationGroups } from '../../ec2/isolation-groups';
 import type { ClaimItem, ClaimRecords, ClaimResult, CaseRecord, RecordEntry, TimelineEntry } from '../../ledger/ledger';
 import { decideClaim } from '../../ledger/policy';
@@ -9,6 +16,8 @@ import { caseTarget, runStep } from '../run-step';
 import { notifyAttachedFinding } from '../attached-notice';
 import { receivedEventOf, storeEventOf } from '../received-event';
 import { findingEniIds } from './common';
+import { containBrakes } from './brakes';
+import type { Hold } from '../../../core/brakes';
 import '../../clients/assume-role';
 
 /** The case entries that record the groups ENIs move through (`decisions.untrack-group#<id>`), read by ResealIsolation. */
@@ -120,17 +129,20 @@ async function containAndClaim(state: PreClaimState, raw: unknown, deps: StepDep
         // gone) does not leave it unhandled.
         stored.catch(() => undefined);
         seen = readClaimAndCase(state, deps);
+        const brakes = containBrakes(state, deps, async () => (await seen).case?.caseId);
         return ensureInstanceContained(
           containInput(state, () => claimed!.caseId, deps),
           {
             ...containDeps(state, deps, () => claimed!.caseId),
             mayProceed: async () => (await seen).decision.kind !== 'already-handled',
+            brake: brakes.hold,
             knownFirebreakGroupIds: async () => recordedGroupIds((await seen).case),
             recordPriorState: async (prior, groups) => {
               claimed = await deps.ledger.claimWithRecords(incident, executionName, deps.config.claimLeaseSeconds, await seen, {
                 entries: priorEntries(prior, groups),
                 link: await linkOf(state, stored, deps),
                 timeline: (c) => claimEntries(state, c, deps),
+                guard: brakes.guard,
               });
               if (claimed.status === 'ALREADY_HANDLED') throw new ContainmentNotClaimed();
               const [preserve, isolate] = claimed.stored ?? [];
@@ -142,11 +154,59 @@ async function containAndClaim(state: PreClaimState, raw: unknown, deps: StepDep
       containDetails,
     );
   } catch (err) {
+    if (err instanceof ContainmentHeld) return heldCase(state, err.hold, stored, deps);
     if (!(err instanceof ContainmentNotClaimed)) throw err;
     return alreadyHandled(state, claimed, stored, deps);
   }
   const kase = { caseId: claimed!.caseId, status: claimed!.status as 'CLAIMED' | 'RESUMED' };
   return { ...state, event: await stored, case: kase, contain };
+}
+
+/**
+ * A brake held the containment (issue 14; {@link containBrakes}): nothing in the member account was changed. The case is
+ * claimed as Contain claims it (one TransactWriteItems: claim, case, the Claim entries, the event's link), with the hold
+ * recorded on it (`decisions.hold`) and on its timeline (`Contain`, INFO, outcome `HELD`), and, for the breaker, the held
+ * case under the breaker item (`HELD#<caseId>`, for `firebreak breaker status` and `reset`). The state goes on with the
+ * decision `approval` and its hold: ContainOutcome sends it to RequestApproval.
+ */
+async function heldCase(
+  state: PreClaimState,
+  hold: Hold,
+  stored: Promise<LinkedEvent | Omit<LinkedEvent, 'findingId' | 'linkedAt'> | null>,
+  deps: StepDeps,
+): Promise<PlaybookState> {
+  const i = state.incident;
+  const at = deps.now().toISOString();
+  const held = { account: i.account, resourceId: i.resource.id, playbook: i.playbook, heldAt: at };
+  const guard =
+    hold.brake === 'breaker'
+      ? { items: (caseId: string) => [deps.ledger.breaker.heldItem(hold, { caseId, ...held })], cancelled: async () => undefined }
+      : undefined;
+  const claimed = await deps.ledger.claimWithRecords(
+    i,
+    state.run.executionName,
+    deps.config.claimLeaseSeconds,
+    await readClaimAndCase(state, deps),
+    {
+      entries: [{ map: 'decisions', key: 'hold', value: hold }],
+      link: await linkOf(state, stored, deps),
+      timeline: (c) => [
+        ...claimEntries(state, c, deps),
+        {
+          at,
+          step: 'Contain',
+          status: 'INFO',
+          executionName: state.run.executionName,
+          trigger: i.trigger,
+          details: { outcome: 'HELD', hold },
+        },
+      ],
+      guard,
+    },
+  );
+  if (claimed.status === 'ALREADY_HANDLED') return alreadyHandled(state, claimed, stored, deps);
+  const decision = { ...(state.decision ?? { entryId: i.catalogEntryId }), action: 'approval' as const, reason: hold.reason, hold };
+  return { ...state, event: await stored, case: { caseId: claimed.caseId, status: claimed.status }, decision };
 }
 
 /** The claim, the decision it calls for, and the case when this run would resume it (its recorded groups and prior state). */

@@ -5,6 +5,7 @@ import type { StepDeps } from '../deps-base';
 import { decisionHooksOf } from '../decision-registry';
 import { gameDayRefusal } from './gameday-check';
 import { decide, Decision } from './decide';
+import { protectedDecision } from '../../brakes/protection';
 
 export type { Decision } from './decide';
 
@@ -24,8 +25,8 @@ export async function decideResponse(state: PlaybookState, deps?: Pick<StepDeps,
     const refusal = await gameDayRefusal(i, deps);
     if (refusal) return { action: 'notify', reason: `refused: ${refusal}; nothing is contained`, entryId: i.catalogEntryId };
   }
-  const decision = decide(state);
-  if (decision.action !== 'contain') return decision;
+  const decision = deps ? protectedDecision(decide(state), i, deps.config.protection) : decide(state);
+  if (decision.action !== 'contain' && !decision.hold) return decision;
   const chain = decisionHooksOf(i.playbook).chain?.(i, deps?.config.catalog ?? CATALOG);
   return chain ? { ...decision, chain } : decision;
 }

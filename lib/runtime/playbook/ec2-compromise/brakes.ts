@@ -1,0 +1,57 @@
+import type { Instance } from '@aws-sdk/client-ec2';
+import type { Hold } from '../../../core/brakes';
+import type { PreClaimState } from '../../../core/contracts/state';
+import { ContainmentHeld } from '../../ec2/contain';
+import type { ClaimGuard } from '../../ledger/ledger';
+import { BreakerView, breakerHold, countUpdates } from '../../brakes/breaker';
+import { mayHold, tagHold } from '../../brakes/protection';
+import type { StepDeps } from '../deps-base';
+
+/** The brakes of a Contain run from Triage: {@link containBrakes}. */
+export interface ContainBrakes {
+  /** The hold on the first round's reads (`ContainDeps.brake`). */
+  readonly hold: (instance: Instance) => Promise<Hold | undefined>;
+  /** The breaker's count, in the claim's transaction (`ClaimRecords.guard`); absent when nothing is counted. */
+  readonly guard?: ClaimGuard;
+}
+
+/**
+ * The brakes on an automatic containment (issue 14), judged in Contain's first round with no sequential call added:
+ * the breaker items are read beside the describes (started here, with the step), and the hold is judged once both the
+ * instance (DescribeInstances, in that round) and the breaker are read:
+ * - the protection tag as the instance carries it now ({@link tagHold}; the finding's tags and the lists were judged
+ *   by Triage);
+ * - the blast-radius breaker ({@link breakerHold}): full on the account's or the organisation's item.
+ * With room, the count rides in the claim's TransactWriteItems ({@link countUpdates}, conditional on the version
+ * read); a conflict (another run counted) reads the breaker again and retries, or holds when it is now full, before
+ * anything was written. A manual start and a dry run are never held or counted ({@link mayHold}); an approved case
+ * (ContainClaimed) does not come here.
+ * @param state - Contain's state (Triage decided `contain`).
+ * @param resumes - the case this run resumes, when it does (read with the claim): a case counted already is not held.
+ */
+export function containBrakes(state: PreClaimState, deps: StepDeps, resumes: () => Promise<string | undefined>): ContainBrakes {
+  const i = state.incident;
+  if (!mayHold(i)) return { hold: async () => undefined };
+  const read = deps.ledger.breaker.read(i.account);
+  read.catch(() => undefined);
+  let view: BreakerView | undefined;
+  const limits = deps.config.breaker;
+  return {
+    hold: async (instance) => {
+      const tagged = tagHold(instance.Tags, deps.config.protection, 'instance');
+      view = await read;
+      return tagged ?? breakerHold(view, limits, deps.now(), await resumes());
+    },
+    guard: {
+      items: (caseId, now) => {
+        if (!view) return [];
+        const hold = breakerHold(view, limits, now, caseId);
+        if (hold) throw new ContainmentHeld(hold);
+        return countUpdates(view, limits, deps.config.ledgerTable, caseId, now);
+      },
+      cancelled: async () => {
+        view = await deps.ledger.breaker.read(i.account);
+      },
+    },
+  };
+}
