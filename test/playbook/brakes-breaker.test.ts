@@ -5,6 +5,8 @@ import { readEventFile } from '../../lib/harness/local/replay';
 import type { LocalExecutionResult } from '../../lib/harness/local/runner';
 import type { LocalSession } from '../../lib/harness/local/session';
 import { buildTwinWorld, remapEvent, TwinWorld } from '../../lib/harness/local/twin';
+import { buildCredentialTwin } from '../../lib/harness/local/credential-twin';
+import { ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { cli } from '../support/cli';
 import { useLocalSession } from '../support/local';
 import { readCase, readContainment } from '../support/read-back';
@@ -152,5 +154,38 @@ describe('the blast-radius breaker (issue 14)', () => {
       [0, undefined],
       [0, undefined],
     ]);
+  }, 300_000);
+
+  it('is taken in Decide for the other playbooks: N+1 credential findings at once revoke N, the last waits, one more page', async () => {
+    const env = local.session.env;
+    const events = Array.from({ length: N + 1 }, (_, n) => {
+      const e = JSON.parse(JSON.stringify(readEventFile('fixtures/events/guardduty-instance-credential-exfiltration.json')));
+      e.detail.id = `breaker-creds-${n}-${Math.random().toString(16).slice(2)}`;
+      return e;
+    });
+    const creds: Awaited<ReturnType<typeof buildCredentialTwin>>[] = [];
+    for (const e of events) creds.push(await buildCredentialTwin(e, env.member));
+    const executions = events.map((e, n) =>
+      local.session.runner.execute(
+        'credential-compromise',
+        remapEvent(e, { ...creds[n].idMap, [e.detail.accountId]: env.memberAccount, [e.detail.region]: env.region }),
+      ),
+    );
+    let pending = new Map<string, string>();
+    for (let i = 0; i < 300 && (pending = await waiting(local.session)).size < 1; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(pending.size).toBe(1);
+    const [[resourceId, caseId]] = [...pending];
+    const heldRole = creds.find((c) => resourceId.startsWith(`role/${c.roleName}/`))!.roleName!;
+    const { item, timeline } = await readCase(env, caseId);
+    expect(item?.approval?.hold).toMatchObject({ brake: 'breaker', rule: 'account' });
+    expect(timeline.find((e) => e.step === 'Decide')).toMatchObject({ status: 'INFO', details: { outcome: 'HELD' } });
+    const policies = async (role: string) => (await env.member.iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames;
+    expect(await policies(heldRole)).toEqual([]);
+    expect((await readNotifications(env)).filter((n) => n.kind === 'breaker-tripped')).toHaveLength(2);
+
+    await cli(['deny', caseId, '--reason', 'known automation', '--endpoint', local.session.sfn.endpoint]);
+    const results = await Promise.all(executions);
+    expect(results.map((x) => x.outcome).sort()).toEqual([...Array(N).fill('CONTAINED'), 'NOTIFIED'].sort());
+    for (const c of creds) expect(((await policies(c.roleName!)) ?? []).length > 0).toBe(c.roleName !== heldRole);
   }, 300_000);
 });

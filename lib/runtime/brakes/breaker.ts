@@ -1,4 +1,5 @@
 import type { Breaker, Hold } from '../../core/brakes';
+import type { Incident } from '../../core/incident/incident';
 
 /**
  * The blast-radius breaker (issue 14, item 2), its pure part: how many automatic containments a breaker item holds in
@@ -11,6 +12,13 @@ import type { Breaker, Hold } from '../../core/brakes';
  * - under the same `pk`: `sk = HELD#<caseId>` for each case the breaker held, and `sk = TL#<at>#<hex>` the breaker's
  *   own timeline (trips, resets).
  */
+
+/**
+ * Whether the breaker counts (and may hold) an incident's containment: a finding's automatic one only. Not a manual
+ * start, not a dry run, and not a game-day event (a drill on a tagged canary: counted, a game day would trip the
+ * breaker and hold real incidents in production).
+ */
+export const breakerCounts = (i: Incident): boolean => i.trigger === 'auto' && !i.dryRun;
 
 /** Which breaker item: a member account's, or the organisation's. */
 export type BreakerScope = 'account' | 'organization';

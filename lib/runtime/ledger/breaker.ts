@@ -1,7 +1,7 @@
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Hold } from '../../core/brakes';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Breaker, Hold } from '../../core/brakes';
 import { hasAwsCode } from '../aws-errors';
-import { BreakerItem, BreakerView, breakerPk } from '../brakes/breaker';
+import { BreakerItem, BreakerView, breakerPk, countUpdates } from '../brakes/breaker';
 import { type CaseRecordsDeps, type TimelineEntry, timelineItem } from './records';
 import '../clients/dynamodb';
 
@@ -85,6 +85,35 @@ export class BreakerLedger {
     }
     await this.appendTimeline(pk, { at, step: 'BreakerTripped', status: 'INFO', details });
     return true;
+  }
+
+  /**
+   * Counts a case on both items on its own (Decide, where no claim transaction follows: issue 14), conditional on the
+   * versions read ({@link countUpdates}).
+   * @returns false when the transaction was cancelled (another count since the read): read again and decide again.
+   */
+  async count(view: BreakerView, limits: Breaker, caseId: string): Promise<boolean> {
+    const updates = countUpdates(view, limits, this.deps.tableName, caseId, this.now);
+    if (!updates.length) return true;
+    try {
+      await this.deps.ddb.send(new TransactWriteCommand({ TransactItems: updates }));
+      return true;
+    } catch (err) {
+      if (hasAwsCode(err, 'TransactionCanceledException')) return false;
+      throw err;
+    }
+  }
+
+  /** Records a case the breaker held (its `HELD#` item) and the hold on the case's timeline, in one transaction. */
+  async recordHeld(hold: Hold, held: Omit<HeldCase, 'breaker' | 'reason'>, entry: TimelineEntry): Promise<void> {
+    await this.deps.ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          this.heldItem(hold, held),
+          { Put: { TableName: this.deps.tableName, Item: timelineItem(held.caseId, entry, true) } },
+        ],
+      }),
+    );
   }
 
   /** Puts an entry on a breaker item's own timeline (`sk = TL#<at>#<hex>` under its pk). */

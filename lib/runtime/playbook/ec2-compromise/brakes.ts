@@ -3,7 +3,7 @@ import type { Hold } from '../../../core/brakes';
 import type { PreClaimState } from '../../../core/contracts/state';
 import { ContainmentHeld } from '../../ec2/contain';
 import type { ClaimGuard } from '../../ledger/ledger';
-import { BreakerView, breakerHold, countUpdates } from '../../brakes/breaker';
+import { BreakerView, breakerCounts, breakerHold, countUpdates } from '../../brakes/breaker';
 import { mayHold, tagHold } from '../../brakes/protection';
 import type { StepDeps } from '../deps-base';
 
@@ -24,23 +24,24 @@ export interface ContainBrakes {
  * - the blast-radius breaker ({@link breakerHold}): full on the account's or the organisation's item.
  * With room, the count rides in the claim's TransactWriteItems ({@link countUpdates}, conditional on the version
  * read); a conflict (another run counted) reads the breaker again and retries, or holds when it is now full, before
- * anything was written. A manual start and a dry run are never held or counted ({@link mayHold}); an approved case
- * (ContainClaimed) does not come here.
+ * anything was written. A manual start and a dry run are never held ({@link mayHold}); only a finding's automatic
+ * containment is counted ({@link breakerCounts}: not a game-day drill); an approved case (ContainClaimed) does not come here.
  * @param state - Contain's state (Triage decided `contain`).
  * @param resumes - the case this run resumes, when it does (read with the claim): a case counted already is not held.
  */
 export function containBrakes(state: PreClaimState, deps: StepDeps, resumes: () => Promise<string | undefined>): ContainBrakes {
   const i = state.incident;
   if (!mayHold(i)) return { hold: async () => undefined };
+  const tagged = (instance: Instance) => tagHold(instance.Tags, deps.config.protection, 'instance');
+  if (!breakerCounts(i)) return { hold: async (instance) => tagged(instance) };
   const read = deps.ledger.breaker.read(i.account);
   read.catch(() => undefined);
   let view: BreakerView | undefined;
   const limits = deps.config.breaker;
   return {
     hold: async (instance) => {
-      const tagged = tagHold(instance.Tags, deps.config.protection, 'instance');
       view = await read;
-      return tagged ?? breakerHold(view, limits, deps.now(), await resumes());
+      return tagged(instance) ?? breakerHold(view, limits, deps.now(), await resumes());
     },
     guard: {
       items: (caseId, now) => {
