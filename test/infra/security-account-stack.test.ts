@@ -113,6 +113,7 @@ const STATE_NAMES = [
   'CloseNotified',
   'Contain',
   'ContainOutcome',
+  'ContainClaimedOutcome',
   'ContainClaimed',
   'ResealIsolation',
   'ResealOutcome',
@@ -988,7 +989,18 @@ describe('SecurityAccountStack', () => {
       });
       // Contain reads its isolation back itself (issue 13): no VerifyIsolation state.
       expect(s.VerifyIsolation).toBeUndefined();
-      expect(['ContainClaimed', 'SnapshotVolumes'].map(next)).toEqual(['SnapshotVolumes', 'CheckSnapshots']);
+      expect(['ContainClaimed', 'SnapshotVolumes'].map(next)).toEqual(['ContainClaimedOutcome', 'CheckSnapshots']);
+      // Not after an approval (an event Triage stored), ContainClaimed is braked as Contain is (issue 14).
+      expect(s.ContainClaimedOutcome).toEqual({
+        Type: 'Choice',
+        Choices: [
+          {
+            And: [{ Not: { Variable: '$.approvalOutcome', IsPresent: true } }, { Variable: '$.decision.action', StringEquals: 'approval' }],
+            Next: 'RequestApproval',
+          },
+        ],
+        Default: 'SnapshotVolumes',
+      });
       for (const [check, choice, wait, then, path] of [
         ['CheckSnapshots', 'SnapshotsDone', 'WaitForSnapshots', 'CopySnapshots', '$.snapshotsCheck.status'],
         ['CheckMemberCopies', 'MemberCopiesDone', 'WaitForMemberCopies', 'ShareAndCopySnapshots', '$.memberCopiesCheck.status'],

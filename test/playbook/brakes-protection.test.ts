@@ -7,6 +7,7 @@ import { buildCredentialTwin } from '../../lib/harness/local/credential-twin';
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import type { LocalSession } from '../../lib/harness/local/session';
 import { buildTwinWorld, TwinWorld } from '../../lib/harness/local/twin';
+import { bigInstanceFinding } from '../support/big-finding';
 import { cli } from '../support/cli';
 import { useLocalSession } from '../support/local';
 import { readCase, readContainment } from '../support/read-back';
@@ -188,4 +189,24 @@ describe('protected resources wait for approval (issue 14)', () => {
       delete process.env.FIREBREAK_PROTECTION;
     }
   }, 240_000);
+
+  it('holds a finding too large for Contain (Triage stores it, Claim, ContainClaimed) on a tagged instance, until approved', async () => {
+    const big = await bigInstanceFinding(local.session.env.member.ec2);
+    const event = big.event as unknown as GuardDutyEvent;
+    const twin = await twinFor(event);
+    await local.session.env.member.ec2.send(
+      new CreateTagsCommand({ Resources: [twin.instanceId], Tags: [{ Key: 'firebreak:protect', Value: 'batch' }] }),
+    );
+    const before = await exposure(local.session, twin);
+    const running = replayEvent(local.session, event, { twin });
+    const caseId = await pendingApproval(local.session, twin.instanceId);
+    expect(await exposure(local.session, twin)).toEqual(before);
+    const { item, timeline } = await readCase(local.session.env, caseId);
+    expect(item?.decisions?.hold).toMatchObject({ brake: 'protection', rule: 'tag', source: 'instance' });
+    expect(timeline.find((t) => t.step === 'Claim')).toBeDefined();
+    expect(timeline.find((t) => t.step === 'Contain')).toMatchObject({ details: { outcome: 'HELD' } });
+    await cli(['approve', caseId, '--reason', 'contain it', '--endpoint', local.session.sfn.endpoint]);
+    expect((await running).report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED', caseId });
+    await expectContained(local.session, twin);
+  }, 300_000);
 });

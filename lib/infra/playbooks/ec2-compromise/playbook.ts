@@ -102,7 +102,7 @@ export type Ec2CompromisePlaybookProps = ContainmentPlaybookProps;
  *
  * Triage (normalize and decide, no AWS call) → contain: Contain (claim, preservation and isolation in one step; issue 13)
  * → ContainOutcome (ALREADY_HANDLED → AlreadyHandled; `decision.action == approval`, a brake held it: issue 14 → the
- * approval path, RequestApproval); any other decision → Claim → dry run, notify-only, approval
+ * approval path, RequestApproval; ContainClaimedOutcome likewise for ContainClaimed not after an approval); any other decision → Claim → dry run, notify-only, approval
  * (→ ContainClaimed, the same step after Claim); then (Contain reads its isolation back itself, issue 13) → snapshots
  * (poll loop) → member copies (poll loop) → security account copies (poll loop) → CollectArtifacts → WriteManifest →
  * Notify, which closes the case in the write that marks the notification (issue 13: no CloseCase state). Every Task
@@ -154,7 +154,6 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
     );
     contain.next(containOutcome);
     const containClaimed = networkStep('ContainClaimed', '$', { state: wholeState });
-    containClaimed.next(snapshotVolumes);
 
     // Triage → Contain; any other decision → Claim → the dry-run, notify-only and approval paths. The normalizer
     // defaults the playbook to ec2-compromise, so Triage names none.
@@ -172,6 +171,20 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
     containOutcome
       .when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'approval'), states.approval!)
       .otherwise(snapshotVolumes);
+    // ContainClaimed not after an approval (an event Triage stored: too large for Contain's input) is braked as Contain is.
+    containClaimed.next(
+      new sfn.Choice(this, 'ContainClaimedOutcome')
+        .when(
+          sfn.Condition.and(
+            // Not(IsPresent: true), not IsPresent: false: aws-local-stepfunctions (the local runner) evaluates `IsPresent: false`
+            // as never true (`IsPresent && value !== undefined`); both mean the same on AWS.
+            sfn.Condition.not(sfn.Condition.isPresent(playbookPath('approvalOutcome'))),
+            sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'approval'),
+          ),
+          states.approval!,
+        )
+        .otherwise(snapshotVolumes),
+    );
 
     this.buildStateMachine(states, triage, props, {
       playbook: 'ec2-compromise',

@@ -1,6 +1,7 @@
 import type { Instance } from '@aws-sdk/client-ec2';
 import type { Hold } from '../../../core/brakes';
-import type { PreClaimState } from '../../../core/contracts/state';
+import type { PlaybookState, PreClaimState } from '../../../core/contracts/state';
+import { Throttled } from '../../../core/errors';
 import { ContainmentHeld } from '../../ec2/contain';
 import type { ClaimGuard } from '../../ledger/ledger';
 import { BreakerView, breakerCounts, breakerHold, countUpdates } from '../../brakes/breaker';
@@ -53,6 +54,51 @@ export function containBrakes(state: PreClaimState, deps: StepDeps, resumes: () 
       cancelled: async () => {
         view = await deps.ledger.breaker.read(i.account);
       },
+    },
+  };
+}
+
+/** The brakes of a Contain run after Claim: {@link claimedBrakes}. */
+export interface ClaimedBrakes {
+  /** The hold on the first round's reads (`ContainDeps.brake`). */
+  readonly hold: (instance: Instance) => Promise<Hold | undefined>;
+  /** Counts the case on the breaker before the prior state is recorded; throws {@link ContainmentHeld} when it filled. */
+  readonly count: () => Promise<void>;
+}
+
+/** How often ContainClaimed reads the breaker again after another execution counted first. */
+const MAX_COUNT_ATTEMPTS = 20;
+
+/**
+ * The brakes of ContainClaimed when no person approved it (issue 14): an event Triage stored because it was too large to
+ * travel to Contain beside the state goes Claim → ContainClaimed with Triage's `contain`, and is braked as Contain brakes
+ * (the tag on the instance now; the breaker, read in the first round). No claim transaction follows here, so the count
+ * is its own conditional TransactWriteItems before the prior state is recorded (a sequential call on this path only),
+ * read again on a conflict. `undefined` (no brake) after an approval (`approvalOutcome`), and for a manual start or a
+ * dry run.
+ */
+export function claimedBrakes(state: PlaybookState, deps: StepDeps): ClaimedBrakes | undefined {
+  const i = state.incident;
+  if (state.approvalOutcome || !mayHold(i)) return undefined;
+  const caseId = state.case.caseId;
+  const limits = deps.config.breaker;
+  const read = breakerCounts(i) ? deps.ledger.breaker.read(i.account) : undefined;
+  read?.catch(() => undefined);
+  let view: BreakerView | undefined;
+  return {
+    hold: async (instance) => {
+      const tagged = tagHold(instance.Tags, deps.config.protection, 'instance');
+      view = await read;
+      return tagged ?? (view ? breakerHold(view, limits, deps.now(), caseId) : undefined);
+    },
+    count: async () => {
+      for (let n = 0; view && n < MAX_COUNT_ATTEMPTS; n++) {
+        if (await deps.ledger.breaker.count(view, limits, caseId)) return;
+        view = await deps.ledger.breaker.read(i.account);
+        const hold = breakerHold(view, limits, deps.now(), caseId);
+        if (hold) throw new ContainmentHeld(hold);
+      }
+      if (view) throw new Throttled(`the blast-radius breaker of account ${i.account} changed under ${MAX_COUNT_ATTEMPTS} reads in a row`);
     },
   };
 }

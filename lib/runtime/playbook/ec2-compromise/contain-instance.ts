@@ -16,7 +16,7 @@ import { caseTarget, runStep } from '../run-step';
 import { notifyAttachedFinding } from '../attached-notice';
 import { receivedEventOf, storeEventOf } from '../received-event';
 import { findingEniIds } from './common';
-import { containBrakes } from './brakes';
+import { claimedBrakes, containBrakes } from './brakes';
 import type { Hold } from '../../../core/brakes';
 import '../../clients/assume-role';
 
@@ -55,21 +55,53 @@ export async function containInstance(input: ContainInput, deps: StepDeps): Prom
   if (!state.case) return containAndClaim(state, input.input, deps);
   const caseId = state.case.caseId;
   const full = { ...state, case: state.case };
+  const brakes = claimedBrakes(full, deps);
+  let held: Hold | undefined;
   const contain = await runStep(
     'Contain',
     caseTarget(full, deps.ledger),
     () =>
       ensureInstanceContained(containInput(state, caseId, deps), {
         ...containDeps(state, deps),
+        brake: brakes?.hold,
         knownFirebreakGroupIds: async () => recordedGroupIds(await deps.ledger.getCase(caseId)),
         recordPriorState: async (prior, groups) => {
+          await brakes?.count();
           const [preserve, isolate] = await deps.ledger.recordOnce(caseId, priorEntries(prior, groups));
           return { preserve, isolate } as ContainPriorState;
         },
+      }).catch((err: unknown) => {
+        if (!(err instanceof ContainmentHeld)) throw err;
+        held = err.hold;
+        return undefined;
       }),
-    containDetails,
+    (result) => (result ? containDetails(result) : { outcome: 'HELD', hold: held }),
   );
-  return { ...full, contain };
+  return contain ? { ...full, contain } : heldClaimedCase(full, held!, deps);
+}
+
+/**
+ * ContainClaimed held by a brake ({@link claimedBrakes}): nothing in the member account was changed. The hold is recorded
+ * on the case (`decisions.hold`; the step's timeline entry says `outcome: HELD`) and, for the breaker, under it
+ * (`HELD#<caseId>`); the state goes on with the decision `approval` and its hold: ContainClaimedOutcome sends it to
+ * RequestApproval.
+ */
+async function heldClaimedCase(state: PlaybookState, hold: Hold, deps: StepDeps): Promise<PlaybookState> {
+  const i = state.incident;
+  await deps.ledger.recordOnce(state.case.caseId, [{ map: 'decisions', key: 'hold', value: hold }]);
+  if (hold.brake === 'breaker') {
+    const at = deps.now().toISOString();
+    const held = { caseId: state.case.caseId, account: i.account, resourceId: i.resource.id, playbook: i.playbook, heldAt: at };
+    await deps.ledger.breaker.recordHeld(hold, held, {
+      at,
+      step: 'Contain',
+      status: 'INFO',
+      executionName: state.run.executionName,
+      details: { outcome: 'HELD', hold },
+    });
+  }
+  const decision = { ...(state.decision ?? { entryId: i.catalogEntryId }), action: 'approval' as const, reason: hold.reason, hold };
+  return { ...state, decision };
 }
 
 /**
