@@ -1,6 +1,6 @@
 /** Lambda `decide-response`: the `Decide` state. Logic: lib/runtime/playbook/shared/decide-response.ts `decideResponse`. */
-import { stepHandlerWithoutLedger } from '../../lib/runtime/playbook/handler-without-ledger';
+import { stepHandler } from '../../lib/runtime/playbook/handler';
 import { decideResponse } from '../../lib/runtime/playbook/shared/decide-response';
 import { PlaybookStateSchema } from '../../lib/core/contracts/state';
 
-export const handler = stepHandlerWithoutLedger('decide-response', PlaybookStateSchema, (state, deps) => decideResponse(state, deps));
+export const handler = stepHandler('decide-response', PlaybookStateSchema, (state, deps) => decideResponse(state, deps));

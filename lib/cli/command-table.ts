@@ -6,6 +6,7 @@
  */
 import { InvalidInput } from '../core/errors';
 import type { ApproveCommandOptions } from './commands/approve';
+import type { BreakerCommandOptions } from './commands/breaker';
 import type { CasesListOptions } from './commands/cases';
 import type { SuppressAddOptions } from './commands/suppress';
 import type { GamedayCommandOptions, SandboxCommandOptions } from './commands/gameday';
@@ -92,6 +93,11 @@ export const GROUPS: Readonly<Record<string, { readonly description: string; rea
     description:
       'Suppression rules: findings a person decided need no response become recorded cases, closed SUPPRESSED, with nothing changed and nobody notified.',
     help: `${CONNECTION_HELP}\n${exitCodes('done', 'an AWS call failed')}`,
+  },
+  breaker: {
+    description:
+      'The blast-radius breaker: at most breaker.perAccount / perOrganization automatic containments in breaker.windowSeconds; past it, cases wait for approval.',
+    help: `${CONNECTION_HELP}\n${EXIT_CODES_HELP}`,
   },
   local: {
     description:
@@ -313,6 +319,23 @@ export const COMMANDS: readonly CommandSpec[] = [
   decisionCommand('approve'),
   decisionCommand('deny'),
   ...SUPPRESS_COMMANDS,
+  {
+    path: ['breaker', 'status'],
+    description:
+      'Show the breaker: automatic containments counted per account and in the organisation, the limits and window, trips, held cases.',
+    connection: true,
+    help: `${CONNECTION_HELP}\n${exitCodes('the breaker was read', 'an AWS call failed')}`,
+    run: async (_, o, output) => (await import('./commands/breaker')).breakerStatusCommand(o as BreakerCommandOptions, output),
+  },
+  {
+    path: ['breaker', 'reset'],
+    description:
+      'Reset the breaker: clear its window, and let every held case proceed (its approval answered approve as you, with the reason). Recorded on the breaker and on each held case.',
+    options: [['--reason <text>', 'why (required; goes on the breaker timeline and each held case, with your identity)']],
+    connection: true,
+    help: `${CONNECTION_HELP}\n${exitCodes('the breaker was reset', 'an AWS call failed')}`,
+    run: async (_, o, output) => (await import('./commands/breaker')).breakerResetCommand(o as BreakerCommandOptions, output),
+  },
   {
     path: ['local', 'up'],
     description: 'Start a local stack with a demo world (an instance, an IAM user with two keys) and serve until Ctrl-C.',

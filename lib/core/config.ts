@@ -6,6 +6,7 @@ import { DEFAULT_NAME_PREFIX, DEFAULT_NOT_FOUND_GRACE_SECONDS, NAME_PREFIX_PATTE
 import { applyCatalogOverrides, CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, HIGH_SEVERITY } from './catalog/catalog';
 import { ConfigError } from './errors';
 import { AUTOMATION_PRINCIPAL_MESSAGE, AUTOMATION_PRINCIPAL_PATTERN, MAX_AUTOMATION_PRINCIPALS } from './automation-principals';
+import { BreakerSchema, ProtectionSchema } from './brakes';
 
 /**
  * The deployment configuration of Firebreak's CDK app (DESIGN.md §1, "Config is validated with zod at
@@ -136,6 +137,18 @@ export const FirebreakConfigSchema = z
       .string()
       .regex(/^[\w+=,.@-]{1,64}$/, 'must be a valid IAM role name (1-64 characters of [A-Za-z0-9+=,.@_-])')
       .optional(),
+    /**
+     * Protected resources and principals (issue 14): a finding on one never contains automatically, its case waits for
+     * approval and says which rule held it. `tagKey` (default `firebreak:protect`), `instanceIds`, `resourceArns`,
+     * `accountIds`, `roleNamePatterns` (`*` any run). @default every list empty, the default tag key
+     */
+    protection: z._default(ProtectionSchema, () => ProtectionSchema.parse({})),
+    /**
+     * The blast-radius breaker (issue 14): at most `perAccount` (default 5) automatic containments per member account and
+     * `perOrganization` (default 20) in all, in a sliding window of `windowSeconds` (default 3600); past it, cases wait for
+     * approval and one page goes out per trip.
+     */
+    breaker: z._default(BreakerSchema, () => BreakerSchema.parse({})),
   })
   .transform((cfg) => ({
     ...cfg,

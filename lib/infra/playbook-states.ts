@@ -352,7 +352,7 @@ export class PlaybookStates {
 
   /**
    * RequestApproval, the start of the approval path, for a playbook's own path that asks a person (cloudtrail-tamper's
-   * JudgementOutcome, issue 14).
+   * JudgementOutcome, issue 14; ec2-compromise's ContainOutcome, for a case a brake held).
    * @throws {ConfigError} before the triage front is built with a containment path and the {@link APPROVAL_TASKS}.
    */
   public get approval(): sfn.TaskStateBase {

@@ -277,6 +277,8 @@ export class FirebreakSecurityAccount extends Construct {
       FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS: config.tamperAutomationPrincipals,
       // The deploying account (a token) in single-account mode; `[]` (any account) with a security account and no list.
       FIREBREAK_MEMBER_ACCOUNT_IDS: config.securityAccountId === undefined ? [Aws.ACCOUNT_ID] : [...config.memberAccountIds],
+      FIREBREAK_PROTECTION: config.protection,
+      FIREBREAK_BREAKER: config.breaker,
     });
     const functions = {} as Record<StepName, ResponderFunction>;
     for (const step of STEP_NAMES) {

@@ -1,6 +1,7 @@
 import { CatalogEntry, effectiveCatalog } from '../core/catalog/catalog';
 import { LAMBDA_ENV, LambdaEnvironmentSchema } from '../core/contracts/environment';
 import { ConfigError } from '../core/errors';
+import type { Breaker, Protection } from '../core/brakes';
 
 /** Validated runtime configuration. */
 export interface RuntimeConfig {
@@ -44,6 +45,10 @@ export interface RuntimeConfig {
   readonly memberAccountIds: readonly string[];
   /** The catalog at the deployment's severity floor, with its overrides applied. */
   readonly catalog: readonly CatalogEntry[];
+  /** Protected resources and principals (issue 14; lib/runtime/brakes/protection.ts). */
+  readonly protection: Protection;
+  /** The blast-radius breaker's limits and window (issue 14; lib/runtime/brakes/breaker.ts). */
+  readonly breaker: Breaker;
   /** ARN of the ec2-compromise state machine (chaining); absent when the stack did not set it. */
   readonly ec2PlaybookArn?: string;
   /** Emulator endpoint (local runs only). */
@@ -93,6 +98,8 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     tamperAutomationPrincipals: e.FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS,
     memberAccountIds: e.FIREBREAK_MEMBER_ACCOUNT_IDS,
     catalog,
+    protection: e.FIREBREAK_PROTECTION,
+    breaker: e.FIREBREAK_BREAKER,
     ec2PlaybookArn: e.FIREBREAK_EC2_PLAYBOOK_ARN,
     endpoint: e.FIREBREAK_AWS_ENDPOINT,
     sfnEndpoint: e.FIREBREAK_SFN_ENDPOINT,

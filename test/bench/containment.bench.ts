@@ -69,7 +69,10 @@ function dependencyDepth(counts: number[], chains: string[][]): { sequential: nu
 }
 
 async function main(): Promise<void> {
-  const session = await openLocalSession();
+  // The blast-radius breaker (issue 14) wide open: this measures containment itself, many instances per account.
+  const session = await openLocalSession({
+    environment: { FIREBREAK_BREAKER: JSON.stringify({ perAccount: 1000, perOrganization: 10000 }) },
+  });
   let closed: Promise<void> | undefined;
   try {
     const event = readEventFile('fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json');

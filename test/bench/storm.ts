@@ -328,7 +328,10 @@ export function percentile(sorted: readonly number[], p: number): number | undef
  * to isolate (from the first event put to each instance's Contain end (its timeline entry)), p50 and p99, in milliseconds.
  */
 export async function benchStorm(spec: StormSpec): Promise<Record<string, unknown>> {
-  const session = await openLocalSession();
+  // The blast-radius breaker (issue 14) wide open: this measures containment itself, many instances per account.
+  const session = await openLocalSession({
+    environment: { FIREBREAK_BREAKER: JSON.stringify({ perAccount: 1000, perOrganization: 10000 }) },
+  });
   try {
     const r = await runStorm(session, spec);
     return {

@@ -16,7 +16,10 @@ const fixture = process.argv[4] ?? 'fixtures/events/guardduty-ec2-backdoor-two-e
 const severity = process.argv[5] === undefined ? undefined : Number(process.argv[5]);
 
 async function main(): Promise<void> {
-  const session = await openLocalSession();
+  // The blast-radius breaker (issue 14) wide open: this measures containment itself, many instances per account.
+  const session = await openLocalSession({
+    environment: { FIREBREAK_BREAKER: JSON.stringify({ perAccount: 1000, perOrganization: 10000 }) },
+  });
   try {
     const recorded = readEventFile(fixture);
     const event =

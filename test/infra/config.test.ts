@@ -56,9 +56,39 @@ describe('parseConfig', () => {
       notFoundGraceSeconds: 30,
       tamperAutomationPrincipals: [],
       trailBaselineIntervalMinutes: 60,
+      protection: { tagKey: 'firebreak:protect', instanceIds: [], resourceArns: [], accountIds: [], roleNamePatterns: [] },
+      breaker: { perAccount: 5, perOrganization: 20, windowSeconds: 3600 },
       responderRoleName: 'FirebreakResponder',
       releaserRoleName: 'FirebreakReleaser',
     });
+  });
+
+  it('validates the brakes (issue 14): each bad value names its key path', () => {
+    expect(
+      parseConfig({ protection: { instanceIds: ['i-0123456789abcdef0'], roleNamePatterns: ['BreakGlass*'] } }).protection,
+    ).toMatchObject({
+      tagKey: 'firebreak:protect',
+      instanceIds: ['i-0123456789abcdef0'],
+      roleNamePatterns: ['BreakGlass*'],
+    });
+    expect(() => parseConfig({ protection: { instanceIds: ['db-primary'] } })).toThrow(
+      /protection\.instanceIds\.0: must be an EC2 instance ID/,
+    );
+    expect(() => parseConfig({ protection: { accountIds: ['12345'] } })).toThrow(
+      /protection\.accountIds\.0: must be a 12-digit AWS account ID/,
+    );
+    expect(() => parseConfig({ protection: { resourceArns: ['i-0123456789abcdef0'] } })).toThrow(
+      /protection\.resourceArns\.0: must be an ARN/,
+    );
+    expect(() => parseConfig({ protection: { roleNamePatterns: ['a/b'] } })).toThrow(
+      /protection\.roleNamePatterns\.0: must be an IAM role name/,
+    );
+    expect(() => parseConfig({ protection: { tagKey: '' } })).toThrow(/protection\.tagKey: must be an EC2 tag key/);
+    expect(() => parseConfig({ protection: { tags: ['x'] } })).toThrow(/unknown key "protection\.tags"/);
+    expect(() => parseConfig({ breaker: { perAccount: 0 } })).toThrow(/breaker\.perAccount: /);
+    expect(() => parseConfig({ breaker: { perOrganization: 2.5 } })).toThrow(/breaker\.perOrganization: /);
+    expect(() => parseConfig({ breaker: { windowSeconds: 30 } })).toThrow(/breaker\.windowSeconds: /);
+    expect(() => parseConfig({ breaker: { limit: 3 } })).toThrow(/unknown key "breaker\.limit"/);
   });
 
   it('accepts a complete multi-account configuration', () => {

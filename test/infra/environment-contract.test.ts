@@ -79,6 +79,8 @@ describe.each([
       severityFloor: 5.5,
       notFoundGraceSeconds: 10,
       tamperAutomationPrincipals: ['arn:aws:iam::111111111111:role/automation/*'],
+      protection: { tagKey: 'ir:protect', accountIds: ['444444444444'], roleNamePatterns: ['Break*Glass'] },
+      breaker: { perAccount: 3, perOrganization: 9, windowSeconds: 900 },
       catalogOverrides: { 'credential-compromise-high': { chainInstanceContainment: true }, 'ec2-compromise-medium': { mode: 'approval' } },
     },
   ],
@@ -116,6 +118,8 @@ describe.each([
         tamperAutomationPrincipals: config.tamperAutomationPrincipals,
         // Single-account mode: the deploying account is the one member.
         memberAccountIds: config.securityAccountId === undefined ? [ACCOUNT] : config.memberAccountIds,
+        protection: config.protection,
+        breaker: config.breaker,
         region: REGION,
       });
       const entry = runtime.catalog.find((e) => e.id === 'credential-compromise-high');
@@ -154,6 +158,14 @@ describe('the Lambda environment schema', () => {
       FIREBREAK_NOT_FOUND_GRACE_SECONDS: 0,
       FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS: ['arn:aws:iam::111111111111:role/deploy'],
       FIREBREAK_MEMBER_ACCOUNT_IDS: ['111111111111', '333333333333'],
+      FIREBREAK_PROTECTION: {
+        tagKey: 'x:protect',
+        instanceIds: ['i-0123456789abcdef0'],
+        resourceArns: [],
+        accountIds: [],
+        roleNamePatterns: ['Admin*'],
+      },
+      FIREBREAK_BREAKER: { perAccount: 2, perOrganization: 4, windowSeconds: 600 },
     };
     const written = stepEnvironment(values);
     expect(Object.values(written).every((v) => typeof v === 'string')).toBe(true);

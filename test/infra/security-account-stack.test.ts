@@ -136,6 +136,7 @@ const STATE_NAMES = [
   'CloseNotified',
   'Contain',
   'ContainOutcome',
+  'ContainClaimedOutcome',
   'ContainClaimed',
   'ResealIsolation',
   'ResealOutcome',
@@ -1052,12 +1053,28 @@ describe('SecurityAccountStack', () => {
       expect(next('Contain')).toBe('ContainOutcome');
       expect(s.ContainOutcome).toEqual({
         Type: 'Choice',
-        Choices: [ALREADY_HANDLED_CHOICE, SUPPRESSED_CHOICE],
+        Choices: [
+          ALREADY_HANDLED_CHOICE,
+          SUPPRESSED_CHOICE,
+          // A brake held the containment (issue 14): Contain claimed the case, changed nothing, and it waits for approval.
+          { Variable: '$.decision.action', StringEquals: 'approval', Next: 'RequestApproval' },
+        ],
         Default: 'SnapshotVolumes',
       });
       // Contain reads its isolation back itself (issue 13): no VerifyIsolation state.
       expect(s.VerifyIsolation).toBeUndefined();
-      expect(['ContainClaimed', 'SnapshotVolumes'].map(next)).toEqual(['SnapshotVolumes', 'CheckSnapshots']);
+      expect(['ContainClaimed', 'SnapshotVolumes'].map(next)).toEqual(['ContainClaimedOutcome', 'CheckSnapshots']);
+      // Not after an approval (an event Triage stored), ContainClaimed is braked as Contain is (issue 14).
+      expect(s.ContainClaimedOutcome).toEqual({
+        Type: 'Choice',
+        Choices: [
+          {
+            And: [{ Not: { Variable: '$.approvalOutcome', IsPresent: true } }, { Variable: '$.decision.action', StringEquals: 'approval' }],
+            Next: 'RequestApproval',
+          },
+        ],
+        Default: 'SnapshotVolumes',
+      });
       for (const [check, choice, wait, then, path] of [
         ['CheckSnapshots', 'SnapshotsDone', 'WaitForSnapshots', 'CopySnapshots', '$.snapshotsCheck.status'],
         ['CheckMemberCopies', 'MemberCopiesDone', 'WaitForMemberCopies', 'ShareAndCopySnapshots', '$.memberCopiesCheck.status'],

@@ -19,6 +19,13 @@ import { casesForResource, readCase } from '../support/read-back';
 const EVENT = 'fixtures/events/guardduty-ec2-bitcoin-dns.json';
 /** Contain (which claims, issue 13): 1 invocation + LAMBDA_TASK_RETRY's 4 retries, each failing on its claim read (DynamoDB GetItem). */
 const CLAIM_INVOCATIONS = 5;
+/**
+ * The GetItems of each Contain invocation's first round, all made at once before it fails: the claim, and the blast-radius
+ * breaker's account and organisation items (issue 14).
+ */
+const FIRST_ROUND_GET_ITEMS = 3;
+/** Enough throttled GetItems to fail every Contain invocation, and none after. */
+const CLAIM_READ_FAULTS = CLAIM_INVOCATIONS * FIRST_ROUND_GET_ITEMS;
 
 const noDelete = { deleteResource: () => Promise.reject(new Error('no deletion here')) };
 
@@ -44,7 +51,7 @@ describe('the failure path when Claim failed (issue 11)', () => {
   it('RecordFailure retries its own failed publish, opens a FAILED case and tells', async () => {
     const replay = await replayUnder(
       [
-        { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_INVOCATIONS },
+        { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_READ_FAULTS },
         { kind: 'throttle', operation: 'SNS.Publish', rate: 1, times: 3 },
       ],
       'failure-path',
@@ -54,7 +61,7 @@ describe('the failure path when Claim failed (issue 11)', () => {
     expect(x.steps.find((s) => s.name === 'Contain')).toMatchObject({ status: 'FAILED', invocations: CLAIM_INVOCATIONS });
     // Three publishes throttled: RecordFailure ran four times, the last one told.
     expect(x.steps.find((s) => s.name === 'RecordFailure')).toMatchObject({ status: 'SUCCEEDED', invocations: 4 });
-    expect(replay.faultReports.map((r) => r.injected)).toEqual([CLAIM_INVOCATIONS, 3]);
+    expect(replay.faultReports.map((r) => r.injected)).toEqual([CLAIM_READ_FAULTS, 3]);
 
     const { env } = local.session;
     const instanceId = replay.twin!.instanceId;
@@ -88,7 +95,7 @@ describe('the failure path when Claim failed (issue 11)', () => {
   it('when every publish fails, RecordFailure exhausts its retries and the execution ends FAILED (the alarm), with the case FAILED in the ledger', async () => {
     const replay = await replayUnder(
       [
-        { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_INVOCATIONS },
+        { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_READ_FAULTS },
         { kind: 'throttle', operation: 'SNS.Publish', rate: 1 },
       ],
       'failure-path-2',
@@ -109,7 +116,7 @@ describe('the failure path when Claim failed (issue 11)', () => {
   it("when RecordFailure cannot write the ledger either, the execution-ended rule opens the case FAILED and tells (after EventBridge's retry)", async () => {
     const replay = await replayUnder(
       [
-        { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_INVOCATIONS },
+        { kind: 'throttle', operation: 'DynamoDB.GetItem', rate: 1, times: CLAIM_READ_FAULTS },
         { kind: 'throttle', operation: 'DynamoDB.TransactWriteItems', rate: 1 },
       ],
       'failure-path-3',

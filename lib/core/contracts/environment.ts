@@ -4,6 +4,7 @@ import { CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, HIGH_SEVERITY } from '.
 import { ConfigError } from '../errors';
 import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from '../names';
 import { AUTOMATION_PRINCIPAL_MESSAGE, AUTOMATION_PRINCIPAL_PATTERN } from '../automation-principals';
+import { BreakerSchema, ProtectionSchema } from '../brakes';
 
 /**
  * The Lambda environment of the playbook steps: the one schema that both the CDK stacks (the writer, through
@@ -115,6 +116,10 @@ export const StackEnvironmentSchema = z.object({
     z.transform(unsetIfEmpty),
     z.pipe(z.pipe(z._default(z.string(), '[]'), jsonText), z.array(z.string().check(z.regex(/^\d{12}$/)))),
   ),
+  /** JSON of the deployment's `protection` (issue 14: tag key, instance IDs, ARNs, account IDs, role-name patterns; `{}`: the defaults). */
+  FIREBREAK_PROTECTION: z.pipe(z.transform(unsetIfEmpty), z.pipe(z.pipe(z._default(z.string(), '{}'), jsonText), ProtectionSchema)),
+  /** JSON of the deployment's `breaker` (issue 14: `perAccount`, `perOrganization`, `windowSeconds`; `{}`: the defaults). */
+  FIREBREAK_BREAKER: z.pipe(z.transform(unsetIfEmpty), z.pipe(z.pipe(z._default(z.string(), '{}'), jsonText), BreakerSchema)),
 });
 
 /** Set by the security account's stack on the steps that start the ec2-compromise playbook (`STEP_ACCESS[step].startsEc2Playbook`). */

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import './zod-locale';
+import { HoldSchema } from '../brakes';
 
 /**
  * What the steps every playbook shares put on the state (each under its `ResultPath`, see
@@ -41,6 +42,11 @@ export const DecisionSchema = z.object({
   entryId: z.optional(z.string()),
   /** Set with `contain` when the catalog entry chains into ec2-compromise (credential-compromise). */
   chain: z.optional(ChainRequestSchema),
+  /**
+   * Set with `approval` when a brake held an automatic containment (issue 14): a protected resource or principal, or the
+   * blast-radius breaker. Put by Triage / Decide, or by Contain (the tag as it is now, the breaker) in the state it returns.
+   */
+  hold: z.optional(HoldSchema),
 });
 export type Decision = z.infer<typeof DecisionSchema>;
 

@@ -11,8 +11,8 @@ import { BUFFER_STARTER_TIMEOUT_SECONDS } from '../../core/buffer';
 import { NO_STEP_ACCESS as none, StepTable } from '../step-access';
 
 /**
- * The shared steps, in table order. Every step except `normalize-finding`, `guard-gameday`, `decide-response`
- * and `plan-containment` appends to the case timeline, so it gets the ledger grant.
+ * The shared steps, in table order. Every step except `normalize-finding`, `guard-gameday` and `plan-containment`
+ * appends to the case timeline, so it gets the ledger grant (`decide-response`: the blast-radius breaker, issue 14).
  */
 export const SHARED_STEPS = {
   // Stores the event once in the evidence bucket and passes a reference: the state cannot hold a large event.
@@ -24,8 +24,9 @@ export const SHARED_STEPS = {
   'guard-gameday': { ...none, actsInMember: true, notifications: true },
   // Tells a person about a finding that attaches to an open case without running the playbook again.
   'claim-case': { ...none, ledger: true, notifications: true },
-  // Reads the target's tags for game-day events (firebreak:gameday), through the responder role.
-  'decide-response': { ...none, actsInMember: true },
+  // Reads the target's tags for game-day events (firebreak:gameday), through the responder role; counts an automatic
+  // containment on the blast-radius breaker in the ledger, or records the case it holds (issue 14).
+  'decide-response': { ...none, actsInMember: true, ledger: true },
   'plan-containment': { ...none, actsInMember: true },
   notify: { ...none, ledger: true, notifications: true },
   'close-case': { ...none, ledger: true },

@@ -6,6 +6,7 @@ import {
   ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { VerificationFailed } from '../../core/errors';
+import type { Hold } from '../../core/brakes';
 import { describeTargetInstance, PlannedAction } from './instance';
 import { carriedDescription, PreContainmentDescription } from '../evidence/instance-description';
 import { describeEnis, elasticIpsOf, mergeEniSurvey, AttachedEni } from './network-interfaces';
@@ -55,6 +56,14 @@ export interface ContainDeps extends Pick<PreserveDeps, 'ec2' | 'autoScaling' | 
    * @default - always
    */
   readonly mayProceed?: () => Promise<boolean>;
+  /**
+   * The brakes on this run (issue 14: the protection tag as the instance carries it now, the blast-radius breaker),
+   * judged on the first round's reads (the instance as DescribeInstances answered, and what the caller read beside it):
+   * a hold ends the run after the reads with {@link ContainmentHeld}, before any call in the member account that is not
+   * a read. `recordPriorState` may throw {@link ContainmentHeld} too (the breaker filled while its write was made).
+   * @default - never held
+   */
+  readonly brake?: (instance: Instance) => Promise<Hold | undefined>;
   /** @default SECOND_MOVE_BACKOFF_MS */
   readonly secondMoveBackoffMs?: readonly number[];
 }
@@ -68,6 +77,18 @@ export class ContainmentNotClaimed extends Error {
   constructor(message = 'Another execution handles this instance: nothing was changed') {
     super(message);
     this.name = 'ContainmentNotClaimed';
+  }
+}
+
+/**
+ * Thrown by {@link ensureInstanceContained} when a brake holds the containment ({@link ContainDeps.brake}, or
+ * `recordPriorState`): nothing in the member account was changed. Never leaves the Lambda: Contain claims the case and
+ * sends it to the approval path.
+ */
+export class ContainmentHeld extends Error {
+  constructor(readonly hold: Hold) {
+    super(`Containment held for approval: ${hold.reason}`);
+    this.name = 'ContainmentHeld';
   }
 }
 
@@ -145,6 +166,8 @@ async function surveyForContainment(
     deps.mayProceed ? deps.mayProceed() : Promise.resolve(true),
   ] as const);
   if (!proceed) throw new ContainmentNotClaimed();
+  const hold = await deps.brake?.(instance);
+  if (hold) throw new ContainmentHeld(hold);
   const attachedIds = new Set(attached.map((n) => n.NetworkInterfaceId));
   const unread = [...new Set([...(instance.NetworkInterfaces ?? []).map((n) => n.NetworkInterfaceId ?? ''), ...findingEniIds])].filter(
     (id) => id && !attachedIds.has(id),

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ClaimLost } from '../../core/errors';
 import { hasAwsCode } from '../aws-errors';
@@ -249,6 +250,7 @@ export class CaseClaims {
   ): Promise<ClaimResult & { stored?: unknown[] }> {
     const pk = claimKey(incident);
     let { claim: existing, case: record } = seen;
+    let guardRetries = 0;
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = this.now();
       const decision = decideClaim(existing, incident, executionName, now);
@@ -262,19 +264,19 @@ export class CaseClaims {
         ? this.newCaseItems(a, caseId, existing, records.entries)
         : this.resumeItems(a, existing!, decision, records.entries);
       const entries = records.timeline({ caseId, status, decision, previous: existing });
+      const own = [
+        ...items,
+        ...entries.map((e) => ({ Put: { TableName: this.deps.tableName, Item: timelineItem(caseId, e) } })),
+        ...(records.link ? [linkUpdate(this.deps.tableName, caseId, records.link)] : []),
+      ];
       try {
-        await this.deps.ddb.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              ...items,
-              ...entries.map((e) => ({ Put: { TableName: this.deps.tableName, Item: timelineItem(caseId, e) } })),
-              ...(records.link ? [linkUpdate(this.deps.tableName, caseId, records.link)] : []),
-            ],
-          }),
-        );
+        await this.deps.ddb.send(new TransactWriteCommand({ TransactItems: [...own, ...(records.guard?.items(caseId, now) ?? [])] }));
       } catch (err) {
         if (!hasAwsCode(err, 'TransactionCanceledException')) throw err;
-        existing = await this.readClaim(pk);
+        const reasons = err instanceof TransactionCanceledException ? err.CancellationReasons : undefined;
+        const guardOnly = await this.guardConflict(records.guard, reasons, own.length);
+        if (guardOnly && ++guardRetries <= MAX_GUARD_RETRIES) attempt--;
+        else existing = await this.readClaim(pk);
         continue;
       }
       const stored = records.entries.map(
@@ -284,6 +286,20 @@ export class CaseClaims {
     }
     const item = (await this.readClaim(pk)) as ClaimItem;
     return { caseId: item.caseId, status: 'ALREADY_HANDLED', previousStatus: item.status };
+  }
+
+  /**
+   * Whether a cancelled claim transaction failed on the guard's items alone (the claim's own items all `None`): the
+   * guard has read again ({@link ClaimGuard.cancelled}) and the claim is tried again without counting an attempt.
+   * Reasons are the SDK's own (`TransactionCanceledException.CancellationReasons`, one per item, in order:
+   * "TransactWriteItems", DynamoDB API Reference).
+   */
+  private async guardConflict(guard: ClaimGuard | undefined, reasons: CancellationReason[] | undefined, ownItems: number) {
+    if (!guard || !reasons) return false;
+    const failed = (r: CancellationReason | undefined) => !!r?.Code && r.Code !== 'None';
+    if (!reasons.slice(ownItems).some(failed)) return false;
+    await guard.cancelled();
+    return !reasons.slice(0, ownItems).some(failed);
   }
 
   /** The items of a new case's transaction: the claim (none, or the freeing one read) and the case with `entries`. */
@@ -597,12 +613,28 @@ export interface RecordEntry {
   readonly value: unknown;
 }
 
+/** How often a claim is tried again when only its guard's items conflicted (another run counted on the breaker). */
+const MAX_GUARD_RETRIES = 20;
+
+/**
+ * Items that ride in a claim's transaction and may cancel it (issue 14: the blast-radius breaker's count, conditional
+ * on the version read).
+ */
+export interface ClaimGuard {
+  /** The items for the case about to be claimed; may throw to stop the claim before anything is written. */
+  items(caseId: string, now: Date): TransactItem[];
+  /** Called when one of the items' conditions failed: reads again what `items` is made from. */
+  cancelled(): Promise<void>;
+}
+
 /** What {@link CaseClaims.claimWithRecords} writes beside the claim. */
 export interface ClaimRecords {
   /** Recorded on the case once each (first observation wins), e.g. `priorState.preserve`. */
   readonly entries: readonly RecordEntry[];
   /** The received event's link item (`sk=EVENT#<sha256>`), written once: an existing link is left as it is. */
   readonly link?: { readonly sha256: string } & Record<string, unknown>;
+  /** Items written in the same transaction that may cancel it, read again and retried when they alone did. */
+  readonly guard?: ClaimGuard;
   /** The Claim timeline entries for the claim about to be written (its case, status, and the decision). */
   readonly timeline: (claim: {
     caseId: string;

@@ -2,6 +2,7 @@ import type { RecordedSnapshot, RejectedSnapshot } from '../evidence/provenance'
 import type { Incident } from '../../core/incident/incident';
 import { CaseClaims, ClaimItem, ClaimRecords, ClaimResult, FailedCase } from './claims';
 import type { CaseStatus } from './policy';
+import { BreakerLedger } from './breaker';
 import { ApprovalAnswer, ApprovalRecord, CaseRecord, CaseRecords, CaseRecordsDeps, TimelineEntry, TimelineFold } from './records';
 import { SuppressionRules } from '../brakes/suppression-rules';
 
@@ -20,6 +21,8 @@ import { SuppressionRules } from '../brakes/suppression-rules';
  * - timeline: `pk = CASE#<caseId>`, `sk = TL#<ISO-8601 UTC>#<random>`
  * - event:    `pk = CASE#<caseId>`, `sk = EVENT#<sha256>`
  * - suppression rule: `pk = SUPPRESSION`, `sk = RULE#<ruleId>` ({@link SuppressionRules}, issue 14)
+ * - breaker:  `pk = BREAKER#account#<account>` or `BREAKER#organization`, `sk = BREAKER`; its held cases
+ *   `sk = HELD#<caseId>` and its timeline `sk = TL#...` (issue 14: lib/runtime/brakes/breaker.ts)
  *
  * Every write is conditional or uses `if_not_exists`, so repeating any of them is safe
  * ("Condition expressions", DynamoDB Developer Guide).
@@ -29,7 +32,8 @@ export { OPEN_CASE_STATUSES } from './policy';
 export type { CaseStatus } from './policy';
 export type { ApprovalAnswer, ApprovalRecord, CaseRecord, TimelineEntry, TimelineFold } from './records';
 export { claimKey, newCaseId } from './claims';
-export type { ClaimItem, ClaimRecords, ClaimResult, FailedCase, RecordEntry } from './claims';
+export type { BreakerListing, HeldCase } from './breaker';
+export type { ClaimGuard, ClaimItem, ClaimRecords, ClaimResult, FailedCase, RecordEntry } from './claims';
 
 /** Dependencies of {@link CaseLedger}. */
 export type CaseLedgerDeps = CaseRecordsDeps;
@@ -40,11 +44,14 @@ export class CaseLedger {
   private readonly claims: CaseClaims;
   /** The suppression rules kept in the same table (`firebreak suppress`; read by Claim and Contain). */
   public readonly suppressions: SuppressionRules;
+  /** The blast-radius breaker's items (issue 14; breaker.ts), in the same table. */
+  readonly breaker: BreakerLedger;
 
   constructor(deps: CaseLedgerDeps) {
     this.records = new CaseRecords(deps);
     this.claims = new CaseClaims(deps, this.records);
     this.suppressions = new SuppressionRules(deps);
+    this.breaker = new BreakerLedger(deps);
   }
 
   // The claim protocol.

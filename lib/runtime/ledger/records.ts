@@ -14,6 +14,7 @@ import type { Incident } from '../../core/incident/incident';
 import { recordedSnapshotKey, RecordedSnapshot, rejectedSnapshotKey, RejectedSnapshot } from '../evidence/provenance';
 import { type CaseStatus, isOpenCase } from './policy';
 import '../clients/dynamodb';
+import type { Hold } from '../../core/brakes';
 
 /**
  * The case records of the DynamoDB case ledger: the case item, its timeline and the events linked to it. The
@@ -73,6 +74,8 @@ export interface ApprovalRecord {
   readonly expiresAt: string;
   /** What applies when nobody answers. */
   readonly onTimeout: 'contain' | 'notify';
+  /** Why the case waits, when a brake held an automatic containment (issue 14): the rule, in words too. */
+  readonly hold?: Hold;
   readonly answer?: ApprovalAnswer;
 }
 

@@ -17,7 +17,7 @@ export type LedgerFactory = (clients: ClientFactory, config: RuntimeConfig, now:
 
 /**
  * Builds the dependencies of the playbook steps from a runtime configuration. The ledger is built on first use by
- * `ledger`; without one (the steps that never touch the case: Normalize, GameDayGuard, Decide, PlanDryRun; their
+ * `ledger`; without one (the steps that never touch the case: Normalize, GameDayGuard, PlanDryRun; their
  * bundles then carry no ledger and no DynamoDB client), using `deps.ledger` throws.
  * @param config - validated runtime configuration.
  * @param ledger - how to build the ledger, or `undefined` for a step without one.

@@ -4,7 +4,7 @@ import { makeStepHandler, StepHandler } from './handler-base';
 
 /**
  * {@link stepHandler} for a step that never touches the case (STEP_ACCESS without `ledger`: Normalize, GameDayGuard,
- * Decide, PlanDryRun): its dependencies have no ledger (`deps.ledger` throws {@link ConfigError}), so its bundle
+ * PlanDryRun): its dependencies have no ledger (`deps.ledger` throws {@link ConfigError}), so its bundle
  * carries neither the ledger nor the DynamoDB client.
  * @param step - the step's folder name (`lambdas/<step>`), used as the logger's service suffix.
  * @param schema - zod schema of the step's input.

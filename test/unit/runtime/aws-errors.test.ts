@@ -450,11 +450,12 @@ describe('loadRuntimeConfig', () => {
       notFoundGraceSeconds: 30,
       tamperAutomationPrincipals: [],
       memberAccountIds: [],
+      protection: { tagKey: 'firebreak:protect', instanceIds: [], resourceArns: [], accountIds: [], roleNamePatterns: [] },
+      breaker: { perAccount: 5, perOrganization: 20, windowSeconds: 3600 },
       catalog: CATALOG,
       ec2PlaybookArn: undefined,
       endpoint: undefined,
       sfnEndpoint: undefined,
-      tamperAutomationPrincipals: [],
       region: 'us-east-1',
     });
   });

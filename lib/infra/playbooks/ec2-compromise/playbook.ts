@@ -106,7 +106,8 @@ export type Ec2CompromisePlaybookProps = ContainmentPlaybookProps;
  *
  * Triage (normalize and decide, no AWS call) → contain: Contain (claim, preservation and isolation in one step; issue 13)
  * → ContainOutcome (ALREADY_HANDLED → AlreadyHandled; a suppression rule matched → CloseSuppressed → Suppressed, nothing
- * changed: issue 14); any other decision → Claim → dry run, notify-only, approval
+ * changed; `decision.action == approval`, a brake held it → the approval path, RequestApproval; ContainClaimedOutcome
+ * likewise for ContainClaimed not after an approval: issue 14); any other decision → Claim → dry run, notify-only, approval
  * (→ ContainClaimed, the same step after Claim); then (Contain reads its isolation back itself, issue 13) → snapshots
  * (poll loop) → member copies (poll loop) → security account copies (poll loop) → CollectArtifacts → WriteManifest →
  * Notify, which closes the case in the write that marks the notification (issue 13: no CloseCase state). Every Task
@@ -152,14 +153,11 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
     // Contain's result replaces the state: the state it got, with `case` and `contain` (never the execution's input,
     // which it gets to store the event: lib/core/contracts/state.ts ContainInputSchema).
     const contain = networkStep('Contain', '$', { state: wholeState, input: sfn.JsonPath.objectAt('$$.Execution.Input') });
-    contain.next(
-      new sfn.Choice(this, 'ContainOutcome')
-        .when(sfn.Condition.stringEquals(playbookPath('case', 'status'), 'ALREADY_HANDLED'), states.alreadyHandled)
-        .when(PlaybookStates.isSuppressed, states.suppressed)
-        .otherwise(snapshotVolumes),
-    );
+    const containOutcome = new sfn.Choice(this, 'ContainOutcome')
+      .when(sfn.Condition.stringEquals(playbookPath('case', 'status'), 'ALREADY_HANDLED'), states.alreadyHandled)
+      .when(PlaybookStates.isSuppressed, states.suppressed);
+    contain.next(containOutcome);
     const containClaimed = networkStep('ContainClaimed', '$', { state: wholeState });
-    containClaimed.next(snapshotVolumes);
 
     // Triage → Contain; any other decision → Claim → the dry-run, notify-only and approval paths. The normalizer
     // defaults the playbook to ec2-compromise, so Triage names none.
@@ -172,6 +170,24 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
       },
       contain,
       containClaimed,
+    );
+    // A brake held the containment (issue 14: Contain claimed the case and changed nothing): the approval path.
+    containOutcome
+      .when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'approval'), states.approval!)
+      .otherwise(snapshotVolumes);
+    // ContainClaimed not after an approval (an event Triage stored: too large for Contain's input) is braked as Contain is.
+    containClaimed.next(
+      new sfn.Choice(this, 'ContainClaimedOutcome')
+        .when(
+          sfn.Condition.and(
+            // Not(IsPresent: true), not IsPresent: false: aws-local-stepfunctions (the local runner) evaluates `IsPresent: false`
+            // as never true (`IsPresent && value !== undefined`); both mean the same on AWS.
+            sfn.Condition.not(sfn.Condition.isPresent(playbookPath('approvalOutcome'))),
+            sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'approval'),
+          ),
+          states.approval!,
+        )
+        .otherwise(snapshotVolumes),
     );
 
     this.buildStateMachine(states, triage, props, {

@@ -1,4 +1,11 @@
-import { ContainDeps, ContainmentNotClaimed, ContainPriorState, ContainResult, ensureInstanceContained } from '../../ec2/contain';
+import {
+  ContainDeps,
+  ContainmentHeld,
+  ContainmentNotClaimed,
+  ContainPriorState,
+  ContainResult,
+  ensureInstanceContained,
+} from '../../ec2/contain';
 import { isolationGroupsDecisionKey, IsolationGroups, recordedIsolationGroups } from '../../ec2/isolation-groups';
 import type { ClaimItem, ClaimRecords, ClaimResult, CaseRecord, RecordEntry, TimelineEntry } from '../../ledger/ledger';
 import { decideClaim } from '../../ledger/policy';
@@ -11,6 +18,8 @@ import { receivedEventOf, storeEventOf } from '../received-event';
 import { findingEniIds } from './common';
 import type { SuppressionMatch } from '../../../core/brakes/suppression';
 import { containSuppression, SUPPRESSION_DECISION } from '../../brakes/suppression';
+import { claimedBrakes, containBrakes } from './brakes';
+import type { Hold } from '../../../core/brakes';
 import '../../clients/assume-role';
 
 /** The case entries that record the groups ENIs move through (`decisions.untrack-group#<id>`), read by ResealIsolation. */
@@ -48,21 +57,53 @@ export async function containInstance(input: ContainInput, deps: StepDeps): Prom
   if (!state.case) return containAndClaim(state, input.input, deps);
   const caseId = state.case.caseId;
   const full = { ...state, case: state.case };
+  const brakes = claimedBrakes(full, deps);
+  let held: Hold | undefined;
   const contain = await runStep(
     'Contain',
     caseTarget(full, deps.ledger),
     () =>
       ensureInstanceContained(containInput(state, caseId, deps), {
         ...containDeps(state, deps),
+        brake: brakes?.hold,
         knownFirebreakGroupIds: async () => recordedGroupIds(await deps.ledger.getCase(caseId)),
         recordPriorState: async (prior, groups) => {
+          await brakes?.count();
           const [preserve, isolate] = await deps.ledger.recordOnce(caseId, priorEntries(prior, groups));
           return { preserve, isolate } as ContainPriorState;
         },
+      }).catch((err: unknown) => {
+        if (!(err instanceof ContainmentHeld)) throw err;
+        held = err.hold;
+        return undefined;
       }),
-    containDetails,
+    (result) => (result ? containDetails(result) : { outcome: 'HELD', hold: held }),
   );
-  return { ...full, contain };
+  return contain ? { ...full, contain } : heldClaimedCase(full, held!, deps);
+}
+
+/**
+ * ContainClaimed held by a brake ({@link claimedBrakes}): nothing in the member account was changed. The hold is recorded
+ * on the case (`decisions.hold`; the step's timeline entry says `outcome: HELD`) and, for the breaker, under it
+ * (`HELD#<caseId>`); the state goes on with the decision `approval` and its hold: ContainClaimedOutcome sends it to
+ * RequestApproval.
+ */
+async function heldClaimedCase(state: PlaybookState, hold: Hold, deps: StepDeps): Promise<PlaybookState> {
+  const i = state.incident;
+  await deps.ledger.recordOnce(state.case.caseId, [{ map: 'decisions', key: 'hold', value: hold }]);
+  if (hold.brake === 'breaker') {
+    const at = deps.now().toISOString();
+    const held = { caseId: state.case.caseId, account: i.account, resourceId: i.resource.id, playbook: i.playbook, heldAt: at };
+    await deps.ledger.breaker.recordHeld(hold, held, {
+      at,
+      step: 'Contain',
+      status: 'INFO',
+      executionName: state.run.executionName,
+      details: { outcome: 'HELD', hold },
+    });
+  }
+  const decision = { ...(state.decision ?? { entryId: i.catalogEntryId }), action: 'approval' as const, reason: hold.reason, hold };
+  return { ...state, decision };
 }
 
 /**
@@ -124,17 +165,20 @@ async function containAndClaim(state: PreClaimState, raw: unknown, deps: StepDep
         stored.catch(() => undefined);
         seen = readClaimAndCase(state, deps);
         suppressed = containSuppression(seen, incident, deps); // issue 14: a rule that matches stops Contain after its reads
+        const brakes = containBrakes(state, deps, async () => (await seen).case?.caseId);
         return ensureInstanceContained(
           containInput(state, () => claimed!.caseId, deps),
           {
             ...containDeps(state, deps, () => claimed!.caseId),
             mayProceed: async () => (await seen).decision.kind !== 'already-handled' && !(await suppressed),
+            brake: brakes.hold,
             knownFirebreakGroupIds: async () => recordedGroupIds((await seen).case),
             recordPriorState: async (prior, groups) => {
               claimed = await deps.ledger.claimWithRecords(incident, executionName, deps.config.claimLeaseSeconds, await seen, {
                 entries: priorEntries(prior, groups),
                 link: await linkOf(state, stored, deps),
                 timeline: (c) => claimEntries(state, c, deps),
+                guard: brakes.guard,
               });
               if (claimed.status === 'ALREADY_HANDLED') throw new ContainmentNotClaimed();
               const [preserve, isolate] = claimed.stored ?? [];
@@ -146,6 +190,7 @@ async function containAndClaim(state: PreClaimState, raw: unknown, deps: StepDep
       containDetails,
     );
   } catch (err) {
+    if (err instanceof ContainmentHeld) return heldCase(state, err.hold, stored, deps);
     if (!(err instanceof ContainmentNotClaimed)) throw err;
     const match = claimed ? undefined : await suppressed.catch(() => undefined);
     if (match && (await seen!).decision.kind !== 'already-handled') return claimSuppressed(state, await seen!, match, stored, deps);
@@ -179,6 +224,53 @@ async function claimSuppressed(
   const next = { ...state, event: await stored, case: { caseId: claim.caseId, status: claim.status } };
   if (claim.previousStatus === 'FAILED' || claim.previousStatus === 'RESOURCE_GONE') return containInstance({ state: next }, deps);
   return { ...next, case: { ...next.case, suppression: match } };
+}
+
+/**
+ * A brake held the containment (issue 14; {@link containBrakes}): nothing in the member account was changed. The case is
+ * claimed as Contain claims it (one TransactWriteItems: claim, case, the Claim entries, the event's link), with the hold
+ * recorded on it (`decisions.hold`) and on its timeline (`Contain`, INFO, outcome `HELD`), and, for the breaker, the held
+ * case under the breaker item (`HELD#<caseId>`, for `firebreak breaker status` and `reset`). The state goes on with the
+ * decision `approval` and its hold: ContainOutcome sends it to RequestApproval.
+ */
+async function heldCase(
+  state: PreClaimState,
+  hold: Hold,
+  stored: Promise<LinkedEvent | Omit<LinkedEvent, 'findingId' | 'linkedAt'> | null>,
+  deps: StepDeps,
+): Promise<PlaybookState> {
+  const i = state.incident;
+  const at = deps.now().toISOString();
+  const held = { account: i.account, resourceId: i.resource.id, playbook: i.playbook, heldAt: at };
+  const guard =
+    hold.brake === 'breaker'
+      ? { items: (caseId: string) => [deps.ledger.breaker.heldItem(hold, { caseId, ...held })], cancelled: async () => undefined }
+      : undefined;
+  const claimed = await deps.ledger.claimWithRecords(
+    i,
+    state.run.executionName,
+    deps.config.claimLeaseSeconds,
+    await readClaimAndCase(state, deps),
+    {
+      entries: [{ map: 'decisions', key: 'hold', value: hold }],
+      link: await linkOf(state, stored, deps),
+      timeline: (c) => [
+        ...claimEntries(state, c, deps),
+        {
+          at,
+          step: 'Contain',
+          status: 'INFO',
+          executionName: state.run.executionName,
+          trigger: i.trigger,
+          details: { outcome: 'HELD', hold },
+        },
+      ],
+      guard,
+    },
+  );
+  if (claimed.status === 'ALREADY_HANDLED') return alreadyHandled(state, claimed, stored, deps);
+  const decision = { ...(state.decision ?? { entryId: i.catalogEntryId }), action: 'approval' as const, reason: hold.reason, hold };
+  return { ...state, event: await stored, case: { caseId: claimed.caseId, status: claimed.status }, decision };
 }
 
 /** The claim, the decision it calls for, and the case when this run would resume it (its recorded groups and prior state). */

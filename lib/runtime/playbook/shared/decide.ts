@@ -1,6 +1,7 @@
 import type { Incident } from '../../../core/incident/incident';
 import type { ChainRequest } from '../credential-compromise/chain-instance-containment';
 import { decisionHooksOf } from '../decision-registry';
+import type { Hold } from '../../../core/brakes';
 
 /** The decision Decide makes. */
 export interface Decision {
@@ -9,6 +10,8 @@ export interface Decision {
   readonly entryId?: string;
   /** Set with `contain` when the catalog entry chains into ec2-compromise (credential-compromise). */
   readonly chain?: ChainRequest;
+  /** Set with `approval` when a brake held an automatic containment (issue 14: lib/runtime/brakes/). */
+  readonly hold?: Hold;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Incident } from '../../../core/incident/incident';
 import type { StepDeps } from '../deps-base';
 import { decide, Decision } from './decide';
 import { storeEventOf } from '../received-event';
+import { findingTagsOf, protectedDecision } from '../../brakes/protection';
 
 /** Normalize's output: the state every later step starts from. */
 export interface NormalizeOutput {
@@ -64,7 +65,7 @@ export async function triageFinding(
   deps: Pick<StepDeps, 'config' | 'clients'>,
 ): Promise<TriageOutput> {
   const normalized = normalizeEvent(input, deps.config.catalog);
-  const decision = decide(normalized);
+  const decision = protectedDecision(decide(normalized), normalized.incident, deps.config.protection, findingTagsOf(normalized.event));
   const state = { incident: normalized.incident, event: null, run: normalized.run, decision };
   const inline =
     decision.action === 'contain' &&

@@ -2,10 +2,11 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import * as z from 'zod/mini';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
-import { PlaybookStateSchema } from '../../../core/contracts/state';
+import { PlaybookState, PlaybookStateSchema } from '../../../core/contracts/state';
 import { snsSubject } from '../sns-subject';
 import { describeResource } from '../../../core/incident/describe';
 import { terminalSafe } from '../../../core/text';
+import type { Hold } from '../../../core/brakes';
 import { timeoutAction } from './approval';
 import '../../clients/sns';
 
@@ -13,9 +14,11 @@ import '../../clients/sns';
 export const RequestApprovalInputSchema = z.object({ state: PlaybookStateSchema, taskToken: z.string().check(z.minLength(1)) });
 
 /**
- * RequestApproval: records the pending approval (task token, deadline) on the case, so the CLI can
- * answer it, and notifies once with the case and the exact commands. A re-run (new execution after a
- * crash) records its own token: only the latest one can be answered.
+ * RequestApproval: records the pending approval (task token, deadline, and the brake's hold when one held an automatic
+ * containment: issue 14) on the case, so the CLI can answer it, and notifies once with the case and the exact commands.
+ * A case the blast-radius breaker held pages nobody on its own: the breaker's trip is paged once
+ * ({@link pageBreakerTrip}), however many cases it holds. A re-run (new execution after a crash) records its own token:
+ * only the latest one can be answered.
  * @param timeoutSeconds - the task's TimeoutSeconds (the deployment's `approvalTimeoutSeconds`).
  * @returns `{ requested: true, expiresAt }` (the task then waits for the token).
  */
@@ -25,42 +28,90 @@ export async function requestApproval(
 ): Promise<{ requested: true; expiresAt: string }> {
   const { state, taskToken } = input;
   const caseId = state.case.caseId;
-  return runStep('RequestApproval', caseTarget(state, deps.ledger), async () => {
-    const now = deps.now();
-    const expiresAt = new Date(now.getTime() + deps.config.approvalTimeoutSeconds * 1000).toISOString();
-    const onTimeout = timeoutAction(state, deps);
-    await deps.ledger.putApprovalRequest(caseId, {
-      taskToken,
-      executionName: state.run.executionName,
-      requestedAt: now.toISOString(),
-      expiresAt,
-      onTimeout,
-    });
-    if (await deps.ledger.markNotified(caseId, 'approval-request')) {
-      const i = state.incident;
-      await deps.clients.security().sns.send(
-        new PublishCommand({
-          TopicArn: deps.config.topicArn,
-          Subject: snsSubject(`[Firebreak] ${caseId} approval needed: ${describeResource(i)} (${i.finding.type})`),
-          // Plain text, not JSON: what the member account shaped (the resource ID, the finding type) is escaped as the CLI does.
-          Message: terminalSafe(
-            [
-              `Case ${caseId} (${i.playbook}) waits for approval before containing ${i.resource.id} in ${i.account}/${i.region}.`,
-              `Finding: ${i.finding.type}${i.finding.severity !== undefined ? `, severity ${i.finding.severity}` : ''} (${i.finding.id}).`,
-              ...(state.judgement ? [`Why: ${state.judgement.reason}.`] : []),
-              `Approve:  firebreak approve ${caseId} --reason "..."`,
-              `Deny:     firebreak deny ${caseId} --reason "..."`,
-              `Without an answer by ${expiresAt}, the case is ${onTimeout === 'notify' ? 'notify-only' : state.judgement ? 'restored (logging restarted, nobody revoked)' : 'contained'}.`,
-              `Runbook: runbooks/${i.playbook}/runbook.md`,
-            ].join('\n'),
-          ),
-          MessageAttributes: {
-            caseId: { DataType: 'String', StringValue: caseId },
-            kind: { DataType: 'String', StringValue: 'approval-request' },
-          },
-        }),
-      );
-    }
-    return { requested: true as const, expiresAt };
-  });
+  const hold = state.decision?.hold;
+  return runStep(
+    'RequestApproval',
+    caseTarget(state, deps.ledger),
+    async () => {
+      const now = deps.now();
+      const expiresAt = new Date(now.getTime() + deps.config.approvalTimeoutSeconds * 1000).toISOString();
+      const onTimeout = timeoutAction(state, deps);
+      await deps.ledger.putApprovalRequest(caseId, {
+        taskToken,
+        executionName: state.run.executionName,
+        requestedAt: now.toISOString(),
+        expiresAt,
+        onTimeout,
+        ...(hold ? { hold } : {}),
+      });
+      if (hold?.brake === 'breaker') await pageBreakerTrip(state, hold, deps);
+      else if (await deps.ledger.markNotified(caseId, 'approval-request'))
+        await pageApprovalRequest(state, { expiresAt, onTimeout, hold }, deps);
+      return { requested: true as const, expiresAt };
+    },
+    (r) => ({ ...r, ...(hold ? { hold } : {}) }),
+  );
+}
+
+/** The approval request's page: the case, why it waits, and the exact commands. */
+async function pageApprovalRequest(
+  state: PlaybookState,
+  r: { expiresAt: string; onTimeout: 'contain' | 'notify'; hold?: Hold },
+  deps: StepDeps,
+): Promise<void> {
+  const i = state.incident;
+  const caseId = state.case.caseId;
+  await deps.clients.security().sns.send(
+    new PublishCommand({
+      TopicArn: deps.config.topicArn,
+      Subject: snsSubject(`[Firebreak] ${caseId} approval needed: ${describeResource(i)} (${i.finding.type})`),
+      // Plain text, not JSON: what the member account shaped (the resource ID, the finding type) is escaped as the CLI does.
+      Message: terminalSafe(
+        [
+          `Case ${caseId} (${i.playbook}) waits for approval before containing ${i.resource.id} in ${i.account}/${i.region}.`,
+          ...(r.hold ? [`Held: ${r.hold.reason}.`] : []),
+          `Finding: ${i.finding.type}${i.finding.severity !== undefined ? `, severity ${i.finding.severity}` : ''} (${i.finding.id}).`,
+          ...(state.judgement ? [`Why: ${state.judgement.reason}.`] : []),
+          `Approve:  firebreak approve ${caseId} --reason "..."`,
+          `Deny:     firebreak deny ${caseId} --reason "..."`,
+          `Without an answer by ${r.expiresAt}, the case is ${r.onTimeout === 'notify' ? 'notify-only' : state.judgement ? 'restored (logging restarted, nobody revoked)' : 'contained'}.`,
+          `Runbook: runbooks/${i.playbook}/runbook.md`,
+        ].join('\n'),
+      ),
+      MessageAttributes: {
+        caseId: { DataType: 'String', StringValue: caseId },
+        kind: { DataType: 'String', StringValue: 'approval-request' },
+      },
+    }),
+  );
+}
+
+/**
+ * The blast-radius breaker's page, once per trip (issue 14): the first held case to reach RequestApproval marks the
+ * breaker item (`trippedAt`, set only when absent; the next count admitted or a reset removes it) and pages
+ * (`kind: breaker-tripped`); every other held case only records its approval token.
+ */
+async function pageBreakerTrip(state: PlaybookState, hold: Hold, deps: StepDeps): Promise<void> {
+  const i = state.incident;
+  const first = await deps.ledger.breaker.markTripped(hold.entry, { rule: hold.rule, reason: hold.reason, caseId: state.case.caseId });
+  if (!first) return;
+  await deps.clients.security().sns.send(
+    new PublishCommand({
+      TopicArn: deps.config.topicArn,
+      Subject: snsSubject(`[Firebreak] blast-radius breaker tripped (${hold.rule}): automatic containment paused`),
+      Message: terminalSafe(
+        [
+          `${hold.reason}.`,
+          `Case ${state.case.caseId} (${describeResource(i)}, ${i.finding.type} in ${i.account}/${i.region}) and every later one wait for approval; this page is sent once per trip.`,
+          `See:      firebreak breaker status`,
+          `Resume:   firebreak breaker reset --reason "..."   (approves every held case)`,
+          `Or each:  firebreak approve <caseId> / firebreak deny <caseId> --reason "..."`,
+        ].join('\n'),
+      ),
+      MessageAttributes: {
+        caseId: { DataType: 'String', StringValue: state.case.caseId },
+        kind: { DataType: 'String', StringValue: 'breaker-tripped' },
+      },
+    }),
+  );
 }
