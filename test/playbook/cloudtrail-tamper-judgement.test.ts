@@ -16,7 +16,7 @@ import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/loc
 import type { LocalSession } from '../../lib/harness/local/session';
 import type { ApiCallTwin } from '../../lib/harness/local/api-call-twin';
 import { readBaseline, readTrail, storeBaseline } from '../../lib/runtime/playbook/cloudtrail-tamper/baseline';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { cli } from '../support/cli';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
@@ -131,6 +131,14 @@ describe('cloudtrail-tamper judges the change (issue 14)', () => {
     expect(timeline.find((e) => e.step === 'JudgeTrailChange')?.details).toMatchObject({ verdict: 'increases', route: 'notify' });
     expect(timeline.some((e) => e.step === 'RevokeActor' || e.step === 'RestoreLogging')).toBe(false);
     expect(timeline.filter((e) => e.step === 'Notify' && e.details?.published === true)).toHaveLength(1);
+    // Decide counted the case on the blast-radius breaker; judged harmless, it gave its place back (read from the ledger).
+    for (const pk of [`BREAKER#account#${local.session.env.memberAccount}`, 'BREAKER#organization']) {
+      const breaker = await local.session.env.security.ddb.send(
+        new GetCommand({ TableName: local.session.env.ledgerTable, Key: { pk, sk: 'BREAKER' }, ConsistentRead: true }),
+      );
+      expect(breaker.Item?.version).toBeGreaterThan(0);
+      expect(Object.keys(breaker.Item?.cases ?? {})).not.toContain(x.caseId);
+    }
     // The trail's baseline is now what the judging case read (data events on), newer than the one it judged against.
     const baseline = await readBaseline(local.session.env.security.ddb, local.session.env.ledgerTable, trailArn);
     expect(baseline?.caseId).toBe(x.caseId);

@@ -104,6 +104,34 @@ export class BreakerLedger {
     }
   }
 
+  /**
+   * Takes a counted case out of both windows (issue 14: cloudtrail-tamper counts in Decide, before JudgeTrailChange
+   * knows whether the change reduces logging; a change judged harmless, or left to a person, contains nothing
+   * automatically and must not use up the breaker). Each item's `cases.<caseId>` is removed and its version moved on,
+   * conditional on the case being there (a case never counted, or a window cleared by a reset, is left as it is).
+   * @param account - the member account the case was counted in.
+   * @param caseId - the case.
+   */
+  async uncount(account: string, caseId: string): Promise<void> {
+    const remove = async (pk: string) => {
+      try {
+        await this.deps.ddb.send(
+          new UpdateCommand({
+            TableName: this.deps.tableName,
+            Key: { pk, sk: 'BREAKER' },
+            UpdateExpression: 'REMOVE #cases.#case SET version = version + :one',
+            ConditionExpression: 'attribute_exists(#cases.#case)',
+            ExpressionAttributeNames: { '#cases': 'cases', '#case': caseId },
+            ExpressionAttributeValues: { ':one': 1 },
+          }),
+        );
+      } catch (err) {
+        if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
+      }
+    };
+    await Promise.all([remove(breakerPk('account', account)), remove(breakerPk('organization'))]);
+  }
+
   /** Records a case the breaker held (its `HELD#` item) and the hold on the case's timeline, in one transaction. */
   async recordHeld(hold: Hold, held: Omit<HeldCase, 'breaker' | 'reason'>, entry: TimelineEntry): Promise<void> {
     await this.deps.ddb.send(

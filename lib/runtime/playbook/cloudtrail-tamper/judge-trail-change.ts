@@ -28,7 +28,8 @@ export const JUDGEMENT_DECISION = 'tamperJudgement';
  * Then the judgement is recorded on the case (first one wins) and, after it, the configuration read becomes the trail's
  * baseline: in that order, so that a crash between the two leaves the judgement to the re-run (in the other order the
  * re-run would find a baseline read after the call, and ask a person).
- * The step's timeline entry holds the judgement and the route.
+ * The step's timeline entry holds the judgement and the route. A case routed to notify-only or to approval is taken out
+ * of the blast-radius breaker's windows, where Decide counted it (`BreakerLedger.uncount`, lib/runtime/ledger/breaker.ts).
  * @returns the verdict, the changes found, the route and why, and the automation principal the actor matched, if any.
  * @throws the SDK's errors (mapped by the handler) when a read or write fails.
  */
@@ -68,6 +69,9 @@ export async function judgeTrailChangeStep(state: PlaybookState, deps: StepDeps)
       asked: state.approval !== undefined,
       approvedByPerson: outcome?.action === 'contain' && outcome.decision === 'approve' && outcome.by !== 'timeout',
     });
+    // Decide counted the case on the blast-radius breaker as a containment; a case routed to notify-only or to a person
+    // contains nothing automatically, so it gives its place back (issue 14).
+    if (route === 'notify' || route === 'approval') await deps.ledger.breaker.uncount(i.account, state.case.caseId);
     return { ...judgement, route, reason, baselineFound: stored !== undefined, ...(automationPrincipal ? { automationPrincipal } : {}) };
   });
 }
