@@ -1,14 +1,12 @@
 import { Duration, Fn, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BUFFER_BATCH_SIZE, BUFFER_MAX_CONCURRENCY, BUFFER_MAX_RECEIVES, BUFFER_STARTER_TIMEOUT_SECONDS } from '../core/buffer';
 import { ConfigError } from '../core/errors';
-import { acknowledge, NAG_PACK } from './nag';
+import { deadLetterQueue, queueDepthAlarm } from './alarms';
 import type { ResponderFunction } from './responder-function';
 
 /** Properties of {@link FindingBuffer}. */
@@ -50,15 +48,10 @@ export class FindingBuffer extends Construct {
     super(scope, id);
     if (props.starter.step !== 'start-playbook')
       throw new ConfigError(`The finding buffer's starter is ${props.starter.step}, not start-playbook`);
-    this.deadLetterQueue = new sqs.Queue(this, 'Dlq', {
-      queueName: `${props.queueName}-dlq`,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledge(
-      this.deadLetterQueue,
-      `${NAG_PACK}-SQS3`,
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'Dlq',
+      `${props.queueName}-dlq`,
       `This queue is itself the dead-letter queue of the finding buffer ${props.queueName}; its depth raises an alarm to the notification topic.`,
     );
     this.queue = new sqs.Queue(this, 'Queue', {
@@ -78,15 +71,13 @@ export class FindingBuffer extends Construct {
       reportBatchItemFailures: true,
       maxConcurrency: BUFFER_MAX_CONCURRENCY,
     });
-    const alarm = new cloudwatch.Alarm(this, 'DlqAlarm', {
-      alarmDescription: `Firebreak: a finding could not be started from the buffer after ${BUFFER_MAX_RECEIVES} attempts; see queue ${props.queueName}-dlq`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new cwActions.SnsAction(props.topic));
+    const alarm = queueDepthAlarm(
+      this,
+      'DlqAlarm',
+      `Firebreak: a finding could not be started from the buffer after ${BUFFER_MAX_RECEIVES} attempts; see queue ${props.queueName}-dlq`,
+      this.deadLetterQueue,
+      props.topic,
+    );
     for (const c of [this.queue, this.deadLetterQueue, alarm]) Tags.of(c).add('firebreak:component', 'routing');
   }
 }

@@ -10,7 +10,8 @@ import { FirebreakConfig } from '../core/config';
 import { securityAccountOf } from './accounts';
 import { cloudTrailStatements, credentialStatements, forwardedEntries, releaserStatements, responderStatements } from './member-policies';
 import { FirebreakNames } from './names';
-import { acknowledge, JustifiedPolicy, NAG_PACK } from './nag';
+import { deadLetterQueue } from './alarms';
+import { JustifiedPolicy } from './nag';
 import { MEMBER_ACTING_STEPS, RELEASING_STEPS, StepName } from './steps';
 
 function pascal(id: string): string {
@@ -190,15 +191,10 @@ export class FirebreakMemberAccount extends Construct {
       }),
     });
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [busArn] }));
-    const deadLetterQueue = new sqs.Queue(this, 'ForwardingDlq', {
-      queueName: `${this.names.forwardingRulePrefix}dlq`,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledge(
-      deadLetterQueue,
-      `${NAG_PACK}-SQS3`,
+    const forwardingDlq = deadLetterQueue(
+      this,
+      'ForwardingDlq',
+      `${this.names.forwardingRulePrefix}dlq`,
       "This queue is itself the dead-letter queue of the forwarding rules' targets (events the security account bus refused or could not take).",
     );
     const rules = new Map<string, events.Rule>();
@@ -210,13 +206,13 @@ export class FirebreakMemberAccount extends Construct {
         description: `Forward to the security account: ${entry.description}`.slice(0, 512),
         eventPattern: { ...(rest as events.EventPattern), detailType: detailType as string[] },
         // The policy above is the role's only permission; the target must not add its own.
-        targets: [new targets.EventBus(bus, { role: role.withoutPolicyUpdates(), deadLetterQueue })],
+        targets: [new targets.EventBus(bus, { role: role.withoutPolicyUpdates(), deadLetterQueue: forwardingDlq })],
       });
       Tags.of(rule).add('firebreak:component', 'routing');
       Tags.of(rule).add('firebreak:catalog-entry', entry.id);
       rules.set(entry.id, rule);
     }
-    for (const c of [role, deadLetterQueue]) Tags.of(c).add('firebreak:component', 'routing');
-    return { rules, role, deadLetterQueue };
+    for (const c of [role, forwardingDlq]) Tags.of(c).add('firebreak:component', 'routing');
+    return { rules, role, deadLetterQueue: forwardingDlq };
   }
 }

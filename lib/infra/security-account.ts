@@ -22,7 +22,8 @@ import { CaseLedger } from './case-ledger';
 import { EvidenceVault } from './evidence-vault';
 import { BufferMessageInput, FindingBuffer } from './finding-buffer';
 import { forwardedEntries } from './member-policies';
-import { acknowledge, acknowledgeGrantWildcard, JustifiedStatement, NAG_PACK } from './nag';
+import { deadLetterQueue, queueDepthAlarm, anyOccurrenceAlarm } from './alarms';
+import { acknowledgeGrantWildcard, JustifiedStatement } from './nag';
 import { FirebreakNames } from './names';
 import { PLAYBOOK_REGISTRY, PlaybookConstructs, RegisteredPlaybook } from './playbooks/registry';
 import { ResponderFunction } from './responder-function';
@@ -603,26 +604,13 @@ export class FirebreakSecurityAccount extends Construct {
    * @param id - the rule's construct ID prefix (`<id>Dlq`, `<id>DlqAlarm`).
    */
   private ruleDeadLetterQueue(id: string, ruleName: string, alarmDescription: string): { queue: sqs.Queue; alarm: cloudwatch.Alarm } {
-    const queue = new sqs.Queue(this, `${id}Dlq`, {
-      queueName: `${ruleName}-dlq`,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledge(
-      queue,
-      `${NAG_PACK}-SQS3`,
+    const queue = deadLetterQueue(
+      this,
+      `${id}Dlq`,
+      `${ruleName}-dlq`,
       `This queue is itself the dead-letter queue of EventBridge rule ${ruleName}'s target; its depth raises an alarm to the notification topic.`,
     );
-    const alarm = new cloudwatch.Alarm(this, `${id}DlqAlarm`, {
-      alarmDescription,
-      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new cwActions.SnsAction(this.topic));
+    const alarm = queueDepthAlarm(this, `${id}DlqAlarm`, alarmDescription, queue, this.topic);
     return { queue, alarm };
   }
 
@@ -640,14 +628,7 @@ export class FirebreakSecurityAccount extends Construct {
     }));
     // Any one in five minutes alarms; no data is no failure.
     const alarm = (id: string, alarmDescription: string, metric: cloudwatch.IMetric) =>
-      new cloudwatch.Alarm(this, id, {
-        alarmDescription,
-        metric,
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      anyOccurrenceAlarm(this, id, alarmDescription, metric);
     const every = { period: Duration.minutes(5), statistic: 'Sum' };
     const alarms = playbooks.flatMap(({ id, name, timeout, stateMachine: sm }) => [
       // Also the notice of last resort when RecordFailure itself could not record or tell (issue 11): the execution fails.

@@ -1,6 +1,5 @@
 import { Aws, Duration, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -8,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConfigError } from '../core/errors';
-import { acknowledge, NAG_PACK } from './nag';
+import { deadLetterQueue, anyOccurrenceAlarm } from './alarms';
 import type { ResponderFunction } from './responder-function';
 
 /** Properties of {@link TrailBaselines}. */
@@ -60,15 +59,10 @@ export class TrailBaselines extends Construct {
     if (props.recorder.step !== 'record-trail-baselines')
       throw new ConfigError(`The trail baselines' recorder is ${props.recorder.step}, not record-trail-baselines`);
     const name = `${props.ruleNamePrefix}-trail-baselines`;
-    this.deadLetterQueue = new sqs.Queue(this, 'Dlq', {
-      queueName: `${name}-dlq`,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledge(
-      this.deadLetterQueue,
-      `${NAG_PACK}-SQS3`,
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'Dlq',
+      `${name}-dlq`,
       `This queue is itself the dead-letter queue of the rules ${name} and ${name}-deployed; its depth raises an alarm to the notification topic.`,
     );
     const target = () =>
@@ -98,18 +92,8 @@ export class TrailBaselines extends Construct {
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
     });
-    const alarm = (alarmId: string, alarmDescription: string, metric: cloudwatch.IMetric) => {
-      const a = new cloudwatch.Alarm(this, alarmId, {
-        alarmDescription,
-        metric,
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      a.addAlarmAction(new cwActions.SnsAction(props.topic));
-      return a;
-    };
+    const alarm = (alarmId: string, alarmDescription: string, metric: cloudwatch.IMetric) =>
+      anyOccurrenceAlarm(this, alarmId, alarmDescription, metric, props.topic);
     const alarms = [
       alarm(
         'ErrorsAlarm',
