@@ -5,8 +5,8 @@ import { CfnTemplate, synthesizeSecurityTemplate } from './template';
 import { PROJECT_ROOT } from '../../core/project-root';
 
 const ROOT = PROJECT_ROOT;
-/** What the security stack's template depends on. */
-const INPUTS = ['lib/infra', 'lib/core/catalog', 'lib/config', 'lib/runtime/config.ts', 'cdk.json', 'package-lock.json'];
+/** What the security stack's template depends on: the infra, everything it imports from lib/core (config defaults, contracts, the catalog, brakes), the runtime config. */
+const INPUTS = ['lib/infra', 'lib/core', 'lib/runtime/config.ts', 'cdk.json', 'package-lock.json'];
 
 function* files(p: string): Generator<string> {
   const full = path.join(ROOT, p);
