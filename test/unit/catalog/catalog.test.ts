@@ -22,6 +22,7 @@ import {
   ruleNameFor,
 } from '../../../lib/core/catalog/patterns';
 import { EXECUTION_ENDED_RULE_NAME } from '../../../lib/infra/security-account-stack';
+import { FirebreakNames } from '../../../lib/infra/names';
 import { useLocalSession } from '../../support/local';
 
 const GUARDDUTY_ENTRIES = CATALOG.filter((e) => e.kind === 'guardduty-finding');
@@ -281,13 +282,16 @@ describe('catalog', () => {
   describe("the emulator's EventBridge matcher", () => {
     const local = useLocalSession();
 
-    it('holds exactly one rule per catalog entry and game-day twin, the counting rule and the execution-ended rule, on the bus each names', async () => {
+    it('holds exactly one rule per catalog entry and game-day twin, the counting, execution-ended and trail-baseline rules, on the bus each names', async () => {
       for (const bus of ['default', 'firebreak'] as const) {
         const ruleNames = [
           ...catalogRules()
             .filter((r) => r.eventBus === bus)
             .map((r) => r.ruleName),
-          ...(bus === 'default' ? [BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME] : []),
+          // The trail baselines' deployment rule (an event pattern: the stack's own status change); its schedule rule has none.
+          ...(bus === 'default'
+            ? [BELOW_FLOOR_RULE_NAME, EXECUTION_ENDED_RULE_NAME, `${FirebreakNames.DEFAULT.prefix}-trail-baselines-deployed`]
+            : []),
         ].sort();
         expect(
           local.session.runner.rules
