@@ -1,3 +1,5 @@
+import { globRegExp } from './glob';
+
 /**
  * cloudtrail-tamper's known automation principals (deployment config `tamperAutomationPrincipals`, issue 14): the roles
  * whose changes to a trail that reduce logging get restore-and-notify (RestoreLogging, then a notification), never a
@@ -22,10 +24,8 @@ export const AUTOMATION_PRINCIPAL_MESSAGE =
 /** The most entries a deployment may list (they travel in every step's Lambda environment, 4 KB in all). */
 export const MAX_AUTOMATION_PRINCIPALS = 20;
 
-function entryRegex(entry: string): RegExp {
-  const escaped = entry.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\w+=,.@/-]*');
-  return new RegExp(`^${escaped}$`);
-}
+/** An entry as an anchored regular expression: `*` stands for any run of the characters of an IAM path or name. */
+const entryRegex = (entry: string): RegExp => globRegExp(entry, '[\\w+=,.@/-]*');
 
 /**
  * The entry of `principals` that names the role behind a call's session, if any.

@@ -1,3 +1,4 @@
+import { globRegExp } from '../../core/glob';
 import type { Hold, Protection } from '../../core/brakes';
 import type { Incident } from '../../core/incident/incident';
 import type { Decision } from '../playbook/shared/decide';
@@ -37,8 +38,8 @@ export function tagHold(tags: readonly AnyTag[] | undefined, protection: Protect
   };
 }
 
-/** An IAM role name pattern (`*` any run of characters) as a regular expression, anchored. */
-const patternRegex = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+/** An IAM role name pattern (`*` any run of characters) as a regular expression, anchored ({@link globRegExp}). */
+const patternRegex = (pattern: string) => globRegExp(pattern);
 
 /** The IAM role names an incident acts on or is about: an assumed role's, an API call's caller's. */
 export function roleNamesOf(i: Incident): string[] {
