@@ -38,8 +38,13 @@ export function tagHold(tags: readonly AnyTag[] | undefined, protection: Protect
   };
 }
 
-/** An IAM role name pattern (`*` any run of characters) as a regular expression, anchored ({@link globRegExp}). */
-const patternRegex = (pattern: string) => globRegExp(pattern);
+/**
+ * An IAM role name pattern (`*` any run of characters) as a regular expression, anchored ({@link globRegExp}), without
+ * regard to case: IAM does not distinguish role names by case ("IAM user, group, role, and policy names must be unique
+ * within the account. Names are not distinguished by case": CreateRole, IAM API Reference), so `BreakGlass*` written in
+ * the config protects the role `breakglass-admin` too; a brake errs toward holding.
+ */
+const patternRegex = (pattern: string) => globRegExp(pattern, '.*', 'i');
 
 /** The IAM role names an incident acts on or is about: an assumed role's, an API call's caller's. */
 export function roleNamesOf(i: Incident): string[] {

@@ -81,8 +81,10 @@ describe('protection rules (issue 14)', () => {
     const name = fc.stringMatching(/^[\w+=,.@-]{1,20}$/);
     fc.assert(
       fc.property(name, name, (a, b) => {
-        // Without `*`, a pattern protects exactly that name (a `.` or `+` in it is no regular-expression operator).
-        expect(!!listHold(role(b), protection({ roleNamePatterns: [a] }))).toBe(a === b);
+        // Without `*`, a pattern protects exactly that name, in any case as IAM compares names (a `.` or `+` in it is no
+        // regular-expression operator).
+        expect(!!listHold(role(b), protection({ roleNamePatterns: [a] }))).toBe(a.toLowerCase() === b.toLowerCase());
+        expect(!!listHold(role(a.toUpperCase()), protection({ roleNamePatterns: [a.toLowerCase()] }))).toBe(true);
         // A prefix and `*` protect every name starting with it.
         expect(!!listHold(role(a + b), protection({ roleNamePatterns: [`${a}*`] }))).toBe(true);
       }),
