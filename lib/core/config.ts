@@ -75,6 +75,14 @@ export const FirebreakConfigSchema = z
      */
     instanceCredentialResponse: z.enum(['revoke-sessions', 'restrict-to-vpc']).default('revoke-sessions'),
     /**
+     * ec2-compromise: besides the deny scoped to the contained instance (always written), also revoke every session of
+     * the instance's role issued before the containment (`FirebreakRevokeOlderSessions`, `aws:TokenIssueTime`). Blast
+     * radius: every instance and every person using the role is denied until it gets fresh credentials (EC2 refreshes an
+     * instance's role credentials on its own, and the new ones are issued after the cutoff: "Revoke IAM role temporary
+     * security credentials", IAM User Guide). Off by default: the instance deny alone spares the role's other users.
+     */
+    revokeInstanceRoleSessions: z.boolean().default(false),
+    /**
      * Per-entry changes to the finding catalog, by entry ID: `mode` (`auto` | `notify`) and, for
      * credential-compromise entries, `chainInstanceContainment` (also contain the instance whose
      * credentials leaked). Routing is not changed. @default {}

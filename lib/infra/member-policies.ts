@@ -111,8 +111,13 @@ export function credentialStatements(
       reason: `${fromFinding} Read-only: the role's policies are the prior state and the verification; its tags tell a game-day canary.`,
     },
     {
+      statement: s({ actions: ['iam:GetInstanceProfile'], resources: [iamArn('instance-profile/*')] }),
+      reason:
+        "Read-only: ec2-compromise resolves the role of the instance profile the case recorded before containment (the instance's, known only at run time), to deny that role's credentials on the contained instance; the action is limited to this account.",
+    },
+    {
       statement: s({ actions: ['iam:PutRolePolicy'], resources: [roles] }),
-      reason: `${fromFinding} Revocation attaches the Firebreak session-revocation inline policy to the role. ${noPolicyNameKey}`,
+      reason: `${fromFinding} Revocation attaches the Firebreak session-revocation inline policy to the role; ec2-compromise attaches the deny scoped to the contained instance (FirebreakDenyInstanceCredentials-<instance>) to the instance's role. ${noPolicyNameKey}`,
     },
     protectedRolesDeny(
       'DenyWritesToProtectedRoles',
@@ -329,7 +334,7 @@ function releaseCredentialStatements(
     },
     {
       statement: s({ actions: ['iam:DeleteRolePolicy', 'iam:PutRolePolicy'], resources: [iamArn('role/*')] }),
-      reason: `${fromCaseIam} Release deletes Firebreak's session-revocation and VPC-restriction inline policies, or puts back the revocation document an earlier case had left. ${noPolicyNameKey}`,
+      reason: `${fromCaseIam} Release deletes Firebreak's session-revocation, VPC-restriction and per-instance deny inline policies, or puts back the document an earlier case had left. ${noPolicyNameKey}`,
     },
     protectedRolesDeny(
       'DenyWritesToProtectedRoles',

@@ -271,6 +271,7 @@ export class FirebreakSecurityAccount extends Construct {
       FIREBREAK_EVIDENCE_DEADLINE_SECONDS: config.evidenceDeadlineSeconds,
       FIREBREAK_REMOVE_LOGIN_PROFILE: config.removeLoginProfile,
       FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: config.instanceCredentialResponse,
+      FIREBREAK_REVOKE_INSTANCE_ROLE_SESSIONS: config.revokeInstanceRoleSessions,
       FIREBREAK_CATALOG_OVERRIDES: config.catalogOverrides,
       FIREBREAK_APPROVAL_TIMEOUT_SECONDS: config.approvalTimeoutSeconds,
       FIREBREAK_SEVERITY_FLOOR: config.severityFloor,

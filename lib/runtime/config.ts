@@ -32,6 +32,8 @@ export interface RuntimeConfig {
   readonly removeLoginProfile: boolean;
   /** credential-compromise, instance credentials: revoke the role's sessions, or deny its credentials outside the instance's VPC. */
   readonly instanceCredentialResponse: 'revoke-sessions' | 'restrict-to-vpc';
+  /** ec2-compromise: also revoke every session of the contained instance's role issued before the containment. */
+  readonly revokeInstanceRoleSessions: boolean;
   /** How long an approval waits before its entry's timeout action applies, in seconds. */
   readonly approvalTimeoutSeconds: number;
   /** How long an instance that EC2 says is not found is looked for again before its case ends RESOURCE_GONE, in seconds. */
@@ -93,6 +95,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     evidenceDeadlineSeconds: e.FIREBREAK_EVIDENCE_DEADLINE_SECONDS,
     removeLoginProfile: e.FIREBREAK_REMOVE_LOGIN_PROFILE,
     instanceCredentialResponse: e.FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE,
+    revokeInstanceRoleSessions: e.FIREBREAK_REVOKE_INSTANCE_ROLE_SESSIONS,
     approvalTimeoutSeconds: e.FIREBREAK_APPROVAL_TIMEOUT_SECONDS,
     notFoundGraceSeconds: e.FIREBREAK_NOT_FOUND_GRACE_SECONDS,
     tamperAutomationPrincipals: e.FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS,

@@ -51,6 +51,7 @@ describe('parseConfig', () => {
       evidenceDeadlineSeconds: 7200,
       removeLoginProfile: false,
       instanceCredentialResponse: 'revoke-sessions',
+      revokeInstanceRoleSessions: false,
       catalogOverrides: {},
       severityFloor: 4,
       notFoundGraceSeconds: 30,

@@ -46,6 +46,8 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper.
   'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'elastic-load-balancing-v2', 'iam'],
   'contain-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2'],
+  // The instance role's deny scoped to the instance (issue 15): IAM only.
+  'deny-instance-credentials': ['iam'],
   'reseal-isolation': ['ec2'],
   'snapshot-volumes': ['ec2'],
   'check-snapshots': ['ec2'],

@@ -59,6 +59,7 @@ describe('MemberAccountStack', () => {
         'decide-response',
         'plan-containment',
         'contain-instance',
+        'deny-instance-credentials',
         'reseal-isolation',
         'snapshot-volumes',
         'check-snapshots',
@@ -174,6 +175,8 @@ describe('MemberAccountStack', () => {
           'iam:GetRolePolicy',
           'iam:PutRolePolicy',
           'iam:ListRoleTags',
+          // ec2-compromise: the role of the instance's profile (its deny, issue 15)
+          'iam:GetInstanceProfile',
           // cloudtrail-tamper
           'cloudtrail:GetTrailStatus',
           'cloudtrail:GetTrail',
@@ -183,12 +186,16 @@ describe('MemberAccountStack', () => {
       );
     });
 
-    it('scopes every IAM action to the users or the roles of this account', () => {
+    it('scopes every IAM action to the users, the roles or the instance profiles of this account', () => {
       for (const s of statements.filter((st) => st.Effect === 'Allow' && list(st.Action).some((a) => a.startsWith('iam:')))) {
         const actions = list(s.Action);
         const resources = list(s.Resource).map(flat);
         expect(actions.every((a) => a.startsWith('iam:'))).toBe(true);
-        const kind = actions.every((a) => /User|AccessKey|LoginProfile/.test(a)) ? 'user' : 'role';
+        const kind = actions.every((a) => /User|AccessKey|LoginProfile/.test(a))
+          ? 'user'
+          : actions.every((a) => a === 'iam:GetInstanceProfile')
+            ? 'instance-profile'
+            : 'role';
         expect([actions, resources]).toEqual([actions, [`arn:<AWS::Partition>:iam::<AWS::AccountId>:${kind}/*`]]);
       }
     });

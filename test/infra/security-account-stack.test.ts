@@ -140,6 +140,7 @@ const STATE_NAMES = [
   'ContainClaimed',
   'ResealIsolation',
   'ResealOutcome',
+  'DenyInstanceCredentials',
   'SnapshotVolumes',
   'CheckSnapshots',
   'SnapshotsDone',
@@ -956,7 +957,9 @@ describe('SecurityAccountStack', () => {
       for (const name of Object.keys(lambdaTasks(EC2_COMPROMISE_TASKS))) {
         const state = definition.States[name];
         const reseal = { ...RETRY[0], MaxAttempts: 6 };
-        expect([name, state.Retry]).toEqual([name, name === 'ResealIsolation' ? [reseal, ...RETRY] : retryOf(name)]);
+        // DenyInstanceCredentials reads the deny back: NotYetConsistent is waited out first (IAM, issue 15).
+        const own = name === 'DenyInstanceCredentials' ? [NOT_YET_CONSISTENT, ...RETRY] : RETRY;
+        expect([name, state.Retry]).toEqual([name, name === 'ResealIsolation' ? [reseal, ...RETRY] : retryOf(name, own)]);
         // The steps that move ENIs (and read their isolation back, issue 13) fail through ResealIsolation, which then
         // records the failure whatever happens to it.
         const catches = FAILURE_RECORDING_TASKS.includes(name)
@@ -996,6 +999,7 @@ describe('SecurityAccountStack', () => {
         NotifyOnly: ['$.notification', { 'state.$': '$', kind: 'notify-only' }],
         CloseNotified: ['$.closed', { 'state.$': '$', outcome: 'NOTIFIED' }],
         ResealIsolation: ['$.reseal', undefined],
+        DenyInstanceCredentials: ['$.instanceCredentials', undefined],
         SnapshotVolumes: ['$.snapshots', undefined],
         CheckSnapshots: ['$.snapshotsCheck', { 'incident.$': '$.incident', 'case.$': '$.case', 'batch.$': '$.snapshots', owner: 'member' }],
         CopySnapshots: ['$.memberCopies', undefined],
@@ -1059,11 +1063,16 @@ describe('SecurityAccountStack', () => {
           // A brake held the containment (issue 14): Contain claimed the case, changed nothing, and it waits for approval.
           { Variable: '$.decision.action', StringEquals: 'approval', Next: 'RequestApproval' },
         ],
-        Default: 'SnapshotVolumes',
+        // The instance role's deny, after the isolation and before the evidence (issue 15).
+        Default: 'DenyInstanceCredentials',
       });
       // Contain reads its isolation back itself (issue 13): no VerifyIsolation state.
       expect(s.VerifyIsolation).toBeUndefined();
-      expect(['ContainClaimed', 'SnapshotVolumes'].map(next)).toEqual(['ContainClaimedOutcome', 'CheckSnapshots']);
+      expect(['ContainClaimed', 'DenyInstanceCredentials', 'SnapshotVolumes'].map(next)).toEqual([
+        'ContainClaimedOutcome',
+        'SnapshotVolumes',
+        'CheckSnapshots',
+      ]);
       // Not after an approval (an event Triage stored), ContainClaimed is braked as Contain is (issue 14).
       expect(s.ContainClaimedOutcome).toEqual({
         Type: 'Choice',
@@ -1073,7 +1082,7 @@ describe('SecurityAccountStack', () => {
             Next: 'RequestApproval',
           },
         ],
-        Default: 'SnapshotVolumes',
+        Default: 'DenyInstanceCredentials',
       });
       for (const [check, choice, wait, then, path] of [
         ['CheckSnapshots', 'SnapshotsDone', 'WaitForSnapshots', 'CopySnapshots', '$.snapshotsCheck.status'],

@@ -47,7 +47,6 @@ const RELEASE_ONLY: readonly Case[] = [
   ['ec2:AssociateAddress', EIP],
   ['ec2:DeleteTags', INSTANCE, { 'aws:TagKeys': ['firebreak:status'] }],
   ['iam:PassRole', role('web-app-role'), { 'iam:PassedToService': 'ec2.amazonaws.com' }],
-  ['iam:GetInstanceProfile', INSTANCE_PROFILE],
   // Putting an ENI back on the customer's own groups (the responder may move ENIs into Firebreak's groups only).
   ['ec2:ModifyNetworkInterfaceAttribute', SG, { 'aws:ResourceTag/firebreak:role': 'web' }],
 ];
@@ -83,6 +82,8 @@ const SHARED: readonly Case[] = [
   ['iam:UpdateAccessKey', user('alice')],
   ['iam:PutRolePolicy', role('web-app-role')],
   ['iam:GetRolePolicy', role('web-app-role')],
+  // The responder resolves the contained instance's role (its deny, issue 15); the releaser checks the profile exists.
+  ['iam:GetInstanceProfile', INSTANCE_PROFILE],
   ['iam:ListAccessKeys', user('alice')],
 ];
 

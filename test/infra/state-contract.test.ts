@@ -19,6 +19,7 @@ import type { checkSnapshots } from '../../lib/runtime/playbook/ec2-compromise/c
 import type { collectArtifacts } from '../../lib/runtime/playbook/ec2-compromise/collect-artifacts';
 import type { copySnapshots } from '../../lib/runtime/playbook/ec2-compromise/copy-snapshots';
 import type { containInstance } from '../../lib/runtime/playbook/ec2-compromise/contain-instance';
+import type { denyInstanceCredentials } from '../../lib/runtime/playbook/ec2-compromise/deny-instance-credentials';
 import type { resealIsolation } from '../../lib/runtime/playbook/ec2-compromise/reseal-isolation';
 import type { shareSnapshots } from '../../lib/runtime/playbook/ec2-compromise/share-snapshots';
 import type { snapshotVolumes } from '../../lib/runtime/playbook/ec2-compromise/snapshot-volumes';
@@ -68,6 +69,7 @@ const STEP_RESULTS_FIT = {
   RecordApproval: true satisfies Fits<Result<typeof recordApproval>, P['approvalOutcome']>,
   // Contain's result replaces the state (Triage → Contain claims the case: `case` and `contain`).
   Contain: true satisfies Fits<Result<typeof containInstance>, typeof PlaybookStateSchema>,
+  DenyInstanceCredentials: true satisfies Fits<Result<typeof denyInstanceCredentials>, P['instanceCredentials']>,
   ResealIsolation: true satisfies Fits<Result<typeof resealIsolation>, P['reseal']>,
   SnapshotVolumes: true satisfies Fits<Result<typeof snapshotVolumes>, P['snapshots']>,
   CheckSnapshots: true satisfies Fits<Result<typeof checkSnapshots>, P['snapshotsCheck']>,

@@ -1,4 +1,7 @@
+import { GetInstanceProfileCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { readEventFile, ReplayOptions, replayEvent } from '../../lib/harness/local/replay';
+import { instanceCredentialsDenyPolicy, instanceCredentialsPolicyName } from '../../lib/runtime/iam/instance-credentials';
+import { parsePolicyDocument, policyText } from '../../lib/runtime/iam/policies';
 import type { LocalSession } from '../../lib/harness/local/session';
 import { useLocalSession } from '../support/local';
 import { caseSnapshots, evidenceVersions, objectSha256, readCase, readContainment } from '../support/read-back';
@@ -12,7 +15,16 @@ async function endState(session: LocalSession, caseId: string, instanceId: strin
   const snaps = await caseSnapshots(env, caseId);
   const { item, timeline } = await readCase(env, caseId);
   const manifest = item?.evidence?.manifest as { bucket: string; key: string; sha256: string } | undefined;
+  // The instance role's deny (issue 15), read from IAM: the twin's profile is `web-app`, its role `web-app-role`.
+  const role = (await env.member.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: 'web-app' }))).InstanceProfile?.Roles?.[0]
+    ?.RoleName;
+  const deny = await env.member.iam
+    .send(new GetRolePolicyCommand({ RoleName: role, PolicyName: instanceCredentialsPolicyName(instanceId) }))
+    .then((out) => JSON.stringify(parsePolicyDocument(out.PolicyDocument!)))
+    .catch(() => 'absent');
   return {
+    instanceDenied:
+      deny === policyText(instanceCredentialsDenyPolicy(`arn:aws:ec2:${env.region}:${env.memberAccount}:instance/${instanceId}`)),
     enisOnlyIsolation: c.enis.every((e) => e.groups.length === 1 && e.groups[0] === c.isolation[0]?.GroupId),
     isolationRules: (c.isolation[0]?.IpPermissions?.length ?? -1) + (c.isolation[0]?.IpPermissionsEgress?.length ?? -1),
     firebreakGroups: c.firebreakGroups.length,
@@ -30,6 +42,7 @@ async function endState(session: LocalSession, caseId: string, instanceId: strin
     priorGroups: Object.keys(item?.priorState?.isolate?.securityGroupsByEni ?? {}).length,
     timelineHasEveryStep: [
       'Contain',
+      'DenyInstanceCredentials',
       'SnapshotVolumes',
       'CopySnapshots',
       'ShareAndCopySnapshots',
@@ -71,11 +84,20 @@ describe('ec2-compromise crash recovery', () => {
   it.each(WORLDS)('finds the mutating steps of an uninterrupted run ($world)', ({ world, transit }) => {
     expect(mutatingSteps[world]).toEqual(
       // Contain claims the case in its first write (issue 13): Triage before it makes no call.
-      expect.arrayContaining(['Contain', 'SnapshotVolumes', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify']),
+      expect.arrayContaining([
+        'Contain',
+        'DenyInstanceCredentials',
+        'SnapshotVolumes',
+        'ShareAndCopySnapshots',
+        'CollectArtifacts',
+        'WriteManifest',
+        'Notify',
+      ]),
     );
     // CopySnapshots mutates only where a volume is encrypted (its transit copy); else it makes no call at all.
     expect(mutatingSteps[world].includes('CopySnapshots')).toBe(transit);
     expect(reference[world]).toMatchObject({
+      instanceDenied: true,
       enisOnlyIsolation: true,
       isolationRules: 0,
       firebreakGroups: 2,
@@ -105,7 +127,16 @@ describe('ec2-compromise crash recovery', () => {
   );
 
   // (A crash right after Triage leaves nothing to recover: Contain claims the case, issue 13.)
-  const STEPS = ['Contain', 'SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots', 'CollectArtifacts', 'WriteManifest', 'Notify'];
+  const STEPS = [
+    'Contain',
+    'DenyInstanceCredentials',
+    'SnapshotVolumes',
+    'CopySnapshots',
+    'ShareAndCopySnapshots',
+    'CollectArtifacts',
+    'WriteManifest',
+    'Notify',
+  ];
   it.each(WORLDS.flatMap(({ world, options }) => STEPS.map((step) => ({ world, options, step }))))(
     'ends in the same state as an uninterrupted run after a crash right after $step ($world)',
     async ({ world, options, step }) => {

@@ -131,6 +131,31 @@ export const ContainResultSchema = z.object({
   ),
 });
 
+/**
+ * `$.instanceCredentials`: what DenyInstanceCredentials did (`InstanceCredentialsResult`,
+ * lib/runtime/playbook/ec2-compromise/deny-instance-credentials.ts): the instance role's deny scoped to the instance
+ * (`ec2:SourceInstanceARN`), and with `revokeInstanceRoleSessions` the role's older sessions revoked.
+ */
+export const InstanceCredentialsResultSchema = z.object({
+  status: z.enum(['denied', 'no-profile', 'no-role', 'profile-gone', 'protected']),
+  instanceArn: z.string(),
+  roleName: z.optional(z.string()),
+  policyName: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  actions: z.array(PlannedActionSchema),
+  verified: z.optional(z.boolean()),
+  olderSessions: z.optional(
+    z.object({
+      roleName: z.string(),
+      cutoff: z.string(),
+      actions: z.array(PlannedActionSchema),
+      protectedReason: z.optional(z.string()),
+      coveredBy: z.optional(z.string()),
+      verified: z.optional(z.boolean()),
+    }),
+  ),
+});
+
 /** `$.reseal`: what ResealIsolation did on the failure path (`ResealResult`, lib/runtime/ec2/isolate.ts). */
 export const ResealResultSchema = z.object({
   /** ENIs moved off the allow-all untrack group onto the isolation group. */

@@ -77,6 +77,14 @@ export const StackEnvironmentSchema = z.object({
    * (deny its credentials outside the instance's VPC) (config `instanceCredentialResponse`; default `revoke-sessions`).
    */
   FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: z._default(z.enum(['revoke-sessions', 'restrict-to-vpc']), 'revoke-sessions'),
+  /**
+   * ec2-compromise: also revoke every session of the contained instance's role issued before the containment, `true` or
+   * `false` (config `revokeInstanceRoleSessions`; default false).
+   */
+  FIREBREAK_REVOKE_INSTANCE_ROLE_SESSIONS: z.pipe(
+    z._default(z.enum(['true', 'false']), 'false'),
+    z.transform((v) => v === 'true'),
+  ),
   /** JSON of the deployment's `catalogOverrides` (entry ID → `{ mode, approvalTimeoutAction, chainInstanceContainment }`; `{}`). */
   FIREBREAK_CATALOG_OVERRIDES: z.pipe(
     z.transform(unsetIfEmpty),

@@ -7,6 +7,7 @@ import {
   ChainResultSchema,
   CollectedArtifactsSchema,
   ContainResultSchema,
+  InstanceCredentialsResultSchema,
   LoggingRestoreSchema,
   ManifestRefSchema,
   ResealResultSchema,
@@ -110,6 +111,8 @@ export const PlaybookStateSchema = z.object({
    * optional, last.
    */
   verify: z.optional(z.union([RevocationVerificationSchema, TamperVerificationSchema])),
+  /** ec2-compromise: DenyInstanceCredentials (the instance role's deny scoped to the instance; issue 15). */
+  instanceCredentials: z.optional(InstanceCredentialsResultSchema),
   /** ec2-compromise: ResealIsolation, on the failure path of Contain. */
   reseal: z.optional(ResealResultSchema),
   /** ec2-compromise: ResealIsolation's Catch. */

@@ -25,8 +25,14 @@ import { isFirebreakGroup, ruleTuples } from '../../runtime/ec2/isolation-groups
 import type { LocalEnvironment } from './seed';
 import type { TwinWorld } from './twin';
 import type { CredentialTwin } from './credential-twin';
-import { GetRolePolicyCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand } from '@aws-sdk/client-iam';
-import { isAwsDenyAllPolicyArn, parsePolicyDocument, ROLE_SESSION_REVOCATION_POLICY_NAME } from '../../runtime/iam/policies';
+import {
+  GetInstanceProfileCommand,
+  GetRolePolicyCommand,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { isAwsDenyAllPolicyArn, parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME } from '../../runtime/iam/policies';
+import { instanceCredentialsDenyPolicy, instanceCredentialsPolicyName } from '../../runtime/iam/instance-credentials';
 
 /** A verification made by reading the emulator's state back (never the playbook's own claims). */
 export interface Check {
@@ -94,13 +100,44 @@ function containVerifiedCheck(timeline: Record<string, NativeAttributeValue>[]):
 }
 
 /**
+ * `instance-credentials-denied` (issue 15): the role of the twin's instance profile, read back with IAM GetInstanceProfile,
+ * carries `FirebreakDenyInstanceCredentials-<instance>` (GetRolePolicy) whose document is exactly the deny of this
+ * instance's ARN (`ec2:SourceInstanceARN`), and the case's DenyInstanceCredentials entry says it read it back.
+ */
+async function instanceCredentialsCheck(
+  env: LocalEnvironment,
+  twin: TwinWorld,
+  timeline: Record<string, NativeAttributeValue>[],
+): Promise<Check> {
+  const profileName = twin.instanceProfileArn.split('/').pop()!;
+  const roleName = (await env.member.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName }))).InstanceProfile
+    ?.Roles?.[0]?.RoleName;
+  if (!roleName) return check('instance-credentials-denied', false, `instance profile ${profileName} holds no role`);
+  const policyName = instanceCredentialsPolicyName(twin.instanceId);
+  const doc = await env.member.iam
+    .send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))
+    .then((out) => JSON.stringify(parsePolicyDocument(out.PolicyDocument!)))
+    .catch(() => undefined);
+  const wanted = policyText(instanceCredentialsDenyPolicy(`arn:aws:ec2:${env.region}:${env.memberAccount}:instance/${twin.instanceId}`));
+  const verified = timeline.some(
+    (t) => t.step === 'DenyInstanceCredentials' && t.status === 'SUCCEEDED' && (t.details as { verified?: boolean } | undefined)?.verified,
+  );
+  const ok = doc === wanted && verified;
+  return check(
+    'instance-credentials-denied',
+    ok,
+    `${roleName}/${policyName}: ${doc === undefined ? 'absent' : doc === wanted ? "Firebreak's deny of this instance" : 'another document'}; step read-back ${verified ? 'recorded' : 'missing'}`,
+  );
+}
+
+/**
  * Verifies, from the emulator's state, that an instance is contained with its evidence in the
  * security account (issue #2 "Both ec2 fixtures are contained"):
  * every ENI only on the isolation SG, that SG without rules (IPv4 and IPv6); termination protection
  * on; shutdown behaviour `stop`; every volume `DeleteOnTermination=false`; the profile removed; EIPs
  * disassociated; out of its ASG and target group; one completed snapshot per volume owned by the
- * security account, under its key, tagged with the case; a manifest whose SHA-256, recomputed here,
- * matches the ledger, and whose artifacts' hashes match; Object Lock retention on it; a timeline.
+ * security account, under its key, tagged with the case; the instance role's deny scoped to the instance
+ * (`instance-credentials-denied`); a manifest whose SHA-256, recomputed here, matches the ledger, and whose artifacts' hashes match; Object Lock retention on it; a timeline.
  * @returns the checks and the evidence read back.
  */
 export async function verifyContainment(
@@ -148,6 +185,7 @@ export async function verifyContainment(
   const needed = [
     'Claim',
     'Contain',
+    'DenyInstanceCredentials',
     'SnapshotVolumes',
     'CopySnapshots',
     'ShareAndCopySnapshots',
@@ -160,6 +198,7 @@ export async function verifyContainment(
     check('case-timeline', missing.length === 0, missing.length ? `missing ${missing.join(', ')}` : `${timeline.length} entries`),
   );
   checks.push(containVerifiedCheck(timeline));
+  checks.push(await instanceCredentialsCheck(env, twin, timeline));
   // Notify closes the case in its own write (issue 13, no CloseCase step): its entry says so.
   const closedBy = timeline.filter((t) => t.step === 'Notify' && t.status === 'SUCCEEDED').map((t) => t.details?.closed?.status);
   checks.push(check('case-closed-by-notify', closedBy.includes('CONTAINED'), `Notify closed: ${closedBy.join(',') || 'none'}`));

@@ -7,6 +7,7 @@ import type { IsolatePriorState } from '../ec2/isolate';
 import type { PreservePriorState } from '../ec2/preserve';
 import { assessContainmentTags, assessInstanceAttributes } from './attributes';
 import { ReleaseBlocked } from './errors';
+import { assessInstanceCredentialsRelease, InstanceCredentialsReleaseInput } from './instance-credentials';
 import { assessAutoScaling, assessTargetGroups } from './membership';
 import { assessElasticIps, assessInstanceProfile, assessSecurityGroups } from './network';
 import { emptyAssessment, mergeAssessments, pendingProblem, ReleaseAssessment, ReleaseResult, runChanges } from './plan';
@@ -31,6 +32,11 @@ export interface InstanceReleaseInput {
    * @default none: Firebreak's groups are recognised by their exact base names only
    */
   readonly firebreakGroupIds?: readonly string[];
+  /**
+   * What the case's DenyInstanceCredentials recorded on the instance's role (issue 15): released through `deps.iam`.
+   * @default none: the role is not read
+   */
+  readonly credentials?: InstanceCredentialsReleaseInput;
   /** `plan` makes no mutating call and returns what `apply` would do. */
   readonly mode: StepMode;
 }
@@ -68,6 +74,7 @@ async function assessInstanceRelease(input: Omit<InstanceReleaseInput, 'mode'>, 
     preserve ? assessTargetGroups(instance, preserve, deps.elbv2) : emptyAssessment(),
     preserve ? assessAutoScaling(instance, preserve, deps.autoScaling) : emptyAssessment(),
     assessContainmentTags(instance, deps.ec2),
+    input.credentials && deps.iam ? assessInstanceCredentialsRelease(input.credentials, deps.iam) : emptyAssessment(),
   ]);
   return mergeAssessments(parts);
 }
@@ -89,6 +96,9 @@ async function assessInstanceRelease(input: Omit<InstanceReleaseInput, 'mode'>, 
  * 6. Target groups: `RegisterTargets` with the recorded port (after 1–5).
  * 7. Auto Scaling: `AttachInstances` to the recorded group (last). Desired capacity grows by one and
  *    is not lowered back: see {@link assessAutoScaling} for why.
+ * 8. The instance role's deny scoped to the instance (`input.credentials`, issue 15) deleted when its text is exactly
+ *    Firebreak's for this instance, and the role's session revocation when this case wrote it
+ *    ({@link assessInstanceCredentialsRelease}); a document the role had before is put back.
  *
  * Everything is read and validated before the first change: when the recorded security groups cannot
  * be put back (a recorded group was deleted, or an ENI is on Firebreak's isolation group with none
@@ -101,7 +111,7 @@ async function assessInstanceRelease(input: Omit<InstanceReleaseInput, 'mode'>, 
  *
  * Reads: EC2 DescribeInstances, DescribeSecurityGroups, DescribeIamInstanceProfileAssociations,
  * DescribeAddresses, DescribeInstanceAttribute; Auto Scaling DescribeAutoScalingInstances,
- * DescribeAutoScalingGroups; ELBv2 DescribeTargetHealth; IAM GetInstanceProfile (when `iam` is given).
+ * DescribeAutoScalingGroups; ELBv2 DescribeTargetHealth; IAM GetInstanceProfile, GetRolePolicy (when `iam` is given).
  * @param input - the instance, the recorded prior states, and the mode.
  * @param deps - clients in the instance's account and region.
  * @returns the actions taken (apply) or planned (plan), what already matched, what was not restored.

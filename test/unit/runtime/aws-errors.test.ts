@@ -446,6 +446,7 @@ describe('loadRuntimeConfig', () => {
       evidenceDeadlineSeconds: 7200,
       removeLoginProfile: false,
       instanceCredentialResponse: 'revoke-sessions',
+      revokeInstanceRoleSessions: false,
       approvalTimeoutSeconds: 3600,
       notFoundGraceSeconds: 30,
       tamperAutomationPrincipals: [],

@@ -12,6 +12,8 @@ const STEPS = {
   // Claims the case and stores the received event itself when it follows Triage (issue 13), and tells a person of a
   // finding that attaches to an open case, as Claim does.
   'contain-instance': { ...none, actsInMember: true, ledger: true, storesReceivedEvents: true, notifications: true, timeoutSeconds: 120 },
+  // The instance role's deny scoped to the instance (issue 15): IAM only, after Contain (outside isolation's critical path).
+  'deny-instance-credentials': { ...none, actsInMember: true, ledger: true },
   // Steps that describe the instance get room for the NotFound grace (at most 60 s, lib/core/config.ts).
   'reseal-isolation': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'snapshot-volumes': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },

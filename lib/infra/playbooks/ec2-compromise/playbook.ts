@@ -8,6 +8,7 @@ import {
   SUPPRESSION_TASKS,
   FAILURE_RECORDING_TASKS,
   LAMBDA_TASK_RETRY,
+  NOT_YET_CONSISTENT_RETRY,
   PlaybookStates,
   ContainmentPlaybookProps,
   PlaybookConstruct,
@@ -33,6 +34,7 @@ export const EC2_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   CloseNotified: 'close-case',
   Contain: 'contain-instance',
   ContainClaimed: 'contain-instance',
+  DenyInstanceCredentials: 'deny-instance-credentials',
   ResealIsolation: 'reseal-isolation',
   SnapshotVolumes: 'snapshot-volumes',
   CheckSnapshots: 'check-snapshots',
@@ -108,7 +110,8 @@ export type Ec2CompromisePlaybookProps = ContainmentPlaybookProps;
  * → ContainOutcome (ALREADY_HANDLED → AlreadyHandled; a suppression rule matched → CloseSuppressed → Suppressed, nothing
  * changed; `decision.action == approval`, a brake held it → the approval path, RequestApproval; ContainClaimedOutcome
  * likewise for ContainClaimed not after an approval: issue 14); any other decision → Claim → dry run, notify-only, approval
- * (→ ContainClaimed, the same step after Claim); then (Contain reads its isolation back itself, issue 13) → snapshots
+ * (→ ContainClaimed, the same step after Claim); then (Contain reads its isolation back itself, issue 13) →
+ * DenyInstanceCredentials (the instance role's deny scoped to the instance, read back; issue 15) → snapshots
  * (poll loop) → member copies (poll loop) → security account copies (poll loop) → CollectArtifacts → WriteManifest →
  * Notify, which closes the case in the write that marks the notification (issue 13: no CloseCase state). Every Task
  * retries transient errors;
@@ -150,6 +153,12 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
 
     const snapshotVolumes = step('SnapshotVolumes', playbookPath('snapshots'));
     snapshotVolumes.next(snapshots);
+    // After the isolation, never inside it (issue 13's chain stays 6 / 4 calls): the instance role's deny scoped to the
+    // instance, read back (NotYetConsistent waits for IAM), then the evidence.
+    const denyCredentials = states.step('DenyInstanceCredentials', playbookPath('instanceCredentials'), {
+      retries: [NOT_YET_CONSISTENT_RETRY],
+    });
+    denyCredentials.next(snapshotVolumes);
     // Contain's result replaces the state: the state it got, with `case` and `contain` (never the execution's input,
     // which it gets to store the event: lib/core/contracts/state.ts ContainInputSchema).
     const contain = networkStep('Contain', '$', { state: wholeState, input: sfn.JsonPath.objectAt('$$.Execution.Input') });
@@ -174,7 +183,7 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
     // A brake held the containment (issue 14: Contain claimed the case and changed nothing): the approval path.
     containOutcome
       .when(sfn.Condition.stringEquals(playbookPath('decision', 'action'), 'approval'), states.approval!)
-      .otherwise(snapshotVolumes);
+      .otherwise(denyCredentials);
     // ContainClaimed not after an approval (an event Triage stored: too large for Contain's input) is braked as Contain is.
     containClaimed.next(
       new sfn.Choice(this, 'ContainClaimedOutcome')
@@ -187,7 +196,7 @@ export class Ec2CompromisePlaybook extends PlaybookConstruct {
           ),
           states.approval!,
         )
-        .otherwise(snapshotVolumes),
+        .otherwise(denyCredentials),
     );
 
     this.buildStateMachine(states, triage, props, {

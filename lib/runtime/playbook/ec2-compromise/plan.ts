@@ -7,6 +7,7 @@ import type { PlaybookState } from '../../../core/contracts/state';
 import type { StepDeps } from '../deps-base';
 import type { ContainmentPlan } from '../hooks';
 import { labelsOf } from './common';
+import { instanceCredentialsResponse } from './instance-credentials';
 import '../../clients/assume-role';
 
 /**
@@ -33,8 +34,8 @@ function transitPlan(volumes: readonly Volume[], memberAccount: string, security
 }
 
 /**
- * PlanDryRun of `ec2-compromise` (plan-registry.ts): Preserve, Isolate and SnapshotVolumes in plan mode (Describe calls
- * only), and the copies and artifacts in words. A sample finding carries placeholder IDs (i-99999999): nothing is sent to AWS.
+ * PlanDryRun of `ec2-compromise` (plan-registry.ts): Preserve, Isolate, DenyInstanceCredentials (IAM GetInstanceProfile and
+ * GetRolePolicy) and SnapshotVolumes in plan mode (Describe and Get calls only), and the copies and artifacts in words. A sample finding carries placeholder IDs (i-99999999): nothing is sent to AWS.
  * @returns the plan; `sample: true` for a sample finding.
  * @throws the SDK's errors (mapped by the handler) when a Describe call fails.
  */
@@ -51,6 +52,11 @@ export async function planInstanceContainment(state: PlaybookState, deps: StepDe
         change: 'termination protection, shutdown=stop, DeleteOnTermination=false',
       },
       { operation: 'EC2.ModifyNetworkInterfaceAttribute', target: instanceId, change: 'every ENI → untrack group → isolation group' },
+      {
+        operation: 'IAM.PutRolePolicy',
+        target: instanceId,
+        change: "the instance profile's role: inline deny of every request signed by this instance's credentials (ec2:SourceInstanceARN)",
+      },
       { operation: 'EC2.CreateSnapshots', target: instanceId, change: 'snapshot every volume, copy into the security account' },
     );
     return { sample: true, actions };
@@ -58,6 +64,7 @@ export async function planInstanceContainment(state: PlaybookState, deps: StepDe
   let attached: readonly Volume[] = [];
   const preserve = await ensureInstancePreserved({ instanceId, mode: 'plan' }, member);
   const isolate = await ensureInstanceIsolated({ instanceId, caseId: state.case.caseId, mode: 'plan' }, { ec2: member.ec2 });
+  const credentials = await instanceCredentialsResponse(state, deps, isolate.prior.instanceProfileArn, 'plan');
   const snaps = await ensureVolumeSnapshots(
     {
       instanceId,
@@ -71,6 +78,11 @@ export async function planInstanceContainment(state: PlaybookState, deps: StepDe
   actions.push(
     ...preserve.actions,
     ...isolate.actions,
+    ...credentials.actions,
+    ...(credentials.olderSessions?.actions ?? []),
+    ...(credentials.status === 'denied'
+      ? []
+      : [{ operation: 'IAM.none', target: instanceId, change: `no instance deny: ${credentials.reason}` }]),
     ...snaps.actions,
     ...transitPlan(attached, member.accountId, deps.config.securityAccountId),
   );

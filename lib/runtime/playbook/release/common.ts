@@ -4,6 +4,8 @@ import type { RolePriorState, UserPriorState } from '../../iam/revoke';
 import type { CaseRecord, CaseStatus } from '../../ledger/ledger';
 import { NotReleasable } from '../../release/errors';
 import type { CredentialsReleaseInput } from '../../release/release-credentials';
+import type { InstanceCredentialsReleaseInput } from '../../release/instance-credentials';
+import type { InstanceCredentialsPriorState } from '../../iam/instance-credentials';
 import type { ReleaseItem } from '../../release/plan';
 import type { StepDeps } from '../deps-base';
 import type { StepRecordTarget } from '../run-step';
@@ -25,6 +27,8 @@ const PRIOR_STATE_KEYS = ['preserve', 'isolate', 'user', 'role'] as const;
 export interface PriorState {
   readonly preserve?: PreservePriorState;
   readonly isolate?: IsolatePriorState;
+  /** ec2-compromise's DenyInstanceCredentials (issue 15). */
+  readonly instanceCredentials?: InstanceCredentialsPriorState;
   readonly user?: UserPriorState;
   readonly role?: RolePriorState;
 }
@@ -108,6 +112,24 @@ export function credentialsInput(record: CaseRecord, deps: StepDeps): Omit<Crede
     return { user: prior.user, accessKeyId: key, protectedRoleNames };
   }
   return { user: prior.user, role: prior.role, protectedRoleNames };
+}
+
+/**
+ * What an ec2-compromise case wrote on the instance's role (issue 15), for its release: the per-instance deny
+ * (`priorState.instanceCredentials`) and, when the option revoked the role's older sessions, `priorState.role` with the
+ * case's cutoff (`decisions.revocationCutoff`). The instance's ARN is the case's incident's (partition, region, account).
+ */
+export function instanceCredentialsInput(record: CaseRecord): InstanceCredentialsReleaseInput | undefined {
+  const prior = priorOf(record);
+  const i = record.incident;
+  const cutoff = record.decisions?.revocationCutoff;
+  const olderSessions = prior.role && typeof cutoff === 'string' ? { role: prior.role, cutoff } : undefined;
+  if (!prior.instanceCredentials && !olderSessions) return undefined;
+  return {
+    instanceArn: `arn:${i.partition}:ec2:${i.region}:${i.account}:instance/${record.resourceId}`,
+    ...(prior.instanceCredentials ? { deny: prior.instanceCredentials } : {}),
+    ...(olderSessions ? { olderSessions } : {}),
+  };
 }
 
 /** What ReleaseInstance / ReleaseCredentials (or NothingToRestore) put at `$.restore`. */

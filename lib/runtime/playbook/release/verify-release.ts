@@ -4,7 +4,7 @@ import { verifyInstanceReleased } from '../../release/release-instance';
 import type { StepDeps } from '../deps-base';
 import { runStep } from '../run-step';
 import { ReleaseState } from '../../../core/contracts/state';
-import { releaseKind, ReleaseKind, releaseTarget, caseRecord, credentialsInput, priorOf } from './common';
+import { releaseKind, ReleaseKind, releaseTarget, caseRecord, credentialsInput, instanceCredentialsInput, priorOf } from './common';
 import { releaserClients } from './releaser';
 
 /**
@@ -22,7 +22,12 @@ export async function verifyRelease(state: ReleaseState, deps: StepDeps): Promis
     const problems =
       kind === 'instance'
         ? await verifyInstanceReleased(
-            { instanceId: state.case.resourceId, preserve: prior.preserve, isolate: prior.isolate },
+            {
+              instanceId: state.case.resourceId,
+              preserve: prior.preserve,
+              isolate: prior.isolate,
+              credentials: instanceCredentialsInput(record),
+            },
             { ec2: member.ec2, autoScaling: member.autoScaling, elbv2: member.elbv2, iam: member.iam },
           )
         : await verifyCredentialsReleased(credentialsInput(record, deps), { iam: member.iam });

@@ -70,6 +70,8 @@ async function publish(
           triage: triageCommands(state.incident, state.case.caseId),
           incident: state.incident,
           revocation: state.revocation,
+          // ec2-compromise: the instance role's deny scoped to the instance, or why there is none (a protected role, no profile; issue 15).
+          instanceCredentials: state.instanceCredentials,
           // cloudtrail-tamper: whether the change reduced logging, and why the case went where it did (issue 14).
           judgement: state.judgement,
           evidence: record?.evidence ?? {},
