@@ -6,6 +6,7 @@ import { instanceCredentialsDenyPolicy, instanceCredentialsPolicyName } from '..
 import { parsePolicyDocument, policyText, ROLE_SESSION_REVOCATION_POLICY_NAME } from '../../lib/runtime/iam/policies';
 import { markInvocationCrashed, registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { currentCallContext } from '../../lib/runtime/telemetry';
+import { readNotifications } from '../../lib/harness/local/notifications';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
 
@@ -109,44 +110,51 @@ describe('ec2-compromise: the instance role denied to the contained instance onl
     });
   });
 
-  it('converges after a crash right after PutRolePolicy took effect (retried by the state machine)', async () => {
-    const { session } = local;
-    let crashes = 0;
-    const remove = registerSdkInterceptor({
-      before: () => {
-        const { invocationId } = currentCallContext();
-        if (crashes && invocationId && crashedInvocations.has(invocationId)) throw new Error('crashed');
-      },
-      after: (call) => {
-        if (call.operation !== 'IAM.PutRolePolicy' || crashes++ > 0) return;
-        const { invocationId } = currentCallContext();
-        if (invocationId) {
-          crashedInvocations.add(invocationId);
+  // Every mutating call DenyInstanceCredentials makes: the prior state's UpdateItem, PutRolePolicy, the timeline's PutItem.
+  it.each(['DynamoDB.UpdateItem', 'IAM.PutRolePolicy', 'DynamoDB.PutItem'])(
+    'converges after a crash right after its %s took effect (retried by the state machine)',
+    async (operation) => {
+      const { session } = local;
+      const crashed = new Set<string>();
+      let crashes = 0;
+      const remove = registerSdkInterceptor({
+        before: () => {
+          const { invocationId } = currentCallContext();
+          if (invocationId && crashed.has(invocationId)) throw new Error('the function crashed');
+        },
+        after: (call) => {
+          const { step, invocationId } = currentCallContext();
+          // The step's own calls, and its timeline entry (written after them, named in the item).
+          const ours = step === 'DenyInstanceCredentials' || JSON.stringify(call.input).includes('"DenyInstanceCredentials"');
+          if (call.operation !== operation || !ours || crashes++ > 0 || !invocationId) return;
+          crashed.add(invocationId);
           markInvocationCrashed(invocationId);
-        }
-        throw new Error('the function crashed right after PutRolePolicy');
-      },
-    });
-    const crashedInvocations = new Set<string>();
-    let out;
-    try {
-      out = await replayEvent(session, withProfile(BACKDOOR, 'crash-app'));
-    } finally {
-      remove();
-    }
-    expect(crashes).toBeGreaterThan(0);
-    const x = out.executions[0];
-    expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
-    // The retry read the policy the crashed attempt wrote and wrote nothing more.
-    expect(iamMutations(x.calls).map((c) => c.operation)).toEqual(['IAM.PutRolePolicy']);
-    const id = out.twin!.instanceId;
-    expect(await rolePolicies(session, await roleOf(session, out.twin!))).toEqual({
-      [instanceCredentialsPolicyName(id)]: denyOf(session, id),
-    });
-    const { timeline } = await readCase(session.env, x.caseId!);
-    // The crashed invocation wrote no entry (it was gone); the retry's entry is the one.
-    expect(timeline.filter((t) => t.step === 'DenyInstanceCredentials').map((t) => t.status)).toEqual(['SUCCEEDED']);
-  });
+          throw new Error(`the function crashed right after ${operation}`);
+        },
+      });
+      let out;
+      try {
+        out = await replayEvent(session, withProfile(BACKDOOR, `crash-${operation.split('.')[1].toLowerCase()}`));
+      } finally {
+        remove();
+      }
+      expect(crashes).toBeGreaterThan(0);
+      const x = out.executions[0];
+      expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+      // One write of the policy in all: the retry read what the crashed attempt wrote, if it got that far.
+      expect(iamMutations(x.calls).map((c) => c.operation)).toEqual(['IAM.PutRolePolicy']);
+      const id = out.twin!.instanceId;
+      const role = await roleOf(session, out.twin!);
+      expect(await rolePolicies(session, role)).toEqual({ [instanceCredentialsPolicyName(id)]: denyOf(session, id) });
+      const { item, timeline } = await readCase(session.env, x.caseId!);
+      expect(item?.priorState?.instanceCredentials).toEqual({ roleName: role, policyName: instanceCredentialsPolicyName(id) });
+      // A crashed invocation writes no entry of its own (one that crashed after writing it leaves it, as any step would):
+      // every SUCCEEDED entry says the deny was written and read back.
+      const done = timeline.filter((t) => t.step === 'DenyInstanceCredentials' && t.status === 'SUCCEEDED');
+      expect(done.length).toBeGreaterThanOrEqual(1);
+      for (const t of done) expect(t.details).toMatchObject({ status: 'denied', verified: true });
+    },
+  );
 
   it("records the role's earlier policy of the same name, and release puts it back; release of a deny it wrote removes it, twice over", async () => {
     const { session } = local;
@@ -194,6 +202,44 @@ describe('ec2-compromise: the instance role denied to the contained instance onl
       reason: expect.stringMatching(/Firebreak's own roles: never touched/),
     });
     expect(out.report.checks.find((c) => c.name === 'instance-credentials-denied')).toMatchObject({ passed: false });
+    const told = (await readNotifications(session.env)).filter(
+      (n) => n.caseId === out.report.executions[0].caseId && n.kind === 'contained',
+    );
+    expect(told).toHaveLength(1);
+    expect(JSON.parse(told[0].body).instanceCredentials).toMatchObject({ status: 'protected', roleName: 'firebreak-app-role' });
+  });
+
+  it('goes on to the evidence when IAM refuses the write, and says in the notification that the deny is not there', async () => {
+    const { session } = local;
+    const remove = registerSdkInterceptor({
+      before(call) {
+        if (call.operation === 'IAM.PutRolePolicy')
+          throw Object.assign(
+            new Error('User is not authorized to perform: iam:PutRolePolicy (explicit deny in a service control policy)'),
+            {
+              name: 'AccessDenied',
+            },
+          );
+      },
+    });
+    let out;
+    try {
+      out = await replayEvent(session, withProfile(BITCOIN, 'scp-app'));
+    } finally {
+      remove();
+    }
+    const x = out.executions[0];
+    expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    expect(await rolePolicies(session, 'scp-app-role')).toEqual({});
+    const { item, timeline } = await readCase(session.env, x.caseId!);
+    expect(item?.status).toBe('CONTAINED');
+    expect(timeline.find((t) => t.step === 'DenyInstanceCredentials')?.details).toMatchObject({
+      status: 'access-denied',
+      reason: expect.stringMatching(/AccessDenied.*NOT denied/),
+    });
+    const told = (await readNotifications(session.env)).filter((n) => n.caseId === x.caseId && n.kind === 'contained');
+    expect(told).toHaveLength(1);
+    expect(JSON.parse(told[0].body).instanceCredentials).toMatchObject({ status: 'access-denied' });
   });
 
   it('makes zero IAM calls that change anything for a dry run (sample finding), and plans the deny for a real instance', async () => {

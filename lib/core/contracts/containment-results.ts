@@ -137,7 +137,7 @@ export const ContainResultSchema = z.object({
  * (`ec2:SourceInstanceARN`), and with `revokeInstanceRoleSessions` the role's older sessions revoked.
  */
 export const InstanceCredentialsResultSchema = z.object({
-  status: z.enum(['denied', 'no-profile', 'no-role', 'profile-gone', 'protected']),
+  status: z.enum(['denied', 'no-profile', 'no-role', 'profile-gone', 'protected', 'access-denied']),
   instanceArn: z.string(),
   roleName: z.optional(z.string()),
   policyName: z.optional(z.string()),
@@ -151,6 +151,7 @@ export const InstanceCredentialsResultSchema = z.object({
       actions: z.array(PlannedActionSchema),
       protectedReason: z.optional(z.string()),
       coveredBy: z.optional(z.string()),
+      accessDenied: z.optional(z.string()),
       verified: z.optional(z.boolean()),
     }),
   ),

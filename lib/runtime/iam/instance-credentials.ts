@@ -185,9 +185,10 @@ export interface InstanceCredentialsDenyResult {
   /**
    * `denied`: the policy is on the role and read back as written (planned, in plan mode); `no-profile`: no profile was
    * associated, so no role credentials were delivered; `no-role` / `profile-gone`: the role cannot be resolved;
-   * `protected`: the role is never touched (`reason`).
+   * `protected`: the role is never touched (`reason`); `access-denied`: IAM refused a read or the write (`reason`), so the
+   * role's credentials on the instance are not denied (DenyInstanceCredentials, which goes on to the evidence).
    */
-  readonly status: 'denied' | 'no-profile' | 'no-role' | 'profile-gone' | 'protected';
+  readonly status: 'denied' | 'no-profile' | 'no-role' | 'profile-gone' | 'protected' | 'access-denied';
   readonly instanceArn: string;
   readonly roleName?: string;
   readonly policyName?: string;

@@ -1,4 +1,5 @@
-import { NotYetConsistent } from '../../../core/errors';
+import { AccessDenied, NotYetConsistent } from '../../../core/errors';
+import { mapAwsError } from '../../aws-errors';
 import type { PlaybookState } from '../../../core/contracts/state';
 import type { PlannedAction, StepMode } from '../../ec2/instance';
 import {
@@ -36,6 +37,8 @@ export interface OlderSessionsResult {
    * instance of the role contained at the same time): it revokes at least what this case's would, so nothing was written.
    */
   readonly coveredBy?: string;
+  /** Set when IAM refused a call (the message): the role's older sessions are not revoked. */
+  readonly accessDenied?: string;
   /** Whether the policy read back as written (apply mode). */
   readonly verified?: boolean;
 }
@@ -68,10 +71,11 @@ export async function instanceCredentialsResponse(
   const i = state.incident;
   const { iam } = deps.clients.member(i.account, i.region);
   const caseId = state.case.caseId;
+  const instanceArn = instanceArnOf(i, i.resource.id);
   const deny = await ensureInstanceCredentialsDenied(
     {
       instanceId: i.resource.id,
-      instanceArn: instanceArnOf(i, i.resource.id),
+      instanceArn,
       instanceProfileArn,
       protection: roleProtectionOf(deps),
       mode,
@@ -83,9 +87,34 @@ export async function instanceCredentialsResponse(
           ? (v) => deps.ledger.recordPriorState<InstanceCredentialsPriorState>(caseId, INSTANCE_CREDENTIALS_PRIOR_KEY, v)
           : undefined,
     },
-  );
+  ).catch((err: unknown) => {
+    const denied = refusal(err);
+    return {
+      status: 'access-denied' as const,
+      instanceArn,
+      reason: `${denied}: this instance's role credentials are NOT denied`,
+      actions: [],
+    };
+  });
   if (deny.status !== 'denied' || !deny.roleName || !deps.config.revokeInstanceRoleSessions) return deny;
-  return { ...deny, olderSessions: await revokeOlderSessions(state, deps, deny.roleName, mode) };
+  const olderSessions = await revokeOlderSessions(state, deps, deny.roleName, mode).catch((err: unknown) => ({
+    roleName: deny.roleName!,
+    cutoff: '',
+    actions: [],
+    accessDenied: `${refusal(err)}: the role's older sessions are NOT revoked`,
+  }));
+  return { ...deny, olderSessions };
+}
+
+/**
+ * IAM's refusal of a call, as a message: an SCP, a permissions boundary or a changed responder policy must not stop the
+ * playbook before the evidence (the instance is isolated already); the step's result and the notification say what was
+ * not done. Any other error is thrown as it is (retried, or the case fails).
+ */
+function refusal(err: unknown): string {
+  const mapped = mapAwsError(err);
+  if (mapped instanceof AccessDenied) return mapped.message;
+  throw err;
 }
 
 /** The cutoff of the role's Firebreak revocation now, read with GetRolePolicy, when it is exactly Firebreak's document. */

@@ -82,7 +82,7 @@ export async function planInstanceContainment(state: PlaybookState, deps: StepDe
     ...(credentials.olderSessions?.actions ?? []),
     ...(credentials.status === 'denied'
       ? []
-      : [{ operation: 'IAM.none', target: instanceId, change: `no instance deny: ${credentials.reason}` }]),
+      : [{ operation: 'IAM.NoChange', target: instanceId, change: `no instance deny: ${credentials.reason}` }]),
     ...snaps.actions,
     ...transitPlan(attached, member.accountId, deps.config.securityAccountId),
   );
