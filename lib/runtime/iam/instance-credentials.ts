@@ -22,8 +22,11 @@ import '../clients/iam';
  * Control Properties", AWS What's New, 2023-03-06; "The two new condition keys relate to dynamic properties of the EC2
  * role credential itself", AWS Security Blog, "How to use policies to restrict where EC2 instance credentials can be
  * used from", https://aws.amazon.com/blogs/security/how-to-use-policies-to-restrict-where-ec2-instance-credentials-can-be-used-from/),
- * so the key travels with the stolen credentials wherever they sign a request, inside or outside AWS, unlike the
- * network-path keys (`aws:SourceVpc`, `aws:SourceIp`); see also "AWS global condition context keys", IAM User Guide,
+ * and AWS's own data-perimeter examples use the key to pick out those sessions in a policy that denies them off the
+ * expected networks ("The `ec2:SourceInstanceARN` condition key is used to target role sessions that are created for
+ * applications running on your Amazon EC2 instances": aws-samples/data-perimeter-policy-examples,
+ * service_control_policies/README.md, network_perimeter_ec2_policy), so the key travels with the stolen credentials
+ * wherever they sign a request, inside or outside AWS, unlike the network-path keys (`aws:SourceVpc`, `aws:SourceIp`); see also "AWS global condition context keys", IAM User Guide,
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html. A request signed with other
  * credentials of the role (another instance's, a person's AssumeRole session) carries another ARN or no key at all, so
  * the deny does not apply to it. `ArnEquals` is the operator of EC2's own example for this key ("Example: Allow a
