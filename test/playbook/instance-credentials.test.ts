@@ -298,19 +298,17 @@ describe('ec2-compromise: protection lists and the option to revoke older sessio
 
   it('two instances of one role contained at once: two denies, one revocation with the later cutoff, every run verified', async () => {
     const { session } = local;
-    const [one, two] = await Promise.all([
-      replayEvent(session, withProfile(BITCOIN, 'fleet')),
-      replayEvent(session, withProfile(BACKDOOR, 'fleet')),
-    ]);
-    for (const r of [one, two]) expect(r.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    // The twins first (Triage only), then both executions at once: replays share the session's routing, runners do not.
+    const one = await replayEvent(session, withProfile(BITCOIN, 'fleet'), { execute: { crashAfter: 'Triage' } });
+    const two = await replayEvent(session, withProfile(BACKDOOR, 'fleet'), { execute: { crashAfter: 'Triage' } });
+    const runs = await Promise.all([one, two].map((r) => session.runner.execute('ec2-compromise', r.injected)));
+    for (const x of runs) expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
     const policies = await rolePolicies(session, 'fleet-role');
     const [a, b] = [one.twin!.instanceId, two.twin!.instanceId];
     expect(policies[instanceCredentialsPolicyName(a)]).toBe(denyOf(session, a));
     expect(policies[instanceCredentialsPolicyName(b)]).toBe(denyOf(session, b));
     const cutoffs = await Promise.all(
-      [one, two].map(async (r) =>
-        ((await readCase(session.env, r.report.executions[0].caseId!)).item?.decisions?.revocationCutoff as string).replace(/\.000Z$/, 'Z'),
-      ),
+      runs.map(async (x) => ((await readCase(session.env, x.caseId!)).item?.decisions?.revocationCutoff as string).replace(/\.000Z$/, 'Z')),
     );
     const later = [...cutoffs].sort().pop();
     expect(JSON.parse(policies[ROLE_SESSION_REVOCATION_POLICY_NAME]).Statement[0].Condition).toEqual({
