@@ -22,7 +22,9 @@ import { protectedRoleReason } from '../iam/protected-roles';
  * - a caller from another account (`service.action.awsApiCallAction.remoteAccountDetails`): the finding does not
  *   name the account of the principal exactly;
  * - a name with characters IAM names cannot hold (`[\w+=,.@-]`, at most 64), which could make a pattern match more;
- * - one of Firebreak's own roles or a service-linked role: never denied.
+ * - one of Firebreak's own roles or a service-linked role: never denied;
+ * - `ANONYMOUS_PRINCIPAL` (GuardDuty's name for calls made without credentials: the bucket is public): the public access
+ *   block is what closes that.
  */
 
 /** What {@link offendingPrincipal} reads: the incident's S3 resource fields. */
@@ -56,6 +58,12 @@ export function offendingPrincipal(p: FindingPrincipal, protectedRoleNames: read
   if (!p.userType) return { named: false, why: 'the finding names no principal (no accessKeyDetails)' };
   if (p.remoteAccountId && p.remoteAccountId !== p.account) {
     return { named: false, why: `the caller came from account ${p.remoteAccountId}: the finding does not name its principal's ARN` };
+  }
+  if (p.userName === 'ANONYMOUS_PRINCIPAL') {
+    return {
+      named: false,
+      why: 'the calls were anonymous (the bucket is public): no principal ARN to deny; the public access block closes it',
+    };
   }
   if (p.userType === 'Root') {
     return { named: false, why: 'the root user can always rewrite the bucket policy, so a deny in it would not hold: a person decides' };

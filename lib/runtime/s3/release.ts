@@ -9,6 +9,8 @@ import {
 import { NotYetConsistent } from '../../core/errors';
 import { FULL_PUBLIC_ACCESS_BLOCK, readBucketPolicy, readPublicAccessBlock, readVersioning, samePublicAccessBlock } from './bucket';
 import { hasSid, withoutStatement } from './bucket-policy';
+import type { PlannedAction } from '../ec2/instance';
+import type { ReleaseItem } from '../release/plan';
 import type { BucketPolicyPrior, PublicAccessBlockPrior } from './contain';
 import type { VersioningPrior } from './preserve';
 
@@ -37,10 +39,10 @@ export interface BucketPriorState {
 /** What release did. */
 export interface BucketReleaseResult {
   readonly bucket: string;
-  /** Each change made, as `Service.Operation target`. */
-  readonly restored: string[];
+  /** Each change made. */
+  readonly restored: PlannedAction[];
   /** What was not restored and why (a person decides). */
-  readonly notRestored: string[];
+  readonly notRestored: ReleaseItem[];
 }
 
 /**
@@ -51,36 +53,58 @@ export interface BucketReleaseResult {
  * @throws {ResourceGone} when the bucket is gone.
  */
 export async function ensureBucketReleased(s3: S3Client, bucket: string, prior: BucketPriorState): Promise<BucketReleaseResult> {
-  const restored: string[] = [];
-  const notRestored: string[] = [];
+  const restored: PlannedAction[] = [];
+  const notRestored: ReleaseItem[] = [];
   if (prior.bucketPolicy) await releasePolicy(s3, bucket, prior.bucketPolicy, restored, notRestored);
   if (prior.publicAccessBlock) await releasePublicAccessBlock(s3, bucket, prior.publicAccessBlock.config, restored, notRestored);
   if (prior.versioning && prior.versioning.status !== 'Enabled') {
     const now = await readVersioning(s3, bucket);
     if (now.status === 'Enabled') {
       await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Suspended' } }));
-      restored.push(`S3.PutBucketVersioning ${bucket} Suspended`);
+      restored.push({
+        operation: 'S3.PutBucketVersioning',
+        target: bucket,
+        change: `versioning Enabled → Suspended (was ${prior.versioning.status})`,
+      });
     }
     if (prior.versioning.status === 'never-enabled')
-      notRestored.push('versioning: the bucket was never versioned; S3 cannot return it to unversioned, so it is Suspended');
+      notRestored.push({
+        item: 'versioning',
+        target: bucket,
+        detail: 'the bucket was never versioned; S3 cannot return it to unversioned, so it is Suspended',
+      });
   }
   return { bucket, restored, notRestored };
 }
 
-async function releasePolicy(s3: S3Client, bucket: string, prior: BucketPolicyPrior, restored: string[], notRestored: string[]) {
+async function releasePolicy(
+  s3: S3Client,
+  bucket: string,
+  prior: BucketPolicyPrior,
+  restored: PlannedAction[],
+  notRestored: ReleaseItem[],
+) {
   const current = await readBucketPolicy(s3, bucket);
   const change = withoutStatement(current, prior.sid, prior.text !== null);
-  if (change.change === 'keep') notRestored.push(`bucket policy: ${change.reason}`);
+  if (change.change === 'keep') notRestored.push({ item: 'bucket-policy', target: bucket, detail: change.reason! });
   if (change.change === 'delete') {
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
-    restored.push(`S3.DeleteBucketPolicy ${bucket}`);
+    restored.push({
+      operation: 'S3.DeleteBucketPolicy',
+      target: bucket,
+      change: `policy deleted: ${prior.sid} was all of it, and there was none before`,
+    });
   }
   if (change.change === 'put') {
     // Narrow the lost-update window (contain.ts): build from a read made right before the put.
     const latest = withoutStatement(await readBucketPolicy(s3, bucket), prior.sid, prior.text !== null);
     if (latest.change === 'put') await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: latest.text! }));
     if (latest.change === 'delete') await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
-    restored.push(`S3.PutBucketPolicy ${bucket} without ${prior.sid}`);
+    restored.push({
+      operation: 'S3.PutBucketPolicy',
+      target: bucket,
+      change: `statement ${prior.sid} removed; every other statement as it is`,
+    });
   }
 }
 
@@ -88,22 +112,22 @@ async function releasePublicAccessBlock(
   s3: S3Client,
   bucket: string,
   prior: PublicAccessBlockPrior['config'],
-  restored: string[],
-  notRestored: string[],
+  restored: PlannedAction[],
+  notRestored: ReleaseItem[],
 ) {
   const current = await readPublicAccessBlock(s3, bucket);
   if (samePublicAccessBlock(current, prior)) return;
   if (!samePublicAccessBlock(current, FULL_PUBLIC_ACCESS_BLOCK)) {
-    notRestored.push('public access block: changed since containment, left as it is; a person decides');
+    notRestored.push({ item: 'public-access-block', target: bucket, detail: 'changed since containment, left as it is; a person decides' });
     return;
   }
   if (prior === 'none') {
     await s3.send(new DeletePublicAccessBlockCommand({ Bucket: bucket }));
-    restored.push(`S3.DeletePublicAccessBlock ${bucket}`);
+    restored.push({ operation: 'S3.DeletePublicAccessBlock', target: bucket, change: 'deleted: the bucket had none before containment' });
     return;
   }
   await s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: { ...prior } }));
-  restored.push(`S3.PutPublicAccessBlock ${bucket} restored`);
+  restored.push({ operation: 'S3.PutPublicAccessBlock', target: bucket, change: `restored to ${JSON.stringify(prior)}` });
 }
 
 /**
@@ -112,12 +136,12 @@ async function releasePublicAccessBlock(
  * @param kept - what {@link ensureBucketReleased} reported as not restored (those parts are not checked).
  * @throws {NotYetConsistent} naming what does not read back.
  */
-export async function verifyBucketReleased(s3: S3Client, bucket: string, prior: BucketPriorState, kept: readonly string[] = []) {
+export async function verifyBucketReleased(s3: S3Client, bucket: string, prior: BucketPriorState, kept: readonly ReleaseItem[] = []) {
   const problems: string[] = [];
-  const skip = (part: string) => kept.some((k) => k.startsWith(part));
-  if (prior.bucketPolicy && !skip('bucket policy') && hasSid(await readBucketPolicy(s3, bucket), prior.bucketPolicy.sid))
+  const skip = (item: ReleaseItem['item']) => kept.some((k) => k.item === item);
+  if (prior.bucketPolicy && !skip('bucket-policy') && hasSid(await readBucketPolicy(s3, bucket), prior.bucketPolicy.sid))
     problems.push(`the policy still holds ${prior.bucketPolicy.sid}`);
-  if (prior.publicAccessBlock && !skip('public access block')) {
+  if (prior.publicAccessBlock && !skip('public-access-block')) {
     if (!samePublicAccessBlock(await readPublicAccessBlock(s3, bucket), prior.publicAccessBlock.config))
       problems.push('the public access block is not the recorded one');
   }
