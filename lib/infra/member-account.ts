@@ -8,7 +8,14 @@ import { Construct } from 'constructs';
 import { eventPatternFor } from '../core/catalog/patterns';
 import { FirebreakConfig } from '../core/config';
 import { securityAccountOf } from './accounts';
-import { cloudTrailStatements, credentialStatements, forwardedEntries, releaserStatements, responderStatements } from './member-policies';
+import {
+  bucketStatements,
+  cloudTrailStatements,
+  credentialStatements,
+  forwardedEntries,
+  releaserStatements,
+  responderStatements,
+} from './member-policies';
 import { FirebreakNames } from './names';
 import { deadLetterQueue } from './alarms';
 import { JustifiedPolicy } from './nag';
@@ -116,6 +123,7 @@ export class FirebreakMemberAccount extends Construct {
         ...responderStatements(securityAccount, this.transitKey.keyArn),
         ...credentialStatements(config.responderRoleName, config.releaserRoleName, names.protectedRolePatterns),
         ...cloudTrailStatements(),
+        ...bucketStatements(),
       ],
     });
 

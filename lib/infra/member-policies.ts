@@ -160,6 +160,64 @@ export function cloudTrailStatements(): JustifiedStatement[] {
 }
 
 /**
+ * The responder's permissions for s3-compromise: exactly the calls of lib/runtime/s3 (but release.ts). Reads of the
+ * bucket's configuration and its object versions' metadata (ListObjectVersions needs `s3:ListBucketVersions`; no
+ * `s3:GetObject`: member data is never read), and the three changes containment makes: versioning on, the bucket
+ * policy (Firebreak's deny statement added), the public access block on ("Actions, resources, and condition keys for
+ * Amazon S3", Service Authorization Reference: GetPublicAccessBlock and PutPublicAccessBlock are authorized as
+ * `s3:GetBucketPublicAccessBlock` and `s3:PutBucketPublicAccessBlock`). The bucket resource type only: no object ARN.
+ * @returns the statements and their justifications.
+ */
+export function bucketStatements(): JustifiedStatement[] {
+  return [
+    {
+      statement: new iam.PolicyStatement({
+        actions: [
+          's3:GetBucketPolicy',
+          's3:GetBucketAcl',
+          's3:GetBucketPublicAccessBlock',
+          's3:GetBucketVersioning',
+          's3:ListBucketVersions',
+          's3:PutBucketVersioning',
+          's3:PutBucketPolicy',
+          's3:PutBucketPublicAccessBlock',
+        ],
+        resources: [`arn:${Aws.PARTITION}:s3:::*`],
+      }),
+      reason:
+        "The bucket is the one the S3 finding names, known only at run time (bucket ARNs carry no account, so the account is the role's own). Bucket-level actions only: no object is read, written or deleted; the policy change adds only Firebreak's deny statement (lib/runtime/s3).",
+    },
+  ];
+}
+
+/**
+ * The releaser's permissions for a bucket: exactly the calls of lib/runtime/s3/release.ts and the reads it compares
+ * against: Firebreak's deny statement taken out of the policy (PutBucketPolicy, or DeleteBucketPolicy when it was all
+ * of it and the bucket had none), the public access block put back (PutBucketPublicAccessBlock also authorizes
+ * DeletePublicAccessBlock), versioning back to Suspended.
+ */
+function releaseBucketStatements(): JustifiedStatement[] {
+  return [
+    {
+      statement: new iam.PolicyStatement({
+        actions: [
+          's3:GetBucketPolicy',
+          's3:GetBucketPublicAccessBlock',
+          's3:GetBucketVersioning',
+          's3:PutBucketPolicy',
+          's3:DeleteBucketPolicy',
+          's3:PutBucketPublicAccessBlock',
+          's3:PutBucketVersioning',
+        ],
+        resources: [`arn:${Aws.PARTITION}:s3:::*`],
+      }),
+      reason:
+        "The bucket is the one the case contained (its priorState), known only at run time; bucket-level actions only, no object access. Release removes only Firebreak's statement and restores the recorded settings (lib/runtime/s3/release.ts).",
+    },
+  ];
+}
+
+/**
  * The condition that limits attaching or detaching a managed policy to AWS's `AWSDenyAll` in this
  * stack's partition (`iam:PolicyARN`, "IAM: Limits managed policies that can be applied to an IAM user,
  * group, or role", IAM User Guide; lib/runtime/iam/policies.ts).
@@ -193,7 +251,11 @@ export function releaserStatements(
   releaserRoleName: string,
   protectedPatterns: readonly string[] = PROTECTED_ROLE_PATTERNS,
 ): JustifiedStatement[] {
-  return [...releaseInstanceStatements(), ...releaseCredentialStatements(responderRoleName, releaserRoleName, protectedPatterns)];
+  return [
+    ...releaseInstanceStatements(),
+    ...releaseCredentialStatements(responderRoleName, releaserRoleName, protectedPatterns),
+    ...releaseBucketStatements(),
+  ];
 }
 
 /** The releaser's names and reasons, shared by its two groups of statements. */

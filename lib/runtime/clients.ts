@@ -71,6 +71,8 @@ export interface MemberClients {
   readonly cloudtrail: CloudTrailClient;
   /** KMS (DescribeKey of the transit key: the key ARN a transit copy must carry). */
   readonly kms: KMSClient;
+  /** S3 (s3-compromise: the bucket's policy, ACL, public access block, versioning and object versions). */
+  readonly s3: S3Client;
 }
 
 /** Clients that act in the security account. */
@@ -189,7 +191,7 @@ function defineLazy<K extends ServiceKey>(target: object, key: K, build: (maker:
   });
 }
 
-const MEMBER_SERVICES: readonly (keyof MemberClients & ServiceKey)[] = ['ec2', 'autoScaling', 'elbv2', 'iam', 'cloudtrail', 'kms'];
+const MEMBER_SERVICES: readonly (keyof MemberClients & ServiceKey)[] = ['ec2', 'autoScaling', 'elbv2', 'iam', 'cloudtrail', 'kms', 's3'];
 const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = ['ec2', 's3', 'ddb', 'sns', 'sfn', 'sqs'];
 
 /**
@@ -272,8 +274,11 @@ export class ClientFactory {
       });
       const cfg = { ...this.baseConfig(credentials), region };
       const built = { accountId, roleName } as MemberClients;
+      // S3 by path on an endpoint override (the emulator), as in the security account.
+      const configOf = (key: ServiceKey): ClientConfig =>
+        key === 's3' ? ({ ...cfg, forcePathStyle: this.options.endpoint !== undefined } as ClientConfig) : cfg;
       for (const key of MEMBER_SERVICES) {
-        defineLazy(built, key, (maker) => maker.create(cfg, (c) => this.instrument(c, maker.service, accountId, roleName)));
+        defineLazy(built, key, (maker) => maker.create(configOf(key), (c) => this.instrument(c, maker.service, accountId, roleName)));
       }
       clients = built;
       this.members.set(cacheKey, clients);

@@ -61,6 +61,8 @@ describe('drill files', () => {
       'finding-triage/drill.yaml',
       'root-activity/drill-unexpected.yaml',
       'root-activity/drill.yaml',
+      's3-compromise/drill-unexpected.yaml',
+      's3-compromise/drill.yaml',
     ]);
   });
 

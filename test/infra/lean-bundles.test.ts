@@ -43,8 +43,8 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   // Game-day events: the target's firebreak:gameday tag (DescribeInstances, ListUserTags / ListRoleTags; gameday-tags.ts, loaded on first use).
   'guard-gameday': ['ec2', 'iam'],
   'decide-response': ['ec2', 'iam'],
-  // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper.
-  'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'elastic-load-balancing-v2', 'iam'],
+  // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper, s3-compromise.
+  'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'elastic-load-balancing-v2', 'iam', 's3'],
   'contain-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2'],
   // The instance role's deny scoped to the instance (issue 15): IAM only.
   'deny-instance-credentials': ['iam'],
@@ -55,6 +55,9 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'copy-snapshots': ['ec2', 'kms'],
   'share-snapshots': ['ec2'],
   'collect-artifacts': ['ec2'],
+  'preserve-bucket': ['s3'],
+  'contain-bucket': ['s3'],
+  'verify-bucket-containment': ['s3'],
   'revoke-credentials': ['iam'],
   'verify-revocation': ['iam'],
   'judge-trail-change': ['cloudtrail'],
@@ -63,7 +66,8 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'verify-tamper-response': ['cloudtrail', 'iam'],
   'release-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam'],
   'release-credentials': ['iam'],
-  'verify-release': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam'],
+  'release-bucket': ['s3'],
+  'verify-release': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam', 's3'],
   // Only ec2-compromise's orphaned-case hook acts: ENIs left on an untrack group go to the isolation group.
   'close-orphaned-case': ['ec2'],
   // The proactive tamper baseline reads the member accounts' trails.

@@ -72,6 +72,9 @@ describe('MemberAccountStack', () => {
         'restore-logging',
         'revoke-actor',
         'verify-tamper-response',
+        'preserve-bucket',
+        'contain-bucket',
+        'verify-bucket-containment',
         'close-orphaned-case',
         'record-trail-baselines',
       ]);
@@ -162,6 +165,15 @@ describe('MemberAccountStack', () => {
           'kms:GenerateDataKeyWithoutPlaintext',
           'kms:ReEncryptFrom',
           'kms:ReEncryptTo',
+          // s3-compromise (bucket-level only: no s3:GetObject on member data)
+          's3:GetBucketAcl',
+          's3:GetBucketPolicy',
+          's3:GetBucketPublicAccessBlock',
+          's3:GetBucketVersioning',
+          's3:ListBucketVersions',
+          's3:PutBucketPolicy',
+          's3:PutBucketPublicAccessBlock',
+          's3:PutBucketVersioning',
           // credential-compromise
           'iam:ListAccessKeys',
           'iam:UpdateAccessKey',
@@ -381,6 +393,16 @@ describe('MemberAccountStack', () => {
           ]) {
             expect([action, await decide(action, user('alice'))]).toEqual([action, 'ImplicitlyDenied']);
           }
+        });
+
+        it('may read and contain a bucket but never read, write or delete its objects, nor delete its policy', async () => {
+          const bucket = 'arn:aws:s3:::example-bucket';
+          for (const action of ['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:PutBucketPublicAccessBlock', 's3:ListBucketVersions'])
+            expect([action, await decide(action, bucket)]).toEqual([action, 'Allowed']);
+          for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'])
+            expect([action, await decide(action, `${bucket}/data/a.txt`)]).toEqual([action, 'ImplicitlyDenied']);
+          for (const action of ['s3:DeleteBucketPolicy', 's3:DeleteBucket', 's3:PutBucketAcl'])
+            expect([action, await decide(action, bucket)]).toEqual([action, 'ImplicitlyDenied']);
         });
 
         it('may not create credentials, attach managed policies or touch another account', async () => {

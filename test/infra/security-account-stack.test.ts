@@ -424,6 +424,8 @@ describe('SecurityAccountStack', () => {
         expect(entry.playbook).toBe('credential-compromise');
         const rule = rules.find((r) => r.Properties.Name === ruleNameFor(entry))!;
         expect(rule.Properties.EventPattern.detail.resource).toEqual({ resourceType: ['AccessKey'] });
+        // The Policy:S3/ exposure types on AccessKey go to s3-compromise (s3-exposure-*).
+        expect(rule.Properties.EventPattern.detail.type).toEqual([{ 'anything-but': { prefix: 'Policy:S3/' } }]);
         const [target] = rule.Properties.Targets;
         expect(bufferedTarget(template, target).machine).toBe(machineId);
         const queueId = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
@@ -442,12 +444,20 @@ describe('SecurityAccountStack', () => {
         'ec2-compromise-medium': 'default',
         'credential-compromise-high': 'default',
         'credential-compromise-medium': 'default',
+        's3-compromise-high': 'default',
+        's3-compromise-medium': 'default',
+        's3-exposure-high': 'default',
+        's3-exposure-medium': 'default',
         'finding-triage': 'default',
         // Game-day events (firebreak.gameday) come on the firebreak bus: aws.* sources cannot be forged.
         'gameday-ec2-compromise-high': 'firebreak',
         'gameday-ec2-compromise-medium': 'firebreak',
         'gameday-credential-compromise-high': 'firebreak',
         'gameday-credential-compromise-medium': 'firebreak',
+        'gameday-s3-compromise-high': 'firebreak',
+        'gameday-s3-compromise-medium': 'firebreak',
+        'gameday-s3-exposure-high': 'firebreak',
+        'gameday-s3-exposure-medium': 'firebreak',
         'cloudtrail-tamper-trail': 'firebreak',
         'cloudtrail-tamper-guardduty': 'firebreak',
         'root-activity-console': 'firebreak',
@@ -798,10 +808,14 @@ describe('SecurityAccountStack', () => {
       }
     });
 
-    it.each(['collect-artifacts', 'write-manifest'] as const)(
+    it.each(['collect-artifacts', 'write-manifest', 'preserve-bucket'] as const)(
       'lets %s write and read evidence objects under cases/ only, never the received events (it names them, issue 13)',
       (step) => {
-        expect(STEP_NAMES.filter((s) => STEP_ACCESS[s].evidenceBucket).sort()).toEqual(['collect-artifacts', 'write-manifest']);
+        expect(STEP_NAMES.filter((s) => STEP_ACCESS[s].evidenceBucket).sort()).toEqual([
+          'collect-artifacts',
+          'preserve-bucket',
+          'write-manifest',
+        ]);
         const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
         const objects = statements.filter((st) => list(st.Action).some((a) => a === 's3:GetObject' || a === 's3:PutObject'));
         const resources = objects.flatMap((st) => list(st.Resource).map(flat));
@@ -845,7 +859,7 @@ describe('SecurityAccountStack', () => {
     });
 
     it('lets the release steps assume only the releaser role, and no other step assume it', () => {
-      expect(RELEASING_STEPS).toEqual(['release-instance', 'release-credentials', 'verify-release']);
+      expect(RELEASING_STEPS).toEqual(['release-instance', 'release-credentials', 'release-bucket', 'verify-release']);
       for (const step of STEP_NAMES) {
         const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
         const assumed = statements.filter((s) => list(s.Action).includes('sts:AssumeRole')).flatMap((s) => list(s.Resource).map(flat));
@@ -1710,6 +1724,7 @@ describe('SecurityAccountStack', () => {
           'ReleaseTarget',
           'ReleaseInstance',
           'ReleaseCredentials',
+          'ReleaseBucket',
           'NothingToRestore',
           'UnknownReleaseTarget',
           'VerifyRelease',
@@ -1787,17 +1802,14 @@ describe('SecurityAccountStack', () => {
           Next: 'ReleaseCredentials',
         },
         { Variable: '$.case.playbook', StringEquals: 'cloudtrail-tamper', Next: 'NothingToRestore' },
+        { Variable: '$.case.playbook', StringEquals: 's3-compromise', Next: 'ReleaseBucket' },
       ]);
       expect(s.ReleaseTarget.Default).toBe('UnknownReleaseTarget');
       expect(s.UnknownReleaseTarget).toMatchObject({ Type: 'Pass', ResultPath: '$.error', Next: 'RecordFailure' });
       expect(s.NothingToRestore).toEqual({ Type: 'Pass', Result: NOTHING_TO_RESTORE, ResultPath: '$.restore', Next: 'CloseRelease' });
-      expect(['ReleaseInstance', 'ReleaseCredentials', 'VerifyRelease', 'CloseRelease', 'NotifyRelease'].map(next)).toEqual([
-        'VerifyRelease',
-        'VerifyRelease',
-        'CloseRelease',
-        'NotifyRelease',
-        'Released',
-      ]);
+      expect(
+        ['ReleaseInstance', 'ReleaseCredentials', 'ReleaseBucket', 'VerifyRelease', 'CloseRelease', 'NotifyRelease'].map(next),
+      ).toEqual(['VerifyRelease', 'VerifyRelease', 'VerifyRelease', 'CloseRelease', 'NotifyRelease', 'Released']);
       expect(s.Released).toEqual({ Type: 'Pass', Result: 'RELEASED', ResultPath: '$.outcome', Next: 'Done' });
       expect(s.ResourceGoneDone).toEqual({ Type: 'Pass', Result: 'RESOURCE_GONE', ResultPath: '$.outcome', Next: 'Done' });
       expect(next('RecordResourceGone')).toBe('ResourceGoneDone');
@@ -1813,7 +1825,7 @@ describe('SecurityAccountStack', () => {
       const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
       const expected = [...new Set(Object.values(RELEASE_TASKS))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
       expect(resources).toEqual(expected);
-      expect(resources).toHaveLength(7);
+      expect(resources).toHaveLength(8);
     });
 
     it('raises Failed, TimedOut and Aborted alarms to the topic', () => {

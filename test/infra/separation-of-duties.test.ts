@@ -123,6 +123,15 @@ function actionsCalledIn(files: readonly string[]): Set<string> {
     'auto-scaling': 'autoscaling',
     'elastic-load-balancing-v2': 'elasticloadbalancing',
     cloudtrail: 'cloudtrail',
+    s3: 's3',
+  };
+  // S3 operations authorized under another action name ("Actions, resources, and condition keys for Amazon S3",
+  // Service Authorization Reference).
+  const renamed: Record<string, string> = {
+    's3:GetPublicAccessBlock': 's3:GetBucketPublicAccessBlock',
+    's3:PutPublicAccessBlock': 's3:PutBucketPublicAccessBlock',
+    's3:DeletePublicAccessBlock': 's3:PutBucketPublicAccessBlock',
+    's3:ListObjectVersions': 's3:ListBucketVersions',
   };
   const actions = new Set<string>();
   for (const file of files) {
@@ -137,7 +146,10 @@ function actionsCalledIn(files: readonly string[]): Set<string> {
     }
     for (const m of text.matchAll(/new (\w+)Command\(/g)) {
       const service = serviceOf.get(`${m[1]}Command`);
-      if (service && prefix[service]) actions.add(`${prefix[service]}:${m[1]}`);
+      if (service && prefix[service]) {
+        const action = `${prefix[service]}:${m[1]}`;
+        actions.add(renamed[action] ?? action);
+      }
     }
   }
   return actions;
@@ -277,7 +289,15 @@ describe('separation of duties between the responder and the releaser roles', ()
 
     it('gives the releaser exactly the calls of lib/runtime/release, plus iam:PassRole (implied by associating an instance profile)', () => {
       // ListAttachedUserPolicies: release reads a user's managed policies with lib/runtime/iam/revoke.ts's listAttachedUserPolicyArns.
-      const called = actionsCalledIn([...sourceFiles('lib/runtime/release'), 'lib/runtime/ec2/instance.ts']);
+      const called = actionsCalledIn([
+        ...sourceFiles('lib/runtime/release'),
+        'lib/runtime/ec2/instance.ts',
+        'lib/runtime/s3/release.ts',
+        'lib/runtime/s3/bucket.ts',
+      ]);
+      // release.ts reads the bucket's policy, public access block and versioning through bucket.ts, not its ACL or versions.
+      called.delete('s3:GetBucketAcl');
+      called.delete('s3:ListBucketVersions');
       expect([...allowed('releaser')].sort()).toEqual([...called, 'iam:PassRole', 'iam:ListAttachedUserPolicies'].sort());
     });
 
@@ -286,6 +306,7 @@ describe('separation of duties between the responder and the releaser roles', ()
         ...sourceFiles('lib/runtime/ec2'),
         ...sourceFiles('lib/runtime/iam'),
         ...sourceFiles('lib/runtime/playbook', ['release']),
+        ...sourceFiles('lib/runtime/s3', ['release.ts']),
       ]);
       expect([...allowed('responder')].filter((a) => !a.startsWith('kms:')).sort()).toEqual([...called].sort());
     });
@@ -303,6 +324,7 @@ describe('separation of duties between the responder and the releaser roles', ()
         'ec2:AssociateAddress',
         'ec2:DeleteTags',
         'iam:PassRole',
+        's3:DeleteBucketPolicy',
       ]) {
         expect([a, responder.has(a)]).toEqual([a, false]);
       }
@@ -320,6 +342,8 @@ describe('separation of duties between the responder and the releaser roles', ()
         'ec2:ModifySnapshotAttribute',
         'cloudtrail:StartLogging',
         'kms:CreateGrant',
+        's3:ListBucketVersions',
+        's3:GetBucketAcl',
       ]) {
         expect([a, releaser.has(a)]).toEqual([a, false]);
       }

@@ -27,6 +27,10 @@ import type { writeManifest } from '../../lib/runtime/playbook/ec2-compromise/wr
 import type { chainInstanceContainment } from '../../lib/runtime/playbook/credential-compromise/chain-instance-containment';
 import type { revokeCredentials } from '../../lib/runtime/playbook/credential-compromise/revoke-credentials';
 import type { verifyRevocation } from '../../lib/runtime/playbook/credential-compromise/verify-revocation';
+import type { releaseBucket } from '../../lib/runtime/playbook/release/release-bucket';
+import type { preserveBucket } from '../../lib/runtime/playbook/s3-compromise/preserve-bucket';
+import type { containBucket } from '../../lib/runtime/playbook/s3-compromise/contain-bucket';
+import type { verifyBucketContainment } from '../../lib/runtime/playbook/s3-compromise/verify-bucket-containment';
 import type { restoreLogging } from '../../lib/runtime/playbook/cloudtrail-tamper/restore-logging';
 import type { judgeTrailChangeStep } from '../../lib/runtime/playbook/cloudtrail-tamper/judge-trail-change';
 import type { revokeActor } from '../../lib/runtime/playbook/cloudtrail-tamper/revoke-actor';
@@ -92,6 +96,10 @@ const STEP_RESULTS_FIT = {
   LoadCase: true satisfies Fits<Result<typeof loadCase>, typeof ReleaseStateSchema>,
   ReleaseInstance: true satisfies Fits<Result<typeof releaseInstance>, R['restore']>,
   ReleaseCredentials: true satisfies Fits<Result<typeof releaseCredentials>, R['restore']>,
+  ReleaseBucket: true satisfies Fits<Result<typeof releaseBucket>, R['restore']>,
+  PreserveBucket: true satisfies Fits<Result<typeof preserveBucket>, P['bucketPreservation']>,
+  ContainBucket: true satisfies Fits<Result<typeof containBucket>, P['bucketContainment']>,
+  VerifyBucketContainment: true satisfies Fits<Result<typeof verifyBucketContainment>, P['verify']>,
   NothingToRestore: true satisfies Fits<typeof NOTHING_TO_RESTORE, R['restore']>,
   VerifyRelease: true satisfies Fits<Result<typeof verifyRelease>, R['verify']>,
   CloseRelease: true satisfies Fits<Result<typeof closeRelease>, R['closed']>,

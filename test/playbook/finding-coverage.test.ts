@@ -50,6 +50,7 @@ async function decideInProcess(p: Point, n: number) {
     detailType: 'GuardDuty Finding',
     resourceType: p.resourceType,
     severity: p.severity,
+    type: p.type,
   });
   if (!entry) return { entry, decision: undefined };
   const state = normalizeEvent({
@@ -118,7 +119,7 @@ describe('every finding gets a response', () => {
     it("routes like matchCatalogEntry on every resource type of the table at 2, 5 and 8 (the emulator's own matcher)", async () => {
       const seen = new Set<string>();
       for (const p of POINTS) {
-        const key = `${p.resourceType}|${p.severity}`;
+        const key = `${p.resourceType}|${p.severity}|${p.type.startsWith('Policy:S3/')}`;
         if (seen.has(key)) continue;
         seen.add(key);
         const event = findingOf(p.type, p.resourceType, p.severity, p.role);
@@ -128,6 +129,7 @@ describe('every finding gets a response', () => {
           detailType: 'GuardDuty Finding',
           resourceType: p.resourceType,
           severity: p.severity,
+          type: p.type,
         });
         expect({ key, matched: routed.matched }).toEqual({ key, matched: [entry ? ruleNameFor(entry) : BELOW_FLOOR_RULE_NAME] });
       }

@@ -52,12 +52,13 @@ export function readFixtureEvent(file: string): FindingEvent {
  * @param n - makes the finding's ID unique (a new finding, not a repeat).
  */
 export function findingOf(type: string, resourceType: string, severity: number, role: string | undefined, n = 0): FindingEvent {
-  const file = TEMPLATE_BY_RESOURCE_TYPE[resourceType];
+  // The Policy:S3/ exposure types on an access key name the bucket too (s3BucketDetails): their own fixture.
+  const file =
+    resourceType === 'AccessKey' && type.startsWith('Policy:S3/') ? 'guardduty-s3-exposure.json' : TEMPLATE_BY_RESOURCE_TYPE[resourceType];
   const base =
     file && fs.existsSync(path.join(FIXTURES, file)) ? readFixtureEvent(file) : readFixtureEvent('guardduty-iamuser-anomalous.json');
   const event = JSON.parse(JSON.stringify(base)) as FindingEvent;
-  if (!TEMPLATE_BY_RESOURCE_TYPE[resourceType] || event.detail.resource.resourceType !== resourceType)
-    event.detail.resource = { resourceType };
+  if (!file || event.detail.resource.resourceType !== resourceType) event.detail.resource = { resourceType };
   const id = `${(n + 1).toString(16).padStart(8, '0')}${Buffer.from(`${type}|${resourceType}|${severity}|${role}`).toString('hex').slice(0, 24).padEnd(24, '0')}`;
   if (typeof event.detail.arn === 'string') event.detail.arn = event.detail.arn.replace(event.detail.id, id);
   event.detail.id = id;

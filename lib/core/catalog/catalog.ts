@@ -31,7 +31,14 @@ export type ResponseMode = z.infer<typeof ResponseModeSchema>;
 export const ApprovalTimeoutActionSchema = z.enum(['notify', 'contain']);
 
 /** Every playbook (state machine) Firebreak has; each has a runbook folder of the same name. */
-export const PLAYBOOKS = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 'root-activity', 'finding-triage'] as const;
+export const PLAYBOOKS = [
+  'ec2-compromise',
+  'credential-compromise',
+  'cloudtrail-tamper',
+  'root-activity',
+  'finding-triage',
+  's3-compromise',
+] as const;
 export const PlaybookSchema = z.enum(PLAYBOOKS);
 /** A playbook name. */
 export type Playbook = z.infer<typeof PlaybookSchema>;
@@ -69,6 +76,24 @@ export const ResourceTypeFilterSchema = z.union([
 export type ResourceTypeFilter = z.infer<typeof ResourceTypeFilterSchema>;
 
 /**
+ * Which finding types (`detail.type`) an entry routes, by prefix: `prefix` (the types that start with it) or
+ * `notPrefix` (the others; an EventBridge `anything-but` with `prefix`, "Content filtering in Amazon EventBridge event
+ * patterns", EventBridge User Guide). Used where one resource type carries findings of two playbooks: the
+ * `Policy:S3/` exposure types that GuardDuty sends with resource type AccessKey (from CloudTrail management events:
+ * "GuardDuty S3 Protection finding types", GuardDuty User Guide) go to s3-compromise, the other AccessKey findings to
+ * credential-compromise.
+ */
+export const FindingTypeFilterSchema = z.union([
+  z.strictObject({ prefix: z.string().check(z.minLength(1)) }),
+  z.strictObject({ notPrefix: z.string().check(z.minLength(1)) }),
+]);
+/** A validated finding-type filter. */
+export type FindingTypeFilter = z.infer<typeof FindingTypeFilterSchema>;
+
+/** The finding types GuardDuty sends about an S3 bucket's public exposure (the `Policy:S3/` types). */
+export const S3_EXPOSURE_TYPE_PREFIX = 'Policy:S3/';
+
+/**
  * The severity band of a GuardDuty entry, resolved against the deployment's severity floor
  * (`severityFloor`, default {@link DEFAULT_SEVERITY_FLOOR}): `high` is 7.0 and above, `medium` the floor
  * up to 7.0, `floor` the floor and above.
@@ -99,6 +124,8 @@ export const GuardDutyEntrySchema = z.object({
   detailType: z.literal('GuardDuty Finding'),
   /** The `detail.resource.resourceType` values routed to the playbook. */
   resourceTypes: ResourceTypeFilterSchema,
+  /** The `detail.type` values routed, by prefix; omitted means every type. */
+  findingTypes: z.optional(FindingTypeFilterSchema),
   band: SeverityBandSchema,
   /** Inclusive lower bound of `detail.severity` (the band resolved against the floor). */
   minSeverity: z.number().check(z.gte(0)).check(z.lte(10)),
@@ -217,6 +244,7 @@ const ENTRIES: EntryInput[] = [
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
     resourceTypes: { anyOf: ['AccessKey'] },
+    findingTypes: { notPrefix: S3_EXPOSURE_TYPE_PREFIX },
     band: 'high',
     mode: 'auto',
   },
@@ -228,6 +256,56 @@ const ENTRIES: EntryInput[] = [
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
     resourceTypes: { anyOf: ['AccessKey'] },
+    findingTypes: { notPrefix: S3_EXPOSURE_TYPE_PREFIX },
+    band: 'medium',
+    mode: 'notify',
+  },
+  {
+    kind: 'guardduty-finding',
+    id: 's3-compromise-high',
+    playbook: 's3-compromise',
+    description:
+      'A High or Critical GuardDuty finding on an S3 bucket: preserve the bucket (versioning on, its configuration as evidence), deny the principal the finding names in the bucket policy, and block public access when the finding is about exposure.',
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceTypes: { anyOf: ['S3Bucket'] },
+    band: 'high',
+    mode: 'auto',
+  },
+  {
+    kind: 'guardduty-finding',
+    id: 's3-compromise-medium',
+    playbook: 's3-compromise',
+    description: 'A GuardDuty finding on an S3 bucket from the severity floor up to Medium: open a case and notify, change nothing.',
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceTypes: { anyOf: ['S3Bucket'] },
+    band: 'medium',
+    mode: 'notify',
+  },
+  {
+    kind: 'guardduty-finding',
+    id: 's3-exposure-high',
+    playbook: 's3-compromise',
+    description:
+      'A High or Critical Policy:S3 exposure finding that GuardDuty sends on an access key (a bucket made public through CloudTrail management events): preserve the bucket and turn its public access block on.',
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceTypes: { anyOf: ['AccessKey'] },
+    findingTypes: { prefix: S3_EXPOSURE_TYPE_PREFIX },
+    band: 'high',
+    mode: 'auto',
+  },
+  {
+    kind: 'guardduty-finding',
+    id: 's3-exposure-medium',
+    playbook: 's3-compromise',
+    description:
+      'A Policy:S3 exposure finding on an access key from the severity floor up to Medium: open a case and notify, change nothing.',
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceTypes: { anyOf: ['AccessKey'] },
+    findingTypes: { prefix: S3_EXPOSURE_TYPE_PREFIX },
     band: 'medium',
     mode: 'notify',
   },
@@ -236,7 +314,7 @@ const ENTRIES: EntryInput[] = [
     id: 'finding-triage',
     playbook: TRIAGE_PLAYBOOK,
     description:
-      'A GuardDuty finding at or above the severity floor on a resource no containment playbook acts on (S3, EKS, ECS, RDS, Lambda, malware scans, attack sequences, ...): open a case and notify with the runbook entry and the triage commands.',
+      'A GuardDuty finding at or above the severity floor on a resource no containment playbook acts on (S3 objects, EKS, ECS, RDS, Lambda, malware scans, attack sequences, ...): open a case and notify with the runbook entry and the triage commands.',
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
     resourceTypes: 'others',
@@ -407,6 +485,15 @@ export function admitsResourceType(filter: ResourceTypeFilter, resourceType: str
   return 'anyOf' in filter ? filter.anyOf.includes(resourceType) : !filter.noneOf.includes(resourceType);
 }
 
+/**
+ * Whether an entry's finding-type filter admits a `detail.type` (no filter admits every type). A type that is
+ * absent is the empty string: no `prefix` admits it, every `notPrefix` does, as EventBridge's `anything-but` matches.
+ */
+export function admitsFindingType(filter: FindingTypeFilter | undefined, type: string | undefined): boolean {
+  if (!filter) return true;
+  return 'prefix' in filter ? (type ?? '').startsWith(filter.prefix) : !(type ?? '').startsWith(filter.notPrefix);
+}
+
 /** The playbooks named by the catalog, without duplicates, in catalog order. */
 export function catalogPlaybooks(catalog: readonly CatalogEntry[] = CATALOG): string[] {
   return [...new Set(catalog.map((e) => e.playbook))];
@@ -418,6 +505,8 @@ export interface CatalogMatchInput {
   readonly detailType: string;
   readonly resourceType: string;
   readonly severity: number;
+  /** `detail.type`: the entries with a finding-type filter route on it. */
+  readonly type?: string;
 }
 
 /**
@@ -435,6 +524,7 @@ export function matchCatalogEntry(finding: CatalogMatchInput, catalog: readonly 
       e.source === finding.source &&
       e.detailType === finding.detailType &&
       admitsResourceType(e.resourceTypes, finding.resourceType) &&
+      admitsFindingType(e.findingTypes, finding.type) &&
       finding.severity >= e.minSeverity &&
       (e.maxSeverityExclusive === undefined || finding.severity < e.maxSeverityExclusive),
   );

@@ -95,12 +95,15 @@ export const FAMILY_NAMES = Object.keys(FINDING_FAMILIES) as FindingFamily[];
  *   if it is the target");
  * - `target`: the resource is the target of outside activity, or exposed by its configuration; no sign
  *   that it is compromised. Never contained;
+ * - `exposed`: the resource is exposed to the public by its configuration (the `Policy:S3/` types: public access
+ *   granted, block public access disabled). Nothing shows it compromised, so no principal is denied; the playbook
+ *   that hosts it closes the exposure (s3-compromise turns the bucket's public access block on);
  * - `suspicious`: AWS asks a person to judge whether the activity is expected (potentially unwanted or
  *   dual-use files, the `SuspiciousFile` types of Malware Protection): a case, never contained automatically;
  * - `unknown-resource`: AWS's page does not say which resource the finding names (Custom Detection Rules):
  *   a case, never contained, until a finding GuardDuty generated shows its shape.
  */
-export type FindingSubject = 'compromised' | 'compromised-when-actor' | 'target' | 'suspicious' | 'unknown-resource';
+export type FindingSubject = 'compromised' | 'compromised-when-actor' | 'target' | 'exposed' | 'suspicious' | 'unknown-resource';
 
 /** One row of the table. */
 export interface FindingTypeEntry {
@@ -117,6 +120,7 @@ type Row = readonly [type: string, subject: FindingSubject, resourceTypes?: read
 const C = 'compromised' as const;
 const A = 'compromised-when-actor' as const;
 const T = 'target' as const;
+const E = 'exposed' as const;
 const U = 'unknown-resource' as const;
 const S = 'suspicious' as const;
 
@@ -206,10 +210,10 @@ const ROWS: Record<FindingFamily, readonly Row[]> = {
     ['PenTest:S3/KaliLinux', C],
     ['PenTest:S3/ParrotLinux', C],
     ['PenTest:S3/PentooLinux', C],
-    ['Policy:S3/AccountBlockPublicAccessDisabled', T, ['AccessKey', 'S3Bucket']],
-    ['Policy:S3/BucketAnonymousAccessGranted', T, ['AccessKey', 'S3Bucket']],
-    ['Policy:S3/BucketBlockPublicAccessDisabled', T, ['AccessKey', 'S3Bucket']],
-    ['Policy:S3/BucketPublicAccessGranted', T, ['AccessKey', 'S3Bucket']],
+    ['Policy:S3/AccountBlockPublicAccessDisabled', E, ['AccessKey', 'S3Bucket']],
+    ['Policy:S3/BucketAnonymousAccessGranted', E, ['AccessKey', 'S3Bucket']],
+    ['Policy:S3/BucketBlockPublicAccessDisabled', E, ['AccessKey', 'S3Bucket']],
+    ['Policy:S3/BucketPublicAccessGranted', E, ['AccessKey', 'S3Bucket']],
     ['Stealth:S3/ServerAccessLoggingDisabled', C, ['AccessKey', 'S3Bucket']],
     ['UnauthorizedAccess:S3/MaliciousIPCaller.Custom', C],
     ['UnauthorizedAccess:S3/TorIPCaller', C],

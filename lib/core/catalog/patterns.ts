@@ -8,7 +8,8 @@ export type EventPattern = Record<string, unknown>;
  * Builds the EventBridge pattern of one catalog entry.
  *
  * GuardDuty entries match on `detail.resource.resourceType` (exact values, or `anything-but` for the
- * triage entry) and numeric matching on `detail.severity` ("Content filtering in Amazon EventBridge
+ * triage entry), numeric matching on `detail.severity` and, for the entries with a finding-type filter,
+ * `prefix` or `anything-but` `prefix` on `detail.type` ("Content filtering in Amazon EventBridge
  * event patterns", EventBridge User Guide); API-call entries on the call.
  * @param entry - a validated catalog entry.
  * @returns the pattern object; it matches exactly the findings {@link matchCatalogEntry} accepts.
@@ -30,12 +31,14 @@ export function eventPatternFor(entry: CatalogEntry): EventPattern {
   const severity: (string | number)[] = ['>=', entry.minSeverity];
   if (entry.maxSeverityExclusive !== undefined) severity.push('<', entry.maxSeverityExclusive);
   const r = entry.resourceTypes;
+  const t = entry.findingTypes;
   return {
     source: [entry.source],
     'detail-type': [entry.detailType],
     detail: {
       resource: { resourceType: 'anyOf' in r ? [...r.anyOf] : [{ 'anything-but': [...r.noneOf] }] },
       severity: [{ numeric: severity }],
+      ...(t ? { type: ['prefix' in t ? { prefix: t.prefix } : { 'anything-but': { prefix: t.notPrefix } }] } : {}),
     },
   };
 }

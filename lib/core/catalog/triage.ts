@@ -1,5 +1,12 @@
-import { admitsResourceType, CATALOG, Playbook, TRIAGE_PLAYBOOK } from './catalog';
-import { FINDING_FAMILIES, FINDING_TYPES_RETRIEVED, FindingFamily, findingTypeEntry, runbookEntry } from './finding-types';
+import { admitsFindingType, admitsResourceType, CATALOG, Playbook, TRIAGE_PLAYBOOK } from './catalog';
+import {
+  FINDING_FAMILIES,
+  FINDING_TYPES_RETRIEVED,
+  FindingFamily,
+  FindingTypeEntry,
+  findingTypeEntry,
+  runbookEntry,
+} from './finding-types';
 
 /**
  * What Firebreak makes of a GuardDuty finding: which playbook hosts it (by the resource GuardDuty names),
@@ -11,12 +18,20 @@ import { FINDING_FAMILIES, FINDING_TYPES_RETRIEVED, FindingFamily, findingTypeEn
 
 /**
  * The playbook a finding on a resource type goes to: the catalog's GuardDuty entry that routes the
- * `detail.resource.resourceType` (Instance → ec2-compromise, AccessKey → credential-compromise), else
- * {@link TRIAGE_PLAYBOOK}, which opens a case and contains nothing.
+ * `detail.resource.resourceType` and, for the entries that filter on it, the finding type (Instance →
+ * ec2-compromise, AccessKey → credential-compromise but the `Policy:S3/` types → s3-compromise, S3Bucket →
+ * s3-compromise), else {@link TRIAGE_PLAYBOOK}, which opens a case and contains nothing.
+ * @param resourceType - `detail.resource.resourceType`.
+ * @param type - `detail.type`; without it, the entries without a finding-type filter and those whose filter admits
+ *   every type but a prefix (`notPrefix`).
  */
-export function hostPlaybook(resourceType: string): Playbook {
+export function hostPlaybook(resourceType: string, type?: string): Playbook {
   const entry = CATALOG.find(
-    (e) => e.kind === 'guardduty-finding' && e.playbook !== TRIAGE_PLAYBOOK && admitsResourceType(e.resourceTypes, resourceType),
+    (e) =>
+      e.kind === 'guardduty-finding' &&
+      e.playbook !== TRIAGE_PLAYBOOK &&
+      admitsResourceType(e.resourceTypes, resourceType) &&
+      admitsFindingType(e.findingTypes, type),
   );
   return entry?.playbook ?? TRIAGE_PLAYBOOK;
 }
@@ -50,6 +65,7 @@ export interface FindingAssessment {
 const RESOURCE_WORDS: Readonly<Record<string, string>> = {
   Instance: 'instance',
   AccessKey: 'credential',
+  S3Bucket: 'bucket',
 };
 
 /**
@@ -59,7 +75,7 @@ const RESOURCE_WORDS: Readonly<Record<string, string>> = {
  */
 export function assessFinding(finding: AssessmentInput): FindingAssessment {
   const { type, resourceType, resourceRole } = finding;
-  const playbook = hostPlaybook(resourceType);
+  const playbook = hostPlaybook(resourceType, type);
   const entry = findingTypeEntry(type);
   const runbook = runbookEntry(type);
   if (!entry) {
@@ -82,30 +98,8 @@ export function assessFinding(finding: AssessmentInput): FindingAssessment {
     };
   }
   const word = RESOURCE_WORDS[resourceType] ?? resourceType;
-  if (entry.subject === 'suspicious') {
-    return {
-      ...base,
-      containable: false,
-      victim: false,
-      why: `${type}: AWS asks a person to judge whether this is expected (a potentially unwanted or dual-use program), so Firebreak contains nothing automatically; a case is opened`,
-    };
-  }
-  if (entry.subject === 'unknown-resource') {
-    return {
-      ...base,
-      containable: false,
-      victim: false,
-      why: `${type}: AWS's page does not say which resource this finding names, so Firebreak contains nothing automatically; a case is opened`,
-    };
-  }
-  if (entry.subject === 'target') {
-    return {
-      ...base,
-      containable: false,
-      victim: true,
-      why: `${type}: the ${word} is the target of the activity or exposed by its configuration, not its source; nothing is contained`,
-    };
-  }
+  const notContained = subjectRefusal(entry.subject, type, word, resourceType, playbook);
+  if (notContained) return { ...base, ...notContained };
   if (entry.subject === 'compromised-when-actor' && resourceRole !== 'ACTOR') {
     return {
       ...base,
@@ -131,6 +125,56 @@ export function assessFinding(finding: AssessmentInput): FindingAssessment {
 }
 
 /**
+ * What a finding's subject makes of it before its resource role counts: a case for `suspicious`, `unknown-resource`
+ * and `target`, and for `exposed` unless s3-compromise hosts it (then it is contained: the public access block).
+ * @returns the assessment's `containable`, `victim` and `why`, or `undefined` for the other subjects.
+ */
+function subjectRefusal(
+  subject: FindingTypeEntry['subject'],
+  type: string,
+  word: string,
+  resourceType: string,
+  playbook: Playbook,
+): Pick<FindingAssessment, 'containable' | 'victim' | 'why'> | undefined {
+  if (subject === 'suspicious') {
+    return {
+      containable: false,
+      victim: false,
+      why: `${type}: AWS asks a person to judge whether this is expected (a potentially unwanted or dual-use program), so Firebreak contains nothing automatically; a case is opened`,
+    };
+  }
+  if (subject === 'unknown-resource') {
+    return {
+      containable: false,
+      victim: false,
+      why: `${type}: AWS's page does not say which resource this finding names, so Firebreak contains nothing automatically; a case is opened`,
+    };
+  }
+  if (subject === 'target') {
+    return {
+      containable: false,
+      victim: true,
+      why: `${type}: the ${word} is the target of the activity or exposed by its configuration, not its source; nothing is contained`,
+    };
+  }
+  if (subject === 'exposed' && playbook === 's3-compromise') {
+    return {
+      containable: true,
+      victim: true,
+      why: `${type}: the bucket is exposed by its configuration: s3-compromise preserves it and turns its public access block on`,
+    };
+  }
+  if (subject === 'exposed') {
+    return {
+      containable: false,
+      victim: true,
+      why: `${type}: the resource is exposed by its configuration; no playbook closes that exposure for ${resourceType} resources; nothing is contained`,
+    };
+  }
+  return undefined;
+}
+
+/**
  * What Firebreak does with a finding type, in one line: the line each section of the family runbooks
  * carries after `**Firebreak:**` (a test keeps the two in step). Severity words are GuardDuty's: High
  * is 7.0 and above; the floor is the deployment's (`severityFloor`, Medium by default).
@@ -139,7 +183,7 @@ export function describeResponse(type: string): string {
   const entry = findingTypeEntry(type);
   if (!entry) return 'not in the table: a case at or above the floor, nothing contained.';
   const parts = entry.resourceTypes.map((resourceType) => {
-    const playbook = hostPlaybook(resourceType);
+    const playbook = hostPlaybook(resourceType, type);
     const on = entry.resourceTypes.length > 1 ? `on ${resourceType}: ` : '';
     if (playbook === TRIAGE_PLAYBOOK) return `${on}finding-triage opens a case, nothing contained`;
     const word = RESOURCE_WORDS[resourceType] ?? resourceType;
@@ -149,7 +193,14 @@ export function describeResponse(type: string): string {
       return `${on}${playbook} opens a case, nothing contained (a person judges whether the program is expected)`;
     if (entry.subject === 'unknown-resource')
       return `${on}${playbook} opens a case, nothing contained (AWS does not document the finding's resource)`;
-    const verb = playbook === 'ec2-compromise' ? 'contains the instance' : 'revokes the credential';
+    if (entry.subject === 'exposed')
+      return `${on}${playbook} preserves the bucket and turns its public access block on at High; below High, a case`;
+    const verb =
+      playbook === 'ec2-compromise'
+        ? 'contains the instance'
+        : playbook === 's3-compromise'
+          ? 'preserves the bucket and denies the principal the finding names'
+          : 'revokes the credential';
     if (entry.subject === 'compromised-when-actor')
       return `${on}${playbook} ${verb} at High when resourceRole is ACTOR; otherwise, or below High, a case (the ${word} is the victim when TARGET)`;
     return `${on}${playbook} ${verb} at High, whatever resourceRole says; below High, a case`;

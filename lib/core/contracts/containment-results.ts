@@ -312,3 +312,35 @@ export const ActorRevocationSchema = z.object({
 
 /** `$.verify` of cloudtrail-tamper: what VerifyTamperResponse read back (each key set only when it was checked). */
 export const TamperVerificationSchema = z.object({ trailLogging: z.optional(z.literal(true)), actorRevoked: z.optional(z.literal(true)) });
+
+// s3-compromise
+
+/** A planned or made change (`PlannedAction`), as the S3 steps report it. */
+const S3ActionSchema = z.object({ operation: z.string(), target: z.string(), change: z.string() });
+
+/** `$.bucketPreservation`: PreserveBucket's result (`BucketPreservationResult` and the manifest, lib/runtime/s3/preserve.ts). */
+export const BucketPreservationSchema = z.object({
+  bucket: z.string(),
+  priorVersioning: z.enum(['never-enabled', 'Suspended', 'Enabled']),
+  versioning: z.enum(['turned-on', 'already-on']),
+  artifacts: z.array(StoredArtifactSchema),
+  objectVersions: z.number(),
+  listingTruncated: z.boolean(),
+  actions: z.array(S3ActionSchema),
+  manifest: ManifestRefSchema,
+});
+
+/** `$.bucketContainment`: ContainBucket's result (`BucketContainmentResult`, lib/runtime/s3/contain.ts). */
+export const BucketContainmentSchema = z.object({
+  bucket: z.string(),
+  policy: z.enum(['added', 'present', 'not-named']),
+  sid: z.optional(z.string()),
+  principalArn: z.optional(z.string()),
+  /** Why no principal was denied (the finding does not name one exactly, or it is exposure only). */
+  notNamed: z.optional(z.string()),
+  publicAccessBlock: z.enum(['turned-on', 'already-on', 'not-asked']),
+  actions: z.array(S3ActionSchema),
+});
+
+/** `$.verify` of s3-compromise: what VerifyBucketContainment read back (`BucketContainmentCheck`). */
+export const BucketContainmentCheckSchema = z.object({ bucket: z.string(), statement: z.boolean(), publicAccessBlock: z.boolean() });

@@ -24,6 +24,9 @@ export const ReleaseItemSchema = z.object({
     'inline-policy',
     'managed-policy',
     'login-profile',
+    'bucket-policy',
+    'public-access-block',
+    'versioning',
   ]),
   /** The resource, e.g. an ENI ID, an allocation ID, a target group ARN, `user/alice`. */
   target: z.string(),
@@ -50,6 +53,8 @@ export const CredentialsReleaseSchema = z.object({
   userName: z.optional(z.string()),
   roleName: z.optional(z.string()),
 });
+/** ReleaseBucket's result (`BucketReleaseStepResult`, lib/runtime/playbook/release/release-bucket.ts). */
+export const BucketReleaseSchema = z.object({ ...ReleaseResultShape, bucket: z.string() });
 /** What the NothingToRestore Pass state puts at `$.restore` (`NOTHING_TO_RESTORE`, lib/infra/playbooks/release/playbook.ts). */
 export const NothingToRestoreSchema = z.object({
   actions: z.array(PlannedActionSchema).check(z.length(0)),
@@ -60,15 +65,15 @@ export const NothingToRestoreSchema = z.object({
 });
 
 /**
- * `$.restore` of a release: ReleaseInstance's, ReleaseCredentials' or NothingToRestore's result. The first
- * option that parses is taken, so the ones with a key of their own (`instanceId`, `nothing`) come before
+ * `$.restore` of a release: ReleaseInstance's, ReleaseBucket's, ReleaseCredentials' or NothingToRestore's result. The first
+ * option that parses is taken, so the ones with a key of their own (`instanceId`, `bucket`, `nothing`) come before
  * CredentialsRelease, whose keys an instance's result also has.
  */
-export const ReleaseRestoreSchema = z.union([InstanceReleaseSchema, NothingToRestoreSchema, CredentialsReleaseSchema]);
+export const ReleaseRestoreSchema = z.union([InstanceReleaseSchema, BucketReleaseSchema, NothingToRestoreSchema, CredentialsReleaseSchema]);
 export type ReleaseRestore = z.infer<typeof ReleaseRestoreSchema>;
 
 /** What a release undoes: an instance's isolation, credentials' revocation, or nothing (`ReleaseKind`). */
-export const ReleaseKindSchema = z.enum(['instance', 'credentials', 'nothing']);
+export const ReleaseKindSchema = z.enum(['instance', 'credentials', 'bucket', 'nothing']);
 
 /** `$.verify` of a release: what VerifyRelease read back. */
 export const ReleaseVerificationSchema = z.object({ verified: z.boolean(), kind: ReleaseKindSchema });

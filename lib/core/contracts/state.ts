@@ -4,6 +4,9 @@ import { IncidentSchema } from '../incident/incident';
 import { SuppressionMatchSchema } from '../brakes/suppression';
 import {
   ActorRevocationSchema,
+  BucketContainmentCheckSchema,
+  BucketContainmentSchema,
+  BucketPreservationSchema,
   ChainResultSchema,
   CollectedArtifactsSchema,
   ContainResultSchema,
@@ -106,11 +109,11 @@ export const PlaybookStateSchema = z.object({
   /** ec2-compromise: Contain (preservation and isolation). */
   contain: z.optional(ContainResultSchema),
   /**
-   * VerifyRevocation (credential-compromise) or VerifyTamperResponse (cloudtrail-tamper); ec2-compromise's read-back is
-   * Contain's (`contain.verify`, issue 13). The first option that parses is taken: TamperVerification, whose keys are all
-   * optional, last.
+   * VerifyRevocation (credential-compromise), VerifyBucketContainment (s3-compromise) or VerifyTamperResponse
+   * (cloudtrail-tamper); ec2-compromise's read-back is Contain's (`contain.verify`, issue 13). The first option that
+   * parses is taken: TamperVerification, whose keys are all optional, last.
    */
-  verify: z.optional(z.union([RevocationVerificationSchema, TamperVerificationSchema])),
+  verify: z.optional(z.union([RevocationVerificationSchema, BucketContainmentCheckSchema, TamperVerificationSchema])),
   /** ec2-compromise: DenyInstanceCredentials (the instance role's deny scoped to the instance; issue 15). */
   instanceCredentials: z.optional(InstanceCredentialsResultSchema),
   /** ec2-compromise: ResealIsolation, on the failure path of Contain. */
@@ -139,6 +142,10 @@ export const PlaybookStateSchema = z.object({
   restore: z.optional(LoggingRestoreSchema),
   /** RevokeCredentials (credential-compromise) or RevokeActor (cloudtrail-tamper); disjoint (`principal` / `actorType`). */
   revocation: z.optional(z.union([RevocationResultSchema, ActorRevocationSchema])),
+  /** s3-compromise: PreserveBucket. */
+  bucketPreservation: z.optional(BucketPreservationSchema),
+  /** s3-compromise: ContainBucket. */
+  bucketContainment: z.optional(BucketContainmentSchema),
   /** credential-compromise: ChainInstanceContainment. */
   chained: z.optional(ChainResultSchema),
   /** Notify, NotifyOnly. */

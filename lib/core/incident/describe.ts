@@ -27,6 +27,10 @@ export function describeResource(i: Incident): string {
     return `${r.userType} credentials${r.accessKeyId ? ` (key ${r.accessKeyId})` : ''}`;
   }
   if (r.type === 'GuardDutyResource') return `${r.resourceType}${r.name ? ` ${r.name}` : ''}`;
+  if (r.type === 'S3Bucket') {
+    const p = r.principal;
+    return `S3 bucket ${r.bucketName}${p ? ` (used by ${p.userType} ${p.userName ?? p.principalId ?? '?'})` : ''}${r.exposed ? ', public' : ''}`;
+  }
   return `${r.eventSource.replace(/\.amazonaws\.com$/, '')} ${r.eventName}${r.target ? ` on ${r.target}` : ''}`;
 }
 
@@ -84,6 +88,10 @@ export function triageCommands(i: Incident, caseId: string): string[] {
   const show = describeCommand(i);
   if (show) out.push(`${show}${inMember}`);
   const r = i.resource;
+  if (r.type === 'S3Bucket') {
+    out.push(`aws s3api get-bucket-policy ${opt('--bucket', r.bucketName)} ${opt('--region', i.region)}${inMember}`);
+    out.push(`aws s3api get-public-access-block ${opt('--bucket', r.bucketName)} ${opt('--region', i.region)}${inMember}`);
+  }
   const where = `${opt('--account', i.account)} ${opt('--region', i.region)}`;
   if (r.type === 'Instance') {
     out.push(`aws ec2 describe-instances ${opt('--instance-ids', r.id)} ${opt('--region', i.region)}${inMember}`);

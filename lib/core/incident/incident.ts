@@ -106,6 +106,37 @@ export const FindingResourceSchema = z.object({
   arn: z.optional(z.string()),
 });
 
+/**
+ * An S3 bucket (s3-compromise), from an S3 Protection finding (`resource.s3BucketDetails[0]`, `resource.accessKeyDetails`:
+ * "Finding details", GuardDuty User Guide). `id` is `bucket/<name>`: one case per bucket, so a later finding on the same
+ * bucket attaches to its open case. The principal is what the finding says, as it says it: s3-compromise decides from it
+ * whether it can name the principal exactly (lib/runtime/s3/principal.ts).
+ */
+export const S3BucketResourceSchema = z.object({
+  type: z.literal('S3Bucket'),
+  id: z.string().check(z.minLength(1)),
+  /** The bucket's name (S3 bucket naming rules: 3-63 lowercase letters, digits, dots and hyphens). */
+  bucketName: z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)),
+  /** The finding's public-exposure signal: a `Policy:S3/` type, or `publicAccess.effectivePermission` `PUBLIC`. */
+  exposed: z.boolean(),
+  /** `accessKeyDetails`: who made the calls, when the finding names someone. */
+  principal: z.optional(
+    z.object({
+      userType: z.string().check(z.minLength(1)),
+      userName: z.optional(z.string()),
+      principalId: z.optional(z.string()),
+      accessKeyId: z.optional(z.string()),
+    }),
+  ),
+  /** `service.action.awsApiCallAction.remoteAccountDetails.accountId`: the caller's account when it is another one. */
+  remoteAccountId: z.optional(z.string()),
+  /** Other buckets the finding lists (`s3BucketDetails[1..]`), named in the case; only the first is contained. */
+  otherBuckets: z.optional(z.array(z.string()).check(z.maxLength(32))),
+});
+
+/** An s3-compromise incident's bucket. */
+export type S3BucketResource = z.infer<typeof S3BucketResourceSchema>;
+
 /** The assessment of a GuardDuty finding against the finding-type table (`FindingAssessment`). */
 export const TriageSchema = z.object({
   family: z.string(),
@@ -122,6 +153,7 @@ export const ResourceSchema = z.discriminatedUnion('type', [
   CredentialResourceSchema,
   ApiCallResourceSchema,
   FindingResourceSchema,
+  S3BucketResourceSchema,
 ]);
 export type IncidentResource = z.infer<typeof ResourceSchema>;
 

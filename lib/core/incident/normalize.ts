@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { InvalidInput } from '../errors';
 import { findingNetworkInterfaceIds } from './finding-enis';
-import { CATALOG, CatalogEntry, matchApiCallEntry, matchCatalogEntry, TRIAGE_PLAYBOOK } from '../catalog/catalog';
+import { CATALOG, CatalogEntry, matchApiCallEntry, matchCatalogEntry, S3_EXPOSURE_TYPE_PREFIX, TRIAGE_PLAYBOOK } from '../catalog/catalog';
 import { assessFinding } from '../catalog/triage';
 import { ApiCallEventSchema, GuardDutyEvent, GuardDutyEventSchema, ManualTarget, StartEnvelopeSchema } from './schema';
 import { gameDaySenderOf } from './gameday';
@@ -186,7 +186,9 @@ function normalizeUnbounded(
       ? instanceResource(event)
       : playbook === TRIAGE_PLAYBOOK
         ? findingResource(event)
-        : credentialResource(event);
+        : playbook === 's3-compromise'
+          ? bucketResource(event)
+          : credentialResource(event);
   const sample = isSampleFinding(event);
   const gameDay = event.source === 'firebreak.gameday' ? event.detail.firebreakGameDay?.runId : undefined;
   const entry = matchCatalogEntry(
@@ -196,6 +198,7 @@ function normalizeUnbounded(
       detailType: event['detail-type'],
       resourceType: detail.resource.resourceType,
       severity: detail.severity,
+      type: detail.type,
     },
     catalog,
   );
@@ -271,6 +274,44 @@ function findingResource(event: GuardDutyEvent): Incident['resource'] {
     resourceType: printable(r.resourceType, 64),
     ...(name ? { name } : {}),
     ...(arn ? { arn } : {}),
+  };
+}
+
+/**
+ * The bucket of an s3-compromise case: the first of `resource.s3BucketDetails` (S3 Protection findings list the buckets
+ * the calls touched; "Finding details", GuardDuty User Guide), the principal of `resource.accessKeyDetails`, the
+ * caller's account when it is another (`service.action.awsApiCallAction.remoteAccountDetails.accountId`), and whether
+ * the finding is about public exposure (a `Policy:S3/` type, the bucket's `publicAccess.effectivePermission` `PUBLIC`, or
+ * an anonymous caller, `ANONYMOUS_PRINCIPAL`).
+ * @throws {InvalidInput} when the finding names no bucket, or a bucket name that is not one.
+ */
+function bucketResource(event: GuardDutyEvent): Incident['resource'] {
+  const r = event.detail.resource;
+  const details = (Array.isArray(r.s3BucketDetails) ? r.s3BucketDetails : []) as unknown[];
+  const names = details
+    .map((d) => (d && typeof d === 'object' ? (d as { name?: unknown }).name : undefined))
+    .filter((n): n is string => typeof n === 'string');
+  const bucketName = names[0];
+  if (!bucketName || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucketName)) {
+    throw new InvalidInput('detail.resource.s3BucketDetails[0].name is required and must be an S3 bucket name for s3-compromise');
+  }
+  const first = details[0] as { publicAccess?: { effectivePermission?: unknown } };
+  const k = r.accessKeyDetails;
+  // GuardDuty names a caller without credentials ANONYMOUS_PRINCIPAL: the bucket is reachable by anyone.
+  const exposed =
+    event.detail.type.startsWith(S3_EXPOSURE_TYPE_PREFIX) ||
+    first.publicAccess?.effectivePermission === 'PUBLIC' ||
+    k?.userName === 'ANONYMOUS_PRINCIPAL';
+  const action = event.detail.service.action as { awsApiCallAction?: { remoteAccountDetails?: { accountId?: unknown } } } | undefined;
+  const remote = action?.awsApiCallAction?.remoteAccountDetails?.accountId;
+  return {
+    type: 'S3Bucket',
+    id: `bucket/${bucketName}`,
+    bucketName,
+    exposed,
+    ...(k ? { principal: { userType: k.userType, userName: k.userName, principalId: k.principalId, accessKeyId: k.accessKeyId } } : {}),
+    ...(typeof remote === 'string' ? { remoteAccountId: printable(remote, 32) } : {}),
+    ...(names.length > 1 ? { otherBuckets: names.slice(1, 33).map((n) => printable(n, 63)) } : {}),
   };
 }
 

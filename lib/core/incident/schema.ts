@@ -77,6 +77,8 @@ export const GuardDutyFindingDetailSchema = z.object({
     /** The detector that produced the finding (the incident's `finding.detectorId`); anything but a string is dropped. */
     detectorId: z.catch(z.optional(z.string()), undefined),
     additionalInfo: z.nullish(z.object({ value: z.optional(z.string()), type: z.optional(z.string()), sample: z.optional(z.boolean()) })),
+    /** The action the finding saw, as GuardDuty gives it; read field by field where needed (s3-compromise: the caller's account). */
+    action: z.optional(z.unknown()),
   }),
   severity: z.number().check(z.gte(0)).check(z.lte(10)),
   title: z.optional(z.string()),

@@ -150,6 +150,7 @@ async function inject(
     extras: injectionWorld(drill, injection),
     twin: w?.twin,
     credentialTwin: w?.credentialTwin,
+    bucketTwin: w?.bucketTwin,
     countBefore,
     execute,
   });
@@ -162,7 +163,7 @@ async function inject(
     } else if (!repeat.concurrent) {
       for (let k = 0; k < repeat.times; k++) {
         const r = await replayEvent(session, mutate(event, undefined, k), options(current, true));
-        current ??= { twin: r.twin, credentialTwin: r.credentialTwin };
+        current ??= { twin: r.twin, credentialTwin: r.credentialTwin, bucketTwin: r.bucketTwin };
         results.push(r);
       }
     } else {
@@ -181,7 +182,7 @@ async function inject(
   installed.observe(results.flatMap((r) => r.executions));
   return {
     results,
-    world: current ?? { twin: results[0]?.twin, credentialTwin: results[0]?.credentialTwin },
+    world: current ?? { twin: results[0]?.twin, credentialTwin: results[0]?.credentialTwin, bucketTwin: results[0]?.bucketTwin },
     faults: faults.length ? installed.reports() : undefined,
     hits: installed.hits(),
   };

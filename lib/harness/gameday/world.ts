@@ -29,12 +29,15 @@ import { buildCredentialTwin, CredentialTwin } from '../local/credential-twin';
 import { buildApiCallTwin } from '../local/api-call-twin';
 import type { Fault } from './faults';
 import type { Check } from '../local/checks';
+import { BucketTwin, buildBucketTwin, namesBucket } from '../local/bucket-twin';
 import { isolationGroupName, untrackGroupName } from '../../core/tags';
 
 /** The twin world one injection acts on (what `replayEvent` takes as `twin` / `credentialTwin`). */
 export interface InjectionWorld {
   readonly twin?: TwinWorld;
   readonly credentialTwin?: CredentialTwin;
+  /** The twin of an S3 finding's bucket (s3-compromise). */
+  readonly bucketTwin?: BucketTwin;
   /** Groups squatting on Firebreak's group names (`world.squatFirebreakGroupNames`), as they were before the event. */
   readonly squatters?: SecurityGroup[];
 }
@@ -63,8 +66,9 @@ export async function buildInjectionWorld(session: LocalSession, event: EventEnv
       const twin = await buildTwinWorld(gd, member, extras);
       return { twin, ...(extras.squatFirebreakGroupNames ? { squatters: await squatFirebreakGroupNames(session, twin.vpcId) } : {}) };
     }
-    if (r.resourceType === 'AccessKey' && r.accessKeyDetails) return { credentialTwin: await buildCredentialTwin(gd, member) };
-    return {};
+    const bucketTwin = namesBucket(gd) ? await buildBucketTwin(gd, member, session.env.memberAccount) : undefined;
+    if (r.resourceType === 'AccessKey' && r.accessKeyDetails) return { credentialTwin: await buildCredentialTwin(gd, member), bucketTwin };
+    return bucketTwin ? { bucketTwin } : {};
   }
   if (API_CALL_DETAIL_TYPES.includes(event['detail-type']))
     return { credentialTwin: await buildApiCallTwin(ApiCallEventSchema.parse(event), member) };

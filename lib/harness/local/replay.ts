@@ -31,6 +31,8 @@ import type { ExecuteOptions, LocalExecutionResult } from './runner';
 import type { LocalSession } from './session';
 import { buildTwinWorld, remapEvent, TwinExtras, TwinWorld } from './twin';
 import { buildCredentialTwin, CredentialTwin } from './credential-twin';
+import { BucketTwin, buildBucketTwin, namesBucket } from './bucket-twin';
+import { bucketContainedChecks } from './bucket-checks';
 import { ApiCallTwin, buildApiCallTwin } from './api-call-twin';
 import { ApiCallEvent, ApiCallEventSchema } from '../../core/incident/schema';
 import {
@@ -139,6 +141,8 @@ export interface ReplayOptions {
   readonly twin?: TwinWorld;
   /** Reuse an existing credential twin (a repeat of the same credential finding). */
   readonly credentialTwin?: CredentialTwin;
+  /** Reuse an existing bucket twin (a repeat of the same S3 finding). */
+  readonly bucketTwin?: BucketTwin;
   /** Reads of the emulator before the run, to check that a repeat created nothing. */
   readonly countBefore?: boolean;
 }
@@ -148,6 +152,7 @@ export interface ReplayResult {
   readonly report: ReplayReport;
   readonly twin?: TwinWorld;
   readonly credentialTwin?: CredentialTwin;
+  readonly bucketTwin?: BucketTwin;
   /** The event as injected (IDs remapped to the twin). */
   readonly injected: EventEnvelope;
   readonly executions: LocalExecutionResult[];
@@ -191,7 +196,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   const started = Date.now();
   const gd = event.source === 'aws.guardduty' ? GuardDutyEventSchema.parse(event) : undefined;
   const apiCall = API_CALL_DETAIL_TYPES.includes(event['detail-type']) ? ApiCallEventSchema.parse(event) : undefined;
-  const { twin, credentialTwin, idMap } = await twinsFor(session, gd, apiCall, options);
+  const { twin, credentialTwin, bucketTwin, idMap } = await twinsFor(session, gd, apiCall, options);
   const injected = Object.keys(idMap).length ? remapEvent(event, idMap) : event;
   const before = options.countBefore ? await countCreatedResources(session.env) : undefined;
   const principalBefore = credentialTwin ? await principalState(session, credentialTwin) : undefined;
@@ -205,6 +210,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     apiCall,
     twin,
     credentialTwin,
+    bucketTwin,
     executions,
     before,
     principalBefore,
@@ -230,7 +236,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     started,
     memberAccount: session.env.memberAccount,
   });
-  return { report, twin, credentialTwin, injected, executions };
+  return { report, twin, credentialTwin, bucketTwin, injected, executions };
 }
 
 /**
@@ -250,7 +256,10 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
     credentialTwin = await buildCredentialTwin(gd, session.env.member);
   }
   if (!credentialTwin && apiCall) credentialTwin = await buildApiCallTwin(apiCall, session.env.member);
-  const idMap: Record<string, string> = { ...(twin?.idMap ?? {}), ...(credentialTwin?.idMap ?? {}) };
+  let bucketTwin = options.bucketTwin;
+  if (!bucketTwin && gd && namesBucket(gd) && !sample)
+    bucketTwin = await buildBucketTwin(gd, session.env.member, session.env.memberAccount);
+  const idMap: Record<string, string> = { ...(twin?.idMap ?? {}), ...(credentialTwin?.idMap ?? {}), ...(bucketTwin?.idMap ?? {}) };
   // The twin lives in the emulator's member account and region: a recorded finding from any other
   // account or region is remapped onto them like every other ID.
   const remap = (from: string, to: string) => {
@@ -264,7 +273,7 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
     remap(apiCall.detail.recipientAccountId ?? apiCall.account, session.env.memberAccount);
     remap(apiCall.detail.awsRegion, session.env.region);
   }
-  return { twin, credentialTwin, idMap };
+  return { twin, credentialTwin, bucketTwin, idMap };
 }
 
 /**
@@ -297,6 +306,7 @@ interface ReadBackContext {
   readonly apiCall?: ApiCallEvent;
   readonly twin?: TwinWorld;
   readonly credentialTwin?: CredentialTwin;
+  readonly bucketTwin?: BucketTwin;
   readonly executions: readonly LocalExecutionResult[];
   /** The emulator's resource counts before the run ({@link ReplayOptions.countBefore}). */
   readonly before?: Record<string, number>;
@@ -358,6 +368,10 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
     return { checks: [...checks, ...(await tamperContainedChecks(ctx, x, credentialTwin))] };
   if ((x.playbook === 'credential-compromise' || x.playbook === 'cloudtrail-tamper') && credentialTwin)
     return { checks: [...checks, ...(await credentialPlaybookChecks(ctx, x, credentialTwin))] };
+  if (x.playbook === 's3-compromise' && x.outcome === 'CONTAINED' && ctx.bucketTwin && x.caseId)
+    return {
+      checks: [...checks, ...(await bucketContainedChecks(session.env, ctx.bucketTwin, x.caseId, x.output?.bucketContainment as never))],
+    };
   if (x.playbook === 'ec2-compromise' && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom)
     return { checks };
   if (x.outcome === 'CONTAINED' && twin && x.caseId) {

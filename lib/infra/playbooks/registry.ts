@@ -14,6 +14,7 @@ import { FINDING_TRIAGE } from './finding-triage';
 import type { PlaybookRegistration } from './registration';
 import { RELEASE } from './release';
 import { ROOT_ACTIVITY } from './root-activity';
+import { S3_COMPROMISE } from './s3-compromise';
 
 /** Every playbook's registration, by playbook name. */
 export const PLAYBOOK_REGISTRY = {
@@ -22,6 +23,7 @@ export const PLAYBOOK_REGISTRY = {
   'cloudtrail-tamper': CLOUDTRAIL_TAMPER,
   'root-activity': ROOT_ACTIVITY,
   'finding-triage': FINDING_TRIAGE,
+  's3-compromise': S3_COMPROMISE,
   release: RELEASE,
 } as const satisfies Record<Playbook | OperatorPlaybook, PlaybookRegistration>;
 

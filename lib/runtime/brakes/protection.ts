@@ -52,6 +52,7 @@ export function roleNamesOf(i: Incident): string[] {
   if (r.type === 'AccessKey' && r.userType === 'AssumedRole' && r.userName) return [r.userName];
   if (r.type === 'AccessKey' && r.id.startsWith('role/')) return [r.id.split('/')[1]];
   if (r.type === 'ApiCall' && r.actor.roleName) return [r.actor.roleName];
+  if (r.type === 'S3Bucket' && r.principal?.userType === 'AssumedRole' && r.principal.userName) return [r.principal.userName];
   return [];
 }
 
@@ -71,6 +72,12 @@ export function arnsOf(i: Incident): string[] {
       );
     case 'GuardDutyResource':
       return r.arn ? [r.arn] : [];
+    case 'S3Bucket':
+      return [
+        `arn:${i.partition}:s3:::${r.bucketName}`,
+        ...(r.principal?.userType === 'IAMUser' && r.principal.userName ? [iam('user', r.principal.userName)] : []),
+        ...roleNamesOf(i).map((n) => iam('role', n)),
+      ];
   }
 }
 

@@ -4,6 +4,7 @@ import { CLOUDTRAIL_TAMPER_DECISION } from './cloudtrail-tamper/decision';
 import { CREDENTIAL_COMPROMISE_DECISION } from './credential-compromise/decision';
 import { FINDING_TRIAGE_DECISION } from './finding-triage/decision';
 import { ROOT_ACTIVITY_DECISION } from './root-activity/decision';
+import { S3_COMPROMISE_DECISION } from './s3-compromise/decision';
 
 /**
  * What each playbook tells Decide, one line each ({@link DecisionHooks}: pure, no AWS client). The type makes the
@@ -16,6 +17,7 @@ export const DECISION_HOOKS: Readonly<Record<Playbook, DecisionHooks>> = {
   'cloudtrail-tamper': CLOUDTRAIL_TAMPER_DECISION,
   'root-activity': ROOT_ACTIVITY_DECISION,
   'finding-triage': FINDING_TRIAGE_DECISION,
+  's3-compromise': S3_COMPROMISE_DECISION,
 };
 
 /**

@@ -32,6 +32,10 @@ export const PLAN_HOOKS: Readonly<Record<Playbook, PlanHook | undefined>> = {
   ),
   'root-activity': undefined,
   'finding-triage': undefined,
+  's3-compromise': onFirstCall(
+    () => import('./s3-compromise/plan'),
+    (m) => m.planBucketContainment,
+  ),
 };
 
 /**

@@ -21,7 +21,10 @@ export type ReleaseItemKind =
   | 'access-key'
   | 'inline-policy'
   | 'managed-policy'
-  | 'login-profile';
+  | 'login-profile'
+  | 'bucket-policy'
+  | 'public-access-block'
+  | 'versioning';
 
 /** One item of a release that needs no change, or cannot be restored. */
 export interface ReleaseItem {

@@ -31,7 +31,7 @@ const FIXTURES = path.join(ROOT, 'fixtures', 'events');
 
 /**
  * A small EventBridge pattern evaluator for exactly the operators the catalog's patterns use: exact
- * strings, `prefix`, `numeric`, `exists` and `anything-but` with a list ("Content filtering in Amazon
+ * strings, `prefix`, `numeric`, `exists`, `anything-but` with a list or a `prefix` ("Content filtering in Amazon
  * EventBridge event patterns", EventBridge User Guide: a value filter never matches an absent field).
  * Anything else throws, so a new operator in the patterns fails this test until the evaluator learns it.
  */
@@ -65,6 +65,10 @@ function valueMatches(rule: unknown, value: unknown): boolean {
     if (ops[0] === 'numeric') return typeof value === 'number' && numericMatches(r.numeric as unknown[], value);
     if (ops[0] === 'exists') return r.exists === true;
     if (ops[0] === 'anything-but' && Array.isArray(r['anything-but'])) return !r['anything-but'].includes(value);
+    // `anything-but` with a `prefix` (the finding-type filter `notPrefix`).
+    const but = r['anything-but'] as { prefix?: unknown } | undefined;
+    if (ops[0] === 'anything-but' && but && typeof but.prefix === 'string' && Object.keys(but).length === 1)
+      return typeof value === 'string' && !value.startsWith(but.prefix);
   }
   throw new Error(`unsupported pattern operator ${JSON.stringify(rule)}`);
 }
@@ -107,6 +111,7 @@ const FINDING_TYPES = [
   'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
   'Execution:Runtime/ReverseShell',
   'Discovery:S3/MaliciousIPCaller',
+  'Policy:S3/BucketAnonymousAccessGranted',
   'AttackSequence:IAM/CompromisedCredentials',
   'Made:Up/TypeAwsAddsLater',
 ];
@@ -151,7 +156,7 @@ function eventOf(f: Finding): { source: string; 'detail-type': string; detail: R
 }
 
 function matchInputOf(f: Finding) {
-  return { source: 'aws.guardduty', detailType: 'GuardDuty Finding', resourceType: f.resourceType, severity: f.severity };
+  return { source: 'aws.guardduty', detailType: 'GuardDuty Finding', resourceType: f.resourceType, severity: f.severity, type: f.type };
 }
 
 /** The rule names whose pattern matches the finding, by the evaluator above (the below-floor rule included). */
@@ -176,7 +181,16 @@ describe('catalog', () => {
       .filter((r) => r.ruleName.startsWith('firebreak-gameday-'))
       .map((r) => r.entry.id)
       .sort();
-    expect(gameDay).toEqual(['credential-compromise-high', 'credential-compromise-medium', 'ec2-compromise-high', 'ec2-compromise-medium']);
+    expect(gameDay).toEqual([
+      'credential-compromise-high',
+      'credential-compromise-medium',
+      'ec2-compromise-high',
+      'ec2-compromise-medium',
+      's3-compromise-high',
+      's3-compromise-medium',
+      's3-exposure-high',
+      's3-exposure-medium',
+    ]);
     expect(catalogRules().length).toBe(CATALOG.length + gameDay.length);
   });
 
@@ -188,11 +202,12 @@ describe('catalog', () => {
     }
   });
 
-  it('routes on the resource only: the finding type and the resource role never decide the rule', () => {
+  it('routes on the resource, and on the finding type only to tell the Policy:S3/ exposure types on AccessKey from the others; never on the resource role', () => {
+    const exposure = (f: Finding) => f.resourceType === 'AccessKey' && f.type.startsWith('Policy:S3/');
     for (const f of GRID) {
       const rules = matchingRuleNames(f);
       for (const other of [
-        { ...f, type: 'Backdoor:EC2/C&CActivity.B' },
+        ...(exposure(f) ? [] : [{ ...f, type: 'Backdoor:EC2/C&CActivity.B' }]),
         { ...f, role: undefined },
         { ...f, role: 'ACTOR' as const },
       ]) {
@@ -208,7 +223,9 @@ describe('catalog', () => {
     ['Instance', 4, 'ec2-compromise-medium'],
     ['AccessKey', 10, 'credential-compromise-high'],
     ['AccessKey', 5, 'credential-compromise-medium'],
-    ['S3Bucket', 5, 'finding-triage'],
+    ['S3Bucket', 5, 's3-compromise-medium'],
+    ['S3Bucket', 8, 's3-compromise-high'],
+    ['S3Object', 8, 'finding-triage'],
     ['EKSCluster', 8, 'finding-triage'],
     ['AttackSequence', 9, 'finding-triage'],
     ['SomethingNew', 4, 'finding-triage'],
@@ -218,6 +235,18 @@ describe('catalog', () => {
     const f: Finding = { type: 'Any:Type/Here', severity, resourceType, role: 'TARGET' };
     expect(matchCatalogEntry(matchInputOf(f))?.id).toBe(id);
     expect(matchingRuleNames(f)).toEqual([id ? `firebreak-${id}` : BELOW_FLOOR_RULE_NAME]);
+  });
+
+  it.each([
+    ['Policy:S3/BucketAnonymousAccessGranted', 'AccessKey', 8, 's3-exposure-high'],
+    ['Policy:S3/BucketBlockPublicAccessDisabled', 'AccessKey', 5, 's3-exposure-medium'],
+    ['Policy:S3/BucketPublicAccessGranted', 'S3Bucket', 8, 's3-compromise-high'],
+    ['Stealth:S3/ServerAccessLoggingDisabled', 'AccessKey', 8, 'credential-compromise-high'],
+    ['UnauthorizedAccess:IAMUser/TorIPCaller', 'AccessKey', 5, 'credential-compromise-medium'],
+  ])('routes %s on %s at %s to %s (the Policy:S3/ exposure types on AccessKey to s3-compromise)', (type, resourceType, severity, id) => {
+    const f: Finding = { type, severity, resourceType, role: 'TARGET' };
+    expect(matchCatalogEntry(matchInputOf(f))?.id).toBe(id);
+    expect(matchingRuleNames(f)).toEqual([`firebreak-${id}`]);
   });
 
   describe('eventPatternFor and matchCatalogEntry', () => {

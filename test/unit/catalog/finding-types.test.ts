@@ -116,13 +116,16 @@ describe('assessFinding', () => {
     ['Execution:Runtime/ReverseShell', 'Instance', undefined, true, false],
     ['Execution:Runtime/ReverseShell', 'EKSCluster', undefined, false, false],
     ['UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS', 'AccessKey', 'TARGET', true, false],
-    ['Discovery:S3/MaliciousIPCaller', 'S3Bucket', 'TARGET', false, false],
+    ['Discovery:S3/MaliciousIPCaller', 'S3Bucket', 'TARGET', true, false],
+    ['Policy:S3/BucketAnonymousAccessGranted', 'AccessKey', 'TARGET', true, true],
+    ['Policy:S3/BucketBlockPublicAccessDisabled', 'S3Bucket', 'TARGET', true, true],
+    ['Object:S3/MaliciousFile', 'S3Object', undefined, false, false],
     ['Backdoor:EC2/C&CActivity.B', 'AccessKey', 'TARGET', false, false],
     ['Impact:EC2/BrandNewType', 'Instance', 'ACTOR', false, false],
   ])('%s on %s with resourceRole %s: containable %s, victim %s', (type, resourceType, role, containable, victim) => {
     const a = assessFinding({ type, resourceType, resourceRole: role });
     expect({ containable: a.containable, victim: a.victim }).toEqual({ containable, victim });
-    expect(a.playbook).toBe(hostPlaybook(resourceType));
+    expect(a.playbook).toBe(hostPlaybook(resourceType, type));
     expect(a.why.length).toBeGreaterThan(20);
   });
 

@@ -31,8 +31,18 @@ const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
   'cloudtrail-tamper': [...COMMON_STATES, 'JudgeTrailChange', 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse'],
   'root-activity': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
   'finding-triage': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
+  's3-compromise': [...COMMON_STATES, 'PreserveBucket', 'ContainBucket', 'VerifyBucketContainment'],
   // No Normalize/Claim/Decide: release starts from a case, not an event.
-  release: ['LoadCase', 'ReleaseInstance', 'ReleaseCredentials', 'VerifyRelease', 'CloseRelease', 'NotifyRelease', 'RecordFailure'],
+  release: [
+    'LoadCase',
+    'ReleaseInstance',
+    'ReleaseCredentials',
+    'ReleaseBucket',
+    'VerifyRelease',
+    'CloseRelease',
+    'NotifyRelease',
+    'RecordFailure',
+  ],
 };
 
 /** Every playbook that needs a runbook: the declared ones, the ones the catalog routes to, and the operator playbooks. */

@@ -20,7 +20,8 @@ describe('describe', () => {
   });
 
   it('names a finding-triage resource from its details, without control characters, and keys one case per finding', () => {
-    const event = findingOf('Discovery:S3/TorIPCaller', 'S3Bucket', 5, 'TARGET', 1);
+    // An S3 object's finding (Malware Protection for S3): S3 buckets are s3-compromise's, which refuses a name that is no bucket name.
+    const event = findingOf('Object:S3/MaliciousFile', 'S3Object', 5, undefined, 1);
     (event.detail.resource as unknown as { s3BucketDetails: { name: string }[] }).s3BucketDetails[0].name = 'bucket\u001b[31m-evil\u0007';
     const { incident } = normalizeEvent({
       input: event,
@@ -28,11 +29,11 @@ describe('describe', () => {
       executionStartTime: '2026-12-02T00:00:00Z',
       playbook: 'finding-triage',
     });
-    expect(incident.resource).toMatchObject({ type: 'GuardDutyResource', resourceType: 'S3Bucket', name: 'bucket[31m-evil' });
-    expect(incident.resource.id).toBe(`S3Bucket/bucket[31m-evil/finding/${event.detail.id}`);
-    expect(describeResource(incident)).toBe('S3Bucket bucket[31m-evil');
+    expect(incident.resource).toMatchObject({ type: 'GuardDutyResource', resourceType: 'S3Object', name: 'bucket[31m-evil' });
+    expect(incident.resource.id).toBe(`S3Object/bucket[31m-evil/finding/${event.detail.id}`);
+    expect(describeResource(incident)).toBe('S3Object bucket[31m-evil');
     expect(incident.mode).toBe('notify');
-    expect(incident.triage).toMatchObject({ family: 's3', playbook: 'finding-triage', containable: false });
+    expect(incident.triage).toMatchObject({ family: 'malware-s3', playbook: 'finding-triage', containable: false });
   });
 
   it('gives the case, the finding, the resource and (where a playbook can contain) the command that contains it by hand', () => {

@@ -18,6 +18,7 @@ export const RELEASE_TASKS: Readonly<Record<string, StepName>> = {
   LoadCase: 'load-case',
   ReleaseInstance: 'release-instance',
   ReleaseCredentials: 'release-credentials',
+  ReleaseBucket: 'release-bucket',
   VerifyRelease: 'verify-release',
   CloseRelease: 'close-release',
   NotifyRelease: 'notify-release',
@@ -81,6 +82,8 @@ export class ReleasePlaybook extends PlaybookConstruct {
     releaseInstance.next(verify);
     const releaseCredentials = states.step('ReleaseCredentials', releasePath('restore'));
     releaseCredentials.next(verify);
+    const releaseBucket = states.step('ReleaseBucket', releasePath('restore'));
+    releaseBucket.next(verify);
     const nothing = new sfn.Pass(this, 'NothingToRestore', {
       result: sfn.Result.fromObject(NOTHING_TO_RESTORE),
       resultPath: releasePath('restore'),
@@ -104,6 +107,7 @@ export class ReleasePlaybook extends PlaybookConstruct {
         releaseCredentials,
       )
       .when(playbookIs('cloudtrail-tamper'), nothing)
+      .when(playbookIs('s3-compromise'), releaseBucket)
       .otherwise(unknown);
 
     const alreadyReleased = states.outcome('AlreadyReleased', 'ALREADY_RELEASED');

@@ -7,6 +7,7 @@ import type { CredentialsReleaseInput } from '../../release/release-credentials'
 import type { InstanceCredentialsReleaseInput } from '../../release/instance-credentials';
 import type { InstanceCredentialsPriorState } from '../../iam/instance-credentials';
 import type { ReleaseItem } from '../../release/plan';
+import type { BucketPriorState } from '../../s3/release';
 import type { StepDeps } from '../deps-base';
 import type { StepRecordTarget } from '../run-step';
 import type { ReleaseState } from '../../../core/contracts/state';
@@ -19,12 +20,12 @@ import type { ReleaseState } from '../../../core/contracts/state';
  */
 
 /** The playbooks whose containment release can undo. */
-export const RELEASABLE_PLAYBOOKS: readonly string[] = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper'];
+export const RELEASABLE_PLAYBOOKS: readonly string[] = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 's3-compromise'];
 
-/** The prior-state keys containment records before changing anything (lib/runtime/ec2, lib/runtime/iam). */
-const PRIOR_STATE_KEYS = ['preserve', 'isolate', 'user', 'role'] as const;
+/** The prior-state keys containment records before changing anything (lib/runtime/ec2, lib/runtime/iam, lib/runtime/s3). */
+const PRIOR_STATE_KEYS = ['preserve', 'isolate', 'user', 'role', 'bucketPolicy', 'publicAccessBlock', 'versioning'] as const;
 
-export interface PriorState {
+export interface PriorState extends BucketPriorState {
   readonly preserve?: PreservePriorState;
   readonly isolate?: IsolatePriorState;
   /** ec2-compromise's DenyInstanceCredentials (issue 15). */
@@ -35,8 +36,8 @@ export interface PriorState {
 
 export const priorOf = (record: CaseRecord): PriorState => (record.priorState ?? {}) as PriorState;
 
-/** What release does for a case: restore an instance, restore credentials, or nothing (a cloudtrail-tamper case that revoked no one). */
-export type ReleaseKind = 'instance' | 'credentials' | 'nothing';
+/** What release does for a case: restore an instance, credentials or a bucket, or nothing (a cloudtrail-tamper case that revoked no one). */
+export type ReleaseKind = 'instance' | 'credentials' | 'bucket' | 'nothing';
 
 /**
  * What release restores for a case, as the state machine's ReleaseTarget Choice decides it.
@@ -45,6 +46,7 @@ export type ReleaseKind = 'instance' | 'credentials' | 'nothing';
  */
 export function releaseKind(c: Pick<ReleaseState['case'], 'playbook' | 'actorRevoked'>): ReleaseKind {
   if (c.playbook === 'ec2-compromise') return 'instance';
+  if (c.playbook === 's3-compromise') return 'bucket';
   if (c.playbook === 'credential-compromise' || (c.playbook === 'cloudtrail-tamper' && c.actorRevoked)) return 'credentials';
   return 'nothing';
 }

@@ -1,11 +1,13 @@
 import { NotYetConsistent } from '../../../core/errors';
 import { verifyCredentialsReleased } from '../../release/release-credentials';
 import { verifyInstanceReleased } from '../../release/release-instance';
+import { verifyBucketReleased } from '../../s3/release';
 import type { StepDeps } from '../deps-base';
 import { runStep } from '../run-step';
 import { ReleaseState } from '../../../core/contracts/state';
-import { releaseKind, ReleaseKind, releaseTarget, caseRecord, credentialsInput, instanceCredentialsInput, priorOf } from './common';
+import { releaseKind, ReleaseKind, releaseTarget, caseRecord, credentialsInput, instanceCredentialsInput, priorOf, restoreOf } from './common';
 import { releaserClients } from './releaser';
+import '../../clients/s3';
 
 /**
  * VerifyRelease: reads the member account back through the releaser role. What does not read back
@@ -19,6 +21,12 @@ export async function verifyRelease(state: ReleaseState, deps: StepDeps): Promis
     const record = await caseRecord(state, deps);
     const member = releaserClients(state, deps);
     const prior = priorOf(record);
+    if (kind === 'bucket') {
+      const r = record.incident.resource;
+      // The parts ReleaseBucket had to leave (not restored) are not read back as released.
+      if (r.type === 'S3Bucket') await verifyBucketReleased(member.s3, r.bucketName, prior, restoreOf(state).notRestored ?? []);
+      return { verified: true, kind };
+    }
     const problems =
       kind === 'instance'
         ? await verifyInstanceReleased(
