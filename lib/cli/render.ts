@@ -81,6 +81,8 @@ export function renderCase(d: CaseDetail): string[] {
     `  finding   ${c.findingType ?? '-'}${c.severity !== undefined ? ` severity ${c.severity}` : ''} (${c.findingIds.join(', ')})`,
     `  opened    ${c.createdAt} (${c.trigger ?? '-'}${c.operator ? ` by ${c.operator}` : ''})${c.reason ? `: ${c.reason}` : ''}`,
     `  updated   ${c.updatedAt}`,
+    ...(c.chainedFrom ? [`  chained from ${c.chainedFrom}`] : []),
+    ...c.chained.map((r) => `  chained   ${r.playbook} ${r.resource}: ${r.executionArn}`),
     `  prior state recorded: ${Object.keys(c.priorState).join(', ') || 'none'}`,
     `  evidence: ${Object.keys(c.evidence).join(', ') || 'none'}`,
   ];

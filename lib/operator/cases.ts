@@ -68,6 +68,10 @@ export interface CaseDetail {
     readonly notifications: Record<string, string>;
     readonly operator?: string;
     readonly reason?: string;
+    /** The case whose playbook started this one (credential-compromise's or attack-sequence's chaining). */
+    readonly chainedFrom?: string;
+    /** The runs this case's playbook started (`decisions.chain`, `decisions["chain#…"]`): `firebreak status <executionArn>` names each one's case. */
+    readonly chained: ChainedRun[];
   };
   /** Oldest first: each step, when, by which execution and trigger, its API calls, details and error. */
   readonly timeline: TimelineEntry[];
@@ -91,9 +95,35 @@ export async function showCase(conn: Pick<Connection, 'ledger'>, caseId: string)
       notifications: c.notifications ?? {},
       operator: c.incident?.operator,
       reason: c.incident?.reason,
+      chainedFrom: c.incident?.chainedFrom,
+      chained: chainedRuns(c.decisions ?? {}),
     },
     timeline: await conn.ledger.timeline(caseId),
   };
+}
+
+/** A run a case's playbook started: the chained playbook, the resource it acts on, its execution. */
+export interface ChainedRun {
+  readonly playbook: string;
+  readonly resource: string;
+  readonly executionArn: string;
+}
+
+/**
+ * The chained runs a case records: credential-compromise's `decisions.chain` (`{ playbook, instanceId, executionArn }`) and
+ * attack-sequence's `decisions["chain#<playbook>#<account>#<resource>"]` (`{ playbook, resource, account, executionArn }`).
+ */
+export function chainedRuns(decisions: Record<string, unknown>): ChainedRun[] {
+  return Object.entries(decisions)
+    .filter(([k]) => k === 'chain' || k.startsWith('chain#'))
+    .map(([, v]) => v as { playbook?: string; resource?: string; instanceId?: string; executionArn?: string })
+    .filter((v) => typeof v?.executionArn === 'string')
+    .map((v) => ({
+      playbook: String(v.playbook ?? '-'),
+      resource: String(v.resource ?? v.instanceId ?? '-'),
+      executionArn: v.executionArn!,
+    }))
+    .sort((a, b) => a.executionArn.localeCompare(b.executionArn));
 }
 
 /** @throws {InvalidInput} when `caseId` is not a case ID. */

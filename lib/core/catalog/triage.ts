@@ -149,6 +149,8 @@ export function describeResponse(type: string): string {
       return `${on}${playbook} opens a case, nothing contained (a person judges whether the program is expected)`;
     if (entry.subject === 'unknown-resource')
       return `${on}${playbook} opens a case, nothing contained (AWS does not document the finding's resource)`;
+    if (playbook === 'attack-sequence')
+      return `${on}attack-sequence opens one case and, at High, chains credential-compromise for each access key and ec2-compromise for each instance the sequence names (other resources are named on the case, nothing done); below High, a case`;
     const verb = playbook === 'ec2-compromise' ? 'contains the instance' : 'revokes the credential';
     if (entry.subject === 'compromised-when-actor')
       return `${on}${playbook} ${verb} at High when resourceRole is ACTOR; otherwise, or below High, a case (the ${word} is the victim when TARGET)`;

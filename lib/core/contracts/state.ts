@@ -5,6 +5,7 @@ import { SuppressionMatchSchema } from '../brakes/suppression';
 import {
   ActorRevocationSchema,
   ChainResultSchema,
+  SequenceChainsSchema,
   CollectedArtifactsSchema,
   ContainResultSchema,
   LoggingRestoreSchema,
@@ -138,6 +139,8 @@ export const PlaybookStateSchema = z.object({
   revocation: z.optional(z.union([RevocationResultSchema, ActorRevocationSchema])),
   /** credential-compromise: ChainInstanceContainment. */
   chained: z.optional(ChainResultSchema),
+  /** attack-sequence: ChainSequenceContainment. */
+  sequenceChains: z.optional(SequenceChainsSchema),
   /** Notify, NotifyOnly. */
   notification: z.optional(NotificationResultSchema),
   /** CloseCase, CloseNotified. */

@@ -77,6 +77,8 @@ export const GuardDutyFindingDetailSchema = z.object({
     /** The detector that produced the finding (the incident's `finding.detectorId`); anything but a string is dropped. */
     detectorId: z.catch(z.optional(z.string()), undefined),
     additionalInfo: z.nullish(z.object({ value: z.optional(z.string()), type: z.optional(z.string()), sample: z.optional(z.boolean()) })),
+    /** Attack sequences: `detection.sequence` ("Finding details", GuardDuty User Guide), parsed where read (lib/core/incident/sequence.ts). */
+    detection: z.catch(z.nullish(z.object({ sequence: z.optional(z.unknown()) })), undefined),
   }),
   severity: z.number().check(z.gte(0)).check(z.lte(10)),
   title: z.optional(z.string()),

@@ -7,6 +7,7 @@
  */
 
 import type { OperatorPlaybook, Playbook } from '../../core/catalog/catalog';
+import { ATTACK_SEQUENCE } from './attack-sequence';
 import { CLOUDTRAIL_TAMPER } from './cloudtrail-tamper';
 import { CREDENTIAL_COMPROMISE } from './credential-compromise';
 import { EC2_COMPROMISE } from './ec2-compromise';
@@ -22,6 +23,7 @@ export const PLAYBOOK_REGISTRY = {
   'cloudtrail-tamper': CLOUDTRAIL_TAMPER,
   'root-activity': ROOT_ACTIVITY,
   'finding-triage': FINDING_TRIAGE,
+  'attack-sequence': ATTACK_SEQUENCE,
   release: RELEASE,
 } as const satisfies Record<Playbook | OperatorPlaybook, PlaybookRegistration>;
 

@@ -25,6 +25,7 @@ export const ORPHANED_HOOKS: Readonly<Record<Playbook, OrphanedHook | undefined>
   'cloudtrail-tamper': undefined,
   'root-activity': undefined,
   'finding-triage': undefined,
+  'attack-sequence': undefined,
 };
 
 /**

@@ -32,6 +32,10 @@ export const PLAN_HOOKS: Readonly<Record<Playbook, PlanHook | undefined>> = {
   ),
   'root-activity': undefined,
   'finding-triage': undefined,
+  'attack-sequence': onFirstCall(
+    () => import('./attack-sequence/plan'),
+    (m) => m.planSequenceChains,
+  ),
 };
 
 /**

@@ -31,6 +31,7 @@ const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
   'cloudtrail-tamper': [...COMMON_STATES, 'JudgeTrailChange', 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse'],
   'root-activity': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
   'finding-triage': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
+  'attack-sequence': [...COMMON_STATES, 'ChainSequenceContainment', 'NotifyOnly', 'PlanDryRun'],
   // No Normalize/Claim/Decide: release starts from a case, not an event.
   release: ['LoadCase', 'ReleaseInstance', 'ReleaseCredentials', 'VerifyRelease', 'CloseRelease', 'NotifyRelease', 'RecordFailure'],
 };
