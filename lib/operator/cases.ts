@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { InvalidInput } from '../core/errors';
+import type { SequenceSummary } from '../core/incident/sequence-summary';
 import type { CaseRecord, TimelineEntry } from '../runtime/ledger/ledger';
 import { Connection, executionArn } from './connection';
 
@@ -70,6 +71,8 @@ export interface CaseDetail {
     readonly reason?: string;
     /** The case whose playbook started this one (credential-compromise's or attack-sequence's chaining). */
     readonly chainedFrom?: string;
+    /** An attack sequence's case: the sequence as Normalize recorded it (uid, signals, each resource and what was done with it). */
+    readonly sequence?: SequenceSummary;
     /** The runs this case's playbook started (`decisions.chain`, `decisions["chain#…"]`): `firebreak status <executionArn>` names each one's case. */
     readonly chained: ChainedRun[];
   };
@@ -96,6 +99,7 @@ export async function showCase(conn: Pick<Connection, 'ledger'>, caseId: string)
       operator: c.incident?.operator,
       reason: c.incident?.reason,
       chainedFrom: c.incident?.chainedFrom,
+      sequence: c.incident?.sequence,
       chained: chainedRuns(c.decisions ?? {}),
     },
     timeline: await conn.ledger.timeline(caseId),

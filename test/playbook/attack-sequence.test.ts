@@ -56,6 +56,10 @@ describe('attack-sequence: a sequence naming an access key and an instance', () 
     for (const x of chainedFrom(local.session, seq.caseId!)) expect(shown).toContain(x.executionArn);
     expect(shown).toMatch(/chained {3}credential-compromise AKIA/);
     expect(shown).toMatch(/chained {3}ec2-compromise i-/);
+    expect(shown).toContain('sequence  7a3c5e7f9b1d4c2e8f0a2b4c6d8e0f1a: 2 signal(s)');
+    expect(shown).toMatch(
+      /EC2_NETWORK_INTERFACE eni-\S+ in \d{12}\/us-east-1: EC2_NETWORK_INTERFACE eni-\S+: Firebreak has no containment for it/,
+    );
     for (const x of chained) expect(renderCase(await showCase({ ledger }, x.caseId!)).join('\n')).toContain(`chained from ${seq.caseId}`);
   });
 });
