@@ -82,7 +82,10 @@ export function renderCase(d: CaseDetail): string[] {
     `  opened    ${c.createdAt} (${c.trigger ?? '-'}${c.operator ? ` by ${c.operator}` : ''})${c.reason ? `: ${c.reason}` : ''}`,
     `  updated   ${c.updatedAt}`,
     ...(c.chainedFrom ? [`  chained from ${c.chainedFrom}`] : []),
-    ...c.chained.map((r) => `  chained   ${r.playbook} ${r.resource}: ${r.executionArn}`),
+    ...c.chained.map(
+      (r) =>
+        `  chained   ${r.playbook} ${r.resource}: ${r.caseId ? `case ${r.caseId} ` : ''}${r.status ? `${r.status} ` : ''}${r.executionArn}`,
+    ),
     ...renderSequence(c.sequence),
     `  prior state recorded: ${Object.keys(c.priorState).join(', ') || 'none'}`,
     `  evidence: ${Object.keys(c.evidence).join(', ') || 'none'}`,

@@ -84,10 +84,11 @@ export interface CaseDetail {
  * Reads one case and its timeline from the ledger.
  * @throws {InvalidInput} when there is no such case (`fb-<yyyymmdd>-<10 hex>`).
  */
-export async function showCase(conn: Pick<Connection, 'ledger'>, caseId: string): Promise<CaseDetail> {
+export async function showCase(conn: Pick<Connection, 'ledger'> & Partial<Pick<Connection, 'sfn'>>, caseId: string): Promise<CaseDetail> {
   assertCaseId(caseId);
   const c = await conn.ledger.getCase(caseId);
   if (!c) throw new InvalidInput(`no case ${caseId} in the ledger`);
+  const chained = chainedRuns(c.decisions ?? {});
   return {
     case: {
       ...summarizeCase(c),
@@ -100,17 +101,36 @@ export async function showCase(conn: Pick<Connection, 'ledger'>, caseId: string)
       reason: c.incident?.reason,
       chainedFrom: c.incident?.chainedFrom,
       sequence: c.incident?.sequence,
-      chained: chainedRuns(c.decisions ?? {}),
+      chained: conn.sfn && chained.length ? await withChainedCases({ sfn: conn.sfn }, chained) : chained,
     },
     timeline: await conn.ledger.timeline(caseId),
   };
 }
 
-/** A run a case's playbook started: the chained playbook, the resource it acts on, its execution. */
+/** A run a case's playbook started: the chained playbook, the resource it acts on, its execution, and its case and status when read. */
 export interface ChainedRun {
   readonly playbook: string;
   readonly resource: string;
   readonly executionArn: string;
+  /** The chained run's case (its execution's output), when Step Functions was asked and the run has one. */
+  readonly caseId?: string;
+  /** The execution's status (RUNNING, SUCCEEDED, ...), when Step Functions was asked. */
+  readonly status?: string;
+}
+
+/**
+ * Each chained run with its case and status, from Step Functions (DescribeExecution); a run it cannot describe keeps
+ * what the ledger recorded.
+ */
+async function withChainedCases(conn: Pick<Connection, 'sfn'>, runs: readonly ChainedRun[]): Promise<ChainedRun[]> {
+  return Promise.all(
+    runs.map((r) =>
+      conn.sfn.send(new DescribeExecutionCommand({ executionArn: r.executionArn })).then(
+        (d) => ({ ...r, caseId: caseIdOf(d), status: d.status }),
+        () => r,
+      ),
+    ),
+  );
 }
 
 /**

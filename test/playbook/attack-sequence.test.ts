@@ -1,5 +1,6 @@
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { EventEnvelope, replayEvent } from '../../lib/harness/local/replay';
 import { isolationGroupName } from '../../lib/core/tags';
 import type { LocalSession } from '../../lib/harness/local/session';
@@ -61,6 +62,15 @@ describe('attack-sequence: a sequence naming an access key and an instance', () 
       /EC2_NETWORK_INTERFACE eni-\S+ in \d{12}\/us-east-1: EC2_NETWORK_INTERFACE eni-\S+: Firebreak has no containment for it/,
     );
     for (const x of chained) expect(renderCase(await showCase({ ledger }, x.caseId!)).join('\n')).toContain(`chained from ${seq.caseId}`);
+    // With Step Functions at hand (as the CLI has it), each chained run is shown with its case.
+    const sfn = new SFNClient({
+      region: 'us-east-1',
+      endpoint: local.session.sfn.endpoint,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+    const withCases = await showCase({ ledger, sfn }, seq.caseId!);
+    expect(withCases.case.chained.map((r) => [r.caseId, r.status]).sort()).toEqual(chained.map((x) => [x.caseId, 'SUCCEEDED']).sort());
+    for (const x of chained) expect(renderCase(withCases).join('\n')).toContain(`case ${x.caseId} SUCCEEDED`);
   });
 });
 
