@@ -81,6 +81,12 @@ export function renderCase(d: CaseDetail): string[] {
     `  finding   ${c.findingType ?? '-'}${c.severity !== undefined ? ` severity ${c.severity}` : ''} (${c.findingIds.join(', ')})`,
     `  opened    ${c.createdAt} (${c.trigger ?? '-'}${c.operator ? ` by ${c.operator}` : ''})${c.reason ? `: ${c.reason}` : ''}`,
     `  updated   ${c.updatedAt}`,
+    ...(c.chainedFrom ? [`  chained from ${c.chainedFrom}`] : []),
+    ...c.chained.map(
+      (r) =>
+        `  chained   ${r.playbook} ${r.resource}: ${r.caseId ? `case ${r.caseId} ` : ''}${r.status ? `${r.status} ` : ''}${r.executionArn}`,
+    ),
+    ...renderSequence(c.sequence),
     `  prior state recorded: ${Object.keys(c.priorState).join(', ') || 'none'}`,
     `  evidence: ${Object.keys(c.evidence).join(', ') || 'none'}`,
   ];
@@ -88,6 +94,16 @@ export function renderCase(d: CaseDetail): string[] {
   lines.push('timeline:');
   for (const t of d.timeline) lines.push(...renderTimelineEntry(t));
   return lines;
+}
+
+/** An attack sequence's case: its uid, its signals and each resource with what was done with it (`--json` has all of it). */
+function renderSequence(s: CaseDetail['case']['sequence']): string[] {
+  if (!s) return [];
+  const signals = s.signals.map((g) => g.name ?? g.type).join(', ');
+  return [
+    `  sequence  ${s.uid}: ${s.signalCount} signal(s)${signals ? ` (${signals})` : ''}, ${s.resourceCount} resource(s)`,
+    ...s.resources.map((r) => `    ${r.resourceType} ${r.uid} in ${r.account}/${r.region}: ${r.why}`),
+  ];
 }
 
 function evidenceIds(v: unknown): string {

@@ -29,6 +29,8 @@ export interface ReportExecution {
   readonly stateTransitions?: number;
   readonly steps: ReportStep[];
   readonly error?: { name: string; message: string };
+  /** A run another playbook started (credential-compromise's or attack-sequence's chaining): the case it was chained from. */
+  readonly chainedFrom?: string;
   /** The dry run's plan (DRY_RUN only). */
   readonly plan?: unknown;
   /** What credential-compromise revoked and who else is affected. */

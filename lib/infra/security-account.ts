@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { buildCatalog, Playbook, PLAYBOOKS } from '../core/catalog/catalog';
 import { belowFloorRule, catalogRules, EventPattern, GAMEDAY_SOURCE, prefixedRuleNameFor } from '../core/catalog/patterns';
 import { FirebreakConfig } from '../core/config';
-import { chainingEnvironment, stepEnvironment } from '../core/contracts/environment';
+import { chainingEnvironment, credentialChainingEnvironment, stepEnvironment } from '../core/contracts/environment';
 import { ConfigError } from '../core/errors';
 import { memberAccountsOf, securityAccountOf } from './accounts';
 import { CaseLedger } from './case-ledger';
@@ -193,7 +193,8 @@ export class FirebreakSecurityAccount extends Construct {
   /**
    * One construct per registered playbook (lib/infra/playbooks/registry.ts, registry order), named `<prefix>-<playbook>`,
    * with the deployment's approval timeout. The steps that start ec2-compromise executions (`startsEc2Playbook`)
-   * may start them and get the state machine's ARN as `FIREBREAK_EC2_PLAYBOOK_ARN`.
+   * may start them and get the state machine's ARN as `FIREBREAK_EC2_PLAYBOOK_ARN`; those that start
+   * credential-compromise executions (`startsCredentialPlaybook`) likewise, as `FIREBREAK_CREDENTIAL_PLAYBOOK_ARN`.
    */
   private createPlaybooks(config: FirebreakConfig): PlaybookConstructs {
     const approvalTimeout = Duration.seconds(config.approvalTimeoutSeconds);
@@ -207,9 +208,17 @@ export class FirebreakSecurityAccount extends Construct {
     }
     const playbooks = built as PlaybookConstructs;
     const ec2 = playbooks['ec2-compromise'].stateMachine;
-    for (const fn of Object.values(this.functions).filter((f) => STEP_ACCESS[f.step].startsEc2Playbook)) {
-      ec2.grantStartExecution(fn);
-      const chaining = chainingEnvironment({ FIREBREAK_EC2_PLAYBOOK_ARN: ec2.stateMachineArn });
+    const credential = playbooks['credential-compromise'].stateMachine;
+    for (const fn of Object.values(this.functions)) {
+      const { startsEc2Playbook, startsCredentialPlaybook } = STEP_ACCESS[fn.step];
+      const chaining = {
+        ...(startsEc2Playbook ? chainingEnvironment({ FIREBREAK_EC2_PLAYBOOK_ARN: ec2.stateMachineArn }) : {}),
+        ...(startsCredentialPlaybook
+          ? credentialChainingEnvironment({ FIREBREAK_CREDENTIAL_PLAYBOOK_ARN: credential.stateMachineArn })
+          : {}),
+      };
+      if (startsEc2Playbook) ec2.grantStartExecution(fn);
+      if (startsCredentialPlaybook) credential.grantStartExecution(fn);
       for (const [name, value] of Object.entries(chaining)) fn.function.addEnvironment(name, value);
     }
     return playbooks;

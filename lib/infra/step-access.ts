@@ -27,6 +27,8 @@ export interface StepAccess {
   readonly copyIntoSecurityAccount: boolean;
   /** Starts executions of the ec2-compromise playbook (chaining): gets its ARN as `FIREBREAK_EC2_PLAYBOOK_ARN`. */
   readonly startsEc2Playbook: boolean;
+  /** Starts executions of the credential-compromise playbook (attack-sequence's chaining): gets its ARN as `FIREBREAK_CREDENTIAL_PLAYBOOK_ARN`. */
+  readonly startsCredentialPlaybook: boolean;
   /** Reads the executions of the claiming playbooks (DescribeExecution: an input the status-change event left out). */
   readonly describesPlaybookExecutions: boolean;
   /** Starts executions of the playbooks the catalog's rules start (the finding buffer's starter). */
@@ -54,6 +56,7 @@ export const NO_STEP_ACCESS: StepAccess = {
   describeSecuritySnapshots: false,
   copyIntoSecurityAccount: false,
   startsEc2Playbook: false,
+  startsCredentialPlaybook: false,
   describesPlaybookExecutions: false,
   startsCatalogPlaybooks: false,
   consumesFindingBuffer: false,

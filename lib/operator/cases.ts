@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { InvalidInput } from '../core/errors';
+import type { SequenceSummary } from '../core/incident/sequence-summary';
 import type { CaseRecord, TimelineEntry } from '../runtime/ledger/ledger';
 import { Connection, executionArn } from './connection';
 
@@ -68,6 +69,12 @@ export interface CaseDetail {
     readonly notifications: Record<string, string>;
     readonly operator?: string;
     readonly reason?: string;
+    /** The case whose playbook started this one (credential-compromise's or attack-sequence's chaining). */
+    readonly chainedFrom?: string;
+    /** An attack sequence's case: the sequence as Normalize recorded it (uid, signals, each resource and what was done with it). */
+    readonly sequence?: SequenceSummary;
+    /** The runs this case's playbook started (`decisions.chain`, `decisions["chain#…"]`): `firebreak status <executionArn>` names each one's case. */
+    readonly chained: ChainedRun[];
   };
   /** Oldest first: each step, when, by which execution and trigger, its API calls, details and error. */
   readonly timeline: TimelineEntry[];
@@ -77,10 +84,11 @@ export interface CaseDetail {
  * Reads one case and its timeline from the ledger.
  * @throws {InvalidInput} when there is no such case (`fb-<yyyymmdd>-<10 hex>`).
  */
-export async function showCase(conn: Pick<Connection, 'ledger'>, caseId: string): Promise<CaseDetail> {
+export async function showCase(conn: Pick<Connection, 'ledger'> & Partial<Pick<Connection, 'sfn'>>, caseId: string): Promise<CaseDetail> {
   assertCaseId(caseId);
   const c = await conn.ledger.getCase(caseId);
   if (!c) throw new InvalidInput(`no case ${caseId} in the ledger`);
+  const chained = chainedRuns(c.decisions ?? {});
   return {
     case: {
       ...summarizeCase(c),
@@ -91,9 +99,55 @@ export async function showCase(conn: Pick<Connection, 'ledger'>, caseId: string)
       notifications: c.notifications ?? {},
       operator: c.incident?.operator,
       reason: c.incident?.reason,
+      chainedFrom: c.incident?.chainedFrom,
+      sequence: c.incident?.sequence,
+      chained: conn.sfn && chained.length ? await withChainedCases({ sfn: conn.sfn }, chained) : chained,
     },
     timeline: await conn.ledger.timeline(caseId),
   };
+}
+
+/** A run a case's playbook started: the chained playbook, the resource it acts on, its execution, and its case and status when read. */
+export interface ChainedRun {
+  readonly playbook: string;
+  readonly resource: string;
+  readonly executionArn: string;
+  /** The chained run's case (its execution's output), when Step Functions was asked and the run has one. */
+  readonly caseId?: string;
+  /** The execution's status (RUNNING, SUCCEEDED, ...), when Step Functions was asked. */
+  readonly status?: string;
+}
+
+/**
+ * Each chained run with its case and status, from Step Functions (DescribeExecution); a run it cannot describe keeps
+ * what the ledger recorded.
+ */
+async function withChainedCases(conn: Pick<Connection, 'sfn'>, runs: readonly ChainedRun[]): Promise<ChainedRun[]> {
+  return Promise.all(
+    runs.map((r) =>
+      conn.sfn.send(new DescribeExecutionCommand({ executionArn: r.executionArn })).then(
+        (d) => ({ ...r, caseId: caseIdOf(d), status: d.status }),
+        () => r,
+      ),
+    ),
+  );
+}
+
+/**
+ * The chained runs a case records: credential-compromise's `decisions.chain` (`{ playbook, instanceId, executionArn }`) and
+ * attack-sequence's `decisions["chain#<playbook>#<account>#<resource>"]` (`{ playbook, resource, account, executionArn }`).
+ */
+export function chainedRuns(decisions: Record<string, unknown>): ChainedRun[] {
+  return Object.entries(decisions)
+    .filter(([k]) => k === 'chain' || k.startsWith('chain#'))
+    .map(([, v]) => v as { playbook?: string; resource?: string; instanceId?: string; executionArn?: string })
+    .filter((v) => typeof v?.executionArn === 'string')
+    .map((v) => ({
+      playbook: String(v.playbook ?? '-'),
+      resource: String(v.resource ?? v.instanceId ?? '-'),
+      executionArn: v.executionArn!,
+    }))
+    .sort((a, b) => a.executionArn.localeCompare(b.executionArn));
 }
 
 /** @throws {InvalidInput} when `caseId` is not a case ID. */

@@ -53,6 +53,8 @@ export interface RuntimeConfig {
   readonly breaker: Breaker;
   /** ARN of the ec2-compromise state machine (chaining); absent when the stack did not set it. */
   readonly ec2PlaybookArn?: string;
+  /** ARN of the credential-compromise state machine (attack-sequence's chaining); absent when the stack did not set it. */
+  readonly credentialPlaybookArn?: string;
   /** Emulator endpoint (local runs only). */
   readonly endpoint?: string;
   /** Step Functions endpoint override (local runs only). */
@@ -104,6 +106,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     protection: e.FIREBREAK_PROTECTION,
     breaker: e.FIREBREAK_BREAKER,
     ec2PlaybookArn: e.FIREBREAK_EC2_PLAYBOOK_ARN,
+    credentialPlaybookArn: e.FIREBREAK_CREDENTIAL_PLAYBOOK_ARN,
     endpoint: e.FIREBREAK_AWS_ENDPOINT,
     sfnEndpoint: e.FIREBREAK_SFN_ENDPOINT,
     region: e.AWS_REGION,

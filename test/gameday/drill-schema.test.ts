@@ -51,6 +51,8 @@ describe('drill files', () => {
     const files = listDrills(RUNBOOKS);
     expect(files).toEqual([...files].sort());
     expect(files.map((f) => path.relative(RUNBOOKS, f))).toEqual([
+      'attack-sequence/drill-unexpected.yaml',
+      'attack-sequence/drill.yaml',
       'cloudtrail-tamper/drill-unexpected.yaml',
       'cloudtrail-tamper/drill.yaml',
       'credential-compromise/drill-unexpected.yaml',

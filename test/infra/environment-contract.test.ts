@@ -57,10 +57,16 @@ function synthesizedFunctions(firebreak: Record<string, unknown>) {
   return { config: built.config, functions };
 }
 
-/** What a step's function must get: the stack's part, the construct's, and the chaining ARN on the steps that start ec2-compromise. */
+/** What a step's function must get: the stack's part, the construct's, and the chaining ARNs on the steps that start ec2-compromise or credential-compromise. */
 function expectedKeys(step: StepName): string[] {
   const chaining = STEP_ACCESS[step].startsEc2Playbook ? keysOf(LAMBDA_ENVIRONMENT_PARTS.chaining) : [];
-  return [...keysOf(LAMBDA_ENVIRONMENT_PARTS.stack), ...keysOf(LAMBDA_ENVIRONMENT_PARTS.function), ...chaining].sort();
+  const credentialChaining = STEP_ACCESS[step].startsCredentialPlaybook ? keysOf(LAMBDA_ENVIRONMENT_PARTS.credentialChaining) : [];
+  return [
+    ...keysOf(LAMBDA_ENVIRONMENT_PARTS.stack),
+    ...keysOf(LAMBDA_ENVIRONMENT_PARTS.function),
+    ...chaining,
+    ...credentialChaining,
+  ].sort();
 }
 
 describe.each([
@@ -99,7 +105,11 @@ describe.each([
       expect([fn.id, Object.keys(fn.variables).sort()]).toEqual([fn.id, expectedKeys(step)]);
     }
     const chaining = functions.filter((f) => 'FIREBREAK_EC2_PLAYBOOK_ARN' in f.variables).map((f) => f.variables.FIREBREAK_STEP);
-    expect(chaining).toEqual(['chain-instance-containment']);
+    expect(chaining.sort()).toEqual(['chain-instance-containment', 'chain-sequence-containment']);
+    const credentialChaining = functions
+      .filter((f) => 'FIREBREAK_CREDENTIAL_PLAYBOOK_ARN' in f.variables)
+      .map((f) => f.variables.FIREBREAK_STEP);
+    expect(credentialChaining).toEqual(['chain-sequence-containment']);
   });
 
   it('is read by loadRuntimeConfig into the configuration the stack was built from', () => {
@@ -129,6 +139,9 @@ describe.each([
       expect(chained).toBe(config.catalogOverrides['credential-compromise-high']?.chainInstanceContainment ?? false);
       expect(severityFloorOf(runtime.catalog)).toBe(config.severityFloor);
       expect(runtime.ec2PlaybookArn === undefined).toBe(!STEP_ACCESS[fn.variables.FIREBREAK_STEP as StepName].startsEc2Playbook);
+      expect(runtime.credentialPlaybookArn === undefined).toBe(
+        !STEP_ACCESS[fn.variables.FIREBREAK_STEP as StepName].startsCredentialPlaybook,
+      );
     }
   });
 });

@@ -448,6 +448,8 @@ describe('SecurityAccountStack', () => {
         's3-compromise-medium': 'default',
         's3-exposure-high': 'default',
         's3-exposure-medium': 'default',
+        'attack-sequence-high': 'default',
+        'attack-sequence-medium': 'default',
         'finding-triage': 'default',
         // Game-day events (firebreak.gameday) come on the firebreak bus: aws.* sources cannot be forged.
         'gameday-ec2-compromise-high': 'firebreak',
@@ -1324,8 +1326,9 @@ describe('SecurityAccountStack', () => {
       expect(resources).toHaveLength(13);
     });
 
-    it('lets only the chaining step start ec2-compromise, and tells it which state machine', () => {
+    it("lets only the chaining steps start ec2-compromise (and attack-sequence's credential-compromise), and tells them which state machines", () => {
       const ec2Machine = stateMachineLogicalIdOf(template, 'firebreak-ec2-compromise');
+      const credentialMachine = stateMachineLogicalIdOf(template, 'firebreak-credential-compromise');
       // Besides the EventBridge rules' roles (one per playbook), which start their own playbook.
       // And the finding buffer's starter, which starts the catalog's playbooks (test/infra/finding-buffer.test.ts).
       const starters = Object.entries(template.findResources('AWS::IAM::Policy')).filter(
@@ -1336,15 +1339,25 @@ describe('SecurityAccountStack', () => {
             list(st.Action).includes('states:StartExecution'),
           ),
       );
-      expect(starters).toHaveLength(1);
-      const [, policy] = starters[0];
-      const st = (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).find((x) =>
-        list(x.Action).includes('states:StartExecution'),
-      )!;
-      expect(list(st.Action)).toEqual(['states:StartExecution']);
-      expect(flat(st.Resource)).toBe(`<${ec2Machine}>`);
-      const fn = template.toJSON().Resources[functionLogicalIdOf(template, 'chain-instance-containment')];
-      expect(flat(fn.Properties.Environment.Variables.FIREBREAK_EC2_PLAYBOOK_ARN)).toBe(`<${ec2Machine}>`);
+      expect(starters).toHaveLength(2);
+      const resources = Object.fromEntries(
+        ['chain-instance-containment', 'chain-sequence-containment'].map((step) => {
+          const starts = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step))).filter((x) =>
+            list(x.Action).includes('states:StartExecution'),
+          );
+          for (const st of starts) expect(list(st.Action)).toEqual(['states:StartExecution']);
+          return [step, starts.flatMap((st) => list(st.Resource).map(flat)).sort()];
+        }),
+      );
+      expect(resources).toEqual({
+        'chain-instance-containment': [`<${ec2Machine}>`],
+        'chain-sequence-containment': [`<${credentialMachine}>`, `<${ec2Machine}>`].sort(),
+      });
+      const env = (step: string) => template.toJSON().Resources[functionLogicalIdOf(template, step)].Properties.Environment.Variables;
+      expect(flat(env('chain-instance-containment').FIREBREAK_EC2_PLAYBOOK_ARN)).toBe(`<${ec2Machine}>`);
+      expect(env('chain-instance-containment').FIREBREAK_CREDENTIAL_PLAYBOOK_ARN).toBeUndefined();
+      expect(flat(env('chain-sequence-containment').FIREBREAK_EC2_PLAYBOOK_ARN)).toBe(`<${ec2Machine}>`);
+      expect(flat(env('chain-sequence-containment').FIREBREAK_CREDENTIAL_PLAYBOOK_ARN)).toBe(`<${credentialMachine}>`);
     });
 
     it('raises Failed, TimedOut and Aborted alarms to the topic', () => {
@@ -1365,6 +1378,7 @@ describe('SecurityAccountStack', () => {
       'firebreak-cloudtrail-tamper',
       'firebreak-root-activity',
       'firebreak-finding-triage',
+      'firebreak-attack-sequence',
       'firebreak-release',
     ])('%s: RecordFailure retries 10 times, then the execution fails, and ExecutionsFailed alarms the topic', (name) => {
       const s = stateMachineDefinition(template, name).States;

@@ -25,6 +25,7 @@ import type { shareSnapshots } from '../../lib/runtime/playbook/ec2-compromise/s
 import type { snapshotVolumes } from '../../lib/runtime/playbook/ec2-compromise/snapshot-volumes';
 import type { writeManifest } from '../../lib/runtime/playbook/ec2-compromise/write-manifest';
 import type { chainInstanceContainment } from '../../lib/runtime/playbook/credential-compromise/chain-instance-containment';
+import type { chainSequenceContainment } from '../../lib/runtime/playbook/attack-sequence/chain-sequence-containment';
 import type { revokeCredentials } from '../../lib/runtime/playbook/credential-compromise/revoke-credentials';
 import type { verifyRevocation } from '../../lib/runtime/playbook/credential-compromise/verify-revocation';
 import type { releaseBucket } from '../../lib/runtime/playbook/release/release-bucket';
@@ -86,6 +87,7 @@ const STEP_RESULTS_FIT = {
   RevokeCredentials: true satisfies Fits<Result<typeof revokeCredentials>, P['revocation']>,
   VerifyRevocation: true satisfies Fits<Result<typeof verifyRevocation>, P['verify']>,
   ChainInstanceContainment: true satisfies Fits<Result<typeof chainInstanceContainment>, P['chained']>,
+  ChainSequenceContainment: true satisfies Fits<Result<typeof chainSequenceContainment>, P['sequenceChains']>,
   JudgeTrailChange: true satisfies Fits<Result<typeof judgeTrailChangeStep>, P['judgement']>,
   RestoreLogging: true satisfies Fits<Result<typeof restoreLogging>, P['restore']>,
   RevokeActor: true satisfies Fits<Result<typeof revokeActor>, P['revocation']>,

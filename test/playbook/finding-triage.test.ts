@@ -41,11 +41,7 @@ const FAMILIES: [string, string, string][] = [
   ['RDS Protection', 'guardduty-rds-medium.json', 'runbooks/findings/rds.md#discovery-rds-toripcaller'],
   ['Lambda Protection', 'guardduty-lambda-medium.json', 'runbooks/findings/lambda.md#trojan-lambda-droppoint'],
   ['EKS audit logs', 'guardduty-eks-audit-medium.json', 'runbooks/findings/eks-audit.md#discovery-kubernetes-toripcaller'],
-  [
-    'an attack sequence',
-    'guardduty-attack-sequence-iam.json',
-    'runbooks/findings/attack-sequence.md#attacksequence-iam-compromisedcredentials',
-  ],
+  // Attack sequences have their own playbook (test/playbook/attack-sequence.test.ts, runbooks/attack-sequence/).
 ];
 
 describe('finding-triage playbook (synthesized state machine, real handlers, emulator)', () => {

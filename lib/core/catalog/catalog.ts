@@ -38,6 +38,7 @@ export const PLAYBOOKS = [
   'root-activity',
   'finding-triage',
   's3-compromise',
+  'attack-sequence',
 ] as const;
 export const PlaybookSchema = z.enum(PLAYBOOKS);
 /** A playbook name. */
@@ -311,10 +312,33 @@ const ENTRIES: EntryInput[] = [
   },
   {
     kind: 'guardduty-finding',
+    id: 'attack-sequence-high',
+    playbook: 'attack-sequence',
+    description: 'A High or Critical GuardDuty attack sequence: one case, and a chained containment per access key and instance it names.',
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceTypes: { anyOf: ['AttackSequence'] },
+    band: 'high',
+    mode: 'auto',
+  },
+  {
+    kind: 'guardduty-finding',
+    id: 'attack-sequence-medium',
+    playbook: 'attack-sequence',
+    description:
+      'A GuardDuty attack sequence from the severity floor up to Medium: a case naming its signals and resources, nothing contained.',
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceTypes: { anyOf: ['AttackSequence'] },
+    band: 'medium',
+    mode: 'notify',
+  },
+  {
+    kind: 'guardduty-finding',
     id: 'finding-triage',
     playbook: TRIAGE_PLAYBOOK,
     description:
-      'A GuardDuty finding at or above the severity floor on a resource no containment playbook acts on (S3 objects, EKS, ECS, RDS, Lambda, malware scans, attack sequences, ...): open a case and notify with the runbook entry and the triage commands.',
+      'A GuardDuty finding at or above the severity floor on a resource no containment playbook acts on (S3 objects, EKS, ECS, RDS, Lambda, malware scans, ...): open a case and notify with the runbook entry and the triage commands.',
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
     resourceTypes: 'others',

@@ -120,9 +120,15 @@ export function gameDayPatternFor(entry: CatalogEntry & { kind: 'guardduty-findi
 }
 
 /**
+ * The playbooks without game-day rules: the notify-only ones, and attack-sequence, whose containments are chained runs of
+ * the playbooks that have them (a game day exercises those directly).
+ */
+const WITHOUT_GAMEDAY_RULES: readonly string[] = [...NOTIFY_ONLY_PLAYBOOKS, 'attack-sequence'];
+
+/**
  * Every rule the catalog generates: one per entry, on its bus, and for each GuardDuty entry of a
  * playbook that contains a game-day rule (`firebreak-gameday-<id>`) on the `firebreak` bus (game days
- * exercise containment; finding-triage only opens cases), which only the security account's events match.
+ * exercise containment; finding-triage only opens cases; attack-sequence only chains, {@link WITHOUT_GAMEDAY_RULES}), which only the security account's events match.
  * @param catalog - the effective catalog. @default CATALOG
  * @param securityAccount - the security account's ID, the only sender a game-day rule accepts
  *   ({@link gameDayPatternFor}). @default the placeholder {@link SECURITY_ACCOUNT_PLACEHOLDER}
@@ -136,7 +142,7 @@ export function catalogRules(
 ): { entry: CatalogEntry; ruleName: string; pattern: EventPattern; eventBus: 'default' | 'firebreak' }[] {
   return catalog.flatMap((entry) => [
     { entry, ruleName: prefixedRuleNameFor(entry, prefix), pattern: eventPatternFor(entry), eventBus: entry.eventBus },
-    ...(entry.kind === 'guardduty-finding' && !NOTIFY_ONLY_PLAYBOOKS.includes(entry.playbook)
+    ...(entry.kind === 'guardduty-finding' && !WITHOUT_GAMEDAY_RULES.includes(entry.playbook)
       ? [
           {
             entry,

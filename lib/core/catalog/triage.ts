@@ -195,6 +195,8 @@ export function describeResponse(type: string): string {
       return `${on}${playbook} opens a case, nothing contained (AWS does not document the finding's resource)`;
     if (entry.subject === 'exposed')
       return `${on}${playbook} preserves the bucket and turns its public access block on at High; below High, a case`;
+    if (playbook === 'attack-sequence')
+      return `${on}attack-sequence opens one case and, at High, chains credential-compromise for each access key and ec2-compromise for each instance the sequence names (other resources are named on the case, nothing done); below High, a case`;
     const verb =
       playbook === 'ec2-compromise'
         ? 'contains the instance'

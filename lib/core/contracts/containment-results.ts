@@ -264,6 +264,24 @@ export const ChainResultSchema = z.object({
   alreadyStarted: z.boolean(),
 });
 
+/** One chained containment ChainSequenceContainment started (or found started) for a resource of an attack sequence. */
+export const SequenceChainSchema = z.object({
+  playbook: z.enum(['credential-compromise', 'ec2-compromise']),
+  /** The resource in the chained playbook's terms: the access key ID, `role/<name>`, or the instance ID. */
+  resource: z.string(),
+  account: z.string(),
+  executionArn: z.string(),
+  executionName: z.string(),
+  /** `true` when an earlier run of this step had started it already. */
+  alreadyStarted: z.boolean(),
+});
+
+/** `$.sequenceChains`: what ChainSequenceContainment (attack-sequence) started, and how many resources it only named. */
+export const SequenceChainsSchema = z.object({
+  chains: z.array(SequenceChainSchema),
+  named: z.number(),
+});
+
 // cloudtrail-tamper
 
 /** One change JudgeTrailChange found: its name in the field's terms (`logging-stopped`, `data-events-added`, ...) and in words. */

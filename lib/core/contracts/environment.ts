@@ -132,8 +132,14 @@ export const StackEnvironmentSchema = z.object({
 
 /** Set by the security account's stack on the steps that start the ec2-compromise playbook (`STEP_ACCESS[step].startsEc2Playbook`). */
 export const ChainingEnvironmentSchema = z.object({
-  /** ARN of the ec2-compromise state machine, for credential-compromise's chaining step; unset on the other steps. */
+  /** ARN of the ec2-compromise state machine, for the chaining steps (credential-compromise's, attack-sequence's); unset on the other steps. */
   FIREBREAK_EC2_PLAYBOOK_ARN: z.pipe(z.transform(unsetIfEmpty), z.optional(z.string().check(z.startsWith('arn:')))),
+});
+
+/** Set by the security account's stack on the steps that start the credential-compromise playbook (`STEP_ACCESS[step].startsCredentialPlaybook`). */
+export const CredentialChainingEnvironmentSchema = z.object({
+  /** ARN of the credential-compromise state machine, for attack-sequence's chaining step; unset on the other steps. */
+  FIREBREAK_CREDENTIAL_PLAYBOOK_ARN: z.pipe(z.transform(unsetIfEmpty), z.optional(z.string().check(z.startsWith('arn:')))),
 });
 
 /** Set by the `ResponderFunction` construct on its function. */
@@ -160,6 +166,7 @@ export const LocalEnvironmentSchema = z.object({
 export const LambdaEnvironmentSchema = z.object({
   ...StackEnvironmentSchema.shape,
   ...ChainingEnvironmentSchema.shape,
+  ...CredentialChainingEnvironmentSchema.shape,
   ...FunctionEnvironmentSchema.shape,
   ...LambdaRuntimeEnvironmentSchema.shape,
   ...LocalEnvironmentSchema.shape,
@@ -169,6 +176,7 @@ export const LambdaEnvironmentSchema = z.object({
 export const LAMBDA_ENVIRONMENT_PARTS = {
   stack: StackEnvironmentSchema,
   chaining: ChainingEnvironmentSchema,
+  credentialChaining: CredentialChainingEnvironmentSchema,
   function: FunctionEnvironmentSchema,
   lambdaRuntime: LambdaRuntimeEnvironmentSchema,
   local: LocalEnvironmentSchema,
@@ -185,6 +193,8 @@ export type WrittenValues<S extends z.ZodMiniObject> = { [K in keyof z.output<S>
 export type StepEnvironmentValues = WrittenValues<typeof StackEnvironmentSchema>;
 /** What the stack writes on the steps that start the ec2-compromise playbook. */
 export type ChainingEnvironmentValues = WrittenValues<typeof ChainingEnvironmentSchema>;
+/** What the stack writes on the steps that start the credential-compromise playbook. */
+export type CredentialChainingEnvironmentValues = WrittenValues<typeof CredentialChainingEnvironmentSchema>;
 /** What the `ResponderFunction` construct writes. */
 export type FunctionEnvironmentValues = WrittenValues<typeof FunctionEnvironmentSchema>;
 
@@ -248,6 +258,16 @@ export function stepEnvironment(values: StepEnvironmentValues): Record<string, s
  */
 export function chainingEnvironment(values: ChainingEnvironmentValues): Record<string, string> {
   return writePart(ChainingEnvironmentSchema, values);
+}
+
+/**
+ * The environment the stack adds on the steps that start the credential-compromise playbook (attack-sequence's chaining).
+ * @param values - the state machine's ARN (a CDK token).
+ * @returns name → string.
+ * @throws {ConfigError} as {@link stepEnvironment}.
+ */
+export function credentialChainingEnvironment(values: CredentialChainingEnvironmentValues): Record<string, string> {
+  return writePart(CredentialChainingEnvironmentSchema, values);
 }
 
 /**

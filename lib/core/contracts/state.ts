@@ -8,6 +8,7 @@ import {
   BucketContainmentSchema,
   BucketPreservationSchema,
   ChainResultSchema,
+  SequenceChainsSchema,
   CollectedArtifactsSchema,
   ContainResultSchema,
   InstanceCredentialsResultSchema,
@@ -148,6 +149,8 @@ export const PlaybookStateSchema = z.object({
   bucketContainment: z.optional(BucketContainmentSchema),
   /** credential-compromise: ChainInstanceContainment. */
   chained: z.optional(ChainResultSchema),
+  /** attack-sequence: ChainSequenceContainment. */
+  sequenceChains: z.optional(SequenceChainsSchema),
   /** Notify, NotifyOnly. */
   notification: z.optional(NotificationResultSchema),
   /** CloseCase, CloseNotified. */

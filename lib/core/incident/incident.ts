@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import '../contracts/zod-locale';
 import { PlaybookSchema } from '../catalog/catalog';
+import type { SequenceSummary } from './sequence-summary';
 
 /** The finding fields every playbook step can rely on. */
 export const FindingSummarySchema = z.object({
@@ -197,6 +198,12 @@ export const IncidentSchema = z.object({
   chainedFrom: z.optional(z.string()),
   /** GuardDuty findings: what the finding-type table makes of the finding (lib/core/catalog/triage.ts). */
   triage: z.optional(TriageSchema),
+  /**
+   * Attack sequences (attack-sequence): the sequence, its signals and what is done with each resource, as Normalize wrote
+   * it (lib/core/incident/sequence.ts). Not checked here, so that the steps that do not read it do not carry its schema:
+   * the chaining step parses it (`SequenceSummarySchema`) before it acts.
+   */
+  sequence: z.optional(z.custom<SequenceSummary>()),
 });
 
 /** A normalized incident. */

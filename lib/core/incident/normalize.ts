@@ -8,6 +8,7 @@ import { ApiCallEventSchema, GuardDutyEvent, GuardDutyEventSchema, ManualTarget,
 import { gameDaySenderOf } from './gameday';
 import { parseOrThrow } from '../contracts/parse';
 import { Incident } from './incident';
+import { summarizeSequence } from './sequence';
 
 /** Re-exported for the callers that validate an event here (lib/core/contracts/parse.ts holds it, so a step's handler need not load normalization). */
 export { parseOrThrow };
@@ -150,6 +151,8 @@ export function boundIncident(incident: Incident): Incident {
  * @param input - `{ input, executionName, executionStartTime, playbook }`, where `input` is the state
  *   machine's input.
  * @param catalog - the effective catalog (deployment overrides applied); default {@link CATALOG}.
+ * @param memberAccountIds - the deployment's member accounts (`memberAccountIds`): an attack sequence's resource in
+ *   another of them is chained there, one in an account not listed is only named (default none).
  * @returns `{ incident, event, run }`: the incident bounded ({@link boundIncident}), the event as received
  *   (not as parsed), and the run.
  * @throws {InvalidInput} when the event is not one the playbook handles, a target is of the wrong
@@ -159,14 +162,16 @@ export function boundIncident(incident: Incident): Incident {
 export function normalizeEvent(
   input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] },
   catalog: readonly CatalogEntry[] = CATALOG,
+  memberAccountIds: readonly string[] = [],
 ): NormalizedState {
-  const state = normalizeUnbounded(input, catalog);
+  const state = normalizeUnbounded(input, catalog, memberAccountIds);
   return { ...state, incident: boundIncident(state.incident) };
 }
 
 function normalizeUnbounded(
   input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] },
   catalog: readonly CatalogEntry[],
+  memberAccountIds: readonly string[],
 ): NormalizedState {
   let raw = input.input;
   let options: z.infer<typeof StartEnvelopeSchema>['firebreak'] | undefined;
@@ -184,7 +189,7 @@ function normalizeUnbounded(
   const resource =
     playbook === 'ec2-compromise'
       ? instanceResource(event)
-      : playbook === TRIAGE_PLAYBOOK
+      : playbook === TRIAGE_PLAYBOOK || playbook === 'attack-sequence'
         ? findingResource(event)
         : playbook === 's3-compromise'
           ? bucketResource(event)
@@ -239,8 +244,18 @@ function normalizeUnbounded(
     eventTime: event.time,
     reason: options?.reason,
     operator: options?.operator,
+    ...(playbook === 'attack-sequence' ? { sequence: sequenceOf(event, memberAccountIds) } : {}),
   };
   return { incident, event: raw, run: { executionName: input.executionName, startTime: input.executionStartTime } };
+}
+
+/** An attack sequence's signals and resources, each resource routed (lib/core/incident/sequence.ts). */
+function sequenceOf(event: GuardDutyEvent, memberAccountIds: readonly string[]): Incident['sequence'] {
+  const d = event.detail;
+  if (d.resource.resourceType !== 'AttackSequence') {
+    throw new InvalidInput(`detail.resource.resourceType is ${d.resource.resourceType}; attack-sequence needs an AttackSequence finding`);
+  }
+  return summarizeSequence(d.service.detection?.sequence, { account: d.accountId, region: d.region, memberAccountIds });
 }
 
 function instanceResource(event: GuardDutyEvent): Incident['resource'] {

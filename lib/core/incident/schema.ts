@@ -79,6 +79,8 @@ export const GuardDutyFindingDetailSchema = z.object({
     additionalInfo: z.nullish(z.object({ value: z.optional(z.string()), type: z.optional(z.string()), sample: z.optional(z.boolean()) })),
     /** The action the finding saw, as GuardDuty gives it; read field by field where needed (s3-compromise: the caller's account). */
     action: z.optional(z.unknown()),
+    /** Attack sequences: `detection.sequence` ("Finding details", GuardDuty User Guide), parsed where read (lib/core/incident/sequence.ts). */
+    detection: z.catch(z.nullish(z.object({ sequence: z.optional(z.unknown()) })), undefined),
   }),
   severity: z.number().check(z.gte(0)).check(z.lte(10)),
   title: z.optional(z.string()),

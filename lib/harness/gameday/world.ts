@@ -27,6 +27,7 @@ import type { LocalSession } from '../local/session';
 import { buildTwinWorld, TwinExtras, TwinWorld } from '../local/twin';
 import { buildCredentialTwin, CredentialTwin } from '../local/credential-twin';
 import { buildApiCallTwin } from '../local/api-call-twin';
+import { buildSequenceTwins } from '../local/sequence-twin';
 import type { Fault } from './faults';
 import type { Check } from '../local/checks';
 import { BucketTwin, buildBucketTwin, namesBucket } from '../local/bucket-twin';
@@ -52,8 +53,8 @@ const API_CALL_DETAIL_TYPES = ['AWS API Call via CloudTrail', 'AWS Console Sign 
 
 /**
  * Builds the twin world of an event ahead of the replay, as `replayEvent` (lib/harness/local/replay.ts)
- * would: an EC2 finding's instance world, a credential finding's principal, an API call's trail and
- * actor. Drills build it first when several runs must share it (concurrent repeats) or when a fault
+ * would: an EC2 finding's instance world, a credential finding's principal, an attack sequence's key and instance,
+ * an API call's trail and actor. Drills build it first when several runs must share it (concurrent repeats) or when a fault
  * changes it before the event arrives (a resource deleted beforehand).
  */
 export async function buildInjectionWorld(session: LocalSession, event: EventEnvelope, extras: InjectionExtras): Promise<InjectionWorld> {
@@ -68,6 +69,7 @@ export async function buildInjectionWorld(session: LocalSession, event: EventEnv
     }
     const bucketTwin = namesBucket(gd) ? await buildBucketTwin(gd, member, session.env.memberAccount) : undefined;
     if (r.resourceType === 'AccessKey' && r.accessKeyDetails) return { credentialTwin: await buildCredentialTwin(gd, member), bucketTwin };
+    if (r.resourceType === 'AttackSequence') return buildSequenceTwins(gd, member, extras);
     return bucketTwin ? { bucketTwin } : {};
   }
   if (API_CALL_DETAIL_TYPES.includes(event['detail-type']))

@@ -30,6 +30,8 @@ import {
 import type { ExecuteOptions, LocalExecutionResult } from './runner';
 import type { LocalSession } from './session';
 import { buildTwinWorld, remapEvent, TwinExtras, TwinWorld } from './twin';
+import { buildSequenceTwins } from './sequence-twin';
+import { sequenceChainChecks } from './sequence-checks';
 import { buildCredentialTwin, CredentialTwin } from './credential-twin';
 import { BucketTwin, buildBucketTwin, namesBucket } from './bucket-twin';
 import { bucketContainedChecks } from './bucket-checks';
@@ -255,6 +257,10 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
   if (!credentialTwin && gd && gd.detail.resource.resourceType === 'AccessKey' && gd.detail.resource.accessKeyDetails && !sample) {
     credentialTwin = await buildCredentialTwin(gd, session.env.member);
   }
+  // An attack sequence names its resources in detection.sequence (attack-sequence chains into the playbooks above).
+  if (!twin && !credentialTwin && gd && gd.detail.resource.resourceType === 'AttackSequence' && !sample) {
+    ({ twin, credentialTwin } = await buildSequenceTwins(gd, session.env.member, options.extras));
+  }
   if (!credentialTwin && apiCall) credentialTwin = await buildApiCallTwin(apiCall, session.env.member);
   let bucketTwin = options.bucketTwin;
   if (!bucketTwin && gd && namesBucket(gd) && !sample)
@@ -289,7 +295,10 @@ async function runMatched(
   const executions: LocalExecutionResult[] = [];
   for (const id of stateMachines) executions.push(await session.runner.execute(id, injected, execute));
   const chainedArns = executions
-    .map((x) => (x.output?.chained as { executionArn?: string } | undefined)?.executionArn)
+    .flatMap((x) => [
+      (x.output?.chained as { executionArn?: string } | undefined)?.executionArn,
+      ...((x.output?.sequenceChains as { chains?: { executionArn: string }[] } | undefined)?.chains ?? []).map((c) => c.executionArn),
+    ])
     .filter((a): a is string => !!a);
   await session.sfn.settle();
   for (const arn of chainedArns) {
@@ -349,6 +358,8 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
   // failed one may have (logging restarted before a denied revocation): its checks are the failure's.
   if (
     NOTIFY_ONLY_PLAYBOOKS.includes(x.playbook) ||
+    // attack-sequence acts in no member account: its containments are the chained runs, checked as their own executions.
+    x.playbook === 'attack-sequence' ||
     QUIET_OUTCOMES.includes(x.outcome ?? '') ||
     (x.outcome === 'NOTIFIED' && !twin && !credentialTwin) ||
     (x.playbook === 'cloudtrail-tamper' && x.outcome !== 'CONTAINED' && x.status !== 'FAILED' && x.status !== 'CRASHED')
@@ -372,8 +383,13 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
     return {
       checks: [...checks, ...(await bucketContainedChecks(session.env, ctx.bucketTwin, x.caseId, x.output?.bucketContainment as never))],
     };
-  if (x.playbook === 'ec2-compromise' && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom)
+  // ec2-compromise chained by credential-compromise acts on the credential twin's instance, not on a twin world.
+  if (x.playbook === 'ec2-compromise' && !twin && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom)
     return { checks };
+  if (x.playbook === 'attack-sequence') {
+    if (x.outcome === 'CONTAINED' && x.caseId) return { checks: [...checks, ...(await sequenceChainChecks(session, x))] };
+    return { checks: x.status === 'DRY_RUN' ? [...checks, ...(await instanceEndChecks(ctx, x))] : checks };
+  }
   if (x.outcome === 'CONTAINED' && twin && x.caseId) {
     const v = await verifyContainment(session.env, twin, x.caseId);
     return { checks: [...checks, ...v.checks], evidence: v.evidence };
@@ -503,6 +519,7 @@ function replayReport(r: {
       error: s.error,
     })),
     error: x.error,
+    chainedFrom: (x.output?.incident as { chainedFrom?: string } | undefined)?.chainedFrom,
     plan: x.status === 'DRY_RUN' ? x.output?.plan : undefined,
     revocation: x.output?.revocation,
     decision: (x.output?.decision as { reason?: string } | undefined)?.reason,

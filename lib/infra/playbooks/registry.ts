@@ -7,6 +7,7 @@
  */
 
 import type { OperatorPlaybook, Playbook } from '../../core/catalog/catalog';
+import { ATTACK_SEQUENCE } from './attack-sequence';
 import { CLOUDTRAIL_TAMPER } from './cloudtrail-tamper';
 import { CREDENTIAL_COMPROMISE } from './credential-compromise';
 import { EC2_COMPROMISE } from './ec2-compromise';
@@ -24,6 +25,7 @@ export const PLAYBOOK_REGISTRY = {
   'root-activity': ROOT_ACTIVITY,
   'finding-triage': FINDING_TRIAGE,
   's3-compromise': S3_COMPROMISE,
+  'attack-sequence': ATTACK_SEQUENCE,
   release: RELEASE,
 } as const satisfies Record<Playbook | OperatorPlaybook, PlaybookRegistration>;
 

@@ -1,5 +1,6 @@
 import type { Playbook } from '../../core/catalog/catalog';
 import { DecisionHooks, entryOf } from './hooks';
+import { ATTACK_SEQUENCE_DECISION } from './attack-sequence/decision';
 import { CLOUDTRAIL_TAMPER_DECISION } from './cloudtrail-tamper/decision';
 import { CREDENTIAL_COMPROMISE_DECISION } from './credential-compromise/decision';
 import { FINDING_TRIAGE_DECISION } from './finding-triage/decision';
@@ -18,6 +19,7 @@ export const DECISION_HOOKS: Readonly<Record<Playbook, DecisionHooks>> = {
   'root-activity': ROOT_ACTIVITY_DECISION,
   'finding-triage': FINDING_TRIAGE_DECISION,
   's3-compromise': S3_COMPROMISE_DECISION,
+  'attack-sequence': ATTACK_SEQUENCE_DECISION,
 };
 
 /**

@@ -32,6 +32,7 @@ const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
   'root-activity': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
   'finding-triage': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
   's3-compromise': [...COMMON_STATES, 'PreserveBucket', 'ContainBucket', 'VerifyBucketContainment'],
+  'attack-sequence': [...COMMON_STATES, 'ChainSequenceContainment', 'NotifyOnly', 'PlanDryRun'],
   // No Normalize/Claim/Decide: release starts from a case, not an event.
   release: [
     'LoadCase',

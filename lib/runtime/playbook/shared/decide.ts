@@ -35,7 +35,8 @@ export function decide(state: { incident: Incident }): Decision {
   if (i.chainedFrom)
     return {
       action: 'contain',
-      reason: `chained from case ${i.chainedFrom}: its catalog entry sets chainInstanceContainment`,
+      // The chaining step's reason: credential-compromise's chainInstanceContainment, or the attack sequence that names the resource.
+      reason: `chained from case ${i.chainedFrom}${i.reason ? `: ${i.reason}` : ''}`,
       entryId: i.catalogEntryId,
     };
   if (i.trigger === 'manual')

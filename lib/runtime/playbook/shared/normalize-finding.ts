@@ -35,7 +35,7 @@ export async function normalizeFinding(
   input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] },
   deps: Pick<StepDeps, 'config' | 'clients'>,
 ): Promise<NormalizeOutput> {
-  const normalized = normalizeEvent(input, deps.config.catalog);
+  const normalized = normalizeEvent(input, deps.config.catalog, deps.config.memberAccountIds);
   return { incident: normalized.incident, event: await storeEventOf(normalized.incident, normalized.event, deps), run: normalized.run };
 }
 
@@ -64,7 +64,7 @@ export async function triageFinding(
   input: { input: unknown; executionName: string; executionStartTime: string; playbook?: Incident['playbook'] },
   deps: Pick<StepDeps, 'config' | 'clients'>,
 ): Promise<TriageOutput> {
-  const normalized = normalizeEvent(input, deps.config.catalog);
+  const normalized = normalizeEvent(input, deps.config.catalog, deps.config.memberAccountIds);
   const decision = protectedDecision(decide(normalized), normalized.incident, deps.config.protection, findingTagsOf(normalized.event));
   const state = { incident: normalized.incident, event: null, run: normalized.run, decision };
   const inline =
