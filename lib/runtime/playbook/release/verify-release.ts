@@ -5,7 +5,16 @@ import { verifyBucketReleased } from '../../s3/release';
 import type { StepDeps } from '../deps-base';
 import { runStep } from '../run-step';
 import { ReleaseState } from '../../../core/contracts/state';
-import { releaseKind, ReleaseKind, releaseTarget, caseRecord, credentialsInput, instanceCredentialsInput, priorOf, restoreOf } from './common';
+import {
+  releaseKind,
+  ReleaseKind,
+  releaseTarget,
+  caseRecord,
+  credentialsInput,
+  instanceCredentialsInput,
+  priorOf,
+  restoreOf,
+} from './common';
 import { releaserClients } from './releaser';
 import '../../clients/s3';
 
