@@ -19,13 +19,14 @@ describe('every drill under runbooks/', () => {
   const local = useLocalSession();
 
   it('finds the drills of every runbook, and unexpected-event drills', () => {
-    for (const runbook of ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 'root-activity']) {
+    for (const runbook of ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 'root-activity', 's3-compromise']) {
       expect(DRILLS).toContain(path.join('runbooks', runbook, 'drill.yaml'));
     }
     expect(DRILLS).toEqual(
       expect.arrayContaining([
         path.join('runbooks', 'ec2-compromise', 'drill-unexpected.yaml'),
         path.join('runbooks', 'credential-compromise', 'drill-unexpected.yaml'),
+        path.join('runbooks', 's3-compromise', 'drill-unexpected.yaml'),
       ]),
     );
   });

@@ -98,8 +98,8 @@ export function assessFinding(finding: AssessmentInput): FindingAssessment {
     };
   }
   const word = RESOURCE_WORDS[resourceType] ?? resourceType;
-  const notContained = subjectRefusal(entry.subject, type, word, resourceType, playbook);
-  if (notContained) return { ...base, ...notContained };
+  const bySubject = subjectAssessment(entry.subject, type, word, resourceType, playbook);
+  if (bySubject) return { ...base, ...bySubject };
   if (entry.subject === 'compromised-when-actor' && resourceRole !== 'ACTOR') {
     return {
       ...base,
@@ -129,7 +129,7 @@ export function assessFinding(finding: AssessmentInput): FindingAssessment {
  * and `target`, and for `exposed` unless s3-compromise hosts it (then it is contained: the public access block).
  * @returns the assessment's `containable`, `victim` and `why`, or `undefined` for the other subjects.
  */
-function subjectRefusal(
+function subjectAssessment(
   subject: FindingTypeEntry['subject'],
   type: string,
   word: string,

@@ -14,7 +14,13 @@ import { InvalidInput, QuotaExceeded } from '../../core/errors';
  * finding names, so the bucket's other users keep working.
  */
 
-/** S3's limit on a bucket policy: 20 KB ("Bucket policies for Amazon S3", S3 User Guide: "limited to 20 KB in size"). */
+/**
+ * S3's limit on a bucket policy: 20 KB ("Adding a bucket policy by using the Amazon S3 console", S3 User Guide: "Bucket
+ * policies are limited to 20 KB in size"). Firebreak counts the bytes of the compact JSON it would put; S3 counts a
+ * normalized form it does not document (FogSecurity/aws-size#38 measured it close to, not equal to, the text's size), so a
+ * policy just under this count may still be refused: PutBucketPolicy then fails as a whole, nothing changes, and the case
+ * fails loudly, as over the count.
+ */
 export const BUCKET_POLICY_MAX_BYTES = 20 * 1024;
 
 /** The prefix of the Sid of Firebreak's deny statement; the rest is 16 hex digits of the SHA-256 of the principal ARN. */

@@ -24,7 +24,8 @@ import type { VersioningPrior } from './preserve';
  *   "never enabled" ("Retaining multiple versions of objects with S3 Versioning", S3 User Guide: once enabled,
  *   versioning can only be suspended), so a never-versioned bucket ends Suspended, which keeps the versions made
  *   meanwhile and creates no new ones.
- * Each part reads first and applies only the difference, so a re-run, two at once, or a re-run after a crash converges.
+ * The public access block goes back before the policy changes (see {@link ensureBucketReleased}). Each part reads first and
+ * applies only the difference, so a re-run, two at once, or a re-run after a crash converges.
  * Nothing ends more open than before containment: the statement removed is Firebreak's own, and the public access
  * block goes back only to its recorded prior configuration.
  */
@@ -55,8 +56,12 @@ export interface BucketReleaseResult {
 export async function ensureBucketReleased(s3: S3Client, bucket: string, prior: BucketPriorState): Promise<BucketReleaseResult> {
   const restored: PlannedAction[] = [];
   const notRestored: ReleaseItem[] = [];
-  if (prior.bucketPolicy) await releasePolicy(s3, bucket, prior.bucketPolicy, restored, notRestored);
+  // The public access block first: with BlockPublicPolicy on, S3 refuses a PutBucketPolicy whose policy is public ("Blocking
+  // public access to your Amazon S3 storage", S3 User Guide), and the policy left after Firebreak's statement comes out may
+  // be the bucket's own public one. Each intermediate state is at most as open as before containment: the deny statement
+  // is still there while the block goes back to its recorded configuration.
   if (prior.publicAccessBlock) await releasePublicAccessBlock(s3, bucket, prior.publicAccessBlock.config, restored, notRestored);
+  if (prior.bucketPolicy) await releasePolicy(s3, bucket, prior.bucketPolicy, restored, notRestored);
   if (prior.versioning && prior.versioning.status !== 'Enabled') {
     const now = await readVersioning(s3, bucket);
     if (now.status === 'Enabled') {
