@@ -86,7 +86,7 @@ describe('drill faults', () => {
       dir,
     );
     const i = s.injections[0];
-    expect(i.faults![0]).toMatchObject({ injected: 1, bySteps: { SnapshotVolumes: 1 } });
+    expect(i.faults![0]).toMatchObject({ injected: 1, bySteps: { DenyInstanceCredentials: 1 } });
     expect(i.report.executions[0].steps.find((st) => st.name === 'Contain')?.status).toBe('SUCCEEDED');
     expect(i.passed).toBe(true);
   });
