@@ -79,7 +79,8 @@ export async function buildTwinWorld(event: GuardDutyEvent, member: HarnessClien
   const idMap: Record<string, string> = {};
   const [network, instanceProfileArn, image, eips] = await Promise.all([
     twinNetwork(member, details, idMap),
-    twinInstanceProfile(member, details.iamInstanceProfile?.arn?.split('/').pop() ?? 'firebreak-twin-profile'),
+    // Not `firebreak-…`: a role of that name is one of Firebreak's own, which DenyInstanceCredentials never touches.
+    twinInstanceProfile(member, details.iamInstanceProfile?.arn?.split('/').pop() ?? 'twin-instance-profile'),
     member.ec2
       .send(new DescribeImagesCommand({ Filters: [{ Name: 'root-device-type', Values: ['ebs'] }] }))
       .then((out) => out.Images?.find((i) => i.Platform !== 'Windows') ?? { ImageId: 'ami-12c6146b' }),
