@@ -37,11 +37,11 @@ async function memberCensus(env: LocalEnvironment) {
 }
 
 const FAMILIES: [string, string, string][] = [
-  ['S3 Protection', 'guardduty-s3-medium.json', 'runbooks/findings/s3.md#discovery-s3-toripcaller'],
   ['RDS Protection', 'guardduty-rds-medium.json', 'runbooks/findings/rds.md#discovery-rds-toripcaller'],
   ['Lambda Protection', 'guardduty-lambda-medium.json', 'runbooks/findings/lambda.md#trojan-lambda-droppoint'],
   ['EKS audit logs', 'guardduty-eks-audit-medium.json', 'runbooks/findings/eks-audit.md#discovery-kubernetes-toripcaller'],
-  // Attack sequences have their own playbook (test/playbook/attack-sequence.test.ts, runbooks/attack-sequence/).
+  // S3 buckets and attack sequences have their own playbooks (test/playbook/s3-compromise.test.ts,
+  // test/playbook/attack-sequence.test.ts).
 ];
 
 describe('finding-triage playbook (synthesized state machine, real handlers, emulator)', () => {
@@ -85,7 +85,7 @@ describe('finding-triage playbook (synthesized state machine, real handlers, emu
   );
 
   it('a repeat of a finding is already handled; a new finding on the same resource is a new case', async () => {
-    const event = readEventFile('fixtures/events/guardduty-s3-medium.json') as EventEnvelope & {
+    const event = readEventFile('fixtures/events/guardduty-rds-medium.json') as EventEnvelope & {
       detail: { id: string; service: { count: number } };
     };
     const first = await replayEvent(local.session, { ...event, detail: { ...event.detail, id: 'aaaa0000aaaa0000aaaa0000aaaa0000' } });
