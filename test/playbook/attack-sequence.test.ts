@@ -1,6 +1,8 @@
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { cli } from '../support/cli';
 import { EventEnvelope, replayEvent } from '../../lib/harness/local/replay';
 import { isolationGroupName } from '../../lib/core/tags';
 import type { LocalSession } from '../../lib/harness/local/session';
@@ -218,5 +220,39 @@ describe('attack-sequence: what it must not do', () => {
     expect(routes.filter((r) => r.playbook).map((r) => r.playbook)).toEqual(['credential-compromise']);
     expect(routes.some((r) => r.why.includes('999999999999, which the deployment does not list'))).toBe(true);
     expect(report.executions.map((x) => x.playbook).sort()).toEqual(['attack-sequence', 'credential-compromise']);
+  });
+});
+
+describe('attack-sequence: a deployment that puts sequences in approval mode', () => {
+  const local = useLocalSession({
+    environment: { FIREBREAK_CATALOG_OVERRIDES: JSON.stringify({ 'attack-sequence-high': { mode: 'approval' } }) },
+    taskTokenTimeoutMs: 15_000,
+  });
+
+  it('starts no chained run until a person approves; then chains each resource', async () => {
+    const running = replayEvent(local.session, variant(keyAndInstanceSequence(), 'aa'.repeat(16)));
+    let caseId: string | undefined;
+    for (let i = 0; i < 100 && !caseId; i++) {
+      const items = (
+        await local.session.env.security.ddb.send(
+          new ScanCommand({
+            TableName: local.session.env.ledgerTable,
+            FilterExpression: 'sk = :c AND attribute_exists(approval) AND playbook = :p',
+            ExpressionAttributeValues: { ':c': 'CASE', ':p': 'attack-sequence' },
+          }),
+        )
+      ).Items;
+      caseId = items?.[0]?.caseId as string | undefined;
+      if (!caseId) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(caseId).toBeDefined();
+    expect(chainedFrom(local.session, caseId!)).toHaveLength(0);
+    const r = await cli(['approve', caseId!, '--reason', 'the SOC confirmed the sequence', '--endpoint', local.session.sfn.endpoint]);
+    expect(r.stderr).toEqual([]);
+    const { report, credentialTwin, twin } = await running;
+    expect(report.executions[0]).toMatchObject({ playbook: 'attack-sequence', status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    expect(chainedFrom(local.session, caseId!)).toHaveLength(2);
+    expect(await keyStatus(local.session, credentialTwin!.userName!, credentialTwin!.accessKeyId!)).toBe('Inactive');
+    expect(await instanceIsolated(local.session.env.member.ec2, twin!.instanceId)).toBe(true);
   });
 });

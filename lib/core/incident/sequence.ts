@@ -35,6 +35,12 @@ const MAX_RESOURCES = 400;
 export const SEQUENCE_RESOURCES_KEPT = 64;
 /** At most this many signals are kept on the incident; the rest are counted. */
 export const SEQUENCE_SIGNALS_KEPT = 50;
+/**
+ * At most this many bytes of JSON for the sequence on the incident (the incident is at most 64 KiB,
+ * `INCIDENT_MAX_BYTES`): past it, the named resources and then the signals are dropped from the end (the counts stay).
+ * The chained resources always fit: at most {@link MAX_SEQUENCE_CHAINS}, their identifiers checked ASCII.
+ */
+export const SEQUENCE_MAX_BYTES = 32 * 1024;
 /** At most this many chained containments per sequence; further containable resources are named for a person. */
 export const MAX_SEQUENCE_CHAINS = 20;
 
@@ -237,7 +243,7 @@ export function summarizeSequence(raw: unknown, ctx: SequenceContext): SequenceS
     ];
   });
   const ordered = [...deduped.filter((r) => r.target), ...deduped.filter((r) => !r.target)];
-  return {
+  return withinBudget({
     uid: shown(s.uid),
     ...(s.description ? { description: shown(s.description, 1024) } : {}),
     signals: s.signals
@@ -246,5 +252,18 @@ export function summarizeSequence(raw: unknown, ctx: SequenceContext): SequenceS
     signalCount: s.signals.length,
     resources: ordered.slice(0, SEQUENCE_RESOURCES_KEPT),
     resourceCount: s.resources.length,
-  };
+  });
+}
+
+/** The summary cut to {@link SEQUENCE_MAX_BYTES}: named resources dropped from the end first, then signals (never a chained resource). */
+function withinBudget(summary: SequenceSummary): SequenceSummary {
+  const bytes = (x: SequenceSummary) => Buffer.byteLength(JSON.stringify(x), 'utf8');
+  let out = summary;
+  while (bytes(out) > SEQUENCE_MAX_BYTES) {
+    const last = out.resources.at(-1);
+    if (last && !last.target) out = { ...out, resources: out.resources.slice(0, -1) };
+    else if (out.signals.length > 0) out = { ...out, signals: out.signals.slice(0, -1) };
+    else break;
+  }
+  return out;
 }

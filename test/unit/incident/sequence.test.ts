@@ -1,5 +1,5 @@
 import { InvalidInput } from '../../../lib/core/errors';
-import { MAX_SEQUENCE_CHAINS, summarizeSequence } from '../../../lib/core/incident/sequence';
+import { MAX_SEQUENCE_CHAINS, SEQUENCE_MAX_BYTES, summarizeSequence } from '../../../lib/core/incident/sequence';
 import { chainedRoutes, routeResource } from '../../../lib/core/incident/sequence-summary';
 import { readEventFile } from '../../../lib/harness/local/replay';
 import { normalizeEvent } from '../../../lib/core/incident/normalize';
@@ -80,6 +80,25 @@ describe('attack sequences: each resource routed (lib/core/incident/sequence.ts)
     const s = summarizeSequence(seq([instance(), instance(), ...many]), CTX);
     expect(chainedRoutes(s)).toHaveLength(MAX_SEQUENCE_CHAINS);
     expect(s.resources.filter((r) => r.why.includes(`over ${MAX_SEQUENCE_CHAINS} containments`))).toHaveLength(4);
+  });
+
+  it("the largest sequence AWS allows (400 resources, 100 signals) of long, multi-byte names fits the incident's bound", () => {
+    const long = (c: string) => c.repeat(300) + '\u{1F600}'.repeat(200);
+    const event = JSON.parse(JSON.stringify(readEventFile('fixtures/events/guardduty-attack-sequence-ec2.json')));
+    event.detail.service.detection.sequence = {
+      uid: long('u'),
+      description: long('d').repeat(20),
+      signals: Array.from({ length: 100 }, () => ({ ...SIGNAL, uid: long('s'), name: long('n') })),
+      resources: [
+        instance(),
+        ...Array.from({ length: 399 }, (_, n) => ({ uid: `${long('b')}${n}`, resourceType: 'S3_BUCKET', name: long('x') })),
+      ],
+    };
+    const input = { input: event, executionName: 'x', executionStartTime: '2026-11-27T09:14:22Z', playbook: 'attack-sequence' as const };
+    const incident = normalizeEvent(input).incident;
+    expect(Buffer.byteLength(JSON.stringify(incident.sequence))).toBeLessThanOrEqual(SEQUENCE_MAX_BYTES);
+    expect(incident.sequence).toMatchObject({ resourceCount: 400, signalCount: 100 });
+    expect(chainedRoutes(incident.sequence).map(routeResource)).toEqual(['i-0b7e5d3c1a9f8e6d4']);
   });
 
   it('Normalize puts the routed sequence on the incident of the recorded fixtures', () => {
