@@ -130,7 +130,7 @@ describe('operator commands (run, status, cases) against a local stack', () => {
 
     const show = await cli(['cases', 'show', caseId, '--json', '--endpoint', endpoint]);
     const detail = JSON.parse(show.stdout.join('\n'));
-    expect(Object.keys(detail.case.priorState).sort()).toEqual(['isolate', 'preserve']);
+    expect(Object.keys(detail.case.priorState).sort()).toEqual(['instanceCredentials', 'isolate', 'preserve']);
     expect(Object.keys(detail.case.evidence)).toEqual(expect.arrayContaining(['manifest']));
     const isolate = detail.timeline.find((t: { step: string }) => t.step === 'Contain');
     expect(isolate).toMatchObject({ status: 'SUCCEEDED', trigger: 'manual' });
