@@ -35,6 +35,7 @@ export const PLAN_HOOKS: Readonly<Record<Playbook, PlanHook | undefined>> = {
   's3-compromise': onFirstCall(
     () => import('./s3-compromise/plan'),
     (m) => m.planBucketContainment,
+  ),
   'attack-sequence': onFirstCall(
     () => import('./attack-sequence/plan'),
     (m) => m.planSequenceChains,
