@@ -450,6 +450,9 @@ describe('SecurityAccountStack', () => {
         's3-exposure-medium': 'default',
         'attack-sequence-high': 'default',
         'attack-sequence-medium': 'default',
+        'container-node-high': 'default',
+        'container-node-medium': 'default',
+        'container-workload': 'default',
         'finding-triage': 'default',
         // Game-day events (firebreak.gameday) come on the firebreak bus: aws.* sources cannot be forged.
         'gameday-ec2-compromise-high': 'firebreak',
@@ -460,6 +463,8 @@ describe('SecurityAccountStack', () => {
         'gameday-s3-compromise-medium': 'firebreak',
         'gameday-s3-exposure-high': 'firebreak',
         'gameday-s3-exposure-medium': 'firebreak',
+        'gameday-container-node-high': 'firebreak',
+        'gameday-container-node-medium': 'firebreak',
         'cloudtrail-tamper-trail': 'firebreak',
         'cloudtrail-tamper-guardduty': 'firebreak',
         'root-activity-console': 'firebreak',

@@ -36,10 +36,16 @@ async function memberCensus(env: LocalEnvironment) {
   });
 }
 
-const FAMILIES: [string, string, string][] = [
+/** Family, fixture, runbook entry, and the rule that routes it (a pod or task finding without its node: `container-workload`). */
+const FAMILIES: [string, string, string, string?][] = [
   ['RDS Protection', 'guardduty-rds-medium.json', 'runbooks/findings/rds.md#discovery-rds-toripcaller'],
   ['Lambda Protection', 'guardduty-lambda-medium.json', 'runbooks/findings/lambda.md#trojan-lambda-droppoint'],
-  ['EKS audit logs', 'guardduty-eks-audit-medium.json', 'runbooks/findings/eks-audit.md#discovery-kubernetes-toripcaller'],
+  [
+    'EKS audit logs',
+    'guardduty-eks-audit-medium.json',
+    'runbooks/findings/eks-audit.md#discovery-kubernetes-toripcaller',
+    'firebreak-container-workload',
+  ],
   // S3 buckets and attack sequences have their own playbooks (test/playbook/s3-compromise.test.ts,
   // test/playbook/attack-sequence.test.ts).
 ];
@@ -49,14 +55,14 @@ describe('finding-triage playbook (synthesized state machine, real handlers, emu
 
   it.each(FAMILIES)(
     'a Medium %s finding opens a notified case and changes nothing in the member account',
-    async (_family, file, runbookEntry) => {
+    async (_family, file, runbookEntry, rule = 'firebreak-finding-triage') => {
       const { env } = local.session;
       const event = readEventFile(`fixtures/events/${file}`) as EventEnvelope & { detail: { severity: number; id: string; type: string } };
       const medium = { ...event, detail: { ...event.detail, severity: 5 } };
       const before = await memberCensus(env);
 
       const { report } = await replayEvent(local.session, medium);
-      expect(report.routing.matched).toEqual(['firebreak-finding-triage']);
+      expect(report.routing.matched).toEqual([rule]);
       const caseId = report.executions[0]?.caseId;
       expect(caseId).toMatch(/^fb-\d{8}-[0-9a-f]{10}$/);
 

@@ -12,6 +12,8 @@ import { NAME_PREFIX_PATTERN } from '../names';
  * Which findings are contained is the finding-type table's say (`finding-types.ts`, `triage.ts`).
  * CloudTrail-delivered API calls route on the call. The catalog generates the EventBridge rule patterns
  * (see `patterns.ts`), it drives the Decide step, and the runbook coverage test reads it. DESIGN.md §2.
+ * A finding in a pod or task (EKSCluster, ECSCluster) in which AWS names the node's EC2 instance goes to ec2-compromise,
+ * which waits for approval at High (`container-node-high`); one without the instance to finding-triage.
  *
  * Severity bands follow GuardDuty's documented scale: Low 1.0–3.9, Medium 4.0–6.9, High 7.0–8.9,
  * Critical 9.0–10.0 ("Severity levels of GuardDuty findings", GuardDuty User Guide).
@@ -91,6 +93,24 @@ export const FindingTypeFilterSchema = z.union([
 /** A validated finding-type filter. */
 export type FindingTypeFilter = z.infer<typeof FindingTypeFilterSchema>;
 
+/**
+ * Whether an entry routes on the presence of the EC2 instance a container finding runs on
+ * (`detail.resource.instanceDetails.instanceId`): `present` or `absent` (an EventBridge `exists` filter, "Content
+ * filtering in Amazon EventBridge event patterns", EventBridge User Guide); omitted means either. Used for the container
+ * resource types ({@link CONTAINER_RESOURCE_TYPES}): only a finding in which AWS names the node's instance is routed to
+ * that node's containment (never an instance guessed, or read from tags); the others open a case.
+ */
+export const NodeInstanceFilterSchema = z.enum(['present', 'absent']);
+/** A validated node-instance filter. */
+export type NodeInstanceFilter = z.infer<typeof NodeInstanceFilterSchema>;
+
+/**
+ * The resource types of a finding in a container workload: `EKSCluster` (a pod, `resource.kubernetesDetails`) and
+ * `ECSCluster` (a task, `resource.ecsClusterDetails.taskDetails`) ("Remediating Runtime Monitoring findings", GuardDuty
+ * User Guide: https://docs.aws.amazon.com/guardduty/latest/ug/guardduty-remediate-runtime-monitoring.html).
+ */
+export const CONTAINER_RESOURCE_TYPES = ['EKSCluster', 'ECSCluster'] as const;
+
 /** The finding types GuardDuty sends about an S3 bucket's public exposure (the `Policy:S3/` types). */
 export const S3_EXPOSURE_TYPE_PREFIX = 'Policy:S3/';
 
@@ -127,6 +147,8 @@ export const GuardDutyEntrySchema = z.object({
   resourceTypes: ResourceTypeFilterSchema,
   /** The `detail.type` values routed, by prefix; omitted means every type. */
   findingTypes: z.optional(FindingTypeFilterSchema),
+  /** Whether `detail.resource.instanceDetails.instanceId` must be present or absent; omitted means either. */
+  nodeInstance: z.optional(NodeInstanceFilterSchema),
   band: SeverityBandSchema,
   /** Inclusive lower bound of `detail.severity` (the band resolved against the floor). */
   minSeverity: z.number().check(z.gte(0)).check(z.lte(10)),
@@ -212,6 +234,14 @@ type EntryInput =
   | (Omit<z.input<typeof GuardDutyEntrySchema>, 'minSeverity' | 'maxSeverityExclusive' | 'resourceTypes'> & {
       resourceTypes: ResourceTypeFilter | 'others';
     });
+
+/** What the container entries share: GuardDuty findings on a pod or task ({@link CONTAINER_RESOURCE_TYPES}). */
+const CONTAINER_ENTRY = {
+  kind: 'guardduty-finding' as const,
+  source: 'aws.guardduty' as const,
+  detailType: 'GuardDuty Finding' as const,
+  resourceTypes: { anyOf: [...CONTAINER_RESOURCE_TYPES] },
+};
 
 const ENTRIES: EntryInput[] = [
   {
@@ -334,11 +364,38 @@ const ENTRIES: EntryInput[] = [
     mode: 'notify',
   },
   {
+    ...CONTAINER_ENTRY,
+    id: 'container-node-high',
+    playbook: 'ec2-compromise',
+    description: "A High pod or task finding naming its node's instance: contain the node once a person approves.",
+    nodeInstance: 'present',
+    band: 'high',
+    mode: 'approval',
+  },
+  {
+    ...CONTAINER_ENTRY,
+    id: 'container-node-medium',
+    playbook: 'ec2-compromise',
+    description: "A pod or task finding naming its node's instance, floor to Medium: a case on the node.",
+    nodeInstance: 'present',
+    band: 'medium',
+    mode: 'notify',
+  },
+  {
+    ...CONTAINER_ENTRY,
+    id: 'container-workload',
+    playbook: TRIAGE_PLAYBOOK,
+    description: 'A pod or task finding naming no instance (Fargate): a case naming the workload, nothing contained.',
+    nodeInstance: 'absent',
+    band: 'floor',
+    mode: 'notify',
+  },
+  {
     kind: 'guardduty-finding',
     id: 'finding-triage',
     playbook: TRIAGE_PLAYBOOK,
     description:
-      'A GuardDuty finding at or above the severity floor on a resource no containment playbook acts on (S3 objects, EKS, ECS, RDS, Lambda, malware scans, ...): open a case and notify with the runbook entry and the triage commands.',
+      'A GuardDuty finding at or above the severity floor on a resource no containment playbook acts on (S3 objects, containers, RDS, Lambda, malware scans, ...): open a case and notify with the runbook entry and the triage commands.',
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
     resourceTypes: 'others',
@@ -531,6 +588,14 @@ export interface CatalogMatchInput {
   readonly severity: number;
   /** `detail.type`: the entries with a finding-type filter route on it. */
   readonly type?: string;
+  /** Whether `detail.resource.instanceDetails.instanceId` is present: the entries with a node-instance filter route on it. @default false */
+  readonly nodeInstance?: boolean;
+}
+
+/** Whether an entry's node-instance filter admits a finding that does (`true`) or does not carry an instance ID (no filter admits both). */
+export function admitsNodeInstance(filter: NodeInstanceFilter | undefined, nodeInstance: boolean | undefined): boolean {
+  if (!filter) return true;
+  return (filter === 'present') === (nodeInstance ?? false);
 }
 
 /**
@@ -549,6 +614,7 @@ export function matchCatalogEntry(finding: CatalogMatchInput, catalog: readonly 
       e.detailType === finding.detailType &&
       admitsResourceType(e.resourceTypes, finding.resourceType) &&
       admitsFindingType(e.findingTypes, finding.type) &&
+      admitsNodeInstance(e.nodeInstance, finding.nodeInstance) &&
       finding.severity >= e.minSeverity &&
       (e.maxSeverityExclusive === undefined || finding.severity < e.maxSeverityExclusive),
   );

@@ -9,8 +9,9 @@ export type EventPattern = Record<string, unknown>;
  *
  * GuardDuty entries match on `detail.resource.resourceType` (exact values, or `anything-but` for the
  * triage entry), numeric matching on `detail.severity` and, for the entries with a finding-type filter,
- * `prefix` or `anything-but` `prefix` on `detail.type` ("Content filtering in Amazon EventBridge
- * event patterns", EventBridge User Guide); API-call entries on the call.
+ * `prefix` or `anything-but` `prefix` on `detail.type`, and, for the entries with a node-instance filter, `exists` on
+ * `detail.resource.instanceDetails.instanceId` ("Content filtering in Amazon EventBridge event patterns", EventBridge
+ * User Guide: `exists: false` matches an absent field); API-call entries on the call.
  * @param entry - a validated catalog entry.
  * @returns the pattern object; it matches exactly the findings {@link matchCatalogEntry} accepts.
  */
@@ -36,7 +37,10 @@ export function eventPatternFor(entry: CatalogEntry): EventPattern {
     source: [entry.source],
     'detail-type': [entry.detailType],
     detail: {
-      resource: { resourceType: 'anyOf' in r ? [...r.anyOf] : [{ 'anything-but': [...r.noneOf] }] },
+      resource: {
+        resourceType: 'anyOf' in r ? [...r.anyOf] : [{ 'anything-but': [...r.noneOf] }],
+        ...(entry.nodeInstance ? { instanceDetails: { instanceId: [{ exists: entry.nodeInstance === 'present' }] } } : {}),
+      },
       severity: [{ numeric: severity }],
       ...(t ? { type: ['prefix' in t ? { prefix: t.prefix } : { 'anything-but': { prefix: t.notPrefix } }] } : {}),
     },

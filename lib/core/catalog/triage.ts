@@ -1,4 +1,12 @@
-import { admitsFindingType, admitsResourceType, CATALOG, Playbook, TRIAGE_PLAYBOOK } from './catalog';
+import {
+  admitsFindingType,
+  admitsNodeInstance,
+  admitsResourceType,
+  CATALOG,
+  CONTAINER_RESOURCE_TYPES,
+  Playbook,
+  TRIAGE_PLAYBOOK,
+} from './catalog';
 import {
   FINDING_FAMILIES,
   FINDING_TYPES_RETRIEVED,
@@ -24,14 +32,17 @@ import {
  * @param resourceType - `detail.resource.resourceType`.
  * @param type - `detail.type`; without it, the entries without a finding-type filter and those whose filter admits
  *   every type but a prefix (`notPrefix`).
+ * @param nodeInstance - whether the finding carries `resource.instanceDetails.instanceId` (a pod or task on a node AWS
+ *   names goes to ec2-compromise, CONTAINER_RESOURCE_TYPES). @default false
  */
-export function hostPlaybook(resourceType: string, type?: string): Playbook {
+export function hostPlaybook(resourceType: string, type?: string, nodeInstance = false): Playbook {
   const entry = CATALOG.find(
     (e) =>
       e.kind === 'guardduty-finding' &&
       e.playbook !== TRIAGE_PLAYBOOK &&
       admitsResourceType(e.resourceTypes, resourceType) &&
-      admitsFindingType(e.findingTypes, type),
+      admitsFindingType(e.findingTypes, type) &&
+      admitsNodeInstance(e.nodeInstance, nodeInstance),
   );
   return entry?.playbook ?? TRIAGE_PLAYBOOK;
 }
@@ -44,6 +55,8 @@ export interface AssessmentInput {
   readonly resourceType: string;
   /** `detail.service.resourceRole`; absent on Runtime Monitoring and Malware Protection for S3 findings. */
   readonly resourceRole?: string;
+  /** Whether `detail.resource.instanceDetails.instanceId` is present (a container finding that names its node). @default false */
+  readonly nodeInstance?: boolean;
 }
 
 /** The assessment of a finding (it travels on the incident as `triage`). */
@@ -74,8 +87,11 @@ const RESOURCE_WORDS: Readonly<Record<string, string>> = {
  * @returns the assessment; never throws (an unknown type or resource type is a case, not an error).
  */
 export function assessFinding(finding: AssessmentInput): FindingAssessment {
-  const { type, resourceType, resourceRole } = finding;
-  const playbook = hostPlaybook(resourceType, type);
+  const { type, resourceRole } = finding;
+  const playbook = hostPlaybook(finding.resourceType, type, finding.nodeInstance);
+  // A pod or task on a node AWS names is judged as the node: the Runtime agent's process ran on that instance.
+  const onNode = playbook === 'ec2-compromise' && (CONTAINER_RESOURCE_TYPES as readonly string[]).includes(finding.resourceType);
+  const resourceType = onNode ? 'Instance' : finding.resourceType;
   const entry = findingTypeEntry(type);
   const runbook = runbookEntry(type);
   if (!entry) {
@@ -89,6 +105,14 @@ export function assessFinding(finding: AssessmentInput): FindingAssessment {
     };
   }
   const base = { family: entry.family, playbook, runbook };
+  if (onNode && !entry.resourceTypes.includes('Instance')) {
+    return {
+      ...base,
+      containable: false,
+      victim: false,
+      why: `${type} came on a ${finding.resourceType} resource that names its node's instance, but ${FINDING_FAMILIES[entry.family].title} does not report it on instances: a case is opened and the node is not contained`,
+    };
+  }
   if (!entry.resourceTypes.includes(resourceType)) {
     return {
       ...base,
@@ -97,9 +121,11 @@ export function assessFinding(finding: AssessmentInput): FindingAssessment {
       why: `${type} came on a ${resourceType} resource; ${FINDING_FAMILIES[entry.family].title} lists it on ${entry.resourceTypes.join(', ')} only: a case is opened and nothing is contained`,
     };
   }
-  const word = RESOURCE_WORDS[resourceType] ?? resourceType;
-  const bySubject = subjectAssessment(entry.subject, type, word, resourceType, playbook);
-  if (bySubject) return { ...base, ...bySubject };
+  const word = onNode
+    ? `node (the instance the ${finding.resourceType === 'ECSCluster' ? 'task' : 'pod'} runs on)`
+    : (RESOURCE_WORDS[resourceType] ?? resourceType);
+  const notContained = subjectAssessment(entry.subject, type, word, resourceType, playbook);
+  if (notContained) return { ...base, ...notContained };
   if (entry.subject === 'compromised-when-actor' && resourceRole !== 'ACTOR') {
     return {
       ...base,
@@ -185,7 +211,14 @@ export function describeResponse(type: string): string {
   const parts = entry.resourceTypes.map((resourceType) => {
     const playbook = hostPlaybook(resourceType, type);
     const on = entry.resourceTypes.length > 1 ? `on ${resourceType}: ` : '';
-    if (playbook === TRIAGE_PLAYBOOK) return `${on}finding-triage opens a case, nothing contained`;
+    if (playbook === TRIAGE_PLAYBOOK) {
+      // A pod or task on a node the finding names goes to ec2-compromise, in approval mode at High (container-node-high).
+      const node =
+        (CONTAINER_RESOURCE_TYPES as readonly string[]).includes(resourceType) && entry.resourceTypes.includes('Instance')
+          ? " (when the finding names the node's EC2 instance: ec2-compromise contains the node at High once a person approves)"
+          : '';
+      return `${on}finding-triage opens a case, nothing contained${node}`;
+    }
     const word = RESOURCE_WORDS[resourceType] ?? resourceType;
     if (entry.subject === 'target')
       return `${on}${playbook} opens a case, nothing contained (a target or an exposure, not a sign the ${word} is compromised)`;

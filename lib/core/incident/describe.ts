@@ -1,4 +1,5 @@
 import type { Incident } from './incident';
+import type { ContainerWorkload } from './container-workload';
 
 /**
  * How a case is told to the person on call: the resource in words, and the exact commands to triage
@@ -20,13 +21,14 @@ export function shellQuote(value: string): string {
  */
 export function describeResource(i: Incident): string {
   const r = i.resource;
-  if (r.type === 'Instance') return `instance ${r.id}`;
+  if (r.type === 'Instance') return `instance ${r.id}${r.workload ? `, the node of ${describeWorkload(r.workload)}` : ''}`;
   if (r.type === 'AccessKey') {
     if (r.userType === 'IAMUser') return `IAM user ${r.userName ?? '?'}${r.accessKeyId ? ` (key ${r.accessKeyId})` : ''}`;
     if (r.userType === 'AssumedRole') return `role ${r.userName ?? '?'}${r.instanceId ? ` (instance credentials of ${r.instanceId})` : ''}`;
     return `${r.userType} credentials${r.accessKeyId ? ` (key ${r.accessKeyId})` : ''}`;
   }
-  if (r.type === 'GuardDutyResource') return `${r.resourceType}${r.name ? ` ${r.name}` : ''}`;
+  if (r.type === 'GuardDutyResource')
+    return `${r.resourceType}${r.name ? ` ${r.name}` : ''}${r.workload ? ` (${describeWorkload(r.workload)})` : ''}`;
   if (r.type === 'S3Bucket') {
     const p = r.principal;
     return `S3 bucket ${r.bucketName}${p ? ` (used by ${p.userType} ${p.userName ?? p.principalId ?? '?'})` : ''}${r.exposed ? ', public' : ''}`;
@@ -34,12 +36,18 @@ export function describeResource(i: Incident): string {
   return `${r.eventSource.replace(/\.amazonaws\.com$/, '')} ${r.eventName}${r.target ? ` on ${r.target}` : ''}`;
 }
 
+/** A pod (`pod web/frontend-x2k4q`) or a task (`task arn:aws:ecs:…`) in words. */
+function describeWorkload(w: ContainerWorkload): string {
+  if (w.platform === 'EKS') return `${w.kind === 'pods' || !w.kind ? 'pod' : w.kind} ${w.namespace ?? '?'}/${w.pod ?? '?'}`;
+  return `task ${w.taskArn ?? '?'}`;
+}
+
 /**
  * An option with its value as one word, `--name=value`: a value that starts with `-` can then never be
  * read as an option of its own (names come from the member account; the AWS CLI reads its global options,
  * such as `--endpoint-url`, anywhere on the line).
  */
-function opt(name: string, value: string): string {
+export function opt(name: string, value: string): string {
   return `${name}=${shellQuote(value)}`;
 }
 

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import '../contracts/zod-locale';
 import { PlaybookSchema } from '../catalog/catalog';
 import type { SequenceSummary } from './sequence-summary';
+import { ContainerWorkloadSchema } from './container-workload';
 
 /** The finding fields every playbook step can rely on. */
 export const FindingSummarySchema = z.object({
@@ -30,6 +31,8 @@ export const InstanceResourceSchema = z.object({
   type: z.literal('Instance'),
   id: z.string().check(z.minLength(1)),
   networkInterfaceIds: z.optional(z.array(z.string().check(z.regex(/^eni-[0-9a-f]{1,64}$/))).check(z.maxLength(128))),
+  /** The pod or task the finding is about, when the instance is the node it runs on (catalog `container-node-*`). */
+  workload: z.optional(ContainerWorkloadSchema),
 });
 
 /**
@@ -105,6 +108,8 @@ export const FindingResourceSchema = z.object({
   name: z.optional(z.string()),
   /** Its ARN, when GuardDuty gives one. */
   arn: z.optional(z.string()),
+  /** The pod or task, for a finding on `EKSCluster` or `ECSCluster`. */
+  workload: z.optional(ContainerWorkloadSchema),
 });
 
 /**

@@ -2,13 +2,22 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { InvalidInput } from '../errors';
 import { findingNetworkInterfaceIds } from './finding-enis';
-import { CATALOG, CatalogEntry, matchApiCallEntry, matchCatalogEntry, S3_EXPOSURE_TYPE_PREFIX, TRIAGE_PLAYBOOK } from '../catalog/catalog';
+import {
+  CATALOG,
+  CatalogEntry,
+  CONTAINER_RESOURCE_TYPES,
+  matchApiCallEntry,
+  matchCatalogEntry,
+  S3_EXPOSURE_TYPE_PREFIX,
+  TRIAGE_PLAYBOOK,
+} from '../catalog/catalog';
 import { assessFinding } from '../catalog/triage';
 import { ApiCallEventSchema, GuardDutyEvent, GuardDutyEventSchema, ManualTarget, StartEnvelopeSchema } from './schema';
 import { gameDaySenderOf } from './gameday';
 import { parseOrThrow } from '../contracts/parse';
 import { Incident } from './incident';
 import { summarizeSequence } from './sequence';
+import { containerWorkloadOf } from './container-workload';
 
 /** Re-exported for the callers that validate an event here (lib/core/contracts/parse.ts holds it, so a step's handler need not load normalization). */
 export { parseOrThrow };
@@ -195,6 +204,8 @@ function normalizeUnbounded(
           ? bucketResource(event)
           : credentialResource(event);
   const sample = isSampleFinding(event);
+  // The node's instance only where AWS's finding names it (never guessed, never from tags): catalog `container-node-*`.
+  const nodeInstance = detail.resource.instanceDetails?.instanceId !== undefined;
   const gameDay = event.source === 'firebreak.gameday' ? event.detail.firebreakGameDay?.runId : undefined;
   const entry = matchCatalogEntry(
     {
@@ -204,6 +215,7 @@ function normalizeUnbounded(
       resourceType: detail.resource.resourceType,
       severity: detail.severity,
       type: detail.type,
+      nodeInstance,
     },
     catalog,
   );
@@ -211,6 +223,7 @@ function normalizeUnbounded(
     type: detail.type,
     resourceType: detail.resource.resourceType,
     resourceRole: detail.service.resourceRole,
+    nodeInstance,
   });
   const bandMode = entry?.mode ?? 'none';
   const incident: Incident = {
@@ -258,18 +271,27 @@ function sequenceOf(event: GuardDutyEvent, memberAccountIds: readonly string[]):
   return summarizeSequence(d.service.detection?.sequence, { account: d.accountId, region: d.region, memberAccountIds });
 }
 
+/**
+ * The instance of an ec2-compromise case: an Instance finding's, or the node of a pod or task (`EKSCluster`,
+ * `ECSCluster`) when AWS's finding names it in `resource.instanceDetails` (catalog `container-node-*`); the workload is
+ * then named on the case ({@link containerWorkloadOf}).
+ * @throws {InvalidInput} for any other finding, or one without `instanceDetails`.
+ */
 function instanceResource(event: GuardDutyEvent): Incident['resource'] {
   const r = event.detail.resource;
-  if (r.resourceType !== 'Instance' || !r.instanceDetails) {
+  const container = (CONTAINER_RESOURCE_TYPES as readonly string[]).includes(r.resourceType);
+  if ((r.resourceType !== 'Instance' && !container) || !r.instanceDetails) {
     throw new InvalidInput(
-      `detail.resource.resourceType is ${r.resourceType}; ec2-compromise needs an Instance finding with instanceDetails`,
+      `detail.resource.resourceType is ${r.resourceType}; ec2-compromise needs an Instance finding with instanceDetails, or a pod or task finding that names its node's instanceDetails`,
     );
   }
+  const workload = container ? containerWorkloadOf(r) : undefined;
   // The finding's ENIs, read at Normalize so that no later step needs the event (it is in the evidence bucket).
   return {
     type: 'Instance',
     id: r.instanceDetails.instanceId,
     networkInterfaceIds: findingNetworkInterfaceIds(event).slice(0, FINDING_ENI_IDS_MAX),
+    ...(workload ? { workload } : {}),
   };
 }
 
@@ -283,12 +305,14 @@ function instanceResource(event: GuardDutyEvent): Incident['resource'] {
 function findingResource(event: GuardDutyEvent): Incident['resource'] {
   const r = event.detail.resource;
   const { name, arn } = resourceIdentity(r);
+  const workload = containerWorkloadOf(r);
   return {
     type: 'GuardDutyResource',
     id: `${printable(r.resourceType, 64)}/${name ?? '-'}/finding/${event.detail.id}`,
     resourceType: printable(r.resourceType, 64),
     ...(name ? { name } : {}),
     ...(arn ? { arn } : {}),
+    ...(workload ? { workload } : {}),
   };
 }
 

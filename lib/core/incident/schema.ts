@@ -59,6 +59,7 @@ export const GuardDutyFindingDetailSchema = z.object({
      */
     s3BucketDetails: z.optional(z.unknown()),
     eksClusterDetails: z.optional(z.unknown()),
+    kubernetesDetails: z.optional(z.unknown()),
     ecsClusterDetails: z.optional(z.unknown()),
     containerDetails: z.optional(z.unknown()),
     rdsDbInstanceDetails: z.optional(z.unknown()),

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as z from 'zod';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { NOTIFY_ONLY_PLAYBOOKS } from '../../core/catalog/catalog';
+import { CONTAINER_RESOURCE_TYPES, NOTIFY_ONLY_PLAYBOOKS } from '../../core/catalog/catalog';
 import { BELOW_FLOOR_RULE_NAME } from '../../core/catalog/patterns';
 import { readNotifications } from './notifications';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
@@ -241,6 +241,8 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   return { report, twin, credentialTwin, bucketTwin, injected, executions };
 }
 
+const CONTAINER_TYPES: readonly string[] = CONTAINER_RESOURCE_TYPES;
+
 /**
  * The twins of the resources a playbook acts on (an Instance finding's instance, an AccessKey finding's principal,
  * an API call's caller), unless the options give them, and the ID map that puts the event on them. Other findings
@@ -250,7 +252,9 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
 async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, apiCall: ApiCallEvent | undefined, options: ReplayOptions) {
   const sample = gd ? isSampleFinding(gd) : false;
   let twin = options.twin;
-  if (!twin && gd && gd.detail.resource.resourceType === 'Instance' && gd.detail.resource.instanceDetails && !sample) {
+  // A pod or task finding that names its node's instance (catalog container-node-*) is twinned on that instance too.
+  const instanceNamed = gd && (gd.detail.resource.resourceType === 'Instance' || CONTAINER_TYPES.includes(gd.detail.resource.resourceType));
+  if (!twin && gd && instanceNamed && gd.detail.resource.instanceDetails && !sample) {
     twin = await buildTwinWorld(gd, session.env.member, options.extras);
   }
   let credentialTwin = options.credentialTwin;

@@ -1,5 +1,6 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { describeResource, triageCommands } from '../../core/incident/describe';
+import { workloadCommands } from '../../core/incident/workload-commands';
 import type { PreClaimState } from '../../core/contracts/state';
 import type { StepDeps } from './deps-base';
 import { findingNoticeKey, foundLine, runbookOf, subject } from './notice';
@@ -34,7 +35,7 @@ export async function notifyAttachedFinding(state: PreClaimState, caseId: string
           resource: describeResource(i),
           runbook: runbookOf(i),
           runbookEntry: i.triage?.runbook,
-          triage: triageCommands(i, caseId),
+          triage: [...triageCommands(i, caseId), ...workloadCommands(i)],
           incident: i,
         },
         null,

@@ -44,7 +44,9 @@ function patternMatches(pattern: EventPattern, event: Record<string, unknown>): 
       return values.some((v) => rule.some((r) => valueMatches(r, v)));
     }
     if (rule && typeof rule === 'object') {
-      if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+      // An absent object matches only a rule whose every field may be absent (`exists: false`), as in EventBridge.
+      if (value === undefined || value === null) return patternMatches(rule as EventPattern, {});
+      if (typeof value !== 'object' || Array.isArray(value)) return false;
       return patternMatches(rule as EventPattern, value as Record<string, unknown>);
     }
     throw new Error(`pattern field ${key} is neither a list nor an object: ${JSON.stringify(rule)}`);
@@ -102,6 +104,8 @@ interface Finding {
   readonly severity: number;
   readonly role?: 'ACTOR' | 'TARGET';
   readonly resourceType: string;
+  /** The finding names an EC2 instance (`resource.instanceDetails.instanceId`): a container finding's node. */
+  readonly node?: boolean;
 }
 
 const FINDING_TYPES = [
@@ -134,7 +138,11 @@ const RESOURCE_TYPES = [
 ];
 
 const GRID: Finding[] = FINDING_TYPES.flatMap((type) =>
-  SEVERITIES.flatMap((severity) => ROLES.flatMap((role) => RESOURCE_TYPES.map((resourceType) => ({ type, severity, role, resourceType })))),
+  SEVERITIES.flatMap((severity) =>
+    ROLES.flatMap((role) =>
+      RESOURCE_TYPES.flatMap((resourceType) => [false, true].map((node) => ({ type, severity, role, resourceType, node }))),
+    ),
+  ),
 );
 
 /** The EventBridge event a finding arrives as (the parts patterns can look at). */
@@ -149,14 +157,21 @@ function eventOf(f: Finding): { source: string; 'detail-type': string; detail: R
       id: `grid-${f.type}-${f.severity}-${f.role}-${f.resourceType}`,
       type: f.type,
       severity: f.severity,
-      resource: { resourceType: f.resourceType },
+      resource: { resourceType: f.resourceType, ...(f.node ? { instanceDetails: { instanceId: 'i-0d4e5f60718293a4b' } } : {}) },
       service: { ...(f.role ? { resourceRole: f.role } : {}), count: 1 },
     },
   };
 }
 
 function matchInputOf(f: Finding) {
-  return { source: 'aws.guardduty', detailType: 'GuardDuty Finding', resourceType: f.resourceType, severity: f.severity, type: f.type };
+  return {
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceType: f.resourceType,
+    severity: f.severity,
+    type: f.type,
+    nodeInstance: f.node ?? false,
+  };
 }
 
 /** The rule names whose pattern matches the finding, by the evaluator above (the below-floor rule included). */
@@ -182,6 +197,8 @@ describe('catalog', () => {
       .map((r) => r.entry.id)
       .sort();
     expect(gameDay).toEqual([
+      'container-node-high',
+      'container-node-medium',
       'credential-compromise-high',
       'credential-compromise-medium',
       'ec2-compromise-high',
@@ -226,7 +243,8 @@ describe('catalog', () => {
     ['S3Bucket', 5, 's3-compromise-medium'],
     ['S3Bucket', 8, 's3-compromise-high'],
     ['S3Object', 8, 'finding-triage'],
-    ['EKSCluster', 8, 'finding-triage'],
+    ['EKSCluster', 8, 'container-workload'],
+    ['ECSCluster', 5, 'container-workload'],
     ['AttackSequence', 9, 'attack-sequence-high'],
     ['AttackSequence', 5, 'attack-sequence-medium'],
     ['SomethingNew', 4, 'finding-triage'],
@@ -236,6 +254,28 @@ describe('catalog', () => {
     const f: Finding = { type: 'Any:Type/Here', severity, resourceType, role: 'TARGET' };
     expect(matchCatalogEntry(matchInputOf(f))?.id).toBe(id);
     expect(matchingRuleNames(f)).toEqual([id ? `firebreak-${id}` : BELOW_FLOOR_RULE_NAME]);
+  });
+
+  it.each([
+    ['EKSCluster', 8, true, 'container-node-high'],
+    ['ECSCluster', 7, true, 'container-node-high'],
+    ['EKSCluster', 5, true, 'container-node-medium'],
+    ['EKSCluster', 8, false, 'container-workload'],
+    ['ECSCluster', 4, false, 'container-workload'],
+    ['EKSCluster', 3.9, true, undefined],
+    ['Instance', 8, true, 'ec2-compromise-high'],
+    ['Lambda', 8, true, 'finding-triage'],
+  ])('routes a %s finding of severity %s that names a node instance (%s) to %s', (resourceType, severity, node, id) => {
+    const f: Finding = { type: 'Execution:Runtime/ReverseShell', severity, resourceType, node };
+    expect(matchCatalogEntry(matchInputOf(f))?.id).toBe(id);
+    expect(matchingRuleNames(f)).toEqual([id ? `firebreak-${id}` : BELOW_FLOOR_RULE_NAME]);
+  });
+
+  it('waits for approval by default on a container finding that names its node, and contains nothing without the node', () => {
+    const byId = (id: string) => CATALOG.find((e) => e.id === id);
+    expect(byId('container-node-high')).toMatchObject({ playbook: 'ec2-compromise', mode: 'approval', approvalTimeoutAction: 'notify' });
+    expect(byId('container-node-medium')).toMatchObject({ playbook: 'ec2-compromise', mode: 'notify' });
+    expect(byId('container-workload')).toMatchObject({ playbook: 'finding-triage', mode: 'notify' });
   });
 
   it.each([
@@ -364,9 +404,11 @@ describe('catalog', () => {
       expect(matched).toBeLessThan(calls.length);
     });
 
-    // One finding per (resource type, severity band edge): what the patterns can tell apart.
+    // One finding per (resource type, severity band edge, node instance named or not): what the patterns can tell apart.
     const CASES: Finding[] = RESOURCE_TYPES.flatMap((resourceType) =>
-      [3.9, 4, 6.9, 7, 10].map((severity) => ({ type: 'Backdoor:EC2/C&CActivity.B', severity, resourceType, role: 'TARGET' as const })),
+      [3.9, 4, 6.9, 7, 10].flatMap((severity) =>
+        [false, true].map((node) => ({ type: 'Backdoor:EC2/C&CActivity.B', severity, resourceType, role: 'TARGET' as const, node })),
+      ),
     );
 
     it('matches like the test evaluator and matchCatalogEntry on every resource type at every band edge', async () => {

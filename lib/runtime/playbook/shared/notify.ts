@@ -1,6 +1,7 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type * as z from 'zod';
 import { describeResource, triageCommands } from '../../../core/incident/describe';
+import { workloadCommands } from '../../../core/incident/workload-commands';
 import type { NotifyInputSchema } from '../../../core/contracts/state';
 import type { CaseRecord, CaseStatus } from '../../ledger/ledger';
 import type { StepDeps } from '../deps-base';
@@ -67,7 +68,7 @@ async function publish(
           resource: describeResource(state.incident),
           runbook: runbookOf(state.incident),
           runbookEntry: state.incident.triage?.runbook,
-          triage: triageCommands(state.incident, state.case.caseId),
+          triage: [...triageCommands(state.incident, state.case.caseId), ...workloadCommands(state.incident)],
           incident: state.incident,
           revocation: state.revocation,
           // ec2-compromise: the instance role's deny scoped to the instance, or why there is none (a protected role, no profile; issue 15).

@@ -5,6 +5,7 @@ import { caseTarget, runStep } from '../run-step';
 import { PlaybookState, PlaybookStateSchema } from '../../../core/contracts/state';
 import { snsSubject } from '../sns-subject';
 import { describeResource } from '../../../core/incident/describe';
+import { workloadCommands } from '../../../core/incident/workload-commands';
 import { terminalSafe } from '../../../core/text';
 import type { Hold } from '../../../core/brakes';
 import { timeoutAction } from './approval';
@@ -53,6 +54,19 @@ export async function requestApproval(
   );
 }
 
+/**
+ * For a node that hosts the pod or task a finding names (catalog `container-node-high`): the workload, and the kubectl
+ * steps for the pod that a person runs whatever the answer (runbooks/findings/runtime.md).
+ */
+function workloadLines(i: PlaybookState['incident']): string[] {
+  const commands = workloadCommands(i);
+  if (i.resource.type !== 'Instance' || !i.resource.workload) return [];
+  return [
+    `Workload: ${describeResource(i)}.`,
+    ...(commands.length ? ['The workload, by hand (capture before anything is deleted; never delete the pod first):', ...commands] : []),
+  ];
+}
+
 /** The approval request's page: the case, why it waits, and the exact commands. */
 async function pageApprovalRequest(
   state: PlaybookState,
@@ -72,6 +86,7 @@ async function pageApprovalRequest(
           ...(r.hold ? [`Held: ${r.hold.reason}.`] : []),
           `Finding: ${i.finding.type}${i.finding.severity !== undefined ? `, severity ${i.finding.severity}` : ''} (${i.finding.id}).`,
           ...(state.judgement ? [`Why: ${state.judgement.reason}.`] : []),
+          ...workloadLines(i),
           `Approve:  firebreak approve ${caseId} --reason "..."`,
           `Deny:     firebreak deny ${caseId} --reason "..."`,
           `Without an answer by ${r.expiresAt}, the case is ${r.onTimeout === 'notify' ? 'notify-only' : state.judgement ? 'restored (logging restarted, nobody revoked)' : 'contained'}.`,
