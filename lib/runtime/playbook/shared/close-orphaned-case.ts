@@ -7,7 +7,8 @@ import type { Incident } from '../../../core/incident/incident';
 import { playbookOfStateMachine, type Playbook } from '../../../core/catalog/catalog';
 import type { ClaimItem } from '../../ledger/ledger';
 import { opensNewCase } from '../../ledger/policy';
-import { normalizeEvent } from '../../../core/incident/normalize';
+// Without the attack-sequence summarizer (lib/core/incident/normalize.ts): a failed execution's case needs the resource only.
+import { normalizeEventWith } from '../../../core/incident/normalize-core';
 import type { StepDeps } from '../deps-base';
 import { failedNoticeKey, runbookOf, subject } from '../notice';
 import { orphanedHookOf } from '../orphaned-registry';
@@ -159,7 +160,7 @@ async function incidentOf(d: ExecutionStatusChangeEvent['detail'], playbook: Pla
   try {
     const input = text ? (JSON.parse(text) as unknown) : undefined;
     if (input === undefined) return undefined;
-    return normalizeEvent(
+    return normalizeEventWith(
       { input, executionName: d.name, executionStartTime: new Date(d.startDate).toISOString(), playbook },
       deps.config.catalog,
     ).incident;
