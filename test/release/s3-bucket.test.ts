@@ -321,6 +321,21 @@ describe('s3-compromise: preserve, contain, release a bucket', () => {
     expect(await readBucketPolicy(admin, b)).toBe(text);
   });
 
+  it("a member's statement that carries Firebreak's Sid is never replaced or removed: containment fails closed, nothing changed", async () => {
+    const b = await bucket({ policy: false });
+    const sid = denyPrincipalSid(principal.principalArn);
+    // The member's own deny, broader than Firebreak's, under the Sid Firebreak would use (the Sid is predictable).
+    const own = { Sid: sid, Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${b}/*` };
+    const text = JSON.stringify({ Version: '2012-10-17', Statement: [...otherStatements(b), own] });
+    await admin.send(new PutBucketPolicyCommand({ Bucket: b, Policy: text }));
+    const { record, prior } = ledger();
+    const out = await recordCalls(() => ensureBucketContained(member, target(b, false), 'apply', record));
+    expect(out.error).toMatchObject({ name: 'InvalidInput' });
+    expect(mutating(out.calls)).toEqual([]);
+    expect(prior).toEqual({});
+    expect(await readBucketPolicy(admin, b)).toBe(text);
+  });
+
   it('never widens: whatever policy the bucket had, every statement is still there unchanged after containment and after release', async () => {
     const statement = fc.record(
       {

@@ -104,21 +104,29 @@ export interface PolicyChange {
 }
 
 /**
- * The bucket policy with Firebreak's statement in it: appended when no statement has its Sid, replaced when one with
- * its Sid differs (only Firebreak writes that Sid), untouched otherwise. Every other statement, and every other key
- * of the document, stays exactly as it was, in its place.
+ * The bucket policy with Firebreak's statement in it: appended when no statement has its Sid, untouched when the
+ * statement is already there exactly. A statement with its Sid that differs is not Firebreak's (the Sid is derived from
+ * the principal ARN, so anyone can write it): replacing it could drop the member's own, broader deny, and release would
+ * then remove it, so containment fails closed instead. Every other statement, and every other key of the document,
+ * stays exactly as it was, in its place.
  * @param current - the policy's text now, or `undefined` when the bucket has none.
  * @param statement - Firebreak's statement ({@link denyPrincipalStatement}).
  * @returns the change to make.
  * @throws {QuotaExceeded} when the policy would be over {@link BUCKET_POLICY_MAX_BYTES} (nothing is put: fail closed).
- * @throws {InvalidInput} when the current policy is malformed.
+ * @throws {InvalidInput} when the current policy is malformed, or holds a different statement with Firebreak's Sid
+ *   (nothing is put: a person decides).
  */
 export function withStatement(current: string | undefined, statement: PolicyStatement): PolicyChange {
   const doc: BucketPolicyDocument = current === undefined ? { Version: '2012-10-17' } : parseBucketPolicy(current);
   const list = statementsOf(doc);
   const at = list.findIndex((s) => s.Sid === statement.Sid);
   if (at >= 0 && same(list[at], statement)) return { change: 'none' };
-  const next = at >= 0 ? list.map((s, i) => (i === at ? statement : s)) : [...list, statement];
+  if (at >= 0) {
+    throw new InvalidInput(
+      `the bucket policy holds a statement with Firebreak's Sid ${String(statement.Sid)} that is not Firebreak's: nothing was changed; a person decides`,
+    );
+  }
+  const next = [...list, statement];
   const text = JSON.stringify({ ...doc, Statement: next });
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > BUCKET_POLICY_MAX_BYTES) {
