@@ -336,6 +336,36 @@ describe('s3-compromise: preserve, contain, release a bucket', () => {
     expect(await readBucketPolicy(admin, b)).toBe(text);
   });
 
+  it('when the deny statement cannot be added, an exposure finding still gets the public access block on, and the case fails', async () => {
+    const b = await bucket({ policy: false, pab: 'partial' });
+    // A statement under Firebreak's Sid that is not Firebreak's (anyone who can put the policy can write it) makes the
+    // policy part fail; so would S3 refusing the put (BlockPublicPolicy with a public policy, or the 20 KB limit).
+    const own = {
+      Sid: denyPrincipalSid(principal.principalArn),
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:DeleteObject',
+      Resource: `arn:aws:s3:::${b}/*`,
+    };
+    const text = JSON.stringify({ Version: '2012-10-17', Statement: [own] });
+    await admin.send(new PutBucketPolicyCommand({ Bucket: b, Policy: text }));
+    const { record, prior } = ledger();
+    await expect(ensureBucketContained(member, target(b, true), 'apply', record)).rejects.toMatchObject({ name: 'InvalidInput' });
+    expect(await readPublicAccessBlock(admin, b)).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(await readBucketPolicy(admin, b)).toBe(text);
+    expect(prior).toEqual({
+      publicAccessBlock: {
+        bucket: b,
+        config: { BlockPublicAcls: true, IgnorePublicAcls: false, BlockPublicPolicy: false, RestrictPublicBuckets: false },
+      },
+    });
+  });
+
   it('never widens: whatever policy the bucket had, every statement is still there unchanged after containment and after release', async () => {
     const statement = fc.record(
       {
