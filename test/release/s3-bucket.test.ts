@@ -366,6 +366,31 @@ describe('s3-compromise: preserve, contain, release a bucket', () => {
     });
   });
 
+  it("a member's statement under Firebreak's Sid written while containment ran is never removed by release", async () => {
+    const b = await bucket({ policy: false });
+    const own = {
+      Sid: denyPrincipalSid(principal.principalArn),
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:DeleteObject',
+      Resource: `arn:aws:s3:::${b}/*`,
+    };
+    const text = JSON.stringify({ Version: '2012-10-17', Statement: [own] });
+    const { record: recordOnly, prior } = ledger();
+    // The member's write lands right after the prior state is recorded, before Firebreak's second read.
+    const record: PriorRecorder = async <T>(key: 'bucketPolicy' | 'publicAccessBlock' | 'versioning', value: T) => {
+      const out = await recordOnly(key, value);
+      if (key === 'bucketPolicy') await admin.send(new PutBucketPolicyCommand({ Bucket: b, Policy: text }));
+      return out;
+    };
+    await expect(ensureBucketContained(member, target(b, false), 'apply', record)).rejects.toMatchObject({ name: 'InvalidInput' });
+    expect(prior).toHaveProperty('bucketPolicy');
+    const released = await ensureBucketReleased(member, b, prior as BucketPriorState);
+    expect(await readBucketPolicy(admin, b)).toBe(text);
+    expect(released.notRestored).toEqual([expect.objectContaining({ item: 'bucket-policy' })]);
+    await verifyBucketReleased(member, b, prior as BucketPriorState, released.notRestored);
+  });
+
   it('never widens: whatever policy the bucket had, every statement is still there unchanged after containment and after release', async () => {
     const statement = fc.record(
       {

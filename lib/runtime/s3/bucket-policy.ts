@@ -143,12 +143,25 @@ export function withStatement(current: string | undefined, statement: PolicyStat
  * @param sid - the Sid of Firebreak's statement.
  * @param hadPolicyBefore - whether the bucket had a policy before containment (recorded): the policy is deleted only
  *   when Firebreak's statement was all of it and there was none before.
+ * @param expected - Firebreak's statement as it put it (recorded), when known: a statement with `sid` that differs
+ *   from it is not Firebreak's (written under its Sid by someone else), and is kept (`keep`: a person decides).
  */
-export function withoutStatement(current: string | undefined, sid: string, hadPolicyBefore: boolean): PolicyChange {
+export function withoutStatement(
+  current: string | undefined,
+  sid: string,
+  hadPolicyBefore: boolean,
+  expected?: PolicyStatement,
+): PolicyChange {
   if (current === undefined) return { change: 'none' };
   const doc = parseBucketPolicy(current);
   const list = statementsOf(doc);
   if (!list.some((s) => s.Sid === sid)) return { change: 'none' };
+  if (expected && list.some((s) => s.Sid === sid && !same(s, expected))) {
+    return {
+      change: 'keep',
+      reason: `the statement with Firebreak's Sid ${sid} is not the one Firebreak put (someone wrote or changed it): it is left as it is; a person decides`,
+    };
+  }
   const rest = list.filter((s) => s.Sid !== sid);
   if (rest.length === 0 && !hadPolicyBefore) return { change: 'delete' };
   // The bucket had a policy before, and now Firebreak's statement is all of it: someone replaced the policy since.

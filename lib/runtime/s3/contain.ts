@@ -32,6 +32,11 @@ export interface BucketPolicyPrior {
   /** The Sid of Firebreak's statement. */
   readonly sid: string;
   readonly principalArn: string;
+  /**
+   * Firebreak's statement as it put it: release removes the statement with `sid` only while it is exactly this (a
+   * statement under that Sid that differs is someone else's). Absent on records made before it was recorded.
+   */
+  readonly statement?: PolicyStatement;
 }
 export interface PublicAccessBlockPrior {
   readonly bucket: string;
@@ -113,7 +118,7 @@ async function containPolicy(
   if (withStatement(first, statement).change === 'none') return { policy: 'present', sid, principalArn };
   actions.push({ operation: 'S3.PutBucketPolicy', target: target.bucket, change: `add statement ${sid}: Deny s3:* to ${principalArn}` });
   if (mode === 'plan') return { policy: 'added', sid, principalArn };
-  await record<BucketPolicyPrior>('bucketPolicy', { bucket: target.bucket, text: first ?? null, sid, principalArn });
+  await record<BucketPolicyPrior>('bucketPolicy', { bucket: target.bucket, text: first ?? null, sid, principalArn, statement });
   // Narrow the lost-update window: build from a read made right before the put.
   const latest = await readBucketPolicy(s3, target.bucket);
   const change = withStatement(latest, statement);
