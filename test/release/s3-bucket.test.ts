@@ -321,6 +321,76 @@ describe('s3-compromise: preserve, contain, release a bucket', () => {
     expect(await readBucketPolicy(admin, b)).toBe(text);
   });
 
+  it("a member's statement that carries Firebreak's Sid is never replaced or removed: containment fails closed, nothing changed", async () => {
+    const b = await bucket({ policy: false });
+    const sid = denyPrincipalSid(principal.principalArn);
+    // The member's own deny, broader than Firebreak's, under the Sid Firebreak would use (the Sid is predictable).
+    const own = { Sid: sid, Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${b}/*` };
+    const text = JSON.stringify({ Version: '2012-10-17', Statement: [...otherStatements(b), own] });
+    await admin.send(new PutBucketPolicyCommand({ Bucket: b, Policy: text }));
+    const { record, prior } = ledger();
+    const out = await recordCalls(() => ensureBucketContained(member, target(b, false), 'apply', record));
+    expect(out.error).toMatchObject({ name: 'InvalidInput' });
+    expect(mutating(out.calls)).toEqual([]);
+    expect(prior).toEqual({});
+    expect(await readBucketPolicy(admin, b)).toBe(text);
+  });
+
+  it('when the deny statement cannot be added, an exposure finding still gets the public access block on, and the case fails', async () => {
+    const b = await bucket({ policy: false, pab: 'partial' });
+    // A statement under Firebreak's Sid that is not Firebreak's (anyone who can put the policy can write it) makes the
+    // policy part fail; so would S3 refusing the put (BlockPublicPolicy with a public policy, or the 20 KB limit).
+    const own = {
+      Sid: denyPrincipalSid(principal.principalArn),
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:DeleteObject',
+      Resource: `arn:aws:s3:::${b}/*`,
+    };
+    const text = JSON.stringify({ Version: '2012-10-17', Statement: [own] });
+    await admin.send(new PutBucketPolicyCommand({ Bucket: b, Policy: text }));
+    const { record, prior } = ledger();
+    await expect(ensureBucketContained(member, target(b, true), 'apply', record)).rejects.toMatchObject({ name: 'InvalidInput' });
+    expect(await readPublicAccessBlock(admin, b)).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(await readBucketPolicy(admin, b)).toBe(text);
+    expect(prior).toEqual({
+      publicAccessBlock: {
+        bucket: b,
+        config: { BlockPublicAcls: true, IgnorePublicAcls: false, BlockPublicPolicy: false, RestrictPublicBuckets: false },
+      },
+    });
+  });
+
+  it("a member's statement under Firebreak's Sid written while containment ran is never removed by release", async () => {
+    const b = await bucket({ policy: false });
+    const own = {
+      Sid: denyPrincipalSid(principal.principalArn),
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:DeleteObject',
+      Resource: `arn:aws:s3:::${b}/*`,
+    };
+    const text = JSON.stringify({ Version: '2012-10-17', Statement: [own] });
+    const { record: recordOnly, prior } = ledger();
+    // The member's write lands right after the prior state is recorded, before Firebreak's second read.
+    const record: PriorRecorder = async <T>(key: 'bucketPolicy' | 'publicAccessBlock' | 'versioning', value: T) => {
+      const out = await recordOnly(key, value);
+      if (key === 'bucketPolicy') await admin.send(new PutBucketPolicyCommand({ Bucket: b, Policy: text }));
+      return out;
+    };
+    await expect(ensureBucketContained(member, target(b, false), 'apply', record)).rejects.toMatchObject({ name: 'InvalidInput' });
+    expect(prior).toHaveProperty('bucketPolicy');
+    const released = await ensureBucketReleased(member, b, prior as BucketPriorState);
+    expect(await readBucketPolicy(admin, b)).toBe(text);
+    expect(released.notRestored).toEqual([expect.objectContaining({ item: 'bucket-policy' })]);
+    await verifyBucketReleased(member, b, prior as BucketPriorState, released.notRestored);
+  });
+
   it('never widens: whatever policy the bucket had, every statement is still there unchanged after containment and after release', async () => {
     const statement = fc.record(
       {

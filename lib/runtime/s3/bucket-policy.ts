@@ -104,21 +104,29 @@ export interface PolicyChange {
 }
 
 /**
- * The bucket policy with Firebreak's statement in it: appended when no statement has its Sid, replaced when one with
- * its Sid differs (only Firebreak writes that Sid), untouched otherwise. Every other statement, and every other key
- * of the document, stays exactly as it was, in its place.
+ * The bucket policy with Firebreak's statement in it: appended when no statement has its Sid, untouched when the
+ * statement is already there exactly. A statement with its Sid that differs is not Firebreak's (the Sid is derived from
+ * the principal ARN, so anyone can write it): replacing it could drop the member's own, broader deny, and release would
+ * then remove it, so containment fails closed instead. Every other statement, and every other key of the document,
+ * stays exactly as it was, in its place.
  * @param current - the policy's text now, or `undefined` when the bucket has none.
  * @param statement - Firebreak's statement ({@link denyPrincipalStatement}).
  * @returns the change to make.
  * @throws {QuotaExceeded} when the policy would be over {@link BUCKET_POLICY_MAX_BYTES} (nothing is put: fail closed).
- * @throws {InvalidInput} when the current policy is malformed.
+ * @throws {InvalidInput} when the current policy is malformed, or holds a different statement with Firebreak's Sid
+ *   (nothing is put: a person decides).
  */
 export function withStatement(current: string | undefined, statement: PolicyStatement): PolicyChange {
   const doc: BucketPolicyDocument = current === undefined ? { Version: '2012-10-17' } : parseBucketPolicy(current);
   const list = statementsOf(doc);
   const at = list.findIndex((s) => s.Sid === statement.Sid);
   if (at >= 0 && same(list[at], statement)) return { change: 'none' };
-  const next = at >= 0 ? list.map((s, i) => (i === at ? statement : s)) : [...list, statement];
+  if (at >= 0) {
+    throw new InvalidInput(
+      `the bucket policy holds a statement with Firebreak's Sid ${String(statement.Sid)} that is not Firebreak's: nothing was changed; a person decides`,
+    );
+  }
+  const next = [...list, statement];
   const text = JSON.stringify({ ...doc, Statement: next });
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > BUCKET_POLICY_MAX_BYTES) {
@@ -135,12 +143,25 @@ export function withStatement(current: string | undefined, statement: PolicyStat
  * @param sid - the Sid of Firebreak's statement.
  * @param hadPolicyBefore - whether the bucket had a policy before containment (recorded): the policy is deleted only
  *   when Firebreak's statement was all of it and there was none before.
+ * @param expected - Firebreak's statement as it put it (recorded), when known: a statement with `sid` that differs
+ *   from it is not Firebreak's (written under its Sid by someone else), and is kept (`keep`: a person decides).
  */
-export function withoutStatement(current: string | undefined, sid: string, hadPolicyBefore: boolean): PolicyChange {
+export function withoutStatement(
+  current: string | undefined,
+  sid: string,
+  hadPolicyBefore: boolean,
+  expected?: PolicyStatement,
+): PolicyChange {
   if (current === undefined) return { change: 'none' };
   const doc = parseBucketPolicy(current);
   const list = statementsOf(doc);
   if (!list.some((s) => s.Sid === sid)) return { change: 'none' };
+  if (expected && list.some((s) => s.Sid === sid && !same(s, expected))) {
+    return {
+      change: 'keep',
+      reason: `the statement with Firebreak's Sid ${sid} is not the one Firebreak put (someone wrote or changed it): it is left as it is; a person decides`,
+    };
+  }
   const rest = list.filter((s) => s.Sid !== sid);
   if (rest.length === 0 && !hadPolicyBefore) return { change: 'delete' };
   // The bucket had a policy before, and now Firebreak's statement is all of it: someone replaced the policy since.

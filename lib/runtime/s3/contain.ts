@@ -32,6 +32,11 @@ export interface BucketPolicyPrior {
   /** The Sid of Firebreak's statement. */
   readonly sid: string;
   readonly principalArn: string;
+  /**
+   * Firebreak's statement as it put it: release removes the statement with `sid` only while it is exactly this (a
+   * statement under that Sid that differs is someone else's). Absent on records made before it was recorded.
+   */
+  readonly statement?: PolicyStatement;
 }
 export interface PublicAccessBlockPrior {
   readonly bucket: string;
@@ -72,8 +77,10 @@ export interface BucketContainmentResult {
  * @param target - what to contain.
  * @param mode - `plan`: reads only, returns the actions (dry run: zero mutating calls, nothing recorded).
  * @param record - the prior-state recorder.
- * @throws {QuotaExceeded} when the policy would exceed 20 KB (nothing changed). {@link ResourceGone} for a bucket that
- *   is gone. {@link NotYetConsistent} when the statement does not read back after the put.
+ * @throws {QuotaExceeded} when the policy would exceed 20 KB (the policy unchanged). {@link InvalidInput} when the policy
+ *   holds a foreign statement under Firebreak's Sid. {@link ResourceGone} for a bucket that is gone.
+ *   {@link NotYetConsistent} when the statement does not read back after the put. On any failure of the policy part, an
+ *   exposed bucket's public access block is still turned on (applied mode) before the error is thrown.
  */
 export async function ensureBucketContained(
   s3: S3Client,
@@ -82,7 +89,16 @@ export async function ensureBucketContained(
   record: PriorRecorder,
 ): Promise<BucketContainmentResult> {
   const actions: PlannedAction[] = [];
-  const policy = target.principal ? await containPolicy(s3, target, mode, record, actions) : { policy: 'not-named' as const };
+  let policy: Pick<BucketContainmentResult, 'policy' | 'sid' | 'principalArn'> = { policy: 'not-named' };
+  try {
+    if (target.principal) policy = await containPolicy(s3, target, mode, record, actions);
+  } catch (err) {
+    // The two parts are independent narrowings: when the statement cannot go in (QuotaExceeded, a foreign statement
+    // under Firebreak's Sid, S3 refusing the put), an exposed bucket still gets its public access block, then the step fails.
+    if (mode === 'plan' || !target.blockPublicAccess) throw err;
+    await blockPublicAccess(s3, target.bucket, mode, record, actions);
+    throw err;
+  }
   const pab = target.blockPublicAccess ? await blockPublicAccess(s3, target.bucket, mode, record, actions) : ('not-asked' as const);
   return { bucket: target.bucket, ...policy, publicAccessBlock: pab, actions };
 }
@@ -102,7 +118,7 @@ async function containPolicy(
   if (withStatement(first, statement).change === 'none') return { policy: 'present', sid, principalArn };
   actions.push({ operation: 'S3.PutBucketPolicy', target: target.bucket, change: `add statement ${sid}: Deny s3:* to ${principalArn}` });
   if (mode === 'plan') return { policy: 'added', sid, principalArn };
-  await record<BucketPolicyPrior>('bucketPolicy', { bucket: target.bucket, text: first ?? null, sid, principalArn });
+  await record<BucketPolicyPrior>('bucketPolicy', { bucket: target.bucket, text: first ?? null, sid, principalArn, statement });
   // Narrow the lost-update window: build from a read made right before the put.
   const latest = await readBucketPolicy(s3, target.bucket);
   const change = withStatement(latest, statement);

@@ -90,7 +90,7 @@ async function releasePolicy(
   notRestored: ReleaseItem[],
 ) {
   const current = await readBucketPolicy(s3, bucket);
-  const change = withoutStatement(current, prior.sid, prior.text !== null);
+  const change = withoutStatement(current, prior.sid, prior.text !== null, prior.statement);
   if (change.change === 'keep') notRestored.push({ item: 'bucket-policy', target: bucket, detail: change.reason! });
   if (change.change === 'delete') {
     await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
@@ -102,7 +102,7 @@ async function releasePolicy(
   }
   if (change.change === 'put') {
     // Narrow the lost-update window (contain.ts): build from a read made right before the put.
-    const latest = withoutStatement(await readBucketPolicy(s3, bucket), prior.sid, prior.text !== null);
+    const latest = withoutStatement(await readBucketPolicy(s3, bucket), prior.sid, prior.text !== null, prior.statement);
     if (latest.change === 'put') await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: latest.text! }));
     if (latest.change === 'delete') await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
     restored.push({
