@@ -1,4 +1,14 @@
-import { GetInstanceProfileCommand, GetRolePolicyCommand, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetInstanceProfileCommand,
+  GetRolePolicyCommand,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+  RemoveRoleFromInstanceProfileCommand,
+} from '@aws-sdk/client-iam';
 import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/local/replay';
 import type { LocalSession } from '../../lib/harness/local/session';
 import type { TwinWorld } from '../../lib/harness/local/twin';
@@ -19,6 +29,10 @@ import { readCase } from '../support/read-back';
 const BITCOIN = 'fixtures/events/guardduty-ec2-bitcoin-dns.json';
 const BACKDOOR = 'fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json';
 const OPERATOR = 'arn:aws:iam::222222222222:user/firebreak-local-operator';
+const EC2_TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
 
 /** The role of the twin's instance profile, read from IAM. */
 async function roleOf(session: LocalSession, twin: TwinWorld): Promise<string> {
@@ -107,6 +121,45 @@ describe('ec2-compromise: the instance role denied to the contained instance onl
     const id = crashed.twin!.instanceId;
     expect(await rolePolicies(session, await roleOf(session, crashed.twin!))).toEqual({
       [instanceCredentialsPolicyName(id)]: denyOf(session, id),
+    });
+  });
+
+  it("a re-run after the profile's role was swapped acts on the role it recorded, never writes on the new one", async () => {
+    const { session } = local;
+    const iam = session.env.member.iam;
+    const crashed = await replayEvent(session, withProfile(BITCOIN, 'swapped-app'), { execute: { crashAfter: 'DenyInstanceCredentials' } });
+    expect(crashed.executions[0].status).toBe('CRASHED');
+    const first = await roleOf(session, crashed.twin!);
+    const profile = crashed.twin!.instanceProfileArn.split('/').pop()!;
+    // Between the runs, someone puts another role in the (disassociated) profile.
+    await iam.send(new CreateRoleCommand({ RoleName: 'swapped-in-role', AssumeRolePolicyDocument: EC2_TRUST }));
+    await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: profile, RoleName: first }));
+    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: profile, RoleName: 'swapped-in-role' }));
+    const rerun = await session.runner.execute('ec2-compromise', crashed.injected);
+    expect(rerun).toMatchObject({ status: 'SUCCEEDED', caseId: crashed.executions[0].caseId });
+    const id = crashed.twin!.instanceId;
+    // Read back: the deny stays on the role the case recorded (the one release removes it from); the new role is untouched.
+    expect(await rolePolicies(session, first)).toEqual({ [instanceCredentialsPolicyName(id)]: denyOf(session, id) });
+    expect(await rolePolicies(session, 'swapped-in-role')).toEqual({});
+    expect((await readCase(session.env, rerun.caseId!)).item?.priorState?.instanceCredentials).toMatchObject({ roleName: first });
+  });
+
+  it('a re-run after the recorded role was deleted ends the step with no-role, and the case goes on', async () => {
+    const { session } = local;
+    const iam = session.env.member.iam;
+    const crashed = await replayEvent(session, withProfile(BITCOIN, 'deleted-app'), { execute: { crashAfter: 'DenyInstanceCredentials' } });
+    const first = await roleOf(session, crashed.twin!);
+    const profile = crashed.twin!.instanceProfileArn.split('/').pop()!;
+    await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: profile, RoleName: first }));
+    for (const name of Object.keys(await rolePolicies(session, first)))
+      await iam.send(new DeleteRolePolicyCommand({ RoleName: first, PolicyName: name }));
+    await iam.send(new DeleteRoleCommand({ RoleName: first }));
+    const rerun = await session.runner.execute('ec2-compromise', crashed.injected);
+    expect(rerun).toMatchObject({ status: 'SUCCEEDED', caseId: crashed.executions[0].caseId });
+    const { timeline } = await readCase(session.env, rerun.caseId!);
+    expect(timeline.filter((t) => t.step === 'DenyInstanceCredentials').at(-1)).toMatchObject({
+      status: 'SUCCEEDED',
+      details: { status: 'no-role' },
     });
   });
 

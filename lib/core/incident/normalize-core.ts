@@ -490,7 +490,7 @@ function normalizeApiCall(
     playbook,
     account,
     region: d.awsRegion,
-    partition: 'aws',
+    partition: partitionOfRegion(d.awsRegion),
     resource: {
       type: 'ApiCall',
       id: `event/${d.eventID}`,
@@ -545,6 +545,21 @@ export function assertTargetFits(playbook: Incident['playbook'], kind: ManualTar
 }
 
 /**
+ * The partition of a region, by the AWS SDK's partition table's `regionRegex` (aws-sdk-js-v3,
+ * packages/util-endpoints/src/lib/aws/partitions.json: `aws-cn` `^cn\-\w+\-\d+$`, `aws-us-gov` `^us\-gov\-\w+\-\d+$`,
+ * `aws-iso` `^us\-iso\-\w+\-\d+$`, `aws-iso-b` `^us\-isob\-\w+\-\d+$`; "Partitions", AWS Fault Isolation Boundaries:
+ * https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html): a named target carries a
+ * region and no partition, and the ARNs built from the incident (the instance's `ec2:SourceInstanceARN`) must be its own.
+ */
+function partitionOfRegion(region: string): string {
+  if (/^cn-\w+-\d+$/.test(region)) return 'aws-cn';
+  if (/^us-gov-\w+-\d+$/.test(region)) return 'aws-us-gov';
+  if (/^us-iso-\w+-\d+$/.test(region)) return 'aws-iso';
+  if (/^us-isob-\w+-\d+$/.test(region)) return 'aws-iso-b';
+  return 'aws';
+}
+
+/**
  * Builds the incident of a start on a named resource (`firebreak run`, or a playbook chaining into
  * another). The case key is the resource's, exactly as a finding about it would give, so a manual
  * run on a resource that a finding already contained is `ALREADY_HANDLED`, and a second manual run
@@ -570,7 +585,7 @@ function normalizeTarget(
     playbook,
     account: target.account,
     region: target.region,
-    partition: 'aws',
+    partition: partitionOfRegion(target.region),
     resource,
     finding: { id: `manual/${input.executionName}`, type: `Firebreak:Manual/${kindName}` },
     trigger: options.trigger,

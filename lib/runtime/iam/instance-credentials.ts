@@ -178,6 +178,11 @@ export interface InstanceCredentialsInput {
   readonly instanceArn: string;
   /** The profile associated before containment, as the case recorded it (`priorState.isolate.instanceProfileArn`). */
   readonly instanceProfileArn?: string;
+  /**
+   * The role an earlier run of this step recorded for this case (`priorState.instanceCredentials.roleName`): a re-run
+   * acts on it rather than on the role the profile holds now (one swapped in since would get a deny release never removes).
+   */
+  readonly recordedRoleName?: string;
   readonly protection: RoleProtection;
   /** `plan` reads only. */
   readonly mode: StepMode;
@@ -210,7 +215,8 @@ export interface InstanceCredentialsDeps {
 
 /**
  * Ensures the instance's role carries the deny scoped to the instance ({@link instanceCredentialsDenyPolicy}) as the
- * inline policy {@link instanceCredentialsPolicyName}: resolves the role from the recorded profile (never from tags),
+ * inline policy {@link instanceCredentialsPolicyName}: resolves the role from the recorded profile (never from tags;
+ * on a re-run, the role the first run recorded, `recordedRoleName`),
  * skips a protected role, reads the policy (GetRolePolicy), records the prior state on the case before any write, writes
  * only when it is absent or different (PutRolePolicy), then reads it back. Twice, at once or after a crash it converges
  * on the same document; other instances' policies on the role are never read or written.
@@ -226,7 +232,9 @@ export async function ensureInstanceCredentialsDenied(
   const policyName = instanceCredentialsPolicyName(input.instanceId);
   if (!input.instanceProfileArn)
     return { status: 'no-profile', instanceArn, reason: 'no instance profile was associated at containment', actions: [] };
-  const role = await roleOfInstanceProfile(deps.iam, input.instanceProfileArn);
+  const role: ProfileRole = input.recordedRoleName
+    ? { kind: 'role', name: input.recordedRoleName }
+    : await roleOfInstanceProfile(deps.iam, input.instanceProfileArn);
   if (role.kind !== 'role') return { status: role.kind, instanceArn, reason: role.detail, actions: [] };
   const roleName = role.name;
   const reason = roleProtectionReason(role, input.protection);
@@ -245,7 +253,13 @@ export async function ensureInstanceCredentialsDenied(
     },
   ];
   if (input.mode === 'plan') return { ...base, actions };
-  await deps.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: wanted }));
+  try {
+    await deps.iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: wanted }));
+  } catch (err) {
+    // The role was deleted since it was resolved (or recorded): its credentials no longer work, there is nothing to deny.
+    if (!hasAwsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw err;
+    return { status: 'no-role', instanceArn, roleName, reason: `role ${roleName} no longer exists`, actions: [] };
+  }
   const readBack = await readRolePolicyText(deps.iam, roleName, policyName);
   if (readBack !== wanted) throw new NotYetConsistent(`${roleName}: ${policyName} does not read back as written yet`);
   return { ...base, actions, verified: true };

@@ -117,3 +117,25 @@ describe('normalizeEvent on a named target (firebreak run, chaining)', () => {
     expect(() => normalizeEvent({ ...run, input: { firebreak: {} } })).toThrow(/either an event or firebreak.target/);
   });
 });
+
+describe('normalizeEvent on a named target: the partition', () => {
+  // A target names an account and a region, no partition: the incident's partition is the region's, so that the ARNs
+  // built from it (DenyInstanceCredentials' ec2:SourceInstanceARN, AWSDenyAll's ARN) are the ones IAM compares against.
+  it.each([
+    ['us-east-1', 'aws'],
+    ['cn-north-1', 'aws-cn'],
+    ['cn-northwest-1', 'aws-cn'],
+    ['us-gov-west-1', 'aws-us-gov'],
+    ['us-iso-east-1', 'aws-iso'],
+    ['us-isob-east-1', 'aws-iso-b'],
+  ])('a target in %s is in partition %s', (region, partition) => {
+    const { incident } = normalizeEvent({
+      ...run,
+      playbook: 'ec2-compromise',
+      input: {
+        firebreak: { trigger: 'manual', target: { kind: 'instance', instanceId: 'i-0123456789abcdef0', account: '111111111111', region } },
+      },
+    });
+    expect(incident.partition).toBe(partition);
+  });
+});

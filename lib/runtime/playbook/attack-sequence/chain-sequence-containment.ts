@@ -32,14 +32,16 @@ export interface SequenceChainsResult {
 
 /**
  * The execution name of the chained run for one resource of a sequence case: `seq-<caseId>-<resource>` when that fits
- * Step Functions' 80 characters of `[A-Za-z0-9_-]` ("StartExecution", Step Functions API Reference: `name`), else the
- * resource's SHA-256 (16 hex). Derived from the case ID and the resource only, so every re-run of the step, and
- * every concurrent one, names the same execution.
+ * Step Functions' 80 characters of `[A-Za-z0-9_-]` ("StartExecution", Step Functions API Reference: `name`) and the
+ * resource needs no character replaced (but the `/` of `role/`), else the resource's SHA-256 (16 hex): a role name may
+ * hold `+=,.@`, and two roles whose names differ only there must not share an execution (the second start would be
+ * `ExecutionAlreadyExists`, read as started). Derived from the case ID and the resource only, so every re-run of the
+ * step, and every concurrent one, names the same execution.
  */
 export function sequenceExecutionName(caseId: string, route: SequenceRoute): string {
   const resource = `${route.account}-${routeResource(route)}`;
   const plain = `seq-${caseId}-${resource}`.replace(/[^A-Za-z0-9_-]/g, '-');
-  if (plain.length <= 80) return plain;
+  if (plain.length <= 80 && /^(role\/)?[A-Za-z0-9_-]+$/.test(routeResource(route))) return plain;
   const digest = createHash('sha256').update(resource).digest('hex').slice(0, 16);
   return `seq-${caseId}-${digest}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
 }

@@ -61,12 +61,14 @@ export function roleProtectionOf(deps: StepDeps): RoleProtection {
 /**
  * The instance deny and, with the option, the role's older sessions revoked, in `mode`.
  * @param instanceProfileArn - the profile associated before containment, as recorded.
+ * @param recordedRoleName - the role an earlier run of the step recorded on the case, if any (a re-run acts on it).
  */
 export async function instanceCredentialsResponse(
   state: PlaybookState,
   deps: StepDeps,
   instanceProfileArn: string | undefined,
   mode: StepMode,
+  recordedRoleName?: string,
 ): Promise<InstanceCredentialsResult> {
   const i = state.incident;
   const { iam } = deps.clients.member(i.account, i.region);
@@ -77,6 +79,7 @@ export async function instanceCredentialsResponse(
       instanceId: i.resource.id,
       instanceArn,
       instanceProfileArn,
+      ...(recordedRoleName ? { recordedRoleName } : {}),
       protection: roleProtectionOf(deps),
       mode,
     },
