@@ -1,4 +1,4 @@
-import { sequenceExecutionName } from '../../../lib/runtime/playbook/attack-sequence/chain-sequence-containment';
+import { chainReason, sequenceExecutionName } from '../../../lib/runtime/playbook/attack-sequence/chain-sequence-containment';
 import type { SequenceRoute } from '../../../lib/core/incident/sequence-summary';
 
 const role = (roleName: string): SequenceRoute => ({
@@ -26,5 +26,26 @@ describe('sequenceExecutionName', () => {
 
   it('keeps the readable name when nothing is replaced but the slash of role/', () => {
     expect(sequenceExecutionName(caseId, role('web-app'))).toBe(`seq-${caseId}-111122223333-role-web-app`);
+  });
+});
+
+describe('chainReason', () => {
+  it('fits the start envelope (1,024 characters) whatever the finding gives, and is the same on every call', async () => {
+    const { StartEnvelopeSchema } = await import('../../../lib/core/incident/schema');
+    const { parseOrThrow } = await import('../../../lib/core/contracts/parse');
+    const long = chainReason('fb-20261204-0123456789', 'u'.repeat(256), `AttackSequence:IAM/${'X'.repeat(1000)}`, 'role/web-app');
+    expect(long).toHaveLength(1024);
+    expect(long.endsWith('…')).toBe(true);
+    expect(chainReason('fb-20261204-0123456789', 'u'.repeat(256), `AttackSequence:IAM/${'X'.repeat(1000)}`, 'role/web-app')).toBe(long);
+    const envelope = {
+      firebreak: { reason: long, target: { kind: 'role', roleName: 'web-app', account: '111122223333', region: 'us-east-1' } },
+    };
+    expect(() => parseOrThrow(StartEnvelopeSchema, envelope, 'start envelope')).not.toThrow();
+    expect(() =>
+      parseOrThrow(StartEnvelopeSchema, { firebreak: { ...envelope.firebreak, reason: `${long}x` } }, 'start envelope'),
+    ).toThrow();
+    expect(chainReason('fb-1', 'abc', 'AttackSequence:IAM/CompromisedCredentials', 'role/r')).toBe(
+      'chained from case fb-1: attack sequence abc (AttackSequence:IAM/CompromisedCredentials) names role/r',
+    );
   });
 });

@@ -57,6 +57,20 @@ function stateMachineOf(route: SequenceRoute, deps: StepDeps): string {
   return arn;
 }
 
+/** The start envelope's limit on `reason` (`StartOptionsSchema`, lib/core/incident/schema.ts), in UTF-16 code units. */
+const CHAIN_REASON_MAX = 1024;
+
+/**
+ * The chained run's reason: the sequence case, the sequence's uid, its finding type and the resource, cut to
+ * {@link CHAIN_REASON_MAX} characters (ending in `…`), since the uid and the finding type come from the finding and
+ * together may exceed it: a refused reason would fail the chained run at Normalize after the sequence case said it started.
+ * The same on every re-run (the start's input must not change).
+ */
+export function chainReason(caseId: string, uid: string | undefined, findingType: string, resource: string): string {
+  const full = `chained from case ${caseId}: attack sequence ${uid ?? '?'} (${findingType}) names ${resource}`;
+  return full.length <= CHAIN_REASON_MAX ? full : `${full.slice(0, CHAIN_REASON_MAX - 1)}…`;
+}
+
 /** Starts (or finds started) the chained run of one route: the same name and input on every run. */
 async function startChain(state: PlaybookState, route: SequenceRoute, deps: StepDeps): Promise<SequenceChain> {
   const caseId = state.case.caseId;
@@ -69,7 +83,7 @@ async function startChain(state: PlaybookState, route: SequenceRoute, deps: Step
       dryRun: false,
       chainedFrom: caseId,
       operator: `firebreak:${i.playbook}`,
-      reason: `chained from case ${caseId}: attack sequence ${i.sequence?.uid ?? '?'} (${i.finding.type}) names ${routeResource(route)}`,
+      reason: chainReason(caseId, i.sequence?.uid, i.finding.type, routeResource(route)),
       target: route.target,
     },
   };
