@@ -1,16 +1,13 @@
 import { createHash } from 'node:crypto';
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ConfigError, InvalidInput } from '../../../core/errors';
 import { LAMBDA_ENV } from '../../../core/contracts/environment';
-import type { StartEnvelopeSchema } from '../../../core/incident/schema';
 import { SequenceSummarySchema } from '../../../core/incident/sequence';
-import { chainedRoutes, routeResource, SequenceRoute } from '../../../core/incident/sequence-summary';
+import { ChainedRoute, chainedRoutes, routeResource, SequenceRoute } from '../../../core/incident/sequence-summary';
 import { parseOrThrow } from '../../../core/contracts/parse';
-import type * as z from 'zod';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import type { PlaybookState } from '../../../core/contracts/state';
-import '../../clients/sfn';
+import { chainedEnvelope, startChainedRun } from '../chained-start';
 
 /** One chained containment started (or found started) for a resource of the sequence. */
 export interface SequenceChain {
@@ -72,44 +69,14 @@ export function chainReason(caseId: string, uid: string | undefined, findingType
 }
 
 /** Starts (or finds started) the chained run of one route: the same name and input on every run. */
-async function startChain(state: PlaybookState, route: SequenceRoute, deps: StepDeps): Promise<SequenceChain> {
+async function startChain(state: PlaybookState, route: ChainedRoute, deps: StepDeps): Promise<SequenceChain> {
   const caseId = state.case.caseId;
   const i = state.incident;
   const stateMachineArn = stateMachineOf(route, deps);
   const executionName = sequenceExecutionName(caseId, route);
-  const envelope: z.input<typeof StartEnvelopeSchema> = {
-    firebreak: {
-      trigger: i.trigger,
-      dryRun: false,
-      chainedFrom: caseId,
-      operator: `firebreak:${i.playbook}`,
-      reason: chainReason(caseId, i.sequence?.uid, i.finding.type, routeResource(route)),
-      target: route.target,
-    },
-  };
-  const { sfn } = deps.clients.security();
-  try {
-    const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(envelope) }));
-    return {
-      playbook: route.playbook!,
-      resource: routeResource(route),
-      account: route.account,
-      executionArn: out.executionArn!,
-      executionName,
-      alreadyStarted: false,
-    };
-  } catch (err) {
-    if (!(err instanceof ExecutionAlreadyExists)) throw err;
-    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
-    return {
-      playbook: route.playbook!,
-      resource: routeResource(route),
-      account: route.account,
-      executionArn,
-      executionName,
-      alreadyStarted: true,
-    };
-  }
+  const envelope = chainedEnvelope(state, route.target, chainReason(caseId, i.sequence?.uid, i.finding.type, routeResource(route)));
+  const { executionArn, alreadyStarted } = await startChainedRun(deps.clients.security().sfn, stateMachineArn, executionName, envelope);
+  return { playbook: route.playbook, resource: routeResource(route), account: route.account, executionArn, executionName, alreadyStarted };
 }
 
 /**

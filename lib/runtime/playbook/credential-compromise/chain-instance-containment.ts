@@ -1,12 +1,9 @@
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ConfigError, InvalidInput } from '../../../core/errors';
 import { LAMBDA_ENV } from '../../../core/contracts/environment';
-import type { StartEnvelopeSchema } from '../../../core/incident/schema';
-import type * as z from 'zod';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import type { PlaybookState } from '../../../core/contracts/state';
-import '../../clients/sfn';
+import { chainedEnvelope, startChainedRun } from '../chained-start';
 
 /** A chained start Decide asked for: contain the instance whose credentials leaked. */
 export interface ChainRequest {
@@ -61,27 +58,12 @@ export async function chainInstanceContainment(state: PlaybookState, deps: StepD
     const caseId = state.case.caseId;
     const i = state.incident;
     const executionName = chainedExecutionName(caseId);
-    const envelope: z.input<typeof StartEnvelopeSchema> = {
-      firebreak: {
-        trigger: i.trigger,
-        dryRun: false,
-        chainedFrom: caseId,
-        operator: `firebreak:${i.playbook}`,
-        reason: `chained from case ${caseId}: credentials of instance ${chain.instanceId} leaked (${i.finding.type})`,
-        target: { kind: 'instance', instanceId: chain.instanceId, account: i.account, region: i.region },
-      },
-    };
-    const { sfn } = deps.clients.security();
-    let executionArn: string;
-    let alreadyStarted = false;
-    try {
-      executionArn = (await sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(envelope) })))
-        .executionArn!;
-    } catch (err) {
-      if (!(err instanceof ExecutionAlreadyExists)) throw err;
-      executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
-      alreadyStarted = true;
-    }
+    const envelope = chainedEnvelope(
+      state,
+      { kind: 'instance', instanceId: chain.instanceId, account: i.account, region: i.region },
+      `chained from case ${caseId}: credentials of instance ${chain.instanceId} leaked (${i.finding.type})`,
+    );
+    const { executionArn, alreadyStarted } = await startChainedRun(deps.clients.security().sfn, stateMachineArn, executionName, envelope);
     await deps.ledger.recordDecision(caseId, 'chain', { playbook: chain.playbook, instanceId: chain.instanceId, executionArn });
     return { playbook: chain.playbook, instanceId: chain.instanceId, executionArn, executionName, alreadyStarted };
   });
