@@ -4,6 +4,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { KMSClient } from '@aws-sdk/client-kms';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
@@ -73,6 +74,8 @@ export interface MemberClients {
   readonly kms: KMSClient;
   /** S3 (s3-compromise: the bucket's policy, ACL, public access block, versioning and object versions). */
   readonly s3: S3Client;
+  /** Lambda (lambda-compromise: the function's configuration, code, versions and reserved concurrency). */
+  readonly lambda: LambdaClient;
 }
 
 /** Clients that act in the security account. */
@@ -99,6 +102,7 @@ export interface ServiceClients {
   readonly cloudtrail: CloudTrailClient;
   readonly kms: KMSClient;
   readonly s3: S3Client;
+  readonly lambda: LambdaClient;
   readonly ddb: DynamoDBDocumentClient;
   readonly sns: SNSClient;
   readonly sfn: SFNClient;
@@ -191,7 +195,16 @@ function defineLazy<K extends ServiceKey>(target: object, key: K, build: (maker:
   });
 }
 
-const MEMBER_SERVICES: readonly (keyof MemberClients & ServiceKey)[] = ['ec2', 'autoScaling', 'elbv2', 'iam', 'cloudtrail', 'kms', 's3'];
+const MEMBER_SERVICES: readonly (keyof MemberClients & ServiceKey)[] = [
+  'ec2',
+  'autoScaling',
+  'elbv2',
+  'iam',
+  'cloudtrail',
+  'kms',
+  's3',
+  'lambda',
+];
 const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = ['ec2', 's3', 'ddb', 'sns', 'sfn', 'sqs'];
 
 /**

@@ -27,6 +27,7 @@ export const ReleaseItemSchema = z.object({
     'bucket-policy',
     'public-access-block',
     'versioning',
+    'reserved-concurrency',
   ]),
   /** The resource, e.g. an ENI ID, an allocation ID, a target group ARN, `user/alice`. */
   target: z.string(),

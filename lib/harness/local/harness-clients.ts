@@ -6,6 +6,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -30,6 +31,7 @@ export interface HarnessClients {
   readonly autoScaling: AutoScalingClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly cloudtrail: CloudTrailClient;
+  readonly lambda: LambdaClient;
 }
 
 /**
@@ -63,5 +65,6 @@ export function harnessClients(endpoint: string, accountId: string): HarnessClie
     autoScaling: withAccount(new AutoScalingClient(cfg)),
     elbv2: withAccount(new ElasticLoadBalancingV2Client(cfg)),
     cloudtrail: withAccount(new CloudTrailClient(cfg)),
+    lambda: withAccount(new LambdaClient(cfg)),
   };
 }

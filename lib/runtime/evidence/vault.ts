@@ -36,7 +36,7 @@ export function sha256Hex(data: Buffer | string): string {
  * @throws the SDK's error otherwise (a 409 after three attempts among them).
  */
 async function putEvidenceObjectOnce(
-  o: { bucket: string; key: string; bytes: Buffer; sha256: string; kmsKeyId: string },
+  o: { bucket: string; key: string; bytes: Buffer; sha256: string; kmsKeyId: string; contentType?: string },
   deps: { s3: S3Client },
 ): Promise<{ VersionId?: string } | 'exists'> {
   for (let attempt = 1; ; attempt++) {
@@ -47,7 +47,7 @@ async function putEvidenceObjectOnce(
           Key: o.key,
           Body: o.bytes,
           IfNoneMatch: '*',
-          ContentType: 'application/json',
+          ContentType: o.contentType ?? 'application/json',
           ServerSideEncryption: 'aws:kms',
           SSEKMSKeyId: o.kmsKeyId,
           ChecksumAlgorithm: 'SHA256',
@@ -75,12 +75,15 @@ async function putEvidenceObjectOnce(
  * @returns where it is and its SHA-256 (the stored object's, which differs from `body`'s when another body was there).
  */
 export async function putArtifactOnce(
-  input: { bucket: string; key: string; name: string; body: string; kmsKeyId: string },
+  input: { bucket: string; key: string; name: string; body: string | Uint8Array; kmsKeyId: string; contentType?: string },
   deps: { s3: S3Client },
 ): Promise<StoredArtifact> {
-  const bytes = Buffer.from(input.body, 'utf8');
+  const bytes = typeof input.body === 'string' ? Buffer.from(input.body, 'utf8') : Buffer.from(input.body);
   const sha256 = sha256Hex(bytes);
-  const out = await putEvidenceObjectOnce({ bucket: input.bucket, key: input.key, bytes, sha256, kmsKeyId: input.kmsKeyId }, deps);
+  const out = await putEvidenceObjectOnce(
+    { bucket: input.bucket, key: input.key, bytes, sha256, kmsKeyId: input.kmsKeyId, contentType: input.contentType },
+    deps,
+  );
   if (out !== 'exists') {
     return { name: input.name, bucket: input.bucket, key: input.key, sha256, bytes: bytes.length, versionId: out.VersionId };
   }

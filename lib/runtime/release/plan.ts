@@ -24,7 +24,8 @@ export type ReleaseItemKind =
   | 'login-profile'
   | 'bucket-policy'
   | 'public-access-block'
-  | 'versioning';
+  | 'versioning'
+  | 'reserved-concurrency';
 
 /** One item of a release that needs no change, or cannot be restored. */
 export interface ReleaseItem {

@@ -1,0 +1,212 @@
+import { createHash } from 'node:crypto';
+import { FunctionConfiguration, LambdaClient, PublishVersionCommand } from '@aws-sdk/client-lambda';
+import { NotYetConsistent } from '../../core/errors';
+import { hasAwsCode } from '../aws-errors';
+import type { PlannedAction, StepMode } from '../ec2/instance';
+import { putArtifactOnce, StoredArtifact } from '../evidence/vault';
+import type { EvidenceTarget } from '../s3/preserve';
+import {
+  listEventSourceMappings,
+  listVersions,
+  readFunction,
+  readFunctionUrlConfig,
+  readReservedConcurrency,
+  readResourcePolicy,
+} from './function';
+
+/**
+ * Preservation of a Lambda function before containment (lambda-compromise), after GuardDuty's "Remediating a
+ * potentially compromised Lambda function" (https://docs.aws.amazon.com/guardduty/latest/ug/remediate-lambda-protection-finding-types.html:
+ * identify the function version, review its code, libraries and layers):
+ * - a **published version** (PublishVersion, Lambda API Reference) with the description {@link versionDescription}: "a
+ *   snapshot of your function code and configuration that doesn't change", so the code as GuardDuty found it stays
+ *   addressable and immutable in the member account even if someone updates the function later. Sent with the
+ *   `CodeSha256` and `RevisionId` just read, so Lambda publishes exactly what was read (it refuses when the function
+ *   changed meanwhile: the step reads again). Lambda "doesn't publish a version if the function's configuration and code
+ *   haven't changed since the last version" and answers that version: the version recorded is then that one (same code
+ *   and configuration). Idempotent: a re-run finds the version by its description and `CodeSha256` and publishes none.
+ * - into the security account's evidence bucket, each with its SHA-256 (the manifest lists them): the version's
+ *   configuration, **with the environment variables' names only** (their values are often secrets; they stay in the
+ *   published version, encrypted under the function's key, readable with GetFunctionConfiguration on that version by
+ *   whoever investigates in the member account, so none is copied into another account); the **code package** itself,
+ *   downloaded from `Code.Location` and accepted only when its SHA-256 is the version's `CodeSha256` (provenance);
+ *   the resource-based policy, the function URL's configuration, the event source mappings (listed only) and the
+ *   reserved concurrency.
+ * The code is stored only up to {@link MAX_CODE_BYTES}; a larger package (Lambda allows 250 MB unzipped through S3) is
+ * reported as not stored and stays in the published version. A container-image function has no .zip: its image URI
+ * and digest are in the configuration artifact.
+ */
+
+/** The largest code package copied into the evidence bucket (bytes): 64 MiB, above the 50 MB of a direct .zip upload. */
+export const MAX_CODE_BYTES = 64 * 1024 * 1024;
+
+/** The description of the version a case publishes (Lambda allows 256 characters; a case ID is far shorter). */
+export function versionDescription(caseId: string): string {
+  return `Firebreak evidence for case ${caseId}`;
+}
+
+/** `priorState.functionVersion`: the version preservation published (or found) for the case. */
+export interface FunctionVersionRecord {
+  readonly functionName: string;
+  readonly version: string;
+  readonly codeSha256: string;
+  readonly description: string;
+}
+
+/** Records a value on the case (the ledger's `recordPriorState`: the first record of a key wins); returns what is stored. */
+export type FunctionRecorder = <T>(key: 'functionVersion' | 'reservedConcurrency', value: T) => Promise<T>;
+
+/** Downloads a code location: at most `maxBytes` bytes, or `'too-large'`. */
+export type CodeFetcher = (url: string, maxBytes: number) => Promise<Buffer | 'too-large'>;
+
+/** {@link CodeFetcher} with the runtime's `fetch` (an HTTPS GET of the presigned URL), reading at most `maxBytes`. */
+export const fetchCode: CodeFetcher = async (url, maxBytes) => {
+  const res = await fetch(url);
+  if (!res.ok || !res.body) throw new NotYetConsistent(`Code location answered HTTP ${res.status}`);
+  if (Number(res.headers.get('content-length') ?? 0) > maxBytes) return 'too-large';
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > maxBytes) return 'too-large';
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+};
+
+/** What preservation did or would do. */
+export interface FunctionPreservationResult {
+  readonly functionName: string;
+  /** The evidence version (absent in plan mode when none exists yet). */
+  readonly version?: string;
+  readonly codeSha256?: string;
+  /** Why the code package is not among the artifacts (too large, an image, a hash mismatch), when it is not. */
+  readonly codeNotStored?: string;
+  readonly artifacts: StoredArtifact[];
+  readonly actions: PlannedAction[];
+}
+
+/** A version's configuration with the environment variables' values left out (names only). */
+export function withoutEnvironmentValues(config: FunctionConfiguration): Record<string, unknown> {
+  const { Environment, ...rest } = config;
+  if (!Environment) return rest;
+  const { Variables, ...env } = Environment;
+  return { ...rest, Environment: { ...env, VariableNames: Object.keys(Variables ?? {}).sort(), valuesOmitted: true } };
+}
+
+/** The published version of this case: found by description and code hash, else published (apply) or planned. */
+async function ensureEvidenceVersion(
+  lambda: LambdaClient,
+  functionName: string,
+  caseId: string,
+  mode: StepMode,
+): Promise<{ version?: string; codeSha256?: string; actions: PlannedAction[] }> {
+  const latest = (await readFunction(lambda, functionName)).configuration;
+  const description = versionDescription(caseId);
+  const found = (await listVersions(lambda, functionName)).entries.find(
+    (v) => v.Version !== '$LATEST' && v.Description === description && v.CodeSha256 === latest.CodeSha256,
+  );
+  if (found) return { version: found.Version, codeSha256: found.CodeSha256, actions: [] };
+  const action = { operation: 'Lambda.PublishVersion', target: functionName, change: `publish version "${description}"` };
+  if (mode === 'plan') return { codeSha256: latest.CodeSha256, actions: [action] };
+  try {
+    const out = await lambda.send(
+      new PublishVersionCommand({
+        FunctionName: functionName,
+        Description: description,
+        CodeSha256: latest.CodeSha256,
+        RevisionId: latest.RevisionId,
+      }),
+    );
+    return { version: out.Version, codeSha256: out.CodeSha256, actions: [action] };
+  } catch (err) {
+    if (hasAwsCode(err, 'PreconditionFailedException', 'InvalidParameterValueException', 'ResourceConflictException'))
+      throw new NotYetConsistent(`Lambda function ${functionName} changed while its version was published; read again`, { cause: err });
+    throw err;
+  }
+}
+
+/** Downloads and checks the version's code: the bytes when their SHA-256 is `CodeSha256`, else why not. */
+async function provenCode(codeLocation: string | undefined, codeSha256: string | undefined, fetcher: CodeFetcher) {
+  if (!codeLocation) return { why: 'a container image: no .zip package (the image URI and digest are in the configuration)' };
+  const bytes = await fetcher(codeLocation, MAX_CODE_BYTES);
+  if (bytes === 'too-large') return { why: `larger than ${MAX_CODE_BYTES} bytes: kept in the published version only` };
+  const got = createHash('sha256').update(bytes).digest('base64');
+  if (got !== codeSha256) return { why: `the downloaded package's SHA-256 ${got} is not the version's CodeSha256 ${codeSha256}` };
+  return { bytes };
+}
+
+/**
+ * Preserves a function (see the module's comment): the evidence version first (recorded on the case under
+ * `functionVersion`), then everything read from that version and the function, then the artifacts, written once
+ * (`putArtifactOnce`: a re-run keeps the first copy).
+ * @param lambda - Lambda in the member account (responder role).
+ * @param input - the function's name and the case.
+ * @param mode - `plan`: reads only; nothing published, written or recorded.
+ * @param record - the case's recorder. @param evidence - the evidence bucket. @param fetcher - downloads the code.
+ * @throws {ResourceGone} when the function is gone. {@link NotYetConsistent} when it changed while being published.
+ */
+export async function ensureFunctionPreserved(
+  lambda: LambdaClient,
+  input: { functionName: string; caseId: string },
+  mode: StepMode,
+  record: FunctionRecorder,
+  evidence: EvidenceTarget,
+  fetcher: CodeFetcher = fetchCode,
+): Promise<FunctionPreservationResult> {
+  const { functionName } = input;
+  const published = await ensureEvidenceVersion(lambda, functionName, input.caseId, mode);
+  if (mode === 'plan' || !published.version) return { functionName, ...published, artifacts: [] };
+  const description = versionDescription(input.caseId);
+  const rec = await record<FunctionVersionRecord>('functionVersion', {
+    functionName,
+    version: published.version,
+    codeSha256: published.codeSha256!,
+    description,
+  });
+  const [version, policy, url, mappings, reserved] = await Promise.all([
+    readFunction(lambda, functionName, rec.version),
+    readResourcePolicy(lambda, functionName),
+    readFunctionUrlConfig(lambda, functionName),
+    listEventSourceMappings(lambda, functionName),
+    readReservedConcurrency(lambda, functionName),
+  ]);
+  const code = await provenCode(version.codeLocation, version.configuration.CodeSha256, fetcher);
+  const documents: Record<string, unknown> = {
+    'function-configuration.json': {
+      version: rec.version,
+      configuration: withoutEnvironmentValues(version.configuration),
+      imageUri: version.imageUri ?? null,
+      resolvedImageUri: version.resolvedImageUri ?? null,
+    },
+    'resource-policy.json': { functionName, policy },
+    'function-url-config.json': { functionName, functionUrlConfig: url },
+    'event-source-mappings.json': { functionName, pageCap: mappings.truncated ? 'reached' : 'not reached', entries: mappings.entries },
+    'reserved-concurrency.json': { functionName, reservedConcurrentExecutions: reserved },
+    'function-code.json': {
+      functionName,
+      version: rec.version,
+      codeSha256: version.configuration.CodeSha256,
+      codeSize: version.configuration.CodeSize,
+      stored: !code.why,
+      notStored: code.why ?? null,
+    },
+  };
+  const prefix = `${evidence.prefix}function/`;
+  const put = (name: string, body: string | Buffer, contentType?: string) =>
+    putArtifactOnce(
+      { bucket: evidence.bucket, key: `${prefix}${name}`, name, body, kmsKeyId: evidence.kmsKeyId, contentType },
+      { s3: evidence.s3 },
+    );
+  const artifacts: StoredArtifact[] = [];
+  for (const [name, doc] of Object.entries(documents)) artifacts.push(await put(name, `${JSON.stringify(doc, null, 2)}\n`));
+  if (code.bytes) artifacts.push(await put('function-code.zip', code.bytes, 'application/zip'));
+  return {
+    functionName,
+    version: rec.version,
+    codeSha256: rec.codeSha256,
+    ...(code.why ? { codeNotStored: code.why } : {}),
+    artifacts,
+    actions: published.actions,
+  };
+}
