@@ -83,6 +83,13 @@ export const FirebreakConfigSchema = z
      */
     revokeInstanceRoleSessions: z.boolean().default(false),
     /**
+     * lambda-compromise: revoke the older sessions of a function's execution role even when other functions use the
+     * role too. Revoking them breaks those functions' warm execution environments (their credentials are denied until
+     * Lambda starts a new environment), so by default a shared role is not revoked: the case names the other functions
+     * and a person decides (runbooks/lambda-compromise/runbook.md).
+     */
+    revokeSharedLambdaRole: z.boolean().default(false),
+    /**
      * Per-entry changes to the finding catalog, by entry ID: `mode` (`auto` | `notify`) and, for
      * credential-compromise entries, `chainInstanceContainment` (also contain the instance whose
      * credentials leaked). Routing is not changed. @default {}

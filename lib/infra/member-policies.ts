@@ -190,6 +190,61 @@ export function bucketStatements(): JustifiedStatement[] {
   ];
 }
 
+/** The functions of this account, in any region (the finding's function is known only at run time). */
+const lambdaFunctions = () => `arn:${Aws.PARTITION}:lambda:*:${Aws.ACCOUNT_ID}:function:*`;
+
+/**
+ * The responder's permissions for lambda-compromise: exactly the Lambda calls of lib/runtime/lambda (but release.ts).
+ * Reads of the function, its versions, policy, URL and reserved concurrency; PublishVersion (the evidence version) and
+ * PutFunctionConcurrency (0), on the functions of this account ("Actions, resources, and condition keys for AWS
+ * Lambda", Service Authorization Reference). ListFunctions and ListEventSourceMappings support no resource type
+ * (`*`). The execution role's revocation uses credentialStatements' IAM GetRole, GetRolePolicy and PutRolePolicy. The
+ * code download is the presigned `Code.Location` URL GetFunction returns, which needs no further permission.
+ */
+export function functionStatements(): JustifiedStatement[] {
+  return [
+    {
+      statement: new iam.PolicyStatement({
+        actions: [
+          'lambda:GetFunction',
+          'lambda:GetFunctionConcurrency',
+          'lambda:GetFunctionUrlConfig',
+          'lambda:GetPolicy',
+          'lambda:ListVersionsByFunction',
+          'lambda:PublishVersion',
+          'lambda:PutFunctionConcurrency',
+        ],
+        resources: [lambdaFunctions()],
+      }),
+      reason:
+        'The function is the one the Lambda finding names, known only at run time; the action is limited to this account. Containment publishes an evidence version (immutable) and sets reserved concurrency 0; it never changes the code, the configuration, the triggers or the permissions (lib/runtime/lambda).',
+    },
+    {
+      statement: new iam.PolicyStatement({ actions: ['lambda:ListEventSourceMappings', 'lambda:ListFunctions'], resources: ['*'] }),
+      reason:
+        'Read-only, and these list actions support no resource type: the event source mappings are listed as evidence; ListFunctions tells whether other functions share the execution role (then it is not revoked by default).',
+    },
+  ];
+}
+
+/**
+ * The releaser's permissions for a function: the reserved concurrency read and put back (PutFunctionConcurrency with
+ * the recorded number, DeleteFunctionConcurrency when none was reserved), lib/runtime/lambda/release.ts; the role's
+ * policy uses releaseCredentialStatements' IAM actions.
+ */
+function releaseFunctionStatements(): JustifiedStatement[] {
+  return [
+    {
+      statement: new iam.PolicyStatement({
+        actions: ['lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency', 'lambda:DeleteFunctionConcurrency'],
+        resources: [lambdaFunctions()],
+      }),
+      reason:
+        "The function is the one the case contained (its priorState), known only at run time; the action is limited to this account. Release puts back the recorded reserved concurrency only while it is still Firebreak's 0 (lib/runtime/lambda/release.ts).",
+    },
+  ];
+}
+
 /**
  * The releaser's permissions for a bucket: exactly the calls of lib/runtime/s3/release.ts and the reads it compares
  * against: Firebreak's deny statement taken out of the policy (PutBucketPolicy, or DeleteBucketPolicy when it was all
@@ -255,6 +310,7 @@ export function releaserStatements(
     ...releaseInstanceStatements(),
     ...releaseCredentialStatements(responderRoleName, releaserRoleName, protectedPatterns),
     ...releaseBucketStatements(),
+    ...releaseFunctionStatements(),
   ];
 }
 

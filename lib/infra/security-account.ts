@@ -281,6 +281,7 @@ export class FirebreakSecurityAccount extends Construct {
       FIREBREAK_REMOVE_LOGIN_PROFILE: config.removeLoginProfile,
       FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: config.instanceCredentialResponse,
       FIREBREAK_REVOKE_INSTANCE_ROLE_SESSIONS: config.revokeInstanceRoleSessions,
+      FIREBREAK_REVOKE_SHARED_LAMBDA_ROLE: config.revokeSharedLambdaRole,
       FIREBREAK_CATALOG_OVERRIDES: config.catalogOverrides,
       FIREBREAK_APPROVAL_TIMEOUT_SECONDS: config.approvalTimeoutSeconds,
       FIREBREAK_SEVERITY_FLOOR: config.severityFloor,

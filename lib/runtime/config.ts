@@ -34,6 +34,8 @@ export interface RuntimeConfig {
   readonly instanceCredentialResponse: 'revoke-sessions' | 'restrict-to-vpc';
   /** ec2-compromise: also revoke every session of the contained instance's role issued before the containment. */
   readonly revokeInstanceRoleSessions: boolean;
+  /** lambda-compromise: revoke the execution role's older sessions even when other functions share it. */
+  readonly revokeSharedLambdaRole: boolean;
   /** How long an approval waits before its entry's timeout action applies, in seconds. */
   readonly approvalTimeoutSeconds: number;
   /** How long an instance that EC2 says is not found is looked for again before its case ends RESOURCE_GONE, in seconds. */
@@ -98,6 +100,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     removeLoginProfile: e.FIREBREAK_REMOVE_LOGIN_PROFILE,
     instanceCredentialResponse: e.FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE,
     revokeInstanceRoleSessions: e.FIREBREAK_REVOKE_INSTANCE_ROLE_SESSIONS,
+    revokeSharedLambdaRole: e.FIREBREAK_REVOKE_SHARED_LAMBDA_ROLE,
     approvalTimeoutSeconds: e.FIREBREAK_APPROVAL_TIMEOUT_SECONDS,
     notFoundGraceSeconds: e.FIREBREAK_NOT_FOUND_GRACE_SECONDS,
     tamperAutomationPrincipals: e.FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS,

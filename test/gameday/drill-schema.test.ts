@@ -62,6 +62,8 @@ describe('drill files', () => {
       'ec2-compromise/drill-unexpected.yaml',
       'ec2-compromise/drill.yaml',
       'finding-triage/drill.yaml',
+      'lambda-compromise/drill-unexpected.yaml',
+      'lambda-compromise/drill.yaml',
       'root-activity/drill-unexpected.yaml',
       'root-activity/drill.yaml',
       's3-compromise/drill-unexpected.yaml',
@@ -394,7 +396,7 @@ describe('drill schema', () => {
     ],
     [
       'a service Firebreak does not call',
-      { faults: [{ kind: 'throttle', operation: 'Lambda.Invoke' }], expect: recover },
+      { faults: [{ kind: 'throttle', operation: 'Route53.ChangeResourceRecordSets' }], expect: recover },
       /injections\.0\.faults\.0\.operation: must be Service\.Operation/,
     ],
     [

@@ -159,7 +159,7 @@ describe("transient fault (per attempt, beneath the SDK's retry)", () => {
       /operations: must be '\*' or a list of Service\.Operation/,
     );
     expect(() => validateDrill(doc([{ kind: 'transient', operations: '*' }]), file)).toThrow(/rate/);
-    expect(() => validateDrill(doc([{ kind: 'transient', operations: ['Lambda.Invoke'], rate: 0.2 }]), file)).toThrow(
+    expect(() => validateDrill(doc([{ kind: 'transient', operations: ['Route53.ChangeResourceRecordSets'], rate: 0.2 }]), file)).toThrow(
       /must be Service\.Operation/,
     );
   });

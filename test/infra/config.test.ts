@@ -52,6 +52,7 @@ describe('parseConfig', () => {
       removeLoginProfile: false,
       instanceCredentialResponse: 'revoke-sessions',
       revokeInstanceRoleSessions: false,
+      revokeSharedLambdaRole: false,
       catalogOverrides: {},
       severityFloor: 4,
       notFoundGraceSeconds: 30,

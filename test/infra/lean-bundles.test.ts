@@ -43,7 +43,7 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   // Game-day events: the target's firebreak:gameday tag (DescribeInstances, ListUserTags / ListRoleTags; gameday-tags.ts, loaded on first use).
   'guard-gameday': ['ec2', 'iam'],
   'decide-response': ['ec2', 'iam'],
-  // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper, s3-compromise.
+  // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper, s3-compromise (lambda-compromise plans in its own step, plan-function).
   'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'elastic-load-balancing-v2', 'iam', 's3'],
   'contain-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2'],
   // The instance role's deny scoped to the instance (issue 15): IAM only.
@@ -58,6 +58,11 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'preserve-bucket': ['s3'],
   'contain-bucket': ['s3'],
   'verify-bucket-containment': ['s3'],
+  // lambda-compromise: the function (Lambda) and its execution role (IAM); preservation reads the function only.
+  'plan-function': ['iam', 'lambda'],
+  'preserve-function': ['lambda'],
+  'contain-function': ['iam', 'lambda'],
+  'verify-function-containment': ['iam', 'lambda'],
   'revoke-credentials': ['iam'],
   'verify-revocation': ['iam'],
   'judge-trail-change': ['cloudtrail'],
@@ -67,7 +72,8 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'release-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam'],
   'release-credentials': ['iam'],
   'release-bucket': ['s3'],
-  'verify-release': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam', 's3'],
+  'release-function': ['iam', 'lambda'],
+  'verify-release': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam', 'lambda', 's3'],
   // Only ec2-compromise's orphaned-case hook acts: ENIs left on an untrack group go to the isolation group.
   'close-orphaned-case': ['ec2'],
   // The proactive tamper baseline reads the member accounts' trails.

@@ -448,6 +448,8 @@ describe('SecurityAccountStack', () => {
         's3-compromise-medium': 'default',
         's3-exposure-high': 'default',
         's3-exposure-medium': 'default',
+        'lambda-compromise-high': 'default',
+        'lambda-compromise-medium': 'default',
         'attack-sequence-high': 'default',
         'attack-sequence-medium': 'default',
         'container-node-high': 'default',
@@ -463,6 +465,8 @@ describe('SecurityAccountStack', () => {
         'gameday-s3-compromise-medium': 'firebreak',
         'gameday-s3-exposure-high': 'firebreak',
         'gameday-s3-exposure-medium': 'firebreak',
+        'gameday-lambda-compromise-high': 'firebreak',
+        'gameday-lambda-compromise-medium': 'firebreak',
         'gameday-container-node-high': 'firebreak',
         'gameday-container-node-medium': 'firebreak',
         'cloudtrail-tamper-trail': 'firebreak',
@@ -821,6 +825,7 @@ describe('SecurityAccountStack', () => {
         expect(STEP_NAMES.filter((s) => STEP_ACCESS[s].evidenceBucket).sort()).toEqual([
           'collect-artifacts',
           'preserve-bucket',
+          'preserve-function',
           'write-manifest',
         ]);
         const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
@@ -866,7 +871,7 @@ describe('SecurityAccountStack', () => {
     });
 
     it('lets the release steps assume only the releaser role, and no other step assume it', () => {
-      expect(RELEASING_STEPS).toEqual(['release-instance', 'release-credentials', 'release-bucket', 'verify-release']);
+      expect(RELEASING_STEPS).toEqual(['release-instance', 'release-credentials', 'release-bucket', 'release-function', 'verify-release']);
       for (const step of STEP_NAMES) {
         const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
         const assumed = statements.filter((s) => list(s.Action).includes('sts:AssumeRole')).flatMap((s) => list(s.Resource).map(flat));
@@ -1744,6 +1749,7 @@ describe('SecurityAccountStack', () => {
           'ReleaseInstance',
           'ReleaseCredentials',
           'ReleaseBucket',
+          'ReleaseFunction',
           'NothingToRestore',
           'UnknownReleaseTarget',
           'VerifyRelease',
@@ -1822,13 +1828,16 @@ describe('SecurityAccountStack', () => {
         },
         { Variable: '$.case.playbook', StringEquals: 'cloudtrail-tamper', Next: 'NothingToRestore' },
         { Variable: '$.case.playbook', StringEquals: 's3-compromise', Next: 'ReleaseBucket' },
+        { Variable: '$.case.playbook', StringEquals: 'lambda-compromise', Next: 'ReleaseFunction' },
       ]);
       expect(s.ReleaseTarget.Default).toBe('UnknownReleaseTarget');
       expect(s.UnknownReleaseTarget).toMatchObject({ Type: 'Pass', ResultPath: '$.error', Next: 'RecordFailure' });
       expect(s.NothingToRestore).toEqual({ Type: 'Pass', Result: NOTHING_TO_RESTORE, ResultPath: '$.restore', Next: 'CloseRelease' });
       expect(
-        ['ReleaseInstance', 'ReleaseCredentials', 'ReleaseBucket', 'VerifyRelease', 'CloseRelease', 'NotifyRelease'].map(next),
-      ).toEqual(['VerifyRelease', 'VerifyRelease', 'VerifyRelease', 'CloseRelease', 'NotifyRelease', 'Released']);
+        ['ReleaseInstance', 'ReleaseCredentials', 'ReleaseBucket', 'ReleaseFunction', 'VerifyRelease', 'CloseRelease', 'NotifyRelease'].map(
+          next,
+        ),
+      ).toEqual(['VerifyRelease', 'VerifyRelease', 'VerifyRelease', 'VerifyRelease', 'CloseRelease', 'NotifyRelease', 'Released']);
       expect(s.Released).toEqual({ Type: 'Pass', Result: 'RELEASED', ResultPath: '$.outcome', Next: 'Done' });
       expect(s.ResourceGoneDone).toEqual({ Type: 'Pass', Result: 'RESOURCE_GONE', ResultPath: '$.outcome', Next: 'Done' });
       expect(next('RecordResourceGone')).toBe('ResourceGoneDone');
@@ -1844,7 +1853,7 @@ describe('SecurityAccountStack', () => {
       const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
       const expected = [...new Set(Object.values(RELEASE_TASKS))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
       expect(resources).toEqual(expected);
-      expect(resources).toHaveLength(8);
+      expect(resources).toHaveLength(9);
     });
 
     it('raises Failed, TimedOut and Aborted alarms to the topic', () => {

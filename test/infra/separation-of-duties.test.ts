@@ -124,6 +124,7 @@ function actionsCalledIn(files: readonly string[]): Set<string> {
     'elastic-load-balancing-v2': 'elasticloadbalancing',
     cloudtrail: 'cloudtrail',
     s3: 's3',
+    lambda: 'lambda',
   };
   // S3 operations authorized under another action name ("Actions, resources, and condition keys for Amazon S3",
   // Service Authorization Reference).
@@ -294,10 +295,22 @@ describe('separation of duties between the responder and the releaser roles', ()
         'lib/runtime/ec2/instance.ts',
         'lib/runtime/s3/release.ts',
         'lib/runtime/s3/bucket.ts',
+        'lib/runtime/lambda/release.ts',
+        'lib/runtime/lambda/function.ts',
       ]);
       // release.ts reads the bucket's policy, public access block and versioning through bucket.ts, not its ACL or versions.
       called.delete('s3:GetBucketAcl');
       called.delete('s3:ListBucketVersions');
+      // lambda/release.ts reads only the reserved concurrency through function.ts.
+      for (const read of [
+        'GetFunction',
+        'GetPolicy',
+        'GetFunctionUrlConfig',
+        'ListEventSourceMappings',
+        'ListVersionsByFunction',
+        'ListFunctions',
+      ])
+        called.delete(`lambda:${read}`);
       expect([...allowed('releaser')].sort()).toEqual([...called, 'iam:PassRole', 'iam:ListAttachedUserPolicies'].sort());
     });
 
@@ -307,6 +320,7 @@ describe('separation of duties between the responder and the releaser roles', ()
         ...sourceFiles('lib/runtime/iam'),
         ...sourceFiles('lib/runtime/playbook', ['release']),
         ...sourceFiles('lib/runtime/s3', ['release.ts']),
+        ...sourceFiles('lib/runtime/lambda', ['release.ts']),
       ]);
       expect([...allowed('responder')].filter((a) => !a.startsWith('kms:')).sort()).toEqual([...called].sort());
     });

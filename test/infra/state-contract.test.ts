@@ -13,6 +13,7 @@ import type { guardGameDay } from '../../lib/runtime/playbook/shared/guard-gamed
 import type { normalizeFinding } from '../../lib/runtime/playbook/shared/normalize-finding';
 import type { notify } from '../../lib/runtime/playbook/shared/notify';
 import type { planContainment } from '../../lib/runtime/playbook/shared/plan-containment';
+import type { planFunction } from '../../lib/runtime/playbook/lambda-compromise/plan-function';
 import type { recordApproval } from '../../lib/runtime/playbook/shared/record-approval';
 import type { recordFailure } from '../../lib/runtime/playbook/shared/record-failure';
 import type { checkSnapshots } from '../../lib/runtime/playbook/ec2-compromise/check-snapshots';
@@ -71,6 +72,7 @@ const STEP_RESULTS_FIT = {
   Claim: true satisfies Fits<Result<typeof claimCase>, P['case']>,
   Decide: true satisfies Fits<Result<typeof decideResponse>, P['decision']>,
   PlanDryRun: true satisfies Fits<Result<typeof planContainment>, P['plan']>,
+  PlanFunction: true satisfies Fits<Result<typeof planFunction>, P['plan']>,
   RecordApproval: true satisfies Fits<Result<typeof recordApproval>, P['approvalOutcome']>,
   // Contain's result replaces the state (Triage → Contain claims the case: `case` and `contain`).
   Contain: true satisfies Fits<Result<typeof containInstance>, typeof PlaybookStateSchema>,

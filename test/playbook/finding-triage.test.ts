@@ -39,15 +39,14 @@ async function memberCensus(env: LocalEnvironment) {
 /** Family, fixture, runbook entry, and the rule that routes it (a pod or task finding without its node: `container-workload`). */
 const FAMILIES: [string, string, string, string?][] = [
   ['RDS Protection', 'guardduty-rds-medium.json', 'runbooks/findings/rds.md#discovery-rds-toripcaller'],
-  ['Lambda Protection', 'guardduty-lambda-medium.json', 'runbooks/findings/lambda.md#trojan-lambda-droppoint'],
   [
     'EKS audit logs',
     'guardduty-eks-audit-medium.json',
     'runbooks/findings/eks-audit.md#discovery-kubernetes-toripcaller',
     'firebreak-container-workload',
   ],
-  // S3 buckets and attack sequences have their own playbooks (test/playbook/s3-compromise.test.ts,
-  // test/playbook/attack-sequence.test.ts).
+  // S3 buckets, Lambda functions and attack sequences have their own playbooks (test/playbook/s3-compromise.test.ts,
+  // test/playbook/lambda-compromise.test.ts, test/playbook/attack-sequence.test.ts).
 ];
 
 describe('finding-triage playbook (synthesized state machine, real handlers, emulator)', () => {

@@ -11,6 +11,7 @@ import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client
 import { createHash, randomBytes } from 'node:crypto';
 import { LOCAL_MEMBER_ACCOUNT, LOCAL_SECURITY_ACCOUNT } from '../../lib/harness/local/accounts';
 import { harnessClients } from '../../lib/harness/local/harness-clients';
+import { storedZip } from '../../lib/harness/local/function-twin';
 import { instrumentClient } from '../../lib/runtime/clients';
 import { sha256Hex } from '../../lib/runtime/evidence/vault';
 import { ROLE_SESSION_REVOCATION_POLICY_NAME } from '../../lib/runtime/iam/policies';
@@ -65,44 +66,6 @@ describe('lambda-compromise: preserve, contain, release a function', () => {
     return { record, recordRole, prior: prior as FunctionPriorState & Record<string, unknown> };
   }
 
-  /** A one-file .zip (stored, not deflated: a fixed, valid archive without a zip library). */
-  function zipOf(text: string): Buffer {
-    const data = Buffer.from(text);
-    const crc = crc32(data);
-    const fname = Buffer.from('index.py');
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(fname.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(fname.length, 28);
-    const offset = local.length + fname.length + data.length;
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(1, 8);
-    end.writeUInt16LE(1, 10);
-    end.writeUInt32LE(central.length + fname.length, 12);
-    end.writeUInt32LE(offset, 16);
-    return Buffer.concat([local, fname, data, central, fname, end]);
-  }
-  function crc32(buf: Buffer): number {
-    let c = ~0;
-    for (const b of buf) {
-      c ^= b;
-      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-    }
-    return ~c >>> 0;
-  }
-
   /** A function with its own execution role (or the role given), environment variables holding a "secret". */
   async function fn(opts: { roleArn?: string; reserved?: number } = {}) {
     const functionName = name('lam');
@@ -116,7 +79,7 @@ describe('lambda-compromise: preserve, contain, release a function', () => {
         await admin.iam.send(new CreateRoleCommand({ RoleName: `${functionName}-role`, AssumeRolePolicyDocument: JSON.stringify(trust) }))
       ).Role!.Arn!;
     }
-    const code = zipOf(`def handler(e, c):\n    return "${functionName}"\n`);
+    const code = storedZip('index.py', `def handler(e, c):\n    return "${functionName}"\n`);
     const created = await admin.lambda.send(
       new CreateFunctionCommand({
         FunctionName: functionName,

@@ -41,6 +41,7 @@ export const PLAYBOOKS = [
   'finding-triage',
   's3-compromise',
   'attack-sequence',
+  'lambda-compromise',
 ] as const;
 export const PlaybookSchema = z.enum(PLAYBOOKS);
 /** A playbook name. */
@@ -311,6 +312,29 @@ const ENTRIES: EntryInput[] = [
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
     resourceTypes: { anyOf: ['S3Bucket'] },
+    band: 'medium',
+    mode: 'notify',
+  },
+  {
+    kind: 'guardduty-finding',
+    id: 'lambda-compromise-high',
+    playbook: 'lambda-compromise',
+    description:
+      "A High or Critical GuardDuty Lambda Protection finding: preserve the function (an evidence version, its code and configuration), set its reserved concurrency to 0 and revoke its execution role's older sessions (unless the role is shared or protected).",
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceTypes: { anyOf: ['Lambda'] },
+    band: 'high',
+    mode: 'auto',
+  },
+  {
+    kind: 'guardduty-finding',
+    id: 'lambda-compromise-medium',
+    playbook: 'lambda-compromise',
+    description: 'A GuardDuty Lambda Protection finding from the severity floor up to Medium: open a case and notify, change nothing.',
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceTypes: { anyOf: ['Lambda'] },
     band: 'medium',
     mode: 'notify',
   },

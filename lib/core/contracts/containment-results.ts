@@ -362,3 +362,36 @@ export const BucketContainmentSchema = z.object({
 
 /** `$.verify` of s3-compromise: what VerifyBucketContainment read back (`BucketContainmentCheck`). */
 export const BucketContainmentCheckSchema = z.object({ bucket: z.string(), statement: z.boolean(), publicAccessBlock: z.boolean() });
+
+// lambda-compromise
+
+/** `$.functionPreservation`: PreserveFunction's result (`FunctionPreservationResult` and the manifest, lib/runtime/lambda/preserve.ts). */
+export const FunctionPreservationSchema = z.object({
+  functionName: z.string(),
+  /** The published evidence version. */
+  version: z.optional(z.string()),
+  codeSha256: z.optional(z.string()),
+  /** Why the code package is not among the artifacts, when it is not. */
+  codeNotStored: z.optional(z.string()),
+  artifacts: z.array(StoredArtifactSchema),
+  actions: z.array(S3ActionSchema),
+  manifest: ManifestRefSchema,
+});
+
+/** `$.functionContainment`: ContainFunction's result (lib/runtime/lambda/contain.ts). */
+export const FunctionContainmentSchema = z.object({
+  functionName: z.string(),
+  /** The reserved concurrency before containment (`null`: none). */
+  priorReservedConcurrency: z.nullable(z.number()),
+  roleName: z.optional(z.string()),
+  /** The role's revocation cutoff, when its sessions were revoked. */
+  cutoff: z.optional(z.string()),
+  /** Why the role's sessions are not revoked (shared, protected), when they are not. */
+  notRevoked: z.optional(z.string()),
+  /** The other functions that use the role (at most 20 named), when it is shared. */
+  sharedWith: z.optional(z.array(z.string())),
+  actions: z.array(S3ActionSchema),
+});
+
+/** `$.verify` of lambda-compromise: what VerifyFunctionContainment read back. */
+export const FunctionContainmentCheckSchema = z.object({ functionName: z.string(), throttled: z.literal(true), roleRevoked: z.boolean() });

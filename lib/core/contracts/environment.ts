@@ -85,6 +85,14 @@ export const StackEnvironmentSchema = z.object({
     z._default(z.enum(['true', 'false']), 'false'),
     z.transform((v) => v === 'true'),
   ),
+  /**
+   * lambda-compromise: revoke the execution role's older sessions even when other functions share the role, `true` or
+   * `false` (config `revokeSharedLambdaRole`; default false).
+   */
+  FIREBREAK_REVOKE_SHARED_LAMBDA_ROLE: z.pipe(
+    z._default(z.enum(['true', 'false']), 'false'),
+    z.transform((v) => v === 'true'),
+  ),
   /** JSON of the deployment's `catalogOverrides` (entry ID → `{ mode, approvalTimeoutAction, chainInstanceContainment }`; `{}`). */
   FIREBREAK_CATALOG_OVERRIDES: z.pipe(
     z.transform(unsetIfEmpty),

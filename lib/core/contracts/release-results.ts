@@ -74,7 +74,7 @@ export const ReleaseRestoreSchema = z.union([InstanceReleaseSchema, BucketReleas
 export type ReleaseRestore = z.infer<typeof ReleaseRestoreSchema>;
 
 /** What a release undoes: an instance's isolation, credentials' revocation, or nothing (`ReleaseKind`). */
-export const ReleaseKindSchema = z.enum(['instance', 'credentials', 'bucket', 'nothing']);
+export const ReleaseKindSchema = z.enum(['instance', 'credentials', 'bucket', 'function', 'nothing']);
 
 /** `$.verify` of a release: what VerifyRelease read back. */
 export const ReleaseVerificationSchema = z.object({ verified: z.boolean(), kind: ReleaseKindSchema });

@@ -33,6 +33,7 @@ export function describeResource(i: Incident): string {
     const p = r.principal;
     return `S3 bucket ${r.bucketName}${p ? ` (used by ${p.userType} ${p.userName ?? p.principalId ?? '?'})` : ''}${r.exposed ? ', public' : ''}`;
   }
+  if (r.type === 'LambdaFunction') return `Lambda function ${r.functionName}${r.functionVersion ? ` (${r.functionVersion})` : ''}`;
   return `${r.eventSource.replace(/\.amazonaws\.com$/, '')} ${r.eventName}${r.target ? ` on ${r.target}` : ''}`;
 }
 
@@ -99,6 +100,10 @@ export function triageCommands(i: Incident, caseId: string): string[] {
   if (r.type === 'S3Bucket') {
     out.push(`aws s3api get-bucket-policy ${opt('--bucket', r.bucketName)} ${opt('--region', i.region)}${inMember}`);
     out.push(`aws s3api get-public-access-block ${opt('--bucket', r.bucketName)} ${opt('--region', i.region)}${inMember}`);
+  }
+  if (r.type === 'LambdaFunction') {
+    out.push(`aws lambda get-function ${opt('--function-name', r.functionName)} ${opt('--region', i.region)}${inMember}`);
+    out.push(`aws lambda get-function-concurrency ${opt('--function-name', r.functionName)} ${opt('--region', i.region)}${inMember}`);
   }
   const where = `${opt('--account', i.account)} ${opt('--region', i.region)}`;
   if (r.type === 'Instance') {

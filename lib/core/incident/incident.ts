@@ -143,6 +143,29 @@ export const S3BucketResourceSchema = z.object({
 /** An s3-compromise incident's bucket. */
 export type S3BucketResource = z.infer<typeof S3BucketResourceSchema>;
 
+/**
+ * A Lambda function (lambda-compromise), from a Lambda Protection finding (`resource.lambdaDetails`: "Finding details",
+ * GuardDuty User Guide; "Lambda Protection finding types"). `id` is `function/<name>`: one case per function. The role
+ * is what the finding says; lambda-compromise acts on the role the function's configuration names when it runs.
+ */
+export const LambdaFunctionResourceSchema = z.object({
+  type: z.literal('LambdaFunction'),
+  id: z.string().check(z.minLength(1)),
+  /** The function's name (CreateFunction, Lambda API Reference: 1-64 letters, digits, hyphens and underscores). */
+  functionName: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)),
+  /** `lambdaDetails.functionArn`. */
+  functionArn: z.optional(z.string()),
+  /** `lambdaDetails.functionVersion` (e.g. `$LATEST`). */
+  functionVersion: z.optional(z.string()),
+  /** `lambdaDetails.revisionId`. */
+  revisionId: z.optional(z.string()),
+  /** `lambdaDetails.role`: the execution role's ARN as the finding saw it. */
+  roleArn: z.optional(z.string()),
+});
+
+/** A lambda-compromise incident's function. */
+export type LambdaFunctionResource = z.infer<typeof LambdaFunctionResourceSchema>;
+
 /** The assessment of a GuardDuty finding against the finding-type table (`FindingAssessment`). */
 export const TriageSchema = z.object({
   family: z.string(),
@@ -160,6 +183,7 @@ export const ResourceSchema = z.discriminatedUnion('type', [
   ApiCallResourceSchema,
   FindingResourceSchema,
   S3BucketResourceSchema,
+  LambdaFunctionResourceSchema,
 ]);
 export type IncidentResource = z.infer<typeof ResourceSchema>;
 

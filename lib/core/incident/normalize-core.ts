@@ -203,14 +203,7 @@ function normalizeUnbounded(
   if (answersApiCalls(playbook)) return normalizeApiCall(raw, playbook, options, input, catalog);
   const event = parseOrThrow(GuardDutyEventSchema, raw, 'GuardDuty finding event');
   const detail = event.detail;
-  const resource =
-    playbook === 'ec2-compromise'
-      ? instanceResource(event)
-      : playbook === TRIAGE_PLAYBOOK || playbook === 'attack-sequence'
-        ? findingResource(event)
-        : playbook === 's3-compromise'
-          ? bucketResource(event)
-          : credentialResource(event);
+  const resource = findingSubjectResource(playbook, event);
   const sample = isSampleFinding(event);
   // The node's instance only where AWS's finding names it (never guessed, never from tags): catalog `container-node-*`.
   const nodeInstance = detail.resource.instanceDetails?.instanceId !== undefined;
@@ -365,6 +358,44 @@ function bucketResource(event: GuardDutyEvent): Incident['resource'] {
     ...(k ? { principal: { userType: k.userType, userName: k.userName, principalId: k.principalId, accessKeyId: k.accessKeyId } } : {}),
     ...(typeof remote === 'string' ? { remoteAccountId: printable(remote, 32) } : {}),
     ...(names.length > 1 ? { otherBuckets: names.slice(1, 33).map((n) => printable(n, 63)) } : {}),
+  };
+}
+
+/** The resource a GuardDuty finding's incident is about, as the playbook that hosts it reads it. */
+function findingSubjectResource(playbook: Incident['playbook'], event: GuardDutyEvent): Incident['resource'] {
+  if (playbook === 'ec2-compromise') return instanceResource(event);
+  if (playbook === TRIAGE_PLAYBOOK || playbook === 'attack-sequence') return findingResource(event);
+  if (playbook === 's3-compromise') return bucketResource(event);
+  if (playbook === 'lambda-compromise') return functionResource(event);
+  return credentialResource(event);
+}
+
+/**
+ * The function of a lambda-compromise case: `resource.lambdaDetails` of a Lambda Protection finding ("Finding details",
+ * GuardDuty User Guide): its name, ARN, version, revision ID and execution role, each kept only when it is a string.
+ * @throws {InvalidInput} when the finding names no function, or a name that is not a Lambda function name.
+ */
+function functionResource(event: GuardDutyEvent): Incident['resource'] {
+  const d = event.detail.resource.lambdaDetails as Record<string, unknown> | undefined;
+  const name = d?.functionName;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
+    throw new InvalidInput(
+      'detail.resource.lambdaDetails.functionName is required and must be a Lambda function name for lambda-compromise',
+    );
+  }
+  const str = (v: unknown, max: number) => (typeof v === 'string' ? { value: printable(v, max) } : undefined);
+  const arn = str(d?.functionArn, 256);
+  const version = str(d?.functionVersion, 32);
+  const revision = str(d?.revisionId, 64);
+  const role = str(d?.role, 256);
+  return {
+    type: 'LambdaFunction',
+    id: `function/${name}`,
+    functionName: name,
+    ...(arn ? { functionArn: arn.value } : {}),
+    ...(version ? { functionVersion: version.value } : {}),
+    ...(revision ? { revisionId: revision.value } : {}),
+    ...(role ? { roleArn: role.value } : {}),
   };
 }
 

@@ -41,6 +41,7 @@ export const FAULT_SERVICES = [
   'IAM',
   'CloudTrail',
   'S3',
+  'Lambda',
   'DynamoDB',
   'SNS',
   'SFN',
@@ -322,8 +323,9 @@ export function faultError(kind: 'throttle' | 'server-error' | 'deny' | 'not-fou
  * IAM's ServiceFailure 500; "Error handling with DynamoDB" (ThrottlingException, ProvisionedThroughputExceededException,
  * RequestLimitExceeded 400, InternalServerError 500, ServiceUnavailable 503); Amazon SNS's Publish errors
  * (ThrottledException 400, InternalError 500); "Error responses", Amazon S3 API Reference (SlowDown 503,
- * InternalError 500, ServiceUnavailable 503, RequestTimeout 400). Codes of services Firebreak does not call
- * (Lambda's EC2ThrottledException, Route 53's PriorRequestNotComplete) are not drawn; the SDK classifies those
+ * InternalError 500, ServiceUnavailable 503, RequestTimeout 400); the Lambda API Reference's errors of the operations
+ * lambda-compromise calls (TooManyRequestsException 429, ServiceException 500). Codes of calls Firebreak does not make
+ * (Lambda's EC2ThrottledException of Invoke, Route 53's PriorRequestNotComplete) are not drawn; the SDK classifies those
  * too (lib/runtime/aws-errors.ts, and its tests).
  */
 export const TRANSIENT_ANSWERS: Readonly<Record<(typeof FAULT_SERVICES)[number], readonly (readonly [string, number])[]>> = {
@@ -358,6 +360,10 @@ export const TRANSIENT_ANSWERS: Readonly<Record<(typeof FAULT_SERVICES)[number],
     ['InternalError', 500],
     ['ServiceUnavailable', 503],
     ['RequestTimeout', 400],
+  ],
+  Lambda: [
+    ['TooManyRequestsException', 429],
+    ['ServiceException', 500],
   ],
   DynamoDB: [
     ['ThrottlingException', 400],

@@ -151,6 +151,7 @@ async function inject(
     twin: w?.twin,
     credentialTwin: w?.credentialTwin,
     bucketTwin: w?.bucketTwin,
+    functionTwin: w?.functionTwin,
     countBefore,
     execute,
   });
@@ -163,7 +164,7 @@ async function inject(
     } else if (!repeat.concurrent) {
       for (let k = 0; k < repeat.times; k++) {
         const r = await replayEvent(session, mutate(event, undefined, k), options(current, true));
-        current ??= { twin: r.twin, credentialTwin: r.credentialTwin, bucketTwin: r.bucketTwin };
+        current ??= { twin: r.twin, credentialTwin: r.credentialTwin, bucketTwin: r.bucketTwin, functionTwin: r.functionTwin };
         results.push(r);
       }
     } else {
@@ -182,7 +183,12 @@ async function inject(
   installed.observe(results.flatMap((r) => r.executions));
   return {
     results,
-    world: current ?? { twin: results[0]?.twin, credentialTwin: results[0]?.credentialTwin, bucketTwin: results[0]?.bucketTwin },
+    world: current ?? {
+      twin: results[0]?.twin,
+      credentialTwin: results[0]?.credentialTwin,
+      bucketTwin: results[0]?.bucketTwin,
+      functionTwin: results[0]?.functionTwin,
+    },
     faults: faults.length ? installed.reports() : undefined,
     hits: installed.hits(),
   };

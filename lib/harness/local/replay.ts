@@ -35,6 +35,8 @@ import { sequenceChainChecks } from './sequence-checks';
 import { buildCredentialTwin, CredentialTwin } from './credential-twin';
 import { BucketTwin, buildBucketTwin, namesBucket } from './bucket-twin';
 import { bucketContainedChecks } from './bucket-checks';
+import { buildFunctionTwin, FunctionTwin, namesFunction } from './function-twin';
+import { functionContainedChecks } from './function-checks';
 import { ApiCallTwin, buildApiCallTwin } from './api-call-twin';
 import { ApiCallEvent, ApiCallEventSchema } from '../../core/incident/schema';
 import {
@@ -145,6 +147,8 @@ export interface ReplayOptions {
   readonly credentialTwin?: CredentialTwin;
   /** Reuse an existing bucket twin (a repeat of the same S3 finding). */
   readonly bucketTwin?: BucketTwin;
+  /** Reuse an existing function twin (a repeat of the same Lambda finding). */
+  readonly functionTwin?: FunctionTwin;
   /** Reads of the emulator before the run, to check that a repeat created nothing. */
   readonly countBefore?: boolean;
 }
@@ -155,6 +159,7 @@ export interface ReplayResult {
   readonly twin?: TwinWorld;
   readonly credentialTwin?: CredentialTwin;
   readonly bucketTwin?: BucketTwin;
+  readonly functionTwin?: FunctionTwin;
   /** The event as injected (IDs remapped to the twin). */
   readonly injected: EventEnvelope;
   readonly executions: LocalExecutionResult[];
@@ -198,7 +203,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   const started = Date.now();
   const gd = event.source === 'aws.guardduty' ? GuardDutyEventSchema.parse(event) : undefined;
   const apiCall = API_CALL_DETAIL_TYPES.includes(event['detail-type']) ? ApiCallEventSchema.parse(event) : undefined;
-  const { twin, credentialTwin, bucketTwin, idMap } = await twinsFor(session, gd, apiCall, options);
+  const { twin, credentialTwin, bucketTwin, functionTwin, idMap } = await twinsFor(session, gd, apiCall, options);
   const injected = Object.keys(idMap).length ? remapEvent(event, idMap) : event;
   const before = options.countBefore ? await countCreatedResources(session.env) : undefined;
   const principalBefore = credentialTwin ? await principalState(session, credentialTwin) : undefined;
@@ -213,6 +218,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     twin,
     credentialTwin,
     bucketTwin,
+    functionTwin,
     executions,
     before,
     principalBefore,
@@ -238,7 +244,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     started,
     memberAccount: session.env.memberAccount,
   });
-  return { report, twin, credentialTwin, bucketTwin, injected, executions };
+  return { report, twin, credentialTwin, bucketTwin, functionTwin, injected, executions };
 }
 
 const CONTAINER_TYPES: readonly string[] = CONTAINER_RESOURCE_TYPES;
@@ -269,7 +275,14 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
   let bucketTwin = options.bucketTwin;
   if (!bucketTwin && gd && namesBucket(gd) && !sample)
     bucketTwin = await buildBucketTwin(gd, session.env.member, session.env.memberAccount);
-  const idMap: Record<string, string> = { ...(twin?.idMap ?? {}), ...(credentialTwin?.idMap ?? {}), ...(bucketTwin?.idMap ?? {}) };
+  let functionTwin = options.functionTwin;
+  if (!functionTwin && gd && namesFunction(gd) && !sample) functionTwin = await buildFunctionTwin(gd, session.env.member);
+  const idMap: Record<string, string> = {
+    ...(twin?.idMap ?? {}),
+    ...(credentialTwin?.idMap ?? {}),
+    ...(bucketTwin?.idMap ?? {}),
+    ...(functionTwin?.idMap ?? {}),
+  };
   // The twin lives in the emulator's member account and region: a recorded finding from any other
   // account or region is remapped onto them like every other ID.
   const remap = (from: string, to: string) => {
@@ -283,7 +296,7 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
     remap(apiCall.detail.recipientAccountId ?? apiCall.account, session.env.memberAccount);
     remap(apiCall.detail.awsRegion, session.env.region);
   }
-  return { twin, credentialTwin, bucketTwin, idMap };
+  return { twin, credentialTwin, bucketTwin, functionTwin, idMap };
 }
 
 /**
@@ -320,6 +333,7 @@ interface ReadBackContext {
   readonly twin?: TwinWorld;
   readonly credentialTwin?: CredentialTwin;
   readonly bucketTwin?: BucketTwin;
+  readonly functionTwin?: FunctionTwin;
   readonly executions: readonly LocalExecutionResult[];
   /** The emulator's resource counts before the run ({@link ReplayOptions.countBefore}). */
   readonly before?: Record<string, number>;
@@ -386,6 +400,13 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
   if (x.playbook === 's3-compromise' && x.outcome === 'CONTAINED' && ctx.bucketTwin && x.caseId)
     return {
       checks: [...checks, ...(await bucketContainedChecks(session.env, ctx.bucketTwin, x.caseId, x.output?.bucketContainment as never))],
+    };
+  if (x.playbook === 'lambda-compromise' && x.outcome === 'CONTAINED' && ctx.functionTwin && x.caseId)
+    return {
+      checks: [
+        ...checks,
+        ...(await functionContainedChecks(session.env, ctx.functionTwin, x.caseId, x.output?.functionContainment as never)),
+      ],
     };
   // ec2-compromise chained by credential-compromise acts on the credential twin's instance, not on a twin world.
   if (x.playbook === 'ec2-compromise' && !twin && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom)

@@ -12,6 +12,7 @@ import { CLOUDTRAIL_TAMPER } from './cloudtrail-tamper';
 import { CREDENTIAL_COMPROMISE } from './credential-compromise';
 import { EC2_COMPROMISE } from './ec2-compromise';
 import { FINDING_TRIAGE } from './finding-triage';
+import { LAMBDA_COMPROMISE } from './lambda-compromise';
 import type { PlaybookRegistration } from './registration';
 import { RELEASE } from './release';
 import { ROOT_ACTIVITY } from './root-activity';
@@ -26,6 +27,7 @@ export const PLAYBOOK_REGISTRY = {
   'finding-triage': FINDING_TRIAGE,
   's3-compromise': S3_COMPROMISE,
   'attack-sequence': ATTACK_SEQUENCE,
+  'lambda-compromise': LAMBDA_COMPROMISE,
   release: RELEASE,
 } as const satisfies Record<Playbook | OperatorPlaybook, PlaybookRegistration>;
 

@@ -53,6 +53,7 @@ export function roleNamesOf(i: Incident): string[] {
   if (r.type === 'AccessKey' && r.id.startsWith('role/')) return [r.id.split('/')[1]];
   if (r.type === 'ApiCall' && r.actor.roleName) return [r.actor.roleName];
   if (r.type === 'S3Bucket' && r.principal?.userType === 'AssumedRole' && r.principal.userName) return [r.principal.userName];
+  if (r.type === 'LambdaFunction' && r.roleArn) return [r.roleArn.split('/').pop()!];
   return [];
 }
 
@@ -76,6 +77,11 @@ export function arnsOf(i: Incident): string[] {
       return [
         `arn:${i.partition}:s3:::${r.bucketName}`,
         ...(r.principal?.userType === 'IAMUser' && r.principal.userName ? [iam('user', r.principal.userName)] : []),
+        ...roleNamesOf(i).map((n) => iam('role', n)),
+      ];
+    case 'LambdaFunction':
+      return [
+        r.functionArn ?? `arn:${i.partition}:lambda:${i.region}:${i.account}:function:${r.functionName}`,
         ...roleNamesOf(i).map((n) => iam('role', n)),
       ];
   }

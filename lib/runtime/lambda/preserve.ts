@@ -1,18 +1,13 @@
 import { createHash } from 'node:crypto';
-import { FunctionConfiguration, LambdaClient, PublishVersionCommand } from '@aws-sdk/client-lambda';
+import { FunctionConfiguration, LambdaClient } from '@aws-sdk/client-lambda';
 import { NotYetConsistent } from '../../core/errors';
-import { hasAwsCode } from '../aws-errors';
 import type { PlannedAction, StepMode } from '../ec2/instance';
 import { putArtifactOnce, StoredArtifact } from '../evidence/vault';
 import type { EvidenceTarget } from '../s3/preserve';
-import {
-  listEventSourceMappings,
-  listVersions,
-  readFunction,
-  readFunctionUrlConfig,
-  readReservedConcurrency,
-  readResourcePolicy,
-} from './function';
+import { listEventSourceMappings, readFunction, readFunctionUrlConfig, readReservedConcurrency, readResourcePolicy } from './function';
+import { ensureEvidenceVersion, versionDescription } from './version';
+
+export { versionDescription } from './version';
 
 /**
  * Preservation of a Lambda function before containment (lambda-compromise), after GuardDuty's "Remediating a
@@ -39,11 +34,6 @@ import {
 
 /** The largest code package copied into the evidence bucket (bytes): 64 MiB, above the 50 MB of a direct .zip upload. */
 export const MAX_CODE_BYTES = 64 * 1024 * 1024;
-
-/** The description of the version a case publishes (Lambda allows 256 characters; a case ID is far shorter). */
-export function versionDescription(caseId: string): string {
-  return `Firebreak evidence for case ${caseId}`;
-}
 
 /** `priorState.functionVersion`: the version preservation published (or found) for the case. */
 export interface FunctionVersionRecord {
@@ -92,38 +82,6 @@ export function withoutEnvironmentValues(config: FunctionConfiguration): Record<
   if (!Environment) return rest;
   const { Variables, ...env } = Environment;
   return { ...rest, Environment: { ...env, VariableNames: Object.keys(Variables ?? {}).sort(), valuesOmitted: true } };
-}
-
-/** The published version of this case: found by description and code hash, else published (apply) or planned. */
-async function ensureEvidenceVersion(
-  lambda: LambdaClient,
-  functionName: string,
-  caseId: string,
-  mode: StepMode,
-): Promise<{ version?: string; codeSha256?: string; actions: PlannedAction[] }> {
-  const latest = (await readFunction(lambda, functionName)).configuration;
-  const description = versionDescription(caseId);
-  const found = (await listVersions(lambda, functionName)).entries.find(
-    (v) => v.Version !== '$LATEST' && v.Description === description && v.CodeSha256 === latest.CodeSha256,
-  );
-  if (found) return { version: found.Version, codeSha256: found.CodeSha256, actions: [] };
-  const action = { operation: 'Lambda.PublishVersion', target: functionName, change: `publish version "${description}"` };
-  if (mode === 'plan') return { codeSha256: latest.CodeSha256, actions: [action] };
-  try {
-    const out = await lambda.send(
-      new PublishVersionCommand({
-        FunctionName: functionName,
-        Description: description,
-        CodeSha256: latest.CodeSha256,
-        RevisionId: latest.RevisionId,
-      }),
-    );
-    return { version: out.Version, codeSha256: out.CodeSha256, actions: [action] };
-  } catch (err) {
-    if (hasAwsCode(err, 'PreconditionFailedException', 'InvalidParameterValueException', 'ResourceConflictException'))
-      throw new NotYetConsistent(`Lambda function ${functionName} changed while its version was published; read again`, { cause: err });
-    throw err;
-  }
 }
 
 /** Downloads and checks the version's code: the bytes when their SHA-256 is `CodeSha256`, else why not. */

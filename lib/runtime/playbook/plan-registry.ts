@@ -40,6 +40,8 @@ export const PLAN_HOOKS: Readonly<Record<Playbook, PlanHook | undefined>> = {
     () => import('./attack-sequence/plan'),
     (m) => m.planSequenceChains,
   ),
+  // Its own plan step (lambda-compromise/plan-function.ts, lambdas/plan-function), which keeps this bundle under 200 KB.
+  'lambda-compromise': undefined,
 };
 
 /**

@@ -203,6 +203,8 @@ describe('catalog', () => {
       'credential-compromise-medium',
       'ec2-compromise-high',
       'ec2-compromise-medium',
+      'lambda-compromise-high',
+      'lambda-compromise-medium',
       's3-compromise-high',
       's3-compromise-medium',
       's3-exposure-high',
@@ -243,6 +245,8 @@ describe('catalog', () => {
     ['S3Bucket', 5, 's3-compromise-medium'],
     ['S3Bucket', 8, 's3-compromise-high'],
     ['S3Object', 8, 'finding-triage'],
+    ['Lambda', 8, 'lambda-compromise-high'],
+    ['Lambda', 5, 'lambda-compromise-medium'],
     ['EKSCluster', 8, 'container-workload'],
     ['ECSCluster', 5, 'container-workload'],
     ['AttackSequence', 9, 'attack-sequence-high'],
@@ -264,7 +268,7 @@ describe('catalog', () => {
     ['ECSCluster', 4, false, 'container-workload'],
     ['EKSCluster', 3.9, true, undefined],
     ['Instance', 8, true, 'ec2-compromise-high'],
-    ['Lambda', 8, true, 'finding-triage'],
+    ['Lambda', 8, true, 'lambda-compromise-high'],
   ])('routes a %s finding of severity %s that names a node instance (%s) to %s', (resourceType, severity, node, id) => {
     const f: Finding = { type: 'Execution:Runtime/ReverseShell', severity, resourceType, node };
     expect(matchCatalogEntry(matchInputOf(f))?.id).toBe(id);

@@ -33,12 +33,14 @@ const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
   'finding-triage': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
   's3-compromise': [...COMMON_STATES, 'PreserveBucket', 'ContainBucket', 'VerifyBucketContainment'],
   'attack-sequence': [...COMMON_STATES, 'ChainSequenceContainment', 'NotifyOnly', 'PlanDryRun'],
+  'lambda-compromise': [...COMMON_STATES, 'PreserveFunction', 'ContainFunction', 'VerifyFunctionContainment'],
   // No Normalize/Claim/Decide: release starts from a case, not an event.
   release: [
     'LoadCase',
     'ReleaseInstance',
     'ReleaseCredentials',
     'ReleaseBucket',
+    'ReleaseFunction',
     'VerifyRelease',
     'CloseRelease',
     'NotifyRelease',

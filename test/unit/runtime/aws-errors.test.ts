@@ -447,6 +447,7 @@ describe('loadRuntimeConfig', () => {
       removeLoginProfile: false,
       instanceCredentialResponse: 'revoke-sessions',
       revokeInstanceRoleSessions: false,
+      revokeSharedLambdaRole: false,
       approvalTimeoutSeconds: 3600,
       notFoundGraceSeconds: 30,
       tamperAutomationPrincipals: [],

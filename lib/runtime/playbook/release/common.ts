@@ -8,6 +8,7 @@ import type { InstanceCredentialsReleaseInput } from '../../release/instance-cre
 import type { InstanceCredentialsPriorState } from '../../iam/instance-credentials';
 import type { ReleaseItem } from '../../release/plan';
 import type { BucketPriorState } from '../../s3/release';
+import type { ReservedConcurrencyPrior } from '../../lambda/contain';
 import type { StepDeps } from '../deps-base';
 import type { StepRecordTarget } from '../run-step';
 import type { ReleaseState } from '../../../core/contracts/state';
@@ -20,10 +21,25 @@ import type { ReleaseState } from '../../../core/contracts/state';
  */
 
 /** The playbooks whose containment release can undo. */
-export const RELEASABLE_PLAYBOOKS: readonly string[] = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 's3-compromise'];
+export const RELEASABLE_PLAYBOOKS: readonly string[] = [
+  'ec2-compromise',
+  'credential-compromise',
+  'cloudtrail-tamper',
+  's3-compromise',
+  'lambda-compromise',
+];
 
 /** The prior-state keys containment records before changing anything (lib/runtime/ec2, lib/runtime/iam, lib/runtime/s3). */
-const PRIOR_STATE_KEYS = ['preserve', 'isolate', 'user', 'role', 'bucketPolicy', 'publicAccessBlock', 'versioning'] as const;
+const PRIOR_STATE_KEYS = [
+  'preserve',
+  'isolate',
+  'user',
+  'role',
+  'bucketPolicy',
+  'publicAccessBlock',
+  'versioning',
+  'reservedConcurrency',
+] as const;
 
 export interface PriorState extends BucketPriorState {
   readonly preserve?: PreservePriorState;
@@ -32,12 +48,14 @@ export interface PriorState extends BucketPriorState {
   readonly instanceCredentials?: InstanceCredentialsPriorState;
   readonly user?: UserPriorState;
   readonly role?: RolePriorState;
+  /** lambda-compromise's ContainFunction. */
+  readonly reservedConcurrency?: ReservedConcurrencyPrior;
 }
 
 export const priorOf = (record: CaseRecord): PriorState => (record.priorState ?? {}) as PriorState;
 
-/** What release does for a case: restore an instance, credentials or a bucket, or nothing (a cloudtrail-tamper case that revoked no one). */
-export type ReleaseKind = 'instance' | 'credentials' | 'bucket' | 'nothing';
+/** What release does for a case: restore an instance, credentials, a bucket or a function, or nothing (a cloudtrail-tamper case that revoked no one). */
+export type ReleaseKind = 'instance' | 'credentials' | 'bucket' | 'function' | 'nothing';
 
 /**
  * What release restores for a case, as the state machine's ReleaseTarget Choice decides it.
@@ -47,6 +65,7 @@ export type ReleaseKind = 'instance' | 'credentials' | 'bucket' | 'nothing';
 export function releaseKind(c: Pick<ReleaseState['case'], 'playbook' | 'actorRevoked'>): ReleaseKind {
   if (c.playbook === 'ec2-compromise') return 'instance';
   if (c.playbook === 's3-compromise') return 'bucket';
+  if (c.playbook === 'lambda-compromise') return 'function';
   if (c.playbook === 'credential-compromise' || (c.playbook === 'cloudtrail-tamper' && c.actorRevoked)) return 'credentials';
   return 'nothing';
 }

@@ -2,6 +2,7 @@ import { NotYetConsistent } from '../../../core/errors';
 import { verifyCredentialsReleased } from '../../release/release-credentials';
 import { verifyInstanceReleased } from '../../release/release-instance';
 import { verifyBucketReleased } from '../../s3/release';
+import { verifyFunctionReleased } from '../../lambda/release';
 import type { StepDeps } from '../deps-base';
 import { runStep } from '../run-step';
 import { ReleaseState } from '../../../core/contracts/state';
@@ -17,6 +18,7 @@ import {
 } from './common';
 import { releaserClients } from './releaser';
 import '../../clients/s3';
+import '../../clients/lambda';
 
 /**
  * VerifyRelease: reads the member account back through the releaser role. What does not read back
@@ -34,6 +36,16 @@ export async function verifyRelease(state: ReleaseState, deps: StepDeps): Promis
       const r = record.incident.resource;
       // The parts ReleaseBucket had to leave (not restored) are not read back as released.
       if (r.type === 'S3Bucket') await verifyBucketReleased(member.s3, r.bucketName, prior, restoreOf(state).notRestored ?? []);
+      return { verified: true, kind };
+    }
+    if (kind === 'function') {
+      const r = record.incident.resource;
+      const roles = [deps.config.responderRoleName, deps.config.releaserRoleName];
+      const problems =
+        r.type === 'LambdaFunction'
+          ? await verifyFunctionReleased({ lambda: member.lambda, iam: member.iam }, r.functionName, prior, roles)
+          : [];
+      if (problems.length) throw new NotYetConsistent(`Release of ${state.case.resourceId} does not read back yet: ${problems.join('; ')}`);
       return { verified: true, kind };
     }
     const problems =

@@ -73,6 +73,8 @@ async function publish(
           revocation: state.revocation,
           // ec2-compromise: the instance role's deny scoped to the instance, or why there is none (a protected role, no profile; issue 15).
           instanceCredentials: state.instanceCredentials,
+          // lambda-compromise: the reserved concurrency before, the role revoked or why not (shared: the other functions).
+          functionContainment: state.functionContainment,
           // cloudtrail-tamper: whether the change reduced logging, and why the case went where it did (issue 14).
           judgement: state.judgement,
           evidence: record?.evidence ?? {},

@@ -1,0 +1,53 @@
+import { InvalidInput } from '../../../core/errors';
+import type { PlaybookState } from '../../../core/contracts/state';
+import { buildManifest, caseEvidencePrefix } from '../../evidence/manifest';
+import { putArtifactOnce } from '../../evidence/vault';
+import { ensureFunctionPreserved } from '../../lambda/preserve';
+import type { StepDeps } from '../deps-base';
+import { caseTarget, runStep } from '../run-step';
+import { functionOf, functionRecorder } from './common';
+
+/**
+ * PreserveFunction (lambda-compromise): the evidence version published (or found) and recorded on the case, the
+ * function's configuration (environment variable names only), its code package (checked against `CodeSha256`), its
+ * resource policy, function URL, event source mappings and reserved concurrency into the evidence bucket
+ * ({@link ensureFunctionPreserved}), then the manifest (`manifest.json`: every artifact with its SHA-256), recorded on
+ * the case. Runs before ContainFunction, so the evidence shows the function as the finding found it. A re-run keeps
+ * the first artifacts, version and manifest.
+ * @throws {ResourceGone} when the function is gone. {@link InvalidInput} for a dry run (PlanDryRun plans instead).
+ */
+export async function preserveFunction(state: PlaybookState, deps: StepDeps) {
+  if (state.incident.dryRun) throw new InvalidInput('PreserveFunction does not run on a dry run (PlanDryRun plans it)');
+  const i = state.incident;
+  const f = functionOf(state);
+  const member = deps.clients.member(i.account, i.region);
+  const { s3 } = deps.clients.security();
+  return runStep('PreserveFunction', caseTarget(state, deps.ledger), async (run) => {
+    const prefix = caseEvidencePrefix(i.account, state.case.caseId);
+    const evidence = { s3, bucket: deps.config.evidenceBucket, prefix, kmsKeyId: deps.config.evidenceKeyArn };
+    const input = { functionName: f.functionName, caseId: state.case.caseId };
+    const preserved = await ensureFunctionPreserved(
+      member.lambda,
+      input,
+      'apply',
+      functionRecorder(deps.ledger, state.case.caseId),
+      evidence,
+    );
+    const { text } = buildManifest({
+      caseId: state.case.caseId,
+      playbook: i.playbook,
+      account: i.account,
+      region: i.region,
+      resourceId: i.resource.id,
+      finding: { id: i.finding.id, type: i.finding.type, severity: i.finding.severity },
+      createdAt: deps.now().toISOString(),
+      artifacts: preserved.artifacts,
+      snapshots: [],
+    });
+    const manifestInput = { bucket: deps.config.evidenceBucket, key: `${prefix}manifest.json`, name: 'manifest.json', body: text };
+    const stored = await putArtifactOnce({ ...manifestInput, kmsKeyId: deps.config.evidenceKeyArn }, { s3 });
+    const manifest = { bucket: stored.bucket, key: stored.key, sha256: stored.sha256, versionId: stored.versionId };
+    const recorded = await deps.ledger.recordManifest(state.case.caseId, manifest, [], run.fold({ ...manifest }));
+    return { ...preserved, manifest: recorded };
+  });
+}
