@@ -341,6 +341,17 @@ describe('lambda-compromise: preserve, contain, release a function', () => {
     expect(await readBack(f)).toMatchObject({ reserved: 0, policies: [] });
   });
 
+  it('a failed code download does not stop preservation: the rest is stored, the code stays in the published version', async () => {
+    const f = await fn();
+    const failing: CodeFetcher = async () => {
+      throw new Error('the code location answered HTTP 403');
+    };
+    const out = await ensureFunctionPreserved(member.lambda, caseOf(f), 'apply', ledger().record, evidenceFor(f), failing);
+    expect(out.codeNotStored).toMatch(/download failed \(the code location answered HTTP 403\)/);
+    expect(out.artifacts).toHaveLength(6);
+    expect((await readBack(f)).versions).toHaveLength(1);
+  });
+
   it('code whose SHA-256 is not the CodeSha256 is not accepted as evidence', async () => {
     const f = await fn();
     const tampered: CodeFetcher = async () => Buffer.from('not the code');

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { FunctionConfiguration, LambdaClient } from '@aws-sdk/client-lambda';
-import { NotYetConsistent } from '../../core/errors';
 import type { PlannedAction, StepMode } from '../ec2/instance';
 import { putArtifactOnce, StoredArtifact } from '../evidence/vault';
 import type { EvidenceTarget } from '../s3/preserve';
@@ -52,7 +51,7 @@ export type CodeFetcher = (url: string, maxBytes: number) => Promise<Buffer | 't
 /** {@link CodeFetcher} with the runtime's `fetch` (an HTTPS GET of the presigned URL), reading at most `maxBytes`. */
 export const fetchCode: CodeFetcher = async (url, maxBytes) => {
   const res = await fetch(url);
-  if (!res.ok || !res.body) throw new NotYetConsistent(`Code location answered HTTP ${res.status}`);
+  if (!res.ok || !res.body) throw new Error(`the code location answered HTTP ${res.status}`);
   if (Number(res.headers.get('content-length') ?? 0) > maxBytes) return 'too-large';
   const chunks: Buffer[] = [];
   let size = 0;
@@ -84,10 +83,19 @@ export function withoutEnvironmentValues(config: FunctionConfiguration): Record<
   return { ...rest, Environment: { ...env, VariableNames: Object.keys(Variables ?? {}).sort(), valuesOmitted: true } };
 }
 
-/** Downloads and checks the version's code: the bytes when their SHA-256 is `CodeSha256`, else why not. */
+/**
+ * Downloads and checks the version's code: the bytes when their SHA-256 is `CodeSha256`, else why not (an image, too
+ * large, a failed download, a hash that differs). Never throws for the download: preservation must not stop containment.
+ */
 async function provenCode(codeLocation: string | undefined, codeSha256: string | undefined, fetcher: CodeFetcher) {
   if (!codeLocation) return { why: 'a container image: no .zip package (the image URI and digest are in the configuration)' };
-  const bytes = await fetcher(codeLocation, MAX_CODE_BYTES);
+  let bytes: Buffer | 'too-large';
+  try {
+    bytes = await fetcher(codeLocation, MAX_CODE_BYTES);
+  } catch (err) {
+    // Never a reason to leave the function uncontained: the code stays in the published version.
+    return { why: `the download failed (${(err as Error).message}): kept in the published version only` };
+  }
   if (bytes === 'too-large') return { why: `larger than ${MAX_CODE_BYTES} bytes: kept in the published version only` };
   const got = createHash('sha256').update(bytes).digest('base64');
   if (got !== codeSha256) return { why: `the downloaded package's SHA-256 ${got} is not the version's CodeSha256 ${codeSha256}` };
@@ -102,7 +110,7 @@ async function provenCode(codeLocation: string | undefined, codeSha256: string |
  * @param input - the function's name and the case.
  * @param mode - `plan`: reads only; nothing published, written or recorded.
  * @param record - the case's recorder. @param evidence - the evidence bucket. @param fetcher - downloads the code.
- * @throws {ResourceGone} when the function is gone. {@link NotYetConsistent} when it changed while being published.
+ * @throws {ResourceGone} when the function is gone. `NotYetConsistent` (version.ts) when it changed while being published.
  */
 export async function ensureFunctionPreserved(
   lambda: LambdaClient,

@@ -74,7 +74,9 @@ export class LambdaCompromisePlaybook extends PlaybookConstruct {
     closeCase.next(states.outcome('Contained', 'CONTAINED')).next(states.done);
     const notify = states.step('Notify', playbookPath('notification'), { parameters: { state: wholeState, kind: 'contained' } });
     notify.next(closeCase);
-    const preserve = states.step('PreserveFunction', playbookPath('functionPreservation'));
+    // NotYetConsistent: the function changed while its evidence version was published (PublishVersion's CodeSha256 /
+    // RevisionId precondition); the step reads it again.
+    const preserve = states.step('PreserveFunction', playbookPath('functionPreservation'), { retries: [NOT_YET_CONSISTENT_RETRY] });
     preserve
       .next(states.step('ContainFunction', playbookPath('functionContainment')))
       .next(states.step('VerifyFunctionContainment', playbookPath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] }))
