@@ -5,7 +5,9 @@ import {
   GetFunctionConcurrencyCommand,
   LambdaClient,
   ListVersionsByFunctionCommand,
+  PublishVersionCommand,
   PutFunctionConcurrencyCommand,
+  UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
@@ -260,6 +262,29 @@ describe('lambda-compromise: preserve, contain, release a function', () => {
     expect(l.prior.reservedConcurrency).toEqual({ functionName: f.functionName, reservedConcurrentExecutions: 5 });
     await ensureFunctionReleased(member, f.functionName, l.prior, PROTECTED);
     expect(await readBack(f)).toMatchObject({ reserved: 5, policies: [] });
+  });
+
+  it('a look-alike version a member publishes after a crash is never taken for the case’s evidence version', async () => {
+    const f = await fn();
+    const l = ledger();
+    // The crash right after PublishVersion: Firebreak's version exists, nothing is recorded yet.
+    await expect(ensureFunctionPreserved(crashingMember(1).lambda, caseOf(f), 'apply', l.record, evidenceFor(f))).rejects.toThrow(
+      /crash after/,
+    );
+    const [ours] = (await readBack(f)).versions;
+    expect(ours).toMatchObject({ Description: versionDescription(`fb-${f.functionName}`), CodeSha256: f.codeSha256 });
+    // The member, who can now read the case's description, changes the code and publishes it under that description.
+    const other = storedZip('index.py', 'def handler(e, c):\n    return "planted"\n');
+    await admin.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: f.functionName, ZipFile: other }));
+    const planted = await admin.lambda.send(
+      new PublishVersionCommand({ FunctionName: f.functionName, Description: versionDescription(`fb-${f.functionName}`) }),
+    );
+    expect(planted.Version).not.toBe(ours.Version);
+    const out = await ensureFunctionPreserved(member.lambda, caseOf(f), 'apply', l.record, evidenceFor(f));
+    expect(out).toMatchObject({ version: ours.Version, codeSha256: f.codeSha256 });
+    expect(l.prior.functionVersion).toMatchObject({ version: ours.Version, codeSha256: f.codeSha256 });
+    const zip = await object(out.artifacts.find((a) => a.name === 'function-code.zip')!.key);
+    expect(createHash('sha256').update(zip).digest('base64')).toBe(f.codeSha256);
   });
 
   it.each([1, 2])('a crash right after mutating call %i of release: the re-run restores the rest', async (n) => {

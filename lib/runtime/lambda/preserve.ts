@@ -18,7 +18,7 @@ export { versionDescription } from './version';
  *   `CodeSha256` and `RevisionId` just read, so Lambda publishes exactly what was read (it refuses when the function
  *   changed meanwhile: the step reads again). Lambda "doesn't publish a version if the function's configuration and code
  *   haven't changed since the last version" and answers that version: the version recorded is then that one (same code
- *   and configuration). Idempotent: a re-run finds the version by its description and `CodeSha256` and publishes none.
+ *   and configuration). Idempotent: a re-run finds the version by its description (the lowest-numbered: version.ts) and publishes none.
  * - into the security account's evidence bucket, each with its SHA-256 (the manifest lists them): the version's
  *   configuration, **with the environment variables' names only** (their values are often secrets; they stay in the
  *   published version, encrypted under the function's key, readable with GetFunctionConfiguration on that version by
