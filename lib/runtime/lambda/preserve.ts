@@ -48,9 +48,27 @@ export type FunctionRecorder = <T>(key: 'functionVersion' | 'reservedConcurrency
 /** Downloads a code location: at most `maxBytes` bytes, or `'too-large'`. */
 export type CodeFetcher = (url: string, maxBytes: number) => Promise<Buffer | 'too-large'>;
 
-/** {@link CodeFetcher} with the runtime's `fetch` (an HTTPS GET of the presigned URL), reading at most `maxBytes`. */
-export const fetchCode: CodeFetcher = async (url, maxBytes) => {
-  const res = await fetch(url);
+/**
+ * How long the code download may take, headers and body (ms): half of PreserveFunction's 120 s Lambda timeout, so a
+ * stalled download fails (reported in function-code.json) with time left for the artifacts, instead of timing the step
+ * out on every attempt and leaving the function uncontained.
+ */
+export const CODE_DOWNLOAD_TIMEOUT_MS = 60_000;
+
+/**
+ * A {@link CodeFetcher} with the runtime's `fetch` (an HTTPS GET of the presigned URL), reading at most `maxBytes`,
+ * aborted after `timeoutMs` (`AbortSignal.timeout`: a `TimeoutError`).
+ */
+export function codeFetcher(timeoutMs: number): CodeFetcher {
+  return (url, maxBytes) => download(url, maxBytes, AbortSignal.timeout(timeoutMs));
+}
+
+/** {@link codeFetcher} with {@link CODE_DOWNLOAD_TIMEOUT_MS}. */
+export const fetchCode: CodeFetcher = codeFetcher(CODE_DOWNLOAD_TIMEOUT_MS);
+
+/** GETs `url` under `signal`: the bytes, at most `maxBytes`, or `'too-large'`. */
+async function download(url: string, maxBytes: number, signal: AbortSignal): Promise<Buffer | 'too-large'> {
+  const res = await fetch(url, { signal });
   if (!res.ok || !res.body) throw new Error(`the code location answered HTTP ${res.status}`);
   if (Number(res.headers.get('content-length') ?? 0) > maxBytes) return 'too-large';
   const chunks: Buffer[] = [];
@@ -61,7 +79,7 @@ export const fetchCode: CodeFetcher = async (url, maxBytes) => {
     chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks);
-};
+}
 
 /** What preservation did or would do. */
 export interface FunctionPreservationResult {
