@@ -70,15 +70,21 @@ export const fetchCode: CodeFetcher = codeFetcher(CODE_DOWNLOAD_TIMEOUT_MS);
 async function download(url: string, maxBytes: number, signal: AbortSignal): Promise<Buffer | 'too-large'> {
   const res = await fetch(url, { signal });
   if (!res.ok || !res.body) throw new Error(`the code location answered HTTP ${res.status}`);
-  if (Number(res.headers.get('content-length') ?? 0) > maxBytes) return 'too-large';
-  const chunks: Buffer[] = [];
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (declared > maxBytes) return 'too-large';
+  // One buffer of the declared size (S3's presigned GET sends Content-Length), filled in place: a 64 MiB package costs
+  // 64 MiB, not the chunks plus their concatenation (PreserveFunction has 256 MB). Without a length, chunks are kept.
+  const whole = Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : undefined;
+  const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    if (size + chunk.length > (whole ? whole.length : maxBytes)) return 'too-large';
+    if (whole) whole.set(chunk, size);
+    else chunks.push(chunk);
     size += chunk.length;
-    if (size > maxBytes) return 'too-large';
-    chunks.push(Buffer.from(chunk));
   }
-  return Buffer.concat(chunks);
+  if (whole) return size === whole.length ? whole : whole.subarray(0, size);
+  return Buffer.concat(chunks, size);
 }
 
 /** What preservation did or would do. */

@@ -76,9 +76,12 @@ export class LambdaCompromisePlaybook extends PlaybookConstruct {
     notify.next(closeCase);
     // NotYetConsistent: the function changed while its evidence version was published (PublishVersion's CodeSha256 /
     // RevisionId precondition); the step reads it again.
-    const preserve = states.step('PreserveFunction', playbookPath('functionPreservation'), { retries: [NOT_YET_CONSISTENT_RETRY] });
-    preserve
-      .next(states.step('ContainFunction', playbookPath('functionContainment')))
+    // Contain first, as ec2-compromise isolates before its evidence: throttling and the role's deny change neither the
+    // code nor the configuration preservation copies, and a preservation a member can make fail (a function kept
+    // mid-update refuses PublishVersion) or that runs out of time must never leave the function running.
+    const contain = states.step('ContainFunction', playbookPath('functionContainment'));
+    contain
+      .next(states.step('PreserveFunction', playbookPath('functionPreservation'), { retries: [NOT_YET_CONSISTENT_RETRY] }))
       .next(states.step('VerifyFunctionContainment', playbookPath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] }))
       .next(notify);
 
@@ -89,7 +92,7 @@ export class LambdaCompromisePlaybook extends PlaybookConstruct {
         executionStartTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
         playbook: 'lambda-compromise',
       },
-      preserve,
+      contain,
     );
 
     this.buildStateMachine(states, normalize, props, {

@@ -12,8 +12,9 @@ import { functionOf, functionRecorder } from './common';
  * function's configuration (environment variable names only), its code package (checked against `CodeSha256`), its
  * resource policy, function URL, event source mappings and reserved concurrency into the evidence bucket
  * ({@link ensureFunctionPreserved}), then the manifest (`manifest.json`: every artifact with its SHA-256), recorded on
- * the case. Runs before ContainFunction, so the evidence shows the function as the finding found it. A re-run keeps
- * the first artifacts, version and manifest.
+ * the case. Runs after ContainFunction (throttling changes neither code nor configuration; a preservation that fails
+ * never leaves the function running), so `reserved-concurrency.json` reads 0: the value before is the case's
+ * `priorState.reservedConcurrency`. A re-run keeps the first artifacts, version and manifest.
  * @throws {ResourceGone} when the function is gone. {@link InvalidInput} for a dry run (PlanDryRun plans instead).
  */
 export async function preserveFunction(state: PlaybookState, deps: StepDeps) {
