@@ -4,7 +4,7 @@
 the default account without disabling the per-request account selection. ``emulator/server.py``
 calls both and then runs moto's server. Each behaviour is documented, with the AWS page it follows,
 in the submodule that adds it (``ebs_snapshots``, ``network_interfaces``, ``dynamodb``, ``events``,
-``iam_managed_policies``, ``accounts``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
+``iam_managed_policies``, ``accounts``, ``ecs_tasks``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
 behaviour: they keep the emulator's memory bounded by its live state, its ReceiveMessage linear in the
 queue's length and its tag reads independent of the account's other resources.
 """
@@ -20,6 +20,7 @@ from .iam_managed_policies import PATCHES as IAM_MANAGED_POLICY_PATCHES
 from .model_tracking import PATCHES as MODEL_TRACKING_PATCHES
 from .sqs import PATCHES as SQS_PATCHES
 from .ec2_tags import PATCHES as EC2_TAG_PATCHES
+from .ecs_tasks import PATCHES as ECS_TASK_PATCHES
 
 __all__ = ["apply_patches", "configure_default_account", "PATCHES"]
 
@@ -32,12 +33,13 @@ PATCHES = (
     + MODEL_TRACKING_PATCHES
     + SQS_PATCHES
     + EC2_TAG_PATCHES
+    + ECS_TASK_PATCHES
 )
 
 
 def apply_patches() -> None:
     """Install all of Firebreak's moto patches. Idempotent."""
-    from . import dynamodb, ebs_snapshots, ec2_tags, events, iam_managed_policies, model_tracking, network_interfaces, sqs
+    from . import dynamodb, ebs_snapshots, ec2_tags, ecs_tasks, events, iam_managed_policies, model_tracking, network_interfaces, sqs
 
     model_tracking.apply()
     ebs_snapshots.apply()
@@ -47,3 +49,4 @@ def apply_patches() -> None:
     iam_managed_policies.apply()
     sqs.apply()
     ec2_tags.apply()
+    ecs_tasks.apply()

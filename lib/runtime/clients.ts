@@ -1,6 +1,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { KMSClient } from '@aws-sdk/client-kms';
@@ -73,6 +74,8 @@ export interface MemberClients {
   readonly kms: KMSClient;
   /** S3 (s3-compromise: the bucket's policy, ACL, public access block, versioning and object versions). */
   readonly s3: S3Client;
+  /** ECS (ecs-task-compromise: the task, its definition and service, StopTask). */
+  readonly ecs: ECSClient;
 }
 
 /** Clients that act in the security account. */
@@ -99,6 +102,7 @@ export interface ServiceClients {
   readonly cloudtrail: CloudTrailClient;
   readonly kms: KMSClient;
   readonly s3: S3Client;
+  readonly ecs: ECSClient;
   readonly ddb: DynamoDBDocumentClient;
   readonly sns: SNSClient;
   readonly sfn: SFNClient;
@@ -191,7 +195,16 @@ function defineLazy<K extends ServiceKey>(target: object, key: K, build: (maker:
   });
 }
 
-const MEMBER_SERVICES: readonly (keyof MemberClients & ServiceKey)[] = ['ec2', 'autoScaling', 'elbv2', 'iam', 'cloudtrail', 'kms', 's3'];
+const MEMBER_SERVICES: readonly (keyof MemberClients & ServiceKey)[] = [
+  'ec2',
+  'autoScaling',
+  'elbv2',
+  'iam',
+  'cloudtrail',
+  'kms',
+  's3',
+  'ecs',
+];
 const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = ['ec2', 's3', 'ddb', 'sns', 'sfn', 'sqs'];
 
 /**
