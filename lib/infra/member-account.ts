@@ -10,6 +10,7 @@ import { FirebreakConfig } from '../core/config';
 import { securityAccountOf } from './accounts';
 import {
   bucketStatements,
+  ecsTaskStatements,
   cloudTrailStatements,
   credentialStatements,
   forwardedEntries,
@@ -124,6 +125,7 @@ export class FirebreakMemberAccount extends Construct {
         ...credentialStatements(config.responderRoleName, config.releaserRoleName, names.protectedRolePatterns),
         ...cloudTrailStatements(),
         ...bucketStatements(),
+        ...ecsTaskStatements(),
       ],
     });
 

@@ -44,7 +44,7 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'guard-gameday': ['ec2', 'iam'],
   'decide-response': ['ec2', 'iam'],
   // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper, s3-compromise.
-  'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'elastic-load-balancing-v2', 'iam', 's3'],
+  'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'ecs', 'elastic-load-balancing-v2', 'iam', 's3'],
   'contain-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2'],
   // The instance role's deny scoped to the instance (issue 15): IAM only.
   'deny-instance-credentials': ['iam'],
@@ -58,6 +58,9 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'preserve-bucket': ['s3'],
   'contain-bucket': ['s3'],
   'verify-bucket-containment': ['s3'],
+  'preserve-task': ['ec2', 'ecs'],
+  'stop-task': ['ecs'],
+  'verify-task-stopped': ['ecs'],
   'revoke-credentials': ['iam'],
   'verify-revocation': ['iam'],
   'judge-trail-change': ['cloudtrail'],

@@ -75,6 +75,9 @@ describe('MemberAccountStack', () => {
         'preserve-bucket',
         'contain-bucket',
         'verify-bucket-containment',
+        'preserve-task',
+        'stop-task',
+        'verify-task-stopped',
         'close-orphaned-case',
         'record-trail-baselines',
       ]);
@@ -174,6 +177,11 @@ describe('MemberAccountStack', () => {
           's3:PutBucketPolicy',
           's3:PutBucketPublicAccessBlock',
           's3:PutBucketVersioning',
+          // ecs-task-compromise (no RunTask, no UpdateService)
+          'ecs:DescribeServices',
+          'ecs:DescribeTaskDefinition',
+          'ecs:DescribeTasks',
+          'ecs:StopTask',
           // credential-compromise
           'iam:ListAccessKeys',
           'iam:UpdateAccessKey',

@@ -448,6 +448,8 @@ describe('SecurityAccountStack', () => {
         's3-compromise-medium': 'default',
         's3-exposure-high': 'default',
         's3-exposure-medium': 'default',
+        'ecs-task-high': 'default',
+        'ecs-task-medium': 'default',
         'attack-sequence-high': 'default',
         'attack-sequence-medium': 'default',
         'container-node-high': 'default',
@@ -463,6 +465,8 @@ describe('SecurityAccountStack', () => {
         'gameday-s3-compromise-medium': 'firebreak',
         'gameday-s3-exposure-high': 'firebreak',
         'gameday-s3-exposure-medium': 'firebreak',
+        'gameday-ecs-task-high': 'firebreak',
+        'gameday-ecs-task-medium': 'firebreak',
         'gameday-container-node-high': 'firebreak',
         'gameday-container-node-medium': 'firebreak',
         'cloudtrail-tamper-trail': 'firebreak',
@@ -815,12 +819,13 @@ describe('SecurityAccountStack', () => {
       }
     });
 
-    it.each(['collect-artifacts', 'write-manifest', 'preserve-bucket'] as const)(
+    it.each(['collect-artifacts', 'write-manifest', 'preserve-bucket', 'preserve-task'] as const)(
       'lets %s write and read evidence objects under cases/ only, never the received events (it names them, issue 13)',
       (step) => {
         expect(STEP_NAMES.filter((s) => STEP_ACCESS[s].evidenceBucket).sort()).toEqual([
           'collect-artifacts',
           'preserve-bucket',
+          'preserve-task',
           'write-manifest',
         ]);
         const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
@@ -1745,6 +1750,7 @@ describe('SecurityAccountStack', () => {
           'ReleaseCredentials',
           'ReleaseBucket',
           'NothingToRestore',
+          'TaskNotRestartable',
           'UnknownReleaseTarget',
           'VerifyRelease',
           'CloseRelease',

@@ -79,6 +79,7 @@ const RESOURCE_WORDS: Readonly<Record<string, string>> = {
   Instance: 'instance',
   AccessKey: 'credential',
   S3Bucket: 'bucket',
+  ECSCluster: 'task',
 };
 
 /**
@@ -235,7 +236,9 @@ export function describeResponse(type: string): string {
         ? 'contains the instance'
         : playbook === 's3-compromise'
           ? 'preserves the bucket and denies the principal the finding names'
-          : 'revokes the credential';
+          : playbook === 'ecs-task-compromise'
+            ? 'preserves the task and stops it once a person approves'
+            : 'revokes the credential';
     if (entry.subject === 'compromised-when-actor')
       return `${on}${playbook} ${verb} at High when resourceRole is ACTOR; otherwise, or below High, a case (the ${word} is the victim when TARGET)`;
     return `${on}${playbook} ${verb} at High, whatever resourceRole says; below High, a case`;

@@ -33,6 +33,10 @@ export function describeResource(i: Incident): string {
     const p = r.principal;
     return `S3 bucket ${r.bucketName}${p ? ` (used by ${p.userType} ${p.userName ?? p.principalId ?? '?'})` : ''}${r.exposed ? ', public' : ''}`;
   }
+  if (r.type === 'EcsTask') {
+    const node = r.nodeInstanceId ? ` on container instance ${r.nodeInstanceId}` : '';
+    return `ECS task ${r.taskArn ?? r.workload?.taskArn ?? '?'}${r.cluster ? ` in cluster ${r.cluster}` : ''}${node}`;
+  }
   return `${r.eventSource.replace(/\.amazonaws\.com$/, '')} ${r.eventName}${r.target ? ` on ${r.target}` : ''}`;
 }
 

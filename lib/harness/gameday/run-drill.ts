@@ -151,6 +151,7 @@ async function inject(
     twin: w?.twin,
     credentialTwin: w?.credentialTwin,
     bucketTwin: w?.bucketTwin,
+    taskTwin: w?.taskTwin,
     countBefore,
     execute,
   });
@@ -163,7 +164,7 @@ async function inject(
     } else if (!repeat.concurrent) {
       for (let k = 0; k < repeat.times; k++) {
         const r = await replayEvent(session, mutate(event, undefined, k), options(current, true));
-        current ??= { twin: r.twin, credentialTwin: r.credentialTwin, bucketTwin: r.bucketTwin };
+        current ??= { twin: r.twin, credentialTwin: r.credentialTwin, bucketTwin: r.bucketTwin, taskTwin: r.taskTwin };
         results.push(r);
       }
     } else {
@@ -182,7 +183,12 @@ async function inject(
   installed.observe(results.flatMap((r) => r.executions));
   return {
     results,
-    world: current ?? { twin: results[0]?.twin, credentialTwin: results[0]?.credentialTwin, bucketTwin: results[0]?.bucketTwin },
+    world: current ?? {
+      twin: results[0]?.twin,
+      credentialTwin: results[0]?.credentialTwin,
+      bucketTwin: results[0]?.bucketTwin,
+      taskTwin: results[0]?.taskTwin,
+    },
     faults: faults.length ? installed.reports() : undefined,
     hits: installed.hits(),
   };

@@ -31,6 +31,7 @@ import { buildSequenceTwins } from '../local/sequence-twin';
 import type { Fault } from './faults';
 import type { Check } from '../local/checks';
 import { BucketTwin, buildBucketTwin, namesBucket } from '../local/bucket-twin';
+import { buildTaskTwin, namesTask, TaskTwin } from '../local/task-twin';
 import { isolationGroupName, untrackGroupName } from '../../core/tags';
 
 /** The twin world one injection acts on (what `replayEvent` takes as `twin` / `credentialTwin`). */
@@ -39,6 +40,8 @@ export interface InjectionWorld {
   readonly credentialTwin?: CredentialTwin;
   /** The twin of an S3 finding's bucket (s3-compromise). */
   readonly bucketTwin?: BucketTwin;
+  /** The twin of an ECS finding's task (ecs-task-compromise). */
+  readonly taskTwin?: TaskTwin;
   /** Groups squatting on Firebreak's group names (`world.squatFirebreakGroupNames`), as they were before the event. */
   readonly squatters?: SecurityGroup[];
 }
@@ -70,6 +73,7 @@ export async function buildInjectionWorld(session: LocalSession, event: EventEnv
     const bucketTwin = namesBucket(gd) ? await buildBucketTwin(gd, member, session.env.memberAccount) : undefined;
     if (r.resourceType === 'AccessKey' && r.accessKeyDetails) return { credentialTwin: await buildCredentialTwin(gd, member), bucketTwin };
     if (r.resourceType === 'AttackSequence') return buildSequenceTwins(gd, member, extras);
+    if (namesTask(gd)) return { taskTwin: await buildTaskTwin(gd, member) };
     return bucketTwin ? { bucketTwin } : {};
   }
   if (API_CALL_DETAIL_TYPES.includes(event['detail-type']))

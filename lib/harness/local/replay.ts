@@ -34,6 +34,7 @@ import { buildSequenceTwins } from './sequence-twin';
 import { sequenceChainChecks } from './sequence-checks';
 import { buildCredentialTwin, CredentialTwin } from './credential-twin';
 import { BucketTwin, buildBucketTwin, namesBucket } from './bucket-twin';
+import { buildTaskTwin, namesTask, TaskTwin } from './task-twin';
 import { bucketContainedChecks } from './bucket-checks';
 import { ApiCallTwin, buildApiCallTwin } from './api-call-twin';
 import { ApiCallEvent, ApiCallEventSchema } from '../../core/incident/schema';
@@ -145,6 +146,8 @@ export interface ReplayOptions {
   readonly credentialTwin?: CredentialTwin;
   /** Reuse an existing bucket twin (a repeat of the same S3 finding). */
   readonly bucketTwin?: BucketTwin;
+  /** Reuse an existing task twin (a repeat of the same ECS finding). */
+  readonly taskTwin?: TaskTwin;
   /** Reads of the emulator before the run, to check that a repeat created nothing. */
   readonly countBefore?: boolean;
 }
@@ -155,6 +158,8 @@ export interface ReplayResult {
   readonly twin?: TwinWorld;
   readonly credentialTwin?: CredentialTwin;
   readonly bucketTwin?: BucketTwin;
+  /** The twin of an ECS finding's task (ecs-task-compromise). */
+  readonly taskTwin?: TaskTwin;
   /** The event as injected (IDs remapped to the twin). */
   readonly injected: EventEnvelope;
   readonly executions: LocalExecutionResult[];
@@ -198,7 +203,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   const started = Date.now();
   const gd = event.source === 'aws.guardduty' ? GuardDutyEventSchema.parse(event) : undefined;
   const apiCall = API_CALL_DETAIL_TYPES.includes(event['detail-type']) ? ApiCallEventSchema.parse(event) : undefined;
-  const { twin, credentialTwin, bucketTwin, idMap } = await twinsFor(session, gd, apiCall, options);
+  const { twin, credentialTwin, bucketTwin, taskTwin, idMap } = await twinsFor(session, gd, apiCall, options);
   const injected = Object.keys(idMap).length ? remapEvent(event, idMap) : event;
   const before = options.countBefore ? await countCreatedResources(session.env) : undefined;
   const principalBefore = credentialTwin ? await principalState(session, credentialTwin) : undefined;
@@ -238,7 +243,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     started,
     memberAccount: session.env.memberAccount,
   });
-  return { report, twin, credentialTwin, bucketTwin, injected, executions };
+  return { report, twin, credentialTwin, bucketTwin, taskTwin, injected, executions };
 }
 
 const CONTAINER_TYPES: readonly string[] = CONTAINER_RESOURCE_TYPES;
@@ -269,7 +274,14 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
   let bucketTwin = options.bucketTwin;
   if (!bucketTwin && gd && namesBucket(gd) && !sample)
     bucketTwin = await buildBucketTwin(gd, session.env.member, session.env.memberAccount);
-  const idMap: Record<string, string> = { ...(twin?.idMap ?? {}), ...(credentialTwin?.idMap ?? {}), ...(bucketTwin?.idMap ?? {}) };
+  let taskTwin = options.taskTwin;
+  if (!taskTwin && gd && namesTask(gd) && !sample) taskTwin = await buildTaskTwin(gd, session.env.member);
+  const idMap: Record<string, string> = {
+    ...(twin?.idMap ?? {}),
+    ...(credentialTwin?.idMap ?? {}),
+    ...(bucketTwin?.idMap ?? {}),
+    ...(taskTwin?.idMap ?? {}),
+  };
   // The twin lives in the emulator's member account and region: a recorded finding from any other
   // account or region is remapped onto them like every other ID.
   const remap = (from: string, to: string) => {
@@ -283,7 +295,7 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
     remap(apiCall.detail.recipientAccountId ?? apiCall.account, session.env.memberAccount);
     remap(apiCall.detail.awsRegion, session.env.region);
   }
-  return { twin, credentialTwin, bucketTwin, idMap };
+  return { twin, credentialTwin, bucketTwin, taskTwin, idMap };
 }
 
 /**

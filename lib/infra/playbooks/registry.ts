@@ -16,6 +16,7 @@ import type { PlaybookRegistration } from './registration';
 import { RELEASE } from './release';
 import { ROOT_ACTIVITY } from './root-activity';
 import { S3_COMPROMISE } from './s3-compromise';
+import { ECS_TASK_COMPROMISE } from './ecs-task-compromise';
 
 /** Every playbook's registration, by playbook name. */
 export const PLAYBOOK_REGISTRY = {
@@ -26,6 +27,7 @@ export const PLAYBOOK_REGISTRY = {
   'finding-triage': FINDING_TRIAGE,
   's3-compromise': S3_COMPROMISE,
   'attack-sequence': ATTACK_SEQUENCE,
+  'ecs-task-compromise': ECS_TASK_COMPROMISE,
   release: RELEASE,
 } as const satisfies Record<Playbook | OperatorPlaybook, PlaybookRegistration>;
 

@@ -78,6 +78,11 @@ export function arnsOf(i: Incident): string[] {
         ...(r.principal?.userType === 'IAMUser' && r.principal.userName ? [iam('user', r.principal.userName)] : []),
         ...roleNamesOf(i).map((n) => iam('role', n)),
       ];
+    case 'EcsTask':
+      // The task and its cluster: a protected cluster's ARN holds its tasks.
+      return [r.taskArn, r.cluster ? `arn:${i.partition}:ecs:${i.region}:${i.account}:cluster/${r.cluster}` : undefined].filter(
+        (a): a is string => !!a,
+      );
   }
 }
 

@@ -6,6 +6,7 @@ import { CREDENTIAL_COMPROMISE_DECISION } from './credential-compromise/decision
 import { FINDING_TRIAGE_DECISION } from './finding-triage/decision';
 import { ROOT_ACTIVITY_DECISION } from './root-activity/decision';
 import { S3_COMPROMISE_DECISION } from './s3-compromise/decision';
+import { ECS_TASK_COMPROMISE_DECISION } from './ecs-task-compromise/decision';
 
 /**
  * What each playbook tells Decide, one line each ({@link DecisionHooks}: pure, no AWS client). The type makes the
@@ -20,6 +21,7 @@ export const DECISION_HOOKS: Readonly<Record<Playbook, DecisionHooks>> = {
   'finding-triage': FINDING_TRIAGE_DECISION,
   's3-compromise': S3_COMPROMISE_DECISION,
   'attack-sequence': ATTACK_SEQUENCE_DECISION,
+  'ecs-task-compromise': ECS_TASK_COMPROMISE_DECISION,
 };
 
 /**

@@ -27,6 +27,7 @@ export const ORPHANED_HOOKS: Readonly<Record<Playbook, OrphanedHook | undefined>
   'finding-triage': undefined,
   's3-compromise': undefined,
   'attack-sequence': undefined,
+  'ecs-task-compromise': undefined,
 };
 
 /**

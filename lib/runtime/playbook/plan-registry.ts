@@ -40,6 +40,10 @@ export const PLAN_HOOKS: Readonly<Record<Playbook, PlanHook | undefined>> = {
     () => import('./attack-sequence/plan'),
     (m) => m.planSequenceChains,
   ),
+  'ecs-task-compromise': onFirstCall(
+    () => import('./ecs-task-compromise/plan'),
+    (m) => m.planTaskContainment,
+  ),
 };
 
 /**

@@ -33,6 +33,7 @@ const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
   'finding-triage': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
   's3-compromise': [...COMMON_STATES, 'PreserveBucket', 'ContainBucket', 'VerifyBucketContainment'],
   'attack-sequence': [...COMMON_STATES, 'ChainSequenceContainment', 'NotifyOnly', 'PlanDryRun'],
+  'ecs-task-compromise': [...COMMON_STATES, 'RequestApproval', 'PreserveTask', 'StopTask', 'VerifyTaskStopped'],
   // No Normalize/Claim/Decide: release starts from a case, not an event.
   release: [
     'LoadCase',

@@ -8,6 +8,7 @@ import type { InstanceCredentialsReleaseInput } from '../../release/instance-cre
 import type { InstanceCredentialsPriorState } from '../../iam/instance-credentials';
 import type { ReleaseItem } from '../../release/plan';
 import type { BucketPriorState } from '../../s3/release';
+import type { TaskPrior } from '../../ecs/stop';
 import type { StepDeps } from '../deps-base';
 import type { StepRecordTarget } from '../run-step';
 import type { ReleaseState } from '../../../core/contracts/state';
@@ -20,10 +21,17 @@ import type { ReleaseState } from '../../../core/contracts/state';
  */
 
 /** The playbooks whose containment release can undo. */
-export const RELEASABLE_PLAYBOOKS: readonly string[] = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 's3-compromise'];
+export const RELEASABLE_PLAYBOOKS: readonly string[] = [
+  'ec2-compromise',
+  'credential-compromise',
+  'cloudtrail-tamper',
+  's3-compromise',
+  // A stopped task cannot be restarted: its release records that there is nothing to undo (the state machine's TaskNotRestartable).
+  'ecs-task-compromise',
+];
 
 /** The prior-state keys containment records before changing anything (lib/runtime/ec2, lib/runtime/iam, lib/runtime/s3). */
-const PRIOR_STATE_KEYS = ['preserve', 'isolate', 'user', 'role', 'bucketPolicy', 'publicAccessBlock', 'versioning'] as const;
+const PRIOR_STATE_KEYS = ['preserve', 'isolate', 'user', 'role', 'bucketPolicy', 'publicAccessBlock', 'versioning', 'task'] as const;
 
 export interface PriorState extends BucketPriorState {
   readonly preserve?: PreservePriorState;
@@ -32,6 +40,8 @@ export interface PriorState extends BucketPriorState {
   readonly instanceCredentials?: InstanceCredentialsPriorState;
   readonly user?: UserPriorState;
   readonly role?: RolePriorState;
+  /** ecs-task-compromise's StopTask: the task's statuses before it was stopped (lib/runtime/ecs/stop.ts). */
+  readonly task?: TaskPrior;
 }
 
 export const priorOf = (record: CaseRecord): PriorState => (record.priorState ?? {}) as PriorState;
