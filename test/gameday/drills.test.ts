@@ -19,7 +19,14 @@ describe('every drill under runbooks/', () => {
   const local = useLocalSession();
 
   it('finds the drills of every runbook, and unexpected-event drills', () => {
-    for (const runbook of ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 'root-activity', 's3-compromise']) {
+    for (const runbook of [
+      'ec2-compromise',
+      'credential-compromise',
+      'cloudtrail-tamper',
+      'root-activity',
+      's3-compromise',
+      'ecs-task-compromise',
+    ]) {
       expect(DRILLS).toContain(path.join('runbooks', runbook, 'drill.yaml'));
     }
     expect(DRILLS).toEqual(
@@ -27,6 +34,7 @@ describe('every drill under runbooks/', () => {
         path.join('runbooks', 'ec2-compromise', 'drill-unexpected.yaml'),
         path.join('runbooks', 'credential-compromise', 'drill-unexpected.yaml'),
         path.join('runbooks', 's3-compromise', 'drill-unexpected.yaml'),
+        path.join('runbooks', 'ecs-task-compromise', 'drill-unexpected.yaml'),
       ]),
     );
   });

@@ -13,7 +13,7 @@ import { forwardedEntries } from '../../lib/infra/member-account-stack';
 import { CLOUDTRAIL_TAMPER_TASKS } from '../../lib/infra/playbooks/cloudtrail-tamper/playbook';
 import { CREDENTIAL_COMPROMISE_TASKS } from '../../lib/infra/playbooks/credential-compromise/playbook';
 import { EC2_COMPROMISE_TASKS, FAILURE_RECORDING_TASKS } from '../../lib/infra/playbooks/ec2-compromise/playbook';
-import { NOTHING_TO_RESTORE, RELEASE_TASKS } from '../../lib/infra/playbooks/release/playbook';
+import { NOTHING_TO_RESTORE, RELEASE_TASKS, TASK_NOT_RESTARTABLE } from '../../lib/infra/playbooks/release/playbook';
 import { ROOT_ACTIVITY_TASKS } from '../../lib/infra/playbooks/root-activity/playbook';
 import { FINDING_TRIAGE_TASKS } from '../../lib/infra/playbooks/finding-triage/playbook';
 import { MEMBER_ACTING_STEPS, RELEASING_STEPS, STEP_ACCESS, STEP_NAMES, stepRoleName } from '../../lib/infra/steps';
@@ -1828,10 +1828,13 @@ describe('SecurityAccountStack', () => {
         },
         { Variable: '$.case.playbook', StringEquals: 'cloudtrail-tamper', Next: 'NothingToRestore' },
         { Variable: '$.case.playbook', StringEquals: 's3-compromise', Next: 'ReleaseBucket' },
+        { Variable: '$.case.playbook', StringEquals: 'ecs-task-compromise', Next: 'TaskNotRestartable' },
       ]);
       expect(s.ReleaseTarget.Default).toBe('UnknownReleaseTarget');
       expect(s.UnknownReleaseTarget).toMatchObject({ Type: 'Pass', ResultPath: '$.error', Next: 'RecordFailure' });
       expect(s.NothingToRestore).toEqual({ Type: 'Pass', Result: NOTHING_TO_RESTORE, ResultPath: '$.restore', Next: 'CloseRelease' });
+      // A stopped ECS task cannot be restarted: nothing to undo (no member call).
+      expect(s.TaskNotRestartable).toEqual({ Type: 'Pass', Result: TASK_NOT_RESTARTABLE, ResultPath: '$.restore', Next: 'CloseRelease' });
       expect(
         ['ReleaseInstance', 'ReleaseCredentials', 'ReleaseBucket', 'VerifyRelease', 'CloseRelease', 'NotifyRelease'].map(next),
       ).toEqual(['VerifyRelease', 'VerifyRelease', 'VerifyRelease', 'CloseRelease', 'NotifyRelease', 'Released']);
