@@ -69,7 +69,10 @@ describe('ecs-task-compromise (synthesized state machine, real handlers, emulato
     // Nothing stopped before a person approves, as read back from the emulator.
     expect(await taskOf(local.session, resourceId)).toMatchObject({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING' });
     const asked = (await readNotifications(local.session.env)).filter((n) => n.caseId === caseId);
-    expect(asked.map((n) => n.body).join('\n')).toContain(resourceId);
+    const askedBody = asked.map((n) => n.body).join('\n');
+    expect(askedBody).toContain(resourceId);
+    // The case says the service brings the task back and gives the command a person runs (Firebreak never changes it).
+    expect(askedBody).toContain('aws ecs update-service --cluster=example-ecs-cluster --service "$SERVICE" --desired-count 0');
 
     const r = await cli(['approve', caseId, '--reason', 'miner confirmed', '--endpoint', local.session.sfn.endpoint]);
     expect(r.code).toBe(0);
