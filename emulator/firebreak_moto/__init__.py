@@ -5,6 +5,7 @@ the default account without disabling the per-request account selection. ``emula
 calls both and then runs moto's server. Each behaviour is documented, with the AWS page it follows,
 in the submodule that adds it (``ebs_snapshots``, ``network_interfaces``, ``dynamodb``, ``events``,
 ``iam_managed_policies``, ``accounts``, ``lambda_code``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
+``iam_managed_policies``, ``accounts``, ``ecs_tasks``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
 behaviour: they keep the emulator's memory bounded by its live state, its ReceiveMessage linear in the
 queue's length and its tag reads independent of the account's other resources.
 """
@@ -21,6 +22,7 @@ from .model_tracking import PATCHES as MODEL_TRACKING_PATCHES
 from .sqs import PATCHES as SQS_PATCHES
 from .ec2_tags import PATCHES as EC2_TAG_PATCHES
 from .lambda_code import PATCHES as LAMBDA_CODE_PATCHES
+from .ecs_tasks import PATCHES as ECS_TASK_PATCHES
 
 __all__ = ["apply_patches", "configure_default_account", "PATCHES"]
 
@@ -34,12 +36,14 @@ PATCHES = (
     + SQS_PATCHES
     + EC2_TAG_PATCHES
     + LAMBDA_CODE_PATCHES
+    + ECS_TASK_PATCHES
 )
 
 
 def apply_patches() -> None:
     """Install all of Firebreak's moto patches. Idempotent."""
     from . import dynamodb, ebs_snapshots, ec2_tags, events, iam_managed_policies, lambda_code, model_tracking, network_interfaces, sqs
+    from . import dynamodb, ebs_snapshots, ec2_tags, ecs_tasks, events, iam_managed_policies, model_tracking, network_interfaces, sqs
 
     model_tracking.apply()
     ebs_snapshots.apply()
@@ -50,3 +54,4 @@ def apply_patches() -> None:
     sqs.apply()
     ec2_tags.apply()
     lambda_code.apply()
+    ecs_tasks.apply()

@@ -11,6 +11,7 @@ import { securityAccountOf } from './accounts';
 import {
   bucketStatements,
   functionStatements,
+  ecsTaskStatements,
   cloudTrailStatements,
   credentialStatements,
   forwardedEntries,
@@ -126,6 +127,7 @@ export class FirebreakMemberAccount extends Construct {
         ...cloudTrailStatements(),
         ...bucketStatements(),
         ...functionStatements(),
+        ...ecsTaskStatements(),
       ],
     });
 

@@ -246,6 +246,42 @@ function releaseFunctionStatements(): JustifiedStatement[] {
 }
 
 /**
+ * The responder's permissions for ecs-task-compromise: exactly the ECS calls of lib/runtime/ecs (DescribeNetworkInterfaces
+ * is in the read statements already). DescribeTasks and StopTask on the task resource type of the role's own account
+ * (`arn:<partition>:ecs:<region>:<account>:task/<cluster>/<id>`), DescribeServices on the service resource type;
+ * DescribeTaskDefinition supports no resource-level permission, so its Resource is "*" ("Actions, resources, and
+ * condition keys for Amazon Elastic Container Service", Service Authorization Reference,
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html). The
+ * `ecs:cluster` condition key applies to these actions, but the cluster is known only at run time (the finding's), so it
+ * narrows nothing here. No RunTask, UpdateService or tag call: Firebreak never starts a task or changes a service.
+ * @returns the statements and their justifications.
+ */
+export function ecsTaskStatements(): JustifiedStatement[] {
+  return [
+    {
+      statement: new iam.PolicyStatement({
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        resources: [`arn:${Aws.PARTITION}:ecs:*:${Aws.ACCOUNT_ID}:task/*`],
+      }),
+      reason:
+        "The task is the one the ECS Runtime Monitoring finding names (its ARN checked against the finding's account and region), known only at run time; StopTask only after its evidence is preserved and, by default, a person approved (lib/runtime/ecs).",
+    },
+    {
+      statement: new iam.PolicyStatement({
+        actions: ['ecs:DescribeServices'],
+        resources: [`arn:${Aws.PARTITION}:ecs:*:${Aws.ACCOUNT_ID}:service/*`],
+      }),
+      reason: "Read-only: the service the finding's task belongs to, preserved as evidence; known only at run time.",
+    },
+    {
+      statement: new iam.PolicyStatement({ actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] }),
+      reason:
+        "DescribeTaskDefinition supports no resource-level permission. Read-only: the definition of the finding's task, preserved as evidence (environment values hashed, not copied).",
+    },
+  ];
+}
+
+/**
  * The releaser's permissions for a bucket: exactly the calls of lib/runtime/s3/release.ts and the reads it compares
  * against: Firebreak's deny statement taken out of the policy (PutBucketPolicy, or DeleteBucketPolicy when it was all
  * of it and the bucket had none), the public access block put back (PutBucketPublicAccessBlock also authorizes

@@ -1,6 +1,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { KMSClient } from '@aws-sdk/client-kms';
@@ -76,6 +77,8 @@ export interface MemberClients {
   readonly s3: S3Client;
   /** Lambda (lambda-compromise: the function's configuration, code, versions and reserved concurrency). */
   readonly lambda: LambdaClient;
+  /** ECS (ecs-task-compromise: the task, its definition and service, StopTask). */
+  readonly ecs: ECSClient;
 }
 
 /** Clients that act in the security account. */
@@ -103,6 +106,7 @@ export interface ServiceClients {
   readonly kms: KMSClient;
   readonly s3: S3Client;
   readonly lambda: LambdaClient;
+  readonly ecs: ECSClient;
   readonly ddb: DynamoDBDocumentClient;
   readonly sns: SNSClient;
   readonly sfn: SFNClient;
@@ -204,6 +208,7 @@ const MEMBER_SERVICES: readonly (keyof MemberClients & ServiceKey)[] = [
   'kms',
   's3',
   'lambda',
+  'ecs',
 ];
 const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = ['ec2', 's3', 'ddb', 'sns', 'sfn', 'sqs'];
 

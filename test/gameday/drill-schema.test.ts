@@ -61,6 +61,8 @@ describe('drill files', () => {
       'ec2-compromise/drill-finding-types.yaml',
       'ec2-compromise/drill-unexpected.yaml',
       'ec2-compromise/drill.yaml',
+      'ecs-task-compromise/drill-unexpected.yaml',
+      'ecs-task-compromise/drill.yaml',
       'finding-triage/drill.yaml',
       'lambda-compromise/drill-unexpected.yaml',
       'lambda-compromise/drill.yaml',

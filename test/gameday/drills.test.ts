@@ -26,6 +26,7 @@ describe('every drill under runbooks/', () => {
       'root-activity',
       's3-compromise',
       'lambda-compromise',
+      'ecs-task-compromise',
     ]) {
       expect(DRILLS).toContain(path.join('runbooks', runbook, 'drill.yaml'));
     }
@@ -35,6 +36,7 @@ describe('every drill under runbooks/', () => {
         path.join('runbooks', 'credential-compromise', 'drill-unexpected.yaml'),
         path.join('runbooks', 's3-compromise', 'drill-unexpected.yaml'),
         path.join('runbooks', 'lambda-compromise', 'drill-unexpected.yaml'),
+        path.join('runbooks', 'ecs-task-compromise', 'drill-unexpected.yaml'),
       ]),
     );
   });

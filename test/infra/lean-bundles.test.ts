@@ -43,8 +43,8 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   // Game-day events: the target's firebreak:gameday tag (DescribeInstances, ListUserTags / ListRoleTags; gameday-tags.ts, loaded on first use).
   'guard-gameday': ['ec2', 'iam'],
   'decide-response': ['ec2', 'iam'],
-  // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper, s3-compromise (lambda-compromise plans in its own step, plan-function).
-  'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'elastic-load-balancing-v2', 'iam', 's3'],
+  // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper, s3-compromise, ecs-task-compromise (lambda-compromise plans in its own step, plan-function).
+  'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'ecs', 'elastic-load-balancing-v2', 'iam', 's3'],
   'contain-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2'],
   // The instance role's deny scoped to the instance (issue 15): IAM only.
   'deny-instance-credentials': ['iam'],
@@ -63,6 +63,9 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'preserve-function': ['lambda'],
   'contain-function': ['iam', 'lambda'],
   'verify-function-containment': ['iam', 'lambda'],
+  'preserve-task': ['ec2', 'ecs'],
+  'stop-task': ['ecs'],
+  'verify-task-stopped': ['ecs'],
   'revoke-credentials': ['iam'],
   'verify-revocation': ['iam'],
   'judge-trail-change': ['cloudtrail'],

@@ -79,6 +79,9 @@ describe('MemberAccountStack', () => {
         'preserve-function',
         'contain-function',
         'verify-function-containment',
+        'preserve-task',
+        'stop-task',
+        'verify-task-stopped',
         'close-orphaned-case',
         'record-trail-baselines',
       ]);
@@ -188,6 +191,11 @@ describe('MemberAccountStack', () => {
           's3:PutBucketPolicy',
           's3:PutBucketPublicAccessBlock',
           's3:PutBucketVersioning',
+          // ecs-task-compromise (no RunTask, no UpdateService)
+          'ecs:DescribeServices',
+          'ecs:DescribeTaskDefinition',
+          'ecs:DescribeTasks',
+          'ecs:StopTask',
           // credential-compromise
           'iam:ListAccessKeys',
           'iam:UpdateAccessKey',

@@ -13,7 +13,7 @@ import { forwardedEntries } from '../../lib/infra/member-account-stack';
 import { CLOUDTRAIL_TAMPER_TASKS } from '../../lib/infra/playbooks/cloudtrail-tamper/playbook';
 import { CREDENTIAL_COMPROMISE_TASKS } from '../../lib/infra/playbooks/credential-compromise/playbook';
 import { EC2_COMPROMISE_TASKS, FAILURE_RECORDING_TASKS } from '../../lib/infra/playbooks/ec2-compromise/playbook';
-import { NOTHING_TO_RESTORE, RELEASE_TASKS } from '../../lib/infra/playbooks/release/playbook';
+import { NOTHING_TO_RESTORE, RELEASE_TASKS, TASK_NOT_RESTARTABLE } from '../../lib/infra/playbooks/release/playbook';
 import { ROOT_ACTIVITY_TASKS } from '../../lib/infra/playbooks/root-activity/playbook';
 import { FINDING_TRIAGE_TASKS } from '../../lib/infra/playbooks/finding-triage/playbook';
 import { MEMBER_ACTING_STEPS, RELEASING_STEPS, STEP_ACCESS, STEP_NAMES, stepRoleName } from '../../lib/infra/steps';
@@ -450,6 +450,8 @@ describe('SecurityAccountStack', () => {
         's3-exposure-medium': 'default',
         'lambda-compromise-high': 'default',
         'lambda-compromise-medium': 'default',
+        'ecs-task-high': 'default',
+        'ecs-task-medium': 'default',
         'attack-sequence-high': 'default',
         'attack-sequence-medium': 'default',
         'container-node-high': 'default',
@@ -467,6 +469,8 @@ describe('SecurityAccountStack', () => {
         'gameday-s3-exposure-medium': 'firebreak',
         'gameday-lambda-compromise-high': 'firebreak',
         'gameday-lambda-compromise-medium': 'firebreak',
+        'gameday-ecs-task-high': 'firebreak',
+        'gameday-ecs-task-medium': 'firebreak',
         'gameday-container-node-high': 'firebreak',
         'gameday-container-node-medium': 'firebreak',
         'cloudtrail-tamper-trail': 'firebreak',
@@ -819,13 +823,14 @@ describe('SecurityAccountStack', () => {
       }
     });
 
-    it.each(['collect-artifacts', 'write-manifest', 'preserve-bucket'] as const)(
+    it.each(['collect-artifacts', 'write-manifest', 'preserve-bucket', 'preserve-task'] as const)(
       'lets %s write and read evidence objects under cases/ only, never the received events (it names them, issue 13)',
       (step) => {
         expect(STEP_NAMES.filter((s) => STEP_ACCESS[s].evidenceBucket).sort()).toEqual([
           'collect-artifacts',
           'preserve-bucket',
           'preserve-function',
+          'preserve-task',
           'write-manifest',
         ]);
         const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
@@ -1751,6 +1756,7 @@ describe('SecurityAccountStack', () => {
           'ReleaseBucket',
           'ReleaseFunction',
           'NothingToRestore',
+          'TaskNotRestartable',
           'UnknownReleaseTarget',
           'VerifyRelease',
           'CloseRelease',
@@ -1829,10 +1835,13 @@ describe('SecurityAccountStack', () => {
         { Variable: '$.case.playbook', StringEquals: 'cloudtrail-tamper', Next: 'NothingToRestore' },
         { Variable: '$.case.playbook', StringEquals: 's3-compromise', Next: 'ReleaseBucket' },
         { Variable: '$.case.playbook', StringEquals: 'lambda-compromise', Next: 'ReleaseFunction' },
+        { Variable: '$.case.playbook', StringEquals: 'ecs-task-compromise', Next: 'TaskNotRestartable' },
       ]);
       expect(s.ReleaseTarget.Default).toBe('UnknownReleaseTarget');
       expect(s.UnknownReleaseTarget).toMatchObject({ Type: 'Pass', ResultPath: '$.error', Next: 'RecordFailure' });
       expect(s.NothingToRestore).toEqual({ Type: 'Pass', Result: NOTHING_TO_RESTORE, ResultPath: '$.restore', Next: 'CloseRelease' });
+      // A stopped ECS task cannot be restarted: nothing to undo (no member call).
+      expect(s.TaskNotRestartable).toEqual({ Type: 'Pass', Result: TASK_NOT_RESTARTABLE, ResultPath: '$.restore', Next: 'CloseRelease' });
       expect(
         ['ReleaseInstance', 'ReleaseCredentials', 'ReleaseBucket', 'ReleaseFunction', 'VerifyRelease', 'CloseRelease', 'NotifyRelease'].map(
           next,

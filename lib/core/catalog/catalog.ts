@@ -12,8 +12,10 @@ import { NAME_PREFIX_PATTERN } from '../names';
  * Which findings are contained is the finding-type table's say (`finding-types.ts`, `triage.ts`).
  * CloudTrail-delivered API calls route on the call. The catalog generates the EventBridge rule patterns
  * (see `patterns.ts`), it drives the Decide step, and the runbook coverage test reads it. DESIGN.md §2.
- * A finding in a pod or task (EKSCluster, ECSCluster) in which AWS names the node's EC2 instance goes to ec2-compromise,
- * which waits for approval at High (`container-node-high`); one without the instance to finding-triage.
+ * A finding in a pod (EKSCluster) in which AWS names the node's EC2 instance goes to ec2-compromise, which waits for
+ * approval at High (`container-node-high`); one without the instance to finding-triage. A finding in an ECS task
+ * (ECSCluster) goes to ecs-task-compromise, which preserves the task and stops it once a person approves at High
+ * (`ecs-task-high`), whether or not it names the node.
  *
  * Severity bands follow GuardDuty's documented scale: Low 1.0–3.9, Medium 4.0–6.9, High 7.0–8.9,
  * Critical 9.0–10.0 ("Severity levels of GuardDuty findings", GuardDuty User Guide).
@@ -42,6 +44,7 @@ export const PLAYBOOKS = [
   's3-compromise',
   'attack-sequence',
   'lambda-compromise',
+  'ecs-task-compromise',
 ] as const;
 export const PlaybookSchema = z.enum(PLAYBOOKS);
 /** A playbook name. */
@@ -237,11 +240,21 @@ type EntryInput =
     });
 
 /** What the container entries share: GuardDuty findings on a pod or task ({@link CONTAINER_RESOURCE_TYPES}). */
+/** The pod entries (EKSCluster); an ECS task finding goes to ecs-task-compromise (`ecs-task-*`). */
 const CONTAINER_ENTRY = {
   kind: 'guardduty-finding' as const,
   source: 'aws.guardduty' as const,
   detailType: 'GuardDuty Finding' as const,
-  resourceTypes: { anyOf: [...CONTAINER_RESOURCE_TYPES] },
+  resourceTypes: { anyOf: ['EKSCluster'] },
+};
+
+/** The ECS task entries: every `ECSCluster` finding, whether or not it names the node's instance. */
+const ECS_TASK_ENTRY = {
+  kind: 'guardduty-finding' as const,
+  playbook: 'ecs-task-compromise' as const,
+  source: 'aws.guardduty' as const,
+  detailType: 'GuardDuty Finding' as const,
+  resourceTypes: { anyOf: ['ECSCluster'] },
 };
 
 const ENTRIES: EntryInput[] = [
@@ -388,10 +401,25 @@ const ENTRIES: EntryInput[] = [
     mode: 'notify',
   },
   {
+    ...ECS_TASK_ENTRY,
+    id: 'ecs-task-high',
+    description:
+      'A High ECS task finding: preserve the task, its definition, network interface and service, and stop it once a person approves.',
+    band: 'high',
+    mode: 'approval',
+  },
+  {
+    ...ECS_TASK_ENTRY,
+    id: 'ecs-task-medium',
+    description: 'An ECS task finding from the severity floor up to Medium: a case naming the task, nothing stopped.',
+    band: 'medium',
+    mode: 'notify',
+  },
+  {
     ...CONTAINER_ENTRY,
     id: 'container-node-high',
     playbook: 'ec2-compromise',
-    description: "A High pod or task finding naming its node's instance: contain the node once a person approves.",
+    description: "A High pod finding naming its node's instance: contain the node once a person approves.",
     nodeInstance: 'present',
     band: 'high',
     mode: 'approval',
@@ -400,7 +428,7 @@ const ENTRIES: EntryInput[] = [
     ...CONTAINER_ENTRY,
     id: 'container-node-medium',
     playbook: 'ec2-compromise',
-    description: "A pod or task finding naming its node's instance, floor to Medium: a case on the node.",
+    description: "A pod finding naming its node's instance, floor to Medium: a case on the node.",
     nodeInstance: 'present',
     band: 'medium',
     mode: 'notify',
@@ -409,7 +437,7 @@ const ENTRIES: EntryInput[] = [
     ...CONTAINER_ENTRY,
     id: 'container-workload',
     playbook: TRIAGE_PLAYBOOK,
-    description: 'A pod or task finding naming no instance (Fargate): a case naming the workload, nothing contained.',
+    description: 'A pod finding naming no instance: a case naming the workload, nothing contained.',
     nodeInstance: 'absent',
     band: 'floor',
     mode: 'notify',

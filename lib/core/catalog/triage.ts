@@ -80,6 +80,7 @@ const RESOURCE_WORDS: Readonly<Record<string, string>> = {
   AccessKey: 'credential',
   S3Bucket: 'bucket',
   Lambda: 'function',
+  ECSCluster: 'task',
 };
 
 /**
@@ -238,7 +239,9 @@ export function describeResponse(type: string): string {
           ? 'preserves the bucket and denies the principal the finding names'
           : playbook === 'lambda-compromise'
             ? "preserves the function and throttles it to 0 (its execution role's older sessions revoked unless shared)"
-            : 'revokes the credential';
+            : playbook === 'ecs-task-compromise'
+              ? 'preserves the task and stops it once a person approves'
+              : 'revokes the credential';
     if (entry.subject === 'compromised-when-actor')
       return `${on}${playbook} ${verb} at High when resourceRole is ACTOR; otherwise, or below High, a case (the ${word} is the victim when TARGET)`;
     return `${on}${playbook} ${verb} at High, whatever resourceRole says; below High, a case`;

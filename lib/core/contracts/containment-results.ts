@@ -378,6 +378,21 @@ export const FunctionPreservationSchema = z.object({
   manifest: ManifestRefSchema,
 });
 
+// ecs-task-compromise
+
+/** `$.taskPreservation`: PreserveTask's result (`TaskPreservationResult` and the manifest, lib/runtime/ecs/preserve.ts). */
+export const TaskPreservationSchema = z.object({
+  taskArn: z.string(),
+  lastStatus: z.optional(z.string()),
+  desiredStatus: z.optional(z.string()),
+  launchType: z.optional(z.string()),
+  service: z.optional(z.string()),
+  networkInterfaceIds: z.array(z.string()),
+  artifacts: z.array(StoredArtifactSchema),
+  actions: z.array(S3ActionSchema),
+  manifest: ManifestRefSchema,
+});
+
 /** `$.functionContainment`: ContainFunction's result (lib/runtime/lambda/contain.ts). */
 export const FunctionContainmentSchema = z.object({
   functionName: z.string(),
@@ -395,3 +410,22 @@ export const FunctionContainmentSchema = z.object({
 
 /** `$.verify` of lambda-compromise: what VerifyFunctionContainment read back. */
 export const FunctionContainmentCheckSchema = z.object({ functionName: z.string(), throttled: z.literal(true), roleRevoked: z.boolean() });
+
+/** The statuses of a task as Firebreak found them (`TaskPrior`, lib/runtime/ecs/stop.ts). */
+const TaskPriorSchema = z.object({
+  taskArn: z.string(),
+  cluster: z.string(),
+  lastStatus: z.nullable(z.string()),
+  desiredStatus: z.nullable(z.string()),
+});
+
+/** `$.taskStop`: StopTask's result (`TaskStopResult`, lib/runtime/ecs/stop.ts). */
+export const TaskStopSchema = z.object({
+  taskArn: z.string(),
+  outcome: z.enum(['stopped', 'already-stopped', 'gone']),
+  prior: z.optional(TaskPriorSchema),
+  actions: z.array(S3ActionSchema),
+});
+
+/** `$.verify` of ecs-task-compromise: what VerifyTaskStopped read back. */
+export const TaskStopCheckSchema = z.object({ taskArn: z.string(), lastStatus: z.string(), desiredStatus: z.string() });

@@ -10,6 +10,9 @@ import {
   FunctionContainmentCheckSchema,
   FunctionContainmentSchema,
   FunctionPreservationSchema,
+  TaskPreservationSchema,
+  TaskStopCheckSchema,
+  TaskStopSchema,
   ChainResultSchema,
   SequenceChainsSchema,
   CollectedArtifactsSchema,
@@ -118,7 +121,13 @@ export const PlaybookStateSchema = z.object({
    * parses is taken: TamperVerification, whose keys are all optional, last.
    */
   verify: z.optional(
-    z.union([RevocationVerificationSchema, BucketContainmentCheckSchema, FunctionContainmentCheckSchema, TamperVerificationSchema]),
+    z.union([
+      RevocationVerificationSchema,
+      BucketContainmentCheckSchema,
+      FunctionContainmentCheckSchema,
+      TaskStopCheckSchema,
+      TamperVerificationSchema,
+    ]),
   ),
   /** ec2-compromise: DenyInstanceCredentials (the instance role's deny scoped to the instance; issue 15). */
   instanceCredentials: z.optional(InstanceCredentialsResultSchema),
@@ -156,6 +165,10 @@ export const PlaybookStateSchema = z.object({
   functionPreservation: z.optional(FunctionPreservationSchema),
   /** lambda-compromise: ContainFunction. */
   functionContainment: z.optional(FunctionContainmentSchema),
+  /** ecs-task-compromise: PreserveTask. */
+  taskPreservation: z.optional(TaskPreservationSchema),
+  /** ecs-task-compromise: StopTask. */
+  taskStop: z.optional(TaskStopSchema),
   /** credential-compromise: ChainInstanceContainment. */
   chained: z.optional(ChainResultSchema),
   /** attack-sequence: ChainSequenceContainment. */

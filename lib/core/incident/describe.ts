@@ -34,6 +34,10 @@ export function describeResource(i: Incident): string {
     return `S3 bucket ${r.bucketName}${p ? ` (used by ${p.userType} ${p.userName ?? p.principalId ?? '?'})` : ''}${r.exposed ? ', public' : ''}`;
   }
   if (r.type === 'LambdaFunction') return `Lambda function ${r.functionName}${r.functionVersion ? ` (${r.functionVersion})` : ''}`;
+  if (r.type === 'EcsTask') {
+    const node = r.nodeInstanceId ? ` on container instance ${r.nodeInstanceId}` : '';
+    return `ECS task ${r.taskArn ?? r.workload?.taskArn ?? '?'}${r.cluster ? ` in cluster ${r.cluster}` : ''}${node}`;
+  }
   return `${r.eventSource.replace(/\.amazonaws\.com$/, '')} ${r.eventName}${r.target ? ` on ${r.target}` : ''}`;
 }
 

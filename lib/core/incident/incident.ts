@@ -166,6 +166,31 @@ export const LambdaFunctionResourceSchema = z.object({
 /** A lambda-compromise incident's function. */
 export type LambdaFunctionResource = z.infer<typeof LambdaFunctionResourceSchema>;
 
+/**
+ * An ECS task (ecs-task-compromise), from a Runtime Monitoring finding on `ECSCluster`
+ * (`resource.ecsClusterDetails.taskDetails`: "Finding details", GuardDuty User Guide,
+ * https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings-summary.html). `id` is the task's ARN, so a later
+ * finding on the same task attaches to its open case; `ECSCluster/<cluster>/finding/<findingId>` when the finding names
+ * no task Firebreak can act on (`notActionable` says why; Decide makes it a notify-only case).
+ */
+export const EcsTaskResourceSchema = z.object({
+  type: z.literal('EcsTask'),
+  id: z.string().check(z.minLength(1)),
+  /** The task ARN, only when it is an ECS task's in the finding's own partition, account, region and cluster. */
+  taskArn: z.optional(z.string().check(z.minLength(1))),
+  /** The cluster's name (from the task ARN, else `ecsClusterDetails.name`). */
+  cluster: z.optional(z.string()),
+  /** Why the finding's task cannot be acted on (no task ARN, or one outside the finding's account or region). */
+  notActionable: z.optional(z.string()),
+  /** The task as the finding names it (cluster, task and task definition ARNs), checked field by field. */
+  workload: z.optional(ContainerWorkloadSchema),
+  /** `resource.instanceDetails.instanceId`: the container instance (ECS on EC2) AWS names; named on the case only. */
+  nodeInstanceId: z.optional(z.string().check(z.regex(/^i-[0-9a-f]{8,17}$/))),
+});
+
+/** An ecs-task-compromise incident's task. */
+export type EcsTaskResource = z.infer<typeof EcsTaskResourceSchema>;
+
 /** The assessment of a GuardDuty finding against the finding-type table (`FindingAssessment`). */
 export const TriageSchema = z.object({
   family: z.string(),
@@ -184,6 +209,7 @@ export const ResourceSchema = z.discriminatedUnion('type', [
   FindingResourceSchema,
   S3BucketResourceSchema,
   LambdaFunctionResourceSchema,
+  EcsTaskResourceSchema,
 ]);
 export type IncidentResource = z.infer<typeof ResourceSchema>;
 

@@ -18,6 +18,7 @@ import { parseOrThrow } from '../contracts/parse';
 import { Incident } from './incident';
 import type { summarizeSequence } from './sequence';
 import { containerWorkloadOf } from './container-workload';
+import { taskTargetOf } from './ecs-task';
 
 /** Re-exported for the callers that validate an event here (lib/core/contracts/parse.ts holds it, so a step's handler need not load normalization). */
 export { parseOrThrow };
@@ -324,6 +325,45 @@ function findingResource(event: GuardDutyEvent): Incident['resource'] {
 }
 
 /**
+ * The task of an ecs-task-compromise case: `resource.ecsClusterDetails.taskDetails.arn`, kept only when it is an ECS
+ * task's ARN in the finding's own partition, account, region and cluster ({@link taskTargetOf}: never from a tag or
+ * anything the workload wrote); otherwise the case names the finding and says why nothing can be stopped.
+ * @throws {InvalidInput} for a finding that is not on `ECSCluster`.
+ */
+function ecsTaskResource(event: GuardDutyEvent): Incident['resource'] {
+  const d = event.detail;
+  const r = d.resource;
+  if (r.resourceType !== 'ECSCluster') {
+    throw new InvalidInput(`detail.resource.resourceType is ${r.resourceType}; ecs-task-compromise needs an ECSCluster finding`);
+  }
+  const workload = containerWorkloadOf(r);
+  const node = r.instanceDetails?.instanceId;
+  const common = {
+    type: 'EcsTask' as const,
+    ...(workload ? { workload } : {}),
+    ...(node && /^i-[0-9a-f]{8,17}$/.test(node) ? { nodeInstanceId: node } : {}),
+  };
+  try {
+    const t = taskTargetOf(workload?.taskArn, {
+      partition: d.partition,
+      account: d.accountId,
+      region: d.region,
+      cluster: workload?.cluster,
+    });
+    return { ...common, id: t.taskArn, taskArn: t.taskArn, cluster: t.cluster };
+  } catch (err) {
+    if (!(err instanceof InvalidInput)) throw err;
+    const cluster = workload?.cluster;
+    return {
+      ...common,
+      id: `ECSCluster/${cluster ?? '-'}/finding/${d.id}`,
+      ...(cluster ? { cluster } : {}),
+      notActionable: err.message,
+    };
+  }
+}
+
+/**
  * The bucket of an s3-compromise case: the first of `resource.s3BucketDetails` (S3 Protection findings list the buckets
  * the calls touched; "Finding details", GuardDuty User Guide), the principal of `resource.accessKeyDetails`, the
  * caller's account when it is another (`service.action.awsApiCallAction.remoteAccountDetails.accountId`), and whether
@@ -367,6 +407,7 @@ function findingSubjectResource(playbook: Incident['playbook'], event: GuardDuty
   if (playbook === TRIAGE_PLAYBOOK || playbook === 'attack-sequence') return findingResource(event);
   if (playbook === 's3-compromise') return bucketResource(event);
   if (playbook === 'lambda-compromise') return functionResource(event);
+  if (playbook === 'ecs-task-compromise') return ecsTaskResource(event);
   return credentialResource(event);
 }
 

@@ -59,6 +59,25 @@ function taskCommands(w: ContainerWorkload, region: string, inMember: string): s
 }
 
 /**
+ * The commands a person may need after ecs-task-compromise stops a task: its service (`group` `service:<name>`), which
+ * starts a replacement from the same task definition, scaled to 0 by hand if the image is compromised (Firebreak never
+ * changes a service: runbooks/ecs-task-compromise/runbook.md); and the container instance the finding names, contained by
+ * its own run. Values are shell-quoted.
+ */
+function stoppedTaskCommands(i: Incident, cluster: string, taskArn: string, nodeInstanceId: string | undefined): string[] {
+  const at = opt('--region', i.region);
+  const c = opt('--cluster', cluster);
+  const inMember = `  # in the member account ${i.account}`;
+  return [
+    `SERVICE=$(aws ecs describe-tasks ${c} ${opt('--tasks', taskArn)} --query 'tasks[0].group' --output text ${at} | sed -n 's/^service://p')  # its service starts a replacement from the same task definition`,
+    `aws ecs update-service ${c} --service "$SERVICE" --desired-count 0 ${at}${inMember}; only if the image is compromised: note desiredCount first`,
+    ...(nodeInstanceId
+      ? [`firebreak run ec2-compromise ${opt('--instance', nodeInstanceId)} ${at}  # the container instance, if the host is in doubt`]
+      : []),
+  ];
+}
+
+/**
  * The commands for the pod or task a container finding names (none for other findings): the task's DescribeTasks and
  * DescribeTaskDefinition, read-only; the pod's capture, quarantine label, deny-all NetworkPolicy and node cordon, in that
  * order. Values from the finding are shell-quoted.
@@ -66,6 +85,10 @@ function taskCommands(w: ContainerWorkload, region: string, inMember: string): s
  */
 export function workloadCommands(i: Incident): string[] {
   const r = i.resource;
+  if (r.type === 'EcsTask') {
+    const described = r.workload ? taskCommands(r.workload, i.region, `  # in the member account ${i.account}`) : [];
+    return r.taskArn && r.cluster ? [...described, ...stoppedTaskCommands(i, r.cluster, r.taskArn, r.nodeInstanceId)] : described;
+  }
   const workload = r.type === 'Instance' || r.type === 'GuardDutyResource' ? r.workload : undefined;
   if (!workload) return [];
   return [...taskCommands(workload, i.region, `  # in the member account ${i.account}`), ...podCommands(workload, i.account)];

@@ -152,6 +152,7 @@ async function inject(
     credentialTwin: w?.credentialTwin,
     bucketTwin: w?.bucketTwin,
     functionTwin: w?.functionTwin,
+    taskTwin: w?.taskTwin,
     countBefore,
     execute,
   });
@@ -164,7 +165,13 @@ async function inject(
     } else if (!repeat.concurrent) {
       for (let k = 0; k < repeat.times; k++) {
         const r = await replayEvent(session, mutate(event, undefined, k), options(current, true));
-        current ??= { twin: r.twin, credentialTwin: r.credentialTwin, bucketTwin: r.bucketTwin, functionTwin: r.functionTwin };
+        current ??= {
+          twin: r.twin,
+          credentialTwin: r.credentialTwin,
+          bucketTwin: r.bucketTwin,
+          functionTwin: r.functionTwin,
+          taskTwin: r.taskTwin,
+        };
         results.push(r);
       }
     } else {
@@ -188,6 +195,7 @@ async function inject(
       credentialTwin: results[0]?.credentialTwin,
       bucketTwin: results[0]?.bucketTwin,
       functionTwin: results[0]?.functionTwin,
+      taskTwin: results[0]?.taskTwin,
     },
     faults: faults.length ? installed.reports() : undefined,
     hits: installed.hits(),

@@ -32,6 +32,7 @@ import type { Fault } from './faults';
 import type { Check } from '../local/checks';
 import { BucketTwin, buildBucketTwin, namesBucket } from '../local/bucket-twin';
 import { buildFunctionTwin, FunctionTwin, namesFunction } from '../local/function-twin';
+import { buildTaskTwin, namesTask, TaskTwin } from '../local/task-twin';
 import { isolationGroupName, untrackGroupName } from '../../core/tags';
 
 /** The twin world one injection acts on (what `replayEvent` takes as `twin` / `credentialTwin`). */
@@ -42,6 +43,8 @@ export interface InjectionWorld {
   readonly bucketTwin?: BucketTwin;
   /** The twin of a Lambda finding's function (lambda-compromise). */
   readonly functionTwin?: FunctionTwin;
+  /** The twin of an ECS finding's task (ecs-task-compromise). */
+  readonly taskTwin?: TaskTwin;
   /** Groups squatting on Firebreak's group names (`world.squatFirebreakGroupNames`), as they were before the event. */
   readonly squatters?: SecurityGroup[];
 }
@@ -74,6 +77,7 @@ export async function buildInjectionWorld(session: LocalSession, event: EventEnv
     if (r.resourceType === 'AccessKey' && r.accessKeyDetails) return { credentialTwin: await buildCredentialTwin(gd, member), bucketTwin };
     if (r.resourceType === 'AttackSequence') return buildSequenceTwins(gd, member, extras);
     if (namesFunction(gd)) return { functionTwin: await buildFunctionTwin(gd, member) };
+    if (namesTask(gd)) return { taskTwin: await buildTaskTwin(gd, member) };
     return bucketTwin ? { bucketTwin } : {};
   }
   if (API_CALL_DETAIL_TYPES.includes(event['detail-type']))

@@ -2,6 +2,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -32,6 +33,7 @@ export interface HarnessClients {
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly cloudtrail: CloudTrailClient;
   readonly lambda: LambdaClient;
+  readonly ecs: ECSClient;
 }
 
 /**
@@ -66,5 +68,6 @@ export function harnessClients(endpoint: string, accountId: string): HarnessClie
     elbv2: withAccount(new ElasticLoadBalancingV2Client(cfg)),
     cloudtrail: withAccount(new CloudTrailClient(cfg)),
     lambda: withAccount(new LambdaClient(cfg)),
+    ecs: withAccount(new ECSClient(cfg)),
   };
 }

@@ -34,6 +34,7 @@ import { buildSequenceTwins } from './sequence-twin';
 import { sequenceChainChecks } from './sequence-checks';
 import { buildCredentialTwin, CredentialTwin } from './credential-twin';
 import { BucketTwin, buildBucketTwin, namesBucket } from './bucket-twin';
+import { buildTaskTwin, namesTask, TaskTwin } from './task-twin';
 import { bucketContainedChecks } from './bucket-checks';
 import { buildFunctionTwin, FunctionTwin, namesFunction } from './function-twin';
 import { functionContainedChecks } from './function-checks';
@@ -149,6 +150,8 @@ export interface ReplayOptions {
   readonly bucketTwin?: BucketTwin;
   /** Reuse an existing function twin (a repeat of the same Lambda finding). */
   readonly functionTwin?: FunctionTwin;
+  /** Reuse an existing task twin (a repeat of the same ECS finding). */
+  readonly taskTwin?: TaskTwin;
   /** Reads of the emulator before the run, to check that a repeat created nothing. */
   readonly countBefore?: boolean;
 }
@@ -160,6 +163,8 @@ export interface ReplayResult {
   readonly credentialTwin?: CredentialTwin;
   readonly bucketTwin?: BucketTwin;
   readonly functionTwin?: FunctionTwin;
+  /** The twin of an ECS finding's task (ecs-task-compromise). */
+  readonly taskTwin?: TaskTwin;
   /** The event as injected (IDs remapped to the twin). */
   readonly injected: EventEnvelope;
   readonly executions: LocalExecutionResult[];
@@ -203,7 +208,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   const started = Date.now();
   const gd = event.source === 'aws.guardduty' ? GuardDutyEventSchema.parse(event) : undefined;
   const apiCall = API_CALL_DETAIL_TYPES.includes(event['detail-type']) ? ApiCallEventSchema.parse(event) : undefined;
-  const { twin, credentialTwin, bucketTwin, functionTwin, idMap } = await twinsFor(session, gd, apiCall, options);
+  const { twin, credentialTwin, bucketTwin, functionTwin, taskTwin, idMap } = await twinsFor(session, gd, apiCall, options);
   const injected = Object.keys(idMap).length ? remapEvent(event, idMap) : event;
   const before = options.countBefore ? await countCreatedResources(session.env) : undefined;
   const principalBefore = credentialTwin ? await principalState(session, credentialTwin) : undefined;
@@ -244,7 +249,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     started,
     memberAccount: session.env.memberAccount,
   });
-  return { report, twin, credentialTwin, bucketTwin, functionTwin, injected, executions };
+  return { report, twin, credentialTwin, bucketTwin, functionTwin, taskTwin, injected, executions };
 }
 
 const CONTAINER_TYPES: readonly string[] = CONTAINER_RESOURCE_TYPES;
@@ -277,11 +282,14 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
     bucketTwin = await buildBucketTwin(gd, session.env.member, session.env.memberAccount);
   let functionTwin = options.functionTwin;
   if (!functionTwin && gd && namesFunction(gd) && !sample) functionTwin = await buildFunctionTwin(gd, session.env.member);
+  let taskTwin = options.taskTwin;
+  if (!taskTwin && gd && namesTask(gd) && !sample) taskTwin = await buildTaskTwin(gd, session.env.member);
   const idMap: Record<string, string> = {
     ...(twin?.idMap ?? {}),
     ...(credentialTwin?.idMap ?? {}),
     ...(bucketTwin?.idMap ?? {}),
     ...(functionTwin?.idMap ?? {}),
+    ...(taskTwin?.idMap ?? {}),
   };
   // The twin lives in the emulator's member account and region: a recorded finding from any other
   // account or region is remapped onto them like every other ID.
@@ -296,7 +304,7 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
     remap(apiCall.detail.recipientAccountId ?? apiCall.account, session.env.memberAccount);
     remap(apiCall.detail.awsRegion, session.env.region);
   }
-  return { twin, credentialTwin, bucketTwin, functionTwin, idMap };
+  return { twin, credentialTwin, bucketTwin, functionTwin, taskTwin, idMap };
 }
 
 /**

@@ -17,6 +17,7 @@ import type { PlaybookRegistration } from './registration';
 import { RELEASE } from './release';
 import { ROOT_ACTIVITY } from './root-activity';
 import { S3_COMPROMISE } from './s3-compromise';
+import { ECS_TASK_COMPROMISE } from './ecs-task-compromise';
 
 /** Every playbook's registration, by playbook name. */
 export const PLAYBOOK_REGISTRY = {
@@ -28,6 +29,7 @@ export const PLAYBOOK_REGISTRY = {
   's3-compromise': S3_COMPROMISE,
   'attack-sequence': ATTACK_SEQUENCE,
   'lambda-compromise': LAMBDA_COMPROMISE,
+  'ecs-task-compromise': ECS_TASK_COMPROMISE,
   release: RELEASE,
 } as const satisfies Record<Playbook | OperatorPlaybook, PlaybookRegistration>;
 

@@ -84,6 +84,11 @@ export function arnsOf(i: Incident): string[] {
         r.functionArn ?? `arn:${i.partition}:lambda:${i.region}:${i.account}:function:${r.functionName}`,
         ...roleNamesOf(i).map((n) => iam('role', n)),
       ];
+    case 'EcsTask':
+      // The task and its cluster: a protected cluster's ARN holds its tasks.
+      return [r.taskArn, r.cluster ? `arn:${i.partition}:ecs:${i.region}:${i.account}:cluster/${r.cluster}` : undefined].filter(
+        (a): a is string => !!a,
+      );
   }
 }
 

@@ -7,6 +7,7 @@ import { FINDING_TRIAGE_DECISION } from './finding-triage/decision';
 import { ROOT_ACTIVITY_DECISION } from './root-activity/decision';
 import { S3_COMPROMISE_DECISION } from './s3-compromise/decision';
 import { LAMBDA_COMPROMISE_DECISION } from './lambda-compromise/decision';
+import { ECS_TASK_COMPROMISE_DECISION } from './ecs-task-compromise/decision';
 
 /**
  * What each playbook tells Decide, one line each ({@link DecisionHooks}: pure, no AWS client). The type makes the
@@ -22,6 +23,7 @@ export const DECISION_HOOKS: Readonly<Record<Playbook, DecisionHooks>> = {
   's3-compromise': S3_COMPROMISE_DECISION,
   'attack-sequence': ATTACK_SEQUENCE_DECISION,
   'lambda-compromise': LAMBDA_COMPROMISE_DECISION,
+  'ecs-task-compromise': ECS_TASK_COMPROMISE_DECISION,
 };
 
 /**

@@ -28,6 +28,7 @@ export const ORPHANED_HOOKS: Readonly<Record<Playbook, OrphanedHook | undefined>
   's3-compromise': undefined,
   'attack-sequence': undefined,
   'lambda-compromise': undefined,
+  'ecs-task-compromise': undefined,
 };
 
 /**

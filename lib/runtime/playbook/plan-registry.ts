@@ -42,6 +42,10 @@ export const PLAN_HOOKS: Readonly<Record<Playbook, PlanHook | undefined>> = {
   ),
   // Its own plan step (lambda-compromise/plan-function.ts, lambdas/plan-function), which keeps this bundle under 200 KB.
   'lambda-compromise': undefined,
+  'ecs-task-compromise': onFirstCall(
+    () => import('./ecs-task-compromise/plan'),
+    (m) => m.planTaskContainment,
+  ),
 };
 
 /**

@@ -205,6 +205,8 @@ describe('catalog', () => {
       'ec2-compromise-medium',
       'lambda-compromise-high',
       'lambda-compromise-medium',
+      'ecs-task-high',
+      'ecs-task-medium',
       's3-compromise-high',
       's3-compromise-medium',
       's3-exposure-high',
@@ -248,7 +250,8 @@ describe('catalog', () => {
     ['Lambda', 8, 'lambda-compromise-high'],
     ['Lambda', 5, 'lambda-compromise-medium'],
     ['EKSCluster', 8, 'container-workload'],
-    ['ECSCluster', 5, 'container-workload'],
+    ['ECSCluster', 5, 'ecs-task-medium'],
+    ['ECSCluster', 8, 'ecs-task-high'],
     ['AttackSequence', 9, 'attack-sequence-high'],
     ['AttackSequence', 5, 'attack-sequence-medium'],
     ['SomethingNew', 4, 'finding-triage'],
@@ -262,10 +265,11 @@ describe('catalog', () => {
 
   it.each([
     ['EKSCluster', 8, true, 'container-node-high'],
-    ['ECSCluster', 7, true, 'container-node-high'],
+    // An ECS task goes to ecs-task-compromise whether or not the finding names its container instance.
+    ['ECSCluster', 7, true, 'ecs-task-high'],
     ['EKSCluster', 5, true, 'container-node-medium'],
     ['EKSCluster', 8, false, 'container-workload'],
-    ['ECSCluster', 4, false, 'container-workload'],
+    ['ECSCluster', 4, false, 'ecs-task-medium'],
     ['EKSCluster', 3.9, true, undefined],
     ['Instance', 8, true, 'ec2-compromise-high'],
     ['Lambda', 8, true, 'lambda-compromise-high'],

@@ -34,6 +34,7 @@ const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
   's3-compromise': [...COMMON_STATES, 'PreserveBucket', 'ContainBucket', 'VerifyBucketContainment'],
   'attack-sequence': [...COMMON_STATES, 'ChainSequenceContainment', 'NotifyOnly', 'PlanDryRun'],
   'lambda-compromise': [...COMMON_STATES, 'PreserveFunction', 'ContainFunction', 'VerifyFunctionContainment'],
+  'ecs-task-compromise': [...COMMON_STATES, 'RequestApproval', 'PreserveTask', 'StopTask', 'VerifyTaskStopped'],
   // No Normalize/Claim/Decide: release starts from a case, not an event.
   release: [
     'LoadCase',

@@ -7,6 +7,19 @@ import { releasePath } from '../../../core/contracts/state-paths';
 import { NOT_YET_CONSISTENT_RETRY, PlaybookStates, PlaybookProps, PlaybookConstruct } from '../../playbook-states';
 import type { StepName } from '../../steps';
 
+/**
+ * What TaskNotRestartable puts at `$.restore` for an ecs-task-compromise case: ECS cannot start a stopped task again
+ * (StopTask, Amazon ECS API Reference: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopTask.html), and
+ * the case changed nothing else; its service, if any, already started a replacement or was scaled by a person.
+ */
+export const TASK_NOT_RESTARTABLE: z.input<typeof NothingToRestoreSchema> = {
+  actions: [],
+  unchanged: [],
+  notRestored: [],
+  nothing:
+    'the case stopped an ECS task: a stopped task cannot be restarted, and nothing else was changed in the member account, so there is nothing to undo (its service, if any, runs replacements from its task definition)',
+};
+
 /** The name of the `release` state machine. */
 export const RELEASE_STATE_MACHINE_NAME = 'firebreak-release';
 
@@ -92,6 +105,11 @@ export class ReleasePlaybook extends PlaybookConstruct {
       resultPath: releasePath('restore'),
     });
     nothing.next(closeRelease);
+    const taskNotRestartable = new sfn.Pass(this, 'TaskNotRestartable', {
+      result: sfn.Result.fromObject(TASK_NOT_RESTARTABLE),
+      resultPath: releasePath('restore'),
+    });
+    taskNotRestartable.next(closeRelease);
     const unknown = new sfn.Pass(this, 'UnknownReleaseTarget', {
       result: sfn.Result.fromObject({
         Error: 'UnknownReleaseTarget',
@@ -112,6 +130,7 @@ export class ReleasePlaybook extends PlaybookConstruct {
       .when(playbookIs('cloudtrail-tamper'), nothing)
       .when(playbookIs('s3-compromise'), releaseBucket)
       .when(playbookIs('lambda-compromise'), releaseFunction)
+      .when(playbookIs('ecs-task-compromise'), taskNotRestartable)
       .otherwise(unknown);
 
     const alreadyReleased = states.outcome('AlreadyReleased', 'ALREADY_RELEASED');

@@ -9,6 +9,7 @@ import type { InstanceCredentialsPriorState } from '../../iam/instance-credentia
 import type { ReleaseItem } from '../../release/plan';
 import type { BucketPriorState } from '../../s3/release';
 import type { ReservedConcurrencyPrior } from '../../lambda/contain';
+import type { TaskPrior } from '../../ecs/stop';
 import type { StepDeps } from '../deps-base';
 import type { StepRecordTarget } from '../run-step';
 import type { ReleaseState } from '../../../core/contracts/state';
@@ -27,6 +28,8 @@ export const RELEASABLE_PLAYBOOKS: readonly string[] = [
   'cloudtrail-tamper',
   's3-compromise',
   'lambda-compromise',
+  // A stopped task cannot be restarted: its release records that there is nothing to undo (the state machine's TaskNotRestartable).
+  'ecs-task-compromise',
 ];
 
 /** The prior-state keys containment records before changing anything (lib/runtime/ec2, lib/runtime/iam, lib/runtime/s3). */
@@ -39,6 +42,7 @@ const PRIOR_STATE_KEYS = [
   'publicAccessBlock',
   'versioning',
   'reservedConcurrency',
+  'task',
 ] as const;
 
 export interface PriorState extends BucketPriorState {
@@ -50,6 +54,8 @@ export interface PriorState extends BucketPriorState {
   readonly role?: RolePriorState;
   /** lambda-compromise's ContainFunction. */
   readonly reservedConcurrency?: ReservedConcurrencyPrior;
+  /** ecs-task-compromise's StopTask: the task's statuses before it was stopped (lib/runtime/ecs/stop.ts). */
+  readonly task?: TaskPrior;
 }
 
 export const priorOf = (record: CaseRecord): PriorState => (record.priorState ?? {}) as PriorState;

@@ -60,6 +60,8 @@ export async function requestApproval(
  */
 function workloadLines(i: PlaybookState['incident']): string[] {
   const commands = workloadCommands(i);
+  // ecs-task-compromise: what a person may do after the stop (the service, the container instance); Firebreak does neither.
+  if (i.resource.type === 'EcsTask') return commands.length ? ['The task and, after the stop, by hand:', ...commands] : [];
   if (i.resource.type !== 'Instance' || !i.resource.workload) return [];
   return [
     `Workload: ${describeResource(i)}.`,
