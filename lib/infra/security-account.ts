@@ -47,12 +47,12 @@ export interface FirebreakSecurityAccountProps {
    */
   readonly lambdasDir?: string;
   /**
-   * How many times EventBridge retries starting a playbook before the event goes to the rule's DLQ.
+   * How many times EventBridge retries starting a playbook before the event goes to the catalog rules' DLQ (0-185).
    * @default 20
    */
   readonly targetRetryAttempts?: number;
   /**
-   * How long EventBridge keeps retrying an event before it goes to the rule's DLQ.
+   * How long EventBridge keeps retrying an event before it goes to the catalog rules' DLQ (60 seconds to 24 hours).
    * @default Duration.hours(2)
    */
   readonly targetMaxEventAge?: Duration;
@@ -437,6 +437,16 @@ export class FirebreakSecurityAccount extends Construct {
     props: FirebreakSecurityAccountProps,
   ): Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }> {
     const rules = new Map<string, { rule: events.Rule; deadLetterQueue: sqs.Queue }>();
+    // One dead-letter queue for every catalog rule (its messages carry the rule's ARN: the RULE_ARN attribute, "Using
+    // dead-letter queues to process undelivered events", EventBridge User Guide): a queue, a policy and an alarm per rule
+    // took three of the stack's 500 resources each ("CloudFormation quotas").
+    const routing = this.ruleDeadLetterQueue(
+      'CatalogRules',
+      `${this.names.prefix}-routing`,
+      `Firebreak: a finding or event matched by a catalog rule could not reach the finding buffer; see queue ${this.names.prefix}-routing-dlq (each message's RULE_ARN attribute names the rule)`,
+    );
+    Tags.of(routing.queue).add('firebreak:component', 'routing');
+    Tags.of(routing.alarm).add('firebreak:component', 'routing');
     for (const { entry, ruleName, pattern, eventBus } of catalogRules(
       buildCatalog(props.config.severityFloor),
       securityAccountOf(props.config),
@@ -446,11 +456,6 @@ export class FirebreakSecurityAccount extends Construct {
       if (!stateMachine)
         throw new ConfigError(`Catalog entry ${entry.id} names playbook ${entry.playbook}, which this stack does not build`);
       const id = pascal(ruleName.slice(this.names.prefix.length + 1));
-      const { queue: deadLetterQueue, alarm } = this.ruleDeadLetterQueue(
-        id,
-        ruleName,
-        `Firebreak: a ${entry.id} ${entry.kind === 'api-call' ? 'event' : 'finding'} could not reach the finding buffer (for the ${entry.playbook} playbook); see queue ${ruleName}-dlq`,
-      );
       const rule = new events.Rule(this, `${id}Rule`, {
         ruleName,
         description: entry.description,
@@ -460,23 +465,32 @@ export class FirebreakSecurityAccount extends Construct {
         // Through the finding buffer (docs/ARCHITECTURE.md, "The finding buffer"): the message names the playbook and its
         // state machine, and carries the event as EventBridge delivers it (`<aws.events.event.json>`).
         targets: [
-          new targets.SqsQueue(this.buffer.queue, {
-            message: new BufferMessageInput(entry.playbook, stateMachine.stateMachineArn),
-            deadLetterQueue,
+          new BufferTarget(this.buffer.queue, new BufferMessageInput(entry.playbook, stateMachine.stateMachineArn), routing.queue, {
             retryAttempts: props.targetRetryAttempts ?? 20,
             maxEventAge: props.targetMaxEventAge ?? Duration.hours(2),
           }),
         ],
       });
-      for (const c of [rule, deadLetterQueue, alarm]) {
-        Tags.of(c).add('firebreak:component', 'routing');
-        Tags.of(c).add('firebreak:catalog-entry', entry.id);
-      }
+      Tags.of(rule).add('firebreak:component', 'routing');
+      Tags.of(rule).add('firebreak:catalog-entry', entry.id);
       rules.set(ruleName === prefixedRuleNameFor(entry, this.names.prefix) ? entry.id : ruleName.slice(this.names.prefix.length + 1), {
         rule,
-        deadLetterQueue,
+        deadLetterQueue: routing.queue,
       });
     }
+    // One statement per queue for every catalog rule (ArnEquals on their exact ARNs), not one per rule as the
+    // aws-events-targets SqsQueue target adds them: an SQS policy holds at most 20 statements and 8,192 bytes ("Amazon SQS
+    // policy quotas", SQS Developer Guide), which one statement per rule passed at 29 rules.
+    const sources = [...rules.values()].map(({ rule }) => rule.ruleArn);
+    for (const queue of [this.buffer.queue, routing.queue])
+      queue.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+          actions: queue === routing.queue ? ['sqs:SendMessage'] : ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+          resources: [queue.queueArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': sources } },
+        }),
+      );
     return rules;
   }
 
@@ -663,5 +677,44 @@ export class FirebreakSecurityAccount extends Construct {
       alarm.addAlarmAction(new cwActions.SnsAction(this.topic));
       Tags.of(alarm).add('firebreak:component', 'playbook');
     }
+  }
+}
+
+/**
+ * A catalog rule's target: the finding buffer queue with the rule's message, retry policy and the shared dead-letter
+ * queue (`AWS::Events::Rule` Target: `Arn`, `InputTransformer`, `RetryPolicy`, `DeadLetterConfig`). Unlike the
+ * aws-events-targets SqsQueue target it adds no statement to either queue's policy: the security account adds one
+ * statement per queue for every rule (SQS's 20-statement policy quota).
+ */
+class BufferTarget implements events.IRuleTarget {
+  /**
+   * @param queue - the finding buffer queue.
+   * @param message - the rule's message ({@link BufferMessageInput}).
+   * @param deadLetterQueue - where EventBridge puts an event it could not deliver.
+   * @param retry - retry attempts (0-185) and maximum event age (60 s - 24 h) of the target's retry policy.
+   * @throws {ConfigError} when either is outside EventBridge's range (RetryPolicy, EventBridge API Reference).
+   */
+  constructor(
+    private readonly queue: sqs.IQueue,
+    private readonly message: events.RuleTargetInput,
+    private readonly deadLetterQueue: sqs.IQueue,
+    private readonly retry: { readonly retryAttempts: number; readonly maxEventAge: Duration },
+  ) {
+    const { retryAttempts, maxEventAge } = retry;
+    if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 185)
+      throw new ConfigError(`targetRetryAttempts must be an integer from 0 to 185, not ${retryAttempts}`);
+    const age = maxEventAge.toSeconds();
+    if (age < 60 || age > 86400) throw new ConfigError(`targetMaxEventAge must be 60 seconds to 24 hours, not ${age} seconds`);
+  }
+
+  /** The target's properties (no policy change). */
+  public bind(): events.RuleTargetConfig {
+    return {
+      arn: this.queue.queueArn,
+      input: this.message,
+      targetResource: this.queue,
+      deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
+      retryPolicy: { maximumRetryAttempts: this.retry.retryAttempts, maximumEventAgeInSeconds: this.retry.maxEventAge.toSeconds() },
+    };
   }
 }

@@ -387,7 +387,7 @@ describe('SecurityAccountStack', () => {
       }
     });
 
-    it("targets its playbook's state machine with its own encrypted, TLS-only DLQ, retries and a maximum event age", () => {
+    it("targets its playbook's state machine with retries, a maximum event age and the one encrypted, TLS-only DLQ of every catalog rule", () => {
       const resources = template.toJSON().Resources;
       const dlqs = new Set<string>();
       const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(
@@ -413,7 +413,16 @@ describe('SecurityAccountStack', () => {
         });
         dlqs.add(queueId);
       }
-      expect(dlqs.size).toBe(catalogRules(CATALOG).length);
+      // One DLQ for all (SQS's 20-statement policy quota; CloudFormation's 500 resources): its messages name the rule (RULE_ARN).
+      expect(dlqs.size).toBe(1);
+      expect(resources[[...dlqs][0]].Properties.QueueName).toBe('firebreak-routing-dlq');
+      const dlqPolicy = Object.values(template.findResources('AWS::SQS::QueuePolicy')).find(
+        (p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: [...dlqs][0] }]),
+      )!;
+      const sends = dlqPolicy.Properties.PolicyDocument.Statement.filter((st: { Effect: string }) => st.Effect === 'Allow');
+      expect(sends).toHaveLength(1);
+      expect(sends[0].Action).toBe('sqs:SendMessage');
+      expect(sends[0].Condition.ArnEquals['aws:SourceArn']).toHaveLength(catalogRules(CATALOG).length);
     });
 
     it('routes credential-compromise-high and -medium to the credential-compromise state machine, each with a DLQ', () => {
@@ -430,7 +439,7 @@ describe('SecurityAccountStack', () => {
         expect(bufferedTarget(template, target).machine).toBe(machineId);
         const queueId = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
         expect(template.toJSON().Resources[queueId].Type).toBe('AWS::SQS::Queue');
-        expect(template.toJSON().Resources[queueId].Properties.QueueName).toBe(`${ruleNameFor(entry)}-dlq`);
+        expect(template.toJSON().Resources[queueId].Properties.QueueName).toBe('firebreak-routing-dlq');
       }
     });
 
@@ -560,7 +569,7 @@ describe('SecurityAccountStack', () => {
         const [target] = rule.Properties.Targets;
         expect([id, bufferedTarget(template, target).machine]).toEqual([id, stateMachineLogicalIdOf(template, MACHINE_NAMES[playbook])]);
         const queueId = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
-        expect([id, template.toJSON().Resources[queueId].Properties.QueueName]).toEqual([id, `${ruleNameFor(entry)}-dlq`]);
+        expect([id, template.toJSON().Resources[queueId].Properties.QueueName]).toEqual([id, 'firebreak-routing-dlq']);
       }
     });
 
@@ -766,8 +775,8 @@ describe('SecurityAccountStack', () => {
     it("raises an alarm to the topic when a DLQ receives an event (the below-floor rule's too)", () => {
       const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/SQS' } }));
-      // Every rule's DLQ, the execution-ended rule's, the below-floor rule's, the finding buffer's DLQ and the trail baselines' DLQ.
-      expect(alarms).toHaveLength(catalogRules(CATALOG).length + 4);
+      // The catalog rules' shared DLQ, the execution-ended rule's, the below-floor rule's, the finding buffer's DLQ and the trail baselines' DLQ.
+      expect(alarms).toHaveLength(1 + 4);
       for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     });
   });
