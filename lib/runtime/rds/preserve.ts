@@ -1,0 +1,131 @@
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { ResourceGone } from '../../core/errors';
+import { hasAwsCode } from '../aws-errors';
+import type { PlannedAction, StepMode } from '../ec2/instance';
+import { dbEvidenceSnapshotIds } from './snapshot-ids';
+import {
+  DbSnapshotRecord,
+  ensureDbSnapshotShared,
+  ensureMemberDbSnapshot,
+  ensureSecurityDbSnapshot,
+  ensureTransitDbSnapshot,
+  readDbSnapshot,
+  requireAvailable,
+} from './snapshots';
+
+/** The DB instance as DescribeDBInstances gives it (never as the finding or a tag says). */
+export interface DbInstanceFacts {
+  readonly dbInstanceIdentifier: string;
+  readonly dbInstanceArn: string;
+  /** Set for an Aurora cluster member, whose storage is the cluster's: its evidence is a cluster snapshot. */
+  readonly dbClusterIdentifier?: string;
+  readonly storageEncrypted: boolean;
+  readonly publiclyAccessible: boolean;
+}
+
+/**
+ * Reads the instance (DescribeDBInstances).
+ * @throws ResourceGone when there is no such instance.
+ */
+export async function readDbInstance(rds: RDSClient, dbInstanceIdentifier: string): Promise<DbInstanceFacts> {
+  try {
+    const db = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: dbInstanceIdentifier }))).DBInstances?.[0];
+    if (!db?.DBInstanceArn) throw new ResourceGone(`DB instance ${dbInstanceIdentifier} not found`);
+    return {
+      dbInstanceIdentifier,
+      dbInstanceArn: db.DBInstanceArn,
+      ...(db.DBClusterIdentifier ? { dbClusterIdentifier: db.DBClusterIdentifier } : {}),
+      storageEncrypted: db.StorageEncrypted === true,
+      publiclyAccessible: db.PubliclyAccessible === true,
+    };
+  } catch (err) {
+    if (hasAwsCode(err, 'DBInstanceNotFound', 'DBInstanceNotFoundFault'))
+      throw new ResourceGone(`DB instance ${dbInstanceIdentifier} not found`, { cause: err });
+    throw err;
+  }
+}
+
+/** Where the evidence goes and what it is checked against. */
+export interface DbPreservationTarget {
+  readonly caseId: string;
+  /** The case's creation: no snapshot made before it is evidence. */
+  readonly notBefore: Date;
+  readonly memberAccount: string;
+  readonly securityAccount: string;
+  /** The member account's transit key, as an ARN (DescribeKey of its alias). */
+  readonly transitKeyArn: string;
+  /** The security account's evidence key, as an ARN. */
+  readonly evidenceKeyArn: string;
+  /** The execution's one evidence deadline. */
+  readonly deadline: Date;
+}
+
+/** What preservation did, or (planned) would do. */
+export interface DbPreservationResult {
+  /** `preserved`: the security copy exists and checks out; `cluster`: a cluster member, not snapshotted here (a person acts). */
+  readonly outcome: 'preserved' | 'cluster';
+  readonly dbClusterIdentifier?: string;
+  /** The chain's snapshots as read back, member first (empty when planned or a cluster member). */
+  readonly chain: DbSnapshotRecord[];
+  readonly actions: PlannedAction[];
+}
+
+/**
+ * Preserves a DB instance into the security account (the chain of `snapshots.ts`): member snapshot, transit copy when
+ * encrypted, share, security copy. Each stage waits for its source to be `available` (`NotYetConsistent`, retried,
+ * until `target.deadline`, then `EvidenceIncomplete`). An Aurora cluster member is not snapshotted: its data is the
+ * cluster's (CreateDBClusterSnapshot; not built here), so the outcome says `cluster` and names it.
+ * @param member - RDS in the member account (responder role). @param security - RDS in the security account.
+ * @param mode - `plan`: reads only and lists the creates and the share it would make (zero mutating calls).
+ * @throws EvidenceProvenance when a snapshot under a stage's identifier is not the evidence it should be.
+ */
+export async function ensureDbPreserved(
+  member: RDSClient,
+  security: RDSClient,
+  dbInstanceIdentifier: string,
+  target: DbPreservationTarget,
+  mode: StepMode,
+): Promise<DbPreservationResult> {
+  const db = await readDbInstance(member, dbInstanceIdentifier);
+  if (db.dbClusterIdentifier) return { outcome: 'cluster', dbClusterIdentifier: db.dbClusterIdentifier, chain: [], actions: [] };
+  const ids = dbEvidenceSnapshotIds(target.caseId, db.dbInstanceArn);
+  if (mode === 'plan') return { outcome: 'preserved', chain: [], actions: await planDbPreservation(member, security, db, ids) };
+  const notBefore = target.notBefore;
+  const source = await ensureMemberDbSnapshot(member, { account: target.memberAccount, dbInstanceIdentifier, id: ids.member, notBefore });
+  requireAvailable([source], target.deadline);
+  const chain = [source];
+  let shared = source;
+  if (source.encrypted) {
+    shared = await ensureTransitDbSnapshot(member, { source, id: ids.transit, transitKeyArn: target.transitKeyArn, notBefore });
+    requireAvailable([shared], target.deadline);
+    chain.push(shared);
+  }
+  await ensureDbSnapshotShared(member, shared, target.securityAccount);
+  const copy = await ensureSecurityDbSnapshot(security, {
+    shared,
+    account: target.securityAccount,
+    id: ids.security,
+    evidenceKeyArn: target.evidenceKeyArn,
+    notBefore,
+  });
+  requireAvailable([copy], target.deadline);
+  return { outcome: 'preserved', chain: [...chain, copy], actions: [] };
+}
+
+async function planDbPreservation(
+  member: RDSClient,
+  security: RDSClient,
+  db: DbInstanceFacts,
+  ids: { member: string; transit: string; security: string },
+): Promise<PlannedAction[]> {
+  const actions: PlannedAction[] = [];
+  const missing = async (rds: RDSClient, stage: DbSnapshotRecord['stage'], id: string, operation: string, change: string) => {
+    if (!(await readDbSnapshot(rds, stage, id))) actions.push({ operation, target: id, change });
+  };
+  await missing(member, 'member', ids.member, 'RDS.CreateDBSnapshot', `snapshot of ${db.dbInstanceIdentifier}`);
+  if (db.storageEncrypted) await missing(member, 'transit', ids.transit, 'RDS.CopyDBSnapshot', 'copy under the transit key');
+  const shared = db.storageEncrypted ? ids.transit : ids.member;
+  actions.push({ operation: 'RDS.ModifyDBSnapshotAttribute', target: shared, change: 'restore: add the security account (if not yet)' });
+  await missing(security, 'security', ids.security, 'RDS.CopyDBSnapshot', 'security account copy under the evidence key');
+  return actions;
+}
