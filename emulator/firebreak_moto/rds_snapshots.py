@@ -30,6 +30,13 @@ Behaviours added (see ``PATCHES`` for the one-line list):
    Also from that page: "If you copy an encrypted DB snapshot that is shared from another AWS
    account, then you must specify a value for KmsKeyId"; the copy is refused without one
    (``InvalidParameterValue``; the page states the rule, not the error code).
+4. The same for DB cluster snapshots (CopyDBClusterSnapshot, ``restore`` of ModifyDBClusterSnapshotAttribute): "To
+   copy a DB cluster snapshot from a shared manual DB cluster snapshot, SourceDBClusterSnapshotIdentifier must be the
+   Amazon Resource Name (ARN) of the shared DB cluster snapshot" and "If you copy an encrypted DB cluster snapshot that
+   is shared from another AWS account, then you must specify a value for KmsKeyId" (RDS API Reference,
+   CopyDBClusterSnapshot); every copy records ``SourceDBClusterSnapshotArn`` ("If the DB cluster snapshot was copied
+   from a source DB cluster snapshot, the ARN for the source DB cluster snapshot, otherwise, a null value": RDS API
+   Reference, DBClusterSnapshot), which moto left out, and its ``KmsKeyId`` is reported as the key's ARN.
 """
 
 from __future__ import annotations
@@ -37,13 +44,15 @@ from __future__ import annotations
 from typing import Any
 
 from moto.rds.exceptions import (
+    DBClusterSnapshotAlreadyExistsError,
+    DBClusterSnapshotNotFoundError,
     DBSnapshotAlreadyExistsError,
     DBSnapshotNotFoundFault,
     InvalidParameterValue,
     KMSKeyNotAccessibleFault,
     SnapshotQuotaExceededFault,
 )
-from moto.rds.models import DBSnapshot, RDSBackend
+from moto.rds.models import DBClusterSnapshot, DBSnapshot, RDSBackend
 
 AWS_RDS_ALIAS = "alias/aws/rds"
 MOTO_DEFAULT_KEY = "default_kms_key_id"
@@ -52,6 +61,7 @@ PATCHES = (
     "CopyDBSnapshot: a source ARN in another account, shared with the caller via restore",
     "CopyDBSnapshot: a cross-account copy records SourceDBSnapshotIdentifier; KmsKeyId as key ARN",
     "CopyDBSnapshot: refuse a shared source under aws/rds (KMSKeyNotAccessibleFault), or without KmsKeyId",
+    "CopyDBClusterSnapshot: the same for cluster snapshots; every copy records SourceDBClusterSnapshotArn",
 )
 
 _original: dict[str, Any] = {}
@@ -65,10 +75,11 @@ def _arn_parts(arn: str) -> tuple[str, str, str, str] | None:
     return parts[3], parts[4], parts[5], parts[6]
 
 
-def _shared_source(caller: RDSBackend, arn: str) -> DBSnapshot | None:
-    """The snapshot another account shares with the caller by ``arn``; None when it is the caller's own."""
+def _shared_source(caller: RDSBackend, arn: str, cluster: bool = False) -> Any:
+    """The (cluster) snapshot another account shares with the caller by ``arn``; None when it is the caller's own."""
     from moto.rds.models import rds_backends
 
+    not_found = DBClusterSnapshotNotFoundError if cluster else DBSnapshotNotFoundFault
     parts = _arn_parts(arn)
     if parts is None:
         return None
@@ -77,16 +88,17 @@ def _shared_source(caller: RDSBackend, arn: str) -> DBSnapshot | None:
         return None
     regions = dict.get(rds_backends, account)
     backend = dict.get(regions, region) if regions is not None else None
-    snapshot = backend.database_snapshots.get(name.lower()) if backend is not None else None
+    store = (backend.cluster_snapshots if cluster else backend.database_snapshots) if backend is not None else {}
+    snapshot = store.get(name.lower())
     if snapshot is None:
-        raise DBSnapshotNotFoundFault(arn)
+        raise not_found(arn)
     restore = snapshot.attributes.get("restore", [])
     if caller.account_id not in restore and "all" not in restore:
-        raise DBSnapshotNotFoundFault(arn)
+        raise not_found(arn)
     return snapshot
 
 
-def _is_aws_managed_rds_key(snapshot: DBSnapshot) -> bool:
+def _is_aws_managed_rds_key(snapshot: DBSnapshot | DBClusterSnapshot) -> bool:
     """True when an encrypted snapshot's key is its account's AWS managed key ``aws/rds``."""
     key_id = snapshot.kms_key_id
     if not snapshot.encrypted and not snapshot.storage_encrypted:
@@ -152,9 +164,56 @@ def copy_db_snapshot(
     return target
 
 
+def copy_db_cluster_snapshot(
+    self: RDSBackend,
+    source_db_cluster_snapshot_identifier: str,
+    target_db_cluster_snapshot_identifier: str,
+    kms_key_id: str | None = None,
+    copy_tags: bool = False,
+    tags: list[dict[str, str]] | None = None,
+    **kwargs: Any,
+) -> DBClusterSnapshot:
+    """CopyDBClusterSnapshot with AWS's cross-account rules and the copy's source (patch 4); moto's own otherwise."""
+    source = _shared_source(self, source_db_cluster_snapshot_identifier, cluster=True)
+    if source is None:
+        copy = _original["copy_db_cluster_snapshot"](
+            self,
+            source_db_cluster_snapshot_identifier,
+            target_db_cluster_snapshot_identifier,
+            kms_key_id=kms_key_id,
+            copy_tags=copy_tags,
+            tags=tags,
+            **kwargs,
+        )
+        own = self.get_db_cluster_snapshot(source_db_cluster_snapshot_identifier)
+        copy.source_db_cluster_snapshot_arn = own.arn  # type: ignore[attr-defined]
+        return copy  # type: ignore[no-any-return]
+    if target_db_cluster_snapshot_identifier.lower() in self.cluster_snapshots:
+        raise DBClusterSnapshotAlreadyExistsError(target_db_cluster_snapshot_identifier)
+    if len(self.cluster_snapshots) >= self.SNAPSHOT_QUOTA:
+        raise SnapshotQuotaExceededFault()
+    if source.encrypted and _is_aws_managed_rds_key(source):
+        raise KMSKeyNotAccessibleFault(str(source.kms_key_id))
+    if source.encrypted and not kms_key_id:
+        raise InvalidParameterValue(
+            "KmsKeyId is required to copy an encrypted DB cluster snapshot shared from another account."
+        )
+    key_arn = self._validate_kms_key(kms_key_id) if kms_key_id else None
+    if copy_tags and not tags:
+        tags = source.tags or []
+    target = DBClusterSnapshot(
+        self, source.cluster, target_db_cluster_snapshot_identifier, tags=tags, kms_key_id=key_arn
+    )
+    target.source_db_cluster_snapshot_arn = source.arn  # type: ignore[attr-defined]
+    self.cluster_snapshots[target.db_cluster_snapshot_identifier] = target
+    return target
+
+
 def apply() -> None:
     """Install the patches (idempotent)."""
     if _original:
         return
     _original["copy_db_snapshot"] = RDSBackend.copy_db_snapshot
     RDSBackend.copy_db_snapshot = copy_db_snapshot  # type: ignore[method-assign]
+    _original["copy_db_cluster_snapshot"] = RDSBackend.copy_db_cluster_snapshot
+    RDSBackend.copy_db_cluster_snapshot = copy_db_cluster_snapshot  # type: ignore[method-assign]

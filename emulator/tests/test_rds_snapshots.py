@@ -139,3 +139,75 @@ def test_patches_are_listed() -> None:
     from firebreak_moto import rds_snapshots
 
     assert set(rds_snapshots.PATCHES) <= set(firebreak_moto.PATCHES)
+
+
+def _cluster_snapshot_shared(client: ClientFactory, encrypted: bool, key: str | None = None) -> str:
+    """A member cluster snapshot (copied under ``key`` when given) shared with the security account: its ARN."""
+    rds = client("rds", MEMBER)
+    rds.create_db_cluster(
+        DBClusterIdentifier="orders",
+        Engine="aurora-postgresql",
+        MasterUsername="admin1",
+        MasterUserPassword="password-123",
+        StorageEncrypted=encrypted,
+    )
+    rds.create_db_cluster_snapshot(DBClusterIdentifier="orders", DBClusterSnapshotIdentifier="src")
+    name = "src"
+    if key:
+        rds.copy_db_cluster_snapshot(
+            SourceDBClusterSnapshotIdentifier="src", TargetDBClusterSnapshotIdentifier="transit", KmsKeyId=key
+        )
+        name = "transit"
+    rds.modify_db_cluster_snapshot_attribute(
+        DBClusterSnapshotIdentifier=name, AttributeName="restore", ValuesToAdd=[SECURITY]
+    )
+    described = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=name)["DBClusterSnapshots"][0]
+    return str(described["DBClusterSnapshotArn"])
+
+
+def test_a_cluster_snapshot_copy_records_its_source_in_the_same_account(client: ClientFactory) -> None:
+    transit = _cmk(client("kms", MEMBER), "alias/firebreak-transit", share_with=SECURITY)
+    arn = _cluster_snapshot_shared(client, encrypted=True, key=transit)
+    rds = client("rds", MEMBER)
+    copy = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier="transit")["DBClusterSnapshots"][0]
+    assert copy["DBClusterSnapshotArn"] == arn
+    assert copy["SourceDBClusterSnapshotArn"] == f"arn:aws:rds:{REGION}:{MEMBER}:cluster-snapshot:src"
+    assert copy["KmsKeyId"] == transit
+
+
+def test_copies_an_encrypted_cluster_snapshot_shared_by_another_account(client: ClientFactory) -> None:
+    transit = _cmk(client("kms", MEMBER), "alias/firebreak-transit", share_with=SECURITY)
+    arn = _cluster_snapshot_shared(client, encrypted=True, key=transit)
+    evidence = _cmk(client("kms"), "alias/firebreak-evidence")
+    security = client("rds")
+    security.copy_db_cluster_snapshot(
+        SourceDBClusterSnapshotIdentifier=arn,
+        TargetDBClusterSnapshotIdentifier="evidence",
+        KmsKeyId="alias/firebreak-evidence",
+    )
+    copy = security.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier="evidence")["DBClusterSnapshots"][0]
+    assert copy["SourceDBClusterSnapshotArn"] == arn
+    assert copy["DBClusterSnapshotArn"] == f"arn:aws:rds:{REGION}:{SECURITY}:cluster-snapshot:evidence"
+    assert copy["StorageEncrypted"] is True
+    assert copy["KmsKeyId"] == evidence
+    assert copy["DBClusterIdentifier"] == "orders"
+
+
+def test_refuses_a_shared_cluster_snapshot_under_the_aws_managed_key_or_unshared(client: ClientFactory) -> None:
+    arn = _cluster_snapshot_shared(client, encrypted=True)
+    _cmk(client("kms"), "alias/firebreak-evidence")
+    with pytest.raises(ClientError) as raised:
+        client("rds").copy_db_cluster_snapshot(
+            SourceDBClusterSnapshotIdentifier=arn,
+            TargetDBClusterSnapshotIdentifier="evidence",
+            KmsKeyId="alias/firebreak-evidence",
+        )
+    assert raised.value.response["Error"]["Code"] == "KMSKeyNotAccessibleFault"
+    client("rds", MEMBER).modify_db_cluster_snapshot_attribute(
+        DBClusterSnapshotIdentifier="src", AttributeName="restore", ValuesToRemove=[SECURITY]
+    )
+    with pytest.raises(ClientError) as unshared:
+        client("rds").copy_db_cluster_snapshot(
+            SourceDBClusterSnapshotIdentifier=arn, TargetDBClusterSnapshotIdentifier="evidence"
+        )
+    assert unshared.value.response["Error"]["Code"] == "DBClusterSnapshotNotFoundFault"

@@ -3,9 +3,12 @@ import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotAttributesCommand,
   DescribeDBSnapshotsCommand,
+  ModifyDBSnapshotAttributeCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { randomBytes } from 'node:crypto';
@@ -113,7 +116,7 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     const db = await database({ encryption });
     const t = caseTarget();
     const { result, calls } = await recordCalls(() => ensureDbPreserved(member, security, db, t, 'apply'));
-    expect(result?.outcome).toBe('preserved');
+    expect(result).toMatchObject({ kind: 'instance', dbIdentifier: db });
     const { ids, copy, owner } = await readSecurityCopy(t.caseId, db);
     const shared = encryption === 'none' ? ids.member : ids.transit;
     const sharedSnapshot = await snapshot(admin, shared);
@@ -206,10 +209,21 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     await expect(ensureDbPreserved(member, security, db, t, 'apply')).rejects.toThrow(/refused: of .*, not /);
     const later = { ...caseTarget(), notBefore: new Date(Date.now() + 120_000) };
     await expect(ensureDbPreserved(member, security, db, later, 'apply')).rejects.toThrow(/before the case/);
+    // A snapshot under its identifier made public by someone else: refused, not un-shared, not copied.
+    const exposed = await database();
+    const t2 = caseTarget();
+    const exposedIds = dbEvidenceSnapshotIds(t2.caseId, await arnOf(exposed));
+    await admin.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: exposed, DBSnapshotIdentifier: exposedIds.member }));
+    await admin.send(
+      new ModifyDBSnapshotAttributeCommand({ DBSnapshotIdentifier: exposedIds.member, AttributeName: 'restore', ValuesToAdd: ['all'] }),
+    );
+    await expect(ensureDbPreserved(member, security, exposed, t2, 'apply')).rejects.toThrow(/is public/);
     expect(await countSnapshots(securityAdmin, db)).toBe(0);
+    expect(await countSnapshots(securityAdmin, exposed)).toBe(0);
   });
 
-  it('an Aurora cluster member is not snapshotted: the outcome names the cluster', async () => {
+  /** An Aurora cluster (encrypted with the default key when asked) and one instance in it: the instance's identifier. */
+  async function clusterMember(encrypted: boolean): Promise<{ db: string; cluster: string }> {
     const cluster = `aurora-${suffix()}`;
     await admin.send(
       new CreateDBClusterCommand({
@@ -217,6 +231,7 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
         Engine: 'aurora-postgresql',
         MasterUsername: 'admin1',
         MasterUserPassword: 'password-123',
+        StorageEncrypted: encrypted,
       }),
     );
     const db = `aurora-1-${suffix()}`;
@@ -228,9 +243,58 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
         Engine: 'aurora-postgresql',
       }),
     );
-    const { result, calls } = await recordCalls(() => ensureDbPreserved(member, security, db, caseTarget(), 'apply'));
-    expect(result).toMatchObject({ outcome: 'cluster', dbClusterIdentifier: cluster });
-    expect(mutating(calls)).toEqual([]);
+    return { db, cluster };
+  }
+  const clusterSnapshot = async (rds: RDSClient, id: string) =>
+    (await rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id }))).DBClusterSnapshots![0]!;
+  const countClusterSnapshots = async (rds: RDSClient, cluster: string) =>
+    (await rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: cluster, SnapshotType: 'manual' }))).DBClusterSnapshots!
+      .length;
+  const clusterArn = async (cluster: string) =>
+    (await admin.send(new DescribeDBClustersCommand({ DBClusterIdentifier: cluster }))).DBClusters![0]!.DBClusterArn!;
+
+  it.each([false, true])('an Aurora cluster member (encrypted %s): its cluster preserved into the security account', async (encrypted) => {
+    const { db, cluster } = await clusterMember(encrypted);
+    const t = caseTarget();
+    const { result, calls } = await recordCalls(() => ensureDbPreserved(member, security, db, t, 'apply'));
+    expect(result).toMatchObject({ kind: 'cluster', dbIdentifier: cluster });
+    const ids = dbEvidenceSnapshotIds(t.caseId, await clusterArn(cluster));
+    const shared = await clusterSnapshot(admin, encrypted ? ids.transit : ids.member);
+    const copy = await clusterSnapshot(securityAdmin, ids.security);
+    expect(copy.DBClusterSnapshotArn!.split(':')[4]).toBe(LOCAL_SECURITY_ACCOUNT);
+    expect(copy).toMatchObject({
+      DBClusterIdentifier: cluster,
+      StorageEncrypted: true,
+      KmsKeyId: target.evidenceKeyArn,
+      Status: 'available',
+    });
+    expect(copy.SourceDBClusterSnapshotArn).toBe(shared.DBClusterSnapshotArn);
+    if (encrypted) expect(shared.SourceDBClusterSnapshotArn).toBe((await clusterSnapshot(admin, ids.member)).DBClusterSnapshotArn);
+    expect(mutating(calls)).toEqual([
+      'RDS.CreateDBClusterSnapshot',
+      ...(encrypted ? ['RDS.CopyDBClusterSnapshot'] : []),
+      'RDS.ModifyDBClusterSnapshotAttribute',
+      'RDS.CopyDBClusterSnapshot',
+    ]);
+    const again = await recordCalls(() => ensureDbPreserved(member, security, db, t, 'apply'));
+    expect(mutating(again.calls)).toEqual([]);
+  });
+
+  it.each([1, 2, 3])('an Aurora cluster member: a crash right after the member call #%i converges on one chain', async (n) => {
+    const { db, cluster } = await clusterMember(true);
+    const t = caseTarget();
+    await expect(ensureDbPreserved(crashingClient(LOCAL_MEMBER_ACCOUNT, n), security, db, t, 'apply')).rejects.toThrow(/crash after/);
+    await Promise.all([ensureDbPreserved(member, security, db, t, 'apply'), ensureDbPreserved(member, security, db, t, 'apply')]);
+    expect(await countClusterSnapshots(admin, cluster)).toBe(2);
+    expect(await countClusterSnapshots(securityAdmin, cluster)).toBe(1);
+    const plan = await recordCalls(() => ensureDbPreserved(member, security, db, caseTarget(), 'plan'));
+    expect(mutating(plan.calls)).toEqual([]);
+    expect(plan.result!.actions.map((a) => a.operation)).toEqual([
+      'RDS.CreateDBClusterSnapshot',
+      'RDS.CopyDBClusterSnapshot',
+      'RDS.ModifyDBClusterSnapshotAttribute',
+      'RDS.CopyDBClusterSnapshot',
+    ]);
   });
 
   /** An in-memory prior-state record with the ledger's semantics: the first record of a key wins. */

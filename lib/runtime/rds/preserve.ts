@@ -1,9 +1,10 @@
-import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGone } from '../../core/errors';
 import { hasAwsCode } from '../aws-errors';
 import type { PlannedAction, StepMode } from '../ec2/instance';
 import { dbEvidenceSnapshotIds } from './snapshot-ids';
 import {
+  DbSnapshotKind,
   DbSnapshotRecord,
   ensureDbSnapshotShared,
   ensureMemberDbSnapshot,
@@ -45,6 +46,33 @@ export async function readDbInstance(rds: RDSClient, dbInstanceIdentifier: strin
   }
 }
 
+/** What a chain snapshots: the instance, or the Aurora cluster whose storage it is (DescribeDBClusters). */
+interface SnapshotSubject {
+  readonly kind: DbSnapshotKind;
+  readonly dbIdentifier: string;
+  readonly arn: string;
+  readonly encrypted: boolean;
+}
+
+async function subjectOf(rds: RDSClient, db: DbInstanceFacts): Promise<SnapshotSubject> {
+  if (!db.dbClusterIdentifier)
+    return { kind: 'instance', dbIdentifier: db.dbInstanceIdentifier, arn: db.dbInstanceArn, encrypted: db.storageEncrypted };
+  try {
+    const cluster = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: db.dbClusterIdentifier }))).DBClusters?.[0];
+    if (!cluster?.DBClusterArn) throw new ResourceGone(`DB cluster ${db.dbClusterIdentifier} not found`);
+    return {
+      kind: 'cluster',
+      dbIdentifier: db.dbClusterIdentifier,
+      arn: cluster.DBClusterArn,
+      encrypted: cluster.StorageEncrypted === true,
+    };
+  } catch (err) {
+    if (hasAwsCode(err, 'DBClusterNotFoundFault', 'DBClusterNotFound'))
+      throw new ResourceGone(`DB cluster ${db.dbClusterIdentifier} not found`, { cause: err });
+    throw err;
+  }
+}
+
 /** Where the evidence goes and what it is checked against. */
 export interface DbPreservationTarget {
   readonly caseId: string;
@@ -62,22 +90,24 @@ export interface DbPreservationTarget {
 
 /** What preservation did, or (planned) would do. */
 export interface DbPreservationResult {
-  /** `preserved`: the security copy exists and checks out; `cluster`: a cluster member, not snapshotted here (a person acts). */
-  readonly outcome: 'preserved' | 'cluster';
-  readonly dbClusterIdentifier?: string;
-  /** The chain's snapshots as read back, member first (empty when planned or a cluster member). */
+  /** `instance`: DB snapshots of the instance; `cluster`: DB cluster snapshots of the Aurora cluster it belongs to. */
+  readonly kind: DbSnapshotKind;
+  /** The instance's, or the cluster's, identifier. */
+  readonly dbIdentifier: string;
+  /** The chain's snapshots as read back, member first (empty when planned). */
   readonly chain: DbSnapshotRecord[];
   readonly actions: PlannedAction[];
 }
 
 /**
  * Preserves a DB instance into the security account (the chain of `snapshots.ts`): member snapshot, transit copy when
- * encrypted, share, security copy. Each stage waits for its source to be `available` (`NotYetConsistent`, retried,
- * until `target.deadline`, then `EvidenceIncomplete`). An Aurora cluster member is not snapshotted: its data is the
- * cluster's (CreateDBClusterSnapshot; not built here), so the outcome says `cluster` and names it.
+ * encrypted, share, security copy; for an Aurora cluster member (DescribeDBInstances `DBClusterIdentifier`) the same
+ * chain of cluster snapshots of its cluster, whose storage it is. Each stage waits for its source to be `available`
+ * (`NotYetConsistent`, retried, until `target.deadline`, then `EvidenceIncomplete`).
  * @param member - RDS in the member account (responder role). @param security - RDS in the security account.
  * @param mode - `plan`: reads only and lists the creates and the share it would make (zero mutating calls).
  * @throws EvidenceProvenance when a snapshot under a stage's identifier is not the evidence it should be.
+ *   ResourceGone when the instance or its cluster is gone.
  */
 export async function ensureDbPreserved(
   member: RDSClient,
@@ -86,12 +116,12 @@ export async function ensureDbPreserved(
   target: DbPreservationTarget,
   mode: StepMode,
 ): Promise<DbPreservationResult> {
-  const db = await readDbInstance(member, dbInstanceIdentifier);
-  if (db.dbClusterIdentifier) return { outcome: 'cluster', dbClusterIdentifier: db.dbClusterIdentifier, chain: [], actions: [] };
-  const ids = dbEvidenceSnapshotIds(target.caseId, db.dbInstanceArn);
-  if (mode === 'plan') return { outcome: 'preserved', chain: [], actions: await planDbPreservation(member, security, db, ids) };
+  const subject = await subjectOf(member, await readDbInstance(member, dbInstanceIdentifier));
+  const { kind, dbIdentifier } = subject;
+  const ids = dbEvidenceSnapshotIds(target.caseId, subject.arn);
+  if (mode === 'plan') return { kind, dbIdentifier, chain: [], actions: await planDbPreservation(member, security, subject, ids) };
   const notBefore = target.notBefore;
-  const source = await ensureMemberDbSnapshot(member, { account: target.memberAccount, dbInstanceIdentifier, id: ids.member, notBefore });
+  const source = await ensureMemberDbSnapshot(member, kind, { account: target.memberAccount, dbIdentifier, id: ids.member, notBefore });
   requireAvailable([source], target.deadline);
   const chain = [source];
   let shared = source;
@@ -109,23 +139,29 @@ export async function ensureDbPreserved(
     notBefore,
   });
   requireAvailable([copy], target.deadline);
-  return { outcome: 'preserved', chain: [...chain, copy], actions: [] };
+  return { kind, dbIdentifier, chain: [...chain, copy], actions: [] };
 }
 
 async function planDbPreservation(
   member: RDSClient,
   security: RDSClient,
-  db: DbInstanceFacts,
+  subject: SnapshotSubject,
   ids: { member: string; transit: string; security: string },
 ): Promise<PlannedAction[]> {
+  const { kind } = subject;
+  const op = (instanceOp: string) => (kind === 'cluster' ? instanceOp.replace('DBSnapshot', 'DBClusterSnapshot') : instanceOp);
   const actions: PlannedAction[] = [];
   const missing = async (rds: RDSClient, stage: DbSnapshotRecord['stage'], id: string, operation: string, change: string) => {
-    if (!(await readDbSnapshot(rds, stage, id))) actions.push({ operation, target: id, change });
+    if (!(await readDbSnapshot(rds, kind, stage, id))) actions.push({ operation: op(operation), target: id, change });
   };
-  await missing(member, 'member', ids.member, 'RDS.CreateDBSnapshot', `snapshot of ${db.dbInstanceIdentifier}`);
-  if (db.storageEncrypted) await missing(member, 'transit', ids.transit, 'RDS.CopyDBSnapshot', 'copy under the transit key');
-  const shared = db.storageEncrypted ? ids.transit : ids.member;
-  actions.push({ operation: 'RDS.ModifyDBSnapshotAttribute', target: shared, change: 'restore: add the security account (if not yet)' });
+  await missing(member, 'member', ids.member, 'RDS.CreateDBSnapshot', `snapshot of ${kind} ${subject.dbIdentifier}`);
+  if (subject.encrypted) await missing(member, 'transit', ids.transit, 'RDS.CopyDBSnapshot', 'copy under the transit key');
+  const shared = subject.encrypted ? ids.transit : ids.member;
+  actions.push({
+    operation: op('RDS.ModifyDBSnapshotAttribute'),
+    target: shared,
+    change: 'restore: add the security account (if not yet)',
+  });
   await missing(security, 'security', ids.security, 'RDS.CopyDBSnapshot', 'security account copy under the evidence key');
   return actions;
 }

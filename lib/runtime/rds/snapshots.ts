@@ -1,9 +1,15 @@
 import {
+  CopyDBClusterSnapshotCommand,
   CopyDBSnapshotCommand,
+  CreateDBClusterSnapshotCommand,
   CreateDBSnapshotCommand,
+  DBClusterSnapshot,
   DBSnapshot,
+  DescribeDBClusterSnapshotAttributesCommand,
+  DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotAttributesCommand,
   DescribeDBSnapshotsCommand,
+  ModifyDBClusterSnapshotAttributeCommand,
   ModifyDBSnapshotAttributeCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
@@ -32,26 +38,37 @@ import { hasAwsCode } from '../aws-errors';
  * records (`SourceDBSnapshotIdentifier`, "It only has a value in the case of a cross-account or cross-Region copy":
  * RDS API Reference, DBSnapshot), the original creation time a copy keeps (`OriginalSnapshotCreateTime`) and its own
  * creation time not before the case opened; one that fails is refused (`EvidenceProvenance`) and never deleted.
+ *
+ * An Aurora cluster member's data is the cluster's: its chain is the same with DB cluster snapshots
+ * (CreateDBClusterSnapshot, CopyDBClusterSnapshot, Describe/ModifyDBClusterSnapshotAttribute(s): RDS API Reference,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBClusterSnapshot.html), whose copies record their
+ * source whatever the account (`SourceDBClusterSnapshotArn`: RDS API Reference, DBClusterSnapshot) and carry no original
+ * creation time.
  */
+
+/** `instance`: DB snapshots of a DB instance; `cluster`: DB cluster snapshots of an Aurora cluster. */
+export type DbSnapshotKind = 'instance' | 'cluster';
 
 /** One stage's snapshot as read back from RDS (the record a case keeps, keyed by its identifier). */
 export interface DbSnapshotRecord {
+  readonly kind: DbSnapshotKind;
   readonly stage: 'member' | 'transit' | 'security';
   readonly id: string;
   readonly arn: string;
   /** The account that owns it: its ARN's. */
   readonly account: string;
-  readonly dbInstanceIdentifier: string;
+  /** The DB instance's identifier, or the cluster's for a cluster snapshot. */
+  readonly dbIdentifier: string;
   readonly encrypted: boolean;
   /** The key's ARN when encrypted. */
   readonly kmsKeyId?: string;
-  /** The ARN it was copied from (cross-account copies only). */
+  /** The ARN it was copied from (DB snapshots: cross-account copies only; cluster snapshots: every copy). */
   readonly sourceArn?: string;
-  /** When the member snapshot at the root of the chain was taken (ISO 8601): equal along the chain. */
+  /** When the member snapshot at the root of the chain was taken (ISO 8601; DB snapshots only): equal along the chain. */
   readonly originalCreateTime?: string;
   /** When this snapshot was created (ISO 8601). */
   readonly createTime?: string;
-  /** `creating`, `available`, `failed`, … (DBSnapshot.Status). */
+  /** `creating`, `available`, `failed`, … (Status). */
   readonly status: string;
 }
 
@@ -59,66 +76,152 @@ export interface DbSnapshotRecord {
 export interface DbSnapshotExpectation {
   readonly stage: DbSnapshotRecord['stage'];
   readonly account: string;
-  readonly dbInstanceIdentifier: string;
+  readonly dbIdentifier: string;
   /** The key it must carry (transit and security copies). */
   readonly kmsKeyId?: string;
-  /** The source ARN a cross-account copy must record (the security copy). */
+  /** The source ARN the copy must record (none: it must record none). */
   readonly sourceArn?: string;
-  /** The original creation time of the chain's root (copies). */
+  /** The original creation time of the chain's root (DB snapshot copies). */
   readonly originalCreateTime?: string;
   /** Not created before this instant (the case's creation). */
   readonly notBefore: Date;
 }
 
-const NOT_FOUND = ['DBSnapshotNotFound', 'DBSnapshotNotFoundFault'];
-const ALREADY_EXISTS = ['DBSnapshotAlreadyExists', 'DBSnapshotAlreadyExistsFault'];
+/** The RDS calls of one kind of snapshot. */
+interface SnapshotApi {
+  read(rds: RDSClient, stage: DbSnapshotRecord['stage'], id: string): Promise<DbSnapshotRecord | undefined>;
+  create(rds: RDSClient, dbIdentifier: string, id: string): Promise<unknown>;
+  copy(rds: RDSClient, source: string, id: string, kmsKeyId: string): Promise<unknown>;
+  restore(rds: RDSClient, id: string): Promise<string[]>;
+  share(rds: RDSClient, id: string, account: string): Promise<unknown>;
+  readonly alreadyExists: readonly string[];
+}
 
-function recordOf(stage: DbSnapshotRecord['stage'], s: DBSnapshot): DbSnapshotRecord {
+const iso = (d: Date | undefined) => (d ? { iso: d.toISOString() } : undefined);
+
+function instanceRecord(stage: DbSnapshotRecord['stage'], s: DBSnapshot): DbSnapshotRecord {
   const arn = s.DBSnapshotArn ?? '';
+  const original = iso(s.OriginalSnapshotCreateTime);
+  const created = iso(s.SnapshotCreateTime);
   return {
+    kind: 'instance',
     stage,
     id: s.DBSnapshotIdentifier ?? '',
     arn,
     account: arn.split(':')[4] ?? '',
-    dbInstanceIdentifier: s.DBInstanceIdentifier ?? '',
+    dbIdentifier: s.DBInstanceIdentifier ?? '',
     encrypted: s.Encrypted === true,
     ...(s.KmsKeyId ? { kmsKeyId: s.KmsKeyId } : {}),
     ...(s.SourceDBSnapshotIdentifier ? { sourceArn: s.SourceDBSnapshotIdentifier } : {}),
-    ...(s.OriginalSnapshotCreateTime ? { originalCreateTime: s.OriginalSnapshotCreateTime.toISOString() } : {}),
-    ...(s.SnapshotCreateTime ? { createTime: s.SnapshotCreateTime.toISOString() } : {}),
+    ...(original ? { originalCreateTime: original.iso } : {}),
+    ...(created ? { createTime: created.iso } : {}),
     status: s.Status ?? 'unknown',
   };
 }
 
-/**
- * Reads one manual DB snapshot by identifier (DescribeDBSnapshots).
- * @returns its record, or `undefined` when there is none (`DBSnapshotNotFound`).
- */
-export async function readDbSnapshot(rds: RDSClient, stage: DbSnapshotRecord['stage'], id: string): Promise<DbSnapshotRecord | undefined> {
+function clusterRecord(stage: DbSnapshotRecord['stage'], s: DBClusterSnapshot): DbSnapshotRecord {
+  const arn = s.DBClusterSnapshotArn ?? '';
+  const created = iso(s.SnapshotCreateTime);
+  return {
+    kind: 'cluster',
+    stage,
+    id: s.DBClusterSnapshotIdentifier ?? '',
+    arn,
+    account: arn.split(':')[4] ?? '',
+    dbIdentifier: s.DBClusterIdentifier ?? '',
+    encrypted: s.StorageEncrypted === true,
+    ...(s.KmsKeyId ? { kmsKeyId: s.KmsKeyId } : {}),
+    ...(s.SourceDBClusterSnapshotArn ? { sourceArn: s.SourceDBClusterSnapshotArn } : {}),
+    ...(created ? { createTime: created.iso } : {}),
+    status: s.Status ?? 'unknown',
+  };
+}
+
+/** Runs a read, `undefined` when RDS says there is no such snapshot. */
+async function unlessNotFound<T>(read: () => Promise<T | undefined>, codes: readonly string[]): Promise<T | undefined> {
   try {
-    const out = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }));
-    const found = out.DBSnapshots?.[0];
-    return found ? recordOf(stage, found) : undefined;
+    return await read();
   } catch (err) {
-    if (hasAwsCode(err, ...NOT_FOUND)) return undefined;
+    if (hasAwsCode(err, ...codes)) return undefined;
     throw err;
   }
+}
+
+const restoreOf = (attrs: { AttributeName?: string; AttributeValues?: string[] }[] | undefined) =>
+  attrs?.find((a) => a.AttributeName === 'restore')?.AttributeValues ?? [];
+
+const INSTANCE: SnapshotApi = {
+  read: (rds, stage, id) =>
+    unlessNotFound(async () => {
+      const found = (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }))).DBSnapshots?.[0];
+      return found ? instanceRecord(stage, found) : undefined;
+    }, ['DBSnapshotNotFound', 'DBSnapshotNotFoundFault']),
+  create: (rds, db, id) => rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: db, DBSnapshotIdentifier: id })),
+  copy: (rds, source, id, KmsKeyId) =>
+    rds.send(new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: source, TargetDBSnapshotIdentifier: id, KmsKeyId })),
+  restore: async (rds, id) =>
+    restoreOf(
+      (await rds.send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: id }))).DBSnapshotAttributesResult
+        ?.DBSnapshotAttributes,
+    ),
+  share: (rds, id, account) =>
+    rds.send(new ModifyDBSnapshotAttributeCommand({ DBSnapshotIdentifier: id, AttributeName: 'restore', ValuesToAdd: [account] })),
+  alreadyExists: ['DBSnapshotAlreadyExists', 'DBSnapshotAlreadyExistsFault'],
+};
+
+const CLUSTER: SnapshotApi = {
+  read: (rds, stage, id) =>
+    unlessNotFound(async () => {
+      const out = await rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id }));
+      const found = out.DBClusterSnapshots?.[0];
+      return found ? clusterRecord(stage, found) : undefined;
+    }, ['DBClusterSnapshotNotFoundFault', 'DBClusterSnapshotNotFound']),
+  create: (rds, cluster, id) =>
+    rds.send(new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: cluster, DBClusterSnapshotIdentifier: id })),
+  copy: (rds, source, id, KmsKeyId) =>
+    rds.send(
+      new CopyDBClusterSnapshotCommand({ SourceDBClusterSnapshotIdentifier: source, TargetDBClusterSnapshotIdentifier: id, KmsKeyId }),
+    ),
+  restore: async (rds, id) =>
+    restoreOf(
+      (await rds.send(new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: id })))
+        .DBClusterSnapshotAttributesResult?.DBClusterSnapshotAttributes,
+    ),
+  share: (rds, id, account) =>
+    rds.send(
+      new ModifyDBClusterSnapshotAttributeCommand({ DBClusterSnapshotIdentifier: id, AttributeName: 'restore', ValuesToAdd: [account] }),
+    ),
+  alreadyExists: ['DBClusterSnapshotAlreadyExistsFault', 'DBClusterSnapshotAlreadyExists'],
+};
+
+const API: Readonly<Record<DbSnapshotKind, SnapshotApi>> = { instance: INSTANCE, cluster: CLUSTER };
+
+/**
+ * Reads one manual snapshot by identifier (DescribeDBSnapshots or DescribeDBClusterSnapshots).
+ * @returns its record, or `undefined` when there is none.
+ */
+export function readDbSnapshot(
+  rds: RDSClient,
+  kind: DbSnapshotKind,
+  stage: DbSnapshotRecord['stage'],
+  id: string,
+): Promise<DbSnapshotRecord | undefined> {
+  return API[kind].read(rds, stage, id);
 }
 
 const seconds = (iso: string | undefined): number => (iso ? Math.floor(Date.parse(iso) / 1000) : Number.NaN);
 
 /**
- * What is wrong with a snapshot offered as a stage's evidence (empty when nothing): owner, instance, encryption and key,
+ * What is wrong with a snapshot offered as a stage's evidence (empty when nothing): owner, database, encryption and key,
  * recorded source, original creation time, creation not before the case (to the second), not failed.
  */
 export function provenanceProblems(r: DbSnapshotRecord, want: DbSnapshotExpectation): string[] {
   const problems: string[] = [];
   if (r.account !== want.account) problems.push(`owned by ${r.account}, not ${want.account}`);
-  if (r.dbInstanceIdentifier !== want.dbInstanceIdentifier) problems.push(`of ${r.dbInstanceIdentifier}, not ${want.dbInstanceIdentifier}`);
+  if (r.dbIdentifier !== want.dbIdentifier) problems.push(`of ${r.dbIdentifier}, not ${want.dbIdentifier}`);
   if (want.kmsKeyId !== undefined && (!r.encrypted || r.kmsKeyId !== want.kmsKeyId))
     problems.push(`key ${r.kmsKeyId ?? 'none'}, not ${want.kmsKeyId}`);
-  if ((r.sourceArn ?? undefined) !== want.sourceArn)
-    problems.push(`copied from ${r.sourceArn ?? 'nothing'}, not ${want.sourceArn ?? 'nothing'}`);
+  if (r.sourceArn !== want.sourceArn) problems.push(`copied from ${r.sourceArn ?? 'nothing'}, not ${want.sourceArn ?? 'nothing'}`);
   if (want.originalCreateTime !== undefined && seconds(r.originalCreateTime) !== seconds(want.originalCreateTime))
     problems.push(`original time ${r.originalCreateTime ?? 'none'}, not ${want.originalCreateTime}`);
   if (!(seconds(r.createTime) >= Math.floor(want.notBefore.getTime() / 1000)))
@@ -136,42 +239,44 @@ function requireProvenance(r: DbSnapshotRecord, want: DbSnapshotExpectation): Db
 /** Reads the stage's snapshot; when absent, creates it with `create` and reads it back (a concurrent create's too). */
 async function ensureSnapshot(
   rds: RDSClient,
+  kind: DbSnapshotKind,
   want: DbSnapshotExpectation & { readonly id: string },
   create: () => Promise<unknown>,
 ): Promise<DbSnapshotRecord> {
-  const found = await readDbSnapshot(rds, want.stage, want.id);
+  const found = await readDbSnapshot(rds, kind, want.stage, want.id);
   if (found) return requireProvenance(found, want);
   try {
     await create();
   } catch (err) {
-    if (!hasAwsCode(err, ...ALREADY_EXISTS)) throw err;
+    if (!hasAwsCode(err, ...API[kind].alreadyExists)) throw err;
   }
-  const made = await readDbSnapshot(rds, want.stage, want.id);
+  const made = await readDbSnapshot(rds, kind, want.stage, want.id);
   if (!made) throw new NotYetConsistent(`DB snapshot ${want.id} (${want.stage}) does not read back yet`);
   return requireProvenance(made, want);
 }
 
 /**
- * Stage 1: the member account's manual snapshot of the instance (CreateDBSnapshot), or the one an earlier run made.
+ * Stage 1: the member account's manual snapshot of the instance (CreateDBSnapshot) or of the cluster
+ * (CreateDBClusterSnapshot), or the one an earlier run made.
  * @param rds - the member account's RDS client (responder role).
- * @throws EvidenceProvenance when a snapshot under the identifier is not this instance's, made since the case opened.
+ * @throws EvidenceProvenance when a snapshot under the identifier is not this database's, made since the case opened.
  */
 export function ensureMemberDbSnapshot(
   rds: RDSClient,
-  args: { readonly account: string; readonly dbInstanceIdentifier: string; readonly id: string; readonly notBefore: Date },
+  kind: DbSnapshotKind,
+  args: { readonly account: string; readonly dbIdentifier: string; readonly id: string; readonly notBefore: Date },
 ): Promise<DbSnapshotRecord> {
   const want = { stage: 'member' as const, ...args };
-  return ensureSnapshot(rds, want, () =>
-    rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: args.dbInstanceIdentifier, DBSnapshotIdentifier: args.id })),
-  );
+  return ensureSnapshot(rds, kind, want, () => API[kind].create(rds, args.dbIdentifier, args.id));
 }
 
 /**
- * Stage 2, for an encrypted instance only: the member's copy of its snapshot under the transit key (CopyDBSnapshot in
- * the same account; such a copy records no source, so its link to the member snapshot is the instance and the original
- * creation time, which a copy keeps).
+ * Stage 2, for an encrypted database only: the member's copy of its snapshot under the transit key (CopyDBSnapshot or
+ * CopyDBClusterSnapshot in the same account). A DB snapshot copied in its own account records no source: its link to
+ * the member snapshot is the instance and the original creation time, which a copy keeps; a cluster snapshot's copy
+ * records its source's ARN.
  * @param transitKeyArn - the transit key's ARN (its alias resolved by KMS DescribeKey), which the security account may use.
- * @throws NotYetConsistent while the member snapshot is not `available` (CopyDBSnapshot needs an available source).
+ * @throws NotYetConsistent while the member snapshot is not `available` (a copy needs an available source).
  */
 export function ensureTransitDbSnapshot(
   rds: RDSClient,
@@ -182,47 +287,38 @@ export function ensureTransitDbSnapshot(
     stage: 'transit' as const,
     id: args.id,
     account: source.account,
-    dbInstanceIdentifier: source.dbInstanceIdentifier,
+    dbIdentifier: source.dbIdentifier,
     kmsKeyId: args.transitKeyArn,
-    originalCreateTime: source.originalCreateTime ?? source.createTime,
+    ...(source.kind === 'cluster' ? { sourceArn: source.arn } : { originalCreateTime: source.originalCreateTime ?? source.createTime }),
     notBefore: args.notBefore,
   };
-  return ensureSnapshot(rds, want, () => {
+  return ensureSnapshot(rds, source.kind, want, () => {
     requireAvailable([source], undefined);
-    return rds.send(
-      new CopyDBSnapshotCommand({
-        SourceDBSnapshotIdentifier: source.id,
-        TargetDBSnapshotIdentifier: args.id,
-        KmsKeyId: args.transitKeyArn,
-      }),
-    );
+    return API[source.kind].copy(rds, source.id, args.id, args.transitKeyArn);
   });
 }
 
 /**
- * Stage 3: shares the snapshot with the security account only (ModifyDBSnapshotAttribute `restore`, ValuesToAdd the
- * account's ID), after reading who may restore it now (DescribeDBSnapshotAttributes): nothing is written when it is
- * already shared with that account. A snapshot that is public (`all`) is refused: Firebreak's evidence is never public,
- * and it is not Firebreak's to un-share what another principal made public.
- * @param snapshot - the transit copy, or the member snapshot when the instance is unencrypted.
+ * Stage 3: shares the snapshot with the security account only (Modify(DBCluster)SnapshotAttribute `restore`,
+ * ValuesToAdd the account's ID), after reading who may restore it now (Describe(DBCluster)SnapshotAttributes): nothing
+ * is written when it is already shared with that account. A snapshot that is public (`all`) is refused: Firebreak's
+ * evidence is never public, and it is not Firebreak's to un-share what another principal made public.
+ * @param snapshot - the transit copy, or the member snapshot when the database is unencrypted.
  * @returns whether this call shared it.
  * @throws EvidenceProvenance when the snapshot is public.
  */
 export async function ensureDbSnapshotShared(rds: RDSClient, snapshot: DbSnapshotRecord, securityAccount: string): Promise<boolean> {
-  const out = await rds.send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: snapshot.id }));
-  const restore = out.DBSnapshotAttributesResult?.DBSnapshotAttributes?.find((a) => a.AttributeName === 'restore')?.AttributeValues ?? [];
+  const restore = await API[snapshot.kind].restore(rds, snapshot.id);
   if (restore.includes('all')) throw new EvidenceProvenance(`DB snapshot ${snapshot.id} is public (restore: all): refused as evidence`);
   if (restore.includes(securityAccount)) return false;
-  await rds.send(
-    new ModifyDBSnapshotAttributeCommand({ DBSnapshotIdentifier: snapshot.id, AttributeName: 'restore', ValuesToAdd: [securityAccount] }),
-  );
+  await API[snapshot.kind].share(rds, snapshot.id, securityAccount);
   return true;
 }
 
 /**
- * Stage 4: the security account's copy of the shared snapshot under the evidence key (CopyDBSnapshot, the source by
- * its ARN). Its provenance: owned by the security account, copied from exactly the shared snapshot's ARN, under the
- * evidence key, of the instance, with the chain's original creation time.
+ * Stage 4: the security account's copy of the shared snapshot under the evidence key (the source by its ARN). Its
+ * provenance: owned by the security account, copied from exactly the shared snapshot's ARN, under the evidence key, of
+ * the database, with the chain's original creation time (DB snapshots).
  * @param rds - the security account's RDS client.
  * @throws NotYetConsistent while the shared snapshot is not `available`.
  */
@@ -241,21 +337,15 @@ export function ensureSecurityDbSnapshot(
     stage: 'security' as const,
     id: args.id,
     account: args.account,
-    dbInstanceIdentifier: shared.dbInstanceIdentifier,
+    dbIdentifier: shared.dbIdentifier,
     kmsKeyId: args.evidenceKeyArn,
     sourceArn: shared.arn,
-    originalCreateTime: shared.originalCreateTime ?? shared.createTime,
+    ...(shared.kind === 'instance' ? { originalCreateTime: shared.originalCreateTime ?? shared.createTime } : {}),
     notBefore: args.notBefore,
   };
-  return ensureSnapshot(rds, want, () => {
+  return ensureSnapshot(rds, shared.kind, want, () => {
     requireAvailable([shared], undefined);
-    return rds.send(
-      new CopyDBSnapshotCommand({
-        SourceDBSnapshotIdentifier: shared.arn,
-        TargetDBSnapshotIdentifier: args.id,
-        KmsKeyId: args.evidenceKeyArn,
-      }),
-    );
+    return API[shared.kind].copy(rds, shared.arn, args.id, args.evidenceKeyArn);
   });
 }
 
