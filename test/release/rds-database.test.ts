@@ -12,6 +12,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { randomBytes } from 'node:crypto';
+import { InvalidInput } from '../../lib/core/errors';
 import { LOCAL_MEMBER_ACCOUNT, LOCAL_SECURITY_ACCOUNT } from '../../lib/harness/local/accounts';
 import { harnessClients } from '../../lib/harness/local/harness-clients';
 import { instrumentClient } from '../../lib/runtime/clients';
@@ -296,6 +297,19 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
       'RDS.CopyDBClusterSnapshot',
     ]);
   });
+
+  it.each(['', '1db', 'db--x', 'db-', 'db_x', '--endpoint-url=http://x', 'a'.repeat(64), 'db\n'])(
+    'bad input %p: InvalidInput, no call made',
+    async (bad) => {
+      const { record, prior } = ledger();
+      const { error, calls } = await recordCalls(() => ensureDbPreserved(member, security, bad, caseTarget(), 'apply'));
+      expect(error).toBeInstanceOf(InvalidInput);
+      const contain = await recordCalls(() => ensureDbNotPublic(member, bad, 'apply', record));
+      expect(contain.error).toBeInstanceOf(InvalidInput);
+      expect([...calls, ...contain.calls]).toEqual([]);
+      expect(prior).toEqual({});
+    },
+  );
 
   /** An in-memory prior-state record with the ledger's semantics: the first record of a key wins. */
   function ledger(): { record: DbPriorRecorder; prior: Record<string, unknown> } {

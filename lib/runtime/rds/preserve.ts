@@ -2,7 +2,7 @@ import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from
 import { ResourceGone } from '../../core/errors';
 import { hasAwsCode } from '../aws-errors';
 import type { PlannedAction, StepMode } from '../ec2/instance';
-import { dbEvidenceSnapshotIds } from './snapshot-ids';
+import { dbEvidenceSnapshotIds, requireDbInstanceIdentifier } from './snapshot-ids';
 import {
   DbSnapshotKind,
   DbSnapshotRecord,
@@ -26,9 +26,10 @@ export interface DbInstanceFacts {
 
 /**
  * Reads the instance (DescribeDBInstances).
- * @throws ResourceGone when there is no such instance.
+ * @throws InvalidInput for an identifier that is not one (no call made). ResourceGone when there is no such instance.
  */
 export async function readDbInstance(rds: RDSClient, dbInstanceIdentifier: string): Promise<DbInstanceFacts> {
+  requireDbInstanceIdentifier(dbInstanceIdentifier);
   try {
     const db = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: dbInstanceIdentifier }))).DBInstances?.[0];
     if (!db?.DBInstanceArn) throw new ResourceGone(`DB instance ${dbInstanceIdentifier} not found`);

@@ -2,6 +2,7 @@ import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '
 import { NotYetConsistent, ResourceGone } from '../../core/errors';
 import { hasAwsCode } from '../aws-errors';
 import type { PlannedAction, StepMode } from '../ec2/instance';
+import { requireDbInstanceIdentifier } from './snapshot-ids';
 
 /**
  * Exposure containment of a DB instance (rds-compromise): its public accessibility turned off, and release turning it
@@ -38,9 +39,11 @@ export interface DbPublicAccessResult {
 
 /**
  * Reads an instance's `PubliclyAccessible` (DescribeDBInstances).
- * @throws ResourceGone when there is no such instance (`DBInstanceNotFound`).
+ * @throws InvalidInput for an identifier that is not one (no call made). ResourceGone when there is no such instance
+ *   (`DBInstanceNotFound`).
  */
 export async function readPubliclyAccessible(rds: RDSClient, dbInstanceIdentifier: string): Promise<boolean> {
+  requireDbInstanceIdentifier(dbInstanceIdentifier);
   try {
     const out = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: dbInstanceIdentifier }));
     return out.DBInstances?.[0]?.PubliclyAccessible === true;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { InvalidInput } from '../../core/errors';
 
 /**
  * The identifiers of a case's evidence snapshots of one DB instance, one per stage of the chain (member snapshot,
@@ -29,4 +30,16 @@ export interface DbEvidenceSnapshotIds {
 export function dbEvidenceSnapshotIds(caseId: string, dbInstanceArn: string): DbEvidenceSnapshotIds {
   const digest = createHash('sha256').update(`${caseId}\n${dbInstanceArn}`).digest('hex').slice(0, 24);
   return { member: `firebreak-src-${digest}`, transit: `firebreak-transit-${digest}`, security: `firebreak-evidence-${digest}` };
+}
+
+/**
+ * Checks a DB instance identifier as the finding gives it before any call uses it: 1 to 63 letters, digits or hyphens,
+ * a letter first, no hyphen last and no two hyphens together (RDS API Reference, CreateDBInstance, DBInstanceIdentifier:
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html).
+ * @throws InvalidInput for anything else (nothing is called or touched).
+ */
+export function requireDbInstanceIdentifier(id: string): string {
+  if (!/^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}$/.test(id) || id.endsWith('-'))
+    throw new InvalidInput(`not a DB instance identifier: ${JSON.stringify(id.slice(0, 80))}`);
+  return id;
 }
