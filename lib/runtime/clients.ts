@@ -4,6 +4,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { KMSClient } from '@aws-sdk/client-kms';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
@@ -73,6 +74,8 @@ export interface MemberClients {
   readonly kms: KMSClient;
   /** S3 (s3-compromise: the bucket's policy, ACL, public access block, versioning and object versions). */
   readonly s3: S3Client;
+  /** RDS (rds-compromise: the DB instance, its evidence snapshots, its public accessibility). */
+  readonly rds: RDSClient;
 }
 
 /** Clients that act in the security account. */
@@ -80,6 +83,8 @@ export interface SecurityClients {
   readonly accountId: string;
   readonly ec2: EC2Client;
   readonly s3: S3Client;
+  /** RDS (rds-compromise: the security account's copy of a DB snapshot). */
+  readonly rds: RDSClient;
   readonly ddb: DynamoDBDocumentClient;
   readonly sns: SNSClient;
   /** Step Functions (starting a chained playbook). */
@@ -99,6 +104,7 @@ export interface ServiceClients {
   readonly cloudtrail: CloudTrailClient;
   readonly kms: KMSClient;
   readonly s3: S3Client;
+  readonly rds: RDSClient;
   readonly ddb: DynamoDBDocumentClient;
   readonly sns: SNSClient;
   readonly sfn: SFNClient;
@@ -191,8 +197,17 @@ function defineLazy<K extends ServiceKey>(target: object, key: K, build: (maker:
   });
 }
 
-const MEMBER_SERVICES: readonly (keyof MemberClients & ServiceKey)[] = ['ec2', 'autoScaling', 'elbv2', 'iam', 'cloudtrail', 'kms', 's3'];
-const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = ['ec2', 's3', 'ddb', 'sns', 'sfn', 'sqs'];
+const MEMBER_SERVICES: readonly (keyof MemberClients & ServiceKey)[] = [
+  'ec2',
+  'autoScaling',
+  'elbv2',
+  'iam',
+  'cloudtrail',
+  'kms',
+  's3',
+  'rds',
+];
+const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = ['ec2', 's3', 'rds', 'ddb', 'sns', 'sfn', 'sqs'];
 
 /**
  * Builds AWS SDK v3 clients for the security account and, by assuming the responder role (or, for

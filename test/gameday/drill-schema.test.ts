@@ -62,6 +62,7 @@ describe('drill files', () => {
       'ec2-compromise/drill-unexpected.yaml',
       'ec2-compromise/drill.yaml',
       'finding-triage/drill.yaml',
+      'rds-compromise/drill.yaml',
       'root-activity/drill-unexpected.yaml',
       'root-activity/drill.yaml',
       's3-compromise/drill-unexpected.yaml',

@@ -13,7 +13,7 @@ import { bundleStep, MAX_BUNDLE_BYTES } from './tools/bundle-step';
  */
 
 const PLAYBOOK_DIR = 'lib/runtime/playbook/';
-const CONTAINMENT_PLAYBOOKS = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper'];
+const CONTAINMENT_PLAYBOOKS = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 'rds-compromise'];
 /** Release's code: its domain logic and its steps. */
 const isReleaseCode = (f: string) => f.startsWith('lib/runtime/release/') || f.startsWith(`${PLAYBOOK_DIR}release/`);
 /** Containment's code: what changes a member account to contain (lib/runtime/ec2 but the reads release shares, lib/runtime/iam/revoke) and the containment playbooks. */
@@ -30,6 +30,8 @@ const SECURITY_GRANTS: readonly [keyof StepAccess, string][] = [
   ['notifications', 'sns'],
   ['describeSecuritySnapshots', 'ec2'],
   ['copyIntoSecurityAccount', 'ec2'],
+  ['copiesDbIntoSecurityAccount', 'rds'],
+  ['readsReceivedEvents', 's3'],
   ['startsEc2Playbook', 'sfn'],
   ['describesPlaybookExecutions', 'sfn'],
   ['startsCatalogPlaybooks', 'sfn'],
@@ -43,8 +45,8 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   // Game-day events: the target's firebreak:gameday tag (DescribeInstances, ListUserTags / ListRoleTags; gameday-tags.ts, loaded on first use).
   'guard-gameday': ['ec2', 'iam'],
   'decide-response': ['ec2', 'iam'],
-  // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper, s3-compromise.
-  'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'elastic-load-balancing-v2', 'iam', 's3'],
+  // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper, s3-compromise, rds-compromise.
+  'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'elastic-load-balancing-v2', 'iam', 'rds', 's3'],
   'contain-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2'],
   // The instance role's deny scoped to the instance (issue 15): IAM only.
   'deny-instance-credentials': ['iam'],
@@ -58,6 +60,10 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'preserve-bucket': ['s3'],
   'contain-bucket': ['s3'],
   'verify-bucket-containment': ['s3'],
+  // DescribeKey of the transit key.
+  'preserve-database': ['kms', 'rds'],
+  'contain-database': ['rds'],
+  'verify-database-containment': ['rds'],
   'revoke-credentials': ['iam'],
   'verify-revocation': ['iam'],
   'judge-trail-change': ['cloudtrail'],

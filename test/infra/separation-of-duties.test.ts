@@ -124,6 +124,7 @@ function actionsCalledIn(files: readonly string[]): Set<string> {
     'elastic-load-balancing-v2': 'elasticloadbalancing',
     cloudtrail: 'cloudtrail',
     s3: 's3',
+    rds: 'rds',
   };
   // S3 operations authorized under another action name ("Actions, resources, and condition keys for Amazon S3",
   // Service Authorization Reference).
@@ -307,6 +308,7 @@ describe('separation of duties between the responder and the releaser roles', ()
         ...sourceFiles('lib/runtime/iam'),
         ...sourceFiles('lib/runtime/playbook', ['release']),
         ...sourceFiles('lib/runtime/s3', ['release.ts']),
+        ...sourceFiles('lib/runtime/rds'),
       ]);
       expect([...allowed('responder')].filter((a) => !a.startsWith('kms:')).sort()).toEqual([...called].sort());
     });

@@ -7,6 +7,9 @@ import {
   BucketContainmentCheckSchema,
   BucketContainmentSchema,
   BucketPreservationSchema,
+  DatabaseContainmentCheckSchema,
+  DatabaseContainmentSchema,
+  DatabasePreservationSchema,
   ChainResultSchema,
   SequenceChainsSchema,
   CollectedArtifactsSchema,
@@ -114,7 +117,9 @@ export const PlaybookStateSchema = z.object({
    * (cloudtrail-tamper); ec2-compromise's read-back is Contain's (`contain.verify`, issue 13). The first option that
    * parses is taken: TamperVerification, whose keys are all optional, last.
    */
-  verify: z.optional(z.union([RevocationVerificationSchema, BucketContainmentCheckSchema, TamperVerificationSchema])),
+  verify: z.optional(
+    z.union([RevocationVerificationSchema, BucketContainmentCheckSchema, DatabaseContainmentCheckSchema, TamperVerificationSchema]),
+  ),
   /** ec2-compromise: DenyInstanceCredentials (the instance role's deny scoped to the instance; issue 15). */
   instanceCredentials: z.optional(InstanceCredentialsResultSchema),
   /** ec2-compromise: ResealIsolation, on the failure path of Contain. */
@@ -147,6 +152,10 @@ export const PlaybookStateSchema = z.object({
   bucketPreservation: z.optional(BucketPreservationSchema),
   /** s3-compromise: ContainBucket. */
   bucketContainment: z.optional(BucketContainmentSchema),
+  /** rds-compromise: PreserveDatabase (polled until `completed`). */
+  databasePreservation: z.optional(DatabasePreservationSchema),
+  /** rds-compromise: ContainDatabase. */
+  databaseContainment: z.optional(DatabaseContainmentSchema),
   /** credential-compromise: ChainInstanceContainment. */
   chained: z.optional(ChainResultSchema),
   /** attack-sequence: ChainSequenceContainment. */

@@ -206,7 +206,7 @@ function normalizeUnbounded(
   const resource =
     playbook === 'ec2-compromise'
       ? instanceResource(event)
-      : playbook === TRIAGE_PLAYBOOK || playbook === 'attack-sequence'
+      : playbook === TRIAGE_PLAYBOOK || playbook === 'attack-sequence' || playbook === 'rds-compromise'
         ? findingResource(event)
         : playbook === 's3-compromise'
           ? bucketResource(event)

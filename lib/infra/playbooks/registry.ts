@@ -15,6 +15,7 @@ import { FINDING_TRIAGE } from './finding-triage';
 import type { PlaybookRegistration } from './registration';
 import { RELEASE } from './release';
 import { ROOT_ACTIVITY } from './root-activity';
+import { RDS_COMPROMISE } from './rds-compromise';
 import { S3_COMPROMISE } from './s3-compromise';
 
 /** Every playbook's registration, by playbook name. */
@@ -25,6 +26,7 @@ export const PLAYBOOK_REGISTRY = {
   'root-activity': ROOT_ACTIVITY,
   'finding-triage': FINDING_TRIAGE,
   's3-compromise': S3_COMPROMISE,
+  'rds-compromise': RDS_COMPROMISE,
   'attack-sequence': ATTACK_SEQUENCE,
   release: RELEASE,
 } as const satisfies Record<Playbook | OperatorPlaybook, PlaybookRegistration>;

@@ -203,6 +203,8 @@ describe('catalog', () => {
       'credential-compromise-medium',
       'ec2-compromise-high',
       'ec2-compromise-medium',
+      'rds-compromise-high',
+      'rds-compromise-medium',
       's3-compromise-high',
       's3-compromise-medium',
       's3-exposure-high',

@@ -33,6 +33,7 @@ const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
   'finding-triage': [...COMMON_STATES, 'NotifyOnly', 'CloseNotified'],
   's3-compromise': [...COMMON_STATES, 'PreserveBucket', 'ContainBucket', 'VerifyBucketContainment'],
   'attack-sequence': [...COMMON_STATES, 'ChainSequenceContainment', 'NotifyOnly', 'PlanDryRun'],
+  'rds-compromise': [...COMMON_STATES, 'PreserveDatabase', 'ContainDatabase', 'VerifyDatabaseContainment'],
   // No Normalize/Claim/Decide: release starts from a case, not an event.
   release: [
     'LoadCase',
