@@ -233,6 +233,24 @@ export function databaseStatements(): JustifiedStatement[] {
 }
 
 /**
+ * The releaser's permissions for a DB instance: exactly the calls of lib/runtime/rds/public-access.ts's release
+ * (`ensureDbPublicAccessRestored`): DescribeDBInstances, and ModifyDBInstance `PubliclyAccessible` back to the value the
+ * case recorded.
+ */
+function releaseDatabaseStatements(): JustifiedStatement[] {
+  return [
+    {
+      statement: new iam.PolicyStatement({
+        actions: ['rds:DescribeDBInstances', 'rds:ModifyDBInstance'],
+        resources: [`arn:${Aws.PARTITION}:rds:${Aws.REGION}:${Aws.ACCOUNT_ID}:db:*`],
+      }),
+      reason:
+        'The DB instance is the one the case contained (its priorState), known only at run time; RDS has no condition key for the attribute ModifyDBInstance changes: release sets PubliclyAccessible back to its recorded value only.',
+    },
+  ];
+}
+
+/**
  * The releaser's permissions for a bucket: exactly the calls of lib/runtime/s3/release.ts and the reads it compares
  * against: Firebreak's deny statement taken out of the policy (PutBucketPolicy, or DeleteBucketPolicy when it was all
  * of it and the bucket had none), the public access block put back (PutBucketPublicAccessBlock also authorizes
@@ -297,6 +315,7 @@ export function releaserStatements(
     ...releaseInstanceStatements(),
     ...releaseCredentialStatements(responderRoleName, releaserRoleName, protectedPatterns),
     ...releaseBucketStatements(),
+    ...releaseDatabaseStatements(),
   ];
 }
 

@@ -73,7 +73,8 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'release-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam'],
   'release-credentials': ['iam'],
   'release-bucket': ['s3'],
-  'verify-release': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam', 's3'],
+  'release-database': ['rds'],
+  'verify-release': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam', 'rds', 's3'],
   // Only ec2-compromise's orphaned-case hook acts: ENIs left on an untrack group go to the isolation group.
   'close-orphaned-case': ['ec2'],
   // The proactive tamper baseline reads the member accounts' trails.

@@ -870,7 +870,7 @@ describe('SecurityAccountStack', () => {
     });
 
     it('lets the release steps assume only the releaser role, and no other step assume it', () => {
-      expect(RELEASING_STEPS).toEqual(['release-instance', 'release-credentials', 'release-bucket', 'verify-release']);
+      expect(RELEASING_STEPS).toEqual(['release-instance', 'release-credentials', 'release-bucket', 'release-database', 'verify-release']);
       for (const step of STEP_NAMES) {
         const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
         const assumed = statements.filter((s) => list(s.Action).includes('sts:AssumeRole')).flatMap((s) => list(s.Resource).map(flat));
@@ -1748,6 +1748,7 @@ describe('SecurityAccountStack', () => {
           'ReleaseInstance',
           'ReleaseCredentials',
           'ReleaseBucket',
+          'ReleaseDatabase',
           'NothingToRestore',
           'UnknownReleaseTarget',
           'VerifyRelease',
@@ -1826,6 +1827,7 @@ describe('SecurityAccountStack', () => {
         },
         { Variable: '$.case.playbook', StringEquals: 'cloudtrail-tamper', Next: 'NothingToRestore' },
         { Variable: '$.case.playbook', StringEquals: 's3-compromise', Next: 'ReleaseBucket' },
+        { Variable: '$.case.playbook', StringEquals: 'rds-compromise', Next: 'ReleaseDatabase' },
       ]);
       expect(s.ReleaseTarget.Default).toBe('UnknownReleaseTarget');
       expect(s.UnknownReleaseTarget).toMatchObject({ Type: 'Pass', ResultPath: '$.error', Next: 'RecordFailure' });
@@ -1848,7 +1850,7 @@ describe('SecurityAccountStack', () => {
       const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
       const expected = [...new Set(Object.values(RELEASE_TASKS))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
       expect(resources).toEqual(expected);
-      expect(resources).toHaveLength(8);
+      expect(resources).toHaveLength(9);
     });
 
     it('raises Failed, TimedOut and Aborted alarms to the topic', () => {

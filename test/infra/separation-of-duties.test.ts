@@ -295,6 +295,7 @@ describe('separation of duties between the responder and the releaser roles', ()
         'lib/runtime/ec2/instance.ts',
         'lib/runtime/s3/release.ts',
         'lib/runtime/s3/bucket.ts',
+        'lib/runtime/rds/public-access.ts',
       ]);
       // release.ts reads the bucket's policy, public access block and versioning through bucket.ts, not its ACL or versions.
       called.delete('s3:GetBucketAcl');

@@ -29,6 +29,7 @@ import type { chainSequenceContainment } from '../../lib/runtime/playbook/attack
 import type { revokeCredentials } from '../../lib/runtime/playbook/credential-compromise/revoke-credentials';
 import type { verifyRevocation } from '../../lib/runtime/playbook/credential-compromise/verify-revocation';
 import type { releaseBucket } from '../../lib/runtime/playbook/release/release-bucket';
+import type { releaseDatabase } from '../../lib/runtime/playbook/release/release-database';
 import type { preserveBucket } from '../../lib/runtime/playbook/s3-compromise/preserve-bucket';
 import type { containBucket } from '../../lib/runtime/playbook/s3-compromise/contain-bucket';
 import type { verifyBucketContainment } from '../../lib/runtime/playbook/s3-compromise/verify-bucket-containment';
@@ -102,6 +103,7 @@ const STEP_RESULTS_FIT = {
   ReleaseInstance: true satisfies Fits<Result<typeof releaseInstance>, R['restore']>,
   ReleaseCredentials: true satisfies Fits<Result<typeof releaseCredentials>, R['restore']>,
   ReleaseBucket: true satisfies Fits<Result<typeof releaseBucket>, R['restore']>,
+  ReleaseDatabase: true satisfies Fits<Result<typeof releaseDatabase>, R['restore']>,
   PreserveBucket: true satisfies Fits<Result<typeof preserveBucket>, P['bucketPreservation']>,
   ContainBucket: true satisfies Fits<Result<typeof containBucket>, P['bucketContainment']>,
   VerifyBucketContainment: true satisfies Fits<Result<typeof verifyBucketContainment>, P['verify']>,

@@ -53,6 +53,10 @@ async function caseItem(session: LocalSession, caseId: string) {
  */
 describe('rds-compromise playbook (synthesized state machine, real handlers, emulator)', () => {
   const local = useLocalSession({ environment: { FIREBREAK_CLAIM_LEASE_SECONDS: '0' } });
+  const release = (caseId: string) =>
+    local.session.runner.execute('release', {
+      release: { caseId, reason: 'false positive: test', operator: 'arn:aws:iam::222222222222:user/responder-on-call' },
+    });
 
   async function database(publiclyAccessible: boolean): Promise<string> {
     const id = `orders-${randomBytes(4).toString('hex')}`;
@@ -92,7 +96,15 @@ describe('rds-compromise playbook (synthesized state machine, real handlers, emu
     expect(await publiclyAccessible(db)).toBe(false);
     const item = await caseItem(local.session, x!.caseId!);
     expect(item.priorState.publicAccessibility).toEqual({ dbInstanceIdentifier: db, publiclyAccessible: true });
-  });
+
+    // Release (releaser role): public accessibility back to the recorded value; the evidence is kept; a second release changes nothing.
+    expect(await release(x!.caseId!)).toMatchObject({ status: 'SUCCEEDED', outcome: 'RELEASED' });
+    expect(await publiclyAccessible(db)).toBe(true);
+    expect(await securityCopies(db)).toHaveLength(1);
+    const again = await release(x!.caseId!);
+    expect(again.calls.filter((c) => c.mutating && c.account === local.session.env.memberAccount)).toEqual([]);
+    expect(await publiclyAccessible(db)).toBe(true);
+  }, 180_000);
 
   it('the same finding again changes nothing more; two at once make one security copy', async () => {
     const db = await database(true);
@@ -155,7 +167,10 @@ describe('rds-compromise playbook (synthesized state machine, real handlers, emu
     expect(report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
     expect(await securityCopies(db)).toHaveLength(1);
     expect(await publiclyAccessible(db)).toBe(false);
-  });
+    // Release never makes it public: Firebreak recorded no change.
+    expect(await release(report.executions[0]!.caseId!)).toMatchObject({ status: 'SUCCEEDED', outcome: 'RELEASED' });
+    expect(await publiclyAccessible(db)).toBe(false);
+  }, 180_000);
 
   it('the Medium fixture opens a notified case and changes nothing', async () => {
     const { report } = await replayEvent(local.session, readEventFile(MEDIUM));

@@ -40,6 +40,7 @@ const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
     'ReleaseInstance',
     'ReleaseCredentials',
     'ReleaseBucket',
+    'ReleaseDatabase',
     'VerifyRelease',
     'CloseRelease',
     'NotifyRelease',

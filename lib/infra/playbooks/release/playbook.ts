@@ -19,6 +19,7 @@ export const RELEASE_TASKS: Readonly<Record<string, StepName>> = {
   ReleaseInstance: 'release-instance',
   ReleaseCredentials: 'release-credentials',
   ReleaseBucket: 'release-bucket',
+  ReleaseDatabase: 'release-database',
   VerifyRelease: 'verify-release',
   CloseRelease: 'close-release',
   NotifyRelease: 'notify-release',
@@ -84,6 +85,8 @@ export class ReleasePlaybook extends PlaybookConstruct {
     releaseCredentials.next(verify);
     const releaseBucket = states.step('ReleaseBucket', releasePath('restore'));
     releaseBucket.next(verify);
+    const releaseDatabase = states.step('ReleaseDatabase', releasePath('restore'));
+    releaseDatabase.next(verify);
     const nothing = new sfn.Pass(this, 'NothingToRestore', {
       result: sfn.Result.fromObject(NOTHING_TO_RESTORE),
       resultPath: releasePath('restore'),
@@ -108,6 +111,7 @@ export class ReleasePlaybook extends PlaybookConstruct {
       )
       .when(playbookIs('cloudtrail-tamper'), nothing)
       .when(playbookIs('s3-compromise'), releaseBucket)
+      .when(playbookIs('rds-compromise'), releaseDatabase)
       .otherwise(unknown);
 
     const alreadyReleased = states.outcome('AlreadyReleased', 'ALREADY_RELEASED');

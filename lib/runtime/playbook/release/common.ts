@@ -20,7 +20,13 @@ import type { ReleaseState } from '../../../core/contracts/state';
  */
 
 /** The playbooks whose containment release can undo. */
-export const RELEASABLE_PLAYBOOKS: readonly string[] = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 's3-compromise'];
+export const RELEASABLE_PLAYBOOKS: readonly string[] = [
+  'ec2-compromise',
+  'credential-compromise',
+  'cloudtrail-tamper',
+  's3-compromise',
+  'rds-compromise',
+];
 
 /** The prior-state keys containment records before changing anything (lib/runtime/ec2, lib/runtime/iam, lib/runtime/s3). */
 const PRIOR_STATE_KEYS = ['preserve', 'isolate', 'user', 'role', 'bucketPolicy', 'publicAccessBlock', 'versioning'] as const;
@@ -36,8 +42,8 @@ export interface PriorState extends BucketPriorState {
 
 export const priorOf = (record: CaseRecord): PriorState => (record.priorState ?? {}) as PriorState;
 
-/** What release does for a case: restore an instance, credentials or a bucket, or nothing (a cloudtrail-tamper case that revoked no one). */
-export type ReleaseKind = 'instance' | 'credentials' | 'bucket' | 'nothing';
+/** What release does for a case: restore an instance, credentials, a bucket or a database, or nothing (a cloudtrail-tamper case that revoked no one). */
+export type ReleaseKind = 'instance' | 'credentials' | 'bucket' | 'database' | 'nothing';
 
 /**
  * What release restores for a case, as the state machine's ReleaseTarget Choice decides it.
@@ -47,6 +53,7 @@ export type ReleaseKind = 'instance' | 'credentials' | 'bucket' | 'nothing';
 export function releaseKind(c: Pick<ReleaseState['case'], 'playbook' | 'actorRevoked'>): ReleaseKind {
   if (c.playbook === 'ec2-compromise') return 'instance';
   if (c.playbook === 's3-compromise') return 'bucket';
+  if (c.playbook === 'rds-compromise') return 'database';
   if (c.playbook === 'credential-compromise' || (c.playbook === 'cloudtrail-tamper' && c.actorRevoked)) return 'credentials';
   return 'nothing';
 }
