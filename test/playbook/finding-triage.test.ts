@@ -38,7 +38,6 @@ async function memberCensus(env: LocalEnvironment) {
 
 /** Family, fixture, runbook entry, and the rule that routes it (a pod or task finding without its node: `container-workload`). */
 const FAMILIES: [string, string, string, string?][] = [
-  ['RDS Protection', 'guardduty-rds-medium.json', 'runbooks/findings/rds.md#discovery-rds-toripcaller'],
   ['Lambda Protection', 'guardduty-lambda-medium.json', 'runbooks/findings/lambda.md#trojan-lambda-droppoint'],
   [
     'EKS audit logs',
@@ -46,8 +45,8 @@ const FAMILIES: [string, string, string, string?][] = [
     'runbooks/findings/eks-audit.md#discovery-kubernetes-toripcaller',
     'firebreak-container-workload',
   ],
-  // S3 buckets and attack sequences have their own playbooks (test/playbook/s3-compromise.test.ts,
-  // test/playbook/attack-sequence.test.ts).
+  // S3 buckets, RDS databases and attack sequences have their own playbooks (test/playbook/s3-compromise.test.ts,
+  // test/playbook/rds-compromise.test.ts, test/playbook/attack-sequence.test.ts).
 ];
 
 describe('finding-triage playbook (synthesized state machine, real handlers, emulator)', () => {
@@ -91,7 +90,7 @@ describe('finding-triage playbook (synthesized state machine, real handlers, emu
   );
 
   it('a repeat of a finding is already handled; a new finding on the same resource is a new case', async () => {
-    const event = readEventFile('fixtures/events/guardduty-rds-medium.json') as EventEnvelope & {
+    const event = readEventFile('fixtures/events/guardduty-eks-audit-medium.json') as EventEnvelope & {
       detail: { id: string; service: { count: number } };
     };
     const first = await replayEvent(local.session, { ...event, detail: { ...event.detail, id: 'aaaa0000aaaa0000aaaa0000aaaa0000' } });

@@ -34,6 +34,7 @@ import { buildSequenceTwins } from './sequence-twin';
 import { sequenceChainChecks } from './sequence-checks';
 import { buildCredentialTwin, CredentialTwin } from './credential-twin';
 import { BucketTwin, buildBucketTwin, namesBucket } from './bucket-twin';
+import { buildDbTwin, dbContainedChecks, DbTwin } from './db-twin';
 import { bucketContainedChecks } from './bucket-checks';
 import { ApiCallTwin, buildApiCallTwin } from './api-call-twin';
 import { ApiCallEvent, ApiCallEventSchema } from '../../core/incident/schema';
@@ -198,7 +199,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   const started = Date.now();
   const gd = event.source === 'aws.guardduty' ? GuardDutyEventSchema.parse(event) : undefined;
   const apiCall = API_CALL_DETAIL_TYPES.includes(event['detail-type']) ? ApiCallEventSchema.parse(event) : undefined;
-  const { twin, credentialTwin, bucketTwin, idMap } = await twinsFor(session, gd, apiCall, options);
+  const { twin, credentialTwin, bucketTwin, dbTwin, idMap } = await twinsFor(session, gd, apiCall, options);
   const injected = Object.keys(idMap).length ? remapEvent(event, idMap) : event;
   const before = options.countBefore ? await countCreatedResources(session.env) : undefined;
   const principalBefore = credentialTwin ? await principalState(session, credentialTwin) : undefined;
@@ -213,6 +214,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     twin,
     credentialTwin,
     bucketTwin,
+    dbTwin,
     executions,
     before,
     principalBefore,
@@ -269,7 +271,15 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
   let bucketTwin = options.bucketTwin;
   if (!bucketTwin && gd && namesBucket(gd) && !sample)
     bucketTwin = await buildBucketTwin(gd, session.env.member, session.env.memberAccount);
-  const idMap: Record<string, string> = { ...(twin?.idMap ?? {}), ...(credentialTwin?.idMap ?? {}), ...(bucketTwin?.idMap ?? {}) };
+  // An RDS finding's DB instance (rds-compromise).
+  const dbTwin =
+    gd && gd.detail.resource.resourceType === 'RDSDBInstance' && !sample ? await buildDbTwin(gd, session.env.member) : undefined;
+  const idMap: Record<string, string> = {
+    ...(twin?.idMap ?? {}),
+    ...(credentialTwin?.idMap ?? {}),
+    ...(bucketTwin?.idMap ?? {}),
+    ...(dbTwin?.idMap ?? {}),
+  };
   // The twin lives in the emulator's member account and region: a recorded finding from any other
   // account or region is remapped onto them like every other ID.
   const remap = (from: string, to: string) => {
@@ -283,7 +293,7 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
     remap(apiCall.detail.recipientAccountId ?? apiCall.account, session.env.memberAccount);
     remap(apiCall.detail.awsRegion, session.env.region);
   }
-  return { twin, credentialTwin, bucketTwin, idMap };
+  return { twin, credentialTwin, bucketTwin, dbTwin, idMap };
 }
 
 /**
@@ -320,6 +330,8 @@ interface ReadBackContext {
   readonly twin?: TwinWorld;
   readonly credentialTwin?: CredentialTwin;
   readonly bucketTwin?: BucketTwin;
+  /** rds-compromise: the twin of the finding's DB instance. */
+  readonly dbTwin?: DbTwin;
   readonly executions: readonly LocalExecutionResult[];
   /** The emulator's resource counts before the run ({@link ReplayOptions.countBefore}). */
   readonly before?: Record<string, number>;
@@ -387,6 +399,8 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
     return {
       checks: [...checks, ...(await bucketContainedChecks(session.env, ctx.bucketTwin, x.caseId, x.output?.bucketContainment as never))],
     };
+  if (x.playbook === 'rds-compromise' && x.outcome === 'CONTAINED' && ctx.dbTwin)
+    return { checks: [...checks, ...(await dbContainedChecks(session.env, ctx.dbTwin))] };
   // ec2-compromise chained by credential-compromise acts on the credential twin's instance, not on a twin world.
   if (x.playbook === 'ec2-compromise' && !twin && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom)
     return { checks };
