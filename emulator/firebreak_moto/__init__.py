@@ -3,9 +3,8 @@
 ``apply_patches()`` installs every patch; ``configure_default_account()`` makes ``MOTO_ACCOUNT_ID``
 the default account without disabling the per-request account selection. ``emulator/server.py``
 calls both and then runs moto's server. Each behaviour is documented, with the AWS page it follows,
-in the submodule that adds it (``ebs_snapshots``, ``network_interfaces``, ``dynamodb``, ``events``,
-``iam_managed_policies``, ``accounts``, ``lambda_code``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
-``iam_managed_policies``, ``accounts``, ``ecs_tasks``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
+in the submodule that adds it (``ebs_snapshots``, ``rds_snapshots``, ``network_interfaces``, ``dynamodb``, ``events``,
+``iam_managed_policies``, ``accounts``, ``lambda_code``, ``ecs_tasks``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
 behaviour: they keep the emulator's memory bounded by its live state, its ReceiveMessage linear in the
 queue's length and its tag reads independent of the account's other resources.
 """
@@ -14,6 +13,7 @@ from __future__ import annotations
 
 from .accounts import configure_default_account
 from .ebs_snapshots import PATCHES as EBS_SNAPSHOT_PATCHES
+from .rds_snapshots import PATCHES as RDS_SNAPSHOT_PATCHES
 from .network_interfaces import PATCHES as NETWORK_INTERFACE_PATCHES
 from .dynamodb import PATCHES as DYNAMODB_PATCHES
 from .events import PATCHES as EVENTS_PATCHES
@@ -28,6 +28,7 @@ __all__ = ["apply_patches", "configure_default_account", "PATCHES"]
 
 PATCHES = (
     EBS_SNAPSHOT_PATCHES
+    + RDS_SNAPSHOT_PATCHES
     + NETWORK_INTERFACE_PATCHES
     + DYNAMODB_PATCHES
     + EVENTS_PATCHES
@@ -42,11 +43,11 @@ PATCHES = (
 
 def apply_patches() -> None:
     """Install all of Firebreak's moto patches. Idempotent."""
-    from . import dynamodb, ebs_snapshots, ec2_tags, events, iam_managed_policies, lambda_code, model_tracking, network_interfaces, sqs
-    from . import dynamodb, ebs_snapshots, ec2_tags, ecs_tasks, events, iam_managed_policies, model_tracking, network_interfaces, sqs
+    from . import dynamodb, ebs_snapshots, ec2_tags, ecs_tasks, events, iam_managed_policies, lambda_code, model_tracking, network_interfaces, rds_snapshots, sqs
 
     model_tracking.apply()
     ebs_snapshots.apply()
+    rds_snapshots.apply()
     network_interfaces.apply()
     dynamodb.apply()
     events.apply()

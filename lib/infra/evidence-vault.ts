@@ -131,6 +131,31 @@ export class EvidenceVault extends Construct {
   }
 
   /**
+   * Lets a step read back the events Normalize stored (lib/runtime/evidence/vault.ts `readStoredEvent`: rds-compromise's
+   * ContainDatabase reads the finding's remote address) and nothing else: `s3:GetObject` on `received-events/*` only,
+   * and `kms:Decrypt` on the evidence key through S3 only. No write, no listing.
+   * @param grantee - the principal.
+   * @returns the grant of the S3 object action.
+   */
+  public grantReadReceivedEvents(grantee: iam.IGrantable): iam.Grant {
+    const objects = this.bucket.arnForObjects(`${RECEIVED_EVENTS_PREFIX}*`);
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [objects] });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [this.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } },
+      }),
+    );
+    acknowledgeGrantWildcard(
+      grantee,
+      objects,
+      `Received events are content-addressed (${RECEIVED_EVENTS_PREFIX}<account>/<sha256>.json), so their keys are only known at run time; the grant is read-only and limited to that prefix.`,
+    );
+    return grant;
+  }
+
+  /**
    * Lets a principal write a case's evidence objects and read them back (to reuse an artifact on re-run):
    * `s3:PutObject` and `s3:GetObject` on `cases/*` only (issue 13: not the received events, which the artifacts name
    * by key and hash without reading them), `s3:ListBucket` on the bucket (so a missing object reads as 404, not 403),

@@ -12,6 +12,7 @@ import {
   bucketStatements,
   functionStatements,
   ecsTaskStatements,
+  databaseStatements,
   cloudTrailStatements,
   credentialStatements,
   forwardedEntries,
@@ -20,7 +21,7 @@ import {
 } from './member-policies';
 import { FirebreakNames } from './names';
 import { deadLetterQueue } from './alarms';
-import { JustifiedPolicy } from './nag';
+import { JustifiedManagedPolicy, JustifiedPolicy } from './nag';
 import { MEMBER_ACTING_STEPS, RELEASING_STEPS, StepName } from './steps';
 
 function pascal(id: string): string {
@@ -130,6 +131,8 @@ export class FirebreakMemberAccount extends Construct {
         ...ecsTaskStatements(),
       ],
     });
+    // rds-compromise's calls in a managed policy of their own: the inline policies above are near IAM's aggregate limit.
+    new JustifiedManagedPolicy(this.responderRole, 'DatabasePolicy', { roles: [this.responderRole], statements: databaseStatements() });
 
     const forwarding = this.addForwardingRules(config, securityAccount);
     this.forwardingRules = forwarding.rules;
@@ -143,8 +146,9 @@ export class FirebreakMemberAccount extends Construct {
 
   /**
    * The evidence transit key (`alias/<prefix>-evidence-transit`), whose key policy lets the security account copy
-   * the snapshots shared under it: Decrypt, DescribeKey and ReEncryptFrom through EC2 only, and grants for AWS
-   * resources ("Copy an Amazon EBS snapshot", Amazon EBS User Guide).
+   * the snapshots shared under it: Decrypt, DescribeKey and ReEncryptFrom through EC2 and RDS only (EBS snapshots;
+   * rds-compromise's DB snapshots: "Sharing a DB snapshot", RDS User Guide), and grants for AWS resources ("Copy an
+   * Amazon EBS snapshot", Amazon EBS User Guide).
    * @param securityAccount - the security account.
    */
   private createTransitKey(securityAccount: string): kms.Key {
@@ -163,7 +167,7 @@ export class FirebreakMemberAccount extends Construct {
         principals: [new iam.AccountPrincipal(securityAccount)],
         actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:ReEncryptFrom'],
         resources: ['*'],
-        conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+        conditions: { StringEquals: { 'kms:ViaService': [ec2Service, `rds.${Aws.REGION}.amazonaws.com`] } },
       }),
     );
     key.addToResourcePolicy(

@@ -282,6 +282,66 @@ export function ecsTaskStatements(): JustifiedStatement[] {
 }
 
 /**
+ * The responder's permissions for rds-compromise: exactly the calls of lib/runtime/rds (but the release's), in one
+ * statement (the responder's inline policies are near IAM's size limit): the DB instance and its cluster read
+ * (DescribeDBInstances, DescribeDBClusters), the evidence chain on Firebreak's snapshot identifiers only (`firebreak-*`,
+ * lib/runtime/rds/snapshot-ids.ts: Create/Copy/Describe of DB and DB cluster snapshots, their `restore` attribute read
+ * and shared with the security account), public accessibility off (ModifyDBInstance). Each action is authorized only
+ * on its own resource types, so listing the four together grants nothing more ("Actions, resources, and condition keys
+ * for Amazon RDS", Service Authorization Reference: CreateDBSnapshot on the `db` and the `snapshot`, CopyDBSnapshot and
+ * ModifyDBSnapshotAttribute on the `snapshot`, ModifyDBInstance on the `db`). The keys RDS uses through grants (the
+ * transit key, the account's own keys) are in the key statements, through RDS only (`kms:ViaService`).
+ * @returns the statement and its justification.
+ */
+export function databaseStatements(): JustifiedStatement[] {
+  const { p, r, a, s } = responderScope();
+  const rds = (type: string, name = '*') => `arn:${p}:rds:${r}:${a}:${type}:${name}`;
+  return [
+    {
+      statement: s({
+        actions: [
+          'rds:DescribeDBInstances',
+          'rds:DescribeDBClusters',
+          'rds:ModifyDBInstance',
+          'rds:CreateDBSnapshot',
+          'rds:CreateDBClusterSnapshot',
+          'rds:CopyDBSnapshot',
+          'rds:CopyDBClusterSnapshot',
+          'rds:DescribeDBSnapshots',
+          'rds:DescribeDBClusterSnapshots',
+          'rds:DescribeDBSnapshotAttributes',
+          'rds:DescribeDBClusterSnapshotAttributes',
+          'rds:ModifyDBSnapshotAttribute',
+          'rds:ModifyDBClusterSnapshotAttribute',
+        ],
+        // `*:firebreak-*`: the `snapshot` and `cluster-snapshot` named firebreak-* (no other type these actions take).
+        resources: [rds('db'), rds('cluster'), rds('*', 'firebreak-*')],
+      }),
+      reason:
+        "The DB instance and its cluster are the ones the RDS finding names, known only at run time; snapshots are Firebreak's only (firebreak-<stage>-<hash>, derived from the case), shared with the security account only. RDS has no condition key for the attribute ModifyDBInstance changes: Firebreak sets PubliclyAccessible false only (lib/runtime/rds/public-access.ts).",
+    },
+  ];
+}
+
+/**
+ * The releaser's permissions for a DB instance: exactly the calls of lib/runtime/rds/public-access.ts's release
+ * (`ensureDbPublicAccessRestored`): DescribeDBInstances, and ModifyDBInstance `PubliclyAccessible` back to the value the
+ * case recorded.
+ */
+function releaseDatabaseStatements(): JustifiedStatement[] {
+  return [
+    {
+      statement: new iam.PolicyStatement({
+        actions: ['rds:DescribeDBInstances', 'rds:ModifyDBInstance'],
+        resources: [`arn:${Aws.PARTITION}:rds:${Aws.REGION}:${Aws.ACCOUNT_ID}:db:*`],
+      }),
+      reason:
+        'The DB instance is the one the case contained (its priorState), known only at run time; RDS has no condition key for the attribute ModifyDBInstance changes: release sets PubliclyAccessible back to its recorded value only.',
+    },
+  ];
+}
+
+/**
  * The releaser's permissions for a bucket: exactly the calls of lib/runtime/s3/release.ts and the reads it compares
  * against: Firebreak's deny statement taken out of the policy (PutBucketPolicy, or DeleteBucketPolicy when it was all
  * of it and the bucket had none), the public access block put back (PutBucketPublicAccessBlock also authorizes
@@ -347,6 +407,7 @@ export function releaserStatements(
     ...releaseCredentialStatements(responderRoleName, releaserRoleName, protectedPatterns),
     ...releaseBucketStatements(),
     ...releaseFunctionStatements(),
+    ...releaseDatabaseStatements(),
   ];
 }
 
@@ -705,9 +766,11 @@ function responderSnapshotStatements(securityAccount: string): JustifiedStatemen
  */
 function responderKeyStatements(transitKeyArn: string): JustifiedStatement[] {
   const { p, r, a, ec2Service, s } = responderScope();
+  // EBS snapshot copies (ec2-compromise) and DB snapshot copies (rds-compromise) use the same keys through their service.
+  const via = [ec2Service, `rds.${r}.amazonaws.com`];
   const sourceKeys = `arn:${p}:kms:${r}:${a}:key/*`;
   const sourceKeysReason =
-    'The source volumes may be encrypted with any customer-managed key of this account, and CopySnapshot must decrypt them; use is limited to EC2 in this region (kms:ViaService), and CreateGrant to grants for AWS resources.';
+    'The source volumes or databases may be encrypted with any customer-managed key of this account, and CopySnapshot / CopyDBSnapshot must decrypt them; use is limited to EC2 and RDS in this region (kms:ViaService), and CreateGrant to grants for AWS resources.';
   return [
     {
       statement: s({
@@ -720,7 +783,7 @@ function responderKeyStatements(transitKeyArn: string): JustifiedStatement[] {
           'kms:DescribeKey',
         ],
         resources: [transitKeyArn],
-        conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+        conditions: { StringEquals: { 'kms:ViaService': via } },
       }),
     },
     {
@@ -738,7 +801,7 @@ function responderKeyStatements(transitKeyArn: string): JustifiedStatement[] {
       statement: s({
         actions: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:DescribeKey'],
         resources: [sourceKeys],
-        conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+        conditions: { StringEquals: { 'kms:ViaService': via } },
       }),
       reason: sourceKeysReason,
     },
@@ -746,7 +809,7 @@ function responderKeyStatements(transitKeyArn: string): JustifiedStatement[] {
       statement: s({
         actions: ['kms:CreateGrant'],
         resources: [sourceKeys],
-        conditions: { StringEquals: { 'kms:ViaService': ec2Service }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        conditions: { StringEquals: { 'kms:ViaService': via }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       }),
       reason: sourceKeysReason,
     },

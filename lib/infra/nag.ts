@@ -105,22 +105,52 @@ export class JustifiedPolicy extends iam.Policy {
    */
   constructor(scope: Construct, id: string, props: JustifiedPolicyProps) {
     super(scope, id, { roles: props.roles, statements: props.statements.map((s) => s.statement) });
-    const reasons = new Map<string, string[]>();
-    for (const { statement, reason } of props.statements) {
-      const findings = wildcardFindings(this, statement);
-      if (findings.length > 0 && !reason) {
-        throw new ConfigError(`${this.node.path}: statement with ${findings.join(', ')} has no justification`);
-      }
-      for (const f of findings) reasons.set(f, [...(reasons.get(f) ?? []), reason!]);
-    }
-    const acks = new Map<string, string>();
-    for (const [finding, why] of reasons) {
-      const id = iam5(finding);
-      // Statements that share a finding often share a sentence ("IDs are known at run time"): keep each once.
-      const reason = [...new Set(why.flatMap((w) => w.split(/(?<=\.)\s+/)))].join(' ');
-      acknowledge(this, id, reason);
-      acks.set(id, reason);
-    }
-    this.acknowledgements = acks;
+    this.acknowledgements = acknowledgeStatements(this, props.statements);
   }
+}
+
+/**
+ * A customer managed IAM policy whose wildcard findings are acknowledged as {@link JustifiedPolicy}'s: for statements
+ * that would take a role's inline policies past IAM's aggregate size limit (10,240 characters; a managed policy has its
+ * own, 6,144: "IAM and AWS STS quotas", IAM User Guide).
+ */
+export class JustifiedManagedPolicy extends iam.ManagedPolicy {
+  /** The acknowledged finding IDs and their reasons. */
+  public readonly acknowledgements: ReadonlyMap<string, string>;
+
+  /**
+   * @param scope - the parent construct.
+   * @param id - the construct ID.
+   * @param props - see {@link JustifiedPolicyProps}.
+   * @throws {ConfigError} when a statement has a wildcard action or resource and no reason.
+   */
+  constructor(scope: Construct, id: string, props: JustifiedPolicyProps) {
+    super(scope, id, { roles: props.roles, statements: props.statements.map((s) => s.statement) });
+    this.acknowledgements = acknowledgeStatements(this, props.statements);
+  }
+}
+
+/**
+ * Acknowledges each wildcard finding of a policy's statements on the policy, with the reasons given per statement.
+ * @returns the acknowledged finding IDs and their reasons.
+ * @throws {ConfigError} when a statement has a wildcard and no reason (fails closed).
+ */
+function acknowledgeStatements(policy: Construct, statements: readonly JustifiedStatement[]): Map<string, string> {
+  const reasons = new Map<string, string[]>();
+  for (const { statement, reason } of statements) {
+    const findings = wildcardFindings(policy, statement);
+    if (findings.length > 0 && !reason) {
+      throw new ConfigError(`${policy.node.path}: statement with ${findings.join(', ')} has no justification`);
+    }
+    for (const f of findings) reasons.set(f, [...(reasons.get(f) ?? []), reason!]);
+  }
+  const acks = new Map<string, string>();
+  for (const [finding, why] of reasons) {
+    const id = iam5(finding);
+    // Statements that share a finding often share a sentence ("IDs are known at run time"): keep each once.
+    const reason = [...new Set(why.flatMap((w) => w.split(/(?<=\.)\s+/)))].join(' ');
+    acknowledge(policy, id, reason);
+    acks.set(id, reason);
+  }
+  return acks;
 }

@@ -27,7 +27,12 @@ import { acknowledgeGrantWildcard, JustifiedStatement } from './nag';
 import { FirebreakNames } from './names';
 import { PLAYBOOK_REGISTRY, PlaybookConstructs, RegisteredPlaybook } from './playbooks/registry';
 import { ResponderFunction } from './responder-function';
-import { assumeMemberRoleStatement, copyIntoSecurityAccountStatements, describeSecuritySnapshotsStatement } from './security-policies';
+import {
+  assumeMemberRoleStatement,
+  copyDbIntoSecurityAccountStatements,
+  copyIntoSecurityAccountStatements,
+  describeSecuritySnapshotsStatement,
+} from './security-policies';
 import { STEP_ACCESS, STEP_NAMES, StepName } from './steps';
 import { TrailBaselines } from './trail-baselines';
 
@@ -410,6 +415,12 @@ export class FirebreakSecurityAccount extends Construct {
     if (access.copyIntoSecurityAccount) {
       statements.push(...copyIntoSecurityAccountStatements(this.evidence.key.keyArn, memberAccountsOf(config), this.names.transitKeyAlias));
     }
+    if (access.copiesDbIntoSecurityAccount) {
+      statements.push(
+        ...copyDbIntoSecurityAccountStatements(this.evidence.key.keyArn, memberAccountsOf(config), this.names.transitKeyAlias),
+      );
+    }
+    if (access.readsReceivedEvents) this.evidence.grantReadReceivedEvents(fn);
     if (statements.length > 0) fn.addJustifiedPolicy('StepAccess', statements);
   }
 

@@ -106,3 +106,77 @@ export function copyIntoSecurityAccountStatements(
     },
   ];
 }
+
+/**
+ * Copying a shared DB snapshot or DB cluster snapshot into the security account under the evidence key
+ * (rds-compromise; "Copying a DB snapshot" and "Sharing a DB snapshot", Amazon RDS User Guide,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CopySnapshot.html: a copy of an encrypted snapshot shared
+ * from another account needs the source key's use and a KmsKeyId in the copying account; RDS uses both keys through
+ * grants): CopyDBSnapshot / CopyDBClusterSnapshot and their Describe calls on Firebreak's snapshot identifiers only
+ * (`firebreak-*`, lib/runtime/rds/snapshot-ids.ts), the evidence key through RDS, the member accounts' transit keys
+ * through RDS.
+ * @param evidenceKeyArn - the security account's evidence key.
+ * @param memberAccounts - the member accounts (`['*']`: any account).
+ * @param transitKeyAlias - the transit key's alias, for the reason.
+ * @returns the statements and their justifications, in the policy's order.
+ */
+export function copyDbIntoSecurityAccountStatements(
+  evidenceKeyArn: string,
+  memberAccounts: readonly string[],
+  transitKeyAlias: string,
+): JustifiedStatement[] {
+  const rdsService = `rds.${Aws.REGION}.amazonaws.com`;
+  const arn = (account: string, type: string) => `arn:${Aws.PARTITION}:rds:${Aws.REGION}:${account}:${type}:firebreak-*`;
+  const accounts = [Aws.ACCOUNT_ID, ...memberAccounts];
+  const snapshots = accounts.flatMap((a) => [arn(a, 'snapshot'), arn(a, 'cluster-snapshot')]);
+  const transitKeys = memberAccounts.map((a) => `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${a}:key/*`);
+  const why = `The member account's transit key (${transitKeyAlias}) is created by the member stack and its key ID is not known here; use is limited to RDS in this region (kms:ViaService), and the key policy in the member account admits only this use.`;
+  const s = (props: iam.PolicyStatementProps) => new iam.PolicyStatement(props);
+  return [
+    {
+      statement: s({
+        actions: ['rds:CopyDBSnapshot', 'rds:CopyDBClusterSnapshot', 'rds:DescribeDBSnapshots', 'rds:DescribeDBClusterSnapshots'],
+        resources: snapshots,
+      }),
+      reason:
+        "Snapshot identifiers are derived from the case at run time (firebreak-<stage>-<hash>); the actions are limited to Firebreak's identifiers in this region, in this account (the copy) and the member accounts (the shared source).",
+    },
+    {
+      statement: s({
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:DescribeKey',
+        ],
+        resources: [evidenceKeyArn],
+        conditions: { StringEquals: { 'kms:ViaService': rdsService } },
+      }),
+    },
+    {
+      statement: s({
+        actions: ['kms:CreateGrant'],
+        resources: [evidenceKeyArn],
+        conditions: { StringEquals: { 'kms:ViaService': rdsService }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+    },
+    {
+      statement: s({
+        actions: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:DescribeKey'],
+        resources: transitKeys,
+        conditions: { StringEquals: { 'kms:ViaService': rdsService } },
+      }),
+      reason: why,
+    },
+    {
+      statement: s({
+        actions: ['kms:CreateGrant'],
+        resources: transitKeys,
+        conditions: { StringEquals: { 'kms:ViaService': rdsService }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+      reason: why,
+    },
+  ];
+}

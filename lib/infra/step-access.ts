@@ -25,6 +25,10 @@ export interface StepAccess {
   readonly describeSecuritySnapshots: boolean;
   /** Copies shared snapshots into the security account under the evidence key. */
   readonly copyIntoSecurityAccount: boolean;
+  /** Copies a shared DB (cluster) snapshot into the security account under the evidence key (rds-compromise). */
+  readonly copiesDbIntoSecurityAccount?: boolean;
+  /** Reads the events Normalize stored (`received-events/` only: the finding's fields the state does not carry). */
+  readonly readsReceivedEvents?: boolean;
   /** Starts executions of the ec2-compromise playbook (chaining): gets its ARN as `FIREBREAK_EC2_PLAYBOOK_ARN`. */
   readonly startsEc2Playbook: boolean;
   /** Starts executions of the credential-compromise playbook (attack-sequence's chaining): gets its ARN as `FIREBREAK_CREDENTIAL_PLAYBOOK_ARN`. */

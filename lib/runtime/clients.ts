@@ -6,6 +6,7 @@ import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
@@ -79,6 +80,8 @@ export interface MemberClients {
   readonly lambda: LambdaClient;
   /** ECS (ecs-task-compromise: the task, its definition and service, StopTask). */
   readonly ecs: ECSClient;
+  /** RDS (rds-compromise: the DB instance, its evidence snapshots, its public accessibility). */
+  readonly rds: RDSClient;
 }
 
 /** Clients that act in the security account. */
@@ -86,6 +89,8 @@ export interface SecurityClients {
   readonly accountId: string;
   readonly ec2: EC2Client;
   readonly s3: S3Client;
+  /** RDS (rds-compromise: the security account's copy of a DB snapshot). */
+  readonly rds: RDSClient;
   readonly ddb: DynamoDBDocumentClient;
   readonly sns: SNSClient;
   /** Step Functions (starting a chained playbook). */
@@ -107,6 +112,7 @@ export interface ServiceClients {
   readonly s3: S3Client;
   readonly lambda: LambdaClient;
   readonly ecs: ECSClient;
+  readonly rds: RDSClient;
   readonly ddb: DynamoDBDocumentClient;
   readonly sns: SNSClient;
   readonly sfn: SFNClient;
@@ -209,8 +215,9 @@ const MEMBER_SERVICES: readonly (keyof MemberClients & ServiceKey)[] = [
   's3',
   'lambda',
   'ecs',
+  'rds',
 ];
-const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = ['ec2', 's3', 'ddb', 'sns', 'sfn', 'sqs'];
+const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = ['ec2', 's3', 'rds', 'ddb', 'sns', 'sfn', 'sqs'];
 
 /**
  * Builds AWS SDK v3 clients for the security account and, by assuming the responder role (or, for

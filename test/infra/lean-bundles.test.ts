@@ -13,7 +13,7 @@ import { bundleStep, MAX_BUNDLE_BYTES } from './tools/bundle-step';
  */
 
 const PLAYBOOK_DIR = 'lib/runtime/playbook/';
-const CONTAINMENT_PLAYBOOKS = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper'];
+const CONTAINMENT_PLAYBOOKS = ['ec2-compromise', 'credential-compromise', 'cloudtrail-tamper', 'rds-compromise'];
 /** Release's code: its domain logic and its steps. */
 const isReleaseCode = (f: string) => f.startsWith('lib/runtime/release/') || f.startsWith(`${PLAYBOOK_DIR}release/`);
 /** Containment's code: what changes a member account to contain (lib/runtime/ec2 but the reads release shares, lib/runtime/iam/revoke) and the containment playbooks. */
@@ -30,6 +30,8 @@ const SECURITY_GRANTS: readonly [keyof StepAccess, string][] = [
   ['notifications', 'sns'],
   ['describeSecuritySnapshots', 'ec2'],
   ['copyIntoSecurityAccount', 'ec2'],
+  ['copiesDbIntoSecurityAccount', 'rds'],
+  ['readsReceivedEvents', 's3'],
   ['startsEc2Playbook', 'sfn'],
   ['describesPlaybookExecutions', 'sfn'],
   ['startsCatalogPlaybooks', 'sfn'],
@@ -43,8 +45,8 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   // Game-day events: the target's firebreak:gameday tag (DescribeInstances, ListUserTags / ListRoleTags; gameday-tags.ts, loaded on first use).
   'guard-gameday': ['ec2', 'iam'],
   'decide-response': ['ec2', 'iam'],
-  // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper, s3-compromise, ecs-task-compromise (lambda-compromise plans in its own step, plan-function).
-  'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'ecs', 'elastic-load-balancing-v2', 'iam', 's3'],
+  // Every containment playbook's plan: ec2-compromise (preserve reads Auto Scaling and ELB), credential-compromise, cloudtrail-tamper, s3-compromise, ecs-task-compromise, rds-compromise (lambda-compromise plans in its own step, plan-function).
+  'plan-containment': ['auto-scaling', 'cloudtrail', 'ec2', 'ecs', 'elastic-load-balancing-v2', 'iam', 'rds', 's3'],
   'contain-instance': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2'],
   // The instance role's deny scoped to the instance (issue 15): IAM only.
   'deny-instance-credentials': ['iam'],
@@ -66,6 +68,10 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'preserve-task': ['ec2', 'ecs'],
   'stop-task': ['ecs'],
   'verify-task-stopped': ['ecs'],
+  // DescribeKey of the transit key.
+  'preserve-database': ['kms', 'rds'],
+  'contain-database': ['rds'],
+  'verify-database-containment': ['rds'],
   'revoke-credentials': ['iam'],
   'verify-revocation': ['iam'],
   'judge-trail-change': ['cloudtrail'],
@@ -76,7 +82,8 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'release-credentials': ['iam'],
   'release-bucket': ['s3'],
   'release-function': ['iam', 'lambda'],
-  'verify-release': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam', 'lambda', 's3'],
+  'release-database': ['rds'],
+  'verify-release': ['auto-scaling', 'ec2', 'elastic-load-balancing-v2', 'iam', 'lambda', 'rds', 's3'],
   // Only ec2-compromise's orphaned-case hook acts: ENIs left on an untrack group go to the isolation group.
   'close-orphaned-case': ['ec2'],
   // The proactive tamper baseline reads the member accounts' trails.

@@ -455,6 +455,8 @@ describe('SecurityAccountStack', () => {
         'credential-compromise-medium': 'default',
         's3-compromise-high': 'default',
         's3-compromise-medium': 'default',
+        'rds-compromise-high': 'default',
+        'rds-compromise-medium': 'default',
         's3-exposure-high': 'default',
         's3-exposure-medium': 'default',
         'lambda-compromise-high': 'default',
@@ -474,6 +476,8 @@ describe('SecurityAccountStack', () => {
         'gameday-credential-compromise-medium': 'firebreak',
         'gameday-s3-compromise-high': 'firebreak',
         'gameday-s3-compromise-medium': 'firebreak',
+        'gameday-rds-compromise-high': 'firebreak',
+        'gameday-rds-compromise-medium': 'firebreak',
         'gameday-s3-exposure-high': 'firebreak',
         'gameday-s3-exposure-medium': 'firebreak',
         'gameday-lambda-compromise-high': 'firebreak',
@@ -885,7 +889,14 @@ describe('SecurityAccountStack', () => {
     });
 
     it('lets the release steps assume only the releaser role, and no other step assume it', () => {
-      expect(RELEASING_STEPS).toEqual(['release-instance', 'release-credentials', 'release-bucket', 'release-function', 'verify-release']);
+      expect(RELEASING_STEPS).toEqual([
+        'release-instance',
+        'release-credentials',
+        'release-bucket',
+        'release-function',
+        'release-database',
+        'verify-release',
+      ]);
       for (const step of STEP_NAMES) {
         const statements = roleStatements(template, roleLogicalIdOf(template, functionLogicalIdOf(template, step)));
         const assumed = statements.filter((s) => list(s.Action).includes('sts:AssumeRole')).flatMap((s) => list(s.Resource).map(flat));
@@ -1764,6 +1775,7 @@ describe('SecurityAccountStack', () => {
           'ReleaseCredentials',
           'ReleaseBucket',
           'ReleaseFunction',
+          'ReleaseDatabase',
           'NothingToRestore',
           'TaskNotRestartable',
           'UnknownReleaseTarget',
@@ -1845,6 +1857,7 @@ describe('SecurityAccountStack', () => {
         { Variable: '$.case.playbook', StringEquals: 's3-compromise', Next: 'ReleaseBucket' },
         { Variable: '$.case.playbook', StringEquals: 'lambda-compromise', Next: 'ReleaseFunction' },
         { Variable: '$.case.playbook', StringEquals: 'ecs-task-compromise', Next: 'TaskNotRestartable' },
+        { Variable: '$.case.playbook', StringEquals: 'rds-compromise', Next: 'ReleaseDatabase' },
       ]);
       expect(s.ReleaseTarget.Default).toBe('UnknownReleaseTarget');
       expect(s.UnknownReleaseTarget).toMatchObject({ Type: 'Pass', ResultPath: '$.error', Next: 'RecordFailure' });

@@ -125,6 +125,7 @@ function actionsCalledIn(files: readonly string[]): Set<string> {
     cloudtrail: 'cloudtrail',
     s3: 's3',
     lambda: 'lambda',
+    rds: 'rds',
   };
   // S3 operations authorized under another action name ("Actions, resources, and condition keys for Amazon S3",
   // Service Authorization Reference).
@@ -297,6 +298,7 @@ describe('separation of duties between the responder and the releaser roles', ()
         'lib/runtime/s3/bucket.ts',
         'lib/runtime/lambda/release.ts',
         'lib/runtime/lambda/function.ts',
+        'lib/runtime/rds/public-access.ts',
       ]);
       // release.ts reads the bucket's policy, public access block and versioning through bucket.ts, not its ACL or versions.
       called.delete('s3:GetBucketAcl');
@@ -321,6 +323,7 @@ describe('separation of duties between the responder and the releaser roles', ()
         ...sourceFiles('lib/runtime/playbook', ['release']),
         ...sourceFiles('lib/runtime/s3', ['release.ts']),
         ...sourceFiles('lib/runtime/lambda', ['release.ts']),
+        ...sourceFiles('lib/runtime/rds'),
       ]);
       expect([...allowed('responder')].filter((a) => !a.startsWith('kms:')).sort()).toEqual([...called].sort());
     });

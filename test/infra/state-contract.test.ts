@@ -30,9 +30,13 @@ import type { chainSequenceContainment } from '../../lib/runtime/playbook/attack
 import type { revokeCredentials } from '../../lib/runtime/playbook/credential-compromise/revoke-credentials';
 import type { verifyRevocation } from '../../lib/runtime/playbook/credential-compromise/verify-revocation';
 import type { releaseBucket } from '../../lib/runtime/playbook/release/release-bucket';
+import type { releaseDatabase } from '../../lib/runtime/playbook/release/release-database';
 import type { preserveBucket } from '../../lib/runtime/playbook/s3-compromise/preserve-bucket';
 import type { containBucket } from '../../lib/runtime/playbook/s3-compromise/contain-bucket';
 import type { verifyBucketContainment } from '../../lib/runtime/playbook/s3-compromise/verify-bucket-containment';
+import type { preserveDatabase } from '../../lib/runtime/playbook/rds-compromise/preserve-database';
+import type { containDatabase } from '../../lib/runtime/playbook/rds-compromise/contain-database';
+import type { verifyDatabaseContainment } from '../../lib/runtime/playbook/rds-compromise/verify-database-containment';
 import type { restoreLogging } from '../../lib/runtime/playbook/cloudtrail-tamper/restore-logging';
 import type { judgeTrailChangeStep } from '../../lib/runtime/playbook/cloudtrail-tamper/judge-trail-change';
 import type { revokeActor } from '../../lib/runtime/playbook/cloudtrail-tamper/revoke-actor';
@@ -101,9 +105,13 @@ const STEP_RESULTS_FIT = {
   ReleaseInstance: true satisfies Fits<Result<typeof releaseInstance>, R['restore']>,
   ReleaseCredentials: true satisfies Fits<Result<typeof releaseCredentials>, R['restore']>,
   ReleaseBucket: true satisfies Fits<Result<typeof releaseBucket>, R['restore']>,
+  ReleaseDatabase: true satisfies Fits<Result<typeof releaseDatabase>, R['restore']>,
   PreserveBucket: true satisfies Fits<Result<typeof preserveBucket>, P['bucketPreservation']>,
   ContainBucket: true satisfies Fits<Result<typeof containBucket>, P['bucketContainment']>,
   VerifyBucketContainment: true satisfies Fits<Result<typeof verifyBucketContainment>, P['verify']>,
+  PreserveDatabase: true satisfies Fits<Result<typeof preserveDatabase>, P['databasePreservation']>,
+  ContainDatabase: true satisfies Fits<Result<typeof containDatabase>, P['databaseContainment']>,
+  VerifyDatabaseContainment: true satisfies Fits<Result<typeof verifyDatabaseContainment>, P['verify']>,
   NothingToRestore: true satisfies Fits<typeof NOTHING_TO_RESTORE, R['restore']>,
   VerifyRelease: true satisfies Fits<Result<typeof verifyRelease>, R['verify']>,
   CloseRelease: true satisfies Fits<Result<typeof closeRelease>, R['closed']>,

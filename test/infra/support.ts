@@ -56,9 +56,10 @@ export function allStatements(template: Template): { logicalId: string; statemen
   return out;
 }
 
-/** The Allow statements of every AWS::IAM::Policy attached to a role, by the role's logical ID. */
+/** The statements of every AWS::IAM::Policy and AWS::IAM::ManagedPolicy attached to a role, by the role's logical ID. */
 export function roleStatements(template: Template, roleLogicalId: string): Statement[] {
-  const policies = template.findResources('AWS::IAM::Policy');
+  // Inline policies and the customer managed policies attached to the role (rds-compromise's).
+  const policies = { ...template.findResources('AWS::IAM::Policy'), ...template.findResources('AWS::IAM::ManagedPolicy') };
   return Object.values(policies)
     .filter((p) => list(p.Properties.Roles).some((r: unknown) => (r as { Ref?: string }).Ref === roleLogicalId))
     .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);

@@ -38,15 +38,15 @@ async function memberCensus(env: LocalEnvironment) {
 
 /** Family, fixture, runbook entry, and the rule that routes it (a pod or task finding without its node: `container-workload`). */
 const FAMILIES: [string, string, string, string?][] = [
-  ['RDS Protection', 'guardduty-rds-medium.json', 'runbooks/findings/rds.md#discovery-rds-toripcaller'],
   [
     'EKS audit logs',
     'guardduty-eks-audit-medium.json',
     'runbooks/findings/eks-audit.md#discovery-kubernetes-toripcaller',
     'firebreak-container-workload',
   ],
-  // S3 buckets, Lambda functions and attack sequences have their own playbooks (test/playbook/s3-compromise.test.ts,
-  // test/playbook/lambda-compromise.test.ts, test/playbook/attack-sequence.test.ts).
+  // S3 buckets, Lambda functions, RDS databases, ECS tasks and attack sequences have their own playbooks
+  // (test/playbook/s3-compromise.test.ts, lambda-compromise.test.ts, rds-compromise.test.ts, ecs-task-compromise.test.ts,
+  // attack-sequence.test.ts).
 ];
 
 describe('finding-triage playbook (synthesized state machine, real handlers, emulator)', () => {
@@ -90,7 +90,7 @@ describe('finding-triage playbook (synthesized state machine, real handlers, emu
   );
 
   it('a repeat of a finding is already handled; a new finding on the same resource is a new case', async () => {
-    const event = readEventFile('fixtures/events/guardduty-rds-medium.json') as EventEnvelope & {
+    const event = readEventFile('fixtures/events/guardduty-eks-audit-medium.json') as EventEnvelope & {
       detail: { id: string; service: { count: number } };
     };
     const first = await replayEvent(local.session, { ...event, detail: { ...event.detail, id: 'aaaa0000aaaa0000aaaa0000aaaa0000' } });

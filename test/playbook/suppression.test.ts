@@ -132,7 +132,8 @@ describe('suppression rules: a matching finding is a recorded, unnotified case t
   });
 
   it.each([
-    ['finding-triage', 'fixtures/events/guardduty-rds-medium.json', 'Discovery:RDS/TorIPCaller'],
+    ['finding-triage', 'fixtures/events/guardduty-eks-audit-medium.json', 'Discovery:Kubernetes/TorIPCaller'],
+    ['rds-compromise', 'fixtures/events/guardduty-rds-medium.json', 'Discovery:RDS/TorIPCaller'],
     ['s3-compromise', 'fixtures/events/guardduty-s3-medium.json', 'Discovery:S3/TorIPCaller'],
     ['cloudtrail-tamper', 'fixtures/events/cloudtrail-stoplogging.json', 'cloudtrail.amazonaws.com:StopLogging'],
     ['root-activity', 'fixtures/events/signin-root-console-login.json', 'signin.amazonaws.com:*'],

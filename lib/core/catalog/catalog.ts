@@ -45,6 +45,7 @@ export const PLAYBOOKS = [
   'attack-sequence',
   'lambda-compromise',
   'ecs-task-compromise',
+  'rds-compromise',
 ] as const;
 export const PlaybookSchema = z.enum(PLAYBOOKS);
 /** A playbook name. */
@@ -416,6 +417,30 @@ const ENTRIES: EntryInput[] = [
     mode: 'notify',
   },
   {
+    kind: 'guardduty-finding',
+    id: 'rds-compromise-high',
+    playbook: 'rds-compromise',
+    description:
+      'A High or Critical GuardDuty RDS Protection finding on a database: preserve the DB instance as a snapshot copied into the security account, turn its public accessibility off when the finding shows it reached from a public address, and name the database user for a person to rotate.',
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceTypes: { anyOf: ['RDSDBInstance', 'RDSLimitlessDB'] },
+    band: 'high',
+    mode: 'auto',
+  },
+  {
+    kind: 'guardduty-finding',
+    id: 'rds-compromise-medium',
+    playbook: 'rds-compromise',
+    description:
+      'A GuardDuty RDS Protection finding from the severity floor up to Medium: open a case naming the database user and notify, change nothing.',
+    source: 'aws.guardduty',
+    detailType: 'GuardDuty Finding',
+    resourceTypes: { anyOf: ['RDSDBInstance', 'RDSLimitlessDB'] },
+    band: 'medium',
+    mode: 'notify',
+  },
+  {
     ...CONTAINER_ENTRY,
     id: 'container-node-high',
     playbook: 'ec2-compromise',
@@ -447,7 +472,7 @@ const ENTRIES: EntryInput[] = [
     id: 'finding-triage',
     playbook: TRIAGE_PLAYBOOK,
     description:
-      'A GuardDuty finding at or above the severity floor on a resource no containment playbook acts on (S3 objects, containers, RDS, Lambda, malware scans, ...): open a case and notify with the runbook entry and the triage commands.',
+      'A GuardDuty finding at or above the severity floor on a resource no containment playbook acts on (S3 objects, containers, Lambda, malware scans, ...): open a case and notify with the runbook entry and the triage commands.',
     source: 'aws.guardduty',
     detailType: 'GuardDuty Finding',
     resourceTypes: 'others',

@@ -81,6 +81,8 @@ const RESOURCE_WORDS: Readonly<Record<string, string>> = {
   S3Bucket: 'bucket',
   Lambda: 'function',
   ECSCluster: 'task',
+  RDSDBInstance: 'database',
+  RDSLimitlessDB: 'database',
 };
 
 /**
@@ -128,6 +130,14 @@ export function assessFinding(finding: AssessmentInput): FindingAssessment {
     : (RESOURCE_WORDS[resourceType] ?? resourceType);
   const notContained = subjectAssessment(entry.subject, type, word, resourceType, playbook);
   if (notContained) return { ...base, ...notContained };
+  if (playbook === 'rds-compromise' && resourceType === 'RDSLimitlessDB') {
+    return {
+      ...base,
+      containable: false,
+      victim: false,
+      why: `${type} on an Aurora Limitless shard group: rds-compromise preserves and contains DB instances only; a case is opened and nothing is contained`,
+    };
+  }
   if (entry.subject === 'compromised-when-actor' && resourceRole !== 'ACTOR') {
     return {
       ...base,
@@ -230,6 +240,10 @@ export function describeResponse(type: string): string {
       return `${on}${playbook} opens a case, nothing contained (AWS does not document the finding's resource)`;
     if (entry.subject === 'exposed')
       return `${on}${playbook} preserves the bucket and turns its public access block on at High; below High, a case`;
+    if (playbook === 'rds-compromise')
+      return resourceType === 'RDSDBInstance'
+        ? `${on}rds-compromise preserves the DB instance (a snapshot copied into the security account) at High and turns its public accessibility off when the finding shows a public remote address; below High, a case naming the database user`
+        : `${on}rds-compromise opens a case, nothing contained (Firebreak preserves and contains DB instances only)`;
     if (playbook === 'attack-sequence')
       return `${on}attack-sequence opens one case and, at High, chains credential-compromise for each access key and ec2-compromise for each instance the sequence names (other resources are named on the case, nothing done); below High, a case`;
     const verb =

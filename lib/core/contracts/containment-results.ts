@@ -429,3 +429,43 @@ export const TaskStopSchema = z.object({
 
 /** `$.verify` of ecs-task-compromise: what VerifyTaskStopped read back. */
 export const TaskStopCheckSchema = z.object({ taskArn: z.string(), lastStatus: z.string(), desiredStatus: z.string() });
+// rds-compromise
+
+/** One snapshot of an RDS evidence chain as read back (`DbSnapshotRecord`, lib/runtime/rds/snapshots.ts). */
+const DbSnapshotRecordSchema = z.object({
+  kind: z.enum(['instance', 'cluster']),
+  stage: z.enum(['member', 'transit', 'security']),
+  id: z.string(),
+  arn: z.string(),
+  account: z.string(),
+  dbIdentifier: z.string(),
+  encrypted: z.boolean(),
+  kmsKeyId: z.optional(z.string()),
+  sourceArn: z.optional(z.string()),
+  originalCreateTime: z.optional(z.string()),
+  createTime: z.optional(z.string()),
+  status: z.string(),
+});
+
+/** `$.databasePreservation`: PreserveDatabase's result (`DatabasePreservationStatus`, polled until `completed`). */
+export const DatabasePreservationSchema = z.object({
+  status: z.enum(['completed', 'pending']),
+  kind: z.optional(z.enum(['instance', 'cluster'])),
+  dbIdentifier: z.optional(z.string()),
+  chain: z.optional(z.array(DbSnapshotRecordSchema)),
+  waiting: z.optional(z.string()),
+  deadline: z.string(),
+});
+
+/** `$.databaseContainment`: ContainDatabase's result. */
+export const DatabaseContainmentSchema = z.object({
+  dbInstanceIdentifier: z.string(),
+  /** The finding is about exposure (`dbExposureOf`), and why. */
+  exposed: z.boolean(),
+  why: z.string(),
+  outcome: z.enum(['turned-off', 'already-off', 'not-asked']),
+  actions: z.array(z.object({ operation: z.string(), target: z.string(), change: z.string() })),
+});
+
+/** `$.verify` of rds-compromise: what VerifyDatabaseContainment read back. */
+export const DatabaseContainmentCheckSchema = z.object({ dbInstanceIdentifier: z.string(), notPublic: z.boolean() });

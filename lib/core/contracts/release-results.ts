@@ -56,6 +56,12 @@ export const CredentialsReleaseSchema = z.object({
 });
 /** ReleaseBucket's result (`BucketReleaseStepResult`, lib/runtime/playbook/release/release-bucket.ts). */
 export const BucketReleaseSchema = z.object({ ...ReleaseResultShape, bucket: z.string() });
+/** ReleaseDatabase's result (`DatabaseReleaseStepResult`, lib/runtime/playbook/release/release-database.ts). */
+export const DatabaseReleaseSchema = z.object({
+  ...ReleaseResultShape,
+  dbInstanceIdentifier: z.string(),
+  outcome: z.enum(['restored', 'left', 'not-changed']),
+});
 /** What the NothingToRestore Pass state puts at `$.restore` (`NOTHING_TO_RESTORE`, lib/infra/playbooks/release/playbook.ts). */
 export const NothingToRestoreSchema = z.object({
   actions: z.array(PlannedActionSchema).check(z.length(0)),
@@ -70,11 +76,17 @@ export const NothingToRestoreSchema = z.object({
  * option that parses is taken, so the ones with a key of their own (`instanceId`, `bucket`, `nothing`) come before
  * CredentialsRelease, whose keys an instance's result also has.
  */
-export const ReleaseRestoreSchema = z.union([InstanceReleaseSchema, BucketReleaseSchema, NothingToRestoreSchema, CredentialsReleaseSchema]);
+export const ReleaseRestoreSchema = z.union([
+  InstanceReleaseSchema,
+  BucketReleaseSchema,
+  DatabaseReleaseSchema,
+  NothingToRestoreSchema,
+  CredentialsReleaseSchema,
+]);
 export type ReleaseRestore = z.infer<typeof ReleaseRestoreSchema>;
 
 /** What a release undoes: an instance's isolation, credentials' revocation, or nothing (`ReleaseKind`). */
-export const ReleaseKindSchema = z.enum(['instance', 'credentials', 'bucket', 'function', 'nothing']);
+export const ReleaseKindSchema = z.enum(['instance', 'credentials', 'bucket', 'function', 'database', 'nothing']);
 
 /** `$.verify` of a release: what VerifyRelease read back. */
 export const ReleaseVerificationSchema = z.object({ verified: z.boolean(), kind: ReleaseKindSchema });

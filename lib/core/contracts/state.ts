@@ -13,6 +13,9 @@ import {
   TaskPreservationSchema,
   TaskStopCheckSchema,
   TaskStopSchema,
+  DatabaseContainmentCheckSchema,
+  DatabaseContainmentSchema,
+  DatabasePreservationSchema,
   ChainResultSchema,
   SequenceChainsSchema,
   CollectedArtifactsSchema,
@@ -126,6 +129,7 @@ export const PlaybookStateSchema = z.object({
       BucketContainmentCheckSchema,
       FunctionContainmentCheckSchema,
       TaskStopCheckSchema,
+      DatabaseContainmentCheckSchema,
       TamperVerificationSchema,
     ]),
   ),
@@ -169,6 +173,10 @@ export const PlaybookStateSchema = z.object({
   taskPreservation: z.optional(TaskPreservationSchema),
   /** ecs-task-compromise: StopTask. */
   taskStop: z.optional(TaskStopSchema),
+  /** rds-compromise: PreserveDatabase (polled until `completed`). */
+  databasePreservation: z.optional(DatabasePreservationSchema),
+  /** rds-compromise: ContainDatabase. */
+  databaseContainment: z.optional(DatabaseContainmentSchema),
   /** credential-compromise: ChainInstanceContainment. */
   chained: z.optional(ChainResultSchema),
   /** attack-sequence: ChainSequenceContainment. */

@@ -28,7 +28,7 @@ export function describeResource(i: Incident): string {
     return `${r.userType} credentials${r.accessKeyId ? ` (key ${r.accessKeyId})` : ''}`;
   }
   if (r.type === 'GuardDutyResource')
-    return `${r.resourceType}${r.name ? ` ${r.name}` : ''}${r.workload ? ` (${describeWorkload(r.workload)})` : ''}`;
+    return `${r.resourceType}${r.name ? ` ${r.name}` : ''}${r.workload ? ` (${describeWorkload(r.workload)})` : ''}${r.dbUser ? `, ${describeDbUser(r.dbUser)}` : ''}`;
   if (r.type === 'S3Bucket') {
     const p = r.principal;
     return `S3 bucket ${r.bucketName}${p ? ` (used by ${p.userType} ${p.userName ?? p.principalId ?? '?'})` : ''}${r.exposed ? ', public' : ''}`;
@@ -39,6 +39,22 @@ export function describeResource(i: Incident): string {
     return `ECS task ${r.taskArn ?? r.workload?.taskArn ?? '?'}${r.cluster ? ` in cluster ${r.cluster}` : ''}${node}`;
   }
   return `${r.eventSource.replace(/\.amazonaws\.com$/, '')} ${r.eventName}${r.target ? ` on ${r.target}` : ''}`;
+}
+
+/**
+ * The database user of an RDS finding in words: `DB user "app_reader" (database "orders", application "psql", auth
+ * "PASSWORD", ssl "true")`. Each value is the finding's, JSON-quoted (a quote or backslash in it is escaped), so a
+ * name chosen in the member account cannot pass for Firebreak's own words.
+ */
+function describeDbUser(u: NonNullable<Extract<Incident['resource'], { type: 'GuardDutyResource' }>['dbUser']>): string {
+  const q = (v: string | undefined) => JSON.stringify(v ?? '?');
+  const rest = [
+    u.database !== undefined ? `database ${q(u.database)}` : undefined,
+    u.application !== undefined ? `application ${q(u.application)}` : undefined,
+    u.authMethod !== undefined ? `auth ${q(u.authMethod)}` : undefined,
+    u.ssl !== undefined ? `ssl ${q(u.ssl)}` : undefined,
+  ].filter((x): x is string => x !== undefined);
+  return `DB user ${q(u.user)}${rest.length > 0 ? ` (${rest.join(', ')})` : ''}`;
 }
 
 /** A pod (`pod web/frontend-x2k4q`) or a task (`task arn:aws:ecs:…`) in words. */

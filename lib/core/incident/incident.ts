@@ -110,6 +110,20 @@ export const FindingResourceSchema = z.object({
   arn: z.optional(z.string()),
   /** The pod or task, for a finding on `EKSCluster` or `ECSCluster`. */
   workload: z.optional(ContainerWorkloadSchema),
+  /**
+   * The database user of an RDS Protection finding (`resource.rdsDbUserDetails`: `user`, `application`, `database`,
+   * `ssl`, `authMethod`; "Finding details", GuardDuty User Guide), each as the finding gives it, control characters
+   * removed, at most 128 characters: what the person on call rotates or revokes (runbooks/findings/rds.md).
+   */
+  dbUser: z.optional(
+    z.object({
+      user: z.optional(z.string()),
+      application: z.optional(z.string()),
+      database: z.optional(z.string()),
+      ssl: z.optional(z.string()),
+      authMethod: z.optional(z.string()),
+    }),
+  ),
 });
 
 /**

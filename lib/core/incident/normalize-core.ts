@@ -314,6 +314,7 @@ function findingResource(event: GuardDutyEvent): Incident['resource'] {
   const r = event.detail.resource;
   const { name, arn } = resourceIdentity(r);
   const workload = containerWorkloadOf(r);
+  const dbUser = dbUserOf(r.rdsDbUserDetails);
   return {
     type: 'GuardDutyResource',
     id: `${printable(r.resourceType, 64)}/${name ?? '-'}/finding/${event.detail.id}`,
@@ -321,7 +322,25 @@ function findingResource(event: GuardDutyEvent): Incident['resource'] {
     ...(name ? { name } : {}),
     ...(arn ? { arn } : {}),
     ...(workload ? { workload } : {}),
+    ...(dbUser ? { dbUser } : {}),
   };
+}
+
+const DB_USER_FIELDS = ['user', 'application', 'database', 'ssl', 'authMethod'] as const;
+
+/**
+ * The database user of an RDS Protection finding, from `resource.rdsDbUserDetails` ("Finding details", GuardDuty User
+ * Guide): each string field printable, at most 128 characters; anything else in the object is dropped.
+ * @returns `undefined` when the finding names none.
+ */
+function dbUserOf(raw: unknown): Partial<Record<(typeof DB_USER_FIELDS)[number], string>> | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const details = raw as Record<string, unknown>;
+  const picked = DB_USER_FIELDS.flatMap((f) => {
+    const v = details[f];
+    return typeof v === 'string' && v.length > 0 ? [[f, printable(v, 128)] as const] : [];
+  });
+  return picked.length > 0 ? Object.fromEntries(picked) : undefined;
 }
 
 /**
@@ -404,7 +423,8 @@ function bucketResource(event: GuardDutyEvent): Incident['resource'] {
 /** The resource a GuardDuty finding's incident is about, as the playbook that hosts it reads it. */
 function findingSubjectResource(playbook: Incident['playbook'], event: GuardDutyEvent): Incident['resource'] {
   if (playbook === 'ec2-compromise') return instanceResource(event);
-  if (playbook === TRIAGE_PLAYBOOK || playbook === 'attack-sequence') return findingResource(event);
+  // rds-compromise: the finding, with the DB instance and user it names (rdsDbInstanceDetails, rdsDbUserDetails).
+  if (playbook === TRIAGE_PLAYBOOK || playbook === 'attack-sequence' || playbook === 'rds-compromise') return findingResource(event);
   if (playbook === 's3-compromise') return bucketResource(event);
   if (playbook === 'lambda-compromise') return functionResource(event);
   if (playbook === 'ecs-task-compromise') return ecsTaskResource(event);

@@ -64,6 +64,8 @@ export const GuardDutyFindingDetailSchema = z.object({
     containerDetails: z.optional(z.unknown()),
     rdsDbInstanceDetails: z.optional(z.unknown()),
     rdsLimitlessDbDetails: z.optional(z.unknown()),
+    /** The database user of an RDS Protection finding (`dbUserOf`, lib/core/incident/normalize-core.ts). */
+    rdsDbUserDetails: z.optional(z.unknown()),
     lambdaDetails: z.optional(z.unknown()),
     ebsSnapshotDetails: z.optional(z.unknown()),
     ec2ImageDetails: z.optional(z.unknown()),

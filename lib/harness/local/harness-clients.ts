@@ -8,6 +8,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -24,6 +25,7 @@ export interface HarnessClients {
   readonly ec2: EC2Client;
   readonly iam: IAMClient;
   readonly kms: KMSClient;
+  readonly rds: RDSClient;
   readonly s3: S3Client;
   readonly ddb: DynamoDBDocumentClient;
   readonly sns: SNSClient;
@@ -59,6 +61,7 @@ export function harnessClients(endpoint: string, accountId: string): HarnessClie
     ec2: withAccount(new EC2Client(cfg)),
     iam: withAccount(new IAMClient(cfg)),
     kms: withAccount(new KMSClient(cfg)),
+    rds: withAccount(new RDSClient(cfg)),
     s3: withAccount(new S3Client({ ...cfg, forcePathStyle: true })),
     ddb: DynamoDBDocumentClient.from(withAccount(new DynamoDBClient(cfg)), { marshallOptions: { removeUndefinedValues: true } }),
     sns: withAccount(new SNSClient(cfg)),

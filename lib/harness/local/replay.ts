@@ -35,6 +35,7 @@ import { sequenceChainChecks } from './sequence-checks';
 import { buildCredentialTwin, CredentialTwin } from './credential-twin';
 import { BucketTwin, buildBucketTwin, namesBucket } from './bucket-twin';
 import { buildTaskTwin, namesTask, TaskTwin } from './task-twin';
+import { buildDbTwin, dbContainedChecks, DbTwin } from './db-twin';
 import { bucketContainedChecks } from './bucket-checks';
 import { buildFunctionTwin, FunctionTwin, namesFunction } from './function-twin';
 import { functionContainedChecks } from './function-checks';
@@ -208,7 +209,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
   const started = Date.now();
   const gd = event.source === 'aws.guardduty' ? GuardDutyEventSchema.parse(event) : undefined;
   const apiCall = API_CALL_DETAIL_TYPES.includes(event['detail-type']) ? ApiCallEventSchema.parse(event) : undefined;
-  const { twin, credentialTwin, bucketTwin, functionTwin, taskTwin, idMap } = await twinsFor(session, gd, apiCall, options);
+  const { twin, credentialTwin, bucketTwin, functionTwin, taskTwin, dbTwin, idMap } = await twinsFor(session, gd, apiCall, options);
   const injected = Object.keys(idMap).length ? remapEvent(event, idMap) : event;
   const before = options.countBefore ? await countCreatedResources(session.env) : undefined;
   const principalBefore = credentialTwin ? await principalState(session, credentialTwin) : undefined;
@@ -224,6 +225,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     credentialTwin,
     bucketTwin,
     functionTwin,
+    dbTwin,
     executions,
     before,
     principalBefore,
@@ -284,12 +286,16 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
   if (!functionTwin && gd && namesFunction(gd) && !sample) functionTwin = await buildFunctionTwin(gd, session.env.member);
   let taskTwin = options.taskTwin;
   if (!taskTwin && gd && namesTask(gd) && !sample) taskTwin = await buildTaskTwin(gd, session.env.member);
+  // An RDS finding's DB instance (rds-compromise).
+  const dbTwin =
+    gd && gd.detail.resource.resourceType === 'RDSDBInstance' && !sample ? await buildDbTwin(gd, session.env.member) : undefined;
   const idMap: Record<string, string> = {
     ...(twin?.idMap ?? {}),
     ...(credentialTwin?.idMap ?? {}),
     ...(bucketTwin?.idMap ?? {}),
     ...(functionTwin?.idMap ?? {}),
     ...(taskTwin?.idMap ?? {}),
+    ...(dbTwin?.idMap ?? {}),
   };
   // The twin lives in the emulator's member account and region: a recorded finding from any other
   // account or region is remapped onto them like every other ID.
@@ -304,7 +310,7 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
     remap(apiCall.detail.recipientAccountId ?? apiCall.account, session.env.memberAccount);
     remap(apiCall.detail.awsRegion, session.env.region);
   }
-  return { twin, credentialTwin, bucketTwin, functionTwin, taskTwin, idMap };
+  return { twin, credentialTwin, bucketTwin, functionTwin, taskTwin, dbTwin, idMap };
 }
 
 /**
@@ -342,6 +348,8 @@ interface ReadBackContext {
   readonly credentialTwin?: CredentialTwin;
   readonly bucketTwin?: BucketTwin;
   readonly functionTwin?: FunctionTwin;
+  /** rds-compromise: the twin of the finding's DB instance. */
+  readonly dbTwin?: DbTwin;
   readonly executions: readonly LocalExecutionResult[];
   /** The emulator's resource counts before the run ({@link ReplayOptions.countBefore}). */
   readonly before?: Record<string, number>;
@@ -416,6 +424,8 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
         ...(await functionContainedChecks(session.env, ctx.functionTwin, x.caseId, x.output?.functionContainment as never)),
       ],
     };
+  if (x.playbook === 'rds-compromise' && x.outcome === 'CONTAINED' && ctx.dbTwin)
+    return { checks: [...checks, ...(await dbContainedChecks(session.env, ctx.dbTwin))] };
   // ec2-compromise chained by credential-compromise acts on the credential twin's instance, not on a twin world.
   if (x.playbook === 'ec2-compromise' && !twin && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom)
     return { checks };

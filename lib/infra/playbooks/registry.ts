@@ -16,6 +16,7 @@ import { LAMBDA_COMPROMISE } from './lambda-compromise';
 import type { PlaybookRegistration } from './registration';
 import { RELEASE } from './release';
 import { ROOT_ACTIVITY } from './root-activity';
+import { RDS_COMPROMISE } from './rds-compromise';
 import { S3_COMPROMISE } from './s3-compromise';
 import { ECS_TASK_COMPROMISE } from './ecs-task-compromise';
 
@@ -27,6 +28,7 @@ export const PLAYBOOK_REGISTRY = {
   'root-activity': ROOT_ACTIVITY,
   'finding-triage': FINDING_TRIAGE,
   's3-compromise': S3_COMPROMISE,
+  'rds-compromise': RDS_COMPROMISE,
   'attack-sequence': ATTACK_SEQUENCE,
   'lambda-compromise': LAMBDA_COMPROMISE,
   'ecs-task-compromise': ECS_TASK_COMPROMISE,

@@ -5,6 +5,7 @@ import { CLOUDTRAIL_TAMPER_DECISION } from './cloudtrail-tamper/decision';
 import { CREDENTIAL_COMPROMISE_DECISION } from './credential-compromise/decision';
 import { FINDING_TRIAGE_DECISION } from './finding-triage/decision';
 import { ROOT_ACTIVITY_DECISION } from './root-activity/decision';
+import { RDS_COMPROMISE_DECISION } from './rds-compromise/decision';
 import { S3_COMPROMISE_DECISION } from './s3-compromise/decision';
 import { LAMBDA_COMPROMISE_DECISION } from './lambda-compromise/decision';
 import { ECS_TASK_COMPROMISE_DECISION } from './ecs-task-compromise/decision';
@@ -21,6 +22,7 @@ export const DECISION_HOOKS: Readonly<Record<Playbook, DecisionHooks>> = {
   'root-activity': ROOT_ACTIVITY_DECISION,
   'finding-triage': FINDING_TRIAGE_DECISION,
   's3-compromise': S3_COMPROMISE_DECISION,
+  'rds-compromise': RDS_COMPROMISE_DECISION,
   'attack-sequence': ATTACK_SEQUENCE_DECISION,
   'lambda-compromise': LAMBDA_COMPROMISE_DECISION,
   'ecs-task-compromise': ECS_TASK_COMPROMISE_DECISION,

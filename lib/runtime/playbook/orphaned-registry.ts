@@ -26,6 +26,7 @@ export const ORPHANED_HOOKS: Readonly<Record<Playbook, OrphanedHook | undefined>
   'root-activity': undefined,
   'finding-triage': undefined,
   's3-compromise': undefined,
+  'rds-compromise': undefined,
   'attack-sequence': undefined,
   'lambda-compromise': undefined,
   'ecs-task-compromise': undefined,

@@ -36,6 +36,10 @@ export const PLAN_HOOKS: Readonly<Record<Playbook, PlanHook | undefined>> = {
     () => import('./s3-compromise/plan'),
     (m) => m.planBucketContainment,
   ),
+  'rds-compromise': onFirstCall(
+    () => import('./rds-compromise/plan'),
+    (m) => m.planDatabaseContainment,
+  ),
   'attack-sequence': onFirstCall(
     () => import('./attack-sequence/plan'),
     (m) => m.planSequenceChains,

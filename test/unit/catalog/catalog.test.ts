@@ -207,6 +207,8 @@ describe('catalog', () => {
       'lambda-compromise-medium',
       'ecs-task-high',
       'ecs-task-medium',
+      'rds-compromise-high',
+      'rds-compromise-medium',
       's3-compromise-high',
       's3-compromise-medium',
       's3-exposure-high',

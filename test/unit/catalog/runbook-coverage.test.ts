@@ -35,6 +35,7 @@ const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
   'attack-sequence': [...COMMON_STATES, 'ChainSequenceContainment', 'NotifyOnly', 'PlanDryRun'],
   'lambda-compromise': [...COMMON_STATES, 'PreserveFunction', 'ContainFunction', 'VerifyFunctionContainment'],
   'ecs-task-compromise': [...COMMON_STATES, 'RequestApproval', 'PreserveTask', 'StopTask', 'VerifyTaskStopped'],
+  'rds-compromise': [...COMMON_STATES, 'PreserveDatabase', 'ContainDatabase', 'VerifyDatabaseContainment'],
   // No Normalize/Claim/Decide: release starts from a case, not an event.
   release: [
     'LoadCase',
@@ -42,6 +43,7 @@ const KEY_STATES: Record<Playbook | OperatorPlaybook, readonly string[]> = {
     'ReleaseCredentials',
     'ReleaseBucket',
     'ReleaseFunction',
+    'ReleaseDatabase',
     'VerifyRelease',
     'CloseRelease',
     'NotifyRelease',

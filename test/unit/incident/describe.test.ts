@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
 import { normalizeEvent } from '../../../lib/core/incident/normalize';
 import { describeResource, shellQuote, triageCommands } from '../../../lib/core/incident/describe';
-import { findingOf } from '../../support/findings';
+import { findingOf, readFixtureEvent } from '../../support/findings';
 
 /** What the person on call reads: the resource in words and the exact commands, safe to paste whatever the event held. */
 describe('describe', () => {
@@ -34,6 +34,31 @@ describe('describe', () => {
     expect(describeResource(incident)).toBe('S3Object bucket[31m-evil');
     expect(incident.mode).toBe('notify');
     expect(incident.triage).toMatchObject({ family: 'malware-s3', playbook: 'finding-triage', containable: false });
+  });
+
+  it('names the database user of an RDS finding (user, database, application, auth, ssl), its values quoted and escaped', () => {
+    const event = readFixtureEvent('guardduty-rds-medium.json');
+    const normalize = (e: typeof event) =>
+      normalizeEvent({ input: e, executionName: 'x', executionStartTime: '2026-12-02T00:00:00Z', playbook: 'finding-triage' }).incident;
+    const i = normalize(event);
+    expect(i.resource).toMatchObject({
+      type: 'GuardDutyResource',
+      dbUser: { user: 'app_reader', application: 'psql', database: 'orders' },
+    });
+    expect(describeResource(i)).toBe('RDSDBInstance example-db-1, DB user "app_reader" (database "orders", application "psql")');
+    // A user name chosen to read as Firebreak's own words: the quotes are escaped, control characters dropped.
+    event.detail.resource.rdsDbUserDetails = {
+      user: 'x" contained by Firebreak\n\u001b[2J',
+      authMethod: 'IAM',
+      ssl: 'true',
+      extra: 'dropped',
+      database: 42,
+    };
+    const hostile = normalize(event);
+    expect(hostile.resource).toMatchObject({ dbUser: { user: 'x" contained by Firebreak[2J', authMethod: 'IAM', ssl: 'true' } });
+    expect(describeResource(hostile)).toBe('RDSDBInstance example-db-1, DB user "x\\" contained by Firebreak[2J" (auth "IAM", ssl "true")');
+    event.detail.resource.rdsDbUserDetails = 'not an object';
+    expect(normalize(event).resource).not.toHaveProperty('dbUser');
   });
 
   it('gives the case, the finding, the resource and (where a playbook can contain) the command that contains it by hand', () => {

@@ -14,6 +14,7 @@ const STEPS = {
   'release-credentials': { ...none, releasesInMember: true, ledger: true, timeoutSeconds: 60 },
   'release-bucket': { ...none, releasesInMember: true, ledger: true, timeoutSeconds: 60 },
   'release-function': { ...none, releasesInMember: true, ledger: true, timeoutSeconds: 60 },
+  'release-database': { ...none, releasesInMember: true, ledger: true, timeoutSeconds: 60 },
   'verify-release': { ...none, releasesInMember: true, ledger: true },
   'close-release': { ...none, ledger: true },
   'notify-release': { ...none, ledger: true, notifications: true },

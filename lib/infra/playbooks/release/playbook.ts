@@ -33,6 +33,7 @@ export const RELEASE_TASKS: Readonly<Record<string, StepName>> = {
   ReleaseCredentials: 'release-credentials',
   ReleaseBucket: 'release-bucket',
   ReleaseFunction: 'release-function',
+  ReleaseDatabase: 'release-database',
   VerifyRelease: 'verify-release',
   CloseRelease: 'close-release',
   NotifyRelease: 'notify-release',
@@ -100,6 +101,8 @@ export class ReleasePlaybook extends PlaybookConstruct {
     releaseBucket.next(verify);
     const releaseFunction = states.step('ReleaseFunction', releasePath('restore'));
     releaseFunction.next(verify);
+    const releaseDatabase = states.step('ReleaseDatabase', releasePath('restore'));
+    releaseDatabase.next(verify);
     const nothing = new sfn.Pass(this, 'NothingToRestore', {
       result: sfn.Result.fromObject(NOTHING_TO_RESTORE),
       resultPath: releasePath('restore'),
@@ -131,6 +134,7 @@ export class ReleasePlaybook extends PlaybookConstruct {
       .when(playbookIs('s3-compromise'), releaseBucket)
       .when(playbookIs('lambda-compromise'), releaseFunction)
       .when(playbookIs('ecs-task-compromise'), taskNotRestartable)
+      .when(playbookIs('rds-compromise'), releaseDatabase)
       .otherwise(unknown);
 
     const alreadyReleased = states.outcome('AlreadyReleased', 'ALREADY_RELEASED');

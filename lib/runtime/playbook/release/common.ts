@@ -30,6 +30,7 @@ export const RELEASABLE_PLAYBOOKS: readonly string[] = [
   'lambda-compromise',
   // A stopped task cannot be restarted: its release records that there is nothing to undo (the state machine's TaskNotRestartable).
   'ecs-task-compromise',
+  'rds-compromise',
 ];
 
 /** The prior-state keys containment records before changing anything (lib/runtime/ec2, lib/runtime/iam, lib/runtime/s3). */
@@ -60,8 +61,8 @@ export interface PriorState extends BucketPriorState {
 
 export const priorOf = (record: CaseRecord): PriorState => (record.priorState ?? {}) as PriorState;
 
-/** What release does for a case: restore an instance, credentials, a bucket or a function, or nothing (a cloudtrail-tamper case that revoked no one). */
-export type ReleaseKind = 'instance' | 'credentials' | 'bucket' | 'function' | 'nothing';
+/** What release does for a case: restore an instance, credentials, a bucket, a function or a database, or nothing (a cloudtrail-tamper case that revoked no one, an ECS task). */
+export type ReleaseKind = 'instance' | 'credentials' | 'bucket' | 'function' | 'database' | 'nothing';
 
 /**
  * What release restores for a case, as the state machine's ReleaseTarget Choice decides it.
@@ -72,6 +73,7 @@ export function releaseKind(c: Pick<ReleaseState['case'], 'playbook' | 'actorRev
   if (c.playbook === 'ec2-compromise') return 'instance';
   if (c.playbook === 's3-compromise') return 'bucket';
   if (c.playbook === 'lambda-compromise') return 'function';
+  if (c.playbook === 'rds-compromise') return 'database';
   if (c.playbook === 'credential-compromise' || (c.playbook === 'cloudtrail-tamper' && c.actorRevoked)) return 'credentials';
   return 'nothing';
 }

@@ -3,6 +3,7 @@ import { verifyCredentialsReleased } from '../../release/release-credentials';
 import { verifyInstanceReleased } from '../../release/release-instance';
 import { verifyBucketReleased } from '../../s3/release';
 import { verifyFunctionReleased } from '../../lambda/release';
+import { readPubliclyAccessible } from '../../rds/public-access';
 import type { StepDeps } from '../deps-base';
 import { runStep } from '../run-step';
 import { ReleaseState } from '../../../core/contracts/state';
@@ -19,6 +20,7 @@ import {
 import { releaserClients } from './releaser';
 import '../../clients/s3';
 import '../../clients/lambda';
+import '../../clients/rds';
 
 /**
  * VerifyRelease: reads the member account back through the releaser role. What does not read back
@@ -32,6 +34,14 @@ export async function verifyRelease(state: ReleaseState, deps: StepDeps): Promis
     const record = await caseRecord(state, deps);
     const member = releaserClients(state, deps);
     const prior = priorOf(record);
+    if (kind === 'database') {
+      // Read back only what ReleaseDatabase restored: public accessibility back on.
+      const restored = (restoreOf(state) as { outcome?: string; dbInstanceIdentifier?: string }).outcome === 'restored';
+      const id = (restoreOf(state) as { dbInstanceIdentifier?: string }).dbInstanceIdentifier;
+      if (restored && id && !(await readPubliclyAccessible(member.rds, id)))
+        throw new NotYetConsistent(`DB instance ${id} does not read PubliclyAccessible true yet`);
+      return { verified: true, kind };
+    }
     if (kind === 'bucket') {
       const r = record.incident.resource;
       // The parts ReleaseBucket had to leave (not restored) are not read back as released.

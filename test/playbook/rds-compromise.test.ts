@@ -1,0 +1,179 @@
+import { CreateDBInstanceCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/local/replay';
+import type { LocalSession } from '../../lib/harness/local/session';
+import { harnessClients } from '../../lib/harness/local/harness-clients';
+import { useLocalSession } from '../support/local';
+
+const MEDIUM = 'fixtures/events/guardduty-rds-medium.json';
+
+/** The fields of the finding these tests change. */
+interface Finding {
+  type: string;
+  severity: number;
+  id: string;
+  service: { count?: number };
+  resource: { rdsDbInstanceDetails: { dbInstanceIdentifier: string } };
+}
+
+/**
+ * The High finding of these tests: guardduty-rds-medium.json with only what "RDS Protection finding types" (GuardDuty
+ * User Guide, https://docs.aws.amazon.com/guardduty/latest/ug/findings-rds-protection.html) gives differently for the
+ * High type `CredentialAccess:RDS/TorIPCaller.SuccessfulLogin` (a successful login from a Tor exit node): the type and a
+ * severity in GuardDuty's High band; the instance identifier is the test's own DB instance (as the harness's twins
+ * rename the resources a finding names), and the finding ID fresh so that each test opens its own case.
+ */
+function highFinding(dbInstanceIdentifier: string): EventEnvelope {
+  const e = structuredClone(readEventFile(MEDIUM)) as EventEnvelope & { detail: Finding };
+  e.detail.type = 'CredentialAccess:RDS/TorIPCaller.SuccessfulLogin';
+  e.detail.severity = 8;
+  e.detail.id = randomBytes(16).toString('hex');
+  e.id = `${randomBytes(4).toString('hex')}-0000-0000-0000-000000000000`;
+  e.detail.resource.rdsDbInstanceDetails.dbInstanceIdentifier = dbInstanceIdentifier;
+  return e;
+}
+
+/** The same finding again, as GuardDuty sends an update: a new event, the finding's `service.count` one higher. */
+function repeatOf(event: EventEnvelope): EventEnvelope {
+  const e = structuredClone(event) as EventEnvelope & { detail: Finding };
+  e.id = `${randomBytes(4).toString('hex')}-0000-0000-0000-000000000000`;
+  e.detail.service.count = (e.detail.service.count ?? 1) + 1;
+  return e;
+}
+
+async function caseItem(session: LocalSession, caseId: string) {
+  const { env } = session;
+  return (await env.security.ddb.send(new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item!;
+}
+
+/**
+ * rds-compromise through its synthesized state machine, the real handlers and the emulator: the security account's
+ * copy of the DB snapshot and the instance's public accessibility are read back with the harness's own clients.
+ */
+describe('rds-compromise playbook (synthesized state machine, real handlers, emulator)', () => {
+  const local = useLocalSession({ environment: { FIREBREAK_CLAIM_LEASE_SECONDS: '0' } });
+  const release = (caseId: string) =>
+    local.session.runner.execute('release', {
+      release: { caseId, reason: 'false positive: test', operator: 'arn:aws:iam::222222222222:user/responder-on-call' },
+    });
+
+  async function database(publiclyAccessible: boolean): Promise<string> {
+    const id = `orders-${randomBytes(4).toString('hex')}`;
+    await local.session.env.member.rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: id,
+        DBInstanceClass: 'db.t3.micro',
+        Engine: 'postgres',
+        MasterUsername: 'admin1',
+        MasterUserPassword: 'password-123',
+        AllocatedStorage: 20,
+        PubliclyAccessible: publiclyAccessible,
+        StorageEncrypted: true,
+      }),
+    );
+    return id;
+  }
+  const publiclyAccessible = async (id: string) =>
+    (await local.session.env.member.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances![0]!
+      .PubliclyAccessible;
+  const securityCopies = async (id: string) => {
+    const rds = harnessClients(local.session.env.endpoint, local.session.env.securityAccount).rds;
+    const all = (await rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }))).DBSnapshots ?? [];
+    return all.filter((s) => s.DBInstanceIdentifier === id && s.DBSnapshotIdentifier!.startsWith('firebreak-evidence-'));
+  };
+
+  it('a High finding from a Tor exit node: the DB snapshot copied into the security account, public accessibility off', async () => {
+    const db = await database(true);
+    const { report } = await replayEvent(local.session, highFinding(db));
+    const x = report.executions[0];
+    expect(x).toMatchObject({ playbook: 'rds-compromise', status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    const copies = await securityCopies(db);
+    expect(copies).toHaveLength(1);
+    expect(copies[0]).toMatchObject({ Encrypted: true, KmsKeyId: local.session.env.evidenceKeyArn, Status: 'available' });
+    expect(copies[0]!.DBSnapshotArn!.split(':')[4]).toBe(local.session.env.securityAccount);
+    expect(copies[0]!.SourceDBSnapshotIdentifier).toMatch(/:snapshot:firebreak-transit-/);
+    expect(await publiclyAccessible(db)).toBe(false);
+    const item = await caseItem(local.session, x!.caseId!);
+    expect(item.priorState.publicAccessibility).toEqual({ dbInstanceIdentifier: db, publiclyAccessible: true });
+
+    // Release (releaser role): public accessibility back to the recorded value; the evidence is kept; a second release changes nothing.
+    expect(await release(x!.caseId!)).toMatchObject({ status: 'SUCCEEDED', outcome: 'RELEASED' });
+    expect(await publiclyAccessible(db)).toBe(true);
+    expect(await securityCopies(db)).toHaveLength(1);
+    const again = await release(x!.caseId!);
+    expect(again.calls.filter((c) => c.mutating && c.account === local.session.env.memberAccount)).toEqual([]);
+    expect(await publiclyAccessible(db)).toBe(true);
+  }, 180_000);
+
+  it('the same finding again changes nothing more; two at once make one security copy', async () => {
+    const db = await database(true);
+    const event = highFinding(db);
+    const first = await replayEvent(local.session, event);
+    expect(first.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    const again = await replayEvent(local.session, repeatOf(event));
+    expect(again.report.executions.filter((x) => x.outcome === 'CONTAINED' && x.status === 'SUCCEEDED').length).toBeLessThanOrEqual(1);
+    expect(await securityCopies(db)).toHaveLength(1);
+
+    const other = await database(true);
+    const twice = highFinding(other);
+    const both = await Promise.all([replayEvent(local.session, twice), replayEvent(local.session, repeatOf(twice))]);
+    const runs = both.flatMap((r) => r.report.executions);
+    expect(runs.filter((x) => x.status === 'FAILED')).toEqual([]);
+    expect(runs.filter((x) => x.outcome === 'CONTAINED').length).toBeGreaterThanOrEqual(1);
+    expect(await securityCopies(other)).toHaveLength(1);
+    expect(await publiclyAccessible(other)).toBe(false);
+  }, 180_000);
+
+  it.each(['PreserveDatabase', 'ContainDatabase'])(
+    'a crash right after %s: the re-run converges (one security copy, off)',
+    async (state) => {
+      const db = await database(true);
+      const event = highFinding(db);
+      const crashed = await replayEvent(local.session, event, { execute: { crashAfter: state } });
+      expect(crashed.report.executions[0]).toMatchObject({ status: 'FAILED', outcome: 'CRASHED' });
+      const rerun = await replayEvent(local.session, repeatOf(event));
+      expect(rerun.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+      expect(await securityCopies(db)).toHaveLength(1);
+      expect(await publiclyAccessible(db)).toBe(false);
+    },
+    180_000,
+  );
+
+  it('a dry run (an operator start with dryRun) makes zero mutating calls and plans the chain and the change', async () => {
+    const db = await database(true);
+    const event = highFinding(db);
+    const dry = await local.session.runner.execute('rds-compromise', {
+      firebreak: { dryRun: true, trigger: 'manual', reason: 'plan only', operator: 'arn:aws:iam::222222222222:user/responder-on-call' },
+      event,
+    });
+    expect(dry.status).toBe('DRY_RUN');
+    expect(dry.calls.filter((c) => c.mutating)).toEqual([]);
+    const plan = (dry.output?.plan as { actions: { operation: string }[] }).actions.map((a) => a.operation);
+    expect(plan).toEqual([
+      'RDS.CreateDBSnapshot',
+      'RDS.CopyDBSnapshot',
+      'RDS.ModifyDBSnapshotAttribute',
+      'RDS.CopyDBSnapshot',
+      'RDS.ModifyDBInstance',
+    ]);
+    expect(await securityCopies(db)).toHaveLength(0);
+    expect(await publiclyAccessible(db)).toBe(true);
+  }, 120_000);
+
+  it('a private instance is preserved and left as it is (nothing to turn off)', async () => {
+    const db = await database(false);
+    const { report } = await replayEvent(local.session, highFinding(db));
+    expect(report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    expect(await securityCopies(db)).toHaveLength(1);
+    expect(await publiclyAccessible(db)).toBe(false);
+    // Release never makes it public: Firebreak recorded no change.
+    expect(await release(report.executions[0]!.caseId!)).toMatchObject({ status: 'SUCCEEDED', outcome: 'RELEASED' });
+    expect(await publiclyAccessible(db)).toBe(false);
+  }, 180_000);
+
+  it('the Medium fixture opens a notified case and changes nothing', async () => {
+    const { report } = await replayEvent(local.session, readEventFile(MEDIUM));
+    expect(report.executions[0]).toMatchObject({ playbook: 'rds-compromise', status: 'SUCCEEDED', outcome: 'NOTIFIED' });
+  });
+});
