@@ -18,6 +18,7 @@ import { ensureTaskPreserved } from '../../lib/runtime/ecs/preserve';
 import { ensureTaskStopped, TaskPrior, TaskPriorRecorder, verifyTaskStopped } from '../../lib/runtime/ecs/stop';
 import { taskTargetOf, TaskTarget } from '../../lib/runtime/ecs/task';
 import { useEmulator } from '../support/emulator';
+import { InvalidInput } from '../../lib/core/errors';
 
 const CLUSTER = 'payments';
 const SECRET_VALUE = 'hunter2-not-for-the-evidence';
@@ -166,6 +167,25 @@ describe('ECS task: preserve, then stop (emulator read-back)', () => {
     expect(() => taskTargetOf(undefined, f)).toThrow(/not an ECS task ARN/);
     // The old ARN format names no cluster: the finding's is used.
     expect(taskTargetOf(`arn:aws:ecs:us-east-1:${LOCAL_MEMBER_ACCOUNT}:task/0123456789abcdef`, f).cluster).toBe(CLUSTER);
+  });
+
+  it("takes a cluster from the finding only when it is a cluster name (an ARN there would name another account's or a protected cluster)", () => {
+    const old = `arn:aws:ecs:us-east-1:${LOCAL_MEMBER_ACCOUNT}:task/0123456789abcdef`;
+    const f = { partition: 'aws', account: LOCAL_MEMBER_ACCOUNT, region: LOCAL_REGION };
+    // DescribeTasks and StopTask take a cluster's name or ARN: with the old task ARN format the finding's cluster is the
+    // only cluster, so an ARN (of another account, or spelled so that protection patterns on cluster/<name> miss it),
+    // a path or a wildcard there is not a cluster name and names nothing Firebreak may act on.
+    for (const cluster of [
+      'arn:aws:ecs:us-east-1:333333333333:cluster/payments',
+      `arn:aws:ecs:us-east-1:${LOCAL_MEMBER_ACCOUNT}:cluster/payments`,
+      'payments/../prod',
+      'prod*',
+      ' payments',
+      'x'.repeat(256),
+    ]) {
+      expect(() => taskTargetOf(old, { ...f, cluster })).toThrow(InvalidInput);
+    }
+    expect(taskTargetOf(old, { ...f, cluster: 'Pay_ments-1' }).cluster).toBe('Pay_ments-1');
   });
 
   it('preserves the task, definition, ENI and service with hashes, environment values redacted; nothing stopped', async () => {
