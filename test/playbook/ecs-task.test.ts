@@ -121,14 +121,14 @@ describe('ECS task: preserve, then stop (emulator read-back)', () => {
   });
 
   /** A running Fargate task of the `web` service, and where its case's evidence goes. */
-  async function runningTask(): Promise<{ target: TaskTarget; prefix: string }> {
+  async function runningTask(group = 'service:web'): Promise<{ target: TaskTarget; prefix: string }> {
     const task = (
       await member.ecs.send(
         new RunTaskCommand({
           cluster: CLUSTER,
           taskDefinition: definitionArn,
           launchType: 'FARGATE',
-          group: 'service:web',
+          group,
           startedBy: 'ecs-svc/1234567890123456789',
           networkConfiguration: { awsvpcConfiguration: { subnets: [subnetId], securityGroups: [sgId] } },
           tags: [{ key: 'team', value: 'payments' }],
@@ -217,6 +217,23 @@ describe('ECS task: preserve, then stop (emulator read-back)', () => {
     // A second run keeps the first copies (no new version).
     await ensureTaskPreserved(memberClients(), target, 'apply', evidence(prefix));
     expect(await versionCount(prefix)).toBe(4);
+  });
+
+  it('a group the workload wrote that is no service name (RunTask --group) is not described: preservation and the stop go on', async () => {
+    // RunTask takes any `group`: `service:<ARN of another account's service>` would make DescribeServices fail
+    // (AccessDenied: the responder reads this account's services only) and with it the preservation, so the task would
+    // never be stopped. Such a group is kept in task.json as evidence, and no service is read.
+    for (const group of ['service:arn:aws:ecs:us-east-1:333333333333:service/other/web', 'service:web/../x', 'service:']) {
+      const { target, prefix } = await runningTask(group);
+      const seen: string[] = [];
+      const out = await ensureTaskPreserved(memberClients(counting(member.ecs, seen)), target, 'apply', evidence(prefix));
+      expect(out.service).toBeUndefined();
+      expect(seen).not.toContain('DescribeServicesCommand');
+      const task = JSON.parse((await objectBytes(`${prefix}task/task.json`)).toString('utf8'));
+      expect(task.task.group).toBe(group);
+      const svc = JSON.parse((await objectBytes(`${prefix}task/service.json`)).toString('utf8'));
+      expect(svc).toMatchObject({ service: null, services: [] });
+    }
   });
 
   it('stops the task with a reason naming the case, records the prior statuses first; a re-run sends nothing', async () => {
