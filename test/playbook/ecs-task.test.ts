@@ -18,6 +18,7 @@ import { ensureTaskPreserved } from '../../lib/runtime/ecs/preserve';
 import { ensureTaskStopped, TaskPrior, TaskPriorRecorder, verifyTaskStopped } from '../../lib/runtime/ecs/stop';
 import { taskTargetOf, TaskTarget } from '../../lib/runtime/ecs/task';
 import { useEmulator } from '../support/emulator';
+import { InvalidInput } from '../../lib/core/errors';
 
 const CLUSTER = 'payments';
 const SECRET_VALUE = 'hunter2-not-for-the-evidence';
@@ -120,14 +121,14 @@ describe('ECS task: preserve, then stop (emulator read-back)', () => {
   });
 
   /** A running Fargate task of the `web` service, and where its case's evidence goes. */
-  async function runningTask(): Promise<{ target: TaskTarget; prefix: string }> {
+  async function runningTask(group = 'service:web'): Promise<{ target: TaskTarget; prefix: string }> {
     const task = (
       await member.ecs.send(
         new RunTaskCommand({
           cluster: CLUSTER,
           taskDefinition: definitionArn,
           launchType: 'FARGATE',
-          group: 'service:web',
+          group,
           startedBy: 'ecs-svc/1234567890123456789',
           networkConfiguration: { awsvpcConfiguration: { subnets: [subnetId], securityGroups: [sgId] } },
           tags: [{ key: 'team', value: 'payments' }],
@@ -168,6 +169,25 @@ describe('ECS task: preserve, then stop (emulator read-back)', () => {
     expect(taskTargetOf(`arn:aws:ecs:us-east-1:${LOCAL_MEMBER_ACCOUNT}:task/0123456789abcdef`, f).cluster).toBe(CLUSTER);
   });
 
+  it("takes a cluster from the finding only when it is a cluster name (an ARN there would name another account's or a protected cluster)", () => {
+    const old = `arn:aws:ecs:us-east-1:${LOCAL_MEMBER_ACCOUNT}:task/0123456789abcdef`;
+    const f = { partition: 'aws', account: LOCAL_MEMBER_ACCOUNT, region: LOCAL_REGION };
+    // DescribeTasks and StopTask take a cluster's name or ARN: with the old task ARN format the finding's cluster is the
+    // only cluster, so an ARN (of another account, or spelled so that protection patterns on cluster/<name> miss it),
+    // a path or a wildcard there is not a cluster name and names nothing Firebreak may act on.
+    for (const cluster of [
+      'arn:aws:ecs:us-east-1:333333333333:cluster/payments',
+      `arn:aws:ecs:us-east-1:${LOCAL_MEMBER_ACCOUNT}:cluster/payments`,
+      'payments/../prod',
+      'prod*',
+      ' payments',
+      'x'.repeat(256),
+    ]) {
+      expect(() => taskTargetOf(old, { ...f, cluster })).toThrow(InvalidInput);
+    }
+    expect(taskTargetOf(old, { ...f, cluster: 'Pay_ments-1' }).cluster).toBe('Pay_ments-1');
+  });
+
   it('preserves the task, definition, ENI and service with hashes, environment values redacted; nothing stopped', async () => {
     const { target, prefix } = await runningTask();
     const out = await ensureTaskPreserved(memberClients(), target, 'apply', evidence(prefix));
@@ -197,6 +217,23 @@ describe('ECS task: preserve, then stop (emulator read-back)', () => {
     // A second run keeps the first copies (no new version).
     await ensureTaskPreserved(memberClients(), target, 'apply', evidence(prefix));
     expect(await versionCount(prefix)).toBe(4);
+  });
+
+  it('a group the workload wrote that is no service name (RunTask --group) is not described: preservation and the stop go on', async () => {
+    // RunTask takes any `group`: `service:<ARN of another account's service>` would make DescribeServices fail
+    // (AccessDenied: the responder reads this account's services only) and with it the preservation, so the task would
+    // never be stopped. Such a group is kept in task.json as evidence, and no service is read.
+    for (const group of ['service:arn:aws:ecs:us-east-1:333333333333:service/other/web', 'service:web/../x', 'service:']) {
+      const { target, prefix } = await runningTask(group);
+      const seen: string[] = [];
+      const out = await ensureTaskPreserved(memberClients(counting(member.ecs, seen)), target, 'apply', evidence(prefix));
+      expect(out.service).toBeUndefined();
+      expect(seen).not.toContain('DescribeServicesCommand');
+      const task = JSON.parse((await objectBytes(`${prefix}task/task.json`)).toString('utf8'));
+      expect(task.task.group).toBe(group);
+      const svc = JSON.parse((await objectBytes(`${prefix}task/service.json`)).toString('utf8'));
+      expect(svc).toMatchObject({ service: null, services: [] });
+    }
   });
 
   it('stops the task with a reason naming the case, records the prior statuses first; a re-run sends nothing', async () => {

@@ -12,6 +12,9 @@ export interface TaskTarget {
 }
 
 /** Task ARNs: `arn:<partition>:ecs:<region>:<account>:task/<cluster>/<id>` (the long format) or `task/<id>` (the old). */
+/** A cluster's name (CreateCluster, `clusterName`, Amazon ECS API Reference). */
+const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+
 const TASK_ARN = /^arn:(aws|aws-cn|aws-us-gov):ecs:([a-z0-9-]+):(\d{12}):task\/(?:([A-Za-z0-9_-]{1,255})\/)?([A-Za-z0-9-]{1,64})$/;
 
 /**
@@ -21,7 +24,7 @@ const TASK_ARN = /^arn:(aws|aws-cn|aws-us-gov):ecs:([a-z0-9-]+):(\d{12}):task\/(
  * @param taskArn - `ecsClusterDetails.taskDetails.arn`.
  * @param finding - the finding's partition, account and region, and `ecsClusterDetails.name`.
  * @throws {InvalidInput} when the ARN is not a task's, or names another account, region or partition, or its cluster
- * differs from the finding's cluster, or no cluster is known.
+ * differs from the finding's cluster, or no cluster is known, or the finding's cluster is not a cluster name.
  */
 export function taskTargetOf(
   taskArn: string | undefined,
@@ -38,5 +41,8 @@ export function taskTargetOf(
   }
   const cluster = arnCluster ?? finding.cluster;
   if (!cluster) throw new InvalidInput(`task ${taskArn} names no cluster and the finding names none`);
+  // DescribeTasks and StopTask take a cluster's name or ARN: only a name (CreateCluster: up to 255 letters, digits,
+  // hyphens, underscores) is taken from the finding, never an ARN of another account or a spelling protection misses.
+  if (!CLUSTER_NAME.test(cluster)) throw new InvalidInput(`the finding's cluster ${JSON.stringify(cluster)} is not a cluster name`);
   return { partition, account, region, cluster, taskArn, taskId };
 }

@@ -362,12 +362,17 @@ function ecsTaskResource(event: GuardDutyEvent): Incident['resource'] {
     ...(workload ? { workload } : {}),
     ...(node && /^i-[0-9a-f]{8,17}$/.test(node) ? { nodeInstanceId: node } : {}),
   };
+  // The ARN and cluster exactly as the finding writes them (the workload's copies are cut to 256 characters and
+  // stripped of control characters, which could turn them into another task's ARN): taskTargetOf checks them whole.
+  const ecs = r.ecsClusterDetails as Record<string, unknown> | undefined;
+  const task = ecs?.taskDetails as Record<string, unknown> | undefined;
+  const exact = (v: unknown) => (typeof v === 'string' ? v : undefined);
   try {
-    const t = taskTargetOf(workload?.taskArn, {
+    const t = taskTargetOf(exact(task?.arn), {
       partition: d.partition,
       account: d.accountId,
       region: d.region,
-      cluster: workload?.cluster,
+      cluster: exact(ecs?.name),
     });
     return { ...common, id: t.taskArn, taskArn: t.taskArn, cluster: t.cluster };
   } catch (err) {

@@ -32,7 +32,13 @@ export function taskNetworkInterfaceIds(task: Task): string[] {
     .filter((id) => /^eni-[0-9a-f]+$/.test(id));
 }
 
-/** The service a task belongs to: `group` is `service:<name>` for a service's task (DescribeTasks, `group`). */
+/**
+ * The service a task belongs to: `group` is `service:<name>` for a service's task (DescribeTasks, `group`). RunTask
+ * takes any `group`, so it is the workload's word: only a service name (CreateService: up to 255 letters, digits,
+ * hyphens, underscores) is taken, never an ARN (another account's service would fail DescribeServices, and with it the
+ * preservation that must precede StopTask).
+ */
 export function taskServiceName(task: Task): string | undefined {
-  return task.group?.startsWith('service:') ? task.group.slice('service:'.length) : undefined;
+  const m = /^service:([A-Za-z0-9_-]{1,255})$/.exec(task.group ?? '');
+  return m ? m[1] : undefined;
 }

@@ -50,6 +50,33 @@ function expectInvalidInput(input: unknown, field: string): void {
 }
 
 describe('normalizeEvent', () => {
+  describe('an ECS task finding (ecs-task-compromise)', () => {
+    const normalizeTask = (input: unknown) =>
+      normalizeEvent({ input, executionName: 'exec-1', executionStartTime: '2026-11-20T10:11:00.000Z', playbook: 'ecs-task-compromise' });
+
+    it('keeps the task ARN whole in a cluster with a long name (CreateCluster: up to 255 characters), never cut to another task ID', () => {
+      const event = fixture('guardduty-runtime-ecs-crypto');
+      const cluster = 'c'.repeat(200);
+      const ecs = (detailOf(event).resource as Json).ecsClusterDetails as Json;
+      ecs.name = cluster;
+      ecs.arn = `arn:aws:ecs:us-east-1:111111111111:cluster/${cluster}`;
+      const arn = `arn:aws:ecs:us-east-1:111111111111:task/${cluster}/0b7c1e9d2f4a4c6e8b0d2f4a6c8e0b21`;
+      (ecs.taskDetails as Json).arn = arn;
+      const { incident } = normalizeTask(event);
+      expect(incident.playbook).toBe('ecs-task-compromise');
+      expect(incident.resource).toMatchObject({ type: 'EcsTask', id: arn, taskArn: arn, cluster });
+    });
+
+    it('takes no task whose ARN holds control or format characters (not an ECS task ARN, not stripped into one)', () => {
+      const event = fixture('guardduty-runtime-ecs-crypto');
+      const task = ((detailOf(event).resource as Json).ecsClusterDetails as Json).taskDetails as Json;
+      task.arn = 'arn:aws:ecs:us-east-1:111111111111:task/example-ecs-cluster/0b7c1e9d2f4a4c6e\u200b8b0d2f4a6c8e0b21';
+      const { incident } = normalizeTask(event);
+      expect(incident.resource).toMatchObject({ type: 'EcsTask', notActionable: expect.stringMatching(/not an ECS task ARN/) });
+      expect(incident.resource).not.toHaveProperty('taskArn');
+    });
+  });
+
   describe('an EC2 finding about a compromised instance', () => {
     it.each([
       ['guardduty-ec2-bitcoin-dns', 'i-0a1b2c3d4e5f60718', 'CryptoCurrency:EC2/BitcoinTool.B!DNS', '5ac6d8e1f2a34b5c6d7e8f9a0b1c2d3e'],
