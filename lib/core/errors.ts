@@ -23,8 +23,12 @@ export class FirebreakError extends Error {
    */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
-    this.code = (new.target as typeof FirebreakError).code;
+    const code = (new.target as typeof FirebreakError).code;
+    // The name from the code's entry, not from the class: minified bundles rename classes (STEP_BUNDLING has no
+    // `keepNames`), and the name is the Lambda errorType a Retry or Catch matches. A subclass without a code of its own
+    // (tests only) keeps its class name.
+    this.name = Object.hasOwn(new.target, 'code') && Object.hasOwn(ERROR_CODES, code) ? ERROR_CODES[code] : new.target.name;
+    this.code = code;
   }
 }
 

@@ -18,12 +18,12 @@ import { PROJECT_ROOT } from '../core/project-root';
  * output is the deployed `index.js`, byte for byte). Figures from `npm run bench` (docs/ARCHITECTURE.md, "Lean Lambda
  * bundles"):
  * - `minify`: every bundle stays under 200 KB (test/infra/lean-bundles.test.ts).
- * - `keepNames`: minification renames classes and functions, and a class's `name` with them (esbuild API, "Keep names");
- *   Firebreak's errors take their `name` from their class (lib/core/errors.ts), and that name is the Lambda's `errorType`,
- *   which a Step Functions Retry or Catch matches with `ErrorEquals` ("Error handling in Step Functions", AWS Step
- *   Functions Developer Guide; "AWS Lambda function errors in Node.js", AWS Lambda Developer Guide). Without it a
- *   `Throttled` reached the state machine as a one-letter name that no Retry matches. It also keeps function names in a
- *   stack trace. About 12 KB per bundle.
+ * - no `keepNames`: minification renames classes and functions, and a class's `name` with them (esbuild API, "Keep
+ *   names"). Firebreak's errors take their `name` from their code's entry in ERROR_CODES (lib/core/errors.ts), not from
+ *   their class, so the Lambda's `errorType` that a Step Functions Retry or Catch matches with `ErrorEquals` stays
+ *   `Throttled` or `InvalidInput` ("Error handling in Step Functions", AWS Step Functions Developer Guide); the bundling
+ *   test reads it back from a bundled handler. `keepNames` cost about 10 KB per bundle (issue 15: plan-containment
+ *   205,220 bytes with it, 194,627 without); a stack trace's function names are read with the source map.
  * - `sourceMap: false`: no source map in the deployed asset and no `--enable-source-maps` (its 1.0–1.2 MB map was read
  *   at every cold start: +15 % of init CPU, measured). A stack trace's `index.js:<line>:<column>` is read with the map
  *   bundleStep writes for the same commit (`npx tsx test/infra/tools/bundle-step.ts <step> <dir>`, the same bytes).
@@ -33,7 +33,7 @@ import { PROJECT_ROOT } from '../core/project-root';
  */
 export const STEP_BUNDLING = {
   minify: true,
-  keepNames: true,
+  keepNames: false,
   sourceMap: false,
   mainFields: ['module', 'main'],
   target: 'node22',

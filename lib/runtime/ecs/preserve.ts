@@ -29,7 +29,10 @@ import '../clients/ec2';
  * a secret, and copying it into the security account would widen who can read it. Each `environment[].value` (in the
  * definition and in the task's overrides) is replaced by `{ sha256 }` of its bytes, so an investigator can compare it
  * with a known value; the definition's revision is immutable and stays describable in the member account. `secrets`
- * and `environmentFiles` are references (ARNs, S3 objects), not values, and are kept.
+ * and `environmentFiles` are references (ARNs, S3 objects), not values, and are kept. The values of log and FireLens
+ * options and volume driver options, which often hold a log driver's token, are hashed the same way ({@link OPTION_MAPS}).
+ * A SHA-256 without salt lets whoever reads the evidence test a guess of a weak value: the evidence bucket is the
+ * security account's, encrypted under the evidence key and readable by the responders only.
  * Read-only in the member account: nothing here changes the task.
  */
 
@@ -51,13 +54,31 @@ function redactEnvironment(env: KeyValuePair[] | undefined): unknown[] | undefin
   return env?.map((e) => ({ name: e.name, value: e.value === undefined ? undefined : { sha256: sha256Hex(e.value) } }));
 }
 
-/** A copy of `o` in which every `environment` array (container definitions, container overrides) is redacted. */
+/**
+ * The string maps of a container definition whose values are often credentials: `logConfiguration.options` (a log
+ * driver's token, e.g. `splunk-token`), `firelensConfiguration.options` and a volume's `dockerVolumeConfiguration.driverOpts`
+ * ("ContainerDefinition", "LogConfiguration", Amazon ECS API Reference; AWS recommends `secretOptions` for a log driver's
+ * secrets). Their values are replaced by `{ sha256 }` as environment values are; their keys are kept.
+ */
+const OPTION_MAPS: readonly string[] = ['options', 'driverOpts'];
+
+/** An option map with each value replaced by its SHA-256. */
+function redactOptionValues(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, typeof v === 'string' ? { sha256: sha256Hex(v) } : v]));
+}
+
+/** A copy of `o` in which every `environment` array (container definitions, container overrides) and option map is redacted. */
 export function redactEnvironmentValues<T>(o: T): T {
   if (Array.isArray(o)) return o.map((x) => redactEnvironmentValues(x)) as T;
   if (!o || typeof o !== 'object' || o instanceof Date) return o;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
-    out[k] = k === 'environment' && Array.isArray(v) ? redactEnvironment(v as KeyValuePair[]) : redactEnvironmentValues(v);
+    out[k] =
+      k === 'environment' && Array.isArray(v)
+        ? redactEnvironment(v as KeyValuePair[])
+        : OPTION_MAPS.includes(k) && v && typeof v === 'object' && !Array.isArray(v)
+          ? redactOptionValues(v as Record<string, unknown>)
+          : redactEnvironmentValues(v);
   }
   return out as T;
 }
