@@ -1884,7 +1884,7 @@ describe('SecurityAccountStack', () => {
       const resources = invoke.flatMap((st) => list(st.Resource).map(flat)).sort();
       const expected = [...new Set(Object.values(RELEASE_TASKS))].map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`).sort();
       expect(resources).toEqual(expected);
-      expect(resources).toHaveLength(9);
+      expect(resources).toHaveLength(10);
     });
 
     it('raises Failed, TimedOut and Aborted alarms to the topic', () => {
