@@ -66,6 +66,7 @@ describe('drill files', () => {
       'finding-triage/drill.yaml',
       'lambda-compromise/drill-unexpected.yaml',
       'lambda-compromise/drill.yaml',
+      'rds-compromise/drill-unexpected.yaml',
       'rds-compromise/drill.yaml',
       'root-activity/drill-unexpected.yaml',
       'root-activity/drill.yaml',

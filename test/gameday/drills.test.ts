@@ -27,6 +27,7 @@ describe('every drill under runbooks/', () => {
       's3-compromise',
       'lambda-compromise',
       'ecs-task-compromise',
+      'rds-compromise',
     ]) {
       expect(DRILLS).toContain(path.join('runbooks', runbook, 'drill.yaml'));
     }
@@ -37,6 +38,7 @@ describe('every drill under runbooks/', () => {
         path.join('runbooks', 's3-compromise', 'drill-unexpected.yaml'),
         path.join('runbooks', 'lambda-compromise', 'drill-unexpected.yaml'),
         path.join('runbooks', 'ecs-task-compromise', 'drill-unexpected.yaml'),
+        path.join('runbooks', 'rds-compromise', 'drill-unexpected.yaml'),
       ]),
     );
   });
@@ -81,6 +83,8 @@ describe('every drill under runbooks/', () => {
         ['credential-compromise/drill-unexpected.yaml', /three times in a row/, 3],
         ['credential-compromise/drill-unexpected.yaml', /twice at once/, 2],
         ['cloudtrail-tamper/drill-unexpected.yaml', /twice at once/, 2],
+        ['rds-compromise/drill-unexpected.yaml', /three times in a row/, 3],
+        ['rds-compromise/drill-unexpected.yaml', /twice at once/, 2],
       ] as const) {
         const i = injection(file, name);
         expect(i.runs).toHaveLength(runs);
@@ -98,6 +102,8 @@ describe('every drill under runbooks/', () => {
         ['ec2-compromise/drill-unexpected.yaml', /5xx errors/, 'EC2.ModifyInstanceAttribute'],
         ['credential-compromise/drill-unexpected.yaml', /throttled key deactivation/, 'IAM.UpdateAccessKey'],
         ['credential-compromise/drill-unexpected.yaml', /5xx error on attaching AWSDenyAll/, 'IAM.AttachUserPolicy'],
+        ['rds-compromise/drill-unexpected.yaml', /throttled CreateDBSnapshot/, 'RDS.CreateDBSnapshot'],
+        ['rds-compromise/drill-unexpected.yaml', /5xx error on ModifyDBInstance/, 'RDS.ModifyDBInstance'],
       ] as const) {
         const i = injection(file, name);
         const x = i.report.executions[0];
@@ -136,6 +142,7 @@ describe('every drill under runbooks/', () => {
         ['credential-compromise/drill-unexpected.yaml', /denied AttachUserPolicy/],
         ['credential-compromise/drill-unexpected.yaml', /never stops/],
         ['cloudtrail-tamper/drill-unexpected.yaml', /denied deactivation/],
+        ['rds-compromise/drill-unexpected.yaml', /denied ModifyDBInstance/],
       ] as const) {
         const i = injection(file, name);
         expect(i.expectedBehaviour).toBe('fail-loudly');
@@ -190,9 +197,51 @@ describe('every drill under runbooks/', () => {
       }
     });
 
+    it('a DB instance deleted before the RDS finding ends RESOURCE_GONE, recorded and notified', () => {
+      const i = injection('rds-compromise/drill-unexpected.yaml', /DB instance deleted before the event/);
+      expect(i.faults![0]).toMatchObject({
+        kind: 'delete-resource',
+        injected: 1,
+        deleted: expect.stringMatching(/^DB instance \S+ \(deleted\)$/),
+      });
+      expect(i.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'RESOURCE_GONE' });
+      expect(i.report.executions[0].steps.find((st) => st.name === 'PreserveDatabase')).toMatchObject({
+        status: 'FAILED',
+        error: expect.stringMatching(/ResourceGone/),
+      });
+      for (const check of ['case-status-resource-gone', 'resource-gone-notified']) {
+        expect({ check, passed: i.report.checks.find((c) => c.name === check)?.passed }).toEqual({ check, passed: true });
+      }
+    });
+
+    it('a crash right after each mutating RDS call is recovered: one evidence copy, the database no longer public', () => {
+      for (const name of [
+        /after CreateDBSnapshot/,
+        /after the copy under the transit key/,
+        /after ModifyDBSnapshotAttribute/,
+        /after the security account's copy/,
+        /after ModifyDBInstance/,
+      ]) {
+        const i = injection('rds-compromise/drill-unexpected.yaml', name);
+        expect(i.faults![0]).toMatchObject({ kind: 'crash', injected: 1 });
+        expect(i.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+        for (const check of ['database-evidence-in-security-account', 'database-not-public']) {
+          expect({ name: i.name, check, passed: i.report.checks.find((c) => c.name === check)?.passed }).toEqual({
+            name: i.name,
+            check,
+            passed: true,
+          });
+        }
+      }
+    });
+
     it('a sample finding is a dry run with zero mutating calls', () => {
-      for (const file of ['ec2-compromise/drill-unexpected.yaml', 'credential-compromise/drill-unexpected.yaml']) {
-        const i = injection(file, /sample finding/);
+      for (const file of [
+        'ec2-compromise/drill-unexpected.yaml',
+        'credential-compromise/drill-unexpected.yaml',
+        'rds-compromise/drill-unexpected.yaml',
+      ]) {
+        const i = injection(file, /sample (RDS )?finding/);
         expect(i.report.executions[0].status).toBe('DRY_RUN');
         expect(i.report.apiCalls.mutating).toBe(0);
       }

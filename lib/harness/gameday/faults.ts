@@ -42,6 +42,7 @@ export const FAULT_SERVICES = [
   'CloudTrail',
   'S3',
   'Lambda',
+  'RDS',
   'DynamoDB',
   'SNS',
   'SFN',
@@ -61,9 +62,9 @@ const SkipSchema = z.number().int('must be a whole number').min(0, 'must be at l
 /**
  * The resources a `delete-resource` fault can delete: the twin instance (`instance`), the finding's
  * access key of the twin IAM user (`access-key`: an attacker who made another key and deleted the
- * leaked one), or the twin IAM user itself (`iam-user`).
+ * leaked one), the twin IAM user itself (`iam-user`), or the twin of an RDS finding's DB instance (`db-instance`).
  */
-export const DELETABLE_RESOURCES = ['instance', 'access-key', 'iam-user'] as const;
+export const DELETABLE_RESOURCES = ['instance', 'access-key', 'iam-user', 'db-instance'] as const;
 
 /**
  * The operations a `not-found` fault can fail, with the error code AWS answers for a resource it does not
@@ -324,7 +325,9 @@ export function faultError(kind: 'throttle' | 'server-error' | 'deny' | 'not-fou
  * RequestLimitExceeded 400, InternalServerError 500, ServiceUnavailable 503); Amazon SNS's Publish errors
  * (ThrottledException 400, InternalError 500); "Error responses", Amazon S3 API Reference (SlowDown 503,
  * InternalError 500, ServiceUnavailable 503, RequestTimeout 400); the Lambda API Reference's errors of the operations
- * lambda-compromise calls (TooManyRequestsException 429, ServiceException 500). Codes of calls Firebreak does not make
+ * lambda-compromise calls (TooManyRequestsException 429, ServiceException 500); "Request throttling for the Amazon RDS
+ * API" (ThrottlingException, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-api-throttling.html) and the RDS
+ * API Reference's Common Errors (InternalFailure 500, ServiceUnavailable 503). Codes of calls Firebreak does not make
  * (Lambda's EC2ThrottledException of Invoke, Route 53's PriorRequestNotComplete) are not drawn; the SDK classifies those
  * too (lib/runtime/aws-errors.ts, and its tests).
  */
@@ -364,6 +367,11 @@ export const TRANSIENT_ANSWERS: Readonly<Record<(typeof FAULT_SERVICES)[number],
   Lambda: [
     ['TooManyRequestsException', 429],
     ['ServiceException', 500],
+  ],
+  RDS: [
+    ['ThrottlingException', 400],
+    ['InternalFailure', 500],
+    ['ServiceUnavailable', 503],
   ],
   DynamoDB: [
     ['ThrottlingException', 400],

@@ -153,6 +153,7 @@ async function inject(
     bucketTwin: w?.bucketTwin,
     functionTwin: w?.functionTwin,
     taskTwin: w?.taskTwin,
+    dbTwin: w?.dbTwin,
     countBefore,
     execute,
   });
@@ -171,6 +172,7 @@ async function inject(
           bucketTwin: r.bucketTwin,
           functionTwin: r.functionTwin,
           taskTwin: r.taskTwin,
+          dbTwin: r.dbTwin,
         };
         results.push(r);
       }
@@ -196,6 +198,7 @@ async function inject(
       bucketTwin: results[0]?.bucketTwin,
       functionTwin: results[0]?.functionTwin,
       taskTwin: results[0]?.taskTwin,
+      dbTwin: results[0]?.dbTwin,
     },
     faults: faults.length ? installed.reports() : undefined,
     hits: installed.hits(),

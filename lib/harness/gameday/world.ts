@@ -33,6 +33,7 @@ import type { Check } from '../local/checks';
 import { BucketTwin, buildBucketTwin, namesBucket } from '../local/bucket-twin';
 import { buildFunctionTwin, FunctionTwin, namesFunction } from '../local/function-twin';
 import { buildTaskTwin, namesTask, TaskTwin } from '../local/task-twin';
+import { buildDbTwin, DbTwin, deleteDbTwin } from '../local/db-twin';
 import { isolationGroupName, untrackGroupName } from '../../core/tags';
 
 /** The twin world one injection acts on (what `replayEvent` takes as `twin` / `credentialTwin`). */
@@ -45,6 +46,8 @@ export interface InjectionWorld {
   readonly functionTwin?: FunctionTwin;
   /** The twin of an ECS finding's task (ecs-task-compromise). */
   readonly taskTwin?: TaskTwin;
+  /** The twin of an RDS finding's DB instance (rds-compromise). */
+  readonly dbTwin?: DbTwin;
   /** Groups squatting on Firebreak's group names (`world.squatFirebreakGroupNames`), as they were before the event. */
   readonly squatters?: SecurityGroup[];
 }
@@ -78,6 +81,7 @@ export async function buildInjectionWorld(session: LocalSession, event: EventEnv
     if (r.resourceType === 'AttackSequence') return buildSequenceTwins(gd, member, extras);
     if (namesFunction(gd)) return { functionTwin: await buildFunctionTwin(gd, member) };
     if (namesTask(gd)) return { taskTwin: await buildTaskTwin(gd, member) };
+    if (r.resourceType === 'RDSDBInstance') return { dbTwin: await buildDbTwin(gd, member) };
     return bucketTwin ? { bucketTwin } : {};
   }
   if (API_CALL_DETAIL_TYPES.includes(event['detail-type']))
@@ -149,7 +153,8 @@ export async function squatterChecks(session: LocalSession, squatters: readonly 
  * - `instance`: its termination protection lifted (Contain may have set it), then terminated;
  * - `access-key`: the finding's key of the twin IAM user (DeleteAccessKey), the user's other key left;
  * - `iam-user`: the twin IAM user, after what IAM requires to be gone first (DeleteUser, IAM API
- *   reference): its access keys, inline policies, attached managed policies and console password.
+ *   reference): its access keys, inline policies, attached managed policies and console password;
+ * - `db-instance`: the twin DB instance of an RDS finding ({@link deleteDbTwin}).
  * @returns what was deleted, e.g. `instance i-0abc (terminated)`, `access key AKIA… of ci-deployer-1a2b3c (deleted)`.
  * @throws {InvalidInput} when the world has no such resource.
  */
@@ -159,6 +164,11 @@ export async function deleteWorldResource(
   fault: Fault & { kind: 'delete-resource' },
 ): Promise<string> {
   if (fault.resource === 'access-key' || fault.resource === 'iam-user') return deleteWorldPrincipal(session, world, fault.resource);
+  if (fault.resource === 'db-instance') {
+    if (!world.dbTwin)
+      throw new InvalidInput("delete-resource db-instance: the injection's world has no DB instance (the event names none)");
+    return deleteDbTwin(session.env.member, world.dbTwin);
+  }
   const instanceId = world.twin?.instanceId ?? world.credentialTwin?.instanceId;
   if (!instanceId)
     throw new InvalidInput(`delete-resource ${fault.resource}: the injection's world has no instance (the event names none)`);

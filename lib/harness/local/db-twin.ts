@@ -1,4 +1,9 @@
-import { CreateDBInstanceCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
+import {
+  CreateDBInstanceCommand,
+  DeleteDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+} from '@aws-sdk/client-rds';
 import { randomBytes } from 'node:crypto';
 import type { GuardDutyEvent } from '../../core/incident/schema';
 import type { HarnessClients } from './harness-clients';
@@ -43,6 +48,20 @@ export async function buildDbTwin(event: GuardDutyEvent, member: HarnessClients)
     }),
   );
   return { dbInstanceIdentifier, idMap: { [name]: dbInstanceIdentifier } };
+}
+
+/**
+ * Deletes the twin DB instance (a drill's `delete-resource db-instance`: someone outside Firebreak deleted the database
+ * before the event), as its owner would, with the harness clients: DeleteDBInstance without a final snapshot and
+ * without keeping automated backups (RDS API Reference, DeleteDBInstance:
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBInstance.html).
+ * @returns what was deleted, e.g. `DB instance database-1-1a2b3c (deleted)`.
+ */
+export async function deleteDbTwin(member: HarnessClients, twin: DbTwin): Promise<string> {
+  await member.rds.send(
+    new DeleteDBInstanceCommand({ DBInstanceIdentifier: twin.dbInstanceIdentifier, SkipFinalSnapshot: true, DeleteAutomatedBackups: true }),
+  );
+  return `DB instance ${twin.dbInstanceIdentifier} (deleted)`;
 }
 
 /**

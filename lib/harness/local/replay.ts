@@ -153,6 +153,8 @@ export interface ReplayOptions {
   readonly functionTwin?: FunctionTwin;
   /** Reuse an existing task twin (a repeat of the same ECS finding). */
   readonly taskTwin?: TaskTwin;
+  /** Reuse an existing DB instance twin (a repeat of the same RDS finding). */
+  readonly dbTwin?: DbTwin;
   /** Reads of the emulator before the run, to check that a repeat created nothing. */
   readonly countBefore?: boolean;
 }
@@ -166,6 +168,8 @@ export interface ReplayResult {
   readonly functionTwin?: FunctionTwin;
   /** The twin of an ECS finding's task (ecs-task-compromise). */
   readonly taskTwin?: TaskTwin;
+  /** The twin of an RDS finding's DB instance (rds-compromise). */
+  readonly dbTwin?: DbTwin;
   /** The event as injected (IDs remapped to the twin). */
   readonly injected: EventEnvelope;
   readonly executions: LocalExecutionResult[];
@@ -251,7 +255,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     started,
     memberAccount: session.env.memberAccount,
   });
-  return { report, twin, credentialTwin, bucketTwin, functionTwin, taskTwin, injected, executions };
+  return { report, twin, credentialTwin, bucketTwin, functionTwin, taskTwin, dbTwin, injected, executions };
 }
 
 const CONTAINER_TYPES: readonly string[] = CONTAINER_RESOURCE_TYPES;
@@ -287,8 +291,8 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
   let taskTwin = options.taskTwin;
   if (!taskTwin && gd && namesTask(gd) && !sample) taskTwin = await buildTaskTwin(gd, session.env.member);
   // An RDS finding's DB instance (rds-compromise).
-  const dbTwin =
-    gd && gd.detail.resource.resourceType === 'RDSDBInstance' && !sample ? await buildDbTwin(gd, session.env.member) : undefined;
+  let dbTwin = options.dbTwin;
+  if (!dbTwin && gd && gd.detail.resource.resourceType === 'RDSDBInstance' && !sample) dbTwin = await buildDbTwin(gd, session.env.member);
   const idMap: Record<string, string> = {
     ...(twin?.idMap ?? {}),
     ...(credentialTwin?.idMap ?? {}),
