@@ -127,11 +127,14 @@ export class FirebreakMemberAccount extends Construct {
         ...credentialStatements(config.responderRoleName, config.releaserRoleName, names.protectedRolePatterns),
         ...cloudTrailStatements(),
         ...bucketStatements(),
-        ...functionStatements(),
-        ...ecsTaskStatements(),
       ],
     });
-    // rds-compromise's calls in a managed policy of their own: the inline policies above are near IAM's aggregate limit.
+    // lambda-, ecs-task- and rds-compromise's calls in managed policies of their own: the inline policies above are near
+    // IAM's 10,240-character aggregate limit for a role's inline policies ("IAM and AWS STS quotas", IAM User Guide).
+    new JustifiedManagedPolicy(this.responderRole, 'WorkloadPolicy', {
+      roles: [this.responderRole],
+      statements: [...functionStatements(), ...ecsTaskStatements()],
+    });
     new JustifiedManagedPolicy(this.responderRole, 'DatabasePolicy', { roles: [this.responderRole], statements: databaseStatements() });
 
     const forwarding = this.addForwardingRules(config, securityAccount);

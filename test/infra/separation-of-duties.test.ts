@@ -126,6 +126,7 @@ function actionsCalledIn(files: readonly string[]): Set<string> {
     s3: 's3',
     lambda: 'lambda',
     rds: 'rds',
+    ecs: 'ecs',
   };
   // S3 operations authorized under another action name ("Actions, resources, and condition keys for Amazon S3",
   // Service Authorization Reference).
@@ -324,6 +325,7 @@ describe('separation of duties between the responder and the releaser roles', ()
         ...sourceFiles('lib/runtime/s3', ['release.ts']),
         ...sourceFiles('lib/runtime/lambda', ['release.ts']),
         ...sourceFiles('lib/runtime/rds'),
+        ...sourceFiles('lib/runtime/ecs'),
       ]);
       expect([...allowed('responder')].filter((a) => !a.startsWith('kms:')).sort()).toEqual([...called].sort());
     });

@@ -93,16 +93,13 @@ export class ReleasePlaybook extends PlaybookConstruct {
     closeRelease.next(notifyRelease);
     const verify = states.step('VerifyRelease', releasePath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] });
     verify.next(closeRelease);
-    const releaseInstance = states.step('ReleaseInstance', releasePath('restore'));
-    releaseInstance.next(verify);
-    const releaseCredentials = states.step('ReleaseCredentials', releasePath('restore'));
-    releaseCredentials.next(verify);
-    const releaseBucket = states.step('ReleaseBucket', releasePath('restore'));
-    releaseBucket.next(verify);
-    const releaseFunction = states.step('ReleaseFunction', releasePath('restore'));
-    releaseFunction.next(verify);
-    const releaseDatabase = states.step('ReleaseDatabase', releasePath('restore'));
-    releaseDatabase.next(verify);
+    const [releaseInstance, releaseCredentials, releaseBucket, releaseFunction, releaseDatabase] = (
+      ['ReleaseInstance', 'ReleaseCredentials', 'ReleaseBucket', 'ReleaseFunction', 'ReleaseDatabase'] as const
+    ).map((name) => {
+      const step = states.step(name, releasePath('restore'));
+      step.next(verify);
+      return step;
+    });
     const nothing = new sfn.Pass(this, 'NothingToRestore', {
       result: sfn.Result.fromObject(NOTHING_TO_RESTORE),
       resultPath: releasePath('restore'),
