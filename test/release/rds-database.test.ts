@@ -2,6 +2,7 @@ import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client
 import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
+  CopyDBSnapshotCommand,
   CreateDBSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
@@ -221,6 +222,24 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     await expect(ensureDbPreserved(member, security, exposed, t2, 'apply')).rejects.toThrow(/is public/);
     expect(await countSnapshots(securityAdmin, db)).toBe(0);
     expect(await countSnapshots(securityAdmin, exposed)).toBe(0);
+  });
+
+  it('refuses a member-made copy of a snapshot taken before the case, put under the member identifier', async () => {
+    // A same-account CopyDBSnapshot records no source and has a new SnapshotCreateTime, but keeps the original's
+    // OriginalSnapshotCreateTime ("Doesn't change when the snapshot is copied": RDS API Reference, DBSnapshot).
+    const db = await database();
+    const old = `old-${suffix()}`;
+    await admin.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: db, DBSnapshotIdentifier: old }));
+    const taken = (await snapshot(admin, old)).SnapshotCreateTime!.getTime();
+    await new Promise((r) => setTimeout(r, 1100 - (taken % 1000)));
+    const t = { ...caseTarget(), notBefore: new Date() };
+    const ids = dbEvidenceSnapshotIds(t.caseId, await arnOf(db));
+    await admin.send(new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: old, TargetDBSnapshotIdentifier: ids.member }));
+    expect((await snapshot(admin, ids.member)).SnapshotCreateTime!.getTime()).toBeGreaterThanOrEqual(
+      Math.floor(t.notBefore.getTime() / 1000) * 1000,
+    );
+    await expect(ensureDbPreserved(member, security, db, t, 'apply')).rejects.toThrow(/refused: original time .* before the case/);
+    expect(await countSnapshots(securityAdmin, db)).toBe(0);
   });
 
   /** An Aurora cluster (encrypted with the default key when asked) and one instance in it: the instance's identifier. */
