@@ -13,7 +13,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { randomBytes } from 'node:crypto';
-import { InvalidInput } from '../../lib/core/errors';
+import { InvalidInput, NotYetConsistent } from '../../lib/core/errors';
 import { LOCAL_MEMBER_ACCOUNT, LOCAL_SECURITY_ACCOUNT } from '../../lib/harness/local/accounts';
 import { harnessClients } from '../../lib/harness/local/harness-clients';
 import { instrumentClient } from '../../lib/runtime/clients';
@@ -240,6 +240,31 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     );
     await expect(ensureDbPreserved(member, security, db, t, 'apply')).rejects.toThrow(/refused: original time .* before the case/);
     expect(await countSnapshots(securityAdmin, db)).toBe(0);
+  });
+
+  it('a snapshot still being created (no SnapshotCreateTime yet, as RDS reports it) is waited for, not refused', async () => {
+    // RDS gives SnapshotCreateTime (and OriginalSnapshotCreateTime) only once the snapshot is available; moto reports
+    // every snapshot available at once, so this client reports each DB snapshot as AWS does while it is being created.
+    const creating = harnessClients(emulator.endpoint, LOCAL_MEMBER_ACCOUNT).rds;
+    creating.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        for (const s of (out.output as { DBSnapshots?: Record<string, unknown>[] }).DBSnapshots ?? []) {
+          s.Status = 'creating';
+          delete s.SnapshotCreateTime;
+          delete s.OriginalSnapshotCreateTime;
+        }
+        return out;
+      },
+      { step: 'initialize', name: 'snapshotsStillCreating' },
+    );
+    const db = await database({ encryption: 'cmk' });
+    const t = caseTarget();
+    await expect(ensureDbPreserved(creating, security, db, t, 'apply')).rejects.toBeInstanceOf(NotYetConsistent);
+    const { calls } = await recordCalls(() => ensureDbPreserved(member, security, db, t, 'apply'));
+    expect(mutating(calls)).toEqual(['RDS.CopyDBSnapshot', 'RDS.ModifyDBSnapshotAttribute', 'RDS.CopyDBSnapshot']);
+    expect(await countSnapshots(admin, db)).toBe(2);
+    expect((await readSecurityCopy(t.caseId, db)).copy.Status).toBe('available');
   });
 
   /** An Aurora cluster (encrypted with the default key when asked) and one instance in it: the instance's identifier. */
