@@ -95,7 +95,8 @@ describe('rds-compromise playbook (synthesized state machine, real handlers, emu
     expect(copies[0]!.SourceDBSnapshotIdentifier).toMatch(/:snapshot:firebreak-transit-/);
     expect(await publiclyAccessible(db)).toBe(false);
     const item = await caseItem(local.session, x!.caseId!);
-    expect(item.priorState.publicAccessibility).toEqual({ dbInstanceIdentifier: db, publiclyAccessible: true });
+    expect(item.priorState.publicAccessibility).toMatchObject({ dbInstanceIdentifier: db, publiclyAccessible: true });
+    expect(item.priorState.publicAccessibility.instanceCreateTime).toEqual(expect.any(String));
 
     // Release (releaser role): public accessibility back to the recorded value; the evidence is kept; a second release changes nothing.
     expect(await release(x!.caseId!)).toMatchObject({ status: 'SUCCEEDED', outcome: 'RELEASED' });

@@ -4,6 +4,7 @@ import {
   CreateDBInstanceCommand,
   CopyDBSnapshotCommand,
   CreateDBSnapshotCommand,
+  DeleteDBInstanceCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
@@ -375,7 +376,15 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     await verifyDbNotPublic(member, db);
     const again = await recordCalls(() => ensureDbNotPublic(member, db, 'apply', record));
     expect(mutating(again.calls)).toEqual([]);
-    expect(prior).toEqual({ publicAccessibility: { dbInstanceIdentifier: db, publiclyAccessible: true } });
+    const instance = (await admin.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: db }))).DBInstances![0]!;
+    expect(prior).toEqual({
+      publicAccessibility: {
+        dbInstanceIdentifier: db,
+        dbiResourceId: instance.DbiResourceId,
+        instanceCreateTime: instance.InstanceCreateTime!.toISOString(),
+        publiclyAccessible: true,
+      },
+    });
     const released = prior.publicAccessibility as DbPublicAccessPrior;
     const plan = await recordCalls(() => ensureDbPublicAccessRestored(member, db, released, 'plan'));
     expect(mutating(plan.calls)).toEqual([]);
@@ -384,6 +393,31 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     expect(await isPublic(db)).toBe(true);
     const twice = await recordCalls(() => ensureDbPublicAccessRestored(member, db, released, 'apply'));
     expect(mutating(twice.calls)).toEqual([]);
+  });
+
+  it('never widens: release leaves alone another instance created later under the contained identifier', async () => {
+    const db = await database({ public: true });
+    const { record, prior } = ledger();
+    await ensureDbNotPublic(member, db, 'apply', record);
+    await admin.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: db, SkipFinalSnapshot: true }));
+    await new Promise((r) => setTimeout(r, 20));
+    await admin.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: db,
+        DBInstanceClass: 'db.t3.micro',
+        Engine: 'postgres',
+        MasterUsername: 'admin1',
+        MasterUserPassword: 'password-123',
+        AllocatedStorage: 20,
+        PubliclyAccessible: false,
+      }),
+    );
+    const { result, calls } = await recordCalls(() =>
+      ensureDbPublicAccessRestored(member, db, prior.publicAccessibility as DbPublicAccessPrior, 'apply'),
+    );
+    expect(result!.outcome).toBe('not-changed');
+    expect(mutating(calls)).toEqual([]);
+    expect(await isPublic(db)).toBe(false);
   });
 
   it('never widens: a private instance is left alone by containment and by release', async () => {
