@@ -162,6 +162,15 @@ describe('rds-compromise playbook (synthesized state machine, real handlers, emu
     expect(await publiclyAccessible(db)).toBe(true);
   }, 120_000);
 
+  it('a dry run on an instance that is gone ends ResourceGone (a typed error), with zero mutating calls', async () => {
+    const dry = await local.session.runner.execute('rds-compromise', {
+      firebreak: { dryRun: true, trigger: 'manual', reason: 'plan only', operator: 'arn:aws:iam::222222222222:user/responder-on-call' },
+      event: highFinding(`gone-${randomBytes(4).toString('hex')}`),
+    });
+    expect(dry).toMatchObject({ status: 'SUCCEEDED', outcome: 'RESOURCE_GONE' });
+    expect(dry.calls.filter((c) => c.mutating)).toEqual([]);
+  }, 120_000);
+
   it('a private instance is preserved and left as it is (nothing to turn off)', async () => {
     const db = await database(false);
     const { report } = await replayEvent(local.session, highFinding(db));
