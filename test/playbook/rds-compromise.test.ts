@@ -95,7 +95,8 @@ describe('rds-compromise playbook (synthesized state machine, real handlers, emu
     expect(copies[0]!.SourceDBSnapshotIdentifier).toMatch(/:snapshot:firebreak-transit-/);
     expect(await publiclyAccessible(db)).toBe(false);
     const item = await caseItem(local.session, x!.caseId!);
-    expect(item.priorState.publicAccessibility).toEqual({ dbInstanceIdentifier: db, publiclyAccessible: true });
+    expect(item.priorState.publicAccessibility).toMatchObject({ dbInstanceIdentifier: db, publiclyAccessible: true });
+    expect(item.priorState.publicAccessibility.instanceCreateTime).toEqual(expect.any(String));
 
     // Release (releaser role): public accessibility back to the recorded value; the evidence is kept; a second release changes nothing.
     expect(await release(x!.caseId!)).toMatchObject({ status: 'SUCCEEDED', outcome: 'RELEASED' });
@@ -159,6 +160,15 @@ describe('rds-compromise playbook (synthesized state machine, real handlers, emu
     ]);
     expect(await securityCopies(db)).toHaveLength(0);
     expect(await publiclyAccessible(db)).toBe(true);
+  }, 120_000);
+
+  it('a dry run on an instance that is gone ends ResourceGone (a typed error), with zero mutating calls', async () => {
+    const dry = await local.session.runner.execute('rds-compromise', {
+      firebreak: { dryRun: true, trigger: 'manual', reason: 'plan only', operator: 'arn:aws:iam::222222222222:user/responder-on-call' },
+      event: highFinding(`gone-${randomBytes(4).toString('hex')}`),
+    });
+    expect(dry).toMatchObject({ status: 'SUCCEEDED', outcome: 'RESOURCE_GONE' });
+    expect(dry.calls.filter((c) => c.mutating)).toEqual([]);
   }, 120_000);
 
   it('a private instance is preserved and left as it is (nothing to turn off)', async () => {

@@ -2,7 +2,9 @@ import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client
 import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
+  CopyDBSnapshotCommand,
   CreateDBSnapshotCommand,
+  DeleteDBInstanceCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
@@ -12,7 +14,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { randomBytes } from 'node:crypto';
-import { InvalidInput } from '../../lib/core/errors';
+import { InvalidInput, NotYetConsistent } from '../../lib/core/errors';
 import { LOCAL_MEMBER_ACCOUNT, LOCAL_SECURITY_ACCOUNT } from '../../lib/harness/local/accounts';
 import { harnessClients } from '../../lib/harness/local/harness-clients';
 import { instrumentClient } from '../../lib/runtime/clients';
@@ -223,6 +225,49 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     expect(await countSnapshots(securityAdmin, exposed)).toBe(0);
   });
 
+  it('refuses a member-made copy of a snapshot taken before the case, put under the member identifier', async () => {
+    // A same-account CopyDBSnapshot records no source and has a new SnapshotCreateTime, but keeps the original's
+    // OriginalSnapshotCreateTime ("Doesn't change when the snapshot is copied": RDS API Reference, DBSnapshot).
+    const db = await database();
+    const old = `old-${suffix()}`;
+    await admin.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: db, DBSnapshotIdentifier: old }));
+    const taken = (await snapshot(admin, old)).SnapshotCreateTime!.getTime();
+    await new Promise((r) => setTimeout(r, 1100 - (taken % 1000)));
+    const t = { ...caseTarget(), notBefore: new Date() };
+    const ids = dbEvidenceSnapshotIds(t.caseId, await arnOf(db));
+    await admin.send(new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: old, TargetDBSnapshotIdentifier: ids.member }));
+    expect((await snapshot(admin, ids.member)).SnapshotCreateTime!.getTime()).toBeGreaterThanOrEqual(
+      Math.floor(t.notBefore.getTime() / 1000) * 1000,
+    );
+    await expect(ensureDbPreserved(member, security, db, t, 'apply')).rejects.toThrow(/refused: original time .* before the case/);
+    expect(await countSnapshots(securityAdmin, db)).toBe(0);
+  });
+
+  it('a snapshot still being created (no SnapshotCreateTime yet, as RDS reports it) is waited for, not refused', async () => {
+    // RDS gives SnapshotCreateTime (and OriginalSnapshotCreateTime) only once the snapshot is available; moto reports
+    // every snapshot available at once, so this client reports each DB snapshot as AWS does while it is being created.
+    const creating = harnessClients(emulator.endpoint, LOCAL_MEMBER_ACCOUNT).rds;
+    creating.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        for (const s of (out.output as { DBSnapshots?: Record<string, unknown>[] }).DBSnapshots ?? []) {
+          s.Status = 'creating';
+          delete s.SnapshotCreateTime;
+          delete s.OriginalSnapshotCreateTime;
+        }
+        return out;
+      },
+      { step: 'initialize', name: 'snapshotsStillCreating' },
+    );
+    const db = await database({ encryption: 'cmk' });
+    const t = caseTarget();
+    await expect(ensureDbPreserved(creating, security, db, t, 'apply')).rejects.toBeInstanceOf(NotYetConsistent);
+    const { calls } = await recordCalls(() => ensureDbPreserved(member, security, db, t, 'apply'));
+    expect(mutating(calls)).toEqual(['RDS.CopyDBSnapshot', 'RDS.ModifyDBSnapshotAttribute', 'RDS.CopyDBSnapshot']);
+    expect(await countSnapshots(admin, db)).toBe(2);
+    expect((await readSecurityCopy(t.caseId, db)).copy.Status).toBe('available');
+  });
+
   /** An Aurora cluster (encrypted with the default key when asked) and one instance in it: the instance's identifier. */
   async function clusterMember(encrypted: boolean): Promise<{ db: string; cluster: string }> {
     const cluster = `aurora-${suffix()}`;
@@ -331,7 +376,15 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     await verifyDbNotPublic(member, db);
     const again = await recordCalls(() => ensureDbNotPublic(member, db, 'apply', record));
     expect(mutating(again.calls)).toEqual([]);
-    expect(prior).toEqual({ publicAccessibility: { dbInstanceIdentifier: db, publiclyAccessible: true } });
+    const instance = (await admin.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: db }))).DBInstances![0]!;
+    expect(prior).toEqual({
+      publicAccessibility: {
+        dbInstanceIdentifier: db,
+        dbiResourceId: instance.DbiResourceId,
+        instanceCreateTime: instance.InstanceCreateTime!.toISOString(),
+        publiclyAccessible: true,
+      },
+    });
     const released = prior.publicAccessibility as DbPublicAccessPrior;
     const plan = await recordCalls(() => ensureDbPublicAccessRestored(member, db, released, 'plan'));
     expect(mutating(plan.calls)).toEqual([]);
@@ -340,6 +393,31 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     expect(await isPublic(db)).toBe(true);
     const twice = await recordCalls(() => ensureDbPublicAccessRestored(member, db, released, 'apply'));
     expect(mutating(twice.calls)).toEqual([]);
+  });
+
+  it('never widens: release leaves alone another instance created later under the contained identifier', async () => {
+    const db = await database({ public: true });
+    const { record, prior } = ledger();
+    await ensureDbNotPublic(member, db, 'apply', record);
+    await admin.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: db, SkipFinalSnapshot: true }));
+    await new Promise((r) => setTimeout(r, 20));
+    await admin.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: db,
+        DBInstanceClass: 'db.t3.micro',
+        Engine: 'postgres',
+        MasterUsername: 'admin1',
+        MasterUserPassword: 'password-123',
+        AllocatedStorage: 20,
+        PubliclyAccessible: false,
+      }),
+    );
+    const { result, calls } = await recordCalls(() =>
+      ensureDbPublicAccessRestored(member, db, prior.publicAccessibility as DbPublicAccessPrior, 'apply'),
+    );
+    expect(result!.outcome).toBe('not-changed');
+    expect(mutating(calls)).toEqual([]);
+    expect(await isPublic(db)).toBe(false);
   });
 
   it('never widens: a private instance is left alone by containment and by release', async () => {

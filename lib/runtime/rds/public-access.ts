@@ -22,6 +22,14 @@ import { requireDbInstanceIdentifier } from './snapshot-ids';
 /** The prior state recorded before Firebreak turns public accessibility off (`priorState.publicAccessibility`). */
 export interface DbPublicAccessPrior {
   readonly dbInstanceIdentifier: string;
+  /**
+   * Which instance it was: its `DbiResourceId` ("The Amazon Web Services Region-unique, immutable identifier for the DB
+   * instance") and `InstanceCreateTime` (ISO 8601) as DescribeDBInstances gave them (RDS API Reference, DBInstance,
+   * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstance.html). Release restores only that instance,
+   * never another one created later under the same identifier.
+   */
+  readonly dbiResourceId?: string;
+  readonly instanceCreateTime?: string;
   /** Always true: a record exists only when Firebreak was about to turn it off. */
   readonly publiclyAccessible: true;
 }
@@ -43,10 +51,22 @@ export interface DbPublicAccessResult {
  *   (`DBInstanceNotFound`).
  */
 export async function readPubliclyAccessible(rds: RDSClient, dbInstanceIdentifier: string): Promise<boolean> {
+  return (await readExposure(rds, dbInstanceIdentifier)).publiclyAccessible;
+}
+
+/** `PubliclyAccessible` and which instance it is (DescribeDBInstances); the errors of {@link readPubliclyAccessible}. */
+async function readExposure(
+  rds: RDSClient,
+  dbInstanceIdentifier: string,
+): Promise<{ publiclyAccessible: boolean; dbiResourceId?: string; instanceCreateTime?: string }> {
   requireDbInstanceIdentifier(dbInstanceIdentifier);
   try {
-    const out = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: dbInstanceIdentifier }));
-    return out.DBInstances?.[0]?.PubliclyAccessible === true;
+    const db = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: dbInstanceIdentifier }))).DBInstances?.[0];
+    return {
+      publiclyAccessible: db?.PubliclyAccessible === true,
+      ...(db?.DbiResourceId ? { dbiResourceId: db.DbiResourceId } : {}),
+      ...(db?.InstanceCreateTime ? { instanceCreateTime: db.InstanceCreateTime.toISOString() } : {}),
+    };
   } catch (err) {
     if (hasAwsCode(err, 'DBInstanceNotFound', 'DBInstanceNotFoundFault'))
       throw new ResourceGone(`DB instance ${dbInstanceIdentifier} not found`, { cause: err });
@@ -74,12 +94,19 @@ export async function ensureDbNotPublic(
   mode: StepMode,
   record: DbPriorRecorder,
 ): Promise<DbPublicAccessResult> {
-  if (!(await readPubliclyAccessible(rds, dbInstanceIdentifier))) return { dbInstanceIdentifier, outcome: 'already-off', actions: [] };
+  const now = await readExposure(rds, dbInstanceIdentifier);
+  if (!now.publiclyAccessible) return { dbInstanceIdentifier, outcome: 'already-off', actions: [] };
   const actions = [
     { operation: 'RDS.ModifyDBInstance', target: dbInstanceIdentifier, change: 'PubliclyAccessible true → false (ApplyImmediately)' },
   ];
   if (mode === 'plan') return { dbInstanceIdentifier, outcome: 'turned-off', actions };
-  await record<DbPublicAccessPrior>('publicAccessibility', { dbInstanceIdentifier, publiclyAccessible: true });
+  const { dbiResourceId, instanceCreateTime } = now;
+  const prior = {
+    dbInstanceIdentifier,
+    ...(dbiResourceId ? { dbiResourceId } : {}),
+    ...(instanceCreateTime ? { instanceCreateTime } : {}),
+  };
+  await record<DbPublicAccessPrior>('publicAccessibility', { ...prior, publiclyAccessible: true });
   await rds.send(modify(dbInstanceIdentifier, false));
   return { dbInstanceIdentifier, outcome: 'turned-off', actions };
 }
@@ -96,7 +123,9 @@ export async function verifyDbNotPublic(rds: RDSClient, dbInstanceIdentifier: st
 /**
  * Release: public accessibility back on only when the case recorded that Firebreak turned it off (`prior`) and it is
  * still off, as Firebreak left it; when it is already on (someone, or a crash before Firebreak's modify, left it so)
- * nothing is written. Never turns on what was off before containment: without a record nothing changes.
+ * nothing is written. Never turns on what was off before containment: without a record nothing changes, nor when the
+ * instance under the identifier is not the one recorded (its `DbiResourceId` or `InstanceCreateTime` differ: it was
+ * deleted and another created under its name).
  * @param rds - the member account's RDS client (releaser role).
  * @param mode - `plan`: reads only.
  * @throws ResourceGone for an instance that is gone.
@@ -109,7 +138,10 @@ export async function ensureDbPublicAccessRestored(
 ): Promise<DbPublicAccessResult> {
   if (prior?.publiclyAccessible !== true || prior.dbInstanceIdentifier !== dbInstanceIdentifier)
     return { dbInstanceIdentifier, outcome: 'not-changed', actions: [] };
-  if (await readPubliclyAccessible(rds, dbInstanceIdentifier)) return { dbInstanceIdentifier, outcome: 'left', actions: [] };
+  const now = await readExposure(rds, dbInstanceIdentifier);
+  if (now.dbiResourceId !== prior.dbiResourceId || now.instanceCreateTime !== prior.instanceCreateTime)
+    return { dbInstanceIdentifier, outcome: 'not-changed', actions: [] };
+  if (now.publiclyAccessible) return { dbInstanceIdentifier, outcome: 'left', actions: [] };
   const actions = [
     {
       operation: 'RDS.ModifyDBInstance',

@@ -1,5 +1,6 @@
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { ResourceGone } from '../../../core/errors';
+import { hasAwsCode } from '../../aws-errors';
 import type { PlaybookState } from '../../../core/contracts/state';
 import type { PlannedAction } from '../../ec2/instance';
 import type { StepDeps } from '../deps-base';
@@ -13,7 +14,7 @@ import { dbInstanceOf } from './common';
  * instance is publicly accessible now, the ModifyDBInstance ContainDatabase makes for an exposure finding (a public
  * remote address, read from the stored event, which the plan does not read). Kept apart from preserve.ts so that the
  * shared plan step's bundle stays small. A sample finding names a placeholder instance: nothing is looked up.
- * @throws {ResourceGone} when the instance is gone.
+ * @throws {ResourceGone} when the instance is gone (DescribeDBInstances `DBInstanceNotFound`).
  */
 export async function planDatabaseContainment(state: PlaybookState, deps: StepDeps): Promise<ContainmentPlan> {
   const i = state.incident;
@@ -22,7 +23,14 @@ export async function planDatabaseContainment(state: PlaybookState, deps: StepDe
     return { sample: true, actions: [{ operation: 'RDS.CreateDBSnapshot', target: id, change: 'sample finding: nothing is looked up' }] };
   }
   const { rds } = deps.clients.member(i.account, i.region);
-  const db = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
+  const db = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })).then(
+    (out) => out.DBInstances?.[0],
+    (err: unknown) => {
+      if (hasAwsCode(err, 'DBInstanceNotFound', 'DBInstanceNotFoundFault'))
+        throw new ResourceGone(`DB instance ${id} not found`, { cause: err });
+      throw err;
+    },
+  );
   if (!db) throw new ResourceGone(`DB instance ${id} not found`);
   const of = db.DBClusterIdentifier ? `cluster ${db.DBClusterIdentifier}` : `instance ${id}`;
   const op = (name: string) => (db.DBClusterIdentifier ? name.replace('DBSnapshot', 'DBClusterSnapshot') : name);
