@@ -1,8 +1,8 @@
 import { InvalidInput } from '../../../core/errors';
 import type { PlaybookState } from '../../../core/contracts/state';
 import { ensureTaskPreserved } from '../../ecs/preserve';
-import { buildManifest, caseEvidencePrefix } from '../../evidence/manifest';
-import { putArtifactOnce } from '../../evidence/vault';
+import { caseEvidencePrefix } from '../../evidence/manifest';
+import { recordArtifactManifest } from '../artifact-manifest';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import { taskTargetOfState } from './common';
@@ -25,29 +25,7 @@ export async function preserveTask(state: PlaybookState, deps: StepDeps) {
     const prefix = caseEvidencePrefix(i.account, state.case.caseId);
     const evidence = { s3, bucket: deps.config.evidenceBucket, prefix, kmsKeyId: deps.config.evidenceKeyArn };
     const preserved = await ensureTaskPreserved({ ecs: member.ecs, ec2: member.ec2 }, t, 'apply', evidence);
-    const { text } = buildManifest({
-      caseId: state.case.caseId,
-      playbook: i.playbook,
-      account: i.account,
-      region: i.region,
-      resourceId: i.resource.id,
-      finding: { id: i.finding.id, type: i.finding.type, severity: i.finding.severity },
-      createdAt: deps.now().toISOString(),
-      artifacts: preserved.artifacts,
-      snapshots: [],
-    });
-    const stored = await putArtifactOnce(
-      {
-        bucket: deps.config.evidenceBucket,
-        key: `${prefix}manifest.json`,
-        name: 'manifest.json',
-        body: text,
-        kmsKeyId: deps.config.evidenceKeyArn,
-      },
-      { s3 },
-    );
-    const manifest = { bucket: stored.bucket, key: stored.key, sha256: stored.sha256, versionId: stored.versionId };
-    const recorded = await deps.ledger.recordManifest(state.case.caseId, manifest, [], run.fold({ ...manifest }));
+    const recorded = await recordArtifactManifest(state, deps, run, s3, prefix, preserved.artifacts);
     return { ...preserved, manifest: recorded };
   });
 }

@@ -1,7 +1,7 @@
 import { InvalidInput } from '../../../core/errors';
 import type { PlaybookState } from '../../../core/contracts/state';
-import { buildManifest, caseEvidencePrefix } from '../../evidence/manifest';
-import { putArtifactOnce } from '../../evidence/vault';
+import { caseEvidencePrefix } from '../../evidence/manifest';
+import { recordArtifactManifest } from '../artifact-manifest';
 import { ensureFunctionPreserved } from '../../lambda/preserve';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
@@ -34,21 +34,7 @@ export async function preserveFunction(state: PlaybookState, deps: StepDeps) {
       functionRecorder(deps.ledger, state.case.caseId),
       evidence,
     );
-    const { text } = buildManifest({
-      caseId: state.case.caseId,
-      playbook: i.playbook,
-      account: i.account,
-      region: i.region,
-      resourceId: i.resource.id,
-      finding: { id: i.finding.id, type: i.finding.type, severity: i.finding.severity },
-      createdAt: deps.now().toISOString(),
-      artifacts: preserved.artifacts,
-      snapshots: [],
-    });
-    const manifestInput = { bucket: deps.config.evidenceBucket, key: `${prefix}manifest.json`, name: 'manifest.json', body: text };
-    const stored = await putArtifactOnce({ ...manifestInput, kmsKeyId: deps.config.evidenceKeyArn }, { s3 });
-    const manifest = { bucket: stored.bucket, key: stored.key, sha256: stored.sha256, versionId: stored.versionId };
-    const recorded = await deps.ledger.recordManifest(state.case.caseId, manifest, [], run.fold({ ...manifest }));
+    const recorded = await recordArtifactManifest(state, deps, run, s3, prefix, preserved.artifacts);
     return { ...preserved, manifest: recorded };
   });
 }
