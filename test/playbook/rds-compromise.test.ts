@@ -126,6 +126,18 @@ describe('rds-compromise playbook (synthesized state machine, real handlers, emu
     expect(await publiclyAccessible(other)).toBe(false);
   }, 180_000);
 
+  it('a second, different finding on the same DB instance attaches to its open case: no second chain, no second case', async () => {
+    const db = await database(true);
+    const first = (await replayEvent(local.session, highFinding(db))).report.executions[0]!;
+    expect(first).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    const second = (await replayEvent(local.session, highFinding(db))).report.executions[0]!;
+    expect(second.outcome).not.toBe('CONTAINED');
+    // One case, so one evidence chain (its identifiers derive from the case) and one prior state for release.
+    expect(await securityCopies(db)).toHaveLength(1);
+    expect(await publiclyAccessible(db)).toBe(false);
+    expect((await caseItem(local.session, first.caseId!)).priorState.publicAccessibility).toMatchObject({ publiclyAccessible: true });
+  }, 180_000);
+
   it.each(['PreserveDatabase', 'ContainDatabase'])(
     'a crash right after %s: the re-run converges (one security copy, off)',
     async (state) => {

@@ -428,8 +428,15 @@ function bucketResource(event: GuardDutyEvent): Incident['resource'] {
 /** The resource a GuardDuty finding's incident is about, as the playbook that hosts it reads it. */
 function findingSubjectResource(playbook: Incident['playbook'], event: GuardDutyEvent): Incident['resource'] {
   if (playbook === 'ec2-compromise') return instanceResource(event);
-  // rds-compromise: the finding, with the DB instance and user it names (rdsDbInstanceDetails, rdsDbUserDetails).
-  if (playbook === TRIAGE_PLAYBOOK || playbook === 'attack-sequence' || playbook === 'rds-compromise') return findingResource(event);
+  if (playbook === TRIAGE_PLAYBOOK || playbook === 'attack-sequence') return findingResource(event);
+  // rds-compromise: the finding, with the DB instance and user it names (rdsDbInstanceDetails, rdsDbUserDetails), one
+  // case per DB instance (`<resourceType>/<identifier>`): a second finding on it attaches to the open case instead of
+  // opening one that finds access already off, records nothing, and is left open when the first case's release turns
+  // public access back on.
+  if (playbook === 'rds-compromise') {
+    const r = findingResource(event);
+    return r.type === 'GuardDutyResource' && r.name ? { ...r, id: `${r.resourceType}/${r.name}` } : r;
+  }
   if (playbook === 's3-compromise') return bucketResource(event);
   if (playbook === 'lambda-compromise') return functionResource(event);
   if (playbook === 'ecs-task-compromise') return ecsTaskResource(event);
