@@ -87,6 +87,8 @@ export type ReleaseRestore = z.infer<typeof ReleaseRestoreSchema>;
 
 /** What a release undoes: an instance's isolation, credentials' revocation, or nothing (`ReleaseKind`). */
 export const ReleaseKindSchema = z.enum(['instance', 'credentials', 'bucket', 'function', 'database', 'nothing']);
+/** What a release undoes ({@link ReleaseKindSchema}). */
+export type ReleaseKind = z.infer<typeof ReleaseKindSchema>;
 
 /** `$.verify` of a release: what VerifyRelease read back. */
 export const ReleaseVerificationSchema = z.object({ verified: z.boolean(), kind: ReleaseKindSchema });

@@ -12,6 +12,7 @@ import type { ReservedConcurrencyPrior } from '../../lambda/contain';
 import type { TaskPrior } from '../../ecs/stop';
 import type { StepDeps } from '../deps-base';
 import type { StepRecordTarget } from '../run-step';
+import type { ReleaseKind } from '../../../core/contracts/release-results';
 import type { ReleaseState } from '../../../core/contracts/state';
 
 /**
@@ -61,8 +62,8 @@ export interface PriorState extends BucketPriorState {
 
 export const priorOf = (record: CaseRecord): PriorState => (record.priorState ?? {}) as PriorState;
 
-/** What release does for a case: restore an instance, credentials, a bucket, a function or a database, or nothing (a cloudtrail-tamper case that revoked no one, an ECS task). */
-export type ReleaseKind = 'instance' | 'credentials' | 'bucket' | 'function' | 'database' | 'nothing';
+/** What release does for a case: restore an instance, credentials, a bucket, a function or a database, or nothing (a cloudtrail-tamper case that revoked no one, an ECS task); one list, the contract's. */
+export type { ReleaseKind } from '../../../core/contracts/release-results';
 
 /**
  * What release restores for a case, as the state machine's ReleaseTarget Choice decides it.
