@@ -476,8 +476,20 @@ describe('drill schema', () => {
       { budget: { stepSeconds: { 'the isolate step': 5 } } },
       /injections\.0\.budget\.stepSeconds.*must be a state name/,
     ],
+    [
+      'an approval that is neither approve nor deny',
+      { approval: { decision: 'maybe', reason: 'x' } },
+      /approval\.decision: must be approve or deny/,
+    ],
+    ['an approval without a reason', { approval: { decision: 'approve', reason: '  ' } }, /approval\.reason: must say why/],
+    ['an approval with an unknown field', { approval: { decision: 'deny', reason: 'x', after: 5 } }, /approval/],
   ])('refuses %s, naming the field', (_what, injection, message) => {
     expect(refusal(drill(injection))).toMatch(message);
+  });
+
+  it('accepts an approval: a decision and the reason a person gives', () => {
+    const d = validateDrill(drill({ approval: { decision: 'deny', reason: 'expected batch job' } }), FILE);
+    expect(d.injections[0].approval).toEqual({ decision: 'deny', reason: 'expected batch job' });
   });
 
   it('refuses an inline event that is not a valid event, naming the injection and the field', () => {

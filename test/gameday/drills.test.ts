@@ -85,6 +85,7 @@ describe('every drill under runbooks/', () => {
         ['cloudtrail-tamper/drill-unexpected.yaml', /twice at once/, 2],
         ['rds-compromise/drill-unexpected.yaml', /three times in a row/, 3],
         ['rds-compromise/drill-unexpected.yaml', /twice at once/, 2],
+        ['ecs-task-compromise/drill-unexpected.yaml', /same High task finding twice at once/, 2],
       ] as const) {
         const i = injection(file, name);
         expect(i.runs).toHaveLength(runs);
@@ -92,6 +93,31 @@ describe('every drill under runbooks/', () => {
         expect(i.runs!.filter((r) => r.status === 'ALREADY_HANDLED')).toHaveLength(runs - 1);
         expect(new Set(i.runs!.map((r) => r.caseId)).size).toBe(1);
         expect(i.report.checks.find((c) => c.name === 'one-case-for-resource')?.passed).toBe(true);
+      }
+    });
+
+    it('approvals: the case waited with nothing changed in the member account, the answer is on the ledger, and it decided the end', () => {
+      for (const [file, name, decision, outcome, awaiting] of [
+        ['ecs-task-compromise/drill.yaml', /High crypto miner .* approved/, 'approve', 'CONTAINED', 'awaiting-approval:task-running'],
+        ['ecs-task-compromise/drill.yaml', /person denies/, 'deny', 'NOTIFIED', 'awaiting-approval:task-running'],
+        [
+          'ec2-compromise/drill-containers.yaml',
+          /High reverse shell .* approved/,
+          'approve',
+          'CONTAINED',
+          'awaiting-approval:security-groups-unchanged',
+        ],
+        ['ec2-compromise/drill-containers.yaml', /person denies/, 'deny', 'NOTIFIED', 'awaiting-approval:security-groups-unchanged'],
+      ] as const) {
+        const i = injection(file, name);
+        expect({ name: i.name, outcome: i.report.executions[0].outcome }).toEqual({ name: i.name, outcome });
+        expect(i.verdicts.find((v) => v.name === 'approval')).toMatchObject({ passed: true, details: expect.stringContaining(decision) });
+        for (const check of [awaiting, 'nothing-changed-before-approval', 'approval-recorded'])
+          expect({ name: i.name, check, passed: i.report.checks.find((c) => c.name === check)?.passed }).toEqual({
+            name: i.name,
+            check,
+            passed: true,
+          });
       }
     });
 
@@ -104,6 +130,7 @@ describe('every drill under runbooks/', () => {
         ['credential-compromise/drill-unexpected.yaml', /5xx error on attaching AWSDenyAll/, 'IAM.AttachUserPolicy'],
         ['rds-compromise/drill-unexpected.yaml', /throttled CreateDBSnapshot/, 'RDS.CreateDBSnapshot'],
         ['rds-compromise/drill-unexpected.yaml', /5xx error on ModifyDBInstance/, 'RDS.ModifyDBInstance'],
+        ['ecs-task-compromise/drill-unexpected.yaml', /throttled StopTask/, 'ECS.StopTask'],
       ] as const) {
         const i = injection(file, name);
         const x = i.report.executions[0];
@@ -143,6 +170,7 @@ describe('every drill under runbooks/', () => {
         ['credential-compromise/drill-unexpected.yaml', /never stops/],
         ['cloudtrail-tamper/drill-unexpected.yaml', /denied deactivation/],
         ['rds-compromise/drill-unexpected.yaml', /denied ModifyDBInstance/],
+        ['ecs-task-compromise/drill-unexpected.yaml', /denied StopTask/],
       ] as const) {
         const i = injection(file, name);
         expect(i.expectedBehaviour).toBe('fail-loudly');

@@ -159,6 +159,20 @@ export const RepeatSchema = z
   })
   .strict();
 
+/**
+ * A person's answer to the approval a playbook asks for (catalog `approval` mode, or a brake's hold): while the
+ * injection runs, the drill waits for each approval request the injection's executions record on a case, reads the
+ * twin back (nothing changed in the member account while it waits), and answers it as `firebreak approve` / `deny`
+ * does (lib/operator/approval.ts: SendTaskSuccess with the task token on the case, as the local stack's operator).
+ */
+export const ApprovalSchema = z
+  .object({
+    decision: z.enum(['approve', 'deny'], { error: 'must be approve or deny' }),
+    /** Why, as a person would write it: it goes on the case timeline. */
+    reason: z.string().trim().min(1, 'must say why (it goes on the case timeline)'),
+  })
+  .strict();
+
 /** One event a drill injects. */
 export const InjectionSchema = z
   .object({
@@ -189,6 +203,8 @@ export const InjectionSchema = z
     budget: BudgetSchema.partial().strict().optional(),
     /** Overrides fields of the drill's `world` for this injection's twin world (not with `sameWorld`). */
     world: WorldFieldsSchema.optional(),
+    /** Answer every approval request this injection's executions make (see {@link ApprovalSchema}). */
+    approval: ApprovalSchema.optional(),
     /** The Lambdas' environment while this injection runs (a short grace or deadline, {@link DRILL_ENVIRONMENT}), restored after it. */
     environment: DrillEnvironmentSchema.optional(),
     expect: ExpectationSchema,

@@ -43,6 +43,7 @@ export const FAULT_SERVICES = [
   'S3',
   'Lambda',
   'RDS',
+  'ECS',
   'DynamoDB',
   'SNS',
   'SFN',
@@ -277,6 +278,7 @@ const DENIED_CODE: Record<string, string> = {
   EC2: 'UnauthorizedOperation',
   DynamoDB: 'AccessDeniedException',
   SFN: 'AccessDeniedException',
+  ECS: 'AccessDeniedException',
   CloudTrail: 'AccessDeniedException',
   SNS: 'AccessDenied',
 };
@@ -327,7 +329,10 @@ export function faultError(kind: 'throttle' | 'server-error' | 'deny' | 'not-fou
  * InternalError 500, ServiceUnavailable 503, RequestTimeout 400); the Lambda API Reference's errors of the operations
  * lambda-compromise calls (TooManyRequestsException 429, ServiceException 500); "Request throttling for the Amazon RDS
  * API" (ThrottlingException, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-api-throttling.html) and the RDS
- * API Reference's Common Errors (InternalFailure 500, ServiceUnavailable 503). Codes of calls Firebreak does not make
+ * API Reference's Common Errors (InternalFailure 500, ServiceUnavailable 503); "Request throttling for the Amazon ECS API"
+ * (ThrottlingException 400, https://docs.aws.amazon.com/AmazonECS/latest/developerguide/request-throttling.html) and the
+ * ECS API Reference's ServerException (500, "usually caused by a server issue") and Common Errors (ServiceUnavailable
+ * 503). Codes of calls Firebreak does not make
  * (Lambda's EC2ThrottledException of Invoke, Route 53's PriorRequestNotComplete) are not drawn; the SDK classifies those
  * too (lib/runtime/aws-errors.ts, and its tests).
  */
@@ -371,6 +376,11 @@ export const TRANSIENT_ANSWERS: Readonly<Record<(typeof FAULT_SERVICES)[number],
   RDS: [
     ['ThrottlingException', 400],
     ['InternalFailure', 500],
+    ['ServiceUnavailable', 503],
+  ],
+  ECS: [
+    ['ThrottlingException', 400],
+    ['ServerException', 500],
     ['ServiceUnavailable', 503],
   ],
   DynamoDB: [

@@ -8,6 +8,7 @@ import type { Check } from '../local/checks';
 import { summarizeCalls, ReplayReport } from '../report';
 import { injectionEvent, injectionWorld, Drill, Injection } from './drill';
 import { FaultReport, installFaults } from './faults';
+import { watchApprovals } from './approvals';
 import { buildInjectionWorld, deleteWorldResource, InjectionWorld } from './world';
 import { EXPECTATIONS } from './expectations';
 import { executionCaseId, InjectionContext, InjectionOutcome, Verdict } from './expectations/expectation';
@@ -158,6 +159,8 @@ async function inject(
     execute,
   });
   const restoreEnvironment = setEnvironment(injection.environment);
+  const approvals = watchApprovals(session, new Date().toISOString(), injection.approval, () => current);
+  let answered: Awaited<ReturnType<typeof approvals.stop>> = [];
   try {
     await installed.beforeInjection();
     const repeat = injection.repeat;
@@ -186,6 +189,7 @@ async function inject(
       );
     }
   } finally {
+    answered = await approvals.stop();
     installed.remove();
     restoreEnvironment();
   }
@@ -202,6 +206,7 @@ async function inject(
     },
     faults: faults.length ? installed.reports() : undefined,
     hits: installed.hits(),
+    approvals: answered,
   };
 }
 
@@ -270,8 +275,12 @@ export async function runDrill(session: LocalSession, drill: Drill, dir: string)
     const injectionStarted = Date.now();
     const event = mutate(injectionEvent(injection, dir), injection.mutate);
     const extras = injectionWorld(drill, injection);
+    // An approval's read-back needs the twin while the case waits, before the replay returns it.
     const prebuild =
-      injection.repeat?.concurrent || (injection.faults ?? []).some((f) => f.kind === 'delete-resource') || extras.squatFirebreakGroupNames;
+      injection.repeat?.concurrent ||
+      (injection.faults ?? []).some((f) => f.kind === 'delete-resource') ||
+      extras.squatFirebreakGroupNames ||
+      injection.approval !== undefined;
     const given = injection.sameWorld ? previousWorld : undefined;
     const world = given ?? (prebuild ? await buildInjectionWorld(session, event, extras) : undefined);
     const outcome = await inject(session, drill, injection, event, world);

@@ -24,6 +24,7 @@ import { ApiCallEventSchema, GuardDutyEventSchema } from '../../core/incident/sc
 import { isSampleFinding } from '../../core/incident/normalize';
 import type { EventEnvelope } from '../local/replay';
 import type { LocalSession } from '../local/session';
+import { CONTAINER_RESOURCE_TYPES } from '../../core/catalog/catalog';
 import { buildTwinWorld, TwinExtras, TwinWorld } from '../local/twin';
 import { buildCredentialTwin, CredentialTwin } from '../local/credential-twin';
 import { buildApiCallTwin } from '../local/api-call-twin';
@@ -72,9 +73,15 @@ export async function buildInjectionWorld(session: LocalSession, event: EventEnv
     const gd = GuardDutyEventSchema.parse(event);
     if (isSampleFinding(gd)) return {};
     const r = gd.detail.resource;
-    if (r.resourceType === 'Instance' && r.instanceDetails) {
+    // As replayEvent's twins: a pod or task finding that names its node's instance (catalog container-node-*) is
+    // twinned on that instance, and an ECS task finding on its task as well.
+    if ((r.resourceType === 'Instance' || (CONTAINER_RESOURCE_TYPES as readonly string[]).includes(r.resourceType)) && r.instanceDetails) {
       const twin = await buildTwinWorld(gd, member, extras);
-      return { twin, ...(extras.squatFirebreakGroupNames ? { squatters: await squatFirebreakGroupNames(session, twin.vpcId) } : {}) };
+      return {
+        twin,
+        ...(namesTask(gd) ? { taskTwin: await buildTaskTwin(gd, member) } : {}),
+        ...(extras.squatFirebreakGroupNames ? { squatters: await squatFirebreakGroupNames(session, twin.vpcId) } : {}),
+      };
     }
     const bucketTwin = namesBucket(gd) ? await buildBucketTwin(gd, member, session.env.memberAccount) : undefined;
     if (r.resourceType === 'AccessKey' && r.accessKeyDetails) return { credentialTwin: await buildCredentialTwin(gd, member), bucketTwin };

@@ -35,6 +35,7 @@ import { sequenceChainChecks } from './sequence-checks';
 import { buildCredentialTwin, CredentialTwin } from './credential-twin';
 import { BucketTwin, buildBucketTwin, namesBucket } from './bucket-twin';
 import { buildTaskTwin, namesTask, TaskTwin } from './task-twin';
+import { taskContainedChecks, taskRunningCheck, taskStoppedCheck } from './task-checks';
 import { buildDbTwin, dbContainedChecks, DbTwin } from './db-twin';
 import { bucketContainedChecks } from './bucket-checks';
 import { buildFunctionTwin, FunctionTwin, namesFunction } from './function-twin';
@@ -229,6 +230,7 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
     credentialTwin,
     bucketTwin,
     functionTwin,
+    taskTwin,
     dbTwin,
     executions,
     before,
@@ -352,6 +354,8 @@ interface ReadBackContext {
   readonly credentialTwin?: CredentialTwin;
   readonly bucketTwin?: BucketTwin;
   readonly functionTwin?: FunctionTwin;
+  /** ecs-task-compromise: the twin of the finding's task. */
+  readonly taskTwin?: TaskTwin;
   /** rds-compromise: the twin of the finding's DB instance. */
   readonly dbTwin?: DbTwin;
   readonly executions: readonly LocalExecutionResult[];
@@ -428,6 +432,7 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
         ...(await functionContainedChecks(session.env, ctx.functionTwin, x.caseId, x.output?.functionContainment as never)),
       ],
     };
+  if (x.playbook === 'ecs-task-compromise' && ctx.taskTwin) return { checks: [...checks, ...(await taskEndChecks(ctx, ctx.taskTwin, x))] };
   if (x.playbook === 'rds-compromise' && x.outcome === 'CONTAINED' && ctx.dbTwin)
     return { checks: [...checks, ...(await dbContainedChecks(session.env, ctx.dbTwin))] };
   // ec2-compromise chained by credential-compromise acts on the credential twin's instance, not on a twin world.
@@ -442,6 +447,21 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
     return { checks: [...checks, ...v.checks], evidence: v.evidence };
   }
   return { checks: [...checks, ...(await instanceEndChecks(ctx, x))] };
+}
+
+/**
+ * ecs-task-compromise on a twin task: contained, the task stopped with the evidence read back; failed part-way, the task
+ * as the execution's own calls leave it (stopped by the case when a StopTask went through, else still running); not
+ * contained (notify-only, denied, already handled, a dry run), the task still running.
+ */
+async function taskEndChecks(ctx: ReadBackContext, twin: TaskTwin, x: LocalExecutionResult): Promise<Check[]> {
+  const env = ctx.session.env;
+  if (x.outcome === 'CONTAINED' && x.caseId) return taskContainedChecks(env, twin, x.caseId);
+  if (['FAILED', 'CRASHED', 'TIMED_OUT', 'ABORTED'].includes(x.status)) {
+    const stopped = x.calls.some((c) => c.operation === 'ECS.StopTask' && !c.error);
+    return [stopped && x.caseId ? await taskStoppedCheck(env, twin, x.caseId) : await taskRunningCheck(env, twin)];
+  }
+  return [await taskRunningCheck(env, twin), ...(await instanceEndChecks(ctx, x))];
 }
 
 /**

@@ -6,6 +6,7 @@
  * the `checks` expectation).
  */
 import type { Injection } from '../drill';
+import type { AnsweredApproval } from '../approvals';
 import type { FaultHit, FaultReport } from '../faults';
 import type { InjectionWorld } from '../world';
 import type { Check } from '../../local/checks';
@@ -27,6 +28,8 @@ export interface InjectionOutcome {
   readonly world: InjectionWorld;
   readonly faults?: FaultReport[];
   readonly hits: FaultHit[];
+  /** The approval requests the drill answered while the injection ran (lib/harness/gameday/approvals.ts), in order. */
+  readonly approvals: AnsweredApproval[];
 }
 
 /** Everything an expectation judges on. */

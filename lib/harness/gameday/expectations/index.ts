@@ -3,6 +3,7 @@
  * scorecard. Those of phase `runs` are judged first (their checks join the report); those of phase `report`
  * after, on the report with every check made. A new expectation is a module here and a line below.
  */
+import { approvalExpectation } from './approval';
 import { checksExpectation } from './checks';
 import type { Expectation } from './expectation';
 import { failLoudlyExpectation } from './fail-loudly';
@@ -22,6 +23,7 @@ export const EXPECTATIONS: readonly Expectation[] = [
   squattersExpectation,
   eniPlacementExpectation,
   sameCaseExpectation,
+  approvalExpectation,
   failLoudlyExpectation,
   recoverExpectation,
   checksExpectation,
