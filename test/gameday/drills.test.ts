@@ -39,6 +39,7 @@ describe('every drill under runbooks/', () => {
         path.join('runbooks', 'lambda-compromise', 'drill-unexpected.yaml'),
         path.join('runbooks', 'ecs-task-compromise', 'drill-unexpected.yaml'),
         path.join('runbooks', 'rds-compromise', 'drill-unexpected.yaml'),
+        path.join('runbooks', 'ec2-compromise', 'drill-containers-unexpected.yaml'),
       ]),
     );
   });
@@ -86,6 +87,7 @@ describe('every drill under runbooks/', () => {
         ['rds-compromise/drill-unexpected.yaml', /three times in a row/, 3],
         ['rds-compromise/drill-unexpected.yaml', /twice at once/, 2],
         ['ecs-task-compromise/drill-unexpected.yaml', /same High task finding twice at once/, 2],
+        ['ec2-compromise/drill-containers-unexpected.yaml', /same High pod finding twice at once/, 2],
       ] as const) {
         const i = injection(file, name);
         expect(i.runs).toHaveLength(runs);
@@ -171,6 +173,7 @@ describe('every drill under runbooks/', () => {
         ['cloudtrail-tamper/drill-unexpected.yaml', /denied deactivation/],
         ['rds-compromise/drill-unexpected.yaml', /denied ModifyDBInstance/],
         ['ecs-task-compromise/drill-unexpected.yaml', /denied StopTask/],
+        ['ec2-compromise/drill-containers-unexpected.yaml', /denied isolation, once approved/],
       ] as const) {
         const i = injection(file, name);
         expect(i.expectedBehaviour).toBe('fail-loudly');

@@ -4,6 +4,8 @@ import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import type { LocalSession } from '../../lib/harness/local/session';
 import { readCase, readContainment } from '../support/read-back';
 import { useLocalSession } from '../support/local';
+import { installFaults } from '../../lib/harness/gameday/faults';
+import { readNotifications } from '../../lib/harness/local/notifications';
 
 /** A Medium finding (the approval-mode entry here), on a new twin each time. */
 function mediumFinding() {
@@ -115,6 +117,33 @@ describe('approval mode (waitForTaskToken): approve, deny, timeout', () => {
     // The request is closed: answering it now is refused.
     const late = await cli(['approve', x.caseId!, '--endpoint', local.session.sfn.endpoint]);
     expect(late.code).toBe(2);
+  }, 60_000);
+
+  it('pages the approval request even when its first publish is throttled: the retry sends it (once), then the answer goes through', async () => {
+    // The first SNS.Publish of the run (RequestApproval's page) is throttled: the state machine retries RequestApproval.
+    const installed = installFaults([{ kind: 'throttle', operation: 'SNS.Publish', rate: 1, times: 1 }], {
+      seed: 'approval-page',
+      deleteResource: () => Promise.reject(new Error('no deletion here')),
+    });
+    let running: ReturnType<typeof replayEvent> | undefined;
+    try {
+      running = replayEvent(local.session, mediumFinding());
+      const { caseId } = await pendingApproval(local.session, seen);
+      // The page reaches a person before anyone answers: one approval-request message, read from the notification queue.
+      let pages: Awaited<ReturnType<typeof readNotifications>> = [];
+      for (let i = 0; i < 100 && pages.length === 0; i++) {
+        pages = (await readNotifications(local.session.env)).filter((n) => n.caseId === caseId && n.kind === 'approval-request');
+        if (!pages.length) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(pages).toHaveLength(1);
+      expect(installed.reports()[0]).toMatchObject({ injected: 1 });
+      const r = await cli(['deny', caseId, '--reason', 'test', '--endpoint', local.session.sfn.endpoint]);
+      expect(r.code).toBe(0);
+      expect((await running).report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED' });
+    } finally {
+      installed.remove();
+      await running?.catch(() => undefined);
+    }
   }, 60_000);
 
   it('refuses to approve a case that is not waiting for approval', async () => {

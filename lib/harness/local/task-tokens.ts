@@ -60,12 +60,25 @@ export class TaskTokens {
    */
   wait(token: string, timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.settle(token);
-        reject(new StatesTimeout(`no answer to task token ${token} within ${Math.round(timeoutMs / 1000)} s`));
-      }, timeoutMs);
-      timer.unref();
-      this.pending.set(token, { resolve, reject, timer });
+      // A retry of the task waits again on the execution's token (locally one per execution): the earlier wait is
+      // superseded (its attempt failed; its timer must not end this one), and the token may be answered again.
+      const prior = this.pending.get(token);
+      if (prior) {
+        clearTimeout(prior.timer);
+        prior.reject(new TaskFailure('States.TaskFailed', 'superseded by a retry of the task'));
+      }
+      this.ended.delete(token);
+      const entry: Pending = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          if (this.pending.get(token) !== entry) return;
+          this.settle(token);
+          reject(new StatesTimeout(`no answer to task token ${token} within ${Math.round(timeoutMs / 1000)} s`));
+        }, timeoutMs),
+      };
+      entry.timer.unref();
+      this.pending.set(token, entry);
     });
   }
 

@@ -64,9 +64,10 @@ export class BreakerLedger {
 
   /**
    * Marks the breaker item's trip as paged (`trippedAt`, set only when absent) and puts `Tripped` on its timeline.
-   * @returns true for the one caller that set it (that caller pages), false when the trip was paged already.
+   * @returns the `trippedAt` it set (ISO-8601 UTC) for the one caller that set it (that caller pages), `undefined` when
+   *   the trip was paged already.
    */
-  async markTripped(pk: string, details: Record<string, unknown>): Promise<boolean> {
+  async markTripped(pk: string, details: Record<string, unknown>): Promise<string | undefined> {
     const at = this.now.toISOString();
     try {
       await this.deps.ddb.send(
@@ -80,11 +81,32 @@ export class BreakerLedger {
         }),
       );
     } catch (err) {
-      if (hasAwsCode(err, 'ConditionalCheckFailedException')) return false;
+      if (hasAwsCode(err, 'ConditionalCheckFailedException')) return undefined;
       throw err;
     }
     await this.appendTimeline(pk, { at, step: 'BreakerTripped', status: 'INFO', details });
-    return true;
+    return at;
+  }
+
+  /**
+   * Takes back {@link markTripped}'s mark when its page could not be sent, so the retry of the step pages again: removes
+   * `trippedAt` only while it is still the one that caller set (a reset or a later trip is left alone).
+   * @param at - what markTripped returned.
+   */
+  async unmarkTripped(pk: string, at: string): Promise<void> {
+    try {
+      await this.deps.ddb.send(
+        new UpdateCommand({
+          TableName: this.deps.tableName,
+          Key: { pk, sk: 'BREAKER' },
+          UpdateExpression: 'REMOVE trippedAt',
+          ConditionExpression: 'trippedAt = :at',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (err) {
+      if (!hasAwsCode(err, 'ConditionalCheckFailedException')) throw err;
+    }
   }
 
   /**

@@ -46,8 +46,12 @@ export async function requestApproval(
         ...(hold ? { hold } : {}),
       });
       if (hold?.brake === 'breaker') await pageBreakerTrip(state, hold, deps);
-      else if (await deps.ledger.markNotified(caseId, 'approval-request'))
+      else if (!(await deps.ledger.getCase(caseId))?.notifications?.['approval-request']) {
+        // Paged, then marked: a publish that fails (throttled) fails the step, and its retry pages again. Marking first
+        // would make the retry skip the page, and the case would wait for an answer nobody was asked for.
         await pageApprovalRequest(state, { expiresAt, onTimeout, hold }, deps);
+        await deps.ledger.markNotified(caseId, 'approval-request');
+      }
       return { requested: true as const, expiresAt };
     },
     (r) => ({ ...r, ...(hold ? { hold } : {}) }),
@@ -109,9 +113,20 @@ async function pageApprovalRequest(
  * (`kind: breaker-tripped`); every other held case only records its approval token.
  */
 async function pageBreakerTrip(state: PlaybookState, hold: Hold, deps: StepDeps): Promise<void> {
+  const trippedAt = await deps.ledger.breaker.markTripped(hold.entry, { rule: hold.rule, reason: hold.reason, caseId: state.case.caseId });
+  if (!trippedAt) return;
+  try {
+    await publishBreakerTrip(state, hold, deps);
+  } catch (err) {
+    // Unsent (throttled): take the mark back so the step's retry pages; else the trip would never reach a person.
+    await deps.ledger.breaker.unmarkTripped(hold.entry, trippedAt);
+    throw err;
+  }
+}
+
+/** The breaker trip's page (`kind: breaker-tripped`). */
+async function publishBreakerTrip(state: PlaybookState, hold: Hold, deps: StepDeps): Promise<void> {
   const i = state.incident;
-  const first = await deps.ledger.breaker.markTripped(hold.entry, { rule: hold.rule, reason: hold.reason, caseId: state.case.caseId });
-  if (!first) return;
   await deps.clients.security().sns.send(
     new PublishCommand({
       TopicArn: deps.config.topicArn,

@@ -1,0 +1,61 @@
+import { installFaults } from '../../lib/harness/gameday/faults';
+import { readNotifications } from '../../lib/harness/local/notifications';
+import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
+import { activeInterceptors } from '../../lib/runtime/sdk-hooks';
+import { cli } from '../support/cli';
+import { useLocalSession } from '../support/local';
+import { readCase } from '../support/read-back';
+
+/**
+ * The breaker's trip page survives a throttled publish (never silent): RequestApproval marks the trip, and when the page
+ * cannot be sent it takes the mark back, so the state machine's retry pages. Before, the mark stayed, the retry found
+ * the trip "already paged", and the held case waited for an approval nobody had been asked for.
+ */
+
+const FIXTURE = 'fixtures/events/guardduty-ec2-bitcoin-dns.json';
+
+function highFinding(tag: string) {
+  const e = JSON.parse(JSON.stringify(readEventFile(FIXTURE)));
+  e.detail.id = `${tag}-${Math.random().toString(16).slice(2)}`;
+  return e;
+}
+
+describe('the blast-radius breaker page under a throttled publish', () => {
+  const local = useLocalSession({
+    environment: { FIREBREAK_BREAKER: JSON.stringify({ perAccount: 1, perOrganization: 100, windowSeconds: 3600 }) },
+    taskTokenTimeoutMs: 30_000,
+  });
+  afterEach(() => expect(activeInterceptors()).toEqual([]));
+
+  it('pages the trip once, after the retry, and the held case can be answered', async () => {
+    const first = await replayEvent(local.session, highFinding('trip-a'));
+    expect(first.report.executions[0]).toMatchObject({ outcome: 'CONTAINED' });
+    // The second containment trips the breaker: its first SNS.Publish (the trip's page) is throttled.
+    const installed = installFaults([{ kind: 'throttle', operation: 'SNS.Publish', rate: 1, times: 1 }], {
+      seed: 'breaker-page',
+      deleteResource: () => Promise.reject(new Error('no deletion here')),
+    });
+    let running: ReturnType<typeof replayEvent> | undefined;
+    try {
+      running = replayEvent(local.session, highFinding('trip-b'));
+      let pages: Awaited<ReturnType<typeof readNotifications>> = [];
+      for (let i = 0; i < 150 && pages.length === 0; i++) {
+        pages = (await readNotifications(local.session.env)).filter((n) => n.kind === 'breaker-tripped');
+        if (!pages.length) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(pages).toHaveLength(1);
+      expect(installed.reports()[0]).toMatchObject({ injected: 1 });
+      const caseId = pages[0].caseId!;
+      const { item } = await readCase(local.session.env, caseId);
+      expect(item?.approval?.hold).toMatchObject({ brake: 'breaker' });
+      const r = await cli(['deny', caseId, '--reason', 'test', '--endpoint', local.session.sfn.endpoint]);
+      expect(r.code).toBe(0);
+      expect((await running).report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED' });
+      // Still one page for the trip.
+      expect((await readNotifications(local.session.env)).filter((n) => n.kind === 'breaker-tripped')).toHaveLength(1);
+    } finally {
+      installed.remove();
+      await running?.catch(() => undefined);
+    }
+  }, 120_000);
+});
