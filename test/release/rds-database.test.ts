@@ -119,7 +119,8 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     const db = await database({ encryption });
     const t = caseTarget();
     const { result, calls } = await recordCalls(() => ensureDbPreserved(member, security, db, t, 'apply'));
-    expect(result).toMatchObject({ kind: 'instance', dbIdentifier: db });
+    expect(result).toMatchObject({ kind: 'instance', dbIdentifier: db, described: { dbInstance: { DBInstanceIdentifier: db } } });
+    expect(result!.described.dbCluster).toBeUndefined();
     const { ids, copy, owner } = await readSecurityCopy(t.caseId, db);
     const shared = encryption === 'none' ? ids.member : ids.transit;
     const sharedSnapshot = await snapshot(admin, shared);
@@ -304,6 +305,9 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     const t = caseTarget();
     const { result, calls } = await recordCalls(() => ensureDbPreserved(member, security, db, t, 'apply'));
     expect(result).toMatchObject({ kind: 'cluster', dbIdentifier: cluster });
+    // The records the run read (the evidence's db-instance.json and db-cluster.json).
+    expect(result!.described.dbInstance).toMatchObject({ DBInstanceIdentifier: db, DBClusterIdentifier: cluster });
+    expect(result!.described.dbCluster).toMatchObject({ DBClusterIdentifier: cluster, DBClusterArn: await clusterArn(cluster) });
     const ids = dbEvidenceSnapshotIds(t.caseId, await clusterArn(cluster));
     const shared = await clusterSnapshot(admin, encrypted ? ids.transit : ids.member);
     const copy = await clusterSnapshot(securityAdmin, ids.security);
