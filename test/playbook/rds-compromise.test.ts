@@ -311,6 +311,7 @@ describe('rds-compromise playbook (synthesized state machine, real handlers, emu
       'RDS.CopyDBSnapshot',
       'RDS.ModifyDBSnapshotAttribute',
       'RDS.CopyDBSnapshot',
+      'S3.PutObject',
       'RDS.ModifyDBInstance',
     ]);
     expect(await securityCopies(db)).toHaveLength(0);
