@@ -245,18 +245,19 @@ describe('every drill under runbooks/', () => {
       }
     });
 
-    it('a crash right after each mutating RDS call is recovered: one evidence copy, the database no longer public', () => {
+    it('a crash right after each mutating RDS call and the manifest write is recovered: one evidence copy, its manifest, the database no longer public', () => {
       for (const name of [
         /after CreateDBSnapshot/,
         /after the copy under the transit key/,
         /after ModifyDBSnapshotAttribute/,
         /after the security account's copy/,
+        /after the manifest's write/,
         /after ModifyDBInstance/,
       ]) {
         const i = injection('rds-compromise/drill-unexpected.yaml', name);
         expect(i.faults![0]).toMatchObject({ kind: 'crash', injected: 1 });
         expect(i.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
-        for (const check of ['database-evidence-in-security-account', 'database-not-public']) {
+        for (const check of ['database-evidence-in-security-account', 'database-evidence-manifest', 'database-not-public']) {
           expect({ name: i.name, check, passed: i.report.checks.find((c) => c.name === check)?.passed }).toEqual({
             name: i.name,
             check,

@@ -836,12 +836,13 @@ describe('SecurityAccountStack', () => {
       }
     });
 
-    it.each(['collect-artifacts', 'write-manifest', 'preserve-bucket', 'preserve-task'] as const)(
+    it.each(['collect-artifacts', 'write-manifest', 'preserve-bucket', 'preserve-task', 'preserve-database'] as const)(
       'lets %s write and read evidence objects under cases/ only, never the received events (it names them, issue 13)',
       (step) => {
         expect(STEP_NAMES.filter((s) => STEP_ACCESS[s].evidenceBucket).sort()).toEqual([
           'collect-artifacts',
           'preserve-bucket',
+          'preserve-database',
           'preserve-function',
           'preserve-task',
           'write-manifest',

@@ -1,10 +1,13 @@
-import { CreateDBInstanceCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
+import { CreateDBInstanceCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { Fault, FaultSchema, installFaults } from '../../lib/harness/gameday/faults';
 import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/local/replay';
 import type { LocalSession } from '../../lib/harness/local/session';
 import { harnessClients } from '../../lib/harness/local/harness-clients';
 import { useLocalSession } from '../support/local';
+import { evidenceVersions } from '../support/read-back';
 
 const MEDIUM = 'fixtures/events/guardduty-rds-medium.json';
 
@@ -45,6 +48,57 @@ function repeatOf(event: EventEnvelope): EventEnvelope {
 async function caseItem(session: LocalSession, caseId: string) {
   const { env } = session;
   return (await env.security.ddb.send(new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item!;
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** One record of `snapshots.json`'s chain (`DbSnapshotRecord`). */
+interface ChainRecord {
+  stage: 'member' | 'transit' | 'security';
+  id: string;
+  arn: string;
+  account: string;
+  kmsKeyId?: string;
+  sourceArn?: string;
+  originalCreateTime?: string;
+  status: string;
+}
+
+/**
+ * The case's evidence, read back with the harness's own S3 client: the manifest the case records (its SHA-256
+ * recomputed), every artifact it lists (each SHA-256 recomputed) and their parsed documents by name.
+ */
+async function readEvidence(session: LocalSession, caseId: string) {
+  const item = await caseItem(session, caseId);
+  const ref = item.evidence?.manifest as { bucket: string; key: string; sha256: string; versionId?: string };
+  const s3 = session.env.security.s3;
+  const bytes = async (key: string) =>
+    Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: key }))).Body!.transformToByteArray());
+  const manifestBytes = await bytes(ref.key);
+  const manifest = JSON.parse(manifestBytes.toString('utf8')) as {
+    caseId: string;
+    playbook: string;
+    artifacts: { name: string; key: string; sha256: string; bytes: number }[];
+    snapshots: unknown[];
+  };
+  const docs: Record<string, unknown> = {};
+  const hashes: [string, boolean][] = [];
+  for (const a of manifest.artifacts) {
+    const b = await bytes(a.key);
+    hashes.push([a.name, sha256(b) === a.sha256 && b.length === a.bytes]);
+    docs[a.name] = JSON.parse(b.toString('utf8'));
+  }
+  return { ref, manifestHashMatches: sha256(manifestBytes) === ref.sha256, manifest, hashes, docs };
+}
+
+/** Object versions under the case's evidence prefix, by key suffix (write once: one version each). */
+async function versionsByName(session: LocalSession, caseId: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const v of await evidenceVersions(session.env, caseId)) {
+    const name = v.Key!.split('/').pop()!;
+    out[name] = (out[name] ?? 0) + 1;
+  }
+  return out;
 }
 
 /**
@@ -96,6 +150,45 @@ describe('rds-compromise playbook (synthesized state machine, real handlers, emu
     expect(await publiclyAccessible(db)).toBe(false);
     const item = await caseItem(local.session, x!.caseId!);
     expect(item.priorState.publicAccessibility).toMatchObject({ dbInstanceIdentifier: db, publiclyAccessible: true });
+
+    // The evidence manifest the case records, in the security account's evidence bucket: every artifact at its SHA-256.
+    const ev = await readEvidence(local.session, x!.caseId!);
+    expect(ev.ref).toMatchObject({
+      bucket: local.session.env.evidenceBucket,
+      key: `cases/${local.session.env.memberAccount}/${x!.caseId}/manifest.json`,
+    });
+    expect(ev.manifestHashMatches).toBe(true);
+    expect(ev.manifest).toMatchObject({ caseId: x!.caseId, playbook: 'rds-compromise', snapshots: [] });
+    expect(ev.hashes).toEqual([
+      ['db-instance.json', true],
+      ['snapshots.json', true],
+    ]);
+    // db-instance.json: DescribeDBInstances as PreserveDatabase read it, before ContainDatabase (still public).
+    const now = (await local.session.env.member.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: db }))).DBInstances![0]!;
+    expect((ev.docs['db-instance.json'] as { dbInstance: unknown }).dbInstance).toMatchObject({
+      DBInstanceIdentifier: db,
+      DBInstanceArn: now.DBInstanceArn,
+      DbiResourceId: now.DbiResourceId,
+      PubliclyAccessible: true,
+      StorageEncrypted: true,
+    });
+    // snapshots.json: the chain, each snapshot as RDS describes it now in its own account (the harness's clients).
+    const chain = (ev.docs['snapshots.json'] as { kind: string; dbIdentifier: string; chain: ChainRecord[] }).chain;
+    expect(ev.docs['snapshots.json']).toMatchObject({ kind: 'instance', dbIdentifier: db });
+    expect(chain.map((c) => c.stage)).toEqual(['member', 'transit', 'security']);
+    expect(chain.every((c) => c.originalCreateTime !== undefined && c.status === 'available')).toBe(true);
+    expect(chain[2]!.id).toBe(copies[0]!.DBSnapshotIdentifier);
+    const securityRds = harnessClients(local.session.env.endpoint, local.session.env.securityAccount).rds;
+    for (const c of chain) {
+      const rds: RDSClient = c.stage === 'security' ? securityRds : local.session.env.member.rds;
+      const read = (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: c.id }))).DBSnapshots![0]!;
+      expect(c).toMatchObject({ arn: read.DBSnapshotArn, kmsKeyId: read.KmsKeyId, status: read.Status });
+      expect([c.stage, c.account]).toEqual([c.stage, read.DBSnapshotArn!.split(':')[4]]);
+      expect(c.originalCreateTime && Date.parse(c.originalCreateTime)).toEqual(read.OriginalSnapshotCreateTime?.getTime());
+    }
+    expect(chain[2]!.account).toBe(local.session.env.securityAccount);
+    expect(chain[2]!.sourceArn).toBe(chain[1]!.arn);
+    expect(await versionsByName(local.session, x!.caseId!)).toEqual({ 'db-instance.json': 1, 'snapshots.json': 1, 'manifest.json': 1 });
     expect(item.priorState.publicAccessibility.instanceCreateTime).toEqual(expect.any(String));
 
     // Release (releaser role): public accessibility back to the recorded value; the evidence is kept; a second release changes nothing.
@@ -112,9 +205,14 @@ describe('rds-compromise playbook (synthesized state machine, real handlers, emu
     const event = highFinding(db);
     const first = await replayEvent(local.session, event);
     expect(first.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    const caseId = first.report.executions[0]!.caseId!;
+    const recorded = (await caseItem(local.session, caseId)).evidence.manifest;
     const again = await replayEvent(local.session, repeatOf(event));
     expect(again.report.executions.filter((x) => x.outcome === 'CONTAINED' && x.status === 'SUCCEEDED').length).toBeLessThanOrEqual(1);
     expect(await securityCopies(db)).toHaveLength(1);
+    // One manifest, recorded once: the repeat neither rewrote an object nor re-pointed the case.
+    expect((await caseItem(local.session, caseId)).evidence.manifest).toEqual(recorded);
+    expect(await versionsByName(local.session, caseId)).toEqual({ 'db-instance.json': 1, 'snapshots.json': 1, 'manifest.json': 1 });
 
     const other = await database(true);
     const twice = highFinding(other);
@@ -124,6 +222,11 @@ describe('rds-compromise playbook (synthesized state machine, real handlers, emu
     expect(runs.filter((x) => x.outcome === 'CONTAINED').length).toBeGreaterThanOrEqual(1);
     expect(await securityCopies(other)).toHaveLength(1);
     expect(await publiclyAccessible(other)).toBe(false);
+    const caseIds = [...new Set(runs.map((x) => x.caseId).filter((c): c is string => !!c))];
+    expect(caseIds).toHaveLength(1);
+    const ev = await readEvidence(local.session, caseIds[0]!);
+    expect([ev.manifestHashMatches, ev.hashes.every(([, ok]) => ok)]).toEqual([true, true]);
+    expect(await versionsByName(local.session, caseIds[0]!)).toEqual({ 'db-instance.json': 1, 'snapshots.json': 1, 'manifest.json': 1 });
   }, 180_000);
 
   it('a second, different finding on the same DB instance attaches to its open case: no second chain, no second case', async () => {
@@ -149,6 +252,46 @@ describe('rds-compromise playbook (synthesized state machine, real handlers, emu
       expect(rerun.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
       expect(await securityCopies(db)).toHaveLength(1);
       expect(await publiclyAccessible(db)).toBe(false);
+      const caseId = rerun.report.executions[0]!.caseId!;
+      expect(crashed.report.executions[0]!.caseId).toBe(caseId);
+      const ev = await readEvidence(local.session, caseId);
+      expect([ev.manifestHashMatches, ev.hashes.every(([, ok]) => ok)]).toEqual([true, true]);
+      expect(await versionsByName(local.session, caseId)).toEqual({ 'db-instance.json': 1, 'snapshots.json': 1, 'manifest.json': 1 });
+    },
+    180_000,
+  );
+
+  // PutObject #1 of a High finding is Normalize's stored event; #2 to #4 are PreserveDatabase's db-instance.json,
+  // snapshots.json and manifest.json (the fault's report says which step made the call).
+  it.each([2, 3, 4])(
+    'a crash right after the evidence bucket write #%i: the retry keeps the first object, one manifest recorded',
+    async (after) => {
+      const db = await database(true);
+      const installed = installFaults([FaultSchema.parse({ kind: 'crash', operation: 'S3.PutObject', after }) as Fault], {
+        seed: `rds-evidence-crash-${after}`,
+        deleteResource: async () => {
+          throw new Error('no resource is deleted in this test');
+        },
+      });
+      let result: Awaited<ReturnType<typeof replayEvent>>;
+      try {
+        result = await replayEvent(local.session, highFinding(db));
+        expect(installed.reports()[0]).toMatchObject({ injected: 1, bySteps: { PreserveDatabase: 1 } });
+      } finally {
+        installed.remove();
+      }
+      const x = result.report.executions[0]!;
+      expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+      expect(await securityCopies(db)).toHaveLength(1);
+      const ev = await readEvidence(local.session, x.caseId!);
+      expect([ev.manifestHashMatches, ev.hashes]).toEqual([
+        true,
+        [
+          ['db-instance.json', true],
+          ['snapshots.json', true],
+        ],
+      ]);
+      expect(await versionsByName(local.session, x.caseId!)).toEqual({ 'db-instance.json': 1, 'snapshots.json': 1, 'manifest.json': 1 });
     },
     180_000,
   );
@@ -168,6 +311,7 @@ describe('rds-compromise playbook (synthesized state machine, real handlers, emu
       'RDS.CopyDBSnapshot',
       'RDS.ModifyDBSnapshotAttribute',
       'RDS.CopyDBSnapshot',
+      'S3.PutObject',
       'RDS.ModifyDBInstance',
     ]);
     expect(await securityCopies(db)).toHaveLength(0);

@@ -13,11 +13,13 @@ import {
   ModifyDBSnapshotAttributeCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { createHash, randomBytes } from 'node:crypto';
 import { InvalidInput, NotYetConsistent } from '../../lib/core/errors';
 import { LOCAL_MEMBER_ACCOUNT, LOCAL_SECURITY_ACCOUNT } from '../../lib/harness/local/accounts';
 import { harnessClients } from '../../lib/harness/local/harness-clients';
 import { instrumentClient } from '../../lib/runtime/clients';
+import { storeDbEvidence } from '../../lib/runtime/rds/evidence';
 import { ensureDbPreserved, DbPreservationTarget } from '../../lib/runtime/rds/preserve';
 import {
   DbPriorRecorder,
@@ -119,7 +121,8 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     const db = await database({ encryption });
     const t = caseTarget();
     const { result, calls } = await recordCalls(() => ensureDbPreserved(member, security, db, t, 'apply'));
-    expect(result).toMatchObject({ kind: 'instance', dbIdentifier: db });
+    expect(result).toMatchObject({ kind: 'instance', dbIdentifier: db, described: { dbInstance: { DBInstanceIdentifier: db } } });
+    expect(result!.described.dbCluster).toBeUndefined();
     const { ids, copy, owner } = await readSecurityCopy(t.caseId, db);
     const shared = encryption === 'none' ? ids.member : ids.transit;
     const sharedSnapshot = await snapshot(admin, shared);
@@ -304,6 +307,9 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     const t = caseTarget();
     const { result, calls } = await recordCalls(() => ensureDbPreserved(member, security, db, t, 'apply'));
     expect(result).toMatchObject({ kind: 'cluster', dbIdentifier: cluster });
+    // The records the run read (the evidence's db-instance.json and db-cluster.json).
+    expect(result!.described.dbInstance).toMatchObject({ DBInstanceIdentifier: db, DBClusterIdentifier: cluster });
+    expect(result!.described.dbCluster).toMatchObject({ DBClusterIdentifier: cluster, DBClusterArn: await clusterArn(cluster) });
     const ids = dbEvidenceSnapshotIds(t.caseId, await clusterArn(cluster));
     const shared = await clusterSnapshot(admin, encrypted ? ids.transit : ids.member);
     const copy = await clusterSnapshot(securityAdmin, ids.security);
@@ -324,6 +330,47 @@ describe('rds-compromise: preserve a DB instance into the security account, cont
     ]);
     const again = await recordCalls(() => ensureDbPreserved(member, security, db, t, 'apply'));
     expect(mutating(again.calls)).toEqual([]);
+  });
+
+  it("an Aurora cluster member's evidence documents: db-instance.json, db-cluster.json, snapshots.json written once, two at once and again", async () => {
+    const { db, cluster } = await clusterMember(true);
+    const t = caseTarget();
+    const result = await ensureDbPreserved(member, security, db, t, 'apply');
+    const s3 = harnessClients(emulator.endpoint, LOCAL_SECURITY_ACCOUNT).s3;
+    const bucket = `rds-evidence-${suffix()}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+    const evidence = { s3, bucket, prefix: `cases/${LOCAL_MEMBER_ACCOUNT}/${t.caseId}/`, kmsKeyId: target.evidenceKeyArn };
+    // Two runs at once, the second having read the instance later (another body): one object per key, the same hashes.
+    const later = {
+      ...result,
+      described: { ...result.described, dbInstance: { ...result.described.dbInstance, DBInstanceStatus: 'later' } },
+    };
+    const both = await Promise.all([storeDbEvidence(evidence, result), storeDbEvidence(evidence, later)]);
+    const again = await storeDbEvidence(evidence, later);
+    expect(both[0]!.map((a) => a.name)).toEqual(['db-instance.json', 'db-cluster.json', 'snapshots.json']);
+    expect(both[1]!.map((a) => a.sha256)).toEqual(both[0]!.map((a) => a.sha256));
+    expect(again.map((a) => a.sha256)).toEqual(both[0]!.map((a) => a.sha256));
+    const versions = (await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: evidence.prefix }))).Versions ?? [];
+    expect(versions.map((v) => v.Key!.slice(evidence.prefix.length)).sort()).toEqual([
+      'database/db-cluster.json',
+      'database/db-instance.json',
+      'database/snapshots.json',
+    ]);
+    // Read back: each object's bytes hash to what the writes returned; the cluster and chain are the ones RDS describes.
+    const docs: Record<string, { dbCluster?: { DBClusterIdentifier?: string }; chain?: { stage: string; id: string }[] }> = {};
+    for (const a of both[0]!) {
+      const bytes = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: a.key }))).Body!.transformToByteArray());
+      expect([a.name, createHash('sha256').update(bytes).digest('hex')]).toEqual([a.name, a.sha256]);
+      docs[a.name] = JSON.parse(bytes.toString('utf8'));
+    }
+    expect(docs['db-cluster.json']!.dbCluster!.DBClusterIdentifier).toBe(cluster);
+    const ids = dbEvidenceSnapshotIds(t.caseId, await clusterArn(cluster));
+    expect(docs['snapshots.json']!.chain!.map((c) => [c.stage, c.id])).toEqual([
+      ['member', ids.member],
+      ['transit', ids.transit],
+      ['security', ids.security],
+    ]);
+    expect((await clusterSnapshot(securityAdmin, ids.security)).DBClusterSnapshotIdentifier).toBe(ids.security);
   });
 
   it.each([1, 2, 3])('an Aurora cluster member: a crash right after the member call #%i converges on one chain', async (n) => {

@@ -455,6 +455,8 @@ export const DatabasePreservationSchema = z.object({
   chain: z.optional(z.array(DbSnapshotRecordSchema)),
   waiting: z.optional(z.string()),
   deadline: z.string(),
+  /** The case's evidence manifest (completed only): `db-instance.json`, `db-cluster.json`, `snapshots.json` with their SHA-256. */
+  manifest: z.optional(ManifestRefSchema),
 });
 
 /** `$.databaseContainment`: ContainDatabase's result. */

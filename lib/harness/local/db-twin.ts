@@ -4,7 +4,9 @@ import {
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
 } from '@aws-sdk/client-rds';
-import { randomBytes } from 'node:crypto';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { createHash, randomBytes } from 'node:crypto';
 import type { GuardDutyEvent } from '../../core/incident/schema';
 import type { HarnessClients } from './harness-clients';
 
@@ -64,14 +66,26 @@ export async function deleteDbTwin(member: HarnessClients, twin: DbTwin): Promis
   return `DB instance ${twin.dbInstanceIdentifier} (deleted)`;
 }
 
+/** What the read-back checks read: both accounts' clients, the ledger and the evidence bucket's key. */
+type DbCheckEnv = {
+  member: HarnessClients;
+  security: HarnessClients;
+  securityAccount: string;
+  evidenceKeyArn: string;
+  ledgerTable: string;
+};
+
 /**
  * The read-back checks of a contained rds-compromise case on the twin: the security account holds exactly one copy of
- * the instance's snapshot, owned by it, under the evidence key, copied from a member snapshot; the instance reads
- * `PubliclyAccessible` false (the twin is built public and the High fixture's remote address is public).
+ * the instance's snapshot, owned by it, under the evidence key, copied from a member snapshot; the case's evidence
+ * manifest ({@link dbManifestCheck}); the instance reads `PubliclyAccessible` false (the twin is built public and the
+ * High fixture's remote address is public).
+ * @param caseId - the contained execution's case (none: the manifest check fails).
  */
 export async function dbContainedChecks(
-  env: { member: HarnessClients; security: HarnessClients; securityAccount: string; evidenceKeyArn: string },
+  env: DbCheckEnv,
   twin: DbTwin,
+  caseId?: string,
 ): Promise<{ name: string; passed: boolean; details: string }[]> {
   const db = (await env.member.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: twin.dbInstanceIdentifier })))
     .DBInstances?.[0];
@@ -89,10 +103,61 @@ export async function dbContainedChecks(
         /:snapshot:firebreak-(src|transit)-/.test(copy.SourceDBSnapshotIdentifier ?? ''),
       details: `${copies.length} security copy(ies); ${copy?.DBSnapshotIdentifier ?? '-'} from ${copy?.SourceDBSnapshotIdentifier ?? '-'} under ${copy?.KmsKeyId ?? '-'}`,
     },
+    await dbManifestCheck(env, caseId, copy?.DBSnapshotIdentifier),
     {
       name: 'database-not-public',
       passed: db?.PubliclyAccessible === false,
       details: `PubliclyAccessible ${String(db?.PubliclyAccessible)}`,
     },
   ];
+}
+
+/**
+ * `database-evidence-manifest`: the manifest the case records (`evidence.manifest`) read back from the evidence bucket
+ * with the harness's own clients: its SHA-256 recomputed equals the recorded one, it is encrypted under the evidence
+ * key, it lists `db-instance.json` and `snapshots.json`, every artifact's bytes hash to what it lists, and the
+ * security-account copy `snapshots.json` names is the one RDS describes there.
+ */
+async function dbManifestCheck(
+  env: DbCheckEnv,
+  caseId: string | undefined,
+  securityCopyId: string | undefined,
+): Promise<{ name: string; passed: boolean; details: string }> {
+  const name = 'database-evidence-manifest';
+  const item = caseId
+    ? (await env.security.ddb.send(new GetCommand({ TableName: env.ledgerTable, Key: { pk: `CASE#${caseId}`, sk: 'CASE' } }))).Item
+    : undefined;
+  const ref = (item?.evidence as { manifest?: { bucket: string; key: string; sha256: string } } | undefined)?.manifest;
+  if (!ref) return { name, passed: false, details: `the case ${caseId ?? '-'} records no manifest` };
+  const read = async (key: string) =>
+    Buffer.from(await (await env.security.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: key }))).Body!.transformToByteArray());
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  const [body, head] = await Promise.all([
+    read(ref.key),
+    env.security.s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key })),
+  ]);
+  const manifest = JSON.parse(body.toString('utf8')) as { artifacts: { name: string; key: string; sha256: string }[] };
+  const bad: string[] = [];
+  let chainSecurityId: string | undefined;
+  for (const a of manifest.artifacts) {
+    const bytes = await read(a.key);
+    if (sha(bytes) !== a.sha256) bad.push(a.name);
+    if (a.name === 'snapshots.json')
+      chainSecurityId = (JSON.parse(bytes.toString('utf8')) as { chain: { stage: string; id: string }[] }).chain.find(
+        (c) => c.stage === 'security',
+      )?.id;
+  }
+  const names = manifest.artifacts.map((a) => a.name);
+  const passed =
+    sha(body) === ref.sha256 &&
+    head.SSEKMSKeyId === env.evidenceKeyArn &&
+    ['db-instance.json', 'snapshots.json'].every((n) => names.includes(n)) &&
+    bad.length === 0 &&
+    chainSecurityId !== undefined &&
+    chainSecurityId === securityCopyId;
+  return {
+    name,
+    passed,
+    details: `${names.join(', ')}${bad.length ? `; hash mismatch: ${bad.join(', ')}` : '; hashes match'}; manifest ${sha(body) === ref.sha256 ? 'matches' : 'differs from'} the case; security copy ${chainSecurityId ?? '-'} (RDS: ${securityCopyId ?? '-'}); key ${head.SSEKMSKeyId ?? '-'}`,
+  };
 }

@@ -434,7 +434,7 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
     };
   if (x.playbook === 'ecs-task-compromise' && ctx.taskTwin) return { checks: [...checks, ...(await taskEndChecks(ctx, ctx.taskTwin, x))] };
   if (x.playbook === 'rds-compromise' && x.outcome === 'CONTAINED' && ctx.dbTwin)
-    return { checks: [...checks, ...(await dbContainedChecks(session.env, ctx.dbTwin))] };
+    return { checks: [...checks, ...(await dbContainedChecks(session.env, ctx.dbTwin, x.caseId))] };
   // ec2-compromise chained by credential-compromise acts on the credential twin's instance, not on a twin world.
   if (x.playbook === 'ec2-compromise' && !twin && x.output?.incident && (x.output.incident as { chainedFrom?: string }).chainedFrom)
     return { checks };

@@ -1,4 +1,4 @@
-import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DBCluster, DBInstance, DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGone } from '../../core/errors';
 import { hasAwsCode } from '../aws-errors';
 import type { PlannedAction, StepMode } from '../ec2/instance';
@@ -22,6 +22,8 @@ export interface DbInstanceFacts {
   readonly dbClusterIdentifier?: string;
   readonly storageEncrypted: boolean;
   readonly publiclyAccessible: boolean;
+  /** The DescribeDBInstances record itself, as read (the evidence's `db-instance.json`: lib/runtime/rds/evidence.ts). */
+  readonly described: DBInstance;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function readDbInstance(rds: RDSClient, dbInstanceIdentifier: strin
       ...(db.DBClusterIdentifier ? { dbClusterIdentifier: db.DBClusterIdentifier } : {}),
       storageEncrypted: db.StorageEncrypted === true,
       publiclyAccessible: db.PubliclyAccessible === true,
+      described: db,
     };
   } catch (err) {
     if (hasAwsCode(err, 'DBInstanceNotFound', 'DBInstanceNotFoundFault'))
@@ -47,17 +50,31 @@ export async function readDbInstance(rds: RDSClient, dbInstanceIdentifier: strin
   }
 }
 
+/** The records the chain's run read: the DB instance (DescribeDBInstances) and, for an Aurora member, its cluster (DescribeDBClusters). */
+export interface DbDescriptions {
+  readonly dbInstance: DBInstance;
+  readonly dbCluster?: DBCluster;
+}
+
 /** What a chain snapshots: the instance, or the Aurora cluster whose storage it is (DescribeDBClusters). */
 interface SnapshotSubject {
   readonly kind: DbSnapshotKind;
   readonly dbIdentifier: string;
   readonly arn: string;
   readonly encrypted: boolean;
+  readonly described: DbDescriptions;
 }
 
 async function subjectOf(rds: RDSClient, db: DbInstanceFacts): Promise<SnapshotSubject> {
+  const dbInstance = db.described;
   if (!db.dbClusterIdentifier)
-    return { kind: 'instance', dbIdentifier: db.dbInstanceIdentifier, arn: db.dbInstanceArn, encrypted: db.storageEncrypted };
+    return {
+      kind: 'instance',
+      dbIdentifier: db.dbInstanceIdentifier,
+      arn: db.dbInstanceArn,
+      encrypted: db.storageEncrypted,
+      described: { dbInstance },
+    };
   try {
     const cluster = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: db.dbClusterIdentifier }))).DBClusters?.[0];
     if (!cluster?.DBClusterArn) throw new ResourceGone(`DB cluster ${db.dbClusterIdentifier} not found`);
@@ -66,6 +83,7 @@ async function subjectOf(rds: RDSClient, db: DbInstanceFacts): Promise<SnapshotS
       dbIdentifier: db.dbClusterIdentifier,
       arn: cluster.DBClusterArn,
       encrypted: cluster.StorageEncrypted === true,
+      described: { dbInstance, dbCluster: cluster },
     };
   } catch (err) {
     if (hasAwsCode(err, 'DBClusterNotFoundFault', 'DBClusterNotFound'))
@@ -97,6 +115,8 @@ export interface DbPreservationResult {
   readonly dbIdentifier: string;
   /** The chain's snapshots as read back, member first (empty when planned). */
   readonly chain: DbSnapshotRecord[];
+  /** The instance (and cluster) as this run read them, before any snapshot call. */
+  readonly described: DbDescriptions;
   readonly actions: PlannedAction[];
 }
 
@@ -118,9 +138,10 @@ export async function ensureDbPreserved(
   mode: StepMode,
 ): Promise<DbPreservationResult> {
   const subject = await subjectOf(member, await readDbInstance(member, dbInstanceIdentifier));
-  const { kind, dbIdentifier } = subject;
+  const { kind, dbIdentifier, described } = subject;
   const ids = dbEvidenceSnapshotIds(target.caseId, subject.arn);
-  if (mode === 'plan') return { kind, dbIdentifier, chain: [], actions: await planDbPreservation(member, security, subject, ids) };
+  if (mode === 'plan')
+    return { kind, dbIdentifier, chain: [], described, actions: await planDbPreservation(member, security, subject, ids) };
   const notBefore = target.notBefore;
   const source = await ensureMemberDbSnapshot(member, kind, { account: target.memberAccount, dbIdentifier, id: ids.member, notBefore });
   requireAvailable([source], target.deadline);
@@ -140,7 +161,7 @@ export async function ensureDbPreserved(
     notBefore,
   });
   requireAvailable([copy], target.deadline);
-  return { kind, dbIdentifier, chain: [...chain, copy], actions: [] };
+  return { kind, dbIdentifier, chain: [...chain, copy], described, actions: [] };
 }
 
 async function planDbPreservation(

@@ -9,8 +9,16 @@ import { RdsCompromisePlaybook } from './playbook';
 
 /** The steps only rds-compromise runs, in table order. */
 const STEPS = {
-  // Member RDS snapshots, the transit key's DescribeKey; the security account's copy (RDS, the evidence key); the ledger.
-  'preserve-database': { ...none, actsInMember: true, ledger: true, copiesDbIntoSecurityAccount: true, timeoutSeconds: 120 },
+  // Member RDS snapshots, the transit key's DescribeKey; the security account's copy (RDS, the evidence key); the
+  // artifacts (db-instance.json, snapshots.json) and the manifest into the evidence bucket; the ledger.
+  'preserve-database': {
+    ...none,
+    actsInMember: true,
+    ledger: true,
+    evidenceBucket: true,
+    copiesDbIntoSecurityAccount: true,
+    timeoutSeconds: 120,
+  },
   // Reads the stored finding (the remote address) from the evidence bucket; ModifyDBInstance in the member account.
   'contain-database': { ...none, actsInMember: true, ledger: true, readsReceivedEvents: true, timeoutSeconds: 60 },
   'verify-database-containment': { ...none, actsInMember: true, ledger: true },

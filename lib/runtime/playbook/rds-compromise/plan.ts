@@ -10,9 +10,10 @@ import { dbInstanceOf } from './common';
 /**
  * PlanDryRun of `rds-compromise` (plan-registry.ts): one DescribeDBInstances, zero mutating calls, nothing recorded.
  * Lists the evidence chain PreserveDatabase makes (each stage only if its snapshot is missing then: lib/runtime/rds/
- * preserve.ts; a cluster snapshot for an Aurora cluster member, a transit copy for an encrypted database) and, when the
- * instance is publicly accessible now, the ModifyDBInstance ContainDatabase makes for an exposure finding (a public
- * remote address, read from the stored event, which the plan does not read). Kept apart from preserve.ts so that the
+ * preserve.ts; a cluster snapshot for an Aurora cluster member, a transit copy for an encrypted database), the evidence
+ * documents and manifest it writes into the evidence bucket (lib/runtime/rds/evidence.ts) and, when the instance is
+ * publicly accessible now, the ModifyDBInstance ContainDatabase makes for an exposure finding (a public remote address,
+ * read from the stored event, which the plan does not read). Kept apart from preserve.ts so that the
  * shared plan step's bundle stays small. A sample finding names a placeholder instance: nothing is looked up.
  * @throws {ResourceGone} when the instance is gone (DescribeDBInstances `DBInstanceNotFound`).
  */
@@ -41,6 +42,11 @@ export async function planDatabaseContainment(state: PlaybookState, deps: StepDe
       : []),
     { operation: op('RDS.ModifyDBSnapshotAttribute'), target: id, change: 'restore: add the security account (if not yet)' },
     { operation: op('RDS.CopyDBSnapshot'), target: id, change: 'security account copy under the evidence key (if missing)' },
+    {
+      operation: 'S3.PutObject',
+      target: deps.config.evidenceBucket,
+      change: `${db.DBClusterIdentifier ? 'db-instance.json, db-cluster.json' : 'db-instance.json'}, snapshots.json, manifest.json (write once)`,
+    },
   ];
   if (db.PubliclyAccessible === true) {
     actions.push({

@@ -1,8 +1,11 @@
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { EvidenceIncomplete, InvalidInput, NotYetConsistent } from '../../../core/errors';
 import type { PlaybookState } from '../../../core/contracts/state';
-import { ensureDbPreserved } from '../../rds/preserve';
+import { caseEvidencePrefix } from '../../evidence/manifest';
+import { storeDbEvidence } from '../../rds/evidence';
+import { DbPreservationResult, ensureDbPreserved } from '../../rds/preserve';
 import type { DbSnapshotRecord } from '../../rds/snapshots';
+import { recordArtifactManifest } from '../artifact-manifest';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import { dbInstanceOf } from './common';
@@ -23,6 +26,8 @@ export interface DatabasePreservationStatus {
   readonly waiting?: string;
   /** The execution's one evidence deadline (ISO 8601). */
   readonly deadline: string;
+  /** The case's evidence manifest as the case records it (completed only): bucket, key, SHA-256, version. */
+  readonly manifest?: { bucket: string; key: string; sha256: string; versionId?: string };
 }
 
 /**
@@ -30,9 +35,12 @@ export interface DatabasePreservationStatus {
  * security account by the chain of lib/runtime/rds/preserve.ts (member snapshot, transit copy when encrypted, share
  * with the security account only, the security account's copy under the evidence key, each read back by identifier
  * and checked for provenance). Each run advances the chain as far as RDS allows and returns `pending` while a snapshot
- * is not yet `available`; the state machine waits and runs it again. The execution's one evidence deadline is
- * `evidenceDeadlineSeconds` after its first PreserveDatabase, recorded on the case once (`decisions.evidenceDeadline#
- * <execution>`); past it the step fails `EvidenceIncomplete`. Runs before ContainDatabase: the evidence shows the
+ * is not yet `available`; the state machine waits and runs it again. The run that finds the chain complete writes the
+ * evidence artifacts (`db-instance.json`, `db-cluster.json` for an Aurora member, `snapshots.json`: lib/runtime/rds/
+ * evidence.ts) and `manifest.json` into the evidence bucket under the case's prefix, each once (a re-run keeps the
+ * first), and records the manifest on the case (`evidence.manifest`, once); a `pending` run writes nothing to S3. The
+ * execution's one evidence deadline is `evidenceDeadlineSeconds` after its first PreserveDatabase, recorded on the case
+ * once (`decisions.evidenceDeadline#<execution>`); past it the step fails `EvidenceIncomplete`. Runs before ContainDatabase: the evidence shows the
  * database as the finding found it. RDS: "Remediating a potentially compromised database", GuardDuty User Guide
  * (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty-remediate-compromised-rds.html).
  * @throws {ResourceGone} when the instance is gone. {@link EvidenceProvenance} when a snapshot under Firebreak's
@@ -45,7 +53,7 @@ export async function preserveDatabase(state: PlaybookState, deps: StepDeps): Pr
   const member = deps.clients.member(i.account, i.region);
   const security = deps.clients.security();
   const caseId = state.case.caseId;
-  return runStep('PreserveDatabase', caseTarget(state, deps.ledger), async () => {
+  return runStep('PreserveDatabase', caseTarget(state, deps.ledger), async (run) => {
     const fresh = new Date(deps.now().getTime() + deps.config.evidenceDeadlineSeconds * 1000).toISOString();
     const deadline = await deps.ledger.recordDecision(caseId, dbEvidenceDeadlineKey(state.run.executionName), fresh);
     const record = await deps.ledger.getCase(caseId);
@@ -62,12 +70,17 @@ export async function preserveDatabase(state: PlaybookState, deps: StepDeps): Pr
       evidenceKeyArn: deps.config.evidenceKeyArn,
       deadline: new Date(deadline),
     };
+    let out: DbPreservationResult;
     try {
-      const out = await ensureDbPreserved(member.rds, security.rds, dbInstanceIdentifier, target, 'apply');
-      return { status: 'completed' as const, kind: out.kind, dbIdentifier: out.dbIdentifier, chain: out.chain, deadline };
+      out = await ensureDbPreserved(member.rds, security.rds, dbInstanceIdentifier, target, 'apply');
     } catch (err) {
       if (err instanceof NotYetConsistent) return { status: 'pending' as const, waiting: err.message, deadline };
       throw err;
     }
+    const prefix = caseEvidencePrefix(i.account, caseId);
+    const evidence = { s3: security.s3, bucket: deps.config.evidenceBucket, prefix, kmsKeyId: deps.config.evidenceKeyArn };
+    const artifacts = await storeDbEvidence(evidence, out);
+    const manifest = await recordArtifactManifest(state, deps, run, security.s3, prefix, artifacts);
+    return { status: 'completed' as const, kind: out.kind, dbIdentifier: out.dbIdentifier, chain: out.chain, deadline, manifest };
   });
 }
