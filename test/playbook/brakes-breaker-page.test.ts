@@ -1,7 +1,8 @@
 import { installFaults } from '../../lib/harness/gameday/faults';
 import { readNotifications } from '../../lib/harness/local/notifications';
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
-import { activeInterceptors } from '../../lib/runtime/sdk-hooks';
+import { activeInterceptors, isInvocationCrashed, markInvocationCrashed, registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
+import { currentCallContext } from '../../lib/runtime/telemetry';
 import { cli } from '../support/cli';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
@@ -55,6 +56,50 @@ describe('the blast-radius breaker page under a throttled publish', () => {
       expect((await readNotifications(local.session.env)).filter((n) => n.kind === 'breaker-tripped')).toHaveLength(1);
     } finally {
       installed.remove();
+      await running?.catch(() => undefined);
+    }
+  }, 120_000);
+
+  it('pages the trip when the function crashed after marking it and before the page (the retry pages)', async () => {
+    // A new trip: the reset clears the breaker (and the previous test's trip); one containment fills it again.
+    const reset = await cli(['breaker', 'reset', '--reason', 'next test', '--endpoint', local.session.sfn.endpoint]);
+    expect(reset.code).toBe(0);
+    const first = await replayEvent(local.session, highFinding('crash-a'));
+    expect(first.report.executions[0]).toMatchObject({ outcome: 'CONTAINED' });
+    // The invocation that would page the trip dies right before its SNS.Publish (a Lambda timeout, an out-of-memory
+    // kill): no code of it runs after, so nothing it marked can be taken back; every later call of it fails.
+    let crashed = 0;
+    const remove = registerSdkInterceptor({
+      before: (call) => {
+        const id = currentCallContext().invocationId;
+        if (isInvocationCrashed(id)) throw new Error('the function crashed');
+        const kind = (call.input.MessageAttributes as Record<string, { StringValue?: string }> | undefined)?.kind?.StringValue;
+        if (call.operation !== 'SNS.Publish' || kind !== 'breaker-tripped' || crashed > 0 || !id) return;
+        crashed += 1;
+        markInvocationCrashed(id);
+        throw new Error('the function crashed before the page');
+      },
+    });
+    let running: ReturnType<typeof replayEvent> | undefined;
+    try {
+      running = replayEvent(local.session, highFinding('crash-b'));
+      const trips = async () => (await readNotifications(local.session.env)).filter((n) => n.kind === 'breaker-tripped');
+      let pages: Awaited<ReturnType<typeof trips>> = [];
+      for (let i = 0; i < 150 && pages.length < 2; i++) {
+        pages = await trips();
+        if (pages.length < 2) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(crashed).toBe(1);
+      // The previous test's page, and this trip's, sent by the retry.
+      expect(pages).toHaveLength(2);
+      const caseId = pages[1].caseId!;
+      const { item } = await readCase(local.session.env, caseId);
+      expect(item?.approval?.hold).toMatchObject({ brake: 'breaker' });
+      const r = await cli(['deny', caseId, '--reason', 'test', '--endpoint', local.session.sfn.endpoint]);
+      expect(r.code).toBe(0);
+      expect((await running).report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED' });
+    } finally {
+      remove();
       await running?.catch(() => undefined);
     }
   }, 120_000);

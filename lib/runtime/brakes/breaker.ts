@@ -33,6 +33,8 @@ export interface BreakerItem {
   readonly version: number;
   /** When the current trip was paged (absent: not paged since the last count admitted or reset). */
   readonly trippedAt?: string;
+  /** The held case paging the current trip, until its page is confirmed sent (lib/runtime/ledger/breaker.ts markTripped). */
+  readonly pagingCase?: string;
   /** The deployment's limits as the last count wrote them (what `firebreak breaker status` shows). */
   readonly limits?: Breaker;
 }

@@ -63,21 +63,26 @@ export class BreakerLedger {
   }
 
   /**
-   * Marks the breaker item's trip as paged (`trippedAt`, set only when absent) and puts `Tripped` on its timeline.
-   * @returns the `trippedAt` it set (ISO-8601 UTC) for the one caller that set it (that caller pages), `undefined` when
-   *   the trip was paged already.
+   * Marks the breaker item's trip as being paged by `details.caseId` (`trippedAt`, and `pagingCase` until
+   * {@link confirmTripped}) and puts `Tripped` on its timeline. Set only when `trippedAt` is absent, or when the same case
+   * marked it and its page was never confirmed: a RequestApproval that died between the mark and the page (a crash, a
+   * Lambda timeout: no code of it ran to take the mark back) pages on its retry, instead of leaving the trip unpaged.
+   * @param details - on the timeline; `caseId` is the held case that pages.
+   * @returns the `trippedAt` it set (ISO-8601 UTC) for the caller that set it (that caller pages), `undefined` when
+   *   the trip was paged (or is being paged by another case) already.
    */
-  async markTripped(pk: string, details: Record<string, unknown>): Promise<string | undefined> {
+  async markTripped(pk: string, details: { caseId: string } & Record<string, unknown>): Promise<string | undefined> {
     const at = this.now.toISOString();
     try {
       await this.deps.ddb.send(
         new UpdateCommand({
           TableName: this.deps.tableName,
           Key: { pk, sk: 'BREAKER' },
-          UpdateExpression: 'SET trippedAt = :at, #cases = if_not_exists(#cases, :none), version = if_not_exists(version, :zero)',
-          ConditionExpression: 'attribute_not_exists(trippedAt)',
+          UpdateExpression:
+            'SET trippedAt = :at, pagingCase = :case, #cases = if_not_exists(#cases, :none), version = if_not_exists(version, :zero)',
+          ConditionExpression: 'attribute_not_exists(trippedAt) OR pagingCase = :case',
           ExpressionAttributeNames: { '#cases': 'cases' },
-          ExpressionAttributeValues: { ':at': at, ':none': {}, ':zero': 0 },
+          ExpressionAttributeValues: { ':at': at, ':case': details.caseId, ':none': {}, ':zero': 0 },
         }),
       );
     } catch (err) {
@@ -89,17 +94,30 @@ export class BreakerLedger {
   }
 
   /**
+   * Confirms {@link markTripped}'s page as sent: removes `pagingCase` while `trippedAt` is still the one that caller set
+   * (a reset or a later trip is left alone), so no retry of that case pages the trip again.
+   * @param at - what markTripped returned.
+   */
+  async confirmTripped(pk: string, at: string): Promise<void> {
+    await this.removeIfTrippedAt(pk, 'REMOVE pagingCase', at);
+  }
+
+  /**
    * Takes back {@link markTripped}'s mark when its page could not be sent, so the retry of the step pages again: removes
    * `trippedAt` only while it is still the one that caller set (a reset or a later trip is left alone).
    * @param at - what markTripped returned.
    */
   async unmarkTripped(pk: string, at: string): Promise<void> {
+    await this.removeIfTrippedAt(pk, 'REMOVE trippedAt, pagingCase', at);
+  }
+
+  private async removeIfTrippedAt(pk: string, update: string, at: string): Promise<void> {
     try {
       await this.deps.ddb.send(
         new UpdateCommand({
           TableName: this.deps.tableName,
           Key: { pk, sk: 'BREAKER' },
-          UpdateExpression: 'REMOVE trippedAt',
+          UpdateExpression: update,
           ConditionExpression: 'trippedAt = :at',
           ExpressionAttributeValues: { ':at': at },
         }),

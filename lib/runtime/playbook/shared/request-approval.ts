@@ -110,7 +110,9 @@ async function pageApprovalRequest(
 /**
  * The blast-radius breaker's page, once per trip (issue 14): the first held case to reach RequestApproval marks the
  * breaker item (`trippedAt`, set only when absent; the next count admitted or a reset removes it) and pages
- * (`kind: breaker-tripped`); every other held case only records its approval token.
+ * (`kind: breaker-tripped`); every other held case only records its approval token. At least once: a failed publish
+ * takes the mark back, and a retry of the marking case whose page was never confirmed (it died between the mark and
+ * the page) marks and pages again (`BreakerLedger.markTripped`).
  */
 async function pageBreakerTrip(state: PlaybookState, hold: Hold, deps: StepDeps): Promise<void> {
   const trippedAt = await deps.ledger.breaker.markTripped(hold.entry, { rule: hold.rule, reason: hold.reason, caseId: state.case.caseId });
@@ -122,6 +124,8 @@ async function pageBreakerTrip(state: PlaybookState, hold: Hold, deps: StepDeps)
     await deps.ledger.breaker.unmarkTripped(hold.entry, trippedAt);
     throw err;
   }
+  // Sent: no retry of this case pages again. A crash before this line leaves the mark this case's retry takes again.
+  await deps.ledger.breaker.confirmTripped(hold.entry, trippedAt);
 }
 
 /** The breaker trip's page (`kind: breaker-tripped`). */
