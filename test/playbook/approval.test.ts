@@ -146,6 +146,37 @@ describe('approval mode (waitForTaskToken): approve, deny, timeout', () => {
     }
   }, 60_000);
 
+  it('pages the second approval request of a case: a new finding escalates the denied case and asks again', async () => {
+    const first = replayEvent(local.session, mediumFinding());
+    const { caseId } = await pendingApproval(local.session, seen);
+    expect((await cli(['deny', caseId, '--reason', 'first look: benign', '--endpoint', local.session.sfn.endpoint])).code).toBe(0);
+    const done = await first;
+    expect(done.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED', caseId });
+    const firstToken = (await readCase(local.session.env, caseId)).item!.approval.taskToken as string;
+    // Another finding on the same instance: the notify-only case is escalated (catalog mode approval) and asks again.
+    const second = replayEvent(local.session, mediumFinding(), { twin: done.twin });
+    try {
+      let waiting = false;
+      for (let i = 0; i < 200 && !waiting; i++) {
+        const approval = (await readCase(local.session.env, caseId)).item!.approval;
+        waiting = approval.taskToken !== firstToken && !approval.answer;
+        if (!waiting) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(waiting).toBe(true);
+      // Each request reaches a person: two approval-request pages for the case, read from the notification queue.
+      let pages: Awaited<ReturnType<typeof readNotifications>> = [];
+      for (let i = 0; i < 30 && pages.length < 2; i++) {
+        pages = (await readNotifications(local.session.env)).filter((n) => n.caseId === caseId && n.kind === 'approval-request');
+        if (pages.length < 2) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(pages).toHaveLength(2);
+      expect((await cli(['deny', caseId, '--reason', 'still benign', '--endpoint', local.session.sfn.endpoint])).code).toBe(0);
+      expect((await second).report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED', caseId });
+    } finally {
+      await second.catch(() => undefined);
+    }
+  }, 60_000);
+
   it('refuses to approve a case that is not waiting for approval', async () => {
     const high = JSON.parse(JSON.stringify(readEventFile('fixtures/events/guardduty-ec2-bitcoin-dns.json')));
     const { report } = await replayEvent(local.session, high);

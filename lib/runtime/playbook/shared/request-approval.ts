@@ -16,7 +16,8 @@ export const RequestApprovalInputSchema = z.object({ state: PlaybookStateSchema,
 
 /**
  * RequestApproval: records the pending approval (task token, deadline, and the brake's hold when one held an automatic
- * containment: issue 14) on the case, so the CLI can answer it, and notifies once with the case and the exact commands.
+ * containment: issue 14) on the case, so the CLI can answer it, and notifies once per request (per execution: a
+ * notify-only case escalated by a later finding asks, and pages, again) with the case and the exact commands.
  * A case the blast-radius breaker held pages nobody on its own: the breaker's trip is paged once
  * ({@link pageBreakerTrip}), however many cases it holds. A re-run (new execution after a crash) records its own token:
  * only the latest one can be answered.
@@ -45,12 +46,15 @@ export async function requestApproval(
         onTimeout,
         ...(hold ? { hold } : {}),
       });
+      // One page per request (per execution): a later execution of the case (a notify-only case escalated by a new
+      // finding, a re-run) asks again, and a mark per case would leave its request unpaged.
+      const mark = `approval-request#${state.run.executionName}`;
       if (hold?.brake === 'breaker') await pageBreakerTrip(state, hold, deps);
-      else if (!(await deps.ledger.getCase(caseId))?.notifications?.['approval-request']) {
+      else if (!(await deps.ledger.getCase(caseId))?.notifications?.[mark]) {
         // Paged, then marked: a publish that fails (throttled) fails the step, and its retry pages again. Marking first
         // would make the retry skip the page, and the case would wait for an answer nobody was asked for.
         await pageApprovalRequest(state, { expiresAt, onTimeout, hold }, deps);
-        await deps.ledger.markNotified(caseId, 'approval-request');
+        await deps.ledger.markNotified(caseId, mark);
       }
       return { requested: true as const, expiresAt };
     },
