@@ -147,6 +147,21 @@ describe('attack-sequence: an update of the sequence that names an instance too'
     },
   );
 
+  it('a key a person released since stays released when the update names it again; the new instance is chained', async () => {
+    const { update, twins, caseId, report } = await firstFinding(local.session, '5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e07');
+    // The sequence case itself cannot be released (NotReleasable: it changed nothing); its chained cases can.
+    const keyCase = report.executions[1].caseId!;
+    const r = await cli(['release', keyCase, '--reason', 'key rotated, user reviewed', '--wait', '--endpoint', local.session.sfn.endpoint]);
+    expect(r.code).toBe(0);
+    expect(await keyStatus(local.session, twins)).toBe('Active');
+    const updated = await replayEvent(local.session, update, twins);
+    expect(updated.report.executions[0]).toMatchObject({ playbook: 'attack-sequence', status: 'SUCCEEDED', outcome: 'CONTAINED', caseId });
+    await local.session.sfn.settle();
+    expect(chainedFrom(local.session, caseId)).toEqual(['firebreak-credential-compromise', 'firebreak-ec2-compromise']);
+    expect(await keyStatus(local.session, twins)).toBe('Active');
+    expect(await instanceIsolated(local.session.env.member.ec2, twins.twin!.instanceId)).toBe(true);
+  });
+
   it('a sample of the update is a dry run: zero mutating calls, nothing started', async () => {
     const { update } = await firstFinding(local.session, '5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e03');
     const before = local.session.sfn.list().length;
