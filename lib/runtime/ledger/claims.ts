@@ -259,7 +259,8 @@ export class CaseClaims {
       throw err;
     }
     const fresh = reason === 'update' && a.update?.added?.length ? caseUpdate(a.update.added) : undefined;
-    const update = fresh ?? a.update?.pending;
+    // A resumed run (a crash, a failure) finishes the update the case records; an escalation is a decision of its own.
+    const update = fresh ?? (reason === 'escalation' ? undefined : a.update?.pending);
     const updated = fresh && { incident: a.incident, update: fresh };
     await this.records.setCaseStatus(existing.caseId, 'IN_PROGRESS', a.incident.finding.id, undefined, updated);
     await this.records.appendTimeline(existing.caseId, {
