@@ -81,13 +81,25 @@ export const StoredEventRefSchema = z.object({
 });
 
 /**
+ * An update of a finished case's finding that adds to it (attack-sequence: GuardDuty updated the sequence to name
+ * resources the case has not handled): `added`, their chain keys (`chain#<playbook>#<account>#<resource>`), and `token`,
+ * 16 hex of their SHA-256, which keys the update's notifications (one per update, not one per case).
+ */
+export const CaseUpdateSchema = z.object({
+  added: z.array(z.string()),
+  token: z.string().check(z.regex(/^[0-9a-f]{16}$/)),
+});
+
+/**
  * The case reference Claim (or Contain, when it claims) puts on the state. `suppression`: a suppression rule matched
- * the finding (issue 14): the case was claimed and nothing else is done but CloseSuppressed.
+ * the finding (issue 14): the case was claimed and nothing else is done but CloseSuppressed. `update`: Claim took a
+ * finished case over for an update that adds to it ({@link CaseUpdateSchema}).
  */
 export const CaseRefSchema = z.object({
   caseId: z.string().check(z.minLength(1)),
   status: z.enum(['CLAIMED', 'RESUMED', 'ALREADY_HANDLED', 'DRY_RUN']),
   suppression: z.optional(SuppressionMatchSchema),
+  update: z.optional(CaseUpdateSchema),
 });
 
 /**

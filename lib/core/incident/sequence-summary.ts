@@ -52,3 +52,27 @@ export function routeResource(route: SequenceRoute): string {
   if (!t) return route.uid;
   return t.kind === 'instance' ? t.instanceId : t.kind === 'access-key' ? t.accessKeyId : `role/${t.roleName}`;
 }
+
+/** The case's `decisions` key of a chained route: `chain#<playbook>#<account>#<resource>` (ChainSequenceContainment writes it). */
+export function chainKey(route: ChainedRoute): string {
+  return `chain#${route.playbook}#${route.account}#${routeResource(route)}`;
+}
+
+/**
+ * What an update of a sequence adds to its case: the chain keys ({@link chainKey}) of the routes `sequence` chains that
+ * the case has neither chained (`decisions["chain#…"]`) nor handled with the sequence it holds (`known`, the case's
+ * incident: chained, or named in its notification). GuardDuty updates an attack sequence finding in place (same finding
+ * ID, `service.count` raised, the details of the latest occurrence: "GuardDuty finding aggregation", GuardDuty User Guide,
+ * https://docs.aws.amazon.com/guardduty/latest/ug/finding-aggregation.html), so its sequence may name resources the case
+ * has not seen. Sorted, so that every delivery of one update gives the same list.
+ * @param sequence - the incoming incident's sequence.
+ * @param known - the case's incident's sequence, and its `decisions` map.
+ * @returns the keys of the resources new to the case; empty when the update adds nothing.
+ */
+export function sequenceAdditions(
+  sequence: SequenceSummary | undefined,
+  known: { sequence?: SequenceSummary; decisions?: Readonly<Record<string, unknown>> },
+): string[] {
+  const seen = new Set([...chainedRoutes(known.sequence).map(chainKey), ...Object.keys(known.decisions ?? {})]);
+  return [...new Set(chainedRoutes(sequence).map(chainKey))].filter((k) => !seen.has(k)).sort();
+}

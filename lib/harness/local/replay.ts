@@ -280,9 +280,10 @@ async function twinsFor(session: LocalSession, gd: GuardDutyEvent | undefined, a
   if (!credentialTwin && gd && gd.detail.resource.resourceType === 'AccessKey' && gd.detail.resource.accessKeyDetails && !sample) {
     credentialTwin = await buildCredentialTwin(gd, session.env.member);
   }
-  // An attack sequence names its resources in detection.sequence (attack-sequence chains into the playbooks above).
-  if (!twin && !credentialTwin && gd && gd.detail.resource.resourceType === 'AttackSequence' && !sample) {
-    ({ twin, credentialTwin } = await buildSequenceTwins(gd, session.env.member, options.extras));
+  // An attack sequence names its resources in detection.sequence (attack-sequence chains into the playbooks above); an
+  // update of a sequence may name one the given twins lack (the first finding named a key, the update an instance too).
+  if ((!twin || !credentialTwin) && gd && gd.detail.resource.resourceType === 'AttackSequence' && !sample) {
+    ({ twin, credentialTwin } = await buildSequenceTwins(gd, session.env.member, options.extras, { twin, credentialTwin }));
   }
   if (!credentialTwin && apiCall) credentialTwin = await buildApiCallTwin(apiCall, session.env.member);
   let bucketTwin = options.bucketTwin;

@@ -56,26 +56,47 @@ function instanceDetailsOf(instance: SequenceResource, resources: readonly Seque
 }
 
 /**
+ * Twins built beside given ones (an update's instance beside the first finding's key), keyed by the given twin, so that
+ * a later replay given that twin again (a drill's `sameWorld` keeps the first injection's world) finds the same ones.
+ */
+const builtBeside = new WeakMap<object, SequenceTwins>();
+
+/**
  * Builds, in the emulator's member account, twins of the resources an attack sequence names that Firebreak chains into
  * a playbook: the first ACCESS_KEY of an IAM user (a user with two keys, as for an AccessKey finding) and the first
  * EC2_INSTANCE (a twin world, its network from the sequence's EC2_NETWORK_INTERFACE resource). Their ID maps put the
  * event on them. Other resources (and a second key or instance) stay as they are: the chained runs for them find nothing.
+ * @param have - twins an earlier replay built (a drill's `sameWorld`: the update of a sequence that names an instance
+ *   too): each given one is kept, and only the missing ones are built (once per given twin: a replay given it again
+ *   gets the same ones).
  * @returns the twins, each absent when the sequence names no such resource.
  */
-export async function buildSequenceTwins(event: GuardDutyEvent, member: HarnessClients, extras?: TwinExtras): Promise<SequenceTwins> {
+export async function buildSequenceTwins(
+  event: GuardDutyEvent,
+  member: HarnessClients,
+  extras?: TwinExtras,
+  have: SequenceTwins = {},
+): Promise<SequenceTwins> {
   const resources = sequenceResources(event);
   const key = resources.find((r) => r.resourceType === 'ACCESS_KEY' && r.uid && r.data?.accessKey?.userType === 'IAMUser');
   const instance = resources.find((r) => r.resourceType === 'EC2_INSTANCE' && r.uid);
   const asFinding = (resource: Record<string, unknown>) =>
     ({ ...event, detail: { ...event.detail, resource: { resourceType: 'twin', ...resource } } }) as unknown as GuardDutyEvent;
-  const credentialTwin = key
-    ? await buildCredentialTwin(
-        asFinding({ accessKeyDetails: { accessKeyId: key.uid!, ...key.data!.accessKey, userType: 'IAMUser' } }),
-        member,
-      )
-    : undefined;
-  const twin = instance
-    ? await buildTwinWorld(asFinding({ instanceDetails: instanceDetailsOf(instance, resources) }), member, extras)
-    : undefined;
+  const anchor = have.credentialTwin ?? have.twin;
+  const earlier = anchor ? builtBeside.get(anchor) : undefined;
+  const credentialTwin =
+    have.credentialTwin ??
+    earlier?.credentialTwin ??
+    (key
+      ? await buildCredentialTwin(
+          asFinding({ accessKeyDetails: { accessKeyId: key.uid!, ...key.data!.accessKey, userType: 'IAMUser' } }),
+          member,
+        )
+      : undefined);
+  const twin =
+    have.twin ??
+    earlier?.twin ??
+    (instance ? await buildTwinWorld(asFinding({ instanceDetails: instanceDetailsOf(instance, resources) }), member, extras) : undefined);
+  if (anchor) builtBeside.set(anchor, { twin, credentialTwin });
   return { twin, credentialTwin };
 }

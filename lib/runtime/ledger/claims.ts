@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ClaimLost } from '../../core/errors';
@@ -36,6 +36,30 @@ export interface ClaimResult {
   readonly previousCaseId?: string;
   /** `RESUMED` only: the claim was this execution's own, in progress (a retry of the step that claimed); its lease is extended. */
   readonly extended?: boolean;
+  /**
+   * `RESUMED` of a case with `additions` ({@link CaseClaims.claim}) only: the update that adds to the case, this claim's
+   * (`update` take-over) or the one an earlier execution took the case over for and did not finish (a crash, a failure).
+   */
+  readonly update?: CaseUpdate;
+}
+
+/**
+ * What an incident adds to a finished case (attack-sequence: the chain keys of resources the case has not handled,
+ * `sequenceAdditions`); an empty list when nothing. Pure: given the case as stored.
+ */
+export type CaseAdditions = (record: CaseRecord) => readonly string[];
+
+/** An update that adds to a case, as the case records it (`update`) and Claim returns it. */
+export interface CaseUpdate {
+  /** What it adds ({@link CaseAdditions}: attack-sequence's chain keys). */
+  readonly added: readonly string[];
+  /** 16 hex of the SHA-256 of `added` (one per line): the same for every delivery of the update; keys its notifications. */
+  readonly token: string;
+}
+
+/** The {@link CaseUpdate} of `added`. */
+export function caseUpdate(added: readonly string[]): CaseUpdate {
+  return { added: [...added], token: createHash('sha256').update(added.join('\n')).digest('hex').slice(0, 16) };
 }
 
 /** The claim on a resource, as stored. */
@@ -80,6 +104,8 @@ interface ClaimAttempt {
   /** ISO-8601 UTC. */
   readonly lease: string;
   readonly now: Date;
+  /** What the incident adds to a finished case ({@link CaseAdditions}), and the update the case records. */
+  readonly update?: { readonly added?: readonly string[]; readonly pending?: CaseUpdate };
 }
 
 /** Takes, finishes and releases the claim on a resource. */
@@ -103,6 +129,10 @@ export class CaseClaims {
    * - `IN_PROGRESS` with an expired lease, `FAILED`, or `RESOURCE_GONE` (the resource is looked at again: it may
    *   have been missing only from an eventually consistent read) → taken over, `RESUMED`;
    * - `NOTIFIED` and the incident now calls for containment (catalog mode `auto` or `approval`, or a manual start) → escalated, `RESUMED`;
+   * - `CONTAINED` or `NOTIFIED` and `additions` says the incident adds resources to the case (an updated attack
+   *   sequence) → taken over for an `update`, `RESUMED` with `update`; the case's incident becomes this one (what the
+   *   next update is compared with) and its `update` this update, in the write that sets the case back `IN_PROGRESS`;
+   *   a case taken over or extended later (a crash, a failure) returns the `update` it records;
    * - otherwise (`CONTAINED`, `NOTIFIED`) → `ALREADY_HANDLED`, the finding added to the case's
    *   `findingIds` (`newFinding` says whether this call added it).
    * Every outcome but `CLAIMED` appends a timeline entry to the existing case.
@@ -110,20 +140,35 @@ export class CaseClaims {
    * @param incident - the normalized incident.
    * @param executionName - the Step Functions execution name (the claim's owner).
    * @param leaseSeconds - how long an in-progress claim blocks other executions.
+   * @param additions - what the incident adds to a finished case (read only for a `CONTAINED` or `NOTIFIED` claim).
    * @throws {Error} the SDK's error when DynamoDB fails (mapped to Throttled/TransientAwsError upstream).
    */
-  async claim(incident: Incident, executionName: string, leaseSeconds: number): Promise<ClaimResult> {
+  async claim(incident: Incident, executionName: string, leaseSeconds: number, additions?: CaseAdditions): Promise<ClaimResult> {
     const pk = claimKey(incident);
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = this.now();
       const existing = await this.readClaim(pk);
-      const a: ClaimAttempt = { pk, incident, executionName, lease: leaseExpiry(now, leaseSeconds), now };
-      const result = await this.carryOut(decideClaim(existing, incident, executionName, now), a, existing);
+      const update = await this.updateOf(existing, additions);
+      const a: ClaimAttempt = { pk, incident, executionName, lease: leaseExpiry(now, leaseSeconds), now, update };
+      const request = { ...incident, addsToCase: !!update?.added?.length };
+      const result = await this.carryOut(decideClaim(existing, request, executionName, now), a, existing);
       if (result) return result;
     }
     // Three lost races in a row: someone else is actively claiming; let them.
     const item = (await this.readClaim(pk)) as ClaimItem;
     return { caseId: item.caseId, status: 'ALREADY_HANDLED', previousStatus: item.status };
+  }
+
+  /**
+   * With `additions` only, for a case that holds the resource: what the incident adds to it when it is finished
+   * (`CONTAINED`, `NOTIFIED`), and the update the case records (taken over for, maybe unfinished).
+   */
+  private async updateOf(existing: ClaimItem | undefined, additions: CaseAdditions | undefined): Promise<ClaimAttempt['update']> {
+    if (!additions || !existing || opensNewCase(existing)) return undefined;
+    const record = await this.records.getCase(existing.caseId);
+    if (!record) return undefined;
+    const finished = existing.status === 'CONTAINED' || existing.status === 'NOTIFIED';
+    return { added: finished ? additions(record) : undefined, pending: record.update };
   }
 
   /** Carries out a claim decision; `undefined` when a conditional write lost a race (the caller reads again). */
@@ -169,7 +214,8 @@ export class CaseClaims {
         ExpressionAttributeValues: { ':l': a.lease, ':o': a.executionName },
       }),
     );
-    return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status, extended: true };
+    const update = a.update?.pending;
+    return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status, extended: true, ...(update ? { update } : {}) };
   }
 
   /** Another execution's case, or a finished one: the finding is added to it and noted on its timeline. */
@@ -212,16 +258,26 @@ export class CaseClaims {
       if (hasAwsCode(err, 'ConditionalCheckFailedException')) return undefined;
       throw err;
     }
-    await this.records.setCaseStatus(existing.caseId, 'IN_PROGRESS', a.incident.finding.id);
+    const fresh = reason === 'update' && a.update?.added?.length ? caseUpdate(a.update.added) : undefined;
+    // A resumed run (a crash, a failure) finishes the update the case records; an escalation is a decision of its own.
+    const update = fresh ?? (reason === 'escalation' ? undefined : a.update?.pending);
+    const updated = fresh && { incident: a.incident, update: fresh };
+    await this.records.setCaseStatus(existing.caseId, 'IN_PROGRESS', a.incident.finding.id, undefined, updated);
     await this.records.appendTimeline(existing.caseId, {
       at: a.now.toISOString(),
       step: 'Claim',
       status: 'INFO',
       executionName: a.executionName,
       trigger: a.incident.trigger,
-      details: { outcome: 'RESUMED', reason, previousStatus: existing.status, previousOwner: existing.owner },
+      details: {
+        outcome: 'RESUMED',
+        reason,
+        previousStatus: existing.status,
+        previousOwner: existing.owner,
+        ...(update ? { update } : {}),
+      },
     });
-    return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status };
+    return { caseId: existing.caseId, status: 'RESUMED', previousStatus: existing.status, ...(update ? { update } : {}) };
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { RecordedSnapshot, RejectedSnapshot } from '../evidence/provenance';
 import type { Incident } from '../../core/incident/incident';
-import { CaseClaims, ClaimItem, ClaimRecords, ClaimResult, FailedCase } from './claims';
+import { CaseAdditions, CaseClaims, ClaimItem, ClaimRecords, ClaimResult, FailedCase } from './claims';
 import type { CaseStatus } from './policy';
 import { BreakerLedger } from './breaker';
 import { ApprovalAnswer, ApprovalRecord, CaseRecord, CaseRecords, CaseRecordsDeps, TimelineEntry, TimelineFold } from './records';
@@ -33,7 +33,7 @@ export type { CaseStatus } from './policy';
 export type { ApprovalAnswer, ApprovalRecord, CaseRecord, TimelineEntry, TimelineFold } from './records';
 export { claimKey, newCaseId } from './claims';
 export type { BreakerListing, HeldCase } from './breaker';
-export type { ClaimGuard, ClaimItem, ClaimRecords, ClaimResult, FailedCase, RecordEntry } from './claims';
+export type { CaseAdditions, CaseUpdate, ClaimGuard, ClaimItem, ClaimRecords, ClaimResult, FailedCase, RecordEntry } from './claims';
 
 /** Dependencies of {@link CaseLedger}. */
 export type CaseLedgerDeps = CaseRecordsDeps;
@@ -57,8 +57,8 @@ export class CaseLedger {
   // The claim protocol.
 
   /** {@link CaseClaims.claim} */
-  claim(incident: Incident, executionName: string, leaseSeconds: number): Promise<ClaimResult> {
-    return this.claims.claim(incident, executionName, leaseSeconds);
+  claim(incident: Incident, executionName: string, leaseSeconds: number, additions?: CaseAdditions): Promise<ClaimResult> {
+    return this.claims.claim(incident, executionName, leaseSeconds, additions);
   }
 
   /** {@link CaseClaims.claimWithRecords} */

@@ -34,11 +34,18 @@ export interface ClaimState {
   readonly leaseExpiresAt: string;
 }
 
-/** What the policy reads of the incident a claim is asked for. */
-export type ClaimRequest = Pick<Incident, 'mode' | 'trigger' | 'dryRun'>;
+/**
+ * What the policy reads of the incident a claim is asked for. `addsToCase`: the incident names resources its finished
+ * case has not handled (an attack sequence GuardDuty updated with new resources: `sequenceAdditions`,
+ * lib/core/incident/sequence-summary.ts); only the claim of an attack sequence sets it.
+ */
+export type ClaimRequest = Pick<Incident, 'mode' | 'trigger' | 'dryRun'> & { readonly addsToCase?: boolean };
 
-/** Why an execution takes over another execution's case (written on the timeline as the `RESUMED` reason). */
-export type TakeOverReason = 'failed' | 'recheck-gone' | 'lease-expired' | 'escalation';
+/**
+ * Why an execution takes over another execution's case (written on the timeline as the `RESUMED` reason). `update`: a
+ * finished case (`CONTAINED`, `NOTIFIED`) whose finding GuardDuty updated to name resources the case has not handled.
+ */
+export type TakeOverReason = 'failed' | 'recheck-gone' | 'lease-expired' | 'escalation' | 'update';
 
 /**
  * What a claim for an incident does, given the resource's claim:
@@ -85,7 +92,8 @@ export function ownsClaim(claim: Pick<ClaimState, 'status' | 'owner'>, execution
  * a `FAILED` case is taken over; a `RESOURCE_GONE` case is looked at again (EC2 is eventually consistent, and a
  * case must not write off a live instance for good, issue 10) unless the incident is a dry run; an in-progress
  * claim whose lease has run out is taken over; a `NOTIFIED` case is escalated when the incident now calls for
- * containment (catalog mode `auto` or `approval`) or an engineer starts it by hand, unless it is a dry run;
+ * containment (catalog mode `auto` or `approval`) or an engineer starts it by hand, unless it is a dry run; a
+ * `CONTAINED` or `NOTIFIED` case is taken over for an `update` when the incident adds resources to it (`addsToCase`);
  * anything else (a live lease, `CONTAINED`, `NOTIFIED` again) is already handled.
  */
 export function decideClaim(claim: ClaimState | undefined, incident: ClaimRequest, executionName: string, now: Date): ClaimDecision {
@@ -100,6 +108,7 @@ function takeOverReason(claim: ClaimState, incident: ClaimRequest, now: Date): T
   if (claim.status === 'RESOURCE_GONE' && !incident.dryRun) return 'recheck-gone';
   if (claim.status === 'IN_PROGRESS' && leaseExpired(claim.leaseExpiresAt, now)) return 'lease-expired';
   if (claim.status === 'NOTIFIED' && callsForContainment(incident) && !incident.dryRun) return 'escalation';
+  if ((claim.status === 'CONTAINED' || claim.status === 'NOTIFIED') && incident.addsToCase && !incident.dryRun) return 'update';
   return undefined;
 }
 

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { hasAwsCode } from '../aws-errors';
 import type { Incident } from '../../core/incident/incident';
+import type { CaseUpdate as AddingUpdate } from './claims';
 import { recordedSnapshotKey, RecordedSnapshot, rejectedSnapshotKey, RejectedSnapshot } from '../evidence/provenance';
 import { type CaseStatus, isOpenCase } from './policy';
 import '../clients/dynamodb';
@@ -49,6 +50,8 @@ export interface CaseRecord {
   readonly notifications: Record<string, string>;
   /** Decisions fixed once per case (e.g. `revocationCutoff`). */
   readonly decisions: Record<string, unknown>;
+  /** The last update that added to the case (Claim's `update` take-over: an attack sequence GuardDuty updated). */
+  readonly update?: AddingUpdate;
   /** The pending or answered approval (catalog `approval` mode), if the case needed one. */
   readonly approval?: ApprovalRecord;
 }
@@ -325,20 +328,34 @@ export class CaseRecords {
 
   /**
    * Sets a case's status (the case item only; its claim is the claim protocol's), adding `findingId` to its
-   * `findingIds` and storing `details` as its `outcomeDetails` when given.
+   * `findingIds`, storing `details` as its `outcomeDetails`, and replacing its `incident` and `update` with `updated`'s
+   * when given (an updated attack sequence taken over: the case then holds the sequence it acts on, and the update).
    * @throws {Error} `ConditionalCheckFailedException` when the case does not exist, or the SDK's error.
    */
-  async setCaseStatus(caseId: string, status: CaseStatus, findingId?: string, details?: Record<string, unknown>): Promise<void> {
+  async setCaseStatus(
+    caseId: string,
+    status: CaseStatus,
+    findingId?: string,
+    details?: Record<string, unknown>,
+    updated?: { incident: Incident; update: AddingUpdate },
+  ): Promise<void> {
     const names: Record<string, string> = { '#s': 'status' };
     const values: Record<string, unknown> = { ':s': status, ':u': this.now().toISOString() };
-    let expr = 'SET #s = :s, updatedAt = :u';
+    const set = ['#s = :s', 'updatedAt = :u'];
+    if (details) {
+      set.push('outcomeDetails = :d');
+      values[':d'] = details;
+    }
+    if (updated) {
+      set.push('incident = :i', '#up = :up');
+      names['#up'] = 'update';
+      values[':i'] = updated.incident;
+      values[':up'] = updated.update;
+    }
+    let expr = `SET ${set.join(', ')}`;
     if (findingId) {
       expr += ' ADD findingIds :f';
       values[':f'] = new Set([findingId]);
-    }
-    if (details) {
-      expr += ', outcomeDetails = :d';
-      values[':d'] = details;
     }
     await this.deps.ddb.send(
       new UpdateCommand({

@@ -12,6 +12,28 @@ import type { StepFunctionsError } from '../../core/contracts/step-results';
 /** The runbook of an incident's playbook. */
 export const runbookOf = (i: Pick<Incident, 'playbook'>) => `runbooks/${i.playbook}/runbook.md`;
 
+/** A case's update that adds resources to it (`$.case.update`, Claim: an attack sequence GuardDuty updated). */
+export interface CaseUpdateRef {
+  readonly added: readonly string[];
+  readonly token: string;
+}
+
+/**
+ * The ledger key of a notification (`notifications.<key>`): `base` for the case, `<base>#update#<token>` for an update
+ * that adds resources to it, so that each update is told once, however often it is delivered.
+ */
+export const noticeKey = (base: string, update: CaseUpdateRef | undefined) => (update ? `${base}#update#${update.token}` : base);
+
+/**
+ * The line that says a sequence was updated: how many new resources, which (`<playbook> <account> <resource>`, from the
+ * chain keys `chain#<playbook>#<account>#<resource>`), and `what` was done with them; empty without an update.
+ */
+export function updateLine(update: CaseUpdateRef | undefined, what: string): string {
+  if (!update) return '';
+  const named = update.added.map((k) => k.split('#').slice(1).join(' ')).join(', ');
+  return `sequence updated: ${update.added.length} new resource(s), ${what}: ${named}. `;
+}
+
 /** The ledger key that records that a finding of a case was told to a person (by any notification). */
 export const findingNoticeKey = (findingId: string) => `finding#${findingId}`;
 

@@ -1,6 +1,6 @@
 import { InvalidInput } from '../../../lib/core/errors';
 import { MAX_SEQUENCE_CHAINS, SEQUENCE_MAX_BYTES, summarizeSequence } from '../../../lib/core/incident/sequence';
-import { chainedRoutes, routeResource } from '../../../lib/core/incident/sequence-summary';
+import { chainedRoutes, routeResource, sequenceAdditions } from '../../../lib/core/incident/sequence-summary';
 import { readEventFile } from '../../../lib/harness/local/replay';
 import { normalizeEvent } from '../../../lib/core/incident/normalize';
 
@@ -123,5 +123,27 @@ describe('attack sequences: each resource routed (lib/core/incident/sequence.ts)
     const ec2 = normalizeEvent(input('fixtures/events/guardduty-attack-sequence-ec2.json')).incident;
     expect(chainedRoutes(ec2.sequence).map(routeResource)).toEqual(['i-0b7e5d3c1a9f8e6d4']);
     expect(ec2.sequence?.resources.map((r) => r.resourceType)).toEqual(['EC2_INSTANCE', 'EC2_NETWORK_INTERFACE']);
+  });
+});
+
+describe('sequenceAdditions: what an updated sequence adds to its case (issue 15 item 6)', () => {
+  const first = summarizeSequence(seq([key()]), CTX);
+  const updated = summarizeSequence(seq([instance(), { uid: 'b', resourceType: 'S3_BUCKET' }, key()]), CTX);
+
+  it('is the chain keys of the routes neither on the case nor in the sequence it holds, sorted', () => {
+    expect(sequenceAdditions(updated, { sequence: first })).toEqual(['chain#ec2-compromise#111111111111#i-0b7e5d3c1a9f8e6d4']);
+    expect(sequenceAdditions(updated, { decisions: { 'chain#credential-compromise#111111111111#AKIAEXAMPLEKEY000001': {} } })).toEqual([
+      'chain#ec2-compromise#111111111111#i-0b7e5d3c1a9f8e6d4',
+    ]);
+    expect(sequenceAdditions(updated, {})).toEqual([
+      'chain#credential-compromise#111111111111#AKIAEXAMPLEKEY000001',
+      'chain#ec2-compromise#111111111111#i-0b7e5d3c1a9f8e6d4',
+    ]);
+  });
+
+  it('is empty for a repeat, for a sequence naming only what cannot be chained, and for one that drops resources', () => {
+    expect(sequenceAdditions(updated, { sequence: updated })).toEqual([]);
+    expect(sequenceAdditions(summarizeSequence(seq([{ uid: 'b', resourceType: 'S3_BUCKET' }]), CTX), { sequence: first })).toEqual([]);
+    expect(sequenceAdditions(first, { sequence: updated })).toEqual([]);
   });
 });

@@ -102,6 +102,44 @@ describe("decideClaim (what a claim for an incident does, given the resource's c
       { kind: 'already-handled' },
     ],
     ['contained by this execution: already handled', claimOf('CONTAINED', ME, EXPIRED), auto, { kind: 'already-handled' }],
+    // An attack sequence GuardDuty updated to name resources its finished case has not handled (issue 15 item 6).
+    [
+      'contained, an update adds to it: taken over',
+      claimOf('CONTAINED'),
+      { ...auto, addsToCase: true },
+      { kind: 'take-over', reason: 'update' },
+    ],
+    [
+      'notified, notify-only again, an update adds to it: taken over',
+      claimOf('NOTIFIED'),
+      { mode: 'notify', trigger: 'auto', dryRun: false, addsToCase: true },
+      { kind: 'take-over', reason: 'update' },
+    ],
+    [
+      'notified, now automatic, an update adds to it: escalated',
+      claimOf('NOTIFIED'),
+      { ...auto, addsToCase: true },
+      { kind: 'take-over', reason: 'escalation' },
+    ],
+    [
+      'contained, an update adds to it, dry run: already handled',
+      claimOf('CONTAINED'),
+      { ...auto, dryRun: true, addsToCase: true },
+      { kind: 'already-handled' },
+    ],
+    [
+      'in progress under a live lease, an update adds to it: already handled',
+      claimOf('IN_PROGRESS'),
+      { ...auto, addsToCase: true },
+      { kind: 'already-handled' },
+    ],
+    ['released, an update adds to it: a new case', claimOf('RELEASED'), { ...auto, addsToCase: true }, { kind: 'open' }],
+    [
+      'failed, an update adds to it: taken over as failed',
+      claimOf('FAILED'),
+      { ...auto, addsToCase: true },
+      { kind: 'take-over', reason: 'failed' },
+    ],
   ];
 
   it.each(cases)('%s', (_name, claim, incident, expected) => {
@@ -117,6 +155,7 @@ describe("decideClaim (what a claim for an incident does, given the resource's c
     mode: fc.constantFrom('auto', 'approval', 'notify', 'none'),
     trigger: fc.constantFrom('auto', 'manual', 'gameday'),
     dryRun: fc.boolean(),
+    addsToCase: fc.boolean(),
   });
 
   it('who holds the claim matters only while it is in progress', () => {
@@ -135,6 +174,10 @@ describe("decideClaim (what a claim for an incident does, given the resource's c
         const reason = decision.kind === 'take-over' ? decision.reason : undefined;
         if (incident.dryRun) expect(['escalation', 'recheck-gone']).not.toContain(reason);
         if (reason === 'escalation') expect(claim.status).toBe('NOTIFIED');
+        if (reason === 'update')
+          expect([['CONTAINED', 'NOTIFIED'].includes(claim.status), incident.addsToCase, incident.dryRun]).toEqual([true, true, false]);
+        // Without an update that adds to the case, the policy is the one every other playbook has.
+        if (!incident.addsToCase) expect(reason).not.toBe('update');
         if (decision.kind === 'extend') expect([claim.status, claim.owner]).toEqual(['IN_PROGRESS', ME]);
       }),
     );

@@ -48,7 +48,9 @@ export type AttackSequencePlaybookProps = ContainmentPlaybookProps;
  * Normalize (naming the playbook: the sequence is parsed and each resource routed) → Claim (one case per finding) →
  * Decide, then dry run (sample findings: PlanDryRun lists the chained starts, no call), notify-only (a sequence naming
  * nothing containable: NotifyOnly names its resources), approval or shadow as the catalog says, or contain:
- * ChainSequenceContainment → Notify → CloseCase. Retry and Catch as in the other playbooks.
+ * ChainSequenceContainment → Notify → CloseCase. Retry and Catch as in the other playbooks. GuardDuty's update of the
+ * finding (same ID) that names resources the case has not handled takes the finished case over at Claim (`update`) and
+ * runs the same path for exactly those (docs/ARCHITECTURE.md, "An update of the sequence").
  */
 export class AttackSequencePlaybook extends PlaybookConstruct {
   /**

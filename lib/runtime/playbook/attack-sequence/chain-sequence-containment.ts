@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConfigError, InvalidInput } from '../../../core/errors';
 import { LAMBDA_ENV } from '../../../core/contracts/environment';
 import { SequenceSummarySchema } from '../../../core/incident/sequence';
-import { ChainedRoute, chainedRoutes, routeResource, SequenceRoute } from '../../../core/incident/sequence-summary';
+import { ChainedRoute, chainedRoutes, chainKey, routeResource, SequenceRoute } from '../../../core/incident/sequence-summary';
 import { parseOrThrow } from '../../../core/contracts/parse';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
@@ -80,6 +80,24 @@ async function startChain(state: PlaybookState, route: ChainedRoute, deps: StepD
 }
 
 /**
+ * The chain a case already records for a route (`decisions["chain#…"]`, written by an earlier run of the step: the
+ * first finding of an updated sequence, or a run that crashed after recording), as the step reports it; no call.
+ */
+function recordedChain(route: ChainedRoute, entry: unknown): SequenceChain | undefined {
+  const executionArn = (entry as { executionArn?: unknown } | undefined)?.executionArn;
+  if (typeof executionArn !== 'string') return undefined;
+  const { playbook, account } = route;
+  return {
+    playbook,
+    resource: routeResource(route),
+    account,
+    executionArn,
+    executionName: executionArn.split(':').pop()!,
+    alreadyStarted: true,
+  };
+}
+
+/**
  * ChainSequenceContainment (attack-sequence): starts one chained containment per resource of the sequence that
  * Normalize routed (`incident.sequence.resources[].target`, lib/core/incident/sequence.ts): credential-compromise for
  * an access key, ec2-compromise for an instance, each with a `{ firebreak: { target, chainedFrom } }` envelope naming
@@ -92,6 +110,10 @@ async function startChain(state: PlaybookState, route: ChainedRoute, deps: StepD
  * start, a re-run or two deliveries at once start each chained run once. Each chained run has its own case keyed on its
  * resource (a resource a finding already contained ends `ALREADY_HANDLED`). The chains are recorded on this case
  * (`decisions["chain#<playbook>#<account>#<resource>"]`, one write after the starts), so `firebreak cases show` lists them.
+ * A resource the case already records a chain for is not started again (an update of the sequence that names more
+ * resources chains exactly the new ones, Claim's `update`; a crash after the write): it is reported as `alreadyStarted`.
+ * Execution names are kept 90 days after an execution ends (StartExecution), so the record, not the name, is what keeps
+ * a later update from starting a second run for a resource a person may have released since.
  *
  * @param state - the playbook state after Decide's `contain`.
  * @returns the chained runs and how many resources were only named.
@@ -104,11 +126,12 @@ export async function chainSequenceContainment(state: PlaybookState, deps: StepD
     const sequence = state.incident.sequence && parseOrThrow(SequenceSummarySchema, state.incident.sequence, 'incident.sequence');
     const routes = chainedRoutes(sequence);
     if (!sequence || routes.length === 0) throw new InvalidInput('incident.sequence names nothing to chain: Decide should have refused it');
+    const recorded = (await deps.ledger.getCase(state.case.caseId))?.decisions ?? {};
     const chains: SequenceChain[] = [];
-    for (const route of routes) chains.push(await startChain(state, route, deps));
+    for (const route of routes) chains.push(recordedChain(route, recorded[chainKey(route)]) ?? (await startChain(state, route, deps)));
     const entries = Object.fromEntries(
       chains.map((c) => [
-        `chain#${c.playbook}#${c.account}#${c.resource}`,
+        `chain#${c.playbook}#${c.account}#${c.resource}`, // chainKey of the chain's route
         { playbook: c.playbook, resource: c.resource, account: c.account, executionArn: c.executionArn },
       ]),
     );

@@ -6,7 +6,7 @@ import type { NotifyInputSchema } from '../../../core/contracts/state';
 import type { CaseRecord, CaseStatus } from '../../ledger/ledger';
 import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
-import { findingNoticeKey, runbookOf, subject, summaryOf } from '../notice';
+import { findingNoticeKey, noticeKey, runbookOf, subject, summaryOf, updateLine } from '../notice';
 import '../../clients/sns';
 
 /**
@@ -27,8 +27,9 @@ export async function notify(
   return runStep('Notify', caseTarget(state, deps.ledger), async (run) => {
     const record = await deps.ledger.getCase(state.case.caseId);
     // `contained` is told once per case; `notify-only` once per finding (a later finding that escalates a
-    // notify-only case and still cannot be contained, e.g. root credentials at High, is told too).
-    const key = input.kind === 'notify-only' ? `${input.kind}#${state.incident.finding.id}` : input.kind;
+    // notify-only case and still cannot be contained, e.g. root credentials at High, is told too). An update that adds
+    // resources to the case (an attack sequence's, `case.update`) is told once per update.
+    const key = noticeKey(input.kind === 'notify-only' ? `${input.kind}#${state.incident.finding.id}` : input.kind, state.case.update);
     const marks = [key, findingNoticeKey(state.incident.finding.id)];
     const told = record?.notifications?.[key] ? { published: false } : await publish(input, record, deps);
     if (input.close) {
@@ -60,11 +61,10 @@ async function publish(
         {
           kind: input.kind,
           caseId: state.case.caseId,
-          summary: summaryOf(
-            state.incident,
-            input.kind,
-            state.judgement?.route === 'notify' ? state.judgement.reason : state.decision?.reason,
-          ),
+          summary:
+            updateLine(state.case.update, input.kind === 'contained' ? 'chained' : 'named, nothing chained') +
+            summaryOf(state.incident, input.kind, state.judgement?.route === 'notify' ? state.judgement.reason : state.decision?.reason),
+          ...(state.case.update ? { update: state.case.update, sequenceChains: state.sequenceChains } : {}),
           resource: describeResource(state.incident),
           runbook: runbookOf(state.incident),
           runbookEntry: state.incident.triage?.runbook,

@@ -9,6 +9,7 @@ import { workloadCommands } from '../../../core/incident/workload-commands';
 import { terminalSafe } from '../../../core/text';
 import type { Hold } from '../../../core/brakes';
 import { timeoutAction } from './approval';
+import { updateLine } from '../notice';
 import '../../clients/sns';
 
 /** RequestApproval's input: the Lambda integration's `Payload`. */
@@ -94,6 +95,7 @@ async function pageApprovalRequest(
         [
           `Case ${caseId} (${i.playbook}) waits for approval before containing ${i.resource.id} in ${i.account}/${i.region}.`,
           ...(r.hold ? [`Held: ${r.hold.reason}.`] : []),
+          ...(state.case.update ? [updateLine(state.case.update, 'waiting for this approval').trim()] : []),
           `Finding: ${i.finding.type}${i.finding.severity !== undefined ? `, severity ${i.finding.severity}` : ''} (${i.finding.id}).`,
           ...(state.judgement ? [`Why: ${state.judgement.reason}.`] : []),
           ...workloadLines(i),
