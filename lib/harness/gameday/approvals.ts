@@ -13,7 +13,7 @@ import type { InjectionWorld } from './world';
 export interface AnsweredApproval {
   readonly caseId: string;
   readonly decision: 'approve' | 'deny';
-  /** When the answer was sent (after the read-back below). */
+  /** When the answer was sent (taken just before SendTaskSuccess, after the read-back below). */
   readonly answeredAt: number;
   /** The twin read back while the case waited, each check's name prefixed `awaiting-approval:`. */
   readonly awaiting: Check[];
@@ -57,8 +57,11 @@ export function watchApprovals(
     const reason = approval?.reason ?? 'the drill declares no approval for this injection: denied so the execution ends';
     try {
       conn ??= connectLocal(session.sfn.endpoint);
-      await answerApproval(await conn, caseId, decision, reason);
-      return { caseId, decision, answeredAt: Date.now(), awaiting, undeclared: !approval || undefined };
+      const c = await conn;
+      // Taken before the answer is sent: a call the resumed execution makes while SendTaskSuccess returns is after it.
+      const answeredAt = Date.now();
+      await answerApproval(c, caseId, decision, reason);
+      return { caseId, decision, answeredAt, awaiting, undeclared: !approval || undefined };
     } catch (err) {
       return { caseId, decision, answeredAt: Date.now(), awaiting, undeclared: !approval || undefined, error: (err as Error).message };
     }
