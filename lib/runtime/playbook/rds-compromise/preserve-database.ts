@@ -41,7 +41,8 @@ export interface DatabasePreservationStatus {
  * first), and records the manifest on the case (`evidence.manifest`, once); a `pending` run writes nothing to S3. The
  * execution's one evidence deadline is `evidenceDeadlineSeconds` after its first PreserveDatabase, recorded on the case
  * once (`decisions.evidenceDeadline#<execution>`); past it the step fails `EvidenceIncomplete`. Runs before ContainDatabase: the evidence shows the
- * database as the finding found it. RDS: "Remediating a potentially compromised database", GuardDuty User Guide
+ * database before Firebreak changed anything, as read on the run that completed the chain (minutes after the first
+ * snapshot on AWS: what the member account changed meanwhile shows; the snapshot holds the state at its creation). RDS: "Remediating a potentially compromised database", GuardDuty User Guide
  * (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty-remediate-compromised-rds.html).
  * @throws {ResourceGone} when the instance is gone. {@link EvidenceProvenance} when a snapshot under Firebreak's
  *   identifier is not the evidence it should be. {@link InvalidInput} for a dry run or a resource that is no DB instance.
