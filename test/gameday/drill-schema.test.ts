@@ -57,6 +57,7 @@ describe('drill files', () => {
       'cloudtrail-tamper/drill.yaml',
       'credential-compromise/drill-unexpected.yaml',
       'credential-compromise/drill.yaml',
+      'ec2-compromise/drill-containers-unexpected.yaml',
       'ec2-compromise/drill-containers.yaml',
       'ec2-compromise/drill-finding-types.yaml',
       'ec2-compromise/drill-unexpected.yaml',
