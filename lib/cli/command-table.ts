@@ -294,6 +294,21 @@ export const COMMANDS: readonly CommandSpec[] = [
       (await import('./commands/cases')).casesShowCommand(caseId as string, o as ConnectOptions & { json?: boolean }, output),
   },
   {
+    path: ['cases', 'note'],
+    description:
+      'Put a note on the case timeline, with your identity: what you saw and decided, for whoever reads the case next and for the post-incident review. Changes nothing else.',
+    args: [CASE_ID, ['<text...>', 'the note (the words are joined with spaces; at most 4000 characters)']],
+    connection: true,
+    help: exitCodes('the note was recorded', 'an AWS call failed'),
+    run: async ([caseId, words], o, output) =>
+      (await import('./commands/cases')).casesNoteCommand(
+        caseId as string,
+        words as string[],
+        o as ConnectOptions & { json?: boolean },
+        output,
+      ),
+  },
+  {
     path: ['status'],
     description: 'Show the status of a case (and its latest execution) or of an execution.',
     args: [['<caseId|executionArn>', 'a case ID or a Step Functions execution ARN']],

@@ -122,6 +122,9 @@ function renderTimelineEntry(t: TimelineEntry): string[] {
   const lines = [`  ${t.at}  ${t.status.padEnd(9)} ${t.step.padEnd(24)} ${by}`];
   if (calls) lines.push(`      calls: ${calls}`);
   if (t.error) lines.push(`      error: ${t.error.name}: ${t.error.message.split('\n')[0]}`);
+  // A person's note (`firebreak cases note`): the whole text and who wrote it, never cut.
+  const note = t.step === 'Note' ? (t.details as { note?: unknown } | undefined)?.note : undefined;
+  if (typeof note === 'string') return [...lines, `      note by ${t.operator ?? 'unknown'}: ${note}`];
   const details = t.details ? JSON.stringify(t.details) : '';
   if (details && details !== '{}') lines.push(`      ${details.length > 240 ? `${details.slice(0, 237)}...` : details}`);
   return lines;

@@ -1,4 +1,5 @@
 import { DescribeExecutionCommand, DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { InvalidInput } from '../core/errors';
 import type { SequenceSummary } from '../core/incident/sequence-summary';
 import type { CaseRecord, TimelineEntry } from '../runtime/ledger/ledger';
@@ -154,6 +155,50 @@ export function chainedRuns(decisions: Record<string, unknown>): ChainedRun[] {
 export function assertCaseId(caseId: string): void {
   if (!/^fb-\d{8}-[0-9a-f]{10}$/.test(caseId))
     throw new InvalidInput(`${caseId} is not a case ID (expected fb-<yyyymmdd>-<10 hex digits>)`);
+}
+
+/** The longest note a case takes, in characters (a DynamoDB item holds 400 KB; a note is a person's few lines). */
+export const MAX_NOTE_LENGTH = 4000;
+
+/** What {@link addCaseNote} recorded. */
+export interface CaseNote {
+  readonly caseId: string;
+  /** The note as recorded (trimmed). */
+  readonly note: string;
+  /** The caller's ARN (STS GetCallerIdentity). */
+  readonly by: string;
+  /** ISO-8601 UTC. */
+  readonly at: string;
+}
+
+/**
+ * `firebreak cases note <caseId> TEXT`: puts a person's note on the case timeline (step `Note`, status `INFO`, trigger
+ * `manual`, `operator` the caller's ARN from STS GetCallerIdentity, `details.note` the text), so what was seen and
+ * decided during triage stays with the case for the post-incident review. Nothing else on the case changes; any status
+ * takes a note (a released case too). The text is stored as given (trimmed); every reader escapes it for the terminal.
+ * @param now - the note's time. @default the clock
+ * @returns what was recorded.
+ * @throws {InvalidInput} for a malformed case ID, an empty note or one over {@link MAX_NOTE_LENGTH} characters (before
+ *   any AWS call), or a case the ledger does not have.
+ */
+export async function addCaseNote(
+  conn: Pick<Connection, 'ledger' | 'sts'>,
+  caseId: string,
+  text: string,
+  now: Date = new Date(),
+): Promise<CaseNote> {
+  assertCaseId(caseId);
+  const note = text.trim();
+  if (!note) throw new InvalidInput('a note needs text: firebreak cases note <caseId> TEXT');
+  if (note.length > MAX_NOTE_LENGTH)
+    throw new InvalidInput(
+      `a note is at most ${MAX_NOTE_LENGTH} characters (this one has ${note.length}); put longer material in the evidence store`,
+    );
+  if (!(await conn.ledger.getCase(caseId))) throw new InvalidInput(`no case ${caseId} in the ledger`);
+  const by = (await conn.sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown';
+  const at = now.toISOString();
+  await conn.ledger.appendTimeline(caseId, { at, step: 'Note', status: 'INFO', trigger: 'manual', operator: by, details: { note } });
+  return { caseId, note, by, at };
 }
 
 /** What `firebreak status` shows. */

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { parseOrThrow } from '../../core/incident/normalize';
-import { assertCaseId, caseStatus, listCases, showCase } from '../../operator/cases';
+import { addCaseNote, assertCaseId, caseStatus, listCases, showCase } from '../../operator/cases';
 import { connect, ConnectOptions } from '../../operator/connection';
 import { ExitCode, Output } from '../output';
 import { renderCase, renderCaseList, renderStatus } from '../render';
@@ -41,6 +41,27 @@ export async function casesShowCommand(caseId: string, o: ConnectOptions & { jso
   const detail = await showCase(conn, caseId);
   if (o.json) output.out(JSON.stringify(detail, null, 2));
   else for (const line of renderCase(detail)) output.out(line);
+  return ExitCode.Ok;
+}
+
+/**
+ * `firebreak cases note <caseId> TEXT...`: a person's note on the case timeline (lib/operator/cases.ts `addCaseNote`);
+ * the words are joined with spaces, so the text need not be quoted.
+ * @returns 0 once the note is recorded.
+ * @throws {InvalidInput} for a malformed case ID, an empty or too long note, or an unknown case.
+ */
+export async function casesNoteCommand(
+  caseId: string,
+  words: string[],
+  o: ConnectOptions & { json?: boolean },
+  output: Output,
+): Promise<number> {
+  const text = words.join(' ');
+  assertCaseId(caseId);
+  const conn = await connect(o);
+  const noted = await addCaseNote(conn, caseId, text);
+  if (o.json) output.out(JSON.stringify(noted, null, 2));
+  else output.out(`Noted on case ${noted.caseId} as ${noted.by} at ${noted.at}`);
   return ExitCode.Ok;
 }
 
