@@ -1,4 +1,5 @@
 import type { TimelineEntry } from '../runtime/ledger/ledger';
+import { CASE_ID_PATTERN } from '../core/names';
 import type { CaseDetail, CaseSummary, StatusView } from '../operator/cases';
 import type { ExecutionEnd, StepProgress } from '../operator/follow';
 import type { Output } from './output';
@@ -39,8 +40,28 @@ export function renderEnd(end: ExecutionEnd, s: Style): string[] {
       );
     else lines.push(`  error: ${end.error ?? '?'}${end.cause ? `: ${firstLine(end.cause)}` : ''}`);
   }
-  if (caseId) lines.push(`  timeline: firebreak cases show ${caseId}`);
+  lines.push(...renderPlan(out.plan));
+  // A dry run opens no case: its reference (`dry-run-…`) is not one `cases show` can read.
+  if (caseId && CASE_ID_PATTERN.test(caseId)) lines.push(`  timeline: firebreak cases show ${caseId}`);
   return lines;
+}
+
+/**
+ * A dry run's (or a shadow case's) plan, `$.plan` (ContainmentPlanSchema): one aligned line per change, `operation  target
+ * change`, then who else it would affect. Nothing when the execution made no plan.
+ */
+function renderPlan(plan: unknown): string[] {
+  const p = plan as { sample?: boolean; actions?: { operation: string; target: string; change: string }[]; affected?: string } | undefined;
+  if (!p?.actions) return [];
+  const head = `  plan (dry run, nothing changed)${p.sample ? ', for a GuardDuty sample finding' : ''}:`;
+  if (!p.actions.length) return [head, '    no change: it is contained already, or there is nothing to contain'];
+  const op = Math.max(...p.actions.map((a) => a.operation.length));
+  const target = Math.max(...p.actions.map((a) => a.target.length));
+  return [
+    head,
+    ...p.actions.map((a) => `    ${a.operation.padEnd(op)}  ${a.target.padEnd(target)}  ${a.change}`),
+    ...(p.affected ? [`  also affects: ${p.affected}`] : []),
+  ];
 }
 
 function firstLine(text: string): string {

@@ -53,6 +53,9 @@ export function pascalPrefix(prefix: string): string {
   return prefix.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
 }
 
+/** A case ID as the ledger makes them (`newCaseId`, lib/runtime/ledger/claims.ts): `fb-<yyyymmdd>-<10 hex digits>` (UTC date). */
+export const CASE_ID_PATTERN = /^fb-\d{8}-[0-9a-f]{10}$/;
+
 /** Key prefix of the received events in the evidence bucket; Normalize may write under it and nowhere else. */
 export const RECEIVED_EVENTS_PREFIX = 'received-events/';
 

@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand, DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { InvalidInput } from '../core/errors';
+import { CASE_ID_PATTERN } from '../core/names';
 import type { SequenceSummary } from '../core/incident/sequence-summary';
 import type { CaseRecord, TimelineEntry } from '../runtime/ledger/ledger';
 import { Connection, executionArn } from './connection';
@@ -151,10 +152,14 @@ export function chainedRuns(decisions: Record<string, unknown>): ChainedRun[] {
     .sort((a, b) => a.executionArn.localeCompare(b.executionArn));
 }
 
+/** Whether `ref` is a case ID (`fb-<yyyymmdd>-<10 hex digits>`), as the ledger keys cases; a dry run's reference is not. */
+export function isCaseId(ref: string): boolean {
+  return CASE_ID_PATTERN.test(ref);
+}
+
 /** @throws {InvalidInput} when `caseId` is not a case ID. */
 export function assertCaseId(caseId: string): void {
-  if (!/^fb-\d{8}-[0-9a-f]{10}$/.test(caseId))
-    throw new InvalidInput(`${caseId} is not a case ID (expected fb-<yyyymmdd>-<10 hex digits>)`);
+  if (!isCaseId(caseId)) throw new InvalidInput(`${caseId} is not a case ID (expected fb-<yyyymmdd>-<10 hex digits>)`);
 }
 
 /** The longest note a case takes, in characters (a DynamoDB item holds 400 KB; a note is a person's few lines). */

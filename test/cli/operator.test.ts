@@ -45,6 +45,36 @@ describe('operator commands (run, status, cases) against a local stack', () => {
     expect(await casesForResource(local.session.env, twin.instanceId)).toEqual([]);
   });
 
+  it("prints a dry run's plan as text, one line per change, and suggests no command that fails", async () => {
+    const r = await cli([
+      'run',
+      'ec2-compromise',
+      '--instance',
+      twin.instanceId,
+      '--reason',
+      'what would it do',
+      '--dry-run',
+      '--wait',
+      '--endpoint',
+      endpoint,
+    ]);
+    expect(r.stderr).toEqual([]);
+    expect(r.code).toBe(0);
+    const at = r.stdout.findIndex((l) => l.startsWith('  plan (dry run, nothing changed):'));
+    expect(at).toBeGreaterThan(-1);
+    const planLines = r.stdout.slice(at + 1).filter((l) => l.startsWith('    '));
+    expect(planLines).toEqual(expect.arrayContaining([expect.stringMatching(/^ {4}EC2\.ModifyNetworkInterfaceAttribute +eni-\w+ +\S/)]));
+    // Every firebreak command it suggests runs.
+    for (const line of r.stdout.filter((l) => l.includes('firebreak '))) {
+      const suggested = line
+        .slice(line.indexOf('firebreak ') + 'firebreak '.length)
+        .trim()
+        .split(/\s+/);
+      const ran = await cli([...suggested, '--endpoint', endpoint]);
+      expect({ line, code: ran.code, stderr: ran.stderr }).toEqual({ line, code: 0, stderr: [] });
+    }
+  });
+
   let caseId: string;
   let executionArn: string;
 

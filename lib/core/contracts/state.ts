@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import './zod-locale';
+import { CASE_ID_PATTERN } from '../names';
 import { IncidentSchema } from '../incident/incident';
 import { SuppressionMatchSchema } from '../brakes/suppression';
 import {
@@ -300,7 +301,7 @@ export const FailureInputSchema = z.object({
 });
 
 /** A case ID as the ledger makes them (`newCaseId`): `fb-<yyyymmdd>-<10 hex>`. */
-export const CaseIdSchema = z.string().check(z.regex(/^fb-\d{8}-[0-9a-f]{10}$/, 'must be a case ID such as fb-20250101-0123456789'));
+export const CaseIdSchema = z.string().check(z.regex(CASE_ID_PATTERN, 'must be a case ID such as fb-20250101-0123456789'));
 
 /** The input of the release playbook (`firebreak-release`): `{ release: { caseId, reason, operator } }`. */
 export const ReleaseRequestSchema = z.strictObject({
