@@ -3,6 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { localStackEndpoint, connectLocal } from '../../lib/operator/connection';
 import { LOCAL_STACK_FILE, startLocalStack } from '../../lib/harness/local/stack';
 import { localUpCommand } from '../../lib/cli/commands/local';
@@ -28,6 +30,11 @@ describe('local stack (firebreak local up)', () => {
       const instance = (await member.ec2.send(new DescribeInstancesCommand({ InstanceIds: [stack.world.instanceId] }))).Reservations?.[0]
         ?.Instances?.[0];
       expect(instance?.NetworkInterfaces).toHaveLength(2);
+      // In the Auto Scaling group and the target group it says, read back (containment has something to detach).
+      const asg = await member.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [stack.world.instanceId] }));
+      expect(asg.AutoScalingInstances?.map((i) => i.AutoScalingGroupName)).toEqual([stack.world.autoScalingGroupName]);
+      const health = await member.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: stack.world.targetGroupArn }));
+      expect(health.TargetHealthDescriptions?.map((t) => t.Target?.Id)).toEqual([stack.world.instanceId]);
       const keys = (await member.iam.send(new ListAccessKeysCommand({ UserName: stack.world.userName }))).AccessKeyMetadata ?? [];
       expect(keys.map((k) => k.AccessKeyId).sort()).toEqual([stack.world.accessKeyId, stack.world.otherAccessKeyId].sort());
     } finally {

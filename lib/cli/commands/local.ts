@@ -31,7 +31,7 @@ export async function localUpCommand(
   for (const line of [
     `Local stack ready at ${stack.endpoint} (recorded in .firebreak/local-stack.json for --local)`,
     `  member account ${w.account}, region ${w.region}`,
-    `  instance ${w.instanceId} (two ENIs, in an Auto Scaling group and a target group)`,
+    `  instance ${w.instanceId} (two ENIs), in Auto Scaling group ${w.autoScalingGroupName} and target group ${w.targetGroupArn}`,
     `  IAM user ${w.userName} with keys ${w.accessKeyId} and ${w.otherAccessKeyId}`,
     'Try, in another terminal:',
     `  ./firebreak run ec2-compromise --instance ${w.instanceId} --reason "suspected C2" --local --wait`,

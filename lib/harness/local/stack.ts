@@ -12,8 +12,12 @@ export { LOCAL_STACK_FILE };
 
 /** The demo world a local stack builds, to act on by hand. */
 export interface LocalStackWorld {
-  /** The twin of the two-ENI EC2 fixture: an instance with two ENIs, an ASG and a target group. */
+  /** The twin of the two-ENI EC2 fixture: an instance with two ENIs, in an Auto Scaling group and a target group. */
   readonly instanceId: string;
+  /** The Auto Scaling group the instance is in (containment detaches it; release puts it back). */
+  readonly autoScalingGroupName: string;
+  /** The ELB target group the instance is registered in (containment deregisters it; release registers it again). */
+  readonly targetGroupArn: string;
   /** An IAM user with two access keys (the twin of the IAM-user fixture). */
   readonly userName: string;
   readonly accessKeyId: string;
@@ -50,6 +54,7 @@ export async function startLocalStack(
     const twin = await buildTwinWorld(
       readEventFile(path.join(root, 'fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json')) as unknown as GuardDutyEvent,
       session.env.member,
+      { autoScalingGroup: true, targetGroup: true },
     );
     const user = await buildCredentialTwin(
       readEventFile(path.join(root, 'fixtures/events/guardduty-iamuser-anomalous.json')) as unknown as GuardDutyEvent,
@@ -57,6 +62,8 @@ export async function startLocalStack(
     );
     const world: LocalStackWorld = {
       instanceId: twin.instanceId,
+      autoScalingGroupName: twin.autoScalingGroupName!,
+      targetGroupArn: twin.targetGroupArn!,
       userName: user.userName!,
       accessKeyId: user.accessKeyId!,
       otherAccessKeyId: user.otherAccessKeyId!,
