@@ -68,8 +68,11 @@ export function watchApprovals(
   };
   const loop = (async () => {
     while (!stopped) {
-      for (const caseId of await pendingSince(session, since).catch(() => [])) {
-        if (seen.has(caseId)) continue;
+      // Only the cases of this injection's resource, when the world names it: a watcher outliving its injection (a
+      // drill stopped by a test timeout) must never answer another drill's request.
+      const own = world()?.taskTwin?.taskArn ?? world()?.twin?.instanceId;
+      for (const { caseId, resourceId } of await pendingSince(session, since).catch(() => [])) {
+        if (seen.has(caseId) || (own && resourceId !== own)) continue;
         seen.add(caseId);
         answered.push(await answer(caseId));
       }
@@ -85,9 +88,9 @@ export function watchApprovals(
   };
 }
 
-/** Cases with an unanswered approval requested at or after `since` (ISO-8601 UTC), read from the ledger table. */
-async function pendingSince(session: LocalSession, since: string): Promise<string[]> {
-  const out: string[] = [];
+/** Cases with an unanswered approval requested at or after `since` (ISO-8601 UTC), and their resource, read from the ledger table. */
+async function pendingSince(session: LocalSession, since: string): Promise<{ caseId: string; resourceId: string }[]> {
+  const out: { caseId: string; resourceId: string }[] = [];
   const pages = paginateScan(
     { client: session.env.security.ddb },
     {
@@ -99,7 +102,7 @@ async function pendingSince(session: LocalSession, since: string): Promise<strin
   for await (const page of pages) {
     for (const item of page.Items ?? []) {
       const a = item.approval as ApprovalRecord | undefined;
-      if (a?.taskToken && a.requestedAt >= since) out.push(item.caseId as string);
+      if (a?.taskToken && a.requestedAt >= since) out.push({ caseId: item.caseId as string, resourceId: item.resourceId as string });
     }
   }
   return out;

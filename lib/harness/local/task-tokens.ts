@@ -45,6 +45,8 @@ interface Pending {
 export class TaskTokens {
   private readonly pending = new Map<string, Pending>();
   private readonly ended = new Set<string>();
+  /** The answer each token was given, for a retry of an attempt that failed after it was answered ({@link wait}). */
+  private readonly answers = new Map<string, { output?: unknown; failure?: TaskFailure }>();
 
   /** A new token, as Step Functions would put in `$$.Task.Token`. */
   static newToken(): string {
@@ -59,6 +61,15 @@ export class TaskTokens {
    * @throws {StatesTimeout} when nobody answers in time.
    */
   wait(token: string, timeoutMs: number): Promise<unknown> {
+    // A retry after an attempt that was answered and then failed (its handler threw after the request was recorded,
+    // e.g. a throttled page): the answer was given, to this execution's one token, so the retry takes it. Without
+    // this the answer was lost with the failed attempt and the retry waited for the timeout.
+    const carried = this.answers.get(token);
+    if (carried && this.ended.has(token)) {
+      this.answers.delete(token);
+      this.ended.delete(token);
+      return carried.failure ? Promise.reject(carried.failure) : Promise.resolve(carried.output);
+    }
     return new Promise((resolve, reject) => {
       // A retry of the task waits again on the execution's token (locally one per execution): the earlier wait is
       // superseded (its attempt failed; its timer must not end this one), and the token may be answered again.
@@ -90,11 +101,14 @@ export class TaskTokens {
   /** SendTaskSuccess. @throws {TaskTokenError} for an unknown or ended token. */
   succeed(token: string, output: unknown): void {
     this.take(token).resolve(output);
+    this.answers.set(token, { output });
   }
 
   /** SendTaskFailure. @throws {TaskTokenError} for an unknown or ended token. */
   fail(token: string, error: string, cause?: string): void {
-    this.take(token).reject(new TaskFailure(error || 'States.TaskFailed', cause));
+    const failure = new TaskFailure(error || 'States.TaskFailed', cause);
+    this.take(token).reject(failure);
+    this.answers.set(token, { failure });
   }
 
   private take(token: string): Pending {
