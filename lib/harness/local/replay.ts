@@ -27,6 +27,7 @@ import {
   verifyContainment,
   verifyUntouched,
 } from './checks';
+import { ENDED_FAILED } from './runner';
 import type { ExecuteOptions, LocalExecutionResult } from './runner';
 import type { LocalSession } from './session';
 import { buildTwinWorld, remapEvent, TwinExtras, TwinWorld } from './twin';
@@ -458,7 +459,7 @@ async function executionChecks(ctx: ReadBackContext, x: LocalExecutionResult): P
 async function taskEndChecks(ctx: ReadBackContext, twin: TaskTwin, x: LocalExecutionResult): Promise<Check[]> {
   const env = ctx.session.env;
   if (x.outcome === 'CONTAINED' && x.caseId) return taskContainedChecks(env, twin, x.caseId);
-  if (['FAILED', 'CRASHED', 'TIMED_OUT', 'ABORTED'].includes(x.status)) {
+  if (ENDED_FAILED.has(x.status)) {
     const stopped = x.calls.some((c) => c.operation === 'ECS.StopTask' && !c.error);
     return [stopped && x.caseId ? await taskStoppedCheck(env, twin, x.caseId) : await taskRunningCheck(env, twin)];
   }

@@ -21,6 +21,9 @@ import { PROJECT_ROOT } from '../../core/project-root';
 import { ConfigError, InvalidInput } from '../../core/errors';
 import { encodeEnvironment, LAMBDA_ENV } from '../../core/contracts/environment';
 
+/** The local statuses of an execution that ended without an outcome (the report shows them as FAILED). */
+export const ENDED_FAILED: ReadonlySet<string> = new Set(['FAILED', 'CRASHED', 'TIMED_OUT', 'ABORTED']);
+
 /** One state of a local execution, aggregated over its invocations (retries, Wait-loop polls). */
 export interface LocalStepRecord {
   readonly name: string;

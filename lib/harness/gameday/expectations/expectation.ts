@@ -63,8 +63,7 @@ export interface Expectation {
   judge(ctx: InjectionContext): Promise<Judgement> | Judgement;
 }
 
-/** The local statuses of an execution that ended without an outcome (the report shows them as FAILED). */
-export const ENDED_FAILED = new Set<LocalExecutionResult['status']>(['FAILED', 'CRASHED', 'TIMED_OUT', 'ABORTED']);
+export { ENDED_FAILED } from '../../local/runner';
 
 /** A run's status for a verdict's details: `STATUS[/OUTCOME]`, or NO_MATCH. */
 export const runLabel = (x: LocalExecutionResult | undefined): string =>
