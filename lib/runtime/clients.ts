@@ -12,6 +12,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { partition } from '@aws-sdk/core/client';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { ConfigError } from '../core/errors';
 import { emitApiCall, currentCallContext, isMutatingOperation } from './telemetry';
@@ -59,6 +60,20 @@ export interface MemberClientOptions {
 /** The inline session policy that allows exactly `actions` on every resource (the role's policy still applies). */
 export function sessionPolicyFor(actions: readonly string[]): string {
   return JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: [...actions].sort(), Resource: '*' }] });
+}
+
+/**
+ * The ARN of a role in a member account, in the partition of `region` (`aws`, `aws-cn`, `aws-us-gov`, ...), as the SDK's
+ * own endpoint rules map regions to partitions (`partition` of `@aws-sdk/core`; "Identify AWS resources with Amazon
+ * Resource Names (ARNs)", IAM User Guide: `arn:partition:service:region:account-id:resource`). An unknown region
+ * falls in `aws`, as the SDK resolves it.
+ * @param accountId - 12-digit account ID.
+ * @param roleName - the role's name (no path).
+ * @param region - the region the clients act in (the finding's region).
+ * @returns `arn:<partition>:iam::<accountId>:role/<roleName>`.
+ */
+export function memberRoleArn(accountId: string, roleName: string, region: string): string {
+  return `arn:${partition(region).name}:iam::${accountId}:role/${roleName}`;
 }
 
 /** Clients that act in a member account (through the responder role, or the role given). */
@@ -262,7 +277,7 @@ export class ClientFactory {
   }
 
   /**
-   * Clients acting in a member account through `arn:aws:iam::<accountId>:role/<roleName>` (the
+   * Clients acting in a member account through `arn:<partition>:iam::<accountId>:role/<roleName>` (the
    * responder role unless `options.roleName` names another). The role is assumed lazily, on the
    * first call, with STS AssumeRole; the session name is `firebreak-responder` for the responder
    * role (or the factory's `roleSessionName`) and `firebreak-<roleName>` for any other.
@@ -289,7 +304,7 @@ export class ClientFactory {
       // permissions wherever they act.
       const credentials = assumeRole({
         params: {
-          RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
+          RoleArn: memberRoleArn(accountId, roleName, region),
           RoleSessionName: sessionName,
           DurationSeconds: 900,
           ...(policy ? { Policy: policy } : {}),

@@ -5,7 +5,7 @@ import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { LOCAL_CREDENTIALS } from '../../../lib/harness/local/accounts';
 import { harnessClients } from '../../../lib/harness/local/harness-clients';
-import { ClientFactory } from '../../../lib/runtime/clients';
+import { ClientFactory, memberRoleArn } from '../../../lib/runtime/clients';
 // The factory builds a service's client with the maker its module registered (what a step's code imports with the commands it sends).
 import '../../../lib/runtime/clients/ec2';
 // Member-account credentials: what a module that calls `clients.member` imports (STS AssumeRole).
@@ -139,6 +139,10 @@ describe('ClientFactory.member', () => {
         Statement: [{ Effect: 'Allow', Action: ['ec2:DescribeInstances', 'iam:ListUserTags'], Resource: '*' }],
       });
       expect(assumeRoles[1].get('Policy')).toBeNull();
+      expect(assumeRoles.map((p) => p.get('RoleArn'))).toEqual([
+        `arn:aws:iam::${MEMBER}:role/FirebreakResponder`,
+        `arn:aws:iam::${MEMBER}:role/FirebreakResponder`,
+      ]);
     } finally {
       await new Promise<void>((r) => proxy.close(() => r()));
     }
@@ -157,5 +161,17 @@ describe('ClientFactory.member', () => {
       ['EC2.DescribeInstances', MEMBER, 'FirebreakReleaser'],
       ['EC2.DescribeInstances', MEMBER, 'FirebreakResponder'],
     ]);
+  });
+});
+
+describe('memberRoleArn', () => {
+  it.each([
+    ['us-east-1', 'aws'],
+    ['eu-central-2', 'aws'],
+    ['cn-north-1', 'aws-cn'],
+    ['cn-northwest-1', 'aws-cn'],
+    ['us-gov-west-1', 'aws-us-gov'],
+  ])('names the role in the partition of %s (%s), never a hard-coded aws', (region, partition) => {
+    expect(memberRoleArn(MEMBER, 'FirebreakResponder', region)).toBe(`arn:${partition}:iam::${MEMBER}:role/FirebreakResponder`);
   });
 });
