@@ -29,6 +29,49 @@ export const DEFAULT_TRAIL_BASELINE_INTERVAL_MINUTES = 60;
 
 const AccountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account ID');
 
+/**
+ * An AWS Organizations organization: `o-` and 10 to 32 lowercase letters or digits ("Organization", AWS Organizations API
+ * Reference, https://docs.aws.amazon.com/organizations/latest/APIReference/API_Organization.html).
+ */
+const OrganizationId = z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization ID such as o-a1b2c3d4e5');
+
+/**
+ * A StackSets deployment target: an organizational unit (`ou-…-…`) or the organization's root (`r-…`)
+ * ("StackSetAutoDeploymentTargetSummary", AWS CloudFormation API Reference,
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetAutoDeploymentTargetSummary.html).
+ */
+const OrganizationalUnitId = z
+  .string()
+  .regex(/^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/, 'must be an organizational unit ID (ou-…) or the root ID (r-…)');
+
+/** The organization Firebreak serves (`organization` in the configuration). */
+export const OrganizationSchema = z.strictObject({
+  /**
+   * The organization's ID. The security account's bus then admits the forwarded events of every account of the
+   * organization (`aws:PrincipalOrgID`), and no other account, instead of (or besides) a `memberAccountIds` list.
+   */
+  id: OrganizationId,
+  /**
+   * Deploy the member stack to the organization with a service-managed StackSet (`<Prefix>Member`, created by the security
+   * stack, which must then be deployed in the management account or a delegated administrator for StackSets). New
+   * accounts of the target OUs get the stack on their own (automatic deployment); an account that leaves them loses it.
+   * Absent: no StackSet (deploy the member stack with `cdk deploy` per account, or with your own StackSet).
+   */
+  memberStackSet: z
+    .strictObject({
+      /** The OUs (or the root) whose accounts get the member stack, their child OUs included. */
+      organizationalUnitIds: z.array(OrganizationalUnitId).min(1).max(10),
+      /**
+       * `DELEGATED_ADMIN` when the security account is a delegated administrator for StackSets (the usual case),
+       * `SELF` when the security stack is deployed in the management account. @default 'DELEGATED_ADMIN'
+       */
+      callAs: z.enum(['SELF', 'DELEGATED_ADMIN']).default('DELEGATED_ADMIN'),
+      /** Keep the member stack in an account that leaves the target OUs (its roles then stay). @default false */
+      retainStacksOnAccountRemoval: z.boolean().default(false),
+    })
+    .optional(),
+});
+
 /** The zod schema of the deployment configuration. Unknown keys are errors. */
 export const FirebreakConfigSchema = z
   .strictObject({
@@ -36,6 +79,8 @@ export const FirebreakConfigSchema = z
     securityAccountId: AccountId.optional(),
     /** The member accounts the responder may act in. Empty with a security account means any account. */
     memberAccountIds: z.array(AccountId).default([]),
+    /** The AWS organization of the member accounts, and optionally the member StackSet ({@link OrganizationSchema}). */
+    organization: OrganizationSchema.optional(),
     /** The region both stacks deploy to. */
     region: z
       .string()
@@ -187,6 +232,13 @@ export const FirebreakConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['memberAccountIds'],
+        message: 'requires securityAccountId (single-account mode acts in its own account only)',
+      });
+    }
+    if (cfg.securityAccountId === undefined && cfg.organization !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organization'],
         message: 'requires securityAccountId (single-account mode acts in its own account only)',
       });
     }

@@ -3,6 +3,7 @@ import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FirebreakConfig, loadConfig } from '../core/config';
 import { MemberAccountStack } from './member-account-stack';
+import { addMemberStackSet, FirebreakMemberStackSet } from './member-stack-set';
 import { FirebreakNames } from './names';
 import { SecurityAccountStack } from './security-account-stack';
 
@@ -55,6 +56,8 @@ export interface FirebreakApp {
   readonly security: SecurityAccountStack;
   /** The member account's stack. */
   readonly member: MemberAccountStack;
+  /** The member stack as a StackSet in the security stack, when `organization.memberStackSet` is configured. */
+  readonly memberStackSet?: FirebreakMemberStackSet;
 }
 
 /**
@@ -88,6 +91,7 @@ export function buildApp(props: BuildAppProps = {}): FirebreakApp {
     env: { region: config.region },
     config,
   });
+  const memberStackSet = addMemberStackSet(security, config, names.memberStack);
   if (props.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, config, security, member };
+  return { app, config, security, member, memberStackSet };
 }

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { FirebreakConfig, FirebreakConfigInput, parseConfig } from '../core/config';
 import { MemberAccountStack } from './member-account-stack';
+import { addMemberStackSet, FirebreakMemberStackSet } from './member-stack-set';
 import { FirebreakMemberAccount } from './member-account';
 import { FirebreakNames } from './names';
 import { SecurityAccountStack } from './security-account-stack';
@@ -76,6 +77,8 @@ export class Firebreak extends Construct {
   public readonly securityStack: SecurityAccountStack;
   /** The member account's stack. */
   public readonly memberStack: MemberAccountStack;
+  /** The member stack as a StackSet in the security stack, when `options.organization.memberStackSet` is configured. */
+  public readonly memberStackSet?: FirebreakMemberStackSet;
 
   /**
    * @param scope - an App or a Stage (the two stacks are created in it, under this construct).
@@ -106,6 +109,7 @@ export class Firebreak extends Construct {
       env: { region: this.config.region },
       config: this.config,
     });
+    this.memberStackSet = addMemberStackSet(this.securityStack, this.config, this.names.memberStack);
   }
 
   /** The security account's half. */

@@ -345,12 +345,13 @@ export class FirebreakSecurityAccount extends Construct {
   }
 
   /**
-   * Lets the configured member accounts put events on the `firebreak` bus: their MemberAccountStack
+   * Lets the configured member accounts, and every account of the configured organization (`organization.id`), put
+   * events on the `firebreak` bus: their MemberAccountStack
    * forwards CloudTrail-delivered API calls to it (a rule whose target is an event bus in another
    * account: "Sending and receiving events between AWS accounts in Amazon EventBridge", EventBridge
    * User Guide). In single-account mode the forwarding rule is in this very account, which needs no
-   * resource policy; with a security account and no member accounts listed, no account is admitted
-   * (an Allow for every account would make the bus writable by anyone).
+   * resource policy; with a security account and neither member accounts nor an organization, no account is
+   * admitted (an Allow for every account would make the bus writable by anyone).
    *
    * Nothing a member account can write is trusted, so members may put only what their forwarding rules
    * forward (`forwardedEntries`: `aws.*` sources, which PutEvents refuses to anyone but AWS, and the
@@ -363,22 +364,42 @@ export class FirebreakSecurityAccount extends Construct {
    * other statement is added later: a game-day event from a member would otherwise take a case's claim.
    */
   private admitMemberAccounts(config: FirebreakConfig): void {
-    if (config.securityAccountId === undefined || config.memberAccountIds.length === 0) return;
+    const organizationId = config.organization?.id;
+    if (config.securityAccountId === undefined || (config.memberAccountIds.length === 0 && organizationId === undefined)) return;
     const forwarded = forwardedEntries();
-    this.bus.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'MemberAccountsForwardEvents',
-        principals: config.memberAccountIds.map((a) => new iam.AccountPrincipal(a)),
-        actions: ['events:PutEvents'],
-        resources: [this.bus.eventBusArn],
-        conditions: {
-          'ForAllValues:StringEquals': {
-            'events:source': [...new Set(forwarded.flatMap((e) => e.sources))].sort(),
-            'events:detail-type': [...new Set(forwarded.map((e) => e.detailType))].sort(),
-          },
-        },
-      }),
-    );
+    const onlyForwarded = {
+      'ForAllValues:StringEquals': {
+        'events:source': [...new Set(forwarded.flatMap((e) => e.sources))].sort(),
+        'events:detail-type': [...new Set(forwarded.map((e) => e.detailType))].sort(),
+      },
+    };
+    if (config.memberAccountIds.length > 0) {
+      this.bus.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'MemberAccountsForwardEvents',
+          principals: config.memberAccountIds.map((a) => new iam.AccountPrincipal(a)),
+          actions: ['events:PutEvents'],
+          resources: [this.bus.eventBusArn],
+          conditions: onlyForwarded,
+        }),
+      );
+    }
+    if (organizationId !== undefined) {
+      // Every account of the organization, and no other: `aws:PrincipalOrgID` is the organization of the calling
+      // principal's account, set by AWS and not by the caller ("AWS global condition context keys", IAM User Guide,
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid;
+      // PutPermission, EventBridge API Reference: Principal "*" with the organization ID in the condition grants every
+      // account of the organization, https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutPermission.html).
+      this.bus.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'OrganizationForwardsEvents',
+          principals: [new iam.AnyPrincipal()],
+          actions: ['events:PutEvents'],
+          resources: [this.bus.eventBusArn],
+          conditions: { ...onlyForwarded, StringEquals: { 'aws:PrincipalOrgID': organizationId } },
+        }),
+      );
+    }
     this.bus.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'GameDayEventsOnlyFromSecurityAccount',

@@ -627,6 +627,8 @@ describe('SecurityAccountStack', () => {
 
       it('admits no account in single-account mode (the forwarding rule is in the same account) nor when no member is listed', () => {
         expect(busPolicies(template)).toEqual([]);
+        // Nor is there a member StackSet without `organization.memberStackSet` (test/infra/organization.test.ts).
+        expect(template.findResources('AWS::CloudFormation::StackSet')).toEqual({});
         expect(busPolicies(templateOf(buildTestApp({ securityAccountId: SECURITY }).security))).toEqual([]);
       });
 
