@@ -153,7 +153,7 @@ function table(cls: string, head: readonly string[], rows: readonly string[]): s
 }
 
 const cell = (s: string | number | undefined, cls = '') =>
-  `<td${cls ? ` class="${cls}"` : ''}>${s === undefined || s === '' ? '<span class="muted">-</span>' : escapeHtml(String(s))}</td>`;
+  `<td${cls ? ` class="${escapeHtml(cls)}"` : ''}>${s === undefined || s === '' ? '<span class="muted">-</span>' : escapeHtml(String(s))}</td>`;
 
 /** The case's fields (finding, account, region, resource, status, outcome) and its runs. */
 function caseSection(d: CaseDetail): string {
