@@ -90,6 +90,8 @@ describe('firebreak cases show --html: the case report', () => {
     dom = await dumpDom(html);
   }, 300_000);
 
+  afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
   it('is self-contained: no external script, style, font or URL, and no raw control character', () => {
     const page = fs.readFileSync(html, 'utf8');
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import|url\(|https?:\/\/(?!www\.w3\.org\/2000\/svg')/i);
