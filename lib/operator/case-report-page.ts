@@ -7,7 +7,7 @@
 
 /** The page's style sheet. */
 export const CASE_REPORT_STYLE = `  :root { --ok: #1a7f37; --bad: #cf222e; --info: #57606a; --muted: #57606a; --line: #d0d7de; --bar: #0969da; }
-  body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #1f2328; max-width: 1200px; }
+  body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #1f2328; max-width: 1400px; }
   h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
   h3 { font-size: 15px; margin: 16px 0 6px; }
   .muted { color: var(--muted); } .SUCCEEDED { color: var(--ok); } .FAILED { color: var(--bad); font-weight: 600; } .INFO { color: var(--info); }
