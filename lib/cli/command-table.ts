@@ -7,7 +7,7 @@
 import { InvalidInput } from '../core/errors';
 import type { ApproveCommandOptions } from './commands/approve';
 import type { BreakerCommandOptions } from './commands/breaker';
-import type { CasesListOptions } from './commands/cases';
+import type { CasesListOptions, CasesShowOptions } from './commands/cases';
 import type { SuppressAddOptions } from './commands/suppress';
 import type { GamedayCommandOptions, SandboxCommandOptions } from './commands/gameday';
 import type { LocalUpOptions } from './commands/local';
@@ -278,6 +278,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       ['--account <id>', 'only cases in this member account'],
       ['--shadow', 'only shadow-mode cases (SHADOW: what would have been done, recorded; nothing changed)'],
       ['--suppressed', 'only suppressed cases (SUPPRESSED: a suppression rule matched; nothing changed, nobody notified)'],
+      [
+        '--resource <id>',
+        'only the cases of this resource: its ID exactly (i-..., an access key ID, bucket/<name>, function/<name>, ...) or the IDs under it (role/<name>)',
+      ],
     ],
     connection: true,
     help: casesExit,
@@ -288,10 +292,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     description:
       'Show a case: the resource, the finding, prior state and evidence recorded, and the timeline (each step, when, triggered by whom or what, its API calls).',
     args: [CASE_ID],
+    options: [
+      [
+        '--html <file>',
+        'also write a self-contained HTML case report to <file> for the post-incident review: the case, the timeline as a chart, every change with its prior state, the evidence, who acted',
+      ],
+    ],
     connection: true,
     help: casesExit,
     run: async ([caseId], o, output) =>
-      (await import('./commands/cases')).casesShowCommand(caseId as string, o as ConnectOptions & { json?: boolean }, output),
+      (await import('./commands/cases')).casesShowCommand(caseId as string, o as CasesShowOptions, output),
   },
   {
     path: ['cases', 'note'],

@@ -2,6 +2,7 @@ import { DescribeExecutionCommand, DescribeExecutionCommandOutput } from '@aws-s
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { InvalidInput } from '../core/errors';
 import { CASE_ID_PATTERN } from '../core/names';
+import type { Incident } from '../core/incident/incident';
 import type { SequenceSummary } from '../core/incident/sequence-summary';
 import type { CaseRecord, TimelineEntry } from '../runtime/ledger/ledger';
 import { Connection, executionArn } from './connection';
@@ -49,22 +50,36 @@ export interface CaseListFilter {
   readonly shadow?: boolean;
   /** Only suppressed cases (`SUPPRESSED`: a suppression rule matched; issue 14). */
   readonly suppressed?: boolean;
+  /**
+   * Only the cases of this resource: its resource ID exactly (an instance ID, an access key ID, `bucket/<name>`, ...),
+   * or the IDs under it (`role/web-app` finds `role/web-app/finding/<findingId>`).
+   */
+  readonly resource?: string;
 }
 
 /**
  * The ledger's cases, newest first (`firebreak cases list`). Without `shadow` or `suppressed`, every case, shadow and
- * suppressed ones included (their status says what they are); with either or both, only those.
+ * suppressed ones included (their status says what they are); with either or both, only those; with `resource`, only
+ * that resource's.
  */
 export async function listCases(conn: Pick<Connection, 'ledger'>, filter: CaseListFilter = {}): Promise<CaseSummary[]> {
   const statuses = [...(filter.shadow ? ['SHADOW'] : []), ...(filter.suppressed ? ['SUPPRESSED'] : [])];
   const cases = await conn.ledger.listCases({ open: filter.open, account: filter.account });
-  return cases.filter((c) => !statuses.length || statuses.includes(c.status)).map(summarizeCase);
+  const r = filter.resource;
+  return cases
+    .filter((c) => !statuses.length || statuses.includes(c.status))
+    .filter((c) => r === undefined || c.resourceId === r || c.resourceId.startsWith(`${r}/`))
+    .map(summarizeCase);
 }
 
 /** A case with its timeline (`firebreak cases show`). */
 export interface CaseDetail {
   readonly case: CaseSummary & {
     readonly findingIds: string[];
+    /** The finding's title as the finding gave it (GuardDuty `detail.title`), when it has one. */
+    readonly title?: string;
+    /** What the case acts on, as Normalize recorded it (the instance, the key and its user, the bucket, ...; lib/core/incident/incident.ts). */
+    readonly resource?: Incident['resource'];
     readonly priorState: Record<string, unknown>;
     readonly evidence: Record<string, unknown>;
     readonly decisions: Record<string, unknown>;
@@ -95,6 +110,8 @@ export async function showCase(conn: Pick<Connection, 'ledger'> & Partial<Pick<C
     case: {
       ...summarizeCase(c),
       findingIds: [...(c.findingIds ?? [])].sort(),
+      title: c.incident?.finding?.title,
+      resource: c.incident?.resource,
       priorState: c.priorState ?? {},
       evidence: c.evidence ?? {},
       decisions: c.decisions ?? {},

@@ -1,6 +1,9 @@
+import * as fs from 'node:fs';
 import * as z from 'zod';
+import { InvalidInput } from '../../core/errors';
 import { parseOrThrow } from '../../core/incident/normalize';
 import { addCaseNote, assertCaseId, caseStatus, listCases, showCase } from '../../operator/cases';
+import { renderCaseReport } from '../../operator/case-report';
 import { connect, ConnectOptions } from '../../operator/connection';
 import { ExitCode, Output } from '../output';
 import { renderCase, renderCaseList, renderStatus } from '../render';
@@ -13,34 +16,53 @@ export interface CasesListOptions extends ConnectOptions {
   readonly shadow?: boolean;
   /** Only suppressed cases (`SUPPRESSED`). */
   readonly suppressed?: boolean;
+  /** Only the cases of this resource (lib/operator/cases.ts `CaseListFilter.resource`). */
+  readonly resource?: string;
   readonly json?: boolean;
 }
 
 /**
- * `firebreak cases list [--open] [--account ID] [--shadow] [--suppressed]`: the ledger's cases, newest first.
+ * `firebreak cases list [--open] [--account ID] [--shadow] [--suppressed] [--resource ID]`: the ledger's cases, newest first.
  * @returns 0.
- * @throws {InvalidInput} for a malformed `--account` (before any AWS call).
+ * @throws {InvalidInput} for a malformed `--account` or an empty `--resource` (before any AWS call).
  */
 export async function casesListCommand(o: CasesListOptions, output: Output): Promise<number> {
   if (o.account !== undefined)
     parseOrThrow(z.object({ account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account ID') }), { account: o.account }, '--account');
+  if (o.resource !== undefined && !o.resource.trim()) throw new InvalidInput('--resource needs a resource ID');
   const conn = await connect(o);
-  const cases = await listCases(conn, { open: o.open, account: o.account, shadow: o.shadow, suppressed: o.suppressed });
+  const filter = { open: o.open, account: o.account, shadow: o.shadow, suppressed: o.suppressed, resource: o.resource };
+  const cases = await listCases(conn, filter);
   if (o.json) output.out(JSON.stringify(cases, null, 2));
   else for (const line of renderCaseList(cases)) output.out(line);
   return ExitCode.Ok;
 }
 
+/** Options of `firebreak cases show`. */
+export interface CasesShowOptions extends ConnectOptions {
+  readonly json?: boolean;
+  /** Also write the HTML case report (lib/operator/case-report.ts) to this file. */
+  readonly html?: string;
+}
+
 /**
- * `firebreak cases show <caseId>`: the case, its recorded prior state and evidence, and its timeline.
- * @throws {InvalidInput} for a malformed case ID (before any AWS call) or an unknown case.
+ * `firebreak cases show <caseId> [--html FILE]`: the case, its recorded prior state and evidence, and its timeline; with
+ * `--html`, also the self-contained HTML case report written to FILE (lib/operator/case-report.ts), one line saying so
+ * on stderr.
+ * @throws {InvalidInput} for a malformed case ID or an empty `--html` (before any AWS call) or an unknown case.
+ * @throws {Error} from node:fs when FILE cannot be written.
  */
-export async function casesShowCommand(caseId: string, o: ConnectOptions & { json?: boolean }, output: Output): Promise<number> {
+export async function casesShowCommand(caseId: string, o: CasesShowOptions, output: Output): Promise<number> {
   assertCaseId(caseId);
+  if (o.html !== undefined && !o.html.trim()) throw new InvalidInput('--html needs a file name');
   const conn = await connect(o);
   const detail = await showCase(conn, caseId);
   if (o.json) output.out(JSON.stringify(detail, null, 2));
   else for (const line of renderCase(detail)) output.out(line);
+  if (o.html !== undefined) {
+    fs.writeFileSync(o.html, renderCaseReport(detail));
+    output.err(`Wrote the case report of ${caseId} to ${o.html}`);
+  }
   return ExitCode.Ok;
 }
 
