@@ -7,12 +7,14 @@ import {
   ListObjectVersionsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { InvalidInput } from '../core/errors';
 import { hasAwsCode } from '../runtime/aws-errors';
 import { caseEvidencePrefix, type EvidenceManifest, type SnapshotEvidence } from '../runtime/evidence/manifest';
 import { recordedSnapshots } from '../runtime/evidence/provenance';
 import { receivedEventKey } from '../runtime/evidence/vault';
 import type { CaseRecord } from '../runtime/ledger/ledger';
+import { readDbSnapshot, type DbSnapshotKind, type DbSnapshotRecord } from '../runtime/rds/snapshots';
 import { assertCaseId } from './cases';
 import type { Connection } from './connection';
 
@@ -38,10 +40,13 @@ import type { Connection } from './connection';
  *   ID (DescribeSnapshots, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html): it must
  *   exist, be owned by the security account, be encrypted under the evidence bucket's key (GetBucketEncryption's
  *   `KMSMasterKeyID`, the key Firebreak's evidence is kept under) and be the one the ledger records.
+ * - rds-compromise: the security account's DB snapshot copy named by the verified `snapshots.json` artifact is read by
+ *   identifier ({@link checkDbChain}): owner (its ARN's account), key, encryption, `available`.
  *
  * What it needs in the security account: dynamodb:GetItem/Query on the ledger, s3:GetObject, s3:GetObjectVersion,
  * s3:GetObjectRetention, s3:GetObjectLegalHold, s3:ListBucketVersions, s3:GetBucketObjectLockConfiguration,
- * s3:GetEncryptionConfiguration on the evidence bucket, kms:Decrypt on the evidence key, ec2:DescribeSnapshots.
+ * s3:GetEncryptionConfiguration on the evidence bucket, kms:Decrypt on the evidence key, ec2:DescribeSnapshots,
+ * rds:DescribeDBSnapshots and rds:DescribeDBClusterSnapshots.
  */
 
 /** One check: what it is about, whether it held, and why (one line of the command's output). */
@@ -56,7 +61,10 @@ export interface EvidenceCheck {
 /** A snapshot as read back, for the listing. */
 export interface SnapshotView {
   readonly snapshotId: string;
+  /** EBS: the instance's volume the chain descends from. */
   readonly sourceVolumeId?: string;
+  /** RDS: the DB instance or cluster the chain descends from (`DB instance <id>`). */
+  readonly source?: string;
   /** Undefined when EC2 does not know the snapshot. */
   readonly ownerAccount?: string;
   readonly kmsKeyId?: string;
@@ -81,6 +89,8 @@ export interface EvidenceReport {
 export interface EvidenceClients {
   readonly s3: S3Client;
   readonly ec2: EC2Client;
+  /** For rds-compromise cases. @default a client of the connection */
+  readonly rds?: RDSClient;
 }
 
 /** The manifest's reference as the case records it (`evidence.manifest`). */
@@ -149,15 +159,74 @@ export async function verifyEvidence(
   const manifest = await checkManifest(s3, rules, ref, c, checks);
   const snapshots: SnapshotView[] = [];
   if (manifest) {
-    for (const a of manifest.artifacts) checks.push(...(await checkArtifact(s3, rules, a, c)));
+    const verified = new Map<string, Buffer>();
+    for (const a of manifest.artifacts) {
+      const out = await checkArtifact(s3, rules, a, c);
+      checks.push(...out.checks);
+      if (out.read && out.checks[0].passed) verified.set(a.name, out.read.bytes);
+    }
     checks.push(ledgerChainCheck(manifest.snapshots, c));
     for (const s of manifest.snapshots) {
       const { view, check } = await checkSnapshot(ec2, s, conn.securityAccount, rules.kmsKeyId);
       snapshots.push(view);
       checks.push(check);
     }
+    if (c.playbook === 'rds-compromise') {
+      const rds = clients?.rds ?? new RDSClient(conn.clientConfig);
+      for (const { view, check } of await checkDbChain(rds, verified.get('snapshots.json'), conn.securityAccount, rules.kmsKeyId)) {
+        snapshots.push(view);
+        checks.push(check);
+      }
+    }
   }
   return { ...head, verdict: checks.every((x) => x.passed) ? 'verified' : 'failed', checks, snapshots };
+}
+
+/**
+ * rds-compromise: the DB snapshot chain is the `snapshots.json` artifact (lib/runtime/rds/evidence.ts), covered by the
+ * manifest's hash; its security-account copy is read back by identifier (DescribeDBSnapshots or
+ * DescribeDBClusterSnapshots, `readDbSnapshot`) and must exist, be owned by the security account (its ARN's account),
+ * be encrypted under the evidence key and be `available`.
+ * @param verifiedChain - the bytes of `snapshots.json` once its hash matched, else undefined (a failure of its own).
+ */
+async function checkDbChain(
+  rds: RDSClient,
+  verifiedChain: Buffer | undefined,
+  securityAccount: string,
+  evidenceKey: string | undefined,
+): Promise<{ view: SnapshotView; check: EvidenceCheck }[]> {
+  const subject = 'db snapshot chain';
+  if (!verifiedChain)
+    return [{ view: { snapshotId: '-' }, check: { subject, passed: false, detail: 'snapshots.json is missing or did not verify' } }];
+  const doc = JSON.parse(verifiedChain.toString('utf8')) as { kind: DbSnapshotKind; chain?: DbSnapshotRecord[] };
+  const copies = (doc.chain ?? []).filter((r) => r.stage === 'security');
+  if (!copies.length)
+    return [{ view: { snapshotId: '-' }, check: { subject, passed: false, detail: 'snapshots.json names no security-account copy' } }];
+  const out: { view: SnapshotView; check: EvidenceCheck }[] = [];
+  for (const want of copies) {
+    const got = await readDbSnapshot(rds, doc.kind, 'security', want.id);
+    const source = `${doc.kind === 'cluster' ? 'DB cluster' : 'DB instance'} ${want.dbIdentifier}`;
+    const view: SnapshotView = {
+      snapshotId: want.id,
+      source,
+      ownerAccount: got?.account,
+      kmsKeyId: got?.kmsKeyId,
+      encrypted: got?.encrypted,
+      state: got?.status,
+    };
+    const problems = !got
+      ? [`gone: RDS does not know ${want.id}`]
+      : [
+          ...(got.account === securityAccount ? [] : [`owner ${got.account}, not the security account ${securityAccount}`]),
+          ...(got.encrypted ? [] : ['not encrypted']),
+          ...(evidenceKey && got.kmsKeyId !== evidenceKey ? [`key ${got.kmsKeyId ?? '(none)'}, not the evidence key ${evidenceKey}`] : []),
+          ...(got.status === 'available' ? [] : [`status ${got.status}`]),
+        ];
+    const what = got ? `${source}, owner ${got.account}, encrypted under ${got.kmsKeyId ?? '(none)'}, ${got.status}` : '';
+    const detail = problems.length ? `${problems.join('; ')}${what ? ` (${what})` : ''}` : what;
+    out.push({ view, check: { subject: `db snapshot ${want.id}`, passed: !problems.length, detail } });
+  }
+  return out;
 }
 
 /** Why a case has no manifest, in words. */
@@ -359,16 +428,16 @@ async function checkManifest(
  * (`finding.json`), kept once under its content-addressed key (`received-events/<account>/<sha256>.json`,
  * lib/runtime/evidence/vault.ts `receivedEventKey`) and listed without a version: the key's only version is read.
  */
-async function checkArtifact(
+function checkArtifact(
   s3: S3Client,
   r: BucketRules,
   a: EvidenceManifest['artifacts'][number],
   c: CaseRecord,
-): Promise<EvidenceCheck[]> {
+): Promise<{ read?: VersionRead; checks: EvidenceCheck[] }> {
   const event = receivedEventKey(c.account, a.sha256);
   const unversioned = !a.versionId && a.key === event;
   const prefixes = unversioned ? [event] : [caseEvidencePrefix(c.account, c.caseId)];
-  return (await checkObject(s3, r, `artifact ${a.name}`, { ...a, prefixes, unversioned })).checks;
+  return checkObject(s3, r, `artifact ${a.name}`, { ...a, prefixes, unversioned });
 }
 
 /**

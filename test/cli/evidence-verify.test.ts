@@ -1,6 +1,7 @@
+import { CreateDBInstanceCommand } from '@aws-sdk/client-rds';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import type { LocalEnvironment } from '../../lib/harness/local/seed';
 import { cli } from '../support/cli';
@@ -138,6 +139,48 @@ describe('firebreak evidence verify', () => {
         expect.objectContaining({ snapshotId: s.snapshotId, ownerAccount: env.securityAccount }),
       ),
     });
+  });
+
+  it("rds-compromise: lists and checks the security account's DB snapshot copy named by the verified snapshots.json", async () => {
+    const { env } = local.session;
+    // guardduty-rds-medium.json raised to the High type of "RDS Protection finding types" (GuardDuty User Guide,
+    // https://docs.aws.amazon.com/guardduty/latest/ug/findings-rds-protection.html), on this test's own DB instance, as
+    // test/playbook/rds-compromise.test.ts does.
+    const db = `orders-${randomBytes(4).toString('hex')}`;
+    await env.member.rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: db,
+        DBInstanceClass: 'db.t3.micro',
+        Engine: 'postgres',
+        MasterUsername: 'admin1',
+        MasterUserPassword: 'password-123',
+        AllocatedStorage: 20,
+        StorageEncrypted: true,
+      }),
+    );
+    const e = structuredClone(readEventFile('fixtures/events/guardduty-rds-medium.json')) as Item;
+    e.detail.type = 'CredentialAccess:RDS/TorIPCaller.SuccessfulLogin';
+    e.detail.severity = 8;
+    e.detail.id = randomBytes(16).toString('hex');
+    e.detail.resource.rdsDbInstanceDetails.dbInstanceIdentifier = db;
+    const x = (await replayEvent(local.session, e as Parameters<typeof replayEvent>[1])).report.executions[0];
+    expect(x).toMatchObject({ playbook: 'rds-compromise', outcome: 'CONTAINED' });
+    const r = await verify(x.caseId!);
+    expect(r.stdout.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+    expect(r.code).toBe(0);
+    const line = r.stdout.find((l) => l.startsWith('PASS  db snapshot '))!;
+    expect(line.replace(/ {2,}/g, '  ')).toMatch(
+      new RegExp(
+        `^PASS  db snapshot (firebreak-evidence-\\S+)  DB instance ${db}, owner ${env.securityAccount}, encrypted under ${env.evidenceKeyArn}, available$`,
+      ),
+    );
+    expect(r.stdout).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^  firebreak-evidence-\\S+  DB instance ${db}  owner ${env.securityAccount}  key ${env.evidenceKeyArn}  encrypted  available$`,
+        ),
+      ),
+    );
   });
 
   it('reports a case with no evidence as such, exit 1, and refuses a malformed or unknown case ID with exit 2', async () => {
