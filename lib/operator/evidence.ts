@@ -104,6 +104,10 @@ interface ManifestRef {
 /** The evidence bucket's settings every object is checked against. */
 interface BucketRules {
   readonly bucket: string;
+  /** The account that must own the bucket (the security account): sent as `ExpectedBucketOwner` with every S3 call. */
+  readonly owner: string;
+  /** S3 refused the bucket's lock configuration with 403: another account's bucket, or the caller may not read it. */
+  readonly refused?: boolean;
   /** Default retention mode, or undefined when the bucket has none. */
   readonly mode?: 'GOVERNANCE' | 'COMPLIANCE';
   /** Default retention in days (Years × 365). */
@@ -154,9 +158,9 @@ export async function verifyEvidence(
   const ref = c.evidence?.manifest as ManifestRef | undefined;
   if (!ref?.bucket || !ref.key) return { ...head, verdict: 'no-evidence', reason: noEvidenceReason(c), checks: [], snapshots: [] };
   const { s3, ec2 } = clients ?? evidenceClients(conn);
-  const rules = await bucketRules(s3, ref.bucket);
+  const rules = await bucketRules(s3, ref.bucket, conn.securityAccount);
   const checks: EvidenceCheck[] = [bucketCheck(rules)];
-  const manifest = await checkManifest(s3, rules, ref, c, checks);
+  const manifest = rules.refused ? undefined : await checkManifest(s3, rules, ref, c, checks);
   const snapshots: SnapshotView[] = [];
   if (manifest) {
     const verified = new Map<string, Buffer>();
@@ -238,25 +242,40 @@ function noEvidenceReason(c: CaseRecord): string {
   return `the case is ${c.status}: its playbook preserved nothing (a manifest is recorded only once evidence is preserved)`;
 }
 
-/** The bucket's default retention and encryption key (GetObjectLockConfiguration, GetBucketEncryption). */
-async function bucketRules(s3: S3Client, bucket: string): Promise<BucketRules> {
-  const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket })).catch((err: unknown) => {
-    if (hasAwsCode(err, 'ObjectLockConfigurationNotFoundError')) return undefined;
-    throw err;
-  });
+/**
+ * The bucket's default retention and encryption key (GetObjectLockConfiguration, GetBucketEncryption), asked with
+ * `ExpectedBucketOwner` = the security account: "If the account ID that you provide does not match the actual owner of
+ * the bucket, the request fails with the HTTP status code 403 Forbidden (access denied)" (Amazon S3 API Reference, e.g.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectLockConfiguration.html), so a ledger rewritten to name
+ * a bucket of another account is refused rather than read.
+ */
+async function bucketRules(s3: S3Client, bucket: string, owner: string): Promise<BucketRules> {
+  let lock;
+  try {
+    lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket, ExpectedBucketOwner: owner }));
+  } catch (err) {
+    if (hasAwsCode(err, 'AccessDenied')) return { bucket, owner, refused: true };
+    if (!hasAwsCode(err, 'ObjectLockConfigurationNotFoundError')) throw err;
+  }
   const d = lock?.ObjectLockConfiguration?.Rule?.DefaultRetention;
-  const enc = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })).catch((err: unknown) => {
+  const enc = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket, ExpectedBucketOwner: owner })).catch((err: unknown) => {
     if (hasAwsCode(err, 'ServerSideEncryptionConfigurationNotFoundError')) return undefined;
     throw err;
   });
   const kmsKeyId = enc?.ServerSideEncryptionConfiguration?.Rules?.find((r) => r.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID)
     ?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID;
   const days = d?.Days ?? (d?.Years !== undefined ? d.Years * 365 : undefined);
-  return { bucket, mode: d?.Mode as BucketRules['mode'], days, kmsKeyId };
+  return { bucket, owner, mode: d?.Mode as BucketRules['mode'], days, kmsKeyId };
 }
 
 /** The bucket's own check: a default retention and a KMS key to check against. */
 function bucketCheck(r: BucketRules): EvidenceCheck {
+  if (r.refused)
+    return {
+      subject: 'bucket',
+      passed: false,
+      detail: `${r.bucket}: S3 refused to read it as the security account's (${r.owner}) bucket (403): another account owns it, or the caller may not read its Object Lock configuration`,
+    };
   const problems = [
     ...(r.mode && r.days ? [] : ['has no default Object Lock retention']),
     ...(r.kmsKeyId ? [] : ['has no default SSE-KMS key']),
@@ -277,9 +296,9 @@ interface VersionRead {
 }
 
 /** Reads one object version; `undefined` when S3 has no such version (NoSuchVersion, NoSuchKey, or 400 for a malformed ID). */
-async function readVersion(s3: S3Client, bucket: string, key: string, versionId: string): Promise<VersionRead | undefined> {
+async function readVersion(s3: S3Client, r: BucketRules, key: string, versionId: string): Promise<VersionRead | undefined> {
   try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+    const out = await s3.send(new GetObjectCommand({ Bucket: r.bucket, Key: key, VersionId: versionId, ExpectedBucketOwner: r.owner }));
     return {
       bytes: Buffer.from(await out.Body!.transformToByteArray()),
       lastModified: out.LastModified,
@@ -295,14 +314,20 @@ async function readVersion(s3: S3Client, bucket: string, key: string, versionId:
 }
 
 /** The versions and delete markers of exactly `key` (ListObjectVersions by prefix, filtered to the key). */
-async function versionsOf(s3: S3Client, bucket: string, key: string): Promise<{ versions: string[]; deleteMarkers: string[] }> {
+async function versionsOf(s3: S3Client, r: BucketRules, key: string): Promise<{ versions: string[]; deleteMarkers: string[] }> {
   const versions: string[] = [];
   const deleteMarkers: string[] = [];
   let keyMarker: string | undefined;
   let versionIdMarker: string | undefined;
   do {
     const out = await s3.send(
-      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
+      new ListObjectVersionsCommand({
+        Bucket: r.bucket,
+        Prefix: key,
+        KeyMarker: keyMarker,
+        VersionIdMarker: versionIdMarker,
+        ExpectedBucketOwner: r.owner,
+      }),
     );
     versions.push(...(out.Versions ?? []).filter((v) => v.Key === key).map((v) => v.VersionId ?? 'null'));
     deleteMarkers.push(...(out.DeleteMarkers ?? []).filter((v) => v.Key === key).map((v) => v.VersionId ?? 'null'));
@@ -340,7 +365,7 @@ async function checkObject(
   subject: string,
   want: { key: string; versionId?: string; sha256: string; bytes?: number; prefixes: readonly string[]; unversioned?: boolean },
 ): Promise<{ read?: VersionRead; checks: EvidenceCheck[] }> {
-  const history = await versionsOf(s3, r.bucket, want.key);
+  const history = await versionsOf(s3, r, want.key);
   // A received event (`finding.json`) is listed by its content-addressed key without a version: its only version is it.
   const versionId = want.versionId ?? (want.unversioned && history.versions.length === 1 ? history.versions[0] : undefined);
   const at = `s3://${r.bucket}/${want.key}@${versionId ?? '(no version)'}`;
@@ -348,7 +373,7 @@ async function checkObject(
     const detail = `${at}: the record names no version, and the key has ${history.versions.length} version(s), not exactly one`;
     return { checks: [{ subject, passed: false, detail }] };
   }
-  const read = await readVersion(s3, r.bucket, want.key, versionId);
+  const read = await readVersion(s3, r, want.key, versionId);
   const historyCheck = historyProblems(history, versionId);
   if (!read) {
     const detail = `${at}: the recorded version is gone (the key now has ${history.versions.length ? `version(s) ${history.versions.join(', ')}` : 'no version'})`;

@@ -1,5 +1,11 @@
 import { CreateDBInstanceCommand } from '@aws-sdk/client-rds';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  PutObjectRetentionCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes } from 'node:crypto';
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
@@ -257,6 +263,59 @@ describe('firebreak evidence verify', () => {
     } finally {
       await putItem(env, original);
       await bypassDelete(env, ref.bucket, ref.key, forgedVersion);
+    }
+    expect((await verify(caseId)).code).toBe(0);
+  });
+
+  it("fails when the ledger names a bucket another account owns (the evidence copied there, out of the security account's reach)", async () => {
+    const { env } = local.session;
+    // The attacker copies the evidence into a bucket of an account they control (here the member account) and points
+    // the ledger at it. Every S3 call is sent with ExpectedBucketOwner = the security account, so S3 refuses (403).
+    const bucket = `elsewhere-${randomBytes(4).toString('hex')}`;
+    await env.member.s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+    await putItem(env, { ...original, evidence: { ...original.evidence, manifest: { ...ref, bucket } } });
+    try {
+      const r = await verify(caseId);
+      expect(r.code).toBe(1);
+      expect(r.stdout.filter((l) => /^(PASS|FAIL) /.test(l))).toEqual([
+        `FAIL  bucket  ${bucket}: S3 refused to read it as the security account's (${env.securityAccount}) bucket (403): another account owns it, or the caller may not read its Object Lock configuration`,
+      ]);
+    } finally {
+      await putItem(env, original);
+    }
+  });
+
+  it("fails an artifact whose lock was shortened below the bucket's retention (PutObjectRetention with the governance bypass)", async () => {
+    const { env } = local.session;
+    // The first step of deleting evidence in GOVERNANCE mode: shorten the version's retention (allowed with the bypass,
+    // PutObjectRetention: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectRetention.html), then wait.
+    const manifest = JSON.parse((await readVersion(env, ref.bucket, ref.key, ref.versionId)).toString('utf8'));
+    const a = manifest.artifacts.find((x: { name: string }) => x.name === 'instance.json');
+    const at = { Bucket: ref.bucket, Key: a.key, VersionId: a.versionId };
+    const head = await env.security.s3.send(new GetObjectCommand(at));
+    await head.Body!.transformToByteArray();
+    const before = { Mode: head.ObjectLockMode, RetainUntilDate: head.ObjectLockRetainUntilDate };
+    const shortened = new Date(Date.now() + 3_600_000);
+    await env.security.s3.send(
+      new PutObjectRetentionCommand({
+        ...at,
+        BypassGovernanceRetention: true,
+        Retention: { Mode: 'GOVERNANCE', RetainUntilDate: shortened },
+      }),
+    );
+    try {
+      const r = await verify(caseId);
+      expect(r.code).toBe(1);
+      const failed = r.stdout.filter((l) => l.startsWith('FAIL')).map((l) => l.replace(/ {2,}/g, '  '));
+      expect(failed).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^FAIL  artifact instance\\.json lock  s3://${ref.bucket}/${a.key}@${a.versionId}: retained until ${shortened.toISOString().slice(0, 19)}\\S*, short of 1 days from its creation`,
+          ),
+        ),
+      ]);
+    } finally {
+      await env.security.s3.send(new PutObjectRetentionCommand({ ...at, Retention: before }));
     }
     expect((await verify(caseId)).code).toBe(0);
   });
