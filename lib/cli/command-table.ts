@@ -315,7 +315,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     path: ['evidence', 'verify'],
     description:
-      "Verify a case's evidence: the manifest and every artifact read at their recorded versions and hashed (SHA-256, bytes), each version's Object Lock against the bucket's default retention, each key written once, and every EBS snapshot with its owner, key and state. One line per check.",
+      "Verify a case's evidence: the manifest and every artifact read at their recorded versions and hashed (SHA-256, bytes), each version's Object Lock against the bucket's default retention, each key written once, and every EBS snapshot (and rds-compromise's DB snapshot copy) with its owner, key and state. One line per check.",
     args: [CASE_ID],
     connection: true,
     help: `${CONNECTION_HELP}\n${exitCodes('every check passed', 'a check failed (each FAIL line says why), or the case records no evidence (nothing verified is not a pass)')}`,
