@@ -34,6 +34,15 @@ Behaviours added (see ``PATCHES`` for the one-line list):
 6. CreateSnapshots ``CopyTagsFromSource=volume`` and ``InstanceSpecification.ExcludeDataVolumeIds``
    (EC2 API reference, CreateSnapshots / InstanceSpecification), which moto ignored, and the
    ``State`` member of each returned ``SnapshotInfo``, which moto left out.
+7. DescribeSnapshots by ID returns a snapshot another account owns and shared with the caller (its
+   ``createVolumePermission`` names the caller's account, or the ``all`` group), with its owner's
+   ``OwnerId``. EC2 API reference, DescribeSnapshots
+   (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html): "The snapshots
+   available to you include public snapshots, private snapshots that you own, and private snapshots owned
+   by other Amazon Web Services accounts for which you have explicit create volume permissions", and "If
+   you specify one or more snapshot IDs, only snapshots that have the specified IDs are returned". moto
+   looked the IDs up in the caller's account only. An ID neither owned nor shared keeps moto's
+   ``InvalidSnapshot.NotFound``.
 """
 
 from __future__ import annotations
@@ -44,7 +53,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.ec2.exceptions import EC2ClientError, InvalidParameterDependency
 from moto.ec2.models.elastic_block_store import EBSBackend, Snapshot
 from moto.ec2.responses.elastic_block_store import ElasticBlockStore
-from moto.ec2.utils import random_snapshot_id
+from moto.ec2.utils import generic_filter, random_snapshot_id
 
 AWS_EBS_ALIAS = "alias/aws/ebs"
 
@@ -55,6 +64,7 @@ PATCHES = (
     "ModifySnapshotAttribute: CreateVolumePermission Add/Remove form",
     "CreateSnapshot(s): snapshot inherits the volume's KmsKeyId",
     "CreateSnapshots: CopyTagsFromSource=volume, ExcludeDataVolumeIds, SnapshotInfo.State",
+    "DescribeSnapshots: by ID, snapshots other accounts shared with the caller (createVolumePermission)",
 )
 
 
@@ -353,10 +363,27 @@ def response_modify_snapshot_attribute(self: ElasticBlockStore) -> ActionResult:
     return EmptyResult()
 
 
+def describe_snapshots(
+    self: EBSBackend, snapshot_ids: list[str] | None = None, filters: Any = None
+) -> list[Snapshot]:
+    """moto's DescribeSnapshots, with IDs the caller does not own looked up among the snapshots shared with it
+    (behaviour 7); an ID neither owned nor shared raises ``InvalidSnapshot.NotFound``."""
+    foreign = [i for i in snapshot_ids or [] if i not in self.snapshots]
+    if not foreign:
+        return _original["describe_snapshots"](self, snapshot_ids=snapshot_ids, filters=filters)  # type: ignore[no-any-return]
+    shared = [_find_copy_source(self, i, self.region_name) for i in foreign]  # type: ignore[attr-defined]
+    own_ids = [i for i in snapshot_ids or [] if i in self.snapshots]
+    own = _original["describe_snapshots"](self, snapshot_ids=own_ids, filters=None) if own_ids else []
+    matches = own + shared
+    return generic_filter(filters, matches) if filters else matches
+
+
 def apply() -> None:
     """Install the patches (idempotent)."""
     if _original:
         return
+    _original["describe_snapshots"] = EBSBackend.describe_snapshots
+    EBSBackend.describe_snapshots = describe_snapshots  # type: ignore[method-assign]
     _original["add_create_volume_permission"] = EBSBackend.add_create_volume_permission
     _original["create_snapshot"] = EBSBackend.create_snapshot
     _original["response_modify_snapshot_attribute"] = (

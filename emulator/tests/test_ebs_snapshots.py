@@ -339,3 +339,24 @@ class TestCreateSnapshots:
         result = ec2.create_snapshots(InstanceSpecification={"InstanceId": instance["InstanceId"]})
         assert len(result["Snapshots"]) == 1
         assert "Tags" not in result["Snapshots"][0] or result["Snapshots"][0]["Tags"] == []
+
+
+class TestDescribeSnapshotsShared:
+    """Behaviour 7: DescribeSnapshots by ID sees a snapshot shared with the caller, with its owner's OwnerId."""
+
+    def test_a_snapshot_shared_with_the_caller_is_described_with_its_owner(self, client: ClientFactory) -> None:
+        member_ec2 = client("ec2", MEMBER)
+        source = _snapshot(member_ec2)
+        _share(member_ec2, source["SnapshotId"], SECURITY, "structure")
+        security_ec2 = client("ec2", SECURITY)
+        own = security_ec2.copy_snapshot(SourceSnapshotId=source["SnapshotId"], SourceRegion=REGION)["SnapshotId"]
+        seen = security_ec2.describe_snapshots(SnapshotIds=[source["SnapshotId"], own])["Snapshots"]
+        assert {s["SnapshotId"]: s["OwnerId"] for s in seen} == {source["SnapshotId"]: MEMBER, own: SECURITY}
+        # Not listed among the caller's own.
+        assert source["SnapshotId"] not in _snapshot_ids(security_ec2)
+
+    def test_an_unshared_snapshot_of_another_account_stays_not_found(self, client: ClientFactory) -> None:
+        source = _snapshot(client("ec2", MEMBER))
+        with pytest.raises(ClientError) as excinfo:
+            client("ec2", SECURITY).describe_snapshots(SnapshotIds=[source["SnapshotId"]])
+        assert _error_code(excinfo) == "InvalidSnapshot.NotFound"

@@ -103,6 +103,10 @@ export const GROUPS: Readonly<Record<string, { readonly description: string; rea
     description:
       'A local stack: the emulator with the playbooks behind a local Step Functions endpoint, for the operator commands (--local).',
   },
+  evidence: {
+    description: "Check a case's evidence as a third party would: hashes, Object Lock, snapshots (issue 16).",
+    help: `${CONNECTION_HELP}\n${EXIT_CODES_HELP}`,
+  },
 };
 
 /** `--target local|aws` of `firebreak gameday run`. @throws {InvalidInput} for anything else. */
@@ -317,6 +321,16 @@ export const COMMANDS: readonly CommandSpec[] = [
         o as ConnectOptions & { json?: boolean },
         output,
       ),
+  },
+  {
+    path: ['evidence', 'verify'],
+    description:
+      "Verify a case's evidence: the manifest and every artifact read at their recorded versions and hashed (SHA-256, bytes), each version's Object Lock against the bucket's default retention, each key written once, and every EBS snapshot (and rds-compromise's DB snapshot copy) with its owner, key and state. One line per check.",
+    args: [CASE_ID],
+    connection: true,
+    help: `${CONNECTION_HELP}\n${exitCodes('every check passed', 'a check failed (each FAIL line says why), or the case records no evidence (nothing verified is not a pass)')}`,
+    run: async ([caseId], o, output) =>
+      (await import('./commands/evidence')).evidenceVerifyCommand(caseId as string, o as ConnectOptions & { json?: boolean }, output),
   },
   {
     path: ['status'],

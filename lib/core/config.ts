@@ -86,10 +86,23 @@ export const FirebreakConfigSchema = z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region code such as us-east-1')
       .default('us-east-1'),
-    /** Default Object Lock retention of the evidence bucket, in days. */
+    /**
+     * Default Object Lock retention of the evidence bucket, in days (1 to 36,500): every evidence object and manifest
+     * version stays undeletable this long from its creation. Choose the longest of: the time an investigation and any
+     * legal or regulatory hold on it can take, the retention your policies require of incident records, and the time
+     * `firebreak evidence verify` must keep passing; in COMPLIANCE mode no one can shorten it, so the storage is paid
+     * for that long. @default 90
+     */
     evidenceRetentionDays: z.number().int().min(1).max(36500).default(90),
-    /** Object Lock mode of the evidence bucket's default retention. */
-    objectLockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+    /**
+     * Object Lock mode of the evidence bucket's default retention. `COMPLIANCE` (the default): no one, the root user
+     * included, can delete a locked version or shorten its retention until it expires, so evidence holds against an
+     * attacker with administrator rights in the security account. `GOVERNANCE`: a principal with
+     * `s3:BypassGovernanceRetention` could; the bucket policy then denies that action to everyone, which only someone
+     * able to change the bucket policy can lift. Choose GOVERNANCE only for a test or sandbox deployment whose evidence
+     * must be removable (by first changing the bucket policy).
+     */
+    objectLockMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('COMPLIANCE'),
     /** Optional e-mail address subscribed to the notification topic. */
     notificationEmail: z.email('must be an e-mail address').optional(),
     /** How long an in-progress claim blocks another execution, in seconds. */

@@ -16,8 +16,10 @@ export interface EvidenceVaultProps {
   readonly retention?: Duration;
   /**
    * Object Lock mode of the default retention. `COMPLIANCE` cannot be shortened or removed by anyone,
-   * the root user included, until it expires.
-   * @default 'GOVERNANCE'
+   * the root user included, until it expires. `GOVERNANCE` can be bypassed by a principal holding
+   * `s3:BypassGovernanceRetention` that sends `x-amz-bypass-governance-retention: true`; the bucket policy
+   * then denies that action to everyone (see {@link EvidenceVault}).
+   * @default 'COMPLIANCE'
    */
   readonly objectLockMode?: 'GOVERNANCE' | 'COMPLIANCE';
   /**
@@ -81,10 +83,11 @@ export class EvidenceVault extends Construct {
     );
 
     const days = Math.ceil(retention.toDays({ integral: false }));
+    const mode = props.objectLockMode ?? 'COMPLIANCE';
     this.bucket = new s3.Bucket(this, 'Bucket', {
       objectLockEnabled: true,
       objectLockDefaultRetention:
-        (props.objectLockMode ?? 'GOVERNANCE') === 'COMPLIANCE'
+        mode === 'COMPLIANCE'
           ? s3.ObjectLockRetention.compliance(Duration.days(days))
           : s3.ObjectLockRetention.governance(Duration.days(days)),
       versioned: true,
@@ -100,7 +103,34 @@ export class EvidenceVault extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    if (mode === 'GOVERNANCE') this.denyGovernanceBypass();
     Tags.of(this).add('firebreak:component', 'evidence');
+  }
+
+  /**
+   * GOVERNANCE mode only: a bucket policy statement that denies `s3:BypassGovernanceRetention` on every object to
+   * every principal, so no one can delete a locked version or shorten its retention before it expires. Bypassing
+   * governance retention takes that permission and the `x-amz-bypass-governance-retention: true` header on the request
+   * ("To override or remove governance-mode retention settings, you must have the s3:BypassGovernanceRetention
+   * permission and must explicitly include x-amz-bypass-governance-retention:true as a request header", "Object Lock
+   * retention modes", Amazon S3 User Guide:
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html#object-lock-retention-modes; DeleteObject,
+   * PutObjectRetention: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectRetention.html), and an explicit
+   * deny in the bucket policy wins over any allow (IAM policy evaluation logic). The statement has no condition: the
+   * action is only ever evaluated on a request that asks for the bypass. What it does not stop: anyone allowed
+   * `s3:PutBucketPolicy` can remove the statement first (and the account's root user can always change the bucket
+   * policy), which is why COMPLIANCE is the default.
+   */
+  private denyGovernanceBypass(): void {
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyGovernanceBypass',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:BypassGovernanceRetention'],
+        resources: [this.bucket.arnForObjects('*')],
+      }),
+    );
   }
 
   /**

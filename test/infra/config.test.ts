@@ -44,7 +44,7 @@ describe('parseConfig', () => {
       memberAccountIds: [],
       region: 'us-east-1',
       evidenceRetentionDays: 90,
-      objectLockMode: 'GOVERNANCE',
+      objectLockMode: 'COMPLIANCE',
       prefix: 'firebreak',
       claimLeaseSeconds: 900,
       approvalTimeoutSeconds: 3600,

@@ -13,7 +13,7 @@ const CONFIGS: Record<string, Record<string, unknown> | undefined> = {
     notificationEmail: 'soc@example.com',
     objectLockMode: 'COMPLIANCE',
   },
-  'multi-account, any member': { securityAccountId: '222222222222' },
+  'multi-account, any member, GOVERNANCE evidence lock': { securityAccountId: '222222222222', objectLockMode: 'GOVERNANCE' },
 };
 
 /** Reasons that say nothing about the resource: acknowledging with them is silencing. */

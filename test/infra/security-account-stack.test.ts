@@ -238,7 +238,7 @@ describe('SecurityAccountStack', () => {
       expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
       expect(props.ObjectLockConfiguration).toEqual({
         ObjectLockEnabled: 'Enabled',
-        Rule: { DefaultRetention: { Days: 90, Mode: 'GOVERNANCE' } },
+        Rule: { DefaultRetention: { Days: 90, Mode: 'COMPLIANCE' } },
       });
     });
 
@@ -288,6 +288,35 @@ describe('SecurityAccountStack', () => {
           Statement: Match.arrayWith([
             Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
             Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' }),
+          ]),
+        },
+      });
+    });
+
+    it('in COMPLIANCE mode (the default) needs no bypass statement: COMPLIANCE has no bypass', () => {
+      const statements = Object.values(template.findResources('AWS::S3::BucketPolicy')).flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: unknown }[],
+      );
+      expect(statements.filter((st) => JSON.stringify(st.Action).includes('BypassGovernanceRetention'))).toEqual([]);
+    });
+
+    it('in GOVERNANCE mode, denies s3:BypassGovernanceRetention on every evidence object to everyone', () => {
+      const t = templateOf(buildTestApp({ objectLockMode: 'GOVERNANCE' }).security);
+      t.hasResourceProperties('AWS::S3::Bucket', {
+        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Days: 90, Mode: 'GOVERNANCE' } } },
+      });
+      const bucketId = Object.entries(t.findResources('AWS::S3::Bucket')).find(([, r]) => r.Properties.ObjectLockEnabled)![0];
+      t.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: bucketId },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Sid: 'DenyGovernanceBypass',
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: 's3:BypassGovernanceRetention',
+              Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] },
+            },
           ]),
         },
       });
