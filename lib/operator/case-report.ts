@@ -94,7 +94,10 @@ export interface CaseRun {
   readonly lastAt: string;
   readonly entries: number;
   readonly failedSteps: readonly string[];
-  /** The last outcome the run recorded (`details.outcome`, `details.closed.status`, `RELEASED` for a closed release). */
+  /**
+   * The last outcome the run recorded (`details.outcome`, `details.closed.status`, CloseCase's `details.status`,
+   * `RELEASED` for a closed release).
+   */
   readonly outcome?: string;
 }
 
@@ -118,8 +121,10 @@ export function caseRuns(timeline: readonly TimelineEntry[]): CaseRun[] {
 }
 
 function outcomeOf(t: TimelineEntry): string | undefined {
-  const d = (t.details ?? {}) as { outcome?: unknown; closed?: { status?: unknown }; released?: unknown };
+  const d = (t.details ?? {}) as { outcome?: unknown; closed?: { status?: unknown }; released?: unknown; status?: unknown };
   if (t.step === 'CloseRelease' && d.released === true) return 'RELEASED';
+  // CloseCase (lib/runtime/playbook/shared/close-case.ts) records the status it set the case to as `status`.
+  if (t.step === 'CloseCase' && typeof d.status === 'string') return d.status;
   if (typeof d.closed?.status === 'string') return d.closed.status;
   return typeof d.outcome === 'string' ? d.outcome : undefined;
 }

@@ -92,6 +92,15 @@ describe('the HTML case report', () => {
     ]);
   });
 
+  it("takes a run's outcome from CloseCase's status (s3, lambda, rds: the entries as the emulator run recorded them)", () => {
+    const tl: TimelineEntry[] = [
+      { ...entry('Claim', 'x'), details: { outcome: 'CLAIMED', findingId: 'f' } },
+      { ...entry('ContainDatabase', 'x'), details: { outcome: 'turned-off', actions: [{ operation: 'RDS.ModifyDBInstance' }] } },
+      { ...entry('CloseCase', 'x'), details: { caseId: 'fb-20261205-0123456789', status: 'CONTAINED' } },
+    ];
+    expect(caseRuns(tl).map((r) => r.outcome)).toEqual(['CONTAINED']);
+  });
+
   it('finds every recorded change with the prior state beside it, at any depth of the details', () => {
     const tl: TimelineEntry[] = [
       {
