@@ -67,6 +67,7 @@ export interface ActionGroup {
 /**
  * Every change the timeline records, in order: each object in an entry's details (at most three levels down) that
  * holds an `actions` array of `{ operation, target, change }`, with its `prior` when the step recorded one beside it.
+ * A `plan` (a SHADOW case's, what would have been done) is not a change and is left out.
  */
 export function actionGroups(timeline: readonly TimelineEntry[]): ActionGroup[] {
   const groups: ActionGroup[] = [];
@@ -75,7 +76,9 @@ export function actionGroups(timeline: readonly TimelineEntry[]): ActionGroup[] 
     const o = v as Record<string, unknown>;
     const actions = Array.isArray(o.actions) ? o.actions.filter(isAction) : [];
     if (actions.length) groups.push({ at: t.at, step: t.step, executionName: t.executionName, path, prior: o.prior, actions });
-    for (const [k, child] of Object.entries(o)) if (k !== 'actions' && k !== 'prior') walk(t, child, path ? `${path}.${k}` : k, depth + 1);
+    // `plan`: what a SHADOW case would have done (CloseCase, lib/runtime/playbook/shared/close-case.ts), never done.
+    for (const [k, child] of Object.entries(o))
+      if (!['actions', 'prior', 'plan'].includes(k)) walk(t, child, path ? `${path}.${k}` : k, depth + 1);
   };
   for (const t of timeline) walk(t, t.details, '', 0);
   return groups;

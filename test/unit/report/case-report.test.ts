@@ -115,6 +115,20 @@ describe('the HTML case report', () => {
     expect(caseRuns(tl).map((r) => r.outcome)).toEqual(['CONTAINED']);
   });
 
+  it("does not list a shadow case's plan as changes made (CloseCase records it as details.plan; test/playbook/shadow.test.ts)", () => {
+    const planned = { operation: 'EC2.ModifyNetworkInterfaceAttribute', target: 'eni-1', change: 'groups → isolation' };
+    const tl: TimelineEntry[] = [
+      {
+        ...entry('CloseCase', 'x'),
+        details: { caseId: 'fb-20261205-0123456789', status: 'SHADOW', plan: { sample: false, actions: [planned] } },
+      },
+    ];
+    expect(actionGroups(tl)).toEqual([]);
+    const html = renderCaseReport({ ...detail('x', tl), case: { ...detail('x', tl).case, status: 'SHADOW' } }, new Date(0));
+    expect(html).not.toContain('<tr class="action">');
+    expect(html).toContain('<dt>operation</dt><dd><span class="value">EC2.ModifyNetworkInterfaceAttribute</span></dd>');
+  });
+
   it('finds every recorded change with the prior state beside it, at any depth of the details', () => {
     const tl: TimelineEntry[] = [
       {
