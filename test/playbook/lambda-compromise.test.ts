@@ -52,8 +52,11 @@ describe('lambda-compromise playbook (synthesized state machine, real handlers, 
       versions: [{ version: '1', description: `Firebreak evidence for case ${x.caseId}`, codeSha256 }],
       policies: ['FirebreakRevokeOlderSessions'],
     });
-    // The timeline says what ContainFunction changed (the case report's "Actions and prior state" lists it).
-    const contain = (await readCase(local.session.env, x.caseId!)).timeline.find((t) => t.step === 'ContainFunction')!;
+    // The timeline says what PreserveFunction and ContainFunction changed (the case report's "Actions and prior state" lists it).
+    const { timeline } = await readCase(local.session.env, x.caseId!);
+    const preserve = timeline.find((t) => t.step === 'PreserveFunction')!;
+    expect((preserve.details.actions as { operation: string }[]).map((a) => a.operation)).toEqual(['Lambda.PublishVersion']);
+    const contain = timeline.find((t) => t.step === 'ContainFunction')!;
     expect((contain.details.actions as { operation: string }[]).map((a) => a.operation)).toEqual([
       'Lambda.PutFunctionConcurrency',
       'IAM.PutRolePolicy',

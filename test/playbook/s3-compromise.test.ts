@@ -58,8 +58,13 @@ describe('s3-compromise playbook (synthesized state machine, real handlers, emul
       },
     });
     expect(contained.pab).toBe('none');
-    // The timeline says what ContainBucket changed (the case report's "Actions and prior state" lists it).
-    const contain = (await readCase(local.session.env, x.caseId!)).timeline.find((t) => t.step === 'ContainBucket')!;
+    // The timeline says what PreserveBucket and ContainBucket changed (the case report's "Actions and prior state" lists it).
+    const { timeline } = await readCase(local.session.env, x.caseId!);
+    const preserve = timeline.find((t) => t.step === 'PreserveBucket')!;
+    expect(preserve.details.actions).toEqual([
+      { operation: 'S3.PutBucketVersioning', target: twin.bucketName, change: 'versioning never-enabled → Enabled' },
+    ]);
+    const contain = timeline.find((t) => t.step === 'ContainBucket')!;
     expect(contain.details.actions).toEqual([
       { operation: 'S3.PutBucketPolicy', target: twin.bucketName, change: expect.stringMatching(/^add statement FirebreakDeny/) },
     ]);
