@@ -67,6 +67,7 @@ export interface ActionGroup {
 /**
  * Every change the timeline records, in order: each object in an entry's details (at most three levels down) that
  * holds an `actions` array of `{ operation, target, change }`, with its `prior` when the step recorded one beside it.
+ * A `plan` (a SHADOW case's, what would have been done) is not a change and is left out.
  */
 export function actionGroups(timeline: readonly TimelineEntry[]): ActionGroup[] {
   const groups: ActionGroup[] = [];
@@ -75,7 +76,9 @@ export function actionGroups(timeline: readonly TimelineEntry[]): ActionGroup[] 
     const o = v as Record<string, unknown>;
     const actions = Array.isArray(o.actions) ? o.actions.filter(isAction) : [];
     if (actions.length) groups.push({ at: t.at, step: t.step, executionName: t.executionName, path, prior: o.prior, actions });
-    for (const [k, child] of Object.entries(o)) if (k !== 'actions' && k !== 'prior') walk(t, child, path ? `${path}.${k}` : k, depth + 1);
+    // `plan`: what a SHADOW case would have done (CloseCase, lib/runtime/playbook/shared/close-case.ts), never done.
+    for (const [k, child] of Object.entries(o))
+      if (!['actions', 'prior', 'plan'].includes(k)) walk(t, child, path ? `${path}.${k}` : k, depth + 1);
   };
   for (const t of timeline) walk(t, t.details, '', 0);
   return groups;
@@ -94,7 +97,10 @@ export interface CaseRun {
   readonly lastAt: string;
   readonly entries: number;
   readonly failedSteps: readonly string[];
-  /** The last outcome the run recorded (`details.outcome`, `details.closed.status`, `RELEASED` for a closed release). */
+  /**
+   * The last outcome the run recorded (`details.outcome`, `details.closed.status`, CloseCase's `details.status`,
+   * `RELEASED` for a closed release).
+   */
   readonly outcome?: string;
 }
 
@@ -118,8 +124,10 @@ export function caseRuns(timeline: readonly TimelineEntry[]): CaseRun[] {
 }
 
 function outcomeOf(t: TimelineEntry): string | undefined {
-  const d = (t.details ?? {}) as { outcome?: unknown; closed?: { status?: unknown }; released?: unknown };
+  const d = (t.details ?? {}) as { outcome?: unknown; closed?: { status?: unknown }; released?: unknown; status?: unknown };
   if (t.step === 'CloseRelease' && d.released === true) return 'RELEASED';
+  // CloseCase (lib/runtime/playbook/shared/close-case.ts) records the status it set the case to as `status`.
+  if (t.step === 'CloseCase' && typeof d.status === 'string') return d.status;
   if (typeof d.closed?.status === 'string') return d.closed.status;
   return typeof d.outcome === 'string' ? d.outcome : undefined;
 }

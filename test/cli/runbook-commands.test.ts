@@ -56,8 +56,9 @@ interface ShellLine {
  * joined and a line that starts or ends with `|` joined to its neighbour, so a pipeline is one line.
  */
 function shellLines(markdown: string): ShellLine[] {
-  const blocks = [...markdown.matchAll(/^\s*```[^\n]*\n([\s\S]*?)^\s*```/gm)].map((m) => m[1]);
-  const prose = markdown.replace(/^\s*```[^\n]*\n[\s\S]*?^\s*```/gm, '');
+  const text = markdown.replace(/\r\n?/g, '\n');
+  const blocks = [...text.matchAll(/^\s*(```|~~~)[^\n]*\n([\s\S]*?)^\s*\1/gm)].map((m) => m[2]);
+  const prose = text.replace(/^\s*(```|~~~)[^\n]*\n[\s\S]*?^\s*\1/gm, '');
   const inline = [...prose.matchAll(/`([^`]+)`/g)].map((m) => ({ text: m[1].replace(/\s*\n\s*/g, ' ').trim(), inline: true }));
   const joined = blocks
     .join('\n')
@@ -77,8 +78,9 @@ function violations(lines: readonly ShellLine[]): string[] {
   const out: string[] = [];
   for (const { text: line } of lines) {
     if (/map_values\(ddb\)|\bddb=|def ddb/.test(line)) out.push(`decodes ledger items with jq: ${line}`);
-    for (const m of line.matchAll(/aws dynamodb [\s\S]*?(?=;|&&|$)/g)) {
-      const call = m[0];
+    // `aws  dynamodb`, `aws --profile p --region r dynamodb`: the service after any global options, as one call.
+    for (const m of line.matchAll(/\baws\s+(?:[^\s;&|]+\s+)*?dynamodb\s+([\s\S]*?)(?=;|&&|$)/g)) {
+      const call = `aws dynamodb ${m[1]}`;
       if (/CASE#|\| *jq/.test(call)) out.push(`reads or writes a case with aws dynamodb (use firebreak cases show/note/list): ${line}`);
       else if (!DYNAMODB_ALLOWED.some((a) => a.pattern.test(call))) out.push(`aws dynamodb call not on the list: ${line}`);
     }
@@ -163,6 +165,23 @@ describe('the runbooks use the firebreak CLI for what it covers', () => {
       expect.stringMatching(/^reads or writes a case with aws dynamodb/),
       expect.stringMatching(/^aws dynamodb call not on the list/),
       expect.stringMatching(/^pipes into jq from aws iam list-access-keys/),
+    ]);
+  });
+
+  it('the check is not bypassed by spacing, global options, line continuations, CRLF or a ~~~ fence', () => {
+    const key = '--key "{\\"pk\\":{\\"S\\":\\"CASE#$CASE\\"}}"';
+    const bypasses = [
+      `aws  dynamodb get-item --table-name "$TABLE" ${key}`,
+      `aws\tdynamodb get-item --table-name "$TABLE" ${key}`,
+      `aws --region us-east-1 --profile "$SEC" dynamodb get-item --table-name "$TABLE" ${key}`,
+      `aws --no-cli-pager dynamodb scan --table-name "$TABLE" | jq .Items`,
+      `aws \\\n  dynamodb get-item --table-name "$TABLE" ${key}`,
+      `aws --profile "$SEC" \\\r\n  dynamodb scan --table-name "$TABLE"\r`,
+    ];
+    for (const b of bypasses)
+      expect([b, violations(shellLines(`\`\`\`bash\n${b}\n\`\`\`\n`))]).toEqual([b, expect.arrayContaining([expect.any(String)])]);
+    expect(violations(shellLines('~~~sh\naws dynamodb scan --table-name "$TABLE"\n~~~\n'))).toEqual([
+      expect.stringMatching(/^aws dynamodb call not on the list/),
     ]);
   });
 

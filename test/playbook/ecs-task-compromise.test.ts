@@ -84,6 +84,11 @@ describe('ecs-task-compromise (synthesized state machine, real handlers, emulato
     const stopped = await taskOf(local.session, resourceId);
     expect(stopped).toMatchObject({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED' });
     expect(stopped.stoppedReason).toContain(caseId);
+    // The timeline says what StopTask changed (the case report's "Actions and prior state" lists it).
+    const stop = (await readCase(local.session.env, caseId)).timeline.find((t) => t.step === 'StopTask')!;
+    expect((stop.details.actions as { operation: string; target: string }[]).map((a) => [a.operation, a.target])).toEqual([
+      ['ECS.StopTask', resourceId],
+    ]);
 
     // The evidence: every artifact the manifest names, with the SHA-256 of its stored bytes; the prior statuses on the case.
     const after = (await readCase(local.session.env, caseId)).item!;

@@ -8,6 +8,7 @@ import type { LocalSession } from '../../lib/harness/local/session';
 import type { FunctionTwin } from '../../lib/harness/local/function-twin';
 import { readNotifications } from '../../lib/harness/local/notifications';
 import { useLocalSession } from '../support/local';
+import { readCase } from '../support/read-back';
 
 const HIGH = 'fixtures/events/guardduty-lambda-high.json';
 const OPERATOR = 'arn:aws:iam::222222222222:user/responder-on-call';
@@ -51,6 +52,15 @@ describe('lambda-compromise playbook (synthesized state machine, real handlers, 
       versions: [{ version: '1', description: `Firebreak evidence for case ${x.caseId}`, codeSha256 }],
       policies: ['FirebreakRevokeOlderSessions'],
     });
+    // The timeline says what PreserveFunction and ContainFunction changed (the case report's "Actions and prior state" lists it).
+    const { timeline } = await readCase(local.session.env, x.caseId!);
+    const preserve = timeline.find((t) => t.step === 'PreserveFunction')!;
+    expect((preserve.details.actions as { operation: string }[]).map((a) => a.operation)).toEqual(['Lambda.PublishVersion']);
+    const contain = timeline.find((t) => t.step === 'ContainFunction')!;
+    expect((contain.details.actions as { operation: string }[]).map((a) => a.operation)).toEqual([
+      'Lambda.PutFunctionConcurrency',
+      'IAM.PutRolePolicy',
+    ]);
 
     // The evidence: every artifact the manifest names, with the SHA-256 of its stored bytes; the prior state on the case.
     const item = await caseItem(local.session, x.caseId!);

@@ -7,6 +7,7 @@ import type { BucketTwin } from '../../lib/harness/local/bucket-twin';
 import { readBucketPolicy, readPublicAccessBlock } from '../../lib/runtime/s3/bucket';
 import { parseBucketPolicy, statementsOf } from '../../lib/runtime/s3/bucket-policy';
 import { useLocalSession } from '../support/local';
+import { readCase } from '../support/read-back';
 
 const HIGH = 'fixtures/events/guardduty-s3-high.json';
 const EXPOSURE = 'fixtures/events/guardduty-s3-exposure.json';
@@ -57,6 +58,16 @@ describe('s3-compromise playbook (synthesized state machine, real handlers, emul
       },
     });
     expect(contained.pab).toBe('none');
+    // The timeline says what PreserveBucket and ContainBucket changed (the case report's "Actions and prior state" lists it).
+    const { timeline } = await readCase(local.session.env, x.caseId!);
+    const preserve = timeline.find((t) => t.step === 'PreserveBucket')!;
+    expect(preserve.details.actions).toEqual([
+      { operation: 'S3.PutBucketVersioning', target: twin.bucketName, change: 'versioning never-enabled → Enabled' },
+    ]);
+    const contain = timeline.find((t) => t.step === 'ContainBucket')!;
+    expect(contain.details.actions).toEqual([
+      { operation: 'S3.PutBucketPolicy', target: twin.bucketName, change: expect.stringMatching(/^add statement FirebreakDeny/) },
+    ]);
 
     // The evidence: every artifact the manifest names, with the SHA-256 of its stored bytes; the prior state on the case.
     const item = await caseItem(local.session, x.caseId!);

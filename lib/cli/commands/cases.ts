@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as z from 'zod';
 import { InvalidInput } from '../../core/errors';
 import { parseOrThrow } from '../../core/incident/normalize';
@@ -49,21 +51,58 @@ export interface CasesShowOptions extends ConnectOptions {
  * `firebreak cases show <caseId> [--html FILE]`: the case, its recorded prior state and evidence, and its timeline; with
  * `--html`, also the self-contained HTML case report written to FILE (lib/operator/case-report.ts), one line saying so
  * on stderr.
- * @throws {InvalidInput} for a malformed case ID or an empty `--html` (before any AWS call) or an unknown case.
- * @throws {Error} from node:fs when FILE cannot be written.
+ * @throws {InvalidInput} for a malformed case ID or an unusable `--html` FILE ({@link assertHtmlTarget}; before any AWS
+ *   call) or an unknown case.
+ * @throws {Error} from node:fs when FILE cannot be written ({@link writeHtmlReport}: FILE then left as it was).
  */
 export async function casesShowCommand(caseId: string, o: CasesShowOptions, output: Output): Promise<number> {
   assertCaseId(caseId);
   if (o.html !== undefined && !o.html.trim()) throw new InvalidInput('--html needs a file name');
+  const replaces = o.html === undefined ? false : assertHtmlTarget(o.html);
   const conn = await connect(o);
   const detail = await showCase(conn, caseId);
   if (o.json) output.out(JSON.stringify(detail, null, 2));
   else for (const line of renderCase(detail)) output.out(line);
   if (o.html !== undefined) {
-    fs.writeFileSync(o.html, renderCaseReport(detail));
-    output.err(`Wrote the case report of ${caseId} to ${o.html}`);
+    writeHtmlReport(o.html, renderCaseReport(detail));
+    output.err(`Wrote the case report of ${caseId} to ${o.html}${replaces ? ' (replaced the file there)' : ''}`);
   }
   return ExitCode.Ok;
+}
+
+/**
+ * Checks the `--html` FILE before any AWS call: its directory exists, and FILE is absent or a regular file (not a
+ * directory, a symbolic link, a device or a pipe: a link could send the report, with text a member account wrote,
+ * over a file the operator never named).
+ * @returns whether a file is there (it will be replaced).
+ * @throws {InvalidInput} otherwise.
+ */
+export function assertHtmlTarget(file: string): boolean {
+  const dir = fs.statSync(path.dirname(path.resolve(file)), { throwIfNoEntry: false });
+  if (!dir?.isDirectory()) throw new InvalidInput(`--html ${file}: no such directory`);
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (st && !st.isFile())
+    throw new InvalidInput(
+      `--html ${file}: ${st.isDirectory() ? 'a directory' : st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}`,
+    );
+  return !!st;
+}
+
+/**
+ * Writes the report to FILE whole or not at all: into a new temporary file beside it (created exclusively, so never
+ * through a link), then renamed over FILE, which replaces whatever name is at FILE rather than writing through it
+ * (rename(2)). On failure the temporary file is removed and FILE left as it was.
+ * @throws {Error} from node:fs when the directory cannot be written or FILE is now a directory.
+ */
+export function writeHtmlReport(file: string, html: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    fs.writeFileSync(tmp, html, { flag: 'wx' });
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PlaybookState } from '../../core/contracts/state';
+import type { PlannedAction } from '../ec2/instance';
 import { buildManifest } from '../evidence/manifest';
 import { putArtifactOnce, StoredArtifact } from '../evidence/vault';
 import type { StepDeps } from './deps-base';
@@ -17,6 +18,8 @@ import type { StepRun } from './run-step';
  * @param s3 - the security account's S3 client.
  * @param prefix - the case's evidence prefix (`caseEvidencePrefix`), ending in `/`.
  * @param artifacts - the artifacts already stored.
+ * @param actions - what the step changed in the member account (PutBucketVersioning, PublishVersion), for its timeline
+ *   entry and the case report; none when nothing changed.
  * @returns the manifest's reference as the case records it (bucket, key, SHA-256, version).
  * @throws the S3 or ledger error when the write or the record fails (the step fails; a re-run converges).
  */
@@ -27,6 +30,7 @@ export async function recordArtifactManifest(
   s3: S3Client,
   prefix: string,
   artifacts: StoredArtifact[],
+  actions: readonly PlannedAction[] = [],
 ) {
   const i = state.incident;
   const { text } = buildManifest({
@@ -43,5 +47,5 @@ export async function recordArtifactManifest(
   const manifestInput = { bucket: deps.config.evidenceBucket, key: `${prefix}manifest.json`, name: 'manifest.json', body: text };
   const stored = await putArtifactOnce({ ...manifestInput, kmsKeyId: deps.config.evidenceKeyArn }, { s3 });
   const manifest = { bucket: stored.bucket, key: stored.key, sha256: stored.sha256, versionId: stored.versionId };
-  return deps.ledger.recordManifest(state.case.caseId, manifest, [], run.fold({ ...manifest }));
+  return deps.ledger.recordManifest(state.case.caseId, manifest, [], run.fold({ ...manifest, ...(actions.length ? { actions } : {}) }));
 }

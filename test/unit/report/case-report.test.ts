@@ -40,6 +40,20 @@ function detail(s: string, timeline: TimelineEntry[]): CaseDetail {
   };
 }
 
+/**
+ * What closes the data block, opens a comment or an element, or ends a line in a script: random strings almost never
+ * hold these, so they are always tried.
+ */
+const HOSTILE = [
+  '</script><img src=x onerror=alert(1)>',
+  '</SCRIPT >',
+  '<!--<script>',
+  '-->]]><![CDATA[',
+  '\u2028\u2029</script\u2028>',
+  '"><svg onload=alert(1)>',
+  '&lt;script&gt;',
+];
+
 /** The element tags of a page, in order: what a string could add to if it were not escaped. */
 const tags = (html: string) => [...html.matchAll(/<([a-zA-Z][\w-]*)/g)].map((m) => m[1]);
 
@@ -47,7 +61,7 @@ describe('the HTML case report', () => {
   it('escapes every string: arbitrary text anywhere in a case adds no element and cannot break the data block', () => {
     const baseline = tags(renderCaseReport(detail('x', [entry('x', 'x')]), new Date(0)));
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 60 }), (s) => {
+      fc.property(fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 60 }), fc.constantFrom(...HOSTILE)), (s) => {
         const html = renderCaseReport(detail(s, [entry(s, s)]), new Date(0));
         expect(tags(html)).toEqual(baseline);
         const data = /<script type="application\/json" id="case-data">([^<]*)<\/script>/.exec(html);
@@ -90,6 +104,29 @@ describe('the HTML case report', () => {
       ['run-1', undefined],
       ['release-fb-20261205-0123456789-a', 'RELEASED'],
     ]);
+  });
+
+  it("takes a run's outcome from CloseCase's status (s3, lambda, rds: the entries as the emulator run recorded them)", () => {
+    const tl: TimelineEntry[] = [
+      { ...entry('Claim', 'x'), details: { outcome: 'CLAIMED', findingId: 'f' } },
+      { ...entry('ContainDatabase', 'x'), details: { outcome: 'turned-off', actions: [{ operation: 'RDS.ModifyDBInstance' }] } },
+      { ...entry('CloseCase', 'x'), details: { caseId: 'fb-20261205-0123456789', status: 'CONTAINED' } },
+    ];
+    expect(caseRuns(tl).map((r) => r.outcome)).toEqual(['CONTAINED']);
+  });
+
+  it("does not list a shadow case's plan as changes made (CloseCase records it as details.plan; test/playbook/shadow.test.ts)", () => {
+    const planned = { operation: 'EC2.ModifyNetworkInterfaceAttribute', target: 'eni-1', change: 'groups → isolation' };
+    const tl: TimelineEntry[] = [
+      {
+        ...entry('CloseCase', 'x'),
+        details: { caseId: 'fb-20261205-0123456789', status: 'SHADOW', plan: { sample: false, actions: [planned] } },
+      },
+    ];
+    expect(actionGroups(tl)).toEqual([]);
+    const html = renderCaseReport({ ...detail('x', tl), case: { ...detail('x', tl).case, status: 'SHADOW' } }, new Date(0));
+    expect(html).not.toContain('<tr class="action">');
+    expect(html).toContain('<dt>operation</dt><dd><span class="value">EC2.ModifyNetworkInterfaceAttribute</span></dd>');
   });
 
   it('finds every recorded change with the prior state beside it, at any depth of the details', () => {

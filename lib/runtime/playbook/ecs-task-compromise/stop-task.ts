@@ -21,6 +21,7 @@ export async function stopTask(state: PlaybookState, deps: StepDeps) {
     'StopTask',
     caseTarget(state, deps.ledger),
     () => ensureTaskStopped(ecs, t, state.case.caseId, 'apply', taskPriorRecorder(deps.ledger, state.case.caseId)),
-    (out) => ({ taskArn: out.taskArn, outcome: out.outcome }),
+    // `actions`: what was changed (an empty list when already stopped), for the case timeline and its report.
+    (out) => ({ taskArn: out.taskArn, outcome: out.outcome, actions: out.actions }),
   );
 }

@@ -16,6 +16,7 @@ export async function containFunction(state: PlaybookState, deps: StepDeps) {
     'ContainFunction',
     caseTarget(state, deps.ledger),
     () => containFunctionIn(state, deps, 'apply'),
-    (out) => ({ roleName: out.roleName, notRevoked: out.notRevoked, sharedWith: out.sharedWith }),
+    // `actions`: what was changed (an empty list when already contained), for the case timeline and its report.
+    (out) => ({ roleName: out.roleName, notRevoked: out.notRevoked, sharedWith: out.sharedWith, actions: out.actions }),
   );
 }

@@ -34,7 +34,7 @@ export async function preserveFunction(state: PlaybookState, deps: StepDeps) {
       functionRecorder(deps.ledger, state.case.caseId),
       evidence,
     );
-    const recorded = await recordArtifactManifest(state, deps, run, s3, prefix, preserved.artifacts);
+    const recorded = await recordArtifactManifest(state, deps, run, s3, prefix, preserved.artifacts, preserved.actions);
     return { ...preserved, manifest: recorded };
   });
 }

@@ -31,6 +31,8 @@ export async function containBucket(state: PlaybookState, deps: StepDeps) {
       principalArn: out.principalArn,
       notNamed: out.notNamed,
       publicAccessBlock: out.publicAccessBlock,
+      // What was changed (an empty list when already contained), for the case timeline and its report.
+      actions: out.actions,
     }),
   );
 }

@@ -30,7 +30,7 @@ export async function preserveBucket(state: PlaybookState, deps: StepDeps) {
       priorRecorder(deps.ledger, state.case.caseId),
       evidence,
     );
-    const recorded = await recordArtifactManifest(state, deps, run, s3, prefix, preserved.artifacts);
+    const recorded = await recordArtifactManifest(state, deps, run, s3, prefix, preserved.artifacts, preserved.actions);
     return { ...preserved, manifest: recorded };
   });
 }
