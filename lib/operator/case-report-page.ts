@@ -14,7 +14,7 @@ export const CASE_REPORT_STYLE = `  :root { --ok: #1a7f37; --bad: #cf222e; --inf
   table { border-collapse: collapse; margin: 6px 0; } th, td { text-align: left; vertical-align: top; padding: 3px 8px; border-bottom: 1px solid var(--line); }
   th { font-weight: 600; white-space: nowrap; } td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
   code, .value { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; overflow-wrap: anywhere; }
-  dl.value { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 0 10px; }
+  dl.value { margin: 0; display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0 10px; }
   dl.value dt { color: var(--muted); } dl.value dd { margin: 0; }
   ul.value { margin: 0; padding-left: 16px; }
   details summary { cursor: pointer; color: var(--muted); }

@@ -228,19 +228,22 @@ ${table('timeline', head, rows)}`;
 /** Every change made, with the prior state recorded beside it, then the case's prior state as release reads it. */
 function actionsSection(d: CaseDetail): string {
   const groups = actionGroups(d.timeline);
-  const rows = groups.flatMap((g) =>
-    g.actions.map(
-      (a, i) =>
-        `<tr class="action">${cell(g.at, 'time')}${cell(g.step + (g.path ? ` (${g.path})` : ''))}${cell(a.operation)}${cell(a.target)}${cell(a.change)}` +
-        (i === 0
-          ? `<td rowspan="${g.actions.length}">${g.prior === undefined ? '<span class="muted">-</span>' : renderValue(g.prior)}</td>`
-          : '') +
-        '</tr>',
+  // The prior state a step recorded goes on its own full-width row under the step's changes: nested values (groups by
+  // ENI, lists of ARNs) need the page's width, not a column's.
+  const rows = groups.flatMap((g) => [
+    ...g.actions.map(
+      (a) =>
+        `<tr class="action">${cell(g.at, 'time')}${cell(g.step + (g.path ? ` (${g.path})` : ''))}${cell(a.operation)}${cell(a.target)}${cell(a.change)}</tr>`,
     ),
-  );
+    ...(g.prior === undefined
+      ? []
+      : [
+          `<tr class="action-prior"><td></td><td colspan="4"><span class="muted">Prior state recorded with these changes</span>${renderValue(g.prior)}</td></tr>`,
+        ]),
+  ]);
   const prior = Object.entries(d.case.priorState).map(([k, v]) => `<tr class="prior">${cell(k)}<td>${renderValue(v)}</td></tr>`);
   return `<h2>Actions and prior state</h2>
-${rows.length ? table('actions', ['At (UTC)', 'Step', 'Operation', 'Target', 'Change', 'Prior state recorded with it'], rows) : '<p class="muted">No change recorded.</p>'}
+${rows.length ? table('actions', ['At (UTC)', 'Step', 'Operation', 'Target', 'Change'], rows) : '<p class="muted">No change recorded.</p>'}
 <h3>Prior state on the case (what release restores)</h3>
 ${prior.length ? table('prior-state', ['Action', 'Prior state'], prior) : '<p class="muted">None recorded.</p>'}`;
 }
