@@ -32,6 +32,7 @@ import {
   copyDbIntoSecurityAccountStatements,
   copyIntoSecurityAccountStatements,
   describeSecuritySnapshotsStatement,
+  updateSecurityHubFindingsStatement,
 } from './security-policies';
 import { STEP_ACCESS, STEP_NAMES, StepName } from './steps';
 import { TrailBaselines } from './trail-baselines';
@@ -287,6 +288,7 @@ export class FirebreakSecurityAccount extends Construct {
       FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: config.instanceCredentialResponse,
       FIREBREAK_REVOKE_INSTANCE_ROLE_SESSIONS: config.revokeInstanceRoleSessions,
       FIREBREAK_REVOKE_SHARED_LAMBDA_ROLE: config.revokeSharedLambdaRole,
+      FIREBREAK_SECURITY_HUB_WORKFLOW: config.securityHubWorkflow,
       FIREBREAK_CATALOG_OVERRIDES: config.catalogOverrides,
       FIREBREAK_APPROVAL_TIMEOUT_SECONDS: config.approvalTimeoutSeconds,
       FIREBREAK_SEVERITY_FLOOR: config.severityFloor,
@@ -421,6 +423,7 @@ export class FirebreakSecurityAccount extends Construct {
       );
     }
     if (access.readsReceivedEvents) this.evidence.grantReadReceivedEvents(fn);
+    if (access.updatesSecurityHubFindings && config.securityHubWorkflow !== 'off') statements.push(updateSecurityHubFindingsStatement());
     if (statements.length > 0) fn.addJustifiedPolicy('StepAccess', statements);
   }
 

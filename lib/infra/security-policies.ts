@@ -34,6 +34,24 @@ export function describeSecuritySnapshotsStatement(): JustifiedStatement {
 }
 
 /**
+ * Setting the Security Hub workflow status of a case's GuardDuty findings (config `securityHubWorkflow`): read the
+ * finding (GetFindings), update its workflow and note (BatchUpdateFindings), on the security account's own hub in this
+ * Region (`arn:<partition>:securityhub:<region>:<account>:hub/default`, the resource type both actions take, "Actions,
+ * resources, and condition keys for AWS Security Hub", Service Authorization Reference,
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecurityhub.html). As the Security Hub
+ * administrator, that hub updates the members' findings ("Administrator accounts can update findings for their account
+ * and their member accounts", API_BatchUpdateFindings).
+ */
+export function updateSecurityHubFindingsStatement(): JustifiedStatement {
+  return {
+    statement: new iam.PolicyStatement({
+      actions: ['securityhub:BatchUpdateFindings', 'securityhub:GetFindings'],
+      resources: [`arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:hub/default`],
+    }),
+  };
+}
+
+/**
  * Copying a shared transit snapshot into the security account under the evidence key ("Copy an Amazon EBS
  * snapshot", Amazon EBS User Guide: the copier needs the source key's Decrypt and grants for EC2, and the
  * destination key's use): the copy, tag-on-create, the evidence key through EC2, and the member accounts' transit

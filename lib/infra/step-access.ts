@@ -40,6 +40,11 @@ export interface StepAccess {
   /** Receives, delays and deletes the finding buffer's messages (its event-source mapping's grant). */
   readonly consumesFindingBuffer: boolean;
   /**
+   * Reads and updates the workflow status of the case's GuardDuty findings in the security account's Security Hub
+   * (GetFindings, BatchUpdateFindings); granted only when config `securityHubWorkflow` is not `off`.
+   */
+  readonly updatesSecurityHubFindings?: boolean;
+  /**
    * Lambda timeout in seconds.
    * @default 60
    */

@@ -117,6 +117,21 @@ export const NotificationResultSchema = z.object({
   published: z.boolean(),
   messageId: z.optional(z.string()),
   closed: z.optional(CloseResultSchema),
+  /** The Security Hub workflow update of the case's GuardDuty findings (config `securityHubWorkflow`), when one was asked. */
+  securityHub: z.optional(
+    z.object({
+      target: z.enum(['NOTIFIED', 'RESOLVED']),
+      findings: z.array(
+        z.object({
+          id: z.string(),
+          from: z.optional(z.string()),
+          to: z.optional(z.string()),
+          outcome: z.enum(['updated', 'unchanged', 'suppressed', 'not-in-security-hub', 'failed']),
+          error: z.optional(z.string()),
+        }),
+      ),
+    }),
+  ),
 });
 
 /** `$.failure`: what RecordFailure and RecordResourceGone return (`caseStatus`: the release playbook's). */

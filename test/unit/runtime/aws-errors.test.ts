@@ -448,6 +448,7 @@ describe('loadRuntimeConfig', () => {
       instanceCredentialResponse: 'revoke-sessions',
       revokeInstanceRoleSessions: false,
       revokeSharedLambdaRole: false,
+      securityHubWorkflow: 'off',
       approvalTimeoutSeconds: 3600,
       notFoundGraceSeconds: 30,
       tamperAutomationPrincipals: [],

@@ -6,16 +6,31 @@ import { snsSubject } from '../sns-subject';
 import { RELEASE_RUNBOOK } from './failure';
 import { releaseTarget, restoreOf } from './common';
 import '../../clients/sns';
+import { caseFindingIdentifiers } from '../security-hub-findings';
+import { updateFindingWorkflow, WorkflowUpdateRecord } from '../../securityhub/workflow';
 
 /**
  * NotifyRelease: publishes the release to SNS once per case (`notifications.released`): who released
  * what, why, what was restored and what was not (e.g. a console password, an address released since).
  */
-export async function notifyRelease(state: ReleaseState, deps: StepDeps): Promise<{ published: boolean; messageId?: string }> {
+export async function notifyRelease(
+  state: ReleaseState,
+  deps: StepDeps,
+): Promise<{ published: boolean; messageId?: string; securityHub?: WorkflowUpdateRecord }> {
   const restore = restoreOf(state);
   return runStep('NotifyRelease', releaseTarget(state, deps), async () => {
     const record = await deps.ledger.getCase(state.case.caseId);
-    if (record?.notifications?.released) return { published: false };
+    // Security Hub: every GuardDuty finding of the case RESOLVED (config `securityHubWorkflow`), read first, forward only.
+    const securityHub = record
+      ? await updateFindingWorkflow(() => deps.clients.security().securityHub, {
+          mode: deps.config.securityHubWorkflow,
+          event: 'released',
+          caseId: record.caseId,
+          identifiers: caseFindingIdentifiers(record.incident, record.findingIds ?? []),
+        })
+      : undefined;
+    const withHub = <T extends object>(r: T) => (securityHub ? { ...r, securityHub } : r);
+    if (record?.notifications?.released) return withHub({ published: false });
     const c = state.case;
     const out = await deps.clients.security().sns.send(
       new PublishCommand({
@@ -45,6 +60,6 @@ export async function notifyRelease(state: ReleaseState, deps: StepDeps): Promis
       }),
     );
     await deps.ledger.markNotified(c.caseId, 'released');
-    return { published: true, messageId: out.MessageId };
+    return withHub({ published: true, messageId: out.MessageId });
   });
 }

@@ -8,6 +8,8 @@ import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import { findingNoticeKey, noticeKey, runbookOf, subject, summaryOf, updateLine } from '../notice';
 import '../../clients/sns';
+import { incidentFindingIdentifiers } from '../security-hub-findings';
+import { updateFindingWorkflow, WorkflowUpdateRecord } from '../../securityhub/workflow';
 
 /**
  * Notify: publish the case summary to SNS once per case and kind (at least once, deduplicated by the ledger); the
@@ -22,16 +24,32 @@ import '../../clients/sns';
 export async function notify(
   input: z.infer<typeof NotifyInputSchema>,
   deps: StepDeps,
-): Promise<{ published: boolean; messageId?: string; closed?: { caseId: string; status: CaseStatus } }> {
+): Promise<{
+  published: boolean;
+  messageId?: string;
+  closed?: { caseId: string; status: CaseStatus };
+  securityHub?: WorkflowUpdateRecord;
+}> {
   const state = input.state;
   return runStep('Notify', caseTarget(state, deps.ledger), async (run) => {
     const record = await deps.ledger.getCase(state.case.caseId);
+    // Security Hub's workflow status (config `securityHubWorkflow`): read, then a forward change only, so a rerun converges
+    // whether or not the page was sent before; never in a dry run; never fails the step (its outcome is on the timeline).
+    const securityHub = state.incident.dryRun
+      ? undefined
+      : await updateFindingWorkflow(() => deps.clients.security().securityHub, {
+          mode: deps.config.securityHubWorkflow,
+          event: input.kind,
+          caseId: state.case.caseId,
+          identifiers: incidentFindingIdentifiers(state.incident),
+        });
+    const withHub = <T extends object>(r: T) => (securityHub ? { ...r, securityHub } : r);
     // `contained` is told once per case; `notify-only` once per finding (a later finding that escalates a
     // notify-only case and still cannot be contained, e.g. root credentials at High, is told too). An update that adds
     // resources to the case (an attack sequence's, `case.update`) is told once per update.
     const key = noticeKey(input.kind === 'notify-only' ? `${input.kind}#${state.incident.finding.id}` : input.kind, state.case.update);
     const marks = [key, findingNoticeKey(state.incident.finding.id)];
-    const told = record?.notifications?.[key] ? { published: false } : await publish(input, record, deps);
+    const told = withHub(record?.notifications?.[key] ? { published: false } : await publish(input, record, deps));
     if (input.close) {
       const result = { ...told, closed: { caseId: state.case.caseId, status: input.close } };
       // The marks, the claim, the case and the timeline entry in one TransactWriteItems.

@@ -1,0 +1,206 @@
+import * as fs from 'node:fs';
+import {
+  BatchImportFindingsCommand,
+  BatchUpdateFindingsCommand,
+  GetFindingsCommand,
+  SecurityHubClient,
+  type AwsSecurityFinding,
+} from '@aws-sdk/client-securityhub';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/harness/local/accounts';
+import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/local/replay';
+import { guardDutyFindingIdentifier } from '../../lib/core/security-hub';
+import { updateFindingWorkflow } from '../../lib/runtime/securityhub/workflow';
+import { useLocalSession } from '../support/local';
+import { readCase } from '../support/read-back';
+
+const BITCOIN = 'fixtures/events/guardduty-ec2-bitcoin-dns.json';
+const REVERSE_SHELL = 'fixtures/events/guardduty-runtime-ec2-reverse-shell.json';
+/** "Typical finding from GuardDuty", Amazon GuardDuty User Guide (securityhub-integration.html), verbatim. */
+const EXAMPLE: AwsSecurityFinding = JSON.parse(fs.readFileSync('fixtures/securityhub/guardduty-asff-ssh-bruteforce.json', 'utf8'));
+const OPERATOR = 'arn:aws:iam::222222222222:user/firebreak-local-operator';
+
+/** The GuardDuty finding's fields the Security Hub form is built from (the event's `detail`). */
+interface GuardDutyDetail {
+  arn: string;
+  id: string;
+  region: string;
+  accountId: string;
+  type: string;
+  title: string;
+  description: string;
+  createdAt: string;
+  updatedAt: string;
+  service: { detectorId: string };
+  resource: { instanceDetails: { instanceId: string } };
+}
+
+/**
+ * The finding as GuardDuty sends it to Security Hub, from the EventBridge event: the documented example with the fields
+ * GuardDuty forms from the finding (`Id` its ARN, `GeneratorId` the detector's ARN, `AwsAccountId`, `Types`, `Title`,
+ * times, the instance) replaced by this finding's, and a new finding's workflow (`NEW`, `ACTIVE`).
+ */
+function asffOf(event: EventEnvelope): AwsSecurityFinding {
+  const d = event.detail as unknown as GuardDutyDetail;
+  const detector = `arn:aws:guardduty:${d.region}:${d.accountId}:detector/${d.service.detectorId}`;
+  const instanceId = d.resource.instanceDetails.instanceId;
+  return {
+    ...EXAMPLE,
+    Id: d.arn,
+    ProductArn: `arn:aws:securityhub:${d.region}::product/aws/guardduty`,
+    GeneratorId: detector,
+    AwsAccountId: d.accountId,
+    Types: [`TTPs/${d.type}`],
+    Title: d.title,
+    Description: d.description,
+    CreatedAt: d.createdAt,
+    UpdatedAt: d.updatedAt,
+    ProductFields: { 'aws/guardduty/service/detectorId': d.service.detectorId },
+    Resources: [
+      { Type: 'AwsEc2Instance', Id: `arn:aws:ec2:${d.region}:${d.accountId}:instance/${instanceId}`, Partition: 'aws', Region: d.region },
+    ],
+  };
+}
+
+describe('Security Hub workflow status of a case (config securityHubWorkflow, emulator)', () => {
+  const local = useLocalSession({ environment: { FIREBREAK_SECURITY_HUB_WORKFLOW: 'resolve-on-release' } });
+  let sh: SecurityHubClient;
+  /** The operations `sh` sent, in order (a middleware reads each command's name). */
+  const sent: string[] = [];
+  const event = readEventFile(BITCOIN);
+  const finding = asffOf(event);
+  const statusOf = async (id: string) =>
+    (await sh.send(new GetFindingsCommand({ Filters: { Id: [{ Value: id, Comparison: 'EQUALS' }] } }))).Findings?.[0];
+  const statuses: string[] = [];
+  let caseId: string;
+  let missingCase: { caseId: string; status: string; outcome?: string };
+
+  beforeAll(async () => {
+    const { env } = local.session;
+    sh = new SecurityHubClient({ region: LOCAL_REGION, endpoint: env.endpoint, credentials: LOCAL_CREDENTIALS });
+    sh.middlewareStack.add(
+      (next, context) => (args) => {
+        sent.push(context.commandName as string);
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommand' },
+    );
+    // GuardDuty's finding in the security account's Security Hub (the administrator's view of its member's finding).
+    await sh.send(new BatchImportFindingsCommand({ Findings: [finding] }));
+    statuses.push((await statusOf(finding.Id!))!.Workflow!.Status!);
+    const contained = await replayEvent(local.session, event);
+    expect(contained.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    caseId = contained.report.executions[0].caseId!;
+    statuses.push((await statusOf(finding.Id!))!.Workflow!.Status!);
+    const released = await local.session.runner.execute('release', { release: { caseId, reason: 'sanctioned test', operator: OPERATOR } });
+    expect(released).toMatchObject({ status: 'SUCCEEDED', outcome: 'RELEASED' });
+    statuses.push((await statusOf(finding.Id!))!.Workflow!.Status!);
+    // A finding GuardDuty never sent to Security Hub (not imported): the playbook goes on.
+    const missing = await replayEvent(local.session, readEventFile(REVERSE_SHELL));
+    missingCase = missing.report.executions[0] as typeof missingCase;
+  }, 240_000);
+
+  it('drives the finding NEW → NOTIFIED (contained, paged) → RESOLVED (released), with a note naming the case', async () => {
+    expect(statuses).toEqual(['NEW', 'NOTIFIED', 'RESOLVED']);
+    const now = (await statusOf(finding.Id!))!;
+    expect(now.Note).toMatchObject({ UpdatedBy: 'Firebreak' });
+    expect(now.Note!.Text).toContain(caseId);
+    expect(now.Note!.Text).toContain('released');
+    // The identifier the runtime builds is the one GuardDuty gives the finding (its ARN; the product's ARN).
+    const d = event.detail as unknown as GuardDutyDetail;
+    expect(
+      guardDutyFindingIdentifier({
+        partition: 'aws',
+        region: d.region,
+        account: d.accountId,
+        detectorId: d.service.detectorId,
+        findingId: d.id,
+      }),
+    ).toEqual({
+      Id: finding.Id,
+      ProductArn: finding.ProductArn,
+    });
+    // The example's own identifier is formed the same way.
+    expect(EXAMPLE.Id).toBe(
+      `${EXAMPLE.GeneratorId}/finding/${(EXAMPLE.ProductFields!['aws/securityhub/FindingId'] as string).split('/finding/')[1]}`,
+    );
+    // Each step's outcome is on the case's timeline, read from the ledger.
+    const { timeline } = await readCase(local.session.env, caseId);
+    const hub = (step: string) => timeline.find((t) => t.step === step)?.details?.securityHub;
+    expect(hub('Notify')).toEqual({ target: 'NOTIFIED', findings: [{ id: finding.Id, from: 'NEW', to: 'NOTIFIED', outcome: 'updated' }] });
+    expect(hub('NotifyRelease')).toEqual({
+      target: 'RESOLVED',
+      findings: [{ id: finding.Id, from: 'NOTIFIED', to: 'RESOLVED', outcome: 'updated' }],
+    });
+  });
+
+  it('a finding absent from Security Hub does not fail the playbook, and is recorded on the case', async () => {
+    expect(missingCase).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    const { timeline } = await readCase(local.session.env, missingCase.caseId);
+    const entry = timeline.find((t) => t.step === 'Notify');
+    expect(entry?.status).toBe('SUCCEEDED');
+    expect(entry?.details?.securityHub).toEqual({
+      target: 'NOTIFIED',
+      findings: [{ id: expect.stringContaining('/finding/7d1e4c2a9b3f4e5d8a6c0b1d2e3f4a51'), outcome: 'not-in-security-hub' }],
+    });
+  });
+
+  it('converges: a repeat reads and changes nothing, never moves RESOLVED back, never overrides SUPPRESSED', async () => {
+    const request = { mode: 'resolve-on-release' as const, caseId, identifiers: [{ Id: finding.Id!, ProductArn: finding.ProductArn! }] };
+    sent.length = 0;
+    // A late page (NOTIFIED) and a repeated release (RESOLVED) on a RESOLVED finding: read only.
+    expect(await updateFindingWorkflow(() => sh, { ...request, event: 'contained' })).toEqual({
+      target: 'NOTIFIED',
+      findings: [{ id: finding.Id, from: 'RESOLVED', outcome: 'unchanged' }],
+    });
+    expect(await updateFindingWorkflow(() => sh, { ...request, event: 'released' })).toMatchObject({
+      findings: [{ outcome: 'unchanged' }],
+    });
+    expect(sent).toEqual(['GetFindingsCommand', 'GetFindingsCommand']);
+    expect((await statusOf(finding.Id!))!.Workflow!.Status).toBe('RESOLVED');
+    // A person suppressed another finding: left as it is.
+    const other = { ...finding, Id: finding.Id!.replace(/[0-9a-f]{32}$/, '0'.repeat(32)) };
+    await sh.send(new BatchImportFindingsCommand({ Findings: [other] }));
+    await sh.send(
+      new BatchUpdateFindingsCommand({
+        FindingIdentifiers: [{ Id: other.Id, ProductArn: other.ProductArn }],
+        Workflow: { Status: 'SUPPRESSED' },
+      }),
+    );
+    const suppressed = await updateFindingWorkflow(() => sh, {
+      ...request,
+      event: 'released',
+      identifiers: [{ Id: other.Id, ProductArn: other.ProductArn! }],
+    });
+    expect(suppressed).toEqual({ target: 'RESOLVED', findings: [{ id: other.Id, from: 'SUPPRESSED', outcome: 'suppressed' }] });
+    expect((await statusOf(other.Id))!.Workflow!.Status).toBe('SUPPRESSED');
+  });
+
+  it('records a failed call instead of failing (a denial, an outage), and calls nothing when off or without a finding', async () => {
+    const broken = new SecurityHubClient({
+      region: LOCAL_REGION,
+      endpoint: 'http://127.0.0.1:9',
+      credentials: LOCAL_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    const out = await updateFindingWorkflow(() => broken, {
+      mode: 'resolve-on-release',
+      event: 'released',
+      caseId,
+      identifiers: [{ Id: finding.Id!, ProductArn: finding.ProductArn! }],
+    });
+    expect(out).toMatchObject({ target: 'RESOLVED', findings: [{ id: finding.Id, outcome: 'failed', error: expect.any(String) }] });
+    sent.length = 0;
+    expect(
+      await updateFindingWorkflow(() => sh, {
+        mode: 'off',
+        event: 'released',
+        caseId,
+        identifiers: [{ Id: finding.Id!, ProductArn: finding.ProductArn! }],
+      }),
+    ).toBeUndefined();
+    expect(
+      await updateFindingWorkflow(() => sh, { mode: 'resolve-on-release', event: 'released', caseId, identifiers: [] }),
+    ).toBeUndefined();
+    expect(sent).toEqual([]);
+  });
+});
