@@ -6,6 +6,7 @@ import { snsSubject } from '../sns-subject';
 import { RELEASE_RUNBOOK } from './failure';
 import { releaseTarget, restoreOf } from './common';
 import '../../clients/sns';
+import { caseCard, withCard } from '../../../core/chat-card';
 import { caseFindingIdentifiers } from '../security-hub-findings';
 import { updateFindingWorkflow, WorkflowUpdateRecord } from '../../securityhub/workflow';
 
@@ -36,25 +37,37 @@ export async function notifyRelease(
       new PublishCommand({
         TopicArn: deps.config.topicArn,
         Subject: snsSubject(`[Firebreak] ${c.caseId} released: ${c.resourceId} (${c.playbook})`),
-        Message: JSON.stringify(
-          {
-            kind: 'released',
+        // The chat card for AWS Chatbot (`default`, `https`) and this JSON, unchanged, for every other subscriber.
+        ...withCard(
+          JSON.stringify(
+            {
+              kind: 'released',
+              caseId: c.caseId,
+              playbook: c.playbook,
+              account: c.account,
+              region: c.region,
+              resourceId: c.resourceId,
+              operator: state.release.operator,
+              reason: state.release.reason,
+              previousStatus: c.previousStatus,
+              restored: restore.actions ?? [],
+              notRestored: restore.notRestored ?? [],
+              nothing: restore.nothing,
+              evidence: record?.evidence ?? {},
+              runbook: RELEASE_RUNBOOK,
+            },
+            null,
+            2,
+          ),
+          caseCard({
+            event: 'released',
             caseId: c.caseId,
             playbook: c.playbook,
             account: c.account,
             region: c.region,
             resourceId: c.resourceId,
-            operator: state.release.operator,
-            reason: state.release.reason,
-            previousStatus: c.previousStatus,
-            restored: restore.actions ?? [],
-            notRestored: restore.notRestored ?? [],
-            nothing: restore.nothing,
-            evidence: record?.evidence ?? {},
-            runbook: RELEASE_RUNBOOK,
-          },
-          null,
-          2,
+            note: `Restored ${(restore.actions ?? []).length} change(s); ${(restore.notRestored ?? []).length} not restored.`,
+          }),
         ),
         MessageAttributes: { caseId: { DataType: 'String', StringValue: c.caseId }, kind: { DataType: 'String', StringValue: 'released' } },
       }),

@@ -8,6 +8,8 @@ import type { StepDeps } from '../deps-base';
 import { caseTarget, runStep } from '../run-step';
 import { findingNoticeKey, noticeKey, runbookOf, subject, summaryOf, updateLine } from '../notice';
 import '../../clients/sns';
+import { withCard } from '../../../core/chat-card';
+import { cardOf } from '../chat-cards';
 import { incidentFindingIdentifiers } from '../security-hub-findings';
 import { updateFindingWorkflow, WorkflowUpdateRecord } from '../../securityhub/workflow';
 
@@ -75,31 +77,35 @@ async function publish(
     new PublishCommand({
       TopicArn: deps.config.topicArn,
       Subject: subject(input.kind, state.incident, state.case.caseId),
-      Message: JSON.stringify(
-        {
-          kind: input.kind,
-          caseId: state.case.caseId,
-          summary:
-            updateLine(state.case.update, input.kind === 'contained' ? 'chained' : 'named, nothing chained') +
-            summaryOf(state.incident, input.kind, state.judgement?.route === 'notify' ? state.judgement.reason : state.decision?.reason),
-          ...(state.case.update ? { update: state.case.update, sequenceChains: state.sequenceChains } : {}),
-          resource: describeResource(state.incident),
-          runbook: runbookOf(state.incident),
-          runbookEntry: state.incident.triage?.runbook,
-          triage: [...triageCommands(state.incident, state.case.caseId), ...workloadCommands(state.incident)],
-          incident: state.incident,
-          revocation: state.revocation,
-          // ec2-compromise: the instance role's deny scoped to the instance, or why there is none (a protected role, no profile; issue 15).
-          instanceCredentials: state.instanceCredentials,
-          // lambda-compromise: the reserved concurrency before, the role revoked or why not (shared: the other functions).
-          functionContainment: state.functionContainment,
-          // cloudtrail-tamper: whether the change reduced logging, and why the case went where it did (issue 14).
-          judgement: state.judgement,
-          evidence: record?.evidence ?? {},
-          priorState: record?.priorState ?? {},
-        },
-        null,
-        2,
+      // The chat card for AWS Chatbot (`default`, `https`) and this JSON, unchanged, for every other subscriber.
+      ...withCard(
+        JSON.stringify(
+          {
+            kind: input.kind,
+            caseId: state.case.caseId,
+            summary:
+              updateLine(state.case.update, input.kind === 'contained' ? 'chained' : 'named, nothing chained') +
+              summaryOf(state.incident, input.kind, state.judgement?.route === 'notify' ? state.judgement.reason : state.decision?.reason),
+            ...(state.case.update ? { update: state.case.update, sequenceChains: state.sequenceChains } : {}),
+            resource: describeResource(state.incident),
+            runbook: runbookOf(state.incident),
+            runbookEntry: state.incident.triage?.runbook,
+            triage: [...triageCommands(state.incident, state.case.caseId), ...workloadCommands(state.incident)],
+            incident: state.incident,
+            revocation: state.revocation,
+            // ec2-compromise: the instance role's deny scoped to the instance, or why there is none (a protected role, no profile; issue 15).
+            instanceCredentials: state.instanceCredentials,
+            // lambda-compromise: the reserved concurrency before, the role revoked or why not (shared: the other functions).
+            functionContainment: state.functionContainment,
+            // cloudtrail-tamper: whether the change reduced logging, and why the case went where it did (issue 14).
+            judgement: state.judgement,
+            evidence: record?.evidence ?? {},
+            priorState: record?.priorState ?? {},
+          },
+          null,
+          2,
+        ),
+        cardOf(input.kind === 'contained' ? 'contained' : 'opened', state),
       ),
       MessageAttributes: {
         caseId: { DataType: 'String', StringValue: state.case.caseId },

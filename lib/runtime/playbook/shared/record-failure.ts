@@ -8,6 +8,11 @@ import { snsSubject } from '../sns-subject';
 import { recordReleaseFailure } from '../release/failure';
 import { failedNoticeKey, networkAfterFailure, runbookOf, subject } from '../notice';
 import '../../clients/sns';
+import { ChatbotCard, withCard } from '../../../core/chat-card';
+import { cardOf } from '../chat-cards';
+
+/** The message with its chat card, or the message alone when there is no card. */
+const cardAnd = (raw: string, card: ChatbotCard | undefined) => (card ? withCard(raw, card) : { Message: raw });
 
 /** A JSON object's members, or `undefined` for anything else (the refused input is read untrusted). */
 const objectOf = (v: unknown): Record<string, unknown> | undefined =>
@@ -168,21 +173,26 @@ async function publishFailure(
         : snsSubject(
             `[Firebreak] playbook failed before a case was opened: ${raw?.type ?? 'unreadable event'}${raw?.account ? ` in ${raw.account}` : ''}`,
           ),
-      Message: JSON.stringify(
-        {
-          kind,
-          caseId,
-          incident: state.incident,
-          event: raw,
-          error,
-          runbook: state.incident ? runbookOf(state.incident) : undefined,
-          // The resource's case when it is another execution's (or finished): this execution did not touch it.
-          ...(openCase ? { openCase } : {}),
-          // What the failure path did to the network (ResealIsolation): ENIs moved off the allow-all group, and any still on it.
-          network: networkAfterFailure(state),
-        },
-        null,
-        2,
+      // The chat card for AWS Chatbot (`default`, `https`) and this JSON, unchanged, for every other subscriber; before a
+      // case and an incident exist, the JSON alone.
+      ...cardAnd(
+        JSON.stringify(
+          {
+            kind,
+            caseId,
+            incident: state.incident,
+            event: raw,
+            error,
+            runbook: state.incident ? runbookOf(state.incident) : undefined,
+            // The resource's case when it is another execution's (or finished): this execution did not touch it.
+            ...(openCase ? { openCase } : {}),
+            // What the failure path did to the network (ResealIsolation): ENIs moved off the allow-all group, and any still on it.
+            network: networkAfterFailure(state),
+          },
+          null,
+          2,
+        ),
+        state.incident && caseId ? cardOf('failed', { incident: state.incident, case: { caseId } }, `Failed: ${kind}.`) : undefined,
       ),
       ...(caseId
         ? { MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: kind } } }

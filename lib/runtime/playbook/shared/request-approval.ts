@@ -11,6 +11,8 @@ import type { Hold } from '../../../core/brakes';
 import { timeoutAction } from './approval';
 import { updateLine } from '../notice';
 import '../../clients/sns';
+import { withCard } from '../../../core/chat-card';
+import { cardOf } from '../chat-cards';
 
 /** RequestApproval's input: the Lambda integration's `Payload`. */
 export const RequestApprovalInputSchema = z.object({ state: PlaybookStateSchema, taskToken: z.string().check(z.minLength(1)) });
@@ -91,19 +93,27 @@ async function pageApprovalRequest(
       TopicArn: deps.config.topicArn,
       Subject: snsSubject(`[Firebreak] ${caseId} approval needed: ${describeResource(i)} (${i.finding.type})`),
       // Plain text, not JSON: what the member account shaped (the resource ID, the finding type) is escaped as the CLI does.
-      Message: terminalSafe(
-        [
-          `Case ${caseId} (${i.playbook}) waits for approval before containing ${i.resource.id} in ${i.account}/${i.region}.`,
-          ...(r.hold ? [`Held: ${r.hold.reason}.`] : []),
-          ...(state.case.update ? [updateLine(state.case.update, 'waiting for this approval').trim()] : []),
-          `Finding: ${i.finding.type}${i.finding.severity !== undefined ? `, severity ${i.finding.severity}` : ''} (${i.finding.id}).`,
-          ...(state.judgement ? [`Why: ${state.judgement.reason}.`] : []),
-          ...workloadLines(i),
-          `Approve:  firebreak approve ${caseId} --reason "..."`,
-          `Deny:     firebreak deny ${caseId} --reason "..."`,
-          `Without an answer by ${r.expiresAt}, the case is ${r.onTimeout === 'notify' ? 'notify-only' : state.judgement ? 'restored (logging restarted, nobody revoked)' : 'contained'}.`,
-          `Runbook: runbooks/${i.playbook}/runbook.md`,
-        ].join('\n'),
+      // The chat card for AWS Chatbot (`default`, `https`) and this text, unchanged, for every other subscriber.
+      ...withCard(
+        terminalSafe(
+          [
+            `Case ${caseId} (${i.playbook}) waits for approval before containing ${i.resource.id} in ${i.account}/${i.region}.`,
+            ...(r.hold ? [`Held: ${r.hold.reason}.`] : []),
+            ...(state.case.update ? [updateLine(state.case.update, 'waiting for this approval').trim()] : []),
+            `Finding: ${i.finding.type}${i.finding.severity !== undefined ? `, severity ${i.finding.severity}` : ''} (${i.finding.id}).`,
+            ...(state.judgement ? [`Why: ${state.judgement.reason}.`] : []),
+            ...workloadLines(i),
+            `Approve:  firebreak approve ${caseId} --reason "..."`,
+            `Deny:     firebreak deny ${caseId} --reason "..."`,
+            `Without an answer by ${r.expiresAt}, the case is ${r.onTimeout === 'notify' ? 'notify-only' : state.judgement ? 'restored (logging restarted, nobody revoked)' : 'contained'}.`,
+            `Runbook: runbooks/${i.playbook}/runbook.md`,
+          ].join('\n'),
+        ),
+        cardOf(
+          'approval-requested',
+          state,
+          `Waits for approval until ${r.expiresAt}; then ${r.onTimeout === 'notify' ? 'notify-only' : 'contained'}.`,
+        ),
       ),
       MessageAttributes: {
         caseId: { DataType: 'String', StringValue: caseId },

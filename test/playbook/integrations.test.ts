@@ -10,6 +10,9 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/harness/local/account
 import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/local/replay';
 import { guardDutyFindingIdentifier } from '../../lib/core/security-hub';
 import { updateFindingWorkflow } from '../../lib/runtime/securityhub/workflow';
+import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
+import { readNotifications } from '../../lib/harness/local/notifications';
+import { ChatbotNotificationSchema } from '../support/chatbot-schema';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
 
@@ -61,7 +64,14 @@ function asffOf(event: EventEnvelope): AwsSecurityFinding {
   };
 }
 
-describe('Security Hub workflow status of a case (config securityHubWorkflow, emulator)', () => {
+/** A Publish to the topic as a step sent it (its input). */
+interface Published {
+  Message: string;
+  MessageStructure?: string;
+  MessageAttributes?: Record<string, { StringValue?: string }>;
+}
+
+describe('Security Hub workflow status, chat cards and case events of a contained and released case (emulator)', () => {
   const local = useLocalSession({ environment: { FIREBREAK_SECURITY_HUB_WORKFLOW: 'resolve-on-release' } });
   let sh: SecurityHubClient;
   /** The operations `sh` sent, in order (a middleware reads each command's name). */
@@ -73,6 +83,9 @@ describe('Security Hub workflow status of a case (config securityHubWorkflow, em
   const statuses: string[] = [];
   let caseId: string;
   let missingCase: { caseId: string; status: string; outcome?: string };
+  /** Every SNS Publish of the contained and released case, and what the SQS subscription received. */
+  const published: Published[] = [];
+  let queued: Awaited<ReturnType<typeof readNotifications>> = [];
 
   beforeAll(async () => {
     const { env } = local.session;
@@ -87,6 +100,11 @@ describe('Security Hub workflow status of a case (config securityHubWorkflow, em
     // GuardDuty's finding in the security account's Security Hub (the administrator's view of its member's finding).
     await sh.send(new BatchImportFindingsCommand({ Findings: [finding] }));
     statuses.push((await statusOf(finding.Id!))!.Workflow!.Status!);
+    const remove = registerSdkInterceptor({
+      before: (call) => {
+        if (call.operation === 'SNS.Publish') published.push(call.input as unknown as Published);
+      },
+    });
     const contained = await replayEvent(local.session, event);
     expect(contained.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
     caseId = contained.report.executions[0].caseId!;
@@ -94,6 +112,8 @@ describe('Security Hub workflow status of a case (config securityHubWorkflow, em
     const released = await local.session.runner.execute('release', { release: { caseId, reason: 'sanctioned test', operator: OPERATOR } });
     expect(released).toMatchObject({ status: 'SUCCEEDED', outcome: 'RELEASED' });
     statuses.push((await statusOf(finding.Id!))!.Workflow!.Status!);
+    remove();
+    queued = await readNotifications(env);
     // A finding GuardDuty never sent to Security Hub (not imported): the playbook goes on.
     const missing = await replayEvent(local.session, readEventFile(REVERSE_SHELL));
     missingCase = missing.report.executions[0] as typeof missingCase;
@@ -202,5 +222,29 @@ describe('Security Hub workflow status of a case (config securityHubWorkflow, em
       await updateFindingWorkflow(() => sh, { mode: 'resolve-on-release', event: 'released', caseId, identifiers: [] }),
     ).toBeUndefined();
     expect(sent).toEqual([]);
+  });
+
+  it('the topic carries one Chatbot card per case event, and the unchanged JSON to its SQS subscribers', () => {
+    expect(published.map((p) => p.MessageAttributes?.kind?.StringValue)).toEqual(['contained', 'released']);
+    for (const p of published) {
+      expect(p.MessageStructure).toBe('json');
+      const byProtocol = JSON.parse(p.Message) as Record<string, string>;
+      expect(Object.keys(byProtocol).sort()).toEqual(['default', 'email', 'email-json', 'https', 'lambda', 'sqs']);
+      const card = ChatbotNotificationSchema.parse(JSON.parse(byProtocol.default));
+      expect(byProtocol.https).toBe(byProtocol.default);
+      expect(card.metadata?.threadId).toBe(caseId);
+      expect(card.content.title).toContain(caseId);
+      // The raw JSON every other subscriber gets is the message as before: its kind and case.
+      expect(JSON.parse(byProtocol.sqs)).toMatchObject({ kind: p.MessageAttributes!.kind!.StringValue, caseId });
+    }
+    const [contained, released] = published.map((p) => ChatbotNotificationSchema.parse(JSON.parse(JSON.parse(p.Message).default)));
+    expect(contained.content.nextSteps).toEqual([
+      `Investigate: \`firebreak cases show ${caseId}\``,
+      `Release when cleared: \`firebreak release ${caseId} --reason "..."\``,
+    ]);
+    expect(released.metadata?.eventType).toBe('released');
+    // The SQS subscription (raw delivery: the game day and the tests read it) received the raw JSON, not the card.
+    expect(queued.filter((m) => m.caseId === caseId).map((m) => m.kind)).toEqual(['contained', 'released']);
+    expect(queued.filter((m) => m.caseId === caseId).every((m) => JSON.parse(m.body).version === undefined)).toBe(true);
   });
 });
