@@ -1,6 +1,7 @@
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { JustifiedStatement } from './nag';
+import { CASE_EVENT_DETAIL_TYPE, CASE_EVENT_SOURCE } from '../core/case-event';
 
 /**
  * The security account steps' policies as data, each statement with the reason its resource or wildcard is what it
@@ -47,6 +48,25 @@ export function updateSecurityHubFindingsStatement(): JustifiedStatement {
     statement: new iam.PolicyStatement({
       actions: ['securityhub:BatchUpdateFindings', 'securityhub:GetFindings'],
       resources: [`arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:hub/default`],
+    }),
+  };
+}
+
+/**
+ * Putting the `Firebreak Case` events on Firebreak's own bus (lib/core/case-event.ts): `events:PutEvents` on that bus only,
+ * and only with the source `firebreak` and the detail type `Firebreak Case` (the PutEvents condition keys `events:source`
+ * and `events:detail-type`, "Using IAM policy conditions in Amazon EventBridge", EventBridge User Guide,
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html), so a paging step cannot put an event
+ * that a catalog rule (GuardDuty, CloudTrail, game day) would answer.
+ */
+export function putCaseEventsStatement(busArn: string): JustifiedStatement {
+  return {
+    statement: new iam.PolicyStatement({
+      actions: ['events:PutEvents'],
+      resources: [busArn],
+      conditions: {
+        'ForAllValues:StringEquals': { 'events:source': [CASE_EVENT_SOURCE], 'events:detail-type': [CASE_EVENT_DETAIL_TYPE] },
+      },
     }),
   };
 }

@@ -44,6 +44,8 @@ export interface StepAccess {
    * (GetFindings, BatchUpdateFindings); granted only when config `securityHubWorkflow` is not `off`.
    */
   readonly updatesSecurityHubFindings?: boolean;
+  /** Puts the `Firebreak Case` events on Firebreak's bus (PutEvents, source `firebreak`, detail type `Firebreak Case` only). */
+  readonly emitsCaseEvents?: boolean;
   /**
    * Lambda timeout in seconds.
    * @default 60

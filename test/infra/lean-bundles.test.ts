@@ -37,6 +37,7 @@ const SECURITY_GRANTS: readonly [keyof StepAccess, string][] = [
   ['startsCatalogPlaybooks', 'sfn'],
   ['consumesFindingBuffer', 'sqs'],
   ['updatesSecurityHubFindings', 'securityhub'],
+  ['emitsCaseEvents', 'eventbridge'],
 ];
 /**
  * The member-account clients each step that assumes a role (STEP_ACCESS `actsInMember` / `releasesInMember`) calls

@@ -10,6 +10,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/harness/local/account
 import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/local/replay';
 import { guardDutyFindingIdentifier } from '../../lib/core/security-hub';
 import { updateFindingWorkflow } from '../../lib/runtime/securityhub/workflow';
+import { CreateEventBusCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { readNotifications } from '../../lib/harness/local/notifications';
 import { ChatbotNotificationSchema } from '../support/chatbot-schema';
@@ -86,6 +88,8 @@ describe('Security Hub workflow status, chat cards and case events of a containe
   /** Every SNS Publish of the contained and released case, and what the SQS subscription received. */
   const published: Published[] = [];
   let queued: Awaited<ReturnType<typeof readNotifications>> = [];
+  /** The queue a rule on Firebreak's bus (source `firebreak`, detail type `Firebreak Case`) delivers to, as another tool would subscribe. */
+  let caseEventQueue: string;
 
   beforeAll(async () => {
     const { env } = local.session;
@@ -99,6 +103,23 @@ describe('Security Hub workflow status, chat cards and case events of a containe
     );
     // GuardDuty's finding in the security account's Security Hub (the administrator's view of its member's finding).
     await sh.send(new BatchImportFindingsCommand({ Findings: [finding] }));
+    // Another tool's subscription to the case events: a rule on Firebreak's bus with an SQS target.
+    await env.security.events.send(new CreateEventBusCommand({ Name: 'firebreak' })).catch(() => undefined);
+    caseEventQueue = (await env.security.sqs.send(new CreateQueueCommand({ QueueName: 'case-event-subscriber' }))).QueueUrl!;
+    const queueArn = (
+      await env.security.sqs.send(new GetQueueAttributesCommand({ QueueUrl: caseEventQueue, AttributeNames: ['QueueArn'] }))
+    ).Attributes!.QueueArn!;
+    await env.security.events.send(
+      new PutRuleCommand({
+        Name: 'case-event-subscriber',
+        EventBusName: 'firebreak',
+        EventPattern: JSON.stringify({ source: ['firebreak'], 'detail-type': ['Firebreak Case'] }),
+        State: 'ENABLED',
+      }),
+    );
+    await env.security.events.send(
+      new PutTargetsCommand({ Rule: 'case-event-subscriber', EventBusName: 'firebreak', Targets: [{ Id: 'subscriber', Arn: queueArn }] }),
+    );
     statuses.push((await statusOf(finding.Id!))!.Workflow!.Status!);
     const remove = registerSdkInterceptor({
       before: (call) => {
@@ -246,5 +267,49 @@ describe('Security Hub workflow status, chat cards and case events of a containe
     // The SQS subscription (raw delivery: the game day and the tests read it) received the raw JSON, not the card.
     expect(queued.filter((m) => m.caseId === caseId).map((m) => m.kind)).toEqual(['contained', 'released']);
     expect(queued.filter((m) => m.caseId === caseId).every((m) => JSON.parse(m.body).version === undefined)).toBe(true);
+  });
+
+  it('puts a Firebreak Case event on the bus at each case event, read back through a rule on the bus', async () => {
+    const { env } = local.session;
+    const events: { source: string; 'detail-type': string; detail: Record<string, unknown> }[] = [];
+    for (;;) {
+      const got = await env.security.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: caseEventQueue, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
+      if (!got.Messages?.length) break;
+      events.push(...got.Messages.map((m) => JSON.parse(m.Body!)));
+    }
+    const d = event.detail as unknown as GuardDutyDetail;
+    const ofCase = events.filter((e) => e.detail.caseId === caseId);
+    expect(ofCase.map((e) => [e.source, e['detail-type'], e.detail.event, e.detail.status])).toEqual([
+      ['firebreak', 'Firebreak Case', 'contained', 'CONTAINED'],
+      ['firebreak', 'Firebreak Case', 'released', 'RELEASED'],
+    ]);
+    expect(ofCase[0].detail).toEqual({
+      version: '1',
+      caseId,
+      event: 'contained',
+      status: 'CONTAINED',
+      outcome: 'contained',
+      playbook: 'ec2-compromise',
+      account: d.accountId,
+      region: d.region,
+      finding: { id: d.id, type: d.type },
+      resource: { type: 'Instance', id: expect.stringMatching(/^i-/) },
+    });
+    expect(ofCase[1].detail).toMatchObject({
+      finding: { id: d.id, type: d.type },
+      resource: ofCase[0].detail.resource,
+      outcome: 'released',
+    });
+    // The other case's contained event too (its finding was not in Security Hub: the event goes on regardless).
+    expect(events.filter((e) => e.detail.caseId === missingCase.caseId).map((e) => e.detail.event)).toEqual(['contained']);
+    // Each put is on the case: the step's timeline entry carries its EventBridge ID.
+    const { timeline } = await readCase(env, caseId);
+    expect(timeline.find((t) => t.step === 'Notify')?.details?.caseEvent).toEqual({ event: 'contained', eventId: expect.any(String) });
+    expect(timeline.find((t) => t.step === 'NotifyRelease')?.details?.caseEvent).toEqual({
+      event: 'released',
+      eventId: expect.any(String),
+    });
   });
 });

@@ -99,6 +99,8 @@ export const StackEnvironmentSchema = z.object({
    * (config `securityHubWorkflow`; default `off`: no Security Hub call).
    */
   FIREBREAK_SECURITY_HUB_WORKFLOW: z.pipe(z.transform(unsetIfEmpty), z._default(z.enum(SECURITY_HUB_WORKFLOW_MODES), 'off')),
+  /** Name of Firebreak's event bus (`<prefix>`), where the paging steps put the `Firebreak Case` events (default `firebreak`). */
+  FIREBREAK_EVENT_BUS_NAME: z.pipe(z.transform(unsetIfEmpty), z._default(z.string().check(z.minLength(1)), 'firebreak')),
   /** JSON of the deployment's `catalogOverrides` (entry ID → `{ mode, approvalTimeoutAction, chainInstanceContainment }`; `{}`). */
   FIREBREAK_CATALOG_OVERRIDES: z.pipe(
     z.transform(unsetIfEmpty),

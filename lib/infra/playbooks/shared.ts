@@ -29,11 +29,11 @@ export const SHARED_STEPS = {
   'decide-response': { ...none, actsInMember: true, ledger: true },
   'plan-containment': { ...none, actsInMember: true },
   // And the Security Hub workflow status of the incident's GuardDuty finding (config `securityHubWorkflow`, issue 16).
-  notify: { ...none, ledger: true, notifications: true, updatesSecurityHubFindings: true },
+  notify: { ...none, ledger: true, notifications: true, updatesSecurityHubFindings: true, emitsCaseEvents: true },
   'close-case': { ...none, ledger: true },
-  'record-failure': { ...none, ledger: true, notifications: true },
+  'record-failure': { ...none, ledger: true, notifications: true, emitsCaseEvents: true },
   // Approvals (ec2-compromise, credential-compromise, cloudtrail-tamper).
-  'request-approval': { ...none, ledger: true, notifications: true },
+  'request-approval': { ...none, ledger: true, notifications: true, emitsCaseEvents: true },
   'record-approval': { ...none, ledger: true },
 } satisfies StepTable;
 

@@ -449,6 +449,7 @@ describe('loadRuntimeConfig', () => {
       revokeInstanceRoleSessions: false,
       revokeSharedLambdaRole: false,
       securityHubWorkflow: 'off',
+      eventBusName: 'firebreak',
       approvalTimeoutSeconds: 3600,
       notFoundGraceSeconds: 30,
       tamperAutomationPrincipals: [],

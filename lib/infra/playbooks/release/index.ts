@@ -18,7 +18,7 @@ const STEPS = {
   'verify-release': { ...none, releasesInMember: true, ledger: true },
   'close-release': { ...none, ledger: true },
   // And RESOLVED on the case's GuardDuty findings in Security Hub (config `securityHubWorkflow`, issue 16).
-  'notify-release': { ...none, ledger: true, notifications: true, updatesSecurityHubFindings: true },
+  'notify-release': { ...none, ledger: true, notifications: true, updatesSecurityHubFindings: true, emitsCaseEvents: true },
 } satisfies StepTable;
 
 /** The `release` playbook: no rule starts it (an operator does), never waits for an approval. */

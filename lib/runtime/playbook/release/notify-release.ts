@@ -7,6 +7,7 @@ import { RELEASE_RUNBOOK } from './failure';
 import { releaseTarget, restoreOf } from './common';
 import '../../clients/sns';
 import { caseCard, withCard } from '../../../core/chat-card';
+import { putCaseEvent, CaseEventRecord } from '../../case-events';
 import { caseFindingIdentifiers } from '../security-hub-findings';
 import { updateFindingWorkflow, WorkflowUpdateRecord } from '../../securityhub/workflow';
 
@@ -17,7 +18,7 @@ import { updateFindingWorkflow, WorkflowUpdateRecord } from '../../securityhub/w
 export async function notifyRelease(
   state: ReleaseState,
   deps: StepDeps,
-): Promise<{ published: boolean; messageId?: string; securityHub?: WorkflowUpdateRecord }> {
+): Promise<{ published: boolean; messageId?: string; securityHub?: WorkflowUpdateRecord; caseEvent?: CaseEventRecord }> {
   const restore = restoreOf(state);
   return runStep('NotifyRelease', releaseTarget(state, deps), async () => {
     const record = await deps.ledger.getCase(state.case.caseId);
@@ -72,7 +73,18 @@ export async function notifyRelease(
         MessageAttributes: { caseId: { DataType: 'String', StringValue: c.caseId }, kind: { DataType: 'String', StringValue: 'released' } },
       }),
     );
+    // The `Firebreak Case` event with the page (never failing the step: its outcome is recorded).
+    const caseEvent = await putCaseEvent(() => deps.clients.security().events, deps.config.eventBusName, {
+      event: 'released',
+      caseId: c.caseId,
+      outcome: 'released',
+      playbook: c.playbook,
+      account: c.account,
+      region: c.region,
+      ...(record ? { finding: { id: record.incident.finding.id, type: record.incident.finding.type } } : {}),
+      resource: { type: record?.incident.resource.type ?? 'Unknown', id: c.resourceId },
+    });
     await deps.ledger.markNotified(c.caseId, 'released');
-    return withHub({ published: true, messageId: out.MessageId });
+    return withHub({ published: true, messageId: out.MessageId, caseEvent });
   });
 }

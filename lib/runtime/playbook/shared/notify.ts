@@ -9,7 +9,8 @@ import { caseTarget, runStep } from '../run-step';
 import { findingNoticeKey, noticeKey, runbookOf, subject, summaryOf, updateLine } from '../notice';
 import '../../clients/sns';
 import { withCard } from '../../../core/chat-card';
-import { cardOf } from '../chat-cards';
+import { cardOf, caseEventOf } from '../chat-cards';
+import { putCaseEvent, CaseEventRecord } from '../../case-events';
 import { incidentFindingIdentifiers } from '../security-hub-findings';
 import { updateFindingWorkflow, WorkflowUpdateRecord } from '../../securityhub/workflow';
 
@@ -20,7 +21,10 @@ import { updateFindingWorkflow, WorkflowUpdateRecord } from '../../securityhub/w
  * status (`CaseLedger.close` with the marks: what CloseCase did as a step of its own), published or not this time: a
  * notification is never skipped, and the case ends exactly as CloseCase ended it (`ClaimLost` when the claim was
  * taken over, the marks written all the same).
- * @returns whether this run published (and the message ID), and with `close` the case as closed.
+ * With the page go its chat card (lib/core/chat-card.ts, in the same Publish) and its `Firebreak Case` event
+ * (lib/runtime/case-events.ts); before it, the Security Hub workflow status of the finding (lib/runtime/securityhub/workflow.ts).
+ * @returns whether this run published (and the message ID), with `close` the case as closed, and the outcomes of the
+ *   Security Hub update and the case event (recorded on the timeline; neither fails the step).
  * @throws {ClaimLost} with `close`, when the claim belongs to another execution now.
  */
 export async function notify(
@@ -31,6 +35,7 @@ export async function notify(
   messageId?: string;
   closed?: { caseId: string; status: CaseStatus };
   securityHub?: WorkflowUpdateRecord;
+  caseEvent?: CaseEventRecord;
 }> {
   const state = input.state;
   return runStep('Notify', caseTarget(state, deps.ledger), async (run) => {
@@ -71,7 +76,7 @@ async function publish(
   input: z.infer<typeof NotifyInputSchema>,
   record: CaseRecord | undefined,
   deps: StepDeps,
-): Promise<{ published: true; messageId?: string }> {
+): Promise<{ published: true; messageId?: string; caseEvent: CaseEventRecord }> {
   const state = input.state;
   const out = await deps.clients.security().sns.send(
     new PublishCommand({
@@ -113,5 +118,12 @@ async function publish(
       },
     }),
   );
-  return { published: true, messageId: out.MessageId };
+  // The `Firebreak Case` event with the page (at least once, as the page; never failing the step: its outcome is recorded).
+  const event = input.kind === 'contained' ? 'contained' : 'opened';
+  const caseEvent = await putCaseEvent(
+    () => deps.clients.security().events,
+    deps.config.eventBusName,
+    caseEventOf(event, state, input.kind),
+  );
+  return { published: true, messageId: out.MessageId, caseEvent };
 }

@@ -9,7 +9,8 @@ import { recordReleaseFailure } from '../release/failure';
 import { failedNoticeKey, networkAfterFailure, runbookOf, subject } from '../notice';
 import '../../clients/sns';
 import { ChatbotCard, withCard } from '../../../core/chat-card';
-import { cardOf } from '../chat-cards';
+import { cardOf, caseEventOf } from '../chat-cards';
+import { putCaseEvent, CaseEventRecord } from '../../case-events';
 
 /** The message with its chat card, or the message alone when there is no card. */
 const cardAnd = (raw: string, card: ChatbotCard | undefined) => (card ? withCard(raw, card) : { Message: raw });
@@ -66,7 +67,7 @@ function rawEventIdentity(state: z.infer<typeof FailureStateSchema>): Record<str
 export async function recordFailure(
   input: z.infer<typeof FailureInputSchema>,
   deps: StepDeps,
-): Promise<{ caseId?: string; status: string; notified: boolean; openedCase?: boolean }> {
+): Promise<{ caseId?: string; status: string; notified: boolean; openedCase?: boolean; caseEvent?: CaseEventRecord }> {
   // The release playbook shares this step; its state carries the release request.
   if (input.state.release) return recordReleaseFailure(input, deps);
   const { state, outcome } = input;
@@ -88,10 +89,19 @@ export async function recordFailure(
     return { caseId, status: outcome, notified: false, ...(opened ? { openedCase: true } : {}) };
   }
   await publishFailure(state, kind, { caseId, openCase, error }, deps);
+  // The `Firebreak Case` event with the page, once a case and an incident exist (its outcome in the step's result).
+  const caseEvent =
+    caseId && state.incident
+      ? await putCaseEvent(
+          () => deps.clients.security().events,
+          deps.config.eventBusName,
+          caseEventOf('failed', { incident: state.incident, case: { caseId } }, kind),
+        )
+      : undefined;
   if (caseId && kind === 'resource-gone') await deps.ledger.markNotified(caseId, 'resource-gone');
   // Told: the status-change step (closeOrphanedCase) does not tell it again for this execution.
   if (caseId && executionName && outcome === 'FAILED') await deps.ledger.markNotified(caseId, failedNoticeKey(executionName));
-  return { caseId, status: outcome, notified: true, ...(opened ? { openedCase: true } : {}) };
+  return { caseId, status: outcome, notified: true, ...(opened ? { openedCase: true } : {}), ...(caseEvent ? { caseEvent } : {}) };
 }
 
 type FailureError = { name: string; message: string };

@@ -12,7 +12,8 @@ import { timeoutAction } from './approval';
 import { updateLine } from '../notice';
 import '../../clients/sns';
 import { withCard } from '../../../core/chat-card';
-import { cardOf } from '../chat-cards';
+import { cardOf, caseEventOf } from '../chat-cards';
+import { putCaseEvent, CaseEventRecord } from '../../case-events';
 
 /** RequestApproval's input: the Lambda integration's `Payload`. */
 export const RequestApprovalInputSchema = z.object({ state: PlaybookStateSchema, taskToken: z.string().check(z.minLength(1)) });
@@ -34,6 +35,8 @@ export async function requestApproval(
   const { state, taskToken } = input;
   const caseId = state.case.caseId;
   const hold = state.decision?.hold;
+  // The `Firebreak Case` event put with the page, for the step's timeline entry.
+  let caseEvent: CaseEventRecord | undefined;
   return runStep(
     'RequestApproval',
     caseTarget(state, deps.ledger),
@@ -56,12 +59,12 @@ export async function requestApproval(
       else if (!(await deps.ledger.getCase(caseId))?.notifications?.[mark]) {
         // Paged, then marked: a publish that fails (throttled) fails the step, and its retry pages again. Marking first
         // would make the retry skip the page, and the case would wait for an answer nobody was asked for.
-        await pageApprovalRequest(state, { expiresAt, onTimeout, hold }, deps);
+        caseEvent = await pageApprovalRequest(state, { expiresAt, onTimeout, hold }, deps);
         await deps.ledger.markNotified(caseId, mark);
       }
       return { requested: true as const, expiresAt };
     },
-    (r) => ({ ...r, ...(hold ? { hold } : {}) }),
+    (r) => ({ ...r, ...(hold ? { hold } : {}), ...(caseEvent ? { caseEvent } : {}) }),
   );
 }
 
@@ -80,12 +83,12 @@ function workloadLines(i: PlaybookState['incident']): string[] {
   ];
 }
 
-/** The approval request's page: the case, why it waits, and the exact commands. */
+/** The approval request's page (the case, why it waits, and the exact commands) and its `Firebreak Case` event; returns the event's record. */
 async function pageApprovalRequest(
   state: PlaybookState,
   r: { expiresAt: string; onTimeout: 'contain' | 'notify'; hold?: Hold },
   deps: StepDeps,
-): Promise<void> {
+): Promise<CaseEventRecord> {
   const i = state.incident;
   const caseId = state.case.caseId;
   await deps.clients.security().sns.send(
@@ -120,6 +123,11 @@ async function pageApprovalRequest(
         kind: { DataType: 'String', StringValue: 'approval-request' },
       },
     }),
+  );
+  return putCaseEvent(
+    () => deps.clients.security().events,
+    deps.config.eventBusName,
+    caseEventOf('approval-requested', state, 'approval-request'),
   );
 }
 

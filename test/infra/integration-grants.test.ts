@@ -14,7 +14,7 @@ function securityHubGrants(firebreak: Record<string, unknown>) {
   );
 }
 
-describe('Security Hub workflow grants (config securityHubWorkflow)', () => {
+describe('integration grants: Security Hub workflow (config securityHubWorkflow) and the Firebreak Case events', () => {
   it('grants nothing of Security Hub by default (off)', () => {
     expect(securityHubGrants({})).toEqual({});
   });
@@ -26,5 +26,27 @@ describe('Security Hub workflow grants (config securityHubWorkflow)', () => {
     };
     expect(securityHubGrants({ securityHubWorkflow: 'resolve-on-release' })).toEqual({ notify: [hub], 'notify-release': [hub] });
     expect(STEP_NAMES.filter((s) => STEP_ACCESS[s].updatesSecurityHubFindings)).toEqual(['notify', 'notify-release']);
+  });
+
+  it("lets the four paging steps put Firebreak Case events on Firebreak's bus only, with that source and detail type only", () => {
+    const t = templateOf(buildTestApp({}).security);
+    const grants = Object.fromEntries(
+      STEP_NAMES.map((step) => [
+        step,
+        roleStatements(t, roleLogicalIdOf(t, functionLogicalIdOf(t, step)))
+          .filter((s) => list(s.Action).includes('events:PutEvents'))
+          .map((s) => ({ resources: list(s.Resource).map(flat), condition: s.Condition })),
+      ]),
+    );
+    const withGrant = Object.entries(grants).filter(([, g]) => g.length > 0);
+    expect(withGrant.map(([step]) => step).sort()).toEqual(['notify', 'notify-release', 'record-failure', 'request-approval']);
+    for (const [, g] of withGrant) {
+      expect(g).toEqual([
+        {
+          resources: ['<BusEA82B648.Arn>'],
+          condition: { 'ForAllValues:StringEquals': { 'events:source': ['firebreak'], 'events:detail-type': ['Firebreak Case'] } },
+        },
+      ]);
+    }
   });
 });
