@@ -30,7 +30,7 @@ export interface CaseEventDetail {
   readonly caseId: string;
   /** The case event: `opened` (notify-only page), `approval-requested`, `contained`, `released`, `failed`. */
   readonly event: CaseEvent;
-  /** The case status after the event (`NOTIFIED`, `AWAITING_APPROVAL`, `CONTAINED`, `RELEASED`, `FAILED`). */
+  /** The case status after the event (`NOTIFIED`, `AWAITING_APPROVAL`, `CONTAINED`, `RELEASED`, `FAILED`, `RESOURCE_GONE`). */
   readonly status: string;
   /** The outcome in Firebreak's words: the notification kind, or the failure kind. */
   readonly outcome: string;
@@ -60,7 +60,8 @@ export function caseEventDetail(input: CaseEventInput): CaseEventDetail {
     version: CASE_EVENT_VERSION,
     caseId: input.caseId,
     event: input.event,
-    status: CASE_EVENT_STATUS[input.event],
+    // RecordResourceGone pages as a failure, but the case ends RESOURCE_GONE.
+    status: input.event === 'failed' && input.outcome === 'resource-gone' ? 'RESOURCE_GONE' : CASE_EVENT_STATUS[input.event],
     outcome: input.outcome,
     playbook: input.playbook,
     account: input.account,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { caseCard, CARD_LIMITS, CaseEvent, inert, RAW_PROTOCOLS, SNS_MESSAGE_MAX_BYTES, withCard } from '../../../lib/core/chat-card';
 import { ChatbotNotificationSchema } from '../../support/chatbot-schema';
+import { caseEventDetail } from '../../../lib/core/case-event';
 
 const EVENTS: CaseEvent[] = ['opened', 'approval-requested', 'contained', 'released', 'failed'];
 const HOSTILE = [
@@ -79,5 +80,27 @@ describe('chat cards (AWS Chatbot custom notifications)', () => {
     for (const p of RAW_PROTOCOLS) expect(byProtocol[p]).toBe(raw);
     const big = 'x'.repeat(SNS_MESSAGE_MAX_BYTES / 4);
     expect(withCard(big, card)).toEqual({ Message: big });
+  });
+});
+
+describe('the Firebreak Case event detail', () => {
+  it('reports the case status of each event, RESOURCE_GONE for a resource gone', () => {
+    const base = {
+      caseId: 'fb-20261205-0123456789',
+      playbook: 'ec2-compromise',
+      account: '111111111111',
+      region: 'us-east-1',
+      resource: { type: 'Instance', id: 'i-1' },
+    };
+    const status = (event: CaseEvent, outcome: string) => caseEventDetail({ ...base, event, outcome }).status;
+    expect(EVENTS.map((e) => status(e, e))).toEqual(['NOTIFIED', 'AWAITING_APPROVAL', 'CONTAINED', 'RELEASED', 'FAILED']);
+    expect(status('failed', 'resource-gone')).toBe('RESOURCE_GONE');
+    expect(caseEventDetail({ ...base, event: 'released', outcome: 'released' })).toEqual({
+      version: '1',
+      event: 'released',
+      status: 'RELEASED',
+      outcome: 'released',
+      ...base,
+    });
   });
 });
