@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
+import { SECURITY_HUB_WORKFLOW_MODES } from './security-hub';
 import { DEFAULT_NAME_PREFIX, DEFAULT_NOT_FOUND_GRACE_SECONDS, NAME_PREFIX_PATTERN, pascalPrefix } from './names';
 import { applyCatalogOverrides, CatalogOverridesSchema, DEFAULT_SEVERITY_FLOOR, HIGH_SEVERITY } from './catalog/catalog';
 import { ConfigError } from './errors';
@@ -147,6 +148,16 @@ export const FirebreakConfigSchema = z
      * and a person decides (runbooks/lambda-compromise/runbook.md).
      */
     revokeSharedLambdaRole: z.boolean().default(false),
+    /**
+     * Security Hub workflow status of a case's GuardDuty findings (issue 16; lib/core/security-hub.ts): `off` (default:
+     * Firebreak never calls Security Hub), `resolve-on-release` (NOTIFIED with a case's first page, RESOLVED when it is
+     * released) or `resolve-on-containment` (RESOLVED already with the page of a contained case). Off by default because
+     * it needs the security account to be the Security Hub administrator of the member accounts (else every case records
+     * a denial or a finding not found), and because the workflow status is shared with every other team and tool that
+     * triages in Security Hub: a deployment opts in. Only a forward change is made, never over a person's SUPPRESSED.
+     * @default 'off'
+     */
+    securityHubWorkflow: z.enum(SECURITY_HUB_WORKFLOW_MODES).default('off'),
     /**
      * Per-entry changes to the finding catalog, by entry ID: `mode` (`auto` | `notify`) and, for
      * credential-compromise entries, `chainInstanceContainment` (also contain the instance whose

@@ -32,6 +32,8 @@ import {
   copyDbIntoSecurityAccountStatements,
   copyIntoSecurityAccountStatements,
   describeSecuritySnapshotsStatement,
+  updateSecurityHubFindingsStatement,
+  putCaseEventsStatement,
 } from './security-policies';
 import { STEP_ACCESS, STEP_NAMES, StepName } from './steps';
 import { TrailBaselines } from './trail-baselines';
@@ -287,6 +289,8 @@ export class FirebreakSecurityAccount extends Construct {
       FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: config.instanceCredentialResponse,
       FIREBREAK_REVOKE_INSTANCE_ROLE_SESSIONS: config.revokeInstanceRoleSessions,
       FIREBREAK_REVOKE_SHARED_LAMBDA_ROLE: config.revokeSharedLambdaRole,
+      FIREBREAK_SECURITY_HUB_WORKFLOW: config.securityHubWorkflow,
+      FIREBREAK_EVENT_BUS_NAME: this.bus.eventBusName,
       FIREBREAK_CATALOG_OVERRIDES: config.catalogOverrides,
       FIREBREAK_APPROVAL_TIMEOUT_SECONDS: config.approvalTimeoutSeconds,
       FIREBREAK_SEVERITY_FLOOR: config.severityFloor,
@@ -442,6 +446,8 @@ export class FirebreakSecurityAccount extends Construct {
       );
     }
     if (access.readsReceivedEvents) this.evidence.grantReadReceivedEvents(fn);
+    if (access.updatesSecurityHubFindings && config.securityHubWorkflow !== 'off') statements.push(updateSecurityHubFindingsStatement());
+    if (access.emitsCaseEvents) statements.push(putCaseEventsStatement(this.bus.eventBusArn));
     if (statements.length > 0) fn.addJustifiedPolicy('StepAccess', statements);
   }
 

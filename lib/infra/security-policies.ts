@@ -1,6 +1,7 @@
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { JustifiedStatement } from './nag';
+import { CASE_EVENT_DETAIL_TYPE, CASE_EVENT_SOURCE } from '../core/case-event';
 
 /**
  * The security account steps' policies as data, each statement with the reason its resource or wildcard is what it
@@ -30,6 +31,43 @@ export function describeSecuritySnapshotsStatement(): JustifiedStatement {
   return {
     statement: new iam.PolicyStatement({ actions: ['ec2:DescribeSnapshots'], resources: ['*'] }),
     reason: 'ec2:DescribeSnapshots supports no resource-level permissions; the step reads the progress of the security account copies.',
+  };
+}
+
+/**
+ * Setting the Security Hub workflow status of a case's GuardDuty findings (config `securityHubWorkflow`): read the
+ * finding (GetFindings), update its workflow and note (BatchUpdateFindings), on the security account's own hub in this
+ * Region (`arn:<partition>:securityhub:<region>:<account>:hub/default`, the resource type both actions take, "Actions,
+ * resources, and condition keys for AWS Security Hub", Service Authorization Reference,
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecurityhub.html). As the Security Hub
+ * administrator, that hub updates the members' findings ("Administrator accounts can update findings for their account
+ * and their member accounts", API_BatchUpdateFindings).
+ */
+export function updateSecurityHubFindingsStatement(): JustifiedStatement {
+  return {
+    statement: new iam.PolicyStatement({
+      actions: ['securityhub:BatchUpdateFindings', 'securityhub:GetFindings'],
+      resources: [`arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:hub/default`],
+    }),
+  };
+}
+
+/**
+ * Putting the `Firebreak Case` events on Firebreak's own bus (lib/core/case-event.ts): `events:PutEvents` on that bus only,
+ * and only with the source `firebreak` and the detail type `Firebreak Case` (the PutEvents condition keys `events:source`
+ * and `events:detail-type`, "Using IAM policy conditions in Amazon EventBridge", EventBridge User Guide,
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html), so a paging step cannot put an event
+ * that a catalog rule (GuardDuty, CloudTrail, game day) would answer.
+ */
+export function putCaseEventsStatement(busArn: string): JustifiedStatement {
+  return {
+    statement: new iam.PolicyStatement({
+      actions: ['events:PutEvents'],
+      resources: [busArn],
+      conditions: {
+        'ForAllValues:StringEquals': { 'events:source': [CASE_EVENT_SOURCE], 'events:detail-type': [CASE_EVENT_DETAIL_TYPE] },
+      },
+    }),
   };
 }
 

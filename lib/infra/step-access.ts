@@ -40,6 +40,13 @@ export interface StepAccess {
   /** Receives, delays and deletes the finding buffer's messages (its event-source mapping's grant). */
   readonly consumesFindingBuffer: boolean;
   /**
+   * Reads and updates the workflow status of the case's GuardDuty findings in the security account's Security Hub
+   * (GetFindings, BatchUpdateFindings); granted only when config `securityHubWorkflow` is not `off`.
+   */
+  readonly updatesSecurityHubFindings?: boolean;
+  /** Puts the `Firebreak Case` events on Firebreak's bus (PutEvents, source `firebreak`, detail type `Firebreak Case` only). */
+  readonly emitsCaseEvents?: boolean;
+  /**
    * Lambda timeout in seconds.
    * @default 60
    */

@@ -8,6 +8,8 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -112,6 +114,10 @@ export interface SecurityClients {
   readonly sfn: SFNClient;
   /** SQS (the finding buffer's starter delays the messages it gives back). */
   readonly sqs: SQSClient;
+  /** Security Hub (config `securityHubWorkflow`: the workflow status of a case's GuardDuty findings, issue 16). */
+  readonly securityHub: SecurityHubClient;
+  /** EventBridge (the `Firebreak Case` events on Firebreak's bus, issue 16). */
+  readonly events: EventBridgeClient;
 }
 
 type AnyClient = { middlewareStack: { add: (...args: never[]) => void } };
@@ -132,6 +138,8 @@ export interface ServiceClients {
   readonly sns: SNSClient;
   readonly sfn: SFNClient;
   readonly sqs: SQSClient;
+  readonly securityHub: SecurityHubClient;
+  readonly events: EventBridgeClient;
 }
 
 /** A service's property name on the client sets. */
@@ -232,7 +240,17 @@ const MEMBER_SERVICES: readonly (keyof MemberClients & ServiceKey)[] = [
   'ecs',
   'rds',
 ];
-const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = ['ec2', 's3', 'rds', 'ddb', 'sns', 'sfn', 'sqs'];
+const SECURITY_SERVICES: readonly (keyof SecurityClients & ServiceKey)[] = [
+  'ec2',
+  's3',
+  'rds',
+  'ddb',
+  'sns',
+  'sfn',
+  'sqs',
+  'securityHub',
+  'events',
+];
 
 /**
  * Builds AWS SDK v3 clients for the security account and, by assuming the responder role (or, for

@@ -2,6 +2,7 @@ import { CatalogEntry, effectiveCatalog } from '../core/catalog/catalog';
 import { LAMBDA_ENV, LambdaEnvironmentSchema } from '../core/contracts/environment';
 import { ConfigError } from '../core/errors';
 import type { Breaker, Protection } from '../core/brakes';
+import type { SecurityHubWorkflowMode } from '../core/security-hub';
 
 /** Validated runtime configuration. */
 export interface RuntimeConfig {
@@ -36,6 +37,10 @@ export interface RuntimeConfig {
   readonly revokeInstanceRoleSessions: boolean;
   /** lambda-compromise: revoke the execution role's older sessions even when other functions share it. */
   readonly revokeSharedLambdaRole: boolean;
+  /** Security Hub workflow status of a case's GuardDuty findings (config `securityHubWorkflow`; `off`: no call). */
+  readonly securityHubWorkflow: SecurityHubWorkflowMode;
+  /** Firebreak's event bus (`<prefix>`): the `Firebreak Case` events. */
+  readonly eventBusName: string;
   /** How long an approval waits before its entry's timeout action applies, in seconds. */
   readonly approvalTimeoutSeconds: number;
   /** How long an instance that EC2 says is not found is looked for again before its case ends RESOURCE_GONE, in seconds. */
@@ -101,6 +106,8 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     instanceCredentialResponse: e.FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE,
     revokeInstanceRoleSessions: e.FIREBREAK_REVOKE_INSTANCE_ROLE_SESSIONS,
     revokeSharedLambdaRole: e.FIREBREAK_REVOKE_SHARED_LAMBDA_ROLE,
+    securityHubWorkflow: e.FIREBREAK_SECURITY_HUB_WORKFLOW,
+    eventBusName: e.FIREBREAK_EVENT_BUS_NAME,
     approvalTimeoutSeconds: e.FIREBREAK_APPROVAL_TIMEOUT_SECONDS,
     notFoundGraceSeconds: e.FIREBREAK_NOT_FOUND_GRACE_SECONDS,
     tamperAutomationPrincipals: e.FIREBREAK_TAMPER_AUTOMATION_PRINCIPALS,

@@ -53,6 +53,7 @@ describe('parseConfig', () => {
       instanceCredentialResponse: 'revoke-sessions',
       revokeInstanceRoleSessions: false,
       revokeSharedLambdaRole: false,
+      securityHubWorkflow: 'off',
       catalogOverrides: {},
       severityFloor: 4,
       notFoundGraceSeconds: 30,

@@ -35,6 +35,7 @@ const plausible: RefResolver = (id, type, attribute) => {
     'AWS::KMS::Key': () => arn('kms', 'key/1234abcd-12ab-34cd-56ef-1234567890ab'),
     'AWS::SNS::Topic': () => arn('sns', `topic-${id}`),
     'AWS::StepFunctions::StateMachine': () => arn('states', `stateMachine:${id}`),
+    'AWS::Events::EventBus': () => (attribute ? arn('events', `event-bus/bus-${id}`) : `bus-${id}`),
   };
   const value = byType[type];
   if (!value) throw new Error(`No plausible value for ${type} ${id}${attribute ? `.${attribute}` : ''}: add one to this test`);
@@ -83,6 +84,7 @@ describe.each([
       instanceCredentialResponse: 'restrict-to-vpc',
       revokeInstanceRoleSessions: true,
       revokeSharedLambdaRole: true,
+      securityHubWorkflow: 'resolve-on-containment',
       approvalTimeoutSeconds: 1800,
       severityFloor: 5.5,
       notFoundGraceSeconds: 10,
@@ -127,6 +129,7 @@ describe.each([
         instanceCredentialResponse: config.instanceCredentialResponse,
         revokeInstanceRoleSessions: config.revokeInstanceRoleSessions,
         revokeSharedLambdaRole: config.revokeSharedLambdaRole,
+        securityHubWorkflow: config.securityHubWorkflow,
         approvalTimeoutSeconds: config.approvalTimeoutSeconds,
         notFoundGraceSeconds: config.notFoundGraceSeconds,
         tamperAutomationPrincipals: config.tamperAutomationPrincipals,
@@ -171,6 +174,8 @@ describe('the Lambda environment schema', () => {
       FIREBREAK_INSTANCE_CREDENTIAL_RESPONSE: 'restrict-to-vpc',
       FIREBREAK_REVOKE_INSTANCE_ROLE_SESSIONS: true,
       FIREBREAK_REVOKE_SHARED_LAMBDA_ROLE: true,
+      FIREBREAK_SECURITY_HUB_WORKFLOW: 'resolve-on-release',
+      FIREBREAK_EVENT_BUS_NAME: 'blue',
       FIREBREAK_CATALOG_OVERRIDES: { 'ec2-compromise-medium': { mode: 'approval' } },
       FIREBREAK_APPROVAL_TIMEOUT_SECONDS: 900,
       FIREBREAK_SEVERITY_FLOOR: 5.5,

@@ -36,6 +36,8 @@ const SECURITY_GRANTS: readonly [keyof StepAccess, string][] = [
   ['describesPlaybookExecutions', 'sfn'],
   ['startsCatalogPlaybooks', 'sfn'],
   ['consumesFindingBuffer', 'sqs'],
+  ['updatesSecurityHubFindings', 'securityhub'],
+  ['emitsCaseEvents', 'eventbridge'],
 ];
 /**
  * The member-account clients each step that assumes a role (STEP_ACCESS `actsInMember` / `releasesInMember`) calls

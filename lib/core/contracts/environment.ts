@@ -5,6 +5,7 @@ import { ConfigError } from '../errors';
 import { DEFAULT_NOT_FOUND_GRACE_SECONDS } from '../names';
 import { AUTOMATION_PRINCIPAL_MESSAGE, AUTOMATION_PRINCIPAL_PATTERN } from '../automation-principals';
 import { BreakerSchema, ProtectionSchema } from '../brakes';
+import { SECURITY_HUB_WORKFLOW_MODES } from '../security-hub';
 
 /**
  * The Lambda environment of the playbook steps: the one schema that both the CDK stacks (the writer, through
@@ -93,6 +94,13 @@ export const StackEnvironmentSchema = z.object({
     z._default(z.enum(['true', 'false']), 'false'),
     z.transform((v) => v === 'true'),
   ),
+  /**
+   * Security Hub workflow status of a case's GuardDuty findings: `off`, `resolve-on-release` or `resolve-on-containment`
+   * (config `securityHubWorkflow`; default `off`: no Security Hub call).
+   */
+  FIREBREAK_SECURITY_HUB_WORKFLOW: z.pipe(z.transform(unsetIfEmpty), z._default(z.enum(SECURITY_HUB_WORKFLOW_MODES), 'off')),
+  /** Name of Firebreak's event bus (`<prefix>`), where the paging steps put the `Firebreak Case` events (default `firebreak`). */
+  FIREBREAK_EVENT_BUS_NAME: z.pipe(z.transform(unsetIfEmpty), z._default(z.string().check(z.minLength(1)), 'firebreak')),
   /** JSON of the deployment's `catalogOverrides` (entry ID → `{ mode, approvalTimeoutAction, chainInstanceContainment }`; `{}`). */
   FIREBREAK_CATALOG_OVERRIDES: z.pipe(
     z.transform(unsetIfEmpty),

@@ -117,6 +117,23 @@ export const NotificationResultSchema = z.object({
   published: z.boolean(),
   messageId: z.optional(z.string()),
   closed: z.optional(CloseResultSchema),
+  /** The `Firebreak Case` event put with the page: its EventBridge ID, or why it was not put. */
+  caseEvent: z.optional(z.object({ event: z.string(), eventId: z.optional(z.string()), error: z.optional(z.string()) })),
+  /** The Security Hub workflow update of the case's GuardDuty findings (config `securityHubWorkflow`), when one was asked. */
+  securityHub: z.optional(
+    z.object({
+      target: z.enum(['NOTIFIED', 'RESOLVED']),
+      findings: z.array(
+        z.object({
+          id: z.string(),
+          from: z.optional(z.string()),
+          to: z.optional(z.string()),
+          outcome: z.enum(['updated', 'unchanged', 'suppressed', 'not-in-security-hub', 'failed']),
+          error: z.optional(z.string()),
+        }),
+      ),
+    }),
+  ),
 });
 
 /** `$.failure`: what RecordFailure and RecordResourceGone return (`caseStatus`: the release playbook's). */
@@ -126,6 +143,8 @@ export const FailureResultSchema = z.object({
   notified: z.boolean(),
   openedCase: z.optional(z.boolean()),
   caseStatus: z.optional(z.string()),
+  /** The `Firebreak Case` event put with the failure page: its EventBridge ID, or why it was not put. */
+  caseEvent: z.optional(z.object({ event: z.string(), eventId: z.optional(z.string()), error: z.optional(z.string()) })),
 });
 
 /** `$.outcome`: what the outcome Pass states (`PlaybookStates.outcome`, lib/infra/playbook-states.ts) set before Done. */

@@ -280,6 +280,11 @@ export class LocalRunner {
           return env.evidenceKeyArn;
         case 'AWS::SNS::Topic':
           return env.topicArn;
+        case 'AWS::Events::EventBus': {
+          // Ref is the bus's name, GetAtt Arn its ARN (AWS::Events::EventBus, CloudFormation return values).
+          const name = String(template.Resources?.[id]?.Properties?.Name ?? id);
+          return attr ? `arn:aws:events:${region}:${env.securityAccount}:event-bus/${name}` : name;
+        }
         case 'AWS::StepFunctions::StateMachine':
           return `arn:aws:states:${region}:${env.securityAccount}:stateMachine:${stateMachineNames.get(id) ?? id}`;
         default:

@@ -28,11 +28,12 @@ export const SHARED_STEPS = {
   // containment on the blast-radius breaker in the ledger, or records the case it holds (issue 14).
   'decide-response': { ...none, actsInMember: true, ledger: true },
   'plan-containment': { ...none, actsInMember: true },
-  notify: { ...none, ledger: true, notifications: true },
+  // And the Security Hub workflow status of the incident's GuardDuty finding (config `securityHubWorkflow`, issue 16).
+  notify: { ...none, ledger: true, notifications: true, updatesSecurityHubFindings: true, emitsCaseEvents: true },
   'close-case': { ...none, ledger: true },
-  'record-failure': { ...none, ledger: true, notifications: true },
+  'record-failure': { ...none, ledger: true, notifications: true, emitsCaseEvents: true },
   // Approvals (ec2-compromise, credential-compromise, cloudtrail-tamper).
-  'request-approval': { ...none, ledger: true, notifications: true },
+  'request-approval': { ...none, ledger: true, notifications: true, emitsCaseEvents: true },
   'record-approval': { ...none, ledger: true },
 } satisfies StepTable;
 

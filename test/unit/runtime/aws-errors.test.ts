@@ -448,6 +448,8 @@ describe('loadRuntimeConfig', () => {
       instanceCredentialResponse: 'revoke-sessions',
       revokeInstanceRoleSessions: false,
       revokeSharedLambdaRole: false,
+      securityHubWorkflow: 'off',
+      eventBusName: 'firebreak',
       approvalTimeoutSeconds: 3600,
       notFoundGraceSeconds: 30,
       tamperAutomationPrincipals: [],

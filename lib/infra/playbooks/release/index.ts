@@ -17,7 +17,8 @@ const STEPS = {
   'release-database': { ...none, releasesInMember: true, ledger: true, timeoutSeconds: 60 },
   'verify-release': { ...none, releasesInMember: true, ledger: true },
   'close-release': { ...none, ledger: true },
-  'notify-release': { ...none, ledger: true, notifications: true },
+  // And RESOLVED on the case's GuardDuty findings in Security Hub (config `securityHubWorkflow`, issue 16).
+  'notify-release': { ...none, ledger: true, notifications: true, updatesSecurityHubFindings: true, emitsCaseEvents: true },
 } satisfies StepTable;
 
 /** The `release` playbook: no rule starts it (an operator does), never waits for an approval. */

@@ -8,6 +8,12 @@ import { snsSubject } from '../sns-subject';
 import { recordReleaseFailure } from '../release/failure';
 import { failedNoticeKey, networkAfterFailure, runbookOf, subject } from '../notice';
 import '../../clients/sns';
+import { ChatbotCard, withCard } from '../../../core/chat-card';
+import { cardOf, caseEventOf } from '../chat-cards';
+import { putCaseEvent, CaseEventRecord } from '../../case-events';
+
+/** The message with its chat card, or the message alone when there is no card. */
+const cardAnd = (raw: string, card: ChatbotCard | undefined) => (card ? withCard(raw, card) : { Message: raw });
 
 /** A JSON object's members, or `undefined` for anything else (the refused input is read untrusted). */
 const objectOf = (v: unknown): Record<string, unknown> | undefined =>
@@ -61,7 +67,7 @@ function rawEventIdentity(state: z.infer<typeof FailureStateSchema>): Record<str
 export async function recordFailure(
   input: z.infer<typeof FailureInputSchema>,
   deps: StepDeps,
-): Promise<{ caseId?: string; status: string; notified: boolean; openedCase?: boolean }> {
+): Promise<{ caseId?: string; status: string; notified: boolean; openedCase?: boolean; caseEvent?: CaseEventRecord }> {
   // The release playbook shares this step; its state carries the release request.
   if (input.state.release) return recordReleaseFailure(input, deps);
   const { state, outcome } = input;
@@ -83,10 +89,19 @@ export async function recordFailure(
     return { caseId, status: outcome, notified: false, ...(opened ? { openedCase: true } : {}) };
   }
   await publishFailure(state, kind, { caseId, openCase, error }, deps);
+  // The `Firebreak Case` event with the page, once a case and an incident exist (its outcome in the step's result).
+  const caseEvent =
+    caseId && state.incident
+      ? await putCaseEvent(
+          () => deps.clients.security().events,
+          deps.config.eventBusName,
+          caseEventOf('failed', { incident: state.incident, case: { caseId } }, kind),
+        )
+      : undefined;
   if (caseId && kind === 'resource-gone') await deps.ledger.markNotified(caseId, 'resource-gone');
   // Told: the status-change step (closeOrphanedCase) does not tell it again for this execution.
   if (caseId && executionName && outcome === 'FAILED') await deps.ledger.markNotified(caseId, failedNoticeKey(executionName));
-  return { caseId, status: outcome, notified: true, ...(opened ? { openedCase: true } : {}) };
+  return { caseId, status: outcome, notified: true, ...(opened ? { openedCase: true } : {}), ...(caseEvent ? { caseEvent } : {}) };
 }
 
 type FailureError = { name: string; message: string };
@@ -168,21 +183,26 @@ async function publishFailure(
         : snsSubject(
             `[Firebreak] playbook failed before a case was opened: ${raw?.type ?? 'unreadable event'}${raw?.account ? ` in ${raw.account}` : ''}`,
           ),
-      Message: JSON.stringify(
-        {
-          kind,
-          caseId,
-          incident: state.incident,
-          event: raw,
-          error,
-          runbook: state.incident ? runbookOf(state.incident) : undefined,
-          // The resource's case when it is another execution's (or finished): this execution did not touch it.
-          ...(openCase ? { openCase } : {}),
-          // What the failure path did to the network (ResealIsolation): ENIs moved off the allow-all group, and any still on it.
-          network: networkAfterFailure(state),
-        },
-        null,
-        2,
+      // The chat card for AWS Chatbot (`default`, `https`) and this JSON, unchanged, for every other subscriber; before a
+      // case and an incident exist, the JSON alone.
+      ...cardAnd(
+        JSON.stringify(
+          {
+            kind,
+            caseId,
+            incident: state.incident,
+            event: raw,
+            error,
+            runbook: state.incident ? runbookOf(state.incident) : undefined,
+            // The resource's case when it is another execution's (or finished): this execution did not touch it.
+            ...(openCase ? { openCase } : {}),
+            // What the failure path did to the network (ResealIsolation): ENIs moved off the allow-all group, and any still on it.
+            network: networkAfterFailure(state),
+          },
+          null,
+          2,
+        ),
+        state.incident && caseId ? cardOf('failed', { incident: state.incident, case: { caseId } }, `Failed: ${kind}.`) : undefined,
       ),
       ...(caseId
         ? { MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: kind } } }

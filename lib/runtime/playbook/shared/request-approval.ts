@@ -11,6 +11,9 @@ import type { Hold } from '../../../core/brakes';
 import { timeoutAction } from './approval';
 import { updateLine } from '../notice';
 import '../../clients/sns';
+import { withCard } from '../../../core/chat-card';
+import { cardOf, caseEventOf } from '../chat-cards';
+import { putCaseEvent, CaseEventRecord } from '../../case-events';
 
 /** RequestApproval's input: the Lambda integration's `Payload`. */
 export const RequestApprovalInputSchema = z.object({ state: PlaybookStateSchema, taskToken: z.string().check(z.minLength(1)) });
@@ -32,6 +35,8 @@ export async function requestApproval(
   const { state, taskToken } = input;
   const caseId = state.case.caseId;
   const hold = state.decision?.hold;
+  // The `Firebreak Case` event put with the page, for the step's timeline entry.
+  let caseEvent: CaseEventRecord | undefined;
   return runStep(
     'RequestApproval',
     caseTarget(state, deps.ledger),
@@ -54,12 +59,12 @@ export async function requestApproval(
       else if (!(await deps.ledger.getCase(caseId))?.notifications?.[mark]) {
         // Paged, then marked: a publish that fails (throttled) fails the step, and its retry pages again. Marking first
         // would make the retry skip the page, and the case would wait for an answer nobody was asked for.
-        await pageApprovalRequest(state, { expiresAt, onTimeout, hold }, deps);
+        caseEvent = await pageApprovalRequest(state, { expiresAt, onTimeout, hold }, deps);
         await deps.ledger.markNotified(caseId, mark);
       }
       return { requested: true as const, expiresAt };
     },
-    (r) => ({ ...r, ...(hold ? { hold } : {}) }),
+    (r) => ({ ...r, ...(hold ? { hold } : {}), ...(caseEvent ? { caseEvent } : {}) }),
   );
 }
 
@@ -78,12 +83,12 @@ function workloadLines(i: PlaybookState['incident']): string[] {
   ];
 }
 
-/** The approval request's page: the case, why it waits, and the exact commands. */
+/** The approval request's page (the case, why it waits, and the exact commands) and its `Firebreak Case` event; returns the event's record. */
 async function pageApprovalRequest(
   state: PlaybookState,
   r: { expiresAt: string; onTimeout: 'contain' | 'notify'; hold?: Hold },
   deps: StepDeps,
-): Promise<void> {
+): Promise<CaseEventRecord> {
   const i = state.incident;
   const caseId = state.case.caseId;
   await deps.clients.security().sns.send(
@@ -91,25 +96,38 @@ async function pageApprovalRequest(
       TopicArn: deps.config.topicArn,
       Subject: snsSubject(`[Firebreak] ${caseId} approval needed: ${describeResource(i)} (${i.finding.type})`),
       // Plain text, not JSON: what the member account shaped (the resource ID, the finding type) is escaped as the CLI does.
-      Message: terminalSafe(
-        [
-          `Case ${caseId} (${i.playbook}) waits for approval before containing ${i.resource.id} in ${i.account}/${i.region}.`,
-          ...(r.hold ? [`Held: ${r.hold.reason}.`] : []),
-          ...(state.case.update ? [updateLine(state.case.update, 'waiting for this approval').trim()] : []),
-          `Finding: ${i.finding.type}${i.finding.severity !== undefined ? `, severity ${i.finding.severity}` : ''} (${i.finding.id}).`,
-          ...(state.judgement ? [`Why: ${state.judgement.reason}.`] : []),
-          ...workloadLines(i),
-          `Approve:  firebreak approve ${caseId} --reason "..."`,
-          `Deny:     firebreak deny ${caseId} --reason "..."`,
-          `Without an answer by ${r.expiresAt}, the case is ${r.onTimeout === 'notify' ? 'notify-only' : state.judgement ? 'restored (logging restarted, nobody revoked)' : 'contained'}.`,
-          `Runbook: runbooks/${i.playbook}/runbook.md`,
-        ].join('\n'),
+      // The chat card for AWS Chatbot (`default`, `https`) and this text, unchanged, for every other subscriber.
+      ...withCard(
+        terminalSafe(
+          [
+            `Case ${caseId} (${i.playbook}) waits for approval before containing ${i.resource.id} in ${i.account}/${i.region}.`,
+            ...(r.hold ? [`Held: ${r.hold.reason}.`] : []),
+            ...(state.case.update ? [updateLine(state.case.update, 'waiting for this approval').trim()] : []),
+            `Finding: ${i.finding.type}${i.finding.severity !== undefined ? `, severity ${i.finding.severity}` : ''} (${i.finding.id}).`,
+            ...(state.judgement ? [`Why: ${state.judgement.reason}.`] : []),
+            ...workloadLines(i),
+            `Approve:  firebreak approve ${caseId} --reason "..."`,
+            `Deny:     firebreak deny ${caseId} --reason "..."`,
+            `Without an answer by ${r.expiresAt}, the case is ${r.onTimeout === 'notify' ? 'notify-only' : state.judgement ? 'restored (logging restarted, nobody revoked)' : 'contained'}.`,
+            `Runbook: runbooks/${i.playbook}/runbook.md`,
+          ].join('\n'),
+        ),
+        cardOf(
+          'approval-requested',
+          state,
+          `Waits for approval until ${r.expiresAt}; then ${r.onTimeout === 'notify' ? 'notify-only' : 'contained'}.`,
+        ),
       ),
       MessageAttributes: {
         caseId: { DataType: 'String', StringValue: caseId },
         kind: { DataType: 'String', StringValue: 'approval-request' },
       },
     }),
+  );
+  return putCaseEvent(
+    () => deps.clients.security().events,
+    deps.config.eventBusName,
+    caseEventOf('approval-requested', state, 'approval-request'),
   );
 }
 

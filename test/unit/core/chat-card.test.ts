@@ -1,0 +1,106 @@
+import fc from 'fast-check';
+import { caseCard, CARD_LIMITS, CaseEvent, inert, RAW_PROTOCOLS, SNS_MESSAGE_MAX_BYTES, withCard } from '../../../lib/core/chat-card';
+import { ChatbotNotificationSchema } from '../../support/chatbot-schema';
+import { caseEventDetail } from '../../../lib/core/case-event';
+
+const EVENTS: CaseEvent[] = ['opened', 'approval-requested', 'contained', 'released', 'failed'];
+const HOSTILE = [
+  '<!channel> <https://evil.example|click here>',
+  '@here `rm -rf /` *bold* _it_ ~strike~ [link](https://evil.example) |pipe|',
+  '```\nclose the card\n```',
+  'i-0abc\u0000\u001b[31m\n\r\u202e',
+  'x'.repeat(100_000),
+];
+
+describe('chat cards (AWS Chatbot custom notifications)', () => {
+  it('validates against the documented format for every event and any finding values, within the caps', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...EVENTS),
+        fc.oneof(fc.string({ maxLength: 3000 }), fc.constantFrom(...HOSTILE)),
+        fc.oneof(fc.string({ maxLength: 300 }), fc.constantFrom(...HOSTILE)),
+        fc.oneof(fc.double(), fc.constant(undefined)),
+        (event, resourceId, findingType, severity) => {
+          const card = caseCard({
+            event,
+            caseId: 'fb-20261205-0123456789',
+            playbook: 'ec2-compromise',
+            account: '111111111111',
+            region: 'us-east-1',
+            resourceId,
+            findingType,
+            severity,
+          });
+          ChatbotNotificationSchema.parse(card);
+          // Nothing the finding carried can mention, link or break out of its inline code.
+          const text = [card.content.title, card.content.description].join('\n');
+          expect(text).not.toMatch(/[<>@|~[\]]/);
+          // Every inline code span is closed: the finding's values cannot open one.
+          expect((text.match(/`/g) ?? []).length % 2).toBe(0);
+          return card.content.description.length <= CARD_LIMITS.description;
+        },
+      ),
+    );
+  });
+
+  it('makes a value inert: unsafe characters replaced, cut, in one inline code span', () => {
+    expect(inert('UnauthorizedAccess:EC2/SSHBruteForce')).toBe('`UnauthorizedAccess:EC2/SSHBruteForce`');
+    expect(inert('<!channel>`@here`')).toBe('`?!channel???here?`');
+    expect(inert('x'.repeat(500), 10)).toBe(`\`${'x'.repeat(9)}…\``);
+    expect(inert(undefined)).toBe('`-`');
+  });
+
+  it('names the commands to act for each event', () => {
+    const steps = (event: CaseEvent) =>
+      caseCard({
+        event,
+        caseId: 'fb-20261205-0123456789',
+        playbook: 'ec2-compromise',
+        account: '111111111111',
+        region: 'us-east-1',
+      }).content.nextSteps.join(' ');
+    expect(steps('approval-requested')).toMatch(/firebreak approve fb-20261205-0123456789 .*firebreak deny fb-20261205-0123456789/);
+    expect(steps('contained')).toMatch(/firebreak release fb-20261205-0123456789/);
+    for (const e of EVENTS) expect(steps(e)).toContain('firebreak cases show fb-20261205-0123456789');
+  });
+
+  it('publishes the card to Chatbot and the raw message to every other protocol; the raw message alone when both do not fit', () => {
+    const card = caseCard({
+      event: 'contained',
+      caseId: 'fb-20261205-0123456789',
+      playbook: 'ec2-compromise',
+      account: '111111111111',
+      region: 'us-east-1',
+    });
+    const raw = JSON.stringify({ kind: 'contained', caseId: 'fb-20261205-0123456789' });
+    const out = withCard(raw, card);
+    expect(out.MessageStructure).toBe('json');
+    const byProtocol = JSON.parse(out.Message);
+    expect(JSON.parse(byProtocol.default)).toEqual(card);
+    for (const p of RAW_PROTOCOLS) expect(byProtocol[p]).toBe(raw);
+    const big = 'x'.repeat(SNS_MESSAGE_MAX_BYTES / 4);
+    expect(withCard(big, card)).toEqual({ Message: big });
+  });
+});
+
+describe('the Firebreak Case event detail', () => {
+  it('reports the case status of each event, RESOURCE_GONE for a resource gone', () => {
+    const base = {
+      caseId: 'fb-20261205-0123456789',
+      playbook: 'ec2-compromise',
+      account: '111111111111',
+      region: 'us-east-1',
+      resource: { type: 'Instance', id: 'i-1' },
+    };
+    const status = (event: CaseEvent, outcome: string) => caseEventDetail({ ...base, event, outcome }).status;
+    expect(EVENTS.map((e) => status(e, e))).toEqual(['NOTIFIED', 'AWAITING_APPROVAL', 'CONTAINED', 'RELEASED', 'FAILED']);
+    expect(status('failed', 'resource-gone')).toBe('RESOURCE_GONE');
+    expect(caseEventDetail({ ...base, event: 'released', outcome: 'released' })).toEqual({
+      version: '1',
+      event: 'released',
+      status: 'RELEASED',
+      outcome: 'released',
+      ...base,
+    });
+  });
+});
