@@ -175,7 +175,7 @@ export async function verifyEvidence(
       snapshots.push(view);
       checks.push(check);
     }
-    if (c.playbook === 'rds-compromise') {
+    if (manifest.playbook === 'rds-compromise') {
       const rds = clients?.rds ?? new RDSClient(conn.clientConfig);
       for (const { view, check } of await checkDbChain(rds, verified.get('snapshots.json'), conn.securityAccount, rules.kmsKeyId)) {
         snapshots.push(view);
@@ -434,6 +434,8 @@ async function checkManifest(
   const problems = [
     ...(m?.schema === 'firebreak.manifest/v1' ? [] : [`schema ${String(m?.schema)}, not firebreak.manifest/v1`]),
     ...(m?.caseId === c.caseId ? [] : [`names case ${String(m?.caseId)}`]),
+    // The ledger's playbook chooses no check: the hashed manifest's does (rds-compromise's DB snapshot chain).
+    ...(m?.playbook === c.playbook ? [] : [`playbook ${String(m?.playbook)}, the ledger says ${c.playbook}`]),
     ...(Array.isArray(m?.artifacts) && Array.isArray(m?.snapshots) ? [] : ['lists no artifacts or snapshots']),
   ];
   checks.push(

@@ -187,6 +187,19 @@ describe('firebreak evidence verify', () => {
         ),
       ),
     );
+    // The ledger's playbook is not trusted: rewritten to one without a DB snapshot chain, it would skip the DB snapshot
+    // check; the hashed manifest names the playbook, and the two must agree.
+    const item = await caseItem(env, x.caseId!);
+    await putItem(env, { ...item, playbook: 'ec2-compromise' });
+    try {
+      const forged = await verify(x.caseId!);
+      expect(forged.code).toBe(1);
+      expect(forged.stdout).toContainEqual(
+        expect.stringMatching(/^FAIL {2}manifest content +playbook rds-compromise, the ledger says ec2-compromise/),
+      );
+    } finally {
+      await putItem(env, item);
+    }
   });
 
   it('reports a case with no evidence as such, exit 1, and refuses a malformed or unknown case ID with exit 2', async () => {
