@@ -36,6 +36,8 @@ import type { Connection } from './connection';
  * - Firebreak writes each evidence key once (`If-None-Match: *`, lib/runtime/evidence/vault.ts): a key with another
  *   version or a delete marker was written by someone else (ListObjectVersions), which is a failure even when the recorded
  *   version is intact.
+ * - Every object under the case's prefix is the manifest, an artifact it lists, or a manifest the ledger records as
+ *   superseded ({@link prefixCheck}): a manifest forged under a new key cannot leave out what Firebreak wrote.
  * - Every EBS snapshot the manifest names (ec2-compromise's chain, whose last copy is in the security account) is read by
  *   ID (DescribeSnapshots, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html): it must
  *   exist, be owned by the security account, be encrypted under the evidence bucket's key (GetBucketEncryption's
@@ -169,6 +171,7 @@ export async function verifyEvidence(
       checks.push(...out.checks);
       if (out.read && out.checks[0].passed) verified.set(a.name, out.read.bytes);
     }
+    checks.push(await prefixCheck(s3, rules, manifest, ref, c));
     checks.push(ledgerChainCheck(manifest.snapshots, c));
     for (const s of manifest.snapshots) {
       const { view, check } = await checkSnapshot(ec2, s, conn.securityAccount, rules.kmsKeyId);
@@ -465,6 +468,53 @@ function checkArtifact(
   const unversioned = !a.versionId && a.key === event;
   const prefixes = unversioned ? [event] : [caseEvidencePrefix(c.account, c.caseId)];
   return checkObject(s3, r, `artifact ${a.name}`, { ...a, prefixes, unversioned });
+}
+
+/** The keys under `prefix` that have at least one version (ListObjectVersions; delete markers do not hide a key). */
+async function keysUnder(s3: S3Client, r: BucketRules, prefix: string): Promise<Set<string>> {
+  const keys = new Set<string>();
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  do {
+    const out = await s3.send(
+      new ListObjectVersionsCommand({
+        Bucket: r.bucket,
+        Prefix: prefix,
+        KeyMarker: keyMarker,
+        VersionIdMarker: versionIdMarker,
+        ExpectedBucketOwner: r.owner,
+      }),
+    );
+    for (const v of out.Versions ?? []) if (v.Key) keys.add(v.Key);
+    [keyMarker, versionIdMarker] = out.IsTruncated ? [out.NextKeyMarker, out.NextVersionIdMarker] : [undefined, undefined];
+  } while (keyMarker);
+  return keys;
+}
+
+/**
+ * That every object under the case's evidence prefix is the recorded manifest, an artifact it lists, or a manifest
+ * the ledger records as superseded (`evidence["superseded#<key>"]`, `CaseLedger.supersedeManifest`). Object Lock keeps
+ * what Firebreak wrote: a manifest written later under a fresh key (one version, locked by the bucket's default) and
+ * named by a rewritten ledger checks on its own, but the genuine manifest and any artifact it leaves out stay under
+ * the prefix and are named here.
+ */
+async function prefixCheck(s3: S3Client, r: BucketRules, m: EvidenceManifest, ref: ManifestRef, c: CaseRecord): Promise<EvidenceCheck> {
+  const prefix = caseEvidencePrefix(c.account, c.caseId);
+  const keys = await keysUnder(s3, r, prefix);
+  const superseded = Object.keys(c.evidence ?? {})
+    .filter((k) => k.startsWith('superseded#'))
+    .map((k) => k.slice('superseded#'.length));
+  const known = new Set([ref.key, ...m.artifacts.map((a) => a.key), ...superseded]);
+  const unlisted = [...keys].filter((k) => !known.has(k)).sort();
+  const at = `s3://${r.bucket}/${prefix}`;
+  if (unlisted.length) return { subject: 'case prefix', passed: false, detail: `${at}: the manifest does not list ${unlisted.join(', ')}` };
+  const older = superseded.filter((k) => keys.has(k));
+  const also = older.length ? `, and superseded manifest(s) the ledger records: ${older.join(', ')}` : '';
+  return {
+    subject: 'case prefix',
+    passed: true,
+    detail: `${at}: ${keys.size} object(s), each the manifest or an artifact it lists${also}`,
+  };
 }
 
 /**

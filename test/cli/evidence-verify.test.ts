@@ -108,8 +108,8 @@ describe('firebreak evidence verify', () => {
     const checks = r.stdout.filter((l) => /^(PASS|FAIL) /.test(l));
     expect(checks.filter((l) => l.startsWith('FAIL'))).toEqual([]);
     const manifest = JSON.parse((await readVersion(env, ref.bucket, ref.key, ref.versionId)).toString('utf8'));
-    // bucket, manifest (content, lock, history, parsed), 3 per artifact, the chain, one per snapshot.
-    expect(checks).toHaveLength(1 + 4 + 3 * manifest.artifacts.length + 1 + manifest.snapshots.length);
+    // bucket, manifest (content, lock, history, parsed), 3 per artifact, the case prefix, the chain, one per snapshot.
+    expect(checks).toHaveLength(1 + 4 + 3 * manifest.artifacts.length + 1 + 1 + manifest.snapshots.length);
     expect(checks).toContainEqual(
       expect.stringMatching(
         new RegExp(
@@ -331,6 +331,50 @@ describe('firebreak evidence verify', () => {
       await env.security.s3.send(new PutObjectRetentionCommand({ ...at, Retention: before }));
     }
     expect((await verify(caseId)).code).toBe(0);
+  });
+
+  it("fails when the ledger points at a forged manifest under a new key that leaves an artifact out (every object under the case's prefix must be accounted for)", async () => {
+    const { env } = local.session;
+    // With s3:PutObject and the ledger, the attacker writes a new manifest under a fresh key of the case's prefix (one
+    // version, the bucket's default lock applies) listing every artifact but one, and points the ledger at it: its hash,
+    // version, lock and history all check. The genuine manifest and the left-out artifact are still in the bucket (locked).
+    const manifest = JSON.parse((await readVersion(env, ref.bucket, ref.key, ref.versionId)).toString('utf8'));
+    const dropped = manifest.artifacts.find((x: { key: string }) => x.key.startsWith(ref.key.replace(/manifest\.json$/, '')));
+    const forged = `${JSON.stringify({ ...manifest, artifacts: manifest.artifacts.filter((x: { key: string }) => x !== dropped) }, null, 2)}\n`;
+    const forgedKey = ref.key.replace(/manifest\.json$/, `manifest-${randomBytes(8).toString('hex')}.json`);
+    const forgedVersion = await putVersion(env, ref.bucket, forgedKey, Buffer.from(forged));
+    const forgedRef = { bucket: ref.bucket, key: forgedKey, sha256: sha(forged), versionId: forgedVersion };
+    const prefix = ref.key.replace(/manifest\.json$/, '');
+    try {
+      await putItem(env, { ...original, evidence: { ...original.evidence, manifest: forgedRef } });
+      const r = await verify(caseId);
+      expect(r.code).toBe(1);
+      expect(r.stdout.map((l) => l.replace(/ {2,}/g, '  '))).toContainEqual(
+        `FAIL  case prefix  s3://${ref.bucket}/${prefix}: the manifest does not list ${[ref.key, dropped.key].sort().join(', ')}`,
+      );
+      // The genuine manifest marked superseded in the ledger too: the left-out artifact still fails.
+      const superseded = {
+        ...original.evidence,
+        manifest: forgedRef,
+        [`superseded#${ref.key}`]: { ...ref, supersededAt: new Date().toISOString() },
+      };
+      await putItem(env, { ...original, evidence: superseded });
+      const again = await verify(caseId);
+      expect(again.code).toBe(1);
+      expect(again.stdout.map((l) => l.replace(/ {2,}/g, '  '))).toContainEqual(
+        `FAIL  case prefix  s3://${ref.bucket}/${prefix}: the manifest does not list ${dropped.key}`,
+      );
+    } finally {
+      await putItem(env, original);
+      await bypassDelete(env, ref.bucket, forgedKey, forgedVersion);
+    }
+    const r = await verify(caseId);
+    expect(r.code).toBe(0);
+    expect(r.stdout.map((l) => l.replace(/ {2,}/g, '  '))).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^PASS  case prefix  s3://${ref.bucket}/${prefix}: \\d+ object\\(s\\), each the manifest or an artifact it lists$`),
+      ),
+    );
   });
 
   it('fails naming the artifact when one byte of it is changed (its recorded version deleted with the governance bypass, a changed one put)', async () => {
