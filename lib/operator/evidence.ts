@@ -387,7 +387,9 @@ async function checkObject(
     ...(sha === want.sha256 ? [] : [`SHA-256 ${sha}, recorded ${want.sha256}`]),
     ...(want.bytes === undefined || read.bytes.length === want.bytes ? [] : [`${read.bytes.length} bytes, recorded ${want.bytes}`]),
     ...(want.prefixes.some((p) => want.key.startsWith(p)) ? [] : [`key outside the case's evidence (${want.prefixes.join(', ')})`]),
-    ...(r.kmsKeyId && read.kmsKeyId && read.kmsKeyId !== r.kmsKeyId ? [`encrypted under ${read.kmsKeyId}, not ${r.kmsKeyId}`] : []),
+    // Firebreak writes every evidence object with SSE-KMS under the evidence key; one without (SSE-S3 needs no KMS
+    // permission) was written by someone else.
+    ...(r.kmsKeyId && read.kmsKeyId !== r.kmsKeyId ? [`encrypted under ${read.kmsKeyId ?? 'no KMS key'}, not ${r.kmsKeyId}`] : []),
   ];
   const lock = lockProblems(read, r);
   const checks: EvidenceCheck[] = [

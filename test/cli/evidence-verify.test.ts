@@ -377,6 +377,35 @@ describe('firebreak evidence verify', () => {
     );
   });
 
+  it('fails an evidence object not encrypted under the evidence key (a manifest written with SSE-S3, needing no KMS permission)', async () => {
+    const { env } = local.session;
+    // s3:PutObject alone, without kms:GenerateDataKey on the evidence key, still writes an object with SSE-S3. The
+    // attacker copies the genuine manifest's bytes to a fresh key that way, marks the genuine one superseded in the ledger
+    // and points the ledger at the copy: every hash, lock and listing agrees; only the copy's encryption does not.
+    const text = await readVersion(env, ref.bucket, ref.key, ref.versionId);
+    const copyKey = ref.key.replace(/manifest\.json$/, `manifest-${randomBytes(8).toString('hex')}.json`);
+    const out = await env.security.s3.send(
+      new PutObjectCommand({ Bucket: ref.bucket, Key: copyKey, Body: text, ServerSideEncryption: 'AES256' }),
+    );
+    const copyRef = { bucket: ref.bucket, key: copyKey, sha256: ref.sha256, versionId: out.VersionId! };
+    const evidence = {
+      ...original.evidence,
+      manifest: copyRef,
+      [`superseded#${ref.key}`]: { ...ref, supersededAt: new Date().toISOString() },
+    };
+    await putItem(env, { ...original, evidence });
+    try {
+      const r = await verify(caseId);
+      expect(r.code).toBe(1);
+      expect(r.stdout.filter((l) => l.startsWith('FAIL')).map((l) => l.replace(/ {2,}/g, '  '))).toEqual([
+        `FAIL  manifest  s3://${ref.bucket}/${copyKey}@${out.VersionId}: encrypted under no KMS key, not ${env.evidenceKeyArn}`,
+      ]);
+    } finally {
+      await putItem(env, original);
+      await bypassDelete(env, ref.bucket, copyKey, out.VersionId!);
+    }
+  });
+
   it('fails naming the artifact when one byte of it is changed (its recorded version deleted with the governance bypass, a changed one put)', async () => {
     const { env } = local.session;
     // Last: a deleted version cannot be restored. The attacker deletes the recorded version of one artifact with the
