@@ -43,7 +43,8 @@ import type { Connection } from './connection';
  *   exist, be owned by the security account, be encrypted under the evidence bucket's key (GetBucketEncryption's
  *   `KMSMasterKeyID`, the key Firebreak's evidence is kept under) and be the one the ledger records.
  * - rds-compromise: the security account's DB snapshot copy named by the verified `snapshots.json` artifact is read by
- *   identifier ({@link checkDbChain}): owner (its ARN's account), key, encryption, `available`.
+ *   identifier ({@link checkDbChain}): owner (its ARN's account), key, encryption, `available`, and database, source and
+ *   creation times as `snapshots.json` records them ({@link recordProblems}).
  *
  * What it needs in the security account: dynamodb:GetItem/Query on the ledger, s3:GetObject, s3:GetObjectVersion,
  * s3:GetObjectRetention, s3:GetObjectLegalHold, s3:ListBucketVersions, s3:GetBucketObjectLockConfiguration,
@@ -228,12 +229,33 @@ async function checkDbChain(
           ...(got.encrypted ? [] : ['not encrypted']),
           ...(evidenceKey && got.kmsKeyId !== evidenceKey ? [`key ${got.kmsKeyId ?? '(none)'}, not the evidence key ${evidenceKey}`] : []),
           ...(got.status === 'available' ? [] : [`status ${got.status}`]),
+          ...recordProblems(got, want),
         ];
     const what = got ? `${source}, owner ${got.account}, encrypted under ${got.kmsKeyId ?? '(none)'}, ${got.status}` : '';
     const detail = problems.length ? `${problems.join('; ')}${what ? ` (${what})` : ''}` : what;
     out.push({ view, check: { subject: `db snapshot ${want.id}`, passed: !problems.length, detail } });
   }
   return out;
+}
+
+/**
+ * What differs between a DB snapshot read back and its record in the verified `snapshots.json`: its database, the ARN it
+ * was copied from, and the times RDS sets (`SnapshotCreateTime`, `OriginalSnapshotCreateTime`, to the second). A DB
+ * snapshot's identifier is its creator's choice, so a copy deleted and made again under the same identifier is told
+ * apart only by these ("DBSnapshot", Amazon RDS API Reference, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBSnapshot.html).
+ */
+function recordProblems(got: DbSnapshotRecord, want: DbSnapshotRecord): string[] {
+  const sec = (t: string | undefined) => (t ? Math.floor(Date.parse(t) / 1000) : undefined);
+  return [
+    ...(got.dbIdentifier === want.dbIdentifier ? [] : [`of ${got.dbIdentifier}, recorded ${want.dbIdentifier}`]),
+    ...(got.sourceArn === want.sourceArn ? [] : [`copied from ${got.sourceArn ?? 'nothing'}, recorded ${want.sourceArn ?? 'nothing'}`]),
+    ...(sec(got.createTime) === sec(want.createTime)
+      ? []
+      : [`created ${got.createTime ?? '(none)'}, recorded ${want.createTime ?? '(none)'}`]),
+    ...(sec(got.originalCreateTime) === sec(want.originalCreateTime)
+      ? []
+      : [`original time ${got.originalCreateTime ?? '(none)'}, recorded ${want.originalCreateTime ?? '(none)'}`]),
+  ];
 }
 
 /** Why a case has no manifest, in words. */

@@ -1,4 +1,4 @@
-import { CreateDBInstanceCommand } from '@aws-sdk/client-rds';
+import { CopyDBSnapshotCommand, CreateDBInstanceCommand, DeleteDBSnapshotCommand, DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes } from 'node:crypto';
+import { harnessClients } from '../../lib/harness/local/harness-clients';
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import type { LocalEnvironment } from '../../lib/harness/local/seed';
 import { cli } from '../support/cli';
@@ -200,6 +201,28 @@ describe('firebreak evidence verify', () => {
     } finally {
       await putItem(env, item);
     }
+    // Last (destructive): the security copy replaced under the same identifier, which the creator of a DB snapshot
+    // chooses. Deleted, then copied again (from the transit copy still shared with the security account) under the
+    // evidence key: owner, key, encryption and status all hold; the creation time RDS gives the copy does not.
+    const copyId = /^PASS {2}db snapshot (\S+)/.exec(line)![1];
+    const securityRds = harnessClients(env.endpoint, env.securityAccount).rds;
+    const genuine = (await securityRds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: copyId }))).DBSnapshots![0];
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await securityRds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: copyId }));
+    await securityRds.send(
+      new CopyDBSnapshotCommand({
+        SourceDBSnapshotIdentifier: genuine.SourceDBSnapshotIdentifier,
+        TargetDBSnapshotIdentifier: copyId,
+        KmsKeyId: env.evidenceKeyArn,
+      }),
+    );
+    const replaced = await verify(x.caseId!);
+    expect(replaced.code).toBe(1);
+    expect(replaced.stdout.filter((l) => l.startsWith('FAIL')).map((l) => l.replace(/ {2,}/g, '  '))).toEqual([
+      expect.stringMatching(
+        new RegExp(`^FAIL  db snapshot ${copyId}  created \\S+, recorded ${genuine.SnapshotCreateTime!.toISOString().slice(0, 19)}`),
+      ),
+    ]);
   });
 
   it('reports a case with no evidence as such, exit 1, and refuses a malformed or unknown case ID with exit 2', async () => {
