@@ -37,7 +37,8 @@ import type { Connection } from './connection';
  *   version or a delete marker was written by someone else (ListObjectVersions), which is a failure even when the recorded
  *   version is intact.
  * - Every object under the case's prefix is the manifest, an artifact it lists, or a manifest the ledger records as
- *   superseded ({@link prefixCheck}): a manifest forged under a new key cannot leave out what Firebreak wrote.
+ *   superseded ({@link prefixCheck}): a manifest forged under a new key cannot leave out what Firebreak wrote; a
+ *   superseded manifest must list the same artifacts as the current one ({@link supersededChecks}).
  * - Every EBS snapshot the manifest names (ec2-compromise's chain, whose last copy is in the security account) is read by
  *   ID (DescribeSnapshots, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html): it must
  *   exist, be owned by the security account, be encrypted under the evidence bucket's key (GetBucketEncryption's
@@ -173,6 +174,7 @@ export async function verifyEvidence(
       if (out.read && out.checks[0].passed) verified.set(a.name, out.read.bytes);
     }
     checks.push(await prefixCheck(s3, rules, manifest, ref, c));
+    checks.push(...(await supersededChecks(s3, rules, manifest, c)));
     checks.push(ledgerChainCheck(manifest.snapshots, c));
     for (const s of manifest.snapshots) {
       const { view, check } = await checkSnapshot(ec2, s, conn.securityAccount, rules.kmsKeyId);
@@ -539,6 +541,50 @@ async function prefixCheck(s3: S3Client, r: BucketRules, m: EvidenceManifest, re
     passed: true,
     detail: `${at}: ${keys.size} object(s), each the manifest or an artifact it lists${also}`,
   };
+}
+
+/**
+ * The manifests the ledger records as superseded (`evidence["superseded#<key>"]`: a re-run that replaced a snapshot
+ * wrote a manifest naming the new chain, `writeManifest`): each checked as an evidence object at its recorded version
+ * ({@link checkObject}), and listing the same artifacts (key and SHA-256) as the current manifest, since only the
+ * snapshot chain changes between them. So a manifest forged under a fresh key cannot add or leave out an artifact by
+ * having the ledger call the genuine one superseded.
+ */
+async function supersededChecks(s3: S3Client, r: BucketRules, m: EvidenceManifest, c: CaseRecord): Promise<EvidenceCheck[]> {
+  const ids = (l: readonly { key: string; sha256: string }[]) => new Set(l.map((a) => `${a.key} ${a.sha256}`));
+  const current = ids(m.artifacts);
+  const checks: EvidenceCheck[] = [];
+  for (const [k, rec] of Object.entries(c.evidence ?? {})) {
+    if (!k.startsWith('superseded#')) continue;
+    const prev = rec as ManifestRef;
+    const subject = 'superseded manifest';
+    const out = await checkObject(s3, r, subject, { ...prev, prefixes: [caseEvidencePrefix(c.account, c.caseId)] });
+    checks.push(...out.checks);
+    if (!out.read || !out.checks[0].passed) continue;
+    const at = `s3://${r.bucket}/${prev.key}@${prev.versionId}`;
+    let listed: Set<string>;
+    try {
+      listed = ids((JSON.parse(out.read.bytes.toString('utf8')) as EvidenceManifest).artifacts);
+    } catch {
+      checks.push({ subject: `${subject} content`, passed: false, detail: `${at}: not a manifest` });
+      continue;
+    }
+    const key = (id: string) => id.split(' ')[0];
+    const differences = [
+      ...[...current].filter((a) => !listed.has(a)).map((a) => `the manifest also lists ${key(a)}`),
+      ...[...listed].filter((a) => !current.has(a)).map((a) => `it also lists ${key(a)}`),
+    ];
+    checks.push(
+      differences.length
+        ? {
+            subject: `${subject} content`,
+            passed: false,
+            detail: `${at}: lists other artifacts than the manifest (${differences.join('; ')})`,
+          }
+        : { subject: `${subject} content`, passed: true, detail: `${at}: the same ${listed.size} artifact(s) as the manifest` },
+    );
+  }
+  return checks;
 }
 
 /**

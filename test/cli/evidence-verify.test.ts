@@ -400,6 +400,42 @@ describe('firebreak evidence verify', () => {
     );
   });
 
+  it('fails a forged manifest that adds an artifact when the ledger records the genuine one as superseded (a superseded manifest lists the same artifacts)', async () => {
+    const { env } = local.session;
+    // The attacker adds a fabricated artifact under the case's prefix and a manifest under a fresh key that lists it with
+    // every genuine artifact; the ledger names the forgery and records the genuine manifest as superseded (as a re-run
+    // that replaced a snapshot would: CaseLedger.supersedeManifest). Every object under the prefix is then accounted for.
+    const manifest = JSON.parse((await readVersion(env, ref.bucket, ref.key, ref.versionId)).toString('utf8'));
+    const prefix = ref.key.replace(/manifest\.json$/, '');
+    const extra = Buffer.from('{"planted": true}\n');
+    const extraKey = `${prefix}artifacts/planted-${randomBytes(4).toString('hex')}.json`;
+    const extraVersion = await putVersion(env, ref.bucket, extraKey, extra);
+    const artifacts = [
+      ...manifest.artifacts,
+      { name: 'planted.json', key: extraKey, sha256: sha(extra), bytes: extra.length, versionId: extraVersion },
+    ];
+    const forged = `${JSON.stringify({ ...manifest, artifacts }, null, 2)}\n`;
+    const forgedKey = `${prefix}manifest-${randomBytes(8).toString('hex')}.json`;
+    const forgedVersion = await putVersion(env, ref.bucket, forgedKey, Buffer.from(forged));
+    const evidence = {
+      ...original.evidence,
+      manifest: { bucket: ref.bucket, key: forgedKey, sha256: sha(forged), versionId: forgedVersion },
+      [`superseded#${ref.key}`]: { ...ref, supersededAt: new Date().toISOString() },
+    };
+    await putItem(env, { ...original, evidence });
+    try {
+      const r = await verify(caseId);
+      expect(r.code).toBe(1);
+      expect(r.stdout.filter((l) => l.startsWith('FAIL')).map((l) => l.replace(/ {2,}/g, '  '))).toEqual([
+        `FAIL  superseded manifest content  s3://${ref.bucket}/${ref.key}@${ref.versionId}: lists other artifacts than the manifest (the manifest also lists ${extraKey})`,
+      ]);
+    } finally {
+      await putItem(env, original);
+      await bypassDelete(env, ref.bucket, forgedKey, forgedVersion);
+      await bypassDelete(env, ref.bucket, extraKey, extraVersion);
+    }
+  });
+
   it('fails an evidence object not encrypted under the evidence key (a manifest written with SSE-S3, needing no KMS permission)', async () => {
     const { env } = local.session;
     // s3:PutObject alone, without kms:GenerateDataKey on the evidence key, still writes an object with SSE-S3. The
