@@ -496,6 +496,15 @@ function checkArtifact(
   return checkObject(s3, r, `artifact ${a.name}`, { ...a, prefixes, unversioned });
 }
 
+/**
+ * The manifests the ledger records as superseded, by the references they hold (`evidence["superseded#<key>"]`): the
+ * key is the reference's, never the attribute's name, so a record named after one manifest cannot vouch for another.
+ */
+const supersededRefs = (c: CaseRecord): ManifestRef[] =>
+  Object.entries(c.evidence ?? {})
+    .filter(([k]) => k.startsWith('superseded#'))
+    .map(([, v]) => v as ManifestRef);
+
 /** The keys under `prefix` that have at least one version (ListObjectVersions; delete markers do not hide a key). */
 async function keysUnder(s3: S3Client, r: BucketRules, prefix: string): Promise<Set<string>> {
   const keys = new Set<string>();
@@ -527,9 +536,7 @@ async function keysUnder(s3: S3Client, r: BucketRules, prefix: string): Promise<
 async function prefixCheck(s3: S3Client, r: BucketRules, m: EvidenceManifest, ref: ManifestRef, c: CaseRecord): Promise<EvidenceCheck> {
   const prefix = caseEvidencePrefix(c.account, c.caseId);
   const keys = await keysUnder(s3, r, prefix);
-  const superseded = Object.keys(c.evidence ?? {})
-    .filter((k) => k.startsWith('superseded#'))
-    .map((k) => k.slice('superseded#'.length));
+  const superseded = supersededRefs(c).map((x) => x.key);
   const known = new Set([ref.key, ...m.artifacts.map((a) => a.key), ...superseded]);
   const unlisted = [...keys].filter((k) => !known.has(k)).sort();
   const at = `s3://${r.bucket}/${prefix}`;
@@ -554,9 +561,7 @@ async function supersededChecks(s3: S3Client, r: BucketRules, m: EvidenceManifes
   const ids = (l: readonly { key: string; sha256: string }[]) => new Set(l.map((a) => `${a.key} ${a.sha256}`));
   const current = ids(m.artifacts);
   const checks: EvidenceCheck[] = [];
-  for (const [k, rec] of Object.entries(c.evidence ?? {})) {
-    if (!k.startsWith('superseded#')) continue;
-    const prev = rec as ManifestRef;
+  for (const prev of supersededRefs(c)) {
     const subject = 'superseded manifest';
     const out = await checkObject(s3, r, subject, { ...prev, prefixes: [caseEvidencePrefix(c.account, c.caseId)] });
     checks.push(...out.checks);

@@ -429,6 +429,17 @@ describe('firebreak evidence verify', () => {
       expect(r.stdout.filter((l) => l.startsWith('FAIL')).map((l) => l.replace(/ {2,}/g, '  '))).toEqual([
         `FAIL  superseded manifest content  s3://${ref.bucket}/${ref.key}@${ref.versionId}: lists other artifacts than the manifest (the manifest also lists ${extraKey})`,
       ]);
+      // The superseded record named after the genuine manifest but pointing at the forgery: the key read is the record's.
+      const forgedRef = evidence.manifest;
+      await putItem(env, {
+        ...original,
+        evidence: { ...evidence, [`superseded#${ref.key}`]: { ...forgedRef, supersededAt: new Date().toISOString() } },
+      });
+      const again = await verify(caseId);
+      expect(again.code).toBe(1);
+      expect(again.stdout.map((l) => l.replace(/ {2,}/g, '  '))).toContainEqual(
+        `FAIL  case prefix  s3://${ref.bucket}/${prefix}: the manifest does not list ${ref.key}`,
+      );
     } finally {
       await putItem(env, original);
       await bypassDelete(env, ref.bucket, forgedKey, forgedVersion);
