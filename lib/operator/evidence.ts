@@ -36,12 +36,16 @@ import type { Connection } from './connection';
  * - Firebreak writes each evidence key once (`If-None-Match: *`, lib/runtime/evidence/vault.ts): a key with another
  *   version or a delete marker was written by someone else (ListObjectVersions), which is a failure even when the recorded
  *   version is intact.
+ * - Every object under the case's prefix is the manifest, an artifact it lists, or a manifest the ledger records as
+ *   superseded ({@link prefixCheck}): a manifest forged under a new key cannot leave out what Firebreak wrote; a
+ *   superseded manifest must list the same artifacts as the current one ({@link supersededChecks}).
  * - Every EBS snapshot the manifest names (ec2-compromise's chain, whose last copy is in the security account) is read by
  *   ID (DescribeSnapshots, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html): it must
  *   exist, be owned by the security account, be encrypted under the evidence bucket's key (GetBucketEncryption's
  *   `KMSMasterKeyID`, the key Firebreak's evidence is kept under) and be the one the ledger records.
  * - rds-compromise: the security account's DB snapshot copy named by the verified `snapshots.json` artifact is read by
- *   identifier ({@link checkDbChain}): owner (its ARN's account), key, encryption, `available`.
+ *   identifier ({@link checkDbChain}): owner (its ARN's account), key, encryption, `available`, and database, source and
+ *   creation times as `snapshots.json` records them ({@link recordProblems}).
  *
  * What it needs in the security account: dynamodb:GetItem/Query on the ledger, s3:GetObject, s3:GetObjectVersion,
  * s3:GetObjectRetention, s3:GetObjectLegalHold, s3:ListBucketVersions, s3:GetBucketObjectLockConfiguration,
@@ -169,13 +173,15 @@ export async function verifyEvidence(
       checks.push(...out.checks);
       if (out.read && out.checks[0].passed) verified.set(a.name, out.read.bytes);
     }
+    checks.push(await prefixCheck(s3, rules, manifest, ref, c));
+    checks.push(...(await supersededChecks(s3, rules, manifest, c)));
     checks.push(ledgerChainCheck(manifest.snapshots, c));
     for (const s of manifest.snapshots) {
       const { view, check } = await checkSnapshot(ec2, s, conn.securityAccount, rules.kmsKeyId);
       snapshots.push(view);
       checks.push(check);
     }
-    if (c.playbook === 'rds-compromise') {
+    if (manifest.playbook === 'rds-compromise') {
       const rds = clients?.rds ?? new RDSClient(conn.clientConfig);
       for (const { view, check } of await checkDbChain(rds, verified.get('snapshots.json'), conn.securityAccount, rules.kmsKeyId)) {
         snapshots.push(view);
@@ -225,12 +231,33 @@ async function checkDbChain(
           ...(got.encrypted ? [] : ['not encrypted']),
           ...(evidenceKey && got.kmsKeyId !== evidenceKey ? [`key ${got.kmsKeyId ?? '(none)'}, not the evidence key ${evidenceKey}`] : []),
           ...(got.status === 'available' ? [] : [`status ${got.status}`]),
+          ...recordProblems(got, want),
         ];
     const what = got ? `${source}, owner ${got.account}, encrypted under ${got.kmsKeyId ?? '(none)'}, ${got.status}` : '';
     const detail = problems.length ? `${problems.join('; ')}${what ? ` (${what})` : ''}` : what;
     out.push({ view, check: { subject: `db snapshot ${want.id}`, passed: !problems.length, detail } });
   }
   return out;
+}
+
+/**
+ * What differs between a DB snapshot read back and its record in the verified `snapshots.json`: its database, the ARN it
+ * was copied from, and the times RDS sets (`SnapshotCreateTime`, `OriginalSnapshotCreateTime`, to the second). A DB
+ * snapshot's identifier is its creator's choice, so a copy deleted and made again under the same identifier is told
+ * apart only by these ("DBSnapshot", Amazon RDS API Reference, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBSnapshot.html).
+ */
+function recordProblems(got: DbSnapshotRecord, want: DbSnapshotRecord): string[] {
+  const sec = (t: string | undefined) => (t ? Math.floor(Date.parse(t) / 1000) : undefined);
+  return [
+    ...(got.dbIdentifier === want.dbIdentifier ? [] : [`of ${got.dbIdentifier}, recorded ${want.dbIdentifier}`]),
+    ...(got.sourceArn === want.sourceArn ? [] : [`copied from ${got.sourceArn ?? 'nothing'}, recorded ${want.sourceArn ?? 'nothing'}`]),
+    ...(sec(got.createTime) === sec(want.createTime)
+      ? []
+      : [`created ${got.createTime ?? '(none)'}, recorded ${want.createTime ?? '(none)'}`]),
+    ...(sec(got.originalCreateTime) === sec(want.originalCreateTime)
+      ? []
+      : [`original time ${got.originalCreateTime ?? '(none)'}, recorded ${want.originalCreateTime ?? '(none)'}`]),
+  ];
 }
 
 /** Why a case has no manifest, in words. */
@@ -384,7 +411,9 @@ async function checkObject(
     ...(sha === want.sha256 ? [] : [`SHA-256 ${sha}, recorded ${want.sha256}`]),
     ...(want.bytes === undefined || read.bytes.length === want.bytes ? [] : [`${read.bytes.length} bytes, recorded ${want.bytes}`]),
     ...(want.prefixes.some((p) => want.key.startsWith(p)) ? [] : [`key outside the case's evidence (${want.prefixes.join(', ')})`]),
-    ...(r.kmsKeyId && read.kmsKeyId && read.kmsKeyId !== r.kmsKeyId ? [`encrypted under ${read.kmsKeyId}, not ${r.kmsKeyId}`] : []),
+    // Firebreak writes every evidence object with SSE-KMS under the evidence key; one without (SSE-S3 needs no KMS
+    // permission) was written by someone else.
+    ...(r.kmsKeyId && read.kmsKeyId !== r.kmsKeyId ? [`encrypted under ${read.kmsKeyId ?? 'no KMS key'}, not ${r.kmsKeyId}`] : []),
   ];
   const lock = lockProblems(read, r);
   const checks: EvidenceCheck[] = [
@@ -434,6 +463,8 @@ async function checkManifest(
   const problems = [
     ...(m?.schema === 'firebreak.manifest/v1' ? [] : [`schema ${String(m?.schema)}, not firebreak.manifest/v1`]),
     ...(m?.caseId === c.caseId ? [] : [`names case ${String(m?.caseId)}`]),
+    // The ledger's playbook chooses no check: the hashed manifest's does (rds-compromise's DB snapshot chain).
+    ...(m?.playbook === c.playbook ? [] : [`playbook ${String(m?.playbook)}, the ledger says ${c.playbook}`]),
     ...(Array.isArray(m?.artifacts) && Array.isArray(m?.snapshots) ? [] : ['lists no artifacts or snapshots']),
   ];
   checks.push(
@@ -463,6 +494,102 @@ function checkArtifact(
   const unversioned = !a.versionId && a.key === event;
   const prefixes = unversioned ? [event] : [caseEvidencePrefix(c.account, c.caseId)];
   return checkObject(s3, r, `artifact ${a.name}`, { ...a, prefixes, unversioned });
+}
+
+/**
+ * The manifests the ledger records as superseded, by the references they hold (`evidence["superseded#<key>"]`): the
+ * key is the reference's, never the attribute's name, so a record named after one manifest cannot vouch for another.
+ */
+const supersededRefs = (c: CaseRecord): ManifestRef[] =>
+  Object.entries(c.evidence ?? {})
+    .filter(([k]) => k.startsWith('superseded#'))
+    .map(([, v]) => v as ManifestRef);
+
+/** The keys under `prefix` that have at least one version (ListObjectVersions; delete markers do not hide a key). */
+async function keysUnder(s3: S3Client, r: BucketRules, prefix: string): Promise<Set<string>> {
+  const keys = new Set<string>();
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  do {
+    const out = await s3.send(
+      new ListObjectVersionsCommand({
+        Bucket: r.bucket,
+        Prefix: prefix,
+        KeyMarker: keyMarker,
+        VersionIdMarker: versionIdMarker,
+        ExpectedBucketOwner: r.owner,
+      }),
+    );
+    for (const v of out.Versions ?? []) if (v.Key) keys.add(v.Key);
+    [keyMarker, versionIdMarker] = out.IsTruncated ? [out.NextKeyMarker, out.NextVersionIdMarker] : [undefined, undefined];
+  } while (keyMarker);
+  return keys;
+}
+
+/**
+ * That every object under the case's evidence prefix is the recorded manifest, an artifact it lists, or a manifest
+ * the ledger records as superseded (`evidence["superseded#<key>"]`, `CaseLedger.supersedeManifest`). Object Lock keeps
+ * what Firebreak wrote: a manifest written later under a fresh key (one version, locked by the bucket's default) and
+ * named by a rewritten ledger checks on its own, but the genuine manifest and any artifact it leaves out stay under
+ * the prefix and are named here.
+ */
+async function prefixCheck(s3: S3Client, r: BucketRules, m: EvidenceManifest, ref: ManifestRef, c: CaseRecord): Promise<EvidenceCheck> {
+  const prefix = caseEvidencePrefix(c.account, c.caseId);
+  const keys = await keysUnder(s3, r, prefix);
+  const superseded = supersededRefs(c).map((x) => x.key);
+  const known = new Set([ref.key, ...m.artifacts.map((a) => a.key), ...superseded]);
+  const unlisted = [...keys].filter((k) => !known.has(k)).sort();
+  const at = `s3://${r.bucket}/${prefix}`;
+  if (unlisted.length) return { subject: 'case prefix', passed: false, detail: `${at}: the manifest does not list ${unlisted.join(', ')}` };
+  const older = superseded.filter((k) => keys.has(k));
+  const also = older.length ? `, and superseded manifest(s) the ledger records: ${older.join(', ')}` : '';
+  return {
+    subject: 'case prefix',
+    passed: true,
+    detail: `${at}: ${keys.size} object(s), each the manifest or an artifact it lists${also}`,
+  };
+}
+
+/**
+ * The manifests the ledger records as superseded (`evidence["superseded#<key>"]`: a re-run that replaced a snapshot
+ * wrote a manifest naming the new chain, `writeManifest`): each checked as an evidence object at its recorded version
+ * ({@link checkObject}), and listing the same artifacts (key and SHA-256) as the current manifest, since only the
+ * snapshot chain changes between them. So a manifest forged under a fresh key cannot add or leave out an artifact by
+ * having the ledger call the genuine one superseded.
+ */
+async function supersededChecks(s3: S3Client, r: BucketRules, m: EvidenceManifest, c: CaseRecord): Promise<EvidenceCheck[]> {
+  const ids = (l: readonly { key: string; sha256: string }[]) => new Set(l.map((a) => `${a.key} ${a.sha256}`));
+  const current = ids(m.artifacts);
+  const checks: EvidenceCheck[] = [];
+  for (const prev of supersededRefs(c)) {
+    const subject = 'superseded manifest';
+    const out = await checkObject(s3, r, subject, { ...prev, prefixes: [caseEvidencePrefix(c.account, c.caseId)] });
+    checks.push(...out.checks);
+    if (!out.read || !out.checks[0].passed) continue;
+    const at = `s3://${r.bucket}/${prev.key}@${prev.versionId}`;
+    let listed: Set<string>;
+    try {
+      listed = ids((JSON.parse(out.read.bytes.toString('utf8')) as EvidenceManifest).artifacts);
+    } catch {
+      checks.push({ subject: `${subject} content`, passed: false, detail: `${at}: not a manifest` });
+      continue;
+    }
+    const key = (id: string) => id.split(' ')[0];
+    const differences = [
+      ...[...current].filter((a) => !listed.has(a)).map((a) => `the manifest also lists ${key(a)}`),
+      ...[...listed].filter((a) => !current.has(a)).map((a) => `it also lists ${key(a)}`),
+    ];
+    checks.push(
+      differences.length
+        ? {
+            subject: `${subject} content`,
+            passed: false,
+            detail: `${at}: lists other artifacts than the manifest (${differences.join('; ')})`,
+          }
+        : { subject: `${subject} content`, passed: true, detail: `${at}: the same ${listed.size} artifact(s) as the manifest` },
+    );
+  }
+  return checks;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CreateDBInstanceCommand } from '@aws-sdk/client-rds';
+import { CopyDBSnapshotCommand, CreateDBInstanceCommand, DeleteDBSnapshotCommand, DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash, randomBytes } from 'node:crypto';
+import { harnessClients } from '../../lib/harness/local/harness-clients';
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import type { LocalEnvironment } from '../../lib/harness/local/seed';
 import { cli } from '../support/cli';
@@ -108,8 +109,8 @@ describe('firebreak evidence verify', () => {
     const checks = r.stdout.filter((l) => /^(PASS|FAIL) /.test(l));
     expect(checks.filter((l) => l.startsWith('FAIL'))).toEqual([]);
     const manifest = JSON.parse((await readVersion(env, ref.bucket, ref.key, ref.versionId)).toString('utf8'));
-    // bucket, manifest (content, lock, history, parsed), 3 per artifact, the chain, one per snapshot.
-    expect(checks).toHaveLength(1 + 4 + 3 * manifest.artifacts.length + 1 + manifest.snapshots.length);
+    // bucket, manifest (content, lock, history, parsed), 3 per artifact, the case prefix, the chain, one per snapshot.
+    expect(checks).toHaveLength(1 + 4 + 3 * manifest.artifacts.length + 1 + 1 + manifest.snapshots.length);
     expect(checks).toContainEqual(
       expect.stringMatching(
         new RegExp(
@@ -187,6 +188,41 @@ describe('firebreak evidence verify', () => {
         ),
       ),
     );
+    // The ledger's playbook is not trusted: rewritten to one without a DB snapshot chain, it would skip the DB snapshot
+    // check; the hashed manifest names the playbook, and the two must agree.
+    const item = await caseItem(env, x.caseId!);
+    await putItem(env, { ...item, playbook: 'ec2-compromise' });
+    try {
+      const forged = await verify(x.caseId!);
+      expect(forged.code).toBe(1);
+      expect(forged.stdout).toContainEqual(
+        expect.stringMatching(/^FAIL {2}manifest content +playbook rds-compromise, the ledger says ec2-compromise/),
+      );
+    } finally {
+      await putItem(env, item);
+    }
+    // Last (destructive): the security copy replaced under the same identifier, which the creator of a DB snapshot
+    // chooses. Deleted, then copied again (from the transit copy still shared with the security account) under the
+    // evidence key: owner, key, encryption and status all hold; the creation time RDS gives the copy does not.
+    const copyId = /^PASS {2}db snapshot (\S+)/.exec(line)![1];
+    const securityRds = harnessClients(env.endpoint, env.securityAccount).rds;
+    const genuine = (await securityRds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: copyId }))).DBSnapshots![0];
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await securityRds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: copyId }));
+    await securityRds.send(
+      new CopyDBSnapshotCommand({
+        SourceDBSnapshotIdentifier: genuine.SourceDBSnapshotIdentifier,
+        TargetDBSnapshotIdentifier: copyId,
+        KmsKeyId: env.evidenceKeyArn,
+      }),
+    );
+    const replaced = await verify(x.caseId!);
+    expect(replaced.code).toBe(1);
+    expect(replaced.stdout.filter((l) => l.startsWith('FAIL')).map((l) => l.replace(/ {2,}/g, '  '))).toEqual([
+      expect.stringMatching(
+        new RegExp(`^FAIL  db snapshot ${copyId}  created \\S+, recorded ${genuine.SnapshotCreateTime!.toISOString().slice(0, 19)}`),
+      ),
+    ]);
   });
 
   it('reports a case with no evidence as such, exit 1, and refuses a malformed or unknown case ID with exit 2', async () => {
@@ -318,6 +354,126 @@ describe('firebreak evidence verify', () => {
       await env.security.s3.send(new PutObjectRetentionCommand({ ...at, Retention: before }));
     }
     expect((await verify(caseId)).code).toBe(0);
+  });
+
+  it("fails when the ledger points at a forged manifest under a new key that leaves an artifact out (every object under the case's prefix must be accounted for)", async () => {
+    const { env } = local.session;
+    // With s3:PutObject and the ledger, the attacker writes a new manifest under a fresh key of the case's prefix (one
+    // version, the bucket's default lock applies) listing every artifact but one, and points the ledger at it: its hash,
+    // version, lock and history all check. The genuine manifest and the left-out artifact are still in the bucket (locked).
+    const manifest = JSON.parse((await readVersion(env, ref.bucket, ref.key, ref.versionId)).toString('utf8'));
+    const dropped = manifest.artifacts.find((x: { key: string }) => x.key.startsWith(ref.key.replace(/manifest\.json$/, '')));
+    const forged = `${JSON.stringify({ ...manifest, artifacts: manifest.artifacts.filter((x: { key: string }) => x !== dropped) }, null, 2)}\n`;
+    const forgedKey = ref.key.replace(/manifest\.json$/, `manifest-${randomBytes(8).toString('hex')}.json`);
+    const forgedVersion = await putVersion(env, ref.bucket, forgedKey, Buffer.from(forged));
+    const forgedRef = { bucket: ref.bucket, key: forgedKey, sha256: sha(forged), versionId: forgedVersion };
+    const prefix = ref.key.replace(/manifest\.json$/, '');
+    try {
+      await putItem(env, { ...original, evidence: { ...original.evidence, manifest: forgedRef } });
+      const r = await verify(caseId);
+      expect(r.code).toBe(1);
+      expect(r.stdout.map((l) => l.replace(/ {2,}/g, '  '))).toContainEqual(
+        `FAIL  case prefix  s3://${ref.bucket}/${prefix}: the manifest does not list ${[ref.key, dropped.key].sort().join(', ')}`,
+      );
+      // The genuine manifest marked superseded in the ledger too: the left-out artifact still fails.
+      const superseded = {
+        ...original.evidence,
+        manifest: forgedRef,
+        [`superseded#${ref.key}`]: { ...ref, supersededAt: new Date().toISOString() },
+      };
+      await putItem(env, { ...original, evidence: superseded });
+      const again = await verify(caseId);
+      expect(again.code).toBe(1);
+      expect(again.stdout.map((l) => l.replace(/ {2,}/g, '  '))).toContainEqual(
+        `FAIL  case prefix  s3://${ref.bucket}/${prefix}: the manifest does not list ${dropped.key}`,
+      );
+    } finally {
+      await putItem(env, original);
+      await bypassDelete(env, ref.bucket, forgedKey, forgedVersion);
+    }
+    const r = await verify(caseId);
+    expect(r.code).toBe(0);
+    expect(r.stdout.map((l) => l.replace(/ {2,}/g, '  '))).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^PASS  case prefix  s3://${ref.bucket}/${prefix}: \\d+ object\\(s\\), each the manifest or an artifact it lists$`),
+      ),
+    );
+  });
+
+  it('fails a forged manifest that adds an artifact when the ledger records the genuine one as superseded (a superseded manifest lists the same artifacts)', async () => {
+    const { env } = local.session;
+    // The attacker adds a fabricated artifact under the case's prefix and a manifest under a fresh key that lists it with
+    // every genuine artifact; the ledger names the forgery and records the genuine manifest as superseded (as a re-run
+    // that replaced a snapshot would: CaseLedger.supersedeManifest). Every object under the prefix is then accounted for.
+    const manifest = JSON.parse((await readVersion(env, ref.bucket, ref.key, ref.versionId)).toString('utf8'));
+    const prefix = ref.key.replace(/manifest\.json$/, '');
+    const extra = Buffer.from('{"planted": true}\n');
+    const extraKey = `${prefix}artifacts/planted-${randomBytes(4).toString('hex')}.json`;
+    const extraVersion = await putVersion(env, ref.bucket, extraKey, extra);
+    const artifacts = [
+      ...manifest.artifacts,
+      { name: 'planted.json', key: extraKey, sha256: sha(extra), bytes: extra.length, versionId: extraVersion },
+    ];
+    const forged = `${JSON.stringify({ ...manifest, artifacts }, null, 2)}\n`;
+    const forgedKey = `${prefix}manifest-${randomBytes(8).toString('hex')}.json`;
+    const forgedVersion = await putVersion(env, ref.bucket, forgedKey, Buffer.from(forged));
+    const evidence = {
+      ...original.evidence,
+      manifest: { bucket: ref.bucket, key: forgedKey, sha256: sha(forged), versionId: forgedVersion },
+      [`superseded#${ref.key}`]: { ...ref, supersededAt: new Date().toISOString() },
+    };
+    await putItem(env, { ...original, evidence });
+    try {
+      const r = await verify(caseId);
+      expect(r.code).toBe(1);
+      expect(r.stdout.filter((l) => l.startsWith('FAIL')).map((l) => l.replace(/ {2,}/g, '  '))).toEqual([
+        `FAIL  superseded manifest content  s3://${ref.bucket}/${ref.key}@${ref.versionId}: lists other artifacts than the manifest (the manifest also lists ${extraKey})`,
+      ]);
+      // The superseded record named after the genuine manifest but pointing at the forgery: the key read is the record's.
+      const forgedRef = evidence.manifest;
+      await putItem(env, {
+        ...original,
+        evidence: { ...evidence, [`superseded#${ref.key}`]: { ...forgedRef, supersededAt: new Date().toISOString() } },
+      });
+      const again = await verify(caseId);
+      expect(again.code).toBe(1);
+      expect(again.stdout.map((l) => l.replace(/ {2,}/g, '  '))).toContainEqual(
+        `FAIL  case prefix  s3://${ref.bucket}/${prefix}: the manifest does not list ${ref.key}`,
+      );
+    } finally {
+      await putItem(env, original);
+      await bypassDelete(env, ref.bucket, forgedKey, forgedVersion);
+      await bypassDelete(env, ref.bucket, extraKey, extraVersion);
+    }
+  });
+
+  it('fails an evidence object not encrypted under the evidence key (a manifest written with SSE-S3, needing no KMS permission)', async () => {
+    const { env } = local.session;
+    // s3:PutObject alone, without kms:GenerateDataKey on the evidence key, still writes an object with SSE-S3. The
+    // attacker copies the genuine manifest's bytes to a fresh key that way, marks the genuine one superseded in the ledger
+    // and points the ledger at the copy: every hash, lock and listing agrees; only the copy's encryption does not.
+    const text = await readVersion(env, ref.bucket, ref.key, ref.versionId);
+    const copyKey = ref.key.replace(/manifest\.json$/, `manifest-${randomBytes(8).toString('hex')}.json`);
+    const out = await env.security.s3.send(
+      new PutObjectCommand({ Bucket: ref.bucket, Key: copyKey, Body: text, ServerSideEncryption: 'AES256' }),
+    );
+    const copyRef = { bucket: ref.bucket, key: copyKey, sha256: ref.sha256, versionId: out.VersionId! };
+    const evidence = {
+      ...original.evidence,
+      manifest: copyRef,
+      [`superseded#${ref.key}`]: { ...ref, supersededAt: new Date().toISOString() },
+    };
+    await putItem(env, { ...original, evidence });
+    try {
+      const r = await verify(caseId);
+      expect(r.code).toBe(1);
+      expect(r.stdout.filter((l) => l.startsWith('FAIL')).map((l) => l.replace(/ {2,}/g, '  '))).toEqual([
+        `FAIL  manifest  s3://${ref.bucket}/${copyKey}@${out.VersionId}: encrypted under no KMS key, not ${env.evidenceKeyArn}`,
+      ]);
+    } finally {
+      await putItem(env, original);
+      await bypassDelete(env, ref.bucket, copyKey, out.VersionId!);
+    }
   });
 
   it('fails naming the artifact when one byte of it is changed (its recorded version deleted with the governance bypass, a changed one put)', async () => {

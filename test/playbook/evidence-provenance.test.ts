@@ -31,6 +31,7 @@ import { CREATE_WINDOW_MS, MAX_CANDIDATE_REJECTIONS } from '../../lib/runtime/ec
 import { EVIDENCE_CREATE_RETRY } from '../../lib/infra/playbooks/ec2-compromise/playbook';
 import { stepDepsFromEnv } from '../../lib/runtime/playbook/deps';
 import type { PlaybookState } from '../../lib/core/contracts/state';
+import { cli } from '../support/cli';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
 
@@ -727,6 +728,13 @@ describe('ec2-compromise evidence provenance (issue 11)', () => {
     });
     const old = await env.security.s3.send(new GetObjectCommand({ Bucket: env.evidenceBucket, Key: firstManifest.key }));
     expect(Buffer.from(await old.Body!.transformToByteArray()).toString('utf8')).toBe(before.manifestText);
+    // `firebreak evidence verify` accepts the superseded manifest the ledger records: it lists the same artifacts.
+    const verified = await cli(['evidence', 'verify', caseId, '--endpoint', local.session.sfn.endpoint]);
+    expect(verified.stdout.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+    expect(verified.stdout).toContainEqual(
+      expect.stringMatching(/^PASS {2}superseded manifest content +.*: the same \d+ artifact\(s\) as the manifest$/),
+    );
+    expect(verified.code).toBe(0);
   }, 180_000);
 
   it('writes a new manifest when the first was written but never recorded (a crash) and a re-run replaced the chain', async () => {
