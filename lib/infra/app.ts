@@ -91,7 +91,7 @@ export function buildApp(props: BuildAppProps = {}): FirebreakApp {
     env: { region: config.region },
     config,
   });
-  const memberStackSet = addMemberStackSet(security, config, names.memberStack);
+  const memberStackSet = addMemberStackSet(security, member, config);
   if (props.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, config, security, member, memberStackSet };
 }

@@ -109,7 +109,7 @@ export class Firebreak extends Construct {
       env: { region: this.config.region },
       config: this.config,
     });
-    this.memberStackSet = addMemberStackSet(this.securityStack, this.config, this.names.memberStack);
+    this.memberStackSet = addMemberStackSet(this.securityStack, this.memberStack, this.config);
   }
 
   /** The security account's half. */

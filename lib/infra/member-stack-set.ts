@@ -1,7 +1,4 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { App, CfnStackSet, DefaultStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { AssetStaging, CfnStackSet, Lazy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { FirebreakConfig } from '../core/config';
 import { ConfigError } from '../core/errors';
@@ -16,8 +13,11 @@ export const MAX_TEMPLATE_BODY_BYTES = 51_200;
 
 /** Props of {@link FirebreakMemberStackSet}. */
 export interface FirebreakMemberStackSetProps {
-  /** The member stack's synthesized template (an object, serialized here), with no assets and no bootstrap rule. */
-  readonly template: Record<string, unknown>;
+  /**
+   * The member stack's template (an object, serialized here, with no assets and no parameters), or a function that gives
+   * it at synth time: {@link memberStackSetTemplate} reads the app's own member stack once every aspect of the app ran.
+   */
+  readonly template: Record<string, unknown> | (() => Record<string, unknown>);
   /** The StackSet's name: letters, digits and hyphens, starting with a letter, at most 128 characters. */
   readonly stackSetName: string;
   /** The OUs (`ou-…`) or the root (`r-…`) whose accounts get the stack, child OUs included. */
@@ -54,22 +54,12 @@ export class FirebreakMemberStackSet extends Construct {
 
   constructor(scope: Construct, id: string, props: FirebreakMemberStackSetProps) {
     super(scope, id);
-    const body = JSON.stringify(props.template);
-    const bytes = Buffer.byteLength(body, 'utf8');
-    if (bytes > MAX_TEMPLATE_BODY_BYTES) {
-      throw new ConfigError(
-        `${this.node.path}: the member template is ${bytes} bytes, over the ${MAX_TEMPLATE_BODY_BYTES} a StackSet takes inline`,
-      );
-    }
-    const parameters = Object.keys((props.template.Parameters as Record<string, unknown> | undefined) ?? {});
-    if (parameters.length > 0) {
-      throw new ConfigError(
-        `${this.node.path}: the member template declares parameters (${parameters.join(', ')}); a StackSet instance would have no value for them`,
-      );
-    }
     if (props.organizationalUnitIds.length === 0 || props.regions.length === 0) {
       throw new ConfigError(`${this.node.path}: a StackSet needs at least one organizational unit and one region`);
     }
+    const template = props.template;
+    const body =
+      typeof template === 'function' ? Lazy.string({ produce: () => this.templateBody(template()) }) : this.templateBody(template);
     this.stackSet = new CfnStackSet(this, 'StackSet', {
       stackSetName: props.stackSetName,
       description: `Firebreak member accounts (deployed by ${Stack.of(this).stackName}): the responder and releaser roles, the evidence transit key and the event forwarding`,
@@ -85,52 +75,81 @@ export class FirebreakMemberStackSet extends Construct {
       templateBody: body,
     });
   }
+
+  /** The template as the StackSet carries it; checked for CloudFormation's inline limit and for parameters. */
+  private templateBody(template: Record<string, unknown>): string {
+    const body = JSON.stringify(template);
+    const bytes = Buffer.byteLength(body, 'utf8');
+    if (bytes > MAX_TEMPLATE_BODY_BYTES) {
+      throw new ConfigError(
+        `${this.node.path}: the member template is ${bytes} bytes, over the ${MAX_TEMPLATE_BODY_BYTES} a StackSet takes inline`,
+      );
+    }
+    const parameters = Object.keys((template.Parameters as Record<string, unknown> | undefined) ?? {});
+    if (parameters.length > 0) {
+      throw new ConfigError(
+        `${this.node.path}: the member template declares parameters (${parameters.join(', ')}); a StackSet instance would have no value for them`,
+      );
+    }
+    return body;
+  }
 }
 
 /**
- * The member stack's template as a StackSet deploys it: the same construct and configuration as the app's
- * `<Prefix>Member` stack, synthesized in an app of its own (with the scope's context, hence the same feature flags) with
- * no bootstrap-version rule (a StackSet's accounts need not be bootstrapped for CDK: the template has no assets), in a
- * temporary directory removed afterwards.
- * @param scope - any construct of the app (its context is copied).
- * @param config - the validated configuration (the same object the app's stacks are built from).
- * @param stackName - the member stack's name (`<Prefix>Member`).
- * @returns the template object.
+ * The member stack's template as a StackSet deploys it: the app's own `<Prefix>Member` stack, read at synth time, after
+ * every aspect of the app ran (a permissions boundary or tags an operator applies to the app reach the StackSet's roles
+ * as they reach the stack's), without CDK's bootstrap-version parameter and rule: a StackSet's accounts need not be
+ * bootstrapped, and the template has no assets.
+ * @param member - the app's member stack.
+ * @returns a function that gives the template; call it only during synthesis.
+ * @throws {ConfigError} (when called) if the member stack has assets: a StackSet could not publish them.
  */
-export function memberStackSetTemplate(scope: Construct, config: FirebreakConfig, stackName: string): Record<string, unknown> {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-member-stackset-'));
-  try {
-    const app = new App({ context: scope.node.getAllContext(), outdir });
-    new MemberAccountStack(app, stackName, {
-      env: { region: config.region },
-      config,
-      synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
-    });
-    return app.synth().getStackByName(stackName).template as Record<string, unknown>;
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
+export function memberStackSetTemplate(member: MemberAccountStack): () => Record<string, unknown> {
+  return () => {
+    // Stack._toCloudFormation is the template the stack synthesizes (aws-cdk-lib's own synthesis and
+    // `Template.fromStack` call it); it is internal, hence the cast.
+    const template = (member as unknown as { _toCloudFormation(): Record<string, unknown> })._toCloudFormation();
+    const {
+      Parameters: parameters,
+      Rules: rules,
+      ...rest
+    } = template as {
+      Parameters?: Record<string, unknown>;
+      Rules?: Record<string, unknown>;
+    } & Record<string, unknown>;
+    const otherParameters = Object.fromEntries(Object.entries(parameters ?? {}).filter(([k]) => k !== 'BootstrapVersion'));
+    const otherRules = Object.fromEntries(Object.entries(rules ?? {}).filter(([k]) => k !== 'CheckBootstrapVersion'));
+    // Every file or image asset (a Lambda's code, an S3 asset) is staged by an AssetStaging construct.
+    if (member.node.findAll().some((c) => c instanceof AssetStaging)) {
+      throw new ConfigError(`${member.node.path}: the member stack uses assets, which a StackSet cannot publish to member accounts`);
+    }
+    return {
+      ...rest,
+      ...(Object.keys(otherParameters).length ? { Parameters: otherParameters } : {}),
+      ...(Object.keys(otherRules).length ? { Rules: otherRules } : {}),
+    };
+  };
 }
 
 /**
  * Adds the member StackSet to the security stack when the configuration asks for one (`organization.memberStackSet`).
  * The member stack holds named IAM roles, which are global, so it deploys to one region per account: the configured one.
  * @param securityStack - the security account's stack (deployed where StackSets may be administered).
+ * @param member - the app's member stack, whose template the StackSet carries.
  * @param config - the validated configuration.
- * @param memberStackName - the member stack's name, which the StackSet takes too.
  * @returns the StackSet construct, or undefined when none is configured.
  * @throws {ConfigError} see {@link FirebreakMemberStackSet}.
  */
 export function addMemberStackSet(
   securityStack: Stack,
+  member: MemberAccountStack,
   config: FirebreakConfig,
-  memberStackName: string,
 ): FirebreakMemberStackSet | undefined {
   const stackSet = config.organization?.memberStackSet;
   if (!stackSet) return undefined;
   return new FirebreakMemberStackSet(securityStack, 'MemberStackSet', {
-    template: memberStackSetTemplate(securityStack, config, memberStackName),
-    stackSetName: memberStackName,
+    template: memberStackSetTemplate(member),
+    stackSetName: member.stackName,
     organizationalUnitIds: stackSet.organizationalUnitIds,
     regions: [config.region],
     callAs: stackSet.callAs,

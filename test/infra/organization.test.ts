@@ -8,7 +8,7 @@ import { parseConfig } from '../../lib/core/config';
 import { ConfigError } from '../../lib/core/errors';
 import { FirebreakMemberStackSet, MAX_TEMPLATE_BODY_BYTES } from '../../lib/infra/member-stack-set';
 import { PROJECT_ROOT } from '../../lib/core/project-root';
-import { App } from 'aws-cdk-lib';
+import { App, Tags, aws_iam as iam } from 'aws-cdk-lib';
 import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { Firebreak } from '../../lib/infra/firebreak';
 import { buildTestApp, SKIP_BUNDLING, Statement, templateOf } from './support';
@@ -176,7 +176,7 @@ describe('an organisation (organization.id, organization.memberStackSet)', () =>
       expect(await putEvents(IN_ORG, ORG, ['com.example'], [API])).not.toBe('Allowed');
     });
 
-    it('admits both the listed accounts and the organization when both are configured; the StackSet (built by the Firebreak construct too) follows callAs and retainStacksOnAccountRemoval', () => {
+    it('admits both the listed accounts and the organization when both are configured; the StackSet (built by the Firebreak construct too, with the app’s aspects) follows callAs and retainStacksOnAccountRemoval', () => {
       // Through the Firebreak construct this time (the other way in: a CDK app of one's own), so both build the StackSet.
       const app = new App({ context: { ...CURRENTLY_RECOMMENDED_FLAGS, ...SKIP_BUNDLING } });
       const fb = new Firebreak(app, 'Firebreak', {
@@ -186,8 +186,26 @@ describe('an organisation (organization.id, organization.memberStackSet)', () =>
           organization: { id: ORG, memberStackSet: { organizationalUnitIds: [OU], callAs: 'SELF', retainStacksOnAccountRemoval: true } },
         },
       });
+      // An operator's aspects on the app (a permissions boundary, tags) reach the StackSet's roles as they reach the stack's.
+      iam.PermissionsBoundary.of(app).apply(iam.ManagedPolicy.fromManagedPolicyName(fb.memberStack, 'Boundary', 'org-boundary'));
+      Tags.of(app).add('owner', 'security-team');
       const both = templateOf(fb.securityStack);
       expect(fb.memberStackSet).toBeDefined();
+      const memberResources = (
+        templateOf(fb.memberStack).toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }
+      ).Resources;
+      const carried = JSON.parse(
+        Object.values(both.findResources('AWS::CloudFormation::StackSet'))[0].Properties.TemplateBody as string,
+      ) as {
+        Resources: typeof memberResources;
+      };
+      expect(carried.Resources).toEqual(memberResources);
+      const roles = Object.values(carried.Resources).filter((r) => r.Type === 'AWS::IAM::Role');
+      expect(roles.length).toBeGreaterThanOrEqual(3);
+      for (const role of roles) {
+        expect(JSON.stringify(role.Properties.PermissionsBoundary)).toContain('policy/org-boundary');
+        expect(role.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'owner', Value: 'security-team' }]));
+      }
       const sids = Object.values(both.findResources('AWS::Events::EventBusPolicy')).map((p) =>
         (p.Properties.Statement as Statement).Sid?.replace(/^cdk-/, ''),
       );
