@@ -4,7 +4,7 @@
 the default account without disabling the per-request account selection. ``emulator/server.py``
 calls both and then runs moto's server. Each behaviour is documented, with the AWS page it follows,
 in the submodule that adds it (``ebs_snapshots``, ``rds_snapshots``, ``network_interfaces``, ``dynamodb``, ``events``,
-``iam_managed_policies``, ``accounts``, ``lambda_code``, ``ecs_tasks``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
+``iam_managed_policies``, ``accounts``, ``lambda_code``, ``ecs_tasks``, ``sns_subscriptions``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
 behaviour: they keep the emulator's memory bounded by its live state, its ReceiveMessage linear in the
 queue's length and its tag reads independent of the account's other resources.
 """
@@ -23,6 +23,7 @@ from .sqs import PATCHES as SQS_PATCHES
 from .ec2_tags import PATCHES as EC2_TAG_PATCHES
 from .lambda_code import PATCHES as LAMBDA_CODE_PATCHES
 from .ecs_tasks import PATCHES as ECS_TASK_PATCHES
+from .sns_subscriptions import PATCHES as SNS_SUBSCRIPTION_PATCHES
 
 __all__ = ["apply_patches", "configure_default_account", "PATCHES"]
 
@@ -38,12 +39,13 @@ PATCHES = (
     + EC2_TAG_PATCHES
     + LAMBDA_CODE_PATCHES
     + ECS_TASK_PATCHES
+    + SNS_SUBSCRIPTION_PATCHES
 )
 
 
 def apply_patches() -> None:
     """Install all of Firebreak's moto patches. Idempotent."""
-    from . import dynamodb, ebs_snapshots, ec2_tags, ecs_tasks, events, iam_managed_policies, lambda_code, model_tracking, network_interfaces, rds_snapshots, sqs
+    from . import dynamodb, ebs_snapshots, ec2_tags, ecs_tasks, events, iam_managed_policies, lambda_code, model_tracking, network_interfaces, rds_snapshots, sns_subscriptions, sqs
 
     model_tracking.apply()
     ebs_snapshots.apply()
@@ -56,3 +58,4 @@ def apply_patches() -> None:
     ec2_tags.apply()
     lambda_code.apply()
     ecs_tasks.apply()
+    sns_subscriptions.apply()
