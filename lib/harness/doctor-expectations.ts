@@ -5,7 +5,7 @@
  * template CloudFormation deploys); lib/infra/member-policies.ts stays the one source of the actions.
  */
 import { App } from 'aws-cdk-lib';
-import { parseConfig } from '../core/config';
+import { FirebreakConfig, parseConfig } from '../core/config';
 import { MemberAccountStack } from '../infra/member-account-stack';
 import { forwardedEntries } from '../infra/member-policies';
 import { FirebreakNames } from '../infra/names';
@@ -34,9 +34,7 @@ type CfnResource = { Type: string; Properties?: Record<string, unknown> };
 export function doctorExpectations(input: ExpectationInput): DoctorExpectations {
   const prefix = input.prefix ?? 'firebreak';
   const config = parseConfig({ securityAccountId: input.securityAccount, memberAccountIds: [], region: input.region, prefix });
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new MemberAccountStack(app, 'DoctorMember', { config });
-  const resources = (app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, CfnResource> }).Resources;
+  const resources = memberTemplate(config);
   const names = new FirebreakNames(prefix);
   const stepRoleArns = (steps: readonly string[]) =>
     steps.map((s) => `arn:${input.partition}:iam::${input.securityAccount}:role/${names.stepRole(s as never)}`);
@@ -62,6 +60,21 @@ export function doctorExpectations(input: ExpectationInput): DoctorExpectations 
         policy: resolvePolicy(roleStatements(resources, name), { ...input, account, transitKeyArn }),
       })),
   };
+}
+
+/** The member stack's resources, synthesized once per configuration (about a second of CPU each). */
+const templates = new Map<string, Record<string, CfnResource>>();
+
+function memberTemplate(config: FirebreakConfig): Record<string, CfnResource> {
+  const key = JSON.stringify(config);
+  let resources = templates.get(key);
+  if (!resources) {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new MemberAccountStack(app, 'DoctorMember', { config });
+    resources = (app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, CfnResource> }).Resources;
+    templates.set(key, resources);
+  }
+  return resources;
 }
 
 /** The statements of every policy (inline or managed) the template attaches to the role named `roleName`. */

@@ -9,6 +9,9 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { ListSubscriptionsByTopicCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PROJECT_ROOT } from '../../lib/core/project-root';
 import { doctorExpectations } from '../../lib/harness/doctor-expectations';
 import { standInDeployment, standInRole } from '../../lib/harness/local/deployment-stand-ins';
 import type { DoctorCheck, DoctorExpectations, PolicyDocument } from '../../lib/operator/doctor';
@@ -65,6 +68,22 @@ describe('firebreak doctor', () => {
     const column = table.stdout[0].indexOf('RESULT');
     for (const line of table.stdout.slice(1, -1)) expect(line.slice(column, column + 4)).toBe('PASS');
     expect(table.stdout.at(-1)).toBe('7 passed, 0 failed, 0 skipped');
+  });
+
+  it("runs the deploy guide's doctor command (docs/DEPLOY.md), its AWS-only options replaced by the local stack", async () => {
+    const guide = fs.readFileSync(path.join(PROJECT_ROOT, 'docs/DEPLOY.md'), 'utf8');
+    const line = guide.split('\n').find((l) => l.startsWith('./firebreak doctor '))!;
+    const argv = line
+      .split(/\s+/)
+      .slice(1)
+      .join(' ')
+      .replace(/ --(profile|region) \S+/g, '')
+      .split(' ');
+    expect(argv).toEqual(['doctor', '--account', MEMBER, '--read-role', expect.any(String), '--organization-id', expect.any(String)]);
+    const r = await cli([...argv, '--endpoint', endpoint]);
+    expect(r.stderr).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.at(-1)).toBe('7 passed, 0 failed, 0 skipped');
   });
 
   it('fails when the releaser role is missing, naming the role and the account', async () => {
