@@ -61,7 +61,7 @@ describe('firebreak doctor', () => {
       ['bus firebreak', SECURITY, 'PASS'],
       ['topic firebreak-notifications', SECURITY, 'PASS'],
     ]);
-    expect(r.checks[1].reason).toMatch(/^allows all \d+ action-resource grants of the member stack's responder policy$/);
+    expect(r.checks[1].reason).toMatch(/^allows all \d+ action-resource grants of the member stack's responder policy \(simulated\)/);
     const table = await cli(['preflight', '--endpoint', endpoint]);
     expect(table.code).toBe(0);
     expect(table.stdout[0]).toMatch(/^CHECK\s+ACCOUNT\s+REGION\s+RESULT\s+REASON$/);
@@ -214,11 +214,19 @@ describe('firebreak doctor', () => {
         { Effect: 'Deny', Action: 'iam:*', Resource: '*' },
       ],
     });
+    const context = { 'aws:ResourceTag/firebreak:role': 'isolation' };
     expect(w).toEqual([
       {
+        grant: 1,
         action: 'ec2:ModifyNetworkInterfaceAttribute',
         resource: 'arn:aws:ec2:us-east-1:111111111111:security-group/doctor-sample',
-        context: { 'aws:ResourceTag/firebreak:role': 'isolation' },
+        context,
+      },
+      {
+        grant: 1,
+        action: 'ec2:ModifyNetworkInterfaceAttribute',
+        resource: 'arn:aws:ec2:us-east-1:111111111111:security-group/doctor-sample/doctor-sample',
+        context,
       },
     ]);
   });
