@@ -348,6 +348,35 @@ function list<T>(v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
+/** The witnesses the expected policy allows, by policy and account (the same for every run of one process). */
+const standing = new Map<string, Witness[]>();
+
+/**
+ * The witnesses the expected policy itself allows: a witness it does not (a resource that is not one of the action's
+ * types) stands for nothing. Cached per expected policy and request shape.
+ */
+async function standingWitnesses(
+  policy: PolicyDocument,
+  all: readonly Witness[],
+  request: (w: Witness) => Omit<SimulatedRequest, 'identityPolicy'>,
+): Promise<Witness[]> {
+  const key = JSON.stringify([policy, all.length ? request(all[0]).principal : '']);
+  let out = standing.get(key);
+  if (!out) {
+    out = [];
+    const allowedGrants = new Set<number>();
+    for (const w of all) {
+      if (allowedGrants.has(w.grant)) continue;
+      if ((await simulate({ ...request(w), identityPolicy: policy })) === true) {
+        allowedGrants.add(w.grant);
+        out.push(w);
+      }
+    }
+    standing.set(key, out);
+  }
+  return out;
+}
+
 /**
  * The key policy a KMS request is simulated under: the default one, which lets the account's IAM policies decide
  * ("Default key policy", AWS KMS Developer Guide: without a key policy statement for the account, IAM policies grant
@@ -391,15 +420,19 @@ async function permissionsCheck(iam: IAMClient, role: ExpectedRole, account: str
   const all = witnesses(role.policy);
   const covered = new Set<string>();
   const grants = new Set<number>();
-  for (const w of all) {
+  const request = (w: Witness) => ({
+    principal,
+    action: w.action,
+    resource: w.resource,
+    account,
+    context: w.context,
+    ...(w.action.startsWith('kms:') ? { resourcePolicy: accountKeyPolicy(account, partition) } : {}),
+  });
+  for (const w of await standingWitnesses(role.policy, all, request)) {
     if (missing.has(w.action) || grants.has(w.grant)) continue;
-    const keyPolicy = w.action.startsWith('kms:') ? { resourcePolicy: accountKeyPolicy(account, partition) } : {};
-    const request = { principal, action: w.action, resource: w.resource, account, context: w.context, ...keyPolicy };
-    // A witness the expected policy does not allow (a resource that is not one of the action's types) stands for nothing.
-    if ((await simulate({ ...request, identityPolicy: role.policy })) !== true) continue;
     grants.add(w.grant);
     covered.add(w.action);
-    if ((await simulate({ ...request, identityPolicy: deployed })) !== true) missing.set(w.action, w.resource);
+    if ((await simulate({ ...request(w), identityPolicy: deployed })) !== true) missing.set(w.action, w.resource);
   }
   const byName = [...new Set(all.map((w) => w.action))].filter((a) => !covered.has(a));
   const allowedByName = (action: string) =>
