@@ -370,12 +370,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     description:
       "Check that the deployment can act, one line per check: in each member account the responder and releaser roles exist, trust the security account's step roles and allow every action the member stack grants them (their policies read and simulated with iam-simulate); in the security account GuardDuty's delegated administrator, the bus and its policy, a confirmed subscription on the topic.",
     options: [
-      ['--account <id...>', "member accounts to check (default: the deployment's own account; locally, the member account)"],
+      [
+        '--account <id...>',
+        "member accounts to check (default: memberAccountIds of cdk.json's firebreak configuration here, else the deployment's own account; locally, the member account)",
+      ],
       [
         '--read-role <name>',
         'a role in each member account the CLI may assume to read its IAM roles and policies and the transit key (e.g. with the SecurityAudit managed policy); locally, the responder role',
       ],
-      ['--organization-id <id>', 'the organisation the bus admits (organization.id of the configuration)'],
+      ['--organization-id <id>', "the organisation the bus admits (default: organization.id of cdk.json's firebreak configuration here)"],
     ],
     connection: true,
     help: `${CONNECTION_HELP}\n${exitCodes('every check passed or was skipped (the reason says why)', 'a check failed (the line says which and why)')}`,

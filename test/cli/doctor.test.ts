@@ -10,7 +10,10 @@ import {
 } from '@aws-sdk/client-iam';
 import { ListSubscriptionsByTopicCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { configuredDefaults } from '../../lib/cli/commands/doctor';
+import { InvalidInput } from '../../lib/core/errors';
 import { PROJECT_ROOT } from '../../lib/core/project-root';
 import { doctorExpectations } from '../../lib/harness/doctor-expectations';
 import { standInDeployment, standInRole } from '../../lib/harness/local/deployment-stand-ins';
@@ -198,6 +201,20 @@ describe('firebreak doctor', () => {
       const r = await cli(['doctor', '--endpoint', 'http://127.0.0.1:1', ...bad]);
       expect(r.code).toBe(2);
       expect(r.stderr).toEqual([expect.stringMatching(new RegExp(`^firebreak: error: ${bad[0]} `))]);
+    }
+  });
+
+  it("takes --account and --organization-id from cdk.json's configuration where it runs; a bad one is bad input", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fb-doctor-'));
+    try {
+      expect(configuredDefaults(dir)).toEqual({});
+      const firebreak = { securityAccountId: SECURITY, memberAccountIds: [MEMBER, '333333333333'], organization: { id: 'o-a1b2c3d4e5' } };
+      fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app: 'x', context: { firebreak } }));
+      expect(configuredDefaults(dir)).toEqual({ memberAccountIds: [MEMBER, '333333333333'], organizationId: 'o-a1b2c3d4e5' });
+      fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ context: { firebreak: { memberAccountIds: ['12'] } } }));
+      expect(() => configuredDefaults(dir)).toThrow(InvalidInput);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

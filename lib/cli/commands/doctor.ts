@@ -4,6 +4,9 @@ import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadConfig } from '../../core/config';
 import { InvalidInput } from '../../core/errors';
 import { connect, Connection, ConnectOptions } from '../../operator/connection';
 import { DoctorClients, MemberReader, renderDoctor, runDoctor } from '../../operator/doctor';
@@ -43,15 +46,17 @@ export function assertDoctorOptions(o: DoctorCommandOptions): void {
  */
 export async function doctorCommand(o: DoctorCommandOptions, output: Output): Promise<number> {
   assertDoctorOptions(o);
+  const configured = o.local || o.endpoint ? {} : configuredDefaults();
   const c = await connect(o);
-  const members = o.account?.length ? [...new Set(o.account)] : [c.defaultAccount];
+  const accounts = o.account?.length ? o.account : configured.memberAccountIds?.length ? configured.memberAccountIds : [c.defaultAccount];
+  const members = [...new Set(accounts)];
   const { doctorExpectations } = await loadHarness(() => import('../../harness/doctor-expectations'));
   const expected = doctorExpectations({
     securityAccount: c.securityAccount,
     region: c.region,
     partition: c.partition,
     prefix: c.prefix,
-    organizationId: o.organizationId,
+    organizationId: o.organizationId ?? configured.organizationId,
   });
   const readRole = o.readRole ?? (c.kind === 'local' ? expected.roles(members[0])[0].name : undefined);
   const clients: DoctorClients = {
@@ -65,6 +70,27 @@ export async function doctorCommand(o: DoctorCommandOptions, output: Output): Pr
   if (o.json) output.out(JSON.stringify({ ok: !failed, checks }, null, 2));
   else for (const line of renderDoctor(checks)) output.out(line);
   return failed ? ExitCode.Failed : ExitCode.Ok;
+}
+
+/**
+ * What the deployment's configuration says, when the CLI runs where it was deployed from: the member accounts
+ * (`memberAccountIds`) and the organisation (`organization.id`) of `cdk.json`'s `firebreak` context (or of the file its
+ * `firebreakConfigFile` names), the defaults of `--account` and `--organization-id`. Nothing when there is no cdk.json.
+ * @throws {InvalidInput} when the configuration is invalid (ConfigError's message names the key).
+ */
+export function configuredDefaults(cwd = process.cwd()): { memberAccountIds?: string[]; organizationId?: string } {
+  const file = path.join(cwd, 'cdk.json');
+  if (!fs.existsSync(file)) return {};
+  try {
+    const context = ((JSON.parse(fs.readFileSync(file, 'utf8')) as { context?: Record<string, unknown> }).context ?? {}) as Record<
+      string,
+      unknown
+    >;
+    const config = loadConfig({ tryGetContext: (key) => context[key] }, { cwd });
+    return { memberAccountIds: config.memberAccountIds, organizationId: config.organization?.id };
+  } catch (err) {
+    throw new InvalidInput(`cdk.json: ${(err as Error).message.split('\n')[0]}`);
+  }
 }
 
 /**
