@@ -517,7 +517,12 @@ async function busCheck(events: EventBridgeClient, expected: DoctorExpectations,
   }
   if (members.length === 0) return line('PASS', 'exists (single-account mode: the member stack forwards on the same account)');
   if (!policyText) return line('FAIL', `the bus has no policy: no member account can forward events to it`);
-  const policy = parsePolicyDocument(policyText);
+  let policy: PolicyDocument;
+  try {
+    policy = parsePolicyDocument(policyText);
+  } catch (err) {
+    return line('FAIL', `the bus policy cannot be read: ${(err as Error).message}`);
+  }
   const refused: string[] = [];
   for (const account of members) {
     const principal = `arn:${expected.partition}:iam::${account}:role/doctor-forwarding`;

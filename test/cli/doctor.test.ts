@@ -18,7 +18,7 @@ import { PROJECT_ROOT } from '../../lib/core/project-root';
 import { doctorExpectations } from '../../lib/harness/doctor-expectations';
 import { standInDeployment, standInRole } from '../../lib/harness/local/deployment-stand-ins';
 import type { DoctorCheck, DoctorExpectations, PolicyDocument } from '../../lib/operator/doctor';
-import { witnesses } from '../../lib/operator/doctor';
+import { parsePolicyDocument, witnesses } from '../../lib/operator/doctor';
 import { cli } from '../support/cli';
 import { useLocalSession } from '../support/local';
 
@@ -216,6 +216,14 @@ describe('firebreak doctor', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reads policy documents as IAM returns them (URL-encoded JSON) and refuses anything else (pure)', () => {
+    const doc = { Version: '2012-10-17', Statement: { Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' } };
+    expect(parsePolicyDocument(encodeURIComponent(JSON.stringify(doc))).Statement).toEqual([doc.Statement]);
+    expect(parsePolicyDocument(JSON.stringify(doc)).Statement).toEqual([doc.Statement]);
+    for (const bad of [undefined, '', 'not json', '%7B%22Version%22', JSON.stringify({ Version: '2012-10-17' })])
+      expect(() => parsePolicyDocument(bad)).toThrow();
   });
 
   it('builds witnesses that meet the conditions and replace wildcards (pure)', () => {
