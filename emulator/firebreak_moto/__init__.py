@@ -4,7 +4,7 @@
 the default account without disabling the per-request account selection. ``emulator/server.py``
 calls both and then runs moto's server. Each behaviour is documented, with the AWS page it follows,
 in the submodule that adds it (``ebs_snapshots``, ``rds_snapshots``, ``network_interfaces``, ``dynamodb``, ``events``,
-``iam_managed_policies``, ``accounts``, ``lambda_code``, ``ecs_tasks``, ``s3_expected_owner``, ``securityhub_findings``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
+``iam_managed_policies``, ``accounts``, ``lambda_code``, ``ecs_tasks``, ``s3_expected_owner``, ``securityhub_findings``, ``sns_subscriptions``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
 behaviour: they keep the emulator's memory bounded by its live state, its ReceiveMessage linear in the
 queue's length and its tag reads independent of the account's other resources.
 """
@@ -25,6 +25,7 @@ from .lambda_code import PATCHES as LAMBDA_CODE_PATCHES
 from .ecs_tasks import PATCHES as ECS_TASK_PATCHES
 from .s3_expected_owner import PATCHES as S3_EXPECTED_OWNER_PATCHES
 from .securityhub_findings import PATCHES as SECURITYHUB_FINDING_PATCHES
+from .sns_subscriptions import PATCHES as SNS_SUBSCRIPTION_PATCHES
 
 __all__ = ["apply_patches", "configure_default_account", "PATCHES"]
 
@@ -42,13 +43,28 @@ PATCHES = (
     + ECS_TASK_PATCHES
     + S3_EXPECTED_OWNER_PATCHES
     + SECURITYHUB_FINDING_PATCHES
+    + SNS_SUBSCRIPTION_PATCHES
 )
 
 
 def apply_patches() -> None:
     """Install all of Firebreak's moto patches. Idempotent."""
-    from . import dynamodb, ebs_snapshots, ec2_tags, ecs_tasks, events, iam_managed_policies, lambda_code, model_tracking, network_interfaces, rds_snapshots, s3_expected_owner, sqs
-    from . import dynamodb, ebs_snapshots, ec2_tags, ecs_tasks, events, iam_managed_policies, lambda_code, model_tracking, network_interfaces, rds_snapshots, securityhub_findings, sqs
+    from . import (
+        dynamodb,
+        ebs_snapshots,
+        ec2_tags,
+        ecs_tasks,
+        events,
+        iam_managed_policies,
+        lambda_code,
+        model_tracking,
+        network_interfaces,
+        rds_snapshots,
+        s3_expected_owner,
+        securityhub_findings,
+        sns_subscriptions,
+        sqs,
+    )
 
     model_tracking.apply()
     ebs_snapshots.apply()
@@ -63,3 +79,4 @@ def apply_patches() -> None:
     ecs_tasks.apply()
     s3_expected_owner.apply()
     securityhub_findings.apply()
+    sns_subscriptions.apply()

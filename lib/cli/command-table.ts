@@ -15,6 +15,7 @@ import type { ReleaseCommandOptions } from './commands/release';
 import type { ReplayCommandOptions } from './commands/replay';
 import type { RunCommandOptions } from './commands/run';
 import type { ConnectOptions } from '../operator/connection';
+import type { DoctorCommandOptions } from './commands/doctor';
 import type { Output } from './output';
 
 /** An option: commander's flags, its description, and its default. */
@@ -32,6 +33,8 @@ export interface CommandSpec {
   readonly connection?: boolean;
   /** The group's default subcommand (`firebreak gameday` runs `gameday run`). */
   readonly isDefault?: boolean;
+  /** Other names of the command (`preflight` for `doctor`). */
+  readonly aliases?: readonly string[];
   /** Help text after the options. */
   readonly help?: string;
   /**
@@ -374,6 +377,26 @@ export const COMMANDS: readonly CommandSpec[] = [
     connection: true,
     help: `${CONNECTION_HELP}\n${exitCodes('the breaker was reset', 'an AWS call failed')}`,
     run: async (_, o, output) => (await import('./commands/breaker')).breakerResetCommand(o as BreakerCommandOptions, output),
+  },
+  {
+    path: ['doctor'],
+    aliases: ['preflight'],
+    description:
+      "Check that the deployment can act, one line per check: in each member account the responder and releaser roles exist, trust the security account's step roles and allow every action the member stack grants them (their policies read and simulated with iam-simulate); in the security account GuardDuty's delegated administrator, the bus and its policy, a confirmed subscription on the topic.",
+    options: [
+      [
+        '--account <id...>',
+        "member accounts to check (default: memberAccountIds of cdk.json's firebreak configuration here, else the deployment's own account; locally, the member account)",
+      ],
+      [
+        '--read-role <name>',
+        'a role in each member account the CLI may assume to read its IAM roles and policies and the transit key (e.g. with the SecurityAudit managed policy); locally, the responder role',
+      ],
+      ['--organization-id <id>', "the organisation the bus admits (default: organization.id of cdk.json's firebreak configuration here)"],
+    ],
+    connection: true,
+    help: `${CONNECTION_HELP}\n${exitCodes('every check passed or was skipped (the reason says why)', 'a check failed (the line says which and why)')}`,
+    run: async (_, o, output) => (await import('./commands/doctor')).doctorCommand(o as DoctorCommandOptions, output),
   },
   {
     path: ['local', 'up'],

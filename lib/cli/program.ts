@@ -102,6 +102,7 @@ export function buildProgram(output: Output, done: (code: number) => void): Comm
 /** Adds one command of the table to `parent`; its action loads the command's module and runs it. */
 function addCommand(parent: Command, name: string, spec: CommandSpec, output: Output, done: (code: number) => void): void {
   const c = parent.command(name, spec.isDefault ? { isDefault: true } : {}).description(spec.description);
+  for (const alias of spec.aliases ?? []) c.alias(alias);
   for (const [arg, description] of spec.args ?? []) c.argument(arg, description);
   for (const [flags, description, defaultValue] of [...(spec.options ?? []), ...(spec.connection ? CONNECTION_OPTIONS : [])]) {
     c.option(flags, description, defaultValue);

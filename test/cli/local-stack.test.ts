@@ -9,6 +9,7 @@ import { localStackEndpoint, connectLocal } from '../../lib/operator/connection'
 import { LOCAL_STACK_FILE, startLocalStack } from '../../lib/harness/local/stack';
 import { localUpCommand } from '../../lib/cli/commands/local';
 import { useEmulator } from '../support/emulator';
+import { cli } from '../support/cli';
 
 describe('local stack (firebreak local up)', () => {
   const emulator = useEmulator();
@@ -37,6 +38,9 @@ describe('local stack (firebreak local up)', () => {
       expect(health.TargetHealthDescriptions?.map((t) => t.Target?.Id)).toEqual([stack.world.instanceId]);
       const keys = (await member.iam.send(new ListAccessKeysCommand({ UserName: stack.world.userName }))).AccessKeyMetadata ?? [];
       expect(keys.map((k) => k.AccessKeyId).sort()).toEqual([stack.world.accessKeyId, stack.world.otherAccessKeyId].sort());
+      // It stands in for a healthy deployment: the preflight passes (issue 16; test/cli/doctor.test.ts breaks it).
+      const doctor = await cli(['doctor', '--endpoint', stack.endpoint]);
+      expect([doctor.code, doctor.stdout.at(-1)]).toEqual([0, '7 passed, 0 failed, 0 skipped']);
     } finally {
       await stack.close();
     }
@@ -53,6 +57,7 @@ describe('local stack (firebreak local up)', () => {
     );
     expect(code).toBe(0);
     expect(out[0]).toMatch(/^Local stack ready at http:\/\/127\.0\.0\.1:\d+/);
+    expect(out).toContain('  ./firebreak doctor --local');
     expect(out.some((l) => /firebreak run ec2-compromise --instance i-\w+ --reason .* --local --wait/.test(l))).toBe(true);
   }, 120_000);
 });

@@ -1,5 +1,6 @@
 /**
- * Loads harness modules for the commands that run the local emulator and runner (`replay`, `gameday`, `local up`):
+ * Loads harness modules for the commands that run the local emulator and runner (`replay`, `gameday`, `local up`), and
+ * for `doctor` (the synthesized member stack it compares a deployment with):
  * only those commands, and only when they run (eslint.config.js refuses a static import of lib/harness from lib/cli),
  * so `firebreak --help` and the operator commands load no harness code.
  * @param load - the command's `await import(...)` of the harness modules it uses.

@@ -36,6 +36,7 @@ export async function localUpCommand(
     'Try, in another terminal:',
     `  ./firebreak run ec2-compromise --instance ${w.instanceId} --reason "suspected C2" --local --wait`,
     '  ./firebreak cases list --local',
+    '  ./firebreak doctor --local',
     `  ./firebreak run credential-compromise --access-key ${w.accessKeyId} --user ${w.userName} --reason "key in a public repo" --local --wait`,
     'Ctrl-C stops the stack (its state goes with it).',
   ])

@@ -5,6 +5,8 @@ import { buildCredentialTwin } from './credential-twin';
 import { readEventFile } from './replay';
 import { LocalSession, openLocalSession } from './session';
 import { buildTwinWorld } from './twin';
+import { standInDeployment } from './deployment-stand-ins';
+import { doctorExpectations } from '../doctor-expectations';
 import { LOCAL_STACK_FILE } from '../../operator/local-stack';
 import { PROJECT_ROOT } from '../../core/project-root';
 
@@ -60,6 +62,9 @@ export async function startLocalStack(
       readEventFile(path.join(root, 'fixtures/events/guardduty-iamuser-anomalous.json')) as unknown as GuardDutyEvent,
       session.env.member,
     );
+    // What `firebreak doctor --local` reads: the member stack's own role policies and trust, the bus, GuardDuty's admin.
+    const { env } = session;
+    await standInDeployment(env, doctorExpectations({ securityAccount: env.securityAccount, region: env.region, partition: 'aws' }));
     const world: LocalStackWorld = {
       instanceId: twin.instanceId,
       autoScalingGroupName: twin.autoScalingGroupName!,
