@@ -12,9 +12,11 @@
  *
  * How the topic carries both (SNS `MessageStructure: json`, "Publish", Amazon SNS API Reference,
  * https://docs.aws.amazon.com/sns/latest/api/API_Publish.html: a JSON object with a `default` string and optional
- * per-protocol strings): `default` and `https` (AWS Chatbot's subscription) get the card (so does any other protocol, e.g.
- * `http`); `sqs`, `lambda`, `email` and `email-json` get the message each step always published (its JSON or text, byte for byte), so
- * the existing consumers (the game day's and the tests' SQS subscription, email, a Lambda) read what they read before.
+ * per-protocol strings; a protocol with no key of its own gets `default`): `https` (AWS Chatbot's subscription) gets the
+ * card; `default` is the message each step always published (its JSON or text, byte for byte), so every other protocol
+ * (sqs, lambda, email, email-json, http, sms, application, firehose) gets what it got before the cards: the existing
+ * consumers (the game day's and the tests' SQS subscription, email, a Lambda, a Firehose archive) read what they read
+ * before, and the raw message is carried once.
  *
  * Nothing a member account shaped goes into the card as markdown: each such value (resource ID, finding type, account,
  * region) is made inert ({@link inert}: only letters, digits and `. _ : / = + , ! ( ) -`, cut, in inline code), so a
@@ -134,19 +136,16 @@ export function caseCard(input: CaseCardInput): ChatbotCard {
   };
 }
 
-/** The protocols that keep the message each step always published (SNS `MessageStructure: json` keys). */
-export const RAW_PROTOCOLS = ['sqs', 'lambda', 'email', 'email-json'] as const;
 /** SNS's largest message, in bytes ("Publish": "up to 256 KB of text data"). */
 export const SNS_MESSAGE_MAX_BYTES = 262_144;
 
 /**
- * The Publish `Message` and `MessageStructure` that carry the card to Chatbot and the unchanged `raw` message to every
- * other subscriber. When both would not fit in one SNS message, `raw` alone (the message as before: no card, never a
- * lost page).
+ * The Publish `Message` and `MessageStructure` that carry the card to Chatbot (`https`) and the unchanged `raw` message
+ * to every other subscriber (`default`). When both would not fit in one SNS message, `raw` alone (the message as before:
+ * no card, never a lost page).
  */
 export function withCard(raw: string, card: ChatbotCard): { Message: string; MessageStructure?: 'json' } {
-  const text = JSON.stringify(card);
-  const message = JSON.stringify({ default: text, https: text, ...Object.fromEntries(RAW_PROTOCOLS.map((p) => [p, raw])) });
+  const message = JSON.stringify({ default: raw, https: JSON.stringify(card) });
   return new TextEncoder().encode(message).length <= SNS_MESSAGE_MAX_BYTES
     ? { Message: message, MessageStructure: 'json' }
     : { Message: raw };

@@ -250,15 +250,14 @@ describe('Security Hub workflow status, chat cards and case events of a containe
     for (const p of published) {
       expect(p.MessageStructure).toBe('json');
       const byProtocol = JSON.parse(p.Message) as Record<string, string>;
-      expect(Object.keys(byProtocol).sort()).toEqual(['default', 'email', 'email-json', 'https', 'lambda', 'sqs']);
-      const card = ChatbotNotificationSchema.parse(JSON.parse(byProtocol.default));
-      expect(byProtocol.https).toBe(byProtocol.default);
+      // The card for AWS Chatbot (https) only; every other protocol falls back to `default`, the unchanged JSON.
+      expect(Object.keys(byProtocol).sort()).toEqual(['default', 'https']);
+      const card = ChatbotNotificationSchema.parse(JSON.parse(byProtocol.https));
+      expect(JSON.parse(byProtocol.default)).toMatchObject({ kind: p.MessageAttributes!.kind!.StringValue, caseId });
       expect(card.metadata?.threadId).toBe(caseId);
       expect(card.content.title).toContain(caseId);
-      // The raw JSON every other subscriber gets is the message as before: its kind and case.
-      expect(JSON.parse(byProtocol.sqs)).toMatchObject({ kind: p.MessageAttributes!.kind!.StringValue, caseId });
     }
-    const [contained, released] = published.map((p) => ChatbotNotificationSchema.parse(JSON.parse(JSON.parse(p.Message).default)));
+    const [contained, released] = published.map((p) => ChatbotNotificationSchema.parse(JSON.parse(JSON.parse(p.Message).https)));
     expect(contained.content.nextSteps).toEqual([
       `Investigate: \`firebreak cases show ${caseId}\``,
       `Release when cleared: \`firebreak release ${caseId} --reason "..."\``,

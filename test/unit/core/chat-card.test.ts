@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { caseCard, CARD_LIMITS, CaseEvent, inert, RAW_PROTOCOLS, SNS_MESSAGE_MAX_BYTES, withCard } from '../../../lib/core/chat-card';
+import { caseCard, CARD_LIMITS, CaseEvent, inert, SNS_MESSAGE_MAX_BYTES, withCard } from '../../../lib/core/chat-card';
 import { ChatbotNotificationSchema } from '../../support/chatbot-schema';
 import { caseEventDetail } from '../../../lib/core/case-event';
 
@@ -75,10 +75,18 @@ describe('chat cards (AWS Chatbot custom notifications)', () => {
     const raw = JSON.stringify({ kind: 'contained', caseId: 'fb-20261205-0123456789' });
     const out = withCard(raw, card);
     expect(out.MessageStructure).toBe('json');
-    const byProtocol = JSON.parse(out.Message);
-    expect(JSON.parse(byProtocol.default)).toEqual(card);
-    for (const p of RAW_PROTOCOLS) expect(byProtocol[p]).toBe(raw);
-    const big = 'x'.repeat(SNS_MESSAGE_MAX_BYTES / 4);
+    const byProtocol = JSON.parse(out.Message) as Record<string, string>;
+    // Only AWS Chatbot's protocol (https) gets the card: `default` is the raw message, so a protocol with no key of its
+    // own (sms, application, firehose, http, sqs, lambda, email, email-json) gets what it got before, byte for byte.
+    expect(Object.keys(byProtocol).sort()).toEqual(['default', 'https']);
+    expect(JSON.parse(byProtocol.https)).toEqual(card);
+    expect(byProtocol.default).toBe(raw);
+    for (const p of ['sms', 'application', 'firehose', 'http', 'sqs', 'lambda', 'email', 'email-json']) {
+      expect(byProtocol[p] ?? byProtocol.default).toBe(raw);
+    }
+    // The raw message once and the card once: a raw message of half the limit still carries its card.
+    expect(withCard('x'.repeat(SNS_MESSAGE_MAX_BYTES / 2), card).MessageStructure).toBe('json');
+    const big = 'x'.repeat(SNS_MESSAGE_MAX_BYTES - 100);
     expect(withCard(big, card)).toEqual({ Message: big });
   });
 });

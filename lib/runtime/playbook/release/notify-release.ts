@@ -38,7 +38,7 @@ export async function notifyRelease(
       new PublishCommand({
         TopicArn: deps.config.topicArn,
         Subject: snsSubject(`[Firebreak] ${c.caseId} released: ${c.resourceId} (${c.playbook})`),
-        // The chat card for AWS Chatbot (`default`, `https`) and this JSON, unchanged, for every other subscriber.
+        // The chat card for AWS Chatbot (`https`) and this JSON, unchanged, for every other subscriber (`default`).
         ...withCard(
           JSON.stringify(
             {

@@ -82,7 +82,7 @@ async function publish(
     new PublishCommand({
       TopicArn: deps.config.topicArn,
       Subject: subject(input.kind, state.incident, state.case.caseId),
-      // The chat card for AWS Chatbot (`default`, `https`) and this JSON, unchanged, for every other subscriber.
+      // The chat card for AWS Chatbot (`https`) and this JSON, unchanged, for every other subscriber (`default`).
       ...withCard(
         JSON.stringify(
           {

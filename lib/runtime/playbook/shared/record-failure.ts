@@ -183,7 +183,7 @@ async function publishFailure(
         : snsSubject(
             `[Firebreak] playbook failed before a case was opened: ${raw?.type ?? 'unreadable event'}${raw?.account ? ` in ${raw.account}` : ''}`,
           ),
-      // The chat card for AWS Chatbot (`default`, `https`) and this JSON, unchanged, for every other subscriber; before a
+      // The chat card for AWS Chatbot (`https`) and this JSON, unchanged, for every other subscriber (`default`); before a
       // case and an incident exist, the JSON alone.
       ...cardAnd(
         JSON.stringify(

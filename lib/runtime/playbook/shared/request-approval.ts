@@ -96,7 +96,7 @@ async function pageApprovalRequest(
       TopicArn: deps.config.topicArn,
       Subject: snsSubject(`[Firebreak] ${caseId} approval needed: ${describeResource(i)} (${i.finding.type})`),
       // Plain text, not JSON: what the member account shaped (the resource ID, the finding type) is escaped as the CLI does.
-      // The chat card for AWS Chatbot (`default`, `https`) and this text, unchanged, for every other subscriber.
+      // The chat card for AWS Chatbot (`https`) and this text, unchanged, for every other subscriber (`default`).
       ...withCard(
         terminalSafe(
           [
