@@ -10,6 +10,7 @@ import type { LocalExecutionResult } from '../../lib/harness/local/runner';
 import type { LocalSession } from '../../lib/harness/local/session';
 import type { TwinWorld } from '../../lib/harness/local/twin';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
+import { ChatbotNotificationSchema } from '../support/chatbot-schema';
 import { useLocalSession } from '../support/local';
 import { caseSnapshots, casesForResource, evidenceVersions, objectSha256, readCase, readContainment } from '../support/read-back';
 
@@ -276,8 +277,10 @@ describe('release playbook (synthesized state machine, real handlers, emulator)'
     const { caseId, twin } = await containBackdoor();
     // The last phase (Auto Scaling) is refused once, after the network and the target group are back.
     let refused = 0;
+    const published: Record<string, unknown>[] = [];
     const remove = registerSdkInterceptor({
       before(call) {
+        if (call.operation === 'SNS.Publish') published.push(call.input);
         if (call.operation === 'AutoScaling.AttachInstances' && refused++ === 0) {
           throw Object.assign(new Error('User is not authorized to perform: autoscaling:AttachInstances'), { name: 'AccessDenied' });
         }
@@ -292,6 +295,14 @@ describe('release playbook (synthesized state machine, real handlers, emulator)'
     expect(first.status).toBe('FAILED');
     expect(first.error!.message).toContain('ReleaseInstance failed: AccessDenied');
     expect((await readCase(env, caseId)).item!.status).toBe('FAILED');
+    // The failed release is a case event like any other: a Chatbot card (https) beside the unchanged JSON (default).
+    const failedPage = published.find((p) => JSON.stringify(p.MessageAttributes).includes('release-failed'))!;
+    expect(failedPage.MessageStructure).toBe('json');
+    const byProtocol = JSON.parse(failedPage.Message as string) as Record<string, string>;
+    expect(JSON.parse(byProtocol.default)).toMatchObject({ kind: 'release-failed', caseId, caseStatus: 'FAILED' });
+    const card = ChatbotNotificationSchema.parse(JSON.parse(byProtocol.https));
+    expect(card).toMatchObject({ metadata: { threadId: caseId, eventType: 'failed' } });
+    expect(card.content.nextSteps).toContain('Runbook: runbooks/release/runbook.md');
     const partly = await readInstance(local.session, twin);
     expect(partly.groupsByEni).toEqual(sortedGroups(twin.originalGroupsByEni));
     expect(partly.asg).toEqual([]);

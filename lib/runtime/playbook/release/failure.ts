@@ -7,6 +7,7 @@ import type { StepDeps } from '../deps-base';
 import { CaseIdSchema, FailureInputSchema } from '../../../core/contracts/state';
 import { snsSubject } from '../sns-subject';
 import '../../clients/sns';
+import { caseCard, ChatbotCard, withCard } from '../../../core/chat-card';
 
 /**
  * RecordFailure for the release playbook: the shared `record-failure` step (lib/runtime/playbook/shared/record-failure.ts)
@@ -15,6 +16,8 @@ import '../../clients/sns';
 
 /** The runbook of the release playbook, named in its notifications. */
 export const RELEASE_RUNBOOK = 'runbooks/release/runbook.md';
+
+const releaseFailureCard = (raw: string, card: ChatbotCard | undefined) => (card ? withCard(raw, card) : { Message: raw });
 
 /** The services whose calls change a member account (as opposed to the ledger, SNS or STS). */
 const MEMBER_SERVICES = ['EC2.', 'IAM.', 'AutoScaling.', 'ElasticLoadBalancingV2.', 'CloudTrail.'];
@@ -89,19 +92,33 @@ export async function recordReleaseFailure(
     new PublishCommand({
       TopicArn: deps.config.topicArn,
       Subject: snsSubject(`[Firebreak] ${requested ?? '(no case)'} release FAILED: ${c?.resourceId ?? '(no case)'}`),
-      Message: JSON.stringify(
-        {
-          kind: 'release-failed',
-          caseId: record?.caseId ?? requested,
-          operator,
-          reason,
-          error,
-          caseStatus,
-          playbook: c?.playbook,
-          runbook: RELEASE_RUNBOOK,
-        },
-        null,
-        2,
+      // The chat card for AWS Chatbot (`https`, event `failed`) and this JSON, unchanged, for every other subscriber
+      // (`default`); without a case (refused before LoadCase found one), the JSON alone.
+      ...releaseFailureCard(
+        JSON.stringify(
+          {
+            kind: 'release-failed',
+            caseId: record?.caseId ?? requested,
+            operator,
+            reason,
+            error,
+            caseStatus,
+            playbook: c?.playbook,
+            runbook: RELEASE_RUNBOOK,
+          },
+          null,
+          2,
+        ),
+        record &&
+          caseCard({
+            event: 'failed',
+            caseId: record.caseId,
+            playbook: 'release',
+            account: record.incident.account,
+            region: record.incident.region,
+            resourceId: record.incident.resource.id,
+            note: `Release failed; case status ${caseStatus ?? 'unknown'}.`,
+          }),
       ),
       MessageAttributes: {
         kind: { DataType: 'String', StringValue: 'release-failed' },
