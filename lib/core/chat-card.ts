@@ -138,6 +138,13 @@ export function caseCard(input: CaseCardInput): ChatbotCard {
 
 /** SNS's largest message, in bytes ("Publish": "up to 256 KB of text data"). */
 export const SNS_MESSAGE_MAX_BYTES = 262_144;
+/**
+ * Bytes kept free for the Publish's message attributes (`caseId`, `kind`: under 200 bytes), which count toward the same
+ * limit ("All parts of the message attribute, including name, type, and value, are included in the message size
+ * restriction", MessageAttributeValue, Amazon SNS API Reference,
+ * https://docs.aws.amazon.com/sns/latest/api/API_MessageAttributeValue.html).
+ */
+export const SNS_ATTRIBUTES_RESERVE_BYTES = 1_024;
 
 /**
  * The Publish `Message` and `MessageStructure` that carry the card to Chatbot (`https`) and the unchanged `raw` message
@@ -146,7 +153,7 @@ export const SNS_MESSAGE_MAX_BYTES = 262_144;
  */
 export function withCard(raw: string, card: ChatbotCard): { Message: string; MessageStructure?: 'json' } {
   const message = JSON.stringify({ default: raw, https: JSON.stringify(card) });
-  return new TextEncoder().encode(message).length <= SNS_MESSAGE_MAX_BYTES
+  return new TextEncoder().encode(message).length <= SNS_MESSAGE_MAX_BYTES - SNS_ATTRIBUTES_RESERVE_BYTES
     ? { Message: message, MessageStructure: 'json' }
     : { Message: raw };
 }

@@ -88,6 +88,11 @@ describe('chat cards (AWS Chatbot custom notifications)', () => {
     expect(withCard('x'.repeat(SNS_MESSAGE_MAX_BYTES / 2), card).MessageStructure).toBe('json');
     const big = 'x'.repeat(SNS_MESSAGE_MAX_BYTES - 100);
     expect(withCard(big, card)).toEqual({ Message: big });
+    // The message attributes (caseId, kind) count toward SNS's limit too: a structured message a few bytes under
+    // 262,144 bytes would be refused (InvalidParameter) with them, and the page lost; it goes without its card.
+    const overhead = JSON.stringify({ default: '', https: JSON.stringify(card) }).length;
+    const edge = 'x'.repeat(SNS_MESSAGE_MAX_BYTES - overhead - 10);
+    expect(withCard(edge, card)).toEqual({ Message: edge });
   });
 });
 
