@@ -3,6 +3,7 @@ import { readNotifications } from '../../lib/harness/local/notifications';
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import { activeInterceptors, isInvocationCrashed, markInvocationCrashed, registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { currentCallContext } from '../../lib/runtime/telemetry';
+import { ChatbotNotificationSchema } from '../support/chatbot-schema';
 import { cli } from '../support/cli';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
@@ -36,6 +37,15 @@ describe('the blast-radius breaker page under a throttled publish', () => {
       seed: 'breaker-page',
       deleteResource: () => Promise.reject(new Error('no deletion here')),
     });
+    // The trip's Publish, as sent: the held case's approval-requested card goes with it (Chatbot shows nothing else).
+    const tripPublishes: Record<string, unknown>[] = [];
+    const capture = registerSdkInterceptor({
+      before(call) {
+        if (call.operation === 'SNS.Publish' && JSON.stringify(call.input.MessageAttributes ?? {}).includes('breaker-tripped')) {
+          tripPublishes.push(call.input);
+        }
+      },
+    });
     let running: ReturnType<typeof replayEvent> | undefined;
     try {
       running = replayEvent(local.session, highFinding('trip-b'));
@@ -49,6 +59,14 @@ describe('the blast-radius breaker page under a throttled publish', () => {
       const caseId = pages[0].caseId!;
       const { item } = await readCase(local.session.env, caseId);
       expect(item?.approval?.hold).toMatchObject({ brake: 'breaker' });
+      const sent = tripPublishes[tripPublishes.length - 1];
+      expect(sent.MessageStructure).toBe('json');
+      const byProtocol = JSON.parse(sent.Message as string) as Record<string, string>;
+      expect(byProtocol.default).toContain('firebreak breaker reset');
+      const card = ChatbotNotificationSchema.parse(JSON.parse(byProtocol.https));
+      expect(card).toMatchObject({ metadata: { threadId: caseId, eventType: 'approval-requested' } });
+      expect(card.content.nextSteps).toContain(`Approve: \`firebreak approve ${caseId} --reason "..."\``);
+      expect(card.content.description).toContain('breaker');
       const r = await cli(['deny', caseId, '--reason', 'test', '--endpoint', local.session.sfn.endpoint]);
       expect(r.code).toBe(0);
       expect((await running).report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED' });
@@ -56,6 +74,7 @@ describe('the blast-radius breaker page under a throttled publish', () => {
       expect((await readNotifications(local.session.env)).filter((n) => n.kind === 'breaker-tripped')).toHaveLength(1);
     } finally {
       installed.remove();
+      capture();
       await running?.catch(() => undefined);
     }
   }, 120_000);

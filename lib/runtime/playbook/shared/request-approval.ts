@@ -159,14 +159,23 @@ async function publishBreakerTrip(state: PlaybookState, hold: Hold, deps: StepDe
     new PublishCommand({
       TopicArn: deps.config.topicArn,
       Subject: snsSubject(`[Firebreak] blast-radius breaker tripped (${hold.rule}): automatic containment paused`),
-      Message: terminalSafe(
-        [
-          `${hold.reason}.`,
-          `Case ${state.case.caseId} (${describeResource(i)}, ${i.finding.type} in ${i.account}/${i.region}) and every later one wait for approval; this page is sent once per trip.`,
-          `See:      firebreak breaker status`,
-          `Resume:   firebreak breaker reset --reason "..."   (approves every held case)`,
-          `Or each:  firebreak approve <caseId> / firebreak deny <caseId> --reason "..."`,
-        ].join('\n'),
+      // The held case's approval-requested card for AWS Chatbot (`https`) and this text, unchanged, for every other
+      // subscriber (`default`): the trip's page is the only one a held case gets.
+      ...withCard(
+        terminalSafe(
+          [
+            `${hold.reason}.`,
+            `Case ${state.case.caseId} (${describeResource(i)}, ${i.finding.type} in ${i.account}/${i.region}) and every later one wait for approval; this page is sent once per trip.`,
+            `See:      firebreak breaker status`,
+            `Resume:   firebreak breaker reset --reason "..."   (approves every held case)`,
+            `Or each:  firebreak approve <caseId> / firebreak deny <caseId> --reason "..."`,
+          ].join('\n'),
+        ),
+        cardOf(
+          'approval-requested',
+          state,
+          `Blast-radius breaker tripped (${hold.rule}): automatic containment paused; this and every later case wait for approval (firebreak breaker status; firebreak breaker reset --reason "..." approves every held case).`,
+        ),
       ),
       MessageAttributes: {
         caseId: { DataType: 'String', StringValue: state.case.caseId },
