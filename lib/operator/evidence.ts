@@ -5,6 +5,7 @@ import {
   GetObjectCommand,
   GetObjectLockConfigurationCommand,
   ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { RDSClient } from '@aws-sdk/client-rds';
@@ -340,26 +341,36 @@ async function readVersion(s3: S3Client, r: BucketRules, key: string, versionId:
   }
 }
 
-/** The versions and delete markers of exactly `key` (ListObjectVersions by prefix, filtered to the key). */
-async function versionsOf(s3: S3Client, r: BucketRules, key: string): Promise<{ versions: string[]; deleteMarkers: string[] }> {
-  const versions: string[] = [];
-  const deleteMarkers: string[] = [];
+/**
+ * Every page of ListObjectVersions under `prefix` in the evidence bucket (the SDK has no paginator for it: two markers,
+ * `NextKeyMarker` and `NextVersionIdMarker`, "ListObjectVersions", Amazon S3 API Reference).
+ */
+async function* versionPages(s3: S3Client, r: BucketRules, prefix: string): AsyncGenerator<ListObjectVersionsCommandOutput> {
   let keyMarker: string | undefined;
   let versionIdMarker: string | undefined;
   do {
     const out = await s3.send(
       new ListObjectVersionsCommand({
         Bucket: r.bucket,
-        Prefix: key,
+        Prefix: prefix,
         KeyMarker: keyMarker,
         VersionIdMarker: versionIdMarker,
         ExpectedBucketOwner: r.owner,
       }),
     );
-    versions.push(...(out.Versions ?? []).filter((v) => v.Key === key).map((v) => v.VersionId ?? 'null'));
-    deleteMarkers.push(...(out.DeleteMarkers ?? []).filter((v) => v.Key === key).map((v) => v.VersionId ?? 'null'));
+    yield out;
     [keyMarker, versionIdMarker] = out.IsTruncated ? [out.NextKeyMarker, out.NextVersionIdMarker] : [undefined, undefined];
   } while (keyMarker);
+}
+
+/** The versions and delete markers of exactly `key` (ListObjectVersions by prefix, filtered to the key). */
+async function versionsOf(s3: S3Client, r: BucketRules, key: string): Promise<{ versions: string[]; deleteMarkers: string[] }> {
+  const versions: string[] = [];
+  const deleteMarkers: string[] = [];
+  for await (const out of versionPages(s3, r, key)) {
+    versions.push(...(out.Versions ?? []).filter((v) => v.Key === key).map((v) => v.VersionId ?? 'null'));
+    deleteMarkers.push(...(out.DeleteMarkers ?? []).filter((v) => v.Key === key).map((v) => v.VersionId ?? 'null'));
+  }
   return { versions, deleteMarkers };
 }
 
@@ -508,21 +519,7 @@ const supersededRefs = (c: CaseRecord): ManifestRef[] =>
 /** The keys under `prefix` that have at least one version (ListObjectVersions; delete markers do not hide a key). */
 async function keysUnder(s3: S3Client, r: BucketRules, prefix: string): Promise<Set<string>> {
   const keys = new Set<string>();
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  do {
-    const out = await s3.send(
-      new ListObjectVersionsCommand({
-        Bucket: r.bucket,
-        Prefix: prefix,
-        KeyMarker: keyMarker,
-        VersionIdMarker: versionIdMarker,
-        ExpectedBucketOwner: r.owner,
-      }),
-    );
-    for (const v of out.Versions ?? []) if (v.Key) keys.add(v.Key);
-    [keyMarker, versionIdMarker] = out.IsTruncated ? [out.NextKeyMarker, out.NextVersionIdMarker] : [undefined, undefined];
-  } while (keyMarker);
+  for await (const out of versionPages(s3, r, prefix)) for (const v of out.Versions ?? []) if (v.Key) keys.add(v.Key);
   return keys;
 }
 

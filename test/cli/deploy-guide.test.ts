@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CommanderError, type Command } from 'commander';
-import { buildProgram } from '../../lib/cli/program';
 import { CONFIG_FILE_CONTEXT_KEY, parseConfig } from '../../lib/core/config';
 import { PROJECT_ROOT } from '../../lib/core/project-root';
 import { FirebreakNames } from '../../lib/infra/names';
 import { buildTestApp, templateOf } from '../infra/support';
+import { parseError } from '../support/parse-cli';
 
 /**
  * docs/DEPLOY.md (issue 16, item 2): every command of the deploy guide is checked. Its configuration is valid and
@@ -76,20 +75,6 @@ const AWS_COMMANDS: Readonly<Record<string, Readonly<Record<string, (v: string |
   'guardduty list-organization-admin-accounts': {},
   'sns list-subscriptions-by-topic': { '--topic-arn': (v) => v === TOPIC_ARN },
 };
-
-/** Parses argv with the real program, every action replaced by nothing: the usage error, or undefined. */
-async function parseError(argv: readonly string[]): Promise<string | undefined> {
-  const errors: string[] = [];
-  const program = buildProgram({ out: () => undefined, err: (l) => errors.push(l) }, () => undefined);
-  const leaves = (c: Command): Command[] => (c.commands.length ? c.commands.flatMap(leaves) : [c]);
-  for (const leaf of leaves(program)) leaf.action(() => undefined);
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-    return undefined;
-  } catch (err) {
-    return err instanceof CommanderError ? errors.join(' ') || err.message : String(err);
-  }
-}
 
 describe('the deploy guide (docs/DEPLOY.md)', () => {
   const all = commands(GUIDE);

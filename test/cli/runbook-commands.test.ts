@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CommanderError, type Command } from 'commander';
-import { buildProgram } from '../../lib/cli/program';
 import { PROJECT_ROOT } from '../../lib/core/project-root';
+import { parseError } from '../support/parse-cli';
 
 /**
  * The runbooks use the CLI (issue 16, item 5): every triage step the `firebreak` CLI covers (find the case, its timeline,
@@ -116,21 +115,6 @@ function fillPlaceholder(word: string): string {
   if (/^\[.*\]$/.test(word)) return word.slice(1, -1).split(' ')[0]; // usage syntax: [--wait]
   if (/^(\$\{?CASE\}?|<caseId>|fb-YYYYMMDD-x+)$/.test(word)) return CASE_ID;
   return word.replace(/\$\{?[A-Za-z_0-9]+\}?/g, 'x') || 'x';
-}
-
-/** Parses argv with the real program, every command's action replaced by nothing: the usage error, or undefined. */
-async function parseError(argv: readonly string[]): Promise<string | undefined> {
-  const errors: string[] = [];
-  const program = buildProgram({ out: () => undefined, err: (l) => errors.push(l) }, () => undefined);
-  const leaves = (c: Command): Command[] => (c.commands.length ? c.commands.flatMap(leaves) : [c]);
-  for (const leaf of leaves(program)) leaf.action(() => undefined);
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-    return undefined;
-  } catch (err) {
-    if (err instanceof CommanderError && err.code === 'commander.helpDisplayed') return undefined;
-    return errors.join(' ') || String(err);
-  }
 }
 
 describe('the runbooks use the firebreak CLI for what it covers', () => {

@@ -1,7 +1,7 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type * as z from 'zod';
 import { ClaimLost } from '../../../core/errors';
-import type { CaseStatus, TimelineEntry } from '../../ledger/ledger';
+import type { CaseRecord, CaseStatus, TimelineEntry } from '../../ledger/ledger';
 import { isMutatingOperation } from '../../telemetry';
 import type { StepDeps } from '../deps-base';
 import { CaseIdSchema, FailureInputSchema } from '../../../core/contracts/state';
@@ -28,6 +28,19 @@ function changedMemberAccount(timeline: readonly TimelineEntry[], executionName:
   return timeline
     .filter((t) => t.executionName === executionName)
     .some((t) => Object.keys(t.apiCalls ?? {}).some((op) => MEMBER_SERVICES.some((s) => op.startsWith(s)) && isMutatingOperation(op)));
+}
+
+/** The chat card of a failed release (event `failed`), with the case's status after the failure. */
+function failedReleaseCard(record: CaseRecord, caseStatus: string | undefined): ChatbotCard {
+  return caseCard({
+    event: 'failed',
+    caseId: record.caseId,
+    playbook: 'release',
+    account: record.incident.account,
+    region: record.incident.region,
+    resourceId: record.incident.resource.id,
+    note: `Release failed; case status ${caseStatus ?? 'unknown'}.`,
+  });
 }
 
 /**
@@ -109,16 +122,7 @@ export async function recordReleaseFailure(
           null,
           2,
         ),
-        record &&
-          caseCard({
-            event: 'failed',
-            caseId: record.caseId,
-            playbook: 'release',
-            account: record.incident.account,
-            region: record.incident.region,
-            resourceId: record.incident.resource.id,
-            note: `Release failed; case status ${caseStatus ?? 'unknown'}.`,
-          }),
+        record && failedReleaseCard(record, caseStatus),
       ),
       MessageAttributes: {
         kind: { DataType: 'String', StringValue: 'release-failed' },
