@@ -42,17 +42,8 @@ export interface CaseEventDetail {
   readonly resource: { readonly type: string; readonly id: string };
 }
 
-/** What {@link caseEventDetail} builds the detail from. */
-export interface CaseEventInput {
-  readonly event: CaseEvent;
-  readonly caseId: string;
-  readonly outcome: string;
-  readonly playbook: string;
-  readonly account: string;
-  readonly region: string;
-  readonly finding?: { readonly id: string; readonly type: string };
-  readonly resource: { readonly type: string; readonly id: string };
-}
+/** What {@link caseEventDetail} builds the detail from: the detail without what it derives (`version`, `status`). */
+export type CaseEventInput = Omit<CaseEventDetail, 'version' | 'status'>;
 
 /** The detail of a `Firebreak Case` event. */
 export function caseEventDetail(input: CaseEventInput): CaseEventDetail {

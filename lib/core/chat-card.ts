@@ -148,10 +148,11 @@ export const SNS_ATTRIBUTES_RESERVE_BYTES = 1_024;
 
 /**
  * The Publish `Message` and `MessageStructure` that carry the card to Chatbot (`https`) and the unchanged `raw` message
- * to every other subscriber (`default`). When both would not fit in one SNS message, `raw` alone (the message as before:
- * no card, never a lost page).
+ * to every other subscriber (`default`). Without a card (a page about no case yet), or when both would not fit in one
+ * SNS message, `raw` alone (the message as before: no card, never a lost page).
  */
-export function withCard(raw: string, card: ChatbotCard): { Message: string; MessageStructure?: 'json' } {
+export function withCard(raw: string, card: ChatbotCard | undefined): { Message: string; MessageStructure?: 'json' } {
+  if (!card) return { Message: raw };
   const message = JSON.stringify({ default: raw, https: JSON.stringify(card) });
   return new TextEncoder().encode(message).length <= SNS_MESSAGE_MAX_BYTES - SNS_ATTRIBUTES_RESERVE_BYTES
     ? { Message: message, MessageStructure: 'json' }

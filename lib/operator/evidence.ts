@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { DescribeSnapshotsCommand, EC2Client, Snapshot } from '@aws-sdk/client-ec2';
 import {
   GetBucketEncryptionCommand,
@@ -13,7 +12,7 @@ import { InvalidInput } from '../core/errors';
 import { hasAwsCode } from '../runtime/aws-errors';
 import { caseEvidencePrefix, type EvidenceManifest, type SnapshotEvidence } from '../runtime/evidence/manifest';
 import { recordedSnapshots } from '../runtime/evidence/provenance';
-import { receivedEventKey } from '../runtime/evidence/vault';
+import { receivedEventKey, sha256Hex } from '../runtime/evidence/vault';
 import type { CaseRecord } from '../runtime/ledger/ledger';
 import { readDbSnapshot, type DbSnapshotKind, type DbSnapshotRecord } from '../runtime/rds/snapshots';
 import { assertCaseId } from './cases';
@@ -132,8 +131,6 @@ export const EVIDENCE_PLAYBOOKS: readonly string[] = [
 
 /** Slack for times S3 reports to the second (LastModified, RetainUntilDate): 1 s. */
 const CLOCK_SLACK_MS = 1000;
-
-const sha256Hex = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /** The S3 and EC2 clients of a connection (path-style S3 against a local stack, as the runtime's factory does). */
 export function evidenceClients(conn: Pick<Connection, 'clientConfig' | 'kind'>): EvidenceClients {

@@ -17,8 +17,6 @@ import { caseCard, ChatbotCard, withCard } from '../../../core/chat-card';
 /** The runbook of the release playbook, named in its notifications. */
 export const RELEASE_RUNBOOK = 'runbooks/release/runbook.md';
 
-const releaseFailureCard = (raw: string, card: ChatbotCard | undefined) => (card ? withCard(raw, card) : { Message: raw });
-
 /** The services whose calls change a member account (as opposed to the ledger, SNS or STS). */
 const MEMBER_SERVICES = ['EC2.', 'IAM.', 'AutoScaling.', 'ElasticLoadBalancingV2.', 'CloudTrail.'];
 
@@ -107,7 +105,7 @@ export async function recordReleaseFailure(
       Subject: snsSubject(`[Firebreak] ${requested ?? '(no case)'} release FAILED: ${c?.resourceId ?? '(no case)'}`),
       // The chat card for AWS Chatbot (`https`, event `failed`) and this JSON, unchanged, for every other subscriber
       // (`default`); without a case (refused before LoadCase found one), the JSON alone.
-      ...releaseFailureCard(
+      ...withCard(
         JSON.stringify(
           {
             kind: 'release-failed',

@@ -8,12 +8,9 @@ import { snsSubject } from '../sns-subject';
 import { recordReleaseFailure } from '../release/failure';
 import { failedNoticeKey, networkAfterFailure, runbookOf, subject } from '../notice';
 import '../../clients/sns';
-import { ChatbotCard, withCard } from '../../../core/chat-card';
+import { withCard } from '../../../core/chat-card';
 import { cardOf, caseEventOf } from '../chat-cards';
 import { putCaseEvent, CaseEventRecord } from '../../case-events';
-
-/** The message with its chat card, or the message alone when there is no card. */
-const cardAnd = (raw: string, card: ChatbotCard | undefined) => (card ? withCard(raw, card) : { Message: raw });
 
 /** A JSON object's members, or `undefined` for anything else (the refused input is read untrusted). */
 const objectOf = (v: unknown): Record<string, unknown> | undefined =>
@@ -185,7 +182,7 @@ async function publishFailure(
           ),
       // The chat card for AWS Chatbot (`https`) and this JSON, unchanged, for every other subscriber (`default`); before a
       // case and an incident exist, the JSON alone.
-      ...cardAnd(
+      ...withCard(
         JSON.stringify(
           {
             kind,
