@@ -73,6 +73,9 @@ export const OrganizationSchema = z.strictObject({
     .optional(),
 });
 
+/** An AWS region code (`us-east-1`, `eu-west-1`, `us-gov-west-1`, `cn-north-1`). */
+const RegionCode = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region code such as us-east-1');
+
 /** The zod schema of the deployment configuration. Unknown keys are errors. */
 export const FirebreakConfigSchema = z
   .strictObject({
@@ -83,10 +86,17 @@ export const FirebreakConfigSchema = z
     /** The AWS organization of the member accounts, and optionally the member StackSet ({@link OrganizationSchema}). */
     organization: OrganizationSchema.optional(),
     /** The region both stacks deploy to. */
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region code such as us-east-1')
-      .default('us-east-1'),
+    region: RegionCode.default('us-east-1'),
+    /**
+     * Every region Firebreak responds in (issue 16): GuardDuty findings and forwarded API calls from these regions reach the
+     * playbooks in the home region (`region`, which must be listed), and the responder acts in the finding's region.
+     * The app then synthesizes, besides the home stacks, one member stack per other region (the transit key and forwarding
+     * rules; the IAM roles are global and live only in the home member stack) and one security stack per other region (a
+     * rule that forwards GuardDuty findings to the home region's default bus). At most 40, all in the home region's
+     * partition (`aws`, `aws-cn`, `aws-us-gov`, ...: checked at synth), no repeats. docs/ARCHITECTURE.md, "Regions".
+     * @default [region]
+     */
+    regions: z.array(RegionCode).min(1).max(40).optional(),
     /**
      * Default Object Lock retention of the evidence bucket, in days (1 to 36,500): every evidence object and manifest
      * version stays undeletable this long from its creation. Choose the longest of: the time an investigation and any
@@ -238,6 +248,7 @@ export const FirebreakConfigSchema = z
     ...cfg,
     responderRoleName: cfg.responderRoleName ?? `${pascalPrefix(cfg.prefix)}Responder`,
     releaserRoleName: cfg.releaserRoleName ?? `${pascalPrefix(cfg.prefix)}Releaser`,
+    regions: cfg.regions ?? [cfg.region],
   }))
   .superRefine((cfg, ctx) => {
     try {
@@ -266,6 +277,7 @@ export const FirebreakConfigSchema = z
         message: 'requires securityAccountId (single-account mode acts in its own account only)',
       });
     }
+    for (const message of regionIssues(cfg.region, cfg.regions)) ctx.addIssue({ code: 'custom', path: ['regions'], message });
     if (cfg.securityAccountId !== undefined && cfg.memberAccountIds.includes(cfg.securityAccountId)) {
       ctx.addIssue({
         code: 'custom',
@@ -274,6 +286,21 @@ export const FirebreakConfigSchema = z
       });
     }
   });
+
+/**
+ * What is wrong with a deployment's regions: the home region not listed, or a repeat. (A region of another partition is
+ * refused at synth, by lib/infra/regions.ts: core does not import the SDK's partition map.)
+ * @param home - the home region (`region`).
+ * @param regions - the regions listed.
+ * @returns one message per problem; empty when the regions are valid.
+ */
+export function regionIssues(home: string, regions: readonly string[]): string[] {
+  const issues: string[] = [];
+  if (!regions.includes(home)) issues.push(`must include the home region ${home} (the key "region")`);
+  const repeated = regions.filter((r, i) => regions.indexOf(r) !== i);
+  if (repeated.length) issues.push(`lists ${[...new Set(repeated)].join(', ')} more than once`);
+  return issues;
+}
 
 /** The validated deployment configuration, defaults applied. */
 export type FirebreakConfig = z.output<typeof FirebreakConfigSchema>;

@@ -5,6 +5,7 @@ import { FirebreakConfig, loadConfig } from '../core/config';
 import { MemberAccountStack } from './member-account-stack';
 import { addMemberStackSet, FirebreakMemberStackSet } from './member-stack-set';
 import { FirebreakNames } from './names';
+import { addRegionalStacks, homeMemberParts, RegionalStacks } from './regional-stacks';
 import { SecurityAccountStack } from './security-account-stack';
 
 /** The stack ID of the security account's stack with the default prefix (`<Prefix>Security` with another). */
@@ -58,6 +59,8 @@ export interface FirebreakApp {
   readonly member: MemberAccountStack;
   /** The member stack as a StackSet in the security stack, when `organization.memberStackSet` is configured. */
   readonly memberStackSet?: FirebreakMemberStackSet;
+  /** The stacks of the other regions (`config.regions`, and the global service events' region): docs/ARCHITECTURE.md, "Regions". */
+  readonly regional: RegionalStacks;
 }
 
 /**
@@ -90,8 +93,10 @@ export function buildApp(props: BuildAppProps = {}): FirebreakApp {
     // Account-agnostic, so the same template deploys to every member account (StackSets).
     env: { region: config.region },
     config,
+    parts: homeMemberParts(config),
   });
   const memberStackSet = addMemberStackSet(security, member, config);
+  const regional = addRegionalStacks(app, config, security, (_kind, _region, stackName) => ({ id: stackName }));
   if (props.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, config, security, member, memberStackSet };
+  return { app, config, security, member, memberStackSet, regional };
 }

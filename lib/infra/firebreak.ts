@@ -5,6 +5,7 @@ import { MemberAccountStack } from './member-account-stack';
 import { addMemberStackSet, FirebreakMemberStackSet } from './member-stack-set';
 import { FirebreakMemberAccount } from './member-account';
 import { FirebreakNames } from './names';
+import { addRegionalStacks, homeMemberParts, RegionalStacks } from './regional-stacks';
 import { SecurityAccountStack } from './security-account-stack';
 import { FirebreakSecurityAccount } from './security-account';
 
@@ -79,6 +80,8 @@ export class Firebreak extends Construct {
   public readonly memberStack: MemberAccountStack;
   /** The member stack as a StackSet in the security stack, when `options.organization.memberStackSet` is configured. */
   public readonly memberStackSet?: FirebreakMemberStackSet;
+  /** The stacks of the other regions (`options.regions`, and the global service events' region): docs/ARCHITECTURE.md, "Regions". */
+  public readonly regional: RegionalStacks;
 
   /**
    * @param scope - an App or a Stage (the two stacks are created in it, under this construct).
@@ -108,8 +111,14 @@ export class Firebreak extends Construct {
       // Account-agnostic, so the same template deploys to every member account (StackSets).
       env: { region: this.config.region },
       config: this.config,
+      parts: homeMemberParts(this.config),
     });
     this.memberStackSet = addMemberStackSet(this.securityStack, this.memberStack, this.config);
+    // `Member-<region>` and `Security-<region>` under this construct, named `<Prefix>Member-<region>`, `<Prefix>Security-<region>`.
+    this.regional = addRegionalStacks(this, this.config, this.securityStack, (kind, region, stackName) => ({
+      id: `${kind === 'member' ? 'Member' : 'Security'}-${region}`,
+      stackName,
+    }));
   }
 
   /** The security account's half. */

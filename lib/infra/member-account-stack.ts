@@ -2,6 +2,7 @@ import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { FirebreakConfig } from '../core/config';
 import { FirebreakMemberAccount } from './member-account';
+import { MemberStackParts } from './regions';
 
 // The member account's policies live in member-policies.ts; re-exported for the callers that import them from here.
 export {
@@ -21,11 +22,14 @@ export {
 export interface MemberAccountStackProps extends StackProps {
   /** The validated deployment configuration. */
   readonly config: FirebreakConfig;
+  /** What this region's stack holds (lib/infra/regions.ts). @default everything (see FirebreakMemberAccountProps.parts) */
+  readonly parts?: MemberStackParts;
 }
 
 /**
- * The member account's stack, ready for StackSets: the {@link FirebreakMemberAccount} construct (the responder and
- * releaser roles, the evidence transit key, the forwarding rules) and its outputs. It only composes.
+ * The member account's stack of one region, ready for StackSets: the {@link FirebreakMemberAccount} construct (the
+ * responder and releaser roles in the home region, the evidence transit key, the forwarding rules) and its outputs. It
+ * only composes.
  */
 export class MemberAccountStack extends Stack {
   /** The member account's half of Firebreak. */
@@ -40,9 +44,10 @@ export class MemberAccountStack extends Stack {
   constructor(scope: Construct, id: string, props: MemberAccountStackProps) {
     super(scope, id, props);
     // `Default`: the construct adds no level to the logical IDs, which stay the ones this stack has always had.
-    this.firebreak = new FirebreakMemberAccount(this, 'Default', { config: props.config });
-    new CfnOutput(this, 'ResponderRoleArn', { value: this.firebreak.responderRole.roleArn });
-    new CfnOutput(this, 'ReleaserRoleArn', { value: this.firebreak.releaserRole.roleArn });
-    new CfnOutput(this, 'TransitKeyArn', { value: this.firebreak.transitKey.keyArn });
+    this.firebreak = new FirebreakMemberAccount(this, 'Default', { config: props.config, parts: props.parts });
+    const { responderRole, releaserRole, transitKey } = this.firebreak;
+    if (responderRole) new CfnOutput(this, 'ResponderRoleArn', { value: responderRole.roleArn });
+    if (releaserRole) new CfnOutput(this, 'ReleaserRoleArn', { value: releaserRole.roleArn });
+    if (transitKey) new CfnOutput(this, 'TransitKeyArn', { value: transitKey.keyArn });
   }
 }

@@ -18,8 +18,10 @@ import {
   forwardedEntries,
   releaserStatements,
   responderStatements,
+  outsideRegionsDeny,
 } from './member-policies';
 import { FirebreakNames } from './names';
+import { isGlobalServiceEntry, MemberStackParts } from './regions';
 import { deadLetterQueue } from './alarms';
 import { JustifiedManagedPolicy, JustifiedPolicy } from './nag';
 import { MEMBER_ACTING_STEPS, RELEASING_STEPS, StepName } from './steps';
@@ -35,6 +37,12 @@ export interface FirebreakMemberAccountProps {
    * and releaser roles trust, the region of its bus, the role names, and the name prefix (`config.prefix`).
    */
   readonly config: FirebreakConfig;
+  /**
+   * What this region's stack holds (lib/infra/regions.ts, `memberStackParts`): the roles (home region only: IAM is
+   * global), the transit key and regional forwarding rules, the global service events' forwarding rules.
+   * @default everything: one stack holding the whole member half (the home stack of a one-region deployment in us-east-1)
+   */
+  readonly parts?: MemberStackParts;
 }
 
 /**
@@ -57,12 +65,12 @@ export interface FirebreakMemberAccountProps {
  * deployment whose region is not us-east-1 must also run the forwarding rules there.
  */
 export class FirebreakMemberAccount extends Construct {
-  /** The responder role (`FirebreakResponder` by default). */
-  public readonly responderRole: iam.Role;
-  /** The releaser role (`FirebreakReleaser` by default): release only. */
-  public readonly releaserRole: iam.Role;
-  /** The evidence transit key. */
-  public readonly transitKey: kms.Key;
+  /** The responder role (`FirebreakResponder` by default); absent from a stack without `parts.roles`. */
+  public readonly responderRole?: iam.Role;
+  /** The releaser role (`FirebreakReleaser` by default): release only; absent from a stack without `parts.roles`. */
+  public readonly releaserRole?: iam.Role;
+  /** The evidence transit key; absent from a stack without `parts.regional`. */
+  public readonly transitKey?: kms.Key;
   /** The ARNs of the security account roles the responder role trusts, by step. */
   public readonly trustedRoleArns: Readonly<Partial<Record<StepName, string>>>;
   /** The ARNs of the security account roles the releaser role trusts (the release steps'), by step. */
@@ -86,44 +94,69 @@ export class FirebreakMemberAccount extends Construct {
   constructor(scope: Construct, id: string, props: FirebreakMemberAccountProps) {
     super(scope, id);
     const { config } = props;
+    const parts = props.parts ?? { roles: true, regional: true, globalEvents: true };
     const names = new FirebreakNames(config.prefix);
     this.names = names;
     const securityAccount = securityAccountOf(config);
     const trusted: Partial<Record<StepName, string>> = {};
     for (const step of MEMBER_ACTING_STEPS) trusted[step] = `arn:${Aws.PARTITION}:iam::${securityAccount}:role/${names.stepRole(step)}`;
     this.trustedRoleArns = trusted;
+    const releasers: Partial<Record<StepName, string>> = {};
+    for (const step of RELEASING_STEPS) releasers[step] = `arn:${Aws.PARTITION}:iam::${securityAccount}:role/${names.stepRole(step)}`;
+    this.trustedReleaseRoleArns = releasers;
 
-    this.responderRole = new iam.Role(this, 'Responder', {
+    if (parts.regional) {
+      this.transitKey = this.createTransitKey(securityAccount);
+      Tags.of(this.transitKey).add('firebreak:component', 'evidence');
+    }
+    if (parts.roles) {
+      // The home stack's transit key names the key in a one-region deployment; with several, the policy names every
+      // region's by its alias (member-policies.ts, responderKeyStatements).
+      const transitKeyArn = this.transitKey?.keyArn ?? `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`;
+      ({ responder: this.responderRole, releaser: this.releaserRole } = this.createRoles(config, securityAccount, transitKeyArn));
+    }
+
+    const forwarding = this.addForwardingRules(config, securityAccount, parts);
+    this.forwardingRules = forwarding.rules;
+    this.forwardingRole = forwarding.role;
+    this.forwardingDeadLetterQueue = forwarding.deadLetterQueue;
+  }
+
+  /**
+   * The responder and releaser roles (global: the home region's stack only), trusting the security account's step roles by
+   * ARN, with their policies, and with several regions the deny outside them.
+   */
+  private createRoles(
+    config: FirebreakConfig,
+    securityAccount: string,
+    transitKeyArn: string,
+  ): { responder: iam.Role; releaser: iam.Role } {
+    const names = this.names;
+    const regions = config.regions;
+    const responder = new iam.Role(this, 'Responder', {
       roleName: config.responderRoleName,
       description: 'Firebreak responder: assumed by the security account playbook steps that act in this account',
       maxSessionDuration: Duration.hours(1),
       assumedBy: new iam.AccountPrincipal(securityAccount).withConditions({
-        ArnEquals: { 'aws:PrincipalArn': Object.values(trusted) },
+        ArnEquals: { 'aws:PrincipalArn': Object.values(this.trustedRoleArns) },
       }),
     });
-
-    const releasers: Partial<Record<StepName, string>> = {};
-    for (const step of RELEASING_STEPS) releasers[step] = `arn:${Aws.PARTITION}:iam::${securityAccount}:role/${names.stepRole(step)}`;
-    this.trustedReleaseRoleArns = releasers;
-    this.releaserRole = new iam.Role(this, 'Releaser', {
+    const releaser = new iam.Role(this, 'Releaser', {
       roleName: config.releaserRoleName,
       description: "Firebreak releaser: assumed only by the security account release playbook steps, to undo a case's containment",
       maxSessionDuration: Duration.hours(1),
       assumedBy: new iam.AccountPrincipal(securityAccount).withConditions({
-        ArnEquals: { 'aws:PrincipalArn': Object.values(releasers) },
+        ArnEquals: { 'aws:PrincipalArn': Object.values(this.trustedReleaseRoleArns) },
       }),
     });
-    new JustifiedPolicy(this.releaserRole, 'Policy', {
-      roles: [this.releaserRole],
-      statements: releaserStatements(config.responderRoleName, config.releaserRoleName, names.protectedRolePatterns),
+    new JustifiedPolicy(releaser, 'Policy', {
+      roles: [releaser],
+      statements: releaserStatements(config.responderRoleName, config.releaserRoleName, names.protectedRolePatterns, regions),
     });
-
-    this.transitKey = this.createTransitKey(securityAccount);
-
-    new JustifiedPolicy(this.responderRole, 'Policy', {
-      roles: [this.responderRole],
+    new JustifiedPolicy(responder, 'Policy', {
+      roles: [responder],
       statements: [
-        ...responderStatements(securityAccount, this.transitKey.keyArn),
+        ...responderStatements(securityAccount, transitKeyArn, { regions, transitKeyAlias: names.transitKeyAlias }),
         ...credentialStatements(config.responderRoleName, config.releaserRoleName, names.protectedRolePatterns),
         ...cloudTrailStatements(),
         ...bucketStatements(),
@@ -131,20 +164,17 @@ export class FirebreakMemberAccount extends Construct {
     });
     // lambda-, ecs-task- and rds-compromise's calls in managed policies of their own: the inline policies above are near
     // IAM's 10,240-character aggregate limit for a role's inline policies ("IAM and AWS STS quotas", IAM User Guide).
-    new JustifiedManagedPolicy(this.responderRole, 'WorkloadPolicy', {
-      roles: [this.responderRole],
+    new JustifiedManagedPolicy(responder, 'WorkloadPolicy', {
+      roles: [responder],
       statements: [...functionStatements(), ...ecsTaskStatements()],
     });
-    new JustifiedManagedPolicy(this.responderRole, 'DatabasePolicy', { roles: [this.responderRole], statements: databaseStatements() });
-
-    const forwarding = this.addForwardingRules(config, securityAccount);
-    this.forwardingRules = forwarding.rules;
-    this.forwardingRole = forwarding.role;
-    this.forwardingDeadLetterQueue = forwarding.deadLetterQueue;
-
-    Tags.of(this.responderRole).add('firebreak:component', 'responder');
-    Tags.of(this.releaserRole).add('firebreak:component', 'releaser');
-    Tags.of(this.transitKey).add('firebreak:component', 'evidence');
+    new JustifiedManagedPolicy(responder, 'DatabasePolicy', { roles: [responder], statements: databaseStatements(regions) });
+    // Several regions: the ARNs above take any region; this deny keeps both roles to the listed ones.
+    if (regions.length > 1)
+      new JustifiedManagedPolicy(responder, 'RegionPolicy', { roles: [responder, releaser], statements: outsideRegionsDeny(regions) });
+    Tags.of(responder).add('firebreak:component', 'responder');
+    Tags.of(releaser).add('firebreak:component', 'releaser');
+    return { responder, releaser };
   }
 
   /**
@@ -195,6 +225,7 @@ export class FirebreakMemberAccount extends Construct {
   private addForwardingRules(
     config: FirebreakConfig,
     securityAccount: string,
+    parts: MemberStackParts,
   ): { rules: Map<string, events.Rule>; role: iam.Role; deadLetterQueue: sqs.Queue } {
     // The security stack's region (config.region), not this stack's: a member stack deployed in
     // us-east-1 for the global service events forwards across regions.
@@ -218,6 +249,7 @@ export class FirebreakMemberAccount extends Construct {
     );
     const rules = new Map<string, events.Rule>();
     for (const entry of forwardedEntries()) {
+      if (!(isGlobalServiceEntry(entry) ? parts.globalEvents : parts.regional)) continue;
       const pattern = eventPatternFor(entry);
       const { 'detail-type': detailType, ...rest } = pattern;
       const rule = new events.Rule(this, `Forward${pascal(entry.id)}`, {

@@ -291,10 +291,11 @@ export function ecsTaskStatements(): JustifiedStatement[] {
  * for Amazon RDS", Service Authorization Reference: CreateDBSnapshot on the `db` and the `snapshot`, CopyDBSnapshot and
  * ModifyDBSnapshotAttribute on the `snapshot`, ModifyDBInstance on the `db`). The keys RDS uses through grants (the
  * transit key, the account's own keys) are in the key statements, through RDS only (`kms:ViaService`).
+ * @param regions - the deployment's regions ({@link RegionScope}). @default the stack's own region only
  * @returns the statement and its justification.
  */
-export function databaseStatements(): JustifiedStatement[] {
-  const { p, r, a, s } = responderScope();
+export function databaseStatements(regions?: readonly string[]): JustifiedStatement[] {
+  const { p, r, a, s } = responderScope(regions);
   const rds = (type: string, name = '*') => `arn:${p}:rds:${r}:${a}:${type}:${name}`;
   return [
     {
@@ -328,12 +329,13 @@ export function databaseStatements(): JustifiedStatement[] {
  * (`ensureDbPublicAccessRestored`): DescribeDBInstances, and ModifyDBInstance `PubliclyAccessible` back to the value the
  * case recorded.
  */
-function releaseDatabaseStatements(): JustifiedStatement[] {
+function releaseDatabaseStatements(regions?: readonly string[]): JustifiedStatement[] {
+  const r = regionScope(regions).arnRegion;
   return [
     {
       statement: new iam.PolicyStatement({
         actions: ['rds:DescribeDBInstances', 'rds:ModifyDBInstance'],
-        resources: [`arn:${Aws.PARTITION}:rds:${Aws.REGION}:${Aws.ACCOUNT_ID}:db:*`],
+        resources: [`arn:${Aws.PARTITION}:rds:${r}:${Aws.ACCOUNT_ID}:db:*`],
       }),
       reason:
         'The DB instance is the one the case contained (its priorState), known only at run time; RDS has no condition key for the attribute ModifyDBInstance changes: release sets PubliclyAccessible back to its recorded value only.',
@@ -395,26 +397,28 @@ export const RELEASE_DELETABLE_TAG_KEYS: readonly string[] = [TAG.status];
  * @param responderRoleName - the responder role's name.
  * @param releaserRoleName - the releaser role's own name.
  * @param protectedPatterns - the other roles denied. @default PROTECTED_ROLE_PATTERNS (the default prefix's)
+ * @param regions - the deployment's regions ({@link RegionScope}). @default the stack's own region only
  * @returns the statements and their justifications.
  */
 export function releaserStatements(
   responderRoleName: string,
   releaserRoleName: string,
   protectedPatterns: readonly string[] = PROTECTED_ROLE_PATTERNS,
+  regions?: readonly string[],
 ): JustifiedStatement[] {
   return [
-    ...releaseInstanceStatements(),
+    ...releaseInstanceStatements(regions),
     ...releaseCredentialStatements(responderRoleName, releaserRoleName, protectedPatterns),
     ...releaseBucketStatements(),
     ...releaseFunctionStatements(),
-    ...releaseDatabaseStatements(),
+    ...releaseDatabaseStatements(regions),
   ];
 }
 
 /** The releaser's names and reasons, shared by its two groups of statements. */
-function releaserScope() {
+function releaserScope(regions?: readonly string[]) {
   const p = Aws.PARTITION;
-  const r = Aws.REGION;
+  const r = regionScope(regions).arnRegion;
   const a = Aws.ACCOUNT_ID;
   const ec2 = (type: string) => `arn:${p}:ec2:${r}:${a}:${type}/*`;
   const iamArn = (resource: string) => `arn:${p}:iam::${a}:${resource}`;
@@ -430,8 +434,8 @@ function releaserScope() {
 }
 
 /** Release of an instance: read, put back the ENIs' groups, attributes, profile, Elastic IPs, tag, Auto Scaling group and target groups. */
-function releaseInstanceStatements(): JustifiedStatement[] {
-  const { ec2, iamArn, instances, s, fromCase, fromCaseIam } = releaserScope();
+function releaseInstanceStatements(regions?: readonly string[]): JustifiedStatement[] {
+  const { ec2, iamArn, instances, s, fromCase, fromCaseIam } = releaserScope(regions);
   return [
     {
       statement: s({
@@ -484,13 +488,13 @@ function releaseInstanceStatements(): JustifiedStatement[] {
       statement: s({ actions: ['ec2:AssociateAddress'], resources: [ec2('elastic-ip'), ec2('network-interface'), instances] }),
       reason: `${fromCase} Release re-associates the Elastic IPs recorded at containment with their ENI and private IP (never reassociating an address in use).`,
     },
-    ...releaseInstanceTagAndMembershipStatements(),
+    ...releaseInstanceTagAndMembershipStatements(regions),
   ];
 }
 
 /** Release of an instance, continued: the isolation tag, and its Auto Scaling group and target groups back. */
-function releaseInstanceTagAndMembershipStatements(): JustifiedStatement[] {
-  const { p, r, a, instances, s, fromCase } = releaserScope();
+function releaseInstanceTagAndMembershipStatements(regions?: readonly string[]): JustifiedStatement[] {
+  const { p, r, a, instances, s, fromCase } = releaserScope(regions);
   return [
     {
       statement: s({
@@ -574,9 +578,9 @@ export function forwardedEntries(catalog: readonly CatalogEntry[] = CATALOG): Ap
 }
 
 /** The ARNs and conditions the responder's statements share: this account and region, the finding's resources. */
-function responderScope() {
+function responderScope(regions?: readonly string[]) {
   const p = Aws.PARTITION;
-  const r = Aws.REGION;
+  const { arnRegion: r, viaServices } = regionScope(regions);
   const a = Aws.ACCOUNT_ID;
   const ec2 = (type: string) => `arn:${p}:ec2:${r}:${a}:${type}/*`;
   return {
@@ -588,7 +592,8 @@ function responderScope() {
     instances: ec2('instance'),
     runtimeIds: 'Resource IDs come from the finding at run time; the action is limited to this account and region.',
     firebreakGroups: { StringEquals: { [`aws:ResourceTag/${TAG.role}`]: [...FIREBREAK_SECURITY_GROUP_ROLES] } },
-    ec2Service: `ec2.${r}.amazonaws.com`,
+    ec2Services: viaServices('ec2'),
+    rdsServices: viaServices('rds'),
     s: (props: iam.PolicyStatementProps) => new iam.PolicyStatement(props),
   };
 }
@@ -597,8 +602,8 @@ function responderScope() {
  * The responder's reads (Describe*, attributes, console output) and Preserve (termination protection, shutdown behaviour, DeleteOnTermination, detaching from its Auto Scaling group, deregistering from its target groups).
  * @returns the statements and their justifications, in the policy's order.
  */
-function responderReadAndPreserveStatements(): JustifiedStatement[] {
-  const { p, r, a, ec2, instances, runtimeIds, s } = responderScope();
+function responderReadAndPreserveStatements(regions?: readonly string[]): JustifiedStatement[] {
+  const { p, r, a, ec2, instances, runtimeIds, s } = responderScope(regions);
   return [
     {
       statement: s({
@@ -649,8 +654,8 @@ function responderReadAndPreserveStatements(): JustifiedStatement[] {
  * Contain (isolation): the isolation and untrack groups (created only with the `firebreak:role` tag; rules changed and ENIs moved only on groups carrying it), every ENI moved, Elastic IPs and the instance profile removed.
  * @returns the statements and their justifications, in the policy's order.
  */
-function responderIsolationStatements(): JustifiedStatement[] {
-  const { ec2, instances, runtimeIds, firebreakGroups, s } = responderScope();
+function responderIsolationStatements(regions?: readonly string[]): JustifiedStatement[] {
+  const { ec2, instances, runtimeIds, firebreakGroups, s } = responderScope(regions);
   return [
     {
       statement: s({
@@ -711,8 +716,8 @@ function responderIsolationStatements(): JustifiedStatement[] {
  * @param securityAccount - the only account a transit copy may be shared with.
  * @returns the statements and their justifications, in the policy's order.
  */
-function responderSnapshotStatements(securityAccount: string): JustifiedStatement[] {
-  const { ec2, snapshots, instances, runtimeIds, s } = responderScope();
+function responderSnapshotStatements(securityAccount: string, regions?: readonly string[]): JustifiedStatement[] {
+  const { ec2, snapshots, instances, runtimeIds, s } = responderScope(regions);
   return [
     {
       statement: s({ actions: ['ec2:CreateSnapshots'], resources: [instances, ec2('volume'), snapshots] }),
@@ -764,10 +769,22 @@ function responderSnapshotStatements(securityAccount: string): JustifiedStatemen
  * @param transitKeyArn - the member account's evidence transit key.
  * @returns the statements and their justifications, in the policy's order.
  */
-function responderKeyStatements(transitKeyArn: string): JustifiedStatement[] {
-  const { p, r, a, ec2Service, s } = responderScope();
+function responderKeyStatements(
+  transitKeyArn: string,
+  regions: readonly string[] | undefined,
+  transitKeyAlias: string,
+): JustifiedStatement[] {
+  const { p, r, a, ec2Services, rdsServices, s } = responderScope(regions);
   // EBS snapshot copies (ec2-compromise) and DB snapshot copies (rds-compromise) use the same keys through their service.
-  const via = [ec2Service, `rds.${r}.amazonaws.com`];
+  const via = [...ec2Services, ...rdsServices];
+  // Several regions: each region's member stack has its own transit key, whose ID is not known here; every one carries
+  // the transit alias ("kms:ResourceAliases", AWS KMS Developer Guide, "Condition keys for AWS KMS").
+  const transit = regionScope(regions).several
+    ? { resources: [`arn:${p}:kms:*:${a}:key/*`], alias: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': transitKeyAlias } } }
+    : { resources: [transitKeyArn], alias: {} };
+  const transitReason = regionScope(regions).several
+    ? "Each region's member stack creates its own transit key, whose key ID is not known here; only a key carrying the transit alias qualifies (kms:ResourceAliases), in this account."
+    : undefined;
   const sourceKeys = `arn:${p}:kms:${r}:${a}:key/*`;
   const sourceKeysReason =
     'The source volumes or databases may be encrypted with any customer-managed key of this account, and CopySnapshot / CopyDBSnapshot must decrypt them; use is limited to EC2 and RDS in this region (kms:ViaService), and CreateGrant to grants for AWS resources.';
@@ -782,20 +799,27 @@ function responderKeyStatements(transitKeyArn: string): JustifiedStatement[] {
           'kms:GenerateDataKeyWithoutPlaintext',
           'kms:DescribeKey',
         ],
-        resources: [transitKeyArn],
-        conditions: { StringEquals: { 'kms:ViaService': via } },
+        resources: transit.resources,
+        conditions: { StringEquals: { 'kms:ViaService': via }, ...transit.alias },
       }),
+      reason: transitReason,
     },
     {
       statement: s({
         actions: ['kms:CreateGrant'],
-        resources: [transitKeyArn],
-        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        resources: transit.resources,
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' }, ...transit.alias },
       }),
+      reason: transitReason,
     },
     {
       // CopySnapshots resolves the transit alias to its key ARN (read-only key metadata), the KmsKeyId a transit copy must carry (issue 11).
-      statement: s({ actions: ['kms:DescribeKey'], resources: [transitKeyArn] }),
+      statement: s({
+        actions: ['kms:DescribeKey'],
+        resources: transit.resources,
+        ...(regionScope(regions).several ? { conditions: transit.alias } : {}),
+      }),
+      reason: transitReason,
     },
     {
       statement: s({
@@ -820,14 +844,73 @@ function responderKeyStatements(transitKeyArn: string): JustifiedStatement[] {
  * The responder's containment permissions for ec2-compromise (preserve, isolate, verify, evidence, artifacts), in
  * four groups of statements, each with its reasons.
  * @param securityAccount - the security account (12 digits, or the account token in single-account mode).
- * @param transitKeyArn - the ARN of the member account's evidence transit key.
+ * @param transitKeyArn - the ARN of the member account's evidence transit key (this stack's).
+ * @param scope - `regions`: the deployment's regions ({@link regionScope}), @default the stack's own region only;
+ *   `transitKeyAlias`: the transit keys' alias, which names the other regions' keys, @default the default prefix's
  * @returns the statements, in the policy's order.
  */
-export function responderStatements(securityAccount: string, transitKeyArn: string): JustifiedStatement[] {
+export function responderStatements(
+  securityAccount: string,
+  transitKeyArn: string,
+  scope: { readonly regions?: readonly string[]; readonly transitKeyAlias?: string } = {},
+): JustifiedStatement[] {
+  const { regions, transitKeyAlias = TRANSIT_KEY_ALIAS } = scope;
   return [
-    ...responderReadAndPreserveStatements(),
-    ...responderIsolationStatements(),
-    ...responderSnapshotStatements(securityAccount),
-    ...responderKeyStatements(transitKeyArn),
+    ...responderReadAndPreserveStatements(regions),
+    ...responderIsolationStatements(regions),
+    ...responderSnapshotStatements(securityAccount, regions),
+    ...responderKeyStatements(transitKeyArn, regions, transitKeyAlias),
+  ];
+}
+
+/** The transit key's alias with the default prefix. */
+const TRANSIT_KEY_ALIAS = 'alias/firebreak-evidence-transit';
+
+/** How a member role's statements name the deployment's regions: see {@link regionScope}. */
+export interface RegionScope {
+  /** Whether the deployment responds in more than one region. */
+  readonly several: boolean;
+  /** The region part of the ARNs: the stack's own (`AWS::Region`) for one region, `*` for several (then {@link outsideRegionsDeny}). */
+  readonly arnRegion: string;
+  /** The `kms:ViaService` values of a service in every region (`ec2.<region>.amazonaws.com`). */
+  viaServices(service: string): string[];
+}
+
+/**
+ * The regions a member role's statements cover. One region (the default, and a deployment with one): the stack's own,
+ * as the statements have always named it. Several: the roles are global and live only in the home region's member stack
+ * (docs/ARCHITECTURE.md, "Regions"), so the ARNs take any region and {@link outsideRegionsDeny} limits them to the listed
+ * ones; `kms:ViaService` lists the service in each listed region.
+ * @param regions - the deployment's regions (`config.regions`). @default the stack's own region only
+ */
+export function regionScope(regions?: readonly string[]): RegionScope {
+  const several = (regions?.length ?? 0) > 1;
+  return {
+    several,
+    arnRegion: several ? '*' : Aws.REGION,
+    viaServices: (service) => (several ? regions!.map((r) => `${service}.${r}.amazonaws.com`) : [`${service}.${Aws.REGION}.amazonaws.com`]),
+  };
+}
+
+/**
+ * The deny that keeps a member role (responder, releaser) to the deployment's regions: every action but IAM's and STS's
+ * (global services, whose calls AWS records as made in us-east-1: "aws:RequestedRegion", IAM User Guide, "AWS global
+ * condition context keys") is denied when the request's region is not listed. The `Null` guard only makes the deny apply
+ * when the request carries a region, as every AWS request does; a policy simulation without one is not denied by it.
+ * @param regions - the deployment's regions (`config.regions`).
+ * @returns the statement and its justification.
+ */
+export function outsideRegionsDeny(regions: readonly string[]): JustifiedStatement[] {
+  return [
+    {
+      statement: new iam.PolicyStatement({
+        sid: 'DenyOutsideFirebreakRegions',
+        effect: iam.Effect.DENY,
+        notActions: ['iam:*', 'sts:*'],
+        resources: ['*'],
+        conditions: { StringNotEquals: { 'aws:RequestedRegion': [...regions] }, Null: { 'aws:RequestedRegion': 'false' } },
+      }),
+      reason: 'A deny: it only takes away, from every action outside the regions the deployment responds in (IAM and STS are global).',
+    },
   ];
 }

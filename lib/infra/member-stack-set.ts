@@ -132,11 +132,14 @@ export function memberStackSetTemplate(member: MemberAccountStack): () => Record
 }
 
 /**
- * Adds the member StackSet to the security stack when the configuration asks for one (`organization.memberStackSet`).
- * The member stack holds named IAM roles, which are global, so it deploys to one region per account: the configured one.
+ * Adds a member StackSet to the security stack when the configuration asks for one (`organization.memberStackSet`): one
+ * per member stack, each deploying to its own region only (lib/infra/regions.ts, `memberStackParts`): the home region's
+ * holds the named IAM roles, which are global, so no other region's may hold them, and each other region's template
+ * differs (the global service events' rules live in one region).
  * @param securityStack - the security account's stack (deployed where StackSets may be administered).
- * @param member - the app's member stack, whose template the StackSet carries.
+ * @param member - one of the app's member stacks, whose template the StackSet carries; its region is the instances'.
  * @param config - the validated configuration.
+ * @param id - the construct ID. @default 'MemberStackSet' (the home region's)
  * @returns the StackSet construct, or undefined when none is configured.
  * @throws {ConfigError} see {@link FirebreakMemberStackSet}.
  */
@@ -144,14 +147,15 @@ export function addMemberStackSet(
   securityStack: Stack,
   member: MemberAccountStack,
   config: FirebreakConfig,
+  id = 'MemberStackSet',
 ): FirebreakMemberStackSet | undefined {
   const stackSet = config.organization?.memberStackSet;
   if (!stackSet) return undefined;
-  return new FirebreakMemberStackSet(securityStack, 'MemberStackSet', {
+  return new FirebreakMemberStackSet(securityStack, id, {
     template: memberStackSetTemplate(member),
     stackSetName: member.stackName,
     organizationalUnitIds: stackSet.organizationalUnitIds,
-    regions: [config.region],
+    regions: [member.region],
     callAs: stackSet.callAs,
     retainStacksOnAccountRemoval: stackSet.retainStacksOnAccountRemoval,
   });

@@ -89,6 +89,27 @@ export class FirebreakNames {
   }
 
   /**
+   * The member stack of a region other than the home one: `<Prefix>Member-<region>` (issue 16, "Regions").
+   * @param region - the region.
+   */
+  public memberStackIn(region: string): string {
+    return `${this.memberStack}-${region}`;
+  }
+
+  /**
+   * The security stack of a region other than the home one: `<Prefix>Security-<region>`.
+   * @param region - the region.
+   */
+  public securityStackIn(region: string): string {
+    return `${this.securityStack}-${region}`;
+  }
+
+  /** The rule (security account, each region but the home one) that forwards GuardDuty findings home: `<prefix>-findings-to-home`. */
+  public get findingsHomeRule(): string {
+    return `${this.prefix}-findings-to-home`;
+  }
+
+  /**
    * A step's IAM role and Lambda function name in the security account (member accounts trust the role by name).
    * @param step - the step.
    * @returns `<prefix>-<step>`.

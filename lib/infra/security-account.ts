@@ -438,7 +438,14 @@ export class FirebreakSecurityAccount extends Construct {
     if (access.notifications) this.grantPublishNotifications(fn);
     if (access.describeSecuritySnapshots) statements.push(describeSecuritySnapshotsStatement());
     if (access.copyIntoSecurityAccount) {
-      statements.push(...copyIntoSecurityAccountStatements(this.evidence.key.keyArn, memberAccountsOf(config), this.names.transitKeyAlias));
+      statements.push(
+        ...copyIntoSecurityAccountStatements(
+          this.evidence.key.keyArn,
+          memberAccountsOf(config),
+          this.names.transitKeyAlias,
+          config.regions,
+        ),
+      );
     }
     if (access.copiesDbIntoSecurityAccount) {
       statements.push(

@@ -79,27 +79,33 @@ export function putCaseEventsStatement(busArn: string): JustifiedStatement {
  * @param evidenceKeyArn - the security account's evidence key.
  * @param memberAccounts - the member accounts (`['*']`: any account).
  * @param transitKeyAlias - the transit key's alias, for the reason.
+ * @param regions - the deployment's regions: with several, a finding's snapshot is shared in its own region and copied
+ *   into this one (CopySnapshot's `SourceRegion`: "the Region where you call CopySnapshot is the destination", EC2 API
+ *   Reference, "CopySnapshot"), so the source snapshots, the transit keys and EC2 of every listed region are named.
+ *   @default this stack's region only
  * @returns the statements and their justifications, in the policy's order.
  */
 export function copyIntoSecurityAccountStatements(
   evidenceKeyArn: string,
   memberAccounts: readonly string[],
   transitKeyAlias: string,
+  regions?: readonly string[],
 ): JustifiedStatement[] {
-  const ec2Service = `ec2.${Aws.REGION}.amazonaws.com`;
-  const snapshots = `arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`;
+  const where = regions && regions.length > 1 ? [...regions] : [Aws.REGION];
+  const ec2Service = where.map((r) => `ec2.${r}.amazonaws.com`);
+  const snapshots = where.map((r) => `arn:${Aws.PARTITION}:ec2:${r}::snapshot/*`);
   const snapshotIds =
-    'Snapshot IDs (the shared source and the new copy) are only known at run time; the action is limited to EBS snapshots in this region.';
+    "Snapshot IDs (the shared source and the new copy) are only known at run time; the action is limited to EBS snapshots in the deployment's regions.";
   // The source key: the member account's transit key, whose ID only the member account knows.
-  const transitKeys = memberAccounts.map((a) => `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${a}:key/*`);
-  const why = `The member account's transit key (${transitKeyAlias}) is created by the member stack and its key ID is not known here; use is limited to EC2 in this region (kms:ViaService), and the key policy in the member account admits only this use.`;
+  const transitKeys = where.flatMap((r) => memberAccounts.map((a) => `arn:${Aws.PARTITION}:kms:${r}:${a}:key/*`));
+  const why = `The member account's transit key (${transitKeyAlias}) is created by the member stack and its key ID is not known here; use is limited to EC2 in the deployment's regions (kms:ViaService), and the key policy in the member account admits only this use.`;
   const s = (props: iam.PolicyStatementProps) => new iam.PolicyStatement(props);
   return [
-    { statement: s({ actions: ['ec2:CopySnapshot'], resources: [snapshots] }), reason: snapshotIds },
+    { statement: s({ actions: ['ec2:CopySnapshot'], resources: snapshots }), reason: snapshotIds },
     {
       statement: s({
         actions: ['ec2:CreateTags'],
-        resources: [snapshots],
+        resources: snapshots,
         conditions: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
       }),
       reason: `${snapshotIds} Tagging is allowed only as part of CopySnapshot (ec2:CreateAction).`,

@@ -1,0 +1,319 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { Template } from 'aws-cdk-lib/assertions';
+import { parseConfig } from '../../lib/core/config';
+import { ConfigError } from '../../lib/core/errors';
+import { PROJECT_ROOT } from '../../lib/core/project-root';
+import { FirebreakApp } from '../../lib/infra/app';
+import { forwardedEntries } from '../../lib/infra/member-policies';
+import { isGlobalServiceEntry } from '../../lib/infra/regions';
+import { buildTestApp, flat, roleStatements, Statement } from './support';
+
+/**
+ * Issue 16, item 1: one deployment, several regions. The home region holds the playbooks, the ledger, the vault and the
+ * global IAM roles; each other region gets a member stack (transit key, forwarding rules) and a security stack (GuardDuty
+ * findings forwarded home). Every template is read back from the cloud assembly on disk.
+ */
+
+const SECURITY = '222222222222';
+const MEMBER = '111111111111';
+
+interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+}
+interface StackOnDisk {
+  name: string;
+  region: string;
+  account: string;
+  resources: Record<string, CfnResource>;
+  template: Record<string, unknown>;
+}
+
+/** The physical-name property of every type Firebreak names; IAM's names are global, every other one regional. */
+const NAMED: Readonly<Record<string, string>> = {
+  'AWS::IAM::Role': 'RoleName',
+  'AWS::IAM::ManagedPolicy': 'ManagedPolicyName',
+  'AWS::DynamoDB::Table': 'TableName',
+  'AWS::StepFunctions::StateMachine': 'StateMachineName',
+  'AWS::Lambda::Function': 'FunctionName',
+  'AWS::Events::Rule': 'Name',
+  'AWS::Events::EventBus': 'Name',
+  'AWS::SNS::Topic': 'TopicName',
+  'AWS::KMS::Alias': 'AliasName',
+  'AWS::Logs::LogGroup': 'LogGroupName',
+  'AWS::SQS::Queue': 'QueueName',
+  'AWS::Logs::ResourcePolicy': 'PolicyName',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::CloudFormation::StackSet': 'StackSetName',
+};
+const GLOBAL_TYPES = new Set(['AWS::IAM::Role', 'AWS::IAM::ManagedPolicy', 'AWS::S3::Bucket']);
+
+/** Synthesizes the app and reads every stack's template back from the assembly directory. */
+function synthesize(built: FirebreakApp): StackOnDisk[] {
+  const assembly = built.app.synth();
+  return assembly.stacks.map((s) => {
+    const template = JSON.parse(fs.readFileSync(path.join(assembly.directory, s.templateFile), 'utf8')) as Record<string, unknown>;
+    return {
+      name: s.stackName,
+      region: s.environment.region,
+      account: s.environment.account,
+      resources: template.Resources as Record<string, CfnResource>,
+      template,
+    };
+  });
+}
+
+/**
+ * Every physical name of the stacks, keyed as AWS scopes it: IAM's (and S3's) by name alone, every other by region too.
+ * All stacks are taken to be in one account (single-account mode is the strictest case).
+ */
+function physicalNameKeys(stacks: readonly StackOnDisk[]): string[] {
+  return stacks.flatMap((s) =>
+    Object.values(s.resources).flatMap((r) => {
+      const prop = NAMED[r.Type];
+      const name = prop === undefined ? undefined : r.Properties?.[prop];
+      if (name === undefined) return [];
+      const text = typeof name === 'string' ? name : flat(name).replace(/<AWS::Region>/g, s.region);
+      return [GLOBAL_TYPES.has(r.Type) ? `global ${r.Type} ${text}` : `${s.region} ${r.Type} ${text}`];
+    }),
+  );
+}
+
+const repeats = (keys: readonly string[]) => keys.filter((k, i) => keys.indexOf(k) !== i);
+const byName = (stacks: readonly StackOnDisk[], name: string) => {
+  const s = stacks.find((x) => x.name === name);
+  if (!s) throw new Error(`no stack ${name}: ${stacks.map((x) => x.name).join(', ')}`);
+  return s;
+};
+const ofType = (s: StackOnDisk, type: string) => Object.values(s.resources).filter((r) => r.Type === type);
+const ruleNames = (s: StackOnDisk) => ofType(s, 'AWS::Events::Rule').map((r) => r.Properties?.Name as string);
+
+describe('two regions in one synth (config.regions)', () => {
+  const built = buildTestApp({ securityAccountId: SECURITY, memberAccountIds: [MEMBER], regions: ['us-east-1', 'eu-west-1'] });
+  const stacks = synthesize(built);
+  const homeMember = byName(stacks, 'FirebreakMember');
+  const euMember = byName(stacks, 'FirebreakMember-eu-west-1');
+  const euSecurity = byName(stacks, 'FirebreakSecurity-eu-west-1');
+
+  it('synthesizes both regions: the home stacks in us-east-1, a member and a security stack in eu-west-1, cdk-nag clean', () => {
+    expect(stacks.map((s) => `${s.name} ${s.region}`).sort()).toEqual(
+      [
+        'FirebreakMember us-east-1',
+        'FirebreakMember-eu-west-1 eu-west-1',
+        'FirebreakSecurity us-east-1',
+        'FirebreakSecurity-eu-west-1 eu-west-1',
+      ].sort(),
+    );
+    expect(euSecurity.account).toBe(SECURITY);
+  });
+
+  it('gives no physical name twice where AWS scopes it (IAM globally, the rest per region), with every name counted', () => {
+    const keys = physicalNameKeys(stacks);
+    expect(keys.length).toBeGreaterThan(100);
+    expect(repeats(keys)).toEqual([]);
+    // The regional stacks do name things of their own (the comparison above is not vacuous for them).
+    expect(keys.filter((k) => k.startsWith('eu-west-1 '))).toEqual(
+      expect.arrayContaining([
+        'eu-west-1 AWS::KMS::Alias alias/firebreak-evidence-transit',
+        'eu-west-1 AWS::Events::Rule firebreak-findings-to-home',
+        'eu-west-1 AWS::SNS::Topic firebreak-notifications',
+      ]),
+    );
+  });
+
+  it('keeps the global IAM roles in the home member stack only; the other region gets the transit key and its forwarding rules', () => {
+    const named = (s: StackOnDisk) => ofType(s, 'AWS::IAM::Role').flatMap((r) => (r.Properties?.RoleName ? [r.Properties.RoleName] : []));
+    expect(named(homeMember).sort()).toEqual(['FirebreakReleaser', 'FirebreakResponder']);
+    expect(named(euMember)).toEqual([]);
+    expect(ofType(euMember, 'AWS::KMS::Key')).toHaveLength(1);
+    // us-east-1 is the global service events' region and the home: the IAM and sign-in rules are there, and only there.
+    const global = forwardedEntries().filter(isGlobalServiceEntry);
+    expect(global.map((e) => e.id).sort()).toEqual(['root-activity-access-key', 'root-activity-console']);
+    for (const e of forwardedEntries()) {
+      const where = [homeMember, euMember].filter((s) => ruleNames(s).includes(`firebreak-forward-${e.id}`)).map((s) => s.region);
+      expect({ entry: e.id, where }).toEqual({ entry: e.id, where: isGlobalServiceEntry(e) ? ['us-east-1'] : ['us-east-1', 'eu-west-1'] });
+    }
+  });
+
+  it("forwards every GuardDuty finding of the other region to the home region's default bus, with a role that may only put there", () => {
+    const [rule] = ofType(euSecurity, 'AWS::Events::Rule');
+    expect(rule.Properties?.EventPattern).toEqual({ source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'] });
+    const target = (rule.Properties?.Targets as { Arn: unknown; RoleArn: unknown; DeadLetterConfig: unknown }[])[0];
+    expect(flat(target.Arn)).toBe('arn:<AWS::Partition>:events:us-east-1:<AWS::AccountId>:event-bus/default');
+    const policies = ofType(euSecurity, 'AWS::IAM::Policy').flatMap(
+      (p) => (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement,
+    );
+    expect(policies.map((s) => ({ a: s.Action, r: flat(s.Resource) }))).toEqual([
+      { a: 'events:PutEvents', r: 'arn:<AWS::Partition>:events:us-east-1:<AWS::AccountId>:event-bus/default' },
+    ]);
+    // Undeliverable findings alarm to the region's own topic (an alarm notifies a topic of its own region only).
+    const [alarm] = ofType(euSecurity, 'AWS::CloudWatch::Alarm');
+    expect(flat(alarm.Properties?.AlarmActions)).toContain('Topic');
+  });
+
+  describe("the responder's policy (iam-simulate): every listed region, and no other", () => {
+    const roleId = Object.entries(homeMember.resources).find(([, r]) => r.Properties?.RoleName === 'FirebreakResponder')![0];
+    // Intrinsics made concrete for one member account (iam-simulate reads plain policy JSON).
+    const concrete = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(concrete);
+      if (value && typeof value === 'object') {
+        const obj = value as Record<string, unknown>;
+        if ('Fn::Join' in obj || 'Ref' in obj || 'Fn::GetAtt' in obj) return concrete(flat(obj));
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, concrete(v)]));
+      }
+      return typeof value === 'string'
+        ? value
+            .replace(/<AWS::Partition>/g, 'aws')
+            .replace(/<AWS::AccountId>/g, MEMBER)
+            .replace(/<AWS::Region>/g, 'us-east-1')
+        : value;
+    };
+    const statements = concrete(roleStatements(templateOfDisk(homeMember), roleId)) as Statement[];
+    const policy = { Version: '2012-10-17', Statement: statements };
+    const simulate = async (action: string, resource: string, context: Record<string, string | string[]>, resourcePolicy?: object) =>
+      (
+        (await runSimulation(
+          {
+            request: {
+              principal: `arn:aws:iam::${MEMBER}:role/FirebreakResponder`,
+              action,
+              resource: { resource, accountId: MEMBER },
+              contextVariables: context,
+            },
+            identityPolicies: [{ name: 'responder', policy }],
+            ...(resourcePolicy ? { resourcePolicy } : {}),
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+          } as never,
+          {},
+        )) as { overallResult?: string; errors?: unknown }
+      ).overallResult ?? 'simulation error';
+    const instance = (region: string) => `arn:aws:ec2:${region}:${MEMBER}:instance/i-0123456789abcdef0`;
+
+    it.each(['us-east-1', 'eu-west-1'])('allows the snapshot of an instance in %s', async (region) => {
+      expect(await simulate('ec2:CreateSnapshots', instance(region), { 'aws:RequestedRegion': region })).toBe('Allowed');
+    });
+
+    it('denies it explicitly in a region the deployment does not respond in', async () => {
+      expect(await simulate('ec2:CreateSnapshots', instance('ap-southeast-2'), { 'aws:RequestedRegion': 'ap-southeast-2' })).toBe(
+        'ExplicitlyDenied',
+      );
+    });
+
+    it("uses any region's transit key by its alias through EC2, and no other key", async () => {
+      const key = `arn:aws:kms:eu-west-1:${MEMBER}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+      const via = { 'aws:RequestedRegion': 'eu-west-1', 'kms:ViaService': 'ec2.eu-west-1.amazonaws.com' };
+      // A KMS key is usable by a policy of its account only where its key policy delegates to the account (the transit key's
+      // first statement, as CDK writes every key's: "Default key policy", AWS KMS Developer Guide).
+      const keyPolicy = {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MEMBER}:root` }, Action: 'kms:*', Resource: '*' }],
+      };
+      expect(
+        await simulate('kms:ReEncryptTo', key, { ...via, 'kms:ResourceAliases': ['alias/firebreak-evidence-transit'] }, keyPolicy),
+      ).toBe('Allowed');
+      expect(await simulate('kms:ReEncryptTo', key, { ...via, 'kms:ResourceAliases': ['alias/payments'] }, keyPolicy)).not.toBe('Allowed');
+    });
+
+    it('still calls IAM (a global service, recorded in us-east-1) whatever the region', async () => {
+      const user = `arn:aws:iam::${MEMBER}:user/alice`;
+      expect(await simulate('iam:UpdateAccessKey', user, { 'aws:RequestedRegion': 'us-east-1' })).toBe('Allowed');
+    });
+  });
+
+  it('copies a snapshot shared in either region into the security account (the security step role names both regions)', () => {
+    const security = byName(stacks, 'FirebreakSecurity');
+    const text = JSON.stringify(security.template);
+    for (const region of ['us-east-1', 'eu-west-1']) {
+      expect(text).toContain(`:ec2:${region}::snapshot/*`);
+      expect(text).toContain(`ec2.${region}.amazonaws.com`);
+    }
+  });
+
+  it('passes cfn-lint, every regional template', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fb-regions-'));
+    try {
+      const files = [euMember, euSecurity].map((s) => {
+        const file = path.join(dir, `${s.name}.json`);
+        fs.writeFileSync(file, JSON.stringify(s.template));
+        return file;
+      });
+      const lint = spawnSync(path.join(PROJECT_ROOT, '.firebreak', 'venv', 'bin', 'cfn-lint'), ['--regions', 'eu-west-1', '--', ...files], {
+        encoding: 'utf8',
+      });
+      // Exit code bit mask: 2 errors, 4 warnings (cfn-lint README).
+      expect({ status: (lint.status ?? 1) & 3, out: lint.stdout + lint.stderr }).toEqual({ status: 0, out: expect.any(String) });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a home region other than us-east-1', () => {
+  const stacks = synthesize(
+    buildTestApp({
+      securityAccountId: SECURITY,
+      memberAccountIds: [MEMBER],
+      region: 'eu-west-1',
+      regions: ['eu-west-1', 'ap-southeast-2'],
+      organization: { id: 'o-a1b2c3d4e5', memberStackSet: { organizationalUnitIds: ['ou-ab12-cdef3456'] } },
+    }),
+  );
+
+  it('forwards the global service events once, from a us-east-1 member stack that holds only those rules', () => {
+    const global = byName(stacks, 'FirebreakMember-us-east-1');
+    expect(ruleNames(global).sort()).toEqual(['firebreak-forward-root-activity-access-key', 'firebreak-forward-root-activity-console']);
+    expect(ofType(global, 'AWS::KMS::Key')).toEqual([]);
+    const everywhere = stacks.flatMap(ruleNames).filter((n) => n.startsWith('firebreak-forward-root-activity'));
+    expect(everywhere.sort()).toEqual(['firebreak-forward-root-activity-access-key', 'firebreak-forward-root-activity-console']);
+    // No security stack there: us-east-1 is not a responding region.
+    expect(stacks.map((s) => s.name)).not.toContain('FirebreakSecurity-us-east-1');
+    expect(repeats(physicalNameKeys(stacks))).toEqual([]);
+  });
+
+  it('deploys each member stack as its own StackSet, in its own region only (the roles only at home)', () => {
+    const security = byName(stacks, 'FirebreakSecurity');
+    const sets = ofType(security, 'AWS::CloudFormation::StackSet').map((r) => ({
+      name: r.Properties?.StackSetName,
+      regions: (r.Properties?.StackInstancesGroup as { Regions: string[] }[])[0].Regions,
+      roles: Object.values((JSON.parse(r.Properties?.TemplateBody as string) as { Resources: Record<string, CfnResource> }).Resources)
+        .filter((x) => x.Type === 'AWS::IAM::Role' && x.Properties?.RoleName)
+        .map((x) => x.Properties!.RoleName),
+    }));
+    expect(sets).toEqual([
+      { name: 'FirebreakMember', regions: ['eu-west-1'], roles: expect.arrayContaining(['FirebreakResponder', 'FirebreakReleaser']) },
+      { name: 'FirebreakMember-ap-southeast-2', regions: ['ap-southeast-2'], roles: [] },
+      { name: 'FirebreakMember-us-east-1', regions: ['us-east-1'], roles: [] },
+    ]);
+  });
+});
+
+describe('config.regions validation', () => {
+  it.each([
+    [{ region: 'us-east-1', regions: ['eu-west-1'] }, /must include the home region us-east-1/],
+    [{ region: 'us-east-1', regions: ['us-east-1', 'eu-west-1', 'eu-west-1'] }, /eu-west-1 more than once/],
+    [{ region: 'us-east-1', regions: ['us-east-1', 'Frankfurt'] }, /must be an AWS region code/],
+  ])('refuses %j', (input, message) => {
+    expect(() => parseConfig({ securityAccountId: SECURITY, ...input })).toThrow(ConfigError);
+    expect(() => parseConfig({ securityAccountId: SECURITY, ...input })).toThrow(message);
+  });
+
+  it('refuses, at synth, a region of another partition', () => {
+    expect(() => buildTestApp({ securityAccountId: SECURITY, regions: ['us-east-1', 'cn-north-1'] })).toThrow(
+      /cn-north-1 not in the home region's partition \(aws\)/,
+    );
+  });
+
+  it('defaults to the home region alone', () => {
+    expect(parseConfig({ region: 'eu-central-1' }).regions).toEqual(['eu-central-1']);
+  });
+});
+
+/** The CDK assertions Template of a stack read from disk (roleStatements takes one). */
+function templateOfDisk(s: StackOnDisk): Template {
+  return Template.fromJSON(s.template);
+}
