@@ -394,6 +394,7 @@ export function instrumentClient(client: AnyClient, service: string, accountId: 
           account: accountId,
           role,
           networkInterfaceId,
+          region: signedRegions.get(context),
         });
         return result;
       } catch (err) {
@@ -408,6 +409,7 @@ export function instrumentClient(client: AnyClient, service: string, accountId: 
           account: accountId,
           role,
           networkInterfaceId,
+          region: signedRegions.get(context),
         });
         throw mapAwsError(err, operation);
       }
@@ -422,7 +424,10 @@ export function instrumentClient(client: AnyClient, service: string, accountId: 
   // handles the error as one AWS answered ("Middleware stack", AWS SDK for JavaScript v3 Developer Guide:
   // initialize → serialize → build → finalizeRequest → deserialize).
   const perAttempt =
-    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+    async (args: { input: Record<string, unknown>; request?: { headers?: Record<string, string> } }) => {
+      const signed = signedRegion(args.request?.headers?.authorization);
+      if (signed) signedRegions.set(context, signed);
       const hooks = activeInterceptors().filter((i) => i.attempt);
       if (hooks.length) {
         const operation = `${service}.${(context.commandName ?? 'Unknown').replace(/Command$/, '')}`;
@@ -442,3 +447,14 @@ export function instrumentClient(client: AnyClient, service: string, accountId: 
 
 /** Attempts made so far per command input (one input object per logical call; the SDK's retries reuse it). */
 const attempts = new WeakMap<object, number>();
+/** The region each call was signed for, per call (the SDK's handler context, one per command sent; its last attempt's). */
+const signedRegions = new WeakMap<object, string>();
+
+/**
+ * The region of a Signature Version 4 `Authorization` header's credential scope (`Credential=<key>/<date>/<region>/
+ * <service>/aws4_request`: "Signature Version 4 signing elements", IAM User Guide): the region the request was
+ * signed for, which is the region AWS acts in.
+ */
+function signedRegion(authorization: string | undefined): string | undefined {
+  return authorization ? /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\//.exec(authorization)?.[1] : undefined;
+}

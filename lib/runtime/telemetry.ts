@@ -28,6 +28,11 @@ export interface ApiCallRecord {
    * ModifyNetworkInterfaceAttribute): lets a report tell the calls of one ENI's swap from another's.
    */
   readonly networkInterfaceId?: string;
+  /**
+   * The region the call was signed for (its SigV4 credential scope, read from the request as sent): where AWS acted.
+   * Absent when no signed request went out (an interceptor failed the call before it was sent).
+   */
+  readonly region?: string;
   /** Attribution from the enclosing {@link withCallContext} scopes. */
   readonly context: Readonly<CallContext>;
 }

@@ -84,16 +84,17 @@ describe('firebreak CLI input handling', () => {
       }
     });
 
-    it('remaps a finding from another account and region onto the twin and contains it', async () => {
+    it('remaps a finding from another account and a region the local world lacks onto the twin and contains it', async () => {
+      // ap-southeast-2: not one of the local world's regions (lib/harness/local/accounts.ts, LOCAL_REGIONS), so remapped.
       const file = writeEvent('other.json', (e) => {
         e.detail.accountId = '123456789012';
-        e.detail.region = 'eu-west-1';
-        e.region = 'eu-west-1';
-        e.detail.resource.instanceDetails.availabilityZone = 'eu-west-1b';
+        e.detail.region = 'ap-southeast-2';
+        e.region = 'ap-southeast-2';
+        e.detail.resource.instanceDetails.availabilityZone = 'ap-southeast-2b';
       });
       const r = await run(['replay', file, '--endpoint', emulator.endpoint, '--json']);
       const report = JSON.parse(r.stdout.join('\n'));
-      expect(report.idMap).toMatchObject({ '123456789012': '111111111111', 'eu-west-1': 'us-east-1' });
+      expect(report.idMap).toMatchObject({ '123456789012': '111111111111', 'ap-southeast-2': 'us-east-1' });
       expect(report.executions[0].outcome).toBe('CONTAINED');
       expect(report.checks.filter((c: { passed: boolean }) => !c.passed)).toEqual([]);
       expect(r.code).toBe(0);

@@ -43,6 +43,7 @@ describe('parseConfig', () => {
     expect(parseConfig({})).toEqual({
       memberAccountIds: [],
       region: 'us-east-1',
+      regions: ['us-east-1'],
       evidenceRetentionDays: 90,
       objectLockMode: 'COMPLIANCE',
       prefix: 'firebreak',

@@ -39,12 +39,13 @@ export interface HarnessClients {
 }
 
 /**
- * Builds harness clients for one account of the emulator.
+ * Builds harness clients for one account of the emulator, in one region.
  * @param endpoint - emulator URL, e.g. `http://127.0.0.1:5123`.
  * @param accountId - 12-digit account to act as.
+ * @param region - the region the clients act in. @default LOCAL_REGION (the local world's home region)
  */
-export function harnessClients(endpoint: string, accountId: string): HarnessClients {
-  const cfg = { region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 };
+export function harnessClients(endpoint: string, accountId: string, region: string = LOCAL_REGION): HarnessClients {
+  const cfg = { region, endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 };
   const withAccount = <C extends { middlewareStack: { add: (...a: never[]) => void } }>(c: C): C => {
     (c.middlewareStack.add as unknown as (mw: unknown, o: unknown) => void)(
       (next: (a: { request: { headers: Record<string, string> } }) => unknown) =>

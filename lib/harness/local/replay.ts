@@ -30,6 +30,7 @@ import {
 import { ENDED_FAILED } from './runner';
 import type { ExecuteOptions, LocalExecutionResult } from './runner';
 import type { LocalSession } from './session';
+import { harnessClients } from './harness-clients';
 import { buildTwinWorld, remapEvent, TwinExtras, TwinWorld } from './twin';
 import { buildSequenceTwins } from './sequence-twin';
 import { sequenceChainChecks } from './sequence-checks';
@@ -211,10 +212,12 @@ function longestUntracked(executions: readonly LocalExecutionResult[]): number |
  * @param event - a validated event ({@link validateEvent}).
  * @returns the report (the JSON contract) and what was built.
  */
-export async function replayEvent(session: LocalSession, event: EventEnvelope, options: ReplayOptions = {}): Promise<ReplayResult> {
+export async function replayEvent(home: LocalSession, event: EventEnvelope, options: ReplayOptions = {}): Promise<ReplayResult> {
   const started = Date.now();
   const gd = event.source === 'aws.guardduty' ? GuardDutyEventSchema.parse(event) : undefined;
   const apiCall = API_CALL_DETAIL_TYPES.includes(event['detail-type']) ? ApiCallEventSchema.parse(event) : undefined;
+  // The event keeps its region when the local world has it (issue 16, "Regions"): its twins are built, and read back, there.
+  const session = inRegionOf(home, gd?.detail.region ?? apiCall?.detail.awsRegion ?? event.region);
   const { twin, credentialTwin, bucketTwin, functionTwin, taskTwin, dbTwin, idMap } = await twinsFor(session, gd, apiCall, options);
   const injected = Object.keys(idMap).length ? remapEvent(event, idMap) : event;
   const before = options.countBefore ? await countCreatedResources(session.env) : undefined;
@@ -262,6 +265,17 @@ export async function replayEvent(session: LocalSession, event: EventEnvelope, o
 }
 
 const CONTAINER_TYPES: readonly string[] = CONTAINER_RESOURCE_TYPES;
+
+/**
+ * The session as seen from a region: the member account's clients and `region` of that region, when it is one of the local
+ * world's regions (`env.regions`); the session itself otherwise (an event from another region is remapped onto the home
+ * region). The security account's clients stay the home region's, where the ledger, the vault and the playbooks are.
+ */
+export function inRegionOf(session: LocalSession, region: string): LocalSession {
+  const { env } = session;
+  if (region === env.region || !env.regions.includes(region)) return session;
+  return { ...session, env: { ...env, region, member: harnessClients(env.endpoint, env.memberAccount, region) } };
+}
 
 /**
  * The twins of the resources a playbook acts on (an Instance finding's instance, an AccessKey finding's principal,

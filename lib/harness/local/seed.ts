@@ -21,13 +21,16 @@ import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { LEDGER_TABLE_NAME } from '../../core/names';
 import { hasAwsCode } from '../../runtime/aws-errors';
-import { LOCAL_MEMBER_ACCOUNT, LOCAL_REGION, LOCAL_SECURITY_ACCOUNT } from './accounts';
+import { LOCAL_MEMBER_ACCOUNT, LOCAL_REGION, LOCAL_REGIONS, LOCAL_SECURITY_ACCOUNT } from './accounts';
 import { harnessClients, HarnessClients } from './harness-clients';
 
 /** What {@link seedLocalAccounts} created: the stand-ins for the stacks' resources. */
 export interface LocalEnvironment {
   readonly endpoint: string;
+  /** The home region: the security account's resources, and the member account's unless a finding names another. */
   readonly region: string;
+  /** Every region of the local world, home first ({@link LOCAL_REGIONS}): each has the member stack's transit key. */
+  readonly regions: readonly string[];
   readonly memberAccount: string;
   readonly securityAccount: string;
   readonly member: HarnessClients;
@@ -133,6 +136,10 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
     // The member stack deployed in the security account too (single-account mode; sandbox game days act there): its
     // transit key. CopySnapshots resolves the alias with KMS DescribeKey, which fails for an alias that does not exist.
     ensureKey(security, TRANSIT_ALIAS, 'Firebreak evidence transit (member stack in the security account)'),
+    // The other regions' member stacks (FirebreakMember-<region>) create a transit key of their own there.
+    ...LOCAL_REGIONS.filter((r) => r !== LOCAL_REGION).map((r) =>
+      ensureKey(harnessClients(endpoint, memberAccount, r), TRANSIT_ALIAS, `Firebreak evidence transit (member account, ${r})`),
+    ),
   ]);
   await seedEvidenceBucket(security, evidenceBucket, evidenceKeyArn, options.retentionDays ?? 1);
   await createLedgerTable(security, LEDGER_TABLE);
@@ -165,6 +172,7 @@ export async function seedLocalAccounts(endpoint: string, options: SeedOptions =
   return {
     endpoint,
     region: LOCAL_REGION,
+    regions: LOCAL_REGIONS,
     memberAccount,
     securityAccount,
     member,

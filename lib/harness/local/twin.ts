@@ -19,7 +19,6 @@ import { randomBytes } from 'node:crypto';
 import { hasAwsCode } from '../../runtime/aws-errors';
 import type { GuardDutyEvent } from '../../core/incident/schema';
 import type { HarnessClients } from './harness-clients';
-import { LOCAL_REGION } from './accounts';
 import { InvalidInput } from '../../core/errors';
 
 /** Extra resources a drill can ask the twin world to have around the instance. */
@@ -121,14 +120,16 @@ type InstanceDetails = NonNullable<GuardDutyEvent['detail']['resource']['instanc
 
 /**
  * The twin's network: a VPC (with an IPv6 block when any ENI has IPv6), one subnet per subnet in the event (in the
- * event's zone when it is in the emulator's region), and the event's security groups, each allowing 443 from
+ * event's zone when it is in the clients' region), and the event's security groups, each allowing 443 from
  * anywhere; the subnets and the groups are created together once the VPC exists. Adds the event's IDs → the twin's
  * to `idMap`.
  */
 async function twinNetwork(member: HarnessClients, details: InstanceDetails, idMap: Record<string, string>): Promise<{ vpcId: string }> {
   const enis = details.networkInterfaces;
   const ipv6 = enis.some((e) => e.ipv6Addresses.length > 0);
-  const az = details.availabilityZone?.startsWith(LOCAL_REGION) ? details.availabilityZone : `${LOCAL_REGION}a`;
+  // The clients' own region: the home region's, or the event's when the local world has it (replay.ts, inRegionOf).
+  const region = await member.ec2.config.region();
+  const az = details.availabilityZone?.startsWith(region) ? details.availabilityZone : `${region}a`;
   const vpc = (await member.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16', AmazonProvidedIpv6CidrBlock: ipv6 }))).Vpc!;
   const vpcId = vpc.VpcId!;
   const v6Block = vpc.Ipv6CidrBlockAssociationSet?.[0]?.Ipv6CidrBlock;
