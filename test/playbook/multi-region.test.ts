@@ -15,16 +15,21 @@ import { objectSha256, readCase, readContainment } from '../support/read-back';
  */
 
 const BITCOIN = 'fixtures/events/guardduty-ec2-bitcoin-dns.json';
+const IAM_USER = 'fixtures/events/guardduty-iamuser-anomalous.json';
 
 /** The fixture as GuardDuty would send it from `region`: every occurrence of its own region replaced. */
-function inRegion(file: string, region: string): EventEnvelope {
+function inRegion(file: string, region: string, severity?: number): EventEnvelope {
   const event = readEventFile(file);
   expect(event.region).toBe(LOCAL_REGION);
-  return JSON.parse(JSON.stringify(event).split(LOCAL_REGION).join(region)) as EventEnvelope;
+  const moved = JSON.parse(JSON.stringify(event).split(LOCAL_REGION).join(region)) as EventEnvelope;
+  if (severity !== undefined) (moved.detail as { severity: number }).severity = severity;
+  return moved;
 }
 
+// One emulator world for the file.
+const local = useLocalSession();
+
 describe('a finding from the second region (ec2-compromise, emulator)', () => {
-  const local = useLocalSession();
   let result: ReplayResult;
   const calls: ApiCallRecord[] = [];
 
@@ -101,5 +106,19 @@ describe('a finding from the second region (ec2-compromise, emulator)', () => {
     );
     expect(member.filter((c) => c.region !== LOCAL_SECOND_REGION).map((c) => `${c.operation} ${c.region}`)).toEqual([]);
     expect(security.filter((c) => c.region !== LOCAL_REGION).map((c) => `${c.operation} ${c.region}`)).toEqual([]);
+  });
+});
+
+describe('an access key used from two regions (credential-compromise, emulator)', () => {
+  it('is one case: IAM is global, so the second region’s finding is already handled and changes nothing', async () => {
+    // Severity 8: the fixture's 5 is below credential-compromise's automatic (high) entry.
+    const first = await replayEvent(local.session, inRegion(IAM_USER, LOCAL_SECOND_REGION, 8));
+    expect(first.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    const caseId = first.report.executions[0].caseId!;
+    const second = await replayEvent(local.session, inRegion(IAM_USER, LOCAL_REGION, 8), { credentialTwin: first.credentialTwin });
+    expect(second.report.executions[0]).toMatchObject({ status: 'ALREADY_HANDLED', caseId });
+    expect(second.report.apiCalls.byOperation['IAM.AttachUserPolicy'] ?? 0).toBe(0);
+    const { item } = await readCase(local.session.env, caseId);
+    expect(item).toMatchObject({ status: 'CONTAINED', region: LOCAL_SECOND_REGION });
   });
 });

@@ -190,6 +190,16 @@ export const InjectionSchema = z
          * ID, so without it two drills replaying one fixture in a session would meet the same case.
          */
         freshIds: z.boolean().optional(),
+        /**
+         * The region the event comes from (issue 16, "Regions"): the event moved whole, every occurrence of its own region
+         * replaced (the event's and the finding's `region`, the finding's ARN, the availability zone), as that region's
+         * GuardDuty or CloudTrail would send it. The local world keeps a region it has (its second region, eu-west-1) and
+         * remaps any other onto its home region.
+         */
+        region: z
+          .string()
+          .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region code such as eu-west-1')
+          .optional(),
       })
       .strict()
       .optional(),

@@ -57,7 +57,8 @@ type GuardDutyLike = EventEnvelope & { detail: { service?: { count?: number }; s
 
 function mutate(event: EventEnvelope, m: Mutation, extraCount = 0): EventEnvelope {
   if (!m && extraCount === 0) return event;
-  const copy = JSON.parse(JSON.stringify(event)) as GuardDutyLike;
+  const text = JSON.stringify(event);
+  const copy = JSON.parse(m?.region ? text.split(event.region).join(m.region) : text) as GuardDutyLike;
   const increment = (m?.serviceCountIncrement ?? 0) + extraCount;
   if (increment && copy.detail.service) copy.detail.service.count = (copy.detail.service.count ?? 1) + increment;
   if (m?.severity !== undefined) copy.detail.severity = m.severity;

@@ -13,7 +13,7 @@ import '../clients/dynamodb';
  * under a lease, resumed, finished and released. Who may take a claim and why is `policy.ts`'s; the case item and
  * its timeline are written through {@link CaseRecords}.
  *
- * Item: `pk = CLAIM#<playbook>#<account>#<region>#<resourceId>`, `sk = CLAIM`.
+ * Item: `pk = CLAIM#<playbook>#<account>#<region>#<resourceId>`, `sk = CLAIM` (`<region>` is `global` for an IAM identity).
  */
 
 /** The result of {@link CaseClaims.claim}. */
@@ -75,9 +75,20 @@ export interface ClaimItem {
   version: number;
 }
 
-/** The key that makes a case unique: one open case per (playbook, account, region, resource). */
+/**
+ * The playbooks whose resource is an IAM identity: an access key, a user, a role, the root user. IAM is a global service
+ * ("IAM ... is a global service", IAM User Guide, "What is IAM?"), so a key used from two regions is one resource, and its
+ * findings of every region make one case (docs/ARCHITECTURE.md, "Regions").
+ */
+export const GLOBAL_RESOURCE_PLAYBOOKS: readonly string[] = ['credential-compromise', 'root-activity'];
+
+/**
+ * The key that makes a case unique: one open case per (playbook, account, region, resource), the region `global` for
+ * {@link GLOBAL_RESOURCE_PLAYBOOKS}.
+ */
 export function claimKey(incident: { playbook: string; account: string; region: string; resource: { id: string } }): string {
-  return `CLAIM#${incident.playbook}#${incident.account}#${incident.region}#${incident.resource.id}`;
+  const region = GLOBAL_RESOURCE_PLAYBOOKS.includes(incident.playbook) ? 'global' : incident.region;
+  return `CLAIM#${incident.playbook}#${incident.account}#${region}#${incident.resource.id}`;
 }
 
 /** A new case ID: `fb-<yyyymmdd>-<10 hex>` (UTC date). */

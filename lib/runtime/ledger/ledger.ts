@@ -16,7 +16,7 @@ import { SuppressionRules } from '../brakes/suppression-rules';
  *   which cases are open), pure and without storage.
  *
  * Single-table layout (partition key `pk`, sort key `sk`, both strings):
- * - claim:    `pk = CLAIM#<playbook>#<account>#<region>#<resourceId>`, `sk = CLAIM`
+ * - claim:    `pk = CLAIM#<playbook>#<account>#<region>#<resourceId>`, `sk = CLAIM` (`<region>` `global` for an IAM identity)
  * - case:     `pk = CASE#<caseId>`, `sk = CASE`
  * - timeline: `pk = CASE#<caseId>`, `sk = TL#<ISO-8601 UTC>#<random>`
  * - event:    `pk = CASE#<caseId>`, `sk = EVENT#<sha256>`
