@@ -8,7 +8,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -25,6 +24,7 @@ import { forwardedEntries } from './member-policies';
 import { deadLetterQueue, queueDepthAlarm, anyOccurrenceAlarm } from './alarms';
 import { acknowledgeGrantWildcard, JustifiedStatement } from './nag';
 import { FirebreakNames } from './names';
+import { notificationTopic } from './notifications';
 import { PLAYBOOK_REGISTRY, PlaybookConstructs, RegisteredPlaybook } from './playbooks/registry';
 import { ResponderFunction } from './responder-function';
 import {
@@ -162,7 +162,7 @@ export class FirebreakSecurityAccount extends Construct {
       objectLockMode: config.objectLockMode,
     });
     this.ledger = new CaseLedger(this, 'Ledger', { tableName: names.ledgerTable });
-    [this.notificationKey, this.topic] = this.createNotifications(config);
+    ({ key: this.notificationKey, topic: this.topic } = notificationTopic(this, config, this.names, 'Firebreak notifications (SNS topic)'));
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: names.eventBus });
     Tags.of(this.bus).add('firebreak:component', 'routing');
     this.admitMemberAccounts(config);
@@ -238,35 +238,6 @@ export class FirebreakSecurityAccount extends Construct {
       Playbook,
       sfn.StateMachine
     >;
-  }
-
-  /** The notification key (which CloudWatch alarms may use) and the topic it encrypts, with the e-mail subscription. */
-  private createNotifications(config: FirebreakConfig): [kms.Key, sns.Topic] {
-    const key = new kms.Key(this, 'NotificationKey', {
-      description: 'Firebreak notifications (SNS topic)',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // CloudWatch alarms publish to the encrypted topic ("Encryption at rest", Amazon SNS Developer Guide).
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-      }),
-    );
-    const topic = new sns.Topic(this, 'Topic', {
-      topicName: this.names.notificationTopic,
-      displayName: 'Firebreak incident response',
-      masterKey: key,
-      enforceSSL: true,
-    });
-    if (config.notificationEmail) {
-      topic.addSubscription(new subscriptions.EmailSubscription(config.notificationEmail));
-    }
-    Tags.of(topic).add('firebreak:component', 'notifications');
-    Tags.of(key).add('firebreak:component', 'notifications');
-    return [key, topic];
   }
 
   /**

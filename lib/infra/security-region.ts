@@ -1,16 +1,15 @@
-import { Aws, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { Aws, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FirebreakConfig } from '../core/config';
 import { ConfigError } from '../core/errors';
 import { deadLetterQueue, queueDepthAlarm } from './alarms';
 import { FirebreakNames } from './names';
+import { notificationTopic } from './notifications';
 
 /**
  * The GuardDuty findings a region's security stack forwards home: every finding ("EventBridge event format for
@@ -56,26 +55,7 @@ export class FirebreakSecurityRegion extends Construct {
     const here = Stack.of(this).region;
     if (here === config.region)
       throw new ConfigError(`FirebreakSecurityRegion belongs in a region other than the home region ${config.region}`);
-    const key = new kms.Key(this, 'NotificationKey', {
-      description: 'Firebreak notifications of this region (SNS topic)',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // CloudWatch alarms publish to the encrypted topic ("Encryption at rest", Amazon SNS Developer Guide).
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-      }),
-    );
-    this.topic = new sns.Topic(this, 'Topic', {
-      topicName: names.notificationTopic,
-      displayName: 'Firebreak incident response',
-      masterKey: key,
-      enforceSSL: true,
-    });
-    if (config.notificationEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(config.notificationEmail));
+    this.topic = notificationTopic(this, config, names, 'Firebreak notifications of this region (SNS topic)').topic;
 
     const home = `arn:${Aws.PARTITION}:events:${config.region}:${Aws.ACCOUNT_ID}:event-bus/default`;
     const role = new iam.Role(this, 'ForwardingRole', {
@@ -112,7 +92,6 @@ export class FirebreakSecurityRegion extends Construct {
       ],
     });
     for (const c of [this.forwardingRule, role, this.deadLetterQueue]) Tags.of(c).add('firebreak:component', 'routing');
-    for (const c of [this.topic, key]) Tags.of(c).add('firebreak:component', 'notifications');
   }
 }
 

@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from '../../lib/core/project-root';
 import { FirebreakApp } from '../../lib/infra/app';
 import { forwardedEntries } from '../../lib/infra/member-policies';
 import { isGlobalServiceEntry } from '../../lib/infra/regions';
+import { concreteIntrinsics } from '../support/responder-policy';
 import { buildTestApp, flat, roleStatements, Statement } from './support';
 
 /**
@@ -157,22 +158,7 @@ describe('two regions in one synth (config.regions)', () => {
 
   describe("the responder's policy (iam-simulate): every listed region, and no other", () => {
     const roleId = Object.entries(homeMember.resources).find(([, r]) => r.Properties?.RoleName === 'FirebreakResponder')![0];
-    // Intrinsics made concrete for one member account (iam-simulate reads plain policy JSON).
-    const concrete = (value: unknown): unknown => {
-      if (Array.isArray(value)) return value.map(concrete);
-      if (value && typeof value === 'object') {
-        const obj = value as Record<string, unknown>;
-        if ('Fn::Join' in obj || 'Ref' in obj || 'Fn::GetAtt' in obj) return concrete(flat(obj));
-        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, concrete(v)]));
-      }
-      return typeof value === 'string'
-        ? value
-            .replace(/<AWS::Partition>/g, 'aws')
-            .replace(/<AWS::AccountId>/g, MEMBER)
-            .replace(/<AWS::Region>/g, 'us-east-1')
-        : value;
-    };
-    const statements = concrete(roleStatements(templateOfDisk(homeMember), roleId)) as Statement[];
+    const statements = concreteIntrinsics(roleStatements(templateOfDisk(homeMember), roleId), MEMBER, 'us-east-1') as Statement[];
     const policy = { Version: '2012-10-17', Statement: statements };
     const simulate = async (action: string, resource: string, context: Record<string, string | string[]>, resourcePolicy?: object) =>
       (

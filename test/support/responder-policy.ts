@@ -11,20 +11,28 @@ import { buildTestApp, flat, roleStatements, templateOf } from '../infra/support
 export function responderPolicy(account: string, region: string, securityAccount: string): object {
   const template = templateOf(buildTestApp({ securityAccountId: securityAccount }).member);
   const responderId = Object.keys(template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'FirebreakResponder' } }))[0];
-  const concrete = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(concrete);
-    if (value && typeof value === 'object') {
-      const obj = value as Record<string, unknown>;
+  return concreteIntrinsics({ Version: '2012-10-17', Statement: roleStatements(template, responderId) }, account, region) as object;
+}
+
+/**
+ * A template value with its intrinsics flattened (`flat`) and the pseudo parameters replaced by one concrete partition
+ * (`aws`), account and region: plain policy JSON, as iam-simulate reads it.
+ */
+export function concreteIntrinsics(value: unknown, account: string, region: string): unknown {
+  const concrete = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(concrete);
+    if (v && typeof v === 'object') {
+      const obj = v as Record<string, unknown>;
       if ('Fn::Join' in obj || 'Ref' in obj || 'Fn::GetAtt' in obj) return concrete(flat(obj));
-      return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, concrete(v)]));
+      return Object.fromEntries(Object.entries(obj).map(([k, x]) => [k, concrete(x)]));
     }
-    if (typeof value !== 'string') return value;
-    return value
+    if (typeof v !== 'string') return v;
+    return v
       .replace(/<AWS::Partition>/g, 'aws')
       .replace(/<AWS::Region>/g, region)
       .replace(/<AWS::AccountId>/g, account);
   };
-  return concrete({ Version: '2012-10-17', Statement: roleStatements(template, responderId) }) as object;
+  return concrete(value);
 }
 
 /**
