@@ -14,6 +14,7 @@ import '../../clients/sns';
 import { withCard } from '../../../core/chat-card';
 import { cardOf, caseEventOf } from '../chat-cards';
 import { putCaseEvent, CaseEventRecord } from '../../case-events';
+import { pageLine } from '../../../core/page';
 
 /** RequestApproval's input: the Lambda integration's `Payload`. */
 export const RequestApprovalInputSchema = z.object({ state: PlaybookStateSchema, taskToken: z.string().check(z.minLength(1)) });
@@ -95,7 +96,8 @@ async function pageApprovalRequest(
     new PublishCommand({
       TopicArn: deps.config.topicArn,
       Subject: snsSubject(`[Firebreak] ${caseId} approval needed: ${describeResource(i)} (${i.finding.type})`),
-      // Plain text, not JSON: what the member account shaped (the resource ID, the finding type) is escaped as the CLI does.
+      // Plain text, not JSON (e-mail stays readable): what the member account shaped (the resource ID, the finding type) is
+      // escaped as the CLI does; the last line says the page's kind and case (lib/core/page.ts).
       // The chat card for AWS Chatbot (`https`) and this text, unchanged, for every other subscriber (`default`).
       ...withCard(
         terminalSafe(
@@ -110,6 +112,8 @@ async function pageApprovalRequest(
             `Deny:     firebreak deny ${caseId} --reason "..."`,
             `Without an answer by ${r.expiresAt}, the case is ${r.onTimeout === 'notify' ? 'notify-only' : state.judgement ? 'restored (logging restarted, nobody revoked)' : 'contained'}.`,
             `Runbook: runbooks/${i.playbook}/runbook.md`,
+            // The kind and the case in the body (lib/core/page.ts): SNS drops the attributes of a carded page.
+            pageLine('approval-request', caseId),
           ].join('\n'),
         ),
         cardOf(
@@ -169,6 +173,7 @@ async function publishBreakerTrip(state: PlaybookState, hold: Hold, deps: StepDe
             `See:      firebreak breaker status`,
             `Resume:   firebreak breaker reset --reason "..."   (approves every held case)`,
             `Or each:  firebreak approve <caseId> / firebreak deny <caseId> --reason "..."`,
+            pageLine('breaker-tripped', state.case.caseId),
           ].join('\n'),
         ),
         cardOf(
