@@ -26,6 +26,11 @@
 
 /** The case events that send a card. */
 export type CaseEvent = 'opened' | 'approval-requested' | 'contained' | 'released' | 'failed';
+/**
+ * What a card can be about: a case event, a finding attached to an open case (the attached notice), or a game-day event
+ * refused before any claim. The last two are pages, not case events (no `Firebreak Case` event is put for them).
+ */
+export type CardEvent = CaseEvent | 'attached' | 'gameday-refused';
 
 /** Firebreak's caps on a card's fields (characters; lists: items). */
 export const CARD_LIMITS = { title: 250, description: 4000, nextSteps: 6, nextStep: 300, keywords: 6, keyword: 64, value: 160 } as const;
@@ -43,7 +48,7 @@ export interface ChatbotCard {
     readonly keywords: string[];
   };
   readonly metadata: {
-    readonly threadId: string;
+    readonly threadId?: string;
     readonly summary: string;
     readonly eventType: string;
     readonly relatedResources: string[];
@@ -53,9 +58,11 @@ export interface ChatbotCard {
 
 /** What a card says: Firebreak's own words (`caseId`, `playbook`, `outcome`, `note`) and the finding's values (made inert). */
 export interface CaseCardInput {
-  readonly event: CaseEvent;
-  readonly caseId: string;
-  readonly playbook: string;
+  readonly event: CardEvent;
+  /** The case; absent on a page about no case (a failure before a case was opened, a game-day refusal): no thread. */
+  readonly caseId?: string;
+  /** The playbook; absent when not known (an event Normalize refused). */
+  readonly playbook?: string;
   readonly account: string;
   readonly region: string;
   readonly resourceId?: string;
@@ -76,18 +83,33 @@ export function inert(value: string | undefined, max: number = CARD_LIMITS.value
 
 const cap = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
-const HEADLINE: Record<CaseEvent, string> = {
+const HEADLINE: Record<CardEvent, string> = {
   opened: ':warning: Firebreak case opened (notify-only)',
   'approval-requested': ':raised_hand: Firebreak case waits for approval',
   contained: ':lock: Firebreak contained',
   released: ':unlock: Firebreak released',
   failed: ':x: Firebreak playbook failed',
+  attached: ':link: Firebreak: a finding attached to an open case',
+  'gameday-refused': ':no_entry: Firebreak refused a game-day event',
 };
 
-/** The `firebreak` commands to act on the case, for each event. */
-function nextStepsOf(event: CaseEvent, caseId: string, playbook: string): string[] {
+/** The next steps of a card about no case: a failure before a case was opened, a game-day refusal. */
+function caselessSteps(event: CardEvent, runbook: string[]): string[] {
+  if (event === 'gameday-refused')
+    return [
+      'Nothing was claimed or contained.',
+      "If no game day of yours was running: look for the sender's PutEvents calls in CloudTrail.",
+      ...runbook,
+    ];
+  return ['No case was opened: `firebreak cases list` shows the open ones; the execution is in the playbook state machine.', ...runbook];
+}
+
+/** The `firebreak` commands to act on the case (or, without one, what to look at), for each event. */
+function nextStepsOf(event: CardEvent, caseId: string | undefined, playbook: string | undefined): string[] {
+  const runbook = playbook ? [`Runbook: runbooks/${playbook}/runbook.md`] : [];
+  if (!caseId) return caselessSteps(event, runbook).map((s) => cap(s, CARD_LIMITS.nextStep));
   const show = `\`firebreak cases show ${caseId}\``;
-  const steps: Record<CaseEvent, string[]> = {
+  const steps: Record<CardEvent, string[]> = {
     opened: [`Triage: ${show}`, `Contain by hand if needed: \`firebreak run ${playbook} ...\` (runbooks/${playbook}/runbook.md)`],
     'approval-requested': [
       `Review: ${show}`,
@@ -96,42 +118,48 @@ function nextStepsOf(event: CaseEvent, caseId: string, playbook: string): string
     ],
     contained: [`Investigate: ${show}`, `Release when cleared: \`firebreak release ${caseId} --reason "..."\``],
     released: [`Timeline: ${show}`],
-    failed: [`What failed: ${show}`, `Runbook: runbooks/${playbook}/runbook.md`],
+    failed: [`What failed: ${show}`, ...runbook],
+    attached: [`Triage it with the case: ${show}`, ...runbook],
+    'gameday-refused': [show, ...runbook],
   };
   return steps[event].map((s) => cap(s, CARD_LIMITS.nextStep)).slice(0, CARD_LIMITS.nextSteps);
 }
 
 /**
- * The card of one case event. The case ID and the playbook are Firebreak's (a case ID is `fb-<date>-<hex>`), every
- * other value is made inert; one thread per case (`threadId` the case ID), so a case's cards stay together.
+ * The card of one case event (or attached notice, or game-day refusal). The case ID and the playbook are Firebreak's (a
+ * case ID is `fb-<date>-<hex>`), every other value is made inert; one thread per case (`threadId` the case ID), so a
+ * case's cards stay together. A card about no case has no `id` and no thread.
  */
 export function caseCard(input: CaseCardInput): ChatbotCard {
-  const caseId = input.caseId.replace(SAFE, '?').slice(0, 64);
-  const playbook = input.playbook.replace(SAFE, '?').slice(0, 64);
+  const caseId = input.caseId?.replace(SAFE, '?').slice(0, 64);
+  const playbook = input.playbook?.replace(SAFE, '?').slice(0, 64);
   const severity = input.severity === undefined || !Number.isFinite(input.severity) ? undefined : String(input.severity);
   const lines = [
-    `*Case:* \`${caseId}\` (${playbook})`,
+    caseId ? `*Case:* \`${caseId}\`${playbook ? ` (${playbook})` : ''}` : `*Case:* none${playbook ? ` (${playbook})` : ''}`,
     `*Resource:* ${inert(input.resourceId)} in ${inert(input.account, 12)} / ${inert(input.region, 32)}`,
     ...(input.findingType ? [`*Finding:* ${inert(input.findingType, 100)}${severity ? `, severity ${inert(severity, 8)}` : ''}`] : []),
     ...(input.note ? [cap(input.note.replace(/[`<>@*_~|[\]]/g, ''), 1000)] : []),
   ];
+  const thread = caseId ? { threadId: caseId } : {};
   return {
     version: '1.0',
     source: 'custom',
-    id: `${caseId}:${input.event}`,
+    ...(caseId ? { id: `${caseId}:${input.event}` } : {}),
     content: {
       textType: 'client-markdown',
-      title: cap(`${HEADLINE[input.event]}: ${caseId}`, CARD_LIMITS.title),
+      title: cap(caseId ? `${HEADLINE[input.event]}: ${caseId}` : HEADLINE[input.event], CARD_LIMITS.title),
       description: cap(lines.join('\n'), CARD_LIMITS.description),
-      nextSteps: nextStepsOf(input.event, caseId, playbook),
-      keywords: ['firebreak', input.event, playbook].map((k) => cap(k, CARD_LIMITS.keyword)).slice(0, CARD_LIMITS.keywords),
+      nextSteps: nextStepsOf(input.event, caseId, playbook).slice(0, CARD_LIMITS.nextSteps),
+      keywords: ['firebreak', input.event, ...(playbook ? [playbook] : [])]
+        .map((k) => cap(k, CARD_LIMITS.keyword))
+        .slice(0, CARD_LIMITS.keywords),
     },
     metadata: {
-      threadId: caseId,
-      summary: cap(`Firebreak ${input.event}: ${caseId}`, CARD_LIMITS.title),
+      ...thread,
+      summary: cap(`Firebreak ${input.event}: ${caseId ?? 'no case'}`, CARD_LIMITS.title),
       eventType: input.event,
       relatedResources: [],
-      additionalContext: { caseId, playbook, event: input.event },
+      additionalContext: { ...(caseId ? { caseId } : {}), ...(playbook ? { playbook } : {}), event: input.event },
     },
   };
 }

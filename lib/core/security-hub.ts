@@ -82,11 +82,17 @@ export function forwardStatus(current: string | undefined, target: 'NOTIFIED' | 
   return RANK[target] > RANK[now] ? target : undefined;
 }
 
-/** The status a case event asks for under `mode`, or `undefined` when that event sets none. */
-export function statusFor(
-  mode: SecurityHubWorkflowMode,
-  event: 'notify-only' | 'contained' | 'released',
-): 'NOTIFIED' | 'RESOLVED' | undefined {
+/**
+ * The case events that set a workflow status: a person is told at each (`approval-requested`: the approval request's
+ * page, before anything is contained; `notify-only` and `contained`: Notify's page), and `released`.
+ */
+export type WorkflowEvent = 'approval-requested' | 'notify-only' | 'contained' | 'released';
+
+/**
+ * The status a case event asks for under `mode`, or `undefined` when that event sets none: NOTIFIED at each page that
+ * tells a person (the approval request included), RESOLVED at release, or at containment under `resolve-on-containment`.
+ */
+export function statusFor(mode: SecurityHubWorkflowMode, event: WorkflowEvent): 'NOTIFIED' | 'RESOLVED' | undefined {
   if (mode === 'off') return undefined;
   if (event === 'released') return 'RESOLVED';
   if (event === 'contained' && mode === 'resolve-on-containment') return 'RESOLVED';
@@ -97,8 +103,13 @@ export function statusFor(
  * The note Firebreak leaves on the finding: the case ID, the status and the command that shows the case, within
  * Security Hub's 512 characters (the case ID is Firebreak's own, so nothing a member account wrote goes in).
  */
-export function workflowNote(caseId: string, status: 'NOTIFIED' | 'RESOLVED', event: 'notify-only' | 'contained' | 'released'): string {
-  const what = { 'notify-only': 'notified (no automatic containment)', contained: 'contained', released: 'released' }[event];
+export function workflowNote(caseId: string, status: 'NOTIFIED' | 'RESOLVED', event: WorkflowEvent): string {
+  const what = {
+    'approval-requested': 'waits for approval (a person was asked)',
+    'notify-only': 'notified (no automatic containment)',
+    contained: 'contained',
+    released: 'released',
+  }[event];
   const text = `Firebreak case ${caseId}: ${what}; workflow ${status}. Details: firebreak cases show ${caseId}`;
   return text.length <= NOTE_TEXT_MAX ? text : `${text.slice(0, NOTE_TEXT_MAX - 1)}…`;
 }

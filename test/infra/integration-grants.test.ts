@@ -27,13 +27,17 @@ describe('integration grants: Security Hub workflow (config securityHubWorkflow)
     expect(securityHubGrants({})).toEqual({});
   });
 
-  it("grants GetFindings and BatchUpdateFindings on the security account's hub to Notify and NotifyRelease only", () => {
+  it("grants GetFindings and BatchUpdateFindings on the security account's hub to Notify, RequestApproval and NotifyRelease only", () => {
     const hub = {
       actions: ['securityhub:BatchUpdateFindings', 'securityhub:GetFindings'],
       resources: ['arn:<AWS::Partition>:securityhub:<AWS::Region>:<AWS::AccountId>:hub/default'],
     };
-    expect(securityHubGrants({ securityHubWorkflow: 'resolve-on-release' })).toEqual({ notify: [hub], 'notify-release': [hub] });
-    expect(STEP_NAMES.filter((s) => STEP_ACCESS[s].updatesSecurityHubFindings)).toEqual(['notify', 'notify-release']);
+    expect(securityHubGrants({ securityHubWorkflow: 'resolve-on-release' })).toEqual({
+      notify: [hub],
+      'request-approval': [hub],
+      'notify-release': [hub],
+    });
+    expect(STEP_NAMES.filter((s) => STEP_ACCESS[s].updatesSecurityHubFindings)).toEqual(['notify', 'request-approval', 'notify-release']);
   });
 
   it("lets the four paging steps put Firebreak Case events on Firebreak's bus only, with that source and detail type only", () => {

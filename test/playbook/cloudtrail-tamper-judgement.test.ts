@@ -20,6 +20,9 @@ import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { cli } from '../support/cli';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
+import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
+import { readNotifications } from '../../lib/harness/local/notifications';
+import { ChatbotNotificationSchema } from '../support/chatbot-schema';
 
 /**
  * Issue 14: cloudtrail-tamper judges the change before it revokes anyone. Every outcome is read back from the emulator
@@ -188,8 +191,24 @@ describe('cloudtrail-tamper judges the change (issue 14)', () => {
   });
 
   it('asks a person when the trail was never read before, and revokes nothing while nobody answers', async () => {
-    const { report, credentialTwin } = await replayEvent(local.session, variant(ADD_DATA));
+    const published: { Message: string; MessageStructure?: string }[] = [];
+    const remove = registerSdkInterceptor({
+      before: (call) => {
+        if (call.operation === 'SNS.Publish') published.push(call.input as unknown as (typeof published)[number]);
+      },
+    });
+    const { report, credentialTwin } = await replayEvent(local.session, variant(ADD_DATA)).finally(remove);
     const x = report.executions[0];
+    // The approval page and its card say what a tamper case does (restore logging, revoke the actor), not "contained".
+    const [page] = (await readNotifications(local.session.env)).filter((n) => n.caseId === x.caseId && n.kind === 'approval-request');
+    expect(page.body).toMatch(/waits for approval before restoring logging on \S+ in \d{12}\/[a-z0-9-]+ and revoking the change's actor/);
+    expect(page.body).toMatch(/the case is notify-only\./);
+    expect(page.body).not.toMatch(/before containing|case is contained/);
+    const asked = published.find((p) => p.MessageStructure === 'json' && p.Message.includes('approval-request'))!;
+    const card = ChatbotNotificationSchema.parse(JSON.parse((JSON.parse(asked.Message) as { https: string }).https));
+    expect(card.content.description).toContain("Waits for approval before restoring logging and revoking the change's actor");
+    expect(card.content.description).toMatch(/then notify-only\./);
+    expect(card.content.description).not.toMatch(/contained/);
     const t = credentialTwin as ApiCallTwin;
     expect(x).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED' });
     expect(await actorPolicies(local.session, t)).toEqual([]);

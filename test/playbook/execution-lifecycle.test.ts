@@ -6,6 +6,7 @@ import type { LocalEnvironment } from '../../lib/harness/local/seed';
 import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { useLocalSession } from '../support/local';
 import { readCase, readContainment } from '../support/read-back';
+import { capturePages } from '../support/published-cards';
 
 const EVENT = 'fixtures/events/guardduty-ec2-bitcoin-dns.json';
 
@@ -38,13 +39,23 @@ describe('ec2-compromise execution lifecycle (issue 10)', () => {
   it('closes the case FAILED and tells, once, when the execution times out (evidence stuck pending)', async () => {
     const remove = snapshotsStayPending();
     let replay;
+    let pages: Awaited<ReturnType<typeof capturePages>>['pages'];
     try {
-      replay = await replayEvent(local.session, readEventFile(EVENT), { execute: { timeoutSeconds: 3 } });
+      ({ result: replay, pages } = await capturePages(() =>
+        replayEvent(local.session, readEventFile(EVENT), { execute: { timeoutSeconds: 3 } }),
+      ));
     } finally {
       remove();
     }
     const x = replay.executions[0];
     expect(x.status).toBe('TIMED_OUT');
+    // CloseOrphanedCase's page has the case's `failed` card (schema-checked), in the case's thread.
+    expect(pages.map((p) => [p.kind, p.caseId, p.card?.metadata?.eventType, p.card?.metadata?.threadId])).toEqual([
+      ['failed', x.caseId, 'failed', x.caseId],
+    ]);
+    expect(pages[0].card!.content.description).toContain(
+      'The execution ended (timed out) before it recorded an outcome; the case is FAILED.',
+    );
     expect(x.statusChange?.matched).toContain('firebreak-playbook-execution-ended');
     const { env } = local.session;
     const { item, timeline } = await readCase(env, x.caseId!);

@@ -4,6 +4,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { GuardDutyEvent } from '../../lib/core/incident/schema';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lib/harness/local/accounts';
 import { readNotifications } from '../../lib/harness/local/notifications';
+import { capturePages } from '../support/published-cards';
 import { readEventFile } from '../../lib/harness/local/replay';
 import type { LocalEnvironment } from '../../lib/harness/local/seed';
 import { buildTwinWorld, remapEvent, TwinWorld } from '../../lib/harness/local/twin';
@@ -98,8 +99,14 @@ describe('game-day events act only on resources tagged firebreak:gameday=<run ID
     await local.session.env.member.ec2.send(
       new CreateTagsCommand({ Resources: [twin.instanceId], Tags: [{ Key: 'firebreak:gameday', Value: 'gd-run-a' }] }),
     );
-    const other = await inject(gameDayEvent(twin, 'gd-run-b'));
+    const { result: other, pages } = await capturePages(() => inject(gameDayEvent(twin, 'gd-run-b')));
     expect(other.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'GAMEDAY_REFUSED' });
+    // Its card (schema-checked): about no case, the resource made inert, never the reason (it quotes the canary's tag).
+    expect(pages.map((p) => [p.kind, p.caseId, p.card?.metadata?.eventType, p.card?.metadata?.threadId])).toEqual([
+      ['gameday-refused', undefined, 'gameday-refused', undefined],
+    ]);
+    expect(pages[0].card!.content.description).toContain(`\`${twin.instanceId}\``);
+    expect(JSON.stringify(pages[0].card)).not.toContain('gd-run-a');
     expect((await refusals(local.session.env, 'gd-run-b'))[0]?.reason).toMatch(
       /a canary of another game day \(firebreak:gameday=gd-run-a\)/,
     );
@@ -125,8 +132,16 @@ describe('game-day events act only on resources tagged firebreak:gameday=<run ID
   it('rejects a game-day event without a run ID at Normalize, touching nothing', async () => {
     const twin = await buildTwinWorld(readEventFile(FIXTURE) as unknown as GuardDutyEvent, local.session.env.member);
     const e = gameDayEvent(twin, 'gd-y');
-    const x = await local.session.runner.execute('ec2-compromise', { ...e, detail: withoutRunId(e) });
+    const { result: x, pages } = await capturePages(() =>
+      local.session.runner.execute('ec2-compromise', { ...e, detail: withoutRunId(e) }),
+    );
     expect(x.status).toBe('FAILED');
+    // RecordFailure before Normalize succeeded: its page has a card about no case (schema-checked), the event as it came.
+    expect(pages.map((p) => [p.kind, p.caseId, p.card?.metadata?.eventType, p.card?.metadata?.threadId])).toEqual([
+      ['failed', undefined, 'failed', undefined],
+    ]);
+    expect(pages[0].card!.content.description).toMatch(/^\*Case:\* none\n/);
+    expect(pages[0].card!.content.description).toContain('the event was not read as a finding');
     expect(x.error?.message).toMatch(/firebreakGameDay/);
     expect(x.calls.filter((c) => c.mutating && c.account === local.session.env.memberAccount)).toEqual([]);
   });
@@ -142,11 +157,21 @@ describe('game-day events act only on resources tagged firebreak:gameday=<run ID
       },
     });
     let executions;
+    let pages: Awaited<ReturnType<typeof capturePages>>['pages'];
     try {
-      ({ executions } = await inject(gameDayEvent(twin, 'gd-guard-fails')));
+      ({
+        result: { executions },
+        pages,
+      } = await capturePages(() => inject(gameDayEvent(twin, 'gd-guard-fails'))));
     } finally {
       remove();
     }
+    // RecordFailure's page before a case exists has a card too (schema-checked), about no case.
+    expect(pages.map((p) => [p.kind, p.caseId, p.card?.metadata?.eventType, p.card?.metadata?.threadId])).toEqual([
+      ['failed', undefined, 'failed', undefined],
+    ]);
+    expect(pages[0].card!.content.title).toBe(':x: Firebreak playbook failed');
+    expect(pages[0].card!.content.description).toMatch(/^\*Case:\* none \(ec2-compromise\)\n/);
     const x = executions[0];
     expect(x.status).toBe('FAILED');
     expect(x.steps.map((st) => st.name)).toEqual(expect.arrayContaining(['GameDayGuard', 'RecordFailure']));

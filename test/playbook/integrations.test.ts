@@ -17,6 +17,9 @@ import { readNotifications } from '../../lib/harness/local/notifications';
 import { ChatbotNotificationSchema } from '../support/chatbot-schema';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { cli } from '../support/cli';
+import { capturePages } from '../support/published-cards';
 
 const BITCOIN = 'fixtures/events/guardduty-ec2-bitcoin-dns.json';
 const REVERSE_SHELL = 'fixtures/events/guardduty-runtime-ec2-reverse-shell.json';
@@ -74,7 +77,13 @@ interface Published {
 }
 
 describe('Security Hub workflow status, chat cards and case events of a contained and released case (emulator)', () => {
-  const local = useLocalSession({ environment: { FIREBREAK_SECURITY_HUB_WORKFLOW: 'resolve-on-release' } });
+  const local = useLocalSession({
+    environment: {
+      FIREBREAK_SECURITY_HUB_WORKFLOW: 'resolve-on-release',
+      // Medium EC2 findings ask a person first (the approval request's page moves the finding too); the High ones here do not.
+      FIREBREAK_CATALOG_OVERRIDES: JSON.stringify({ 'ec2-compromise-medium': { mode: 'approval' } }),
+    },
+  });
   let sh: SecurityHubClient;
   /** The operations `sh` sent, in order (a middleware reads each command's name). */
   const sent: string[] = [];
@@ -173,6 +182,59 @@ describe('Security Hub workflow status, chat cards and case events of a containe
       findings: [{ id: finding.Id, from: 'NOTIFIED', to: 'RESOLVED', outcome: 'updated' }],
     });
   });
+
+  it('the approval request page moves the finding NEW → NOTIFIED while nothing is contained yet (a person was asked)', async () => {
+    const medium = JSON.parse(JSON.stringify(event)) as EventEnvelope;
+    const d = medium.detail as unknown as GuardDutyDetail & { severity: number };
+    // Another finding of the same detector (its ID in its ARN too: Security Hub's `Id`), at Medium.
+    Object.assign(d, {
+      severity: 5,
+      id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+      arn: d.arn.replace(/[0-9a-f]{32}$/, 'a1b2c3d4e5f60718293a4b5c6d7e8f90'),
+    });
+    medium.id = 'f0e1d2c3-b4a5-4697-8879-6a5b4c3d2e1f';
+    const asked = asffOf(medium);
+    expect(asked.Id).not.toBe(finding.Id);
+    await sh.send(new BatchImportFindingsCommand({ Findings: [asked] }));
+    const { env } = local.session;
+    const captured = capturePages(() => replayEvent(local.session, medium));
+    let waiting: { caseId: string; status?: string; timeline: Awaited<ReturnType<typeof readCase>>['timeline'] } | undefined;
+    for (let i = 0; i < 200 && !waiting; i++) {
+      const [found] =
+        (
+          await env.security.ddb.send(
+            new ScanCommand({
+              TableName: env.ledgerTable,
+              FilterExpression: 'sk = :c AND attribute_exists(approval)',
+              ExpressionAttributeValues: { ':c': 'CASE' },
+            }),
+          )
+        ).Items ?? [];
+      const timeline = found ? (await readCase(env, found.caseId as string)).timeline : [];
+      if (timeline.some((t) => t.step === 'RequestApproval'))
+        waiting = { caseId: found.caseId as string, status: found.status as string, timeline };
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(waiting?.status).toBe('IN_PROGRESS');
+    const now = (await statusOf(asked.Id!))!;
+    expect(now.Workflow!.Status).toBe('NOTIFIED');
+    expect(now.Note!.Text).toBe(
+      `Firebreak case ${waiting!.caseId}: waits for approval (a person was asked); workflow NOTIFIED. Details: firebreak cases show ${waiting!.caseId}`,
+    );
+    expect(waiting!.timeline.find((t) => t.step === 'RequestApproval')?.details?.securityHub).toEqual({
+      target: 'NOTIFIED',
+      findings: [{ id: asked.Id, from: 'NEW', to: 'NOTIFIED', outcome: 'updated' }],
+    });
+    expect((await cli(['deny', waiting!.caseId, '--reason', 'test', '--endpoint', local.session.sfn.endpoint])).code).toBe(0);
+    const { result, pages } = await captured;
+    expect(result.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED', caseId: waiting!.caseId });
+    // NotifyOnly's later page finds it NOTIFIED already: nothing moves back or again.
+    expect((await statusOf(asked.Id!))!.Workflow!.Status).toBe('NOTIFIED');
+    expect(pages.map((p) => [p.kind, p.card?.metadata?.eventType])).toEqual([
+      ['approval-request', 'approval-requested'],
+      ['notify-only', 'opened'],
+    ]);
+  }, 60_000);
 
   it('a finding absent from Security Hub does not fail the playbook, and is recorded on the case', async () => {
     expect(missingCase).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED' });

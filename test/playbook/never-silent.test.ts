@@ -4,6 +4,7 @@ import type { TwinWorld } from '../../lib/harness/local/twin';
 import { findingOf } from '../support/findings';
 import { useLocalSession } from '../support/local';
 import { readCase, readContainment } from '../support/read-back';
+import { capturePages } from '../support/published-cards';
 
 /**
  * Never silent on one resource (issue 9): a case is per instance, so a later, different finding about
@@ -30,8 +31,14 @@ describe('findings that attach to an open case', () => {
     expect(first.report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'NOTIFIED' });
 
     const portscan = findingOf('Recon:EC2/Portscan', 'Instance', 5, 'ACTOR', 12);
-    const second = await replayEvent(local.session, validateEvent(portscan), { twin });
+    const { result: second, pages } = await capturePages(() => replayEvent(local.session, validateEvent(portscan), { twin }));
     expect(second.report.executions[0]).toMatchObject({ status: 'ALREADY_HANDLED', caseId });
+    // The attached notice's card (schema-checked), in the case's thread, naming the attached finding.
+    expect(pages.map((p) => [p.kind, p.caseId, p.card?.metadata?.eventType, p.card?.metadata?.threadId])).toEqual([
+      ['attached', caseId, 'attached', caseId],
+    ]);
+    expect(pages[0].card!.content.description).toContain('`Recon:EC2/Portscan`');
+    expect(pages[0].card!.content.nextSteps).toContain(`Triage it with the case: \`firebreak cases show ${caseId}\``);
     const attached = await notesFor(caseId, portscan.detail.id);
     expect(attached.map((n) => n.kind)).toEqual(['attached']);
     expect(JSON.parse(attached[0].body)).toMatchObject({ caseStatus: 'NOTIFIED', summary: expect.stringContaining('Recon:EC2/Portscan') });

@@ -32,8 +32,9 @@ export const SHARED_STEPS = {
   notify: { ...none, ledger: true, notifications: true, updatesSecurityHubFindings: true, emitsCaseEvents: true },
   'close-case': { ...none, ledger: true },
   'record-failure': { ...none, ledger: true, notifications: true, emitsCaseEvents: true },
-  // Approvals (ec2-compromise, credential-compromise, cloudtrail-tamper).
-  'request-approval': { ...none, ledger: true, notifications: true, emitsCaseEvents: true },
+  // Approvals (ec2-compromise, credential-compromise, cloudtrail-tamper); with the approval request's page, the
+  // Security Hub workflow status of the incident's GuardDuty finding NOTIFIED (config `securityHubWorkflow`, issue 16).
+  'request-approval': { ...none, ledger: true, notifications: true, updatesSecurityHubFindings: true, emitsCaseEvents: true },
   'record-approval': { ...none, ledger: true },
 } satisfies StepTable;
 

@@ -5,6 +5,8 @@ import type { PreClaimState } from '../../core/contracts/state';
 import type { StepDeps } from './deps-base';
 import { findingNoticeKey, foundLine, runbookOf, subject } from './notice';
 import '../clients/sns';
+import { withCard } from '../../core/chat-card';
+import { cardOf } from './chat-cards';
 
 /**
  * Never silent: a finding that attaches to an open case without running the playbook again (a different
@@ -26,20 +28,28 @@ export async function notifyAttachedFinding(state: PreClaimState, caseId: string
     new PublishCommand({
       TopicArn: deps.config.topicArn,
       Subject: subject('attached', i, caseId),
-      Message: JSON.stringify(
-        {
-          kind: 'attached',
-          caseId,
-          caseStatus: record.status,
-          summary,
-          resource: describeResource(i),
-          runbook: runbookOf(i),
-          runbookEntry: i.triage?.runbook,
-          triage: [...triageCommands(i, caseId), ...workloadCommands(i)],
-          incident: i,
-        },
-        null,
-        2,
+      // The chat card for AWS Chatbot (`https`) and this JSON, unchanged, for every other subscriber (`default`).
+      ...withCard(
+        JSON.stringify(
+          {
+            kind: 'attached',
+            caseId,
+            caseStatus: record.status,
+            summary,
+            resource: describeResource(i),
+            runbook: runbookOf(i),
+            runbookEntry: i.triage?.runbook,
+            triage: [...triageCommands(i, caseId), ...workloadCommands(i)],
+            incident: i,
+          },
+          null,
+          2,
+        ),
+        cardOf(
+          'attached',
+          { incident: i, case: { caseId } },
+          `Attached to open case ${caseId} (${record.status}); the playbook did not run again for it.`,
+        ),
       ),
       MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: 'attached' } },
     }),

@@ -1,4 +1,4 @@
-import { caseCard, CaseEvent, ChatbotCard } from '../../core/chat-card';
+import { caseCard, CardEvent, CaseEvent, ChatbotCard } from '../../core/chat-card';
 import type { Incident } from '../../core/incident/incident';
 import type { CaseEventInput } from '../../core/case-event';
 
@@ -6,7 +6,7 @@ import type { CaseEventInput } from '../../core/case-event';
  * The chat card of a case event from a playbook's state (lib/core/chat-card.ts): the case, the incident's account,
  * region, resource and finding; Firebreak's own `note`.
  */
-export function cardOf(event: CaseEvent, state: { incident: Incident; case: { caseId: string } }, note?: string): ChatbotCard {
+export function cardOf(event: CardEvent, state: { incident: Incident; case: { caseId: string } }, note?: string): ChatbotCard {
   const i = state.incident;
   return caseCard({
     event,

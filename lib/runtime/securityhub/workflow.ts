@@ -8,6 +8,7 @@ import {
   SecurityHubWorkflowMode,
   statusFor,
   workflowNote,
+  type WorkflowEvent,
 } from '../../core/security-hub';
 import { awsErrorCode } from '../aws-errors';
 import '../clients/securityhub';
@@ -38,7 +39,7 @@ export interface WorkflowUpdateRecord {
 /** What {@link updateFindingWorkflow} needs. */
 export interface WorkflowUpdateRequest {
   readonly mode: SecurityHubWorkflowMode;
-  readonly event: 'notify-only' | 'contained' | 'released';
+  readonly event: WorkflowEvent;
   readonly caseId: string;
   /** The case's GuardDuty findings (at most 100 are updated: BatchUpdateFindings' limit). */
   readonly identifiers: readonly FindingIdentifier[];

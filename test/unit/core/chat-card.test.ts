@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { caseCard, CARD_LIMITS, CaseEvent, inert, SNS_MESSAGE_MAX_BYTES, withCard } from '../../../lib/core/chat-card';
+import { caseCard, CARD_LIMITS, CardEvent, CaseEvent, inert, SNS_MESSAGE_MAX_BYTES, withCard } from '../../../lib/core/chat-card';
 import { ChatbotNotificationSchema } from '../../support/chatbot-schema';
 import { caseEventDetail } from '../../../lib/core/case-event';
 
@@ -41,6 +41,38 @@ describe('chat cards (AWS Chatbot custom notifications)', () => {
         },
       ),
     );
+  });
+
+  it('validates for the pages that are not case events and the pages about no case (no id, no thread), with hostile values', () => {
+    const cardEvents: CardEvent[] = [...EVENTS, 'attached', 'gameday-refused'];
+    const hostile = fc.oneof(fc.string({ maxLength: 300 }), fc.constantFrom(...HOSTILE));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...cardEvents),
+        fc.constantFrom(undefined, 'fb-20261205-0123456789'),
+        fc.constantFrom(undefined, 'ec2-compromise'),
+        hostile,
+        hostile,
+        hostile,
+        (event, caseId, playbook, account, region, findingType) => {
+          const card = caseCard({ event, caseId, playbook, account, region, resourceId: findingType, findingType });
+          ChatbotNotificationSchema.parse(card);
+          const text = [card.content.title, card.content.description].join('\n');
+          expect(text).not.toMatch(/[<>@|~[\]]/);
+          expect((text.match(/`/g) ?? []).length % 2).toBe(0);
+          // One thread per case; a card about no case threads with nothing.
+          expect(card.metadata.threadId).toBe(caseId);
+          expect(card.id).toBe(caseId ? `${caseId}:${event}` : undefined);
+          expect(card.content.nextSteps.length).toBeGreaterThan(0);
+        },
+      ),
+    );
+    const refused = caseCard({ event: 'gameday-refused', playbook: 'ec2-compromise', account: '111111111111', region: 'us-east-1' });
+    expect(refused.content.title).toBe(':no_entry: Firebreak refused a game-day event');
+    expect(refused.content.nextSteps.join(' ')).toMatch(/PutEvents calls in CloudTrail/);
+    const early = caseCard({ event: 'failed', account: '', region: '' });
+    expect(early.content.description).toMatch(/^\*Case:\* none\n/);
+    expect(early.content.nextSteps.join(' ')).toMatch(/firebreak cases list/);
   });
 
   it('makes a value inert: unsafe characters replaced, cut, in one inline code span', () => {

@@ -34,14 +34,15 @@ describe('Security Hub workflow (pure)', () => {
   it('asks NOTIFIED at the page and RESOLVED at release, or at containment when so configured; nothing when off', () => {
     const table = SECURITY_HUB_WORKFLOW_MODES.map((m) => [
       m,
+      statusFor(m, 'approval-requested'),
       statusFor(m, 'notify-only'),
       statusFor(m, 'contained'),
       statusFor(m, 'released'),
     ]);
     expect(table).toEqual([
-      ['off', undefined, undefined, undefined],
-      ['resolve-on-release', 'NOTIFIED', 'NOTIFIED', 'RESOLVED'],
-      ['resolve-on-containment', 'NOTIFIED', 'RESOLVED', 'RESOLVED'],
+      ['off', undefined, undefined, undefined, undefined],
+      ['resolve-on-release', 'NOTIFIED', 'NOTIFIED', 'NOTIFIED', 'RESOLVED'],
+      ['resolve-on-containment', 'NOTIFIED', 'NOTIFIED', 'RESOLVED', 'RESOLVED'],
     ]);
   });
 
@@ -72,10 +73,14 @@ describe('Security Hub workflow (pure)', () => {
 
   it("keeps the note within Security Hub's 512 characters and names the case", () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 2000 }), fc.constantFrom('notify-only', 'contained', 'released' as const), (caseId, event) => {
-        const text = workflowNote(caseId, 'NOTIFIED', event as 'notify-only' | 'contained' | 'released');
-        return text.length >= 1 && text.length <= NOTE_TEXT_MAX;
-      }),
+      fc.property(
+        fc.string({ maxLength: 2000 }),
+        fc.constantFrom('approval-requested', 'notify-only', 'contained', 'released' as const),
+        (caseId, event) => {
+          const text = workflowNote(caseId, 'NOTIFIED', event as 'approval-requested' | 'notify-only' | 'contained' | 'released');
+          return text.length >= 1 && text.length <= NOTE_TEXT_MAX;
+        },
+      ),
     );
     expect(workflowNote('fb-20261205-0123456789', 'RESOLVED', 'released')).toBe(
       'Firebreak case fb-20261205-0123456789: released; workflow RESOLVED. Details: firebreak cases show fb-20261205-0123456789',

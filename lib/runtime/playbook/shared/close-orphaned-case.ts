@@ -15,6 +15,8 @@ import { orphanedHookOf } from '../orphaned-registry';
 import { mapAwsError } from '../../aws-errors';
 import '../../clients/sfn';
 import '../../clients/sns';
+import { withCard } from '../../../core/chat-card';
+import { cardOf } from '../chat-cards';
 
 /**
  * The EventBridge event Step Functions sends when a Standard execution's status changes, as AWS
@@ -224,23 +226,31 @@ async function notifyFailed(
     new PublishCommand({
       TopicArn: deps.config.topicArn,
       Subject: subject('failed', i, caseId),
-      Message: JSON.stringify(
-        {
-          kind: 'failed',
-          caseId,
-          summary:
-            `The ${playbook} execution ${d.name} ended ${d.status} before it recorded ${action === 'opened' ? 'a case (this one was opened for it)' : 'an outcome'}; the case is FAILED and ` +
-            `nothing more will be done for it until the next finding about ${describeResource(i)} or a manual run.`,
-          resource: describeResource(i),
-          runbook: runbookOf(i),
-          triage: triageCommands(i, caseId),
-          incident: i,
-          execution: { arn: d.executionArn, status: d.status },
-          error,
-          network,
-        },
-        null,
-        2,
+      // The chat card for AWS Chatbot (`https`) and this JSON, unchanged, for every other subscriber (`default`).
+      ...withCard(
+        JSON.stringify(
+          {
+            kind: 'failed',
+            caseId,
+            summary:
+              `The ${playbook} execution ${d.name} ended ${d.status} before it recorded ${action === 'opened' ? 'a case (this one was opened for it)' : 'an outcome'}; the case is FAILED and ` +
+              `nothing more will be done for it until the next finding about ${describeResource(i)} or a manual run.`,
+            resource: describeResource(i),
+            runbook: runbookOf(i),
+            triage: triageCommands(i, caseId),
+            incident: i,
+            execution: { arn: d.executionArn, status: d.status },
+            error,
+            network,
+          },
+          null,
+          2,
+        ),
+        cardOf(
+          'failed',
+          { incident: i, case: { caseId } },
+          `The execution ended (${d.status.toLowerCase().replace(/_/g, ' ')}) before it recorded an outcome; the case is FAILED.`,
+        ),
       ),
       MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: 'failed' } },
     }),

@@ -5,6 +5,7 @@ import type { PreClaimState } from '../../../core/contracts/state';
 import { snsSubject } from '../sns-subject';
 import { gameDayRefusal, gameDaySenderRefusal } from './gameday-check';
 import '../../clients/sns';
+import { caseCard, withCard } from '../../../core/chat-card';
 
 export { GAMEDAY_GUARD_ACTIONS, GAMEDAY_TAG, gameDayRefusal, gameDaySenderRefusal } from './gameday-check';
 
@@ -46,20 +47,32 @@ export async function guardGameDay(state: PreClaimState, deps: Pick<StepDeps, 'c
       TopicArn: deps.config.topicArn,
       // SNS subjects are ASCII without control characters, at most 100 characters ("Publish", Amazon SNS API Reference).
       Subject: snsSubject(`[Firebreak] game-day event refused: ${what} (run ${i.gameDayRunId ?? '-'})`),
-      Message: JSON.stringify(
-        {
-          kind: GAMEDAY_REFUSED_KIND,
-          summary: `A game-day event (run ${i.gameDayRunId ?? '-'}, sent by ${i.gameDaySender ?? 'an unknown account'}) about ${what} in ${i.account}/${i.region} was refused before any claim: ${reason}. Nothing was claimed or contained. If no game day of yours was running, someone is sending game-day events: look for the sender's PutEvents calls in CloudTrail.`,
-          reason,
-          gameDayRunId: i.gameDayRunId,
-          sender: i.gameDaySender,
-          resource: what,
+      // The chat card for AWS Chatbot (`https`; no case, no thread) and this JSON, unchanged, for every other subscriber
+      // (`default`). The card names the resource made inert, never the refusal's reason (it may quote the target's tags).
+      ...withCard(
+        JSON.stringify(
+          {
+            kind: GAMEDAY_REFUSED_KIND,
+            summary: `A game-day event (run ${i.gameDayRunId ?? '-'}, sent by ${i.gameDaySender ?? 'an unknown account'}) about ${what} in ${i.account}/${i.region} was refused before any claim: ${reason}. Nothing was claimed or contained. If no game day of yours was running, someone is sending game-day events: look for the sender's PutEvents calls in CloudTrail.`,
+            reason,
+            gameDayRunId: i.gameDayRunId,
+            sender: i.gameDaySender,
+            resource: what,
+            playbook: i.playbook,
+            executionName: state.run.executionName,
+            eventId: i.eventId,
+          },
+          null,
+          2,
+        ),
+        caseCard({
+          event: 'gameday-refused',
           playbook: i.playbook,
-          executionName: state.run.executionName,
-          eventId: i.eventId,
-        },
-        null,
-        2,
+          account: i.account,
+          region: i.region,
+          resourceId: i.resource.id,
+          note: 'A game-day event was refused before any claim: nothing was claimed or contained.',
+        }),
       ),
       MessageAttributes: { kind: { DataType: 'String', StringValue: GAMEDAY_REFUSED_KIND } },
     }),

@@ -8,7 +8,7 @@ import { snsSubject } from '../sns-subject';
 import { recordReleaseFailure } from '../release/failure';
 import { failedNoticeKey, networkAfterFailure, runbookOf, subject } from '../notice';
 import '../../clients/sns';
-import { withCard } from '../../../core/chat-card';
+import { caseCard, ChatbotCard, withCard } from '../../../core/chat-card';
 import { cardOf, caseEventOf } from '../chat-cards';
 import { putCaseEvent, CaseEventRecord } from '../../case-events';
 
@@ -162,6 +162,32 @@ async function recordOnCase(
   }
 }
 
+/**
+ * The chat card of a failure: the case's `failed` card once a case and an incident exist; before, a card about no case
+ * (no thread), with the incident's resource and finding or, before Normalize succeeded, the event's type, account and
+ * region as it came (made inert: nothing of it is trusted).
+ */
+function failureCard(
+  state: z.infer<typeof FailureStateSchema>,
+  kind: 'failed' | 'resource-gone',
+  caseId: string | undefined,
+  raw: Record<string, string | number | undefined> | undefined,
+): ChatbotCard {
+  const i = state.incident;
+  if (i && caseId) return cardOf('failed', { incident: i, case: { caseId } }, `Failed: ${kind}.`);
+  const str = (v: string | number | undefined) => (typeof v === 'string' ? v : undefined);
+  return caseCard({
+    event: 'failed',
+    caseId,
+    playbook: i?.playbook,
+    account: i?.account ?? str(raw?.account) ?? '',
+    region: i?.region ?? str(raw?.region) ?? '',
+    resourceId: i?.resource.id,
+    findingType: i?.finding.type ?? str(raw?.type),
+    note: caseId ? `Failed: ${kind}.` : `Failed (${kind}) before a case was opened${i ? '' : ': the event was not read as a finding'}.`,
+  });
+}
+
 /** Publishes the `failed` or `resource-gone` notification: the case, or before Normalize succeeded the event as it came. */
 async function publishFailure(
   state: z.infer<typeof FailureStateSchema>,
@@ -181,7 +207,7 @@ async function publishFailure(
             `[Firebreak] playbook failed before a case was opened: ${raw?.type ?? 'unreadable event'}${raw?.account ? ` in ${raw.account}` : ''}`,
           ),
       // The chat card for AWS Chatbot (`https`) and this JSON, unchanged, for every other subscriber (`default`); before a
-      // case and an incident exist, the JSON alone.
+      // case exists, a card about no case (failureCard).
       ...withCard(
         JSON.stringify(
           {
@@ -199,7 +225,7 @@ async function publishFailure(
           null,
           2,
         ),
-        state.incident && caseId ? cardOf('failed', { incident: state.incident, case: { caseId } }, `Failed: ${kind}.`) : undefined,
+        failureCard(state, kind, caseId, raw),
       ),
       ...(caseId
         ? { MessageAttributes: { caseId: { DataType: 'String', StringValue: caseId }, kind: { DataType: 'String', StringValue: kind } } }

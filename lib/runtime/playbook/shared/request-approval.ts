@@ -14,6 +14,9 @@ import '../../clients/sns';
 import { withCard } from '../../../core/chat-card';
 import { cardOf, caseEventOf } from '../chat-cards';
 import { putCaseEvent, CaseEventRecord } from '../../case-events';
+import { pageLine } from '../../../core/page';
+import { incidentFindingIdentifiers } from '../security-hub-findings';
+import { updateFindingWorkflow, WorkflowUpdateRecord } from '../../securityhub/workflow';
 
 /** RequestApproval's input: the Lambda integration's `Payload`. */
 export const RequestApprovalInputSchema = z.object({ state: PlaybookStateSchema, taskToken: z.string().check(z.minLength(1)) });
@@ -24,7 +27,8 @@ export const RequestApprovalInputSchema = z.object({ state: PlaybookStateSchema,
  * notify-only case escalated by a later finding asks, and pages, again) with the case and the exact commands.
  * A case the blast-radius breaker held pages nobody on its own: the breaker's trip is paged once
  * ({@link pageBreakerTrip}), however many cases it holds. A re-run (new execution after a crash) records its own token:
- * only the latest one can be answered.
+ * only the latest one can be answered. With the approval request's page, the finding's Security Hub workflow status goes
+ * NOTIFIED (lib/runtime/securityhub/workflow.ts: config `securityHubWorkflow`, forward only; recorded as `securityHub`).
  * @param timeoutSeconds - the task's TimeoutSeconds (the deployment's `approvalTimeoutSeconds`).
  * @returns `{ requested: true, expiresAt }` (the task then waits for the token).
  */
@@ -35,8 +39,9 @@ export async function requestApproval(
   const { state, taskToken } = input;
   const caseId = state.case.caseId;
   const hold = state.decision?.hold;
-  // The `Firebreak Case` event put with the page, for the step's timeline entry.
+  // The `Firebreak Case` event put with the page, and the Security Hub update, for the step's timeline entry.
   let caseEvent: CaseEventRecord | undefined;
+  let securityHub: WorkflowUpdateRecord | undefined;
   return runStep(
     'RequestApproval',
     caseTarget(state, deps.ledger),
@@ -56,15 +61,28 @@ export async function requestApproval(
       // finding, a re-run) asks again, and a mark per case would leave its request unpaged.
       const mark = `approval-request#${state.run.executionName}`;
       if (hold?.brake === 'breaker') await pageBreakerTrip(state, hold, deps);
-      else if (!(await deps.ledger.getCase(caseId))?.notifications?.[mark]) {
-        // Paged, then marked: a publish that fails (throttled) fails the step, and its retry pages again. Marking first
-        // would make the retry skip the page, and the case would wait for an answer nobody was asked for.
-        caseEvent = await pageApprovalRequest(state, { expiresAt, onTimeout, hold }, deps);
-        await deps.ledger.markNotified(caseId, mark);
+      else {
+        // A person is asked: the finding's Security Hub workflow goes NOTIFIED with the page (config
+        // `securityHubWorkflow`; read first, forward only: never over SUPPRESSED or RESOLVED), on every run (a re-run
+        // sends only GetFindings); never in a dry run; never fails the step (its outcome is on the timeline).
+        securityHub = state.incident.dryRun
+          ? undefined
+          : await updateFindingWorkflow(() => deps.clients.security().securityHub, {
+              mode: deps.config.securityHubWorkflow,
+              event: 'approval-requested',
+              caseId,
+              identifiers: incidentFindingIdentifiers(state.incident),
+            });
+        if (!(await deps.ledger.getCase(caseId))?.notifications?.[mark]) {
+          // Paged, then marked: a publish that fails (throttled) fails the step, and its retry pages again. Marking
+          // first would make the retry skip the page, and the case would wait for an answer nobody was asked for.
+          caseEvent = await pageApprovalRequest(state, { expiresAt, onTimeout, hold }, deps);
+          await deps.ledger.markNotified(caseId, mark);
+        }
       }
       return { requested: true as const, expiresAt };
     },
-    (r) => ({ ...r, ...(hold ? { hold } : {}), ...(caseEvent ? { caseEvent } : {}) }),
+    (r) => ({ ...r, ...(hold ? { hold } : {}), ...(caseEvent ? { caseEvent } : {}), ...(securityHub ? { securityHub } : {}) }),
   );
 }
 
@@ -83,6 +101,36 @@ function workloadLines(i: PlaybookState['incident']): string[] {
   ];
 }
 
+/**
+ * What a person is asked to approve, and what happens without an answer, in the playbook's own terms. A
+ * cloudtrail-tamper case contains no resource: approving restores logging and revokes the change's actor, and an
+ * unanswered request (timeout action `contain`) restores logging and revokes nobody; asked before the judgement
+ * (catalog `approval` mode), approving lets JudgeTrailChange route it (runbooks/cloudtrail-tamper/runbook.md, the
+ * `unknown` row; route.ts). Every other playbook contains the resource.
+ * @param where - the resource, in the page's text (`<id> in <account>/<region>`); absent in the chat card, whose note
+ * carries Firebreak's words only (the card shows the resource made inert).
+ * @returns `before`: what the case waits to do (after "waits for approval before"); `withoutAnswer`: what the case is
+ * when nobody answers (after "the case is").
+ */
+export function approvalWords(
+  state: PlaybookState,
+  onTimeout: 'contain' | 'notify',
+  where?: string,
+): { before: string; withoutAnswer: string } {
+  const notify = onTimeout === 'notify' ? 'notify-only' : undefined;
+  if (state.incident.playbook !== 'cloudtrail-tamper')
+    return { before: `containing ${where ?? 'the resource'}`, withoutAnswer: notify ?? 'contained' };
+  if (state.judgement)
+    return {
+      before: `restoring logging${where ? ` on ${where}` : ''} and revoking the change's actor (whether the change reduces logging cannot be told)`,
+      withoutAnswer: notify ?? 'restored (logging restarted, nobody revoked)',
+    };
+  return {
+    before: `judging the change${where ? ` to ${where}` : ''} (a change that reduces logging: logging restored, its actor revoked)`,
+    withoutAnswer: notify ?? 'judged (a change that reduces logging: logging restored, its actor revoked)',
+  };
+}
+
 /** The approval request's page (the case, why it waits, and the exact commands) and its `Firebreak Case` event; returns the event's record. */
 async function pageApprovalRequest(
   state: PlaybookState,
@@ -91,16 +139,19 @@ async function pageApprovalRequest(
 ): Promise<CaseEventRecord> {
   const i = state.incident;
   const caseId = state.case.caseId;
+  const words = approvalWords(state, r.onTimeout, `${i.resource.id} in ${i.account}/${i.region}`);
+  const said = approvalWords(state, r.onTimeout);
   await deps.clients.security().sns.send(
     new PublishCommand({
       TopicArn: deps.config.topicArn,
       Subject: snsSubject(`[Firebreak] ${caseId} approval needed: ${describeResource(i)} (${i.finding.type})`),
-      // Plain text, not JSON: what the member account shaped (the resource ID, the finding type) is escaped as the CLI does.
+      // Plain text, not JSON (e-mail stays readable): what the member account shaped (the resource ID, the finding type) is
+      // escaped as the CLI does; the last line says the page's kind and case (lib/core/page.ts).
       // The chat card for AWS Chatbot (`https`) and this text, unchanged, for every other subscriber (`default`).
       ...withCard(
         terminalSafe(
           [
-            `Case ${caseId} (${i.playbook}) waits for approval before containing ${i.resource.id} in ${i.account}/${i.region}.`,
+            `Case ${caseId} (${i.playbook}) waits for approval before ${words.before}.`,
             ...(r.hold ? [`Held: ${r.hold.reason}.`] : []),
             ...(state.case.update ? [updateLine(state.case.update, 'waiting for this approval').trim()] : []),
             `Finding: ${i.finding.type}${i.finding.severity !== undefined ? `, severity ${i.finding.severity}` : ''} (${i.finding.id}).`,
@@ -108,15 +159,13 @@ async function pageApprovalRequest(
             ...workloadLines(i),
             `Approve:  firebreak approve ${caseId} --reason "..."`,
             `Deny:     firebreak deny ${caseId} --reason "..."`,
-            `Without an answer by ${r.expiresAt}, the case is ${r.onTimeout === 'notify' ? 'notify-only' : state.judgement ? 'restored (logging restarted, nobody revoked)' : 'contained'}.`,
+            `Without an answer by ${r.expiresAt}, the case is ${words.withoutAnswer}.`,
             `Runbook: runbooks/${i.playbook}/runbook.md`,
+            // The kind and the case in the body (lib/core/page.ts): SNS drops the attributes of a carded page.
+            pageLine('approval-request', caseId),
           ].join('\n'),
         ),
-        cardOf(
-          'approval-requested',
-          state,
-          `Waits for approval until ${r.expiresAt}; then ${r.onTimeout === 'notify' ? 'notify-only' : 'contained'}.`,
-        ),
+        cardOf('approval-requested', state, `Waits for approval before ${said.before}, until ${r.expiresAt}; then ${said.withoutAnswer}.`),
       ),
       MessageAttributes: {
         caseId: { DataType: 'String', StringValue: caseId },
@@ -169,6 +218,7 @@ async function publishBreakerTrip(state: PlaybookState, hold: Hold, deps: StepDe
             `See:      firebreak breaker status`,
             `Resume:   firebreak breaker reset --reason "..."   (approves every held case)`,
             `Or each:  firebreak approve <caseId> / firebreak deny <caseId> --reason "..."`,
+            pageLine('breaker-tripped', state.case.caseId),
           ].join('\n'),
         ),
         cardOf(
