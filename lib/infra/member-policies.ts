@@ -156,6 +156,14 @@ export function cloudTrailStatements(): JustifiedStatement[] {
       reason:
         "DescribeTrails supports no resource-level permission. The proactive tamper baseline lists this account's trails (read-only: settings only, no log content) before reading each one.",
     },
+    {
+      // PreserveCredentialEvidence (credential-compromise, cloudtrail-tamper; issue 16, item 4) keeps the principal's
+      // CloudTrail records around the finding as evidence. LookupEvents supports no resource-level permission (no
+      // resource type: "Actions, resources, and condition keys for AWS CloudTrail", Service Authorization Reference).
+      statement: new iam.PolicyStatement({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] }),
+      reason:
+        "LookupEvents supports no resource-level permission. Read-only: the compromised principal's management events in this account's event history (the finding's Region and us-east-1, IAM's global events), kept as the case's evidence; it cannot change a trail or a record.",
+    },
   ];
 }
 
