@@ -219,4 +219,28 @@ describe('credential evidence: PreserveCredentialEvidence (credential-compromise
     expect(bad.code).toBe(1);
     expect(bad.stdout.filter((l) => l.startsWith('FAIL')).join('\n')).toContain('cloudtrail-events.json');
   });
+
+  it('keeps the same evidence for a cloudtrail-tamper case (StopLogging by an IAM user), and evidence verify passes', async () => {
+    const { env } = local.session;
+    const { report } = await replayEvent(local.session, readEventFile(STOP_LOGGING));
+    expect(report.executions[0]).toMatchObject({ playbook: 'cloudtrail-tamper', status: 'SUCCEEDED', outcome: 'CONTAINED' });
+    const tamperCase = report.executions[0].caseId!;
+    const { item, timeline } = await readCase(env, tamperCase);
+    const ref = item!.evidence.manifest as { key: string; versionId: string };
+    const doc = JSON.parse((await read(env, ref.key, ref.versionId)).toString('utf8')) as ManifestDoc;
+    expect([doc.playbook, doc.artifacts.map((a) => a.name).sort()]).toEqual([
+      'cloudtrail-tamper',
+      ['cloudtrail-events.json', 'finding.json', 'policies-after.json', 'policies-before.json'],
+    ]);
+    const events = doc.artifacts.find((a) => a.name === 'cloudtrail-events.json')!;
+    const ct = JSON.parse((await read(env, events.key, events.versionId)).toString('utf8')) as {
+      lookupAttribute: { key: string; value: string };
+    };
+    expect(ct.lookupAttribute.key).toBe('Username');
+    expect(ct.lookupAttribute.value).toMatch(/^ci-deployer-/);
+    const steps = timeline.map((e) => e.step);
+    expect(steps.indexOf('VerifyTamperResponse')).toBeLessThan(steps.indexOf('PreserveCredentialEvidence'));
+    const ok = await cli(['evidence', 'verify', tamperCase, '--endpoint', local.session.sfn.endpoint]);
+    expect([ok.code, ok.stdout.filter((l) => l.startsWith('FAIL'))]).toEqual([0, []]);
+  });
 });
