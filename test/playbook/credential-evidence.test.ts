@@ -1,4 +1,5 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
 import { createHash } from 'node:crypto';
 import { buildCredentialTwin, CredentialTwin } from '../../lib/harness/local/credential-twin';
 import { readEventFile, replayEvent, EventEnvelope } from '../../lib/harness/local/replay';
@@ -6,6 +7,8 @@ import type { LocalEnvironment } from '../../lib/harness/local/seed';
 import { GuardDutyEventSchema } from '../../lib/core/incident/schema';
 import { lookupPrincipalEvents } from '../../lib/runtime/evidence/principal-events';
 import { awsDenyAllPolicyArn } from '../../lib/runtime/iam/policies';
+import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
+import { verifyRevocationState } from '../../lib/harness/local/checks';
 import { cli } from '../support/cli';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
@@ -92,6 +95,7 @@ describe('credential evidence: PreserveCredentialEvidence (credential-compromise
   let docs: Record<string, Record<string, unknown>>;
   let firstVersions: string[];
   let prefix: string;
+  let finalState: Record<string, unknown>;
 
   beforeAll(async () => {
     const { env } = local.session;
@@ -120,7 +124,8 @@ describe('credential evidence: PreserveCredentialEvidence (credential-compromise
     caseId = crashed.report.executions[0].caseId!;
     prefix = `cases/${env.memberAccount}/${caseId}/`;
     firstVersions = await versionsOf(env, prefix);
-    const { report } = await replayEvent(local.session, event, { credentialTwin: twin });
+    const { report, executions } = await replayEvent(local.session, event, { credentialTwin: twin });
+    finalState = executions[0].output!;
     expect(report.executions[0]).toMatchObject({ playbook: 'credential-compromise', status: 'SUCCEEDED', outcome: 'CONTAINED', caseId });
     const { item } = await readCase(env, caseId);
     const ref = item!.evidence.manifest as { key: string; versionId: string; sha256: string };
@@ -193,6 +198,21 @@ describe('credential evidence: PreserveCredentialEvidence (credential-compromise
     expect([whole.pages, whole.events.length, whole.truncated, waits]).toEqual([2, 55, false, [500]]);
   });
 
+  it('converges when the step runs twice at once on the contained case: no new version, the recorded manifest kept', async () => {
+    const { env } = local.session;
+    const { handler } = await import('../../lambdas/preserve-credential-evidence');
+    const context = {
+      functionName: 'firebreak-preserve-credential-evidence',
+      awsRequestId: 'concurrent',
+      getRemainingTimeInMillis: () => 60_000,
+    } as unknown as Context;
+    const before = (await readCase(env, caseId)).item!.evidence.manifest as { sha256: string; versionId: string };
+    const runs = (await Promise.all([handler(finalState, context), handler(finalState, context)])) as { manifest: { sha256: string } }[];
+    expect(runs.map((r) => r.manifest.sha256)).toEqual([before.sha256, before.sha256]);
+    expect(await versionsOf(env, prefix)).toEqual(firstVersions);
+    expect((await readCase(env, caseId)).item!.evidence.manifest).toEqual(before);
+  });
+
   it('evidence verify passes on the contained case and fails once one byte of a new artifact changes', async () => {
     const { env } = local.session;
     const endpoint = local.session.sfn.endpoint;
@@ -242,5 +262,33 @@ describe('credential evidence: PreserveCredentialEvidence (credential-compromise
     expect(steps.indexOf('VerifyTamperResponse')).toBeLessThan(steps.indexOf('PreserveCredentialEvidence'));
     const ok = await cli(['evidence', 'verify', tamperCase, '--endpoint', local.session.sfn.endpoint]);
     expect([ok.code, ok.stdout.filter((l) => l.startsWith('FAIL'))]).toEqual([0, []]);
+  });
+
+  it('a failed evidence step leaves the revocation in place and the case FAILED, on the timeline, never CONTAINED', async () => {
+    const { env } = local.session;
+    const event = JSON.parse(JSON.stringify(readEventFile(USER)));
+    event.detail.severity = 8;
+    event.detail.id = `evidence-failure-${Date.now().toString(16)}`;
+    const started = Date.now();
+    const denied = Object.assign(new Error('not authorized to perform: cloudtrail:LookupEvents'), { name: 'AccessDeniedException' });
+    const remove = registerSdkInterceptor({
+      before: (call) => {
+        if (call.operation === 'CloudTrail.LookupEvents') throw denied;
+      },
+    });
+    let result;
+    try {
+      result = await replayEvent(local.session, event);
+    } finally {
+      remove();
+    }
+    expect(result.report.executions[0]).toMatchObject({ playbook: 'credential-compromise', status: 'FAILED' });
+    const { item, timeline } = await readCase(env, result.report.executions[0].caseId!);
+    expect(item!.status).toBe('FAILED');
+    expect(item!.evidence?.manifest).toBeUndefined();
+    expect(timeline.filter((e) => e.step === 'PreserveCredentialEvidence').map((e) => e.status)).toContain('FAILED');
+    const revoked = await verifyRevocationState(env, result.credentialTwin!, started);
+    expect(revoked.filter((c) => !c.passed)).toEqual([]);
+    expect(revoked.map((c) => c.name)).toEqual(expect.arrayContaining(['finding-key-inactive', 'deny-all-policy-on-user']));
   });
 });

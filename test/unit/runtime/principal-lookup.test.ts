@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { InvalidInput } from '../../../lib/core/errors';
+import { lookupPrincipalEvents } from '../../../lib/runtime/evidence/principal-events';
 import type { PlaybookState } from '../../../lib/core/contracts/state';
 import {
   casePrincipalOf,
@@ -78,5 +80,32 @@ describe('principal lookup (credential evidence, issue 16 item 4)', () => {
     expect(plan.map((a) => a.operation)).toEqual(['CloudTrail.LookupEvents', 'S3.PutObject']);
     expect(plan[0].change).toContain('eu-west-1 and us-east-1');
     expect(credentialEvidencePlan({ type: 'Root' }, 'us-east-1')[0].change).toContain('no lookup attribute');
+  });
+
+  it('waits out a throttled page 1, 2, 4 s, then fails with the throttling error', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    let calls = 0;
+    const flaky = {
+      send: async () => (++calls <= 2 ? Promise.reject(throttled) : { Events: [{ EventId: 'e1' }] }),
+    } as unknown as CloudTrailClient;
+    const waits: number[] = [];
+    const sleep = async (ms: number) => void waits.push(ms);
+    const input = {
+      lookup: { key: 'Username' as const, value: 'u', why: '' },
+      start: '2026-01-01T00:00:00Z',
+      end: '2026-01-02T00:00:00Z',
+      region: 'us-east-1',
+    };
+    expect(await lookupPrincipalEvents(flaky, input, sleep)).toEqual({
+      region: 'us-east-1',
+      pages: 1,
+      truncated: false,
+      events: [{ EventId: 'e1' }],
+    });
+    expect(waits).toEqual([1000, 2000]);
+    const stuck = { send: async () => Promise.reject(throttled) } as unknown as CloudTrailClient;
+    waits.length = 0;
+    await expect(lookupPrincipalEvents(stuck, input, sleep)).rejects.toBe(throttled);
+    expect(waits).toEqual([1000, 2000, 4000]);
   });
 });
