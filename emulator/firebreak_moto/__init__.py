@@ -4,7 +4,7 @@
 the default account without disabling the per-request account selection. ``emulator/server.py``
 calls both and then runs moto's server. Each behaviour is documented, with the AWS page it follows,
 in the submodule that adds it (``ebs_snapshots``, ``rds_snapshots``, ``network_interfaces``, ``dynamodb``, ``events``,
-``iam_managed_policies``, ``accounts``, ``lambda_code``, ``ecs_tasks``, ``s3_expected_owner``, ``securityhub_findings``, ``sns_subscriptions``, ``sns_message_structure``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
+``iam_managed_policies``, ``accounts``, ``lambda_code``, ``ecs_tasks``, ``s3_expected_owner``, ``securityhub_findings``, ``sns_subscriptions``, ``sns_message_structure``, ``cloudtrail_lookup``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
 behaviour: they keep the emulator's memory bounded by its live state, its ReceiveMessage linear in the
 queue's length and its tag reads independent of the account's other resources.
 """
@@ -27,6 +27,7 @@ from .s3_expected_owner import PATCHES as S3_EXPECTED_OWNER_PATCHES
 from .securityhub_findings import PATCHES as SECURITYHUB_FINDING_PATCHES
 from .sns_subscriptions import PATCHES as SNS_SUBSCRIPTION_PATCHES
 from .sns_message_structure import PATCHES as SNS_MESSAGE_STRUCTURE_PATCHES
+from .cloudtrail_lookup import PATCHES as CLOUDTRAIL_LOOKUP_PATCHES
 
 __all__ = ["apply_patches", "configure_default_account", "PATCHES"]
 
@@ -46,6 +47,7 @@ PATCHES = (
     + SECURITYHUB_FINDING_PATCHES
     + SNS_SUBSCRIPTION_PATCHES
     + SNS_MESSAGE_STRUCTURE_PATCHES
+    + CLOUDTRAIL_LOOKUP_PATCHES
 )
 
 
@@ -67,6 +69,7 @@ def apply_patches() -> None:
         sns_message_structure,
         sns_subscriptions,
         sqs,
+        cloudtrail_lookup,
     )
 
     model_tracking.apply()
@@ -84,3 +87,4 @@ def apply_patches() -> None:
     securityhub_findings.apply()
     sns_subscriptions.apply()
     sns_message_structure.apply()
+    cloudtrail_lookup.apply()

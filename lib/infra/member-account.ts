@@ -21,7 +21,7 @@ import {
   outsideRegionsDeny,
 } from './member-policies';
 import { FirebreakNames } from './names';
-import { isGlobalServiceEntry, MemberStackParts } from './regions';
+import { globalEventsRegion, isGlobalServiceEntry, MemberStackParts } from './regions';
 import { deadLetterQueue } from './alarms';
 import { JustifiedManagedPolicy, JustifiedPolicy } from './nag';
 import { MEMBER_ACTING_STEPS, RELEASING_STEPS, StepName } from './steps';
@@ -171,7 +171,10 @@ export class FirebreakMemberAccount extends Construct {
     new JustifiedManagedPolicy(responder, 'DatabasePolicy', { roles: [responder], statements: databaseStatements(regions) });
     // Several regions: the ARNs above take any region; this deny keeps both roles to the listed ones.
     if (regions.length > 1)
-      new JustifiedManagedPolicy(responder, 'RegionPolicy', { roles: [responder, releaser], statements: outsideRegionsDeny(regions) });
+      new JustifiedManagedPolicy(responder, 'RegionPolicy', {
+        roles: [responder, releaser],
+        statements: outsideRegionsDeny(regions, globalEventsRegion(config.region)),
+      });
     Tags.of(responder).add('firebreak:component', 'responder');
     Tags.of(releaser).add('firebreak:component', 'releaser');
     return { responder, releaser };

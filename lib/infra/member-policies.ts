@@ -156,6 +156,14 @@ export function cloudTrailStatements(): JustifiedStatement[] {
       reason:
         "DescribeTrails supports no resource-level permission. The proactive tamper baseline lists this account's trails (read-only: settings only, no log content) before reading each one.",
     },
+    {
+      // PreserveCredentialEvidence (credential-compromise, cloudtrail-tamper; issue 16, item 4) keeps the principal's
+      // CloudTrail records around the finding as evidence. LookupEvents supports no resource-level permission (no
+      // resource type: "Actions, resources, and condition keys for AWS CloudTrail", Service Authorization Reference).
+      statement: new iam.PolicyStatement({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] }),
+      reason:
+        "LookupEvents supports no resource-level permission. Read-only: the compromised principal's management events in this account's event history (the finding's Region and us-east-1, IAM's global events), kept as the case's evidence; it cannot change a trail or a record.",
+    },
   ];
 }
 
@@ -895,22 +903,40 @@ export function regionScope(regions?: readonly string[]): RegionScope {
 /**
  * The deny that keeps a member role (responder, releaser) to the deployment's regions: every action but IAM's and STS's
  * (global services, whose calls AWS records as made in us-east-1: "aws:RequestedRegion", IAM User Guide, "AWS global
- * condition context keys") is denied when the request's region is not listed. The `Null` guard only makes the deny apply
- * when the request carries a region, as every AWS request does; a policy simulation without one is not denied by it.
+ * condition context keys") is denied when the request's region is not listed; CloudTrail's LookupEvents is also allowed in
+ * the partition's global events region, where the event history holds IAM's global events (preserve-credential-evidence
+ * reads a principal's records there). The `Null` guard only makes the deny apply when the request carries a region, as
+ * every AWS request does; a policy simulation without one is not denied by it.
  * @param regions - the deployment's regions (`config.regions`).
- * @returns the statement and its justification.
+ * @param globalEventsRegion - the region of the partition's global service events (lib/infra/regions.ts).
+ * @returns the statements and their justification.
  */
-export function outsideRegionsDeny(regions: readonly string[]): JustifiedStatement[] {
+export function outsideRegionsDeny(regions: readonly string[], globalEventsRegion: string): JustifiedStatement[] {
+  const reason = 'A deny: it only takes away, from every action outside the regions the deployment responds in (IAM and STS are global).';
+  const outside = (listed: readonly string[]) => ({
+    StringNotEquals: { 'aws:RequestedRegion': [...new Set(listed)] },
+    Null: { 'aws:RequestedRegion': 'false' },
+  });
   return [
     {
       statement: new iam.PolicyStatement({
         sid: 'DenyOutsideFirebreakRegions',
         effect: iam.Effect.DENY,
-        notActions: ['iam:*', 'sts:*'],
+        notActions: ['iam:*', 'sts:*', 'cloudtrail:LookupEvents'],
         resources: ['*'],
-        conditions: { StringNotEquals: { 'aws:RequestedRegion': [...regions] }, Null: { 'aws:RequestedRegion': 'false' } },
+        conditions: outside(regions),
       }),
-      reason: 'A deny: it only takes away, from every action outside the regions the deployment responds in (IAM and STS are global).',
+      reason,
+    },
+    {
+      statement: new iam.PolicyStatement({
+        sid: 'DenyLookupOutsideFirebreakRegions',
+        effect: iam.Effect.DENY,
+        actions: ['cloudtrail:LookupEvents'],
+        resources: ['*'],
+        conditions: outside([...regions, globalEventsRegion]),
+      }),
+      reason,
     },
   ];
 }

@@ -127,6 +127,9 @@ export const EVIDENCE_PLAYBOOKS: readonly string[] = [
   'lambda-compromise',
   'ecs-task-compromise',
   'rds-compromise',
+  // PreserveCredentialEvidence (issue 16, item 4): finding.json, the principal's CloudTrail records, its policies before and after.
+  'credential-compromise',
+  'cloudtrail-tamper',
 ];
 
 /** Slack for times S3 reports to the second (LastModified, RetainUntilDate): 1 s. */

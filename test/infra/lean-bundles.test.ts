@@ -90,6 +90,8 @@ const MEMBER_CLIENTS: Readonly<Partial<Record<StepName, readonly string[]>>> = {
   'close-orphaned-case': ['ec2'],
   // The proactive tamper baseline reads the member accounts' trails.
   'record-trail-baselines': ['cloudtrail'],
+  // The principal's CloudTrail records (LookupEvents) and its policies read back (IAM).
+  'preserve-credential-evidence': ['cloudtrail', 'iam'],
 };
 /** The packages that assume a role (STS AssumeRole): only lib/runtime/clients/assume-role.ts imports them. */
 const ASSUMES_ROLE = ['@aws-sdk/credential-providers', '@aws-sdk/client-sts'];

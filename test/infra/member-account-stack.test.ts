@@ -58,6 +58,7 @@ describe('MemberAccountStack', () => {
         'guard-gameday',
         'decide-response',
         'plan-containment',
+        'preserve-credential-evidence',
         'contain-instance',
         'deny-instance-credentials',
         'reseal-isolation',
@@ -233,6 +234,8 @@ describe('MemberAccountStack', () => {
           'cloudtrail:GetTrail',
           'cloudtrail:GetEventSelectors',
           'cloudtrail:StartLogging',
+          // credential-compromise and cloudtrail-tamper: the principal's records as evidence (issue 16, item 4)
+          'cloudtrail:LookupEvents',
         ].sort(),
       );
     });
@@ -287,6 +290,8 @@ describe('MemberAccountStack', () => {
         'cloudtrail:GetTrail': trails,
         'cloudtrail:GetEventSelectors': trails,
         'cloudtrail:StartLogging': trails,
+        // PreserveCredentialEvidence (issue 16, item 4): LookupEvents has no resource type; read-only.
+        'cloudtrail:LookupEvents': ['*'],
       });
     });
 
@@ -306,10 +311,11 @@ describe('MemberAccountStack', () => {
       expect(total).toBeLessThan(10_240 * 0.7);
     });
 
-    it('scopes Resource "*" to read-only Describe actions, and the two Lambda listings that support no resource type', () => {
+    it('scopes Resource "*" to read-only Describe actions, the two Lambda listings and CloudTrail LookupEvents, which support no resource type', () => {
       // ListFunctions and ListEventSourceMappings: "Actions, resources, and condition keys for AWS Lambda" (Service
-      // Authorization Reference) lists no resource type for them, so they take "*"; both only read.
-      const lambdaListings = ['lambda:ListEventSourceMappings', 'lambda:ListFunctions'];
+      // Authorization Reference) lists no resource type for them, so they take "*"; both only read. LookupEvents likewise
+      // ("Actions, resources, and condition keys for AWS CloudTrail"): a read of the event history (issue 16, item 4).
+      const lambdaListings = ['lambda:ListEventSourceMappings', 'lambda:ListFunctions', 'cloudtrail:LookupEvents'];
       for (const s of statements.filter((st) => list(st.Resource).includes('*'))) {
         for (const action of list(s.Action)) if (!lambdaListings.includes(action)) expect(action).toMatch(/:Describe/);
       }

@@ -205,6 +205,11 @@ describe('two regions in one synth (config.regions)', () => {
       expect(await simulate('kms:ReEncryptTo', key, { ...via, 'kms:ResourceAliases': ['alias/payments'] }, keyPolicy)).not.toBe('Allowed');
     });
 
+    it("reads a principal's CloudTrail event history in a listed region, and not in another", async () => {
+      expect(await simulate('cloudtrail:LookupEvents', '*', { 'aws:RequestedRegion': 'eu-west-1' })).toBe('Allowed');
+      expect(await simulate('cloudtrail:LookupEvents', '*', { 'aws:RequestedRegion': 'ap-southeast-2' })).toBe('ExplicitlyDenied');
+    });
+
     it('still calls IAM (a global service, recorded in us-east-1) whatever the region', async () => {
       const user = `arn:aws:iam::${MEMBER}:user/alice`;
       expect(await simulate('iam:UpdateAccessKey', user, { 'aws:RequestedRegion': 'us-east-1' })).toBe('Allowed');

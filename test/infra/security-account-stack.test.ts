@@ -867,12 +867,20 @@ describe('SecurityAccountStack', () => {
       }
     });
 
-    it.each(['collect-artifacts', 'write-manifest', 'preserve-bucket', 'preserve-task', 'preserve-database'] as const)(
+    it.each([
+      'collect-artifacts',
+      'write-manifest',
+      'preserve-bucket',
+      'preserve-task',
+      'preserve-database',
+      'preserve-credential-evidence',
+    ] as const)(
       'lets %s write and read evidence objects under cases/ only, never the received events (it names them, issue 13)',
       (step) => {
         expect(STEP_NAMES.filter((s) => STEP_ACCESS[s].evidenceBucket).sort()).toEqual([
           'collect-artifacts',
           'preserve-bucket',
+          'preserve-credential-evidence',
           'preserve-database',
           'preserve-function',
           'preserve-task',
@@ -1254,6 +1262,7 @@ describe('SecurityAccountStack', () => {
           'Notified',
           'RevokeCredentials',
           'VerifyRevocation',
+          'PreserveCredentialEvidence',
           'ChainOutcome',
           'ChainInstanceContainment',
           'Notify',
@@ -1356,13 +1365,12 @@ describe('SecurityAccountStack', () => {
         Next: 'RecordFailure',
       });
       expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
-      expect(['RevokeCredentials', 'VerifyRevocation', 'ChainInstanceContainment', 'Notify', 'CloseCase'].map(next)).toEqual([
-        'VerifyRevocation',
-        'ChainOutcome',
-        'Notify',
-        'CloseCase',
-        'Contained',
-      ]);
+      // The evidence after the revocation is verified (issue 16, item 4), then the chain.
+      expect(
+        ['RevokeCredentials', 'VerifyRevocation', 'PreserveCredentialEvidence', 'ChainInstanceContainment', 'Notify', 'CloseCase'].map(
+          next,
+        ),
+      ).toEqual(['VerifyRevocation', 'PreserveCredentialEvidence', 'ChainOutcome', 'Notify', 'CloseCase', 'Contained']);
       // Chaining into ec2-compromise only when Decide asked for it (catalog chainInstanceContainment).
       expect(s.ChainOutcome.Choices).toEqual([{ Variable: '$.decision.chain', IsPresent: true, Next: 'ChainInstanceContainment' }]);
       expect(s.ChainOutcome.Default).toBe('Notify');
@@ -1390,7 +1398,7 @@ describe('SecurityAccountStack', () => {
         .map((step) => `<${functionLogicalIdOf(template, step)}.Arn>`)
         .sort();
       expect(resources).toEqual(expected);
-      expect(resources).toHaveLength(13);
+      expect(resources).toHaveLength(14);
     });
 
     it("lets only the chaining steps start ec2-compromise (and attack-sequence's credential-compromise), and tells them which state machines", () => {
@@ -1601,6 +1609,7 @@ describe('SecurityAccountStack', () => {
           'ActorOutcome',
           'RevokeActor',
           'VerifyTamperResponse',
+          'PreserveCredentialEvidence',
           'Notify',
           'CloseCase',
           'Contained',
@@ -1658,8 +1667,24 @@ describe('SecurityAccountStack', () => {
       const s = definition.States;
       expectTriage(s, 'JudgeTrailChange');
       expect(
-        ['JudgeTrailChange', 'RestoreLogging', 'RevokeActor', 'VerifyTamperResponse', 'Notify', 'CloseCase'].map((n) => s[n].Next),
-      ).toEqual(['JudgementOutcome', 'ActorOutcome', 'VerifyTamperResponse', 'Notify', 'CloseCase', 'Contained']);
+        [
+          'JudgeTrailChange',
+          'RestoreLogging',
+          'RevokeActor',
+          'VerifyTamperResponse',
+          'PreserveCredentialEvidence',
+          'Notify',
+          'CloseCase',
+        ].map((n) => s[n].Next),
+      ).toEqual([
+        'JudgementOutcome',
+        'ActorOutcome',
+        'VerifyTamperResponse',
+        'PreserveCredentialEvidence',
+        'Notify',
+        'CloseCase',
+        'Contained',
+      ]);
       // Issue 14: a reduction is contained, an automation principal's restored, an increase notified, an unknown asked.
       const route = (value: string, next: string) => ({ Variable: '$.judgement.route', StringEquals: value, Next: next });
       expect([s.JudgementOutcome.Choices, s.JudgementOutcome.Default]).toEqual([

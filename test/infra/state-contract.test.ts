@@ -32,6 +32,7 @@ import type { verifyRevocation } from '../../lib/runtime/playbook/credential-com
 import type { releaseBucket } from '../../lib/runtime/playbook/release/release-bucket';
 import type { releaseDatabase } from '../../lib/runtime/playbook/release/release-database';
 import type { preserveBucket } from '../../lib/runtime/playbook/s3-compromise/preserve-bucket';
+import type { preserveCredentialEvidence } from '../../lib/runtime/playbook/shared/preserve-credential-evidence';
 import type { containBucket } from '../../lib/runtime/playbook/s3-compromise/contain-bucket';
 import type { verifyBucketContainment } from '../../lib/runtime/playbook/s3-compromise/verify-bucket-containment';
 import type { preserveDatabase } from '../../lib/runtime/playbook/rds-compromise/preserve-database';
@@ -107,6 +108,7 @@ const STEP_RESULTS_FIT = {
   ReleaseBucket: true satisfies Fits<Result<typeof releaseBucket>, R['restore']>,
   ReleaseDatabase: true satisfies Fits<Result<typeof releaseDatabase>, R['restore']>,
   PreserveBucket: true satisfies Fits<Result<typeof preserveBucket>, P['bucketPreservation']>,
+  PreserveCredentialEvidence: true satisfies Fits<Result<typeof preserveCredentialEvidence>, P['credentialEvidence']>,
   ContainBucket: true satisfies Fits<Result<typeof containBucket>, P['bucketContainment']>,
   VerifyBucketContainment: true satisfies Fits<Result<typeof verifyBucketContainment>, P['verify']>,
   PreserveDatabase: true satisfies Fits<Result<typeof preserveDatabase>, P['databasePreservation']>,

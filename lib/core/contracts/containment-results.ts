@@ -471,3 +471,17 @@ export const DatabaseContainmentSchema = z.object({
 
 /** `$.verify` of rds-compromise: what VerifyDatabaseContainment read back. */
 export const DatabaseContainmentCheckSchema = z.object({ dbInstanceIdentifier: z.string(), notPublic: z.boolean() });
+
+// credential evidence (credential-compromise, cloudtrail-tamper; issue 16, item 4)
+
+/** `$.credentialEvidence`: PreserveCredentialEvidence's result (lib/runtime/playbook/shared/preserve-credential-evidence.ts). */
+export const CredentialEvidenceSchema = z.object({
+  artifacts: z.array(StoredArtifactSchema),
+  manifest: ManifestRefSchema,
+  /** CloudTrail events of the principal found, every Region together. */
+  eventsFound: z.number(),
+  /** The page cap cut a Region's lookup short (recorded in cloudtrail-events.json too). */
+  truncated: z.boolean(),
+  /** The Regions looked in (none when the principal has no lookup attribute). */
+  regions: z.array(z.string()),
+});

@@ -8,6 +8,7 @@ import {
   BucketContainmentCheckSchema,
   BucketContainmentSchema,
   BucketPreservationSchema,
+  CredentialEvidenceSchema,
   FunctionContainmentCheckSchema,
   FunctionContainmentSchema,
   FunctionPreservationSchema,
@@ -176,6 +177,8 @@ export const PlaybookStateSchema = z.object({
   revocation: z.optional(z.union([RevocationResultSchema, ActorRevocationSchema])),
   /** s3-compromise: PreserveBucket. */
   bucketPreservation: z.optional(BucketPreservationSchema),
+  /** credential-compromise and cloudtrail-tamper: PreserveCredentialEvidence (issue 16, item 4). */
+  credentialEvidence: z.optional(CredentialEvidenceSchema),
   /** s3-compromise: ContainBucket. */
   bucketContainment: z.optional(BucketContainmentSchema),
   /** lambda-compromise: PreserveFunction. */

@@ -36,6 +36,10 @@ export const SHARED_STEPS = {
   // Security Hub workflow status of the incident's GuardDuty finding NOTIFIED (config `securityHubWorkflow`, issue 16).
   'request-approval': { ...none, ledger: true, notifications: true, updatesSecurityHubFindings: true, emitsCaseEvents: true },
   'record-approval': { ...none, ledger: true },
+  // The credential evidence of credential-compromise and cloudtrail-tamper (issue 16, item 4), one function for both:
+  // LookupEvents (read-only, paced at 2/s, at most 10 pages in each of two Regions) and IAM reads through the responder
+  // role, the artifacts and the manifest into the evidence bucket, the manifest on the case.
+  'preserve-credential-evidence': { ...none, actsInMember: true, ledger: true, evidenceBucket: true, timeoutSeconds: 120 },
 } satisfies StepTable;
 
 /**

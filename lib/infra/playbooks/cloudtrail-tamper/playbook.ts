@@ -34,6 +34,7 @@ export const CLOUDTRAIL_TAMPER_TASKS: Readonly<Record<string, StepName>> = {
   RestoreLogging: 'restore-logging',
   RevokeActor: 'revoke-actor',
   VerifyTamperResponse: 'verify-tamper-response',
+  PreserveCredentialEvidence: 'preserve-credential-evidence',
   Notify: 'notify',
   CloseCase: 'close-case',
   RecordResourceGone: 'record-failure',
@@ -52,7 +53,8 @@ export type CloudTrailTamperPlaybookProps = ContainmentPlaybookProps;
  * JudgeTrailChange (issue 14: does the call reduce logging?) → JudgementOutcome (Choice on `$.judgement.route`):
  * `contain` → RestoreLogging (StartLogging after StopLogging; records what changed otherwise, and never fails on a
  * deleted trail) → ActorOutcome → RevokeActor (the caller's credentials, as credential-compromise revokes them) →
- * VerifyTamperResponse (which also retries `NotYetConsistent`) → Notify → CloseCase; `restore` (a known automation
+ * VerifyTamperResponse (which also retries `NotYetConsistent`) → PreserveCredentialEvidence (the event, the actor's
+ * CloudTrail records, its policies before and after, in the evidence vault) → Notify → CloseCase; `restore` (a known automation
  * principal, or an unknown change nobody answered) → RestoreLogging → ActorOutcome → VerifyTamperResponse (nobody
  * revoked) → Notify → CloseCase; `notify` (the change increases logging or changes nothing) → NotifyOnly; `approval`
  * (whether it reduces logging cannot be told) → RequestApproval, whose `contain` comes back to JudgeTrailChange.
@@ -80,6 +82,8 @@ export class CloudTrailTamperPlaybook extends PlaybookConstruct {
     closeCase.next(states.outcome('Contained', 'CONTAINED')).next(states.done);
     const verify = states.step('VerifyTamperResponse', playbookPath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] });
     verify
+      // The evidence after the response is verified: logging restored and the actor revoked first (issue 16, item 4).
+      .next(states.step('PreserveCredentialEvidence', playbookPath('credentialEvidence')))
       .next(states.step('Notify', playbookPath('notification'), { parameters: { state: wholeState, kind: 'contained' } }))
       .next(closeCase);
     const revoke = states.step('RevokeActor', playbookPath('revocation'));

@@ -34,6 +34,7 @@ export const CREDENTIAL_COMPROMISE_TASKS: Readonly<Record<string, StepName>> = {
   CloseNotified: 'close-case',
   RevokeCredentials: 'revoke-credentials',
   VerifyRevocation: 'verify-revocation',
+  PreserveCredentialEvidence: 'preserve-credential-evidence',
   ChainInstanceContainment: 'chain-instance-containment',
   Notify: 'notify',
   CloseCase: 'close-case',
@@ -53,7 +54,8 @@ export type CredentialCompromisePlaybookProps = ContainmentPlaybookProps;
  *
  * Normalize (naming the playbook) → Claim → Decide, then dry run, notify-only, or contain:
  * RevokeCredentials → VerifyRevocation (which also retries `NotYetConsistent`, a bounded wait for IAM)
- * → [ChainInstanceContainment, when Decide set `decision.chain`: start ec2-compromise on the instance
+ * → PreserveCredentialEvidence (the finding, the principal's CloudTrail records, its policies before and after, in the
+ * evidence vault) → [ChainInstanceContainment, when Decide set `decision.chain`: start ec2-compromise on the instance
  * whose credentials leaked] → Notify → CloseCase. Retry and Catch as in `ec2-compromise`: every Task retries transient errors;
  * `ResourceGone` goes to RecordResourceGone (the case ends RESOURCE_GONE) and any other error to
  * RecordFailure (the execution fails).
@@ -87,7 +89,11 @@ export class CredentialCompromisePlaybook extends PlaybookConstruct {
       )
       .otherwise(notify);
     const contain = states.step('RevokeCredentials', playbookPath('revocation'));
-    contain.next(states.step('VerifyRevocation', playbookPath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] })).next(chain);
+    // The evidence after the revocation is verified: revoking a leaked key never waits on LookupEvents (issue 16, item 4).
+    contain
+      .next(states.step('VerifyRevocation', playbookPath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] }))
+      .next(states.step('PreserveCredentialEvidence', playbookPath('credentialEvidence')))
+      .next(chain);
 
     const normalize = states.triage(
       {

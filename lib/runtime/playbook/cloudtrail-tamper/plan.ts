@@ -6,10 +6,12 @@ import { judgeTrailChange } from './judge';
 import { apiCall, restore } from './restore';
 import { revokeActorCredentials } from './actor';
 import { routeOf } from './route';
+import { casePrincipalOf, credentialEvidencePlan } from '../../evidence/principal-lookup';
 
 /**
  * PlanDryRun of `cloudtrail-tamper` (plan-registry.ts): what JudgeTrailChange would route the call to, and RestoreLogging
- * and RevokeActor in plan mode (read calls only) where that route runs them. PlanDryRun has no ledger, so the call is
+ * and RevokeActor in plan mode (read calls only) where that route runs them, then the evidence PreserveCredentialEvidence
+ * would keep (no call). PlanDryRun has no ledger, so the call is
  * judged without the trail's baseline (judge.ts): a reduction the call alone shows (StopLogging, DeleteTrail, the
  * GuardDuty calls, a setting turned off where only on can be harmless) is planned as contained (or restored, for a known
  * automation principal); any other call is planned as JudgeTrailChange deciding with the baseline, with no action listed.
@@ -25,5 +27,7 @@ export async function planTamperResponse(state: PlaybookState, deps: StepDeps): 
     return { sample: false, actions: [], affected: `JudgeTrailChange decides with the trail's baseline (without it: ${reason})` };
   const restored = await restore(state, deps, 'plan');
   const revoked = route === 'contain' ? await revokeActorCredentials(state, deps, 'plan') : undefined;
-  return { sample: false, actions: [...restored.actions, ...(revoked?.actions ?? [])], affected: revoked?.affected ?? reason };
+  // Then PreserveCredentialEvidence (issue 16, item 4): what it would read and write, from the incident alone.
+  const evidence = credentialEvidencePlan(casePrincipalOf(state), state.incident.region);
+  return { sample: false, actions: [...restored.actions, ...(revoked?.actions ?? []), ...evidence], affected: revoked?.affected ?? reason };
 }

@@ -1,0 +1,89 @@
+import { CloudTrailClient, LookupEventsCommand, type Event as CloudTrailLookupEvent } from '@aws-sdk/client-cloudtrail';
+import { hasAwsCode } from '../aws-errors';
+import { LOOKUP_MAX_RESULTS, LOOKUP_MIN_INTERVAL_MS, LOOKUP_PAGE_CAP, LOOKUP_THROTTLE_RETRIES, PrincipalLookup } from './principal-lookup';
+import '../clients/cloudtrail';
+
+/**
+ * The CloudTrail records of a principal around a finding (credential-compromise, cloudtrail-tamper: issue 16, item 4),
+ * read with CloudTrail `LookupEvents` in the member account (AWS CloudTrail API Reference,
+ * https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html):
+ * - one lookup attribute per call: "Currently the list can contain only one item"; the keys are `EventId | EventName |
+ *   ReadOnly | Username | ResourceType | ResourceName | EventSource | AccessKeyId`
+ *   (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupAttribute.html). Firebreak takes
+ *   `Username` for an IAM user (every key of the user, an attacker's new key included) and `AccessKeyId` for a role
+ *   session (the session's temporary key: the role's name would bring every other session of the role), else
+ *   `Username` with the session name ({@link lookupAttributeOf});
+ * - at most {@link LOOKUP_MAX_RESULTS} events per page, at most {@link LOOKUP_PAGE_CAP} pages per Region: a principal
+ *   that made more calls in the window has its newest ones kept and the lookup is recorded `truncated`, never silently;
+ * - "The rate of lookup requests is limited to two per second, per account, per Region. If this limit is exceeded, a
+ *   throttling error occurs" (same page): the pages are paced {@link LOOKUP_MIN_INTERVAL_MS} apart, and a
+ *   `ThrottlingException` (after the SDK's own retries) is waited out with a doubling back-off, at most
+ *   {@link LOOKUP_THROTTLE_RETRIES} times;
+ * - in the finding's Region and in us-east-1: IAM is a global service whose events CloudTrail records in US East
+ *   (N. Virginia) ("Understanding global service events", AWS CloudTrail User Guide,
+ *   https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-concepts.html#cloudtrail-concepts-global-service-events),
+ *   so an attacker's CreateAccessKey or AttachUserPolicy is there whatever Region the finding names;
+ * - over {@link LOOKUP_WINDOW_BEFORE_MS} before the finding's time to the lookup's time. Event history keeps 90 days.
+ */
+
+/** What one Region's lookup read. */
+export interface RegionLookup {
+  readonly region: string;
+  readonly pages: number;
+  /** The page cap stopped the lookup with more pages left (`NextToken`): the oldest events of the window are missing. */
+  readonly truncated: boolean;
+  /** The events as LookupEvents returned them, newest first (`CloudTrailEvent` the record's JSON text). */
+  readonly events: CloudTrailLookupEvent[];
+}
+
+const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** One LookupEvents page, a throttled one waited out ({@link LOOKUP_THROTTLE_RETRIES}). */
+async function lookupPage(cloudtrail: CloudTrailClient, input: LookupEventsCommand['input'], sleep: (ms: number) => Promise<void>) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await cloudtrail.send(new LookupEventsCommand(input));
+    } catch (err) {
+      if (!hasAwsCode(err, 'ThrottlingException', 'Throttling') || attempt >= LOOKUP_THROTTLE_RETRIES) throw err;
+      await sleep(1000 * 2 ** attempt);
+    }
+  }
+}
+
+/**
+ * Looks up a principal's events in one Region (see the module's comment): pages of {@link LOOKUP_MAX_RESULTS}, paced,
+ * at most `pageCap` of them.
+ * @param cloudtrail - CloudTrail in the member account and the Region (responder role, `cloudtrail:LookupEvents`).
+ * @param input - the attribute, the window (ISO-8601 UTC), the Region (for the record), the page cap.
+ * @param sleep - waits (injected by tests). @default setTimeout
+ * @returns the events and whether the cap cut the lookup short.
+ * @throws the SDK's error when a page fails (a throttled one after the back-off).
+ */
+export async function lookupPrincipalEvents(
+  cloudtrail: CloudTrailClient,
+  input: { lookup: PrincipalLookup; start: string; end: string; region: string; pageCap?: number },
+  sleep: (ms: number) => Promise<void> = sleepMs,
+): Promise<RegionLookup> {
+  const cap = input.pageCap ?? LOOKUP_PAGE_CAP;
+  const events: CloudTrailLookupEvent[] = [];
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    if (pages > 0) await sleep(LOOKUP_MIN_INTERVAL_MS);
+    const page = await lookupPage(
+      cloudtrail,
+      {
+        LookupAttributes: [{ AttributeKey: input.lookup.key, AttributeValue: input.lookup.value }],
+        StartTime: new Date(input.start),
+        EndTime: new Date(input.end),
+        MaxResults: LOOKUP_MAX_RESULTS,
+        NextToken: token,
+      },
+      sleep,
+    );
+    pages++;
+    events.push(...(page.Events ?? []));
+    token = page.NextToken;
+  } while (token && pages < cap);
+  return { region: input.region, pages, truncated: Boolean(token), events };
+}

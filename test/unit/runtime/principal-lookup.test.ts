@@ -1,0 +1,111 @@
+import fc from 'fast-check';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { InvalidInput } from '../../../lib/core/errors';
+import { lookupPrincipalEvents } from '../../../lib/runtime/evidence/principal-events';
+import type { PlaybookState } from '../../../lib/core/contracts/state';
+import {
+  casePrincipalOf,
+  credentialEvidencePlan,
+  LOOKUP_WINDOW_BEFORE_MS,
+  lookupAttributeOf,
+  lookupRegions,
+  lookupWindow,
+} from '../../../lib/runtime/evidence/principal-lookup';
+
+/** Which CloudTrail records PreserveCredentialEvidence keeps (lib/runtime/evidence/principal-lookup.ts): pure functions. */
+describe('principal lookup (credential evidence, issue 16 item 4)', () => {
+  it('takes one attribute: Username for a user, the session key for a role session, else its session name; none for Root', () => {
+    expect(lookupAttributeOf({ type: 'IAMUser', userName: 'ci-deployer', accessKeyId: 'AKIAEXAMPLEKEY000001' })).toMatchObject({
+      key: 'Username',
+      value: 'ci-deployer',
+    });
+    expect(lookupAttributeOf({ type: 'AssumedRole', roleName: 'r', accessKeyId: 'ASIAEXAMPLE', sessionName: 's' })).toMatchObject({
+      key: 'AccessKeyId',
+      value: 'ASIAEXAMPLE',
+    });
+    expect(lookupAttributeOf({ type: 'AssumedRole', roleName: 'r', sessionName: 'i-0abc' })).toMatchObject({
+      key: 'Username',
+      value: 'i-0abc',
+    });
+    expect(lookupAttributeOf({ type: 'Root' })).toBeUndefined();
+  });
+
+  it('looks in the finding Region and us-east-1 (IAM global events), once when they are the same', () => {
+    expect(lookupRegions('eu-west-1')).toEqual(['eu-west-1', 'us-east-1']);
+    expect(lookupRegions('us-east-1')).toEqual(['us-east-1']);
+  });
+
+  it('opens the window 24 h before the finding (never after now) and closes it now', () => {
+    fc.assert(
+      fc.property(
+        fc.date({ noInvalidDate: true, min: new Date('2020-01-01'), max: new Date('2030-01-01') }),
+        fc.date({ noInvalidDate: true, min: new Date('2020-01-01'), max: new Date('2030-01-01') }),
+        (finding, now) => {
+          const w = lookupWindow(finding.toISOString(), now);
+          expect(w.end).toBe(now.toISOString());
+          expect(Date.parse(w.end) - Date.parse(w.start)).toBeGreaterThanOrEqual(LOOKUP_WINDOW_BEFORE_MS);
+          expect(Date.parse(w.start)).toBe(Math.min(finding.getTime(), now.getTime()) - LOOKUP_WINDOW_BEFORE_MS);
+        },
+      ),
+    );
+    expect(lookupWindow('not a time', new Date('2026-12-05T00:00:00Z')).start).toBe('2026-12-04T00:00:00.000Z');
+  });
+
+  it('names the principal of a credential or tamper incident, and refuses another kind with InvalidInput', () => {
+    const of = (resource: unknown) => casePrincipalOf({ incident: { resource } } as unknown as Pick<PlaybookState, 'incident'>);
+    expect(of({ type: 'AccessKey', id: 'k', userType: 'AssumedRole', userName: 'web', accessKeyId: 'ASIAX', sessionName: 'i-1' })).toEqual({
+      type: 'AssumedRole',
+      roleName: 'web',
+      accessKeyId: 'ASIAX',
+      sessionName: 'i-1',
+    });
+    const actor = {
+      type: 'AssumedRole',
+      roleName: 'admin',
+      accessKeyId: 'ASIAY',
+      arn: 'arn:aws:sts::111111111111:assumed-role/admin/platform-admin',
+    };
+    expect(
+      of({ type: 'ApiCall', id: 'event/e', eventId: 'e', eventName: 'StopLogging', eventSource: 'cloudtrail.amazonaws.com', actor }),
+    ).toMatchObject({
+      type: 'AssumedRole',
+      roleName: 'admin',
+      sessionName: 'platform-admin',
+    });
+    expect(() => of({ type: 'Instance', id: 'i-1' })).toThrow(InvalidInput);
+  });
+
+  it('plans the lookup and the four writes without a call', () => {
+    const plan = credentialEvidencePlan({ type: 'IAMUser', userName: 'u' }, 'eu-west-1');
+    expect(plan.map((a) => a.operation)).toEqual(['CloudTrail.LookupEvents', 'S3.PutObject']);
+    expect(plan[0].change).toContain('eu-west-1 and us-east-1');
+    expect(credentialEvidencePlan({ type: 'Root' }, 'us-east-1')[0].change).toContain('no lookup attribute');
+  });
+
+  it('waits out a throttled page 1, 2, 4 s, then fails with the throttling error', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    let calls = 0;
+    const flaky = {
+      send: async () => (++calls <= 2 ? Promise.reject(throttled) : { Events: [{ EventId: 'e1' }] }),
+    } as unknown as CloudTrailClient;
+    const waits: number[] = [];
+    const sleep = async (ms: number) => void waits.push(ms);
+    const input = {
+      lookup: { key: 'Username' as const, value: 'u', why: '' },
+      start: '2026-01-01T00:00:00Z',
+      end: '2026-01-02T00:00:00Z',
+      region: 'us-east-1',
+    };
+    expect(await lookupPrincipalEvents(flaky, input, sleep)).toEqual({
+      region: 'us-east-1',
+      pages: 1,
+      truncated: false,
+      events: [{ EventId: 'e1' }],
+    });
+    expect(waits).toEqual([1000, 2000]);
+    const stuck = { send: async () => Promise.reject(throttled) } as unknown as CloudTrailClient;
+    waits.length = 0;
+    await expect(lookupPrincipalEvents(stuck, input, sleep)).rejects.toBe(throttled);
+    expect(waits).toEqual([1000, 2000, 4000]);
+  });
+});
