@@ -4,7 +4,7 @@
 the default account without disabling the per-request account selection. ``emulator/server.py``
 calls both and then runs moto's server. Each behaviour is documented, with the AWS page it follows,
 in the submodule that adds it (``ebs_snapshots``, ``rds_snapshots``, ``network_interfaces``, ``dynamodb``, ``events``,
-``iam_managed_policies``, ``accounts``, ``lambda_code``, ``ecs_tasks``, ``s3_expected_owner``, ``securityhub_findings``, ``sns_subscriptions``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
+``iam_managed_policies``, ``accounts``, ``lambda_code``, ``ecs_tasks``, ``s3_expected_owner``, ``securityhub_findings``, ``sns_subscriptions``, ``snapshot_lock``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
 behaviour: they keep the emulator's memory bounded by its live state, its ReceiveMessage linear in the
 queue's length and its tag reads independent of the account's other resources.
 """
@@ -26,6 +26,7 @@ from .ecs_tasks import PATCHES as ECS_TASK_PATCHES
 from .s3_expected_owner import PATCHES as S3_EXPECTED_OWNER_PATCHES
 from .securityhub_findings import PATCHES as SECURITYHUB_FINDING_PATCHES
 from .sns_subscriptions import PATCHES as SNS_SUBSCRIPTION_PATCHES
+from .snapshot_lock import PATCHES as SNAPSHOT_LOCK_PATCHES
 
 __all__ = ["apply_patches", "configure_default_account", "PATCHES"]
 
@@ -44,6 +45,7 @@ PATCHES = (
     + S3_EXPECTED_OWNER_PATCHES
     + SECURITYHUB_FINDING_PATCHES
     + SNS_SUBSCRIPTION_PATCHES
+    + SNAPSHOT_LOCK_PATCHES
 )
 
 
@@ -64,6 +66,7 @@ def apply_patches() -> None:
         securityhub_findings,
         sns_subscriptions,
         sqs,
+        snapshot_lock,
     )
 
     model_tracking.apply()
@@ -80,3 +83,4 @@ def apply_patches() -> None:
     s3_expected_owner.apply()
     securityhub_findings.apply()
     sns_subscriptions.apply()
+    snapshot_lock.apply()
