@@ -3,6 +3,7 @@ import {
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  DescribeLockedSnapshotsCommand,
   DescribeSecurityGroupsCommand,
   DescribeSnapshotAttributeCommand,
   DescribeSnapshotsCommand,
@@ -542,7 +543,8 @@ function volumeChainProblems(c: ChainReadBack, volumeId: string, [src, tr, fin]:
  * create-volume permissions list the security account only. The final copy is owned by the security account under
  * the evidence key; each started after the case opened (to the second: EC2 reports StartTime in seconds). The
  * manifest's snapshot chain and the security account's snapshots tagged with the case and stage `evidence` must be
- * exactly those IDs, so a swapped or extra evidence snapshot fails the check.
+ * exactly those IDs, so a swapped or extra evidence snapshot fails the check. Each final copy must be under an EBS
+ * snapshot lock in force (DescribeLockedSnapshots, issue 16).
  */
 export async function evidenceProvenanceCheck(
   env: LocalEnvironment,
@@ -591,6 +593,13 @@ export async function evidenceProvenanceCheck(
     .sort();
   if (JSON.stringify(manifestChain) !== JSON.stringify(ledgerChain))
     problems.push(`the case's manifest chain ${manifestChain.join(' ')} is not the recorded ${ledgerChain.join(' ')}`);
+  // Each security account copy is under an EBS snapshot lock in force (issue 16: ShareAndCopySnapshots locks them).
+  const finalIds = ids(final);
+  const locks = finalIds.length
+    ? ((await env.security.ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: finalIds }))).Snapshots ?? [])
+    : [];
+  const unlocked = finalIds.filter((id) => !locks.some((l) => l.SnapshotId === id && l.LockState && l.LockState !== 'expired'));
+  if (unlocked.length) problems.push(`security-account copies not under EBS snapshot lock: ${unlocked.join(',')}`);
   const taggedIds = tagged.map((s) => s.SnapshotId!).sort();
   if (JSON.stringify(taggedIds) !== JSON.stringify(ids(final).sort()))
     problems.push(`security-account snapshots tagged with the case: ${taggedIds.join(',')}, recorded: ${ids(final).join(',')}`);
