@@ -4,7 +4,7 @@
 the default account without disabling the per-request account selection. ``emulator/server.py``
 calls both and then runs moto's server. Each behaviour is documented, with the AWS page it follows,
 in the submodule that adds it (``ebs_snapshots``, ``rds_snapshots``, ``network_interfaces``, ``dynamodb``, ``events``,
-``iam_managed_policies``, ``accounts``, ``lambda_code``, ``ecs_tasks``, ``s3_expected_owner``, ``securityhub_findings``, ``sns_subscriptions``, ``sns_message_structure``, ``cloudtrail_lookup``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
+``iam_managed_policies``, ``accounts``, ``lambda_code``, ``ecs_tasks``, ``s3_expected_owner``, ``securityhub_findings``, ``sns_subscriptions``, ``sns_message_structure``, ``cloudtrail_lookup``, ``snapshot_lock``); ``model_tracking``, ``sqs`` and ``ec2_tags`` change no AWS
 behaviour: they keep the emulator's memory bounded by its live state, its ReceiveMessage linear in the
 queue's length and its tag reads independent of the account's other resources.
 """
@@ -28,6 +28,7 @@ from .securityhub_findings import PATCHES as SECURITYHUB_FINDING_PATCHES
 from .sns_subscriptions import PATCHES as SNS_SUBSCRIPTION_PATCHES
 from .sns_message_structure import PATCHES as SNS_MESSAGE_STRUCTURE_PATCHES
 from .cloudtrail_lookup import PATCHES as CLOUDTRAIL_LOOKUP_PATCHES
+from .snapshot_lock import PATCHES as SNAPSHOT_LOCK_PATCHES
 
 __all__ = ["apply_patches", "configure_default_account", "PATCHES"]
 
@@ -48,6 +49,7 @@ PATCHES = (
     + SNS_SUBSCRIPTION_PATCHES
     + SNS_MESSAGE_STRUCTURE_PATCHES
     + CLOUDTRAIL_LOOKUP_PATCHES
+    + SNAPSHOT_LOCK_PATCHES
 )
 
 
@@ -70,6 +72,7 @@ def apply_patches() -> None:
         sns_subscriptions,
         sqs,
         cloudtrail_lookup,
+        snapshot_lock,
     )
 
     model_tracking.apply()
@@ -88,3 +91,4 @@ def apply_patches() -> None:
     sns_subscriptions.apply()
     sns_message_structure.apply()
     cloudtrail_lookup.apply()
+    snapshot_lock.apply()

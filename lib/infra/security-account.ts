@@ -31,6 +31,7 @@ import {
   assumeMemberRoleStatement,
   copyDbIntoSecurityAccountStatements,
   copyIntoSecurityAccountStatements,
+  lockSecuritySnapshotsStatements,
   describeSecuritySnapshotsStatement,
   updateSecurityHubFindingsStatement,
   putCaseEventsStatement,
@@ -271,6 +272,8 @@ export class FirebreakSecurityAccount extends Construct {
       FIREBREAK_MEMBER_ACCOUNT_IDS: config.securityAccountId === undefined ? [Aws.ACCOUNT_ID] : [...config.memberAccountIds],
       FIREBREAK_PROTECTION: config.protection,
       FIREBREAK_BREAKER: config.breaker,
+      FIREBREAK_EVIDENCE_RETENTION_DAYS: config.evidenceRetentionDays,
+      FIREBREAK_OBJECT_LOCK_MODE: config.objectLockMode,
     });
     const functions = {} as Record<StepName, ResponderFunction>;
     for (const step of STEP_NAMES) {
@@ -426,6 +429,7 @@ export class FirebreakSecurityAccount extends Construct {
     if (access.readsReceivedEvents) this.evidence.grantReadReceivedEvents(fn);
     if (access.updatesSecurityHubFindings && config.securityHubWorkflow !== 'off') statements.push(updateSecurityHubFindingsStatement());
     if (access.emitsCaseEvents) statements.push(putCaseEventsStatement(this.bus.eventBusArn));
+    if (access.locksSecuritySnapshots) statements.push(...lockSecuritySnapshotsStatements());
     if (statements.length > 0) fn.addJustifiedPolicy('StepAccess', statements);
   }
 

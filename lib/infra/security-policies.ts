@@ -224,3 +224,31 @@ export function copyDbIntoSecurityAccountStatements(
     },
   ];
 }
+
+/**
+ * Locking the security account's evidence snapshot copies (EBS snapshot lock, lib/runtime/ec2/snapshot-lock.ts):
+ * `ec2:LockSnapshot` on EBS snapshots in this Region, and `ec2:DescribeLockedSnapshots` to read the locks first. The
+ * resource of LockSnapshot is the snapshot ("Control access to Amazon EBS snapshot lock", Amazon EBS User Guide,
+ * https://docs.aws.amazon.com/ebs/latest/userguide/snapshot-lock-iam.html, whose example grants it on
+ * `arn:aws:ec2:*::snapshot/*`); a snapshot ARN carries no account, and only a snapshot's owner can lock it, so the grant
+ * reaches the security account's own snapshots only. No `ec2:UnlockSnapshot`: no Firebreak role can remove or shorten a
+ * lock it set (a governance lock can be shortened through LockSnapshot too, which the step never asks for:
+ * `lockDecision`).
+ */
+export function lockSecuritySnapshotsStatements(): JustifiedStatement[] {
+  return [
+    {
+      statement: new iam.PolicyStatement({
+        actions: ['ec2:LockSnapshot'],
+        resources: [`arn:${Aws.PARTITION}:ec2:${Aws.REGION}::snapshot/*`],
+      }),
+      reason:
+        "The evidence copies' snapshot IDs are only known at run time; the action is limited to EBS snapshots in this region, and only their owner (the security account) can lock them.",
+    },
+    {
+      statement: new iam.PolicyStatement({ actions: ['ec2:DescribeLockedSnapshots'], resources: ['*'] }),
+      reason:
+        'ec2:DescribeLockedSnapshots, like the other EC2 Describe actions, supports no resource-level permissions; the step reads the locks of its own copies before it locks them.',
+    },
+  ];
+}

@@ -47,6 +47,11 @@ export interface StepAccess {
   /** Puts the `Firebreak Case` events on Firebreak's bus (PutEvents, source `firebreak`, detail type `Firebreak Case` only). */
   readonly emitsCaseEvents?: boolean;
   /**
+   * Locks the security account's own evidence snapshot copies (EBS snapshot lock: LockSnapshot, DescribeLockedSnapshots;
+   * never UnlockSnapshot).
+   */
+  readonly locksSecuritySnapshots?: boolean;
+  /**
    * Lambda timeout in seconds.
    * @default 60
    */

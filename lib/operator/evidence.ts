@@ -1,4 +1,4 @@
-import { DescribeSnapshotsCommand, EC2Client, Snapshot } from '@aws-sdk/client-ec2';
+import { DescribeLockedSnapshotsCommand, DescribeSnapshotsCommand, EC2Client, LockedSnapshotsInfo, Snapshot } from '@aws-sdk/client-ec2';
 import {
   GetBucketEncryptionCommand,
   GetObjectCommand,
@@ -43,6 +43,11 @@ import type { Connection } from './connection';
  *   ID (DescribeSnapshots, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html): it must
  *   exist, be owned by the security account, be encrypted under the evidence bucket's key (GetBucketEncryption's
  *   `KMSMasterKeyID`, the key Firebreak's evidence is kept under) and be the one the ledger records.
+ * - Each of those snapshots must be under EBS snapshot lock ({@link checkSnapshotLock}, DescribeLockedSnapshots,
+ *   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeLockedSnapshots.html): in the bucket's default
+ *   mode or stricter (compliance past its cooling-off period over governance; a compliance lock still in its
+ *   cooling-off period can be unlocked, so it does not count as compliance), until at least the bucket's default
+ *   retention from the ledger's record of the copy (the point ShareAndCopySnapshots locks from).
  * - rds-compromise: the security account's DB snapshot copy named by the verified `snapshots.json` artifact is read by
  *   identifier ({@link checkDbChain}): owner (its ARN's account), key, encryption, `available`, and database, source and
  *   creation times as `snapshots.json` records them ({@link recordProblems}).
@@ -50,7 +55,7 @@ import type { Connection } from './connection';
  * What it needs in the security account: dynamodb:GetItem/Query on the ledger, s3:GetObject, s3:GetObjectVersion,
  * s3:GetObjectRetention, s3:GetObjectLegalHold, s3:ListBucketVersions, s3:GetBucketObjectLockConfiguration,
  * s3:GetEncryptionConfiguration on the evidence bucket, kms:Decrypt on the evidence key, ec2:DescribeSnapshots,
- * rds:DescribeDBSnapshots and rds:DescribeDBClusterSnapshots.
+ * ec2:DescribeLockedSnapshots, rds:DescribeDBSnapshots and rds:DescribeDBClusterSnapshots.
  */
 
 /** One check: what it is about, whether it held, and why (one line of the command's output). */
@@ -74,6 +79,10 @@ export interface SnapshotView {
   readonly kmsKeyId?: string;
   readonly encrypted?: boolean;
   readonly state?: string;
+  /** EBS: the snapshot's lock state (DescribeLockedSnapshots `LockState`; `none` when it carries no lock). */
+  readonly lockState?: string;
+  /** EBS: when its lock expires (ISO-8601 UTC). */
+  readonly lockExpiresOn?: string;
 }
 
 /** What `evidence verify` found. */
@@ -179,8 +188,9 @@ export async function verifyEvidence(
     checks.push(ledgerChainCheck(manifest.snapshots, c));
     for (const s of manifest.snapshots) {
       const { view, check } = await checkSnapshot(ec2, s, conn.securityAccount, rules.kmsKeyId);
-      snapshots.push(view);
-      checks.push(check);
+      const lock = view.ownerAccount === conn.securityAccount ? await checkSnapshotLock(ec2, s, c, rules) : undefined;
+      snapshots.push({ ...view, ...lock?.view });
+      checks.push(check, ...(lock ? [lock.check] : []));
     }
     if (manifest.playbook === 'rds-compromise') {
       const rds = clients?.rds ?? new RDSClient(conn.clientConfig);
@@ -644,4 +654,53 @@ async function checkSnapshot(
   ];
   const what = `copy of ${s.sourceVolumeId}, owner ${snap.OwnerId}, ${snap.Encrypted ? `encrypted under ${snap.KmsKeyId}` : 'unencrypted'}, ${snap.State}`;
   return { view, check: { subject, passed: !problems.length, detail: problems.length ? `${problems.join('; ')} (${what})` : what } };
+}
+
+/**
+ * One evidence copy's EBS snapshot lock against the bucket's default retention (the policy ShareAndCopySnapshots locks
+ * by: lib/runtime/ec2/snapshot-lock.ts): locked, in COMPLIANCE when the bucket's default is COMPLIANCE (the state
+ * `compliance`, not `compliance-cooloff`: "LockedSnapshotsInfo", EC2 API reference,
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockedSnapshotsInfo.html), until at least the bucket's
+ * retention in days from the ledger's record of the copy (`recordedAt`), or from the snapshot's own start when the
+ * ledger has no record of it (the chain check then fails on its own).
+ */
+async function checkSnapshotLock(
+  ec2: EC2Client,
+  s: SnapshotEvidence,
+  c: CaseRecord,
+  r: BucketRules,
+): Promise<{ view: Pick<SnapshotView, 'lockState' | 'lockExpiresOn'>; check: EvidenceCheck }> {
+  const info: LockedSnapshotsInfo | undefined = (await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: [s.snapshotId] })))
+    .Snapshots?.[0];
+  const state = info?.LockState ?? 'none';
+  const expires = info?.LockExpiresOn;
+  const view = { lockState: state, lockExpiresOn: expires?.toISOString() };
+  const subject = `snapshot lock ${s.snapshotId}`;
+  const record = recordedSnapshots(c.evidence).find((x) => x.stage === 'evidence' && x.snapshotId === s.snapshotId);
+  const problems = snapshotLockProblems(info, r, record?.recordedAt);
+  const what = `${state}${expires ? ` until ${expires.toISOString()}` : ''}`;
+  return { view, check: { subject, passed: !problems.length, detail: problems.length ? `${problems.join('; ')} (${what})` : what } };
+}
+
+/**
+ * What is wrong with an evidence copy's EBS snapshot lock against the bucket's default retention (empty when it holds):
+ * no lock in force; not in `compliance` state when the bucket's default is COMPLIANCE; or an expiry short of the
+ * bucket's retention in days from `recordedAt` (the ledger's record of the copy, ISO-8601 UTC; unchecked without one).
+ * @param info - the snapshot's DescribeLockedSnapshots entry, undefined when it has none.
+ */
+export function snapshotLockProblems(
+  info: LockedSnapshotsInfo | undefined,
+  r: { readonly mode?: 'GOVERNANCE' | 'COMPLIANCE'; readonly days?: number },
+  recordedAt: string | undefined,
+): string[] {
+  const state = info?.LockState ?? 'none';
+  const expires = info?.LockExpiresOn;
+  if (state === 'none' || state === 'expired' || !expires) return [`not locked (lock state ${state})`];
+  const out: string[] = [];
+  if (r.mode === 'COMPLIANCE' && state !== 'compliance')
+    out.push(`lock state ${state}, the bucket's default is COMPLIANCE (a governance or cooling-off lock can be removed)`);
+  const needed = r.days && recordedAt ? Date.parse(recordedAt) + r.days * 86_400_000 : undefined;
+  if (needed !== undefined && expires.getTime() + CLOCK_SLACK_MS < needed)
+    out.push(`locked until ${expires.toISOString()}, short of ${r.days} days from its record (${new Date(needed).toISOString()})`);
+  return out;
 }

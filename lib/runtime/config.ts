@@ -58,6 +58,10 @@ export interface RuntimeConfig {
   readonly protection: Protection;
   /** The blast-radius breaker's limits and window (issue 14; lib/runtime/brakes/breaker.ts). */
   readonly breaker: Breaker;
+  /** The evidence bucket's Object Lock retention, in days: the security account's snapshot copies are locked as long. */
+  readonly evidenceRetentionDays: number;
+  /** The evidence bucket's Object Lock mode: the snapshot copies' EBS snapshot lock mode (lower case in the EC2 API). */
+  readonly objectLockMode: 'GOVERNANCE' | 'COMPLIANCE';
   /** ARN of the ec2-compromise state machine (chaining); absent when the stack did not set it. */
   readonly ec2PlaybookArn?: string;
   /** ARN of the credential-compromise state machine (attack-sequence's chaining); absent when the stack did not set it. */
@@ -115,6 +119,8 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     catalog,
     protection: e.FIREBREAK_PROTECTION,
     breaker: e.FIREBREAK_BREAKER,
+    evidenceRetentionDays: e.FIREBREAK_EVIDENCE_RETENTION_DAYS,
+    objectLockMode: e.FIREBREAK_OBJECT_LOCK_MODE,
     ec2PlaybookArn: e.FIREBREAK_EC2_PLAYBOOK_ARN,
     credentialPlaybookArn: e.FIREBREAK_CREDENTIAL_PLAYBOOK_ARN,
     endpoint: e.FIREBREAK_AWS_ENDPOINT,

@@ -1,3 +1,4 @@
+import { CopySnapshotCommand } from '@aws-sdk/client-ec2';
 import { CopyDBSnapshotCommand, CreateDBInstanceCommand, DeleteDBSnapshotCommand, DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import {
   CreateBucketCommand,
@@ -109,8 +110,9 @@ describe('firebreak evidence verify', () => {
     const checks = r.stdout.filter((l) => /^(PASS|FAIL) /.test(l));
     expect(checks.filter((l) => l.startsWith('FAIL'))).toEqual([]);
     const manifest = JSON.parse((await readVersion(env, ref.bucket, ref.key, ref.versionId)).toString('utf8'));
-    // bucket, manifest (content, lock, history, parsed), 3 per artifact, the case prefix, the chain, one per snapshot.
-    expect(checks).toHaveLength(1 + 4 + 3 * manifest.artifacts.length + 1 + 1 + manifest.snapshots.length);
+    // bucket, manifest (content, lock, history, parsed), 3 per artifact, the case prefix, the chain, two per snapshot
+    // (the snapshot, its EBS snapshot lock).
+    expect(checks).toHaveLength(1 + 4 + 3 * manifest.artifacts.length + 1 + 1 + 2 * manifest.snapshots.length);
     expect(checks).toContainEqual(
       expect.stringMatching(
         new RegExp(
@@ -131,8 +133,14 @@ describe('firebreak evidence verify', () => {
           ),
         ),
       );
+      // The local stack's Lambdas lock in the template's default mode, COMPLIANCE (stricter than the bucket's GOVERNANCE).
+      expect(checks).toContainEqual(expect.stringMatching(new RegExp(`^PASS  snapshot lock ${s.snapshotId} +compliance until \\S+$`)));
       expect(r.stdout).toContainEqual(
-        `  ${s.snapshotId}  volume ${s.sourceVolumeId}  owner ${env.securityAccount}  key ${env.evidenceKeyArn}  encrypted  completed`,
+        expect.stringMatching(
+          new RegExp(
+            `^  ${s.snapshotId}  volume ${s.sourceVolumeId}  owner ${env.securityAccount}  key ${env.evidenceKeyArn}  encrypted  completed  lock compliance until \\S+$`,
+          ),
+        ),
       );
     }
     expect(r.stdout.at(-1)).toBe(`Summary: ${checks.length} checks, all passed: the evidence of case ${caseId} verifies`);
@@ -270,6 +278,44 @@ describe('firebreak evidence verify', () => {
         expect.stringMatching(new RegExp(`^FAIL  manifest history +.*another version was written to the key: ${ref.versionId}`)),
       );
       expect(r.stdout.at(-1)).toMatch(/checks, \d+ failed: the evidence of case .* does NOT verify$/);
+    } finally {
+      await putItem(env, original);
+      await bypassDelete(env, ref.bucket, ref.key, forgedVersion);
+    }
+    expect((await verify(caseId)).code).toBe(0);
+  });
+
+  it("fails naming the snapshot's lock when the recorded copy is swapped for an unlocked copy of it (manifest and ledger rewritten to match)", async () => {
+    const { env } = local.session;
+    // The locked copy cannot be deleted; the attacker copies it within the security account (owner, key, encryption
+    // and state all hold), names the unlocked copy in a new manifest version and in the ledger, to delete it later.
+    const manifestText = (await readVersion(env, ref.bucket, ref.key, ref.versionId)).toString('utf8');
+    const chain = JSON.parse(manifestText).snapshots[0];
+    const unlocked = (
+      await env.security.ec2.send(
+        new CopySnapshotCommand({
+          SourceSnapshotId: chain.snapshotId,
+          SourceRegion: env.region,
+          Encrypted: true,
+          KmsKeyId: env.evidenceKeyArn,
+        }),
+      )
+    ).SnapshotId!;
+    const swapped = manifestText.split(chain.snapshotId).join(unlocked);
+    const forgedVersion = await putVersion(env, ref.bucket, ref.key, Buffer.from(swapped));
+    const evidence = JSON.parse(JSON.stringify(original.evidence));
+    evidence.manifest = { ...ref, versionId: forgedVersion, sha256: sha(swapped) };
+    evidence.snapshots = JSON.parse(swapped).snapshots;
+    evidence[`snapshot#evidence#${chain.sourceVolumeId}`].snapshotId = unlocked;
+    await putItem(env, { ...original, evidence });
+    try {
+      const r = await verify(caseId);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContainEqual(expect.stringMatching(new RegExp(`^PASS  snapshot ${unlocked} +copy of ${chain.sourceVolumeId}`)));
+      expect(r.stdout).toContainEqual(
+        expect.stringMatching(new RegExp(`^FAIL  snapshot lock ${unlocked} +not locked \\(lock state none\\)`)),
+      );
+      expect(r.stdout).toContainEqual(expect.stringMatching(new RegExp(`^  ${unlocked}  .*  completed  lock none$`)));
     } finally {
       await putItem(env, original);
       await bypassDelete(env, ref.bucket, ref.key, forgedVersion);

@@ -91,6 +91,8 @@ describe.each([
       tamperAutomationPrincipals: ['arn:aws:iam::111111111111:role/automation/*'],
       protection: { tagKey: 'ir:protect', accountIds: ['444444444444'], roleNamePatterns: ['Break*Glass'] },
       breaker: { perAccount: 3, perOrganization: 9, windowSeconds: 900 },
+      evidenceRetentionDays: 400,
+      objectLockMode: 'GOVERNANCE',
       catalogOverrides: { 'credential-compromise-high': { chainInstanceContainment: true }, 'ec2-compromise-medium': { mode: 'approval' } },
     },
   ],
@@ -137,6 +139,8 @@ describe.each([
         memberAccountIds: config.securityAccountId === undefined ? [ACCOUNT] : config.memberAccountIds,
         protection: config.protection,
         breaker: config.breaker,
+        evidenceRetentionDays: config.evidenceRetentionDays,
+        objectLockMode: config.objectLockMode,
         region: REGION,
       });
       const entry = runtime.catalog.find((e) => e.id === 'credential-compromise-high');
@@ -190,6 +194,8 @@ describe('the Lambda environment schema', () => {
         roleNamePatterns: ['Admin*'],
       },
       FIREBREAK_BREAKER: { perAccount: 2, perOrganization: 4, windowSeconds: 600 },
+      FIREBREAK_EVIDENCE_RETENTION_DAYS: 365,
+      FIREBREAK_OBJECT_LOCK_MODE: 'GOVERNANCE',
     };
     const written = stepEnvironment(values);
     expect(Object.values(written).every((v) => typeof v === 'string')).toBe(true);

@@ -717,6 +717,21 @@ describe('SecurityAccountStack', () => {
       for (const [, policy] of readers) expectDescribesClaimingExecutions(policy);
     });
 
+    it('lets only share-snapshots lock snapshots (EBS snapshot lock, this region only), and no step unlock or delete one', () => {
+      const statements = (p: ReturnType<Template['findResources']>[string]) =>
+        p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+      const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+      const lockers = policies.filter((p) => statements(p).some((st) => list(st.Action).includes('ec2:LockSnapshot')));
+      expect(lockers.map((p) => p.Properties.Roles[0].Ref)).toEqual([
+        roleLogicalIdOf(template, functionLogicalIdOf(template, 'share-snapshots')),
+      ]);
+      const lock = statements(lockers[0]).find((st) => list(st.Action).includes('ec2:LockSnapshot'))!;
+      // (CDK merges it with CopySnapshot's statement: the same resource.)
+      expect(list(lock.Resource as string | string[]).map(flat)).toEqual(['arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*']);
+      const actions = policies.flatMap((p) => statements(p).flatMap((st) => list(st.Action)));
+      expect(actions.filter((a) => ['ec2:UnlockSnapshot', 'ec2:DeleteSnapshot', 'ec2:*'].includes(a))).toEqual([]);
+    });
+
     function expectDescribesClaimingExecutions(policy: ReturnType<Template['findResources']>[string]): void {
       const st = (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).find((x) =>
         list(x.Action).includes('states:DescribeExecution'),

@@ -1,3 +1,4 @@
+import { DescribeLockedSnapshotsCommand } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { readEventFile, ReplayOptions, replayEvent } from '../../lib/harness/local/replay';
 import { instanceCredentialsDenyPolicy, instanceCredentialsPolicyName } from '../../lib/runtime/iam/instance-credentials';
@@ -35,6 +36,12 @@ async function endState(session: LocalSession, caseId: string, instanceId: strin
     memberSnapshots: snaps.member.length,
     securitySnapshots: snaps.security.length,
     securitySnapshotsCompleted: snaps.security.every((s) => s.State === 'completed' && s.OwnerId === env.securityAccount),
+    // Every security account copy under EBS snapshot lock, as the case records it (read back from EC2: issue 16).
+    securitySnapshotsLocked: await lockedAsRecorded(
+      session,
+      caseId,
+      snaps.security.map((s) => s.SnapshotId!),
+    ),
     evidenceObjectVersions: (await evidenceVersions(env, caseId)).length,
     manifestMatches: manifest ? (await objectSha256(env, manifest.bucket, manifest.key)) === manifest.sha256 : false,
     caseStatus: item?.status,
@@ -51,6 +58,18 @@ async function endState(session: LocalSession, caseId: string, instanceId: strin
       'Notify',
     ].every((s) => timeline.some((t) => t.step === s && t.status === 'SUCCEEDED')),
   };
+}
+
+/** Whether each snapshot's lock read back (DescribeLockedSnapshots) is in force and the one the case records for it. */
+async function lockedAsRecorded(session: LocalSession, caseId: string, ids: string[]): Promise<boolean> {
+  if (!ids.length) return false;
+  const { item } = await readCase(session.env, caseId);
+  const locks = (await session.env.security.ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: ids }))).Snapshots ?? [];
+  return ids.every((id) => {
+    const l = locks.find((x) => x.SnapshotId === id);
+    const recorded = item?.evidence?.[`lock#${id}`] as { lockMode: string; lockExpiresOn: string } | undefined;
+    return !!l && l.LockState === recorded?.lockMode && l.LockExpiresOn?.toISOString() === recorded?.lockExpiresOn;
+  });
 }
 
 /**
@@ -105,6 +124,7 @@ describe('ec2-compromise crash recovery', () => {
       manifestMatches: true,
       memberSnapshots: transit ? 4 : 2,
       securitySnapshots: 2,
+      securitySnapshotsLocked: true,
     });
   });
 

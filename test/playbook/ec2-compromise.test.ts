@@ -1,8 +1,20 @@
-import { DescribeAddressesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
+  DeleteSnapshotCommand,
+  DescribeAddressesCommand,
+  DescribeLockedSnapshotsCommand,
+  EC2Client,
+  LockSnapshotCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { ensureSnapshotsLocked, EvidenceLockPolicy, LockTarget, requiredExpiry } from '../../lib/runtime/ec2/snapshot-lock';
 import { EventEnvelope, readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import { useLocalSession } from '../support/local';
 import { caseSnapshots, casesForResource, evidenceVersions, objectSha256, readCase, readContainment } from '../support/read-back';
 
+const COMPLIANCE: EvidenceLockPolicy = { mode: 'COMPLIANCE', retentionDays: 30 };
+const GOVERNANCE: EvidenceLockPolicy = { mode: 'GOVERNANCE', retentionDays: 30 };
 const BITCOIN = 'fixtures/events/guardduty-ec2-bitcoin-dns.json';
 const BACKDOOR = 'fixtures/events/guardduty-ec2-backdoor-two-enis-ipv6.json';
 
@@ -53,6 +65,31 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
 
     const { item, timeline } = await readCase(env, caseId);
     expect(item?.status).toBe('CONTAINED');
+    // Each security account copy is under EBS snapshot lock (read back from EC2, not from the step): the template's
+    // default mode (COMPLIANCE, no cooling-off period), until its record's time plus evidenceRetentionDays (90); the
+    // member account's snapshots carry none. The case records each lock, and the step's timeline entry lists them.
+    const locks = (
+      await env.security.ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: snaps.security.map((s) => s.SnapshotId!) }))
+    ).Snapshots!;
+    expect(locks).toHaveLength(snaps.security.length);
+    for (const l of locks) {
+      const record = Object.values(item!.evidence as Record<string, { stage?: string; snapshotId?: string; recordedAt?: string }>).find(
+        (r) => r.stage === 'evidence' && r.snapshotId === l.SnapshotId,
+      )!;
+      const until = new Date(Math.ceil((Date.parse(record.recordedAt!) + 90 * 86_400_000) / 1000) * 1000);
+      expect([l.LockState, l.LockExpiresOn?.toISOString(), l.CoolOffPeriod]).toEqual(['compliance', until.toISOString(), undefined]);
+      expect(item!.evidence[`lock#${l.SnapshotId}`]).toEqual({
+        snapshotId: l.SnapshotId,
+        lockMode: 'compliance',
+        lockExpiresOn: until.toISOString(),
+        changed: true,
+      });
+    }
+    expect(
+      (await env.member.ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: snaps.member.map((s) => s.SnapshotId!) }))).Snapshots,
+    ).toEqual([]);
+    const shared = timeline.find((t) => t.step === 'ShareAndCopySnapshots' && t.status === 'SUCCEEDED');
+    expect((shared?.details as { locks: unknown[] }).locks).toHaveLength(snaps.security.length);
     const manifest = item?.evidence?.manifest as { bucket: string; key: string; sha256: string };
     expect(await objectSha256(env, manifest.bucket, manifest.key)).toBe(manifest.sha256);
     expect(timeline.map((t) => t.step)).toEqual(expect.arrayContaining(['Claim', 'Contain', 'SnapshotVolumes', 'WriteManifest', 'Notify']));
@@ -154,8 +191,14 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
         'EC2.ModifyNetworkInterfaceAttribute',
         'EC2.CreateSecurityGroup',
         'EC2.CreateSnapshots',
+        'EC2.LockSnapshot',
       ]),
     );
+    // The security account copies' lock, in the configured mode for the retention (the template's defaults), no cooling-off.
+    const lock = (x.output?.plan as { actions: { operation: string; change: string }[] }).actions.find(
+      (a) => a.operation === 'EC2.LockSnapshot',
+    );
+    expect(lock?.change).toMatch(/^lock each evidence copy in compliance mode for 90 days .*no cooling-off period/);
     // The plan says which volumes skip the transit copy: the twin's, unencrypted, every one of them.
     const copies = (x.output?.plan as { actions: { operation: string; change: string }[] }).actions.filter(
       (a) => a.operation === 'EC2.CopySnapshot',
@@ -238,5 +281,97 @@ describe('ec2-compromise playbook (synthesized state machine, real handlers, emu
     expect(after.isolation).toEqual([]);
     expect(after.enis.flatMap((e) => e.groups)).toEqual(Object.values(twin!.idMap).filter((id) => id.startsWith('sg-')));
     expect(report.checks.every((c) => c.passed)).toBe(true);
+  });
+  /**
+   * ensureSnapshotsLocked (lib/runtime/ec2/snapshot-lock.ts) against the emulator's EBS snapshot lock
+   * (emulator/firebreak_moto/snapshot_lock.py): read-then-apply, idempotent (twice, two at once, after a crash right after
+   * its LockSnapshot call), a dry run that locks nothing, and never a weaker or shorter lock than the one in force. Every
+   * outcome is read back with DescribeLockedSnapshots, independently of what the function returned. It shares
+   * this file's emulator session (no world of its own); the step's use of it is checked above and in crash-recovery.test.ts.
+   */
+  describe('EBS snapshot lock of the evidence copies', () => {
+    let ec2: EC2Client;
+    let calls: string[];
+    /** The security account's client, counting the LockSnapshot calls it sends. */
+    let counted: EC2Client;
+
+    const snapshot = async (): Promise<LockTarget> => {
+      const volume = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${local.session.env.region}a`, Size: 8 }));
+      const snap = await ec2.send(new CreateSnapshotCommand({ VolumeId: volume.VolumeId! }));
+      return { snapshotId: snap.SnapshotId!, recordedAt: new Date().toISOString() };
+    };
+    const readLock = async (id: string) => (await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots?.[0];
+
+    beforeAll(() => {
+      ec2 = local.session.env.security.ec2;
+      counted = {
+        send: (command: { constructor: { name: string } }) => {
+          calls.push(command.constructor.name);
+          return ec2.send(command as never);
+        },
+      } as unknown as EC2Client;
+    });
+    beforeEach(() => {
+      calls = [];
+    });
+
+    it('locks what is not locked, then converges: a second run, two runs at once and a run after a crash make no LockSnapshot', async () => {
+      const [a, b] = [await snapshot(), await snapshot()];
+      const first = await ensureSnapshotsLocked({ targets: [a, b], policy: COMPLIANCE, mode: 'apply' }, { ec2: counted });
+      expect(calls).toEqual(['DescribeLockedSnapshotsCommand', 'LockSnapshotCommand', 'LockSnapshotCommand']);
+      for (const t of [a, b]) {
+        const lock = await readLock(t.snapshotId);
+        expect([lock?.LockState, lock?.LockExpiresOn?.toISOString()]).toEqual(['compliance', requiredExpiry(t, COMPLIANCE).toISOString()]);
+        expect(lock?.CoolOffPeriod).toBeUndefined();
+      }
+      expect(first.locks.map((l) => l.changed)).toEqual([true, true]);
+      // A locked evidence copy cannot be deleted.
+      await expect(ec2.send(new DeleteSnapshotCommand({ SnapshotId: a.snapshotId }))).rejects.toMatchObject({
+        name: 'OperationNotPermitted',
+      });
+
+      // Twice, and as the re-run after a crash right after the LockSnapshot calls (nothing recorded): it reads the locks back.
+      calls = [];
+      const again = await ensureSnapshotsLocked({ targets: [a, b], policy: COMPLIANCE, mode: 'apply' }, { ec2: counted });
+      expect(calls).toEqual(['DescribeLockedSnapshotsCommand']);
+      expect(again.locks).toEqual(first.locks.map((l) => ({ ...l, changed: false })));
+
+      // Two at once on a fresh snapshot: both may lock (same mode, same expiry); the snapshot ends locked once, as asked.
+      const c = await snapshot();
+      await Promise.all([1, 2].map(() => ensureSnapshotsLocked({ targets: [c], policy: COMPLIANCE, mode: 'apply' }, { ec2 })));
+      const lock = await readLock(c.snapshotId);
+      expect([lock?.LockState, lock?.LockExpiresOn?.toISOString()]).toEqual(['compliance', requiredExpiry(c, COMPLIANCE).toISOString()]);
+    });
+
+    it('plans without locking (dry run: only the read)', async () => {
+      const t = await snapshot();
+      const plan = await ensureSnapshotsLocked({ targets: [t], policy: COMPLIANCE, mode: 'plan' }, { ec2: counted });
+      expect(calls).toEqual(['DescribeLockedSnapshotsCommand']);
+      expect(plan.actions).toEqual([
+        { operation: 'EC2.LockSnapshot', target: t.snapshotId, change: `compliance until ${requiredExpiry(t, COMPLIANCE).toISOString()}` },
+      ]);
+      expect(await readLock(t.snapshotId)).toBeUndefined();
+    });
+
+    it('never weakens or shortens a lock in force: a longer governance lock is kept, and made compliance when that is configured', async () => {
+      const t = await snapshot();
+      const later = new Date(requiredExpiry(t, GOVERNANCE).getTime() + 10 * 86_400_000);
+      await ec2.send(new LockSnapshotCommand({ SnapshotId: t.snapshotId, LockMode: 'governance', ExpirationDate: later }));
+      await ensureSnapshotsLocked({ targets: [t], policy: GOVERNANCE, mode: 'apply' }, { ec2: counted });
+      expect(calls).toEqual(['DescribeLockedSnapshotsCommand']);
+      await ensureSnapshotsLocked({ targets: [t], policy: COMPLIANCE, mode: 'apply' }, { ec2: counted });
+      const lock = await readLock(t.snapshotId);
+      expect([lock?.LockState, lock?.LockExpiresOn?.toISOString()]).toEqual(['compliance', later.toISOString()]);
+      // A compliance lock in force is kept when governance is configured, and extended, not shortened, when short.
+      const u = await snapshot();
+      const sooner = new Date(Date.now() + 2 * 86_400_000);
+      await ec2.send(new LockSnapshotCommand({ SnapshotId: u.snapshotId, LockMode: 'compliance', ExpirationDate: sooner }));
+      await ensureSnapshotsLocked({ targets: [u], policy: GOVERNANCE, mode: 'apply' }, { ec2 });
+      const extended = await readLock(u.snapshotId);
+      expect([extended?.LockState, extended?.LockExpiresOn?.toISOString()]).toEqual([
+        'compliance',
+        requiredExpiry(u, GOVERNANCE).toISOString(),
+      ]);
+    });
   });
 });

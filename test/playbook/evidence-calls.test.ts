@@ -33,9 +33,18 @@ describe('ec2-compromise evidence path calls (issue 13)', () => {
     for (const name of EVIDENCE_STEPS.filter((n) => n !== 'Notify')) {
       for (const c of calls(name)) expect([name, c['DynamoDB.GetItem'] ?? 0]).toEqual([name, 0]);
     }
-    // One ledger write per stage before its create calls (intents, the case read back) and one that records the result.
-    for (const name of ['SnapshotVolumes', 'ShareAndCopySnapshots'])
-      expect([name, calls(name)[0]['DynamoDB.UpdateItem'], calls(name)[0]['DynamoDB.TransactWriteItems']]).toEqual([name, 1, 1]);
+    // One ledger write per stage before its create calls (intents, the case read back) and one that records the result;
+    // ShareAndCopySnapshots then records the copies' EBS snapshot locks, with its timeline entry (issue 16).
+    expect([calls('SnapshotVolumes')[0]['DynamoDB.UpdateItem'], calls('SnapshotVolumes')[0]['DynamoDB.TransactWriteItems']]).toEqual([
+      1, 1,
+    ]);
+    const share = calls('ShareAndCopySnapshots')[0];
+    expect([
+      share['DynamoDB.UpdateItem'],
+      share['DynamoDB.TransactWriteItems'],
+      share['EC2.DescribeLockedSnapshots'],
+      share['EC2.LockSnapshot'],
+    ]).toEqual([2, 1, 1, 2]);
     // The twin's volumes are unencrypted: their snapshots are shared as they are, so the transit stage makes no call and
     // no write, and its entry (written with ShareAndCopySnapshots') says so.
     expect([calls('CopySnapshots'), calls('CheckMemberCopies')]).toEqual([[{}], [{}]]);
@@ -88,8 +97,12 @@ describe('ec2-compromise evidence path calls (issue 13)', () => {
     const x = report.executions[0];
     expect(x.outcome).toBe('CONTAINED');
     const calls = (name: string) => x.steps.filter((s) => s.name === name).map((s) => s.apiCalls as Record<string, number>);
-    for (const name of ['SnapshotVolumes', 'CopySnapshots', 'ShareAndCopySnapshots'])
+    for (const name of ['SnapshotVolumes', 'CopySnapshots'])
       expect([name, calls(name)[0]['DynamoDB.UpdateItem'], calls(name)[0]['DynamoDB.TransactWriteItems']]).toEqual([name, 1, 1]);
+    expect([
+      calls('ShareAndCopySnapshots')[0]['DynamoDB.UpdateItem'],
+      calls('ShareAndCopySnapshots')[0]['DynamoDB.TransactWriteItems'],
+    ]).toEqual([2, 1]);
     expect([calls('CopySnapshots')[0]['EC2.CopySnapshot'], calls('CheckMemberCopies')[0]['EC2.DescribeSnapshots']]).toEqual([2, 1]);
     expect(report.checks.filter((c) => !c.passed)).toEqual([]);
   }, 120_000);

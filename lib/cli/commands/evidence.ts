@@ -30,7 +30,7 @@ export function renderEvidenceReport(r: EvidenceReport): string[] {
     lines.push('Snapshots:');
     for (const s of r.snapshots)
       lines.push(
-        `  ${s.snapshotId}  ${s.source ?? `volume ${s.sourceVolumeId ?? '-'}`}  owner ${s.ownerAccount ?? '(gone)'}  key ${s.kmsKeyId ?? '-'}  ${s.encrypted ? 'encrypted' : 'unencrypted'}  ${s.state ?? '-'}`,
+        `  ${s.snapshotId}  ${s.source ?? `volume ${s.sourceVolumeId ?? '-'}`}  owner ${s.ownerAccount ?? '(gone)'}  key ${s.kmsKeyId ?? '-'}  ${s.encrypted ? 'encrypted' : 'unencrypted'}  ${s.state ?? '-'}${s.lockState ? `  lock ${s.lockState}${s.lockExpiresOn ? ` until ${s.lockExpiresOn}` : ''}` : ''}`,
       );
   }
   const failed = r.checks.filter((c) => !c.passed).length;

@@ -144,6 +144,16 @@ export const StackEnvironmentSchema = z.object({
   FIREBREAK_PROTECTION: z.pipe(z.transform(unsetIfEmpty), z.pipe(z.pipe(z._default(z.string(), '{}'), jsonText), ProtectionSchema)),
   /** JSON of the deployment's `breaker` (issue 14: `perAccount`, `perOrganization`, `windowSeconds`; `{}`: the defaults). */
   FIREBREAK_BREAKER: z.pipe(z.transform(unsetIfEmpty), z.pipe(z.pipe(z._default(z.string(), '{}'), jsonText), BreakerSchema)),
+  /**
+   * The evidence bucket's Object Lock retention in days, 1 to 36500 (config `evidenceRetentionDays`; default 90): ShareAndCopySnapshots
+   * locks the security account's snapshot copies for as long (EBS snapshot lock).
+   */
+  FIREBREAK_EVIDENCE_RETENTION_DAYS: z.pipe(
+    z.transform(unsetIfEmpty),
+    z._default(z.coerce.number().check(z.int()).check(z.gte(1)).check(z.lte(36500)), 90),
+  ),
+  /** The evidence bucket's Object Lock mode, `COMPLIANCE` or `GOVERNANCE` (config `objectLockMode`; default `COMPLIANCE`): the snapshot copies' lock mode. */
+  FIREBREAK_OBJECT_LOCK_MODE: z.pipe(z.transform(unsetIfEmpty), z._default(z.enum(['GOVERNANCE', 'COMPLIANCE']), 'COMPLIANCE')),
 });
 
 /** Set by the security account's stack on the steps that start the ec2-compromise playbook (`STEP_ACCESS[step].startsEc2Playbook`). */

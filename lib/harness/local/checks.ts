@@ -3,6 +3,7 @@ import {
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  DescribeLockedSnapshotsCommand,
   DescribeSecurityGroupsCommand,
   DescribeSnapshotAttributeCommand,
   DescribeSnapshotsCommand,
@@ -533,6 +534,17 @@ function volumeChainProblems(c: ChainReadBack, volumeId: string, [src, tr, fin]:
 }
 
 /**
+ * The snapshots among `ids` without an EBS snapshot lock in force (DescribeLockedSnapshots: none, or `expired`). A
+ * snapshot that is gone has no lock to read (the call answers InvalidSnapshot.NotFound): all of them are then listed.
+ */
+async function unlockedSnapshots(ec2: EC2Client, ids: readonly string[]): Promise<string[]> {
+  if (!ids.length) return [];
+  const out = await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: [...ids] })).catch(() => undefined);
+  const locked = (out?.Snapshots ?? []).filter((l) => l.LockState && l.LockState !== 'expired').map((l) => l.SnapshotId);
+  return ids.filter((id) => !locked.includes(id));
+}
+
+/**
  * `evidence-snapshots-provenance` (issue 11): the case's evidence is what Firebreak created, read from EC2 by the IDs
  * the ledger recorded, never found by tags. For every volume of the twin, the ledger names a member snapshot, its
  * transit copy and the security account's copy, linked by their recorded sources; read back by ID: the member
@@ -542,7 +554,8 @@ function volumeChainProblems(c: ChainReadBack, volumeId: string, [src, tr, fin]:
  * create-volume permissions list the security account only. The final copy is owned by the security account under
  * the evidence key; each started after the case opened (to the second: EC2 reports StartTime in seconds). The
  * manifest's snapshot chain and the security account's snapshots tagged with the case and stage `evidence` must be
- * exactly those IDs, so a swapped or extra evidence snapshot fails the check.
+ * exactly those IDs, so a swapped or extra evidence snapshot fails the check. Each final copy must be under an EBS
+ * snapshot lock in force (DescribeLockedSnapshots, issue 16).
  */
 export async function evidenceProvenanceCheck(
   env: LocalEnvironment,
@@ -591,6 +604,9 @@ export async function evidenceProvenanceCheck(
     .sort();
   if (JSON.stringify(manifestChain) !== JSON.stringify(ledgerChain))
     problems.push(`the case's manifest chain ${manifestChain.join(' ')} is not the recorded ${ledgerChain.join(' ')}`);
+  // Each security account copy is under an EBS snapshot lock in force (issue 16: ShareAndCopySnapshots locks them).
+  const unlocked = await unlockedSnapshots(env.security.ec2, ids(final));
+  if (unlocked.length) problems.push(`security-account copies not under EBS snapshot lock: ${unlocked.join(',')}`);
   const taggedIds = tagged.map((s) => s.SnapshotId!).sort();
   if (JSON.stringify(taggedIds) !== JSON.stringify(ids(final).sort()))
     problems.push(`security-account snapshots tagged with the case: ${taggedIds.join(',')}, recorded: ${ids(final).join(',')}`);

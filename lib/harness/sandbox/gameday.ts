@@ -11,6 +11,7 @@ import {
   DeleteVpcCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  DescribeLockedSnapshotsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSnapshotsCommand,
@@ -358,13 +359,7 @@ export async function countLeftovers(c: SandboxClients, runId: string, caseIds: 
         (await c.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: vpcIds }] }))).SecurityGroups ?? []
       ).filter((g) => g.GroupName !== 'default')
     : [];
-  const snapshots = caseIds.length
-    ? ((
-        await c.ec2.send(
-          new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:firebreak:case-id', Values: [...caseIds] }] }),
-        )
-      ).Snapshots ?? [])
-    : [];
+  const snapshots = await unlockedCaseSnapshots(c, caseIds);
   const users = ((await c.iam.send(new ListUsersCommand({ PathPrefix: CANARY_USER_PATH }))).Users ?? []).filter((u) =>
     u.UserName?.includes(runId),
   );
@@ -402,12 +397,33 @@ const ignoreGone = async (p: Promise<unknown>) => {
 };
 
 /**
+ * The IDs of the game day's case snapshots (tagged with a case ID, owned by this account) that carry no EBS snapshot lock
+ * in force (DescribeLockedSnapshots: a lock in any state but `expired` forbids DeleteSnapshot, "Amazon EBS snapshot lock
+ * concepts", https://docs.aws.amazon.com/ebs/latest/userguide/snapshot-lock-concepts.html). The locked ones are the
+ * evidence copies ShareAndCopySnapshots locked: neither deleted nor counted as left over (they expire with the evidence
+ * bucket's retention; a sandbox deployment sets a short `evidenceRetentionDays`).
+ */
+async function unlockedCaseSnapshots(c: SandboxClients, caseIds: readonly string[]): Promise<string[]> {
+  if (!caseIds.length) return [];
+  const filter = [{ Name: 'tag:firebreak:case-id', Values: [...caseIds] }];
+  const ids = ((await c.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: filter }))).Snapshots ?? []).map(
+    (s) => s.SnapshotId!,
+  );
+  if (!ids.length) return [];
+  const locked = ((await c.ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: ids }))).Snapshots ?? [])
+    .filter((l) => l.LockState && l.LockState !== 'expired')
+    .map((l) => l.SnapshotId);
+  return ids.filter((id) => !locked.includes(id));
+}
+
+/**
  * Removes everything a game day left: canary instances (termination protection, which containment
  * turned on, is turned off first), their volumes (containment kept them), the evidence snapshots of its
  * cases, Firebreak's isolation groups in the canary VPC, the subnet and VPC, and the canary user with
  * its keys and policies. Finds them by tag, IAM path, case and cleanup ledger, so it finishes an
  * interrupted game day too, and it is safe to run again.
- * @param caseIds - the game day's cases (their evidence snapshots are removed).
+ * @param caseIds - the game day's cases (their evidence snapshots are removed, but for the security account's evidence
+ *   copies under an EBS snapshot lock: they cannot be deleted until it expires, which is what the lock is for).
  * @returns what is left afterwards (all zero when clean); the ledger file records `cleanedAt` then.
  */
 export async function cleanupGameDay(
@@ -426,15 +442,7 @@ export async function cleanupGameDay(
   const volumeIds = await terminateCanaries(c, tag, fromLedger('instance'), pollMs);
   for (const v of (await c.ec2.send(new DescribeVolumesCommand({ Filters: tag }))).Volumes ?? []) volumeIds.add(v.VolumeId!);
   for (const v of volumeIds) await ignoreGone(c.ec2.send(new DeleteVolumeCommand({ VolumeId: v })));
-  if (caseIds.length) {
-    for (const s of (
-      await c.ec2.send(
-        new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:firebreak:case-id', Values: [...caseIds] }] }),
-      )
-    ).Snapshots ?? []) {
-      await ignoreGone(c.ec2.send(new DeleteSnapshotCommand({ SnapshotId: s.SnapshotId! })));
-    }
-  }
+  for (const id of await unlockedCaseSnapshots(c, caseIds)) await ignoreGone(c.ec2.send(new DeleteSnapshotCommand({ SnapshotId: id })));
   const vpcs = [
     ...new Set([...((await c.ec2.send(new DescribeVpcsCommand({ Filters: tag }))).Vpcs ?? []).map((v) => v.VpcId!), ...fromLedger('vpc')]),
   ];

@@ -218,6 +218,11 @@ export class CaseLedger {
     return this.records.recordDecisionEntriesReading(caseId, entries);
   }
 
+  /** {@link CaseRecords.recordSnapshotLocks} */
+  recordSnapshotLocks(caseId: string, locks: readonly { snapshotId: string }[], fold?: TimelineFold): Promise<void> {
+    return this.records.recordSnapshotLocks(caseId, locks, fold);
+  }
+
   /** {@link CaseRecords.markNotified} */
   markNotified(caseId: string, kind: string): Promise<boolean> {
     return this.records.markNotified(caseId, kind);

@@ -710,6 +710,33 @@ export class CaseRecords {
   }
 
   /**
+   * Records what an evidence snapshot is locked until (EBS snapshot lock) under `evidence["lock#<snapshotId>"]`, one
+   * write for them all, each overwriting the one before (a lock only grows: lib/runtime/ec2/snapshot-lock.ts), with
+   * the step's timeline entry when `fold` is given ({@link updateCase}).
+   * @param locks - each snapshot's lock (`snapshotId` and what the step found or set), as stored.
+   * @throws {Error} `ConditionalCheckFailedException` when the case does not exist, or the SDK's error.
+   */
+  async recordSnapshotLocks(caseId: string, locks: readonly { snapshotId: string }[], fold?: TimelineFold): Promise<void> {
+    if (!locks.length) return;
+    const names: Record<string, string> = { '#m': 'evidence' };
+    const values: Record<string, unknown> = { ':u': this.now().toISOString() };
+    locks.forEach((l, i) => {
+      names[`#k${i}`] = `lock#${l.snapshotId}`;
+      values[`:v${i}`] = l;
+    });
+    await this.updateCase(
+      caseId,
+      {
+        UpdateExpression: `SET ${locks.map((_, i) => `#m.#k${i} = :v${i}`).join(', ')}, updatedAt = :u`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+      fold,
+    );
+  }
+
+  /**
    * Marks several notifications as sent (ISO time) in one write, each unless already marked (the first time
    * stays), carrying the step's timeline entry when `fold` is given ({@link updateCase}).
    * @throws {Error} `ConditionalCheckFailedException` when the case does not exist, or the SDK's error.

@@ -456,6 +456,8 @@ describe('loadRuntimeConfig', () => {
       memberAccountIds: [],
       protection: { tagKey: 'firebreak:protect', instanceIds: [], resourceArns: [], accountIds: [], roleNamePatterns: [] },
       breaker: { perAccount: 5, perOrganization: 20, windowSeconds: 3600 },
+      evidenceRetentionDays: 90,
+      objectLockMode: 'COMPLIANCE',
       catalog: CATALOG,
       ec2PlaybookArn: undefined,
       endpoint: undefined,

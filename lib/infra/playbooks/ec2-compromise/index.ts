@@ -19,7 +19,14 @@ const STEPS = {
   'snapshot-volumes': { ...none, actsInMember: true, ledger: true, timeoutSeconds: 120 },
   'check-snapshots': { ...none, actsInMember: true, ledger: true, describeSecuritySnapshots: true },
   'copy-snapshots': { ...none, actsInMember: true, ledger: true },
-  'share-snapshots': { ...none, actsInMember: true, ledger: true, describeSecuritySnapshots: true, copyIntoSecurityAccount: true },
+  'share-snapshots': {
+    ...none,
+    actsInMember: true,
+    ledger: true,
+    describeSecuritySnapshots: true,
+    copyIntoSecurityAccount: true,
+    locksSecuritySnapshots: true,
+  },
   'collect-artifacts': { ...none, actsInMember: true, ledger: true, evidenceBucket: true, timeoutSeconds: 180 },
   'write-manifest': { ...none, ledger: true, evidenceBucket: true },
 } satisfies StepTable;

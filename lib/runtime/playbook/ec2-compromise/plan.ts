@@ -34,6 +34,18 @@ function transitPlan(volumes: readonly Volume[], memberAccount: string, security
 }
 
 /**
+ * The security account copies' EBS snapshot lock in words (ShareAndCopySnapshots, lib/runtime/ec2/snapshot-lock.ts): the
+ * evidence bucket's Object Lock mode and retention, no cooling-off period. The copies do not exist yet: nothing is read.
+ */
+function lockPlan(deps: StepDeps): PlannedAction {
+  return {
+    operation: 'EC2.LockSnapshot',
+    target: deps.config.securityAccountId,
+    change: `lock each evidence copy in ${deps.config.objectLockMode.toLowerCase()} mode for ${deps.config.evidenceRetentionDays} days from its record (no cooling-off period), unless a lock at least as strong and long is in force`,
+  };
+}
+
+/**
  * PlanDryRun of `ec2-compromise` (plan-registry.ts): Preserve, Isolate, DenyInstanceCredentials (IAM GetInstanceProfile and
  * GetRolePolicy) and SnapshotVolumes in plan mode (Describe and Get calls only), and the copies and artifacts in words. A sample finding carries placeholder IDs (i-99999999): nothing is sent to AWS.
  * @returns the plan; `sample: true` for a sample finding.
@@ -58,6 +70,7 @@ export async function planInstanceContainment(state: PlaybookState, deps: StepDe
         change: "the instance profile's role: inline deny of every request signed by this instance's credentials (ec2:SourceInstanceARN)",
       },
       { operation: 'EC2.CreateSnapshots', target: instanceId, change: 'snapshot every volume, copy into the security account' },
+      lockPlan(deps),
     );
     return { sample: true, actions };
   }
@@ -85,6 +98,7 @@ export async function planInstanceContainment(state: PlaybookState, deps: StepDe
       : [{ operation: 'IAM.NoChange', target: instanceId, change: `no instance deny: ${credentials.reason}` }]),
     ...snaps.actions,
     ...transitPlan(attached, member.accountId, deps.config.securityAccountId),
+    lockPlan(deps),
   );
   actions.push({
     operation: 'S3.PutObject',
