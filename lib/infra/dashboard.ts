@@ -93,7 +93,9 @@ export class FirebreakDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Dead-letter queues: messages visible (max)',
         width: 12,
-        left: (props.deadLetterQueues ?? []).map((q) => q.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' })),
+        left: (props.deadLetterQueues ?? []).map((q) =>
+          q.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: "${PROP('Dim.QueueName')}" }),
+        ),
       }),
     );
     if (props.alarms?.length)

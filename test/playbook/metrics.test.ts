@@ -231,6 +231,21 @@ describe('Powertools metrics of a contained, released and a breaker-held case (e
         .map((d) => d.name)
         .sort(),
     );
+    // Every dead-letter queue's depth and every alarm of the security stack are on it (referenced by logical ID).
+    const referenced = new Set(
+      raw['Fn::Join'][1].flatMap((p) =>
+        typeof p === 'object' && p && 'Fn::GetAtt' in p ? [(p as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]] : [],
+      ),
+    );
+    const ids = (type: string, where: (r: { Properties?: Record<string, unknown> }) => boolean = () => true) =>
+      Object.entries(template.Resources)
+        .filter(([, r]) => r.Type === type && where(r))
+        .map(([id]) => id);
+    const dlqs = ids('AWS::SQS::Queue', (r) => String(r.Properties?.QueueName).endsWith('-dlq'));
+    const alarms = ids('AWS::CloudWatch::Alarm');
+    expect(dlqs.length).toBeGreaterThan(0);
+    expect(alarms.length).toBeGreaterThan(dlqs.length);
+    expect([...dlqs, ...alarms].filter((id) => !referenced.has(id))).toEqual([]);
     // The below-floor metric is the metric filter's (namespace Firebreak, dimension FindingType).
     const filter = Object.values(template.Resources).find((r) => r.Type === 'AWS::Logs::MetricFilter')!;
     expect(JSON.stringify(filter.Properties)).toContain('"MetricNamespace":"Firebreak"');
