@@ -135,4 +135,13 @@ export class FirebreakNames {
   public get protectedRolePatterns(): readonly string[] {
     return ['aws-service-role/*', `${this.prefix}-*`, `${this.pascal}Releaser*`, `${this.securityStack}-*`, `${this.memberStack}-*`];
   }
+
+  /**
+   * The CloudWatch dashboard (lib/infra/dashboard.ts): `<prefix>-<region>`, since a dashboard's name is unique in the
+   * account across Regions ("PutDashboard", CloudWatch API Reference: letters, digits, `-` and `_`, at most 255).
+   * @param region - the security stack's Region.
+   */
+  public dashboard(region: string): string {
+    return `${this.prefix}-${region}`;
+  }
 }

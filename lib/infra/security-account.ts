@@ -38,6 +38,7 @@ import {
 } from './security-policies';
 import { STEP_ACCESS, STEP_NAMES, StepName } from './steps';
 import { TrailBaselines } from './trail-baselines';
+import { FirebreakDashboard } from './dashboard';
 
 /** The execution statuses the execution-ended rule matches: the ends a playbook may not have recorded. */
 export const EXECUTION_ENDED_STATUSES: readonly string[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
@@ -143,6 +144,8 @@ export class FirebreakSecurityAccount extends Construct {
 
   /** The proactive tamper baseline: its schedule rule and its after-deployment rule (lib/infra/trail-baselines.ts). */
   public readonly trailBaselines: TrailBaselines;
+  /** The deployment's CloudWatch dashboard (docs/ARCHITECTURE.md, "Metrics and dashboard"). */
+  public readonly dashboard: FirebreakDashboard;
 
   /** The deployment's physical names (its prefix). */
   public readonly names: FirebreakNames;
@@ -195,6 +198,21 @@ export class FirebreakSecurityAccount extends Construct {
       interval: Duration.minutes(config.trailBaselineIntervalMinutes),
       ruleNamePrefix: this.names.prefix,
       topic: this.topic,
+    });
+    this.dashboard = this.addDashboard();
+  }
+
+  /**
+   * The deployment's dashboard (lib/infra/dashboard.ts): the case metrics of this prefix, every dead-letter queue and
+   * alarm built above (found in the construct tree, so one added later is on it too).
+   */
+  private addDashboard(): FirebreakDashboard {
+    const built = this.node.findAll();
+    return new FirebreakDashboard(this, 'Dashboard', {
+      dashboardName: this.names.dashboard(Stack.of(this).region),
+      service: this.names.eventBus,
+      deadLetterQueues: built.filter((c): c is sqs.Queue => c instanceof sqs.Queue && /Dlq$/.test(c.node.id)),
+      alarms: built.filter((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm),
     });
   }
 

@@ -43,6 +43,8 @@ const NAMED: Readonly<Record<string, { prop: string; max: number }>> = {
   'AWS::Logs::LogGroup': { prop: 'LogGroupName', max: 512 },
   'AWS::SQS::Queue': { prop: 'QueueName', max: 80 },
   'AWS::Logs::ResourcePolicy': { prop: 'PolicyName', max: 255 },
+  // "PutDashboard", CloudWatch API Reference: a name is unique in the account (across Regions), at most 255 characters.
+  'AWS::CloudWatch::Dashboard': { prop: 'DashboardName', max: 255 },
 };
 
 /** Synthesizes the app and reads each install's two templates back from the assembly directory. */

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { Context } from 'aws-lambda';
 import { ApiCallRecord, countByOperation, subscribeApiCalls, withCallContext } from '../../runtime/telemetry';
+import { subscribeMetrics } from '../../runtime/metrics';
 import { isInvocationCrashed } from '../../runtime/sdk-hooks';
 import type { LocalEnvironment } from './seed';
 import { TaskTokens } from './task-tokens';
@@ -59,6 +60,11 @@ export interface LocalExecutionResult {
   readonly steps: LocalStepRecord[];
   /** Every AWS call the playbook's handlers made, in completion order. */
   readonly calls: ApiCallRecord[];
+  /**
+   * The EMF lines (CloudWatch embedded metric format, lib/runtime/metrics.ts) the execution's handlers emitted, in order:
+   * what a Lambda prints on stdout, taken here instead of printed.
+   */
+  readonly metrics: readonly string[];
   /**
    * For an execution that ended FAILED, TIMED_OUT or ABORTED: what became of the "Step Functions Execution
    * Status Change" event the runner sent (see {@link LocalRunner.deliverStatusChanges}).
@@ -357,7 +363,11 @@ export class LocalRunner {
     const unsubscribe = subscribeApiCalls((r) => {
       if (r.context.executionId === trace.executionId) calls.push(r);
     });
-    const run = await this.runMachine(playbook, input, trace, unsubscribe);
+    const metrics: string[] = [];
+    const unsubscribeMetrics = subscribeMetrics((m) => {
+      if (m.context.executionId === trace.executionId) metrics.push(m.line);
+    });
+    const run = await this.runMachine(playbook, input, trace, unsubscribe).finally(unsubscribeMetrics);
     const { status, error, output } = settleExecution(run, trace);
     const outcome = output?.outcome as string | undefined;
     // The case: the state's (Claim's, or Contain's when it claimed), else the one a claim or the failure recorder opened.
@@ -376,6 +386,7 @@ export class LocalRunner {
       startedAt: run.started,
       steps: aggregateSteps(trace.invocations, calls),
       calls,
+      metrics,
       statusChange,
       largestPayload: trace.largestPayload,
       stateTransitions: trace.stateTransitions,

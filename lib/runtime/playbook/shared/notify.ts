@@ -13,6 +13,7 @@ import { cardOf, caseEventOf } from '../chat-cards';
 import { putCaseEvent, CaseEventRecord } from '../../case-events';
 import { incidentFindingIdentifiers } from '../security-hub-findings';
 import { updateFindingWorkflow, WorkflowUpdateRecord } from '../../securityhub/workflow';
+import { containmentTimes } from '../../../core/metrics';
 
 /**
  * Notify: publish the case summary to SNS once per case and kind (at least once, deduplicated by the ledger); the
@@ -71,6 +72,20 @@ export async function notify(
   });
 }
 
+/**
+ * The contained case's time to isolate and time to contain (lib/core/metrics.ts `containmentTimes`), from the case's
+ * `createdAt` and its timeline as recorded so far (one Query; this step's own entry is not written yet). Undefined when
+ * the timeline cannot be read: the metrics then count the case without its times, and the page is not held up.
+ */
+async function timesOf(record: CaseRecord | undefined, deps: StepDeps): Promise<{ isolate?: number; contain?: number } | undefined> {
+  if (!record) return undefined;
+  try {
+    return containmentTimes(record.createdAt, await deps.ledger.timeline(record.caseId));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Publishes the case summary (SNS Publish); the case record gives the evidence and the prior state. */
 async function publish(
   input: z.infer<typeof NotifyInputSchema>,
@@ -124,6 +139,7 @@ async function publish(
     () => deps.clients.security().events,
     deps.config.eventBusName,
     caseEventOf(event, state, input.kind),
+    event === 'contained' ? await timesOf(record, deps) : undefined,
   );
   return { published: true, messageId: out.MessageId, caseEvent };
 }

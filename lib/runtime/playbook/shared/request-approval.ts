@@ -17,6 +17,8 @@ import { putCaseEvent, CaseEventRecord } from '../../case-events';
 import { pageLine } from '../../../core/page';
 import { incidentFindingIdentifiers } from '../security-hub-findings';
 import { updateFindingWorkflow, WorkflowUpdateRecord } from '../../securityhub/workflow';
+import { emitMetrics } from '../../metrics';
+import { METRICS, MetricPoint } from '../../../core/metrics';
 
 /** RequestApproval's input: the Lambda integration's `Payload`. */
 export const RequestApprovalInputSchema = z.object({ state: PlaybookStateSchema, taskToken: z.string().check(z.minLength(1)) });
@@ -42,6 +44,7 @@ export async function requestApproval(
   // The `Firebreak Case` event put with the page, and the Security Hub update, for the step's timeline entry.
   let caseEvent: CaseEventRecord | undefined;
   let securityHub: WorkflowUpdateRecord | undefined;
+  let metricsError: string | undefined;
   return runStep(
     'RequestApproval',
     caseTarget(state, deps.ledger),
@@ -60,8 +63,11 @@ export async function requestApproval(
       // One page per request (per execution): a later execution of the case (a notify-only case escalated by a new
       // finding, a re-run) asks again, and a mark per case would leave its request unpaged.
       const mark = `approval-request#${state.run.executionName}`;
-      if (hold?.brake === 'breaker') await pageBreakerTrip(state, hold, deps);
-      else {
+      // A held case is counted once its request is recorded and paged (the breaker: its trip, paged once per trip).
+      if (hold?.brake === 'breaker') {
+        await pageBreakerTrip(state, hold, deps);
+        metricsError = emitHeldMetrics(state, hold, deps);
+      } else {
         // A person is asked: the finding's Security Hub workflow goes NOTIFIED with the page (config
         // `securityHubWorkflow`; read first, forward only: never over SUPPRESSED or RESOLVED), on every run (a re-run
         // sends only GetFindings); never in a dry run; never fails the step (its outcome is on the timeline).
@@ -77,13 +83,40 @@ export async function requestApproval(
           // Paged, then marked: a publish that fails (throttled) fails the step, and its retry pages again. Marking
           // first would make the retry skip the page, and the case would wait for an answer nobody was asked for.
           caseEvent = await pageApprovalRequest(state, { expiresAt, onTimeout, hold }, deps);
+          if (hold) metricsError = emitHeldMetrics(state, hold, deps);
           await deps.ledger.markNotified(caseId, mark);
         }
       }
       return { requested: true as const, expiresAt };
     },
-    (r) => ({ ...r, ...(hold ? { hold } : {}), ...(caseEvent ? { caseEvent } : {}), ...(securityHub ? { securityHub } : {}) }),
+    (r) => ({
+      ...r,
+      ...(hold ? { hold } : {}),
+      ...(caseEvent ? { caseEvent } : {}),
+      ...(securityHub ? { securityHub } : {}),
+      ...(metricsError ? { metricsError } : {}),
+    }),
   );
+}
+
+/** EMF metadata of a case's metrics: the IDs that must never be dimensions. */
+function metadataOf(state: PlaybookState): Record<string, string> {
+  const i = state.incident;
+  return { caseId: state.case.caseId, account: i.account, region: i.region, resourceId: i.resource.id, findingType: i.finding.type };
+}
+
+/**
+ * `HeldCases` by brake, once a held case's approval request is recorded and paged (at least once: a RequestApproval that
+ * dies after this and is retried counts again);
+ * for a breaker hold, whose case puts no `Firebreak Case` event (the trip's page is its only page), `Cases` with outcome
+ * `approval-request` too. Never throws (lib/runtime/metrics.ts).
+ * @returns the error's message when the metrics could not be emitted.
+ */
+function emitHeldMetrics(state: PlaybookState, hold: Hold, deps: StepDeps): string | undefined {
+  const points: MetricPoint[] = [{ metric: METRICS.heldCases, value: 1, dimensions: { brake: hold.brake } }];
+  if (hold.brake === 'breaker')
+    points.push({ metric: METRICS.cases, value: 1, dimensions: { playbook: state.incident.playbook, outcome: 'approval-request' } });
+  return emitMetrics(deps.config.eventBusName, points, metadataOf(state));
 }
 
 /**
@@ -197,6 +230,11 @@ async function pageBreakerTrip(state: PlaybookState, hold: Hold, deps: StepDeps)
     await deps.ledger.breaker.unmarkTripped(hold.entry, trippedAt);
     throw err;
   }
+  // One `BreakerTrips` per trip, with its page (at least once, as the page).
+  emitMetrics(deps.config.eventBusName, [{ metric: METRICS.breakerTrips, value: 1, dimensions: {} }], {
+    ...metadataOf(state),
+    rule: hold.rule,
+  });
   // Sent: no retry of this case pages again. A crash before this line leaves the mark this case's retry takes again.
   await deps.ledger.breaker.confirmTripped(hold.entry, trippedAt);
 }
