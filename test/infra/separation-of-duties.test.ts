@@ -318,8 +318,11 @@ describe('separation of duties between the responder and the releaser roles', ()
     });
 
     it('gives the responder exactly the calls of containment (lib/runtime/ec2, lib/runtime/iam, lib/runtime/playbook but release), plus the KMS use of its snapshot copies', () => {
+      // snapshot-lock.ts: the security account locks its own evidence copies (the share-snapshots step's role), not the
+      // responder; principal-events.ts: preserve-credential-evidence reads the principal's CloudTrail events as the responder.
       const called = actionsCalledIn([
-        ...sourceFiles('lib/runtime/ec2'),
+        ...sourceFiles('lib/runtime/ec2', ['snapshot-lock.ts']),
+        'lib/runtime/evidence/principal-events.ts',
         ...sourceFiles('lib/runtime/iam'),
         ...sourceFiles('lib/runtime/playbook', ['release']),
         ...sourceFiles('lib/runtime/s3', ['release.ts']),
