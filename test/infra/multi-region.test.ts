@@ -11,7 +11,7 @@ import { FirebreakApp } from '../../lib/infra/app';
 import { forwardedEntries } from '../../lib/infra/member-policies';
 import { isGlobalServiceEntry } from '../../lib/infra/regions';
 import { concreteIntrinsics } from '../support/responder-policy';
-import { buildTestApp, flat, roleStatements, Statement } from './support';
+import { buildTestApp, flat, list, roleStatements, Statement } from './support';
 
 /**
  * Issue 16, item 1: one deployment, several regions. The home region holds the playbooks, the ledger, the vault and the
@@ -280,6 +280,37 @@ describe('a home region other than us-east-1', () => {
       { name: 'FirebreakMember-ap-southeast-2', regions: ['ap-southeast-2'], roles: [] },
       { name: 'FirebreakMember-us-east-1', regions: ['us-east-1'], roles: [] },
     ]);
+  });
+});
+
+/**
+ * IAM's limit on a role's inline policies, 10,240 characters in all, whitespace excluded ("IAM and AWS STS quotas", IAM User
+ * Guide, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html): a role over it does not deploy.
+ */
+const INLINE_POLICY_LIMIT = 10_240;
+
+describe('many regions and accounts (the roles still deploy)', () => {
+  // 32 regions of the aws partition (config allows 40) and 5 member accounts.
+  const many = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ap-south-1', 'ap-northeast-3', 'ap-northeast-2', 'ap-southeast-1'];
+  const more = ['ap-southeast-2', 'ap-northeast-1', 'ca-central-1', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-north-1'];
+  const most = ['sa-east-1', 'af-south-1', 'ap-east-1', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-5', 'ap-southeast-4', 'ca-west-1'];
+  const all = ['ap-southeast-7', 'eu-south-1', 'eu-south-2', 'eu-central-2', 'il-central-1', 'mx-central-1', 'me-south-1', 'me-central-1'];
+  const regions = [...many, ...more, ...most, ...all];
+  const accounts = ['111111111111', '111111111112', '111111111113', '111111111114', '111111111115'];
+  const built = buildTestApp({ securityAccountId: SECURITY, memberAccountIds: accounts, regions }, { nag: false });
+  /** A role's inline policies' characters, intrinsics made concrete in the longest partition name (aws-us-gov). */
+  const inlineSize = (template: Template, roleId: string) =>
+    Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => list(p.Properties.Roles).some((r) => (r as { Ref?: string }).Ref === roleId))
+      .map((p) =>
+        JSON.stringify(concreteIntrinsics(p.Properties.PolicyDocument, MEMBER, 'ap-southeast-2')).replace(/arn:aws:/g, 'arn:aws-us-gov:'),
+      )
+      .reduce((n, text) => n + text.length, 0);
+
+  it("keeps the security account's copy step (ShareSnapshots) under IAM's inline policy limit", () => {
+    const template = Template.fromStack(built.security);
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'firebreak-share-snapshots' } }))[0];
+    expect(inlineSize(template, roleId)).toBeLessThan(INLINE_POLICY_LIMIT);
   });
 });
 
