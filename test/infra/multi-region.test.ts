@@ -203,6 +203,16 @@ describe('two regions in one synth (config.regions)', () => {
         await simulate('kms:ReEncryptTo', key, { ...via, 'kms:ResourceAliases': ['alias/firebreak-evidence-transit'] }, keyPolicy),
       ).toBe('Allowed');
       expect(await simulate('kms:ReEncryptTo', key, { ...via, 'kms:ResourceAliases': ['alias/payments'] }, keyPolicy)).not.toBe('Allowed');
+      // Through EC2 or RDS only, and (RegionPolicy) in a listed region only.
+      const transit = { 'kms:ResourceAliases': ['alias/firebreak-evidence-transit'] };
+      const s3 = { 'aws:RequestedRegion': 'eu-west-1', 'kms:ViaService': 's3.eu-west-1.amazonaws.com', ...transit };
+      expect(await simulate('kms:ReEncryptTo', key, s3, keyPolicy)).not.toBe('Allowed');
+      const elsewhere = key.replace('eu-west-1', 'ap-southeast-2');
+      const there = { 'aws:RequestedRegion': 'ap-southeast-2', 'kms:ViaService': 'ec2.ap-southeast-2.amazonaws.com', ...transit };
+      expect(await simulate('kms:ReEncryptTo', elsewhere, there, keyPolicy)).toBe('ExplicitlyDenied');
+      expect(await simulate('kms:Decrypt', elsewhere, { ...there, 'kms:ResourceAliases': ['alias/ebs-default'] }, keyPolicy)).toBe(
+        'ExplicitlyDenied',
+      );
     });
 
     it("reads a principal's CloudTrail event history in a listed region, and not in another", async () => {
@@ -310,6 +320,12 @@ describe('many regions and accounts (the roles still deploy)', () => {
   it("keeps the security account's copy step (ShareSnapshots) under IAM's inline policy limit", () => {
     const template = Template.fromStack(built.security);
     const roleId = Object.keys(template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'firebreak-share-snapshots' } }))[0];
+    expect(inlineSize(template, roleId)).toBeLessThan(INLINE_POLICY_LIMIT);
+  });
+
+  it("keeps the member account's responder under IAM's inline policy limit", () => {
+    const template = Template.fromStack(built.member);
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'FirebreakResponder' } }))[0];
     expect(inlineSize(template, roleId)).toBeLessThan(INLINE_POLICY_LIMIT);
   });
 });
