@@ -276,7 +276,7 @@ describe('a home region other than us-east-1', () => {
     expect(repeats(physicalNameKeys(stacks))).toEqual([]);
   });
 
-  it('deploys each member stack as its own StackSet, in its own region only (the roles only at home)', () => {
+  it('deploys the member stacks as StackSets: the home one, the regional ones together, the global events one (the roles only at home)', () => {
     const security = byName(stacks, 'FirebreakSecurity');
     const sets = ofType(security, 'AWS::CloudFormation::StackSet').map((r) => ({
       name: r.Properties?.StackSetName,
@@ -287,7 +287,7 @@ describe('a home region other than us-east-1', () => {
     }));
     expect(sets).toEqual([
       { name: 'FirebreakMember', regions: ['eu-west-1'], roles: expect.arrayContaining(['FirebreakResponder', 'FirebreakReleaser']) },
-      { name: 'FirebreakMember-ap-southeast-2', regions: ['ap-southeast-2'], roles: [] },
+      { name: 'FirebreakMember-regions', regions: ['ap-southeast-2'], roles: [] },
       { name: 'FirebreakMember-us-east-1', regions: ['us-east-1'], roles: [] },
     ]);
   });
@@ -307,7 +307,8 @@ describe('many regions and accounts (the roles still deploy)', () => {
   const all = ['ap-southeast-7', 'eu-south-1', 'eu-south-2', 'eu-central-2', 'il-central-1', 'mx-central-1', 'me-south-1', 'me-central-1'];
   const regions = [...many, ...more, ...most, ...all];
   const accounts = ['111111111111', '111111111112', '111111111113', '111111111114', '111111111115'];
-  const built = buildTestApp({ securityAccountId: SECURITY, memberAccountIds: accounts, regions }, { nag: false });
+  const organization = { id: 'o-a1b2c3d4e5', memberStackSet: { organizationalUnitIds: ['ou-ab12-cdef3456'] } };
+  const built = buildTestApp({ securityAccountId: SECURITY, memberAccountIds: accounts, regions, organization }, { nag: false });
   /** A role's inline policies' characters, intrinsics made concrete in the longest partition name (aws-us-gov). */
   const inlineSize = (template: Template, roleId: string) =>
     Object.values(template.findResources('AWS::IAM::Policy'))
@@ -321,6 +322,25 @@ describe('many regions and accounts (the roles still deploy)', () => {
     const template = Template.fromStack(built.security);
     const roleId = Object.keys(template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'firebreak-share-snapshots' } }))[0];
     expect(inlineSize(template, roleId)).toBeLessThan(INLINE_POLICY_LIMIT);
+  });
+
+  it("keeps the home security stack, with the member StackSets, under CloudFormation's resource and template size limits", () => {
+    // "CloudFormation quotas", AWS CloudFormation User Guide: a template body in an S3 object, at most 1 MB; the CDK
+    // uploads it from the assembly as written.
+    const assembly = built.app.synth();
+    const security = assembly.getStackByName('FirebreakSecurity');
+    const sets = Object.values(Template.fromStack(built.security).findResources('AWS::CloudFormation::StackSet'));
+    // The home region's, and one for the 31 others (their templates are the same: us-east-1, here the home, has the global rules).
+    expect(sets.map((r) => [r.Properties.StackSetName, r.Properties.StackInstancesGroup[0].Regions.length])).toEqual([
+      ['FirebreakMember', 1],
+      ['FirebreakMember-regions', regions.length - 1],
+    ]);
+    // The same but for the labels CDK gives the dead-letter queue's policy statements after each stack's construct path
+    // (`AllowEventRule<path>`): the StackSet deploys the first region's, whose labels name that region's stack.
+    const label = /"AllowEventRule[A-Za-z0-9]+"/g;
+    const templates = built.regional.members.map((m) => JSON.stringify(Template.fromStack(m).toJSON()).replace(label, '"AllowEventRule"'));
+    expect(new Set(templates).size).toBe(1);
+    expect(fs.statSync(path.join(assembly.directory, security.templateFile)).size).toBeLessThan(1_000_000);
   });
 
   it("keeps the member account's responder under IAM's inline policy limit", () => {
