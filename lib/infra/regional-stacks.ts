@@ -13,7 +13,7 @@ export interface RegionalStacks {
   readonly members: readonly MemberAccountStack[];
   /** The security stacks of the other responding regions, in `config.regions` order. */
   readonly securityRegions: readonly SecurityRegionStack[];
-  /** The StackSets of the other member stacks (with `organization.memberStackSet`), in the same order as `members`. */
+  /** The StackSets of the other member stacks (with `organization.memberStackSet`): `<Prefix>Member-regions`, then the global service events region's (see `stackSetGroups`). */
   readonly memberStackSets: readonly FirebreakMemberStackSet[];
 }
 
