@@ -784,7 +784,12 @@ function responderKeyStatements(
 ): JustifiedStatement[] {
   const { p, r, a, ec2Services, rdsServices, s } = responderScope(regions);
   // EBS snapshot copies (ec2-compromise) and DB snapshot copies (rds-compromise) use the same keys through their service.
-  const via = [...ec2Services, ...rdsServices];
+  // Several regions: EC2 and RDS of any region (`ec2.*.amazonaws.com`), as the ARNs take any region, and RegionPolicy
+  // (outsideRegionsDeny) keeps every KMS request to the listed regions; a list of each service in each region, in four
+  // statements, took the responder over IAM's 10,240-character inline limit from about 24 regions.
+  const via = regionScope(regions).several
+    ? { StringLike: { 'kms:ViaService': ['ec2.*.amazonaws.com', 'rds.*.amazonaws.com'] } }
+    : { StringEquals: { 'kms:ViaService': [...ec2Services, ...rdsServices] } };
   // Several regions: each region's member stack has its own transit key, whose ID is not known here; every one carries
   // the transit alias ("kms:ResourceAliases", AWS KMS Developer Guide, "Condition keys for AWS KMS").
   const transit = regionScope(regions).several
@@ -795,7 +800,7 @@ function responderKeyStatements(
     : undefined;
   const sourceKeys = `arn:${p}:kms:${r}:${a}:key/*`;
   const sourceKeysReason =
-    'The source volumes or databases may be encrypted with any customer-managed key of this account, and CopySnapshot / CopyDBSnapshot must decrypt them; use is limited to EC2 and RDS in this region (kms:ViaService), and CreateGrant to grants for AWS resources.';
+    'The source volumes or databases may be encrypted with any customer-managed key of this account, and CopySnapshot / CopyDBSnapshot must decrypt them; use is limited to EC2 and RDS (kms:ViaService) in this region, or with several regions in the listed ones (RegionPolicy), and CreateGrant to grants for AWS resources.';
   return [
     {
       statement: s({
@@ -808,7 +813,7 @@ function responderKeyStatements(
           'kms:DescribeKey',
         ],
         resources: transit.resources,
-        conditions: { StringEquals: { 'kms:ViaService': via }, ...transit.alias },
+        conditions: { ...via, ...transit.alias },
       }),
       reason: transitReason,
     },
@@ -833,7 +838,7 @@ function responderKeyStatements(
       statement: s({
         actions: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:DescribeKey'],
         resources: [sourceKeys],
-        conditions: { StringEquals: { 'kms:ViaService': via } },
+        conditions: via,
       }),
       reason: sourceKeysReason,
     },
@@ -841,7 +846,7 @@ function responderKeyStatements(
       statement: s({
         actions: ['kms:CreateGrant'],
         resources: [sourceKeys],
-        conditions: { StringEquals: { 'kms:ViaService': via }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        conditions: { ...via, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       }),
       reason: sourceKeysReason,
     },

@@ -132,14 +132,15 @@ export function memberStackSetTemplate(member: MemberAccountStack): () => Record
 }
 
 /**
- * Adds a member StackSet to the security stack when the configuration asks for one (`organization.memberStackSet`): one
- * per member stack, each deploying to its own region only (lib/infra/regions.ts, `memberStackParts`): the home region's
- * holds the named IAM roles, which are global, so no other region's may hold them, and each other region's template
- * differs (the global service events' rules live in one region).
+ * Adds a member StackSet to the security stack when the configuration asks for one (`organization.memberStackSet`),
+ * deploying `member`'s template to its own region, or to `regions` (lib/infra/regional-stacks.ts: the other regions whose
+ * member templates are the same share one StackSet): the home region's holds the named IAM roles, which are global, so no
+ * other region's may hold them, and the global service events' rules live in one region.
  * @param securityStack - the security account's stack (deployed where StackSets may be administered).
- * @param member - one of the app's member stacks, whose template the StackSet carries; its region is the instances'.
+ * @param member - one of the app's member stacks, whose template the StackSet carries.
  * @param config - the validated configuration.
  * @param id - the construct ID. @default 'MemberStackSet' (the home region's)
+ * @param group - the instances' `regions` (@default `member`'s region) and the `stackSetName` (@default `member`'s stack name).
  * @returns the StackSet construct, or undefined when none is configured.
  * @throws {ConfigError} see {@link FirebreakMemberStackSet}.
  */
@@ -148,14 +149,15 @@ export function addMemberStackSet(
   member: MemberAccountStack,
   config: FirebreakConfig,
   id = 'MemberStackSet',
+  group: { readonly regions?: readonly string[]; readonly stackSetName?: string } = {},
 ): FirebreakMemberStackSet | undefined {
   const stackSet = config.organization?.memberStackSet;
   if (!stackSet) return undefined;
   return new FirebreakMemberStackSet(securityStack, id, {
     template: memberStackSetTemplate(member),
-    stackSetName: member.stackName,
+    stackSetName: group.stackSetName ?? member.stackName,
     organizationalUnitIds: stackSet.organizationalUnitIds,
-    regions: [member.region],
+    regions: group.regions ?? [member.region],
     callAs: stackSet.callAs,
     retainStacksOnAccountRemoval: stackSet.retainStacksOnAccountRemoval,
   });

@@ -13,7 +13,7 @@ export interface RegionalStacks {
   readonly members: readonly MemberAccountStack[];
   /** The security stacks of the other responding regions, in `config.regions` order. */
   readonly securityRegions: readonly SecurityRegionStack[];
-  /** The StackSets of the other member stacks (with `organization.memberStackSet`), in the same order as `members`. */
+  /** The StackSets of the other member stacks (with `organization.memberStackSet`): `<Prefix>Member-regions`, then the global service events region's (see `stackSetGroups`). */
   readonly memberStackSets: readonly FirebreakMemberStackSet[];
 }
 
@@ -53,8 +53,9 @@ export function addRegionalStacks(
       const { id, stackName } = identity('member', region, names.memberStackIn(region));
       return new MemberAccountStack(scope, id, {
         stackName,
+        // No region named: the regions with these parts share one template (and one StackSet).
         description: parts.regional
-          ? `Firebreak member account, region ${region}: the evidence transit key and the event forwarding (the roles are in ${names.memberStack}, ${config.region})`
+          ? `Firebreak member account, a region other than ${config.region}: the evidence transit key and the event forwarding${parts.globalEvents ? ', with the global service events' : ''} (the roles are in ${names.memberStack})`
           : `Firebreak member account, region ${region}: the forwarding of the global service events (IAM, STS, sign-in)`,
         env: { region },
         config,
@@ -72,6 +73,29 @@ export function addRegionalStacks(
         config,
       });
     });
-  const memberStackSets = members.flatMap((m) => addMemberStackSet(security, m, config, `MemberStackSet-${m.region}`) ?? []);
+  const memberStackSets = stackSetGroups(members, memberStackParts(config).slice(1), names).flatMap(
+    (g) => addMemberStackSet(security, g.members[0], config, g.id, { regions: g.members.map((m) => m.region), stackSetName: g.name }) ?? [],
+  );
   return { members, securityRegions, memberStackSets };
+}
+
+/**
+ * The StackSets of the other regions' member stacks: one for every region that holds only the transit key and the regional
+ * forwarding rules (`<Prefix>Member-regions`: their templates are the same, test/infra/multi-region.test.ts), one for the
+ * global service events' region (`<Prefix>Member-<region>`). One StackSet per region took the home security stack over
+ * CloudFormation's 500 resources (and its 1 MB template) from about 19 regions ("CloudFormation quotas").
+ * @param members - the other regions' member stacks, in `memberStackParts` order.
+ * @param parts - what each holds (`memberStackParts(config).slice(1)`, the same order).
+ */
+function stackSetGroups(
+  members: readonly MemberAccountStack[],
+  parts: readonly { parts: MemberStackParts }[],
+  names: FirebreakNames,
+): { id: string; name?: string; members: MemberAccountStack[] }[] {
+  const plain = members.filter((_, i) => parts[i].parts.regional && !parts[i].parts.globalEvents);
+  const others = members.filter((m) => !plain.includes(m));
+  return [
+    ...(plain.length > 0 ? [{ id: 'MemberStackSet-regions', name: `${names.memberStack}-regions`, members: plain }] : []),
+    ...others.map((m) => ({ id: `MemberStackSet-${m.region}`, members: [m] })),
+  ];
 }

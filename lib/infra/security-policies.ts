@@ -97,8 +97,12 @@ export function copyIntoSecurityAccountStatements(
   const snapshotIds =
     "Snapshot IDs (the shared source and the new copy) are only known at run time; the action is limited to EBS snapshots in the deployment's regions.";
   // The source key: the member account's transit key, whose ID only the member account knows.
-  const transitKeys = where.flatMap((r) => memberAccounts.map((a) => `arn:${Aws.PARTITION}:kms:${r}:${a}:key/*`));
-  const why = `The member account's transit key (${transitKeyAlias}) is created by the member stack and its key ID is not known here; use is limited to EC2 in the deployment's regions (kms:ViaService), and the key policy in the member account admits only this use.`;
+  // With several regions, one ARN per account (any region): kms:ViaService already keeps the use to EC2 in the listed
+  // regions, and an ARN per region and account would take the role over IAM's 10,240-character inline limit ("IAM and
+  // AWS STS quotas", IAM User Guide) at 32 regions with one account, or 8 regions with 10 accounts.
+  const keyRegions = where.length > 1 ? ['*'] : where;
+  const transitKeys = keyRegions.flatMap((r) => memberAccounts.map((a) => `arn:${Aws.PARTITION}:kms:${r}:${a}:key/*`));
+  const why = `The member account's transit key (${transitKeyAlias}) is created by the member stack and its key ID is not known here; use is limited to EC2 in the deployment's regions (kms:ViaService, which also keeps the keys to those regions), and the key policy in the member account admits only this use.`;
   const s = (props: iam.PolicyStatementProps) => new iam.PolicyStatement(props);
   return [
     { statement: s({ actions: ['ec2:CopySnapshot'], resources: snapshots }), reason: snapshotIds },

@@ -11,7 +11,7 @@ import { FirebreakApp } from '../../lib/infra/app';
 import { forwardedEntries } from '../../lib/infra/member-policies';
 import { isGlobalServiceEntry } from '../../lib/infra/regions';
 import { concreteIntrinsics } from '../support/responder-policy';
-import { buildTestApp, flat, roleStatements, Statement } from './support';
+import { buildTestApp, flat, list, roleStatements, Statement } from './support';
 
 /**
  * Issue 16, item 1: one deployment, several regions. The home region holds the playbooks, the ledger, the vault and the
@@ -203,6 +203,16 @@ describe('two regions in one synth (config.regions)', () => {
         await simulate('kms:ReEncryptTo', key, { ...via, 'kms:ResourceAliases': ['alias/firebreak-evidence-transit'] }, keyPolicy),
       ).toBe('Allowed');
       expect(await simulate('kms:ReEncryptTo', key, { ...via, 'kms:ResourceAliases': ['alias/payments'] }, keyPolicy)).not.toBe('Allowed');
+      // Through EC2 or RDS only, and (RegionPolicy) in a listed region only.
+      const transit = { 'kms:ResourceAliases': ['alias/firebreak-evidence-transit'] };
+      const s3 = { 'aws:RequestedRegion': 'eu-west-1', 'kms:ViaService': 's3.eu-west-1.amazonaws.com', ...transit };
+      expect(await simulate('kms:ReEncryptTo', key, s3, keyPolicy)).not.toBe('Allowed');
+      const elsewhere = key.replace('eu-west-1', 'ap-southeast-2');
+      const there = { 'aws:RequestedRegion': 'ap-southeast-2', 'kms:ViaService': 'ec2.ap-southeast-2.amazonaws.com', ...transit };
+      expect(await simulate('kms:ReEncryptTo', elsewhere, there, keyPolicy)).toBe('ExplicitlyDenied');
+      expect(await simulate('kms:Decrypt', elsewhere, { ...there, 'kms:ResourceAliases': ['alias/ebs-default'] }, keyPolicy)).toBe(
+        'ExplicitlyDenied',
+      );
     });
 
     it("reads a principal's CloudTrail event history in a listed region, and not in another", async () => {
@@ -266,7 +276,7 @@ describe('a home region other than us-east-1', () => {
     expect(repeats(physicalNameKeys(stacks))).toEqual([]);
   });
 
-  it('deploys each member stack as its own StackSet, in its own region only (the roles only at home)', () => {
+  it('deploys the member stacks as StackSets: the home one, the regional ones together, the global events one (the roles only at home)', () => {
     const security = byName(stacks, 'FirebreakSecurity');
     const sets = ofType(security, 'AWS::CloudFormation::StackSet').map((r) => ({
       name: r.Properties?.StackSetName,
@@ -277,9 +287,66 @@ describe('a home region other than us-east-1', () => {
     }));
     expect(sets).toEqual([
       { name: 'FirebreakMember', regions: ['eu-west-1'], roles: expect.arrayContaining(['FirebreakResponder', 'FirebreakReleaser']) },
-      { name: 'FirebreakMember-ap-southeast-2', regions: ['ap-southeast-2'], roles: [] },
+      { name: 'FirebreakMember-regions', regions: ['ap-southeast-2'], roles: [] },
       { name: 'FirebreakMember-us-east-1', regions: ['us-east-1'], roles: [] },
     ]);
+  });
+});
+
+/**
+ * IAM's limit on a role's inline policies, 10,240 characters in all, whitespace excluded ("IAM and AWS STS quotas", IAM User
+ * Guide, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html): a role over it does not deploy.
+ */
+const INLINE_POLICY_LIMIT = 10_240;
+
+describe('many regions and accounts (the roles still deploy)', () => {
+  // 32 regions of the aws partition (config allows 40) and 5 member accounts.
+  const many = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ap-south-1', 'ap-northeast-3', 'ap-northeast-2', 'ap-southeast-1'];
+  const more = ['ap-southeast-2', 'ap-northeast-1', 'ca-central-1', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-north-1'];
+  const most = ['sa-east-1', 'af-south-1', 'ap-east-1', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-5', 'ap-southeast-4', 'ca-west-1'];
+  const all = ['ap-southeast-7', 'eu-south-1', 'eu-south-2', 'eu-central-2', 'il-central-1', 'mx-central-1', 'me-south-1', 'me-central-1'];
+  const regions = [...many, ...more, ...most, ...all];
+  const accounts = ['111111111111', '111111111112', '111111111113', '111111111114', '111111111115'];
+  const organization = { id: 'o-a1b2c3d4e5', memberStackSet: { organizationalUnitIds: ['ou-ab12-cdef3456'] } };
+  const built = buildTestApp({ securityAccountId: SECURITY, memberAccountIds: accounts, regions, organization }, { nag: false });
+  /** A role's inline policies' characters, intrinsics made concrete in the longest partition name (aws-us-gov). */
+  const inlineSize = (template: Template, roleId: string) =>
+    Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => list(p.Properties.Roles).some((r) => (r as { Ref?: string }).Ref === roleId))
+      .map((p) =>
+        JSON.stringify(concreteIntrinsics(p.Properties.PolicyDocument, MEMBER, 'ap-southeast-2')).replace(/arn:aws:/g, 'arn:aws-us-gov:'),
+      )
+      .reduce((n, text) => n + text.length, 0);
+
+  it("keeps the security account's copy step (ShareSnapshots) under IAM's inline policy limit", () => {
+    const template = Template.fromStack(built.security);
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'firebreak-share-snapshots' } }))[0];
+    expect(inlineSize(template, roleId)).toBeLessThan(INLINE_POLICY_LIMIT);
+  });
+
+  it("keeps the home security stack, with the member StackSets, under CloudFormation's resource and template size limits", () => {
+    // "CloudFormation quotas", AWS CloudFormation User Guide: a template body in an S3 object, at most 1 MB; the CDK
+    // uploads it from the assembly as written.
+    const assembly = built.app.synth();
+    const security = assembly.getStackByName('FirebreakSecurity');
+    const sets = Object.values(Template.fromStack(built.security).findResources('AWS::CloudFormation::StackSet'));
+    // The home region's, and one for the 31 others (their templates are the same: us-east-1, here the home, has the global rules).
+    expect(sets.map((r) => [r.Properties.StackSetName, r.Properties.StackInstancesGroup[0].Regions.length])).toEqual([
+      ['FirebreakMember', 1],
+      ['FirebreakMember-regions', regions.length - 1],
+    ]);
+    // The same but for the labels CDK gives the dead-letter queue's policy statements after each stack's construct path
+    // (`AllowEventRule<path>`): the StackSet deploys the first region's, whose labels name that region's stack.
+    const label = /"AllowEventRule[A-Za-z0-9]+"/g;
+    const templates = built.regional.members.map((m) => JSON.stringify(Template.fromStack(m).toJSON()).replace(label, '"AllowEventRule"'));
+    expect(new Set(templates).size).toBe(1);
+    expect(fs.statSync(path.join(assembly.directory, security.templateFile)).size).toBeLessThan(1_000_000);
+  });
+
+  it("keeps the member account's responder under IAM's inline policy limit", () => {
+    const template = Template.fromStack(built.member);
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'FirebreakResponder' } }))[0];
+    expect(inlineSize(template, roleId)).toBeLessThan(INLINE_POLICY_LIMIT);
   });
 });
 

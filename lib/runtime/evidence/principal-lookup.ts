@@ -1,3 +1,4 @@
+import { partition } from '@aws-sdk/core/client';
 import type { PlaybookState } from '../../core/contracts/state';
 import { InvalidInput } from '../../core/errors';
 import type { PlannedAction } from '../ec2/instance';
@@ -18,8 +19,18 @@ export const LOOKUP_PAGE_CAP = 10;
 export const LOOKUP_MIN_INTERVAL_MS = 500;
 /** How many times a throttled page is waited out (1 s, 2 s, 4 s) before the lookup fails. */
 export const LOOKUP_THROTTLE_RETRIES = 3;
-/** The Region where CloudTrail records IAM's (a global service's) events. */
+/** The Region where CloudTrail records IAM's (a global service's) events in the `aws` partition. */
 export const GLOBAL_EVENTS_REGION = 'us-east-1';
+/**
+ * The Region of each partition's global service events (as lib/infra/regions.ts, `globalEventsRegion`, whose member-role
+ * RegionPolicy lets LookupEvents read there): a finding of GovCloud or China is looked up in its own partition, where
+ * the responder role exists ("Understanding global service events", AWS CloudTrail User Guide).
+ */
+const GLOBAL_EVENTS_REGIONS: Readonly<Record<string, string>> = {
+  aws: GLOBAL_EVENTS_REGION,
+  'aws-cn': 'cn-north-1',
+  'aws-us-gov': 'us-gov-west-1',
+};
 
 /** The one lookup attribute of a principal's lookup, and why that one. */
 export interface PrincipalLookup {
@@ -60,9 +71,13 @@ export function lookupWindow(findingTime: string, now: Date): { start: string; e
   return { start: new Date(at - LOOKUP_WINDOW_BEFORE_MS).toISOString(), end: now.toISOString() };
 }
 
-/** The Regions to look in: the finding's, and us-east-1 for IAM's global events (once when they are the same). */
+/**
+ * The Regions to look in: the finding's, and its partition's global events Region for IAM's events (us-east-1 in `aws`;
+ * once when they are the same; none for a partition not in {@link GLOBAL_EVENTS_REGIONS}, never another partition's).
+ */
 export function lookupRegions(findingRegion: string): string[] {
-  return findingRegion === GLOBAL_EVENTS_REGION ? [findingRegion] : [findingRegion, GLOBAL_EVENTS_REGION];
+  const global = GLOBAL_EVENTS_REGIONS[partition(findingRegion).name] ?? findingRegion;
+  return findingRegion === global ? [findingRegion] : [findingRegion, global];
 }
 
 /**

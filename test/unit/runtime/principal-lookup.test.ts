@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { InvalidInput } from '../../../lib/core/errors';
+import { globalEventsRegion } from '../../../lib/infra/regions';
 import { lookupPrincipalEvents } from '../../../lib/runtime/evidence/principal-events';
 import type { PlaybookState } from '../../../lib/core/contracts/state';
 import {
@@ -33,6 +34,17 @@ describe('principal lookup (credential evidence, issue 16 item 4)', () => {
   it('looks in the finding Region and us-east-1 (IAM global events), once when they are the same', () => {
     expect(lookupRegions('eu-west-1')).toEqual(['eu-west-1', 'us-east-1']);
     expect(lookupRegions('us-east-1')).toEqual(['us-east-1']);
+  });
+
+  it("looks for IAM's global events in the finding's own partition (GovCloud, China): never a region the role cannot act in", () => {
+    expect(lookupRegions('us-gov-east-1')).toEqual(['us-gov-east-1', 'us-gov-west-1']);
+    expect(lookupRegions('us-gov-west-1')).toEqual(['us-gov-west-1']);
+    expect(lookupRegions('cn-northwest-1')).toEqual(['cn-northwest-1', 'cn-north-1']);
+    // The region the member roles' RegionPolicy lets LookupEvents read (lib/infra/regions.ts), for every home of each partition.
+    for (const region of ['us-east-1', 'eu-west-1', 'us-gov-west-1', 'us-gov-east-1', 'cn-north-1', 'cn-northwest-1'])
+      expect(lookupRegions(region)).toContain(globalEventsRegion(region));
+    // A partition whose global events region Firebreak does not know: the finding's region only (no cross-partition call).
+    expect(lookupRegions('us-iso-east-1')).toEqual(['us-iso-east-1']);
   });
 
   it('opens the window 24 h before the finding (never after now) and closes it now', () => {

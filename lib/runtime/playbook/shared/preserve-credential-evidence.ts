@@ -30,7 +30,7 @@ import '../../clients/iam';
  * - `finding.json`: the event the case was opened from, as Normalize stored it (`received-events/`, referenced, not copied);
  * - `credential/cloudtrail-events.json`: the principal's CloudTrail records around the finding
  *   (lib/runtime/evidence/principal-events.ts: one lookup attribute, 24 h before the finding to now, the finding's
- *   Region and us-east-1, at most 10 pages of 50 per Region, `truncated` recorded);
+ *   Region and its partition's global events Region, us-east-1 in `aws`, at most 10 pages of 50 per Region, `truncated` recorded);
  * - `credential/policies-before.json`: the principal's policies as containment recorded them before it changed anything
  *   (the case's `priorState.user` or `priorState.role`, written before the first change: revocation.ts);
  * - `credential/policies-after.json`: the principal's policies read back now (the user's inline policy names and
