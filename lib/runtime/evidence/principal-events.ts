@@ -13,8 +13,9 @@ import '../clients/cloudtrail';
  *   `Username` for an IAM user (every key of the user, an attacker's new key included) and `AccessKeyId` for a role
  *   session (the session's temporary key: the role's name would bring every other session of the role), else
  *   `Username` with the session name ({@link lookupAttributeOf});
- * - at most {@link LOOKUP_MAX_RESULTS} events per page, at most {@link LOOKUP_PAGE_CAP} pages per Region: a principal
- *   that made more calls in the window has its newest ones kept and the lookup is recorded `truncated`, never silently;
+ * - at most {@link LOOKUP_MAX_RESULTS} events per page, at most {@link LOOKUP_PAGE_CAP} pages and about
+ *   {@link LOOKUP_BYTE_CAP} characters of records per Region: a principal that made more (or larger) calls in the window
+ *   has its newest ones kept and the lookup is recorded `truncated` (and by which cap), never silently;
  * - "The rate of lookup requests is limited to two per second, per account, per Region. If this limit is exceeded, a
  *   throttling error occurs" (same page): the pages are paced {@link LOOKUP_MIN_INTERVAL_MS} apart, and a
  *   `ThrottlingException` (after the SDK's own retries) is waited out with a doubling back-off, at most
@@ -26,12 +27,24 @@ import '../clients/cloudtrail';
  * - over {@link LOOKUP_WINDOW_BEFORE_MS} before the finding's time to the lookup's time. Event history keeps 90 days.
  */
 
+/**
+ * At most this many characters of records (`CloudTrailEvent` text) per Region, 8 MiB (here, not in principal-lookup.ts:
+ * PlanDryRun's bundle has no room for it): a principal's calls can carry up to 100 KB of `requestParameters` and as much
+ * of `responseElements` each ("CloudTrail record contents",
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html), so 10
+ * pages of 50 in two Regions could be 200 MB, beyond the step's 256 MB of memory once written out; the lookup stops at
+ * the page that reaches it and is recorded truncated (`truncatedBy: 'bytes'`).
+ */
+export const LOOKUP_BYTE_CAP = 8 * 1024 * 1024;
+
 /** What one Region's lookup read. */
 export interface RegionLookup {
   readonly region: string;
   readonly pages: number;
-  /** The page cap stopped the lookup with more pages left (`NextToken`): the oldest events of the window are missing. */
+  /** The page cap or the byte cap stopped the lookup with more pages left (`NextToken`): the oldest events of the window are missing. */
   readonly truncated: boolean;
+  /** Which cap stopped it, when truncated: `pages` ({@link LOOKUP_PAGE_CAP}) or `bytes` ({@link LOOKUP_BYTE_CAP}). */
+  readonly truncatedBy?: 'pages' | 'bytes';
   /** The events as LookupEvents returned them, newest first (`CloudTrailEvent` the record's JSON text). */
   readonly events: CloudTrailLookupEvent[];
 }
@@ -68,6 +81,7 @@ export async function lookupPrincipalEvents(
   const events: CloudTrailLookupEvent[] = [];
   let token: string | undefined;
   let pages = 0;
+  let chars = 0;
   do {
     if (pages > 0) await sleep(LOOKUP_MIN_INTERVAL_MS);
     const page = await lookupPage(
@@ -83,7 +97,9 @@ export async function lookupPrincipalEvents(
     );
     pages++;
     events.push(...(page.Events ?? []));
+    chars += (page.Events ?? []).reduce((n, e) => n + (e.CloudTrailEvent?.length ?? 0), 0);
     token = page.NextToken;
-  } while (token && pages < cap);
-  return { region: input.region, pages, truncated: Boolean(token), events };
+  } while (token && pages < cap && chars < LOOKUP_BYTE_CAP);
+  const truncatedBy = !token ? undefined : chars >= LOOKUP_BYTE_CAP ? 'bytes' : 'pages';
+  return { region: input.region, pages, truncated: Boolean(token), ...(truncatedBy ? { truncatedBy } : {}), events };
 }

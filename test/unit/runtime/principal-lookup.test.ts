@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { InvalidInput } from '../../../lib/core/errors';
-import { lookupPrincipalEvents } from '../../../lib/runtime/evidence/principal-events';
+import { LOOKUP_BYTE_CAP, lookupPrincipalEvents } from '../../../lib/runtime/evidence/principal-events';
 import type { PlaybookState } from '../../../lib/core/contracts/state';
 import {
   casePrincipalOf,
@@ -107,5 +107,30 @@ describe('principal lookup (credential evidence, issue 16 item 4)', () => {
     waits.length = 0;
     await expect(lookupPrincipalEvents(stuck, input, sleep)).rejects.toBe(throttled);
     expect(waits).toEqual([1000, 2000, 4000]);
+  });
+
+  it('stops paging once the records read reach the byte cap (a principal whose calls carry large parameters), and says so', async () => {
+    // 50 records of 100 KB a page (CloudTrail keeps up to 100 KB of requestParameters, and as much of responseElements),
+    // and always another page: without the byte cap, 10 pages in each of two Regions would be 100 MB of text in memory.
+    let calls = 0;
+    const big = {
+      send: async () => {
+        calls++;
+        return {
+          Events: Array.from({ length: 50 }, (_, n) => ({ EventId: `e${calls}-${n}`, CloudTrailEvent: 'x'.repeat(100_000) })),
+          NextToken: 't',
+        };
+      },
+    } as unknown as CloudTrailClient;
+    const input = {
+      lookup: { key: 'Username' as const, value: 'u', why: '' },
+      start: '2026-01-01T00:00:00Z',
+      end: '2026-01-02T00:00:00Z',
+      region: 'us-east-1',
+    };
+    const out = await lookupPrincipalEvents(big, input, async () => undefined);
+    expect(LOOKUP_BYTE_CAP).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect([out.pages, out.truncated, out.truncatedBy]).toEqual([Math.ceil(LOOKUP_BYTE_CAP / 5_000_000), true, 'bytes']);
+    expect(calls).toBe(out.pages);
   });
 });

@@ -3,7 +3,7 @@ import { InvalidInput } from '../../../core/errors';
 import type { PlaybookState } from '../../../core/contracts/state';
 import { hasAwsCode } from '../../aws-errors';
 import { caseEvidencePrefix } from '../../evidence/manifest';
-import { lookupPrincipalEvents, RegionLookup } from '../../evidence/principal-events';
+import { LOOKUP_BYTE_CAP, lookupPrincipalEvents, RegionLookup } from '../../evidence/principal-events';
 import {
   CasePrincipal,
   casePrincipalOf,
@@ -30,7 +30,7 @@ import '../../clients/iam';
  * - `finding.json`: the event the case was opened from, as Normalize stored it (`received-events/`, referenced, not copied);
  * - `credential/cloudtrail-events.json`: the principal's CloudTrail records around the finding
  *   (lib/runtime/evidence/principal-events.ts: one lookup attribute, 24 h before the finding to now, the finding's
- *   Region and us-east-1, at most 10 pages of 50 per Region, `truncated` recorded);
+ *   Region and us-east-1, at most 10 pages of 50 and 8 MiB of records per Region, `truncated` recorded);
  * - `credential/policies-before.json`: the principal's policies as containment recorded them before it changed anything
  *   (the case's `priorState.user` or `priorState.role`, written before the first change: revocation.ts);
  * - `credential/policies-after.json`: the principal's policies read back now (the user's inline policy names and
@@ -69,6 +69,7 @@ export async function preserveCredentialEvidence(state: PlaybookState, deps: Ste
         notLookedUp: lookup ? undefined : `a ${principal.type} principal has no lookup attribute: read its records in the console`,
         window: { ...window, beforeFindingMs: LOOKUP_WINDOW_BEFORE_MS },
         pageCap: LOOKUP_PAGE_CAP,
+        byteCap: LOOKUP_BYTE_CAP,
         pageSize: LOOKUP_MAX_RESULTS,
         truncated: regions.some((r) => r.truncated),
         regions,
