@@ -13,9 +13,10 @@ import '../clients/cloudtrail';
  *   `Username` for an IAM user (every key of the user, an attacker's new key included) and `AccessKeyId` for a role
  *   session (the session's temporary key: the role's name would bring every other session of the role), else
  *   `Username` with the session name ({@link lookupAttributeOf});
- * - at most {@link LOOKUP_MAX_RESULTS} events per page, at most {@link LOOKUP_PAGE_CAP} pages and about
- *   {@link LOOKUP_BYTE_CAP} characters of records per Region: a principal that made more (or larger) calls in the window
- *   has its newest ones kept and the lookup is recorded `truncated` (and by which cap), never silently;
+ * - at most {@link LOOKUP_MAX_RESULTS} events per page, at most {@link LOOKUP_PAGE_CAP} pages, about
+ *   {@link LOOKUP_BYTE_CAP} characters of records and {@link LOOKUP_TIME_BUDGET_MS} of paging per Region: a principal
+ *   that made more (or larger) calls in the window, or a lookup slowed by throttling, has its newest ones kept and the
+ *   lookup is recorded `truncated` (and by which cap), never silently;
  * - "The rate of lookup requests is limited to two per second, per account, per Region. If this limit is exceeded, a
  *   throttling error occurs" (same page): the pages are paced {@link LOOKUP_MIN_INTERVAL_MS} apart, and a
  *   `ThrottlingException` (after the SDK's own retries) is waited out with a doubling back-off, at most
@@ -37,14 +38,22 @@ import '../clients/cloudtrail';
  */
 export const LOOKUP_BYTE_CAP = 8 * 1024 * 1024;
 
+/**
+ * At most this long (ms) of paging per Region, 30 s: a page is started only within it (the first always is). Under
+ * throttling (the 2/s per account and Region is shared with every other reader of the event history) a page can take
+ * 1 + 2 + 4 s of back-off, so 10 pages in two Regions could outlast the step's 120 s timeout, be retried from the start,
+ * and delay the case's page by minutes; the lookup stops instead and is recorded truncated (`truncatedBy: 'time'`).
+ */
+export const LOOKUP_TIME_BUDGET_MS = 30_000;
+
 /** What one Region's lookup read. */
 export interface RegionLookup {
   readonly region: string;
   readonly pages: number;
   /** The page cap or the byte cap stopped the lookup with more pages left (`NextToken`): the oldest events of the window are missing. */
   readonly truncated: boolean;
-  /** Which cap stopped it, when truncated: `pages` ({@link LOOKUP_PAGE_CAP}) or `bytes` ({@link LOOKUP_BYTE_CAP}). */
-  readonly truncatedBy?: 'pages' | 'bytes';
+  /** Which cap stopped it, when truncated: `pages` ({@link LOOKUP_PAGE_CAP}), `bytes` ({@link LOOKUP_BYTE_CAP}) or `time` ({@link LOOKUP_TIME_BUDGET_MS}). */
+  readonly truncatedBy?: 'pages' | 'bytes' | 'time';
   /** The events as LookupEvents returned them, newest first (`CloudTrailEvent` the record's JSON text). */
   readonly events: CloudTrailLookupEvent[];
 }
@@ -69,6 +78,7 @@ async function lookupPage(cloudtrail: CloudTrailClient, input: LookupEventsComma
  * @param cloudtrail - CloudTrail in the member account and the Region (responder role, `cloudtrail:LookupEvents`).
  * @param input - the attribute, the window (ISO-8601 UTC), the Region (for the record), the page cap.
  * @param sleep - waits (injected by tests). @default setTimeout
+ * @param now - the clock (ms) the time budget is measured by (injected by tests). @default Date.now
  * @returns the events and whether the cap cut the lookup short.
  * @throws the SDK's error when a page fails (a throttled one after the back-off).
  */
@@ -76,7 +86,9 @@ export async function lookupPrincipalEvents(
   cloudtrail: CloudTrailClient,
   input: { lookup: PrincipalLookup; start: string; end: string; region: string; pageCap?: number },
   sleep: (ms: number) => Promise<void> = sleepMs,
+  now: () => number = Date.now,
 ): Promise<RegionLookup> {
+  const started = now();
   const cap = input.pageCap ?? LOOKUP_PAGE_CAP;
   const events: CloudTrailLookupEvent[] = [];
   let token: string | undefined;
@@ -99,7 +111,7 @@ export async function lookupPrincipalEvents(
     events.push(...(page.Events ?? []));
     chars += (page.Events ?? []).reduce((n, e) => n + (e.CloudTrailEvent?.length ?? 0), 0);
     token = page.NextToken;
-  } while (token && pages < cap && chars < LOOKUP_BYTE_CAP);
-  const truncatedBy = !token ? undefined : chars >= LOOKUP_BYTE_CAP ? 'bytes' : 'pages';
+  } while (token && pages < cap && chars < LOOKUP_BYTE_CAP && now() - started < LOOKUP_TIME_BUDGET_MS);
+  const truncatedBy = !token ? undefined : chars >= LOOKUP_BYTE_CAP ? 'bytes' : pages < cap ? 'time' : 'pages';
   return { region: input.region, pages, truncated: Boolean(token), ...(truncatedBy ? { truncatedBy } : {}), events };
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { InvalidInput } from '../../../lib/core/errors';
-import { LOOKUP_BYTE_CAP, lookupPrincipalEvents } from '../../../lib/runtime/evidence/principal-events';
+import { LOOKUP_BYTE_CAP, LOOKUP_TIME_BUDGET_MS, lookupPrincipalEvents } from '../../../lib/runtime/evidence/principal-events';
 import type { PlaybookState } from '../../../lib/core/contracts/state';
 import {
   casePrincipalOf,
@@ -132,5 +132,28 @@ describe('principal lookup (credential evidence, issue 16 item 4)', () => {
     expect(LOOKUP_BYTE_CAP).toBeLessThanOrEqual(8 * 1024 * 1024);
     expect([out.pages, out.truncated, out.truncatedBy]).toEqual([Math.ceil(LOOKUP_BYTE_CAP / 5_000_000), true, 'bytes']);
     expect(calls).toBe(out.pages);
+  });
+
+  it('stops paging once the Region has taken its time budget (throttled pages), so the step ends within its 120 s timeout', async () => {
+    // Every page throttled twice (another reader of the account's event history takes the 2/s), then answered with
+    // another page to read: each page takes 1 + 2 s of back-off and 0.5 s of pacing on the injected clock.
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    let clock = 0;
+    let calls = 0;
+    const slow = {
+      send: async () => (++calls % 3 ? Promise.reject(throttled) : { Events: [{ EventId: `e${calls}` }], NextToken: 't' }),
+    } as unknown as CloudTrailClient;
+    const sleep = async (ms: number) => void (clock += ms);
+    const input = {
+      lookup: { key: 'Username' as const, value: 'u', why: '' },
+      start: '2026-01-01T00:00:00Z',
+      end: '2026-01-02T00:00:00Z',
+      region: 'us-east-1',
+    };
+    const out = await lookupPrincipalEvents(slow, input, sleep, () => clock);
+    expect(LOOKUP_TIME_BUDGET_MS).toBeLessThanOrEqual(30_000);
+    expect([out.truncated, out.truncatedBy]).toEqual([true, 'time']);
+    expect(out.pages).toBeLessThan(10);
+    expect(clock).toBeLessThan(LOOKUP_TIME_BUDGET_MS + 3_500);
   });
 });
