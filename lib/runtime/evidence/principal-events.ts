@@ -54,6 +54,8 @@ export interface RegionLookup {
   readonly truncated: boolean;
   /** Which cap stopped it, when truncated: `pages` ({@link LOOKUP_PAGE_CAP}), `bytes` ({@link LOOKUP_BYTE_CAP}) or `time` ({@link LOOKUP_TIME_BUDGET_MS}). */
   readonly truncatedBy?: 'pages' | 'bytes' | 'time';
+  /** Where {@link lookupAroundFinding} split the window (the finding's time, ISO-8601 UTC). */
+  readonly splitAt?: string;
   /** The events as LookupEvents returned them, newest first (`CloudTrailEvent` the record's JSON text). */
   readonly events: CloudTrailLookupEvent[];
 }
@@ -84,12 +86,14 @@ async function lookupPage(cloudtrail: CloudTrailClient, input: LookupEventsComma
  */
 export async function lookupPrincipalEvents(
   cloudtrail: CloudTrailClient,
-  input: { lookup: PrincipalLookup; start: string; end: string; region: string; pageCap?: number },
+  input: { lookup: PrincipalLookup; start: string; end: string; region: string; pageCap?: number; byteCap?: number; budgetMs?: number },
   sleep: (ms: number) => Promise<void> = sleepMs,
   now: () => number = Date.now,
 ): Promise<RegionLookup> {
   const started = now();
   const cap = input.pageCap ?? LOOKUP_PAGE_CAP;
+  const byteCap = input.byteCap ?? LOOKUP_BYTE_CAP;
+  const budgetMs = input.budgetMs ?? LOOKUP_TIME_BUDGET_MS;
   const events: CloudTrailLookupEvent[] = [];
   let token: string | undefined;
   let pages = 0;
@@ -111,7 +115,40 @@ export async function lookupPrincipalEvents(
     events.push(...(page.Events ?? []));
     chars += (page.Events ?? []).reduce((n, e) => n + (e.CloudTrailEvent?.length ?? 0), 0);
     token = page.NextToken;
-  } while (token && pages < cap && chars < LOOKUP_BYTE_CAP && now() - started < LOOKUP_TIME_BUDGET_MS);
-  const truncatedBy = !token ? undefined : chars >= LOOKUP_BYTE_CAP ? 'bytes' : pages < cap ? 'time' : 'pages';
+  } while (token && pages < cap && chars < byteCap && now() - started < budgetMs);
+  const truncatedBy = !token ? undefined : chars >= byteCap ? 'bytes' : pages < cap ? 'time' : 'pages';
   return { region: input.region, pages, truncated: Boolean(token), ...(truncatedBy ? { truncatedBy } : {}), events };
+}
+
+/**
+ * A principal's events in one Region as two lookups split at the finding's time `at`, each with half the page cap, byte
+ * cap and time budget: `at` to `end`, then `start` to `at`. Each lookup keeps its newest events, so a principal that made
+ * hundreds of calls after the finding (a recon tool; a revoked role session's denied calls are recorded too) cannot push
+ * out the records up to the finding, which one lookup over the whole window would drop first. Newest first; an event
+ * at `at` itself (both windows hold it) kept once.
+ * @param input - the attribute, the window and the finding's time (ISO-8601 UTC, `start` ≤ `at` ≤ `end`), the Region.
+ * @returns the merged lookup: pages of both, `truncated` when either was, `splitAt` the finding's time.
+ * @throws the SDK's error when a page fails (a throttled one after the back-off).
+ */
+export async function lookupAroundFinding(
+  cloudtrail: CloudTrailClient,
+  input: { lookup: PrincipalLookup; start: string; at: string; end: string; region: string },
+  sleep: (ms: number) => Promise<void> = sleepMs,
+  now: () => number = Date.now,
+): Promise<RegionLookup> {
+  const half = { pageCap: LOOKUP_PAGE_CAP / 2, byteCap: LOOKUP_BYTE_CAP / 2, budgetMs: LOOKUP_TIME_BUDGET_MS / 2 };
+  const { lookup, region } = input;
+  const after = await lookupPrincipalEvents(cloudtrail, { lookup, region, start: input.at, end: input.end, ...half }, sleep, now);
+  await sleep(LOOKUP_MIN_INTERVAL_MS);
+  const before = await lookupPrincipalEvents(cloudtrail, { lookup, region, start: input.start, end: input.at, ...half }, sleep, now);
+  const seen = new Set(after.events.map((e) => e.EventId));
+  const truncatedBy = before.truncatedBy ?? after.truncatedBy;
+  return {
+    region,
+    pages: after.pages + before.pages,
+    truncated: after.truncated || before.truncated,
+    ...(truncatedBy ? { truncatedBy } : {}),
+    splitAt: input.at,
+    events: [...after.events, ...before.events.filter((e) => !seen.has(e.EventId))],
+  };
 }

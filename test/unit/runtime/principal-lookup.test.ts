@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { InvalidInput } from '../../../lib/core/errors';
-import { LOOKUP_BYTE_CAP, LOOKUP_TIME_BUDGET_MS, lookupPrincipalEvents } from '../../../lib/runtime/evidence/principal-events';
+import {
+  LOOKUP_BYTE_CAP,
+  LOOKUP_TIME_BUDGET_MS,
+  lookupAroundFinding,
+  lookupPrincipalEvents,
+} from '../../../lib/runtime/evidence/principal-events';
 import type { PlaybookState } from '../../../lib/core/contracts/state';
 import {
   casePrincipalOf,
@@ -155,5 +160,40 @@ describe('principal lookup (credential evidence, issue 16 item 4)', () => {
     expect([out.truncated, out.truncatedBy]).toEqual([true, 'time']);
     expect(out.pages).toBeLessThan(10);
     expect(clock).toBeLessThan(LOOKUP_TIME_BUDGET_MS + 3_500);
+  });
+
+  it('keeps the records up to the finding when the principal made hundreds of calls after it (the window split at the finding)', async () => {
+    // LookupEvents over a recorded history: the window's events newest first, pages of MaxResults, NextToken an offset.
+    const at = Date.parse('2026-01-01T12:00:00Z');
+    const history = [
+      ...[-3600, -600, 0].map((s, n) => ({ EventId: `before-${n}`, EventTime: new Date(at + s * 1000) })),
+      ...Array.from({ length: 600 }, (_, n) => ({ EventId: `after-${n}`, EventTime: new Date(at + (n + 1) * 1000) })),
+    ];
+    const fake = {
+      send: async (cmd: { input: { StartTime: Date; EndTime: Date; MaxResults: number; NextToken?: string } }) => {
+        const { StartTime, EndTime, MaxResults, NextToken } = cmd.input;
+        const hits = history
+          .filter((e) => e.EventTime >= StartTime && e.EventTime <= EndTime)
+          .sort((a, b) => b.EventTime.getTime() - a.EventTime.getTime());
+        const from = Number(NextToken ?? 0);
+        return {
+          Events: hits.slice(from, from + MaxResults),
+          NextToken: from + MaxResults < hits.length ? String(from + MaxResults) : undefined,
+        };
+      },
+    } as unknown as CloudTrailClient;
+    const input = {
+      lookup: { key: 'Username' as const, value: 'u', why: '' },
+      start: new Date(at - LOOKUP_WINDOW_BEFORE_MS).toISOString(),
+      at: new Date(at).toISOString(),
+      end: new Date(at + 3_600_000).toISOString(),
+      region: 'us-east-1',
+    };
+    const out = await lookupAroundFinding(fake, input, async () => undefined);
+    const ids = out.events.map((e) => e.EventId!);
+    expect(ids.filter((id) => id.startsWith('before-'))).toEqual(['before-2', 'before-1', 'before-0']);
+    expect(ids[0]).toBe('after-599');
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([out.truncated, out.truncatedBy, out.splitAt]).toEqual([true, 'pages', input.at]);
   });
 });
