@@ -1380,15 +1380,15 @@ describe('SecurityAccountStack', () => {
         Next: 'RecordFailure',
       });
       expect(['PlanDryRun', 'NotifyOnly', 'CloseNotified'].map(next)).toEqual(['DryRunDone', 'CloseNotified', 'Notified']);
-      // The evidence after the revocation is verified (issue 16, item 4), then the chain.
+      // The evidence after every containment (issue 16, item 4): the revocation verified, then the chain, then the evidence.
       expect(
-        ['RevokeCredentials', 'VerifyRevocation', 'PreserveCredentialEvidence', 'ChainInstanceContainment', 'Notify', 'CloseCase'].map(
+        ['RevokeCredentials', 'VerifyRevocation', 'ChainInstanceContainment', 'PreserveCredentialEvidence', 'Notify', 'CloseCase'].map(
           next,
         ),
-      ).toEqual(['VerifyRevocation', 'PreserveCredentialEvidence', 'ChainOutcome', 'Notify', 'CloseCase', 'Contained']);
+      ).toEqual(['VerifyRevocation', 'ChainOutcome', 'PreserveCredentialEvidence', 'Notify', 'CloseCase', 'Contained']);
       // Chaining into ec2-compromise only when Decide asked for it (catalog chainInstanceContainment).
       expect(s.ChainOutcome.Choices).toEqual([{ Variable: '$.decision.chain', IsPresent: true, Next: 'ChainInstanceContainment' }]);
-      expect(s.ChainOutcome.Default).toBe('Notify');
+      expect(s.ChainOutcome.Default).toBe('PreserveCredentialEvidence');
       expect(s.ChainInstanceContainment.ResultPath).toBe('$.chained');
       for (const [pass, outcome] of [
         ['DryRunDone', 'DRY_RUN'],

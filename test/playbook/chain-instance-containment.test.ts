@@ -4,6 +4,7 @@ import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import { isolationGroupName } from '../../lib/core/tags';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
+import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 
 const INSTANCE_CREDS = 'fixtures/events/guardduty-instance-credential-exfiltration.json';
 
@@ -95,6 +96,33 @@ describe('credential-compromise chaining into ec2-compromise (catalog chainInsta
       const again = await replayEvent(local.session, readEventFile(INSTANCE_CREDS), { credentialTwin });
       expect(again.report.executions.map((x) => x.status)).toEqual(['ALREADY_HANDLED']);
       expect(local.session.sfn.list()).toHaveLength(before);
+    });
+    it('starts the chained containment even when the evidence step fails (LookupEvents denied): evidence never blocks containment', async () => {
+      const denied = Object.assign(new Error('not authorized to perform: cloudtrail:LookupEvents'), { name: 'AccessDeniedException' });
+      const event = JSON.parse(JSON.stringify(readEventFile(INSTANCE_CREDS)));
+      event.detail.id = `chain-evidence-failure-${Date.now().toString(16)}`;
+      const remove = registerSdkInterceptor({
+        before: (call) => {
+          if (call.operation === 'CloudTrail.LookupEvents') throw denied;
+        },
+      });
+      let result;
+      try {
+        result = await replayEvent(local.session, event);
+        await local.session.sfn.settle();
+      } finally {
+        remove();
+      }
+      const cred = result.report.executions.find((x) => x.playbook === 'credential-compromise')!;
+      expect(cred.status).toBe('FAILED');
+      expect((await readCase(local.session.env, cred.caseId!)).item?.status).toBe('FAILED');
+      // Read back from the emulator: the instance whose credentials leaked is on the isolation group only.
+      const instanceId = result.credentialTwin!.instanceId!;
+      const chainedRuns = local.session.sfn.list().filter((x) => JSON.parse(x.input).firebreak?.target?.instanceId === instanceId);
+      expect(chainedRuns.map((x) => x.status)).toEqual(['SUCCEEDED']);
+      const { groups, isolationGroupIds } = await instanceGroups(local.session.env.member.ec2, instanceId);
+      expect(isolationGroupIds).toHaveLength(1);
+      for (const g of groups) expect(g).toEqual(isolationGroupIds);
     });
   });
 

@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { InvalidInput } from '../../../lib/core/errors';
 import { globalEventsRegion } from '../../../lib/infra/regions';
-import { lookupPrincipalEvents } from '../../../lib/runtime/evidence/principal-events';
+import {
+  LOOKUP_BYTE_CAP,
+  LOOKUP_TIME_BUDGET_MS,
+  lookupAroundFinding,
+  lookupPrincipalEvents,
+} from '../../../lib/runtime/evidence/principal-events';
 import type { PlaybookState } from '../../../lib/core/contracts/state';
 import {
   casePrincipalOf,
@@ -119,5 +124,88 @@ describe('principal lookup (credential evidence, issue 16 item 4)', () => {
     waits.length = 0;
     await expect(lookupPrincipalEvents(stuck, input, sleep)).rejects.toBe(throttled);
     expect(waits).toEqual([1000, 2000, 4000]);
+  });
+
+  it('stops paging once the records read reach the byte cap (a principal whose calls carry large parameters), and says so', async () => {
+    // 50 records of 100 KB a page (CloudTrail keeps up to 100 KB of requestParameters, and as much of responseElements),
+    // and always another page: without the byte cap, 10 pages in each of two Regions would be 100 MB of text in memory.
+    let calls = 0;
+    const big = {
+      send: async () => {
+        calls++;
+        return {
+          Events: Array.from({ length: 50 }, (_, n) => ({ EventId: `e${calls}-${n}`, CloudTrailEvent: 'x'.repeat(100_000) })),
+          NextToken: 't',
+        };
+      },
+    } as unknown as CloudTrailClient;
+    const input = {
+      lookup: { key: 'Username' as const, value: 'u', why: '' },
+      start: '2026-01-01T00:00:00Z',
+      end: '2026-01-02T00:00:00Z',
+      region: 'us-east-1',
+    };
+    const out = await lookupPrincipalEvents(big, input, async () => undefined);
+    expect(LOOKUP_BYTE_CAP).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect([out.pages, out.truncated, out.truncatedBy]).toEqual([Math.ceil(LOOKUP_BYTE_CAP / 5_000_000), true, 'bytes']);
+    expect(calls).toBe(out.pages);
+  });
+
+  it('stops paging once the Region has taken its time budget (throttled pages), so the step ends within its 120 s timeout', async () => {
+    // Every page throttled twice (another reader of the account's event history takes the 2/s), then answered with
+    // another page to read: each page takes 1 + 2 s of back-off and 0.5 s of pacing on the injected clock.
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    let clock = 0;
+    let calls = 0;
+    const slow = {
+      send: async () => (++calls % 3 ? Promise.reject(throttled) : { Events: [{ EventId: `e${calls}` }], NextToken: 't' }),
+    } as unknown as CloudTrailClient;
+    const sleep = async (ms: number) => void (clock += ms);
+    const input = {
+      lookup: { key: 'Username' as const, value: 'u', why: '' },
+      start: '2026-01-01T00:00:00Z',
+      end: '2026-01-02T00:00:00Z',
+      region: 'us-east-1',
+    };
+    const out = await lookupPrincipalEvents(slow, input, sleep, () => clock);
+    expect(LOOKUP_TIME_BUDGET_MS).toBeLessThanOrEqual(30_000);
+    expect([out.truncated, out.truncatedBy]).toEqual([true, 'time']);
+    expect(out.pages).toBeLessThan(10);
+    expect(clock).toBeLessThan(LOOKUP_TIME_BUDGET_MS + 3_500);
+  });
+
+  it('keeps the records up to the finding when the principal made hundreds of calls after it (the window split at the finding)', async () => {
+    // LookupEvents over a recorded history: the window's events newest first, pages of MaxResults, NextToken an offset.
+    const at = Date.parse('2026-01-01T12:00:00Z');
+    const history = [
+      ...[-3600, -600, 0].map((s, n) => ({ EventId: `before-${n}`, EventTime: new Date(at + s * 1000) })),
+      ...Array.from({ length: 600 }, (_, n) => ({ EventId: `after-${n}`, EventTime: new Date(at + (n + 1) * 1000) })),
+    ];
+    const fake = {
+      send: async (cmd: { input: { StartTime: Date; EndTime: Date; MaxResults: number; NextToken?: string } }) => {
+        const { StartTime, EndTime, MaxResults, NextToken } = cmd.input;
+        const hits = history
+          .filter((e) => e.EventTime >= StartTime && e.EventTime <= EndTime)
+          .sort((a, b) => b.EventTime.getTime() - a.EventTime.getTime());
+        const from = Number(NextToken ?? 0);
+        return {
+          Events: hits.slice(from, from + MaxResults),
+          NextToken: from + MaxResults < hits.length ? String(from + MaxResults) : undefined,
+        };
+      },
+    } as unknown as CloudTrailClient;
+    const input = {
+      lookup: { key: 'Username' as const, value: 'u', why: '' },
+      start: new Date(at - LOOKUP_WINDOW_BEFORE_MS).toISOString(),
+      at: new Date(at).toISOString(),
+      end: new Date(at + 3_600_000).toISOString(),
+      region: 'us-east-1',
+    };
+    const out = await lookupAroundFinding(fake, input, async () => undefined);
+    const ids = out.events.map((e) => e.EventId!);
+    expect(ids.filter((id) => id.startsWith('before-'))).toEqual(['before-2', 'before-1', 'before-0']);
+    expect(ids[0]).toBe('after-599');
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([out.truncated, out.truncatedBy, out.splitAt]).toEqual([true, 'pages', input.at]);
   });
 });

@@ -54,9 +54,10 @@ export type CredentialCompromisePlaybookProps = ContainmentPlaybookProps;
  *
  * Normalize (naming the playbook) → Claim → Decide, then dry run, notify-only, or contain:
  * RevokeCredentials → VerifyRevocation (which also retries `NotYetConsistent`, a bounded wait for IAM)
- * → PreserveCredentialEvidence (the finding, the principal's CloudTrail records, its policies before and after, in the
- * evidence vault) → [ChainInstanceContainment, when Decide set `decision.chain`: start ec2-compromise on the instance
- * whose credentials leaked] → Notify → CloseCase. Retry and Catch as in `ec2-compromise`: every Task retries transient errors;
+ * → [ChainInstanceContainment, when Decide set `decision.chain`: start ec2-compromise on the instance whose credentials
+ * leaked] → PreserveCredentialEvidence (the finding, the principal's CloudTrail records, its policies before and after,
+ * in the evidence vault; after every containment, so its failure never keeps the instance from being contained)
+ * → Notify → CloseCase. Retry and Catch as in `ec2-compromise`: every Task retries transient errors;
  * `ResourceGone` goes to RecordResourceGone (the case ends RESOURCE_GONE) and any other error to
  * RecordFailure (the execution fails).
  */
@@ -82,18 +83,17 @@ export class CredentialCompromisePlaybook extends PlaybookConstruct {
     closeCase.next(states.outcome('Contained', 'CONTAINED')).next(states.done);
     const notify = states.step('Notify', playbookPath('notification'), { parameters: { state: wholeState, kind: 'contained' } });
     notify.next(closeCase);
+    // The evidence after every containment (the revocation verified, the instance's containment chained): revoking a leaked
+    // key or containing its instance never waits on LookupEvents, nor is skipped when the evidence fails (issue 16, item 4).
+    const evidence = states.step('PreserveCredentialEvidence', playbookPath('credentialEvidence')).next(notify);
     const chain = new sfn.Choice(this, 'ChainOutcome')
       .when(
         sfn.Condition.isPresent(playbookPath('decision', 'chain')),
-        states.step('ChainInstanceContainment', playbookPath('chained')).next(notify),
+        states.step('ChainInstanceContainment', playbookPath('chained')).next(evidence),
       )
-      .otherwise(notify);
+      .otherwise(evidence);
     const contain = states.step('RevokeCredentials', playbookPath('revocation'));
-    // The evidence after the revocation is verified: revoking a leaked key never waits on LookupEvents (issue 16, item 4).
-    contain
-      .next(states.step('VerifyRevocation', playbookPath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] }))
-      .next(states.step('PreserveCredentialEvidence', playbookPath('credentialEvidence')))
-      .next(chain);
+    contain.next(states.step('VerifyRevocation', playbookPath('verify'), { retries: [NOT_YET_CONSISTENT_RETRY] })).next(chain);
 
     const normalize = states.triage(
       {

@@ -3,7 +3,7 @@ import { InvalidInput } from '../../../core/errors';
 import type { PlaybookState } from '../../../core/contracts/state';
 import { hasAwsCode } from '../../aws-errors';
 import { caseEvidencePrefix } from '../../evidence/manifest';
-import { lookupPrincipalEvents, RegionLookup } from '../../evidence/principal-events';
+import { LOOKUP_BYTE_CAP, lookupAroundFinding, RegionLookup } from '../../evidence/principal-events';
 import {
   CasePrincipal,
   casePrincipalOf,
@@ -29,8 +29,9 @@ import '../../clients/iam';
  * on a slow, rate-limited LookupEvents), each artifact a separate write-once object with its SHA-256 in the manifest:
  * - `finding.json`: the event the case was opened from, as Normalize stored it (`received-events/`, referenced, not copied);
  * - `credential/cloudtrail-events.json`: the principal's CloudTrail records around the finding
- *   (lib/runtime/evidence/principal-events.ts: one lookup attribute, 24 h before the finding to now, the finding's
- *   Region and its partition's global events Region, us-east-1 in `aws`, at most 10 pages of 50 per Region, `truncated` recorded);
+ *   (lib/runtime/evidence/principal-events.ts: one lookup attribute, 24 h before the finding to now split at the
+ *   finding's time, the finding's Region and its partition's global events Region (us-east-1 in `aws`), at most 10 pages of 50 and 8 MiB of records per Region,
+ *   `truncated` recorded);
  * - `credential/policies-before.json`: the principal's policies as containment recorded them before it changed anything
  *   (the case's `priorState.user` or `priorState.role`, written before the first change: revocation.ts);
  * - `credential/policies-after.json`: the principal's policies read back now (the user's inline policy names and
@@ -52,13 +53,15 @@ export async function preserveCredentialEvidence(state: PlaybookState, deps: Ste
     const record = await deps.ledger.getCase(state.case.caseId);
     if (!record) throw new InvalidInput(`Case ${state.case.caseId} does not exist`);
     const now = deps.now();
-    const window = lookupWindow(findingTimeOf(state), now);
+    const span = lookupWindow(findingTimeOf(state), now);
+    // Split at the finding's time (lookupAroundFinding): the records up to the finding are never pushed out by later ones.
+    const window = { ...span, at: new Date(Date.parse(span.start) + LOOKUP_WINDOW_BEFORE_MS).toISOString() };
     const lookup = lookupAttributeOf(principal);
     const regions: RegionLookup[] = [];
     if (lookup) {
       for (const region of lookupRegions(i.region)) {
         const { cloudtrail } = deps.clients.member(i.account, region);
-        regions.push(await lookupPrincipalEvents(cloudtrail, { lookup, ...window, region }));
+        regions.push(await lookupAroundFinding(cloudtrail, { lookup, ...window, region }));
       }
     }
     const { iam } = deps.clients.member(i.account, i.region);
@@ -69,6 +72,7 @@ export async function preserveCredentialEvidence(state: PlaybookState, deps: Ste
         notLookedUp: lookup ? undefined : `a ${principal.type} principal has no lookup attribute: read its records in the console`,
         window: { ...window, beforeFindingMs: LOOKUP_WINDOW_BEFORE_MS },
         pageCap: LOOKUP_PAGE_CAP,
+        byteCap: LOOKUP_BYTE_CAP,
         pageSize: LOOKUP_MAX_RESULTS,
         truncated: regions.some((r) => r.truncated),
         regions,
