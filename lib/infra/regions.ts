@@ -8,7 +8,11 @@ import { ConfigError } from '../core/errors';
  * The sources of global service events: IAM, STS (its global endpoint) and console sign-in. CloudTrail records them, and
  * EventBridge delivers them, in one region of the partition only ("Understanding global service events", AWS CloudTrail
  * User Guide, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-concepts.html#cloudtrail-concepts-global-service-events:
- * "For most global services, events are logged as occurring in US East (N. Virginia) Region").
+ * "For most global services, events are logged as occurring in US East (N. Virginia) Region"). Sign-in: an IAM user's
+ * ConsoleLogin may be recorded in another region (a regional sign-in endpoint), but the root user's is recorded in
+ * us-east-1 ("AWS Management Console sign-in events", AWS CloudTrail User Guide: "If you sign-in as the root user,
+ * CloudTrail records the event in us-east-1"), and the only sign-in entry of the catalog is the root's
+ * (root-activity-console; test/infra/multi-region.test.ts pins the list).
  */
 export const GLOBAL_SERVICE_SOURCES: readonly string[] = ['aws.iam', 'aws.sts', 'aws.signin'];
 
