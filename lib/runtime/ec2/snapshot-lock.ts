@@ -85,8 +85,25 @@ export function lockDecision(
 }
 
 /**
+ * The locks of the snapshots named (DescribeLockedSnapshots, every page: the answer is paged by `NextToken`, EC2 API
+ * reference, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeLockedSnapshots.html). A snapshot that
+ * carries no lock is not listed.
+ * @param snapshotIds - the caller's own snapshots (another's is `InvalidSnapshot.NotFound`).
+ */
+export async function describeSnapshotLocks(ec2: EC2Client, snapshotIds: readonly string[]): Promise<LockedSnapshotsInfo[]> {
+  const out: LockedSnapshotsInfo[] = [];
+  let token: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: [...snapshotIds], NextToken: token }));
+    out.push(...(page.Snapshots ?? []));
+    token = page.NextToken;
+  } while (token);
+  return out;
+}
+
+/**
  * Ensures every snapshot given is locked in the evidence policy's mode (or stricter) until its required expiry (or
- * later): one DescribeLockedSnapshots of them all (read), then one LockSnapshot per snapshot whose lock in force is
+ * later): DescribeLockedSnapshots of them all, every page (read), then one LockSnapshot per snapshot whose lock in force is
  * missing, expired, weaker or shorter (apply the difference), never a cooling-off period, never UnlockSnapshot. Two runs
  * at once both ask for the same mode and expiry; a run after a crash past a LockSnapshot reads it back and makes none.
  * In `plan` mode only the read is made.
@@ -100,9 +117,14 @@ export async function ensureSnapshotsLocked(
   deps: { ec2: EC2Client },
 ): Promise<SnapshotLockResult> {
   if (!input.targets.length) return { actions: [], locks: [] };
-  const ids = input.targets.map((t) => t.snapshotId);
-  const read = await deps.ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: ids }));
-  const byId = new Map((read.Snapshots ?? []).map((s) => [s.SnapshotId!, s]));
+  const byId = new Map(
+    (
+      await describeSnapshotLocks(
+        deps.ec2,
+        input.targets.map((t) => t.snapshotId),
+      )
+    ).map((s) => [s.SnapshotId!, s]),
+  );
   const actions: PlannedAction[] = [];
   const locks: SnapshotLockRecord[] = [];
   for (const t of input.targets) {
