@@ -107,3 +107,27 @@ describe('ensureSnapshotsLocked reads every page of DescribeLockedSnapshots', ()
     ]);
   });
 });
+
+describe('lockDecision and a compliance lock still in its cooling-off period', () => {
+  // LockedSnapshotsInfo `compliance-cooloff`: "it can be unlocked and the lock settings can be modified by users with
+  // appropriate permissions" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockedSnapshotsInfo.html): with a
+  // COMPLIANCE policy it is not the lock the policy asks for (an administrator could unlock the copy, then delete it).
+  const required = new Date(NOW + 90 * DAY);
+  const cooloff: LockedSnapshotsInfo = { LockState: 'compliance-cooloff', LockExpiresOn: new Date(NOW + 400 * DAY) };
+
+  it('with a COMPLIANCE policy, asks for compliance (no cooling-off period) until the later expiry', () => {
+    expect(lockDecision(cooloff, required, { mode: 'COMPLIANCE', retentionDays: 90 })).toEqual({
+      mode: 'compliance',
+      expiresOn: cooloff.LockExpiresOn,
+      call: true,
+    });
+  });
+
+  it('with a GOVERNANCE policy, leaves it (never a governance call over a compliance lock)', () => {
+    expect(lockDecision(cooloff, required, { mode: 'GOVERNANCE', retentionDays: 90 })).toEqual({
+      mode: 'compliance',
+      expiresOn: cooloff.LockExpiresOn,
+      call: false,
+    });
+  });
+});
