@@ -33,8 +33,9 @@ What the pages leave open, and the emulator decides: the error codes of the refu
 the codes): a malformed or out-of-range parameter is ``InvalidParameterValue``, a forbidden combination
 ``InvalidParameterCombination`` (EC2 API reference, "Error codes for the Amazon EC2 API", common client errors), and
 a refused change to a lock, an unlock or a delete of a locked snapshot ``OperationNotPermitted``. An ``ExpirationDate``
-must lie in the future. DescribeLockedSnapshots answers in one page (no ``NextToken``) and lists the caller's own
-snapshots that carry a lock, an expired one included; a snapshot ID that is not the caller's is
+must lie in the future. DescribeLockedSnapshots pages its answer as the API reference says (``MaxResults`` 5 to
+1000, ``NextToken`` while more remain; without ``MaxResults``, one page: the page does not give AWS's default size) and
+lists the caller's own snapshots that carry a lock, an expired one included; a snapshot ID that is not the caller's is
 ``InvalidSnapshot.NotFound``. Only the owner may lock its snapshot (snapshots are looked up in the caller's account).
 """
 
@@ -55,6 +56,8 @@ PATCHES = (
 
 MAX_LOCK_DAYS = 36500
 MAX_COOL_OFF_HOURS = 72
+#: DescribeLockedSnapshots' ``MaxResults`` range (EC2 API reference, DescribeLockedSnapshots).
+MIN_PAGE, MAX_PAGE = 5, 1000
 
 #: The clock the lock states are computed against; emulator/tests replace it to step past a cooling-off period.
 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)  # noqa: E731
@@ -289,9 +292,26 @@ def response_describe_locked_snapshots(self: ElasticBlockStore) -> ActionResult:
     unknown = [name for name in filters if name != "lock-state"]
     if unknown:
         raise InvalidLockParameter(f"The filter '{unknown[0]}' is invalid")
+    max_results = _int_param("MaxResults", self._get_param("MaxResults"), MIN_PAGE, MAX_PAGE)
+    token = self._get_param("NextToken")
     self.error_on_dryrun()
     snapshots = self.ec2_backend.describe_locked_snapshots(snapshot_ids, filters.get("lock-state"))
-    return ActionResult({"Snapshots": snapshots})
+    return ActionResult(_page(snapshots, max_results, token))
+
+
+def _page(snapshots: list[dict[str, Any]], max_results: int | None, token: str | None) -> dict[str, Any]:
+    """One page of DescribeLockedSnapshots: ``MaxResults`` items from ``NextToken`` (an offset here; opaque to callers)."""
+    try:
+        start = int(token) if token else 0
+    except ValueError:
+        raise InvalidLockParameter(f"Invalid NextToken: {token}") from None
+    if start < 0 or start > len(snapshots):
+        raise InvalidLockParameter(f"Invalid NextToken: {token}")
+    end = len(snapshots) if max_results is None else start + max_results
+    out: dict[str, Any] = {"Snapshots": snapshots[start:end]}
+    if end < len(snapshots):
+        out["NextToken"] = str(end)
+    return out
 
 
 def apply() -> None:

@@ -133,3 +133,20 @@ def test_lock_state_after_cool_off_and_expiry() -> None:
         snapshot_lock._check_change(lock, "compliance", "compliance", None, at + timedelta(days=9))
     snapshot_lock._check_change(lock, "compliance", "compliance", None, at + timedelta(days=11))
     snapshot_lock._check_change(lock, "compliance-cooloff", "governance", None, at + timedelta(days=1))
+
+
+def test_describe_locked_snapshots_pages_by_max_results(client: ClientFactory) -> None:
+    # DescribeLockedSnapshots: MaxResults 5 to 1000, NextToken while more remain (EC2 API reference,
+    # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeLockedSnapshots.html).
+    ec2 = client("ec2")
+    snaps = [_snapshot(ec2) for _ in range(6)]
+    for snap in snaps:
+        ec2.lock_snapshot(SnapshotId=snap, LockMode="governance", LockDuration=1)
+    first = ec2.describe_locked_snapshots(SnapshotIds=snaps, MaxResults=5)
+    assert len(first["Snapshots"]) == 5 and first["NextToken"]
+    second = ec2.describe_locked_snapshots(SnapshotIds=snaps, MaxResults=5, NextToken=first["NextToken"])
+    assert "NextToken" not in second
+    assert sorted(s["SnapshotId"] for s in first["Snapshots"] + second["Snapshots"]) == sorted(snaps)
+    assert "NextToken" not in ec2.describe_locked_snapshots(SnapshotIds=snaps)  # no MaxResults: one page
+    for snap in snaps:
+        ec2.unlock_snapshot(SnapshotId=snap)

@@ -90,12 +90,15 @@ export interface TimedEntry {
   readonly step: string;
   readonly status: string;
   readonly durationMs?: number;
+  /** The step's details; `outcome: 'HELD'` marks a containing step a brake held (it changed nothing). */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /**
  * Time to isolate and time to contain of a case, in seconds (millisecond precision), from the ledger's own timestamps:
  * the case item's `createdAt` (Claim opened the case) and its timeline entries (`at`, the step's start, plus
- * `durationMs`). Isolate: to the end of the earliest SUCCEEDED entry of an {@link ISOLATING_STEPS} step. Contain: to the
+ * `durationMs`). Isolate: to the end of the earliest SUCCEEDED entry of an {@link ISOLATING_STEPS} step that a brake did
+ * not hold (`details.outcome` `HELD`: it changed nothing; the approved run after it is the isolation). Contain: to the
  * latest end of a SUCCEEDED entry of a {@link CONTAINING_STEPS} step (the containment and its verification, not the
  * evidence). Both include any wait for an approval before the containment. An entry that ends before the case opened (clock skew) is ignored; either time
  * is absent when no entry qualifies.
@@ -106,7 +109,8 @@ export function containmentTimes(createdAt: string, timeline: readonly TimedEntr
   const opened = Date.parse(createdAt);
   if (Number.isNaN(opened)) return {};
   const ends = timeline
-    .filter((e) => e.status === 'SUCCEEDED')
+    // A step a brake held succeeds having changed nothing (ec2-compromise's Contain: `outcome: 'HELD'`): not an isolation.
+    .filter((e) => e.status === 'SUCCEEDED' && e.details?.outcome !== 'HELD')
     .map((e) => ({ step: e.step, end: Date.parse(e.at) + (e.durationMs ?? 0) }))
     .filter((e) => !Number.isNaN(e.end) && e.end >= opened);
   const isolating = ends.filter((e) => ISOLATING_STEPS.has(e.step)).map((e) => e.end);

@@ -11,6 +11,7 @@ import { bigInstanceFinding } from '../support/big-finding';
 import { cli } from '../support/cli';
 import { useLocalSession } from '../support/local';
 import { readCase, readContainment } from '../support/read-back';
+import { subscribeMetrics } from '../../lib/runtime/metrics';
 
 /**
  * Issue 14, item 1: a High finding on a protected instance (by the tag as the instance carries it now, by the tag the
@@ -198,15 +199,33 @@ describe('protected resources wait for approval (issue 14)', () => {
       new CreateTagsCommand({ Resources: [twin.instanceId], Tags: [{ Key: 'firebreak:protect', Value: 'batch' }] }),
     );
     const before = await exposure(local.session, twin);
-    const running = replayEvent(local.session, event, { twin });
-    const caseId = await pendingApproval(local.session, twin.instanceId);
-    expect(await exposure(local.session, twin)).toEqual(before);
-    const { item, timeline } = await readCase(local.session.env, caseId);
-    expect(item?.decisions?.hold).toMatchObject({ brake: 'protection', rule: 'tag', source: 'instance' });
-    expect(timeline.find((t) => t.step === 'Claim')).toBeDefined();
-    expect(timeline.find((t) => t.step === 'Contain')).toMatchObject({ details: { outcome: 'HELD' } });
-    await cli(['approve', caseId, '--reason', 'contain it', '--endpoint', local.session.sfn.endpoint]);
-    expect((await running).report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED', caseId });
-    await expectContained(local.session, twin);
+    const lines: string[] = [];
+    const unsubscribe = subscribeMetrics((m) => lines.push(m.line));
+    try {
+      const running = replayEvent(local.session, event, { twin });
+      const caseId = await pendingApproval(local.session, twin.instanceId);
+      expect(await exposure(local.session, twin)).toEqual(before);
+      const { item, timeline } = await readCase(local.session.env, caseId);
+      expect(item?.decisions?.hold).toMatchObject({ brake: 'protection', rule: 'tag', source: 'instance' });
+      expect(timeline.find((t) => t.step === 'Claim')).toBeDefined();
+      expect(timeline.find((t) => t.step === 'Contain')).toMatchObject({ status: 'SUCCEEDED', details: { outcome: 'HELD' } });
+      await cli(['approve', caseId, '--reason', 'contain it', '--endpoint', local.session.sfn.endpoint]);
+      expect((await running).report.executions[0]).toMatchObject({ status: 'SUCCEEDED', outcome: 'CONTAINED', caseId });
+      await expectContained(local.session, twin);
+      // TimeToIsolate (lib/core/metrics.ts) runs to the end of the approved Contain, not of the held one (which changed nothing).
+      const after = await readCase(local.session.env, caseId);
+      const isolated = after.timeline.filter(
+        (t) => t.step === 'Contain' && t.status === 'SUCCEEDED' && (t.details as { outcome?: string }).outcome !== 'HELD',
+      );
+      expect(isolated).toHaveLength(1);
+      const end = Date.parse(isolated[0].at as string) + (isolated[0].durationMs as number);
+      const emitted = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((d) => d.caseId === caseId && typeof d.TimeToIsolate === 'number');
+      expect(emitted).toHaveLength(1);
+      expect(emitted[0].TimeToIsolate).toBeCloseTo((end - Date.parse(after.item!.createdAt as string)) / 1000, 3);
+    } finally {
+      unsubscribe();
+    }
   }, 300_000);
 });

@@ -11,7 +11,6 @@ import {
   DeleteVpcCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
-  DescribeLockedSnapshotsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSnapshotsCommand,
@@ -45,6 +44,7 @@ import type { ClaimItem } from '../../runtime/ledger/ledger';
 import { Connection } from '../../operator/connection';
 import { GAMEDAY_TAG } from '../../runtime/playbook/shared/guard-gameday';
 import { hasAwsCode } from '../../runtime/aws-errors';
+import { describeSnapshotLocks } from '../../runtime/ec2/snapshot-lock';
 
 /**
  * Game days in a sandbox account (`firebreak gameday --target aws`, issue #5): tagged canaries, a
@@ -398,7 +398,7 @@ const ignoreGone = async (p: Promise<unknown>) => {
 
 /**
  * The IDs of the game day's case snapshots (tagged with a case ID, owned by this account) that carry no EBS snapshot lock
- * in force (DescribeLockedSnapshots: a lock in any state but `expired` forbids DeleteSnapshot, "Amazon EBS snapshot lock
+ * in force (DescribeLockedSnapshots, every page: a lock in any state but `expired` forbids DeleteSnapshot, "Amazon EBS snapshot lock
  * concepts", https://docs.aws.amazon.com/ebs/latest/userguide/snapshot-lock-concepts.html). The locked ones are the
  * evidence copies ShareAndCopySnapshots locked: neither deleted nor counted as left over (they expire with the evidence
  * bucket's retention; a sandbox deployment sets a short `evidenceRetentionDays`).
@@ -410,9 +410,7 @@ async function unlockedCaseSnapshots(c: SandboxClients, caseIds: readonly string
     (s) => s.SnapshotId!,
   );
   if (!ids.length) return [];
-  const locked = ((await c.ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: ids }))).Snapshots ?? [])
-    .filter((l) => l.LockState && l.LockState !== 'expired')
-    .map((l) => l.SnapshotId);
+  const locked = (await describeSnapshotLocks(c.ec2, ids)).filter((l) => l.LockState && l.LockState !== 'expired').map((l) => l.SnapshotId);
   return ids.filter((id) => !locked.includes(id));
 }
 

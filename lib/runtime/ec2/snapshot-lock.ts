@@ -60,15 +60,23 @@ export function requiredExpiry(target: LockTarget, policy: EvidenceLockPolicy): 
   return new Date(Math.ceil((Date.parse(target.recordedAt) + policy.retentionDays * DAY_MS) / 1000) * 1000);
 }
 
-/** The lock in force, from a LockedSnapshotsInfo: none when there is none or it expired (`expired`: "not locked"). */
-function inForce(info: LockedSnapshotsInfo | undefined): { mode: 'governance' | 'compliance'; expiresOn: Date } | undefined {
+/**
+ * The lock in force, from a LockedSnapshotsInfo: none when there is none or it expired (`expired`: "not locked");
+ * `coolingOff` for a compliance lock still in its cooling-off period (it can still be unlocked).
+ */
+function inForce(
+  info: LockedSnapshotsInfo | undefined,
+): { mode: 'governance' | 'compliance'; expiresOn: Date; coolingOff: boolean } | undefined {
   if (!info?.LockState || info.LockState === 'expired' || !info.LockExpiresOn) return undefined;
-  return { mode: info.LockState === 'governance' ? 'governance' : 'compliance', expiresOn: info.LockExpiresOn };
+  const coolingOff = info.LockState === 'compliance-cooloff';
+  return { mode: info.LockState === 'governance' ? 'governance' : 'compliance', expiresOn: info.LockExpiresOn, coolingOff };
 }
 
 /**
  * The LockSnapshot call a snapshot needs, if any: the stronger of the mode in force and the configured one, until the
- * later of the expiry in force and the required one; none when the lock in force is already that strong and long. It
+ * later of the expiry in force and the required one; none when the lock in force is already that strong and long (with
+ * a COMPLIANCE policy, a compliance lock still in its cooling-off period is not: LockSnapshot, EC2 API reference,
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockSnapshot.html, `CoolOffPeriod`). It
  * never asks for a weaker mode or an earlier expiry than the one in force (a compliance lock past its cooling-off period
  * refuses both; a governance lock would accept them, and Firebreak must not make them).
  */
@@ -80,13 +88,33 @@ export function lockDecision(
   const current = inForce(info);
   const mode = policy.mode === 'COMPLIANCE' || current?.mode === 'compliance' ? 'compliance' : 'governance';
   const expiresOn = current && current.expiresOn.getTime() >= required.getTime() ? current.expiresOn : required;
-  const call = !current || current.mode !== mode || current.expiresOn.getTime() < required.getTime();
+  // A COMPLIANCE policy is not met by a lock in its cooling-off period: compliance asked again, with no cooling-off
+  // period ("To lock the snapshot in compliance mode immediately without a cooling-off period, omit this parameter").
+  const coolingOff = policy.mode === 'COMPLIANCE' && !!current?.coolingOff;
+  const call = !current || current.mode !== mode || current.expiresOn.getTime() < required.getTime() || coolingOff;
   return { mode, expiresOn, call };
 }
 
 /**
+ * The locks of the snapshots named (DescribeLockedSnapshots, every page: the answer is paged by `NextToken`, EC2 API
+ * reference, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeLockedSnapshots.html). A snapshot that
+ * carries no lock is not listed.
+ * @param snapshotIds - the caller's own snapshots (another's is `InvalidSnapshot.NotFound`).
+ */
+export async function describeSnapshotLocks(ec2: EC2Client, snapshotIds: readonly string[]): Promise<LockedSnapshotsInfo[]> {
+  const out: LockedSnapshotsInfo[] = [];
+  let token: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: [...snapshotIds], NextToken: token }));
+    out.push(...(page.Snapshots ?? []));
+    token = page.NextToken;
+  } while (token);
+  return out;
+}
+
+/**
  * Ensures every snapshot given is locked in the evidence policy's mode (or stricter) until its required expiry (or
- * later): one DescribeLockedSnapshots of them all (read), then one LockSnapshot per snapshot whose lock in force is
+ * later): DescribeLockedSnapshots of them all, every page (read), then one LockSnapshot per snapshot whose lock in force is
  * missing, expired, weaker or shorter (apply the difference), never a cooling-off period, never UnlockSnapshot. Two runs
  * at once both ask for the same mode and expiry; a run after a crash past a LockSnapshot reads it back and makes none.
  * In `plan` mode only the read is made.
@@ -100,9 +128,14 @@ export async function ensureSnapshotsLocked(
   deps: { ec2: EC2Client },
 ): Promise<SnapshotLockResult> {
   if (!input.targets.length) return { actions: [], locks: [] };
-  const ids = input.targets.map((t) => t.snapshotId);
-  const read = await deps.ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: ids }));
-  const byId = new Map((read.Snapshots ?? []).map((s) => [s.SnapshotId!, s]));
+  const byId = new Map(
+    (
+      await describeSnapshotLocks(
+        deps.ec2,
+        input.targets.map((t) => t.snapshotId),
+      )
+    ).map((s) => [s.SnapshotId!, s]),
+  );
   const actions: PlannedAction[] = [];
   const locks: SnapshotLockRecord[] = [];
   for (const t of input.targets) {

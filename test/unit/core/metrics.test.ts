@@ -16,6 +16,17 @@ describe('containmentTimes (lib/core/metrics.ts)', () => {
     expect(containmentTimes(OPENED, timeline)).toEqual({ isolate: 3.5, contain: 4 });
   });
 
+  it('a Contain that a brake held (SUCCEEDED, outcome HELD: it changed nothing) is not the isolation; the approved one is', () => {
+    // lib/runtime/playbook/ec2-compromise/contain-instance.ts: ContainClaimed held by a brake records a SUCCEEDED `Contain`
+    // entry whose details say `outcome: 'HELD'`; after the approval, ContainClaimed runs again and isolates.
+    const timeline = [
+      { at: at(1_000), step: 'Contain', status: 'SUCCEEDED', durationMs: 500, details: { outcome: 'HELD', hold: { brake: 'protection' } } },
+      { at: at(600_000), step: 'Contain', status: 'SUCCEEDED', durationMs: 2_000, details: { outcome: 'ISOLATED' } },
+      { at: at(602_000), step: 'DenyInstanceCredentials', status: 'SUCCEEDED', durationMs: 1_000 },
+    ];
+    expect(containmentTimes(OPENED, timeline)).toEqual({ isolate: 602, contain: 603 });
+  });
+
   it('has no time without a qualifying entry, or with an unreadable createdAt', () => {
     expect(containmentTimes(OPENED, [{ at: at(10), step: 'Notify', status: 'SUCCEEDED' }])).toEqual({});
     expect(containmentTimes('not a time', [{ at: at(10), step: 'Contain', status: 'SUCCEEDED' }])).toEqual({});
