@@ -2,9 +2,9 @@ import { DescribeInstancesCommand, DescribeSecurityGroupsCommand } from '@aws-sd
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { readEventFile, replayEvent } from '../../lib/harness/local/replay';
 import { isolationGroupName } from '../../lib/core/tags';
+import { denyLookupEvents } from '../support/deny-lookup';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
-import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 
 const INSTANCE_CREDS = 'fixtures/events/guardduty-instance-credential-exfiltration.json';
 
@@ -98,14 +98,9 @@ describe('credential-compromise chaining into ec2-compromise (catalog chainInsta
       expect(local.session.sfn.list()).toHaveLength(before);
     });
     it('starts the chained containment even when the evidence step fails (LookupEvents denied): evidence never blocks containment', async () => {
-      const denied = Object.assign(new Error('not authorized to perform: cloudtrail:LookupEvents'), { name: 'AccessDeniedException' });
       const event = JSON.parse(JSON.stringify(readEventFile(INSTANCE_CREDS)));
       event.detail.id = `chain-evidence-failure-${Date.now().toString(16)}`;
-      const remove = registerSdkInterceptor({
-        before: (call) => {
-          if (call.operation === 'CloudTrail.LookupEvents') throw denied;
-        },
-      });
+      const remove = denyLookupEvents();
       let result;
       try {
         result = await replayEvent(local.session, event);

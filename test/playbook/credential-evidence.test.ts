@@ -7,9 +7,9 @@ import type { LocalEnvironment } from '../../lib/harness/local/seed';
 import { GuardDutyEventSchema } from '../../lib/core/incident/schema';
 import { lookupPrincipalEvents } from '../../lib/runtime/evidence/principal-events';
 import { awsDenyAllPolicyArn } from '../../lib/runtime/iam/policies';
-import { registerSdkInterceptor } from '../../lib/runtime/sdk-hooks';
 import { verifyRevocationState } from '../../lib/harness/local/checks';
 import { cli } from '../support/cli';
+import { denyLookupEvents } from '../support/deny-lookup';
 import { useLocalSession } from '../support/local';
 import { readCase } from '../support/read-back';
 
@@ -270,12 +270,7 @@ describe('credential evidence: PreserveCredentialEvidence (credential-compromise
     event.detail.severity = 8;
     event.detail.id = `evidence-failure-${Date.now().toString(16)}`;
     const started = Date.now();
-    const denied = Object.assign(new Error('not authorized to perform: cloudtrail:LookupEvents'), { name: 'AccessDeniedException' });
-    const remove = registerSdkInterceptor({
-      before: (call) => {
-        if (call.operation === 'CloudTrail.LookupEvents') throw denied;
-      },
-    });
+    const remove = denyLookupEvents();
     let result;
     try {
       result = await replayEvent(local.session, event);
