@@ -48,7 +48,9 @@ export class SecurityAccountStack extends Stack {
    * @throws {ConfigError} when the prefix is invalid, or a catalog entry names a playbook the construct does not build.
    */
   constructor(scope: Construct, id: string, props: SecurityAccountStackProps) {
-    super(scope, id, props);
+    // Unindented JSON: the template is about 565 KB so, 800 KB indented, near CloudFormation's 1 MB limit for a template
+    // in S3 ("CloudFormation quotas"); aws-cdk-lib warns from 80 % (Stack.templateSize).
+    super(scope, id, { suppressTemplateIndentation: true, ...props });
     const { config, lambdasDir, targetRetryAttempts, targetMaxEventAge } = props;
     // `Default`: the construct adds no level to the logical IDs, which stay the ones this stack has always had.
     const fb = new FirebreakSecurityAccount(this, 'Default', { config, lambdasDir, targetRetryAttempts, targetMaxEventAge });

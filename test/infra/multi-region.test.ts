@@ -32,6 +32,8 @@ interface StackOnDisk {
   account: string;
   resources: Record<string, CfnResource>;
   template: Record<string, unknown>;
+  /** The template file's size, in bytes. */
+  bytes: number;
 }
 
 /** The physical-name property of every type Firebreak names; IAM's names are global, every other one regional. */
@@ -57,13 +59,15 @@ const GLOBAL_TYPES = new Set(['AWS::IAM::Role', 'AWS::IAM::ManagedPolicy', 'AWS:
 function synthesize(built: FirebreakApp): StackOnDisk[] {
   const assembly = built.app.synth();
   return assembly.stacks.map((s) => {
-    const template = JSON.parse(fs.readFileSync(path.join(assembly.directory, s.templateFile), 'utf8')) as Record<string, unknown>;
+    const text = fs.readFileSync(path.join(assembly.directory, s.templateFile), 'utf8');
+    const template = JSON.parse(text) as Record<string, unknown>;
     return {
       name: s.stackName,
       region: s.environment.region,
       account: s.environment.account,
       resources: template.Resources as Record<string, CfnResource>,
       template,
+      bytes: Buffer.byteLength(text),
     };
   });
 }
@@ -110,6 +114,9 @@ describe('two regions in one synth (config.regions)', () => {
       ].sort(),
     );
     expect(euSecurity.account).toBe(SECURITY);
+    // Every template well under CloudFormation's 1,000,000 bytes for a template in S3 ("CloudFormation quotas"); the security
+    // stack's is written unindented, and aws-cdk-lib warns from 80 %.
+    for (const s of stacks) expect({ stack: s.name, under80Percent: s.bytes < 800_000 }).toEqual({ stack: s.name, under80Percent: true });
   });
 
   it('gives no physical name twice where AWS scopes it (IAM globally, the rest per region), with every name counted', () => {
