@@ -74,7 +74,9 @@ export const OrganizationSchema = z.strictObject({
 });
 
 /** An AWS region code (`us-east-1`, `eu-west-1`, `us-gov-west-1`, `cn-north-1`). */
-const RegionCode = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region code such as us-east-1');
+/** An AWS region code's shape (`us-east-1`, `eu-west-1`, `us-gov-west-1`, `cn-north-1`): the configuration's and the drills'. */
+export const REGION_CODE_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const RegionCode = z.string().regex(REGION_CODE_PATTERN, 'must be an AWS region code such as us-east-1');
 
 /** The zod schema of the deployment configuration. Unknown keys are errors. */
 export const FirebreakConfigSchema = z

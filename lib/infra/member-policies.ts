@@ -783,19 +783,20 @@ function responderKeyStatements(
   transitKeyAlias: string,
 ): JustifiedStatement[] {
   const { p, r, a, ec2Services, rdsServices, s } = responderScope(regions);
+  const { several } = regionScope(regions);
   // EBS snapshot copies (ec2-compromise) and DB snapshot copies (rds-compromise) use the same keys through their service.
   // Several regions: EC2 and RDS of any region (`ec2.*.amazonaws.com`), as the ARNs take any region, and RegionPolicy
   // (outsideRegionsDeny) keeps every KMS request to the listed regions; a list of each service in each region, in four
   // statements, took the responder over IAM's 10,240-character inline limit from about 24 regions.
-  const via = regionScope(regions).several
+  const via = several
     ? { StringLike: { 'kms:ViaService': ['ec2.*.amazonaws.com', 'rds.*.amazonaws.com'] } }
     : { StringEquals: { 'kms:ViaService': [...ec2Services, ...rdsServices] } };
   // Several regions: each region's member stack has its own transit key, whose ID is not known here; every one carries
   // the transit alias ("kms:ResourceAliases", AWS KMS Developer Guide, "Condition keys for AWS KMS").
-  const transit = regionScope(regions).several
+  const transit = several
     ? { resources: [`arn:${p}:kms:*:${a}:key/*`], alias: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': transitKeyAlias } } }
     : { resources: [transitKeyArn], alias: {} };
-  const transitReason = regionScope(regions).several
+  const transitReason = several
     ? "Each region's member stack creates its own transit key, whose key ID is not known here; only a key carrying the transit alias qualifies (kms:ResourceAliases), in this account."
     : undefined;
   const sourceKeys = `arn:${p}:kms:${r}:${a}:key/*`;
@@ -830,7 +831,7 @@ function responderKeyStatements(
       statement: s({
         actions: ['kms:DescribeKey'],
         resources: transit.resources,
-        ...(regionScope(regions).several ? { conditions: transit.alias } : {}),
+        ...(several ? { conditions: transit.alias } : {}),
       }),
       reason: transitReason,
     },

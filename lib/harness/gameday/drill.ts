@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
+import { REGION_CODE_PATTERN } from '../../core/config';
 import { InvalidInput } from '../../core/errors';
 import { parseOrThrow } from '../../core/incident/normalize';
 import { catalogPlaybooks } from '../../core/catalog/catalog';
@@ -196,10 +197,7 @@ export const InjectionSchema = z
          * GuardDuty or CloudTrail would send it. The local world keeps a region it has (its second region, eu-west-1) and
          * remaps any other onto its home region.
          */
-        region: z
-          .string()
-          .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region code such as eu-west-1')
-          .optional(),
+        region: z.string().regex(REGION_CODE_PATTERN, 'must be an AWS region code such as eu-west-1').optional(),
       })
       .strict()
       .optional(),
